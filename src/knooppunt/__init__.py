@@ -1,0 +1,3 @@
+"""Knooppunt: an open-source Schuldenknooppunt."""
+
+__version__ = "0.1.0"

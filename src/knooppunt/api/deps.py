@@ -1,0 +1,60 @@
+"""Request-scoped dependencies: the request owns its transaction (warehouse style)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from knooppunt.api import auth
+from knooppunt.runtime import Runtime
+from knooppunt.store.db import db_nu
+from knooppunt.store.models import Deelnemer
+
+
+@dataclass
+class Verzoek:
+    """One authenticated request: its session (one transaction), the caller and the DB clock."""
+
+    session: Session
+    deelnemer: Deelnemer
+    nu: datetime
+    runtime: Runtime
+
+
+def runtime(request: Request) -> Runtime:
+    rt = request.app.state.runtime
+    assert isinstance(rt, Runtime)
+    return rt
+
+
+def verzoek(request: Request) -> Iterator[Verzoek]:
+    rt = runtime(request)
+    session = rt.sessions()
+    try:
+        nu = db_nu(session)
+        if rt.ankers is None:
+            raise auth.niet_geauthenticeerd("Het knooppunt heeft geen vertrouwensankers geconfigureerd.")
+        deelnemer = auth.authenticeer(
+            session,
+            dict(request.scope),
+            ankers=rt.ankers,
+            header=rt.settings.client_cert_header,
+            proxies=rt.settings.trusted_proxy_networks,
+            nu=nu,
+        )
+        request.state.oin = deelnemer.oin
+        yield Verzoek(session=session, deelnemer=deelnemer, nu=nu, runtime=rt)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+VerzoekDep = Annotated[Verzoek, Depends(verzoek, scope="function")]

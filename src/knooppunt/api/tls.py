@@ -1,0 +1,74 @@
+"""Hand the TLS peer certificate to the app the way the ASGI TLS extension will (DESIGN §5).
+
+No released ASGI server fills ``scope["extensions"]["tls"]`` yet. These thin subclasses of
+uvicorn's HTTP protocols read the peer certificate once per connection, after the handshake, and
+wrap the app so every request of that connection carries
+``scope["extensions"]["tls"]["client_cert_chain"]`` (PEM strings, leaf first). When uvicorn ships
+the extension, these classes can go and the app stays the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import Any
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+ASGIApp = Any
+
+
+class _MetTlsExtensie:
+    def __init__(self, app: ASGIApp, keten: list[str], tls_versie: str | None) -> None:
+        self.app = app
+        self.keten = keten
+        self.tls_versie = tls_versie
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            extensies = dict(scope.get("extensions") or {})
+            extensies["tls"] = {
+                "server_cert": None,
+                "client_cert_chain": self.keten,
+                "client_cert_name": None,
+                "client_cert_error": None,
+                "tls_version": self.tls_versie,
+                "cipher_suite": None,
+            }
+            scope = {**scope, "extensions": extensies}
+        await self.app(scope, receive, send)
+
+
+def peer_certificaten(transport: asyncio.BaseTransport) -> tuple[list[str], str | None]:
+    ssl_object = transport.get_extra_info("ssl_object")
+    if not isinstance(ssl_object, ssl.SSLObject):
+        return [], None
+    der = ssl_object.getpeercert(binary_form=True)
+    if not der:
+        return [], ssl_object.version()
+    return [ssl.DER_cert_to_PEM_cert(der)], ssl_object.version()
+
+
+class TlsH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, plus the peer certificate in the ASGI TLS extension."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        keten, versie = peer_certificaten(transport)
+        self.app = _MetTlsExtensie(self.app, keten, versie)
+
+
+def httptools_protocol() -> type | None:
+    """The same for uvicorn's httptools protocol, when httptools is installed."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:
+        return None
+
+    class TlsHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            super().connection_made(transport)
+            keten, versie = peer_certificaten(transport)
+            self.app = _MetTlsExtensie(self.app, keten, versie)
+
+    return TlsHttpToolsProtocol

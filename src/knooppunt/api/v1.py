@@ -1,0 +1,440 @@
+"""API v1 routes (DESIGN §4). Thin: parse, call the hub, shape the answer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi.responses import JSONResponse
+
+from knooppunt.api.deps import VerzoekDep
+from knooppunt.api.schemas import (
+    BerichtenRead,
+    BerichtRead,
+    BerichttypeRead,
+    BerichttypenRead,
+    BevestigingenCreate,
+    BevestigingenRead,
+    BevestigingRead,
+    CertificaatRead,
+    DeelnemerRead,
+    DeelnemersRead,
+    EnvelopCreate,
+    Problem,
+    WeigeringCreate,
+)
+from knooppunt.hub import adresboek, mailbox
+from knooppunt.hub.fouten import HubFout, OngeldigVeld
+from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Module, Rol
+from knooppunt.protocol.jwe import b64url_encode, x5t_s256
+from knooppunt.protocol.werkdagen import AMSTERDAM
+from knooppunt.store.models import Bericht, Certificaat, Deelnemer
+
+router = APIRouter()
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+def _problemen(*statussen: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        s: {"model": Problem, "content": {"application/problem+json": {}}, "description": _OMSCHRIJVING[s]}
+        for s in statussen
+    }
+
+
+_OMSCHRIJVING = {
+    400: "Ongeldig verzoek (invalidParams noemt de velden)",
+    401: "Geen geldig, geregistreerd clientcertificaat",
+    404: "Bestaat niet of is niet voor u",
+    409: "Conflict (bijv. REFERENTIENUMMER_CONFLICT)",
+    410: "Verlopen (VERLOPEN)",
+    413: "Te groot",
+    422: "Niet toegestaan door een regel van het knooppunt (code noemt de regel)",
+    429: "Te veel onbevestigde berichten (TE_VEEL_OPEN)",
+}
+
+
+def _tijd(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(AMSTERDAM)
+
+
+def bericht_weergave(bericht: Bericht, nu: datetime, *, inhoud: str | None = None) -> BerichtRead:
+    return BerichtRead(
+        referentienummer=bericht.referentienummer,
+        conversatie_referentienummer=bericht.conversatie_referentienummer,
+        cross_referentienummer=bericht.cross_referentienummer,
+        berichttype=bericht.berichttype,
+        module=bericht.module,
+        versie=bericht.versie,
+        afzender=bericht.afzender,
+        ontvanger=bericht.ontvanger,
+        ontvangen_op=bericht.ontvangen_op.astimezone(AMSTERDAM),
+        verloopt_op=bericht.verloopt_op.astimezone(AMSTERDAM),
+        opgehaald_op=_tijd(bericht.opgehaald_op),
+        bevestigd_op=_tijd(bericht.bevestigd_op),
+        antwoord_uiterlijk=_tijd(bericht.antwoord_uiterlijk),
+        beantwoord_op=_tijd(bericht.beantwoord_op),
+        verlopen_op=_tijd(bericht.verlopen_op),
+        geweigerd_op=_tijd(bericht.geweigerd_op),
+        status=bericht.status,  # type: ignore[arg-type]
+        te_laat=mailbox.te_laat(bericht, nu),
+        inhoud=inhoud,
+        melding=bericht.melding,
+    )
+
+
+def _cursor(waarde: int) -> str:
+    return b64url_encode(f"id:{waarde}".encode())
+
+
+def _lees_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        tekst = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        soort, _, getal = tekst.partition(":")
+        if soort != "id":
+            raise ValueError(soort)
+        return int(getal)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise HubFout(
+            "ONGELDIG_VERZOEK", 400, "Ongeldig verzoek",
+            "volgende is geen cursor van het knooppunt; gebruik de waarde uit het vorige antwoord",
+            [OngeldigVeld("volgende", "onbekende cursor")],
+        ) from exc
+
+
+def _verlopen(bericht: Bericht) -> HubFout:
+    return HubFout(
+        "VERLOPEN", 410, "Bericht verlopen",
+        f"Bericht {bericht.referentienummer} is niet binnen de bevestigingstermijn bevestigd en is "
+        "verwijderd; de afzender is op de hoogte gebracht en kan het opnieuw aanbieden.",
+    )
+
+
+RefPad = Annotated[str, Path(pattern=UUID_PATTERN, description="referentienummer (UUID)")]
+
+
+@router.post(
+    "/berichten",
+    status_code=201,
+    operation_id="verstuurBericht",
+    summary="Bied een bericht aan",
+    response_model=BerichtRead,
+    responses={200: {"model": BerichtRead, "description": "Herhaalde poging: het oorspronkelijke resultaat"}}
+    | _problemen(400, 401, 409, 413, 422, 429),
+    tags=["berichten"],
+)
+def verstuur_bericht(v: VerzoekDep, envelop: EnvelopCreate, response: Response) -> BerichtRead:
+    bericht, nieuw = mailbox.verstuur(
+        v.session, v.deelnemer,
+        mailbox.Envelop(
+            referentienummer=envelop.referentienummer,
+            conversatie_referentienummer=envelop.conversatie_referentienummer,
+            cross_referentienummer=envelop.cross_referentienummer,
+            berichttype=envelop.berichttype, module=envelop.module, versie=envelop.versie,
+            ontvanger=envelop.ontvanger, inhoud=envelop.inhoud,
+        ),
+        nu=v.nu, instellingen=v.runtime.instellingen,
+    )
+    if not nieuw:
+        response.status_code = 200
+    return bericht_weergave(bericht, v.nu)
+
+
+@router.get(
+    "/berichten",
+    operation_id="haalBerichtenOp",
+    summary="Inbox: open berichten voor u, oudste eerst",
+    response_model=BerichtenRead,
+    responses=_problemen(400, 401),
+    tags=["berichten"],
+)
+def haal_berichten_op(
+    v: VerzoekDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    berichttype: Annotated[str | None, Query(max_length=64)] = None,
+    afzender: Annotated[str | None, Query(pattern=r"^([0-9]{20}|KNOOPPUNT)$")] = None,
+    volgende: Annotated[str | None, Query(max_length=200)] = None,
+) -> BerichtenRead:
+    rijen = mailbox.ophalen(
+        v.session, v.deelnemer, nu=v.nu, limiet=limit + 1, na_id=_lees_cursor(volgende),
+        berichttype=berichttype, afzender=afzender,
+    )
+    meer = len(rijen) > limit
+    rijen = rijen[:limit]
+    return BerichtenRead(
+        berichten=[bericht_weergave(b, v.nu, inhoud=jwe) for b, jwe in rijen],
+        volgende=_cursor(rijen[-1][0].id) if meer else None,
+    )
+
+
+@router.get(
+    "/berichten/{referentienummer}",
+    operation_id="haalBerichtOp",
+    summary="Eén bericht voor u",
+    response_model=BerichtRead,
+    responses=_problemen(400, 401, 404),
+    tags=["berichten"],
+)
+def haal_bericht_op(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
+    bericht, jwe = mailbox.een_bericht(v.session, v.deelnemer, referentienummer.lower(), nu=v.nu)
+    return bericht_weergave(bericht, v.nu, inhoud=jwe)
+
+
+@router.post(
+    "/berichten/{referentienummer}/bevestiging",
+    operation_id="bevestigBericht",
+    summary="Bevestig ontvangst: de inhoud wordt verwijderd, de afzender krijgt een ontvangstbevestiging",
+    response_model=BerichtRead,
+    responses=_problemen(400, 401, 404, 409, 410),
+    tags=["berichten"],
+)
+def bevestig_bericht(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
+    uitkomst = mailbox.bevestig(
+        v.session, v.deelnemer, referentienummer.lower(), nu=v.nu, instellingen=v.runtime.instellingen
+    )
+    if uitkomst.verlopen:
+        v.session.commit()  # keep the expiry and the notice to the sender
+        raise _verlopen(uitkomst.bericht)
+    return bericht_weergave(uitkomst.bericht, v.nu)
+
+
+@router.post(
+    "/bevestigingen",
+    operation_id="bevestigBerichten",
+    summary="Bevestig meerdere berichten tegelijk",
+    response_model=BevestigingenRead,
+    responses=_problemen(400, 401),
+    tags=["berichten"],
+)
+def bevestig_berichten(v: VerzoekDep, verzoek: BevestigingenCreate) -> BevestigingenRead:
+    resultaten = mailbox.bevestig_meerdere(
+        v.session, v.deelnemer, verzoek.referentienummers, nu=v.nu, instellingen=v.runtime.instellingen
+    )
+    return BevestigingenRead(
+        bevestigingen=[
+            BevestigingRead(
+                referentienummer=ref,
+                status="onbekend" if bericht is None else bericht.status,  # type: ignore[arg-type]
+                code=code,
+            )
+            for ref, bericht, code in resultaten
+        ]
+    )
+
+
+@router.post(
+    "/berichten/{referentienummer}/weigering",
+    operation_id="weigerBericht",
+    summary="Weiger inhoud die u niet kunt ontsleutelen, verifiëren of valideren",
+    response_model=BerichtRead,
+    responses=_problemen(400, 401, 404, 409, 410),
+    tags=["berichten"],
+)
+def weiger_bericht(
+    v: VerzoekDep, referentienummer: RefPad, weigering: Annotated[WeigeringCreate, Body()]
+) -> BerichtRead:
+    uitkomst = mailbox.weiger(
+        v.session, v.deelnemer, referentienummer.lower(), weigering.reden, nu=v.nu,
+        instellingen=v.runtime.instellingen,
+    )
+    if uitkomst.verlopen:
+        v.session.commit()
+        raise _verlopen(uitkomst.bericht)
+    return bericht_weergave(uitkomst.bericht, v.nu)
+
+
+@router.get(
+    "/verzonden",
+    operation_id="haalVerzondenOp",
+    summary="Status van uw verzonden berichten, nieuwste eerst",
+    response_model=BerichtenRead,
+    responses=_problemen(400, 401),
+    tags=["berichten"],
+)
+def haal_verzonden_op(
+    v: VerzoekDep,
+    status: Annotated[
+        str | None, Query(pattern="^(aangeboden|opgehaald|bevestigd|beantwoord|verlopen|geweigerd)$")
+    ] = None,
+    conversatie_referentienummer: Annotated[
+        str | None, Query(alias="conversatieReferentienummer", pattern=UUID_PATTERN)
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    volgende: Annotated[str | None, Query(max_length=200)] = None,
+) -> BerichtenRead:
+    berichten = list(
+        mailbox.verzonden(
+            v.session, v.deelnemer, limiet=limit + 1, voor_id=_lees_cursor(volgende), status=status,
+            conversatie=conversatie_referentienummer.lower() if conversatie_referentienummer else None,
+        )
+    )
+    meer = len(berichten) > limit
+    berichten = berichten[:limit]
+    return BerichtenRead(
+        berichten=[bericht_weergave(b, v.nu) for b in berichten],
+        volgende=_cursor(berichten[-1].id) if meer else None,
+    )
+
+
+@router.get(
+    "/conversaties/{conversatieReferentienummer}",
+    operation_id="haalConversatieOp",
+    summary="Tijdlijn (metadata) van de berichten die u in een conversatie verstuurde of ontving",
+    response_model=BerichtenRead,
+    responses=_problemen(400, 401, 404),
+    tags=["conversaties"],
+)
+def haal_conversatie_op(
+    v: VerzoekDep,
+    conversatie_referentienummer: Annotated[
+        str, Path(alias="conversatieReferentienummer", pattern=UUID_PATTERN)
+    ],
+) -> BerichtenRead:
+    berichten = mailbox.conversatie(v.session, v.deelnemer, conversatie_referentienummer.lower())
+    return BerichtenRead(berichten=[bericht_weergave(b, v.nu) for b in berichten])
+
+
+def _certificaat(cert: Certificaat, nu: datetime) -> CertificaatRead:
+    from knooppunt.pki.certificaat import lees_pem
+
+    return CertificaatRead.model_validate(
+        {
+            "vingerafdruk": cert.vingerafdruk,
+            "x5t#S256": x5t_s256(lees_pem(cert.pem).der),
+            "pem": cert.pem,
+            "onderwerp": cert.onderwerp,
+            "uitgever": cert.uitgever,
+            "sleuteltype": cert.sleuteltype,
+            "geldigVanaf": cert.geldig_vanaf.astimezone(AMSTERDAM),
+            "geldigTot": cert.geldig_tot.astimezone(AMSTERDAM),
+            "gebruik": cert.gebruik,
+            "ingetrokkenOp": _tijd(cert.ingetrokken_op),
+            "actueel": adresboek.is_actueel(cert, nu),
+        }
+    )
+
+
+def deelnemer_weergave(deelnemer: Deelnemer, nu: datetime) -> DeelnemerRead:
+    return DeelnemerRead(
+        oin=deelnemer.oin,
+        kvk_nummer=deelnemer.kvk_nummer,
+        vestigingsnummer=deelnemer.vestigingsnummer,
+        naam=deelnemer.naam,
+        rol=deelnemer.rol,
+        modules=sorted(adresboek.modules_van(deelnemer)),
+        gebruikt_bsn=deelnemer.gebruikt_bsn,
+        standaard_akkoord=deelnemer.standaard_akkoord,
+        schuldensoorten=sorted(adresboek.schuldensoorten_van(deelnemer)),
+        certificaten=[_certificaat(c, nu) for c in adresboek.zichtbare_certificaten(deelnemer, nu=nu)],
+    )
+
+
+@router.get(
+    "/adresboek",
+    operation_id="zoekInAdresboek",
+    summary="Publieke adresboekgegevens van deelnemers, met certificaten",
+    response_model=DeelnemersRead,
+    responses=_problemen(400, 401),
+    tags=["adresboek"],
+)
+def zoek_in_adresboek(
+    v: VerzoekDep,
+    rol: Annotated[str | None, Query(pattern="^(SHV|SE|WF|BW)$")] = None,
+    module: Annotated[str | None, Query(pattern="^(" + "|".join(m.value for m in Module) + ")$")] = None,
+    zoek: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    volgende: Annotated[str | None, Query(max_length=200)] = None,
+) -> DeelnemersRead:
+    na_oin = None
+    if volgende:
+        try:
+            na_oin = base64.urlsafe_b64decode(volgende + "=" * (-len(volgende) % 4)).decode().removeprefix("oin:")
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            _lees_cursor("!")
+    deelnemers = list(
+        adresboek.zoek(v.session, rol=rol, module=module, zoekterm=zoek, na_oin=na_oin, limiet=limit + 1)
+    )
+    meer = len(deelnemers) > limit
+    deelnemers = deelnemers[:limit]
+    return DeelnemersRead(
+        deelnemers=[deelnemer_weergave(d, v.nu) for d in deelnemers],
+        volgende=b64url_encode(f"oin:{deelnemers[-1].oin}".encode()) if meer else None,
+    )
+
+
+@router.get(
+    "/adresboek/{oin}",
+    operation_id="haalDeelnemerOp",
+    summary="Eén adresboekvermelding",
+    response_model=DeelnemerRead,
+    responses=_problemen(400, 401, 404),
+    tags=["adresboek"],
+)
+def haal_deelnemer_op(v: VerzoekDep, oin: Annotated[str, Path(pattern=r"^[0-9]{20}$")]) -> DeelnemerRead:
+    return deelnemer_weergave(adresboek.haal(v.session, oin), v.nu)
+
+
+def berichttype_weergave(t: Berichttype, antwoordtermijn: int) -> BerichttypeRead:
+    return BerichttypeRead(
+        code=t.code, naam=t.naam, module=t.module.value,
+        van=sorted(r.value for r in t.van), naar=sorted(r.value for r in t.naar),
+        beantwoordt=sorted(t.beantwoordt), verwijst_naar=sorted(t.verwijst_naar),
+        antwoord_verwacht=t.antwoord_verwacht,
+        antwoordtermijn_werkdagen=antwoordtermijn if t.antwoord_verwacht else None,
+        voorwaarden=[v.value for v in t.voorwaarden], artikel=t.artikel, versies=list(t.versies),
+        omschrijving=t.omschrijving, door_knooppunt=Rol.KNOOPPUNT in t.van,
+    )
+
+
+@router.get(
+    "/berichttypen",
+    operation_id="haalBerichttypenOp",
+    summary="De berichtencatalogus",
+    response_model=BerichttypenRead,
+    responses=_problemen(401),
+    tags=["berichttypen"],
+)
+def haal_berichttypen_op(v: VerzoekDep) -> BerichttypenRead:
+    termijn = v.runtime.instellingen.antwoordtermijn
+    return BerichttypenRead(berichttypen=[berichttype_weergave(t, termijn) for t in CATALOGUS.alle()])
+
+
+@router.get(
+    "/berichttypen/{code}",
+    operation_id="haalBerichttypeOp",
+    summary="Eén berichttype",
+    response_model=BerichttypeRead,
+    responses=_problemen(400, 401, 404),
+    tags=["berichttypen"],
+)
+def haal_berichttype_op(
+    v: VerzoekDep,
+    code: Annotated[str, Path(pattern=r"^[a-z_]{1,64}$")],
+    module: Annotated[str | None, Query(pattern="^(" + "|".join(m.value for m in Module) + ")$")] = None,
+) -> BerichttypeRead:
+    typen = [t for t in CATALOGUS.per_code(code) if module is None or t.module.value == module]
+    if not typen:
+        raise HubFout("NIET_GEVONDEN", 404, "Niet gevonden", f"Berichttype {code!r} bestaat niet.")
+    return berichttype_weergave(typen[0], v.runtime.instellingen.antwoordtermijn)
+
+
+def json_probleem(fout: HubFout, instance: str | None = None) -> JSONResponse:
+    probleem = Problem(
+        type=f"urn:knooppunt:probleem:{fout.code.lower()}",
+        title=fout.titel,
+        status=fout.status,
+        detail=fout.detail,
+        instance=instance,
+        code=fout.code,
+        invalidParams=[{"name": v.name, "reason": v.reason} for v in fout.velden] or None,  # type: ignore[misc]
+    )
+    return JSONResponse(
+        probleem.model_dump(by_alias=True, exclude_none=True),
+        status_code=fout.status,
+        media_type="application/problem+json",
+    )

@@ -1,0 +1,373 @@
+"""`knooppunt`: serve the hub, run jobs, manage the adresboek and a development PKI (DESIGN §8)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from knooppunt import __version__
+from knooppunt.config import Settings, SettingsError, load_settings
+from knooppunt.hub.fouten import HubFout
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fouten_netjes(functie: F) -> F:
+    """Turn known errors into one clear line on stderr and a non-zero exit."""
+
+    @wraps(functie)
+    def verpakt(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return functie(*args, **kwargs)
+        except HubFout as fout:
+            velden = "".join(f"\n  - {v.name}: {v.reason}" for v in fout.velden)
+            click.echo(f"fout ({fout.code}): {fout.detail}{velden}", err=True)
+            sys.exit(1)
+        except (SettingsError, ValidationError) as fout:
+            click.echo(f"configuratiefout: {fout}", err=True)
+            sys.exit(2)
+        except (FileNotFoundError, FileExistsError, PermissionError) as fout:
+            click.echo(f"fout: {fout}", err=True)
+            sys.exit(1)
+
+    return verpakt  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+@click.group()
+@click.version_option(__version__, prog_name="knooppunt")
+def main() -> None:
+    """Knooppunt: het open-source Schuldenknooppunt."""
+
+
+# --- serve and worker -------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the participant listener.")
+@click.option("--port", default=8443, show_default=True, type=int)
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Server certificate (PEM).")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Server private key (PEM).")
+@click.option(
+    "--client-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CA bundle for client certificates (default: KNOOPPUNT_TRUST_ANCHORS).",
+)
+@click.option("--proxy", is_flag=True, help="Plain HTTP behind a TLS proxy that forwards the client certificate.")
+@click.option("--uds", type=click.Path(dir_okay=False, path_type=Path), help="Listen on a Unix socket (proxy mode).")
+@click.option("--ops-port", type=int, default=None, help="Plain-HTTP operator listener: /health/live, /health/ready.")
+@click.option("--ops-host", default="127.0.0.1", show_default=True)
+@click.option("--jobs/--no-jobs", default=True, show_default=True, help="Run the periodic jobs in this process.")
+@click.option("--job-interval", default=60.0, show_default=True, type=float, help="Seconds between job runs.")
+@fouten_netjes
+def serve(
+    host: str, port: int, tls_cert: Path | None, tls_key: Path | None, client_ca: Path | None, proxy: bool,
+    uds: Path | None, ops_port: int | None, ops_host: str, jobs: bool, job_interval: float,
+) -> None:
+    """Run API v1 (mutual TLS) and the jobs on the configured database (default: embedded SQLite)."""
+    from knooppunt.cli.serve import ServeOpties, start
+
+    start(
+        _settings(),
+        ServeOpties(
+            host=host, port=port, tls_cert=tls_cert, tls_key=tls_key, client_ca=client_ca, proxy=proxy,
+            uds=uds, ops_port=ops_port, ops_host=ops_host, jobs=jobs, job_interval=job_interval,
+        ),
+    )
+
+
+def _parse_now(now: str | None, settings: Settings) -> datetime | None:
+    if now is None:
+        return None
+    if not settings.is_development:
+        raise SettingsError("--now is only allowed with KNOOPPUNT_ENV=development")
+    try:
+        moment = datetime.fromisoformat(now)
+    except ValueError as exc:
+        raise click.BadParameter(f"{now!r} is not an ISO 8601 moment (e.g. 2026-12-01T09:00:00+01:00)") from exc
+    if moment.tzinfo is None:
+        from knooppunt.protocol.werkdagen import AMSTERDAM
+
+        moment = moment.replace(tzinfo=AMSTERDAM)
+    return moment.astimezone(UTC)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run every due job once and exit.")
+@click.option("--now", "now", default=None, help="Development only: the clock for this run (ISO 8601).")
+@click.option("--interval", default=60.0, show_default=True, type=float, help="Seconds between runs.")
+@fouten_netjes
+def worker(once: bool, now: str | None, interval: float) -> None:
+    """Run the periodic jobs (expiry, ...) standalone; several workers may run at once."""
+    from knooppunt import runtime
+    from knooppunt.jobs.planner import draai_eenmaal, draai_steeds
+
+    settings = _settings()
+    moment = _parse_now(now, settings)
+    rt = runtime.bouw(settings)
+    try:
+        if once:
+            resultaat = draai_eenmaal(rt, nu=moment)
+            click.echo(json.dumps(resultaat, sort_keys=True))
+        else:
+            draai_steeds(rt, interval=interval, nu=moment)
+    finally:
+        rt.close()
+
+
+# --- database ---------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@fouten_netjes
+def db_upgrade() -> None:
+    """Bring the schema to the newest migration."""
+    from knooppunt.store import migrate
+    from knooppunt.store.db import maak_engine
+
+    settings = _settings()
+    engine = maak_engine(settings.effective_database_url)
+    migrate.upgrade(engine)
+    click.echo(f"schema op revisie {migrate.huidige_revisie(engine)}")
+
+
+@db.command("check")
+@fouten_netjes
+def db_check() -> None:
+    """Fail when the models and the migrations disagree (run in CI)."""
+    from knooppunt.store import migrate
+    from knooppunt.store.db import maak_engine
+
+    engine = maak_engine(_settings().effective_database_url)
+    migrate.upgrade(engine)
+    verschillen = migrate.drift(engine)
+    if verschillen:
+        for verschil in verschillen:
+            click.echo(f"drift: {verschil}", err=True)
+        click.echo("models en migraties lopen uiteen: maak een migratie", err=True)
+        sys.exit(1)
+    click.echo("models en migraties komen overeen")
+
+
+# --- adresboek --------------------------------------------------------------------------------
+
+
+@main.group()
+def deelnemer() -> None:
+    """Participants in the adresboek."""
+
+
+@deelnemer.command("add")
+@click.option("--oin", required=True, help="20-digit OIN (companies: 00000003 + KvK + 0000).")
+@click.option("--naam", required=True)
+@click.option("--rol", required=True, type=click.Choice(["SHV", "SE", "WF", "BW"]))
+@click.option("--kvk", required=True, help="8-digit KvK number.")
+@click.option("--vestigingsnummer", default=None)
+@click.option("--module", "modules", required=True, multiple=True, help="May repeat.")
+@click.option(
+    "--certificaat", "certificaten", required=True, multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM certificate; may repeat.",
+)
+@click.option(
+    "--gebruik", "gebruik", multiple=True, type=click.Choice(["tls", "ondertekening", "versleuteling"]),
+    help="What the certificate(s) are for; default all three. May repeat.",
+)
+@click.option("--gebruikt-bsn", is_flag=True, help="SE identifies clients by BSN (art. 3.2).")
+@click.option("--standaard-akkoord", is_flag=True, help="SE agrees to betaalvoorstellen in advance (art. 7).")
+@click.option(
+    "--schuldensoort", "schuldensoorten", multiple=True,
+    type=click.Choice(["nuts", "publiek", "zorg", "overig"]), help="May repeat.",
+)
+@click.option("--sleutelbeheer", type=click.Choice(["eigen", "portaal"]), default="eigen", show_default=True)
+@click.option("--json", "als_json", is_flag=True, help="Print the entry as JSON.")
+@fouten_netjes
+def deelnemer_add(
+    oin: str, naam: str, rol: str, kvk: str, vestigingsnummer: str | None, modules: tuple[str, ...],
+    certificaten: tuple[Path, ...], gebruik: tuple[str, ...], gebruikt_bsn: bool, standaard_akkoord: bool,
+    schuldensoorten: tuple[str, ...], sleutelbeheer: str, als_json: bool,
+) -> None:
+    """Register a participant (the aanmeldformulier)."""
+    from knooppunt import runtime
+    from knooppunt.hub import adresboek
+    from knooppunt.pki.certificaat import OngeldigCertificaat, lees_pem
+    from knooppunt.store.db import db_nu, transactie
+
+    infos = []
+    for pad in certificaten:
+        try:
+            infos.append(lees_pem(pad.read_bytes()))
+        except OngeldigCertificaat as exc:
+            raise click.BadParameter(f"{pad}: {exc}", param_hint="--certificaat") from exc
+    rt = runtime.bouw(_settings())
+    try:
+        with transactie(rt.sessions) as session:
+            d = adresboek.registreer(
+                session,
+                adresboek.NieuweDeelnemer(
+                    oin=oin, naam=naam, rol=rol, kvk_nummer=kvk, vestigingsnummer=vestigingsnummer,
+                    modules=list(modules), certificaten=infos, gebruikt_bsn=gebruikt_bsn,
+                    standaard_akkoord=standaard_akkoord, schuldensoorten=list(schuldensoorten),
+                    gebruik=list(gebruik) or list(adresboek.GEBRUIK), sleutelbeheer=sleutelbeheer,
+                ),
+                nu=db_nu(session), ankers=rt.ankers,
+            )
+            weergave = _deelnemer_json(d)
+    finally:
+        rt.close()
+    click.echo(json.dumps(weergave, ensure_ascii=False) if als_json else f"deelnemer {oin} ({naam}, {rol}) toegevoegd")
+
+
+def _deelnemer_json(d: Any) -> dict[str, Any]:
+    return {
+        "oin": d.oin, "naam": d.naam, "rol": d.rol, "kvkNummer": d.kvk_nummer,
+        "vestigingsnummer": d.vestigingsnummer,
+        "modules": sorted(m.module for m in d.modules), "gebruiktBsn": d.gebruikt_bsn,
+        "standaardAkkoord": d.standaard_akkoord,
+        "schuldensoorten": sorted(s.soort for s in d.schuldensoorten),
+        "certificaten": [
+            {"vingerafdruk": c.vingerafdruk, "gebruik": c.gebruik, "geldigTot": c.geldig_tot.isoformat(),
+             "ingetrokkenOp": c.ingetrokken_op.isoformat() if c.ingetrokken_op else None}
+            for c in d.certificaten
+        ],
+    }
+
+
+@deelnemer.command("list")
+@click.option("--rol", type=click.Choice(["SHV", "SE", "WF", "BW"]), default=None)
+@click.option("--module", default=None)
+@click.option("--json", "als_json", is_flag=True, help="One JSON object per line.")
+@fouten_netjes
+def deelnemer_list(rol: str | None, module: str | None, als_json: bool) -> None:
+    """List the participants."""
+    from knooppunt import runtime
+    from knooppunt.hub import adresboek
+    from knooppunt.store.db import transactie
+
+    rt = runtime.bouw(_settings())
+    try:
+        with transactie(rt.sessions) as session:
+            rijen = [
+                _deelnemer_json(d)
+                for d in adresboek.zoek(session, rol=rol, module=module, zoekterm=None, na_oin=None, limiet=100_000)
+            ]
+    finally:
+        rt.close()
+    for rij in rijen:
+        if als_json:
+            click.echo(json.dumps(rij, ensure_ascii=False))
+        else:
+            vlaggen = [v for v, aan in (("bsn", rij["gebruiktBsn"]), ("standaard-akkoord", rij["standaardAkkoord"])) if aan]
+            click.echo(
+                f"{rij['oin']}  {rij['rol']:<3}  {rij['naam']}  modules={','.join(rij['modules'])}"
+                + (f"  schuldensoorten={','.join(rij['schuldensoorten'])}" if rij["schuldensoorten"] else "")
+                + (f"  {' '.join(vlaggen)}" if vlaggen else "")
+            )
+    if not rijen and not als_json:
+        click.echo("(geen deelnemers)", err=True)
+
+
+@deelnemer.group("certificaat")
+def deelnemer_certificaat() -> None:
+    """Add or retire a participant's certificates (e.g. for a key rollover)."""
+
+
+@deelnemer_certificaat.command("add")
+@click.option("--oin", required=True)
+@click.option("--certificaat", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--gebruik", multiple=True, type=click.Choice(["tls", "ondertekening", "versleuteling"]))
+@fouten_netjes
+def certificaat_add(oin: str, certificaat: Path, gebruik: tuple[str, ...]) -> None:
+    from knooppunt import runtime
+    from knooppunt.hub import adresboek
+    from knooppunt.pki.certificaat import lees_pem
+    from knooppunt.store.db import db_nu, transactie
+
+    info = lees_pem(certificaat.read_bytes())
+    rt = runtime.bouw(_settings())
+    try:
+        with transactie(rt.sessions) as session:
+            cert = adresboek.voeg_certificaat_toe(
+                session, oin, info, gebruik=list(gebruik) or list(adresboek.GEBRUIK), nu=db_nu(session),
+                ankers=rt.ankers,
+            )
+            click.echo(f"certificaat {cert.vingerafdruk} toegevoegd aan {oin}")
+    finally:
+        rt.close()
+
+
+@deelnemer_certificaat.command("intrekken")
+@click.option("--oin", required=True)
+@click.option("--vingerafdruk", required=True, help="SHA-256 fingerprint (hex) as shown by `deelnemer list --json`.")
+@fouten_netjes
+def certificaat_intrekken(oin: str, vingerafdruk: str) -> None:
+    from knooppunt import runtime
+    from knooppunt.hub import adresboek
+    from knooppunt.store.db import db_nu, transactie
+
+    rt = runtime.bouw(_settings())
+    try:
+        with transactie(rt.sessions) as session:
+            adresboek.trek_certificaat_in(session, oin, vingerafdruk, nu=db_nu(session))
+            click.echo(f"certificaat {vingerafdruk} van {oin} ingetrokken")
+    finally:
+        rt.close()
+
+
+# --- development PKI --------------------------------------------------------------------------
+
+
+@main.group()
+def pki() -> None:
+    """A development CA and participant certificates (never for production)."""
+
+
+@pki.command("init")
+@click.argument("map_", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--key-type", type=click.Choice(["rsa", "ec"]), default="ec", show_default=True)
+@fouten_netjes
+def pki_init(map_: Path, key_type: str) -> None:
+    """Create a development CA in DIR, plus a server certificate for localhost."""
+    from knooppunt.pki import ontwikkel_ca
+
+    ca = ontwikkel_ca.init(map_, key_type=key_type)
+    click.echo(f"CA: {ca.certificaat}\nCA-sleutel: {ca.sleutel}")
+    click.echo(f"servercertificaat: {map_ / 'server.pem'}\nserversleutel: {map_ / 'server-key.pem'}")
+
+
+@pki.command("issue")
+@click.argument("map_", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--oin", required=True)
+@click.option("--naam", required=True)
+@click.option("--key-type", type=click.Choice(["rsa", "ec"]), default="ec", show_default=True)
+@click.option("--out", "basisnaam", default=None, help="Base file name (default: the OIN).")
+@fouten_netjes
+def pki_issue(map_: Path, oin: str, naam: str, key_type: str, basisnaam: str | None) -> None:
+    """Issue a participant certificate (OIN in subject serialNumber) from the CA in DIR."""
+    from knooppunt.pki import ontwikkel_ca
+    from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
+
+    try:
+        valideer_oin(oin)
+    except OngeldigeIdentificatie as exc:
+        raise click.BadParameter(str(exc), param_hint="--oin") from exc
+    uit = ontwikkel_ca.issue(map_, oin=oin, naam=naam, key_type=key_type, basisnaam=basisnaam)
+    click.echo(f"certificaat: {uit.certificaat}\nsleutel: {uit.sleutel}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Participant SDK: the JOSE envelope, the HTTP client, message builders."""

@@ -1,0 +1,160 @@
+"""The hub-enforced conditions of the catalogue (DESIGN §3), one function per named condition.
+
+Each is decided from metadata and the adresboek only, per (caller, counterpart) within one
+conversation — never across other parties' messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from knooppunt.hub.adresboek import schuldensoorten_van
+from knooppunt.hub.fouten import HubFout
+from knooppunt.protocol.catalogus import SALDOVERZOEKEN, Berichttype, Voorwaarde
+from knooppunt.store import berichten as store
+from knooppunt.store.models import Bericht, Deelnemer
+
+# Answers that state the creditor's position on the debt (art. 6–10); the latest one counts.
+STANDPUNTEN = (
+    "saldoverzoek_antwoord",
+    "saldoverzoek_antwoord_standaard_akkoord",
+    "klant_onbekend",
+    "betaalvoorstel_akkoord",
+    "betaalvoorstel_niet_akkoord",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    session: Session
+    type: Berichttype
+    afzender: Deelnemer
+    ontvanger: Deelnemer
+    conversatie: str
+    verwijzing: Bericht | None
+
+
+def _fout(code: str, artikel: str, detail: str) -> HubFout:
+    return HubFout(code, 422, "Bericht niet toegestaan", f"{detail} (art. {artikel})", artikel=artikel)
+
+
+def _geen_bsn(ctx: Context) -> None:
+    if ctx.ontvanger.gebruikt_bsn:
+        raise _fout(
+            "ONTVANGER_GEBRUIKT_BSN", "3.1",
+            f"{ctx.ontvanger.naam} identificeert klanten op BSN: stuur 'kennisgeving_bsn' in plaats van "
+            "'kennisgeving'",
+        )
+
+
+def _bsn(ctx: Context) -> None:
+    if not ctx.ontvanger.gebruikt_bsn:
+        raise _fout(
+            "ONTVANGER_GEBRUIKT_GEEN_BSN", "3.2",
+            f"{ctx.ontvanger.naam} gebruikt geen BSN: stuur 'kennisgeving' in plaats van 'kennisgeving_bsn'",
+        )
+
+
+def _schuldensoort(soort: str, artikel: str) -> Callable[[Context], None]:
+    def controle(ctx: Context) -> None:
+        if soort not in schuldensoorten_van(ctx.ontvanger):
+            raise _fout(
+                "ONJUISTE_SCHULDENSOORT", artikel,
+                f"'{ctx.type.code}' is alleen voor schuldeisers met schuldensoort '{soort}'; "
+                f"{ctx.ontvanger.naam} heeft die niet in het adresboek: stuur een gewoon 'saldoverzoek'",
+            )
+
+    return controle
+
+
+def _afzender_standaard_akkoord(ctx: Context) -> None:
+    if not ctx.afzender.standaard_akkoord:
+        raise _fout(
+            "GEEN_STANDAARD_AKKOORD", "7.1",
+            "u staat in het adresboek niet als schuldeiser die standaard akkoord gaat met "
+            "betaalvoorstellen: antwoord met 'saldoverzoek_antwoord'",
+        )
+
+
+def _geen_standaard_akkoord_ontvangen(ctx: Context) -> None:
+    laatste = store.laatste_antwoord(
+        ctx.session, conversatie=ctx.conversatie, van=ctx.ontvanger.oin, aan=ctx.afzender.oin,
+        typen=("saldoverzoek_antwoord", "saldoverzoek_antwoord_standaard_akkoord", "klant_onbekend"),
+        vraagtypen=SALDOVERZOEKEN,
+    )
+    if laatste == "saldoverzoek_antwoord_standaard_akkoord":
+        raise _fout(
+            "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD", "9.3",
+            f"{ctx.ontvanger.naam} heeft op uw saldoverzoek geantwoord met standaard akkoord en ontvangt "
+            "daarom geen betaalvoorstel; stuur na akkoord 'schuldregeling_geaccordeerd'",
+        )
+
+
+def _laatste_antwoord_akkoord(ctx: Context) -> None:
+    laatste = store.laatste_antwoord(
+        ctx.session, conversatie=ctx.conversatie, van=ctx.ontvanger.oin, aan=ctx.afzender.oin,
+        typen=STANDPUNTEN,
+    )
+    if laatste not in ("betaalvoorstel_akkoord", "saldoverzoek_antwoord_standaard_akkoord"):
+        gezien = f"het laatste antwoord is '{laatste}'" if laatste else "er is nog geen antwoord"
+        raise _fout(
+            "GEEN_AKKOORD", "11.1",
+            f"'schuldregeling_geaccordeerd' kan alleen naar een schuldeiser die akkoord is gegaan; {gezien}",
+        )
+
+
+def _eerder_uitgewisseld(ctx: Context) -> None:
+    if not store.eerder_uitgewisseld(
+        ctx.session, conversatie=ctx.conversatie, partij=ctx.afzender.oin, tegenpartij=ctx.ontvanger.oin
+    ):
+        artikel = "14.1" if ctx.type.code == "statusverzoek" else "12.1"
+        raise _fout(
+            "GEEN_EERDER_CONTACT", artikel,
+            f"'{ctx.type.code}' kan alleen in een conversatie waarin u en {ctx.ontvanger.naam} al "
+            "berichten hebben uitgewisseld; gebruik het conversatieReferentienummer van dat traject",
+        )
+
+
+def _verwijst_naar_open_vraag(ctx: Context) -> None:
+    vraag = ctx.verwijzing
+    if (
+        vraag is None
+        or vraag.berichttype not in ctx.type.verwijst_naar
+        or vraag.beantwoord_op is not None
+        or vraag.status in ("verlopen", "geweigerd")
+    ):
+        raise _fout(
+            "ONGELDIGE_VERWIJZING", "15.1",
+            "een reminder moet met crossReferentienummer verwijzen naar uw eigen saldoverzoek of "
+            "betaalvoorstel aan deze schuldeiser in deze conversatie dat nog niet beantwoord of verlopen is",
+        )
+
+
+def _alleen_knooppunt(ctx: Context) -> None:
+    raise HubFout(
+        "ROL_NIET_TOEGESTAAN", 422, "Bericht niet toegestaan",
+        f"'{ctx.type.code}' wordt alleen door het knooppunt zelf verstuurd",
+    )
+
+
+CONTROLES: dict[Voorwaarde, Callable[[Context], None]] = {
+    Voorwaarde.ONTVANGER_GEBRUIKT_GEEN_BSN: _geen_bsn,
+    Voorwaarde.ONTVANGER_GEBRUIKT_BSN: _bsn,
+    Voorwaarde.ONTVANGER_NUTS: _schuldensoort("nuts", "5.2"),
+    Voorwaarde.ONTVANGER_PUBLIEK: _schuldensoort("publiek", "5.4"),
+    Voorwaarde.ONTVANGER_ZORG: _schuldensoort("zorg", "5.5"),
+    Voorwaarde.AFZENDER_STANDAARD_AKKOORD: _afzender_standaard_akkoord,
+    Voorwaarde.GEEN_STANDAARD_AKKOORD_ONTVANGEN: _geen_standaard_akkoord_ontvangen,
+    Voorwaarde.LAATSTE_ANTWOORD_AKKOORD: _laatste_antwoord_akkoord,
+    Voorwaarde.EERDER_UITGEWISSELD: _eerder_uitgewisseld,
+    Voorwaarde.VERWIJST_NAAR_OPEN_VRAAG: _verwijst_naar_open_vraag,
+    Voorwaarde.ALLEEN_KNOOPPUNT: _alleen_knooppunt,
+}
+
+
+def controleer(ctx: Context) -> None:
+    for voorwaarde in ctx.type.voorwaarden:
+        CONTROLES[voorwaarde](ctx)

@@ -1,0 +1,1 @@
+"""Periodic jobs: plain functions over a session, run by the scheduler or `knooppunt worker`."""

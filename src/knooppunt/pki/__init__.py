@@ -1,0 +1,1 @@
+"""Certificates: parsing participant certificates, chain verification, the development CA."""

@@ -1,0 +1,74 @@
+"""Chain verification against configured trust anchors, with cryptography's X.509 verifier."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.x509 import ExtendedKeyUsage, SubjectAlternativeName
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from knooppunt.pki.certificaat import OngeldigCertificaat, lees_pem_bundel
+
+
+def _client_auth(_policy: object, _cert: x509.Certificate, eku: ExtendedKeyUsage | None) -> None:
+    if eku is not None and ExtendedKeyUsageOID.CLIENT_AUTH not in eku:
+        raise ValueError("certificaat is niet bedoeld voor client-authenticatie (extendedKeyUsage)")
+
+
+# Web-PKI defaults, except that a participant certificate (PKIoverheid, OIN in the subject) need
+# not carry a subjectAltName, and its extendedKeyUsage, if present, must allow client auth.
+_EE_POLICY = (
+    ExtensionPolicy.webpki_defaults_ee()
+    .may_be_present(SubjectAlternativeName, Criticality.AGNOSTIC, None)
+    .may_be_present(ExtendedKeyUsage, Criticality.AGNOSTIC, _client_auth)
+)
+
+
+class Vertrouwensankers:
+    """The CAs that may issue participant certificates."""
+
+    def __init__(self, certificaten: Sequence[x509.Certificate]) -> None:
+        if not certificaten:
+            raise OngeldigCertificaat("geen vertrouwensankers geconfigureerd")
+        self.certificaten = list(certificaten)
+        self._store = Store(self.certificaten)
+
+    @classmethod
+    def uit_bestanden(cls, paden: Sequence[Path]) -> Vertrouwensankers:
+        certificaten: list[x509.Certificate] = []
+        for pad in paden:
+            try:
+                certificaten.extend(lees_pem_bundel(Path(pad).read_bytes()))
+            except OSError as exc:
+                raise OngeldigCertificaat(f"vertrouwensanker {pad} kan niet gelezen worden: {exc}") from exc
+        return cls(certificaten)
+
+    def controleer(
+        self,
+        certificaat: x509.Certificate,
+        tussen: Sequence[x509.Certificate] = (),
+        *,
+        moment: datetime,
+    ) -> None:
+        """Raise OngeldigCertificaat unless the certificate chains to an anchor and is valid now."""
+        verifier = (
+            PolicyBuilder()
+            .store(self._store)
+            .time(moment)
+            .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_EE_POLICY)
+            .build_client_verifier()
+        )
+        try:
+            verifier.verify(certificaat, list(tussen))
+        except VerificationError as exc:
+            raise OngeldigCertificaat(f"certificaat is niet uitgegeven door een vertrouwde CA: {exc}") from exc

@@ -1,0 +1,125 @@
+"""What the hub may check of an encrypted payload: the JWE compact protected header (DESIGN §5).
+
+The hub never decrypts. It checks that ``inhoud`` is a well-formed JWE compact serialization whose
+protected header uses only the allowed algorithms, names a key in ``kid`` and carries none of the
+members that would let a sender point the recipient at other keys or compression.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+ALG_RSA = "RSA-OAEP-256"
+ALG_EC = "ECDH-ES+A256KW"
+TOEGESTANE_ALG = frozenset({ALG_RSA, ALG_EC})
+TOEGESTANE_ENC = frozenset({"A256GCM"})
+VERBODEN_LEDEN = frozenset({"zip", "jku", "jwk", "x5u", "x5c", "crit"})
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+class OngeldigeJwe(ValueError):
+    """The JWE is not acceptable; ``reden`` says what, in the sender's terms."""
+
+
+@dataclass(frozen=True, slots=True)
+class JweKop:
+    alg: str
+    enc: str
+    kid: str
+    header: dict[str, Any]
+
+
+def b64url_decode(deel: str) -> bytes:
+    if not set(deel) <= _B64URL:
+        raise OngeldigeJwe("bevat tekens die niet base64url zijn")
+    try:
+        return base64.urlsafe_b64decode(deel + "=" * (-len(deel) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise OngeldigeJwe("is geen geldige base64url") from exc
+
+
+def b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def x5t_s256(der: bytes) -> str:
+    """The ``x5t#S256`` / ``kid`` of a certificate: base64url (unpadded) SHA-256 of its DER."""
+    return b64url_encode(hashlib.sha256(der).digest())
+
+
+def kid_naar_vingerafdruk(kid: str) -> str | None:
+    """The hex SHA-256 fingerprint a ``kid`` names, or None when it cannot be one."""
+    try:
+        digest = b64url_decode(kid)
+    except OngeldigeJwe:
+        return None
+    return digest.hex() if len(digest) == 32 else None
+
+
+def _geen_dubbele(paren: list[tuple[str, Any]]) -> dict[str, Any]:
+    resultaat: dict[str, Any] = {}
+    for sleutel, waarde in paren:
+        if sleutel in resultaat:
+            raise OngeldigeJwe(f"de protected header bevat '{sleutel}' twee keer")
+        resultaat[sleutel] = waarde
+    return resultaat
+
+
+def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
+    """Parse and check the protected header of a JWE compact serialization."""
+    if len(inhoud) > max_bytes:
+        raise OngeldigeJwe(f"is {len(inhoud)} bytes; het maximum is {max_bytes} bytes")
+    delen = inhoud.split(".")
+    if len(delen) != 5:
+        raise OngeldigeJwe(
+            "is geen JWE in compact serialization (verwacht 5 delen gescheiden door punten)"
+        )
+    kop_b64, sleutel_b64, iv_b64, tekst_b64, tag_b64 = delen
+    try:
+        ruwe_kop = b64url_decode(kop_b64)
+        kop = json.loads(ruwe_kop.decode("utf-8"), object_pairs_hook=_geen_dubbele)
+    except OngeldigeJwe as exc:
+        raise OngeldigeJwe(f"protected header {exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OngeldigeJwe("protected header is geen JSON-object") from exc
+    if not isinstance(kop, dict):
+        raise OngeldigeJwe("protected header is geen JSON-object")
+    verboden = sorted(VERBODEN_LEDEN & kop.keys())
+    if verboden:
+        raise OngeldigeJwe(f"protected header bevat niet-toegestane leden: {', '.join(verboden)}")
+    alg, enc, kid = kop.get("alg"), kop.get("enc"), kop.get("kid")
+    if alg not in TOEGESTANE_ALG:
+        raise OngeldigeJwe(f"alg {alg!r} is niet toegestaan (gebruik {ALG_RSA} of {ALG_EC})")
+    if enc not in TOEGESTANE_ENC:
+        raise OngeldigeJwe(f"enc {enc!r} is niet toegestaan (gebruik A256GCM)")
+    if not isinstance(kid, str) or kid_naar_vingerafdruk(kid) is None:
+        raise OngeldigeJwe(
+            "kid ontbreekt of is geen x5t#S256 (base64url SHA-256 van het certificaat van de ontvanger)"
+        )
+    if alg == ALG_EC and not isinstance(kop.get("epk"), dict):
+        raise OngeldigeJwe("ECDH-ES+A256KW vereist een 'epk' in de protected header")
+    for naam, deel, verwacht in (("encrypted key", sleutel_b64, None), ("iv", iv_b64, 12),
+                                 ("ciphertext", tekst_b64, None), ("tag", tag_b64, 16)):
+        try:
+            waarde = b64url_decode(deel)
+        except OngeldigeJwe as exc:
+            raise OngeldigeJwe(f"{naam} {exc}") from exc
+        if verwacht is not None and len(waarde) != verwacht:
+            raise OngeldigeJwe(f"{naam} moet {verwacht} bytes zijn voor A256GCM")
+        if naam in ("encrypted key", "ciphertext") and not waarde:
+            raise OngeldigeJwe(f"{naam} is leeg")
+    return JweKop(alg=alg, enc=enc, kid=kid, header=kop)
+
+
+def alg_past_bij_sleutel(alg: str, sleuteltype: str, sleutelgrootte: int) -> bool:
+    """RSA ≥ 2048 bits goes with RSA-OAEP-256, P-256 with ECDH-ES+A256KW."""
+    if alg == ALG_RSA:
+        return sleuteltype == "RSA" and sleutelgrootte >= 2048
+    if alg == ALG_EC:
+        return sleuteltype == "EC" and sleutelgrootte == 256
+    return False

@@ -1,0 +1,82 @@
+"""What a running hub holds: settings, database, term settings and trust anchors.
+
+Built once per process (``knooppunt serve``, ``worker``, the CLI, tests) from a Settings object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from knooppunt.config import Settings, SettingsError
+from knooppunt.hub.mailbox import Instellingen
+from knooppunt.pki import ontwikkel_ca
+from knooppunt.pki.certificaat import OngeldigCertificaat
+from knooppunt.pki.verificatie import Vertrouwensankers
+from knooppunt.protocol.werkdagen import Werkdagkalender, parse_sluitingsdagen
+from knooppunt.store import migrate
+from knooppunt.store.db import maak_engine, maak_sessionmaker
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    instellingen: Instellingen
+    ankers: Vertrouwensankers | None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def instellingen_uit(settings: Settings) -> Instellingen:
+    try:
+        sluitingsdagen = parse_sluitingsdagen(settings.extra_sluitingsdagen)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from exc
+    return Instellingen(
+        kalender=Werkdagkalender(sluitingsdagen),
+        bevestigingstermijn=settings.bevestigingstermijn_werkdagen,
+        antwoordtermijn=settings.antwoordtermijn_werkdagen,
+        max_open=settings.max_open_per_relatie,
+        max_inhoud_bytes=settings.max_inhoud_bytes,
+    )
+
+
+def laad_ankers(settings: Settings, extra: list[Path] | None = None) -> Vertrouwensankers | None:
+    """The configured trust anchors; in development, also the development CA of the data dir.
+    Production refuses a development CA (DESIGN §5)."""
+    paden = list(settings.trust_anchors) + list(extra or [])
+    if settings.is_development:
+        dev_ca, _ = ontwikkel_ca.ca_paden(settings.dev_pki_dir)
+        if dev_ca.exists() and dev_ca not in paden:
+            paden.append(dev_ca)
+    if not paden:
+        return None
+    try:
+        ankers = Vertrouwensankers.uit_bestanden(paden)
+    except OngeldigCertificaat as exc:
+        raise SettingsError(f"KNOOPPUNT_TRUST_ANCHORS: {exc}") from exc
+    if not settings.is_development and any(ontwikkel_ca.is_ontwikkel_ca(c) for c in ankers.certificaten):
+        raise SettingsError(
+            "A development CA is configured as trust anchor, which production refuses: configure the "
+            "PKIoverheid CAs in KNOOPPUNT_TRUST_ANCHORS, or set KNOOPPUNT_ENV=development for a test setup."
+        )
+    return ankers
+
+
+def bouw(settings: Settings, *, extra_ankers: list[Path] | None = None, upgrade: bool = True) -> Runtime:
+    engine = maak_engine(settings.effective_database_url)
+    if upgrade:
+        migrate.upgrade(engine)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=maak_sessionmaker(engine),
+        instellingen=instellingen_uit(settings),
+        ankers=laad_ankers(settings, extra_ankers),
+    )

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, sessions, Alembic migrations. All SQL lives here."""

@@ -1,0 +1,271 @@
+"""Queries and conditional transitions on messages. Every state change is one conditional UPDATE,
+so a message is never both confirmed and expired, whatever runs concurrently."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from knooppunt.store.models import OPEN_STATUSSEN, Bericht, BerichtInhoud, Conversatie
+
+
+def op_referentie(session: Session, referentienummer: str) -> Bericht | None:
+    return session.scalar(select(Bericht).where(Bericht.referentienummer == referentienummer))
+
+
+def voor_ontvanger(session: Session, *, ontvanger: str, referentienummer: str) -> Bericht | None:
+    return session.scalar(
+        select(Bericht).where(Bericht.ontvanger == ontvanger, Bericht.referentienummer == referentienummer)
+    )
+
+
+def van_naar(session: Session, *, referentienummer: str, afzender: str, ontvanger: str) -> Bericht | None:
+    return session.scalar(
+        select(Bericht).where(
+            Bericht.referentienummer == referentienummer,
+            Bericht.afzender == afzender,
+            Bericht.ontvanger == ontvanger,
+        )
+    )
+
+
+def inhoud(session: Session, bericht_id: int) -> str | None:
+    return session.scalar(select(BerichtInhoud.jwe).where(BerichtInhoud.bericht_id == bericht_id))
+
+
+def voeg_toe(session: Session, bericht: Bericht, jwe: str | None) -> Bericht:
+    session.add(bericht)
+    session.flush()
+    if jwe is not None:
+        session.add(BerichtInhoud(bericht_id=bericht.id, jwe=jwe))
+        session.flush()
+    return bericht
+
+
+def claim_conversatie(session: Session, *, conversatie: str, shv: str, nu: datetime) -> str:
+    """Register the conversation for this SHV if new; return the SHV that owns it."""
+    waarden = {"conversatie_referentienummer": conversatie, "shv": shv, "aangemaakt_op": nu}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(Conversatie).values(**waarden).on_conflict_do_nothing())
+    eigenaar = session.scalar(
+        select(Conversatie.shv).where(Conversatie.conversatie_referentienummer == conversatie)
+    )
+    assert eigenaar is not None
+    return eigenaar
+
+
+def conversatie_eigenaar(session: Session, conversatie: str) -> str | None:
+    return session.scalar(
+        select(Conversatie.shv).where(Conversatie.conversatie_referentienummer == conversatie)
+    )
+
+
+def aantal_open(session: Session, *, afzender: str, ontvanger: str, tot: int) -> int:
+    """Unconfirmed messages from one sender to one recipient, counted up to `tot`."""
+    binnen = (
+        select(Bericht.id)
+        .where(
+            Bericht.afzender == afzender,
+            Bericht.ontvanger == ontvanger,
+            Bericht.status.in_(OPEN_STATUSSEN),
+        )
+        .limit(tot)
+        .subquery()
+    )
+    return int(session.scalar(select(func.count()).select_from(binnen)) or 0)
+
+
+def laatste_antwoord(
+    session: Session,
+    *,
+    conversatie: str,
+    van: str,
+    aan: str,
+    typen: Collection[str],
+    vraagtypen: Collection[str] | None = None,
+) -> str | None:
+    """The type of the latest (by ontvangenOp) delivered answer from `van` to `aan` in a
+    conversation, among `typen`, optionally only answers to questions of `vraagtypen`."""
+    query = select(Bericht.berichttype).where(
+        Bericht.conversatie_referentienummer == conversatie,
+        Bericht.afzender == van,
+        Bericht.ontvanger == aan,
+        Bericht.berichttype.in_(list(typen)),
+        Bericht.status.not_in(("verlopen", "geweigerd")),
+    )
+    if vraagtypen is not None:
+        vraag = aliased(Bericht)
+        query = query.where(
+            exists().where(
+                vraag.referentienummer == Bericht.cross_referentienummer,
+                vraag.berichttype.in_(list(vraagtypen)),
+            )
+        )
+    return session.scalar(query.order_by(Bericht.ontvangen_op.desc(), Bericht.id.desc()).limit(1))
+
+
+def eerder_uitgewisseld(session: Session, *, conversatie: str, partij: str, tegenpartij: str) -> bool:
+    """Did these two parties exchange a delivered message in this conversation (either way)?"""
+    query = select(Bericht.id).where(
+        Bericht.conversatie_referentienummer == conversatie,
+        or_(
+            (Bericht.afzender == partij) & (Bericht.ontvanger == tegenpartij),
+            (Bericht.afzender == tegenpartij) & (Bericht.ontvanger == partij),
+        ),
+        Bericht.status.not_in(("verlopen", "geweigerd")),
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def inbox(
+    session: Session,
+    *,
+    ontvanger: str,
+    nu: datetime,
+    limiet: int,
+    na_id: int | None = None,
+    berichttype: str | None = None,
+    afzender: str | None = None,
+) -> list[tuple[Bericht, str | None]]:
+    """Open, unexpired messages of a recipient, oldest first, with their ciphertext."""
+    query = (
+        select(Bericht, BerichtInhoud.jwe)
+        .outerjoin(BerichtInhoud, BerichtInhoud.bericht_id == Bericht.id)
+        .where(
+            Bericht.ontvanger == ontvanger,
+            Bericht.status.in_(OPEN_STATUSSEN),
+            Bericht.verloopt_op >= nu,
+        )
+        .order_by(Bericht.id)
+        .limit(limiet)
+    )
+    if na_id is not None:
+        query = query.where(Bericht.id > na_id)
+    if berichttype:
+        query = query.where(Bericht.berichttype == berichttype)
+    if afzender:
+        query = query.where(Bericht.afzender == afzender)
+    return [(rij[0], rij[1]) for rij in session.execute(query).all()]
+
+
+def markeer_opgehaald(session: Session, ids: Sequence[int], *, nu: datetime) -> None:
+    if not ids:
+        return
+    session.execute(
+        update(Bericht)
+        .where(Bericht.id.in_(list(ids)), Bericht.status == "aangeboden")
+        .values(status="opgehaald", opgehaald_op=nu)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Bericht)
+        .where(Bericht.id.in_(list(ids)), Bericht.opgehaald_op.is_(None))
+        .values(opgehaald_op=nu)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def bevestig(session: Session, bericht_id: int, *, nu: datetime, antwoord_uiterlijk: datetime | None) -> bool:
+    """Confirm if still open and unexpired; delete the ciphertext in the same transaction."""
+    resultaat = session.execute(
+        update(Bericht)
+        .where(
+            Bericht.id == bericht_id,
+            Bericht.status.in_(OPEN_STATUSSEN),
+            Bericht.verloopt_op >= nu,
+        )
+        .values(status="bevestigd", bevestigd_op=nu, antwoord_uiterlijk=antwoord_uiterlijk)
+        .execution_options(synchronize_session=False)
+    )
+    if resultaat.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.execute(delete(BerichtInhoud).where(BerichtInhoud.bericht_id == bericht_id))
+    return True
+
+
+def weiger(session: Session, bericht_id: int, *, nu: datetime) -> bool:
+    resultaat = session.execute(
+        update(Bericht)
+        .where(Bericht.id == bericht_id, Bericht.status.in_(OPEN_STATUSSEN), Bericht.verloopt_op >= nu)
+        .values(status="geweigerd", geweigerd_op=nu)
+        .execution_options(synchronize_session=False)
+    )
+    if resultaat.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.execute(delete(BerichtInhoud).where(BerichtInhoud.bericht_id == bericht_id))
+    return True
+
+
+def markeer_beantwoord(session: Session, bericht_id: int, *, nu: datetime) -> None:
+    """The first valid answer sets beantwoord; later answers (corrections) keep that moment."""
+    session.execute(
+        update(Bericht)
+        .where(Bericht.id == bericht_id, Bericht.status == "bevestigd")
+        .values(status="beantwoord", beantwoord_op=nu)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def verlopen_kandidaten(session: Session, *, nu: datetime, limiet: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(Bericht.id)
+            .where(Bericht.status.in_(OPEN_STATUSSEN), Bericht.verloopt_op < nu)
+            .order_by(Bericht.verloopt_op)
+            .limit(limiet)
+        )
+    )
+
+
+def laat_verlopen(session: Session, bericht_id: int, *, nu: datetime) -> bool:
+    """Expire if still open and past its term; delete the ciphertext in the same transaction."""
+    resultaat = session.execute(
+        update(Bericht)
+        .where(Bericht.id == bericht_id, Bericht.status.in_(OPEN_STATUSSEN), Bericht.verloopt_op < nu)
+        .values(status="verlopen", verlopen_op=nu)
+        .execution_options(synchronize_session=False)
+    )
+    if resultaat.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.execute(delete(BerichtInhoud).where(BerichtInhoud.bericht_id == bericht_id))
+    return True
+
+
+def verzonden(
+    session: Session,
+    *,
+    afzender: str,
+    limiet: int,
+    voor_id: int | None = None,
+    status: str | None = None,
+    conversatie: str | None = None,
+) -> Sequence[Bericht]:
+    query = select(Bericht).where(Bericht.afzender == afzender).order_by(Bericht.id.desc()).limit(limiet)
+    if voor_id is not None:
+        query = query.where(Bericht.id < voor_id)
+    if status:
+        query = query.where(Bericht.status == status)
+    if conversatie:
+        query = query.where(Bericht.conversatie_referentienummer == conversatie)
+    return session.scalars(query).all()
+
+
+def tijdlijn(session: Session, *, conversatie: str, partij: str) -> Sequence[Bericht]:
+    return session.scalars(
+        select(Bericht)
+        .where(
+            Bericht.conversatie_referentienummer == conversatie,
+            or_(Bericht.afzender == partij, Bericht.ontvanger == partij),
+        )
+        .order_by(Bericht.id)
+    ).all()
+
+
+def herlaad(session: Session, bericht: Bericht) -> Bericht:
+    session.refresh(bericht)
+    return bericht

@@ -1,0 +1,63 @@
+"""Queries on the adresboek tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from knooppunt.store.models import Certificaat, Deelnemer, DeelnemerModule
+
+
+def haal(session: Session, oin: str) -> Deelnemer | None:
+    return session.get(Deelnemer, oin)
+
+
+def zoek(
+    session: Session,
+    *,
+    rol: str | None = None,
+    module: str | None = None,
+    zoekterm: str | None = None,
+    na_oin: str | None = None,
+    limiet: int = 100,
+) -> Sequence[Deelnemer]:
+    query = select(Deelnemer).order_by(Deelnemer.oin)
+    if rol:
+        query = query.where(Deelnemer.rol == rol)
+    if module:
+        query = query.where(
+            Deelnemer.oin.in_(select(DeelnemerModule.oin).where(DeelnemerModule.module == module))
+        )
+    if zoekterm:
+        patroon = "%" + zoekterm.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                Deelnemer.naam.ilike(patroon, escape="\\"),
+                Deelnemer.kvk_nummer == zoekterm,
+                Deelnemer.oin == zoekterm,
+            )
+        )
+    if na_oin:
+        query = query.where(Deelnemer.oin > na_oin)
+    return session.scalars(query.limit(limiet)).all()
+
+
+def certificaat(session: Session, vingerafdruk: str) -> Certificaat | None:
+    return session.get(Certificaat, vingerafdruk)
+
+
+def tls_certificaat(session: Session, *, oin: str, vingerafdruk: str, moment: datetime) -> Certificaat | None:
+    """A current TLS certificate with this fingerprint registered for this OIN."""
+    return session.scalar(
+        select(Certificaat).where(
+            Certificaat.vingerafdruk == vingerafdruk,
+            Certificaat.oin == oin,
+            Certificaat.gebruik_tls.is_(True),
+            Certificaat.ingetrokken_op.is_(None),
+            Certificaat.geldig_vanaf <= moment,
+            Certificaat.geldig_tot > moment,
+        )
+    )

@@ -1,0 +1,222 @@
+"""SQLAlchemy models. The hub's tables hold metadata and ciphertext only — never plaintext or keys.
+
+Ciphertext lives in its own table (``berichtinhoud``) so that deleting content is a row DELETE,
+not an UPDATE that blanks a column (DESIGN §5, "deletion means gone").
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python; timestamptz on PostgreSQL, UTC text on SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Deelnemer(Base):
+    """An adresboek entry (DESIGN §2). ``contact`` and ``notificaties`` are private."""
+
+    __tablename__ = "deelnemers"
+
+    oin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    kvk_nummer: Mapped[str] = mapped_column(String(8), index=True)
+    vestigingsnummer: Mapped[str | None] = mapped_column(String(12))
+    naam: Mapped[str] = mapped_column(String(200))
+    rol: Mapped[str] = mapped_column(String(16))
+    gebruikt_bsn: Mapped[bool] = mapped_column(Boolean, default=False)
+    standaard_akkoord: Mapped[bool] = mapped_column(Boolean, default=False)
+    sleutelbeheer: Mapped[str] = mapped_column(String(16), default="eigen")
+    contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    modules: Mapped[list[DeelnemerModule]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="DeelnemerModule.module"
+    )
+    schuldensoorten: Mapped[list[DeelnemerSchuldensoort]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="DeelnemerSchuldensoort.soort"
+    )
+    certificaten: Mapped[list[Certificaat]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="Certificaat.toegevoegd_op"
+    )
+
+
+class DeelnemerModule(Base):
+    __tablename__ = "deelnemer_modules"
+
+    oin: Mapped[str] = mapped_column(ForeignKey("deelnemers.oin", ondelete="CASCADE"), primary_key=True)
+    module: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class DeelnemerSchuldensoort(Base):
+    __tablename__ = "deelnemer_schuldensoorten"
+
+    oin: Mapped[str] = mapped_column(ForeignKey("deelnemers.oin", ondelete="CASCADE"), primary_key=True)
+    soort: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class Certificaat(Base):
+    """A participant certificate. Retired ones stay listed for the bevestigingstermijn + 30 days."""
+
+    __tablename__ = "certificaten"
+
+    vingerafdruk: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of DER, hex
+    oin: Mapped[str] = mapped_column(ForeignKey("deelnemers.oin", ondelete="CASCADE"), index=True)
+    pem: Mapped[str] = mapped_column(Text)
+    onderwerp: Mapped[str] = mapped_column(String(500))
+    uitgever: Mapped[str] = mapped_column(String(500))
+    serienummer: Mapped[str] = mapped_column(String(64))
+    sleuteltype: Mapped[str] = mapped_column(String(8))  # RSA | EC
+    sleutelgrootte: Mapped[int] = mapped_column(Integer)
+    geldig_vanaf: Mapped[datetime] = mapped_column(UTCDateTime())
+    geldig_tot: Mapped[datetime] = mapped_column(UTCDateTime())
+    gebruik_tls: Mapped[bool] = mapped_column(Boolean, default=True)
+    gebruik_ondertekening: Mapped[bool] = mapped_column(Boolean, default=True)
+    gebruik_versleuteling: Mapped[bool] = mapped_column(Boolean, default=True)
+    toegevoegd_op: Mapped[datetime] = mapped_column(UTCDateTime())
+    ingetrokken_op: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def gebruik(self) -> list[str]:
+        return [
+            naam
+            for naam, aan in (
+                ("tls", self.gebruik_tls),
+                ("ondertekening", self.gebruik_ondertekening),
+                ("versleuteling", self.gebruik_versleuteling),
+            )
+            if aan
+        ]
+
+
+class Conversatie(Base):
+    """A client's traject at one debt counsellor, created by that SHV's first message."""
+
+    __tablename__ = "conversaties"
+
+    conversatie_referentienummer: Mapped[str] = mapped_column(String(36), primary_key=True)
+    shv: Mapped[str] = mapped_column(String(20), index=True)
+    aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+OPEN_STATUSSEN = ("aangeboden", "opgehaald")
+
+
+class Bericht(Base):
+    """Metadata of one message. Status moves aangeboden → opgehaald → bevestigd → beantwoord,
+    or to verlopen / geweigerd; every transition is a conditional UPDATE."""
+
+    __tablename__ = "berichten"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    referentienummer: Mapped[str] = mapped_column(String(36), unique=True)
+    afzender: Mapped[str] = mapped_column(String(20))
+    ontvanger: Mapped[str] = mapped_column(String(20))
+    conversatie_referentienummer: Mapped[str] = mapped_column(String(36))
+    cross_referentienummer: Mapped[str | None] = mapped_column(String(36))
+    berichttype: Mapped[str] = mapped_column(String(64))
+    module: Mapped[str] = mapped_column(String(32))
+    versie: Mapped[str] = mapped_column(String(16))
+    envelop_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    ontvangen_op: Mapped[datetime] = mapped_column(UTCDateTime())
+    verloopt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+    opgehaald_op: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bevestigd_op: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    antwoord_uiterlijk: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    beantwoord_op: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verlopen_op: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    geweigerd_op: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Hub-authored notices only: code, omschrijving and referenced numbers — never payload.
+    melding: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        # The inbox: open messages of one recipient in arrival order (flat as the queue grows).
+        Index(
+            "ix_berichten_inbox",
+            "ontvanger",
+            "id",
+            postgresql_where=text("status IN ('aangeboden', 'opgehaald')"),
+            sqlite_where=text("status IN ('aangeboden', 'opgehaald')"),
+        ),
+        # Expiry sweep and the per-relation cap on unconfirmed messages.
+        Index(
+            "ix_berichten_open_verloopt",
+            "verloopt_op",
+            postgresql_where=text("status IN ('aangeboden', 'opgehaald')"),
+            sqlite_where=text("status IN ('aangeboden', 'opgehaald')"),
+        ),
+        Index(
+            "ix_berichten_open_relatie",
+            "afzender",
+            "ontvanger",
+            postgresql_where=text("status IN ('aangeboden', 'opgehaald')"),
+            sqlite_where=text("status IN ('aangeboden', 'opgehaald')"),
+        ),
+        Index("ix_berichten_verzonden", "afzender", "id"),
+        Index("ix_berichten_conversatie", "conversatie_referentienummer", "afzender", "ontvanger", "id"),
+        Index("ix_berichten_ontvanger_ref", "ontvanger", "referentienummer"),
+    )
+
+
+class BerichtInhoud(Base):
+    """The ciphertext (JWE) of an open message; deleted on confirm, refusal or expiry."""
+
+    __tablename__ = "berichtinhoud"
+
+    bericht_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("berichten.id", ondelete="CASCADE"), primary_key=True
+    )
+    jwe: Mapped[str] = mapped_column(Text)
