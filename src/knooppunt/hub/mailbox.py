@@ -83,8 +83,11 @@ def te_laat(bericht: Bericht, nu: datetime) -> bool:
     return moment > bericht.antwoord_uiterlijk
 
 
-def _weigering(code: str, status: int, detail: str, veld: str | None = None, artikel: str | None = None) -> HubFout:
-    velden = [OngeldigVeld(veld, detail)] if veld else []
+def _weigering(
+    code: str, status: int, detail: str, veld: str | None = None, artikel: str | None = None,
+    reden: str | None = None,
+) -> HubFout:
+    velden = [OngeldigVeld(veld, reden or detail)] if veld else []
     return HubFout(code, status, "Bericht niet toegestaan", detail, velden, artikel)
 
 
@@ -210,6 +213,7 @@ def _verwijzing(session: Session, berichttype: Berichttype, afzender: Deelnemer,
             f"crossReferentienummer {ref} is geen bericht dat u met '{berichttype.code}' kunt beantwoorden: "
             "het moet een niet-verlopen bericht zijn dat deze ontvanger u in deze conversatie stuurde, "
             f"van type {', '.join(sorted(berichttype.beantwoordt))}", "crossReferentienummer",
+            reden="geen bericht dat u hiermee kunt beantwoorden",
         )
     return vraag
 
