@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -11,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,6 +21,76 @@ from knooppunt.runtime import Runtime
 
 API_VERSIE = "1.0.0"
 log = structlog.get_logger("knooppunt.api")
+
+PROBLEEM_MEDIA = "application/problem+json"
+_REF = "#/components/"
+_METHODEN = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+_TAGS = [
+    {"name": "berichten", "description": "Berichten aanbieden, ophalen, bevestigen en weigeren"},
+    {"name": "conversaties", "description": "De tijdlijn van een conversatie"},
+    {"name": "adresboek", "description": "Wie deelneemt, in welke rol en modules, met welke certificaten"},
+    {"name": "berichttypen", "description": "De berichtencatalogus"},
+]
+
+
+class ApiVersie:
+    """Set the ``API-Version`` header on every response of the API (DESIGN §4).
+
+    Plain ASGI rather than ``@app.middleware("http")``: that wraps ``receive`` in a task group, so
+    an exception raised while the body is read (``_TeGroot``) would reach FastAPI as an
+    ExceptionGroup and be answered as a 400 instead of a 413."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def met_versie(bericht: Message) -> None:
+            if bericht["type"] == "http.response.start":
+                MutableHeaders(scope=bericht)["API-Version"] = API_VERSIE
+            await send(bericht)
+
+        await self.app(scope, receive, met_versie)
+
+
+class VerzoekId:
+    """Bind a request id (``X-Request-ID``, echoed in the response) to the logs of the request,
+    and log one metadata-only line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        verzoek_id = Headers(scope=scope).get("x-request-id") or str(uuid.uuid4())
+        if len(verzoek_id) > 100 or not verzoek_id.isprintable():
+            verzoek_id = str(uuid.uuid4())
+        status: int | None = None
+
+        async def met_id(bericht: Message) -> None:
+            nonlocal status
+            if bericht["type"] == "http.response.start":
+                status = bericht["status"]
+                MutableHeaders(scope=bericht)["X-Request-ID"] = verzoek_id
+            await send(bericht)
+
+        structlog.contextvars.bind_contextvars(request_id=verzoek_id)
+        try:
+            await self.app(scope, receive, met_id)
+        finally:
+            log.info(
+                "verzoek",
+                method=scope.get("method"),
+                path=scope.get("path"),
+                status=status or 500,
+                oin=(scope.get("state") or {}).get("oin"),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
 
 
 class MaxBodyGrootte:
@@ -46,7 +116,7 @@ class MaxBodyGrootte:
             if bericht["type"] == "http.request":
                 ontvangen += len(bericht.get("body", b""))
                 if ontvangen > self.max_bytes:
-                    raise _TeGroot
+                    raise _TeGroot(self.max_bytes)
             return bericht
 
         try:
@@ -55,15 +125,23 @@ class MaxBodyGrootte:
             await _te_groot(scope, send, self.max_bytes)
 
 
-class _TeGroot(Exception):
-    pass
+class _TeGroot(StarletteHTTPException):
+    """Raised from ``receive`` when a body without (or with a false) Content-Length grows too big.
+    An HTTPException, so FastAPI passes it on while reading the body instead of turning it into
+    a 400 "error parsing the body"; the API's handler answers it as TE_GROOT."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, "Verzoek te groot")
+        self.max_bytes = max_bytes
+
+
+def _te_groot_fout(max_bytes: int) -> HubFout:
+    return HubFout("TE_GROOT", 413, "Verzoek te groot", f"Het verzoek is groter dan {max_bytes} bytes.")
 
 
 async def _te_groot(scope: Scope, send: Send, max_bytes: int) -> None:
-    antwoord = v1.json_probleem(
-        HubFout("TE_GROOT", 413, "Verzoek te groot", f"Het verzoek is groter dan {max_bytes} bytes."),
-        scope.get("path"),
-    )
+    antwoord = v1.json_probleem(_te_groot_fout(max_bytes), scope.get("path"))
+    antwoord.headers["API-Version"] = API_VERSIE
     await antwoord(scope, _leeg_receive, send)
 
 
@@ -85,8 +163,13 @@ def _api_app(runtime: Runtime) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
-        contact={"name": "Knooppunt beheer", "email": "beheer@knooppunt.example", "url": "https://knooppunt.example"},
+        contact={
+            "name": "Knooppunt beheer",
+            "email": "beheer@knooppunt.example",
+            "url": "https://knooppunt.example",
+        },
         license_info={"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
+        openapi_tags=_TAGS,
     )
     api.state.runtime = runtime
     api.include_router(v1.router)
@@ -111,25 +194,51 @@ def _api_app(runtime: Runtime) -> FastAPI:
 
     @api.exception_handler(StarletteHTTPException)
     async def _http(request: Request, fout: StarletteHTTPException) -> JSONResponse:
+        if isinstance(fout, _TeGroot):
+            return v1.json_probleem(_te_groot_fout(fout.max_bytes), request.url.path)
         codes = {404: "NIET_GEVONDEN", 405: "METHODE_NIET_TOEGESTAAN"}
         return v1.json_probleem(
-            HubFout(codes.get(fout.status_code, "HTTP_FOUT"), fout.status_code, str(fout.detail),
-                    f"{fout.detail}: {request.method} {request.url.path}"),
+            HubFout(
+                codes.get(fout.status_code, "HTTP_FOUT"),
+                fout.status_code,
+                str(fout.detail),
+                f"{fout.detail}: {request.method} {request.url.path}",
+            ),
             request.url.path,
         )
 
-    @api.middleware("http")
-    async def _api_versie(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
-        response = await call_next(request)
-        response.headers["API-Version"] = API_VERSIE
-        return response
+    @api.exception_handler(Exception)
+    async def _onverwacht(request: Request, fout: Exception) -> JSONResponse:
+        # Runs in the outermost middleware, outside ApiVersie: set the header here. The server
+        # logs the traceback (the exception is re-raised); here only metadata, never content.
+        log.error("onverwachte fout", path=request.url.path, fout=type(fout).__name__)
+        antwoord = v1.json_probleem(
+            HubFout(
+                "INTERNE_FOUT",
+                500,
+                "Interne fout",
+                "Er ging iets mis in het knooppunt; probeer het later opnieuw. Meld het aan beheer als "
+                "het blijft gebeuren (met de X-Request-ID).",
+            ),
+            request.url.path,
+        )
+        antwoord.headers["API-Version"] = API_VERSIE
+        return antwoord
+
+    api.add_middleware(ApiVersie)
 
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:
             api.openapi_schema = nl_api_design_rules(
                 get_openapi(
-                    title=api.title, version=api.version, description=api.description, routes=api.routes,
-                    servers=api.servers, contact=api.contact, license_info=api.license_info,
+                    title=api.title,
+                    version=api.version,
+                    description=api.description,
+                    routes=api.routes,
+                    servers=api.servers,
+                    contact=api.contact,
+                    license_info=api.license_info,
+                    tags=api.openapi_tags,
                 )
             )
         return api.openapi_schema
@@ -139,29 +248,47 @@ def _api_app(runtime: Runtime) -> FastAPI:
 
 
 def nl_api_design_rules(schema: dict[str, Any]) -> dict[str, Any]:
-    """Post-process FastAPI's document for the NL API Design Rules: an API-Version header on every
-    2xx/3xx, problem+json for every error, and no FastAPI 422 validation model (we answer 400)."""
-    schema.setdefault("components", {}).setdefault("headers", {})["API-Version"] = {
+    """Post-process FastAPI's document for the NL API Design Rules (DESIGN §4):
+
+    * an ``API-Version`` header on every response (the app sends it on every answer, errors too);
+    * ``application/problem+json`` with the Problem schema for every 4xx/5xx, and no FastAPI 422
+      validation model (validation errors are answered as 400 ONGELDIG_VERZOEK);
+    * mutual TLS as the security scheme of every operation;
+    * no generated ``title`` on properties and parameters (client generators name types after them).
+    """
+    components = schema.setdefault("components", {})
+    components.setdefault("headers", {})["API-Version"] = {
         "description": "De volledige versie van de API (semver)",
+        "required": True,
         "schema": {"type": "string", "example": API_VERSIE},
     }
-    probleem = {"$ref": "#/components/schemas/Problem"}
+    components.setdefault("securitySchemes", {})["mTLS"] = {
+        "type": "mutualTLS",
+        "description": (
+            "PKIoverheid-clientcertificaat met het OIN in serialNumber, als TLS-certificaat geregistreerd "
+            "in het adresboek"
+        ),
+    }
+    schema["security"] = [{"mTLS": []}]
     for pad in schema.get("paths", {}).values():
-        for operatie in pad.values():
-            if not isinstance(operatie, dict) or "responses" not in operatie:
+        for methode, operatie in pad.items():
+            if methode not in _METHODEN:
                 continue
-            antwoorden = operatie["responses"]
-            if "422" in antwoorden and "ONGELDIG" not in str(antwoorden["422"].get("description", "")).upper():
-                if antwoorden["422"].get("description") == "Validation Error":
-                    del antwoorden["422"]
+            for parameter in operatie.get("parameters", []):
+                parameter.get("schema", {}).pop("title", None)
+            antwoorden = operatie.setdefault("responses", {})
+            if antwoorden.get("422", {}).get("description") == "Validation Error":
+                del antwoorden["422"]
             for status, antwoord in antwoorden.items():
-                if status.startswith(("2", "3")):
-                    antwoord.setdefault("headers", {})["API-Version"] = {"$ref": "#/components/headers/API-Version"}
-                elif status.startswith(("4", "5")):
-                    antwoord["content"] = {"application/problem+json": {"schema": probleem}}
-    schemas = schema["components"].get("schemas", {})
+                antwoord.setdefault("headers", {})["API-Version"] = {"$ref": _REF + "headers/API-Version"}
+                if status.startswith(("4", "5")):
+                    antwoord["content"] = {PROBLEEM_MEDIA: {"schema": {"$ref": _REF + "schemas/Problem"}}}
+    schemas = components.get("schemas", {})
     for naam in ("HTTPValidationError", "ValidationError"):
         schemas.pop(naam, None)
+    for definitie in schemas.values():
+        for eigenschap in definitie.get("properties", {}).values():
+            eigenschap.pop("title", None)
     return schema
 
 
@@ -178,21 +305,4 @@ def create_app(runtime: Runtime) -> ASGIApp:
             "openapi": "/api/v1/openapi.json",
         }
 
-    @app.middleware("http")
-    async def _verzoek_id(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
-        verzoek_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-        if len(verzoek_id) > 100 or not verzoek_id.isprintable():
-            verzoek_id = str(uuid.uuid4())
-        structlog.contextvars.bind_contextvars(request_id=verzoek_id)
-        try:
-            response = await call_next(request)
-            response.headers["X-Request-ID"] = verzoek_id
-            log.info(
-                "verzoek", method=request.method, path=request.url.path, status=response.status_code,
-                oin=getattr(request.state, "oin", None),
-            )
-            return response
-        finally:
-            structlog.contextvars.unbind_contextvars("request_id")
-
-    return MaxBodyGrootte(app, runtime.settings.max_request_bytes)
+    return VerzoekId(MaxBodyGrootte(app, runtime.settings.max_request_bytes))

@@ -28,7 +28,9 @@ class EnvelopCreate(Schema):
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
-    referentienummer: str = Field(description="UUID of this message, chosen by the sender; the idempotency key")
+    referentienummer: str = Field(
+        description="UUID of this message, chosen by the sender; the idempotency key"
+    )
     conversatie_referentienummer: str = Field(description="UUIDv4 of the client's traject at one SHV")
     cross_referentienummer: str | None = Field(
         default=None, description="The message this one answers (or, for a reminder, refers to)"
@@ -36,8 +38,12 @@ class EnvelopCreate(Schema):
     berichttype: str = Field(min_length=1, max_length=64, examples=["saldoverzoek"])
     module: str = Field(min_length=1, max_length=32, examples=["schuldregeling"])
     versie: str = Field(min_length=1, max_length=16, examples=["1.0"])
-    ontvanger: str = Field(pattern=OIN_PATTERN, description="OIN of the recipient", examples=["00000003123456780000"])
-    inhoud: str = Field(min_length=1, description="JWE compact serialization for the recipient's versleuteling key")
+    ontvanger: str = Field(
+        pattern=OIN_PATTERN, description="OIN of the recipient", examples=["00000003123456780000"]
+    )
+    inhoud: str = Field(
+        min_length=1, description="JWE compact serialization for the recipient's versleuteling key"
+    )
 
     @field_validator("referentienummer")
     @classmethod
@@ -86,7 +92,9 @@ class BerichtRead(Schema):
 
 class BerichtenRead(Schema):
     berichten: list[BerichtRead]
-    volgende: str | None = Field(default=None, description="Opaque cursor; pass as `volgende` for the next page")
+    volgende: str | None = Field(
+        default=None, description="Opaque cursor; pass as `volgende` for the next page"
+    )
 
 
 class BevestigingenCreate(Schema):
@@ -110,7 +118,9 @@ class BevestigingenRead(Schema):
 
 class WeigeringCreate(Schema):
     reden: str = Field(
-        description="ONTSLEUTELING_MISLUKT, HANDTEKENING_ONGELDIG, METADATA_ONJUIST, INHOUD_ONGELDIG or AL_VERWERKT"
+        description=(
+            "ONTSLEUTELING_MISLUKT, HANDTEKENING_ONGELDIG, METADATA_ONJUIST, INHOUD_ONGELDIG or AL_VERWERKT"
+        )
     )
 
 
@@ -168,8 +178,8 @@ class BerichttypenRead(Schema):
 
 
 class OngeldigeParameter(Schema):
-    name: str
-    reason: str
+    name: str = Field(description="The field or parameter at fault", examples=["ontvanger"])
+    reason: str = Field(description="What is wrong with it")
 
 
 class Problem(BaseModel):
@@ -177,10 +187,16 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    code: str
-    invalid_params: list[OngeldigeParameter] | None = Field(default=None, alias="invalidParams")
+    type: str = Field(
+        default="about:blank",
+        description="URI of the problem type",
+        examples=["urn:knooppunt:probleem:verlopen"],
+    )
+    title: str = Field(description="Short, human-readable summary of the problem type")
+    status: int = Field(description="The HTTP status code", examples=[410])
+    detail: str = Field(description="What went wrong in this case and what to do about it")
+    instance: str | None = Field(default=None, description="The request path")
+    code: str = Field(description="Stable machine-readable code (DESIGN §4)", examples=["VERLOPEN"])
+    invalid_params: list[OngeldigeParameter] | None = Field(
+        default=None, alias="invalidParams", description="The fields or parameters at fault, if any"
+    )

@@ -14,8 +14,8 @@ from knooppunt.api.deps import VerzoekDep
 from knooppunt.api.schemas import (
     BerichtenRead,
     BerichtRead,
-    BerichttypeRead,
     BerichttypenRead,
+    BerichttypeRead,
     BevestigingenCreate,
     BevestigingenRead,
     BevestigingRead,
@@ -23,6 +23,7 @@ from knooppunt.api.schemas import (
     DeelnemerRead,
     DeelnemersRead,
     EnvelopCreate,
+    OngeldigeParameter,
     Problem,
     WeigeringCreate,
 )
@@ -51,7 +52,7 @@ _OMSCHRIJVING = {
     404: "Bestaat niet of is niet voor u",
     409: "Conflict (bijv. REFERENTIENUMMER_CONFLICT)",
     410: "Verlopen (VERLOPEN)",
-    413: "Te groot",
+    413: "Verzoek te groot (TE_GROOT) of inhoud te groot (ONGELDIGE_INHOUD)",
     422: "Niet toegestaan door een regel van het knooppunt (code noemt de regel)",
     429: "Te veel onbevestigde berichten (TE_VEEL_OPEN)",
 }
@@ -79,7 +80,7 @@ def bericht_weergave(bericht: Bericht, nu: datetime, *, inhoud: str | None = Non
         beantwoord_op=_tijd(bericht.beantwoord_op),
         verlopen_op=_tijd(bericht.verlopen_op),
         geweigerd_op=_tijd(bericht.geweigerd_op),
-        status=bericht.status,  # type: ignore[arg-type]
+        status=bericht.status,
         te_laat=mailbox.te_laat(bericht, nu),
         inhoud=inhoud,
         melding=bericht.melding,
@@ -101,7 +102,9 @@ def _lees_cursor(cursor: str | None) -> int | None:
         return int(getal)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise HubFout(
-            "ONGELDIG_VERZOEK", 400, "Ongeldig verzoek",
+            "ONGELDIG_VERZOEK",
+            400,
+            "Ongeldig verzoek",
             "volgende is geen cursor van het knooppunt; gebruik de waarde uit het vorige antwoord",
             [OngeldigVeld("volgende", "onbekende cursor")],
         ) from exc
@@ -109,7 +112,9 @@ def _lees_cursor(cursor: str | None) -> int | None:
 
 def _verlopen(bericht: Bericht) -> HubFout:
     return HubFout(
-        "VERLOPEN", 410, "Bericht verlopen",
+        "VERLOPEN",
+        410,
+        "Bericht verlopen",
         f"Bericht {bericht.referentienummer} is niet binnen de bevestigingstermijn bevestigd en is "
         "verwijderd; de afzender is op de hoogte gebracht en kan het opnieuw aanbieden.",
     )
@@ -124,21 +129,27 @@ RefPad = Annotated[str, Path(pattern=UUID_PATTERN, description="referentienummer
     operation_id="verstuurBericht",
     summary="Bied een bericht aan",
     response_model=BerichtRead,
-    responses={200: {"model": BerichtRead, "description": "Herhaalde poging: het oorspronkelijke resultaat"}}
-    | _problemen(400, 401, 409, 413, 422, 429),
+    response_description="Aangenomen: het bericht staat in de inbox van de ontvanger",
+    responses=_problemen(400, 401, 409, 413, 422, 429)
+    | {200: {"model": BerichtRead, "description": "Herhaalde poging: het oorspronkelijke resultaat"}},
     tags=["berichten"],
 )
 def verstuur_bericht(v: VerzoekDep, envelop: EnvelopCreate, response: Response) -> BerichtRead:
     bericht, nieuw = mailbox.verstuur(
-        v.session, v.deelnemer,
+        v.session,
+        v.deelnemer,
         mailbox.Envelop(
             referentienummer=envelop.referentienummer,
             conversatie_referentienummer=envelop.conversatie_referentienummer,
             cross_referentienummer=envelop.cross_referentienummer,
-            berichttype=envelop.berichttype, module=envelop.module, versie=envelop.versie,
-            ontvanger=envelop.ontvanger, inhoud=envelop.inhoud,
+            berichttype=envelop.berichttype,
+            module=envelop.module,
+            versie=envelop.versie,
+            ontvanger=envelop.ontvanger,
+            inhoud=envelop.inhoud,
         ),
-        nu=v.nu, instellingen=v.runtime.instellingen,
+        nu=v.nu,
+        instellingen=v.runtime.instellingen,
     )
     if not nieuw:
         response.status_code = 200
@@ -150,6 +161,7 @@ def verstuur_bericht(v: VerzoekDep, envelop: EnvelopCreate, response: Response) 
     operation_id="haalBerichtenOp",
     summary="Inbox: open berichten voor u, oudste eerst",
     response_model=BerichtenRead,
+    response_description="Open berichten met inhoud; `volgende` als er meer zijn",
     responses=_problemen(400, 401),
     tags=["berichten"],
 )
@@ -161,8 +173,13 @@ def haal_berichten_op(
     volgende: Annotated[str | None, Query(max_length=200)] = None,
 ) -> BerichtenRead:
     rijen = mailbox.ophalen(
-        v.session, v.deelnemer, nu=v.nu, limiet=limit + 1, na_id=_lees_cursor(volgende),
-        berichttype=berichttype, afzender=afzender,
+        v.session,
+        v.deelnemer,
+        nu=v.nu,
+        limiet=limit + 1,
+        na_id=_lees_cursor(volgende),
+        berichttype=berichttype,
+        afzender=afzender,
     )
     meer = len(rijen) > limit
     rijen = rijen[:limit]
@@ -177,6 +194,7 @@ def haal_berichten_op(
     operation_id="haalBerichtOp",
     summary="Eén bericht voor u",
     response_model=BerichtRead,
+    response_description="Het bericht, met inhoud zolang het open is",
     responses=_problemen(400, 401, 404),
     tags=["berichten"],
 )
@@ -190,6 +208,7 @@ def haal_bericht_op(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
     operation_id="bevestigBericht",
     summary="Bevestig ontvangst: de inhoud wordt verwijderd, de afzender krijgt een ontvangstbevestiging",
     response_model=BerichtRead,
+    response_description="Bevestigd (ook bij herhaling)",
     responses=_problemen(400, 401, 404, 409, 410),
     tags=["berichten"],
 )
@@ -208,7 +227,8 @@ def bevestig_bericht(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
     operation_id="bevestigBerichten",
     summary="Bevestig meerdere berichten tegelijk",
     response_model=BevestigingenRead,
-    responses=_problemen(400, 401),
+    response_description="Per referentienummer de uitkomst; `code` bij wat niet bevestigd is",
+    responses=_problemen(400, 401, 413),
     tags=["berichten"],
 )
 def bevestig_berichten(v: VerzoekDep, verzoek: BevestigingenCreate) -> BevestigingenRead:
@@ -219,7 +239,7 @@ def bevestig_berichten(v: VerzoekDep, verzoek: BevestigingenCreate) -> Bevestigi
         bevestigingen=[
             BevestigingRead(
                 referentienummer=ref,
-                status="onbekend" if bericht is None else bericht.status,  # type: ignore[arg-type]
+                status="onbekend" if bericht is None else bericht.status,
                 code=code,
             )
             for ref, bericht, code in resultaten
@@ -232,14 +252,19 @@ def bevestig_berichten(v: VerzoekDep, verzoek: BevestigingenCreate) -> Bevestigi
     operation_id="weigerBericht",
     summary="Weiger inhoud die u niet kunt ontsleutelen, verifiëren of valideren",
     response_model=BerichtRead,
-    responses=_problemen(400, 401, 404, 409, 410),
+    response_description="Geweigerd: de inhoud is verwijderd, de afzender krijgt een foutbericht",
+    responses=_problemen(400, 401, 404, 409, 410, 413),
     tags=["berichten"],
 )
 def weiger_bericht(
     v: VerzoekDep, referentienummer: RefPad, weigering: Annotated[WeigeringCreate, Body()]
 ) -> BerichtRead:
     uitkomst = mailbox.weiger(
-        v.session, v.deelnemer, referentienummer.lower(), weigering.reden, nu=v.nu,
+        v.session,
+        v.deelnemer,
+        referentienummer.lower(),
+        weigering.reden,
+        nu=v.nu,
         instellingen=v.runtime.instellingen,
     )
     if uitkomst.verlopen:
@@ -253,6 +278,7 @@ def weiger_bericht(
     operation_id="haalVerzondenOp",
     summary="Status van uw verzonden berichten, nieuwste eerst",
     response_model=BerichtenRead,
+    response_description="Uw verzonden berichten (metadata); `volgende` als er meer zijn",
     responses=_problemen(400, 401),
     tags=["berichten"],
 )
@@ -269,7 +295,11 @@ def haal_verzonden_op(
 ) -> BerichtenRead:
     berichten = list(
         mailbox.verzonden(
-            v.session, v.deelnemer, limiet=limit + 1, voor_id=_lees_cursor(volgende), status=status,
+            v.session,
+            v.deelnemer,
+            limiet=limit + 1,
+            voor_id=_lees_cursor(volgende),
+            status=status,
             conversatie=conversatie_referentienummer.lower() if conversatie_referentienummer else None,
         )
     )
@@ -286,6 +316,7 @@ def haal_verzonden_op(
     operation_id="haalConversatieOp",
     summary="Tijdlijn (metadata) van de berichten die u in een conversatie verstuurde of ontving",
     response_model=BerichtenRead,
+    response_description="De berichten van de conversatie waarbij u afzender of ontvanger bent",
     responses=_problemen(400, 401, 404),
     tags=["conversaties"],
 )
@@ -339,11 +370,13 @@ def deelnemer_weergave(deelnemer: Deelnemer, nu: datetime) -> DeelnemerRead:
     operation_id="zoekInAdresboek",
     summary="Publieke adresboekgegevens van deelnemers, met certificaten",
     response_model=DeelnemersRead,
+    response_description="Deelnemers; `volgende` als er meer zijn",
     responses=_problemen(400, 401),
     tags=["adresboek"],
 )
 def zoek_in_adresboek(
     v: VerzoekDep,
+    *,
     rol: Annotated[str | None, Query(pattern="^(SHV|SE|WF|BW)$")] = None,
     module: Annotated[str | None, Query(pattern="^(" + "|".join(m.value for m in Module) + ")$")] = None,
     zoek: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
@@ -353,7 +386,8 @@ def zoek_in_adresboek(
     na_oin = None
     if volgende:
         try:
-            na_oin = base64.urlsafe_b64decode(volgende + "=" * (-len(volgende) % 4)).decode().removeprefix("oin:")
+            tekst = base64.urlsafe_b64decode(volgende + "=" * (-len(volgende) % 4)).decode()
+            na_oin = tekst.removeprefix("oin:")
         except (ValueError, binascii.Error, UnicodeDecodeError):
             _lees_cursor("!")
     deelnemers = list(
@@ -372,6 +406,7 @@ def zoek_in_adresboek(
     operation_id="haalDeelnemerOp",
     summary="Eén adresboekvermelding",
     response_model=DeelnemerRead,
+    response_description="De publieke gegevens van de deelnemer",
     responses=_problemen(400, 401, 404),
     tags=["adresboek"],
 )
@@ -381,13 +416,20 @@ def haal_deelnemer_op(v: VerzoekDep, oin: Annotated[str, Path(pattern=r"^[0-9]{2
 
 def berichttype_weergave(t: Berichttype, antwoordtermijn: int) -> BerichttypeRead:
     return BerichttypeRead(
-        code=t.code, naam=t.naam, module=t.module.value,
-        van=sorted(r.value for r in t.van), naar=sorted(r.value for r in t.naar),
-        beantwoordt=sorted(t.beantwoordt), verwijst_naar=sorted(t.verwijst_naar),
+        code=t.code,
+        naam=t.naam,
+        module=t.module.value,
+        van=sorted(r.value for r in t.van),
+        naar=sorted(r.value for r in t.naar),
+        beantwoordt=sorted(t.beantwoordt),
+        verwijst_naar=sorted(t.verwijst_naar),
         antwoord_verwacht=t.antwoord_verwacht,
         antwoordtermijn_werkdagen=antwoordtermijn if t.antwoord_verwacht else None,
-        voorwaarden=[v.value for v in t.voorwaarden], artikel=t.artikel, versies=list(t.versies),
-        omschrijving=t.omschrijving, door_knooppunt=Rol.KNOOPPUNT in t.van,
+        voorwaarden=[v.value for v in t.voorwaarden],
+        artikel=t.artikel,
+        versies=list(t.versies),
+        omschrijving=t.omschrijving,
+        door_knooppunt=Rol.KNOOPPUNT in t.van,
     )
 
 
@@ -396,6 +438,7 @@ def berichttype_weergave(t: Berichttype, antwoordtermijn: int) -> BerichttypeRea
     operation_id="haalBerichttypenOp",
     summary="De berichtencatalogus",
     response_model=BerichttypenRead,
+    response_description="Alle berichttypen",
     responses=_problemen(401),
     tags=["berichttypen"],
 )
@@ -409,6 +452,7 @@ def haal_berichttypen_op(v: VerzoekDep) -> BerichttypenRead:
     operation_id="haalBerichttypeOp",
     summary="Eén berichttype",
     response_model=BerichttypeRead,
+    response_description="Het berichttype",
     responses=_problemen(400, 401, 404),
     tags=["berichttypen"],
 )
@@ -431,7 +475,7 @@ def json_probleem(fout: HubFout, instance: str | None = None) -> JSONResponse:
         detail=fout.detail,
         instance=instance,
         code=fout.code,
-        invalidParams=[{"name": v.name, "reason": v.reason} for v in fout.velden] or None,  # type: ignore[misc]
+        invalid_params=[OngeldigeParameter(name=v.name, reason=v.reason) for v in fout.velden] or None,
     )
     return JSONResponse(
         probleem.model_dump(by_alias=True, exclude_none=True),
