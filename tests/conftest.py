@@ -123,7 +123,10 @@ def registreer(runtime: Runtime, partij: Partij, **overschrijf: Any) -> None:
         adresboek.registreer(
             session,
             adresboek.NieuweDeelnemer(
-                oin=partij.oin, naam=partij.naam, rol=partij.rol, kvk_nummer=partij.kvk,
+                oin=partij.oin,
+                naam=partij.naam,
+                rol=partij.rol,
+                kvk_nummer=partij.kvk,
                 modules=opties.get("modules", ["schuldregeling"]),
                 certificaten=[lees_pem(partij.cert_pad.read_bytes())],
                 gebruikt_bsn=opties.get("gebruikt_bsn", False),

@@ -39,20 +39,62 @@ class Partij:
 
 # The cast: two debt counsellors and creditors of every kind the rules distinguish.
 CAST: dict[str, dict[str, Any]] = {
-    "gemeente": {"oin": "00000001823288444000", "naam": "Gemeente Utrecht", "rol": "SHV", "kvk": "30280353",
-                 "key": "ec"},
-    "kredietbank": {"oin": "00000003301234560000", "naam": "Kredietbank Nederland", "rol": "SHV",
-                    "kvk": "30123456", "key": "rsa"},
-    "energie": {"oin": "00000003123456780000", "naam": "Energie BV", "rol": "SE", "kvk": "12345678",
-                "key": "rsa", "schuldensoorten": ["nuts"]},
-    "belasting": {"oin": "00000001003214345000", "naam": "Belastingdienst", "rol": "SE", "kvk": "27364382",
-                  "key": "ec", "gebruikt_bsn": True, "schuldensoorten": ["publiek"]},
-    "zorg": {"oin": "00000003456789010000", "naam": "Zorgverzekeraar NV", "rol": "SE", "kvk": "45678901",
-             "key": "ec", "standaard_akkoord": True, "schuldensoorten": ["zorg"]},
-    "woning": {"oin": "00000003567890120000", "naam": "Woningcorporatie", "rol": "SE", "kvk": "56789012",
-               "key": "rsa", "schuldensoorten": ["overig"]},
-    "buitenstaander": {"oin": "00000003678901230000", "naam": "Alleen Waarborgfonds", "rol": "SE",
-                       "kvk": "67890123", "key": "ec", "modules": ["waarborgfonds"]},
+    "gemeente": {
+        "oin": "00000001823288444000",
+        "naam": "Gemeente Utrecht",
+        "rol": "SHV",
+        "kvk": "30280353",
+        "key": "ec",
+    },
+    "kredietbank": {
+        "oin": "00000003301234560000",
+        "naam": "Kredietbank Nederland",
+        "rol": "SHV",
+        "kvk": "30123456",
+        "key": "rsa",
+    },
+    "energie": {
+        "oin": "00000003123456780000",
+        "naam": "Energie BV",
+        "rol": "SE",
+        "kvk": "12345678",
+        "key": "rsa",
+        "schuldensoorten": ["nuts"],
+    },
+    "belasting": {
+        "oin": "00000001003214345000",
+        "naam": "Belastingdienst",
+        "rol": "SE",
+        "kvk": "27364382",
+        "key": "ec",
+        "gebruikt_bsn": True,
+        "schuldensoorten": ["publiek"],
+    },
+    "zorg": {
+        "oin": "00000003456789010000",
+        "naam": "Zorgverzekeraar NV",
+        "rol": "SE",
+        "kvk": "45678901",
+        "key": "ec",
+        "standaard_akkoord": True,
+        "schuldensoorten": ["zorg"],
+    },
+    "woning": {
+        "oin": "00000003567890120000",
+        "naam": "Woningcorporatie",
+        "rol": "SE",
+        "kvk": "56789012",
+        "key": "rsa",
+        "schuldensoorten": ["overig"],
+    },
+    "buitenstaander": {
+        "oin": "00000003678901230000",
+        "naam": "Alleen Waarborgfonds",
+        "rol": "SE",
+        "kvk": "67890123",
+        "key": "ec",
+        "modules": ["waarborgfonds"],
+    },
 }
 
 
@@ -62,8 +104,12 @@ def maak_pki(map_: Path) -> dict[str, Partij]:
     for naam, gegevens in CAST.items():
         uit = ontwikkel_ca.issue(map_, oin=gegevens["oin"], naam=gegevens["naam"], key_type=gegevens["key"])
         partijen[naam] = Partij(
-            oin=gegevens["oin"], naam=gegevens["naam"], rol=gegevens["rol"], kvk=gegevens["kvk"],
-            cert_pad=uit.certificaat, key_pad=uit.sleutel,
+            oin=gegevens["oin"],
+            naam=gegevens["naam"],
+            rol=gegevens["rol"],
+            kvk=gegevens["kvk"],
+            cert_pad=uit.certificaat,
+            key_pad=uit.sleutel,
             opties={k: v for k, v in gegevens.items() if k not in ("oin", "naam", "rol", "kvk", "key")},
         )
     return partijen

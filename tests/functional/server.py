@@ -92,9 +92,19 @@ def start_hub(
     }
     proces = subprocess.Popen(
         [
-            sys.executable, "-m", "knooppunt.cli.main", "serve", "--port", str(poort),
-            "--tls-cert", str(pki_dir / "server.pem"), "--tls-key", str(pki_dir / "server-key.pem"),
-            "--client-ca", str(pki_dir / "ca.pem"), *extra_args,
+            sys.executable,
+            "-m",
+            "knooppunt.cli.main",
+            "serve",
+            "--port",
+            str(poort),
+            "--tls-cert",
+            str(pki_dir / "server.pem"),
+            "--tls-key",
+            str(pki_dir / "server-key.pem"),
+            "--client-ca",
+            str(pki_dir / "ca.pem"),
+            *extra_args,
         ],
         env=omgeving,
         stdout=subprocess.PIPE,

@@ -34,8 +34,13 @@ def test_saldoverzoek_heen_en_terug(cast: dict[str, Any], client_voor: Any) -> N
     assert ontvangst[0]["melding"]["referentienummer"] == vraag["referentienummer"]
     assert ontvangst[0]["crossReferentienummer"] == vraag["referentienummer"]
 
-    antwoord = envelop(energie, gemeente, "saldoverzoek_antwoord", conversatie=vraag["conversatieReferentienummer"],
-                       antwoord_op=vraag["referentienummer"])
+    antwoord = envelop(
+        energie,
+        gemeente,
+        "saldoverzoek_antwoord",
+        conversatie=vraag["conversatieReferentienummer"],
+        antwoord_op=vraag["referentienummer"],
+    )
     assert se.post("/berichten", json=antwoord).status_code == 201
     verzonden = {b["referentienummer"]: b for b in shv.get("/verzonden").json()["berichten"]}
     assert verzonden[vraag["referentienummer"]]["status"] == "beantwoord"

@@ -32,7 +32,10 @@ def _sqlite_bestand(rt: Runtime) -> Path | None:
 
 
 def test_geen_inhoud_in_tabellen_of_logs(
-    cast: dict[str, Partij], client_voor: Any, rt: Runtime, capsys: pytest.CaptureFixture[str],
+    cast: dict[str, Partij],
+    client_voor: Any,
+    rt: Runtime,
+    capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -44,8 +47,14 @@ def test_geen_inhoud_in_tabellen_of_logs(
 
     def stuur(van: Partij, aan: Partij, berichttype: str, antwoord_op: str | None = None) -> str:
         markering = f"PLAINTEXT-{uuid.uuid4().hex}"
-        env = envelop(van, aan, berichttype, conversatie=conversatie, antwoord_op=antwoord_op,
-                      payload={"klant": {"achternaam": markering, "bsn": "111222333"}, "omschrijving": markering})
+        env = envelop(
+            van,
+            aan,
+            berichttype,
+            conversatie=conversatie,
+            antwoord_op=antwoord_op,
+            payload={"klant": {"achternaam": markering, "bsn": "111222333"}, "omschrijving": markering},
+        )
         markeringen.append(markering)
         versleuteld.append(env["inhoud"])
         r = client_voor(van).post("/berichten", json=env)

@@ -17,14 +17,18 @@ from knooppunt.store.models import Bericht, BerichtInhoud
 from tests.factories import Partij, envelop
 
 
-def _stuur(client_voor: Any, van: Partij, aan: Partij, berichttype: str = "saldoverzoek", **kwargs: Any) -> dict[str, Any]:
+def _stuur(
+    client_voor: Any, van: Partij, aan: Partij, berichttype: str = "saldoverzoek", **kwargs: Any
+) -> dict[str, Any]:
     env = envelop(van, aan, berichttype, **kwargs)
     r = client_voor(van).post("/berichten", json=env)
     assert r.status_code == 201, r.text
     return env
 
 
-def test_herhaalde_poging_geeft_oorspronkelijk_resultaat(cast: dict[str, Partij], client_voor: Any, rt: Runtime) -> None:
+def test_herhaalde_poging_geeft_oorspronkelijk_resultaat(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
     gemeente, energie = cast["gemeente"], cast["energie"]
     shv = client_voor(gemeente)
     env = envelop(gemeente, energie, "saldoverzoek")
@@ -53,7 +57,8 @@ def test_zelfde_referentienummer_ander_bericht_is_conflict(cast: dict[str, Parti
     assert (r.status_code, r.json()["code"]) == (409, "REFERENTIENUMMER_CONFLICT")
     # Another sender reusing the number is a conflict too, never the first sender's result.
     r = client_voor(cast["kredietbank"]).post(
-        "/berichten", json=envelop(cast["kredietbank"], energie, "saldoverzoek", referentienummer=env["referentienummer"])
+        "/berichten",
+        json=envelop(cast["kredietbank"], energie, "saldoverzoek", referentienummer=env["referentienummer"]),
     )
     assert (r.status_code, r.json()["code"]) == (409, "REFERENTIENUMMER_CONFLICT")
 
@@ -110,7 +115,9 @@ def test_jwe_header_wordt_gecontroleerd(cast: dict[str, Partij], client_voor: An
         "dubbel": _jwe_met_kop(goed, json.dumps(kop)[:-1] + ', "alg": "RSA-OAEP-256"}'),
         "kid van een ander": voor_ander,
         "geen jwe": "dit-is.geen-jwe",
-        "alg past niet bij sleutel": _jwe_met_kop(goed, kop | {"alg": "ECDH-ES+A256KW", "epk": {"kty": "EC"}}),
+        "alg past niet bij sleutel": _jwe_met_kop(
+            goed, kop | {"alg": "ECDH-ES+A256KW", "epk": {"kty": "EC"}}
+        ),
     }
     for naam, inhoud in gevallen.items():
         r = shv.post("/berichten", json=goed | {"inhoud": inhoud, "referentienummer": str(uuid.uuid4())})
@@ -192,11 +199,15 @@ def test_meerdere_bevestigen(cast: dict[str, Partij], client_voor: Any) -> None:
     assert client_voor(energie).post("/bevestigingen", json={"referentienummers": []}).status_code == 400
 
 
-def test_weigeren_verwijdert_inhoud_en_meldt_afzender(cast: dict[str, Partij], client_voor: Any, rt: Runtime) -> None:
+def test_weigeren_verwijdert_inhoud_en_meldt_afzender(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
     gemeente, energie = cast["gemeente"], cast["energie"]
     env = _stuur(client_voor, gemeente, energie)
     se = client_voor(energie)
-    assert se.post(f"/berichten/{env['referentienummer']}/weigering", json={"reden": "onzin"}).status_code == 400
+    assert (
+        se.post(f"/berichten/{env['referentienummer']}/weigering", json={"reden": "onzin"}).status_code == 400
+    )
     r = se.post(f"/berichten/{env['referentienummer']}/weigering", json={"reden": "HANDTEKENING_ONGELDIG"})
     assert r.status_code == 200
     assert r.json()["status"] == "geweigerd"
@@ -221,14 +232,16 @@ def test_art_17_5_verlopen_bericht_verdwijnt_en_afzender_krijgt_melding(
     env = _stuur(client_voor, gemeente, energie)
     assert verlopen.verloop_alles(rt.sessions, nu=_later(rt, 3), instellingen=rt.instellingen) == 0
     assert verlopen.verloop_alles(rt.sessions, nu=_later(rt, 20), instellingen=rt.instellingen) == 1
-    assert verlopen.verloop_alles(rt.sessions, nu=_later(rt, 20), instellingen=rt.instellingen) == 0  # idempotent
+    assert (
+        verlopen.verloop_alles(rt.sessions, nu=_later(rt, 20), instellingen=rt.instellingen) == 0
+    )  # idempotent
     assert client_voor(energie).get("/berichten").json()["berichten"] == []
     r = client_voor(energie).post(f"/berichten/{env['referentienummer']}/bevestiging")
     assert (r.status_code, r.json()["code"]) == (410, "VERLOPEN")
     meldingen = client_voor(gemeente).get("/berichten").json()["berichten"]
-    assert [(b["berichttype"], b["melding"]["code"], b["melding"]["referentienummer"]) for b in meldingen] == [
-        ("foutbericht", "VERLOPEN", env["referentienummer"])
-    ]
+    assert [
+        (b["berichttype"], b["melding"]["code"], b["melding"]["referentienummer"]) for b in meldingen
+    ] == [("foutbericht", "VERLOPEN", env["referentienummer"])]
     verzonden = client_voor(gemeente).get("/verzonden", params={"status": "verlopen"}).json()["berichten"]
     assert [b["referentienummer"] for b in verzonden] == [env["referentienummer"]]
     with rt.sessions() as session:
@@ -249,7 +262,9 @@ def test_bevestigen_na_termijn_zonder_sweep_geeft_verlopen(
     r = client_voor(energie).post(f"/berichten/{env['referentienummer']}/bevestiging")
     assert (r.status_code, r.json()["code"]) == (410, "VERLOPEN")
     # The expiry was kept: the sender is told, exactly once.
-    assert [b["melding"]["code"] for b in client_voor(gemeente).get("/berichten").json()["berichten"]] == ["VERLOPEN"]
+    assert [b["melding"]["code"] for b in client_voor(gemeente).get("/berichten").json()["berichten"]] == [
+        "VERLOPEN"
+    ]
     assert client_voor(energie).post(f"/berichten/{env['referentienummer']}/bevestiging").status_code == 410
     assert len(client_voor(gemeente).get("/berichten").json()["berichten"]) == 1
 
@@ -264,7 +279,9 @@ def test_verzonden_toont_status_en_termijnen(cast: dict[str, Partij], client_voo
     client_voor(energie).get("/berichten")
     assert shv.get("/verzonden").json()["berichten"][0]["status"] == "opgehaald"
     client_voor(energie).post(f"/berichten/{env['referentienummer']}/bevestiging")
-    rij = shv.get("/verzonden", params={"conversatieReferentienummer": env["conversatieReferentienummer"]}).json()
+    rij = shv.get(
+        "/verzonden", params={"conversatieReferentienummer": env["conversatieReferentienummer"]}
+    ).json()
     assert rij["berichten"][0]["status"] == "bevestigd"
     assert rij["berichten"][0]["antwoordUiterlijk"] is not None
     assert shv.get("/verzonden", params={"status": "verlopen"}).json()["berichten"] == []

@@ -26,9 +26,18 @@ class Traject:
             self._clients[partij.oin] = self.client_voor(partij)
         return self._clients[partij.oin]
 
-    def stuur(self, van: Partij, aan: Partij, berichttype: str, *, antwoord_op: str | None = None,
-              conversatie: str | None = None) -> Any:
-        env = envelop(van, aan, berichttype, conversatie=conversatie or self.conversatie, antwoord_op=antwoord_op)
+    def stuur(
+        self,
+        van: Partij,
+        aan: Partij,
+        berichttype: str,
+        *,
+        antwoord_op: str | None = None,
+        conversatie: str | None = None,
+    ) -> Any:
+        env = envelop(
+            van, aan, berichttype, conversatie=conversatie or self.conversatie, antwoord_op=antwoord_op
+        )
         antwoord = self.client(van).post("/berichten", json=env)
         antwoord.referentienummer = env["referentienummer"]
         return antwoord
@@ -38,8 +47,9 @@ class Traject:
         assert antwoord.status_code == 201, antwoord.text
         return str(antwoord.referentienummer)
 
-    def geweigerd(self, van: Partij, aan: Partij, berichttype: str, code: str, status: int = 422,
-                  **kwargs: Any) -> dict[str, Any]:
+    def geweigerd(
+        self, van: Partij, aan: Partij, berichttype: str, code: str, status: int = 422, **kwargs: Any
+    ) -> dict[str, Any]:
         antwoord = self.stuur(van, aan, berichttype, **kwargs)
         assert antwoord.status_code == status, antwoord.text
         assert antwoord.headers["content-type"].startswith("application/problem+json")
@@ -55,21 +65,31 @@ def traject(cast: dict[str, Partij], client_voor: Any) -> Traject:
     return Traject(cast, client_voor)
 
 
-def test_art_3_1_kennisgeving_alleen_naar_schuldeiser_zonder_bsn(traject: Traject, cast: dict[str, Partij]) -> None:
+def test_art_3_1_kennisgeving_alleen_naar_schuldeiser_zonder_bsn(
+    traject: Traject, cast: dict[str, Partij]
+) -> None:
     traject.ok(cast["gemeente"], cast["energie"], "kennisgeving")
-    probleem = traject.geweigerd(cast["gemeente"], cast["belasting"], "kennisgeving", "ONTVANGER_GEBRUIKT_BSN")
+    probleem = traject.geweigerd(
+        cast["gemeente"], cast["belasting"], "kennisgeving", "ONTVANGER_GEBRUIKT_BSN"
+    )
     assert "kennisgeving_bsn" in probleem["detail"]
 
 
-def test_art_3_2_kennisgeving_bsn_alleen_naar_schuldeiser_met_bsn(traject: Traject, cast: dict[str, Partij]) -> None:
+def test_art_3_2_kennisgeving_bsn_alleen_naar_schuldeiser_met_bsn(
+    traject: Traject, cast: dict[str, Partij]
+) -> None:
     traject.ok(cast["gemeente"], cast["belasting"], "kennisgeving_bsn")
     traject.geweigerd(cast["gemeente"], cast["energie"], "kennisgeving_bsn", "ONTVANGER_GEBRUIKT_GEEN_BSN")
 
 
-def test_art_4_1_kennisgeving_antwoord_verwijst_naar_kennisgeving(traject: Traject, cast: dict[str, Partij]) -> None:
+def test_art_4_1_kennisgeving_antwoord_verwijst_naar_kennisgeving(
+    traject: Traject, cast: dict[str, Partij]
+) -> None:
     gemeente, energie = cast["gemeente"], cast["energie"]
     kennisgeving = traject.ok(gemeente, energie, "kennisgeving")
-    traject.geweigerd(energie, gemeente, "kennisgeving_antwoord", "ONGELDIG_ANTWOORD")  # no crossReferentienummer
+    traject.geweigerd(
+        energie, gemeente, "kennisgeving_antwoord", "ONGELDIG_ANTWOORD"
+    )  # no crossReferentienummer
     traject.ok(energie, gemeente, "kennisgeving_antwoord", antwoord_op=kennisgeving)
 
 
@@ -96,39 +116,59 @@ def test_art_5_saldoverzoek_variant_past_bij_schuldensoort(
     assert artikel in probleem["detail"]
 
 
-def test_art_5_1_en_2_1_saldoverzoek_krijgt_antwoordtermijn(traject: Traject, cast: dict[str, Partij]) -> None:
+def test_art_5_1_en_2_1_saldoverzoek_krijgt_antwoordtermijn(
+    traject: Traject, cast: dict[str, Partij]
+) -> None:
     vraag = traject.ok(cast["gemeente"], cast["woning"], "saldoverzoek")
     bevestigd = traject.client(cast["woning"]).post(f"/berichten/{vraag}/bevestiging").json()
     assert bevestigd["antwoordUiterlijk"] is not None
 
 
-def test_art_6_1_saldoverzoek_antwoord_beantwoordt_saldoverzoek(traject: Traject, cast: dict[str, Partij]) -> None:
+def test_art_6_1_saldoverzoek_antwoord_beantwoordt_saldoverzoek(
+    traject: Traject, cast: dict[str, Partij]
+) -> None:
     gemeente, energie = cast["gemeente"], cast["energie"]
     kennisgeving = traject.ok(gemeente, energie, "kennisgeving")
-    traject.geweigerd(energie, gemeente, "saldoverzoek_antwoord", "ONGELDIG_ANTWOORD", antwoord_op=kennisgeving)
+    traject.geweigerd(
+        energie, gemeente, "saldoverzoek_antwoord", "ONGELDIG_ANTWOORD", antwoord_op=kennisgeving
+    )
     vraag = traject.ok(gemeente, energie, "saldoverzoek_nuts")
     traject.ok(energie, gemeente, "saldoverzoek_antwoord", antwoord_op=vraag)
-    status = {b["referentienummer"]: b["status"] for b in traject.client(gemeente).get("/verzonden").json()["berichten"]}
+    status = {
+        b["referentienummer"]: b["status"]
+        for b in traject.client(gemeente).get("/verzonden").json()["berichten"]
+    }
     assert status[vraag] == "beantwoord"
 
 
-def test_art_7_1_standaard_akkoord_alleen_voor_schuldeiser_met_vlag(traject: Traject, cast: dict[str, Partij]) -> None:
+def test_art_7_1_standaard_akkoord_alleen_voor_schuldeiser_met_vlag(
+    traject: Traject, cast: dict[str, Partij]
+) -> None:
     gemeente, zorg, woning = cast["gemeente"], cast["zorg"], cast["woning"]
     vraag_woning = traject.ok(gemeente, woning, "saldoverzoek")
-    traject.geweigerd(woning, gemeente, "saldoverzoek_antwoord_standaard_akkoord", "GEEN_STANDAARD_AKKOORD",
-                      antwoord_op=vraag_woning)
+    traject.geweigerd(
+        woning,
+        gemeente,
+        "saldoverzoek_antwoord_standaard_akkoord",
+        "GEEN_STANDAARD_AKKOORD",
+        antwoord_op=vraag_woning,
+    )
     vraag_zorg = traject.ok(gemeente, zorg, "saldoverzoek_zorg")
     traject.ok(zorg, gemeente, "saldoverzoek_antwoord_standaard_akkoord", antwoord_op=vraag_zorg)
 
 
-def test_art_7_2_en_11_1_standaard_akkoord_geldt_als_akkoord(traject: Traject, cast: dict[str, Partij]) -> None:
+def test_art_7_2_en_11_1_standaard_akkoord_geldt_als_akkoord(
+    traject: Traject, cast: dict[str, Partij]
+) -> None:
     gemeente, zorg = cast["gemeente"], cast["zorg"]
     vraag = traject.ok(gemeente, zorg, "saldoverzoek_zorg")
     traject.ok(zorg, gemeente, "saldoverzoek_antwoord_standaard_akkoord", antwoord_op=vraag)
     traject.ok(gemeente, zorg, "schuldregeling_geaccordeerd")
 
 
-def test_art_7_3_afwijken_van_standaard_akkoord_geeft_betaalvoorstel(traject: Traject, cast: dict[str, Partij]) -> None:
+def test_art_7_3_afwijken_van_standaard_akkoord_geeft_betaalvoorstel(
+    traject: Traject, cast: dict[str, Partij]
+) -> None:
     gemeente, zorg = cast["gemeente"], cast["zorg"]
     eerste = traject.ok(gemeente, zorg, "saldoverzoek_zorg")
     traject.ok(zorg, gemeente, "saldoverzoek_antwoord_standaard_akkoord", antwoord_op=eerste)
@@ -242,7 +282,9 @@ def test_art_14_1_statusverzoek_in_andermans_conversatie_geweigerd(
     traject.geweigerd(woning, gemeente, "statusverzoek", "GEEN_EERDER_CONTACT")
 
 
-def test_art_14_2_statusverzoek_beantwoord_met_statusbericht(traject: Traject, cast: dict[str, Partij]) -> None:
+def test_art_14_2_statusverzoek_beantwoord_met_statusbericht(
+    traject: Traject, cast: dict[str, Partij]
+) -> None:
     gemeente, energie = cast["gemeente"], cast["energie"]
     traject.ok(gemeente, energie, "kennisgeving")
     verzoek = traject.ok(energie, gemeente, "statusverzoek")
@@ -262,8 +304,14 @@ def test_art_15_1_reminder_alleen_voor_eigen_open_vraag(traject: Traject, cast: 
     traject.ok(gemeente, energie, "reminder", antwoord_op=vraag)
     traject.ok(gemeente, energie, "reminder", antwoord_op=vraag)  # several reminders are fine
     # Another SHV cannot remind about this question, even if it knew the number.
-    traject.geweigerd(kredietbank, energie, "reminder", "ONGELDIGE_VERWIJZING", antwoord_op=vraag,
-                      conversatie=str(uuid.uuid4()))
+    traject.geweigerd(
+        kredietbank,
+        energie,
+        "reminder",
+        "ONGELDIGE_VERWIJZING",
+        antwoord_op=vraag,
+        conversatie=str(uuid.uuid4()),
+    )
     traject.ok(energie, gemeente, "saldoverzoek_antwoord", antwoord_op=vraag)
     traject.geweigerd(gemeente, energie, "reminder", "ONGELDIGE_VERWIJZING", antwoord_op=vraag)
 
@@ -272,7 +320,10 @@ def test_art_15_1_reminder_zet_vraag_niet_op_beantwoord(traject: Traject, cast: 
     gemeente, energie = cast["gemeente"], cast["energie"]
     voorstel = traject.ok(gemeente, energie, "betaalvoorstel")
     traject.ok(gemeente, energie, "reminder", antwoord_op=voorstel)
-    status = {b["referentienummer"]: b["status"] for b in traject.client(gemeente).get("/verzonden").json()["berichten"]}
+    status = {
+        b["referentienummer"]: b["status"]
+        for b in traject.client(gemeente).get("/verzonden").json()["berichten"]
+    }
     assert status[voorstel] == "aangeboden"
 
 
@@ -288,9 +339,12 @@ def test_antwoord_op_onbevestigd_bericht_bevestigt_het(traject: Traject, cast: d
 def test_antwoord_op_andermans_bericht_is_als_onbekend(traject: Traject, cast: dict[str, Partij]) -> None:
     gemeente, energie, woning = cast["gemeente"], cast["energie"], cast["woning"]
     vraag = traject.ok(gemeente, energie, "saldoverzoek_nuts")
-    onbekend = traject.geweigerd(woning, gemeente, "saldoverzoek_antwoord", "ONGELDIG_ANTWOORD",
-                                 antwoord_op=str(uuid.uuid4()))
-    andermans = traject.geweigerd(woning, gemeente, "saldoverzoek_antwoord", "ONGELDIG_ANTWOORD", antwoord_op=vraag)
+    onbekend = traject.geweigerd(
+        woning, gemeente, "saldoverzoek_antwoord", "ONGELDIG_ANTWOORD", antwoord_op=str(uuid.uuid4())
+    )
+    andermans = traject.geweigerd(
+        woning, gemeente, "saldoverzoek_antwoord", "ONGELDIG_ANTWOORD", antwoord_op=vraag
+    )
     # The same answer as for a number that does not exist: nobody learns what others exchanged.
     assert onbekend["detail"].split("is geen")[1] == andermans["detail"].split("is geen")[1]
     assert onbekend["invalidParams"] == andermans["invalidParams"]
@@ -299,8 +353,14 @@ def test_antwoord_op_andermans_bericht_is_als_onbekend(traject: Traject, cast: d
 def test_antwoord_in_andere_conversatie_geweigerd(traject: Traject, cast: dict[str, Partij]) -> None:
     gemeente, energie = cast["gemeente"], cast["energie"]
     vraag = traject.ok(gemeente, energie, "saldoverzoek_nuts")
-    traject.geweigerd(energie, gemeente, "saldoverzoek_antwoord", "ONGELDIG_ANTWOORD", antwoord_op=vraag,
-                      conversatie=str(uuid.uuid4()))
+    traject.geweigerd(
+        energie,
+        gemeente,
+        "saldoverzoek_antwoord",
+        "ONGELDIG_ANTWOORD",
+        antwoord_op=vraag,
+        conversatie=str(uuid.uuid4()),
+    )
 
 
 def test_vraag_zonder_antwoord_mag_geen_verwijzing_hebben(traject: Traject, cast: dict[str, Partij]) -> None:
@@ -310,9 +370,16 @@ def test_vraag_zonder_antwoord_mag_geen_verwijzing_hebben(traject: Traject, cast
 
 
 def test_rol_afzender_en_ontvanger(traject: Traject, cast: dict[str, Partij]) -> None:
-    gemeente, kredietbank, energie, woning = cast["gemeente"], cast["kredietbank"], cast["energie"], cast["woning"]
+    gemeente, kredietbank, energie, woning = (
+        cast["gemeente"],
+        cast["kredietbank"],
+        cast["energie"],
+        cast["woning"],
+    )
     traject.geweigerd(energie, woning, "kennisgeving", "ROL_NIET_TOEGESTAAN")  # SE cannot send it
-    traject.geweigerd(gemeente, kredietbank, "kennisgeving", "ROL_NIET_TOEGESTAAN")  # nor can an SHV receive it
+    traject.geweigerd(
+        gemeente, kredietbank, "kennisgeving", "ROL_NIET_TOEGESTAAN"
+    )  # nor can an SHV receive it
     traject.geweigerd(gemeente, energie, "foutbericht", "ROL_NIET_TOEGESTAAN")  # hub-authored only
     traject.geweigerd(gemeente, energie, "ontvangstbevestiging", "ROL_NIET_TOEGESTAAN")
 
@@ -328,7 +395,9 @@ def test_onbekende_ontvanger(traject: Traject, cast: dict[str, Partij], tmp_path
 
     ontwikkel_ca.init(tmp_path / "ander")
     uit = ontwikkel_ca.issue(tmp_path / "ander", oin="00000003999999990000", naam="Niet aangesloten")
-    niemand = Partij("00000003999999990000", "Niet aangesloten", "SE", "99999999", uit.certificaat, uit.sleutel)
+    niemand = Partij(
+        "00000003999999990000", "Niet aangesloten", "SE", "99999999", uit.certificaat, uit.sleutel
+    )
     probleem = traject.geweigerd(cast["gemeente"], niemand, "kennisgeving", "ONBEKENDE_ONTVANGER")
     assert "ander kanaal" in probleem["detail"]
 

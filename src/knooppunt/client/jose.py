@@ -102,8 +102,12 @@ def verzegel(
     getekend = jws.serialize_compact(kop, inhoud, afzender_sleutel, registry=_JWS)
     ontvanger = publieke_sleutel(ontvanger_certificaat)
     return jwe.encrypt_compact(
-        {"alg": _versleutelalg(ontvanger), "enc": "A256GCM", "kid": x5t_s256(_der(ontvanger_certificaat)),
-         "cty": "JWT"},
+        {
+            "alg": _versleutelalg(ontvanger),
+            "enc": "A256GCM",
+            "kid": x5t_s256(_der(ontvanger_certificaat)),
+            "cty": "JWT",
+        },
         getekend.encode("ascii"),
         ontvanger,
         registry=_JWE,
@@ -149,7 +153,8 @@ def open_(
             if kop.get(veld) != envelop.get(veld):
                 raise OngeldigeEnvelop(
                     "METADATA_ONJUIST",
-                    f"{veld} in de handtekening ({kop.get(veld)!r}) wijkt af van de envelop ({envelop.get(veld)!r})",
+                    f"{veld} in de handtekening ({kop.get(veld)!r}) wijkt af van de envelop "
+                    f"({envelop.get(veld)!r})",
                 )
         return Geopend(payload=geverifieerd.payload or b"", kop=kop)
     raise OngeldigeEnvelop("HANDTEKENING_ONGELDIG", f"handtekening ongeldig: {fout}")

@@ -111,9 +111,16 @@ def registreer(
         if store.certificaat(session, info.vingerafdruk) is not None:
             raise _fout("certificaat", "dit certificaat is al geregistreerd")
     deelnemer = Deelnemer(
-        oin=oin, kvk_nummer=kvk, vestigingsnummer=nieuw.vestigingsnummer, naam=nieuw.naam.strip(),
-        rol=rol, gebruikt_bsn=nieuw.gebruikt_bsn, standaard_akkoord=nieuw.standaard_akkoord,
-        sleutelbeheer=nieuw.sleutelbeheer, contact={}, aangemaakt_op=nu,
+        oin=oin,
+        kvk_nummer=kvk,
+        vestigingsnummer=nieuw.vestigingsnummer,
+        naam=nieuw.naam.strip(),
+        rol=rol,
+        gebruikt_bsn=nieuw.gebruikt_bsn,
+        standaard_akkoord=nieuw.standaard_akkoord,
+        sleutelbeheer=nieuw.sleutelbeheer,
+        contact={},
+        aangemaakt_op=nu,
         modules=[DeelnemerModule(module=m) for m in modules],
         schuldensoorten=[DeelnemerSchuldensoort(soort=s) for s in soorten],
         certificaten=[_certificaat(info, gebruik, nu) for info in nieuw.certificaten],
@@ -125,16 +132,29 @@ def registreer(
 
 def _certificaat(info: CertificaatInfo, gebruik: set[str], nu: datetime) -> Certificaat:
     return Certificaat(
-        vingerafdruk=info.vingerafdruk, pem=info.pem, onderwerp=info.onderwerp[:500],
-        uitgever=info.uitgever[:500], serienummer=info.serienummer, sleuteltype=info.sleuteltype,
-        sleutelgrootte=info.sleutelgrootte, geldig_vanaf=info.geldig_vanaf, geldig_tot=info.geldig_tot,
-        gebruik_tls="tls" in gebruik, gebruik_ondertekening="ondertekening" in gebruik,
-        gebruik_versleuteling="versleuteling" in gebruik, toegevoegd_op=nu,
+        vingerafdruk=info.vingerafdruk,
+        pem=info.pem,
+        onderwerp=info.onderwerp[:500],
+        uitgever=info.uitgever[:500],
+        serienummer=info.serienummer,
+        sleuteltype=info.sleuteltype,
+        sleutelgrootte=info.sleutelgrootte,
+        geldig_vanaf=info.geldig_vanaf,
+        geldig_tot=info.geldig_tot,
+        gebruik_tls="tls" in gebruik,
+        gebruik_ondertekening="ondertekening" in gebruik,
+        gebruik_versleuteling="versleuteling" in gebruik,
+        toegevoegd_op=nu,
     )
 
 
 def voeg_certificaat_toe(
-    session: Session, oin: str, info: CertificaatInfo, *, gebruik: Iterable[str], nu: datetime,
+    session: Session,
+    oin: str,
+    info: CertificaatInfo,
+    *,
+    gebruik: Iterable[str],
+    nu: datetime,
     ankers: Vertrouwensankers | None,
 ) -> Certificaat:
     deelnemer = haal(session, oin)
@@ -152,7 +172,9 @@ def trek_certificaat_in(session: Session, oin: str, vingerafdruk: str, *, nu: da
     for verifying signatures on messages sent before (DESIGN §5)."""
     cert = store.certificaat(session, vingerafdruk.lower())
     if cert is None or cert.oin != oin:
-        raise HubFout("NIET_GEVONDEN", 404, "Niet gevonden", f"Deelnemer {oin} heeft geen certificaat {vingerafdruk}.")
+        raise HubFout(
+            "NIET_GEVONDEN", 404, "Niet gevonden", f"Deelnemer {oin} heeft geen certificaat {vingerafdruk}."
+        )
     if cert.ingetrokken_op is None:
         cert.ingetrokken_op = nu
     session.flush()
@@ -167,8 +189,13 @@ def haal(session: Session, oin: str) -> Deelnemer:
 
 
 def zoek(
-    session: Session, *, rol: str | None, module: str | None, zoekterm: str | None,
-    na_oin: str | None, limiet: int,
+    session: Session,
+    *,
+    rol: str | None,
+    module: str | None,
+    zoekterm: str | None,
+    na_oin: str | None,
+    limiet: int,
 ) -> Sequence[Deelnemer]:
     return store.zoek(session, rol=rol, module=module, zoekterm=zoekterm, na_oin=na_oin, limiet=limiet)
 
@@ -176,7 +203,8 @@ def zoek(
 def zichtbare_certificaten(deelnemer: Deelnemer, *, nu: datetime) -> list[Certificaat]:
     """Current certificates, and retired ones within the bevestigingstermijn + 30 days."""
     return [
-        c for c in deelnemer.certificaten
+        c
+        for c in deelnemer.certificaten
         if c.ingetrokken_op is None or nu - c.ingetrokken_op <= INGETROKKEN_ZICHTBAAR
     ]
 

@@ -84,7 +84,12 @@ def te_laat(bericht: Bericht, nu: datetime) -> bool:
 
 
 def _weigering(
-    code: str, status: int, detail: str, veld: str | None = None, artikel: str | None = None,
+    code: str,
+    status: int,
+    detail: str,
+    veld: str | None = None,
+    *,
+    artikel: str | None = None,
     reden: str | None = None,
 ) -> HubFout:
     velden = [OngeldigVeld(veld, reden or detail)] if veld else []
@@ -97,20 +102,26 @@ def _type(envelop: Envelop) -> Berichttype:
         andere = [t.module.value for t in CATALOGUS.per_code(envelop.berichttype)]
         if andere:
             raise _weigering(
-                "ONBEKEND_BERICHTTYPE", 422,
+                "ONBEKEND_BERICHTTYPE",
+                422,
                 f"berichttype '{envelop.berichttype}' hoort bij module {', '.join(andere)}, "
-                f"niet bij '{envelop.module}'", "module",
+                f"niet bij '{envelop.module}'",
+                "module",
             )
         raise _weigering(
-            "ONBEKEND_BERICHTTYPE", 422,
+            "ONBEKEND_BERICHTTYPE",
+            422,
             f"berichttype '{envelop.berichttype}' in module '{envelop.module}' bestaat niet; "
-            "zie /api/v1/berichttypen", "berichttype",
+            "zie /api/v1/berichttypen",
+            "berichttype",
         )
     if envelop.versie not in berichttype.versies:
         raise _weigering(
-            "ONBEKENDE_VERSIE", 422,
+            "ONBEKENDE_VERSIE",
+            422,
             f"versie '{envelop.versie}' van '{berichttype.code}' wordt niet ondersteund; "
-            f"gebruik {', '.join(berichttype.versies)}", "versie",
+            f"gebruik {', '.join(berichttype.versies)}",
+            "versie",
         )
     return berichttype
 
@@ -120,38 +131,50 @@ def _partijen(session: Session, berichttype: Berichttype, afzender: Deelnemer, e
     if berichttype.door_knooppunt or afzender.rol not in berichttype.van:
         rollen = ", ".join(sorted(r.value for r in berichttype.van))
         raise _weigering(
-            "ROL_NIET_TOEGESTAAN", 422,
-            f"'{berichttype.code}' wordt verstuurd door {rollen}; u bent {afzender.rol}", "berichttype",
+            "ROL_NIET_TOEGESTAAN",
+            422,
+            f"'{berichttype.code}' wordt verstuurd door {rollen}; u bent {afzender.rol}",
+            "berichttype",
         )
     if berichttype.module.value not in modules:
         raise _weigering(
-            "MODULE_NIET_ACTIEF", 422,
-            f"u neemt niet deel aan module '{berichttype.module.value}'; meld u daarvoor aan bij de beheerder",
+            "MODULE_NIET_ACTIEF",
+            422,
+            f"u neemt niet deel aan module '{berichttype.module.value}'; "
+            "meld u daarvoor aan bij de beheerder",
             "module",
         )
     ontvanger = deelnemer_store.haal(session, envelop.ontvanger)
     if ontvanger is None:
         raise _weigering(
-            "ONBEKENDE_ONTVANGER", 422,
+            "ONBEKENDE_ONTVANGER",
+            422,
             f"OIN {envelop.ontvanger} staat niet in het adresboek; deze partij is niet via het knooppunt "
-            "bereikbaar, gebruik een ander kanaal", "ontvanger",
+            "bereikbaar, gebruik een ander kanaal",
+            "ontvanger",
         )
     if ontvanger.rol not in berichttype.naar:
         rollen = ", ".join(sorted(r.value for r in berichttype.naar))
         raise _weigering(
-            "ROL_NIET_TOEGESTAAN", 422,
-            f"'{berichttype.code}' gaat naar {rollen}; {ontvanger.naam} is {ontvanger.rol}", "ontvanger",
+            "ROL_NIET_TOEGESTAAN",
+            422,
+            f"'{berichttype.code}' gaat naar {rollen}; {ontvanger.naam} is {ontvanger.rol}",
+            "ontvanger",
         )
     if berichttype.module.value not in adresboek.modules_van(ontvanger):
         raise _weigering(
-            "MODULE_NIET_ACTIEF", 422,
+            "MODULE_NIET_ACTIEF",
+            422,
             f"{ontvanger.naam} neemt niet deel aan module '{berichttype.module.value}'; "
-            "gebruik een ander kanaal", "ontvanger",
+            "gebruik een ander kanaal",
+            "ontvanger",
         )
     return ontvanger
 
 
-def _controleer_inhoud(envelop: Envelop, ontvanger: Deelnemer, instellingen: Instellingen, nu: datetime) -> None:
+def _controleer_inhoud(
+    envelop: Envelop, ontvanger: Deelnemer, instellingen: Instellingen, nu: datetime
+) -> None:
     try:
         kop = lees_kop(envelop.inhoud, max_bytes=instellingen.max_inhoud_bytes)
     except OngeldigeJwe as exc:
@@ -161,33 +184,41 @@ def _controleer_inhoud(envelop: Envelop, ontvanger: Deelnemer, instellingen: Ins
     cert = next((c for c in ontvanger.certificaten if c.vingerafdruk == vingerafdruk), None)
     if cert is None or not cert.gebruik_versleuteling or not adresboek.is_actueel(cert, nu):
         raise _weigering(
-            "ONGELDIGE_INHOUD", 400,
+            "ONGELDIGE_INHOUD",
+            400,
             "inhoud is niet versleuteld voor een actueel versleutelcertificaat van de ontvanger "
             "(kid = x5t#S256 van dat certificaat); haal het certificaat opnieuw op uit het adresboek",
             "inhoud",
         )
     if not alg_past_bij_sleutel(kop.alg, cert.sleuteltype, cert.sleutelgrootte):
         raise _weigering(
-            "ONGELDIGE_INHOUD", 400,
+            "ONGELDIGE_INHOUD",
+            400,
             f"alg {kop.alg} past niet bij de {cert.sleuteltype}-sleutel van de ontvanger "
-            "(RSA: RSA-OAEP-256, P-256: ECDH-ES+A256KW)", "inhoud",
+            "(RSA: RSA-OAEP-256, P-256: ECDH-ES+A256KW)",
+            "inhoud",
         )
 
 
-def _verwijzing(session: Session, berichttype: Berichttype, afzender: Deelnemer, envelop: Envelop) -> Bericht | None:
+def _verwijzing(
+    session: Session, berichttype: Berichttype, afzender: Deelnemer, envelop: Envelop
+) -> Bericht | None:
     ref = envelop.cross_referentienummer
     if berichttype.verwijst_naar:
         # A reminder refers to the sender's own open question to this recipient (art. 15.1).
         if ref is None:
             return None
-        vraag = store.van_naar(session, referentienummer=ref, afzender=afzender.oin, ontvanger=envelop.ontvanger)
+        vraag = store.van_naar(
+            session, referentienummer=ref, afzender=afzender.oin, ontvanger=envelop.ontvanger
+        )
         if vraag is None or vraag.conversatie_referentienummer != envelop.conversatie_referentienummer:
             return None
         return vraag
     if not berichttype.is_antwoord:
         if ref is not None:
             raise _weigering(
-                "ONGELDIG_ANTWOORD", 422,
+                "ONGELDIG_ANTWOORD",
+                422,
                 f"'{berichttype.code}' beantwoordt geen bericht: laat crossReferentienummer leeg",
                 "crossReferentienummer",
             )
@@ -195,9 +226,11 @@ def _verwijzing(session: Session, berichttype: Berichttype, afzender: Deelnemer,
     if ref is None:
         if berichttype.antwoord_verplicht_verwijzing:
             raise _weigering(
-                "ONGELDIG_ANTWOORD", 422,
+                "ONGELDIG_ANTWOORD",
+                422,
                 f"'{berichttype.code}' is een antwoord: crossReferentienummer moet het bericht noemen "
-                "dat u beantwoordt", "crossReferentienummer",
+                "dat u beantwoordt",
+                "crossReferentienummer",
             )
         return None
     vraag = store.van_naar(session, referentienummer=ref, afzender=envelop.ontvanger, ontvanger=afzender.oin)
@@ -209,27 +242,32 @@ def _verwijzing(session: Session, berichttype: Berichttype, afzender: Deelnemer,
         or vraag.status in ("verlopen", "geweigerd")
     ):
         raise _weigering(
-            "ONGELDIG_ANTWOORD", 422,
+            "ONGELDIG_ANTWOORD",
+            422,
             f"crossReferentienummer {ref} is geen bericht dat u met '{berichttype.code}' kunt beantwoorden: "
             "het moet een niet-verlopen bericht zijn dat deze ontvanger u in deze conversatie stuurde, "
-            f"van type {', '.join(sorted(berichttype.beantwoordt))}", "crossReferentienummer",
+            f"van type {', '.join(sorted(berichttype.beantwoordt))}",
+            "crossReferentienummer",
             reden="geen bericht dat u hiermee kunt beantwoorden",
         )
     return vraag
 
 
 def _conversatie(session: Session, afzender: Deelnemer, envelop: Envelop, nu: datetime) -> None:
+    eigenaar: str | None
     if afzender.rol == Rol.SHV:
         eigenaar = store.claim_conversatie(
             session, conversatie=envelop.conversatie_referentienummer, shv=afzender.oin, nu=nu
         )
     else:
         eigenaar = store.conversatie_eigenaar(session, envelop.conversatie_referentienummer)
-    if eigenaar is not None and eigenaar != afzender.oin and eigenaar != envelop.ontvanger:
+    if eigenaar is not None and eigenaar not in (afzender.oin, envelop.ontvanger):
         raise _weigering(
-            "ONGELDIGE_CONVERSATIE", 422,
+            "ONGELDIGE_CONVERSATIE",
+            422,
             "dit conversatieReferentienummer hoort bij een traject van een andere schuldhulpverlener; "
-            "begin een nieuw traject met een nieuw UUID", "conversatieReferentienummer",
+            "begin een nieuw traject met een nieuw UUID",
+            "conversatieReferentienummer",
         )
 
 
@@ -250,25 +288,37 @@ def verstuur(
     verwijzing = _verwijzing(session, berichttype, afzender, envelop)
     regels.controleer(
         regels.Context(
-            session=session, type=berichttype, afzender=afzender, ontvanger=ontvanger,
-            conversatie=envelop.conversatie_referentienummer, verwijzing=verwijzing,
+            session=session,
+            type=berichttype,
+            afzender=afzender,
+            ontvanger=ontvanger,
+            conversatie=envelop.conversatie_referentienummer,
+            verwijzing=verwijzing,
         )
     )
-    if store.aantal_open(
-        session, afzender=afzender.oin, ontvanger=ontvanger.oin, tot=instellingen.max_open
-    ) >= instellingen.max_open:
+    if (
+        store.aantal_open(session, afzender=afzender.oin, ontvanger=ontvanger.oin, tot=instellingen.max_open)
+        >= instellingen.max_open
+    ):
         raise _weigering(
-            "TE_VEEL_OPEN", 429,
+            "TE_VEEL_OPEN",
+            429,
             f"er staan al {instellingen.max_open} onbevestigde berichten van u voor {ontvanger.naam}; "
             "wacht tot de ontvanger ze bevestigt",
         )
 
     bericht = Bericht(
-        referentienummer=envelop.referentienummer, afzender=afzender.oin, ontvanger=ontvanger.oin,
+        referentienummer=envelop.referentienummer,
+        afzender=afzender.oin,
+        ontvanger=ontvanger.oin,
         conversatie_referentienummer=envelop.conversatie_referentienummer,
-        cross_referentienummer=envelop.cross_referentienummer, berichttype=berichttype.code,
-        module=berichttype.module.value, versie=envelop.versie, envelop_hash=envelop_hash,
-        status="aangeboden", ontvangen_op=nu,
+        cross_referentienummer=envelop.cross_referentienummer,
+        berichttype=berichttype.code,
+        module=berichttype.module.value,
+        versie=envelop.versie,
+        envelop_hash=envelop_hash,
+        status="aangeboden",
+        ontvangen_op=nu,
         verloopt_op=instellingen.kalender.termijn_einde(nu, instellingen.bevestigingstermijn),
     )
     try:
@@ -290,7 +340,8 @@ def _herhaling(bestaand: Bericht, afzender: Deelnemer, envelop_hash: str) -> Ber
     if bestaand.afzender == afzender.oin and bestaand.envelop_hash == envelop_hash:
         return bestaand
     raise _weigering(
-        "REFERENTIENUMMER_CONFLICT", 409,
+        "REFERENTIENUMMER_CONFLICT",
+        409,
         f"referentienummer {bestaand.referentienummer} is al gebruikt voor een ander bericht; "
         "gebruik voor elk nieuw bericht een nieuw UUID (hetzelfde alleen bij een herhaalde poging)",
         "referentienummer",
@@ -318,7 +369,10 @@ def _bevestig(session: Session, bericht: Bericht, *, nu: datetime, instellingen:
         return False
     if bericht.afzender != KNOOPPUNT:
         hub_bericht(
-            session, over=bericht, ontvanger=bericht.afzender, berichttype="ontvangstbevestiging",
+            session,
+            over=bericht,
+            ontvanger=bericht.afzender,
+            berichttype="ontvangstbevestiging",
             melding={
                 "code": "BEVESTIGD",
                 "omschrijving": f"Bericht {bericht.referentienummer} ({bericht.berichttype}) is bevestigd "
@@ -327,24 +381,36 @@ def _bevestig(session: Session, bericht: Bericht, *, nu: datetime, instellingen:
                 "ontvanger": bericht.ontvanger,
                 "bevestigdOp": nu.isoformat(),
             },
-            nu=nu, instellingen=instellingen,
+            nu=nu,
+            instellingen=instellingen,
         )
     return True
 
 
 def hub_bericht(
-    session: Session, *, over: Bericht, ontvanger: str, berichttype: str, melding: dict[str, Any],
-    nu: datetime, instellingen: Instellingen,
+    session: Session,
+    *,
+    over: Bericht,
+    ontvanger: str,
+    berichttype: str,
+    melding: dict[str, Any],
+    nu: datetime,
+    instellingen: Instellingen,
 ) -> Bericht:
     """A notice authored by the hub (foutbericht, ontvangstbevestiging), in the same conversation."""
     referentienummer = str(uuid.uuid4())
     bericht = Bericht(
-        referentienummer=referentienummer, afzender=KNOOPPUNT, ontvanger=ontvanger,
+        referentienummer=referentienummer,
+        afzender=KNOOPPUNT,
+        ontvanger=ontvanger,
         conversatie_referentienummer=over.conversatie_referentienummer,
-        cross_referentienummer=over.referentienummer, berichttype=berichttype, module=over.module,
+        cross_referentienummer=over.referentienummer,
+        berichttype=berichttype,
+        module=over.module,
         versie=HUB_VERSIE,
         envelop_hash=hashlib.sha256(json.dumps(melding, sort_keys=True).encode()).hexdigest(),
-        status="aangeboden", ontvangen_op=nu,
+        status="aangeboden",
+        ontvangen_op=nu,
         verloopt_op=instellingen.kalender.termijn_einde(nu, instellingen.bevestigingstermijn),
         melding=melding,
     )
@@ -352,13 +418,24 @@ def hub_bericht(
 
 
 def ophalen(
-    session: Session, ontvanger: Deelnemer, *, nu: datetime, limiet: int, na_id: int | None = None,
-    berichttype: str | None = None, afzender: str | None = None,
+    session: Session,
+    ontvanger: Deelnemer,
+    *,
+    nu: datetime,
+    limiet: int,
+    na_id: int | None = None,
+    berichttype: str | None = None,
+    afzender: str | None = None,
 ) -> list[tuple[Bericht, str | None]]:
     """The inbox: marks opgehaaldOp, keeps the messages until they are confirmed."""
     rijen = store.inbox(
-        session, ontvanger=ontvanger.oin, nu=nu, limiet=limiet, na_id=na_id,
-        berichttype=berichttype, afzender=afzender,
+        session,
+        ontvanger=ontvanger.oin,
+        nu=nu,
+        limiet=limiet,
+        na_id=na_id,
+        berichttype=berichttype,
+        afzender=afzender,
     )
     store.markeer_opgehaald(session, [b.id for b, _ in rijen], nu=nu)
     for bericht, _ in rijen:
@@ -369,7 +446,9 @@ def ophalen(
     return rijen
 
 
-def een_bericht(session: Session, ontvanger: Deelnemer, referentienummer: str, *, nu: datetime) -> tuple[Bericht, str | None]:
+def een_bericht(
+    session: Session, ontvanger: Deelnemer, referentienummer: str, *, nu: datetime
+) -> tuple[Bericht, str | None]:
     bericht = store.voor_ontvanger(session, ontvanger=ontvanger.oin, referentienummer=referentienummer)
     if bericht is None:
         raise niet_gevonden(f"Bericht {referentienummer}")
@@ -391,7 +470,9 @@ class Bevestiging:
     verlopen: bool = False
 
 
-def _niet_open(session: Session, bericht: Bericht, *, nu: datetime, instellingen: Instellingen) -> Bevestiging:
+def _niet_open(
+    session: Session, bericht: Bericht, *, nu: datetime, instellingen: Instellingen
+) -> Bevestiging:
     session.refresh(bericht)
     if bericht.status in ("aangeboden", "opgehaald"):
         # Past its term but not yet swept: expire it now, so the sender is told (art. 17.5).
@@ -415,14 +496,20 @@ def bevestig(
     uitkomst = _niet_open(session, bericht, nu=nu, instellingen=instellingen)
     if uitkomst.bericht.status == "geweigerd":
         raise HubFout(
-            "GEWEIGERD", 409, "Bericht geweigerd",
+            "GEWEIGERD",
+            409,
+            "Bericht geweigerd",
             f"Bericht {referentienummer} is door u geweigerd en kan niet meer bevestigd worden.",
         )
     return uitkomst
 
 
 def bevestig_meerdere(
-    session: Session, ontvanger: Deelnemer, referentienummers: Sequence[str], *, nu: datetime,
+    session: Session,
+    ontvanger: Deelnemer,
+    referentienummers: Sequence[str],
+    *,
+    nu: datetime,
     instellingen: Instellingen,
 ) -> list[tuple[str, Bericht | None, str | None]]:
     """Confirm many; returns (referentienummer, message or None, error code or None) per number."""
@@ -439,13 +526,20 @@ def bevestig_meerdere(
 
 
 def weiger(
-    session: Session, ontvanger: Deelnemer, referentienummer: str, reden: str, *, nu: datetime,
+    session: Session,
+    ontvanger: Deelnemer,
+    referentienummer: str,
+    reden: str,
+    *,
+    nu: datetime,
     instellingen: Instellingen,
 ) -> Bevestiging:
     """Refuse content that cannot be decrypted, verified or validated (DESIGN §4)."""
     if reden not in WEIGERREDENEN:
         raise HubFout(
-            "ONGELDIG_VERZOEK", 400, "Ongeldig verzoek",
+            "ONGELDIG_VERZOEK",
+            400,
+            "Ongeldig verzoek",
             f"reden {reden!r} is onbekend; kies uit {', '.join(WEIGERREDENEN)}",
             [OngeldigVeld("reden", "onbekende reden")],
         )
@@ -454,19 +548,26 @@ def weiger(
         raise niet_gevonden(f"Bericht {referentienummer}")
     if bericht.afzender == KNOOPPUNT:
         raise HubFout(
-            "NIET_WEIGERBAAR", 409, "Kan niet weigeren",
+            "NIET_WEIGERBAAR",
+            409,
+            "Kan niet weigeren",
             "Meldingen van het knooppunt zijn niet versleuteld en kunnen niet geweigerd worden; bevestig ze.",
         )
     if not store.weiger(session, bericht.id, nu=nu):
         uitkomst = _niet_open(session, bericht, nu=nu, instellingen=instellingen)
         if uitkomst.bericht.status in ("bevestigd", "beantwoord"):
             raise HubFout(
-                "AL_BEVESTIGD", 409, "Al bevestigd",
+                "AL_BEVESTIGD",
+                409,
+                "Al bevestigd",
                 f"Bericht {referentienummer} is al bevestigd; weigeren kan alleen vóór bevestiging.",
             )
         return uitkomst
     hub_bericht(
-        session, over=bericht, ontvanger=bericht.afzender, berichttype="foutbericht",
+        session,
+        over=bericht,
+        ontvanger=bericht.afzender,
+        berichttype="foutbericht",
         melding={
             "code": "GEWEIGERD",
             "reden": reden,
@@ -476,7 +577,8 @@ def weiger(
             "referentienummer": bericht.referentienummer,
             "ontvanger": bericht.ontvanger,
         },
-        nu=nu, instellingen=instellingen,
+        nu=nu,
+        instellingen=instellingen,
     )
     session.refresh(bericht)
     return Bevestiging(bericht, True)
@@ -489,7 +591,10 @@ def verloop(session: Session, bericht: Bericht, *, nu: datetime, instellingen: I
         return False
     if bericht.afzender != KNOOPPUNT:
         hub_bericht(
-            session, over=bericht, ontvanger=bericht.afzender, berichttype="foutbericht",
+            session,
+            over=bericht,
+            ontvanger=bericht.afzender,
+            berichttype="foutbericht",
             melding={
                 "code": "VERLOPEN",
                 "omschrijving": f"Bericht {bericht.referentienummer} ({bericht.berichttype}) is niet binnen "
@@ -498,14 +603,20 @@ def verloop(session: Session, bericht: Bericht, *, nu: datetime, instellingen: I
                 "referentienummer": bericht.referentienummer,
                 "ontvanger": bericht.ontvanger,
             },
-            nu=nu, instellingen=instellingen,
+            nu=nu,
+            instellingen=instellingen,
         )
     session.refresh(bericht)
     return True
 
 
 def verzonden(
-    session: Session, afzender: Deelnemer, *, limiet: int, voor_id: int | None, status: str | None,
+    session: Session,
+    afzender: Deelnemer,
+    *,
+    limiet: int,
+    voor_id: int | None,
+    status: str | None,
     conversatie: str | None,
 ) -> Sequence[Bericht]:
     return store.verzonden(

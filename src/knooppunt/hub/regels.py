@@ -44,7 +44,8 @@ def _fout(code: str, artikel: str, detail: str) -> HubFout:
 def _geen_bsn(ctx: Context) -> None:
     if ctx.ontvanger.gebruikt_bsn:
         raise _fout(
-            "ONTVANGER_GEBRUIKT_BSN", "3.1",
+            "ONTVANGER_GEBRUIKT_BSN",
+            "3.1",
             f"{ctx.ontvanger.naam} identificeert klanten op BSN: stuur 'kennisgeving_bsn' in plaats van "
             "'kennisgeving'",
         )
@@ -53,7 +54,8 @@ def _geen_bsn(ctx: Context) -> None:
 def _bsn(ctx: Context) -> None:
     if not ctx.ontvanger.gebruikt_bsn:
         raise _fout(
-            "ONTVANGER_GEBRUIKT_GEEN_BSN", "3.2",
+            "ONTVANGER_GEBRUIKT_GEEN_BSN",
+            "3.2",
             f"{ctx.ontvanger.naam} gebruikt geen BSN: stuur 'kennisgeving' in plaats van 'kennisgeving_bsn'",
         )
 
@@ -62,7 +64,8 @@ def _schuldensoort(soort: str, artikel: str) -> Callable[[Context], None]:
     def controle(ctx: Context) -> None:
         if soort not in schuldensoorten_van(ctx.ontvanger):
             raise _fout(
-                "ONJUISTE_SCHULDENSOORT", artikel,
+                "ONJUISTE_SCHULDENSOORT",
+                artikel,
                 f"'{ctx.type.code}' is alleen voor schuldeisers met schuldensoort '{soort}'; "
                 f"{ctx.ontvanger.naam} heeft die niet in het adresboek: stuur een gewoon 'saldoverzoek'",
             )
@@ -73,7 +76,8 @@ def _schuldensoort(soort: str, artikel: str) -> Callable[[Context], None]:
 def _afzender_standaard_akkoord(ctx: Context) -> None:
     if not ctx.afzender.standaard_akkoord:
         raise _fout(
-            "GEEN_STANDAARD_AKKOORD", "7.1",
+            "GEEN_STANDAARD_AKKOORD",
+            "7.1",
             "u staat in het adresboek niet als schuldeiser die standaard akkoord gaat met "
             "betaalvoorstellen: antwoord met 'saldoverzoek_antwoord'",
         )
@@ -81,13 +85,17 @@ def _afzender_standaard_akkoord(ctx: Context) -> None:
 
 def _geen_standaard_akkoord_ontvangen(ctx: Context) -> None:
     laatste = store.laatste_antwoord(
-        ctx.session, conversatie=ctx.conversatie, van=ctx.ontvanger.oin, aan=ctx.afzender.oin,
+        ctx.session,
+        conversatie=ctx.conversatie,
+        van=ctx.ontvanger.oin,
+        aan=ctx.afzender.oin,
         typen=("saldoverzoek_antwoord", "saldoverzoek_antwoord_standaard_akkoord", "klant_onbekend"),
         vraagtypen=SALDOVERZOEKEN,
     )
     if laatste == "saldoverzoek_antwoord_standaard_akkoord":
         raise _fout(
-            "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD", "9.3",
+            "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD",
+            "9.3",
             f"{ctx.ontvanger.naam} heeft op uw saldoverzoek geantwoord met standaard akkoord en ontvangt "
             "daarom geen betaalvoorstel; stuur na akkoord 'schuldregeling_geaccordeerd'",
         )
@@ -95,13 +103,17 @@ def _geen_standaard_akkoord_ontvangen(ctx: Context) -> None:
 
 def _laatste_antwoord_akkoord(ctx: Context) -> None:
     laatste = store.laatste_antwoord(
-        ctx.session, conversatie=ctx.conversatie, van=ctx.ontvanger.oin, aan=ctx.afzender.oin,
+        ctx.session,
+        conversatie=ctx.conversatie,
+        van=ctx.ontvanger.oin,
+        aan=ctx.afzender.oin,
         typen=STANDPUNTEN,
     )
     if laatste not in ("betaalvoorstel_akkoord", "saldoverzoek_antwoord_standaard_akkoord"):
         gezien = f"het laatste antwoord is '{laatste}'" if laatste else "er is nog geen antwoord"
         raise _fout(
-            "GEEN_AKKOORD", "11.1",
+            "GEEN_AKKOORD",
+            "11.1",
             f"'schuldregeling_geaccordeerd' kan alleen naar een schuldeiser die akkoord is gegaan; {gezien}",
         )
 
@@ -112,7 +124,8 @@ def _eerder_uitgewisseld(ctx: Context) -> None:
     ):
         artikel = "14.1" if ctx.type.code == "statusverzoek" else "12.1"
         raise _fout(
-            "GEEN_EERDER_CONTACT", artikel,
+            "GEEN_EERDER_CONTACT",
+            artikel,
             f"'{ctx.type.code}' kan alleen in een conversatie waarin u en {ctx.ontvanger.naam} al "
             "berichten hebben uitgewisseld; gebruik het conversatieReferentienummer van dat traject",
         )
@@ -127,7 +140,8 @@ def _verwijst_naar_open_vraag(ctx: Context) -> None:
         or vraag.status in ("verlopen", "geweigerd")
     ):
         raise _fout(
-            "ONGELDIGE_VERWIJZING", "15.1",
+            "ONGELDIGE_VERWIJZING",
+            "15.1",
             "een reminder moet met crossReferentienummer verwijzen naar uw eigen saldoverzoek of "
             "betaalvoorstel aan deze schuldeiser in deze conversatie dat nog niet beantwoord of verlopen is",
         )
@@ -135,7 +149,9 @@ def _verwijst_naar_open_vraag(ctx: Context) -> None:
 
 def _alleen_knooppunt(ctx: Context) -> None:
     raise HubFout(
-        "ROL_NIET_TOEGESTAAN", 422, "Bericht niet toegestaan",
+        "ROL_NIET_TOEGESTAAN",
+        422,
+        "Bericht niet toegestaan",
         f"'{ctx.type.code}' wordt alleen door het knooppunt zelf verstuurd",
     )
 

@@ -54,8 +54,10 @@ class IngebouwdePlanner:
     def __init__(self, runtime: Runtime, interval: float) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=draai_steeds, kwargs={"runtime": runtime, "interval": interval, "stop": self._stop},
-            name="knooppunt-jobs", daemon=True,
+            target=draai_steeds,
+            kwargs={"runtime": runtime, "interval": interval, "stop": self._stop},
+            name="knooppunt-jobs",
+            daemon=True,
         )
 
     def start(self) -> None:

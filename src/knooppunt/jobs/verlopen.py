@@ -13,7 +13,9 @@ from knooppunt.store.db import transactie
 from knooppunt.store.models import Bericht
 
 
-def verloop_batch(session: Session, *, nu: datetime, instellingen: mailbox.Instellingen, limiet: int = 500) -> int:
+def verloop_batch(
+    session: Session, *, nu: datetime, instellingen: mailbox.Instellingen, limiet: int = 500
+) -> int:
     """Expire up to `limiet` due messages in one transaction; idempotent, safe to run concurrently
     (each expiry is a conditional update, so a message is expired and reported exactly once)."""
     aantal = 0

@@ -12,9 +12,7 @@ from __future__ import annotations
 # Prefixes of the OIN-stelsel: 00000001 (RSIN/fiscaal nummer, overheid), 00000002 (overheid,
 # historische codes), 00000003 (KvK-nummer), 00000004 (RSIN), 00000005 (gemeenten, CBS), 00000008
 # (NHR vestigingsnummer), 00000009 (beheerd door Logius).
-OIN_PREFIXEN = frozenset(
-    {"00000001", "00000002", "00000003", "00000004", "00000005", "00000008", "00000009"}
-)
+OIN_PREFIXEN = frozenset({"00000001", "00000002", "00000003", "00000004", "00000005", "00000008", "00000009"})
 KVK_PREFIX = "00000003"
 
 

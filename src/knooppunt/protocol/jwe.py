@@ -76,9 +76,7 @@ def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
         raise OngeldigeJwe(f"is {len(inhoud)} bytes; het maximum is {max_bytes} bytes")
     delen = inhoud.split(".")
     if len(delen) != 5:
-        raise OngeldigeJwe(
-            "is geen JWE in compact serialization (verwacht 5 delen gescheiden door punten)"
-        )
+        raise OngeldigeJwe("is geen JWE in compact serialization (verwacht 5 delen gescheiden door punten)")
     kop_b64, sleutel_b64, iv_b64, tekst_b64, tag_b64 = delen
     try:
         ruwe_kop = b64url_decode(kop_b64)
@@ -103,8 +101,12 @@ def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
         )
     if alg == ALG_EC and not isinstance(kop.get("epk"), dict):
         raise OngeldigeJwe("ECDH-ES+A256KW vereist een 'epk' in de protected header")
-    for naam, deel, verwacht in (("encrypted key", sleutel_b64, None), ("iv", iv_b64, 12),
-                                 ("ciphertext", tekst_b64, None), ("tag", tag_b64, 16)):
+    for naam, deel, verwacht in (
+        ("encrypted key", sleutel_b64, None),
+        ("iv", iv_b64, 12),
+        ("ciphertext", tekst_b64, None),
+        ("tag", tag_b64, 16),
+    ):
         try:
             waarde = b64url_decode(deel)
         except OngeldigeJwe as exc:
