@@ -1,0 +1,120 @@
+"""The operator CLI (DESIGN §8): deelnemer add/list, db upgrade/check, worker --once --now."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from knooppunt.cli.main import main
+from knooppunt.runtime import Runtime
+from tests.factories import Partij, envelop
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path, pki_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("KNOOPPUNT_ENV", "development")
+    monkeypatch.setenv("KNOOPPUNT_DATABASE_URL", database_url)
+    monkeypatch.setenv("KNOOPPUNT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KNOOPPUNT_TRUST_ANCHORS", str(pki_dir / "ca.pem"))
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return run
+
+
+def test_deelnemer_add_en_list(cli: Any, pki: dict[str, Partij]) -> None:
+    energie = pki["energie"]
+    uit = cli(
+        "deelnemer",
+        "add",
+        "--oin",
+        energie.oin,
+        "--naam",
+        energie.naam,
+        "--rol",
+        "SE",
+        "--kvk",
+        energie.kvk,
+        "--module",
+        "schuldregeling",
+        "--module",
+        "saldoverzoek",
+        "--certificaat",
+        str(energie.cert_pad),
+        "--gebruikt-bsn",
+        "--standaard-akkoord",
+        "--schuldensoort",
+        "nuts",
+        "--schuldensoort",
+        "zorg",
+    )
+    assert uit.exit_code == 0, uit.output
+    regels = cli("deelnemer", "list", "--json").output.splitlines()
+    rij = json.loads(regels[0])
+    assert rij["oin"] == energie.oin
+    assert rij["modules"] == ["saldoverzoek", "schuldregeling"]
+    assert rij["schuldensoorten"] == ["nuts", "zorg"]
+    assert rij["gebruiktBsn"] is True and rij["standaardAkkoord"] is True
+    assert rij["certificaten"][0]["gebruik"] == ["tls", "ondertekening", "versleuteling"]
+    assert energie.oin in cli("deelnemer", "list").output
+
+
+def test_deelnemer_add_foutmeldingen(cli: Any, pki: dict[str, Partij]) -> None:
+    energie, gemeente = pki["energie"], pki["gemeente"]
+    basis = [
+        "deelnemer",
+        "add",
+        "--naam",
+        "X",
+        "--rol",
+        "SE",
+        "--kvk",
+        energie.kvk,
+        "--module",
+        "schuldregeling",
+    ]
+    uit = cli(*basis, "--oin", "123", "--certificaat", str(energie.cert_pad))
+    assert uit.exit_code == 1 and "20 cijfers" in uit.output
+    uit = cli(*basis, "--oin", energie.oin, "--certificaat", str(gemeente.cert_pad))
+    assert uit.exit_code == 1 and "niet voor" in uit.output  # certificate of another OIN
+    uit = cli(*basis, "--oin", energie.oin, "--certificaat", str(energie.cert_pad), "--module", "onzin")
+    assert uit.exit_code == 1 and "onzin" in uit.output
+    assert cli(*basis, "--oin", energie.oin, "--certificaat", str(energie.cert_pad)).exit_code == 0
+    uit = cli(*basis, "--oin", energie.oin, "--certificaat", str(energie.cert_pad))
+    assert uit.exit_code == 1 and "DEELNEMER_BESTAAT" in uit.output
+
+
+def test_db_upgrade_en_check(cli: Any) -> None:
+    assert cli("db", "upgrade").exit_code == 0
+    uit = cli("db", "check")
+    assert uit.exit_code == 0, uit.output
+    assert "komen overeen" in uit.output
+
+
+def test_worker_once_now_laat_berichten_verlopen(
+    cli: Any, cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    env = envelop(gemeente, energie, "saldoverzoek")
+    assert client_voor(gemeente).post("/berichten", json=env).status_code == 201
+    vroeg = cli("worker", "--once", "--now", (datetime.now(UTC) + timedelta(days=1)).isoformat())
+    assert json.loads(vroeg.stdout)["verlopen"] == 0
+    laat = cli("worker", "--once", "--now", (datetime.now(UTC) + timedelta(days=30)).isoformat())
+    assert laat.exit_code == 0, laat.output
+    assert json.loads(laat.stdout)["verlopen"] == 1
+    melding = client_voor(gemeente).get("/berichten").json()["berichten"]
+    assert [m["melding"]["code"] for m in melding] == ["VERLOPEN"]
+
+
+def test_worker_now_alleen_in_development(cli: Any, monkeypatch: pytest.MonkeyPatch, pki_dir: Path) -> None:
+    monkeypatch.setenv("KNOOPPUNT_ENV", "production")
+    uit = cli("worker", "--once", "--now", "2026-12-01T09:00:00+01:00")
+    assert uit.exit_code == 2
+    assert "development" in uit.output
