@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     # Addresses of TLS-terminating proxies whose forwarded client certificate header is trusted.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     client_cert_header: str = "x-ssl-client-cert"
+    # Revocation (DESIGN §5): CRLs of the trust anchors, as file paths or http(s) URLs (PEM or
+    # DER), refreshed every crl_refresh_seconds. A certificate whose issuer's CRL is past
+    # nextUpdate + crl_grace_seconds is refused (fail closed).
+    crls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    crl_refresh_seconds: int = Field(default=3600, ge=1)
+    crl_grace_seconds: int = Field(default=0, ge=0)
 
     # Terms in working days (DESIGN §6).
     bevestigingstermijn_werkdagen: int = Field(default=5, ge=1, le=60)
@@ -61,6 +67,18 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split(value)
+
+    @field_validator("crls", mode="before")
+    @classmethod
+    def _crl_sources(cls, value: object) -> object:
+        value = _split(value)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, str) and "://" in item and not item.startswith(("http://", "https://")):
+                    raise ValueError(
+                        f"KNOOPPUNT_CRLS: {item!r} is neither a file path nor an http(s) URL of a CRL"
+                    )
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

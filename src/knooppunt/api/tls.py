@@ -40,13 +40,20 @@ class _MetTlsExtensie:
 
 
 def peer_certificaten(transport: asyncio.BaseTransport) -> tuple[list[str], str | None]:
+    """The client's certificate chain as PEM (leaf first) and the TLS version; ([], None) when
+    the connection is not TLS. The app verifies the chain again itself (DESIGN §5)."""
     ssl_object = transport.get_extra_info("ssl_object")
     if not isinstance(ssl_object, ssl.SSLObject):
         return [], None
     der = ssl_object.getpeercert(binary_form=True)
     if not der:
         return [], ssl_object.version()
-    return [ssl.DER_cert_to_PEM_cert(der)], ssl_object.version()
+    # Python 3.13+ also hands over the intermediates the client sent; before that, only the leaf
+    # (enough when the trust anchors are the issuing CAs, as with PKIoverheid Private Services).
+    onverifieerd = getattr(ssl_object, "get_unverified_chain", None)
+    keten = list(onverifieerd() or []) if onverifieerd is not None else []
+    tussen = [ssl.DER_cert_to_PEM_cert(c) for c in keten[1:] if isinstance(c, bytes)]
+    return [ssl.DER_cert_to_PEM_cert(der), *tussen], ssl_object.version()
 
 
 class TlsH11Protocol(H11Protocol):
@@ -56,19 +63,3 @@ class TlsH11Protocol(H11Protocol):
         super().connection_made(transport)
         keten, versie = peer_certificaten(transport)
         self.app = _MetTlsExtensie(self.app, keten, versie)
-
-
-def httptools_protocol() -> type | None:
-    """The same for uvicorn's httptools protocol, when httptools is installed."""
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-    except ImportError:
-        return None
-
-    class TlsHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
-        def connection_made(self, transport: asyncio.Transport) -> None:
-            super().connection_made(transport)
-            keten, versie = peer_certificaten(transport)
-            self.app = _MetTlsExtensie(self.app, keten, versie)
-
-    return TlsHttpToolsProtocol

@@ -57,22 +57,62 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address of the participant listener.")
 @click.option("--port", default=8443, show_default=True, type=int)
-@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Server certificate (PEM).")
-@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Server private key (PEM).")
 @click.option(
-    "--client-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CA bundle for client certificates (default: KNOOPPUNT_TRUST_ANCHORS).",
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Server certificate (PEM).",
 )
-@click.option("--proxy", is_flag=True, help="Plain HTTP behind a TLS proxy that forwards the client certificate.")
-@click.option("--uds", type=click.Path(dir_okay=False, path_type=Path), help="Listen on a Unix socket (proxy mode).")
-@click.option("--ops-port", type=int, default=None, help="Plain-HTTP operator listener: /health/live, /health/ready.")
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Server private key (PEM).",
+)
+@click.option(
+    "--client-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An extra CA (PEM) for client certificates, on top of KNOOPPUNT_TRUST_ANCHORS.",
+)
+@click.option(
+    "--proxy",
+    is_flag=True,
+    help="Plain HTTP behind a TLS proxy (KNOOPPUNT_TRUSTED_PROXIES) that forwards the client certificate.",
+)
+@click.option(
+    "--uds",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Listen on a Unix socket (mode 0660) for a TLS proxy on this host that forwards the client "
+    "certificate.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes sharing the listener (jobs and ops listener run once, in the supervisor).",
+)
+@click.option(
+    "--ops-port", type=int, default=None, help="Plain-HTTP operator listener: /health/live, /health/ready."
+)
 @click.option("--ops-host", default="127.0.0.1", show_default=True)
-@click.option("--jobs/--no-jobs", default=True, show_default=True, help="Run the periodic jobs in this process.")
+@click.option(
+    "--jobs/--no-jobs", default=True, show_default=True, help="Run the periodic jobs in this process."
+)
 @click.option("--job-interval", default=60.0, show_default=True, type=float, help="Seconds between job runs.")
 @fouten_netjes
 def serve(
-    host: str, port: int, tls_cert: Path | None, tls_key: Path | None, client_ca: Path | None, proxy: bool,
-    uds: Path | None, ops_port: int | None, ops_host: str, jobs: bool, job_interval: float,
+    *,
+    host: str,
+    port: int,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    client_ca: Path | None,
+    proxy: bool,
+    uds: Path | None,
+    workers: int,
+    ops_port: int | None,
+    ops_host: str,
+    jobs: bool,
+    job_interval: float,
 ) -> None:
     """Run API v1 (mutual TLS) and the jobs on the configured database (default: embedded SQLite)."""
     from knooppunt.cli.serve import ServeOpties, start
@@ -80,8 +120,18 @@ def serve(
     start(
         _settings(),
         ServeOpties(
-            host=host, port=port, tls_cert=tls_cert, tls_key=tls_key, client_ca=client_ca, proxy=proxy,
-            uds=uds, ops_port=ops_port, ops_host=ops_host, jobs=jobs, job_interval=job_interval,
+            host=host,
+            port=port,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            client_ca=client_ca,
+            proxy=proxy,
+            uds=uds,
+            ops_port=ops_port,
+            ops_host=ops_host,
+            jobs=jobs,
+            job_interval=job_interval,
+            workers=workers,
         ),
     )
 
@@ -111,7 +161,9 @@ def worker(once: bool, now: str | None, interval: float) -> None:
     """Run the periodic jobs (expiry, ...) standalone; several workers may run at once."""
     from knooppunt import runtime
     from knooppunt.jobs.planner import draai_eenmaal, draai_steeds
+    from knooppunt.logging import configureer
 
+    configureer()  # JSON logs on stderr; stdout carries only the run's result
     settings = _settings()
     moment = _parse_now(now, settings)
     rt = runtime.bouw(settings)
@@ -341,18 +393,19 @@ def pki() -> None:
 @click.option("--key-type", type=click.Choice(["rsa", "ec"]), default="ec", show_default=True)
 @fouten_netjes
 def pki_init(map_: Path, key_type: str) -> None:
-    """Create a development CA in DIR, plus a server certificate for localhost."""
+    """Create a development CA in DIR, a server certificate for localhost and an empty CRL."""
     from knooppunt.pki import ontwikkel_ca
 
     ca = ontwikkel_ca.init(map_, key_type=key_type)
     click.echo(f"CA: {ca.certificaat}\nCA-sleutel: {ca.sleutel}")
     click.echo(f"servercertificaat: {map_ / 'server.pem'}\nserversleutel: {map_ / 'server-key.pem'}")
+    click.echo(f"CRL: {ontwikkel_ca.crl_pad(map_)} (voor KNOOPPUNT_CRLS; intrekken: 'knooppunt pki revoke')")
 
 
 @pki.command("issue")
 @click.argument("map_", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--oin", required=True)
-@click.option("--naam", required=True)
+@click.option("--oin", required=True, help="20-digit OIN, put in the subject serialNumber.")
+@click.option("--naam", required=True, help="Organisation name (subject O and CN).")
 @click.option("--key-type", type=click.Choice(["rsa", "ec"]), default="ec", show_default=True)
 @click.option("--out", "basisnaam", default=None, help="Base file name (default: the OIN).")
 @fouten_netjes
@@ -362,11 +415,73 @@ def pki_issue(map_: Path, oin: str, naam: str, key_type: str, basisnaam: str | N
     from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
 
     try:
-        valideer_oin(oin)
+        oin = valideer_oin(oin)
     except OngeldigeIdentificatie as exc:
         raise click.BadParameter(str(exc), param_hint="--oin") from exc
+    bestaand = [p for p in ontwikkel_ca.uitgifte_paden(map_, basisnaam or oin) if p.exists()]
+    if bestaand:
+        # Never overwrite a private key: the certificate may already be registered in an adresboek.
+        raise click.UsageError(
+            f"{bestaand[0]} bestaat al; kies met --out een andere bestandsnaam (bijv. {oin}-2)"
+        )
     uit = ontwikkel_ca.issue(map_, oin=oin, naam=naam, key_type=key_type, basisnaam=basisnaam)
     click.echo(f"certificaat: {uit.certificaat}\nsleutel: {uit.sleutel}")
+
+
+@pki.command("revoke")
+@click.argument("map_", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--cert",
+    "certificaat",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The certificate (PEM) to revoke; it must be issued by the CA in DIR.",
+)
+@click.option(
+    "--geldig-dagen",
+    default=7,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Days until the CRL's nextUpdate (after that the hub refuses until it is re-signed).",
+)
+@fouten_netjes
+def pki_revoke(map_: Path, certificaat: Path, geldig_dagen: int) -> None:
+    """Revoke a certificate: add it to DIR/crl.pem, the CRL to name in KNOOPPUNT_CRLS."""
+    from datetime import timedelta
+
+    from knooppunt.pki import ontwikkel_ca
+    from knooppunt.pki.certificaat import OngeldigCertificaat, lees_pem
+
+    try:
+        info = lees_pem(certificaat.read_bytes())
+        pad, nieuw = ontwikkel_ca.trek_in(map_, info.certificaat, geldig=timedelta(days=geldig_dagen))
+    except (OngeldigCertificaat, ontwikkel_ca.NietVanDezeCa) as exc:
+        raise click.BadParameter(f"{certificaat}: {exc}", param_hint="--cert") from exc
+    wat = "ingetrokken" if nieuw else "was al ingetrokken"
+    click.echo(f"certificaat {info.serienummer} ({info.onderwerp}) {wat}; CRL: {pad}")
+
+
+@pki.command("crl")
+@click.argument("map_", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--geldig-dagen",
+    default=7,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Days until the CRL's nextUpdate.",
+)
+@fouten_netjes
+def pki_crl(map_: Path, geldig_dagen: int) -> None:
+    """Re-sign DIR/crl.pem with a new nextUpdate (a stale CRL locks out every certificate)."""
+    from datetime import timedelta
+
+    from knooppunt.pki import ontwikkel_ca
+
+    try:
+        pad = ontwikkel_ca.vernieuw_crl(map_, geldig=timedelta(days=geldig_dagen))
+    except ontwikkel_ca.NietVanDezeCa as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"CRL vernieuwd, geldig tot over {geldig_dagen} dagen: {pad}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,24 +1,56 @@
 """`knooppunt serve`: API v1 over mutual TLS (or behind a TLS proxy), the operator listener and
-the embedded jobs, in one process."""
+the embedded jobs (DESIGN §5, §8).
+
+Three ways in, one per deployment:
+
+- built-in TLS (default): uvicorn terminates mutual TLS and, through api.tls, hands the peer
+  certificate to the app, which checks chain, revocation and registration;
+- ``--proxy``: plain HTTP behind a TLS proxy at one of ``KNOOPPUNT_TRUSTED_PROXIES``, which
+  forwards the client certificate in ``KNOOPPUNT_CLIENT_CERT_HEADER``;
+- ``--uds PATH``: the same on a Unix socket (mode 0660), for a proxy on the same host.
+
+``--workers N`` runs N processes that share the listening socket; the jobs and the operator
+listener then run once, in the supervising process.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import socket
 import ssl
-from dataclasses import dataclass
+import stat
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
+from cryptography.hazmat.primitives import serialization
+from uvicorn.supervisors import Multiprocess
 
 from knooppunt import runtime as runtime_mod
+from knooppunt.api.auth import intrekkingscontrole
 from knooppunt.api.tls import TlsH11Protocol
-from knooppunt.app import create_app
 from knooppunt.config import Settings, SettingsError
 from knooppunt.jobs.planner import IngebouwdePlanner
 from knooppunt.logging import configureer
 from knooppunt.ops import create_ops_app
 from knooppunt.pki import ontwikkel_ca
+from knooppunt.pki.verificatie import Vertrouwensankers
+
+# How `knooppunt serve --workers N` hands its settings to the worker processes (which uvicorn
+# starts fresh, with the app factory knooppunt.cli.fabriek:maak_app).
+FABRIEK_OMGEVING = "KNOOPPUNT_SERVE_FABRIEK"
+FABRIEK = "knooppunt.cli.fabriek:maak_app"
+# The Unix socket is the proxy's alone: the forwarded certificate header is trusted on it
+# (DESIGN §5), so other local users must not be able to connect. uvicorn would make it 0666.
+UDS_MODUS = 0o660
 
 
 @dataclass(frozen=True)
@@ -34,85 +66,249 @@ class ServeOpties:
     ops_host: str
     jobs: bool
     job_interval: float
+    workers: int = 1
+
+    @property
+    def achter_proxy(self) -> bool:
+        return self.proxy or self.uds is not None
 
 
-def _tls_bestanden(settings: Settings, opties: ServeOpties) -> tuple[Path, Path, Path]:
+def _tls_bestanden(settings: Settings, opties: ServeOpties) -> tuple[Path, Path]:
+    """The server certificate and key (in development, of a development PKI made on first use)."""
     if opties.tls_cert and opties.tls_key:
-        client_ca = opties.client_ca or (settings.trust_anchors[0] if settings.trust_anchors else None)
-        if client_ca is None:
-            raise SettingsError("--client-ca (or KNOOPPUNT_TRUST_ANCHORS) is needed to verify client certificates")
-        return opties.tls_cert, opties.tls_key, client_ca
+        return opties.tls_cert, opties.tls_key
     if opties.tls_cert or opties.tls_key:
         raise SettingsError("--tls-cert and --tls-key go together")
     if not settings.is_development:
         raise SettingsError(
-            "production needs --tls-cert, --tls-key and --client-ca, or --proxy/--uds behind a TLS proxy"
+            "production needs --tls-cert and --tls-key (and KNOOPPUNT_TRUST_ANCHORS or --client-ca), "
+            "or --proxy/--uds behind a TLS proxy"
         )
     pki = settings.dev_pki_dir
     if not ontwikkel_ca.ca_paden(pki)[0].exists():
         ontwikkel_ca.init(pki)
         click.echo(f"development PKI created in {pki} (CA, server certificate for localhost)", err=True)
-    return pki / "server.pem", pki / "server-key.pem", opties.client_ca or ontwikkel_ca.ca_paden(pki)[0]
+    return pki / "server.pem", pki / "server-key.pem"
 
 
+def _controleer_opties(settings: Settings, opties: ServeOpties) -> None:
+    if opties.workers < 1:
+        raise SettingsError("--workers must be 1 or more")
+    if opties.achter_proxy:
+        if opties.tls_cert or opties.tls_key:
+            raise SettingsError(
+                "--tls-cert/--tls-key are for the built-in TLS server; with --proxy or --uds the TLS proxy "
+                "terminates TLS, so leave them out"
+            )
+        if opties.uds is None and not settings.trusted_proxies:
+            raise SettingsError("--proxy needs KNOOPPUNT_TRUSTED_PROXIES: the addresses of the TLS proxies")
+
+
+def _controleer_intrekking(settings: Settings, ankers: Vertrouwensankers) -> None:
+    """Load the CRLs now, so that a wrong KNOOPPUNT_CRLS stops the start, not every request."""
+    if not settings.crls:
+        if not settings.is_development:
+            raise SettingsError(
+                "production checks revocation on every request (DESIGN §5): set KNOOPPUNT_CRLS to the CRLs "
+                "(file paths or http(s) URLs) of the CAs in KNOOPPUNT_TRUST_ANCHORS"
+            )
+        return
+    controle = intrekkingscontrole(settings, ankers)
+    assert controle is not None
+    problemen = controle.ververs()
+    if problemen:
+        raise SettingsError("KNOOPPUNT_CRLS: " + "; ".join(problemen))
+    for anker in controle.zonder_crl():
+        click.echo(
+            f"waarschuwing: geen CRL in KNOOPPUNT_CRLS voor vertrouwensanker "
+            f"{anker.subject.rfc4514_string()}; certificaten van die CA worden geweigerd (fail closed)",
+            err=True,
+        )
+
+
+@contextmanager
+def _client_ca_bundel(ankers: Vertrouwensankers) -> Iterator[Path]:
+    """The trust anchors as one PEM file for the TLS layer (uvicorn takes a file name), so that
+    the handshake accepts exactly the CAs the app accepts."""
+    fd, naam = tempfile.mkstemp(prefix="knooppunt-client-ca-", suffix=".pem")
+    pad = Path(naam)
+    try:
+        with os.fdopen(fd, "wb") as bestand:
+            for cert in ankers.certificaten:
+                bestand.write(cert.public_bytes(serialization.Encoding.PEM))
+        yield pad
+    finally:
+        pad.unlink(missing_ok=True)
+
+
+def _bind_tcp(host: str, poort: int) -> socket.socket:
+    familie = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(familie, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, poort))
+    except OSError as exc:
+        sock.close()
+        raise SettingsError(
+            f"cannot listen on {host}:{poort} ({exc.strerror}); choose another --host/--port or stop the "
+            "process that uses it"
+        ) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def _bind_uds(pad: Path) -> socket.socket:
+    if pad.is_symlink() or pad.exists():
+        if not stat.S_ISSOCK(pad.lstat().st_mode):
+            raise SettingsError(f"--uds {pad} exists and is not a socket; choose another path")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as proef:
+            try:
+                proef.connect(str(pad))
+            except OSError:
+                pad.unlink()  # left behind by a hub that stopped
+            else:
+                raise SettingsError(
+                    f"--uds {pad}: another process is listening on it; stop it or choose another path"
+                )
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    # Created with mode 0660 straight away (umask), not world-accessible for even a moment. Start-
+    # up is single-threaded here, so changing the process umask briefly is safe.
+    vorige = os.umask(0o777 & ~UDS_MODUS)
+    try:
+        sock.bind(str(pad))
+    except OSError as exc:
+        sock.close()
+        raise SettingsError(f"--uds {pad}: cannot create the socket ({exc.strerror})") from exc
+    finally:
+        os.umask(vorige)
+    os.chmod(pad, UDS_MODUS)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _uvicorn_config(app: Any, opties: ServeOpties, client_ca: Path | None, **extra: Any) -> uvicorn.Config:
+    # proxy_headers=False: uvicorn would otherwise take the client address from X-Forwarded-For,
+    # and the proxy check (api.auth) must see the real peer address (DESIGN §5).
+    algemeen: dict[str, Any] = {
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+        "server_header": False,
+        "workers": opties.workers,
+        **extra,
+    }
+    if client_ca is None:
+        return uvicorn.Config(app, **algemeen)
+    tls_cert, tls_key = opties.tls_cert, opties.tls_key
+    assert tls_cert is not None and tls_key is not None
+    # CERT_OPTIONAL: a request without a certificate still reaches the app, which answers with a
+    # clear 401 problem+json instead of a bare handshake failure.
+    return uvicorn.Config(
+        app,
+        ssl_certfile=str(tls_cert),
+        ssl_keyfile=str(tls_key),
+        ssl_ca_certs=str(client_ca),
+        ssl_cert_reqs=ssl.CERT_OPTIONAL,
+        http=TlsH11Protocol,
+        **algemeen,
+    )
+
+
+def _ops_server(rt: runtime_mod.Runtime, opties: ServeOpties) -> uvicorn.Server | None:
+    if opties.ops_port is None:
+        return None
+    return uvicorn.Server(
+        uvicorn.Config(
+            create_ops_app(rt),
+            host=opties.ops_host,
+            port=opties.ops_port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+        )
+    )
 
 
 def start(settings: Settings, opties: ServeOpties) -> None:
     configureer()
-    extra: list[Path] = []
-    tls: tuple[Path, Path, Path] | None = None
-    if not (opties.proxy or opties.uds):
-        tls = _tls_bestanden(settings, opties)
-        extra.append(tls[2])
+    _controleer_opties(settings, opties)
+    if not opties.achter_proxy:
+        tls_cert, tls_key = _tls_bestanden(settings, opties)
+        opties = replace(opties, tls_cert=tls_cert, tls_key=tls_key)
+    extra = [opties.client_ca] if opties.client_ca else []
     rt = runtime_mod.bouw(settings, extra_ankers=extra)
-    if rt.ankers is None:
-        raise SettingsError("no trust anchors: set KNOOPPUNT_TRUST_ANCHORS to the CAs of participant certificates")
-    app = create_app(rt)
-    if tls is not None:
-        config = uvicorn.Config(
-            app, host=opties.host, port=opties.port, ssl_certfile=str(tls[0]), ssl_keyfile=str(tls[1]),
-            ssl_ca_certs=str(tls[2]), ssl_cert_reqs=ssl.CERT_OPTIONAL, http=TlsH11Protocol,
-            log_config=None, access_log=False, proxy_headers=False, server_header=False,
-        )
-        waar = f"https://{opties.host}:{opties.port}/api/v1 (mutual TLS)"
-    elif opties.uds:
-        config = uvicorn.Config(
-            app, uds=str(opties.uds), log_config=None, access_log=False, proxy_headers=False, server_header=False,
-        )
-        waar = f"unix:{opties.uds} (proxy mode)"
-    else:
-        if not settings.trusted_proxies:
-            raise SettingsError("--proxy needs KNOOPPUNT_TRUSTED_PROXIES: the addresses of the TLS proxies")
-        config = uvicorn.Config(
-            app, host=opties.host, port=opties.port, log_config=None, access_log=False, proxy_headers=False,
-            server_header=False,
-        )
-        waar = f"http://{opties.host}:{opties.port}/api/v1 (behind TLS proxy {', '.join(settings.trusted_proxies)})"
-    servers = [uvicorn.Server(config)]
-    if opties.ops_port is not None:
-        servers.append(
-            uvicorn.Server(
-                uvicorn.Config(
-                    create_ops_app(rt), host=opties.ops_host, port=opties.ops_port, log_config=None,
-                    access_log=False, server_header=False,
-                )
-            )
-        )
-    planner = IngebouwdePlanner(rt, opties.job_interval) if opties.jobs else None
-    click.echo(f"Knooppunt ({settings.env.value}) op {waar}; database {rt.engine.url.render_as_string()}", err=True)
-    if settings.is_development:
-        click.echo(
-            "Development mode: do not use in production (set KNOOPPUNT_ENV=production there).", err=True
-        )
-    if planner:
-        planner.start()
     try:
-        asyncio.run(_serve_all(servers))
+        if rt.ankers is None:
+            raise SettingsError(
+                "no trust anchors: set KNOOPPUNT_TRUST_ANCHORS to the CAs of participant certificates"
+            )
+        _controleer_intrekking(settings, rt.ankers)
+        with ExitStack() as stapel:
+            client_ca = None if opties.achter_proxy else stapel.enter_context(_client_ca_bundel(rt.ankers))
+            if opties.uds is not None:
+                sock = _bind_uds(opties.uds)
+                stapel.callback(opties.uds.unlink, missing_ok=True)
+                waar = f"unix:{opties.uds} (proxy mode)"
+            else:
+                sock = _bind_tcp(opties.host, opties.port)
+                waar = (
+                    f"https://{opties.host}:{opties.port}/api/v1 (mutual TLS)"
+                    if client_ca
+                    else f"http://{opties.host}:{opties.port}/api/v1 (behind TLS proxy "
+                    f"{', '.join(settings.trusted_proxies)})"
+                )
+            stapel.callback(sock.close)
+            click.echo(
+                f"Knooppunt ({settings.env.value}) op {waar}; database {rt.engine.url.render_as_string()}"
+                + (f"; {opties.workers} workers" if opties.workers > 1 else ""),
+                err=True,
+            )
+            if settings.is_development:
+                click.echo(
+                    "Development mode: do not use in production (set KNOOPPUNT_ENV=production there).",
+                    err=True,
+                )
+            planner = IngebouwdePlanner(rt, opties.job_interval) if opties.jobs else None
+            if planner:
+                planner.start()
+                stapel.callback(planner.stop)
+            if opties.workers == 1:
+                from knooppunt.app import create_app
+
+                config = _uvicorn_config(create_app(rt), opties, client_ca)
+                asyncio.run(_serve_all(uvicorn.Server(config), sock, _ops_server(rt, opties)))
+            else:
+                _serve_workers(settings, opties, rt, sock=sock, client_ca=client_ca, extra_ankers=extra)
     finally:
-        if planner:
-            planner.stop()
         rt.close()
 
 
-async def _serve_all(servers: list[uvicorn.Server]) -> None:
-    await asyncio.gather(*(s.serve() for s in servers))
+async def _serve_all(server: uvicorn.Server, sock: socket.socket, ops: uvicorn.Server | None) -> None:
+    await asyncio.gather(server.serve(sockets=[sock]), *([ops.serve()] if ops else []))
+
+
+def _serve_workers(
+    settings: Settings,
+    opties: ServeOpties,
+    rt: runtime_mod.Runtime,
+    *,
+    sock: socket.socket,
+    client_ca: Path | None,
+    extra_ankers: list[Path],
+) -> None:
+    """N worker processes on one socket, supervised by uvicorn; each builds its app with the
+    factory from the settings passed in the environment (spawned processes share no memory)."""
+    os.environ[FABRIEK_OMGEVING] = json.dumps(
+        {"settings": settings.model_dump(mode="json"), "extra_ankers": [str(p) for p in extra_ankers]}
+    )
+    config = _uvicorn_config(FABRIEK, opties, client_ca, factory=True)
+    ops = _ops_server(rt, opties)
+    draad = threading.Thread(target=ops.run, name="knooppunt-ops", daemon=True) if ops else None
+    if draad:
+        draad.start()
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        if ops and draad:
+            ops.should_exit = True
+            draad.join(10)

@@ -59,8 +59,10 @@ class Vertrouwensankers:
         tussen: Sequence[x509.Certificate] = (),
         *,
         moment: datetime,
-    ) -> None:
-        """Raise OngeldigCertificaat unless the certificate chains to an anchor and is valid now."""
+    ) -> list[x509.Certificate]:
+        """The verified chain (leaf first, trust anchor last); raises OngeldigCertificaat unless the
+        certificate chains to an anchor and is valid at `moment`. The chain tells the revocation
+        check (pki.intrekking) which CA's CRL applies to each certificate (DESIGN §5)."""
         verifier = (
             PolicyBuilder()
             .store(self._store)
@@ -69,6 +71,8 @@ class Vertrouwensankers:
             .build_client_verifier()
         )
         try:
-            verifier.verify(certificaat, list(tussen))
+            return list(verifier.verify(certificaat, list(tussen)).chain)
         except VerificationError as exc:
-            raise OngeldigCertificaat(f"certificaat is niet uitgegeven door een vertrouwde CA: {exc}") from exc
+            raise OngeldigCertificaat(
+                f"certificaat is niet uitgegeven door een vertrouwde CA: {exc}"
+            ) from exc
