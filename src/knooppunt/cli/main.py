@@ -144,7 +144,9 @@ def _parse_now(now: str | None, settings: Settings) -> datetime | None:
     try:
         moment = datetime.fromisoformat(now)
     except ValueError as exc:
-        raise click.BadParameter(f"{now!r} is not an ISO 8601 moment (e.g. 2026-12-01T09:00:00+01:00)") from exc
+        raise click.BadParameter(
+            f"{now!r} is not an ISO 8601 moment (e.g. 2026-12-01T09:00:00+01:00)"
+        ) from exc
     if moment.tzinfo is None:
         from knooppunt.protocol.werkdagen import AMSTERDAM
 
@@ -232,26 +234,46 @@ def deelnemer() -> None:
 @click.option("--vestigingsnummer", default=None)
 @click.option("--module", "modules", required=True, multiple=True, help="May repeat.")
 @click.option(
-    "--certificaat", "certificaten", required=True, multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM certificate; may repeat.",
+    "--certificaat",
+    "certificaten",
+    required=True,
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM certificate; may repeat.",
 )
 @click.option(
-    "--gebruik", "gebruik", multiple=True, type=click.Choice(["tls", "ondertekening", "versleuteling"]),
+    "--gebruik",
+    "gebruik",
+    multiple=True,
+    type=click.Choice(["tls", "ondertekening", "versleuteling"]),
     help="What the certificate(s) are for; default all three. May repeat.",
 )
 @click.option("--gebruikt-bsn", is_flag=True, help="SE identifies clients by BSN (art. 3.2).")
 @click.option("--standaard-akkoord", is_flag=True, help="SE agrees to betaalvoorstellen in advance (art. 7).")
 @click.option(
-    "--schuldensoort", "schuldensoorten", multiple=True,
-    type=click.Choice(["nuts", "publiek", "zorg", "overig"]), help="May repeat.",
+    "--schuldensoort",
+    "schuldensoorten",
+    multiple=True,
+    type=click.Choice(["nuts", "publiek", "zorg", "overig"]),
+    help="May repeat.",
 )
 @click.option("--sleutelbeheer", type=click.Choice(["eigen", "portaal"]), default="eigen", show_default=True)
 @click.option("--json", "als_json", is_flag=True, help="Print the entry as JSON.")
 @fouten_netjes
 def deelnemer_add(
-    oin: str, naam: str, rol: str, kvk: str, vestigingsnummer: str | None, modules: tuple[str, ...],
-    certificaten: tuple[Path, ...], gebruik: tuple[str, ...], gebruikt_bsn: bool, standaard_akkoord: bool,
-    schuldensoorten: tuple[str, ...], sleutelbeheer: str, als_json: bool,
+    oin: str,
+    naam: str,
+    rol: str,
+    kvk: str,
+    vestigingsnummer: str | None,
+    modules: tuple[str, ...],
+    certificaten: tuple[Path, ...],
+    gebruik: tuple[str, ...],
+    gebruikt_bsn: bool,
+    standaard_akkoord: bool,
+    schuldensoorten: tuple[str, ...],
+    sleutelbeheer: str,
+    als_json: bool,
 ) -> None:
     """Register a participant (the aanmeldformulier)."""
     from knooppunt import runtime
@@ -271,29 +293,50 @@ def deelnemer_add(
             d = adresboek.registreer(
                 session,
                 adresboek.NieuweDeelnemer(
-                    oin=oin, naam=naam, rol=rol, kvk_nummer=kvk, vestigingsnummer=vestigingsnummer,
-                    modules=list(modules), certificaten=infos, gebruikt_bsn=gebruikt_bsn,
-                    standaard_akkoord=standaard_akkoord, schuldensoorten=list(schuldensoorten),
-                    gebruik=list(gebruik) or list(adresboek.GEBRUIK), sleutelbeheer=sleutelbeheer,
+                    oin=oin,
+                    naam=naam,
+                    rol=rol,
+                    kvk_nummer=kvk,
+                    vestigingsnummer=vestigingsnummer,
+                    modules=list(modules),
+                    certificaten=infos,
+                    gebruikt_bsn=gebruikt_bsn,
+                    standaard_akkoord=standaard_akkoord,
+                    schuldensoorten=list(schuldensoorten),
+                    gebruik=list(gebruik) or list(adresboek.GEBRUIK),
+                    sleutelbeheer=sleutelbeheer,
                 ),
-                nu=db_nu(session), ankers=rt.ankers,
+                nu=db_nu(session),
+                ankers=rt.ankers,
             )
             weergave = _deelnemer_json(d)
     finally:
         rt.close()
-    click.echo(json.dumps(weergave, ensure_ascii=False) if als_json else f"deelnemer {oin} ({naam}, {rol}) toegevoegd")
+    click.echo(
+        json.dumps(weergave, ensure_ascii=False)
+        if als_json
+        else f"deelnemer {oin} ({naam}, {rol}) toegevoegd"
+    )
 
 
 def _deelnemer_json(d: Any) -> dict[str, Any]:
     return {
-        "oin": d.oin, "naam": d.naam, "rol": d.rol, "kvkNummer": d.kvk_nummer,
+        "oin": d.oin,
+        "naam": d.naam,
+        "rol": d.rol,
+        "kvkNummer": d.kvk_nummer,
         "vestigingsnummer": d.vestigingsnummer,
-        "modules": sorted(m.module for m in d.modules), "gebruiktBsn": d.gebruikt_bsn,
+        "modules": sorted(m.module for m in d.modules),
+        "gebruiktBsn": d.gebruikt_bsn,
         "standaardAkkoord": d.standaard_akkoord,
         "schuldensoorten": sorted(s.soort for s in d.schuldensoorten),
         "certificaten": [
-            {"vingerafdruk": c.vingerafdruk, "gebruik": c.gebruik, "geldigTot": c.geldig_tot.isoformat(),
-             "ingetrokkenOp": c.ingetrokken_op.isoformat() if c.ingetrokken_op else None}
+            {
+                "vingerafdruk": c.vingerafdruk,
+                "gebruik": c.gebruik,
+                "geldigTot": c.geldig_tot.isoformat(),
+                "ingetrokkenOp": c.ingetrokken_op.isoformat() if c.ingetrokken_op else None,
+            }
             for c in d.certificaten
         ],
     }
@@ -315,7 +358,9 @@ def deelnemer_list(rol: str | None, module: str | None, als_json: bool) -> None:
         with transactie(rt.sessions) as session:
             rijen = [
                 _deelnemer_json(d)
-                for d in adresboek.zoek(session, rol=rol, module=module, zoekterm=None, na_oin=None, limiet=100_000)
+                for d in adresboek.zoek(
+                    session, rol=rol, module=module, zoekterm=None, na_oin=None, limiet=100_000
+                )
             ]
     finally:
         rt.close()
@@ -323,7 +368,11 @@ def deelnemer_list(rol: str | None, module: str | None, als_json: bool) -> None:
         if als_json:
             click.echo(json.dumps(rij, ensure_ascii=False))
         else:
-            vlaggen = [v for v, aan in (("bsn", rij["gebruiktBsn"]), ("standaard-akkoord", rij["standaardAkkoord"])) if aan]
+            vlaggen = [
+                v
+                for v, aan in (("bsn", rij["gebruiktBsn"]), ("standaard-akkoord", rij["standaardAkkoord"]))
+                if aan
+            ]
             click.echo(
                 f"{rij['oin']}  {rij['rol']:<3}  {rij['naam']}  modules={','.join(rij['modules'])}"
                 + (f"  schuldensoorten={','.join(rij['schuldensoorten'])}" if rij["schuldensoorten"] else "")
@@ -354,7 +403,11 @@ def certificaat_add(oin: str, certificaat: Path, gebruik: tuple[str, ...]) -> No
     try:
         with transactie(rt.sessions) as session:
             cert = adresboek.voeg_certificaat_toe(
-                session, oin, info, gebruik=list(gebruik) or list(adresboek.GEBRUIK), nu=db_nu(session),
+                session,
+                oin,
+                info,
+                gebruik=list(gebruik) or list(adresboek.GEBRUIK),
+                nu=db_nu(session),
                 ankers=rt.ankers,
             )
             click.echo(f"certificaat {cert.vingerafdruk} toegevoegd aan {oin}")
@@ -364,7 +417,9 @@ def certificaat_add(oin: str, certificaat: Path, gebruik: tuple[str, ...]) -> No
 
 @deelnemer_certificaat.command("intrekken")
 @click.option("--oin", required=True)
-@click.option("--vingerafdruk", required=True, help="SHA-256 fingerprint (hex) as shown by `deelnemer list --json`.")
+@click.option(
+    "--vingerafdruk", required=True, help="SHA-256 fingerprint (hex) as shown by `deelnemer list --json`."
+)
 @fouten_netjes
 def certificaat_intrekken(oin: str, vingerafdruk: str) -> None:
     from knooppunt import runtime
