@@ -514,6 +514,7 @@ def bevestig_meerdere(
 ) -> list[tuple[str, Bericht | None, str | None]]:
     """Confirm many; returns (referentienummer, message or None, error code or None) per number."""
     resultaten: list[tuple[str, Bericht | None, str | None]] = []
+    store.vergrendel(session, ontvanger=ontvanger.oin, referentienummers=referentienummers)
     for ref in referentienummers:
         try:
             uitkomst = bevestig(session, ontvanger, ref, nu=nu, instellingen=instellingen)

@@ -154,20 +154,45 @@ def inbox(
 
 
 def markeer_opgehaald(session: Session, ids: Sequence[int], *, nu: datetime) -> None:
+    """Best effort: rows another transaction is confirming right now are skipped, never waited
+    for, so fetching can never take part in a deadlock (PostgreSQL; SQLite serialises writers)."""
     if not ids:
+        return
+    vrij = list(
+        session.scalars(
+            select(Bericht.id)
+            .where(Bericht.id.in_(list(ids)), Bericht.opgehaald_op.is_(None))
+            .order_by(Bericht.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not vrij:
         return
     session.execute(
         update(Bericht)
-        .where(Bericht.id.in_(list(ids)), Bericht.status == "aangeboden")
+        .where(Bericht.id.in_(vrij), Bericht.status == "aangeboden")
         .values(status="opgehaald", opgehaald_op=nu)
         .execution_options(synchronize_session=False)
     )
     session.execute(
         update(Bericht)
-        .where(Bericht.id.in_(list(ids)), Bericht.opgehaald_op.is_(None))
+        .where(Bericht.id.in_(vrij), Bericht.opgehaald_op.is_(None))
         .values(opgehaald_op=nu)
         .execution_options(synchronize_session=False)
     )
+
+
+def vergrendel(session: Session, *, ontvanger: str, referentienummers: Sequence[str]) -> None:
+    """Lock a recipient's messages in id order before changing several of them, so concurrent
+    batches (e.g. two hub nodes confirming overlapping sets) always lock in the same order."""
+    if not referentienummers:
+        return
+    session.execute(
+        select(Bericht.id)
+        .where(Bericht.ontvanger == ontvanger, Bericht.referentienummer.in_(list(referentienummers)))
+        .order_by(Bericht.id)
+        .with_for_update()
+    ).all()
 
 
 def bevestig(session: Session, bericht_id: int, *, nu: datetime, antwoord_uiterlijk: datetime | None) -> bool:
@@ -218,6 +243,8 @@ def verlopen_kandidaten(session: Session, *, nu: datetime, limiet: int) -> list[
             .where(Bericht.status.in_(OPEN_STATUSSEN), Bericht.verloopt_op < nu)
             .order_by(Bericht.verloopt_op)
             .limit(limiet)
+            # Several workers share the sweep; rows being confirmed are left for the next run.
+            .with_for_update(skip_locked=True)
         )
     )
 
