@@ -1,6 +1,7 @@
 # One entry point for humans, CI and pre-commit alike.
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
+LINT_PATHS := src tests $(wildcard bench)
 
 .PHONY: install run test test-fast lint openapi-lint bench db-check
 
@@ -18,8 +19,8 @@ test-fast:
 	$(PYTHON) -m pytest -m "not slow" -x -q
 
 lint:
-	$(PYTHON) -m ruff check src tests bench
-	$(PYTHON) -m ruff format --check src tests bench
+	$(PYTHON) -m ruff check $(LINT_PATHS)
+	$(PYTHON) -m ruff format --check $(LINT_PATHS)
 	$(PYTHON) -m mypy
 
 openapi-lint:
