@@ -8,10 +8,11 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -39,12 +40,20 @@ def wacht_op_poort(poort: int, proces: subprocess.Popen[bytes], timeout: float =
     raise TimeoutError(f"knooppunt serve luistert na {timeout}s nog niet op {poort}")
 
 
+def _lees_log(proces: subprocess.Popen[bytes], log: list[str]) -> None:
+    if proces.stdout is None:
+        return
+    for regel in iter(proces.stdout.readline, b""):
+        log.append(regel.decode(errors="replace"))
+
+
 @dataclass
 class Hub:
     url: str
     poort: int
     proces: subprocess.Popen[bytes]
     ca: Path
+    log: list[str] = field(default_factory=list)
 
     def client(self, partij: Partij | None, **kwargs: object) -> httpx.Client:
         return mtls_client(self.url, self.ca, partij, **kwargs)
@@ -113,8 +122,8 @@ def start_hub(
     hub = Hub(url=f"https://localhost:{poort}", poort=poort, proces=proces, ca=pki_dir / "ca.pem")
     try:
         wacht_op_poort(poort, proces)
+        # Keep reading the server's log, or it blocks once the pipe buffer (~64 KiB) is full.
+        threading.Thread(target=_lees_log, args=(proces, hub.log), daemon=True).start()
         yield hub
     finally:
         hub.stop()
-        if proces.stdout:
-            proces.stdout.close()

@@ -439,10 +439,9 @@ def ophalen(
     )
     store.markeer_opgehaald(session, [b.id for b, _ in rijen], nu=nu)
     for bericht, _ in rijen:
-        if bericht.status == "aangeboden":
-            bericht.status = "opgehaald"
-        if bericht.opgehaald_op is None:
-            bericht.opgehaald_op = nu
+        # Show what the conditional update did, without marking the objects dirty: a flush
+        # would write the status back unconditionally and could undo a concurrent confirm.
+        store.toon_opgehaald(bericht, nu=nu)
     return rijen
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from knooppunt.store.models import OPEN_STATUSSEN, Bericht, BerichtInhoud, Conversatie
 
@@ -182,6 +183,14 @@ def markeer_opgehaald(session: Session, ids: Sequence[int], *, nu: datetime) -> 
     )
 
 
+def toon_opgehaald(bericht: Bericht, *, nu: datetime) -> None:
+    """Reflect `markeer_opgehaald` on a loaded object without making it dirty."""
+    if bericht.status == "aangeboden":
+        set_committed_value(bericht, "status", "opgehaald")
+    if bericht.opgehaald_op is None:
+        set_committed_value(bericht, "opgehaald_op", nu)
+
+
 def vergrendel(session: Session, *, ontvanger: str, referentienummers: Sequence[str]) -> None:
     """Lock a recipient's messages in id order before changing several of them, so concurrent
     batches (e.g. two hub nodes confirming overlapping sets) always lock in the same order."""
@@ -241,7 +250,7 @@ def verlopen_kandidaten(session: Session, *, nu: datetime, limiet: int) -> list[
         session.scalars(
             select(Bericht.id)
             .where(Bericht.status.in_(OPEN_STATUSSEN), Bericht.verloopt_op < nu)
-            .order_by(Bericht.verloopt_op)
+            .order_by(Bericht.verloopt_op, Bericht.id)
             .limit(limiet)
             # Several workers share the sweep; rows being confirmed are left for the next run.
             .with_for_update(skip_locked=True)

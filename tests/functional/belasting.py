@@ -1,0 +1,241 @@
+"""Helpers for the load, concurrency and crash tests against real `knooppunt serve` processes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.factories import Partij, envelop
+from tests.functional.server import Hub, start_hub
+
+PG_URL = os.environ.get("KNOOPPUNT_TEST_DATABASE_URL", "").strip()
+
+# Request the database_url fixture's params explicitly, so a run without PostgreSQL shows the
+# PostgreSQL case as skipped (with the reason) instead of leaving it out silently.
+BEIDE_DATABASES = pytest.mark.parametrize(
+    "database_url",
+    [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param(
+            "postgresql",
+            id="postgresql",
+            marks=pytest.mark.skipif(
+                not PG_URL, reason="KNOOPPUNT_TEST_DATABASE_URL is niet gezet: geen PostgreSQL voor deze test"
+            ),
+        ),
+    ],
+    indirect=True,
+)
+
+
+class SnellePartij(Partij):
+    """A Partij whose key and certificate are parsed once: `envelop()` reads them on every call,
+    and loading an RSA key costs ~80 ms, too slow for hundreds of envelopes."""
+
+    sleutel = functools.cached_property(Partij.sleutel.fget)  # type: ignore[assignment,arg-type]
+    certificaat = functools.cached_property(Partij.certificaat.fget)  # type: ignore[assignment,arg-type]
+
+    @classmethod
+    def van(cls, partij: Partij) -> SnellePartij:
+        return cls(**{f.name: getattr(partij, f.name) for f in fields(partij)})
+
+
+def verzegel(
+    afzender: Partij,
+    ontvanger: Partij,
+    aantal: int,
+    *,
+    conversaties: list[str],
+    berichttype: str = "saldoverzoek",
+) -> list[dict[str, Any]]:
+    """`aantal` sealed envelopes from afzender to ontvanger, spread over the given conversations."""
+    snel_afzender, snel_ontvanger = SnellePartij.van(afzender), SnellePartij.van(ontvanger)
+    return [
+        envelop(snel_afzender, snel_ontvanger, berichttype, conversatie=conversaties[i % len(conversaties)])
+        for i in range(aantal)
+    ]
+
+
+class HubLog:
+    """Drains the hub's stdout+stderr in a thread. Needed: the hub logs every request, and an
+    undrained pipe fills up (64 KiB) and then blocks the server. Keeps the lines as evidence."""
+
+    def __init__(self, hub: Hub, naam: str) -> None:
+        self.naam = naam
+        self.regels: list[str] = []
+        self._bron = hub.proces.stdout
+        self._thread = threading.Thread(target=self._lees, name=f"log-{naam}", daemon=True)
+        self._thread.start()
+
+    def _lees(self) -> None:
+        if self._bron is None:
+            return
+        try:
+            for regel in iter(self._bron.readline, b""):
+                self.regels.append(regel.decode("utf-8", "replace").rstrip("\n"))
+        except (ValueError, OSError):  # closed under us at shutdown
+            return
+
+    def wacht(self, timeout: float = 5.0) -> None:
+        self._thread.join(timeout)
+
+    def statussen(self) -> dict[int, int]:
+        """How often each HTTP status was answered, from the hub's request log lines."""
+        telling: dict[int, int] = {}
+        for regel in self.regels:
+            try:
+                gegevens = json.loads(regel)
+            except ValueError:
+                continue
+            if isinstance(gegevens, dict) and gegevens.get("event") == "verzoek":
+                status = int(gegevens.get("status", 0))
+                telling[status] = telling.get(status, 0) + 1
+        return telling
+
+    def verdacht(self) -> list[str]:
+        """Log lines pointing at a server-side failure: 5xx, tracebacks, locked databases, deadlocks."""
+        sleutels = (
+            "Traceback",
+            "Exception",
+            "Error",
+            "locked",
+            "deadlock",
+            '"status": 5',
+            '"level": "error"',
+        )
+        return [regel for regel in self.regels if any(s in regel for s in sleutels)]
+
+    def staart(self, aantal: int = 60) -> str:
+        return f"--- log van {self.naam} (laatste {aantal} regels) ---\n" + "\n".join(self.regels[-aantal:])
+
+
+@contextmanager
+def hub_met_log(
+    naam: str, *, database_url: str, data_dir: Path, pki_dir: Path, poort: int | None = None
+) -> Iterator[tuple[Hub, HubLog]]:
+    """start_hub plus a log drain; on exit the hub is stopped (SIGTERM) and the drain joined."""
+    with start_hub(database_url=database_url, data_dir=data_dir, pki_dir=pki_dir, poort=poort) as hub:
+        log = HubLog(hub, naam)
+        try:
+            yield hub, log
+        finally:
+            hub.stop()
+            log.wacht()
+
+
+def alle_paginas(
+    client: httpx.Client, pad: str, params: dict[str, Any] | None = None, *, max_paginas: int = 200
+) -> list[dict[str, Any]]:
+    """Every item of a paged list (following `volgende`), in order."""
+    items: list[dict[str, Any]] = []
+    volgende: str | None = None
+    for _ in range(max_paginas):
+        vraag = dict(params or {})
+        if volgende:
+            vraag["volgende"] = volgende
+        r = client.get(pad, params=vraag)
+        assert r.status_code == 200, f"GET {pad} {vraag}: {r.status_code} {r.text}"
+        lijst = r.json()
+        items.extend(lijst["berichten"])
+        volgende = lijst.get("volgende")
+        if not volgende:
+            return items
+    raise AssertionError(f"GET {pad}: meer dan {max_paginas} pagina's")
+
+
+def berichten_in_database(database_url: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """All rows of berichten (as dicts), and the stored ciphertext per referentienummer."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rijen = [
+                dict(r._mapping)
+                for r in conn.execute(
+                    text(
+                        "SELECT id, referentienummer, afzender, ontvanger, berichttype, status, "
+                        "cross_referentienummer, bevestigd_op, melding FROM berichten ORDER BY id"
+                    )
+                )
+            ]
+            inhoud = {
+                str(r[0]): str(r[1])
+                for r in conn.execute(
+                    text(
+                        "SELECT b.referentienummer, i.jwe FROM berichtinhoud i "
+                        "JOIN berichten b ON b.id = i.bericht_id"
+                    )
+                )
+            }
+    finally:
+        engine.dispose()
+    for rij in rijen:
+        if isinstance(rij["melding"], str):  # SQLite returns the JSON column as text via raw SQL
+            rij["melding"] = json.loads(rij["melding"])
+    return rijen, inhoud
+
+
+@dataclass
+class Fouten:
+    """Unexpected answers collected from many threads."""
+
+    lijst: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def voeg_toe(self, tekst: str) -> None:
+        with self._lock:
+            self.lijst.append(tekst)
+
+    def __bool__(self) -> bool:
+        return bool(self.lijst)
+
+    def samenvatting(self, maximaal: int = 15) -> str:
+        meer = f"\n... en nog {len(self.lijst) - maximaal}" if len(self.lijst) > maximaal else ""
+        return "\n".join(self.lijst[:maximaal]) + meer
+
+
+def bewijs(fouten: Fouten, logs: list[HubLog], map_: Path) -> str:
+    """The unexpected answers, the suspicious log lines and the log tails, for an assertion
+    message; the complete hub logs are written to `map_`."""
+    for log in logs:
+        (map_ / f"{log.naam}.log").write_text("\n".join(log.regels) + "\n")
+    verdacht = [f"[{log.naam}] {regel}" for log in logs for regel in log.verdacht()]
+    return (
+        f"{len(fouten.lijst)} bevindingen:\n{fouten.samenvatting()}"
+        + f"\n--- verdachte logregels ({len(verdacht)}) ---\n"
+        + "\n".join(verdacht[:40])
+        + "\n"
+        + "\n".join(log.staart(10) for log in logs)
+        + f"\n(volledige logs in {map_})"
+    )
+
+
+class Termijn:
+    """The time a load phase may take; the test can end it early, so that every loop stops at its
+    next check (no thread outlives a failed test)."""
+
+    def __init__(self, seconden: float) -> None:
+        self.einde = time.monotonic() + seconden
+        self._gestopt = threading.Event()
+
+    def over(self) -> float:
+        return 0.0 if self._gestopt.is_set() else self.einde - time.monotonic()
+
+    def stop(self) -> None:
+        self._gestopt.set()
+
+    def stop_en_wacht(self, threads: list[threading.Thread], timeout: float = 15.0) -> None:
+        self.stop()
+        for t in threads:
+            t.join(timeout)

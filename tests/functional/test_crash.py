@@ -1,0 +1,216 @@
+"""The hub is killed (SIGKILL) under load and restarted on the same port and database. Clients
+retry every unacknowledged submit with the same referentienummer and body (201 the first time, 200
+for an identical retry): afterwards every acknowledged message is in the mailbox exactly once, with
+its content intact, and nothing else is (DESIGN §4).
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+import uuid
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from knooppunt.runtime import Runtime
+from tests.factories import Partij
+from tests.functional.belasting import (
+    BEIDE_DATABASES,
+    Fouten,
+    HubLog,
+    Termijn,
+    alle_paginas,
+    berichten_in_database,
+    bewijs,
+    hub_met_log,
+    verzegel,
+)
+from tests.functional.server import Hub, mtls_client
+
+PER_ZENDER = 60  # four client threads: 240 messages
+KILLS = 4  # SIGKILL at evenly spaced numbers of acknowledged messages
+TIJDSLIMIET = 40.0  # seconds for the load phase, restarts included
+# Short read timeout: a request that hangs on a dead server is retried soon.
+TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+ONGEDULDIG_ELKE = 6  # every 6th message's first attempt times out after sending
+ONGEDULDIG = httpx.Timeout(5.0, connect=2.0, read=0.001)
+
+
+@dataclass
+class Poging:
+    """What one client saw for one message."""
+
+    pogingen: int = 0
+    netwerkfouten: int = 0
+    ongeduldig: bool = False  # the first attempt was given up on purpose
+    status: int | None = None  # 201 or 200 once acknowledged
+    antwoord: dict[str, Any] = field(default_factory=dict)
+
+
+def _zender(
+    hub_url: str,
+    ca: Path,
+    partij: Partij,
+    envelops: list[dict[str, Any]],
+    nr: int,
+    pogingen: dict[str, Poging],
+    fouten: Fouten,
+    termijn: Termijn,
+) -> None:
+    """Submit each envelope until the hub acknowledges it, retrying the identical request on any
+    network error or timeout; the connection is rebuilt after each error."""
+    rnd = random.Random(nr)
+    client = mtls_client(hub_url, ca, partij, timeout=TIMEOUT)
+    try:
+        for i, env in enumerate(envelops):
+            ref = env["referentienummer"]
+            poging = pogingen[ref]
+            while poging.status is None:
+                if termijn.over() <= 0:
+                    fouten.voeg_toe(f"tijd op: {ref} na {poging.pogingen} pogingen niet bevestigd")
+                    return
+                poging.pogingen += 1
+                # Now and then the client gives up at once and retries straight away, while the
+                # hub is still handling the first attempt: two identical submits race.
+                if poging.pogingen == 1:
+                    poging.ongeduldig = i % ONGEDULDIG_ELKE == nr % ONGEDULDIG_ELKE
+                ongeduldig = poging.ongeduldig and poging.pogingen == 1
+                try:
+                    r = client.post("/berichten", json=env, timeout=ONGEDULDIG if ongeduldig else TIMEOUT)
+                except httpx.TransportError:
+                    poging.netwerkfouten += 1
+                    client.close()
+                    if not ongeduldig:
+                        time.sleep(rnd.uniform(0.05, 0.2))
+                    client = mtls_client(hub_url, ca, partij, timeout=TIMEOUT)
+                    continue
+                if r.status_code in (200, 201):
+                    poging.status = r.status_code
+                    poging.antwoord = r.json()
+                    break
+                fouten.voeg_toe(f"POST /berichten {ref} poging {poging.pogingen}: {r.status_code} {r.text}")
+                if r.status_code < 500:
+                    return  # a refusal will not change on retry
+                time.sleep(0.1)
+    finally:
+        client.close()
+
+
+@pytest.mark.slow
+@BEIDE_DATABASES
+def test_sigkill_onder_belasting_niets_kwijt_niets_dubbel(
+    cast: dict[str, Partij], rt: Runtime, database_url: str, tmp_path: Path, pki_dir: Path
+) -> None:
+    energie = cast["energie"]
+    zenders = [cast["gemeente"], cast["gemeente"], cast["kredietbank"], cast["kredietbank"]]
+    conversaties = {z.oin: [str(uuid.uuid4()) for _ in range(6)] for z in zenders}
+    werk = [verzegel(z, energie, PER_ZENDER, conversaties=conversaties[z.oin]) for z in zenders]
+    verzegeld = {env["referentienummer"]: env for lijst in werk for env in lijst}
+    totaal = len(verzegeld)
+    pogingen = {ref: Poging() for ref in verzegeld}
+    fouten = Fouten()
+    logs: list[HubLog] = []
+
+    def erkend() -> int:
+        return sum(1 for p in pogingen.values() if p.status is not None)
+
+    with ExitStack() as stapel:
+
+        def start(nr: int, poort: int | None = None) -> Hub:
+            hub, log = stapel.enter_context(
+                hub_met_log(
+                    f"hub-{nr}",
+                    database_url=database_url,
+                    data_dir=tmp_path / "hub",
+                    pki_dir=pki_dir,
+                    poort=poort,
+                )
+            )
+            logs.append(log)
+            return hub
+
+        hub = start(0)
+        begin = time.monotonic()
+        termijn = Termijn(TIJDSLIMIET)
+        threads = [
+            threading.Thread(
+                target=_zender,
+                args=(hub.url, hub.ca, zender, lijst, nr, pogingen, fouten, termijn),
+                name=f"zender-{nr}",
+            )
+            for nr, (zender, lijst) in enumerate(zip(zenders, werk, strict=True))
+        ]
+        for t in threads:
+            t.start()
+        stapel.callback(termijn.stop_en_wacht, threads)  # also when the test fails halfway
+
+        gedood: list[int] = []
+        for kill in range(1, KILLS + 1):
+            drempel = totaal * kill // (KILLS + 1)
+            while erkend() < drempel and termijn.over() > 0 and any(t.is_alive() for t in threads):
+                time.sleep(0.01)
+            gedood.append(erkend())
+            hub.stop(signal.SIGKILL)
+            assert hub.proces.returncode == -signal.SIGKILL
+            time.sleep(0.3)  # clients meet a closed port for a moment
+            hub = start(kill, poort=hub.poort)
+
+        for t in threads:
+            t.join(max(0.0, termijn.over()) + 10)
+        duur = time.monotonic() - begin
+        assert not any(t.is_alive() for t in threads), "threads hangen\n" + bewijs(fouten, logs, tmp_path)
+        assert not fouten, bewijs(fouten, logs, tmp_path)
+
+        # Every message was acknowledged; a 200 only ever answers a retry.
+        assert erkend() == totaal
+        for ref, poging in pogingen.items():
+            assert poging.antwoord["referentienummer"] == ref
+            if poging.status == 200:
+                assert poging.pogingen > 1, f"{ref}: 200 zonder eerdere poging"
+        netwerkfouten = sum(p.netwerkfouten for p in pogingen.values())
+        herhaald = sum(1 for p in pogingen.values() if p.status == 200)
+        ongeduldig = Counter(p.status for p in pogingen.values() if p.ongeduldig)
+        assert netwerkfouten > 0, "de kills troffen geen lopend verzoek"
+        assert herhaald > 0, "geen enkele herhaling werd als herhaling (200) herkend"
+
+        # The recipient's inbox, paged with `volgende`: every message exactly once, content intact.
+        with hub.client(energie, timeout=httpx.Timeout(30.0)) as se:
+            inbox = alle_paginas(se, "/berichten", {"limit": 50})
+        per_ref = Counter(b["referentienummer"] for b in inbox)
+        dubbel = {ref: n for ref, n in per_ref.items() if n != 1}
+        assert not dubbel, f"dubbel in de inbox: {dubbel}"
+        assert set(per_ref) == set(verzegeld), (
+            f"ontbreekt: {set(verzegeld) - set(per_ref)}; onbekend: {set(per_ref) - set(verzegeld)}"
+        )
+        for b in inbox:
+            env = verzegeld[b["referentienummer"]]
+            assert b["inhoud"] == env["inhoud"], b["referentienummer"]
+            assert b["conversatieReferentienummer"] == env["conversatieReferentienummer"]
+
+        # The database: one row per message sent, nothing else, each with its ciphertext.
+        rijen, inhoud = berichten_in_database(database_url)
+        assert Counter(r["referentienummer"] for r in rijen) == Counter(verzegeld.keys())
+        assert inhoud == {ref: env["inhoud"] for ref, env in verzegeld.items()}
+
+        # An identical retry after the restarts is still recognised (200), and adds nothing.
+        with hub.client(cast["gemeente"], timeout=httpx.Timeout(30.0)) as shv:
+            for env in werk[0][:5]:
+                r = shv.post("/berichten", json=env)
+                assert r.status_code == 200, r.text
+        assert len(berichten_in_database(database_url)[0]) == totaal
+
+        statussen = {log.naam: log.statussen() for log in logs}
+        assert all(s < 500 for per_hub in statussen.values() for s in per_hub), bewijs(fouten, logs, tmp_path)
+        print(
+            f"\n{totaal} berichten, {KILLS}x SIGKILL (na {gedood} erkend), "
+            f"{database_url.split(':', maxsplit=1)[0]}: {duur:.1f}s; {netwerkfouten} netwerkfouten, "
+            f"{herhaald} herhalingen met 200; na ongeduld {dict(ongeduldig)}; statussen {statussen}"
+        )
