@@ -1,0 +1,44 @@
+"""Settings (DESIGN §5, §8): production refuses every development shortcut."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knooppunt.config import Settings, SettingsError
+from knooppunt.runtime import laad_ankers
+
+
+def test_development_is_de_standaard_met_sqlite(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    assert settings.is_development
+    assert settings.effective_database_url.startswith("sqlite:///")
+
+
+def test_postgresql_url_gebruikt_psycopg() -> None:
+    settings = Settings(database_url="postgresql://postgres@127.0.0.1/test")
+    assert settings.effective_database_url == "postgresql+psycopg://postgres@127.0.0.1/test"
+
+
+def test_productie_eist_database_en_vertrouwensankers(pki_dir: Path) -> None:
+    with pytest.raises(ValueError, match="KNOOPPUNT_DATABASE_URL"):
+        Settings(env="production")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="KNOOPPUNT_TRUST_ANCHORS"):
+        Settings(env="production", database_url="postgresql://x@y/z")  # type: ignore[arg-type]
+
+
+def test_productie_weigert_ontwikkel_ca(pki_dir: Path) -> None:
+    settings = Settings(
+        env="production",  # type: ignore[arg-type]
+        database_url="postgresql://x@y/z",
+        trust_anchors=[pki_dir / "ca.pem"],
+        crls=[str(pki_dir / "crl.pem")],
+    )
+    with pytest.raises(SettingsError, match="development CA"):
+        laad_ankers(settings)
+
+
+def test_ongeldige_proxy_adressen() -> None:
+    with pytest.raises(ValueError, match="not an IP address"):
+        Settings(trusted_proxies=["nginx.local"])
