@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -206,6 +207,26 @@ def _api_app(runtime: Runtime) -> FastAPI:
             ),
             request.url.path,
         )
+
+    @api.exception_handler(OperationalError)
+    async def _database_tijdelijk(request: Request, fout: OperationalError) -> JSONResponse:
+        # Deadlock, serialization failure, a busy SQLite file or an unreachable database: the
+        # transaction was rolled back, nothing was stored, and the same request may be retried.
+        log.warning(
+            "database tijdelijk niet beschikbaar", path=request.url.path, fout=type(fout.orig).__name__
+        )
+        antwoord = v1.json_probleem(
+            HubFout(
+                "TIJDELIJK_NIET_BESCHIKBAAR",
+                503,
+                "Tijdelijk niet beschikbaar",
+                "Het knooppunt kon uw verzoek nu niet verwerken; er is niets opgeslagen. Probeer hetzelfde "
+                "verzoek (met hetzelfde referentienummer) over enkele seconden opnieuw.",
+            ),
+            request.url.path,
+        )
+        antwoord.headers["Retry-After"] = "2"
+        return antwoord
 
     @api.exception_handler(Exception)
     async def _onverwacht(request: Request, fout: Exception) -> JSONResponse:

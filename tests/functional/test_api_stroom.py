@@ -45,3 +45,28 @@ def test_saldoverzoek_heen_en_terug(cast: dict[str, Any], client_voor: Any) -> N
     verzonden = {b["referentienummer"]: b for b in shv.get("/verzonden").json()["berichten"]}
     assert verzonden[vraag["referentienummer"]]["status"] == "beantwoord"
     assert verzonden[vraag["referentienummer"]]["teLaat"] is False
+
+
+def test_database_onbereikbaar_geeft_503_met_retry_after(settings: Any, cast: dict[str, Any]) -> None:
+    from starlette.testclient import TestClient
+
+    from knooppunt import runtime as runtime_mod
+    from knooppunt.app import create_app
+    from knooppunt.config import Settings
+    from tests.conftest import MetCertificaat
+
+    weg = Settings(
+        env="development",  # type: ignore[arg-type]
+        data_dir=settings.data_dir,
+        database_url="postgresql://postgres@127.0.0.1:1/nergens",
+        trust_anchors=settings.trust_anchors,
+    )
+    rt = runtime_mod.bouw(weg, upgrade=False)
+    try:
+        client = TestClient(MetCertificaat(create_app(rt), cast["gemeente"].pem), base_url="https://t/api/v1")
+        r = client.get("/berichten")
+        assert r.status_code == 503
+        assert r.json()["code"] == "TIJDELIJK_NIET_BESCHIKBAAR"
+        assert r.headers["Retry-After"] == "2"
+    finally:
+        rt.close()
