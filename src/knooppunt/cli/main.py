@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -16,6 +17,11 @@ from pydantic import ValidationError
 from knooppunt import __version__
 from knooppunt.config import Settings, SettingsError, load_settings
 from knooppunt.hub.fouten import HubFout
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from knooppunt.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,6 +49,20 @@ def fouten_netjes(functie: F) -> F:
 
 def _settings() -> Settings:
     return load_settings()
+
+
+@contextmanager
+def _transactie() -> Iterator[tuple[Session, Runtime]]:
+    """One unit of work on the configured database (migrated first), for the adresboek commands."""
+    from knooppunt import runtime
+    from knooppunt.store.db import transactie
+
+    rt = runtime.bouw(_settings())
+    try:
+        with transactie(rt.sessions) as session:
+            yield session, rt
+    finally:
+        rt.close()
 
 
 @click.group()
@@ -276,10 +296,9 @@ def deelnemer_add(
     als_json: bool,
 ) -> None:
     """Register a participant (the aanmeldformulier)."""
-    from knooppunt import runtime
     from knooppunt.hub import adresboek
     from knooppunt.pki.certificaat import OngeldigCertificaat, lees_pem
-    from knooppunt.store.db import db_nu, transactie
+    from knooppunt.store.db import db_nu
 
     infos = []
     for pad in certificaten:
@@ -287,31 +306,27 @@ def deelnemer_add(
             infos.append(lees_pem(pad.read_bytes()))
         except OngeldigCertificaat as exc:
             raise click.BadParameter(f"{pad}: {exc}", param_hint="--certificaat") from exc
-    rt = runtime.bouw(_settings())
-    try:
-        with transactie(rt.sessions) as session:
-            d = adresboek.registreer(
-                session,
-                adresboek.NieuweDeelnemer(
-                    oin=oin,
-                    naam=naam,
-                    rol=rol,
-                    kvk_nummer=kvk,
-                    vestigingsnummer=vestigingsnummer,
-                    modules=list(modules),
-                    certificaten=infos,
-                    gebruikt_bsn=gebruikt_bsn,
-                    standaard_akkoord=standaard_akkoord,
-                    schuldensoorten=list(schuldensoorten),
-                    gebruik=list(gebruik) or list(adresboek.GEBRUIK),
-                    sleutelbeheer=sleutelbeheer,
-                ),
-                nu=db_nu(session),
-                ankers=rt.ankers,
-            )
-            weergave = _deelnemer_json(d)
-    finally:
-        rt.close()
+    with _transactie() as (session, rt):
+        d = adresboek.registreer(
+            session,
+            adresboek.NieuweDeelnemer(
+                oin=oin,
+                naam=naam,
+                rol=rol,
+                kvk_nummer=kvk,
+                vestigingsnummer=vestigingsnummer,
+                modules=list(modules),
+                certificaten=infos,
+                gebruikt_bsn=gebruikt_bsn,
+                standaard_akkoord=standaard_akkoord,
+                schuldensoorten=list(schuldensoorten),
+                gebruik=list(gebruik) or list(adresboek.GEBRUIK),
+                sleutelbeheer=sleutelbeheer,
+            ),
+            nu=db_nu(session),
+            ankers=rt.ankers,
+        )
+        weergave = _deelnemer_json(d)
     click.echo(
         json.dumps(weergave, ensure_ascii=False)
         if als_json
@@ -349,21 +364,15 @@ def _deelnemer_json(d: Any) -> dict[str, Any]:
 @fouten_netjes
 def deelnemer_list(rol: str | None, module: str | None, als_json: bool) -> None:
     """List the participants."""
-    from knooppunt import runtime
     from knooppunt.hub import adresboek
-    from knooppunt.store.db import transactie
 
-    rt = runtime.bouw(_settings())
-    try:
-        with transactie(rt.sessions) as session:
-            rijen = [
-                _deelnemer_json(d)
-                for d in adresboek.zoek(
-                    session, rol=rol, module=module, zoekterm=None, na_oin=None, limiet=100_000
-                )
-            ]
-    finally:
-        rt.close()
+    with _transactie() as (session, _rt):
+        rijen = [
+            _deelnemer_json(d)
+            for d in adresboek.zoek(
+                session, rol=rol, module=module, zoekterm=None, na_oin=None, limiet=100_000
+            )
+        ]
     for rij in rijen:
         if als_json:
             click.echo(json.dumps(rij, ensure_ascii=False))
@@ -393,26 +402,21 @@ def deelnemer_certificaat() -> None:
 @click.option("--gebruik", multiple=True, type=click.Choice(["tls", "ondertekening", "versleuteling"]))
 @fouten_netjes
 def certificaat_add(oin: str, certificaat: Path, gebruik: tuple[str, ...]) -> None:
-    from knooppunt import runtime
     from knooppunt.hub import adresboek
     from knooppunt.pki.certificaat import lees_pem
-    from knooppunt.store.db import db_nu, transactie
+    from knooppunt.store.db import db_nu
 
     info = lees_pem(certificaat.read_bytes())
-    rt = runtime.bouw(_settings())
-    try:
-        with transactie(rt.sessions) as session:
-            cert = adresboek.voeg_certificaat_toe(
-                session,
-                oin,
-                info,
-                gebruik=list(gebruik) or list(adresboek.GEBRUIK),
-                nu=db_nu(session),
-                ankers=rt.ankers,
-            )
-            click.echo(f"certificaat {cert.vingerafdruk} toegevoegd aan {oin}")
-    finally:
-        rt.close()
+    with _transactie() as (session, rt):
+        cert = adresboek.voeg_certificaat_toe(
+            session,
+            oin,
+            info,
+            gebruik=list(gebruik) or list(adresboek.GEBRUIK),
+            nu=db_nu(session),
+            ankers=rt.ankers,
+        )
+        click.echo(f"certificaat {cert.vingerafdruk} toegevoegd aan {oin}")
 
 
 @deelnemer_certificaat.command("intrekken")
@@ -422,17 +426,12 @@ def certificaat_add(oin: str, certificaat: Path, gebruik: tuple[str, ...]) -> No
 )
 @fouten_netjes
 def certificaat_intrekken(oin: str, vingerafdruk: str) -> None:
-    from knooppunt import runtime
     from knooppunt.hub import adresboek
-    from knooppunt.store.db import db_nu, transactie
+    from knooppunt.store.db import db_nu
 
-    rt = runtime.bouw(_settings())
-    try:
-        with transactie(rt.sessions) as session:
-            adresboek.trek_certificaat_in(session, oin, vingerafdruk, nu=db_nu(session))
-            click.echo(f"certificaat {vingerafdruk} van {oin} ingetrokken")
-    finally:
-        rt.close()
+    with _transactie() as (session, _rt):
+        adresboek.trek_certificaat_in(session, oin, vingerafdruk, nu=db_nu(session))
+        click.echo(f"certificaat {vingerafdruk} van {oin} ingetrokken")
 
 
 # --- development PKI --------------------------------------------------------------------------
