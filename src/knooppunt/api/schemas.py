@@ -171,6 +171,15 @@ class BerichttypeRead(Schema):
     versies: list[str]
     omschrijving: str
     door_knooppunt: bool
+    schemas: dict[str, dict[str, Any]] = Field(
+        description=(
+            "JSON Schema (draft 2020-12) of the encrypted payload, per versie. Empty for the "
+            "hub-authored types, which carry a plain melding instead of an encrypted payload."
+        ),
+        examples=[
+            {"1.0": {"title": "Saldoverzoek (schuldregeling/saldoverzoek, versie 1.0)", "type": "object"}}
+        ],
+    )
 
 
 class BerichttypenRead(Schema):

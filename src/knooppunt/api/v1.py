@@ -31,6 +31,7 @@ from knooppunt.hub import adresboek, mailbox
 from knooppunt.hub.fouten import HubFout, OngeldigVeld
 from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Module, Rol
 from knooppunt.protocol.jwe import b64url_encode, x5t_s256
+from knooppunt.protocol.payloads import schemas_per_versie
 from knooppunt.protocol.werkdagen import AMSTERDAM
 from knooppunt.store.models import Bericht, Certificaat, Deelnemer
 
@@ -430,6 +431,7 @@ def berichttype_weergave(t: Berichttype, antwoordtermijn: int) -> BerichttypeRea
         versies=list(t.versies),
         omschrijving=t.omschrijving,
         door_knooppunt=Rol.KNOOPPUNT in t.van,
+        schemas=schemas_per_versie(t.module.value, t.code, t.versies),
     )
 
 

@@ -223,6 +223,4 @@ def schuldensoorten_van(deelnemer: Deelnemer) -> set[str]:
 
 def authenticeer(session: Session, *, oin: str, vingerafdruk: str, nu: datetime) -> Deelnemer | None:
     """The participant whose current TLS certificate this is, or None (DESIGN §5)."""
-    if store.tls_certificaat(session, oin=oin, vingerafdruk=vingerafdruk, moment=nu) is None:
-        return None
-    return store.haal(session, oin)
+    return store.met_tls_certificaat(session, oin=oin, vingerafdruk=vingerafdruk, moment=nu)

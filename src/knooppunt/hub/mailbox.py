@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from knooppunt.hub import adresboek, regels
@@ -307,29 +306,27 @@ def verstuur(
             "wacht tot de ontvanger ze bevestigt",
         )
 
-    bericht = Bericht(
-        referentienummer=envelop.referentienummer,
-        afzender=afzender.oin,
-        ontvanger=ontvanger.oin,
-        conversatie_referentienummer=envelop.conversatie_referentienummer,
-        cross_referentienummer=envelop.cross_referentienummer,
-        berichttype=berichttype.code,
-        module=berichttype.module.value,
-        versie=envelop.versie,
-        envelop_hash=envelop_hash,
-        status="aangeboden",
-        ontvangen_op=nu,
-        verloopt_op=instellingen.kalender.termijn_einde(nu, instellingen.bevestigingstermijn),
-    )
-    try:
-        with session.begin_nested():
-            store.voeg_toe(session, bericht, envelop.inhoud)
-    except IntegrityError:
+    waarden = {
+        "referentienummer": envelop.referentienummer,
+        "afzender": afzender.oin,
+        "ontvanger": ontvanger.oin,
+        "conversatie_referentienummer": envelop.conversatie_referentienummer,
+        "cross_referentienummer": envelop.cross_referentienummer,
+        "berichttype": berichttype.code,
+        "module": berichttype.module.value,
+        "versie": envelop.versie,
+        "envelop_hash": envelop_hash,
+        "status": "aangeboden",
+        "ontvangen_op": nu,
+        "verloopt_op": instellingen.kalender.termijn_einde(nu, instellingen.bevestigingstermijn),
+    }
+    nieuw_id = store.voeg_toe_als_nieuw(session, waarden, envelop.inhoud)
+    if nieuw_id is None:
         # A concurrent retry with the same referentienummer won the race.
         bestaand = store.op_referentie(session, envelop.referentienummer)
-        if bestaand is None:
-            raise
+        assert bestaand is not None
         return _herhaling(bestaand, afzender, envelop_hash), False
+    bericht = Bericht(id=nieuw_id, **waarden)
 
     if verwijzing is not None and berichttype.is_antwoord:
         _beantwoord(session, verwijzing, nu=nu, instellingen=instellingen)

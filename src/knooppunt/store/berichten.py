@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -47,15 +48,37 @@ def voeg_toe(session: Session, bericht: Bericht, jwe: str | None) -> Bericht:
     return bericht
 
 
-def claim_conversatie(session: Session, *, conversatie: str, shv: str, nu: datetime) -> str:
-    """Register the conversation for this SHV if new; return the SHV that owns it."""
-    waarden = {"conversatie_referentienummer": conversatie, "shv": shv, "aangemaakt_op": nu}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(Conversatie).values(**waarden).on_conflict_do_nothing())
-    eigenaar = session.scalar(
-        select(Conversatie.shv).where(Conversatie.conversatie_referentienummer == conversatie)
+def voeg_toe_als_nieuw(session: Session, waarden: dict[str, Any], jwe: str) -> int | None:
+    """Insert a message unless its referentienummer exists (a concurrent retry won): returns the
+    new id, or None. No savepoint needed: the conflict is absorbed by the statement itself."""
+    nieuw_id = session.scalar(
+        _insert(session)(Bericht)
+        .values(**waarden)
+        .on_conflict_do_nothing(index_elements=[Bericht.referentienummer])
+        .returning(Bericht.id)
     )
+    if nieuw_id is None:
+        return None
+    session.execute(insert(BerichtInhoud).values(bericht_id=nieuw_id, jwe=jwe))
+    return int(nieuw_id)
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def claim_conversatie(session: Session, *, conversatie: str, shv: str, nu: datetime) -> str:
+    """Register the conversation for this SHV if new; return the SHV that owns it. Takes no lock:
+    messages of one conversation from several nodes never wait for each other here."""
+    eigenaar = conversatie_eigenaar(session, conversatie)
+    if eigenaar is not None:
+        return eigenaar
+    session.execute(
+        _insert(session)(Conversatie)
+        .values(conversatie_referentienummer=conversatie, shv=shv, aangemaakt_op=nu)
+        .on_conflict_do_nothing(index_elements=[Conversatie.conversatie_referentienummer])
+    )
+    eigenaar = conversatie_eigenaar(session, conversatie)
     assert eigenaar is not None
     return eigenaar
 

@@ -42,17 +42,20 @@ def zoek(
         )
     if na_oin:
         query = query.where(Deelnemer.oin > na_oin)
-    return session.scalars(query.limit(limiet)).all()
+    return session.scalars(query.limit(limiet)).unique().all()
 
 
 def certificaat(session: Session, vingerafdruk: str) -> Certificaat | None:
     return session.get(Certificaat, vingerafdruk)
 
 
-def tls_certificaat(session: Session, *, oin: str, vingerafdruk: str, moment: datetime) -> Certificaat | None:
-    """A current TLS certificate with this fingerprint registered for this OIN."""
-    return session.scalar(
-        select(Certificaat).where(
+def met_tls_certificaat(
+    session: Session, *, oin: str, vingerafdruk: str, moment: datetime
+) -> Deelnemer | None:
+    """The participant `oin` if this fingerprint is one of its current TLS certificates (one query)."""
+    geregistreerd = (
+        select(Certificaat.vingerafdruk)
+        .where(
             Certificaat.vingerafdruk == vingerafdruk,
             Certificaat.oin == oin,
             Certificaat.gebruik_tls.is_(True),
@@ -60,4 +63,8 @@ def tls_certificaat(session: Session, *, oin: str, vingerafdruk: str, moment: da
             Certificaat.geldig_vanaf <= moment,
             Certificaat.geldig_tot > moment,
         )
+        .exists()
+    )
+    return (
+        session.scalars(select(Deelnemer).where(Deelnemer.oin == oin, geregistreerd)).unique().one_or_none()
     )

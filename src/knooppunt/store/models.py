@@ -83,13 +83,13 @@ class Deelnemer(Base):
     aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
 
     modules: Mapped[list[DeelnemerModule]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="DeelnemerModule.module"
+        cascade="all, delete-orphan", lazy="joined", order_by="DeelnemerModule.module"
     )
     schuldensoorten: Mapped[list[DeelnemerSchuldensoort]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="DeelnemerSchuldensoort.soort"
+        cascade="all, delete-orphan", lazy="joined", order_by="DeelnemerSchuldensoort.soort"
     )
     certificaten: Mapped[list[Certificaat]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="Certificaat.toegevoegd_op"
+        cascade="all, delete-orphan", lazy="joined", order_by="Certificaat.toegevoegd_op"
     )
 
 

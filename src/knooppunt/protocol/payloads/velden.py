@@ -1,0 +1,450 @@
+# ruff: noqa: N815  -- field names are the standard's lowerCamelCase wire names (DESIGN §3)
+"""Building blocks of the payloads: field types and the blocks every message shares.
+
+Rules common to all payloads (DESIGN §3 "Payloads"):
+
+- amounts are integers in euro cents and never negative (``Bedrag``);
+- percentages are numbers from 0 to 100 with at most two decimals (``Percentage``);
+- dates are ISO 8601 calendar dates, ``JJJJ-MM-DD`` (``Datum``);
+- BSN (elfproef), IBAN (mod-97) and postcode (``1234 AB``) are checked with python-stdnum, and must
+  be written in their canonical form so that every participant receives them the same way;
+- unknown fields are refused (``extra="forbid"``), so a typo never passes silently;
+- integers, booleans and numbers are strict: ``"100"`` is not an amount and ``1`` is not ``true``.
+
+Every error message is Dutch and names the field (see ``knooppunt.protocol.payloads.fouten``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError as StdnumFout
+from stdnum.nl import bsn as stdnum_bsn
+from stdnum.nl import postcode as stdnum_postcode
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+VROEGSTE_GEBOORTEDATUM = date(1900, 1, 1)
+FOUTTYPE = "knooppunt"
+"""The pydantic error type of the cross-field rules; its message is already Dutch."""
+
+
+def vandaag() -> date:
+    """Today's date in the Netherlands (payload dates are Dutch calendar dates)."""
+    return datetime.now(AMSTERDAM).date()
+
+
+# --- errors at a named field -------------------------------------------------------------------------
+
+
+def veldfout(loc: tuple[str | int, ...], melding: str, invoer: Any) -> InitErrorDetails:
+    """One error at ``loc`` (relative to the model being validated) with a Dutch ``melding``."""
+    return InitErrorDetails(
+        type=PydanticCustomError(FOUTTYPE, "{melding}", {"melding": melding}), loc=loc, input=invoer
+    )
+
+
+def meld(model: type[BaseModel] | BaseModel, fouten: list[InitErrorDetails]) -> None:
+    """Raise the collected cross-field errors, if any, each at its own field.
+
+    Raised inside a validator, pydantic prefixes the locations with the model's own location, so the
+    caller sees e.g. ``vorderingen[2].actueelBedrag`` rather than just ``vorderingen[2]``.
+    """
+    if fouten:
+        naam = model.__name__ if isinstance(model, type) else type(model).__name__
+        raise ValidationError.from_exception_data(naam, fouten)
+
+
+# --- scalar field types ------------------------------------------------------------------------------
+
+
+def _iso_datum(waarde: Any) -> Any:
+    if isinstance(waarde, datetime):
+        raise ValueError("moet een datum zonder tijd zijn, in de vorm JJJJ-MM-DD (ISO 8601)")
+    if isinstance(waarde, date):
+        return waarde
+    cijfers = waarde[:4] + waarde[5:7] + waarde[8:] if isinstance(waarde, str) else ""
+    if (
+        isinstance(waarde, str)
+        and len(waarde) == 10
+        and waarde[4] == waarde[7] == "-"
+        and cijfers.isascii()
+        and cijfers.isdigit()
+    ):
+        # Only the extended calendar form: fromisoformat would also take 2024-W10-1 (a week date).
+        try:
+            return date.fromisoformat(waarde)
+        except ValueError:
+            raise ValueError(f"{waarde!r} is geen bestaande datum in de vorm JJJJ-MM-DD (ISO 8601)") from None
+    raise ValueError("moet een datum zijn in de vorm JJJJ-MM-DD (ISO 8601), bijvoorbeeld 2024-03-01")
+
+
+Datum = Annotated[
+    date,
+    BeforeValidator(_iso_datum),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+
+Bedrag = Annotated[int, Strict(), Field(ge=0)]
+"""An amount in euro cents: an integer, never negative."""
+
+Aantal = Annotated[int, Strict(), Field(ge=0)]
+
+
+def _twee_decimalen(waarde: float) -> float:
+    exponent = Decimal(str(waarde)).as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise ValueError(f"percentage {waarde} mag hoogstens twee decimalen hebben")
+    return waarde
+
+
+Percentage = Annotated[
+    float,
+    Strict(),
+    Field(ge=0, le=100),
+    AfterValidator(_twee_decimalen),
+]
+
+
+def _code(waarde: str) -> str:
+    if waarde != waarde.strip() or not waarde.isprintable():
+        raise ValueError(
+            f"{waarde!r} mag geen spaties aan begin of eind en geen tabs of regeleinden bevatten"
+        )
+    return waarde
+
+
+def _codeveld(max_lengte: int) -> Any:
+    return Field(min_length=1, max_length=max_lengte, json_schema_extra={"pattern": r"^\S(.*\S)?$"})
+
+
+# Identifiers such as a klantnummer: printable characters, no spaces at the ends.
+Code35 = Annotated[str, Strict(), _codeveld(35), AfterValidator(_code)]
+Code40 = Annotated[str, Strict(), _codeveld(40), AfterValidator(_code)]
+Code50 = Annotated[str, Strict(), _codeveld(50), AfterValidator(_code)]
+Klantnummer = Code50
+Factuurnummer = Code50
+
+
+def _tekst(waarde: str) -> str:
+    if not waarde.strip():
+        raise ValueError("mag niet alleen uit spaties bestaan")
+    return waarde
+
+
+def _tekstveld(max_lengte: int) -> Any:
+    return Field(min_length=1, max_length=max_lengte, json_schema_extra={"pattern": r"\S"})
+
+
+# Free text (may hold line breaks): at least one character that is not whitespace.
+Tekst20 = Annotated[str, Strict(), _tekstveld(20), AfterValidator(_tekst)]
+Tekst70 = Annotated[str, Strict(), _tekstveld(70), AfterValidator(_tekst)]
+Tekst80 = Annotated[str, Strict(), _tekstveld(80), AfterValidator(_tekst)]
+Tekst200 = Annotated[str, Strict(), _tekstveld(200), AfterValidator(_tekst)]
+Tekst2000 = Annotated[str, Strict(), _tekstveld(2000), AfterValidator(_tekst)]
+Tekst10000 = Annotated[str, Strict(), _tekstveld(10000), AfterValidator(_tekst)]
+
+
+def _bsn(waarde: str) -> str:
+    if len(waarde) != 9 or not waarde.isascii() or not waarde.isdigit():
+        raise ValueError(f"BSN {waarde!r} moet uit precies 9 cijfers bestaan, zonder punten of spaties")
+    try:
+        stdnum_bsn.validate(waarde)
+    except StdnumFout:
+        raise ValueError(f"BSN {waarde!r} is ongeldig: het voldoet niet aan de elfproef") from None
+    return waarde
+
+
+Bsn = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_bsn),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[0-9]{9}$",
+            "description": "Burgerservicenummer: 9 cijfers die aan de elfproef voldoen",
+        }
+    ),
+]
+
+
+def _iban(waarde: str) -> str:
+    try:
+        canoniek: str = stdnum_iban.validate(waarde)
+    except StdnumFout as fout:
+        raise ValueError(
+            f"IBAN {waarde!r} is ongeldig ({_stdnum_reden(fout, 'de controle (mod-97)')})"
+        ) from None
+    if canoniek != waarde:
+        raise ValueError(f"IBAN {waarde!r} moet zonder spaties en in hoofdletters: {canoniek!r}")
+    return waarde
+
+
+Iban = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_iban),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$",
+            "description": "IBAN (mod-97), zonder spaties, in hoofdletters",
+        }
+    ),
+]
+
+
+def _postcode(waarde: str) -> str:
+    try:
+        canoniek: str = stdnum_postcode.validate(waarde)
+    except StdnumFout:
+        raise ValueError(
+            f"postcode {waarde!r} is geen geldige Nederlandse postcode (vorm '1234 AB')"
+        ) from None
+    if canoniek != waarde:
+        raise ValueError(f"postcode {waarde!r} moet geschreven worden als {canoniek!r} (vorm '1234 AB')")
+    return waarde
+
+
+Postcode = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_postcode),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[1-9][0-9]{3} [A-Z]{2}$",
+            "description": "Nederlandse postcode, vorm '1234 AB'",
+        }
+    ),
+]
+
+
+def _stdnum_reden(fout: StdnumFout, controle: str) -> str:
+    naam = type(fout).__name__
+    if naam == "InvalidChecksum":
+        return f"{controle} klopt niet"
+    if naam == "InvalidLength":
+        return "de lengte klopt niet"
+    if naam == "InvalidComponent":
+        return "de landcode of het rekeningnummer klopt niet"
+    return "de vorm klopt niet"
+
+
+def _telefoon(waarde: str) -> str:
+    cijfers = [c for c in waarde if c.isdigit()]
+    toegestaan = set("0123456789 -()")
+    kern = waarde[1:] if waarde.startswith("+") else waarde
+    if not set(kern) <= toegestaan or not 10 <= len(cijfers) <= 15:
+        raise ValueError(
+            f"telefoonnummer {waarde!r} moet 10 tot 15 cijfers hebben, eventueel met een + vooraan "
+            "en spaties, streepjes of haakjes (bijv. 030 123 4567 of +31 30 123 4567)"
+        )
+    return waarde
+
+
+Telefoon = Annotated[str, Strict(), Field(min_length=10, max_length=25), AfterValidator(_telefoon)]
+
+
+def _email(waarde: str) -> str:
+    lokaal, apenstaart, domein = waarde.rpartition("@")
+    if (
+        not apenstaart
+        or not lokaal
+        or "@" in lokaal
+        or len(lokaal) > 64
+        or "." not in domein.strip(".")
+        or any(c.isspace() for c in waarde)
+    ):
+        raise ValueError(f"e-mailadres {waarde!r} heeft niet de vorm naam@domein.nl")
+    return waarde
+
+
+Email = Annotated[
+    str,
+    Strict(),
+    Field(max_length=254, json_schema_extra={"format": "email"}),
+    AfterValidator(_email),
+]
+
+TypeSchuldregeling = Literal["SB", "SK", "SA", "BR", "HF"]
+"""SB schuldbemiddeling, SK saneringskrediet, SA (as in the live standard; its meaning is not in the
+public handbook), BR betalingsregeling, HF herfinanciering."""
+
+TypeMinnelijkeRegeling = Literal["SB", "SK", "SA"]
+"""The types of the module schuldregeling. BR and HF belong to the module betalingsregeling
+(DESIGN §3), so a betaalvoorstel or akkoord in this module refuses them (our design choice)."""
+
+
+def niet_leeg(veld: str, soort: str) -> dict[str, Any]:
+    """JSON Schema: ``veld`` is present and not null (for "one of these is required" rules)."""
+    return {"required": [veld], "properties": {veld: {"type": soort}}}
+
+
+# --- base model and shared blocks ---------------------------------------------------------------------
+
+
+class Payload(BaseModel):
+    """Base of every payload and block: unknown fields are refused, docstrings become descriptions."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class Reden(Payload):
+    """A reason (10.2, 12.2; optional on klant_onbekend). The code list is not in the public
+    handbook; codes are free (e.g. ``GEEN_MEDEWERKING``, ``ONVOLDOENDE_AFLOSCAPACITEIT``), the text
+    explains."""
+
+    code: Code40
+    """Machine-readable reason code."""
+    tekst: Tekst2000
+    """The reason, explained for a person."""
+
+
+def _geboortedatum(waarde: date) -> date:
+    if waarde > vandaag():
+        raise ValueError(f"geboortedatum {waarde.isoformat()} ligt in de toekomst")
+    if waarde < VROEGSTE_GEBOORTEDATUM:
+        raise ValueError(f"geboortedatum {waarde.isoformat()} ligt voor 1900-01-01")
+    return waarde
+
+
+class _PersoonBasis(Payload):
+    geslacht: Literal["M", "V", "O"] | None = None
+    """M (man), V (vrouw) or O (onbekend), as in the BRP."""
+    voorletters: Tekst20
+    voornamen: Tekst200 | None = None
+    voorvoegsel: Tekst20 | None = None
+    """Voorvoegsel of the achternaam, e.g. "van der"."""
+    achternaam: Tekst200
+    geboortedatum: Annotated[Datum, AfterValidator(_geboortedatum)]
+
+
+class Persoon(_PersoonBasis):
+    """The client (``klant``) or their ``partner``, without BSN: the BSN may only be sent in
+    ``kennisgeving_bsn`` and ``saldoverzoek_publiek`` (art. 3.1–3.2, 5.4)."""
+
+    bsn: SkipJsonSchema[Any] = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("bsn")
+    @classmethod
+    def _geen_bsn(cls, waarde: Any) -> Any:
+        raise ValueError(
+            "bsn mag niet in dit bericht: een BSN wordt alleen meegestuurd in kennisgeving_bsn en "
+            "saldoverzoek_publiek (art. 3.2, 5.4), naar schuldeisers die op BSN identificeren"
+        )
+
+
+class PersoonMetBsn(_PersoonBasis):
+    """The client with BSN (``kennisgeving_bsn``, ``saldoverzoek_publiek``)."""
+
+    bsn: Bsn
+
+
+class PartnerMetBsn(_PersoonBasis):
+    """The partner in a BSN message. Our design choice: the partner's BSN is optional, because a
+    partner may have none or the SHV may not know it."""
+
+    bsn: Bsn | None = None
+
+
+class Adres(Payload):
+    """A Dutch address (BAG fields). Our design choice: version 1.0 has no foreign addresses."""
+
+    straatnaam: Tekst80
+    huisnummer: Annotated[int, Strict(), Field(ge=1, le=99999)]
+    huisletter: Annotated[str, Strict(), Field(min_length=1, max_length=1)] | None = None
+    """One letter, as in the BAG."""
+    huisnummertoevoeging: Annotated[str, Strict(), Field(min_length=1, max_length=4)] | None = None
+    """At most 4 letters or digits, as in the BAG."""
+    postcode: Postcode
+    woonplaats: Tekst80
+
+    @field_validator("huisletter")
+    @classmethod
+    def _huisletter(cls, waarde: str | None) -> str | None:
+        if waarde is not None and not (waarde.isascii() and waarde.isalpha()):
+            raise ValueError(f"huisletter {waarde!r} moet één letter zijn (A-Z)")
+        return waarde
+
+    @field_validator("huisnummertoevoeging")
+    @classmethod
+    def _toevoeging(cls, waarde: str | None) -> str | None:
+        if waarde is not None and not (waarde.isascii() and waarde.isalnum()):
+            raise ValueError(f"huisnummertoevoeging {waarde!r} mag alleen letters en cijfers bevatten")
+        return waarde
+
+
+class Contactpersoon(Payload):
+    """``contactpersoonSHV`` or ``contactpersoonSE``. Our design choice: at least one of
+    ``telefoon`` and ``email`` is required, so the person can be reached."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [niet_leeg("telefoon", "string"), niet_leeg("email", "string")]}
+    )
+
+    naam: Tekst200
+    telefoon: Telefoon | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _bereikbaar(self) -> Self:
+        if self.telefoon is None and self.email is None:
+            meld(
+                self, [veldfout(("telefoon",), "telefoon of email is verplicht bij een contactpersoon", None)]
+            )
+        return self
+
+
+class Betaalgegevens(Payload):
+    """Where the creditor wants to be paid."""
+
+    iban: Iban
+    tenNaamVan: Tekst70 | None = None
+    """Account holder (our addition, for the payee check banks do since 2025)."""
+    betalingskenmerk: Code35 | None = None
+    """The reference the creditor wants on payments."""
+
+
+def controleer_opbouw(actueel: int, onderdelen: dict[str, int | None]) -> list[InitErrorDetails]:
+    """``actueelBedrag`` = hoofdsom + rente + kosten + incassokosten when all four are given; when
+    only some are given, their sum may not exceed ``actueelBedrag`` (our design choice)."""
+    gegeven = {naam: bedrag for naam, bedrag in onderdelen.items() if bedrag is not None}
+    som = sum(gegeven.values())
+    if len(gegeven) == len(onderdelen) and som != actueel:
+        return [
+            veldfout(
+                ("actueelBedrag",),
+                f"actueelBedrag ({actueel}) moet gelijk zijn aan hoofdsom + rente + kosten + "
+                f"incassokosten ({som}); bedragen in eurocenten",
+                actueel,
+            )
+        ]
+    if gegeven and som > actueel:
+        return [
+            veldfout(
+                ("actueelBedrag",),
+                f"actueelBedrag ({actueel}) is kleiner dan de som van {' + '.join(gegeven)} ({som}); "
+                "bedragen in eurocenten",
+                actueel,
+            )
+        ]
+    return []
