@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import ExtendedKeyUsage, SubjectAlternativeName
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
@@ -34,6 +35,10 @@ _EE_POLICY = (
 )
 
 
+CACHE_SECONDEN = 300
+CACHE_MAXIMUM = 10_000
+
+
 class Vertrouwensankers:
     """The CAs that may issue participant certificates."""
 
@@ -42,6 +47,9 @@ class Vertrouwensankers:
             raise OngeldigCertificaat("geen vertrouwensankers geconfigureerd")
         self.certificaten = list(certificaten)
         self._store = Store(self.certificaten)
+        # Verified chains by (leaf, intermediates): a client sends the same certificate on every
+        # request, and path building plus signature checks cost about a millisecond each time.
+        self._geverifieerd: dict[tuple[bytes, ...], tuple[datetime, datetime, list[x509.Certificate]]] = {}
 
     @classmethod
     def uit_bestanden(cls, paden: Sequence[Path]) -> Vertrouwensankers:
@@ -62,7 +70,26 @@ class Vertrouwensankers:
     ) -> list[x509.Certificate]:
         """The verified chain (leaf first, trust anchor last); raises OngeldigCertificaat unless the
         certificate chains to an anchor and is valid at `moment`. The chain tells the revocation
-        check (pki.intrekking) which CA's CRL applies to each certificate (DESIGN §5)."""
+        check (pki.intrekking) which CA's CRL applies to each certificate (DESIGN §5). A result is
+        reused for at most CACHE_SECONDEN and never outside every certificate's validity; revocation
+        and registration are checked by the caller on every request regardless."""
+        sleutel = tuple(c.fingerprint(hashes.SHA256()) for c in (certificaat, *tussen))
+        gevonden = self._geverifieerd.get(sleutel)
+        if gevonden is not None:
+            vanaf, tot, keten = gevonden
+            if vanaf <= moment < tot:
+                return keten
+        keten = self._verifieer(certificaat, tussen, moment)
+        tot = min([moment + timedelta(seconds=CACHE_SECONDEN), *(c.not_valid_after_utc for c in keten)])
+        vanaf = max(c.not_valid_before_utc for c in keten)
+        if len(self._geverifieerd) >= CACHE_MAXIMUM:
+            self._geverifieerd.clear()
+        self._geverifieerd[sleutel] = (max(vanaf, moment), tot, keten)
+        return keten
+
+    def _verifieer(
+        self, certificaat: x509.Certificate, tussen: Sequence[x509.Certificate], moment: datetime
+    ) -> list[x509.Certificate]:
         verifier = (
             PolicyBuilder()
             .store(self._store)
