@@ -360,10 +360,10 @@ def _antwoord_uiterlijk(bericht: Bericht, nu: datetime, instellingen: Instelling
 
 
 def _bevestig(session: Session, bericht: Bericht, *, nu: datetime, instellingen: Instellingen) -> bool:
-    if not store.bevestig(
-        session, bericht.id, nu=nu, antwoord_uiterlijk=_antwoord_uiterlijk(bericht, nu, instellingen)
-    ):
+    uiterlijk = _antwoord_uiterlijk(bericht, nu, instellingen)
+    if not store.bevestig(session, bericht.id, nu=nu, antwoord_uiterlijk=uiterlijk):
         return False
+    store.toon_bevestigd(bericht, nu=nu, antwoord_uiterlijk=uiterlijk)
     if bericht.afzender != KNOOPPUNT:
         hub_bericht(
             session,
@@ -484,10 +484,20 @@ def bevestig(
     """Confirm receipt: content deleted, answer deadline starts, receipt to the sender.
     Confirming again is harmless."""
     bericht = store.voor_ontvanger(session, ontvanger=ontvanger.oin, referentienummer=referentienummer)
+    return _bevestig_een(session, bericht, referentienummer, nu=nu, instellingen=instellingen)
+
+
+def _bevestig_een(
+    session: Session,
+    bericht: Bericht | None,
+    referentienummer: str,
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
+) -> Bevestiging:
     if bericht is None:
         raise niet_gevonden(f"Bericht {referentienummer}")
     if _bevestig(session, bericht, nu=nu, instellingen=instellingen):
-        session.refresh(bericht)
         return Bevestiging(bericht, True)
     uitkomst = _niet_open(session, bericht, nu=nu, instellingen=instellingen)
     if uitkomst.bericht.status == "geweigerd":
@@ -510,12 +520,13 @@ def bevestig_meerdere(
 ) -> list[tuple[str, Bericht | None, str | None]]:
     """Confirm many; returns (referentienummer, message or None, error code or None) per number."""
     resultaten: list[tuple[str, Bericht | None, str | None]] = []
-    store.vergrendel(session, ontvanger=ontvanger.oin, referentienummers=referentienummers)
+    # One query loads and locks them all, in id order (no deadlocks between hub nodes).
+    berichten = store.vergrendel(session, ontvanger=ontvanger.oin, referentienummers=referentienummers)
     for ref in referentienummers:
+        bericht = berichten.get(ref)
         try:
-            uitkomst = bevestig(session, ontvanger, ref, nu=nu, instellingen=instellingen)
+            uitkomst = _bevestig_een(session, bericht, ref, nu=nu, instellingen=instellingen)
         except HubFout as fout:
-            bericht = store.voor_ontvanger(session, ontvanger=ontvanger.oin, referentienummer=ref)
             resultaten.append((ref, bericht, fout.code))
             continue
         resultaten.append((ref, uitkomst.bericht, "VERLOPEN" if uitkomst.verlopen else None))

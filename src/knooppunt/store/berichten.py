@@ -214,17 +214,26 @@ def toon_opgehaald(bericht: Bericht, *, nu: datetime) -> None:
         set_committed_value(bericht, "opgehaald_op", nu)
 
 
-def vergrendel(session: Session, *, ontvanger: str, referentienummers: Sequence[str]) -> None:
-    """Lock a recipient's messages in id order before changing several of them, so concurrent
-    batches (e.g. two hub nodes confirming overlapping sets) always lock in the same order."""
+def vergrendel(session: Session, *, ontvanger: str, referentienummers: Sequence[str]) -> dict[str, Bericht]:
+    """Load and lock a recipient's messages in id order before changing several of them, so
+    concurrent batches (e.g. two hub nodes confirming overlapping sets) always lock in the same
+    order and never deadlock."""
     if not referentienummers:
-        return
-    session.execute(
-        select(Bericht.id)
+        return {}
+    rijen = session.scalars(
+        select(Bericht)
         .where(Bericht.ontvanger == ontvanger, Bericht.referentienummer.in_(list(referentienummers)))
         .order_by(Bericht.id)
         .with_for_update()
     ).all()
+    return {b.referentienummer: b for b in rijen}
+
+
+def toon_bevestigd(bericht: Bericht, *, nu: datetime, antwoord_uiterlijk: datetime | None) -> None:
+    """Reflect `bevestig` on a loaded object without another query."""
+    set_committed_value(bericht, "status", "bevestigd")
+    set_committed_value(bericht, "bevestigd_op", nu)
+    set_committed_value(bericht, "antwoord_uiterlijk", antwoord_uiterlijk)
 
 
 def bevestig(session: Session, bericht_id: int, *, nu: datetime, antwoord_uiterlijk: datetime | None) -> bool:
