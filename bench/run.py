@@ -1,0 +1,484 @@
+"""Knooppunt benchmarks: print figures, assert nothing (docs/performance.md records a run).
+
+    python bench/run.py [--database sqlite|postgresql|both] [--quick] [--groot] [--profile]
+
+Scenarios, per database:
+  onderdelen  CPU per call of the parts of a request (auth, adresboek, clock), in-process
+  kosten    sequential calls over HTTPS: wall time and server CPU per call
+  ruw       the same statements straight through the driver (psycopg / sqlite3): the ceiling
+  doorvoer  end to end over real HTTPS + mTLS against `knooppunt serve`: concurrent senders submit
+            2 KB JWEs while one client per recipient fetches (GET /berichten?limit=100) and confirms
+            (POST /bevestigingen); messages/s from first submit to last confirm
+  tempo     a fixed offered load (default 200 messages/s) with the same draining; submit latency
+  inbox     pending messages bulk-loaded straight into the database (10k, 100k, and 1M with
+            --groot), GET /berichten?limit=100 timed for one recipient at each size, then EXPLAIN
+  profiel   (--profile) py-spy on the server during a closed-loop run; hotspots ranked
+
+PostgreSQL: a fresh database knooppunt_bench_<random>_* per run on --pg-url (default
+$KNOOPPUNT_BENCH_DATABASE_URL or postgresql://postgres@127.0.0.1:5432/test), dropped afterwards.
+Everything is bounded in count and time and talks to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+HIER = Path(__file__).resolve().parent
+sys.path.insert(0, str(HIER))
+
+import belasting  # noqa: E402
+import omgeving  # noqa: E402
+import onderdelen  # noqa: E402
+import profiel  # noqa: E402
+import ruwe_db  # noqa: E402
+from omgeving import leesbaar  # noqa: E402
+
+SCENARIOS = ("ruw", "onderdelen", "kosten", "doorvoer", "tempo", "inbox")
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    p.add_argument("--quick", action="store_true", help="small sizes: a smoke run of a minute or two")
+    p.add_argument("--groot", action="store_true", help="inbox: also the 1,000,000 pending step (minutes)")
+    p.add_argument("--profile", action="store_true", help="py-spy the server during an extra closed-loop run")
+    p.add_argument(
+        "--cpu-profiel",
+        action="store_true",
+        help="yappi CPU profile (all threads) of the server in a short closed-loop run (pip install yappi)",
+    )
+    p.add_argument("--scenario", action="append", choices=SCENARIOS, help="only these (repeatable)")
+    p.add_argument(
+        "--workers",
+        default=None,
+        help="comma-separated worker counts for `serve --workers` (default: 1, and 2 when supported)",
+    )
+    p.add_argument("--pg-url", default=os.environ.get("KNOOPPUNT_BENCH_DATABASE_URL", omgeving.PG_STANDAARD))
+    p.add_argument("--threads", type=int, default=8, help="submitting client threads (closed loop)")
+    p.add_argument("--berichten", type=int, default=None, help="messages per closed-loop run")
+    p.add_argument(
+        "--tempo",
+        type=float,
+        action="append",
+        default=None,
+        help="offered load of the tempo scenario in messages/s (repeatable; default 200)",
+    )
+    p.add_argument(
+        "--variant",
+        action="append",
+        choices=("standaard", "nodelay"),
+        default=None,
+        help="standaard: knooppunt serve as is; nodelay: the what-if launcher bench/serve_nodelay.py",
+    )
+    p.add_argument("--tempo-seconden", type=float, default=None)
+    p.add_argument("--profiel-seconden", type=int, default=20)
+    p.add_argument("--max-seconden", type=float, default=180.0, help="upper bound on any one run")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default bench/results/<time>)")
+    return p.parse_args(argv)
+
+
+def _toon(titel: str, r: dict[str, Any]) -> None:
+    cpu = r.get("cpu", {})
+    regel = (
+        f"  {titel:<28} {r['e2e_per_s']:>8.1f} msg/s e2e  submit {r.get('submit_per_s', 0):>7.1f}/s  "
+        f"submit p50/p99 {r['submit'].get('p50_ms', 0):.1f}/{r['submit'].get('p99_ms', 0):.1f} ms  "
+        f"n={r['bevestigd']}/{r['berichten']}"
+    )
+    if cpu:
+        regel += (
+            f"  cpu s: server {cpu['server_cpu_s']} client {cpu['client_cpu_s']} pg {cpu['postgres_cpu_s']}"
+            f" other {cpu.get('overig_cpu_s')} (machine {cpu['machine_bezet_pct']}% of {cpu['wand_s']} s)"
+        )
+    if r.get("fouten"):
+        regel += f"  FOUTEN {r['fouten']} {r.get('voorbeeld_fouten', [])[:2]}"
+    print(regel, flush=True)
+
+
+def _bench_database(
+    soort: str,
+    a: argparse.Namespace,
+    pki: omgeving.Pki,
+    inhouden: dict[tuple[int, int], str],
+    werk: Path,
+    workers: list[int],
+    uit: Path,
+) -> dict[str, Any]:
+    scenarios = set(a.scenario or SCENARIOS)
+    n = a.berichten or (1_000 if a.quick else 5_000)
+    tempos = a.tempo or [200.0]
+    varianten = a.variant or ["standaard"]
+    tempo_s = a.tempo_seconden or (5.0 if a.quick else 30.0)
+    res: dict[str, Any] = {"runs": {}}
+    print(f"\n== {soort} ==", flush=True)
+    if soort == "postgresql":
+        res["postgresql_versie"] = omgeving.pg_versie(a.pg_url)
+
+    if "ruw" in scenarios:
+        with omgeving.verse_database(soort, werk, a.pg_url, "ruw") as rdb:
+            omgeving.migreer_en_registreer(rdb.url, werk / "data-ruw", pki)
+            r = ruwe_db.draai(
+                rdb,
+                pki,
+                belasting.bereid_voor(pki, inhouden, n),
+                threads=a.threads,
+                max_seconden=a.max_seconden,
+            )
+            res["ruw"] = r
+            _toon("ruw (driver)", r)
+
+    with omgeving.verse_database(soort, werk, a.pg_url, "hub") as db:
+        data = werk / "data-hub"
+        omgeving.migreer_en_registreer(db.url, data, pki)
+        if "onderdelen" in scenarios:
+            omgeving.wacht_op_rust()
+            res["onderdelen"] = onderdelen.meet(
+                db.url, data, pki, inhouden[(0, 0)], n=100 if a.quick else 300
+            )
+            print("  parts of a request, in-process, CPU per call:", flush=True)
+            for wat, k in res["onderdelen"].items():
+                print(f"    {wat:<64} {k.get('cpu_ms', k.get('fout'))} ms CPU ({k.get('wand_ms')} ms wall)")
+        if scenarios & {"kosten", "doorvoer", "tempo"} or a.profile:
+            for variant in varianten:
+                for w in workers:
+                    naam = f"workers={w}" + ("" if variant == "standaard" else f" {variant}")
+                    res["runs"][naam] = _hub_runs(
+                        db,
+                        data,
+                        pki,
+                        inhouden,
+                        a,
+                        scenarios,
+                        n,
+                        tempos,
+                        tempo_s,
+                        w,
+                        variant,
+                        uit / leesbaar(f"profiel-{soort}-{naam}"),
+                    )
+
+        if a.cpu_profiel:
+            try:
+                res["cpu_profiel"] = _cpu_profiel(
+                    db, data, pki, inhouden, a, (uit / f"cpu-{soort}.pstat").resolve()
+                )
+            except Exception:
+                traceback.print_exc()
+                res["cpu_profiel"] = {"fout": traceback.format_exc()}
+
+        if "inbox" in scenarios:
+            try:
+                res["inbox"] = _inbox(db, data, pki, inhouden, a)
+            except Exception:
+                traceback.print_exc()
+                res["inbox"] = {"fout": traceback.format_exc()}
+    if "ruw" in res and res["runs"]:
+        for naam, run in res["runs"].items():
+            if "doorvoer" in run:
+                run["doorvoer"]["aandeel_van_ruw_pct"] = round(
+                    100 * run["doorvoer"]["e2e_per_s"] / res["ruw"]["e2e_per_s"], 1
+                )
+                print(f"  {naam}: HTTP e2e is {run['doorvoer']['aandeel_van_ruw_pct']}% of raw-driver figure")
+    return res
+
+
+def _hub_runs(
+    db: omgeving.Database,
+    data: Path,
+    pki: omgeving.Pki,
+    inhouden: dict[tuple[int, int], str],
+    a: argparse.Namespace,
+    scenarios: set[str],
+    n: int,
+    tempos: list[float],
+    tempo_s: float,
+    w: int,
+    variant: str,
+    profiel_basis: Path,
+) -> dict[str, Any]:
+    naam = f"workers={w}" + ("" if variant == "standaard" else f" {variant}")
+    run: dict[str, Any] = {"workers": w, "variant": variant}
+    with omgeving.start_hub(db, data, pki, workers=w, variant=variant) as hub:
+        run["code"] = hub.versie
+        print(f"  knooppunt serve --workers {w} ({variant}) on code {hub.versie}", flush=True)
+        belasting.draai(
+            hub,
+            pki,
+            belasting.bereid_voor(pki, inhouden, 400),
+            threads=a.threads,
+            max_seconden=60,
+            wacht_rust=False,
+        )  # warm-up: pools, caches, statement cache
+        if "kosten" in scenarios:
+            omgeving.wacht_op_rust()
+            run["kosten"] = belasting.kosten(hub, pki, inhouden, herhalingen=30 if a.quick else 100)
+            print(f"  per call, sequential ({naam}):", flush=True)
+            for wat, k in run["kosten"].items():
+                print(
+                    f"    {wat:<48} wall {k['wand_ms']:>8.2f} ms  server CPU {k['server_cpu_ms']:>8.2f} ms"
+                    f"  ({k['server_cpu_ms_per_bericht']:.2f} ms per message)",
+                    flush=True,
+                )
+        if "doorvoer" in scenarios:
+            run["doorvoer"] = belasting.draai(
+                hub,
+                pki,
+                belasting.bereid_voor(pki, inhouden, n),
+                threads=a.threads,
+                max_seconden=a.max_seconden,
+            )
+            _toon(f"doorvoer {naam}", run["doorvoer"])
+        if "tempo" in scenarios:
+            run["tempo"] = {}
+            for tempo in tempos:
+                aantal = int(tempo * tempo_s)
+                t = belasting.draai(
+                    hub,
+                    pki,
+                    belasting.bereid_voor(pki, inhouden, aantal),
+                    threads=32,
+                    tempo=tempo,
+                    max_seconden=min(a.max_seconden, tempo_s * 4 + 30),
+                )
+                run["tempo"][f"{tempo:g}"] = t
+                _toon(f"tempo {tempo:g}/s {naam}", t)
+                print(
+                    f"    submit latency at {tempo:g}/s offered: {t['submit']}  (from due time: "
+                    f"p99 {t['submit_vanaf_gepland'].get('p99_ms')} ms)",
+                    flush=True,
+                )
+        if a.profile:
+            run["profiel"] = _profileer(hub, pki, inhouden, a, profiel_basis)
+    return run
+
+
+def _cpu_profiel(
+    db: omgeving.Database,
+    data: Path,
+    pki: omgeving.Pki,
+    inhouden: dict[tuple[int, int], str],
+    a: argparse.Namespace,
+    pad: Path,
+) -> dict[str, Any]:
+    try:
+        import yappi  # noqa: F401
+    except ImportError:
+        print("  cpu-profiel: yappi not installed (pip install yappi); skipped", flush=True)
+        return {}
+    omgeving.wacht_op_rust()
+    env = {"KNOOPPUNT_BENCH_YAPPI_OUT": str(pad)}
+    with omgeving.start_hub(db, data, pki, workers=1, variant="yappi", extra_env=env) as hub:
+        belasting.draai(
+            hub,
+            pki,
+            belasting.bereid_voor(pki, inhouden, 200),
+            threads=a.threads,
+            max_seconden=60,
+            wacht_rust=False,
+        )
+        r = belasting.draai(
+            hub,
+            pki,
+            belasting.bereid_voor(pki, inhouden, 500 if a.quick else 1500),
+            threads=a.threads,
+            max_seconden=a.max_seconden,
+            wacht_rust=False,
+        )
+    _toon("cpu-profiel (yappi, slowed)", r)
+    analyse = profiel.analyseer_pstats(pad)
+    print(f"  yappi CPU profile {pad} ({analyse.get('cpu_s')} CPU s in the profiled functions):")
+    for label, pct in analyse.get("functies", []):
+        print(f"    {pct:5.1f}%  {label}")
+    print("    self CPU per package: " + ", ".join(f"{p} {pct}%" for p, pct in analyse.get("per_pakket", [])))
+    print("    top self CPU:")
+    for naam, pct, aantal in analyse.get("zelf", [])[:20]:
+        print(f"    {pct:5.1f}%  {naam}  ({aantal} calls)")
+    return {"run": r, "analyse": analyse}
+
+
+def _profileer(
+    hub: omgeving.Hub,
+    pki: omgeving.Pki,
+    inhouden: dict[tuple[int, int], str],
+    a: argparse.Namespace,
+    basis: Path,
+) -> dict[str, Any]:
+    if not profiel.beschikbaar():
+        print("  profiel: py-spy not installed (pip install py-spy); skipped", flush=True)
+        return {}
+    sec = a.profiel_seconden
+    omgeving.wacht_op_rust()
+    draad = profiel.start(hub.proces.pid, basis, sec, subprocessen=hub.workers > 1)
+    r = belasting.draai(
+        hub,
+        pki,
+        belasting.bereid_voor(pki, inhouden, 1_500 * (sec + 12)),
+        threads=a.threads,
+        max_seconden=sec + 12,
+        wacht_rust=False,
+    )
+    profiel.wacht(draad, 120)
+    analyse = profiel.analyseer(basis.with_suffix(".collapsed.txt"))
+    _toon(f"profiel workers={hub.workers}", r)
+    print(
+        "  profile (share of non-waiting samples; "
+        f"{analyse.get('wachtend_pct_van_alle')}% of all samples were "
+        f"waits): {basis.with_suffix('.svg')}, {basis.with_suffix('.collapsed.txt')} "
+        f"({analyse.get('samples', 0)} samples of active threads)"
+    )
+    for label, pct in analyse.get("onderdelen", []):
+        print(f"    {pct:5.1f}%  {label}")
+    print("    top self time:")
+    for naam, pct in analyse.get("zelf", [])[:15]:
+        print(f"    {pct:5.1f}%  {naam}")
+    return {"run": r, "analyse": analyse}
+
+
+def _inbox(
+    db: omgeving.Database,
+    data: Path,
+    pki: omgeving.Pki,
+    inhouden: dict[tuple[int, int], str],
+    a: argparse.Namespace,
+) -> dict[str, Any]:
+    stappen = [2_000, 10_000] if a.quick else [10_000, 100_000] + ([1_000_000] if a.groot else [])
+    gemeten = pki.se[0]
+    jwe = inhouden[(0, 0)]
+    uit: dict[str, Any] = {"stappen": []}
+    geladen = 0
+    varianten = a.variant or ["standaard"]
+    with contextlib.ExitStack() as stapel:
+        hubs = {
+            v: stapel.enter_context(omgeving.start_hub(db, data, pki, workers=1, variant=v))
+            for v in varianten
+        }
+        for doel in stappen:
+            laadtijd = ruwe_db.laad_bulk(db, aantal=doel - geladen, gemeten_oin=gemeten.oin, jwe=jwe)
+            geladen = doel
+            tellingen = ruwe_db.aantallen(db)
+            stap = {
+                "bulk": doel,
+                "laadtijd_s": round(laadtijd, 1),
+                **tellingen,
+                "grootte": ruwe_db.database_grootte(db),
+            }
+            omgeving.wacht_op_rust()
+            for v, hub in hubs.items():
+                meting = belasting.time_inbox(hub, gemeten, herhalingen=10 if a.quick else 30)
+                stap[v] = meting
+                t = meting["tijden"]
+                print(
+                    f"  inbox at {tellingen['open']:>9,} open ({v}): "
+                    f"GET /berichten?limit=100 p50 {t['p50_ms']} ms "
+                    f"p90 {t['p90_ms']} ms max {t['max_ms']} ms (first {meting['eerste_ms']} ms, "
+                    f"page {meting['paginagrootte']}, load {laadtijd:.0f} s, db {stap['grootte']})",
+                    flush=True,
+                )
+            uit["stappen"].append(stap)
+    uit["explain"] = ruwe_db.leg_uit(db, gemeten.oin, afzender="00000003880000000000")
+    for e in uit["explain"]:
+        print(f"  EXPLAIN {e['sql'].split()[0]} … ({e['ms']} ms)")
+        for regel in e["plan"][:12]:
+            print(f"      {regel}")
+        if e.get("generiek_plan"):
+            print("    generic plan (prepared, parameters unknown):")
+            for regel in e["generiek_plan"][:8]:
+                print(f"      {regel}")
+    return uit
+
+
+def _samenvatting(resultaten: dict[str, Any]) -> None:
+    print("\n== summary ==")
+    print(f"machine: {resultaten['machine']}")
+    kop = f"{'database':<11} {'run':<12} {'e2e msg/s':>10} {'% of raw':>9} "
+    kop += f"{'submit p99':>11} {'p99 @tempo':>11}"
+    print(kop)
+    for soort, res in resultaten["databases"].items():
+        if "ruw" in res:
+            print(
+                f"{soort:<11} {'raw driver':<12} {res['ruw']['e2e_per_s']:>10.1f} {'100':>9} "
+                f"{res['ruw']['submit'].get('p99_ms', 0):>9.1f}ms {'':>11}"
+            )
+        for naam, run in res["runs"].items():
+            d = run.get("doorvoer", {})
+            t = next(iter(run.get("tempo", {}).values()), {})
+            print(
+                f"{soort:<11} {naam:<12} {d.get('e2e_per_s', 0):>10.1f} "
+                f"{d.get('aandeel_van_ruw_pct', '-'):>9} "
+                f"{d.get('submit', {}).get('p99_ms', 0):>9.1f}ms "
+                f"{t.get('submit', {}).get('p99_ms', 0):>9.1f}ms"
+            )
+        for stap in res.get("inbox", {}).get("stappen", []):
+            for v in ("standaard", "nodelay"):
+                if v in stap:
+                    print(
+                        f"{soort:<11} inbox {stap['open']:>9,} open "
+                        f"({v}): p50 {stap[v]['tijden']['p50_ms']} ms, "
+                        f"p90 {stap[v]['tijden']['p90_ms']} ms"
+                    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = _args(argv)
+    uit = a.out or HIER / "results" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    uit.mkdir(parents=True, exist_ok=True)
+    if a.workers:
+        workers = [int(w) for w in a.workers.split(",")]
+    else:
+        workers = [1, 2] if omgeving.serve_kent_workers() else [1]
+    if any(w != 1 for w in workers) and not omgeving.serve_kent_workers():
+        print("knooppunt serve has no --workers option yet: measuring with 1 worker only", flush=True)
+        workers = [1]
+    databases = ["sqlite", "postgresql"] if a.database == "both" else [a.database]
+    resultaten: dict[str, Any] = {
+        "machine": omgeving.machine(),
+        "commando": " ".join(["python", "bench/run.py", *(argv or sys.argv[1:])]),
+        "gestart": datetime.now().isoformat(timespec="seconds"),
+        "code": omgeving.code_versie(),
+        "workers": workers,
+        "databases": {},
+    }
+    print(f"machine: {resultaten['machine']}; workers: {workers}; results in {uit}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="knooppunt-bench-") as tmp:
+        werk = Path(tmp)
+        pki = omgeving.maak_pki(werk / "pki")
+        t0 = time.perf_counter()
+        inhouden = {
+            (i, j): omgeving.verzegel_inhoud(shv, se)
+            for i, shv in enumerate(pki.shv)
+            for j, se in enumerate(pki.se)
+        }
+        lengtes = sorted({len(v) for v in inhouden.values()})
+        print(
+            f"sealed {len(inhouden)} JWEs ({lengtes[0]}–{lengtes[-1]} "
+            f"bytes) in {time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
+        resultaten["jwe_bytes"] = lengtes
+        for soort in databases:
+            werk_db = werk / soort
+            werk_db.mkdir()
+            try:
+                resultaten["databases"][soort] = _bench_database(
+                    soort, a, pki, inhouden, werk_db, workers, uit
+                )
+            except Exception:  # one database failing must not lose the other's figures
+                traceback.print_exc()
+                resultaten["databases"][soort] = {"runs": {}, "fout": traceback.format_exc()}
+            (uit / "resultaten.json").write_text(json.dumps(resultaten, indent=2, default=str))
+    _samenvatting(resultaten)
+    print(f"\nresults: {uit / 'resultaten.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
