@@ -199,6 +199,58 @@ def test_meerdere_bevestigen(cast: dict[str, Partij], client_voor: Any) -> None:
     assert client_voor(energie).post("/bevestigingen", json={"referentienummers": []}).status_code == 400
 
 
+def test_meerdere_bevestigen_gemengd_in_een_batch(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
+    """One batch holding every outcome: new (with and without an answer deadline), a duplicate,
+    already confirmed, refused, expired and unknown. Exactly one receipt per newly confirmed."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    se = client_voor(energie)
+    eerste = _stuur(client_voor, gemeente, energie)  # saldoverzoek: answer due
+    vraag = eerste["referentienummer"]
+    melding = _stuur(
+        client_voor,
+        gemeente,
+        energie,
+        "schuldregeling_beeindigd",
+        conversatie=eerste["conversatieReferentienummer"],
+    )["referentienummer"]
+    al = _stuur(client_voor, gemeente, energie)["referentienummer"]
+    geweigerd = _stuur(client_voor, gemeente, energie)["referentienummer"]
+    verlopen_ref = _stuur(client_voor, gemeente, energie)["referentienummer"]
+    assert se.post(f"/berichten/{al}/bevestiging").status_code == 200
+    assert se.post(f"/berichten/{geweigerd}/weigering", json={"reden": "INHOUD_ONGELDIG"}).status_code == 200
+    with rt.sessions() as session, session.begin():
+        bericht = session.scalar(select(Bericht).where(Bericht.referentienummer == verlopen_ref))
+        assert bericht is not None
+        bericht.verloopt_op = datetime.now(UTC) - timedelta(minutes=1)
+    onbekend = str(uuid.uuid4())
+    refs = [vraag, melding, vraag, al, geweigerd, verlopen_ref, onbekend]
+    r = se.post("/bevestigingen", json={"referentienummers": refs})
+    assert r.status_code == 200, r.text
+    uitkomsten = r.json()["bevestigingen"]
+    assert [u["referentienummer"] for u in uitkomsten] == refs
+    per_ref = {u["referentienummer"]: u for u in uitkomsten}
+    assert per_ref[vraag]["status"] == "bevestigd"
+    assert per_ref[melding]["status"] == "bevestigd"
+    verzonden = {
+        b["referentienummer"]: b for b in client_voor(gemeente).get("/verzonden").json()["berichten"]
+    }
+    assert verzonden[vraag]["antwoordUiterlijk"] is not None
+    assert verzonden[melding].get("antwoordUiterlijk") is None
+    assert per_ref[al]["status"] == "bevestigd"
+    assert per_ref[geweigerd]["code"] == "GEWEIGERD"
+    assert per_ref[verlopen_ref]["code"] == "VERLOPEN"
+    assert per_ref[onbekend]["code"] == "NIET_GEVONDEN"
+    meldingen = client_voor(gemeente).get("/berichten", params={"limit": 100}).json()["berichten"]
+    bonnen = sorted(
+        b["melding"]["referentienummer"] for b in meldingen if b["berichttype"] == "ontvangstbevestiging"
+    )
+    assert bonnen == sorted([vraag, melding, al])
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(BerichtInhoud)) == 0
+
+
 def test_weigeren_verwijdert_inhoud_en_meldt_afzender(
     cast: dict[str, Partij], client_voor: Any, rt: Runtime
 ) -> None:

@@ -365,23 +365,55 @@ def _bevestig(session: Session, bericht: Bericht, *, nu: datetime, instellingen:
         return False
     store.toon_bevestigd(bericht, nu=nu, antwoord_uiterlijk=uiterlijk)
     if bericht.afzender != KNOOPPUNT:
-        hub_bericht(
-            session,
-            over=bericht,
-            ontvanger=bericht.afzender,
-            berichttype="ontvangstbevestiging",
-            melding={
-                "code": "BEVESTIGD",
-                "omschrijving": f"Bericht {bericht.referentienummer} ({bericht.berichttype}) is bevestigd "
-                "door de ontvanger.",
-                "referentienummer": bericht.referentienummer,
-                "ontvanger": bericht.ontvanger,
-                "bevestigdOp": nu.isoformat(),
-            },
-            nu=nu,
-            instellingen=instellingen,
+        store.voeg_hub_berichten_toe(
+            session, [_ontvangstbevestiging(bericht, nu=nu, instellingen=instellingen)]
         )
     return True
+
+
+def _ontvangstbevestiging(bericht: Bericht, *, nu: datetime, instellingen: Instellingen) -> dict[str, Any]:
+    """The row of the receipt the sender gets when the recipient confirms ``bericht``."""
+    return _hub_bericht_waarden(
+        over=bericht,
+        ontvanger=bericht.afzender,
+        berichttype="ontvangstbevestiging",
+        melding={
+            "code": "BEVESTIGD",
+            "omschrijving": f"Bericht {bericht.referentienummer} ({bericht.berichttype}) is bevestigd "
+            "door de ontvanger.",
+            "referentienummer": bericht.referentienummer,
+            "ontvanger": bericht.ontvanger,
+            "bevestigdOp": nu.isoformat(),
+        },
+        nu=nu,
+        instellingen=instellingen,
+    )
+
+
+def _hub_bericht_waarden(
+    *,
+    over: Bericht,
+    ontvanger: str,
+    berichttype: str,
+    melding: dict[str, Any],
+    nu: datetime,
+    instellingen: Instellingen,
+) -> dict[str, Any]:
+    return {
+        "referentienummer": str(uuid.uuid4()),
+        "afzender": KNOOPPUNT,
+        "ontvanger": ontvanger,
+        "conversatie_referentienummer": over.conversatie_referentienummer,
+        "cross_referentienummer": over.referentienummer,
+        "berichttype": berichttype,
+        "module": over.module,
+        "versie": HUB_VERSIE,
+        "envelop_hash": hashlib.sha256(json.dumps(melding, sort_keys=True).encode()).hexdigest(),
+        "status": "aangeboden",
+        "ontvangen_op": nu,
+        "verloopt_op": instellingen.kalender.termijn_einde(nu, instellingen.bevestigingstermijn),
+        "melding": melding,
+    }
 
 
 def hub_bericht(
@@ -395,21 +427,15 @@ def hub_bericht(
     instellingen: Instellingen,
 ) -> Bericht:
     """A notice authored by the hub (foutbericht, ontvangstbevestiging), in the same conversation."""
-    referentienummer = str(uuid.uuid4())
     bericht = Bericht(
-        referentienummer=referentienummer,
-        afzender=KNOOPPUNT,
-        ontvanger=ontvanger,
-        conversatie_referentienummer=over.conversatie_referentienummer,
-        cross_referentienummer=over.referentienummer,
-        berichttype=berichttype,
-        module=over.module,
-        versie=HUB_VERSIE,
-        envelop_hash=hashlib.sha256(json.dumps(melding, sort_keys=True).encode()).hexdigest(),
-        status="aangeboden",
-        ontvangen_op=nu,
-        verloopt_op=instellingen.kalender.termijn_einde(nu, instellingen.bevestigingstermijn),
-        melding=melding,
+        **_hub_bericht_waarden(
+            over=over,
+            ontvanger=ontvanger,
+            berichttype=berichttype,
+            melding=melding,
+            nu=nu,
+            instellingen=instellingen,
+        )
     )
     return store.voeg_toe(session, bericht, None)
 
@@ -518,16 +544,41 @@ def bevestig_meerdere(
     nu: datetime,
     instellingen: Instellingen,
 ) -> list[tuple[str, Bericht | None, str | None]]:
-    """Confirm many; returns (referentienummer, message or None, error code or None) per number."""
-    resultaten: list[tuple[str, Bericht | None, str | None]] = []
+    """Confirm many; returns (referentienummer, message or None, error code or None) per number.
+
+    Set-based: the open, unexpired messages are confirmed with one UPDATE per answer deadline, one
+    DELETE of their ciphertext and one multi-row INSERT of the receipts; the rest (unknown,
+    already confirmed, expired, refused) take the one-at-a-time path for their exact outcome."""
     # One query loads and locks them all, in id order (no deadlocks between hub nodes).
     berichten = store.vergrendel(session, ontvanger=ontvanger.oin, referentienummers=referentienummers)
+    per_termijn: dict[datetime | None, list[Bericht]] = {}
+    for bericht in berichten.values():
+        if bericht.status in ("aangeboden", "opgehaald") and bericht.verloopt_op >= nu:
+            per_termijn.setdefault(_antwoord_uiterlijk(bericht, nu, instellingen), []).append(bericht)
+    bevestigd: set[int] = set()
+    bonnen: list[dict[str, Any]] = []
+    for uiterlijk, groep in per_termijn.items():
+        gelukt = store.bevestig_set(session, [b.id for b in groep], nu=nu, antwoord_uiterlijk=uiterlijk)
+        for bericht in groep:
+            if bericht.id in gelukt:
+                store.toon_bevestigd(bericht, nu=nu, antwoord_uiterlijk=uiterlijk)
+                if bericht.afzender != KNOOPPUNT:
+                    bonnen.append(_ontvangstbevestiging(bericht, nu=nu, instellingen=instellingen))
+        bevestigd |= gelukt
+    store.voeg_hub_berichten_toe(session, bonnen)
+
+    resultaten: list[tuple[str, Bericht | None, str | None]] = []
+    gezien: set[str] = set()
     for ref in referentienummers:
-        bericht = berichten.get(ref)
+        gevonden = berichten.get(ref)
+        if gevonden is not None and gevonden.id in bevestigd and ref not in gezien:
+            gezien.add(ref)
+            resultaten.append((ref, gevonden, None))
+            continue
         try:
-            uitkomst = _bevestig_een(session, bericht, ref, nu=nu, instellingen=instellingen)
+            uitkomst = _bevestig_een(session, gevonden, ref, nu=nu, instellingen=instellingen)
         except HubFout as fout:
-            resultaten.append((ref, bericht, fout.code))
+            resultaten.append((ref, gevonden, fout.code))
             continue
         resultaten.append((ref, uitkomst.bericht, "VERLOPEN" if uitkomst.verlopen else None))
     return resultaten

@@ -7,12 +7,21 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from knooppunt.store.models import OPEN_STATUSSEN, Bericht, BerichtInhoud, Conversatie
+
+
+def _open() -> ColumnElement[bool]:
+    """``status IN ('aangeboden', 'opgehaald')`` rendered with literals, not bound parameters, so
+    the partial indexes (whose predicate is exactly this) are used: SQLite only matches a partial
+    index on literal terms, and a PostgreSQL generic plan cannot prove it from parameters."""
+    return Bericht.status.in_(
+        bindparam("open_statussen", list(OPEN_STATUSSEN), expanding=True, literal_execute=True)
+    )
 
 
 def op_referentie(session: Session, referentienummer: str) -> Bericht | None:
@@ -96,7 +105,7 @@ def aantal_open(session: Session, *, afzender: str, ontvanger: str, tot: int) ->
         .where(
             Bericht.afzender == afzender,
             Bericht.ontvanger == ontvanger,
-            Bericht.status.in_(OPEN_STATUSSEN),
+            _open(),
         )
         .limit(tot)
         .subquery()
@@ -162,7 +171,7 @@ def inbox(
         .outerjoin(BerichtInhoud, BerichtInhoud.bericht_id == Bericht.id)
         .where(
             Bericht.ontvanger == ontvanger,
-            Bericht.status.in_(OPEN_STATUSSEN),
+            _open(),
             Bericht.verloopt_op >= nu,
         )
         .order_by(Bericht.id)
@@ -252,6 +261,33 @@ def bevestig(session: Session, bericht_id: int, *, nu: datetime, antwoord_uiterl
         return False
     session.execute(delete(BerichtInhoud).where(BerichtInhoud.bericht_id == bericht_id))
     return True
+
+
+def bevestig_set(
+    session: Session, bericht_ids: Sequence[int], *, nu: datetime, antwoord_uiterlijk: datetime | None
+) -> set[int]:
+    """Confirm several locked messages in one UPDATE and one DELETE; returns the ids confirmed
+    (those still open and unexpired)."""
+    if not bericht_ids:
+        return set()
+    bevestigd = set(
+        session.scalars(
+            update(Bericht)
+            .where(Bericht.id.in_(list(bericht_ids)), _open(), Bericht.verloopt_op >= nu)
+            .values(status="bevestigd", bevestigd_op=nu, antwoord_uiterlijk=antwoord_uiterlijk)
+            .returning(Bericht.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if bevestigd:
+        session.execute(delete(BerichtInhoud).where(BerichtInhoud.bericht_id.in_(sorted(bevestigd))))
+    return bevestigd
+
+
+def voeg_hub_berichten_toe(session: Session, rijen: Sequence[dict[str, Any]]) -> None:
+    """Insert hub-authored notices (no ciphertext) in one multi-row statement."""
+    if rijen:
+        session.execute(insert(Bericht), list(rijen))
 
 
 def weiger(session: Session, bericht_id: int, *, nu: datetime) -> bool:
