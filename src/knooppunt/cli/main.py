@@ -538,5 +538,13 @@ def pki_crl(map_: Path, geldig_dagen: int) -> None:
     click.echo(f"CRL vernieuwd, geldig tot over {geldig_dagen} dagen: {pad}")
 
 
+def _registreer_subcommandos() -> None:
+    from knooppunt.cli.client import client
+
+    main.add_command(client)
+
+
+_registreer_subcommandos()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,226 @@
+"""`knooppunt client`: the participant SDK on the command line (DESIGN §8), the quickest way for a
+vendor to try the hub: send one message, fetch and confirm the inbox, ask whether a participant is
+reachable. Every line it prints is JSON, so it composes with `jq`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_PAD = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _druk(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def _netjes(functie: F) -> F:
+    """Known failures become one JSON object on stdout, a readable line on stderr and exit code 1
+    (the hub or the SDK refused) or 2 (bad input or configuration)."""
+
+    @wraps(functie)
+    def verpakt(*args: Any, **kwargs: Any) -> Any:
+        from knooppunt.client.fouten import HubFout, VerzendFout
+        from knooppunt.pki.certificaat import OngeldigCertificaat
+
+        try:
+            return functie(*args, **kwargs)
+        except HubFout as fout:
+            _druk({"fout": fout.als_json()})
+            velden = "".join(f"\n  - {v.get('name')}: {v.get('reason')}" for v in fout.velden)
+            click.echo(f"het knooppunt weigerde ({fout.code}): {fout.detail}{velden}", err=True)
+            sys.exit(1)
+        except VerzendFout as fout:
+            _druk({"fout": fout.als_json()})
+            click.echo(f"niet verzonden ({fout.code}): {fout.detail}", err=True)
+            sys.exit(2 if fout.code in ("ONGELDIGE_INHOUD", "BESTAND", "ONBEKEND_BERICHTTYPE") else 1)
+        except OngeldigCertificaat as fout:
+            click.echo(f"certificaatfout: {fout}", err=True)
+            sys.exit(2)
+
+    return verpakt  # type: ignore[return-value]
+
+
+def _verbinding(functie: F) -> F:
+    """The options every client command shares."""
+    functie = click.option(
+        "--ca",
+        type=_PAD,
+        default=None,
+        help="CA bundle that signed the hub's server certificate (also used to check adresboek "
+        "certificates). Default: the system store.",
+    )(functie)
+    functie = click.option("--key", required=True, type=_PAD, help="Your private key (PEM).")(functie)
+    functie = click.option(
+        "--cert", required=True, type=_PAD, help="Your client certificate (PEM, OIN in serialNumber)."
+    )(functie)
+    functie = click.option(
+        "--hub", required=True, envvar="KNOOPPUNT_HUB", help="Hub address, e.g. https://localhost:8443"
+    )(functie)
+    return functie
+
+
+@contextmanager
+def _hub(hub: str, cert: Path, key: Path, ca: Path | None, verwerkt: Path | None = None) -> Iterator[Any]:
+    from knooppunt.client.hub import HubClient
+    from knooppunt.client.verwerkt import VerwerktBestand
+
+    register = VerwerktBestand(verwerkt) if verwerkt is not None else None
+    client = HubClient(hub, cert=cert, key=key, ca=ca, verwerkt=register)
+    try:
+        yield client
+    finally:
+        client.close()
+        if register is not None:
+            register.sluit()
+
+
+def _standaard_register(oin: str) -> Path:
+    basis = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(basis) / "knooppunt" / f"verwerkt-{oin}.sqlite3"
+
+
+@click.group("client")
+def client() -> None:
+    """Participant client: send and fetch end-to-end encrypted messages through a hub."""
+
+
+@client.command("send")
+@_verbinding
+@click.option("--ontvanger", required=True, help="OIN of the recipient (20 digits).")
+@click.option("--berichttype", required=True, help="Message type code, e.g. saldoverzoek.")
+@click.option("--module", default="schuldregeling", show_default=True)
+@click.option("--conversatie", required=True, help="conversatieReferentienummer (UUIDv4).")
+@click.option("--antwoord-op", default=None, help="referentienummer of the message this one answers.")
+@click.option("--versie", default="1.0", show_default=True)
+@click.option("--referentienummer", default=None, help="Default: a new UUID (give one to retry safely).")
+@click.option("--payload", "payload_pad", required=True, type=_PAD, help="The payload as a JSON file.")
+@_netjes
+def send(
+    hub: str,
+    cert: Path,
+    key: Path,
+    ca: Path | None,
+    ontvanger: str,
+    berichttype: str,
+    module: str,
+    conversatie: str,
+    antwoord_op: str | None,
+    versie: str,
+    referentienummer: str | None,
+    payload_pad: Path,
+) -> None:
+    """Validate, sign, encrypt and submit one message; print the hub's answer as JSON."""
+    from knooppunt.client.hub import lees_payload
+
+    payload = lees_payload(payload_pad)
+    with _hub(hub, cert, key, ca) as verbinding:
+        verzonden = verbinding.verstuur(
+            ontvanger=ontvanger,
+            berichttype=berichttype,
+            payload=payload,
+            conversatie=conversatie,
+            module=module,
+            versie=versie,
+            antwoord_op=antwoord_op,
+            referentienummer=referentienummer,
+        )
+    for waarschuwing in verzonden.waarschuwingen:
+        click.echo(f"let op: {waarschuwing}", err=True)
+    _druk(verzonden.bericht)
+
+
+@client.command("fetch")
+@_verbinding
+@click.option(
+    "--bevestig",
+    is_flag=True,
+    help="Confirm every message that opened correctly (and hub notices); refuse (weigering) the ones "
+    "that cannot be decrypted, verified or validated, so their sender is told.",
+)
+@click.option("--berichttype", default=None, help="Only this message type.")
+@click.option("--afzender", default=None, help="Only from this OIN (or KNOOPPUNT).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1000), help="Page size.")
+@click.option(
+    "--verwerkt",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File remembering processed referentienummers, so a replay is refused "
+    "(default: $XDG_STATE_HOME/knooppunt/verwerkt-<OIN>.sqlite3).",
+)
+@_netjes
+def fetch(
+    hub: str,
+    cert: Path,
+    key: Path,
+    ca: Path | None,
+    bevestig: bool,
+    berichttype: str | None,
+    afzender: str | None,
+    limit: int,
+    verwerkt: Path | None,
+) -> None:
+    """Print each received message as one JSON line: the envelope metadata plus the decrypted,
+    signature-checked, schema-validated `payload`, or the hub's `melding`; content that cannot be
+    trusted gets `fout` (code and detail) instead of `payload`."""
+    from knooppunt.pki.certificaat import lees_pem
+
+    oin = lees_pem(cert.read_bytes()).oin or "onbekend"
+    with _hub(hub, cert, key, ca, verwerkt or _standaard_register(oin)) as verbinding:
+        goed: list[Any] = []
+        for bericht in verbinding.ontvang(limit=limit, berichttype=berichttype, afzender=afzender):
+            if bevestig and bericht.fout is not None:
+                verbinding.weiger(bericht)
+                uit = bericht.als_json() | {"status": "geweigerd"}
+            else:
+                uit = bericht.als_json()
+                if bevestig:
+                    goed.append(bericht)
+            _druk(uit)
+        if goed:
+            for uitkomst in verbinding.bevestig_meerdere(goed):
+                if uitkomst.get("code"):
+                    click.echo(f"{uitkomst['referentienummer']} niet bevestigd: {uitkomst['code']}", err=True)
+
+
+@client.command("bereikbaar")
+@_verbinding
+@click.option("--oin", required=True, help="The participant to reach.")
+@click.option("--module", default="schuldregeling", show_default=True)
+@_netjes
+def bereikbaar(hub: str, cert: Path, key: Path, ca: Path | None, oin: str, module: str) -> None:
+    """Can this participant be reached through the hub for MODULE? Exit 0 if so, 3 if not (use
+    another channel: e-mail or letter)."""
+    with _hub(hub, cert, key, ca) as verbinding:
+        uitkomst = verbinding.bereikbaar(oin, module)
+    _druk(uitkomst.als_json())
+    if not uitkomst.bereikbaar:
+        sys.exit(3)
+
+
+@client.command("verzonden")
+@_verbinding
+@click.option(
+    "--status",
+    type=click.Choice(["aangeboden", "opgehaald", "bevestigd", "beantwoord", "verlopen", "geweigerd"]),
+    default=None,
+)
+@click.option("--conversatie", default=None, help="Only this conversatieReferentienummer.")
+@_netjes
+def verzonden(
+    hub: str, cert: Path, key: Path, ca: Path | None, status: str | None, conversatie: str | None
+) -> None:
+    """Print your sent messages (metadata, newest first) as JSON lines, with status and deadlines."""
+    with _hub(hub, cert, key, ca) as verbinding:
+        for bericht in verbinding.verzonden(status=status, conversatie=conversatie):
+            _druk(bericht)

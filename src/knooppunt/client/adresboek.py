@@ -1,0 +1,168 @@
+"""The adresboek as the SDK sees it: cached look-ups and "can I reach this participant?"."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+
+from knooppunt.client.fouten import HubFout
+
+
+@dataclass(frozen=True, slots=True)
+class HubCertificaat:
+    certificaat: x509.Certificate
+    gebruik: frozenset[str]
+    geldig_vanaf: datetime
+    geldig_tot: datetime
+    ingetrokken_op: datetime | None
+    actueel: bool
+
+    def geldig_op(self, moment: datetime) -> bool:
+        if not (self.geldig_vanaf <= moment < self.geldig_tot):
+            return False
+        return self.ingetrokken_op is None or moment < self.ingetrokken_op
+
+
+@dataclass(frozen=True, slots=True)
+class HubDeelnemer:
+    """A public adresboek entry (``GET /adresboek/{oin}``)."""
+
+    gegevens: dict[str, Any]
+    certificaten: tuple[HubCertificaat, ...]
+
+    @property
+    def oin(self) -> str:
+        return str(self.gegevens["oin"])
+
+    @property
+    def naam(self) -> str:
+        return str(self.gegevens["naam"])
+
+    @property
+    def rol(self) -> str:
+        return str(self.gegevens["rol"])
+
+    @property
+    def modules(self) -> list[str]:
+        return list(self.gegevens.get("modules", []))
+
+    @property
+    def gebruikt_bsn(self) -> bool:
+        return bool(self.gegevens.get("gebruiktBsn"))
+
+    @property
+    def standaard_akkoord(self) -> bool:
+        return bool(self.gegevens.get("standaardAkkoord"))
+
+    def versleutelcertificaat(self) -> x509.Certificate | None:
+        """The newest current ``versleuteling`` certificate: the key new messages are sealed for."""
+        kandidaten = [c for c in self.certificaten if c.actueel and "versleuteling" in c.gebruik]
+        if not kandidaten:
+            return None
+        return max(kandidaten, key=lambda c: c.geldig_vanaf).certificaat
+
+    def ondertekencertificaten(self, moment: datetime) -> list[x509.Certificate]:
+        """The ``ondertekening`` certificates valid at ``moment`` (a message's ``ontvangenOp``)."""
+        return [
+            c.certificaat for c in self.certificaten if "ondertekening" in c.gebruik and c.geldig_op(moment)
+        ]
+
+    @classmethod
+    def uit_json(cls, data: Mapping[str, Any]) -> HubDeelnemer:
+        certificaten = []
+        for c in data.get("certificaten", []):
+            try:
+                cert = x509.load_pem_x509_certificate(str(c["pem"]).encode("ascii"))
+            except (KeyError, ValueError):
+                continue
+            ingetrokken = c.get("ingetrokkenOp")
+            certificaten.append(
+                HubCertificaat(
+                    certificaat=cert,
+                    gebruik=frozenset(c.get("gebruik", [])),
+                    geldig_vanaf=datetime.fromisoformat(c["geldigVanaf"]),
+                    geldig_tot=datetime.fromisoformat(c["geldigTot"]),
+                    ingetrokken_op=datetime.fromisoformat(ingetrokken) if ingetrokken else None,
+                    actueel=bool(c.get("actueel")),
+                )
+            )
+        return cls(gegevens=dict(data), certificaten=tuple(certificaten))
+
+
+@dataclass(frozen=True, slots=True)
+class Bereikbaarheid:
+    bereikbaar: bool
+    reden: str
+    deelnemer: HubDeelnemer | None = None
+
+    def als_json(self) -> dict[str, Any]:
+        uit: dict[str, Any] = {"bereikbaar": self.bereikbaar, "reden": self.reden}
+        if self.deelnemer is not None:
+            uit["oin"] = self.deelnemer.oin
+            uit["naam"] = self.deelnemer.naam
+        return uit
+
+
+class Adresboek:
+    """Look-ups of ``/adresboek/{oin}``, cached for ``ttl`` seconds (absent entries too)."""
+
+    def __init__(self, haal: Callable[[str], Any], *, ttl: float = 300.0) -> None:
+        self._haal = haal
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, HubDeelnemer | None]] = {}
+
+    def deelnemer(self, oin: str, *, vers: bool = False) -> HubDeelnemer | None:
+        nu = time.monotonic()
+        if not vers:
+            with self._lock:
+                gevonden = self._cache.get(oin)
+            if gevonden is not None and gevonden[0] > nu:
+                return gevonden[1]
+        try:
+            entry: HubDeelnemer | None = HubDeelnemer.uit_json(self._haal(f"/adresboek/{oin}"))
+        except HubFout as fout:
+            if fout.status not in (400, 404):
+                raise
+            entry = None
+        with self._lock:
+            self._cache[oin] = (nu + self._ttl, entry)
+        return entry
+
+    def vergeet(self, oin: str | None = None) -> None:
+        with self._lock:
+            if oin is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(oin, None)
+
+    def bereikbaar(self, oin: str, module: str) -> Bereikbaarheid:
+        """Whether a message of ``module`` can go to ``oin`` through the hub, and if not, why."""
+        if len(oin) != 20 or not oin.isdigit():
+            return Bereikbaarheid(False, f"{oin!r} is geen OIN (20 cijfers)")
+        deelnemer = self.deelnemer(oin)
+        if deelnemer is None:
+            return Bereikbaarheid(
+                False,
+                f"{oin} is niet aangesloten op het knooppunt: gebruik een ander kanaal (e-mail of brief)",
+            )
+        if module not in deelnemer.modules:
+            return Bereikbaarheid(
+                False,
+                f"{deelnemer.naam} is aangesloten, maar niet op module {module} "
+                f"(wel: {', '.join(deelnemer.modules) or 'geen'}): gebruik voor deze module een ander kanaal",
+                deelnemer,
+            )
+        if deelnemer.versleutelcertificaat() is None:
+            return Bereikbaarheid(
+                False,
+                f"{deelnemer.naam} heeft geen geldig versleutelingscertificaat in het adresboek",
+                deelnemer,
+            )
+        return Bereikbaarheid(True, f"{deelnemer.naam} is bereikbaar voor {module}", deelnemer)

@@ -1,0 +1,71 @@
+"""Errors of the participant SDK: what the hub refused, and what the SDK refused before sending."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class HubFout(Exception):
+    """The hub answered with a problem+json (DESIGN §4); ``code`` is its stable machine code."""
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        code: str,
+        titel: str,
+        detail: str,
+        velden: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.titel = titel
+        self.detail = detail
+        self.velden = velden or []
+
+    @classmethod
+    def uit_antwoord(cls, antwoord: httpx.Response) -> HubFout:
+        try:
+            body: Any = antwoord.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        return cls(
+            status=antwoord.status_code,
+            code=str(body.get("code") or f"HTTP_{antwoord.status_code}"),
+            titel=str(body.get("title") or antwoord.reason_phrase),
+            detail=str(body.get("detail") or antwoord.text[:500]),
+            velden=list(body.get("invalidParams") or []),
+        )
+
+    def als_json(self) -> dict[str, Any]:
+        uit: dict[str, Any] = {
+            "status": self.status,
+            "code": self.code,
+            "title": self.titel,
+            "detail": self.detail,
+        }
+        if self.velden:
+            uit["invalidParams"] = self.velden
+        return uit
+
+
+class VerzendFout(Exception):
+    """The SDK refused to send: the payload is invalid, or the recipient cannot be reached through
+    the hub for this module (use another channel). Nothing was sent."""
+
+    def __init__(self, code: str, detail: str, *, velden: list[dict[str, str]] | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.velden = velden or []
+
+    def als_json(self) -> dict[str, Any]:
+        uit: dict[str, Any] = {"code": self.code, "detail": self.detail}
+        if self.velden:
+            uit["invalidParams"] = self.velden
+        return uit

@@ -1,0 +1,509 @@
+"""The participant SDK: talk to a hub over mutual TLS, seal and open messages.
+
+    with HubClient("https://hub.example", cert="mijn.pem", key="mijn-key.pem", ca="ca.pem") as hub:
+        verzonden = hub.verstuur(ontvanger=oin_se, berichttype="saldoverzoek", payload={...},
+                                 conversatie=str(uuid.uuid4()))
+        for bericht in hub.ontvang():
+            ...  # bericht.payload is decrypted, signature-checked and schema-validated
+            hub.bevestig(bericht)
+
+Everything the hub can check it checks again; what it cannot (the payload) the SDK checks before
+sealing and after opening, so that no participant ever sends or accepts content that breaks the
+standard (DESIGN §3, §5).
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography import x509
+
+from knooppunt.client import jose
+from knooppunt.client.adresboek import Adresboek, Bereikbaarheid, HubDeelnemer
+from knooppunt.client.fouten import HubFout, VerzendFout
+from knooppunt.client.verwerkt import VerwerktInGeheugen, VerwerktRegister
+from knooppunt.pki.certificaat import OngeldigCertificaat, lees
+from knooppunt.pki.verificatie import Vertrouwensankers
+from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
+
+HUB = "KNOOPPUNT"
+"""The ``afzender`` of hub-authored notices (foutbericht, ontvangstbevestiging)."""
+
+OPNIEUW_STATUSSEN = frozenset({502, 503, 504})
+"""Answers after which a submit is retried with the same referentienummer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ontvangen:
+    """One message from the inbox.
+
+    ``payload`` is set when the content was decrypted, its signature verified against the sender's
+    adresboek certificate, its signed metadata matched with the envelope, and the payload validated.
+    ``melding`` is set on hub notices. ``fout`` (a weigering code) and ``foutdetail`` say why the
+    content cannot be trusted; such a message should be refused (``HubClient.weiger``)."""
+
+    envelop: dict[str, Any]
+    payload: dict[str, Any] | None = None
+    melding: dict[str, Any] | None = None
+    fout: str | None = None
+    foutdetail: str | None = None
+
+    @property
+    def referentienummer(self) -> str:
+        return str(self.envelop["referentienummer"])
+
+    @property
+    def berichttype(self) -> str:
+        return str(self.envelop["berichttype"])
+
+    @property
+    def afzender(self) -> str:
+        return str(self.envelop["afzender"])
+
+    @property
+    def conversatie(self) -> str:
+        return str(self.envelop["conversatieReferentienummer"])
+
+    @property
+    def van_knooppunt(self) -> bool:
+        return self.afzender == HUB
+
+    def als_json(self) -> dict[str, Any]:
+        """The envelope metadata plus ``payload`` / ``melding`` / ``fout``, without the ciphertext."""
+        uit = {k: v for k, v in self.envelop.items() if k not in ("inhoud",)}
+        if self.payload is not None:
+            uit["payload"] = self.payload
+        if self.melding is not None:
+            uit["melding"] = self.melding
+        if self.fout is not None:
+            uit["fout"] = {"code": self.fout, "detail": self.foutdetail}
+        return uit
+
+
+@dataclass(slots=True)
+class Verzonden:
+    """The hub's answer to a submit (its metadata of the message) and the SDK's warnings."""
+
+    bericht: dict[str, Any]
+    herhaald: bool = False
+    waarschuwingen: list[str] = field(default_factory=list)
+
+    @property
+    def referentienummer(self) -> str:
+        return str(self.bericht["referentienummer"])
+
+
+class HubClient:
+    """A participant's connection to the hub (API v1), identified by its client certificate.
+
+    ``cert``/``key``: the participant's PKIoverheid (or development) certificate and private key,
+    used for mutual TLS and, unless ``ondertekening`` is given, for signing. ``ca``: the CA bundle
+    that signed the hub's server certificate (default: the system store). ``vertrouwensankers``:
+    the CAs that may issue participant certificates; adresboek certificates are checked against
+    them (default: ``ca``). ``verwerkt``: where processed referentienummers are remembered, so a
+    replayed message is refused (default: in memory)."""
+
+    def __init__(
+        self,
+        hub: str,
+        *,
+        cert: str | Path,
+        key: str | Path,
+        ca: str | Path | None = None,
+        vertrouwensankers: Sequence[str | Path] | None = None,
+        ondertekening: tuple[str | Path, str | Path] | None = None,
+        verwerkt: VerwerktRegister | None = None,
+        timeout: float = 30.0,
+        pogingen: int = 4,
+        wachttijd: float = 0.5,
+        adresboek_ttl: float = 300.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        basis = hub.rstrip("/")
+        if not basis.endswith("/api/v1"):
+            basis += "/api/v1"
+        self.basis = basis
+        self._cert_pad = Path(cert)
+        self._key_pad = Path(key)
+        try:
+            eigen = x509.load_pem_x509_certificate(self._cert_pad.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise OngeldigCertificaat(f"certificaat {cert} kan niet gelezen worden: {exc}") from exc
+        info = lees(eigen)
+        if info.oin is None:
+            raise OngeldigCertificaat(
+                f"certificaat {cert} heeft geen OIN in het serialNumber van het onderwerp"
+            )
+        self.oin = info.oin
+        onderteken_cert, onderteken_key = ondertekening or (cert, key)
+        try:
+            self._onderteken_cert = x509.load_pem_x509_certificate(Path(onderteken_cert).read_bytes())
+            self._onderteken_sleutel = jose.prive_sleutel(Path(onderteken_key).read_bytes())
+        except (OSError, ValueError) as exc:
+            raise OngeldigCertificaat(f"sleutel {onderteken_key} kan niet gelezen worden: {exc}") from exc
+        # The private key for decryption: the same key pair (one certificate for every gebruik)
+        # unless a separate signing pair was given, in which case `key` still decrypts.
+        try:
+            self._ontsleutel_sleutel = jose.prive_sleutel(self._key_pad.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise OngeldigCertificaat(f"sleutel {key} kan niet gelezen worden: {exc}") from exc
+        self._eigen_kid = info.kid
+
+        ankers: list[Path] = [Path(p) for p in (vertrouwensankers or ([ca] if ca else []))]
+        self._ankers = Vertrouwensankers.uit_bestanden(ankers) if ankers else None
+        self._pogingen = max(1, pogingen)
+        self._wachttijd = wachttijd
+        self.verwerkt = verwerkt or VerwerktInGeheugen()
+        context = ssl.create_default_context(cafile=str(ca) if ca is not None else None)
+        context.load_cert_chain(str(cert), str(key))
+        self._http = httpx.Client(
+            base_url=self.basis,
+            verify=context,
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "knooppunt-sdk"},
+        )
+        self.adresboek = Adresboek(self._haal_json, ttl=adresboek_ttl)
+
+    # --- plumbing -----------------------------------------------------------------------------------
+
+    def __enter__(self) -> HubClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _verzoek(
+        self, methode: str, pad: str, *, json_body: Any = None, params: Mapping[str, Any] | None = None
+    ) -> httpx.Response:
+        """One request; network errors and 502/503/504 are retried (with Retry-After), which is
+        safe because every write of API v1 is idempotent (submit by referentienummer, confirm and
+        refuse by their nature)."""
+        schoon = {k: v for k, v in (params or {}).items() if v is not None}
+        laatste: Exception | None = None
+        for poging in range(self._pogingen):
+            if poging:
+                time.sleep(min(self._wachttijd * 2 ** (poging - 1), 10.0))
+            try:
+                antwoord = self._http.request(methode, pad, json=json_body, params=schoon)
+            except httpx.TransportError as exc:
+                laatste = exc
+                continue
+            if antwoord.status_code in OPNIEUW_STATUSSEN and poging + 1 < self._pogingen:
+                na = antwoord.headers.get("Retry-After", "")
+                if na.isdigit():
+                    time.sleep(min(float(na), 10.0))
+                laatste = HubFout.uit_antwoord(antwoord)
+                continue
+            if antwoord.status_code >= 400:
+                raise HubFout.uit_antwoord(antwoord)
+            return antwoord
+        if isinstance(laatste, HubFout):
+            raise laatste
+        raise HubFout(
+            status=0,
+            code="NIET_BEREIKBAAR",
+            titel="Het knooppunt is niet bereikbaar",
+            detail=f"{methode} {self.basis}{pad} mislukte {self._pogingen} keer: {laatste}",
+        )
+
+    def _haal_json(self, pad: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self._verzoek("GET", pad, params=params).json()
+
+    # --- sending ------------------------------------------------------------------------------------
+
+    def verstuur(
+        self,
+        *,
+        ontvanger: str,
+        berichttype: str,
+        payload: Mapping[str, Any],
+        conversatie: str,
+        module: str = "schuldregeling",
+        versie: str = "1.0",
+        antwoord_op: str | None = None,
+        referentienummer: str | None = None,
+    ) -> Verzonden:
+        """Validate the payload, sign it, encrypt it for the recipient and submit the envelope.
+
+        Raises ``VerzendFout`` (before anything is sent) when the payload is invalid or the
+        recipient cannot be reached through the hub for this module, and ``HubFout`` when the hub
+        refuses the envelope (with its problem+json code, e.g. ``ONGELDIG_ANTWOORD``)."""
+        if CATALOGUS.zoek(module, berichttype) is None:
+            raise VerzendFout("ONBEKEND_BERICHTTYPE", f"berichttype {module}/{berichttype} bestaat niet")
+        try:
+            gevalideerd = valideer(module, berichttype, versie, dict(payload))
+        except OngeldigePayload as exc:
+            raise VerzendFout("ONGELDIGE_INHOUD", str(exc), velden=exc.als_invalid_params()) from exc
+        except OnbekendPayloadtype as exc:
+            raise VerzendFout("ONBEKEND_BERICHTTYPE", str(exc)) from exc
+        bereik = self.adresboek.bereikbaar(ontvanger, module)
+        if not bereik.bereikbaar or bereik.deelnemer is None:
+            raise VerzendFout("NIET_BEREIKBAAR", bereik.reden)
+        cert = bereik.deelnemer.versleutelcertificaat()
+        if cert is None:
+            raise VerzendFout(
+                "GEEN_SLEUTEL",
+                f"{bereik.deelnemer.naam} ({ontvanger}) heeft geen geldig versleutelingscertificaat in het "
+                "adresboek; vraag de beheerder van het knooppunt het te registreren",
+            )
+        self._controleer_certificaat(cert, ontvanger)
+        waarschuwingen = self._waarschuwingen(berichttype, ontvanger, conversatie)
+        ref = (referentienummer or str(uuid.uuid4())).lower()
+        metadata = {
+            "referentienummer": ref,
+            "conversatieReferentienummer": conversatie.lower(),
+            "crossReferentienummer": antwoord_op.lower() if antwoord_op else None,
+            "module": module,
+            "berichttype": berichttype,
+            "versie": versie,
+            "afzender": self.oin,
+            "ontvanger": ontvanger,
+        }
+        inhoud = jose.verzegel(
+            gevalideerd.model_dump(mode="json", exclude_none=True),
+            metadata=metadata,
+            iat=int(time.time()),
+            afzender_sleutel=self._onderteken_sleutel,
+            afzender_certificaat=self._onderteken_cert,
+            ontvanger_certificaat=cert,
+        )
+        envelop = {k: v for k, v in metadata.items() if k != "afzender"} | {"inhoud": inhoud}
+        antwoord = self._verzoek("POST", "/berichten", json_body=envelop)
+        return Verzonden(
+            bericht=antwoord.json(), herhaald=antwoord.status_code == 200, waarschuwingen=waarschuwingen
+        )
+
+    def antwoord(
+        self, op: Ontvangen, *, berichttype: str, payload: Mapping[str, Any], versie: str = "1.0"
+    ) -> Verzonden:
+        """Answer a received message: same conversation and module, addressed to its sender, with
+        ``crossReferentienummer`` pointing at it (DESIGN §3: answers always point at their question)."""
+        return self.verstuur(
+            ontvanger=op.afzender,
+            berichttype=berichttype,
+            payload=payload,
+            conversatie=op.conversatie,
+            module=str(op.envelop["module"]),
+            versie=versie,
+            antwoord_op=op.referentienummer,
+        )
+
+    def _waarschuwingen(self, berichttype: str, ontvanger: str, conversatie: str) -> list[str]:
+        """What the SDK warns about but the hub does not refuse (DESIGN §3)."""
+        if berichttype != "betaalvoorstel":
+            return []
+        try:
+            tijdlijn = self.conversatie(conversatie)
+        except HubFout:
+            return []
+        if any(b["berichttype"] == "klant_onbekend" and b["afzender"] == ontvanger for b in tijdlijn):
+            return [
+                "deze schuldeiser meldde eerder 'klant onbekend' in deze conversatie (art. 8.1); een "
+                "betaalvoorstel is alleen zinvol als u de vordering via een ander kanaal kent (art. 9.1)"
+            ]
+        return []
+
+    # --- receiving ----------------------------------------------------------------------------------
+
+    def inbox(
+        self, *, limit: int = 100, berichttype: str | None = None, afzender: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every open message for you, oldest first, as the hub sends it (pages followed)."""
+        volgende: str | None = None
+        while True:
+            pagina = self._haal_json(
+                "/berichten",
+                {"limit": limit, "berichttype": berichttype, "afzender": afzender, "volgende": volgende},
+            )
+            yield from pagina["berichten"]
+            volgende = pagina.get("volgende")
+            if not volgende:
+                return
+
+    def ontvang(
+        self, *, limit: int = 100, berichttype: str | None = None, afzender: str | None = None
+    ) -> Iterator[Ontvangen]:
+        """The inbox, each message opened (decrypted, verified, validated) or with the reason it
+        cannot be trusted."""
+        for envelop in self.inbox(limit=limit, berichttype=berichttype, afzender=afzender):
+            yield self.open(envelop)
+
+    def open(self, envelop: Mapping[str, Any]) -> Ontvangen:
+        """Open one envelope from the inbox. Never raises for bad content: the result says why."""
+        env = dict(envelop)
+        if env.get("afzender") == HUB or env.get("melding") is not None:
+            return Ontvangen(envelop=env, melding=env.get("melding"))
+        ref = str(env.get("referentienummer", ""))
+        if self.verwerkt.bevat(ref):
+            return Ontvangen(
+                envelop=env, fout="AL_VERWERKT", foutdetail=f"referentienummer {ref} is al verwerkt"
+            )
+        inhoud = env.get("inhoud")
+        if not isinstance(inhoud, str):
+            return Ontvangen(
+                envelop=env, fout="ONTSLEUTELING_MISLUKT", foutdetail="het bericht heeft geen inhoud meer"
+            )
+        try:
+            certificaten = self._afzendercertificaten(str(env["afzender"]), env.get("ontvangenOp"))
+            geopend = jose.open_(
+                inhoud,
+                ontvanger_sleutel=self._ontsleutel_sleutel,
+                afzender_certificaten=certificaten,
+                envelop=env,
+            )
+        except jose.OngeldigeEnvelop as exc:
+            return Ontvangen(envelop=env, fout=exc.reden, foutdetail=str(exc))
+        except (HubFout, OngeldigCertificaat) as exc:
+            return Ontvangen(envelop=env, fout="HANDTEKENING_ONGELDIG", foutdetail=str(exc))
+        try:
+            model = valideer(str(env["module"]), str(env["berichttype"]), str(env["versie"]), geopend.payload)
+        except (OngeldigePayload, OnbekendPayloadtype) as exc:
+            return Ontvangen(envelop=env, fout="INHOUD_ONGELDIG", foutdetail=str(exc))
+        return Ontvangen(envelop=env, payload=model.model_dump(mode="json", exclude_none=True))
+
+    def _afzendercertificaten(self, oin: str, ontvangen_op: Any) -> list[x509.Certificate]:
+        """The sender's signing certificates that were valid when the hub received the message
+        (retired ones stay in the adresboek for a while, DESIGN §5), each checked against our
+        trust anchors and the sender's OIN."""
+        deelnemer = self.adresboek.deelnemer(oin, vers=False)
+        if deelnemer is None:
+            deelnemer = self.adresboek.deelnemer(oin, vers=True)
+        if deelnemer is None:
+            raise OngeldigCertificaat(f"afzender {oin} staat niet in het adresboek")
+        moment = _tijdstip(ontvangen_op)
+        kandidaten = deelnemer.ondertekencertificaten(moment)
+        if not kandidaten:
+            # The certificate may have been registered after our cached copy: ask once more.
+            deelnemer = self.adresboek.deelnemer(oin, vers=True) or deelnemer
+            kandidaten = deelnemer.ondertekencertificaten(moment)
+        goed = []
+        for cert in kandidaten:
+            try:
+                self._controleer_certificaat(cert, oin, moment=moment)
+            except OngeldigCertificaat:
+                continue
+            goed.append(cert)
+        if not goed:
+            raise OngeldigCertificaat(
+                f"geen ondertekeningscertificaat van {oin} dat geldig was op {moment.isoformat()} en door "
+                "een vertrouwde CA is uitgegeven"
+            )
+        return goed
+
+    def _controleer_certificaat(
+        self, cert: x509.Certificate, oin: str, *, moment: datetime | None = None
+    ) -> None:
+        """An adresboek certificate must carry the participant's OIN and chain to our own anchors:
+        the SDK does not take the hub's word for whose key it is (DESIGN §5)."""
+        info = lees(cert)
+        if info.oin != oin:
+            raise OngeldigCertificaat(
+                f"certificaat {info.vingerafdruk[:16]}… in het adresboek hoort bij OIN {info.oin}, "
+                f"niet bij {oin}"
+            )
+        if self._ankers is not None:
+            self._ankers.controleer(cert, moment=moment or datetime.now(UTC))
+
+    def bevestig(self, bericht: Ontvangen | str) -> dict[str, Any]:
+        """Confirm receipt: the hub deletes the content and the answer term starts. Remembers the
+        referentienummer as processed."""
+        ref = bericht.referentienummer if isinstance(bericht, Ontvangen) else bericht
+        antwoord = self._verzoek("POST", f"/berichten/{ref}/bevestiging").json()
+        self.verwerkt.voeg_toe([ref])
+        return dict(antwoord)
+
+    def bevestig_meerdere(self, berichten: Sequence[Ontvangen | str]) -> list[dict[str, Any]]:
+        """Confirm up to 1,000 per request; returns the hub's outcome per referentienummer."""
+        refs = [b.referentienummer if isinstance(b, Ontvangen) else b for b in berichten]
+        uitkomsten: list[dict[str, Any]] = []
+        for start in range(0, len(refs), 1000):
+            deel = refs[start : start + 1000]
+            antwoord = self._verzoek("POST", "/bevestigingen", json_body={"referentienummers": deel}).json()
+            uitkomsten.extend(antwoord["bevestigingen"])
+        self.verwerkt.voeg_toe(
+            [u["referentienummer"] for u in uitkomsten if u["status"] in ("bevestigd", "beantwoord")]
+        )
+        return uitkomsten
+
+    def weiger(self, bericht: Ontvangen | str, reden: str | None = None) -> dict[str, Any]:
+        """Refuse content that cannot be decrypted, verified or validated; the sender is told."""
+        if isinstance(bericht, Ontvangen):
+            ref, code = bericht.referentienummer, reden or bericht.fout or "INHOUD_ONGELDIG"
+        else:
+            ref, code = bericht, reden or "INHOUD_ONGELDIG"
+        return dict(self._verzoek("POST", f"/berichten/{ref}/weigering", json_body={"reden": code}).json())
+
+    # --- following up -------------------------------------------------------------------------------
+
+    def verzonden(
+        self, *, status: str | None = None, conversatie: str | None = None, limit: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        volgende: str | None = None
+        while True:
+            pagina = self._haal_json(
+                "/verzonden",
+                {
+                    "status": status,
+                    "conversatieReferentienummer": conversatie,
+                    "limit": limit,
+                    "volgende": volgende,
+                },
+            )
+            yield from pagina["berichten"]
+            volgende = pagina.get("volgende")
+            if not volgende:
+                return
+
+    def conversatie(self, conversatie: str) -> list[dict[str, Any]]:
+        return list(self._haal_json(f"/conversaties/{conversatie}")["berichten"])
+
+    def berichttypen(self) -> list[dict[str, Any]]:
+        return list(self._haal_json("/berichttypen")["berichttypen"])
+
+    def bereikbaar(self, oin: str, module: str = "schuldregeling") -> Bereikbaarheid:
+        """Can this participant be reached through the hub for this module? If not, ``reden`` says
+        why, so vendor software can fall back to e-mail or a letter."""
+        return self.adresboek.bereikbaar(oin, module)
+
+    def deelnemer(self, oin: str) -> HubDeelnemer | None:
+        return self.adresboek.deelnemer(oin)
+
+
+def _tijdstip(waarde: Any) -> datetime:
+    if isinstance(waarde, datetime):
+        return waarde
+    if isinstance(waarde, str) and waarde:
+        try:
+            return datetime.fromisoformat(waarde)
+        except ValueError:
+            pass
+    return datetime.now(UTC)
+
+
+def lees_payload(pad: Path) -> dict[str, Any]:
+    """A payload file for ``knooppunt client send``: one JSON object."""
+    try:
+        data = json.loads(pad.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise VerzendFout("BESTAND", f"{pad} kan niet gelezen worden: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise VerzendFout(
+            "BESTAND", f"{pad} is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: {exc.msg})"
+        ) from exc
+    if not isinstance(data, dict):
+        raise VerzendFout("BESTAND", f"{pad} moet één JSON-object bevatten, geen {type(data).__name__}")
+    return data

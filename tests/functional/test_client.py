@@ -1,0 +1,369 @@
+"""The participant SDK and `knooppunt client` against a real `knooppunt serve` over mutual TLS
+(DESIGN §5 sign-then-encrypt, §8 participant CLI)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from knooppunt.client.fouten import HubFout, VerzendFout
+from knooppunt.client.hub import HubClient
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+from tests.factories import Partij, envelop
+from tests.functional.server import Hub, start_hub
+
+
+@pytest.fixture
+def hub(database_url: str, tmp_path: Path, pki_dir: Path, cast: dict[str, Partij]) -> Iterator[Hub]:
+    with start_hub(database_url=database_url, data_dir=tmp_path / "hub", pki_dir=pki_dir) as h:
+        yield h
+
+
+def sdk(hub: Hub, partij: Partij, **kwargs: Any) -> HubClient:
+    return HubClient(hub.url, cert=partij.cert_pad, key=partij.key_pad, ca=hub.ca, **kwargs)
+
+
+def test_saldoverzoek_heen_en_terug_met_de_sdk(hub: Hub, cast: dict[str, Partij]) -> None:
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    conversatie = str(uuid.uuid4())
+    with sdk(hub, gemeente) as shv, sdk(hub, energie) as se:
+        vraag_payload = voorbeeld("schuldregeling", "saldoverzoek_nuts")
+        verzonden = shv.verstuur(
+            ontvanger=energie.oin,
+            berichttype="saldoverzoek_nuts",
+            payload=vraag_payload,
+            conversatie=conversatie,
+        )
+        assert verzonden.bericht["status"] == "aangeboden"
+        assert verzonden.bericht["afzender"] == gemeente.oin
+
+        [ontvangen] = list(se.ontvang())
+        assert ontvangen.fout is None, ontvangen.foutdetail
+        assert ontvangen.payload == vraag_payload
+        assert ontvangen.afzender == gemeente.oin
+        se.bevestig(ontvangen)
+        assert list(se.ontvang()) == []
+
+        antwoord = se.antwoord(
+            ontvangen,
+            berichttype="saldoverzoek_antwoord",
+            payload=voorbeeld("schuldregeling", "saldoverzoek_antwoord"),
+        )
+        assert antwoord.bericht["crossReferentienummer"] == verzonden.referentienummer
+        assert antwoord.bericht["conversatieReferentienummer"] == conversatie
+
+        inbox = list(shv.ontvang())
+        soorten = [(b.berichttype, b.afzender) for b in inbox]
+        assert soorten == [("ontvangstbevestiging", "KNOOPPUNT"), ("saldoverzoek_antwoord", energie.oin)]
+        assert inbox[0].melding is not None
+        assert inbox[0].melding["referentienummer"] == verzonden.referentienummer
+        assert inbox[1].payload == voorbeeld("schuldregeling", "saldoverzoek_antwoord")
+        shv.bevestig_meerdere(inbox)
+        status = {b["referentienummer"]: b["status"] for b in shv.verzonden(conversatie=conversatie)}
+        assert status[verzonden.referentienummer] == "beantwoord"
+
+
+def test_ongeldige_payload_wordt_niet_verzonden(hub: Hub, cast: dict[str, Partij]) -> None:
+    payload = voorbeeld("schuldregeling", "saldoverzoek")
+    del payload["klant"]["achternaam"]
+    with sdk(hub, cast["gemeente"]) as shv, sdk(hub, cast["woning"]) as se:
+        with pytest.raises(VerzendFout) as fout:
+            shv.verstuur(
+                ontvanger=cast["woning"].oin,
+                berichttype="saldoverzoek",
+                payload=payload,
+                conversatie=str(uuid.uuid4()),
+            )
+        assert fout.value.code == "ONGELDIGE_INHOUD"
+        assert "klant.achternaam" in [v["name"] for v in fout.value.velden]
+        assert list(se.inbox()) == []
+
+
+def test_bereikbaarheid_zegt_wanneer_een_ander_kanaal_nodig_is(hub: Hub, cast: dict[str, Partij]) -> None:
+    with sdk(hub, cast["gemeente"]) as shv:
+        assert shv.bereikbaar(cast["energie"].oin).bereikbaar
+        alleen_wf = shv.bereikbaar(cast["buitenstaander"].oin, "schuldregeling")
+        assert not alleen_wf.bereikbaar
+        assert "niet op module schuldregeling" in alleen_wf.reden
+        onbekend = shv.bereikbaar("00000003999999990000")
+        assert not onbekend.bereikbaar
+        assert "niet aangesloten" in onbekend.reden
+        with pytest.raises(VerzendFout) as fout:
+            shv.verstuur(
+                ontvanger="00000003999999990000",
+                berichttype="kennisgeving",
+                payload=voorbeeld("schuldregeling", "kennisgeving"),
+                conversatie=str(uuid.uuid4()),
+            )
+        assert fout.value.code == "NIET_BEREIKBAAR"
+
+
+def test_herhaalde_verzending_geeft_het_oorspronkelijke_resultaat(hub: Hub, cast: dict[str, Partij]) -> None:
+    ref, conversatie = str(uuid.uuid4()), str(uuid.uuid4())
+    with sdk(hub, cast["gemeente"]) as shv:
+        argumenten: dict[str, Any] = {
+            "ontvanger": cast["woning"].oin,
+            "berichttype": "kennisgeving",
+            "payload": voorbeeld("schuldregeling", "kennisgeving"),
+            "conversatie": conversatie,
+            "referentienummer": ref,
+        }
+        eerste = shv.verstuur(**argumenten)
+        assert not eerste.herhaald
+        # A new seal is a different ciphertext, so the same number with another body is a conflict.
+        with pytest.raises(HubFout) as fout:
+            shv.verstuur(**argumenten)
+        assert fout.value.status == 409
+        assert fout.value.code == "REFERENTIENUMMER_CONFLICT"
+
+
+def test_hubregel_komt_als_hubfout_met_code(hub: Hub, cast: dict[str, Partij]) -> None:
+    with sdk(hub, cast["energie"]) as se:
+        with pytest.raises(HubFout) as fout:
+            se.verstuur(
+                ontvanger=cast["gemeente"].oin,
+                berichttype="saldoverzoek_antwoord",
+                payload=voorbeeld("schuldregeling", "saldoverzoek_antwoord"),
+                conversatie=str(uuid.uuid4()),
+                antwoord_op=str(uuid.uuid4()),
+            )
+        assert fout.value.code == "ONGELDIG_ANTWOORD"
+        assert fout.value.status == 422
+
+
+def _raw(hub: Hub, partij: Partij) -> httpx.Client:
+    return hub.client(partij)
+
+
+def test_omgelabeld_bericht_wordt_herkend_en_geweigerd(hub: Hub, cast: dict[str, Partij]) -> None:
+    """A ciphertext signed as a kennisgeving but offered as a saldoverzoek: the recipient SDK refuses
+    it with METADATA_ONJUIST and the sender hears so from the hub (GEWEIGERD)."""
+    gemeente, woning = cast["gemeente"], cast["woning"]
+    echt = envelop(gemeente, woning, "kennisgeving", payload=voorbeeld("schuldregeling", "kennisgeving"))
+    vals = dict(echt, berichttype="saldoverzoek")
+    with _raw(hub, gemeente) as shv_raw:
+        assert shv_raw.post("/berichten", json=vals).status_code == 201
+    with sdk(hub, woning) as se, sdk(hub, gemeente) as shv:
+        [bericht] = list(se.ontvang())
+        assert bericht.payload is None
+        assert bericht.fout == "METADATA_ONJUIST"
+        assert "berichttype" in (bericht.foutdetail or "")
+        se.weiger(bericht)
+        [melding] = list(shv.ontvang())
+        assert melding.berichttype == "foutbericht"
+        assert melding.melding is not None
+        assert melding.melding["code"] == "GEWEIGERD"
+
+
+def test_ongeldige_payload_van_een_ander_wordt_herkend(hub: Hub, cast: dict[str, Partij]) -> None:
+    gemeente, woning = cast["gemeente"], cast["woning"]
+    slecht = envelop(gemeente, woning, "kennisgeving", payload={"klantnummerSHV": "K-1"})
+    with _raw(hub, gemeente) as shv_raw:
+        assert shv_raw.post("/berichten", json=slecht).status_code == 201
+    with sdk(hub, woning) as se:
+        [bericht] = list(se.ontvang())
+        assert bericht.fout == "INHOUD_ONGELDIG"
+        assert "klant" in (bericht.foutdetail or "")
+
+
+def test_bericht_voor_een_ander_wordt_niet_geopend(hub: Hub, cast: dict[str, Partij]) -> None:
+    """Sealed for the energy company's key but addressed to the housing corporation."""
+    gemeente, woning, energie = cast["gemeente"], cast["woning"], cast["energie"]
+    voor_energie = envelop(
+        gemeente, energie, "kennisgeving", payload=voorbeeld("schuldregeling", "kennisgeving")
+    )
+    with _raw(hub, gemeente) as shv_raw:
+        r = shv_raw.post("/berichten", json=dict(voor_energie, ontvanger=woning.oin))
+        # The hub already refuses a JWE whose kid is not the recipient's key (DESIGN §5).
+        assert r.status_code == 400, r.text
+        assert r.json()["code"] == "ONGELDIGE_INHOUD"
+
+
+def test_verkeerd_geadresseerde_handtekening_wordt_herkend(hub: Hub, cast: dict[str, Partij]) -> None:
+    """Encrypted for the housing corporation, but signed for the energy company: METADATA_ONJUIST."""
+    from knooppunt.client import jose
+
+    gemeente, woning, energie = cast["gemeente"], cast["woning"], cast["energie"]
+    echt = envelop(gemeente, woning, "kennisgeving", payload=voorbeeld("schuldregeling", "kennisgeving"))
+    metadata = {k: v for k, v in echt.items() if k != "inhoud"} | {"afzender": gemeente.oin}
+    echt["inhoud"] = jose.verzegel(
+        voorbeeld("schuldregeling", "kennisgeving"),
+        metadata=metadata | {"ontvanger": energie.oin},
+        iat=0,
+        afzender_sleutel=gemeente.sleutel,
+        afzender_certificaat=gemeente.certificaat,
+        ontvanger_certificaat=woning.certificaat,
+    )
+    with _raw(hub, gemeente) as shv_raw:
+        assert shv_raw.post("/berichten", json=echt).status_code == 201
+    with sdk(hub, woning) as se:
+        [bericht] = list(se.ontvang())
+        assert bericht.fout == "METADATA_ONJUIST"
+        assert "ontvanger" in (bericht.foutdetail or "")
+
+
+def test_hergebruikt_referentienummer_wordt_geweigerd(hub: Hub, cast: dict[str, Partij]) -> None:
+    gemeente, woning = cast["gemeente"], cast["woning"]
+    with sdk(hub, gemeente) as shv, sdk(hub, woning) as se:
+        verzonden = shv.verstuur(
+            ontvanger=woning.oin,
+            berichttype="kennisgeving",
+            payload=voorbeeld("schuldregeling", "kennisgeving"),
+            conversatie=str(uuid.uuid4()),
+        )
+        se.verwerkt.voeg_toe([verzonden.referentienummer])  # as if processed before
+        [bericht] = list(se.ontvang())
+        assert bericht.fout == "AL_VERWERKT"
+
+
+def test_waarschuwing_bij_betaalvoorstel_na_klant_onbekend(hub: Hub, cast: dict[str, Partij]) -> None:
+    """Art. 8.1 / 9.1: the hub does not refuse, the SDK warns."""
+    gemeente, woning = cast["gemeente"], cast["woning"]
+    conversatie = str(uuid.uuid4())
+    with sdk(hub, gemeente) as shv, sdk(hub, woning) as se:
+        shv.verstuur(
+            ontvanger=woning.oin,
+            berichttype="saldoverzoek",
+            payload=voorbeeld("schuldregeling", "saldoverzoek"),
+            conversatie=conversatie,
+        )
+        [vraag] = list(se.ontvang())
+        se.antwoord(
+            vraag, berichttype="klant_onbekend", payload=voorbeeld("schuldregeling", "klant_onbekend")
+        )
+        voorstel = shv.verstuur(
+            ontvanger=woning.oin,
+            berichttype="betaalvoorstel",
+            payload=voorbeeld("schuldregeling", "betaalvoorstel"),
+            conversatie=conversatie,
+        )
+        assert voorstel.bericht["status"] == "aangeboden"
+        assert any("klant onbekend" in w for w in voorstel.waarschuwingen)
+
+
+def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "knooppunt.cli.main", "client", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _verbinding(hub: Hub, partij: Partij) -> list[str | Path]:
+    return ["--hub", hub.url, "--cert", partij.cert_pad, "--key", partij.key_pad, "--ca", hub.ca]
+
+
+def test_cli_send_en_fetch(hub: Hub, cast: dict[str, Partij], tmp_path: Path) -> None:
+    gemeente, belasting = cast["gemeente"], cast["belasting"]
+    payload = tmp_path / "kennisgeving_bsn.json"
+    payload.write_text(json.dumps(voorbeeld("schuldregeling", "kennisgeving_bsn")), encoding="utf-8")
+    conversatie = str(uuid.uuid4())
+    verstuurd = _cli(
+        "send",
+        *_verbinding(hub, gemeente),
+        "--ontvanger",
+        belasting.oin,
+        "--berichttype",
+        "kennisgeving_bsn",
+        "--module",
+        "schuldregeling",
+        "--conversatie",
+        conversatie,
+        "--payload",
+        payload,
+    )
+    assert verstuurd.returncode == 0, verstuurd.stderr
+    antwoord = json.loads(verstuurd.stdout)
+    assert antwoord["status"] == "aangeboden"
+    assert antwoord["afzender"] == gemeente.oin
+
+    register = tmp_path / "verwerkt.sqlite3"
+    opgehaald = _cli("fetch", *_verbinding(hub, belasting), "--bevestig", "--verwerkt", register)
+    assert opgehaald.returncode == 0, opgehaald.stderr
+    [regel] = [json.loads(r) for r in opgehaald.stdout.splitlines()]
+    assert regel["referentienummer"] == antwoord["referentienummer"]
+    assert regel["payload"] == voorbeeld("schuldregeling", "kennisgeving_bsn")
+    assert "inhoud" not in regel
+    # Confirmed: the inbox is empty now, and the sender has its receipt.
+    leeg = _cli("fetch", *_verbinding(hub, belasting), "--verwerkt", register)
+    assert leeg.returncode == 0 and leeg.stdout == ""
+    ontvangst = _cli("fetch", *_verbinding(hub, gemeente), "--verwerkt", tmp_path / "shv.sqlite3")
+    [bon] = [json.loads(r) for r in ontvangst.stdout.splitlines()]
+    assert bon["berichttype"] == "ontvangstbevestiging"
+    assert bon["melding"]["referentienummer"] == antwoord["referentienummer"]
+
+
+def test_cli_send_ongeldige_payload(hub: Hub, cast: dict[str, Partij], tmp_path: Path) -> None:
+    payload = tmp_path / "fout.json"
+    payload.write_text('{"klantnummerSHV": ', encoding="utf-8")
+    uit = _cli(
+        "send",
+        *_verbinding(hub, cast["gemeente"]),
+        "--ontvanger",
+        cast["woning"].oin,
+        "--berichttype",
+        "kennisgeving",
+        "--module",
+        "schuldregeling",
+        "--conversatie",
+        str(uuid.uuid4()),
+        "--payload",
+        payload,
+    )
+    assert uit.returncode == 2
+    assert "geen geldige JSON" in uit.stderr
+
+    payload.write_text(json.dumps({"klantnummerSHV": "K-1"}), encoding="utf-8")
+    uit = _cli(
+        "send",
+        *_verbinding(hub, cast["gemeente"]),
+        "--ontvanger",
+        cast["woning"].oin,
+        "--berichttype",
+        "kennisgeving",
+        "--conversatie",
+        str(uuid.uuid4()),
+        "--payload",
+        payload,
+    )
+    assert uit.returncode == 2
+    fout = json.loads(uit.stdout)["fout"]
+    assert fout["code"] == "ONGELDIGE_INHOUD"
+    assert {"klant", "adres", "contactpersoonSHV"} <= {v["name"] for v in fout["invalidParams"]}
+
+
+def test_cli_hub_weigert(hub: Hub, cast: dict[str, Partij], tmp_path: Path) -> None:
+    """kennisgeving to a creditor that uses BSN: refused by the hub (art. 3.1), exit 1, the code on stdout."""
+    payload = tmp_path / "k.json"
+    payload.write_text(json.dumps(voorbeeld("schuldregeling", "kennisgeving")), encoding="utf-8")
+    uit = _cli(
+        "send",
+        *_verbinding(hub, cast["gemeente"]),
+        "--ontvanger",
+        cast["belasting"].oin,
+        "--berichttype",
+        "kennisgeving",
+        "--conversatie",
+        str(uuid.uuid4()),
+        "--payload",
+        payload,
+    )
+    assert uit.returncode == 1, uit.stderr
+    assert json.loads(uit.stdout)["fout"]["code"] == "ONTVANGER_GEBRUIKT_BSN"
+
+
+def test_cli_bereikbaar(hub: Hub, cast: dict[str, Partij]) -> None:
+    ja = _cli("bereikbaar", *_verbinding(hub, cast["gemeente"]), "--oin", cast["energie"].oin)
+    assert ja.returncode == 0 and json.loads(ja.stdout)["bereikbaar"] is True
+    nee = _cli("bereikbaar", *_verbinding(hub, cast["gemeente"]), "--oin", "00000003999999990000")
+    assert nee.returncode == 3 and json.loads(nee.stdout)["bereikbaar"] is False
