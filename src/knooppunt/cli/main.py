@@ -544,6 +544,16 @@ def _registreer_subcommandos() -> None:
     main.add_command(client)
 
 
+@main.command()
+@fouten_netjes
+def demo() -> None:
+    """A whole schuldregeling between simulated participants through an embedded hub (temporary SQLite,
+    development PKI, real HTTPS and encryption), printed as a timeline. Needs no setup."""
+    from knooppunt.cli.demo import draai_demo
+
+    draai_demo()
+
+
 _registreer_subcommandos()
 
 if __name__ == "__main__":  # pragma: no cover
