@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -367,3 +368,96 @@ def test_cli_bereikbaar(hub: Hub, cast: dict[str, Partij]) -> None:
     assert ja.returncode == 0 and json.loads(ja.stdout)["bereikbaar"] is True
     nee = _cli("bereikbaar", *_verbinding(hub, cast["gemeente"]), "--oin", "00000003999999990000")
     assert nee.returncode == 3 and json.loads(nee.stdout)["bereikbaar"] is False
+
+
+class VerliesEersteAntwoord:
+    """A TCP proxy in front of the hub (TLS passes through it untouched) that forwards everything,
+    except that the answer to the first large request (a submit: the sealed body is > 1,500 bytes,
+    the other requests are far smaller) is dropped and the connection cut — as a broken network
+    would, after the hub has already stored the message."""
+
+    def __init__(self, doel_poort: int) -> None:
+        import socket
+        import threading
+
+        self.doel = ("127.0.0.1", doel_poort)
+        self.luister = socket.create_server(("127.0.0.1", 0))
+        self.poort = self.luister.getsockname()[1]
+        self.verloren = 0
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accepteer, daemon=True).start()
+
+    def _accepteer(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.luister.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.doel)
+            toestand = {"verlies": False}
+            threading.Thread(target=self._heen, args=(client, server, toestand), daemon=True).start()
+            threading.Thread(target=self._terug, args=(server, client, toestand), daemon=True).start()
+
+    def _heen(self, bron: Any, doel: Any, toestand: dict[str, bool]) -> None:
+        try:
+            while data := bron.recv(65536):
+                with self._lock:
+                    if len(data) > 1500 and self.verloren == 0:
+                        self.verloren = 1
+                        toestand["verlies"] = True
+                doel.sendall(data)
+        except OSError:
+            pass
+        self._sluit(bron, doel)
+
+    def _terug(self, bron: Any, doel: Any, toestand: dict[str, bool]) -> None:
+        try:
+            while data := bron.recv(65536):
+                if toestand["verlies"]:
+                    break
+                doel.sendall(data)
+        except OSError:
+            pass
+        self._sluit(bron, doel)
+
+    @staticmethod
+    def _sluit(*sockets: Any) -> None:
+        import socket
+
+        for s in sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def stop(self) -> None:
+        self.luister.close()
+
+
+def test_verloren_antwoord_wordt_veilig_herhaald(hub: Hub, cast: dict[str, Partij]) -> None:
+    """The hub stored the message but its answer never arrived: the SDK retries with the same
+    referentienummer and the same body, and gets the original result (200), not a second message."""
+    proxy = VerliesEersteAntwoord(hub.poort)
+    gemeente, woning = cast["gemeente"], cast["woning"]
+    try:
+        shv = HubClient(
+            f"https://localhost:{proxy.poort}",
+            cert=gemeente.cert_pad,
+            key=gemeente.key_pad,
+            ca=hub.ca,
+            wachttijd=0.05,
+        )
+        with shv, sdk(hub, woning) as se:
+            verzonden = shv.verstuur(
+                ontvanger=woning.oin,
+                berichttype="kennisgeving",
+                payload=voorbeeld("schuldregeling", "kennisgeving"),
+                conversatie=str(uuid.uuid4()),
+            )
+            assert proxy.verloren == 1
+            assert verzonden.herhaald  # the second attempt got the original result
+            assert [b.referentienummer for b in se.ontvang()] == [verzonden.referentienummer]
+    finally:
+        proxy.stop()
