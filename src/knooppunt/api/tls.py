@@ -63,3 +63,30 @@ class TlsH11Protocol(H11Protocol):
         super().connection_made(transport)
         keten, versie = peer_certificaten(transport)
         self.app = _MetTlsExtensie(self.app, keten, versie)
+
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - httptools is a dependency, but optional for uvicorn
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+
+
+if HttpToolsProtocol is not None:
+
+    class TlsHttpToolsProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol, plus the peer certificate in the ASGI TLS extension."""
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            keten, versie = peer_certificaten(transport)
+            self.app = _MetTlsExtensie(self.app, keten, versie)
+
+
+def tls_protocol() -> type[asyncio.Protocol]:
+    """The fastest HTTP/1.1 protocol available, with the peer certificate handed to the app:
+    httptools (C, llhttp) when installed — uvicorn's own default — else pure-Python h11. The parser
+    is a good share of a request's CPU (docs/performance.md). Module-level classes, so that
+    ``serve --workers N`` can hand them to its worker processes."""
+    if HttpToolsProtocol is not None:
+        return TlsHttpToolsProtocol
+    return TlsH11Protocol

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from knooppunt.store.models import Certificaat, Deelnemer, DeelnemerModule
 
@@ -65,6 +65,12 @@ def met_tls_certificaat(
         )
         .exists()
     )
-    return (
-        session.scalars(select(Deelnemer).where(Deelnemer.oin == oin, geregistreerd)).unique().one_or_none()
+    # Only the modules are needed to handle a request (a sender must have joined the message's
+    # module); the certificates (with their PEM) and schuldensoorten load lazily if ever touched.
+    # The joined load of all three made this query the costliest part of every request.
+    query = (
+        select(Deelnemer)
+        .where(Deelnemer.oin == oin, geregistreerd)
+        .options(lazyload(Deelnemer.certificaten), lazyload(Deelnemer.schuldensoorten))
     )
+    return session.scalars(query).unique().one_or_none()
