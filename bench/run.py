@@ -12,6 +12,8 @@ Scenarios, per database:
   tempo     a fixed offered load (default 200 messages/s) with the same draining; submit latency
   inbox     pending messages bulk-loaded straight into the database (10k, 100k, and 1M with
             --groot), GET /berichten?limit=100 timed for one recipient at each size, then EXPLAIN
+  verlopen  the expiry job: sweep of 100k due messages (10k with --quick), then a sweep that finds
+            nothing at 10k, 100k (and 1M with --groot) pending messages
   profiel   (--profile) py-spy on the server during a closed-loop run; hotspots ranked
 
 PostgreSQL: a fresh database knooppunt_bench_<random>_* per run on --pg-url (default
@@ -41,9 +43,10 @@ import omgeving  # noqa: E402
 import onderdelen  # noqa: E402
 import profiel  # noqa: E402
 import ruwe_db  # noqa: E402
+import verlopen  # noqa: E402
 from omgeving import leesbaar  # noqa: E402
 
-SCENARIOS = ("ruw", "onderdelen", "kosten", "doorvoer", "tempo", "inbox")
+SCENARIOS = ("ruw", "onderdelen", "kosten", "doorvoer", "tempo", "inbox", "verlopen")
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -181,6 +184,20 @@ def _bench_database(
             except Exception:
                 traceback.print_exc()
                 res["inbox"] = {"fout": traceback.format_exc()}
+    if "verlopen" in scenarios:
+        try:
+            res["verlopen"] = verlopen.meet(
+                soort,
+                werk,
+                a.pg_url,
+                pki,
+                inhouden[(0, 0)],
+                due=10_000 if a.quick else 100_000,
+                stappen=[2_000, 10_000] if a.quick else [10_000, 100_000] + ([1_000_000] if a.groot else []),
+            )
+        except Exception:
+            traceback.print_exc()
+            res["verlopen"] = {"fout": traceback.format_exc()}
     if "ruw" in res and res["runs"]:
         for naam, run in res["runs"].items():
             if "doorvoer" in run:

@@ -301,6 +301,7 @@ def laad_bulk(
     aandeel: int = 100,
     ontvangers: int = 1000,
     blok: int = 100_000,
+    verloopt_over_dagen: int = 30,
 ) -> float:
     """Add `aantal` pending saldoverzoeken straight into the database (INSERT … SELECT over a series),
     with a ~2 KB berichtinhoud row each. One in `aandeel` goes to `gemeten_oin`, the rest is spread
@@ -324,13 +325,13 @@ def laad_bulk(
                         "|| lpad((g %% %s)::text, 6, '0') || '0000' END, "
                         "gen_random_uuid()::text, 'saldoverzoek', "
                         "'schuldregeling', '1.0', md5(g::text) || md5(g::text), "
-                        "'aangeboden', now(), now() + interval '30 days' "
+                        "'aangeboden', now(), now() + make_interval(days => %s) "
                         "FROM generate_series(%s::bigint, %s::bigint) AS g",
-                        (aandeel, gemeten_oin, ontvangers, gedaan + 1, gedaan + n),
+                        (aandeel, gemeten_oin, ontvangers, verloopt_over_dagen, gedaan + 1, gedaan + n),
                     )
                 else:
                     nu = d.nu()
-                    later = d.nu(30)
+                    later = d.nu(verloopt_over_dagen)
                     ex(
                         "WITH RECURSIVE s(g) AS (SELECT ? UNION ALL SELECT g + 1 FROM s WHERE g < ?) "
                         "INSERT INTO berichten (referentienummer, afzender, "

@@ -688,3 +688,46 @@ def conversatie(session: Session, partij: Deelnemer, conversatie_referentienumme
     if not berichten:
         raise niet_gevonden(f"Conversatie {conversatie_referentienummer}")
     return berichten
+
+
+def verloop_reeks(session: Session, *, nu: datetime, instellingen: Instellingen, limiet: int = 2000) -> int:
+    """Expire up to `limiet` due messages at once (the job's path): one UPDATE, one DELETE of the
+    ciphertext, one multi-row INSERT of the ``foutbericht`` VERLOPEN notices to their senders
+    (art. 17.5); hub notices expire silently. Returns how many expired."""
+    rijen = store.verloop_reeks(session, nu=nu, limiet=limiet)
+    meldingen = [
+        _verlopen_melding(
+            Bericht(
+                referentienummer=r.referentienummer,
+                afzender=r.afzender,
+                ontvanger=r.ontvanger,
+                conversatie_referentienummer=r.conversatie_referentienummer,
+                berichttype=r.berichttype,
+                module=r.module,
+            ),
+            nu=nu,
+            instellingen=instellingen,
+        )
+        for r in rijen
+        if r.afzender != KNOOPPUNT
+    ]
+    store.voeg_hub_berichten_toe(session, meldingen)
+    return len(rijen)
+
+
+def _verlopen_melding(bericht: Bericht, *, nu: datetime, instellingen: Instellingen) -> dict[str, Any]:
+    return _hub_bericht_waarden(
+        over=bericht,
+        ontvanger=bericht.afzender,
+        berichttype="foutbericht",
+        melding={
+            "code": "VERLOPEN",
+            "omschrijving": f"Bericht {bericht.referentienummer} ({bericht.berichttype}) is niet binnen "
+            "de bevestigingstermijn door de ontvanger bevestigd en is verwijderd. U kunt het opnieuw "
+            "aanbieden onder een nieuw referentienummer.",
+            "referentienummer": bericht.referentienummer,
+            "ontvanger": bericht.ontvanger,
+        },
+        nu=nu,
+        instellingen=instellingen,
+    )

@@ -8,32 +8,27 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from knooppunt.hub import mailbox
-from knooppunt.store import berichten as store
 from knooppunt.store.db import transactie
-from knooppunt.store.models import Bericht
 
 
 def verloop_batch(
-    session: Session, *, nu: datetime, instellingen: mailbox.Instellingen, limiet: int = 500
+    session: Session, *, nu: datetime, instellingen: mailbox.Instellingen, limiet: int = 2000
 ) -> int:
-    """Expire up to `limiet` due messages in one transaction; idempotent, safe to run concurrently
-    (each expiry is a conditional update, so a message is expired and reported exactly once)."""
-    aantal = 0
-    for bericht_id in store.verlopen_kandidaten(session, nu=nu, limiet=limiet):
-        bericht = session.get(Bericht, bericht_id)
-        if bericht is not None and mailbox.verloop(session, bericht, nu=nu, instellingen=instellingen):
-            aantal += 1
-    return aantal
+    """Expire up to `limiet` due messages in one transaction, set-based; idempotent and safe to run
+    concurrently (conditional updates, locked rows skipped), so a message is expired and reported
+    exactly once."""
+    return mailbox.verloop_reeks(session, nu=nu, instellingen=instellingen, limiet=limiet)
 
 
 def verloop_alles(
-    factory: sessionmaker[Session], *, nu: datetime, instellingen: mailbox.Instellingen, batch: int = 500
+    factory: sessionmaker[Session], *, nu: datetime, instellingen: mailbox.Instellingen, batch: int = 2000
 ) -> int:
-    """Run batches until nothing is due; each batch commits on its own."""
+    """Run batches until nothing is due; each batch commits on its own, so a crash loses at most
+    the batch in flight (rolled back, redone by the next run)."""
     totaal = 0
     while True:
         with transactie(factory) as session:
-            kandidaten = store.verlopen_kandidaten(session, nu=nu, limiet=1)
-            if not kandidaten:
-                return totaal
-            totaal += verloop_batch(session, nu=nu, instellingen=instellingen, limiet=batch)
+            aantal = verloop_batch(session, nu=nu, instellingen=instellingen, limiet=batch)
+        totaal += aantal
+        if aantal < batch:
+            return totaal

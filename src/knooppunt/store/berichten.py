@@ -313,17 +313,43 @@ def markeer_beantwoord(session: Session, bericht_id: int, *, nu: datetime) -> No
     )
 
 
-def verlopen_kandidaten(session: Session, *, nu: datetime, limiet: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(Bericht.id)
-            .where(Bericht.status.in_(OPEN_STATUSSEN), Bericht.verloopt_op < nu)
-            .order_by(Bericht.verloopt_op, Bericht.id)
-            .limit(limiet)
-            # Several workers share the sweep; rows being confirmed are left for the next run.
-            .with_for_update(skip_locked=True)
+def verloop_reeks(session: Session, *, nu: datetime, limiet: int) -> list[Any]:
+    """Expire up to `limiet` due messages in one UPDATE and delete their ciphertext in one DELETE;
+    returns the expired rows (id, referentienummer, afzender, ontvanger, conversatie, berichttype,
+    module). Rows that another worker or a confirm holds are skipped (PostgreSQL ``SKIP LOCKED``;
+    SQLite serialises writers anyway), and the status condition is repeated in the UPDATE, so a
+    message is expired exactly once and never after it was confirmed."""
+    # A materialized CTE, evaluated exactly once: PostgreSQL may re-run a LIMIT … FOR UPDATE
+    # subquery inside `IN (…)` (a semi-join rescan) and then update more rows than the limit.
+    due = (
+        select(Bericht.id)
+        .where(_open(), Bericht.verloopt_op < nu)
+        .order_by(Bericht.verloopt_op, Bericht.id)
+        .limit(limiet)
+        .with_for_update(skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    rijen = list(
+        session.execute(
+            update(Bericht)
+            .where(Bericht.id == due.c.id, _open(), Bericht.verloopt_op < nu)
+            .values(status="verlopen", verlopen_op=nu)
+            .returning(
+                Bericht.id,
+                Bericht.referentienummer,
+                Bericht.afzender,
+                Bericht.ontvanger,
+                Bericht.conversatie_referentienummer,
+                Bericht.berichttype,
+                Bericht.module,
+            )
+            .execution_options(synchronize_session=False)
         )
     )
+    if rijen:
+        session.execute(delete(BerichtInhoud).where(BerichtInhoud.bericht_id.in_([r.id for r in rijen])))
+    return rijen
 
 
 def laat_verlopen(session: Session, bericht_id: int, *, nu: datetime) -> bool:
