@@ -180,6 +180,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'knooppunt.sqlite3').resolve()}"
 
     @property
+    def lokale_webhooks(self) -> bool:
+        """Webhooks over http and to loopback: development with the explicit allowance only."""
+        return self.is_development and self.webhook_lokaal_toegestaan
+
+    @property
     def dev_pki_dir(self) -> Path:
         return self.data_dir / "pki"
 

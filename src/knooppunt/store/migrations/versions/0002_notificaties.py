@@ -12,7 +12,6 @@ from alembic import op
 
 import knooppunt.store.models
 
-
 revision = "0002_notificaties"
 down_revision = "0001"
 branch_labels = None
