@@ -27,7 +27,7 @@ class SmtpOntvanger:
         ontvanger = self
 
         class Handler:
-            async def handle_RCPT(  # noqa: N802
+            async def handle_RCPT(
                 self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
             ) -> str:
                 if "onbekend" in address:
@@ -35,7 +35,7 @@ class SmtpOntvanger:
                 envelope.rcpt_tos.append(address)
                 return "250 OK"
 
-            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 ontvanger.ontvangen.append((list(envelope.rcpt_tos), bytes(envelope.original_content)))
                 return "250 OK bericht aangenomen"
 
@@ -95,7 +95,7 @@ class WebhookOntvanger:
             do_POST = _verwerk  # noqa: N815
             do_GET = _verwerk  # noqa: N815
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

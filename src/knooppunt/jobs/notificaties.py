@@ -33,7 +33,9 @@ log = structlog.get_logger("knooppunt.notificaties")
 
 # Minutes to wait after attempt 1, 2, 3, ...; the last value repeats up to the maximum attempts.
 WACHTTIJDEN_MINUTEN = (1, 5, 15, 60, 240, 720)
-# A claimed row is hidden this long; longer than any attempt can take (timeouts are ≤ 120 s).
+# A claimed row is hidden this long: at least, and longer than an attempt can take (connect, send
+# and answer each within the timeout). Rows are claimed one at a time, so that several workers
+# share a long queue and a slow receiver never holds a lease on rows it is not sending.
 CLAIM_DUUR = timedelta(minutes=5)
 # A message counts once it arrived this long ago, so that the mark never passes a message whose
 # submitting transaction has a lower id but has not committed yet (see docs/decisions/0007).
@@ -130,19 +132,20 @@ def _werk(
     )
 
 
-def bezorg(
-    factory: sessionmaker[Session], *, nu: datetime, settings: Settings, limiet: int = 100
-) -> dict[str, int]:
+def claim_duur(settings: Settings) -> timedelta:
+    return max(CLAIM_DUUR, timedelta(seconds=4 * settings.notificatie_timeout_seconden))
+
+
+def bezorg(factory: sessionmaker[Session], *, nu: datetime, settings: Settings) -> dict[str, int]:
     """Send every due outbox row once; returns counts per outcome."""
     uitkomst = {"verzonden": 0, "opnieuw": 0, "mislukt": 0}
     max_pogingen = settings.notificatie_max_pogingen
+    lease = claim_duur(settings)
     kanaal_per_naam: dict[str, Kanaal] = {naam: register.maak(naam, settings) for naam in register}
     while True:
         with transactie(factory) as session:
             uitkomst["mislukt"] += store.markeer_uitgeput(session, nu=nu, max_pogingen=max_pogingen)
-            geclaimd = store.claim(
-                session, nu=nu, tot=nu + CLAIM_DUUR, max_pogingen=max_pogingen, limiet=limiet
-            )
+            geclaimd = store.claim(session, nu=nu, tot=nu + lease, max_pogingen=max_pogingen, limiet=1)
             werk = [(n.id, n.pogingen, n.kanaal, n.deelnemer, *_werk(session, n, settings)) for n in geclaimd]
         if not werk:
             return uitkomst
