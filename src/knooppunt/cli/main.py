@@ -466,6 +466,7 @@ def deelnemer_notificaties(
     """Show or change a participant's notifications about new messages (e-mail, webhook)."""
     from knooppunt.hub import notificaties
     from knooppunt.store.db import db_nu
+    from knooppunt.store.models import NotificatieInstellingen
 
     if emailadressen and geen_email:
         raise click.UsageError("--email and --geen-email exclude each other")
@@ -488,6 +489,7 @@ def deelnemer_notificaties(
         )
     )
     geheim = None
+    instellingen: NotificatieInstellingen | None
     with _transactie() as (session, rt):
         if verandert:
             ingesteld = notificaties.stel_in(
