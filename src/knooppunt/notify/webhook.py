@@ -88,8 +88,8 @@ class _AlleenToegestaneAdressen(httpcore.NetworkBackend):
 class WebhookKanaal(Kanaal):
     def _ssl_context(self) -> ssl.SSLContext:
         context = httpx.create_ssl_context()
-        if self.settings.is_development:
-            # Development: a receiver with a certificate from the development CA is trusted too.
+        if self.settings.lokale_webhooks:
+            # Development allowance: a local receiver with a development CA certificate is trusted.
             dev_ca, _ = ontwikkel_ca.ca_paden(self.settings.dev_pki_dir)
             if dev_ca.exists():
                 context.load_verify_locations(cafile=str(dev_ca))
