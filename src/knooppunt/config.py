@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".knooppunt")
@@ -63,6 +63,21 @@ class Settings(BaseSettings):
     max_inhoud_bytes: int = Field(default=1_048_576, ge=1024)
     max_request_bytes: int = Field(default=2_097_152, ge=4096)
 
+    # Notifications (DESIGN §6): e-mail over SMTP and signed webhooks, never message content.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_afzender: str = ""
+    smtp_starttls: bool = True
+    smtp_gebruiker: str = ""
+    smtp_wachtwoord: SecretStr = SecretStr("")
+    # Link to the web portal in notifications (e-mail and webhook); empty: no link.
+    portaal_url: str = ""
+    notificatie_timeout_seconden: float = Field(default=10.0, gt=0, le=120)
+    notificatie_max_pogingen: int = Field(default=7, ge=1, le=20)
+    # Development only: webhooks over plain http and to loopback addresses (a receiver on this
+    # machine). Production refuses it: webhooks go to https on public addresses (DESIGN §5).
+    webhook_lokaal_toegestaan: bool = False
+
     @field_validator("trust_anchors", "trusted_proxies", "extra_sluitingsdagen", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -92,6 +107,43 @@ class Settings(BaseSettings):
                 ) from exc
         return value
 
+    @field_validator("smtp_afzender")
+    @classmethod
+    def _afzender_is_adres(cls, value: str) -> str:
+        if not value:
+            return value
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(f"KNOOPPUNT_SMTP_AFZENDER: {value!r} is not an e-mail address ({exc})") from exc
+
+    @field_validator("portaal_url")
+    @classmethod
+    def _portaal_is_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(f"KNOOPPUNT_PORTAAL_URL: {value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _smtp_is_complete(self) -> Settings:
+        if self.smtp_host and not self.smtp_afzender:
+            raise SettingsError(
+                "KNOOPPUNT_SMTP_AFZENDER must be set when KNOOPPUNT_SMTP_HOST is: the From address of "
+                "notification e-mails (e.g. noreply@knooppunt.example.nl)."
+            )
+        if bool(self.smtp_gebruiker) != bool(self.smtp_wachtwoord.get_secret_value()):
+            raise SettingsError(
+                "KNOOPPUNT_SMTP_GEBRUIKER and KNOOPPUNT_SMTP_WACHTWOORD go together: set both or neither."
+            )
+        if self.smtp_gebruiker and not self.smtp_starttls:
+            raise SettingsError(
+                "KNOOPPUNT_SMTP_GEBRUIKER is set but KNOOPPUNT_SMTP_STARTTLS is false: the password would "
+                "cross the network in plain text. Enable STARTTLS."
+            )
+        return self
+
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
         if self.env is Omgeving.PRODUCTION:
@@ -104,6 +156,11 @@ class Settings(BaseSettings):
                 raise SettingsError(
                     "KNOOPPUNT_TRUST_ANCHORS must name the PEM files of the CAs that issue participant "
                     "certificates (PKIoverheid Private Services) in production."
+                )
+            if self.webhook_lokaal_toegestaan:
+                raise SettingsError(
+                    "KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN is for development only: production sends "
+                    "webhooks to https on public addresses. Remove the variable."
                 )
         return self
 
@@ -121,6 +178,11 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url.removeprefix("postgres://")
             return url
         return f"sqlite:///{(self.data_dir / 'knooppunt.sqlite3').resolve()}"
+
+    @property
+    def lokale_webhooks(self) -> bool:
+        """Webhooks over http and to loopback: development with the explicit allowance only."""
+        return self.is_development and self.webhook_lokaal_toegestaan
 
     @property
     def dev_pki_dir(self) -> Path:

@@ -42,3 +42,36 @@ def test_productie_weigert_ontwikkel_ca(pki_dir: Path) -> None:
 def test_ongeldige_proxy_adressen() -> None:
     with pytest.raises(ValueError, match="not an IP address"):
         Settings(trusted_proxies=["nginx.local"])
+
+
+def test_productie_weigert_lokale_webhooks(pki_dir: Path) -> None:
+    """DESIGN §5: webhooks to https on public addresses; the development allowance is refused."""
+    with pytest.raises(ValueError, match="KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN is for development only"):
+        Settings(
+            env="production",  # type: ignore[arg-type]
+            database_url="postgresql://x@y/z",
+            trust_anchors=[pki_dir / "ca.pem"],
+            webhook_lokaal_toegestaan=True,
+        )
+    assert Settings(webhook_lokaal_toegestaan=True).lokale_webhooks
+    assert not Settings().lokale_webhooks
+
+
+def test_smtp_instellingen_worden_gecontroleerd() -> None:
+    with pytest.raises(ValueError, match="KNOOPPUNT_SMTP_AFZENDER must be set"):
+        Settings(smtp_host="smtp.example.nl")
+    with pytest.raises(ValueError, match="KNOOPPUNT_SMTP_AFZENDER: 'geen adres'"):
+        Settings(smtp_host="smtp.example.nl", smtp_afzender="geen adres")
+    with pytest.raises(ValueError, match="go together"):
+        Settings(smtp_host="smtp.example.nl", smtp_afzender="a@example.nl", smtp_gebruiker="knooppunt")
+    with pytest.raises(ValueError, match="plain text"):
+        Settings(
+            smtp_host="smtp.example.nl",
+            smtp_afzender="a@example.nl",
+            smtp_gebruiker="knooppunt",
+            smtp_wachtwoord="geheim",  # type: ignore[arg-type]
+            smtp_starttls=False,
+        )
+    with pytest.raises(ValueError, match="KNOOPPUNT_PORTAAL_URL"):
+        Settings(portaal_url="portaal.example.nl")
+    assert Settings(portaal_url="https://portaal.example.nl/").portaal_url == "https://portaal.example.nl"

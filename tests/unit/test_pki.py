@@ -81,6 +81,14 @@ def _pem(cert: x509.Certificate) -> str:
 NU = datetime.now(UTC)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _nu_bij_start_van_de_module() -> None:
+    """NU is when this module's tests start, not when the suite was collected: the certificates
+    are issued then, backdated only 5 minutes, and a long suite collects much earlier."""
+    global NU  # noqa: PLW0603
+    NU = datetime.now(UTC)
+
+
 # --- chain verification and forwarded certificates -------------------------------------------
 
 

@@ -434,6 +434,109 @@ def certificaat_intrekken(oin: str, vingerafdruk: str) -> None:
         click.echo(f"certificaat {vingerafdruk} van {oin} ingetrokken")
 
 
+@deelnemer.command("notificaties")
+@click.option("--oin", required=True)
+@click.option(
+    "--email",
+    "emailadressen",
+    multiple=True,
+    help="E-mail address for notifications; may repeat. Replaces the current addresses.",
+)
+@click.option("--geen-email", is_flag=True, help="Remove all e-mail addresses.")
+@click.option("--modus", type=click.Choice(["direct", "dagelijks", "uit"]), default=None)
+@click.option(
+    "--digest-uur", type=int, default=None, help="Hour (0-23, Europe/Amsterdam) of the daily digest."
+)
+@click.option("--webhook", default=None, help="https URL on a public address; makes a new shared secret.")
+@click.option("--geen-webhook", is_flag=True, help="Remove the webhook and its secret.")
+@click.option("--toon", is_flag=True, help="Also list the latest notifications and their delivery status.")
+@click.option("--json", "als_json", is_flag=True, help="Print as JSON.")
+@fouten_netjes
+def deelnemer_notificaties(
+    oin: str,
+    emailadressen: tuple[str, ...],
+    geen_email: bool,
+    modus: str | None,
+    digest_uur: int | None,
+    webhook: str | None,
+    geen_webhook: bool,
+    toon: bool,
+    als_json: bool,
+) -> None:
+    """Show or change a participant's notifications about new messages (e-mail, webhook)."""
+    from knooppunt.hub import notificaties
+    from knooppunt.store.db import db_nu
+    from knooppunt.store.models import NotificatieInstellingen
+
+    if emailadressen and geen_email:
+        raise click.UsageError("--email and --geen-email exclude each other")
+    if webhook is not None and geen_webhook:
+        raise click.UsageError("--webhook and --geen-webhook exclude each other")
+    wijziging = notificaties.Wijziging(
+        emailadressen=[] if geen_email else (list(emailadressen) if emailadressen else None),
+        modus=modus,
+        digest_uur=digest_uur,
+        webhook_url=webhook,
+        geen_webhook=geen_webhook,
+    )
+    verandert = any(
+        (
+            wijziging.emailadressen is not None,
+            modus,
+            digest_uur is not None,
+            webhook is not None,
+            geen_webhook,
+        )
+    )
+    geheim = None
+    instellingen: NotificatieInstellingen | None
+    with _transactie() as (session, rt):
+        if verandert:
+            ingesteld = notificaties.stel_in(
+                session, oin, wijziging, nu=db_nu(session), lokale_webhooks=rt.settings.lokale_webhooks
+            )
+            instellingen = ingesteld.instellingen
+            geheim = ingesteld.nieuw_geheim
+        else:
+            instellingen = notificaties.haal(session, oin)
+        weergave = notificaties.weergave(oin, instellingen)
+        recent = notificaties.recente_weergave(session, oin) if toon else None
+        smtp_ingesteld = bool(rt.settings.smtp_host)
+    if als_json:
+        uit = dict(weergave)
+        if geheim:
+            uit["webhookGeheim"] = geheim
+        if recent is not None:
+            uit["notificaties"] = recent
+        click.echo(json.dumps(uit, ensure_ascii=False))
+    else:
+        click.echo(f"notificaties van {oin}")
+        click.echo(f"  modus:       {weergave['modus']}")
+        click.echo(f"  digest-uur:  {weergave['digestUur']}:00 (Europe/Amsterdam)")
+        click.echo(f"  e-mail:      {', '.join(weergave['emailadressen']) or '(geen)'}")
+        click.echo(f"  webhook:     {weergave['webhook'] or '(geen)'}")
+        if recent is not None:
+            click.echo("  laatste notificaties:")
+            for rij in recent:
+                click.echo(
+                    f"    #{rij['id']} {rij['kanaal']:<7} {rij['status']:<9} pogingen={rij['pogingen']}"
+                    f" totaal={rij['totaal']}"
+                    + (f" code={rij['antwoordcode']}" if rij["antwoordcode"] is not None else "")
+                    + (f" fout={rij['laatsteFout']}" if rij["laatsteFout"] else "")
+                )
+            if not recent:
+                click.echo("    (nog geen)")
+    if geheim and not als_json:
+        click.echo(
+            "\nwebhook-geheim (wordt maar één keer getoond; geef het veilig door aan de deelnemer, die "
+            f"er de handtekening mee controleert):\n{geheim}"
+        )
+    if weergave["emailadressen"] and weergave["modus"] != "uit" and not smtp_ingesteld:
+        click.echo(
+            "let op: KNOOPPUNT_SMTP_HOST is niet ingesteld, dus e-mailnotificaties blijven wachten", err=True
+        )
+
+
 # --- development PKI --------------------------------------------------------------------------
 
 

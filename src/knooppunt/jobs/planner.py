@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from knooppunt.jobs import verlopen
+from knooppunt.jobs import notificaties, verlopen
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu
 
@@ -31,7 +31,8 @@ def draai_eenmaal(runtime: Runtime, *, nu: datetime | None = None) -> dict[str, 
     """Run every due job once; returns what each did."""
     moment = _nu(runtime, nu)
     verlopen_aantal = verlopen.verloop_alles(runtime.sessions, nu=moment, instellingen=runtime.instellingen)
-    resultaat = {"nu": moment.isoformat(), "verlopen": verlopen_aantal}
+    gemeld = notificaties.draai(runtime.sessions, nu=moment, settings=runtime.settings)
+    resultaat = {"nu": moment.isoformat(), "verlopen": verlopen_aantal, "notificaties": gemeld}
     log.info("jobs", **resultaat)
     return resultaat
 

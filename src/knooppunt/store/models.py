@@ -6,13 +6,14 @@ not an UPDATE that blanks a column (DESIGN §5, "deletion means gone").
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -220,3 +221,53 @@ class BerichtInhoud(Base):
         BigId, ForeignKey("berichten.id", ondelete="CASCADE"), primary_key=True
     )
     jwe: Mapped[str] = mapped_column(Text)
+
+
+class NotificatieInstellingen(Base):
+    """How a participant wants to hear about new messages (DESIGN §2, §6); private to the participant
+    and beheerders. ``webhook_geheim`` is a shared HMAC secret that the hub generated and handed to
+    the operator once — the hub needs it to sign, so it is stored as is; it is not a participant key.
+    """
+
+    __tablename__ = "notificatie_instellingen"
+
+    oin: Mapped[str] = mapped_column(ForeignKey("deelnemers.oin", ondelete="CASCADE"), primary_key=True)
+    modus: Mapped[str] = mapped_column(String(16), default="uit")  # direct | dagelijks | uit
+    emailadressen: Mapped[list[str]] = mapped_column(JSON, default=list)
+    digest_uur: Mapped[int] = mapped_column(Integer, default=8)  # Europe/Amsterdam
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    webhook_geheim: Mapped[str | None] = mapped_column(String(128))
+    # High-water mark: the highest berichten.id already notified; advanced by a conditional update.
+    laatst_gemeld_id: Mapped[int] = mapped_column(BigId, default=0)
+    laatste_digest_dag: Mapped[date | None] = mapped_column(Date)
+    gewijzigd_op: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Notificatie(Base):
+    """The outbox: one row per notification and channel. Counts per message type, never content."""
+
+    __tablename__ = "notificaties"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    deelnemer: Mapped[str] = mapped_column(ForeignKey("deelnemers.oin", ondelete="CASCADE"), index=True)
+    kanaal: Mapped[str] = mapped_column(String(16))  # email | webhook
+    aantallen: Mapped[dict[str, int]] = mapped_column(JSON)
+    oudste_verloopt_op: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    tot_bericht_id: Mapped[int] = mapped_column(BigId)
+    status: Mapped[str] = mapped_column(String(16), default="wachtend")  # wachtend | verzonden | mislukt
+    pogingen: Mapped[int] = mapped_column(Integer, default=0)
+    volgende_poging: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Outcome of the last attempt: HTTP status or SMTP reply code, and the error (never content).
+    antwoordcode: Mapped[int | None] = mapped_column(Integer)
+    laatste_fout: Mapped[str | None] = mapped_column(String(500))
+    aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+    verzonden_op: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index(
+            "ix_notificaties_wachtend",
+            "volgende_poging",
+            postgresql_where=text("status = 'wachtend'"),
+            sqlite_where=text("status = 'wachtend'"),
+        ),
+    )

@@ -1,0 +1,101 @@
+"""Where webhooks may go (DESIGN §5): https to public addresses only. The rule is checked when the
+URL is set and again at connect time, against the address actually connected to, so a DNS answer
+that changes in between (DNS rebinding) cannot point a webhook into the hub's own network."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+IPAdres = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class AdresGeweigerd(ValueError):
+    """A webhook URL or the address it resolves to is not allowed; the message says why."""
+
+
+def is_publiek(ip: IPAdres) -> bool:
+    """A globally routable unicast address: not loopback, private, link-local, shared (CGNAT),
+    documentation, reserved or multicast; IPv4-mapped IPv6 addresses are judged as IPv4."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def toegestaan(ip: IPAdres, *, lokaal_toegestaan: bool) -> bool:
+    return is_publiek(ip) or (lokaal_toegestaan and ip.is_loopback)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDoel:
+    url: str
+    scheme: str
+    host: str
+    port: int
+
+
+def controleer_url(url: str, *, lokaal_toegestaan: bool) -> WebhookDoel:
+    """The URL's form: https (http only with the development allowance), a host, no credentials."""
+    try:
+        delen = urlsplit(url.strip())
+        port = delen.port
+    except ValueError as exc:
+        raise AdresGeweigerd(f"{url!r} is geen geldige URL ({exc})") from exc
+    toegestane_schemes = ("https", "http") if lokaal_toegestaan else ("https",)
+    if delen.scheme not in toegestane_schemes:
+        raise AdresGeweigerd(
+            f"de webhook-URL moet met https:// beginnen (gegeven: {delen.scheme or 'geen'}://)"
+        )
+    if not delen.hostname:
+        raise AdresGeweigerd(f"{url!r} noemt geen host")
+    if delen.username is not None or delen.password is not None:
+        raise AdresGeweigerd(
+            "de webhook-URL mag geen gebruikersnaam of wachtwoord bevatten; de hub ondertekent elk "
+            "verzoek met het gedeelde geheim"
+        )
+    if delen.fragment:
+        raise AdresGeweigerd("de webhook-URL mag geen #fragment bevatten")
+    return WebhookDoel(
+        url=url.strip(),
+        scheme=delen.scheme,
+        host=delen.hostname,
+        port=port or (443 if delen.scheme == "https" else 80),
+    )
+
+
+def controleer_host(host: str, port: int, *, lokaal_toegestaan: bool) -> list[IPAdres]:
+    """Resolve `host` and return its addresses, refusing if any of them is not public."""
+    try:
+        letterlijk: IPAdres | None = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        letterlijk = None
+    if letterlijk is not None:
+        adressen = [letterlijk]
+    else:
+        try:
+            antwoorden = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise AdresGeweigerd(f"de host {host!r} is niet te vinden in DNS ({exc})") from exc
+        adressen = []
+        for *_, sockaddr in antwoorden:
+            ip = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+            if ip not in adressen:
+                adressen.append(ip)
+    for ip in adressen:
+        if not toegestaan(ip, lokaal_toegestaan=lokaal_toegestaan):
+            raise AdresGeweigerd(
+                f"de host {host!r} wijst naar {ip}, geen openbaar internetadres (loopback, privé, "
+                "link-local of gereserveerd); webhooks gaan alleen naar openbare adressen"
+            )
+    if not adressen:
+        raise AdresGeweigerd(f"de host {host!r} heeft geen adres")
+    return adressen
+
+
+def controleer(url: str, *, lokaal_toegestaan: bool) -> WebhookDoel:
+    """Both checks, as done when a webhook URL is set."""
+    doel = controleer_url(url, lokaal_toegestaan=lokaal_toegestaan)
+    controleer_host(doel.host, doel.port, lokaal_toegestaan=lokaal_toegestaan)
+    return doel

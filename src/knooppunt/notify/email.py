@@ -1,0 +1,102 @@
+"""E-mail over SMTP (DESIGN §6): a Dutch text with counts per message type, the oldest deadline
+(art. 17.3) and a link to the portal — never message content, never client data."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from knooppunt.notify import register
+from knooppunt.notify.base import Bestemming, Kanaal, Melding, Uitslag, moment_nl, typenaam
+
+
+def tekst(melding: Melding) -> str:
+    totaal = melding.totaal
+    regels = [
+        "Goedendag,",
+        "",
+        f"Er {'staat' if totaal == 1 else 'staan'} {totaal} nieuw{'' if totaal == 1 else 'e'} "
+        f"bericht{'' if totaal == 1 else 'en'} voor {melding.deelnemer_naam} (OIN {melding.deelnemer}) "
+        "klaar in het Schuldenknooppunt:",
+        "",
+    ]
+    regels += [f"  {aantal:>5}  {typenaam(code)} ({code})" for code, aantal in melding.aantallen.items()]
+    if melding.oudste_verloopt_op is not None:
+        regels += [
+            "",
+            f"Bevestig de ontvangst vóór {moment_nl(melding.oudste_verloopt_op)} (art. 17.3). Een bericht",
+            "dat dan niet bevestigd is, verloopt: de inhoud wordt gewist en de afzender krijgt bericht",
+            "(art. 17.5).",
+        ]
+    if melding.portaal_url:
+        regels += ["", f"Bekijk en download de berichten in het webportaal: {melding.portaal_url}"]
+    else:
+        regels += ["", "Haal de berichten op via uw koppeling met het Schuldenknooppunt."]
+    regels += [
+        "",
+        "Deze e-mail bevat geen inhoud van berichten. U krijgt hem omdat uw organisatie notificaties",
+        "van het Schuldenknooppunt heeft aangezet; de beheerder van het knooppunt kan dat wijzigen.",
+        "",
+    ]
+    return "\n".join(regels)
+
+
+def onderwerp(melding: Melding) -> str:
+    totaal = melding.totaal
+    return (
+        f"Schuldenknooppunt: {totaal} nieuw{'' if totaal == 1 else 'e'} bericht{'' if totaal == 1 else 'en'}"
+    )
+
+
+@register("email")
+class EmailKanaal(Kanaal):
+    def opstellen(self, melding: Melding, adressen: tuple[str, ...]) -> EmailMessage:
+        bericht = EmailMessage()
+        bericht["From"] = self.settings.smtp_afzender
+        bericht["To"] = ", ".join(adressen)
+        bericht["Subject"] = onderwerp(melding)
+        bericht["Date"] = formatdate(usegmt=True)
+        bericht["Message-ID"] = make_msgid(domain=self.settings.smtp_afzender.rpartition("@")[2] or None)
+        bericht["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies
+        bericht.set_content(tekst(melding))
+        return bericht
+
+    def verstuur(self, melding: Melding, bestemming: Bestemming) -> Uitslag:
+        if not bestemming.emailadressen:
+            return Uitslag.mislukt("er is geen e-mailadres (meer) ingesteld", definitief=True)
+        s = self.settings
+        if not s.smtp_host:
+            return Uitslag.mislukt("KNOOPPUNT_SMTP_HOST is niet ingesteld; de hub kan geen e-mail versturen")
+        bericht = self.opstellen(melding, bestemming.emailadressen)
+        try:
+            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.notificatie_timeout_seconden) as smtp:
+                if s.smtp_starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if s.smtp_gebruiker:
+                    smtp.login(s.smtp_gebruiker, s.smtp_wachtwoord.get_secret_value())
+                geweigerd = smtp.send_message(bericht)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reden = next(iter(exc.recipients.values()))
+            return Uitslag.mislukt(
+                f"SMTP {code}: alle adressen geweigerd ({_tekst(reden)})", antwoordcode=code
+            )
+        except smtplib.SMTPResponseException as exc:
+            return Uitslag.mislukt(
+                f"SMTP {exc.smtp_code}: {_tekst(exc.smtp_error)}", antwoordcode=exc.smtp_code
+            )
+        except (smtplib.SMTPException, OSError) as exc:
+            return Uitslag.mislukt(f"SMTP-verbinding mislukt: {type(exc).__name__}: {exc}")
+        if geweigerd:
+            # Delivered to the others; retrying would send them a duplicate.
+            return Uitslag(
+                True,
+                antwoordcode=250,
+                fout=f"geweigerd door de mailserver: {', '.join(sorted(geweigerd))}"[:500],
+            )
+        return Uitslag(True, antwoordcode=250)
+
+
+def _tekst(waarde: bytes | str) -> str:
+    return waarde.decode(errors="replace") if isinstance(waarde, bytes) else str(waarde)
