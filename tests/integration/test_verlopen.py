@@ -137,3 +137,28 @@ def test_twee_worker_processen_op_dezelfde_database(
     verlopen_aantallen = [json.loads(out.strip().splitlines()[-1])["verlopen"] for out, _ in uitvoer]
     assert sum(verlopen_aantallen) == AANTAL
     assert _meldingen(rt) == Counter(dict.fromkeys(refs, 1))
+
+
+def test_melding_verlopen_is_op_beide_databases_gelijk(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
+    """The sweep builds the notice in SQL on PostgreSQL and in Python elsewhere: same notice."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    env = envelop(gemeente, energie, "saldoverzoek")
+    assert client_voor(gemeente).post("/berichten", json=env).status_code == 201
+    assert verlopen.verloop_alles(rt.sessions, nu=_na_termijn(), instellingen=rt.instellingen) == 1
+    [melding] = client_voor(gemeente).get("/berichten").json()["berichten"]
+    assert melding["afzender"] == "KNOOPPUNT"
+    assert melding["berichttype"] == "foutbericht"
+    assert melding["crossReferentienummer"] == env["referentienummer"]
+    assert melding["conversatieReferentienummer"] == env["conversatieReferentienummer"]
+    assert melding["melding"] == {
+        "code": "VERLOPEN",
+        "omschrijving": f"Bericht {env['referentienummer']} (saldoverzoek) is niet binnen de "
+        "bevestigingstermijn door de ontvanger bevestigd en is verwijderd. U kunt het opnieuw aanbieden "
+        "onder een nieuw referentienummer.",
+        "referentienummer": env["referentienummer"],
+        "ontvanger": energie.oin,
+    }
+    assert melding["verlooptOp"].endswith(("23:59:59+01:00", "23:59:59+02:00"))
+    assert melding["inhoud"] is None
