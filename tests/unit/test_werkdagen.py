@@ -73,3 +73,41 @@ def test_extra_sluitingsdagen_zijn_configureerbaar() -> None:
 def test_naive_moment_geweigerd() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         K.termijn_einde(datetime(2026, 11, 23), 5)
+
+
+def _pasen(jaar: int) -> date:
+    """Easter Sunday (anonymous Gregorian algorithm): an independent check on the holiday library."""
+    a, b, c = jaar % 19, jaar // 100, jaar % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    ll = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * ll) // 451
+    maand = (h + ll - 7 * m + 114) // 31
+    dag = (h + ll - 7 * m + 114) % 31 + 1
+    return date(jaar, maand, dag)
+
+
+@pytest.mark.parametrize("jaar", range(2015, 2041))
+def test_feestdagen_kloppen_met_de_wet_voor_twintig_jaar(jaar: int) -> None:
+    """Algemene termijnenwet art. 3: exactly these nine days, every year."""
+    from datetime import timedelta
+
+    pasen = _pasen(jaar)
+    koningsdag = date(jaar, 4, 27)
+    if koningsdag.weekday() == 6:  # on a Sunday it is held on Saturday 26 April
+        koningsdag = date(jaar, 4, 26)
+    verwacht = {
+        date(jaar, 1, 1),
+        pasen - timedelta(days=2),
+        pasen + timedelta(days=1),
+        koningsdag,
+        date(jaar, 5, 5),
+        pasen + timedelta(days=39),
+        pasen + timedelta(days=50),
+        date(jaar, 12, 25),
+        date(jaar, 12, 26),
+    }
+    assert set(feestdagen(jaar)) == verwacht
