@@ -316,6 +316,30 @@ def test_art_15_1_reminder_alleen_voor_eigen_open_vraag(traject: Traject, cast: 
     traject.geweigerd(gemeente, energie, "reminder", "ONGELDIGE_VERWIJZING", antwoord_op=vraag)
 
 
+def test_art_15_1_reminders_worden_per_vraag_geteld(traject: Traject, cast: dict[str, Partij]) -> None:
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    conversatie = str(uuid.uuid4())
+    vraag = traject.ok(gemeente, energie, "saldoverzoek_nuts", conversatie=conversatie)
+    voorstel = traject.ok(gemeente, energie, "betaalvoorstel", conversatie=conversatie)
+    kennisgeving = traject.ok(gemeente, energie, "kennisgeving", conversatie=conversatie)
+    for _ in range(2):
+        traject.ok(gemeente, energie, "reminder", antwoord_op=vraag, conversatie=conversatie)
+    traject.ok(gemeente, energie, "reminder", antwoord_op=voorstel, conversatie=conversatie)
+    verzonden = {
+        b["referentienummer"]: b for b in traject.client(gemeente).get("/verzonden").json()["berichten"]
+    }
+    assert verzonden[vraag]["aantalReminders"] == 2
+    assert verzonden[voorstel]["aantalReminders"] == 1
+    assert verzonden[kennisgeving]["aantalReminders"] is None  # no reminder can refer to it
+    reminders = [b for b in verzonden.values() if b["berichttype"] == "reminder"]
+    assert len(reminders) == 3 and all(b["aantalReminders"] is None for b in reminders)
+    tijdlijn = traject.client(gemeente).get(f"/conversaties/{conversatie}").json()["berichten"]
+    assert {b["referentienummer"]: b["aantalReminders"] for b in tijdlijn}[vraag] == 2
+    # The creditor sees the messages, not the debt counsellor's reminder count.
+    bij_se = traject.client(energie).get(f"/conversaties/{conversatie}").json()["berichten"]
+    assert all(b["aantalReminders"] is None for b in bij_se)
+
+
 def test_art_15_1_reminder_zet_vraag_niet_op_beantwoord(traject: Traject, cast: dict[str, Partij]) -> None:
     gemeente, energie = cast["gemeente"], cast["energie"]
     voorstel = traject.ok(gemeente, energie, "betaalvoorstel")

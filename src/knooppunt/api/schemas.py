@@ -86,6 +86,11 @@ class BerichtRead(Schema):
     geweigerd_op: datetime | None
     status: Status
     te_laat: bool
+    aantal_reminders: int | None = Field(
+        default=None,
+        description="For the sender's own saldoverzoek and betaalvoorstel: how many reminders it sent "
+        "about it (art. 15); absent elsewhere",
+    )
     inhoud: str | None = None
     melding: dict[str, Any] | None = None
 

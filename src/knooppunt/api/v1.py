@@ -63,7 +63,9 @@ def _tijd(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(AMSTERDAM)
 
 
-def bericht_weergave(bericht: Bericht, nu: datetime, *, inhoud: str | None = None) -> BerichtRead:
+def bericht_weergave(
+    bericht: Bericht, nu: datetime, *, inhoud: str | None = None, reminders: dict[str, int] | None = None
+) -> BerichtRead:
     return BerichtRead(
         referentienummer=bericht.referentienummer,
         conversatie_referentienummer=bericht.conversatie_referentienummer,
@@ -83,6 +85,11 @@ def bericht_weergave(bericht: Bericht, nu: datetime, *, inhoud: str | None = Non
         geweigerd_op=_tijd(bericht.geweigerd_op),
         status=bericht.status,
         te_laat=mailbox.te_laat(bericht, nu),
+        aantal_reminders=(
+            reminders.get(bericht.referentienummer, 0)
+            if reminders is not None and mailbox.kan_reminder_krijgen(bericht)
+            else None
+        ),
         inhoud=inhoud,
         melding=bericht.melding,
     )
@@ -306,8 +313,9 @@ def haal_verzonden_op(
     )
     meer = len(berichten) > limit
     berichten = berichten[:limit]
+    reminders = mailbox.aantal_reminders(v.session, v.deelnemer, berichten)
     return BerichtenRead(
-        berichten=[bericht_weergave(b, v.nu) for b in berichten],
+        berichten=[bericht_weergave(b, v.nu, reminders=reminders) for b in berichten],
         volgende=_cursor(berichten[-1].id) if meer else None,
     )
 
@@ -328,7 +336,14 @@ def haal_conversatie_op(
     ],
 ) -> BerichtenRead:
     berichten = mailbox.conversatie(v.session, v.deelnemer, conversatie_referentienummer.lower())
-    return BerichtenRead(berichten=[bericht_weergave(b, v.nu) for b in berichten])
+    eigen = [b for b in berichten if b.afzender == v.deelnemer.oin]
+    reminders = mailbox.aantal_reminders(v.session, v.deelnemer, eigen)
+    return BerichtenRead(
+        berichten=[
+            bericht_weergave(b, v.nu, reminders=reminders if b.afzender == v.deelnemer.oin else None)
+            for b in berichten
+        ]
+    )
 
 
 def _certificaat(cert: Certificaat, nu: datetime) -> CertificaatRead:

@@ -751,3 +751,15 @@ def _verlopen_melding(bericht: Bericht, *, nu: datetime, instellingen: Instellin
         nu=nu,
         instellingen=instellingen,
     )
+
+
+def kan_reminder_krijgen(bericht: Bericht) -> bool:
+    """Whether a reminder may refer to this type of message (art. 15.1: saldoverzoek, betaalvoorstel)."""
+    berichttype = CATALOGUS.zoek(bericht.module, "reminder")
+    return berichttype is not None and bericht.berichttype in berichttype.verwijst_naar
+
+
+def aantal_reminders(session: Session, afzender: Deelnemer, berichten: Sequence[Bericht]) -> dict[str, int]:
+    """Per message of `afzender` that a reminder may refer to: how many reminders it sent."""
+    refs = [b.referentienummer for b in berichten if b.afzender == afzender.oin and kan_reminder_krijgen(b)]
+    return store.aantal_reminders(session, afzender=afzender.oin, referentienummers=refs)

@@ -464,6 +464,24 @@ def verzonden(
     return session.scalars(query).all()
 
 
+def aantal_reminders(
+    session: Session, *, afzender: str, referentienummers: Collection[str]
+) -> dict[str, int]:
+    """How many reminders `afzender` sent about each of these messages of its own (art. 15.1)."""
+    if not referentienummers:
+        return {}
+    rijen = session.execute(
+        select(Bericht.cross_referentienummer, func.count())
+        .where(
+            Bericht.afzender == afzender,
+            Bericht.berichttype == "reminder",
+            Bericht.cross_referentienummer.in_(list(referentienummers)),
+        )
+        .group_by(Bericht.cross_referentienummer)
+    )
+    return {str(ref): int(aantal) for ref, aantal in rijen}
+
+
 def tijdlijn(session: Session, *, conversatie: str, partij: str) -> Sequence[Bericht]:
     return session.scalars(
         select(Bericht)
