@@ -11,8 +11,10 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from knooppunt.api import auth
+from knooppunt.hub import audit
+from knooppunt.hub.fouten import HubFout
 from knooppunt.runtime import Runtime
-from knooppunt.store.db import db_nu
+from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Deelnemer
 
 
@@ -50,6 +52,13 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
         request.state.oin = deelnemer.oin
         yield Verzoek(session=session, deelnemer=deelnemer, nu=nu, runtime=rt)
         session.commit()
+    except HubFout as fout:
+        session.rollback()
+        if fout.auditregel is not None:
+            # A refused submit leaves nothing but its audit entry, in a transaction of its own.
+            with transactie(rt.sessions) as eigen:
+                audit.noteer(eigen, [fout.auditregel])
+        raise
     except BaseException:
         session.rollback()
         raise
