@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from knooppunt.api import auth
@@ -16,6 +18,8 @@ from knooppunt.hub.fouten import HubFout
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Deelnemer
+
+log = structlog.get_logger("knooppunt.api")
 
 
 @dataclass
@@ -56,8 +60,12 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
         session.rollback()
         if fout.auditregel is not None:
             # A refused submit leaves nothing but its audit entry, in a transaction of its own.
-            with transactie(rt.sessions) as eigen:
-                audit.noteer(eigen, [fout.auditregel])
+            try:
+                with transactie(rt.sessions) as eigen:
+                    audit.noteer(eigen, [fout.auditregel])
+            except SQLAlchemyError as exc:
+                # The participant still gets the refusal it is owed; the operator sees the gap.
+                log.error("auditregel van weigering niet vastgelegd", code=fout.code, fout=type(exc).__name__)
         raise
     except BaseException:
         session.rollback()
