@@ -152,6 +152,7 @@ def migreer_en_registreer(database_url: str, data_dir: Path, pki: Pki) -> None:
                     ),
                     nu=db_nu(session),
                     ankers=rt.ankers,
+                    door="beheer:bench",
                 )
     finally:
         rt.close()

@@ -135,6 +135,7 @@ def registreer(runtime: Runtime, partij: Partij, **overschrijf: Any) -> None:
             ),
             nu=db_nu(session),
             ankers=runtime.ankers,
+            door="beheer:test",
         )
 
 

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from knooppunt import __version__
 from knooppunt.api import v1
 from knooppunt.hub.fouten import HubFout, OngeldigVeld
+from knooppunt.metrics import HttpMeting
 from knooppunt.runtime import Runtime
 
 API_VERSIE = "1.0.0"
@@ -326,4 +327,4 @@ def create_app(runtime: Runtime) -> ASGIApp:
             "openapi": "/api/v1/openapi.json",
         }
 
-    return VerzoekId(MaxBodyGrootte(app, runtime.settings.max_request_bytes))
+    return VerzoekId(HttpMeting(MaxBodyGrootte(app, runtime.settings.max_request_bytes)))

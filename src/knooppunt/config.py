@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # Extra closing days (ISO dates) on top of the Algemene termijnenwet holidays.
     extra_sluitingsdagen: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Retention of the audit log: 2557 days = 7 years (incl. two leap days), the Dutch fiscal and
+    # archival term for records of this kind; entries older than this are purged by the jobs.
+    audit_bewaartermijn_dagen: int = Field(default=2557, ge=1)
+
     max_open_per_relatie: int = Field(default=10_000, ge=1)
     max_inhoud_bytes: int = Field(default=1_048_576, ge=1024)
     max_request_bytes: int = Field(default=2_097_152, ge=4096)

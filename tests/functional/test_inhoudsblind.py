@@ -1,5 +1,5 @@
-"""Content-blind (DESIGN §1.3, §5): after a complete flow, no table and no log line holds any
-ciphertext or any plaintext of the payloads."""
+"""Content-blind (DESIGN §1.3, §5): after a complete flow, no table (the audit log included), no
+log line and no metric holds any ciphertext or any plaintext of the payloads."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
+from starlette.testclient import TestClient
 
+from knooppunt.ops import create_ops_app
 from knooppunt.runtime import Runtime
 from tests.factories import Partij, envelop
 
@@ -81,13 +83,25 @@ def test_geen_inhoud_in_tabellen_of_logs(
         assert client.get("/berichten").json()["berichten"] == []
 
     database = _alle_waarden(rt)
+    with rt.engine.connect() as conn:
+        audit = "\n".join(str(rij) for rij in conn.execute(text("SELECT * FROM auditregels")))
+    with TestClient(create_ops_app(rt)) as ops:
+        metrics = ops.get("/metrics").text
     uitvoer = capsys.readouterr()
     logs = uitvoer.out + uitvoer.err + "\n".join(r.getMessage() for r in caplog.records)
     for geheim in markeringen + versleuteld + ["111222333"]:
         assert geheim not in database
         assert geheim not in logs
-    # The only traces left are metadata: types, parties, times.
+        assert geheim not in metrics
+        # A fragment too: no column or label holds part of a ciphertext.
+        assert geheim[-40:] not in audit
+    # The only traces left are metadata: types, parties, times, outcomes.
     assert "saldoverzoek_nuts" in database
+    for actie in ("verstuurd", "opgehaald", "bevestigd", "geweigerd"):
+        assert f"'{actie}'" in audit
+    assert 'knooppunt_berichten{berichttype="saldoverzoek_nuts",status="beantwoord"} 1.0' in metrics
+    for partij in (gemeente, energie, zorg):
+        assert partij.oin not in metrics
 
     bestand = _sqlite_bestand(rt)
     if bestand is not None:

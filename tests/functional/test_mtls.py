@@ -146,6 +146,7 @@ def _registreer(rt: Runtime, partij: Partij, *, ankers: Vertrouwensankers | None
             ),
             nu=db_nu(session),
             ankers=ankers or rt.ankers,
+            door="beheer:test",
         )
 
 
@@ -205,6 +206,7 @@ def test_alleen_een_geregistreerd_certificaat_komt_binnen(
             gebruik=["versleuteling"],
             nu=db_nu(session),
             ankers=rt.ankers,
+            door="beheer:test",
         )
     # A certificate for OIN X whose fingerprint is (wrongly) on file for OIN Y: the hub looks up
     # the pair (OIN from the certificate, fingerprint), so it must not let X in as Y.
@@ -263,7 +265,7 @@ def test_alleen_een_geregistreerd_certificaat_komt_binnen(
         assert _status(hub, woning)[0] == 200
         with transactie(rt.sessions) as session:
             adresboek.trek_certificaat_in(
-                session, woning.oin, lees_pem(woning.pem).vingerafdruk, nu=db_nu(session)
+                session, woning.oin, lees_pem(woning.pem).vingerafdruk, nu=db_nu(session), door="beheer:test"
             )
         _geweigerd(_status(hub, woning), detail=f"als TLS-certificaat geregistreerd voor OIN {woning.oin}")
 

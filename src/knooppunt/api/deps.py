@@ -7,13 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from knooppunt.api import auth
+from knooppunt.hub import audit
+from knooppunt.hub.fouten import HubFout
 from knooppunt.runtime import Runtime
-from knooppunt.store.db import db_nu
+from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Deelnemer
+
+log = structlog.get_logger("knooppunt.api")
 
 
 @dataclass
@@ -50,6 +56,17 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
         request.state.oin = deelnemer.oin
         yield Verzoek(session=session, deelnemer=deelnemer, nu=nu, runtime=rt)
         session.commit()
+    except HubFout as fout:
+        session.rollback()
+        if fout.auditregel is not None:
+            # A refused submit leaves nothing but its audit entry, in a transaction of its own.
+            try:
+                with transactie(rt.sessions) as eigen:
+                    audit.noteer(eigen, [fout.auditregel])
+            except SQLAlchemyError as exc:
+                # The participant still gets the refusal it is owed; the operator sees the gap.
+                log.error("auditregel van weigering niet vastgelegd", code=fout.code, fout=type(exc).__name__)
+        raise
     except BaseException:
         session.rollback()
         raise

@@ -161,6 +161,7 @@ def ingebedde_hub(map_: Path) -> Iterator[IngebeddeHub]:
                     ),
                     nu=nu,
                     ankers=rt.ankers,
+                    door="beheer:demo",
                 )
         sock = _bind_tcp("127.0.0.1", 0)
         poort = sock.getsockname()[1]

@@ -51,6 +51,19 @@ def _settings() -> Settings:
     return load_settings()
 
 
+def _beheerder() -> str:
+    """The audit actor of an operator command: ``beheer:`` + the operating-system user."""
+    import getpass
+
+    from knooppunt.hub.audit import beheerder
+
+    try:
+        wie = getpass.getuser()
+    except (KeyError, OSError):
+        wie = "onbekend"
+    return beheerder(wie)
+
+
 @contextmanager
 def _transactie() -> Iterator[tuple[Session, Runtime]]:
     """One unit of work on the configured database (migrated first), for the adresboek commands."""
@@ -182,7 +195,7 @@ def _parse_now(now: str | None, settings: Settings) -> datetime | None:
 def worker(once: bool, now: str | None, interval: float) -> None:
     """Run the periodic jobs (expiry, ...) standalone; several workers may run at once."""
     from knooppunt import runtime
-    from knooppunt.jobs.planner import draai_eenmaal, draai_steeds
+    from knooppunt.jobs.planner import JobsMislukt, draai_eenmaal, draai_steeds
     from knooppunt.logging import configureer
 
     configureer()  # JSON logs on stderr; stdout carries only the run's result
@@ -191,7 +204,11 @@ def worker(once: bool, now: str | None, interval: float) -> None:
     rt = runtime.bouw(settings)
     try:
         if once:
-            resultaat = draai_eenmaal(rt, nu=moment)
+            try:
+                resultaat = draai_eenmaal(rt, nu=moment)
+            except JobsMislukt as exc:
+                click.echo(f"fout: {exc} (zie de log op stderr)", err=True)
+                sys.exit(1)
             click.echo(json.dumps(resultaat, sort_keys=True))
         else:
             draai_steeds(rt, interval=interval, nu=moment)
@@ -236,6 +253,90 @@ def db_check() -> None:
         click.echo("models en migraties lopen uiteen: maak een migratie", err=True)
         sys.exit(1)
     click.echo("models en migraties komen overeen")
+
+
+# --- audit log --------------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """The hash-chained audit log (DESIGN §5): verify it, export checkpoints."""
+
+
+@audit.command("verify")
+@click.option(
+    "--checkpoint",
+    "checkpoint_pad",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A checkpoint from `knooppunt audit checkpoint`: also detects a cut-off or rewritten tail.",
+)
+@click.option("--json", "als_json", is_flag=True, help="Print the report as one JSON object.")
+@fouten_netjes
+def audit_verify(checkpoint_pad: Path | None, als_json: bool) -> None:
+    """Walk the chain and report every edited, deleted or reordered entry; exit 1 on any problem."""
+    from knooppunt import runtime
+    from knooppunt.hub import audit as hub_audit
+
+    checkpoint = None
+    if checkpoint_pad is not None:
+        try:
+            checkpoint = hub_audit.Checkpoint.uit_json(checkpoint_pad.read_text())
+        except ValueError as exc:
+            raise click.BadParameter(f"{checkpoint_pad}: {exc}", param_hint="--checkpoint") from exc
+    rt = runtime.bouw(_settings())
+    try:
+        verslag = hub_audit.controleer(rt.engine, checkpoint=checkpoint)
+    finally:
+        rt.close()
+    if als_json:
+        click.echo(
+            json.dumps(
+                {
+                    "intact": verslag.intact,
+                    "aantal": verslag.aantal,
+                    "eerste": verslag.eerste,
+                    "laatste": verslag.laatste,
+                    "opgeschoondTotEnMet": verslag.anker.volgnummer if verslag.anker else None,
+                    "problemen": [
+                        {"volgnummer": p.volgnummer, "soort": p.soort, "uitleg": p.uitleg}
+                        for p in verslag.problemen
+                    ],
+                }
+            )
+        )
+    else:
+        for probleem in verslag.problemen:
+            click.echo(str(probleem))
+        click.echo(verslag.samenvatting(), err=not verslag.intact)
+    if not verslag.intact:
+        sys.exit(1)
+
+
+@audit.command("checkpoint")
+@click.option(
+    "--uit", "uit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE."
+)
+@fouten_netjes
+def audit_checkpoint(uit: Path | None) -> None:
+    """Export the newest entry's volgnummer, hash and time as JSON; keep it outside the database
+    (e.g. with the backups, or mailed to the toezichthouder)."""
+    from knooppunt import runtime
+    from knooppunt.hub import audit as hub_audit
+
+    rt = runtime.bouw(_settings())
+    try:
+        checkpoint = hub_audit.maak_checkpoint(rt.engine)
+    finally:
+        rt.close()
+    if checkpoint is None:
+        click.echo("het auditlog is nog leeg: er is niets om vast te leggen", err=True)
+        sys.exit(1)
+    if uit is None:
+        click.echo(checkpoint.als_json())
+    else:
+        uit.write_text(checkpoint.als_json() + "\n")
+        click.echo(f"checkpoint volgnummer {checkpoint.volgnummer} geschreven naar {uit}", err=True)
 
 
 # --- adresboek --------------------------------------------------------------------------------
@@ -325,6 +426,7 @@ def deelnemer_add(
             ),
             nu=db_nu(session),
             ankers=rt.ankers,
+            door=_beheerder(),
         )
         weergave = _deelnemer_json(d)
     click.echo(
@@ -415,6 +517,7 @@ def certificaat_add(oin: str, certificaat: Path, gebruik: tuple[str, ...]) -> No
             gebruik=list(gebruik) or list(adresboek.GEBRUIK),
             nu=db_nu(session),
             ankers=rt.ankers,
+            door=_beheerder(),
         )
         click.echo(f"certificaat {cert.vingerafdruk} toegevoegd aan {oin}")
 
@@ -430,7 +533,7 @@ def certificaat_intrekken(oin: str, vingerafdruk: str) -> None:
     from knooppunt.store.db import db_nu
 
     with _transactie() as (session, _rt):
-        adresboek.trek_certificaat_in(session, oin, vingerafdruk, nu=db_nu(session))
+        adresboek.trek_certificaat_in(session, oin, vingerafdruk, nu=db_nu(session), door=_beheerder())
         click.echo(f"certificaat {vingerafdruk} van {oin} ingetrokken")
 
 

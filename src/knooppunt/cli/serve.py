@@ -217,12 +217,14 @@ def _uvicorn_config(app: Any, opties: ServeOpties, client_ca: Path | None, **ext
     )
 
 
-def _ops_server(rt: runtime_mod.Runtime, opties: ServeOpties) -> uvicorn.Server | None:
+def _ops_server(
+    rt: runtime_mod.Runtime, opties: ServeOpties, *, multiproces_map: Path | None = None
+) -> uvicorn.Server | None:
     if opties.ops_port is None:
         return None
     return uvicorn.Server(
         uvicorn.Config(
-            create_ops_app(rt),
+            create_ops_app(rt, multiproces_map=multiproces_map),
             host=opties.ops_host,
             port=opties.ops_port,
             log_config=None,
@@ -316,13 +318,17 @@ def _serve_workers(
         {"settings": settings.model_dump(mode="json"), "extra_ankers": [str(p) for p in extra_ankers]}
     )
     config = _uvicorn_config(FABRIEK, opties, client_ca, factory=True)
-    ops = _ops_server(rt, opties)
-    draad = threading.Thread(target=ops.run, name="knooppunt-ops", daemon=True) if ops else None
-    if draad:
-        draad.start()
-    try:
-        Multiprocess(config, sockets=[sock]).run()
-    finally:
-        if ops and draad:
-            ops.should_exit = True
-            draad.join(10)
+    # The workers count HTTP requests in files here (prometheus_client multiprocess mode), which
+    # /metrics of the operator listener in this process adds up.
+    with tempfile.TemporaryDirectory(prefix="knooppunt-metrics-") as metrics_map:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_map
+        ops = _ops_server(rt, opties, multiproces_map=Path(metrics_map))
+        draad = threading.Thread(target=ops.run, name="knooppunt-ops", daemon=True) if ops else None
+        if draad:
+            draad.start()
+        try:
+            Multiprocess(config, sockets=[sock]).run()
+        finally:
+            if ops and draad:
+                ops.should_exit = True
+                draad.join(10)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from knooppunt.hub import audit
 from knooppunt.hub.fouten import HubFout, OngeldigVeld
 from knooppunt.pki.certificaat import (
     CertificaatInfo,
@@ -77,9 +78,15 @@ def controleer_certificaat(
 
 
 def registreer(
-    session: Session, nieuw: NieuweDeelnemer, *, nu: datetime, ankers: Vertrouwensankers | None
+    session: Session,
+    nieuw: NieuweDeelnemer,
+    *,
+    nu: datetime,
+    ankers: Vertrouwensankers | None,
+    door: str,
 ) -> Deelnemer:
-    """Add a participant (the aanmeldformulier). Every field is checked before anything is stored."""
+    """Add a participant (the aanmeldformulier). Every field is checked before anything is stored.
+    ``door`` is the audit actor (``audit.beheerder(...)``)."""
     try:
         oin = valideer_oin(nieuw.oin)
     except OngeldigeIdentificatie as exc:
@@ -127,6 +134,7 @@ def registreer(
     )
     session.add(deelnemer)
     session.flush()
+    audit.deelnemer_toegevoegd(session, deelnemer, door=door, nu=nu)
     return deelnemer
 
 
@@ -156,6 +164,7 @@ def voeg_certificaat_toe(
     gebruik: Iterable[str],
     nu: datetime,
     ankers: Vertrouwensankers | None,
+    door: str,
 ) -> Certificaat:
     deelnemer = haal(session, oin)
     controleer_certificaat(info, oin=oin, ankers=ankers, moment=nu)
@@ -164,10 +173,13 @@ def voeg_certificaat_toe(
     cert = _certificaat(info, {_keuze("gebruik", g, GEBRUIK) for g in gebruik}, nu)
     deelnemer.certificaten.append(cert)
     session.flush()
+    audit.certificaat_toegevoegd(session, cert, door=door, nu=nu)
     return cert
 
 
-def trek_certificaat_in(session: Session, oin: str, vingerafdruk: str, *, nu: datetime) -> Certificaat:
+def trek_certificaat_in(
+    session: Session, oin: str, vingerafdruk: str, *, nu: datetime, door: str
+) -> Certificaat:
     """Retire a certificate: no longer accepted for TLS or as an encryption target; still listed
     for verifying signatures on messages sent before (DESIGN §5)."""
     cert = store.certificaat(session, vingerafdruk.lower())
@@ -177,6 +189,7 @@ def trek_certificaat_in(session: Session, oin: str, vingerafdruk: str, *, nu: da
         )
     if cert.ingetrokken_op is None:
         cert.ingetrokken_op = nu
+        audit.certificaat_ingetrokken(session, cert, door=door, nu=nu)
     session.flush()
     return cert
 

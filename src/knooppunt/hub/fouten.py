@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,8 @@ class HubFout(Exception):
     detail: str
     velden: list[OngeldigVeld] = field(default_factory=list)
     artikel: str | None = None
+    # The audit entry of a refused submit, written by the transaction owner after its rollback.
+    auditregel: dict[str, Any] | None = None
 
     def __str__(self) -> str:
         return f"{self.code}: {self.detail}"

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from knooppunt.hub import adresboek, regels
+from knooppunt.hub import adresboek, audit, regels
 from knooppunt.hub.fouten import HubFout, OngeldigVeld, niet_gevonden
 from knooppunt.protocol.catalogus import CATALOGUS, HUB_VERSIE, Berichttype, Rol
 from knooppunt.protocol.jwe import OngeldigeJwe, alg_past_bij_sleutel, kid_naar_vingerafdruk, lees_kop
@@ -274,7 +274,26 @@ def verstuur(
     session: Session, afzender: Deelnemer, envelop: Envelop, *, nu: datetime, instellingen: Instellingen
 ) -> tuple[Bericht, bool]:
     """Submit a message. Returns (message, created); a retry of the same envelope is not created
-    again. Raises HubFout with the code of the first rule that refuses it."""
+    again. Raises HubFout with the code of the first rule that refuses it, carrying the audit
+    entry of the refusal (the caller's transaction rolls back; its owner writes the entry)."""
+    try:
+        return _verstuur(session, afzender, envelop, nu=nu, instellingen=instellingen)
+    except HubFout as fout:
+        fout.auditregel = audit.geweigerd_bij_verzenden(
+            afzender=afzender.oin,
+            berichttype=envelop.berichttype,
+            module=envelop.module,
+            ontvanger=envelop.ontvanger,
+            referentienummer=envelop.referentienummer,
+            code=fout.code,
+            nu=nu,
+        )
+        raise
+
+
+def _verstuur(
+    session: Session, afzender: Deelnemer, envelop: Envelop, *, nu: datetime, instellingen: Instellingen
+) -> tuple[Bericht, bool]:
     envelop_hash = envelop.hash()
     bestaand = store.op_referentie(session, envelop.referentienummer)
     if bestaand is not None:
@@ -327,6 +346,7 @@ def verstuur(
         assert bestaand is not None
         return _herhaling(bestaand, afzender, envelop_hash), False
     bericht = Bericht(id=nieuw_id, **waarden)
+    audit.verstuurd(session, bericht, nu=nu)
 
     if verwijzing is not None and berichttype.is_antwoord:
         _beantwoord(session, verwijzing, nu=nu, instellingen=instellingen)
@@ -347,8 +367,10 @@ def _herhaling(bestaand: Bericht, afzender: Deelnemer, envelop_hash: str) -> Ber
 
 def _beantwoord(session: Session, vraag: Bericht, *, nu: datetime, instellingen: Instellingen) -> None:
     """An answer confirms an unconfirmed question, then marks it beantwoord (DESIGN §3)."""
-    if vraag.status in ("aangeboden", "opgehaald"):
-        _bevestig(session, vraag, nu=nu, instellingen=instellingen)
+    if vraag.status in ("aangeboden", "opgehaald") and _bevestig(
+        session, vraag, nu=nu, instellingen=instellingen
+    ):
+        audit.bevestigd(session, vraag.ontvanger, [vraag], nu=nu, door_antwoord=True)
     store.markeer_beantwoord(session, vraag.id, nu=nu)
 
 
@@ -461,6 +483,7 @@ def ophalen(
         afzender=afzender,
     )
     store.markeer_opgehaald(session, [b.id for b, _ in rijen], nu=nu)
+    audit.opgehaald(session, ontvanger.oin, [(b, b.opgehaald_op is not None) for b, _ in rijen], nu=nu)
     for bericht, _ in rijen:
         # Show what the conditional update did, without marking the objects dirty: a flush
         # would write the status back unconditionally and could undo a concurrent confirm.
@@ -477,6 +500,7 @@ def een_bericht(
     jwe = None
     if bericht.status in ("aangeboden", "opgehaald") and bericht.verloopt_op >= nu:
         jwe = store.inhoud(session, bericht.id)
+        audit.opgehaald(session, ontvanger.oin, [(bericht, bericht.opgehaald_op is not None)], nu=nu)
         store.markeer_opgehaald(session, [bericht.id], nu=nu)
         session.refresh(bericht)
     return bericht, jwe
@@ -524,6 +548,7 @@ def _bevestig_een(
     if bericht is None:
         raise niet_gevonden(f"Bericht {referentienummer}")
     if _bevestig(session, bericht, nu=nu, instellingen=instellingen):
+        audit.bevestigd(session, bericht.ontvanger, [bericht], nu=nu)
         return Bevestiging(bericht, True)
     uitkomst = _niet_open(session, bericht, nu=nu, instellingen=instellingen)
     if uitkomst.bericht.status == "geweigerd":
@@ -557,15 +582,18 @@ def bevestig_meerdere(
             per_termijn.setdefault(_antwoord_uiterlijk(bericht, nu, instellingen), []).append(bericht)
     bevestigd: set[int] = set()
     bonnen: list[dict[str, Any]] = []
+    gelukte: list[Bericht] = []
     for uiterlijk, groep in per_termijn.items():
         gelukt = store.bevestig_set(session, [b.id for b in groep], nu=nu, antwoord_uiterlijk=uiterlijk)
         for bericht in groep:
             if bericht.id in gelukt:
                 store.toon_bevestigd(bericht, nu=nu, antwoord_uiterlijk=uiterlijk)
+                gelukte.append(bericht)
                 if bericht.afzender != KNOOPPUNT:
                     bonnen.append(_ontvangstbevestiging(bericht, nu=nu, instellingen=instellingen))
         bevestigd |= gelukt
     store.voeg_hub_berichten_toe(session, bonnen)
+    audit.bevestigd(session, ontvanger.oin, gelukte, nu=nu)
 
     resultaten: list[tuple[str, Bericht | None, str | None]] = []
     gezien: set[str] = set()
@@ -622,6 +650,7 @@ def weiger(
                 f"Bericht {referentienummer} is al bevestigd; weigeren kan alleen vóór bevestiging.",
             )
         return uitkomst
+    audit.geweigerd(session, ontvanger.oin, bericht, reden, nu=nu)
     hub_bericht(
         session,
         over=bericht,
@@ -648,6 +677,7 @@ def verloop(session: Session, bericht: Bericht, *, nu: datetime, instellingen: I
     expire silently."""
     if not store.laat_verlopen(session, bericht.id, nu=nu):
         return False
+    audit.verlopen(session, bericht, nu=nu)
     if bericht.afzender != KNOOPPUNT:
         hub_bericht(
             session,
@@ -713,6 +743,7 @@ def verloop_reeks(session: Session, *, nu: datetime, instellingen: Instellingen,
             omschrijving=_VERLOPEN_OMSCHRIJVING.format(ref="%1$s", type="%2$s"),
             melding_verloopt_op=instellingen.kalender.termijn_einde(nu, instellingen.bevestigingstermijn),
         )
+        audit.verlopen_reeks(session, rijen, nu=nu)
         return len(rijen)
     rijen = store.verloop_reeks(session, nu=nu, limiet=limiet)
     meldingen = [
@@ -732,6 +763,7 @@ def verloop_reeks(session: Session, *, nu: datetime, instellingen: Instellingen,
         if r.afzender != KNOOPPUNT
     ]
     store.voeg_hub_berichten_toe(session, meldingen)
+    audit.verlopen_reeks(session, rijen, nu=nu)
     return len(rijen)
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import structlog
 
-from knooppunt.jobs import notificaties, verlopen
+from knooppunt import metrics
+from knooppunt.jobs import audit, notificaties, verlopen
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu
 
@@ -27,13 +30,49 @@ def _nu(runtime: Runtime, nu: datetime | None) -> datetime:
         return db_nu(session)
 
 
+class JobsMislukt(RuntimeError):
+    """One or more jobs failed (each was logged); the others still ran."""
+
+
+def _verloop(runtime: Runtime, nu: datetime) -> int:
+    aantal = verlopen.verloop_alles(runtime.sessions, nu=nu, instellingen=runtime.instellingen)
+    metrics.VERLOPEN.inc(aantal)
+    return aantal
+
+
+def _audit_opschonen(runtime: Runtime, nu: datetime) -> int:
+    termijn = timedelta(days=runtime.settings.audit_bewaartermijn_dagen)
+    aantal = audit.schoon_op(runtime.sessions, nu=nu, bewaartermijn=termijn)
+    metrics.AUDIT_OPGESCHOOND.inc(aantal)
+    return aantal
+
+
+def _notificaties(runtime: Runtime, nu: datetime) -> dict[str, Any]:
+    return notificaties.draai(runtime.sessions, nu=nu, settings=runtime.settings)
+
+
+JOBS: dict[str, Callable[[Runtime, datetime], Any]] = {
+    "verlopen": _verloop,
+    "notificaties": _notificaties,
+    "audit_opgeschoond": _audit_opschonen,
+}
+
+
 def draai_eenmaal(runtime: Runtime, *, nu: datetime | None = None) -> dict[str, Any]:
-    """Run every due job once; returns what each did."""
+    """Run every due job once; returns what each did. A failing job does not stop the others;
+    afterwards JobsMislukt names the ones that failed."""
     moment = _nu(runtime, nu)
-    verlopen_aantal = verlopen.verloop_alles(runtime.sessions, nu=moment, instellingen=runtime.instellingen)
-    gemeld = notificaties.draai(runtime.sessions, nu=moment, settings=runtime.settings)
-    resultaat = {"nu": moment.isoformat(), "verlopen": verlopen_aantal, "notificaties": gemeld}
+    resultaat: dict[str, Any] = {"nu": moment.isoformat()}
+    mislukt: list[str] = []
+    for naam, job in JOBS.items():
+        try:
+            resultaat[naam] = metrics.meet_job(naam, partial(job, runtime, moment))
+        except Exception:
+            log.exception("job mislukt", job=naam)
+            mislukt.append(naam)
     log.info("jobs", **resultaat)
+    if mislukt:
+        raise JobsMislukt(f"jobs mislukt: {', '.join(mislukt)}")
     return resultaat
 
 

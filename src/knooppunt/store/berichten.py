@@ -7,7 +7,21 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -496,3 +510,15 @@ def tijdlijn(session: Session, *, conversatie: str, partij: str) -> Sequence[Ber
 def herlaad(session: Session, bericht: Bericht) -> Bericht:
     session.refresh(bericht)
     return bericht
+
+
+def tellingen(conn: Connection, *, nu: datetime) -> list[tuple[str, str, int, int]]:
+    """(berichttype, status, messages, of which answers overdue) in one GROUP BY, for /metrics.
+    Overdue: confirmed, not answered, past antwoordUiterlijk (teLaat while still open)."""
+    te_laat = case((and_(Bericht.status == "bevestigd", Bericht.antwoord_uiterlijk < nu), 1), else_=0)
+    rijen = conn.execute(
+        select(Bericht.berichttype, Bericht.status, func.count(), func.coalesce(func.sum(te_laat), 0))
+        .group_by(Bericht.berichttype, Bericht.status)
+        .order_by(Bericht.berichttype, Bericht.status)
+    ).all()
+    return [(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rijen]

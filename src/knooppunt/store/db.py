@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,15 +41,24 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # Writers serialise at BEGIN, so read-then-write transactions never deadlock.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers serialise at BEGIN, so read-then-write transactions never deadlock. A
+            # read-only snapshot (store.audit.momentopname) begins deferred and blocks nobody.
+            if conn.get_execution_options().get("knooppunt_alleen_lezen"):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 def maak_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    """Sessions whose queued audit entries are written at commit (store.audit)."""
+    from knooppunt.store import audit
+
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    audit.koppel(factory)
+    return factory
 
 
 @contextmanager
@@ -66,9 +75,25 @@ def transactie(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def db_nu(session: Session) -> datetime:
+@contextmanager
+def leesverbinding(engine: Engine, *, momentopname: bool = False) -> Iterator[Connection]:
+    """A read-only connection that blocks no writer (SQLite: a deferred BEGIN instead of the
+    writers' BEGIN IMMEDIATE). ``momentopname``: one consistent view for as long as it is open
+    (PostgreSQL REPEATABLE READ; a SQLite read transaction in WAL mode is one already)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            if momentopname:
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        else:
+            conn.execution_options(knooppunt_alleen_lezen=True)
+        with conn.begin():
+            yield conn
+
+
+def db_nu(session: Session | Connection) -> datetime:
     """The database clock (DESIGN §4: all times come from the database)."""
-    if session.get_bind().dialect.name == "sqlite":
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    if dialect.name == "sqlite":
         waarde = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
         return datetime.fromisoformat(str(waarde)).replace(tzinfo=UTC)
     moment = session.execute(text("SELECT statement_timestamp()")).scalar_one()

@@ -271,3 +271,41 @@ class Notificatie(Base):
             sqlite_where=text("status = 'wachtend'"),
         ),
     )
+
+
+class Auditregel(Base):
+    """One entry of the append-only, hash-chained audit log (DESIGN §5): who did what to which
+    message or participant, when, with what outcome. Metadata only — never inhoud or payload.
+
+    ``hash`` is SHA-256 over a canonical serialization of the entry including ``vorige_hash``
+    (store.audit.bereken_hash); ``volgnummer`` is gapless, assigned under a lock at commit."""
+
+    __tablename__ = "auditregels"
+
+    volgnummer: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    tijd: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(80))  # an OIN, KNOOPPUNT, or beheer:<who>
+    actie: Mapped[str] = mapped_column(String(40))
+    berichttype: Mapped[str | None] = mapped_column(String(64))
+    module: Mapped[str | None] = mapped_column(String(32))
+    afzender: Mapped[str | None] = mapped_column(String(20))
+    ontvanger: Mapped[str | None] = mapped_column(String(20))
+    referentienummer: Mapped[str | None] = mapped_column(String(36))
+    deelnemer: Mapped[str | None] = mapped_column(String(20))
+    certificaat: Mapped[str | None] = mapped_column(String(64))
+    uitkomst: Mapped[str | None] = mapped_column(String(64))
+    vorige_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Auditanker(Base):
+    """Where the chain starts after a retention purge: the last purged entry's volgnummer, hash and
+    time. One row (id 1); absent until the first purge."""
+
+    __tablename__ = "auditanker"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    volgnummer: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    tijd: Mapped[datetime] = mapped_column(UTCDateTime())
+    opgeschoond_op: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,191 @@
+"""Prometheus metrics (DESIGN §8), served only on the operator listener (ops.py): they reveal
+volumes across participants, so the participant API never serves them, and no metric carries a
+participant label.
+
+Two kinds:
+- counted in-process: HTTP requests by route template and status, job runs and failures;
+- computed from the database at scrape time (one GROUP BY): messages by berichttype and status,
+  open answers past their antwoordUiterlijk, the audit log's head volgnummer.
+
+With ``serve --workers N`` the API runs in worker processes: their HTTP counters go to files in
+PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode), which the operator listener in
+the supervisor adds up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from knooppunt.store import audit as audit_store
+from knooppunt.store import berichten as berichten_store
+from knooppunt.store.db import db_nu, leesverbinding
+
+log = structlog.get_logger("knooppunt.metrics")
+T = TypeVar("T")
+
+HTTP = CollectorRegistry(auto_describe=True)
+JOBS = CollectorRegistry(auto_describe=True)
+
+HTTP_VERZOEKEN = Counter(
+    "knooppunt_http_requests",
+    "HTTP requests on the participant API, by route template, method and status code",
+    ["route", "method", "status"],
+    registry=HTTP,
+)
+HTTP_DUUR = Histogram(
+    "knooppunt_http_request_duration_seconds",
+    "Time to answer an HTTP request on the participant API, by route template and method",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=HTTP,
+)
+JOB_RUNS = Counter("knooppunt_job_runs", "Runs of a periodic job in this process", ["job"], registry=JOBS)
+JOB_FOUTEN = Counter(
+    "knooppunt_job_failures", "Runs of a periodic job that failed with an error", ["job"], registry=JOBS
+)
+JOB_LAATSTE_SUCCES = Gauge(
+    "knooppunt_job_last_success_timestamp_seconds",
+    "Unix time of the last successful run of a periodic job in this process",
+    ["job"],
+    registry=JOBS,
+)
+VERLOPEN = Counter(
+    "knooppunt_berichten_verlopen",
+    "Messages expired by the expiry job of this process (content deleted, sender told)",
+    registry=JOBS,
+)
+AUDIT_OPGESCHOOND = Counter(
+    "knooppunt_auditregels_opgeschoond",
+    "Audit entries deleted by the retention job of this process",
+    registry=JOBS,
+)
+
+
+def meet_job(job: str, functie: Callable[[], T]) -> T:
+    """Run one job, counting the run, a failure, or the moment of success."""
+    JOB_RUNS.labels(job).inc()
+    try:
+        uitkomst = functie()
+    except Exception:
+        JOB_FOUTEN.labels(job).inc()
+        raise
+    JOB_LAATSTE_SUCCES.labels(job).set(time.time())
+    return uitkomst
+
+
+def route_sjabloon(scope: Scope) -> str:
+    """The route template a request matched (``/api/v1/berichten/{referentienummer}``), never the
+    raw path: raw paths hold referentienummers and OINs. Unmatched requests are ``onbekend``."""
+    route = scope.get("route")
+    pad = getattr(route, "path", None)
+    if not isinstance(pad, str):
+        return "onbekend"
+    return str(scope.get("root_path", "")) + pad
+
+
+class HttpMeting:
+    """Count every request by route template, method and status, and time it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        begin = time.perf_counter()
+        status = 500
+
+        async def met_status(bericht: Message) -> None:
+            nonlocal status
+            if bericht["type"] == "http.response.start":
+                status = int(bericht["status"])
+            await send(bericht)
+
+        try:
+            await self.app(scope, receive, met_status)
+        finally:
+            route, methode = route_sjabloon(scope), str(scope.get("method", ""))
+            HTTP_VERZOEKEN.labels(route, methode, str(status)).inc()
+            HTTP_DUUR.labels(route, methode).observe(time.perf_counter() - begin)
+
+
+class _Database(Collector):
+    """Gauges computed from the database at scrape time."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterable[Metric]:
+        bereikbaar = GaugeMetricFamily(
+            "knooppunt_database_up", "1 when the database answered the queries of this scrape, else 0"
+        )
+        try:
+            with leesverbinding(self.engine) as conn:
+                tellingen = berichten_store.tellingen(conn, nu=db_nu(conn))
+                kop = audit_store.kop(conn)
+        except SQLAlchemyError as exc:
+            log.warning("metrics: database niet bereikbaar", fout=type(exc).__name__)
+            bereikbaar.add_metric([], 0)
+            yield bereikbaar
+            return
+        bereikbaar.add_metric([], 1)
+        yield bereikbaar
+        berichten = GaugeMetricFamily(
+            "knooppunt_berichten",
+            "Messages (metadata rows) by berichttype and status, counted at scrape time",
+            labels=["berichttype", "status"],
+        )
+        te_laat = GaugeMetricFamily(
+            "knooppunt_antwoorden_te_laat",
+            "Confirmed questions past their antwoordUiterlijk, unanswered (teLaat, open), by berichttype",
+            labels=["berichttype"],
+        )
+        per_type: dict[str, int] = {}
+        for berichttype, status, aantal, overschreden in tellingen:
+            berichten.add_metric([berichttype, status], aantal)
+            if status == "bevestigd":
+                per_type[berichttype] = per_type.get(berichttype, 0) + overschreden
+        for berichttype, aantal in sorted(per_type.items()):
+            te_laat.add_metric([berichttype], aantal)
+        yield berichten
+        yield te_laat
+        volgnummer = GaugeMetricFamily(
+            "knooppunt_audit_volgnummer", "The volgnummer of the newest audit entry (0 when empty)"
+        )
+        volgnummer.add_metric([], 0 if kop is None else int(kop["volgnummer"]))
+        yield volgnummer
+
+
+class _Doorgeef(Collector):
+    """Expose another registry's metrics through this one."""
+
+    def __init__(self, bron: CollectorRegistry) -> None:
+        self.bron = bron
+
+    def collect(self) -> Iterable[Metric]:
+        return self.bron.collect()
+
+
+def registry(engine: Any, *, multiproces_map: Path | None = None) -> CollectorRegistry:
+    """The registry /metrics serves: database gauges, this process's job counters, and the HTTP
+    counters of this process or, with worker processes, of all of them."""
+    register = CollectorRegistry(auto_describe=False)
+    register.register(_Database(engine))
+    register.register(_Doorgeef(JOBS))
+    if multiproces_map is None:
+        register.register(_Doorgeef(HTTP))
+    else:
+        MultiProcessCollector(register, path=str(multiproces_map))  # type: ignore[no-untyped-call]
+    return register
