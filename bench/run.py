@@ -459,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = set(a.scenario or SCENARIOS)
     if "sdk" in scenarios:
         print("\n== sdk ==", flush=True)
-        resultaten["sdk"] = sdk.meet(seconden=0.3 if a.quick else 2.0, rondes=3 if a.quick else 5)
+        resultaten["sdk"] = sdk.meet(seconden=0.3 if a.quick else 1.0, rondes=3 if a.quick else 9)
         sdk.toon(resultaten["sdk"])
         (uit / "resultaten.json").write_text(json.dumps(resultaten, indent=2, default=str))
     if not scenarios - {"sdk"}:

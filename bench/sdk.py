@@ -1,6 +1,6 @@
 """SDK: seal and open, per core, beside the bare `cryptography` primitives (DESIGN §5).
 
-    python bench/sdk.py [--quick] [--seconden 2] [--rondes 5]
+    python bench/sdk.py [--quick] [--seconden 1] [--rondes 9]
     python bench/run.py --scenario sdk
 
 seal  = knooppunt.client.jose.verzegel: JWS (PS256 / ES256) over the payload with the envelope
@@ -208,7 +208,7 @@ def _metadata() -> dict[str, Any]:
     }
 
 
-def meet(*, seconden: float = 2.0, rondes: int = 5) -> dict[str, Any]:
+def meet(*, seconden: float = 1.0, rondes: int = 9) -> dict[str, Any]:
     p = payload()
     data = json.dumps(p, ensure_ascii=False).encode()
     metadata = _metadata()
@@ -304,12 +304,12 @@ def toon(res: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     a = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     a.add_argument("--quick", action="store_true", help="short rounds (a smoke run of ~15 s)")
-    a.add_argument("--seconden", type=float, default=None, help="wall seconds per round (default 2)")
-    a.add_argument("--rondes", type=int, default=None, help="rounds per measurement (default 5)")
+    a.add_argument("--seconden", type=float, default=None, help="wall seconds per round (default 1)")
+    a.add_argument("--rondes", type=int, default=None, help="rounds per measurement (default 9)")
     args = a.parse_args(argv)
     res = meet(
-        seconden=args.seconden or (0.3 if args.quick else 2.0),
-        rondes=args.rondes or (3 if args.quick else 5),
+        seconden=args.seconden or (0.3 if args.quick else 1.0),
+        rondes=args.rondes or (3 if args.quick else 9),
     )
     toon(res)
     return 0
