@@ -15,6 +15,9 @@ Scenarios, per database:
   verlopen  the expiry job: sweep of 100k due messages (10k with --quick), then a sweep that finds
             nothing at 10k, 100k (and 1M with --groot) pending messages
   profiel   (--profile) py-spy on the server during a closed-loop run; hotspots ranked
+Once per run, not per database:
+  sdk       participant SDK seal (sign+encrypt) and open (decrypt+verify+validate) per core, beside
+            the bare `cryptography` primitives (bench/sdk.py)
 
 PostgreSQL: a fresh database knooppunt_bench_<random>_* per run on --pg-url (default
 $KNOOPPUNT_BENCH_DATABASE_URL or postgresql://postgres@127.0.0.1:5432/test), dropped afterwards.
@@ -43,10 +46,11 @@ import omgeving  # noqa: E402
 import onderdelen  # noqa: E402
 import profiel  # noqa: E402
 import ruwe_db  # noqa: E402
+import sdk  # noqa: E402
 import verlopen  # noqa: E402
 from omgeving import leesbaar  # noqa: E402
 
-SCENARIOS = ("ruw", "onderdelen", "kosten", "doorvoer", "tempo", "inbox", "verlopen")
+SCENARIOS = ("sdk", "ruw", "onderdelen", "kosten", "doorvoer", "tempo", "inbox", "verlopen")
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -416,6 +420,10 @@ def _inbox(
 def _samenvatting(resultaten: dict[str, Any]) -> None:
     print("\n== summary ==")
     print(f"machine: {resultaten['machine']}")
+    if "sdk" in resultaten:
+        sdk.toon(resultaten["sdk"])
+    if not resultaten["databases"]:
+        return
     kop = f"{'database':<11} {'run':<12} {'e2e msg/s':>10} {'% of raw':>9} "
     kop += f"{'submit p99':>11} {'p99 @tempo':>11}"
     print(kop)
@@ -465,33 +473,42 @@ def main(argv: list[str] | None = None) -> int:
         "databases": {},
     }
     print(f"machine: {resultaten['machine']}; workers: {workers}; results in {uit}", flush=True)
-    with tempfile.TemporaryDirectory(prefix="knooppunt-bench-") as tmp:
-        werk = Path(tmp)
-        pki = omgeving.maak_pki(werk / "pki")
-        t0 = time.perf_counter()
-        inhouden = {
-            (i, j): omgeving.verzegel_inhoud(shv, se)
-            for i, shv in enumerate(pki.shv)
-            for j, se in enumerate(pki.se)
-        }
-        lengtes = sorted({len(v) for v in inhouden.values()})
-        print(
-            f"sealed {len(inhouden)} JWEs ({lengtes[0]}–{lengtes[-1]} "
-            f"bytes) in {time.perf_counter() - t0:.1f} s",
-            flush=True,
-        )
-        resultaten["jwe_bytes"] = lengtes
-        for soort in databases:
-            werk_db = werk / soort
-            werk_db.mkdir()
-            try:
-                resultaten["databases"][soort] = _bench_database(
-                    soort, a, pki, inhouden, werk_db, workers, uit
-                )
-            except Exception:  # one database failing must not lose the other's figures
-                traceback.print_exc()
-                resultaten["databases"][soort] = {"runs": {}, "fout": traceback.format_exc()}
-            (uit / "resultaten.json").write_text(json.dumps(resultaten, indent=2, default=str))
+    scenarios = set(a.scenario or SCENARIOS)
+    if "sdk" in scenarios:
+        print("\n== sdk ==", flush=True)
+        resultaten["sdk"] = sdk.meet(seconden=0.3 if a.quick else 1.0, rondes=3 if a.quick else 9)
+        sdk.toon(resultaten["sdk"])
+        (uit / "resultaten.json").write_text(json.dumps(resultaten, indent=2, default=str))
+    if not scenarios - {"sdk"}:
+        databases = []
+    if databases:
+        with tempfile.TemporaryDirectory(prefix="knooppunt-bench-") as tmp:
+            werk = Path(tmp)
+            pki = omgeving.maak_pki(werk / "pki")
+            t0 = time.perf_counter()
+            inhouden = {
+                (i, j): omgeving.verzegel_inhoud(shv, se)
+                for i, shv in enumerate(pki.shv)
+                for j, se in enumerate(pki.se)
+            }
+            lengtes = sorted({len(v) for v in inhouden.values()})
+            print(
+                f"sealed {len(inhouden)} JWEs ({lengtes[0]}–{lengtes[-1]} "
+                f"bytes) in {time.perf_counter() - t0:.1f} s",
+                flush=True,
+            )
+            resultaten["jwe_bytes"] = lengtes
+            for soort in databases:
+                werk_db = werk / soort
+                werk_db.mkdir()
+                try:
+                    resultaten["databases"][soort] = _bench_database(
+                        soort, a, pki, inhouden, werk_db, workers, uit
+                    )
+                except Exception:  # one database failing must not lose the other's figures
+                    traceback.print_exc()
+                    resultaten["databases"][soort] = {"runs": {}, "fout": traceback.format_exc()}
+                (uit / "resultaten.json").write_text(json.dumps(resultaten, indent=2, default=str))
     _samenvatting(resultaten)
     print(f"\nresults: {uit / 'resultaten.json'}")
     return 0

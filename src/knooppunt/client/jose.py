@@ -5,17 +5,28 @@ protected header repeating the envelope metadata and naming the signing certific
 ``x5t#S256``; then a JWE (RSA-OAEP-256 or ECDH-ES+A256KW, A256GCM) for the recipient's
 ``versleuteling`` certificate, ``kid`` = that certificate's ``x5t#S256``.
 ``open_``: the reverse, refusing anything that does not match.
+
+Checked on opening, beyond what the cryptography itself proves: the JWE protected header as the hub
+checks it (only the algorithms above, matching the recipient's key; no ``zip``, ``jku``, ``jwk``,
+``x5u``, ``x5c`` or ``crit``; no duplicate members); the JWS protected header likewise (``alg``
+PS256 for an RSA certificate, ES256 for a P-256 one; none of those members; an integer ``iat``;
+``x5t#S256`` naming one of the sender's certificates, whose key must have made the signature); and
+every metadata field equal to the envelope's. Interoperability with panva/jose (Node) is tested in
+tests/functional/test_interop_node.py; vectors for vendors are in docs/testvectoren/.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from joserfc import jwe, jws
 from joserfc.errors import JoseError
@@ -23,7 +34,14 @@ from joserfc.jwe import JWERegistry
 from joserfc.jwk import ECKey, RSAKey
 from joserfc.jws import JWSRegistry
 
-from knooppunt.protocol.jwe import x5t_s256
+from knooppunt.protocol.jwe import (
+    ALG_EC,
+    ALG_RSA,
+    VERBODEN_LEDEN,
+    OngeldigeJwe,
+    b64url_encode,
+    lees_kop,
+)
 
 METADATA_VELDEN = (
     "referentienummer",
@@ -35,11 +53,14 @@ METADATA_VELDEN = (
     "afzender",
     "ontvanger",
 )
-_JWS = JWSRegistry(algorithms=["PS256", "ES256"], strict_check_header=False)
+ALG_PS256 = "PS256"
+ALG_ES256 = "ES256"
+_JWS = JWSRegistry(algorithms=[ALG_PS256, ALG_ES256], strict_check_header=False)
 _JWS.max_header_length = 2048  # the signed header carries the envelope metadata
 _JWS.max_payload_length = 8 * 1024 * 1024
-_JWE = JWERegistry(algorithms=["RSA-OAEP-256", "ECDH-ES+A256KW", "A256GCM"])
+_JWE = JWERegistry(algorithms=[ALG_RSA, ALG_EC, "A256GCM"])
 _JWE.max_ciphertext_length = 16 * 1024 * 1024
+_MAX_INHOUD = 24 * 1024 * 1024  # base64url of the largest ciphertext plus headers
 
 Sleutel = RSAKey | ECKey
 
@@ -52,36 +73,54 @@ class OngeldigeEnvelop(ValueError):
         self.reden = reden
 
 
-def _der(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.DER)
+@dataclass(frozen=True, slots=True)
+class _Certificaat:
+    """What sealing and opening need of a certificate, computed once per certificate."""
+
+    x5t: str
+    sleutel: Sleutel
+    ondertekenalg: str
+    versleutelalg: str
+
+
+@lru_cache(maxsize=1024)
+def _certificaat(cert: x509.Certificate) -> _Certificaat:
+    # Keyed by the certificate (its DER): a PEM round trip and a SHA-256 per call cost more than
+    # the ECDSA itself (docs/performance.md, "SDK: seal and open").
+    publiek = cert.public_key()
+    pem = publiek.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    x5t = b64url_encode(cert.fingerprint(hashes.SHA256()))
+    if isinstance(publiek, rsa.RSAPublicKey) and publiek.key_size >= 2048:
+        return _Certificaat(x5t, RSAKey.import_key(pem), ALG_PS256, ALG_RSA)
+    if isinstance(publiek, ec.EllipticCurvePublicKey) and isinstance(publiek.curve, ec.SECP256R1):
+        return _Certificaat(x5t, ECKey.import_key(pem), ALG_ES256, ALG_EC)
+    raise ValueError("alleen RSA-sleutels van ten minste 2048 bits en P-256-sleutels worden ondersteund")
+
+
+def kid_van(cert: x509.Certificate) -> str:
+    """The ``x5t#S256`` (and JWE ``kid``) of a certificate: base64url SHA-256 of its DER."""
+    return _certificaat(cert).x5t
 
 
 def publieke_sleutel(cert: x509.Certificate) -> Sleutel:
-    pem = cert.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    if isinstance(cert.public_key(), rsa.RSAPublicKey):
-        return RSAKey.import_key(pem)
-    if isinstance(cert.public_key(), ec.EllipticCurvePublicKey):
-        return ECKey.import_key(pem)
-    raise ValueError("alleen RSA- en P-256-sleutels worden ondersteund")
+    return _certificaat(cert).sleutel
 
 
 def prive_sleutel(pem: bytes) -> Sleutel:
     sleutel = serialization.load_pem_private_key(pem, password=None)
-    if isinstance(sleutel, rsa.RSAPrivateKey):
+    if isinstance(sleutel, rsa.RSAPrivateKey) and sleutel.key_size >= 2048:
         return RSAKey.import_key(pem)
-    if isinstance(sleutel, ec.EllipticCurvePrivateKey):
+    if isinstance(sleutel, ec.EllipticCurvePrivateKey) and isinstance(sleutel.curve, ec.SECP256R1):
         return ECKey.import_key(pem)
-    raise ValueError("alleen RSA- en P-256-sleutels worden ondersteund")
+    raise ValueError("alleen RSA-sleutels van ten minste 2048 bits en P-256-sleutels worden ondersteund")
 
 
 def _ondertekenalg(sleutel: Sleutel) -> str:
-    return "PS256" if isinstance(sleutel, RSAKey) else "ES256"
+    return ALG_PS256 if isinstance(sleutel, RSAKey) else ALG_ES256
 
 
 def _versleutelalg(sleutel: Sleutel) -> str:
-    return "RSA-OAEP-256" if isinstance(sleutel, RSAKey) else "ECDH-ES+A256KW"
+    return ALG_RSA if isinstance(sleutel, RSAKey) else ALG_EC
 
 
 def verzegel(
@@ -98,18 +137,13 @@ def verzegel(
     for veld in METADATA_VELDEN:
         kop[veld] = metadata.get(veld)
     kop["iat"] = iat
-    kop["x5t#S256"] = x5t_s256(_der(afzender_certificaat))
+    kop["x5t#S256"] = kid_van(afzender_certificaat)
     getekend = jws.serialize_compact(kop, inhoud, afzender_sleutel, registry=_JWS)
-    ontvanger = publieke_sleutel(ontvanger_certificaat)
+    ontvanger = _certificaat(ontvanger_certificaat)
     return jwe.encrypt_compact(
-        {
-            "alg": _versleutelalg(ontvanger),
-            "enc": "A256GCM",
-            "kid": x5t_s256(_der(ontvanger_certificaat)),
-            "cty": "JWT",
-        },
+        {"alg": ontvanger.versleutelalg, "enc": "A256GCM", "kid": ontvanger.x5t, "cty": "JWT"},
         getekend.encode("ascii"),
-        ontvanger,
+        ontvanger.sleutel,
         registry=_JWE,
     )
 
@@ -123,6 +157,48 @@ class Geopend:
         return json.loads(self.payload)
 
 
+def _geen_dubbele(paren: list[tuple[str, Any]]) -> dict[str, Any]:
+    resultaat: dict[str, Any] = {}
+    for sleutel, waarde in paren:
+        if sleutel in resultaat:
+            raise ValueError(f"'{sleutel}' staat er twee keer in")
+        resultaat[sleutel] = waarde
+    return resultaat
+
+
+def _handtekening_ongeldig(detail: str) -> OngeldigeEnvelop:
+    return OngeldigeEnvelop("HANDTEKENING_ONGELDIG", detail)
+
+
+def _jws_kop(getekend: bytes) -> dict[str, Any]:
+    """Parse and check the JWS protected header before any key is chosen by it."""
+    delen = getekend.split(b".")
+    if len(delen) != 3:
+        raise _handtekening_ongeldig("de inhoud is niet ondertekend (geen JWS in compact serialization)")
+    try:
+        ruw = base64.urlsafe_b64decode(delen[0] + b"=" * (-len(delen[0]) % 4))
+        kop = json.loads(ruw.decode("utf-8"), object_pairs_hook=_geen_dubbele)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise _handtekening_ongeldig(f"de protected header van de JWS is ongeldig: {exc}") from exc
+    if not isinstance(kop, dict):
+        raise _handtekening_ongeldig("de protected header van de JWS is geen JSON-object")
+    verboden = sorted(VERBODEN_LEDEN & kop.keys())
+    if verboden:
+        raise _handtekening_ongeldig(
+            f"de protected header van de JWS bevat niet-toegestane leden: {', '.join(verboden)}"
+        )
+    if kop.get("alg") not in (ALG_PS256, ALG_ES256):
+        raise _handtekening_ongeldig(
+            f"JWS-alg {kop.get('alg')!r} is niet toegestaan (gebruik PS256 of ES256)"
+        )
+    iat = kop.get("iat")
+    if not isinstance(iat, int) or isinstance(iat, bool):
+        raise _handtekening_ongeldig("de protected header van de JWS mist 'iat' (seconden sinds 1970)")
+    if not isinstance(kop.get("x5t#S256"), str):
+        raise _handtekening_ongeldig("de protected header van de JWS mist 'x5t#S256' van het certificaat")
+    return kop
+
+
 def open_(
     inhoud: str,
     *,
@@ -130,31 +206,43 @@ def open_(
     afzender_certificaten: Sequence[x509.Certificate],
     envelop: Mapping[str, Any],
 ) -> Geopend:
-    """Decrypt, verify the signature against one of the sender's certificates, compare metadata."""
+    """Decrypt, verify the signature against the sender's certificate named in ``x5t#S256``, compare
+    metadata. Raises ``OngeldigeEnvelop`` whose ``reden`` is the weigering code for the hub."""
+    try:
+        jwe_kop = lees_kop(inhoud, max_bytes=_MAX_INHOUD)
+    except OngeldigeJwe as exc:
+        raise OngeldigeEnvelop("ONTSLEUTELING_MISLUKT", f"de JWE is niet toegestaan: {exc}") from exc
+    if jwe_kop.alg != _versleutelalg(ontvanger_sleutel):
+        raise OngeldigeEnvelop(
+            "ONTSLEUTELING_MISLUKT",
+            f"de JWE gebruikt {jwe_kop.alg}, maar de sleutel van de ontvanger vraagt "
+            f"{_versleutelalg(ontvanger_sleutel)}",
+        )
     try:
         ontsleuteld = jwe.decrypt_compact(inhoud, ontvanger_sleutel, registry=_JWE)
     except (JoseError, ValueError) as exc:
         raise OngeldigeEnvelop("ONTSLEUTELING_MISLUKT", f"ontsleutelen mislukt: {exc}") from exc
     getekend = ontsleuteld.plaintext or b""
-    if getekend.count(b".") != 2:
-        raise OngeldigeEnvelop("HANDTEKENING_ONGELDIG", "de inhoud is niet ondertekend (geen JWS)")
-    fout: Exception | None = None
-    for cert in afzender_certificaten:
-        try:
-            geverifieerd = jws.deserialize_compact(getekend, publieke_sleutel(cert), registry=_JWS)
-        except (JoseError, ValueError) as exc:
-            fout = exc
-            continue
-        kop = dict(geverifieerd.protected)
-        if kop.get("x5t#S256") != x5t_s256(_der(cert)):
-            fout = ValueError("x5t#S256 noemt een ander certificaat")
-            continue
-        for veld in METADATA_VELDEN:
-            if kop.get(veld) != envelop.get(veld):
-                raise OngeldigeEnvelop(
-                    "METADATA_ONJUIST",
-                    f"{veld} in de handtekening ({kop.get(veld)!r}) wijkt af van de envelop "
-                    f"({envelop.get(veld)!r})",
-                )
-        return Geopend(payload=geverifieerd.payload or b"", kop=kop)
-    raise OngeldigeEnvelop("HANDTEKENING_ONGELDIG", f"handtekening ongeldig: {fout}")
+    kop = _jws_kop(getekend)
+    cert = next((c for c in afzender_certificaten if kid_van(c) == kop["x5t#S256"]), None)
+    if cert is None:
+        raise _handtekening_ongeldig(
+            "x5t#S256 in de handtekening noemt geen certificaat van de afzender in het adresboek"
+        )
+    info = _certificaat(cert)
+    if kop["alg"] != info.ondertekenalg:
+        raise _handtekening_ongeldig(
+            f"JWS-alg {kop['alg']} past niet bij de sleutel van het certificaat ({info.ondertekenalg})"
+        )
+    try:
+        geverifieerd = jws.deserialize_compact(getekend, info.sleutel, registry=_JWS)
+    except (JoseError, ValueError) as exc:
+        raise _handtekening_ongeldig(f"handtekening ongeldig: {exc}") from exc
+    for veld in METADATA_VELDEN:
+        if kop.get(veld) != envelop.get(veld):
+            raise OngeldigeEnvelop(
+                "METADATA_ONJUIST",
+                f"{veld} in de handtekening ({kop.get(veld)!r}) wijkt af van de envelop "
+                f"({envelop.get(veld)!r})",
+            )
+    return Geopend(payload=geverifieerd.payload or b"", kop=dict(geverifieerd.protected))
