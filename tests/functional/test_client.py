@@ -414,9 +414,22 @@ class VerliesEersteAntwoord:
         self._sluit(bron, doel)
 
     def _terug(self, bron: Any, doel: Any, toestand: dict[str, bool]) -> None:
+        import time
+
         try:
             while data := bron.recv(65536):
                 if toestand["verlies"]:
+                    # Swallow everything the hub sends for a while (TLS session tickets may still
+                    # arrive after the request went out; the answer follows once the hub has stored
+                    # the message), then cut the connection without passing any of it on.
+                    bron.settimeout(0.2)
+                    einde = time.monotonic() + 1.5
+                    while time.monotonic() < einde:
+                        try:
+                            if not bron.recv(65536):
+                                break
+                        except TimeoutError:
+                            continue
                     break
                 doel.sendall(data)
         except OSError:
