@@ -125,11 +125,28 @@ def voeg_toe(session: Session, regels: Sequence[Mapping[str, Any]]) -> list[dict
         rij.update(volgnummer=volgnummer, vorige_hash=vorige, tijd=regel["tijd"])
         rij["hash"] = vorige = bereken_hash(rij)
         rijen.append(rij)
+    if conn.dialect.name == "postgresql" and len(rijen) > _COPY_VANAF:
+        # Large batches (an expiry sweep, a page of confirmations): COPY, one stream the server
+        # loads without parsing a statement per row.
+        _kopieer(conn, rijen)
+        return rijen
     # One executemany: psycopg 3 pipelines it (all rows in one round trip), SQLite runs it in C.
     # Measured cheaper in CPU than a multi-row VALUES with RETURNING (insertmanyvalues), whose
     # result rows must be processed, or than .values([...]), whose compilation is not cached.
     conn.execute(_INSERT, rijen)
     return rijen
+
+
+_COPY_VANAF = 200
+_COPY_KOLOMMEN = (*VELDEN, "hash")
+
+
+def _kopieer(conn: Connection, rijen: Sequence[Mapping[str, Any]]) -> None:
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    sql = f"COPY auditregels ({', '.join(_COPY_KOLOMMEN)}) FROM STDIN"
+    with cursor.copy(sql) as kopie:
+        for rij in rijen:
+            kopie.write_row([rij.get(k) for k in _COPY_KOLOMMEN])
 
 
 # --- reading ------------------------------------------------------------------------------------

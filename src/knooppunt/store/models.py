@@ -208,7 +208,6 @@ class Bericht(Base):
         ),
         Index("ix_berichten_verzonden", "afzender", "id"),
         Index("ix_berichten_conversatie", "conversatie_referentienummer", "afzender", "ontvanger", "id"),
-        Index("ix_berichten_ontvanger_ref", "ontvanger", "referentienummer"),
     )
 
 
