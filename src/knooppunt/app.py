@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -314,8 +317,27 @@ def nl_api_design_rules(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _threads(aantal: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Size the thread pool that runs the (synchronous) request handlers. A few threads keep the
+    interpreter busy; dozens only add GIL hand-offs between them (docs/performance.md)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = aantal
+        yield
+
+    return lifespan
+
+
 def create_app(runtime: Runtime) -> ASGIApp:
-    app = FastAPI(title="Knooppunt", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Knooppunt",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=_threads(runtime.settings.api_threads),
+    )
     app.state.runtime = runtime
     app.mount("/api/v1", _api_app(runtime))
 

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     max_open_per_relatie: int = Field(default=10_000, ge=1)
     max_inhoud_bytes: int = Field(default=1_048_576, ge=1024)
     max_request_bytes: int = Field(default=2_097_152, ge=4096)
+    # Worker threads per process for request handling (and database connections per process).
+    api_threads: int = Field(default=8, ge=1, le=200)
 
     # Notifications (DESIGN §6): e-mail over SMTP and signed webhooks, never message content.
     smtp_host: str = ""

@@ -70,7 +70,7 @@ def laad_ankers(settings: Settings, extra: list[Path] | None = None) -> Vertrouw
 
 
 def bouw(settings: Settings, *, extra_ankers: list[Path] | None = None, upgrade: bool = True) -> Runtime:
-    engine = maak_engine(settings.effective_database_url)
+    engine = maak_engine(settings.effective_database_url, pool_size=settings.api_threads)
     if upgrade:
         migrate.upgrade(engine)
     return Runtime(
