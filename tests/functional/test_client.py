@@ -264,24 +264,40 @@ def _verbinding(hub: Hub, partij: Partij) -> list[str | Path]:
     return ["--hub", hub.url, "--cert", partij.cert_pad, "--key", partij.key_pad, "--ca", hub.ca]
 
 
+def _send(
+    hub: Hub, van: Partij, ontvanger: str, berichttype: str, payload: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`knooppunt client send` with a new conversation unless `extra` names one."""
+    conversatie = [] if "--conversatie" in extra else ["--conversatie", str(uuid.uuid4())]
+    return _cli(
+        "send",
+        *_verbinding(hub, van),
+        "--ontvanger",
+        ontvanger,
+        "--berichttype",
+        berichttype,
+        "--payload",
+        payload,
+        *conversatie,
+        *extra,
+    )
+
+
 def test_cli_send_en_fetch(hub: Hub, cast: dict[str, Partij], tmp_path: Path) -> None:
     gemeente, belasting = cast["gemeente"], cast["belasting"]
     payload = tmp_path / "kennisgeving_bsn.json"
     payload.write_text(json.dumps(voorbeeld("schuldregeling", "kennisgeving_bsn")), encoding="utf-8")
     conversatie = str(uuid.uuid4())
-    verstuurd = _cli(
-        "send",
-        *_verbinding(hub, gemeente),
-        "--ontvanger",
+    verstuurd = _send(
+        hub,
+        gemeente,
         belasting.oin,
-        "--berichttype",
         "kennisgeving_bsn",
+        payload,
         "--module",
         "schuldregeling",
         "--conversatie",
         conversatie,
-        "--payload",
-        payload,
     )
     assert verstuurd.returncode == 0, verstuurd.stderr
     antwoord = json.loads(verstuurd.stdout)
@@ -307,36 +323,14 @@ def test_cli_send_en_fetch(hub: Hub, cast: dict[str, Partij], tmp_path: Path) ->
 def test_cli_send_ongeldige_payload(hub: Hub, cast: dict[str, Partij], tmp_path: Path) -> None:
     payload = tmp_path / "fout.json"
     payload.write_text('{"klantnummerSHV": ', encoding="utf-8")
-    uit = _cli(
-        "send",
-        *_verbinding(hub, cast["gemeente"]),
-        "--ontvanger",
-        cast["woning"].oin,
-        "--berichttype",
-        "kennisgeving",
-        "--module",
-        "schuldregeling",
-        "--conversatie",
-        str(uuid.uuid4()),
-        "--payload",
-        payload,
+    uit = _send(
+        hub, cast["gemeente"], cast["woning"].oin, "kennisgeving", payload, "--module", "schuldregeling"
     )
     assert uit.returncode == 2
     assert "geen geldige JSON" in uit.stderr
 
     payload.write_text(json.dumps({"klantnummerSHV": "K-1"}), encoding="utf-8")
-    uit = _cli(
-        "send",
-        *_verbinding(hub, cast["gemeente"]),
-        "--ontvanger",
-        cast["woning"].oin,
-        "--berichttype",
-        "kennisgeving",
-        "--conversatie",
-        str(uuid.uuid4()),
-        "--payload",
-        payload,
-    )
+    uit = _send(hub, cast["gemeente"], cast["woning"].oin, "kennisgeving", payload)
     assert uit.returncode == 2
     fout = json.loads(uit.stdout)["fout"]
     assert fout["code"] == "ONGELDIGE_INHOUD"
@@ -347,18 +341,7 @@ def test_cli_hub_weigert(hub: Hub, cast: dict[str, Partij], tmp_path: Path) -> N
     """kennisgeving to a creditor that uses BSN: refused by the hub (art. 3.1), exit 1, the code on stdout."""
     payload = tmp_path / "k.json"
     payload.write_text(json.dumps(voorbeeld("schuldregeling", "kennisgeving")), encoding="utf-8")
-    uit = _cli(
-        "send",
-        *_verbinding(hub, cast["gemeente"]),
-        "--ontvanger",
-        cast["belasting"].oin,
-        "--berichttype",
-        "kennisgeving",
-        "--conversatie",
-        str(uuid.uuid4()),
-        "--payload",
-        payload,
-    )
+    uit = _send(hub, cast["gemeente"], cast["belasting"].oin, "kennisgeving", payload)
     assert uit.returncode == 1, uit.stderr
     assert json.loads(uit.stdout)["fout"]["code"] == "ONTVANGER_GEBRUIKT_BSN"
 
