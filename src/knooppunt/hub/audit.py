@@ -141,20 +141,21 @@ def verlopen(session: Session, bericht: Bericht, *, nu: datetime) -> None:
 def verlopen_reeks(session: Session, rijen: Iterable[Any], *, nu: datetime) -> None:
     """One entry per message the sweep expired; ``rijen`` carry the message's metadata columns
     (berichttype, module, afzender, ontvanger, referentienummer), as the sweep returns them."""
+    actie = Actie.VERLOPEN.value  # once: an enum's .value is a descriptor call
     store.noteer(
         session,
         [
-            _regel(
-                Actie.VERLOPEN,
-                actor=KNOOPPUNT,
-                tijd=nu,
-                berichttype=r.berichttype,
-                module=r.module,
-                afzender=r.afzender,
-                ontvanger=r.ontvanger,
-                referentienummer=r.referentienummer,
-                uitkomst=None,
-            )
+            {
+                "actie": actie,
+                "actor": KNOOPPUNT,
+                "tijd": nu,
+                "berichttype": r.berichttype,
+                "module": r.module,
+                "afzender": r.afzender,
+                "ontvanger": r.ontvanger,
+                "referentienummer": r.referentienummer,
+                "uitkomst": None,
+            }
             for r in rijen
         ],
     )

@@ -55,12 +55,15 @@ def tijd_tekst(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def bereken_hash(regel: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) over the canonical JSON of an entry: its VELDEN, keys sorted, no spaces."""
+_CANONIEK = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def bereken_hash(regel: Mapping[str, Any], *, tijd: str | None = None) -> str:
+    """SHA-256 (hex) over the canonical JSON of an entry: its VELDEN, keys sorted, no spaces.
+    ``tijd``: the entry's ``tijd_tekst`` when the caller already has it (a batch shares one)."""
     canoniek = {veld: regel.get(veld) for veld in VELDEN}
-    canoniek["tijd"] = tijd_tekst(regel["tijd"])
-    tekst = json.dumps(canoniek, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(tekst.encode("utf-8")).hexdigest()
+    canoniek["tijd"] = tijd if tijd is not None else tijd_tekst(regel["tijd"])
+    return hashlib.sha256(_CANONIEK.encode(canoniek).encode("utf-8")).hexdigest()
 
 
 # --- appending ----------------------------------------------------------------------------------
@@ -119,11 +122,16 @@ def voeg_toe(session: Session, regels: Sequence[Mapping[str, Any]]) -> list[dict
         conn.execute(_SLOT, {"k": _SLOT_TOEVOEGEN})
     volgnummer, vorige = _kop(conn)
     rijen: list[dict[str, Any]] = []
+    teksten: dict[datetime, str] = {}  # the entries of one action share their moment
     for regel in regels:
         volgnummer += 1
         rij = {veld: regel.get(veld) for veld in VELDEN}
         rij.update(volgnummer=volgnummer, vorige_hash=vorige, tijd=regel["tijd"])
-        rij["hash"] = vorige = bereken_hash(rij)
+        moment: datetime = regel["tijd"]
+        tijd = teksten.get(moment)
+        if tijd is None:
+            tijd = teksten[moment] = tijd_tekst(moment)
+        rij["hash"] = vorige = bereken_hash(rij, tijd=tijd)
         rijen.append(rij)
     if conn.dialect.name == "postgresql" and len(rijen) > _COPY_VANAF:
         # Large batches (an expiry sweep, a page of confirmations): COPY, one stream the server
