@@ -17,7 +17,8 @@ Every error message is Dutch and names the field (see ``knooppunt.protocol.paylo
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime
+import time as _time
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
@@ -47,9 +48,21 @@ FOUTTYPE = "knooppunt"
 """The pydantic error type of the cross-field rules; its message is already Dutch."""
 
 
+_VANDAAG: tuple[float, date] = (0.0, date.min)
+"""(until when, today): a payload has several dates to check against today, and asking the clock
+with a time zone for each costs more than the rest of their checks."""
+
+
 def vandaag() -> date:
     """Today's date in the Netherlands (payload dates are Dutch calendar dates)."""
-    return datetime.now(AMSTERDAM).date()
+    global _VANDAAG  # noqa: PLW0603 - a one-value cache of the calendar day
+    tot, dag = _VANDAAG
+    if _time.time() < tot:
+        return dag
+    dag = datetime.now(AMSTERDAM).date()
+    middernacht = datetime.combine(dag + timedelta(days=1), datetime.min.time(), AMSTERDAM)
+    _VANDAAG = (min(middernacht.timestamp(), _time.time() + 60.0), dag)
+    return dag
 
 
 # --- errors at a named field -------------------------------------------------------------------------
