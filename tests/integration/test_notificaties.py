@@ -522,3 +522,60 @@ def test_wachttijden_lopen_op() -> None:
     ]
     assert datetime(2026, 11, 30, 22, 59, 59, tzinfo=UTC).astimezone(AMSTERDAM).hour == 23
     assert moment_nl(datetime(2026, 11, 30, 22, 59, 59, tzinfo=UTC)) == "maandag 30 november 2026, 23:59 uur"
+
+
+def test_certificaatwijziging_wordt_gemaild_ook_als_notificaties_uit_staan(
+    cli: Any, cast: dict[str, Partij], rt: Runtime, smtp: SmtpOntvanger, pki_dir: Path, tmp_path: Path
+) -> None:
+    """DESIGN §5: every certificate change is e-mailed to the participant — a security notice."""
+    from knooppunt.pki import ontwikkel_ca
+    from knooppunt.pki.certificaat import lees_pem
+
+    energie = cast["energie"]
+    _stel_in(rt, energie.oin, emailadressen=["security@energie.example.nl"], modus="uit")
+    nieuw = ontwikkel_ca.issue(
+        pki_dir, oin=energie.oin, naam="Energie BV", basisnaam="energie-2", uit_map=tmp_path
+    )
+    vingerafdruk = lees_pem(nieuw.certificaat.read_bytes()).vingerafdruk
+    toegevoegd = cli(
+        "deelnemer", "certificaat", "add", "--oin", energie.oin, "--certificaat", str(nieuw.certificaat)
+    )
+    assert toegevoegd.exit_code == 0, toegevoegd.output
+
+    assert _draai(rt, _klok(rt))["verzonden"] == 1
+    [mail] = smtp.emails
+    assert mail["Subject"] == "Schuldenknooppunt: wijziging in de certificaten van Energie BV"
+    tekst = mail.get_content()
+    assert "toegevoegd aan de registratie van Energie BV" in tekst
+    assert vingerafdruk in tekst
+    assert "beheer:" in tekst  # who did it
+    assert smtp.ontvangen[0][0] == ["security@energie.example.nl"]
+
+    ingetrokken = cli(
+        "deelnemer", "certificaat", "intrekken", "--oin", energie.oin, "--vingerafdruk", vingerafdruk
+    )
+    assert ingetrokken.exit_code == 0, ingetrokken.output
+    assert _draai(rt, _klok(rt))["verzonden"] == 1
+    assert "ingetrokken in de registratie" in smtp.emails[1].get_content()
+    # Withdrawing it again changes nothing and mails nothing.
+    cli("deelnemer", "certificaat", "intrekken", "--oin", energie.oin, "--vingerafdruk", vingerafdruk)
+    assert _draai(rt, _klok(rt))["verzonden"] == 0
+
+
+def test_certificaatwijziging_zonder_emailadres_verstuurt_niets(
+    cli: Any, cast: dict[str, Partij], rt: Runtime, smtp: SmtpOntvanger, pki_dir: Path, tmp_path: Path
+) -> None:
+    from knooppunt.pki import ontwikkel_ca
+
+    woning = cast["woning"]
+    nieuw = ontwikkel_ca.issue(
+        pki_dir, oin=woning.oin, naam="Woningcorporatie", basisnaam="woning-2", uit_map=tmp_path
+    )
+    assert (
+        cli(
+            "deelnemer", "certificaat", "add", "--oin", woning.oin, "--certificaat", str(nieuw.certificaat)
+        ).exit_code
+        == 0
+    )
+    assert _draai(rt, _klok(rt)) == {"aangemaakt": 0, "verzonden": 0, "opnieuw": 0, "mislukt": 0}
+    assert smtp.ontvangen == []

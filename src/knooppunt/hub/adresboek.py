@@ -174,7 +174,36 @@ def voeg_certificaat_toe(
     deelnemer.certificaten.append(cert)
     session.flush()
     audit.certificaat_toegevoegd(session, cert, door=door, nu=nu)
+    _meld_certificaat(session, cert, "toegevoegd", door=door, nu=nu)
     return cert
+
+
+def _meld_certificaat(session: Session, cert: Certificaat, wat: str, *, door: str, nu: datetime) -> None:
+    from knooppunt.hub import notificaties
+
+    gebruik = [
+        g
+        for g, aan in (
+            ("tls", cert.gebruik_tls),
+            ("ondertekening", cert.gebruik_ondertekening),
+            ("versleuteling", cert.gebruik_versleuteling),
+        )
+        if aan
+    ]
+    notificaties.meld_beheer(
+        session,
+        cert.oin,
+        details={
+            "actie": f"certificaat_{wat}",
+            "vingerafdruk": cert.vingerafdruk,
+            "onderwerp": cert.onderwerp,
+            "geldigTot": cert.geldig_tot.isoformat(),
+            "gebruik": gebruik,
+            "door": door,
+            "moment": nu.isoformat(),
+        },
+        nu=nu,
+    )
 
 
 def trek_certificaat_in(
@@ -190,6 +219,7 @@ def trek_certificaat_in(
     if cert.ingetrokken_op is None:
         cert.ingetrokken_op = nu
         audit.certificaat_ingetrokken(session, cert, door=door, nu=nu)
+        _meld_certificaat(session, cert, "ingetrokken", door=door, nu=nu)
     session.flush()
     return cert
 

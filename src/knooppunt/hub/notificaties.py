@@ -174,3 +174,30 @@ def recente_weergave(session: Session, oin: str, limiet: int = 10) -> list[dict[
         }
 
     return [rij(n) for n in store.recente(session, oin=oin, limiet=limiet)]
+
+
+def meld_beheer(session: Session, oin: str, *, details: dict[str, Any], nu: datetime) -> bool:
+    """Queue an e-mail to the participant about a change to its registration (DESIGN §5: every
+    certificate change is e-mailed to the participant). Sent to its notification addresses whatever
+    its ``modus``: a security notice, not a notification it can switch off. Returns whether one
+    was queued (not without an e-mail address)."""
+    instellingen = store.instellingen(session, oin)
+    if instellingen is None or not instellingen.emailadressen:
+        return False
+    store.voeg_notificatie_toe(
+        session,
+        Notificatie(
+            deelnemer=oin,
+            kanaal="email",
+            soort="beheer",
+            details=details,
+            aantallen={},
+            oudste_verloopt_op=None,
+            tot_bericht_id=0,
+            status="wachtend",
+            pogingen=0,
+            volgende_poging=nu,
+            aangemaakt_op=nu,
+        ),
+    )
+    return True

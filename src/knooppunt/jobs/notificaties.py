@@ -122,8 +122,10 @@ def _werk(
         aantallen=dict(notificatie.aantallen),
         oudste_verloopt_op=notificatie.oudste_verloopt_op,
         portaal_url=settings.portaal_url or None,
+        soort=notificatie.soort,
+        details=dict(notificatie.details) if notificatie.details else None,
     )
-    if instellingen is None or instellingen.modus == "uit":
+    if instellingen is None or (instellingen.modus == "uit" and notificatie.soort != "beheer"):
         return melding, None
     return melding, Bestemming(
         emailadressen=tuple(instellingen.emailadressen),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from knooppunt.config import Settings
 from knooppunt.protocol.catalogus import CATALOGUS
@@ -39,6 +39,8 @@ class Melding:
     aantallen: dict[str, int]
     oudste_verloopt_op: datetime | None
     portaal_url: str | None
+    soort: str = "berichten"
+    details: dict[str, Any] | None = None
 
     @property
     def totaal(self) -> int:

@@ -12,7 +12,38 @@ from knooppunt.notify import register
 from knooppunt.notify.base import Bestemming, Kanaal, Melding, Uitslag, moment_nl, typenaam
 
 
+def _beheer_tekst(melding: Melding) -> str:
+    d = melding.details or {}
+    wat = {"certificaat_toegevoegd": "toegevoegd aan", "certificaat_ingetrokken": "ingetrokken in"}.get(
+        str(d.get("actie")), "gewijzigd in"
+    )
+    return "\n".join(
+        [
+            "Goedendag,",
+            "",
+            f"Er is een certificaat {wat} de registratie van {melding.deelnemer_naam} (OIN "
+            f"{melding.deelnemer}) in het adresboek van het Schuldenknooppunt:",
+            "",
+            f"  vingerafdruk (SHA-256): {d.get('vingerafdruk', '?')}",
+            f"  onderwerp:              {d.get('onderwerp', '?')}",
+            f"  geldig tot:             {d.get('geldigTot', '?')}",
+            f"  gebruik:                {', '.join(d.get('gebruik') or []) or '?'}",
+            f"  door:                   {d.get('door', '?')}, op {d.get('moment', '?')}",
+            "",
+            "Herkent u deze wijziging niet? Neem dan direct contact op met de beheerder van het",
+            "knooppunt: met een certificaat in het adresboek kan namens uw organisatie worden verbonden",
+            "of kunnen berichten voor u worden versleuteld.",
+            "",
+            "Deze e-mail bevat geen inhoud van berichten. U krijgt hem altijd bij een wijziging van uw",
+            "certificaten, ook als notificaties over nieuwe berichten uit staan.",
+            "",
+        ]
+    )
+
+
 def tekst(melding: Melding) -> str:
+    if melding.soort == "beheer":
+        return _beheer_tekst(melding)
     totaal = melding.totaal
     regels = [
         "Goedendag,",
@@ -44,6 +75,8 @@ def tekst(melding: Melding) -> str:
 
 
 def onderwerp(melding: Melding) -> str:
+    if melding.soort == "beheer":
+        return f"Schuldenknooppunt: wijziging in de certificaten van {melding.deelnemer_naam}"
     totaal = melding.totaal
     return (
         f"Schuldenknooppunt: {totaal} nieuw{'' if totaal == 1 else 'e'} bericht{'' if totaal == 1 else 'en'}"

@@ -250,6 +250,10 @@ class Notificatie(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     deelnemer: Mapped[str] = mapped_column(ForeignKey("deelnemers.oin", ondelete="CASCADE"), index=True)
     kanaal: Mapped[str] = mapped_column(String(16))  # email | webhook
+    # berichten: new messages (counts per type); beheer: a change to the participant's registration,
+    # such as a certificate added or retired (DESIGN §5), described in ``details`` (metadata only).
+    soort: Mapped[str] = mapped_column(String(16), default="berichten", server_default="berichten")
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     aantallen: Mapped[dict[str, int]] = mapped_column(JSON)
     oudste_verloopt_op: Mapped[datetime | None] = mapped_column(UTCDateTime())
     tot_bericht_id: Mapped[int] = mapped_column(BigId)
