@@ -147,6 +147,25 @@ def cast(rt: Runtime, pki: dict[str, Partij]) -> dict[str, Partij]:
     return pki
 
 
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path, pki_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """cli("deelnemer", "list", ...) -> the result of `knooppunt …` on this test's database."""
+    from click.testing import CliRunner
+
+    from knooppunt.cli.main import main
+
+    monkeypatch.setenv("KNOOPPUNT_ENV", "development")
+    monkeypatch.setenv("KNOOPPUNT_DATABASE_URL", database_url)
+    monkeypatch.setenv("KNOOPPUNT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KNOOPPUNT_TRUST_ANCHORS", str(pki_dir / "ca.pem"))
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return run
+
+
 class MetCertificaat:
     """ASGI wrapper that presents a client certificate the way the TLS server does."""
 

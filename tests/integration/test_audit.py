@@ -12,10 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
-from knooppunt.cli.main import main
 from knooppunt.hub import adresboek, audit, mailbox
 from knooppunt.jobs import audit as audit_job
 from knooppunt.jobs import verlopen
@@ -24,20 +22,6 @@ from knooppunt.store import audit as audit_store
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Auditanker, Auditregel
 from tests.factories import Partij, envelop
-
-
-@pytest.fixture
-def cli(database_url: str, tmp_path: Path, pki_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("KNOOPPUNT_ENV", "development")
-    monkeypatch.setenv("KNOOPPUNT_DATABASE_URL", database_url)
-    monkeypatch.setenv("KNOOPPUNT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("KNOOPPUNT_TRUST_ANCHORS", str(pki_dir / "ca.pem"))
-    runner = CliRunner()
-
-    def run(*args: str) -> Any:
-        return runner.invoke(main, list(args), catch_exceptions=False)
-
-    return run
 
 
 def _regels(rt: Runtime) -> list[Auditregel]:

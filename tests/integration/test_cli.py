@@ -8,25 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from knooppunt.cli.main import main
 from knooppunt.runtime import Runtime
 from tests.factories import Partij, envelop
-
-
-@pytest.fixture
-def cli(database_url: str, tmp_path: Path, pki_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("KNOOPPUNT_ENV", "development")
-    monkeypatch.setenv("KNOOPPUNT_DATABASE_URL", database_url)
-    monkeypatch.setenv("KNOOPPUNT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("KNOOPPUNT_TRUST_ANCHORS", str(pki_dir / "ca.pem"))
-    runner = CliRunner()
-
-    def run(*args: str) -> Any:
-        return runner.invoke(main, list(args), catch_exceptions=False)
-
-    return run
 
 
 def test_deelnemer_add_en_list(cli: Any, pki: dict[str, Partij]) -> None:

@@ -427,16 +427,6 @@ def test_notificaties_uit_verstuurt_niets(
     assert smtp.ontvangen == []
 
 
-@pytest.fixture
-def cli(database_url: str, tmp_path: Path, pki_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("KNOOPPUNT_ENV", "development")
-    monkeypatch.setenv("KNOOPPUNT_DATABASE_URL", database_url)
-    monkeypatch.setenv("KNOOPPUNT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("KNOOPPUNT_TRUST_ANCHORS", str(pki_dir / "ca.pem"))
-    runner = CliRunner()
-    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
-
-
 def test_cli_notificaties_toont_geheim_een_keer(cli: Any, cast: dict[str, Partij]) -> None:
     oin = cast["energie"].oin
     uit = cli(

@@ -679,22 +679,7 @@ def verloop(session: Session, bericht: Bericht, *, nu: datetime, instellingen: I
         return False
     audit.verlopen(session, bericht, nu=nu)
     if bericht.afzender != KNOOPPUNT:
-        hub_bericht(
-            session,
-            over=bericht,
-            ontvanger=bericht.afzender,
-            berichttype="foutbericht",
-            melding={
-                "code": "VERLOPEN",
-                "omschrijving": f"Bericht {bericht.referentienummer} ({bericht.berichttype}) is niet binnen "
-                "de bevestigingstermijn door de ontvanger bevestigd en is verwijderd. U kunt het opnieuw "
-                "aanbieden onder een nieuw referentienummer.",
-                "referentienummer": bericht.referentienummer,
-                "ontvanger": bericht.ontvanger,
-            },
-            nu=nu,
-            instellingen=instellingen,
-        )
+        store.voeg_hub_berichten_toe(session, [_verlopen_melding(bericht, nu=nu, instellingen=instellingen)])
     session.refresh(bericht)
     return True
 
