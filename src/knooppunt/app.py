@@ -12,7 +12,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -101,17 +101,21 @@ class VerzoekId:
 class MaxBodyGrootte:
     """Refuse request bodies above the configured size (413) without reading them whole."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, *, per_pad: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.standaard = max_bytes
+        # Larger limits for some paths (the portal's CSV upload: several files of 4 MiB).
+        self.per_pad = per_pad or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        pad = scope.get("path", "")
+        max_bytes = next((m for p, m in self.per_pad.items() if pad == p), self.standaard)
         for naam, waarde in scope.get("headers", []):
-            if naam == b"content-length" and waarde.isdigit() and int(waarde) > self.max_bytes:
-                await _te_groot(scope, send, self.max_bytes)
+            if naam == b"content-length" and waarde.isdigit() and int(waarde) > max_bytes:
+                await _te_groot(scope, send, max_bytes)
                 return
         ontvangen = 0
 
@@ -120,14 +124,14 @@ class MaxBodyGrootte:
             bericht = await receive()
             if bericht["type"] == "http.request":
                 ontvangen += len(bericht.get("body", b""))
-                if ontvangen > self.max_bytes:
-                    raise _TeGroot(self.max_bytes)
+                if ontvangen > max_bytes:
+                    raise _TeGroot(max_bytes)
             return bericht
 
         try:
             await self.app(scope, begrensd, send)
         except _TeGroot:
-            await _te_groot(scope, send, self.max_bytes)
+            await _te_groot(scope, send, max_bytes)
 
 
 class _TeGroot(StarletteHTTPException):
@@ -340,13 +344,22 @@ def create_app(runtime: Runtime) -> ASGIApp:
     )
     app.state.runtime = runtime
     app.mount("/api/v1", _api_app(runtime))
+    per_pad: dict[str, int] = {}
+    if runtime.settings.portaal_actief:
+        from knooppunt.portaal.app import MAX_UPLOAD_VERZOEK, UPLOAD_PAD, create_portaal_app
 
-    @app.get("/", include_in_schema=False)
-    def _start() -> dict[str, str]:
+        app.mount("/portaal", create_portaal_app(runtime))
+        per_pad[UPLOAD_PAD] = MAX_UPLOAD_VERZOEK
+
+    @app.get("/", include_in_schema=False, response_model=None)
+    def _start(request: Request) -> dict[str, str] | RedirectResponse:
+        if runtime.settings.portaal_actief and "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse("/portaal/", status_code=303)
         return {
             "naam": "Knooppunt",
             "api": "/api/v1",
             "openapi": "/api/v1/openapi.json",
+            **({"portaal": "/portaal/"} if runtime.settings.portaal_actief else {}),
         }
 
-    return VerzoekId(HttpMeting(MaxBodyGrootte(app, runtime.settings.max_request_bytes)))
+    return VerzoekId(HttpMeting(MaxBodyGrootte(app, runtime.settings.max_request_bytes, per_pad=per_pad)))

@@ -84,7 +84,34 @@ class Settings(BaseSettings):
     # machine). Production refuses it: webhooks go to https on public addresses (DESIGN §5).
     webhook_lokaal_toegestaan: bool = False
 
-    @field_validator("trust_anchors", "trusted_proxies", "extra_sluitingsdagen", mode="before")
+    # Web portal (DESIGN §7): served by `knooppunt serve` under /portaal.
+    portaal_actief: bool = True
+    # Master keys that encrypt hosted participants' private keys (AES-256-GCM), kept outside the
+    # database and its backups: "id:base64(32 bytes)" entries, comma-separated; the first encrypts,
+    # all decrypt (rotation). Development generates one in data_dir/portaal-hoofdsleutel.
+    portaal_hoofdsleutels: SecretStr = SecretStr("")
+    portaal_inactief_minuten: int = Field(default=15, ge=1, le=240)
+    portaal_sessie_max_uren: int = Field(default=10, ge=1, le=24)
+    # OIDC subjects (`sub`) of beheerders of the hub; they log in through the same broker.
+    portaal_beheerders: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # eHerkenning through an OpenID Connect broker (DESIGN §5).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr = SecretStr("")
+    oidc_scopes: str = "openid"
+    oidc_redirect_url: str = ""
+    oidc_claim_kvk: str = "urn:etoegang:1.9:EntityConcernedID:KvKnr"
+    oidc_claim_vestiging: str = "urn:etoegang:1.9:ServiceRestriction:Vestigingsnr"
+    oidc_claim_niveau: str = "urn:etoegang:core:LevelOfAssurance"
+    oidc_claim_dienst: str = "urn:etoegang:core:ServiceUUID"
+    oidc_claim_naam: str = "name"
+    # The eHerkenning service the login must authorise (value of oidc_claim_dienst); empty: not checked.
+    oidc_dienst: str = ""
+    oidc_min_niveau: int = Field(default=3, ge=1, le=4)
+
+    @field_validator(
+        "trust_anchors", "trusted_proxies", "extra_sluitingsdagen", "portaal_beheerders", mode="before"
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split(value)

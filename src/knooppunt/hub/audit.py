@@ -36,7 +36,10 @@ class Actie(StrEnum):
     BEVESTIGD = "bevestigd"  # uitkomst: "door_antwoord" when an answer confirmed it
     GEWEIGERD = "geweigerd"  # by the recipient; uitkomst: the reden code
     VERLOPEN = "verlopen"
-    INGELOGD = "ingelogd"  # reserved for the portal
+    INGELOGD = "ingelogd"  # a portal login; actor: the user's subject, deelnemer: the OIN (if any)
+    UITGELOGD = "uitgelogd"
+    SLEUTEL_GEBRUIKT = "sleutel_gebruikt"  # the portal decrypted a hosted key; uitkomst: why
+    DEELNEMER_GEWIJZIGD = "deelnemer_gewijzigd"  # uitkomst: which fields (modules, flags, ...)
     DEELNEMER_TOEGEVOEGD = "deelnemer_toegevoegd"  # uitkomst: the rol
     CERTIFICAAT_TOEGEVOEGD = "certificaat_toegevoegd"  # uitkomst: the gebruik, e.g. "tls,versleuteling"
     CERTIFICAAT_INGETROKKEN = "certificaat_ingetrokken"
@@ -193,6 +196,37 @@ def certificaat_toegevoegd(session: Session, cert: Certificaat, *, door: str, nu
 
 def certificaat_ingetrokken(session: Session, cert: Certificaat, *, door: str, nu: datetime) -> None:
     store.noteer(session, [_certificaat(Actie.CERTIFICAAT_INGETROKKEN, cert, door=door, nu=nu)])
+
+
+def ingelogd(session: Session, *, wie: str, oin: str | None, hoe: str, nu: datetime) -> None:
+    store.noteer(session, [_regel(Actie.INGELOGD, actor=wie, tijd=nu, deelnemer=oin, uitkomst=hoe)])
+
+
+def uitgelogd(session: Session, *, wie: str, oin: str | None, hoe: str, nu: datetime) -> None:
+    store.noteer(session, [_regel(Actie.UITGELOGD, actor=wie, tijd=nu, deelnemer=oin, uitkomst=hoe)])
+
+
+def sleutel_gebruikt(session: Session, *, wie: str, oin: str, kid: str, waarvoor: str, nu: datetime) -> None:
+    """Every decryption of a hosted participant's private key (DESIGN §5)."""
+    store.noteer(
+        session,
+        [
+            _regel(
+                Actie.SLEUTEL_GEBRUIKT,
+                actor=wie,
+                tijd=nu,
+                deelnemer=oin,
+                certificaat=kid[:64],
+                uitkomst=waarvoor[:64],
+            )
+        ],
+    )
+
+
+def deelnemer_gewijzigd(session: Session, *, oin: str, wat: str, door: str, nu: datetime) -> None:
+    store.noteer(
+        session, [_regel(Actie.DEELNEMER_GEWIJZIGD, actor=door, tijd=nu, deelnemer=oin, uitkomst=wat[:64])]
+    )
 
 
 # --- verifying ------------------------------------------------------------------------------------

@@ -705,6 +705,20 @@ def conversatie(session: Session, partij: Deelnemer, conversatie_referentienumme
     return berichten
 
 
+def open_berichten(session: Session, ontvanger: Deelnemer, *, nu: datetime) -> Sequence[Bericht]:
+    """The open inbox as metadata (nothing fetched, nothing marked)."""
+    return store.open_metadata(session, ontvanger=ontvanger.oin, nu=nu)
+
+
+def nieuw_per_type(session: Session, ontvanger: Deelnemer, *, nu: datetime) -> dict[str, int]:
+    return store.nieuw_per_type(session, ontvanger=ontvanger.oin, nu=nu)
+
+
+def conversatie_of_leeg(session: Session, oin: str, conversatie_referentienummer: str) -> Sequence[Bericht]:
+    """The timeline the participant may see, empty when it has none (portal warnings)."""
+    return store.tijdlijn(session, conversatie=conversatie_referentienummer, partij=oin)
+
+
 _VERLOPEN_OMSCHRIJVING = (
     "Bericht {ref} ({type}) is niet binnen de bevestigingstermijn door de ontvanger bevestigd en is "
     "verwijderd. U kunt het opnieuw aanbieden onder een nieuw referentienummer."

@@ -200,6 +200,27 @@ def inbox(
     return [(rij[0], rij[1]) for rij in session.execute(query).all()]
 
 
+def open_metadata(session: Session, *, ontvanger: str, nu: datetime, limiet: int = 5000) -> Sequence[Bericht]:
+    """Open, unexpired messages of a recipient, oldest first, metadata only (no content, not marked
+    as fetched): what the portal lists before the user downloads."""
+    return session.scalars(
+        select(Bericht)
+        .where(Bericht.ontvanger == ontvanger, _open(), Bericht.verloopt_op >= nu)
+        .order_by(Bericht.id)
+        .limit(limiet)
+    ).all()
+
+
+def nieuw_per_type(session: Session, *, ontvanger: str, nu: datetime) -> dict[str, int]:
+    """Counts per message type of the open messages not yet downloaded (art. 16.1)."""
+    rijen = session.execute(
+        select(Bericht.berichttype, func.count())
+        .where(Bericht.ontvanger == ontvanger, Bericht.status == "aangeboden", Bericht.verloopt_op >= nu)
+        .group_by(Bericht.berichttype)
+    ).all()
+    return {str(t): int(n) for t, n in rijen}
+
+
 def markeer_opgehaald(session: Session, ids: Sequence[int], *, nu: datetime) -> None:
     """Best effort: rows another transaction is confirming right now are skipped, never waited
     for, so fetching can never take part in a deadlock (PostgreSQL; SQLite serialises writers)."""

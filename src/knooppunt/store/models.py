@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -312,3 +313,39 @@ class Auditanker(Base):
     hash: Mapped[str] = mapped_column(String(64))
     tijd: Mapped[datetime] = mapped_column(UTCDateTime())
     opgeschoond_op: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- the web portal (a hosted client, DESIGN §5 and §7): its own tables, never read by the hub ----
+
+
+class PortaalSessie(Base):
+    """A logged-in portal user. The cookie holds a random token; only its SHA-256 is stored, so a
+    copy of the table cannot be used to log in."""
+
+    __tablename__ = "portaal_sessies"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    soort: Mapped[str] = mapped_column(String(16))  # deelnemer | beheerder
+    oin: Mapped[str | None] = mapped_column(String(20), index=True)
+    gebruiker: Mapped[str] = mapped_column(String(200))  # display name
+    onderwerp: Mapped[str] = mapped_column(String(200))  # OIDC sub, or "dev:<naam>"
+    csrf: Mapped[str] = mapped_column(String(64))
+    aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+    laatst_actief_op: Mapped[datetime] = mapped_column(UTCDateTime())
+    verloopt_op: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class PortaalSleutel(Base):
+    """The private key of a participant whose keys the portal holds (``sleutelbeheer`` portaal),
+    encrypted with AES-256-GCM under a master key kept outside the database (DESIGN §5); the OIN
+    and kid are the associated data, so a row cannot be moved to another participant or key."""
+
+    __tablename__ = "portaal_sleutels"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)  # x5t#S256 of the certificate
+    oin: Mapped[str] = mapped_column(String(20), index=True)
+    certificaat_pem: Mapped[str] = mapped_column(Text)
+    hoofdsleutel_id: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    versleuteld: Mapped[bytes] = mapped_column(LargeBinary)
+    aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())

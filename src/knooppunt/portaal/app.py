@@ -1,0 +1,140 @@
+"""The web portal (DESIGN §7) as an ASGI app of its own, mounted by ``knooppunt serve`` under
+/portaal: server-rendered pages in Dutch, for participants without a system connection and for the
+beheerders of the hub. It is a hosted client (``gastclient``): it goes through the hub's services
+and rules like any API client, with keys from its own kluis.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from knooppunt.hub.fouten import HubFout
+from knooppunt.portaal import routes
+from knooppunt.portaal.fouten import GeenToegang, InloggenNodig, PortaalFout
+from knooppunt.portaal.kluis import Kluis
+from knooppunt.portaal.sessies import LOGIN_CSRF_COOKIE
+from knooppunt.portaal.weergave import pagina
+from knooppunt.runtime import Runtime
+
+PREFIX = "/portaal"
+UPLOAD_PAD = PREFIX + "/upload"
+MAX_BESTANDEN = 10
+MAX_BESTAND_BYTES = 4 * 1024 * 1024  # art. 18.2 / DESIGN §7: at most 4 MiB per file
+# The whole upload request: the files plus the multipart framing and the other form fields.
+MAX_UPLOAD_VERZOEK = MAX_BESTANDEN * MAX_BESTAND_BYTES + 256 * 1024
+
+# Content Security Policy: no inline scripts, no third parties; the pages work without JavaScript.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class Beveiligingskoppen:
+    """Security headers on every portal response; no caching of pages (they show personal data)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def met_koppen(bericht: Message) -> None:
+            if bericht["type"] == "http.response.start":
+                koppen = list(bericht.get("headers", []))
+                namen = {k.lower() for k, _ in koppen}
+                extra = {
+                    b"content-security-policy": CSP.encode(),
+                    b"x-content-type-options": b"nosniff",
+                    b"referrer-policy": b"same-origin",
+                    b"x-frame-options": b"DENY",
+                    b"strict-transport-security": b"max-age=31536000",
+                    b"cache-control": b"no-store",
+                }
+                for naam, waarde in extra.items():
+                    if naam not in namen:
+                        koppen.append((naam, waarde))
+                bericht["headers"] = koppen
+            await send(bericht)
+
+        await self.app(scope, receive, met_koppen)
+
+
+def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
+    app = FastAPI(title="Knooppunt webportaal", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.runtime = rt
+    app.state.kluis = kluis or Kluis.uit_instellingen(rt.settings)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    for router in routes.ROUTERS:
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def _login_csrf(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # Before login there is no session to hold a CSRF token: the login forms use this cookie.
+        antwoord: Response = await call_next(request)
+        if LOGIN_CSRF_COOKIE not in request.cookies:
+            antwoord.set_cookie(
+                LOGIN_CSRF_COOKIE,
+                secrets.token_urlsafe(32),
+                path="/",
+                secure=True,
+                httponly=True,
+                samesite="lax",
+            )
+        return antwoord
+
+    @app.exception_handler(InloggenNodig)
+    async def _inloggen(request: Request, fout: InloggenNodig) -> Response:
+        if request.method != "GET":
+            return pagina(
+                request,
+                "fout.html",
+                status_code=401,
+                titel="U bent niet (meer) ingelogd",
+                uitleg="Uw sessie is verlopen of u bent uitgelogd. Log opnieuw in; er is niets verstuurd.",
+            )
+        return RedirectResponse(f"{PREFIX}/inloggen?volgende={quote(fout.volgende)}", status_code=303)
+
+    @app.exception_handler(GeenToegang)
+    async def _geen_toegang(request: Request, fout: GeenToegang) -> HTMLResponse:
+        return pagina(request, "fout.html", status_code=fout.status, titel="Geen toegang", uitleg=fout.uitleg)
+
+    @app.exception_handler(PortaalFout)
+    async def _portaal_fout(request: Request, fout: PortaalFout) -> HTMLResponse:
+        return pagina(request, "fout.html", status_code=fout.status, titel=fout.titel, uitleg=fout.uitleg)
+
+    @app.exception_handler(HubFout)
+    async def _hub_fout(request: Request, fout: HubFout) -> HTMLResponse:
+        return pagina(
+            request,
+            "fout.html",
+            status_code=fout.status,
+            titel=fout.titel,
+            uitleg=fout.detail,
+            code=fout.code,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, fout: StarletteHTTPException) -> HTMLResponse:
+        titels = {404: "Pagina niet gevonden", 405: "Dat kan hier niet"}
+        return pagina(
+            request,
+            "fout.html",
+            status_code=fout.status_code,
+            titel=titels.get(fout.status_code, "Fout"),
+            uitleg=str(fout.detail)
+            if fout.status_code not in titels
+            else "Controleer het adres of ga terug naar de startpagina.",
+        )
+
+    return Beveiligingskoppen(app)

@@ -1,0 +1,194 @@
+"""Demo participants and messages for the portal, seeded on request in development only (never in
+production): a municipality, four creditors, and messages in every state, so that a newcomer can
+log in with the development login and click through at once.
+
+Everything goes through the hub's services and the hosted client, as real use would: certificates
+from the development CA, keys in the kluis, messages sealed and submitted with every hub rule.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from knooppunt.config import SettingsError
+from knooppunt.hub import adresboek, audit
+from knooppunt.pki import ontwikkel_ca
+from knooppunt.pki.certificaat import lees_pem
+from knooppunt.portaal.gastclient import Gastclient, TeVersturen, bewaar_sleutel
+from knooppunt.portaal.kluis import Kluis
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+from knooppunt.runtime import Runtime, laad_ankers
+from knooppunt.store.db import db_nu, transactie
+from knooppunt.store.models import Deelnemer
+
+SR = "schuldregeling"
+WIE = "portaal:demo"
+
+
+@dataclass(frozen=True)
+class DemoDeelnemer:
+    sleutel: str
+    oin: str
+    naam: str
+    rol: str
+    kvk: str
+    vestiging: str | None = None
+    gebruikt_bsn: bool = False
+    standaard_akkoord: bool = False
+    schuldensoorten: tuple[str, ...] = ()
+
+
+DEELNEMERS = (
+    DemoDeelnemer("gemeente", "00000001002306608000", "Gemeente Demodorp", "SHV", "50200097", "000012345678"),
+    DemoDeelnemer(
+        "energie",
+        "00000003501234560000",
+        "Demo Energie BV",
+        "SE",
+        "50123456",
+        "000023456789",
+        schuldensoorten=("nuts",),
+    ),
+    DemoDeelnemer(
+        "zorg",
+        "00000003502345670000",
+        "Demo Zorgverzekeraar NV",
+        "SE",
+        "50234567",
+        standaard_akkoord=True,
+        schuldensoorten=("zorg",),
+    ),
+    DemoDeelnemer(
+        "belasting",
+        "00000001503456780000",
+        "Demo Belastingen",
+        "SE",
+        "50345678",
+        gebruikt_bsn=True,
+        schuldensoorten=("publiek",),
+    ),
+    DemoDeelnemer(
+        "woning", "00000003504567890000", "Demo Wonen", "SE", "50456789", schuldensoorten=("overig",)
+    ),
+)
+
+
+def _oin(sleutel: str) -> str:
+    return next(d.oin for d in DEELNEMERS if d.sleutel == sleutel)
+
+
+def registreer_deelnemers(rt: Runtime, kluis: Kluis) -> int:
+    """Register the demo participants (hosted keys from the development CA); returns how many
+    were new. Idempotent."""
+    if not rt.settings.is_development:
+        raise SettingsError("demogegevens bestaan alleen in ontwikkeling (KNOOPPUNT_ENV=development)")
+    pki = rt.settings.dev_pki_dir
+    if not ontwikkel_ca.ca_paden(pki)[0].exists():
+        ontwikkel_ca.init(pki)
+    if rt.ankers is None or not any(ontwikkel_ca.is_ontwikkel_ca(c) for c in rt.ankers.certificaten):
+        rt.ankers = laad_ankers(rt.settings)
+    uit_map = pki / "portaal-demo"
+    uit_map.mkdir(parents=True, exist_ok=True)
+    nieuw = 0
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        for d in DEELNEMERS:
+            if session.get(Deelnemer, d.oin) is not None:
+                continue
+            uit = ontwikkel_ca.issue(pki, oin=d.oin, naam=d.naam, key_type="ec", uit_map=uit_map)
+            cert_pem = uit.certificaat.read_bytes()
+            adresboek.registreer(
+                session,
+                adresboek.NieuweDeelnemer(
+                    oin=d.oin,
+                    naam=d.naam,
+                    rol=d.rol,
+                    kvk_nummer=d.kvk,
+                    vestigingsnummer=d.vestiging,
+                    modules=[SR],
+                    certificaten=[lees_pem(cert_pem)],
+                    gebruikt_bsn=d.gebruikt_bsn,
+                    standaard_akkoord=d.standaard_akkoord,
+                    schuldensoorten=list(d.schuldensoorten),
+                    sleutelbeheer="portaal",
+                ),
+                nu=nu,
+                ankers=rt.ankers,
+                door=audit.beheerder("demo"),
+            )
+            bewaar_sleutel(
+                session,
+                kluis,
+                oin=d.oin,
+                certificaat_pem=cert_pem,
+                sleutel_pem=uit.sleutel.read_bytes(),
+                nu=nu,
+            )
+            uit.sleutel.unlink()  # the key lives in the kluis only
+            nieuw += 1
+    return nieuw
+
+
+def _klant(nummer: int) -> dict[str, Any]:
+    namen = ["Jansen", "de Vries", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "de Boer"]
+    return {
+        "klantnummerSHV": f"DEMO-{nummer:04d}",
+        "achternaam": namen[nummer % len(namen)],
+    }
+
+
+def _met_klant(code: str, nummer: int) -> dict[str, Any]:
+    payload = voorbeeld(SR, code)
+    klant = _klant(nummer)
+    payload["klantnummerSHV"] = klant["klantnummerSHV"]
+    if isinstance(payload.get("klant"), dict):
+        payload["klant"] = {**payload["klant"], "achternaam": klant["achternaam"]}
+    return payload
+
+
+def laad_demo(rt: Runtime, kluis: Kluis, *, klanten: int = 3) -> dict[str, int]:
+    """Participants plus messages: per client a conversation in which the municipality reports the
+    client and asks every creditor for a balance; some creditors have answered, the rest have new
+    messages waiting. Returns counts."""
+    nieuw = registreer_deelnemers(rt, kluis)
+    gemeente = Gastclient(rt, kluis, _oin("gemeente"), wie=WIE)
+    verstuurd = 0
+    for nummer in range(1, klanten + 1):
+        conversatie = str(uuid.uuid4())
+        vragen: dict[str, str] = {}
+        for se, kennis, saldo in (
+            ("energie", "kennisgeving", "saldoverzoek_nuts"),
+            ("zorg", "kennisgeving", "saldoverzoek_zorg"),
+            ("belasting", "kennisgeving_bsn", "saldoverzoek_publiek"),
+            ("woning", "kennisgeving", "saldoverzoek"),
+        ):
+            gemeente.verstuur(
+                TeVersturen(_oin(se), kennis, _met_klant(kennis, nummer), conversatie), waarvoor="demo"
+            )
+            vraag = gemeente.verstuur(
+                TeVersturen(_oin(se), saldo, _met_klant(saldo, nummer), conversatie), waarvoor="demo"
+            )
+            vragen[se] = vraag.bericht.referentienummer
+            verstuurd += 2
+        if nummer == 1:
+            # Two creditors have already answered the first client's saldoverzoek.
+            for se, antwoord in (
+                ("zorg", "saldoverzoek_antwoord_standaard_akkoord"),
+                ("woning", "klant_onbekend"),
+            ):
+                client = Gastclient(rt, kluis, _oin(se), wie=WIE)
+                client.haal_op(waarvoor="demo")
+                client.verstuur(
+                    TeVersturen(
+                        _oin("gemeente"),
+                        antwoord,
+                        _met_klant(antwoord, nummer),
+                        conversatie,
+                        antwoord_op=vragen[se],
+                    ),
+                    waarvoor="demo",
+                )
+                verstuurd += 1
+    return {"deelnemers": nieuw, "berichten": verstuurd}

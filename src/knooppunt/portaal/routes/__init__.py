@@ -1,0 +1,29 @@
+"""The portal's pages, one router per area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from knooppunt.portaal.routes import (
+    beheer,
+    clienten,
+    inloggen,
+    instellingen,
+    ontvangen,
+    opstellen,
+    start,
+    upload,
+    verzonden,
+)
+
+ROUTERS: list[APIRouter] = [
+    inloggen.router,
+    start.router,
+    ontvangen.router,
+    upload.router,
+    opstellen.router,
+    clienten.router,
+    verzonden.router,
+    instellingen.router,
+    beheer.router,
+]

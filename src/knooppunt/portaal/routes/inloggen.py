@@ -1,0 +1,126 @@
+"""Logging in and out. eHerkenning through an OpenID Connect broker (``oidc``); in development
+only, a development login that picks a participant from the adresboek (DESIGN §5)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from knooppunt.portaal import sessies
+from knooppunt.portaal.fouten import GeenToegang, PortaalFout
+from knooppunt.portaal.sessies import Csrf, Ingelogd
+from knooppunt.portaal.weergave import pagina
+from knooppunt.store.db import db_nu, transactie
+from knooppunt.store.models import Deelnemer
+
+router = APIRouter()
+PREFIX = "/portaal"
+
+
+def veilig_volgende(volgende: str | None) -> str:
+    """Only paths inside the portal: never an open redirect to another site."""
+    if (
+        volgende
+        and volgende.startswith(PREFIX + "/")
+        and not volgende.startswith("//")
+        and "\\" not in volgende
+    ):
+        return volgende
+    return PREFIX + "/"
+
+
+def inloggen_gelukt(request: Request, token: str, volgende: str | None) -> Response:
+    antwoord = RedirectResponse(veilig_volgende(volgende), status_code=303)
+    antwoord.headers.append("set-cookie", sessies.zet_cookie_kop(token))
+    return antwoord
+
+
+@router.get("/inloggen", response_class=HTMLResponse)
+def inlogpagina(request: Request, volgende: str | None = None, fout: str | None = None) -> HTMLResponse:
+    rt = sessies.runtime(request)
+    deelnemers: list[Deelnemer] = []
+    if rt.settings.is_development:
+        with transactie(rt.sessions) as session:
+            deelnemers = list(
+                session.scalars(
+                    select(Deelnemer)
+                    .where(Deelnemer.sleutelbeheer == "portaal")
+                    .order_by(Deelnemer.rol, Deelnemer.naam)
+                ).unique()
+            )
+    return pagina(
+        request,
+        "inloggen.html",
+        titel="Inloggen",
+        volgende=veilig_volgende(volgende),
+        oidc=bool(rt.settings.oidc_issuer),
+        deelnemers=deelnemers,
+        fout=fout,
+    )
+
+
+@router.post("/inloggen/ontwikkeling", dependencies=[Csrf])
+def ontwikkel_login(
+    request: Request,
+    wie: Annotated[str, Form()],
+    naam: Annotated[str, Form()] = "Ontwikkelaar",
+    volgende: Annotated[str | None, Form()] = None,
+) -> Response:
+    """The development login: exists only when KNOOPPUNT_ENV=development (DESIGN §5)."""
+    rt = sessies.runtime(request)
+    if not rt.settings.is_development:
+        raise GeenToegang("De ontwikkel-login bestaat alleen in ontwikkeling.", status=404)
+    naam = naam.strip()[:100] or "Ontwikkelaar"
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        if wie == "beheer":
+            token = sessies.begin(
+                session,
+                rt,
+                soort="beheerder",
+                oin=None,
+                gebruiker=naam,
+                onderwerp=f"dev:{naam}",
+                hoe="ontwikkeling",
+                nu=nu,
+            )
+        else:
+            deelnemer = session.get(Deelnemer, wie)
+            if deelnemer is None:
+                raise PortaalFout(f"Er is geen deelnemer met OIN {wie}. Kies een deelnemer uit de lijst.")
+            token = sessies.begin(
+                session,
+                rt,
+                soort="deelnemer",
+                oin=deelnemer.oin,
+                gebruiker=naam,
+                onderwerp=f"dev:{naam}",
+                hoe="ontwikkeling",
+                nu=nu,
+            )
+    return inloggen_gelukt(request, token, volgende)
+
+
+@router.post("/uitloggen", dependencies=[Csrf])
+def uitloggen(request: Request, gebruiker: Ingelogd) -> Response:
+    sessies.beeindig(request, gebruiker)
+    antwoord = pagina(request, "uitgelogd.html", titel="U bent uitgelogd")
+    antwoord.headers.append("set-cookie", sessies.wis_cookie_kop())
+    return antwoord
+
+
+@router.post("/inloggen/demo", dependencies=[Csrf])
+def demo_laden(request: Request) -> Response:
+    """Seed the demo participants and messages (development only, on request)."""
+    from knooppunt.portaal.demo import laad_demo
+
+    rt = sessies.runtime(request)
+    if not rt.settings.is_development:
+        raise GeenToegang("Demogegevens bestaan alleen in ontwikkeling.", status=404)
+    aantallen = laad_demo(rt, request.app.state.kluis)
+    return RedirectResponse(
+        f"{PREFIX}/inloggen?demo={aantallen['deelnemers']}-{aantallen['berichten']}", status_code=303
+    )

@@ -1,0 +1,52 @@
+"""The start page: what needs attention now, per role (art. 16.1 for creditors)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from knooppunt.hub import mailbox
+from knooppunt.portaal.sessies import Ingelogd, huidige, runtime
+from knooppunt.portaal.weergave import pagina
+from knooppunt.store.db import db_nu, transactie
+from knooppunt.store.models import Deelnemer
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+def start(request: Request, gebruiker: Ingelogd) -> Response:
+    if gebruiker.is_beheerder:
+        return RedirectResponse("/portaal/beheer", status_code=303)
+    rt = runtime(request)
+    assert gebruiker.oin is not None
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        deelnemer = session.get(Deelnemer, gebruiker.oin)
+        assert deelnemer is not None
+        nieuw = mailbox.nieuw_per_type(session, deelnemer, nu=nu)
+        open_ = mailbox.open_berichten(session, deelnemer, nu=nu)
+    eerst_verlopend = min((b.verloopt_op for b in open_), default=None)
+    return pagina(
+        request,
+        "start.html",
+        titel="Overzicht",
+        nieuw=sorted(nieuw.items()),
+        totaal_nieuw=sum(nieuw.values()),
+        totaal_open=len(open_),
+        eerst_verlopend=eerst_verlopend,
+    )
+
+
+@router.get("/status/nieuw", response_class=HTMLResponse)
+def nieuw_teller(request: Request) -> Response:
+    """The count behind the indicator in the header (also without JavaScript: it is in every page)."""
+    gebruiker = huidige(request)
+    if gebruiker is None or gebruiker.oin is None:
+        return HTMLResponse("")
+    rt = runtime(request)
+    with transactie(rt.sessions) as session:
+        deelnemer = session.get(Deelnemer, gebruiker.oin)
+        assert deelnemer is not None
+        aantal = sum(mailbox.nieuw_per_type(session, deelnemer, nu=db_nu(session)).values())
+    return HTMLResponse(str(aantal))

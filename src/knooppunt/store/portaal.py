@@ -1,0 +1,52 @@
+"""SQL of the web portal's own tables (sessions, custodied keys). The hub never reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from knooppunt.store.models import PortaalSessie, PortaalSleutel
+
+
+def sessie(session: Session, token_hash: str) -> PortaalSessie | None:
+    return session.get(PortaalSessie, token_hash)
+
+
+def bewaar_sessie(session: Session, sessie: PortaalSessie) -> None:
+    session.add(sessie)
+
+
+def raak_aan(session: Session, token_hash: str, nu: datetime) -> None:
+    session.execute(
+        update(PortaalSessie).where(PortaalSessie.token_hash == token_hash).values(laatst_actief_op=nu)
+    )
+
+
+def verwijder_sessie(session: Session, token_hash: str) -> None:
+    session.execute(delete(PortaalSessie).where(PortaalSessie.token_hash == token_hash))
+
+
+def ruim_sessies_op(session: Session, *, nu: datetime, inactief_sinds: datetime) -> int:
+    resultaat = session.execute(
+        delete(PortaalSessie).where(
+            (PortaalSessie.verloopt_op < nu) | (PortaalSessie.laatst_actief_op < inactief_sinds)
+        )
+    )
+    return int(resultaat.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def sleutels_van(session: Session, oin: str) -> Sequence[PortaalSleutel]:
+    return session.scalars(
+        select(PortaalSleutel).where(PortaalSleutel.oin == oin).order_by(PortaalSleutel.aangemaakt_op.desc())
+    ).all()
+
+
+def alle_sleutels(session: Session) -> Sequence[PortaalSleutel]:
+    return session.scalars(select(PortaalSleutel)).all()
+
+
+def bewaar_sleutel(session: Session, sleutel: PortaalSleutel) -> None:
+    session.merge(sleutel)
