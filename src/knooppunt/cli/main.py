@@ -746,8 +746,10 @@ def pki_crl(map_: Path, geldig_dagen: int) -> None:
 
 def _registreer_subcommandos() -> None:
     from knooppunt.cli.client import client
+    from knooppunt.cli.portaal import portaal
 
     main.add_command(client)
+    main.add_command(portaal)
 
 
 @main.command()

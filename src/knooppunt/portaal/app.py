@@ -81,15 +81,14 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
     @app.middleware("http")
     async def _login_csrf(request: Request, call_next):  # type: ignore[no-untyped-def]
         # Before login there is no session to hold a CSRF token: the login forms use this cookie.
-        antwoord: Response = await call_next(request)
+        nieuw = None
         if LOGIN_CSRF_COOKIE not in request.cookies:
+            nieuw = secrets.token_urlsafe(32)
+            request.state.login_csrf = nieuw  # for the page rendered now
+        antwoord: Response = await call_next(request)
+        if nieuw is not None:
             antwoord.set_cookie(
-                LOGIN_CSRF_COOKIE,
-                secrets.token_urlsafe(32),
-                path="/",
-                secure=True,
-                httponly=True,
-                samesite="lax",
+                LOGIN_CSRF_COOKIE, nieuw, path="/", secure=True, httponly=True, samesite="lax"
             )
         return antwoord
 

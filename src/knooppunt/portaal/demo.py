@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography import x509
+
 from knooppunt.config import SettingsError
 from knooppunt.hub import adresboek, audit
 from knooppunt.pki import ontwikkel_ca
@@ -87,7 +89,9 @@ def registreer_deelnemers(rt: Runtime, kluis: Kluis) -> int:
     pki = rt.settings.dev_pki_dir
     if not ontwikkel_ca.ca_paden(pki)[0].exists():
         ontwikkel_ca.init(pki)
-    if rt.ankers is None or not any(ontwikkel_ca.is_ontwikkel_ca(c) for c in rt.ankers.certificaten):
+    ca = x509.load_pem_x509_certificate(ontwikkel_ca.ca_paden(pki)[0].read_bytes())
+    if rt.ankers is None or ca not in rt.ankers.certificaten:
+        # The development CA was made just now (or beside other anchors): trust it from here on.
         rt.ankers = laad_ankers(rt.settings)
     uit_map = pki / "portaal-demo"
     uit_map.mkdir(parents=True, exist_ok=True)

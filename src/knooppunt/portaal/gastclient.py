@@ -109,8 +109,9 @@ def _publiek_van(sleutel: jose.Sleutel) -> dict[str, Any]:
     return {k: v for k, v in sleutel.as_dict(private=False).items()}
 
 
-def herversleutel(session: Session, kluis: Kluis) -> int:
-    """Re-encrypt every hosted key under the current master key (after a rotation)."""
+def herversleutel(session: Session, kluis: Kluis, *, wie: str, nu: datetime) -> int:
+    """Re-encrypt every hosted key under the current master key (after a rotation); each
+    decryption is audited like any other."""
     aantal = 0
     for rij in store.alle_sleutels(session):
         if rij.hoofdsleutel_id == kluis.huidige_id:
@@ -118,6 +119,7 @@ def herversleutel(session: Session, kluis: Kluis) -> int:
         geheim = kluis.ontsleutel(
             rij.oin, rij.kid, Versleuteld(rij.hoofdsleutel_id, rij.nonce, rij.versleuteld)
         )
+        audit.sleutel_gebruikt(session, wie=wie, oin=rij.oin, kid=rij.kid, waarvoor="herversleutelen", nu=nu)
         nieuw = kluis.versleutel(rij.oin, rij.kid, geheim)
         rij.hoofdsleutel_id, rij.nonce, rij.versleuteld = (
             nieuw.hoofdsleutel_id,

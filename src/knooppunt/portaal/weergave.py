@@ -98,6 +98,8 @@ def pagina(request: Request, template: str, *, status_code: int = 200, **context
     gebruiker = huidige(request)
     rt = request.app.state.runtime
     csrf = gebruiker.csrf if gebruiker else request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not csrf:
+        csrf = getattr(request.state, "login_csrf", "")
     nieuw_indicator = 0
     if gebruiker is not None and gebruiker.oin is not None:
         with transactie(rt.sessions) as session:

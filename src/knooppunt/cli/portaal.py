@@ -1,0 +1,112 @@
+"""`knooppunt portaal`: the web portal's operator commands — demo data (development only), putting
+a hosted participant's key in the kluis, and re-encrypting every key after a master-key rotation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from knooppunt.cli.main import _settings, fouten_netjes
+
+
+@click.group()
+def portaal() -> None:
+    """The web portal (hosted client): demo data and key custody."""
+
+
+@portaal.command("demo")
+@fouten_netjes
+def portaal_demo() -> None:
+    """Seed demo participants and messages for the portal (KNOOPPUNT_ENV=development only), then
+    log in at /portaal/ with the development login."""
+    from knooppunt import runtime
+    from knooppunt.portaal.demo import laad_demo
+    from knooppunt.portaal.kluis import Kluis
+
+    rt = runtime.bouw(_settings())
+    try:
+        aantallen = laad_demo(rt, Kluis.uit_instellingen(rt.settings))
+    finally:
+        rt.close()
+    click.echo(
+        f"demo: {aantallen['deelnemers']} nieuwe deelnemers, {aantallen['berichten']} berichten verstuurd; "
+        "log in op https://localhost:8443/portaal/ met de ontwikkel-login"
+    )
+
+
+@portaal.group("sleutel")
+def sleutel() -> None:
+    """Hosted participants' private keys (encrypted in the kluis)."""
+
+
+@sleutel.command("import")
+@click.option("--oin", required=True, help="The participant (sleutelbeheer portaal).")
+@click.option("--certificaat", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--sleutel", "sleutel_pad", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@fouten_netjes
+def sleutel_import(oin: str, certificaat: Path, sleutel_pad: Path) -> None:
+    """Put a hosted participant's private key in the kluis (AES-256-GCM under the master key). The
+    certificate must be registered in the adresboek for this OIN. Delete the key file afterwards."""
+    from knooppunt import runtime
+    from knooppunt.pki.certificaat import OngeldigCertificaat
+    from knooppunt.portaal.gastclient import bewaar_sleutel
+    from knooppunt.portaal.kluis import Kluis
+    from knooppunt.store.db import db_nu, transactie
+    from knooppunt.store.models import Deelnemer
+
+    rt = runtime.bouw(_settings())
+    try:
+        kluis = Kluis.uit_instellingen(rt.settings)
+        with transactie(rt.sessions) as session:
+            deelnemer = session.get(Deelnemer, oin)
+            if deelnemer is None:
+                raise click.ClickException(f"er is geen deelnemer met OIN {oin}; registreer hem eerst")
+            if deelnemer.sleutelbeheer != "portaal":
+                raise click.ClickException(
+                    f"{deelnemer.naam} heeft sleutelbeheer '{deelnemer.sleutelbeheer}': het portaal beheert "
+                    "alleen sleutels van deelnemers met sleutelbeheer 'portaal'"
+                )
+            try:
+                rij = bewaar_sleutel(
+                    session,
+                    kluis,
+                    oin=oin,
+                    certificaat_pem=certificaat.read_bytes(),
+                    sleutel_pem=sleutel_pad.read_bytes(),
+                    nu=db_nu(session),
+                )
+            except OngeldigCertificaat as exc:
+                raise click.ClickException(str(exc)) from exc
+            if not any(c.pem.strip() == rij.certificaat_pem.strip() for c in deelnemer.certificaten):
+                raise click.ClickException(
+                    "dit certificaat staat niet in het adresboek bij deze deelnemer; voeg het eerst toe met "
+                    "'knooppunt deelnemer certificaat add'"
+                )
+            kid = rij.kid
+    finally:
+        rt.close()
+    click.echo(f"sleutel {kid} van {oin} staat versleuteld in de kluis; verwijder {sleutel_pad} nu")
+
+
+@portaal.command("herversleutel")
+@fouten_netjes
+def herversleutel() -> None:
+    """Re-encrypt every hosted key under the first master key of KNOOPPUNT_PORTAAL_HOOFDSLEUTELS
+    (after putting a new key first). Old keys can be removed from the setting afterwards."""
+    from knooppunt import runtime
+    from knooppunt.cli.main import _beheerder
+    from knooppunt.portaal.gastclient import herversleutel as doe
+    from knooppunt.portaal.kluis import Kluis
+    from knooppunt.store.db import db_nu, transactie
+
+    rt = runtime.bouw(_settings())
+    try:
+        kluis = Kluis.uit_instellingen(rt.settings)
+        with transactie(rt.sessions) as session:
+            aantal = doe(session, kluis, wie=_beheerder(), nu=db_nu(session))
+    finally:
+        rt.close()
+    click.echo(f"{aantal} sleutel(s) opnieuw versleuteld onder hoofdsleutel {kluis.huidige_id}")
