@@ -4,64 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import ValidationError
 
 from knooppunt import __version__
-from knooppunt.config import Settings, SettingsError, load_settings
-from knooppunt.hub.fouten import HubFout
+from knooppunt.cli.gemeen import beheerder as _beheerder
+from knooppunt.cli.gemeen import fouten_netjes
+from knooppunt.cli.gemeen import settings as _settings
+from knooppunt.config import Settings, SettingsError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from knooppunt.runtime import Runtime
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fouten_netjes(functie: F) -> F:
-    """Turn known errors into one clear line on stderr and a non-zero exit."""
-
-    @wraps(functie)
-    def verpakt(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return functie(*args, **kwargs)
-        except HubFout as fout:
-            velden = "".join(f"\n  - {v.name}: {v.reason}" for v in fout.velden)
-            click.echo(f"fout ({fout.code}): {fout.detail}{velden}", err=True)
-            sys.exit(1)
-        except (SettingsError, ValidationError) as fout:
-            click.echo(f"configuratiefout: {fout}", err=True)
-            sys.exit(2)
-        except (FileNotFoundError, FileExistsError, PermissionError) as fout:
-            click.echo(f"fout: {fout}", err=True)
-            sys.exit(1)
-
-    return verpakt  # type: ignore[return-value]
-
-
-def _settings() -> Settings:
-    return load_settings()
-
-
-def _beheerder() -> str:
-    """The audit actor of an operator command: ``beheer:`` + the operating-system user."""
-    import getpass
-
-    from knooppunt.hub.audit import beheerder
-
-    try:
-        wie = getpass.getuser()
-    except (KeyError, OSError):
-        wie = "onbekend"
-    return beheerder(wie)
 
 
 @contextmanager

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from knooppunt.cli.main import _settings, fouten_netjes
+from knooppunt.cli.gemeen import beheerder as _beheerder
+from knooppunt.cli.gemeen import fouten_netjes
+from knooppunt.cli.gemeen import settings as _settings
 
 
 @click.group()
@@ -97,7 +99,6 @@ def herversleutel() -> None:
     """Re-encrypt every hosted key under the first master key of KNOOPPUNT_PORTAAL_HOOFDSLEUTELS
     (after putting a new key first). Old keys can be removed from the setting afterwards."""
     from knooppunt import runtime
-    from knooppunt.cli.main import _beheerder
     from knooppunt.portaal.gastclient import herversleutel as doe
     from knooppunt.portaal.kluis import Kluis
     from knooppunt.store.db import db_nu, transactie

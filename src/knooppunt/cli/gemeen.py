@@ -1,0 +1,56 @@
+"""What every `knooppunt` command group shares: clear errors, the settings, the audit actor.
+Its own module, so that command groups in other modules (cli/portaal.py) can use it without
+importing cli/main.py (which imports them)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from knooppunt.config import Settings, SettingsError, load_settings
+from knooppunt.hub.fouten import HubFout
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fouten_netjes(functie: F) -> F:
+    """Turn known errors into one clear line on stderr and a non-zero exit."""
+
+    @wraps(functie)
+    def verpakt(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return functie(*args, **kwargs)
+        except HubFout as fout:
+            velden = "".join(f"\n  - {v.name}: {v.reason}" for v in fout.velden)
+            click.echo(f"fout ({fout.code}): {fout.detail}{velden}", err=True)
+            sys.exit(1)
+        except (SettingsError, ValidationError) as fout:
+            click.echo(f"configuratiefout: {fout}", err=True)
+            sys.exit(2)
+        except (FileNotFoundError, FileExistsError, PermissionError) as fout:
+            click.echo(f"fout: {fout}", err=True)
+            sys.exit(1)
+
+    return verpakt  # type: ignore[return-value]
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def beheerder() -> str:
+    """The audit actor of an operator command: ``beheer:`` + the operating-system user."""
+    import getpass
+
+    from knooppunt.hub import audit
+
+    try:
+        wie = getpass.getuser()
+    except (KeyError, OSError):
+        wie = "onbekend"
+    return audit.beheerder(wie)

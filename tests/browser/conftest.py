@@ -1,0 +1,232 @@
+"""Browser tests of the web portal: Playwright driving Debian's Chromium (/usr/bin/chromium, via
+``executable_path`` — never ``playwright install``) against a real ``knooppunt serve`` process over
+real TLS, started the way a newcomer starts it (development mode, development PKI made on first
+start, embedded SQLite — or PostgreSQL when KNOOPPUNT_TEST_DATABASE_URL is set, see
+``portaal_pg``), with the demo participants and messages seeded by ``knooppunt portaal demo``.
+
+Accessibility: ``toegankelijk(page)`` runs axe-core (from npm, tests/browser/package-lock.json) on
+the page for WCAG 2.1 A and AA and fails on any violation.
+
+Screenshots of the main pages go to docs/screenshots/ when KNOOPPUNT_SCREENSHOTS=1 (they are
+committed; the tests do not rewrite them otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.functional.server import _lees_log, vrije_poort, wacht_op_poort
+
+HIER = Path(__file__).resolve().parent
+ROOT = HIER.parents[1]
+CHROMIUM = os.environ.get("KNOOPPUNT_CHROMIUM", "/usr/bin/chromium")
+SCHERMAFDRUKKEN = ROOT / "docs" / "screenshots"
+PG_URL = os.environ.get("KNOOPPUNT_TEST_DATABASE_URL", "").strip()
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def _nodig(reden: str) -> None:
+    if _ci():
+        pytest.fail(f"CI=true: {reden}")
+    pytest.skip(reden)
+
+
+@dataclass
+class Portaalserver:
+    url: str
+    data_dir: Path
+    proces: subprocess.Popen[bytes]
+    omgeving: dict[str, str]
+    log: list[str] = field(default_factory=list)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "knooppunt.cli.main", *args],
+            env=self.omgeving,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+
+def _start(tmp: Path, database_url: str | None) -> Iterator[Portaalserver]:
+    poort = vrije_poort()
+    omgeving = {k: v for k, v in os.environ.items() if not k.startswith("KNOOPPUNT_")}
+    omgeving |= {"KNOOPPUNT_ENV": "development", "KNOOPPUNT_DATA_DIR": str(tmp / "data")}
+    if database_url:
+        omgeving["KNOOPPUNT_DATABASE_URL"] = database_url
+    # The demo data first, with the same settings the server will use (as a newcomer would).
+    demo = subprocess.run(
+        [sys.executable, "-m", "knooppunt.cli.main", "portaal", "demo"],
+        env=omgeving,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stderr + demo.stdout
+    proces = subprocess.Popen(
+        [sys.executable, "-m", "knooppunt.cli.main", "serve", "--port", str(poort), "--job-interval", "3600"],
+        env=omgeving,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    server = Portaalserver(
+        url=f"https://localhost:{poort}", data_dir=tmp / "data", proces=proces, omgeving=omgeving
+    )
+    try:
+        wacht_op_poort(poort, proces)
+        threading.Thread(target=_lees_log, args=(proces, server.log), daemon=True).start()
+        yield server
+    finally:
+        if proces.poll() is None:
+            proces.terminate()
+            try:
+                proces.wait(15)
+            except subprocess.TimeoutExpired:
+                proces.kill()
+
+
+@pytest.fixture(scope="module")
+def portaalserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portaalserver]:
+    """`knooppunt serve` on SQLite with the demo data; one per test module."""
+    yield from _start(tmp_path_factory.mktemp("portaal"), None)
+
+
+@pytest.fixture(scope="module")
+def portaal_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portaalserver]:
+    """The same on PostgreSQL (a database of its own), when KNOOPPUNT_TEST_DATABASE_URL is set."""
+    if not PG_URL:
+        pytest.skip("KNOOPPUNT_TEST_DATABASE_URL is not set")
+    url = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    beheer = create_engine(url, isolation_level="AUTOCOMMIT")
+    naam = f"knooppunt_browser_{uuid.uuid4().hex[:10]}"
+    with beheer.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{naam}"'))
+    try:
+        yield from _start(
+            tmp_path_factory.mktemp("portaal-pg"),
+            make_url(url).set(database=naam).render_as_string(hide_password=False),
+        )
+    finally:
+        with beheer.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{naam}" WITH (FORCE)'))
+        beheer.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        _nodig(f"{CHROMIUM} is missing (apt-get install -y chromium); the portal's browser tests need it")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is a test dependency
+        _nodig("the playwright package is missing (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def context(browser: Any, portaalserver: Portaalserver) -> Iterator[Any]:
+    """A fresh browser profile (no cookies) on a laptop-sized window; the server's certificate is
+    from the development CA, which the browser does not know."""
+    ctx = browser.new_context(
+        base_url=portaalserver.url,
+        ignore_https_errors=True,
+        viewport={"width": 1280, "height": 860},
+        locale="nl-NL",
+        accept_downloads=True,
+        bypass_csp=True,  # only so that axe-core can be injected; the pages themselves have no scripts
+    )
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Any:
+    return context.new_page()
+
+
+def log_in(page: Any, organisatie: str, naam: str = "Test Gebruiker") -> None:
+    """The development login, as a user does it: pick the organisation, type a name, click."""
+    page.goto("/portaal/inloggen")
+    page.get_by_label("Organisatie").select_option(label=organisatie)
+    page.get_by_label("Uw naam").fill(naam)
+    page.get_by_role("button", name="Inloggen", exact=True).click()
+    page.wait_for_url("**/portaal/**")
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        _nodig("node/npm not installed (apt-get install nodejs npm); the accessibility checks need axe-core")
+    assert npm is not None
+    gewenst = json.loads((HIER / "package-lock.json").read_text())["packages"]["node_modules/axe-core"][
+        "version"
+    ]
+    pakket = HIER / "node_modules" / "axe-core" / "package.json"
+    if not pakket.exists() or json.loads(pakket.read_text())["version"] != gewenst:
+        r = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(HIER)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert r.returncode == 0, f"npm ci in {HIER} failed:\n{r.stdout}\n{r.stderr}"
+    return HIER / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def toegankelijk(axe_script: Path) -> Any:
+    """toegankelijk(page): axe-core on the current page, WCAG 2.0/2.1 A and AA; fails on violations."""
+
+    def controleer(page: Any) -> None:
+        page.add_script_tag(path=str(axe_script))
+        resultaat = page.evaluate(
+            """async () => await axe.run(document, {
+                runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}
+            })"""
+        )
+        fouten = [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"][:5])
+            for v in resultaat["violations"]
+        ]
+        assert not fouten, f"WCAG-schendingen op {page.url}:\n" + "\n".join(fouten)
+
+    return controleer
+
+
+@pytest.fixture
+def schermafdruk() -> Any:
+    """schermafdruk(page, naam): save docs/screenshots/<naam>.png when KNOOPPUNT_SCREENSHOTS=1."""
+
+    def maak(page: Any, naam: str) -> None:
+        if os.environ.get("KNOOPPUNT_SCREENSHOTS") == "1":
+            SCHERMAFDRUKKEN.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCHERMAFDRUKKEN / f"{naam}.png"), full_page=True)
+
+    return maak
