@@ -121,7 +121,16 @@ def _ontwikkelsleutel(pad: Path) -> str:
         return pad.read_text(encoding="ascii").strip()
     pad.parent.mkdir(parents=True, exist_ok=True)
     tekst = "ontwikkel-1:" + base64.b64encode(secrets.token_bytes(32)).decode()
-    fd = os.open(pad, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written to a private temporary file and linked into place: another process (serve --workers)
+    # that gets there first wins, and everyone reads the same key.
+    tijdelijk = pad.with_name(f".{pad.name}.{os.getpid()}")
+    fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as bestand:
         bestand.write(tekst + "\n")
-    return tekst
+    try:
+        os.link(tijdelijk, pad)
+    except FileExistsError:
+        pass
+    finally:
+        tijdelijk.unlink(missing_ok=True)
+    return pad.read_text(encoding="ascii").strip()
