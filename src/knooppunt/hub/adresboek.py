@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,13 @@ from knooppunt.pki.certificaat import (
 )
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.protocol.catalogus import Module, Rol, Schuldensoort
-from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_kvk, valideer_oin
+from knooppunt.protocol.identificatie import (
+    KVK_PREFIX,
+    OngeldigeIdentificatie,
+    valideer_kvk,
+    valideer_oin,
+    valideer_vestigingsnummer,
+)
 from knooppunt.store import deelnemers as store
 from knooppunt.store.models import Certificaat, Deelnemer, DeelnemerModule, DeelnemerSchuldensoort
 
@@ -42,9 +49,22 @@ class NieuweDeelnemer:
     sleutelbeheer: str = "eigen"
 
 
+SLEUTELBEHEER = ("eigen", "portaal")
+MAX_NAAM = 200
+
+
 def _fout(naam: str, reden: str) -> HubFout:
+    return _fouten([OngeldigVeld(naam, reden)])
+
+
+def _fouten(velden: list[OngeldigVeld]) -> HubFout:
+    """One refusal naming every field at fault, so a form can show them all at once."""
     return HubFout(
-        "ONGELDIGE_DEELNEMER", 400, "Ongeldige deelnemer", f"{naam}: {reden}", [OngeldigVeld(naam, reden)]
+        "ONGELDIGE_DEELNEMER",
+        400,
+        "Ongeldige deelnemer",
+        "; ".join(f"{v.name}: {v.reason}" for v in velden),
+        list(velden),
     )
 
 
@@ -53,6 +73,40 @@ def _keuze(naam: str, waarde: str, toegestaan: Iterable[str]) -> str:
     if waarde not in opties:
         raise _fout(naam, f"{waarde!r} is onbekend; kies uit {', '.join(opties)}")
     return waarde
+
+
+def _keuzes(
+    fouten: list[OngeldigVeld], naam: str, waarden: Iterable[str], toegestaan: Iterable[str]
+) -> list[str]:
+    """The known values, sorted and without duplicates; unknown ones are noted in ``fouten``."""
+    opties = list(toegestaan)
+    gekozen = set(waarden)
+    onbekend = sorted(gekozen - set(opties))
+    if onbekend:
+        fouten.append(
+            OngeldigVeld(naam, f"{', '.join(map(repr, onbekend))} is onbekend; kies uit {', '.join(opties)}")
+        )
+    return sorted(gekozen & set(opties))
+
+
+def _controleer_vlaggen(
+    fouten: list[OngeldigVeld],
+    rol: str | None,
+    *,
+    gebruikt_bsn: bool,
+    standaard_akkoord: bool,
+    soorten: list[str],
+) -> None:
+    """gebruiktBsn (3.2), standaardAkkoord (7.1) and schuldensoorten (5.2-5.5) are creditors' flags."""
+    if rol is None or rol == Rol.SE:
+        return
+    for naam, aan in (
+        ("gebruiktBsn", gebruikt_bsn),
+        ("standaardAkkoord", standaard_akkoord),
+        ("schuldensoorten", bool(soorten)),
+    ):
+        if aan:
+            fouten.append(OngeldigVeld(naam, "geldt alleen voor schuldeisers (rol SE)"))
 
 
 def controleer_certificaat(
@@ -85,43 +139,84 @@ def registreer(
     ankers: Vertrouwensankers | None,
     door: str,
 ) -> Deelnemer:
-    """Add a participant (the aanmeldformulier). Every field is checked before anything is stored.
-    ``door`` is the audit actor (``audit.beheerder(...)``)."""
+    """Add a participant (the aanmeldformulier). Every field is checked before anything is stored,
+    and one refusal names every field at fault. ``door`` is the audit actor."""
+    fouten: list[OngeldigVeld] = []
+    oin: str | None = None
+    kvk: str | None = None
+    vestigingsnummer: str | None = None
     try:
         oin = valideer_oin(nieuw.oin)
     except OngeldigeIdentificatie as exc:
-        raise _fout("oin", str(exc)) from exc
+        fouten.append(OngeldigVeld("oin", str(exc)))
+    if oin is not None and store.haal(session, oin) is not None:
+        raise HubFout(
+            "DEELNEMER_BESTAAT",
+            409,
+            "Deelnemer bestaat al",
+            f"Er is al een deelnemer met OIN {oin}.",
+            [OngeldigVeld("oin", f"er is al een deelnemer met OIN {oin}")],
+        )
     try:
         kvk = valideer_kvk(nieuw.kvk_nummer)
     except OngeldigeIdentificatie as exc:
-        raise _fout("kvkNummer", str(exc)) from exc
-    if not nieuw.naam.strip():
-        raise _fout("naam", "naam is verplicht")
-    rol = _keuze("rol", nieuw.rol, [r.value for r in Rol if r is not Rol.KNOOPPUNT])
+        fouten.append(OngeldigVeld("kvkNummer", str(exc)))
+    if oin is not None and kvk is not None and oin.startswith(KVK_PREFIX) and oin[8:16] != kvk:
+        # DESIGN §2: a company's OIN is 00000003 + its KvK number + 0000.
+        fouten.append(
+            OngeldigVeld("kvkNummer", f"KvK-nummer {kvk} hoort niet bij OIN {oin} (daarin staat {oin[8:16]})")
+        )
+    if nieuw.vestigingsnummer:
+        try:
+            vestigingsnummer = valideer_vestigingsnummer(nieuw.vestigingsnummer)
+        except OngeldigeIdentificatie as exc:
+            fouten.append(OngeldigVeld("vestigingsnummer", str(exc)))
+    naam = nieuw.naam.strip()
+    if not naam:
+        fouten.append(OngeldigVeld("naam", "naam is verplicht"))
+    elif len(naam) > MAX_NAAM:
+        fouten.append(OngeldigVeld("naam", f"naam is {len(naam)} tekens; ten hoogste {MAX_NAAM}"))
+    rollen = [r.value for r in Rol if r is not Rol.KNOOPPUNT]
+    rol: str | None = nieuw.rol if nieuw.rol in rollen else None
+    if rol is None:
+        fouten.append(OngeldigVeld("rol", f"{nieuw.rol!r} is onbekend; kies uit {', '.join(rollen)}"))
+    modules = _keuzes(fouten, "modules", nieuw.modules, [m.value for m in Module])
     if not nieuw.modules:
-        raise _fout("modules", "kies minstens één module")
-    modules = sorted({_keuze("modules", m, [m.value for m in Module]) for m in nieuw.modules})
-    soorten = sorted(
-        {_keuze("schuldensoorten", s, [s.value for s in Schuldensoort]) for s in nieuw.schuldensoorten}
+        fouten.append(OngeldigVeld("modules", "kies minstens één module"))
+    soorten = _keuzes(fouten, "schuldensoorten", nieuw.schuldensoorten, [s.value for s in Schuldensoort])
+    _controleer_vlaggen(
+        fouten,
+        rol,
+        gebruikt_bsn=nieuw.gebruikt_bsn,
+        standaard_akkoord=nieuw.standaard_akkoord,
+        soorten=soorten,
     )
-    gebruik = {_keuze("gebruik", g, GEBRUIK) for g in nieuw.gebruik}
-    if rol != Rol.SE and (nieuw.standaard_akkoord or nieuw.gebruikt_bsn or soorten):
-        raise _fout(
-            "rol", "gebruiktBsn, standaardAkkoord en schuldensoorten gelden alleen voor schuldeisers (SE)"
+    gebruik = set(_keuzes(fouten, "gebruik", nieuw.gebruik, GEBRUIK))
+    if not nieuw.gebruik and nieuw.certificaten:
+        fouten.append(OngeldigVeld("gebruik", "kies minstens één gebruik van het certificaat"))
+    if nieuw.sleutelbeheer not in SLEUTELBEHEER:
+        fouten.append(
+            OngeldigVeld(
+                "sleutelbeheer", f"{nieuw.sleutelbeheer!r} is onbekend; kies uit {', '.join(SLEUTELBEHEER)}"
+            )
         )
-    if store.haal(session, oin) is not None:
-        raise HubFout(
-            "DEELNEMER_BESTAAT", 409, "Deelnemer bestaat al", f"Er is al een deelnemer met OIN {oin}."
-        )
-    for info in nieuw.certificaten:
-        controleer_certificaat(info, oin=oin, ankers=ankers, moment=nu)
-        if store.certificaat(session, info.vingerafdruk) is not None:
-            raise _fout("certificaat", "dit certificaat is al geregistreerd")
+    if oin is not None:
+        for info in nieuw.certificaten:
+            try:
+                controleer_certificaat(info, oin=oin, ankers=ankers, moment=nu)
+            except HubFout as fout:
+                fouten.extend(fout.velden)
+                continue
+            if store.certificaat(session, info.vingerafdruk) is not None:
+                fouten.append(OngeldigVeld("certificaat", "dit certificaat is al geregistreerd"))
+    if fouten:
+        raise _fouten(fouten)
+    assert oin is not None and kvk is not None and rol is not None
     deelnemer = Deelnemer(
         oin=oin,
         kvk_nummer=kvk,
-        vestigingsnummer=nieuw.vestigingsnummer,
-        naam=nieuw.naam.strip(),
+        vestigingsnummer=vestigingsnummer,
+        naam=naam,
         rol=rol,
         gebruikt_bsn=nieuw.gebruikt_bsn,
         standaard_akkoord=nieuw.standaard_akkoord,
@@ -136,6 +231,87 @@ def registreer(
     session.flush()
     audit.deelnemer_toegevoegd(session, deelnemer, door=door, nu=nu)
     return deelnemer
+
+
+@dataclass(slots=True)
+class DeelnemerWijziging:
+    """What a beheerder changes in a registration; None leaves a field as it is."""
+
+    modules: list[str] | None = None
+    gebruikt_bsn: bool | None = None
+    standaard_akkoord: bool | None = None
+    schuldensoorten: list[str] | None = None
+
+
+def wijzig(
+    session: Session, oin: str, wijziging: DeelnemerWijziging, *, door: str, nu: datetime
+) -> dict[str, tuple[Any, Any]]:
+    """Change a participant's modules and flags, checked as ``registreer`` checks them. Returns
+    what changed, {field: (old, new)}; a change is audited and e-mailed to the participant
+    (DESIGN §5: every beheer action is audited, a change to the registration is e-mailed)."""
+    deelnemer = haal(session, oin)
+    fouten: list[OngeldigVeld] = []
+    oud: dict[str, Any] = {
+        "modules": sorted(modules_van(deelnemer)),
+        "gebruiktBsn": deelnemer.gebruikt_bsn,
+        "standaardAkkoord": deelnemer.standaard_akkoord,
+        "schuldensoorten": sorted(schuldensoorten_van(deelnemer)),
+    }
+    nieuw = dict(oud)
+    if wijziging.modules is not None:
+        nieuw["modules"] = _keuzes(fouten, "modules", wijziging.modules, [m.value for m in Module])
+        if not wijziging.modules:
+            fouten.append(OngeldigVeld("modules", "kies minstens één module"))
+    if wijziging.schuldensoorten is not None:
+        nieuw["schuldensoorten"] = _keuzes(
+            fouten, "schuldensoorten", wijziging.schuldensoorten, [s.value for s in Schuldensoort]
+        )
+    if wijziging.gebruikt_bsn is not None:
+        nieuw["gebruiktBsn"] = wijziging.gebruikt_bsn
+    if wijziging.standaard_akkoord is not None:
+        nieuw["standaardAkkoord"] = wijziging.standaard_akkoord
+    _controleer_vlaggen(
+        fouten,
+        deelnemer.rol,
+        gebruikt_bsn=nieuw["gebruiktBsn"],
+        standaard_akkoord=nieuw["standaardAkkoord"],
+        soorten=nieuw["schuldensoorten"],
+    )
+    if fouten:
+        raise _fouten(fouten)
+    gewijzigd = {k: (oud[k], nieuw[k]) for k in oud if oud[k] != nieuw[k]}
+    if not gewijzigd:
+        return {}
+    if "modules" in gewijzigd:
+        deelnemer.modules[:] = [m for m in deelnemer.modules if m.module in nieuw["modules"]]
+        bestaand = modules_van(deelnemer)
+        deelnemer.modules.extend(DeelnemerModule(module=m) for m in nieuw["modules"] if m not in bestaand)
+    if "schuldensoorten" in gewijzigd:
+        deelnemer.schuldensoorten[:] = [
+            s for s in deelnemer.schuldensoorten if s.soort in nieuw["schuldensoorten"]
+        ]
+        bestaand = schuldensoorten_van(deelnemer)
+        deelnemer.schuldensoorten.extend(
+            DeelnemerSchuldensoort(soort=s) for s in nieuw["schuldensoorten"] if s not in bestaand
+        )
+    deelnemer.gebruikt_bsn = nieuw["gebruiktBsn"]
+    deelnemer.standaard_akkoord = nieuw["standaardAkkoord"]
+    session.flush()
+    audit.deelnemer_gewijzigd(session, oin=oin, wat=",".join(gewijzigd), door=door, nu=nu)
+    from knooppunt.hub import notificaties
+
+    notificaties.meld_beheer(
+        session,
+        oin,
+        details={
+            "actie": "deelnemer_gewijzigd",
+            "wijzigingen": {k: {"oud": o, "nieuw": n} for k, (o, n) in gewijzigd.items()},
+            "door": door,
+            "moment": nu.isoformat(),
+        },
+        nu=nu,
+    )
+    return gewijzigd
 
 
 def _certificaat(info: CertificaatInfo, gebruik: set[str], nu: datetime) -> Certificaat:

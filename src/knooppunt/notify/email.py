@@ -41,7 +41,55 @@ def _beheer_tekst(melding: Melding) -> str:
     )
 
 
+# How a registration change (hub.adresboek.wijzig) names its fields and values.
+_VELDNAMEN = {
+    "modules": "modules",
+    "gebruiktBsn": "gebruikt BSN (art. 3.2)",
+    "standaardAkkoord": "standaard akkoord (art. 7.1)",
+    "schuldensoorten": "schuldensoorten",
+}
+
+
+def _waarde(waarde: object) -> str:
+    if isinstance(waarde, bool):
+        return "ja" if waarde else "nee"
+    if isinstance(waarde, list):
+        return ", ".join(str(w) for w in waarde) or "(geen)"
+    return str(waarde)
+
+
+def _registratie_tekst(melding: Melding) -> str:
+    d = melding.details or {}
+    wijzigingen = d.get("wijzigingen") or {}
+    regels = [
+        "Goedendag,",
+        "",
+        f"De registratie van {melding.deelnemer_naam} (OIN {melding.deelnemer}) in het adresboek van het",
+        "Schuldenknooppunt is gewijzigd:",
+        "",
+    ]
+    for veld, waarden in wijzigingen.items():
+        oud, nieuw = _waarde(waarden.get("oud")), _waarde(waarden.get("nieuw"))
+        regels.append(f"  {_VELDNAMEN.get(veld, veld)}: {oud} -> {nieuw}")
+    return "\n".join(
+        [
+            *regels,
+            "",
+            f"  door: {d.get('door', '?')}, op {d.get('moment', '?')}",
+            "",
+            "Herkent u deze wijziging niet? Neem dan direct contact op met de beheerder van het",
+            "knooppunt: de modules en kenmerken in het adresboek bepalen welke berichten u krijgt.",
+            "",
+            "Deze e-mail bevat geen inhoud van berichten. U krijgt hem altijd bij een wijziging van uw",
+            "registratie, ook als notificaties over nieuwe berichten uit staan.",
+            "",
+        ]
+    )
+
+
 def tekst(melding: Melding) -> str:
+    if melding.soort == "beheer" and (melding.details or {}).get("actie") == "deelnemer_gewijzigd":
+        return _registratie_tekst(melding)
     if melding.soort == "beheer":
         return _beheer_tekst(melding)
     totaal = melding.totaal
@@ -75,6 +123,8 @@ def tekst(melding: Melding) -> str:
 
 
 def onderwerp(melding: Melding) -> str:
+    if melding.soort == "beheer" and (melding.details or {}).get("actie") == "deelnemer_gewijzigd":
+        return f"Schuldenknooppunt: wijziging in de registratie van {melding.deelnemer_naam}"
     if melding.soort == "beheer":
         return f"Schuldenknooppunt: wijziging in de certificaten van {melding.deelnemer_naam}"
     totaal = melding.totaal

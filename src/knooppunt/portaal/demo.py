@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -81,11 +82,11 @@ def _oin(sleutel: str) -> str:
     return next(d.oin for d in DEELNEMERS if d.sleutel == sleutel)
 
 
-def registreer_deelnemers(rt: Runtime, kluis: Kluis) -> int:
-    """Register the demo participants (hosted keys from the development CA); returns how many
-    were new. Idempotent."""
+def vertrouw_ontwikkel_ca(rt: Runtime) -> Path:
+    """The development CA of the data dir (made when missing), trusted from here on; returns its
+    directory. Development only (also used by the beheer pages to generate certificates)."""
     if not rt.settings.is_development:
-        raise SettingsError("demogegevens bestaan alleen in ontwikkeling (KNOOPPUNT_ENV=development)")
+        raise SettingsError("de ontwikkel-CA bestaat alleen in ontwikkeling (KNOOPPUNT_ENV=development)")
     pki = rt.settings.dev_pki_dir
     if not ontwikkel_ca.ca_paden(pki)[0].exists():
         ontwikkel_ca.init(pki)
@@ -93,6 +94,15 @@ def registreer_deelnemers(rt: Runtime, kluis: Kluis) -> int:
     if rt.ankers is None or ca not in rt.ankers.certificaten:
         # The development CA was made just now (or beside other anchors): trust it from here on.
         rt.ankers = laad_ankers(rt.settings)
+    return pki
+
+
+def registreer_deelnemers(rt: Runtime, kluis: Kluis) -> int:
+    """Register the demo participants (hosted keys from the development CA); returns how many
+    were new. Idempotent."""
+    if not rt.settings.is_development:
+        raise SettingsError("demogegevens bestaan alleen in ontwikkeling (KNOOPPUNT_ENV=development)")
+    pki = vertrouw_ontwikkel_ca(rt)
     uit_map = pki / "portaal-demo"
     uit_map.mkdir(parents=True, exist_ok=True)
     nieuw = 0

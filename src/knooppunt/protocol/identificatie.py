@@ -1,4 +1,4 @@
-"""Dutch identifiers used in the adresboek: OIN and KvK number.
+"""Dutch identifiers used in the adresboek: OIN, KvK number and vestigingsnummer.
 
 The OIN (Logius, "OIN-stelsel") is 20 digits: an 8-digit prefix naming the source register,
 then the number from that register, right-aligned and padded with zeros. For companies the
@@ -24,6 +24,14 @@ def valideer_kvk(kvk: str) -> str:
     waarde = kvk.strip()
     if len(waarde) != 8 or not waarde.isascii() or not waarde.isdigit():
         raise OngeldigeIdentificatie(f"KvK-nummer {kvk!r} moet uit precies 8 cijfers bestaan")
+    return waarde
+
+
+def valideer_vestigingsnummer(nummer: str) -> str:
+    """The KvK vestigingsnummer of a branch: 12 digits."""
+    waarde = nummer.strip()
+    if len(waarde) != 12 or not waarde.isascii() or not waarde.isdigit():
+        raise OngeldigeIdentificatie(f"vestigingsnummer {nummer!r} moet uit precies 12 cijfers bestaan")
     return waarde
 
 
