@@ -102,3 +102,29 @@ def test_worker_now_alleen_in_development(cli: Any, monkeypatch: pytest.MonkeyPa
     uit = cli("worker", "--once", "--now", "2026-12-01T09:00:00+01:00")
     assert uit.exit_code == 2
     assert "development" in uit.output
+
+
+def test_deelnemer_wijzig(cli: Any, cast: dict[str, Any], rt: Any) -> None:
+    """Modules and flags change through hub.adresboek.wijzig: checked, audited (DESIGN §5)."""
+    from sqlalchemy import select
+
+    from knooppunt.store.models import Auditregel
+
+    energie, gemeente = cast["energie"], cast["gemeente"]
+    uit = cli("deelnemer", "wijzig", "--oin", energie.oin, "--module", "schuldregeling", "--module", "bewind",
+              "--standaard-akkoord", "--geen-schuldensoorten")  # fmt: skip
+    assert uit.exit_code == 0, uit.output
+    assert "modules ['schuldregeling'] -> ['bewind', 'schuldregeling']" in uit.output
+    rij = next(
+        json.loads(r) for r in cli("deelnemer", "list", "--json").output.splitlines() if energie.oin in r
+    )
+    assert rij["modules"] == ["bewind", "schuldregeling"] and rij["standaardAkkoord"] is True
+    assert rij["schuldensoorten"] == []
+    assert "niets gewijzigd" in cli("deelnemer", "wijzig", "--oin", energie.oin, "--standaard-akkoord").output
+    fout = cli("deelnemer", "wijzig", "--oin", gemeente.oin, "--gebruikt-bsn")
+    assert fout.exit_code == 1 and "alleen voor schuldeisers" in fout.output
+    with rt.sessions() as session:
+        regels = session.scalars(select(Auditregel).where(Auditregel.actie == "deelnemer_gewijzigd")).all()
+    assert [(r.deelnemer, r.uitkomst) for r in regels] == [
+        (energie.oin, "modules,standaardAkkoord,schuldensoorten")
+    ]

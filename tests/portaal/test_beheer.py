@@ -233,7 +233,10 @@ def test_aanmelden_gelukt(beheer: TestClient, rt: Runtime, pki: dict[str, Partij
 
 FOUTGEVALLEN = [
     # (what is wrong, changes to a correct form, field, text in the error)
+    ("OIN leeg", {"oin": ""}, "oin", "OIN is verplicht"),
     ("OIN te kort", {"oin": "123"}, "oin", "20 cijfers"),
+    ("KvK leeg", {"kvkNummer": ""}, "kvkNummer", "KvK-nummer is verplicht"),
+    ("geen rol", {"rol": None}, "rol", "Kies een rol"),
     ("OIN onbekend voorvoegsel", {"oin": "99999999123456780000"}, "oin", "voorvoegsel"),
     ("KvK geen 8 cijfers", {"kvkNummer": "12ab"}, "kvkNummer", "8 cijfers"),
     ("KvK past niet bij OIN", {"kvkNummer": "87654321"}, "kvkNummer", "hoort niet bij OIN"),

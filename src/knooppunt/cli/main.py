@@ -453,6 +453,53 @@ def deelnemer_list(rol: str | None, module: str | None, als_json: bool) -> None:
         click.echo("(geen deelnemers)", err=True)
 
 
+@deelnemer.command("wijzig")
+@click.option("--oin", required=True)
+@click.option("--module", "modules", multiple=True, help="The new set of modules (replaces it); may repeat.")
+@click.option("--gebruikt-bsn/--geen-bsn", "gebruikt_bsn", default=None, help="SE only (art. 3.2).")
+@click.option(
+    "--standaard-akkoord/--geen-standaard-akkoord",
+    "standaard_akkoord",
+    default=None,
+    help="SE only (art. 7.1).",
+)
+@click.option(
+    "--schuldensoort",
+    "schuldensoorten",
+    multiple=True,
+    type=click.Choice(["nuts", "publiek", "zorg", "overig"]),
+    help="The new set (replaces it); may repeat. SE only.",
+)
+@click.option("--geen-schuldensoorten", is_flag=True, help="Remove every schuldensoort.")
+@fouten_netjes
+def deelnemer_wijzig(
+    oin: str,
+    modules: tuple[str, ...],
+    gebruikt_bsn: bool | None,
+    standaard_akkoord: bool | None,
+    schuldensoorten: tuple[str, ...],
+    geen_schuldensoorten: bool,
+) -> None:
+    """Change a participant's modules and flags (audited; e-mailed to the participant)."""
+    from knooppunt.hub import adresboek
+    from knooppunt.store.db import db_nu
+
+    if schuldensoorten and geen_schuldensoorten:
+        raise click.UsageError("--schuldensoort and --geen-schuldensoorten exclude each other")
+    wijziging = adresboek.DeelnemerWijziging(
+        modules=list(modules) or None,
+        gebruikt_bsn=gebruikt_bsn,
+        standaard_akkoord=standaard_akkoord,
+        schuldensoorten=[] if geen_schuldensoorten else (list(schuldensoorten) or None),
+    )
+    with _transactie() as (session, _rt):
+        gewijzigd = adresboek.wijzig(session, oin, wijziging, door=_beheerder(), nu=db_nu(session))
+    if not gewijzigd:
+        click.echo(f"deelnemer {oin}: niets gewijzigd")
+    for veld, (oud, nieuw) in gewijzigd.items():
+        click.echo(f"deelnemer {oin}: {veld} {oud} -> {nieuw}")
+
+
 @deelnemer.group("certificaat")
 def deelnemer_certificaat() -> None:
     """Add or retire a participant's certificates (e.g. for a key rollover)."""

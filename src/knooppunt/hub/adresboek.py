@@ -145,10 +145,15 @@ def registreer(
     oin: str | None = None
     kvk: str | None = None
     vestigingsnummer: str | None = None
-    try:
-        oin = valideer_oin(nieuw.oin)
-    except OngeldigeIdentificatie as exc:
-        fouten.append(OngeldigVeld("oin", str(exc)))
+    if not nieuw.oin.strip():
+        fouten.append(
+            OngeldigVeld("oin", "OIN is verplicht: 20 cijfers, voor bedrijven 00000003 + KvK-nummer + 0000")
+        )
+    else:
+        try:
+            oin = valideer_oin(nieuw.oin)
+        except OngeldigeIdentificatie as exc:
+            fouten.append(OngeldigVeld("oin", str(exc)))
     if oin is not None and store.haal(session, oin) is not None:
         raise HubFout(
             "DEELNEMER_BESTAAT",
@@ -157,10 +162,13 @@ def registreer(
             f"Er is al een deelnemer met OIN {oin}.",
             [OngeldigVeld("oin", f"er is al een deelnemer met OIN {oin}")],
         )
-    try:
-        kvk = valideer_kvk(nieuw.kvk_nummer)
-    except OngeldigeIdentificatie as exc:
-        fouten.append(OngeldigVeld("kvkNummer", str(exc)))
+    if not nieuw.kvk_nummer.strip():
+        fouten.append(OngeldigVeld("kvkNummer", "KvK-nummer is verplicht: 8 cijfers"))
+    else:
+        try:
+            kvk = valideer_kvk(nieuw.kvk_nummer)
+        except OngeldigeIdentificatie as exc:
+            fouten.append(OngeldigVeld("kvkNummer", str(exc)))
     if oin is not None and kvk is not None and oin.startswith(KVK_PREFIX) and oin[8:16] != kvk:
         # DESIGN §2: a company's OIN is 00000003 + its KvK number + 0000.
         fouten.append(
@@ -179,7 +187,14 @@ def registreer(
     rollen = [r.value for r in Rol if r is not Rol.KNOOPPUNT]
     rol: str | None = nieuw.rol if nieuw.rol in rollen else None
     if rol is None:
-        fouten.append(OngeldigVeld("rol", f"{nieuw.rol!r} is onbekend; kies uit {', '.join(rollen)}"))
+        fouten.append(
+            OngeldigVeld(
+                "rol",
+                f"kies een rol: {', '.join(rollen)}"
+                if not nieuw.rol
+                else f"{nieuw.rol!r} is onbekend; kies uit {', '.join(rollen)}",
+            )
+        )
     modules = _keuzes(fouten, "modules", nieuw.modules, [m.value for m in Module])
     if not nieuw.modules:
         fouten.append(OngeldigVeld("modules", "kies minstens één module"))

@@ -263,8 +263,6 @@ def aanmelden(rt: Runtime, kluis: Kluis, formulier: Formulier, *, door: str) -> 
     fouten = Fouten()
     oin = formulier.waarde("oin")
     sleutelbeheer = formulier.waarde("sleutelbeheer") or "eigen"
-    if not oin:
-        fouten.voeg_toe("oin", "Vul het OIN in: 20 cijfers, voor bedrijven 00000003 + KvK-nummer + 0000.")
     materiaal = _certificaat_en_sleutel(
         rt, formulier, fouten, oin=oin, naam=formulier.waarde("naam"), sleutelbeheer=sleutelbeheer
     )
