@@ -189,8 +189,12 @@ def dashboard(
     bevestigen: dict[str, list[float]] = defaultdict(list)
     beantwoorden: dict[str, list[float]] = defaultdict(list)
     if momenten:
-        laatste = max(m.beantwoord_op or m.bevestigd_op for m in momenten)
-        klok = Werkklok(kalender, van - timedelta(days=1), laatste.astimezone(AMSTERDAM).date())
+        tijden = [
+            t for m in momenten for t in (m.ontvangen_op, m.bevestigd_op, m.beantwoord_op) if t is not None
+        ]
+        klok = Werkklok(
+            kalender, min(tijden).astimezone(AMSTERDAM).date(), max(tijden).astimezone(AMSTERDAM).date()
+        )
 
         def duur(a: datetime, b: datetime) -> float:
             return klok.werkuren(a, b) if werkuren else max(0.0, (b - a).total_seconds() / 3600)
