@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 
 from knooppunt import runtime as runtime_mod
 from knooppunt.app import create_app
+from knooppunt.cli.serve import instellingen_voor_workers
 from knooppunt.config import Settings, SettingsError
 from knooppunt.hub import adresboek
 from knooppunt.pki.certificaat import lees_pem
@@ -487,6 +488,26 @@ def test_productie_zonder_oidc_start_het_portaal_niet(productie: Callable[..., R
         assert naam in str(fout.value)
     # Without the portal the hub starts.
     create_app(productie(portaal_actief=False))
+
+
+def test_serve_in_productie_zonder_oidc_stopt_met_uitleg(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator sees what to set when `knooppunt serve` starts, also with --workers (where the
+    app is built in the worker processes)."""
+    monkeypatch.setenv("KNOOPPUNT_ENV", "production")
+    monkeypatch.setenv("KNOOPPUNT_PORTAAL_HOOFDSLEUTELS", HOOFDSLEUTEL)
+    uit = cli("serve", "--workers", "2")
+    assert uit.exit_code == 2
+    assert "configuratiefout" in uit.output
+    assert "KNOOPPUNT_OIDC_ISSUER" in uit.output
+
+
+def test_workers_krijgen_de_geheimen_zelf_en_niet_sterretjes() -> None:
+    """`serve --workers` hands the settings to its workers as JSON; pydantic masks secrets there."""
+    settings = Settings(**PRODUCTIE_OIDC, portaal_hoofdsleutels=HOOFDSLEUTEL)  # type: ignore[arg-type]
+    in_worker = Settings.model_validate(instellingen_voor_workers(settings))
+    assert in_worker.oidc_client_secret.get_secret_value() == "geheim"
+    assert in_worker.oidc_cookie_sleutel.get_secret_value() == "x" * 32
+    assert in_worker.portaal_hoofdsleutels.get_secret_value() == HOOFDSLEUTEL
 
 
 @pytest.mark.parametrize(

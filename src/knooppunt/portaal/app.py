@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from knooppunt.config import Settings
 from knooppunt.hub.fouten import HubFout
 from knooppunt.portaal import oidc, routes
 from knooppunt.portaal.fouten import GeenToegang, InloggenNodig, PortaalFout
@@ -69,6 +70,13 @@ class Beveiligingskoppen:
             await send(bericht)
 
         await self.app(scope, receive, met_koppen)
+
+
+def controleer_instellingen(settings: Settings) -> None:
+    """What the portal needs before it can start (SettingsError with what to set): the kluis's
+    master key, and in production its eHerkenning login. `knooppunt serve` calls this first."""
+    Kluis.uit_instellingen(settings)
+    oidc.controleer_instellingen(settings)
 
 
 def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
