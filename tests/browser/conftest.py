@@ -134,7 +134,9 @@ def portaal_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portaalserv
         beheer.dispose()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in the main thread
+# while it is open, and later tests that call asyncio.run() (the OpenAPI export) would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         _nodig(f"{CHROMIUM} is missing (apt-get install -y chromium); the portal's browser tests need it")
