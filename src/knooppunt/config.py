@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     # The eHerkenning service the login must authorise (value of oidc_claim_dienst); empty: not checked.
     oidc_dienst: str = ""
     oidc_min_niveau: int = Field(default=3, ge=1, le=4)
+    # Signs the short-lived cookie that carries state, nonce and PKCE verifier from the start of an
+    # OIDC login to its callback (at least 32 characters; one value for every worker). Production
+    # requires it when the portal is on; development generates one per process.
+    oidc_cookie_sleutel: SecretStr = SecretStr("")
 
     @field_validator(
         "trust_anchors", "trusted_proxies", "extra_sluitingsdagen", "portaal_beheerders", mode="before"

@@ -67,10 +67,12 @@ class Portaalserver:
         )
 
 
-def _start(tmp: Path, database_url: str | None) -> Iterator[Portaalserver]:
-    poort = vrije_poort()
+def _start(
+    tmp: Path, database_url: str | None, *, poort: int | None = None, extra: dict[str, str] | None = None
+) -> Iterator[Portaalserver]:
+    poort = poort or vrije_poort()
     omgeving = {k: v for k, v in os.environ.items() if not k.startswith("KNOOPPUNT_")}
-    omgeving |= {"KNOOPPUNT_ENV": "development", "KNOOPPUNT_DATA_DIR": str(tmp / "data")}
+    omgeving |= {"KNOOPPUNT_ENV": "development", "KNOOPPUNT_DATA_DIR": str(tmp / "data"), **(extra or {})}
     if database_url:
         omgeving["KNOOPPUNT_DATABASE_URL"] = database_url
     # The demo data first, with the same settings the server will use (as a newcomer would).
@@ -132,7 +134,9 @@ def portaal_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portaalserv
         beheer.dispose()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in the main thread
+# while it is open, and later tests that call asyncio.run() (the OpenAPI export) would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         _nodig(f"{CHROMIUM} is missing (apt-get install -y chromium); the portal's browser tests need it")

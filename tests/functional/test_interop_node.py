@@ -9,8 +9,6 @@ The `jose` npm package is installed once per session from tests/interop/package-
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -24,6 +22,7 @@ from knooppunt.client.jose import OngeldigeEnvelop
 from knooppunt.protocol.payloads import valideer
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from tests.factories import Partij
+from tests.node import node_met_pakketten
 
 INTEROP = Path(__file__).resolve().parent.parent / "interop"
 VECTOREN = Path(__file__).resolve().parents[2] / "docs" / "testvectoren"
@@ -37,33 +36,10 @@ PAREN = {
 }
 
 
-def _ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
 @pytest.fixture(scope="session")
 def node() -> str:
     """The node binary, with panva/jose installed in tests/interop/node_modules."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        reden = "node/npm not installed (apt-get install nodejs npm); the JOSE interop check needs them"
-        if _ci():
-            pytest.fail(f"CI=true: {reden}")
-        pytest.skip(reden)
-    gewenst = json.loads((INTEROP / "package-lock.json").read_text())["packages"]["node_modules/jose"][
-        "version"
-    ]
-    geinstalleerd = INTEROP / "node_modules" / "jose" / "package.json"
-    if not geinstalleerd.exists() or json.loads(geinstalleerd.read_text())["version"] != gewenst:
-        r = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(INTEROP)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert r.returncode == 0, f"npm ci in {INTEROP} failed:\n{r.stdout}\n{r.stderr}"
-    return node
+    return node_met_pakketten(INTEROP, "the JOSE interop check")
 
 
 def _node(node: str, script: str, verzoek: dict[str, Any]) -> subprocess.CompletedProcess[str]:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
@@ -137,7 +138,17 @@ def test_open_redirect_after_login_is_ignored(portaal: TestClient, demo: object)
 
 
 def test_development_login_does_not_exist_in_production(rt: Runtime, demo: object) -> None:
-    productie = rt.settings.model_copy(update={"env": "production"})
+    # Production refuses to start the portal without its eHerkenning login (tests/portaal/test_oidc.py).
+    productie = rt.settings.model_copy(
+        update={
+            "env": "production",
+            "oidc_issuer": "https://makelaar.example",
+            "oidc_client_id": "knooppunt",
+            "oidc_client_secret": SecretStr("geheim"),
+            "oidc_redirect_url": "https://knooppunt.example/portaal/inloggen/oidc/terug",
+            "oidc_cookie_sleutel": SecretStr("k" * 32),
+        }
+    )
     productie_rt = Runtime(
         settings=productie,
         engine=rt.engine,

@@ -32,6 +32,7 @@ from typing import Any
 import click
 import uvicorn
 from cryptography.hazmat.primitives import serialization
+from pydantic import SecretStr
 from uvicorn.supervisors import Multiprocess
 
 from knooppunt import runtime as runtime_mod
@@ -237,6 +238,12 @@ def _ops_server(
 def start(settings: Settings, opties: ServeOpties) -> None:
     configureer()
     _controleer_opties(settings, opties)
+    if settings.portaal_actief:
+        # Here, not only in the app: with --workers the app is built in each worker, where a
+        # missing master key or OIDC setting would end every worker instead of this command.
+        from knooppunt.portaal.app import controleer_instellingen
+
+        controleer_instellingen(settings)
     if not opties.achter_proxy:
         tls_cert, tls_key = _tls_bestanden(settings, opties)
         opties = replace(opties, tls_cert=tls_cert, tls_key=tls_key)
@@ -303,6 +310,17 @@ async def _serve_all(server: uvicorn.Server, sock: socket.socket, ops: uvicorn.S
     await asyncio.gather(server.serve(sockets=[sock]), *([ops.serve()] if ops else []))
 
 
+def instellingen_voor_workers(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON for the worker processes, secrets included: model_dump masks every
+    SecretStr as "**********", which would reach the workers as the SMTP password, the portal's
+    master keys, the OIDC client secret and cookie key."""
+    gegevens = settings.model_dump(mode="json")
+    for naam, waarde in settings:
+        if isinstance(waarde, SecretStr):
+            gegevens[naam] = waarde.get_secret_value()
+    return gegevens
+
+
 def _serve_workers(
     settings: Settings,
     opties: ServeOpties,
@@ -315,7 +333,7 @@ def _serve_workers(
     """N worker processes on one socket, supervised by uvicorn; each builds its app with the
     factory from the settings passed in the environment (spawned processes share no memory)."""
     os.environ[FABRIEK_OMGEVING] = json.dumps(
-        {"settings": settings.model_dump(mode="json"), "extra_ankers": [str(p) for p in extra_ankers]}
+        {"settings": instellingen_voor_workers(settings), "extra_ankers": [str(p) for p in extra_ankers]}
     )
     config = _uvicorn_config(FABRIEK, opties, client_ca, factory=True)
     # The workers count HTTP requests in files here (prometheus_client multiprocess mode), which

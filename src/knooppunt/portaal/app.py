@@ -14,10 +14,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from knooppunt.config import Settings
 from knooppunt.hub.fouten import HubFout
-from knooppunt.portaal import routes
+from knooppunt.portaal import oidc, routes
 from knooppunt.portaal.fouten import GeenToegang, InloggenNodig, PortaalFout
 from knooppunt.portaal.kluis import Kluis
 from knooppunt.portaal.sessies import LOGIN_CSRF_COOKIE
@@ -70,10 +72,19 @@ class Beveiligingskoppen:
         await self.app(scope, receive, met_koppen)
 
 
+def controleer_instellingen(settings: Settings) -> None:
+    """What the portal needs before it can start (SettingsError with what to set): the kluis's
+    master key, and in production its eHerkenning login. `knooppunt serve` calls this first."""
+    Kluis.uit_instellingen(settings)
+    oidc.controleer_instellingen(settings)
+
+
 def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
     app = FastAPI(title="Knooppunt webportaal", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = rt
     app.state.kluis = kluis or Kluis.uit_instellingen(rt.settings)
+    # eHerkenning through OIDC; in production incomplete settings stop the start (SettingsError).
+    app.state.oidc = oidc.Makelaar.uit_instellingen(rt.settings)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     for router in routes.ROUTERS:
         app.include_router(router)
@@ -91,6 +102,9 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
                 LOGIN_CSRF_COOKIE, nieuw, path="/", secure=True, httponly=True, samesite="lax"
             )
         return antwoord
+
+    # The OIDC flow cookie (state, nonce, PKCE verifier between leaving for the broker and coming back).
+    app.add_middleware(SessionMiddleware, **oidc.flow_cookie(rt.settings))
 
     @app.exception_handler(InloggenNodig)
     async def _inloggen(request: Request, fout: InloggenNodig) -> Response:

@@ -45,6 +45,24 @@ def zoek(
     return session.scalars(query.limit(limiet)).unique().all()
 
 
+def met_kvk(
+    session: Session, kvk_nummer: str, vestigingsnummer: str | None = None, *, limiet: int = 2
+) -> Sequence[Deelnemer]:
+    """Participants with this KvK number and, when given, this vestigingsnummer (at most `limiet`:
+    the portal's login only needs to know whether exactly one matches)."""
+    query = (
+        select(Deelnemer)
+        .where(Deelnemer.kvk_nummer == kvk_nummer)
+        .order_by(Deelnemer.oin)
+        .options(
+            lazyload(Deelnemer.certificaten), lazyload(Deelnemer.schuldensoorten), lazyload(Deelnemer.modules)
+        )
+    )
+    if vestigingsnummer is not None:
+        query = query.where(Deelnemer.vestigingsnummer == vestigingsnummer)
+    return session.scalars(query.limit(limiet)).all()
+
+
 def certificaat(session: Session, vingerafdruk: str) -> Certificaat | None:
     return session.get(Certificaat, vingerafdruk)
 

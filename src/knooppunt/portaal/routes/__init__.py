@@ -9,6 +9,7 @@ from knooppunt.portaal.routes import (
     clienten,
     inloggen,
     instellingen,
+    oidc,
     ontvangen,
     opstellen,
     start,
@@ -18,6 +19,7 @@ from knooppunt.portaal.routes import (
 
 ROUTERS: list[APIRouter] = [
     inloggen.router,
+    oidc.router,
     start.router,
     ontvangen.router,
     upload.router,

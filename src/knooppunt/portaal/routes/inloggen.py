@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from knooppunt.portaal import sessies
 from knooppunt.portaal.fouten import GeenToegang, PortaalFout
+from knooppunt.portaal.oidc import Niveau, markeer_uitloggen
 from knooppunt.portaal.sessies import Csrf, Ingelogd
 from knooppunt.portaal.weergave import pagina
 from knooppunt.store.db import db_nu, transactie
@@ -57,6 +58,7 @@ def inlogpagina(request: Request, volgende: str | None = None, fout: str | None 
         titel="Inloggen",
         volgende=veilig_volgende(volgende),
         oidc=bool(rt.settings.oidc_issuer),
+        eh_niveau=Niveau.van_getal(rt.settings.oidc_min_niveau).label,
         deelnemers=deelnemers,
         fout=fout,
     )
@@ -107,7 +109,11 @@ def ontwikkel_login(
 @router.post("/uitloggen", dependencies=[Csrf])
 def uitloggen(request: Request, gebruiker: Ingelogd) -> Response:
     sessies.beeindig(request, gebruiker)
-    antwoord = pagina(request, "uitgelogd.html", titel="U bent uitgelogd")
+    # Logged in through eHerkenning: offer to log out at the broker too (RP-initiated logout).
+    makelaar_uitloggen = markeer_uitloggen(request, request.app.state.oidc, gebruiker.onderwerp)
+    antwoord = pagina(
+        request, "uitgelogd.html", titel="U bent uitgelogd", makelaar_uitloggen=makelaar_uitloggen
+    )
     antwoord.headers.append("set-cookie", sessies.wis_cookie_kop())
     return antwoord
 
