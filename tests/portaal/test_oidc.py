@@ -244,7 +244,7 @@ def test_dubbelzinnig_kvk_zonder_vestiging(
     """A login without vestigingsnummer needs exactly one participant with that KvK number."""
     assert log_in(portaal, "eh-zorg").status_code == 303  # one participant with KvK 50234567: fine
     portaal.cookies.clear()
-    tweede = pki["woning"]
+    tweede = pki["belasting"]  # a 00000001 OIN: its KvK number is not inside it
     with transactie(rt.sessions) as session:
         adresboek.registreer(
             session,
