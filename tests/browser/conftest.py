@@ -13,9 +13,7 @@ committed; the tests do not rewrite them otherwise).
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -30,6 +28,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.functional.server import _lees_log, vrije_poort, wacht_op_poort
+from tests.node import node_met_pakketten
 
 HIER = Path(__file__).resolve().parent
 ROOT = HIER.parents[1]
@@ -183,23 +182,7 @@ def log_in(page: Any, organisatie: str, naam: str = "Test Gebruiker") -> None:
 
 @pytest.fixture(scope="session")
 def axe_script() -> Path:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _nodig("node/npm not installed (apt-get install nodejs npm); the accessibility checks need axe-core")
-    assert npm is not None
-    gewenst = json.loads((HIER / "package-lock.json").read_text())["packages"]["node_modules/axe-core"][
-        "version"
-    ]
-    pakket = HIER / "node_modules" / "axe-core" / "package.json"
-    if not pakket.exists() or json.loads(pakket.read_text())["version"] != gewenst:
-        r = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(HIER)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert r.returncode == 0, f"npm ci in {HIER} failed:\n{r.stdout}\n{r.stderr}"
+    node_met_pakketten(HIER, "the accessibility checks (axe-core)")
     return HIER / "node_modules" / "axe-core" / "axe.min.js"
 
 
