@@ -151,7 +151,10 @@ def laatste(rt: Runtime, *, afzender: str, ontvanger: str, berichttype: str, con
         gevonden = (
             session.query(Bericht)
             .filter_by(
-                afzender=afzender, ontvanger=ontvanger, berichttype=berichttype, conversatie_referentienummer=conversatie
+                afzender=afzender,
+                ontvanger=ontvanger,
+                berichttype=berichttype,
+                conversatie_referentienummer=conversatie,
             )
             .order_by(Bericht.id.desc())
             .first()
@@ -172,7 +175,9 @@ def tweede_gemeente(rt: Runtime, kluis: Kluis) -> str:
     """Another debt counsellor with hosted keys (for access-control tests); returns its OIN."""
     oin = "00000001001234567000"
     pki = rt.settings.dev_pki_dir
-    uit = ontwikkel_ca.issue(pki, oin=oin, naam="Gemeente Anderdorp", key_type="ec", uit_map=pki / "anderdorp")
+    uit = ontwikkel_ca.issue(
+        pki, oin=oin, naam="Gemeente Anderdorp", key_type="ec", uit_map=pki / "anderdorp"
+    )
     with transactie(rt.sessions) as session:
         nu = db_nu(session)
         adresboek.registreer(
@@ -208,7 +213,11 @@ def schuldeiser_zonder_module(rt: Runtime) -> str:
         adresboek.registreer(
             session,
             adresboek.NieuweDeelnemer(
-                oin=oin, naam="Incasso Elders BV", rol="SE", kvk_nummer="50987654", modules=["betalingsregeling"]
+                oin=oin,
+                naam="Incasso Elders BV",
+                rol="SE",
+                kvk_nummer="50987654",
+                modules=["betalingsregeling"],
             ),
             nu=db_nu(session),
             ankers=rt.ankers,

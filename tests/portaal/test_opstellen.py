@@ -199,7 +199,9 @@ def test_9_1_betaalvoorstel_na_klant_onbekend_waarschuwt(gemeente: TestClient, r
     conversatie = demo_conversatie(rt)
     vorm = formulier(gemeente, "betaalvoorstel", ["woning"], conversatie=conversatie)
     assert "klant onbekend" in vorm.text and "art. 9.1" in vorm.text
-    antwoord = verstuur(gemeente, "betaalvoorstel", ["woning"], payload("betaalvoorstel"), conversatie=conversatie)
+    antwoord = verstuur(
+        gemeente, "betaalvoorstel", ["woning"], payload("betaalvoorstel"), conversatie=conversatie
+    )
     assert antwoord.status_code == 200
     assert "1 van 1 bericht verzonden" in antwoord.text
     assert "Waarschuwing" in antwoord.text and "art. 9.1" in antwoord.text
@@ -210,7 +212,9 @@ def test_9_3_geen_betaalvoorstel_na_standaard_akkoord(gemeente: TestClient, rt: 
     vorm = formulier(gemeente, "betaalvoorstel", ["zorg"], conversatie=conversatie)
     assert "Het knooppunt zal dit bericht weigeren" in vorm.text
     assert "standaard akkoord" in vorm.text
-    antwoord = verstuur(gemeente, "betaalvoorstel", ["zorg"], payload("betaalvoorstel"), conversatie=conversatie)
+    antwoord = verstuur(
+        gemeente, "betaalvoorstel", ["zorg"], payload("betaalvoorstel"), conversatie=conversatie
+    )
     assert antwoord.status_code == 422
     assert "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD" in antwoord.text
     assert "ontvangt daarom geen betaalvoorstel" in antwoord.text
@@ -220,7 +224,11 @@ def test_11_1_schuldregeling_geaccordeerd(gemeente: TestClient, rt: Runtime, klu
     conversatie = demo_conversatie(rt)
     # zorg answered standaard akkoord (7.2): the agreement may follow.
     antwoord = verstuur(
-        gemeente, "schuldregeling_geaccordeerd", ["zorg"], payload("schuldregeling_geaccordeerd"), conversatie=conversatie
+        gemeente,
+        "schuldregeling_geaccordeerd",
+        ["zorg"],
+        payload("schuldregeling_geaccordeerd"),
+        conversatie=conversatie,
     )
     assert antwoord.status_code == 200, antwoord.text
     (ref,) = referenties(antwoord.text)
@@ -243,7 +251,11 @@ def test_11_1_schuldregeling_geaccordeerd(gemeente: TestClient, rt: Runtime, klu
 def test_12_1_schuldregeling_beeindigd(gemeente: TestClient, rt: Runtime, kluis: Kluis) -> None:
     conversatie = demo_conversatie(rt, 2)
     antwoord = verstuur(
-        gemeente, "schuldregeling_beeindigd", ["energie"], payload("schuldregeling_beeindigd"), conversatie=conversatie
+        gemeente,
+        "schuldregeling_beeindigd",
+        ["energie"],
+        payload("schuldregeling_beeindigd"),
+        conversatie=conversatie,
     )
     assert antwoord.status_code == 200, antwoord.text
     (ref,) = referenties(antwoord.text)
@@ -345,7 +357,7 @@ def test_formulierfouten_per_veld_en_de_invoer_blijft(gemeente: TestClient, rt: 
     assert 'role="alert"' in tekst
     assert '<a href="#v-klant-achternaam">Cliënt – Achternaam: is verplicht; vul het in</a>' in tekst
     assert 'href="#v-adres-postcode"' in tekst and "geen geldige Nederlandse postcode" in tekst
-    assert 'id="v-klant-achternaam" name="p.klant.achternaam" aria-describedby="v-klant-achternaam-fout" aria-invalid="true"' in tekst
+    assert 'name="p.klant.achternaam" aria-describedby="v-klant-achternaam-fout" aria-invalid="true"' in tekst
     assert 'value="Q.R.S."' in tekst and 'value="12345"' in tekst  # what was typed is kept
     assert 'value="F-2023-55101"' in tekst  # the rows too
     assert aantal_berichten(rt) == voor  # nothing was sent
@@ -404,13 +416,13 @@ def test_twee_keer_versturen_stuurt_een_bericht(gemeente: TestClient, rt: Runtim
     assert "Al verzonden" in tweede.text
     conversatie = conversatie_van(eerste.text)
     verzonden = gemeente.get("/portaal/verzonden", params={"conversatie": conversatie})
-    assert verzonden.text.count("<th scope=\"row\">Saldoverzoek") == 1
+    assert verzonden.text.count('<th scope="row">Saldoverzoek') == 1
 
 
 def test_volgend_bericht_neemt_de_gegevens_over(gemeente: TestClient, rt: Runtime, kluis: Kluis) -> None:
     antwoord, _ = _nieuwe_client(gemeente, "kennisgeving", "woning", klantnummerSHV="SHV-OVER-1")
     conversatie = conversatie_van(antwoord.text)
-    data = verborgen(antwoord.text) + [("berichttype", "saldoverzoek"), ("ontvanger", oin_van("woning"))]
+    data = [*verborgen(antwoord.text), ("berichttype", "saldoverzoek"), ("ontvanger", oin_van("woning"))]
     vorm = gemeente.post("/portaal/opstellen/inhoud", data=als_data(data))
     assert vorm.status_code == 200
     assert 'value="SHV-OVER-1"' in vorm.text and 'value="Kerkstraat"' in vorm.text
@@ -447,3 +459,53 @@ def test_vervolgbericht_alleen_in_een_eigen_traject(
     assert antwoord.status_code == 404
     assert "hoort niet bij uw organisatie" in antwoord.text
     assert portaal.get("/portaal/opstellen", params={"conversatie": conversatie}).status_code == 404
+
+
+# --- the form generator (no database) -------------------------------------------------------------------
+
+
+def test_elk_payloadveld_heeft_een_formulierveld() -> None:
+    """Every field of every payload can be shown as a form field, and every integer is decided to be
+    an amount in cents (typed in euros) or a count: a new field cannot slip through as cents."""
+    from knooppunt.portaal.formulier import sjabloon
+    from knooppunt.protocol.catalogus import CATALOGUS
+
+    for berichttype in CATALOGUS.alle():
+        if not berichttype.door_knooppunt:
+            assert sjabloon("schuldregeling", berichttype.code).soort == "groep"
+
+
+def test_nederlandse_labels() -> None:
+    from knooppunt.portaal.formulier import label
+
+    assert label("klantnummerSHV") == "Klantnummer SHV"
+    assert label("datumAkkoord") == "Datum akkoord"
+    assert label("actueelBedrag") == "Actueel bedrag"
+    assert label("betaalreferentie") == "Betaalreferentie"
+    assert label("klantnummerSEVolgensSHV") == "Klantnummer bij de schuldeiser (voor zover bekend)"
+    assert label("wsnpAangevraagdDoorSE") == "Wsnp aangevraagd door SE"
+
+
+@pytest.mark.parametrize(
+    ("typed", "centen"),
+    [
+        ("1.234,56", 123456),
+        ("1234,5", 123450),
+        ("€ 1234.56", 123456),
+        ("1234", 123400),
+        ("1.234", 123400),
+        ("0,05", 5),
+    ],
+)
+def test_bedragen_in_euros(typed: str, centen: int) -> None:
+    from knooppunt.portaal.formulier import euro_naar_centen
+
+    assert euro_naar_centen(typed) == centen
+
+
+@pytest.mark.parametrize("typed", ["12a", "1,234.5", "1.2345", "-5", "€"])
+def test_geen_bedrag(typed: str) -> None:
+    from knooppunt.portaal.formulier import Omzetfout, euro_naar_centen
+
+    with pytest.raises(Omzetfout):
+        euro_naar_centen(typed)
