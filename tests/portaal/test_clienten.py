@@ -4,9 +4,12 @@ confirming a creditor's answer; the client's label, which the portal keeps encry
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -15,7 +18,7 @@ from starlette.testclient import TestClient
 from knooppunt.hub import mailbox
 from knooppunt.portaal import dossiers
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen
-from knooppunt.portaal.kluis import Kluis
+from knooppunt.portaal.kluis import ONTWIKKEL_BESTAND, Kluis
 from knooppunt.runtime import Runtime
 from knooppunt.store import portaal as portaal_store
 from knooppunt.store.db import db_nu, transactie
@@ -359,3 +362,30 @@ def test_statusverzoek_staat_bij_de_client(gemeente: TestClient, rt: Runtime, kl
     assert "Ontvangen:</span>\n        Statusverzoek" in belasting
     assert "Statusbericht sturen" in belasting
     assert "Lezen en bevestigen" in belasting
+
+
+def test_labels_na_rotatie_van_de_hoofdsleutel(
+    gemeente: TestClient, rt: Runtime, kluis: Kluis, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`knooppunt portaal herversleutel` re-encrypts the labels too: after it, the old master key
+    can go."""
+    conversatie = demo_conversatie(rt, 2)
+    with transactie(rt.sessions) as session:
+        dossiers.bewaar(
+            session,
+            kluis,
+            oin=oin_van("gemeente"),
+            conversatie=conversatie,
+            label=dossiers.Label("DEMO-0002", "Bakker"),
+            nu=db_nu(session),
+        )
+    oud = (rt.settings.data_dir / ONTWIKKEL_BESTAND).read_text().strip()
+    nieuw = "nieuw-2:" + base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("KNOOPPUNT_PORTAAL_HOOFDSLEUTELS", f"{nieuw},{oud}")
+    uitkomst = cli("portaal", "herversleutel")
+    assert uitkomst.exit_code == 0, uitkomst.output
+    assert "1 cliëntnaam/-namen opnieuw versleuteld" in uitkomst.output
+    with transactie(rt.sessions) as session:
+        assert dossiers.lees(
+            session, Kluis.uit_tekst(nieuw), oin_van("gemeente"), conversatie
+        ) == dossiers.Label("DEMO-0002", "Bakker")

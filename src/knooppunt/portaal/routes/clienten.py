@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from knooppunt.hub import mailbox
 from knooppunt.portaal import dossiers, formulier
 from knooppunt.portaal.fouten import PortaalFout
-from knooppunt.portaal.gastclient import Gastclient
+from knooppunt.portaal.gastclient import Gastclient, GeenSleutel
 from knooppunt.portaal.sessies import Csrf, Schuldhulpverlener
 from knooppunt.portaal.traject import eigen_tijdlijn, gastclient, is_uuid, kluis
 from knooppunt.portaal.weergave import berichttype_naam, pagina
@@ -241,7 +241,12 @@ def lezen(
     gast = gastclient(request, gebruiker)
     conversatie = conversatie.lower()
     tijdlijn, bericht = _ontvangen(gast, conversatie, referentienummer)
-    geopend = gast.haal_op(waarvoor="lezen", referentienummers=[bericht.referentienummer])
+    try:
+        geopend = gast.haal_op(waarvoor="lezen", referentienummers=[bericht.referentienummer])
+    except GeenSleutel as exc:
+        raise PortaalFout(
+            f"Het portaal kan dit bericht niet openen: {exc}.", status=409, titel="Bericht niet te openen"
+        ) from exc
     ontvangen = geopend[0] if geopend else None
     vraag = next((b for b in tijdlijn if b.referentienummer == bericht.cross_referentienummer), None)
     afzender = gast.lees(lambda session, _nu: session.get(Deelnemer, bericht.afzender))
