@@ -794,3 +794,59 @@ def aantal_reminders(session: Session, afzender: Deelnemer, berichten: Sequence[
     """Per message of `afzender` that a reminder may refer to: how many reminders it sent."""
     refs = [b.referentienummer for b in berichten if b.afzender == afzender.oin and kan_reminder_krijgen(b)]
     return store.aantal_reminders(session, afzender=afzender.oin, referentienummers=refs)
+
+
+# --- a debt counsellor's clients (the portal's client list, DESIGN §7) -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Conversatieoverzicht:
+    """One client's traject at its SHV, from metadata only."""
+
+    conversatie: str
+    aangemaakt_op: datetime
+    berichten: int = 0
+    tegenpartijen: int = 0
+    laatste: datetime | None = None
+    open_vragen: int = 0
+    te_laat: int = 0
+    nieuw: int = 0
+
+
+def conversaties(
+    session: Session,
+    shv: Deelnemer,
+    *,
+    nu: datetime,
+    limiet: int,
+    offset: int = 0,
+    alleen: Sequence[str] | None = None,
+) -> tuple[list[Conversatieoverzicht], int]:
+    """The conversations this SHV started (newest first, one page) with their counts, and how many
+    there are in all; ``alleen`` narrows them to these conversations."""
+    pagina, totaal = store.conversaties_van_shv(
+        session, shv=shv.oin, limiet=limiet, offset=offset, alleen=alleen
+    )
+    vraagtypen = [t.code for t in CATALOGUS.alle() if t.antwoord_verwacht]
+    tellingen = store.conversatie_tellingen(
+        session,
+        partij=shv.oin,
+        conversaties=[c for c, _ in pagina],
+        hub=KNOOPPUNT,
+        vraagtypen=vraagtypen,
+        nu=nu,
+    )
+    return [Conversatieoverzicht(c, op, **tellingen.get(c, {})) for c, op in pagina], totaal
+
+
+def meldingen_over(
+    session: Session, partij: Deelnemer, berichten: Sequence[Bericht]
+) -> dict[str, list[Bericht]]:
+    """The hub's notices (foutbericht VERLOPEN / GEWEIGERD) to `partij` about these messages it
+    sent, by the referentienummer they concern."""
+    refs = [b.referentienummer for b in berichten if b.afzender == partij.oin]
+    uit: dict[str, list[Bericht]] = {}
+    for melding in store.meldingen_over(session, ontvanger=partij.oin, hub=KNOOPPUNT, referentienummers=refs):
+        if melding.cross_referentienummer is not None:
+            uit.setdefault(melding.cross_referentienummer, []).append(melding)
+    return uit

@@ -389,17 +389,40 @@ class Gastclient:
         limiet: int = 1000,
     ) -> list[Ontvangen]:
         """Fetch open messages (marks opgehaaldOp, as the API does) and open them. With
-        ``referentienummers`` only those; else the oldest ``limiet``."""
+        ``referentienummers`` only those (and only those are marked: reading one answer does not
+        mark the rest of the inbox as downloaded); else the oldest ``limiet``."""
         with self.transactie() as (session, nu):
             deelnemer = self.deelnemer(session)
-            rijen = mailbox.ophalen(session, deelnemer, nu=nu, limiet=limiet, berichttype=berichttype)
             if referentienummers is not None:
-                gekozen = set(referentienummers)
-                rijen = [r for r in rijen if r[0].referentienummer in gekozen]
+                rijen = self._gekozen(session, deelnemer, referentienummers, berichttype, nu)
+            else:
+                rijen = mailbox.ophalen(session, deelnemer, nu=nu, limiet=limiet, berichttype=berichttype)
             sleutel = (
                 self.sleutel(session, waarvoor, nu) if any(b.afzender != HUB for b, _ in rijen) else None
             )
             return [self.open(session, b, jwe, sleutel=sleutel) for b, jwe in rijen]
+
+    @staticmethod
+    def _gekozen(
+        session: Session,
+        deelnemer: Deelnemer,
+        referentienummers: Sequence[str],
+        berichttype: str | None,
+        nu: datetime,
+    ) -> list[tuple[Bericht, str | None]]:
+        """The open, unexpired messages among these numbers that are addressed to ``deelnemer``;
+        the rest (not its own, confirmed, expired) as if they did not exist."""
+        rijen = []
+        for ref in dict.fromkeys(r.lower() for r in referentienummers):
+            try:
+                bericht, jwe = mailbox.een_bericht(session, deelnemer, ref, nu=nu)
+            except HubFout:
+                continue
+            if bericht.status not in ("aangeboden", "opgehaald") or bericht.verloopt_op < nu:
+                continue
+            if berichttype is None or bericht.berichttype == berichttype:
+                rijen.append((bericht, jwe))
+        return rijen
 
     def bevestig(self, referentienummers: Sequence[str]) -> list[tuple[str, Bericht | None, str | None]]:
         with self.transactie() as (session, nu):

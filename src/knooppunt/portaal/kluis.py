@@ -81,6 +81,39 @@ class Kluis:
                 f"de sleutel {kid} van {oin} is niet te ontsleutelen (gewijzigd of verplaatst)"
             ) from exc
 
+    # --- small secrets other than keys (e.g. a debt counsellor's client labels) -------------------
+
+    @staticmethod
+    def _ad_waarde(doel: str, delen: tuple[str, ...]) -> bytes:
+        for deel in (doel, *delen):
+            if "|" in deel:
+                raise ValueError(f"{deel!r}: '|' scheidt de delen van de associated data")
+        return "|".join((f"knooppunt-portaal-{doel}", *delen)).encode()
+
+    def versleutel_waarde(self, doel: str, *delen: str, waarde: bytes) -> Versleuteld:
+        """Encrypt a small secret for ``doel`` (e.g. "dossier") bound to ``delen`` (e.g. the OIN and
+        conversation): the associated data is ``knooppunt-portaal-<doel>|oin|conversatie``, so a
+        ciphertext moved to another row, participant or purpose does not decrypt. Never the same
+        associated data as a private key (``knooppunt-portaal|oin|kid``)."""
+        nonce = os.urandom(12)
+        ad = self._ad_waarde(doel, delen)
+        data = AESGCM(self._sleutels[self.huidige_id]).encrypt(nonce, waarde, ad)
+        return Versleuteld(self.huidige_id, nonce, data)
+
+    def ontsleutel_waarde(self, doel: str, *delen: str, versleuteld: Versleuteld) -> bytes:
+        sleutel = self._sleutels.get(versleuteld.hoofdsleutel_id)
+        if sleutel is None:
+            raise KluisFout(
+                f"hoofdsleutel {versleuteld.hoofdsleutel_id!r} is niet geconfigureerd; zet hem weer in "
+                "KNOOPPUNT_PORTAAL_HOOFDSLEUTELS"
+            )
+        try:
+            return AESGCM(sleutel).decrypt(
+                versleuteld.nonce, versleuteld.versleuteld, self._ad_waarde(doel, delen)
+            )
+        except InvalidTag as exc:
+            raise KluisFout(f"een {doel} van {delen[0] if delen else '?'} is niet te ontsleutelen") from exc
+
     @classmethod
     def uit_tekst(cls, tekst: str) -> Kluis:
         sleutels = []

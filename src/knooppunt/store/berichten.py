@@ -20,13 +20,14 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from knooppunt.store.models import OPEN_STATUSSEN, Bericht, BerichtInhoud, Conversatie
+from knooppunt.store.models import OPEN_STATUSSEN, Bericht, BerichtInhoud, Conversatie, UTCDateTime
 
 
 def _open() -> ColumnElement[bool]:
@@ -546,3 +547,110 @@ def tellingen(conn: Connection, *, nu: datetime) -> list[tuple[str, str, int, in
         .order_by(Bericht.berichttype, Bericht.status)
     ).all()
     return [(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rijen]
+
+
+# --- a debt counsellor's clients (the portal's client list, DESIGN §7) -------------------------------
+
+
+def conversaties_van_shv(
+    session: Session, *, shv: str, limiet: int, offset: int, alleen: Collection[str] | None = None
+) -> tuple[list[tuple[str, datetime]], int]:
+    """One page of the conversations this SHV started, newest first, and how many there are."""
+    filter_ = [Conversatie.shv == shv]
+    if alleen is not None:
+        filter_.append(Conversatie.conversatie_referentienummer.in_(list(alleen)))
+    totaal = int(session.scalar(select(func.count()).select_from(Conversatie).where(*filter_)) or 0)
+    rijen = session.execute(
+        select(Conversatie.conversatie_referentienummer, Conversatie.aangemaakt_op)
+        .where(*filter_)
+        .order_by(Conversatie.aangemaakt_op.desc(), Conversatie.conversatie_referentienummer)
+        .limit(limiet)
+        .offset(offset)
+    ).all()
+    return [(str(r[0]), r[1]) for r in rijen], totaal
+
+
+def conversatie_tellingen(
+    session: Session,
+    *,
+    partij: str,
+    conversaties: Collection[str],
+    hub: str,
+    vraagtypen: Collection[str],
+    nu: datetime,
+) -> dict[str, dict[str, Any]]:
+    """Per conversation, over the messages `partij` sent or received (hub notices aside): how many,
+    with how many counterparts, the latest, open questions of `partij`, answers overdue (either
+    way, as ``te_laat``), and new messages waiting for `partij` (hub notices included, receipts
+    not). One GROUP BY."""
+    if not conversaties:
+        return {}
+    partij_bericht = Bericht.afzender != hub
+    tegenpartij = case((Bericht.afzender == partij, Bericht.ontvanger), else_=Bericht.afzender)
+    open_vraag = and_(
+        Bericht.afzender == partij,
+        Bericht.berichttype.in_(list(vraagtypen)),
+        Bericht.status.in_(("aangeboden", "opgehaald", "bevestigd")),
+    )
+    te_laat = and_(
+        Bericht.antwoord_uiterlijk.is_not(None),
+        or_(
+            and_(Bericht.beantwoord_op.is_(None), Bericht.antwoord_uiterlijk < nu),
+            Bericht.beantwoord_op > Bericht.antwoord_uiterlijk,
+        ),
+    )
+    nieuw = and_(
+        Bericht.ontvanger == partij,
+        Bericht.status.in_(OPEN_STATUSSEN),
+        Bericht.verloopt_op >= nu,
+        Bericht.berichttype != "ontvangstbevestiging",
+    )
+
+    def aantal(voorwaarde: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((voorwaarde, 1), else_=0)), 0)
+
+    rijen = session.execute(
+        select(
+            Bericht.conversatie_referentienummer,
+            aantal(partij_bericht),
+            func.count(func.distinct(case((partij_bericht, tegenpartij), else_=None))),
+            type_coerce(func.max(case((partij_bericht, Bericht.ontvangen_op), else_=None)), UTCDateTime()),
+            aantal(open_vraag),
+            aantal(te_laat),
+            aantal(nieuw),
+        )
+        .where(
+            Bericht.conversatie_referentienummer.in_(list(conversaties)),
+            or_(Bericht.afzender == partij, Bericht.ontvanger == partij),
+        )
+        .group_by(Bericht.conversatie_referentienummer)
+    ).all()
+    return {
+        str(r[0]): {
+            "berichten": int(r[1]),
+            "tegenpartijen": int(r[2]),
+            "laatste": r[3],
+            "open_vragen": int(r[4]),
+            "te_laat": int(r[5]),
+            "nieuw": int(r[6]),
+        }
+        for r in rijen
+    }
+
+
+def meldingen_over(
+    session: Session, *, ontvanger: str, hub: str, referentienummers: Collection[str]
+) -> Sequence[Bericht]:
+    """The hub's notices (foutbericht) to `ontvanger` about these messages of its own."""
+    if not referentienummers:
+        return []
+    return session.scalars(
+        select(Bericht)
+        .where(
+            Bericht.ontvanger == ontvanger,
+            Bericht.afzender == hub,
+            Bericht.berichttype == "foutbericht",
+            Bericht.cross_referentienummer.in_(list(referentienummers)),
+        )
+        .order_by(Bericht.id)
+    ).all()

@@ -349,3 +349,20 @@ class PortaalSleutel(Base):
     nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
     versleuteld: Mapped[bytes] = mapped_column(LargeBinary)
     aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PortaalDossier(Base):
+    """A hosted debt counsellor's own label for one client (a conversation): its klantnummerSHV and
+    a name, so that its people recognise the client — the hub keeps no client names (DESIGN §1.3).
+    Encrypted with AES-256-GCM under the kluis master key, with OIN and conversation as associated
+    data; the plaintext is never stored."""
+
+    __tablename__ = "portaal_dossiers"
+
+    oin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    conversatie: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hoofdsleutel_id: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    versleuteld: Mapped[bytes] = mapped_column(LargeBinary)
+    aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+    gewijzigd_op: Mapped[datetime] = mapped_column(UTCDateTime())

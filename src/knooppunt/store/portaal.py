@@ -1,14 +1,15 @@
-"""SQL of the web portal's own tables (sessions, custodied keys). The hub never reads them."""
+"""SQL of the web portal's own tables (sessions, custodied keys, client labels). The hub never reads
+them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from knooppunt.store.models import PortaalSessie, PortaalSleutel
+from knooppunt.store.models import PortaalDossier, PortaalSessie, PortaalSleutel
 
 
 def sessie(session: Session, token_hash: str) -> PortaalSessie | None:
@@ -50,3 +51,30 @@ def alle_sleutels(session: Session) -> Sequence[PortaalSleutel]:
 
 def bewaar_sleutel(session: Session, sleutel: PortaalSleutel) -> None:
     session.merge(sleutel)
+
+
+# --- client labels of hosted debt counsellors (encrypted; see portaal.dossiers) ------------------
+
+
+def dossier(session: Session, oin: str, conversatie: str) -> PortaalDossier | None:
+    return session.get(PortaalDossier, (oin, conversatie))
+
+
+def dossiers_van(
+    session: Session, oin: str, conversaties: Collection[str] | None = None
+) -> Sequence[PortaalDossier]:
+    """The labels of one participant: all, or those of these conversations."""
+    query = select(PortaalDossier).where(PortaalDossier.oin == oin)
+    if conversaties is not None:
+        if not conversaties:
+            return []
+        query = query.where(PortaalDossier.conversatie.in_(list(conversaties)))
+    return session.scalars(query).all()
+
+
+def alle_dossiers(session: Session) -> Sequence[PortaalDossier]:
+    return session.scalars(select(PortaalDossier)).all()
+
+
+def bewaar_dossier(session: Session, dossier: PortaalDossier) -> None:
+    session.merge(dossier)

@@ -1,7 +1,292 @@
-"""Portal pages: clienten (to be built)."""
+"""A debt counsellor's clients (DESIGN §7: "follows answers and deadlines per client").
+
+A client is a conversation. The list and the timeline come from the hub's metadata (what was sent
+to and received from each creditor, statuses, answer deadlines, teLaat, reminders); the name the
+counsellor recognises the client by is its own encrypted label (``portaal.dossiers``). Received
+answers are read here: fetched and decrypted through the hosted client, shown readably, and
+confirmed — after which the hub deletes the content (DESIGN §1.3), so the page says so first.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from knooppunt.hub import mailbox
+from knooppunt.portaal import dossiers, formulier
+from knooppunt.portaal.fouten import PortaalFout
+from knooppunt.portaal.gastclient import Gastclient, GeenSleutel
+from knooppunt.portaal.sessies import Csrf, Schuldhulpverlener
+from knooppunt.portaal.traject import eigen_tijdlijn, gastclient, is_uuid, kluis
+from knooppunt.portaal.weergave import berichttype_naam, pagina
+from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.store.models import Bericht, Deelnemer
 
 router = APIRouter()
+PER_PAGINA = 25
+HUB = mailbox.KNOOPPUNT
+OPEN = ("aangeboden", "opgehaald")
+AFGESLOTEN = ("verlopen", "geweigerd")
+
+
+@router.get("/clienten", response_class=HTMLResponse)
+def lijst(
+    request: Request,
+    gebruiker: Schuldhulpverlener,
+    zoek: str = "",
+    paginanummer: Annotated[str, Query(alias="pagina")] = "1",
+) -> Response:
+    gast = gastclient(request, gebruiker)
+    zoek = zoek.strip()[:100]
+    nummer = max(1, int(paginanummer)) if paginanummer.isdigit() else 1
+
+    def lees(session: Any, nu: datetime) -> dict[str, Any]:
+        deelnemer = gast.deelnemer(session)
+        alleen = None
+        if zoek:
+            # Labels are encrypted: search them in memory (a counsellor's own clients only).
+            alle = dossiers.lees_meerdere(session, kluis(request), gast.oin)
+            alleen = [c for c, label in alle.items() if label.zoek(zoek) or c.startswith(zoek.lower())]
+        overzicht, totaal = mailbox.conversaties(
+            session, deelnemer, nu=nu, limiet=PER_PAGINA, offset=(nummer - 1) * PER_PAGINA, alleen=alleen
+        )
+        labels = dossiers.lees_meerdere(session, kluis(request), gast.oin, [o.conversatie for o in overzicht])
+        return {"overzicht": overzicht, "totaal": totaal, "labels": labels}
+
+    gegevens = gast.lees(lees)
+    paginas = max(1, -(-gegevens["totaal"] // PER_PAGINA))
+    return pagina(
+        request,
+        "clienten/lijst.html",
+        titel="Cliënten",
+        zoek=zoek,
+        pagina_nummer=nummer,
+        paginas=paginas,
+        **gegevens,
+    )
+
+
+# --- one client -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rij:
+    """One message in a client's timeline with one creditor."""
+
+    bericht: Bericht
+    richting: str  # verstuurd | ontvangen | melding
+    te_laat: bool = False
+    reminders: int | None = None
+    antwoorden: list[Bericht] = field(default_factory=list)
+    vraag: Bericht | None = None
+    kan_lezen: bool = False
+    kan_bevestigen: bool = False
+    kan_reminder: bool = False
+    kan_statusbericht: bool = False
+
+
+@dataclass
+class Schuldeiser:
+    oin: str
+    naam: str
+    rijen: list[Rij] = field(default_factory=list)
+
+    @property
+    def open_vragen(self) -> int:
+        return sum(1 for r in self.rijen if r.kan_reminder)
+
+    @property
+    def te_laat(self) -> int:
+        return sum(1 for r in self.rijen if r.te_laat)
+
+
+def _tegenpartij(oin: str, bericht: Bericht, per_ref: dict[str, Bericht]) -> str:
+    if bericht.afzender == HUB:
+        over = per_ref.get(bericht.cross_referentienummer or "")
+        if over is not None:
+            return over.ontvanger if over.afzender == oin else over.afzender
+        return str((bericht.melding or {}).get("ontvanger", HUB))
+    return bericht.ontvanger if bericht.afzender == oin else bericht.afzender
+
+
+def _schuldeisers(
+    session: Any, gast: Gastclient, tijdlijn: list[Bericht], reminders: dict[str, int], nu: datetime
+) -> list[Schuldeiser]:
+    oin = gast.oin
+    per_ref = {b.referentienummer: b for b in tijdlijn}
+    antwoorden: dict[str, list[Bericht]] = {}
+    for b in tijdlijn:
+        if b.cross_referentienummer and b.afzender != HUB and b.berichttype != "reminder":
+            antwoorden.setdefault(b.cross_referentienummer, []).append(b)
+    groepen: dict[str, Schuldeiser] = {}
+    for b in tijdlijn:
+        if b.berichttype == "ontvangstbevestiging":
+            continue  # shown as the status "Bevestigd" of the message it confirms
+        ander = _tegenpartij(oin, b, per_ref)
+        if ander not in groepen:
+            deelnemer = session.get(Deelnemer, ander)
+            groepen[ander] = Schuldeiser(ander, deelnemer.naam if deelnemer is not None else ander)
+        open_ = b.status in OPEN and b.verloopt_op >= nu and b.ontvanger == oin
+        rij = Rij(
+            bericht=b,
+            richting="melding" if b.afzender == HUB else ("verstuurd" if b.afzender == oin else "ontvangen"),
+            te_laat=mailbox.te_laat(b, nu),
+            reminders=reminders.get(b.referentienummer) if mailbox.kan_reminder_krijgen(b) else None,
+            antwoorden=antwoorden.get(b.referentienummer, []),
+            vraag=per_ref.get(b.cross_referentienummer or "") if b.afzender != HUB else None,
+            kan_lezen=open_ and b.afzender != HUB,
+            kan_bevestigen=open_ and b.afzender == HUB,
+        )
+        if rij.reminders is None and mailbox.kan_reminder_krijgen(b) and b.afzender == oin:
+            rij.reminders = 0
+        rij.kan_reminder = (
+            b.afzender == oin
+            and mailbox.kan_reminder_krijgen(b)
+            and b.beantwoord_op is None
+            and b.status not in AFGESLOTEN
+        )
+        rij.kan_statusbericht = (
+            b.berichttype == "statusverzoek" and b.beantwoord_op is None and b.status not in AFGESLOTEN
+        )
+        groepen[ander].rijen.append(rij)
+    return sorted(groepen.values(), key=lambda s: s.naam.casefold())
+
+
+def _antwoord_verwacht(bericht: Bericht) -> bool:
+    berichttype = CATALOGUS.zoek(bericht.module, bericht.berichttype)
+    return berichttype is not None and berichttype.antwoord_verwacht
+
+
+@router.get("/clienten/{conversatie}", response_class=HTMLResponse)
+def client(request: Request, gebruiker: Schuldhulpverlener, conversatie: str) -> Response:
+    gast = gastclient(request, gebruiker)
+    conversatie = conversatie.lower()
+    tijdlijn = list(eigen_tijdlijn(gast, conversatie))
+
+    def lees(session: Any, nu: datetime) -> dict[str, Any]:
+        deelnemer = gast.deelnemer(session)
+        eigen = [b for b in tijdlijn if b.afzender == gast.oin]
+        reminders = mailbox.aantal_reminders(session, deelnemer, eigen)
+        return {
+            "schuldeisers": _schuldeisers(session, gast, tijdlijn, reminders, nu),
+            "label": dossiers.lees(session, kluis(request), gast.oin, conversatie),
+        }
+
+    gegevens = gast.lees(lees)
+    params = request.query_params
+    return pagina(
+        request,
+        "clienten/client.html",
+        titel="Cliënt " + (gegevens["label"].tekst if gegevens["label"] else conversatie[:8]),
+        conversatie=conversatie,
+        bevestigd=params.get("bevestigd", ""),
+        label_bewaard=params.get("label") == "bewaard",
+        antwoord_verwacht=_antwoord_verwacht,
+        **gegevens,
+    )
+
+
+@router.post("/clienten/{conversatie}/label", dependencies=[Csrf])
+def label_wijzigen(
+    request: Request,
+    gebruiker: Schuldhulpverlener,
+    conversatie: str,
+    klantnummer: Annotated[str, Form()] = "",
+    naam: Annotated[str, Form()] = "",
+) -> Response:
+    gast = gastclient(request, gebruiker)
+    conversatie = conversatie.lower()
+    eigen_tijdlijn(gast, conversatie)
+    label = dossiers.maak_label(klantnummer, naam)
+    if not label.klantnummer and not label.naam:
+        raise PortaalFout(
+            "Vul een klantnummer of een naam in om de cliënt te herkennen. Ga terug en probeer het opnieuw.",
+            titel="Naam niet bewaard",
+        )
+    gast.lees(
+        lambda session, nu: dossiers.bewaar(
+            session, kluis(request), oin=gast.oin, conversatie=conversatie, label=label, nu=nu
+        )
+    )
+    return RedirectResponse(f"/portaal/clienten/{conversatie}?label=bewaard", status_code=303)
+
+
+# --- reading and confirming what a creditor sent ----------------------------------------------------
+
+
+def _ontvangen(gast: Gastclient, conversatie: str, referentienummer: str) -> tuple[list[Bericht], Bericht]:
+    """The timeline and the message in it addressed to this participant; 404 otherwise."""
+    tijdlijn = list(eigen_tijdlijn(gast, conversatie))
+    bericht = next(
+        (b for b in tijdlijn if b.referentienummer == referentienummer.lower() and b.ontvanger == gast.oin),
+        None,
+    )
+    if bericht is None or not is_uuid(referentienummer.lower()):
+        raise PortaalFout(
+            "Dit bericht bestaat niet of is niet aan uw organisatie gericht.",
+            status=404,
+            titel="Niet gevonden",
+        )
+    return tijdlijn, bericht
+
+
+@router.get("/clienten/{conversatie}/berichten/{referentienummer}", response_class=HTMLResponse)
+def lezen(
+    request: Request, gebruiker: Schuldhulpverlener, conversatie: str, referentienummer: str
+) -> Response:
+    gast = gastclient(request, gebruiker)
+    conversatie = conversatie.lower()
+    tijdlijn, bericht = _ontvangen(gast, conversatie, referentienummer)
+    try:
+        geopend = gast.haal_op(waarvoor="lezen", referentienummers=[bericht.referentienummer])
+    except GeenSleutel as exc:
+        raise PortaalFout(
+            f"Het portaal kan dit bericht niet openen: {exc}.", status=409, titel="Bericht niet te openen"
+        ) from exc
+    ontvangen = geopend[0] if geopend else None
+    vraag = next((b for b in tijdlijn if b.referentienummer == bericht.cross_referentienummer), None)
+    afzender = gast.lees(lambda session, _nu: session.get(Deelnemer, bericht.afzender))
+    label = gast.lees(lambda session, _nu: dossiers.lees(session, kluis(request), gast.oin, conversatie))
+    return pagina(
+        request,
+        "clienten/bericht.html",
+        titel=berichttype_naam(bericht.berichttype, bericht.module),
+        conversatie=conversatie,
+        bericht=bericht,
+        ontvangen=ontvangen,
+        inhoud=formulier.toon(ontvangen.payload) if ontvangen is not None and ontvangen.payload else None,
+        vraag=vraag,
+        afzender=afzender,
+        label=label,
+    )
+
+
+@router.post("/clienten/{conversatie}/berichten/{referentienummer}/bevestig", dependencies=[Csrf])
+def bevestigen(
+    request: Request, gebruiker: Schuldhulpverlener, conversatie: str, referentienummer: str
+) -> Response:
+    gast = gastclient(request, gebruiker)
+    conversatie = conversatie.lower()
+    _, bericht = _ontvangen(gast, conversatie, referentienummer)
+    ((_, _, code),) = gast.bevestig([bericht.referentienummer])
+    if code == "VERLOPEN":
+        raise PortaalFout(
+            "Dit bericht is niet binnen de bevestigingstermijn bevestigd en is verlopen: de inhoud is "
+            "verwijderd en de schuldeiser heeft daarvan een melding gekregen (art. 17.5). Vraag de "
+            "schuldeiser het opnieuw te sturen.",
+            status=410,
+            titel="Bericht verlopen",
+        )
+    if code is not None:
+        raise PortaalFout(
+            f"Het knooppunt kon het bericht niet bevestigen (foutcode {code}). Laad de cliënt opnieuw "
+            "en probeer het nog eens.",
+            status=409,
+        )
+    return RedirectResponse(
+        f"/portaal/clienten/{conversatie}?bevestigd={bericht.referentienummer}", status_code=303
+    )

@@ -1,0 +1,131 @@
+"""A hosted debt counsellor's labels for its clients (DESIGN §7): the hub keeps no client names
+(§1.3), so the portal keeps, per conversation, the klantnummerSHV and a name the user gave, for its
+people to recognise the client. Encrypted in the kluis (AES-256-GCM, OIN and conversation as
+associated data); the plaintext exists only in memory for the request. Only the participant's own
+users see them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from knooppunt.portaal.kluis import Kluis, KluisFout, Versleuteld
+from knooppunt.store import portaal as store
+from knooppunt.store.models import PortaalDossier
+
+DOEL = "dossier"
+MAX_KLANTNUMMER = 50
+MAX_NAAM = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    klantnummer: str
+    naam: str
+
+    @property
+    def tekst(self) -> str:
+        delen = [d for d in (self.naam, self.klantnummer) if d]
+        return " · ".join(delen)
+
+    def zoek(self, term: str) -> bool:
+        term = term.casefold()
+        return term in self.naam.casefold() or term in self.klantnummer.casefold()
+
+
+ONLEESBAAR = Label("", "(naam niet te ontsleutelen)")
+
+
+def maak_label(klantnummer: str, naam: str) -> Label:
+    """A label from user input, trimmed to the stored limits."""
+    return Label(" ".join(klantnummer.split())[:MAX_KLANTNUMMER], " ".join(naam.split())[:MAX_NAAM])
+
+
+def label_uit_payload(payload: Mapping[str, Any]) -> Label | None:
+    """The label of a new client from the first message: klantnummerSHV plus the client's name."""
+    klantnummer = payload.get("klantnummerSHV")
+    klant = payload.get("klant")
+    naam = ""
+    if isinstance(klant, Mapping):
+        naam = " ".join(str(klant[d]) for d in ("voorletters", "voorvoegsel", "achternaam") if klant.get(d))
+    if not klantnummer and not naam:
+        return None
+    return maak_label(str(klantnummer or ""), naam)
+
+
+def _open(kluis: Kluis, rij: PortaalDossier) -> Label:
+    try:
+        tekst = kluis.ontsleutel_waarde(
+            DOEL,
+            rij.oin,
+            rij.conversatie,
+            versleuteld=Versleuteld(rij.hoofdsleutel_id, rij.nonce, rij.versleuteld),
+        )
+        data = json.loads(tekst)
+        return Label(str(data.get("klantnummer", "")), str(data.get("naam", "")))
+    except (KluisFout, ValueError):
+        return ONLEESBAAR
+
+
+def lees(session: Session, kluis: Kluis, oin: str, conversatie: str) -> Label | None:
+    rij = store.dossier(session, oin, conversatie)
+    return _open(kluis, rij) if rij is not None else None
+
+
+def lees_meerdere(
+    session: Session, kluis: Kluis, oin: str, conversaties: Collection[str] | None = None
+) -> dict[str, Label]:
+    """conversation -> label, for all of the participant's clients or these conversations."""
+    return {rij.conversatie: _open(kluis, rij) for rij in store.dossiers_van(session, oin, conversaties)}
+
+
+def _versleutel(kluis: Kluis, oin: str, conversatie: str, label: Label) -> Versleuteld:
+    tekst = json.dumps({"klantnummer": label.klantnummer, "naam": label.naam}, ensure_ascii=False)
+    return kluis.versleutel_waarde(DOEL, oin, conversatie, waarde=tekst.encode("utf-8"))
+
+
+def bewaar(session: Session, kluis: Kluis, *, oin: str, conversatie: str, label: Label, nu: datetime) -> None:
+    """Create or replace the label of a client."""
+    waarde = _versleutel(kluis, oin, conversatie, label)
+    bestaand = store.dossier(session, oin, conversatie)
+    store.bewaar_dossier(
+        session,
+        PortaalDossier(
+            oin=oin,
+            conversatie=conversatie,
+            hoofdsleutel_id=waarde.hoofdsleutel_id,
+            nonce=waarde.nonce,
+            versleuteld=waarde.versleuteld,
+            aangemaakt_op=bestaand.aangemaakt_op if bestaand is not None else nu,
+            gewijzigd_op=nu,
+        ),
+    )
+
+
+def herversleutel(session: Session, kluis: Kluis) -> int:
+    """Re-encrypt every label under the current master key (after a rotation, as
+    ``gastclient.herversleutel`` does for the keys)."""
+    aantal = 0
+    for rij in store.alle_dossiers(session):
+        if rij.hoofdsleutel_id == kluis.huidige_id:
+            continue
+        tekst = kluis.ontsleutel_waarde(
+            DOEL,
+            rij.oin,
+            rij.conversatie,
+            versleuteld=Versleuteld(rij.hoofdsleutel_id, rij.nonce, rij.versleuteld),
+        )
+        nieuw = kluis.versleutel_waarde(DOEL, rij.oin, rij.conversatie, waarde=tekst)
+        rij.hoofdsleutel_id, rij.nonce, rij.versleuteld = (
+            nieuw.hoofdsleutel_id,
+            nieuw.nonce,
+            nieuw.versleuteld,
+        )
+        aantal += 1
+    return aantal

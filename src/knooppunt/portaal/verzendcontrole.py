@@ -1,0 +1,178 @@
+"""What the portal tells a debt counsellor before a message goes out (DESIGN §3, §7): per creditor,
+whether it can be reached through the hub at all (else another channel is needed), whether a hub
+condition will refuse the message, which earlier message it refers to or answers, and the SDK's
+warnings (9.1). It asks the hub's own rules (``hub.regels``) on the current metadata; nothing is
+written. The hub decides again when the message is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from knooppunt.client.fouten import VerzendFout
+from knooppunt.hub import adresboek, mailbox, regels
+from knooppunt.hub.fouten import HubFout
+from knooppunt.pki.certificaat import OngeldigCertificaat
+from knooppunt.portaal.gastclient import Gastclient, TeVersturen
+from knooppunt.protocol.catalogus import Berichttype
+from knooppunt.store.models import Bericht, Deelnemer
+
+AFGESLOTEN = ("verlopen", "geweigerd")
+
+
+@dataclass
+class Verwijzing:
+    """An earlier message this one can refer to (reminder) or answer (statusbericht)."""
+
+    referentienummer: str
+    berichttype: str
+    ontvangen_op: datetime
+    status: str
+    beantwoord: bool
+
+
+@dataclass
+class Ontvangercontrole:
+    oin: str
+    deelnemer: Deelnemer | None
+    onbereikbaar: str | None = None
+    """Why the creditor cannot be reached through the hub (another channel is needed)."""
+    weigering: str | None = None
+    """What the hub will refuse, and why (a hub condition of the catalogue)."""
+    waarschuwingen: list[str] = field(default_factory=list)
+    verwijzingen: list[Verwijzing] = field(default_factory=list)
+    verwijzing_verplicht: bool = False
+    gekozen: str | None = None
+
+    @property
+    def naam(self) -> str:
+        return self.deelnemer.naam if self.deelnemer is not None else self.oin
+
+    @property
+    def kan_verstuurd(self) -> bool:
+        return self.onbereikbaar is None and self.weigering is None
+
+
+def _verwijzingen(
+    berichttype: Berichttype, eigen: str, ontvanger: str, tijdlijn: Sequence[Bericht]
+) -> tuple[list[Verwijzing], bool]:
+    """The messages of this conversation this one may refer to, newest first, and whether one is
+    required: a reminder names the own open saldoverzoek or betaalvoorstel to this creditor
+    (15.1); an answer (statusbericht to a statusverzoek, 14.2) names what the creditor sent."""
+    if berichttype.verwijst_naar:
+        kandidaten = [
+            b
+            for b in tijdlijn
+            if b.afzender == eigen
+            and b.ontvanger == ontvanger
+            and b.berichttype in berichttype.verwijst_naar
+            and b.beantwoord_op is None
+            and b.status not in AFGESLOTEN
+        ]
+        verplicht = True
+    elif berichttype.beantwoordt:
+        kandidaten = [
+            b
+            for b in tijdlijn
+            if b.afzender == ontvanger
+            and b.ontvanger == eigen
+            and berichttype.beantwoordt_type(b.berichttype)
+            and b.status not in AFGESLOTEN
+        ]
+        verplicht = berichttype.antwoord_verplicht_verwijzing
+    else:
+        return [], False
+    uit = [
+        Verwijzing(b.referentienummer, b.berichttype, b.ontvangen_op, b.status, b.beantwoord_op is not None)
+        for b in sorted(kandidaten, key=lambda b: b.id, reverse=True)
+    ]
+    return uit, verplicht
+
+
+def controleer(
+    gast: Gastclient,
+    session: Session,
+    nu: datetime,
+    *,
+    berichttype: Berichttype,
+    ontvangers: Sequence[str],
+    conversatie: str | None,
+    gekozen: Mapping[str, str] | None = None,
+) -> list[Ontvangercontrole]:
+    """One check per creditor; ``gekozen`` holds the references the user picked (by OIN)."""
+    afzender = gast.deelnemer(session)
+    tijdlijn = mailbox.conversatie_of_leeg(session, gast.oin, conversatie) if conversatie else []
+    per_ref = {b.referentienummer: b for b in tijdlijn}
+    uit = []
+    for oin in ontvangers:
+        deelnemer, waarom_niet = gast.bereikbaar(session, oin, berichttype.module.value)
+        controle = Ontvangercontrole(oin, deelnemer)
+        uit.append(controle)
+        if deelnemer is None or waarom_niet is not None:
+            controle.onbereikbaar = f"{deelnemer.naam if deelnemer else oin} {waarom_niet}"
+            continue
+        if deelnemer.rol not in berichttype.naar:
+            controle.weigering = f"{deelnemer.naam} is geen schuldeiser; dit bericht gaat naar schuldeisers"
+            continue
+        controle.verwijzingen, controle.verwijzing_verplicht = _verwijzingen(
+            berichttype, gast.oin, oin, tijdlijn
+        )
+        keuze = (gekozen or {}).get(oin)
+        if keuze is not None:
+            controle.gekozen = keuze or None  # "" is "none" (a statusbericht on its own initiative)
+        elif controle.verwijzingen:
+            open_ = [v for v in controle.verwijzingen if not v.beantwoord]
+            if controle.verwijzing_verplicht or open_:
+                controle.gekozen = (open_ or controle.verwijzingen)[0].referentienummer
+        try:
+            regels.controleer(
+                regels.Context(
+                    session=session,
+                    type=berichttype,
+                    afzender=afzender,
+                    ontvanger=deelnemer,
+                    conversatie=conversatie or "",
+                    verwijzing=per_ref.get(controle.gekozen) if controle.gekozen else None,
+                )
+            )
+        except HubFout as fout:
+            controle.weigering = fout.detail
+        try:
+            gast.ontvangercertificaat(session, deelnemer, nu)
+        except (VerzendFout, OngeldigCertificaat) as exc:
+            controle.weigering = controle.weigering or str(getattr(exc, "detail", exc))
+        if conversatie:
+            controle.waarschuwingen += gast.waarschuwingen(
+                session, TeVersturen(oin, berichttype.code, {}, conversatie)
+            )
+    return uit
+
+
+def schuldeisers_van(session: Session, oin: str, tijdlijn: Sequence[Bericht]) -> list[Deelnemer]:
+    """The counterparts of a conversation (the creditors of this client), in order of first contact."""
+    gezien: dict[str, Deelnemer] = {}
+    for b in tijdlijn:
+        ander = b.ontvanger if b.afzender == oin else b.afzender
+        if ander in gezien or ander == mailbox.KNOOPPUNT:
+            continue
+        deelnemer = session.get(Deelnemer, ander)
+        if deelnemer is not None:
+            gezien[ander] = deelnemer
+    return list(gezien.values())
+
+
+def kenmerken(deelnemer: Deelnemer) -> list[str]:
+    """What a debt counsellor needs to know of a creditor to pick the right message type."""
+    uit = []
+    if deelnemer.gebruikt_bsn:
+        uit.append("identificeert op BSN")
+    soorten = sorted(adresboek.schuldensoorten_van(deelnemer))
+    if soorten:
+        uit.append("schuldensoort " + ", ".join(soorten))
+    if deelnemer.standaard_akkoord:
+        uit.append("standaard akkoord met betaalvoorstellen")
+    return uit
