@@ -275,6 +275,9 @@ def start(settings: Settings, opties: ServeOpties) -> None:
                 + (f"; {opties.workers} workers" if opties.workers > 1 else ""),
                 err=True,
             )
+            if settings.portaal_actief and client_ca:
+                host = "localhost" if opties.host in ("127.0.0.1", "::1") else opties.host
+                click.echo(f"Webportaal op https://{host}:{opties.port}/portaal/", err=True)
             if settings.is_development:
                 click.echo(
                     "Development mode: do not use in production (set KNOOPPUNT_ENV=production there).",
