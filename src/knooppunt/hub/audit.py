@@ -78,6 +78,11 @@ def verstuurd(session: Session, bericht: Bericht, *, nu: datetime) -> None:
     store.noteer(session, [_over_bericht(Actie.VERSTUURD, bericht, actor=bericht.afzender, tijd=nu)])
 
 
+def verstuurd_reeks(session: Session, berichten: Iterable[Bericht], *, nu: datetime) -> None:
+    """One entry per message of a batch submit (mailbox.verstuur_reeks)."""
+    store.noteer(session, [_over_bericht(Actie.VERSTUURD, b, actor=b.afzender, tijd=nu) for b in berichten])
+
+
 def geweigerd_bij_verzenden(
     *,
     afzender: str,
