@@ -17,7 +17,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from knooppunt.hub import mailbox
-from knooppunt.portaal import csvimport
+from knooppunt.portaal import csvformaat
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen
 from knooppunt.portaal.kluis import Kluis
 from knooppunt.portaal.weergave import tijdstip
@@ -135,7 +135,7 @@ def test_17_1_zip_has_one_csv_per_type_with_bom_semicolons_crlf_and_empty_answer
     assert {"klant.achternaam", "adres.postcode", "vorderingen.1.factuurnummerSEVolgensSHV"} <= set(kop)
     assert "slimmeMeterAkkoord" in kop
     # the answer columns the upload reads, exactly, at the end
-    assert kop[-len(csvimport.SALDOVERZOEK.kolommen) :] == list(csvimport.SALDOVERZOEK.kolommen)
+    assert kop[-len(csvformaat.SALDOVERZOEK.kolommen) :] == list(csvformaat.SALDOVERZOEK.kolommen)
     rijen = csv_rijen(zip_, "saldoverzoeken.csv")
     vragen = {b.referentienummer: b for b in berichten_aan(rt, "energie", berichttype="saldoverzoek_nuts")}
     assert {r["referentienummer"] for r in rijen} == set(vragen)
@@ -145,7 +145,7 @@ def test_17_1_zip_has_one_csv_per_type_with_bom_semicolons_crlf_and_empty_answer
         assert rij["afzender"] == oin_van("gemeente") and rij["afzenderNaam"] == "Gemeente Demodorp"
         assert rij["verlooptOp"].startswith(vraag.verloopt_op.date().isoformat()[:7])
         assert rij["slimmeMeterAkkoord"] in ("ja", "nee")
-        assert all(rij[k] == "" for k in csvimport.SALDOVERZOEK.kolommen)
+        assert all(rij[k] == "" for k in csvformaat.SALDOVERZOEK.kolommen)
     # a kennisgeving is not answered by upload: no answer columns
     assert not any(k.startswith("antwoord.") for k in csv_rijen(zip_, "kennisgevingen.csv")[0])
 
@@ -194,7 +194,7 @@ def test_17_1_readable_copy_per_message_with_dutch_labels_and_euros(
     assert "<script" not in html
     # the betaalvoorstel CSV has the answer columns the upload reads, empty
     rij = csv_rijen(zip_, "betaalvoorstellen.csv")[0]
-    assert all(rij[k] == "" for k in csvimport.BETAALVOORSTEL.kolommen)
+    assert all(rij[k] == "" for k in csvformaat.BETAALVOORSTEL.kolommen)
     assert rij["vorderingen.1.eigenVordering"] in ("ja", "nee")
     leesmij = " ".join(zip_.read("LEESMIJ.txt").decode("utf-8-sig").split())
     assert "betaalvoorstellen.csv: 1 x Betaalvoorstel (17.1d)" in leesmij

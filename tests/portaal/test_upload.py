@@ -15,6 +15,7 @@ import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from knooppunt.hub import mailbox
-from knooppunt.portaal import csvimport, zegelen
+from knooppunt.portaal import csvformaat, csvimport, zegelen
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen
 from knooppunt.portaal.kluis import Kluis
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
@@ -203,7 +204,7 @@ def test_7_1_standaard_akkoord_only_for_a_creditor_with_the_adresboek_flag(
         (
             "saldoverzoeken.csv",
             "2",
-            f"antwoord.saldoverzoek ({csvimport.kolomletter(kop.index('antwoord.saldoverzoek'))})",
+            f"antwoord.saldoverzoek ({csvformaat.kolomletter(kop.index('antwoord.saldoverzoek'))})",
             "u staat in het adresboek niet als schuldeiser die standaard akkoord gaat met betaalvoorstellen: "
             "antwoord met 'saldoverzoek_antwoord' (art. 7.1) [GEEN_STANDAARD_AKKOORD]",
         )
@@ -267,7 +268,7 @@ def test_18_1c_statusverzoeken_name_the_shv_and_the_conversation(
     portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
 ) -> None:
     conversatie = conversatie_met(rt, "energie")
-    kop = [*csvimport.STATUSVERZOEK.kolommen]
+    kop = [*csvformaat.STATUSVERZOEK.kolommen]
     goed = {
         "ontvanger": oin_van("gemeente"),
         "conversatieReferentienummer": conversatie,
@@ -353,7 +354,7 @@ def test_18_3c_every_error_listed_by_file_row_and_column_and_nothing_sent(
     )
     assert "geen bericht aan u" in lijst[("fout.csv", "4", "referentienummer")]
     # the column letter, as a spreadsheet shows it
-    letter = csvimport.kolomletter(kop.index("antwoord.totaal.actueelBedrag"))
+    letter = csvformaat.kolomletter(kop.index("antwoord.totaal.actueelBedrag"))
     assert f"antwoord.totaal.actueelBedrag ({letter})" in pagina.text
     assert verstuurd_door(rt, "energie") == 0  # not even goed.csv
 
@@ -584,7 +585,7 @@ def test_upload_page_explains_the_columns_and_offers_templates(portaal: TestClie
     pagina = portaal.get("/portaal/upload")
     assert pagina.status_code == 200
     assert '<label for="bestanden">' in pagina.text and 'accept=".csv,text/csv"' in pagina.text
-    for soort in csvimport.SOORTEN:
+    for soort in csvformaat.SOORTEN:
         sjabloon = portaal.get(f"/portaal/upload/sjabloon/{soort.sjabloon}")
         assert sjabloon.status_code == 200
         assert sjabloon.content.startswith(b"\xef\xbb\xbf")
@@ -595,9 +596,9 @@ def test_upload_page_explains_the_columns_and_offers_templates(portaal: TestClie
 
 def test_download_of_a_zip_then_upload_of_the_template_kinds_are_recognised() -> None:
     """Every file kind is recognised from its own template, and the three templates differ."""
-    for soort in csvimport.SOORTEN:
+    for soort in csvformaat.SOORTEN:
         kop = list(dict.fromkeys((*soort.sleutels, *soort.kolommen)))
-        resultaat = csvimport.lees([csvimport.Bestand("t.csv", (";".join(kop) + "\r\n").encode(), 10)])
+        resultaat = csvimport.lees([csvformaat.Bestand("t.csv", (";".join(kop) + "\r\n").encode(), 10)])
         assert resultaat.fouten == [] and resultaat.bestanden[0].soort is soort
     assert zipfile.is_zipfile(io.BytesIO(b"")) is False
 
@@ -630,3 +631,10 @@ def test_a_large_upload_is_sealed_in_worker_processes_and_opens_at_the_shv(
     ]
     assert len(geopend) == 3 and all(o.fout is None and o.payload for o in geopend)
     assert sorted(o.payload["totaalvordering"]["actueelBedrag"] for o in geopend if o.payload) == [0, 1, 2]
+
+
+def test_the_docs_list_the_upload_columns_exactly() -> None:
+    """docs/portaal.md, "Antwoorden uploaden", names every column of every kind of file."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "portaal.md").read_text()
+    for soort in csvformaat.SOORTEN:
+        assert ";".join(dict.fromkeys((*soort.sleutels, *soort.kolommen))) in docs, soort.code

@@ -26,214 +26,37 @@ import io
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 
 from pydantic import BaseModel
 
 from knooppunt.hub.fouten import HubFout
 from knooppunt.hub.mailbox import Reeksweigering
-from knooppunt.portaal.gastclient import HUB, Gastclient, TeVersturen, Zegelfout
+from knooppunt.portaal.csvformaat import (
+    BEDRAGEN,
+    BETAALGEGEVENS,
+    BETAALVOORSTEL,
+    BETAALVOORSTEL_ANTWOORDEN,
+    CONTACT,
+    REDEN,
+    SALDO_ANTWOORDEN,
+    SALDOVERZOEK,
+    SCHEIDINGSTEKEN,
+    SOORTEN,
+    SR,
+    STATUSVERZOEK,
+    TOTAAL,
+    VORDERING,
+    Bestand,
+    Bestandsoort,
+    Bestandsverslag,
+    Gepland,
+    Upload,
+    lees_cel,
+)
+from knooppunt.portaal.gastclient import HUB, Gastclient, Zegelfout
 from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN
 from knooppunt.protocol.payloads import OngeldigePayload, valideer
-
-SR = "schuldregeling"
-SCHEIDINGSTEKEN = ";"
-FORMULETEKENS = ("=", "+", "-", "@", "\t", "\r")
-"""A cell starting with one of these gets a leading ``'`` in a download (formula injection)."""
-MAX_GETOONDE_FOUTEN = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Bestandsoort:
-    """One kind of upload file (art. 18.2)."""
-
-    code: str
-    naam: str
-    kenmerk: str
-    """The header column that identifies this kind."""
-    sleutels: tuple[str, ...]
-    """Required columns besides the kenmerk."""
-    kolommen: tuple[str, ...]
-    """Every column this kind reads (for answers: the columns a download adds, empty)."""
-    sjabloon: str
-
-
-_CONTACT = ("contactpersoonSE.naam", "contactpersoonSE.telefoon", "contactpersoonSE.email")
-_BETAALGEGEVENS = ("betaalgegevens.iban", "betaalgegevens.tenNaamVan", "betaalgegevens.betalingskenmerk")
-_BEDRAGEN = ("oorspronkelijkBedrag", "hoofdsom", "rente", "kosten", "incassokosten", "actueelBedrag")
-_TOTAAL = tuple(f"antwoord.totaal.{k}" for k in ("aantalVorderingen", *_BEDRAGEN, "omschrijving"))
-_VORDERING = tuple(
-    f"antwoord.vordering.{k}"
-    for k in (
-        "factuurnummerSE",
-        "factuurnummerSEVolgensSHV",
-        "schuldtype",
-        "overgedragenAan",
-        "ontstaansdatum",
-        *_BEDRAGEN,
-        "omschrijving",
-    )
-)
-_REDEN = ("antwoord.reden.code", "antwoord.reden.tekst")
-
-SALDOVERZOEK = Bestandsoort(
-    code="saldoverzoek",
-    naam="saldoverzoek antwoorden",
-    kenmerk="antwoord.saldoverzoek",
-    sleutels=("referentienummer", "conversatieReferentienummer", "klantnummerSHV"),
-    kolommen=(
-        "antwoord.saldoverzoek",
-        "antwoord.klantnummerSE",
-        *(f"antwoord.{k}" for k in _CONTACT),
-        "antwoord.peildatum",
-        *(f"antwoord.{k}" for k in _BETAALGEGEVENS),
-        *_TOTAAL,
-        *_VORDERING,
-        *_REDEN,
-    ),
-    sjabloon="saldoverzoek-antwoorden.csv",
-)
-BETAALVOORSTEL = Bestandsoort(
-    code="betaalvoorstel",
-    naam="betaalvoorstel antwoorden",
-    kenmerk="antwoord.betaalvoorstel",
-    sleutels=("referentienummer", "conversatieReferentienummer", "klantnummerSHV"),
-    kolommen=(
-        "antwoord.betaalvoorstel",
-        "antwoord.klantnummerSE",
-        *(f"antwoord.{k}" for k in _CONTACT),
-        *(f"antwoord.{k}" for k in _BETAALGEGEVENS),
-        "antwoord.toelichting",
-        *_REDEN,
-    ),
-    sjabloon="betaalvoorstel-antwoorden.csv",
-)
-STATUSVERZOEK = Bestandsoort(
-    code="statusverzoek",
-    naam="statusverzoeken",
-    kenmerk="ontvanger",
-    sleutels=("conversatieReferentienummer", "klantnummerSHV"),
-    kolommen=(
-        "ontvanger",
-        "conversatieReferentienummer",
-        "klantnummerSHV",
-        "klantnummerSE",
-        *_CONTACT,
-        "toelichting",
-    ),
-    sjabloon="statusverzoeken.csv",
-)
-SOORTEN = (SALDOVERZOEK, BETAALVOORSTEL, STATUSVERZOEK)
-
-SALDO_ANTWOORDEN = {
-    "saldo": "saldoverzoek_antwoord",
-    "standaard akkoord": "saldoverzoek_antwoord_standaard_akkoord",
-    "klant onbekend": "klant_onbekend",
-}
-BETAALVOORSTEL_ANTWOORDEN = {
-    "akkoord": "betaalvoorstel_akkoord",
-    "niet akkoord": "betaalvoorstel_niet_akkoord",
-}
-
-
-# --- results ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Bestand:
-    """One uploaded file, in memory. ``grootte`` is the real size even when it was cut off."""
-
-    naam: str
-    inhoud: bytes
-    grootte: int
-    te_groot: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Fout:
-    bestand: str
-    rij: int | None
-    """Row number as a spreadsheet shows it: the header row is 1."""
-    kolom: str | None
-    letter: str | None
-    """The spreadsheet column letter (A, B, …, AA) of ``kolom``."""
-    reden: str
-
-
-@dataclass(slots=True)
-class Gepland:
-    """One message an upload will send: from one row, or a group of rows of one answer."""
-
-    bestand: str
-    soort: Bestandsoort
-    rijen: tuple[int, ...]
-    berichttype: str
-    conversatie: str
-    model: BaseModel
-    antwoord_op: str | None = None
-    ontvanger: str = ""
-    referentienummer: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def te_versturen(self) -> TeVersturen:
-        return TeVersturen(
-            ontvanger=self.ontvanger,
-            berichttype=self.berichttype,
-            payload={},
-            conversatie=self.conversatie,
-            module=SR,
-            antwoord_op=self.antwoord_op,
-            referentienummer=self.referentienummer,
-            gevalideerd=self.model,
-        )
-
-
-@dataclass(slots=True)
-class Bestandsverslag:
-    naam: str
-    soort: Bestandsoort | None = None
-    rijen: int = 0
-    berichten: int = 0
-    overgeslagen: int = 0
-    fouten: int = 0
-
-
-@dataclass(slots=True)
-class Upload:
-    """Everything read from one upload: what to send, what is wrong, per file."""
-
-    geplanden: list[Gepland] = field(default_factory=list)
-    fouten: list[Fout] = field(default_factory=list)
-    bestanden: list[Bestandsverslag] = field(default_factory=list)
-    kolommen: dict[str, dict[str, int]] = field(default_factory=dict)
-    """Per file: column name -> index, for the letters in error messages."""
-
-    def fout(self, bestand: str, rij: int | None, kolom: str | None, reden: str) -> None:
-        index = self.kolommen.get(bestand, {}).get(kolom) if kolom else None
-        self.fouten.append(
-            Fout(bestand, rij, kolom, kolomletter(index) if index is not None else None, reden)
-        )
-        for verslag in self.bestanden:
-            if verslag.naam == bestand:
-                verslag.fouten += 1
-
-    @property
-    def per_berichttype(self) -> list[tuple[str, int]]:
-        tellingen: dict[str, int] = {}
-        for gepland in self.geplanden:
-            tellingen[gepland.berichttype] = tellingen.get(gepland.berichttype, 0) + 1
-        return sorted(tellingen.items())
-
-
-def kolomletter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA: the column as a spreadsheet names it."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
 
 # --- reading --------------------------------------------------------------------------------------
 
@@ -288,7 +111,7 @@ def _lees_bestand(bestand: Bestand, upload: Upload) -> None:
     if not records or not any(c.strip() for c in records[0]):
         upload.fout(naam, 1, None, "Het bestand is leeg of de eerste rij (de kopregel) is leeg.")
         return
-    kop = [_cel(c) for c in records[0]]
+    kop = [lees_cel(c) for c in records[0]]
     if len(kop) == 1 and ("," in kop[0] or "\t" in kop[0]):
         teken = "een komma (,)" if "," in kop[0] else "een tab"
         upload.fout(
@@ -322,7 +145,9 @@ def _lees_bestand(bestand: Bestand, upload: Upload) -> None:
                 "in een cel zonder aanhalingstekens?",
             )
             continue
-        rijen.append((nummer, {k: _cel(record[i]) if i < len(record) else "" for k, i in indexen.items()}))
+        rijen.append(
+            (nummer, {k: lees_cel(record[i]) if i < len(record) else "" for k, i in indexen.items()})
+        )
     verslag.rijen = len(rijen)
     lezer = {SALDOVERZOEK.code: _saldoverzoeken, BETAALVOORSTEL.code: _betaalvoorstellen}.get(
         soort.code, _statusverzoeken
@@ -368,14 +193,6 @@ def _decodeer(bestand: Bestand, upload: Upload) -> str | None:
         )
         return None
     return tekst
-
-
-def _cel(waarde: str) -> str:
-    """A cell's value: trimmed, without the ``'`` a download puts before a formula character."""
-    waarde = waarde.strip()
-    if len(waarde) > 1 and waarde[0] == "'" and waarde[1] in FORMULETEKENS:
-        return waarde[1:].strip()
-    return waarde
 
 
 def _herken(naam: str, kop: list[str], upload: Upload) -> Bestandsoort | None:
@@ -608,11 +425,11 @@ def _saldoantwoord(
         "conversatieReferentienummer",
         w.get("conversatieReferentienummer", ""),
     )
-    vorderingrijen = [(n, r) for n, r in groep if any(r.get(k) for k in _VORDERING)]
+    vorderingrijen = [(n, r) for n, r in groep if any(r.get(k) for k in VORDERING)]
     payload: dict[str, object] = {"klantnummerSHV": w.get("klantnummerSHV") or None}
     if antwoord == "klant_onbekend":
         for kolom in (*SALDOVERZOEK.kolommen[1:],):
-            if kolom in _REDEN:
+            if kolom in REDEN:
                 continue
             for nummer, rij in groep:
                 if rij.get(kolom):
@@ -625,7 +442,7 @@ def _saldoantwoord(
         if reden:
             payload["reden"] = reden
     else:
-        for kolom in _REDEN:
+        for kolom in REDEN:
             if kolom in w:
                 cellen.fout(
                     rij_van(kolom), kolom, "Een reden hoort alleen bij 'klant onbekend'; laat dit leeg."
@@ -633,16 +450,16 @@ def _saldoantwoord(
         payload.update(
             {
                 "klantnummerSE": w.get("antwoord.klantnummerSE") or None,
-                "contactpersoonSE": _blok({k.split(".")[1]: w.get(f"antwoord.{k}") for k in _CONTACT}),
+                "contactpersoonSE": _blok({k.split(".")[1]: w.get(f"antwoord.{k}") for k in CONTACT}),
                 "peildatum": cellen.datum(
                     rij_van("antwoord.peildatum"), "antwoord.peildatum", w.get("antwoord.peildatum", "")
                 ),
-                "betaalgegevens": _blok({k.split(".")[1]: w.get(f"antwoord.{k}") for k in _BETAALGEGEVENS}),
+                "betaalgegevens": _blok({k.split(".")[1]: w.get(f"antwoord.{k}") for k in BETAALGEGEVENS}),
             }
         )
-        if any(w.get(k) for k in _TOTAAL):
+        if any(w.get(k) for k in TOTAAL):
             totaal: dict[str, object] = {"standaardAkkoord": antwoord != "saldoverzoek_antwoord"}
-            for kolom in _TOTAAL:
+            for kolom in TOTAAL:
                 veld = kolom.rsplit(".", 1)[1]
                 waarde = w.get(kolom, "")
                 if veld == "omschrijving":
@@ -675,10 +492,10 @@ def _saldoantwoord(
 
 def _vordering(nummer: int, rij: dict[str, str], cellen: _Cellen) -> dict[str, object]:
     vordering: dict[str, object] = {}
-    for kolom in _VORDERING:
+    for kolom in VORDERING:
         veld = kolom.rsplit(".", 1)[1]
         waarde = rij.get(kolom, "")
-        if veld in _BEDRAGEN:
+        if veld in BEDRAGEN:
             vordering[veld] = cellen.bedrag(nummer, kolom, waarde)
         elif veld == "ontstaansdatum":
             vordering[veld] = cellen.datum(nummer, kolom, waarde)
@@ -771,20 +588,18 @@ def _betaalvoorstelantwoord(
     payload: dict[str, object] = {
         "klantnummerSHV": rij.get("klantnummerSHV") or None,
         "klantnummerSE": rij.get("antwoord.klantnummerSE") or None,
-        "contactpersoonSE": _blok({k.split(".")[1]: rij.get(f"antwoord.{k}") for k in _CONTACT}),
+        "contactpersoonSE": _blok({k.split(".")[1]: rij.get(f"antwoord.{k}") for k in CONTACT}),
     }
     if antwoord == "betaalvoorstel_akkoord":
-        for kolom in _REDEN:
+        for kolom in REDEN:
             if rij.get(kolom):
                 cellen.fout(
                     nummer, kolom, "Een reden hoort alleen bij 'niet akkoord' (art. 10.2); laat dit leeg."
                 )
-        payload["betaalgegevens"] = _blok(
-            {k.split(".")[1]: rij.get(f"antwoord.{k}") for k in _BETAALGEGEVENS}
-        )
+        payload["betaalgegevens"] = _blok({k.split(".")[1]: rij.get(f"antwoord.{k}") for k in BETAALGEGEVENS})
         payload["toelichting"] = rij.get("antwoord.toelichting") or None
     else:
-        for kolom in (*(f"antwoord.{k}" for k in _BETAALGEGEVENS), "antwoord.toelichting"):
+        for kolom in (*(f"antwoord.{k}" for k in BETAALGEGEVENS), "antwoord.toelichting"):
             if rij.get(kolom):
                 cellen.fout(
                     nummer, kolom, "Dit hoort alleen bij 'akkoord'; geef bij 'niet akkoord' een reden."
@@ -848,7 +663,7 @@ def _statusverzoeken(
         payload: dict[str, object] = {
             "klantnummerSHV": rij.get("klantnummerSHV") or None,
             "klantnummerSE": rij.get("klantnummerSE") or None,
-            "contactpersoonSE": _blok({k.split(".")[1]: rij.get(k) for k in _CONTACT}),
+            "contactpersoonSE": _blok({k.split(".")[1]: rij.get(k) for k in CONTACT}),
             "toelichting": rij.get("toelichting") or None,
         }
         payload = {k: v for k, v in payload.items() if v is not None}

@@ -4,7 +4,7 @@ Per message type of 17.1 (a–i) one CSV: ``;``-separated, UTF-8 with BOM, CRLF,
 message. Its columns: the envelope (`ENVELOP_KOLOMMEN`), the payload's fields with dotted names
 (``klant.achternaam``, lists numbered from 1: ``vorderingen.1.factuurnummerSEVolgensSHV``) and,
 for the questions a creditor answers by upload (saldoverzoeken, betaalvoorstellen), the empty
-answer columns that `csvimport` reads — so the creditor fills them in and uploads the same file.
+answer columns that the upload reads (`csvformaat`) — so the creditor fills them in and uploads the same file.
 A cell that starts with ``= + - @`` (or a tab or CR) gets a leading ``'``: a spreadsheet must not
 run it as a formula. Plus a readable HTML copy per message and a LEESMIJ.txt.
 
@@ -27,7 +27,8 @@ from pydantic import BaseModel
 
 from knooppunt.client.hub import Ontvangen
 from knooppunt.hub.mailbox import WEIGERREDENEN
-from knooppunt.portaal import csvimport, leesbaar
+from knooppunt.portaal import csvformaat, leesbaar
+from knooppunt.portaal.csvformaat import veilig
 from knooppunt.portaal.weergave import AMSTERDAM, berichttype_naam, templates, tijdstip
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.payloads import PAYLOADS
@@ -62,7 +63,7 @@ class Exportsoort:
     bestand: str
     titel: str
     typen: tuple[str, ...]
-    antwoord: csvimport.Bestandsoort | None = None
+    antwoord: csvformaat.Bestandsoort | None = None
 
 
 EXPORTSOORTEN = (
@@ -73,10 +74,10 @@ EXPORTSOORTEN = (
         "saldoverzoeken.csv",
         "Saldoverzoek (nuts, publiek, zorg)",
         ("saldoverzoek", "saldoverzoek_nuts", "saldoverzoek_publiek", "saldoverzoek_zorg"),
-        csvimport.SALDOVERZOEK,
+        csvformaat.SALDOVERZOEK,
     ),
     Exportsoort(
-        "d", "betaalvoorstellen.csv", "Betaalvoorstel", ("betaalvoorstel",), csvimport.BETAALVOORSTEL
+        "d", "betaalvoorstellen.csv", "Betaalvoorstel", ("betaalvoorstel",), csvformaat.BETAALVOORSTEL
     ),
     Exportsoort("e", "reminders.csv", "Reminderbericht", ("reminder",)),
     Exportsoort("f", "statusberichten.csv", "Statusbericht", ("statusbericht",)),
@@ -100,13 +101,6 @@ def soort_van(berichttype: str) -> Exportsoort:
     if gevonden is not None:
         return gevonden
     return Exportsoort("", f"{berichttype}.csv", berichttype_naam(berichttype), (berichttype,))
-
-
-def veilig(waarde: str) -> str:
-    """Neutralise a cell a spreadsheet would run as a formula (OWASP "CSV injection")."""
-    if waarde and waarde[0] in csvimport.FORMULETEKENS:
-        return "'" + waarde
-    return waarde
 
 
 def cel(inhoud: Any) -> str:

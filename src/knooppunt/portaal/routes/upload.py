@@ -22,7 +22,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import FormData, UploadFile
 
 from knooppunt.portaal import app as portaal_app
-from knooppunt.portaal import csvimport, zegelen
+from knooppunt.portaal import csvformaat, csvimport, zegelen
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import GeenSleutel
 from knooppunt.portaal.routes.ontvangen import client_voor
@@ -52,7 +52,7 @@ class _Deel:
 class Formulier:
     """What the upload form carried: files (in memory), the text fields, what was wrong."""
 
-    bestanden: list[csvimport.Bestand] = field(default_factory=list)
+    bestanden: list[csvformaat.Bestand] = field(default_factory=list)
     velden: list[tuple[str, str | UploadFile]] = field(default_factory=list)
     te_veel: int = 0
     fout: str | None = None
@@ -159,7 +159,7 @@ async def lees_formulier(request: Request, gebruiker: Schuldeiser) -> Formulier:
                         formulier.velden.append((deel.naam, deel.data.decode("utf-8", "replace")))
                 else:
                     formulier.bestanden.append(
-                        csvimport.Bestand(deel.bestandsnaam, bytes(deel.data), deel.grootte, deel.te_groot)
+                        csvformaat.Bestand(deel.bestandsnaam, bytes(deel.data), deel.grootte, deel.te_groot)
                     )
             formulier.te_veel = verzamelaar.te_veel
     # The CSRF dependency reads the token through request.form(); hand it what was parsed here,
@@ -177,7 +177,7 @@ def _formulierpagina(
     *,
     status_code: int = 200,
     fout: str | None = None,
-    upload: csvimport.Upload | None = None,
+    upload: csvformaat.Upload | None = None,
 ) -> HTMLResponse:
     volgorde = {b.naam: i for i, b in enumerate(upload.bestanden)} if upload else {}
     fouten = sorted(upload.fouten if upload else [], key=lambda f: (volgorde.get(f.bestand, 0), f.rij or 0))
@@ -186,13 +186,13 @@ def _formulierpagina(
         "upload/formulier.html",
         status_code=status_code,
         titel="Antwoorden uploaden" if not (fout or fouten) else "Upload niet verwerkt",
-        soorten=csvimport.SOORTEN,
+        soorten=csvformaat.SOORTEN,
         max_bestanden=_max_bestanden(),
         max_mb=_max_bestand_bytes() // (1024 * 1024),
         fout=fout,
         upload=upload,
-        fouten=fouten[: csvimport.MAX_GETOONDE_FOUTEN],
-        meer_fouten=max(0, len(fouten) - csvimport.MAX_GETOONDE_FOUTEN),
+        fouten=fouten[: csvformaat.MAX_GETOONDE_FOUTEN],
+        meer_fouten=max(0, len(fouten) - csvformaat.MAX_GETOONDE_FOUTEN),
         aantal_fouten=len(fouten),
         bestanden_met_fouten=len({f.bestand for f in fouten}),
     )
@@ -236,7 +236,7 @@ def upload(request: Request, gebruiker: Schuldeiser, formulier: Upload) -> HTMLR
     )
 
 
-def verwerk(request: Request, gebruiker: Gebruiker, bestanden: list[csvimport.Bestand]) -> csvimport.Upload:
+def verwerk(request: Request, gebruiker: Gebruiker, bestanden: list[csvformaat.Bestand]) -> csvformaat.Upload:
     """Read, validate, dry-run and — only when nothing at all is wrong — submit (art. 18.3c).
     Logs counts and durations only: never a file name or a cell."""
     tijden: dict[str, float] = {}
@@ -274,7 +274,7 @@ def verwerk(request: Request, gebruiker: Gebruiker, bestanden: list[csvimport.Be
 @router.get("/upload/sjabloon/{naam}")
 def sjabloon(naam: str, gebruiker: Schuldeiser) -> Response:
     """An empty file of one kind: the header row (``;``, UTF-8 with BOM)."""
-    soort = next((s for s in csvimport.SOORTEN if s.sjabloon == naam), None)
+    soort = next((s for s in csvformaat.SOORTEN if s.sjabloon == naam), None)
     if soort is None:
         raise PortaalFout("Dit sjabloon bestaat niet.", status=404, titel="Niet gevonden")
     kolommen = list(dict.fromkeys((*soort.sleutels, *soort.kolommen)))
