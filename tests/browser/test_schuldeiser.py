@@ -46,7 +46,6 @@ def test_17_download_confirm_and_read_a_message(
     assert page.get_by_role("heading", name="Download bevestigd").is_visible()
     assert "antwoordtermijn van 5 werkdagen" in page.get_by_role("status").first.inner_text()
     toegankelijk(page)
-    schermafdruk(page, "ontvangen-bevestigd")
 
 
 def test_18_upload_with_a_mistake_then_right(
@@ -104,7 +103,6 @@ def test_18_upload_with_a_mistake_then_right(
         .count("Saldoverzoek antwoord")
     )
     toegankelijk(page)
-    schermafdruk(page, "upload-verstuurd")
 
 
 def test_received_messages_fit_a_tablet(
