@@ -495,12 +495,13 @@ def verstuur_reeks(
     *,
     nu: datetime,
     instellingen: Instellingen,
-) -> list[tuple[Bericht, bool]]:
+) -> list[tuple[Berichtrij, bool]]:
     """Submit many messages of one sender, all or nothing: the same rules as `verstuur`, in the
     same order, each message judged as if the ones before it had been submitted one at a time;
     set-based (a handful of queries per batch, not per message). Returns (message, created) per
-    envelope. Raises `Reeksweigering` for the first envelope a rule refuses, carrying the audit
-    entry of that refusal; the caller rolls back, so nothing of the batch is submitted."""
+    envelope: a `store.NieuwBericht` for a new one, the stored `Bericht` for a retry. Raises
+    `Reeksweigering` for the first envelope a rule refuses, carrying the audit entry of that
+    refusal; the caller rolls back, so nothing of the batch is submitted."""
     plan = _plan_reeks(
         session, afzender, envelops, nu=nu, instellingen=instellingen, met_inhoud=True, tot_fout=True
     )
@@ -516,9 +517,9 @@ def verstuur_reeks(
         [g.waarden for _, g in nieuw if g.waarden is not None],
         [envelops[i].inhoud for i, _ in nieuw],
     )
-    resultaten: list[tuple[Bericht, bool]] = []
+    resultaten: list[tuple[Berichtrij, bool]] = []
     vragen: dict[int, Berichtrij] = {}
-    verstuurd: list[Bericht] = []
+    verstuurd: list[store.NieuwBericht] = []
     for index, gepland in enumerate(geplanden):
         if gepland.zelfde_als is not None:
             resultaten.append((resultaten[gepland.zelfde_als][0], False))
@@ -541,7 +542,7 @@ def verstuur_reeks(
             except HubFout as fout:
                 raise _reeksweigering(fout, index, afzender, envelop, nu) from None
             continue
-        bericht = Bericht(id=nieuw_id, **gepland.waarden)
+        bericht = store.NieuwBericht(id=nieuw_id, **gepland.waarden)
         verstuurd.append(bericht)
         resultaten.append((bericht, True))
         if (

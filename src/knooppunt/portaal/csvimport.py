@@ -775,7 +775,7 @@ def verstuur(client: Gastclient, upload: Upload) -> list[str]:
     except Reeksweigering as exc:
         _meld_weigering(upload, upload.geplanden[exc.index], exc)
         return []
-    return [v.bericht.referentienummer for v in verstuurd]
+    return [bericht.referentienummer for bericht in verstuurd]
 
 
 def _meld_weigering(upload: Upload, gepland: Gepland, weigering: HubFout) -> None:

@@ -38,6 +38,7 @@ from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, payloadmodel, valideer
 from knooppunt.runtime import Runtime
 from knooppunt.store import portaal as store
+from knooppunt.store.berichten import Berichtrij
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Bericht, Deelnemer, PortaalSleutel
 
@@ -414,7 +415,7 @@ class Gastclient:
                 session, afzender, concepten, nu=nu, instellingen=self.rt.instellingen, met_inhoud=False
             )
 
-    def verstuur_reeks(self, berichten: Sequence[TeVersturen], *, waarvoor: str) -> list[Verstuurd]:
+    def verstuur_reeks(self, berichten: Sequence[TeVersturen], *, waarvoor: str) -> list[Berichtrij]:
         """Seal and submit many messages, all or nothing (art. 18.3c): the key and the recipients'
         certificates are read in one short transaction, sealing runs outside any transaction (it
         is CPU only, and SQLite would hold its write lock meanwhile), and one transaction submits
@@ -455,7 +456,7 @@ class Gastclient:
             resultaten = mailbox.verstuur_reeks(
                 session, afzender, envelops, nu=nu, instellingen=self.rt.instellingen
             )
-            return [Verstuurd(bericht, nieuw) for bericht, nieuw in resultaten]
+            return [bericht for bericht, _nieuw in resultaten]
 
     # --- receiving ----------------------------------------------------------------------------------
 

