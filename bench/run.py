@@ -14,6 +14,9 @@ Scenarios, per database:
             --groot), GET /berichten?limit=100 timed for one recipient at each size, then EXPLAIN
   verlopen  the expiry job: sweep of 100k due messages (10k with --quick), then a sweep that finds
             nothing at 10k, 100k (and 1M with --groot) pending messages
+  portaal   the web portal's creditor pages (bench/portaal.py): the download zip of 1,000 messages, and
+            an upload of ~20,000 saldoverzoek antwoorden (~4 MB) validated and submitted as one batch
+            (with --quick: 200 and 2,000)
   profiel   (--profile) py-spy on the server during a closed-loop run; hotspots ranked
 Once per run, not per database:
   sdk       participant SDK seal (sign+encrypt) and open (decrypt+verify+validate) per core, beside
@@ -44,13 +47,14 @@ sys.path.insert(0, str(HIER))
 import belasting  # noqa: E402
 import omgeving  # noqa: E402
 import onderdelen  # noqa: E402
+import portaal  # noqa: E402
 import profiel  # noqa: E402
 import ruwe_db  # noqa: E402
 import sdk  # noqa: E402
 import verlopen  # noqa: E402
 from omgeving import leesbaar  # noqa: E402
 
-SCENARIOS = ("sdk", "ruw", "onderdelen", "kosten", "doorvoer", "tempo", "inbox", "verlopen")
+SCENARIOS = ("sdk", "ruw", "onderdelen", "kosten", "doorvoer", "tempo", "inbox", "verlopen", "portaal")
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -88,6 +92,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         help="standaard: knooppunt serve as is; nodelay: the what-if launcher bench/serve_nodelay.py",
     )
     p.add_argument("--tempo-seconden", type=float, default=None)
+    p.add_argument(
+        "--per-bericht",
+        action="store_true",
+        help="portaal: also upload through the one-message-at-a-time hub path, for comparison",
+    )
     p.add_argument("--profiel-seconden", type=int, default=20)
     p.add_argument("--max-seconden", type=float, default=180.0, help="upper bound on any one run")
     p.add_argument("--out", type=Path, default=None, help="results folder (default bench/results/<time>)")
@@ -202,6 +211,19 @@ def _bench_database(
         except Exception:
             traceback.print_exc()
             res["verlopen"] = {"fout": traceback.format_exc()}
+    if "portaal" in scenarios:
+        try:
+            res["portaal"] = portaal.meet(
+                soort,
+                werk,
+                a.pg_url,
+                n_zip=200 if a.quick else 1000,
+                n_upload=2_000 if a.quick else 20_000,
+                per_bericht=a.per_bericht,
+            )
+        except Exception:
+            traceback.print_exc()
+            res["portaal"] = {"fout": traceback.format_exc()}
     if "ruw" in res and res["runs"]:
         for naam, run in res["runs"].items():
             if "doorvoer" in run:
@@ -441,6 +463,13 @@ def _samenvatting(resultaten: dict[str, Any]) -> None:
                 f"{d.get('aandeel_van_ruw_pct', '-'):>9} "
                 f"{d.get('submit', {}).get('p99_ms', 0):>9.1f}ms "
                 f"{t.get('submit', {}).get('p99_ms', 0):>9.1f}ms"
+            )
+        pr = res.get("portaal", {})
+        if "upload" in pr:
+            print(
+                f"{soort:<11} portaal: zip of {pr['n_zip']:,} {pr['zip_eerste']['wand_s']} s; upload of "
+                f"{pr['n_upload']:,} answers {pr['upload']['wand_s']} s (questions confirmed first), "
+                f"{pr['upload_onbevestigd']['wand_s']} s (not confirmed)"
             )
         for stap in res.get("inbox", {}).get("stappen", []):
             for v in ("standaard", "nodelay"):

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from knooppunt.store import audit as store
+from knooppunt.store.berichten import Berichtrij
 from knooppunt.store.db import leesverbinding
 from knooppunt.store.models import Bericht, Certificaat, Deelnemer
 
@@ -76,6 +77,28 @@ def _over_bericht(
 
 def verstuurd(session: Session, bericht: Bericht, *, nu: datetime) -> None:
     store.noteer(session, [_over_bericht(Actie.VERSTUURD, bericht, actor=bericht.afzender, tijd=nu)])
+
+
+def verstuurd_reeks(session: Session, berichten: Iterable[Berichtrij], *, nu: datetime) -> None:
+    """One entry per message of a batch submit (mailbox.verstuur_reeks)."""
+    actie = Actie.VERSTUURD.value  # once: an enum's .value is a descriptor call
+    store.noteer(
+        session,
+        [
+            {
+                "actie": actie,
+                "actor": b.afzender[:80],
+                "tijd": nu,
+                "berichttype": b.berichttype,
+                "module": b.module,
+                "afzender": b.afzender,
+                "ontvanger": b.ontvanger,
+                "referentienummer": b.referentienummer,
+                "uitkomst": None,
+            }
+            for b in berichten
+        ],
+    )
 
 
 def geweigerd_bij_verzenden(

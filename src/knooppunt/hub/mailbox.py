@@ -10,10 +10,12 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from knooppunt.hub import adresboek, audit, regels
@@ -23,9 +25,11 @@ from knooppunt.protocol.jwe import OngeldigeJwe, alg_past_bij_sleutel, kid_naar_
 from knooppunt.protocol.werkdagen import Werkdagkalender
 from knooppunt.store import berichten as store
 from knooppunt.store import deelnemers as deelnemer_store
+from knooppunt.store.berichten import Berichtrij
 from knooppunt.store.models import Bericht, Deelnemer
 
 KNOOPPUNT = Rol.KNOOPPUNT.value
+R = TypeVar("R", bound=Berichtrij)
 
 WEIGERREDENEN = {
     "ONTSLEUTELING_MISLUKT": "de ontvanger kon de inhoud niet ontsleutelen",
@@ -72,6 +76,13 @@ class Envelop:
             separators=(",", ":"),
         )
         return hashlib.sha256(canoniek.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=64)
+def _termijn_einde(kalender: Werkdagkalender, nu: datetime, werkdagen: int) -> datetime:
+    """The end of a term from `nu`: the same for every message of a batch (one `nu` per
+    transaction), so worked out once per batch, not per message."""
+    return kalender.termijn_einde(nu, werkdagen)
 
 
 def te_laat(bericht: Bericht, nu: datetime) -> bool:
@@ -199,17 +210,33 @@ def _controleer_inhoud(
         )
 
 
+def _verwijzing_richting(berichttype: Berichttype, afzender: Deelnemer, envelop: Envelop) -> tuple[str, str]:
+    """(afzender, ontvanger) of the message a crossReferentienummer may name: a reminder names the
+    sender's own question to this recipient (art. 15.1), an answer a message it received from it."""
+    if berichttype.verwijst_naar:
+        return afzender.oin, envelop.ontvanger
+    return envelop.ontvanger, afzender.oin
+
+
 def _verwijzing(
     session: Session, berichttype: Berichttype, afzender: Deelnemer, envelop: Envelop
 ) -> Bericht | None:
+    kandidaat = None
+    ref = envelop.cross_referentienummer
+    if ref is not None and (berichttype.verwijst_naar or berichttype.is_antwoord):
+        van, aan = _verwijzing_richting(berichttype, afzender, envelop)
+        kandidaat = store.van_naar(session, referentienummer=ref, afzender=van, ontvanger=aan)
+    return _beoordeel_verwijzing(berichttype, envelop, kandidaat)
+
+
+def _beoordeel_verwijzing(berichttype: Berichttype, envelop: Envelop, vraag: R | None) -> R | None:
+    """The referenced message, or a refusal; ``vraag`` is the message the number names between
+    these two parties in the direction of `_verwijzing_richting` (None when there is none)."""
     ref = envelop.cross_referentienummer
     if berichttype.verwijst_naar:
         # A reminder refers to the sender's own open question to this recipient (art. 15.1).
         if ref is None:
             return None
-        vraag = store.van_naar(
-            session, referentienummer=ref, afzender=afzender.oin, ontvanger=envelop.ontvanger
-        )
         if vraag is None or vraag.conversatie_referentienummer != envelop.conversatie_referentienummer:
             return None
         return vraag
@@ -232,7 +259,6 @@ def _verwijzing(
                 "crossReferentienummer",
             )
         return None
-    vraag = store.van_naar(session, referentienummer=ref, afzender=envelop.ontvanger, ontvanger=afzender.oin)
     # One answer for every failure: nobody learns what others exchanged (DESIGN §3).
     if (
         vraag is None
@@ -260,6 +286,10 @@ def _conversatie(session: Session, afzender: Deelnemer, envelop: Envelop, nu: da
         )
     else:
         eigenaar = store.conversatie_eigenaar(session, envelop.conversatie_referentienummer)
+    _beoordeel_conversatie(afzender, envelop, eigenaar)
+
+
+def _beoordeel_conversatie(afzender: Deelnemer, envelop: Envelop, eigenaar: str | None) -> None:
     if eigenaar is not None and eigenaar not in (afzender.oin, envelop.ontvanger):
         raise _weigering(
             "ONGELDIGE_CONVERSATIE",
@@ -268,6 +298,15 @@ def _conversatie(session: Session, afzender: Deelnemer, envelop: Envelop, nu: da
             "begin een nieuw traject met een nieuw UUID",
             "conversatieReferentienummer",
         )
+
+
+def _te_veel_open(ontvanger: Deelnemer, instellingen: Instellingen) -> HubFout:
+    return _weigering(
+        "TE_VEEL_OPEN",
+        429,
+        f"er staan al {instellingen.max_open} onbevestigde berichten van u voor {ontvanger.naam}; "
+        "wacht tot de ontvanger ze bevestigt",
+    )
 
 
 def verstuur(
@@ -318,27 +357,17 @@ def _verstuur(
         store.aantal_open(session, afzender=afzender.oin, ontvanger=ontvanger.oin, tot=instellingen.max_open)
         >= instellingen.max_open
     ):
-        raise _weigering(
-            "TE_VEEL_OPEN",
-            429,
-            f"er staan al {instellingen.max_open} onbevestigde berichten van u voor {ontvanger.naam}; "
-            "wacht tot de ontvanger ze bevestigt",
-        )
+        raise _te_veel_open(ontvanger, instellingen)
 
-    waarden = {
-        "referentienummer": envelop.referentienummer,
-        "afzender": afzender.oin,
-        "ontvanger": ontvanger.oin,
-        "conversatie_referentienummer": envelop.conversatie_referentienummer,
-        "cross_referentienummer": envelop.cross_referentienummer,
-        "berichttype": berichttype.code,
-        "module": berichttype.module.value,
-        "versie": envelop.versie,
-        "envelop_hash": envelop_hash,
-        "status": "aangeboden",
-        "ontvangen_op": nu,
-        "verloopt_op": instellingen.kalender.termijn_einde(nu, instellingen.bevestigingstermijn),
-    }
+    waarden = _waarden(
+        envelop,
+        afzender,
+        ontvanger,
+        berichttype,
+        envelop_hash,
+        nu=nu,
+        verloopt_op=instellingen.kalender.termijn_einde(nu, instellingen.bevestigingstermijn),
+    )
     nieuw_id = store.voeg_toe_als_nieuw(session, waarden, envelop.inhoud)
     if nieuw_id is None:
         # A concurrent retry with the same referentienummer won the race.
@@ -353,7 +382,33 @@ def _verstuur(
     return bericht, True
 
 
-def _herhaling(bestaand: Bericht, afzender: Deelnemer, envelop_hash: str) -> Bericht:
+def _waarden(
+    envelop: Envelop,
+    afzender: Deelnemer,
+    ontvanger: Deelnemer,
+    berichttype: Berichttype,
+    envelop_hash: str,
+    *,
+    nu: datetime,
+    verloopt_op: datetime,
+) -> dict[str, Any]:
+    return {
+        "referentienummer": envelop.referentienummer,
+        "afzender": afzender.oin,
+        "ontvanger": ontvanger.oin,
+        "conversatie_referentienummer": envelop.conversatie_referentienummer,
+        "cross_referentienummer": envelop.cross_referentienummer,
+        "berichttype": berichttype.code,
+        "module": berichttype.module.value,
+        "versie": envelop.versie,
+        "envelop_hash": envelop_hash,
+        "status": "aangeboden",
+        "ontvangen_op": nu,
+        "verloopt_op": verloopt_op,
+    }
+
+
+def _herhaling(bestaand: R, afzender: Deelnemer, envelop_hash: str) -> R:
     if bestaand.afzender == afzender.oin and bestaand.envelop_hash == envelop_hash:
         return bestaand
     raise _weigering(
@@ -363,6 +418,307 @@ def _herhaling(bestaand: Bericht, afzender: Deelnemer, envelop_hash: str) -> Ber
         "gebruik voor elk nieuw bericht een nieuw UUID (hetzelfde alleen bij een herhaalde poging)",
         "referentienummer",
     )
+
+
+# --- many messages of one sender at once (the portal's CSV upload, art. 18) ----------------------
+
+
+@dataclass(slots=True)
+class Reeksweigering(HubFout):
+    """A refusal of one message of a batch; ``index`` is its position in the batch."""
+
+    index: int = -1
+
+
+@dataclass(slots=True)
+class _Gepland:
+    """What the batch will do with one envelope: insert ``waarden``, or return an existing
+    message (a retry: ``bestaand``, or ``zelfde_als`` an earlier envelope of the same batch)."""
+
+    berichttype: Berichttype | None = None
+    verwijzing: Berichtrij | None = None
+    waarden: dict[str, Any] | None = None
+    bestaand: Berichtrij | None = None
+    zelfde_als: int | None = None
+    claimt: bool = False
+
+
+@dataclass
+class _Reeks:
+    """The database as the one-at-a-time path would see it before each envelope: the rows found
+    once for the whole batch, plus what the batch accepted before that envelope."""
+
+    afzender: Deelnemer
+    bekend: dict[str, Row[Any]]
+    eigenaren: dict[str, str]
+    nu: datetime
+    instellingen: Instellingen
+    verloopt_op: datetime
+    partijen: dict[tuple[str, str, str], Deelnemer | HubFout] = field(default_factory=dict)
+    open_per_ontvanger: dict[str, int] = field(default_factory=dict)
+    uitgewisseld: set[tuple[str, str]] = field(default_factory=set)
+    in_reeks: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    """Accepted envelopes of the batch by referentienummer: (index, the row to insert)."""
+
+
+def controleer_reeks(
+    session: Session,
+    afzender: Deelnemer,
+    envelops: Sequence[Envelop],
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
+    met_inhoud: bool = True,
+) -> list[HubFout | None]:
+    """A dry run of `verstuur_reeks`: per envelope the refusal of the first rule it fails (None
+    when it would be accepted), judged as if the envelopes before it were accepted. Writes
+    nothing. ``met_inhoud=False`` skips the checks of the JWE (to check metadata before sealing);
+    a referentienummer already in use is then always a conflict."""
+    return [
+        uitkomst if isinstance(uitkomst, HubFout) else None
+        for uitkomst in _plan_reeks(
+            session,
+            afzender,
+            envelops,
+            nu=nu,
+            instellingen=instellingen,
+            met_inhoud=met_inhoud,
+            tot_fout=False,
+        )
+    ]
+
+
+def verstuur_reeks(
+    session: Session,
+    afzender: Deelnemer,
+    envelops: Sequence[Envelop],
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
+) -> list[tuple[Berichtrij, bool]]:
+    """Submit many messages of one sender, all or nothing: the same rules as `verstuur`, in the
+    same order, each message judged as if the ones before it had been submitted one at a time;
+    set-based (a handful of queries per batch, not per message). Returns (message, created) per
+    envelope: a `store.NieuwBericht` for a new one, the stored `Bericht` for a retry. Raises
+    `Reeksweigering` for the first envelope a rule refuses, carrying the audit entry of that
+    refusal; the caller rolls back, so nothing of the batch is submitted."""
+    plan = _plan_reeks(
+        session, afzender, envelops, nu=nu, instellingen=instellingen, met_inhoud=True, tot_fout=True
+    )
+    for index, uitkomst in enumerate(plan):
+        if isinstance(uitkomst, HubFout):
+            raise _reeksweigering(uitkomst, index, afzender, envelops[index], nu)
+    geplanden = [u for u in plan if isinstance(u, _Gepland)]
+    _claim_reeks(session, afzender, envelops, geplanden, nu=nu)
+
+    nieuw = [(i, g) for i, g in enumerate(geplanden) if g.waarden is not None]
+    ids = store.voeg_reeks_toe(
+        session,
+        [g.waarden for _, g in nieuw if g.waarden is not None],
+        [envelops[i].inhoud for i, _ in nieuw],
+    )
+    resultaten: list[tuple[Berichtrij, bool]] = []
+    vragen: dict[int, Berichtrij] = {}
+    verstuurd: list[store.NieuwBericht] = []
+    for index, gepland in enumerate(geplanden):
+        if gepland.zelfde_als is not None:
+            resultaten.append((resultaten[gepland.zelfde_als][0], False))
+            continue
+        if gepland.waarden is None:
+            assert gepland.bestaand is not None
+            # a retry (rare): the message as the one-at-a-time path returns it
+            bestaand = session.get(Bericht, gepland.bestaand.id)
+            assert bestaand is not None
+            resultaten.append((bestaand, False))
+            continue
+        envelop = envelops[index]
+        nieuw_id = ids.get(envelop.referentienummer)
+        if nieuw_id is None:
+            # A concurrent retry with the same referentienummer won the race.
+            bestaand = store.op_referentie(session, envelop.referentienummer)
+            assert bestaand is not None
+            try:
+                resultaten.append((_herhaling(bestaand, afzender, gepland.waarden["envelop_hash"]), False))
+            except HubFout as fout:
+                raise _reeksweigering(fout, index, afzender, envelop, nu) from None
+            continue
+        bericht = store.NieuwBericht(id=nieuw_id, **gepland.waarden)
+        verstuurd.append(bericht)
+        resultaten.append((bericht, True))
+        if (
+            gepland.verwijzing is not None
+            and gepland.berichttype is not None
+            and gepland.berichttype.is_antwoord
+        ):
+            vragen.setdefault(gepland.verwijzing.id, gepland.verwijzing)
+    audit.verstuurd_reeks(session, verstuurd, nu=nu)
+    _beantwoord_reeks(session, list(vragen.values()), nu=nu, instellingen=instellingen)
+    return resultaten
+
+
+def _reeksweigering(
+    fout: HubFout, index: int, afzender: Deelnemer, envelop: Envelop, nu: datetime
+) -> HubFout:
+    weigering = Reeksweigering(
+        fout.code, fout.status, fout.titel, fout.detail, list(fout.velden), fout.artikel, index=index
+    )
+    weigering.auditregel = audit.geweigerd_bij_verzenden(
+        afzender=afzender.oin,
+        berichttype=envelop.berichttype,
+        module=envelop.module,
+        ontvanger=envelop.ontvanger,
+        referentienummer=envelop.referentienummer,
+        code=fout.code,
+        nu=nu,
+    )
+    return weigering
+
+
+def _plan_reeks(
+    session: Session,
+    afzender: Deelnemer,
+    envelops: Sequence[Envelop],
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
+    met_inhoud: bool,
+    tot_fout: bool,
+) -> list[_Gepland | HubFout]:
+    nummers = {e.referentienummer for e in envelops} | {
+        e.cross_referentienummer for e in envelops if e.cross_referentienummer is not None
+    }
+    reeks = _Reeks(
+        afzender=afzender,
+        bekend=store.op_referenties(session, nummers),
+        eigenaren=store.conversatie_eigenaren(session, {e.conversatie_referentienummer for e in envelops}),
+        nu=nu,
+        instellingen=instellingen,
+        verloopt_op=instellingen.kalender.termijn_einde(nu, instellingen.bevestigingstermijn),
+    )
+    uitkomsten: list[_Gepland | HubFout] = []
+    for index, envelop in enumerate(envelops):
+        try:
+            uitkomsten.append(_plan_een(session, reeks, index, envelop, met_inhoud=met_inhoud))
+        except HubFout as fout:
+            uitkomsten.append(fout)
+            if tot_fout:
+                break
+    return uitkomsten
+
+
+def _plan_een(session: Session, reeks: _Reeks, index: int, envelop: Envelop, *, met_inhoud: bool) -> _Gepland:
+    """`_verstuur`'s checks, in its order, against the batch's view of the database."""
+    afzender = reeks.afzender
+    # A dry run without content needs no hash (a number in use is then a conflict anyway).
+    envelop_hash = envelop.hash() if met_inhoud else ""
+    eerder = reeks.in_reeks.get(envelop.referentienummer)
+    if eerder is not None:
+        _herhaling(Bericht(**eerder[1]), afzender, envelop_hash)
+        return _Gepland(zelfde_als=eerder[0])
+    bestaand = reeks.bekend.get(envelop.referentienummer)
+    if bestaand is not None:
+        return _Gepland(bestaand=_herhaling(bestaand, afzender, envelop_hash))
+
+    berichttype = _type(envelop)
+    sleutel = (berichttype.module.value, berichttype.code, envelop.ontvanger)
+    if sleutel not in reeks.partijen:
+        try:
+            reeks.partijen[sleutel] = _partijen(session, berichttype, afzender, envelop)
+        except HubFout as fout:
+            reeks.partijen[sleutel] = fout
+    gevonden = reeks.partijen[sleutel]
+    if isinstance(gevonden, HubFout):
+        raise gevonden
+    ontvanger = gevonden
+    if met_inhoud:
+        _controleer_inhoud(envelop, ontvanger, reeks.instellingen, reeks.nu)
+    conversatie = envelop.conversatie_referentienummer
+    eigenaar = reeks.eigenaren.get(conversatie)
+    claimt = eigenaar is None and afzender.rol == Rol.SHV
+    _beoordeel_conversatie(afzender, envelop, afzender.oin if claimt else eigenaar)
+
+    kandidaat = None
+    ref = envelop.cross_referentienummer
+    if ref is not None and (berichttype.verwijst_naar or berichttype.is_antwoord):
+        van, aan = _verwijzing_richting(berichttype, afzender, envelop)
+        in_reeks = reeks.in_reeks.get(ref)
+        kandidaat = Bericht(**in_reeks[1]) if in_reeks is not None else reeks.bekend.get(ref)
+        if kandidaat is not None and (kandidaat.afzender, kandidaat.ontvanger) != (van, aan):
+            kandidaat = None
+    verwijzing = _beoordeel_verwijzing(berichttype, envelop, kandidaat)
+    regels.controleer(
+        regels.Context(
+            session=session,
+            type=berichttype,
+            afzender=afzender,
+            ontvanger=ontvanger,
+            conversatie=conversatie,
+            verwijzing=verwijzing,
+            uitgewisseld_in_reeks=(conversatie, ontvanger.oin) in reeks.uitgewisseld,
+        )
+    )
+    if ontvanger.oin not in reeks.open_per_ontvanger:
+        reeks.open_per_ontvanger[ontvanger.oin] = store.aantal_open(
+            session, afzender=afzender.oin, ontvanger=ontvanger.oin, tot=reeks.instellingen.max_open
+        )
+    if reeks.open_per_ontvanger[ontvanger.oin] >= reeks.instellingen.max_open:
+        raise _te_veel_open(ontvanger, reeks.instellingen)
+
+    waarden = _waarden(
+        envelop, afzender, ontvanger, berichttype, envelop_hash, nu=reeks.nu, verloopt_op=reeks.verloopt_op
+    )
+    # Accepted: the envelopes after it see it as the database would.
+    reeks.open_per_ontvanger[ontvanger.oin] += 1
+    reeks.uitgewisseld.add((conversatie, ontvanger.oin))
+    reeks.in_reeks[envelop.referentienummer] = (index, waarden)
+    if claimt:
+        reeks.eigenaren[conversatie] = afzender.oin
+    return _Gepland(berichttype=berichttype, verwijzing=verwijzing, waarden=waarden, claimt=claimt)
+
+
+def _claim_reeks(
+    session: Session,
+    afzender: Deelnemer,
+    envelops: Sequence[Envelop],
+    geplanden: list[_Gepland],
+    *,
+    nu: datetime,
+) -> None:
+    """Register the conversations an SHV starts in this batch; another SHV that claimed one
+    concurrently keeps it, and the envelope is refused as `_conversatie` would refuse it."""
+    nieuw = {envelops[i].conversatie_referentienummer: i for i, g in enumerate(geplanden) if g.claimt}
+    if not nieuw:
+        return
+    eigenaren = store.claim_conversaties(session, conversaties=list(nieuw), shv=afzender.oin, nu=nu)
+    for conversatie, index in sorted(nieuw.items(), key=lambda paar: paar[1]):
+        try:
+            _beoordeel_conversatie(afzender, envelops[index], eigenaren.get(conversatie))
+        except HubFout as fout:
+            raise _reeksweigering(fout, index, afzender, envelops[index], nu) from None
+
+
+def _beantwoord_reeks(
+    session: Session, vragen: list[Berichtrij], *, nu: datetime, instellingen: Instellingen
+) -> None:
+    """`_beantwoord` for many questions: the open ones are confirmed (loaded and locked in id
+    order, so concurrent batches never deadlock) and marked beantwoord in the same UPDATE, the
+    confirmed ones marked beantwoord."""
+    if not vragen:
+        return
+    open_ = store.vergrendel_ids(session, [v.id for v in vragen if v.status in ("aangeboden", "opgehaald")])
+    gelukte = _bevestig_set(
+        session,
+        [v for v in open_ if v.status in ("aangeboden", "opgehaald")],
+        nu=nu,
+        instellingen=instellingen,
+        beantwoord=True,
+    )
+    for ontvanger in sorted({v.ontvanger for v in gelukte}):
+        audit.bevestigd(
+            session, ontvanger, [v for v in gelukte if v.ontvanger == ontvanger], nu=nu, door_antwoord=True
+        )
+    al_beantwoord = {v.id for v in gelukte}
+    store.markeer_beantwoord_set(session, [v.id for v in vragen if v.id not in al_beantwoord], nu=nu)
 
 
 def _beantwoord(session: Session, vraag: Bericht, *, nu: datetime, instellingen: Instellingen) -> None:
@@ -378,7 +734,7 @@ def _antwoord_uiterlijk(bericht: Bericht, nu: datetime, instellingen: Instelling
     berichttype = CATALOGUS.zoek(bericht.module, bericht.berichttype)
     if berichttype is None or not berichttype.antwoord_verwacht:
         return None
-    return instellingen.kalender.termijn_einde(nu, instellingen.antwoordtermijn)
+    return _termijn_einde(instellingen.kalender, nu, instellingen.antwoordtermijn)
 
 
 def _bevestig(session: Session, bericht: Bericht, *, nu: datetime, instellingen: Instellingen) -> bool:
@@ -433,7 +789,7 @@ def _hub_bericht_waarden(
         "envelop_hash": hashlib.sha256(json.dumps(melding, sort_keys=True).encode()).hexdigest(),
         "status": "aangeboden",
         "ontvangen_op": nu,
-        "verloopt_op": instellingen.kalender.termijn_einde(nu, instellingen.bevestigingstermijn),
+        "verloopt_op": _termijn_einde(instellingen.kalender, nu, instellingen.bevestigingstermijn),
         "melding": melding,
     }
 
@@ -471,8 +827,10 @@ def ophalen(
     na_id: int | None = None,
     berichttype: str | None = None,
     afzender: str | None = None,
+    referentienummers: Sequence[str] | None = None,
 ) -> list[tuple[Bericht, str | None]]:
-    """The inbox: marks opgehaaldOp, keeps the messages until they are confirmed."""
+    """The inbox: marks opgehaaldOp, keeps the messages until they are confirmed. With
+    ``referentienummers`` only those of them that are open (the portal's "download selected")."""
     rijen = store.inbox(
         session,
         ontvanger=ontvanger.oin,
@@ -481,6 +839,7 @@ def ophalen(
         na_id=na_id,
         berichttype=berichttype,
         afzender=afzender,
+        referentienummers=referentienummers,
     )
     store.markeer_opgehaald(session, [b.id for b, _ in rijen], nu=nu)
     audit.opgehaald(session, ontvanger.oin, [(b, b.opgehaald_op is not None) for b, _ in rijen], nu=nu)
@@ -489,6 +848,15 @@ def ophalen(
         # would write the status back unconditionally and could undo a concurrent confirm.
         store.toon_opgehaald(bericht, nu=nu)
     return rijen
+
+
+def ontvangen_set(
+    session: Session, ontvanger: Deelnemer, referentienummers: Sequence[str]
+) -> dict[str, Row[Any]]:
+    """Metadata of the messages with these numbers addressed to `ontvanger` (any status), as
+    read-only rows with the columns of `Bericht`: what a recipient may know of messages it
+    received, e.g. to address its answers."""
+    return store.voor_ontvanger_set(session, ontvanger=ontvanger.oin, referentienummers=referentienummers)
 
 
 def een_bericht(
@@ -561,6 +929,37 @@ def _bevestig_een(
     return uitkomst
 
 
+def _bevestig_set(
+    session: Session,
+    berichten: Sequence[Bericht],
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
+    beantwoord: bool = False,
+) -> list[Bericht]:
+    """Confirm messages already locked by the caller: one UPDATE per answer deadline, one DELETE
+    of their ciphertext, one multi-row INSERT of the receipts. Returns those confirmed (the
+    ones still open and unexpired); the caller writes their audit entries. ``beantwoord``: they
+    are being answered, and the same UPDATE marks them so."""
+    per_termijn: dict[datetime | None, list[Bericht]] = {}
+    for bericht in berichten:
+        per_termijn.setdefault(_antwoord_uiterlijk(bericht, nu, instellingen), []).append(bericht)
+    bonnen: list[dict[str, Any]] = []
+    gelukte: list[Bericht] = []
+    for uiterlijk, groep in per_termijn.items():
+        gelukt = store.bevestig_set(
+            session, [b.id for b in groep], nu=nu, antwoord_uiterlijk=uiterlijk, beantwoord=beantwoord
+        )
+        for bericht in groep:
+            if bericht.id in gelukt:
+                store.toon_bevestigd(bericht, nu=nu, antwoord_uiterlijk=uiterlijk, beantwoord=beantwoord)
+                gelukte.append(bericht)
+                if bericht.afzender != KNOOPPUNT:
+                    bonnen.append(_ontvangstbevestiging(bericht, nu=nu, instellingen=instellingen))
+    store.voeg_hub_berichten_toe(session, bonnen)
+    return gelukte
+
+
 def bevestig_meerdere(
     session: Session,
     ontvanger: Deelnemer,
@@ -576,23 +975,13 @@ def bevestig_meerdere(
     already confirmed, expired, refused) take the one-at-a-time path for their exact outcome."""
     # One query loads and locks them all, in id order (no deadlocks between hub nodes).
     berichten = store.vergrendel(session, ontvanger=ontvanger.oin, referentienummers=referentienummers)
-    per_termijn: dict[datetime | None, list[Bericht]] = {}
-    for bericht in berichten.values():
-        if bericht.status in ("aangeboden", "opgehaald") and bericht.verloopt_op >= nu:
-            per_termijn.setdefault(_antwoord_uiterlijk(bericht, nu, instellingen), []).append(bericht)
-    bevestigd: set[int] = set()
-    bonnen: list[dict[str, Any]] = []
-    gelukte: list[Bericht] = []
-    for uiterlijk, groep in per_termijn.items():
-        gelukt = store.bevestig_set(session, [b.id for b in groep], nu=nu, antwoord_uiterlijk=uiterlijk)
-        for bericht in groep:
-            if bericht.id in gelukt:
-                store.toon_bevestigd(bericht, nu=nu, antwoord_uiterlijk=uiterlijk)
-                gelukte.append(bericht)
-                if bericht.afzender != KNOOPPUNT:
-                    bonnen.append(_ontvangstbevestiging(bericht, nu=nu, instellingen=instellingen))
-        bevestigd |= gelukt
-    store.voeg_hub_berichten_toe(session, bonnen)
+    gelukte = _bevestig_set(
+        session,
+        [b for b in berichten.values() if b.status in ("aangeboden", "opgehaald") and b.verloopt_op >= nu],
+        nu=nu,
+        instellingen=instellingen,
+    )
+    bevestigd = {b.id for b in gelukte}
     audit.bevestigd(session, ontvanger.oin, gelukte, nu=nu)
 
     resultaten: list[tuple[str, Bericht | None, str | None]] = []

@@ -15,7 +15,8 @@ from knooppunt.hub.adresboek import schuldensoorten_van
 from knooppunt.hub.fouten import HubFout
 from knooppunt.protocol.catalogus import SALDOVERZOEKEN, Berichttype, Voorwaarde
 from knooppunt.store import berichten as store
-from knooppunt.store.models import Bericht, Deelnemer
+from knooppunt.store.berichten import Berichtrij
+from knooppunt.store.models import Deelnemer
 
 # Answers that state the creditor's position on the debt (art. 6–10); the latest one counts.
 STANDPUNTEN = (
@@ -34,7 +35,10 @@ class Context:
     afzender: Deelnemer
     ontvanger: Deelnemer
     conversatie: str
-    verwijzing: Bericht | None
+    verwijzing: Berichtrij | None
+    # A batch (mailbox.verstuur_reeks) already holds an accepted message from this sender to this
+    # recipient in this conversation: what the database would show the one-at-a-time path.
+    uitgewisseld_in_reeks: bool = False
 
 
 def _fout(code: str, artikel: str, detail: str) -> HubFout:
@@ -119,6 +123,8 @@ def _laatste_antwoord_akkoord(ctx: Context) -> None:
 
 
 def _eerder_uitgewisseld(ctx: Context) -> None:
+    if ctx.uitgewisseld_in_reeks:
+        return
     if not store.eerder_uitgewisseld(
         ctx.session, conversatie=ctx.conversatie, partij=ctx.afzender.oin, tegenpartij=ctx.ontvanger.oin
     ):

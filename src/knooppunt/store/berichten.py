@@ -4,13 +4,16 @@ so a message is never both confirmed and expired, whatever runs concurrently."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Row,
     and_,
+    any_,
     bindparam,
     case,
     delete,
@@ -87,6 +90,136 @@ def voeg_toe_als_nieuw(session: Session, waarden: dict[str, Any], jwe: str) -> i
     return int(nieuw_id)
 
 
+_BROK = 5000
+"""Values per ``IN (…)`` list: far below SQLite's and PostgreSQL's limits on bound parameters."""
+
+
+def _brokken(waarden: Collection[Any]) -> list[list[Any]]:
+    lijst = sorted(waarden)
+    return [lijst[i : i + _BROK] for i in range(0, len(lijst), _BROK)]
+
+
+def _een_van(session: Session, kolom: Any, waarden: Collection[Any]) -> list[ColumnElement[bool]]:
+    """``kolom IN (waarden)`` for a SELECT of many values: on PostgreSQL one ``= ANY(array)``
+    parameter (20,000 keys in a third of the time of IN lists of bound parameters), elsewhere IN
+    lists of at most `_BROK` values, one condition per query."""
+    if not waarden:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return [kolom == any_(bindparam(None, sorted(waarden), type_=postgresql.ARRAY(kolom.type)))]
+    return [kolom.in_(brok) for brok in _brokken(waarden)]
+
+
+class Berichtrij(Protocol):
+    """The columns of one message, read-only: a `Bericht`, or a row of its table (a batch reads
+    20,000 of them as rows in a third of the time it takes to make ORM objects)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def referentienummer(self) -> str: ...
+    @property
+    def afzender(self) -> str: ...
+    @property
+    def ontvanger(self) -> str: ...
+    @property
+    def conversatie_referentienummer(self) -> str: ...
+    @property
+    def berichttype(self) -> str: ...
+    @property
+    def module(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def envelop_hash(self) -> str: ...
+    @property
+    def verloopt_op(self) -> datetime: ...
+    @property
+    def beantwoord_op(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NieuwBericht:
+    """A message a batch just inserted, with the columns `Bericht` has then: 20,000 of these cost
+    a thirtieth of what ORM objects do (``verstuur_reeks`` returns them)."""
+
+    id: int
+    referentienummer: str
+    afzender: str
+    ontvanger: str
+    conversatie_referentienummer: str
+    cross_referentienummer: str | None
+    berichttype: str
+    module: str
+    versie: str
+    envelop_hash: str
+    status: str
+    ontvangen_op: datetime
+    verloopt_op: datetime
+    beantwoord_op: datetime | None = None
+
+
+def op_referenties(session: Session, referentienummers: Collection[str]) -> dict[str, Row[Any]]:
+    """The messages with these referentienummers (any sender, any recipient) as read-only rows
+    (see `Berichtrij`), by number."""
+    gevonden: dict[str, Row[Any]] = {}
+    for conditie in _een_van(session, Bericht.referentienummer, referentienummers):
+        for rij in session.execute(select(Bericht.__table__).where(conditie)):
+            gevonden[rij.referentienummer] = rij
+    return gevonden
+
+
+def voor_ontvanger_set(
+    session: Session, *, ontvanger: str, referentienummers: Collection[str]
+) -> dict[str, Row[Any]]:
+    """Metadata rows (read-only, not ORM objects: 20,000 load in a third of the time) of the
+    messages with these numbers that were addressed to `ontvanger`, by number."""
+    gevonden: dict[str, Row[Any]] = {}
+    for brok in _brokken(referentienummers):
+        for rij in session.execute(
+            select(Bericht.__table__).where(
+                Bericht.ontvanger == ontvanger, Bericht.referentienummer.in_(brok)
+            )
+        ):
+            gevonden[rij.referentienummer] = rij
+    return gevonden
+
+
+def voeg_reeks_toe(
+    session: Session, rijen: Sequence[dict[str, Any]], inhouden: Sequence[str]
+) -> dict[str, int]:
+    """Insert many messages with their ciphertext; a referentienummer that exists already (a
+    concurrent retry won) is skipped. Returns the new ids by referentienummer. A plain executemany
+    and one SELECT of the ids: RETURNING through executemany costs PostgreSQL 2.5 times as much."""
+    if not rijen:
+        return {}
+    nummers = [str(rij["referentienummer"]) for rij in rijen]
+    eerder = {
+        str(nummer)
+        for conditie in _een_van(session, Bericht.referentienummer, nummers)
+        for nummer in session.scalars(select(Bericht.referentienummer).where(conditie))
+    }
+    session.connection().execute(
+        _insert(session)(Bericht.__table__).on_conflict_do_nothing(index_elements=["referentienummer"]),
+        list(rijen),
+    )
+    ids: dict[str, int] = {}
+    for conditie in _een_van(session, Bericht.referentienummer, nummers):
+        for bericht_id, nummer in session.execute(
+            select(Bericht.id, Bericht.referentienummer).where(conditie)
+        ):
+            if str(nummer) not in eerder:
+                ids[str(nummer)] = int(bericht_id)
+    inhoud_rijen = [
+        {"bericht_id": ids[nummer], "jwe": jwe}
+        for nummer, jwe in zip(nummers, inhouden, strict=True)
+        if nummer in ids
+    ]
+    if inhoud_rijen:
+        session.connection().execute(insert(BerichtInhoud), inhoud_rijen)
+    return ids
+
+
 def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
@@ -111,6 +244,32 @@ def conversatie_eigenaar(session: Session, conversatie: str) -> str | None:
     return session.scalar(
         select(Conversatie.shv).where(Conversatie.conversatie_referentienummer == conversatie)
     )
+
+
+def conversatie_eigenaren(session: Session, conversaties: Collection[str]) -> dict[str, str]:
+    """The SHV owning each of these conversations that exists."""
+    eigenaren: dict[str, str] = {}
+    for conditie in _een_van(session, Conversatie.conversatie_referentienummer, conversaties):
+        for nummer, shv in session.execute(
+            select(Conversatie.conversatie_referentienummer, Conversatie.shv).where(conditie)
+        ):
+            eigenaren[str(nummer)] = str(shv)
+    return eigenaren
+
+
+def claim_conversaties(
+    session: Session, *, conversaties: Sequence[str], shv: str, nu: datetime
+) -> dict[str, str]:
+    """`claim_conversatie` for many: register the new ones for this SHV in one executemany (a
+    conversation another SHV registered meanwhile keeps its owner); returns every owner."""
+    if conversaties:
+        session.execute(
+            _insert(session)(Conversatie).on_conflict_do_nothing(
+                index_elements=[Conversatie.conversatie_referentienummer]
+            ),
+            [{"conversatie_referentienummer": c, "shv": shv, "aangemaakt_op": nu} for c in conversaties],
+        )
+    return conversatie_eigenaren(session, conversaties)
 
 
 def aantal_open(session: Session, *, afzender: str, ontvanger: str, tot: int) -> int:
@@ -179,8 +338,10 @@ def inbox(
     na_id: int | None = None,
     berichttype: str | None = None,
     afzender: str | None = None,
+    referentienummers: Collection[str] | None = None,
 ) -> list[tuple[Bericht, str | None]]:
-    """Open, unexpired messages of a recipient, oldest first, with their ciphertext."""
+    """Open, unexpired messages of a recipient, oldest first, with their ciphertext; with
+    ``referentienummers`` only those (at most `_BROK` of them)."""
     query = (
         select(Bericht, BerichtInhoud.jwe)
         .outerjoin(BerichtInhoud, BerichtInhoud.bericht_id == Bericht.id)
@@ -198,6 +359,10 @@ def inbox(
         query = query.where(Bericht.berichttype == berichttype)
     if afzender:
         query = query.where(Bericht.afzender == afzender)
+    if referentienummers is not None:
+        if len(referentienummers) > _BROK:
+            raise ValueError(f"at most {_BROK} referentienummers at once")
+        query = query.where(Bericht.referentienummer.in_(sorted(referentienummers)))
     return [(rij[0], rij[1]) for rij in session.execute(query).all()]
 
 
@@ -274,11 +439,15 @@ def vergrendel(session: Session, *, ontvanger: str, referentienummers: Sequence[
     return {b.referentienummer: b for b in rijen}
 
 
-def toon_bevestigd(bericht: Bericht, *, nu: datetime, antwoord_uiterlijk: datetime | None) -> None:
-    """Reflect `bevestig` on a loaded object without another query."""
-    set_committed_value(bericht, "status", "bevestigd")
+def toon_bevestigd(
+    bericht: Bericht, *, nu: datetime, antwoord_uiterlijk: datetime | None, beantwoord: bool = False
+) -> None:
+    """Reflect `bevestig` (or `bevestig_set`) on a loaded object without another query."""
+    set_committed_value(bericht, "status", "beantwoord" if beantwoord else "bevestigd")
     set_committed_value(bericht, "bevestigd_op", nu)
     set_committed_value(bericht, "antwoord_uiterlijk", antwoord_uiterlijk)
+    if beantwoord:
+        set_committed_value(bericht, "beantwoord_op", nu)
 
 
 def bevestig(session: Session, bericht_id: int, *, nu: datetime, antwoord_uiterlijk: datetime | None) -> bool:
@@ -300,17 +469,31 @@ def bevestig(session: Session, bericht_id: int, *, nu: datetime, antwoord_uiterl
 
 
 def bevestig_set(
-    session: Session, bericht_ids: Sequence[int], *, nu: datetime, antwoord_uiterlijk: datetime | None
+    session: Session,
+    bericht_ids: Sequence[int],
+    *,
+    nu: datetime,
+    antwoord_uiterlijk: datetime | None,
+    beantwoord: bool = False,
 ) -> set[int]:
     """Confirm several locked messages in one UPDATE and one DELETE; returns the ids confirmed
-    (those still open and unexpired)."""
+    (those still open and unexpired). ``beantwoord``: they are answered in the same breath (a
+    batch of answers to unconfirmed questions), so the same UPDATE marks them beantwoord too, as
+    `markeer_beantwoord` would right after."""
     if not bericht_ids:
         return set()
+    waarden: dict[str, Any] = {
+        "status": "bevestigd",
+        "bevestigd_op": nu,
+        "antwoord_uiterlijk": antwoord_uiterlijk,
+    }
+    if beantwoord:
+        waarden |= {"status": "beantwoord", "beantwoord_op": nu}
     bevestigd = set(
         session.scalars(
             update(Bericht)
             .where(Bericht.id.in_(list(bericht_ids)), _open(), Bericht.verloopt_op >= nu)
-            .values(status="bevestigd", bevestigd_op=nu, antwoord_uiterlijk=antwoord_uiterlijk)
+            .values(**waarden)
             .returning(Bericht.id)
             .execution_options(synchronize_session=False)
         )
@@ -347,6 +530,27 @@ def markeer_beantwoord(session: Session, bericht_id: int, *, nu: datetime) -> No
         .values(status="beantwoord", beantwoord_op=nu)
         .execution_options(synchronize_session=False)
     )
+
+
+def vergrendel_ids(session: Session, ids: Collection[int]) -> list[Bericht]:
+    """Load and lock these messages in id order (a batch about to change them), so that
+    concurrent batches always lock in the same order and never deadlock."""
+    return [
+        bericht
+        for conditie in _een_van(session, Bericht.id, ids)
+        for bericht in session.scalars(select(Bericht).where(conditie).order_by(Bericht.id).with_for_update())
+    ]
+
+
+def markeer_beantwoord_set(session: Session, ids: Collection[int], *, nu: datetime) -> None:
+    """`markeer_beantwoord` for many messages at once."""
+    for brok in _brokken(ids):
+        session.execute(
+            update(Bericht)
+            .where(Bericht.id.in_(brok), Bericht.status == "bevestigd")
+            .values(status="beantwoord", beantwoord_op=nu)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def verloop_reeks(session: Session, *, nu: datetime, limiet: int) -> list[Any]:

@@ -1,7 +1,262 @@
-"""Portal pages: ontvangen (to be built)."""
+"""Received messages (art. 16–17, DESIGN §7): the open inbox as metadata with the moment each
+message expires; download as a zip (marks them downloaded; again as often as needed until
+confirmed or expired); confirm; the hub's notices shown and confirmed in the portal; one message
+read in the browser, and refused when its content cannot be opened."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from knooppunt.client.hub import Ontvangen
+from knooppunt.hub.mailbox import WEIGERREDENEN
+from knooppunt.portaal import export, leesbaar
+from knooppunt.portaal.fouten import PortaalFout
+from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel
+from knooppunt.portaal.sessies import Csrf, DeelnemerGebruiker, Gebruiker, runtime
+from knooppunt.portaal.weergave import berichttype_naam, pagina
+from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.store.models import Bericht
 
 router = APIRouter()
+MAX_ZIP = 1000
+"""Messages per download: a zip of 1,000 is built within 3 s (docs/performance.md)."""
+MAX_RIJEN = 1000
+"""Rows the page lists; "Download alle" takes the oldest `MAX_ZIP` whatever the page shows."""
+MELDINGEN = frozenset({"foutbericht", "ontvangstbevestiging"})
+
+
+def client_voor(request: Request, gebruiker: Gebruiker) -> Gastclient:
+    assert gebruiker.oin is not None
+    return Gastclient(runtime(request), request.app.state.kluis, gebruiker.oin, wie=gebruiker.audit_actor)
+
+
+async def _keuzeformulier(request: Request) -> FormData:
+    """The form, read with room for a checkbox per listed message (Starlette's default stops at
+    1,000 fields); the CSRF check then reads the same, already parsed, form. No ``Form()``
+    parameters on these routes: FastAPI would read the body first, with the default limit."""
+    return await request.form(max_fields=MAX_RIJEN + 10)
+
+
+Keuzes = Annotated[FormData, Depends(_keuzeformulier)]
+
+
+def _is_melding(bericht: Bericht) -> bool:
+    return bericht.afzender == HUB and bericht.berichttype in MELDINGEN
+
+
+def _overzicht(
+    request: Request, gebruiker: Gebruiker, *, fout: str | None = None, melding: str | None = None
+) -> HTMLResponse:
+    berichten, namen, nu = client_voor(request, gebruiker).open_berichten()
+    gewoon = [b for b in berichten if not _is_melding(b)]
+    meldingen = [b for b in berichten if _is_melding(b)]
+    return pagina(
+        request,
+        "ontvangen/overzicht.html",
+        status_code=400 if fout else 200,
+        titel="Ontvangen berichten",
+        berichten=gewoon[:MAX_RIJEN],
+        meer=max(0, len(gewoon) - MAX_RIJEN),
+        totaal=len(gewoon),
+        nieuw=sum(1 for b in gewoon if b.status == "aangeboden"),
+        gedownload=sum(1 for b in gewoon if b.status == "opgehaald"),
+        meldingen=meldingen[:MAX_RIJEN],
+        meer_meldingen=max(0, len(meldingen) - MAX_RIJEN),
+        namen=namen,
+        nu=nu,
+        max_zip=MAX_ZIP,
+        fout=fout,
+        melding=melding,
+    )
+
+
+@router.get("/ontvangen", response_class=HTMLResponse)
+def ontvangen(request: Request, gebruiker: DeelnemerGebruiker) -> HTMLResponse:
+    return _overzicht(request, gebruiker)
+
+
+def _nummers(refs: list[str]) -> list[str]:
+    """Selected referentienummers; anything that is not a UUID cannot be one of ours."""
+    gezien: dict[str, None] = {}
+    for ref in refs:
+        try:
+            gezien[str(uuid.UUID(ref)).lower()] = None
+        except ValueError:
+            continue
+    return list(gezien)
+
+
+@router.post("/ontvangen/download", dependencies=[Depends(_keuzeformulier), Csrf])
+def download(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) -> Response:
+    """The zip of the selected messages, or of all open ones (art. 17.1); fetching marks them
+    downloaded, and they can be downloaded again until confirmed or expired (17.4)."""
+    client = client_voor(request, gebruiker)
+    ref = [str(r) for r in keuzes.getlist("ref")]
+    if keuzes.get("actie") == "alle":
+        berichten, _namen, _nu = client.open_berichten()
+        gekozen = [b.referentienummer for b in berichten if b.berichttype not in export.NIET_IN_ZIP][:MAX_ZIP]
+        if not gekozen:
+            return _overzicht(request, gebruiker, fout="Er staan geen berichten klaar om te downloaden.")
+    else:
+        gekozen = _nummers(ref)
+        if not gekozen:
+            return _overzicht(
+                request,
+                gebruiker,
+                fout="Kies ten minste één bericht om te downloaden, of kies 'Download alle'.",
+            )
+        if len(gekozen) > MAX_ZIP:
+            return _overzicht(
+                request,
+                gebruiker,
+                fout=f"Kies hoogstens {MAX_ZIP} berichten per download; download de rest daarna.",
+            )
+    try:
+        opgehaald = client.haal_op(waarvoor="download", referentienummers=gekozen, limiet=MAX_ZIP)
+    except GeenSleutel as exc:
+        raise PortaalFout(f"De berichten kunnen niet worden geopend: {exc}.", status=409) from exc
+    opgehaald = [b for b in opgehaald if b.berichttype not in export.NIET_IN_ZIP]
+    if not opgehaald:
+        return _overzicht(
+            request,
+            gebruiker,
+            fout="De gekozen berichten staan niet meer klaar: ze zijn al bevestigd of verlopen. "
+            "Ververs de pagina.",
+        )
+    namen = client.namen({b.afzender for b in opgehaald})
+    zip_ = export.bouw(
+        opgehaald,
+        namen=namen,
+        organisatie=f"{gebruiker.organisatie} ({gebruiker.oin})",
+        nu=datetime.now(UTC),
+    )
+    return Response(
+        content=zip_.inhoud,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{zip_.bestandsnaam}"'},
+    )
+
+
+@router.post("/ontvangen/bevestigen", dependencies=[Depends(_keuzeformulier), Csrf])
+def bevestigen(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) -> HTMLResponse:
+    """Confirm downloaded messages (art. 17.2) and hub notices: content deleted, the answer term
+    starts (art. 2.1), the sender gets a receipt. A message that was never downloaded is not
+    confirmed: its content would be deleted unseen."""
+    client = client_voor(request, gebruiker)
+    alle = keuzes.get("alle")
+    berichten, namen, _nu = client.open_berichten()
+    per_ref = {b.referentienummer: b for b in berichten}
+    if alle == "gedownload":
+        gekozen = [b.referentienummer for b in berichten if b.status == "opgehaald" and not _is_melding(b)]
+        leeg = "Er zijn geen gedownloade berichten om te bevestigen. Download de berichten eerst."
+    elif alle == "meldingen":
+        gekozen = [b.referentienummer for b in berichten if _is_melding(b)]
+        leeg = "Er zijn geen meldingen van het knooppunt om te bevestigen."
+    else:
+        gekozen = _nummers([str(r) for r in keuzes.getlist("ref")])
+        leeg = "Kies ten minste één bericht om te bevestigen."
+    if not gekozen:
+        return _overzicht(request, gebruiker, fout=leeg)
+    niet_gedownload = [
+        per_ref[r]
+        for r in gekozen
+        if r in per_ref and per_ref[r].status == "aangeboden" and not _is_melding(per_ref[r])
+    ]
+    te_bevestigen = [r for r in gekozen if r not in {b.referentienummer for b in niet_gedownload}]
+    uitkomsten = client.bevestig(te_bevestigen) if te_bevestigen else []
+    bevestigd = [b for _r, b, code in uitkomsten if b is not None and code is None]
+    niet = [
+        (
+            r,
+            b,
+            {"VERLOPEN": "verlopen", "GEWEIGERD": "door u geweigerd"}.get(
+                code or "", "staat niet (meer) klaar"
+            ),
+        )
+        for r, b, code in uitkomsten
+        if code is not None
+    ]
+    niet += [(b.referentienummer, b, "nog niet gedownload: download het eerst") for b in niet_gedownload]
+    alle_namen = {**namen, **client.namen({b.afzender for b in bevestigd})}
+    antwoordtermijnen = sorted({b.antwoord_uiterlijk for b in bevestigd if b.antwoord_uiterlijk is not None})
+    return pagina(
+        request,
+        "ontvangen/bevestigd.html",
+        titel="Download bevestigd" if bevestigd else "Niets bevestigd",
+        bevestigd=bevestigd,
+        niet=niet,
+        namen=alle_namen,
+        antwoordtermijnen=antwoordtermijnen,
+        met_antwoord=sum(1 for b in bevestigd if _antwoord_verwacht(b)),
+    )
+
+
+def _antwoord_verwacht(bericht: Bericht) -> bool:
+    berichttype = CATALOGUS.zoek(bericht.module, bericht.berichttype)
+    return berichttype is not None and berichttype.antwoord_verwacht
+
+
+def _een(request: Request, gebruiker: Gebruiker, referentienummer: str, waarvoor: str) -> Ontvangen:
+    try:
+        ref = str(uuid.UUID(referentienummer)).lower()
+    except ValueError:
+        raise PortaalFout("Dit bericht bestaat niet.", status=404, titel="Niet gevonden") from None
+    try:
+        gevonden = client_voor(request, gebruiker).haal_op(
+            waarvoor=waarvoor, referentienummers=[ref], limiet=1
+        )
+    except GeenSleutel as exc:
+        raise PortaalFout(f"Het bericht kan niet worden geopend: {exc}.", status=409) from exc
+    if not gevonden:
+        raise PortaalFout(
+            "Dit bericht staat niet (meer) klaar: het is bevestigd, geweigerd of verlopen.",
+            status=404,
+            titel="Niet gevonden",
+        )
+    return gevonden[0]
+
+
+@router.get("/ontvangen/{referentienummer}", response_class=HTMLResponse)
+def bericht(request: Request, gebruiker: DeelnemerGebruiker, referentienummer: str) -> HTMLResponse:
+    """One message in the browser (fetching it counts as a download, 17.4)."""
+    gevonden = _een(request, gebruiker, referentienummer, "bekijken")
+    namen = client_voor(request, gebruiker).namen({gevonden.afzender})
+    inhoud = gevonden.melding if gevonden.van_knooppunt else gevonden.payload
+    return pagina(
+        request,
+        "ontvangen/bericht.html",
+        titel=berichttype_naam(gevonden.berichttype),
+        bericht=gevonden,
+        envelop=gevonden.envelop,
+        afzender=namen.get(gevonden.afzender, gevonden.afzender),
+        regels=leesbaar.regels(inhoud or {}),
+        reden=WEIGERREDENEN.get(gevonden.fout or ""),
+    )
+
+
+@router.post("/ontvangen/{referentienummer}/weigeren", dependencies=[Csrf])
+def weigeren(request: Request, gebruiker: DeelnemerGebruiker, referentienummer: str) -> HTMLResponse:
+    """Refuse a message whose content cannot be opened (DESIGN §4): the portal opens it again
+    itself and refuses with the reason it finds; a message that opens fine is not refused."""
+    gevonden = _een(request, gebruiker, referentienummer, "weigeren")
+    if gevonden.fout is None:
+        raise PortaalFout(
+            "Dit bericht is in orde en kan daarom niet geweigerd worden. Verwerk het en bevestig de "
+            "download.",
+            status=409,
+            titel="Niet geweigerd",
+        )
+    client_voor(request, gebruiker).weiger(gevonden.referentienummer, gevonden.fout)
+    return pagina(
+        request,
+        "ontvangen/geweigerd.html",
+        titel="Bericht geweigerd",
+        bericht=gevonden,
+        reden=WEIGERREDENEN.get(gevonden.fout, gevonden.fout),
+    )

@@ -1,7 +1,286 @@
-"""Portal pages: upload (to be built)."""
+"""Uploading answers (art. 18, DESIGN §7): several ``.csv`` files at once, at most 4 MiB each,
+read in memory — never written to disk or database (18.3d) — validated completely and dry-run
+against every hub rule; one error anywhere and nothing is sent (18.3c), else everything is sent in
+one all-or-nothing batch.
+
+Starlette's own form parser spools a file above 1 MB to a temporary file, so this route parses the
+multipart body itself, with python-multipart's streaming parser, into a bytes buffer per file that
+stops growing at the limit. The CSRF check then reads the token from what was parsed.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.datastructures import FormData, UploadFile
+
+from knooppunt.portaal import app as portaal_app
+from knooppunt.portaal import csvformaat, csvimport, zegelen
+from knooppunt.portaal.fouten import PortaalFout
+from knooppunt.portaal.gastclient import GeenSleutel
+from knooppunt.portaal.routes.ontvangen import client_voor
+from knooppunt.portaal.sessies import Csrf, Gebruiker, Schuldeiser
+from knooppunt.portaal.weergave import pagina
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 router = APIRouter()
+log = structlog.get_logger("knooppunt.portaal")
+MAX_VELD_BYTES = 1024
+"""A text field of the form (only the CSRF token): nothing else is read."""
+MAX_VELDEN = 20
+
+
+@dataclass
+class _Deel:
+    naam: str
+    bestandsnaam: str | None
+    data: bytearray = field(default_factory=bytearray)
+    grootte: int = 0
+    te_groot: bool = False
+
+
+@dataclass
+class Formulier:
+    """What the upload form carried: files (in memory), the text fields, what was wrong."""
+
+    bestanden: list[csvformaat.Bestand] = field(default_factory=list)
+    velden: list[tuple[str, str | UploadFile]] = field(default_factory=list)
+    te_veel: int = 0
+    fout: str | None = None
+
+
+def _max_bestanden() -> int:
+    # Read at call time: portaal.app imports the routes, so it is still loading when this module is.
+    return int(portaal_app.MAX_BESTANDEN)
+
+
+def _max_bestand_bytes() -> int:
+    return int(portaal_app.MAX_BESTAND_BYTES)
+
+
+class _Verzamelaar:
+    """python-multipart callbacks: each part into its own capped bytes buffer."""
+
+    def __init__(self) -> None:
+        self.delen: list[_Deel] = []
+        self.bestanden = 0
+        self.te_veel = 0
+        self._kopveld = bytearray()
+        self._kopwaarde = bytearray()
+        self._koppen: dict[bytes, bytes] = {}
+        self._deel: _Deel | None = None
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self._begin,
+            "on_header_field": lambda data, start, end: self._kopveld.extend(data[start:end]),
+            "on_header_value": lambda data, start, end: self._kopwaarde.extend(data[start:end]),
+            "on_header_end": self._kop_einde,
+            "on_headers_finished": self._koppen_klaar,
+            "on_part_data": self._data,
+        }
+
+    def _begin(self) -> None:
+        self._koppen = {}
+        self._deel = None
+
+    def _kop_einde(self) -> None:
+        self._koppen[bytes(self._kopveld).lower()] = bytes(self._kopwaarde)
+        self._kopveld.clear()
+        self._kopwaarde.clear()
+
+    def _koppen_klaar(self) -> None:
+        _, opties = parse_options_header(self._koppen.get(b"content-disposition", b""))
+        naam = opties.get(b"name", b"").decode("utf-8", "replace")
+        bestandsnaam = opties.get(b"filename")
+        if bestandsnaam is None:
+            if len(self.delen) - self.bestanden >= MAX_VELDEN:
+                return
+            self._deel = _Deel(naam, None)
+        else:
+            # Only the name: some browsers send a path (C:\...\antwoorden.csv).
+            kaal = bestandsnaam.decode("utf-8", "replace").replace("\\", "/").rsplit("/", 1)[-1]
+            if not kaal:
+                return  # the file input left empty
+            self.bestanden += 1
+            if self.bestanden > _max_bestanden():
+                self.te_veel += 1
+                return
+            self._deel = _Deel(naam, kaal)
+        self.delen.append(self._deel)
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        deel = self._deel
+        if deel is None:
+            return
+        deel.grootte += end - start
+        grens = _max_bestand_bytes() if deel.bestandsnaam is not None else MAX_VELD_BYTES
+        if deel.grootte > grens:
+            # Past the limit: keep counting (to say how big it was), stop keeping.
+            deel.te_groot = True
+            deel.data.clear()
+            return
+        deel.data.extend(data[start:end])
+
+
+async def lees_formulier(request: Request, gebruiker: Schuldeiser) -> Formulier:
+    """Parse the multipart body in memory (after the login check, before the CSRF check)."""
+    soort, opties = parse_options_header(request.headers.get("content-type", ""))
+    formulier = Formulier()
+    grens = opties.get(b"boundary")
+    if soort != b"multipart/form-data" or not grens:
+        formulier.fout = (
+            "Het formulier kwam niet goed aan. Kies de bestanden opnieuw en probeer het nog eens."
+        )
+    else:
+        verzamelaar = _Verzamelaar()
+        try:
+            parser = MultipartParser(grens, verzamelaar.callbacks())
+            async for stuk in request.stream():
+                parser.write(stuk)
+            parser.finalize()
+        except (FormParserError, ValueError):
+            formulier.fout = (
+                "Het formulier kwam niet goed aan. Kies de bestanden opnieuw en probeer het nog eens."
+            )
+        else:
+            for deel in verzamelaar.delen:
+                if deel.bestandsnaam is None:
+                    if not deel.te_groot:
+                        formulier.velden.append((deel.naam, deel.data.decode("utf-8", "replace")))
+                else:
+                    formulier.bestanden.append(
+                        csvformaat.Bestand(deel.bestandsnaam, bytes(deel.data), deel.grootte, deel.te_groot)
+                    )
+            formulier.te_veel = verzamelaar.te_veel
+    # The CSRF dependency reads the token through request.form(); hand it what was parsed here,
+    # so that Starlette never parses (and spools) the body itself. Starlette caches the parsed
+    # form in Request._form and returns it from form().
+    request._form = FormData(formulier.velden)
+    return formulier
+
+
+Upload = Annotated[Formulier, Depends(lees_formulier)]
+
+
+def _formulierpagina(
+    request: Request,
+    *,
+    status_code: int = 200,
+    fout: str | None = None,
+    upload: csvformaat.Upload | None = None,
+) -> HTMLResponse:
+    volgorde = {b.naam: i for i, b in enumerate(upload.bestanden)} if upload else {}
+    fouten = sorted(upload.fouten if upload else [], key=lambda f: (volgorde.get(f.bestand, 0), f.rij or 0))
+    return pagina(
+        request,
+        "upload/formulier.html",
+        status_code=status_code,
+        titel="Antwoorden uploaden" if not (fout or fouten) else "Upload niet verwerkt",
+        soorten=csvformaat.SOORTEN,
+        max_bestanden=_max_bestanden(),
+        max_mb=_max_bestand_bytes() // (1024 * 1024),
+        fout=fout,
+        upload=upload,
+        fouten=fouten[: csvformaat.MAX_GETOONDE_FOUTEN],
+        meer_fouten=max(0, len(fouten) - csvformaat.MAX_GETOONDE_FOUTEN),
+        aantal_fouten=len(fouten),
+        bestanden_met_fouten=len({f.bestand for f in fouten}),
+    )
+
+
+@router.get("/upload", response_class=HTMLResponse)
+def formulier(request: Request, gebruiker: Schuldeiser) -> HTMLResponse:
+    return _formulierpagina(request)
+
+
+@router.post("/upload", dependencies=[Depends(lees_formulier), Csrf], response_class=HTMLResponse)
+def upload(request: Request, gebruiker: Schuldeiser, formulier: Upload) -> HTMLResponse:
+    if formulier.fout:
+        return _formulierpagina(request, status_code=400, fout=formulier.fout)
+    if formulier.te_veel:
+        return _formulierpagina(
+            request,
+            status_code=400,
+            fout=f"U koos {_max_bestanden() + formulier.te_veel} bestanden; upload er hoogstens "
+            f"{_max_bestanden()} tegelijk. Er is niets verwerkt.",
+        )
+    if not formulier.bestanden:
+        return _formulierpagina(
+            request, status_code=400, fout="Kies ten minste één .csv-bestand om te uploaden."
+        )
+    resultaat = verwerk(request, gebruiker, formulier.bestanden)
+    if resultaat.fouten:
+        return _formulierpagina(request, status_code=422, upload=resultaat)
+    if not resultaat.geplanden:
+        return _formulierpagina(
+            request,
+            status_code=400,
+            fout="Er is niets te versturen: in de bestanden staat bij geen enkele rij een antwoord. Vul de "
+            "kolommen antwoord.* in en upload het bestand opnieuw.",
+        )
+    return pagina(
+        request,
+        "upload/resultaat.html",
+        titel="Antwoorden verstuurd",
+        upload=resultaat,
+    )
+
+
+def verwerk(request: Request, gebruiker: Gebruiker, bestanden: list[csvformaat.Bestand]) -> csvformaat.Upload:
+    """Read, validate, dry-run and — only when nothing at all is wrong — submit (art. 18.3c).
+    Logs counts and durations only: never a file name or a cell."""
+    tijden: dict[str, float] = {}
+    begin = time.perf_counter()
+    resultaat = csvimport.lees(bestanden)
+    tijden["lezen_s"] = time.perf_counter() - begin
+    client = client_voor(request, gebruiker)
+    if not resultaat.fouten:
+        zegelen.warm_op(len(resultaat.geplanden))  # the sealing workers start during the dry run
+    try:
+        if resultaat.geplanden:
+            stap = time.perf_counter()
+            csvimport.controleer(client, resultaat)
+            tijden["controleren_s"] = time.perf_counter() - stap
+        if not resultaat.fouten and resultaat.geplanden:
+            stap = time.perf_counter()
+            csvimport.verstuur(client, resultaat)
+            tijden["versturen_s"] = time.perf_counter() - stap
+    except GeenSleutel as exc:
+        raise PortaalFout(f"Het portaal kan niet namens u versturen: {exc}.", status=409) from exc
+    log.info(
+        "upload",
+        oin=gebruiker.oin,
+        bestanden=len(bestanden),
+        bytes=sum(b.grootte for b in bestanden),
+        berichten=len(resultaat.geplanden),
+        fouten=len(resultaat.fouten),
+        verstuurd=not resultaat.fouten and bool(resultaat.geplanden),
+        totaal_s=round(time.perf_counter() - begin, 3),
+        **{k: round(v, 3) for k, v in tijden.items()},
+    )
+    return resultaat
+
+
+@router.get("/upload/sjabloon/{naam}")
+def sjabloon(naam: str, gebruiker: Schuldeiser) -> Response:
+    """An empty file of one kind: the header row (``;``, UTF-8 with BOM)."""
+    soort = next((s for s in csvformaat.SOORTEN if s.sjabloon == naam), None)
+    if soort is None:
+        raise PortaalFout("Dit sjabloon bestaat niet.", status=404, titel="Niet gevonden")
+    kolommen = list(dict.fromkeys((*soort.sleutels, *soort.kolommen)))
+    inhoud = (";".join(kolommen) + "\r\n").encode("utf-8-sig")
+    return Response(
+        content=inhoud,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{soort.sjabloon}"'},
+    )

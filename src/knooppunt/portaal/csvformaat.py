@@ -1,0 +1,231 @@
+"""The CSV files of the creditor pages (art. 17–18, DESIGN §7): the contract between the download
+(`export`) and the upload (`csvimport`) — the kinds of upload file and their columns, the cell
+escaping against formula injection both ways, and what an upload yields.
+
+Files are ``;``-separated UTF-8 (with BOM when the portal writes them), CRLF. Amounts are whole
+euro cents, dates ``JJJJ-MM-DD``. The answer columns of `SALDOVERZOEK` and `BETAALVOORSTEL` are
+exactly the empty columns a download adds to ``saldoverzoeken.csv`` and ``betaalvoorstellen.csv``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from knooppunt.portaal.gastclient import TeVersturen
+
+SR = "schuldregeling"
+SCHEIDINGSTEKEN = ";"
+FORMULETEKENS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these gets a leading ``'`` in a download (formula injection)."""
+MAX_GETOONDE_FOUTEN = 1000
+
+
+def veilig(waarde: str) -> str:
+    """A cell as the download writes it: one that a spreadsheet would run as a formula (starts with
+    one of `FORMULETEKENS`) gets a leading ``'`` (OWASP "CSV injection")."""
+    if waarde and waarde[0] in FORMULETEKENS:
+        return "'" + waarde
+    return waarde
+
+
+def lees_cel(waarde: str) -> str:
+    """A cell as the upload reads it: trimmed, without the ``'`` `veilig` put before a formula
+    character (the same file goes out and comes back)."""
+    waarde = waarde.strip()
+    if len(waarde) > 1 and waarde[0] == "'" and waarde[1] in FORMULETEKENS:
+        return waarde[1:].strip()
+    return waarde
+
+
+@dataclass(frozen=True, slots=True)
+class Bestandsoort:
+    """One kind of upload file (art. 18.2)."""
+
+    code: str
+    naam: str
+    kenmerk: str
+    """The header column that identifies this kind."""
+    sleutels: tuple[str, ...]
+    """Required columns besides the kenmerk."""
+    kolommen: tuple[str, ...]
+    """Every column this kind reads (for answers: the columns a download adds, empty)."""
+    sjabloon: str
+
+
+CONTACT = ("contactpersoonSE.naam", "contactpersoonSE.telefoon", "contactpersoonSE.email")
+BETAALGEGEVENS = ("betaalgegevens.iban", "betaalgegevens.tenNaamVan", "betaalgegevens.betalingskenmerk")
+BEDRAGEN = ("oorspronkelijkBedrag", "hoofdsom", "rente", "kosten", "incassokosten", "actueelBedrag")
+TOTAAL = tuple(f"antwoord.totaal.{k}" for k in ("aantalVorderingen", *BEDRAGEN, "omschrijving"))
+VORDERING = tuple(
+    f"antwoord.vordering.{k}"
+    for k in (
+        "factuurnummerSE",
+        "factuurnummerSEVolgensSHV",
+        "schuldtype",
+        "overgedragenAan",
+        "ontstaansdatum",
+        *BEDRAGEN,
+        "omschrijving",
+    )
+)
+REDEN = ("antwoord.reden.code", "antwoord.reden.tekst")
+
+SALDOVERZOEK = Bestandsoort(
+    code="saldoverzoek",
+    naam="saldoverzoek antwoorden",
+    kenmerk="antwoord.saldoverzoek",
+    sleutels=("referentienummer", "conversatieReferentienummer", "klantnummerSHV"),
+    kolommen=(
+        "antwoord.saldoverzoek",
+        "antwoord.klantnummerSE",
+        *(f"antwoord.{k}" for k in CONTACT),
+        "antwoord.peildatum",
+        *(f"antwoord.{k}" for k in BETAALGEGEVENS),
+        *TOTAAL,
+        *VORDERING,
+        *REDEN,
+    ),
+    sjabloon="saldoverzoek-antwoorden.csv",
+)
+BETAALVOORSTEL = Bestandsoort(
+    code="betaalvoorstel",
+    naam="betaalvoorstel antwoorden",
+    kenmerk="antwoord.betaalvoorstel",
+    sleutels=("referentienummer", "conversatieReferentienummer", "klantnummerSHV"),
+    kolommen=(
+        "antwoord.betaalvoorstel",
+        "antwoord.klantnummerSE",
+        *(f"antwoord.{k}" for k in CONTACT),
+        *(f"antwoord.{k}" for k in BETAALGEGEVENS),
+        "antwoord.toelichting",
+        *REDEN,
+    ),
+    sjabloon="betaalvoorstel-antwoorden.csv",
+)
+STATUSVERZOEK = Bestandsoort(
+    code="statusverzoek",
+    naam="statusverzoeken",
+    kenmerk="ontvanger",
+    sleutels=("conversatieReferentienummer", "klantnummerSHV"),
+    kolommen=(
+        "ontvanger",
+        "conversatieReferentienummer",
+        "klantnummerSHV",
+        "klantnummerSE",
+        *CONTACT,
+        "toelichting",
+    ),
+    sjabloon="statusverzoeken.csv",
+)
+SOORTEN = (SALDOVERZOEK, BETAALVOORSTEL, STATUSVERZOEK)
+
+SALDO_ANTWOORDEN = {
+    "saldo": "saldoverzoek_antwoord",
+    "standaard akkoord": "saldoverzoek_antwoord_standaard_akkoord",
+    "klant onbekend": "klant_onbekend",
+}
+BETAALVOORSTEL_ANTWOORDEN = {
+    "akkoord": "betaalvoorstel_akkoord",
+    "niet akkoord": "betaalvoorstel_niet_akkoord",
+}
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Bestand:
+    """One uploaded file, in memory. ``grootte`` is the real size even when it was cut off."""
+
+    naam: str
+    inhoud: bytes
+    grootte: int
+    te_groot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Fout:
+    bestand: str
+    rij: int | None
+    """Row number as a spreadsheet shows it: the header row is 1."""
+    kolom: str | None
+    letter: str | None
+    """The spreadsheet column letter (A, B, …, AA) of ``kolom``."""
+    reden: str
+
+
+@dataclass(slots=True)
+class Gepland:
+    """One message an upload will send: from one row, or a group of rows of one answer."""
+
+    bestand: str
+    soort: Bestandsoort
+    rijen: tuple[int, ...]
+    berichttype: str
+    conversatie: str
+    model: BaseModel
+    antwoord_op: str | None = None
+    ontvanger: str = ""
+    referentienummer: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def te_versturen(self) -> TeVersturen:
+        return TeVersturen(
+            ontvanger=self.ontvanger,
+            berichttype=self.berichttype,
+            payload={},
+            conversatie=self.conversatie,
+            module=SR,
+            antwoord_op=self.antwoord_op,
+            referentienummer=self.referentienummer,
+            gevalideerd=self.model,
+        )
+
+
+@dataclass(slots=True)
+class Bestandsverslag:
+    naam: str
+    soort: Bestandsoort | None = None
+    rijen: int = 0
+    berichten: int = 0
+    overgeslagen: int = 0
+    fouten: int = 0
+
+
+@dataclass(slots=True)
+class Upload:
+    """Everything read from one upload: what to send, what is wrong, per file."""
+
+    geplanden: list[Gepland] = field(default_factory=list)
+    fouten: list[Fout] = field(default_factory=list)
+    bestanden: list[Bestandsverslag] = field(default_factory=list)
+    kolommen: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per file: column name -> index, for the letters in error messages."""
+
+    def fout(self, bestand: str, rij: int | None, kolom: str | None, reden: str) -> None:
+        index = self.kolommen.get(bestand, {}).get(kolom) if kolom else None
+        self.fouten.append(
+            Fout(bestand, rij, kolom, kolomletter(index) if index is not None else None, reden)
+        )
+        for verslag in self.bestanden:
+            if verslag.naam == bestand:
+                verslag.fouten += 1
+
+    @property
+    def per_berichttype(self) -> list[tuple[str, int]]:
+        tellingen: dict[str, int] = {}
+        for gepland in self.geplanden:
+            tellingen[gepland.berichttype] = tellingen.get(gepland.berichttype, 0) + 1
+        return sorted(tellingen.items())
+
+
+def kolomletter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: the column as a spreadsheet names it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters

@@ -1,0 +1,414 @@
+"""The download of received messages as a zip (art. 17.1, DESIGN §7), built in memory.
+
+Per message type of 17.1 (a–i) one CSV: ``;``-separated, UTF-8 with BOM, CRLF, one row per
+message. Its columns: the envelope (`ENVELOP_KOLOMMEN`), the payload's fields with dotted names
+(``klant.achternaam``, lists numbered from 1: ``vorderingen.1.factuurnummerSEVolgensSHV``) and,
+for the questions a creditor answers by upload (saldoverzoeken, betaalvoorstellen), the empty
+answer columns that the upload reads (`csvformaat`) — so the creditor fills them in and uploads the same file.
+A cell that starts with ``= + - @`` (or a tab or CR) gets a leading ``'``: a spreadsheet must not
+run it as a formula. Plus a readable HTML copy per message and a LEESMIJ.txt.
+
+Nothing of it touches a disk: the zip is a ``BytesIO`` answered to the browser and forgotten.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import types
+import typing
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from knooppunt.client.hub import Ontvangen
+from knooppunt.hub.mailbox import WEIGERREDENEN
+from knooppunt.portaal import csvformaat, leesbaar
+from knooppunt.portaal.csvformaat import veilig
+from knooppunt.portaal.weergave import AMSTERDAM, berichttype_naam, templates, tijdstip
+from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.payloads import PAYLOADS
+
+SR = "schuldregeling"
+ENVELOP_KOLOMMEN = (
+    "referentienummer",
+    "conversatieReferentienummer",
+    "crossReferentienummer",
+    "berichttype",
+    "afzender",
+    "afzenderNaam",
+    "ontvangenOp",
+    "verlooptOp",
+)
+MELDING_KOLOMMEN = (
+    "melding.code",
+    "melding.omschrijving",
+    "melding.referentienummer",
+    "melding.reden",
+    "melding.ontvanger",
+)
+NIET_IN_ZIP = frozenset({"ontvangstbevestiging"})
+"""Receipts are shown in the portal, not zipped (DESIGN §7)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exportsoort:
+    """One CSV of the zip: an item of art. 17.1."""
+
+    letter: str
+    bestand: str
+    titel: str
+    typen: tuple[str, ...]
+    antwoord: csvformaat.Bestandsoort | None = None
+
+
+EXPORTSOORTEN = (
+    Exportsoort("a", "kennisgevingen.csv", "Klant gemeld voor SHV", ("kennisgeving",)),
+    Exportsoort("b", "kennisgevingen_bsn.csv", "Klant (BSN) gemeld voor SHV", ("kennisgeving_bsn",)),
+    Exportsoort(
+        "c",
+        "saldoverzoeken.csv",
+        "Saldoverzoek (nuts, publiek, zorg)",
+        ("saldoverzoek", "saldoverzoek_nuts", "saldoverzoek_publiek", "saldoverzoek_zorg"),
+        csvformaat.SALDOVERZOEK,
+    ),
+    Exportsoort(
+        "d", "betaalvoorstellen.csv", "Betaalvoorstel", ("betaalvoorstel",), csvformaat.BETAALVOORSTEL
+    ),
+    Exportsoort("e", "reminders.csv", "Reminderbericht", ("reminder",)),
+    Exportsoort("f", "statusberichten.csv", "Statusbericht", ("statusbericht",)),
+    Exportsoort(
+        "g",
+        "schuldregelingen_geaccordeerd.csv",
+        "Schuldregeling geaccordeerd",
+        ("schuldregeling_geaccordeerd",),
+    ),
+    Exportsoort(
+        "h", "schuldregelingen_beeindigd.csv", "Schuldregeling beëindigd", ("schuldregeling_beeindigd",)
+    ),
+    Exportsoort("i", "foutberichten.csv", "Fout bericht (van knooppunt)", ("foutbericht",)),
+)
+_PER_TYPE = {t: s for s in EXPORTSOORTEN for t in s.typen}
+
+
+def soort_van(berichttype: str) -> Exportsoort:
+    """The CSV a message goes in; types outside 17.1 (what an SHV receives) get one of their own."""
+    gevonden = _PER_TYPE.get(berichttype)
+    if gevonden is not None:
+        return gevonden
+    return Exportsoort("", f"{berichttype}.csv", berichttype_naam(berichttype), (berichttype,))
+
+
+def cel(inhoud: Any) -> str:
+    if inhoud is None:
+        return ""
+    if isinstance(inhoud, bool):
+        return "ja" if inhoud else "nee"
+    if isinstance(inhoud, float):
+        return f"{inhoud:g}"
+    return veilig(str(inhoud))
+
+
+def moment(waarde: Any) -> str:
+    """An envelope time as ISO 8601 in Dutch local time, to the second."""
+    if waarde is None or waarde == "":
+        return ""
+    if isinstance(waarde, str):
+        waarde = datetime.fromisoformat(waarde)
+    assert isinstance(waarde, datetime)
+    return waarde.astimezone(AMSTERDAM).isoformat(timespec="seconds")
+
+
+# --- payload columns -------------------------------------------------------------------------------
+
+
+def _kern(soort: Any) -> Any:
+    """The type inside Optional[...] and Annotated[...]."""
+    while True:
+        oorsprong = typing.get_origin(soort)
+        if oorsprong is typing.Annotated:
+            soort = typing.get_args(soort)[0]
+        elif oorsprong in (typing.Union, types.UnionType):
+            binnen = [a for a in typing.get_args(soort) if a is not type(None)]
+            if len(binnen) != 1:
+                return soort
+            soort = binnen[0]
+        else:
+            return soort
+
+
+def _kolommen(model: type[BaseModel], prefix: str, aantallen: Mapping[str, int]) -> Iterator[str]:
+    """The dotted columns of a model, lists expanded to the longest one among the messages."""
+    for naam, veld in model.model_fields.items():
+        if veld.exclude:
+            continue
+        pad = f"{prefix}{naam}"
+        soort = _kern(veld.annotation)
+        if isinstance(soort, type) and issubclass(soort, BaseModel):
+            yield from _kolommen(soort, pad + ".", aantallen)
+        elif typing.get_origin(soort) is list:
+            element = _kern(typing.get_args(soort)[0])
+            for nummer in range(1, max(1, aantallen.get(pad, 0)) + 1):
+                if isinstance(element, type) and issubclass(element, BaseModel):
+                    yield from _kolommen(element, f"{pad}.{nummer}.", aantallen)
+                else:
+                    yield f"{pad}.{nummer}"
+        else:
+            yield pad
+
+
+def plat(waarde: Any, prefix: str = "", uit: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A payload as {dotted column: value}; list items numbered from 1."""
+    uit = {} if uit is None else uit
+    if isinstance(waarde, Mapping):
+        for sleutel, binnen in waarde.items():
+            plat(binnen, f"{prefix}{sleutel}.", uit)
+    elif isinstance(waarde, list):
+        uit[prefix[:-1] + "#"] = len(waarde)
+        for nummer, binnen in enumerate(waarde, start=1):
+            plat(binnen, f"{prefix}{nummer}.", uit)
+    else:
+        uit[prefix[:-1]] = waarde
+    return uit
+
+
+def _voeg_samen(lijsten: Sequence[list[str]]) -> list[str]:
+    """Columns of several message types in one file: each new column right after its
+    predecessor in its own type's order (so ``klant.bsn`` lands among the ``klant.*``)."""
+    samen: list[str] = []
+    for lijst in lijsten:
+        vorige: str | None = None
+        for kolom in lijst:
+            if kolom not in samen:
+                samen.insert(samen.index(vorige) + 1 if vorige is not None else len(samen), kolom)
+            vorige = kolom
+    return samen
+
+
+def payloadkolommen(typen: Sequence[str], platte: Sequence[dict[str, Any]]) -> list[str]:
+    aantallen: dict[str, int] = {}
+    for rij in platte:
+        for sleutel, waarde in rij.items():
+            if sleutel.endswith("#"):
+                aantallen[sleutel[:-1]] = max(aantallen.get(sleutel[:-1], 0), int(waarde))
+    lijsten = []
+    for code in typen:
+        model = PAYLOADS.get((SR, code, "1.0"))
+        if model is not None:
+            lijsten.append(list(_kolommen(model, "", aantallen)))
+    return _voeg_samen(lijsten)
+
+
+# --- the zip -----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Download:
+    inhoud: bytes
+    bestandsnaam: str
+    aantal: int
+    per_bestand: dict[str, int] = field(default_factory=dict)
+    niet_geopend: list[Ontvangen] = field(default_factory=list)
+
+
+def _csv(kop: Sequence[str], rijen: Sequence[Sequence[str]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    schrijver = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    schrijver.writerow(kop)
+    schrijver.writerows(rijen)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _envelop(bericht: Ontvangen, namen: Mapping[str, str]) -> list[str]:
+    env = bericht.envelop
+    return [
+        cel(env.get("referentienummer")),
+        cel(env.get("conversatieReferentienummer")),
+        cel(env.get("crossReferentienummer")),
+        cel(env.get("berichttype")),
+        cel(env.get("afzender")),
+        cel(namen.get(bericht.afzender, bericht.afzender)),
+        moment(env.get("ontvangenOp")),
+        moment(env.get("verlooptOp")),
+    ]
+
+
+def csv_van(soort: Exportsoort, berichten: Sequence[Ontvangen], namen: Mapping[str, str]) -> bytes:
+    """One CSV of the zip: envelope, payload (or the hub's melding) and empty answer columns."""
+    if all(b.van_knooppunt for b in berichten):
+        kolommen = list(MELDING_KOLOMMEN)
+        platte = [plat(b.melding or {}, "melding.") for b in berichten]
+    else:
+        platte = [plat(b.payload or {}) for b in berichten]
+        kolommen = payloadkolommen(sorted({b.berichttype for b in berichten}), platte)
+    antwoord = list(soort.antwoord.kolommen) if soort.antwoord is not None else []
+    leeg = [""] * len(antwoord)
+    rijen = [
+        [*_envelop(b, namen), *(cel(p.get(k)) for k in kolommen), *leeg]
+        for b, p in zip(berichten, platte, strict=True)
+    ]
+    return _csv([*ENVELOP_KOLOMMEN, *kolommen, *antwoord], rijen)
+
+
+def leesbare_kopie(bericht: Ontvangen, namen: Mapping[str, str], *, nu: datetime) -> bytes:
+    """A small self-contained HTML page of one message, with Dutch labels and amounts in euro."""
+    inhoud = bericht.melding if bericht.van_knooppunt else bericht.payload
+    html = templates.get_template("ontvangen/leesbaar.html").render(
+        bericht=bericht,
+        envelop=bericht.envelop,
+        afzender=namen.get(bericht.afzender, bericht.afzender),
+        regels=leesbaar.regels(inhoud or {}),
+        gemaakt=nu,
+    )
+    return html.encode("utf-8")
+
+
+def bouw(
+    berichten: Sequence[Ontvangen], *, namen: Mapping[str, str], organisatie: str, nu: datetime
+) -> Download:
+    """The zip of a download: CSVs per 17.1 item, readable copies, LEESMIJ.txt."""
+    geopend = [b for b in berichten if b.berichttype not in NIET_IN_ZIP and (b.payload or b.van_knooppunt)]
+    niet_geopend = [b for b in berichten if b.berichttype not in NIET_IN_ZIP and b.fout is not None]
+    per_soort: dict[Exportsoort, list[Ontvangen]] = {}
+    for bericht in geopend:
+        per_soort.setdefault(soort_van(bericht.berichttype), []).append(bericht)
+    volgorde = sorted(per_soort, key=lambda s: (s.letter or "z", s.bestand))
+    buffer = io.BytesIO()
+    tijd = nu.astimezone(AMSTERDAM).timetuple()[:6]
+    per_bestand: dict[str, int] = {}
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zip_:
+
+        def schrijf(naam: str, data: bytes) -> None:
+            info = zipfile.ZipInfo(naam, date_time=tijd)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zip_.writestr(info, data)
+
+        for soort in volgorde:
+            schrijf(soort.bestand, csv_van(soort, per_soort[soort], namen))
+            per_bestand[soort.bestand] = len(per_soort[soort])
+        for bericht in geopend:
+            schrijf(
+                f"leesbaar/{bericht.berichttype}-{bericht.referentienummer}.html",
+                leesbare_kopie(bericht, namen, nu=nu),
+            )
+        schrijf(
+            "LEESMIJ.txt",
+            leesmij(
+                geopend=geopend,
+                per_bestand=per_bestand,
+                niet_geopend=niet_geopend,
+                namen=namen,
+                organisatie=organisatie,
+                nu=nu,
+            ),
+        )
+    datum = nu.astimezone(AMSTERDAM).date().isoformat()
+    return Download(
+        inhoud=buffer.getvalue(),
+        bestandsnaam=f"knooppunt-{datum}-{len(geopend)}-berichten.zip",
+        aantal=len(geopend),
+        per_bestand=per_bestand,
+        niet_geopend=niet_geopend,
+    )
+
+
+def leesmij(
+    *,
+    geopend: Sequence[Ontvangen],
+    per_bestand: Mapping[str, int],
+    niet_geopend: Sequence[Ontvangen],
+    namen: Mapping[str, str],
+    organisatie: str,
+    nu: datetime,
+) -> bytes:
+    regels = [
+        "Schuldenknooppunt - download van ontvangen berichten",
+        f"Voor: {organisatie}",
+        f"Gemaakt: {tijdstip(nu)}",
+        "",
+        "INHOUD",
+    ]
+    for soort in EXPORTSOORTEN:
+        if soort.bestand in per_bestand:
+            extra = " (met lege antwoordkolommen, zie ANTWOORDEN UPLOADEN)" if soort.antwoord else ""
+            regels.append(
+                f"- {soort.bestand}: {per_bestand[soort.bestand]} x {soort.titel} (17.1{soort.letter}){extra}"
+            )
+    for naam, aantal in per_bestand.items():
+        if naam not in {s.bestand for s in EXPORTSOORTEN}:
+            regels.append(f"- {naam}: {aantal} bericht(en)")
+    regels += [
+        "- leesbaar/: per bericht een leesbare kopie (HTML; opent in elke webbrowser).",
+        "",
+        "BEVESTIGEN (art. 17.2 - 17.5)",
+        "Bevestig de download op het webportaal (Ontvangen > Bevestig download) zodra u de berichten",
+        "in uw administratie hebt verwerkt. Daarna verwijdert het knooppunt de inhoud. Zolang u niet",
+        "hebt bevestigd en het bericht niet verlopen is, kunt u het opnieuw downloaden (17.4).",
+        "Een bericht dat niet binnen 5 werkdagen na ontvangst is bevestigd, verloopt: het wordt",
+        "verwijderd en de afzender krijgt daarvan bericht (17.3, 17.5).",
+    ]
+    if geopend:
+        eerste = min(geopend, key=lambda b: str(moment(b.envelop.get("verlooptOp"))))
+        regels.append(
+            f"Het eerste bericht van deze download verloopt op {tijdstip(eerste.envelop.get('verlooptOp'))}."
+        )
+    regels += [
+        "Saldoverzoeken en betaalvoorstellen beantwoordt u binnen 5 werkdagen na het bevestigen (art. 2.1).",
+        "",
+        "DE CSV-BESTANDEN",
+        "- Scheidingsteken ; (puntkomma), tekenset UTF-8 met BOM, een rij per bericht.",
+        "- Eerst de envelop: " + ", ".join(ENVELOP_KOLOMMEN) + ".",
+        "  Tijden in ISO 8601, Nederlandse tijd. crossReferentienummer noemt het bericht waarnaar dit",
+        "  bericht verwijst (bij een reminder: uw openstaande vraag; bij een foutbericht: het bericht",
+        "  waar het over gaat).",
+        "- Dan de velden van het bericht met hun namen uit de standaard, met punten voor onderdelen",
+        "  (klant.achternaam) en nummers voor lijsten (vorderingen.1.factuurnummerSEVolgensSHV).",
+        "- Bedragen in eurocenten (12345 = EUR 123,45); datums JJJJ-MM-DD; ja/nee.",
+        "- Een cel die begint met = + - of @ krijgt een ' ervoor, zodat een spreadsheet er geen",
+        "  formule van maakt. Bij het uploaden laat het portaal die ' weer weg.",
+        "",
+        "ANTWOORDEN UPLOADEN (art. 18)",
+        "saldoverzoeken.csv: vul per rij de kolommen antwoord.* in en upload hetzelfde bestand op het",
+        "portaal (Antwoorden uploaden). antwoord.saldoverzoek is 'saldo', 'standaard akkoord' of",
+        "'klant onbekend'. Bij saldo: antwoord.klantnummerSE, antwoord.contactpersoonSE.naam (met",
+        "telefoon of e-mail) en antwoord.peildatum, en per vordering een rij met antwoord.vordering.*",
+        "(kopieer de rij voor een tweede vordering; referentienummer gelijk laten) of op een rij de",
+        "totaalvordering antwoord.totaal.*. Geen schuld: antwoord.totaal.actueelBedrag 0.",
+        "betaalvoorstellen.csv: antwoord.betaalvoorstel is 'akkoord' of 'niet akkoord'; bij niet",
+        "akkoord is een reden verplicht (antwoord.reden.code en antwoord.reden.tekst, art. 10.2).",
+        "Laat referentienummer, conversatieReferentienummer en klantnummerSHV ongewijzigd. Rijen",
+        "zonder antwoord worden overgeslagen. Sla op als 'CSV UTF-8 (puntkomma gescheiden)'.",
+        "Bevat een bestand een fout, dan wordt niets verstuurd en toont het portaal elke fout met",
+        "bestand, rij en kolom (18.3c).",
+    ]
+    if niet_geopend:
+        regels += ["", "BERICHTEN DIE NIET GEOPEND KONDEN WORDEN"]
+        for bericht in niet_geopend:
+            reden = WEIGERREDENEN.get(bericht.fout or "", bericht.foutdetail or "onbekende fout")
+            regels.append(
+                f"- {bericht.referentienummer} ({berichttype_naam(bericht.berichttype)}, van "
+                f"{namen.get(bericht.afzender, bericht.afzender)}): {reden}."
+            )
+        regels += [
+            "  Deze berichten staan niet in de CSV-bestanden. Open ze op het portaal (Ontvangen >",
+            "  Bekijken) en kies Weigeren: de afzender krijgt dan een foutbericht en kan het opnieuw",
+            "  sturen.",
+        ]
+    regels += [
+        "",
+        "MELDINGEN VAN HET KNOOPPUNT",
+        "Foutberichten staan in foutberichten.csv (17.1i) en op het portaal. Ontvangstbevestigingen",
+        "staan niet in de download; u ziet ze op het portaal (Ontvangen > Meldingen).",
+        "",
+    ]
+    return "\r\n".join(regels).encode("utf-8-sig")
+
+
+def berichttypen_in(soort: Exportsoort) -> list[str]:
+    """The catalogue names of the types in one CSV (for the docs and the page)."""
+    return [t.naam for code in soort.typen if (t := CATALOGUS.zoek(SR, code)) is not None]

@@ -1,0 +1,116 @@
+"""A message's content for a person to read (art. 17.1 "leesbare kopie", and the portal's message
+page): Dutch labels from the standard's field names, amounts in euro, dates as 12-04-1985."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from knooppunt.portaal.weergave import bedrag
+
+BEDRAGEN = frozenset(
+    {
+        "oorspronkelijkBedrag",
+        "hoofdsom",
+        "rente",
+        "kosten",
+        "incassokosten",
+        "actueelBedrag",
+        "bedrag",
+        "aangebodenBedrag",
+        "bedragPreferent",
+        "bedragConcurrent",
+        "afloscapaciteitPerMaand",
+        "prognoseEindbedrag",
+        "actueelVorderingsbedrag",
+    }
+)
+"""Payload fields that are amounts in euro cents (DESIGN §3)."""
+PERCENTAGES = frozenset({"aanbodPercentage", "afkooppercentage"})
+_LABELS = {
+    "bsn": "BSN",
+    "iban": "IBAN",
+    "email": "E-mail",
+    "klantnummerSHV": "Klantnummer schuldhulpverlener",
+    "klantnummerSE": "Klantnummer schuldeiser",
+    "klantnummerSEVolgensSHV": "Klantnummer schuldeiser (volgens schuldhulpverlener)",
+    "factuurnummerSE": "Factuurnummer schuldeiser",
+    "factuurnummerSEVolgensSHV": "Factuurnummer schuldeiser (volgens schuldhulpverlener)",
+    "contactpersoonSHV": "Contactpersoon schuldhulpverlener",
+    "contactpersoonSE": "Contactpersoon schuldeiser",
+    "typeSchuldregeling": "Soort regeling",
+    "slimmeMeterAkkoord": "Akkoord met uitlezen slimme meter (art. 5.3)",
+    "standaardAkkoord": "Standaard akkoord (art. 6.3)",
+    "eigenVordering": "Eigen vordering",
+}
+_WAARDEN = {
+    "geslacht": {"M": "man", "V": "vrouw", "O": "onbekend"},
+    "typeSchuldregeling": {
+        "SB": "SB – schuldbemiddeling",
+        "SK": "SK – saneringskrediet",
+        "SA": "SA",
+        "BR": "BR – betalingsregeling",
+        "HF": "HF – herfinanciering",
+    },
+}
+_WOORDEN = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_DATUM = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Regel:
+    """One line of a readable message: a field (``waarde`` set) or the heading of a block."""
+
+    label: str
+    waarde: str | None
+    niveau: int
+
+
+def label(veld: str) -> str:
+    """``klantnummerSEVolgensSHV`` -> ``Klantnummer schuldeiser (volgens schuldhulpverlener)``;
+    otherwise the camelCase words: ``oorspronkelijkBedrag`` -> ``Oorspronkelijk bedrag``."""
+    if veld in _LABELS:
+        return _LABELS[veld]
+    woorden = [w if w.isupper() and len(w) > 1 else w.lower() for w in _WOORDEN.findall(veld)]
+    tekst = " ".join(woorden) or veld
+    return tekst[0].upper() + tekst[1:]
+
+
+def waarde(veld: str, inhoud: Any) -> str:
+    if isinstance(inhoud, bool):
+        return "ja" if inhoud else "nee"
+    if veld in BEDRAGEN and isinstance(inhoud, int):
+        return bedrag(inhoud)
+    if veld in PERCENTAGES and isinstance(inhoud, int | float):
+        return f"{inhoud:g} %".replace(".", ",")
+    if isinstance(inhoud, str):
+        vertaald = _WAARDEN.get(veld, {}).get(inhoud)
+        if vertaald is not None:
+            return vertaald
+        datum = _DATUM.match(inhoud)
+        if datum is not None:
+            return f"{datum.group(3)}-{datum.group(2)}-{datum.group(1)}"
+        return inhoud
+    if isinstance(inhoud, list):
+        return ", ".join(waarde(veld, i) for i in inhoud)
+    return str(inhoud)
+
+
+def regels(payload: Mapping[str, Any], niveau: int = 0) -> list[Regel]:
+    """The payload as lines: nested blocks as headings, lists of blocks numbered from 1."""
+    uit: list[Regel] = []
+    for veld, inhoud in payload.items():
+        if inhoud is None:
+            continue
+        if isinstance(inhoud, Mapping):
+            uit.append(Regel(label(veld), None, niveau))
+            uit += regels(inhoud, niveau + 1)
+        elif isinstance(inhoud, list) and any(isinstance(i, Mapping) for i in inhoud):
+            for nummer, item in enumerate(inhoud, start=1):
+                uit.append(Regel(f"{label(veld)} – {nummer}", None, niveau))
+                uit += regels(item if isinstance(item, Mapping) else {veld: item}, niveau + 1)
+        else:
+            uit.append(Regel(label(veld), waarde(veld, inhoud), niveau))
+    return uit

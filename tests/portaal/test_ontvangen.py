@@ -1,0 +1,480 @@
+"""Received messages in the portal (art. 16.1, 17.1–17.5, DESIGN §7): the open inbox with the
+moment each message expires, the zip (CSV per 17.1 item, readable copies, LEESMIJ), confirming,
+downloading again, expiry, the hub's notices, refusing content that cannot be opened."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+import zipfile
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from knooppunt.hub import mailbox
+from knooppunt.portaal import csvformaat
+from knooppunt.portaal.gastclient import Gastclient, TeVersturen
+from knooppunt.portaal.kluis import Kluis
+from knooppunt.portaal.weergave import tijdstip
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+from knooppunt.runtime import Runtime
+from knooppunt.store.db import transactie
+from knooppunt.store.models import Bericht, BerichtInhoud
+from tests.portaal.conftest import formulier, inloggen, oin_van
+
+SR = "schuldregeling"
+
+
+def client_van(rt: Runtime, kluis: Kluis, wie: str) -> Gastclient:
+    return Gastclient(rt, kluis, oin_van(wie), wie="test")
+
+
+def berichten_aan(rt: Runtime, wie: str, **filters: Any) -> list[Bericht]:
+    with transactie(rt.sessions) as session:
+        query = select(Bericht).where(Bericht.ontvanger == oin_van(wie)).order_by(Bericht.id)
+        for veld, waarde in filters.items():
+            query = query.where(getattr(Bericht, veld) == waarde)
+        return list(session.scalars(query))
+
+
+def download(portaal: TestClient, refs: list[str] | None = None) -> zipfile.ZipFile:
+    csrf, _ = formulier(portaal, "/portaal/ontvangen")
+    data: dict[str, Any] = {"csrf": csrf, "actie": "alle" if refs is None else "geselecteerd"}
+    if refs is not None:
+        data["ref"] = refs
+    antwoord = portaal.post("/portaal/ontvangen/download", data=data)
+    assert antwoord.status_code == 200, antwoord.text
+    assert antwoord.headers["content-type"] == "application/zip"
+    return zipfile.ZipFile(io.BytesIO(antwoord.content))
+
+
+def csv_rijen(zip_: zipfile.ZipFile, naam: str) -> list[dict[str, str]]:
+    tekst = zip_.read(naam).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(tekst, newline=""), delimiter=";"))
+
+
+def bevestig(portaal: TestClient, refs: list[str] | None = None, alle: str = "") -> Any:
+    csrf, _ = formulier(portaal, "/portaal/ontvangen")
+    return portaal.post("/portaal/ontvangen/bevestigen", data={"csrf": csrf, "ref": refs or [], "alle": alle})
+
+
+def conversatie_met(rt: Runtime, se: str) -> str:
+    return berichten_aan(rt, se)[0].conversatie_referentienummer
+
+
+# --- the page (16.1, 17.3) ------------------------------------------------------------------------
+
+
+def test_16_1_17_3_overview_lists_open_messages_with_status_and_deadline(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    inloggen(portaal, "energie")
+    pagina = portaal.get("/portaal/ontvangen")
+    assert pagina.status_code == 200
+    open_ = berichten_aan(rt, "energie")
+    assert len(open_) == 6  # per demo client a kennisgeving and a saldoverzoek nuts
+    assert "6 berichten klaar: 6 nieuw, 0 gedownload" in pagina.text
+    for bericht in open_:
+        assert f'value="{bericht.referentienummer}"' in pagina.text
+    assert pagina.text.count("Gemeente Demodorp") >= 6
+    assert pagina.text.count(">Nieuw<") == 6
+    # art. 17.3: until when it can be confirmed, per message
+    assert "Bevestigen vóór" in pagina.text
+    assert tijdstip(open_[0].verloopt_op) in pagina.text
+    assert "Saldoverzoek nuts" in pagina.text
+    for knop in ("Download geselecteerde", "Download alle", "Bevestig download"):
+        assert knop in pagina.text
+
+
+def test_not_logged_in_is_sent_to_the_login_and_beheer_has_no_inbox(
+    portaal: TestClient, demo: object
+) -> None:
+    assert portaal.get("/portaal/ontvangen").status_code == 303
+    inloggen(portaal, "beheer")
+    assert portaal.get("/portaal/ontvangen").status_code == 403
+
+
+# --- the zip (17.1) ----------------------------------------------------------------------------------
+
+
+def test_17_1_zip_has_one_csv_per_type_with_bom_semicolons_crlf_and_empty_answer_columns(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    inloggen(portaal, "energie")
+    csrf, _ = formulier(portaal, "/portaal/ontvangen")
+    antwoord = portaal.post("/portaal/ontvangen/download", data={"csrf": csrf, "actie": "alle"})
+    assert antwoord.status_code == 200
+    naam = re.search(r'filename="([^"]+)"', antwoord.headers["content-disposition"])
+    assert naam is not None
+    assert re.fullmatch(r"knooppunt-\d{4}-\d{2}-\d{2}-6-berichten\.zip", naam.group(1))
+    zip_ = zipfile.ZipFile(io.BytesIO(antwoord.content))
+    namen = zip_.namelist()
+    assert {"kennisgevingen.csv", "saldoverzoeken.csv", "LEESMIJ.txt"} <= set(namen)
+    assert len([n for n in namen if n.startswith("leesbaar/") and n.endswith(".html")]) == 6
+
+    ruw = zip_.read("saldoverzoeken.csv")
+    assert ruw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM
+    regels = ruw[3:].split(b"\r\n")
+    assert regels[-1] == b"" and len(regels) == 1 + 3 + 1  # header, 3 rows, CRLF after the last
+    kop = regels[0].decode().split(";")
+    assert kop[:8] == [
+        "referentienummer",
+        "conversatieReferentienummer",
+        "crossReferentienummer",
+        "berichttype",
+        "afzender",
+        "afzenderNaam",
+        "ontvangenOp",
+        "verlooptOp",
+    ]
+    assert {"klant.achternaam", "adres.postcode", "vorderingen.1.factuurnummerSEVolgensSHV"} <= set(kop)
+    assert "slimmeMeterAkkoord" in kop
+    # the answer columns the upload reads, exactly, at the end
+    assert kop[-len(csvformaat.SALDOVERZOEK.kolommen) :] == list(csvformaat.SALDOVERZOEK.kolommen)
+    rijen = csv_rijen(zip_, "saldoverzoeken.csv")
+    vragen = {b.referentienummer: b for b in berichten_aan(rt, "energie", berichttype="saldoverzoek_nuts")}
+    assert {r["referentienummer"] for r in rijen} == set(vragen)
+    for rij in rijen:
+        vraag = vragen[rij["referentienummer"]]
+        assert rij["conversatieReferentienummer"] == vraag.conversatie_referentienummer
+        assert rij["afzender"] == oin_van("gemeente") and rij["afzenderNaam"] == "Gemeente Demodorp"
+        assert rij["verlooptOp"].startswith(vraag.verloopt_op.date().isoformat()[:7])
+        assert rij["slimmeMeterAkkoord"] in ("ja", "nee")
+        assert all(rij[k] == "" for k in csvformaat.SALDOVERZOEK.kolommen)
+    # a kennisgeving is not answered by upload: no answer columns
+    assert not any(k.startswith("antwoord.") for k in csv_rijen(zip_, "kennisgevingen.csv")[0])
+
+
+def test_17_1_formula_cells_are_neutralised(
+    portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
+) -> None:
+    payload = voorbeeld(SR, "saldoverzoek_nuts")
+    payload["klant"]["achternaam"] = "=SUM(1)"
+    payload["adres"]["woonplaats"] = "@Utrecht"
+    payload["contactpersoonSHV"]["telefoon"] = "+31 30 123 4567"
+    verstuurd = client_van(rt, kluis, "gemeente").verstuur(
+        TeVersturen(oin_van("energie"), "saldoverzoek_nuts", payload, conversatie_met(rt, "energie"))
+    )
+    inloggen(portaal, "energie")
+    zip_ = download(portaal, [verstuurd.bericht.referentienummer])
+    rij = csv_rijen(zip_, "saldoverzoeken.csv")[0]
+    assert rij["klant.achternaam"] == "'=SUM(1)"
+    assert rij["adres.woonplaats"] == "'@Utrecht"
+    assert rij["contactpersoonSHV.telefoon"] == "'+31 30 123 4567"
+    assert b"\r\n=SUM" not in zip_.read("saldoverzoeken.csv") and b";=SUM" not in zip_.read(
+        "saldoverzoeken.csv"
+    )
+
+
+def test_17_1_readable_copy_per_message_with_dutch_labels_and_euros(
+    portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
+) -> None:
+    verstuurd = client_van(rt, kluis, "gemeente").verstuur(
+        TeVersturen(
+            oin_van("energie"),
+            "betaalvoorstel",
+            voorbeeld(SR, "betaalvoorstel"),
+            conversatie_met(rt, "energie"),
+        )
+    )
+    ref = verstuurd.bericht.referentienummer
+    inloggen(portaal, "energie")
+    zip_ = download(portaal, [ref])
+    html = zip_.read(f"leesbaar/betaalvoorstel-{ref}.html").decode()
+    assert html.startswith("{") is False and "<!doctype html>" in html
+    assert "<h1>Betaalvoorstel</h1>" in html
+    assert "Afloscapaciteit per maand" in html
+    assert re.search(r"€ \d{1,3}(\.\d{3})*,\d{2}", html)  # amounts in euro, Dutch notation
+    assert "Gemeente Demodorp" in html
+    assert "<script" not in html
+    # the betaalvoorstel CSV has the answer columns the upload reads, empty
+    rij = csv_rijen(zip_, "betaalvoorstellen.csv")[0]
+    assert all(rij[k] == "" for k in csvformaat.BETAALVOORSTEL.kolommen)
+    assert rij["vorderingen.1.eigenVordering"] in ("ja", "nee")
+    leesmij = " ".join(zip_.read("LEESMIJ.txt").decode("utf-8-sig").split())
+    assert "betaalvoorstellen.csv: 1 x Betaalvoorstel (17.1d)" in leesmij
+    assert "Bevestig de download op het webportaal" in leesmij
+
+
+def test_17_1i_foutbericht_is_zipped_receipts_are_only_shown_in_the_portal(
+    portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
+) -> None:
+    energie, gemeente = client_van(rt, kluis, "energie"), client_van(rt, kluis, "gemeente")
+    conversatie = conversatie_met(rt, "energie")
+    # energie asks for the status; the gemeente refuses it -> a foutbericht GEWEIGERD to energie
+    verzoek = energie.verstuur(
+        TeVersturen(oin_van("gemeente"), "statusverzoek", voorbeeld(SR, "statusverzoek"), conversatie)
+    )
+    gemeente.weiger(verzoek.bericht.referentienummer, "INHOUD_ONGELDIG")
+    # energie answers a saldoverzoek by API-like means; the gemeente confirms -> a receipt to energie
+    vraag = berichten_aan(rt, "energie", berichttype="saldoverzoek_nuts")[0]
+    antwoord = energie.verstuur(
+        TeVersturen(
+            oin_van("gemeente"),
+            "klant_onbekend",
+            {"klantnummerSHV": "DEMO-0001"},
+            vraag.conversatie_referentienummer,
+            antwoord_op=vraag.referentienummer,
+        )
+    )
+    gemeente.bevestig([antwoord.bericht.referentienummer])
+
+    inloggen(portaal, "energie")
+    pagina = portaal.get("/portaal/ontvangen")
+    assert "Meldingen van het knooppunt" in pagina.text
+    assert "GEWEIGERD" in pagina.text and "BEVESTIGD" in pagina.text
+    assert (
+        verzoek.bericht.referentienummer in pagina.text and antwoord.bericht.referentienummer in pagina.text
+    )
+
+    zip_ = download(portaal)
+    assert "foutberichten.csv" in zip_.namelist()
+    fout = csv_rijen(zip_, "foutberichten.csv")
+    assert [(r["melding.code"], r["melding.referentienummer"]) for r in fout] == [
+        ("GEWEIGERD", verzoek.bericht.referentienummer)
+    ]
+    assert fout[0]["afzender"] == "KNOOPPUNT" and fout[0]["afzenderNaam"] == "Knooppunt"
+    alles = b"".join(zip_.read(n) for n in zip_.namelist())
+    assert b"ontvangstbevestiging" not in alles and b"BEVESTIGD" not in alles
+    leesmij = " ".join(zip_.read("LEESMIJ.txt").decode("utf-8-sig").split())
+    assert "Ontvangstbevestigingen staan niet in de download" in leesmij
+
+
+def test_hub_notices_are_confirmed_in_the_portal(
+    portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
+) -> None:
+    energie, gemeente = client_van(rt, kluis, "energie"), client_van(rt, kluis, "gemeente")
+    verzoek = energie.verstuur(
+        TeVersturen(
+            oin_van("gemeente"),
+            "statusverzoek",
+            voorbeeld(SR, "statusverzoek"),
+            conversatie_met(rt, "energie"),
+        )
+    )
+    gemeente.weiger(verzoek.bericht.referentienummer, "INHOUD_ONGELDIG")
+    inloggen(portaal, "energie")
+    pagina = bevestig(portaal, alle="meldingen")
+    assert pagina.status_code == 200
+    assert "U hebt 1 bericht bevestigd" in pagina.text
+    assert "geen antwoord nodig" in pagina.text
+    assert "GEWEIGERD" not in portaal.get("/portaal/ontvangen").text
+    assert [b.status for b in berichten_aan(rt, "energie", berichttype="foutbericht")] == ["bevestigd"]
+
+
+# --- confirm (17.2) ---------------------------------------------------------------------------------
+
+
+def test_17_2_confirming_the_download_deletes_content_and_starts_the_answer_term(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    vragen = berichten_aan(rt, "energie", berichttype="saldoverzoek_nuts")
+    refs = [b.referentienummer for b in vragen]
+    inloggen(portaal, "energie")
+    download(portaal, refs)
+    pagina = bevestig(portaal, refs)
+    assert pagina.status_code == 200, pagina.text
+    assert "U hebt 3 berichten bevestigd (art. 17.2)" in pagina.text
+    assert "antwoordtermijn van 5 werkdagen (art. 2.1)" in pagina.text
+    bevestigd = berichten_aan(rt, "energie", berichttype="saldoverzoek_nuts")
+    assert {b.status for b in bevestigd} == {"bevestigd"}
+    for bericht in bevestigd:
+        assert bericht.antwoord_uiterlijk is not None
+        assert tijdstip(bericht.antwoord_uiterlijk) in pagina.text
+    with transactie(rt.sessions) as session:
+        ids = [b.id for b in bevestigd]
+        assert session.scalars(select(BerichtInhoud).where(BerichtInhoud.bericht_id.in_(ids))).all() == []
+    # the sender gets a receipt per message; the page no longer lists them
+    bonnen = berichten_aan(rt, "gemeente", berichttype="ontvangstbevestiging")
+    assert set(refs) <= {b.cross_referentienummer for b in bonnen}
+    overzicht = portaal.get("/portaal/ontvangen").text
+    assert not any(ref in overzicht for ref in refs)
+
+
+def test_17_2_a_message_never_downloaded_is_not_confirmed(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    vraag = berichten_aan(rt, "energie", berichttype="saldoverzoek_nuts")[0]
+    inloggen(portaal, "energie")
+    pagina = bevestig(portaal, [vraag.referentienummer])
+    assert "nog niet gedownload" in pagina.text
+    assert berichten_aan(rt, "energie", referentienummer=vraag.referentienummer)[0].status == "aangeboden"
+    assert bevestig(portaal).status_code == 400  # nothing chosen
+
+
+def test_17_2_confirm_all_downloaded(portaal: TestClient, demo: object, rt: Runtime) -> None:
+    kennisgevingen = [b.referentienummer for b in berichten_aan(rt, "energie", berichttype="kennisgeving")]
+    inloggen(portaal, "energie")
+    download(portaal, kennisgevingen)
+    pagina = bevestig(portaal, alle="gedownload")
+    assert "U hebt 3 berichten bevestigd" in pagina.text
+    statussen = {b.berichttype: b.status for b in berichten_aan(rt, "energie")}
+    assert statussen == {"kennisgeving": "bevestigd", "saldoverzoek_nuts": "aangeboden"}
+
+
+# --- download again (17.4), only the chosen ones ------------------------------------------------------
+
+
+def test_17_4_download_again_until_confirmed(portaal: TestClient, demo: object, rt: Runtime) -> None:
+    vraag = berichten_aan(rt, "energie", berichttype="saldoverzoek_nuts")[0]
+    inloggen(portaal, "energie")
+    eerste = download(portaal, [vraag.referentienummer])
+    assert berichten_aan(rt, "energie", referentienummer=vraag.referentienummer)[0].status == "opgehaald"
+    assert ">Gedownload<" in portaal.get("/portaal/ontvangen").text
+    tweede = download(portaal, [vraag.referentienummer])
+    assert csv_rijen(eerste, "saldoverzoeken.csv") == csv_rijen(tweede, "saldoverzoeken.csv")
+    bevestig(portaal, [vraag.referentienummer])
+    csrf, _ = formulier(portaal, "/portaal/ontvangen")
+    weg = portaal.post(
+        "/portaal/ontvangen/download",
+        data={"csrf": csrf, "actie": "geselecteerd", "ref": [vraag.referentienummer]},
+    )
+    assert weg.status_code == 400
+    assert "staan niet meer klaar" in weg.text
+
+
+def test_download_of_a_selection_marks_only_that_selection(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    gekozen = berichten_aan(rt, "energie")[-1]
+    inloggen(portaal, "energie")
+    zip_ = download(portaal, [gekozen.referentienummer])
+    assert zip_.namelist() == [
+        "saldoverzoeken.csv",
+        f"leesbaar/saldoverzoek_nuts-{gekozen.referentienummer}.html",
+        "LEESMIJ.txt",
+    ]
+    statussen = {b.referentienummer: b.status for b in berichten_aan(rt, "energie")}
+    assert statussen.pop(gekozen.referentienummer) == "opgehaald"
+    assert set(statussen.values()) == {"aangeboden"}
+
+
+def test_download_needs_a_choice_and_csrf(portaal: TestClient, demo: object) -> None:
+    inloggen(portaal, "energie")
+    csrf, _ = formulier(portaal, "/portaal/ontvangen")
+    leeg = portaal.post("/portaal/ontvangen/download", data={"csrf": csrf, "actie": "geselecteerd"})
+    assert leeg.status_code == 400 and "Kies ten minste één bericht" in leeg.text
+    assert 'role="alert"' in leeg.text
+    zonder = portaal.post("/portaal/ontvangen/download", data={"actie": "alle"})
+    assert zonder.status_code == 403
+
+
+# --- expiry (17.5) ------------------------------------------------------------------------------------
+
+
+def test_17_5_expired_message_disappears_and_the_sender_is_told(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    vragen = berichten_aan(rt, "energie")
+    later = max(b.verloopt_op for b in vragen) + timedelta(seconds=1)
+    with transactie(rt.sessions) as session:
+        verlopen = mailbox.verloop_reeks(session, nu=later, instellingen=rt.instellingen)
+    assert verlopen >= len(vragen)
+    inloggen(portaal, "energie")
+    pagina = portaal.get("/portaal/ontvangen")
+    assert "Er staan geen berichten klaar." in pagina.text
+    assert not any(b.referentienummer in pagina.text for b in vragen)
+    meldingen = berichten_aan(rt, "gemeente", berichttype="foutbericht")
+    over = {m.cross_referentienummer: m.melding for m in meldingen}
+    for bericht in vragen:
+        assert over[bericht.referentienummer] is not None
+        assert over[bericht.referentienummer]["code"] == "VERLOPEN"
+
+
+# --- one message, refusing content that cannot be opened -------------------------------------------
+
+
+def _onleesbaar(rt: Runtime, kluis: Kluis) -> str:
+    """A saldoverzoek whose signed metadata do not match its envelope (another referentienummer):
+    the hub cannot see that, the recipient must refuse it."""
+    gemeente = client_van(rt, kluis, "gemeente")
+    bericht = TeVersturen(
+        oin_van("energie"),
+        "saldoverzoek_nuts",
+        voorbeeld(SR, "saldoverzoek_nuts"),
+        conversatie_met(rt, "energie"),
+    )
+    with gemeente.transactie() as (session, nu):
+        envelop = gemeente.verzegel(session, bericht, sleutel=gemeente.sleutel(session, "test", nu), nu=nu)
+        anders = mailbox.Envelop(
+            referentienummer=str(uuid.uuid4()),
+            conversatie_referentienummer=envelop.conversatie_referentienummer,
+            cross_referentienummer=None,
+            berichttype=envelop.berichttype,
+            module=envelop.module,
+            versie=envelop.versie,
+            ontvanger=envelop.ontvanger,
+            inhoud=envelop.inhoud,
+        )
+        mailbox.verstuur(session, gemeente.deelnemer(session), anders, nu=nu, instellingen=rt.instellingen)
+    return anders.referentienummer
+
+
+def test_message_that_cannot_be_opened_is_listed_in_leesmij_and_can_be_refused(
+    portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
+) -> None:
+    ref = _onleesbaar(rt, kluis)
+    inloggen(portaal, "energie")
+    zip_ = download(portaal)
+    leesmij = " ".join(zip_.read("LEESMIJ.txt").decode("utf-8-sig").split())
+    assert "BERICHTEN DIE NIET GEOPEND KONDEN WORDEN" in leesmij
+    assert (
+        f"- {ref} (Saldoverzoek nuts, van Gemeente Demodorp): de ondertekende metadata wijken af" in leesmij
+    )
+    assert ref not in zip_.read("saldoverzoeken.csv").decode("utf-8-sig")
+    assert not any(ref in n for n in zip_.namelist())
+
+    pagina = portaal.get(f"/portaal/ontvangen/{ref}")
+    assert pagina.status_code == 200
+    assert "kan niet worden geopend" in pagina.text and "Weigeren" in pagina.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', pagina.text)
+    assert csrf is not None
+    geweigerd = portaal.post(f"/portaal/ontvangen/{ref}/weigeren", data={"csrf": csrf.group(1)})
+    assert geweigerd.status_code == 200, geweigerd.text
+    assert "geweigerd" in geweigerd.text
+    assert berichten_aan(rt, "energie", referentienummer=ref)[0].status == "geweigerd"
+    melding = next(
+        b for b in berichten_aan(rt, "gemeente", berichttype="foutbericht") if b.cross_referentienummer == ref
+    )
+    assert melding.melding is not None and melding.melding["code"] == "GEWEIGERD"
+    assert melding.melding["reden"] == "METADATA_ONJUIST"
+
+
+def test_a_message_that_opens_is_shown_and_cannot_be_refused(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    vraag = berichten_aan(rt, "energie", berichttype="saldoverzoek_nuts")[0]
+    inloggen(portaal, "energie")
+    pagina = portaal.get(f"/portaal/ontvangen/{vraag.referentienummer}")
+    assert pagina.status_code == 200
+    assert "Klantnummer schuldhulpverlener" in pagina.text and "DEMO-000" in pagina.text
+    assert "Akkoord met uitlezen slimme meter (art. 5.3)" in pagina.text
+    assert berichten_aan(rt, "energie", referentienummer=vraag.referentienummer)[0].status == "opgehaald"
+    csrf = re.search(r'name="csrf" value="([^"]+)"', pagina.text)
+    assert csrf is not None
+    weigeren = portaal.post(
+        f"/portaal/ontvangen/{vraag.referentienummer}/weigeren", data={"csrf": csrf.group(1)}
+    )
+    assert weigeren.status_code == 409
+    assert berichten_aan(rt, "energie", referentienummer=vraag.referentienummer)[0].status == "opgehaald"
+    assert portaal.get(f"/portaal/ontvangen/{uuid.uuid4()}").status_code == 404
+    assert portaal.get("/portaal/ontvangen/geen-nummer").status_code == 404
+
+
+@pytest.mark.parametrize("wie", ["zorg", "belasting"])
+def test_other_creditors_see_their_own_types(portaal: TestClient, demo: object, wie: str) -> None:
+    inloggen(portaal, wie)
+    zip_ = download(portaal)
+    typen = {r["berichttype"] for r in csv_rijen(zip_, "saldoverzoeken.csv")}
+    assert typen == {"saldoverzoek_zorg" if wie == "zorg" else "saldoverzoek_publiek"}
+    if wie == "belasting":
+        kop = next(
+            csv.reader(io.StringIO(zip_.read("saldoverzoeken.csv").decode("utf-8-sig")), delimiter=";")
+        )
+        assert kop.index("klant.bsn") < kop.index("partner.geslacht")  # BSN among the klant.* columns
+        assert "kennisgevingen_bsn.csv" in zip_.namelist()
