@@ -1,0 +1,1 @@
+"""The web portal (DESIGN §7): a hosted client with server-rendered pages, mounted at /portaal."""
