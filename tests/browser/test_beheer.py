@@ -61,3 +61,31 @@ def test_een_deelnemer_ziet_geen_beheer(page: Any) -> None:
     assert page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Dashboard").count() == 0
     page.goto("/portaal/beheer")
     assert page.get_by_role("heading", name="Geen toegang").is_visible()
+
+
+def test_aanmelden_wijzigen_en_inloggen_als_nieuwe_deelnemer(page: Any, toegankelijk: Any) -> None:
+    """The aanmeldformulier as a beheerder fills it in: a creditor whose keys the portal holds
+    (generated with the development CA), then its flags changed, then a colleague of that creditor
+    logs in and sees its (empty) mailbox."""
+    log_in(page, "Beheer van het knooppunt", naam="Bea Beheer")
+    page.goto("/portaal/beheer/deelnemers/nieuw")
+    page.get_by_label("Naam", exact=True).fill("Browser Incasso BV")
+    page.get_by_label("OIN").fill("00000003509876540000")
+    page.get_by_label("KvK-nummer").fill("50987654")
+    page.get_by_role("group", name="Rol").get_by_label("Schuldeiser").check()
+    page.get_by_role("group", name="Modules").get_by_label("schuldregeling").check()
+    page.get_by_role("group", name="Schuldensoorten").get_by_label("overig").check()
+    page.get_by_role("group", name="Sleutelbeheer").get_by_label("Portaal", exact=False).first.check()
+    page.get_by_label("Genereer certificaat en sleutel met de ontwikkel-CA").check()
+    page.get_by_role("button", name="Deelnemer aanmelden").click()
+    assert page.get_by_role("heading", name="Browser Incasso BV").is_visible()
+    toegankelijk(page)
+
+    page.get_by_label("Standaard akkoord met betaalvoorstellen (art. 7.1)").check()
+    page.get_by_role("button", name="Wijzigingen opslaan").click()
+    assert page.get_by_role("status").first.is_visible()
+    assert page.get_by_label("Standaard akkoord met betaalvoorstellen (art. 7.1)").is_checked()
+
+    page.get_by_role("button", name="Uitloggen").click()
+    log_in(page, "Browser Incasso BV (Schuldeiser)", naam="Collega")
+    assert page.get_by_text("Er zijn geen nieuwe berichten").is_visible()
