@@ -18,7 +18,7 @@ import json
 import ssl
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -357,23 +357,12 @@ class HubClient:
             return Ontvangen(
                 envelop=env, fout="ONTSLEUTELING_MISLUKT", foutdetail="het bericht heeft geen inhoud meer"
             )
-        try:
-            certificaten = self._afzendercertificaten(str(env["afzender"]), env.get("ontvangenOp"))
-            geopend = jose.open_(
-                inhoud,
-                ontvanger_sleutel=self._ontsleutel_sleutel,
-                afzender_certificaten=certificaten,
-                envelop=env,
-            )
-        except jose.OngeldigeEnvelop as exc:
-            return Ontvangen(envelop=env, fout=exc.reden, foutdetail=str(exc))
-        except (HubFout, OngeldigCertificaat) as exc:
-            return Ontvangen(envelop=env, fout="HANDTEKENING_ONGELDIG", foutdetail=str(exc))
-        try:
-            model = valideer(str(env["module"]), str(env["berichttype"]), str(env["versie"]), geopend.payload)
-        except (OngeldigePayload, OnbekendPayloadtype) as exc:
-            return Ontvangen(envelop=env, fout="INHOUD_ONGELDIG", foutdetail=str(exc))
-        return Ontvangen(envelop=env, payload=model.model_dump(mode="json", exclude_none=True))
+        return open_inhoud(
+            env,
+            inhoud,
+            sleutel=self._ontsleutel_sleutel,
+            certificaten=lambda: self._afzendercertificaten(str(env["afzender"]), env.get("ontvangenOp")),
+        )
 
     def _afzendercertificaten(self, oin: str, ontvangen_op: Any) -> list[x509.Certificate]:
         """The sender's signing certificates that were valid when the hub received the message
@@ -481,6 +470,31 @@ class HubClient:
 
     def deelnemer(self, oin: str) -> HubDeelnemer | None:
         return self.adresboek.deelnemer(oin)
+
+
+def open_inhoud(
+    env: dict[str, Any],
+    inhoud: str,
+    *,
+    sleutel: jose.Sleutel,
+    certificaten: Callable[[], list[x509.Certificate]],
+) -> Ontvangen:
+    """Decrypt, verify against the sender's certificates (looked up by ``certificaten``), compare the
+    signed metadata with the envelope, validate the payload; the outcome, never an exception for bad
+    content. Shared by the SDK and the portal's hosted client."""
+    try:
+        geopend = jose.open_(
+            inhoud, ontvanger_sleutel=sleutel, afzender_certificaten=certificaten(), envelop=env
+        )
+    except jose.OngeldigeEnvelop as exc:
+        return Ontvangen(envelop=env, fout=exc.reden, foutdetail=str(exc))
+    except (HubFout, OngeldigCertificaat) as exc:
+        return Ontvangen(envelop=env, fout="HANDTEKENING_ONGELDIG", foutdetail=str(exc))
+    try:
+        model = valideer(str(env["module"]), str(env["berichttype"]), str(env["versie"]), geopend.payload)
+    except (OngeldigePayload, OnbekendPayloadtype) as exc:
+        return Ontvangen(envelop=env, fout="INHOUD_ONGELDIG", foutdetail=str(exc))
+    return Ontvangen(envelop=env, payload=model.model_dump(mode="json", exclude_none=True))
 
 
 def _tijdstip(waarde: Any) -> datetime:

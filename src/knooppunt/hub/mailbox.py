@@ -318,16 +318,21 @@ def verstuur(
     try:
         return _verstuur(session, afzender, envelop, nu=nu, instellingen=instellingen)
     except HubFout as fout:
-        fout.auditregel = audit.geweigerd_bij_verzenden(
-            afzender=afzender.oin,
-            berichttype=envelop.berichttype,
-            module=envelop.module,
-            ontvanger=envelop.ontvanger,
-            referentienummer=envelop.referentienummer,
-            code=fout.code,
-            nu=nu,
-        )
+        fout.auditregel = _weigeringsregel(afzender, envelop, fout.code, nu)
         raise
+
+
+def _weigeringsregel(afzender: Deelnemer, envelop: Envelop, code: str, nu: datetime) -> dict[str, Any]:
+    """The audit entry of a refused submit (written by the caller, after its rollback)."""
+    return audit.geweigerd_bij_verzenden(
+        afzender=afzender.oin,
+        berichttype=envelop.berichttype,
+        module=envelop.module,
+        ontvanger=envelop.ontvanger,
+        referentienummer=envelop.referentienummer,
+        code=code,
+        nu=nu,
+    )
 
 
 def _verstuur(
@@ -562,15 +567,7 @@ def _reeksweigering(
     weigering = Reeksweigering(
         fout.code, fout.status, fout.titel, fout.detail, list(fout.velden), fout.artikel, index=index
     )
-    weigering.auditregel = audit.geweigerd_bij_verzenden(
-        afzender=afzender.oin,
-        berichttype=envelop.berichttype,
-        module=envelop.module,
-        ontvanger=envelop.ontvanger,
-        referentienummer=envelop.referentienummer,
-        code=fout.code,
-        nu=nu,
-    )
+    weigering.auditregel = _weigeringsregel(afzender, envelop, fout.code, nu)
     return weigering
 
 

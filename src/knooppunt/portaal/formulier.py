@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+from knooppunt.portaal.leesbaar import BEDRAGEN
 from knooppunt.protocol.payloads import OngeldigePayload, schema_voor, valideer
 
 PREFIX = "p."
@@ -34,23 +35,7 @@ MAX_RIJEN = 200
 # Integer fields that are amounts in euro cents (entered and shown in euros) and those that are not.
 # Every integer field of every payload must be in one of the two (a test checks it), so a new amount
 # field cannot silently be shown as a count of cents.
-BEDRAGVELDEN = frozenset(
-    {
-        "bedrag",
-        "aangebodenBedrag",
-        "bedragPreferent",
-        "bedragConcurrent",
-        "afloscapaciteitPerMaand",
-        "prognoseEindbedrag",
-        "actueelVorderingsbedrag",
-        "oorspronkelijkBedrag",
-        "hoofdsom",
-        "rente",
-        "kosten",
-        "incassokosten",
-        "actueelBedrag",
-    }
-)
+BEDRAGVELDEN = BEDRAGEN
 GEHELE_GETALLEN = frozenset(
     {"huisnummer", "looptijdMaanden", "aantalPreferent", "aantalConcurrent", "aantalVorderingen"}
 )

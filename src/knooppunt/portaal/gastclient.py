@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from knooppunt.client import jose
 from knooppunt.client.fouten import VerzendFout
-from knooppunt.client.hub import Ontvangen
+from knooppunt.client.hub import Ontvangen, open_inhoud
 from knooppunt.hub import adresboek, audit, mailbox
 from knooppunt.hub.fouten import HubFout
 from knooppunt.pki.certificaat import CertificaatInfo, OngeldigCertificaat, lees
@@ -493,23 +493,12 @@ class Gastclient:
             return Ontvangen(
                 envelop=env, fout="ONTSLEUTELING_MISLUKT", foutdetail="het bericht heeft geen inhoud meer"
             )
-        try:
-            certificaten = self.afzendercertificaten(session, bericht.afzender, bericht.ontvangen_op)
-            geopend = jose.open_(
-                jwe,
-                ontvanger_sleutel=sleutel.sleutel,
-                afzender_certificaten=certificaten,
-                envelop=env,
-            )
-        except jose.OngeldigeEnvelop as exc:
-            return Ontvangen(envelop=env, fout=exc.reden, foutdetail=str(exc))
-        except OngeldigCertificaat as exc:
-            return Ontvangen(envelop=env, fout="HANDTEKENING_ONGELDIG", foutdetail=str(exc))
-        try:
-            model = valideer(bericht.module, bericht.berichttype, bericht.versie, geopend.payload)
-        except (OngeldigePayload, OnbekendPayloadtype) as exc:
-            return Ontvangen(envelop=env, fout="INHOUD_ONGELDIG", foutdetail=str(exc))
-        return Ontvangen(envelop=env, payload=model.model_dump(mode="json", exclude_none=True))
+        return open_inhoud(
+            env,
+            jwe,
+            sleutel=sleutel.sleutel,
+            certificaten=lambda: self.afzendercertificaten(session, bericht.afzender, bericht.ontvangen_op),
+        )
 
     def haal_op(
         self,
