@@ -353,7 +353,8 @@ def leesmij(
         "verwijderd en de afzender krijgt daarvan bericht (17.3, 17.5).",
     ]
     if geopend:
-        eerste = min(geopend, key=lambda b: str(moment(b.envelop.get("verlooptOp"))))
+        # compared as instants: ISO texts in local time differ in offset across summer time
+        eerste = min(geopend, key=lambda b: datetime.fromisoformat(moment(b.envelop.get("verlooptOp"))))
         regels.append(
             f"Het eerste bericht van deze download verloopt op {tijdstip(eerste.envelop.get('verlooptOp'))}."
         )
