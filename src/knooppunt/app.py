@@ -12,7 +12,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -149,6 +149,20 @@ def _te_groot_fout(max_bytes: int) -> HubFout:
 
 
 async def _te_groot(scope: Scope, send: Send, max_bytes: int) -> None:
+    if str(scope.get("path", "")).startswith("/portaal/"):
+        # A person in a browser: a page in Dutch, not problem+json.
+        mib = max_bytes / (1024 * 1024)
+        pagina = HTMLResponse(
+            '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Te groot — Knooppunt</title>'
+            '<link rel="stylesheet" href="/portaal/static/portaal.css"></head><body><main>'
+            "<h1>Wat u verstuurde is te groot</h1>"
+            f"<p>Het portaal neemt per keer hoogstens {mib:.0f} MiB aan (bij uploads: hoogstens 4 MiB per "
+            "bestand). Er is niets verwerkt. Verdeel de bestanden over meerdere keren en probeer het opnieuw."
+            '</p><p><a href="/portaal/upload">Terug naar uploaden</a></p></main></body></html>',
+            status_code=413,
+        )
+        await pagina(scope, _leeg_receive, send)
+        return
     antwoord = v1.json_probleem(_te_groot_fout(max_bytes), scope.get("path"))
     antwoord.headers["API-Version"] = API_VERSIE
     await antwoord(scope, _leeg_receive, send)

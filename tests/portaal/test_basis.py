@@ -277,3 +277,20 @@ def test_cli_portaal_demo_seeds_participants_and_messages(cli: object) -> None:
     assert "5 nieuwe deelnemers" in uitkomst.output
     again = cli("portaal", "demo")  # type: ignore[operator]
     assert "0 nieuwe deelnemers" in again.output  # idempotent participants, more messages
+
+
+def test_an_upload_over_the_request_limit_gets_a_dutch_page(portaal: TestClient, demo: object) -> None:
+    from knooppunt.portaal.app import MAX_UPLOAD_VERZOEK
+
+    inloggen(portaal, "energie")
+    antwoord = portaal.post(
+        "/portaal/upload",
+        content=b"x" * 16,
+        headers={
+            "content-type": "multipart/form-data; boundary=x",
+            "content-length": str(MAX_UPLOAD_VERZOEK + 1),
+        },
+    )
+    assert antwoord.status_code == 413
+    assert antwoord.headers["content-type"].startswith("text/html")
+    assert "Er is niets verwerkt" in antwoord.text
