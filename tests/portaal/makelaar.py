@@ -70,6 +70,8 @@ ACCOUNTS = {
     "eh-energie-piet": _account(niveau="http://eidas.europa.eu/LoA/substantial", kvk=50123456),
     "eh-gemeente": _account(niveau=LOA.format(4), kvk="50200097", vestiging="000012345678", naam="Sam Smit"),
     "eh-zorg": _account(kvk="50234567", naam="Zoë Zorg"),
+    # A vestiging of an organisation that joined as a whole (zorg has no vestigingsnummer).
+    "eh-zorg-vestiging": _account(kvk="50234567", vestiging="000011112222", naam="Vera Vestiging"),
     "eh-beheer": _account(naam="Bea Beheer"),
     # Only the standard acr claim carries the level.
     "eh-acr": _account(niveau=None, acr=LOA.format(3), kvk="50123456", vestiging="000023456789"),

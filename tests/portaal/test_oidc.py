@@ -208,6 +208,17 @@ def test_claims_uit_userinfo_als_het_id_token_ze_mist(
     _ingelogd_als(portaal, "Gemeente Demodorp")
 
 
+def test_vestiging_van_een_organisatie_die_als_geheel_deelneemt(
+    portaal: TestClient, demo: dict[str, int]
+) -> None:
+    """A login restricted to a vestiging that is not in the adresboek, of an organisation registered
+    as a whole (no vestigingsnummer), is that organisation; an organisation registered per vestiging
+    still refuses unknown vestigingen (see test_weigering_met_uitleg)."""
+    antwoord = log_in(portaal, "eh-zorg-vestiging")
+    assert antwoord.status_code == 303, antwoord.text
+    _ingelogd_als(portaal, "Demo Zorgverzekeraar NV")
+
+
 # --- refusals ------------------------------------------------------------------------------------
 
 

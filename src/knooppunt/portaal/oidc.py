@@ -244,8 +244,10 @@ def is_beheerder(inlog: Inlog, settings: Settings) -> bool:
 
 
 def deelnemer_van(session: Session, inlog: Inlog) -> Deelnemer:
-    """The one participant of this login: (KvK, vestigingsnummer), or the KvK number alone when
-    the login names no vestiging. Colleagues of one organisation share its mailbox (the OIN)."""
+    """The one participant of this login: (KvK, vestigingsnummer); the KvK number alone when the
+    login names no vestiging; or, for a login of a vestiging that is not registered, the
+    participant registered for the whole KvK number (without vestigingsnummer), if there is exactly
+    one. Colleagues of one organisation share its mailbox (the OIN)."""
     if inlog.kvk is None:
         raise Weigering(
             "geen_kvk",
@@ -256,6 +258,11 @@ def deelnemer_van(session: Session, inlog: Inlog) -> Deelnemer:
     if len(gevonden) == 1:
         return gevonden[0]
     if not gevonden and inlog.vestiging is not None:
+        # A login for one vestiging of an organisation that joined as a whole (registered without a
+        # vestigingsnummer): that participant. Not when the organisation joined per vestiging.
+        hele = [d for d in store.met_kvk(session, inlog.kvk, limiet=50) if d.vestigingsnummer is None]
+        if len(hele) == 1:
+            return hele[0]
         raise Weigering(
             "vestiging_onbekend",
             f"Uw inlog is voor vestiging {inlog.vestiging} van KvK-nummer {inlog.kvk}, maar die vestiging "
