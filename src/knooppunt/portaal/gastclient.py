@@ -397,23 +397,34 @@ class Gastclient:
         """A dry run of every hub rule for these messages as one batch, before anything is sealed:
         per message the hub's refusal, or None (DESIGN §7, art. 18.3c)."""
         with self.transactie() as (session, nu):
-            afzender = self.deelnemer(session)
-            concepten = [
-                mailbox.Envelop(
-                    referentienummer=(b.referentienummer or str(uuid.uuid4())).lower(),
-                    conversatie_referentienummer=b.conversatie.lower(),
-                    cross_referentienummer=b.antwoord_op.lower() if b.antwoord_op else None,
-                    berichttype=b.berichttype,
-                    module=b.module,
-                    versie=b.versie,
-                    ontvanger=b.ontvanger,
-                    inhoud="",
-                )
-                for b in berichten
-            ]
-            return mailbox.controleer_reeks(
-                session, afzender, concepten, nu=nu, instellingen=self.rt.instellingen, met_inhoud=False
+            return self.controleer_in(session, berichten, nu)
+
+    def controleer_in(
+        self, session: Session, berichten: Sequence[TeVersturen], nu: datetime
+    ) -> list[HubFout | None]:
+        """`controleer_reeks` inside the caller's transaction (`mailbox.controleer_reeks` on the
+        metadata: nothing is sealed, nothing written)."""
+        concepten = [
+            mailbox.Envelop(
+                referentienummer=(b.referentienummer or str(uuid.uuid4())).lower(),
+                conversatie_referentienummer=b.conversatie.lower(),
+                cross_referentienummer=b.antwoord_op.lower() if b.antwoord_op else None,
+                berichttype=b.berichttype,
+                module=b.module,
+                versie=b.versie,
+                ontvanger=b.ontvanger,
+                inhoud="",
             )
+            for b in berichten
+        ]
+        return mailbox.controleer_reeks(
+            session,
+            self.deelnemer(session),
+            concepten,
+            nu=nu,
+            instellingen=self.rt.instellingen,
+            met_inhoud=False,
+        )
 
     def verstuur_reeks(self, berichten: Sequence[TeVersturen], *, waarvoor: str) -> list[Berichtrij]:
         """Seal and submit many messages, all or nothing (art. 18.3c): the key and the recipients'

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
 import re
 import secrets
@@ -161,9 +162,8 @@ def _ontwikkelsleutel(pad: Path) -> str:
     with os.fdopen(fd, "w", encoding="ascii") as bestand:
         bestand.write(tekst + "\n")
     try:
-        os.link(tijdelijk, pad)
-    except FileExistsError:
-        pass
+        with contextlib.suppress(FileExistsError):  # another process linked its key first: use that one
+            os.link(tijdelijk, pad)
     finally:
         tijdelijk.unlink(missing_ok=True)
     return pad.read_text(encoding="ascii").strip()

@@ -1,12 +1,13 @@
 """What the portal tells a debt counsellor before a message goes out (DESIGN §3, §7): per creditor,
 whether it can be reached through the hub at all (else another channel is needed), whether a hub
 condition will refuse the message, which earlier message it refers to or answers, and the SDK's
-warnings (9.1). It asks the hub's own rules (``hub.regels``) on the current metadata; nothing is
-written. The hub decides again when the message is sent.
+warnings (9.1). It asks the hub itself (``mailbox.controleer_reeks``, the dry run an upload also uses) on the
+current metadata; nothing is written. The hub decides again when the message is sent.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,8 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from knooppunt.client.fouten import VerzendFout
-from knooppunt.hub import adresboek, mailbox, regels
-from knooppunt.hub.fouten import HubFout
+from knooppunt.hub import adresboek, mailbox
 from knooppunt.pki.certificaat import OngeldigCertificaat
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen
 from knooppunt.protocol.catalogus import Berichttype
@@ -104,9 +104,7 @@ def controleer(
     gekozen: Mapping[str, str] | None = None,
 ) -> list[Ontvangercontrole]:
     """One check per creditor; ``gekozen`` holds the references the user picked (by OIN)."""
-    afzender = gast.deelnemer(session)
     tijdlijn = mailbox.conversatie_of_leeg(session, gast.oin, conversatie) if conversatie else []
-    per_ref = {b.referentienummer: b for b in tijdlijn}
     uit = []
     for oin in ontvangers:
         deelnemer, waarom_niet = gast.bereikbaar(session, oin, berichttype.module.value)
@@ -114,9 +112,6 @@ def controleer(
         uit.append(controle)
         if deelnemer is None or waarom_niet is not None:
             controle.onbereikbaar = f"{deelnemer.naam if deelnemer else oin} {waarom_niet}"
-            continue
-        if deelnemer.rol not in berichttype.naar:
-            controle.weigering = f"{deelnemer.naam} is geen schuldeiser; dit bericht gaat naar schuldeisers"
             continue
         controle.verwijzingen, controle.verwijzing_verplicht = _verwijzingen(
             berichttype, gast.oin, oin, tijdlijn
@@ -129,19 +124,6 @@ def controleer(
             if controle.verwijzing_verplicht or open_:
                 controle.gekozen = (open_ or controle.verwijzingen)[0].referentienummer
         try:
-            regels.controleer(
-                regels.Context(
-                    session=session,
-                    type=berichttype,
-                    afzender=afzender,
-                    ontvanger=deelnemer,
-                    conversatie=conversatie or "",
-                    verwijzing=per_ref.get(controle.gekozen) if controle.gekozen else None,
-                )
-            )
-        except HubFout as fout:
-            controle.weigering = fout.detail
-        try:
             gast.ontvangercertificaat(session, deelnemer, nu)
         except (VerzendFout, OngeldigCertificaat) as exc:
             controle.weigering = controle.weigering or str(getattr(exc, "detail", exc))
@@ -149,6 +131,26 @@ def controleer(
             controle.waarschuwingen += gast.waarschuwingen(
                 session, TeVersturen(oin, berichttype.code, {}, conversatie)
             )
+    # Every hub condition, judged by the hub itself on the metadata (the same dry run as an upload).
+    te_controleren = [c for c in uit if c.onbereikbaar is None]
+    uitkomsten = gast.controleer_in(
+        session,
+        [
+            TeVersturen(
+                c.oin,
+                berichttype.code,
+                {},
+                conversatie or str(uuid.uuid4()),
+                module=berichttype.module.value,
+                antwoord_op=c.gekozen,
+            )
+            for c in te_controleren
+        ],
+        nu,
+    )
+    for controle, fout in zip(te_controleren, uitkomsten, strict=True):
+        if fout is not None:
+            controle.weigering = fout.detail
     return uit
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from knooppunt.store.models import PortaalDossier, PortaalSessie, PortaalSleutel
+from knooppunt.store.models import Deelnemer, PortaalDossier, PortaalSessie, PortaalSleutel
 
 
 def sessie(session: Session, token_hash: str) -> PortaalSessie | None:
@@ -78,3 +78,16 @@ def alle_dossiers(session: Session) -> Sequence[PortaalDossier]:
 
 def bewaar_dossier(session: Session, dossier: PortaalDossier) -> None:
     session.merge(dossier)
+
+
+def gehost(session: Session) -> Sequence[Deelnemer]:
+    """The participants whose keys the portal holds (``sleutelbeheer`` portaal), by role and name."""
+    return (
+        session.scalars(
+            select(Deelnemer)
+            .where(Deelnemer.sleutelbeheer == "portaal")
+            .order_by(Deelnemer.rol, Deelnemer.naam)
+        )
+        .unique()
+        .all()
+    )

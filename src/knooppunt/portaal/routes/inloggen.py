@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from knooppunt.portaal import sessies
 from knooppunt.portaal.fouten import GeenToegang, PortaalFout
 from knooppunt.portaal.oidc import Niveau, markeer_uitloggen
 from knooppunt.portaal.sessies import Csrf, Ingelogd
 from knooppunt.portaal.weergave import pagina
+from knooppunt.store import portaal as store
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Deelnemer
 
@@ -45,13 +45,7 @@ def inlogpagina(request: Request, volgende: str | None = None, fout: str | None 
     deelnemers: list[Deelnemer] = []
     if rt.settings.is_development:
         with transactie(rt.sessions) as session:
-            deelnemers = list(
-                session.scalars(
-                    select(Deelnemer)
-                    .where(Deelnemer.sleutelbeheer == "portaal")
-                    .order_by(Deelnemer.rol, Deelnemer.naam)
-                ).unique()
-            )
+            deelnemers = list(store.gehost(session))
     return pagina(
         request,
         "inloggen.html",
