@@ -69,27 +69,23 @@ def verzegel(
 
 
 class HubLog:
-    """Drains the hub's stdout+stderr in a thread. Needed: the hub logs every request, and an
-    undrained pipe fills up (64 KiB) and then blocks the server. Keeps the lines as evidence."""
+    """The hub's stdout+stderr lines as evidence. `start_hub` already drains the pipe in a thread
+    (an undrained pipe fills up at 64 KiB and then blocks the server); this reads what that thread
+    collected, so a second reader does not split the lines between the two."""
 
     def __init__(self, hub: Hub, naam: str) -> None:
         self.naam = naam
-        self.regels: list[str] = []
-        self._bron = hub.proces.stdout
-        self._thread = threading.Thread(target=self._lees, name=f"log-{naam}", daemon=True)
-        self._thread.start()
+        self._hub = hub
 
-    def _lees(self) -> None:
-        if self._bron is None:
-            return
-        try:
-            for regel in iter(self._bron.readline, b""):
-                self.regels.append(regel.decode("utf-8", "replace").rstrip("\n"))
-        except (ValueError, OSError):  # closed under us at shutdown
-            return
+    @property
+    def regels(self) -> list[str]:
+        return [regel.rstrip("\n") for regel in list(self._hub.log)]
 
     def wacht(self, timeout: float = 5.0) -> None:
-        self._thread.join(timeout)
+        """Give the drain a moment to read the last lines of a stopped hub."""
+        einde = time.monotonic() + timeout
+        while self._hub.proces.poll() is None and time.monotonic() < einde:
+            time.sleep(0.05)
 
     def statussen(self) -> dict[int, int]:
         """How often each HTTP status was answered, from the hub's request log lines."""
@@ -118,7 +114,12 @@ class HubLog:
         return [regel for regel in self.regels if any(s in regel for s in sleutels)]
 
     def staart(self, aantal: int = 60) -> str:
-        return f"--- log van {self.naam} (laatste {aantal} regels) ---\n" + "\n".join(self.regels[-aantal:])
+        code = self._hub.proces.poll()
+        toestand = "draait nog" if code is None else f"gestopt met code {code}"
+        toestand += f"; antwoordde {self._hub.klaar_na:.1f} s na het openen van de poort"
+        return f"--- log van {self.naam} ({toestand}; laatste {aantal} regels) ---\n" + "\n".join(
+            self.regels[-aantal:]
+        )
 
 
 @contextmanager

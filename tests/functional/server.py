@@ -40,6 +40,31 @@ def wacht_op_poort(poort: int, proces: subprocess.Popen[bytes], timeout: float =
     raise TimeoutError(f"knooppunt serve luistert na {timeout}s nog niet op {poort}")
 
 
+def wacht_op_antwoord(
+    url: str, ca: Path, proces: subprocess.Popen[bytes], log: list[str], timeout: float = 60.0
+) -> float:
+    """Wait until the hub completes a TLS handshake and answers an HTTP request (any status: no
+    client certificate is sent). A listening port alone is not enough: the kernel accepts
+    connections before the server reads them. Returns the seconds it took."""
+    begin = time.monotonic()
+    einde = begin + timeout
+    ctx = ssl.create_default_context(cafile=str(ca))
+    laatste = ""
+    while time.monotonic() < einde:
+        if proces.poll() is not None:
+            raise RuntimeError(f"knooppunt serve stopte met code {proces.returncode}:\n{''.join(log)}")
+        try:
+            httpx.get(f"{url}/", verify=ctx, timeout=httpx.Timeout(5.0, connect=2.0))
+            return time.monotonic() - begin
+        except httpx.TransportError as exc:
+            laatste = f"{type(exc).__name__}: {exc}"
+            time.sleep(0.1)
+    raise TimeoutError(
+        f"knooppunt serve op {url} beantwoordt na {timeout}s nog geen verzoek ({laatste}):\n"
+        + "".join(log[-40:])
+    )
+
+
 def _lees_log(proces: subprocess.Popen[bytes], log: list[str]) -> None:
     if proces.stdout is None:
         return
@@ -54,6 +79,7 @@ class Hub:
     proces: subprocess.Popen[bytes]
     ca: Path
     log: list[str] = field(default_factory=list)
+    klaar_na: float = 0.0  # seconds from listening to answering the first request
 
     def client(self, partij: Partij | None, **kwargs: object) -> httpx.Client:
         return mtls_client(self.url, self.ca, partij, **kwargs)
@@ -124,6 +150,7 @@ def start_hub(
         wacht_op_poort(poort, proces)
         # Keep reading the server's log, or it blocks once the pipe buffer (~64 KiB) is full.
         threading.Thread(target=_lees_log, args=(proces, hub.log), daemon=True).start()
+        hub.klaar_na = wacht_op_antwoord(hub.url, hub.ca, proces, hub.log)
         yield hub
     finally:
         hub.stop()
