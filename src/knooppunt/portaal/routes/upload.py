@@ -162,10 +162,9 @@ async def lees_formulier(request: Request, gebruiker: Schuldeiser) -> Formulier:
                         csvformaat.Bestand(deel.bestandsnaam, bytes(deel.data), deel.grootte, deel.te_groot)
                     )
             formulier.te_veel = verzamelaar.te_veel
-    # The CSRF dependency reads the token through request.form(); hand it what was parsed here,
-    # so that Starlette never parses (and spools) the body itself. Starlette caches the parsed
-    # form in Request._form and returns it from form().
-    request._form = FormData(formulier.velden)
+    # The CSRF dependency takes the fields parsed here (request.state.formulier) instead of calling
+    # request.form(), so that Starlette never parses (and spools) the body itself.
+    request.state.formulier = FormData(formulier.velden)
     return formulier
 
 
