@@ -23,8 +23,8 @@ from knooppunt.portaal.gastclient import Gastclient, TeVersturen, bewaar_sleutel
 from knooppunt.portaal.kluis import Kluis
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime, laad_ankers
+from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.db import db_nu, transactie
-from knooppunt.store.models import Deelnemer
 
 SR = "schuldregeling"
 WIE = "portaal:demo"
@@ -109,7 +109,7 @@ def registreer_deelnemers(rt: Runtime, kluis: Kluis) -> int:
     with transactie(rt.sessions) as session:
         nu = db_nu(session)
         for d in DEELNEMERS:
-            if session.get(Deelnemer, d.oin) is not None:
+            if deelnemers_store.haal(session, d.oin) is not None:
                 continue
             uit = ontwikkel_ca.issue(pki, oin=d.oin, naam=d.naam, key_type="ec", uit_map=uit_map)
             cert_pem = uit.certificaat.read_bytes()

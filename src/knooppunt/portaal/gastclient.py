@@ -37,6 +37,7 @@ from knooppunt.portaal.kluis import Kluis, KluisFout, Versleuteld
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, payloadmodel, valideer
 from knooppunt.runtime import Runtime
+from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store import portaal as store
 from knooppunt.store.berichten import Berichtrij
 from knooppunt.store.db import db_nu, transactie
@@ -286,7 +287,7 @@ class Gastclient:
     def bereikbaar(self, session: Session, oin: str, module: str) -> tuple[Deelnemer | None, str | None]:
         """(participant, None) when it can be reached for this module, else (participant or None,
         why not), so that the user knows another channel is needed (DESIGN §7)."""
-        ontvanger = session.get(Deelnemer, oin)
+        ontvanger = deelnemers_store.haal(session, oin)
         if ontvanger is None:
             return (
                 None,
@@ -472,7 +473,7 @@ class Gastclient:
     # --- receiving ----------------------------------------------------------------------------------
 
     def afzendercertificaten(self, session: Session, oin: str, moment: datetime) -> list[x509.Certificate]:
-        deelnemer = session.get(Deelnemer, oin)
+        deelnemer = deelnemers_store.haal(session, oin)
         if deelnemer is None:
             raise OngeldigCertificaat(f"afzender {oin} staat niet in het adresboek")
         goed = []
@@ -560,7 +561,7 @@ class Gastclient:
     def _namen(session: Session, oins: set[str]) -> dict[str, str]:
         namen = {HUB: "Knooppunt"}
         for oin in oins - {HUB}:
-            deelnemer = session.get(Deelnemer, oin)
+            deelnemer = deelnemers_store.haal(session, oin)
             namen[oin] = deelnemer.naam if deelnemer is not None else oin
         return namen
 

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from knooppunt.hub import audit
 from knooppunt.portaal.fouten import GeenToegang, InloggenNodig
 from knooppunt.runtime import Runtime
+from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store import portaal as store
 from knooppunt.store.db import db_nu, transactie
-from knooppunt.store.models import Deelnemer, PortaalSessie
+from knooppunt.store.models import PortaalSessie
 
 COOKIE = "__Host-knooppunt-sessie"
 # Write the last activity at most this often: every page view need not be a write.
@@ -122,7 +123,7 @@ def _lees(session: Session, rt: Runtime, token_hash: str, nu: datetime) -> Gebru
         store.raak_aan(session, token_hash, nu)
     organisatie = rol = None
     if rij.oin is not None:
-        deelnemer = session.get(Deelnemer, rij.oin)
+        deelnemer = deelnemers_store.haal(session, rij.oin)
         if deelnemer is None:  # removed from the adresboek since the login
             store.verwijder_sessie(session, token_hash)
             return None

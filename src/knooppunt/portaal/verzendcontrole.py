@@ -19,6 +19,7 @@ from knooppunt.hub import adresboek, mailbox
 from knooppunt.pki.certificaat import OngeldigCertificaat
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen
 from knooppunt.protocol.catalogus import Berichttype
+from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.models import Bericht, Deelnemer
 
 AFGESLOTEN = ("verlopen", "geweigerd")
@@ -161,7 +162,7 @@ def schuldeisers_van(session: Session, oin: str, tijdlijn: Sequence[Bericht]) ->
         ander = b.ontvanger if b.afzender == oin else b.afzender
         if ander in gezien or ander == mailbox.KNOOPPUNT:
             continue
-        deelnemer = session.get(Deelnemer, ander)
+        deelnemer = deelnemers_store.haal(session, ander)
         if deelnemer is not None:
             gezien[ander] = deelnemer
     return list(gezien.values())

@@ -24,7 +24,8 @@ from knooppunt.portaal.sessies import Csrf, Schuldhulpverlener
 from knooppunt.portaal.traject import eigen_tijdlijn, gastclient, is_uuid, kluis
 from knooppunt.portaal.weergave import berichttype_naam, pagina
 from knooppunt.protocol.catalogus import CATALOGUS
-from knooppunt.store.models import Bericht, Deelnemer
+from knooppunt.store import deelnemers as deelnemers_store
+from knooppunt.store.models import Bericht
 
 router = APIRouter()
 PER_PAGINA = 25
@@ -128,7 +129,7 @@ def _schuldeisers(
             continue  # shown as the status "Bevestigd" of the message it confirms
         ander = _tegenpartij(oin, b, per_ref)
         if ander not in groepen:
-            deelnemer = session.get(Deelnemer, ander)
+            deelnemer = deelnemers_store.haal(session, ander)
             groepen[ander] = Schuldeiser(ander, deelnemer.naam if deelnemer is not None else ander)
         open_ = b.status in OPEN and b.verloopt_op >= nu and b.ontvanger == oin
         rij = Rij(
@@ -249,7 +250,7 @@ def lezen(
         ) from exc
     ontvangen = geopend[0] if geopend else None
     vraag = next((b for b in tijdlijn if b.referentienummer == bericht.cross_referentienummer), None)
-    afzender = gast.lees(lambda session, _nu: session.get(Deelnemer, bericht.afzender))
+    afzender = gast.lees(lambda session, _nu: deelnemers_store.haal(session, bericht.afzender))
     label = gast.lees(lambda session, _nu: dossiers.lees(session, kluis(request), gast.oin, conversatie))
     return pagina(
         request,

@@ -13,6 +13,7 @@ from knooppunt.portaal.fouten import GeenToegang, PortaalFout
 from knooppunt.portaal.oidc import Niveau, markeer_uitloggen
 from knooppunt.portaal.sessies import Csrf, Ingelogd
 from knooppunt.portaal.weergave import pagina
+from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store import portaal as store
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Deelnemer
@@ -84,7 +85,7 @@ def ontwikkel_login(
                 nu=nu,
             )
         else:
-            deelnemer = session.get(Deelnemer, wie)
+            deelnemer = deelnemers_store.haal(session, wie)
             if deelnemer is None:
                 raise PortaalFout(f"Er is geen deelnemer met OIN {wie}. Kies een deelnemer uit de lijst.")
             token = sessies.begin(

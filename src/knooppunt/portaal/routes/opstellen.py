@@ -40,6 +40,7 @@ from knooppunt.portaal.traject import (
 )
 from knooppunt.portaal.weergave import pagina
 from knooppunt.protocol.catalogus import KENNISGEVINGEN, Berichttype
+from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.models import Bericht, Deelnemer
 
 router = APIRouter()
@@ -104,7 +105,7 @@ def kiezen(
             return RedirectResponse(f"{PAD}/inhoud?{urlencode(query)}", status_code=303)
 
     def lees(session: Any, _nu: Any) -> dict[str, Any]:
-        keuzes = [d for o in gekozen if (d := session.get(Deelnemer, o)) is not None]
+        keuzes = [d for o in gekozen if (d := deelnemers_store.haal(session, o)) is not None]
         traject = verzendcontrole.schuldeisers_van(session, gast.oin, tijdlijn)
         resultaten = []
         if zoek:

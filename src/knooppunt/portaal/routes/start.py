@@ -8,8 +8,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from knooppunt.hub import mailbox
 from knooppunt.portaal.sessies import Ingelogd, huidige, runtime
 from knooppunt.portaal.weergave import pagina
+from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.db import db_nu, transactie
-from knooppunt.store.models import Deelnemer
 
 router = APIRouter()
 
@@ -22,7 +22,7 @@ def start(request: Request, gebruiker: Ingelogd) -> Response:
     assert gebruiker.oin is not None
     with transactie(rt.sessions) as session:
         nu = db_nu(session)
-        deelnemer = session.get(Deelnemer, gebruiker.oin)
+        deelnemer = deelnemers_store.haal(session, gebruiker.oin)
         assert deelnemer is not None
         nieuw = mailbox.nieuw_per_type(session, deelnemer, nu=nu)
         open_ = mailbox.open_berichten(session, deelnemer, nu=nu)
@@ -46,7 +46,7 @@ def nieuw_teller(request: Request) -> Response:
         return HTMLResponse("")
     rt = runtime(request)
     with transactie(rt.sessions) as session:
-        deelnemer = session.get(Deelnemer, gebruiker.oin)
+        deelnemer = deelnemers_store.haal(session, gebruiker.oin)
         assert deelnemer is not None
         aantal = sum(mailbox.nieuw_per_type(session, deelnemer, nu=db_nu(session)).values())
     return HTMLResponse(str(aantal))

@@ -17,7 +17,7 @@ from knooppunt.portaal import dossiers
 from knooppunt.portaal.sessies import DeelnemerGebruiker
 from knooppunt.portaal.traject import gastclient, is_uuid, kluis
 from knooppunt.portaal.weergave import STATUSSEN, pagina
-from knooppunt.store.models import Deelnemer
+from knooppunt.store import deelnemers as deelnemers_store
 
 router = APIRouter()
 PER_PAGINA = 50
@@ -61,7 +61,7 @@ def verzonden(
         meer = len(berichten) > PER_PAGINA
         berichten = berichten[:PER_PAGINA]
         namen = {
-            o: (d.naam if (d := session.get(Deelnemer, o)) is not None else o)
+            o: (d.naam if (d := deelnemers_store.haal(session, o)) is not None else o)
             for o in {b.ontvanger for b in berichten}
         }
         labels = (
