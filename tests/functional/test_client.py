@@ -18,8 +18,12 @@ from sqlalchemy import select
 
 from knooppunt.client.fouten import HubFout, VerzendFout
 from knooppunt.client.hub import HubClient
+from knooppunt.hub import adresboek
+from knooppunt.pki import ontwikkel_ca
+from knooppunt.pki.certificaat import lees_pem
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
+from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Bericht
 from tests.factories import Partij, envelop
 from tests.functional.server import Hub, start_hub
@@ -321,6 +325,78 @@ def test_cli_send_en_fetch(hub: Hub, cast: dict[str, Partij], tmp_path: Path) ->
     [bon] = [json.loads(r) for r in ontvangst.stdout.splitlines()]
     assert bon["berichttype"] == "ontvangstbevestiging"
     assert bon["melding"]["referentienummer"] == antwoord["referentienummer"]
+
+
+def test_cli_fetch_na_certificaatwissel_opent_met_de_vorige_sleutel_en_weigert_niets(
+    hub: Hub, cast: dict[str, Partij], rt: Runtime, pki_dir: Path, tmp_path: Path
+) -> None:
+    """A creditor changes its certificate (new key) and retires the old one. A message sealed for
+    the old certificate still waits (DESIGN §5). Fetched without the old key it is reported, not
+    refused (the sender did nothing wrong); with --vorige-sleutel it opens and is confirmed."""
+    gemeente, belasting = cast["gemeente"], cast["belasting"]
+    payload = tmp_path / "kennisgeving_bsn.json"
+    payload.write_text(json.dumps(voorbeeld("schuldregeling", "kennisgeving_bsn")), encoding="utf-8")
+    oud = json.loads(_send(hub, gemeente, belasting.oin, "kennisgeving_bsn", payload).stdout)
+
+    nieuw = ontwikkel_ca.issue(
+        pki_dir, oin=belasting.oin, naam=belasting.naam, basisnaam="belasting-2", uit_map=tmp_path
+    )
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        adresboek.voeg_certificaat_toe(
+            session,
+            belasting.oin,
+            lees_pem(nieuw.certificaat.read_bytes()),
+            gebruik=["tls", "ondertekening", "versleuteling"],
+            nu=nu,
+            ankers=rt.ankers,
+            door="test",
+        )
+        adresboek.trek_certificaat_in(
+            session, belasting.oin, lees_pem(belasting.cert_pad.read_bytes()).vingerafdruk, nu=nu, door="test"
+        )
+    vers = json.loads(_send(hub, gemeente, belasting.oin, "kennisgeving_bsn", payload).stdout)
+
+    verbinding = ["--hub", hub.url, "--cert", nieuw.certificaat, "--key", nieuw.sleutel, "--ca", hub.ca]
+    register = tmp_path / "verwerkt.sqlite3"
+    zonder = _cli("fetch", *verbinding, "--bevestig", "--verwerkt", register)
+    assert zonder.returncode == 0, zonder.stderr
+    regels = {r["referentienummer"]: r for r in map(json.loads, zonder.stdout.splitlines())}
+    assert regels[vers["referentienummer"]]["payload"] == voorbeeld("schuldregeling", "kennisgeving_bsn")
+    fout = regels[oud["referentienummer"]]["fout"]
+    assert fout["code"] == "ONTSLEUTELING_MISLUKT"
+    assert fout["ontbrekendeSleutel"] == lees_pem(belasting.cert_pad.read_bytes()).kid
+    assert "--vorige-sleutel" in zonder.stderr and "niet geweigerd" in zonder.stderr
+    with rt.sessions() as session:
+        status = {b.referentienummer: b.status for b in session.scalars(select(Bericht))}
+    assert status[oud["referentienummer"]] == "opgehaald"
+    assert status[vers["referentienummer"]] == "bevestigd"
+
+    met = _cli(
+        "fetch",
+        *verbinding,
+        "--bevestig",
+        "--verwerkt",
+        register,
+        "--vorige-sleutel",
+        belasting.cert_pad,
+        belasting.key_pad,
+    )
+    assert met.returncode == 0, met.stderr
+    [regel] = [json.loads(r) for r in met.stdout.splitlines()]
+    assert regel["referentienummer"] == oud["referentienummer"]
+    assert regel["payload"] == voorbeeld("schuldregeling", "kennisgeving_bsn")
+    with rt.sessions() as session:
+        bericht = session.scalars(
+            select(Bericht).where(Bericht.referentienummer == oud["referentienummer"])
+        ).one()
+        assert bericht.status == "bevestigd"
+
+    # A key that does not belong to the certificate named with it is refused at once.
+    verkeerd = _cli(
+        "fetch", *verbinding, "--verwerkt", register, "--vorige-sleutel", belasting.cert_pad, nieuw.sleutel
+    )
+    assert verkeerd.returncode == 2 and "hoort niet bij certificaat" in verkeerd.stderr
 
 
 def test_cli_send_ongeldige_payload(hub: Hub, cast: dict[str, Partij], tmp_path: Path) -> None:

@@ -10,22 +10,25 @@ import re
 import uuid
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from starlette.testclient import TestClient
 
-from knooppunt.hub import mailbox
+from knooppunt.hub import adresboek, mailbox
+from knooppunt.pki import ontwikkel_ca
+from knooppunt.pki.certificaat import lees_pem
 from knooppunt.portaal import csvformaat
-from knooppunt.portaal.gastclient import Gastclient, TeVersturen
+from knooppunt.portaal.gastclient import Gastclient, TeVersturen, bewaar_sleutel
 from knooppunt.portaal.kluis import Kluis
 from knooppunt.portaal.weergave import tijdstip
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
-from knooppunt.store.db import transactie
-from knooppunt.store.models import Bericht, BerichtInhoud
-from tests.portaal.conftest import formulier, inloggen, oin_van
+from knooppunt.store.db import db_nu, transactie
+from knooppunt.store.models import Auditregel, Bericht, BerichtInhoud, PortaalSleutel
+from tests.portaal.conftest import csrf_van, formulier, inloggen, oin_van
 
 SR = "schuldregeling"
 
@@ -464,6 +467,111 @@ def test_a_message_that_opens_is_shown_and_cannot_be_refused(
     assert berichten_aan(rt, "energie", referentienummer=vraag.referentienummer)[0].status == "opgehaald"
     assert portaal.get(f"/portaal/ontvangen/{uuid.uuid4()}").status_code == 404
     assert portaal.get("/portaal/ontvangen/geen-nummer").status_code == 404
+
+
+def test_after_a_certificate_change_messages_sealed_for_the_old_certificate_still_open(
+    portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis, tmp_path: Path
+) -> None:
+    """Key rollover of a hosted creditor: a new certificate and key, the old certificate retired.
+    The messages sealed for the old certificate still wait (DESIGN §5); the portal opens each with
+    the key its JWE kid names, not only with the newest key."""
+    oin = oin_van("energie")
+    oud = [b.referentienummer for b in berichten_aan(rt, "energie") if b.afzender != "KNOOPPUNT"]
+    assert oud
+    nieuw = ontwikkel_ca.issue(
+        rt.settings.dev_pki_dir, oin=oin, naam="Demo Energie BV", basisnaam="energie-2", uit_map=tmp_path
+    )
+    info = lees_pem(nieuw.certificaat.read_bytes())
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        [vorige] = [c.vingerafdruk for c in adresboek.haal(session, oin).certificaten]
+        adresboek.voeg_certificaat_toe(
+            session,
+            oin,
+            info,
+            gebruik=["tls", "ondertekening", "versleuteling"],
+            nu=nu,
+            ankers=rt.ankers,
+            door="test",
+        )
+        bewaar_sleutel(
+            session,
+            kluis,
+            oin=oin,
+            certificaat_pem=nieuw.certificaat.read_bytes(),
+            sleutel_pem=nieuw.sleutel.read_bytes(),
+            nu=nu,
+        )
+        adresboek.trek_certificaat_in(session, oin, vorige, nu=nu, door="test")
+    # A new question, sealed for the new certificate (the old one is no encryption target now).
+    gemeente = client_van(rt, kluis, "gemeente")
+    vers = gemeente.verstuur(
+        TeVersturen(
+            oin, "saldoverzoek_nuts", voorbeeld(SR, "saldoverzoek_nuts"), conversatie_met(rt, "energie")
+        )
+    ).bericht.referentienummer
+
+    with rt.sessions() as session:
+        [oude_kid] = session.scalars(
+            select(PortaalSleutel.kid).where(PortaalSleutel.oin == oin, PortaalSleutel.kid != info.kid)
+        ).all()
+        al_geaudit = session.scalar(select(func.max(Auditregel.volgnummer)))
+
+    inloggen(portaal, "energie")
+    zip_ = download(portaal)
+    leesmij = zip_.read("LEESMIJ.txt").decode("utf-8-sig")
+    assert "NIET GEOPEND" not in leesmij
+    gezien = {
+        r["referentienummer"]
+        for naam in zip_.namelist()
+        if naam.endswith(".csv")
+        for r in csv_rijen(zip_, naam)
+    }
+    assert vers in gezien and set(oud) <= gezien
+    with rt.sessions() as session:
+        gebruikt = session.scalars(
+            select(Auditregel.certificaat).where(
+                Auditregel.actie == "sleutel_gebruikt",
+                Auditregel.deelnemer == oin,
+                Auditregel.volgnummer > al_geaudit,
+            )
+        ).all()
+    assert set(gebruikt) == {oude_kid, info.kid}, "each key decrypted once, and audited"
+
+    # Without the old key in the kluis, those messages say which key is missing; nothing is refused.
+    with transactie(rt.sessions) as session:
+        oude_rij = session.scalars(select(PortaalSleutel).where(PortaalSleutel.kid == oude_kid)).one()
+        velden = ("kid", "oin", "certificaat_pem", "hoofdsleutel_id", "nonce", "versleuteld")
+        bewaard = {k: getattr(oude_rij, k) for k in velden}
+        session.execute(
+            delete(PortaalSleutel).where(PortaalSleutel.oin == oin, PortaalSleutel.kid != info.kid)
+        )
+    zip_ = download(portaal)
+    leesmij = " ".join(zip_.read("LEESMIJ.txt").decode("utf-8-sig").split())
+    assert "BERICHTEN DIE NIET GEOPEND KONDEN WORDEN" not in leesmij
+    assert "WAARVAN HET PORTAAL DE SLEUTEL NIET HEEFT" in leesmij
+    assert f"versleuteld voor uw certificaat met kid {oude_kid}" in leesmij
+    assert "knooppunt portaal sleutel import" in leesmij and "Weiger deze berichten niet" in leesmij
+    assert vers in {r["referentienummer"] for r in csv_rijen(zip_, "saldoverzoeken.csv")}
+    vraag = next(
+        r for r in oud if r not in {x["referentienummer"] for x in csv_rijen(zip_, "saldoverzoeken.csv")}
+    )
+    pagina = portaal.get(f"/portaal/ontvangen/{vraag}")
+    assert pagina.status_code == 200
+    assert "kan nog niet worden geopend" in pagina.text and "Weigeren</button>" not in pagina.text
+    weigeren = portaal.post(f"/portaal/ontvangen/{vraag}/weigeren", data={"csrf": csrf_van(pagina.text)})
+    assert weigeren.status_code == 409 and "niet geweigerd" in weigeren.text
+    assert all(b.status != "geweigerd" for b in berichten_aan(rt, "energie"))
+
+    # The old key put back later (the newest row now): the messages open again, and signing still
+    # uses the key of the current certificate (a signature by the retired one would be refused).
+    with transactie(rt.sessions) as session:
+        session.add(PortaalSleutel(**bewaard, aangemaakt_op=db_nu(session) + timedelta(minutes=1)))
+    zip_ = download(portaal)
+    assert "SLEUTEL NIET HEEFT" not in zip_.read("LEESMIJ.txt").decode("utf-8-sig")
+    energie = client_van(rt, kluis, "energie")
+    with energie.transactie() as (session, nu):
+        assert energie.sleutel(session, "test", nu).kid == info.kid
 
 
 @pytest.mark.parametrize("wie", ["zorg", "belasting"])

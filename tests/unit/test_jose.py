@@ -157,6 +157,47 @@ def test_na_certificaatwissel_opent_een_bericht_van_het_nieuwe_certificaat(
     assert geopend.json() == {"a": 1}
 
 
+def test_na_certificaatwissel_van_de_ontvanger_opent_elk_bericht_met_de_sleutel_die_de_kid_noemt(
+    pki: dict[str, Partij], tmp_path: Path, pki_dir: Path
+) -> None:
+    """Messages sealed for the recipient's previous certificate still wait in the mailbox after a
+    certificate change (DESIGN §5: retired certificates stay listed); the JWE kid picks the key."""
+    afzender, ontvanger = pki["kredietbank"], pki["energie"]
+    nieuw = _tweede_certificaat(ontvanger, pki_dir, tmp_path)
+    nieuw_cert, nieuwe_sleutel = _cert(nieuw.certificaat), jose.prive_sleutel(nieuw.sleutel.read_bytes())
+    sleutels = {
+        jose.kid_van(ontvanger.certificaat): ontvanger.sleutel,
+        jose.kid_van(nieuw_cert): nieuwe_sleutel,
+    }
+    for cert in (ontvanger.certificaat, nieuw_cert):
+        metadata = _metadata(afzender, ontvanger)
+        inhoud = jose.verzegel(
+            {"voor": jose.kid_van(cert)},
+            metadata=metadata,
+            iat=1,
+            afzender_sleutel=afzender.sleutel,
+            afzender_certificaat=afzender.certificaat,
+            ontvanger_certificaat=cert,
+        )
+        geopend = jose.open_(
+            inhoud, ontvanger_sleutel=sleutels, afzender_certificaten=[afzender.certificaat], envelop=metadata
+        )
+        assert geopend.json() == {"voor": jose.kid_van(cert)}
+
+    # Without the old key, the message sealed for the old certificate says which key is missing.
+    metadata = _metadata(afzender, ontvanger)
+    oud = _zegel(afzender, ontvanger, metadata)
+    with pytest.raises(OngeldigeEnvelop) as exc:
+        jose.open_(
+            oud,
+            ontvanger_sleutel={jose.kid_van(nieuw_cert): nieuwe_sleutel},
+            afzender_certificaten=[afzender.certificaat],
+            envelop=metadata,
+        )
+    _verwacht(exc, "ONTSLEUTELING_MISLUKT")
+    assert jose.kid_van(ontvanger.certificaat) in str(exc.value)
+
+
 # --- what is refused -----------------------------------------------------------------------------------
 
 

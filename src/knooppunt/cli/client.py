@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
@@ -71,12 +71,21 @@ def _verbinding(functie: F) -> F:
 
 
 @contextmanager
-def _hub(hub: str, cert: Path, key: Path, ca: Path | None, verwerkt: Path | None = None) -> Iterator[Any]:
+def _hub(
+    hub: str,
+    cert: Path,
+    key: Path,
+    ca: Path | None,
+    verwerkt: Path | None = None,
+    vorige_sleutels: Sequence[tuple[Path, Path]] = (),
+) -> Iterator[Any]:
     from knooppunt.client.hub import HubClient
     from knooppunt.client.verwerkt import VerwerktBestand
 
     register = VerwerktBestand(verwerkt) if verwerkt is not None else None
-    client = HubClient(hub, cert=cert, key=key, ca=ca, verwerkt=register)
+    client = HubClient(
+        hub, cert=cert, key=key, ca=ca, verwerkt=register, vorige_sleutels=list(vorige_sleutels)
+    )
     try:
         yield client
     finally:
@@ -158,6 +167,16 @@ def send(
     help="File remembering processed referentienummers, so a replay is refused "
     "(default: $XDG_STATE_HOME/knooppunt/verwerkt-<OIN>.sqlite3).",
 )
+@click.option(
+    "--vorige-sleutel",
+    "vorige_sleutels",
+    type=(_PAD, _PAD),
+    multiple=True,
+    metavar="CERT KEY",
+    help="An earlier encryption certificate and its key (repeatable): after a certificate change, "
+    "messages sealed for the old certificate are still waiting; without its key --bevestig would "
+    "refuse them.",
+)
 @_netjes
 def fetch(
     hub: str,
@@ -169,6 +188,7 @@ def fetch(
     afzender: str | None,
     limit: int,
     verwerkt: Path | None,
+    vorige_sleutels: tuple[tuple[Path, Path], ...],
 ) -> None:
     """Print each received message as one JSON line: the envelope metadata plus the decrypted,
     signature-checked, schema-validated `payload`, or the hub's `melding`; content that cannot be
@@ -176,9 +196,20 @@ def fetch(
     from knooppunt.pki.certificaat import lees_pem
 
     oin = lees_pem(cert.read_bytes()).oin or "onbekend"
-    with _hub(hub, cert, key, ca, verwerkt or _standaard_register(oin)) as verbinding:
+    with _hub(hub, cert, key, ca, verwerkt or _standaard_register(oin), vorige_sleutels) as verbinding:
         goed: list[Any] = []
         for bericht in verbinding.ontvang(limit=limit, berichttype=berichttype, afzender=afzender):
+            if bericht.ontbrekende_sleutel is not None:
+                # Sealed for a certificate of ours whose key was not given: not the sender's fault,
+                # so not refused; it waits until it is fetched with that key.
+                _druk(bericht.als_json())
+                click.echo(
+                    f"{bericht.referentienummer} niet geopend en niet geweigerd: versleuteld voor uw "
+                    f"certificaat met kid {bericht.ontbrekende_sleutel}; geef dat certificaat en zijn "
+                    "sleutel mee met --vorige-sleutel CERT KEY",
+                    err=True,
+                )
+                continue
             if bevestig and bericht.fout is not None:
                 verbinding.weiger(bericht)
                 uit = bericht.als_json() | {"status": "geweigerd"}

@@ -34,6 +34,7 @@ from knooppunt.client.verwerkt import VerwerktInGeheugen, VerwerktRegister
 from knooppunt.pki.certificaat import OngeldigCertificaat, lees
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.jwe import OngeldigeJwe, lees_kop
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
 
 HUB = "KNOOPPUNT"
@@ -50,13 +51,17 @@ class Ontvangen:
     ``payload`` is set when the content was decrypted, its signature verified against the sender's
     adresboek certificate, its signed metadata matched with the envelope, and the payload validated.
     ``melding`` is set on hub notices. ``fout`` (a weigering code) and ``foutdetail`` say why the
-    content cannot be trusted; such a message should be refused (``HubClient.weiger``)."""
+    content cannot be trusted; such a message should be refused (``HubClient.weiger``) — unless
+    ``ontbrekende_sleutel`` is set: then the message is sealed for one of the recipient's own
+    certificates whose key was not given (after a certificate change), the content is not at fault,
+    and it waits until it is fetched with that key (``vorige_sleutels``)."""
 
     envelop: dict[str, Any]
     payload: dict[str, Any] | None = None
     melding: dict[str, Any] | None = None
     fout: str | None = None
     foutdetail: str | None = None
+    ontbrekende_sleutel: str | None = None  # the kid of our certificate it is sealed for
 
     @property
     def referentienummer(self) -> str:
@@ -87,6 +92,8 @@ class Ontvangen:
             uit["melding"] = self.melding
         if self.fout is not None:
             uit["fout"] = {"code": self.fout, "detail": self.foutdetail}
+            if self.ontbrekende_sleutel is not None:
+                uit["fout"]["ontbrekendeSleutel"] = self.ontbrekende_sleutel
         return uit
 
 
@@ -111,7 +118,9 @@ class HubClient:
     that signed the hub's server certificate (default: the system store). ``vertrouwensankers``:
     the CAs that may issue participant certificates; adresboek certificates are checked against
     them (default: ``ca``). ``verwerkt``: where processed referentienummers are remembered, so a
-    replayed message is refused (default: in memory)."""
+    replayed message is refused (default: in memory). ``vorige_sleutels``: (certificate, key) pairs
+    of earlier encryption certificates: after a certificate change, messages sealed for the old
+    one are still waiting, and each is opened with the key its JWE ``kid`` names."""
 
     def __init__(
         self,
@@ -122,6 +131,7 @@ class HubClient:
         ca: str | Path | None = None,
         vertrouwensankers: Sequence[str | Path] | None = None,
         ondertekening: tuple[str | Path, str | Path] | None = None,
+        vorige_sleutels: Sequence[tuple[str | Path, str | Path]] = (),
         verwerkt: VerwerktRegister | None = None,
         timeout: float = 30.0,
         pogingen: int = 4,
@@ -158,6 +168,20 @@ class HubClient:
         except (OSError, ValueError) as exc:
             raise OngeldigCertificaat(f"sleutel {key} kan niet gelezen worden: {exc}") from exc
         self._eigen_kid = info.kid
+        # The decryption keys by kid (the x5t#S256 of the certificate each belongs to): each
+        # message is opened with the key its JWE names.
+        self._sleutels: dict[str, jose.Sleutel] = {info.kid: self._ontsleutel_sleutel}
+        for vorig_cert, vorige_key in vorige_sleutels:
+            try:
+                vorig = x509.load_pem_x509_certificate(Path(vorig_cert).read_bytes())
+                sleutel = jose.prive_sleutel(Path(vorige_key).read_bytes())
+            except (OSError, ValueError) as exc:
+                raise OngeldigCertificaat(
+                    f"vorig certificaat {vorig_cert} of sleutel {vorige_key} kan niet gelezen worden: {exc}"
+                ) from exc
+            if jose.publieke_sleutel(vorig).as_dict() != sleutel.as_dict(private=False):
+                raise OngeldigCertificaat(f"sleutel {vorige_key} hoort niet bij certificaat {vorig_cert}")
+            self._sleutels.setdefault(jose.kid_van(vorig), sleutel)
 
         ankers: list[Path] = [Path(p) for p in (vertrouwensankers or ([ca] if ca else []))]
         self._ankers = Vertrouwensankers.uit_bestanden(ankers) if ankers else None
@@ -357,12 +381,35 @@ class HubClient:
             return Ontvangen(
                 envelop=env, fout="ONTSLEUTELING_MISLUKT", foutdetail="het bericht heeft geen inhoud meer"
             )
+        self._sleutel_voor(inhoud)
         return open_inhoud(
             env,
             inhoud,
-            sleutel=self._ontsleutel_sleutel,
+            sleutel=self._sleutels,
             certificaten=lambda: self._afzendercertificaten(str(env["afzender"]), env.get("ontvangenOp")),
         )
+
+    def _sleutel_voor(self, inhoud: str) -> None:
+        """A JWE sealed for another certificate of ours on the same key pair (a renewal that kept
+        the key): the key we hold opens it. Looked up once per kid in our own adresboek entry."""
+        try:
+            kid = lees_kop(inhoud, max_bytes=len(inhoud)).kid
+        except OngeldigeJwe:
+            return  # opening says what is wrong with it
+        if kid in self._sleutels:
+            return
+        try:
+            eigen = self.adresboek.deelnemer(self.oin)
+        except HubFout:
+            return  # opening then says which key is missing
+        for c in eigen.certificaten if eigen is not None else ():
+            if jose.kid_van(c.certificaat) != kid:
+                continue
+            publiek = jose.publieke_sleutel(c.certificaat).as_dict()
+            for sleutel in list(self._sleutels.values()):
+                if sleutel.as_dict(private=False) == publiek:
+                    self._sleutels[kid] = sleutel
+                    return
 
     def _afzendercertificaten(self, oin: str, ontvangen_op: Any) -> list[x509.Certificate]:
         """The sender's signing certificates that were valid when the hub received the message
@@ -476,7 +523,7 @@ def open_inhoud(
     env: dict[str, Any],
     inhoud: str,
     *,
-    sleutel: jose.Sleutel,
+    sleutel: jose.Sleutel | Mapping[str, jose.Sleutel],
     certificaten: Callable[[], list[x509.Certificate]],
 ) -> Ontvangen:
     """Decrypt, verify against the sender's certificates (looked up by ``certificaten``), compare the
@@ -486,6 +533,8 @@ def open_inhoud(
         geopend = jose.open_(
             inhoud, ontvanger_sleutel=sleutel, afzender_certificaten=certificaten(), envelop=env
         )
+    except jose.SleutelOntbreekt as exc:
+        return Ontvangen(envelop=env, fout=exc.reden, foutdetail=str(exc), ontbrekende_sleutel=exc.kid)
     except jose.OngeldigeEnvelop as exc:
         return Ontvangen(envelop=env, fout=exc.reden, foutdetail=str(exc))
     except (HubFout, OngeldigCertificaat) as exc:

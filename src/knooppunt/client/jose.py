@@ -73,6 +73,22 @@ class OngeldigeEnvelop(ValueError):
         self.reden = reden
 
 
+class SleutelOntbreekt(OngeldigeEnvelop):
+    """The message is sealed for a certificate whose private key was not given. The hub accepts
+    only messages sealed for one of the recipient's own encryption certificates, so this is the
+    recipient's gap (typically the key of its previous certificate after a change), not the
+    sender's error: such a message is not to be refused."""
+
+    def __init__(self, kid: str, bekend: Sequence[str]) -> None:
+        super().__init__(
+            "ONTSLEUTELING_MISLUKT",
+            f"het bericht is versleuteld voor uw certificaat met kid {kid}, en de sleutel daarvan is "
+            f"niet beschikbaar (wel die van: {', '.join(bekend) or 'geen enkel certificaat'}); "
+            "zet de sleutel van dat (vorige) certificaat erbij en haal het bericht opnieuw op",
+        )
+        self.kid = kid
+
+
 @dataclass(frozen=True, slots=True)
 class _Certificaat:
     """What sealing and opening need of a certificate, computed once per certificate."""
@@ -202,16 +218,25 @@ def _jws_kop(getekend: bytes) -> dict[str, Any]:
 def open_(
     inhoud: str,
     *,
-    ontvanger_sleutel: Sleutel,
+    ontvanger_sleutel: Sleutel | Mapping[str, Sleutel],
     afzender_certificaten: Sequence[x509.Certificate],
     envelop: Mapping[str, Any],
 ) -> Geopend:
     """Decrypt, verify the signature against the sender's certificate named in ``x5t#S256``, compare
-    metadata. Raises ``OngeldigeEnvelop`` whose ``reden`` is the weigering code for the hub."""
+    metadata. Raises ``OngeldigeEnvelop`` whose ``reden`` is the weigering code for the hub.
+
+    ``ontvanger_sleutel``: the recipient's private key, or its keys by ``kid`` (the ``x5t#S256`` of
+    each encryption certificate): after a certificate change, messages sealed for the previous
+    certificate are still waiting, and the JWE's ``kid`` says which key opens each."""
     try:
         jwe_kop = lees_kop(inhoud, max_bytes=_MAX_INHOUD)
     except OngeldigeJwe as exc:
         raise OngeldigeEnvelop("ONTSLEUTELING_MISLUKT", f"de JWE is niet toegestaan: {exc}") from exc
+    if isinstance(ontvanger_sleutel, Mapping):
+        gekozen = ontvanger_sleutel.get(jwe_kop.kid)
+        if gekozen is None:
+            raise SleutelOntbreekt(jwe_kop.kid, sorted(ontvanger_sleutel))
+        ontvanger_sleutel = gekozen
     if jwe_kop.alg != _versleutelalg(ontvanger_sleutel):
         raise OngeldigeEnvelop(
             "ONTSLEUTELING_MISLUKT",

@@ -54,6 +54,12 @@ MELDING_KOLOMMEN = (
 NIET_IN_ZIP = frozenset({"ontvangstbevestiging"})
 """Receipts are shown in the portal, not zipped (DESIGN §7)."""
 
+SLEUTEL_ONTBREEKT = (
+    "Het bericht is versleuteld voor een (vorig) certificaat van uw organisatie waarvan het portaal de "
+    "sleutel niet bewaart. Vraag de beheerder van het knooppunt die sleutel in het portaal te zetten "
+    "(knooppunt portaal sleutel import); daarna opent het bericht gewoon."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Exportsoort:
@@ -387,6 +393,17 @@ def leesmij(
         "Bevat een bestand een fout, dan wordt niets verstuurd en toont het portaal elke fout met",
         "bestand, rij en kolom (18.3c).",
     ]
+    zonder_sleutel = [b for b in niet_geopend if b.ontbrekende_sleutel is not None]
+    niet_geopend = [b for b in niet_geopend if b.ontbrekende_sleutel is None]
+    if zonder_sleutel:
+        regels += ["", "BERICHTEN VOOR EEN CERTIFICAAT WAARVAN HET PORTAAL DE SLEUTEL NIET HEEFT"]
+        for bericht in zonder_sleutel:
+            regels.append(
+                f"- {bericht.referentienummer} ({berichttype_naam(bericht.berichttype)}, van "
+                f"{namen.get(bericht.afzender, bericht.afzender)}): versleuteld voor uw certificaat "
+                f"met kid {bericht.ontbrekende_sleutel}."
+            )
+        regels += ["  " + SLEUTEL_ONTBREEKT, "  Weiger deze berichten niet: aan de inhoud mankeert niets."]
     if niet_geopend:
         regels += ["", "BERICHTEN DIE NIET GEOPEND KONDEN WORDEN"]
         for bericht in niet_geopend:

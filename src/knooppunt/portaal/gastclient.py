@@ -35,6 +35,7 @@ from knooppunt.pki.certificaat import CertificaatInfo, OngeldigCertificaat, lees
 from knooppunt.portaal import zegelen
 from knooppunt.portaal.kluis import Kluis, KluisFout, Versleuteld
 from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.jwe import OngeldigeJwe, kid_naar_vingerafdruk, lees_kop
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, payloadmodel, valideer
 from knooppunt.runtime import Runtime
 from knooppunt.store import deelnemers as deelnemers_store
@@ -228,14 +229,76 @@ class Gastclient:
         return adresboek.haal(session, self.oin)
 
     def sleutel(self, session: Session, waarvoor: str, nu: datetime) -> Gastsleutel:
-        """Decrypt the newest hosted key of this participant; audited (DESIGN §5)."""
+        """Decrypt the signing key: the hosted key of this participant's newest current signing
+        certificate (a key imported later for a retired certificate, to open old messages, is never
+        used to sign: recipients would refuse the signature). Audited (DESIGN §5)."""
         rijen = store.sleutels_van(session, self.oin)
         if not rijen:
             raise GeenSleutel(
                 "het portaal beheert geen sleutel voor deze organisatie; vraag de beheerder van het "
                 "knooppunt een certificaat met sleutel te registreren"
             )
-        rij = rijen[0]
+        actueel = {
+            c.vingerafdruk: c.geldig_vanaf
+            for c in self.deelnemer(session).certificaten
+            if c.gebruik_ondertekening and adresboek.is_actueel(c, nu)
+        }
+        bruikbaar = [r for r in rijen if kid_naar_vingerafdruk(r.kid) in actueel]
+        if not bruikbaar:
+            raise GeenSleutel(
+                "het portaal heeft geen sleutel bij een geldig ondertekeningscertificaat van deze "
+                "organisatie; vraag de beheerder van het knooppunt een nieuw certificaat met sleutel te "
+                "registreren"
+            )
+        nieuwste = max(
+            bruikbaar, key=lambda r: (actueel[kid_naar_vingerafdruk(r.kid) or ""], r.aangemaakt_op)
+        )
+        return self._ontsleutel(session, nieuwste, waarvoor, nu)
+
+    def sleutels_voor(
+        self, session: Session, jwes: Sequence[str], waarvoor: str, nu: datetime
+    ) -> dict[str, jose.Sleutel]:
+        """The hosted keys that open these JWEs, by ``kid``: after a certificate change, messages
+        sealed for the previous certificate are still waiting. Only the keys named are decrypted
+        (each audited); a ``kid`` the portal holds no key for is left out, and opening that message
+        says so. Raises GeenSleutel when the portal holds no key at all for this participant."""
+        rijen = store.sleutels_van(session, self.oin)
+        if not rijen:
+            raise GeenSleutel(
+                "het portaal beheert geen sleutel voor deze organisatie; vraag de beheerder van het "
+                "knooppunt een certificaat met sleutel te registreren"
+            )
+        nodig = {kid for jwe in jwes if (kid := _jwe_kid(jwe)) is not None}
+        per_kid = {rij.kid: rij for rij in rijen}
+        # A certificate renewed on the same key pair: the key hosted for another certificate of
+        # this participant with the same public key opens it.
+        for kid in nodig - per_kid.keys():
+            rij = self._zelfde_sleutelpaar(session, kid, rijen)
+            if rij is not None:
+                per_kid[kid] = rij
+        geopend: dict[str, jose.Sleutel] = {}
+        sleutels: dict[str, jose.Sleutel] = {}
+        for kid in nodig & per_kid.keys():
+            rij = per_kid[kid]
+            if rij.kid not in geopend:
+                geopend[rij.kid] = self._ontsleutel(session, rij, waarvoor, nu).sleutel
+            sleutels[kid] = geopend[rij.kid]
+        return sleutels
+
+    def _zelfde_sleutelpaar(
+        self, session: Session, kid: str, rijen: Sequence[PortaalSleutel]
+    ) -> PortaalSleutel | None:
+        vingerafdruk = kid_naar_vingerafdruk(kid)
+        cert = deelnemers_store.certificaat(session, vingerafdruk) if vingerafdruk else None
+        if cert is None or cert.oin != self.oin:
+            return None
+        publiek = _spki(x509.load_pem_x509_certificate(cert.pem.encode("ascii")))
+        for rij in rijen:
+            if _spki(x509.load_pem_x509_certificate(rij.certificaat_pem.encode("ascii"))) == publiek:
+                return rij
+        return None
+
+    def _ontsleutel(self, session: Session, rij: PortaalSleutel, waarvoor: str, nu: datetime) -> Gastsleutel:
         try:
             pem = self.kluis.ontsleutel(
                 rij.oin, rij.kid, Versleuteld(rij.hoofdsleutel_id, rij.nonce, rij.versleuteld)
@@ -495,20 +558,25 @@ class Gastclient:
         return goed
 
     def open(
-        self, session: Session, bericht: Bericht, jwe: str | None, *, sleutel: Gastsleutel | None
+        self,
+        session: Session,
+        bericht: Bericht,
+        jwe: str | None,
+        *,
+        sleutels: Mapping[str, jose.Sleutel] | None,
     ) -> Ontvangen:
         """Open one message: decrypt, verify, validate. Never raises for bad content."""
         env = envelop_van(bericht, jwe)
         if bericht.afzender == HUB:
             return Ontvangen(envelop=env, melding=bericht.melding)
-        if jwe is None or sleutel is None:
+        if jwe is None or sleutels is None:
             return Ontvangen(
                 envelop=env, fout="ONTSLEUTELING_MISLUKT", foutdetail="het bericht heeft geen inhoud meer"
             )
         return open_inhoud(
             env,
             jwe,
-            sleutel=sleutel.sleutel,
+            sleutel=sleutels,
             certificaten=lambda: self.afzendercertificaten(session, bericht.afzender, bericht.ontvangen_op),
         )
 
@@ -533,10 +601,9 @@ class Gastclient:
                 berichttype=berichttype,
                 referentienummers=referentienummers,
             )
-            sleutel = (
-                self.sleutel(session, waarvoor, nu) if any(b.afzender != HUB for b, _ in rijen) else None
-            )
-            return [self.open(session, b, jwe, sleutel=sleutel) for b, jwe in rijen]
+            versleuteld = [jwe for b, jwe in rijen if b.afzender != HUB and jwe is not None]
+            sleutels = self.sleutels_voor(session, versleuteld, waarvoor, nu) if versleuteld else None
+            return [self.open(session, b, jwe, sleutels=sleutels) for b, jwe in rijen]
 
     def bevestig(self, referentienummers: Sequence[str]) -> list[tuple[str, Bericht | None, str | None]]:
         with self.transactie() as (session, nu):
@@ -593,3 +660,17 @@ class Zegelfout(Exception):
         super().__init__(melding)
         self.index = index
         self.melding = melding
+
+
+def _jwe_kid(jwe: str) -> str | None:
+    """The ``kid`` of a JWE's protected header, or None when it has none (opening says why)."""
+    try:
+        return lees_kop(jwe, max_bytes=len(jwe)).kid
+    except OngeldigeJwe:
+        return None
+
+
+def _spki(cert: x509.Certificate) -> bytes:
+    return cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )

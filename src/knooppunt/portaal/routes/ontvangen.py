@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 from knooppunt.client.hub import Ontvangen
 from knooppunt.hub.mailbox import WEIGERREDENEN
 from knooppunt.portaal import export, leesbaar
+from knooppunt.portaal.export import SLEUTEL_ONTBREEKT
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel
 from knooppunt.portaal.sessies import Csrf, DeelnemerGebruiker, Gebruiker, runtime
@@ -237,6 +238,7 @@ def bericht(request: Request, gebruiker: DeelnemerGebruiker, referentienummer: s
         afzender=namen.get(gevonden.afzender, gevonden.afzender),
         regels=leesbaar.regels(inhoud or {}),
         reden=WEIGERREDENEN.get(gevonden.fout or ""),
+        sleutel_ontbreekt=SLEUTEL_ONTBREEKT if gevonden.ontbrekende_sleutel else None,
     )
 
 
@@ -249,6 +251,12 @@ def weigeren(request: Request, gebruiker: DeelnemerGebruiker, referentienummer: 
         raise PortaalFout(
             "Dit bericht is in orde en kan daarom niet geweigerd worden. Verwerk het en bevestig de "
             "download.",
+            status=409,
+            titel="Niet geweigerd",
+        )
+    if gevonden.ontbrekende_sleutel is not None:
+        raise PortaalFout(
+            f"{SLEUTEL_ONTBREEKT} Het bericht is daarom niet geweigerd.",
             status=409,
             titel="Niet geweigerd",
         )
