@@ -174,8 +174,8 @@ def send(
     multiple=True,
     metavar="CERT KEY",
     help="An earlier encryption certificate and its key (repeatable): after a certificate change, "
-    "messages sealed for the old certificate are still waiting; without its key --bevestig would "
-    "refuse them.",
+    "messages sealed for the old certificate are still waiting and open only with its key (without "
+    "it they are reported and left waiting, never refused).",
 )
 @_netjes
 def fetch(
