@@ -57,7 +57,7 @@ def _regel(actie: Actie, *, actor: str, tijd: datetime, **velden: str | None) ->
 
 
 def _over_bericht(
-    actie: Actie, bericht: Bericht, *, actor: str, tijd: datetime, uitkomst: str | None = None
+    actie: Actie, bericht: Berichtrij, *, actor: str, tijd: datetime, uitkomst: str | None = None
 ) -> dict[str, Any]:
     return _regel(
         actie,
@@ -147,7 +147,12 @@ def opgehaald(
 
 
 def bevestigd(
-    session: Session, actor: str, berichten: Iterable[Bericht], *, nu: datetime, door_antwoord: bool = False
+    session: Session,
+    actor: str,
+    berichten: Iterable[Berichtrij],
+    *,
+    nu: datetime,
+    door_antwoord: bool = False,
 ) -> None:
     uitkomst = "door_antwoord" if door_antwoord else None
     store.noteer(

@@ -702,7 +702,7 @@ def _beantwoord_reeks(
     confirmed ones marked beantwoord."""
     if not vragen:
         return
-    open_ = store.vergrendel_ids(session, [v.id for v in vragen if v.status in ("aangeboden", "opgehaald")])
+    open_ = store.vergrendel_rijen(session, [v.id for v in vragen if v.status in ("aangeboden", "opgehaald")])
     gelukte = _bevestig_set(
         session,
         [v for v in open_ if v.status in ("aangeboden", "opgehaald")],
@@ -727,7 +727,7 @@ def _beantwoord(session: Session, vraag: Bericht, *, nu: datetime, instellingen:
     store.markeer_beantwoord(session, vraag.id, nu=nu)
 
 
-def _antwoord_uiterlijk(bericht: Bericht, nu: datetime, instellingen: Instellingen) -> datetime | None:
+def _antwoord_uiterlijk(bericht: Berichtrij, nu: datetime, instellingen: Instellingen) -> datetime | None:
     berichttype = CATALOGUS.zoek(bericht.module, bericht.berichttype)
     if berichttype is None or not berichttype.antwoord_verwacht:
         return None
@@ -746,7 +746,7 @@ def _bevestig(session: Session, bericht: Bericht, *, nu: datetime, instellingen:
     return True
 
 
-def _ontvangstbevestiging(bericht: Bericht, *, nu: datetime, instellingen: Instellingen) -> dict[str, Any]:
+def _ontvangstbevestiging(bericht: Berichtrij, *, nu: datetime, instellingen: Instellingen) -> dict[str, Any]:
     """The row of the receipt the sender gets when the recipient confirms ``bericht``."""
     return _hub_bericht_waarden(
         over=bericht,
@@ -767,7 +767,7 @@ def _ontvangstbevestiging(bericht: Bericht, *, nu: datetime, instellingen: Inste
 
 def _hub_bericht_waarden(
     *,
-    over: Bericht,
+    over: Berichtrij,
     ontvanger: str,
     berichttype: str,
     melding: dict[str, Any],
@@ -928,28 +928,29 @@ def _bevestig_een(
 
 def _bevestig_set(
     session: Session,
-    berichten: Sequence[Bericht],
+    berichten: Sequence[R],
     *,
     nu: datetime,
     instellingen: Instellingen,
     beantwoord: bool = False,
-) -> list[Bericht]:
+) -> list[R]:
     """Confirm messages already locked by the caller: one UPDATE per answer deadline, one DELETE
     of their ciphertext, one multi-row INSERT of the receipts. Returns those confirmed (the
     ones still open and unexpired); the caller writes their audit entries. ``beantwoord``: they
     are being answered, and the same UPDATE marks them so."""
-    per_termijn: dict[datetime | None, list[Bericht]] = {}
+    per_termijn: dict[datetime | None, list[R]] = {}
     for bericht in berichten:
         per_termijn.setdefault(_antwoord_uiterlijk(bericht, nu, instellingen), []).append(bericht)
     bonnen: list[dict[str, Any]] = []
-    gelukte: list[Bericht] = []
+    gelukte: list[R] = []
     for uiterlijk, groep in per_termijn.items():
         gelukt = store.bevestig_set(
             session, [b.id for b in groep], nu=nu, antwoord_uiterlijk=uiterlijk, beantwoord=beantwoord
         )
         for bericht in groep:
             if bericht.id in gelukt:
-                store.toon_bevestigd(bericht, nu=nu, antwoord_uiterlijk=uiterlijk, beantwoord=beantwoord)
+                if isinstance(bericht, Bericht):  # rows (a batch's) are read once and let go
+                    store.toon_bevestigd(bericht, nu=nu, antwoord_uiterlijk=uiterlijk, beantwoord=beantwoord)
                 gelukte.append(bericht)
                 if bericht.afzender != KNOOPPUNT:
                     bonnen.append(_ontvangstbevestiging(bericht, nu=nu, instellingen=instellingen))

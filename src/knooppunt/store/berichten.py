@@ -504,9 +504,10 @@ def bevestig_set(
 
 
 def voeg_hub_berichten_toe(session: Session, rijen: Sequence[dict[str, Any]]) -> None:
-    """Insert hub-authored notices (no ciphertext) in one multi-row statement."""
+    """Insert hub-authored notices (no ciphertext) in one executemany of a Core INSERT (the ORM's
+    bulk path costs about twice as much per row; a batch of answers may bring 20,000 receipts)."""
     if rijen:
-        session.execute(insert(Bericht), list(rijen))
+        session.connection().execute(insert(Bericht), list(rijen))
 
 
 def weiger(session: Session, bericht_id: int, *, nu: datetime) -> bool:
@@ -539,6 +540,18 @@ def vergrendel_ids(session: Session, ids: Collection[int]) -> list[Bericht]:
         bericht
         for conditie in _een_van(session, Bericht.id, ids)
         for bericht in session.scalars(select(Bericht).where(conditie).order_by(Bericht.id).with_for_update())
+    ]
+
+
+def vergrendel_rijen(session: Session, ids: Collection[int]) -> list[Berichtrij]:
+    """`vergrendel_ids` as table rows: a batch of 20,000 answers locks its questions without
+    making 20,000 ORM objects."""
+    return [
+        rij
+        for conditie in _een_van(session, Bericht.id, ids)
+        for rij in session.execute(
+            select(Bericht.__table__).where(conditie).order_by(Bericht.id).with_for_update()
+        )
     ]
 
 
