@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 ALG_RSA = "RSA-OAEP-256"
@@ -61,6 +62,7 @@ def x5t_s256(der: bytes) -> str:
     return b64url_encode(hashlib.sha256(der).digest())
 
 
+@lru_cache(maxsize=4096)
 def kid_naar_vingerafdruk(kid: str) -> str | None:
     """The hex SHA-256 fingerprint a ``kid`` names, or None when it cannot be one."""
     try:
@@ -117,11 +119,10 @@ def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
         ("tag", tag_b64, 16),
     ):
         try:
-            if verwacht is None:
-                _controleer_b64url(deel)  # the key and ciphertext need not be decoded to be checked
-                lengte = len(deel)
-            else:
-                lengte = len(b64url_decode(deel))
+            # Nothing needs decoding to be checked: the alphabet and length are checked as decoding
+            # would, and the decoded length follows from the text's (unpadded base64url).
+            _controleer_b64url(deel)
+            lengte = len(deel) if verwacht is None else len(deel) * 3 // 4
         except OngeldigeJwe as exc:
             raise OngeldigeJwe(f"{naam} {exc}") from exc
         if verwacht is not None and lengte != verwacht:
