@@ -5,6 +5,7 @@ submitted; all or nothing."""
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 import uuid
 from typing import Any
 
@@ -204,3 +205,19 @@ def test_the_cap_on_unconfirmed_messages_counts_the_batch(cast: dict[str, Partij
     with pytest.raises(mailbox.Reeksweigering) as fout:
         reeks(rt, gemeente, [env(gemeente, energie, "saldoverzoek_nuts") for _ in range(3)], max_open=3)
     assert (fout.value.index, fout.value.code, fout.value.status) == (2, "TE_VEEL_OPEN", 429)
+
+
+def test_bevestigen_in_een_reeks_van_meer_dan_32766_berichten(rt: Runtime) -> None:
+    """An upload of several files can answer more questions than SQLite takes parameters in one
+    statement (32,766): confirming them is split (PostgreSQL: one array parameter)."""
+    from knooppunt.store import berichten as store
+
+    ids = list(range(10**9, 10**9 + 40_000))  # no such messages: nothing is confirmed, nothing fails
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        ruw = session.connection().connection.dbapi_connection
+        if isinstance(ruw, sqlite3.Connection):  # some builds allow more; upstream's default is this
+            ruw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32766)
+        assert store.bevestig_set(session, ids, nu=nu, antwoord_uiterlijk=None, beantwoord=True) == set()
+        store.markeer_beantwoord_set(session, ids, nu=nu)
+        assert store.vergrendel_rijen(session, ids) == []

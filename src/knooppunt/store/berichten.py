@@ -489,17 +489,21 @@ def bevestig_set(
     }
     if beantwoord:
         waarden |= {"status": "beantwoord", "beantwoord_op": nu}
-    bevestigd = set(
-        session.scalars(
-            update(Bericht)
-            .where(Bericht.id.in_(list(bericht_ids)), _open(), Bericht.verloopt_op >= nu)
-            .values(**waarden)
-            .returning(Bericht.id)
-            .execution_options(synchronize_session=False)
+    # One ANY(array) parameter on PostgreSQL, bounded IN lists elsewhere (SQLite refuses more
+    # than 32,766 parameters in one statement; an upload of several files can bring more answers).
+    bevestigd: set[int] = set()
+    for conditie in _een_van(session, Bericht.id, bericht_ids):
+        bevestigd.update(
+            session.scalars(
+                update(Bericht)
+                .where(conditie, _open(), Bericht.verloopt_op >= nu)
+                .values(**waarden)
+                .returning(Bericht.id)
+                .execution_options(synchronize_session=False)
+            )
         )
-    )
-    if bevestigd:
-        session.execute(delete(BerichtInhoud).where(BerichtInhoud.bericht_id.in_(sorted(bevestigd))))
+    for conditie in _een_van(session, BerichtInhoud.bericht_id, bevestigd):
+        session.execute(delete(BerichtInhoud).where(conditie).execution_options(synchronize_session=False))
     return bevestigd
 
 
@@ -557,10 +561,10 @@ def vergrendel_rijen(session: Session, ids: Collection[int]) -> list[Berichtrij]
 
 def markeer_beantwoord_set(session: Session, ids: Collection[int], *, nu: datetime) -> None:
     """`markeer_beantwoord` for many messages at once."""
-    for brok in _brokken(ids):
+    for conditie in _een_van(session, Bericht.id, ids):
         session.execute(
             update(Bericht)
-            .where(Bericht.id.in_(brok), Bericht.status == "bevestigd")
+            .where(conditie, Bericht.status == "bevestigd")
             .values(status="beantwoord", beantwoord_op=nu)
             .execution_options(synchronize_session=False)
         )
