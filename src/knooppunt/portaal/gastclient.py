@@ -228,31 +228,35 @@ class Gastclient:
     def deelnemer(self, session: Session) -> Deelnemer:
         return adresboek.haal(session, self.oin)
 
-    def sleutel(self, session: Session, waarvoor: str, nu: datetime) -> Gastsleutel:
-        """Decrypt the signing key: the hosted key of this participant's newest current signing
-        certificate (a key imported later for a retired certificate, to open old messages, is never
-        used to sign: recipients would refuse the signature). Audited (DESIGN §5)."""
+    def _gehoste_sleutels(self, session: Session) -> Sequence[PortaalSleutel]:
         rijen = store.sleutels_van(session, self.oin)
         if not rijen:
             raise GeenSleutel(
                 "het portaal beheert geen sleutel voor deze organisatie; vraag de beheerder van het "
                 "knooppunt een certificaat met sleutel te registreren"
             )
+        return rijen
+
+    def sleutel(self, session: Session, waarvoor: str, nu: datetime) -> Gastsleutel:
+        """Decrypt the signing key: the hosted key of this participant's newest current signing
+        certificate (a key imported later for a retired certificate, to open old messages, is never
+        used to sign: recipients would refuse the signature). Audited (DESIGN §5)."""
+        rijen = self._gehoste_sleutels(session)
         actueel = {
             c.vingerafdruk: c.geldig_vanaf
             for c in self.deelnemer(session).certificaten
             if c.gebruik_ondertekening and adresboek.is_actueel(c, nu)
         }
-        bruikbaar = [r for r in rijen if kid_naar_vingerafdruk(r.kid) in actueel]
+        bruikbaar = [
+            (actueel[v], r.aangemaakt_op, r) for r in rijen if (v := kid_naar_vingerafdruk(r.kid)) in actueel
+        ]
         if not bruikbaar:
             raise GeenSleutel(
                 "het portaal heeft geen sleutel bij een geldig ondertekeningscertificaat van deze "
                 "organisatie; vraag de beheerder van het knooppunt een nieuw certificaat met sleutel te "
                 "registreren"
             )
-        nieuwste = max(
-            bruikbaar, key=lambda r: (actueel[kid_naar_vingerafdruk(r.kid) or ""], r.aangemaakt_op)
-        )
+        _geldig_vanaf, _aangemaakt_op, nieuwste = max(bruikbaar, key=lambda t: (t[0], t[1]))
         return self._ontsleutel(session, nieuwste, waarvoor, nu)
 
     def sleutels_voor(
@@ -262,12 +266,7 @@ class Gastclient:
         sealed for the previous certificate are still waiting. Only the keys named are decrypted
         (each audited); a ``kid`` the portal holds no key for is left out, and opening that message
         says so. Raises GeenSleutel when the portal holds no key at all for this participant."""
-        rijen = store.sleutels_van(session, self.oin)
-        if not rijen:
-            raise GeenSleutel(
-                "het portaal beheert geen sleutel voor deze organisatie; vraag de beheerder van het "
-                "knooppunt een certificaat met sleutel te registreren"
-            )
+        rijen = self._gehoste_sleutels(session)
         nodig = {kid for jwe in jwes if (kid := _jwe_kid(jwe)) is not None}
         per_kid = {rij.kid: rij for rij in rijen}
         # A certificate renewed on the same key pair: the key hosted for another certificate of
