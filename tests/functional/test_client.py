@@ -14,6 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from knooppunt.client.fouten import HubFout, VerzendFout
@@ -399,6 +402,51 @@ def test_cli_fetch_na_certificaatwissel_opent_met_de_vorige_sleutel_en_weigert_n
     assert verkeerd.returncode == 2 and "hoort niet bij certificaat" in verkeerd.stderr
 
 
+def test_cli_fetch_na_vernieuwing_op_dezelfde_sleutel_opent_alles_zonder_meer(
+    hub: Hub, cast: dict[str, Partij], rt: Runtime, pki_dir: Path, tmp_path: Path
+) -> None:
+    """A certificate renewed on the same key pair: the message sealed for the old certificate
+    opens with the one key the client has (found through its own adresboek entry)."""
+    gemeente, belasting = cast["gemeente"], cast["belasting"]
+    payload = tmp_path / "kennisgeving_bsn.json"
+    payload.write_text(json.dumps(voorbeeld("schuldregeling", "kennisgeving_bsn")), encoding="utf-8")
+    oud = json.loads(_send(hub, gemeente, belasting.oin, "kennisgeving_bsn", payload).stdout)
+    nieuw = ontwikkel_ca.issue(
+        pki_dir,
+        oin=belasting.oin,
+        naam=belasting.naam,
+        key_type="rsa" if isinstance(belasting.certificaat.public_key(), rsa.RSAPublicKey) else "ec",
+        basisnaam="belasting-vernieuwd",
+        uit_map=tmp_path,
+        sleutel_van=belasting.key_pad,
+    )
+    # Another certificate (another kid), the same public key.
+    assert lees_pem(nieuw.certificaat.read_bytes()).kid != lees_pem(belasting.cert_pad.read_bytes()).kid
+    assert _spki(nieuw.certificaat) == _spki(belasting.cert_pad)
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        adresboek.voeg_certificaat_toe(
+            session,
+            belasting.oin,
+            lees_pem(nieuw.certificaat.read_bytes()),
+            gebruik=["tls", "ondertekening", "versleuteling"],
+            nu=nu,
+            ankers=rt.ankers,
+            door="test",
+        )
+        adresboek.trek_certificaat_in(
+            session, belasting.oin, lees_pem(belasting.cert_pad.read_bytes()).vingerafdruk, nu=nu, door="test"
+        )
+    vers = json.loads(_send(hub, gemeente, belasting.oin, "kennisgeving_bsn", payload).stdout)
+
+    verbinding = ["--hub", hub.url, "--cert", nieuw.certificaat, "--key", nieuw.sleutel, "--ca", hub.ca]
+    uit = _cli("fetch", *verbinding, "--bevestig", "--verwerkt", tmp_path / "verwerkt.sqlite3")
+    assert uit.returncode == 0, uit.stderr
+    regels = {r["referentienummer"]: r for r in map(json.loads, uit.stdout.splitlines())}
+    assert set(regels) == {oud["referentienummer"], vers["referentienummer"]}
+    assert all("payload" in r for r in regels.values()), regels
+
+
 def test_cli_send_ongeldige_payload(hub: Hub, cast: dict[str, Partij], tmp_path: Path) -> None:
     payload = tmp_path / "fout.json"
     payload.write_text('{"klantnummerSHV": ', encoding="utf-8")
@@ -548,3 +596,8 @@ def test_verloren_antwoord_wordt_veilig_herhaald(hub: Hub, cast: dict[str, Parti
             assert [b.referentienummer for b in se.ontvang()] == [verzonden.referentienummer]
     finally:
         proxy.stop()
+
+
+def _spki(pad: Path) -> bytes:
+    publiek = x509.load_pem_x509_certificate(pad.read_bytes()).public_key()
+    return publiek.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)

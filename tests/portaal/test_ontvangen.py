@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import delete, func, select
 from starlette.testclient import TestClient
 
@@ -22,8 +24,9 @@ from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.certificaat import lees_pem
 from knooppunt.portaal import csvformaat
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen, bewaar_sleutel
-from knooppunt.portaal.kluis import Kluis
+from knooppunt.portaal.kluis import Kluis, Versleuteld
 from knooppunt.portaal.weergave import tijdstip
+from knooppunt.protocol.jwe import lees_kop
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu, transactie
@@ -572,6 +575,71 @@ def test_after_a_certificate_change_messages_sealed_for_the_old_certificate_stil
     energie = client_van(rt, kluis, "energie")
     with energie.transactie() as (session, nu):
         assert energie.sleutel(session, "test", nu).kid == info.kid
+
+
+def test_a_renewal_on_the_same_key_pair_needs_no_new_key_in_the_kluis(
+    portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis, tmp_path: Path
+) -> None:
+    """The renewed certificate keeps the key pair: the key already in the kluis opens messages
+    sealed for either certificate and signs under the new one."""
+    oin = oin_van("energie")
+    with rt.sessions() as session:
+        [rij] = session.scalars(select(PortaalSleutel).where(PortaalSleutel.oin == oin)).all()
+        pem = kluis.ontsleutel(oin, rij.kid, Versleuteld(rij.hoofdsleutel_id, rij.nonce, rij.versleuteld))
+    sleutelbestand = tmp_path / "energie-key.pem"
+    sleutelbestand.write_bytes(pem)
+    nieuw = ontwikkel_ca.issue(
+        rt.settings.dev_pki_dir,
+        oin=oin,
+        naam="Demo Energie BV",
+        key_type="rsa"
+        if isinstance(serialization.load_pem_private_key(pem, None), rsa.RSAPrivateKey)
+        else "ec",
+        basisnaam="energie-vernieuwd",
+        uit_map=tmp_path,
+        sleutel_van=sleutelbestand,
+    )
+    info = lees_pem(nieuw.certificaat.read_bytes())
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        [vorige] = [c.vingerafdruk for c in adresboek.haal(session, oin).certificaten]
+        adresboek.voeg_certificaat_toe(
+            session,
+            oin,
+            info,
+            gebruik=["tls", "ondertekening", "versleuteling"],
+            nu=nu,
+            ankers=rt.ankers,
+            door="test",
+        )
+        adresboek.trek_certificaat_in(session, oin, vorige, nu=nu, door="test")
+    gemeente = client_van(rt, kluis, "gemeente")
+    vers = gemeente.verstuur(
+        TeVersturen(
+            oin, "saldoverzoek_nuts", voorbeeld(SR, "saldoverzoek_nuts"), conversatie_met(rt, "energie")
+        )
+    ).bericht.referentienummer
+    assert _jwe_kid_van(rt, vers) == info.kid  # sealed for the new certificate
+
+    inloggen(portaal, "energie")
+    zip_ = download(portaal)
+    leesmij = zip_.read("LEESMIJ.txt").decode("utf-8-sig")
+    assert "NIET GEOPEND" not in leesmij and "SLEUTEL NIET HEEFT" not in leesmij
+    assert vers in {r["referentienummer"] for r in csv_rijen(zip_, "saldoverzoeken.csv")}
+    energie = client_van(rt, kluis, "energie")
+    with energie.transactie() as (session, nu):
+        sleutel = energie.sleutel(session, "test", nu)
+    assert sleutel.kid == info.kid  # signs under the current certificate, with the kept key
+
+
+def _jwe_kid_van(rt: Runtime, referentienummer: str) -> str:
+    with rt.sessions() as session:
+        jwe = session.scalars(
+            select(BerichtInhoud.jwe)
+            .join(Bericht, Bericht.id == BerichtInhoud.bericht_id)
+            .where(Bericht.referentienummer == referentienummer)
+        ).one()
+    return str(lees_kop(jwe, max_bytes=len(jwe)).kid)
 
 
 @pytest.mark.parametrize("wie", ["zorg", "belasting"])

@@ -131,9 +131,16 @@ def _uitgeven(
     geldig_dagen: int,
     basisnaam: str,
     uit_map: Path | None = None,
+    sleutel_van: Path | None = None,
 ) -> UitgegevenCertificaat:
     ca_cert, ca_sleutel = _laad_ca(map_)
-    sleutel = _nieuwe_sleutel(key_type)
+    if sleutel_van is None:
+        sleutel = _nieuwe_sleutel(key_type)
+    else:
+        bestaand = serialization.load_pem_private_key(sleutel_van.read_bytes(), password=None)
+        if not isinstance(bestaand, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{sleutel_van}: alleen RSA- en EC-sleutels")
+        sleutel = bestaand
     nu = datetime.now(UTC)
     builder = (
         x509.CertificateBuilder()
@@ -188,10 +195,12 @@ def issue(
     geldig_dagen: int = 825,
     basisnaam: str | None = None,
     uit_map: Path | None = None,
+    sleutel_van: Path | None = None,
 ) -> UitgegevenCertificaat:
     """A participant certificate: OIN in subject serialNumber, for TLS client auth, signing and
     encryption (one certificate with every ``gebruik``, the simplest setup). Written to `uit_map`
-    (default: the CA's own directory) as ``<basisnaam or OIN>.pem`` and ``-key.pem``."""
+    (default: the CA's own directory) as ``<basisnaam or OIN>.pem`` and ``-key.pem``.
+    ``sleutel_van``: renew on this existing private key (PEM) instead of a new one."""
     onderwerp = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
@@ -207,6 +216,7 @@ def issue(
         geldig_dagen=geldig_dagen,
         basisnaam=basisnaam or oin,
         uit_map=uit_map,
+        sleutel_van=sleutel_van,
         extensies=[
             (_key_usage(key_type), True),
             (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False),

@@ -239,25 +239,31 @@ class Gastclient:
 
     def sleutel(self, session: Session, waarvoor: str, nu: datetime) -> Gastsleutel:
         """Decrypt the signing key: the hosted key of this participant's newest current signing
-        certificate (a key imported later for a retired certificate, to open old messages, is never
-        used to sign: recipients would refuse the signature). Audited (DESIGN §5)."""
+        certificate, or of another certificate with the same key pair (a renewal that kept the
+        key). A key imported for a retired certificate, to open old messages, never signs under
+        that certificate: recipients would refuse the signature. Audited (DESIGN §5)."""
         rijen = self._gehoste_sleutels(session)
-        actueel = {
-            c.vingerafdruk: c.geldig_vanaf
-            for c in self.deelnemer(session).certificaten
-            if c.gebruik_ondertekening and adresboek.is_actueel(c, nu)
-        }
-        bruikbaar = [
-            (actueel[v], r.aangemaakt_op, r) for r in rijen if (v := kid_naar_vingerafdruk(r.kid)) in actueel
-        ]
-        if not bruikbaar:
-            raise GeenSleutel(
-                "het portaal heeft geen sleutel bij een geldig ondertekeningscertificaat van deze "
-                "organisatie; vraag de beheerder van het knooppunt een nieuw certificaat met sleutel te "
-                "registreren"
-            )
-        _geldig_vanaf, _aangemaakt_op, nieuwste = max(bruikbaar, key=lambda t: (t[0], t[1]))
-        return self._ontsleutel(session, nieuwste, waarvoor, nu)
+        actueel = sorted(
+            (
+                c
+                for c in self.deelnemer(session).certificaten
+                if c.gebruik_ondertekening and adresboek.is_actueel(c, nu)
+            ),
+            key=lambda c: (c.geldig_vanaf, c.toegevoegd_op),
+            reverse=True,
+        )
+        per_vingerafdruk = {kid_naar_vingerafdruk(r.kid): r for r in rijen}
+        for cert in actueel:
+            rij = per_vingerafdruk.get(cert.vingerafdruk) or _zelfde_sleutelpaar(cert.pem, rijen)
+            if rij is not None:
+                sleutel = self._ontsleutel(session, rij, waarvoor, nu)
+                certificaat = x509.load_pem_x509_certificate(cert.pem.encode("ascii"))
+                return dataclasses.replace(sleutel, kid=jose.kid_van(certificaat), certificaat=certificaat)
+        raise GeenSleutel(
+            "het portaal heeft geen sleutel bij een geldig ondertekeningscertificaat van deze "
+            "organisatie; vraag de beheerder van het knooppunt een nieuw certificaat met sleutel te "
+            "registreren"
+        )
 
     def sleutels_voor(
         self, session: Session, jwes: Sequence[str], waarvoor: str, nu: datetime
@@ -272,9 +278,12 @@ class Gastclient:
         # A certificate renewed on the same key pair: the key hosted for another certificate of
         # this participant with the same public key opens it.
         for kid in nodig - per_kid.keys():
-            rij = self._zelfde_sleutelpaar(session, kid, rijen)
-            if rij is not None:
-                per_kid[kid] = rij
+            vingerafdruk = kid_naar_vingerafdruk(kid)
+            eigen = deelnemers_store.certificaat(session, vingerafdruk) if vingerafdruk else None
+            if eigen is not None and eigen.oin == self.oin:
+                rij = _zelfde_sleutelpaar(eigen.pem, rijen)
+                if rij is not None:
+                    per_kid[kid] = rij
         geopend: dict[str, jose.Sleutel] = {}
         sleutels: dict[str, jose.Sleutel] = {}
         for kid in nodig & per_kid.keys():
@@ -283,19 +292,6 @@ class Gastclient:
                 geopend[rij.kid] = self._ontsleutel(session, rij, waarvoor, nu).sleutel
             sleutels[kid] = geopend[rij.kid]
         return sleutels
-
-    def _zelfde_sleutelpaar(
-        self, session: Session, kid: str, rijen: Sequence[PortaalSleutel]
-    ) -> PortaalSleutel | None:
-        vingerafdruk = kid_naar_vingerafdruk(kid)
-        cert = deelnemers_store.certificaat(session, vingerafdruk) if vingerafdruk else None
-        if cert is None or cert.oin != self.oin:
-            return None
-        publiek = _spki(x509.load_pem_x509_certificate(cert.pem.encode("ascii")))
-        for rij in rijen:
-            if _spki(x509.load_pem_x509_certificate(rij.certificaat_pem.encode("ascii"))) == publiek:
-                return rij
-        return None
 
     def _ontsleutel(self, session: Session, rij: PortaalSleutel, waarvoor: str, nu: datetime) -> Gastsleutel:
         try:
@@ -341,7 +337,7 @@ class Gastclient:
                 f"{ontvanger.naam} ({ontvanger.oin}) heeft geen geldig versleutelingscertificaat in het "
                 "adresboek; neem contact op met de beheerder van het knooppunt",
             )
-        nieuwste = max(kandidaten, key=lambda c: c.geldig_vanaf)
+        nieuwste = max(kandidaten, key=lambda c: (c.geldig_vanaf, c.toegevoegd_op))
         cert = _certificaat_uit_pem(nieuwste.pem)
         self._controleer_certificaat(cert, ontvanger.oin, nu)
         return cert
@@ -673,3 +669,13 @@ def _spki(cert: x509.Certificate) -> bytes:
     return cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
+
+def _zelfde_sleutelpaar(certificaat_pem: str, rijen: Sequence[PortaalSleutel]) -> PortaalSleutel | None:
+    """The hosted key whose certificate has the same public key as this one (a renewal that kept
+    the key pair), if any."""
+    publiek = _spki(x509.load_pem_x509_certificate(certificaat_pem.encode("ascii")))
+    for rij in rijen:
+        if _spki(x509.load_pem_x509_certificate(rij.certificaat_pem.encode("ascii"))) == publiek:
+            return rij
+    return None
