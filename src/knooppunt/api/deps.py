@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -41,7 +44,15 @@ def runtime(request: Request) -> Runtime:
 def verzoek(request: Request) -> Iterator[Verzoek]:
     rt = runtime(request)
     session = rt.sessions()
+    sqlite = rt.engine.dialect.name == "sqlite"
     try:
+        if sqlite:
+            # Authenticate in a read transaction (a deferred BEGIN) and end it here: the write lock
+            # (BEGIN IMMEDIATE) is then taken in the handler's own thread and released in this
+            # function's exit, which FastAPI runs outside the thread pool's limit. Held from this
+            # hop into the handler's, the lock made requests wait for a thread while every thread
+            # waited in BEGIN IMMEDIATE for that lock: the hub stood still for the busy timeout.
+            session.connection(execution_options={"knooppunt_alleen_lezen": True})
         nu = db_nu(session)
         if rt.ankers is None:
             raise auth.niet_geauthenticeerd("Het knooppunt heeft geen vertrouwensankers geconfigureerd.")
@@ -54,6 +65,8 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
             nu=nu,
         )
         request.state.oin = deelnemer.oin
+        if sqlite:
+            session.commit()
         yield Verzoek(session=session, deelnemer=deelnemer, nu=nu, runtime=rt)
         session.commit()
     except HubFout as fout:
@@ -75,3 +88,32 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
 
 
 VerzoekDep = Annotated[Verzoek, Depends(verzoek, scope="function")]
+
+
+def _commit_in_de_handler(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """A synchronous handler that commits its request's transaction before it returns, in its own
+    thread. FastAPI validates the returned value in another thread-pool hop before it closes the
+    dependency; on SQLite the write lock (BEGIN IMMEDIATE) would be held across that hop, and with
+    every pool thread waiting in BEGIN IMMEDIATE for it, nothing could run: the hub stood still
+    for the 30 s busy timeout (tests/functional/test_sqlite_gelijktijdig.py). On PostgreSQL it only
+    commits before the answer is built, not after."""
+    if inspect.iscoroutinefunction(endpoint):
+        return endpoint
+
+    @functools.wraps(endpoint)
+    def handler(*args: Any, **kwargs: Any) -> Any:
+        uitkomst = endpoint(*args, **kwargs)
+        for waarde in kwargs.values():
+            if isinstance(waarde, Verzoek):
+                waarde.session.commit()
+        return uitkomst
+
+    return handler
+
+
+class TransactieRoute(APIRoute):
+    """The API's routes: each synchronous handler commits in its own thread (see
+    `_commit_in_de_handler`); errors still roll back in the `verzoek` dependency."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _commit_in_de_handler(endpoint), **kwargs)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from knooppunt.api.deps import VerzoekDep
+from knooppunt.api.deps import TransactieRoute, VerzoekDep
 from knooppunt.api.schemas import (
     BerichtenRead,
     BerichtRead,
@@ -35,7 +35,7 @@ from knooppunt.protocol.payloads import schemas_per_versie
 from knooppunt.protocol.werkdagen import AMSTERDAM
 from knooppunt.store.models import Bericht, Certificaat, Deelnemer
 
-router = APIRouter()
+router = APIRouter(route_class=TransactieRoute)
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from knooppunt.hub import audit
 from knooppunt.portaal.fouten import GeenToegang, InloggenNodig
@@ -205,7 +206,9 @@ async def controleer_csrf(request: Request) -> None:
     (or the ``X-CSRF-Token`` header); SameSite=Lax is the second line, not the only one."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    gebruiker = huidige(request)
+    # In a thread: reading the login session is a database transaction, which must not block the
+    # event loop (on SQLite it may wait for the write lock).
+    gebruiker = await run_in_threadpool(huidige, request)
     verwacht = gebruiker.csrf if gebruiker else request.cookies.get(LOGIN_CSRF_COOKIE, "")
     gekregen = request.headers.get("x-csrf-token", "")
     if not gekregen:
