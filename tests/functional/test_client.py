@@ -344,20 +344,7 @@ def test_cli_fetch_na_certificaatwissel_opent_met_de_vorige_sleutel_en_weigert_n
     nieuw = ontwikkel_ca.issue(
         pki_dir, oin=belasting.oin, naam=belasting.naam, basisnaam="belasting-2", uit_map=tmp_path
     )
-    with transactie(rt.sessions) as session:
-        nu = db_nu(session)
-        adresboek.voeg_certificaat_toe(
-            session,
-            belasting.oin,
-            lees_pem(nieuw.certificaat.read_bytes()),
-            gebruik=["tls", "ondertekening", "versleuteling"],
-            nu=nu,
-            ankers=rt.ankers,
-            door="test",
-        )
-        adresboek.trek_certificaat_in(
-            session, belasting.oin, lees_pem(belasting.cert_pad.read_bytes()).vingerafdruk, nu=nu, door="test"
-        )
+    _wissel_certificaat(rt, belasting, nieuw.certificaat)
     vers = json.loads(_send(hub, gemeente, belasting.oin, "kennisgeving_bsn", payload).stdout)
 
     verbinding = ["--hub", hub.url, "--cert", nieuw.certificaat, "--key", nieuw.sleutel, "--ca", hub.ca]
@@ -423,20 +410,7 @@ def test_cli_fetch_na_vernieuwing_op_dezelfde_sleutel_opent_alles_zonder_meer(
     # Another certificate (another kid), the same public key.
     assert lees_pem(nieuw.certificaat.read_bytes()).kid != lees_pem(belasting.cert_pad.read_bytes()).kid
     assert _spki(nieuw.certificaat) == _spki(belasting.cert_pad)
-    with transactie(rt.sessions) as session:
-        nu = db_nu(session)
-        adresboek.voeg_certificaat_toe(
-            session,
-            belasting.oin,
-            lees_pem(nieuw.certificaat.read_bytes()),
-            gebruik=["tls", "ondertekening", "versleuteling"],
-            nu=nu,
-            ankers=rt.ankers,
-            door="test",
-        )
-        adresboek.trek_certificaat_in(
-            session, belasting.oin, lees_pem(belasting.cert_pad.read_bytes()).vingerafdruk, nu=nu, door="test"
-        )
+    _wissel_certificaat(rt, belasting, nieuw.certificaat)
     vers = json.loads(_send(hub, gemeente, belasting.oin, "kennisgeving_bsn", payload).stdout)
 
     verbinding = ["--hub", hub.url, "--cert", nieuw.certificaat, "--key", nieuw.sleutel, "--ca", hub.ca]
@@ -601,3 +575,21 @@ def test_verloren_antwoord_wordt_veilig_herhaald(hub: Hub, cast: dict[str, Parti
 def _spki(pad: Path) -> bytes:
     publiek = x509.load_pem_x509_certificate(pad.read_bytes()).public_key()
     return publiek.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _wissel_certificaat(rt: Runtime, partij: Partij, nieuw: Path) -> None:
+    """A certificate change as the operator makes it: the new one added, the old one retired."""
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        adresboek.voeg_certificaat_toe(
+            session,
+            partij.oin,
+            lees_pem(nieuw.read_bytes()),
+            gebruik=["tls", "ondertekening", "versleuteling"],
+            nu=nu,
+            ankers=rt.ankers,
+            door="test",
+        )
+        adresboek.trek_certificaat_in(
+            session, partij.oin, lees_pem(partij.cert_pad.read_bytes()).vingerafdruk, nu=nu, door="test"
+        )

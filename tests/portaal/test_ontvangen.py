@@ -485,34 +485,8 @@ def test_after_a_certificate_change_messages_sealed_for_the_old_certificate_stil
         rt.settings.dev_pki_dir, oin=oin, naam="Demo Energie BV", basisnaam="energie-2", uit_map=tmp_path
     )
     info = lees_pem(nieuw.certificaat.read_bytes())
-    with transactie(rt.sessions) as session:
-        nu = db_nu(session)
-        [vorige] = [c.vingerafdruk for c in adresboek.haal(session, oin).certificaten]
-        adresboek.voeg_certificaat_toe(
-            session,
-            oin,
-            info,
-            gebruik=["tls", "ondertekening", "versleuteling"],
-            nu=nu,
-            ankers=rt.ankers,
-            door="test",
-        )
-        bewaar_sleutel(
-            session,
-            kluis,
-            oin=oin,
-            certificaat_pem=nieuw.certificaat.read_bytes(),
-            sleutel_pem=nieuw.sleutel.read_bytes(),
-            nu=nu,
-        )
-        adresboek.trek_certificaat_in(session, oin, vorige, nu=nu, door="test")
     # A new question, sealed for the new certificate (the old one is no encryption target now).
-    gemeente = client_van(rt, kluis, "gemeente")
-    vers = gemeente.verstuur(
-        TeVersturen(
-            oin, "saldoverzoek_nuts", voorbeeld(SR, "saldoverzoek_nuts"), conversatie_met(rt, "energie")
-        )
-    ).bericht.referentienummer
+    vers = _wissel_certificaat_en_vraag(rt, kluis, nieuw, met_sleutel=True)
 
     with rt.sessions() as session:
         [oude_kid] = session.scalars(
@@ -600,25 +574,7 @@ def test_a_renewal_on_the_same_key_pair_needs_no_new_key_in_the_kluis(
         sleutel_van=sleutelbestand,
     )
     info = lees_pem(nieuw.certificaat.read_bytes())
-    with transactie(rt.sessions) as session:
-        nu = db_nu(session)
-        [vorige] = [c.vingerafdruk for c in adresboek.haal(session, oin).certificaten]
-        adresboek.voeg_certificaat_toe(
-            session,
-            oin,
-            info,
-            gebruik=["tls", "ondertekening", "versleuteling"],
-            nu=nu,
-            ankers=rt.ankers,
-            door="test",
-        )
-        adresboek.trek_certificaat_in(session, oin, vorige, nu=nu, door="test")
-    gemeente = client_van(rt, kluis, "gemeente")
-    vers = gemeente.verstuur(
-        TeVersturen(
-            oin, "saldoverzoek_nuts", voorbeeld(SR, "saldoverzoek_nuts"), conversatie_met(rt, "energie")
-        )
-    ).bericht.referentienummer
+    vers = _wissel_certificaat_en_vraag(rt, kluis, nieuw, met_sleutel=False)
     assert _jwe_kid_van(rt, vers) == info.kid  # sealed for the new certificate
 
     inloggen(portaal, "energie")
@@ -630,6 +586,42 @@ def test_a_renewal_on_the_same_key_pair_needs_no_new_key_in_the_kluis(
     with energie.transactie() as (session, nu):
         sleutel = energie.sleutel(session, "test", nu)
     assert sleutel.kid == info.kid  # signs under the current certificate, with the kept key
+
+
+def _wissel_certificaat_en_vraag(
+    rt: Runtime, kluis: Kluis, nieuw: ontwikkel_ca.UitgegevenCertificaat, *, met_sleutel: bool
+) -> str:
+    """Energie's certificate change as the beheerder makes it (the new one added, with its key in
+    the kluis when `met_sleutel`; the old one retired), then a new saldoverzoek from the gemeente:
+    its referentienummer."""
+    oin = oin_van("energie")
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        [vorige] = [c.vingerafdruk for c in adresboek.haal(session, oin).certificaten]
+        adresboek.voeg_certificaat_toe(
+            session,
+            oin,
+            lees_pem(nieuw.certificaat.read_bytes()),
+            gebruik=["tls", "ondertekening", "versleuteling"],
+            nu=nu,
+            ankers=rt.ankers,
+            door="test",
+        )
+        if met_sleutel:
+            bewaar_sleutel(
+                session,
+                kluis,
+                oin=oin,
+                certificaat_pem=nieuw.certificaat.read_bytes(),
+                sleutel_pem=nieuw.sleutel.read_bytes(),
+                nu=nu,
+            )
+        adresboek.trek_certificaat_in(session, oin, vorige, nu=nu, door="test")
+    gemeente = client_van(rt, kluis, "gemeente")
+    bericht = TeVersturen(
+        oin, "saldoverzoek_nuts", voorbeeld(SR, "saldoverzoek_nuts"), conversatie_met(rt, "energie")
+    )
+    return gemeente.verstuur(bericht).bericht.referentienummer
 
 
 def _jwe_kid_van(rt: Runtime, referentienummer: str) -> str:
