@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -109,7 +110,8 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
     @app.exception_handler(InloggenNodig)
     async def _inloggen(request: Request, fout: InloggenNodig) -> Response:
         if request.method != "GET":
-            return pagina(
+            return await run_in_threadpool(
+                pagina,
                 request,
                 "fout.html",
                 status_code=401,
@@ -120,15 +122,20 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
 
     @app.exception_handler(GeenToegang)
     async def _geen_toegang(request: Request, fout: GeenToegang) -> HTMLResponse:
-        return pagina(request, "fout.html", status_code=fout.status, titel="Geen toegang", uitleg=fout.uitleg)
+        return await run_in_threadpool(
+            pagina, request, "fout.html", status_code=fout.status, titel="Geen toegang", uitleg=fout.uitleg
+        )
 
     @app.exception_handler(PortaalFout)
     async def _portaal_fout(request: Request, fout: PortaalFout) -> HTMLResponse:
-        return pagina(request, "fout.html", status_code=fout.status, titel=fout.titel, uitleg=fout.uitleg)
+        return await run_in_threadpool(
+            pagina, request, "fout.html", status_code=fout.status, titel=fout.titel, uitleg=fout.uitleg
+        )
 
     @app.exception_handler(HubFout)
     async def _hub_fout(request: Request, fout: HubFout) -> HTMLResponse:
-        return pagina(
+        return await run_in_threadpool(
+            pagina,
             request,
             "fout.html",
             status_code=fout.status,
@@ -140,7 +147,8 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, fout: StarletteHTTPException) -> HTMLResponse:
         titels = {404: "Pagina niet gevonden", 405: "Dat kan hier niet"}
-        return pagina(
+        return await run_in_threadpool(
+            pagina,
             request,
             "fout.html",
             status_code=fout.status_code,

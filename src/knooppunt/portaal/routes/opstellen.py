@@ -22,6 +22,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from knooppunt.client.fouten import VerzendFout
 from knooppunt.hub import adresboek
@@ -289,6 +291,11 @@ def inhoud(
 @router.post("/opstellen/inhoud", response_class=HTMLResponse, dependencies=[Csrf])
 async def inhoud_verwerken(request: Request, gebruiker: Schuldhulpverlener) -> Response:
     form = await request.form()
+    # The rest reads the database, seals and submits: in a thread, never on the event loop.
+    return await run_in_threadpool(_inhoud_verwerken, request, gebruiker, form)
+
+
+def _inhoud_verwerken(request: Request, gebruiker: Gebruiker, form: FormData) -> Response:
     velden: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     soort = shv_type(str(velden.get("berichttype", "")))
     ontvangers = _ontvangers([v for v in form.getlist("ontvanger") if isinstance(v, str)])
