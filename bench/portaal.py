@@ -115,7 +115,7 @@ def _zaai(rt: runtime_mod.Runtime, kluis: Kluis, n: int) -> list[dict[str, str]]
             ontvanger = client.adresseer(session, berichten[0])
             cert = client.ontvangercertificaat(session, ontvanger, nu)
         envelops = [
-            client.zegel(b, client.valideer(b), sleutel=sleutel, ontvanger=ontvanger, cert=cert)
+            client.zegel(b, client.valideer(b), sleutel=sleutel, cert=cert)
             for b in berichten
         ]
         for begin in range(0, len(envelops), 5000):

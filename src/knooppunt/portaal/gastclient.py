@@ -365,7 +365,6 @@ class Gastclient:
             bericht,
             model,
             sleutel=sleutel,
-            ontvanger=ontvanger,
             cert=self.ontvangercertificaat(session, ontvanger, nu),
         )
 
@@ -399,11 +398,10 @@ class Gastclient:
         model: BaseModel,
         *,
         sleutel: Gastsleutel,
-        ontvanger: Deelnemer,
         cert: x509.Certificate,
     ) -> mailbox.Envelop:
         """Sign and encrypt a validated payload for the recipient's certificate: CPU only."""
-        envelop = self._envelop(bericht, ontvanger)
+        envelop = self._envelop(bericht)
         inhoud = jose.verzegel(
             _payload_json(model),
             metadata=_metadata(envelop, self.oin),
@@ -415,8 +413,8 @@ class Gastclient:
         return dataclasses.replace(envelop, inhoud=inhoud)
 
     @staticmethod
-    def _envelop(bericht: TeVersturen, ontvanger: Deelnemer) -> mailbox.Envelop:
-        """The envelope of a message, without its content yet."""
+    def _envelop(bericht: TeVersturen) -> mailbox.Envelop:
+        """The envelope of a message, without its content yet (also the dry run's concept)."""
         return mailbox.Envelop(
             referentienummer=(bericht.referentienummer or str(uuid.uuid4())).lower(),
             conversatie_referentienummer=bericht.conversatie.lower(),
@@ -424,7 +422,7 @@ class Gastclient:
             berichttype=bericht.berichttype,
             module=bericht.module,
             versie=bericht.versie,
-            ontvanger=ontvanger.oin,
+            ontvanger=bericht.ontvanger,
             inhoud="",
         )
 
@@ -463,19 +461,7 @@ class Gastclient:
     ) -> list[HubFout | None]:
         """`controleer_reeks` inside the caller's transaction (`mailbox.controleer_reeks` on the
         metadata: nothing is sealed, nothing written)."""
-        concepten = [
-            mailbox.Envelop(
-                referentienummer=(b.referentienummer or str(uuid.uuid4())).lower(),
-                conversatie_referentienummer=b.conversatie.lower(),
-                cross_referentienummer=b.antwoord_op.lower() if b.antwoord_op else None,
-                berichttype=b.berichttype,
-                module=b.module,
-                versie=b.versie,
-                ontvanger=b.ontvanger,
-                inhoud="",
-            )
-            for b in berichten
-        ]
+        concepten = [self._envelop(b) for b in berichten]
         return mailbox.controleer_reeks(
             session,
             self.deelnemer(session),
@@ -493,15 +479,12 @@ class Gastclient:
         `mailbox.Reeksweigering` naming the message the hub refused (nothing sent)."""
         with self.transactie() as (session, nu):
             sleutel = self.sleutel(session, waarvoor, nu)
-            adressen: dict[str, tuple[Deelnemer, x509.Certificate]] = {}
+            certificaten: dict[str, x509.Certificate] = {}
             for index, bericht in enumerate(berichten):
-                if bericht.ontvanger not in adressen:
+                if bericht.ontvanger not in certificaten:
                     try:
                         ontvanger = self.adresseer(session, bericht)
-                        adressen[bericht.ontvanger] = (
-                            ontvanger,
-                            self.ontvangercertificaat(session, ontvanger, nu),
-                        )
+                        certificaten[bericht.ontvanger] = self.ontvangercertificaat(session, ontvanger, nu)
                     except (VerzendFout, OngeldigCertificaat) as exc:
                         raise Zegelfout(index, str(exc)) from exc
         envelops: list[mailbox.Envelop] = []
@@ -511,8 +494,8 @@ class Gastclient:
                 model = self.valideer(bericht)
             except VerzendFout as exc:
                 raise Zegelfout(index, str(exc)) from exc
-            ontvanger, cert = adressen[bericht.ontvanger]
-            envelop = self._envelop(bericht, ontvanger)
+            cert = certificaten[bericht.ontvanger]
+            envelop = self._envelop(bericht)
             envelops.append(envelop)
             opdrachten.append(
                 zegelen.Zegelopdracht(_payload_json(model), _metadata(envelop, self.oin), _der(cert))
