@@ -114,10 +114,7 @@ def _zaai(rt: runtime_mod.Runtime, kluis: Kluis, n: int) -> list[dict[str, str]]
             sleutel = client.sleutel(session, "bench", nu)
             ontvanger = client.adresseer(session, berichten[0])
             cert = client.ontvangercertificaat(session, ontvanger, nu)
-        envelops = [
-            client.zegel(b, client.valideer(b), sleutel=sleutel, cert=cert)
-            for b in berichten
-        ]
+        envelops = [client.zegel(b, client.valideer(b), sleutel=sleutel, cert=cert) for b in berichten]
         for begin in range(0, len(envelops), 5000):
             with client.transactie() as (session, nu):
                 mailbox.verstuur_reeks(
