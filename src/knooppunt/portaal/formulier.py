@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from knooppunt.portaal.leesbaar import BEDRAGEN
+from knooppunt.portaal.leesbaar import BEDRAGEN, TYPE_SCHULDREGELING
 from knooppunt.protocol.payloads import OngeldigePayload, schema_voor, valideer
 
 PREFIX = "p."
@@ -102,13 +102,7 @@ HINTS = {
     "met elk een eigen nummer.",
 }
 OPTIES = {
-    "typeSchuldregeling": {
-        "SB": "SB – schuldbemiddeling",
-        "SK": "SK – saneringskrediet",
-        "SA": "SA",
-        "BR": "BR – betalingsregeling",
-        "HF": "HF – herfinanciering",
-    },
+    "typeSchuldregeling": TYPE_SCHULDREGELING,
     "geslacht": {"M": "Man", "V": "Vrouw", "O": "Onbekend"},
     "status": {
         "lopend": "Lopend",

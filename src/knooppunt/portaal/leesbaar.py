@@ -45,15 +45,17 @@ _LABELS = {
     "standaardAkkoord": "Standaard akkoord (art. 6.3)",
     "eigenVordering": "Eigen vordering",
 }
+TYPE_SCHULDREGELING = {
+    "SB": "SB – schuldbemiddeling",
+    "SK": "SK – saneringskrediet",
+    "SA": "SA",
+    "BR": "BR – betalingsregeling",
+    "HF": "HF – herfinanciering",
+}
+"""The codes of typeSchuldregeling in words (the readable copy and the compose form's choices)."""
 _WAARDEN = {
     "geslacht": {"M": "man", "V": "vrouw", "O": "onbekend"},
-    "typeSchuldregeling": {
-        "SB": "SB – schuldbemiddeling",
-        "SK": "SK – saneringskrediet",
-        "SA": "SA",
-        "BR": "BR – betalingsregeling",
-        "HF": "HF – herfinanciering",
-    },
+    "typeSchuldregeling": TYPE_SCHULDREGELING,
 }
 _WOORDEN = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _DATUM = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
