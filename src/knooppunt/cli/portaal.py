@@ -56,14 +56,14 @@ def sleutel_import(oin: str, certificaat: Path, sleutel_pad: Path) -> None:
     from knooppunt.pki.certificaat import OngeldigCertificaat
     from knooppunt.portaal.gastclient import bewaar_sleutel
     from knooppunt.portaal.kluis import Kluis
+    from knooppunt.store import deelnemers as deelnemers_store
     from knooppunt.store.db import db_nu, transactie
-    from knooppunt.store.models import Deelnemer
 
     rt = runtime.bouw(_settings())
     try:
         kluis = Kluis.uit_instellingen(rt.settings)
         with transactie(rt.sessions) as session:
-            deelnemer = session.get(Deelnemer, oin)
+            deelnemer = deelnemers_store.haal(session, oin)
             if deelnemer is None:
                 raise click.ClickException(f"er is geen deelnemer met OIN {oin}; registreer hem eerst")
             if deelnemer.sleutelbeheer != "portaal":

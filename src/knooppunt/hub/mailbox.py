@@ -532,7 +532,7 @@ def verstuur_reeks(
         if gepland.waarden is None:
             assert gepland.bestaand is not None
             # a retry (rare): the message as the one-at-a-time path returns it
-            bestaand = session.get(Bericht, gepland.bestaand.id)
+            bestaand = store.op_referentie(session, gepland.bestaand.referentienummer)
             assert bestaand is not None
             resultaten.append((bestaand, False))
             continue
