@@ -179,7 +179,7 @@ class HubClient:
                 raise OngeldigCertificaat(
                     f"vorig certificaat {vorig_cert} of sleutel {vorige_key} kan niet gelezen worden: {exc}"
                 ) from exc
-            if jose.publieke_sleutel(vorig).as_dict() != sleutel.as_dict(private=False):
+            if not jose.past_bij(sleutel, vorig):
                 raise OngeldigCertificaat(f"sleutel {vorige_key} hoort niet bij certificaat {vorig_cert}")
             self._sleutels.setdefault(jose.kid_van(vorig), sleutel)
 
@@ -405,9 +405,8 @@ class HubClient:
         for c in eigen.certificaten if eigen is not None else ():
             if jose.kid_van(c.certificaat) != kid:
                 continue
-            publiek = jose.publieke_sleutel(c.certificaat).as_dict()
             for sleutel in list(self._sleutels.values()):
-                if sleutel.as_dict(private=False) == publiek:
+                if jose.past_bij(sleutel, c.certificaat):
                     self._sleutels[kid] = sleutel
                     return
 

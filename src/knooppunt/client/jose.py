@@ -118,6 +118,11 @@ def kid_van(cert: x509.Certificate) -> str:
     return _certificaat(cert).x5t
 
 
+def past_bij(sleutel: Sleutel, cert: x509.Certificate) -> bool:
+    """Whether this key (private or public) is the key pair of this certificate."""
+    return bool(sleutel.as_dict(private=False) == publieke_sleutel(cert).as_dict())
+
+
 def publieke_sleutel(cert: x509.Certificate) -> Sleutel:
     return _certificaat(cert).sleutel
 

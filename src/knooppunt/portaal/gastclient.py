@@ -131,7 +131,7 @@ def bewaar_sleutel(
         prive = jose.prive_sleutel(sleutel_pem)
     except ValueError as exc:
         raise OngeldigCertificaat(f"de sleutel is geen geldige PEM-privésleutel: {exc}") from exc
-    if jose.publieke_sleutel(cert).as_dict() != _publiek_van(prive):
+    if not jose.past_bij(prive, cert):
         raise OngeldigCertificaat("de privésleutel hoort niet bij het certificaat")
     waarde = kluis.versleutel(oin, info.kid, sleutel_pem)
     rij = PortaalSleutel(
@@ -145,10 +145,6 @@ def bewaar_sleutel(
     )
     store.bewaar_sleutel(session, rij)
     return rij
-
-
-def _publiek_van(sleutel: jose.Sleutel) -> dict[str, Any]:
-    return {k: v for k, v in sleutel.as_dict(private=False).items()}
 
 
 def herversleutel(session: Session, kluis: Kluis, *, wie: str, nu: datetime) -> int:
@@ -648,17 +644,11 @@ def _jwe_kid(jwe: str) -> str | None:
         return None
 
 
-def _spki(cert: x509.Certificate) -> bytes:
-    return cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
 def _zelfde_sleutelpaar(certificaat_pem: str, rijen: Sequence[PortaalSleutel]) -> PortaalSleutel | None:
     """The hosted key whose certificate has the same public key as this one (a renewal that kept
     the key pair), if any."""
-    publiek = _spki(x509.load_pem_x509_certificate(certificaat_pem.encode("ascii")))
+    publiek = jose.publieke_sleutel(x509.load_pem_x509_certificate(certificaat_pem.encode("ascii")))
     for rij in rijen:
-        if _spki(x509.load_pem_x509_certificate(rij.certificaat_pem.encode("ascii"))) == publiek:
+        if jose.past_bij(publiek, x509.load_pem_x509_certificate(rij.certificaat_pem.encode("ascii"))):
             return rij
     return None
