@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from knooppunt.api.deps import TransactieRoute, VerzoekDep
 from knooppunt.api.schemas import (
@@ -33,6 +35,7 @@ from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Module, Rol
 from knooppunt.protocol.jwe import b64url_encode, x5t_s256
 from knooppunt.protocol.payloads import schemas_per_versie
 from knooppunt.protocol.werkdagen import AMSTERDAM
+from knooppunt.runtime import Runtime
 from knooppunt.store.models import Bericht, Certificaat, Deelnemer
 
 router = APIRouter(route_class=TransactieRoute)
@@ -55,7 +58,7 @@ _OMSCHRIJVING = {
     410: "Verlopen (VERLOPEN)",
     413: "Verzoek te groot (TE_GROOT) of inhoud te groot (ONGELDIGE_INHOUD)",
     422: "Niet toegestaan door een regel van het knooppunt (code noemt de regel)",
-    429: "Te veel onbevestigde berichten (TE_VEEL_OPEN)",
+    429: "Te veel onbevestigde berichten (TE_VEEL_OPEN) of inbox van de ontvanger vol (INBOX_VOL)",
 }
 
 
@@ -179,22 +182,79 @@ def haal_berichten_op(
     berichttype: Annotated[str | None, Query(max_length=64)] = None,
     afzender: Annotated[str | None, Query(pattern=r"^([0-9]{20}|KNOOPPUNT)$")] = None,
     volgende: Annotated[str | None, Query(max_length=200)] = None,
-) -> BerichtenRead:
-    rijen = mailbox.ophalen(
+) -> Response:
+    pagina = mailbox.ophalen_pagina(
         v.session,
         v.deelnemer,
         nu=v.nu,
-        limiet=limit + 1,
+        limiet=limit,
+        max_bytes=v.runtime.instellingen.max_pagina_bytes,
         na_id=_lees_cursor(volgende),
         berichttype=berichttype,
         afzender=afzender,
     )
-    meer = len(rijen) > limit
-    rijen = rijen[:limit]
-    return BerichtenRead(
-        berichten=[bericht_weergave(b, v.nu, inhoud=jwe) for b, jwe in rijen],
-        volgende=_cursor(rijen[-1][0].id) if meer else None,
-    )
+    # DESIGN §4: the page is chosen by size, its metadata rendered now (the handler's transaction
+    # commits when it returns), and each message's inhoud read and sent one at a time while the
+    # answer streams, so the hub never holds a page of content, however large the inbox.
+    delen = [
+        (bericht.id, *_om_inhoud(bericht_weergave(bericht, v.nu)))
+        if bericht.afzender != mailbox.KNOOPPUNT
+        else (None, _json(bericht_weergave(bericht, v.nu).model_dump(mode="json", by_alias=True)), "")
+        for bericht in pagina.berichten
+    ]
+    slot = _json(_cursor(pagina.berichten[-1].id) if pagina.meer else None)
+    return StreamingResponse(_stroom_berichten(v.runtime, delen, slot), media_type="application/json")
+
+
+_INHOUD_PLEK = "\ue000inhoud\ue000"
+_INHOUD_BROK = 256 * 1024
+"""Characters of inhoud encoded and sent at a time."""
+
+
+def _json(waarde: Any) -> str:
+    """JSON as FastAPI's answers render it (Starlette's JSONResponse)."""
+    return json.dumps(waarde, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _om_inhoud(weergave: BerichtRead) -> tuple[str, str]:
+    """A message's JSON before and after its ``inhoud`` value."""
+    document = weergave.model_dump(mode="json", by_alias=True)
+    document["inhoud"] = _INHOUD_PLEK
+    voor, _, na = _json(document).partition(_json(_INHOUD_PLEK))
+    return voor, na
+
+
+def _stroom_berichten(
+    rt: Runtime, delen: Sequence[tuple[int | None, str, str]], slot: str
+) -> Iterator[bytes]:
+    """``{"berichten": [...], "volgende": ...}`` in pieces: each message's inhoud read in a short
+    read-only transaction of its own (a message confirmed meanwhile is left out) and encoded in
+    bounded chunks. Run by Starlette in the thread pool, one piece at a time."""
+    yield b'{"berichten":['
+    eerste = True
+    for bericht_id, voor, na in delen:
+        jwe = None
+        if bericht_id is not None:
+            jwe = _lees_inhoud(rt, bericht_id)
+            if jwe is None:
+                continue
+        yield (voor if eerste else "," + voor).encode()
+        eerste = False
+        if jwe is not None:
+            yield b'"'
+            for begin in range(0, len(jwe), _INHOUD_BROK):
+                yield _json(jwe[begin : begin + _INHOUD_BROK])[1:-1].encode()
+            yield b'"' + na.encode()
+        del jwe
+    yield f'],"volgende":{slot}}}'.encode()
+
+
+def _lees_inhoud(rt: Runtime, bericht_id: int) -> str | None:
+    with rt.sessions() as session:
+        if rt.engine.dialect.name == "sqlite":
+            # a read transaction (deferred BEGIN): streaming never takes the write lock
+            session.connection(execution_options={"knooppunt_alleen_lezen": True})
+        return mailbox.inhoud_van(session, bericht_id)
 
 
 @router.get(

@@ -53,10 +53,12 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 
 def maak_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions whose queued audit entries are written at commit (store.audit)."""
-    from knooppunt.store import audit
+    """Sessions whose queued inbox counters (store.inboxquotum) and audit entries (store.audit)
+    are written at commit, in that order."""
+    from knooppunt.store import audit, inboxquotum
 
     factory = sessionmaker(bind=engine, expire_on_commit=False)
+    inboxquotum.koppel(factory)
     audit.koppel(factory)
     return factory
 
