@@ -5,6 +5,7 @@ stores or deletes content, and fetch pages capped in bytes as well as in count."
 from __future__ import annotations
 
 import dataclasses
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -305,3 +306,72 @@ def test_pagina_bevat_altijd_minstens_een_bericht(
     bon = _pagina(client_voor(gemeente), limit=1000)["berichten"]
     assert [(b["berichttype"], b["inhoud"]) for b in bon] == [("ontvangstbevestiging", None)]
     assert bon[0]["melding"]["referentienummer"] == refs[0]["referentienummer"]
+
+
+def _als_envelop(e: dict[str, Any]) -> mailbox.Envelop:
+    return mailbox.Envelop(
+        referentienummer=e["referentienummer"],
+        conversatie_referentienummer=e["conversatieReferentienummer"],
+        cross_referentienummer=e["crossReferentienummer"],
+        berichttype=e["berichttype"],
+        module=e["module"],
+        versie=e["versie"],
+        ontvanger=e["ontvanger"],
+        inhoud=e["inhoud"],
+    )
+
+
+def test_kruisende_antwoorden_houden_de_tellers_juist_zonder_deadlock(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
+    """An answer confirms its question (one direction's counter) and fills the asker's inbox (the
+    other's): answers crossing each other, at the same moment, in both directions, must neither
+    deadlock nor lose a change (the counters are written at commit, in key order)."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    n = 12
+    shv_antwoorden, se_antwoorden = [], []
+    for _ in range(n):
+        vraag = _env(gemeente, energie, "saldoverzoek_nuts", payload={"kort": 1})
+        assert client_voor(gemeente).post("/berichten", json=vraag).status_code == 201
+        c = vraag["conversatieReferentienummer"]
+        verzoek = _env(energie, gemeente, "statusverzoek", conversatie=c, payload={"kort": 1})
+        assert client_voor(energie).post("/berichten", json=verzoek).status_code == 201, verzoek
+        se_antwoorden.append(
+            _env(energie, gemeente, "klant_onbekend", conversatie=c, antwoord_op=vraag["referentienummer"])
+        )
+        shv_antwoorden.append(
+            _env(gemeente, energie, "statusbericht", conversatie=c, antwoord_op=verzoek["referentienummer"])
+        )
+    fouten: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def beantwoord(van: Partij, antwoorden: list[dict[str, Any]]) -> None:
+        start.wait()
+        try:
+            for antwoord in antwoorden:
+                with transactie(rt.sessions) as session:
+                    afzender = session.get(Deelnemer, van.oin)
+                    assert afzender is not None
+                    mailbox.verstuur(
+                        session,
+                        afzender,
+                        _als_envelop(antwoord),
+                        nu=db_nu(session),
+                        instellingen=rt.instellingen,
+                    )
+        except BaseException as exc:  # the test reports it below
+            fouten.append(exc)
+
+    draden = [
+        threading.Thread(target=beantwoord, args=(energie, se_antwoorden)),
+        threading.Thread(target=beantwoord, args=(gemeente, shv_antwoorden)),
+    ]
+    for draad in draden:
+        draad.start()
+    for draad in draden:
+        draad.join(120)
+    assert not fouten, fouten
+    for partij in (energie, gemeente):
+        assert _bezetting(rt, partij.oin) == _werkelijk(rt, partij.oin)
+    assert _werkelijk(rt, energie.oin) == {gemeente.oin: sum(len(a["inhoud"]) for a in shv_antwoorden)}
+    assert _werkelijk(rt, gemeente.oin) == {energie.oin: sum(len(a["inhoud"]) for a in se_antwoorden)}
