@@ -247,6 +247,7 @@ def _pagina(client: Any, **params: Any) -> dict[str, Any]:
     r = client.get("/berichten", params=params)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/json"
+    assert r.headers["API-Version"]
     document = r.json()
     BerichtenRead.model_validate(document)
     veldnamen = {veld.alias or naam for naam, veld in BerichtRead.model_fields.items()}
