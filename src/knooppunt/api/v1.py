@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -193,22 +194,32 @@ def haal_berichten_op(
         berichttype=berichttype,
         afzender=afzender,
     )
-    # DESIGN §4: the page is chosen by size, its metadata rendered now (the handler's transaction
-    # commits when it returns), and each message's inhoud read and sent one at a time while the
-    # answer streams, so the hub never holds a page of content, however large the inbox.
-    delen = [
-        (bericht.id, *_om_inhoud(bericht_weergave(bericht, v.nu)))
-        if bericht.afzender != mailbox.KNOOPPUNT
-        else (None, _json(bericht_weergave(bericht, v.nu).model_dump(mode="json", by_alias=True)), "")
-        for bericht in pagina.berichten
-    ]
+    # DESIGN §4: the page is chosen by size and its metadata rendered now (the handler's
+    # transaction commits when it returns); the inhoud is read a group of messages at a time while
+    # the answer streams, so the hub never holds a page of content, however large the inbox.
+    delen = [_deel(bericht, v.nu) for bericht in pagina.berichten]
     slot = _json(_cursor(pagina.berichten[-1].id) if pagina.meer else None)
-    return StreamingResponse(_stroom_berichten(v.runtime, delen, slot), media_type="application/json")
+    return StreamingResponse(
+        _stroom_berichten(v.runtime, v.deelnemer.oin, v.nu, delen, slot), media_type="application/json"
+    )
 
 
 _INHOUD_PLEK = "\ue000inhoud\ue000"
 _INHOUD_BROK = 256 * 1024
 """Characters of inhoud encoded and sent at a time."""
+_GROEP_BYTES = 1024 * 1024
+"""Inhoud read from the database in one query while a page streams (or the one larger message)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Deel:
+    """One message of a streamed page: its JSON before and after the ``inhoud`` value (a hub
+    notice: all of it in ``voor``, ``referentienummer`` None), and the size of its inhoud."""
+
+    referentienummer: str | None
+    grootte: int
+    voor: str
+    na: str
 
 
 def _json(waarde: Any) -> str:
@@ -216,45 +227,59 @@ def _json(waarde: Any) -> str:
     return json.dumps(waarde, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def _om_inhoud(weergave: BerichtRead) -> tuple[str, str]:
-    """A message's JSON before and after its ``inhoud`` value."""
-    document = weergave.model_dump(mode="json", by_alias=True)
+def _deel(bericht: Bericht, nu: datetime) -> _Deel:
+    document = bericht_weergave(bericht, nu).model_dump(mode="json", by_alias=True)
+    if bericht.afzender == mailbox.KNOOPPUNT:
+        return _Deel(None, 0, _json(document), "")
     document["inhoud"] = _INHOUD_PLEK
     voor, _, na = _json(document).partition(_json(_INHOUD_PLEK))
-    return voor, na
+    return _Deel(bericht.referentienummer, bericht.grootte or 0, voor, na)
+
+
+def _groepen(delen: Sequence[_Deel]) -> Iterator[Sequence[_Deel]]:
+    """Consecutive messages with at most `_GROEP_BYTES` of inhoud together, or one larger one."""
+    begin = 0
+    while begin < len(delen):
+        einde, bytes_ = begin + 1, delen[begin].grootte
+        while einde < len(delen) and bytes_ + delen[einde].grootte <= _GROEP_BYTES:
+            bytes_ += delen[einde].grootte
+            einde += 1
+        yield delen[begin:einde]
+        begin = einde
 
 
 def _stroom_berichten(
-    rt: Runtime, delen: Sequence[tuple[int | None, str, str]], slot: str
+    rt: Runtime, ontvanger: str, nu: datetime, delen: Sequence[_Deel], slot: str
 ) -> Iterator[bytes]:
-    """``{"berichten": [...], "volgende": ...}`` in pieces: each message's inhoud read in a short
-    read-only transaction of its own (a message confirmed meanwhile is left out) and encoded in
-    bounded chunks. Run by Starlette in the thread pool, one piece at a time."""
+    """``{"berichten": [...], "volgende": ...}`` in pieces: the inhoud of each group of messages
+    read in a short read-only transaction of its own (a message confirmed meanwhile is left out)
+    and encoded in bounded chunks. Run by Starlette in the thread pool, one piece at a time."""
     yield b'{"berichten":['
     eerste = True
-    for bericht_id, voor, na in delen:
-        jwe = None
-        if bericht_id is not None:
-            jwe = _lees_inhoud(rt, bericht_id)
-            if jwe is None:
+    for groep in _groepen(delen):
+        nummers = [d.referentienummer for d in groep if d.referentienummer is not None]
+        inhouden = _lees_inhouden(rt, ontvanger, nummers, nu) if nummers else {}
+        for deel in groep:
+            jwe = None if deel.referentienummer is None else inhouden.pop(deel.referentienummer, None)
+            if deel.referentienummer is not None and jwe is None:
                 continue
-        yield (voor if eerste else "," + voor).encode()
-        eerste = False
-        if jwe is not None:
-            yield b'"'
-            for begin in range(0, len(jwe), _INHOUD_BROK):
-                yield _json(jwe[begin : begin + _INHOUD_BROK])[1:-1].encode()
-            yield b'"' + na.encode()
-        del jwe
+            yield (deel.voor if eerste else "," + deel.voor).encode()
+            eerste = False
+            if jwe is not None:
+                yield b'"'
+                for begin in range(0, len(jwe), _INHOUD_BROK):
+                    yield _json(jwe[begin : begin + _INHOUD_BROK])[1:-1].encode()
+                yield b'"' + deel.na.encode()
+            del jwe
     yield f'],"volgende":{slot}}}'.encode()
 
 
-def _lees_inhoud(rt: Runtime, bericht_id: int) -> str | None:
+def _lees_inhouden(rt: Runtime, ontvanger: str, referentienummers: list[str], nu: datetime) -> dict[str, str]:
     with rt.sessions() as session:
         if rt.engine.dialect.name == "sqlite":
             # a read transaction (deferred BEGIN): streaming never takes the write lock
             session.connection(execution_options={"knooppunt_alleen_lezen": True})
-        return mailbox.inhoud_van(session, bericht_id)
+        return mailbox.inhoud_van(session, ontvanger, referentienummers, nu=nu)
 
 
 @router.get(

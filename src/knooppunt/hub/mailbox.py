@@ -898,9 +898,9 @@ def ophalen_pagina(
     afzender: str | None = None,
     referentienummers: Sequence[str] | None = None,
 ) -> Pagina:
-    """The inbox, one page of it without the content (read it per message with `inhoud_van`, so no
-    page is ever held whole): marks opgehaaldOp, keeps the messages until they are confirmed.
-    With ``referentienummers`` only those of them that are open."""
+    """The inbox, one page of it without the content (read it a few messages at a time with
+    `inhoud_van`, so no page is ever held whole): marks opgehaaldOp, keeps the messages until they
+    are confirmed. With ``referentienummers`` only those of them that are open."""
     kandidaten = store.inbox_metadata(
         session,
         ontvanger=ontvanger.oin,
@@ -921,10 +921,22 @@ def ophalen_pagina(
     return Pagina(berichten, meer)
 
 
-def inhoud_van(session: Session, bericht_id: int) -> str | None:
-    """The ciphertext of a message of a page just fetched (`ophalen_pagina`); None for a hub
-    notice, or once the message was confirmed, refused or expired meanwhile."""
-    return store.inhoud(session, bericht_id)
+def inhoud_van(
+    session: Session, ontvanger: str, referentienummers: Sequence[str], *, nu: datetime
+) -> dict[str, str]:
+    """The ciphertext of these messages of a page just fetched (`ophalen_pagina`) by number; one
+    confirmed, refused or expired meanwhile is left out."""
+    return {
+        bericht.referentienummer: jwe
+        for bericht, jwe in store.inbox(
+            session,
+            ontvanger=ontvanger,
+            nu=nu,
+            limiet=len(referentienummers),
+            referentienummers=referentienummers,
+        )
+        if jwe is not None
+    }
 
 
 def ophalen(
