@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -376,3 +377,21 @@ def test_kruisende_antwoorden_houden_de_tellers_juist_zonder_deadlock(
         assert _bezetting(rt, partij.oin) == _werkelijk(rt, partij.oin)
     assert _werkelijk(rt, energie.oin) == {gemeente.oin: sum(len(a["inhoud"]) for a in shv_antwoorden)}
     assert _werkelijk(rt, gemeente.oin) == {energie.oin: sum(len(a["inhoud"]) for a in se_antwoorden)}
+
+
+def test_inhoud_tot_vier_mib_wordt_aangenomen_en_opgehaald(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
+    """DESIGN §4: a payload may carry a 1 MiB PDF, so inhoud up to 4 MiB is accepted (the request
+    around it too); one byte more is refused."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    groot = _env(gemeente, energie, payload={"bijlage": "x" * (2 * 1024 * 1024)})
+    assert 3 * 1024 * 1024 < len(groot["inhoud"]) <= 4 * 1024 * 1024
+    r = client_voor(gemeente).post("/berichten", json=groot)
+    assert r.status_code == 201, r.text[:300]
+    pagina = _pagina(client_voor(energie), limit=1000)
+    assert [b["inhoud"] for b in pagina["berichten"]] == [groot["inhoud"]]
+    _stel_in(rt, max_inhoud_bytes=len(groot["inhoud"]) - 1)
+    nogmaals = groot | {"referentienummer": str(uuid.uuid4())}
+    r = client_voor(gemeente).post("/berichten", json=nogmaals)
+    assert (r.status_code, r.json()["code"]) == (413, "ONGELDIGE_INHOUD")
