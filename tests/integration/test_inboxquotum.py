@@ -100,6 +100,7 @@ def test_eigen_inboxquotum_van_de_ontvanger_gaat_voor(
     uit = cli("deelnemer", "wijzig", "--oin", energie.oin, "--inbox-quotum", str(4 * g))
     assert uit.exit_code == 0, uit.output
     assert f"inboxQuotum None -> {4 * g}" in uit.output
+    assert f"inboxquotum={4 * g}" in cli("deelnemer", "list").output
     a = client_voor(gemeente)
     codes = [a.post("/berichten", json=_env(gemeente, energie)).status_code for _ in range(5)]
     assert codes == [201, 201, 201, 201, 429]

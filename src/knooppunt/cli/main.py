@@ -449,6 +449,7 @@ def deelnemer_list(rol: str | None, module: str | None, als_json: bool) -> None:
                 f"{rij['oin']}  {rij['rol']:<3}  {rij['naam']}  modules={','.join(rij['modules'])}"
                 + (f"  schuldensoorten={','.join(rij['schuldensoorten'])}" if rij["schuldensoorten"] else "")
                 + (f"  {' '.join(vlaggen)}" if vlaggen else "")
+                + (f"  inboxquotum={rij['inboxQuotum']}" if rij["inboxQuotum"] is not None else "")
             )
     if not rijen and not als_json:
         click.echo("(geen deelnemers)", err=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Connection, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
@@ -67,6 +67,21 @@ def per_afzender(session: Session, ontvanger: str) -> dict[str, int]:
             select(Inboxbezetting.afzender, Inboxbezetting.bytes).where(Inboxbezetting.ontvanger == ontvanger)
         )
     }
+
+
+def totalen(conn: Connection) -> tuple[int, int]:
+    """(all unconfirmed ciphertext, that of the fullest inbox) in bytes, for /metrics: two
+    aggregates over the counters (one row per recipient and sender), never over messages."""
+    per_ontvanger = (
+        select(func.sum(Inboxbezetting.bytes).label("bytes")).group_by(Inboxbezetting.ontvanger).subquery()
+    )
+    rij = conn.execute(
+        select(
+            func.coalesce(func.sum(per_ontvanger.c.bytes), 0),
+            func.coalesce(func.max(per_ontvanger.c.bytes), 0),
+        )
+    ).one()
+    return int(rij[0]), int(rij[1])
 
 
 def _insert(session: Session) -> Any:
