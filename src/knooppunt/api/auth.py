@@ -17,7 +17,6 @@ from typing import Any
 from cryptography import x509
 from sqlalchemy.orm import Session
 
-from knooppunt.config import Settings
 from knooppunt.hub import adresboek
 from knooppunt.hub.fouten import HubFout
 from knooppunt.hub.intrekking import GedeeldeCrls
@@ -106,10 +105,10 @@ def intrekkingscontrole(runtime: Runtime) -> Intrekkingscontrole | None:
 
 def _intrekking_uit_scope(scope: dict[str, Any]) -> Intrekkingscontrole | None:
     # The app that handles the request holds the runtime (app.state.runtime, as api.deps reads
-    # it), and so the settings naming the CRLs.
+    # it), and so the settings naming the CRLs and the database sharing them.
     state = getattr(scope.get("app"), "state", None)
     runtime = getattr(state, "runtime", None)
-    if not isinstance(runtime, Runtime) or not isinstance(runtime.settings, Settings):
+    if not isinstance(runtime, Runtime):
         return None
     return intrekkingscontrole(runtime)
 
