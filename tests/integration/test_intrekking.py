@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import structlog
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from sqlalchemy import event, select
+from cryptography.hazmat.primitives import hashes, serialization
+from sqlalchemy import event, select, update
 
 from knooppunt.hub.intrekking import GedeeldeCrls
 from knooppunt.pki import ontwikkel_ca
-from knooppunt.pki.intrekking import Ingetrokken, Intrekkingscontrole
+from knooppunt.pki.intrekking import GeenActueleCrl, Ingetrokken, Intrekkingscontrole
 from knooppunt.pki.ontwikkel_ca import Intrekking
 from knooppunt.runtime import Runtime
 from knooppunt.store import crl_staat
@@ -199,3 +199,37 @@ def test_alleen_de_nieuwste_crl_blijft_bij_gelijktijdige_nodes(rt: Runtime) -> N
     assert sorted(opgeslagen)[-1] == 40
     with leesverbinding(rt.engine) as conn:
         assert crl_staat.lees(conn, ["a" * 64])[0].der == (40).to_bytes(2, "big")
+
+
+def test_een_crl_uit_de_database_telt_alleen_met_de_handtekening_van_een_vertrouwensanker(
+    rt: Runtime, pki: dict[str, Partij], pki_dir: Path, tmp_path: Path
+) -> None:
+    """The database only carries signed CRLs between nodes: a row someone rewrote with a CRL not
+    signed by the trust anchor (here by another CA of the same name, with a higher number and no
+    revocations) is not used, and the revocation stands."""
+    ca = x509.load_pem_x509_certificate((pki_dir / "ca.pem").read_bytes())
+    cert = _certificaat(pki["belasting"])
+    klok = Klok()
+    a = _node(rt, _crl(pki_dir, tmp_path / "a.pem", [cert], nummer=3), klok)
+    with pytest.raises(Ingetrokken):
+        a.controleer([cert, ca], moment=datetime.now(UTC), versie=_versie(rt))
+    vreemd = tmp_path / "vreemd"
+    ontwikkel_ca.init(vreemd)
+    vals = _crl(vreemd, tmp_path / "vals.pem", [], nummer=99)
+    with transactie(rt.sessions) as session:
+        session.execute(
+            update(CrlStaat).values(
+                der=x509.load_pem_x509_crl(vals.read_bytes()).public_bytes(serialization.Encoding.DER),
+                crl_nummer=crl_staat.nummer_tekst(99),
+                versie=CrlStaat.versie + 1,
+            )
+        )
+    with structlog.testing.capture_logs() as logs, pytest.raises(Ingetrokken):
+        a.controleer([cert, ca], moment=datetime.now(UTC), versie=_versie(rt))
+    assert any(
+        r["event"] == "gedeelde crl niet gebruikt" and "niet ondertekend" in r["probleem"] for r in logs
+    ), logs
+    # A node that starts now, with no CRL of its own source yet usable, does not use it either.
+    b = _node(rt, tmp_path / "ontbreekt.pem", Klok())
+    with pytest.raises(GeenActueleCrl):
+        b.controleer([cert, ca], moment=datetime.now(UTC), versie=_versie(rt))
