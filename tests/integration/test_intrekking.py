@@ -233,3 +233,12 @@ def test_een_crl_uit_de_database_telt_alleen_met_de_handtekening_van_een_vertrou
     b = _node(rt, tmp_path / "ontbreekt.pem", Klok())
     with pytest.raises(GeenActueleCrl):
         b.controleer([cert, ca], moment=datetime.now(UTC), versie=_versie(rt))
+    # Nor does the forged row hold up a real, newer CRL: the shared state refuses CRL 4 (lower
+    # than 99), but a node that cannot use the shared one takes its source's, and says so.
+    ander = _certificaat(pki["zorg"])
+    _crl(pki_dir, tmp_path / "a.pem", [cert, ander], nummer=4)
+    klok.nu += 60
+    with structlog.testing.capture_logs() as logs, pytest.raises(Ingetrokken):
+        a.controleer([ander, ca], moment=datetime.now(UTC), versie=_versie(rt))
+    onbruikbaar = [r for r in logs if r["event"] == "gedeelde crl onbruikbaar"]
+    assert [(r["gedeeld_crl_nummer"], r["gebruikt_crl_nummer"]) for r in onbruikbaar] == [(99, 4)], logs

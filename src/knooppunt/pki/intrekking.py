@@ -305,34 +305,44 @@ class Intrekkingscontrole:
             for crl in geladen:
                 kandidaten[crl.sleutel] = _nieuwste(kandidaten.get(crl.sleutel), crl)
         self._per_bron = per_bron
+        nieuwer_gedeeld: dict[str, tuple[int, datetime]] = {}
         if self._gedeeld is not None:
-            kandidaten = self._deel(kandidaten)
-        self._neem_over(kandidaten.values(), herkomst="bron")
-        if self._gedeeld is not None:
+            nieuwer_gedeeld = self._deel(kandidaten.values())
             self.volg_gedeelde_staat()
+        # After the shared state: a source's CRL older than the one held is refused here, alerted.
+        self._neem_over(kandidaten.values(), herkomst="bron")
+        for sleutel, gehouden in nieuwer_gedeeld.items():
+            if self._per_uitgever[sleutel].volgorde < gehouden:
+                # The shared state holds a newer CRL that this node cannot use (not signed by a
+                # trust anchor of this node, or unreadable): the source's CRL serves meanwhile.
+                log.error(
+                    "gedeelde crl onbruikbaar",
+                    uitgever=self._per_uitgever[sleutel].uitgever.subject.rfc4514_string(),
+                    gedeeld_crl_nummer=gehouden[0],
+                    gebruikt_crl_nummer=self._per_uitgever[sleutel].nummer,
+                )
         nu = datetime.now(UTC)
         achter = any(c.volgende_update <= nu for c in self._per_uitgever.values())
         wacht = min(self.verversen, OPNIEUW_PROBEREN) if problemen or achter else self.verversen
         self._volgende_verversing = self._klok() + wacht
         return problemen
 
-    def _deel(self, kandidaten: Mapping[str, GeladenCrl]) -> dict[str, GeladenCrl]:
-        """Offer the sources' CRLs to the shared state; those older than the shared one are
-        refused (alerted) and left out. A shared state that cannot be reached is logged; the
-        sources' CRLs are then used as they are (still never one older than held in memory)."""
+    def _deel(self, kandidaten: Iterable[GeladenCrl]) -> dict[str, tuple[int, datetime]]:
+        """Offer the sources' CRLs to the shared state; returns, per trust anchor, the newer CRL
+        (number, thisUpdate) the shared state holds where it refused one. A shared state that
+        cannot be reached is logged; the sources' CRLs are then used as they are (still never
+        one older than held in memory)."""
         assert self._gedeeld is not None
-        blijven: dict[str, GeladenCrl] = {}
-        for sleutel, crl in kandidaten.items():
+        nieuwer: dict[str, tuple[int, datetime]] = {}
+        for crl in kandidaten:
             try:
                 gehouden = self._gedeeld.bewaar(crl)
             except Exception as exc:
                 log.warning("crl niet gedeeld", bron=crl.bron, fout=type(exc).__name__)
-                gehouden = None
-            if gehouden is not None and gehouden > crl.volgorde:
-                meld_teruggedraaid(crl, gehouden, herkomst="bron")
                 continue
-            blijven[sleutel] = crl
-        return blijven
+            if gehouden is not None and gehouden > crl.volgorde:
+                nieuwer[crl.sleutel] = gehouden
+        return nieuwer
 
     def _neem_over(self, crls: Iterable[GeladenCrl], *, herkomst: str) -> None:
         """Use these CRLs where they are newer than the one held; an older one is refused."""
