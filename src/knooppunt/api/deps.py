@@ -19,7 +19,8 @@ from knooppunt.api import auth
 from knooppunt.hub import audit
 from knooppunt.hub.fouten import HubFout
 from knooppunt.runtime import Runtime
-from knooppunt.store.db import db_nu, transactie
+from knooppunt.store import crl_staat
+from knooppunt.store.db import transactie
 from knooppunt.store.models import Deelnemer
 
 log = structlog.get_logger("knooppunt.api")
@@ -53,7 +54,9 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
             # hop into the handler's, the lock made requests wait for a thread while every thread
             # waited in BEGIN IMMEDIATE for that lock: the hub stood still for the busy timeout.
             session.connection(execution_options={"knooppunt_alleen_lezen": True})
-        nu = db_nu(session)
+        # The first statement reads the clock and the shared CRL state's version together, so that
+        # a revocation any node loaded counts here without another round trip (DESIGN §5).
+        nu, crl_versie = crl_staat.nu_en_versie(session)
         if rt.ankers is None:
             raise auth.niet_geauthenticeerd("Het knooppunt heeft geen vertrouwensankers geconfigureerd.")
         deelnemer = auth.authenticeer(
@@ -63,6 +66,7 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
             header=rt.settings.client_cert_header,
             proxies=rt.settings.trusted_proxy_networks,
             nu=nu,
+            crl_versie=crl_versie,
         )
         request.state.oin = deelnemer.oin
         if sqlite:

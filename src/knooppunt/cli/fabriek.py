@@ -30,9 +30,8 @@ def maak_app() -> Any:
     configureer()
     # The supervisor already migrated the schema; workers only connect.
     rt = runtime_mod.bouw(settings, extra_ankers=[Path(p) for p in opgeslagen["extra_ankers"]], upgrade=False)
-    if rt.ankers is not None:
-        controle = intrekkingscontrole(settings, rt.ankers)
-        if controle is not None:
-            # Load the CRLs before the first request; problems are logged and fail closed.
-            controle.ververs()
+    controle = intrekkingscontrole(rt)
+    if controle is not None:
+        # Load the CRLs before the first request; problems are logged and fail closed.
+        controle.ververs()
     return create_app(rt)

@@ -105,7 +105,7 @@ def _controleer_opties(settings: Settings, opties: ServeOpties) -> None:
             raise SettingsError("--proxy needs KNOOPPUNT_TRUSTED_PROXIES: the addresses of the TLS proxies")
 
 
-def _controleer_intrekking(settings: Settings, ankers: Vertrouwensankers) -> None:
+def _controleer_intrekking(settings: Settings, rt: runtime_mod.Runtime) -> None:
     """Load the CRLs now, so that a wrong KNOOPPUNT_CRLS stops the start, not every request."""
     if not settings.crls:
         if not settings.is_development:
@@ -114,7 +114,7 @@ def _controleer_intrekking(settings: Settings, ankers: Vertrouwensankers) -> Non
                 "(file paths or http(s) URLs) of the CAs in KNOOPPUNT_TRUST_ANCHORS"
             )
         return
-    controle = intrekkingscontrole(settings, ankers)
+    controle = intrekkingscontrole(rt)
     assert controle is not None
     problemen = controle.ververs()
     if problemen:
@@ -254,7 +254,7 @@ def start(settings: Settings, opties: ServeOpties) -> None:
             raise SettingsError(
                 "no trust anchors: set KNOOPPUNT_TRUST_ANCHORS to the CAs of participant certificates"
             )
-        _controleer_intrekking(settings, rt.ankers)
+        _controleer_intrekking(settings, rt)
         with ExitStack() as stapel:
             client_ca = None if opties.achter_proxy else stapel.enter_context(_client_ca_bundel(rt.ankers))
             if opties.uds is not None:

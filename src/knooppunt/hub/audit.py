@@ -45,6 +45,8 @@ class Actie(StrEnum):
     CERTIFICAAT_TOEGEVOEGD = "certificaat_toegevoegd"  # uitkomst: the gebruik, e.g. "tls,versleuteling"
     CERTIFICAAT_INGETROKKEN = "certificaat_ingetrokken"
     AUDIT_OPGESCHOOND = "audit_opgeschoond"  # uitkomst: "t/m <volgnummer>"
+    # A CRL older than the shared one, refused (DESIGN §5); certificaat: the trust anchor's SHA-256.
+    CRL_GEWEIGERD = "crl_geweigerd"  # uitkomst: "nummer <aangeboden> < <gehouden>" or "... thisUpdate ouder"
 
 
 def beheerder(wie: str) -> str:
@@ -254,6 +256,20 @@ def sleutel_gebruikt(session: Session, *, wie: str, oin: str, kid: str, waarvoor
 def deelnemer_gewijzigd(session: Session, *, oin: str, wat: str, door: str, nu: datetime) -> None:
     store.noteer(
         session, [_regel(Actie.DEELNEMER_GEWIJZIGD, actor=door, tijd=nu, deelnemer=oin, uitkomst=wat[:64])]
+    )
+
+
+def crl_geweigerd(
+    session: Session, *, uitgever: str, nummer: int, gehouden_nummer: int, nu: datetime
+) -> None:
+    """A source served an older CRL than the hub holds (a revocation rolled back): refused."""
+    if nummer != gehouden_nummer:
+        uitkomst = f"nummer {nummer} < {gehouden_nummer}"
+    else:
+        uitkomst = f"nummer {nummer}, thisUpdate ouder"
+    store.noteer(
+        session,
+        [_regel(Actie.CRL_GEWEIGERD, actor=KNOOPPUNT, tijd=nu, certificaat=uitgever, uitkomst=uitkomst[:64])],
     )
 
 
