@@ -169,6 +169,22 @@ def op_referenties(session: Session, referentienummers: Collection[str]) -> dict
     return gevonden
 
 
+def van_afzender_set(
+    session: Session, *, afzender: str, referentienummers: Collection[str]
+) -> dict[str, datetime]:
+    """Which of these numbers `afzender` already sent: number -> ``ontvangenOp`` (the portal's
+    upload skips those rows, DESIGN §7)."""
+    gevonden: dict[str, datetime] = {}
+    for brok in _brokken(referentienummers):
+        for nummer, ontvangen_op in session.execute(
+            select(Bericht.referentienummer, Bericht.ontvangen_op).where(
+                Bericht.afzender == afzender, Bericht.referentienummer.in_(brok)
+            )
+        ):
+            gevonden[str(nummer)] = ontvangen_op
+    return gevonden
+
+
 def voor_ontvanger_set(
     session: Session, *, ontvanger: str, referentienummers: Collection[str]
 ) -> dict[str, Row[Any]]:
