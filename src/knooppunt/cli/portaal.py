@@ -115,6 +115,6 @@ def herversleutel() -> None:
     finally:
         rt.close()
     click.echo(
-        f"{aantal} sleutel(s), {labels} cliëntnaam/-namen en {geheimen} uploadgeheim(en) opnieuw "
-        f"versleuteld onder hoofdsleutel {kluis.huidige_id}"
+        f"{aantal} sleutel(s) en {labels} cliëntnaam/-namen opnieuw versleuteld onder hoofdsleutel "
+        f"{kluis.huidige_id}, en {geheimen} uploadgeheim(en)"
     )

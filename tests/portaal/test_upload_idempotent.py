@@ -1,0 +1,214 @@
+"""A portal upload is idempotent (DESIGN §7, decision 0016): an answer's referentienummer is a
+UUIDv8 from an HMAC, under a secret of the participant, of the question and the answer, so a
+re-upload or a double click sends nothing twice — those rows are shown as already sent."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from knooppunt.hub import mailbox
+from knooppunt.portaal import antwoordnummers
+from knooppunt.portaal.gastclient import Gastclient
+from knooppunt.portaal.kluis import Kluis
+from knooppunt.runtime import Runtime
+from knooppunt.store.db import transactie
+from knooppunt.store.models import Bericht
+from tests.portaal.conftest import inloggen, oin_van
+from tests.portaal.test_upload import als_csv, saldo, saldoverzoeken, upload, verstuurd_door
+
+__all__ = ["saldoverzoeken"]  # the fixture
+
+
+def antwoorden_van(rt: Runtime, wie: str) -> list[Bericht]:
+    with transactie(rt.sessions) as session:
+        return list(
+            session.scalars(
+                select(Bericht).where(Bericht.afzender == oin_van(wie)).order_by(Bericht.id)
+            )
+        )
+
+
+def ingevuld(rijen: list[dict[str, str]]) -> list[dict[str, str]]:
+    """energie's three saldoverzoeken answered with a total each."""
+    return [saldo(rij, **{"antwoord.totaal.actueelBedrag": str(100 * (i + 1))}) for i, rij in enumerate(rijen)]
+
+
+def test_the_same_file_uploaded_twice_sends_each_answer_once(
+    portaal: TestClient,
+    saldoverzoeken: tuple[list[str], list[dict[str, str]]],
+    rt: Runtime,
+    nieuwe_browser: Callable[[], TestClient],
+) -> None:
+    kop, rijen = saldoverzoeken
+    bestand = als_csv(ingevuld(rijen), kop)
+    eerste = upload(portaal, ("saldoverzoeken.csv", bestand))
+    assert eerste.status_code == 200, eerste.text
+    assert "Alle 3 berichten zijn versleuteld" in eerste.text
+
+    tweede = upload(portaal, ("saldoverzoeken.csv", bestand))
+    assert tweede.status_code == 200, tweede.text
+    assert "Er is niets verstuurd: alle 3 antwoorden in deze upload waren al verzonden" in tweede.text
+    al = tweede.text.split('class="al-verzonden"', 1)[1].split("</table>", 1)[0]
+    assert al.count("al verzonden op") == 3
+    for rij in rijen:
+        assert rij["referentienummer"] in al
+
+    antwoorden = antwoorden_van(rt, "energie")
+    assert len(antwoorden) == 3
+    assert sorted(a.cross_referentienummer or "" for a in antwoorden) == sorted(
+        r["referentienummer"] for r in rijen
+    )
+    # the debt counsellor's client view shows each answer once
+    gemeente = inloggen(nieuwe_browser(), "gemeente")
+    for antwoord in antwoorden:
+        pagina = gemeente.get(f"/portaal/clienten/{antwoord.conversatie_referentienummer}")
+        assert pagina.status_code == 200
+        energie = pagina.text.split("<caption>Berichten met Demo Energie BV</caption>", 1)[1].split("</table>")[0]
+        assert energie.count(f"/berichten/{antwoord.referentienummer}") == 1
+        assert energie.count("antwoord op Saldoverzoek") == 1
+
+
+def test_a_file_with_one_changed_row_sends_only_that_rows_new_answer_beside_the_first(
+    portaal: TestClient,
+    saldoverzoeken: tuple[list[str], list[dict[str, str]]],
+    rt: Runtime,
+    nieuwe_browser: Callable[[], TestClient],
+) -> None:
+    """Decision 0016: a different answer to a question already answered gets a new number; the
+    hub's rules accept it (an answer may follow an answer, as with the API), so it is sent beside
+    the first, and the result page says so. The unchanged rows are already sent."""
+    kop, rijen = saldoverzoeken
+    eerst = ingevuld(rijen)
+    assert upload(portaal, ("saldoverzoeken.csv", als_csv(eerst, kop))).status_code == 200
+    gewijzigd = [*eerst[:2], {**eerst[2], "antwoord.totaal.actueelBedrag": "999"}]
+    pagina = upload(portaal, ("saldoverzoeken.csv", als_csv(gewijzigd, kop)))
+    assert pagina.status_code == 200, pagina.text
+    assert "Alle 1 bericht is versleuteld" in pagina.text
+    assert "2 rijen zijn overgeslagen omdat die antwoorden al eerder zijn verzonden" in pagina.text
+    assert "1 vraag had al een ander antwoord van u." in pagina.text
+    assert f"saldoverzoeken.csv, rij 4: Saldoverzoek antwoord op {rijen[2]['referentienummer']}" in pagina.text
+    al = pagina.text.split('class="al-verzonden"', 1)[1].split("</table>", 1)[0]
+    assert rijen[0]["referentienummer"] in al and rijen[1]["referentienummer"] in al
+    assert rijen[2]["referentienummer"] not in al
+
+    antwoorden = antwoorden_van(rt, "energie")
+    assert len(antwoorden) == 4
+    per_vraag = [a.cross_referentienummer for a in antwoorden]
+    assert per_vraag.count(rijen[2]["referentienummer"]) == 2
+    assert per_vraag.count(rijen[0]["referentienummer"]) == 1
+    gemeente = inloggen(nieuwe_browser(), "gemeente")
+    tweede = antwoorden[-1]
+    pagina = gemeente.get(f"/portaal/clienten/{tweede.conversatie_referentienummer}")
+    energie = pagina.text.split("<caption>Berichten met Demo Energie BV</caption>", 1)[1].split("</table>")[0]
+    assert energie.count("antwoord op Saldoverzoek") == 2
+
+    # the same changed file again: nothing new
+    nogmaals = upload(portaal, ("saldoverzoeken.csv", als_csv(gewijzigd, kop)))
+    assert "Er is niets verstuurd: alle 3 antwoorden" in nogmaals.text
+    assert verstuurd_door(rt, "energie") == 4
+
+
+def test_a_file_saved_again_by_a_spreadsheet_gets_the_same_numbers(
+    portaal: TestClient, saldoverzoeken: tuple[list[str], list[dict[str, str]]], rt: Runtime
+) -> None:
+    """The HMAC covers the answer as parsed and validated, not the file's bytes: no BOM, another
+    column order, a Dutch date (1-3-2024) and quoted cells give the same numbers."""
+    kop, rijen = saldoverzoeken
+    assert upload(portaal, ("saldoverzoeken.csv", als_csv(ingevuld(rijen), kop))).status_code == 200
+    opnieuw = [{**r, "antwoord.peildatum": "1-3-2024"} for r in ingevuld(rijen)]
+    tekst = als_csv(opnieuw, list(reversed(kop)), bom=False).decode("utf-8")
+    tekst = tekst.replace("Team Bijzonder Beheer", '"Team Bijzonder Beheer"')
+    pagina = upload(portaal, ("kopie van saldoverzoeken.csv", tekst.encode("utf-8")))
+    assert pagina.status_code == 200, pagina.text
+    assert "Er is niets verstuurd: alle 3 antwoorden in deze upload waren al verzonden" in pagina.text
+    assert verstuurd_door(rt, "energie") == 3
+
+
+def _tegelijk(portaal: TestClient, nieuwe_browser: Callable[[], TestClient], bestand: bytes) -> list[Any]:
+    """Two uploads of the same file from the same browser session at once (a double click)."""
+    csrf = portaal.get("/portaal/upload").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    tweede = nieuwe_browser()
+    tweede.cookies.update(portaal.cookies)
+    uitkomsten: list[Any] = [None, None]
+
+    def stuur(index: int, client: TestClient) -> None:
+        uitkomsten[index] = upload(client, ("saldoverzoeken.csv", bestand), csrf=csrf)
+
+    draden = [threading.Thread(target=stuur, args=(i, c)) for i, c in enumerate((portaal, tweede))]
+    for draad in draden:
+        draad.start()
+    for draad in draden:
+        draad.join(timeout=120)
+    return uitkomsten
+
+
+def test_a_double_click_sends_nothing_twice(
+    portaal: TestClient,
+    saldoverzoeken: tuple[list[str], list[dict[str, str]]],
+    rt: Runtime,
+    nieuwe_browser: Callable[[], TestClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both uploads pass the dry run before either submits (a barrier after sealing): the one
+    that submits second finds the numbers and shows every row as already sent — not a refusal
+    of the whole upload."""
+    kop, rijen = saldoverzoeken
+    samen = threading.Barrier(2, timeout=60)
+    zegel = Gastclient._zegel_reeks
+
+    def zegel_en_wacht(self: Gastclient, *args: Any, **kwargs: Any) -> Any:
+        envelops = zegel(self, *args, **kwargs)
+        samen.wait()
+        return envelops
+
+    monkeypatch.setattr(Gastclient, "_zegel_reeks", zegel_en_wacht)
+    een, twee = _tegelijk(portaal, nieuwe_browser, als_csv(ingevuld(rijen), kop))
+    assert een.status_code == twee.status_code == 200, (een.text, twee.text)
+    teksten = sorted([een.text, twee.text], key=lambda t: "Er is niets verstuurd" in t)
+    assert "Alle 3 berichten zijn versleuteld" in teksten[0]
+    assert "Er is niets verstuurd: alle 3 antwoorden in deze upload waren al verzonden" in teksten[1]
+    assert sorted(a.cross_referentienummer or "" for a in antwoorden_van(rt, "energie")) == sorted(
+        r["referentienummer"] for r in rijen
+    )
+
+
+def test_losing_the_race_for_a_number_inside_the_submit_skips_instead_of_failing(
+    portaal: TestClient,
+    saldoverzoeken: tuple[list[str], list[dict[str, str]]],
+    rt: Runtime,
+    database_url: str,
+    nieuwe_browser: Callable[[], TestClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both submits look for existing numbers before either commits: one inserts, the other's
+    insert waits for it and then meets REFERENTIENUMMER_CONFLICT (its JWE differs). The upload
+    submits again without those numbers and shows them as already sent."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): a submit cannot read before another commits")
+    kop, rijen = saldoverzoeken
+    samen = threading.Barrier(2, timeout=60)
+    aanroepen: dict[int, int] = {}
+    echt = mailbox.verstuurd_set
+
+    def tel_en_wacht(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        draad = threading.get_ident()
+        aanroepen[draad] = aanroepen.get(draad, 0) + 1
+        gevonden = echt(*args, **kwargs)
+        if aanroepen[draad] == 2:  # 1: the dry run; 2: inside the submit transaction
+            samen.wait()
+        return gevonden
+
+    monkeypatch.setattr(mailbox, "verstuurd_set", tel_en_wacht)
+    een, twee = _tegelijk(portaal, nieuwe_browser, als_csv(ingevuld(rijen), kop))
+    assert een.status_code == twee.status_code == 200, (een.text, twee.text)
+    assert sorted(aanroepen.values()) == [2, 3]  # the loser looked again after the conflict
+    teksten = sorted([een.text, twee.text], key=lambda t: "Er is niets verstuurd" in t)
+    assert "Alle 3 berichten zijn versleuteld" in teksten[0]
+    assert "Er is niets verstuurd: alle 3 antwoorden in deze upload waren al verzonden" in teksten[1]
+    assert len(antwoorden_van(rt, "energie")) == 3
