@@ -4,7 +4,10 @@ re-upload or a double click sends nothing twice — those rows are shown as alre
 
 from __future__ import annotations
 
+import base64
+import os
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -15,10 +18,11 @@ from starlette.testclient import TestClient
 from knooppunt.hub import mailbox
 from knooppunt.portaal import antwoordnummers
 from knooppunt.portaal.gastclient import Gastclient
-from knooppunt.portaal.kluis import Kluis
+from knooppunt.portaal.kluis import ONTWIKKEL_BESTAND, Kluis, Versleuteld
 from knooppunt.runtime import Runtime
-from knooppunt.store.db import transactie
-from knooppunt.store.models import Bericht
+from knooppunt.store import portaal as portaal_store
+from knooppunt.store.db import db_nu, transactie
+from knooppunt.store.models import Bericht, PortaalUploadgeheim
 from tests.portaal.conftest import inloggen, oin_van
 from tests.portaal.test_upload import als_csv, saldo, saldoverzoeken, upload, verstuurd_door
 
@@ -28,15 +32,15 @@ __all__ = ["saldoverzoeken"]  # the fixture
 def antwoorden_van(rt: Runtime, wie: str) -> list[Bericht]:
     with transactie(rt.sessions) as session:
         return list(
-            session.scalars(
-                select(Bericht).where(Bericht.afzender == oin_van(wie)).order_by(Bericht.id)
-            )
+            session.scalars(select(Bericht).where(Bericht.afzender == oin_van(wie)).order_by(Bericht.id))
         )
 
 
 def ingevuld(rijen: list[dict[str, str]]) -> list[dict[str, str]]:
     """energie's three saldoverzoeken answered with a total each."""
-    return [saldo(rij, **{"antwoord.totaal.actueelBedrag": str(100 * (i + 1))}) for i, rij in enumerate(rijen)]
+    return [
+        saldo(rij, **{"antwoord.totaal.actueelBedrag": str(100 * (i + 1))}) for i, rij in enumerate(rijen)
+    ]
 
 
 def test_the_same_file_uploaded_twice_sends_each_answer_once(
@@ -69,7 +73,9 @@ def test_the_same_file_uploaded_twice_sends_each_answer_once(
     for antwoord in antwoorden:
         pagina = gemeente.get(f"/portaal/clienten/{antwoord.conversatie_referentienummer}")
         assert pagina.status_code == 200
-        energie = pagina.text.split("<caption>Berichten met Demo Energie BV</caption>", 1)[1].split("</table>")[0]
+        energie = pagina.text.split("<caption>Berichten met Demo Energie BV</caption>", 1)[1].split(
+            "</table>"
+        )[0]
         assert energie.count(f"/berichten/{antwoord.referentienummer}") == 1
         assert energie.count("antwoord op Saldoverzoek") == 1
 
@@ -92,7 +98,9 @@ def test_a_file_with_one_changed_row_sends_only_that_rows_new_answer_beside_the_
     assert "Alle 1 bericht is versleuteld" in pagina.text
     assert "2 rijen zijn overgeslagen omdat die antwoorden al eerder zijn verzonden" in pagina.text
     assert "1 vraag had al een ander antwoord van u." in pagina.text
-    assert f"saldoverzoeken.csv, rij 4: Saldoverzoek antwoord op {rijen[2]['referentienummer']}" in pagina.text
+    assert (
+        f"saldoverzoeken.csv, rij 4: Saldoverzoek antwoord op {rijen[2]['referentienummer']}" in pagina.text
+    )
     al = pagina.text.split('class="al-verzonden"', 1)[1].split("</table>", 1)[0]
     assert rijen[0]["referentienummer"] in al and rijen[1]["referentienummer"] in al
     assert rijen[2]["referentienummer"] not in al
@@ -190,7 +198,9 @@ def test_losing_the_race_for_a_number_inside_the_submit_skips_instead_of_failing
     insert waits for it and then meets REFERENTIENUMMER_CONFLICT (its JWE differs). The upload
     submits again without those numbers and shows them as already sent."""
     if database_url.startswith("sqlite"):
-        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): a submit cannot read before another commits")
+        pytest.skip(
+            "SQLite serialises writers (BEGIN IMMEDIATE): a submit cannot read before another commits"
+        )
     kop, rijen = saldoverzoeken
     samen = threading.Barrier(2, timeout=60)
     aanroepen: dict[int, int] = {}
@@ -212,3 +222,84 @@ def test_losing_the_race_for_a_number_inside_the_submit_skips_instead_of_failing
     assert "Alle 3 berichten zijn versleuteld" in teksten[0]
     assert "Er is niets verstuurd: alle 3 antwoorden in deze upload waren al verzonden" in teksten[1]
     assert len(antwoorden_van(rt, "energie")) == 3
+
+
+def _geheim(rt: Runtime, kluis: Kluis, wie: str) -> bytes:
+    with transactie(rt.sessions) as session:
+        rij = portaal_store.uploadgeheim(session, oin_van(wie))
+        assert rij is not None
+        return kluis.ontsleutel_waarde(
+            antwoordnummers.DOEL,
+            rij.oin,
+            versleuteld=Versleuteld(rij.hoofdsleutel_id, rij.nonce, rij.versleuteld),
+        )
+
+
+def test_the_secret_is_per_participant_random_encrypted_and_never_shown_or_logged(
+    portaal: TestClient,
+    saldoverzoeken: tuple[list[str], list[dict[str, str]]],
+    rt: Runtime,
+    kluis: Kluis,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    kop, rijen = saldoverzoeken
+    paginas = [upload(portaal, ("saldoverzoeken.csv", als_csv(ingevuld(rijen), kop))) for _ in range(2)]
+    geheim = _geheim(rt, kluis, "energie")
+    assert len(geheim) == antwoordnummers.GEHEIM_BYTES
+
+    # the numbers the hub holds are UUIDv8s made under this very secret
+    antwoorden = antwoorden_van(rt, "energie")
+    for antwoord in antwoorden:
+        assert uuid.UUID(antwoord.referentienummer).version == 8
+    with transactie(rt.sessions) as session:
+        rij = portaal_store.uploadgeheim(session, oin_van("energie"))
+        assert rij is not None and geheim not in rij.versleuteld  # encrypted at rest
+        # another participant gets its own secret, made at random; asking again gives the same one
+        ander = antwoordnummers.geheim(session, kluis, oin_van("zorg"), nu=db_nu(session))
+        assert ander != geheim
+        assert antwoordnummers.geheim(session, kluis, oin_van("zorg"), nu=db_nu(session)) == ander
+        # a row already there wins over a concurrent first upload's
+        winnaar = portaal_store.voeg_uploadgeheim_toe(
+            session,
+            PortaalUploadgeheim(
+                oin=oin_van("energie"),
+                hoofdsleutel_id=kluis.huidige_id,
+                nonce=b"\0" * 12,
+                versleuteld=b"ander",
+                aangemaakt_op=db_nu(session),
+            ),
+        )
+        assert winnaar.versleuteld == rij.versleuteld
+
+    # never shown, never logged: in no form
+    vormen = {
+        geheim.hex(),
+        base64.b64encode(geheim).decode(),
+        base64.urlsafe_b64encode(geheim).decode().rstrip("="),
+    }
+    uitvoer = capsys.readouterr()
+    teksten = [p.text for p in paginas] + [uitvoer.out, uitvoer.err, caplog.text]
+    assert "al_verzonden=3" in uitvoer.out + uitvoer.err + caplog.text  # the upload's log line was seen
+    for vorm in vormen:
+        assert not any(vorm in tekst for tekst in teksten)
+
+
+def test_after_a_master_key_rotation_the_secret_and_so_the_numbers_stay_the_same(
+    portaal: TestClient,
+    saldoverzoeken: tuple[list[str], list[dict[str, str]]],
+    rt: Runtime,
+    kluis: Kluis,
+    cli: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kop, rijen = saldoverzoeken
+    assert upload(portaal, ("saldoverzoeken.csv", als_csv(ingevuld(rijen), kop))).status_code == 200
+    geheim = _geheim(rt, kluis, "energie")
+    oud = (rt.settings.data_dir / ONTWIKKEL_BESTAND).read_text().strip()
+    nieuw = "nieuw-2:" + base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("KNOOPPUNT_PORTAAL_HOOFDSLEUTELS", f"{nieuw},{oud}")
+    uitkomst = cli("portaal", "herversleutel")
+    assert uitkomst.exit_code == 0, uitkomst.output
+    assert "1 uploadgeheim(en)" in uitkomst.output
+    assert _geheim(rt, Kluis.uit_tekst(nieuw), "energie") == geheim

@@ -98,6 +98,10 @@ def herversleutel(session: Session, kluis: Kluis) -> int:
             DOEL, rij.oin, versleuteld=Versleuteld(rij.hoofdsleutel_id, rij.nonce, rij.versleuteld)
         )
         nieuw = kluis.versleutel_waarde(DOEL, rij.oin, waarde=waarde)
-        rij.hoofdsleutel_id, rij.nonce, rij.versleuteld = nieuw.hoofdsleutel_id, nieuw.nonce, nieuw.versleuteld
+        rij.hoofdsleutel_id, rij.nonce, rij.versleuteld = (
+            nieuw.hoofdsleutel_id,
+            nieuw.nonce,
+            nieuw.versleuteld,
+        )
         aantal += 1
     return aantal

@@ -497,7 +497,9 @@ class Gastclient:
             try:
                 with self.transactie() as (session, nu):
                     afzender = self.deelnemer(session)
-                    bestaand = mailbox.verstuurd_set(session, afzender, [e.referentienummer for e in envelops])
+                    bestaand = mailbox.verstuurd_set(
+                        session, afzender, [e.referentienummer for e in envelops]
+                    )
                     rest = [(i, e) for i, e in enumerate(envelops) if e.referentienummer not in bestaand]
                     if rest:
                         mailbox.verstuur_reeks(
