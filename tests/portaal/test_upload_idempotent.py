@@ -16,7 +16,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from knooppunt.hub import mailbox
-from knooppunt.portaal import antwoordnummers
+from knooppunt.portaal import antwoordnummers, csvformaat
 from knooppunt.portaal.gastclient import Gastclient
 from knooppunt.portaal.kluis import ONTWIKKEL_BESTAND, Kluis, Versleuteld
 from knooppunt.runtime import Runtime
@@ -24,7 +24,8 @@ from knooppunt.store import portaal as portaal_store
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Bericht, PortaalUploadgeheim
 from tests.portaal.conftest import inloggen, oin_van
-from tests.portaal.test_upload import als_csv, saldo, saldoverzoeken, upload, verstuurd_door
+from tests.portaal.test_ontvangen import conversatie_met
+from tests.portaal.test_upload import als_csv, fouten, saldo, saldoverzoeken, upload, verstuurd_door
 
 __all__ = ["saldoverzoeken"]  # the fixture
 
@@ -57,7 +58,7 @@ def test_the_same_file_uploaded_twice_sends_each_answer_once(
 
     tweede = upload(portaal, ("saldoverzoeken.csv", bestand))
     assert tweede.status_code == 200, tweede.text
-    assert "Er is niets verstuurd: alle 3 antwoorden in deze upload waren al verzonden" in tweede.text
+    assert "Er is niets verstuurd: alle 3 berichten in deze upload waren al verzonden" in tweede.text
     al = tweede.text.split('class="al-verzonden"', 1)[1].split("</table>", 1)[0]
     assert al.count("al verzonden op") == 3
     for rij in rijen:
@@ -96,7 +97,7 @@ def test_a_file_with_one_changed_row_sends_only_that_rows_new_answer_beside_the_
     pagina = upload(portaal, ("saldoverzoeken.csv", als_csv(gewijzigd, kop)))
     assert pagina.status_code == 200, pagina.text
     assert "Alle 1 bericht is versleuteld" in pagina.text
-    assert "2 rijen zijn overgeslagen omdat die antwoorden al eerder zijn verzonden" in pagina.text
+    assert "2 rijen zijn overgeslagen omdat die berichten al eerder zijn verzonden" in pagina.text
     assert "1 vraag had al een ander antwoord van u." in pagina.text
     assert (
         f"saldoverzoeken.csv, rij 4: Saldoverzoek antwoord op {rijen[2]['referentienummer']}" in pagina.text
@@ -118,7 +119,7 @@ def test_a_file_with_one_changed_row_sends_only_that_rows_new_answer_beside_the_
 
     # the same changed file again: nothing new
     nogmaals = upload(portaal, ("saldoverzoeken.csv", als_csv(gewijzigd, kop)))
-    assert "Er is niets verstuurd: alle 3 antwoorden" in nogmaals.text
+    assert "Er is niets verstuurd: alle 3 berichten" in nogmaals.text
     assert verstuurd_door(rt, "energie") == 4
 
 
@@ -134,7 +135,7 @@ def test_a_file_saved_again_by_a_spreadsheet_gets_the_same_numbers(
     tekst = tekst.replace("Team Bijzonder Beheer", '"Team Bijzonder Beheer"')
     pagina = upload(portaal, ("kopie van saldoverzoeken.csv", tekst.encode("utf-8")))
     assert pagina.status_code == 200, pagina.text
-    assert "Er is niets verstuurd: alle 3 antwoorden in deze upload waren al verzonden" in pagina.text
+    assert "Er is niets verstuurd: alle 3 berichten in deze upload waren al verzonden" in pagina.text
     assert verstuurd_door(rt, "energie") == 3
 
 
@@ -180,7 +181,7 @@ def test_a_double_click_sends_nothing_twice(
     assert een.status_code == twee.status_code == 200, (een.text, twee.text)
     teksten = sorted([een.text, twee.text], key=lambda t: "Er is niets verstuurd" in t)
     assert "Alle 3 berichten zijn versleuteld" in teksten[0]
-    assert "Er is niets verstuurd: alle 3 antwoorden in deze upload waren al verzonden" in teksten[1]
+    assert "Er is niets verstuurd: alle 3 berichten in deze upload waren al verzonden" in teksten[1]
     assert sorted(a.cross_referentienummer or "" for a in antwoorden_van(rt, "energie")) == sorted(
         r["referentienummer"] for r in rijen
     )
@@ -220,7 +221,7 @@ def test_losing_the_race_for_a_number_inside_the_submit_skips_instead_of_failing
     assert sorted(aanroepen.values()) == [2, 3]  # the loser looked again after the conflict
     teksten = sorted([een.text, twee.text], key=lambda t: "Er is niets verstuurd" in t)
     assert "Alle 3 berichten zijn versleuteld" in teksten[0]
-    assert "Er is niets verstuurd: alle 3 antwoorden in deze upload waren al verzonden" in teksten[1]
+    assert "Er is niets verstuurd: alle 3 berichten in deze upload waren al verzonden" in teksten[1]
     assert len(antwoorden_van(rt, "energie")) == 3
 
 
@@ -303,3 +304,54 @@ def test_after_a_master_key_rotation_the_secret_and_so_the_numbers_stay_the_same
     assert uitkomst.exit_code == 0, uitkomst.output
     assert "1 uploadgeheim(en)" in uitkomst.output
     assert _geheim(rt, Kluis.uit_tekst(nieuw), "energie") == geheim
+
+
+def test_a_statusverzoek_uploaded_twice_on_one_day_is_sent_once_and_a_duplicate_row_is_an_error(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    conversatie = conversatie_met(rt, "energie")
+    kop = [*csvformaat.STATUSVERZOEK.kolommen]
+    verzoek = {
+        "ontvanger": oin_van("gemeente"),
+        "conversatieReferentienummer": conversatie,
+        "klantnummerSHV": "DEMO-0001",
+        "contactpersoonSE.naam": "Team",
+        "contactpersoonSE.email": "team@energie.example.nl",
+        "toelichting": "Hoe staat het?",
+    }
+    inloggen(portaal, "energie")
+    dubbel = upload(portaal, ("status.csv", als_csv([verzoek, verzoek], kop)))
+    assert dubbel.status_code == 422
+    [(bestand, rij, _kolom, reden)] = fouten(dubbel.text)
+    assert (bestand, rij) == ("status.csv", "3")
+    assert "hetzelfde statusverzoek als op rij 2 van status.csv" in reden
+    assert verstuurd_door(rt, "energie") == 0
+
+    assert upload(portaal, ("status.csv", als_csv([verzoek], kop))).status_code == 200
+    nogmaals = upload(portaal, ("status.csv", als_csv([verzoek], kop)))
+    assert nogmaals.status_code == 200
+    assert "Er is niets verstuurd: het bericht in deze upload was al verzonden" in nogmaals.text
+    assert verstuurd_door(rt, "energie") == 1
+    # another question in the same conversation is another message
+    ander = upload(portaal, ("status.csv", als_csv([{**verzoek, "toelichting": "En nu?"}], kop)))
+    assert "Alle 1 bericht is versleuteld" in ander.text
+    assert verstuurd_door(rt, "energie") == 2
+
+
+def test_the_same_day_gives_the_same_statusverzoek_number_another_day_another() -> None:
+    def nummer(dag: str) -> str:
+        return antwoordnummers.uuid8(
+            b"k" * 32,
+            antwoordnummers.canoniek(
+                berichttype="statusverzoek",
+                module="schuldregeling",
+                versie="1.0",
+                conversatie="c",
+                antwoord_op=None,
+                payload={"toelichting": "Hoe staat het?"},
+                ontvanger="00000003123456780000",
+                dag=dag,
+            ),
+        )
+
+    assert nummer("2026-12-05") == nummer("2026-12-05") != nummer("2026-12-06")
