@@ -18,11 +18,11 @@ from starlette.testclient import TestClient
 from knooppunt.hub import mailbox
 from knooppunt.portaal import antwoordnummers, csvformaat
 from knooppunt.portaal.gastclient import Gastclient
-from knooppunt.portaal.kluis import ONTWIKKEL_BESTAND, Kluis, Versleuteld
+from knooppunt.portaal.kluis import ONTWIKKEL_BESTAND, Kluis, KluisFout, Versleuteld
 from knooppunt.runtime import Runtime
 from knooppunt.store import portaal as portaal_store
 from knooppunt.store.db import db_nu, transactie
-from knooppunt.store.models import Bericht, PortaalUploadgeheim
+from knooppunt.store.models import Base, Bericht, PortaalUploadgeheim
 from tests.portaal.conftest import inloggen, oin_van
 from tests.portaal.test_ontvangen import conversatie_met
 from tests.portaal.test_upload import als_csv, fouten, saldo, saldoverzoeken, upload, verstuurd_door
@@ -272,6 +272,25 @@ def test_the_secret_is_per_participant_random_encrypted_and_never_shown_or_logge
             ),
         )
         assert winnaar.versleuteld == rij.versleuteld
+        # in no table in plain form
+        for tabel in Base.metadata.sorted_tables:
+            for waarden in session.execute(select(tabel)).all():
+                for waarde in waarden:
+                    assert not (isinstance(waarde, bytes) and geheim in waarde), tabel.name
+                    assert not (isinstance(waarde, str) and geheim.hex() in waarde), tabel.name
+        # bound to its participant (associated data): moved to another, it does not decrypt
+        session.add(
+            PortaalUploadgeheim(
+                oin=oin_van("woning"),
+                hoofdsleutel_id=rij.hoofdsleutel_id,
+                nonce=rij.nonce,
+                versleuteld=rij.versleuteld,
+                aangemaakt_op=rij.aangemaakt_op,
+            )
+        )
+        session.flush()
+        with pytest.raises(KluisFout):
+            antwoordnummers.geheim(session, kluis, oin_van("woning"), nu=db_nu(session))
 
     # never shown, never logged: in no form
     vormen = {
@@ -355,3 +374,20 @@ def test_the_same_day_gives_the_same_statusverzoek_number_another_day_another() 
         )
 
     assert nummer("2026-12-05") == nummer("2026-12-05") != nummer("2026-12-06")
+
+
+def test_a_secret_that_cannot_be_decrypted_stops_the_upload_and_is_never_replaced(
+    portaal: TestClient, saldoverzoeken: tuple[list[str], list[dict[str, str]]], rt: Runtime
+) -> None:
+    """A new secret would give new numbers and send everything again: the upload stops instead."""
+    kop, rijen = saldoverzoeken
+    bestand = als_csv(ingevuld(rijen), kop)
+    assert upload(portaal, ("saldoverzoeken.csv", bestand)).status_code == 200
+    with transactie(rt.sessions) as session:
+        rij = portaal_store.uploadgeheim(session, oin_van("energie"))
+        assert rij is not None
+        rij.nonce = bytes(12)
+    pagina = upload(portaal, ("saldoverzoeken.csv", bestand))
+    assert pagina.status_code == 409
+    assert "uploadgeheim van uw organisatie is niet te ontsleutelen" in pagina.text
+    assert verstuurd_door(rt, "energie") == 3

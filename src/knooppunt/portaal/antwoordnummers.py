@@ -51,7 +51,7 @@ def geheim(session: Session, kluis: Kluis, oin: str, *, nu: datetime) -> bytes:
         )
     return kluis.ontsleutel_waarde(
         DOEL, oin, versleuteld=Versleuteld(rij.hoofdsleutel_id, rij.nonce, rij.versleuteld)
-    )
+    )  # KluisFout when the master key is gone or the row was moved: never a new secret then
 
 
 def canoniek(

@@ -57,7 +57,8 @@ from knooppunt.portaal.csvformaat import (
     Upload,
     lees_cel,
 )
-from knooppunt.portaal.gastclient import HUB, Gastclient, Zegelfout
+from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel, Zegelfout
+from knooppunt.portaal.kluis import KluisFout
 from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN
 from knooppunt.protocol.payloads import OngeldigePayload, valideer
 from knooppunt.protocol.werkdagen import AMSTERDAM
@@ -709,7 +710,13 @@ def nummer(client: Gastclient, upload: Upload) -> None:
     Two messages of one upload with the same number (the same answer twice) are an error."""
 
     def werk(session: Session, nu: datetime) -> dict[str, datetime]:
-        geheim = antwoordnummers.geheim(session, client.kluis, client.oin, nu=nu)
+        try:
+            geheim = antwoordnummers.geheim(session, client.kluis, client.oin, nu=nu)
+        except KluisFout as exc:
+            raise GeenSleutel(
+                f"het uploadgeheim van uw organisatie is niet te ontsleutelen ({exc}); neem contact op "
+                "met de beheerder van het knooppunt"
+            ) from exc
         dag = nu.astimezone(AMSTERDAM).date().isoformat()
         for gepland in upload.geplanden:
             gepland.referentienummer = antwoordnummers.uuid8(geheim, _canoniek(gepland, dag))
