@@ -391,3 +391,34 @@ def test_a_secret_that_cannot_be_decrypted_stops_the_upload_and_is_never_replace
     assert pagina.status_code == 409
     assert "uploadgeheim van uw organisatie is niet te ontsleutelen" in pagina.text
     assert verstuurd_door(rt, "energie") == 3
+
+
+def test_a_first_click_submitted_during_the_second_clicks_dry_run_leaves_it_all_already_sent(
+    portaal: TestClient,
+    saldoverzoeken: tuple[list[str], list[dict[str, str]]],
+    rt: Runtime,
+    nieuwe_browser: Callable[[], TestClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second upload looked for its numbers before the first was submitted, and the hub's dry
+    run then finds them taken: already sent, not an error that stops the upload."""
+    kop, rijen = saldoverzoeken
+    bestand = als_csv(ingevuld(rijen), kop)
+    csrf = portaal.get("/portaal/upload").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    eerste_klik = nieuwe_browser()
+    eerste_klik.cookies.update(portaal.cookies)
+    echt = Gastclient.ontvangen
+    eerste: list[Any] = []
+
+    def ontvangen(self: Gastclient, nummers: Any) -> Any:
+        if not eerste:
+            eerste.append(None)
+            eerste.append(upload(eerste_klik, ("saldoverzoeken.csv", bestand), csrf=csrf))
+        return echt(self, nummers)
+
+    monkeypatch.setattr(Gastclient, "ontvangen", ontvangen)
+    tweede = upload(portaal, ("saldoverzoeken.csv", bestand), csrf=csrf)
+    assert "Alle 3 berichten zijn versleuteld" in eerste[1].text
+    assert tweede.status_code == 200, tweede.text
+    assert "Er is niets verstuurd: alle 3 berichten in deze upload waren al verzonden" in tweede.text
+    assert verstuurd_door(rt, "energie") == 3

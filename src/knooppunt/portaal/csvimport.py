@@ -831,10 +831,21 @@ def controleer(client: Gastclient, upload: Upload) -> None:
         goed.append(gepland)
     if not goed:
         return
-    for gepland, weigering in zip(
-        goed, client.controleer_reeks([g.te_versturen() for g in goed]), strict=True
-    ):
-        if weigering is not None:
+    weigeringen = list(zip(goed, client.controleer_reeks([g.te_versturen() for g in goed]), strict=True))
+    # A number taken since `nummer` looked (a double click whose first upload was submitted
+    # meanwhile) is already sent, not an error.
+    bezet = [
+        g.referentienummer for g, w in weigeringen if w is not None and w.code == "REFERENTIENUMMER_CONFLICT"
+    ]
+    nu_verzonden = (
+        client.lees(lambda session, _nu: mailbox.verstuurd_set(session, client.deelnemer(session), bezet))
+        if bezet
+        else {}
+    )
+    for gepland, weigering in weigeringen:
+        if gepland.referentienummer in nu_verzonden:
+            _al_verzonden(upload, gepland, nu_verzonden[gepland.referentienummer])
+        elif weigering is not None:
             _meld_weigering(upload, gepland, weigering)
 
 
