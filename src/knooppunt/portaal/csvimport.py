@@ -742,7 +742,9 @@ def nummer(client: Gastclient, upload: Upload) -> None:
         eerder[gepland.referentienummer] = gepland
         if gepland.referentienummer in bestaand:
             _al_verzonden(upload, gepland, bestaand[gepland.referentienummer])
-    upload.geplanden = [g for g in upload.geplanden if not any(g is d for d in dubbel)]
+    if dubbel:
+        weg = {id(g) for g in dubbel}
+        upload.geplanden = [g for g in upload.geplanden if id(g) not in weg]
 
 
 def _canoniek(gepland: Gepland, dag: str) -> bytes:
