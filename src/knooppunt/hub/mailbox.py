@@ -856,6 +856,14 @@ def ontvangen_set(
     return store.voor_ontvanger_set(session, ontvanger=ontvanger.oin, referentienummers=referentienummers)
 
 
+def verstuurd_set(
+    session: Session, afzender: Deelnemer, referentienummers: Sequence[str]
+) -> dict[str, datetime]:
+    """Which of these numbers `afzender` already sent, with their ``ontvangenOp``: an upload of the
+    portal skips them as already sent (DESIGN §7)."""
+    return store.van_afzender_set(session, afzender=afzender.oin, referentienummers=referentienummers)
+
+
 def een_bericht(
     session: Session, ontvanger: Deelnemer, referentienummer: str, *, nu: datetime
 ) -> tuple[Bericht, str | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -170,6 +171,11 @@ class Gepland:
     antwoord_op: str | None = None
     ontvanger: str = ""
     referentienummer: str = field(default_factory=lambda: str(uuid.uuid4()))
+    """Made from the answer by `antwoordnummers` in the dry run (the same answer, the same number)."""
+    al_verzonden_op: datetime | None = None
+    """When the hub received this very answer before (a re-upload, a double click): not sent again."""
+    eerder_beantwoord: bool = False
+    """The question had an answer already (another one): this one is sent beside it."""
 
     def te_versturen(self) -> TeVersturen:
         return TeVersturen(
@@ -191,6 +197,7 @@ class Bestandsverslag:
     rijen: int = 0
     berichten: int = 0
     overgeslagen: int = 0
+    al_verzonden: int = 0
     fouten: int = 0
 
 
@@ -214,9 +221,20 @@ class Upload:
                 verslag.fouten += 1
 
     @property
+    def nieuw(self) -> list[Gepland]:
+        """The messages this upload sends (or sent): not the ones sent before."""
+        return [g for g in self.geplanden if g.al_verzonden_op is None]
+
+    @property
+    def al_verzonden(self) -> list[Gepland]:
+        """The rows whose answer the hub already holds: skipped, shown as already sent."""
+        return [g for g in self.geplanden if g.al_verzonden_op is not None]
+
+    @property
     def per_berichttype(self) -> list[tuple[str, int]]:
+        """The messages sent now, per type."""
         tellingen: dict[str, int] = {}
-        for gepland in self.geplanden:
+        for gepland in self.nieuw:
             tellingen[gepland.berichttype] = tellingen.get(gepland.berichttype, 0) + 1
         return sorted(tellingen.items())
 

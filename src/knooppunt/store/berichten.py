@@ -169,6 +169,22 @@ def op_referenties(session: Session, referentienummers: Collection[str]) -> dict
     return gevonden
 
 
+def van_afzender_set(
+    session: Session, *, afzender: str, referentienummers: Collection[str]
+) -> dict[str, datetime]:
+    """Which of these numbers `afzender` already sent: number -> ``ontvangenOp`` (the portal's
+    upload skips those rows, DESIGN §7)."""
+    gevonden: dict[str, datetime] = {}
+    for brok in _brokken(referentienummers):
+        for nummer, ontvangen_op in session.execute(
+            select(Bericht.referentienummer, Bericht.ontvangen_op).where(
+                Bericht.afzender == afzender, Bericht.referentienummer.in_(brok)
+            )
+        ):
+            gevonden[str(nummer)] = ontvangen_op
+    return gevonden
+
+
 def voor_ontvanger_set(
     session: Session, *, ontvanger: str, referentienummers: Collection[str]
 ) -> dict[str, Row[Any]]:
@@ -204,9 +220,17 @@ def voeg_reeks_toe(
         list(rijen),
     )
     ids: dict[str, int] = {}
+    # PostgreSQL, READ COMMITTED: an insert that waited for a concurrent batch with the same numbers
+    # skips them, but this SELECT (a new snapshot) sees that batch's rows too, which `eerder` (read
+    # before) did not; only the rows this transaction wrote (xmin) are new. SQLite serialises writers.
+    eigen = (
+        [text("berichten.xmin = pg_current_xact_id()::xid")]
+        if session.get_bind().dialect.name == "postgresql"
+        else []
+    )
     for conditie in _een_van(session, Bericht.referentienummer, nummers):
         for bericht_id, nummer in session.execute(
-            select(Bericht.id, Bericht.referentienummer).where(conditie)
+            select(Bericht.id, Bericht.referentienummer).where(conditie, *eigen)
         ):
             if str(nummer) not in eerder:
                 ids[str(nummer)] = int(bericht_id)

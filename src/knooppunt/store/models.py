@@ -390,3 +390,21 @@ class CrlStaat(Base):
     der: Mapped[bytes] = mapped_column(LargeBinary)
     versie: Mapped[int] = mapped_column(BigInteger)
     bijgewerkt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- the portal upload's idempotency secret (migration 0010_upload_geheim) --------------------------
+
+
+class PortaalUploadgeheim(Base):
+    """A participant's secret for the numbers of the answers the portal sends for it (DESIGN §7): a
+    referentienummer is a UUIDv8 from an HMAC under this secret of the question and the answer, so a
+    re-upload gets the same numbers. 32 random bytes, encrypted with AES-256-GCM under the kluis
+    master key (the OIN as associated data); never logged, never shown."""
+
+    __tablename__ = "portaal_uploadgeheimen"
+
+    oin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    hoofdsleutel_id: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    versleuteld: Mapped[bytes] = mapped_column(LargeBinary)
+    aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
