@@ -107,6 +107,22 @@ def test_idle_session_expires(portaal: TestClient, rt: Runtime, demo: object) ->
     assert "/portaal/inloggen" in antwoord.headers["location"]
     with transactie(rt.sessions) as session:
         assert session.scalars(select(PortaalSessie)).first() is None
+    # The login page says why, by a code of the portal's own.
+    assert antwoord.headers["location"].endswith("&fout=sessie-verlopen")
+    assert "Uw sessie is verlopen" in portaal.get(antwoord.headers["location"]).text
+
+
+def test_login_page_shows_only_its_own_messages_never_text_from_the_link(portaal: TestClient) -> None:
+    """?fout= in a link to the real portal must not let anyone put words on the hub's login page
+    (phishing: "call this number", "log in at this address")."""
+    lokaas = "Uw account is geblokkeerd. Bel 0900-1234567 of log in op https://knooppunt-hulp.example"
+    pagina = portaal.get("/portaal/inloggen", params={"fout": lokaas})
+    assert pagina.status_code == 200
+    assert "0900-1234567" not in pagina.text and "knooppunt-hulp" not in pagina.text
+    assert 'class="melding fout"' not in pagina.text
+    # A known code shows its fixed text.
+    bekend = portaal.get("/portaal/inloggen", params={"fout": "eherkenning-niet-ingesteld"})
+    assert "Inloggen met eHerkenning is op dit knooppunt niet ingesteld" in bekend.text
 
 
 def test_login_and_logout_are_in_the_audit_log(portaal: TestClient, rt: Runtime, demo: object) -> None:

@@ -23,7 +23,7 @@ from knooppunt.hub.fouten import HubFout
 from knooppunt.portaal import oidc, routes
 from knooppunt.portaal.fouten import GeenToegang, InloggenNodig, PortaalFout
 from knooppunt.portaal.kluis import Kluis
-from knooppunt.portaal.sessies import LOGIN_CSRF_COOKIE
+from knooppunt.portaal.sessies import COOKIE, LOGIN_CSRF_COOKIE
 from knooppunt.portaal.weergave import pagina
 from knooppunt.runtime import Runtime
 
@@ -118,7 +118,11 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
                 titel="U bent niet (meer) ingelogd",
                 uitleg="Uw sessie is verlopen of u bent uitgelogd. Log opnieuw in; er is niets verstuurd.",
             )
-        return RedirectResponse(f"{PREFIX}/inloggen?volgende={quote(fout.volgende)}", status_code=303)
+        # A session cookie that no longer opens a session: say so on the login page (by code).
+        verlopen = "&fout=sessie-verlopen" if COOKIE in request.cookies else ""
+        return RedirectResponse(
+            f"{PREFIX}/inloggen?volgende={quote(fout.volgende)}{verlopen}", status_code=303
+        )
 
     @app.exception_handler(GeenToegang)
     async def _geen_toegang(request: Request, fout: GeenToegang) -> HTMLResponse:
