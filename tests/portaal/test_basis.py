@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
+from knooppunt import runtime as runtime_mod
 from knooppunt.app import create_app
 from knooppunt.config import Settings, SettingsError
 from knooppunt.portaal.gastclient import Gastclient, GeenSleutel, herversleutel
@@ -310,3 +311,26 @@ def test_an_upload_over_the_request_limit_gets_a_dutch_page(portaal: TestClient,
     assert antwoord.status_code == 413
     assert antwoord.headers["content-type"].startswith("text/html")
     assert "Er is niets verwerkt" in antwoord.text
+
+
+def test_an_unreachable_database_gets_a_dutch_page_that_says_repeating_is_safe(settings: Settings) -> None:
+    """Not a bare "Internal Server Error", and never "nothing was stored": the database may have
+    committed before the connection broke; the same form or upload again sends nothing twice."""
+    weg = Settings(
+        env="development",  # type: ignore[arg-type]
+        data_dir=settings.data_dir,
+        database_url="postgresql://postgres@127.0.0.1:1/nergens",
+        trust_anchors=settings.trust_anchors,
+    )
+    rt = runtime_mod.bouw(weg, upgrade=False)
+    try:
+        with TestClient(create_app(rt), base_url="https://testserver", follow_redirects=False) as client:
+            antwoord = client.get("/portaal/inloggen")
+        assert antwoord.status_code == 503
+        assert antwoord.headers["content-type"].startswith("text/html")
+        assert antwoord.headers["retry-after"] == "2"
+        assert "Tijdelijk niet beschikbaar" in antwoord.text
+        assert "Hetzelfde formulier of dezelfde upload nog eens versturen is veilig" in antwoord.text
+        assert "niets opgeslagen" not in antwoord.text
+    finally:
+        rt.close()
