@@ -47,7 +47,9 @@ def test_saldoverzoek_heen_en_terug(cast: dict[str, Any], client_voor: Any) -> N
     assert verzonden[vraag["referentienummer"]]["teLaat"] is False
 
 
-def test_database_onbereikbaar_geeft_503_met_retry_after_en_zegt_dat_herhalen_veilig_is(settings: Any, cast: dict[str, Any]) -> None:
+def test_database_onbereikbaar_geeft_503_met_retry_after_en_zegt_dat_herhalen_veilig_is(
+    settings: Any, cast: dict[str, Any]
+) -> None:
     from starlette.testclient import TestClient
 
     from knooppunt import runtime as runtime_mod
