@@ -232,8 +232,9 @@ def _api_app(runtime: Runtime) -> FastAPI:
 
     @api.exception_handler(OperationalError)
     async def _database_tijdelijk(request: Request, fout: OperationalError) -> JSONResponse:
-        # Deadlock, serialization failure, a busy SQLite file or an unreachable database: the
-        # transaction was rolled back, nothing was stored, and the same request may be retried.
+        # Deadlock, serialization failure, a busy SQLite file or an unreachable database. The
+        # connection may also have broken during COMMIT, so the request may have been stored:
+        # never say it was not. Repeating it is safe (same referentienummer: the original result).
         log.warning(
             "database tijdelijk niet beschikbaar", path=request.url.path, fout=type(fout.orig).__name__
         )
@@ -242,8 +243,10 @@ def _api_app(runtime: Runtime) -> FastAPI:
                 "TIJDELIJK_NIET_BESCHIKBAAR",
                 503,
                 "Tijdelijk niet beschikbaar",
-                "Het knooppunt kon uw verzoek nu niet verwerken; er is niets opgeslagen. Probeer hetzelfde "
-                "verzoek (met hetzelfde referentienummer) over enkele seconden opnieuw.",
+                "Het knooppunt kon uw verzoek nu niet afronden; het kan toch zijn vastgelegd. Herhalen is "
+                "veilig: stuur over enkele seconden hetzelfde verzoek opnieuw (een bericht met hetzelfde "
+                "referentienummer en dezelfde inhoud), dan krijgt u het oorspronkelijke resultaat en wordt "
+                "niets dubbel opgeslagen of verstuurd.",
             ),
             request.url.path,
         )

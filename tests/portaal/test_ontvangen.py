@@ -177,6 +177,25 @@ def test_17_1_formula_cells_are_neutralised(
     )
 
 
+def test_17_1_formula_cells_after_leading_spaces_are_neutralised_too(
+    portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
+) -> None:
+    """Spreadsheets skip leading spaces (also non-breaking and other Unicode spaces) before a
+    formula: such a cell gets the leading ' as well."""
+    payload = voorbeeld(SR, "saldoverzoek_nuts")
+    payload["klant"]["achternaam"] = " =SUM(1)"
+    payload["adres"]["woonplaats"] = "\u00a0@Utrecht"
+    payload["contactpersoonSHV"]["naam"] = "\u2003\u00a0-Jansen"
+    verstuurd = client_van(rt, kluis, "gemeente").verstuur(
+        TeVersturen(oin_van("energie"), "saldoverzoek_nuts", payload, conversatie_met(rt, "energie"))
+    )
+    inloggen(portaal, "energie")
+    rij = csv_rijen(download(portaal, [verstuurd.bericht.referentienummer]), "saldoverzoeken.csv")[0]
+    assert rij["klant.achternaam"] == "' =SUM(1)"
+    assert rij["adres.woonplaats"] == "'\u00a0@Utrecht"
+    assert rij["contactpersoonSHV.naam"] == "'\u2003\u00a0-Jansen"
+
+
 def test_17_1_readable_copy_per_message_with_dutch_labels_and_euros(
     portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
 ) -> None:
