@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knooppunt import __version__
@@ -30,6 +31,7 @@ log = structlog.get_logger("knooppunt.api")
 PROBLEEM_MEDIA = "application/problem+json"
 _REF = "#/components/"
 _METHODEN = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+_HTTP_METHODEN = tuple(m.upper() for m in _METHODEN)
 _TAGS = [
     {"name": "berichten", "description": "Berichten aanbieden, ophalen, bevestigen en weigeren"},
     {"name": "conversaties", "description": "De tijdlijn van een conversatie"},
@@ -193,7 +195,21 @@ def http_fout(methode: str, fout: StarletteHTTPException) -> HubFout:
     return HubFout("HTTP_FOUT", fout.status_code, str(fout.detail), str(fout.detail))
 
 
+def _toegestane_methoden(request: Request) -> str | None:
+    """Every method the path allows. Starlette's Allow names only the first route that matched
+    the path (POST of /berichten, not GET too); RFC 9110 wants all of the resource's."""
+    routes: list[BaseRoute] = list(getattr(request.app, "routes", []))
+    methoden = [
+        methode
+        for methode in _HTTP_METHODEN
+        if any(route.matches({**request.scope, "method": methode})[0] == Match.FULL for route in routes)
+    ]
+    return ", ".join(methoden) or None
+
+
 def http_probleem(request: Request, fout: StarletteHTTPException) -> JSONResponse:
+    if fout.status_code == 405 and (toegestaan := _toegestane_methoden(request)):
+        fout.headers = {**(fout.headers or {}), "Allow": toegestaan}
     antwoord = v1.json_probleem(http_fout(request.method[:16], fout), request.url.path)
     for naam, waarde in (fout.headers or {}).items():
         antwoord.headers[naam] = waarde  # Allow with a 405 (RFC 9110)

@@ -83,6 +83,10 @@ def _geen_dubbele(paren: list[tuple[str, Any]]) -> dict[str, Any]:
     return resultaat
 
 
+def _geen_constante(naam: str) -> Any:
+    raise OngeldigeJwe(f"de protected header bevat {naam}, dat is geen JSON (RFC 8259)")
+
+
 def _toon(waarde: Any) -> str:
     """A header value in an error message: a short string as is, anything else by its type."""
     if isinstance(waarde, str):
@@ -124,7 +128,9 @@ def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
     kop_b64, sleutel_b64, iv_b64, tekst_b64, tag_b64 = delen
     try:
         ruwe_kop = b64url_decode(kop_b64)
-        kop = json.loads(ruwe_kop.decode("utf-8"), object_pairs_hook=_geen_dubbele)
+        kop = json.loads(
+            ruwe_kop.decode("utf-8"), object_pairs_hook=_geen_dubbele, parse_constant=_geen_constante
+        )
     except OngeldigeJwe as exc:
         raise OngeldigeJwe(f"protected header {exc}") from exc
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
