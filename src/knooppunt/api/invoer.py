@@ -109,7 +109,12 @@ def _controleer_waarden(waarde: Any) -> None:
             fouten.append(OngeldigVeld(naam, f"meer dan {MAX_DIEPTE} niveaus genest"))
         elif isinstance(item, _Ongeldig):
             fouten.append(OngeldigVeld(naam, item.reden))
+        elif isinstance(item, str):
+            if not _is_unicode(item):
+                fouten.append(OngeldigVeld(naam, _SURROGAAT))
         elif isinstance(item, dict):
+            if not all(_is_unicode(k) for k in item):
+                fouten.append(OngeldigVeld(naam, f"een veldnaam {_SURROGAAT}"))
             stapel.extend((w, (*pad, k)) for k, w in reversed(item.items()))
         elif isinstance(item, list):
             stapel.extend((w, (*pad, i)) for i, w in reversed(list(enumerate(item))))
@@ -119,6 +124,20 @@ def _controleer_waarden(waarde: Any) -> None:
             + "; ".join(f"{f.name}: {f.reason}" for f in fouten),
             fouten,
         )
+
+
+_SURROGAAT = "bevat een losse surrogaat (\\ud800-\\udfff); dat is geen Unicode-tekst"
+
+
+def _is_unicode(tekst: str) -> bool:
+    """No lone surrogate (JSON's "\\ud800" escapes): text that UTF-8 and the database can hold."""
+    if tekst.isascii():
+        return True
+    try:
+        tekst.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def veldnaam(pad: Sequence[str | int]) -> str:

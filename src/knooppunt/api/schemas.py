@@ -72,7 +72,9 @@ def _als_afzender(waarde: str) -> str:
 
 Uuid = Annotated[str, AfterValidator(_als_uuid), WithJsonSchema(UUID_SCHEMA)]
 Oin = Annotated[str, AfterValidator(_als_oin), WithJsonSchema(OIN_SCHEMA)]
-Tekst = Annotated[str, AfterValidator(_zonder_stuurtekens)]
+# "No control character anywhere", as JSON Schema can say it without anchoring: not containing one.
+GEEN_STUURTEKENS: dict[str, Any] = {"not": {"pattern": "[\\u0000-\\u001f\\u007f]"}}
+Tekst = Annotated[str, AfterValidator(_zonder_stuurtekens), Field(json_schema_extra=GEEN_STUURTEKENS)]
 Afzender = Annotated[
     str,
     AfterValidator(_als_afzender),
