@@ -9,6 +9,7 @@ import json
 import re
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any, get_args
 
 import pytest
@@ -24,6 +25,7 @@ from knooppunt.runtime import Runtime
 from knooppunt.store.models import Auditregel, Bericht
 from tests.conftest import MetCertificaat
 from tests.factories import Partij, envelop
+from tests.functional.server import start_hub
 
 UUID_VELDEN = ["referentienummer", "conversatieReferentienummer", "crossReferentienummer"]
 
@@ -443,3 +445,63 @@ def test_melding_bevestigd_op_is_europe_amsterdam_zoals_elke_tijd(
     # The same offset as every other time the API gives (+01:00 or +02:00), not UTC's +00:00.
     assert melding[-6:] == bevestigd["bevestigdOp"][-6:] == ontvangst["ontvangenOp"][-6:]
     assert melding[-6:] in ("+01:00", "+02:00")
+
+
+# --- over a real `knooppunt serve` with real TLS: the connection stays, the answer is a 4xx ------
+
+
+def test_vijandige_verzoeken_over_echte_tls_krijgen_een_4xx_en_de_hub_blijft(
+    database_url: str, tmp_path: Path, pki_dir: Path, cast: dict[str, Partij]
+) -> None:
+    """Deep nesting dropped the connection before; NUL bytes and huge numbers were 500s on
+    PostgreSQL. Over the real server (uvicorn, httptools, TLS) every one is a problem+json 4xx."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    env = envelop(gemeente, energie, "saldoverzoek")
+    kop = json.loads(base64.urlsafe_b64decode(env["inhoud"].split(".")[0] + "=="))
+    json_soort = {"content-type": "application/json"}
+    with start_hub(database_url=database_url, data_dir=tmp_path / "hub", pki_dir=pki_dir) as hub:
+        with hub.client(gemeente, timeout=30) as shv, hub.client(energie, timeout=30) as se:
+            verzoeken = [
+                (
+                    shv,
+                    "POST",
+                    "/berichten",
+                    {"content": b"[" * 200_000 + b"]" * 200_000, "headers": json_soort},
+                ),
+                (
+                    shv,
+                    "POST",
+                    "/berichten",
+                    {"content": b'{"a": ' + b"9" * 5000 + b"}", "headers": json_soort},
+                ),
+                (shv, "POST", "/berichten", {"content": b'{"a": NaN}', "headers": json_soort}),
+                (
+                    shv,
+                    "POST",
+                    "/berichten",
+                    {"json": env | {"referentienummer": env["referentienummer"] + "\n"}},
+                ),
+                (
+                    shv,
+                    "POST",
+                    "/berichten",
+                    {"json": env | {"inhoud": _jwe_met_kop(env["inhoud"], kop | {"enc": ["A256GCM"]})}},
+                ),
+                (se, "GET", "/berichten", {"params": {"berichttype": "a\x00b"}}),
+                (
+                    se,
+                    "GET",
+                    "/berichten",
+                    {"params": {"volgende": base64.urlsafe_b64encode(b"id:" + b"9" * 60).decode()}},
+                ),
+                (se, "GET", f"/berichten/{uuid.uuid4()}a", {}),
+                (se, "GET", f"/berichten/{uuid.uuid4()}%0A", {}),
+                (se, "DELETE", "/berichten", {}),
+            ]
+            for client, methode, pad, opties in verzoeken:
+                r = client.request(methode, pad, **opties)
+                assert 400 <= r.status_code < 500, (methode, pad, r.status_code, r.text[:300])
+                assert r.headers["content-type"] == "application/problem+json", (methode, pad)
+                assert r.headers["API-Version"] == "1.0.0", (methode, pad)
+            assert shv.post("/berichten", json=env).status_code == 201
+        assert hub.proces.poll() is None
