@@ -20,7 +20,7 @@ from knooppunt.api import schemas, v1
 from knooppunt.api.openapi_export import openapi_document
 from knooppunt.hub.mailbox import WEIGERREDENEN
 from knooppunt.protocol import identificatie
-from knooppunt.protocol.catalogus import Module
+from knooppunt.protocol.catalogus import Module, Rol
 from knooppunt.runtime import Runtime
 from knooppunt.store.models import Auditregel, Bericht
 from tests.conftest import MetCertificaat
@@ -347,6 +347,7 @@ def test_onbekende_weigerreden_is_een_400_en_staat_als_enum_in_het_document(
     reden = document["components"]["schemas"]["WeigeringCreate"]["properties"]["reden"]
     assert set(reden["enum"]) == set(WEIGERREDENEN)
     assert set(get_args(v1.ModuleCode)) == {m.value for m in Module}
+    assert set(get_args(v1.RolCode)) == {r.value for r in Rol} - {"KNOOPPUNT"}
     r = _client(app, cast["energie"]).post(f"/berichten/{uuid.uuid4()}/weigering", json={"reden": "ZOMAAR"})
     assert _namen(_probleem(r, 400, "ONGELDIG_VERZOEK")) == ["reden"]
 

@@ -27,6 +27,7 @@ from knooppunt.api.schemas import (
     Oin,
     OngeldigeParameter,
     Problem,
+    Status,
     Tekst,
     Uuid,
     WeigeringCreate,
@@ -48,7 +49,6 @@ ModuleCode = Literal[
     "schuldregeling", "waarborgfonds", "saldoverzoek", "betalingsregeling", "bewind", "pauzeknop"
 ]
 RolCode = Literal["SHV", "SE", "WF", "BW"]
-StatusCode = Literal["aangeboden", "opgehaald", "bevestigd", "beantwoord", "verlopen", "geweigerd"]
 
 
 def _problemen(*statussen: int) -> dict[int | str, dict[str, Any]]:
@@ -318,7 +318,7 @@ def weiger_bericht(
 )
 def haal_verzonden_op(
     v: VerzoekDep,
-    status: Annotated[StatusCode | None, Query()] = None,
+    status: Annotated[Status | None, Query()] = None,
     conversatie_referentienummer: Annotated[Uuid | None, Query(alias="conversatieReferentienummer")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
