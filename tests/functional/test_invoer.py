@@ -4,6 +4,7 @@ that names the field — never a 500 — and audited like any other refusal."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import re
@@ -16,10 +17,10 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from knooppunt.api import schemas, v1
+from knooppunt.api import invoer, schemas, v1
 from knooppunt.api.openapi_export import openapi_document
 from knooppunt.hub.mailbox import WEIGERREDENEN
-from knooppunt.protocol import identificatie
+from knooppunt.protocol import identificatie, jwe
 from knooppunt.protocol.catalogus import Module, Rol
 from knooppunt.runtime import Runtime
 from knooppunt.store.models import Auditregel, Bericht
@@ -78,9 +79,12 @@ def test_geen_dollar_in_de_wire_patronen() -> None:
     assert [p for p in patronen if "$" in p] == []
     in_code = [identificatie.UUID_PATROON, identificatie.OIN_PATROON, *_patronen(schemas.UUID_SCHEMA)]
     assert [p for p in in_code if "$" in p] == []
-    for bron in (v1, schemas):
-        tekst = open(bron.__file__, encoding="utf-8").read()  # noqa: SIM115
+    for bron in (v1, schemas, invoer, identificatie, jwe):
+        tekst = Path(str(bron.__file__)).read_text(encoding="utf-8")
         assert not re.search(r"pattern\s*=", tekst), f"{bron.__name__}: a pattern= outside one home"
+        teksten = [k.value for k in ast.walk(ast.parse(tekst)) if isinstance(k, ast.Constant)]
+        met_dollar = [t for t in teksten if isinstance(t, str) and "$" in t.replace("$ref", "")]
+        assert met_dollar == [], f"{bron.__name__}: {met_dollar}"
 
 
 def test_document_en_knooppunt_zijn_het_eens_over_een_uuid() -> None:
