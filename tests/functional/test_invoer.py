@@ -424,6 +424,8 @@ def test_ongeldig_verzoek_van_een_deelnemer_krijgt_een_auditregel(
     )
     _probleem(shv.post("/berichten", content=b"x", headers={"content-type": "text/plain"}), 415, "GEEN_JSON")
     _probleem(_client(app, energie).get("/berichten", params={"volgende": "!!"}), 400, "ONGELDIG_VERZOEK")
+    r = _client(app, energie).post("/bevestigingen", content=b"x", headers={"content-type": "text/plain"})
+    _probleem(r, 415, "GEEN_JSON")
     # Without a certificate: 401, never a description of the body, and nobody to audit.
     _probleem(_client(app, None).post("/berichten", content=b'{"x": NaN}'), 401, "NIET_GEAUTHENTICEERD")
     assert _auditregels(rt) == [
@@ -431,6 +433,7 @@ def test_ongeldig_verzoek_van_een_deelnemer_krijgt_een_auditregel(
         ("geweigerd_verzoek", gemeente.oin, "ONGELDIG_VERZOEK verstuurBericht", None),
         ("geweigerd_verzoek", gemeente.oin, "GEEN_JSON verstuurBericht", None),
         ("geweigerd_verzoek", energie.oin, "ONGELDIG_VERZOEK haalBerichtenOp", None),
+        ("geweigerd_verzoek", energie.oin, "GEEN_JSON bevestigBerichten", None),
     ]
 
 

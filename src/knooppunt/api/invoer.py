@@ -156,13 +156,15 @@ def is_json(content_type: str | None) -> bool:
     )
 
 
-GEEN_JSON = HubFout(
-    "GEEN_JSON",
-    415,
-    "Geen JSON",
-    "De body moet JSON zijn: stuur hem met Content-Type: application/json.",
-    [OngeldigVeld("Content-Type", "stuur application/json")],
-)
+def geen_json() -> HubFout:
+    # A new one each time: the request's owner attaches its audit entry to the HubFout.
+    return HubFout(
+        "GEEN_JSON",
+        415,
+        "Geen JSON",
+        "De body moet JSON zijn: stuur hem met Content-Type: application/json.",
+        [OngeldigVeld("Content-Type", "stuur application/json")],
+    )
 
 
 class StrengeRequest(Request):
@@ -258,7 +260,7 @@ def als_hubfout(request: Request, fout: RequestValidationError) -> HubFout:
     if any(tuple(f.get("loc", ()))[:1] == ("body",) for f in fouten) and not is_json(
         request.headers.get("content-type")
     ):
-        return GEEN_JSON
+        return geen_json()
     velden: list[OngeldigVeld] = []
     for item in fouten[:_MAX_FOUTEN]:
         locatie = tuple(item.get("loc", ()))
