@@ -33,6 +33,9 @@ KNOOPPUNT = "KNOOPPUNT"  # the actor of what the hub does by itself (expiry, pur
 class Actie(StrEnum):
     VERSTUURD = "verstuurd"
     GEWEIGERD_BIJ_VERZENDEN = "geweigerd_bij_verzenden"  # uitkomst: the hub's error code
+    # A malformed request to the API (400/415) from an authenticated participant; uitkomst:
+    # "<code> <operationId>", never a field's value.
+    GEWEIGERD_VERZOEK = "geweigerd_verzoek"
     OPGEHAALD = "opgehaald"  # uitkomst: "eerste" or "opnieuw"
     BEVESTIGD = "bevestigd"  # uitkomst: "door_antwoord" when an answer confirmed it
     GEWEIGERD = "geweigerd"  # by the recipient; uitkomst: the reden code
@@ -126,6 +129,12 @@ def geweigerd_bij_verzenden(
         referentienummer=referentienummer[:36],
         uitkomst=code,
     )
+
+
+def geweigerd_verzoek(*, actor: str, operatie: str, code: str, nu: datetime) -> dict[str, Any]:
+    """The entry of a request the API refused as malformed (which field, and its value, stay out:
+    they could be payload). Written like `geweigerd_bij_verzenden`, by the transaction owner."""
+    return _regel(Actie.GEWEIGERD_VERZOEK, actor=actor, tijd=nu, uitkomst=f"{code} {operatie}"[:64])
 
 
 def noteer(session: Session, regels: Sequence[Mapping[str, Any]]) -> None:

@@ -22,7 +22,7 @@ from knooppunt.hub import adresboek, audit, regels
 from knooppunt.hub.fouten import HubFout, OngeldigVeld, niet_gevonden
 from knooppunt.protocol.catalogus import CATALOGUS, HUB_VERSIE, Berichttype, Rol
 from knooppunt.protocol.jwe import OngeldigeJwe, alg_past_bij_sleutel, kid_naar_vingerafdruk, lees_kop
-from knooppunt.protocol.werkdagen import Werkdagkalender
+from knooppunt.protocol.werkdagen import AMSTERDAM, Werkdagkalender
 from knooppunt.store import berichten as store
 from knooppunt.store import deelnemers as deelnemer_store
 from knooppunt.store.berichten import Berichtrij
@@ -758,7 +758,7 @@ def _ontvangstbevestiging(bericht: Berichtrij, *, nu: datetime, instellingen: In
             "door de ontvanger.",
             "referentienummer": bericht.referentienummer,
             "ontvanger": bericht.ontvanger,
-            "bevestigdOp": nu.isoformat(),
+            "bevestigdOp": nu.astimezone(AMSTERDAM).isoformat(),  # like every time on the wire
         },
         nu=nu,
         instellingen=instellingen,
