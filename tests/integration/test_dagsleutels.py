@@ -27,7 +27,7 @@ from knooppunt.jobs import planner
 from knooppunt.runtime import Runtime
 from knooppunt.store import berichten as store
 from knooppunt.store import deelnemers
-from knooppunt.store.dagsleutels import VOORVOEGSEL, Dagsleutels, Hoofdsleutels, SleutelFout
+from knooppunt.store.dagsleutels import VOORVOEGSEL, Dagsleutels, Hoofdsleutels, SleutelFout, dagsleutels
 from knooppunt.store.db import db_nu, maak_engine, transactie
 from knooppunt.store.models import Bericht, BerichtInhoud
 from tests.conftest import PG_URL, MetCertificaat, maak_settings
@@ -480,3 +480,19 @@ def test_inhoud_van_voor_de_dagsleutels_wordt_nog_geserveerd(
         session.execute(text("UPDATE berichtinhoud SET jwe = :jwe"), {"jwe": env["inhoud"]})
     inbox = client_voor(energie).get("/berichten").json()["berichten"]
     assert [b["inhoud"] for b in inbox] == [env["inhoud"]]
+
+
+def test_vernietigde_sleutel_staat_in_geen_bestand_van_de_sleutelopslag(tmp_path: Path) -> None:
+    """After destruction the wrapped day key is in no file of a SQLite key store: not in freed
+    space (secure_delete), not in the WAL (checkpointed and truncated)."""
+    opslag = _opslag(f"sqlite:///{tmp_path / 'sleutels' / 's.sqlite3'}")
+    try:
+        _verzegel(opslag, "r")
+        with opslag.engine.connect() as conn:
+            verpakt = conn.execute(select(dagsleutels.c.verpakt)).scalar_one()
+        bestanden = lambda: {p: p.read_bytes() for p in (tmp_path / "sleutels").iterdir()}  # noqa: E731
+        assert any(verpakt in data for data in bestanden().values())
+        assert opslag.vernietig_verlopen(nu=NU + timedelta(days=30)) == ["2026-12-07"]
+        assert [p for p, data in bestanden().items() if verpakt in data] == []
+    finally:
+        opslag.close()

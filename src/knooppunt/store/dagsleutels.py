@@ -363,13 +363,20 @@ class Dagsleutels:
 
     def _wis_sporen(self) -> None:
         """Leave no copy of a destroyed key in the key store's own files: SQLite overwrites freed
-        space (secure_delete) and its WAL is truncated; PostgreSQL rewrites the table, so no dead
-        row keeps the wrapped key (WAL segments age out with the key store's short backups)."""
+        space (secure_delete) and its WAL is checkpointed and truncated (outside any transaction);
+        PostgreSQL rewrites the table, so no dead row keeps the wrapped key (its WAL segments age
+        out like the key store's short-lived backups)."""
         try:
-            with self.engine.connect() as conn:
-                if self.engine.dialect.name == "sqlite":
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                else:
+            if self.engine.dialect.name == "sqlite":
+                ruw = self.engine.raw_connection()
+                try:
+                    bezet, _, _ = ruw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                finally:
+                    ruw.close()
+                if bezet:
+                    log.warning("WAL van de sleutelopslag niet geleegd: een lezer hield hem vast")
+            else:
+                with self.engine.connect() as conn:
                     conn.execution_options(isolation_level="AUTOCOMMIT").execute(
                         text("VACUUM FULL dagsleutels")
                     )
