@@ -370,7 +370,10 @@ class Dagsleutels:
             if self.engine.dialect.name == "sqlite":
                 ruw = self.engine.raw_connection()
                 try:
-                    bezet, _, _ = ruw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                    cursor = ruw.cursor()
+                    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    bezet, _, _ = cursor.fetchone()
+                    cursor.close()
                 finally:
                     ruw.close()
                 if bezet:
