@@ -372,7 +372,8 @@ class Dagsleutels:
                 try:
                     cursor = ruw.cursor()
                     cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                    bezet, _, _ = cursor.fetchone()
+                    rij = cursor.fetchone()
+                    bezet = bool(rij and rij[0])
                     cursor.close()
                 finally:
                     ruw.close()
