@@ -168,22 +168,21 @@ class Dagsleutels:
 
     @classmethod
     def uit_instellingen(cls, settings: Settings) -> Dagsleutels:
-        """The key store of these settings, its table created if absent. Production refuses to
-        start without a master key or with the key store in the message database."""
+        """The key store of these settings, its table created if absent. Refused: the key store in
+        the message database; in production also a missing master key or key-store URL."""
         hoofdsleutels = hoofdsleutels_uit(settings)
         url = settings.effectieve_sleutelopslag_url
-        if not settings.is_development:
-            if not settings.sleutelopslag_url:
-                raise SettingsError(
-                    "KNOOPPUNT_SLEUTELOPSLAG_URL is verplicht in productie: de database van de dagsleutels "
-                    "(postgresql://…), een andere dan KNOOPPUNT_DATABASE_URL, met back-ups die niet langer "
-                    "bewaard worden dan de bevestigingstermijn plus een marge (zie docs/operations.md)."
-                )
-            if make_url(url) == make_url(settings.effective_database_url):
-                raise SettingsError(
-                    "KNOOPPUNT_SLEUTELOPSLAG_URL wijst naar de berichtendatabase: de dagsleutels moeten in "
-                    "een eigen database staan, anders bewaren de back-ups van de berichten ook hun sleutels."
-                )
+        if not settings.is_development and not settings.sleutelopslag_url:
+            raise SettingsError(
+                "KNOOPPUNT_SLEUTELOPSLAG_URL is verplicht in productie: de database van de dagsleutels "
+                "(postgresql://…), een andere dan KNOOPPUNT_DATABASE_URL, met back-ups die niet langer "
+                "bewaard worden dan de bevestigingstermijn plus een marge (zie docs/operations.md)."
+            )
+        if make_url(url) == make_url(settings.effective_database_url):
+            raise SettingsError(
+                "KNOOPPUNT_SLEUTELOPSLAG_URL wijst naar de berichtendatabase: de dagsleutels moeten in "
+                "een eigen database staan, anders bewaren de back-ups van de berichten ook hun sleutels."
+            )
         opslag = cls(maak_engine(url, pool_size=2), hoofdsleutels)
         opslag.maak_schema()
         return opslag
