@@ -496,3 +496,38 @@ def test_vernietigde_sleutel_staat_in_geen_bestand_van_de_sleutelopslag(tmp_path
         assert [p for p, data in bestanden().items() if verpakt in data] == []
     finally:
         opslag.close()
+
+
+def test_sleutelopslag_in_een_eigen_postgresql_database(
+    database_url: str, tmp_path: Path, pki_dir: Path, request: pytest.FixtureRequest
+) -> None:
+    """KNOOPPUNT_SLEUTELOPSLAG_URL=postgresql://… (as an operator writes it): the key store's table
+    is made there, not in the message database, and what one runtime seals another opens."""
+    if not PG_URL:
+        pytest.skip("KNOOPPUNT_TEST_DATABASE_URL is niet gezet: geen PostgreSQL voor deze test")
+    opslag_url = _libpq(str(request.getfixturevalue("pg_beheer")()))
+    assert opslag_url.startswith("postgresql://")
+    sleutels = f"p1:{_sleutel()}"
+    runtimes = [
+        runtime_mod.bouw(
+            maak_settings(
+                database_url,
+                tmp_path / f"data{i}",
+                pki_dir,
+                sleutelopslag_url=opslag_url,
+                dagsleutel_hoofdsleutels=sleutels,
+            ),
+            upgrade=False,
+        )
+        for i in range(2)
+    ]
+    try:
+        tekst = _verzegel(runtimes[0].dagsleutels, "r")
+        assert _open(runtimes[1].dagsleutels, "r", tekst) == "eyJ.r"
+        assert runtimes[0].dagsleutels.engine.dialect.name == "postgresql"
+        with runtimes[0].engine.connect() as conn:
+            assert not runtimes[0].engine.dialect.has_table(conn, "dagsleutels")
+        assert not (tmp_path / "data0" / "dagsleutels.sqlite3").exists()
+    finally:
+        for rt in runtimes:
+            rt.close()
