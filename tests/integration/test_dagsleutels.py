@@ -5,6 +5,7 @@ under it can be fetched; recipients still get exactly the JWE that was submitted
 from __future__ import annotations
 
 import base64
+import json
 import sqlite3
 import subprocess
 import threading
@@ -531,3 +532,20 @@ def test_sleutelopslag_in_een_eigen_postgresql_database(
     finally:
         for rt in runtimes:
             rt.close()
+
+
+def test_knooppunt_sleutels_status_en_herverpak(
+    cast: dict[str, Partij], client_voor: Any, cli: Any, monkeypatch: pytest.MonkeyPatch, rt: Runtime
+) -> None:
+    """The operator sees the day keys (never the keys themselves) and rewraps them after a rotation."""
+    _verstuur(client_voor, cast["gemeente"], cast["energie"])
+    ontwikkel = (rt.settings.data_dir / "dagsleutel-hoofdsleutel").read_text().strip()
+    uit = cli("sleutels", "status")
+    assert uit.exit_code == 0, uit.output
+    assert "hoofdsleutel voor nieuwe dagsleutels: ontwikkel-1; 1 levende dagsleutel(s)" in uit.output
+    monkeypatch.setenv("KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS", f"nieuw:{_sleutel()},{ontwikkel}")
+    uit = cli("sleutels", "herverpak")
+    assert uit.exit_code == 0, uit.output
+    assert "1 dagsleutel(s) opnieuw verpakt onder hoofdsleutel nieuw" in uit.output
+    regels = [json.loads(r) for r in cli("sleutels", "status", "--json").output.splitlines()]
+    assert [(r["hoofdsleutel"], r["vernietigdOp"]) for r in regels] == [("nieuw", None)]
