@@ -255,6 +255,16 @@ def test_herstelde_backup_serveert_niets_van_een_dag_met_vernietigde_sleutel(
             een = se.get(f"/berichten/{ref}")
             assert een.status_code == 200
             assert (een.json()["status"], een.json().get("inhoud")) == ("verlopen", None)
+        # Its term had passed before its key went: the restored hub's expiry job expires it and
+        # tells the sender, as for any expired message.
+        assert planner.draai_eenmaal(na, nu=ontvangen + timedelta(days=30))["verlopen"] == 1
+        with TestClient(
+            MetCertificaat(create_app(na), gemeente.pem), base_url="https://testserver/api/v1"
+        ) as shv:
+            meldingen = shv.get("/berichten").json()["berichten"]
+        assert [(m["melding"]["code"], m["melding"]["referentienummer"]) for m in meldingen] == [
+            ("VERLOPEN", ref)
+        ]
     finally:
         na.close()
 
