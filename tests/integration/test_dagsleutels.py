@@ -559,3 +559,41 @@ def test_knooppunt_sleutels_status_en_herverpak(
     assert "1 dagsleutel(s) opnieuw verpakt onder hoofdsleutel nieuw" in uit.output
     regels = [json.loads(r) for r in cli("sleutels", "status", "--json").output.splitlines()]
     assert [(r["hoofdsleutel"], r["vernietigdOp"]) for r in regels] == [("nieuw", None)]
+
+
+def test_inbox_laat_een_bericht_zonder_dagsleutel_weg_en_vult_de_pagina_aan(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
+    """A message whose day key is destroyed (here: its row sealed under a past day, as a restored
+    backup would hold it) is left out of the inbox, and the page is filled up from the next ones."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    envs = [_verstuur(client_voor, gemeente, energie) for _ in range(3)]
+    oud = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    midden = envs[1]
+    with transactie(rt.sessions) as session:
+        bericht = store.op_referentie(session, midden["referentienummer"])
+        assert bericht is not None
+        verzegeld = rt.dagsleutels.verzegel(
+            afzender=bericht.afzender,
+            referentienummer=bericht.referentienummer,
+            ontvangen_op=oud,
+            verloopt_op=oud + timedelta(days=7),
+            jwe=midden["inhoud"],
+        )
+        session.execute(
+            text("UPDATE berichtinhoud SET jwe = :jwe WHERE bericht_id = :id"),
+            {"jwe": verzegeld, "id": bericht.id},
+        )
+    assert rt.dagsleutels.vernietig_verlopen(nu=oud + timedelta(days=30)) == ["2026-01-05"]
+
+    se = client_voor(energie)
+    gezien: list[str] = []
+    params: dict[str, Any] = {"limit": 1}
+    for _ in range(4):  # pages of one: the gap must not end the paging
+        pagina = se.get("/berichten", params=params).json()
+        gezien += [b["inhoud"] for b in pagina["berichten"]]
+        if not pagina.get("volgende"):
+            break
+        params["volgende"] = pagina["volgende"]
+    assert gezien == [envs[0]["inhoud"], envs[2]["inhoud"]]
+    assert se.get(f"/berichten/{midden['referentienummer']}").json()["status"] == "verlopen"
