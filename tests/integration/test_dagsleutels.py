@@ -597,3 +597,23 @@ def test_inbox_laat_een_bericht_zonder_dagsleutel_weg_en_vult_de_pagina_aan(
         params["volgende"] = pagina["volgende"]
     assert gezien == [envs[0]["inhoud"], envs[2]["inhoud"]]
     assert se.get(f"/berichten/{midden['referentienummer']}").json()["status"] == "verlopen"
+
+
+def test_onbekende_dagsleutel_wordt_niet_geserveerd_en_gemeld(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Content sealed under a day that this key store never had (the wrong key store configured) is
+    not served, and the log says so, once."""
+    sleutels = f"a:{_sleutel()}"
+    juist = _opslag(f"sqlite:///{tmp_path / 'juist.sqlite3'}", sleutels)
+    verkeerd = _opslag(f"sqlite:///{tmp_path / 'verkeerd.sqlite3'}", sleutels)
+    try:
+        tekst = _verzegel(juist, "r")
+        capsys.readouterr()
+        assert _open(verkeerd, "r", tekst) is None
+        assert _open(verkeerd, "r", tekst) is None
+        uit = capsys.readouterr()
+        assert (uit.out + uit.err).count("dagsleutel onbekend in de sleutelopslag") == 1
+    finally:
+        juist.close()
+        verkeerd.close()

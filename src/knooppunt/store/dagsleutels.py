@@ -165,6 +165,7 @@ class Dagsleutels:
         self._cache: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
         self._vernietigd: set[str] = set()  # permanent: a destroyed key never comes back
         self._uiterlijk: dict[str, datetime] = {}  # the `uiterlijk` this process knows is stored
+        self._onbekend: set[str] = set()  # days asked for that the key store never had (logged once)
 
     @classmethod
     def uit_instellingen(cls, settings: Settings) -> Dagsleutels:
@@ -279,6 +280,17 @@ class Dagsleutels:
         with leesverbinding(self.engine) as conn:
             rij = conn.execute(select(dagsleutels).where(dagsleutels.c.dag == dag)).one_or_none()
         if rij is None:
+            # Never made here: another key store than the one that sealed it (a configuration
+            # error), or one restored from a backup older than the message. Not served, and said.
+            with self._slot:
+                eerste = dag not in self._onbekend
+                self._onbekend.add(dag)
+            if eerste:
+                log.error(
+                    "dagsleutel onbekend in de sleutelopslag: inhoud van die dag wordt niet geserveerd; "
+                    "staat KNOOPPUNT_SLEUTELOPSLAG_URL goed?",
+                    dag=dag,
+                )
             return None
         if rij.verpakt is None:
             with self._slot:
