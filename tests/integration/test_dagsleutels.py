@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
+from structlog.testing import CapturingLogger
 
 from knooppunt import runtime as runtime_mod
 from knooppunt.app import create_app
@@ -27,6 +28,7 @@ from knooppunt.hub import mailbox
 from knooppunt.jobs import planner
 from knooppunt.runtime import Runtime
 from knooppunt.store import berichten as store
+from knooppunt.store import dagsleutels as dagsleutels_module
 from knooppunt.store import deelnemers
 from knooppunt.store.dagsleutels import VOORVOEGSEL, Dagsleutels, Hoofdsleutels, SleutelFout, dagsleutels
 from knooppunt.store.db import db_nu, maak_engine, transactie
@@ -600,20 +602,22 @@ def test_inbox_laat_een_bericht_zonder_dagsleutel_weg_en_vult_de_pagina_aan(
 
 
 def test_onbekende_dagsleutel_wordt_niet_geserveerd_en_gemeld(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Content sealed under a day that this key store never had (the wrong key store configured) is
     not served, and the log says so, once."""
+    logger = CapturingLogger()
+    monkeypatch.setattr(dagsleutels_module, "log", logger)
     sleutels = f"a:{_sleutel()}"
     juist = _opslag(f"sqlite:///{tmp_path / 'juist.sqlite3'}", sleutels)
     verkeerd = _opslag(f"sqlite:///{tmp_path / 'verkeerd.sqlite3'}", sleutels)
     try:
         tekst = _verzegel(juist, "r")
-        capsys.readouterr()
         assert _open(verkeerd, "r", tekst) is None
         assert _open(verkeerd, "r", tekst) is None
-        uit = capsys.readouterr()
-        assert (uit.out + uit.err).count("dagsleutel onbekend in de sleutelopslag") == 1
+        assert _open(juist, "r", tekst) == "eyJ.r"
+        meldingen = [c for c in logger.calls if "dagsleutel onbekend" in str(c.args)]
+        assert [(c.method_name, c.kwargs["dag"]) for c in meldingen] == [("error", "2026-12-07")]
     finally:
         juist.close()
         verkeerd.close()
