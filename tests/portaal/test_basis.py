@@ -174,6 +174,7 @@ def test_development_login_does_not_exist_in_production(rt: Runtime, demo: objec
         sessions=rt.sessions,
         instellingen=rt.instellingen,
         ankers=rt.ankers,
+        dagsleutels=rt.dagsleutels,
     )
     kluis = Kluis.uit_tekst("p1:" + base64.b64encode(os.urandom(32)).decode())
     from knooppunt.portaal.app import create_portaal_app

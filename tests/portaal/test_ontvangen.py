@@ -29,6 +29,7 @@ from knooppunt.portaal.weergave import tijdstip
 from knooppunt.protocol.jwe import lees_kop
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
+from knooppunt.store import berichten as store
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Auditregel, Bericht, BerichtInhoud, PortaalSleutel
 from tests.portaal.conftest import csrf_van, formulier, inloggen, oin_van
@@ -645,11 +646,10 @@ def _wissel_certificaat_en_vraag(
 
 def _jwe_kid_van(rt: Runtime, referentienummer: str) -> str:
     with rt.sessions() as session:
-        jwe = session.scalars(
-            select(BerichtInhoud.jwe)
-            .join(Bericht, Bericht.id == BerichtInhoud.bericht_id)
-            .where(Bericht.referentienummer == referentienummer)
-        ).one()
+        bericht = store.op_referentie(session, referentienummer)
+        assert bericht is not None
+        jwe = store.inhoud(session, bericht.id)
+    assert jwe is not None
     return str(lees_kop(jwe, max_bytes=len(jwe)).kid)
 
 

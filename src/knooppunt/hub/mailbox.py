@@ -873,6 +873,10 @@ def een_bericht(
     jwe = None
     if bericht.status in ("aangeboden", "opgehaald") and bericht.verloopt_op >= nu:
         jwe = store.inhoud(session, bericht.id)
+        if jwe is None and bericht.melding is None:
+            # Its day key is destroyed (a restored backup): the content is gone, as at expiry.
+            store.toon_verlopen(bericht)
+            return bericht, None
         audit.opgehaald(session, ontvanger.oin, [(bericht, bericht.opgehaald_op is not None)], nu=nu)
         store.markeer_opgehaald(session, [bericht.id], nu=nu)
         session.refresh(bericht)

@@ -3,7 +3,7 @@ so a message is never both confirmed and expired, whatever runs concurrently."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
+from knooppunt.store.dagsleutels import VOORVOEGSEL, Dagsleutels
 from knooppunt.store.models import OPEN_STATUSSEN, Bericht, BerichtInhoud, Conversatie, UTCDateTime
 
 
@@ -62,15 +63,68 @@ def van_naar(session: Session, *, referentienummer: str, afzender: str, ontvange
     )
 
 
+# --- stored inhoud: sealed under the day key of ontvangenOp (store.dagsleutels, DESIGN §5) -----
+
+
+def _dagsleutels(session: Session) -> Dagsleutels:
+    dagsleutels = session.info.get("dagsleutels")
+    if dagsleutels is None:
+        raise RuntimeError(
+            "deze sessie heeft geen dagsleutels: maak haar met runtime.bouw of maak_sessionmaker"
+        )
+    assert isinstance(dagsleutels, Dagsleutels)
+    return dagsleutels
+
+
+def verzegel_inhoud(session: Session, waarden: Mapping[str, Any], jwe: str) -> str:
+    """The text to store for a message's JWE (`waarden`: its columns, or a `Bericht`'s)."""
+    return _dagsleutels(session).verzegel(
+        afzender=str(waarden["afzender"]),
+        referentienummer=str(waarden["referentienummer"]),
+        ontvangen_op=waarden["ontvangen_op"],
+        verloopt_op=waarden["verloopt_op"],
+        jwe=jwe,
+    )
+
+
+def open_inhoud(session: Session, *, afzender: str, referentienummer: str, opgeslagen: str) -> str | None:
+    """The JWE as submitted, or None once its day key is destroyed (the content is gone)."""
+    if not opgeslagen.startswith(VOORVOEGSEL):
+        return opgeslagen  # stored before day keys
+    return _dagsleutels(session).open_(
+        afzender=afzender, referentienummer=referentienummer, opgeslagen=opgeslagen
+    )
+
+
 def inhoud(session: Session, bericht_id: int) -> str | None:
-    return session.scalar(select(BerichtInhoud.jwe).where(BerichtInhoud.bericht_id == bericht_id))
+    """A message's JWE; None when it has none (hub notices, deleted content) or its day key is gone."""
+    rij = session.execute(
+        select(BerichtInhoud.jwe, Bericht.afzender, Bericht.referentienummer)
+        .join(Bericht, Bericht.id == BerichtInhoud.bericht_id)
+        .where(BerichtInhoud.bericht_id == bericht_id)
+    ).one_or_none()
+    if rij is None:
+        return None
+    return open_inhoud(
+        session, afzender=rij.afzender, referentienummer=rij.referentienummer, opgeslagen=rij.jwe
+    )
 
 
 def voeg_toe(session: Session, bericht: Bericht, jwe: str | None) -> Bericht:
     session.add(bericht)
     session.flush()
     if jwe is not None:
-        session.add(BerichtInhoud(bericht_id=bericht.id, jwe=jwe))
+        opgeslagen = verzegel_inhoud(
+            session,
+            {
+                "afzender": bericht.afzender,
+                "referentienummer": bericht.referentienummer,
+                "ontvangen_op": bericht.ontvangen_op,
+                "verloopt_op": bericht.verloopt_op,
+            },
+            jwe,
+        )
+        session.add(BerichtInhoud(bericht_id=bericht.id, jwe=opgeslagen))
         session.flush()
     return bericht
 
@@ -86,7 +140,9 @@ def voeg_toe_als_nieuw(session: Session, waarden: dict[str, Any], jwe: str) -> i
     )
     if nieuw_id is None:
         return None
-    session.execute(insert(BerichtInhoud).values(bericht_id=nieuw_id, jwe=jwe))
+    session.execute(
+        insert(BerichtInhoud).values(bericht_id=nieuw_id, jwe=verzegel_inhoud(session, waarden, jwe))
+    )
     return int(nieuw_id)
 
 
@@ -235,8 +291,8 @@ def voeg_reeks_toe(
             if str(nummer) not in eerder:
                 ids[str(nummer)] = int(bericht_id)
     inhoud_rijen = [
-        {"bericht_id": ids[nummer], "jwe": jwe}
-        for nummer, jwe in zip(nummers, inhouden, strict=True)
+        {"bericht_id": ids[nummer], "jwe": verzegel_inhoud(session, rij, jwe)}
+        for nummer, rij, jwe in zip(nummers, rijen, inhouden, strict=True)
         if nummer in ids
     ]
     if inhoud_rijen:
@@ -365,29 +421,49 @@ def inbox(
     referentienummers: Collection[str] | None = None,
 ) -> list[tuple[Bericht, str | None]]:
     """Open, unexpired messages of a recipient, oldest first, with their ciphertext; with
-    ``referentienummers`` only those (at most `_BROK` of them)."""
-    query = (
-        select(Bericht, BerichtInhoud.jwe)
-        .outerjoin(BerichtInhoud, BerichtInhoud.bericht_id == Bericht.id)
-        .where(
-            Bericht.ontvanger == ontvanger,
-            _open(),
-            Bericht.verloopt_op >= nu,
+    ``referentienummers`` only those (at most `_BROK` of them). A message whose day key is
+    destroyed (a restored backup) is left out, as an expired one, and the page filled up."""
+    if referentienummers is not None and len(referentienummers) > _BROK:
+        raise ValueError(f"at most {_BROK} referentienummers at once")
+    rijen: list[tuple[Bericht, str | None]] = []
+    while len(rijen) < limiet:
+        gevraagd = limiet - len(rijen)
+        query = (
+            select(Bericht, BerichtInhoud.jwe)
+            .outerjoin(BerichtInhoud, BerichtInhoud.bericht_id == Bericht.id)
+            .where(
+                Bericht.ontvanger == ontvanger,
+                _open(),
+                Bericht.verloopt_op >= nu,
+            )
+            .order_by(Bericht.id)
+            .limit(gevraagd)
         )
-        .order_by(Bericht.id)
-        .limit(limiet)
-    )
-    if na_id is not None:
-        query = query.where(Bericht.id > na_id)
-    if berichttype:
-        query = query.where(Bericht.berichttype == berichttype)
-    if afzender:
-        query = query.where(Bericht.afzender == afzender)
-    if referentienummers is not None:
-        if len(referentienummers) > _BROK:
-            raise ValueError(f"at most {_BROK} referentienummers at once")
-        query = query.where(Bericht.referentienummer.in_(sorted(referentienummers)))
-    return [(rij[0], rij[1]) for rij in session.execute(query).all()]
+        if na_id is not None:
+            query = query.where(Bericht.id > na_id)
+        if berichttype:
+            query = query.where(Bericht.berichttype == berichttype)
+        if afzender:
+            query = query.where(Bericht.afzender == afzender)
+        if referentienummers is not None:
+            query = query.where(Bericht.referentienummer.in_(sorted(referentienummers)))
+        gelezen = session.execute(query).all()
+        for bericht, opgeslagen in gelezen:
+            if opgeslagen is None:
+                rijen.append((bericht, None))  # a hub notice
+                continue
+            jwe = open_inhoud(
+                session,
+                afzender=bericht.afzender,
+                referentienummer=bericht.referentienummer,
+                opgeslagen=opgeslagen,
+            )
+            if jwe is not None:
+                rijen.append((bericht, jwe))
+        if len(gelezen) < gevraagd:
+            break
+        na_id = gelezen[-1][0].id
+    return rijen
 
 
 def open_metadata(session: Session, *, ontvanger: str, nu: datetime, limiet: int = 5000) -> Sequence[Bericht]:
@@ -446,6 +522,11 @@ def toon_opgehaald(bericht: Bericht, *, nu: datetime) -> None:
         set_committed_value(bericht, "status", "opgehaald")
     if bericht.opgehaald_op is None:
         set_committed_value(bericht, "opgehaald_op", nu)
+
+
+def toon_verlopen(bericht: Bericht) -> None:
+    """Show a message whose content is gone with its day key as expired, without writing it."""
+    set_committed_value(bericht, "status", "verlopen")
 
 
 def vergrendel(session: Session, *, ontvanger: str, referentienummers: Sequence[str]) -> dict[str, Bericht]:

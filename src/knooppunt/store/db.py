@@ -52,11 +52,12 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def maak_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions whose queued audit entries are written at commit (store.audit)."""
+def maak_sessionmaker(engine: Engine, *, dagsleutels: Any = None) -> sessionmaker[Session]:
+    """Sessions whose queued audit entries are written at commit (store.audit); ``dagsleutels``
+    (a `store.dagsleutels.Dagsleutels`) seals and opens stored inhoud (``session.info``)."""
     from knooppunt.store import audit
 
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False, info={"dagsleutels": dagsleutels})
     audit.koppel(factory)
     return factory
 
