@@ -1,33 +1,54 @@
 # One entry point for humans, CI and pre-commit alike.
-PYTHON ?= python3
-PIP ?= $(PYTHON) -m pip
+#
+# Everything runs in a project-local virtual environment, .venv (git-ignored), which the first
+# target that needs it creates: nothing is installed into whichever Python is first on PATH.
+# `make install` (re)installs into it; the other targets install only when pyproject.toml is newer
+# than the last install (the package itself is editable: a change in src/ needs no install).
+PYTHON3 ?= python3
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+KNOOPPUNT := $(VENV)/bin/knooppunt
+GEINSTALLEERD := $(VENV)/.geinstalleerd
+# Commands started by name (by the tests, bin/ scripts) come from the virtual environment too.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+PORT ?= 8443
 LINT_PATHS := src tests $(wildcard bench)
 
 .PHONY: install run test test-fast lint openapi-lint bench db-check
 
-install:
-	$(PIP) install -q -e '.[test]'
+$(PYTHON):
+	$(PYTHON3) -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
 
-# Run the hub on the embedded SQLite database (development PKI created on first start).
-run: install
-	KNOOPPUNT_ENV=development knooppunt serve
+$(GEINSTALLEERD): pyproject.toml | $(PYTHON)
+	$(PYTHON) -m pip install -q -e '.[test]'
+	touch $@
 
-test: install
+install: | $(PYTHON)
+	$(PYTHON) -m pip install -q -e '.[test]'
+	touch $(GEINSTALLEERD)
+
+# Run the hub on the embedded SQLite database (development PKI created on first start):
+# `make run`, or `make run PORT=9443` for another port.
+run: $(GEINSTALLEERD)
+	KNOOPPUNT_ENV=development $(KNOOPPUNT) serve --port $(PORT)
+
+test: $(GEINSTALLEERD)
 	$(PYTHON) -m pytest
 
-test-fast:
+test-fast: $(GEINSTALLEERD)
 	$(PYTHON) -m pytest -m "not slow" -x -q
 
-lint:
+lint: $(GEINSTALLEERD)
 	$(PYTHON) -m ruff check $(LINT_PATHS)
 	$(PYTHON) -m ruff format --check $(LINT_PATHS)
 	$(PYTHON) -m mypy
 
-openapi-lint:
-	bin/openapi-lint
+openapi-lint: $(GEINSTALLEERD)
+	PYTHON=$(abspath $(PYTHON)) bin/openapi-lint
 
-db-check:
-	KNOOPPUNT_DATABASE_URL=$${KNOOPPUNT_TEST_DATABASE_URL:-sqlite:///$$(mktemp -d)/check.sqlite3} knooppunt db check
+db-check: $(GEINSTALLEERD)
+	KNOOPPUNT_DATABASE_URL=$${KNOOPPUNT_TEST_DATABASE_URL:-sqlite:///$$(mktemp -d)/check.sqlite3} $(KNOOPPUNT) db check
 
-bench: install
+bench: $(GEINSTALLEERD)
 	$(PYTHON) bench/run.py

@@ -14,6 +14,7 @@ from knooppunt.api import auth
 from knooppunt.hub import adresboek
 from knooppunt.pki.certificaat import lees, lees_pem
 from knooppunt.protocol.jwe import lees_kop
+from knooppunt.store import crl_staat
 from knooppunt.store import deelnemers as deelnemer_store
 from knooppunt.store.db import db_nu
 from omgeving import Pki, settings_voor
@@ -51,6 +52,10 @@ def meet(database_url: str, data_dir: Path, pki: Pki, jwe: str, *, n: int = 300)
     with rt.sessions() as session:
         nu = db_nu(session)
         tijd("db_nu (SELECT van de databaseklok)", lambda: db_nu(session))
+        tijd(
+            "crl_staat.nu_en_versie (klok + versie van de gedeelde CRL's: het eerste statement)",
+            lambda: crl_staat.nu_en_versie(session),
+        )
         tijd("lees_pem (PEM van het clientcertificaat)", lambda: lees_pem(pem))
         tijd(
             "Vertrouwensankers.controleer (ketenverificatie)", lambda: ankers.controleer(cert, [], moment=nu)

@@ -21,6 +21,8 @@ Scenarios, per database:
 Once per run, not per database:
   sdk       participant SDK seal (sign+encrypt) and open (decrypt+verify+validate) per core, beside
             the bare `cryptography` primitives (bench/sdk.py)
+  dagsleutels  the hub sealing stored inhoud under its day key and opening it again, per message and
+            size, and inhoud written and read plain vs sealed on each database (bench/dagsleutels.py)
 
 PostgreSQL: a fresh database knooppunt_bench_<random>_* per run on --pg-url (default
 $KNOOPPUNT_BENCH_DATABASE_URL or postgresql://postgres@127.0.0.1:5432/test), dropped afterwards.
@@ -45,6 +47,7 @@ HIER = Path(__file__).resolve().parent
 sys.path.insert(0, str(HIER))
 
 import belasting  # noqa: E402
+import dagsleutels  # noqa: E402
 import omgeving  # noqa: E402
 import onderdelen  # noqa: E402
 import portaal  # noqa: E402
@@ -54,7 +57,18 @@ import sdk  # noqa: E402
 import verlopen  # noqa: E402
 from omgeving import leesbaar  # noqa: E402
 
-SCENARIOS = ("sdk", "ruw", "onderdelen", "kosten", "doorvoer", "tempo", "inbox", "verlopen", "portaal")
+SCENARIOS = (
+    "sdk",
+    "dagsleutels",
+    "ruw",
+    "onderdelen",
+    "kosten",
+    "doorvoer",
+    "tempo",
+    "inbox",
+    "verlopen",
+    "portaal",
+)
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -508,7 +522,12 @@ def main(argv: list[str] | None = None) -> int:
         resultaten["sdk"] = sdk.meet(seconden=0.3 if a.quick else 1.0, rondes=3 if a.quick else 9)
         sdk.toon(resultaten["sdk"])
         (uit / "resultaten.json").write_text(json.dumps(resultaten, indent=2, default=str))
-    if not scenarios - {"sdk"}:
+    if "dagsleutels" in scenarios:
+        print("\n== dagsleutels ==", flush=True)
+        resultaten["dagsleutels"] = dagsleutels.meet(databases=databases, pg_url=a.pg_url, quick=a.quick)
+        dagsleutels.toon(resultaten["dagsleutels"])
+        (uit / "resultaten.json").write_text(json.dumps(resultaten, indent=2, default=str))
+    if not scenarios - {"sdk", "dagsleutels"}:
         databases = []
     if databases:
         with tempfile.TemporaryDirectory(prefix="knooppunt-bench-") as tmp:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
@@ -35,6 +36,15 @@ def _psycopg(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url.removeprefix(prefix)
     return url
+
+
+@pytest.fixture(autouse=True)
+def _structlog_per_test() -> Iterator[None]:
+    """Every test starts with structlog's defaults. A test that runs a command in-process
+    (CliRunner) configures JSON logs bound to that test's captured stderr; without this reset a
+    later test's log lines would go to that closed capture, or in another format."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")

@@ -16,11 +16,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knooppunt import __version__
-from knooppunt.api import v1
-from knooppunt.hub.fouten import HubFout, OngeldigVeld
+from knooppunt.api import invoer, v1
+from knooppunt.hub.fouten import HubFout
 from knooppunt.metrics import HttpMeting
 from knooppunt.runtime import Runtime
 
@@ -30,6 +31,7 @@ log = structlog.get_logger("knooppunt.api")
 PROBLEEM_MEDIA = "application/problem+json"
 _REF = "#/components/"
 _METHODEN = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+_HTTP_METHODEN = tuple(m.upper() for m in _METHODEN)
 _TAGS = [
     {"name": "berichten", "description": "Berichten aanbieden, ophalen, bevestigen en weigeren"},
     {"name": "conversaties", "description": "De tijdlijn van een conversatie"},
@@ -172,6 +174,49 @@ async def _leeg_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
+def http_fout(methode: str, fout: StarletteHTTPException) -> HubFout:
+    """A routing error (404, 405, ...) as the hub's refusal, in Dutch. The path is not echoed in
+    ``detail``: it may hold anything, control characters included."""
+    if fout.status_code == 404:
+        return HubFout(
+            "NIET_GEVONDEN",
+            404,
+            "Niet gevonden",
+            "Dit pad bestaat niet; de paden van API v1 staan in /api/v1/openapi.json.",
+        )
+    if fout.status_code == 405:
+        toegestaan = (fout.headers or {}).get("Allow", "")
+        return HubFout(
+            "METHODE_NIET_TOEGESTAAN",
+            405,
+            "Methode niet toegestaan",
+            f"{methode} kan hier niet; dit pad kent {toegestaan or 'geen methoden'} (zie de Allow-header).",
+        )
+    return HubFout("HTTP_FOUT", fout.status_code, str(fout.detail), str(fout.detail))
+
+
+def _toegestane_methoden(request: Request) -> str | None:
+    """Every method the path allows. Starlette's Allow names only the first route that matched
+    the path (POST of /berichten, not GET too); RFC 9110 wants all of the resource's."""
+    routes: list[BaseRoute] = list(getattr(request.app, "routes", []))
+    methoden = [
+        methode
+        for methode in _HTTP_METHODEN
+        if any(route.matches({**request.scope, "method": methode})[0] == Match.FULL for route in routes)
+    ]
+    return ", ".join(methoden) or None
+
+
+def http_probleem(request: Request, fout: StarletteHTTPException) -> JSONResponse:
+    if fout.status_code == 405 and (toegestaan := _toegestane_methoden(request)):
+        fout.headers = {**(fout.headers or {}), "Allow": toegestaan}
+    antwoord = v1.json_probleem(http_fout(request.method[:16], fout), request.url.path)
+    for naam, waarde in (fout.headers or {}).items():
+        antwoord.headers[naam] = waarde  # Allow with a 405 (RFC 9110)
+    antwoord.headers["API-Version"] = API_VERSIE
+    return antwoord
+
+
 def _api_app(runtime: Runtime) -> FastAPI:
     api = FastAPI(
         title="Knooppunt API",
@@ -204,36 +249,21 @@ def _api_app(runtime: Runtime) -> FastAPI:
 
     @api.exception_handler(RequestValidationError)
     async def _validatie(request: Request, fout: RequestValidationError) -> JSONResponse:
-        velden = []
-        for fout_item in fout.errors():
-            locatie = [str(d) for d in fout_item.get("loc", ()) if d not in ("body", "query", "path")]
-            naam = ".".join(locatie) or "body"
-            velden.append(OngeldigVeld(naam, str(fout_item.get("msg", "ongeldig"))))
-        detail = "; ".join(f"{v.name}: {v.reason}" for v in velden)
-        return v1.json_probleem(
-            HubFout("ONGELDIG_VERZOEK", 400, "Ongeldig verzoek", f"Het verzoek klopt niet: {detail}", velden),
-            request.url.path,
-        )
+        # Normally turned into a HubFout by the request's dependency (api.deps), which also audits
+        # it; this answers the same for a route without one.
+        return v1.json_probleem(invoer.als_hubfout(request, fout), request.url.path)
 
     @api.exception_handler(StarletteHTTPException)
     async def _http(request: Request, fout: StarletteHTTPException) -> JSONResponse:
         if isinstance(fout, _TeGroot):
             return v1.json_probleem(_te_groot_fout(fout.max_bytes), request.url.path)
-        codes = {404: "NIET_GEVONDEN", 405: "METHODE_NIET_TOEGESTAAN"}
-        return v1.json_probleem(
-            HubFout(
-                codes.get(fout.status_code, "HTTP_FOUT"),
-                fout.status_code,
-                str(fout.detail),
-                f"{fout.detail}: {request.method} {request.url.path}",
-            ),
-            request.url.path,
-        )
+        return http_probleem(request, fout)
 
     @api.exception_handler(OperationalError)
     async def _database_tijdelijk(request: Request, fout: OperationalError) -> JSONResponse:
-        # Deadlock, serialization failure, a busy SQLite file or an unreachable database: the
-        # transaction was rolled back, nothing was stored, and the same request may be retried.
+        # Deadlock, serialization failure, a busy SQLite file or an unreachable database. The
+        # connection may also have broken during COMMIT, so the request may have been stored:
+        # never say it was not. Repeating it is safe (same referentienummer: the original result).
         log.warning(
             "database tijdelijk niet beschikbaar", path=request.url.path, fout=type(fout.orig).__name__
         )
@@ -242,8 +272,10 @@ def _api_app(runtime: Runtime) -> FastAPI:
                 "TIJDELIJK_NIET_BESCHIKBAAR",
                 503,
                 "Tijdelijk niet beschikbaar",
-                "Het knooppunt kon uw verzoek nu niet verwerken; er is niets opgeslagen. Probeer hetzelfde "
-                "verzoek (met hetzelfde referentienummer) over enkele seconden opnieuw.",
+                "Het knooppunt kon uw verzoek nu niet afronden; het kan toch zijn vastgelegd. Herhalen is "
+                "veilig: stuur over enkele seconden hetzelfde verzoek opnieuw (een bericht met hetzelfde "
+                "referentienummer en dezelfde inhoud), dan krijgt u het oorspronkelijke resultaat en wordt "
+                "niets dubbel opgeslagen of verstuurd.",
             ),
             request.url.path,
         )
@@ -364,6 +396,12 @@ def create_app(runtime: Runtime) -> ASGIApp:
 
         app.mount("/portaal", create_portaal_app(runtime))
         per_pad[UPLOAD_PAD] = MAX_UPLOAD_VERZOEK
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _buiten_api(request: Request, fout: StarletteHTTPException) -> JSONResponse:
+        # Outside the mounted apps: a path no app matched (one with a control character does not
+        # match the API's mount either) or a method "/" does not know. problem+json, as in the API.
+        return http_probleem(request, fout)
 
     @app.get("/", include_in_schema=False, response_model=None)
     def _start(request: Request) -> dict[str, str] | RedirectResponse:

@@ -121,6 +121,17 @@ class Settings(BaseSettings):
     # requires it when the portal is on; development generates one per process.
     oidc_cookie_sleutel: SecretStr = SecretStr("")
 
+    # Day keys (DESIGN §5 "Deletion means gone, even from backups"; docs/operations.md
+    # "Dagsleutels"): stored inhoud is sealed under a key per day, wrapped under these master keys
+    # ("id:base64(32 bytes)", comma-separated; the first wraps, all unwrap), kept outside every
+    # database and its backups. Or a file holding the same text. Development generates one in
+    # data_dir/dagsleutel-hoofdsleutel; production refuses to start without one.
+    dagsleutel_hoofdsleutels: SecretStr = SecretStr("")
+    dagsleutel_hoofdsleutels_bestand: Path | None = None
+    # The key store: a database of its own, never the message database (default: a SQLite file
+    # data_dir/dagsleutels.sqlite3; required in production, postgresql://… for several nodes).
+    sleutelopslag_url: str = ""
+
     @field_validator(
         "trust_anchors", "trusted_proxies", "extra_sluitingsdagen", "portaal_beheerders", mode="before"
     )
@@ -226,13 +237,14 @@ class Settings(BaseSettings):
     @cached_property
     def effective_database_url(self) -> str:
         if self.database_url:
-            url = self.database_url
-            if url.startswith("postgresql://"):
-                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-            elif url.startswith("postgres://"):
-                url = "postgresql+psycopg://" + url.removeprefix("postgres://")
-            return url
+            return _psycopg(self.database_url)
         return f"sqlite:///{(self.data_dir / 'knooppunt.sqlite3').resolve()}"
+
+    @property
+    def effectieve_sleutelopslag_url(self) -> str:
+        if self.sleutelopslag_url:
+            return _psycopg(self.sleutelopslag_url)
+        return f"sqlite:///{(self.data_dir / 'dagsleutels.sqlite3').resolve()}"
 
     @property
     def lokale_webhooks(self) -> bool:
@@ -246,6 +258,13 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         return [ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies]
+
+
+def _psycopg(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def load_settings(**overrides: object) -> Settings:

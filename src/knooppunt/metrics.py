@@ -3,7 +3,8 @@ volumes across participants, so the participant API never serves them, and no me
 participant label.
 
 Two kinds:
-- counted in-process: HTTP requests by route template and status, job runs and failures;
+- counted in-process: HTTP requests by route template and status, job runs and failures, CRLs
+  refused as older than the one held (a revocation rolled back, pki.intrekking);
 - computed from the database at scrape time (one GROUP BY): messages by berichttype and status,
   open answers past their antwoordUiterlijk, the audit log's head volgnummer.
 
@@ -49,6 +50,13 @@ HTTP_DUUR = Histogram(
     "Time to answer an HTTP request on the participant API, by route template and method",
     ["route", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=HTTP,
+)
+CRL_TERUGGEDRAAID = Counter(
+    "knooppunt_crl_teruggedraaid_geweigerd",
+    "CRLs refused because they are older (CRL number, then thisUpdate) than the one held: from a "
+    "configured source (herkomst=bron) or from the shared state in the database (herkomst=database)",
+    ["herkomst"],
     registry=HTTP,
 )
 JOB_RUNS = Counter("knooppunt_job_runs", "Runs of a periodic job in this process", ["job"], registry=JOBS)

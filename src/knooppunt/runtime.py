@@ -18,6 +18,7 @@ from knooppunt.pki.certificaat import OngeldigCertificaat
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.protocol.werkdagen import Werkdagkalender, parse_sluitingsdagen
 from knooppunt.store import migrate
+from knooppunt.store.dagsleutels import Dagsleutels
 from knooppunt.store.db import maak_engine, maak_sessionmaker
 
 
@@ -28,9 +29,11 @@ class Runtime:
     sessions: sessionmaker[Session]
     instellingen: Instellingen
     ankers: Vertrouwensankers | None
+    dagsleutels: Dagsleutels
 
     def close(self) -> None:
         self.engine.dispose()
+        self.dagsleutels.close()
 
 
 def instellingen_uit(settings: Settings) -> Instellingen:
@@ -73,13 +76,15 @@ def laad_ankers(settings: Settings, extra: list[Path] | None = None) -> Vertrouw
 
 
 def bouw(settings: Settings, *, extra_ankers: list[Path] | None = None, upgrade: bool = True) -> Runtime:
+    dagsleutels = Dagsleutels.uit_instellingen(settings)
     engine = maak_engine(settings.effective_database_url, pool_size=settings.api_threads)
     if upgrade:
         migrate.upgrade(engine)
     return Runtime(
         settings=settings,
         engine=engine,
-        sessions=maak_sessionmaker(engine),
+        sessions=maak_sessionmaker(engine, dagsleutels=dagsleutels),
         instellingen=instellingen_uit(settings),
         ankers=laad_ankers(settings, extra_ankers),
+        dagsleutels=dagsleutels,
     )

@@ -104,6 +104,17 @@ def test_18_upload_with_a_mistake_then_right(
     )
     toegankelijk(page)
 
+    # the same file again (a re-upload): nothing is sent twice, every row is shown as already sent
+    page.get_by_role("link", name="Nog een upload").click()
+    page.get_by_label("Bestanden (.csv)").set_input_files(str(goed))
+    page.get_by_role("button", name="Controleren en versturen").click()
+    assert page.get_by_role("heading", name="Alles was al verzonden").is_visible()
+    assert "Er is niets verstuurd" in page.get_by_role("status").inner_text()
+    al = page.get_by_role("table", name="Al verzonden (overgeslagen)").inner_text()
+    assert al.count("al verzonden op") == len(rijen)
+    toegankelijk(page)
+    schermafdruk(page, "upload-al-verzonden")
+
 
 def test_received_messages_fit_a_tablet(
     browser: Any, portaalserver: Portaalserver, toegankelijk: Any

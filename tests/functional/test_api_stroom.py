@@ -47,7 +47,9 @@ def test_saldoverzoek_heen_en_terug(cast: dict[str, Any], client_voor: Any) -> N
     assert verzonden[vraag["referentienummer"]]["teLaat"] is False
 
 
-def test_database_onbereikbaar_geeft_503_met_retry_after(settings: Any, cast: dict[str, Any]) -> None:
+def test_database_onbereikbaar_geeft_503_met_retry_after_en_zegt_dat_herhalen_veilig_is(
+    settings: Any, cast: dict[str, Any]
+) -> None:
     from starlette.testclient import TestClient
 
     from knooppunt import runtime as runtime_mod
@@ -68,5 +70,12 @@ def test_database_onbereikbaar_geeft_503_met_retry_after(settings: Any, cast: di
         assert r.status_code == 503
         assert r.json()["code"] == "TIJDELIJK_NIET_BESCHIKBAAR"
         assert r.headers["Retry-After"] == "2"
+        # A submit too; and the 503 never claims that nothing was stored (a COMMIT may have gone
+        # through before the connection broke), but that repeating with the same number is safe.
+        r = client.post("/berichten", json=envelop(cast["gemeente"], cast["energie"], "saldoverzoek"))
+        assert r.status_code == 503
+        assert "niets opgeslagen" not in r.json()["detail"]
+        assert "Herhalen is veilig" in r.json()["detail"]
+        assert "hetzelfde referentienummer" in r.json()["detail"]
     finally:
         rt.close()

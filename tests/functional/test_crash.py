@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from knooppunt.runtime import Runtime
+from knooppunt.store.dagsleutels import VOORVOEGSEL
 from tests.factories import Partij
 from tests.functional.belasting import (
     BEIDE_DATABASES,
@@ -197,10 +198,12 @@ def test_sigkill_onder_belasting_niets_kwijt_niets_dubbel(
             assert b["inhoud"] == env["inhoud"], b["referentienummer"]
             assert b["conversatieReferentienummer"] == env["conversatieReferentienummer"]
 
-        # The database: one row per message sent, nothing else, each with its ciphertext.
+        # The database: one row per message sent, nothing else, each with its ciphertext, sealed
+        # under its day key (DESIGN §5; served intact above).
         rijen, inhoud = berichten_in_database(database_url)
         assert Counter(r["referentienummer"] for r in rijen) == Counter(verzegeld.keys())
-        assert inhoud == {ref: env["inhoud"] for ref, env in verzegeld.items()}
+        assert inhoud.keys() == verzegeld.keys()
+        assert all(opgeslagen.startswith(VOORVOEGSEL) for opgeslagen in inhoud.values())
 
         # An identical retry after the restarts is still recognised (200), and adds nothing.
         with hub.client(cast["gemeente"], timeout=httpx.Timeout(30.0)) as shv:

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import httpx
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from knooppunt.cli.main import main
 from knooppunt.hub import adresboek
@@ -33,7 +34,7 @@ from knooppunt.pki.certificaat import lees_pem
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu, transactie
-from knooppunt.store.models import Certificaat
+from knooppunt.store.models import Auditregel, Certificaat
 from tests.factories import Partij
 from tests.functional.server import Hub, start_hub, vrije_poort, wacht_op_poort
 
@@ -422,13 +423,17 @@ def test_ingetrokken_certificaat_en_verouderde_crl(rt: Runtime, database_url: st
                 )
             )
 
-        # This hub fetches the CRL over HTTP, as from a CA's CRL distribution point.
-        crl_url = stapel.enter_context(_crl_server(ca / "crl.pem"))
-        actueel = tls_hub("h1", {"KNOOPPUNT_CRLS": crl_url, "KNOOPPUNT_CRL_REFRESH_SECONDS": "1"})
+        # First only hubs whose CRL is past nextUpdate: fail closed, unless within the grace.
         oud = tls_hub("h2", {"KNOOPPUNT_CRLS": str(verouderd)})
         oud_met_marge = tls_hub(
             "h3", {"KNOOPPUNT_CRLS": str(verouderd), "KNOOPPUNT_CRL_GRACE_SECONDS": str(3 * 86400)}
         )
+        _geweigerd(_status(oud, b), detail="is verouderd (nextUpdate")
+        assert _status(oud_met_marge, b)[0] == 200
+
+        # This hub fetches the CRL over HTTP, as from a CA's CRL distribution point.
+        crl_url = stapel.enter_context(_crl_server(ca / "crl.pem"))
+        actueel = tls_hub("h1", {"KNOOPPUNT_CRLS": crl_url, "KNOOPPUNT_CRL_REFRESH_SECONDS": "1"})
         achter_proxy = stapel.enter_context(
             _serve(
                 ["--proxy", "--port", str(poort)],
@@ -451,9 +456,9 @@ def test_ingetrokken_certificaat_en_verouderde_crl(rt: Runtime, database_url: st
             assert r.status_code == 401
             assert "ingetrokken" in r.json()["detail"]
             assert proxy.get("/berichten", headers={HEADER: _nginx(b)}).status_code == 200
-        # A CRL past nextUpdate: fail closed, unless within the configured grace.
-        _geweigerd(_status(oud, b), detail="is verouderd (nextUpdate")
-        assert _status(oud_met_marge, b)[0] == 200
+        # The hub with the outdated CRL now uses the current one the others share in the database.
+        assert _status(oud, b)[0] == 200
+        _geweigerd(_status(oud, a), detail="Het clientcertificaat is ingetrokken")
 
         # A revocation published while the hub runs takes effect at the next refresh.
         uitvoer = runner.invoke(main, ["pki", "revoke", str(ca), "--cert", str(b.cert_pad)])
@@ -462,6 +467,96 @@ def test_ingetrokken_certificaat_en_verouderde_crl(rt: Runtime, database_url: st
         while _status(actueel, b)[0] == 200 and time.monotonic() < einde:
             time.sleep(0.2)
         _geweigerd(_status(actueel, b), detail="Het clientcertificaat is ingetrokken")
+
+
+def _crl_van(ca: Path, pad: Path, ingetrokken: Sequence[Partij], *, nummer: int) -> Path:
+    deze = datetime.now(UTC) - timedelta(minutes=5)
+    crl = ontwikkel_ca.maak_crl(
+        ca,
+        [ontwikkel_ca.Intrekking(p.certificaat.serial_number, deze) for p in ingetrokken],
+        nummer=nummer,
+        deze_update=deze,
+    )
+    return ontwikkel_ca.schrijf_crl(pad, crl)
+
+
+def _teruggedraaid(ops: int) -> float:
+    """The rollback counter on a hub's operator listener."""
+    tekst = httpx.get(f"http://127.0.0.1:{ops}/metrics", timeout=10).text
+    regel = 'knooppunt_crl_teruggedraaid_geweigerd_total{herkomst="bron"} '
+    waarden = [float(r.removeprefix(regel)) for r in tekst.splitlines() if r.startswith(regel)]
+    return waarden[0] if waarden else 0.0
+
+
+def test_een_intrekking_geldt_op_elke_node_en_een_oudere_crl_draait_haar_niet_terug(
+    rt: Runtime, database_url: str, tmp_path: Path
+) -> None:
+    """Two hub processes on one database, each with a CRL source of its own: node A's source
+    publishes a revocation, node B's keeps serving the older CRL. B refuses the certificate on its
+    next request, because it reads the CRL state shared in the database, and never reinstates it
+    from its own source: that older CRL is refused and alerted (log, metric, audit log)."""
+    ca = tmp_path / "ca"
+    ontwikkel_ca.init(ca)
+    ankers = Vertrouwensankers.uit_bestanden([ca / "ca.pem"])
+    x = _uitgeven(ca, ca, "x", oin="00000003666666660000")
+    y = _uitgeven(ca, ca, "y", oin="00000003777777770000", key_type="rsa")
+    for partij in (x, y):
+        _registreer(rt, partij, ankers=ankers)
+    a_bron = _crl_van(ca, tmp_path / "a.pem", [], nummer=10)
+    b_bron = _crl_van(ca, tmp_path / "b.pem", [], nummer=10)
+    ops = vrije_poort()
+    with ExitStack() as stapel:
+
+        def node(naam: str, bron: Path, *extra: str) -> Hub:
+            return stapel.enter_context(
+                start_hub(
+                    database_url=database_url,
+                    data_dir=tmp_path / naam,
+                    pki_dir=ca,
+                    extra_args=["--no-jobs", *extra],
+                    env={
+                        "KNOOPPUNT_TRUST_ANCHORS": str(ca / "ca.pem"),
+                        "KNOOPPUNT_CRLS": str(bron),
+                        "KNOOPPUNT_CRL_REFRESH_SECONDS": "1",
+                    },
+                )
+            )
+
+        a = node("a", a_bron)
+        b = node("b", b_bron, "--ops-port", str(ops))
+        for hub in (a, b):
+            for partij in (x, y):
+                assert _status(hub, partij)[0] == 200
+        voor = _teruggedraaid(ops)
+
+        _crl_van(ca, a_bron, [x], nummer=11)
+        einde = time.monotonic() + 15
+        while _status(a, x)[0] == 200 and time.monotonic() < einde:
+            time.sleep(0.2)
+        _geweigerd(_status(a, x), detail="Het clientcertificaat is ingetrokken")
+        # B's very next request: refused, although B's own source never listed x.
+        _geweigerd(_status(b, x), detail="Het clientcertificaat is ingetrokken")
+        assert _status(b, y)[0] == 200
+        # B refreshes its source (every second) and gets the older CRL 10: refused and alerted,
+        # and x stays refused on B, request after request.
+        einde = time.monotonic() + 15
+        while _teruggedraaid(ops) == voor and time.monotonic() < einde:
+            time.sleep(0.2)
+        assert _teruggedraaid(ops) > voor
+        for _ in range(5):
+            _geweigerd(_status(b, x), detail="Het clientcertificaat is ingetrokken")
+            time.sleep(0.3)
+        assert _status(b, y)[0] == 200
+        alarm = [r for r in b.log if "crl ouder dan de gehouden crl geweigerd" in r]
+        assert alarm and '"level": "error"' in alarm[0], b.log[-20:]
+        assert '"crl_nummer": 10' in alarm[0] and '"gehouden_crl_nummer": 11' in alarm[0], alarm[0]
+    with transactie(rt.sessions) as session:
+        regels = (
+            session.execute(select(Auditregel.uitkomst).where(Auditregel.actie == "crl_geweigerd"))
+            .scalars()
+            .all()
+        )
+    assert regels and set(regels) == {"nummer 10 < 11"}
 
 
 # --- configuration the hub refuses to start with ------------------------------------------------

@@ -159,7 +159,7 @@ def test_onverwachte_fout_is_500_problem_json(app: Any, monkeypatch: pytest.Monk
     def kapot(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database weg")
 
-    monkeypatch.setattr(deps, "db_nu", kapot)
+    monkeypatch.setattr(deps.crl_staat, "nu_en_versie", kapot)
     with TestClient(app, base_url="https://testserver/api/v1", raise_server_exceptions=False) as client:
         r = client.get("/berichttypen")
     _is_probleem(r, 500, "INTERNE_FOUT")

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
+from knooppunt import runtime as runtime_mod
 from knooppunt.app import create_app
 from knooppunt.config import Settings, SettingsError
 from knooppunt.portaal.gastclient import Gastclient, GeenSleutel, herversleutel
@@ -107,6 +108,22 @@ def test_idle_session_expires(portaal: TestClient, rt: Runtime, demo: object) ->
     assert "/portaal/inloggen" in antwoord.headers["location"]
     with transactie(rt.sessions) as session:
         assert session.scalars(select(PortaalSessie)).first() is None
+    # The login page says why, by a code of the portal's own.
+    assert antwoord.headers["location"].endswith("&fout=sessie-verlopen")
+    assert "Uw sessie is verlopen" in portaal.get(antwoord.headers["location"]).text
+
+
+def test_login_page_shows_only_its_own_messages_never_text_from_the_link(portaal: TestClient) -> None:
+    """?fout= in a link to the real portal must not let anyone put words on the hub's login page
+    (phishing: "call this number", "log in at this address")."""
+    lokaas = "Uw account is geblokkeerd. Bel 0900-1234567 of log in op https://knooppunt-hulp.example"
+    pagina = portaal.get("/portaal/inloggen", params={"fout": lokaas})
+    assert pagina.status_code == 200
+    assert "0900-1234567" not in pagina.text and "knooppunt-hulp" not in pagina.text
+    assert 'class="melding fout"' not in pagina.text
+    # A known code shows its fixed text.
+    bekend = portaal.get("/portaal/inloggen", params={"fout": "eherkenning-niet-ingesteld"})
+    assert "Inloggen met eHerkenning is op dit knooppunt niet ingesteld" in bekend.text
 
 
 def test_login_and_logout_are_in_the_audit_log(portaal: TestClient, rt: Runtime, demo: object) -> None:
@@ -157,6 +174,7 @@ def test_development_login_does_not_exist_in_production(rt: Runtime, demo: objec
         sessions=rt.sessions,
         instellingen=rt.instellingen,
         ankers=rt.ankers,
+        dagsleutels=rt.dagsleutels,
     )
     kluis = Kluis.uit_tekst("p1:" + base64.b64encode(os.urandom(32)).decode())
     from knooppunt.portaal.app import create_portaal_app
@@ -294,3 +312,26 @@ def test_an_upload_over_the_request_limit_gets_a_dutch_page(portaal: TestClient,
     assert antwoord.status_code == 413
     assert antwoord.headers["content-type"].startswith("text/html")
     assert "Er is niets verwerkt" in antwoord.text
+
+
+def test_an_unreachable_database_gets_a_dutch_page_that_says_repeating_is_safe(settings: Settings) -> None:
+    """Not a bare "Internal Server Error", and never "nothing was stored": the database may have
+    committed before the connection broke; the same form or upload again sends nothing twice."""
+    weg = Settings(
+        env="development",  # type: ignore[arg-type]
+        data_dir=settings.data_dir,
+        database_url="postgresql://postgres@127.0.0.1:1/nergens",
+        trust_anchors=settings.trust_anchors,
+    )
+    rt = runtime_mod.bouw(weg, upgrade=False)
+    try:
+        with TestClient(create_app(rt), base_url="https://testserver", follow_redirects=False) as client:
+            antwoord = client.get("/portaal/inloggen")
+        assert antwoord.status_code == 503
+        assert antwoord.headers["content-type"].startswith("text/html")
+        assert antwoord.headers["retry-after"] == "2"
+        assert "Tijdelijk niet beschikbaar" in antwoord.text
+        assert "Hetzelfde formulier of dezelfde upload nog eens versturen is veilig" in antwoord.text
+        assert "niets opgeslagen" not in antwoord.text
+    finally:
+        rt.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import pickle
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from starlette.testclient import TestClient
 
 from knooppunt import runtime as runtime_mod
 from knooppunt.app import create_app
-from knooppunt.cli.serve import instellingen_voor_workers
+from knooppunt.cli.fabriek import Fabriek
 from knooppunt.config import Settings, SettingsError
 from knooppunt.hub import adresboek
 from knooppunt.pki.certificaat import lees_pem
@@ -513,9 +514,10 @@ def test_serve_in_productie_zonder_oidc_stopt_met_uitleg(cli: Any, monkeypatch: 
 
 
 def test_workers_krijgen_de_geheimen_zelf_en_niet_sterretjes() -> None:
-    """`serve --workers` hands the settings to its workers as JSON; pydantic masks secrets there."""
+    """`serve --workers` hands the settings to its workers pickled (in the factory); a JSON dump
+    would mask every secret as "**********"."""
     settings = Settings(**PRODUCTIE_OIDC, portaal_hoofdsleutels=HOOFDSLEUTEL)  # type: ignore[arg-type]
-    in_worker = Settings.model_validate(instellingen_voor_workers(settings))
+    in_worker = pickle.loads(pickle.dumps(Fabriek.van(settings, []))).settings
     assert in_worker.oidc_client_secret.get_secret_value() == "geheim"
     assert in_worker.oidc_cookie_sleutel.get_secret_value() == "x" * 32
     assert in_worker.portaal_hoofdsleutels.get_secret_value() == HOOFDSLEUTEL

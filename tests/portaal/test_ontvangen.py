@@ -29,6 +29,7 @@ from knooppunt.portaal.weergave import tijdstip
 from knooppunt.protocol.jwe import lees_kop
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
+from knooppunt.store import berichten as store
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Auditregel, Bericht, BerichtInhoud, PortaalSleutel
 from tests.portaal.conftest import csrf_van, formulier, inloggen, oin_van
@@ -175,6 +176,25 @@ def test_17_1_formula_cells_are_neutralised(
     assert b"\r\n=SUM" not in zip_.read("saldoverzoeken.csv") and b";=SUM" not in zip_.read(
         "saldoverzoeken.csv"
     )
+
+
+def test_17_1_formula_cells_after_leading_spaces_are_neutralised_too(
+    portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
+) -> None:
+    """Spreadsheets skip leading spaces (also non-breaking and other Unicode spaces) before a
+    formula: such a cell gets the leading ' as well."""
+    payload = voorbeeld(SR, "saldoverzoek_nuts")
+    payload["klant"]["achternaam"] = " =SUM(1)"
+    payload["adres"]["woonplaats"] = "\u00a0@Utrecht"
+    payload["contactpersoonSHV"]["naam"] = "\u2003\u00a0-Jansen"
+    verstuurd = client_van(rt, kluis, "gemeente").verstuur(
+        TeVersturen(oin_van("energie"), "saldoverzoek_nuts", payload, conversatie_met(rt, "energie"))
+    )
+    inloggen(portaal, "energie")
+    rij = csv_rijen(download(portaal, [verstuurd.bericht.referentienummer]), "saldoverzoeken.csv")[0]
+    assert rij["klant.achternaam"] == "' =SUM(1)"
+    assert rij["adres.woonplaats"] == "'\u00a0@Utrecht"
+    assert rij["contactpersoonSHV.naam"] == "'\u2003\u00a0-Jansen"
 
 
 def test_17_1_readable_copy_per_message_with_dutch_labels_and_euros(
@@ -656,11 +676,10 @@ def _wissel_certificaat_en_vraag(
 
 def _jwe_kid_van(rt: Runtime, referentienummer: str) -> str:
     with rt.sessions() as session:
-        jwe = session.scalars(
-            select(BerichtInhoud.jwe)
-            .join(Bericht, Bericht.id == BerichtInhoud.bericht_id)
-            .where(Bericht.referentienummer == referentienummer)
-        ).one()
+        bericht = store.op_referentie(session, referentienummer)
+        assert bericht is not None
+        jwe = store.inhoud(session, bericht.id)
+    assert jwe is not None
     return str(lees_kop(jwe, max_bytes=len(jwe)).kid)
 
 

@@ -13,10 +13,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import structlog
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from knooppunt import metrics
 from knooppunt.api.auth import client_certificaat
 from knooppunt.pki import intrekking, ontwikkel_ca
 from knooppunt.pki.certificaat import OngeldigCertificaat, lees_doorgestuurd
@@ -310,6 +312,53 @@ def test_de_nieuwste_crl_van_een_uitgever_telt(ca: Ca, ankers: Vertrouwensankers
     for volgorde in ((oud, nieuw), (nieuw, oud)):
         with pytest.raises(Ingetrokken):
             _controle(ankers, *volgorde).controleer([cert, ca.certificaat], moment=NU)
+
+
+def teruggedraaid(herkomst: str) -> float:
+    """The rollback counter as /metrics shows it."""
+    waarde = metrics.HTTP.get_sample_value(
+        "knooppunt_crl_teruggedraaid_geweigerd_total", {"herkomst": herkomst}
+    )
+    return waarde or 0.0
+
+
+def test_een_oudere_crl_van_de_bron_draait_een_intrekking_niet_terug(
+    ca: Ca, ankers: Vertrouwensankers, klok: Klok, tmp_path: Path
+) -> None:
+    cert = ca.uitgeven("blijft-ingetrokken")
+    pad = ca.crl(tmp_path / "crl.pem", cert, nummer=7)
+    controle = _controle(ankers, pad, klok=klok, verversen=60)
+    with pytest.raises(Ingetrokken):
+        controle.controleer([cert, ca.certificaat], moment=NU)
+    voor = teruggedraaid("bron")
+    deze = datetime.now(UTC) - timedelta(days=2)
+    oudere = {
+        "lager nummer": ontwikkel_ca.maak_crl(ca.map, [], nummer=6),
+        "zelfde nummer, oudere thisUpdate": ontwikkel_ca.maak_crl(
+            ca.map, [], nummer=7, deze_update=deze, volgende_update=deze + timedelta(days=7)
+        ),
+    }
+    for crl in oudere.values():
+        ontwikkel_ca.schrijf_crl(pad, crl)
+        klok.nu += 60
+        with structlog.testing.capture_logs() as logs, pytest.raises(Ingetrokken):
+            controle.controleer([cert, ca.certificaat], moment=NU)
+        alarm = [r for r in logs if r["event"] == "crl ouder dan de gehouden crl geweigerd"]
+        assert len(alarm) == 1, logs
+        assert alarm[0]["log_level"] == "error"
+        assert alarm[0]["herkomst"] == "bron" and alarm[0]["bron"] == str(pad)
+        assert alarm[0]["gehouden_crl_nummer"] == 7
+    assert teruggedraaid("bron") == voor + len(oudere)
+    # A newer CRL still replaces it, even one that no longer lists the certificate.
+    ca.crl(pad, nummer=8)
+    klok.nu += 60
+    controle.controleer([cert, ca.certificaat], moment=NU)
+
+
+def test_crl_nummer_buiten_rfc_5280_wordt_niet_geladen(ca: Ca, tmp_path: Path) -> None:
+    pad = ontwikkel_ca.schrijf_crl(tmp_path / "crl.pem", ontwikkel_ca.maak_crl(ca.map, [], nummer=2**160))
+    problemen = _controle(Vertrouwensankers([ca.certificaat]), pad).ververs()
+    assert len(problemen) == 1 and "buiten 0 .. 2^160-1" in problemen[0]
 
 
 def test_een_controle_per_configuratie(ankers: Vertrouwensankers) -> None:

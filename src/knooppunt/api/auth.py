@@ -17,13 +17,14 @@ from typing import Any
 from cryptography import x509
 from sqlalchemy.orm import Session
 
-from knooppunt.config import Settings
 from knooppunt.hub import adresboek
 from knooppunt.hub.fouten import HubFout
+from knooppunt.hub.intrekking import GedeeldeCrls
 from knooppunt.pki import intrekking as intrekking_mod
 from knooppunt.pki.certificaat import OngeldigCertificaat, lees, lees_doorgestuurd, lees_pem
 from knooppunt.pki.intrekking import Intrekkingscontrole
 from knooppunt.pki.verificatie import Vertrouwensankers
+from knooppunt.runtime import Runtime
 from knooppunt.store.models import Deelnemer
 
 Netwerk = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -87,21 +88,29 @@ def client_certificaat(
     return lees_doorgestuurd(waarden[0].decode("latin-1")).certificaat, []
 
 
-def intrekkingscontrole(settings: Settings, ankers: Vertrouwensankers) -> Intrekkingscontrole | None:
-    """The revocation check for these settings (shared per process), or None without CRLs."""
+def intrekkingscontrole(runtime: Runtime) -> Intrekkingscontrole | None:
+    """The revocation check of this runtime (shared per process), or None without CRLs or trust
+    anchors. Its CRL state is shared with the hub's other nodes through the database."""
+    if runtime.ankers is None:
+        return None
+    settings = runtime.settings
     return intrekking_mod.voor(
-        settings.crls, ankers, verversen=settings.crl_refresh_seconds, marge=settings.crl_grace_seconds
+        settings.crls,
+        runtime.ankers,
+        verversen=settings.crl_refresh_seconds,
+        marge=settings.crl_grace_seconds,
+        gedeeld=GedeeldeCrls(runtime.engine, runtime.sessions),
     )
 
 
-def _intrekking_uit_scope(scope: dict[str, Any], ankers: Vertrouwensankers) -> Intrekkingscontrole | None:
+def _intrekking_uit_scope(scope: dict[str, Any]) -> Intrekkingscontrole | None:
     # The app that handles the request holds the runtime (app.state.runtime, as api.deps reads
-    # it), and so the settings naming the CRLs.
+    # it), and so the settings naming the CRLs and the database sharing them.
     state = getattr(scope.get("app"), "state", None)
-    settings = getattr(getattr(state, "runtime", None), "settings", None)
-    if not isinstance(settings, Settings):
+    runtime = getattr(state, "runtime", None)
+    if not isinstance(runtime, Runtime):
         return None
-    return intrekkingscontrole(settings, ankers)
+    return intrekkingscontrole(runtime)
 
 
 def authenticeer(
@@ -113,9 +122,11 @@ def authenticeer(
     proxies: Sequence[Netwerk],
     nu: datetime,
     intrekking: Intrekkingscontrole | None = None,
+    crl_versie: int | None = None,
 ) -> Deelnemer:
     """The participant this request comes from, or HubFout 401. `intrekking` defaults to the
-    revocation check of the settings of the app in the scope (KNOOPPUNT_CRLS)."""
+    revocation check of the settings of the app in the scope (KNOOPPUNT_CRLS); `crl_versie` is
+    the shared CRL state's version the request read (store.crl_staat.nu_en_versie)."""
     try:
         gevonden = client_certificaat(scope, header=header, proxies=proxies)
     except OngeldigCertificaat as exc:
@@ -127,10 +138,10 @@ def authenticeer(
         keten = ankers.controleer(certificaat, tussen, moment=nu)
     except OngeldigCertificaat as exc:
         raise niet_geauthenticeerd(f"Het clientcertificaat is niet geldig: {exc}.") from exc
-    controle = intrekking or _intrekking_uit_scope(scope, ankers)
+    controle = intrekking or _intrekking_uit_scope(scope)
     if controle is not None:
         try:
-            controle.controleer(keten, moment=nu)
+            controle.controleer(keten, moment=nu, versie=crl_versie)
         except intrekking_mod.Ingetrokken as exc:
             raise niet_geauthenticeerd(f"Het clientcertificaat is ingetrokken: {exc}.", advies=None) from exc
         except OngeldigCertificaat as exc:

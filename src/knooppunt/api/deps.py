@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
-from knooppunt.api import auth
+from knooppunt.api import auth, invoer
 from knooppunt.hub import audit
 from knooppunt.hub.fouten import HubFout
 from knooppunt.runtime import Runtime
-from knooppunt.store.db import db_nu, transactie
+from knooppunt.store import crl_staat
+from knooppunt.store.db import transactie
 from knooppunt.store.models import Deelnemer
 
 log = structlog.get_logger("knooppunt.api")
@@ -41,10 +44,17 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
+# Refusals of malformed input (400, and 415 for a body that is not JSON) get an audit entry of
+# their own when the hub has no more specific one (a refused submit's).
+_GEAUDITEERD = frozenset({400, 415})
+
+
 def verzoek(request: Request) -> Iterator[Verzoek]:
     rt = runtime(request)
     session = rt.sessions()
     sqlite = rt.engine.dialect.name == "sqlite"
+    deelnemer: Deelnemer | None = None
+    nu: datetime | None = None
     try:
         if sqlite:
             # Authenticate in a read transaction (a deferred BEGIN) and end it here: the write lock
@@ -53,7 +63,9 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
             # hop into the handler's, the lock made requests wait for a thread while every thread
             # waited in BEGIN IMMEDIATE for that lock: the hub stood still for the busy timeout.
             session.connection(execution_options={"knooppunt_alleen_lezen": True})
-        nu = db_nu(session)
+        # The first statement reads the clock and the shared CRL state's version together, so that
+        # a revocation any node loaded counts here without another round trip (DESIGN §5).
+        nu, crl_versie = crl_staat.nu_en_versie(session)
         if rt.ankers is None:
             raise auth.niet_geauthenticeerd("Het knooppunt heeft geen vertrouwensankers geconfigureerd.")
         deelnemer = auth.authenticeer(
@@ -63,14 +75,33 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
             header=rt.settings.client_cert_header,
             proxies=rt.settings.trusted_proxy_networks,
             nu=nu,
+            crl_versie=crl_versie,
         )
         request.state.oin = deelnemer.oin
         if sqlite:
             session.commit()
-        yield Verzoek(session=session, deelnemer=deelnemer, nu=nu, runtime=rt)
+        try:
+            yield Verzoek(session=session, deelnemer=deelnemer, nu=nu, runtime=rt)
+        except RequestValidationError as exc:
+            # FastAPI validates parameters and body after this dependency authenticated the
+            # caller: the refusal is answered, and audited, as the hub's own (invoer.als_hubfout).
+            raise invoer.als_hubfout(request, exc) from exc
         session.commit()
     except HubFout as fout:
         session.rollback()
+        if (
+            fout.auditregel is None
+            and deelnemer is not None
+            and nu is not None
+            and fout.status in _GEAUDITEERD
+        ):
+            route = request.scope.get("route")
+            fout.auditregel = audit.geweigerd_verzoek(
+                actor=deelnemer.oin,
+                operatie=str(getattr(route, "operation_id", None) or "onbekend"),
+                code=fout.code,
+                nu=nu,
+            )
         if fout.auditregel is not None:
             # A refused submit leaves nothing but its audit entry, in a transaction of its own.
             try:
@@ -117,3 +148,12 @@ class TransactieRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, _commit_in_de_handler(endpoint), **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Bodies are parsed strictly (invoer.StrengeRequest): JSON by RFC 8259, bounded."""
+        standaard = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            return await standaard(invoer.StrengeRequest(request.scope, request.receive))
+
+        return handler

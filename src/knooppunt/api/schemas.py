@@ -2,25 +2,88 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-OIN_PATTERN = r"^[0-9]{20}$"
+from knooppunt.protocol.identificatie import (
+    OIN_LENGTE,
+    OIN_PATROON,
+    UUID_LENGTE,
+    UUID_PATROON,
+    UUID_VOORBEELD,
+    is_oin_vorm,
+    is_uuid,
+)
+
+# What the OpenAPI document states of an identifier: a pattern anchored at the start and the exact
+# length, which together match it whole (JSON Schema patterns are unanchored; no ``$``).
+UUID_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": UUID_PATROON,
+    "minLength": UUID_LENGTE,
+    "maxLength": UUID_LENGTE,
+}
+OIN_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": OIN_PATROON,
+    "minLength": OIN_LENGTE,
+    "maxLength": OIN_LENGTE,
+}
+
+
+def _als_uuid(waarde: str) -> str:
+    # Never rewritten (no .lower()): the sender's signed JWS header binds the exact value.
+    if not is_uuid(waarde):
+        raise PydanticCustomError(
+            "uuid",
+            "moet een UUID in kleine letters zijn, met streepjes, zoals {voorbeeld}",
+            {"voorbeeld": UUID_VOORBEELD},
+        )
+    return waarde
+
+
+def _als_oin(waarde: str) -> str:
+    if not is_oin_vorm(waarde):
+        raise PydanticCustomError("oin", "moet een OIN van precies 20 cijfers zijn")
+    return waarde
+
+
+_STUURTEKENS = frozenset(chr(c) for c in (*range(0x20), 0x7F))
+
+
+def _zonder_stuurtekens(waarde: str) -> str:
+    # PostgreSQL refuses a NUL in text (a 500 before); no name or code needs the others.
+    if not _STUURTEKENS.isdisjoint(waarde):
+        raise PydanticCustomError(
+            "stuurteken", "mag geen stuurtekens bevatten (zoals NUL of een regelovergang)"
+        )
+    return waarde
+
+
+def _als_afzender(waarde: str) -> str:
+    if waarde != "KNOOPPUNT" and not is_oin_vorm(waarde):
+        raise PydanticCustomError("afzender", "moet een OIN van precies 20 cijfers zijn, of KNOOPPUNT")
+    return waarde
+
+
+Uuid = Annotated[str, AfterValidator(_als_uuid), WithJsonSchema(UUID_SCHEMA)]
+Oin = Annotated[str, AfterValidator(_als_oin), WithJsonSchema(OIN_SCHEMA)]
+# "No control character anywhere", as JSON Schema can say it without anchoring: not containing one.
+GEEN_STUURTEKENS: dict[str, Any] = {"not": {"pattern": "[\\u0000-\\u001f\\u007f]"}}
+Tekst = Annotated[str, AfterValidator(_zonder_stuurtekens), Field(json_schema_extra=GEEN_STUURTEKENS)]
+Afzender = Annotated[
+    str,
+    AfterValidator(_als_afzender),
+    WithJsonSchema({"anyOf": [OIN_SCHEMA, {"type": "string", "enum": ["KNOOPPUNT"]}]}),
+]
 
 
 class Schema(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
-def _uuid(waarde: str, naam: str) -> str:
-    if not UUID_RE.match(waarde):
-        raise ValueError(f"{naam} moet een UUID zijn (bijv. 7d9f0e3a-1c2b-4d5e-8f90-a1b2c3d4e5f6)")
-    return waarde.lower()
 
 
 class EnvelopCreate(Schema):
@@ -28,37 +91,20 @@ class EnvelopCreate(Schema):
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
-    referentienummer: str = Field(
+    referentienummer: Uuid = Field(
         description="UUID of this message, chosen by the sender; the idempotency key"
     )
-    conversatie_referentienummer: str = Field(description="UUIDv4 of the client's traject at one SHV")
-    cross_referentienummer: str | None = Field(
+    conversatie_referentienummer: Uuid = Field(description="UUIDv4 of the client's traject at one SHV")
+    cross_referentienummer: Uuid | None = Field(
         default=None, description="The message this one answers (or, for a reminder, refers to)"
     )
-    berichttype: str = Field(min_length=1, max_length=64, examples=["saldoverzoek"])
-    module: str = Field(min_length=1, max_length=32, examples=["schuldregeling"])
-    versie: str = Field(min_length=1, max_length=16, examples=["1.0"])
-    ontvanger: str = Field(
-        pattern=OIN_PATTERN, description="OIN of the recipient", examples=["00000003123456780000"]
-    )
+    berichttype: Tekst = Field(min_length=1, max_length=64, examples=["saldoverzoek"])
+    module: Tekst = Field(min_length=1, max_length=32, examples=["schuldregeling"])
+    versie: Tekst = Field(min_length=1, max_length=16, examples=["1.0"])
+    ontvanger: Oin = Field(description="OIN of the recipient", examples=["00000003123456780000"])
     inhoud: str = Field(
         min_length=1, description="JWE compact serialization for the recipient's versleuteling key"
     )
-
-    @field_validator("referentienummer")
-    @classmethod
-    def _ref(cls, waarde: str) -> str:
-        return _uuid(waarde, "referentienummer")
-
-    @field_validator("conversatie_referentienummer")
-    @classmethod
-    def _conv(cls, waarde: str) -> str:
-        return _uuid(waarde, "conversatieReferentienummer")
-
-    @field_validator("cross_referentienummer")
-    @classmethod
-    def _cross(cls, waarde: str | None) -> str | None:
-        return None if waarde is None else _uuid(waarde, "crossReferentienummer")
 
 
 Status = Literal["aangeboden", "opgehaald", "bevestigd", "beantwoord", "verlopen", "geweigerd"]
@@ -103,12 +149,7 @@ class BerichtenRead(Schema):
 
 
 class BevestigingenCreate(Schema):
-    referentienummers: list[str] = Field(min_length=1, max_length=1000)
-
-    @field_validator("referentienummers")
-    @classmethod
-    def _refs(cls, waarden: list[str]) -> list[str]:
-        return [_uuid(w, "referentienummers") for w in waarden]
+    referentienummers: list[Uuid] = Field(min_length=1, max_length=1000)
 
 
 class BevestigingRead(Schema):
@@ -121,11 +162,14 @@ class BevestigingenRead(Schema):
     bevestigingen: list[BevestigingRead]
 
 
+Weigerreden = Literal[
+    "ONTSLEUTELING_MISLUKT", "HANDTEKENING_ONGELDIG", "METADATA_ONJUIST", "INHOUD_ONGELDIG", "AL_VERWERKT"
+]
+
+
 class WeigeringCreate(Schema):
-    reden: str = Field(
-        description=(
-            "ONTSLEUTELING_MISLUKT, HANDTEKENING_ONGELDIG, METADATA_ONJUIST, INHOUD_ONGELDIG or AL_VERWERKT"
-        )
+    reden: Weigerreden = Field(
+        description="Why the recipient refuses the content (hub.mailbox.WEIGERREDENEN)"
     )
 
 

@@ -8,13 +8,14 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from knooppunt.api.deps import TransactieRoute, VerzoekDep
 from knooppunt.api.schemas import (
+    Afzender,
     BerichtenRead,
     BerichtRead,
     BerichttypenRead,
@@ -26,13 +27,18 @@ from knooppunt.api.schemas import (
     DeelnemerRead,
     DeelnemersRead,
     EnvelopCreate,
+    Oin,
     OngeldigeParameter,
     Problem,
+    Status,
+    Tekst,
+    Uuid,
     WeigeringCreate,
 )
 from knooppunt.hub import adresboek, mailbox
 from knooppunt.hub.fouten import HubFout, OngeldigVeld
-from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Module, Rol
+from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Rol
+from knooppunt.protocol.identificatie import is_oin_vorm
 from knooppunt.protocol.jwe import b64url_encode, x5t_s256
 from knooppunt.protocol.payloads import schemas_per_versie
 from knooppunt.protocol.werkdagen import AMSTERDAM
@@ -41,7 +47,12 @@ from knooppunt.store.models import Bericht, Certificaat, Deelnemer
 
 router = APIRouter(route_class=TransactieRoute)
 
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# Closed sets on the wire, stated as enums in the OpenAPI document (tests check them against the
+# catalogue's enums).
+ModuleCode = Literal[
+    "schuldregeling", "waarborgfonds", "saldoverzoek", "betalingsregeling", "bewind", "pauzeknop"
+]
+RolCode = Literal["SHV", "SE", "WF", "BW"]
 
 
 def _problemen(*statussen: int) -> dict[int | str, dict[str, Any]]:
@@ -58,6 +69,7 @@ _OMSCHRIJVING = {
     409: "Conflict (bijv. REFERENTIENUMMER_CONFLICT)",
     410: "Verlopen (VERLOPEN)",
     413: "Verzoek te groot (TE_GROOT) of inhoud te groot (ONGELDIGE_INHOUD)",
+    415: "De body is geen JSON (GEEN_JSON): stuur Content-Type: application/json",
     422: "Niet toegestaan door een regel van het knooppunt (code noemt de regel)",
     429: "Te veel onbevestigde berichten (TE_VEEL_OPEN) of inbox van de ontvanger vol (INBOX_VOL)",
 }
@@ -103,23 +115,37 @@ def _cursor(waarde: int) -> str:
     return b64url_encode(f"id:{waarde}".encode())
 
 
+_MAX_ID = 2**63 - 1  # a BIGINT id; a larger number is no cursor of ours (PostgreSQL: a 500 before)
+
+
+def _onbekende_cursor() -> HubFout:
+    return HubFout(
+        "ONGELDIG_VERZOEK",
+        400,
+        "Ongeldig verzoek",
+        "volgende is geen cursor van het knooppunt; gebruik de waarde uit het vorige antwoord",
+        [OngeldigVeld("volgende", "onbekende cursor")],
+    )
+
+
+def _ontcijfer(cursor: str, soort: str) -> str:
+    try:
+        tekst = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise _onbekende_cursor() from exc
+    gevonden, _, waarde = tekst.partition(":")
+    if gevonden != soort:
+        raise _onbekende_cursor()
+    return waarde
+
+
 def _lees_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
-    try:
-        tekst = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        soort, _, getal = tekst.partition(":")
-        if soort != "id":
-            raise ValueError(soort)
-        return int(getal)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise HubFout(
-            "ONGELDIG_VERZOEK",
-            400,
-            "Ongeldig verzoek",
-            "volgende is geen cursor van het knooppunt; gebruik de waarde uit het vorige antwoord",
-            [OngeldigVeld("volgende", "onbekende cursor")],
-        ) from exc
+    getal = _ontcijfer(cursor, "id")
+    if not (getal.isascii() and getal.isdigit() and len(getal) <= 19 and int(getal) <= _MAX_ID):
+        raise _onbekende_cursor()
+    return int(getal)
 
 
 def _verlopen(bericht: Bericht) -> HubFout:
@@ -132,7 +158,7 @@ def _verlopen(bericht: Bericht) -> HubFout:
     )
 
 
-RefPad = Annotated[str, Path(pattern=UUID_PATTERN, description="referentienummer (UUID)")]
+RefPad = Annotated[Uuid, Path(description="referentienummer (UUID, kleine letters)")]
 
 
 @router.post(
@@ -142,7 +168,7 @@ RefPad = Annotated[str, Path(pattern=UUID_PATTERN, description="referentienummer
     summary="Bied een bericht aan",
     response_model=BerichtRead,
     response_description="Aangenomen: het bericht staat in de inbox van de ontvanger",
-    responses=_problemen(400, 401, 409, 413, 422, 429)
+    responses=_problemen(400, 401, 409, 413, 415, 422, 429)
     | {200: {"model": BerichtRead, "description": "Herhaalde poging: het oorspronkelijke resultaat"}},
     tags=["berichten"],
 )
@@ -180,9 +206,9 @@ def verstuur_bericht(v: VerzoekDep, envelop: EnvelopCreate, response: Response) 
 def haal_berichten_op(
     v: VerzoekDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    berichttype: Annotated[str | None, Query(max_length=64)] = None,
-    afzender: Annotated[str | None, Query(pattern=r"^([0-9]{20}|KNOOPPUNT)$")] = None,
-    volgende: Annotated[str | None, Query(max_length=200)] = None,
+    berichttype: Annotated[Tekst | None, Query(max_length=64)] = None,
+    afzender: Annotated[Afzender | None, Query()] = None,
+    volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
 ) -> Response:
     pagina = mailbox.ophalen_pagina(
         v.session,
@@ -292,7 +318,7 @@ def _lees_inhouden(rt: Runtime, ontvanger: str, referentienummers: list[str], nu
     tags=["berichten"],
 )
 def haal_bericht_op(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
-    bericht, jwe = mailbox.een_bericht(v.session, v.deelnemer, referentienummer.lower(), nu=v.nu)
+    bericht, jwe = mailbox.een_bericht(v.session, v.deelnemer, referentienummer, nu=v.nu)
     return bericht_weergave(bericht, v.nu, inhoud=jwe)
 
 
@@ -307,7 +333,7 @@ def haal_bericht_op(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
 )
 def bevestig_bericht(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
     uitkomst = mailbox.bevestig(
-        v.session, v.deelnemer, referentienummer.lower(), nu=v.nu, instellingen=v.runtime.instellingen
+        v.session, v.deelnemer, referentienummer, nu=v.nu, instellingen=v.runtime.instellingen
     )
     if uitkomst.verlopen:
         v.session.commit()  # keep the expiry and the notice to the sender
@@ -321,7 +347,7 @@ def bevestig_bericht(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
     summary="Bevestig meerdere berichten tegelijk",
     response_model=BevestigingenRead,
     response_description="Per referentienummer de uitkomst; `code` bij wat niet bevestigd is",
-    responses=_problemen(400, 401, 413),
+    responses=_problemen(400, 401, 413, 415),
     tags=["berichten"],
 )
 def bevestig_berichten(v: VerzoekDep, verzoek: BevestigingenCreate) -> BevestigingenRead:
@@ -346,7 +372,7 @@ def bevestig_berichten(v: VerzoekDep, verzoek: BevestigingenCreate) -> Bevestigi
     summary="Weiger inhoud die u niet kunt ontsleutelen, verifiëren of valideren",
     response_model=BerichtRead,
     response_description="Geweigerd: de inhoud is verwijderd, de afzender krijgt een foutbericht",
-    responses=_problemen(400, 401, 404, 409, 410, 413),
+    responses=_problemen(400, 401, 404, 409, 410, 413, 415),
     tags=["berichten"],
 )
 def weiger_bericht(
@@ -355,7 +381,7 @@ def weiger_bericht(
     uitkomst = mailbox.weiger(
         v.session,
         v.deelnemer,
-        referentienummer.lower(),
+        referentienummer,
         weigering.reden,
         nu=v.nu,
         instellingen=v.runtime.instellingen,
@@ -377,14 +403,10 @@ def weiger_bericht(
 )
 def haal_verzonden_op(
     v: VerzoekDep,
-    status: Annotated[
-        str | None, Query(pattern="^(aangeboden|opgehaald|bevestigd|beantwoord|verlopen|geweigerd)$")
-    ] = None,
-    conversatie_referentienummer: Annotated[
-        str | None, Query(alias="conversatieReferentienummer", pattern=UUID_PATTERN)
-    ] = None,
+    status: Annotated[Status | None, Query()] = None,
+    conversatie_referentienummer: Annotated[Uuid | None, Query(alias="conversatieReferentienummer")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    volgende: Annotated[str | None, Query(max_length=200)] = None,
+    volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
 ) -> BerichtenRead:
     berichten = list(
         mailbox.verzonden(
@@ -393,7 +415,7 @@ def haal_verzonden_op(
             limiet=limit + 1,
             voor_id=_lees_cursor(volgende),
             status=status,
-            conversatie=conversatie_referentienummer.lower() if conversatie_referentienummer else None,
+            conversatie=conversatie_referentienummer if conversatie_referentienummer else None,
         )
     )
     meer = len(berichten) > limit
@@ -416,11 +438,9 @@ def haal_verzonden_op(
 )
 def haal_conversatie_op(
     v: VerzoekDep,
-    conversatie_referentienummer: Annotated[
-        str, Path(alias="conversatieReferentienummer", pattern=UUID_PATTERN)
-    ],
+    conversatie_referentienummer: Annotated[Uuid, Path(alias="conversatieReferentienummer")],
 ) -> BerichtenRead:
-    berichten = mailbox.conversatie(v.session, v.deelnemer, conversatie_referentienummer.lower())
+    berichten = mailbox.conversatie(v.session, v.deelnemer, conversatie_referentienummer)
     eigen = [b for b in berichten if b.afzender == v.deelnemer.oin]
     reminders = mailbox.aantal_reminders(v.session, v.deelnemer, eigen)
     return BerichtenRead(
@@ -478,19 +498,17 @@ def deelnemer_weergave(deelnemer: Deelnemer, nu: datetime) -> DeelnemerRead:
 def zoek_in_adresboek(
     v: VerzoekDep,
     *,
-    rol: Annotated[str | None, Query(pattern="^(SHV|SE|WF|BW)$")] = None,
-    module: Annotated[str | None, Query(pattern="^(" + "|".join(m.value for m in Module) + ")$")] = None,
-    zoek: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    rol: Annotated[RolCode | None, Query()] = None,
+    module: Annotated[ModuleCode | None, Query()] = None,
+    zoek: Annotated[Tekst | None, Query(min_length=1, max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    volgende: Annotated[str | None, Query(max_length=200)] = None,
+    volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
 ) -> DeelnemersRead:
     na_oin = None
     if volgende:
-        try:
-            tekst = base64.urlsafe_b64decode(volgende + "=" * (-len(volgende) % 4)).decode()
-            na_oin = tekst.removeprefix("oin:")
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            _lees_cursor("!")
+        na_oin = _ontcijfer(volgende, "oin")
+        if not is_oin_vorm(na_oin):
+            raise _onbekende_cursor()
     deelnemers = list(
         adresboek.zoek(v.session, rol=rol, module=module, zoekterm=zoek, na_oin=na_oin, limiet=limit + 1)
     )
@@ -511,7 +529,7 @@ def zoek_in_adresboek(
     responses=_problemen(400, 401, 404),
     tags=["adresboek"],
 )
-def haal_deelnemer_op(v: VerzoekDep, oin: Annotated[str, Path(pattern=r"^[0-9]{20}$")]) -> DeelnemerRead:
+def haal_deelnemer_op(v: VerzoekDep, oin: Annotated[Oin, Path()]) -> DeelnemerRead:
     return deelnemer_weergave(adresboek.haal(v.session, oin), v.nu)
 
 
@@ -560,8 +578,8 @@ def haal_berichttypen_op(v: VerzoekDep) -> BerichttypenRead:
 )
 def haal_berichttype_op(
     v: VerzoekDep,
-    code: Annotated[str, Path(pattern=r"^[a-z_]{1,64}$")],
-    module: Annotated[str | None, Query(pattern="^(" + "|".join(m.value for m in Module) + ")$")] = None,
+    code: Annotated[Tekst, Path(min_length=1, max_length=64)],
+    module: Annotated[ModuleCode | None, Query()] = None,
 ) -> BerichttypeRead:
     typen = [t for t in CATALOGUS.per_code(code) if module is None or t.module.value == module]
     if not typen:

@@ -765,9 +765,11 @@ def pki_crl(map_: Path, geldig_dagen: int) -> None:
 def _registreer_subcommandos() -> None:
     from knooppunt.cli.client import client
     from knooppunt.cli.portaal import portaal
+    from knooppunt.cli.sleutels import sleutels
 
     main.add_command(client)
     main.add_command(portaal)
+    main.add_command(sleutels)
 
 
 @main.command()

@@ -96,11 +96,11 @@ def sleutel_import(oin: str, certificaat: Path, sleutel_pad: Path) -> None:
 @portaal.command("herversleutel")
 @fouten_netjes
 def herversleutel() -> None:
-    """Re-encrypt every hosted key, and the debt counsellors' client labels, under the first master
-    key of KNOOPPUNT_PORTAAL_HOOFDSLEUTELS (after putting a new key first). Old keys can be removed
-    from the setting afterwards."""
+    """Re-encrypt every hosted key, the debt counsellors' client labels and the upload secrets
+    under the first master key of KNOOPPUNT_PORTAAL_HOOFDSLEUTELS (after putting a new key first).
+    Old keys can be removed from the setting afterwards."""
     from knooppunt import runtime
-    from knooppunt.portaal import dossiers
+    from knooppunt.portaal import antwoordnummers, dossiers
     from knooppunt.portaal.gastclient import herversleutel as doe
     from knooppunt.portaal.kluis import Kluis
     from knooppunt.store.db import db_nu, transactie
@@ -111,9 +111,10 @@ def herversleutel() -> None:
         with transactie(rt.sessions) as session:
             aantal = doe(session, kluis, wie=_beheerder(), nu=db_nu(session))
             labels = dossiers.herversleutel(session, kluis)
+            geheimen = antwoordnummers.herversleutel(session, kluis)
     finally:
         rt.close()
     click.echo(
         f"{aantal} sleutel(s) en {labels} cliëntnaam/-namen opnieuw versleuteld onder hoofdsleutel "
-        f"{kluis.huidige_id}"
+        f"{kluis.huidige_id}, en {geheimen} uploadgeheim(en)"
     )

@@ -16,7 +16,6 @@ listener then run once, in the supervising process.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import ssl
@@ -32,7 +31,6 @@ from typing import Any
 import click
 import uvicorn
 from cryptography.hazmat.primitives import serialization
-from pydantic import SecretStr
 from uvicorn.supervisors import Multiprocess
 
 from knooppunt import runtime as runtime_mod
@@ -45,10 +43,11 @@ from knooppunt.ops import create_ops_app
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.verificatie import Vertrouwensankers
 
-# How `knooppunt serve --workers N` hands its settings to the worker processes (which uvicorn
-# starts fresh, with the app factory knooppunt.cli.fabriek:maak_app).
-FABRIEK_OMGEVING = "KNOOPPUNT_SERVE_FABRIEK"
-FABRIEK = "knooppunt.cli.fabriek:maak_app"
+# The built-in TLS server: TLS 1.3 (whose suites are all AEAD) and TLS 1.2 with forward secrecy
+# (ECDHE) and AEAD suites only (AES-GCM, ChaCha20-Poly1305), as Digikoppeling asks (the NCSC TLS
+# guidelines' "goed"): no CBC, no RSA key exchange. TLS 1.0 and 1.1 have no such suite, and the
+# context's minimum is TLS 1.2 anyway. docs/operations.md lists the suites.
+TLS12_SUITES = "ECDHE+AESGCM:ECDHE+CHACHA20"
 # The Unix socket is the proxy's alone: the forwarded certificate header is trusted on it
 # (DESIGN §5), so other local users must not be able to connect. uvicorn would make it 0666.
 UDS_MODUS = 0o660
@@ -105,7 +104,7 @@ def _controleer_opties(settings: Settings, opties: ServeOpties) -> None:
             raise SettingsError("--proxy needs KNOOPPUNT_TRUSTED_PROXIES: the addresses of the TLS proxies")
 
 
-def _controleer_intrekking(settings: Settings, ankers: Vertrouwensankers) -> None:
+def _controleer_intrekking(settings: Settings, rt: runtime_mod.Runtime) -> None:
     """Load the CRLs now, so that a wrong KNOOPPUNT_CRLS stops the start, not every request."""
     if not settings.crls:
         if not settings.is_development:
@@ -114,7 +113,7 @@ def _controleer_intrekking(settings: Settings, ankers: Vertrouwensankers) -> Non
                 "(file paths or http(s) URLs) of the CAs in KNOOPPUNT_TRUST_ANCHORS"
             )
         return
-    controle = intrekkingscontrole(settings, ankers)
+    controle = intrekkingscontrole(rt)
     assert controle is not None
     problemen = controle.ververs()
     if problemen:
@@ -213,6 +212,7 @@ def _uvicorn_config(app: Any, opties: ServeOpties, client_ca: Path | None, **ext
         ssl_keyfile=str(tls_key),
         ssl_ca_certs=str(client_ca),
         ssl_cert_reqs=ssl.CERT_OPTIONAL,
+        ssl_ciphers=TLS12_SUITES,
         http=tls_protocol(),
         **algemeen,
     )
@@ -254,7 +254,7 @@ def start(settings: Settings, opties: ServeOpties) -> None:
             raise SettingsError(
                 "no trust anchors: set KNOOPPUNT_TRUST_ANCHORS to the CAs of participant certificates"
             )
-        _controleer_intrekking(settings, rt.ankers)
+        _controleer_intrekking(settings, rt)
         with ExitStack() as stapel:
             client_ca = None if opties.achter_proxy else stapel.enter_context(_client_ca_bundel(rt.ankers))
             if opties.uds is not None:
@@ -313,17 +313,6 @@ async def _serve_all(server: uvicorn.Server, sock: socket.socket, ops: uvicorn.S
     await asyncio.gather(server.serve(sockets=[sock]), *([ops.serve()] if ops else []))
 
 
-def instellingen_voor_workers(settings: Settings) -> dict[str, Any]:
-    """The settings as JSON for the worker processes, secrets included: model_dump masks every
-    SecretStr as "**********", which would reach the workers as the SMTP password, the portal's
-    master keys, the OIDC client secret and cookie key."""
-    gegevens = settings.model_dump(mode="json")
-    for naam, waarde in settings:
-        if isinstance(waarde, SecretStr):
-            gegevens[naam] = waarde.get_secret_value()
-    return gegevens
-
-
 def _serve_workers(
     settings: Settings,
     opties: ServeOpties,
@@ -333,15 +322,21 @@ def _serve_workers(
     client_ca: Path | None,
     extra_ankers: list[Path],
 ) -> None:
-    """N worker processes on one socket, supervised by uvicorn; each builds its app with the
-    factory from the settings passed in the environment (spawned processes share no memory)."""
-    os.environ[FABRIEK_OMGEVING] = json.dumps(
-        {"settings": instellingen_voor_workers(settings), "extra_ankers": [str(p) for p in extra_ankers]}
-    )
-    config = _uvicorn_config(FABRIEK, opties, client_ca, factory=True)
+    """N worker processes on one socket, supervised by uvicorn; each builds its app with a
+    `Fabriek` that carries the checked settings (spawned processes share no memory).
+
+    The settings, secrets included, reach a worker inside the pickled uvicorn config, which
+    multiprocessing writes to the pipe it starts the worker with: never in an environment variable
+    or a file. The workers' environment holds no ``KNOOPPUNT_*`` variable at all, so no secret the
+    operator set there (SMTP password, OIDC client secret, master keys, a database password) can be
+    read from a worker's /proc/<pid>/environ or reaches the processes a worker starts."""
+    from knooppunt.cli.fabriek import Fabriek
+
+    fabriek = Fabriek.van(settings, extra_ankers)
+    config = _uvicorn_config(fabriek, opties, client_ca, factory=True)
     # The workers count HTTP requests in files here (prometheus_client multiprocess mode), which
     # /metrics of the operator listener in this process adds up.
-    with tempfile.TemporaryDirectory(prefix="knooppunt-metrics-") as metrics_map:
+    with tempfile.TemporaryDirectory(prefix="knooppunt-metrics-") as metrics_map, _zonder_instellingen():
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_map
         ops = _ops_server(rt, opties, multiproces_map=Path(metrics_map))
         draad = threading.Thread(target=ops.run, name="knooppunt-ops", daemon=True) if ops else None
@@ -353,3 +348,16 @@ def _serve_workers(
             if ops and draad:
                 ops.should_exit = True
                 draad.join(10)
+
+
+@contextmanager
+def _zonder_instellingen() -> Iterator[None]:
+    """Without the ``KNOOPPUNT_*`` variables in this process's environment while it starts (and
+    restarts) workers, which inherit it; put back afterwards. This process has read them already."""
+    weg = {naam: waarde for naam, waarde in os.environ.items() if naam.upper().startswith("KNOOPPUNT_")}
+    for naam in weg:
+        del os.environ[naam]
+    try:
+        yield
+    finally:
+        os.environ.update(weg)

@@ -33,6 +33,9 @@ KNOOPPUNT = "KNOOPPUNT"  # the actor of what the hub does by itself (expiry, pur
 class Actie(StrEnum):
     VERSTUURD = "verstuurd"
     GEWEIGERD_BIJ_VERZENDEN = "geweigerd_bij_verzenden"  # uitkomst: the hub's error code
+    # A malformed request to the API (400/415) from an authenticated participant; uitkomst:
+    # "<code> <operationId>", never a field's value.
+    GEWEIGERD_VERZOEK = "geweigerd_verzoek"
     OPGEHAALD = "opgehaald"  # uitkomst: "eerste" or "opnieuw"
     BEVESTIGD = "bevestigd"  # uitkomst: "door_antwoord" when an answer confirmed it
     GEWEIGERD = "geweigerd"  # by the recipient; uitkomst: the reden code
@@ -45,6 +48,8 @@ class Actie(StrEnum):
     CERTIFICAAT_TOEGEVOEGD = "certificaat_toegevoegd"  # uitkomst: the gebruik, e.g. "tls,versleuteling"
     CERTIFICAAT_INGETROKKEN = "certificaat_ingetrokken"
     AUDIT_OPGESCHOOND = "audit_opgeschoond"  # uitkomst: "t/m <volgnummer>"
+    # A CRL older than the shared one, refused (DESIGN §5); certificaat: the trust anchor's SHA-256.
+    CRL_GEWEIGERD = "crl_geweigerd"  # uitkomst: "nummer <aangeboden> < <gehouden>" or "... thisUpdate ouder"
 
 
 def beheerder(wie: str) -> str:
@@ -124,6 +129,12 @@ def geweigerd_bij_verzenden(
         referentienummer=referentienummer[:36],
         uitkomst=code,
     )
+
+
+def geweigerd_verzoek(*, actor: str, operatie: str, code: str, nu: datetime) -> dict[str, Any]:
+    """The entry of a request the API refused as malformed (which field, and its value, stay out:
+    they could be payload). Written like `geweigerd_bij_verzenden`, by the transaction owner."""
+    return _regel(Actie.GEWEIGERD_VERZOEK, actor=actor, tijd=nu, uitkomst=f"{code} {operatie}"[:64])
 
 
 def noteer(session: Session, regels: Sequence[Mapping[str, Any]]) -> None:
@@ -254,6 +265,20 @@ def sleutel_gebruikt(session: Session, *, wie: str, oin: str, kid: str, waarvoor
 def deelnemer_gewijzigd(session: Session, *, oin: str, wat: str, door: str, nu: datetime) -> None:
     store.noteer(
         session, [_regel(Actie.DEELNEMER_GEWIJZIGD, actor=door, tijd=nu, deelnemer=oin, uitkomst=wat[:64])]
+    )
+
+
+def crl_geweigerd(
+    session: Session, *, uitgever: str, nummer: int, gehouden_nummer: int, nu: datetime
+) -> None:
+    """A source served an older CRL than the hub holds (a revocation rolled back): refused."""
+    if nummer != gehouden_nummer:
+        uitkomst = f"nummer {nummer} < {gehouden_nummer}"
+    else:
+        uitkomst = f"nummer {nummer}, thisUpdate ouder"
+    store.noteer(
+        session,
+        [_regel(Actie.CRL_GEWEIGERD, actor=KNOOPPUNT, tijd=nu, certificaat=uitgever, uitkomst=uitkomst[:64])],
     )
 
 

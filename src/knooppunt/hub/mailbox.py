@@ -22,7 +22,7 @@ from knooppunt.hub import adresboek, audit, regels
 from knooppunt.hub.fouten import HubFout, OngeldigVeld, niet_gevonden
 from knooppunt.protocol.catalogus import CATALOGUS, HUB_VERSIE, Berichttype, Rol
 from knooppunt.protocol.jwe import OngeldigeJwe, alg_past_bij_sleutel, kid_naar_vingerafdruk, lees_kop
-from knooppunt.protocol.werkdagen import Werkdagkalender
+from knooppunt.protocol.werkdagen import AMSTERDAM, Werkdagkalender
 from knooppunt.store import berichten as store
 from knooppunt.store import deelnemers as deelnemer_store
 from knooppunt.store import inboxquotum
@@ -806,7 +806,7 @@ def _ontvangstbevestiging(bericht: Berichtrij, *, nu: datetime, instellingen: In
             "door de ontvanger.",
             "referentienummer": bericht.referentienummer,
             "ontvanger": bericht.ontvanger,
-            "bevestigdOp": nu.isoformat(),
+            "bevestigdOp": nu.astimezone(AMSTERDAM).isoformat(),  # like every time on the wire
         },
         nu=nu,
         instellingen=instellingen,
@@ -988,6 +988,14 @@ def ontvangen_set(
     return store.voor_ontvanger_set(session, ontvanger=ontvanger.oin, referentienummers=referentienummers)
 
 
+def verstuurd_set(
+    session: Session, afzender: Deelnemer, referentienummers: Sequence[str]
+) -> dict[str, datetime]:
+    """Which of these numbers `afzender` already sent, with their ``ontvangenOp``: an upload of the
+    portal skips them as already sent (DESIGN §7)."""
+    return store.van_afzender_set(session, afzender=afzender.oin, referentienummers=referentienummers)
+
+
 def een_bericht(
     session: Session, ontvanger: Deelnemer, referentienummer: str, *, nu: datetime
 ) -> tuple[Bericht, str | None]:
@@ -997,6 +1005,10 @@ def een_bericht(
     jwe = None
     if bericht.status in ("aangeboden", "opgehaald") and bericht.verloopt_op >= nu:
         jwe = store.inhoud(session, bericht.id)
+        if jwe is None and bericht.melding is None:
+            # Its day key is destroyed (a restored backup): the content is gone, as at expiry.
+            store.toon_verlopen(bericht)
+            return bericht, None
         audit.opgehaald(session, ontvanger.oin, [(bericht, bericht.opgehaald_op is not None)], nu=nu)
         store.markeer_opgehaald(session, [bericht.id], nu=nu)
         session.refresh(bericht)

@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 from knooppunt import metrics
-from knooppunt.jobs import audit, notificaties, verlopen
+from knooppunt.jobs import audit, dagsleutels, notificaties, verlopen
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu
 
@@ -51,8 +51,13 @@ def _notificaties(runtime: Runtime, nu: datetime) -> dict[str, Any]:
     return notificaties.draai(runtime.sessions, nu=nu, settings=runtime.settings)
 
 
+def _dagsleutels(runtime: Runtime, nu: datetime) -> int:
+    return len(dagsleutels.vernietig(runtime.dagsleutels, nu=nu))
+
+
 JOBS: dict[str, Callable[[Runtime, datetime], Any]] = {
     "verlopen": _verloop,
+    "dagsleutels_vernietigd": _dagsleutels,
     "notificaties": _notificaties,
     "audit_opgeschoond": _audit_opschonen,
 }

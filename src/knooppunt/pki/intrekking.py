@@ -18,17 +18,19 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import structlog
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from knooppunt import metrics
 from knooppunt.pki.certificaat import OngeldigCertificaat
 from knooppunt.pki.verificatie import Vertrouwensankers
 
@@ -41,6 +43,10 @@ MAX_CRL_BYTES = 64 * 1024 * 1024
 OPNIEUW_PROBEREN = 30.0
 _PEM_BEGIN = b"-----BEGIN X509 CRL-----"
 _PEM_EINDE = b"-----END X509 CRL-----"
+# RFC 5280 §5.2.3: a CRL number is at most 20 octets.
+MAX_CRL_NUMMER = 2**160 - 1
+# The `bron` of a CRL loaded from the shared state.
+GEDEELD = "gedeelde CRL-staat (database)"
 
 
 class Ingetrokken(OngeldigCertificaat):
@@ -71,6 +77,13 @@ class GeladenCrl:
     volgende_update: datetime
     nummer: int
     ingetrokken: dict[int, datetime]  # serial number -> revocation date
+    der: bytes
+    sleutel: str  # the SHA-256 fingerprint of `uitgever`: which trust anchor's CRL this is
+
+    @property
+    def volgorde(self) -> tuple[int, datetime]:
+        """Newer is larger: the CRL number, then thisUpdate (DESIGN §5)."""
+        return (self.nummer, self.deze_update)
 
 
 def is_url(bron: str) -> bool:
@@ -167,6 +180,11 @@ def valideer(crl: x509.CertificateRevocationList, bron: str, ankers: Vertrouwens
             )
         if isinstance(waarde, x509.CRLNumber):
             nummer = waarde.crl_number
+            if not 0 <= nummer <= MAX_CRL_NUMMER:
+                raise CrlFout(
+                    f"CRL {bron} (uitgever {naam}) heeft CRL-nummer {nummer}, buiten 0 .. 2^160-1 "
+                    "(RFC 5280); meld het bij de CA"
+                )
         elif extensie.critical and not isinstance(waarde, x509.IssuingDistributionPoint):
             raise CrlFout(f"CRL {bron} heeft een onbekende kritieke extensie {extensie.oid.dotted_string}")
     ingetrokken: dict[int, datetime] = {}
@@ -184,13 +202,51 @@ def valideer(crl: x509.CertificateRevocationList, bron: str, ankers: Vertrouwens
         volgende_update=crl.next_update_utc,
         nummer=nummer,
         ingetrokken=ingetrokken,
+        der=crl.public_bytes(serialization.Encoding.DER),
+        sleutel=_vingerafdruk(uitgever),
     )
 
 
 def _nieuwste(a: GeladenCrl | None, b: GeladenCrl) -> GeladenCrl:
     if a is None:
         return b
-    return b if (b.nummer, b.deze_update) > (a.nummer, a.deze_update) else a
+    return b if b.volgorde > a.volgorde else a
+
+
+class GedeeldeStaat(Protocol):
+    """The CRL state all nodes of a hub share (hub.intrekking.GedeeldeCrls: the database)."""
+
+    @property
+    def sleutel(self) -> str:
+        """Which shared state (e.g. the database URL): part of the per-process cache key."""
+        ...
+
+    def bewaar(self, crl: GeladenCrl) -> tuple[int, datetime] | None:
+        """Offer a CRL loaded from a source: None when it is now the shared one (or was already),
+        else (CRL number, thisUpdate) of the newer CRL held, which wins."""
+        ...
+
+    def lees(self, bekend: Mapping[str, int]) -> tuple[dict[str, int], list[tuple[str, int, bytes]]]:
+        """The version of every trust anchor's shared CRL, and (anchor, version, DER) of those
+        whose version differs from `bekend`."""
+        ...
+
+
+def meld_teruggedraaid(crl: GeladenCrl, gehouden: tuple[int, datetime], *, herkomst: str) -> None:
+    """The alert of a refused rollback: an error log line with the CRLs' metadata and a counter
+    (no participant labels). `herkomst`: "bron" (a configured source served it) or "database"
+    (the shared state held an older CRL than this node)."""
+    metrics.CRL_TERUGGEDRAAID.labels(herkomst).inc()
+    log.error(
+        "crl ouder dan de gehouden crl geweigerd",
+        herkomst=herkomst,
+        bron=crl.bron,
+        uitgever=crl.uitgever.subject.rfc4514_string(),
+        crl_nummer=crl.nummer,
+        this_update=crl.deze_update.isoformat(),
+        gehouden_crl_nummer=gehouden[0],
+        gehouden_this_update=gehouden[1].isoformat(),
+    )
 
 
 class Intrekkingscontrole:
@@ -210,6 +266,7 @@ class Intrekkingscontrole:
         marge: timedelta = timedelta(0),
         haal: Callable[[str], bytes] = haal_bron,
         klok: Callable[[], float] = time.monotonic,
+        gedeeld: GedeeldeStaat | None = None,
     ) -> None:
         if not bronnen:
             raise ValueError("Intrekkingscontrole zonder CRL-bronnen")
@@ -223,11 +280,17 @@ class Intrekkingscontrole:
         self._per_uitgever: dict[str, GeladenCrl] = {}
         self._volgende_verversing = float("-inf")
         self._slot = threading.Lock()
+        self._gedeeld = gedeeld
+        self._bekend: dict[str, int] = {}  # per trust anchor, the shared row's version last read
+        self._gedeelde_versie: int | None = None  # their sum: what a request's first statement reads
+        self._gedeeld_slot = threading.Lock()
+        self._wijzig_slot = threading.Lock()
 
     # --- loading -------------------------------------------------------------------------------
 
     def ververs(self) -> list[str]:
-        """(Re)load every source now; returns the problems (empty when all loaded)."""
+        """(Re)load every source now, offer what it loaded to the shared state and take over the
+        shared state; returns the problems of the sources (empty when all loaded)."""
         problemen: list[str] = []
         per_bron = dict(self._per_bron)
         for bron in self.bronnen:
@@ -237,19 +300,97 @@ class Intrekkingscontrole:
             except CrlFout as exc:
                 problemen.append(str(exc))
                 log.warning("crl niet geladen", probleem=str(exc), vorige_blijft=bron in per_bron)
-        per_uitgever: dict[str, GeladenCrl] = {}
+        kandidaten: dict[str, GeladenCrl] = {}
         for geladen in per_bron.values():
             for crl in geladen:
-                sleutel = _vingerafdruk(crl.uitgever)
-                per_uitgever[sleutel] = _nieuwste(per_uitgever.get(sleutel), crl)
-        # Swap whole dicts: readers in other threads see the old set or the new, never a mix.
+                kandidaten[crl.sleutel] = _nieuwste(kandidaten.get(crl.sleutel), crl)
         self._per_bron = per_bron
-        self._per_uitgever = per_uitgever
+        nieuwer_gedeeld: dict[str, tuple[int, datetime]] = {}
+        if self._gedeeld is not None:
+            nieuwer_gedeeld = self._deel(kandidaten.values())
+            self.volg_gedeelde_staat()
+        # After the shared state: a source's CRL older than the one held is refused here, alerted.
+        self._neem_over(kandidaten.values(), herkomst="bron")
+        for sleutel, gehouden in nieuwer_gedeeld.items():
+            if self._per_uitgever[sleutel].volgorde < gehouden:
+                # The shared state holds a newer CRL that this node cannot use (not signed by a
+                # trust anchor of this node, or unreadable): the source's CRL serves meanwhile.
+                log.error(
+                    "gedeelde crl onbruikbaar",
+                    uitgever=self._per_uitgever[sleutel].uitgever.subject.rfc4514_string(),
+                    gedeeld_crl_nummer=gehouden[0],
+                    gebruikt_crl_nummer=self._per_uitgever[sleutel].nummer,
+                )
         nu = datetime.now(UTC)
-        achter = any(c.volgende_update <= nu for c in per_uitgever.values())
+        achter = any(c.volgende_update <= nu for c in self._per_uitgever.values())
         wacht = min(self.verversen, OPNIEUW_PROBEREN) if problemen or achter else self.verversen
         self._volgende_verversing = self._klok() + wacht
         return problemen
+
+    def _deel(self, kandidaten: Iterable[GeladenCrl]) -> dict[str, tuple[int, datetime]]:
+        """Offer the sources' CRLs to the shared state; returns, per trust anchor, the newer CRL
+        (number, thisUpdate) the shared state holds where it refused one. A shared state that
+        cannot be reached is logged; the sources' CRLs are then used as they are (still never
+        one older than held in memory)."""
+        assert self._gedeeld is not None
+        nieuwer: dict[str, tuple[int, datetime]] = {}
+        for crl in kandidaten:
+            try:
+                gehouden = self._gedeeld.bewaar(crl)
+            except Exception as exc:
+                log.warning("crl niet gedeeld", bron=crl.bron, fout=type(exc).__name__)
+                continue
+            if gehouden is not None and gehouden > crl.volgorde:
+                nieuwer[crl.sleutel] = gehouden
+        return nieuwer
+
+    def _neem_over(self, crls: Iterable[GeladenCrl], *, herkomst: str) -> None:
+        """Use these CRLs where they are newer than the one held; an older one is refused."""
+        with self._wijzig_slot:
+            per_uitgever = dict(self._per_uitgever)
+            for crl in crls:
+                gehouden = per_uitgever.get(crl.sleutel)
+                if gehouden is None or crl.volgorde > gehouden.volgorde:
+                    per_uitgever[crl.sleutel] = crl
+                elif crl.volgorde < gehouden.volgorde:
+                    meld_teruggedraaid(crl, gehouden.volgorde, herkomst=herkomst)
+            # Swap whole dicts: readers in other threads see the old set or the new, never a mix.
+            self._per_uitgever = per_uitgever
+
+    def volg_gedeelde_staat(self, versie: int | None = None) -> None:
+        """Load the shared CRLs that changed since last read (all of them the first time).
+        `versie`: what the request read; nothing to do when this node already has it."""
+        if self._gedeeld is None:
+            return
+        with self._gedeeld_slot:
+            if versie is not None and versie == self._gedeelde_versie:
+                return
+            try:
+                alle, gewijzigd = self._gedeeld.lees(self._bekend)
+            except Exception as exc:
+                # The request goes on with the CRLs loaded; its own statements will tell.
+                log.warning("gedeelde crl-staat niet gelezen", fout=type(exc).__name__)
+                return
+            gehouden = self._per_uitgever
+            geladen: list[GeladenCrl] = []
+            for sleutel, rij_versie, der in gewijzigd:
+                alle[sleutel] = rij_versie
+                bekend = gehouden.get(sleutel)
+                if bekend is not None and bekend.der == der:
+                    continue  # this node stored it itself (ververs), or already holds it
+                try:
+                    crl = valideer(lees_crls(der, GEDEELD)[0], GEDEELD, self.ankers)
+                except CrlFout as exc:
+                    # E.g. a trust anchor another node has and this one has not: not used here.
+                    log.warning("gedeelde crl niet gebruikt", uitgever=sleutel, probleem=str(exc))
+                    continue
+                if crl.sleutel != sleutel:
+                    log.error("gedeelde crl onder de verkeerde uitgever", uitgever=sleutel)
+                    continue
+                geladen.append(crl)
+            self._neem_over(geladen, herkomst="database")
+            self._bekend = alle
+            self._gedeelde_versie = sum(alle.values())
 
     def _ververs_als_nodig(self) -> None:
         if self._klok() < self._volgende_verversing:
@@ -270,10 +411,17 @@ class Intrekkingscontrole:
 
     # --- checking ------------------------------------------------------------------------------
 
-    def controleer(self, keten: Sequence[x509.Certificate], *, moment: datetime) -> None:
+    def controleer(
+        self, keten: Sequence[x509.Certificate], *, moment: datetime, versie: int | None = None
+    ) -> None:
         """Raise Ingetrokken or GeenActueleCrl unless no certificate of the verified chain (leaf
-        first, as Vertrouwensankers.controleer returns it) is revoked by its issuer's current CRL."""
+        first, as Vertrouwensankers.controleer returns it) is revoked by its issuer's current CRL.
+        `versie`: the shared state's version as the request's first statement read it
+        (store.crl_staat.nu_en_versie); when it differs from this node's, the changed CRLs are
+        loaded before the check, so a revocation any node loaded counts on every node."""
         self._ververs_als_nodig()
+        if versie is not None and versie != self._gedeelde_versie:
+            self.volg_gedeelde_staat(versie)
         per_uitgever = self._per_uitgever
         for certificaat, uitgever in itertools.pairwise(keten):
             crl = per_uitgever.get(_vingerafdruk(uitgever))
@@ -308,7 +456,12 @@ _MAX_CONTROLES = 32
 
 
 def voor(
-    bronnen: Sequence[str], ankers: Vertrouwensankers, *, verversen: float, marge: float
+    bronnen: Sequence[str],
+    ankers: Vertrouwensankers,
+    *,
+    verversen: float,
+    marge: float,
+    gedeeld: GedeeldeStaat | None = None,
 ) -> Intrekkingscontrole | None:
     """The shared revocation check for this configuration; None when no CRLs are configured."""
     if not bronnen:
@@ -318,6 +471,7 @@ def voor(
         float(verversen),
         float(marge),
         tuple(_vingerafdruk(a) for a in ankers.certificaten),
+        None if gedeeld is None else gedeeld.sleutel,
     )
     with _CONTROLES_SLOT:
         controle = _CONTROLES.get(sleutel)
@@ -325,7 +479,7 @@ def voor(
             if len(_CONTROLES) >= _MAX_CONTROLES:
                 _CONTROLES.pop(next(iter(_CONTROLES)))
             controle = Intrekkingscontrole(
-                bronnen, ankers, verversen=verversen, marge=timedelta(seconds=marge)
+                bronnen, ankers, verversen=verversen, marge=timedelta(seconds=marge), gedeeld=gedeeld
             )
             _CONTROLES[sleutel] = controle
         return controle

@@ -10,9 +10,11 @@ import secrets
 from pathlib import Path
 from urllib.parse import quote
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -23,9 +25,11 @@ from knooppunt.hub.fouten import HubFout
 from knooppunt.portaal import oidc, routes
 from knooppunt.portaal.fouten import GeenToegang, InloggenNodig, PortaalFout
 from knooppunt.portaal.kluis import Kluis
-from knooppunt.portaal.sessies import LOGIN_CSRF_COOKIE
-from knooppunt.portaal.weergave import pagina
+from knooppunt.portaal.sessies import COOKIE, LOGIN_CSRF_COOKIE
+from knooppunt.portaal.weergave import pagina, pagina_zonder_database
 from knooppunt.runtime import Runtime
+
+log = structlog.get_logger("knooppunt.portaal")
 
 PREFIX = "/portaal"
 UPLOAD_PAD = PREFIX + "/upload"
@@ -118,7 +122,11 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
                 titel="U bent niet (meer) ingelogd",
                 uitleg="Uw sessie is verlopen of u bent uitgelogd. Log opnieuw in; er is niets verstuurd.",
             )
-        return RedirectResponse(f"{PREFIX}/inloggen?volgende={quote(fout.volgende)}", status_code=303)
+        # A session cookie that no longer opens a session: say so on the login page (by code).
+        verlopen = "&fout=sessie-verlopen" if COOKIE in request.cookies else ""
+        return RedirectResponse(
+            f"{PREFIX}/inloggen?volgende={quote(fout.volgende)}{verlopen}", status_code=303
+        )
 
     @app.exception_handler(GeenToegang)
     async def _geen_toegang(request: Request, fout: GeenToegang) -> HTMLResponse:
@@ -143,6 +151,25 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
             uitleg=fout.detail,
             code=fout.code,
         )
+
+    @app.exception_handler(OperationalError)
+    async def _database_tijdelijk(request: Request, fout: OperationalError) -> HTMLResponse:
+        # As the API's 503: the database may have committed before the connection broke, so never
+        # "nothing was sent"; sending the same form or upload again sends nothing twice (DESIGN §7).
+        log.warning(
+            "database tijdelijk niet beschikbaar", path=request.url.path, fout=type(fout.orig).__name__
+        )
+        antwoord = pagina_zonder_database(
+            request,
+            "fout.html",
+            status_code=503,
+            titel="Tijdelijk niet beschikbaar",
+            uitleg="Het portaal kon uw verzoek nu niet afronden; het kan toch zijn vastgelegd. Probeer het "
+            "over enkele seconden opnieuw. Hetzelfde formulier of dezelfde upload nog eens versturen is "
+            "veilig: wat al verstuurd was, wordt niet dubbel verstuurd.",
+        )
+        antwoord.headers["Retry-After"] = "2"
+        return antwoord
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, fout: StarletteHTTPException) -> HTMLResponse:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -18,26 +19,46 @@ from knooppunt.portaal.gastclient import TeVersturen
 
 SR = "schuldregeling"
 SCHEIDINGSTEKEN = ";"
-FORMULETEKENS = ("=", "+", "-", "@", "\t", "\r")
-"""A cell starting with one of these gets a leading ``'`` in a download (formula injection)."""
+FORMULETEKENS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+"""A cell whose first visible character is one of these gets a leading ``'`` in a download
+(formula injection): the OWASP four, their full-width forms too (the upload takes the ``'`` off
+again, so caution costs nothing), and a cell that starts with a tab or a line break."""
+ONZICHTBAAR = "\u200b\u200c\u200d\u2060\ufeff\u180e"
+"""Zero-width characters that ``str.isspace`` does not count as whitespace but a reader does not
+see either: skipped like spaces when looking for the first character."""
 MAX_GETOONDE_FOUTEN = 1000
 
 
+def _eerste_zichtbare(waarde: str) -> str:
+    """The first character that is neither whitespace (spaces, NBSP and the other Unicode spaces,
+    tabs, line breaks) nor zero-width; "" if there is none."""
+    for teken in waarde:
+        if not teken.isspace() and teken not in ONZICHTBAAR:
+            return teken
+    return ""
+
+
+def is_formule(waarde: str) -> bool:
+    """Would a spreadsheet run this cell as a formula? Also when the formula character comes after
+    leading whitespace, a non-breaking space or a line break, which spreadsheets skip."""
+    return bool(waarde) and (waarde[0] in FORMULETEKENS or _eerste_zichtbare(waarde) in FORMULETEKENS)
+
+
 def veilig(waarde: str) -> str:
-    """A cell as the download writes it: one that a spreadsheet would run as a formula (starts with
-    one of `FORMULETEKENS`) gets a leading ``'`` (OWASP "CSV injection")."""
-    if waarde and waarde[0] in FORMULETEKENS:
+    """A cell as the download writes it: one that a spreadsheet would run as a formula (see
+    `is_formule`) gets a leading ``'`` (OWASP "CSV injection")."""
+    if is_formule(waarde):
         return "'" + waarde
     return waarde
 
 
 def lees_cel(waarde: str) -> str:
     """A cell as the upload reads it: trimmed, without the ``'`` `veilig` put before a formula
-    character (the same file goes out and comes back)."""
-    waarde = waarde.strip()
-    if len(waarde) > 1 and waarde[0] == "'" and waarde[1] in FORMULETEKENS:
-        return waarde[1:].strip()
-    return waarde
+    (the same file goes out and comes back)."""
+    kaal = waarde.strip()
+    if kaal[:1] == "'" and is_formule(waarde.lstrip()[1:]):
+        return kaal[1:].strip()
+    return kaal
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +191,11 @@ class Gepland:
     antwoord_op: str | None = None
     ontvanger: str = ""
     referentienummer: str = field(default_factory=lambda: str(uuid.uuid4()))
+    """Made from the answer by `antwoordnummers` in the dry run (the same answer, the same number)."""
+    al_verzonden_op: datetime | None = None
+    """When the hub received this very answer before (a re-upload, a double click): not sent again."""
+    eerder_beantwoord: bool = False
+    """The question had an answer already (another one): this one is sent beside it."""
 
     def te_versturen(self) -> TeVersturen:
         return TeVersturen(
@@ -191,6 +217,7 @@ class Bestandsverslag:
     rijen: int = 0
     berichten: int = 0
     overgeslagen: int = 0
+    al_verzonden: int = 0
     fouten: int = 0
 
 
@@ -214,9 +241,20 @@ class Upload:
                 verslag.fouten += 1
 
     @property
+    def nieuw(self) -> list[Gepland]:
+        """The messages this upload sends (or sent): not the ones sent before."""
+        return [g for g in self.geplanden if g.al_verzonden_op is None]
+
+    @property
+    def al_verzonden(self) -> list[Gepland]:
+        """The rows whose answer the hub already holds: skipped, shown as already sent."""
+        return [g for g in self.geplanden if g.al_verzonden_op is not None]
+
+    @property
     def per_berichttype(self) -> list[tuple[str, int]]:
+        """The messages sent now, per type."""
         tellingen: dict[str, int] = {}
-        for gepland in self.geplanden:
+        for gepland in self.nieuw:
             tellingen[gepland.berichttype] = tellingen.get(gepland.berichttype, 0) + 1
         return sorted(tellingen.items())
 

@@ -26,12 +26,15 @@ import io
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
+from knooppunt.hub import mailbox
 from knooppunt.hub.fouten import HubFout
 from knooppunt.hub.mailbox import Reeksweigering
+from knooppunt.portaal import antwoordnummers
 from knooppunt.portaal.csvformaat import (
     BEDRAGEN,
     BETAALGEGEVENS,
@@ -54,9 +57,11 @@ from knooppunt.portaal.csvformaat import (
     Upload,
     lees_cel,
 )
-from knooppunt.portaal.gastclient import HUB, Gastclient, Zegelfout
+from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel, Zegelfout
+from knooppunt.portaal.kluis import KluisFout
 from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN
 from knooppunt.protocol.payloads import OngeldigePayload, valideer
+from knooppunt.protocol.werkdagen import AMSTERDAM
 
 # --- reading --------------------------------------------------------------------------------------
 
@@ -696,16 +701,85 @@ def _statusverzoeken(
 _VRAAGTYPEN = {SALDOVERZOEK.code: SALDOVERZOEKEN, BETAALVOORSTEL.code: frozenset({"betaalvoorstel"})}
 
 
+def nummer(client: Gastclient, upload: Upload) -> None:
+    """Give every planned message its referentienummer, a UUIDv8 from the HMAC under the
+    participant's secret of the question and the answer as validated (`antwoordnummers`), and mark
+    those the hub already holds from this participant as already sent (DESIGN §7): a re-upload or a
+    double click sends nothing twice. A statusverzoek answers no question: its number covers the
+    recipient, the conversation and the day, so asking again on another day is a new message.
+    Two messages of one upload with the same number (the same answer twice) are an error."""
+
+    def werk(session: Session, nu: datetime) -> dict[str, datetime]:
+        try:
+            geheim = antwoordnummers.geheim(session, client.kluis, client.oin, nu=nu)
+        except KluisFout as exc:
+            raise GeenSleutel(
+                f"het uploadgeheim van uw organisatie is niet te ontsleutelen ({exc}); neem contact op "
+                "met de beheerder van het knooppunt"
+            ) from exc
+        dag = nu.astimezone(AMSTERDAM).date().isoformat()
+        for gepland in upload.geplanden:
+            gepland.referentienummer = antwoordnummers.uuid8(geheim, _canoniek(gepland, dag))
+        return mailbox.verstuurd_set(
+            session, client.deelnemer(session), [g.referentienummer for g in upload.geplanden]
+        )
+
+    bestaand = client.lees(werk)
+    eerder: dict[str, Gepland] = {}
+    dubbel: list[Gepland] = []
+    for gepland in upload.geplanden:
+        al = eerder.get(gepland.referentienummer)
+        if al is not None:
+            upload.fout(
+                gepland.bestand,
+                gepland.rijen[0],
+                "referentienummer" if gepland.antwoord_op else "conversatieReferentienummer",
+                f"Dit is hetzelfde {_naam(gepland.berichttype)} als op rij {al.rijen[0]} van {al.bestand}: "
+                "het wordt maar één keer verstuurd. Haal de dubbele rij weg.",
+            )
+            dubbel.append(gepland)
+            continue
+        eerder[gepland.referentienummer] = gepland
+        if gepland.referentienummer in bestaand:
+            _al_verzonden(upload, gepland, bestaand[gepland.referentienummer])
+    if dubbel:
+        weg = {id(g) for g in dubbel}
+        upload.geplanden = [g for g in upload.geplanden if id(g) not in weg]
+
+
+def _canoniek(gepland: Gepland, dag: str) -> bytes:
+    return antwoordnummers.canoniek(
+        berichttype=gepland.berichttype,
+        module=SR,
+        versie="1.0",
+        conversatie=gepland.conversatie,
+        antwoord_op=gepland.antwoord_op,
+        payload=gepland.model.model_dump(mode="json", exclude_none=True),
+        ontvanger="" if gepland.antwoord_op else gepland.ontvanger,
+        dag="" if gepland.antwoord_op else dag,
+    )
+
+
+def _al_verzonden(upload: Upload, gepland: Gepland, ontvangen_op: datetime) -> None:
+    gepland.al_verzonden_op = ontvangen_op
+    for verslag in upload.bestanden:
+        if verslag.naam == gepland.bestand:
+            verslag.berichten -= 1
+            verslag.al_verzonden += 1
+
+
 def controleer(client: Gastclient, upload: Upload) -> None:
-    """A dry run of every hub rule for every planned message (DESIGN §7): first what the portal
-    can say more precisely from the questions' metadata (the question is this creditor's, of the
-    file's kind, in this conversation, not expired), then the hub's own rules for the batch."""
-    antwoorden = [g for g in upload.geplanden if g.antwoord_op is not None]
+    """A dry run of every hub rule for every planned message (DESIGN §7): first the numbers, and
+    which of them the hub already holds (those are skipped, `nummer`); then what the portal can say
+    more precisely from the questions' metadata (the question is this creditor's, of the file's
+    kind, in this conversation, not expired), then the hub's own rules for the batch."""
+    nummer(client, upload)
+    antwoorden = [g for g in upload.nieuw if g.antwoord_op is not None]
     vragen, nu = (
         client.ontvangen([g.antwoord_op for g in antwoorden if g.antwoord_op]) if antwoorden else ({}, None)
     )
     goed: list[Gepland] = []
-    for gepland in upload.geplanden:
+    for gepland in upload.nieuw:
         if gepland.antwoord_op is None:
             goed.append(gepland)
             continue
@@ -753,29 +827,51 @@ def controleer(client: Gastclient, upload: Upload) -> None:
             )
             continue
         gepland.ontvanger = vraag.afzender
+        # Answered before with another answer (a changed row): the hub accepts this one too, as a
+        # new answer beside the first; the result page says so (decision 0016).
+        gepland.eerder_beantwoord = vraag.beantwoord_op is not None
         goed.append(gepland)
     if not goed:
         return
-    for gepland, weigering in zip(
-        goed, client.controleer_reeks([g.te_versturen() for g in goed]), strict=True
-    ):
-        if weigering is not None:
+    weigeringen = list(zip(goed, client.controleer_reeks([g.te_versturen() for g in goed]), strict=True))
+    # A number taken since `nummer` looked (a double click whose first upload was submitted
+    # meanwhile) is already sent, not an error.
+    bezet = [
+        g.referentienummer for g, w in weigeringen if w is not None and w.code == "REFERENTIENUMMER_CONFLICT"
+    ]
+    nu_verzonden = (
+        client.lees(lambda session, _nu: mailbox.verstuurd_set(session, client.deelnemer(session), bezet))
+        if bezet
+        else {}
+    )
+    for gepland, weigering in weigeringen:
+        if gepland.referentienummer in nu_verzonden:
+            _al_verzonden(upload, gepland, nu_verzonden[gepland.referentienummer])
+        elif weigering is not None:
             _meld_weigering(upload, gepland, weigering)
 
 
 def verstuur(client: Gastclient, upload: Upload) -> list[str]:
-    """Seal and submit every planned message in one all-or-nothing batch. Returns the new
-    referentienummers; on a refusal at submit time, the error is added and nothing is sent."""
+    """Seal and submit every planned message not sent before in one all-or-nothing batch. A
+    message that a concurrent upload of the same answers (a double click) sent between the dry run
+    and now is skipped as already sent, not refused. Returns the new referentienummers; on a
+    refusal at submit time, the error is added and nothing is sent."""
+    nieuw = upload.nieuw
+    if not nieuw:
+        return []
     try:
-        verstuurd = client.verstuur_reeks([g.te_versturen() for g in upload.geplanden], waarvoor="upload")
+        bestaand = client.verstuur_nieuwe([g.te_versturen() for g in nieuw], waarvoor="upload")
     except Zegelfout as exc:
-        gepland = upload.geplanden[exc.index]
+        gepland = nieuw[exc.index]
         upload.fout(gepland.bestand, gepland.rijen[0], None, f"Kon niet worden verstuurd: {exc.melding}")
         return []
     except Reeksweigering as exc:
-        _meld_weigering(upload, upload.geplanden[exc.index], exc)
+        _meld_weigering(upload, nieuw[exc.index], exc)
         return []
-    return [bericht.referentienummer for bericht in verstuurd]
+    for gepland in nieuw:
+        if gepland.referentienummer in bestaand:
+            _al_verzonden(upload, gepland, bestaand[gepland.referentienummer])
+    return [g.referentienummer for g in upload.nieuw]
 
 
 def _meld_weigering(upload: Upload, gepland: Gepland, weigering: HubFout) -> None:

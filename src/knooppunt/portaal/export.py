@@ -5,8 +5,9 @@ message. Its columns: the envelope (`ENVELOP_KOLOMMEN`), the payload's fields wi
 (``klant.achternaam``, lists numbered from 1: ``vorderingen.1.factuurnummerSEVolgensSHV``) and,
 for the questions a creditor answers by upload (saldoverzoeken, betaalvoorstellen), the empty
 answer columns that the upload reads (`csvformaat`) — so the creditor fills them in and uploads the same file.
-A cell that starts with ``= + - @`` (or a tab or CR) gets a leading ``'``: a spreadsheet must not
-run it as a formula. Plus a readable HTML copy per message and a LEESMIJ.txt.
+A cell that starts with ``= + - @`` — also after leading spaces or line breaks — (or with a tab or
+a line break) gets a leading ``'`` (`csvformaat.veilig`): a spreadsheet must not run it as a
+formula. Plus a readable HTML copy per message and a LEESMIJ.txt.
 
 Nothing of it touches a disk: the zip is a ``BytesIO`` answered to the browser and forgotten.
 """
@@ -376,8 +377,9 @@ def leesmij(
         "- Dan de velden van het bericht met hun namen uit de standaard, met punten voor onderdelen",
         "  (klant.achternaam) en nummers voor lijsten (vorderingen.1.factuurnummerSEVolgensSHV).",
         "- Bedragen in eurocenten (12345 = EUR 123,45); datums JJJJ-MM-DD; ja/nee.",
-        "- Een cel die begint met = + - of @ krijgt een ' ervoor, zodat een spreadsheet er geen",
-        "  formule van maakt. Bij het uploaden laat het portaal die ' weer weg.",
+        "- Een cel die begint met = + - of @ (ook na spaties of een regeleinde) krijgt een ' ervoor,",
+        "  zodat een spreadsheet er geen formule van maakt. Bij het uploaden laat het portaal die '",
+        "  weer weg.",
         "",
         "ANTWOORDEN UPLOADEN (art. 18)",
         "saldoverzoeken.csv: vul per rij de kolommen antwoord.* in en upload hetzelfde bestand op het",

@@ -46,6 +46,8 @@ from knooppunt.store.models import Bericht, Deelnemer, PortaalSleutel
 
 T = TypeVar("T")
 HUB = "KNOOPPUNT"
+_POGINGEN = 3
+"""How often `Gastclient.verstuur_nieuwe` submits again after losing a race for a number."""
 
 
 class GeenSleutel(Exception):
@@ -473,6 +475,46 @@ class Gastclient:
         is CPU only, and SQLite would hold its write lock meanwhile), and one transaction submits
         them all through `mailbox.verstuur_reeks`. Raises `Zegelfout` (nothing sent) or a
         `mailbox.Reeksweigering` naming the message the hub refused (nothing sent)."""
+        envelops = self._zegel_reeks(berichten, waarvoor)
+        with self.transactie() as (session, nu):
+            afzender = self.deelnemer(session)
+            resultaten = mailbox.verstuur_reeks(
+                session, afzender, envelops, nu=nu, instellingen=self.rt.instellingen
+            )
+            return [bericht for bericht, _nieuw in resultaten]
+
+    def verstuur_nieuwe(self, berichten: Sequence[TeVersturen], *, waarvoor: str) -> dict[str, datetime]:
+        """`verstuur_reeks` for messages with deterministic numbers (an upload's answers, DESIGN
+        §7): all or nothing, except that a message whose number this participant already sent is
+        skipped — sent by an earlier upload, or by a concurrent one (a double click) between the
+        dry run and this submit. Losing that race makes the hub refuse the batch with
+        REFERENTIENUMMER_CONFLICT (the JWE sealed again differs); the batch is then submitted
+        again without the numbers that now exist. Returns the skipped numbers with the hub's
+        ``ontvangenOp`` of the message sent before. Raises as `verstuur_reeks` does, with the
+        index into ``berichten``."""
+        envelops = self._zegel_reeks(berichten, waarvoor)
+        for poging in range(_POGINGEN):
+            try:
+                with self.transactie() as (session, nu):
+                    afzender = self.deelnemer(session)
+                    bestaand = mailbox.verstuurd_set(
+                        session, afzender, [e.referentienummer for e in envelops]
+                    )
+                    rest = [(i, e) for i, e in enumerate(envelops) if e.referentienummer not in bestaand]
+                    if rest:
+                        mailbox.verstuur_reeks(
+                            session, afzender, [e for _, e in rest], nu=nu, instellingen=self.rt.instellingen
+                        )
+                    return bestaand
+            except mailbox.Reeksweigering as exc:
+                exc.index = rest[exc.index][0]
+                if exc.code != "REFERENTIENUMMER_CONFLICT" or poging == _POGINGEN - 1:
+                    raise
+        raise AssertionError("onbereikbaar")  # pragma: no cover
+
+    def _zegel_reeks(self, berichten: Sequence[TeVersturen], waarvoor: str) -> list[mailbox.Envelop]:
+        """Seal a batch (see `verstuur_reeks`): the key and certificates read in one short
+        transaction, the sealing itself outside any transaction."""
         with self.transactie() as (session, nu):
             sleutel = self.sleutel(session, waarvoor, nu)
             certificaten: dict[str, x509.Certificate] = {}
@@ -499,13 +541,7 @@ class Gastclient:
         inhouden = zegelen.zegel_alle(
             opdrachten, sleutel=sleutel.sleutel, afzender=sleutel.certificaat, iat=int(time.time())
         )
-        envelops = [dataclasses.replace(e, inhoud=i) for e, i in zip(envelops, inhouden, strict=True)]
-        with self.transactie() as (session, nu):
-            afzender = self.deelnemer(session)
-            resultaten = mailbox.verstuur_reeks(
-                session, afzender, envelops, nu=nu, instellingen=self.rt.instellingen
-            )
-            return [bericht for bericht, _nieuw in resultaten]
+        return [dataclasses.replace(e, inhoud=i) for e, i in zip(envelops, inhouden, strict=True)]
 
     # --- receiving ----------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ issuer, https everywhere outside development, and the rules of the knooppunt for
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import re
 import secrets
@@ -43,6 +44,21 @@ from knooppunt.store import deelnemers as store
 from knooppunt.store.models import Deelnemer
 
 log = structlog.get_logger("knooppunt.portaal.oidc")
+
+
+def _netwerkfouten() -> tuple[type[Exception], ...]:
+    """The errors of the HTTP library Authlib makes its requests with: httpx2 (a dependency), or
+    httpx where an older installation lacks it (Authlib then warns that httpx is deprecated)."""
+    try:
+        httpx2 = importlib.import_module("httpx2")
+    except ImportError:
+        return (httpx.HTTPError,)
+    fout: type[Exception] = httpx2.HTTPError
+    return (fout,)
+
+
+# The broker unreachable or its answer unreadable (ValueError: not JSON).
+_MAKELAAR_ONBEREIKBAAR: tuple[type[Exception], ...] = (*_netwerkfouten(), ValueError)
 
 # The flow cookie: only between leaving for the broker and coming back. eHerkenning (choosing a
 # broker, a code by SMS or app) takes a few minutes; a quarter of an hour is plenty.
@@ -423,7 +439,7 @@ class Makelaar:
     async def metadata(self) -> dict[str, Any]:
         try:
             gegevens: dict[str, Any] = await self.client.load_server_metadata()
-        except (httpx.HTTPError, ValueError) as exc:
+        except _MAKELAAR_ONBEREIKBAAR as exc:
             raise MakelaarFout("discovery_mislukt", _MAKELAAR_WEG) from exc
         # OpenID Connect Discovery §4.3: the document must be the configured issuer's own.
         if str(gegevens.get("issuer", "")).rstrip("/") != self.settings.oidc_issuer.rstrip("/"):
@@ -523,7 +539,7 @@ class Makelaar:
                 "gebeuren, neem dan contact op met de beheerder van het knooppunt.",
                 status=400,
             ) from exc
-        except (httpx.HTTPError, ValueError) as exc:
+        except _MAKELAAR_ONBEREIKBAAR as exc:
             raise MakelaarFout("token_mislukt", _MAKELAAR_WEG) from exc
         uit_id_token = token.get("userinfo")  # Authlib's name for the checked ID token's claims
         if not uit_id_token:
@@ -548,7 +564,7 @@ class Makelaar:
             )
         try:
             extra = await self.client.userinfo(token=token)
-        except (httpx.HTTPError, ValueError, OAuthError) as exc:
+        except (*_MAKELAAR_ONBEREIKBAAR, OAuthError) as exc:
             raise MakelaarFout("userinfo_mislukt", _MAKELAAR_WEG) from exc
         # OpenID Connect Core §5.3.4: userinfo must be about the subject of the ID token.
         if extra.get("sub") != claims["sub"]:

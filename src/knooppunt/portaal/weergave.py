@@ -119,3 +119,23 @@ def pagina(request: Request, template: str, *, status_code: int = 200, **context
         },
         status_code=status_code,
     )
+
+
+def pagina_zonder_database(
+    request: Request, template: str, *, status_code: int, **context: Any
+) -> HTMLResponse:
+    """A page that needs no database (nobody logged in, no indicator): for when it is unreachable."""
+    rt = request.app.state.runtime
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "gebruiker": None,
+            "csrf": "",
+            "ontwikkeling": rt.settings.is_development,
+            "pad": request.url.path,
+            "nieuw_indicator": 0,
+            **context,
+        },
+        status_code=status_code,
+    )

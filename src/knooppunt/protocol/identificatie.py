@@ -9,11 +9,36 @@ use python-stdnum.
 
 from __future__ import annotations
 
+import re
+
 # Prefixes of the OIN-stelsel: 00000001 (RSIN/fiscaal nummer, overheid), 00000002 (overheid,
 # historische codes), 00000003 (KvK-nummer), 00000004 (RSIN), 00000005 (gemeenten, CBS), 00000008
 # (NHR vestigingsnummer), 00000009 (beheerd door Logius).
 OIN_PREFIXEN = frozenset({"00000001", "00000002", "00000003", "00000004", "00000005", "00000008", "00000009"})
 KVK_PREFIX = "00000003"
+
+
+# The identifiers on the wire (DESIGN §4), as the OpenAPI document states them: JSON Schema
+# ``pattern`` is an unanchored ECMA-262 search, so a pattern is anchored at the start only and the
+# exact length does the rest (never a ``$``: in Python's re it also matches before a trailing
+# newline). Python code matches with ``fullmatch`` (``is_uuid``, ``is_oin_vorm``).
+UUID_PATROON = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+UUID_LENGTE = 36
+OIN_PATROON = "^[0-9]{20}"
+OIN_LENGTE = 20
+UUID_VOORBEELD = "7d9f0e3a-1c2b-4d5e-8f90-a1b2c3d4e5f6"
+_UUID = re.compile(UUID_PATROON.removeprefix("^"))
+_OIN = re.compile(OIN_PATROON.removeprefix("^"))
+
+
+def is_uuid(waarde: str) -> bool:
+    """A canonical UUID as the wire carries it: whole, lower-case, with hyphens."""
+    return len(waarde) == UUID_LENGTE and _UUID.fullmatch(waarde) is not None
+
+
+def is_oin_vorm(waarde: str) -> bool:
+    """Twenty ASCII digits, whole (the form of an OIN; ``valideer_oin`` also checks the prefix)."""
+    return len(waarde) == OIN_LENGTE and _OIN.fullmatch(waarde) is not None
 
 
 class OngeldigeIdentificatie(ValueError):

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 ALG_RSA = "RSA-OAEP-256"
 ALG_EC = "ECDH-ES+A256KW"
 TOEGESTANE_ALG = frozenset({ALG_RSA, ALG_EC})
@@ -81,6 +83,41 @@ def _geen_dubbele(paren: list[tuple[str, Any]]) -> dict[str, Any]:
     return resultaat
 
 
+def _geen_constante(naam: str) -> Any:
+    raise OngeldigeJwe(f"de protected header bevat {naam}, dat is geen JSON (RFC 8259)")
+
+
+def _toon(waarde: Any) -> str:
+    """A header value in an error message: a short string as is, anything else by its type."""
+    if isinstance(waarde, str):
+        return repr(waarde[:40])
+    return "ontbreekt" if waarde is None else f"(een {type(waarde).__name__}, geen tekst)"
+
+
+def _controleer_epk(epk: Any) -> None:
+    """The sender's ephemeral key of ECDH-ES: a public P-256 key whose point lies on the curve
+    (RFC 7518 §4.6; a point off the curve is the invalid-curve attack on the recipient's key)."""
+    if not isinstance(epk, dict):
+        raise OngeldigeJwe("ECDH-ES+A256KW vereist een 'epk' (JWK-object) in de protected header")
+    if epk.get("kty") != "EC" or epk.get("crv") != "P-256":
+        raise OngeldigeJwe("epk moet een EC-sleutel op curve P-256 zijn (kty EC, crv P-256)")
+    if "d" in epk:
+        raise OngeldigeJwe("epk bevat een private sleutel ('d'); stuur alleen de publieke sleutel")
+    coordinaten = []
+    for naam in ("x", "y"):
+        waarde = epk.get(naam)
+        if not isinstance(waarde, str) or len(waarde) != 43:
+            raise OngeldigeJwe(f"epk.{naam} moet 32 bytes base64url zijn")
+        try:
+            coordinaten.append(int.from_bytes(b64url_decode(waarde), "big"))
+        except OngeldigeJwe as exc:
+            raise OngeldigeJwe(f"epk.{naam} {exc}") from exc
+    try:
+        ec.EllipticCurvePublicNumbers(coordinaten[0], coordinaten[1], ec.SECP256R1()).public_key()
+    except ValueError as exc:
+        raise OngeldigeJwe("epk is geen punt op curve P-256") from exc
+
+
 def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
     """Parse and check the protected header of a JWE compact serialization."""
     if len(inhoud) > max_bytes:
@@ -91,10 +128,14 @@ def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
     kop_b64, sleutel_b64, iv_b64, tekst_b64, tag_b64 = delen
     try:
         ruwe_kop = b64url_decode(kop_b64)
-        kop = json.loads(ruwe_kop.decode("utf-8"), object_pairs_hook=_geen_dubbele)
+        kop = json.loads(
+            ruwe_kop.decode("utf-8"), object_pairs_hook=_geen_dubbele, parse_constant=_geen_constante
+        )
     except OngeldigeJwe as exc:
         raise OngeldigeJwe(f"protected header {exc}") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError: malformed JSON, or a number of more than 4,300 digits; RecursionError: deep
+        # nesting. A sender's mistake either way, never a 500.
         raise OngeldigeJwe("protected header is geen JSON-object") from exc
     if not isinstance(kop, dict):
         raise OngeldigeJwe("protected header is geen JSON-object")
@@ -102,16 +143,19 @@ def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
     if verboden:
         raise OngeldigeJwe(f"protected header bevat niet-toegestane leden: {', '.join(verboden)}")
     alg, enc, kid = kop.get("alg"), kop.get("enc"), kop.get("kid")
-    if alg not in TOEGESTANE_ALG:
-        raise OngeldigeJwe(f"alg {alg!r} is niet toegestaan (gebruik {ALG_RSA} of {ALG_EC})")
-    if enc not in TOEGESTANE_ENC:
-        raise OngeldigeJwe(f"enc {enc!r} is niet toegestaan (gebruik A256GCM)")
+    # isinstance first: a list or object is unhashable, and `in` a frozenset raised (a 500).
+    if not isinstance(alg, str) or alg not in TOEGESTANE_ALG:
+        raise OngeldigeJwe(f"alg {_toon(alg)} is niet toegestaan (gebruik {ALG_RSA} of {ALG_EC})")
+    if not isinstance(enc, str) or enc not in TOEGESTANE_ENC:
+        raise OngeldigeJwe(f"enc {_toon(enc)} is niet toegestaan (gebruik A256GCM)")
     if not isinstance(kid, str) or kid_naar_vingerafdruk(kid) is None:
         raise OngeldigeJwe(
             "kid ontbreekt of is geen x5t#S256 (base64url SHA-256 van het certificaat van de ontvanger)"
         )
-    if alg == ALG_EC and not isinstance(kop.get("epk"), dict):
-        raise OngeldigeJwe("ECDH-ES+A256KW vereist een 'epk' in de protected header")
+    if alg == ALG_EC:
+        _controleer_epk(kop.get("epk"))
+    elif "epk" in kop:
+        raise OngeldigeJwe(f"'epk' hoort niet bij alg {ALG_RSA}")
     for naam, deel, verwacht in (
         ("encrypted key", sleutel_b64, None),
         ("iv", iv_b64, 12),

@@ -3,7 +3,7 @@ so a message is never both confirmed and expired, whatever runs concurrently."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from knooppunt.store import inboxquotum
+from knooppunt.store.dagsleutels import VOORVOEGSEL, Dagsleutels
 from knooppunt.store.models import OPEN_STATUSSEN, Bericht, BerichtInhoud, Conversatie, UTCDateTime
 
 
@@ -72,8 +73,51 @@ def van_naar(session: Session, *, referentienummer: str, afzender: str, ontvange
     )
 
 
+# --- stored inhoud: sealed under the day key of ontvangenOp (store.dagsleutels, DESIGN §5) -----
+
+
+def _dagsleutels(session: Session) -> Dagsleutels:
+    dagsleutels = session.info.get("dagsleutels")
+    if dagsleutels is None:
+        raise RuntimeError(
+            "deze sessie heeft geen dagsleutels: maak haar met runtime.bouw of maak_sessionmaker"
+        )
+    assert isinstance(dagsleutels, Dagsleutels)
+    return dagsleutels
+
+
+def verzegel_inhoud(session: Session, waarden: Mapping[str, Any], jwe: str) -> str:
+    """The text to store for a message's JWE (`waarden`: its columns, or a `Bericht`'s)."""
+    return _dagsleutels(session).verzegel(
+        afzender=str(waarden["afzender"]),
+        referentienummer=str(waarden["referentienummer"]),
+        ontvangen_op=waarden["ontvangen_op"],
+        verloopt_op=waarden["verloopt_op"],
+        jwe=jwe,
+    )
+
+
+def open_inhoud(session: Session, *, afzender: str, referentienummer: str, opgeslagen: str) -> str | None:
+    """The JWE as submitted, or None once its day key is destroyed (the content is gone)."""
+    if not opgeslagen.startswith(VOORVOEGSEL):
+        return opgeslagen  # stored before day keys
+    return _dagsleutels(session).open_(
+        afzender=afzender, referentienummer=referentienummer, opgeslagen=opgeslagen
+    )
+
+
 def inhoud(session: Session, bericht_id: int) -> str | None:
-    return session.scalar(select(BerichtInhoud.jwe).where(BerichtInhoud.bericht_id == bericht_id))
+    """A message's JWE; None when it has none (hub notices, deleted content) or its day key is gone."""
+    rij = session.execute(
+        select(BerichtInhoud.jwe, Bericht.afzender, Bericht.referentienummer)
+        .join(Bericht, Bericht.id == BerichtInhoud.bericht_id)
+        .where(BerichtInhoud.bericht_id == bericht_id)
+    ).one_or_none()
+    if rij is None:
+        return None
+    return open_inhoud(
+        session, afzender=rij.afzender, referentienummer=rij.referentienummer, opgeslagen=rij.jwe
+    )
 
 
 def voeg_toe(session: Session, bericht: Bericht, jwe: str | None) -> Bericht:
@@ -82,7 +126,17 @@ def voeg_toe(session: Session, bericht: Bericht, jwe: str | None) -> Bericht:
     session.add(bericht)
     session.flush()
     if jwe is not None:
-        session.add(BerichtInhoud(bericht_id=bericht.id, jwe=jwe))
+        opgeslagen = verzegel_inhoud(
+            session,
+            {
+                "afzender": bericht.afzender,
+                "referentienummer": bericht.referentienummer,
+                "ontvangen_op": bericht.ontvangen_op,
+                "verloopt_op": bericht.verloopt_op,
+            },
+            jwe,
+        )
+        session.add(BerichtInhoud(bericht_id=bericht.id, jwe=opgeslagen))
         session.flush()
         inboxquotum.noteer(session, [(bericht.ontvanger, bericht.afzender, bericht.grootte)])
     return bericht
@@ -100,7 +154,9 @@ def voeg_toe_als_nieuw(session: Session, waarden: dict[str, Any], jwe: str) -> i
     )
     if nieuw_id is None:
         return None
-    session.execute(insert(BerichtInhoud).values(bericht_id=nieuw_id, jwe=jwe))
+    session.execute(
+        insert(BerichtInhoud).values(bericht_id=nieuw_id, jwe=verzegel_inhoud(session, waarden, jwe))
+    )
     inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], grootte)])
     return int(nieuw_id)
 
@@ -184,6 +240,22 @@ def op_referenties(session: Session, referentienummers: Collection[str]) -> dict
     return gevonden
 
 
+def van_afzender_set(
+    session: Session, *, afzender: str, referentienummers: Collection[str]
+) -> dict[str, datetime]:
+    """Which of these numbers `afzender` already sent: number -> ``ontvangenOp`` (the portal's
+    upload skips those rows, DESIGN §7)."""
+    gevonden: dict[str, datetime] = {}
+    for brok in _brokken(referentienummers):
+        for nummer, ontvangen_op in session.execute(
+            select(Bericht.referentienummer, Bericht.ontvangen_op).where(
+                Bericht.afzender == afzender, Bericht.referentienummer.in_(brok)
+            )
+        ):
+            gevonden[str(nummer)] = ontvangen_op
+    return gevonden
+
+
 def voor_ontvanger_set(
     session: Session, *, ontvanger: str, referentienummers: Collection[str]
 ) -> dict[str, Row[Any]]:
@@ -221,15 +293,23 @@ def voeg_reeks_toe(
         list(rijen),
     )
     ids: dict[str, int] = {}
+    # PostgreSQL, READ COMMITTED: an insert that waited for a concurrent batch with the same numbers
+    # skips them, but this SELECT (a new snapshot) sees that batch's rows too, which `eerder` (read
+    # before) did not; only the rows this transaction wrote (xmin) are new. SQLite serialises writers.
+    eigen = (
+        [text("berichten.xmin = pg_current_xact_id()::xid")]
+        if session.get_bind().dialect.name == "postgresql"
+        else []
+    )
     for conditie in _een_van(session, Bericht.referentienummer, nummers):
         for bericht_id, nummer in session.execute(
-            select(Bericht.id, Bericht.referentienummer).where(conditie)
+            select(Bericht.id, Bericht.referentienummer).where(conditie, *eigen)
         ):
             if str(nummer) not in eerder:
                 ids[str(nummer)] = int(bericht_id)
     inhoud_rijen = [
-        {"bericht_id": ids[nummer], "jwe": jwe}
-        for nummer, jwe in zip(nummers, inhouden, strict=True)
+        {"bericht_id": ids[nummer], "jwe": verzegel_inhoud(session, rij, jwe)}
+        for nummer, rij, jwe in zip(nummers, rijen, inhouden, strict=True)
         if nummer in ids
     ]
     if inhoud_rijen:
@@ -399,18 +479,49 @@ def inbox(
     referentienummers: Collection[str] | None = None,
 ) -> list[tuple[Bericht, str | None]]:
     """Open, unexpired messages of a recipient, oldest first, with their ciphertext; with
-    ``referentienummers`` only those (at most `_BROK` of them)."""
-    query = _inbox_query(
-        select(Bericht, BerichtInhoud.jwe).outerjoin(BerichtInhoud, BerichtInhoud.bericht_id == Bericht.id),
-        ontvanger=ontvanger,
-        nu=nu,
-        limiet=limiet,
-        na_id=na_id,
-        berichttype=berichttype,
-        afzender=afzender,
-        referentienummers=referentienummers,
-    )
-    return [(rij[0], rij[1]) for rij in session.execute(query).all()]
+    ``referentienummers`` only those (at most `_BROK` of them). A message whose day key is
+    destroyed (a restored backup) is left out, as an expired one, and the page filled up."""
+    if referentienummers is not None and len(referentienummers) > _BROK:
+        raise ValueError(f"at most {_BROK} referentienummers at once")
+    rijen: list[tuple[Bericht, str | None]] = []
+    while len(rijen) < limiet:
+        gevraagd = limiet - len(rijen)
+        query = (
+            select(Bericht, BerichtInhoud.jwe)
+            .outerjoin(BerichtInhoud, BerichtInhoud.bericht_id == Bericht.id)
+            .where(
+                Bericht.ontvanger == ontvanger,
+                _open(),
+                Bericht.verloopt_op >= nu,
+            )
+            .order_by(Bericht.id)
+            .limit(gevraagd)
+        )
+        if na_id is not None:
+            query = query.where(Bericht.id > na_id)
+        if berichttype:
+            query = query.where(Bericht.berichttype == berichttype)
+        if afzender:
+            query = query.where(Bericht.afzender == afzender)
+        if referentienummers is not None:
+            query = query.where(Bericht.referentienummer.in_(sorted(referentienummers)))
+        gelezen = session.execute(query).all()
+        for bericht, opgeslagen in gelezen:
+            if opgeslagen is None:
+                rijen.append((bericht, None))  # a hub notice
+                continue
+            jwe = open_inhoud(
+                session,
+                afzender=bericht.afzender,
+                referentienummer=bericht.referentienummer,
+                opgeslagen=opgeslagen,
+            )
+            if jwe is not None:
+                rijen.append((bericht, jwe))
+        if len(gelezen) < gevraagd:
+            break
+        na_id = gelezen[-1][0].id
+    return rijen
 
 
 def inbox_metadata(
@@ -495,6 +606,11 @@ def toon_opgehaald(bericht: Bericht, *, nu: datetime) -> None:
         set_committed_value(bericht, "status", "opgehaald")
     if bericht.opgehaald_op is None:
         set_committed_value(bericht, "opgehaald_op", nu)
+
+
+def toon_verlopen(bericht: Bericht) -> None:
+    """Show a message whose content is gone with its day key as expired, without writing it."""
+    set_committed_value(bericht, "status", "verlopen")
 
 
 def vergrendel(session: Session, *, ontvanger: str, referentienummers: Sequence[str]) -> dict[str, Bericht]:

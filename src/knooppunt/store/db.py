@@ -52,12 +52,13 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def maak_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+def maak_sessionmaker(engine: Engine, *, dagsleutels: Any = None) -> sessionmaker[Session]:
     """Sessions whose queued inbox counters (store.inboxquotum) and audit entries (store.audit)
-    are written at commit, in that order."""
+    are written at commit, in that order; ``dagsleutels`` (a `store.dagsleutels.Dagsleutels`)
+    seals and opens stored inhoud (``session.info``)."""
     from knooppunt.store import audit, inboxquotum
 
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False, info={"dagsleutels": dagsleutels})
     inboxquotum.koppel(factory)
     audit.koppel(factory)
     return factory
@@ -92,15 +93,28 @@ def leesverbinding(engine: Engine, *, momentopname: bool = False) -> Iterator[Co
             yield conn
 
 
+# The database clock's expression per dialect; other statements may select it as their first column
+# (store.crl_staat.nu_en_versie), so that a request reads the clock and more in one round trip.
+NU_SQL = {
+    "sqlite": "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+    "postgresql": "statement_timestamp()",
+}
+_NU = {dialect: text(f"SELECT {sql}") for dialect, sql in NU_SQL.items()}
+
+
+def als_moment(waarde: object, dialect: str) -> datetime:
+    """The value of NU_SQL as an aware UTC datetime."""
+    if dialect == "sqlite":
+        return datetime.fromisoformat(str(waarde)).replace(tzinfo=UTC)
+    assert isinstance(waarde, datetime)
+    return waarde.astimezone(UTC)
+
+
 def db_nu(session: Session | Connection) -> datetime:
     """The database clock (DESIGN §4: all times come from the database)."""
     dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
-    if dialect.name == "sqlite":
-        waarde = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
-        return datetime.fromisoformat(str(waarde)).replace(tzinfo=UTC)
-    moment = session.execute(text("SELECT statement_timestamp()")).scalar_one()
-    assert isinstance(moment, datetime)
-    return moment.astimezone(UTC)
+    naam = "sqlite" if dialect.name == "sqlite" else "postgresql"
+    return als_moment(session.execute(_NU[naam]).scalar_one(), naam)
 
 
 def database_bereikbaar(engine: Engine) -> bool:

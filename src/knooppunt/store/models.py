@@ -375,6 +375,48 @@ class PortaalDossier(Base):
     gewijzigd_op: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+# --- revocation: the CRL state shared by all hub nodes (DESIGN §5) -------------------------------
+
+
+class CrlStaat(Base):
+    """The newest CRL the hub holds of one trust anchor, shared by every node (store.crl_staat).
+
+    A row is only ever replaced by a newer CRL (higher ``crl_nummer``, or the same number with a
+    later ``deze_update``), in one conditional statement; ``versie`` counts the replacements, so
+    that the sum over all rows changes with every change and a node reads it to know it must
+    reload. ``crl_nummer`` is the CRL number as 49 zero-padded decimal digits (RFC 5280 allows up
+    to 20 octets, more than a BIGINT holds), so that comparing the text compares the numbers."""
+
+    __tablename__ = "crl_staat"
+
+    uitgever: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the anchor
+    uitgever_naam: Mapped[str] = mapped_column(String(1000))
+    crl_nummer: Mapped[str] = mapped_column(String(49))
+    deze_update: Mapped[datetime] = mapped_column(UTCDateTime())  # thisUpdate
+    volgende_update: Mapped[datetime] = mapped_column(UTCDateTime())  # nextUpdate
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    versie: Mapped[int] = mapped_column(BigInteger)
+    bijgewerkt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- the portal upload's idempotency secret (migration 0010_upload_geheim) --------------------------
+
+
+class PortaalUploadgeheim(Base):
+    """A participant's secret for the numbers of the answers the portal sends for it (DESIGN §7): a
+    referentienummer is a UUIDv8 from an HMAC under this secret of the question and the answer, so a
+    re-upload gets the same numbers. 32 random bytes, encrypted with AES-256-GCM under the kluis
+    master key (the OIN as associated data); never logged, never shown."""
+
+    __tablename__ = "portaal_uploadgeheimen"
+
+    oin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    hoofdsleutel_id: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    versleuteld: Mapped[bytes] = mapped_column(LargeBinary)
+    aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # --- the inbox quota (DESIGN §4, migration 0008) ---------------------------------------------------
 
 

@@ -7,9 +7,16 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from knooppunt.store.models import Deelnemer, PortaalDossier, PortaalSessie, PortaalSleutel
+from knooppunt.store.models import (
+    Deelnemer,
+    PortaalDossier,
+    PortaalSessie,
+    PortaalSleutel,
+    PortaalUploadgeheim,
+)
 
 
 def sessie(session: Session, token_hash: str) -> PortaalSessie | None:
@@ -78,6 +85,37 @@ def alle_dossiers(session: Session) -> Sequence[PortaalDossier]:
 
 def bewaar_dossier(session: Session, dossier: PortaalDossier) -> None:
     session.merge(dossier)
+
+
+# --- the upload secret per participant (encrypted; see portaal.antwoordnummers) -----------------
+
+
+def uploadgeheim(session: Session, oin: str) -> PortaalUploadgeheim | None:
+    return session.scalar(select(PortaalUploadgeheim).where(PortaalUploadgeheim.oin == oin))
+
+
+def voeg_uploadgeheim_toe(session: Session, geheim: PortaalUploadgeheim) -> PortaalUploadgeheim:
+    """Store this secret unless the participant has one already (two first uploads at once: the
+    one that commits first wins); returns the one that counts."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(PortaalUploadgeheim)
+        .values(
+            oin=geheim.oin,
+            hoofdsleutel_id=geheim.hoofdsleutel_id,
+            nonce=geheim.nonce,
+            versleuteld=geheim.versleuteld,
+            aangemaakt_op=geheim.aangemaakt_op,
+        )
+        .on_conflict_do_nothing(index_elements=[PortaalUploadgeheim.oin])
+    )
+    gevonden = uploadgeheim(session, geheim.oin)
+    assert gevonden is not None
+    return gevonden
+
+
+def alle_uploadgeheimen(session: Session) -> Sequence[PortaalUploadgeheim]:
+    return session.scalars(select(PortaalUploadgeheim)).all()
 
 
 def gehost(session: Session) -> Sequence[Deelnemer]:

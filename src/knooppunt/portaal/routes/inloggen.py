@@ -21,6 +21,17 @@ from knooppunt.store.models import Deelnemer
 router = APIRouter()
 PREFIX = "/portaal"
 
+INLOGMELDINGEN: dict[str, str] = {
+    "sessie-verlopen": "Uw sessie is verlopen of u bent uitgelogd. Log opnieuw in om verder te gaan.",
+    "eherkenning-niet-ingesteld": (
+        "Inloggen met eHerkenning is op dit knooppunt niet ingesteld. Neem contact op met de beheerder "
+        "van het knooppunt."
+    ),
+}
+"""What the login page may say for ``?fout=<code>``: a fixed text per known code, nothing for any
+other value. Never the query's own text: a link to the real portal saying "call 0900-…" or "log in
+at …" would lend the hub's address to a phishing mail."""
+
 
 def veilig_volgende(volgende: str | None) -> str:
     """Only paths inside the portal: never an open redirect to another site."""
@@ -42,6 +53,11 @@ def inloggen_gelukt(request: Request, token: str, volgende: str | None) -> Respo
 
 @router.get("/inloggen", response_class=HTMLResponse)
 def inlogpagina(request: Request, volgende: str | None = None, fout: str | None = None) -> HTMLResponse:
+    return toon_inlogpagina(request, volgende, INLOGMELDINGEN.get(fout or ""))
+
+
+def toon_inlogpagina(request: Request, volgende: str | None, melding: str | None) -> HTMLResponse:
+    """The login page, with `melding` (a text of the portal's own, never one from the request)."""
     rt = sessies.runtime(request)
     deelnemers: list[Deelnemer] = []
     if rt.settings.is_development:
@@ -55,7 +71,7 @@ def inlogpagina(request: Request, volgende: str | None = None, fout: str | None 
         oidc=bool(rt.settings.oidc_issuer),
         eh_niveau=Niveau.van_getal(rt.settings.oidc_min_niveau).label,
         deelnemers=deelnemers,
-        fout=fout,
+        fout=melding,
     )
 
 

@@ -24,7 +24,7 @@ from knooppunt.portaal.oidc import (
     lees_inlog,
     neem_uitlogmarkering,
 )
-from knooppunt.portaal.routes.inloggen import PREFIX, inloggen_gelukt, inlogpagina, veilig_volgende
+from knooppunt.portaal.routes.inloggen import PREFIX, inloggen_gelukt, toon_inlogpagina, veilig_volgende
 from knooppunt.portaal.weergave import pagina
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu, transactie
@@ -39,7 +39,7 @@ def _makelaar(request: Request) -> Makelaar | None:
 
 
 async def _inlogpagina_met_fout(request: Request, volgende: str | None, uitleg: str, status: int) -> Response:
-    antwoord: HTMLResponse = await run_in_threadpool(inlogpagina, request, volgende, uitleg)
+    antwoord: HTMLResponse = await run_in_threadpool(toon_inlogpagina, request, volgende, uitleg)
     antwoord.status_code = status
     return antwoord
 
@@ -83,7 +83,7 @@ async def oidc_terug(request: Request) -> Response:
     """The broker's redirect back: check it, apply the rules of DESIGN §5, start the session."""
     makelaar = _makelaar(request)
     if makelaar is None:
-        return RedirectResponse(PREFIX + "/inloggen", status_code=303)
+        return RedirectResponse(PREFIX + "/inloggen?fout=eherkenning-niet-ingesteld", status_code=303)
     rt = sessies.runtime(request)
     volgende = makelaar.neem_volgende(request)
     try:

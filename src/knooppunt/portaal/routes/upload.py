@@ -230,14 +230,15 @@ def upload(request: Request, gebruiker: Schuldeiser, formulier: Upload) -> HTMLR
     return pagina(
         request,
         "upload/resultaat.html",
-        titel="Antwoorden verstuurd",
+        titel="Antwoorden verstuurd" if resultaat.nieuw else "Alles was al verzonden",
         upload=resultaat,
     )
 
 
 def verwerk(request: Request, gebruiker: Gebruiker, bestanden: list[csvformaat.Bestand]) -> csvformaat.Upload:
-    """Read, validate, dry-run and — only when nothing at all is wrong — submit (art. 18.3c).
-    Logs counts and durations only: never a file name or a cell."""
+    """Read, validate, dry-run and — only when nothing at all is wrong — submit (art. 18.3c);
+    answers sent before (same number) are skipped as already sent (DESIGN §7). Logs counts and
+    durations only: never a file name, a cell or a number."""
     tijden: dict[str, float] = {}
     begin = time.perf_counter()
     resultaat = csvimport.lees(bestanden)
@@ -262,6 +263,7 @@ def verwerk(request: Request, gebruiker: Gebruiker, bestanden: list[csvformaat.B
         bestanden=len(bestanden),
         bytes=sum(b.grootte for b in bestanden),
         berichten=len(resultaat.geplanden),
+        al_verzonden=len(resultaat.al_verzonden),
         fouten=len(resultaat.fouten),
         verstuurd=not resultaat.fouten and bool(resultaat.geplanden),
         totaal_s=round(time.perf_counter() - begin, 3),

@@ -1,0 +1,58 @@
+"""`knooppunt sleutels`: the day keys of stored inhoud (DESIGN §5) — what the key store holds,
+rewrapping after a master-key rotation, and destroying the keys that are due now."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from knooppunt.cli.gemeen import fouten_netjes
+from knooppunt.cli.gemeen import settings as _settings
+
+
+@click.group()
+def sleutels() -> None:
+    """Day keys of the stored inhoud (key store apart from the message database)."""
+
+
+@sleutels.command("status")
+@click.option("--json", "als_json", is_flag=True, help="One JSON object per day.")
+@fouten_netjes
+def sleutels_status(als_json: bool) -> None:
+    """Every day in the key store, newest first: its master key, until when something sealed under
+    it can be fetched (uiterlijk), and when it was destroyed."""
+    from knooppunt.store.dagsleutels import Dagsleutels
+
+    opslag = Dagsleutels.uit_instellingen(_settings())
+    try:
+        dagen = opslag.overzicht()
+        huidige = opslag.hoofdsleutels.huidige_id
+    finally:
+        opslag.close()
+    if als_json:
+        for dag in dagen:
+            click.echo(json.dumps(dag))
+        return
+    levend = [d for d in dagen if d["vernietigdOp"] is None]
+    click.echo(f"hoofdsleutel voor nieuwe dagsleutels: {huidige}; {len(levend)} levende dagsleutel(s)")
+    for dag in dagen:
+        if dag["vernietigdOp"] is None:
+            click.echo(f"{dag['dag']}  hoofdsleutel {dag['hoofdsleutel']}  uiterlijk {dag['uiterlijk']}")
+        else:
+            click.echo(f"{dag['dag']}  vernietigd op {dag['vernietigdOp']}")
+
+
+@sleutels.command("herverpak")
+@fouten_netjes
+def sleutels_herverpak() -> None:
+    """Wrap every living day key under the first key of KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS (after
+    putting a new master key first). The old master key can be removed from the setting afterwards."""
+    from knooppunt.store.dagsleutels import Dagsleutels
+
+    opslag = Dagsleutels.uit_instellingen(_settings())
+    try:
+        aantal = opslag.herverpak()
+    finally:
+        opslag.close()
+    click.echo(f"{aantal} dagsleutel(s) opnieuw verpakt onder hoofdsleutel {opslag.hoofdsleutels.huidige_id}")

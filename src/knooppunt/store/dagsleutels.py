@@ -1,0 +1,488 @@
+"""Day keys (DESIGN §5 "Deletion means gone, even from backups"): stored ``inhoud`` is sealed with
+AES-256-GCM under a data key of the calendar day (UTC) of its ``ontvangenOp``, with ``afzender``
+and ``referentienummer`` as associated data. Day keys are wrapped under a master key from
+configuration and kept in a key store apart from the message database (a database of its own);
+once no message stored under a day's key can still be fetched, `Dagsleutels.vernietig_verlopen`
+destroys it, and every copy of that day's ciphertext — dead rows, WAL, backups — opens with a key
+that exists nowhere.
+
+The stored text is ``kp1.<yyyymmdd>.<base64(nonce | ciphertext | tag)>``, so the message database
+needs no new column. A JWE compact serialization starts with ``eyJ`` (its base64url header), so a
+row stored before this scheme (plain JWE) is told apart and served as it is.
+
+Several processes and nodes share one key store: a day's key is created insert-if-absent, then
+read, so all agree. Unwrapped keys are cached in process memory (at most `CACHE_DAGEN` days, each
+for `cache_seconden`); a destroyed key is dropped from the cache of the process that destroyed it
+at once and from every other process's cache within `cache_seconden` (see decision 0015).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import os
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Column, Engine, LargeBinary, MetaData, String, Table, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+from knooppunt.config import Settings, SettingsError
+from knooppunt.store.db import leesverbinding, maak_engine
+from knooppunt.store.models import UTCDateTime
+
+log = structlog.get_logger("knooppunt.dagsleutels")
+
+VOORVOEGSEL = "kp1."
+"""Version 1 of the stored format; a later scheme gets another prefix (a JWE never starts with k)."""
+ONTWIKKEL_BESTAND = "dagsleutel-hoofdsleutel"
+CACHE_DAGEN = 32
+_ID = re.compile(r"\A[A-Za-z0-9_.-]{1,32}\Z")
+_VARIABELE = "KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS"
+
+metadata = MetaData()
+# The key store's only table, in a database of its own (never the message database, whose
+# backups are kept for years): one row per day; `verpakt` is NULL once the key is destroyed, and
+# the row stays as a tombstone, so a destroyed day's key is never made again.
+dagsleutels = Table(
+    "dagsleutels",
+    metadata,
+    Column("dag", String(10), primary_key=True),  # YYYY-MM-DD, the UTC date of ontvangenOp
+    Column("hoofdsleutel_id", String(32)),
+    Column("verpakt", LargeBinary),  # nonce | AES-256-GCM(day key) under the master key
+    # The latest verloopt_op of anything sealed under the key: past it, nothing can be fetched.
+    Column("uiterlijk", UTCDateTime(), nullable=False),
+    Column("aangemaakt_op", UTCDateTime(), nullable=False),
+    Column("vernietigd_op", UTCDateTime()),
+)
+
+
+class SleutelFout(Exception):
+    """A day key cannot be used for sealing (destroyed, or unwrappable): the submit fails, nothing
+    is stored. Never raised when opening: content under a missing key is simply gone."""
+
+
+@dataclass(frozen=True)
+class Hoofdsleutels:
+    """Master keys by id; the first wraps new day keys, every one unwraps (rotation)."""
+
+    sleutels: dict[str, bytes]
+    huidige_id: str
+
+    @classmethod
+    def uit_tekst(cls, tekst: str, bron: str = _VARIABELE) -> Hoofdsleutels:
+        lijst: list[tuple[str, bytes]] = []
+        for deel in (d.strip() for d in tekst.split(",")):
+            if not deel:
+                continue
+            sid, _, waarde = deel.partition(":")
+            if not waarde:
+                raise SettingsError(
+                    f"{bron}: verwacht 'id:base64-sleutel' (komma-gescheiden), kreeg een deel zonder ':'"
+                )
+            if not _ID.match(sid):
+                raise SettingsError(
+                    f"{bron}: id {sid[:40]!r} mag alleen letters, cijfers, '_', '.' en '-' bevatten "
+                    "(maximaal 32 tekens)"
+                )
+            try:
+                sleutel = base64.b64decode(waarde, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise SettingsError(f"{bron}: sleutel {sid!r} is geen geldige base64") from exc
+            if len(sleutel) != 32:
+                raise SettingsError(
+                    f"{bron}: sleutel {sid!r} is {len(sleutel)} bytes; AES-256 vraagt 32 bytes (maak er "
+                    'een met: python3 -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())")'
+                )
+            lijst.append((sid, sleutel))
+        if not lijst:
+            raise SettingsError(f"{bron}: geen hoofdsleutel gevonden ('id:base64(32 bytes)')")
+        return cls(dict(lijst), lijst[0][0])
+
+    @staticmethod
+    def _ad(dag: str, sid: str) -> bytes:
+        return f"knooppunt-dagsleutel|{dag}|{sid}".encode()
+
+    def verpak(self, dag: str, sleutel: bytes) -> tuple[str, bytes]:
+        nonce = os.urandom(12)
+        sid = self.huidige_id
+        return sid, nonce + AESGCM(self.sleutels[sid]).encrypt(nonce, sleutel, self._ad(dag, sid))
+
+    def pak_uit(self, dag: str, sid: str, verpakt: bytes) -> bytes:
+        hoofdsleutel = self.sleutels.get(sid)
+        if hoofdsleutel is None:
+            raise SleutelFout(
+                f"de dagsleutel van {dag} is verpakt onder hoofdsleutel {sid!r}, die niet in "
+                f"{_VARIABELE} staat; zet die sleutel er weer achter (ná de huidige) en draai "
+                "'knooppunt sleutels herverpak'"
+            )
+        try:
+            return AESGCM(hoofdsleutel).decrypt(verpakt[:12], verpakt[12:], self._ad(dag, sid))
+        except InvalidTag as exc:
+            raise SleutelFout(
+                f"de dagsleutel van {dag} is niet uit te pakken (gewijzigd of verplaatst)"
+            ) from exc
+
+
+def _ad(afzender: str, referentienummer: str, dag: str) -> bytes:
+    return f"knooppunt-inhoud|{afzender}|{referentienummer}|{dag}".encode()
+
+
+def dag_van(moment: datetime) -> str:
+    return moment.astimezone(UTC).date().isoformat()
+
+
+class Dagsleutels:
+    """The key store: creates, caches, destroys and rewraps day keys, and seals and opens stored
+    ``inhoud`` with them. One per process (``Runtime.dagsleutels``); thread-safe."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        hoofdsleutels: Hoofdsleutels,
+        *,
+        cache_seconden: float = 60.0,
+        klok: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.hoofdsleutels = hoofdsleutels
+        self.cache_seconden = cache_seconden
+        self._klok = klok
+        self._slot = threading.Lock()
+        self._cache: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
+        self._vernietigd: set[str] = set()  # permanent: a destroyed key never comes back
+        self._uiterlijk: dict[str, datetime] = {}  # the `uiterlijk` this process knows is stored
+        self._onbekend: set[str] = set()  # days asked for that the key store never had (logged once)
+
+    @classmethod
+    def uit_instellingen(cls, settings: Settings) -> Dagsleutels:
+        """The key store of these settings, its table created if absent. Refused: the key store in
+        the message database; in production also a missing master key or key-store URL."""
+        hoofdsleutels = hoofdsleutels_uit(settings)
+        url = settings.effectieve_sleutelopslag_url
+        if not settings.is_development and not settings.sleutelopslag_url:
+            raise SettingsError(
+                "KNOOPPUNT_SLEUTELOPSLAG_URL is verplicht in productie: de database van de dagsleutels "
+                "(postgresql://…), een andere dan KNOOPPUNT_DATABASE_URL, met back-ups die niet langer "
+                "bewaard worden dan de bevestigingstermijn plus een marge (zie docs/operations.md)."
+            )
+        if make_url(url) == make_url(settings.effective_database_url):
+            raise SettingsError(
+                "KNOOPPUNT_SLEUTELOPSLAG_URL wijst naar de berichtendatabase: de dagsleutels moeten in "
+                "een eigen database staan, anders bewaren de back-ups van de berichten ook hun sleutels."
+            )
+        opslag = cls(maak_engine(url, pool_size=2), hoofdsleutels)
+        opslag.maak_schema()
+        return opslag
+
+    def maak_schema(self) -> None:
+        """Create the table if absent; several processes may start at once."""
+        try:
+            metadata.create_all(self.engine, checkfirst=True)
+        except Exception:
+            # Another process created it between the check and the CREATE (PostgreSQL).
+            with self.engine.connect() as conn:
+                if not self.engine.dialect.has_table(conn, "dagsleutels"):
+                    raise
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    def _uit_cache(self, dag: str) -> bytes | None:
+        with self._slot:
+            item = self._cache.get(dag)
+            if item is None:
+                return None
+            sleutel, moment = item
+            if self._klok() - moment > self.cache_seconden:
+                del self._cache[dag]
+                return None
+            self._cache.move_to_end(dag)
+            return sleutel
+
+    def _in_cache(self, dag: str, sleutel: bytes) -> None:
+        with self._slot:
+            self._cache[dag] = (sleutel, self._klok())
+            self._cache.move_to_end(dag)
+            while len(self._cache) > CACHE_DAGEN:
+                self._cache.popitem(last=False)
+
+    def _insert(self) -> Any:
+        return postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+
+    def sleutel_om_te_verzegelen(self, dag: str, uiterlijk: datetime) -> bytes:
+        """The key of `dag` (made if absent), with `uiterlijk` (the sealed message's verloopt_op)
+        recorded first, so the key outlives everything sealed under it."""
+        sleutel = self._uit_cache(dag)
+        with self._slot:
+            bekend = self._uiterlijk.get(dag)
+        if sleutel is not None and bekend is not None and bekend >= uiterlijk:
+            return sleutel
+        nieuw = secrets.token_bytes(32)
+        sid, verpakt = self.hoofdsleutels.verpak(dag, nieuw)
+        with self.engine.begin() as conn:
+            conn.execute(
+                self._insert()(dagsleutels)
+                .values(
+                    dag=dag,
+                    hoofdsleutel_id=sid,
+                    verpakt=verpakt,
+                    uiterlijk=uiterlijk,
+                    aangemaakt_op=datetime.now(UTC),
+                )
+                .on_conflict_do_nothing(index_elements=["dag"])
+            )
+            conn.execute(
+                update(dagsleutels)
+                .where(
+                    dagsleutels.c.dag == dag,
+                    dagsleutels.c.vernietigd_op.is_(None),
+                    dagsleutels.c.uiterlijk < uiterlijk,
+                )
+                .values(uiterlijk=uiterlijk)
+            )
+            rij = conn.execute(select(dagsleutels).where(dagsleutels.c.dag == dag)).one()
+        if rij.verpakt is None:
+            raise SleutelFout(
+                f"de dagsleutel van {dag} is al vernietigd; een bericht van die dag kan niet meer "
+                "worden opgeslagen"
+            )
+        sleutel = self.hoofdsleutels.pak_uit(dag, rij.hoofdsleutel_id, rij.verpakt)
+        self._in_cache(dag, sleutel)
+        with self._slot:
+            self._uiterlijk[dag] = max(rij.uiterlijk, self._uiterlijk.get(dag, rij.uiterlijk))
+        return sleutel
+
+    def sleutel(self, dag: str) -> bytes | None:
+        """The key of `dag` to open with, or None when it is destroyed or unknown here (then the
+        content is gone). A master key that is no longer configured is an operator error: raised."""
+        sleutel = self._uit_cache(dag)
+        if sleutel is not None:
+            return sleutel
+        with self._slot:
+            if dag in self._vernietigd:
+                return None
+        with leesverbinding(self.engine) as conn:
+            rij = conn.execute(select(dagsleutels).where(dagsleutels.c.dag == dag)).one_or_none()
+        if rij is None:
+            # Never made here: another key store than the one that sealed it (a configuration
+            # error), or one restored from a backup older than the message. Not served, and said.
+            with self._slot:
+                eerste = dag not in self._onbekend
+                self._onbekend.add(dag)
+            if eerste:
+                log.error(
+                    "dagsleutel onbekend in de sleutelopslag: inhoud van die dag wordt niet geserveerd; "
+                    "staat KNOOPPUNT_SLEUTELOPSLAG_URL goed?",
+                    dag=dag,
+                )
+            return None
+        if rij.verpakt is None:
+            with self._slot:
+                self._vernietigd.add(dag)
+            return None
+        sleutel = self.hoofdsleutels.pak_uit(dag, rij.hoofdsleutel_id, rij.verpakt)
+        self._in_cache(dag, sleutel)
+        return sleutel
+
+    # --- sealing ------------------------------------------------------------------------------
+
+    def verzegel(
+        self, *, afzender: str, referentienummer: str, ontvangen_op: datetime, verloopt_op: datetime, jwe: str
+    ) -> str:
+        """The text to store for this JWE: sealed under the key of its day of ontvangenOp."""
+        dag = dag_van(ontvangen_op)
+        sleutel = self.sleutel_om_te_verzegelen(dag, verloopt_op)
+        nonce = os.urandom(12)
+        data = AESGCM(sleutel).encrypt(nonce, jwe.encode("ascii"), _ad(afzender, referentienummer, dag))
+        tekst = binascii.b2a_base64(nonce + data, newline=False).decode("ascii")
+        return f"{VOORVOEGSEL}{dag.replace('-', '')}.{tekst}"
+
+    def open_(self, *, afzender: str, referentienummer: str, opgeslagen: str) -> str | None:
+        """The JWE exactly as submitted, or None when its day key is destroyed (the content is
+        gone: the message is treated as expired) or the stored text does not open."""
+        if not opgeslagen.startswith(VOORVOEGSEL):
+            return opgeslagen  # stored before day keys: a plain JWE
+        # yyyymmdd after the prefix, then '.', then base64 (read through a memoryview: no copies
+        # of a 4 MiB text; base64, not AES-GCM, is most of the cost, see docs/performance.md).
+        ruw = opgeslagen.encode("ascii")
+        begin = len(VOORVOEGSEL)
+        ruw_dag = opgeslagen[begin : begin + 8]
+        dag = f"{ruw_dag[:4]}-{ruw_dag[4:6]}-{ruw_dag[6:]}"
+        sleutel = self.sleutel(dag)
+        if sleutel is None:
+            return None
+        data = memoryview(binascii.a2b_base64(memoryview(ruw)[begin + 9 :]))
+        try:
+            jwe = AESGCM(sleutel).decrypt(data[:12], data[12:], _ad(afzender, referentienummer, dag))
+        except InvalidTag:
+            log.warning("inhoud opent niet onder haar dagsleutel", dag=dag, referentienummer=referentienummer)
+            return None
+        return jwe.decode("ascii")
+
+    # --- destroying and rewrapping ------------------------------------------------------------
+
+    def vernietig_verlopen(self, *, nu: datetime) -> list[str]:
+        """Destroy every day key past which nothing sealed under it can be fetched (its latest
+        verloopt_op has passed: every message of that day is confirmed, refused or expired) and
+        whose day ended more than a day ago (no submit of that day can still be in flight).
+        Idempotent; concurrent destroyers each destroy a key at most once (conditional UPDATE).
+        Returns the days destroyed by this call."""
+        grens = (nu.astimezone(UTC).date() - timedelta(days=1)).isoformat()
+        with self.engine.begin() as conn:
+            dagen = [
+                str(d)
+                for d in conn.scalars(
+                    select(dagsleutels.c.dag).where(
+                        dagsleutels.c.vernietigd_op.is_(None),
+                        dagsleutels.c.uiterlijk < nu,
+                        dagsleutels.c.dag < grens,
+                    )
+                )
+            ]
+            vernietigd = []
+            for dag in dagen:
+                resultaat = conn.execute(
+                    update(dagsleutels)
+                    .where(
+                        dagsleutels.c.dag == dag,
+                        dagsleutels.c.vernietigd_op.is_(None),
+                        dagsleutels.c.uiterlijk < nu,
+                    )
+                    .values(verpakt=None, hoofdsleutel_id=None, vernietigd_op=nu)
+                )
+                if resultaat.rowcount == 1:
+                    vernietigd.append(dag)
+        with self._slot:
+            for dag in vernietigd:
+                self._cache.pop(dag, None)
+                self._vernietigd.add(dag)
+        if vernietigd:
+            self._wis_sporen()
+            log.info("dagsleutels vernietigd", dagen=vernietigd)
+        return vernietigd
+
+    def _wis_sporen(self) -> None:
+        """Leave no copy of a destroyed key in the key store's own files: SQLite overwrites freed
+        space (secure_delete) and its WAL is checkpointed and truncated (outside any transaction);
+        PostgreSQL rewrites the table, so no dead row keeps the wrapped key (its WAL segments age
+        out like the key store's short-lived backups)."""
+        try:
+            if self.engine.dialect.name == "sqlite":
+                ruw = self.engine.raw_connection()
+                try:
+                    cursor = ruw.cursor()
+                    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    rij = cursor.fetchone()
+                    bezet = bool(rij and rij[0])
+                    cursor.close()
+                finally:
+                    ruw.close()
+                if bezet:
+                    log.warning("WAL van de sleutelopslag niet geleegd: een lezer hield hem vast")
+            else:
+                with self.engine.connect() as conn:
+                    conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                        text("VACUUM FULL dagsleutels")
+                    )
+        except Exception:
+            log.exception("opruimen van de sleutelopslag na vernietigen mislukt")
+
+    def herverpak(self) -> int:
+        """Rewrap every live day key under the current master key (after a rotation); returns how
+        many were rewrapped. Afterwards the old master key can be removed from the configuration."""
+        aantal = 0
+        with self.engine.begin() as conn:
+            rijen = conn.execute(
+                select(dagsleutels.c.dag, dagsleutels.c.hoofdsleutel_id, dagsleutels.c.verpakt).where(
+                    dagsleutels.c.verpakt.is_not(None),
+                    dagsleutels.c.hoofdsleutel_id != self.hoofdsleutels.huidige_id,
+                )
+            ).all()
+            for dag, sid, verpakt in rijen:
+                sleutel = self.hoofdsleutels.pak_uit(dag, sid, verpakt)
+                nieuw_id, nieuw = self.hoofdsleutels.verpak(dag, sleutel)
+                aantal += conn.execute(
+                    update(dagsleutels)
+                    .where(dagsleutels.c.dag == dag, dagsleutels.c.verpakt.is_not(None))
+                    .values(hoofdsleutel_id=nieuw_id, verpakt=nieuw)
+                ).rowcount
+        return aantal
+
+    def overzicht(self) -> list[dict[str, Any]]:
+        """Every day in the key store, newest first: hoofdsleutel, uiterlijk, vernietigd_op."""
+        with leesverbinding(self.engine) as conn:
+            return [
+                {
+                    "dag": r.dag,
+                    "hoofdsleutel": r.hoofdsleutel_id,
+                    "uiterlijk": r.uiterlijk.isoformat(),
+                    "vernietigdOp": r.vernietigd_op.isoformat() if r.vernietigd_op else None,
+                }
+                for r in conn.execute(
+                    select(
+                        dagsleutels.c.dag,
+                        dagsleutels.c.hoofdsleutel_id,
+                        dagsleutels.c.uiterlijk,
+                        dagsleutels.c.vernietigd_op,
+                    ).order_by(dagsleutels.c.dag.desc())
+                )
+            ]
+
+
+def hoofdsleutels_uit(settings: Settings) -> Hoofdsleutels:
+    """The master keys: KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS, or the file that
+    KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS_BESTAND names; development generates one in the data dir
+    on first start; production refuses to start without one."""
+    tekst = settings.dagsleutel_hoofdsleutels.get_secret_value()
+    if tekst:
+        return Hoofdsleutels.uit_tekst(tekst)
+    if settings.dagsleutel_hoofdsleutels_bestand is not None:
+        pad = settings.dagsleutel_hoofdsleutels_bestand
+        try:
+            return Hoofdsleutels.uit_tekst(pad.read_text(encoding="ascii"), f"{_VARIABELE}_BESTAND ({pad})")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{_VARIABELE}_BESTAND: {pad} is niet te lezen ({exc})") from exc
+    if not settings.is_development:
+        raise SettingsError(
+            f"{_VARIABELE} (of {_VARIABELE}_BESTAND) is verplicht in productie: 'id:base64(32 bytes)', "
+            "de hoofdsleutel waaronder de dagsleutels van de berichtinhoud verpakt zijn, bewaard buiten "
+            "de databases en hun back-ups (zie docs/operations.md, 'Dagsleutels')."
+        )
+    return Hoofdsleutels.uit_tekst(
+        _ontwikkelsleutel(settings.data_dir / ONTWIKKEL_BESTAND), f"{settings.data_dir / ONTWIKKEL_BESTAND}"
+    )
+
+
+def _ontwikkelsleutel(pad: Path) -> str:
+    """Generate the development master key once (mode 0600); with several processes starting at
+    once, the first to link its file wins and everyone reads the same key."""
+    if pad.exists():
+        return pad.read_text(encoding="ascii").strip()
+    pad.parent.mkdir(parents=True, exist_ok=True)
+    tekst = "ontwikkel-1:" + base64.b64encode(secrets.token_bytes(32)).decode()
+    tijdelijk = pad.with_name(f".{pad.name}.{os.getpid()}")
+    fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as bestand:
+        bestand.write(tekst + "\n")
+    try:
+        with contextlib.suppress(FileExistsError):
+            os.link(tijdelijk, pad)
+    finally:
+        tijdelijk.unlink(missing_ok=True)
+    return pad.read_text(encoding="ascii").strip()

@@ -1,0 +1,91 @@
+"""Two batches with the same referentienummers at once on PostgreSQL (the portal's double click,
+decision 0016): the one that waits for the other's insert gets REFERENTIENUMMER_CONFLICT, never a
+database error, and the first batch's messages stay the first batch's."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from knooppunt.hub import mailbox
+from knooppunt.runtime import Runtime
+from knooppunt.store.db import db_nu, transactie
+from knooppunt.store.models import Bericht, BerichtInhoud, Deelnemer
+from tests.factories import Partij
+from tests.integration.test_mailbox_reeks import env, reeks
+
+
+def _wacht_op_slot(database_url: str) -> None:
+    """Until another connection waits for a lock (the second insert waits for the first)."""
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            for _ in range(200):
+                wachtend = conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                )
+                if wachtend:
+                    return
+                time.sleep(0.05)
+    finally:
+        engine.dispose()
+    raise AssertionError("the second batch never waited for the first")
+
+
+def test_a_batch_that_waited_for_one_with_the_same_numbers_gets_a_conflict(
+    cast: dict[str, Partij], rt: Runtime, database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the second batch starts after the first")
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    vragen = [env(gemeente, energie, "saldoverzoek_nuts") for _ in range(2)]
+    reeks(rt, gemeente, vragen)
+    eerste = [
+        env(
+            energie,
+            gemeente,
+            "klant_onbekend",
+            conversatie=v.conversatie_referentienummer,
+            antwoord_op=v.referentienummer,
+        )
+        for v in vragen
+    ]
+    # the same numbers sealed again: other ciphertext, so another envelope hash
+    tweede = [dataclasses.replace(e, inhoud=env(energie, gemeente, "klant_onbekend").inhoud) for e in eerste]
+    uitkomst: list[BaseException | None] = [None]
+
+    def tweede_reeks() -> None:
+        try:
+            reeks(rt, energie, tweede)
+        except BaseException as exc:  # the test inspects what was raised
+            uitkomst[0] = exc
+
+    with transactie(rt.sessions) as session:
+        afzender = session.get(Deelnemer, energie.oin)
+        assert afzender is not None
+        mailbox.verstuur_reeks(session, afzender, eerste, nu=db_nu(session), instellingen=rt.instellingen)
+        draad = threading.Thread(target=tweede_reeks)
+        draad.start()
+        _wacht_op_slot(database_url)
+    draad.join(timeout=60)
+
+    fout = uitkomst[0]
+    assert isinstance(fout, mailbox.Reeksweigering), repr(fout)
+    assert fout.code == "REFERENTIENUMMER_CONFLICT"
+    with transactie(rt.sessions) as session:
+        assert (
+            session.scalar(select(func.count()).select_from(Bericht).where(Bericht.afzender == energie.oin))
+            == 2
+        )
+        for e in eerste:
+            jwe = session.scalar(
+                select(BerichtInhoud.jwe).join(Bericht).where(Bericht.referentienummer == e.referentienummer)
+            )
+            assert jwe == e.inhoud
