@@ -44,10 +44,11 @@ def _bezetting(rt: Runtime, ontvanger: str) -> dict[str, int]:
 
 
 def _werkelijk(rt: Runtime, ontvanger: str) -> dict[str, int]:
-    """What the counters must say: the sizes of the JWEs still stored for `ontvanger`, per sender."""
+    """What the counters must say: per sender, the submitted sizes of the messages to `ontvanger`
+    whose content is still stored (the stored form may differ: it is sealed at rest)."""
     with rt.sessions() as session:
         rijen = session.execute(
-            select(Bericht.afzender, func.sum(func.length(BerichtInhoud.jwe)))
+            select(Bericht.afzender, func.sum(Bericht.grootte))
             .join(BerichtInhoud, BerichtInhoud.bericht_id == Bericht.id)
             .where(Bericht.ontvanger == ontvanger)
             .group_by(Bericht.afzender)
