@@ -232,7 +232,7 @@ def haal_berichten_op(
 
 _INHOUD_PLEK = "\ue000inhoud\ue000"
 _INHOUD_BROK = 256 * 1024
-"""Characters of inhoud encoded and sent at a time."""
+"""Characters of inhoud encoded at a time, and about the size of each piece sent."""
 _GROEP_BYTES = 1024 * 1024
 """Inhoud read from the database in one query while a page streams (or the one larger message)."""
 
@@ -277,10 +277,24 @@ def _groepen(delen: Sequence[_Deel]) -> Iterator[Sequence[_Deel]]:
 def _stroom_berichten(
     rt: Runtime, ontvanger: str, nu: datetime, delen: Sequence[_Deel], slot: str
 ) -> Iterator[bytes]:
-    """``{"berichten": [...], "volgende": ...}`` in pieces: the inhoud of each group of messages
-    read in a short read-only transaction of its own (a message confirmed meanwhile is left out)
-    and encoded in bounded chunks. Run by Starlette in the thread pool, one piece at a time."""
-    yield b'{"berichten":['
+    """``{"berichten": [...], "volgende": ...}`` in pieces of about `_INHOUD_BROK`: the inhoud of
+    each group of messages read in a short read-only transaction of its own (a message confirmed
+    meanwhile is left out). Starlette runs each step in the thread pool, so a page of small
+    messages goes in a few steps, not one per message."""
+    buffer: list[str] = []
+    gebufferd = 0
+    for stuk in _stukken(rt, ontvanger, nu, delen, slot):
+        buffer.append(stuk)
+        gebufferd += len(stuk)
+        if gebufferd >= _INHOUD_BROK:
+            yield "".join(buffer).encode()
+            buffer, gebufferd = [], 0
+    if buffer:
+        yield "".join(buffer).encode()
+
+
+def _stukken(rt: Runtime, ontvanger: str, nu: datetime, delen: Sequence[_Deel], slot: str) -> Iterator[str]:
+    yield '{"berichten":['
     eerste = True
     for groep in _groepen(delen):
         nummers = [d.referentienummer for d in groep if d.referentienummer is not None]
@@ -289,15 +303,15 @@ def _stroom_berichten(
             jwe = None if deel.referentienummer is None else inhouden.pop(deel.referentienummer, None)
             if deel.referentienummer is not None and jwe is None:
                 continue
-            yield (deel.voor if eerste else "," + deel.voor).encode()
+            yield deel.voor if eerste else "," + deel.voor
             eerste = False
             if jwe is not None:
-                yield b'"'
+                yield '"'
                 for begin in range(0, len(jwe), _INHOUD_BROK):
-                    yield _json(jwe[begin : begin + _INHOUD_BROK])[1:-1].encode()
-                yield b'"' + deel.na.encode()
+                    yield _json(jwe[begin : begin + _INHOUD_BROK])[1:-1]
+                yield '"' + deel.na
             del jwe
-    yield f'],"volgende":{slot}}}'.encode()
+    yield f'],"volgende":{slot}}}'
 
 
 def _lees_inhouden(rt: Runtime, ontvanger: str, referentienummers: list[str], nu: datetime) -> dict[str, str]:
