@@ -19,9 +19,10 @@ from tests.factories import Partij, envelop
 from tests.functional.server import start_hub
 
 MIB = 1024 * 1024
-MAX_INHOUD = 1 * MIB
-PAGINA = 4 * MIB
-AANTAL = 48  # 48 MiB of ciphertext waiting: twelve pages
+# The defaults (DESIGN §4): what a participant may send and what a page may hold.
+MAX_INHOUD = 4 * MIB
+PAGINA = 16 * MIB
+AANTAL = 24  # 96 MiB of ciphertext waiting: six pages
 TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 
 
@@ -69,12 +70,7 @@ def test_ophalen_houdt_het_geheugen_van_de_hub_begrensd(
 ) -> None:
     gemeente, energie = cast["gemeente"], cast["energie"]
     refs = _vul_inbox(rt, gemeente, energie)
-    omgeving = {
-        "KNOOPPUNT_MAX_INHOUD_BYTES": str(MAX_INHOUD),
-        "KNOOPPUNT_MAX_REQUEST_BYTES": str(MAX_INHOUD + 64 * 1024),
-        "KNOOPPUNT_MAX_PAGINA_BYTES": str(PAGINA),
-        "KNOOPPUNT_PORTAAL_ACTIEF": "false",
-    }
+    omgeving = {"KNOOPPUNT_PORTAAL_ACTIEF": "false"}  # the default limits
     with start_hub(
         database_url=database_url, data_dir=tmp_path / "data", pki_dir=pki_dir, env=omgeving
     ) as hub:
