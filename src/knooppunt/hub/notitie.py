@@ -210,7 +210,7 @@ def ontwikkelsleutel(pad: Path) -> Ondertekenaar:
     link its key into place wins, so every process signs with the same key."""
     if not pad.exists():
         pad.parent.mkdir(parents=True, exist_ok=True)
-        tijdelijk = pad.with_name(f".{pad.name}.{os.getpid()}")
+        tijdelijk = pad.with_name(f".{pad.name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as bestand:
             bestand.write(Ondertekenaar.nieuw(ONTWIKKEL_NAAM).als_tekst() + "\n")

@@ -46,7 +46,10 @@ def sequence(session: Session, ondertekenaar: Ondertekenaar, *, nu: datetime, ba
         return 0
     kop = store.nieuwste_kop(session)
     grootte = kop.grootte if kop else 0
-    hoogste = session.execute(select(func.max(Auditregel.volgnummer))).scalar_one_or_none() or 0
+    hoogste = session.execute(select(func.max(Auditregel.volgnummer))).scalar_one_or_none()
+    if hoogste is None:  # every sequenced entry purged: the tree continues from the anchor
+        anker = store.anker(session)
+        hoogste = anker.volgnummer if anker else 0
     if hoogste != grootte:
         raise SequencerFout(
             f"de nieuwste ondertekende boomkop telt {grootte} auditregels, maar het hoogste volgnummer is "
