@@ -56,7 +56,7 @@ def _audit(rt: Runtime, actie: str) -> list[Auditregel]:
     with rt.sessions() as session:
         return list(
             session.scalars(
-                select(Auditregel).where(Auditregel.actie == actie).order_by(Auditregel.volgnummer)
+                select(Auditregel).where(Auditregel.actie == actie).order_by(Auditregel.id)
             )
         )
 
