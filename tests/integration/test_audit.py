@@ -32,6 +32,7 @@ from knooppunt.runtime import Runtime
 from knooppunt.store import audit as audit_store
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Auditanker, Auditkop, Auditregel
+from tests.conftest import DATABASES, PG_URL, _psycopg, maak_settings
 from tests.factories import Partij, envelop
 
 
@@ -864,3 +865,75 @@ def test_bewaartermijn_is_configureerbaar(cli: Any, rt: Runtime, monkeypatch: py
     monkeypatch.setenv("KNOOPPUNT_AUDIT_BEWAARTERMIJN_DAGEN", "30")
     assert json.loads(cli("worker", "--once").stdout)["audit_opgeschoond"] == 3
     assert cli("audit", "verify", "--sleutel", _publiek(rt)).exit_code == 0
+
+
+# --- migration 0011: the hash chain becomes the tree -----------------------------------------------
+
+
+@pytest.fixture(params=DATABASES)
+def lege_database(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A database of its own, not yet migrated."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'oud.sqlite3'}"
+        return
+    beheer = create_engine(_psycopg(PG_URL), isolation_level="AUTOCOMMIT")
+    naam = f"knooppunt_migratie_{uuid.uuid4().hex[:10]}"
+    with beheer.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{naam}"'))
+    yield make_url(_psycopg(PG_URL)).set(database=naam).render_as_string(hide_password=False)
+    with beheer.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{naam}" WITH (FORCE)'))
+    beheer.dispose()
+
+
+def test_migratie_nummert_de_bestaande_keten_in_haar_volgorde(
+    lege_database: str, tmp_path: Path, pki_dir: Path
+) -> None:
+    from alembic import command
+
+    from knooppunt import runtime as runtime_mod
+    from knooppunt.store import migrate
+    from knooppunt.store.db import maak_engine
+
+    engine = maak_engine(lege_database)
+    config = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0010_upload_geheim")
+    # The old hash chain: volgnummer order is the chain's order, tijd goes backwards on purpose.
+    with engine.begin() as conn:
+        for nr, minuten in ((1, 30), (2, 10), (3, 20)):
+            conn.execute(
+                text(
+                    "INSERT INTO auditregels (volgnummer, tijd, actor, actie, vorige_hash, hash) "
+                    "VALUES (:nr, :tijd, 'beheer:oud', 'ingelogd', :vorige, :hash)"
+                ),
+                {
+                    "nr": nr,
+                    "tijd": datetime(2026, 11, 1, 12, minuten, tzinfo=UTC),
+                    "vorige": str(nr - 1) * 64,
+                    "hash": str(nr) * 64,
+                },
+            )
+    engine.dispose()
+
+    rt = runtime_mod.bouw(maak_settings(lege_database, tmp_path / "data", pki_dir))  # upgrades to head
+    try:
+        _vul(rt, 1)  # a new entry after the migration gets the next id
+        assert _sequence(rt) == 5
+        regels = sorted(_regels(rt), key=lambda r: r.volgnummer or 0)
+        assert [(r.volgnummer, r.id, r.actie) for r in regels] == [
+            (1, 1, "ingelogd"),
+            (2, 2, "ingelogd"),
+            (3, 3, "ingelogd"),
+            (4, 4, "audit_omgezet"),
+            (5, 5, "verstuurd"),
+        ]
+        assert [r.tijd.minute for r in regels[:3]] == [30, 10, 20]
+        assert regels[3].uitkomst == "3" * 64  # the old chain's head, bound into the tree
+        assert audit.controleer(rt.engine, sleutel=rt.ondertekenaar().publiek).intact
+    finally:
+        rt.close()

@@ -80,16 +80,17 @@ def upgrade() -> None:
         f"INSERT INTO auditregels (id, {_VELDEN}) SELECT volgnummer, {_VELDEN} "  # noqa: S608 - constants
         "FROM auditregels_oud ORDER BY volgnummer"
     )
-    op.execute(
-        f"INSERT INTO auditregels (tijd, actor, actie, uitkomst) SELECT {_NU[dialect]}, "  # noqa: S608
-        "'KNOOPPUNT', 'audit_omgezet', hash FROM auditregels_oud "
-        "WHERE volgnummer = (SELECT max(volgnummer) FROM auditregels_oud)"
-    )
+    # The sequence continues after the copied ids.
     if dialect == "postgresql":
         op.execute(
             "SELECT setval(pg_get_serial_sequence('auditregels', 'id'), coalesce(max(id), 0) + 1, false) "
             "FROM auditregels"
         )
+    op.execute(
+        f"INSERT INTO auditregels (tijd, actor, actie, uitkomst) SELECT {_NU[dialect]}, "  # noqa: S608
+        "'KNOOPPUNT', 'audit_omgezet', hash FROM auditregels_oud "
+        "WHERE volgnummer = (SELECT max(volgnummer) FROM auditregels_oud)"
+    )
     op.drop_table("auditregels_oud")
     op.drop_table("auditanker")
     op.create_table(
