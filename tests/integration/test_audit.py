@@ -419,6 +419,37 @@ def test_een_gedode_sequencer_wordt_door_de_volgende_hervat(
     assert cli("audit", "verify", "--sleutel", _publiek(rt)).exit_code == 0
 
 
+def test_twee_sequencer_processen_tegelijk_nummeren_alles_precies_eens(
+    rt: Runtime, settings: Any, tmp_path: Path
+) -> None:
+    """`knooppunt audit sequence` twice at the same moment, as two real processes (two nodes)."""
+    for _ in range(6):
+        _vul(rt, 500)
+    omgeving = {
+        **os.environ,
+        "KNOOPPUNT_ENV": "development",
+        "KNOOPPUNT_DATABASE_URL": settings.effective_database_url,
+        "KNOOPPUNT_DATA_DIR": str(settings.data_dir),
+        "KNOOPPUNT_TRUST_ANCHORS": ",".join(str(p) for p in settings.trust_anchors),
+    }
+    rt.ondertekenaar()  # the development key exists before both start
+    processen = [
+        subprocess.Popen(
+            [sys.executable, "-m", "knooppunt.cli.main", "audit", "sequence"],
+            env=omgeving,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    uitvoer = [p.communicate(timeout=120) for p in processen]
+    assert [p.returncode for p in processen] == [0, 0], uitvoer
+    assert sum(json.loads(out.strip().splitlines()[-1])["gesequenceerd"] for out, _ in uitvoer) == 3000
+    assert _volgnummers(rt) == list(range(1, 3001))
+    assert audit.controleer(rt.engine, sleutel=rt.ondertekenaar().publiek).intact
+
+
 def test_invoegen_wacht_niet_op_een_lopende_sequencer(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     """While a sequencer holds its lock mid-run, requests still commit their entries (PostgreSQL;
     SQLite has one writer at a time by design, so there the sequencer's run is kept short)."""
