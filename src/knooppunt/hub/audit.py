@@ -401,6 +401,8 @@ def verifieer(
 
     def bij(grootte: int) -> None:
         nonlocal volgende_kop
+        if (volgende_kop is None or volgende_kop.grootte > grootte) and grootte not in per_grootte:
+            return  # the usual case: no head or checkpoint of this size, no root to compute
         wortel = None if boom_onbekend else rand.wortel()
         while volgende_kop is not None and volgende_kop.grootte <= grootte:
             # A head smaller than the anchor (left by a purge) can only have its signature checked.
