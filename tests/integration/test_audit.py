@@ -494,7 +494,9 @@ def test_invoegen_wacht_niet_op_een_lopende_sequencer(rt: Runtime, monkeypatch: 
 
 def test_een_later_gecommitte_lagere_id_wordt_toch_gesequenceerd(rt: Runtime) -> None:
     """An entry whose transaction commits after a higher id was sequenced is numbered after it:
-    nothing skipped, no gap (PostgreSQL: two writers at once; SQLite cannot have them)."""
+    nothing skipped, no gap. Also: a second writer commits its entries while the first still holds
+    its own open — there is no lock between writers any more (PostgreSQL; SQLite has one writer at
+    a time)."""
     if rt.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time: a lower id cannot commit later")
     traag = rt.sessions()
