@@ -14,11 +14,13 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from knooppunt.jobs import audit
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import transactie
@@ -195,6 +197,12 @@ def _geen_geheimen(tekst: str) -> None:
         assert geheim not in tekst
 
 
+def _checkpoint(sc: Scenario, rol: str, r: Any) -> None:
+    # The signed tree head reveals the number of audit entries, nothing about any entry.
+    assert r.headers["content-type"].startswith("text/plain")
+    assert r.text.splitlines()[1].isdigit()
+
+
 def _berichttypen(sc: Scenario, rol: str, r: Any) -> None:
     assert "saldoverzoek" in {t["code"] for t in r.json()["berichttypen"]}
 
@@ -234,6 +242,8 @@ GEVALLEN = [
           controle=_berichttypen),
     Geval("een berichttype", "GET", "/berichttypen/saldoverzoek", "ontvanger", _alle(200), zien_bericht=(),
           controle=_berichttype),
+    Geval("auditcheckpoint", "GET", "/audit/checkpoint", "ontvanger", _alle(200), zien_bericht=(),
+          controle=_checkpoint),
 ]
 # fmt: on
 
@@ -255,6 +265,7 @@ def scenario(cast: dict[str, Partij], client_voor: Any, rt: Runtime) -> Scenario
     vraag = envelop(gemeente, energie, "saldoverzoek")
     r = clients[gemeente.oin].post("/berichten", json=vraag)
     assert r.status_code == 201, r.text
+    audit.sequence(rt.sessions, rt.ondertekenaar(), max_wacht=timedelta(seconds=300))  # a signed head
     return Scenario(afzender=gemeente, ontvanger=energie, ander=kredietbank, envelop=vraag, clients=clients)
 
 

@@ -27,6 +27,7 @@ CONTRACT = {
     ("get", "/adresboek/{oin}"): "haalDeelnemerOp",
     ("get", "/berichttypen"): "haalBerichttypenOp",
     ("get", "/berichttypen/{code}"): "haalBerichttypeOp",
+    ("get", "/audit/checkpoint"): "haalAuditCheckpointOp",
 }
 QUERY = {
     ("get", "/berichten"): {"limit", "berichttype", "afzender"},

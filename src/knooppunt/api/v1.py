@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from knooppunt.api.deps import TransactieRoute, VerzoekDep
 from knooppunt.api.schemas import (
@@ -32,7 +32,7 @@ from knooppunt.api.schemas import (
     Uuid,
     WeigeringCreate,
 )
-from knooppunt.hub import adresboek, mailbox
+from knooppunt.hub import adresboek, audit, mailbox
 from knooppunt.hub.fouten import HubFout, OngeldigVeld
 from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Rol
 from knooppunt.protocol.identificatie import is_oin_vorm
@@ -500,6 +500,35 @@ def haal_berichttype_op(
     if not typen:
         raise HubFout("NIET_GEVONDEN", 404, "Niet gevonden", f"Berichttype {code!r} bestaat niet.")
     return berichttype_weergave(typen[0], v.runtime.instellingen.antwoordtermijn)
+
+
+@router.get(
+    "/audit/checkpoint",
+    operation_id="haalAuditCheckpointOp",
+    summary="Het nieuwste ondertekende checkpoint van het auditlog",
+    description="Een C2SP tlog-checkpoint (origin, boomgrootte, wortelhash van de RFC 6962-boom over het "
+    "auditlog) met een Ed25519-handtekening van het knooppunt. Bewaar het en controleer later met "
+    "`knooppunt audit verify --checkpoint` dat de geschiedenis niet is herschreven of afgeknipt.",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "description": "Het ondertekende checkpoint (C2SP signed note)",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **_problemen(400, 401, 404),
+    },
+    tags=["audit"],
+)
+def haal_audit_checkpoint_op(v: VerzoekDep) -> PlainTextResponse:
+    checkpoint = audit.nieuwste_checkpoint(v.session)
+    if checkpoint is None:
+        raise HubFout(
+            "GEEN_CHECKPOINT",
+            404,
+            "Nog geen checkpoint",
+            "Het auditlog heeft nog geen ondertekend checkpoint; vraag het over een minuut opnieuw.",
+        )
+    return PlainTextResponse(checkpoint)
 
 
 def json_probleem(fout: HubFout, instance: str | None = None) -> JSONResponse:

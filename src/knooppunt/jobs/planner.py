@@ -47,6 +47,12 @@ def _audit_opschonen(runtime: Runtime, nu: datetime) -> int:
     return aantal
 
 
+def _audit_sequence(runtime: Runtime, nu: datetime) -> dict[str, Any]:
+    # The database clock, not ``nu``: a head's tijd and the waiting time are real time.
+    max_wacht = timedelta(seconds=runtime.settings.audit_max_ongesequenceerd_seconden)
+    return audit.sequence(runtime.sessions, runtime.ondertekenaar(), max_wacht=max_wacht)
+
+
 def _notificaties(runtime: Runtime, nu: datetime) -> dict[str, Any]:
     return notificaties.draai(runtime.sessions, nu=nu, settings=runtime.settings)
 
@@ -60,6 +66,8 @@ JOBS: dict[str, Callable[[Runtime, datetime], Any]] = {
     "dagsleutels_vernietigd": _dagsleutels,
     "notificaties": _notificaties,
     "audit_opgeschoond": _audit_opschonen,
+    # Last, so the entries the other jobs wrote in this run are sequenced in it too.
+    "audit_gesequenceerd": _audit_sequence,
 }
 
 
