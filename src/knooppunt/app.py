@@ -233,7 +233,10 @@ def _api_app(runtime: Runtime) -> FastAPI:
     @api.exception_handler(OperationalError)
     async def _database_tijdelijk(request: Request, fout: OperationalError) -> JSONResponse:
         # Deadlock, serialization failure, a busy SQLite file or an unreachable database: the
-        # transaction was rolled back, nothing was stored, and the same request may be retried.
+        # transaction was rolled back and the same request may be retried. Not "nothing was
+        # stored": when the connection breaks during COMMIT, PostgreSQL may have committed it
+        # (tests/functional/test_chaos.py sees this); the identical retry then gets 200 with the
+        # original result, and nothing is stored twice.
         log.warning(
             "database tijdelijk niet beschikbaar", path=request.url.path, fout=type(fout.orig).__name__
         )
@@ -242,8 +245,10 @@ def _api_app(runtime: Runtime) -> FastAPI:
                 "TIJDELIJK_NIET_BESCHIKBAAR",
                 503,
                 "Tijdelijk niet beschikbaar",
-                "Het knooppunt kon uw verzoek nu niet verwerken; er is niets opgeslagen. Probeer hetzelfde "
-                "verzoek (met hetzelfde referentienummer) over enkele seconden opnieuw.",
+                "Het knooppunt kon uw verzoek nu niet verwerken. Probeer hetzelfde verzoek over enkele "
+                "seconden opnieuw, een bericht met hetzelfde referentienummer: was het toch al opgeslagen "
+                "(de database viel weg tijdens het opslaan), dan krijgt u het oorspronkelijke resultaat "
+                "(200) en staat het er één keer.",
             ),
             request.url.path,
         )
