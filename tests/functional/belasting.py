@@ -8,7 +8,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -125,10 +125,18 @@ class HubLog:
 
 @contextmanager
 def hub_met_log(
-    naam: str, *, database_url: str, data_dir: Path, pki_dir: Path, poort: int | None = None
+    naam: str,
+    *,
+    database_url: str,
+    data_dir: Path,
+    pki_dir: Path,
+    poort: int | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[tuple[Hub, HubLog]]:
     """start_hub plus a log drain; on exit the hub is stopped (SIGTERM) and the drain joined."""
-    with start_hub(database_url=database_url, data_dir=data_dir, pki_dir=pki_dir, poort=poort) as hub:
+    with start_hub(
+        database_url=database_url, data_dir=data_dir, pki_dir=pki_dir, poort=poort, extra_args=extra_args
+    ) as hub:
         log = HubLog(hub, naam)
         try:
             yield hub, log

@@ -12,7 +12,6 @@ never the shared one. The figures (acknowledged, lost, duplicated, seconds to re
 from __future__ import annotations
 
 import os
-import platform
 import signal
 import threading
 import time
@@ -28,6 +27,8 @@ from typing import Any
 
 import httpx
 import pytest
+from bench.omgeving import machine
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from knooppunt.runtime import Runtime
@@ -47,12 +48,13 @@ from tests.functional.belasting import (
     verzegel,
     zend_tot_erkend,
 )
-from tests.functional.server import Hub
+from tests.functional.server import Hub, vrije_poort
 from tests.functional.wegwerpcluster import Modus, WegwerpCluster, pg_bindir, wegwerpcluster
 from tests.node import _ci
 
 PER_ZENDER = 60  # four client threads: 240 messages
 UITVAL = 2.0  # seconds PostgreSQL stays down, so that the hub meets it gone for a while
+JOB_INTERVAL = 0.5  # the hub's jobs run this often, so that they too meet PostgreSQL gone
 # The disruptions, in this order, at evenly spaced numbers of acknowledged messages.
 VERSTORINGEN: list[str] = ["immediate", "sigkill", "fast", "sigkill"]
 # Seconds for the load phase, disruptions included: a guard against hanging, not a speed target.
@@ -108,6 +110,9 @@ class Verstoring:
     herstel: float | None = None  # seconds from `terug` to the first acknowledgement of a later request
     tijdens: int = 0  # 503s to requests sent from `begin` until `terug`
     daarna: int = 0  # 503s to requests sent from `terug` until the next disruption
+    gereed_tijdens: int = 0  # /health/ready while PostgreSQL was away
+    gereed_daarna: int = 0  # ... and once the hub acknowledged again
+    jobs_herstel: float | None = None  # seconds from `terug` until a job run succeeded again
 
     def meet(self, pogingen: dict[str, Poging], tot: float) -> None:
         na = [p.erkend_op for p in pogingen.values() if p.status is not None and p.begin >= self.terug]
@@ -118,6 +123,7 @@ class Verstoring:
 
     def regel(self) -> str:
         herstel = "nooit" if self.herstel is None else f"{self.herstel:.2f} s"
+        jobs = "nooit" if self.jobs_herstel is None else f"{self.jobs_herstel:.1f} s"
         if self.wat == "sigkill":
             return (
                 f"SIGKILL van de hub na {self.erkend_voor} erkend: weer erkend {herstel} na de kill "
@@ -128,8 +134,25 @@ class Verstoring:
             f"PostgreSQL stop -m {self.wat} na {self.erkend_voor} erkend, {weg:.1f} s weg (stop "
             f"{self.pg_stop:.1f} s, start {self.pg_start:.1f} s; {self.tijdens}x 503): "
             f"weer erkend {herstel} nadat PostgreSQL terug was, "
-            f"daarna {self.daarna}x 503"
+            f"daarna {self.daarna}x 503; jobs weer geslaagd na {jobs}; /health/ready "
+            f"{self.gereed_tijdens} -> {self.gereed_daarna}"
         )
+
+
+def _gereed(ops_poort: int) -> int:
+    return httpx.get(f"http://127.0.0.1:{ops_poort}/health/ready", timeout=10).status_code
+
+
+def _laatste_jobsucces(ops_poort: int) -> float:
+    """Unix time of the hub's last successful expiry job run (the operator listener's metric)."""
+    r = httpx.get(f"http://127.0.0.1:{ops_poort}/metrics", timeout=10)
+    for familie in text_string_to_metric_families(r.text):
+        for meting in familie.samples:
+            if meting.name == "knooppunt_job_last_success_timestamp_seconds" and meting.labels == {
+                "job": "verlopen"
+            }:
+                return float(meting.value)
+    return 0.0
 
 
 def _tijd(waarde: str) -> datetime:
@@ -167,7 +190,8 @@ def test_chaos_postgresql_herstart_en_sigkill_onder_belasting(
 
     with ExitStack() as stapel:
 
-        def start(nr: int, poort: int | None = None) -> Hub:
+        def start(nr: int, poort: int | None = None) -> tuple[Hub, int]:
+            ops_poort = vrije_poort()
             hub, log = stapel.enter_context(
                 hub_met_log(
                     f"hub-{nr}",
@@ -175,12 +199,13 @@ def test_chaos_postgresql_herstart_en_sigkill_onder_belasting(
                     data_dir=tmp_path / "hub",
                     pki_dir=pki_dir,
                     poort=poort,
+                    extra_args=["--ops-port", str(ops_poort), "--job-interval", str(JOB_INTERVAL)],
                 )
             )
             logs.append(log)
-            return hub
+            return hub, ops_poort
 
-        hub = start(0)
+        hub, ops_poort = start(0)
         begin = time.monotonic()
         termijn = Termijn(TIJDSLIMIET)
         threads = [
@@ -207,7 +232,7 @@ def test_chaos_postgresql_herstart_en_sigkill_onder_belasting(
                 assert hub.proces.returncode == -signal.SIGKILL
                 time.sleep(0.3)  # clients meet a closed port for a moment
                 gestart = time.monotonic()
-                hub = start(nr, poort=hub.poort)
+                hub, ops_poort = start(nr, poort=hub.poort)
                 verstoringen.append(
                     Verstoring(wat, erkend_voor, moment, moment, hub_start=time.monotonic() - gestart)
                 )
@@ -216,24 +241,32 @@ def test_chaos_postgresql_herstart_en_sigkill_onder_belasting(
                 modus: Modus = "immediate" if wat == "immediate" else "fast"
                 cluster.stop(modus)
                 gestopt = time.monotonic()
-                time.sleep(UITVAL)
+                gereed_tijdens = _gereed(ops_poort)
+                time.sleep(max(0.0, UITVAL - (time.monotonic() - gestopt)))
                 cluster.start()
-                terug = time.monotonic()
-                verstoringen.append(
-                    Verstoring(
-                        wat,
-                        erkend_voor,
-                        moment,
-                        terug,
-                        pg_stop=gestopt - moment,
-                        pg_start=terug - gestopt - UITVAL,
-                    )
+                terug, terug_klok = time.monotonic(), time.time()
+                v = Verstoring(
+                    wat,
+                    erkend_voor,
+                    moment,
+                    terug,
+                    pg_stop=gestopt - moment,
+                    pg_start=terug - gestopt - UITVAL,
+                    gereed_tijdens=gereed_tijdens,
                 )
-                # The hub recovers on its own: the same process acknowledges again.
-                while not any(p.begin >= verstoringen[-1].terug for p in pogingen.values() if p.status):
+                verstoringen.append(v)
+                # The hub recovers on its own: the same process acknowledges again, says it is
+                # ready, and its jobs succeed again.
+                while not any(p.begin >= terug for p in pogingen.values() if p.status):
                     if termijn.over() <= 0 or not any(t.is_alive() for t in threads):
                         break
                     time.sleep(0.01)
+                v.gereed_daarna = _gereed(ops_poort)
+                while termijn.over() > 0 and time.monotonic() - terug < 30:
+                    if _laatste_jobsucces(ops_poort) >= terug_klok:
+                        v.jobs_herstel = time.monotonic() - terug
+                        break
+                    time.sleep(0.1)
                 assert hub.proces.poll() is None, "de hub stopte met PostgreSQL\n" + bewijsstukken()
 
         for t in threads:
@@ -260,7 +293,7 @@ def test_chaos_postgresql_herstart_en_sigkill_onder_belasting(
         )
         statussen = {log.naam: log.statussen() for log in logs}
         print(
-            f"\nChaostest ({os.cpu_count()} cores, {platform.processor() or platform.machine()}): "
+            f"\nChaostest ({machine()['nproc']} cores, {machine()['cpu']}): "
             f"{totaal} berichten door {len(zenders)} clients in {duur:.1f} s; "
             f"erkend {len(bevestigd)}, verloren {len(verloren)}, dubbel {len(dubbel)}, "
             f"onbekend {len(onbekend)}; {netwerkfouten} netwerkfouten, {onbeschikbaar}x 503 met "
@@ -284,6 +317,8 @@ def test_chaos_postgresql_herstart_en_sigkill_onder_belasting(
             if v.wat != "sigkill":
                 assert v.tijdens > 0, f"geen verzoek trof PostgreSQL weg: {v.regel()}"
                 assert v.daarna == 0, f"503 nadat PostgreSQL terug was: {v.regel()}\n" + bewijsstukken()
+                assert (v.gereed_tijdens, v.gereed_daarna) == (503, 200), v.regel()
+                assert v.jobs_herstel is not None, f"de jobs herstelden niet: {v.regel()}"
         assert netwerkfouten > 0, "de kills troffen geen lopend verzoek"
         assert herhaald > 0, "geen enkele herhaling werd als herhaling (200) herkend"
         assert all(s < 500 or s == 503 for per_hub in statussen.values() for s in per_hub), bewijsstukken()
@@ -334,7 +369,10 @@ def test_stille_hub_na_herstart_van_postgresql_meteen_bruikbaar(
     stappen: list[Modus] = ["fast", "immediate"]
     envelops = verzegel(gemeente, energie, 4 * (len(stappen) + 1), conversaties=[str(uuid.uuid4())])
 
-    stille_hub = hub_met_log("hub", database_url=database_url, data_dir=tmp_path / "hub", pki_dir=pki_dir)
+    # No jobs either: a job run would meet PostgreSQL gone and empty the pool itself.
+    stille_hub = hub_met_log(
+        "hub", database_url=database_url, data_dir=tmp_path / "hub", pki_dir=pki_dir, extra_args=["--no-jobs"]
+    )
     with stille_hub as (hub, log):
 
         def verstuur(env: dict[str, Any]) -> int:
