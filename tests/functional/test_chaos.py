@@ -112,6 +112,7 @@ class Verstoring:
     daarna: int = 0  # 503s to requests sent from `terug` until the next disruption
     gereed_tijdens: int = 0  # /health/ready while PostgreSQL was away
     gereed_daarna: int = 0  # ... and once the hub acknowledged again
+    jobfouten: int = 0  # failed runs of the expiry job while PostgreSQL was away
     jobs_herstel: float | None = None  # seconds from `terug` until a job run succeeded again
 
     def meet(self, pogingen: dict[str, Poging], tot: float) -> None:
@@ -134,8 +135,8 @@ class Verstoring:
             f"PostgreSQL stop -m {self.wat} na {self.erkend_voor} erkend, {weg:.1f} s weg (stop "
             f"{self.pg_stop:.1f} s, start {self.pg_start:.1f} s; {self.tijdens}x 503): "
             f"weer erkend {herstel} nadat PostgreSQL terug was, "
-            f"daarna {self.daarna}x 503; jobs weer geslaagd na {jobs}; /health/ready "
-            f"{self.gereed_tijdens} -> {self.gereed_daarna}"
+            f"daarna {self.daarna}x 503; jobs {self.jobfouten}x mislukt, weer geslaagd na {jobs}; "
+            f"/health/ready {self.gereed_tijdens} -> {self.gereed_daarna}"
         )
 
 
@@ -143,14 +144,12 @@ def _gereed(ops_poort: int) -> int:
     return httpx.get(f"http://127.0.0.1:{ops_poort}/health/ready", timeout=10).status_code
 
 
-def _laatste_jobsucces(ops_poort: int) -> float:
-    """Unix time of the hub's last successful expiry job run (the operator listener's metric)."""
+def _expiry_job(ops_poort: int, metriek: str) -> float:
+    """One of the expiry job's metrics from the hub's operator listener (0 when not there yet)."""
     r = httpx.get(f"http://127.0.0.1:{ops_poort}/metrics", timeout=10)
     for familie in text_string_to_metric_families(r.text):
         for meting in familie.samples:
-            if meting.name == "knooppunt_job_last_success_timestamp_seconds" and meting.labels == {
-                "job": "verlopen"
-            }:
+            if meting.name == metriek and meting.labels == {"job": "verlopen"}:
                 return float(meting.value)
     return 0.0
 
@@ -237,6 +236,7 @@ def test_chaos_postgresql_herstart_en_sigkill_onder_belasting(
                     Verstoring(wat, erkend_voor, moment, moment, hub_start=time.monotonic() - gestart)
                 )
             else:
+                jobfouten = _expiry_job(ops_poort, "knooppunt_job_failures_total")
                 moment = time.monotonic()
                 modus: Modus = "immediate" if wat == "immediate" else "fast"
                 cluster.stop(modus)
@@ -262,8 +262,9 @@ def test_chaos_postgresql_herstart_en_sigkill_onder_belasting(
                         break
                     time.sleep(0.01)
                 v.gereed_daarna = _gereed(ops_poort)
+                v.jobfouten = int(_expiry_job(ops_poort, "knooppunt_job_failures_total") - jobfouten)
                 while termijn.over() > 0 and time.monotonic() - terug < 30:
-                    if _laatste_jobsucces(ops_poort) >= terug_klok:
+                    if _expiry_job(ops_poort, "knooppunt_job_last_success_timestamp_seconds") >= terug_klok:
                         v.jobs_herstel = time.monotonic() - terug
                         break
                     time.sleep(0.1)
@@ -318,6 +319,7 @@ def test_chaos_postgresql_herstart_en_sigkill_onder_belasting(
                 assert v.tijdens > 0, f"geen verzoek trof PostgreSQL weg: {v.regel()}"
                 assert v.daarna == 0, f"503 nadat PostgreSQL terug was: {v.regel()}\n" + bewijsstukken()
                 assert (v.gereed_tijdens, v.gereed_daarna) == (503, 200), v.regel()
+                assert v.jobfouten > 0, f"geen job trof PostgreSQL weg: {v.regel()}"
                 assert v.jobs_herstel is not None, f"de jobs herstelden niet: {v.regel()}"
         assert netwerkfouten > 0, "de kills troffen geen lopend verzoek"
         assert herhaald > 0, "geen enkele herhaling werd als herhaling (200) herkend"

@@ -149,9 +149,9 @@ class WegwerpCluster:
 def wegwerpcluster(bindir: Path) -> Iterator[WegwerpCluster]:
     """A started cluster on a free port, stopped and removed on exit (also after a failure)."""
     als_postgres = os.geteuid() == 0
-    # Under /tmp and not under pytest's tmp_path: pytest makes that 0700 for root, and the
-    # postgres user must be able to reach its data directory.
-    map_ = Path(tempfile.mkdtemp(prefix="knooppunt-pg-"))
+    # Directly under /tmp, not under pytest's tmp_path or a TMPDIR: those may be 0700 for root,
+    # and the postgres user must be able to reach its data directory.
+    map_ = Path(tempfile.mkdtemp(prefix="knooppunt-pg-", dir="/tmp" if als_postgres else None))
     if als_postgres:
         gebruiker = pwd.getpwnam("postgres")
         os.chown(map_, gebruiker.pw_uid, gebruiker.pw_gid)
