@@ -11,7 +11,6 @@ never the shared one. The figures (acknowledged, lost, duplicated, seconds to re
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
@@ -49,7 +48,13 @@ from tests.functional.belasting import (
     zend_tot_erkend,
 )
 from tests.functional.server import Hub, vrije_poort
-from tests.functional.wegwerpcluster import Modus, WegwerpCluster, pg_bindir, wegwerpcluster
+from tests.functional.wegwerpcluster import (
+    Modus,
+    WegwerpCluster,
+    niet_te_starten,
+    pg_bindir,
+    wegwerpcluster,
+)
 from tests.node import _ci
 
 PER_ZENDER = 60  # four client threads: 240 messages
@@ -63,22 +68,12 @@ TIJDSLIMIET = 120.0
 
 @pytest.fixture
 def cluster() -> Iterator[WegwerpCluster]:
-    bindir = pg_bindir()
-    reden = ""
-    if bindir is None:
-        reden = "PostgreSQL's initdb/pg_ctl not found (pg_config --bindir, /usr/lib/postgresql/*/bin)"
-    elif os.geteuid() == 0:
-        try:
-            import pwd
-
-            pwd.getpwnam("postgres")
-        except KeyError:
-            reden = "running as root, and there is no postgres OS user to run PostgreSQL as"
-    if reden:
+    bindir, reden = pg_bindir(), niet_te_starten()
+    if bindir is None or reden:
+        reden = reden or "PostgreSQL's initdb/pg_ctl not found (pg_config --bindir, /usr/lib/postgresql/*)"
         if _ci():
             pytest.fail(f"CI=true: {reden}")
         pytest.skip(reden)
-    assert bindir is not None
     with wegwerpcluster(bindir) as c:
         yield c
 

@@ -46,6 +46,19 @@ def pg_bindir() -> Path | None:
     return None
 
 
+def niet_te_starten() -> str | None:
+    """Why this user cannot start a cluster, or None when it can."""
+    if os.geteuid() != 0:
+        return None
+    if shutil.which("runuser") is None:
+        return "running as root, and there is no runuser to run PostgreSQL as the postgres user"
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        return "running as root, and there is no postgres OS user to run PostgreSQL as"
+    return None
+
+
 @dataclass
 class WegwerpCluster:
     bindir: Path
