@@ -31,7 +31,7 @@ import httpx
 import pytest
 from bench.omgeving import machine
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from knooppunt.runtime import Runtime
 from knooppunt.store import migrate
@@ -77,7 +77,9 @@ def cluster() -> Iterator[WegwerpCluster]:
         if _ci():
             pytest.fail(f"CI=true: {reden}")
         pytest.skip(reden)
-    with wegwerpcluster(bindir) as c:
+    # synchronous_commit=off: PostgreSQL confirms a COMMIT before its WAL is flushed, and the
+    # crash stop loses it, unless the hub raises the setting for its own sessions (store/db.py).
+    with wegwerpcluster(bindir, synchronous_commit="off") as c:
         yield c
 
 
@@ -391,3 +393,24 @@ def test_stille_hub_na_herstart_van_postgresql_meteen_bruikbaar(
         assert hub.proces.poll() is None
         assert not [s for s in log.statussen() if s >= 500], log.statussen()
     assert len(berichten_in_database(database_url)[0]) == len(envelops)
+
+
+def test_sessies_committen_duurzaam_ook_als_de_server_dat_niet_doet(cluster: WegwerpCluster) -> None:
+    """The throwaway cluster's default is synchronous_commit=off; the hub's engine raises it to
+    on for every session it opens, also after a rollback and after PostgreSQL restarted."""
+    kaal = create_engine(cluster.url())
+    engine = maak_engine(cluster.url())
+    try:
+        with kaal.connect() as conn:
+            assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "off"
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+            conn.rollback()
+            assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+        cluster.stop("immediate")
+        cluster.start()
+        with engine.connect() as conn:  # a new connection, through the pre-ping
+            assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+    finally:
+        kaal.dispose()
+        engine.dispose()

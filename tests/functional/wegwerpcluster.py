@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -65,6 +65,7 @@ class WegwerpCluster:
     map_: Path  # owned by the user PostgreSQL runs as
     poort: int
     als_postgres: bool  # we are root: run the binaries as the postgres OS user
+    instellingen: dict[str, str] = field(default_factory=dict)  # extra server settings (-c)
 
     @property
     def data(self) -> Path:
@@ -108,7 +109,9 @@ class WegwerpCluster:
 
     def start(self) -> None:
         """Start and wait until it accepts connections (crash recovery included)."""
-        opties = f"-p {self.poort} -k {self.socketmap} -c listen_addresses=127.0.0.1"
+        opties = f"-p {self.poort} -k {self.socketmap} -c listen_addresses=127.0.0.1" + "".join(
+            f" -c {naam}={waarde}" for naam, waarde in self.instellingen.items()
+        )
         self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.logbestand), "-o", opties,
                  "-w", "-t", "60", "start")  # fmt: skip
 
@@ -159,8 +162,9 @@ class WegwerpCluster:
 
 
 @contextmanager
-def wegwerpcluster(bindir: Path) -> Iterator[WegwerpCluster]:
-    """A started cluster on a free port, stopped and removed on exit (also after a failure)."""
+def wegwerpcluster(bindir: Path, **instellingen: str) -> Iterator[WegwerpCluster]:
+    """A started cluster on a free port, with the given server settings (`-c naam=waarde`),
+    stopped and removed on exit (also after a failure)."""
     als_postgres = os.geteuid() == 0
     # Directly under /tmp, not under pytest's tmp_path or a TMPDIR: those may be 0700 for root,
     # and the postgres user must be able to reach its data directory.
@@ -168,7 +172,9 @@ def wegwerpcluster(bindir: Path) -> Iterator[WegwerpCluster]:
     if als_postgres:
         gebruiker = pwd.getpwnam("postgres")
         os.chown(map_, gebruiker.pw_uid, gebruiker.pw_gid)
-    cluster = WegwerpCluster(bindir=bindir, map_=map_, poort=vrije_poort(), als_postgres=als_postgres)
+    cluster = WegwerpCluster(
+        bindir=bindir, map_=map_, poort=vrije_poort(), als_postgres=als_postgres, instellingen=instellingen
+    )
     try:
         cluster.socketmap.mkdir()
         if als_postgres:
