@@ -169,16 +169,15 @@ def wegwerpcluster(bindir: Path, **instellingen: str) -> Iterator[WegwerpCluster
     # Directly under /tmp, not under pytest's tmp_path or a TMPDIR: those may be 0700 for root,
     # and the postgres user must be able to reach its data directory.
     map_ = Path(tempfile.mkdtemp(prefix="knooppunt-pg-", dir="/tmp" if als_postgres else None))
-    if als_postgres:
-        gebruiker = pwd.getpwnam("postgres")
-        os.chown(map_, gebruiker.pw_uid, gebruiker.pw_gid)
     cluster = WegwerpCluster(
         bindir=bindir, map_=map_, poort=vrije_poort(), als_postgres=als_postgres, instellingen=instellingen
     )
     try:
         cluster.socketmap.mkdir()
         if als_postgres:
-            os.chown(cluster.socketmap, gebruiker.pw_uid, gebruiker.pw_gid)
+            gebruiker = pwd.getpwnam("postgres")
+            for pad in (map_, cluster.socketmap):
+                os.chown(pad, gebruiker.pw_uid, gebruiker.pw_gid)
         cluster.initdb()
         cluster.start()
         yield cluster
