@@ -73,8 +73,17 @@ JOBS: dict[str, Callable[[Runtime, datetime], Any]] = {
 
 def draai_eenmaal(runtime: Runtime, *, nu: datetime | None = None) -> dict[str, Any]:
     """Run every due job once; returns what each did. A failing job does not stop the others;
-    afterwards JobsMislukt names the ones that failed."""
-    moment = _nu(runtime, nu)
+    afterwards JobsMislukt names the ones that failed. Without the database clock (the database
+    is away) none can run, and every job counts a failed run: an alert on
+    knooppunt_job_failures_total then fires during an outage, not only once it is long."""
+    try:
+        moment = _nu(runtime, nu)
+    except Exception as exc:
+        for naam in JOBS:
+            metrics.JOB_RUNS.labels(naam).inc()
+            metrics.JOB_FOUTEN.labels(naam).inc()
+        log.exception("jobs mislukt: geen databaseklok")
+        raise JobsMislukt(f"jobs mislukt: {', '.join(JOBS)} (database onbereikbaar)") from exc
     resultaat: dict[str, Any] = {"nu": moment.isoformat()}
     mislukt: list[str] = []
     for naam, job in JOBS.items():
