@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.jwe import OngeldigeJwe, lees_kop
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
+from knooppunt.protocol.werkdagen import AMSTERDAM
 
 HUB = "KNOOPPUNT"
 """The ``afzender`` of hub-authored notices (foutbericht, ontvangstbevestiging)."""
@@ -503,6 +504,37 @@ class HubClient:
             if not volgende:
                 return
 
+    def logboek(
+        self,
+        *,
+        vanaf: datetime | date | str | None = None,
+        tot: datetime | date | str | None = None,
+        richting: str | None = None,
+        module: str | None = None,
+        berichttype: str | None = None,
+        limit: int = 100,
+    ) -> Iterator[dict[str, Any]]:
+        """The metadata of everything you sent or received in [vanaf, tot), oldest first, confirmed,
+        refused and expired messages included (pages followed). A date is the start of that day in
+        Europe/Amsterdam, and so is a datetime without a time zone; without ``tot`` the period ends
+        now, without ``vanaf`` it starts 30 days before ``tot``. ``richting``: ``verzonden`` or
+        ``ontvangen`` (default both)."""
+        params = {
+            "vanaf": _moment(vanaf),
+            "tot": _moment(tot),
+            "richting": richting,
+            "module": module,
+            "berichttype": berichttype,
+            "limit": limit,
+        }
+        volgende: str | None = None
+        while True:
+            pagina = self._haal_json("/logboek", params | {"volgende": volgende})
+            yield from pagina["berichten"]
+            volgende = pagina.get("volgende")
+            if not volgende:
+                return
+
     def conversatie(self, conversatie: str) -> list[dict[str, Any]]:
         return list(self._haal_json(f"/conversaties/{conversatie}")["berichten"])
 
@@ -543,6 +575,16 @@ def open_inhoud(
     except (OngeldigePayload, OnbekendPayloadtype) as exc:
         return Ontvangen(envelop=env, fout="INHOUD_ONGELDIG", foutdetail=str(exc))
     return Ontvangen(envelop=env, payload=model.model_dump(mode="json", exclude_none=True))
+
+
+def _moment(waarde: datetime | date | str | None) -> str | None:
+    """A period bound as the hub reads it: a date as is, a datetime with its offset (Europe/Amsterdam
+    when it has none)."""
+    if isinstance(waarde, datetime):
+        return (waarde if waarde.tzinfo is not None else waarde.replace(tzinfo=AMSTERDAM)).isoformat()
+    if isinstance(waarde, date):
+        return waarde.isoformat()
+    return waarde
 
 
 def _tijdstip(waarde: Any) -> datetime:
