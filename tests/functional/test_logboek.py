@@ -101,7 +101,10 @@ def test_bevestigde_verlopen_en_geweigerde_berichten_staan_erin_met_hun_status(
     # Metadata only: no message ever carries its content here, not even the open one.
     assert all(b.get("inhoud") is None for b in shv)
     # Times in Europe/Amsterdam, as everywhere on the wire.
-    assert all(datetime.fromisoformat(b["ontvangenOp"]).utcoffset() in (timedelta(hours=1), timedelta(hours=2)) for b in shv)
+    assert all(
+        datetime.fromisoformat(b["ontvangenOp"]).utcoffset() in (timedelta(hours=1), timedelta(hours=2))
+        for b in shv
+    )
     # The recipient's logboek has the same four, received; the open one was not marked as fetched.
     ontvangen = {b["referentienummer"]: b for b in _logboek(se, **ALLES)}
     assert set(ontvangen) == {bevestigd, geweigerd, verlopen_ref, open_ref}
@@ -307,7 +310,9 @@ def test_ongeldige_parameter_is_een_400_die_hem_noemt(
     assert [v["name"] for v in r.json()["invalidParams"]] == [naam]
 
 
-def test_ongeldige_periode_zegt_in_het_nederlands_wat_te_doen(cast: dict[str, Partij], client_voor: Any) -> None:
+def test_ongeldige_periode_zegt_in_het_nederlands_wat_te_doen(
+    cast: dict[str, Partij], client_voor: Any
+) -> None:
     shv = client_voor(cast["gemeente"])
     [fout] = shv.get("/logboek", params={"vanaf": "2025-11-01T09:00"}).json()["invalidParams"]
     assert "tijdzone" in fout["reason"]
@@ -407,7 +412,13 @@ def test_sdk_en_cli_logboek_tegen_een_echte_hub(hub: Hub, cast: dict[str, Partij
     assert kop.split()[:3] == ["ontvangen", "op", "richting"]
     assert len(rijen) == 5
     per_ref = {rij.split()[-1]: rij.split() for rij in rijen}
-    assert per_ref[verzonden[0]][2:7] == ["verzonden", energie.oin, "schuldregeling", "saldoverzoek_nuts", "bevestigd"]
+    assert per_ref[verzonden[0]][2:7] == [
+        "verzonden",
+        energie.oin,
+        "schuldregeling",
+        "saldoverzoek_nuts",
+        "bevestigd",
+    ]
     assert per_ref[naar_woning][3] == woning.oin
     [ontvangst] = [rij for rij in per_ref.values() if "ontvangstbevestiging" in rij]
     assert ontvangst[2:4] == ["ontvangen", "KNOOPPUNT"]
