@@ -51,7 +51,10 @@ def _voorwaarden(
 
 def _kant(voorwaarden: Sequence[ColumnElement[bool]], limiet: int) -> Select[int, datetime]:
     """One direction's first `limiet` ids, ordered by itself: each side is a range of its own
-    index, and the two are merged, never an OR over both columns that must sort the whole period."""
+    index, and the two are merged, never an OR over both columns that must sort the whole period.
+    Those indexes are (afzender, ontvangen_op, id) and (ontvanger, ontvangen_op, id); until they
+    exist the sent side reads all of the sender's messages through ix_berichten_verzonden and the
+    received side scans the table (the inbox index holds open messages only)."""
     return (
         select(Bericht.id, Bericht.ontvangen_op)
         .where(*voorwaarden)
