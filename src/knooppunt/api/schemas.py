@@ -107,7 +107,9 @@ def lees_moment(tekst: str) -> datetime:
     elif _ZONDER_ZONE.match(tekst) and " " in tekst:
         # A "+" in a query string arrives as a space unless it is escaped.
         raise PydanticCustomError(
-            "moment", "bevat een spatie: schrijf de + van de tijdzone in de query als %2B"
+            "moment",
+            "bevat een spatie: scheid datum en tijd met T en schrijf de + van de tijdzone in de "
+            "query als %2B",
         )
     else:
         raise PydanticCustomError("moment", _VORM)
