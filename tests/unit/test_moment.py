@@ -47,3 +47,23 @@ def test_al_het_andere_wordt_in_het_nederlands_geweigerd(tekst: str, reden: str)
     with pytest.raises(PydanticCustomError) as fout:
         lees_moment(tekst)
     assert reden in str(fout.value)
+
+
+def test_sdk_en_cli_geven_een_tijd_zonder_zone_als_amsterdam_door() -> None:
+    from datetime import date
+
+    from knooppunt.client.logboek import als_periodegrens, lees_periodegrens
+
+    assert als_periodegrens(lees_periodegrens("2026-11-01T09:00")) == "2026-11-01T09:00:00+01:00"
+    assert als_periodegrens(lees_periodegrens("2026-07-01T09:00")) == "2026-07-01T09:00:00+02:00"
+    assert als_periodegrens(lees_periodegrens(" 2026-11-01 ")) == "2026-11-01"
+    assert als_periodegrens(lees_periodegrens("2026-11-01T09:00:00Z")) == "2026-11-01T09:00:00+00:00"
+    assert als_periodegrens(date(2026, 11, 1)) == "2026-11-01"
+    assert als_periodegrens("2026-11-01T09:00") == "2026-11-01T09:00"  # wire text: the hub judges it
+    assert als_periodegrens(None) is None
+    with pytest.raises(ValueError):
+        lees_periodegrens("gisteren")
+    # What the SDK sends is what the hub reads as the same moment.
+    assert lees_moment(als_periodegrens(lees_periodegrens("2026-11-01T09:00")) or "") == datetime(
+        2026, 11, 1, 8, 0, tzinfo=UTC
+    )

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -257,33 +258,23 @@ def verzonden(
             _druk(bericht)
 
 
-def _periodegrens(_ctx: click.Context, param: click.Parameter, waarde: str | None) -> str | None:
-    """A date (2026-11-01), a local time (2026-11-01T09:00, Europe/Amsterdam) or a time with its
-    offset, as the hub reads it: a date as is, a time with its offset."""
+def _periodegrens(_ctx: click.Context, _param: click.Parameter, waarde: str | None) -> date | datetime | None:
     if waarde is None:
         return None
-    from datetime import datetime
+    from knooppunt.client.logboek import lees_periodegrens
 
-    from knooppunt.protocol.werkdagen import AMSTERDAM
-
-    tekst = waarde.strip()
     try:
-        moment = datetime.fromisoformat(tekst)
+        return lees_periodegrens(waarde)
     except ValueError as exc:
         raise click.BadParameter(
             f"{waarde!r} is geen datum (2026-11-01) of tijdstip (2026-11-01T09:00, eventueel met tijdzone)"
         ) from exc
-    if len(tekst) == len("2026-11-01"):
-        return moment.date().isoformat()
-    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=AMSTERDAM)).isoformat()
 
 
 _KOLOMMEN = ("ontvangen op", "richting", "tegenpartij", "module", "berichttype", "status", "referentienummer")
 
 
 def _logboekregel(bericht: dict[str, Any], oin: str) -> tuple[str, ...]:
-    from datetime import datetime
-
     from knooppunt.protocol.werkdagen import AMSTERDAM
 
     moment = datetime.fromisoformat(str(bericht["ontvangenOp"])).astimezone(AMSTERDAM)
@@ -324,8 +315,8 @@ def logboek(
     cert: Path,
     key: Path,
     ca: Path | None,
-    vanaf: str | None,
-    tot: str | None,
+    vanaf: date | datetime | None,
+    tot: date | datetime | None,
     richting: str | None,
     module: str | None,
     berichttype: str | None,

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +30,13 @@ from cryptography import x509
 from knooppunt.client import jose
 from knooppunt.client.adresboek import Adresboek, Bereikbaarheid, HubDeelnemer
 from knooppunt.client.fouten import HubFout, VerzendFout
+from knooppunt.client.logboek import Periodegrens, als_periodegrens
 from knooppunt.client.verwerkt import VerwerktInGeheugen, VerwerktRegister
 from knooppunt.pki.certificaat import OngeldigCertificaat, lees
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.jwe import OngeldigeJwe, lees_kop
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
-from knooppunt.protocol.werkdagen import AMSTERDAM
 
 HUB = "KNOOPPUNT"
 """The ``afzender`` of hub-authored notices (foutbericht, ontvangstbevestiging)."""
@@ -507,8 +507,8 @@ class HubClient:
     def logboek(
         self,
         *,
-        vanaf: datetime | date | str | None = None,
-        tot: datetime | date | str | None = None,
+        vanaf: Periodegrens = None,
+        tot: Periodegrens = None,
         richting: str | None = None,
         module: str | None = None,
         berichttype: str | None = None,
@@ -520,8 +520,8 @@ class HubClient:
         now, without ``vanaf`` it starts 30 days before ``tot``. ``richting``: ``verzonden`` or
         ``ontvangen`` (default both)."""
         params = {
-            "vanaf": _moment(vanaf),
-            "tot": _moment(tot),
+            "vanaf": als_periodegrens(vanaf),
+            "tot": als_periodegrens(tot),
             "richting": richting,
             "module": module,
             "berichttype": berichttype,
@@ -575,16 +575,6 @@ def open_inhoud(
     except (OngeldigePayload, OnbekendPayloadtype) as exc:
         return Ontvangen(envelop=env, fout="INHOUD_ONGELDIG", foutdetail=str(exc))
     return Ontvangen(envelop=env, payload=model.model_dump(mode="json", exclude_none=True))
-
-
-def _moment(waarde: datetime | date | str | None) -> str | None:
-    """A period bound as the hub reads it: a date as is, a datetime with its offset (Europe/Amsterdam
-    when it has none)."""
-    if isinstance(waarde, datetime):
-        return (waarde if waarde.tzinfo is not None else waarde.replace(tzinfo=AMSTERDAM)).isoformat()
-    if isinstance(waarde, date):
-        return waarde.isoformat()
-    return waarde
 
 
 def _tijdstip(waarde: Any) -> datetime:
