@@ -173,6 +173,15 @@ def _conversatie(sc: Scenario, rol: str, r: Any) -> None:
         assert r.json()["code"] == "NIET_GEVONDEN"
 
 
+def _logboek(sc: Scenario, rol: str, r: Any) -> None:
+    berichten = r.json()["berichten"]
+    if rol in ("eigenaar", "tegenpartij"):
+        assert [b["referentienummer"] for b in berichten] == [sc.ref]
+        assert berichten[0].get("inhoud") is None  # metadata, also for the recipient of an open one
+    else:
+        assert berichten == []
+
+
 def _geen_privegegevens(deelnemer: dict[str, Any]) -> None:
     assert set(deelnemer) == PUBLIEKE_VELDEN
 
@@ -230,6 +239,8 @@ GEVALLEN = [
     Geval("verzonden", "GET", "/verzonden", "afzender", _alle(200), controle=_verzonden),
     Geval("verzonden in een conversatie", "GET", "/verzonden?conversatieReferentienummer={conv}", "afzender",
           _alle(200), controle=_verzonden),
+    Geval("logboek", "GET", "/logboek", "afzender", _alle(200), zien_bericht=("eigenaar", "tegenpartij"),
+          controle=_logboek),
     Geval("conversatie", "GET", "/conversaties/{conv}", "afzender",
           {"eigenaar": 200, "tegenpartij": 200, "ander": 404, "anoniem": 401},
           zien_bericht=("eigenaar", "tegenpartij"), controle=_conversatie),

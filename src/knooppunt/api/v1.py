@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -24,6 +24,7 @@ from knooppunt.api.schemas import (
     DeelnemerRead,
     DeelnemersRead,
     EnvelopCreate,
+    Moment,
     Oin,
     OngeldigeParameter,
     Problem,
@@ -32,7 +33,7 @@ from knooppunt.api.schemas import (
     Uuid,
     WeigeringCreate,
 )
-from knooppunt.hub import adresboek, audit, mailbox
+from knooppunt.hub import adresboek, audit, logboek, mailbox
 from knooppunt.hub.fouten import HubFout, OngeldigVeld
 from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Rol
 from knooppunt.protocol.identificatie import is_oin_vorm
@@ -144,6 +145,26 @@ def _lees_cursor(cursor: str | None) -> int | None:
     return int(getal)
 
 
+_BEGIN = datetime.min.replace(tzinfo=UTC)
+_MAX_MICRO = (datetime.max.replace(tzinfo=UTC) - _BEGIN) // timedelta(microseconds=1)
+
+
+def _logboekcursor(bericht: Bericht) -> str:
+    # The position (ontvangenOp, id) of the last message given: microseconds since year 1 and id.
+    micro = (bericht.ontvangen_op - _BEGIN) // timedelta(microseconds=1)
+    return b64url_encode(f"logboek:{micro}.{bericht.id}".encode())
+
+
+def _lees_logboekcursor(cursor: str | None) -> logboek.Positie | None:
+    if not cursor:
+        return None
+    micro, _, getal = _ontcijfer(cursor, "logboek").partition(".")
+    for deel, grens in ((micro, _MAX_MICRO), (getal, _MAX_ID)):
+        if not (deel.isascii() and deel.isdigit() and len(deel) <= 19 and int(deel) <= grens):
+            raise _onbekende_cursor()
+    return logboek.Positie(_BEGIN + timedelta(microseconds=int(micro)), int(getal))
+
+
 def _verlopen(bericht: Bericht) -> HubFout:
     return HubFout(
         "VERLOPEN",
@@ -204,6 +225,7 @@ def haal_berichten_op(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     berichttype: Annotated[Tekst | None, Query(max_length=64)] = None,
     afzender: Annotated[Afzender | None, Query()] = None,
+    module: Annotated[ModuleCode | None, Query()] = None,
     volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
 ) -> BerichtenRead:
     rijen = mailbox.ophalen(
@@ -214,6 +236,7 @@ def haal_berichten_op(
         na_id=_lees_cursor(volgende),
         berichttype=berichttype,
         afzender=afzender,
+        module=module,
     )
     meer = len(rijen) > limit
     rijen = rijen[:limit]
@@ -320,6 +343,7 @@ def haal_verzonden_op(
     v: VerzoekDep,
     status: Annotated[Status | None, Query()] = None,
     conversatie_referentienummer: Annotated[Uuid | None, Query(alias="conversatieReferentienummer")] = None,
+    module: Annotated[ModuleCode | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
 ) -> BerichtenRead:
@@ -331,6 +355,7 @@ def haal_verzonden_op(
             voor_id=_lees_cursor(volgende),
             status=status,
             conversatie=conversatie_referentienummer if conversatie_referentienummer else None,
+            module=module,
         )
     )
     meer = len(berichten) > limit
@@ -339,6 +364,68 @@ def haal_verzonden_op(
     return BerichtenRead(
         berichten=[bericht_weergave(b, v.nu, reminders=reminders) for b in berichten],
         volgende=_cursor(berichten[-1].id) if meer else None,
+    )
+
+
+@router.get(
+    "/logboek",
+    operation_id="haalLogboekOp",
+    summary="Logboek: de metadata van alles wat u in een periode verstuurde of ontving, oudste eerst",
+    description=(
+        "Elk bericht waarvan u afzender of ontvanger bent en dat het knooppunt in de periode "
+        "ontving (`vanaf` ≤ `ontvangenOp` < `tot`), in elke status: ook bevestigde, geweigerde en "
+        "verlopen berichten, zolang hun metadata bewaard wordt; nooit `inhoud`. Zonder `tot` loopt "
+        "de periode tot nu, zonder `vanaf` begint ze 30 dagen vóór `tot`. Een datum zonder tijd is "
+        "het begin van die dag in Europe/Amsterdam. Volgorde: `ontvangenOp`, dan het bericht; geef "
+        "met `volgende` dezelfde parameters opnieuw mee."
+    ),
+    response_model=BerichtenRead,
+    response_description="De berichten van de periode (metadata); `volgende` als er meer zijn",
+    responses=_problemen(400, 401),
+    tags=["berichten"],
+)
+def haal_logboek_op(
+    v: VerzoekDep,
+    *,
+    vanaf: Annotated[
+        Moment | None, Query(description="Begin van de periode (inclusief): datum of tijdstip met tijdzone")
+    ] = None,
+    tot: Annotated[
+        Moment | None, Query(description="Einde van de periode (exclusief): datum of tijdstip met tijdzone")
+    ] = None,
+    richting: Annotated[
+        Literal["verzonden", "ontvangen"] | None,
+        Query(description="Alleen wat u verstuurde of alleen wat u ontving; zonder: beide"),
+    ] = None,
+    module: Annotated[ModuleCode | None, Query()] = None,
+    berichttype: Annotated[Tekst | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
+) -> BerichtenRead:
+    begin, eind = logboek.periode(vanaf, tot, nu=v.nu)
+    berichten = list(
+        logboek.logboek(
+            v.session,
+            v.deelnemer.oin,
+            vanaf=begin,
+            tot=eind,
+            richting=richting,
+            module=module,
+            berichttype=berichttype,
+            na=_lees_logboekcursor(volgende),
+            limiet=limit + 1,
+        )
+    )
+    meer = len(berichten) > limit
+    berichten = berichten[:limit]
+    eigen = [b for b in berichten if b.afzender == v.deelnemer.oin]
+    reminders = mailbox.aantal_reminders(v.session, v.deelnemer, eigen)
+    return BerichtenRead(
+        berichten=[
+            bericht_weergave(b, v.nu, reminders=reminders if b.afzender == v.deelnemer.oin else None)
+            for b in berichten
+        ],
+        volgende=_logboekcursor(berichten[-1]) if meer else None,
     )
 
 

@@ -824,6 +824,7 @@ def ophalen(
     na_id: int | None = None,
     berichttype: str | None = None,
     afzender: str | None = None,
+    module: str | None = None,
     referentienummers: Sequence[str] | None = None,
 ) -> list[tuple[Bericht, str | None]]:
     """The inbox: marks opgehaaldOp, keeps the messages until they are confirmed. With
@@ -836,6 +837,7 @@ def ophalen(
         na_id=na_id,
         berichttype=berichttype,
         afzender=afzender,
+        module=module,
         referentienummers=referentienummers,
     )
     store.markeer_opgehaald(session, [b.id for b, _ in rijen], nu=nu)
@@ -1091,9 +1093,16 @@ def verzonden(
     voor_id: int | None,
     status: str | None,
     conversatie: str | None,
+    module: str | None = None,
 ) -> Sequence[Bericht]:
     return store.verzonden(
-        session, afzender=afzender.oin, limiet=limiet, voor_id=voor_id, status=status, conversatie=conversatie
+        session,
+        afzender=afzender.oin,
+        limiet=limiet,
+        voor_id=voor_id,
+        status=status,
+        conversatie=conversatie,
+        module=module,
     )
 
 

@@ -418,6 +418,7 @@ def inbox(
     na_id: int | None = None,
     berichttype: str | None = None,
     afzender: str | None = None,
+    module: str | None = None,
     referentienummers: Collection[str] | None = None,
 ) -> list[tuple[Bericht, str | None]]:
     """Open, unexpired messages of a recipient, oldest first, with their ciphertext; with
@@ -445,6 +446,8 @@ def inbox(
             query = query.where(Bericht.berichttype == berichttype)
         if afzender:
             query = query.where(Bericht.afzender == afzender)
+        if module:
+            query = query.where(Bericht.module == module)
         if referentienummers is not None:
             query = query.where(Bericht.referentienummer.in_(sorted(referentienummers)))
         gelezen = session.execute(query).all()
@@ -818,6 +821,7 @@ def verzonden(
     voor_id: int | None = None,
     status: str | None = None,
     conversatie: str | None = None,
+    module: str | None = None,
 ) -> Sequence[Bericht]:
     query = select(Bericht).where(Bericht.afzender == afzender).order_by(Bericht.id.desc()).limit(limiet)
     if voor_id is not None:
@@ -826,6 +830,8 @@ def verzonden(
         query = query.where(Bericht.status == status)
     if conversatie:
         query = query.where(Bericht.conversatie_referentienummer == conversatie)
+    if module:
+        query = query.where(Bericht.module == module)
     return session.scalars(query).all()
 
 
