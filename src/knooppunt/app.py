@@ -37,6 +37,7 @@ _TAGS = [
     {"name": "conversaties", "description": "De tijdlijn van een conversatie"},
     {"name": "adresboek", "description": "Wie deelneemt, in welke rol en modules, met welke certificaten"},
     {"name": "berichttypen", "description": "De berichtencatalogus"},
+    {"name": "audit", "description": "Ondertekende checkpoints van het auditlog"},
 ]
 
 

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     # Retention of the audit log: 2557 days = 7 years (incl. two leap days), the Dutch fiscal and
     # archival term for records of this kind; entries older than this are purged by the jobs.
     audit_bewaartermijn_dagen: int = Field(default=2557, ge=1)
+    # The Ed25519 key that signs the audit log's checkpoints (DESIGN §5), in a file outside the
+    # database and its backups (`knooppunt audit sleutel --nieuw FILE --naam NAAM` makes one).
+    # Development generates one in data_dir/audit-sleutel; production refuses to run serve or
+    # worker without it.
+    audit_sleutel_file: Path | None = None
+    # Entries still without volgnummer after this many seconds are an alert (log line, metric) and
+    # a fault for `knooppunt audit verify`.
+    audit_max_ongesequenceerd_seconden: int = Field(default=300, ge=1)
 
     max_open_per_relatie: int = Field(default=10_000, ge=1)
     # Bounded memory, whatever a participant sends (DESIGN §4). inhoud: a payload may carry a

@@ -6,7 +6,8 @@ Two kinds:
 - counted in-process: HTTP requests by route template and status, job runs and failures, CRLs
   refused as older than the one held (a revocation rolled back, pki.intrekking);
 - computed from the database at scrape time (one GROUP BY): messages by berichttype and status,
-  open answers past their antwoordUiterlijk, the audit log's head volgnummer.
+  open answers past their antwoordUiterlijk, the audit log's signed tree size and the entries
+  still waiting for the sequencer (count, age of the oldest).
 
 With ``serve --workers N`` the API runs in worker processes: their HTTP counters go to files in
 PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode), which the operator listener in
@@ -79,6 +80,17 @@ AUDIT_OPGESCHOOND = Counter(
     "Audit entries deleted by the retention job of this process",
     registry=JOBS,
 )
+AUDIT_GESEQUENCEERD = Counter(
+    "knooppunt_auditregels_gesequenceerd",
+    "Audit entries given a volgnummer (and a signed tree head) by the sequencer of this process",
+    registry=JOBS,
+)
+AUDIT_TE_LANG_ONGESEQUENCEERD = Counter(
+    "knooppunt_audit_te_lang_ongesequenceerd",
+    "Sequencer runs of this process that found audit entries waiting longer than "
+    "KNOOPPUNT_AUDIT_MAX_ONGESEQUENCEERD_SECONDEN for a volgnummer (an alert)",
+    registry=JOBS,
+)
 
 
 def meet_job(job: str, functie: Callable[[], T]) -> T:
@@ -143,7 +155,9 @@ class _Database(Collector):
         try:
             with leesverbinding(self.engine) as conn:
                 tellingen = berichten_store.tellingen(conn, nu=db_nu(conn))
-                kop = audit_store.kop(conn)
+                kop = audit_store.nieuwste_kop(conn)
+                wachtend, oudste = audit_store.wachtend(conn)
+                nu = db_nu(conn)
                 inbox_totaal, inbox_grootste = inboxquotum.totalen(conn)
         except SQLAlchemyError as exc:
             log.warning("metrics: database niet bereikbaar", fout=type(exc).__name__)
@@ -184,10 +198,23 @@ class _Database(Collector):
         grootste.add_metric([], inbox_grootste)
         yield grootste
         volgnummer = GaugeMetricFamily(
-            "knooppunt_audit_volgnummer", "The volgnummer of the newest audit entry (0 when empty)"
+            "knooppunt_audit_volgnummer",
+            "The size of the audit log's newest signed tree head: its highest volgnummer (0 when empty)",
         )
-        volgnummer.add_metric([], 0 if kop is None else int(kop["volgnummer"]))
+        volgnummer.add_metric([], 0 if kop is None else kop.grootte)
         yield volgnummer
+        ongesequenceerd = GaugeMetricFamily(
+            "knooppunt_audit_ongesequenceerd", "Audit entries still waiting for a volgnummer"
+        )
+        ongesequenceerd.add_metric([], wachtend)
+        yield ongesequenceerd
+        wacht = GaugeMetricFamily(
+            "knooppunt_audit_ongesequenceerd_oudste_seconden",
+            "Seconds the oldest audit entry without volgnummer has waited (0 when none): alert when "
+            "above KNOOPPUNT_AUDIT_MAX_ONGESEQUENCEERD_SECONDEN",
+        )
+        wacht.add_metric([], 0.0 if oudste is None else max(0.0, (nu - oudste).total_seconds()))
+        yield wacht
 
 
 class _Doorgeef(Collector):

@@ -13,6 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from knooppunt.config import Settings, SettingsError
 from knooppunt.hub.mailbox import Instellingen
+from knooppunt.hub.notitie import (
+    ONTWIKKEL_BESTAND,
+    NotitieFout,
+    Ondertekenaar,
+    ontwikkelsleutel,
+    sleutel_uit_bestand,
+)
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.certificaat import OngeldigCertificaat
 from knooppunt.pki.verificatie import Vertrouwensankers
@@ -30,6 +37,13 @@ class Runtime:
     instellingen: Instellingen
     ankers: Vertrouwensankers | None
     dagsleutels: Dagsleutels
+    audit_sleutel: Ondertekenaar | None = None
+
+    def ondertekenaar(self) -> Ondertekenaar:
+        """The audit log's signing key, read once (SettingsError when it is missing or unreadable)."""
+        if self.audit_sleutel is None:
+            self.audit_sleutel = laad_audit_sleutel(self.settings)
+        return self.audit_sleutel
 
     def close(self) -> None:
         self.engine.dispose()
@@ -50,6 +64,24 @@ def instellingen_uit(settings: Settings) -> Instellingen:
         max_pagina_bytes=settings.max_pagina_bytes,
         inbox_quotum=settings.inbox_quotum_bytes,
         inbox_aandeel=settings.inbox_aandeel,
+    )
+
+
+def laad_audit_sleutel(settings: Settings) -> Ondertekenaar:
+    """The key that signs the audit checkpoints: KNOOPPUNT_AUDIT_SLEUTEL_FILE; in development a key
+    generated in the data dir. Production refuses to go without one (DESIGN §5: kept outside the
+    database)."""
+    try:
+        if settings.audit_sleutel_file is not None:
+            return sleutel_uit_bestand(settings.audit_sleutel_file)
+        if settings.is_development:
+            return ontwikkelsleutel(settings.data_dir / ONTWIKKEL_BESTAND)
+    except NotitieFout as exc:
+        raise SettingsError(f"KNOOPPUNT_AUDIT_SLEUTEL_FILE: {exc}") from exc
+    raise SettingsError(
+        "KNOOPPUNT_AUDIT_SLEUTEL_FILE is verplicht in productie: het bestand met de Ed25519-sleutel die de "
+        "checkpoints van het auditlog ondertekent, buiten de database en haar back-ups. Maak er een met "
+        "`knooppunt audit sleutel --nieuw BESTAND --naam knooppunt.example.nl/audit`."
     )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import json
 import os
+import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.factories import Partij, envelop
-from tests.functional.server import Hub, start_hub
+from tests.functional.server import Hub, mtls_client, start_hub
 
 PG_URL = os.environ.get("KNOOPPUNT_TEST_DATABASE_URL", "").strip()
 
@@ -124,10 +125,18 @@ class HubLog:
 
 @contextmanager
 def hub_met_log(
-    naam: str, *, database_url: str, data_dir: Path, pki_dir: Path, poort: int | None = None
+    naam: str,
+    *,
+    database_url: str,
+    data_dir: Path,
+    pki_dir: Path,
+    poort: int | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[tuple[Hub, HubLog]]:
     """start_hub plus a log drain; on exit the hub is stopped (SIGTERM) and the drain joined."""
-    with start_hub(database_url=database_url, data_dir=data_dir, pki_dir=pki_dir, poort=poort) as hub:
+    with start_hub(
+        database_url=database_url, data_dir=data_dir, pki_dir=pki_dir, poort=poort, extra_args=extra_args
+    ) as hub:
         log = HubLog(hub, naam)
         try:
             yield hub, log
@@ -240,3 +249,88 @@ class Termijn:
         self.stop()
         for t in threads:
             t.join(timeout)
+
+
+# Short read timeout: a request that hangs on a dead server is retried soon.
+TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+ONGEDULDIG = httpx.Timeout(5.0, connect=2.0, read=0.001)
+
+
+@dataclass
+class Poging:
+    """What one client saw for one message."""
+
+    pogingen: int = 0
+    netwerkfouten: int = 0
+    # When attempts answered 503 TIJDELIJK_NIET_BESCHIKBAAR with Retry-After (if allowed) were sent.
+    onbeschikbaar: list[float] = field(default_factory=list)
+    ongeduldig: bool = False  # the first attempt was given up on purpose
+    status: int | None = None  # 201 or 200 once acknowledged
+    antwoord: dict[str, Any] = field(default_factory=dict)
+    begin: float = 0.0  # time.monotonic() when the acknowledged attempt was sent
+    erkend_op: float = 0.0  # ... and when its answer came
+
+
+def zend_tot_erkend(
+    hub_url: str,
+    ca: Path,
+    partij: Partij,
+    envelops: list[dict[str, Any]],
+    nr: int,
+    pogingen: dict[str, Poging],
+    fouten: Fouten,
+    termijn: Termijn,
+    *,
+    ongeduldig_elke: int = 6,
+    onbeschikbaar_mag: bool = False,
+) -> None:
+    """One client thread: submit each envelope until the hub acknowledges it (201, or 200 for a
+    retry), retrying the identical request on any network error or timeout; the connection is
+    rebuilt after each error. Every `ongeduldig_elke`-th message's first attempt gives up right
+    after sending, so two identical submits race. With `onbeschikbaar_mag`, a 503
+    TIJDELIJK_NIET_BESCHIKBAAR with Retry-After (the database is away) is retried too instead of
+    reported. Pauses before a retry are 50-200 ms, shorter than the hub's Retry-After on purpose:
+    the chaos test measures the hub's recovery, not a client's patience."""
+    rnd = random.Random(nr)
+    client = mtls_client(hub_url, ca, partij, timeout=TIMEOUT)
+    try:
+        for i, env in enumerate(envelops):
+            ref = env["referentienummer"]
+            poging = pogingen[ref]
+            while poging.status is None:
+                if termijn.over() <= 0:
+                    fouten.voeg_toe(f"tijd op: {ref} na {poging.pogingen} pogingen niet bevestigd")
+                    return
+                poging.pogingen += 1
+                if poging.pogingen == 1:
+                    poging.ongeduldig = i % ongeduldig_elke == nr % ongeduldig_elke
+                ongeduldig = poging.ongeduldig and poging.pogingen == 1
+                begin = time.monotonic()
+                try:
+                    r = client.post("/berichten", json=env, timeout=ONGEDULDIG if ongeduldig else TIMEOUT)
+                except httpx.TransportError:
+                    poging.netwerkfouten += 1
+                    client.close()
+                    if not ongeduldig:
+                        time.sleep(rnd.uniform(0.05, 0.2))
+                    client = mtls_client(hub_url, ca, partij, timeout=TIMEOUT)
+                    continue
+                if r.status_code in (200, 201):
+                    poging.status, poging.antwoord = r.status_code, r.json()
+                    poging.begin, poging.erkend_op = begin, time.monotonic()
+                    break
+                if (
+                    onbeschikbaar_mag
+                    and r.status_code == 503
+                    and r.headers.get("Retry-After")
+                    and r.json().get("code") == "TIJDELIJK_NIET_BESCHIKBAAR"
+                ):
+                    poging.onbeschikbaar.append(begin)
+                    time.sleep(rnd.uniform(0.05, 0.2))
+                    continue
+                fouten.voeg_toe(f"POST /berichten {ref} poging {poging.pogingen}: {r.status_code} {r.text}")
+                if r.status_code < 500:
+                    return  # a refusal will not change on retry
+                time.sleep(0.1)
+    finally:
+        client.close()

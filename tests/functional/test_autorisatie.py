@@ -14,11 +14,13 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from knooppunt.jobs import audit
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import transactie
@@ -171,6 +173,15 @@ def _conversatie(sc: Scenario, rol: str, r: Any) -> None:
         assert r.json()["code"] == "NIET_GEVONDEN"
 
 
+def _logboek(sc: Scenario, rol: str, r: Any) -> None:
+    berichten = r.json()["berichten"]
+    if rol in ("eigenaar", "tegenpartij"):
+        assert [b["referentienummer"] for b in berichten] == [sc.ref]
+        assert berichten[0].get("inhoud") is None  # metadata, also for the recipient of an open one
+    else:
+        assert berichten == []
+
+
 def _geen_privegegevens(deelnemer: dict[str, Any]) -> None:
     assert set(deelnemer) == PUBLIEKE_VELDEN
 
@@ -193,6 +204,12 @@ def _adresboekvermelding(sc: Scenario, rol: str, r: Any) -> None:
 def _geen_geheimen(tekst: str) -> None:
     for geheim in [*GEHEIM_CONTACT.values(), GEHEIM_SLEUTELBEHEER, "PRIVATE KEY"]:
         assert geheim not in tekst
+
+
+def _checkpoint(sc: Scenario, rol: str, r: Any) -> None:
+    # The signed tree head reveals the number of audit entries, nothing about any entry.
+    assert r.headers["content-type"].startswith("text/plain")
+    assert r.text.splitlines()[1].isdigit()
 
 
 def _berichttypen(sc: Scenario, rol: str, r: Any) -> None:
@@ -222,6 +239,8 @@ GEVALLEN = [
     Geval("verzonden", "GET", "/verzonden", "afzender", _alle(200), controle=_verzonden),
     Geval("verzonden in een conversatie", "GET", "/verzonden?conversatieReferentienummer={conv}", "afzender",
           _alle(200), controle=_verzonden),
+    Geval("logboek", "GET", "/logboek", "afzender", _alle(200), zien_bericht=("eigenaar", "tegenpartij"),
+          controle=_logboek),
     Geval("conversatie", "GET", "/conversaties/{conv}", "afzender",
           {"eigenaar": 200, "tegenpartij": 200, "ander": 404, "anoniem": 401},
           zien_bericht=("eigenaar", "tegenpartij"), controle=_conversatie),
@@ -234,6 +253,8 @@ GEVALLEN = [
           controle=_berichttypen),
     Geval("een berichttype", "GET", "/berichttypen/saldoverzoek", "ontvanger", _alle(200), zien_bericht=(),
           controle=_berichttype),
+    Geval("auditcheckpoint", "GET", "/audit/checkpoint", "ontvanger", _alle(200), zien_bericht=(),
+          controle=_checkpoint),
 ]
 # fmt: on
 
@@ -255,6 +276,7 @@ def scenario(cast: dict[str, Partij], client_voor: Any, rt: Runtime) -> Scenario
     vraag = envelop(gemeente, energie, "saldoverzoek")
     r = clients[gemeente.oin].post("/berichten", json=vraag)
     assert r.status_code == 201, r.text
+    audit.sequence(rt.sessions, rt.ondertekenaar(), max_wacht=timedelta(seconds=300))  # a signed head
     return Scenario(afzender=gemeente, ontvanger=energie, ander=kredietbank, envelop=vraag, clients=clients)
 
 

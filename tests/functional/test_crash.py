@@ -6,16 +6,13 @@ its content intact, and nothing else is (DESIGN §4).
 
 from __future__ import annotations
 
-import random
 import signal
 import threading
 import time
 import uuid
 from collections import Counter
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -27,84 +24,22 @@ from tests.functional.belasting import (
     BEIDE_DATABASES,
     Fouten,
     HubLog,
+    Poging,
     Termijn,
     alle_paginas,
     berichten_in_database,
     bewijs,
     hub_met_log,
     verzegel,
+    zend_tot_erkend,
 )
-from tests.functional.server import Hub, mtls_client
+from tests.functional.server import Hub
 
 PER_ZENDER = 60  # four client threads: 240 messages
 KILLS = 4  # SIGKILL at evenly spaced numbers of acknowledged messages
 # Seconds for the load phase, restarts included: a guard against hanging, not a speed target
 # (the phase takes ~10 s on an idle 2-core machine, ~22 s with the cores busy).
 TIJDSLIMIET = 90.0
-# Short read timeout: a request that hangs on a dead server is retried soon.
-TIMEOUT = httpx.Timeout(5.0, connect=2.0)
-ONGEDULDIG_ELKE = 6  # every 6th message's first attempt times out after sending
-ONGEDULDIG = httpx.Timeout(5.0, connect=2.0, read=0.001)
-
-
-@dataclass
-class Poging:
-    """What one client saw for one message."""
-
-    pogingen: int = 0
-    netwerkfouten: int = 0
-    ongeduldig: bool = False  # the first attempt was given up on purpose
-    status: int | None = None  # 201 or 200 once acknowledged
-    antwoord: dict[str, Any] = field(default_factory=dict)
-
-
-def _zender(
-    hub_url: str,
-    ca: Path,
-    partij: Partij,
-    envelops: list[dict[str, Any]],
-    nr: int,
-    pogingen: dict[str, Poging],
-    fouten: Fouten,
-    termijn: Termijn,
-) -> None:
-    """Submit each envelope until the hub acknowledges it, retrying the identical request on any
-    network error or timeout; the connection is rebuilt after each error."""
-    rnd = random.Random(nr)
-    client = mtls_client(hub_url, ca, partij, timeout=TIMEOUT)
-    try:
-        for i, env in enumerate(envelops):
-            ref = env["referentienummer"]
-            poging = pogingen[ref]
-            while poging.status is None:
-                if termijn.over() <= 0:
-                    fouten.voeg_toe(f"tijd op: {ref} na {poging.pogingen} pogingen niet bevestigd")
-                    return
-                poging.pogingen += 1
-                # Now and then the client gives up at once and retries straight away, while the
-                # hub is still handling the first attempt: two identical submits race.
-                if poging.pogingen == 1:
-                    poging.ongeduldig = i % ONGEDULDIG_ELKE == nr % ONGEDULDIG_ELKE
-                ongeduldig = poging.ongeduldig and poging.pogingen == 1
-                try:
-                    r = client.post("/berichten", json=env, timeout=ONGEDULDIG if ongeduldig else TIMEOUT)
-                except httpx.TransportError:
-                    poging.netwerkfouten += 1
-                    client.close()
-                    if not ongeduldig:
-                        time.sleep(rnd.uniform(0.05, 0.2))
-                    client = mtls_client(hub_url, ca, partij, timeout=TIMEOUT)
-                    continue
-                if r.status_code in (200, 201):
-                    poging.status = r.status_code
-                    poging.antwoord = r.json()
-                    break
-                fouten.voeg_toe(f"POST /berichten {ref} poging {poging.pogingen}: {r.status_code} {r.text}")
-                if r.status_code < 500:
-                    return  # a refusal will not change on retry
-                time.sleep(0.1)
-    finally:
-        client.close()
 
 
 @pytest.mark.slow
@@ -145,7 +80,7 @@ def test_sigkill_onder_belasting_niets_kwijt_niets_dubbel(
         termijn = Termijn(TIJDSLIMIET)
         threads = [
             threading.Thread(
-                target=_zender,
+                target=zend_tot_erkend,
                 args=(hub.url, hub.ca, zender, lijst, nr, pogingen, fouten, termijn),
                 name=f"zender-{nr}",
             )

@@ -399,9 +399,7 @@ def _auditregels(rt: Runtime) -> list[tuple[str, str | None, str | None, str | N
         return [
             (r.actie, r.actor, r.uitkomst, r.referentienummer)
             for r in session.scalars(
-                select(Auditregel)
-                .where(Auditregel.actie == "geweigerd_verzoek")
-                .order_by(Auditregel.volgnummer)
+                select(Auditregel).where(Auditregel.actie == "geweigerd_verzoek").order_by(Auditregel.id)
             )
         ]
 

@@ -22,15 +22,18 @@ CONTRACT = {
     ("post", "/bevestigingen"): "bevestigBerichten",
     ("post", "/berichten/{referentienummer}/weigering"): "weigerBericht",
     ("get", "/verzonden"): "haalVerzondenOp",
+    ("get", "/logboek"): "haalLogboekOp",
     ("get", "/conversaties/{conversatieReferentienummer}"): "haalConversatieOp",
     ("get", "/adresboek"): "zoekInAdresboek",
     ("get", "/adresboek/{oin}"): "haalDeelnemerOp",
     ("get", "/berichttypen"): "haalBerichttypenOp",
     ("get", "/berichttypen/{code}"): "haalBerichttypeOp",
+    ("get", "/audit/checkpoint"): "haalAuditCheckpointOp",
 }
 QUERY = {
-    ("get", "/berichten"): {"limit", "berichttype", "afzender"},
-    ("get", "/verzonden"): {"status", "conversatieReferentienummer"},
+    ("get", "/berichten"): {"limit", "berichttype", "afzender", "module"},
+    ("get", "/verzonden"): {"status", "conversatieReferentienummer", "module"},
+    ("get", "/logboek"): {"vanaf", "tot", "richting", "module", "berichttype", "limit", "volgende"},
     ("get", "/adresboek"): {"rol", "module", "zoek"},
 }
 METHODEN = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

@@ -100,7 +100,7 @@ def test_een_oudere_crl_vervangt_de_gedeelde_niet_en_wordt_gemeld(
         regels = conn.execute(
             select(Auditregel.actor, Auditregel.certificaat, Auditregel.uitkomst, Auditregel.deelnemer)
             .where(Auditregel.actie == "crl_geweigerd")
-            .order_by(Auditregel.volgnummer)
+            .order_by(Auditregel.id)
         ).all()
     sleutel = ca.fingerprint(hashes.SHA256()).hex()
     assert [tuple(r) for r in regels] == [

@@ -233,7 +233,7 @@ def test_every_key_decryption_is_audited(rt: Runtime, kluis: Kluis, demo: object
     Gastclient(rt, kluis, oin_van("energie"), wie="portaal:dev:Els").haal_op(waarvoor="download")
     with transactie(rt.sessions) as session:
         regels = session.scalars(
-            select(Auditregel).where(Auditregel.actie == "sleutel_gebruikt").order_by(Auditregel.volgnummer)
+            select(Auditregel).where(Auditregel.actie == "sleutel_gebruikt").order_by(Auditregel.id)
         ).all()
     assert len(regels) == voor + 1
     assert (regels[-1].actor, regels[-1].deelnemer, regels[-1].uitkomst) == (

@@ -55,9 +55,7 @@ def _tel(rt: Runtime, model: Any, *voorwaarden: Any) -> int:
 def _audit(rt: Runtime, actie: str) -> list[Auditregel]:
     with rt.sessions() as session:
         return list(
-            session.scalars(
-                select(Auditregel).where(Auditregel.actie == actie).order_by(Auditregel.volgnummer)
-            )
+            session.scalars(select(Auditregel).where(Auditregel.actie == actie).order_by(Auditregel.id))
         )
 
 

@@ -542,7 +542,7 @@ def test_after_a_certificate_change_messages_sealed_for_the_old_certificate_stil
         [oude_kid] = session.scalars(
             select(PortaalSleutel.kid).where(PortaalSleutel.oin == oin, PortaalSleutel.kid != info.kid)
         ).all()
-        al_geaudit = session.scalar(select(func.max(Auditregel.volgnummer)))
+        al_geaudit = session.scalar(select(func.max(Auditregel.id)))
 
     inloggen(portaal, "energie")
     zip_ = download(portaal)
@@ -560,7 +560,7 @@ def test_after_a_certificate_change_messages_sealed_for_the_old_certificate_stil
             select(Auditregel.certificaat).where(
                 Auditregel.actie == "sleutel_gebruikt",
                 Auditregel.deelnemer == oin,
-                Auditregel.volgnummer > al_geaudit,
+                Auditregel.id > al_geaudit,
             )
         ).all()
     assert set(gebruikt) == {oude_kid, info.kid}, "each key decrypted once, and audited"

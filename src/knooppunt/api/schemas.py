@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -18,6 +19,7 @@ from knooppunt.protocol.identificatie import (
     is_oin_vorm,
     is_uuid,
 )
+from knooppunt.protocol.werkdagen import AMSTERDAM
 
 # What the OpenAPI document states of an identifier: a pattern anchored at the start and the exact
 # length, which together match it whole (JSON Schema patterns are unanchored; no ``$``).
@@ -70,11 +72,72 @@ def _als_afzender(waarde: str) -> str:
     return waarde
 
 
+# A moment on the wire (a period's bound): an RFC 3339 date-time with its offset, or a date, which
+# is midnight Europe/Amsterdam at its start. Matched whole (fullmatch); nothing else is read as one.
+_DATUM = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_TIJDSTIP = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
+_ZONDER_ZONE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?", re.ASCII)
+MOMENT_LENGTE = 35  # 2026-11-01T09:00:00.123456789+01:00
+MOMENT_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "format": "date-time", "maxLength": MOMENT_LENGTE},
+        {"type": "string", "format": "date", "maxLength": MOMENT_LENGTE},
+    ]
+}
+_VORM = "moet een datum (2026-11-01) of een tijdstip met tijdzone zijn (2026-11-01T09:00:00+01:00)"
+
+
+def lees_moment(tekst: str) -> datetime:
+    """A moment as the wire gives it, in UTC. A date is the start of that day in Europe/Amsterdam.
+    Beyond what a datetime holds in UTC (year 1 with a positive offset, year 9999 with a negative
+    one) it is the first or last representable moment: no message lies outside them anyway."""
+    if len(tekst) > MOMENT_LENGTE:
+        raise PydanticCustomError("moment", f"mag hoogstens {MOMENT_LENGTE} tekens lang zijn")
+    gevonden = _TIJDSTIP.fullmatch(tekst)
+    if gevonden:
+        datum, tijd, fractie, zone = gevonden.groups()
+        # Microseconds: a finer fraction is cut off.
+        iso, zonder_zone = f"{datum}T{tijd}{(fractie or '')[:7]}{zone.upper()}", False
+    elif _DATUM.fullmatch(tekst):
+        iso, zonder_zone = tekst, True
+    elif _ZONDER_ZONE.fullmatch(tekst):
+        raise PydanticCustomError(
+            "moment", "mist een tijdzone: voeg Z of bijv. +01:00 toe, of geef alleen een datum (2026-11-01)"
+        )
+    elif _ZONDER_ZONE.match(tekst) and " " in tekst:
+        # A "+" in a query string arrives as a space unless it is escaped.
+        raise PydanticCustomError(
+            "moment",
+            "bevat een spatie: scheid datum en tijd met T en schrijf de + van de tijdzone in de "
+            "query als %2B",
+        )
+    else:
+        raise PydanticCustomError("moment", _VORM)
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError as exc:
+        raise PydanticCustomError("moment", "is geen bestaande datum of tijd") from exc
+    if zonder_zone:
+        moment = moment.replace(tzinfo=AMSTERDAM)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        grens = datetime.min if moment.year == 1 else datetime.max
+        return grens.replace(tzinfo=UTC)
+
+
+def _als_moment(waarde: Any) -> datetime:
+    if not isinstance(waarde, str):
+        raise PydanticCustomError("moment", _VORM)
+    return lees_moment(waarde)
+
+
 Uuid = Annotated[str, AfterValidator(_als_uuid), WithJsonSchema(UUID_SCHEMA)]
 Oin = Annotated[str, AfterValidator(_als_oin), WithJsonSchema(OIN_SCHEMA)]
 # "No control character anywhere", as JSON Schema can say it without anchoring: not containing one.
 GEEN_STUURTEKENS: dict[str, Any] = {"not": {"pattern": "[\\u0000-\\u001f\\u007f]"}}
 Tekst = Annotated[str, AfterValidator(_zonder_stuurtekens), Field(json_schema_extra=GEEN_STUURTEKENS)]
+Moment = Annotated[datetime, BeforeValidator(_als_moment), WithJsonSchema(MOMENT_SCHEMA)]
 Afzender = Annotated[
     str,
     AfterValidator(_als_afzender),

@@ -7,11 +7,11 @@ import binascii
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from knooppunt.api.deps import TransactieRoute, VerzoekDep
 from knooppunt.api.schemas import (
@@ -27,6 +27,7 @@ from knooppunt.api.schemas import (
     DeelnemerRead,
     DeelnemersRead,
     EnvelopCreate,
+    Moment,
     Oin,
     OngeldigeParameter,
     Problem,
@@ -35,7 +36,7 @@ from knooppunt.api.schemas import (
     Uuid,
     WeigeringCreate,
 )
-from knooppunt.hub import adresboek, mailbox
+from knooppunt.hub import adresboek, audit, logboek, mailbox
 from knooppunt.hub.fouten import HubFout, OngeldigVeld
 from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Rol
 from knooppunt.protocol.identificatie import is_oin_vorm
@@ -148,6 +149,26 @@ def _lees_cursor(cursor: str | None) -> int | None:
     return int(getal)
 
 
+_BEGIN = datetime.min.replace(tzinfo=UTC)
+_MAX_MICRO = (datetime.max.replace(tzinfo=UTC) - _BEGIN) // timedelta(microseconds=1)
+
+
+def _logboekcursor(bericht: Bericht) -> str:
+    # The position (ontvangenOp, id) of the last message given: microseconds since year 1 and id.
+    micro = (bericht.ontvangen_op - _BEGIN) // timedelta(microseconds=1)
+    return b64url_encode(f"logboek:{micro}.{bericht.id}".encode())
+
+
+def _lees_logboekcursor(cursor: str | None) -> logboek.Positie | None:
+    if not cursor:
+        return None
+    micro, _, getal = _ontcijfer(cursor, "logboek").partition(".")
+    for deel, grens in ((micro, _MAX_MICRO), (getal, _MAX_ID)):
+        if not (deel.isascii() and deel.isdigit() and len(deel) <= 19 and int(deel) <= grens):
+            raise _onbekende_cursor()
+    return logboek.Positie(_BEGIN + timedelta(microseconds=int(micro)), int(getal))
+
+
 def _verlopen(bericht: Bericht) -> HubFout:
     return HubFout(
         "VERLOPEN",
@@ -208,6 +229,7 @@ def haal_berichten_op(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     berichttype: Annotated[Tekst | None, Query(max_length=64)] = None,
     afzender: Annotated[Afzender | None, Query()] = None,
+    module: Annotated[ModuleCode | None, Query()] = None,
     volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
 ) -> Response:
     pagina = mailbox.ophalen_pagina(
@@ -219,6 +241,7 @@ def haal_berichten_op(
         na_id=_lees_cursor(volgende),
         berichttype=berichttype,
         afzender=afzender,
+        module=module,
     )
     # DESIGN §4: the page is chosen by size and its metadata rendered now (the handler's
     # transaction commits when it returns); the inhoud is read a group of messages at a time while
@@ -419,6 +442,7 @@ def haal_verzonden_op(
     v: VerzoekDep,
     status: Annotated[Status | None, Query()] = None,
     conversatie_referentienummer: Annotated[Uuid | None, Query(alias="conversatieReferentienummer")] = None,
+    module: Annotated[ModuleCode | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
 ) -> BerichtenRead:
@@ -430,6 +454,7 @@ def haal_verzonden_op(
             voor_id=_lees_cursor(volgende),
             status=status,
             conversatie=conversatie_referentienummer if conversatie_referentienummer else None,
+            module=module,
         )
     )
     meer = len(berichten) > limit
@@ -438,6 +463,68 @@ def haal_verzonden_op(
     return BerichtenRead(
         berichten=[bericht_weergave(b, v.nu, reminders=reminders) for b in berichten],
         volgende=_cursor(berichten[-1].id) if meer else None,
+    )
+
+
+@router.get(
+    "/logboek",
+    operation_id="haalLogboekOp",
+    summary="Logboek: de metadata van alles wat u in een periode verstuurde of ontving, oudste eerst",
+    description=(
+        "Elk bericht waarvan u afzender of ontvanger bent en dat het knooppunt in de periode "
+        "ontving (`vanaf` ≤ `ontvangenOp` < `tot`), in elke status: ook bevestigde, geweigerde en "
+        "verlopen berichten, zolang hun metadata bewaard wordt; nooit `inhoud`. Zonder `tot` loopt "
+        "de periode tot nu, zonder `vanaf` begint ze 30 dagen vóór `tot`. Een datum zonder tijd is "
+        "het begin van die dag in Europe/Amsterdam. Volgorde: `ontvangenOp`, dan het bericht; geef "
+        "met `volgende` dezelfde parameters opnieuw mee."
+    ),
+    response_model=BerichtenRead,
+    response_description="De berichten van de periode (metadata); `volgende` als er meer zijn",
+    responses=_problemen(400, 401),
+    tags=["berichten"],
+)
+def haal_logboek_op(
+    v: VerzoekDep,
+    *,
+    vanaf: Annotated[
+        Moment | None, Query(description="Begin van de periode (inclusief): datum of tijdstip met tijdzone")
+    ] = None,
+    tot: Annotated[
+        Moment | None, Query(description="Einde van de periode (exclusief): datum of tijdstip met tijdzone")
+    ] = None,
+    richting: Annotated[
+        Literal["verzonden", "ontvangen"] | None,
+        Query(description="Alleen wat u verstuurde of alleen wat u ontving; zonder: beide"),
+    ] = None,
+    module: Annotated[ModuleCode | None, Query()] = None,
+    berichttype: Annotated[Tekst | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
+) -> BerichtenRead:
+    begin, eind = logboek.periode(vanaf, tot, nu=v.nu)
+    berichten = list(
+        logboek.logboek(
+            v.session,
+            v.deelnemer.oin,
+            vanaf=begin,
+            tot=eind,
+            richting=richting,
+            module=module,
+            berichttype=berichttype,
+            na=_lees_logboekcursor(volgende),
+            limiet=limit + 1,
+        )
+    )
+    meer = len(berichten) > limit
+    berichten = berichten[:limit]
+    eigen = [b for b in berichten if b.afzender == v.deelnemer.oin]
+    reminders = mailbox.aantal_reminders(v.session, v.deelnemer, eigen)
+    return BerichtenRead(
+        berichten=[
+            bericht_weergave(b, v.nu, reminders=reminders if b.afzender == v.deelnemer.oin else None)
+            for b in berichten
+        ],
+        volgende=_logboekcursor(berichten[-1]) if meer else None,
     )
 
 
@@ -599,6 +686,35 @@ def haal_berichttype_op(
     if not typen:
         raise HubFout("NIET_GEVONDEN", 404, "Niet gevonden", f"Berichttype {code!r} bestaat niet.")
     return berichttype_weergave(typen[0], v.runtime.instellingen.antwoordtermijn)
+
+
+@router.get(
+    "/audit/checkpoint",
+    operation_id="haalAuditCheckpointOp",
+    summary="Het nieuwste ondertekende checkpoint van het auditlog",
+    description="Een C2SP tlog-checkpoint (origin, boomgrootte, wortelhash van de RFC 6962-boom over het "
+    "auditlog) met een Ed25519-handtekening van het knooppunt. Bewaar het en controleer later met "
+    "`knooppunt audit verify --checkpoint` dat de geschiedenis niet is herschreven of afgeknipt.",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "description": "Het ondertekende checkpoint (C2SP signed note)",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **_problemen(400, 401, 404),
+    },
+    tags=["audit"],
+)
+def haal_audit_checkpoint_op(v: VerzoekDep) -> PlainTextResponse:
+    checkpoint = audit.nieuwste_checkpoint(v.session)
+    if checkpoint is None:
+        raise HubFout(
+            "GEEN_CHECKPOINT",
+            404,
+            "Nog geen checkpoint",
+            "Het auditlog heeft nog geen ondertekend checkpoint; vraag het over een minuut opnieuw.",
+        )
+    return PlainTextResponse(checkpoint)
 
 
 def json_probleem(fout: HubFout, instance: str | None = None) -> JSONResponse:

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -255,3 +256,86 @@ def verzonden(
     with _hub(hub, cert, key, ca) as verbinding:
         for bericht in verbinding.verzonden(status=status, conversatie=conversatie):
             _druk(bericht)
+
+
+def _periodegrens(_ctx: click.Context, _param: click.Parameter, waarde: str | None) -> date | datetime | None:
+    if waarde is None:
+        return None
+    from knooppunt.client.logboek import lees_periodegrens
+
+    try:
+        return lees_periodegrens(waarde)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{waarde!r} is geen datum (2026-11-01) of tijdstip (2026-11-01T09:00, eventueel met tijdzone)"
+        ) from exc
+
+
+_KOLOMMEN = ("ontvangen op", "richting", "tegenpartij", "module", "berichttype", "status", "referentienummer")
+
+
+def _logboekregel(bericht: dict[str, Any], oin: str) -> tuple[str, ...]:
+    from knooppunt.protocol.werkdagen import AMSTERDAM
+
+    moment = datetime.fromisoformat(str(bericht["ontvangenOp"])).astimezone(AMSTERDAM)
+    verzonden = bericht["afzender"] == oin
+    status = str(bericht["status"]) + (" (te laat)" if bericht.get("teLaat") else "")
+    return (
+        moment.strftime("%Y-%m-%d %H:%M:%S"),
+        "verzonden" if verzonden else "ontvangen",
+        str(bericht["ontvanger"] if verzonden else bericht["afzender"]),
+        str(bericht["module"]),
+        str(bericht["berichttype"]),
+        status,
+        str(bericht["referentienummer"]),
+    )
+
+
+@client.command("logboek")
+@_verbinding
+@click.option(
+    "--vanaf",
+    default=None,
+    callback=_periodegrens,
+    help="Start of the period (inclusive): a date, or a time (Europe/Amsterdam unless it has an "
+    "offset). Default: 30 days before --tot.",
+)
+@click.option(
+    "--tot", default=None, callback=_periodegrens, help="End of the period (exclusive). Default: now."
+)
+@click.option(
+    "--richting", type=click.Choice(["verzonden", "ontvangen"]), default=None, help="Default: both."
+)
+@click.option("--module", default=None, help="Only this module.")
+@click.option("--berichttype", default=None, help="Only this message type.")
+@click.option("--json", "als_json", is_flag=True, help="One JSON object per message instead of a table.")
+@_netjes
+def logboek(
+    hub: str,
+    cert: Path,
+    key: Path,
+    ca: Path | None,
+    vanaf: date | datetime | None,
+    tot: date | datetime | None,
+    richting: str | None,
+    module: str | None,
+    berichttype: str | None,
+    als_json: bool,
+) -> None:
+    """The metadata of everything you sent or received in a period, oldest first, confirmed,
+    refused and expired messages included (the hub's logboek; never content)."""
+    with _hub(hub, cert, key, ca) as verbinding:
+        berichten = verbinding.logboek(
+            vanaf=vanaf, tot=tot, richting=richting, module=module, berichttype=berichttype, limit=1000
+        )
+        if als_json:
+            for bericht in berichten:
+                _druk(bericht)
+            return
+        regels = [_logboekregel(b, verbinding.oin) for b in berichten]
+    if not regels:
+        click.echo("geen berichten in deze periode", err=True)
+        return
+    breedtes = [max(len(k), *(len(r[i]) for r in regels)) for i, k in enumerate(_KOLOMMEN)]
+    for regel in (_KOLOMMEN, *regels):
+        click.echo("  ".join(w.ljust(b) for w, b in zip(regel, breedtes, strict=True)).rstrip())

@@ -21,6 +21,7 @@ from knooppunt.config import Settings, SettingsError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from knooppunt.hub.notitie import Verificatiesleutel
     from knooppunt.runtime import Runtime
 
 
@@ -163,6 +164,7 @@ def worker(once: bool, now: str | None, interval: float) -> None:
     moment = _parse_now(now, settings)
     rt = runtime.bouw(settings)
     try:
+        rt.ondertekenaar()  # the audit sequencer signs checkpoints: refuse to start without its key
         if once:
             try:
                 resultaat = draai_eenmaal(rt, nu=moment)
@@ -220,33 +222,71 @@ def db_check() -> None:
 
 @main.group()
 def audit() -> None:
-    """The hash-chained audit log (DESIGN §5): verify it, export checkpoints."""
+    """The audit log (DESIGN §5): sequence it, verify it, export signed checkpoints, make its key."""
+
+
+def _lees_sleutel(waarde: str) -> Verificatiesleutel:
+    """--sleutel: a public key 'name+hash+base64', or a file holding one."""
+    from knooppunt.hub.notitie import NotitieFout, Verificatiesleutel
+
+    pad = Path(waarde)
+    try:
+        tekst = pad.read_text(encoding="utf-8") if "+" not in waarde and pad.is_file() else waarde
+        return Verificatiesleutel.uit_tekst(tekst)
+    except (NotitieFout, OSError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--sleutel") from exc
 
 
 @audit.command("verify")
 @click.option(
-    "--checkpoint",
-    "checkpoint_pad",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--sleutel",
+    "sleutel_tekst",
     default=None,
-    help="A checkpoint from `knooppunt audit checkpoint`: also detects a cut-off or rewritten tail.",
+    metavar="PUBLIEKE_SLEUTEL",
+    help="The public key of the log ('name+hash+base64', or a file holding it; `knooppunt audit sleutel` "
+    "prints it). Never taken from the database.",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_paden",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A signed checkpoint exported earlier (`knooppunt audit checkpoint`, or fetched from "
+    "GET /api/v1/audit/checkpoint): also detects a cut-off or rewritten history. May repeat.",
 )
 @click.option("--json", "als_json", is_flag=True, help="Print the report as one JSON object.")
 @fouten_netjes
-def audit_verify(checkpoint_pad: Path | None, als_json: bool) -> None:
-    """Walk the chain and report every edited, deleted or reordered entry; exit 1 on any problem."""
+def audit_verify(sleutel_tekst: str | None, checkpoint_paden: tuple[Path, ...], als_json: bool) -> None:
+    """Recompute every entry's leaf and the Merkle tree, check every signed tree head and checkpoint
+    with the given public key, report entries waiting too long for a volgnummer; exit 1 on any
+    problem."""
+    from datetime import timedelta
+
     from knooppunt import runtime
     from knooppunt.hub import audit as hub_audit
+    from knooppunt.hub.notitie import NotitieFout, lees_checkpoint
 
-    checkpoint = None
-    if checkpoint_pad is not None:
+    if sleutel_tekst is None:
+        raise click.UsageError(
+            "geef de publieke sleutel van het auditlog met --sleutel: zonder sleutel van buiten de database "
+            "zegt een handtekening niets (`knooppunt audit sleutel` op de hub drukt hem af)"
+        )
+    sleutel = _lees_sleutel(sleutel_tekst)
+    checkpoints = []
+    for pad in checkpoint_paden:
         try:
-            checkpoint = hub_audit.Checkpoint.uit_json(checkpoint_pad.read_text())
-        except ValueError as exc:
-            raise click.BadParameter(f"{checkpoint_pad}: {exc}", param_hint="--checkpoint") from exc
-    rt = runtime.bouw(_settings())
+            checkpoints.append((str(pad), lees_checkpoint(pad.read_text(encoding="utf-8"), sleutel)))
+        except (NotitieFout, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"{pad}: {exc}", param_hint="--checkpoint") from exc
+    settings = _settings()
+    rt = runtime.bouw(settings)
     try:
-        verslag = hub_audit.controleer(rt.engine, checkpoint=checkpoint)
+        verslag = hub_audit.controleer(
+            rt.engine,
+            sleutel=sleutel,
+            checkpoints=checkpoints,
+            max_wacht=timedelta(seconds=settings.audit_max_ongesequenceerd_seconden),
+        )
     finally:
         rt.close()
     if als_json:
@@ -257,6 +297,10 @@ def audit_verify(checkpoint_pad: Path | None, als_json: bool) -> None:
                     "aantal": verslag.aantal,
                     "eerste": verslag.eerste,
                     "laatste": verslag.laatste,
+                    "boomgrootte": verslag.grootte,
+                    "koppen": verslag.koppen,
+                    "checkpoints": verslag.checkpoints,
+                    "wachtend": verslag.wachtend,
                     "opgeschoondTotEnMet": verslag.anker.volgnummer if verslag.anker else None,
                     "problemen": [
                         {"volgnummer": p.volgnummer, "soort": p.soort, "uitleg": p.uitleg}
@@ -273,30 +317,97 @@ def audit_verify(checkpoint_pad: Path | None, als_json: bool) -> None:
         sys.exit(1)
 
 
+@audit.command("sequence")
+@fouten_netjes
+def audit_sequence() -> None:
+    """Number every committed entry and sign the tree now (what the jobs do every run); prints JSON."""
+    from datetime import timedelta
+
+    from knooppunt import runtime
+    from knooppunt.jobs import audit as audit_jobs
+    from knooppunt.logging import configureer
+
+    configureer()
+    settings = _settings()
+    rt = runtime.bouw(settings)
+    try:
+        uitkomst = audit_jobs.sequence(
+            rt.sessions,
+            rt.ondertekenaar(),
+            max_wacht=timedelta(seconds=settings.audit_max_ongesequenceerd_seconden),
+        )
+    finally:
+        rt.close()
+    click.echo(json.dumps(uitkomst, sort_keys=True))
+
+
 @audit.command("checkpoint")
 @click.option(
     "--uit", "uit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE."
 )
 @fouten_netjes
 def audit_checkpoint(uit: Path | None) -> None:
-    """Export the newest entry's volgnummer, hash and time as JSON; keep it outside the database
-    (e.g. with the backups, or mailed to the toezichthouder)."""
+    """Export the newest signed checkpoint (C2SP tlog-checkpoint); keep it outside the database
+    (with the backups, or mailed to the toezichthouder) and give it to `audit verify --checkpoint`."""
     from knooppunt import runtime
     from knooppunt.hub import audit as hub_audit
+    from knooppunt.store.db import leesverbinding
 
     rt = runtime.bouw(_settings())
     try:
-        checkpoint = hub_audit.maak_checkpoint(rt.engine)
+        with leesverbinding(rt.engine) as conn:
+            checkpoint = hub_audit.nieuwste_checkpoint(conn)
     finally:
         rt.close()
     if checkpoint is None:
-        click.echo("het auditlog is nog leeg: er is niets om vast te leggen", err=True)
+        click.echo(
+            "er is nog geen ondertekend checkpoint: het auditlog is leeg of nog niet gesequenceerd "
+            "(`knooppunt audit sequence`)",
+            err=True,
+        )
         sys.exit(1)
     if uit is None:
-        click.echo(checkpoint.als_json())
+        click.echo(checkpoint, nl=False)
     else:
-        uit.write_text(checkpoint.als_json() + "\n")
-        click.echo(f"checkpoint volgnummer {checkpoint.volgnummer} geschreven naar {uit}", err=True)
+        uit.write_text(checkpoint, encoding="utf-8")
+        click.echo(f"checkpoint van boomgrootte {checkpoint.splitlines()[1]} geschreven naar {uit}", err=True)
+
+
+@audit.command("sleutel")
+@click.option(
+    "--nieuw",
+    "nieuw",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Make a new signing key in FILE (mode 0600; never overwrites) instead of reading the "
+    "configured one.",
+)
+@click.option(
+    "--naam", default=None, help="With --nieuw: the key name and origin, e.g. knooppunt.example.nl/audit."
+)
+@fouten_netjes
+def audit_sleutel(nieuw: Path | None, naam: str | None) -> None:
+    """Print the public key of the audit log's signing key (KNOOPPUNT_AUDIT_SLEUTEL_FILE), for
+    participants and auditors to pass to `audit verify --sleutel`; or make a new key with --nieuw."""
+    import os
+
+    from knooppunt import runtime
+    from knooppunt.hub.notitie import NotitieFout, Ondertekenaar
+
+    if nieuw is None:
+        click.echo(runtime.laad_audit_sleutel(_settings()).publiek.als_tekst())
+        return
+    if not naam:
+        raise click.UsageError("geef bij --nieuw ook --naam, bijv. --naam knooppunt.example.nl/audit")
+    try:
+        sleutel = Ondertekenaar.nieuw(naam)
+    except NotitieFout as exc:
+        raise click.BadParameter(str(exc), param_hint="--naam") from exc
+    fd = os.open(nieuw, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as bestand:
+        bestand.write(sleutel.als_tekst() + "\n")
+    click.echo(f"sleutel geschreven naar {nieuw}; zet KNOOPPUNT_AUDIT_SLEUTEL_FILE={nieuw}", err=True)
+    click.echo(sleutel.publiek.als_tekst())
 
 
 # --- adresboek --------------------------------------------------------------------------------

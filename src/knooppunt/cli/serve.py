@@ -255,6 +255,8 @@ def start(settings: Settings, opties: ServeOpties) -> None:
                 "no trust anchors: set KNOOPPUNT_TRUST_ANCHORS to the CAs of participant certificates"
             )
         _controleer_intrekking(settings, rt)
+        if opties.jobs:
+            rt.ondertekenaar()  # the audit sequencer signs checkpoints: refuse to start without its key
         with ExitStack() as stapel:
             client_ca = None if opties.achter_proxy else stapel.enter_context(_client_ca_bundel(rt.ankers))
             if opties.uds is not None:

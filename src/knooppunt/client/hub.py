@@ -30,6 +30,7 @@ from cryptography import x509
 from knooppunt.client import jose
 from knooppunt.client.adresboek import Adresboek, Bereikbaarheid, HubDeelnemer
 from knooppunt.client.fouten import HubFout, VerzendFout
+from knooppunt.client.logboek import Periodegrens, als_periodegrens
 from knooppunt.client.verwerkt import VerwerktInGeheugen, VerwerktRegister
 from knooppunt.pki.certificaat import OngeldigCertificaat, lees
 from knooppunt.pki.verificatie import Vertrouwensankers
@@ -498,6 +499,37 @@ class HubClient:
                     "volgende": volgende,
                 },
             )
+            yield from pagina["berichten"]
+            volgende = pagina.get("volgende")
+            if not volgende:
+                return
+
+    def logboek(
+        self,
+        *,
+        vanaf: Periodegrens = None,
+        tot: Periodegrens = None,
+        richting: str | None = None,
+        module: str | None = None,
+        berichttype: str | None = None,
+        limit: int = 100,
+    ) -> Iterator[dict[str, Any]]:
+        """The metadata of everything you sent or received in [vanaf, tot), oldest first, confirmed,
+        refused and expired messages included (pages followed). A date is the start of that day in
+        Europe/Amsterdam, and so is a datetime without a time zone; without ``tot`` the period ends
+        now, without ``vanaf`` it starts 30 days before ``tot``. ``richting``: ``verzonden`` or
+        ``ontvangen`` (default both)."""
+        params = {
+            "vanaf": als_periodegrens(vanaf),
+            "tot": als_periodegrens(tot),
+            "richting": richting,
+            "module": module,
+            "berichttype": berichttype,
+            "limit": limit,
+        }
+        volgende: str | None = None
+        while True:
+            pagina = self._haal_json("/logboek", params | {"volgende": volgende})
             yield from pagina["berichten"]
             volgende = pagina.get("volgende")
             if not volgende:

@@ -1,17 +1,17 @@
-"""The audit log (DESIGN §5): an append-only, hash-chained record of who sent which message type
+"""The audit log (DESIGN §5): an append-only, tamper-evident record of who sent which message type
 to whom, who fetched, confirmed or refused it, what expired, and every beheer action on the
 adresboek. Metadata only: never inhoud, never a payload field.
 
-The hub notes entries on the session while it works; they are written with a gapless volgnummer
-when the session commits (store.audit), so an action and its entry commit or roll back together.
-``verifieer`` walks the chain; a checkpoint (volgnummer + hash exported earlier) also exposes a
-cut-off tail. ``schoon_op`` purges entries past the retention period behind an anchor, so the
-remaining chain still verifies.
+The hub notes entries on the session while it works; they are inserted, without any lock, when the
+session commits (store.audit), so an action and its entry commit or roll back together. The
+sequencer (hub.sequencer) later numbers them and builds the signed RFC 6962 Merkle tree.
+``verifieer`` recomputes the tree and checks the signed heads with a public key given by the
+caller, and exported checkpoints expose a cut-off or rewritten tail. ``schoon_op`` purges entries
+past the retention period behind an anchor (their compact range), so the rest still verifies.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,12 +19,15 @@ from enum import StrEnum
 from itertools import takewhile
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
+from knooppunt.hub.merkle import Rand
+from knooppunt.hub.notitie import Checkpoint, NotitieFout, Verificatiesleutel, lees_checkpoint
+from knooppunt.hub.sequencer import blad
 from knooppunt.store import audit as store
 from knooppunt.store.berichten import Berichtrij
-from knooppunt.store.db import leesverbinding
+from knooppunt.store.db import db_nu, leesverbinding
 from knooppunt.store.models import Bericht, Certificaat, Deelnemer
 
 KNOOPPUNT = "KNOOPPUNT"  # the actor of what the hub does by itself (expiry, purge)
@@ -48,6 +51,9 @@ class Actie(StrEnum):
     CERTIFICAAT_TOEGEVOEGD = "certificaat_toegevoegd"  # uitkomst: the gebruik, e.g. "tls,versleuteling"
     CERTIFICAAT_INGETROKKEN = "certificaat_ingetrokken"
     AUDIT_OPGESCHOOND = "audit_opgeschoond"  # uitkomst: "t/m <volgnummer>"
+    # Written once by migration 0011: the hash-chained log became the Merkle tree; uitkomst: the old
+    # chain's head hash, so the old chain is bound into the new tree.
+    AUDIT_OMGEZET = "audit_omgezet"
     # A CRL older than the shared one, refused (DESIGN §5); certificaat: the trust anchor's SHA-256.
     CRL_GEWEIGERD = "crl_geweigerd"  # uitkomst: "nummer <aangeboden> < <gehouden>" or "... thisUpdate ouder"
 
@@ -286,34 +292,16 @@ def crl_geweigerd(
 
 
 @dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """An exported (volgnummer, hash, tijd) of the head of the log, kept outside the database."""
-
-    volgnummer: int
-    hash: str
-    tijd: str
-
-    def als_json(self) -> str:
-        return json.dumps({"volgnummer": self.volgnummer, "hash": self.hash, "tijd": self.tijd}, indent=2)
-
-    @classmethod
-    def uit_json(cls, tekst: str) -> Checkpoint:
-        try:
-            data = json.loads(tekst)
-            return cls(int(data["volgnummer"]), str(data["hash"]), str(data.get("tijd", "")))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(
-                "geen checkpoint van `knooppunt audit checkpoint` (verwacht JSON met volgnummer en hash)"
-            ) from exc
-
-
-@dataclass(frozen=True, slots=True)
 class Probleem:
-    volgnummer: int
-    soort: str  # ontbreekt | gewijzigd | keten_gebroken | checkpoint
+    volgnummer: int | None  # None: about the log as a whole (entries waiting too long)
+    # ontbreekt | gewijzigd | boom | handtekening | afgeknipt | checkpoint | niet_ondertekend
+    # | anker | ongesequenceerd
+    soort: str
     uitleg: str
 
     def __str__(self) -> str:
+        if self.volgnummer is None:
+            return f"{self.soort}: {self.uitleg}"
         return f"volgnummer {self.volgnummer}: {self.soort}: {self.uitleg}"
 
 
@@ -322,13 +310,19 @@ class Verslag:
     aantal: int = 0
     eerste: int | None = None
     laatste: int | None = None
-    laatste_hash: str | None = None
+    grootte: int = 0  # the newest signed tree head's size
+    koppen: int = 0  # signed heads checked
+    checkpoints: int = 0  # exported checkpoints checked
+    wachtend: int = 0  # entries without volgnummer yet
     anker: store.Anker | None = None
     problemen: list[Probleem] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
         return not self.problemen
+
+    def probleem(self, volgnummer: int | None, soort: str, uitleg: str) -> None:
+        self.problemen.append(Probleem(volgnummer, soort, uitleg))
 
     def samenvatting(self) -> str:
         if self.aantal == 0:
@@ -337,122 +331,248 @@ class Verslag:
             basis = f"{self.aantal} auditregels, volgnummer {self.eerste} t/m {self.laatste}"
         if self.anker is not None:
             basis += f" (opgeschoond t/m {self.anker.volgnummer})"
+        basis += f"; {self.koppen} ondertekende boomkoppen"
+        if self.checkpoints:
+            basis += f", {self.checkpoints} checkpoint(s)"
+        if self.wachtend:
+            basis += f"; {self.wachtend} nog zonder volgnummer"
         if self.intact:
-            return f"{basis}: keten intact"
+            return f"{basis}: boom en handtekeningen intact"
         return f"{basis}: {len(self.problemen)} probleem/problemen"
 
 
+@dataclass(frozen=True, slots=True)
+class Wachtend:
+    """Entries without volgnummer: how many, and since when the oldest waits."""
+
+    aantal: int
+    oudste: datetime | None
+
+
 def verifieer(
-    regels: Iterable[Mapping[str, Any]], *, anker: store.Anker | None, checkpoint: Checkpoint | None = None
+    regels: Iterable[Mapping[str, Any]],
+    koppen: Iterable[store.Kop],
+    *,
+    anker: store.Anker | None,
+    sleutel: Verificatiesleutel,
+    checkpoints: Sequence[tuple[str, Checkpoint]] = (),
+    wachtend: Wachtend = Wachtend(0, None),
+    nu: datetime | None = None,
+    max_wacht: timedelta = timedelta(seconds=300),
 ) -> Verslag:
-    """Walk the chain in volgnummer order and report every entry that was edited (its hash does not
-    match its fields), deleted (a volgnummer is missing) or moved (its link to the previous entry
-    is broken). With a checkpoint, also report a cut-off or rewritten tail."""
+    """Recompute every leaf and the tree over the entries in volgnummer order; check every stored
+    tree head's root and its signature by ``sleutel`` (given by the caller, never read from the
+    database), and every exported checkpoint (name, checkpoint — already signature-checked)
+    against the tree of its size, so a cut-off or rewritten history shows. Entries waiting longer
+    than ``max_wacht`` for a volgnummer are a problem too."""
     verslag = Verslag(anker=anker)
-    verwacht = (anker.volgnummer if anker else 0) + 1
-    vorige_hash = anker.hash if anker else store.GENESIS
-    checkpoint_gezien = False
+    rand = Rand()
+    if anker is not None:
+        try:
+            rand = Rand.uit_tekst(anker.volgnummer, anker.rand)
+        except ValueError as exc:
+            verslag.probleem(anker.volgnummer, "anker", f"het anker van de opschoning is onleesbaar: {exc}")
+            return verslag
+        if rand.wortel().hex() != anker.hash:
+            verslag.probleem(
+                anker.volgnummer, "anker", "de rand van het anker geeft niet zijn wortel: gewijzigd"
+            )
+    per_grootte: dict[int, list[tuple[str, Checkpoint]]] = {}
+    for naam, checkpoint in checkpoints:
+        per_grootte.setdefault(checkpoint.grootte, []).append((naam, checkpoint))
+    verslag.checkpoints = len(checkpoints)
+    kop_iter = iter(koppen)
+    volgende_kop = next(kop_iter, None)
+    boom_gebroken = False  # after the first wrong root every larger tree is wrong too: say it once
+    boom_onbekend = False  # after a missing entry the tree can no longer be recomputed
+
+    def controleer_kop(kop: store.Kop, wortel: bytes | None) -> None:
+        nonlocal boom_gebroken
+        verslag.koppen += 1
+        verslag.grootte = max(verslag.grootte, kop.grootte)
+        try:
+            getekend = lees_checkpoint(kop.checkpoint, sleutel)
+        except NotitieFout as exc:
+            verslag.probleem(kop.grootte, "handtekening", f"de boomkop van grootte {kop.grootte}: {exc}")
+        else:
+            if getekend.grootte != kop.grootte or getekend.wortel.hex() != kop.wortel:
+                verslag.probleem(
+                    kop.grootte, "handtekening", "de ondertekende checkpoint zegt iets anders dan de boomkop"
+                )
+        if wortel is not None and wortel.hex() != kop.wortel and not boom_gebroken:
+            boom_gebroken = True
+            verslag.probleem(
+                kop.grootte,
+                "boom",
+                f"de boom over volgnummer 1 t/m {kop.grootte} heeft een andere wortel dan de ondertekende "
+                "boomkop: regels gewijzigd, verwisseld, ingevoegd of verwijderd",
+            )
+
+    def bij(grootte: int) -> None:
+        nonlocal volgende_kop
+        if (volgende_kop is None or volgende_kop.grootte > grootte) and grootte not in per_grootte:
+            return  # the usual case: no head or checkpoint of this size, no root to compute
+        wortel = None if boom_onbekend else rand.wortel()
+        while volgende_kop is not None and volgende_kop.grootte <= grootte:
+            # A head smaller than the anchor (left by a purge) can only have its signature checked.
+            controleer_kop(volgende_kop, wortel if volgende_kop.grootte == grootte else None)
+            volgende_kop = next(kop_iter, None)
+        for naam, checkpoint in per_grootte.pop(grootte, []):
+            if wortel is None:
+                verslag.probleem(grootte, "checkpoint", f"{naam}: niet te controleren, er ontbreken regels")
+            elif checkpoint.wortel != wortel:
+                verslag.probleem(
+                    grootte,
+                    "checkpoint",
+                    f"{naam}: de boom van {grootte} regels wijkt af van dit checkpoint: "
+                    "de geschiedenis is herschreven",
+                )
+
+    # Checkpoints from before the anchor: only one of exactly the anchor's size can be compared.
+    for grootte in [g for g in per_grootte if g < rand.grootte]:
+        per_grootte.pop(grootte)
+    bij(rand.grootte)
+    verwacht = rand.grootte + 1
     for regel in regels:
         nr = int(regel["volgnummer"])
         if verslag.eerste is None:
             verslag.eerste = nr
         verslag.aantal += 1
+        verslag.laatste = nr
+        if nr < verwacht:
+            verslag.probleem(
+                nr, "anker", "ligt vóór het anker van de laatste opschoning: anker of regel gewijzigd"
+            )
+            continue
         if nr > verwacht:
             tot = f" t/m {nr - 1}" if nr - 1 > verwacht else ""
-            verslag.problemen.append(
-                Probleem(verwacht, "ontbreekt", f"volgnummer {verwacht}{tot} ontbreekt: verwijderd")
-            )
-        elif nr < verwacht:
-            verslag.problemen.append(
-                Probleem(
-                    nr,
-                    "keten_gebroken",
-                    "ligt vóór het anker van de laatste opschoning: anker of regel gewijzigd",
-                )
-            )
-        elif regel["vorige_hash"] != vorige_hash:
-            verslag.problemen.append(
-                Probleem(
-                    nr,
-                    "keten_gebroken",
-                    f"vorige_hash verwijst niet naar volgnummer {nr - 1}: "
-                    "regels verwisseld, ingevoegd of gewijzigd",
-                )
-            )
-        if store.bereken_hash(regel) != regel["hash"]:
-            verslag.problemen.append(
-                Probleem(nr, "gewijzigd", "hash klopt niet met de velden: regel gewijzigd")
-            )
-        if checkpoint is not None and nr == checkpoint.volgnummer:
-            checkpoint_gezien = True
-            if regel["hash"] != checkpoint.hash:
-                verslag.problemen.append(
-                    Probleem(nr, "checkpoint", "hash wijkt af van het checkpoint: de keten is herschreven")
-                )
-        vorige_hash = str(regel["hash"])
+            verslag.probleem(verwacht, "ontbreekt", f"volgnummer {verwacht}{tot} ontbreekt: verwijderd")
+            boom_onbekend = True
+        hash_ = blad(regel)
+        if regel["hash"] != hash_.hex():
+            verslag.probleem(nr, "gewijzigd", "de bladhash klopt niet met de velden: regel gewijzigd")
+        if not boom_onbekend:
+            rand.voeg_toe(hash_)
+        bij(nr)
         verwacht = nr + 1
-        verslag.laatste, verslag.laatste_hash = nr, vorige_hash
-    if checkpoint is not None and not checkpoint_gezien:
-        _controleer_checkpoint_buiten_keten(verslag, checkpoint)
+    laatste = verwacht - 1
+    if volgende_kop is not None:
+        grootste = volgende_kop
+        for kop in kop_iter:
+            grootste = kop
+        verslag.grootte = max(verslag.grootte, grootste.grootte)
+        verslag.probleem(
+            laatste + 1,
+            "afgeknipt",
+            f"volgnummer {laatste + 1} t/m {grootste.grootte} ontbreekt, maar de ondertekende boomkop van "
+            f"{store.tijd_tekst(grootste.tijd)} telt {grootste.grootte} regels: "
+            "het einde van het log is afgeknipt",
+        )
+    for grootte, lijst in sorted(per_grootte.items()):
+        for naam, _ in lijst:
+            verslag.probleem(
+                laatste + 1,
+                "afgeknipt",
+                f"volgnummer {laatste + 1} t/m {grootte} ontbreekt, maar {naam} telt {grootte} regels: "
+                "het einde van het log is afgeknipt",
+            )
+    if laatste > verslag.grootte:
+        verslag.probleem(
+            verslag.grootte + 1,
+            "niet_ondertekend",
+            f"volgnummer {verslag.grootte + 1} t/m {laatste} valt buiten elke ondertekende boomkop: "
+            "buiten de sequencer om ingevoegd",
+        )
+    verslag.wachtend = wachtend.aantal
+    if wachtend.oudste is not None and nu is not None and nu - wachtend.oudste > max_wacht:
+        verslag.probleem(
+            None,
+            "ongesequenceerd",
+            f"{wachtend.aantal} auditregel(s) zonder volgnummer, de oudste sinds "
+            f"{store.tijd_tekst(wachtend.oudste)} "
+            f"(langer dan {int(max_wacht.total_seconds())} s): draait de sequencer "
+            "(`knooppunt worker`, of `knooppunt audit sequence`)?",
+        )
     return verslag
 
 
-def _controleer_checkpoint_buiten_keten(verslag: Verslag, checkpoint: Checkpoint) -> None:
-    anker = verslag.anker
-    if anker is not None and checkpoint.volgnummer <= anker.volgnummer:
-        # Purged since the checkpoint was taken: only the anchor itself can be compared.
-        if checkpoint.volgnummer == anker.volgnummer and checkpoint.hash != anker.hash:
-            verslag.problemen.append(
-                Probleem(checkpoint.volgnummer, "checkpoint", "het anker wijkt af van het checkpoint")
-            )
-        return
-    laatste = verslag.laatste or (anker.volgnummer if anker else 0)
-    if checkpoint.volgnummer > laatste:
-        verslag.problemen.append(
-            Probleem(
-                laatste + 1,
-                "ontbreekt",
-                f"volgnummer {laatste + 1} t/m {checkpoint.volgnummer} ontbreekt, maar het checkpoint van "
-                f"{checkpoint.tijd or '?'} noemt {checkpoint.volgnummer}: het einde van het log is afgeknipt",
-            )
+def controleer(
+    engine: Engine,
+    *,
+    sleutel: Verificatiesleutel,
+    checkpoints: Sequence[tuple[str, Checkpoint]] = (),
+    max_wacht: timedelta = timedelta(seconds=300),
+) -> Verslag:
+    """Verify the whole log in one consistent snapshot, without blocking the hub."""
+    with leesverbinding(engine, momentopname=True) as conn:
+        aantal, oudste = store.wachtend(conn)
+        return verifieer(
+            store.regels(conn),
+            store.koppen(conn),
+            anker=store.anker(conn),
+            sleutel=sleutel,
+            checkpoints=checkpoints,
+            wachtend=Wachtend(aantal, oudste),
+            nu=db_nu(conn),
+            max_wacht=max_wacht,
         )
 
 
-def controleer(engine: Engine, *, checkpoint: Checkpoint | None = None) -> Verslag:
-    """Verify the whole log in one consistent snapshot, without blocking the hub."""
-    with leesverbinding(engine, momentopname=True) as conn:
-        return verifieer(store.regels(conn), anker=store.anker(conn), checkpoint=checkpoint)
-
-
-def maak_checkpoint(engine: Engine) -> Checkpoint | None:
-    """The head of the log as a checkpoint to keep outside the database; None when empty."""
-    with leesverbinding(engine) as conn:
-        kop = store.kop(conn)
-    if kop is None:
-        return None
-    return Checkpoint(int(kop["volgnummer"]), str(kop["hash"]), store.tijd_tekst(kop["tijd"]))
+def nieuwste_checkpoint(conn: Connection | Session) -> str | None:
+    """The newest signed checkpoint (a C2SP signed note), or None before the first sequencer run."""
+    kop = store.nieuwste_kop(conn)
+    return None if kop is None else kop.checkpoint
 
 
 # --- retention ------------------------------------------------------------------------------------
 
 
+class OpschonenGeweigerd(RuntimeError):
+    """The entries to purge do not hash to the signed tree: deleting them would destroy the evidence."""
+
+
 def schoon_op(session: Session, *, nu: datetime, bewaartermijn: timedelta, batch: int = 5_000) -> int:
-    """Delete one batch of entries older than the retention period, oldest first, behind the anchor
-    (volgnummer and hash of the last one deleted), so the rest still verifies. The newest entry is
-    always kept. Returns the number deleted; 0 means nothing (more) is due."""
+    """Delete one batch of sequenced entries older than the retention period, oldest first, and keep
+    their compact range as the anchor, so the rest still hashes to the signed tree heads. Before it
+    deletes, the purge recomputes the tree over what it deletes and compares every signed root it
+    passes; a mismatch refuses the purge (OpschonenGeweigerd). Returns the number deleted; 0 means
+    nothing (more) is due."""
     grens = nu - bewaartermijn
     eerste = store.oudste(session, limiet=1)
-    if not eerste or eerste[0][2] >= grens:
+    if not eerste or eerste[0]["tijd"] >= grens:
         return 0  # the usual case, one index lookup: nothing is old enough yet
     store.vergrendel_opschonen(session)
-    oudste = store.oudste(session, limiet=batch + 1)
-    # Only a prefix can go (the anchor is the entry right before the first one kept), and never
-    # the newest entry (it is the head the next append chains to).
-    prefix = list(takewhile(lambda rij: rij[2] < grens, oudste[:-1]))
+    anker = store.anker(session)
+    # Only a prefix can go: the anchor is the compact range of everything before the first one kept.
+    prefix = list(takewhile(lambda r: r["tijd"] < grens, store.oudste(session, limiet=batch)))
     if not prefix:
         return 0
-    aantal = store.schuif_anker_op(session, tot_en_met=prefix[-1], nu=nu)
+    rand = Rand.uit_tekst(anker.volgnummer, anker.rand) if anker else Rand()
+    wortels = store.koppen_tot(session, tot_en_met=int(prefix[-1]["volgnummer"]))
+    for regel in prefix:
+        if int(regel["volgnummer"]) != rand.grootte + 1:
+            raise OpschonenGeweigerd(
+                f"opschonen geweigerd: volgnummer {rand.grootte + 1} ontbreekt. "
+                "Controleer met `knooppunt audit verify`."
+            )
+        rand.voeg_toe(blad(regel))
+        ondertekend = wortels.get(rand.grootte)
+        if ondertekend is not None and ondertekend != rand.wortel().hex():
+            raise OpschonenGeweigerd(
+                f"opschonen geweigerd: de regels t/m volgnummer {rand.grootte} geven niet de "
+                "ondertekende wortel. "
+                "Controleer met `knooppunt audit verify`."
+            )
+    laatste = prefix[-1]
+    aantal = store.schuif_anker_op(
+        session,
+        volgnummer=rand.grootte,
+        wortel=rand.wortel().hex(),
+        rand=rand.als_tekst(),
+        tijd=laatste["tijd"],
+        nu=nu,
+    )
     store.noteer(
-        session, [_regel(Actie.AUDIT_OPGESCHOOND, actor=KNOOPPUNT, tijd=nu, uitkomst=f"t/m {prefix[-1][0]}")]
+        session, [_regel(Actie.AUDIT_OPGESCHOOND, actor=KNOOPPUNT, tijd=nu, uitkomst=f"t/m {rand.grootte}")]
     )
     return aantal

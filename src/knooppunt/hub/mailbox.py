@@ -896,6 +896,7 @@ def ophalen_pagina(
     na_id: int | None = None,
     berichttype: str | None = None,
     afzender: str | None = None,
+    module: str | None = None,
     referentienummers: Sequence[str] | None = None,
 ) -> Pagina:
     """The inbox, one page of it without the content (read it a few messages at a time with
@@ -909,6 +910,7 @@ def ophalen_pagina(
         na_id=na_id,
         berichttype=berichttype,
         afzender=afzender,
+        module=module,
         referentienummers=referentienummers,
     )
     berichten, meer = kies_pagina(kandidaten, limiet=limiet, max_bytes=max_bytes)
@@ -949,6 +951,7 @@ def ophalen(
     na_id: int | None = None,
     berichttype: str | None = None,
     afzender: str | None = None,
+    module: str | None = None,
     referentienummers: Sequence[str] | None = None,
 ) -> list[tuple[Bericht, str | None]]:
     """`ophalen_pagina` with the content of its messages (at most `max_bytes` of it, or the one
@@ -962,6 +965,7 @@ def ophalen(
         na_id=na_id,
         berichttype=berichttype,
         afzender=afzender,
+        module=module,
         referentienummers=referentienummers,
     )
     if not pagina.berichten:
@@ -1223,9 +1227,16 @@ def verzonden(
     voor_id: int | None,
     status: str | None,
     conversatie: str | None,
+    module: str | None = None,
 ) -> Sequence[Bericht]:
     return store.verzonden(
-        session, afzender=afzender.oin, limiet=limiet, voor_id=voor_id, status=status, conversatie=conversatie
+        session,
+        afzender=afzender.oin,
+        limiet=limiet,
+        voor_id=voor_id,
+        status=status,
+        conversatie=conversatie,
+        module=module,
     )
 
 

@@ -47,6 +47,12 @@ def _audit_opschonen(runtime: Runtime, nu: datetime) -> int:
     return aantal
 
 
+def _audit_sequence(runtime: Runtime, nu: datetime) -> dict[str, Any]:
+    # The database clock, not ``nu``: a head's tijd and the waiting time are real time.
+    max_wacht = timedelta(seconds=runtime.settings.audit_max_ongesequenceerd_seconden)
+    return audit.sequence(runtime.sessions, runtime.ondertekenaar(), max_wacht=max_wacht)
+
+
 def _notificaties(runtime: Runtime, nu: datetime) -> dict[str, Any]:
     return notificaties.draai(runtime.sessions, nu=nu, settings=runtime.settings)
 
@@ -60,13 +66,24 @@ JOBS: dict[str, Callable[[Runtime, datetime], Any]] = {
     "dagsleutels_vernietigd": _dagsleutels,
     "notificaties": _notificaties,
     "audit_opgeschoond": _audit_opschonen,
+    # Last, so the entries the other jobs wrote in this run are sequenced in it too.
+    "audit_gesequenceerd": _audit_sequence,
 }
 
 
 def draai_eenmaal(runtime: Runtime, *, nu: datetime | None = None) -> dict[str, Any]:
     """Run every due job once; returns what each did. A failing job does not stop the others;
-    afterwards JobsMislukt names the ones that failed."""
-    moment = _nu(runtime, nu)
+    afterwards JobsMislukt names the ones that failed. Without the database clock (the database
+    is away) none can run, and every job counts a failed run: an alert on
+    knooppunt_job_failures_total then fires during an outage, not only once it is long."""
+    try:
+        moment = _nu(runtime, nu)
+    except Exception as exc:
+        for naam in JOBS:
+            metrics.JOB_RUNS.labels(naam).inc()
+            metrics.JOB_FOUTEN.labels(naam).inc()
+        log.exception("jobs mislukt: geen databaseklok")
+        raise JobsMislukt(f"jobs mislukt: {', '.join(JOBS)} (database onbereikbaar)") from exc
     resultaat: dict[str, Any] = {"nu": moment.isoformat()}
     mislukt: list[str] = []
     for naam, job in JOBS.items():

@@ -269,7 +269,7 @@ def _kolommen(naam: str, kop: list[str], soort: Bestandsoort, upload: Upload) ->
 
 # --- values ----------------------------------------------------------------------------------------
 
-_DATUM_NL = re.compile(r"^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$")
+_DATUM_NL = re.compile(r"\A(\d{1,2})[-/](\d{1,2})[-/](\d{4})\Z")
 
 
 class _Cellen:

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from knooppunt.config import Settings, SettingsError
 
-_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+_ID = re.compile(r"\A[A-Za-z0-9_.-]{1,32}\Z")
 ONTWIKKEL_BESTAND = "portaal-hoofdsleutel"
 
 

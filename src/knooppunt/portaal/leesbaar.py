@@ -58,7 +58,7 @@ _WAARDEN = {
     "typeSchuldregeling": TYPE_SCHULDREGELING,
 }
 _WOORDEN = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_DATUM = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DATUM = re.compile(r"\A(\d{4})-(\d{2})-(\d{2})\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,6 @@ traject (conversation) that must be the user's own."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from fastapi import Request
@@ -14,16 +13,12 @@ from knooppunt.portaal.gastclient import Gastclient
 from knooppunt.portaal.kluis import Kluis
 from knooppunt.portaal.sessies import Gebruiker, runtime
 from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Module, Rol
+from knooppunt.protocol.identificatie import is_uuid
 from knooppunt.store.models import Bericht
 
 MODULE = Module.SCHULDREGELING.value
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Types that only make sense in a traject that already has messages (11.1, 12.1, 15.1).
 ALLEEN_VERVOLG = frozenset({"reminder", "schuldregeling_geaccordeerd", "schuldregeling_beeindigd"})
-
-
-def is_uuid(waarde: str) -> bool:
-    return bool(_UUID.match(waarde))
 
 
 def kluis(request: Request) -> Kluis:

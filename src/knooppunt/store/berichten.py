@@ -443,6 +443,7 @@ def _inbox_query(
     na_id: int | None,
     berichttype: str | None,
     afzender: str | None,
+    module: str | None,
     referentienummers: Collection[str] | None,
 ) -> Any:
     query = (
@@ -460,6 +461,8 @@ def _inbox_query(
         query = query.where(Bericht.berichttype == berichttype)
     if afzender:
         query = query.where(Bericht.afzender == afzender)
+    if module:
+        query = query.where(Bericht.module == module)
     if referentienummers is not None:
         if len(referentienummers) > _BROK:
             raise ValueError(f"at most {_BROK} referentienummers at once")
@@ -476,6 +479,7 @@ def inbox(
     na_id: int | None = None,
     berichttype: str | None = None,
     afzender: str | None = None,
+    module: str | None = None,
     referentienummers: Collection[str] | None = None,
 ) -> list[tuple[Bericht, str | None]]:
     """Open, unexpired messages of a recipient, oldest first, with their ciphertext; with
@@ -503,6 +507,8 @@ def inbox(
             query = query.where(Bericht.berichttype == berichttype)
         if afzender:
             query = query.where(Bericht.afzender == afzender)
+        if module:
+            query = query.where(Bericht.module == module)
         if referentienummers is not None:
             query = query.where(Bericht.referentienummer.in_(sorted(referentienummers)))
         gelezen = session.execute(query).all()
@@ -533,6 +539,7 @@ def inbox_metadata(
     na_id: int | None = None,
     berichttype: str | None = None,
     afzender: str | None = None,
+    module: str | None = None,
     referentienummers: Collection[str] | None = None,
 ) -> Sequence[Bericht]:
     """`inbox` without the ciphertext: the messages a fetch may return, with their ``grootte``, so
@@ -545,6 +552,7 @@ def inbox_metadata(
         na_id=na_id,
         berichttype=berichttype,
         afzender=afzender,
+        module=module,
         referentienummers=referentienummers,
     )
     return session.scalars(query).all()
@@ -913,6 +921,7 @@ def verzonden(
     voor_id: int | None = None,
     status: str | None = None,
     conversatie: str | None = None,
+    module: str | None = None,
 ) -> Sequence[Bericht]:
     query = select(Bericht).where(Bericht.afzender == afzender).order_by(Bericht.id.desc()).limit(limiet)
     if voor_id is not None:
@@ -921,6 +930,8 @@ def verzonden(
         query = query.where(Bericht.status == status)
     if conversatie:
         query = query.where(Bericht.conversatie_referentienummer == conversatie)
+    if module:
+        query = query.where(Bericht.module == module)
     return session.scalars(query).all()
 
 

@@ -8,9 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+log = structlog.get_logger("knooppunt.store")
 
 
 def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -49,7 +52,32 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # pool_pre_ping: after PostgreSQL restarted, an idle hub's pooled connections are dead; the
+    # first request must get a live one, not a 503 (tests/functional/test_chaos.py).
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    gemeld = False
+
+    @event.listens_for(engine, "connect")
+    def _duurzaam(dbapi_connection: Any, _record: Any) -> None:
+        nonlocal gemeld
+        # A 201 promises the message is stored (DESIGN §4). With synchronous_commit=off PostgreSQL
+        # confirms a COMMIT before its WAL is flushed, and a crash loses what the hub acknowledged
+        # (the chaos test lost 3 of 240). Only "off" is raised: local and the replication levels
+        # already wait for the local flush.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # not in a transaction, which a rollback would undo
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                if cursor.fetchone()[0] == "off":
+                    cursor.execute("SET synchronous_commit TO on")
+                    if not gemeld:
+                        gemeld = True
+                        log.warning("synchronous_commit=off op de server; voor het knooppunt op on gezet")
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+    return engine
 
 
 def maak_sessionmaker(engine: Engine, *, dagsleutels: Any = None) -> sessionmaker[Session]:

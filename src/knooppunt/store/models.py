@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -285,15 +286,18 @@ class Notificatie(Base):
 
 
 class Auditregel(Base):
-    """One entry of the append-only, hash-chained audit log (DESIGN §5): who did what to which
-    message or participant, when, with what outcome. Metadata only — never inhoud or payload.
+    """One entry of the append-only audit log (DESIGN §5): who did what to which message or
+    participant, when, with what outcome. Metadata only — never inhoud or payload.
 
-    ``hash`` is SHA-256 over a canonical serialization of the entry including ``vorige_hash``
-    (store.audit.bereken_hash); ``volgnummer`` is gapless, assigned under a lock at commit."""
+    Inserted without a lock (``id`` in insert order, ``volgnummer`` NULL); the sequencer
+    (hub.sequencer) later gives it its gapless ``volgnummer`` and ``hash``, the RFC 6962 leaf hash
+    of its fields (hub.sequencer.blad), over which the signed Merkle tree (``auditkoppen``) is built.
+    ``ingevoegd_op`` (database clock, not hashed) tells how long an entry has waited."""
 
     __tablename__ = "auditregels"
 
-    volgnummer: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    volgnummer: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     tijd: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(80))  # an OIN, KNOOPPUNT, or beheer:<who>
     actie: Mapped[str] = mapped_column(String(40))
@@ -305,19 +309,45 @@ class Auditregel(Base):
     deelnemer: Mapped[str | None] = mapped_column(String(20))
     certificaat: Mapped[str | None] = mapped_column(String(64))
     uitkomst: Mapped[str | None] = mapped_column(String(64))
-    vorige_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    ingevoegd_op: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+
+    __table_args__ = (
+        # What the sequencer still has to do, in id order; small, since it is soon done.
+        Index(
+            "ix_auditregels_ongesequenceerd",
+            "id",
+            postgresql_where=text("volgnummer IS NULL"),
+            sqlite_where=text("volgnummer IS NULL"),
+        ),
+    )
+
+
+class Auditkop(Base):
+    """A signed tree head of the audit log: the RFC 6962 root over the entries with volgnummer
+    1..``grootte``, the compact range the sequencer continues from (hub.merkle.Rand), and the
+    C2SP signed checkpoint. One per sequencer run that found entries."""
+
+    __tablename__ = "auditkoppen"
+
+    grootte: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    wortel: Mapped[str] = mapped_column(String(64))
+    rand: Mapped[str] = mapped_column(Text)
+    tijd: Mapped[datetime] = mapped_column(UTCDateTime())
+    checkpoint: Mapped[str] = mapped_column(Text)
 
 
 class Auditanker(Base):
-    """Where the chain starts after a retention purge: the last purged entry's volgnummer, hash and
-    time. One row (id 1); absent until the first purge."""
+    """Where the tree continues after a retention purge: the entries with volgnummer 1..``volgnummer``
+    are gone; ``rand`` is their compact range, ``hash`` its root. One row (id 1); absent until the
+    first purge."""
 
     __tablename__ = "auditanker"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     volgnummer: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    rand: Mapped[str] = mapped_column(Text)
     tijd: Mapped[datetime] = mapped_column(UTCDateTime())
     opgeschoond_op: Mapped[datetime] = mapped_column(UTCDateTime())
 

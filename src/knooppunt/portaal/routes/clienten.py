@@ -21,9 +21,10 @@ from knooppunt.portaal import dossiers, formulier
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import Gastclient, GeenSleutel
 from knooppunt.portaal.sessies import Csrf, Schuldhulpverlener
-from knooppunt.portaal.traject import eigen_tijdlijn, gastclient, is_uuid, kluis
+from knooppunt.portaal.traject import eigen_tijdlijn, gastclient, kluis
 from knooppunt.portaal.weergave import berichttype_naam, pagina
 from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.identificatie import is_uuid
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.models import Bericht
 

@@ -35,13 +35,13 @@ from knooppunt.portaal.traject import (
     MODULE,
     eigen_tijdlijn,
     gastclient,
-    is_uuid,
     kluis,
     shv_type,
     shv_typen,
 )
 from knooppunt.portaal.weergave import pagina
 from knooppunt.protocol.catalogus import KENNISGEVINGEN, Berichttype
+from knooppunt.protocol.identificatie import is_uuid
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.models import Bericht, Deelnemer
 

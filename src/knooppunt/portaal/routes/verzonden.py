@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, Response
 from knooppunt.hub import mailbox
 from knooppunt.portaal import dossiers
 from knooppunt.portaal.sessies import DeelnemerGebruiker
-from knooppunt.portaal.traject import gastclient, is_uuid, kluis
+from knooppunt.portaal.traject import gastclient, kluis
 from knooppunt.portaal.weergave import STATUSSEN, pagina
+from knooppunt.protocol.identificatie import is_uuid
 from knooppunt.store import deelnemers as deelnemers_store
 
 router = APIRouter()

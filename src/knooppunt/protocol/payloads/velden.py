@@ -146,7 +146,7 @@ def _code(waarde: str) -> str:
 
 
 def _codeveld(max_lengte: int) -> Any:
-    return Field(min_length=1, max_length=max_lengte, json_schema_extra={"pattern": r"^\S(.*\S)?$"})
+    return Field(min_length=1, max_length=max_lengte, json_schema_extra={"pattern": r"^\S(.*\S)?(?![\s\S])"})
 
 
 # Identifiers such as a klantnummer: printable characters, no spaces at the ends.
@@ -193,7 +193,7 @@ Bsn = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^[0-9]{9}$",
+            "pattern": "^[0-9]{9}(?![\\s\\S])",
             "description": "Burgerservicenummer: 9 cijfers die aan de elfproef voldoen",
         }
     ),
@@ -227,7 +227,7 @@ Iban = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$",
+            "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}(?![\\s\\S])",
             "description": "IBAN (mod-97), zonder spaties, in hoofdletters",
         }
     ),
@@ -253,7 +253,7 @@ Postcode = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^[1-9][0-9]{3} [A-Z]{2}$",
+            "pattern": "^[1-9][0-9]{3} [A-Z]{2}(?![\\s\\S])",
             "description": "Nederlandse postcode, vorm '1234 AB'",
         }
     ),
