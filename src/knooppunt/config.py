@@ -72,8 +72,16 @@ class Settings(BaseSettings):
     audit_max_ongesequenceerd_seconden: int = Field(default=300, ge=1)
 
     max_open_per_relatie: int = Field(default=10_000, ge=1)
-    max_inhoud_bytes: int = Field(default=1_048_576, ge=1024)
-    max_request_bytes: int = Field(default=2_097_152, ge=4096)
+    # Bounded memory, whatever a participant sends (DESIGN §4). inhoud: a payload may carry a
+    # 1 MiB PDF; a request: one envelope of the largest inhoud plus its metadata.
+    max_inhoud_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=4096)
+    # A fetch page holds at most this much inhoud (but always one message), streamed.
+    max_pagina_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    # Unconfirmed ciphertext per recipient (`knooppunt deelnemer wijzig --inbox-quotum` sets one
+    # participant's own); once full, a sender holding more than inbox_aandeel of it gets INBOX_VOL.
+    inbox_quotum_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    inbox_aandeel: float = Field(default=1 / 8, gt=0, le=1)
     # Worker threads per process for request handling (and database connections per process).
     api_threads: int = Field(default=8, ge=1, le=200)
 
@@ -197,6 +205,16 @@ class Settings(BaseSettings):
             raise SettingsError(
                 "KNOOPPUNT_SMTP_GEBRUIKER is set but KNOOPPUNT_SMTP_STARTTLS is false: the password would "
                 "cross the network in plain text. Enable STARTTLS."
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _request_past_inhoud(self) -> Settings:
+        if self.max_request_bytes < self.max_inhoud_bytes + 64 * 1024:
+            raise SettingsError(
+                f"KNOOPPUNT_MAX_REQUEST_BYTES ({self.max_request_bytes}) must be at least "
+                f"KNOOPPUNT_MAX_INHOUD_BYTES ({self.max_inhoud_bytes}) plus 65536 for the envelope's "
+                "metadata, or a message with the largest allowed inhoud could never be submitted."
             )
         return self
 

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knooppunt.store import audit as audit_store
 from knooppunt.store import berichten as berichten_store
+from knooppunt.store import inboxquotum
 from knooppunt.store.db import db_nu, leesverbinding
 
 log = structlog.get_logger("knooppunt.metrics")
@@ -157,6 +158,7 @@ class _Database(Collector):
                 kop = audit_store.nieuwste_kop(conn)
                 wachtend, oudste = audit_store.wachtend(conn)
                 nu = db_nu(conn)
+                inbox_totaal, inbox_grootste = inboxquotum.totalen(conn)
         except SQLAlchemyError as exc:
             log.warning("metrics: database niet bereikbaar", fout=type(exc).__name__)
             bereikbaar.add_metric([], 0)
@@ -183,6 +185,18 @@ class _Database(Collector):
             te_laat.add_metric([berichttype], aantal)
         yield berichten
         yield te_laat
+        onbevestigd = GaugeMetricFamily(
+            "knooppunt_inbox_onbevestigd_bytes",
+            "Unconfirmed ciphertext (submitted JWE lengths) waiting in every inbox together (DESIGN §4)",
+        )
+        onbevestigd.add_metric([], inbox_totaal)
+        yield onbevestigd
+        grootste = GaugeMetricFamily(
+            "knooppunt_inbox_grootste_bytes",
+            "Unconfirmed ciphertext in the fullest inbox; INBOX_VOL starts once it passes that inbox's quota",
+        )
+        grootste.add_metric([], inbox_grootste)
+        yield grootste
         volgnummer = GaugeMetricFamily(
             "knooppunt_audit_volgnummer",
             "The size of the audit log's newest signed tree head: its highest volgnummer (0 when empty)",

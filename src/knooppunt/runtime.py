@@ -61,6 +61,9 @@ def instellingen_uit(settings: Settings) -> Instellingen:
         antwoordtermijn=settings.antwoordtermijn_werkdagen,
         max_open=settings.max_open_per_relatie,
         max_inhoud_bytes=settings.max_inhoud_bytes,
+        max_pagina_bytes=settings.max_pagina_bytes,
+        inbox_quotum=settings.inbox_quotum_bytes,
+        inbox_aandeel=settings.inbox_aandeel,
     )
 
 

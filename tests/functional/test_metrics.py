@@ -89,6 +89,9 @@ def test_metrics_op_de_beheerpoort(
     )
     assert _waarde(families, "knooppunt_antwoorden_te_laat", berichttype="saldoverzoek") == 1
     assert _waarde(families, "knooppunt_audit_volgnummer") > 0
+    # Only the betaalvoorstel's ciphertext is still waiting (the saldoverzoek was confirmed).
+    assert _waarde(families, "knooppunt_inbox_onbevestigd_bytes") == len(open_["inhoud"])
+    assert _waarde(families, "knooppunt_inbox_grootste_bytes") == len(open_["inhoud"])
 
     assert (
         _waarde(

@@ -380,6 +380,36 @@ def test_download_of_a_selection_marks_only_that_selection(
     assert set(statussen.values()) == {"aangeboden"}
 
 
+def test_a_download_holds_at_most_a_fetch_page_of_inhoud(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    """DESIGN §4: 'Download alle' takes the oldest messages that fit in a fetch page's bytes
+    (always one); a selection larger than that is refused with what to do."""
+    import dataclasses
+
+    open_ = [b for b in berichten_aan(rt, "energie") if b.status == "aangeboden" and b.grootte]
+    assert len(open_) >= 3
+    eerste, tweede = open_[0], open_[1]
+    assert eerste.grootte is not None and tweede.grootte is not None
+    rt.instellingen = dataclasses.replace(rt.instellingen, max_pagina_bytes=eerste.grootte + tweede.grootte)
+    inloggen(portaal, "energie")
+    assert "Een download is hoogstens" in portaal.get("/portaal/ontvangen").text
+    zip_ = download(portaal)
+    leesbaar = sorted(n for n in zip_.namelist() if n.startswith("leesbaar/"))
+    assert leesbaar == sorted(f"leesbaar/{b.berichttype}-{b.referentienummer}.html" for b in (eerste, tweede))
+    statussen = {b.referentienummer: b.status for b in berichten_aan(rt, "energie")}
+    assert [statussen[b.referentienummer] for b in open_[:3]] == ["opgehaald", "opgehaald", "aangeboden"]
+
+    csrf, _ = formulier(portaal, "/portaal/ontvangen")
+    te_veel = portaal.post(
+        "/portaal/ontvangen/download",
+        data={"csrf": csrf, "actie": "geselecteerd", "ref": [b.referentienummer for b in open_[:3]]},
+    )
+    assert te_veel.status_code == 400 and "Kies minder berichten" in te_veel.text
+    rt.instellingen = dataclasses.replace(rt.instellingen, max_pagina_bytes=1024)
+    assert download(portaal, [open_[2].referentienummer]).namelist()  # one message always goes
+
+
 def test_download_needs_a_choice_and_csrf(portaal: TestClient, demo: object) -> None:
     inloggen(portaal, "energie")
     csrf, _ = formulier(portaal, "/portaal/ontvangen")

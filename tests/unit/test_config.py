@@ -75,3 +75,19 @@ def test_smtp_instellingen_worden_gecontroleerd() -> None:
     with pytest.raises(ValueError, match="KNOOPPUNT_PORTAAL_URL"):
         Settings(portaal_url="portaal.example.nl")
     assert Settings(portaal_url="https://portaal.example.nl/").portaal_url == "https://portaal.example.nl"
+
+
+def test_verzoek_moet_de_grootste_inhoud_kunnen_dragen() -> None:
+    """DESIGN §4: inhoud up to 4 MiB by default, so a request must take that plus its envelope."""
+    standaard = Settings()
+    assert standaard.max_inhoud_bytes == 4 * 1024 * 1024
+    assert standaard.max_request_bytes >= standaard.max_inhoud_bytes + 64 * 1024
+    assert (standaard.max_pagina_bytes, standaard.inbox_quotum_bytes, standaard.inbox_aandeel) == (
+        16 * 1024 * 1024,
+        1024 * 1024 * 1024,
+        1 / 8,
+    )
+    with pytest.raises(ValueError, match="KNOOPPUNT_MAX_REQUEST_BYTES"):
+        Settings(max_inhoud_bytes=4 * 1024 * 1024, max_request_bytes=2 * 1024 * 1024)
+    with pytest.raises(ValueError, match="inbox_aandeel"):
+        Settings(inbox_aandeel=0)

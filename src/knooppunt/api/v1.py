@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from knooppunt.api.deps import TransactieRoute, VerzoekDep
 from knooppunt.api.schemas import (
@@ -40,6 +43,7 @@ from knooppunt.protocol.identificatie import is_oin_vorm
 from knooppunt.protocol.jwe import b64url_encode, x5t_s256
 from knooppunt.protocol.payloads import schemas_per_versie
 from knooppunt.protocol.werkdagen import AMSTERDAM
+from knooppunt.runtime import Runtime
 from knooppunt.store.models import Bericht, Certificaat, Deelnemer
 
 router = APIRouter(route_class=TransactieRoute)
@@ -68,7 +72,7 @@ _OMSCHRIJVING = {
     413: "Verzoek te groot (TE_GROOT) of inhoud te groot (ONGELDIGE_INHOUD)",
     415: "De body is geen JSON (GEEN_JSON): stuur Content-Type: application/json",
     422: "Niet toegestaan door een regel van het knooppunt (code noemt de regel)",
-    429: "Te veel onbevestigde berichten (TE_VEEL_OPEN)",
+    429: "Te veel onbevestigde berichten (TE_VEEL_OPEN) of inbox van de ontvanger vol (INBOX_VOL)",
 }
 
 
@@ -227,23 +231,118 @@ def haal_berichten_op(
     afzender: Annotated[Afzender | None, Query()] = None,
     module: Annotated[ModuleCode | None, Query()] = None,
     volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
-) -> BerichtenRead:
-    rijen = mailbox.ophalen(
+) -> Response:
+    pagina = mailbox.ophalen_pagina(
         v.session,
         v.deelnemer,
         nu=v.nu,
-        limiet=limit + 1,
+        limiet=limit,
+        max_bytes=v.runtime.instellingen.max_pagina_bytes,
         na_id=_lees_cursor(volgende),
         berichttype=berichttype,
         afzender=afzender,
         module=module,
     )
-    meer = len(rijen) > limit
-    rijen = rijen[:limit]
-    return BerichtenRead(
-        berichten=[bericht_weergave(b, v.nu, inhoud=jwe) for b, jwe in rijen],
-        volgende=_cursor(rijen[-1][0].id) if meer else None,
+    # DESIGN §4: the page is chosen by size and its metadata rendered now (the handler's
+    # transaction commits when it returns); the inhoud is read a group of messages at a time while
+    # the answer streams, so the hub never holds a page of content, however large the inbox.
+    delen = [_deel(bericht, v.nu) for bericht in pagina.berichten]
+    slot = _json(_cursor(pagina.berichten[-1].id) if pagina.meer else None)
+    return StreamingResponse(
+        _stroom_berichten(v.runtime, v.deelnemer.oin, v.nu, delen, slot), media_type="application/json"
     )
+
+
+_INHOUD_PLEK = "\ue000inhoud\ue000"
+_INHOUD_BROK = 256 * 1024
+"""Characters of inhoud encoded at a time, and about the size of each piece sent."""
+_GROEP_BYTES = 1024 * 1024
+"""Inhoud read from the database in one query while a page streams (or the one larger message)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Deel:
+    """One message of a streamed page: its JSON before and after the ``inhoud`` value (a hub
+    notice: all of it in ``voor``, ``referentienummer`` None), and the size of its inhoud."""
+
+    referentienummer: str | None
+    grootte: int
+    voor: str
+    na: str
+
+
+def _json(waarde: Any) -> str:
+    """JSON as FastAPI's answers render it (Starlette's JSONResponse)."""
+    return json.dumps(waarde, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _deel(bericht: Bericht, nu: datetime) -> _Deel:
+    document = bericht_weergave(bericht, nu).model_dump(mode="json", by_alias=True)
+    if bericht.afzender == mailbox.KNOOPPUNT:
+        return _Deel(None, 0, _json(document), "")
+    document["inhoud"] = _INHOUD_PLEK
+    voor, _, na = _json(document).partition(_json(_INHOUD_PLEK))
+    return _Deel(bericht.referentienummer, bericht.grootte or 0, voor, na)
+
+
+def _groepen(delen: Sequence[_Deel]) -> Iterator[Sequence[_Deel]]:
+    """Consecutive messages with at most `_GROEP_BYTES` of inhoud together, or one larger one."""
+    begin = 0
+    while begin < len(delen):
+        einde, bytes_ = begin + 1, delen[begin].grootte
+        while einde < len(delen) and bytes_ + delen[einde].grootte <= _GROEP_BYTES:
+            bytes_ += delen[einde].grootte
+            einde += 1
+        yield delen[begin:einde]
+        begin = einde
+
+
+def _stroom_berichten(
+    rt: Runtime, ontvanger: str, nu: datetime, delen: Sequence[_Deel], slot: str
+) -> Iterator[bytes]:
+    """``{"berichten": [...], "volgende": ...}`` in pieces of about `_INHOUD_BROK`: the inhoud of
+    each group of messages read in a short read-only transaction of its own (a message confirmed
+    meanwhile is left out). Starlette runs each step in the thread pool, so a page of small
+    messages goes in a few steps, not one per message."""
+    buffer: list[str] = []
+    gebufferd = 0
+    for stuk in _stukken(rt, ontvanger, nu, delen, slot):
+        buffer.append(stuk)
+        gebufferd += len(stuk)
+        if gebufferd >= _INHOUD_BROK:
+            yield "".join(buffer).encode()
+            buffer, gebufferd = [], 0
+    if buffer:
+        yield "".join(buffer).encode()
+
+
+def _stukken(rt: Runtime, ontvanger: str, nu: datetime, delen: Sequence[_Deel], slot: str) -> Iterator[str]:
+    yield '{"berichten":['
+    eerste = True
+    for groep in _groepen(delen):
+        nummers = [d.referentienummer for d in groep if d.referentienummer is not None]
+        inhouden = _lees_inhouden(rt, ontvanger, nummers, nu) if nummers else {}
+        for deel in groep:
+            jwe = None if deel.referentienummer is None else inhouden.pop(deel.referentienummer, None)
+            if deel.referentienummer is not None and jwe is None:
+                continue
+            yield deel.voor if eerste else "," + deel.voor
+            eerste = False
+            if jwe is not None:
+                yield '"'
+                for begin in range(0, len(jwe), _INHOUD_BROK):
+                    yield _json(jwe[begin : begin + _INHOUD_BROK])[1:-1]
+                yield '"' + deel.na
+            del jwe
+    yield f'],"volgende":{slot}}}'
+
+
+def _lees_inhouden(rt: Runtime, ontvanger: str, referentienummers: list[str], nu: datetime) -> dict[str, str]:
+    with rt.sessions() as session:
+        if rt.engine.dialect.name == "sqlite":
+            # a read transaction (deferred BEGIN): streaming never takes the write lock
+            session.connection(execution_options={"knooppunt_alleen_lezen": True})
+        return mailbox.inhoud_van(session, ontvanger, referentienummers, nu=nu)
 
 
 @router.get(

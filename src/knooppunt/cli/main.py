@@ -518,6 +518,7 @@ def _deelnemer_json(d: Any) -> dict[str, Any]:
         "gebruiktBsn": d.gebruikt_bsn,
         "standaardAkkoord": d.standaard_akkoord,
         "schuldensoorten": sorted(s.soort for s in d.schuldensoorten),
+        "inboxQuotum": d.inbox_quotum,
         "certificaten": [
             {
                 "vingerafdruk": c.vingerafdruk,
@@ -559,6 +560,7 @@ def deelnemer_list(rol: str | None, module: str | None, als_json: bool) -> None:
                 f"{rij['oin']}  {rij['rol']:<3}  {rij['naam']}  modules={','.join(rij['modules'])}"
                 + (f"  schuldensoorten={','.join(rij['schuldensoorten'])}" if rij["schuldensoorten"] else "")
                 + (f"  {' '.join(vlaggen)}" if vlaggen else "")
+                + (f"  inboxquotum={rij['inboxQuotum']}" if rij["inboxQuotum"] is not None else "")
             )
     if not rijen and not als_json:
         click.echo("(geen deelnemers)", err=True)
@@ -582,6 +584,13 @@ def deelnemer_list(rol: str | None, module: str | None, als_json: bool) -> None:
     help="The new set (replaces it); may repeat. SE only.",
 )
 @click.option("--geen-schuldensoorten", is_flag=True, help="Remove every schuldensoort.")
+@click.option(
+    "--inbox-quotum",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Bytes of unconfirmed ciphertext its inbox may hold (DESIGN §4); 0: the configured default "
+    "(KNOOPPUNT_INBOX_QUOTUM_BYTES).",
+)
 @fouten_netjes
 def deelnemer_wijzig(
     oin: str,
@@ -590,6 +599,7 @@ def deelnemer_wijzig(
     standaard_akkoord: bool | None,
     schuldensoorten: tuple[str, ...],
     geen_schuldensoorten: bool,
+    inbox_quotum: int | None,
 ) -> None:
     """Change a participant's modules and flags (audited; e-mailed to the participant)."""
     from knooppunt.hub import adresboek
@@ -602,6 +612,7 @@ def deelnemer_wijzig(
         gebruikt_bsn=gebruikt_bsn,
         standaard_akkoord=standaard_akkoord,
         schuldensoorten=[] if geen_schuldensoorten else (list(schuldensoorten) or None),
+        inbox_quotum=inbox_quotum,
     )
     with _transactie() as (session, _rt):
         gewijzigd = adresboek.wijzig(session, oin, wijziging, door=_beheerder(), nu=db_nu(session))

@@ -256,6 +256,8 @@ class DeelnemerWijziging:
     gebruikt_bsn: bool | None = None
     standaard_akkoord: bool | None = None
     schuldensoorten: list[str] | None = None
+    inbox_quotum: int | None = None
+    """Bytes of unconfirmed ciphertext its inbox may hold (DESIGN §4); 0: back to the default."""
 
 
 def wijzig(
@@ -271,6 +273,7 @@ def wijzig(
         "gebruiktBsn": deelnemer.gebruikt_bsn,
         "standaardAkkoord": deelnemer.standaard_akkoord,
         "schuldensoorten": sorted(schuldensoorten_van(deelnemer)),
+        "inboxQuotum": deelnemer.inbox_quotum,
     }
     nieuw = dict(oud)
     if wijziging.modules is not None:
@@ -285,6 +288,10 @@ def wijzig(
         nieuw["gebruiktBsn"] = wijziging.gebruikt_bsn
     if wijziging.standaard_akkoord is not None:
         nieuw["standaardAkkoord"] = wijziging.standaard_akkoord
+    if wijziging.inbox_quotum is not None:
+        if wijziging.inbox_quotum < 0:
+            fouten.append(OngeldigVeld("inboxQuotum", "geef een aantal bytes (0: de standaardwaarde)"))
+        nieuw["inboxQuotum"] = wijziging.inbox_quotum or None
     _controleer_vlaggen(
         fouten,
         deelnemer.rol,
@@ -311,6 +318,7 @@ def wijzig(
         )
     deelnemer.gebruikt_bsn = nieuw["gebruiktBsn"]
     deelnemer.standaard_akkoord = nieuw["standaardAkkoord"]
+    deelnemer.inbox_quotum = nieuw["inboxQuotum"]
     session.flush()
     audit.deelnemer_gewijzigd(session, oin=oin, wat=",".join(gewijzigd), door=door, nu=nu)
     from knooppunt.hub import notificaties

@@ -25,6 +25,7 @@ from knooppunt.protocol.jwe import OngeldigeJwe, alg_past_bij_sleutel, kid_naar_
 from knooppunt.protocol.werkdagen import AMSTERDAM, Werkdagkalender
 from knooppunt.store import berichten as store
 from knooppunt.store import deelnemers as deelnemer_store
+from knooppunt.store import inboxquotum
 from knooppunt.store.berichten import Berichtrij
 from knooppunt.store.models import Bericht, Deelnemer
 
@@ -46,7 +47,13 @@ class Instellingen:
     bevestigingstermijn: int = 5
     antwoordtermijn: int = 5
     max_open: int = 10_000
-    max_inhoud_bytes: int = 1_048_576
+    max_inhoud_bytes: int = 4 * 1024 * 1024
+    # DESIGN §4: a fetch page holds at most this much inhoud (but always one message); each
+    # recipient holds at most `inbox_quotum` bytes of unconfirmed ciphertext (its own
+    # ``Deelnemer.inbox_quotum`` wins) before a sender above `inbox_aandeel` of it is refused.
+    max_pagina_bytes: int = 16 * 1024 * 1024
+    inbox_quotum: int = 1024 * 1024 * 1024
+    inbox_aandeel: float = 1 / 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +316,30 @@ def _te_veel_open(ontvanger: Deelnemer, instellingen: Instellingen) -> HubFout:
     )
 
 
+def _mib(aantal: int) -> str:
+    return f"{aantal / (1024 * 1024):.1f} MiB"
+
+
+def _controleer_quotum(
+    ontvanger: Deelnemer, grootte: int, bezetting: tuple[int, int], instellingen: Instellingen
+) -> None:
+    """DESIGN §4: once the recipient's unconfirmed ciphertext (with this message) would exceed
+    its quota, only a sender that would then hold more than its share is refused, so that one
+    sender cannot block a creditor for everyone."""
+    totaal, eigen = bezetting
+    quotum = ontvanger.inbox_quotum if ontvanger.inbox_quotum is not None else instellingen.inbox_quotum
+    aandeel = int(quotum * instellingen.inbox_aandeel)
+    if totaal + grootte > quotum and eigen + grootte > aandeel:
+        raise _weigering(
+            "INBOX_VOL",
+            429,
+            f"de inbox van {ontvanger.naam} is vol (hoogstens {_mib(quotum)} onbevestigde inhoud) en met "
+            f"dit bericht zou u er meer dan uw aandeel ({_mib(aandeel)}) in hebben staan; u heeft er nu "
+            f"{_mib(eigen)}. Wacht tot de ontvanger uw berichten bevestigt en bied dit bericht daarna "
+            "opnieuw aan, onder hetzelfde referentienummer",
+        )
+
+
 def verstuur(
     session: Session, afzender: Deelnemer, envelop: Envelop, *, nu: datetime, instellingen: Instellingen
 ) -> tuple[Bericht, bool]:
@@ -363,6 +394,12 @@ def _verstuur(
         >= instellingen.max_open
     ):
         raise _te_veel_open(ontvanger, instellingen)
+    _controleer_quotum(
+        ontvanger,
+        len(envelop.inhoud),
+        inboxquotum.bezetting(session, ontvanger=ontvanger.oin, afzender=afzender.oin),
+        instellingen,
+    )
 
     waarden = _waarden(
         envelop,
@@ -461,6 +498,8 @@ class _Reeks:
     verloopt_op: datetime
     partijen: dict[tuple[str, str, str], Deelnemer | HubFout] = field(default_factory=dict)
     open_per_ontvanger: dict[str, int] = field(default_factory=dict)
+    bezetting: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per recipient: (its unconfirmed ciphertext, of which this sender's), as `inboxquotum.bezetting`."""
     uitgewisseld: set[tuple[str, str]] = field(default_factory=set)
     in_reeks: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     """Accepted envelopes of the batch by referentienummer: (index, the row to insert)."""
@@ -660,12 +699,21 @@ def _plan_een(session: Session, reeks: _Reeks, index: int, envelop: Envelop, *, 
         )
     if reeks.open_per_ontvanger[ontvanger.oin] >= reeks.instellingen.max_open:
         raise _te_veel_open(ontvanger, reeks.instellingen)
+    if ontvanger.oin not in reeks.bezetting:
+        reeks.bezetting[ontvanger.oin] = inboxquotum.bezetting(
+            session, ontvanger=ontvanger.oin, afzender=afzender.oin
+        )
+    # A dry run before sealing knows no size yet: it refuses only a sender already above its share.
+    grootte = len(envelop.inhoud) if met_inhoud else 0
+    _controleer_quotum(ontvanger, grootte, reeks.bezetting[ontvanger.oin], reeks.instellingen)
 
     waarden = _waarden(
         envelop, afzender, ontvanger, berichttype, envelop_hash, nu=reeks.nu, verloopt_op=reeks.verloopt_op
     )
     # Accepted: the envelopes after it see it as the database would.
     reeks.open_per_ontvanger[ontvanger.oin] += 1
+    totaal, eigen = reeks.bezetting[ontvanger.oin]
+    reeks.bezetting[ontvanger.oin] = (totaal + grootte, eigen + grootte)
     reeks.uitgewisseld.add((conversatie, ontvanger.oin))
     reeks.in_reeks[envelop.referentienummer] = (index, waarden)
     if claimt:
@@ -815,38 +863,124 @@ def hub_bericht(
     return store.voeg_toe(session, bericht, None)
 
 
-def ophalen(
+@dataclass(frozen=True, slots=True)
+class Pagina:
+    """One fetch page (DESIGN §4): its messages, chosen by their size before any content is read,
+    and whether more remain after the last of them (``volgende``)."""
+
+    berichten: list[Bericht]
+    meer: bool
+
+
+def kies_pagina(kandidaten: Sequence[Bericht], *, limiet: int, max_bytes: int) -> tuple[list[Bericht], bool]:
+    """The oldest of `kandidaten` (oldest first) that fit in `limiet` messages and `max_bytes` of
+    inhoud, but always at least one, however large; and whether any candidate was left out."""
+    pagina: list[Bericht] = []
+    bytes_ = 0
+    for bericht in kandidaten[:limiet]:
+        grootte = bericht.grootte or 0  # hub notices carry no inhoud
+        if pagina and bytes_ + grootte > max_bytes:
+            break
+        pagina.append(bericht)
+        bytes_ += grootte
+    return pagina, len(pagina) < len(kandidaten)
+
+
+def ophalen_pagina(
     session: Session,
     ontvanger: Deelnemer,
     *,
     nu: datetime,
     limiet: int,
+    max_bytes: int,
     na_id: int | None = None,
     berichttype: str | None = None,
     afzender: str | None = None,
     module: str | None = None,
     referentienummers: Sequence[str] | None = None,
-) -> list[tuple[Bericht, str | None]]:
-    """The inbox: marks opgehaaldOp, keeps the messages until they are confirmed. With
-    ``referentienummers`` only those of them that are open (the portal's "download selected")."""
-    rijen = store.inbox(
+) -> Pagina:
+    """The inbox, one page of it without the content (read it a few messages at a time with
+    `inhoud_van`, so no page is ever held whole): marks opgehaaldOp, keeps the messages until they
+    are confirmed. With ``referentienummers`` only those of them that are open."""
+    kandidaten = store.inbox_metadata(
         session,
         ontvanger=ontvanger.oin,
         nu=nu,
-        limiet=limiet,
+        limiet=limiet + 1,
         na_id=na_id,
         berichttype=berichttype,
         afzender=afzender,
         module=module,
         referentienummers=referentienummers,
     )
-    store.markeer_opgehaald(session, [b.id for b, _ in rijen], nu=nu)
-    audit.opgehaald(session, ontvanger.oin, [(b, b.opgehaald_op is not None) for b, _ in rijen], nu=nu)
-    for bericht, _ in rijen:
+    berichten, meer = kies_pagina(kandidaten, limiet=limiet, max_bytes=max_bytes)
+    store.markeer_opgehaald(session, [b.id for b in berichten], nu=nu)
+    audit.opgehaald(session, ontvanger.oin, [(b, b.opgehaald_op is not None) for b in berichten], nu=nu)
+    for bericht in berichten:
         # Show what the conditional update did, without marking the objects dirty: a flush
         # would write the status back unconditionally and could undo a concurrent confirm.
         store.toon_opgehaald(bericht, nu=nu)
-    return rijen
+    return Pagina(berichten, meer)
+
+
+def inhoud_van(
+    session: Session, ontvanger: str, referentienummers: Sequence[str], *, nu: datetime
+) -> dict[str, str]:
+    """The ciphertext of these messages of a page just fetched (`ophalen_pagina`) by number; one
+    confirmed, refused or expired meanwhile is left out."""
+    return {
+        bericht.referentienummer: jwe
+        for bericht, jwe in store.inbox(
+            session,
+            ontvanger=ontvanger,
+            nu=nu,
+            limiet=len(referentienummers),
+            referentienummers=referentienummers,
+        )
+        if jwe is not None
+    }
+
+
+def ophalen(
+    session: Session,
+    ontvanger: Deelnemer,
+    *,
+    nu: datetime,
+    limiet: int,
+    max_bytes: int,
+    na_id: int | None = None,
+    berichttype: str | None = None,
+    afzender: str | None = None,
+    module: str | None = None,
+    referentienummers: Sequence[str] | None = None,
+) -> list[tuple[Bericht, str | None]]:
+    """`ophalen_pagina` with the content of its messages (at most `max_bytes` of it, or the one
+    message): the portal's fetch, which opens what it fetched."""
+    pagina = ophalen_pagina(
+        session,
+        ontvanger,
+        nu=nu,
+        limiet=limiet,
+        max_bytes=max_bytes,
+        na_id=na_id,
+        berichttype=berichttype,
+        afzender=afzender,
+        module=module,
+        referentienummers=referentienummers,
+    )
+    if not pagina.berichten:
+        return []
+    inhouden = {
+        bericht.id: jwe
+        for bericht, jwe in store.inbox(
+            session,
+            ontvanger=ontvanger.oin,
+            nu=nu,
+            limiet=len(pagina.berichten),
+            referentienummers=[b.referentienummer for b in pagina.berichten],
+        )
+    }
+    return [(bericht, inhouden.get(bericht.id)) for bericht in pagina.berichten]
 
 
 def ontvangen_set(

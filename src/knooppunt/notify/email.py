@@ -47,10 +47,13 @@ _VELDNAMEN = {
     "gebruiktBsn": "gebruikt BSN (art. 3.2)",
     "standaardAkkoord": "standaard akkoord (art. 7.1)",
     "schuldensoorten": "schuldensoorten",
+    "inboxQuotum": "inboxquotum in bytes",
 }
 
 
 def _waarde(waarde: object) -> str:
+    if waarde is None:
+        return "(standaardwaarde)"
     if isinstance(waarde, bool):
         return "ja" if waarde else "nee"
     if isinstance(waarde, list):

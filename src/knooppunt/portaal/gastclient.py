@@ -600,7 +600,9 @@ class Gastclient:
     ) -> list[Ontvangen]:
         """Fetch open messages (marks opgehaaldOp, as the API does) and open them. With
         ``referentienummers`` only those that are still open (and only those are marked: reading one
-        answer does not mark the rest of the inbox as downloaded); else the oldest ``limiet``."""
+        answer does not mark the rest of the inbox as downloaded); else the oldest ``limiet``. At
+        most a fetch page's bytes of inhoud (KNOOPPUNT_MAX_PAGINA_BYTES), but always one message:
+        the oldest of them, the rest stays for the next fetch."""
         with self.transactie() as (session, nu):
             deelnemer = self.deelnemer(session)
             rijen = mailbox.ophalen(
@@ -608,6 +610,7 @@ class Gastclient:
                 deelnemer,
                 nu=nu,
                 limiet=limiet,
+                max_bytes=self.rt.instellingen.max_pagina_bytes,
                 berichttype=berichttype,
                 referentienummers=referentienummers,
             )

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
+from knooppunt.store import inboxquotum
 from knooppunt.store.dagsleutels import VOORVOEGSEL, Dagsleutels
 from knooppunt.store.models import OPEN_STATUSSEN, Bericht, BerichtInhoud, Conversatie, UTCDateTime
 
@@ -41,6 +42,15 @@ def _open() -> ColumnElement[bool]:
     return Bericht.status.in_(
         bindparam("open_statussen", list(OPEN_STATUSSEN), expanding=True, literal_execute=True)
     )
+
+
+_QUOTUM_KOLOMMEN = (Bericht.ontvanger, Bericht.afzender, Bericht.grootte)
+
+
+def _geef_vrij(session: Session, rijen: Sequence[Any]) -> None:
+    """Take the ciphertext of these rows (with ontvanger, afzender, grootte), whose content was just
+    deleted, off their recipients' inbox quota (store.inboxquotum)."""
+    inboxquotum.noteer(session, ((r.ontvanger, r.afzender, -(r.grootte or 0)) for r in rijen))
 
 
 def op_referentie(session: Session, referentienummer: str) -> Bericht | None:
@@ -111,6 +121,8 @@ def inhoud(session: Session, bericht_id: int) -> str | None:
 
 
 def voeg_toe(session: Session, bericht: Bericht, jwe: str | None) -> Bericht:
+    if jwe is not None:
+        bericht.grootte = len(jwe)  # the JWE as submitted (inbox quota, page cap)
     session.add(bericht)
     session.flush()
     if jwe is not None:
@@ -126,15 +138,17 @@ def voeg_toe(session: Session, bericht: Bericht, jwe: str | None) -> Bericht:
         )
         session.add(BerichtInhoud(bericht_id=bericht.id, jwe=opgeslagen))
         session.flush()
+        inboxquotum.noteer(session, [(bericht.ontvanger, bericht.afzender, bericht.grootte)])
     return bericht
 
 
 def voeg_toe_als_nieuw(session: Session, waarden: dict[str, Any], jwe: str) -> int | None:
     """Insert a message unless its referentienummer exists (a concurrent retry won): returns the
     new id, or None. No savepoint needed: the conflict is absorbed by the statement itself."""
+    grootte = len(jwe)  # the JWE as submitted (inbox quota, page cap)
     nieuw_id = session.scalar(
         _insert(session)(Bericht)
-        .values(**waarden)
+        .values(**waarden, grootte=grootte)
         .on_conflict_do_nothing(index_elements=[Bericht.referentienummer])
         .returning(Bericht.id)
     )
@@ -143,6 +157,7 @@ def voeg_toe_als_nieuw(session: Session, waarden: dict[str, Any], jwe: str) -> i
     session.execute(
         insert(BerichtInhoud).values(bericht_id=nieuw_id, jwe=verzegel_inhoud(session, waarden, jwe))
     )
+    inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], grootte)])
     return int(nieuw_id)
 
 
@@ -265,6 +280,8 @@ def voeg_reeks_toe(
     and one SELECT of the ids: RETURNING through executemany costs PostgreSQL 2.5 times as much."""
     if not rijen:
         return {}
+    # The JWE as submitted (inbox quota, page cap).
+    rijen = [{**rij, "grootte": len(jwe)} for rij, jwe in zip(rijen, inhouden, strict=True)]
     nummers = [str(rij["referentienummer"]) for rij in rijen]
     eerder = {
         str(nummer)
@@ -297,6 +314,14 @@ def voeg_reeks_toe(
     ]
     if inhoud_rijen:
         session.connection().execute(insert(BerichtInhoud), inhoud_rijen)
+    inboxquotum.noteer(
+        session,
+        (
+            (rij["ontvanger"], rij["afzender"], rij["grootte"])
+            for rij in rijen
+            if rij["referentienummer"] in ids
+        ),
+    )
     return ids
 
 
@@ -409,6 +434,42 @@ def eerder_uitgewisseld(session: Session, *, conversatie: str, partij: str, tege
     return session.scalar(query.limit(1)) is not None
 
 
+def _inbox_query(
+    query: Any,
+    *,
+    ontvanger: str,
+    nu: datetime,
+    limiet: int,
+    na_id: int | None,
+    berichttype: str | None,
+    afzender: str | None,
+    module: str | None,
+    referentienummers: Collection[str] | None,
+) -> Any:
+    query = (
+        query.where(
+            Bericht.ontvanger == ontvanger,
+            _open(),
+            Bericht.verloopt_op >= nu,
+        )
+        .order_by(Bericht.id)
+        .limit(limiet)
+    )
+    if na_id is not None:
+        query = query.where(Bericht.id > na_id)
+    if berichttype:
+        query = query.where(Bericht.berichttype == berichttype)
+    if afzender:
+        query = query.where(Bericht.afzender == afzender)
+    if module:
+        query = query.where(Bericht.module == module)
+    if referentienummers is not None:
+        if len(referentienummers) > _BROK:
+            raise ValueError(f"at most {_BROK} referentienummers at once")
+        query = query.where(Bericht.referentienummer.in_(sorted(referentienummers)))
+    return query
+
+
 def inbox(
     session: Session,
     *,
@@ -467,6 +528,34 @@ def inbox(
             break
         na_id = gelezen[-1][0].id
     return rijen
+
+
+def inbox_metadata(
+    session: Session,
+    *,
+    ontvanger: str,
+    nu: datetime,
+    limiet: int,
+    na_id: int | None = None,
+    berichttype: str | None = None,
+    afzender: str | None = None,
+    module: str | None = None,
+    referentienummers: Collection[str] | None = None,
+) -> Sequence[Bericht]:
+    """`inbox` without the ciphertext: the messages a fetch may return, with their ``grootte``, so
+    that a page can be chosen by size before any content is read (DESIGN §4)."""
+    query = _inbox_query(
+        select(Bericht),
+        ontvanger=ontvanger,
+        nu=nu,
+        limiet=limiet,
+        na_id=na_id,
+        berichttype=berichttype,
+        afzender=afzender,
+        module=module,
+        referentienummers=referentienummers,
+    )
+    return session.scalars(query).all()
 
 
 def open_metadata(session: Session, *, ontvanger: str, nu: datetime, limiet: int = 5000) -> Sequence[Bericht]:
@@ -560,7 +649,7 @@ def toon_bevestigd(
 
 def bevestig(session: Session, bericht_id: int, *, nu: datetime, antwoord_uiterlijk: datetime | None) -> bool:
     """Confirm if still open and unexpired; delete the ciphertext in the same transaction."""
-    resultaat = session.execute(
+    rij = session.execute(
         update(Bericht)
         .where(
             Bericht.id == bericht_id,
@@ -568,11 +657,13 @@ def bevestig(session: Session, bericht_id: int, *, nu: datetime, antwoord_uiterl
             Bericht.verloopt_op >= nu,
         )
         .values(status="bevestigd", bevestigd_op=nu, antwoord_uiterlijk=antwoord_uiterlijk)
+        .returning(*_QUOTUM_KOLOMMEN)
         .execution_options(synchronize_session=False)
-    )
-    if resultaat.rowcount != 1:  # type: ignore[attr-defined]
+    ).first()
+    if rij is None:
         return False
     session.execute(delete(BerichtInhoud).where(BerichtInhoud.bericht_id == bericht_id))
+    _geef_vrij(session, [rij])
     return True
 
 
@@ -601,15 +692,15 @@ def bevestig_set(
     # than 32,766 parameters in one statement; an upload of several files can bring more answers).
     bevestigd: set[int] = set()
     for conditie in _een_van(session, Bericht.id, bericht_ids):
-        bevestigd.update(
-            session.scalars(
-                update(Bericht)
-                .where(conditie, _open(), Bericht.verloopt_op >= nu)
-                .values(**waarden)
-                .returning(Bericht.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
+        rijen = session.execute(
+            update(Bericht)
+            .where(conditie, _open(), Bericht.verloopt_op >= nu)
+            .values(**waarden)
+            .returning(Bericht.id, *_QUOTUM_KOLOMMEN)
+            .execution_options(synchronize_session=False)
+        ).all()
+        bevestigd.update(int(r.id) for r in rijen)
+        _geef_vrij(session, rijen)
     for conditie in _een_van(session, BerichtInhoud.bericht_id, bevestigd):
         session.execute(delete(BerichtInhoud).where(conditie).execution_options(synchronize_session=False))
     return bevestigd
@@ -623,15 +714,17 @@ def voeg_hub_berichten_toe(session: Session, rijen: Sequence[dict[str, Any]]) ->
 
 
 def weiger(session: Session, bericht_id: int, *, nu: datetime) -> bool:
-    resultaat = session.execute(
+    rij = session.execute(
         update(Bericht)
         .where(Bericht.id == bericht_id, Bericht.status.in_(OPEN_STATUSSEN), Bericht.verloopt_op >= nu)
         .values(status="geweigerd", geweigerd_op=nu)
+        .returning(*_QUOTUM_KOLOMMEN)
         .execution_options(synchronize_session=False)
-    )
-    if resultaat.rowcount != 1:  # type: ignore[attr-defined]
+    ).first()
+    if rij is None:
         return False
     session.execute(delete(BerichtInhoud).where(BerichtInhoud.bericht_id == bericht_id))
+    _geef_vrij(session, [rij])
     return True
 
 
@@ -708,12 +801,14 @@ def verloop_reeks(session: Session, *, nu: datetime, limiet: int) -> list[Any]:
                 Bericht.conversatie_referentienummer,
                 Bericht.berichttype,
                 Bericht.module,
+                Bericht.grootte,
             )
             .execution_options(synchronize_session=False)
         )
     )
     if rijen:
         session.execute(delete(BerichtInhoud).where(BerichtInhoud.bericht_id.in_([r.id for r in rijen])))
+        _geef_vrij(session, rijen)
     return rijen
 
 
@@ -735,7 +830,7 @@ _VERLOOP_MET_MELDINGEN_PG = text(
         WHERE b.id = ANY(ARRAY(SELECT id FROM due)) AND b.status IN ('aangeboden', 'opgehaald')
             AND b.verloopt_op < CAST(:nu AS timestamptz)
         RETURNING b.id, b.referentienummer, b.afzender, b.ontvanger, b.conversatie_referentienummer,
-                  b.berichttype, b.module
+                  b.berichttype, b.module, b.grootte
     ),
     weg AS (
         DELETE FROM berichtinhoud AS i WHERE i.bericht_id = ANY(ARRAY(SELECT id FROM upd))
@@ -760,7 +855,8 @@ _VERLOOP_MET_MELDINGEN_PG = text(
             CAST(:melding_verloopt_op AS timestamptz), m.melding
         FROM meldingen AS m
     )
-    SELECT id, referentienummer, afzender, ontvanger, conversatie_referentienummer, berichttype, module
+    SELECT id, referentienummer, afzender, ontvanger, conversatie_referentienummer, berichttype, module,
+           grootte
     FROM upd
     """
 )
@@ -782,7 +878,7 @@ def verloop_met_meldingen_pg(
     never brings the rows to Python (the expiry sweep's hot path: 100k due messages in seconds).
     ``omschrijving`` is a ``format()`` template with ``%1$s`` = referentienummer and ``%2$s`` =
     berichttype. Returns the expired rows, as `verloop_reeks`."""
-    return list(
+    rijen = list(
         session.execute(
             _VERLOOP_MET_MELDINGEN_PG,
             {
@@ -797,19 +893,23 @@ def verloop_met_meldingen_pg(
             },
         )
     )
+    _geef_vrij(session, rijen)
+    return rijen
 
 
 def laat_verlopen(session: Session, bericht_id: int, *, nu: datetime) -> bool:
     """Expire if still open and past its term; delete the ciphertext in the same transaction."""
-    resultaat = session.execute(
+    rij = session.execute(
         update(Bericht)
         .where(Bericht.id == bericht_id, Bericht.status.in_(OPEN_STATUSSEN), Bericht.verloopt_op < nu)
         .values(status="verlopen", verlopen_op=nu)
+        .returning(*_QUOTUM_KOLOMMEN)
         .execution_options(synchronize_session=False)
-    )
-    if resultaat.rowcount != 1:  # type: ignore[attr-defined]
+    ).first()
+    if rij is None:
         return False
     session.execute(delete(BerichtInhoud).where(BerichtInhoud.bericht_id == bericht_id))
+    _geef_vrij(session, [rij])
     return True
 
 

@@ -81,11 +81,13 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 
 def maak_sessionmaker(engine: Engine, *, dagsleutels: Any = None) -> sessionmaker[Session]:
-    """Sessions whose queued audit entries are written at commit (store.audit); ``dagsleutels``
-    (a `store.dagsleutels.Dagsleutels`) seals and opens stored inhoud (``session.info``)."""
-    from knooppunt.store import audit
+    """Sessions whose queued inbox counters (store.inboxquotum) and audit entries (store.audit)
+    are written at commit, in that order; ``dagsleutels`` (a `store.dagsleutels.Dagsleutels`)
+    seals and opens stored inhoud (``session.info``)."""
+    from knooppunt.store import audit, inboxquotum
 
     factory = sessionmaker(bind=engine, expire_on_commit=False, info={"dagsleutels": dagsleutels})
+    inboxquotum.koppel(factory)
     audit.koppel(factory)
     return factory
 

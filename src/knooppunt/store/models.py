@@ -84,6 +84,9 @@ class Deelnemer(Base):
     sleutelbeheer: Mapped[str] = mapped_column(String(16), default="eigen")
     contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Bytes of unconfirmed ciphertext this participant's inbox may hold (DESIGN §4); None: the
+    # configured default (KNOOPPUNT_INBOX_QUOTUM_BYTES). Migration 0008.
+    inbox_quotum: Mapped[int | None] = mapped_column(BigInteger)
 
     modules: Mapped[list[DeelnemerModule]] = relationship(
         cascade="all, delete-orphan", lazy="joined", order_by="DeelnemerModule.module"
@@ -184,6 +187,10 @@ class Bericht(Base):
     geweigerd_op: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Hub-authored notices only: code, omschrijving and referenced numbers — never payload.
     melding: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Length of the JWE as submitted (None for hub notices): what the message counts against its
+    # recipient's inbox quota and a fetch page's byte cap (DESIGN §4), whatever form it is stored
+    # in. Migration 0008.
+    grootte: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         # The inbox: open messages of one recipient in arrival order (flat as the queue grows).
@@ -438,3 +445,19 @@ class PortaalUploadgeheim(Base):
     nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
     versleuteld: Mapped[bytes] = mapped_column(LargeBinary)
     aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- the inbox quota (DESIGN §4, migration 0008) ---------------------------------------------------
+
+
+class Inboxbezetting(Base):
+    """Bytes of unconfirmed ciphertext (the submitted JWE's length, ``Bericht.grootte``) that one
+    sender has waiting in one recipient's inbox: added when a message is stored, subtracted when
+    its content goes (confirm, refusal, expiry), in the same transaction (store.inboxquotum). A
+    submit reads a recipient's rows instead of summing its open messages."""
+
+    __tablename__ = "inboxbezetting"
+
+    ontvanger: Mapped[str] = mapped_column(String(20), primary_key=True)
+    afzender: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)

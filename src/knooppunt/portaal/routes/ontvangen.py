@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from knooppunt.client.hub import Ontvangen
-from knooppunt.hub.mailbox import WEIGERREDENEN
+from knooppunt.hub.mailbox import WEIGERREDENEN, kies_pagina
 from knooppunt.portaal import export, leesbaar
 from knooppunt.portaal.export import SLEUTEL_ONTBREEKT
 from knooppunt.portaal.fouten import PortaalFout
@@ -54,7 +54,8 @@ def _is_melding(bericht: Bericht) -> bool:
 def _overzicht(
     request: Request, gebruiker: Gebruiker, *, fout: str | None = None, melding: str | None = None
 ) -> HTMLResponse:
-    berichten, namen, nu = client_voor(request, gebruiker).open_berichten()
+    client = client_voor(request, gebruiker)
+    berichten, namen, nu = client.open_berichten()
     gewoon = [b for b in berichten if not _is_melding(b)]
     meldingen = [b for b in berichten if _is_melding(b)]
     return pagina(
@@ -72,6 +73,7 @@ def _overzicht(
         namen=namen,
         nu=nu,
         max_zip=MAX_ZIP,
+        max_download_mib=round(client.rt.instellingen.max_pagina_bytes / 1048576),
         fout=fout,
         melding=melding,
     )
@@ -98,10 +100,17 @@ def download(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) ->
     """The zip of the selected messages, or of all open ones (art. 17.1); fetching marks them
     downloaded, and they can be downloaded again until confirmed or expired (17.4)."""
     client = client_voor(request, gebruiker)
+    # A download holds at most a fetch page's bytes of inhoud (DESIGN §4), as the API's pages do.
+    max_bytes = client.rt.instellingen.max_pagina_bytes
     ref = [str(r) for r in keuzes.getlist("ref")]
     if keuzes.get("actie") == "alle":
         berichten, _namen, _nu = client.open_berichten()
-        gekozen = [b.referentienummer for b in berichten if b.berichttype not in export.NIET_IN_ZIP][:MAX_ZIP]
+        passend, _meer = kies_pagina(
+            [b for b in berichten if b.berichttype not in export.NIET_IN_ZIP],
+            limiet=MAX_ZIP,
+            max_bytes=max_bytes,
+        )
+        gekozen = [b.referentienummer for b in passend]
         if not gekozen:
             return _overzicht(request, gebruiker, fout="Er staan geen berichten klaar om te downloaden.")
     else:
@@ -117,6 +126,17 @@ def download(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) ->
                 request,
                 gebruiker,
                 fout=f"Kies hoogstens {MAX_ZIP} berichten per download; download de rest daarna.",
+            )
+        berichten, _namen, _nu = client.open_berichten()
+        groottes = {b.referentienummer: b.grootte or 0 for b in berichten}
+        samen = sum(groottes.get(r, 0) for r in gekozen)
+        if len(gekozen) > 1 and samen > max_bytes:
+            return _overzicht(
+                request,
+                gebruiker,
+                fout=f"De gekozen berichten zijn samen {samen / 1048576:.1f} MiB; een download is "
+                f"hoogstens {max_bytes / 1048576:.0f} MiB. Kies minder berichten en download de rest "
+                "daarna.",
             )
     try:
         opgehaald = client.haal_op(waarvoor="download", referentienummers=gekozen, limiet=MAX_ZIP)

@@ -1,0 +1,124 @@
+"""SQL of the inbox quota (DESIGN §4): per (recipient, sender) the bytes of unconfirmed ciphertext,
+kept in ``inboxbezetting`` so that a submit reads a recipient's few rows instead of summing its
+open messages.
+
+The store functions that add or delete ciphertext queue a change here (``noteer``); the changes
+are written in one executemany, in key order, just before the session commits (``koppel`` hooks
+``before_commit``, before the audit log's): in the same transaction as the change, and always in
+the same order, so two transactions that change the same counters (an answer confirms its question
+and fills the other inbox) never deadlock, and each counter row is locked only from that UPDATE to
+COMMIT. ``bezetting`` adds what the session has queued, so a batch sees its own messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from knooppunt.store.models import Inboxbezetting
+
+_WACHTEND = "knooppunt.inboxquotum.wachtend"
+
+Sleutel = tuple[str, str]
+"""(ontvanger, afzender)"""
+
+
+def noteer(session: Session, wijzigingen: Iterable[tuple[str, str, int | None]]) -> None:
+    """Queue (ontvanger, afzender, bytes) changes — positive for stored ciphertext, negative for
+    deleted — to be written when this session commits. None (a hub notice) counts nothing."""
+    wachtend: dict[Sleutel, int] = session.info.setdefault(_WACHTEND, {})
+    for ontvanger, afzender, grootte in wijzigingen:
+        if grootte:
+            sleutel = (ontvanger, afzender)
+            wachtend[sleutel] = wachtend.get(sleutel, 0) + grootte
+
+
+def bezetting(session: Session, *, ontvanger: str, afzender: str) -> tuple[int, int]:
+    """(all senders, this sender): the bytes of unconfirmed ciphertext waiting for `ontvanger`,
+    as this transaction will leave them. One indexed read of the recipient's rows (one per
+    sender that has messages waiting), never a sum over its messages."""
+    rij = session.execute(
+        select(
+            func.coalesce(func.sum(Inboxbezetting.bytes), 0),
+            func.coalesce(
+                func.sum(case((Inboxbezetting.afzender == afzender, Inboxbezetting.bytes), else_=0)), 0
+            ),
+        ).where(Inboxbezetting.ontvanger == ontvanger)
+    ).one()
+    totaal, eigen = int(rij[0]), int(rij[1])
+    wachtend: dict[Sleutel, int] = session.info.get(_WACHTEND, {})
+    for (o, a), delta in wachtend.items():
+        if o == ontvanger:
+            totaal += delta
+            if a == afzender:
+                eigen += delta
+    return totaal, eigen
+
+
+def per_afzender(session: Session, ontvanger: str) -> dict[str, int]:
+    """The committed counters of one recipient, by sender (operators, tests)."""
+    return {
+        str(a): int(b)
+        for a, b in session.execute(
+            select(Inboxbezetting.afzender, Inboxbezetting.bytes).where(Inboxbezetting.ontvanger == ontvanger)
+        )
+    }
+
+
+def totalen(conn: Connection) -> tuple[int, int]:
+    """(all unconfirmed ciphertext, that of the fullest inbox) in bytes, for /metrics: two
+    aggregates over the counters (one row per recipient and sender), never over messages."""
+    per_ontvanger = (
+        select(func.sum(Inboxbezetting.bytes).label("bytes")).group_by(Inboxbezetting.ontvanger).subquery()
+    )
+    rij = conn.execute(
+        select(
+            func.coalesce(func.sum(per_ontvanger.c.bytes), 0),
+            func.coalesce(func.max(per_ontvanger.c.bytes), 0),
+        )
+    ).one()
+    return int(rij[0]), int(rij[1])
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _schrijf_wachtende(session: Session) -> None:
+    wachtend: dict[Sleutel, int] | None = session.info.pop(_WACHTEND, None)
+    if not wachtend:
+        return
+    rijen = [
+        {"ontvanger": o, "afzender": a, "bytes": delta}
+        for (o, a), delta in sorted(wachtend.items())
+        if delta != 0
+    ]
+    if not rijen:
+        return
+    stmt = _insert(session)(Inboxbezetting)
+    session.connection().execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Inboxbezetting.ontvanger, Inboxbezetting.afzender],
+            set_={"bytes": Inboxbezetting.bytes + stmt.excluded.bytes},
+        ),
+        rijen,
+    )
+
+
+def _vergeet_wachtende(session: Session, transactie: SessionTransaction) -> None:
+    # Rolled back (or committed and already written): nothing queued survives the transaction.
+    if transactie.parent is None:
+        session.info.pop(_WACHTEND, None)
+
+
+def koppel(factory: sessionmaker[Session]) -> None:
+    """Write queued counter changes at commit for every session this factory makes. Call before
+    the audit log's ``koppel``: the counters' row locks come before its global lock."""
+    from sqlalchemy import event
+
+    event.listen(factory, "before_commit", _schrijf_wachtende)
+    event.listen(factory, "after_transaction_end", _vergeet_wachtende)
