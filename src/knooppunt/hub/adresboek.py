@@ -25,6 +25,7 @@ from knooppunt.protocol.identificatie import (
     valideer_oin,
     valideer_vestigingsnummer,
 )
+from knooppunt.store import crl_staat
 from knooppunt.store import deelnemers as store
 from knooppunt.store.models import Certificaat, Deelnemer, DeelnemerModule, DeelnemerSchuldensoort
 
@@ -47,6 +48,21 @@ class NieuweDeelnemer:
     schuldensoorten: list[str] = field(default_factory=list)
     gebruik: list[str] = field(default_factory=lambda: list(GEBRUIK))
     sleutelbeheer: str = "eigen"
+
+
+@dataclass(frozen=True, slots=True)
+class Partij:
+    """What a request needs of the participant it comes from, as a plain record: it outlives the
+    session that read it (a rollback expires ORM objects), so that a node can keep it with the
+    certificate it verified (api.auth; DESIGN §5)."""
+
+    oin: str
+    rol: str
+    modules: frozenset[str]
+
+    @classmethod
+    def van(cls, deelnemer: Deelnemer) -> Partij:
+        return cls(oin=deelnemer.oin, rol=deelnemer.rol, modules=frozenset(modules_van(deelnemer)))
 
 
 SLEUTELBEHEER = ("eigen", "portaal")
@@ -244,6 +260,7 @@ def registreer(
     )
     session.add(deelnemer)
     session.flush()
+    crl_staat.adresboek_gewijzigd(session, nu=nu)
     audit.deelnemer_toegevoegd(session, deelnemer, door=door, nu=nu)
     return deelnemer
 
@@ -312,6 +329,7 @@ def wijzig(
     deelnemer.gebruikt_bsn = nieuw["gebruiktBsn"]
     deelnemer.standaard_akkoord = nieuw["standaardAkkoord"]
     session.flush()
+    crl_staat.adresboek_gewijzigd(session, nu=nu)  # the modules are part of what nodes keep (Partij)
     audit.deelnemer_gewijzigd(session, oin=oin, wat=",".join(gewijzigd), door=door, nu=nu)
     from knooppunt.hub import notificaties
 
@@ -364,6 +382,7 @@ def voeg_certificaat_toe(
     cert = _certificaat(info, {_keuze("gebruik", g, GEBRUIK) for g in gebruik}, nu)
     deelnemer.certificaten.append(cert)
     session.flush()
+    crl_staat.adresboek_gewijzigd(session, nu=nu)
     audit.certificaat_toegevoegd(session, cert, door=door, nu=nu)
     _meld_certificaat(session, cert, "toegevoegd", door=door, nu=nu)
     return cert
@@ -409,6 +428,8 @@ def trek_certificaat_in(
         )
     if cert.ingetrokken_op is None:
         cert.ingetrokken_op = nu
+        # Every node refuses it on its next request: its cached verification no longer counts.
+        crl_staat.adresboek_gewijzigd(session, nu=nu)
         audit.certificaat_ingetrokken(session, cert, door=door, nu=nu)
         _meld_certificaat(session, cert, "ingetrokken", door=door, nu=nu)
     session.flush()
@@ -455,6 +476,13 @@ def schuldensoorten_van(deelnemer: Deelnemer) -> set[str]:
     return {s.soort for s in deelnemer.schuldensoorten}
 
 
-def authenticeer(session: Session, *, oin: str, vingerafdruk: str, nu: datetime) -> Deelnemer | None:
+def authenticeer(session: Session, *, oin: str, vingerafdruk: str, nu: datetime) -> Partij | None:
     """The participant whose current TLS certificate this is, or None (DESIGN §5)."""
-    return store.met_tls_certificaat(session, oin=oin, vingerafdruk=vingerafdruk, moment=nu)
+    deelnemer = store.met_tls_certificaat(session, oin=oin, vingerafdruk=vingerafdruk, moment=nu)
+    return None if deelnemer is None else Partij.van(deelnemer)
+
+
+def deelnemer_van(session: Session, partij: Partij) -> Deelnemer | None:
+    """The adresboek entry of an authenticated participant, for what its record does not hold (a
+    submit's rules): one query, without the certificates and schuldensoorten."""
+    return store.met_modules(session, partij.oin)
