@@ -1,4 +1,9 @@
-"""The adresboek: participants, their modules, flags and certificates (DESIGN §2)."""
+"""The adresboek: participants, their modules, flags and certificates (DESIGN §2).
+
+Every change here counts in the adresboek's version (store.crl_staat.adresboek_gewijzigd), in the
+transaction of the change: a node drops the certificates it verified before when a request's first
+statement reads a new version, so a retired certificate is refused on its next request on every
+node (DESIGN §5)."""
 
 from __future__ import annotations
 
@@ -57,12 +62,6 @@ class Partij:
     certificate it verified (api.auth; DESIGN §5)."""
 
     oin: str
-    rol: str
-    modules: frozenset[str]
-
-    @classmethod
-    def van(cls, deelnemer: Deelnemer) -> Partij:
-        return cls(oin=deelnemer.oin, rol=deelnemer.rol, modules=frozenset(modules_van(deelnemer)))
 
 
 SLEUTELBEHEER = ("eigen", "portaal")
@@ -329,7 +328,7 @@ def wijzig(
     deelnemer.gebruikt_bsn = nieuw["gebruiktBsn"]
     deelnemer.standaard_akkoord = nieuw["standaardAkkoord"]
     session.flush()
-    crl_staat.adresboek_gewijzigd(session, nu=nu)  # the modules are part of what nodes keep (Partij)
+    crl_staat.adresboek_gewijzigd(session, nu=nu)
     audit.deelnemer_gewijzigd(session, oin=oin, wat=",".join(gewijzigd), door=door, nu=nu)
     from knooppunt.hub import notificaties
 
@@ -478,8 +477,9 @@ def schuldensoorten_van(deelnemer: Deelnemer) -> set[str]:
 
 def authenticeer(session: Session, *, oin: str, vingerafdruk: str, nu: datetime) -> Partij | None:
     """The participant whose current TLS certificate this is, or None (DESIGN §5)."""
-    deelnemer = store.met_tls_certificaat(session, oin=oin, vingerafdruk=vingerafdruk, moment=nu)
-    return None if deelnemer is None else Partij.van(deelnemer)
+    if not store.heeft_tls_certificaat(session, oin=oin, vingerafdruk=vingerafdruk, moment=nu):
+        return None
+    return Partij(oin=oin)
 
 
 def deelnemer_van(session: Session, partij: Partij) -> Deelnemer | None:
