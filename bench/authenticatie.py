@@ -2,7 +2,7 @@
 certificates (api.auth.Authenticatiecache; docs/decisions/0021-authenticatie-cache.md), in one
 process and one run: the whole app through a TestClient (no TLS, no network), the certificate in
 the TLS scope as the built-in server hands it over, blocks of requests with and without the cache
-taking turns so that both see the same machine.
+taking turns so that both see the same machine; log level WARNING (no line per request).
 
     PYTHONPATH=src python3 bench/authenticatie.py [--database sqlite|postgresql|both] [--n 1000]
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from knooppunt import logging as kp_logging
 from knooppunt import runtime as runtime_mod
 from knooppunt.api import deps
 from knooppunt.app import create_app
@@ -105,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=1000, help="requests per block")
     p.add_argument("--blokken", type=int, default=5, help="blocks per way (median reported)")
     args = p.parse_args(argv)
+    # The request log line costs the same either way; left out, the difference stands out.
+    kp_logging.configureer(json=True, niveau=logging.WARNING)
     soorten = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     resultaat: dict[str, Any] = {
         "code": code_versie(),
