@@ -24,6 +24,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+import knooppunt
 from knooppunt import logging as kp_logging
 from knooppunt import runtime as runtime_mod
 from knooppunt.api import deps
@@ -111,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     kp_logging.configureer(json=True, niveau=logging.WARNING)
     soorten = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     resultaat: dict[str, Any] = {
-        "code": code_versie(),
+        "src": str(Path(knooppunt.__file__).parent),
+        "code": code_versie(),  # of this bench's tree: with another src/ on PYTHONPATH, see "src"
         "machine": machine(),
         "n": args.n,
         "blokken": args.blokken,
