@@ -22,6 +22,7 @@ from knooppunt.app import create_app
 from knooppunt.hub import adresboek
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.certificaat import lees_pem
+from knooppunt.pki.intrekking import Intrekkingscontrole
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu, transactie
@@ -47,6 +48,7 @@ def tellers(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     monkeypatch.setattr(auth, "lees_doorgestuurd", geteld("gelezen", auth.lees_doorgestuurd))
     monkeypatch.setattr(Vertrouwensankers, "controleer", geteld("keten", Vertrouwensankers.controleer))
     monkeypatch.setattr(adresboek, "authenticeer", geteld("adresboek", adresboek.authenticeer))
+    monkeypatch.setattr(Intrekkingscontrole, "controleer", geteld("crl", Intrekkingscontrole.controleer))
     return teller
 
 
@@ -178,7 +180,11 @@ def eigen_ca(tmp_path: Path) -> Iterator[tuple[Path, Partij]]:
 
 
 def test_een_certificaat_voorbij_nextupdate_plus_marge_van_de_crl_wordt_geweigerd(
-    database_url: str, tmp_path: Path, eigen_ca: tuple[Path, Partij], klok: Callable[[timedelta], None]
+    database_url: str,
+    tmp_path: Path,
+    eigen_ca: tuple[Path, Partij],
+    klok: Callable[[timedelta], None],
+    tellers: Counter[str],
 ) -> None:
     ca, partij = eigen_ca
     volgende_update = datetime.now(UTC) + timedelta(hours=1)
@@ -209,12 +215,20 @@ def test_een_certificaat_voorbij_nextupdate_plus_marge_van_de_crl_wordt_geweiger
                 door="beheer:test",
             )
         with _client(create_app(rt), partij) as client:
-            assert client.get("/berichten").status_code == 200
+            # The first request loaded the CRL and shared it (a new CRL version): the next checks
+            # once more; from then on the cache answers, without a revocation check.
+            for _ in range(2):
+                assert client.get("/berichten").status_code == 200
+            gecontroleerd = tellers["crl"]
+            for _ in range(3):
+                assert client.get("/berichten").status_code == 200
+            assert tellers["crl"] == gecontroleerd
             # Past nextUpdate, within the grace: still accepted.
             klok(volgende_update - datetime.now(UTC) + timedelta(minutes=5))
             assert client.get("/berichten").status_code == 200
             klok(volgende_update - datetime.now(UTC) + timedelta(minutes=11))
             _geweigerd(client.get("/berichten"), "is verouderd (nextUpdate")
+            assert tellers["crl"] == gecontroleerd + 1
     finally:
         rt.close()
 
