@@ -44,11 +44,13 @@ ADRESBOEK = "adresboek"
 # anchor, and the adresboek's) read whole. (Text, not a Core select: this runs in every request,
 # and a text statement costs the least.)
 _VERSIES = (
-    "(SELECT CAST(coalesce(sum(versie), 0) AS BIGINT) FROM crl_staat WHERE uitgever <> 'adresboek'), "
-    "coalesce((SELECT versie FROM crl_staat WHERE uitgever = 'adresboek'), 0)"
+    "(SELECT CAST(coalesce(sum(versie), 0) AS BIGINT) FROM crl_staat WHERE uitgever <> :adresboek), "
+    "coalesce((SELECT versie FROM crl_staat WHERE uitgever = :adresboek), 0)"
 )
-assert _VERSIES.count(f"'{ADRESBOEK}'") == 2
-_NU_EN_VERSIE = {dialect: text("SELECT " + sql + ", " + _VERSIES) for dialect, sql in NU_SQL.items()}
+_NU_EN_VERSIE = {
+    dialect: text("SELECT " + sql + ", " + _VERSIES).bindparams(adresboek=ADRESBOEK)
+    for dialect, sql in NU_SQL.items()
+}
 
 
 def nu_en_versie(session: Session) -> tuple[datetime, int, int]:
