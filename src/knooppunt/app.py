@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knooppunt import __version__
-from knooppunt.api import invoer, v1
+from knooppunt.api import auth, invoer, v1
 from knooppunt.hub.fouten import HubFout
 from knooppunt.metrics import HttpMeting
 from knooppunt.runtime import Runtime
@@ -241,6 +241,8 @@ def _api_app(runtime: Runtime) -> FastAPI:
         openapi_tags=_TAGS,
     )
     api.state.runtime = runtime
+    # Certificates verified by this process (DESIGN §5: authenticate once per certificate).
+    api.state.authenticaties = auth.Authenticatiecache()
     api.include_router(v1.router)
 
     @api.exception_handler(HubFout)

@@ -559,6 +559,62 @@ def test_een_intrekking_geldt_op_elke_node_en_een_oudere_crl_draait_haar_niet_te
     assert regels and set(regels) == {"nummer 10 < 11"}
 
 
+def test_een_uit_het_adresboek_ingetrokken_certificaat_weigert_elke_node_bij_het_volgende_verzoek(
+    rt: Runtime, database_url: str, tmp_path: Path
+) -> None:
+    """Two hub processes on one database, each keeping the certificates it verified (DESIGN §5):
+    the beheerder retires a certificate (`knooppunt deelnemer certificaat intrekken`, a process of
+    its own), and both nodes refuse it on their very next request."""
+    ca = tmp_path / "ca"
+    ontwikkel_ca.init(ca)
+    ankers = Vertrouwensankers.uit_bestanden([ca / "ca.pem"])
+    x = _uitgeven(ca, ca, "x", oin="00000003121212120000")
+    y = _uitgeven(ca, ca, "y", oin="00000003343434340000", key_type="rsa")
+    for partij in (x, y):
+        _registreer(rt, partij, ankers=ankers)
+    with ExitStack() as stapel:
+
+        def node(naam: str) -> Hub:
+            return stapel.enter_context(
+                start_hub(
+                    database_url=database_url,
+                    data_dir=tmp_path / naam,
+                    pki_dir=ca,
+                    extra_args=["--no-jobs"],
+                    env={"KNOOPPUNT_TRUST_ANCHORS": str(ca / "ca.pem")},
+                )
+            )
+
+        a, b = node("a"), node("b")
+        for hub in (a, b):
+            for partij in (x, y, x, y):
+                assert _status(hub, partij)[0] == 200
+        omgeving = {
+            "KNOOPPUNT_ENV": "development",
+            "KNOOPPUNT_DATABASE_URL": database_url,
+            "KNOOPPUNT_DATA_DIR": str(tmp_path / "beheer"),
+            "KNOOPPUNT_TRUST_ANCHORS": str(ca / "ca.pem"),
+        }
+        runner = CliRunner()
+        uitvoer = runner.invoke(
+            main,
+            [
+                "deelnemer",
+                "certificaat",
+                "intrekken",
+                "--oin",
+                x.oin,
+                "--vingerafdruk",
+                lees_pem(x.pem).vingerafdruk,
+            ],
+            env=omgeving,
+        )
+        assert uitvoer.exit_code == 0, uitvoer.output
+        _geweigerd(_status(b, x), detail=f"niet (meer) als TLS-certificaat geregistreerd voor OIN {x.oin}")
+        _geweigerd(_status(a, x), detail=f"niet (meer) als TLS-certificaat geregistreerd voor OIN {x.oin}")
+        assert _status(b, y)[0] == 200
+
+
 # --- configuration the hub refuses to start with ------------------------------------------------
 
 

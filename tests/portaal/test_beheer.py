@@ -600,6 +600,34 @@ def test_certificaat_toevoegen_en_intrekken(
     assert "Ingetrokken op" in detail
 
 
+def test_een_in_het_beheer_ingetrokken_certificaat_komt_bij_het_volgende_api_verzoek_niet_meer_binnen(
+    beheer: TestClient, demo: dict[str, int], rt: Runtime
+) -> None:
+    """Another node (an API app of its own) verified the certificate before and keeps it; the
+    beheer page's retirement still counts on that node's next request (DESIGN §5)."""
+    from knooppunt import runtime as runtime_mod
+    from knooppunt.app import create_app
+    from tests.conftest import MetCertificaat
+
+    oin = oin_van("energie")
+    with rt.sessions() as session:
+        [cert] = session.scalars(select(Certificaat).where(Certificaat.oin == oin)).all()
+        vingerafdruk, pem = cert.vingerafdruk, cert.pem
+    node = runtime_mod.bouw(rt.settings, upgrade=False)  # trusts the demo's development CA
+    try:
+        with TestClient(MetCertificaat(create_app(node), pem), base_url="https://testserver/api/v1") as api:
+            assert api.get("/berichten").status_code == 200
+            assert api.get("/berichten").status_code == 200
+            pad = f"/portaal/beheer/deelnemers/{oin}/certificaten/{vingerafdruk}/intrekken"
+            bevestig = beheer.get(pad)
+            assert beheer.post(pad, data={"csrf": csrf_van(bevestig.text)}).status_code == 303
+            r = api.get("/berichten")
+            assert r.status_code == 401, r.text
+            assert "niet (meer) als TLS-certificaat geregistreerd" in r.json()["detail"]
+    finally:
+        node.close()
+
+
 def test_intrekken_vraagt_bevestiging_en_waarschuwt_voor_het_laatste_certificaat(
     beheer: TestClient, demo: dict[str, int], rt: Runtime
 ) -> None:

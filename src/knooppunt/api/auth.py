@@ -9,8 +9,12 @@ the address of the connection, never by ``X-Forwarded-For`` or ``Forwarded``.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +22,7 @@ from cryptography import x509
 from sqlalchemy.orm import Session
 
 from knooppunt.hub import adresboek
+from knooppunt.hub.adresboek import Partij
 from knooppunt.hub.fouten import HubFout
 from knooppunt.hub.intrekking import GedeeldeCrls
 from knooppunt.pki import intrekking as intrekking_mod
@@ -25,7 +30,6 @@ from knooppunt.pki.certificaat import OngeldigCertificaat, lees, lees_doorgestuu
 from knooppunt.pki.intrekking import Intrekkingscontrole
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.runtime import Runtime
-from knooppunt.store.models import Deelnemer
 
 Netwerk = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -61,19 +65,36 @@ def _van_proxy(scope: dict[str, Any], proxies: Sequence[Netwerk]) -> bool:
     return any(adres in netwerk for netwerk in proxies)
 
 
-def client_certificaat(
-    scope: dict[str, Any], *, header: str, proxies: Sequence[Netwerk]
-) -> tuple[x509.Certificate, list[x509.Certificate]] | None:
-    """The presented certificate and any intermediates, from TLS or a trusted proxy."""
+@dataclass(frozen=True, slots=True)
+class Aangeboden:
+    """What the client presented, not yet parsed: the PEM chain of the TLS handshake (leaf first),
+    or the value of the trusted proxy's header."""
+
+    keten: tuple[str, ...] = ()
+    header: str | None = None
+
+    @property
+    def sleutel(self) -> bytes:
+        """What a verification is kept under: SHA-256 over exactly what was presented."""
+        if self.header is not None:
+            return hashlib.sha256(b"header\0" + self.header.encode("latin-1")).digest()
+        return hashlib.sha256("\0".join(("tls", *self.keten)).encode("ascii", errors="replace")).digest()
+
+    def certificaten(self) -> tuple[x509.Certificate, list[x509.Certificate]]:
+        if self.header is not None:
+            return lees_doorgestuurd(self.header).certificaat, []
+        certs = [lees_pem(pem).certificaat for pem in self.keten]
+        return certs[0], certs[1:]
+
+
+def aangeboden(scope: dict[str, Any], *, header: str, proxies: Sequence[Netwerk]) -> Aangeboden | None:
+    """What the client presented, from TLS or a trusted proxy, or None."""
     tls = (scope.get("extensions") or {}).get("tls")
     if tls is not None:
         # A TLS connection to the hub itself: only the handshake counts. A forwarding header on
         # it comes from the client, not from a proxy, whatever the client's address.
-        keten = list(tls.get("client_cert_chain") or [])
-        if not keten:
-            return None
-        certs = [lees_pem(pem).certificaat for pem in keten]
-        return certs[0], certs[1:]
+        keten = tuple(tls.get("client_cert_chain") or ())
+        return Aangeboden(keten=keten) if keten else None
     if not _van_proxy(scope, proxies):
         return None
     naam = header.lower().encode("latin-1")
@@ -85,7 +106,67 @@ def client_certificaat(
         )
     if not waarden or not waarden[0].strip():
         return None
-    return lees_doorgestuurd(waarden[0].decode("latin-1")).certificaat, []
+    return Aangeboden(header=waarden[0].decode("latin-1"))
+
+
+def client_certificaat(
+    scope: dict[str, Any], *, header: str, proxies: Sequence[Netwerk]
+) -> tuple[x509.Certificate, list[x509.Certificate]] | None:
+    """The presented certificate and any intermediates, from TLS or a trusted proxy."""
+    gevonden = aangeboden(scope, header=header, proxies=proxies)
+    return None if gevonden is None else gevonden.certificaten()
+
+
+# What a verification depends on besides time: the shared CRL state's version, the adresboek's
+# version (both read in the request's first statement) and the generation of this node's CRLs.
+Stand = tuple[int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Geverifieerd:
+    partij: Partij
+    stand: Stand
+    tot: datetime  # min(notAfter of the chain, each issuer's CRL nextUpdate + grace)
+
+
+class Authenticatiecache:
+    """Certificates this process verified (DESIGN §5: authenticate once per certificate): what was
+    presented (its SHA-256) -> the participant as a plain record, for as long as neither version
+    nor this node's CRLs changed and at most until min(notAfter, CRL nextUpdate + grace). A
+    certificate found here is not parsed, nor its chain or revocation checked, nor looked up in
+    the adresboek. Refusals are not kept. Least recently used entries go first; thread-safe."""
+
+    def __init__(self, maximum: int = 10_000) -> None:
+        self.maximum = maximum
+        self._items: OrderedDict[bytes, _Geverifieerd] = OrderedDict()
+        self._stand: Stand | None = None
+        self._slot = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def zoek(self, sleutel: bytes, *, stand: Stand, nu: datetime) -> Partij | None:
+        with self._slot:
+            if stand != self._stand:
+                # Something that bears on authentication changed (or this request read an older
+                # version than another did): nothing verified before counts.
+                self._items.clear()
+                self._stand = stand
+                return None
+            gevonden = self._items.get(sleutel)
+            if gevonden is None or gevonden.stand != stand or not nu < gevonden.tot:
+                return None
+            self._items.move_to_end(sleutel)
+            return gevonden.partij
+
+    def bewaar(self, sleutel: bytes, partij: Partij, *, stand: Stand, tot: datetime) -> None:
+        with self._slot:
+            if stand != self._stand:
+                return  # verified under another version than the one now kept
+            self._items[sleutel] = _Geverifieerd(partij, stand, tot)
+            self._items.move_to_end(sleutel)
+            while len(self._items) > self.maximum:
+                self._items.popitem(last=False)
 
 
 def intrekkingscontrole(runtime: Runtime) -> Intrekkingscontrole | None:
@@ -123,25 +204,41 @@ def authenticeer(
     nu: datetime,
     intrekking: Intrekkingscontrole | None = None,
     crl_versie: int | None = None,
-) -> Deelnemer:
+    adresboek_versie: int | None = None,
+    cache: Authenticatiecache | None = None,
+) -> Partij:
     """The participant this request comes from, or HubFout 401. `intrekking` defaults to the
-    revocation check of the settings of the app in the scope (KNOOPPUNT_CRLS); `crl_versie` is
-    the shared CRL state's version the request read (store.crl_staat.nu_en_versie)."""
+    revocation check of the settings of the app in the scope (KNOOPPUNT_CRLS); `crl_versie` and
+    `adresboek_versie` are the versions the request's first statement read
+    (store.crl_staat.nu_en_versie): with both and a `cache`, a certificate verified before under
+    the same versions is accepted from the cache."""
     try:
-        gevonden = client_certificaat(scope, header=header, proxies=proxies)
+        gevonden = aangeboden(scope, header=header, proxies=proxies)
     except OngeldigCertificaat as exc:
         raise niet_geauthenticeerd(f"Het clientcertificaat is onleesbaar ({exc}).") from exc
     if gevonden is None:
         raise niet_geauthenticeerd("Er is geen clientcertificaat aangeboden.")
-    certificaat, tussen = gevonden
+    controle = intrekking or _intrekking_uit_scope(scope)
+    stand: Stand | None = None
+    if cache is not None and crl_versie is not None and adresboek_versie is not None:
+        # The CRLs are followed first (refreshed when due, the shared state's changes loaded), so
+        # that the generation read here is that of the CRLs a check now would use.
+        stand = (crl_versie, adresboek_versie, controle.volg(crl_versie) if controle is not None else 0)
+        partij = cache.zoek(gevonden.sleutel, stand=stand, nu=nu)
+        if partij is not None:
+            return partij
+    try:
+        certificaat, tussen = gevonden.certificaten()
+    except OngeldigCertificaat as exc:
+        raise niet_geauthenticeerd(f"Het clientcertificaat is onleesbaar ({exc}).") from exc
     try:
         keten = ankers.controleer(certificaat, tussen, moment=nu)
     except OngeldigCertificaat as exc:
         raise niet_geauthenticeerd(f"Het clientcertificaat is niet geldig: {exc}.") from exc
-    controle = intrekking or _intrekking_uit_scope(scope)
+    tot = min(c.not_valid_after_utc for c in keten)
     if controle is not None:
         try:
-            controle.controleer(keten, moment=nu, versie=crl_versie)
+            tot = min(tot, controle.controleer(keten, moment=nu, versie=crl_versie))
         except intrekking_mod.Ingetrokken as exc:
             raise niet_geauthenticeerd(f"Het clientcertificaat is ingetrokken: {exc}.", advies=None) from exc
         except OngeldigCertificaat as exc:
@@ -151,9 +248,11 @@ def authenticeer(
         raise niet_geauthenticeerd(
             "Het clientcertificaat heeft geen OIN in het serialNumber van het subject."
         )
-    deelnemer = adresboek.authenticeer(session, oin=info.oin, vingerafdruk=info.vingerafdruk, nu=nu)
-    if deelnemer is None:
+    partij = adresboek.authenticeer(session, oin=info.oin, vingerafdruk=info.vingerafdruk, nu=nu)
+    if partij is None:
         raise niet_geauthenticeerd(
             f"Dit certificaat is niet (meer) als TLS-certificaat geregistreerd voor OIN {info.oin}."
         )
-    return deelnemer
+    if cache is not None and stand is not None:
+        cache.bewaar(gevonden.sleutel, partij, stand=stand, tot=tot)
+    return partij

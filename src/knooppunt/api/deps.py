@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from knooppunt.api import auth, invoer
-from knooppunt.hub import audit
+from knooppunt.hub import adresboek, audit
+from knooppunt.hub.adresboek import Partij
 from knooppunt.hub.fouten import HubFout
 from knooppunt.runtime import Runtime
 from knooppunt.store import crl_staat
@@ -30,18 +31,37 @@ log = structlog.get_logger("knooppunt.api")
 
 @dataclass
 class Verzoek:
-    """One authenticated request: its session (one transaction), the caller and the DB clock."""
+    """One authenticated request: its session (one transaction), the caller (a plain record,
+    perhaps from this node's authentication cache) and the DB clock."""
 
     session: Session
-    deelnemer: Deelnemer
+    partij: Partij
     nu: datetime
     runtime: Runtime
+    _deelnemer: Deelnemer | None = field(default=None, init=False, repr=False)
+
+    @property
+    def deelnemer(self) -> Deelnemer:
+        """The caller's adresboek entry, read on first use: only a submit's rules need more of it
+        than `partij` holds."""
+        if self._deelnemer is None:
+            deelnemer = adresboek.deelnemer_van(self.session, self.partij)
+            if deelnemer is None:
+                raise auth.niet_geauthenticeerd(f"OIN {self.partij.oin} staat niet (meer) in het adresboek.")
+            self._deelnemer = deelnemer
+        return self._deelnemer
 
 
 def runtime(request: Request) -> Runtime:
     rt = request.app.state.runtime
     assert isinstance(rt, Runtime)
     return rt
+
+
+def authenticaties(request: Request) -> auth.Authenticatiecache | None:
+    """This process's cache of verified certificates (one per API app, api.app)."""
+    cache = getattr(request.app.state, "authenticaties", None)
+    return cache if isinstance(cache, auth.Authenticatiecache) else None
 
 
 # Refusals of malformed input (400, and 415 for a body that is not JSON) get an audit entry of
@@ -53,7 +73,7 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
     rt = runtime(request)
     session = rt.sessions()
     sqlite = rt.engine.dialect.name == "sqlite"
-    deelnemer: Deelnemer | None = None
+    partij: Partij | None = None
     nu: datetime | None = None
     try:
         if sqlite:
@@ -63,12 +83,13 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
             # hop into the handler's, the lock made requests wait for a thread while every thread
             # waited in BEGIN IMMEDIATE for that lock: the hub stood still for the busy timeout.
             session.connection(execution_options={"knooppunt_alleen_lezen": True})
-        # The first statement reads the clock and the shared CRL state's version together, so that
-        # a revocation any node loaded counts here without another round trip (DESIGN §5).
-        nu, crl_versie = crl_staat.nu_en_versie(session)
+        # The first statement reads the clock, the shared CRL state's version and the adresboek's
+        # together, so that a revocation any node loaded, or a certificate retired, counts here
+        # without another round trip, also for a certificate this node verified before (DESIGN §5).
+        nu, crl_versie, adresboek_versie = crl_staat.nu_en_versie(session)
         if rt.ankers is None:
             raise auth.niet_geauthenticeerd("Het knooppunt heeft geen vertrouwensankers geconfigureerd.")
-        deelnemer = auth.authenticeer(
+        partij = auth.authenticeer(
             session,
             dict(request.scope),
             ankers=rt.ankers,
@@ -76,12 +97,14 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
             proxies=rt.settings.trusted_proxy_networks,
             nu=nu,
             crl_versie=crl_versie,
+            adresboek_versie=adresboek_versie,
+            cache=authenticaties(request),
         )
-        request.state.oin = deelnemer.oin
+        request.state.oin = partij.oin
         if sqlite:
             session.commit()
         try:
-            yield Verzoek(session=session, deelnemer=deelnemer, nu=nu, runtime=rt)
+            yield Verzoek(session=session, partij=partij, nu=nu, runtime=rt)
         except RequestValidationError as exc:
             # FastAPI validates parameters and body after this dependency authenticated the
             # caller: the refusal is answered, and audited, as the hub's own (invoer.als_hubfout).
@@ -89,15 +112,10 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
         session.commit()
     except HubFout as fout:
         session.rollback()
-        if (
-            fout.auditregel is None
-            and deelnemer is not None
-            and nu is not None
-            and fout.status in _GEAUDITEERD
-        ):
+        if fout.auditregel is None and partij is not None and nu is not None and fout.status in _GEAUDITEERD:
             route = request.scope.get("route")
             fout.auditregel = audit.geweigerd_verzoek(
-                actor=deelnemer.oin,
+                actor=partij.oin,
                 operatie=str(getattr(route, "operation_id", None) or "onbekend"),
                 code=fout.code,
                 nu=nu,

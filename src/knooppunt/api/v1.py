@@ -234,7 +234,7 @@ def haal_berichten_op(
 ) -> Response:
     pagina = mailbox.ophalen_pagina(
         v.session,
-        v.deelnemer,
+        v.partij,
         nu=v.nu,
         limiet=limit,
         max_bytes=v.runtime.instellingen.max_pagina_bytes,
@@ -355,7 +355,7 @@ def _lees_inhouden(rt: Runtime, ontvanger: str, referentienummers: list[str], nu
     tags=["berichten"],
 )
 def haal_bericht_op(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
-    bericht, jwe = mailbox.een_bericht(v.session, v.deelnemer, referentienummer, nu=v.nu)
+    bericht, jwe = mailbox.een_bericht(v.session, v.partij, referentienummer, nu=v.nu)
     return bericht_weergave(bericht, v.nu, inhoud=jwe)
 
 
@@ -370,7 +370,7 @@ def haal_bericht_op(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
 )
 def bevestig_bericht(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
     uitkomst = mailbox.bevestig(
-        v.session, v.deelnemer, referentienummer, nu=v.nu, instellingen=v.runtime.instellingen
+        v.session, v.partij, referentienummer, nu=v.nu, instellingen=v.runtime.instellingen
     )
     if uitkomst.verlopen:
         v.session.commit()  # keep the expiry and the notice to the sender
@@ -389,7 +389,7 @@ def bevestig_bericht(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
 )
 def bevestig_berichten(v: VerzoekDep, verzoek: BevestigingenCreate) -> BevestigingenRead:
     resultaten = mailbox.bevestig_meerdere(
-        v.session, v.deelnemer, verzoek.referentienummers, nu=v.nu, instellingen=v.runtime.instellingen
+        v.session, v.partij, verzoek.referentienummers, nu=v.nu, instellingen=v.runtime.instellingen
     )
     return BevestigingenRead(
         bevestigingen=[
@@ -417,7 +417,7 @@ def weiger_bericht(
 ) -> BerichtRead:
     uitkomst = mailbox.weiger(
         v.session,
-        v.deelnemer,
+        v.partij,
         referentienummer,
         weigering.reden,
         nu=v.nu,
@@ -449,7 +449,7 @@ def haal_verzonden_op(
     berichten = list(
         mailbox.verzonden(
             v.session,
-            v.deelnemer,
+            v.partij,
             limiet=limit + 1,
             voor_id=_lees_cursor(volgende),
             status=status,
@@ -459,7 +459,7 @@ def haal_verzonden_op(
     )
     meer = len(berichten) > limit
     berichten = berichten[:limit]
-    reminders = mailbox.aantal_reminders(v.session, v.deelnemer, berichten)
+    reminders = mailbox.aantal_reminders(v.session, v.partij, berichten)
     return BerichtenRead(
         berichten=[bericht_weergave(b, v.nu, reminders=reminders) for b in berichten],
         volgende=_cursor(berichten[-1].id) if meer else None,
@@ -541,12 +541,12 @@ def haal_conversatie_op(
     v: VerzoekDep,
     conversatie_referentienummer: Annotated[Uuid, Path(alias="conversatieReferentienummer")],
 ) -> BerichtenRead:
-    berichten = mailbox.conversatie(v.session, v.deelnemer, conversatie_referentienummer)
-    eigen = [b for b in berichten if b.afzender == v.deelnemer.oin]
-    reminders = mailbox.aantal_reminders(v.session, v.deelnemer, eigen)
+    berichten = mailbox.conversatie(v.session, v.partij, conversatie_referentienummer)
+    eigen = [b for b in berichten if b.afzender == v.partij.oin]
+    reminders = mailbox.aantal_reminders(v.session, v.partij, eigen)
     return BerichtenRead(
         berichten=[
-            bericht_weergave(b, v.nu, reminders=reminders if b.afzender == v.deelnemer.oin else None)
+            bericht_weergave(b, v.nu, reminders=reminders if b.afzender == v.partij.oin else None)
             for b in berichten
         ]
     )

@@ -1,4 +1,9 @@
-"""The adresboek: participants, their modules, flags and certificates (DESIGN §2)."""
+"""The adresboek: participants, their modules, flags and certificates (DESIGN §2).
+
+Every change here counts in the adresboek's version (store.crl_staat.adresboek_gewijzigd), in the
+transaction of the change: a node drops the certificates it verified before when a request's first
+statement reads a new version, so a retired certificate is refused on its next request on every
+node (DESIGN §5)."""
 
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from knooppunt.protocol.identificatie import (
     valideer_oin,
     valideer_vestigingsnummer,
 )
+from knooppunt.store import crl_staat
 from knooppunt.store import deelnemers as store
 from knooppunt.store.models import Certificaat, Deelnemer, DeelnemerModule, DeelnemerSchuldensoort
 
@@ -47,6 +53,15 @@ class NieuweDeelnemer:
     schuldensoorten: list[str] = field(default_factory=list)
     gebruik: list[str] = field(default_factory=lambda: list(GEBRUIK))
     sleutelbeheer: str = "eigen"
+
+
+@dataclass(frozen=True, slots=True)
+class Partij:
+    """What a request needs of the participant it comes from, as a plain record: it outlives the
+    session that read it (a rollback expires ORM objects), so that a node can keep it with the
+    certificate it verified (api.auth; DESIGN §5)."""
+
+    oin: str
 
 
 SLEUTELBEHEER = ("eigen", "portaal")
@@ -244,6 +259,7 @@ def registreer(
     )
     session.add(deelnemer)
     session.flush()
+    crl_staat.adresboek_gewijzigd(session, nu=nu)
     audit.deelnemer_toegevoegd(session, deelnemer, door=door, nu=nu)
     return deelnemer
 
@@ -320,6 +336,7 @@ def wijzig(
     deelnemer.standaard_akkoord = nieuw["standaardAkkoord"]
     deelnemer.inbox_quotum = nieuw["inboxQuotum"]
     session.flush()
+    crl_staat.adresboek_gewijzigd(session, nu=nu)
     audit.deelnemer_gewijzigd(session, oin=oin, wat=",".join(gewijzigd), door=door, nu=nu)
     from knooppunt.hub import notificaties
 
@@ -372,6 +389,7 @@ def voeg_certificaat_toe(
     cert = _certificaat(info, {_keuze("gebruik", g, GEBRUIK) for g in gebruik}, nu)
     deelnemer.certificaten.append(cert)
     session.flush()
+    crl_staat.adresboek_gewijzigd(session, nu=nu)
     audit.certificaat_toegevoegd(session, cert, door=door, nu=nu)
     _meld_certificaat(session, cert, "toegevoegd", door=door, nu=nu)
     return cert
@@ -417,6 +435,8 @@ def trek_certificaat_in(
         )
     if cert.ingetrokken_op is None:
         cert.ingetrokken_op = nu
+        # Every node refuses it on its next request: its cached verification no longer counts.
+        crl_staat.adresboek_gewijzigd(session, nu=nu)
         audit.certificaat_ingetrokken(session, cert, door=door, nu=nu)
         _meld_certificaat(session, cert, "ingetrokken", door=door, nu=nu)
     session.flush()
@@ -463,6 +483,14 @@ def schuldensoorten_van(deelnemer: Deelnemer) -> set[str]:
     return {s.soort for s in deelnemer.schuldensoorten}
 
 
-def authenticeer(session: Session, *, oin: str, vingerafdruk: str, nu: datetime) -> Deelnemer | None:
+def authenticeer(session: Session, *, oin: str, vingerafdruk: str, nu: datetime) -> Partij | None:
     """The participant whose current TLS certificate this is, or None (DESIGN §5)."""
-    return store.met_tls_certificaat(session, oin=oin, vingerafdruk=vingerafdruk, moment=nu)
+    if not store.heeft_tls_certificaat(session, oin=oin, vingerafdruk=vingerafdruk, moment=nu):
+        return None
+    return Partij(oin=oin)
+
+
+def deelnemer_van(session: Session, partij: Partij) -> Deelnemer | None:
+    """The adresboek entry of an authenticated participant, for what its record does not hold (a
+    submit's rules): one query, without the certificates and schuldensoorten."""
+    return store.met_modules(session, partij.oin)

@@ -19,6 +19,7 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from knooppunt.hub import adresboek, audit, regels
+from knooppunt.hub.adresboek import Partij
 from knooppunt.hub.fouten import HubFout, OngeldigVeld, niet_gevonden
 from knooppunt.protocol.catalogus import CATALOGUS, HUB_VERSIE, Berichttype, Rol
 from knooppunt.protocol.jwe import OngeldigeJwe, alg_past_bij_sleutel, kid_naar_vingerafdruk, lees_kop
@@ -888,7 +889,7 @@ def kies_pagina(kandidaten: Sequence[Bericht], *, limiet: int, max_bytes: int) -
 
 def ophalen_pagina(
     session: Session,
-    ontvanger: Deelnemer,
+    ontvanger: Deelnemer | Partij,
     *,
     nu: datetime,
     limiet: int,
@@ -943,7 +944,7 @@ def inhoud_van(
 
 def ophalen(
     session: Session,
-    ontvanger: Deelnemer,
+    ontvanger: Deelnemer | Partij,
     *,
     nu: datetime,
     limiet: int,
@@ -1001,7 +1002,7 @@ def verstuurd_set(
 
 
 def een_bericht(
-    session: Session, ontvanger: Deelnemer, referentienummer: str, *, nu: datetime
+    session: Session, ontvanger: Deelnemer | Partij, referentienummer: str, *, nu: datetime
 ) -> tuple[Bericht, str | None]:
     bericht = store.voor_ontvanger(session, ontvanger=ontvanger.oin, referentienummer=referentienummer)
     if bericht is None:
@@ -1042,7 +1043,12 @@ def _niet_open(
 
 
 def bevestig(
-    session: Session, ontvanger: Deelnemer, referentienummer: str, *, nu: datetime, instellingen: Instellingen
+    session: Session,
+    ontvanger: Deelnemer | Partij,
+    referentienummer: str,
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
 ) -> Bevestiging:
     """Confirm receipt: content deleted, answer deadline starts, receipt to the sender.
     Confirming again is harmless."""
@@ -1108,7 +1114,7 @@ def _bevestig_set(
 
 def bevestig_meerdere(
     session: Session,
-    ontvanger: Deelnemer,
+    ontvanger: Deelnemer | Partij,
     referentienummers: Sequence[str],
     *,
     nu: datetime,
@@ -1149,7 +1155,7 @@ def bevestig_meerdere(
 
 def weiger(
     session: Session,
-    ontvanger: Deelnemer,
+    ontvanger: Deelnemer | Partij,
     referentienummer: str,
     reden: str,
     *,
@@ -1221,7 +1227,7 @@ def verloop(session: Session, bericht: Bericht, *, nu: datetime, instellingen: I
 
 def verzonden(
     session: Session,
-    afzender: Deelnemer,
+    afzender: Deelnemer | Partij,
     *,
     limiet: int,
     voor_id: int | None,
@@ -1240,7 +1246,9 @@ def verzonden(
     )
 
 
-def conversatie(session: Session, partij: Deelnemer, conversatie_referentienummer: str) -> Sequence[Bericht]:
+def conversatie(
+    session: Session, partij: Deelnemer | Partij, conversatie_referentienummer: str
+) -> Sequence[Bericht]:
     berichten = store.tijdlijn(session, conversatie=conversatie_referentienummer, partij=partij.oin)
     if not berichten:
         raise niet_gevonden(f"Conversatie {conversatie_referentienummer}")
@@ -1332,7 +1340,9 @@ def kan_reminder_krijgen(bericht: Bericht) -> bool:
     return berichttype is not None and bericht.berichttype in berichttype.verwijst_naar
 
 
-def aantal_reminders(session: Session, afzender: Deelnemer, berichten: Sequence[Bericht]) -> dict[str, int]:
+def aantal_reminders(
+    session: Session, afzender: Deelnemer | Partij, berichten: Sequence[Bericht]
+) -> dict[str, int]:
     """Per message of `afzender` that a reminder may refer to: how many reminders it sent."""
     refs = [b.referentienummer for b in berichten if b.afzender == afzender.oin and kan_reminder_krijgen(b)]
     return store.aantal_reminders(session, afzender=afzender.oin, referentienummers=refs)

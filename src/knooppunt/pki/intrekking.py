@@ -283,6 +283,9 @@ class Intrekkingscontrole:
         self._gedeeld = gedeeld
         self._bekend: dict[str, int] = {}  # per trust anchor, the shared row's version last read
         self._gedeelde_versie: int | None = None  # their sum: what a request's first statement reads
+        # Counts the changes to the CRLs held (`_per_uitgever`), raised after each swap: whoever read
+        # it holds CRLs at least that new, so a verification kept with it is stale once it moves.
+        self.generatie = 0
         self._gedeeld_slot = threading.Lock()
         self._wijzig_slot = threading.Lock()
 
@@ -348,14 +351,18 @@ class Intrekkingscontrole:
         """Use these CRLs where they are newer than the one held; an older one is refused."""
         with self._wijzig_slot:
             per_uitgever = dict(self._per_uitgever)
+            gewijzigd = False
             for crl in crls:
                 gehouden = per_uitgever.get(crl.sleutel)
                 if gehouden is None or crl.volgorde > gehouden.volgorde:
                     per_uitgever[crl.sleutel] = crl
+                    gewijzigd = True
                 elif crl.volgorde < gehouden.volgorde:
                     meld_teruggedraaid(crl, gehouden.volgorde, herkomst=herkomst)
             # Swap whole dicts: readers in other threads see the old set or the new, never a mix.
             self._per_uitgever = per_uitgever
+            if gewijzigd:
+                self.generatie += 1
 
     def volg_gedeelde_staat(self, versie: int | None = None) -> None:
         """Load the shared CRLs that changed since last read (all of them the first time).
@@ -411,18 +418,27 @@ class Intrekkingscontrole:
 
     # --- checking ------------------------------------------------------------------------------
 
-    def controleer(
-        self, keten: Sequence[x509.Certificate], *, moment: datetime, versie: int | None = None
-    ) -> None:
-        """Raise Ingetrokken or GeenActueleCrl unless no certificate of the verified chain (leaf
-        first, as Vertrouwensankers.controleer returns it) is revoked by its issuer's current CRL.
-        `versie`: the shared state's version as the request's first statement read it
-        (store.crl_staat.nu_en_versie); when it differs from this node's, the changed CRLs are
-        loaded before the check, so a revocation any node loaded counts on every node."""
+    def volg(self, versie: int | None = None) -> int:
+        """Refresh the sources when due, and load the shared CRLs when `versie` (the shared state's
+        version as the request's first statement read it, store.crl_staat.nu_en_versie) differs
+        from this node's. Returns the generation of the CRLs now held: a check made with them stands
+        while it and `versie` stay the same (api.auth's cache)."""
         self._ververs_als_nodig()
         if versie is not None and versie != self._gedeelde_versie:
             self.volg_gedeelde_staat(versie)
+        return self.generatie
+
+    def controleer(
+        self, keten: Sequence[x509.Certificate], *, moment: datetime, versie: int | None = None
+    ) -> datetime:
+        """Raise Ingetrokken or GeenActueleCrl unless no certificate of the verified chain (leaf
+        first, as Vertrouwensankers.controleer returns it) is revoked by its issuer's current CRL.
+        `versie`: as for `volg`; when it differs from this node's, the changed CRLs are loaded
+        before the check, so a revocation any node loaded counts on every node. Returns until when
+        the CRLs used may be relied on: the earliest nextUpdate + grace among them."""
+        self.volg(versie)
         per_uitgever = self._per_uitgever
+        tot = datetime.max.replace(tzinfo=UTC)
         for certificaat, uitgever in itertools.pairwise(keten):
             crl = per_uitgever.get(_vingerafdruk(uitgever))
             if crl is None:
@@ -432,6 +448,7 @@ class Intrekkingscontrole:
                     "meld het bij het beheer van het knooppunt"
                 )
             uiterlijk = crl.volgende_update + self.marge
+            tot = min(tot, uiterlijk)
             if moment > uiterlijk:
                 raise GeenActueleCrl(
                     f"de CRL van de uitgever ({_naam(uitgever)}) is verouderd (nextUpdate "
@@ -446,6 +463,7 @@ class Intrekkingscontrole:
                     f"{ingetrokken_op.isoformat()} ingetrokken door de uitgever ({_naam(uitgever)}); "
                     "vraag een nieuw certificaat aan en laat het registreren"
                 )
+        return tot
 
 
 # One check per configuration per process: every request of an app, and `knooppunt serve`'s

@@ -2,6 +2,11 @@
 loaded, replaced only by a newer one in one conditional statement, and a version that every
 request reads in its first statement.
 
+One row more, ``uitgever`` = ``ADRESBOEK`` (no trust anchor's fingerprint: those are 64 hex digits),
+holds no CRL: its ``versie`` counts the changes to the adresboek that bear on authentication, so
+that the same first statement tells a node whether the certificates it verified before still stand
+(api.auth's cache; docs/decisions/0021-authenticatie-cache.md).
+
 Newer means a higher CRL number, or the same number with a later thisUpdate. ``crl_nummer`` is
 stored as 49 zero-padded decimal digits (RFC 5280 allows 20 octets), so comparing the text in SQL
 compares the numbers, on PostgreSQL and SQLite alike and in any collation (digits only).
@@ -12,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,19 +35,56 @@ def nummer_tekst(nummer: int) -> str:
     return f"{nummer:0{NUMMER_CIJFERS}d}"
 
 
-# The request's first statement: the database clock and the sum of the rows' versions. Every
-# change adds one to a row's versie (a new row starts at 1) and rows are never deleted by the
-# hub, so the sum grows with every change; a tiny table (one row per trust anchor) read whole.
-# (Text, not a Core select: this runs in every request, and a text statement costs the least.)
-_VERSIE = "(SELECT CAST(coalesce(sum(versie), 0) AS BIGINT) FROM crl_staat)"
-_NU_EN_VERSIE = {dialect: text("SELECT " + sql + ", " + _VERSIE) for dialect, sql in NU_SQL.items()}
+# The key of the adresboek's version row.
+ADRESBOEK = "adresboek"
+
+# The request's first statement: the database clock, the sum of the CRL rows' versions and the
+# adresboek's version. Every change adds one to a row's versie (a new row starts at 1) and rows are
+# never deleted by the hub, so the sum grows with every change; a tiny table (one row per trust
+# anchor, and the adresboek's) read whole. (Text, not a Core select: this runs in every request,
+# and a text statement costs the least.)
+_VERSIES = (
+    "(SELECT CAST(coalesce(sum(versie), 0) AS BIGINT) FROM crl_staat WHERE uitgever <> :adresboek), "
+    "coalesce((SELECT versie FROM crl_staat WHERE uitgever = :adresboek), 0)"
+)
+_NU_EN_VERSIE = {
+    dialect: text("SELECT " + sql + ", " + _VERSIES).bindparams(adresboek=ADRESBOEK)
+    for dialect, sql in NU_SQL.items()
+}
 
 
-def nu_en_versie(session: Session) -> tuple[datetime, int]:
-    """The database clock and the version of the shared CRL state, in one statement."""
+def nu_en_versie(session: Session) -> tuple[datetime, int, int]:
+    """The database clock, the version of the shared CRL state and the adresboek's version, in one
+    statement."""
     dialect = "sqlite" if session.get_bind().dialect.name == "sqlite" else "postgresql"
-    moment, versie = session.execute(_NU_EN_VERSIE[dialect]).one()
-    return als_moment(moment, dialect), int(versie)
+    moment, crl_versie, adresboek_versie = session.execute(_NU_EN_VERSIE[dialect]).one()
+    return als_moment(moment, dialect), int(crl_versie), int(adresboek_versie)
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def adresboek_gewijzigd(session: Session, *, nu: datetime) -> None:
+    """Count a change to the adresboek that bears on authentication, in the caller's transaction: one
+    upsert of the adresboek's row (PostgreSQL holds its row lock to the commit, so such changes
+    take turns; nodes read the new version only once it is committed)."""
+    invoegen = _insert(session)(CrlStaat).values(
+        uitgever=ADRESBOEK,
+        uitgever_naam="adresboek: telt de wijzigingen die de authenticatie raken (geen CRL)",
+        crl_nummer=nummer_tekst(0),
+        deze_update=nu,
+        volgende_update=nu,
+        der=b"",
+        versie=1,
+        bijgewerkt_op=nu,
+    )
+    session.execute(
+        invoegen.on_conflict_do_update(
+            index_elements=[CrlStaat.uitgever],
+            set_={"versie": CrlStaat.versie + 1, "bijgewerkt_op": invoegen.excluded.bijgewerkt_op},
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +96,8 @@ class Rij:
 
 def versies(conn: Connection) -> dict[str, int]:
     """Per trust anchor (fingerprint) the version of its row."""
-    return {str(u): int(v) for u, v in conn.execute(select(CrlStaat.uitgever, CrlStaat.versie))}
+    rijen = conn.execute(select(CrlStaat.uitgever, CrlStaat.versie).where(CrlStaat.uitgever != ADRESBOEK))
+    return {str(u): int(v) for u, v in rijen}
 
 
 def lees(conn: Connection, uitgevers: Collection[str]) -> list[Rij]:
@@ -89,7 +133,7 @@ def bewaar(
     UPDATE ... WHERE (held number, held thisUpdate) < (new), atomic across nodes (PostgreSQL locks
     the conflicting row and checks the WHERE against its latest version; SQLite writers serialise
     at BEGIN IMMEDIATE). Returns None when stored, else what is held (the same or newer)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = _insert(session)
     waarden = {
         "uitgever": uitgever,
         "uitgever_naam": uitgever_naam[:1000],

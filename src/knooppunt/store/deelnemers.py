@@ -63,17 +63,22 @@ def met_kvk(
     return session.scalars(query.limit(limiet)).all()
 
 
+def met_modules(session: Session, oin: str) -> Deelnemer | None:
+    """The participant with only its modules loaded (certificates and schuldensoorten lazily)."""
+    return session.get(
+        Deelnemer, oin, options=[lazyload(Deelnemer.certificaten), lazyload(Deelnemer.schuldensoorten)]
+    )
+
+
 def certificaat(session: Session, vingerafdruk: str) -> Certificaat | None:
     return session.get(Certificaat, vingerafdruk)
 
 
-def met_tls_certificaat(
-    session: Session, *, oin: str, vingerafdruk: str, moment: datetime
-) -> Deelnemer | None:
-    """The participant `oin` if this fingerprint is one of its current TLS certificates (one query)."""
-    geregistreerd = (
-        select(Certificaat.vingerafdruk)
-        .where(
+def heeft_tls_certificaat(session: Session, *, oin: str, vingerafdruk: str, moment: datetime) -> bool:
+    """Whether this fingerprint is one of the current TLS certificates of participant `oin` (one
+    query on the certificate's primary key; a participant's certificates go with it)."""
+    gevonden = session.execute(
+        select(Certificaat.vingerafdruk).where(
             Certificaat.vingerafdruk == vingerafdruk,
             Certificaat.oin == oin,
             Certificaat.gebruik_tls.is_(True),
@@ -81,14 +86,5 @@ def met_tls_certificaat(
             Certificaat.geldig_vanaf <= moment,
             Certificaat.geldig_tot > moment,
         )
-        .exists()
-    )
-    # Only the modules are needed to handle a request (a sender must have joined the message's
-    # module); the certificates (with their PEM) and schuldensoorten load lazily if ever touched.
-    # The joined load of all three made this query the costliest part of every request.
-    query = (
-        select(Deelnemer)
-        .where(Deelnemer.oin == oin, geregistreerd)
-        .options(lazyload(Deelnemer.certificaten), lazyload(Deelnemer.schuldensoorten))
-    )
-    return session.scalars(query).unique().one_or_none()
+    ).first()
+    return gevonden is not None

@@ -415,7 +415,9 @@ class CrlStaat(Base):
     later ``deze_update``), in one conditional statement; ``versie`` counts the replacements, so
     that the sum over all rows changes with every change and a node reads it to know it must
     reload. ``crl_nummer`` is the CRL number as 49 zero-padded decimal digits (RFC 5280 allows up
-    to 20 octets, more than a BIGINT holds), so that comparing the text compares the numbers."""
+    to 20 octets, more than a BIGINT holds), so that comparing the text compares the numbers.
+    The row ``uitgever`` = "adresboek" holds no CRL: its ``versie`` counts the adresboek's changes
+    that bear on authentication (store.crl_staat.ADRESBOEK)."""
 
     __tablename__ = "crl_staat"
 
