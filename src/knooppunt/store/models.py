@@ -217,6 +217,10 @@ class Bericht(Base):
         ),
         Index("ix_berichten_verzonden", "afzender", "id"),
         Index("ix_berichten_conversatie", "conversatie_referentienummer", "afzender", "ontvanger", "id"),
+        # The logboek (GET /logboek): a party's messages in a period, in (ontvangenOp, id) order, each
+        # direction one ordered range (migration 0012).
+        Index("ix_berichten_logboek_ontvanger", "ontvanger", "ontvangen_op", "id"),
+        Index("ix_berichten_logboek_afzender", "afzender", "ontvangen_op", "id"),
     )
 
 
