@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = structlog.get_logger("knooppunt.store")
@@ -102,6 +103,31 @@ def transactie(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def deeltransactie(session: Session) -> Iterator[None]:
+    """A savepoint in the session's transaction: on an error what ran inside it is undone, the
+    audit entries it queued included, and the transaction goes on as it was before it."""
+    from knooppunt.store import audit
+
+    wachtend = audit.aantal_wachtend(session)
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        audit.vergeet_wachtend_vanaf(session, wachtend)
+        raise
+
+
+WEDLOOP_CODES = frozenset({"40P01", "40001"})
+"""PostgreSQL's deadlock_detected and serialization_failure: the statement lost a race and the
+same work, done again, succeeds."""
+
+
+def is_wedloop(fout: DBAPIError) -> bool:
+    """Whether a database error is a lost race (deadlock or serialisation failure) worth a retry."""
+    return getattr(fout.orig, "sqlstate", None) in WEDLOOP_CODES
 
 
 @contextmanager
