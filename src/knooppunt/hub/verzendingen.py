@@ -9,8 +9,15 @@ accepted or nothing is stored.
 
 Concurrent verzendingen never deadlock: the batch path takes its locks in a fixed order (new
 conversations sorted, questions by id), and a lost race the database still reports (a deadlock
-between overlapping referentienummers, a serialisation failure) is undone to a savepoint and done
-again here, a few times, before it reaches the participant as a 503 (decision 0020).
+between overlapping referentienummers, a serialisation failure) is rolled back and done again
+here, a few times, before it reaches the participant as a 503 (decision 0020).
+
+The session's transaction is this module's to roll back: a batch the mailbox refuses, or that
+loses a race, may have written conversations, messages and the queued audit entries and inbox
+counters; only a rollback of the whole transaction undoes all of them (a savepoint undoes the rows
+but not what is queued on the session, and PostgreSQL names a savepoint's rows by another xid than
+the batch path's own-row test knows). So call it in a transaction that holds nothing else, as the
+API's request does (authentication only reads).
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from sqlalchemy.orm import Session
 from knooppunt.hub import audit, mailbox
 from knooppunt.hub.fouten import HubFout
 from knooppunt.store.berichten import Berichtrij, NieuwBericht
-from knooppunt.store.db import deeltransactie, is_wedloop
+from knooppunt.store.db import is_wedloop
 from knooppunt.store.models import Bericht, Deelnemer
 
 log = structlog.get_logger("knooppunt.hub")
@@ -80,11 +87,12 @@ def verstuur(
     nu: datetime,
     instellingen: mailbox.Instellingen,
 ) -> Verzending:
-    """Submit the envelopes in index order; the caller commits. Refusals get their audit entries
-    queued on the session (an all-or-nothing verzending that is refused stores nothing else).
+    """Submit the envelopes in index order; the caller commits (and holds nothing else in the
+    transaction: see the module's docstring). Refusals get their audit entries queued on the
+    session (an all-or-nothing verzending that is refused stores nothing else).
 
     The whole batch is tried first (one plan: the usual case, where every envelope is in order).
-    When the batch path refuses one, its savepoint is rolled back, the dry run finds every other
+    When the batch path refuses one, the transaction is rolled back, the dry run finds every other
     refusal among the rest, and the rest is submitted without them; a refusal only a concurrent
     transaction could cause (one that the dry run did not foresee) goes round once more."""
     weigeringen: dict[int, HubFout] = {}
@@ -127,13 +135,16 @@ def _verstuur_reeks(
     nu: datetime,
     instellingen: mailbox.Instellingen,
 ) -> list[tuple[Berichtrij, bool]]:
-    """`mailbox.verstuur_reeks` in a savepoint: a refusal leaves nothing behind, and a lost race
-    in the database is tried again after a short, random wait."""
+    """`mailbox.verstuur_reeks`; a refusal is rolled back, so it leaves nothing behind, and a lost
+    race in the database is rolled back and tried again after a short, random wait."""
     for poging in range(1, POGINGEN + 1):
         try:
-            with deeltransactie(session):
-                return mailbox.verstuur_reeks(session, afzender, envelops, nu=nu, instellingen=instellingen)
+            return mailbox.verstuur_reeks(session, afzender, envelops, nu=nu, instellingen=instellingen)
+        except mailbox.Reeksweigering:
+            session.rollback()
+            raise
         except DBAPIError as fout:
+            session.rollback()
             if not is_wedloop(fout) or poging == POGINGEN:
                 raise
             log.info("verzending opnieuw na een wedloop in de database", poging=poging, berichten=len(envelops))

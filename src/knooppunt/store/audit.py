@@ -70,16 +70,6 @@ def noteer(session: Session, regels: Sequence[Mapping[str, Any]]) -> None:
     session.info.setdefault(_WACHTEND, []).extend(regels)
 
 
-def aantal_wachtend(session: Session) -> int:
-    """How many entries are queued on this session (to undo those of a rolled-back savepoint)."""
-    return len(session.info.get(_WACHTEND, []))
-
-
-def vergeet_wachtend_vanaf(session: Session, aantal: int) -> None:
-    """Forget the entries queued after the first `aantal`: what a rolled-back savepoint did."""
-    del session.info.get(_WACHTEND, [])[aantal:]
-
-
 def _schrijf_wachtende(session: Session) -> None:
     regels: list[Mapping[str, Any]] | None = session.info.pop(_WACHTEND, None)
     if regels:

@@ -266,20 +266,6 @@ def voeg_reeks_toe(
     if not rijen:
         return {}
     nummers = [str(rij["referentienummer"]) for rij in rijen]
-    if session.get_bind().dialect.name == "postgresql" and session.in_nested_transaction():
-        # In a savepoint (hub.verzendingen) the rows carry the subtransaction's xid, which the
-        # xmin test below does not know: the INSERT itself says which rows it wrote.
-        ids = {
-            str(nummer): int(bericht_id)
-            for bericht_id, nummer in session.execute(
-                _insert(session)(Bericht.__table__)
-                .on_conflict_do_nothing(index_elements=["referentienummer"])
-                .returning(Bericht.id, Bericht.referentienummer),
-                list(rijen),
-            )
-        }
-        _voeg_inhouden_toe(session, ids, nummers, rijen, inhouden)
-        return ids
     eerder = {
         str(nummer)
         for conditie in _een_van(session, Bericht.referentienummer, nummers)
@@ -304,17 +290,6 @@ def voeg_reeks_toe(
         ):
             if str(nummer) not in eerder:
                 ids[str(nummer)] = int(bericht_id)
-    _voeg_inhouden_toe(session, ids, nummers, rijen, inhouden)
-    return ids
-
-
-def _voeg_inhouden_toe(
-    session: Session,
-    ids: Mapping[str, int],
-    nummers: Sequence[str],
-    rijen: Sequence[dict[str, Any]],
-    inhouden: Sequence[str],
-) -> None:
     inhoud_rijen = [
         {"bericht_id": ids[nummer], "jwe": verzegel_inhoud(session, rij, jwe)}
         for nummer, rij, jwe in zip(nummers, rijen, inhouden, strict=True)
@@ -322,6 +297,7 @@ def _voeg_inhouden_toe(
     ]
     if inhoud_rijen:
         session.connection().execute(insert(BerichtInhoud), inhoud_rijen)
+    return ids
 
 
 def _insert(session: Session) -> Any:

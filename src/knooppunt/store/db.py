@@ -105,21 +105,6 @@ def transactie(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-@contextmanager
-def deeltransactie(session: Session) -> Iterator[None]:
-    """A savepoint in the session's transaction: on an error what ran inside it is undone, the
-    audit entries it queued included, and the transaction goes on as it was before it."""
-    from knooppunt.store import audit
-
-    wachtend = audit.aantal_wachtend(session)
-    try:
-        with session.begin_nested():
-            yield
-    except BaseException:
-        audit.vergeet_wachtend_vanaf(session, wachtend)
-        raise
-
-
 WEDLOOP_CODES = frozenset({"40P01", "40001"})
 """PostgreSQL's deadlock_detected and serialization_failure: the statement lost a race and the
 same work, done again, succeeds."""
