@@ -49,7 +49,9 @@ def test_op_volgorde_en_elk_ziet_de_eerder_aangenomen(cast: dict[str, Partij], c
         envelop(gemeente, energie, "schuldregeling_beeindigd", conversatie=leeg),  # nothing exchanged
         envelop(gemeente, energie, "schuldregeling_beeindigd", conversatie=conversatie),
         vraag,
-        envelop(gemeente, energie, "reminder", conversatie=conversatie, antwoord_op=vraag["referentienummer"]),
+        envelop(
+            gemeente, energie, "reminder", conversatie=conversatie, antwoord_op=vraag["referentienummer"]
+        ),
     ]
     r = client_voor(gemeente).post("/verzendingen", json={"berichten": envelops})
     assert r.status_code == 200, r.text
@@ -177,7 +179,9 @@ def test_alles_of_niets_geweigerd_slaat_niets_op(
         envelop(gemeente, energie, "kennisgeving", conversatie=conversatie),
         vraag,
         envelop(gemeente, zorg, "saldoverzoek_nuts", conversatie=conversatie),  # zorg is no nuts (5.2)
-        envelop(gemeente, energie, "reminder", conversatie=conversatie, antwoord_op=vraag["referentienummer"]),
+        envelop(
+            gemeente, energie, "reminder", conversatie=conversatie, antwoord_op=vraag["referentienummer"]
+        ),
         envelop(gemeente, energie, "saldoverzoek_nuts") | {"inhoud": "geen-jwe"},
     ]
     r = client_voor(gemeente).post("/verzendingen", json={"berichten": envelops, "allesOfNiets": True})

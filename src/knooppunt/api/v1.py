@@ -237,7 +237,7 @@ def als_envelop(envelop: EnvelopCreate) -> mailbox.Envelop:
         422: {
             "model": VerzendingenProbleem,
             "content": {"application/problem+json": {}},
-            "description": "allesOfNiets en minstens één envelop geweigerd: niets opgeslagen (NIETS_VERSTUURD)",
+            "description": "allesOfNiets en een envelop geweigerd: niets opgeslagen (NIETS_VERSTUURD)",
         }
     },
     tags=["berichten"],

@@ -100,10 +100,10 @@ def verstuur(
     while True:
         open_ = [i for i in range(len(envelops)) if i not in weigeringen]
         if proef:
-            uitkomsten = mailbox.controleer_reeks(
+            proef_uitkomsten = mailbox.controleer_reeks(
                 session, afzender, [envelops[i] for i in open_], nu=nu, instellingen=instellingen
             )
-            for index, fout in zip(open_, uitkomsten, strict=True):
+            for index, fout in zip(open_, proef_uitkomsten, strict=True):
                 if fout is not None:
                     weigeringen[index] = fout
             open_ = [i for i in open_ if i not in weigeringen]
@@ -147,7 +147,9 @@ def _verstuur_reeks(
             session.rollback()
             if not is_wedloop(fout) or poging == POGINGEN:
                 raise
-            log.info("verzending opnieuw na een wedloop in de database", poging=poging, berichten=len(envelops))
+            log.info(
+                "verzending opnieuw na een wedloop in de database", poging=poging, berichten=len(envelops)
+            )
             time.sleep(random.uniform(0.01, 0.05) * poging)  # noqa: S311 — spreading retries, not secrecy
     raise AssertionError("onbereikbaar")  # pragma: no cover - the loop returns or raises
 
