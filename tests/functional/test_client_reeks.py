@@ -176,7 +176,9 @@ def test_cli_send_reeks_met_een_kapotte_regel_verstuurt_niets(
     reeks.write_text(json.dumps(goed) + "\n" + json.dumps({"ontvanger": energie.oin, "kleur": "rood"}) + "\n")
     uit = _cli("send", *_verbinding(hub, gemeente), "--reeks", reeks)
     assert uit.returncode == 2, uit.stderr
-    assert "regel 2" in uit.stderr and "onbekend: kleur" in uit.stderr and "ontbreekt: berichttype" in uit.stderr
+    assert (
+        "regel 2" in uit.stderr and "onbekend: kleur" in uit.stderr and "ontbreekt: berichttype" in uit.stderr
+    )
     with sdk(hub, energie) as se:
         assert list(se.inbox()) == []
     # --reeks takes every message from the file
