@@ -324,7 +324,10 @@ class Problem(BaseModel):
 
 
 class VerzendingenCreate(Schema):
-    """Many envelopes at once (DESIGN §4), judged in index order as single submits would be."""
+    """Many envelopes at once (DESIGN §4), judged in index order as single submits would be. No
+    other members: a misspelt ``allesOfNiets`` must not quietly become false."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     berichten: list[EnvelopCreate] = Field(
         min_length=1,
