@@ -19,12 +19,16 @@ from tests.conftest import maak_settings
 from tests.factories import Partij, envelop
 
 MAX_OPEN = 4
+MAX_INHOUD = 256 * 1024
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, pki_dir: Path) -> Settings:
-    # A small cap on unconfirmed messages, so TE_VEEL_OPEN is reached in a test.
-    return maak_settings(database_url, tmp_path / "data", pki_dir, max_open_per_relatie=MAX_OPEN)
+    # Small caps on unconfirmed messages and on inhoud, so TE_VEEL_OPEN and a too large inhoud are
+    # reached in a test.
+    return maak_settings(
+        database_url, tmp_path / "data", pki_dir, max_open_per_relatie=MAX_OPEN, max_inhoud_bytes=MAX_INHOUD
+    )
 
 
 def _aantal(rt: Runtime, model: Any, *voorwaarden: Any) -> int:
@@ -125,7 +129,7 @@ def test_elke_weigering_met_haar_eigen_status_en_code(
     gemeente, energie, woning = cast["gemeente"], cast["energie"], cast["woning"]
     onbekend = envelop(gemeente, energie, "saldoverzoek_nuts") | {"ontvanger": "00000009999999990000"}
     geen_jwe = envelop(gemeente, woning, "saldoverzoek") | {"inhoud": "geen-jwe"}
-    te_groot = envelop(gemeente, woning, "saldoverzoek", payload={"opvulling": "x" * 1_100_000})
+    te_groot = envelop(gemeente, woning, "saldoverzoek", payload={"opvulling": "x" * MAX_INHOUD})
     # MAX_OPEN unconfirmed to energie at most: the fifth of these is one too many
     naar_energie = [envelop(gemeente, energie, "saldoverzoek_nuts") for _ in range(MAX_OPEN + 1)]
     r = client_voor(gemeente).post(
