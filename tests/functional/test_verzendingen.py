@@ -242,6 +242,7 @@ def test_envelop_die_niet_aan_het_schema_voldoet_maakt_het_verzoek_een_400(
         ({"allesOfNiets": True}, "berichten"),
         ({"berichten": goed}, "berichten"),
         ({"berichten": [goed], "alesOfNiets": True}, "alesOfNiets"),  # misspelt: not quietly false
+        ({"berichten": [goed | {"crossreferentienummer": None}]}, "berichten.0.crossreferentienummer"),
     ):
         r = client_voor(gemeente).post("/verzendingen", json=body)
         assert r.status_code == 400, (body, r.text)

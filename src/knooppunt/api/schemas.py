@@ -323,13 +323,21 @@ class Problem(BaseModel):
     )
 
 
+class VerzendingEnvelopCreate(EnvelopCreate):
+    """An envelope in a verzending: the fields of `EnvelopCreate` and no others, so a misspelt
+    ``crossReferentienummer`` among a thousand envelopes is a 400 naming it, not a message sent
+    without it."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
 class VerzendingenCreate(Schema):
     """Many envelopes at once (DESIGN §4), judged in index order as single submits would be. No
     other members: a misspelt ``allesOfNiets`` must not quietly become false."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    berichten: list[EnvelopCreate] = Field(
+    berichten: list[VerzendingEnvelopCreate] = Field(
         min_length=1,
         # Stated, not validated here: more than 1,000 is a 413 (TE_GROOT), not a 400.
         json_schema_extra={"maxItems": 1000},
