@@ -184,3 +184,26 @@ def test_cli_send_reeks_met_een_kapotte_regel_verstuurt_niets(
     # --reeks takes every message from the file
     uit = _cli("send", *_verbinding(hub, gemeente), "--reeks", reeks, "--ontvanger", energie.oin)
     assert uit.returncode == 2 and "laat --ontvanger weg" in uit.stderr
+
+
+def test_sdk_halveert_een_deel_dat_het_knooppunt_te_groot_vindt(
+    database_url: str, tmp_path: Path, pki_dir: Path, cast: dict[str, Partij]
+) -> None:
+    """A hub whose request limit is far below the SDK's: the first part is refused whole (413),
+    the SDK halves it until each part fits, and every message is accepted once, in order."""
+    from tests.functional.server import start_hub
+
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    beperkt = {"KNOOPPUNT_MAX_INHOUD_BYTES": "4096", "KNOOPPUNT_MAX_REQUEST_BYTES": str(4096 + 65536)}
+    with start_hub(
+        database_url=database_url, data_dir=tmp_path / "hub", pki_dir=pki_dir, env=beperkt
+    ) as klein:
+        berichten = [_kennisgeving(energie, str(uuid.uuid4())) for _ in range(60)]
+        with sdk(klein, gemeente) as shv, sdk(klein, energie) as se:
+            # the sealed envelopes together are well over the hub's limit
+            grootte = sum(len(json.dumps(shv._verzegel(b)[0])) for b in berichten)
+            assert grootte > 2 * (4096 + 65536)
+            uitkomsten = shv.verstuur_reeks(berichten, max_verzoek_bytes=10_000_000)
+            assert [u.status for u in uitkomsten] == [201] * 60
+            refs = [u.referentienummer for u in uitkomsten]
+            assert [b["referentienummer"] for b in se.inbox(limit=1000)] == refs
