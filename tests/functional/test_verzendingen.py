@@ -78,7 +78,7 @@ def test_op_volgorde_en_elk_ziet_de_eerder_aangenomen(cast: dict[str, Partij], c
     assert [b["referentienummer"] for b in inbox] == verwacht
 
 
-def test_een_envelop_beantwoordt_er_een_uit_hetzelfde_verzoek_niet_maar_wel_een_eerder_ontvangen(
+def test_antwoorden_in_een_verzending_bevestigen_en_beantwoorden_hun_vragen(
     cast: dict[str, Partij], client_voor: Any
 ) -> None:
     """Answers in a verzending confirm and answer their questions, as single answers do."""
