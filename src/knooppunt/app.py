@@ -360,7 +360,12 @@ def nl_api_design_rules(schema: dict[str, Any]) -> dict[str, Any]:
             for status, antwoord in antwoorden.items():
                 antwoord.setdefault("headers", {})["API-Version"] = {"$ref": _REF + "headers/API-Version"}
                 if status.startswith(("4", "5")):
-                    antwoord["content"] = {PROBLEEM_MEDIA: {"schema": {"$ref": _REF + "schemas/Problem"}}}
+                    # The route's own problem schema (an extension of Problem) if it names one.
+                    inhoud = antwoord.get("content", {})
+                    probleemschema = (inhoud.get(PROBLEEM_MEDIA) or {}).get("schema") or (
+                        inhoud.get("application/json") or {}
+                    ).get("schema", {"$ref": _REF + "schemas/Problem"})
+                    antwoord["content"] = {PROBLEEM_MEDIA: {"schema": probleemschema}}
     schemas = components.get("schemas", {})
     for naam in ("HTTPValidationError", "ValidationError"):
         schemas.pop(naam, None)

@@ -121,6 +121,20 @@ def _opnieuw_aangeboden(sc: Scenario, rol: str, r: Any) -> None:
         assert "ontvangenOp" not in r.text
 
 
+def _opnieuw_in_verzending(sc: Scenario, rol: str, r: Any) -> None:
+    [uitkomst] = r.json()["berichten"]
+    assert sc.inhoud not in r.text  # a verzending echoes no content, not even to its sender
+    if rol == "eigenaar":  # the idempotent retry returns the original
+        assert uitkomst["status"] == 200
+        assert (uitkomst["bericht"]["referentienummer"], uitkomst["bericht"]["afzender"]) == (
+            sc.ref,
+            sc.afzender.oin,
+        )
+    else:  # as a single submit: someone else cannot claim or read the message by its number
+        assert (uitkomst["status"], uitkomst["probleem"]["code"]) == (409, "REFERENTIENUMMER_CONFLICT")
+        assert "bericht" not in uitkomst and "ontvangenOp" not in r.text
+
+
 def _inbox(sc: Scenario, rol: str, r: Any) -> None:
     berichten = r.json()["berichten"]
     if rol == "eigenaar":
@@ -225,6 +239,8 @@ GEVALLEN = [
     Geval("bericht aanbieden (zelfde referentienummer)", "POST", "/berichten", "afzender",
           {"eigenaar": 200, "tegenpartij": 409, "ander": 409, "anoniem": 401},
           body=lambda sc: sc.envelop, controle=_opnieuw_aangeboden),
+    Geval("verzending (zelfde referentienummer)", "POST", "/verzendingen", "afzender", _alle(200),
+          body=lambda sc: {"berichten": [sc.envelop]}, controle=_opnieuw_in_verzending),
     Geval("inbox", "GET", "/berichten", "ontvanger", _alle(200), controle=_inbox),
     Geval("inbox gefilterd op afzender", "GET", "/berichten?afzender={afzender}", "ontvanger", _alle(200),
           controle=_inbox),

@@ -16,6 +16,7 @@ from knooppunt.api.openapi_export import openapi_document
 # The table of DESIGN §4, relative to the server URL, with the operationIds clients are generated from.
 CONTRACT = {
     ("post", "/berichten"): "verstuurBericht",
+    ("post", "/verzendingen"): "verstuurBerichten",
     ("get", "/berichten"): "haalBerichtenOp",
     ("get", "/berichten/{referentienummer}"): "haalBerichtOp",
     ("post", "/berichten/{referentienummer}/bevestiging"): "bevestigBericht",

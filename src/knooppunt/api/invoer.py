@@ -251,6 +251,23 @@ def _catalogusfouten(body: Any, al_fout: set[str]) -> list[OngeldigVeld]:
     return []
 
 
+def _catalogusfouten_per_envelop(body: Any, velden: list[OngeldigVeld]) -> list[OngeldigVeld]:
+    """`_catalogusfouten` for each envelope of a verzending that has faults already, named
+    ``berichten.3.berichttype``: the answer lists every fault of it, as a single submit's would."""
+    envelops = body.get("berichten") if isinstance(body, dict) else None
+    if not isinstance(envelops, list):
+        return []
+    extra: list[OngeldigVeld] = []
+    for index, envelop in enumerate(envelops):
+        voor = f"berichten.{index}."
+        eigen = {v.name.removeprefix(voor) for v in velden if v.name.startswith(voor)}
+        if eigen:
+            extra.extend(OngeldigVeld(voor + v.name, v.reason) for v in _catalogusfouten(envelop, eigen))
+        if len(velden) + len(extra) >= _MAX_FOUTEN:
+            break
+    return extra
+
+
 def als_hubfout(request: Request, fout: RequestValidationError) -> HubFout:
     """The refusal for a request FastAPI could not validate, in Dutch, every fault at once."""
     body_fout = getattr(request.state, "body_fout", None)
@@ -269,8 +286,11 @@ def als_hubfout(request: Request, fout: RequestValidationError) -> HubFout:
             continue
         velden.append(OngeldigVeld(_naam(locatie), _reden(item)))
     route = request.scope.get("route")
-    if getattr(route, "operation_id", None) == "verstuurBericht":
+    operatie = getattr(route, "operation_id", None)
+    if operatie == "verstuurBericht":
         velden.extend(_catalogusfouten(fout.body, {v.name for v in velden}))
+    elif operatie == "verstuurBerichten":
+        velden.extend(_catalogusfouten_per_envelop(fout.body, velden))
     ontbrekend = [v.name for v in velden if v.reason == "ontbreekt"]
     delen = []
     if ontbrekend:

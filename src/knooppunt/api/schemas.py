@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -321,3 +321,56 @@ class Problem(BaseModel):
     invalid_params: list[OngeldigeParameter] | None = Field(
         default=None, alias="invalidParams", description="The fields or parameters at fault, if any"
     )
+
+
+class VerzendingEnvelopCreate(EnvelopCreate):
+    """An envelope in a verzending: the fields of `EnvelopCreate` and no others, so a misspelt
+    ``crossReferentienummer`` among a thousand envelopes is a 400 naming it, not a message sent
+    without it."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class VerzendingenCreate(Schema):
+    """Many envelopes at once (DESIGN §4), judged in index order as single submits would be. No
+    other members: a misspelt ``allesOfNiets`` must not quietly become false."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    berichten: list[VerzendingEnvelopCreate] = Field(
+        min_length=1,
+        # Stated, not validated here: more than 1,000 is a 413 (TE_GROOT), not a 400.
+        json_schema_extra={"maxItems": 1000},
+        description="The envelopes, at most 1,000 (and at most the configured request size)",
+    )
+    alles_of_niets: Annotated[bool, Strict()] = Field(
+        default=False,
+        description="true: either every envelope is accepted, or nothing is stored and the answer is "
+        "422 with the outcome per envelope",
+    )
+
+
+class VerzendingRead(Schema):
+    """The outcome of one envelope of a verzending: what a single submit would have answered."""
+
+    index: int = Field(description="Position of the envelope in the request, from 0")
+    status: int = Field(
+        description="201 accepted, 200 a retry (the original result), else the refusal's status; 424 "
+        "(NIET_VERSTUURD) for an envelope in order that was not stored because allesOfNiets was refused",
+        examples=[201],
+    )
+    bericht: BerichtRead | None = Field(
+        default=None, description="With 200 and 201: the message's metadata (never inhoud)"
+    )
+    probleem: Problem | None = Field(default=None, description="With a refusal: why, as problem+json")
+
+
+class VerzendingenRead(Schema):
+    berichten: list[VerzendingRead] = Field(description="One outcome per envelope, in index order")
+
+
+class VerzendingenProbleem(Problem):
+    """An all-or-nothing verzending that was refused: nothing is stored; ``berichten`` holds the
+    outcome of every envelope, each refusal with its own status and code."""
+
+    berichten: list[VerzendingRead] = Field(description="One outcome per envelope, in index order")

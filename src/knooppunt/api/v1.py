@@ -34,9 +34,12 @@ from knooppunt.api.schemas import (
     Status,
     Tekst,
     Uuid,
+    VerzendingenCreate,
+    VerzendingenProbleem,
+    VerzendingenRead,
     WeigeringCreate,
 )
-from knooppunt.hub import adresboek, audit, logboek, mailbox
+from knooppunt.hub import adresboek, audit, logboek, mailbox, verzendingen
 from knooppunt.hub.fouten import HubFout, OngeldigVeld
 from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Rol
 from knooppunt.protocol.identificatie import is_oin_vorm
@@ -195,24 +198,101 @@ RefPad = Annotated[Uuid, Path(description="referentienummer (UUID, kleine letter
 )
 def verstuur_bericht(v: VerzoekDep, envelop: EnvelopCreate, response: Response) -> BerichtRead:
     bericht, nieuw = mailbox.verstuur(
-        v.session,
-        v.deelnemer,
-        mailbox.Envelop(
-            referentienummer=envelop.referentienummer,
-            conversatie_referentienummer=envelop.conversatie_referentienummer,
-            cross_referentienummer=envelop.cross_referentienummer,
-            berichttype=envelop.berichttype,
-            module=envelop.module,
-            versie=envelop.versie,
-            ontvanger=envelop.ontvanger,
-            inhoud=envelop.inhoud,
-        ),
-        nu=v.nu,
-        instellingen=v.runtime.instellingen,
+        v.session, v.deelnemer, als_envelop(envelop), nu=v.nu, instellingen=v.runtime.instellingen
     )
     if not nieuw:
         response.status_code = 200
     return bericht_weergave(bericht, v.nu)
+
+
+def als_envelop(envelop: EnvelopCreate) -> mailbox.Envelop:
+    return mailbox.Envelop(
+        referentienummer=envelop.referentienummer,
+        conversatie_referentienummer=envelop.conversatie_referentienummer,
+        cross_referentienummer=envelop.cross_referentienummer,
+        berichttype=envelop.berichttype,
+        module=envelop.module,
+        versie=envelop.versie,
+        ontvanger=envelop.ontvanger,
+        inhoud=envelop.inhoud,
+    )
+
+
+@router.post(
+    "/verzendingen",
+    operation_id="verstuurBerichten",
+    summary="Bied veel berichten tegelijk aan (hoogstens 1000)",
+    description=(
+        "De enveloppen worden op volgorde beoordeeld, elk precies zoals `POST /berichten` het zou doen "
+        "(idempotentie inbegrepen) en met de gevolgen van de eerder in dit verzoek aangenomen "
+        "enveloppen: een kennisgeving en daarna een saldoverzoek in dezelfde conversatie, of een "
+        "antwoord op een eerder bericht in dit verzoek. Het antwoord geeft per envelop de status die "
+        "een los verzoek had gekregen (201, 200 bij herhaling, of de weigering met haar eigen status en "
+        "`code`), nooit de `inhoud`. Met `allesOfNiets: true` wordt alles aangenomen, of niets "
+        "opgeslagen: dan 422 met dezelfde lijst per envelop. Een envelop die niet aan het schema "
+        "voldoet maakt het hele verzoek een 400 (`invalidParams` noemt bijv. "
+        "`berichten.3.referentienummer`); meer dan 1000 enveloppen is 413. Het hele verzoek herhalen "
+        "is veilig: wat al aangenomen was krijgt 200 met het oorspronkelijke resultaat."
+    ),
+    response_model=VerzendingenRead,
+    response_description="De uitkomst per envelop, op volgorde",
+    responses=_problemen(400, 401, 413, 415)
+    | {
+        422: {
+            "model": VerzendingenProbleem,
+            "content": {"application/problem+json": {}},
+            "description": "allesOfNiets en een envelop geweigerd: niets opgeslagen (NIETS_VERSTUURD)",
+        }
+    },
+    tags=["berichten"],
+)
+def verstuur_berichten(v: VerzoekDep, verzoek: VerzendingenCreate) -> JSONResponse:
+    if len(verzoek.berichten) > verzendingen.MAX_BERICHTEN:
+        raise HubFout(
+            "TE_GROOT",
+            413,
+            "Verzoek te groot",
+            f"Een verzending bevat hoogstens {verzendingen.MAX_BERICHTEN} berichten, deze "
+            f"{len(verzoek.berichten)}; verdeel ze over meerdere verzoeken.",
+            [OngeldigVeld("berichten", f"hoogstens {verzendingen.MAX_BERICHTEN} enveloppen")],
+        )
+    uitslag = verzendingen.verstuur(
+        v.session,
+        v.deelnemer,
+        [als_envelop(e) for e in verzoek.berichten],
+        alles_of_niets=verzoek.alles_of_niets,
+        nu=v.nu,
+        instellingen=v.runtime.instellingen,
+    )
+    berichten = [_uitkomst_weergave(u, v.nu) for u in uitslag.uitkomsten]
+    if not uitslag.niets_verstuurd:
+        return JSONResponse({"berichten": berichten})
+    geweigerd = [u.index for u in uitslag.geweigerd]
+    genoemd = ", ".join(str(i) for i in geweigerd[:10]) + (" …" if len(geweigerd) > 10 else "")
+    fout = HubFout(
+        "NIETS_VERSTUURD",
+        422,
+        "Niets verstuurd",
+        f"{len(geweigerd)} van de {len(berichten)} berichten zijn geweigerd (index {genoemd}); met "
+        "allesOfNiets is daarom niets opgeslagen. Elke weigering staat met haar eigen status en code in "
+        "berichten; verbeter of verwijder die berichten en stuur het verzoek opnieuw.",
+    )
+    return JSONResponse(
+        probleem_weergave(fout, "/api/v1/verzendingen") | {"berichten": berichten},
+        status_code=422,
+        media_type="application/problem+json",
+    )
+
+
+def _uitkomst_weergave(uitkomst: verzendingen.Uitkomst, nu: datetime) -> dict[str, Any]:
+    uit: dict[str, Any] = {"index": uitkomst.index, "status": uitkomst.status}
+    if uitkomst.bericht is not None:
+        uit["bericht"] = bericht_weergave(uitkomst.bericht, nu).model_dump(
+            mode="json", by_alias=True, exclude={"inhoud"}
+        )
+    if uitkomst.fout is not None:
+        uit["probleem"] = probleem_weergave(uitkomst.fout)
+    return uit
 
 
 @router.get(
@@ -717,8 +797,9 @@ def haal_audit_checkpoint_op(v: VerzoekDep) -> PlainTextResponse:
     return PlainTextResponse(checkpoint)
 
 
-def json_probleem(fout: HubFout, instance: str | None = None) -> JSONResponse:
-    probleem = Problem(
+def probleem_weergave(fout: HubFout, instance: str | None = None) -> dict[str, Any]:
+    """A refusal as RFC 9457 problem details (the body of `json_probleem`)."""
+    return Problem(
         type=f"urn:knooppunt:probleem:{fout.code.lower()}",
         title=fout.titel,
         status=fout.status,
@@ -726,9 +807,10 @@ def json_probleem(fout: HubFout, instance: str | None = None) -> JSONResponse:
         instance=instance,
         code=fout.code,
         invalid_params=[OngeldigeParameter(name=v.name, reason=v.reason) for v in fout.velden] or None,
-    )
+    ).model_dump(by_alias=True, exclude_none=True)
+
+
+def json_probleem(fout: HubFout, instance: str | None = None) -> JSONResponse:
     return JSONResponse(
-        probleem.model_dump(by_alias=True, exclude_none=True),
-        status_code=fout.status,
-        media_type="application/problem+json",
+        probleem_weergave(fout, instance), status_code=fout.status, media_type="application/problem+json"
     )

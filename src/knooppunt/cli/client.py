@@ -107,32 +107,85 @@ def client() -> None:
 
 @client.command("send")
 @_verbinding
-@click.option("--ontvanger", required=True, help="OIN of the recipient (20 digits).")
-@click.option("--berichttype", required=True, help="Message type code, e.g. saldoverzoek.")
+@click.option("--ontvanger", default=None, help="OIN of the recipient (20 digits).")
+@click.option("--berichttype", default=None, help="Message type code, e.g. saldoverzoek.")
 @click.option("--module", default="schuldregeling", show_default=True)
-@click.option("--conversatie", required=True, help="conversatieReferentienummer (UUIDv4).")
+@click.option("--conversatie", default=None, help="conversatieReferentienummer (UUIDv4).")
 @click.option("--antwoord-op", default=None, help="referentienummer of the message this one answers.")
 @click.option("--versie", default="1.0", show_default=True)
 @click.option("--referentienummer", default=None, help="Default: a new UUID (give one to retry safely).")
-@click.option("--payload", "payload_pad", required=True, type=_PAD, help="The payload as a JSON file.")
+@click.option("--payload", "payload_pad", default=None, type=_PAD, help="The payload as a JSON file.")
+@click.option(
+    "--reeks",
+    "reeks_pad",
+    default=None,
+    type=_PAD,
+    help="Send many: a JSON Lines file, one message per line with the options above as fields "
+    '({"ontvanger": …, "berichttype": …, "conversatie": …, "payload": {…} or "file.json", and '
+    'optionally "module", "versie", "antwoordOp", "referentienummer"}), through POST /verzendingen '
+    "in parts of at most 1,000. Prints one JSON line per message; exit 1 if any was refused.",
+)
+@click.option(
+    "--alles-of-niets",
+    is_flag=True,
+    help="With --reeks (at most 1,000 lines): every message is accepted, or none is stored.",
+)
 @_netjes
 def send(
     hub: str,
     cert: Path,
     key: Path,
     ca: Path | None,
-    ontvanger: str,
-    berichttype: str,
+    ontvanger: str | None,
+    berichttype: str | None,
     module: str,
-    conversatie: str,
+    conversatie: str | None,
     antwoord_op: str | None,
     versie: str,
     referentienummer: str | None,
-    payload_pad: Path,
+    payload_pad: Path | None,
+    reeks_pad: Path | None,
+    alles_of_niets: bool,
 ) -> None:
-    """Validate, sign, encrypt and submit one message; print the hub's answer as JSON."""
+    """Validate, sign, encrypt and submit one message (or, with --reeks, many); print the hub's
+    answer as JSON."""
     from knooppunt.client.hub import lees_payload
 
+    if reeks_pad is not None:
+        gegeven = [
+            f"--{naam}"
+            for naam, waarde in (
+                ("ontvanger", ontvanger),
+                ("berichttype", berichttype),
+                ("conversatie", conversatie),
+                ("antwoord-op", antwoord_op),
+                ("referentienummer", referentienummer),
+                ("payload", payload_pad),
+            )
+            if waarde is not None
+        ]
+        if gegeven:
+            raise click.UsageError(
+                f"--reeks neemt elk bericht uit het bestand; laat {', '.join(gegeven)} weg"
+            )
+        _send_reeks(hub, cert, key, ca, reeks_pad, alles_of_niets)
+        return
+    ontbreekt = [
+        f"--{naam}"
+        for naam, waarde in (
+            ("ontvanger", ontvanger),
+            ("berichttype", berichttype),
+            ("conversatie", conversatie),
+            ("payload", payload_pad),
+        )
+        if waarde is None
+    ]
+    if ontbreekt:
+        raise click.UsageError(f"geef {', '.join(ontbreekt)} (of --reeks FILE.jsonl voor veel berichten)")
+    if alles_of_niets:
+        raise click.UsageError("--alles-of-niets hoort bij --reeks")
+    assert ontvanger is not None and berichttype is not None and conversatie is not None
+    assert payload_pad is not None
     payload = lees_payload(payload_pad)
     with _hub(hub, cert, key, ca) as verbinding:
         verzonden = verbinding.verstuur(
@@ -148,6 +201,35 @@ def send(
     for waarschuwing in verzonden.waarschuwingen:
         click.echo(f"let op: {waarschuwing}", err=True)
     _druk(verzonden.bericht)
+
+
+def _send_reeks(hub: str, cert: Path, key: Path, ca: Path | None, pad: Path, alles_of_niets: bool) -> None:
+    """`send --reeks`: one JSON line per message (``regel``: its line number), refusals also on
+    stderr; exit 1 when any message was not accepted."""
+    from knooppunt.client.hub import lees_reeks
+
+    berichten = lees_reeks(pad)
+    regelnummers = [
+        nummer
+        for nummer, regel in enumerate(pad.read_text(encoding="utf-8").splitlines(), start=1)
+        if regel.strip()
+    ]
+    with _hub(hub, cert, key, ca) as verbinding:
+        uitkomsten = verbinding.verstuur_reeks(berichten, alles_of_niets=alles_of_niets)
+    geweigerd = 0
+    for uitkomst in uitkomsten:
+        regel = regelnummers[uitkomst.index]
+        _druk({"regel": regel} | uitkomst.als_json())
+        for waarschuwing in uitkomst.waarschuwingen:
+            click.echo(f"let op (regel {regel}): {waarschuwing}", err=True)
+        if uitkomst.fout is not None:
+            geweigerd += 1
+            click.echo(
+                f"regel {regel} niet verstuurd ({uitkomst.fout.code}): {uitkomst.fout.detail}", err=True
+            )
+    if geweigerd:
+        click.echo(f"{geweigerd} van de {len(uitkomsten)} berichten niet verstuurd", err=True)
+        sys.exit(1)
 
 
 @client.command("fetch")

@@ -42,6 +42,17 @@ class HubFout(Exception):
             velden=list(body.get("invalidParams") or []),
         )
 
+    @classmethod
+    def uit_probleem(cls, probleem: dict[str, Any]) -> HubFout:
+        """The refusal of one envelope in a verzending's answer (its ``probleem``)."""
+        return cls(
+            status=int(probleem.get("status") or 0),
+            code=str(probleem.get("code") or "ONBEKEND"),
+            titel=str(probleem.get("title") or ""),
+            detail=str(probleem.get("detail") or ""),
+            velden=list(probleem.get("invalidParams") or []),
+        )
+
     def als_json(self) -> dict[str, Any]:
         uit: dict[str, Any] = {
             "status": self.status,

@@ -18,7 +18,7 @@ import json
 import ssl
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +109,74 @@ class Verzonden:
     @property
     def referentienummer(self) -> str:
         return str(self.bericht["referentienummer"])
+
+
+MAX_PER_VERZENDING = 1000
+"""Envelopes in one ``POST /verzendingen`` (DESIGN §4)."""
+
+MAX_VERZOEK_BYTES = 2_000_000
+"""JSON bytes per ``POST /verzendingen``: under the hub's default request limit (2 MiB). A hub
+configured lower answers 413, and the SDK halves the part."""
+
+
+@dataclass(frozen=True, slots=True)
+class TeVersturen:
+    """One message for `HubClient.verstuur_reeks`: what `HubClient.verstuur` takes."""
+
+    ontvanger: str
+    berichttype: str
+    payload: Mapping[str, Any]
+    conversatie: str
+    module: str = "schuldregeling"
+    versie: str = "1.0"
+    antwoord_op: str | None = None
+    referentienummer: str | None = None
+
+
+@dataclass(slots=True)
+class Reeksuitkomst:
+    """What became of one message of `HubClient.verstuur_reeks`: ``status`` as the hub answered
+    it (201 accepted, 200 a retry, else the refusal's; 0 when the SDK refused it and it was not
+    sent), ``bericht`` the hub's metadata of it, or ``fout`` why it was not accepted."""
+
+    index: int
+    status: int
+    referentienummer: str | None
+    bericht: dict[str, Any] | None = None
+    fout: HubFout | VerzendFout | None = None
+    waarschuwingen: list[str] = field(default_factory=list)
+
+    @property
+    def verstuurd(self) -> bool:
+        return self.status in (200, 201)
+
+    def als_json(self) -> dict[str, Any]:
+        uit: dict[str, Any] = {"index": self.index, "status": self.status}
+        if self.bericht is not None:
+            uit["bericht"] = self.bericht
+        if self.fout is not None:
+            uit["fout"] = self.fout.als_json()
+        if self.waarschuwingen:
+            uit["waarschuwingen"] = self.waarschuwingen
+        return uit
+
+
+def _delen(
+    envelops: list[tuple[int, dict[str, Any]]], per_verzoek: int, max_bytes: int
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """Consecutive parts of at most `per_verzoek` envelopes and about `max_bytes` of JSON (an
+    envelope larger than that goes alone)."""
+    deel: list[tuple[int, dict[str, Any]]] = []
+    grootte = 0
+    for index, envelop in envelops:
+        omvang = len(json.dumps(envelop)) + 2
+        if deel and (len(deel) >= per_verzoek or grootte + omvang > max_bytes):
+            yield deel
+            deel, grootte = [], 0
+        deel.append((index, envelop))
+        grootte += omvang
+    if deel:
+        yield deel
 
 
 class HubClient:
@@ -212,11 +280,17 @@ class HubClient:
         self._http.close()
 
     def _verzoek(
-        self, methode: str, pad: str, *, json_body: Any = None, params: Mapping[str, Any] | None = None
+        self,
+        methode: str,
+        pad: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        antwoorden: frozenset[int] = frozenset(),
     ) -> httpx.Response:
         """One request; network errors and 502/503/504 are retried (with Retry-After), which is
         safe because every write of API v1 is idempotent (submit by referentienummer, confirm and
-        refuse by their nature)."""
+        refuse by their nature). A status in ``antwoorden`` is returned, not raised."""
         schoon = {k: v for k, v in (params or {}).items() if v is not None}
         laatste: Exception | None = None
         for poging in range(self._pogingen):
@@ -233,7 +307,7 @@ class HubClient:
                     time.sleep(min(float(na), 10.0))
                 laatste = HubFout.uit_antwoord(antwoord)
                 continue
-            if antwoord.status_code >= 400:
+            if antwoord.status_code >= 400 and antwoord.status_code not in antwoorden:
                 raise HubFout.uit_antwoord(antwoord)
             return antwoord
         if isinstance(laatste, HubFout):
@@ -267,10 +341,32 @@ class HubClient:
         Raises ``VerzendFout`` (before anything is sent) when the payload is invalid or the
         recipient cannot be reached through the hub for this module, and ``HubFout`` when the hub
         refuses the envelope (with its problem+json code, e.g. ``ONGELDIG_ANTWOORD``)."""
+        envelop, waarschuwingen = self._verzegel(
+            TeVersturen(
+                ontvanger=ontvanger,
+                berichttype=berichttype,
+                payload=payload,
+                conversatie=conversatie,
+                module=module,
+                versie=versie,
+                antwoord_op=antwoord_op,
+                referentienummer=referentienummer,
+            )
+        )
+        antwoord = self._verzoek("POST", "/berichten", json_body=envelop)
+        return Verzonden(
+            bericht=antwoord.json(), herhaald=antwoord.status_code == 200, waarschuwingen=waarschuwingen
+        )
+
+    def _verzegel(self, bericht: TeVersturen) -> tuple[dict[str, Any], list[str]]:
+        """The envelope of one message, its payload validated, signed and sealed for the recipient,
+        and the SDK's warnings about it; raises ``VerzendFout`` when it cannot be sent."""
+        module, berichttype, versie = bericht.module, bericht.berichttype, bericht.versie
+        ontvanger, conversatie = bericht.ontvanger, bericht.conversatie
         if CATALOGUS.zoek(module, berichttype) is None:
             raise VerzendFout("ONBEKEND_BERICHTTYPE", f"berichttype {module}/{berichttype} bestaat niet")
         try:
-            gevalideerd = valideer(module, berichttype, versie, dict(payload))
+            gevalideerd = valideer(module, berichttype, versie, dict(bericht.payload))
         except OngeldigePayload as exc:
             raise VerzendFout("ONGELDIGE_INHOUD", str(exc), velden=exc.als_invalid_params()) from exc
         except OnbekendPayloadtype as exc:
@@ -287,11 +383,11 @@ class HubClient:
             )
         self._controleer_certificaat(cert, ontvanger)
         waarschuwingen = self._waarschuwingen(berichttype, ontvanger, conversatie)
-        ref = (referentienummer or str(uuid.uuid4())).lower()
+        ref = (bericht.referentienummer or str(uuid.uuid4())).lower()
         metadata = {
             "referentienummer": ref,
             "conversatieReferentienummer": conversatie.lower(),
-            "crossReferentienummer": antwoord_op.lower() if antwoord_op else None,
+            "crossReferentienummer": bericht.antwoord_op.lower() if bericht.antwoord_op else None,
             "module": module,
             "berichttype": berichttype,
             "versie": versie,
@@ -307,10 +403,93 @@ class HubClient:
             ontvanger_certificaat=cert,
         )
         envelop = {k: v for k, v in metadata.items() if k != "afzender"} | {"inhoud": inhoud}
-        antwoord = self._verzoek("POST", "/berichten", json_body=envelop)
-        return Verzonden(
-            bericht=antwoord.json(), herhaald=antwoord.status_code == 200, waarschuwingen=waarschuwingen
-        )
+        return envelop, waarschuwingen
+
+    def verstuur_reeks(
+        self,
+        berichten: Iterable[TeVersturen],
+        *,
+        alles_of_niets: bool = False,
+        per_verzoek: int = MAX_PER_VERZENDING,
+        max_verzoek_bytes: int = MAX_VERZOEK_BYTES,
+    ) -> list[Reeksuitkomst]:
+        """Send many messages through ``POST /verzendingen``: each validated, signed and sealed as
+        `verstuur` does, then submitted in requests of at most ``per_verzoek`` (≤ 1,000) envelopes
+        and ``max_verzoek_bytes`` of JSON, in order; the hub judges them in that order, each seeing
+        the ones accepted before it. Returns one outcome per message, in order; never raises for a
+        refused message (its outcome has ``fout``). A request the network or the hub (502/503/504)
+        lost is sent again with the same bodies (the same referentienummers: the original results).
+
+        ``alles_of_niets``: every message is accepted or none is stored; then at most one request
+        is made (so at most 1,000 messages, and none is sent if the SDK refuses one)."""
+        lijst = list(berichten)
+        per_verzoek = max(1, min(per_verzoek, MAX_PER_VERZENDING))
+        if alles_of_niets and len(lijst) > per_verzoek:
+            raise VerzendFout(
+                "TE_VEEL",
+                f"met alles_of_niets kunnen hoogstens {per_verzoek} berichten tegelijk, niet {len(lijst)}: "
+                "het knooppunt neemt alles of niets per verzoek aan",
+            )
+        uitkomsten: list[Reeksuitkomst | None] = [None] * len(lijst)
+        klaar: list[tuple[int, dict[str, Any]]] = []
+        waarschuwingen: dict[int, list[str]] = {}
+        for index, bericht in enumerate(lijst):
+            try:
+                envelop, waarschuwingen[index] = self._verzegel(bericht)
+            except VerzendFout as fout:
+                uitkomsten[index] = Reeksuitkomst(index, 0, bericht.referentienummer, fout=fout)
+                continue
+            klaar.append((index, envelop))
+        if alles_of_niets and len(klaar) < len(lijst):
+            niet = VerzendFout(
+                "NIET_VERSTUURD",
+                "niet verstuurd: met alles_of_niets gaat niets weg zolang de SDK een bericht weigert",
+            )
+            for index, envelop in klaar:
+                uitkomsten[index] = Reeksuitkomst(index, 0, envelop["referentienummer"], fout=niet)
+            klaar = []
+        for deel in _delen(klaar, per_verzoek, max_verzoek_bytes):
+            for uitkomst in self._verzend_deel(deel, alles_of_niets, max_verzoek_bytes):
+                uitkomst.waarschuwingen.extend(waarschuwingen.get(uitkomst.index, []))
+                uitkomsten[uitkomst.index] = uitkomst
+        return [u for u in uitkomsten if u is not None]
+
+    def _verzend_deel(
+        self, deel: list[tuple[int, dict[str, Any]]], alles_of_niets: bool, max_verzoek_bytes: int
+    ) -> list[Reeksuitkomst]:
+        """One ``POST /verzendingen``; a part the hub finds too large (its limit is lower than
+        ours) is halved and sent again, down to a single envelope, whose refusal is its outcome."""
+        try:
+            antwoord = self._verzoek(
+                "POST",
+                "/verzendingen",
+                json_body={"berichten": [e for _, e in deel], "allesOfNiets": alles_of_niets},
+                antwoorden=frozenset({422}),
+            )
+        except HubFout as fout:
+            if fout.status == 413 and len(deel) > 1 and not alles_of_niets:
+                helft = len(deel) // 2
+                return self._verzend_deel(deel[:helft], False, max_verzoek_bytes) + self._verzend_deel(
+                    deel[helft:], False, max_verzoek_bytes
+                )
+            return [Reeksuitkomst(i, fout.status, e["referentienummer"], fout=fout) for i, e in deel]
+        body = antwoord.json()
+        if antwoord.status_code == 422 and not isinstance(body.get("berichten"), list):
+            weigering = HubFout.uit_antwoord(antwoord)
+            return [Reeksuitkomst(i, 422, e["referentienummer"], fout=weigering) for i, e in deel]
+        uit = []
+        for (index, envelop), resultaat in zip(deel, body["berichten"], strict=True):
+            probleem = resultaat.get("probleem")
+            uit.append(
+                Reeksuitkomst(
+                    index,
+                    int(resultaat["status"]),
+                    envelop["referentienummer"],
+                    bericht=resultaat.get("bericht"),
+                    fout=HubFout.uit_probleem(probleem) if probleem else None,
+                )
+            )
+        return uit
 
     def antwoord(
         self, op: Ontvangen, *, berichttype: str, payload: Mapping[str, Any], versie: str = "1.0"
@@ -601,3 +780,62 @@ def lees_payload(pad: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise VerzendFout("BESTAND", f"{pad} moet één JSON-object bevatten, geen {type(data).__name__}")
     return data
+
+
+_REGELVELDEN = {
+    "ontvanger": "ontvanger",
+    "berichttype": "berichttype",
+    "module": "module",
+    "conversatie": "conversatie",
+    "antwoordOp": "antwoord_op",
+    "versie": "versie",
+    "referentienummer": "referentienummer",
+    "payload": "payload",
+}
+_VERPLICHT = ("ontvanger", "berichttype", "conversatie", "payload")
+
+
+def lees_reeks(pad: Path) -> list[TeVersturen]:
+    """The messages of ``knooppunt client send --reeks FILE.jsonl``: one JSON object per line with
+    what `knooppunt client send` takes as options (``antwoordOp`` for ``--antwoord-op``), the
+    payload inline as an object or as the name of a JSON file (relative to FILE's folder). Empty
+    lines are skipped. Raises ``VerzendFout`` (code BESTAND) naming the first line at fault."""
+    try:
+        regels = pad.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VerzendFout("BESTAND", f"{pad} kan niet gelezen worden: {exc}") from exc
+    berichten: list[TeVersturen] = []
+    for nummer, regel in enumerate(regels, start=1):
+        if not regel.strip():
+            continue
+        waar = f"{pad} regel {nummer}"
+        try:
+            data = json.loads(regel)
+        except json.JSONDecodeError as exc:
+            raise VerzendFout(
+                "BESTAND", f"{waar} is geen geldige JSON (kolom {exc.colno}: {exc.msg})"
+            ) from exc
+        if not isinstance(data, dict):
+            raise VerzendFout("BESTAND", f"{waar} moet één JSON-object zijn, geen {type(data).__name__}")
+        onbekend = sorted(set(data) - set(_REGELVELDEN))
+        ontbreekt = [v for v in _VERPLICHT if v not in data]
+        if onbekend or ontbreekt:
+            delen = ([f"onbekend: {', '.join(onbekend)}"] if onbekend else []) + (
+                [f"ontbreekt: {', '.join(ontbreekt)}"] if ontbreekt else []
+            )
+            raise VerzendFout("BESTAND", f"{waar}: {'; '.join(delen)} (velden: {', '.join(_REGELVELDEN)})")
+        velden = {_REGELVELDEN[k]: v for k, v in data.items()}
+        payload = velden["payload"]
+        if isinstance(payload, str):
+            velden["payload"] = lees_payload(pad.parent / payload)
+        elif not isinstance(payload, dict):
+            raise VerzendFout(
+                "BESTAND", f"{waar}: payload moet een JSON-object zijn of de naam van een bestand"
+            )
+        for naam, waarde in velden.items():
+            if naam != "payload" and waarde is not None and not isinstance(waarde, str):
+                raise VerzendFout("BESTAND", f"{waar}: {naam} moet tekst zijn")
+        berichten.append(TeVersturen(**velden))
+    if not berichten:
+        raise VerzendFout("BESTAND", f"{pad} bevat geen berichten (één JSON-object per regel)")
+    return berichten

@@ -735,7 +735,9 @@ def _claim_reeks(
     nieuw = {envelops[i].conversatie_referentienummer: i for i, g in enumerate(geplanden) if g.claimt}
     if not nieuw:
         return
-    eigenaren = store.claim_conversaties(session, conversaties=list(nieuw), shv=afzender.oin, nu=nu)
+    # Inserted in sorted order: two batches starting the same conversations wait for each other
+    # instead of deadlocking (decision 0020).
+    eigenaren = store.claim_conversaties(session, conversaties=sorted(nieuw), shv=afzender.oin, nu=nu)
     for conversatie, index in sorted(nieuw.items(), key=lambda paar: paar[1]):
         try:
             _beoordeel_conversatie(afzender, envelops[index], eigenaren.get(conversatie))

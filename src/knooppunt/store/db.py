@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = structlog.get_logger("knooppunt.store")
@@ -104,6 +105,16 @@ def transactie(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+WEDLOOP_CODES = frozenset({"40P01", "40001"})
+"""PostgreSQL's deadlock_detected and serialization_failure: the statement lost a race and the
+same work, done again, succeeds."""
+
+
+def is_wedloop(fout: DBAPIError) -> bool:
+    """Whether a database error is a lost race (deadlock or serialisation failure) worth a retry."""
+    return getattr(fout.orig, "sqlstate", None) in WEDLOOP_CODES
 
 
 @contextmanager
