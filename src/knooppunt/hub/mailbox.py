@@ -736,7 +736,7 @@ def _claim_reeks(
     if not nieuw:
         return
     # Inserted in sorted order: two batches starting the same conversations wait for each other
-    # instead of deadlocking (decision 0020).
+    # instead of deadlocking (decision 0022).
     eigenaren = store.claim_conversaties(session, conversaties=sorted(nieuw), shv=afzender.oin, nu=nu)
     for conversatie, index in sorted(nieuw.items(), key=lambda paar: paar[1]):
         try:

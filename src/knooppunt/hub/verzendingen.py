@@ -10,7 +10,7 @@ accepted or nothing is stored.
 Concurrent verzendingen never deadlock: the batch path takes its locks in a fixed order (new
 conversations sorted, questions by id), and a lost race the database still reports (a deadlock
 between overlapping referentienummers, a serialisation failure) is rolled back and done again
-here, a few times, before it reaches the participant as a 503 (decision 0020).
+here, a few times, before it reaches the participant as a 503 (decision 0022).
 
 The session's transaction is this module's to roll back: a batch the mailbox refuses, or that
 loses a race, may have written conversations, messages and the queued audit entries and inbox
