@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from knooppunt.hub import mailbox
 from knooppunt.runtime import Runtime
+from knooppunt.store.berichten import open_inhoud
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Bericht, BerichtInhoud, Deelnemer
 from tests.factories import Partij
@@ -85,7 +86,11 @@ def test_a_batch_that_waited_for_one_with_the_same_numbers_gets_a_conflict(
             == 2
         )
         for e in eerste:
-            jwe = session.scalar(
+            opgeslagen = session.scalar(
                 select(BerichtInhoud.jwe).join(Bericht).where(Bericht.referentienummer == e.referentienummer)
             )
-            assert jwe == e.inhoud
+            assert opgeslagen is not None
+            jwe = open_inhoud(
+                session, afzender=energie.oin, referentienummer=e.referentienummer, opgeslagen=opgeslagen
+            )
+            assert jwe == e.inhoud  # the first batch's content, sealed under the day key
