@@ -171,11 +171,18 @@ def verifieer(kop: bytes, payload: bytes, handtekening: bytes, alg: str, sleutel
 # --- JWE --------------------------------------------------------------------------------------------
 
 
-def _concat_kdf(gedeeld: bytes, alg: str, apu: bytes, apv: bytes) -> bytes:
-    """RFC 7518 §4.6.2: the key-encryption key for ECDH-ES+A256KW (256 bits)."""
-    anders = b"".join(len(x).to_bytes(4, "big") + x for x in (alg.encode("ascii"), apu, apv))
-    kdf = ConcatKDFHash(algorithm=_SHA256, length=32, otherinfo=anders + (256).to_bytes(4, "big"))
-    return kdf.derive(gedeeld)
+def _otherinfo(alg: str, apu: bytes, apv: bytes) -> bytes:
+    """RFC 7518 §4.6.2: AlgorithmID, PartyUInfo, PartyVInfo (each length-prefixed), SuppPubInfo."""
+    delen = (alg.encode("ascii"), apu, apv)
+    return b"".join(len(x).to_bytes(4, "big") + x for x in delen) + (256).to_bytes(4, "big")
+
+
+_OTHERINFO_EC = _otherinfo(ALG_EC, b"", b"")  # without apu and apv, as the SDK and most senders seal
+
+
+def _concat_kdf(gedeeld: bytes, otherinfo: bytes = _OTHERINFO_EC) -> bytes:
+    """The 256-bit key-encryption key for ECDH-ES+A256KW from the shared secret."""
+    return ConcatKDFHash(algorithm=_SHA256, length=32, otherinfo=otherinfo).derive(gedeeld)
 
 
 def versleutel(kop: dict[str, Any], plaintext: bytes, sleutel: PubliekeSleutel) -> str:
@@ -200,7 +207,7 @@ def versleutel(kop: dict[str, Any], plaintext: bytes, sleutel: PubliekeSleutel) 
                 "y": b64url(punt.y.to_bytes(32, "big")).decode("ascii"),
             },
         }
-        kek = _concat_kdf(efemeer.exchange(ec.ECDH(), sleutel), ALG_EC, b"", b"")
+        kek = _concat_kdf(efemeer.exchange(ec.ECDH(), sleutel))
         versleuteld = keywrap.aes_key_wrap(kek, cek)
     kop_b64 = _json_b64(kop)
     tekst = AESGCM(cek).encrypt(iv, plaintext, kop_b64)
@@ -264,9 +271,12 @@ def ontsleutel(delen: list[str], kop: dict[str, Any], sleutel: PriveSleutel) -> 
             if not isinstance(sleutel.curve, ec.SECP256R1):
                 raise OngeldigeJose("de sleutel van de ontvanger is geen P-256-sleutel")
             gedeeld = sleutel.exchange(ec.ECDH(), _epk(kop))
-            apu = ontb64url(kop["apu"].encode("ascii")) if kop.get("apu") else b""
-            apv = ontb64url(kop["apv"].encode("ascii")) if kop.get("apv") else b""
-            cek = keywrap.aes_key_unwrap(_concat_kdf(gedeeld, ALG_EC, apu, apv), versleuteld)
+            otherinfo = _OTHERINFO_EC
+            if kop.get("apu") or kop.get("apv"):
+                apu = ontb64url(kop["apu"].encode("ascii")) if kop.get("apu") else b""
+                apv = ontb64url(kop["apv"].encode("ascii")) if kop.get("apv") else b""
+                otherinfo = _otherinfo(ALG_EC, apu, apv)
+            cek = keywrap.aes_key_unwrap(_concat_kdf(gedeeld, otherinfo), versleuteld)
         else:
             raise OngeldigeJose(f"alg {kop.get('alg')!r} past niet bij de sleutel van de ontvanger")
         if len(cek) != 32:

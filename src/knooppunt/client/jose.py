@@ -91,8 +91,26 @@ class _Certificaat:
     versleutelalg: str
 
 
-@lru_cache(maxsize=1024)
+_PER_OBJECT: dict[int, tuple[x509.Certificate, _Certificaat]] = {}
+_MAX_PER_OBJECT = 1024
+
+
 def _certificaat(cert: x509.Certificate) -> _Certificaat:
+    """Found by the object first: hashing a certificate (as the cache by DER below does) hashes its
+    DER, ~2 µs on every look-up, and a caller passes the same objects message after message. The
+    entry holds the object, so its id cannot be reused while the entry exists."""
+    gevonden = _PER_OBJECT.get(id(cert))
+    if gevonden is not None and gevonden[0] is cert:
+        return gevonden[1]
+    info = _certificaat_van_der(cert)
+    if len(_PER_OBJECT) >= _MAX_PER_OBJECT:
+        _PER_OBJECT.clear()
+    _PER_OBJECT[id(cert)] = (cert, info)
+    return info
+
+
+@lru_cache(maxsize=1024)
+def _certificaat_van_der(cert: x509.Certificate) -> _Certificaat:
     # Keyed by the certificate (its DER): a PEM round trip and a SHA-256 per call cost more than
     # the ECDSA itself (docs/performance.md, "SDK: seal and open").
     publiek = cert.public_key()
