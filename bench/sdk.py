@@ -6,7 +6,11 @@
 seal  = knooppunt.client.jose.verzegel: JWS (PS256 / ES256) over the payload with the envelope
         metadata in its protected header, then a compact JWE (RSA-OAEP-256 / ECDH-ES+A256KW, A256GCM).
 open  = jose.open_ (both headers checked, decrypt, verify, metadata compared) + payloads.valideer;
-        "open w/o valideer" is jose.open_ alone (the bare side never validates a payload).
+        "open w/o valideer" is jose.open_ alone (the bare side never validates a payload);
+        "open via HubClient" is HubClient.open of an inbox envelope, what a vendor's code calls:
+        the replay register, the sender's certificates from the (cached) adresboek checked against
+        the trust anchors and the OIN, jose.open_, valideer and the payload as a dict. Its adresboek
+        answers come from an httpx.MockTransport, asked only during the warm-up (then cached).
 bare  = the same primitives straight through `cryptography`, plus only the base64url framing a compact
         serialization needs: RSA-PSS sign + RSA-OAEP encrypt of a 32-byte CEK + AES-256-GCM; ECDSA
         P-256 sign + ephemeral ECDH + concat KDF + AES key wrap + AES-256-GCM; and the reverse (no
@@ -36,9 +40,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, keywrap, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -47,13 +53,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 
 from knooppunt.client import jose
+from knooppunt.client.hub import HubClient, Ontvangen
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.protocol.payloads import valideer
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 
 MODULE, CODE, VERSIE = "schuldregeling", "saldoverzoek_antwoord", "1.0"
+AFZENDER, ONTVANGER = "00000003710000010000", "00000003720000010000"
 DOEL_BYTES = 2048
-OPS = {"seal": "seal", "open": "open", "open_": "open w/o valideer"}
+OPS = {"seal": "seal", "open": "open", "open_": "open w/o valideer", "hub": "open via HubClient"}
 
 
 def payload() -> dict[str, Any]:
@@ -186,14 +194,37 @@ class Paar:
     ontvanger_sleutel: jose.Sleutel
     ontvanger_cert: x509.Certificate
     kaal: Kaal
+    hub: HubClient
+
+
+def _adresboekregel(oin: str, cert: x509.Certificate) -> dict[str, Any]:
+    """What GET /adresboek/{oin} answers for a participant with one certificate for every use."""
+    return {
+        "oin": oin,
+        "naam": f"Bench {oin}",
+        "rol": "SE",
+        "modules": [MODULE],
+        "certificaten": [
+            {
+                "pem": cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+                "gebruik": ["tls", "ondertekening", "versleuteling"],
+                "geldigVanaf": cert.not_valid_before_utc.isoformat(),
+                "geldigTot": cert.not_valid_after_utc.isoformat(),
+                "ingetrokkenOp": None,
+                "actueel": True,
+            }
+        ],
+    }
 
 
 def _paar(map_: Path, naam: str, key_type: str) -> Paar:
     delen = []
-    for rol, oin in (("afzender", "00000003710000010000"), ("ontvanger", "00000003720000010000")):
+    paden = []
+    for rol, oin in (("afzender", AFZENDER), ("ontvanger", ONTVANGER)):
         uit = ontwikkel_ca.issue(
             map_, oin=oin, naam=f"Bench {rol}", key_type=key_type, basisnaam=f"{naam}-{rol}"
         )
+        paden.append(uit)
         pem = uit.sleutel.read_bytes()
         ruw = serialization.load_pem_private_key(pem, password=None)
         assert isinstance(ruw, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
@@ -206,7 +237,18 @@ def _paar(map_: Path, naam: str, key_type: str) -> Paar:
         json.dumps({"alg": jws_alg, "typ": "JOSE", "cty": "json", **_metadata(), "iat": 1}).encode()
     )
     jwe_kop = {"alg": jwe_alg, "enc": "A256GCM", "kid": jose.kid_van(o_cert)}
-    return Paar(naam, a_sleutel, a_cert, o_sleutel, o_cert, Kaal(a_ruw, o_ruw, jws_kop, jwe_kop))
+    adresboek = {AFZENDER: _adresboekregel(AFZENDER, a_cert), ONTVANGER: _adresboekregel(ONTVANGER, o_cert)}
+    hub = HubClient(
+        "https://hub.invalid",
+        cert=paden[1].certificaat,
+        key=paden[1].sleutel,
+        ca=ontwikkel_ca.ca_paden(map_)[0],
+        adresboek_ttl=24 * 3600.0,
+        transport=httpx.MockTransport(
+            lambda verzoek: httpx.Response(200, json=adresboek[verzoek.url.path.rsplit("/", 1)[-1]])
+        ),
+    )
+    return Paar(naam, a_sleutel, a_cert, o_sleutel, o_cert, Kaal(a_ruw, o_ruw, jws_kop, jwe_kop), hub)
 
 
 def _metadata() -> dict[str, Any]:
@@ -217,8 +259,8 @@ def _metadata() -> dict[str, Any]:
         "module": MODULE,
         "berichttype": CODE,
         "versie": VERSIE,
-        "afzender": "00000003710000010000",
-        "ontvanger": "00000003720000010000",
+        "afzender": AFZENDER,
+        "ontvanger": ONTVANGER,
     }
 
 
@@ -259,13 +301,21 @@ def meet(*, seconden: float = 1.0, rondes: int = 9) -> dict[str, Any]:
         def kaal_open(paar: Paar = paar, kaal_inhoud: bytes = kaal_inhoud) -> bytes:
             return paar.kaal.open(kaal_inhoud)
 
+        envelop = {**metadata, "inhoud": inhoud, "ontvangenOp": datetime.now(UTC).isoformat()}
+
+        def hub_open(paar: Paar = paar, envelop: dict[str, Any] = envelop) -> Ontvangen:
+            return paar.hub.open(envelop)
+
         assert kaal_open() == data
+        ontvangen = hub_open()
+        assert ontvangen.fout is None and ontvangen.payload is not None, ontvangen.foutdetail
         werk: dict[tuple[str, str], Callable[[], object]] = {
             ("seal", "sdk"): sdk_seal,
             ("seal", "bare"): lambda paar=paar: paar.kaal.seal(data),
             ("open", "sdk"): sdk_open,
             ("open", "bare"): kaal_open,
             ("open_", "sdk"): sdk_open_kaal,
+            ("hub", "sdk"): hub_open,
         }
         for f in werk.values():  # warm-up: caches, lazy imports
             for _ in range(20):
@@ -274,7 +324,8 @@ def meet(*, seconden: float = 1.0, rondes: int = 9) -> dict[str, Any]:
         for _ in range(rondes):  # interleaved, so a noisy neighbour hits both sides alike
             for sleutel, f in werk.items():
                 metingen[sleutel].append(_ronde(f, seconden))
-        for op in ("seal", "open", "open_"):
+        paar.hub.close()
+        for op, opnaam in OPS.items():
             rij: dict[str, Any] = {}
             for kant in ("sdk", "bare"):
                 m = metingen[(op, kant)] if (op, kant) in metingen else metingen[("open", kant)]
@@ -292,7 +343,7 @@ def meet(*, seconden: float = 1.0, rondes: int = 9) -> dict[str, Any]:
             rij["sdk_van_bare_pct_mediaan"] = round(
                 100 * rij["bare"]["cpu_ms_mediaan"] / rij["sdk"]["cpu_ms_mediaan"], 1
             )
-            uit[f"{paar.naam} {OPS[op]}"] = rij
+            uit[f"{paar.naam} {opnaam}"] = rij
     return uit
 
 
