@@ -185,6 +185,10 @@ class HubClient:
 
         ankers: list[Path] = [Path(p) for p in (vertrouwensankers or ([ca] if ca else []))]
         self._ankers = Vertrouwensankers.uit_bestanden(ankers) if ankers else None
+        # Adresboek certificates already checked, by object (the cached adresboek entry hands out
+        # the same objects until it is fetched again): (certificate, OIN, the window in which its
+        # verified chain is valid).
+        self._gecontroleerd: dict[int, tuple[x509.Certificate, str, datetime, datetime]] = {}
         self._pogingen = max(1, pogingen)
         self._wachttijd = wachttijd
         self.verwerkt = verwerkt or VerwerktInGeheugen()
@@ -445,15 +449,33 @@ class HubClient:
         self, cert: x509.Certificate, oin: str, *, moment: datetime | None = None
     ) -> None:
         """An adresboek certificate must carry the participant's OIN and chain to our own anchors:
-        the SDK does not take the hub's word for whose key it is (DESIGN §5)."""
+        the SDK does not take the hub's word for whose key it is (DESIGN §5). A certificate found
+        good is good at any moment in its verified chain's validity (signatures and extensions do
+        not depend on the moment), so the next message of the same sender skips the fingerprint,
+        the name parsing and the chain look-up."""
+        moment = moment or datetime.now(UTC)
+        gevonden = self._gecontroleerd.get(id(cert))
+        if (
+            gevonden is not None
+            and gevonden[0] is cert
+            and gevonden[1] == oin
+            and gevonden[2] <= moment < gevonden[3]
+        ):
+            return
         eigen_oin = _oin_van(cert)
         if eigen_oin != oin:
             raise OngeldigCertificaat(
                 f"certificaat {lees(cert).vingerafdruk[:16]}… in het adresboek hoort bij OIN {eigen_oin}, "
                 f"niet bij {oin}"
             )
+        vanaf, tot = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
         if self._ankers is not None:
-            self._ankers.controleer(cert, moment=moment or datetime.now(UTC))
+            keten = self._ankers.controleer(cert, moment=moment)
+            vanaf = max(c.not_valid_before_utc for c in keten)
+            tot = min(c.not_valid_after_utc for c in keten)
+        if len(self._gecontroleerd) >= 1024:
+            self._gecontroleerd.clear()
+        self._gecontroleerd[id(cert)] = (cert, oin, vanaf, tot)
 
     def bevestig(self, bericht: Ontvangen | str) -> dict[str, Any]:
         """Confirm receipt: the hub deletes the content and the answer term starts. Remembers the
