@@ -191,11 +191,13 @@ class Geopend:
 
 
 def _geen_dubbele(paren: list[tuple[str, Any]]) -> dict[str, Any]:
-    resultaat: dict[str, Any] = {}
-    for sleutel, waarde in paren:
-        if sleutel in resultaat:
-            raise ValueError(f"'{sleutel}' staat er twee keer in")
-        resultaat[sleutel] = waarde
+    resultaat = dict(paren)  # in C; only when a name was lost is the duplicate looked for
+    if len(resultaat) != len(paren):
+        gezien: set[str] = set()
+        for sleutel, _ in paren:
+            if sleutel in gezien:
+                raise ValueError(f"'{sleutel}' staat er twee keer in")
+            gezien.add(sleutel)
     return resultaat
 
 

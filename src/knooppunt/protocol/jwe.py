@@ -73,11 +73,13 @@ def kid_naar_vingerafdruk(kid: str) -> str | None:
 
 
 def _geen_dubbele(paren: list[tuple[str, Any]]) -> dict[str, Any]:
-    resultaat: dict[str, Any] = {}
-    for sleutel, waarde in paren:
-        if sleutel in resultaat:
-            raise OngeldigeJwe(f"de protected header bevat '{sleutel}' twee keer")
-        resultaat[sleutel] = waarde
+    resultaat = dict(paren)  # in C; only when a name was lost is the duplicate looked for
+    if len(resultaat) != len(paren):
+        gezien: set[str] = set()
+        for sleutel, _ in paren:
+            if sleutel in gezien:
+                raise OngeldigeJwe(f"de protected header bevat '{sleutel}' twee keer")
+            gezien.add(sleutel)
     return resultaat
 
 
