@@ -457,6 +457,28 @@ def test_epk_die_geen_punt_op_p256_is_wordt_geweigerd(pki: dict[str, Partij]) ->
     _verwacht(exc, "ONTSLEUTELING_MISLUKT")
 
 
+def test_een_epk_die_de_headercontrole_al_las_wordt_gebruikt(pki: dict[str, Partij]) -> None:
+    """compact.ontsleutel decrypts with the ephemeral key the header check built (JweKop.epk), not
+    with a second import of the header's point: another key there and the content does not open."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from knooppunt.client import compact
+    from knooppunt.protocol.jwe import lees_kop
+
+    afzender, ontvanger = pki["gemeente"], pki["belasting"]
+    inhoud = _zegel(afzender, ontvanger, _metadata(afzender, ontvanger))
+    kop = lees_kop(inhoud, max_bytes=len(inhoud))
+    prive = ontvanger.sleutel.private_key
+    assert isinstance(prive, ec.EllipticCurvePrivateKey)
+    punt = kop.header["epk"]
+    x, y = (base64.urlsafe_b64decode(punt[c] + "==") for c in ("x", "y"))
+    goed = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
+    assert compact.ontsleutel(inhoud.split("."), kop.header, prive, epk=goed).count(b".") == 2
+    ander = ec.generate_private_key(ec.SECP256R1()).public_key()
+    with pytest.raises(compact.OngeldigeJose, match="klopt niet"):
+        compact.ontsleutel(inhoud.split("."), kop.header, prive, epk=ander)
+
+
 def test_te_lange_jwe_header_wordt_geweigerd(pki: dict[str, Partij]) -> None:
     afzender, ontvanger = pki["gemeente"], pki["energie"]
     metadata = _metadata(afzender, ontvanger)

@@ -247,9 +247,17 @@ def controleer_jwe_leden(kop: dict[str, Any]) -> None:
         raise OngeldigeJose("'b64' in de protected header van de JWE moet true of false zijn")
 
 
-def ontsleutel(delen: list[str], kop: dict[str, Any], sleutel: PriveSleutel) -> bytes:
+def ontsleutel(
+    delen: list[str],
+    kop: dict[str, Any],
+    sleutel: PriveSleutel,
+    *,
+    epk: ec.EllipticCurvePublicKey | None = None,
+) -> bytes:
     """Decrypt a compact JWE (its five segments, already checked for alphabet and shape by
-    ``protocol.jwe.lees_kop``; ``kop`` its parsed protected header) with the recipient's key."""
+    ``protocol.jwe.lees_kop``; ``kop`` its parsed protected header) with the recipient's key.
+    ``epk``: the ephemeral key of ``kop["epk"]`` when the header check has already imported it
+    (and so checked it is a point on P-256)."""
     kop_b64, sleutel_b64, iv_b64, tekst_b64, tag_b64 = (d.encode("ascii") for d in delen)
     for naam, deel, maximum in (
         ("protected header", kop_b64, MAX_JWE_KOP),
@@ -270,7 +278,7 @@ def ontsleutel(delen: list[str], kop: dict[str, Any], sleutel: PriveSleutel) -> 
         elif kop.get("alg") == ALG_EC and isinstance(sleutel, ec.EllipticCurvePrivateKey):
             if not isinstance(sleutel.curve, ec.SECP256R1):
                 raise OngeldigeJose("de sleutel van de ontvanger is geen P-256-sleutel")
-            gedeeld = sleutel.exchange(ec.ECDH(), _epk(kop))
+            gedeeld = sleutel.exchange(ec.ECDH(), epk if epk is not None else _epk(kop))
             otherinfo = _OTHERINFO_EC
             if kop.get("apu") or kop.get("apv"):
                 apu = ontb64url(kop["apu"].encode("ascii")) if kop.get("apu") else b""

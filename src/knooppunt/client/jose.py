@@ -267,7 +267,7 @@ def open_(
     if prive is None:
         raise OngeldigeEnvelop("ONTSLEUTELING_MISLUKT", "ontsleutelen vraagt een privésleutel")
     try:
-        getekend = compact.ontsleutel(inhoud.split("."), jwe_kop.header, prive)
+        getekend = compact.ontsleutel(inhoud.split("."), jwe_kop.header, prive, epk=jwe_kop.epk)
     except OngeldigeJose as exc:
         raise OngeldigeEnvelop("ONTSLEUTELING_MISLUKT", f"ontsleutelen mislukt: {exc}") from exc
     try:

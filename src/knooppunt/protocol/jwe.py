@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 ALG_RSA = "RSA-OAEP-256"
 ALG_EC = "ECDH-ES+A256KW"
 TOEGESTANE_ALG = frozenset({ALG_RSA, ALG_EC})
@@ -33,6 +35,9 @@ class JweKop:
     enc: str
     kid: str
     header: dict[str, Any]
+    epk: ec.EllipticCurvePublicKey | None = None
+    """The sender's ephemeral key (ECDH-ES), when the check has built it: the SDK decrypts with it
+    instead of importing the same point a second time."""
 
 
 def _controleer_b64url(deel: str) -> None:
