@@ -418,6 +418,125 @@ def test_geen_jwe_maar_iets_anders(pki: dict[str, Partij]) -> None:
     _verwacht(exc, "ONTSLEUTELING_MISLUKT")
 
 
+# --- what a JOSE library checks of the serialization (joserfc did until decision 0020) ----------------
+
+_VRIJ = JWERegistry(algorithms=["RSA-OAEP-256", "ECDH-ES+A256KW", "A256GCM"], strict_check_header=False)
+
+
+def test_jwe_van_joserfc_met_apu_en_apv_opent(pki: dict[str, Partij]) -> None:
+    """apu and apv enter the Concat KDF (RFC 7518 §4.6.2); joserfc is the independent implementation."""
+    afzender, ontvanger = pki["gemeente"], pki["belasting"]
+    metadata = _metadata(afzender, ontvanger)
+    getekend = _jws(_kop(afzender, metadata), b'{"a":1}', afzender.sleutel)
+    inhoud = _jwe(getekend, ontvanger.certificaat, apu=_b64(b"Alice"), apv=_b64(b"Bob"))
+    assert _open(inhoud, afzender, ontvanger, metadata).json() == {"a": 1}
+
+
+@pytest.mark.parametrize("ontvanger_naam", ["energie", "belasting"])
+def test_onbekend_lid_in_de_jwe_header_wordt_geweigerd(pki: dict[str, Partij], ontvanger_naam: str) -> None:
+    afzender, ontvanger = pki["gemeente"], pki[ontvanger_naam]
+    metadata = _metadata(afzender, ontvanger)
+    getekend = _jws(_kop(afzender, metadata), b'{"a":1}', afzender.sleutel)
+    kop = {"alg": "ECDH-ES+A256KW" if ontvanger_naam == "belasting" else "RSA-OAEP-256", "enc": "A256GCM"}
+    kop |= {"kid": jose.kid_van(ontvanger.certificaat), "extra": "x"}
+    inhoud = jwe.encrypt_compact(kop, getekend, jose.publieke_sleutel(ontvanger.certificaat), registry=_VRIJ)
+    with pytest.raises(OngeldigeEnvelop, match="onbekende leden: extra") as exc:
+        _open(inhoud, afzender, ontvanger, metadata)
+    _verwacht(exc, "ONTSLEUTELING_MISLUKT")
+
+
+def test_epk_die_geen_punt_op_p256_is_wordt_geweigerd(pki: dict[str, Partij]) -> None:
+    afzender, ontvanger = pki["gemeente"], pki["belasting"]
+    metadata = _metadata(afzender, ontvanger)
+    delen = _zegel(afzender, ontvanger, metadata).split(".")
+    kop = json.loads(base64.urlsafe_b64decode(delen[0] + "=="))
+    kop["epk"]["y"] = kop["epk"]["x"]  # (x, x) is not on the curve
+    delen[0] = _b64(json.dumps(kop).encode())
+    with pytest.raises(OngeldigeEnvelop, match="epk") as exc:
+        _open(".".join(delen), afzender, ontvanger, metadata)
+    _verwacht(exc, "ONTSLEUTELING_MISLUKT")
+
+
+def test_een_epk_die_de_headercontrole_al_las_wordt_gebruikt(pki: dict[str, Partij]) -> None:
+    """compact.ontsleutel decrypts with the ephemeral key the header check built (JweKop.epk), not
+    with a second import of the header's point: another key there and the content does not open."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from knooppunt.client import compact
+    from knooppunt.protocol.jwe import lees_kop
+
+    afzender, ontvanger = pki["gemeente"], pki["belasting"]
+    inhoud = _zegel(afzender, ontvanger, _metadata(afzender, ontvanger))
+    kop = lees_kop(inhoud, max_bytes=len(inhoud))
+    prive = ontvanger.sleutel.private_key
+    assert isinstance(prive, ec.EllipticCurvePrivateKey)
+    punt = kop.header["epk"]
+    x, y = (base64.urlsafe_b64decode(punt[c] + "==") for c in ("x", "y"))
+    goed = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
+    assert compact.ontsleutel(inhoud.split("."), kop.header, prive, epk=goed).count(b".") == 2
+    ander = ec.generate_private_key(ec.SECP256R1()).public_key()
+    with pytest.raises(compact.OngeldigeJose, match="klopt niet"):
+        compact.ontsleutel(inhoud.split("."), kop.header, prive, epk=ander)
+
+
+def test_te_lange_jwe_header_wordt_geweigerd(pki: dict[str, Partij]) -> None:
+    afzender, ontvanger = pki["gemeente"], pki["energie"]
+    metadata = _metadata(afzender, ontvanger)
+    getekend = _jws(_kop(afzender, metadata), b'{"a":1}', afzender.sleutel)
+    with pytest.raises(OngeldigeEnvelop, match="maximum is 1024") as exc:
+        _open(_jwe(getekend, ontvanger.certificaat, typ="x" * 800), afzender, ontvanger, metadata)
+    _verwacht(exc, "ONTSLEUTELING_MISLUKT")
+
+
+def test_niet_canonieke_base64url_in_de_handtekening_wordt_geweigerd(pki: dict[str, Partij]) -> None:
+    """The same signature bytes under another last character: the JWS would be malleable."""
+    afzender, ontvanger = pki["gemeente"], pki["energie"]
+    metadata = _metadata(afzender, ontvanger)
+    kop, payload, handtekening = _jws(_kop(afzender, metadata), b'{"a":1}', afzender.sleutel).split(b".")
+    assert len(handtekening) % 4 == 2  # 64 bytes: the last character carries 4 unused bits
+    anders = handtekening[:-1] + bytes([handtekening[-1] + 1])
+    assert base64.urlsafe_b64decode(anders + b"==") == base64.urlsafe_b64decode(handtekening + b"==")
+    with pytest.raises(OngeldigeEnvelop, match="canonieke") as exc:
+        _open(_jwe(b".".join((kop, payload, anders)), ontvanger.certificaat), afzender, ontvanger, metadata)
+    _verwacht(exc, "HANDTEKENING_ONGELDIG")
+
+
+def test_es256_handtekening_in_der_wordt_geweigerd(pki: dict[str, Partij]) -> None:
+    """ES256 is raw R || S (RFC 7518 §3.4); a DER signature is a known interop mistake."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    afzender, ontvanger = pki["gemeente"], pki["energie"]
+    metadata = _metadata(afzender, ontvanger)
+    invoer = f"{_b64(json.dumps(_kop(afzender, metadata)).encode())}.{_b64(b'{}')}".encode("ascii")
+    prive = afzender.sleutel.private_key
+    assert isinstance(prive, ec.EllipticCurvePrivateKey)
+    getekend = invoer + b"." + _b64(prive.sign(invoer, ec.ECDSA(hashes.SHA256()))).encode("ascii")
+    with pytest.raises(OngeldigeEnvelop, match="handtekening ongeldig") as exc:
+        _open(_jwe(getekend, ontvanger.certificaat), afzender, ontvanger, metadata)
+    _verwacht(exc, "HANDTEKENING_ONGELDIG")
+
+
+@pytest.mark.parametrize(
+    ("anders", "match"),
+    [
+        ({"b64": False}, "b64"),  # RFC 7797 unencoded payload: needs crit, which is refused
+        ({"kid": 7}, "'kid'"),
+        ({"typ": ["JOSE"]}, "'typ'"),
+        ({"opvulling": "x" * 1600}, "maximum is 2048"),
+    ],
+)
+def test_jws_header_wordt_als_jose_gecontroleerd(
+    pki: dict[str, Partij], anders: dict[str, Any], match: str
+) -> None:
+    afzender, ontvanger = pki["kredietbank"], pki["energie"]
+    metadata = _metadata(afzender, ontvanger)
+    getekend = _jws(_kop(afzender, metadata, **anders), b'{"a":1}', afzender.sleutel)
+    with pytest.raises(OngeldigeEnvelop, match=match) as exc:
+        _open(_jwe(getekend, ontvanger.certificaat), afzender, ontvanger, metadata)
+    _verwacht(exc, "HANDTEKENING_ONGELDIG")
+
+
 # --- helpers that need the PKI on disk ---------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,6 @@ from knooppunt.client.verwerkt import VerwerktInGeheugen, VerwerktRegister
 from knooppunt.pki.certificaat import OngeldigCertificaat, lees
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.protocol.catalogus import CATALOGUS
-from knooppunt.protocol.jwe import OngeldigeJwe, lees_kop
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
 
 HUB = "KNOOPPUNT"
@@ -254,6 +254,10 @@ class HubClient:
 
         ankers: list[Path] = [Path(p) for p in (vertrouwensankers or ([ca] if ca else []))]
         self._ankers = Vertrouwensankers.uit_bestanden(ankers) if ankers else None
+        # Adresboek certificates already checked, by object (the cached adresboek entry hands out
+        # the same objects until it is fetched again): (certificate, OIN, the window in which its
+        # verified chain is valid).
+        self._gecontroleerd: dict[int, tuple[x509.Certificate, str, datetime, datetime]] = {}
         self._pogingen = max(1, pogingen)
         self._wachttijd = wachttijd
         self.verwerkt = verwerkt or VerwerktInGeheugen()
@@ -561,34 +565,36 @@ class HubClient:
             return Ontvangen(
                 envelop=env, fout="ONTSLEUTELING_MISLUKT", foutdetail="het bericht heeft geen inhoud meer"
             )
-        self._sleutel_voor(inhoud)
-        return open_inhoud(
-            env,
-            inhoud,
-            sleutel=self._sleutels,
-            certificaten=lambda: self._afzendercertificaten(str(env["afzender"]), env.get("ontvangenOp")),
-        )
 
-    def _sleutel_voor(self, inhoud: str) -> None:
+        def open_met_onze_sleutels() -> Ontvangen:
+            return open_inhoud(
+                env,
+                inhoud,
+                sleutel=self._sleutels,
+                certificaten=lambda: self._afzendercertificaten(str(env["afzender"]), env.get("ontvangenOp")),
+            )
+
+        ontvangen = open_met_onze_sleutels()
+        if ontvangen.ontbrekende_sleutel is not None and self._sleutel_voor(ontvangen.ontbrekende_sleutel):
+            ontvangen = open_met_onze_sleutels()
+        return ontvangen
+
+    def _sleutel_voor(self, kid: str) -> bool:
         """A JWE sealed for another certificate of ours on the same key pair (a renewal that kept
-        the key): the key we hold opens it. Looked up once per kid in our own adresboek entry."""
-        try:
-            kid = lees_kop(inhoud, max_bytes=len(inhoud)).kid
-        except OngeldigeJwe:
-            return  # opening says what is wrong with it
-        if kid in self._sleutels:
-            return
+        the key): the key we hold opens it. Looked up in our own adresboek entry only when no key
+        of ours has this kid (opening names it), and then remembered."""
         try:
             eigen = self.adresboek.deelnemer(self.oin)
         except HubFout:
-            return  # opening then says which key is missing
+            return False  # opening then says which key is missing
         for c in eigen.certificaten if eigen is not None else ():
             if jose.kid_van(c.certificaat) != kid:
                 continue
             for sleutel in list(self._sleutels.values()):
                 if jose.past_bij(sleutel, c.certificaat):
                     self._sleutels[kid] = sleutel
-                    return
+                    return True
+        return False
 
     def _afzendercertificaten(self, oin: str, ontvangen_op: Any) -> list[x509.Certificate]:
         """The sender's signing certificates that were valid when the hub received the message
@@ -623,15 +629,33 @@ class HubClient:
         self, cert: x509.Certificate, oin: str, *, moment: datetime | None = None
     ) -> None:
         """An adresboek certificate must carry the participant's OIN and chain to our own anchors:
-        the SDK does not take the hub's word for whose key it is (DESIGN §5)."""
-        info = lees(cert)
-        if info.oin != oin:
+        the SDK does not take the hub's word for whose key it is (DESIGN §5). A certificate found
+        good is good at any moment in its verified chain's validity (signatures and extensions do
+        not depend on the moment), so the next message of the same sender skips the fingerprint,
+        the name parsing and the chain look-up."""
+        moment = moment or datetime.now(UTC)
+        gevonden = self._gecontroleerd.get(id(cert))
+        if (
+            gevonden is not None
+            and gevonden[0] is cert
+            and gevonden[1] == oin
+            and gevonden[2] <= moment < gevonden[3]
+        ):
+            return
+        eigen_oin = _oin_van(cert)
+        if eigen_oin != oin:
             raise OngeldigCertificaat(
-                f"certificaat {info.vingerafdruk[:16]}… in het adresboek hoort bij OIN {info.oin}, "
+                f"certificaat {lees(cert).vingerafdruk[:16]}… in het adresboek hoort bij OIN {eigen_oin}, "
                 f"niet bij {oin}"
             )
+        vanaf, tot = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
         if self._ankers is not None:
-            self._ankers.controleer(cert, moment=moment or datetime.now(UTC))
+            keten = self._ankers.controleer(cert, moment=moment)
+            vanaf = max(c.not_valid_before_utc for c in keten)
+            tot = min(c.not_valid_after_utc for c in keten)
+        if len(self._gecontroleerd) >= 1024:
+            self._gecontroleerd.clear()
+        self._gecontroleerd[id(cert)] = (cert, oin, vanaf, tot)
 
     def bevestig(self, bericht: Ontvangen | str) -> dict[str, Any]:
         """Confirm receipt: the hub deletes the content and the answer term starts. Remembers the
@@ -754,6 +778,13 @@ def open_inhoud(
     except (OngeldigePayload, OnbekendPayloadtype) as exc:
         return Ontvangen(envelop=env, fout="INHOUD_ONGELDIG", foutdetail=str(exc))
     return Ontvangen(envelop=env, payload=model.model_dump(mode="json", exclude_none=True))
+
+
+@lru_cache(maxsize=1024)
+def _oin_van(cert: x509.Certificate) -> str | None:
+    """The OIN in a certificate's subject, read once per certificate (its DER): `lees` also renders
+    PEM, names and fingerprint, which cost more than the ECDSA of a message on every open."""
+    return lees(cert).oin
 
 
 def _tijdstip(waarde: Any) -> datetime:

@@ -1,4 +1,4 @@
-"""Sign, then encrypt (DESIGN §5), with joserfc.
+"""Sign, then encrypt (DESIGN §5).
 
 ``verzegel``: a JWS by the sender (PS256 for RSA keys, ES256 for P-256) over the payload, its
 protected header repeating the envelope metadata and naming the signing certificate in
@@ -11,14 +11,14 @@ checks it (only the algorithms above, matching the recipient's key; no ``zip``, 
 ``x5u``, ``x5c`` or ``crit``; no duplicate members); the JWS protected header likewise (``alg``
 PS256 for an RSA certificate, ES256 for a P-256 one; none of those members; an integer ``iat``;
 ``x5t#S256`` naming one of the sender's certificates, whose key must have made the signature); and
-every metadata field equal to the envelope's. Interoperability with panva/jose (Node) is tested in
+every metadata field equal to the envelope's. The JWS and JWE themselves are made and opened by
+``client/compact.py`` on `cryptography` (decision 0020; keys are still joserfc key objects, which
+callers hold). Interoperability with panva/jose (Node) is tested in
 tests/functional/test_interop_node.py; vectors for vendors are in docs/testvectoren/.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,12 +28,10 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from joserfc import jwe, jws
-from joserfc.errors import JoseError
-from joserfc.jwe import JWERegistry
 from joserfc.jwk import ECKey, RSAKey
-from joserfc.jws import JWSRegistry
 
+from knooppunt.client import compact
+from knooppunt.client.compact import ALG_ES256, ALG_PS256, OngeldigeJose
 from knooppunt.protocol.jwe import (
     ALG_EC,
     ALG_RSA,
@@ -53,13 +51,6 @@ METADATA_VELDEN = (
     "afzender",
     "ontvanger",
 )
-ALG_PS256 = "PS256"
-ALG_ES256 = "ES256"
-_JWS = JWSRegistry(algorithms=[ALG_PS256, ALG_ES256], strict_check_header=False)
-_JWS.max_header_length = 2048  # the signed header carries the envelope metadata
-_JWS.max_payload_length = 8 * 1024 * 1024
-_JWE = JWERegistry(algorithms=[ALG_RSA, ALG_EC, "A256GCM"])
-_JWE.max_ciphertext_length = 16 * 1024 * 1024
 _MAX_INHOUD = 24 * 1024 * 1024  # base64url of the largest ciphertext plus headers
 
 Sleutel = RSAKey | ECKey
@@ -95,21 +86,40 @@ class _Certificaat:
 
     x5t: str
     sleutel: Sleutel
+    publiek: compact.PubliekeSleutel
     ondertekenalg: str
     versleutelalg: str
 
 
-@lru_cache(maxsize=1024)
+_PER_OBJECT: dict[int, tuple[x509.Certificate, _Certificaat]] = {}
+_MAX_PER_OBJECT = 1024
+
+
 def _certificaat(cert: x509.Certificate) -> _Certificaat:
+    """Found by the object first: hashing a certificate (as the cache by DER below does) hashes its
+    DER, ~2 µs on every look-up, and a caller passes the same objects message after message. The
+    entry holds the object, so its id cannot be reused while the entry exists."""
+    gevonden = _PER_OBJECT.get(id(cert))
+    if gevonden is not None and gevonden[0] is cert:
+        return gevonden[1]
+    info = _certificaat_van_der(cert)
+    if len(_PER_OBJECT) >= _MAX_PER_OBJECT:
+        _PER_OBJECT.clear()
+    _PER_OBJECT[id(cert)] = (cert, info)
+    return info
+
+
+@lru_cache(maxsize=1024)
+def _certificaat_van_der(cert: x509.Certificate) -> _Certificaat:
     # Keyed by the certificate (its DER): a PEM round trip and a SHA-256 per call cost more than
     # the ECDSA itself (docs/performance.md, "SDK: seal and open").
     publiek = cert.public_key()
     pem = publiek.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     x5t = b64url_encode(cert.fingerprint(hashes.SHA256()))
     if isinstance(publiek, rsa.RSAPublicKey) and publiek.key_size >= 2048:
-        return _Certificaat(x5t, RSAKey.import_key(pem), ALG_PS256, ALG_RSA)
+        return _Certificaat(x5t, RSAKey.import_key(pem), publiek, ALG_PS256, ALG_RSA)
     if isinstance(publiek, ec.EllipticCurvePublicKey) and isinstance(publiek.curve, ec.SECP256R1):
-        return _Certificaat(x5t, ECKey.import_key(pem), ALG_ES256, ALG_EC)
+        return _Certificaat(x5t, ECKey.import_key(pem), publiek, ALG_ES256, ALG_EC)
     raise ValueError("alleen RSA-sleutels van ten minste 2048 bits en P-256-sleutels worden ondersteund")
 
 
@@ -154,18 +164,20 @@ def verzegel(
     ontvanger_certificaat: x509.Certificate,
 ) -> str:
     inhoud = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+    prive = afzender_sleutel.private_key
+    if prive is None:
+        raise ValueError("verzegelen vraagt de privésleutel van de afzender, niet de publieke sleutel")
     kop: dict[str, Any] = {"alg": _ondertekenalg(afzender_sleutel), "typ": "JOSE", "cty": "json"}
     for veld in METADATA_VELDEN:
         kop[veld] = metadata.get(veld)
     kop["iat"] = iat
     kop["x5t#S256"] = kid_van(afzender_certificaat)
-    getekend = jws.serialize_compact(kop, inhoud, afzender_sleutel, registry=_JWS)
+    getekend = compact.onderteken(kop, inhoud, prive)
     ontvanger = _certificaat(ontvanger_certificaat)
-    return jwe.encrypt_compact(
+    return compact.versleutel(
         {"alg": ontvanger.versleutelalg, "enc": "A256GCM", "kid": ontvanger.x5t, "cty": "JWT"},
-        getekend.encode("ascii"),
-        ontvanger.sleutel,
-        registry=_JWE,
+        getekend,
+        ontvanger.publiek,
     )
 
 
@@ -179,11 +191,13 @@ class Geopend:
 
 
 def _geen_dubbele(paren: list[tuple[str, Any]]) -> dict[str, Any]:
-    resultaat: dict[str, Any] = {}
-    for sleutel, waarde in paren:
-        if sleutel in resultaat:
-            raise ValueError(f"'{sleutel}' staat er twee keer in")
-        resultaat[sleutel] = waarde
+    resultaat = dict(paren)  # in C; only when a name was lost is the duplicate looked for
+    if len(resultaat) != len(paren):
+        gezien: set[str] = set()
+        for sleutel, _ in paren:
+            if sleutel in gezien:
+                raise ValueError(f"'{sleutel}' staat er twee keer in")
+            gezien.add(sleutel)
     return resultaat
 
 
@@ -191,15 +205,12 @@ def _handtekening_ongeldig(detail: str) -> OngeldigeEnvelop:
     return OngeldigeEnvelop("HANDTEKENING_ONGELDIG", detail)
 
 
-def _jws_kop(getekend: bytes) -> dict[str, Any]:
+def _jws_kop(kop_b64: bytes) -> dict[str, Any]:
     """Parse and check the JWS protected header before any key is chosen by it."""
-    delen = getekend.split(b".")
-    if len(delen) != 3:
-        raise _handtekening_ongeldig("de inhoud is niet ondertekend (geen JWS in compact serialization)")
     try:
-        ruw = base64.urlsafe_b64decode(delen[0] + b"=" * (-len(delen[0]) % 4))
+        ruw = compact.ontb64url(kop_b64)
         kop = json.loads(ruw.decode("utf-8"), object_pairs_hook=_geen_dubbele)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:
         raise _handtekening_ongeldig(f"de protected header van de JWS is ongeldig: {exc}") from exc
     if not isinstance(kop, dict):
         raise _handtekening_ongeldig("de protected header van de JWS is geen JSON-object")
@@ -217,6 +228,10 @@ def _jws_kop(getekend: bytes) -> dict[str, Any]:
         raise _handtekening_ongeldig("de protected header van de JWS mist 'iat' (seconden sinds 1970)")
     if not isinstance(kop.get("x5t#S256"), str):
         raise _handtekening_ongeldig("de protected header van de JWS mist 'x5t#S256' van het certificaat")
+    try:
+        compact.controleer_jws_leden(kop)
+    except OngeldigeJose as exc:
+        raise _handtekening_ongeldig(str(exc)) from exc
     return kop
 
 
@@ -248,25 +263,32 @@ def open_(
             f"de JWE gebruikt {jwe_kop.alg}, maar de sleutel van de ontvanger vraagt "
             f"{_versleutelalg(ontvanger_sleutel)}",
         )
+    prive = ontvanger_sleutel.private_key
+    if prive is None:
+        raise OngeldigeEnvelop("ONTSLEUTELING_MISLUKT", "ontsleutelen vraagt een privésleutel")
     try:
-        ontsleuteld = jwe.decrypt_compact(inhoud, ontvanger_sleutel, registry=_JWE)
-    except (JoseError, ValueError) as exc:
+        getekend = compact.ontsleutel(inhoud.split("."), jwe_kop.header, prive, epk=jwe_kop.epk)
+    except OngeldigeJose as exc:
         raise OngeldigeEnvelop("ONTSLEUTELING_MISLUKT", f"ontsleutelen mislukt: {exc}") from exc
-    getekend = ontsleuteld.plaintext or b""
-    kop = _jws_kop(getekend)
-    cert = next((c for c in afzender_certificaten if kid_van(c) == kop["x5t#S256"]), None)
-    if cert is None:
+    try:
+        delen = compact.splits_jws(getekend)
+    except OngeldigeJose as exc:
+        raise _handtekening_ongeldig(str(exc)) from exc
+    if delen is None:
+        raise _handtekening_ongeldig("de inhoud is niet ondertekend (geen JWS in compact serialization)")
+    kop = _jws_kop(delen[0])
+    info = next((i for c in afzender_certificaten if (i := _certificaat(c)).x5t == kop["x5t#S256"]), None)
+    if info is None:
         raise _handtekening_ongeldig(
             "x5t#S256 in de handtekening noemt geen certificaat van de afzender in het adresboek"
         )
-    info = _certificaat(cert)
     if kop["alg"] != info.ondertekenalg:
         raise _handtekening_ongeldig(
             f"JWS-alg {kop['alg']} past niet bij de sleutel van het certificaat ({info.ondertekenalg})"
         )
     try:
-        geverifieerd = jws.deserialize_compact(getekend, info.sleutel, registry=_JWS)
-    except (JoseError, ValueError) as exc:
+        payload = compact.verifieer(*delen, kop["alg"], info.publiek)
+    except OngeldigeJose as exc:
         raise _handtekening_ongeldig(f"handtekening ongeldig: {exc}") from exc
     for veld in METADATA_VELDEN:
         if kop.get(veld) != envelop.get(veld):
@@ -275,4 +297,4 @@ def open_(
                 f"{veld} in de handtekening ({kop.get(veld)!r}) wijkt af van de envelop "
                 f"({envelop.get(veld)!r})",
             )
-    return Geopend(payload=geverifieerd.payload or b"", kop=dict(geverifieerd.protected))
+    return Geopend(payload=payload, kop=kop)

@@ -35,6 +35,9 @@ class JweKop:
     enc: str
     kid: str
     header: dict[str, Any]
+    epk: ec.EllipticCurvePublicKey | None = None
+    """The sender's ephemeral key (ECDH-ES), when the check has built it: the SDK decrypts with it
+    instead of importing the same point a second time."""
 
 
 def _controleer_b64url(deel: str) -> None:
@@ -75,11 +78,13 @@ def kid_naar_vingerafdruk(kid: str) -> str | None:
 
 
 def _geen_dubbele(paren: list[tuple[str, Any]]) -> dict[str, Any]:
-    resultaat: dict[str, Any] = {}
-    for sleutel, waarde in paren:
-        if sleutel in resultaat:
-            raise OngeldigeJwe(f"de protected header bevat '{sleutel}' twee keer")
-        resultaat[sleutel] = waarde
+    resultaat = dict(paren)  # in C; only when a name was lost is the duplicate looked for
+    if len(resultaat) != len(paren):
+        gezien: set[str] = set()
+        for sleutel, _ in paren:
+            if sleutel in gezien:
+                raise OngeldigeJwe(f"de protected header bevat '{sleutel}' twee keer")
+            gezien.add(sleutel)
     return resultaat
 
 
@@ -94,26 +99,27 @@ def _toon(waarde: Any) -> str:
     return "ontbreekt" if waarde is None else f"(een {type(waarde).__name__}, geen tekst)"
 
 
-def _controleer_epk(epk: Any) -> None:
+def _controleer_epk(epk: Any) -> ec.EllipticCurvePublicKey:
     """The sender's ephemeral key of ECDH-ES: a public P-256 key whose point lies on the curve
-    (RFC 7518 §4.6; a point off the curve is the invalid-curve attack on the recipient's key)."""
+    (RFC 7518 §4.6; a point off the curve is the invalid-curve attack on the recipient's key).
+    Returned, so that the SDK decrypts with it instead of importing the point again."""
     if not isinstance(epk, dict):
         raise OngeldigeJwe("ECDH-ES+A256KW vereist een 'epk' (JWK-object) in de protected header")
     if epk.get("kty") != "EC" or epk.get("crv") != "P-256":
         raise OngeldigeJwe("epk moet een EC-sleutel op curve P-256 zijn (kty EC, crv P-256)")
     if "d" in epk:
         raise OngeldigeJwe("epk bevat een private sleutel ('d'); stuur alleen de publieke sleutel")
-    coordinaten = []
+    punt = b"\x04"  # SEC 1 uncompressed point: 0x04 || x || y
     for naam in ("x", "y"):
         waarde = epk.get(naam)
         if not isinstance(waarde, str) or len(waarde) != 43:
             raise OngeldigeJwe(f"epk.{naam} moet 32 bytes base64url zijn")
         try:
-            coordinaten.append(int.from_bytes(b64url_decode(waarde), "big"))
+            punt += b64url_decode(waarde)
         except OngeldigeJwe as exc:
             raise OngeldigeJwe(f"epk.{naam} {exc}") from exc
     try:
-        ec.EllipticCurvePublicNumbers(coordinaten[0], coordinaten[1], ec.SECP256R1()).public_key()
+        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), punt)
     except ValueError as exc:
         raise OngeldigeJwe("epk is geen punt op curve P-256") from exc
 
@@ -152,8 +158,9 @@ def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
         raise OngeldigeJwe(
             "kid ontbreekt of is geen x5t#S256 (base64url SHA-256 van het certificaat van de ontvanger)"
         )
+    epk = None
     if alg == ALG_EC:
-        _controleer_epk(kop.get("epk"))
+        epk = _controleer_epk(kop.get("epk"))
     elif "epk" in kop:
         raise OngeldigeJwe(f"'epk' hoort niet bij alg {ALG_RSA}")
     for naam, deel, verwacht in (
@@ -173,7 +180,7 @@ def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
             raise OngeldigeJwe(f"{naam} moet {verwacht} bytes zijn voor A256GCM")
         if not lengte:
             raise OngeldigeJwe(f"{naam} is leeg")
-    return JweKop(alg=alg, enc=enc, kid=kid, header=kop)
+    return JweKop(alg=alg, enc=enc, kid=kid, header=kop, epk=epk)
 
 
 def alg_past_bij_sleutel(alg: str, sleuteltype: str, sleutelgrootte: int) -> bool:
