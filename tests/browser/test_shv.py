@@ -53,7 +53,10 @@ def test_kennisgeving_opstellen_verbeteren_en_versturen(
     page.get_by_label("Woonplaats").fill("Demodorp")
     page.get_by_label("E-mailadres").fill("anna@demodorp.example.nl")
     page.get_by_role("button", name="Versturen", exact=True).click()
-    assert page.get_by_role("heading", name="Verzonden: Klant gemeld voor SHV").is_visible()
+    # Sealing and sending take a moment on a busy machine: wait for the answer page, then look.
+    kop = page.get_by_role("heading", name="Verzonden: Klant gemeld voor SHV")
+    kop.wait_for(timeout=30_000)
+    assert kop.is_visible()
     assert page.get_by_text("1 van 1 bericht verzonden").is_visible()
     toegankelijk(page)
 
