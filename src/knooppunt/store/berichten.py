@@ -485,32 +485,22 @@ def inbox(
     """Open, unexpired messages of a recipient, oldest first, with their ciphertext; with
     ``referentienummers`` only those (at most `_BROK` of them). A message whose day key is
     destroyed (a restored backup) is left out, as an expired one, and the page filled up."""
-    if referentienummers is not None and len(referentienummers) > _BROK:
-        raise ValueError(f"at most {_BROK} referentienummers at once")
     rijen: list[tuple[Bericht, str | None]] = []
     while len(rijen) < limiet:
         gevraagd = limiet - len(rijen)
-        query = (
-            select(Bericht, BerichtInhoud.jwe)
-            .outerjoin(BerichtInhoud, BerichtInhoud.bericht_id == Bericht.id)
-            .where(
-                Bericht.ontvanger == ontvanger,
-                _open(),
-                Bericht.verloopt_op >= nu,
-            )
-            .order_by(Bericht.id)
-            .limit(gevraagd)
+        query = _inbox_query(
+            select(Bericht, BerichtInhoud.jwe).outerjoin(
+                BerichtInhoud, BerichtInhoud.bericht_id == Bericht.id
+            ),
+            ontvanger=ontvanger,
+            nu=nu,
+            limiet=gevraagd,
+            na_id=na_id,
+            berichttype=berichttype,
+            afzender=afzender,
+            module=module,
+            referentienummers=referentienummers,
         )
-        if na_id is not None:
-            query = query.where(Bericht.id > na_id)
-        if berichttype:
-            query = query.where(Bericht.berichttype == berichttype)
-        if afzender:
-            query = query.where(Bericht.afzender == afzender)
-        if module:
-            query = query.where(Bericht.module == module)
-        if referentienummers is not None:
-            query = query.where(Bericht.referentienummer.in_(sorted(referentienummers)))
         gelezen = session.execute(query).all()
         for bericht, opgeslagen in gelezen:
             if opgeslagen is None:
