@@ -10,12 +10,45 @@ the extension, these classes can go and the app stays the same.
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from knooppunt.app import API_VERSIE
+
 ASGIApp = Any
+
+ONLEESBAAR = json.dumps(
+    {
+        "type": "urn:knooppunt:probleem:ongeldig_http",
+        "title": "Ongeldig HTTP-verzoek",
+        "status": 400,
+        "detail": (
+            "Het knooppunt kon dit HTTP-verzoek niet lezen (een onbekende methode, een stuurteken in "
+            "een header of een kapotte aanvraagregel); de verbinding wordt gesloten."
+        ),
+        "code": "ONGELDIG_HTTP",
+    },
+    ensure_ascii=False,
+).encode()
+"""The answer to a request the HTTP parser refuses before the app sees it (DESIGN §4: every
+malformed request a problem+json with ``API-Version``; uvicorn's own is text/plain). Never the
+parser's message: it may quote the request."""
+
+_ONLEESBAAR_ANTWOORD = (
+    b"HTTP/1.1 400 Bad Request\r\n"
+    b"content-type: application/problem+json\r\n"
+    b"api-version: " + API_VERSIE.encode() + b"\r\n"
+    b"content-length: " + str(len(ONLEESBAAR)).encode() + b"\r\n"
+    b"connection: close\r\n\r\n" + ONLEESBAAR
+)
+
+
+def _weiger_onleesbaar(transport: asyncio.Transport) -> None:
+    transport.write(_ONLEESBAAR_ANTWOORD)
+    transport.close()
 
 
 class _MetTlsExtensie:
@@ -64,6 +97,9 @@ class TlsH11Protocol(H11Protocol):
         keten, versie = peer_certificaten(transport)
         self.app = _MetTlsExtensie(self.app, keten, versie)
 
+    def send_400_response(self, msg: str) -> None:
+        _weiger_onleesbaar(self.transport)
+
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -80,6 +116,9 @@ if HttpToolsProtocol is not None:
             super().connection_made(transport)
             keten, versie = peer_certificaten(transport)
             self.app = _MetTlsExtensie(self.app, keten, versie)
+
+        def send_400_response(self, msg: str) -> None:
+            _weiger_onleesbaar(self.transport)
 
 
 def tls_protocol() -> type[asyncio.Protocol]:

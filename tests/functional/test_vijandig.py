@@ -1,0 +1,219 @@
+"""The hub under a demanding reviewer's requests (DESIGN §4: "anything malformed in a path,
+query, header or body is a 4xx problem+json, never a 500", with ``API-Version`` on every answer of
+the API). Each test names what it found: a body with a member named twice, a trailing slash
+redirected to the Host header's host, the HTTP parser's own text/plain 400."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.testclient import TestClient
+
+from knooppunt.api import tls
+from knooppunt.runtime import Runtime
+from tests.conftest import MetCertificaat
+from tests.factories import Partij, envelop
+from tests.functional.server import Hub, ssl_context, start_hub, vrije_poort
+
+
+def _client(app: Any, partij: Partij | None, basis: str = "https://testserver/api/v1") -> TestClient:
+    # raise_server_exceptions=False: a 500 must show up as a 500 here, not as a raised error.
+    return TestClient(
+        MetCertificaat(app, partij.pem if partij else None),
+        base_url=basis,
+        raise_server_exceptions=False,
+        follow_redirects=False,
+    )
+
+
+def _probleem(r: Any, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, (r.status_code, r.headers, r.text)
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["API-Version"] == "1.0.0"
+    body: dict[str, Any] = r.json()
+    assert body["code"] == code, body
+    return body
+
+
+# --- a member named twice -------------------------------------------------------------------------
+
+
+def test_veld_dat_twee_keer_in_de_body_staat_is_een_400_die_het_noemt(
+    cast: dict[str, Partij], app: Any, rt: Runtime
+) -> None:
+    """`{"referentienummer": A, ..., "referentienummer": B}` was stored under B (Python keeps the
+    last member; other parsers — a proxy's, a log's — keep the first): one body, two meanings."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    env = envelop(gemeente, energie, "saldoverzoek")
+    ander = str(uuid.uuid4())
+    tekst = json.dumps(env)[:-1] + f', "referentienummer": "{ander}"}}'
+    shv = _client(app, gemeente)
+    r = shv.post("/berichten", content=tekst.encode(), headers={"content-type": "application/json"})
+    body = _probleem(r, 400, "ONGELDIG_VERZOEK")
+    assert [p["name"] for p in body["invalidParams"]] == ["referentienummer"]
+    assert "meer dan eens" in body["invalidParams"][0]["reason"]
+    # In the bevestigingen of a recipient too, and at any depth (named by its path).
+    se = _client(app, energie)
+    for dubbel, naam in (
+        (f'{{"referentienummers": ["{ander}"], "referentienummers": []}}', "referentienummers"),
+        (f'{{"referentienummers": ["{ander}"], "x": [{{"a": 1, "a": 2}}]}}', "x.0.a"),
+    ):
+        r = se.post("/bevestigingen", content=dubbel.encode(), headers={"content-type": "application/json"})
+        body = _probleem(r, 400, "ONGELDIG_VERZOEK")
+        assert [p["name"] for p in body["invalidParams"]] == [naam]
+    # Nothing was stored under either number; the envelope as sent once is accepted.
+    for ref in (env["referentienummer"], ander):
+        _probleem(_client(app, energie).get(f"/berichten/{ref}"), 404, "NIET_GEVONDEN")
+    assert shv.post("/berichten", json=env).status_code == 201
+
+
+# --- a trailing slash -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pad",
+    [
+        "/berichten/",
+        "/berichten/%2F",
+        f"/berichten/{uuid.UUID(int=7)}/",
+        "/adresboek/",
+        "/logboek/",
+        "/berichttypen/saldoverzoek/",
+        "/openapi.json/",
+    ],
+)
+def test_pad_met_slash_aan_het_eind_is_een_404_en_geen_omleiding_naar_de_host_header(
+    cast: dict[str, Partij], app: Any, pad: str
+) -> None:
+    """Starlette redirected `/berichten/` with a 307 to `https://<Host header>/api/v1/berichten`:
+    no problem+json, and a Location naming whatever host the request claimed."""
+    client = _client(app, cast["energie"])
+    for methode in ("GET", "POST"):
+        r = client.request(methode, pad, headers={"host": "aanvaller.example"})
+        assert "location" not in r.headers, (methode, pad, r.headers)
+        _probleem(r, 404, "NIET_GEVONDEN")
+
+
+def test_api_zonder_slash_is_een_404_en_het_portaal_wijst_naar_zichzelf(
+    cast: dict[str, Partij], app: Any
+) -> None:
+    client = _client(app, cast["energie"], basis="https://testserver")
+    r = client.get("/api/v1", headers={"host": "aanvaller.example"})
+    assert "location" not in r.headers, r.headers
+    _probleem(r, 404, "NIET_GEVONDEN")
+    r = client.get("/portaal", headers={"host": "aanvaller.example"})
+    assert r.status_code == 307
+    assert r.headers["location"] == "/portaal/"
+
+
+# --- what the HTTP parser refuses before the app sees it ------------------------------------------
+
+
+def _ruw(poort: int, verzoek: bytes, ctx: ssl.SSLContext | None) -> bytes:
+    """Send bytes as they are (no client library would send these) and read until the server
+    closes the connection."""
+    with socket.create_connection(("127.0.0.1", poort), timeout=10) as ruw:
+        verbinding: socket.socket = ctx.wrap_socket(ruw, server_hostname="localhost") if ctx else ruw
+        verbinding.sendall(verzoek)
+        delen = []
+        einde = time.monotonic() + 10
+        while time.monotonic() < einde:
+            try:
+                deel = verbinding.recv(65536)
+            except (ssl.SSLEOFError, ConnectionResetError):
+                break
+            if not deel:
+                break
+            delen.append(deel)
+        return b"".join(delen)
+
+
+def _is_onleesbaar_probleem(antwoord: bytes) -> None:
+    kop, _, body = antwoord.partition(b"\r\n\r\n")
+    regels = kop.decode("latin-1").split("\r\n")
+    assert regels[0] == "HTTP/1.1 400 Bad Request", antwoord[:300]
+    koppen = {n.strip().lower(): w.strip() for n, _, w in (r.partition(":") for r in regels[1:])}
+    assert koppen["content-type"] == "application/problem+json", koppen
+    assert koppen["api-version"] == "1.0.0"
+    assert int(koppen["content-length"]) == len(body)
+    probleem = json.loads(body)
+    assert probleem["status"] == 400 and probleem["code"] == "ONGELDIG_HTTP"
+
+
+ONLEESBARE_VERZOEKEN = {
+    "onbekende methode": b"FOO /api/v1/berichten HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    "DEL in een header": b"GET /api/v1/berichten HTTP/1.1\r\nHost: localhost\r\nX-Request-ID: a\x7fb\r\n\r\n",
+    "NUL in het pad": b"GET /api/v1/berichten\x00 HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    "kapotte aanvraagregel": b"GET\r\n\r\n",
+}
+
+
+def test_verzoek_dat_de_http_parser_weigert_is_problem_json_over_echte_tls(
+    database_url: str, tmp_path: Path, pki_dir: Path, cast: dict[str, Partij]
+) -> None:
+    """uvicorn answered these itself: `text/plain` "Invalid HTTP request received.", no
+    API-Version. The hub's protocol class answers them as a problem+json."""
+    energie = cast["energie"]
+    with start_hub(database_url=database_url, data_dir=tmp_path / "hub", pki_dir=pki_dir) as hub:
+        for naam, verzoek in ONLEESBARE_VERZOEKEN.items():
+            antwoord = _ruw(hub.poort, verzoek, ssl_context(hub.ca, energie))
+            try:
+                _is_onleesbaar_probleem(antwoord)
+            except AssertionError as exc:
+                raise AssertionError(f"{naam}: {exc}") from exc
+        _hub_antwoordt_nog(hub, energie)
+
+
+def _hub_antwoordt_nog(hub: Hub, partij: Partij) -> None:
+    with hub.client(partij, timeout=30) as client:
+        assert client.get("/berichten").status_code == 200
+    assert hub.proces.poll() is None
+
+
+async def _app_zonder_inhoud(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 204, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+@contextmanager
+def _h11_server() -> Iterator[int]:
+    """uvicorn with the hub's pure-Python protocol (the fallback without httptools), in-process on
+    plain loopback: the 400 is written by the protocol, before any app or TLS matters."""
+    poort = vrije_poort()
+    config = uvicorn.Config(
+        _app_zonder_inhoud, host="127.0.0.1", port=poort, http=tls.TlsH11Protocol, log_level="error"
+    )
+    server = uvicorn.Server(config)
+    draad = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    draad.start()
+    try:
+        einde = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < einde and draad.is_alive(), "uvicorn (h11) start niet"
+            time.sleep(0.05)
+        yield poort
+    finally:
+        server.should_exit = True
+        draad.join(20)
+
+
+def test_verzoek_dat_h11_weigert_is_ook_problem_json() -> None:
+    with _h11_server() as poort:
+        antwoord = _ruw(poort, ONLEESBARE_VERZOEKEN["NUL in het pad"], None)
+        _is_onleesbaar_probleem(antwoord)
+        antwoord = _ruw(poort, ONLEESBARE_VERZOEKEN["kapotte aanvraagregel"], None)
+        _is_onleesbaar_probleem(antwoord)
+        goed = _ruw(poort, b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", None)
+        assert goed.startswith(b"HTTP/1.1 204"), goed[:200]
