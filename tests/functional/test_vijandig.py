@@ -217,3 +217,91 @@ def test_verzoek_dat_h11_weigert_is_ook_problem_json() -> None:
         _is_onleesbaar_probleem(antwoord)
         goed = _ruw(poort, b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", None)
         assert goed.startswith(b"HTTP/1.1 204"), goed[:200]
+
+
+# --- a head without end ---------------------------------------------------------------------------
+
+
+def _stuur_tot_antwoord(
+    poort: int, begin: bytes, stuk: bytes, ctx: ssl.SSLContext | None
+) -> tuple[int, bytes]:
+    """Send `begin`, then `stuk` again and again (at most 64 MiB, at most 60 s) until the server
+    answers or closes; returns the bytes sent and the answer."""
+    with socket.create_connection(("127.0.0.1", poort), timeout=10) as ruw:
+        verbinding: socket.socket = ctx.wrap_socket(ruw, server_hostname="localhost") if ctx else ruw
+        verbinding.sendall(begin)
+        verstuurd = len(begin)
+        verbinding.setblocking(False)
+        einde = time.monotonic() + 60
+        antwoord = b""
+        while verstuurd < 64 * 1024 * 1024 and time.monotonic() < einde:
+            try:
+                antwoord += verbinding.recv(65536)
+                break
+            except (BlockingIOError, ssl.SSLWantReadError):
+                pass
+            except (ssl.SSLEOFError, ConnectionResetError):
+                break
+            try:
+                verstuurd += verbinding.send(stuk)
+            except (BlockingIOError, ssl.SSLWantWriteError):
+                time.sleep(0.01)
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLEOFError):
+                break
+        verbinding.setblocking(True)
+        verbinding.settimeout(10)
+        while time.monotonic() < einde:
+            try:
+                deel = verbinding.recv(65536)
+            except (ssl.SSLEOFError, ConnectionResetError, TimeoutError):
+                break
+            if not deel:
+                break
+            antwoord += deel
+        return verstuurd, antwoord
+
+
+def _is_kop_te_groot(antwoord: bytes) -> None:
+    kop, _, body = antwoord.partition(b"\r\n\r\n")
+    regels = kop.decode("latin-1").split("\r\n")
+    assert regels[0] == "HTTP/1.1 431 Request Header Fields Too Large", antwoord[:300]
+    assert "content-type: application/problem+json" in regels and "api-version: 1.0.0" in regels
+    assert json.loads(body)["code"] == "KOP_TE_GROOT"
+
+
+ZONDER_EINDE = {
+    "URL": (b"GET /api/v1/berichten?x=", b"a" * 16384),
+    "headerwaarde": (b"GET /api/v1/berichten HTTP/1.1\r\nHost: localhost\r\nX-A: ", b"a" * 16384),
+    "headers": (b"GET /api/v1/berichten HTTP/1.1\r\nHost: localhost\r\n", b"X-A: a\r\n" * 2048),
+}
+
+
+def test_aanvraagregel_en_headers_zonder_einde_houden_het_geheugen_begrensd(
+    database_url: str, tmp_path: Path, pki_dir: Path, cast: dict[str, Partij]
+) -> None:
+    """httptools gathers a URL or a header value of any length and uvicorn keeps every header:
+    150 MiB of one URL, header value or small headers on one connection grew the hub to 345 MiB,
+    345 MiB and 1.1 GiB. Now the head stops at 64 KiB with a 431 problem+json, and a body beside
+    it in the same TLS records (an envelope of 3.6 MiB) still passes."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    groot = envelop(gemeente, energie, "saldoverzoek", payload={"bijlage": "x" * (2 * 1024 * 1024)})
+    with start_hub(database_url=database_url, data_dir=tmp_path / "hub", pki_dir=pki_dir) as hub:
+        for naam, (begin, stuk) in ZONDER_EINDE.items():
+            verstuurd, antwoord = _stuur_tot_antwoord(hub.poort, begin, stuk, ssl_context(hub.ca, energie))
+            try:
+                _is_kop_te_groot(antwoord)
+            except AssertionError as exc:
+                raise AssertionError(f"{naam} ({verstuurd} bytes verstuurd): {exc}") from exc
+            assert verstuurd < 16 * 1024 * 1024, (naam, verstuurd)
+        with hub.client(gemeente, timeout=60) as shv:
+            r = shv.post("/berichten", json=groot, headers={"X-Veel": "y" * 30_000})
+            assert r.status_code == 201, r.text[:300]
+        _hub_antwoordt_nog(hub, energie)
+
+
+def test_h11_begrenst_de_kop_ook() -> None:
+    with _h11_server() as poort:
+        begin, stuk = ZONDER_EINDE["headerwaarde"]
+        verstuurd, antwoord = _stuur_tot_antwoord(poort, begin, stuk, None)
+        _is_onleesbaar_probleem(antwoord)
+        assert verstuurd < 16 * 1024 * 1024

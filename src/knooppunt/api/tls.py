@@ -37,17 +37,44 @@ ONLEESBAAR = json.dumps(
 malformed request a problem+json with ``API-Version``; uvicorn's own is text/plain). Never the
 parser's message: it may quote the request."""
 
-_ONLEESBAAR_ANTWOORD = (
-    b"HTTP/1.1 400 Bad Request\r\n"
-    b"content-type: application/problem+json\r\n"
-    b"api-version: " + API_VERSIE.encode() + b"\r\n"
-    b"content-length: " + str(len(ONLEESBAAR)).encode() + b"\r\n"
-    b"connection: close\r\n\r\n" + ONLEESBAAR
-)
+MAX_KOP_BYTES = 64 * 1024
+"""The request line and headers of one request, at most (nginx's default is 4 × 8 KiB). httptools
+keeps no limit of its own: it gathers a URL or a header value of any length, and uvicorn keeps
+every header, so one connection could make the hub hold hundreds of MiB (DESIGN §4: no request,
+however hostile, makes the hub hold more than a bounded amount of memory). h11 has its limit
+(uvicorn's ``h11_max_incomplete_event_size``, 16 KiB) and answers beyond it as unreadable."""
+
+KOP_TE_GROOT = json.dumps(
+    {
+        "type": "urn:knooppunt:probleem:kop_te_groot",
+        "title": "Aanvraagregel of headers te groot",
+        "status": 431,
+        "detail": (
+            f"De aanvraagregel en headers van een verzoek mogen samen hoogstens {MAX_KOP_BYTES} bytes "
+            "zijn; de verbinding wordt gesloten."
+        ),
+        "code": "KOP_TE_GROOT",
+    },
+    ensure_ascii=False,
+).encode()
 
 
-def _weiger_onleesbaar(transport: asyncio.Transport) -> None:
-    transport.write(_ONLEESBAAR_ANTWOORD)
+def _antwoord(statusregel: bytes, body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 " + statusregel + b"\r\n"
+        b"content-type: application/problem+json\r\n"
+        b"api-version: " + API_VERSIE.encode() + b"\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\n"
+        b"connection: close\r\n\r\n" + body
+    )
+
+
+_ONLEESBAAR_ANTWOORD = _antwoord(b"400 Bad Request", ONLEESBAAR)
+_KOP_TE_GROOT_ANTWOORD = _antwoord(b"431 Request Header Fields Too Large", KOP_TE_GROOT)
+
+
+def _weiger_onleesbaar(transport: asyncio.Transport, antwoord: bytes = _ONLEESBAAR_ANTWOORD) -> None:
+    transport.write(antwoord)
     transport.close()
 
 
@@ -116,6 +143,34 @@ if HttpToolsProtocol is not None:
             super().connection_made(transport)
             keten, versie = peer_certificaten(transport)
             self.app = _MetTlsExtensie(self.app, keten, versie)
+
+        _kop_bytes = 0
+        _in_kop = True  # from the end of one request to the end of the next one's headers
+        _geweigerd = False
+
+        def data_received(self, data: bytes) -> None:
+            # Only the head is counted: a chunk that holds the end of the headers and a large
+            # body (or pipelined requests) is fed up to the limit first, then the rest.
+            while data and not self._geweigerd and not self.transport.is_closing():
+                if not self._in_kop:
+                    super().data_received(data)
+                    return
+                ruimte = MAX_KOP_BYTES - self._kop_bytes
+                if ruimte <= 0:
+                    self._geweigerd = True
+                    _weiger_onleesbaar(self.transport, _KOP_TE_GROOT_ANTWOORD)
+                    return
+                deel, data = data[:ruimte], data[ruimte:]
+                self._kop_bytes += len(deel)
+                super().data_received(deel)
+
+        def on_headers_complete(self) -> None:
+            self._in_kop, self._kop_bytes = False, 0
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._in_kop, self._kop_bytes = True, 0
+            super().on_message_complete()
 
         def send_400_response(self, msg: str) -> None:
             _weiger_onleesbaar(self.transport)
