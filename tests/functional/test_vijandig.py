@@ -188,12 +188,13 @@ async def _app_zonder_inhoud(scope: dict[str, Any], receive: Any, send: Any) -> 
 
 
 @contextmanager
-def _h11_server() -> Iterator[int]:
-    """uvicorn with the hub's pure-Python protocol (the fallback without httptools), in-process on
-    plain loopback: the 400 is written by the protocol, before any app or TLS matters."""
+def _h11_server(protocol: type[asyncio.Protocol] = tls.TlsH11Protocol) -> Iterator[int]:
+    """uvicorn with one of the hub's protocols (by default the pure-Python one, the fallback
+    without httptools), in-process on plain loopback: what is tested here is written by the
+    protocol, before any app or TLS matters."""
     poort = vrije_poort()
     config = uvicorn.Config(
-        _app_zonder_inhoud, host="127.0.0.1", port=poort, http=tls.TlsH11Protocol, log_level="error"
+        _app_zonder_inhoud, host="127.0.0.1", port=poort, http=protocol, log_level="error"
     )
     server = uvicorn.Server(config)
     draad = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
@@ -305,3 +306,41 @@ def test_h11_begrenst_de_kop_ook() -> None:
         verstuurd, antwoord = _stuur_tot_antwoord(poort, begin, stuk, None)
         _is_onleesbaar_probleem(antwoord)
         assert verstuurd < 16 * 1024 * 1024
+
+
+class _SnelleKlok(tls.TlsHttpToolsProtocol):  # type: ignore[misc,valid-type]
+    kop_timeout = 1.0
+
+
+def _wacht_op_antwoord(poort: int, eerst: bytes) -> tuple[float, bytes]:
+    with socket.create_connection(("127.0.0.1", poort), timeout=15) as verbinding:
+        begin = time.monotonic()
+        verbinding.sendall(eerst)
+        antwoord = b""
+        while time.monotonic() - begin < 15:
+            try:
+                deel = verbinding.recv(65536)
+            except (TimeoutError, ConnectionResetError):
+                break
+            if not deel:
+                break
+            antwoord += deel
+        return time.monotonic() - begin, antwoord
+
+
+def test_verbinding_die_haar_kop_niet_afmaakt_wordt_gesloten() -> None:
+    """A connection that sent nothing after the handshake, or half a request line, stayed open for
+    ever (uvicorn only times out between requests): slowloris. Now 408 problem+json and closed
+    once the head took longer than the protocol's `kop_timeout` (30 s in the hub; 1 s here)."""
+    with _h11_server(_SnelleKlok) as poort:
+        for eerst in (b"", b"GET / HTTP/1.1\r\nHo"):
+            duur, antwoord = _wacht_op_antwoord(poort, eerst)
+            assert antwoord.startswith(b"HTTP/1.1 408 Request Timeout"), (eerst, antwoord[:200])
+            assert b"api-version: 1.0.0" in antwoord and b'"TE_TRAAG"' in antwoord
+            assert 0.9 < duur < 10, duur
+        # A whole request is answered as always, also when its head trickles in within the time.
+        with socket.create_connection(("127.0.0.1", poort), timeout=15) as verbinding:
+            for deel in (b"GET / HTTP/1.1\r\n", b"Host: localhost\r\n", b"Connection: close\r\n\r\n"):
+                verbinding.sendall(deel)
+                time.sleep(0.2)
+            assert verbinding.recv(100).startswith(b"HTTP/1.1 204")

@@ -59,6 +59,27 @@ KOP_TE_GROOT = json.dumps(
 ).encode()
 
 
+KOP_TIMEOUT = 30.0
+"""Seconds a connection may take to send a request's line and headers, from the handshake or from
+the request's first byte. uvicorn has no such limit (only keep-alive between requests): a
+connection that sends nothing, or a byte now and then, stayed open for ever, so enough of them
+(slowloris) made the hub hold memory and file descriptors without bound."""
+
+TE_TRAAG = json.dumps(
+    {
+        "type": "urn:knooppunt:probleem:te_traag",
+        "title": "Verzoek te traag",
+        "status": 408,
+        "detail": (
+            f"De aanvraagregel en headers kwamen niet binnen {KOP_TIMEOUT:.0f} seconden binnen; "
+            "de verbinding wordt gesloten."
+        ),
+        "code": "TE_TRAAG",
+    },
+    ensure_ascii=False,
+).encode()
+
+
 def _antwoord(statusregel: bytes, body: bytes) -> bytes:
     return (
         b"HTTP/1.1 " + statusregel + b"\r\n"
@@ -71,6 +92,7 @@ def _antwoord(statusregel: bytes, body: bytes) -> bytes:
 
 _ONLEESBAAR_ANTWOORD = _antwoord(b"400 Bad Request", ONLEESBAAR)
 _KOP_TE_GROOT_ANTWOORD = _antwoord(b"431 Request Header Fields Too Large", KOP_TE_GROOT)
+_TE_TRAAG_ANTWOORD = _antwoord(b"408 Request Timeout", TE_TRAAG)
 
 
 def _weiger_onleesbaar(transport: asyncio.Transport, antwoord: bytes = _ONLEESBAAR_ANTWOORD) -> None:
@@ -139,10 +161,39 @@ if HttpToolsProtocol is not None:
     class TlsHttpToolsProtocol(HttpToolsProtocol):
         """uvicorn's httptools protocol, plus the peer certificate in the ASGI TLS extension."""
 
+        kop_timeout = KOP_TIMEOUT
+
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             keten, versie = peer_certificaten(transport)
             self.app = _MetTlsExtensie(self.app, keten, versie)
+            self._start_kopklok()
+
+        _kopklok: asyncio.TimerHandle | None = None
+
+        def _start_kopklok(self) -> None:
+            if self._kopklok is None:
+                self._kopklok = self.loop.call_later(self.kop_timeout, self._kop_te_traag)
+
+        def _stop_kopklok(self) -> None:
+            if self._kopklok is not None:
+                self._kopklok.cancel()
+                self._kopklok = None
+
+        def _kop_te_traag(self) -> None:
+            self._kopklok = None
+            if not self._in_kop or self._geweigerd or self.transport.is_closing():
+                return
+            if self.cycle is not None and not self.cycle.response_complete:
+                # A pipelined head while an answer still streams: never cut the answer off.
+                self._start_kopklok()
+                return
+            self._geweigerd = True
+            _weiger_onleesbaar(self.transport, _TE_TRAAG_ANTWOORD)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_kopklok()
+            super().connection_lost(exc)
 
         _kop_bytes = 0
         _in_kop = True  # from the end of one request to the end of the next one's headers
@@ -155,6 +206,8 @@ if HttpToolsProtocol is not None:
                 if not self._in_kop:
                     super().data_received(data)
                     return
+                if self._kop_bytes == 0:
+                    self._start_kopklok()  # a new request begins (or the first one continues)
                 ruimte = MAX_KOP_BYTES - self._kop_bytes
                 if ruimte <= 0:
                     self._geweigerd = True
@@ -165,6 +218,7 @@ if HttpToolsProtocol is not None:
                 super().data_received(deel)
 
         def on_headers_complete(self) -> None:
+            self._stop_kopklok()
             self._in_kop, self._kop_bytes = False, 0
             super().on_headers_complete()
 
