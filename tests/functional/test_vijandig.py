@@ -106,7 +106,7 @@ def test_pad_met_slash_aan_het_eind_is_een_404_en_geen_omleiding_naar_de_host_he
         _probleem(r, 404, "NIET_GEVONDEN")
 
 
-def test_api_zonder_slash_is_een_404_en_het_portaal_wijst_naar_zichzelf(
+def test_api_zonder_slash_is_een_404_en_het_portaal_wijst_naar_zichzelf_nooit_naar_de_host_header(
     cast: dict[str, Partij], app: Any
 ) -> None:
     client = _client(app, cast["energie"], basis="https://testserver")
@@ -116,6 +116,11 @@ def test_api_zonder_slash_is_een_404_en_het_portaal_wijst_naar_zichzelf(
     r = client.get("/portaal", headers={"host": "aanvaller.example"})
     assert r.status_code == 307
     assert r.headers["location"] == "/portaal/"
+    # Inside the portal too: a page in Dutch, not a redirect to the claimed host.
+    for pad in ("/portaal/inloggen/", "/portaal/static/"):
+        r = client.get(pad, headers={"host": "aanvaller.example", "accept": "text/html"})
+        assert r.status_code == 404 and "location" not in r.headers, (pad, r.headers)
+        assert r.headers["content-type"].startswith("text/html")
 
 
 # --- what the HTTP parser refuses before the app sees it ------------------------------------------
