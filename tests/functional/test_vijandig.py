@@ -79,6 +79,37 @@ def test_veld_dat_twee_keer_in_de_body_staat_is_een_400_die_het_noemt(
     assert shv.post("/berichten", json=env).status_code == 201
 
 
+# --- a parameter given twice --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pad",
+    [
+        "/berichten?afzender={a}&afzender={b}",
+        "/berichten?limit=1&limit=1000",
+        "/verzonden?status=aangeboden&module=schuldregeling&status=bevestigd",
+        "/logboek?vanaf=2026-01-01&vanaf=2000-01-01",
+        "/adresboek?zoek=Energie&zoek=%25",
+        "/berichttypen/saldoverzoek?module=schuldregeling&module=bewind",
+    ],
+)
+def test_parameter_die_twee_keer_in_de_query_staat_is_een_400_die_hem_noemt(
+    cast: dict[str, Partij], app: Any, rt: Runtime, pad: str
+) -> None:
+    """`?afzender=A&afzender=B` was answered for B (FastAPI keeps the last value; a proxy's log or
+    filter often the first): one query, two meanings. Now refused, after authentication."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    url = pad.format(a=gemeente.oin, b=cast["kredietbank"].oin)
+    naam = url.split("?")[1].split("=")[0]
+    body = _probleem(_client(app, energie).get(url), 400, "ONGELDIG_VERZOEK")
+    assert [p["name"] for p in body["invalidParams"]] == [naam], body
+    assert "meer dan eens" in body["invalidParams"][0]["reason"]
+    # A stranger learns nothing about its query: authentication comes first.
+    _probleem(_client(app, None).get(url), 401, "NIET_GEAUTHENTICEERD")
+    # Once is fine.
+    assert _client(app, energie).get(url.split("&")[0]).status_code == 200
+
+
 # --- a trailing slash -----------------------------------------------------------------------------
 
 

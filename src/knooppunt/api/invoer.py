@@ -166,6 +166,27 @@ def veldnaam(pad: Sequence[str | int]) -> str:
     return ".".join(str(d) for d in pad) or "body"
 
 
+def herhaalde_parameters(request: Request) -> HubFout | None:
+    """A query parameter given more than once (``?afzender=A&afzender=B``): every parameter of API
+    v1 holds one value, and which one counts differs per framework (FastAPI the last, many proxies
+    and logs the first) — the query's counterpart of a member named twice in a JSON object."""
+    gezien: set[str] = set()
+    dubbel: list[str] = []
+    for naam, _ in request.query_params.multi_items():
+        if naam in gezien and naam not in dubbel:
+            dubbel.append(naam)
+        gezien.add(naam)
+    if not dubbel:
+        return None
+    velden = [
+        OngeldigVeld(naam[:64], "staat meer dan eens in de query; geef hem één keer") for naam in dubbel
+    ]
+    return ongeldig_verzoek(
+        "Het verzoek klopt niet: " + "; ".join(f"{v.name} {v.reason}" for v in velden[:_MAX_FOUTEN]) + ".",
+        velden[:_MAX_FOUTEN],
+    )
+
+
 def is_json(content_type: str | None) -> bool:
     if not content_type:
         return True  # FastAPI reads a body without Content-Type as JSON
