@@ -6,6 +6,7 @@ redirected to the Host header's host, the HTTP parser's own text/plain 400."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import ssl
@@ -77,6 +78,22 @@ def test_veld_dat_twee_keer_in_de_body_staat_is_een_400_die_het_noemt(
     for ref in (env["referentienummer"], ander):
         _probleem(_client(app, energie).get(f"/berichten/{ref}"), 404, "NIET_GEVONDEN")
     assert shv.post("/berichten", json=env).status_code == 201
+
+
+def test_getal_buiten_een_double_in_de_jwe_kop_is_een_400(cast: dict[str, Partij], app: Any) -> None:
+    """`{"alg": ..., "x": 1e999}` passed: no NaN or Infinity by name, but read as infinity — the
+    body's parser refused the same number, the JWE header's did not."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    env = envelop(gemeente, energie, "saldoverzoek")
+    kop_b64, *rest = env["inhoud"].split(".")
+    kop = base64.urlsafe_b64decode(kop_b64 + "=" * (-len(kop_b64) % 4))
+    for getal in (b"1e999", b"-1e999", b"1" + b"0" * 400 + b".5"):
+        nieuwe_kop = kop[:-1] + b', "x": ' + getal + b"}"
+        inhoud = ".".join([base64.urlsafe_b64encode(nieuwe_kop).rstrip(b"=").decode(), *rest])
+        r = _client(app, gemeente).post("/berichten", json=env | {"inhoud": inhoud})
+        body = _probleem(r, 400, "ONGELDIGE_INHOUD")
+        assert "te groot" in body["detail"], body
+    assert _client(app, gemeente).post("/berichten", json=env).status_code == 201
 
 
 # --- a parameter given twice --------------------------------------------------------------------
