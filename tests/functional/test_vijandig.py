@@ -8,8 +8,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -26,7 +29,7 @@ from knooppunt.api import tls
 from knooppunt.runtime import Runtime
 from tests.conftest import MetCertificaat
 from tests.factories import Partij, envelop
-from tests.functional.server import Hub, ssl_context, start_hub, vrije_poort
+from tests.functional.server import Hub, ssl_context, start_hub, vrije_poort, wacht_op_poort
 
 
 def _client(app: Any, partij: Partij | None, basis: str = "https://testserver/api/v1") -> TestClient:
@@ -397,3 +400,39 @@ def test_verbinding_die_haar_kop_niet_afmaakt_wordt_gesloten() -> None:
                 verbinding.sendall(deel)
                 time.sleep(0.2)
             assert verbinding.recv(100).startswith(b"HTTP/1.1 204")
+
+
+def test_achter_een_proxy_gelden_dezelfde_grenzen(database_url: str, tmp_path: Path, pki_dir: Path) -> None:
+    """`serve --proxy` listened with uvicorn's own protocol: no bound on the head, text/plain
+    400s — on a TCP address anyone on the network may reach, not only the proxy."""
+    poort = vrije_poort()
+    omgeving = {
+        **os.environ,
+        "KNOOPPUNT_ENV": "development",
+        "KNOOPPUNT_DATABASE_URL": database_url,
+        "KNOOPPUNT_DATA_DIR": str(tmp_path / "hub"),
+        "KNOOPPUNT_TRUST_ANCHORS": str(pki_dir / "ca.pem"),
+        "KNOOPPUNT_TRUSTED_PROXIES": "127.0.0.2/32",
+    }
+    argumenten = ["serve", "--no-jobs", "--proxy", "--host", "127.0.0.1", "--port", str(poort)]
+    proces = subprocess.Popen(
+        [sys.executable, "-m", "knooppunt.cli.main", *argumenten],
+        env=omgeving,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wacht_op_poort(poort, proces)
+        _is_onleesbaar_probleem(_ruw(poort, ONLEESBARE_VERZOEKEN["onbekende methode"], None))
+        begin, stuk = ZONDER_EINDE["headers"]
+        verstuurd, antwoord = _stuur_tot_antwoord(poort, begin, stuk, None)
+        _is_kop_te_groot(antwoord)
+        assert verstuurd < 16 * 1024 * 1024
+        assert proces.poll() is None
+    finally:
+        proces.terminate()
+        try:
+            proces.wait(15)
+        except subprocess.TimeoutExpired:
+            proces.kill()
+            proces.wait(5)

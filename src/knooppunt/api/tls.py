@@ -5,6 +5,11 @@ uvicorn's HTTP protocols read the peer certificate once per connection, after th
 wrap the app so every request of that connection carries
 ``scope["extensions"]["tls"]["client_cert_chain"]`` (PEM strings, leaf first). When uvicorn ships
 the extension, these classes can go and the app stays the same.
+
+They also bound what uvicorn does not (DESIGN §4): a request's line and headers at most 64 KiB and
+within 30 seconds, and a request the parser refuses answered as a problem+json with
+``API-Version``. Behind a proxy the same bounds hold without the TLS extension
+(``begrensd_protocol``).
 """
 
 from __future__ import annotations
@@ -138,16 +143,21 @@ def peer_certificaten(transport: asyncio.BaseTransport) -> tuple[list[str], str 
     return [ssl.DER_cert_to_PEM_cert(der), *tussen], ssl_object.version()
 
 
-class TlsH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, plus the peer certificate in the ASGI TLS extension."""
+class BegrensdH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, answering what it cannot parse as a problem+json (h11 bounds the
+    head itself)."""
+
+    def send_400_response(self, msg: str) -> None:
+        _weiger_onleesbaar(self.transport)
+
+
+class TlsH11Protocol(BegrensdH11Protocol):
+    """The bounded h11 protocol, plus the peer certificate in the ASGI TLS extension."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         keten, versie = peer_certificaten(transport)
         self.app = _MetTlsExtensie(self.app, keten, versie)
-
-    def send_400_response(self, msg: str) -> None:
-        _weiger_onleesbaar(self.transport)
 
 
 try:
@@ -158,15 +168,14 @@ except ImportError:  # pragma: no cover - httptools is a dependency, but optiona
 
 if HttpToolsProtocol is not None:
 
-    class TlsHttpToolsProtocol(HttpToolsProtocol):
-        """uvicorn's httptools protocol, plus the peer certificate in the ASGI TLS extension."""
+    class BegrensdHttpToolsProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol with a bounded head: at most MAX_KOP_BYTES, within
+        kop_timeout seconds, and what it cannot parse answered as a problem+json."""
 
         kop_timeout = KOP_TIMEOUT
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            keten, versie = peer_certificaten(transport)
-            self.app = _MetTlsExtensie(self.app, keten, versie)
             self._start_kopklok()
 
         _kopklok: asyncio.TimerHandle | None = None
@@ -228,6 +237,22 @@ if HttpToolsProtocol is not None:
 
         def send_400_response(self, msg: str) -> None:
             _weiger_onleesbaar(self.transport)
+
+    class TlsHttpToolsProtocol(BegrensdHttpToolsProtocol):
+        """The bounded httptools protocol, plus the peer certificate in the ASGI TLS extension."""
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            keten, versie = peer_certificaten(transport)
+            self.app = _MetTlsExtensie(self.app, keten, versie)
+
+
+def begrensd_protocol() -> type[asyncio.Protocol]:
+    """The protocol behind a proxy (no TLS here): the same bounds on a request's head, without
+    the TLS extension (the certificate comes in the proxy's header, api.auth)."""
+    if HttpToolsProtocol is not None:
+        return BegrensdHttpToolsProtocol
+    return BegrensdH11Protocol
 
 
 def tls_protocol() -> type[asyncio.Protocol]:
