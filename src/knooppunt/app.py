@@ -239,6 +239,10 @@ def _api_app(runtime: Runtime) -> FastAPI:
         },
         license_info={"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
         openapi_tags=_TAGS,
+        # No 307 from /berichten/ to /berichten: a path the API does not have is a 404
+        # problem+json (DESIGN §4), and Starlette's redirect names the Host header's host in its
+        # Location, whatever the client put there.
+        redirect_slashes=False,
     )
     api.state.runtime = runtime
     # Certificates verified by this process (DESIGN §5: authenticate once per certificate).
@@ -395,6 +399,8 @@ def create_app(runtime: Runtime) -> ASGIApp:
         redoc_url=None,
         openapi_url=None,
         lifespan=_threads(runtime.settings.api_threads),
+        # Likewise: /api/v1 is a 404 problem+json, not a redirect to the Host header's host.
+        redirect_slashes=False,
     )
     app.state.runtime = runtime
     app.mount("/api/v1", _api_app(runtime))
@@ -404,6 +410,11 @@ def create_app(runtime: Runtime) -> ASGIApp:
 
         app.mount("/portaal", create_portaal_app(runtime))
         per_pad[UPLOAD_PAD] = MAX_UPLOAD_VERZOEK
+
+        @app.get("/portaal", include_in_schema=False)
+        def _portaal_zonder_slash() -> RedirectResponse:
+            # A relative Location: the portal's own address, never the Host header's.
+            return RedirectResponse("/portaal/", status_code=307)
 
     @app.exception_handler(StarletteHTTPException)
     async def _buiten_api(request: Request, fout: StarletteHTTPException) -> JSONResponse:

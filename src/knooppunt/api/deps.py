@@ -103,6 +103,8 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
         request.state.oin = partij.oin
         if sqlite:
             session.commit()
+        if (herhaald := invoer.herhaalde_parameters(request)) is not None:
+            raise herhaald
         try:
             yield Verzoek(session=session, partij=partij, nu=nu, runtime=rt)
         except RequestValidationError as exc:

@@ -1,9 +1,10 @@
 """What API v1 accepts as input, and how it says what is wrong (DESIGN §4).
 
 A body is JSON by RFC 8259 and nothing more: no ``NaN``/``Infinity``, no number beyond what any
-field could hold, no nesting deeper than an envelope needs. Every refusal is a HubFout (400, or
-415 for a body that is not JSON) naming the field or the place in the text, in Dutch; nothing a
-participant sends reaches the database unchecked or raises past the API (a 500).
+field could hold, no nesting deeper than an envelope needs, no member named twice in an object.
+Every refusal is a HubFout (400, or 415 for a body that is not JSON) naming the field or the place
+in the text, in Dutch; nothing a participant sends reaches the database unchecked or raises past
+the API (a 500).
 """
 
 from __future__ import annotations
@@ -73,6 +74,20 @@ def _gebroken(tekst: str) -> float | _Ongeldig:
     return waarde
 
 
+_DUBBEL = "komt meer dan eens voor in hetzelfde object; stuur elk veld één keer"
+
+
+def _object(paren: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose members are named once. A repeated name is no field of the hub's: JSON
+    parsers disagree on which value counts (Python's the last, others the first), so a body
+    with two ``referentienummer`` members could mean one thing to a proxy or log and another
+    to the hub. The repeated member is kept as the fault, named by the walk afterwards."""
+    resultaat: dict[str, Any] = {}
+    for sleutel, waarde in paren:
+        resultaat[sleutel] = _Ongeldig(_DUBBEL) if sleutel in resultaat else waarde
+    return resultaat
+
+
 def _onleesbaar(detail: str, reden: str) -> HubFout:
     return ongeldig_verzoek(f"De body is geen geldige JSON: {detail}", [OngeldigVeld("body", reden)])
 
@@ -85,7 +100,13 @@ def lees_json(data: bytes) -> Any:
         reden = f"geen UTF-8 bij byte {exc.start}"
         raise _onleesbaar(f"{reden}; stuur de body in UTF-8", reden) from exc
     try:
-        waarde = json.loads(tekst, parse_constant=_constante, parse_int=_geheel, parse_float=_gebroken)
+        waarde = json.loads(
+            tekst,
+            object_pairs_hook=_object,
+            parse_constant=_constante,
+            parse_int=_geheel,
+            parse_float=_gebroken,
+        )
     except json.JSONDecodeError as exc:
         uitleg = _JSON_FOUTEN.get(exc.msg, exc.msg)
         reden = f"regel {exc.lineno}, kolom {exc.colno}: {uitleg}"
@@ -143,6 +164,27 @@ def _is_unicode(tekst: str) -> bool:
 def veldnaam(pad: Sequence[str | int]) -> str:
     """``referentienummers.3``: the field a fault is in, as invalidParams names it."""
     return ".".join(str(d) for d in pad) or "body"
+
+
+def herhaalde_parameters(request: Request) -> HubFout | None:
+    """A query parameter given more than once (``?afzender=A&afzender=B``): every parameter of API
+    v1 holds one value, and which one counts differs per framework (FastAPI the last, many proxies
+    and logs the first) — the query's counterpart of a member named twice in a JSON object."""
+    gezien: set[str] = set()
+    dubbel: list[str] = []
+    for naam, _ in request.query_params.multi_items():
+        if naam in gezien and naam not in dubbel:
+            dubbel.append(naam)
+        gezien.add(naam)
+    if not dubbel:
+        return None
+    velden = [
+        OngeldigVeld(naam[:64], "staat meer dan eens in de query; geef hem één keer") for naam in dubbel
+    ]
+    return ongeldig_verzoek(
+        "Het verzoek klopt niet: " + "; ".join(f"{v.name} {v.reason}" for v in velden[:_MAX_FOUTEN]) + ".",
+        velden[:_MAX_FOUTEN],
+    )
 
 
 def is_json(content_type: str | None) -> bool:

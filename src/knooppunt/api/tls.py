@@ -5,17 +5,104 @@ uvicorn's HTTP protocols read the peer certificate once per connection, after th
 wrap the app so every request of that connection carries
 ``scope["extensions"]["tls"]["client_cert_chain"]`` (PEM strings, leaf first). When uvicorn ships
 the extension, these classes can go and the app stays the same.
+
+They also bound what uvicorn does not (DESIGN §4): a request's line and headers at most 64 KiB and
+within 30 seconds, and a request the parser refuses answered as a problem+json with
+``API-Version``. Behind a proxy the same bounds hold without the TLS extension
+(``begrensd_protocol``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from knooppunt.app import API_VERSIE
+
 ASGIApp = Any
+
+ONLEESBAAR = json.dumps(
+    {
+        "type": "urn:knooppunt:probleem:ongeldig_http",
+        "title": "Ongeldig HTTP-verzoek",
+        "status": 400,
+        "detail": (
+            "Het knooppunt kon dit HTTP-verzoek niet lezen (een onbekende methode, een stuurteken in "
+            "een header of een kapotte aanvraagregel); de verbinding wordt gesloten."
+        ),
+        "code": "ONGELDIG_HTTP",
+    },
+    ensure_ascii=False,
+).encode()
+"""The answer to a request the HTTP parser refuses before the app sees it (DESIGN §4: every
+malformed request a problem+json with ``API-Version``; uvicorn's own is text/plain). Never the
+parser's message: it may quote the request."""
+
+MAX_KOP_BYTES = 64 * 1024
+"""The request line and headers of one request, at most (nginx's default is 4 × 8 KiB). httptools
+keeps no limit of its own: it gathers a URL or a header value of any length, and uvicorn keeps
+every header, so one connection could make the hub hold hundreds of MiB (DESIGN §4: no request,
+however hostile, makes the hub hold more than a bounded amount of memory). h11 has its limit
+(uvicorn's ``h11_max_incomplete_event_size``, 16 KiB) and answers beyond it as unreadable."""
+
+KOP_TE_GROOT = json.dumps(
+    {
+        "type": "urn:knooppunt:probleem:kop_te_groot",
+        "title": "Aanvraagregel of headers te groot",
+        "status": 431,
+        "detail": (
+            f"De aanvraagregel en headers van een verzoek mogen samen hoogstens {MAX_KOP_BYTES} bytes "
+            "zijn; de verbinding wordt gesloten."
+        ),
+        "code": "KOP_TE_GROOT",
+    },
+    ensure_ascii=False,
+).encode()
+
+
+KOP_TIMEOUT = 30.0
+"""Seconds a connection may take to send a request's line and headers, from the handshake or from
+the request's first byte. uvicorn has no such limit (only keep-alive between requests): a
+connection that sends nothing, or a byte now and then, stayed open for ever, so enough of them
+(slowloris) made the hub hold memory and file descriptors without bound."""
+
+TE_TRAAG = json.dumps(
+    {
+        "type": "urn:knooppunt:probleem:te_traag",
+        "title": "Verzoek te traag",
+        "status": 408,
+        "detail": (
+            f"De aanvraagregel en headers kwamen niet binnen {KOP_TIMEOUT:.0f} seconden binnen; "
+            "de verbinding wordt gesloten."
+        ),
+        "code": "TE_TRAAG",
+    },
+    ensure_ascii=False,
+).encode()
+
+
+def _antwoord(statusregel: bytes, body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 " + statusregel + b"\r\n"
+        b"content-type: application/problem+json\r\n"
+        b"api-version: " + API_VERSIE.encode() + b"\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\n"
+        b"connection: close\r\n\r\n" + body
+    )
+
+
+_ONLEESBAAR_ANTWOORD = _antwoord(b"400 Bad Request", ONLEESBAAR)
+_KOP_TE_GROOT_ANTWOORD = _antwoord(b"431 Request Header Fields Too Large", KOP_TE_GROOT)
+_TE_TRAAG_ANTWOORD = _antwoord(b"408 Request Timeout", TE_TRAAG)
+
+
+def _weiger_onleesbaar(transport: asyncio.Transport, antwoord: bytes = _ONLEESBAAR_ANTWOORD) -> None:
+    transport.write(antwoord)
+    transport.close()
 
 
 class _MetTlsExtensie:
@@ -56,8 +143,16 @@ def peer_certificaten(transport: asyncio.BaseTransport) -> tuple[list[str], str 
     return [ssl.DER_cert_to_PEM_cert(der), *tussen], ssl_object.version()
 
 
-class TlsH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, plus the peer certificate in the ASGI TLS extension."""
+class BegrensdH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, answering what it cannot parse as a problem+json (h11 bounds the
+    head itself)."""
+
+    def send_400_response(self, msg: str) -> None:
+        _weiger_onleesbaar(self.transport)
+
+
+class TlsH11Protocol(BegrensdH11Protocol):
+    """The bounded h11 protocol, plus the peer certificate in the ASGI TLS extension."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -73,13 +168,91 @@ except ImportError:  # pragma: no cover - httptools is a dependency, but optiona
 
 if HttpToolsProtocol is not None:
 
-    class TlsHttpToolsProtocol(HttpToolsProtocol):
-        """uvicorn's httptools protocol, plus the peer certificate in the ASGI TLS extension."""
+    class BegrensdHttpToolsProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol with a bounded head: at most MAX_KOP_BYTES, within
+        kop_timeout seconds, and what it cannot parse answered as a problem+json."""
+
+        kop_timeout = KOP_TIMEOUT
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._start_kopklok()
+
+        _kopklok: asyncio.TimerHandle | None = None
+
+        def _start_kopklok(self) -> None:
+            if self._kopklok is None:
+                self._kopklok = self.loop.call_later(self.kop_timeout, self._kop_te_traag)
+
+        def _stop_kopklok(self) -> None:
+            if self._kopklok is not None:
+                self._kopklok.cancel()
+                self._kopklok = None
+
+        def _kop_te_traag(self) -> None:
+            self._kopklok = None
+            if not self._in_kop or self._geweigerd or self.transport.is_closing():
+                return
+            if self.cycle is not None and not self.cycle.response_complete:
+                # A pipelined head while an answer still streams: never cut the answer off.
+                self._start_kopklok()
+                return
+            self._geweigerd = True
+            _weiger_onleesbaar(self.transport, _TE_TRAAG_ANTWOORD)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_kopklok()
+            super().connection_lost(exc)
+
+        _kop_bytes = 0
+        _in_kop = True  # from the end of one request to the end of the next one's headers
+        _geweigerd = False
+
+        def data_received(self, data: bytes) -> None:
+            # Only the head is counted: a chunk that holds the end of the headers and a large
+            # body (or pipelined requests) is fed up to the limit first, then the rest.
+            while data and not self._geweigerd and not self.transport.is_closing():
+                if not self._in_kop:
+                    super().data_received(data)
+                    return
+                if self._kop_bytes == 0:
+                    self._start_kopklok()  # a new request begins (or the first one continues)
+                ruimte = MAX_KOP_BYTES - self._kop_bytes
+                if ruimte <= 0:
+                    self._geweigerd = True
+                    _weiger_onleesbaar(self.transport, _KOP_TE_GROOT_ANTWOORD)
+                    return
+                deel, data = data[:ruimte], data[ruimte:]
+                self._kop_bytes += len(deel)
+                super().data_received(deel)
+
+        def on_headers_complete(self) -> None:
+            self._stop_kopklok()
+            self._in_kop, self._kop_bytes = False, 0
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._in_kop, self._kop_bytes = True, 0
+            super().on_message_complete()
+
+        def send_400_response(self, msg: str) -> None:
+            _weiger_onleesbaar(self.transport)
+
+    class TlsHttpToolsProtocol(BegrensdHttpToolsProtocol):
+        """The bounded httptools protocol, plus the peer certificate in the ASGI TLS extension."""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             keten, versie = peer_certificaten(transport)
             self.app = _MetTlsExtensie(self.app, keten, versie)
+
+
+def begrensd_protocol() -> type[asyncio.Protocol]:
+    """The protocol behind a proxy (no TLS here): the same bounds on a request's head, without
+    the TLS extension (the certificate comes in the proxy's header, api.auth)."""
+    if HttpToolsProtocol is not None:
+        return BegrensdHttpToolsProtocol
+    return BegrensdH11Protocol
 
 
 def tls_protocol() -> type[asyncio.Protocol]:

@@ -35,7 +35,7 @@ from uvicorn.supervisors import Multiprocess
 
 from knooppunt import runtime as runtime_mod
 from knooppunt.api.auth import intrekkingscontrole
-from knooppunt.api.tls import tls_protocol
+from knooppunt.api.tls import begrensd_protocol, tls_protocol
 from knooppunt.config import Settings, SettingsError
 from knooppunt.jobs.planner import IngebouwdePlanner
 from knooppunt.logging import configureer
@@ -201,7 +201,9 @@ def _uvicorn_config(app: Any, opties: ServeOpties, client_ca: Path | None, **ext
         **extra,
     }
     if client_ca is None:
-        return uvicorn.Config(app, **algemeen)
+        # Behind a proxy: still the hub's bounds on a request's head (api.tls), for a listener on
+        # an address that others than the proxy can reach too.
+        return uvicorn.Config(app, http=begrensd_protocol(), **algemeen)
     tls_cert, tls_key = opties.tls_cert, opties.tls_key
     assert tls_cert is not None and tls_key is not None
     # CERT_OPTIONAL: a request without a certificate still reaches the app, which answers with a
@@ -231,6 +233,7 @@ def _ops_server(
             log_config=None,
             access_log=False,
             server_header=False,
+            http=begrensd_protocol(),
         )
     )
 

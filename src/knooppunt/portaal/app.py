@@ -85,7 +85,15 @@ def controleer_instellingen(settings: Settings) -> None:
 
 
 def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
-    app = FastAPI(title="Knooppunt webportaal", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Knooppunt webportaal",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        # No 307 from /inloggen/ to /inloggen: Starlette's redirect names the Host header's host
+        # in its Location (a poisoned cache would send users elsewhere); such a path is a 404.
+        redirect_slashes=False,
+    )
     app.state.runtime = rt
     app.state.kluis = kluis or Kluis.uit_instellingen(rt.settings)
     # eHerkenning through OIDC; in production incomplete settings stop the start (SettingsError).

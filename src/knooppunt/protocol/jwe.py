@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -92,6 +93,16 @@ def _geen_constante(naam: str) -> Any:
     raise OngeldigeJwe(f"de protected header bevat {naam}, dat is geen JSON (RFC 8259)")
 
 
+def _eindig(tekst: str) -> float:
+    """A JSON number with a fraction or exponent, if a double holds it: ``1e999`` is no NaN or
+    Infinity by name, but json.loads reads it as infinity all the same (the body's parser refuses
+    it as well, api.invoer)."""
+    waarde = float(tekst)
+    if not math.isfinite(waarde):
+        raise OngeldigeJwe(f"de protected header bevat het getal {tekst[:20]}, te groot voor JSON")
+    return waarde
+
+
 def _toon(waarde: Any) -> str:
     """A header value in an error message: a short string as is, anything else by its type."""
     if isinstance(waarde, str):
@@ -135,7 +146,10 @@ def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
     try:
         ruwe_kop = b64url_decode(kop_b64)
         kop = json.loads(
-            ruwe_kop.decode("utf-8"), object_pairs_hook=_geen_dubbele, parse_constant=_geen_constante
+            ruwe_kop.decode("utf-8"),
+            object_pairs_hook=_geen_dubbele,
+            parse_constant=_geen_constante,
+            parse_float=_eindig,
         )
     except OngeldigeJwe as exc:
         raise OngeldigeJwe(f"protected header {exc}") from exc
