@@ -168,6 +168,11 @@ def context(browser: Any, portaalserver: Portaalserver) -> Iterator[Any]:
 
 @pytest.fixture
 def page(context: Any) -> Any:
+    from playwright.sync_api import expect
+
+    # Assertions on what a page shows wait for it (as a user does) instead of looking at once:
+    # on a busy machine the answer to a click can take seconds (sealing, sending).
+    expect.set_options(timeout=15_000)
     return context.new_page()
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import log_in
 
 ENERGIE = "00000003501234560000"
@@ -13,17 +15,17 @@ ENERGIE = "00000003501234560000"
 
 def test_beheer_paginas_toegankelijk(page: Any, toegankelijk: Any, schermafdruk: Any) -> None:
     log_in(page, "Beheer van het knooppunt", naam="Bea Beheer")
-    assert page.get_by_role("heading", name="Deelnemers").is_visible()
+    expect(page.get_by_role("heading", name="Deelnemers")).to_be_visible()
     assert "Demo Energie BV" in page.get_by_role("table").inner_text()
     toegankelijk(page)
     schermafdruk(page, "beheer-deelnemers")
 
     page.get_by_role("link", name="Demo Energie BV").click()
-    assert page.get_by_role("heading", name="Demo Energie BV").is_visible()
-    assert page.get_by_role("table", name="Certificaten van Demo Energie BV").is_visible()
+    expect(page.get_by_role("heading", name="Demo Energie BV")).to_be_visible()
+    expect(page.get_by_role("table", name="Certificaten van Demo Energie BV")).to_be_visible()
     toegankelijk(page)
     page.get_by_role("link", name="Intrekken").first.click()
-    assert page.get_by_role("heading", name="Certificaat intrekken").is_visible()
+    expect(page.get_by_role("heading", name="Certificaat intrekken")).to_be_visible()
     toegankelijk(page)
 
     page.goto("/portaal/beheer/deelnemers/nieuw")
@@ -40,8 +42,8 @@ def test_beheer_paginas_toegankelijk(page: Any, toegankelijk: Any, schermafdruk:
     assert page.evaluate("location.hash") == "#oin"
 
     page.goto("/portaal/beheer/dashboard")
-    assert page.get_by_role("img", name="Berichten per week").is_visible()
-    assert page.get_by_role("table", name="Aangeboden berichten per week").is_visible()
+    expect(page.get_by_role("img", name="Berichten per week")).to_be_visible()
+    expect(page.get_by_role("table", name="Aangeboden berichten per week")).to_be_visible()
     toegankelijk(page)
     schermafdruk(page, "beheer-dashboard")
 
@@ -60,7 +62,7 @@ def test_een_deelnemer_ziet_geen_beheer(page: Any) -> None:
     log_in(page, "Demo Energie BV (Schuldeiser)")
     assert page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Dashboard").count() == 0
     page.goto("/portaal/beheer")
-    assert page.get_by_role("heading", name="Geen toegang").is_visible()
+    expect(page.get_by_role("heading", name="Geen toegang")).to_be_visible()
 
 
 def test_aanmelden_wijzigen_en_inloggen_als_nieuwe_deelnemer(page: Any, toegankelijk: Any) -> None:
@@ -78,14 +80,14 @@ def test_aanmelden_wijzigen_en_inloggen_als_nieuwe_deelnemer(page: Any, toeganke
     page.get_by_role("group", name="Sleutelbeheer").get_by_label("Portaal", exact=False).first.check()
     page.get_by_label("Genereer certificaat en sleutel met de ontwikkel-CA").check()
     page.get_by_role("button", name="Deelnemer aanmelden").click()
-    assert page.get_by_role("heading", name="Browser Incasso BV").is_visible()
+    expect(page.get_by_role("heading", name="Browser Incasso BV")).to_be_visible()
     toegankelijk(page)
 
     page.get_by_label("Standaard akkoord met betaalvoorstellen (art. 7.1)").check()
     page.get_by_role("button", name="Wijzigingen opslaan").click()
-    assert page.get_by_role("status").first.is_visible()
+    expect(page.get_by_role("status").first).to_be_visible()
     assert page.get_by_label("Standaard akkoord met betaalvoorstellen (art. 7.1)").is_checked()
 
     page.get_by_role("button", name="Uitloggen").click()
     log_in(page, "Browser Incasso BV (Schuldeiser)", naam="Collega")
-    assert page.get_by_text("Er zijn geen nieuwe berichten").is_visible()
+    expect(page.get_by_text("Er zijn geen nieuwe berichten")).to_be_visible()

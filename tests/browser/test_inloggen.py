@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import Portaalserver, log_in
 
 
@@ -13,16 +15,16 @@ def test_opening_the_hub_in_a_browser_leads_to_the_login(
 ) -> None:
     page.goto("/")
     page.wait_for_url("**/portaal/inloggen**")
-    assert page.get_by_role("heading", name="Inloggen").is_visible()
-    assert page.get_by_role("heading", name="Ontwikkel-login").is_visible()
+    expect(page.get_by_role("heading", name="Inloggen")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ontwikkel-login")).to_be_visible()
     toegankelijk(page)
     schermafdruk(page, "inloggen")
 
 
 def test_16_1_creditor_sees_new_messages_at_once(page: Any, toegankelijk: Any, schermafdruk: Any) -> None:
     log_in(page, "Demo Energie BV (Schuldeiser)", naam="Els Jansen")
-    assert page.get_by_role("heading", name="Overzicht").is_visible()
-    assert page.get_by_text("Els Jansen · Demo Energie BV (Schuldeiser)").is_visible()
+    expect(page.get_by_role("heading", name="Overzicht")).to_be_visible()
+    expect(page.get_by_text("Els Jansen · Demo Energie BV (Schuldeiser)")).to_be_visible()
     indicator = page.get_by_role("status").first
     assert "nieuwe berichten" in indicator.inner_text()
     tabel = page.get_by_role("table", name="Nieuwe berichten per soort")
@@ -44,7 +46,7 @@ def test_debt_counsellor_menu(page: Any) -> None:
 def test_logout_ends_the_session(page: Any) -> None:
     log_in(page, "Demo Zorgverzekeraar NV (Schuldeiser)")
     page.get_by_role("button", name="Uitloggen").click()
-    assert page.get_by_role("heading", name="U bent uitgelogd").is_visible()
+    expect(page.get_by_role("heading", name="U bent uitgelogd")).to_be_visible()
     page.goto("/portaal/")
     page.wait_for_url("**/portaal/inloggen**")
 

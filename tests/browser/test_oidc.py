@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import Portaalserver, _start
 from tests.functional.server import vrije_poort
@@ -60,16 +61,16 @@ def test_inloggen_en_uitloggen_met_eherkenning(
     page.get_by_label("Inloggen als").select_option("eh-energie-eva")
     page.get_by_role("button", name="Inloggen").click()
     page.wait_for_url("**/portaal/")
-    assert page.get_by_text("Eva de Boer · Demo Energie BV (Schuldeiser)").is_visible()
-    assert page.get_by_role("heading", name="Overzicht").is_visible()
+    expect(page.get_by_text("Eva de Boer · Demo Energie BV (Schuldeiser)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Overzicht")).to_be_visible()
 
     page.get_by_role("button", name="Uitloggen").click()
-    assert page.get_by_role("heading", name="U bent uitgelogd").is_visible()
+    expect(page.get_by_role("heading", name="U bent uitgelogd")).to_be_visible()
     page.get_by_role("link", name="Ook uitloggen bij eHerkenning").click()
     page.wait_for_url(makelaar.issuer + "/session/end**")
     page.get_by_role("button", name="Ja, uitloggen").click()
     page.wait_for_url("**/portaal/uitgelogd**")
-    assert page.get_by_text("U bent ook bij eHerkenning uitgelogd.").is_visible()
+    expect(page.get_by_text("U bent ook bij eHerkenning uitgelogd.")).to_be_visible()
 
     # Logged out at both: the broker asks who is logging in again.
     page.goto("/portaal/inloggen")

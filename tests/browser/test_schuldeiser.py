@@ -10,6 +10,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import Portaalserver, log_in
 
 
@@ -27,7 +29,7 @@ def test_17_download_confirm_and_read_a_message(
 ) -> None:
     log_in(page, "Demo Energie BV (Schuldeiser)")
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Ontvangen").click()
-    assert page.get_by_role("heading", name="Ontvangen berichten").is_visible()
+    expect(page.get_by_role("heading", name="Ontvangen berichten")).to_be_visible()
     tabel = page.get_by_role("table", name="Onbevestigde berichten, oudste eerst")
     assert "Bevestigen vóór" in tabel.inner_text()
     toegankelijk(page)
@@ -37,13 +39,13 @@ def test_17_download_confirm_and_read_a_message(
     assert {"kennisgevingen.csv", "saldoverzoeken.csv", "LEESMIJ.txt"} <= set(zip_.namelist())
 
     page.get_by_role("link", name="Bekijken").first.click()
-    assert page.get_by_role("table", name="Inhoud").is_visible()
+    expect(page.get_by_role("table", name="Inhoud")).to_be_visible()
     toegankelijk(page)
 
     page.goto("/portaal/ontvangen")
     assert page.get_by_text("Gedownload").count() >= 1
     page.get_by_role("button", name="Bevestig alle gedownloade").click()
-    assert page.get_by_role("heading", name="Download bevestigd").is_visible()
+    expect(page.get_by_role("heading", name="Download bevestigd")).to_be_visible()
     assert "antwoordtermijn van 5 werkdagen" in page.get_by_role("status").first.inner_text()
     toegankelijk(page)
 
@@ -83,7 +85,7 @@ def test_18_upload_with_a_mistake_then_right(
     fout.write_bytes(bestand("1.250,00"))
     page.get_by_label("Bestanden (.csv)").set_input_files(str(fout))
     page.get_by_role("button", name="Controleren en versturen").click()
-    assert page.get_by_role("heading", name="Upload niet verwerkt").is_visible()
+    expect(page.get_by_role("heading", name="Upload niet verwerkt")).to_be_visible()
     samenvatting = page.get_by_role("alert")
     assert "Er is niets verstuurd" in samenvatting.inner_text()
     fouten = page.get_by_role("table", name="Alle fouten per bestand, rij en kolom")
@@ -96,7 +98,7 @@ def test_18_upload_with_a_mistake_then_right(
     goed.write_bytes(bestand("125000"))
     page.get_by_label("Bestanden (.csv)").set_input_files(str(goed))
     page.get_by_role("button", name="Controleren en versturen").click()
-    assert page.get_by_role("heading", name="Antwoorden verstuurd").is_visible()
+    expect(page.get_by_role("heading", name="Antwoorden verstuurd")).to_be_visible()
     assert (
         page.get_by_role("table", name="Verstuurd per soort bericht")
         .inner_text()
@@ -108,7 +110,7 @@ def test_18_upload_with_a_mistake_then_right(
     page.get_by_role("link", name="Nog een upload").click()
     page.get_by_label("Bestanden (.csv)").set_input_files(str(goed))
     page.get_by_role("button", name="Controleren en versturen").click()
-    assert page.get_by_role("heading", name="Alles was al verzonden").is_visible()
+    expect(page.get_by_role("heading", name="Alles was al verzonden")).to_be_visible()
     assert "Er is niets verstuurd" in page.get_by_role("status").inner_text()
     al = page.get_by_role("table", name="Al verzonden (overgeslagen)").inner_text()
     assert al.count("al verzonden op") == len(rijen)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import Portaalserver, log_in
 
 GEMEENTE = "Gemeente Demodorp (Schuldhulpverlener)"
@@ -22,13 +24,13 @@ def test_kennisgeving_opstellen_verbeteren_en_versturen(
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Nieuw bericht").click()
     page.get_by_label("Zoek een schuldeiser").fill("demo")
     page.get_by_label("Zoek een schuldeiser").press("Enter")  # Enter searches
-    assert page.get_by_text("4 schuldeisers gevonden").is_visible()
+    expect(page.get_by_text("4 schuldeisers gevonden")).to_be_visible()
     toegankelijk(page)
     page.get_by_label("Klant gemeld voor SHV (art. 3.1)").check()
     page.get_by_label("Demo Energie BV").check()
     page.get_by_role("button", name="Verder: inhoud invullen").click()
     page.wait_for_url("**/opstellen/inhoud?**")
-    assert page.get_by_text("geen melding in de VerwijsIndex Schuldhulpverlening").is_visible()
+    expect(page.get_by_text("geen melding in de VerwijsIndex Schuldhulpverlening")).to_be_visible()
     toegankelijk(page)
 
     page.get_by_label("Klantnummer SHV").fill("SHV-BROWSER-1")
@@ -56,12 +58,12 @@ def test_kennisgeving_opstellen_verbeteren_en_versturen(
     # Sealing and sending take a moment on a busy machine: wait for the answer page, then look.
     kop = page.get_by_role("heading", name="Verzonden: Klant gemeld voor SHV")
     kop.wait_for(timeout=30_000)
-    assert kop.is_visible()
-    assert page.get_by_text("1 van 1 bericht verzonden").is_visible()
+    expect(kop).to_be_visible()
+    expect(page.get_by_text("1 van 1 bericht verzonden")).to_be_visible()
     toegankelijk(page)
 
     page.get_by_role("link", name="Naar de cliënt").click()
-    assert page.get_by_role("heading", name="K. Bosman · SHV-BROWSER-1").is_visible()
+    expect(page.get_by_role("heading", name="K. Bosman · SHV-BROWSER-1")).to_be_visible()
     toegankelijk(page)
 
 
@@ -86,22 +88,22 @@ def test_client_volgen_antwoord_lezen_en_bevestigen(page: Any, toegankelijk: Any
     toegankelijk(page)
     # The demo's first client is the oldest: the last row.
     page.get_by_role("table").get_by_role("link").last.click()
-    assert page.get_by_role("table", name="Berichten met Demo Zorgverzekeraar NV").is_visible()
+    expect(page.get_by_role("table", name="Berichten met Demo Zorgverzekeraar NV")).to_be_visible()
     toegankelijk(page)
     schermafdruk(page, "client")
     page.get_by_role("link", name="Lezen en bevestigen (Saldoverzoek antwoord – standaard akkoord").click()
-    assert page.get_by_role("heading", name="Saldoverzoek antwoord – standaard akkoord").is_visible()
-    assert page.get_by_text("€ 1.550,00").is_visible()
+    expect(page.get_by_role("heading", name="Saldoverzoek antwoord – standaard akkoord")).to_be_visible()
+    expect(page.get_by_text("€ 1.550,00")).to_be_visible()
     toegankelijk(page)
     schermafdruk(page, "antwoord-lezen")
     page.get_by_role("button", name="Bevestig").click()
-    assert page.get_by_role("status").filter(has_text="Het bericht is bevestigd").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Het bericht is bevestigd")).to_be_visible()
 
 
 def test_verzonden_en_meldingen(page: Any, toegankelijk: Any, schermafdruk: Any) -> None:
     log_in(page, GEMEENTE)
     page.goto("/portaal/verzonden")
-    assert page.get_by_role("table", name="Verzonden berichten").is_visible()
+    expect(page.get_by_role("table", name="Verzonden berichten")).to_be_visible()
     toegankelijk(page)
     schermafdruk(page, "verzonden")
     page.get_by_label("Traject (conversatieReferentienummer)").fill("geen-uuid")
@@ -116,7 +118,7 @@ def test_verzonden_en_meldingen(page: Any, toegankelijk: Any, schermafdruk: Any)
     toegankelijk(page)
     page.get_by_label("E-mailadressen").fill("schuldhulp@demodorp.example.nl")
     page.get_by_role("button", name="Instellingen bewaren").click()
-    assert page.get_by_text("Uw instellingen zijn bewaard.").is_visible()
+    expect(page.get_by_text("Uw instellingen zijn bewaard.")).to_be_visible()
     toegankelijk(page)
     schermafdruk(page, "meldingen")
 

@@ -20,12 +20,15 @@ from tests.factories import Partij
 from tests.integration.test_mailbox_reeks import env, reeks
 
 
-def _wacht_op_slot(database_url: str) -> None:
-    """Until another connection waits for a lock (the second insert waits for the first)."""
+def _wacht_op_slot(database_url: str, draad: threading.Thread) -> None:
+    """Until another connection waits for a lock (the second insert waits for the first); up to
+    60 s, for a busy machine, and no longer than the second batch's thread lives."""
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
         with engine.connect() as conn:
-            for _ in range(200):
+            for _ in range(1200):
+                if not draad.is_alive():
+                    break
                 wachtend = conn.scalar(
                     text(
                         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
@@ -37,7 +40,7 @@ def _wacht_op_slot(database_url: str) -> None:
                 time.sleep(0.05)
     finally:
         engine.dispose()
-    raise AssertionError("the second batch never waited for the first")
+    raise AssertionError("the second batch never waited for the first (it ended, or 60 s passed)")
 
 
 def test_a_batch_that_waited_for_one_with_the_same_numbers_gets_a_conflict(
@@ -74,7 +77,7 @@ def test_a_batch_that_waited_for_one_with_the_same_numbers_gets_a_conflict(
         mailbox.verstuur_reeks(session, afzender, eerste, nu=db_nu(session), instellingen=rt.instellingen)
         draad = threading.Thread(target=tweede_reeks)
         draad.start()
-        _wacht_op_slot(database_url)
+        _wacht_op_slot(database_url, draad)
     draad.join(timeout=60)
 
     fout = uitkomst[0]
