@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # Terms in working days (DESIGN §6).
     bevestigingstermijn_werkdagen: int = Field(default=5, ge=1, le=60)
     antwoordtermijn_werkdagen: int = Field(default=5, ge=1, le=60)
+    # DESIGN §3a: the answer term of questions sent in protocol 2.0 (afsprakenstelsel 2.0).
+    antwoordtermijn_2_werkdagen: int = Field(default=10, ge=1, le=60)
     # Extra closing days (ISO dates) on top of the Algemene termijnenwet holidays.
     extra_sluitingsdagen: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

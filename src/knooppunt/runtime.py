@@ -59,6 +59,7 @@ def instellingen_uit(settings: Settings) -> Instellingen:
         kalender=Werkdagkalender(sluitingsdagen),
         bevestigingstermijn=settings.bevestigingstermijn_werkdagen,
         antwoordtermijn=settings.antwoordtermijn_werkdagen,
+        antwoordtermijn_2=settings.antwoordtermijn_2_werkdagen,
         max_open=settings.max_open_per_relatie,
         max_inhoud_bytes=settings.max_inhoud_bytes,
         max_pagina_bytes=settings.max_pagina_bytes,

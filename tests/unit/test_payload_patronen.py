@@ -30,8 +30,8 @@ def _patronen(schema: Any) -> Iterator[str]:
 
 def _alle_schemas() -> Iterator[tuple[str, dict[str, Any]]]:
     for t in CATALOGUS.alle():
-        for versie, schema in schemas_per_versie(t.module.value, t.code, t.versies).items():
-            yield f"{t.module.value}/{t.code}/{versie}", schema
+        for versie, schema in schemas_per_versie(t.module, t.code, (t.versie,)).items():
+            yield f"{t.module}/{t.code}/{versie}", schema
 
 
 def test_geen_dollar_in_de_patronen_van_de_payloadschemas() -> None:

@@ -34,12 +34,8 @@ S = "schuldregeling"
 LOWER_CAMEL = re.compile(r"^[a-z][a-z\d]*([A-Z][a-zA-Z\d]*)*$")
 
 # Every participant-authored type of the catalogue, derived from it: a new type without a model fails.
-TYPEN = [
-    (t.module.value, t.code, versie) for t in CATALOGUS.alle() if not t.door_knooppunt for versie in t.versies
-]
-HUB_TYPEN = [
-    (t.module.value, t.code, versie) for t in CATALOGUS.alle() if t.door_knooppunt for versie in t.versies
-]
+TYPEN = [(t.module, t.code, t.versie) for t in CATALOGUS.alle() if not t.door_knooppunt]
+HUB_TYPEN = [(t.module, t.code, t.versie) for t in CATALOGUS.alle() if t.door_knooppunt]
 
 
 def _id(sleutel: tuple[str, str, str]) -> str:

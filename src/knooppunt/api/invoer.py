@@ -282,14 +282,14 @@ def _catalogusfouten(body: Any, al_fout: set[str]) -> list[OngeldigVeld]:
     if not all(isinstance(w, str) for w in (berichttype, module, versie)):
         return []
     assert isinstance(berichttype, str) and isinstance(module, str) and isinstance(versie, str)
-    gevonden = CATALOGUS.zoek(module, berichttype)
-    if gevonden is None:
-        andere = sorted(t.module.value for t in CATALOGUS.per_code(berichttype))
+    if CATALOGUS.zoek(module, berichttype) is None:
+        andere = sorted(t.module for t in CATALOGUS.per_code(berichttype))
         if andere:
             return [OngeldigVeld("module", f"berichttype hoort bij module {', '.join(andere)}")]
         return [OngeldigVeld("berichttype", "bestaat niet in deze module; zie /api/v1/berichttypen")]
-    if versie not in gevonden.versies:
-        return [OngeldigVeld("versie", f"wordt niet ondersteund; gebruik {', '.join(gevonden.versies)}")]
+    versies = CATALOGUS.versies(module, berichttype)
+    if versie not in versies:
+        return [OngeldigVeld("versie", f"bestaat niet voor dit berichttype; gebruik {', '.join(versies)}")]
     return []
 
 

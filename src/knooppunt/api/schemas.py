@@ -257,6 +257,10 @@ class DeelnemerRead(Schema):
     naam: str
     rol: str
     modules: list[str]
+    versies: dict[str, list[str]] = Field(
+        description="Per module the protocol versions the participant accepts (DESIGN §3a).",
+        examples=[{"schuldregeling": ["1.0", "2.0"]}],
+    )
     gebruikt_bsn: bool
     standaard_akkoord: bool
     schuldensoorten: list[str]
@@ -280,13 +284,15 @@ class BerichttypeRead(Schema):
     antwoordtermijn_werkdagen: int | None
     voorwaarden: list[str]
     artikel: str
-    versies: list[str]
+    versie: str = Field(description="The protocol version this entry describes (DESIGN §3a).")
+    versies: list[str] = Field(description="Every version this message type exists in, lowest first.")
     omschrijving: str
     door_knooppunt: bool
     schemas: dict[str, dict[str, Any]] = Field(
         description=(
-            "JSON Schema (draft 2020-12) of the encrypted payload, per versie. Empty for the "
-            "hub-authored types, which carry a plain melding instead of an encrypted payload."
+            "JSON Schema (draft 2020-12) of the encrypted payload in this entry's versie, keyed by "
+            "versie. Empty for the hub-authored types, which carry a plain melding instead of an "
+            "encrypted payload."
         ),
         examples=[
             {"1.0": {"title": "Saldoverzoek (schuldregeling/saldoverzoek, versie 1.0)", "type": "object"}}

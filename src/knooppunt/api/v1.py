@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
@@ -41,6 +41,7 @@ from knooppunt.api.schemas import (
 )
 from knooppunt.hub import adresboek, audit, logboek, mailbox, verzendingen
 from knooppunt.hub.fouten import HubFout, OngeldigVeld
+from knooppunt.hub.mailbox import Instellingen
 from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Rol
 from knooppunt.protocol.identificatie import is_oin_vorm
 from knooppunt.protocol.jwe import b64url_encode, x5t_s256
@@ -51,11 +52,12 @@ from knooppunt.store.models import Bericht, Certificaat, Deelnemer
 
 router = APIRouter(route_class=TransactieRoute)
 
-# Closed sets on the wire, stated as enums in the OpenAPI document (tests check them against the
-# catalogue's enums).
-ModuleCode = Literal[
-    "schuldregeling", "waarborgfonds", "saldoverzoek", "betalingsregeling", "bewind", "pauzeknop"
-]
+# Closed sets on the wire, stated as enums in the OpenAPI document: the modules of the registry
+# (a new module folder appears here without an edit).
+if TYPE_CHECKING:
+    ModuleCode = str
+else:
+    ModuleCode = Literal[tuple(CATALOGUS.modulecodes())]
 RolCode = Literal["SHV", "SE", "WF", "BW"]
 
 
@@ -660,6 +662,7 @@ def deelnemer_weergave(deelnemer: Deelnemer, nu: datetime) -> DeelnemerRead:
         naam=deelnemer.naam,
         rol=deelnemer.rol,
         modules=sorted(adresboek.modules_van(deelnemer)),
+        versies=adresboek.versies_per_module(deelnemer),
         gebruikt_bsn=deelnemer.gebruikt_bsn,
         standaard_akkoord=deelnemer.standaard_akkoord,
         schuldensoorten=sorted(adresboek.schuldensoorten_van(deelnemer)),
@@ -714,23 +717,24 @@ def haal_deelnemer_op(v: VerzoekDep, oin: Annotated[Oin, Path()]) -> DeelnemerRe
     return deelnemer_weergave(adresboek.haal(v.session, oin), v.nu)
 
 
-def berichttype_weergave(t: Berichttype, antwoordtermijn: int) -> BerichttypeRead:
+def berichttype_weergave(t: Berichttype, instellingen: Instellingen) -> BerichttypeRead:
     return BerichttypeRead(
         code=t.code,
         naam=t.naam,
-        module=t.module.value,
+        module=t.module,
         van=sorted(r.value for r in t.van),
         naar=sorted(r.value for r in t.naar),
         beantwoordt=sorted(t.beantwoordt),
         verwijst_naar=sorted(t.verwijst_naar),
         antwoord_verwacht=t.antwoord_verwacht,
-        antwoordtermijn_werkdagen=antwoordtermijn if t.antwoord_verwacht else None,
+        antwoordtermijn_werkdagen=instellingen.antwoordtermijn_van(t) if t.antwoord_verwacht else None,
         voorwaarden=[v.value for v in t.voorwaarden],
         artikel=t.artikel,
-        versies=list(t.versies),
+        versie=t.versie,
+        versies=list(CATALOGUS.versies(t.module, t.code)),
         omschrijving=t.omschrijving,
         door_knooppunt=Rol.KNOOPPUNT in t.van,
-        schemas=schemas_per_versie(t.module.value, t.code, t.versies),
+        schemas=schemas_per_versie(t.module, t.code, (t.versie,)),
     )
 
 
@@ -738,20 +742,34 @@ def berichttype_weergave(t: Berichttype, antwoordtermijn: int) -> BerichttypeRea
     "/berichttypen",
     operation_id="haalBerichttypenOp",
     summary="De berichtencatalogus",
+    description="Elk berichttype van elke module, één keer per versie waarin het bestaat, met het "
+    "JSON Schema van de inhoud en de antwoordtermijn van die versie.",
     response_model=BerichttypenRead,
     response_description="Alle berichttypen",
-    responses=_problemen(401),
+    responses=_problemen(400, 401),
     tags=["berichttypen"],
 )
-def haal_berichttypen_op(v: VerzoekDep) -> BerichttypenRead:
-    termijn = v.runtime.instellingen.antwoordtermijn
-    return BerichttypenRead(berichttypen=[berichttype_weergave(t, termijn) for t in CATALOGUS.alle()])
+def haal_berichttypen_op(
+    v: VerzoekDep,
+    module: Annotated[ModuleCode | None, Query()] = None,
+    versie: Annotated[Tekst | None, Query(min_length=1, max_length=16)] = None,
+) -> BerichttypenRead:
+    instellingen = v.runtime.instellingen
+    return BerichttypenRead(
+        berichttypen=[
+            berichttype_weergave(t, instellingen)
+            for t in CATALOGUS.alle()
+            if (module is None or t.module == module) and (versie is None or t.versie == versie)
+        ]
+    )
 
 
 @router.get(
     "/berichttypen/{code}",
     operation_id="haalBerichttypeOp",
     summary="Eén berichttype",
+    description="Zonder `versie` de hoogste versie waarin het type bestaat. Een code die in meer "
+    "modules voorkomt vraagt om `module` (anders 400).",
     response_model=BerichttypeRead,
     response_description="Het berichttype",
     responses=_problemen(400, 401, 404),
@@ -761,11 +779,29 @@ def haal_berichttype_op(
     v: VerzoekDep,
     code: Annotated[Tekst, Path(min_length=1, max_length=64)],
     module: Annotated[ModuleCode | None, Query()] = None,
+    versie: Annotated[Tekst | None, Query(min_length=1, max_length=16)] = None,
 ) -> BerichttypeRead:
-    typen = [t for t in CATALOGUS.per_code(code) if module is None or t.module.value == module]
-    if not typen:
+    modules = sorted({t.module for t in CATALOGUS.per_code(code) if module is None or t.module == module})
+    if not modules:
         raise HubFout("NIET_GEVONDEN", 404, "Niet gevonden", f"Berichttype {code!r} bestaat niet.")
-    return berichttype_weergave(typen[0], v.runtime.instellingen.antwoordtermijn)
+    if len(modules) > 1:
+        raise HubFout(
+            "MODULE_ONTBREEKT",
+            400,
+            "Module ontbreekt",
+            f"Berichttype {code!r} bestaat in module {', '.join(modules)}: geef ?module= mee.",
+            [OngeldigVeld("module", f"kies uit {', '.join(modules)}")],
+        )
+    gevonden = CATALOGUS.zoek(modules[0], code, versie)
+    if gevonden is None:
+        raise HubFout(
+            "NIET_GEVONDEN",
+            404,
+            "Niet gevonden",
+            f"Berichttype {code!r} bestaat niet in versie {versie} van module {modules[0]}; wel in "
+            f"{', '.join(CATALOGUS.versies(modules[0], code))}.",
+        )
+    return berichttype_weergave(gevonden, v.runtime.instellingen)
 
 
 @router.get(

@@ -424,7 +424,13 @@ def deelnemer() -> None:
 @click.option("--rol", required=True, type=click.Choice(["SHV", "SE", "WF", "BW"]))
 @click.option("--kvk", required=True, help="8-digit KvK number.")
 @click.option("--vestigingsnummer", default=None)
-@click.option("--module", "modules", required=True, multiple=True, help="May repeat.")
+@click.option(
+    "--module",
+    "modules",
+    required=True,
+    multiple=True,
+    help="May repeat; code or code:versies (schuldregeling:1.0,2.0).",
+)
 @click.option(
     "--certificaat",
     "certificaten",

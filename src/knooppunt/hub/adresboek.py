@@ -22,7 +22,7 @@ from knooppunt.pki.certificaat import (
     controleer_bruikbaar,
 )
 from knooppunt.pki.verificatie import Vertrouwensankers
-from knooppunt.protocol.catalogus import Module, Rol, Schuldensoort
+from knooppunt.protocol.catalogus import CATALOGUS, Rol, Schuldensoort, versiesleutel
 from knooppunt.protocol.identificatie import (
     KVK_PREFIX,
     OngeldigeIdentificatie,
@@ -210,7 +210,7 @@ def registreer(
                 else f"{nieuw.rol!r} is onbekend; kies uit {', '.join(rollen)}",
             )
         )
-    modules = _keuzes(fouten, "modules", nieuw.modules, [m.value for m in Module])
+    modules = _modulekeuzes(fouten, nieuw.modules)
     if not nieuw.modules:
         fouten.append(OngeldigVeld("modules", "kies minstens één module"))
     soorten = _keuzes(fouten, "schuldensoorten", nieuw.schuldensoorten, [s.value for s in Schuldensoort])
@@ -253,7 +253,7 @@ def registreer(
         sleutelbeheer=nieuw.sleutelbeheer,
         contact={},
         aangemaakt_op=nu,
-        modules=[DeelnemerModule(module=m) for m in modules],
+        modules=[DeelnemerModule(module=m, versies=v) for m, v in modules.items()],
         schuldensoorten=[DeelnemerSchuldensoort(soort=s) for s in soorten],
         certificaten=[_certificaat(info, gebruik, nu) for info in nieuw.certificaten],
     )
@@ -285,7 +285,7 @@ def wijzig(
     deelnemer = haal(session, oin)
     fouten: list[OngeldigVeld] = []
     oud: dict[str, Any] = {
-        "modules": sorted(modules_van(deelnemer)),
+        "modules": _modulenotatie({m.module: m.versies for m in deelnemer.modules}),
         "gebruiktBsn": deelnemer.gebruikt_bsn,
         "standaardAkkoord": deelnemer.standaard_akkoord,
         "schuldensoorten": sorted(schuldensoorten_van(deelnemer)),
@@ -293,7 +293,8 @@ def wijzig(
     }
     nieuw = dict(oud)
     if wijziging.modules is not None:
-        nieuw["modules"] = _keuzes(fouten, "modules", wijziging.modules, [m.value for m in Module])
+        gekozen = _modulekeuzes(fouten, wijziging.modules)
+        nieuw["modules"] = _modulenotatie(gekozen)
         if not wijziging.modules:
             fouten.append(OngeldigVeld("modules", "kies minstens één module"))
     if wijziging.schuldensoorten is not None:
@@ -321,9 +322,13 @@ def wijzig(
     if not gewijzigd:
         return {}
     if "modules" in gewijzigd:
-        deelnemer.modules[:] = [m for m in deelnemer.modules if m.module in nieuw["modules"]]
+        deelnemer.modules[:] = [m for m in deelnemer.modules if m.module in gekozen]
+        for rij in deelnemer.modules:
+            rij.versies = gekozen[rij.module]
         bestaand = modules_van(deelnemer)
-        deelnemer.modules.extend(DeelnemerModule(module=m) for m in nieuw["modules"] if m not in bestaand)
+        deelnemer.modules.extend(
+            DeelnemerModule(module=m, versies=v) for m, v in gekozen.items() if m not in bestaand
+        )
     if "schuldensoorten" in gewijzigd:
         deelnemer.schuldensoorten[:] = [
             s for s in deelnemer.schuldensoorten if s.soort in nieuw["schuldensoorten"]
@@ -477,6 +482,69 @@ def is_actueel(cert: Certificaat, nu: datetime) -> bool:
 
 def modules_van(deelnemer: Deelnemer) -> set[str]:
     return {m.module for m in deelnemer.modules}
+
+
+def versies_van(deelnemer: Deelnemer, module: str) -> tuple[str, ...]:
+    """The protocol versions the participant accepts in a module (DESIGN §3a): those registered,
+    else every version of the module; none when it has not joined the module."""
+    for rij in deelnemer.modules:
+        if rij.module == module:
+            if rij.versies:
+                return tuple(rij.versies.split(","))
+            return CATALOGUS.moduleversies(module)
+    return ()
+
+
+def versies_per_module(deelnemer: Deelnemer) -> dict[str, list[str]]:
+    """Module → accepted versions, for the adresboek's ``versies`` field."""
+    return {rij.module: list(versies_van(deelnemer, rij.module)) for rij in deelnemer.modules}
+
+
+def hoogste_gemeenschappelijke_versie(a: Deelnemer, b: Deelnemer, module: str) -> str | None:
+    """The highest version of a module both accept (what the SDK and the portal send in)."""
+    gemeen = [v for v in versies_van(a, module) if v in versies_van(b, module)]
+    return max(gemeen, key=versiesleutel) if gemeen else None
+
+
+def ontleed_module(tekst: str) -> tuple[str, tuple[str, ...] | None]:
+    """``schuldregeling`` or ``schuldregeling:1.0,2.0`` (the CLI's ``--module``) → (code, versions)."""
+    code, _, versies = tekst.strip().partition(":")
+    if not versies.strip():
+        return code.strip(), None
+    return code.strip(), tuple(v.strip() for v in versies.split(",") if v.strip())
+
+
+def _modulekeuzes(fouten: list[OngeldigVeld], keuzes: list[str]) -> dict[str, str | None]:
+    """Module choices, each ``code`` or ``code:versie,versie``, checked against the registry:
+    module → comma-separated versions (None: every version of the module)."""
+    gekozen: dict[str, str | None] = {}
+    bekend = CATALOGUS.modulecodes()
+    for keuze in keuzes:
+        code, versies = ontleed_module(keuze)
+        if code not in bekend:
+            fouten.append(OngeldigVeld("modules", f"{code!r} is onbekend; kies uit {', '.join(bekend)}"))
+            continue
+        if versies is None:
+            gekozen[code] = None
+            continue
+        mogelijk = CATALOGUS.moduleversies(code)
+        onbekend = [v for v in versies if v not in mogelijk]
+        if onbekend or not versies:
+            fouten.append(
+                OngeldigVeld(
+                    "modules",
+                    f"module {code} kent versie {', '.join(onbekend) or '(geen)'} niet; "
+                    f"kies uit {', '.join(mogelijk)}",
+                )
+            )
+            continue
+        gesorteerd = sorted(set(versies), key=versiesleutel)
+        gekozen[code] = None if tuple(gesorteerd) == mogelijk else ",".join(gesorteerd)
+    return gekozen
+
+
+def _modulenotatie(modules: dict[str, str | None]) -> list[str]:
+    return sorted(m if v is None else f"{m}:{v}" for m, v in modules.items())
 
 
 def schuldensoorten_van(deelnemer: Deelnemer) -> set[str]:

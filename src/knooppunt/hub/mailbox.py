@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from knooppunt.hub import adresboek, audit, regels
 from knooppunt.hub.adresboek import Partij
 from knooppunt.hub.fouten import HubFout, OngeldigVeld, niet_gevonden
-from knooppunt.protocol.catalogus import CATALOGUS, HUB_VERSIE, Berichttype, Rol
+from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Rol
 from knooppunt.protocol.jwe import OngeldigeJwe, alg_past_bij_sleutel, kid_naar_vingerafdruk, lees_kop
 from knooppunt.protocol.werkdagen import AMSTERDAM, Werkdagkalender
 from knooppunt.store import berichten as store
@@ -47,6 +47,9 @@ class Instellingen:
     kalender: Werkdagkalender
     bevestigingstermijn: int = 5
     antwoordtermijn: int = 5
+    """Working days to answer a question sent in protocol 1.0 (handbook 2.1)."""
+    antwoordtermijn_2: int = 10
+    """Working days to answer a question sent in protocol 2.0 and later (afsprakenstelsel 2.0)."""
     max_open: int = 10_000
     max_inhoud_bytes: int = 4 * 1024 * 1024
     # DESIGN §4: a fetch page holds at most this much inhoud (but always one message); each
@@ -55,6 +58,12 @@ class Instellingen:
     max_pagina_bytes: int = 16 * 1024 * 1024
     inbox_quotum: int = 1024 * 1024 * 1024
     inbox_aandeel: float = 1 / 8
+
+    def antwoordtermijn_van(self, berichttype: Berichttype) -> int:
+        """DESIGN §3a: the module's own term, else that of the type's protocol version."""
+        if berichttype.antwoordtermijn is not None:
+            return berichttype.antwoordtermijn
+        return self.antwoordtermijn if berichttype.versie == "1.0" else self.antwoordtermijn_2
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +124,8 @@ def _weigering(
 
 
 def _type(envelop: Envelop) -> Berichttype:
-    berichttype = CATALOGUS.zoek(envelop.module, envelop.berichttype)
-    if berichttype is None:
-        andere = [t.module.value for t in CATALOGUS.per_code(envelop.berichttype)]
+    if CATALOGUS.zoek(envelop.module, envelop.berichttype) is None:
+        andere = [t.module for t in CATALOGUS.per_code(envelop.berichttype)]
         if andere:
             raise _weigering(
                 "ONBEKEND_BERICHTTYPE",
@@ -133,15 +141,43 @@ def _type(envelop: Envelop) -> Berichttype:
             "zie /api/v1/berichttypen",
             "berichttype",
         )
-    if envelop.versie not in berichttype.versies:
+    berichttype = CATALOGUS.zoek(envelop.module, envelop.berichttype, envelop.versie)
+    if berichttype is None:
+        versies = CATALOGUS.versies(envelop.module, envelop.berichttype)
         raise _weigering(
             "ONBEKENDE_VERSIE",
             422,
-            f"versie '{envelop.versie}' van '{berichttype.code}' wordt niet ondersteund; "
-            f"gebruik {', '.join(berichttype.versies)}",
+            f"'{envelop.berichttype}' bestaat niet in versie '{envelop.versie}' van module "
+            f"'{envelop.module}'; het bestaat in versie {', '.join(versies)}",
             "versie",
         )
     return berichttype
+
+
+def _controleer_versie(
+    berichttype: Berichttype, afzender: Deelnemer, ontvanger: Deelnemer, envelop: Envelop
+) -> None:
+    """DESIGN §3a: a message that names no other must be in a version both parties accept; an
+    answer or reference carries its question's version and is never refused for it."""
+    if envelop.cross_referentienummer is not None:
+        return
+    eigen = adresboek.versies_van(afzender, berichttype.module)
+    andere = adresboek.versies_van(ontvanger, berichttype.module)
+    if berichttype.versie in eigen and berichttype.versie in andere:
+        return
+    beide = [v for v in eigen if v in andere]
+    raise _weigering(
+        "VERSIE_NIET_ONDERSTEUND",
+        422,
+        f"versie {berichttype.versie} van module '{berichttype.module}' wordt niet ondersteund door "
+        + ("u" if berichttype.versie not in eigen else ontvanger.naam)
+        + (
+            f"; u en {ontvanger.naam} ondersteunen beide versie {', '.join(beide)}"
+            if beide
+            else f"; u en {ontvanger.naam} hebben geen versie van deze module gemeen"
+        ),
+        "versie",
+    )
 
 
 def _partijen(session: Session, berichttype: Berichttype, afzender: Deelnemer, envelop: Envelop) -> Deelnemer:
@@ -154,12 +190,11 @@ def _partijen(session: Session, berichttype: Berichttype, afzender: Deelnemer, e
             f"'{berichttype.code}' wordt verstuurd door {rollen}; u bent {afzender.rol}",
             "berichttype",
         )
-    if berichttype.module.value not in modules:
+    if berichttype.module not in modules:
         raise _weigering(
             "MODULE_NIET_ACTIEF",
             422,
-            f"u neemt niet deel aan module '{berichttype.module.value}'; "
-            "meld u daarvoor aan bij de beheerder",
+            f"u neemt niet deel aan module '{berichttype.module}'; meld u daarvoor aan bij de beheerder",
             "module",
         )
     ontvanger = deelnemer_store.haal(session, envelop.ontvanger)
@@ -179,14 +214,14 @@ def _partijen(session: Session, berichttype: Berichttype, afzender: Deelnemer, e
             f"'{berichttype.code}' gaat naar {rollen}; {ontvanger.naam} is {ontvanger.rol}",
             "ontvanger",
         )
-    if berichttype.module.value not in adresboek.modules_van(ontvanger):
+    if berichttype.module not in adresboek.modules_van(ontvanger):
         raise _weigering(
             "MODULE_NIET_ACTIEF",
             422,
-            f"{ontvanger.naam} neemt niet deel aan module '{berichttype.module.value}'; "
-            "gebruik een ander kanaal",
+            f"{ontvanger.naam} neemt niet deel aan module '{berichttype.module}'; gebruik een ander kanaal",
             "ontvanger",
         )
+    _controleer_versie(berichttype, afzender, ontvanger, envelop)
     return ontvanger
 
 
@@ -220,8 +255,9 @@ def _controleer_inhoud(
 
 def _verwijzing_richting(berichttype: Berichttype, afzender: Deelnemer, envelop: Envelop) -> tuple[str, str]:
     """(afzender, ontvanger) of the message a crossReferentienummer may name: a reminder names the
-    sender's own question to this recipient (art. 15.1), an answer a message it received from it."""
-    if berichttype.verwijst_naar:
+    sender's own question to this recipient (art. 15.1), an answer or a heroverweging a message it
+    received from it."""
+    if berichttype.verwijst_naar and not berichttype.verwijst_naar_ontvangen:
         return afzender.oin, envelop.ontvanger
     return envelop.ontvanger, afzender.oin
 
@@ -237,6 +273,15 @@ def _verwijzing(
     return _beoordeel_verwijzing(berichttype, envelop, kandidaat)
 
 
+def _zelfde_traject(vraag: R, envelop: Envelop) -> bool:
+    """DESIGN §2, §3a: a message names only a message of its own conversation, module and version."""
+    return (
+        vraag.conversatie_referentienummer == envelop.conversatie_referentienummer
+        and vraag.module == envelop.module
+        and vraag.versie == envelop.versie
+    )
+
+
 def _beoordeel_verwijzing(berichttype: Berichttype, envelop: Envelop, vraag: R | None) -> R | None:
     """The referenced message, or a refusal; ``vraag`` is the message the number names between
     these two parties in the direction of `_verwijzing_richting` (None when there is none)."""
@@ -245,7 +290,7 @@ def _beoordeel_verwijzing(berichttype: Berichttype, envelop: Envelop, vraag: R |
         # A reminder refers to the sender's own open question to this recipient (art. 15.1).
         if ref is None:
             return None
-        if vraag is None or vraag.conversatie_referentienummer != envelop.conversatie_referentienummer:
+        if vraag is None or not _zelfde_traject(vraag, envelop):
             return None
         return vraag
     if not berichttype.is_antwoord:
@@ -270,7 +315,7 @@ def _beoordeel_verwijzing(berichttype: Berichttype, envelop: Envelop, vraag: R |
     # One answer for every failure: nobody learns what others exchanged (DESIGN §3).
     if (
         vraag is None
-        or vraag.conversatie_referentienummer != envelop.conversatie_referentienummer
+        or not _zelfde_traject(vraag, envelop)
         or not berichttype.beantwoordt_type(vraag.berichttype)
         or vraag.status in ("verlopen", "geweigerd")
     ):
@@ -278,8 +323,9 @@ def _beoordeel_verwijzing(berichttype: Berichttype, envelop: Envelop, vraag: R |
             "ONGELDIG_ANTWOORD",
             422,
             f"crossReferentienummer {ref} is geen bericht dat u met '{berichttype.code}' kunt beantwoorden: "
-            "het moet een niet-verlopen bericht zijn dat deze ontvanger u in deze conversatie stuurde, "
-            f"van type {', '.join(sorted(berichttype.beantwoordt))}",
+            "het moet een niet-verlopen bericht zijn dat deze ontvanger u in deze conversatie stuurde, in "
+            "dezelfde module en versie als dit antwoord, van type "
+            + ", ".join(sorted(berichttype.beantwoordt)),
             "crossReferentienummer",
             reden="geen bericht dat u hiermee kunt beantwoorden",
         )
@@ -287,13 +333,13 @@ def _beoordeel_verwijzing(berichttype: Berichttype, envelop: Envelop, vraag: R |
 
 
 def _conversatie(session: Session, afzender: Deelnemer, envelop: Envelop, nu: datetime) -> None:
-    eigenaar: str | None
-    if afzender.rol == Rol.SHV:
-        eigenaar = store.claim_conversatie(
-            session, conversatie=envelop.conversatie_referentienummer, shv=afzender.oin, nu=nu
-        )
-    else:
-        eigenaar = store.conversatie_eigenaar(session, envelop.conversatie_referentienummer)
+    # DESIGN §2: a conversation's first message creates it and its sender owns it, in every module
+    # (a debt counsellor, kredietbank or bewindvoerder for a client, the fund for a
+    # verzoek_kredietinformatie). A creditor's first message is refused by its own rules and
+    # rolled back with the claim.
+    eigenaar = store.claim_conversatie(
+        session, conversatie=envelop.conversatie_referentienummer, shv=afzender.oin, nu=nu
+    )
     _beoordeel_conversatie(afzender, envelop, eigenaar)
 
 
@@ -302,7 +348,7 @@ def _beoordeel_conversatie(afzender: Deelnemer, envelop: Envelop, eigenaar: str 
         raise _weigering(
             "ONGELDIGE_CONVERSATIE",
             422,
-            "dit conversatieReferentienummer hoort bij een traject van een andere schuldhulpverlener; "
+            "dit conversatieReferentienummer hoort bij een traject van een andere partij; "
             "begin een nieuw traject met een nieuw UUID",
             "conversatieReferentienummer",
         )
@@ -442,7 +488,7 @@ def _waarden(
         "conversatie_referentienummer": envelop.conversatie_referentienummer,
         "cross_referentienummer": envelop.cross_referentienummer,
         "berichttype": berichttype.code,
-        "module": berichttype.module.value,
+        "module": berichttype.module,
         "versie": envelop.versie,
         "envelop_hash": envelop_hash,
         "status": "aangeboden",
@@ -497,7 +543,7 @@ class _Reeks:
     nu: datetime
     instellingen: Instellingen
     verloopt_op: datetime
-    partijen: dict[tuple[str, str, str], Deelnemer | HubFout] = field(default_factory=dict)
+    partijen: dict[tuple[str, str, str, bool, str], Deelnemer | HubFout] = field(default_factory=dict)
     open_per_ontvanger: dict[str, int] = field(default_factory=dict)
     bezetting: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Per recipient: (its unconfirmed ciphertext, of which this sender's), as `inboxquotum.bezetting`."""
@@ -657,7 +703,13 @@ def _plan_een(session: Session, reeks: _Reeks, index: int, envelop: Envelop, *, 
         return _Gepland(bestaand=_herhaling(bestaand, afzender, envelop_hash))
 
     berichttype = _type(envelop)
-    sleutel = (berichttype.module.value, berichttype.code, envelop.ontvanger)
+    sleutel = (
+        berichttype.module,
+        berichttype.code,
+        berichttype.versie,
+        envelop.cross_referentienummer is None,
+        envelop.ontvanger,
+    )
     if sleutel not in reeks.partijen:
         try:
             reeks.partijen[sleutel] = _partijen(session, berichttype, afzender, envelop)
@@ -671,7 +723,7 @@ def _plan_een(session: Session, reeks: _Reeks, index: int, envelop: Envelop, *, 
         _controleer_inhoud(envelop, ontvanger, reeks.instellingen, reeks.nu)
     conversatie = envelop.conversatie_referentienummer
     eigenaar = reeks.eigenaren.get(conversatie)
-    claimt = eigenaar is None and afzender.rol == Rol.SHV
+    claimt = eigenaar is None
     _beoordeel_conversatie(afzender, envelop, afzender.oin if claimt else eigenaar)
 
     kandidaat = None
@@ -779,10 +831,10 @@ def _beantwoord(session: Session, vraag: Bericht, *, nu: datetime, instellingen:
 
 
 def _antwoord_uiterlijk(bericht: Berichtrij, nu: datetime, instellingen: Instellingen) -> datetime | None:
-    berichttype = CATALOGUS.zoek(bericht.module, bericht.berichttype)
+    berichttype = CATALOGUS.zoek(bericht.module, bericht.berichttype, bericht.versie)
     if berichttype is None or not berichttype.antwoord_verwacht:
         return None
-    return _termijn_einde(instellingen.kalender, nu, instellingen.antwoordtermijn)
+    return _termijn_einde(instellingen.kalender, nu, instellingen.antwoordtermijn_van(berichttype))
 
 
 def _bevestig(session: Session, bericht: Bericht, *, nu: datetime, instellingen: Instellingen) -> bool:
@@ -833,7 +885,7 @@ def _hub_bericht_waarden(
         "cross_referentienummer": over.referentienummer,
         "berichttype": berichttype,
         "module": over.module,
-        "versie": HUB_VERSIE,
+        "versie": over.versie,  # a notice is in the module and version of the message it concerns
         "envelop_hash": hashlib.sha256(json.dumps(melding, sort_keys=True).encode()).hexdigest(),
         "status": "aangeboden",
         "ontvangen_op": nu,
@@ -1289,7 +1341,6 @@ def verloop_reeks(session: Session, *, nu: datetime, instellingen: Instellingen,
             limiet=limiet,
             hub=KNOOPPUNT,
             berichttype="foutbericht",
-            versie=HUB_VERSIE,
             code="VERLOPEN",
             omschrijving=_VERLOPEN_OMSCHRIJVING.format(ref="%1$s", type="%2$s"),
             melding_verloopt_op=instellingen.kalender.termijn_einde(nu, instellingen.bevestigingstermijn),
@@ -1306,6 +1357,7 @@ def verloop_reeks(session: Session, *, nu: datetime, instellingen: Instellingen,
                 conversatie_referentienummer=r.conversatie_referentienummer,
                 berichttype=r.berichttype,
                 module=r.module,
+                versie=r.versie,
             ),
             nu=nu,
             instellingen=instellingen,
@@ -1338,7 +1390,7 @@ def _verlopen_melding(bericht: Bericht, *, nu: datetime, instellingen: Instellin
 
 def kan_reminder_krijgen(bericht: Bericht) -> bool:
     """Whether a reminder may refer to this type of message (art. 15.1: saldoverzoek, betaalvoorstel)."""
-    berichttype = CATALOGUS.zoek(bericht.module, "reminder")
+    berichttype = CATALOGUS.zoek(bericht.module, "reminder", bericht.versie)
     return berichttype is not None and bericht.berichttype in berichttype.verwijst_naar
 
 

@@ -1,13 +1,15 @@
 """The hub-enforced conditions of the catalogue (DESIGN §3), one function per named condition.
 
-Each is decided from metadata and the adresboek only, per (caller, counterpart) within one
-conversation — never across other parties' messages.
+Each is decided from metadata and the adresboek only, per (caller, counterpart, module) within one
+conversation — never across other parties' messages, never across modules (DESIGN §2): a
+betalingsregeling akkoord does not satisfy 11.1 in schuldregeling.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -23,9 +25,11 @@ STANDPUNTEN = (
     "saldoverzoek_antwoord",
     "saldoverzoek_antwoord_standaard_akkoord",
     "klant_onbekend",
+    "geen_medewerking",
     "betaalvoorstel_akkoord",
     "betaalvoorstel_niet_akkoord",
 )
+BETAALVOORSTELANTWOORDEN = ("betaalvoorstel_akkoord", "betaalvoorstel_niet_akkoord")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,10 @@ class Context:
 
 def _fout(code: str, artikel: str, detail: str) -> HubFout:
     return HubFout(code, 422, "Bericht niet toegestaan", f"{detail} (art. {artikel})", artikel=artikel)
+
+
+def _type_van(rij: Any) -> str | None:
+    return None if rij is None else str(rij.berichttype)
 
 
 def _geen_bsn(ctx: Context) -> None:
@@ -88,13 +96,21 @@ def _afzender_standaard_akkoord(ctx: Context) -> None:
 
 
 def _geen_standaard_akkoord_ontvangen(ctx: Context) -> None:
-    laatste = store.laatste_antwoord(
-        ctx.session,
-        conversatie=ctx.conversatie,
-        van=ctx.ontvanger.oin,
-        aan=ctx.afzender.oin,
-        typen=("saldoverzoek_antwoord", "saldoverzoek_antwoord_standaard_akkoord", "klant_onbekend"),
-        vraagtypen=SALDOVERZOEKEN,
+    laatste = _type_van(
+        store.laatste_antwoord(
+            ctx.session,
+            conversatie=ctx.conversatie,
+            module=ctx.type.module,
+            van=ctx.ontvanger.oin,
+            aan=ctx.afzender.oin,
+            typen=(
+                "saldoverzoek_antwoord",
+                "saldoverzoek_antwoord_standaard_akkoord",
+                "klant_onbekend",
+                "geen_medewerking",
+            ),
+            vraagtypen=SALDOVERZOEKEN,
+        )
     )
     if laatste == "saldoverzoek_antwoord_standaard_akkoord":
         raise _fout(
@@ -106,12 +122,15 @@ def _geen_standaard_akkoord_ontvangen(ctx: Context) -> None:
 
 
 def _laatste_antwoord_akkoord(ctx: Context) -> None:
-    laatste = store.laatste_antwoord(
-        ctx.session,
-        conversatie=ctx.conversatie,
-        van=ctx.ontvanger.oin,
-        aan=ctx.afzender.oin,
-        typen=STANDPUNTEN,
+    laatste = _type_van(
+        store.laatste_antwoord(
+            ctx.session,
+            conversatie=ctx.conversatie,
+            module=ctx.type.module,
+            van=ctx.ontvanger.oin,
+            aan=ctx.afzender.oin,
+            typen=STANDPUNTEN,
+        )
     )
     if laatste not in ("betaalvoorstel_akkoord", "saldoverzoek_antwoord_standaard_akkoord"):
         gezien = f"het laatste antwoord is '{laatste}'" if laatste else "er is nog geen antwoord"
@@ -126,14 +145,19 @@ def _eerder_uitgewisseld(ctx: Context) -> None:
     if ctx.uitgewisseld_in_reeks:
         return
     if not store.eerder_uitgewisseld(
-        ctx.session, conversatie=ctx.conversatie, partij=ctx.afzender.oin, tegenpartij=ctx.ontvanger.oin
+        ctx.session,
+        conversatie=ctx.conversatie,
+        module=ctx.type.module,
+        partij=ctx.afzender.oin,
+        tegenpartij=ctx.ontvanger.oin,
     ):
-        artikel = "14.1" if ctx.type.code == "statusverzoek" else "12.1"
+        artikel = "14.1" if ctx.type.code == "statusverzoek" else ctx.type.artikel
         raise _fout(
             "GEEN_EERDER_CONTACT",
             artikel,
-            f"'{ctx.type.code}' kan alleen in een conversatie waarin u en {ctx.ontvanger.naam} al "
-            "berichten hebben uitgewisseld; gebruik het conversatieReferentienummer van dat traject",
+            f"'{ctx.type.code}' kan alleen in een conversatie waarin u en {ctx.ontvanger.naam} in module "
+            f"'{ctx.type.module}' al berichten hebben uitgewisseld; gebruik het conversatieReferentienummer "
+            "van dat traject",
         )
 
 
@@ -148,8 +172,38 @@ def _verwijst_naar_open_vraag(ctx: Context) -> None:
         raise _fout(
             "ONGELDIGE_VERWIJZING",
             "15.1",
-            "een reminder moet met crossReferentienummer verwijzen naar uw eigen saldoverzoek of "
-            "betaalvoorstel aan deze schuldeiser in deze conversatie dat nog niet beantwoord of verlopen is",
+            f"'{ctx.type.code}' moet met crossReferentienummer verwijzen naar uw eigen "
+            f"{' of '.join(sorted(ctx.type.verwijst_naar))} aan deze ontvanger in deze conversatie, module "
+            "en versie dat nog niet beantwoord of verlopen is",
+        )
+
+
+def _verwijst_naar_laatste_niet_akkoord(ctx: Context) -> None:
+    """DESIGN §3a: a heroverweging names the creditor's niet-akkoord that is its latest akkoord or
+    niet-akkoord to this debt counsellor's betaalvoorstel or heroverweging, in this module."""
+    vraag = ctx.verwijzing
+    laatste = store.laatste_antwoord(
+        ctx.session,
+        conversatie=ctx.conversatie,
+        module=ctx.type.module,
+        van=ctx.ontvanger.oin,
+        aan=ctx.afzender.oin,
+        typen=BETAALVOORSTELANTWOORDEN,
+        vraagtypen=("betaalvoorstel", "heroverweging"),
+    )
+    if (
+        vraag is None
+        or vraag.berichttype != "betaalvoorstel_niet_akkoord"
+        or vraag.status in ("verlopen", "geweigerd")
+        or laatste is None
+        or laatste.referentienummer != vraag.referentienummer
+    ):
+        raise _fout(
+            "ONGELDIGE_VERWIJZING",
+            "2.0",
+            f"een heroverweging moet met crossReferentienummer verwijzen naar het laatste "
+            f"'betaalvoorstel_niet_akkoord' dat {ctx.ontvanger.naam} u in deze conversatie en module stuurde "
+            "op uw betaalvoorstel of heroverweging",
         )
 
 
@@ -173,6 +227,7 @@ CONTROLES: dict[Voorwaarde, Callable[[Context], None]] = {
     Voorwaarde.LAATSTE_ANTWOORD_AKKOORD: _laatste_antwoord_akkoord,
     Voorwaarde.EERDER_UITGEWISSELD: _eerder_uitgewisseld,
     Voorwaarde.VERWIJST_NAAR_OPEN_VRAAG: _verwijst_naar_open_vraag,
+    Voorwaarde.VERWIJST_NAAR_LAATSTE_NIET_AKKOORD: _verwijst_naar_laatste_niet_akkoord,
     Voorwaarde.ALLEEN_KNOOPPUNT: _alleen_knooppunt,
 }
 

@@ -36,8 +36,8 @@ def shv_typen(*, nieuw: bool) -> list[Berichttype]:
     """The message types a debt counsellor composes (DESIGN §3), for a new client or a follow-up."""
     return [
         t
-        for t in CATALOGUS.alle()
-        if t.module.value == MODULE and Rol.SHV in t.van and not (nieuw and t.code in ALLEEN_VERVOLG)
+        for t in CATALOGUS.nieuwste()
+        if t.module == MODULE and Rol.SHV in t.van and not (nieuw and t.code in ALLEEN_VERVOLG)
     ]
 
 

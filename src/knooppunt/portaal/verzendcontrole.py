@@ -108,7 +108,7 @@ def controleer(
     tijdlijn = mailbox.conversatie_of_leeg(session, gast.oin, conversatie) if conversatie else []
     uit = []
     for oin in ontvangers:
-        deelnemer, waarom_niet = gast.bereikbaar(session, oin, berichttype.module.value)
+        deelnemer, waarom_niet = gast.bereikbaar(session, oin, berichttype.module)
         controle = Ontvangercontrole(oin, deelnemer)
         uit.append(controle)
         if deelnemer is None or waarom_niet is not None:
@@ -142,7 +142,7 @@ def controleer(
                 berichttype.code,
                 {},
                 conversatie or str(uuid.uuid4()),
-                module=berichttype.module.value,
+                module=berichttype.module,
                 antwoord_op=c.gekozen,
             )
             for c in te_controleren

@@ -1,315 +1,114 @@
-"""The message catalogue (DESIGN §3) as data.
+"""The message catalogue (DESIGN §3–§3b): every type of every module and version, looked up.
 
-A module is data: its message types, who may send them to whom, which messages they answer,
-whether an answer is due, and the names of the hub-enforced conditions. The hub's rule engine
-(``knooppunt.hub.regels``) implements each named condition once; nothing here is a code path.
+A module is data (``knooppunt.protocol.modules``, one folder each): its message types per version,
+who may send them to whom, what they answer or refer to, whether and when an answer is due, and the
+names of the hub-enforced conditions. The hub's rule engine (``knooppunt.hub.regels``) implements
+each named condition once; nothing here is a code path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import StrEnum
+from functools import cached_property
 
-
-class Rol(StrEnum):
-    SHV = "SHV"
-    SE = "SE"
-    WF = "WF"
-    BW = "BW"
-    KNOOPPUNT = "KNOOPPUNT"
-
-
-class Module(StrEnum):
-    SCHULDREGELING = "schuldregeling"
-    WAARBORGFONDS = "waarborgfonds"
-    SALDOVERZOEK = "saldoverzoek"
-    BETALINGSREGELING = "betalingsregeling"
-    BEWIND = "bewind"
-    PAUZEKNOP = "pauzeknop"
-
-
-class Schuldensoort(StrEnum):
-    NUTS = "nuts"
-    PUBLIEK = "publiek"
-    ZORG = "zorg"
-    OVERIG = "overig"
-
-
-class Voorwaarde(StrEnum):
-    """Hub-enforced conditions, decided from metadata and the adresboek only."""
-
-    ONTVANGER_GEBRUIKT_GEEN_BSN = "ontvanger_gebruikt_geen_bsn"  # art. 3.1
-    ONTVANGER_GEBRUIKT_BSN = "ontvanger_gebruikt_bsn"  # art. 3.2
-    ONTVANGER_NUTS = "ontvanger_schuldensoort_nuts"  # art. 5.2
-    ONTVANGER_PUBLIEK = "ontvanger_schuldensoort_publiek"  # art. 5.4
-    ONTVANGER_ZORG = "ontvanger_schuldensoort_zorg"  # art. 5.5
-    AFZENDER_STANDAARD_AKKOORD = "afzender_standaard_akkoord"  # art. 7.1
-    GEEN_STANDAARD_AKKOORD_ONTVANGEN = "geen_standaard_akkoord_ontvangen"  # art. 9.3
-    LAATSTE_ANTWOORD_AKKOORD = "laatste_antwoord_akkoord"  # art. 11.1, 7.2
-    EERDER_UITGEWISSELD = "eerder_uitgewisseld"  # art. 12.1, 14.1
-    VERWIJST_NAAR_OPEN_VRAAG = "verwijst_naar_open_vraag"  # art. 15.1
-    ALLEEN_KNOOPPUNT = "alleen_knooppunt"
-
-
-HUB_VERSIE = "1.0"
-SALDOVERZOEKEN = frozenset({"saldoverzoek", "saldoverzoek_nuts", "saldoverzoek_publiek", "saldoverzoek_zorg"})
-KENNISGEVINGEN = frozenset({"kennisgeving", "kennisgeving_bsn"})
-ALLE = frozenset({"*"})
-
-
-@dataclass(frozen=True, slots=True)
-class Berichttype:
-    code: str
-    naam: str
-    module: Module
-    van: frozenset[Rol]
-    naar: frozenset[Rol]
-    artikel: str
-    beantwoordt: frozenset[str] = frozenset()
-    antwoord_verplicht_verwijzing: bool = False
-    antwoord_verwacht: bool = False
-    verwijst_naar: frozenset[str] = frozenset()
-    voorwaarden: tuple[Voorwaarde, ...] = ()
-    versies: tuple[str, ...] = (HUB_VERSIE,)
-    omschrijving: str = ""
-    door_knooppunt: bool = field(default=False)
-
-    @property
-    def is_antwoord(self) -> bool:
-        return bool(self.beantwoordt)
-
-    def beantwoordt_type(self, code: str) -> bool:
-        return "*" in self.beantwoordt or code in self.beantwoordt
-
-
-_SHV = frozenset({Rol.SHV})
-_SE = frozenset({Rol.SE})
-_IEDEREEN = frozenset({Rol.SHV, Rol.SE, Rol.WF, Rol.BW})
-_HUB = frozenset({Rol.KNOOPPUNT})
-_S = Module.SCHULDREGELING
-
-SCHULDREGELING: tuple[Berichttype, ...] = (
-    Berichttype(
-        "kennisgeving",
-        "Klant gemeld voor SHV",
-        _S,
-        _SHV,
-        _SE,
-        "3.1",
-        voorwaarden=(Voorwaarde.ONTVANGER_GEBRUIKT_GEEN_BSN,),
-        omschrijving="Start van stabilisatie onder de NVVK-convenanten (3.3); geen VISH-melding (3.4).",
-    ),
-    Berichttype(
-        "kennisgeving_bsn",
-        "Klant (BSN) gemeld voor SHV",
-        _S,
-        _SHV,
-        _SE,
-        "3.2",
-        voorwaarden=(Voorwaarde.ONTVANGER_GEBRUIKT_BSN,),
-        omschrijving="Als kennisgeving, voor schuldeisers die de klant op BSN identificeren.",
-    ),
-    Berichttype(
-        "kennisgeving_antwoord",
-        "Klant gemeld voor SHV antwoord",
-        _S,
-        _SE,
-        _SHV,
-        "4.1",
-        beantwoordt=KENNISGEVINGEN,
-        antwoord_verplicht_verwijzing=True,
-        omschrijving="Klantnummer en factuurnummers; geen termijn (4.2).",
-    ),
-    Berichttype("saldoverzoek", "Saldoverzoek", _S, _SHV, _SE, "5.1", antwoord_verwacht=True),
-    Berichttype(
-        "saldoverzoek_nuts",
-        "Saldoverzoek nuts",
-        _S,
-        _SHV,
-        _SE,
-        "5.2",
-        antwoord_verwacht=True,
-        voorwaarden=(Voorwaarde.ONTVANGER_NUTS,),
-    ),
-    Berichttype(
-        "saldoverzoek_publiek",
-        "Saldoverzoek publiek",
-        _S,
-        _SHV,
-        _SE,
-        "5.4",
-        antwoord_verwacht=True,
-        voorwaarden=(Voorwaarde.ONTVANGER_PUBLIEK,),
-    ),
-    Berichttype(
-        "saldoverzoek_zorg",
-        "Saldoverzoek zorg",
-        _S,
-        _SHV,
-        _SE,
-        "5.5",
-        antwoord_verwacht=True,
-        voorwaarden=(Voorwaarde.ONTVANGER_ZORG,),
-    ),
-    Berichttype(
-        "saldoverzoek_antwoord",
-        "Saldoverzoek antwoord",
-        _S,
-        _SE,
-        _SHV,
-        "6.1",
-        beantwoordt=SALDOVERZOEKEN,
-        antwoord_verplicht_verwijzing=True,
-    ),
-    Berichttype(
-        "saldoverzoek_antwoord_standaard_akkoord",
-        "Saldoverzoek antwoord – standaard akkoord",
-        _S,
-        _SE,
-        _SHV,
-        "7.1",
-        beantwoordt=SALDOVERZOEKEN,
-        antwoord_verplicht_verwijzing=True,
-        voorwaarden=(Voorwaarde.AFZENDER_STANDAARD_AKKOORD,),
-        omschrijving="Vooraf akkoord met het betaalvoorstel (7.2); schema als saldoverzoek_antwoord.",
-    ),
-    Berichttype(
-        "klant_onbekend",
-        "Klant onbekend",
-        _S,
-        _SE,
-        _SHV,
-        "8.1",
-        beantwoordt=KENNISGEVINGEN | SALDOVERZOEKEN,
-        antwoord_verplicht_verwijzing=True,
-    ),
-    Berichttype(
-        "betaalvoorstel",
-        "Betaalvoorstel",
-        _S,
-        _SHV,
-        _SE,
-        "9.1",
-        antwoord_verwacht=True,
-        voorwaarden=(Voorwaarde.GEEN_STANDAARD_AKKOORD_ONTVANGEN,),
-    ),
-    Berichttype(
-        "betaalvoorstel_akkoord",
-        "Betaalvoorstel antwoord (akkoord)",
-        _S,
-        _SE,
-        _SHV,
-        "10.1",
-        beantwoordt=frozenset({"betaalvoorstel"}),
-        antwoord_verplicht_verwijzing=True,
-    ),
-    Berichttype(
-        "betaalvoorstel_niet_akkoord",
-        "Betaalvoorstel antwoord (niet akkoord)",
-        _S,
-        _SE,
-        _SHV,
-        "10.2",
-        beantwoordt=frozenset({"betaalvoorstel"}),
-        antwoord_verplicht_verwijzing=True,
-    ),
-    Berichttype(
-        "schuldregeling_geaccordeerd",
-        "Schuldregeling geaccordeerd",
-        _S,
-        _SHV,
-        _SE,
-        "11.1",
-        voorwaarden=(Voorwaarde.LAATSTE_ANTWOORD_AKKOORD,),
-    ),
-    Berichttype(
-        "schuldregeling_beeindigd",
-        "Schuldregeling beëindigd",
-        _S,
-        _SHV,
-        _SE,
-        "12.1",
-        voorwaarden=(Voorwaarde.EERDER_UITGEWISSELD,),
-    ),
-    Berichttype(
-        "statusbericht",
-        "Statusbericht",
-        _S,
-        _SHV,
-        _SE,
-        "13.1",
-        beantwoordt=frozenset({"statusverzoek"}),
-        antwoord_verplicht_verwijzing=False,
-        omschrijving="Wordt niet beantwoord (13.4); beantwoordt optioneel een statusverzoek (14.2).",
-    ),
-    Berichttype(
-        "statusverzoek",
-        "Statusverzoek",
-        _S,
-        _SE,
-        _SHV,
-        "14.1",
-        antwoord_verwacht=True,
-        voorwaarden=(Voorwaarde.EERDER_UITGEWISSELD,),
-    ),
-    Berichttype(
-        "reminder",
-        "Reminderbericht",
-        _S,
-        _SHV,
-        _SE,
-        "15.1",
-        verwijst_naar=SALDOVERZOEKEN | {"betaalvoorstel"},
-        voorwaarden=(Voorwaarde.VERWIJST_NAAR_OPEN_VRAAG,),
-    ),
-    Berichttype(
-        "foutbericht",
-        "Fout bericht (van knooppunt)",
-        _S,
-        _HUB,
-        _IEDEREEN,
-        "17.1i",
-        beantwoordt=ALLE,
-        voorwaarden=(Voorwaarde.ALLEEN_KNOOPPUNT,),
-        door_knooppunt=True,
-    ),
-    Berichttype(
-        "ontvangstbevestiging",
-        "Ontvangstbevestiging",
-        _S,
-        _HUB,
-        _IEDEREEN,
-        "—",
-        beantwoordt=ALLE,
-        voorwaarden=(Voorwaarde.ALLEEN_KNOOPPUNT,),
-        door_knooppunt=True,
-    ),
+from knooppunt.protocol.soorten import (
+    ALLE,
+    HUB_BERICHTTYPEN,
+    KENNISGEVINGEN,
+    SALDOVERZOEKEN,
+    Berichttype,
+    Module,
+    Moduledefinitie,
+    Rol,
+    Schuldensoort,
+    Voorwaarde,
 )
 
-# Hub-authored notices exist in every module: they answer whatever message they concern.
-HUB_BERICHTTYPEN = frozenset({"foutbericht", "ontvangstbevestiging"})
+__all__ = [
+    "ALLE",
+    "CATALOGUS",
+    "HUB_BERICHTTYPEN",
+    "HUB_VERSIE",
+    "KENNISGEVINGEN",
+    "SALDOVERZOEKEN",
+    "Berichttype",
+    "Catalogus",
+    "Module",
+    "Moduledefinitie",
+    "Rol",
+    "Schuldensoort",
+    "Voorwaarde",
+    "versiesleutel",
+]
+
+HUB_VERSIE = "1.0"
+"""The version of the hub's own notices when the message they concern has none (never in practice)."""
+
+
+def versiesleutel(versie: str) -> tuple[int, ...]:
+    """Sort key of a version string ("1.0" < "2.0" < "10.0")."""
+    return tuple(int(deel) if deel.isdigit() else 0 for deel in versie.split("."))
 
 
 class Catalogus:
-    """All message types of all modules, looked up by (module, code)."""
+    """All message types of all modules, by (module, code, versie). Built from the registry on
+    first use, so the module folders may import the vocabulary without a cycle."""
 
-    def __init__(self, typen: tuple[Berichttype, ...]) -> None:
-        self._typen = {(t.module, t.code): t for t in typen}
-        self._per_code: dict[str, list[Berichttype]] = {}
-        for t in typen:
-            self._per_code.setdefault(t.code, []).append(t)
+    @cached_property
+    def _modules(self) -> dict[str, Moduledefinitie]:
+        from knooppunt.protocol.modules import MODULES
 
-    def zoek(self, module: str, code: str) -> Berichttype | None:
-        try:
-            return self._typen.get((Module(module), code))
-        except ValueError:
-            return None
+        return MODULES
+
+    @cached_property
+    def _typen(self) -> dict[tuple[str, str, str], Berichttype]:
+        return {(t.module, t.code, t.versie): t for m in self._modules.values() for t in m.typen}
+
+    @cached_property
+    def _versies(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        per: dict[tuple[str, str], list[str]] = {}
+        for module, code, versie in self._typen:
+            per.setdefault((module, code), []).append(versie)
+        return {k: tuple(sorted(v, key=versiesleutel)) for k, v in per.items()}
+
+    def zoek(self, module: str, code: str, versie: str | None = None) -> Berichttype | None:
+        """The type in that version; without ``versie`` its highest version. None when unknown."""
+        module = str(module)
+        if versie is None:
+            versies = self._versies.get((module, code))
+            if not versies:
+                return None
+            versie = versies[-1]
+        return self._typen.get((module, code, versie))
+
+    def versies(self, module: str, code: str) -> tuple[str, ...]:
+        """The versions a type exists in, lowest first (empty when it does not exist)."""
+        return self._versies.get((str(module), code), ())
 
     def per_code(self, code: str) -> list[Berichttype]:
-        return list(self._per_code.get(code, []))
+        """The type of this code in every module that has it (its highest version)."""
+        gevonden = [self.zoek(m, code) for m in self._modules]
+        return [t for t in gevonden if t is not None]
 
     def alle(self) -> list[Berichttype]:
+        """Every (module, code, versie), by module, then version, then the module's order."""
         return list(self._typen.values())
 
+    def nieuwste(self) -> list[Berichttype]:
+        """Every (module, code) once, in its highest version."""
+        return [t for (m, c), v in self._versies.items() if (t := self._typen.get((m, c, v[-1]))) is not None]
 
-CATALOGUS = Catalogus(SCHULDREGELING)
+    def module(self, code: str) -> Moduledefinitie | None:
+        return self._modules.get(str(code))
+
+    def modules(self) -> list[Moduledefinitie]:
+        return list(self._modules.values())
+
+    def modulecodes(self) -> list[str]:
+        return list(self._modules)
+
+    def moduleversies(self, module: str) -> tuple[str, ...]:
+        gevonden = self._modules.get(str(module))
+        return gevonden.versies if gevonden is not None else ()
+
+
+CATALOGUS = Catalogus()

@@ -200,6 +200,8 @@ class Berichtrij(Protocol):
     @property
     def module(self) -> str: ...
     @property
+    def versie(self) -> str: ...
+    @property
     def status(self) -> str: ...
     @property
     def envelop_hash(self) -> str: ...
@@ -396,15 +398,18 @@ def laatste_antwoord(
     session: Session,
     *,
     conversatie: str,
+    module: str,
     van: str,
     aan: str,
     typen: Collection[str],
     vraagtypen: Collection[str] | None = None,
-) -> str | None:
-    """The type of the latest (by ontvangenOp) delivered answer from `van` to `aan` in a
-    conversation, among `typen`, optionally only answers to questions of `vraagtypen`."""
-    query = select(Bericht.berichttype).where(
+) -> Row[str, str, str] | None:
+    """The latest (by ontvangenOp) delivered answer from `van` to `aan` in a conversation and
+    module, among `typen`, optionally only answers to questions of `vraagtypen`: (berichttype,
+    referentienummer, versie), or None."""
+    query = select(Bericht.berichttype, Bericht.referentienummer, Bericht.versie).where(
         Bericht.conversatie_referentienummer == conversatie,
+        Bericht.module == module,
         Bericht.afzender == van,
         Bericht.ontvanger == aan,
         Bericht.berichttype.in_(list(typen)),
@@ -418,13 +423,18 @@ def laatste_antwoord(
                 vraag.berichttype.in_(list(vraagtypen)),
             )
         )
-    return session.scalar(query.order_by(Bericht.ontvangen_op.desc(), Bericht.id.desc()).limit(1))
+    rij = session.execute(query.order_by(Bericht.ontvangen_op.desc(), Bericht.id.desc()).limit(1)).first()
+    return rij
 
 
-def eerder_uitgewisseld(session: Session, *, conversatie: str, partij: str, tegenpartij: str) -> bool:
-    """Did these two parties exchange a delivered message in this conversation (either way)?"""
+def eerder_uitgewisseld(
+    session: Session, *, conversatie: str, module: str, partij: str, tegenpartij: str
+) -> bool:
+    """Did these two parties exchange a delivered message in this conversation and module (either
+    way)?"""
     query = select(Bericht.id).where(
         Bericht.conversatie_referentienummer == conversatie,
+        Bericht.module == module,
         or_(
             (Bericht.afzender == partij) & (Bericht.ontvanger == tegenpartij),
             (Bericht.afzender == tegenpartij) & (Bericht.ontvanger == partij),
@@ -791,6 +801,7 @@ def verloop_reeks(session: Session, *, nu: datetime, limiet: int) -> list[Any]:
                 Bericht.conversatie_referentienummer,
                 Bericht.berichttype,
                 Bericht.module,
+                Bericht.versie,
                 Bericht.grootte,
             )
             .execution_options(synchronize_session=False)
@@ -820,7 +831,7 @@ _VERLOOP_MET_MELDINGEN_PG = text(
         WHERE b.id = ANY(ARRAY(SELECT id FROM due)) AND b.status IN ('aangeboden', 'opgehaald')
             AND b.verloopt_op < CAST(:nu AS timestamptz)
         RETURNING b.id, b.referentienummer, b.afzender, b.ontvanger, b.conversatie_referentienummer,
-                  b.berichttype, b.module, b.grootte
+                  b.berichttype, b.module, b.versie, b.grootte
     ),
     weg AS (
         DELETE FROM berichtinhoud AS i WHERE i.bericht_id = ANY(ARRAY(SELECT id FROM upd))
@@ -839,14 +850,14 @@ _VERLOOP_MET_MELDINGEN_PG = text(
             cross_referentienummer, berichttype, module, versie, envelop_hash, status, ontvangen_op,
             verloopt_op, melding)
         SELECT gen_random_uuid()::text, CAST(:hub AS text), m.afzender, m.conversatie_referentienummer,
-            m.referentienummer, CAST(:berichttype AS text), m.module, CAST(:versie AS text),
+            m.referentienummer, CAST(:berichttype AS text), m.module, m.versie,
             encode(sha256(convert_to(m.melding::text, 'UTF8')), 'hex'), 'aangeboden',
             CAST(:nu AS timestamptz),
             CAST(:melding_verloopt_op AS timestamptz), m.melding
         FROM meldingen AS m
     )
     SELECT id, referentienummer, afzender, ontvanger, conversatie_referentienummer, berichttype, module,
-           grootte
+           versie, grootte
     FROM upd
     """
 )
@@ -859,7 +870,6 @@ def verloop_met_meldingen_pg(
     limiet: int,
     hub: str,
     berichttype: str,
-    versie: str,
     code: str,
     omschrijving: str,
     melding_verloopt_op: datetime,
@@ -876,7 +886,6 @@ def verloop_met_meldingen_pg(
                 "limiet": limiet,
                 "hub": hub,
                 "berichttype": berichttype,
-                "versie": versie,
                 "code": code,
                 "omschrijving": omschrijving,
                 "melding_verloopt_op": melding_verloopt_op,

@@ -104,6 +104,9 @@ class DeelnemerModule(Base):
 
     oin: Mapped[str] = mapped_column(ForeignKey("deelnemers.oin", ondelete="CASCADE"), primary_key=True)
     module: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The protocol versions accepted in this module, comma-separated ("1.0,2.0"); None: every
+    # version of the module (DESIGN §3a). Migration 0013.
+    versies: Mapped[str | None] = mapped_column(String(64))
 
 
 class DeelnemerSchuldensoort(Base):

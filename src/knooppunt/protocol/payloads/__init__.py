@@ -11,16 +11,43 @@ pydantic, python-stdnum, the standard library and ``knooppunt.protocol``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from knooppunt.protocol.payloads.fouten import OnbekendPayloadtype, OngeldigePayload, Veldfout
-from knooppunt.protocol.payloads.register import (
-    JSON_SCHEMA_DIALECT,
-    PAYLOADS,
-    payloadmodel,
-    schema_id,
-    schema_voor,
-    schemas_per_versie,
-    valideer,
+
+if TYPE_CHECKING:
+    from knooppunt.protocol.payloads.register import (
+        JSON_SCHEMA_DIALECT,
+        PAYLOADS,
+        payloadmodel,
+        schema_id,
+        schema_voor,
+        schemas_per_versie,
+        valideer,
+    )
+
+_UIT_REGISTER = frozenset(
+    {
+        "JSON_SCHEMA_DIALECT",
+        "PAYLOADS",
+        "payloadmodel",
+        "schema_id",
+        "schema_voor",
+        "schemas_per_versie",
+        "valideer",
+    }
 )
+
+
+def __getattr__(naam: str) -> Any:
+    # Loaded on first use: the module folders import ``payloads.velden`` while the registry that
+    # ``register`` reads is still being built (PEP 562).
+    if naam in _UIT_REGISTER:
+        from knooppunt.protocol.payloads import register
+
+        return getattr(register, naam)
+    raise AttributeError(naam)
+
 
 __all__ = [
     "JSON_SCHEMA_DIALECT",

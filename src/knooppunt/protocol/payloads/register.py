@@ -10,9 +10,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import GenerateJsonSchema
 
-from knooppunt.protocol.catalogus import CATALOGUS, HUB_BERICHTTYPEN, Module
-from knooppunt.protocol.payloads import schuldregeling
+from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.modules import MODULES
 from knooppunt.protocol.payloads.fouten import OnbekendPayloadtype, OngeldigePayload
+from knooppunt.protocol.soorten import HUB_BERICHTTYPEN
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 CONVENTIES = (
@@ -26,7 +27,9 @@ Sleutel = tuple[str, str, str]
 """(module, berichttype code, versie)."""
 
 PAYLOADS: dict[Sleutel, type[BaseModel]] = {
-    (Module.SCHULDREGELING.value, code, "1.0"): model for code, model in schuldregeling.MODELLEN.items()
+    (module.code, code, versie): model
+    for module in MODULES.values()
+    for (code, versie), model in module.payloads.items()
 }
 """Every payload model, by (module, code, versie). The hub-authored foutbericht and
 ontvangstbevestiging have none: they carry a plain ``melding``, not an encrypted payload."""
@@ -65,7 +68,7 @@ class _Schemagenerator(GenerateJsonSchema):
 @cache
 def _schema(module: str, code: str, versie: str) -> dict[str, Any]:
     model = payloadmodel(module, code, versie)
-    berichttype = CATALOGUS.zoek(module, code)
+    berichttype = CATALOGUS.zoek(module, code, versie)
     naam = berichttype.naam if berichttype is not None else code
     gegenereerd = model.model_json_schema(mode="validation", schema_generator=_Schemagenerator)
     gegenereerd.pop("title", None)
