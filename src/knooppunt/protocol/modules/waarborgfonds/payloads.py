@@ -71,8 +71,7 @@ AFWIJZINGEN: frozenset[str] = frozenset(
 
 MAX_LOOPTIJD = 60
 """DESIGN §3b: 1–60 months (SBN's ``types/looptijd_in_maanden.yml`` allows up to 100 and asks itself
-what the limits are; DESIGN's 60 is the stricter, and the statutory maximum of a saneringskrediet is
-three years plus extension)."""
+what the limits are; DESIGN's 60 is the stricter)."""
 
 
 def _postcodegebied(waarde: str) -> str:
