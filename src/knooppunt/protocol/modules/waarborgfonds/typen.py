@@ -90,6 +90,8 @@ TYPEN: tuple[Berichttype, ...] = (
         versie=VERSIE,
         beantwoordt=frozenset({"verzoek_kredietinformatie"}),
         antwoord_verplicht_verwijzing=True,
+        omschrijving="De stand van elk geborgd krediet op de peildatum: betalingen, achterstanden, "
+        "betalingsregeling en dubieus.",
     ),
 )
 CODES = tuple(t.code for t in TYPEN)
