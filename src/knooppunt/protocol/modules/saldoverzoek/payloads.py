@@ -20,10 +20,9 @@ signed document itself comes along as a PDF (``grondslagDocument``, at most 1 Mi
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import ConfigDict, Field, Strict, model_validator
-from pydantic.json_schema import JsonDict
 from pydantic_core import InitErrorDetails
 
 from knooppunt.protocol.modules.schuldregeling.payloads import (
@@ -55,7 +54,7 @@ Grondslag = Literal["wgs", "toestemmingsverklaring", "beschikking"]
 GRONDSLAG_MET_DOCUMENT = ("toestemmingsverklaring", "beschikking")
 """The grondslagen that rest on a signed document, which must then come along (our design choice)."""
 
-_GRONDSLAG_SCHEMA: JsonDict = {
+_GRONDSLAG_SCHEMA: dict[str, Any] = {
     "if": {
         "required": ["grondslag"],
         "properties": {"grondslag": {"enum": list(GRONDSLAG_MET_DOCUMENT)}},
