@@ -493,6 +493,9 @@ PdfInhoud = Annotated[
             "pattern": "^[A-Za-z0-9+/]*={0,2}(?![\\s\\S])",
             "contentEncoding": "base64",
             "contentMediaType": "application/pdf",
+            # At the longest length only "==" padding keeps the decoded file within 1 MiB.
+            "if": {"minLength": PDF_MAX_BASE64},
+            "then": {"pattern": "==(?![\\s\\S])"},
             "description": "Het PDF-bestand in base64 (RFC 4648, zonder regeleinden), hoogstens 1 MiB; "
             "het begint met %PDF-",
         }

@@ -66,7 +66,7 @@ def _niet_in_de_toekomst(waarde: date) -> date:
 
 class Beschikking(Payload):
     """The court's decision placing the client under beschermingsbewind or admitting them to the
-    Wsnp ("de beschikking wordt meegestuurd", sourced); its fields are our design."""
+    Wsnp ("de beschikking wordt meegestuurd", sourced). Our design choice: its fields."""
 
     datum: Annotated[Datum, AfterValidator(_niet_in_de_toekomst)]
     """The date of the beschikking."""
@@ -79,9 +79,10 @@ class Beschikking(Payload):
 
 class MeldingBewind(Payload):
     """Melding bewind: the bewindvoerder tells a creditor that the client is under
-    beschermingsbewind or admitted to the Wsnp, with the beschikking, the bewindvoerder to contact
-    from now on and the account the client's money is managed on. Answered within 10 working days
-    (2.0) by melding_bewind_antwoord or geen_medewerking."""
+    beschermingsbewind or admitted to the Wsnp, with the beschikking (sourced). Our design choice: the
+    fields — the beschikking's details, the bewindvoerder to contact from now on, the account the
+    client's money is managed on — and no BSN (DESIGN §3: only in ``*_bsn``/publiek variants).
+    Answered within 10 working days (2.0) by melding_bewind_antwoord or geen_medewerking."""
 
     klantnummerBW: Klantnummer
     """The bewindvoerder's number for this client."""
@@ -114,8 +115,9 @@ class BekendeVordering(Payload):
 
 class MeldingBewindAntwoord(Payload):
     """Melding bewind antwoord: the creditor's number for the client and the invoice numbers of the
-    client's debts, so the bewindvoerder can file and check later letters, and who to contact. An
-    empty ``vorderingen`` list means the client owes this creditor nothing."""
+    client's debts, so the bewindvoerder can file and check later letters, and who to contact. Our
+    design choice, as every field of this module; an empty ``vorderingen`` list means the client owes
+    this creditor nothing."""
 
     klantnummerBW: Klantnummer
     """Repeated from the melding."""
@@ -143,6 +145,7 @@ class GeenMedewerking(Payload):
 class EindeBewind(Payload):
     """Einde bewind: the beschermingsbewind or the Wsnp has ended; sent only to a creditor this
     bewindvoerder already exchanged messages with in this conversation (hub condition). Not answered.
+    Our design choice, as every field of this module.
     ``reden`` is required; its codes are free, e.g. ``OPGEHEVEN``, ``OVERLEDEN``,
     ``ANDERE_BEWINDVOERDER``, ``SCHONE_LEI``, ``WSNP_TUSSENTIJDS_BEEINDIGD``."""
 

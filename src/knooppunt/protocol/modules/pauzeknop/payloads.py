@@ -52,7 +52,7 @@ def plus_maanden(dag: date, maanden: int) -> date:
 
 
 class Pauze(Payload):
-    """The pause asked for (our design): in which phase, and from when to when creditors suspend
+    """The pause asked for (our design choice): in which phase, and from when to when creditors suspend
     collection. The end lies after the start and at most 8 months after it (the convenant's 4 to 8
     months; the SDK and portal propose 4)."""
 
@@ -109,7 +109,7 @@ class KennisgevingBsnPauze(KennisgevingBsn):
 
 
 class PauzeAntwoord(Payload):
-    """The creditor's answer to the pause (our design). With ``akkoord`` the creditor suspends
+    """The creditor's answer to the pause (our design choice). With ``akkoord`` the creditor suspends
     collection as asked and says until when (``incassoOpgeschortTot``, required); without it, it
     gives a ``reden`` (required) and, if it suspends for a shorter time, until when."""
 
@@ -177,11 +177,11 @@ class GeenMedewerking(Payload):
 
 
 class PauzeBeeindigd(Payload):
-    """Pauze beëindigd (our own design): the debt counsellor ends a pause before its einddatum, e.g.
-    because the client was not admitted, withdrew, or a regeling took its place; sent only to a
-    creditor it already exchanged messages with in this conversation (hub condition). Not answered.
-    ``reden`` is required; its codes are free, e.g. ``NIET_TOEGELATEN``, ``KLANT_TREKT_ZICH_TERUG``,
-    ``REGELING_GESTART``."""
+    """Pauze beëindigd: the debt counsellor ends a pause before its einddatum, e.g. because the client
+    was not admitted, withdrew, or a regeling took its place. Our design choice: the live standard
+    has no such message. Sent only to a creditor it already exchanged messages with in this
+    conversation (hub condition); not answered. ``reden`` is required; its codes are free, e.g.
+    ``NIET_TOEGELATEN``, ``KLANT_TREKT_ZICH_TERUG``, ``REGELING_GESTART``."""
 
     klantnummerSHV: Klantnummer
     klantnummerSE: Klantnummer | None = None
