@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from knooppunt.protocol.modules.pauzeknop.payloads import plus_maanden
+from knooppunt.protocol.modules.saldoverzoek.payloads import grondslag_past_bij_rol
 from knooppunt.protocol.payloads import OngeldigePayload, schema_voor, valideer
 from knooppunt.protocol.payloads.velden import (
     PDF_MAX_BASE64,
@@ -21,6 +22,7 @@ from knooppunt.protocol.payloads.velden import (
     voorbeeld_pdf,
 )
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+from knooppunt.protocol.soorten import Rol
 
 V = "2.0"
 SALDOVERZOEKEN = ["saldoverzoek", "saldoverzoek_nuts", "saldoverzoek_publiek", "saldoverzoek_zorg"]
@@ -114,6 +116,28 @@ def test_saldoverzoek_grondslag_wgs_zonder_document() -> None:
     _geldig("saldoverzoek", "saldoverzoek", data)
     data["grondslagDocument"] = pdf_document("aanmelding.pdf", voorbeeld_pdf("Aanmelding Wgs"))
     _geldig("saldoverzoek", "saldoverzoek", data)  # allowed, not required
+
+
+@pytest.mark.parametrize(
+    ("rol", "grondslag", "past"),
+    [
+        (Rol.BW, "beschikking", True),
+        (Rol.BW, "wgs", False),
+        (Rol.BW, "toestemmingsverklaring", False),
+        (Rol.SHV, "wgs", True),
+        (Rol.SHV, "toestemmingsverklaring", True),
+        (Rol.SHV, "beschikking", False),
+    ],
+)
+def test_saldoverzoek_grondslag_past_bij_de_rol_van_de_afzender(rol: Rol, grondslag: str, past: bool) -> None:
+    """DESIGN §3b: a hulpverlener outside the Wgs sends a toestemmingsverklaring, a bewindvoerder the
+    beschikking. The payload cannot know the sender's role; the SDK and the portal can."""
+    reden = grondslag_past_bij_rol(rol, grondslag)
+    assert (reden is None) == past
+    if rol == Rol.BW and not past:
+        assert reden is not None and "kies grondslag 'beschikking'" in reden
+    if rol == Rol.SHV and not past:
+        assert reden is not None and "'beschikking' is voor bewindvoerders" in reden
 
 
 def test_saldoverzoek_grondslag_pdf_hoogstens_1_mib() -> None:

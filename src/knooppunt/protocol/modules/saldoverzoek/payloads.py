@@ -13,9 +13,10 @@ them with its own number and contact (the envelope names the sender and its role
 
 Who must give which grondslag depends on the sender's role, which the payload cannot know: a
 hulpverlener under the Wgs gives ``wgs``, one outside the Wgs a ``toestemmingsverklaring``, a
-bewindvoerder the ``beschikking``. The SDK and the portal check that against the sender's role; the
-payload checks what it can (our design choice): with a toestemmingsverklaring or a beschikking the
-signed document itself comes along as a PDF (``grondslagDocument``, at most 1 MiB).
+bewindvoerder the ``beschikking``. That is for the SDK and the portal, which know the sender's role
+(``grondslag_past_bij_rol``); the payload checks what it can (our design choice): with a
+toestemmingsverklaring or a beschikking the signed document itself comes along as a PDF
+(``grondslagDocument``, at most 1 MiB).
 """
 
 from __future__ import annotations
@@ -49,10 +50,30 @@ from knooppunt.protocol.payloads.velden import (
     niet_leeg,
     veldfout,
 )
+from knooppunt.protocol.soorten import Rol
 
 Grondslag = Literal["wgs", "toestemmingsverklaring", "beschikking"]
 GRONDSLAG_MET_DOCUMENT = ("toestemmingsverklaring", "beschikking")
 """The grondslagen that rest on a signed document, which must then come along (our design choice)."""
+
+
+def grondslag_past_bij_rol(rol: Rol, grondslag: str) -> str | None:
+    """None when a sender in ``rol`` may ask on ``grondslag``, else the Dutch reason (DESIGN §3b):
+    a bewindvoerder asks on the beschikking; a debt counsellor on the Wgs or, outside the Wgs, on a
+    toestemmingsverklaring — never on a beschikking, which appoints a bewindvoerder. Whether a
+    counsellor works under the Wgs is not in the adresboek: that choice stays the sender's."""
+    if rol == Rol.BW and grondslag != "beschikking":
+        return (
+            f"een bewindvoerder vraagt saldo's op grond van de beschikking, niet op grond van "
+            f"{grondslag!r}: kies grondslag 'beschikking' en stuur de beschikking mee als PDF"
+        )
+    if rol == Rol.SHV and grondslag == "beschikking":
+        return (
+            "grondslag 'beschikking' is voor bewindvoerders: een schuldhulpverlener kiest 'wgs' of, "
+            "buiten de Wgs, 'toestemmingsverklaring' met de ondertekende verklaring als PDF"
+        )
+    return None
+
 
 _GRONDSLAG_SCHEMA: dict[str, Any] = {
     "if": {
