@@ -9,7 +9,9 @@ Rules common to all payloads (DESIGN §3 "Payloads"):
 - BSN (elfproef), IBAN (mod-97) and postcode (``1234 AB``) are checked with python-stdnum, and must
   be written in their canonical form so that every participant receives them the same way;
 - unknown fields are refused (``extra="forbid"``), so a typo never passes silently;
-- integers, booleans and numbers are strict: ``"100"`` is not an amount and ``1`` is not ``true``.
+- integers, booleans and numbers are strict: ``"100"`` is not an amount and ``1`` is not ``true``;
+- a signed document (a beschikking, a toestemmingsverklaring) travels inside the payload as a PDF of
+  at most 1 MiB in base64 (``PdfDocument``, DESIGN §3b).
 
 Every error message is Dutch and names the field (see ``knooppunt.protocol.payloads.fouten``).
 """
