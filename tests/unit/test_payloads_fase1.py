@@ -6,11 +6,15 @@ invalid case, the Dutch reason checked at the field it names; each test is named
 from __future__ import annotations
 
 import base64
+import time
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from knooppunt.client import jose
+from knooppunt.config import Settings
 from knooppunt.protocol.modules.pauzeknop.payloads import plus_maanden
 from knooppunt.protocol.modules.saldoverzoek.payloads import grondslag_past_bij_rol
 from knooppunt.protocol.payloads import OngeldigePayload, schema_voor, valideer
@@ -23,6 +27,7 @@ from knooppunt.protocol.payloads.velden import (
 )
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.protocol.soorten import Rol
+from tests.factories import Partij
 
 V = "2.0"
 SALDOVERZOEKEN = ["saldoverzoek", "saldoverzoek_nuts", "saldoverzoek_publiek", "saldoverzoek_zorg"]
@@ -392,6 +397,34 @@ def test_bewind_beschikking_pdf_optioneel_hoogstens_1_mib() -> None:
     data["beschikking"]["document"] = pdf_document("beschikking.docx", b"PK\x03\x04 een Word-bestand")
     reden = _reden(_fout("bewind", "melding_bewind", data, schema=False), "beschikking.document.inhoud")
     assert "geen PDF" in reden
+
+
+def test_bewind_melding_met_pdf_van_1_mib_past_binnen_de_inhoudslimiet(pki: dict[str, Partij]) -> None:
+    """DESIGN §4: ``inhoud`` at most 4 MiB by default, so that a payload may carry a 1 MiB PDF —
+    after base64, signing and encryption (each adding a third) it still fits."""
+    afzender, ontvanger = pki["kredietbank"], pki["energie"]  # RSA, the larger headers
+    data = voorbeeld("bewind", "melding_bewind")
+    data["beschikking"]["document"] = pdf_document("beschikking.pdf", _pdf_van(PDF_MAX_BYTES))
+    payload = valideer("bewind", "melding_bewind", V, data).model_dump(mode="json", exclude_none=True)
+    inhoud = jose.verzegel(
+        payload,
+        metadata={
+            "referentienummer": str(uuid.uuid4()),
+            "conversatieReferentienummer": str(uuid.uuid4()),
+            "crossReferentienummer": None,
+            "module": "bewind",
+            "berichttype": "melding_bewind",
+            "versie": V,
+            "afzender": afzender.oin,
+            "ontvanger": ontvanger.oin,
+        },
+        iat=int(time.time()),
+        afzender_sleutel=afzender.sleutel,
+        afzender_certificaat=afzender.certificaat,
+        ontvanger_certificaat=ontvanger.certificaat,
+    )
+    limiet = Settings.model_fields["max_inhoud_bytes"].default
+    assert 2 * PDF_MAX_BYTES < len(inhoud.encode()) <= limiet
 
 
 @pytest.mark.parametrize(
