@@ -98,7 +98,7 @@ class _MetGrondslag(Payload):
     """On what ground the sender asks: ``wgs`` (a hulpverlener under the Wet gemeentelijke
     schuldhulpverlening), ``toestemmingsverklaring`` (the client's signed consent, for a hulpverlener
     outside the Wgs) or ``beschikking`` (the court's decision appointing a bewindvoerder). Which one
-    fits the sender's role is checked by the SDK and the portal, not by the payload."""
+    fits the sender's role is for the SDK and the portal to check, not the payload."""
     grondslagDocument: PdfDocument | None = None
     """The signed toestemmingsverklaring or the beschikking as a PDF of at most 1 MiB. Our design
     choice: required with grondslag toestemmingsverklaring or beschikking, optional with wgs."""
@@ -123,7 +123,7 @@ class _MetGrondslag(Payload):
 class Saldoverzoek(_MetGrondslag, Kennisgeving):
     """Saldoverzoek (5.1): asks the creditor for a current overview of the client's debts, to take
     stock in fase 1 (intake and stabilisation). To be answered within 10 working days (2.0). No BSN:
-    this goes to creditors that do not identify clients by BSN."""
+    only saldoverzoek_publiek carries it (5.4)."""
 
 
 class SaldoverzoekNuts(Saldoverzoek):
