@@ -9,13 +9,17 @@ Rules common to all payloads (DESIGN §3 "Payloads"):
 - BSN (elfproef), IBAN (mod-97) and postcode (``1234 AB``) are checked with python-stdnum, and must
   be written in their canonical form so that every participant receives them the same way;
 - unknown fields are refused (``extra="forbid"``), so a typo never passes silently;
-- integers, booleans and numbers are strict: ``"100"`` is not an amount and ``1`` is not ``true``.
+- integers, booleans and numbers are strict: ``"100"`` is not an amount and ``1`` is not ``true``;
+- a signed document (a beschikking, a toestemmingsverklaring) travels inside the payload as a PDF of
+  at most 1 MiB in base64 (``PdfDocument``, DESIGN §3b).
 
 Every error message is Dutch and names the field (see ``knooppunt.protocol.payloads.fouten``).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import time as _time
 from datetime import date, datetime, timedelta
@@ -444,6 +448,145 @@ class Betaalgegevens(Payload):
     """Account holder (our addition, for the payee check banks do since 2025)."""
     betalingskenmerk: Code35 | None = None
     """The reference the creditor wants on payments."""
+
+
+# --- a signed document inside the payload (DESIGN §3b) ---------------------------------------------------
+
+PDF_MAX_BYTES = 1024 * 1024
+"""A document inside a payload is at most 1 MiB (DESIGN §3b); the hub's ``inhoud`` limit (4 MiB by
+default, DESIGN §4) leaves room for it after base64 and encryption."""
+PDF_MAX_BASE64 = 4 * ((PDF_MAX_BYTES + 2) // 3)
+"""The length of 1 MiB in base64 with padding."""
+PDF_KOP = b"%PDF-"
+
+
+def _pdf_inhoud(waarde: str) -> str:
+    # The length first: a huge string is refused before anything is decoded.
+    if len(waarde) > PDF_MAX_BASE64:
+        raise ValueError(
+            f"het document is te groot: hoogstens 1 MiB ({PDF_MAX_BYTES} bytes, in base64 "
+            f"{PDF_MAX_BASE64} tekens); verklein de PDF of stuur hem via een ander kanaal"
+        )
+    try:
+        pdf = base64.b64decode(waarde, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(
+            "inhoud is geen geldige base64 (RFC 4648: A-Z, a-z, 0-9, + en /, met = als opvulling, "
+            "zonder spaties of regeleinden)"
+        ) from None
+    if len(pdf) > PDF_MAX_BYTES:
+        raise ValueError(
+            f"het document is te groot: {len(pdf)} bytes, hoogstens 1 MiB ({PDF_MAX_BYTES} bytes)"
+        )
+    if not pdf.startswith(PDF_KOP):
+        raise ValueError("inhoud is geen PDF: een PDF-bestand begint met %PDF-")
+    return waarde
+
+
+PdfInhoud = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_pdf_inhoud),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 8,
+            "maxLength": PDF_MAX_BASE64,
+            "pattern": "^[A-Za-z0-9+/]*={0,2}(?![\\s\\S])",
+            "contentEncoding": "base64",
+            "contentMediaType": "application/pdf",
+            # At the longest length only "==" padding keeps the decoded file within 1 MiB.
+            "if": {"minLength": PDF_MAX_BASE64},
+            "then": {"pattern": "==(?![\\s\\S])"},
+            "description": "Het PDF-bestand in base64 (RFC 4648, zonder regeleinden), hoogstens 1 MiB; "
+            "het begint met %PDF-",
+        }
+    ),
+]
+
+
+class PdfDocument(Payload):
+    """A signed document as a PDF inside the payload (DESIGN §3b: "optional PDF of at most 1 MiB").
+    Our design choice for the block: file name, media type and the file in base64; the SDK and the
+    recipient check that it decodes, starts with ``%PDF-`` and is at most 1 MiB."""
+
+    bestandsnaam: Annotated[str, Strict(), _codeveld(200), AfterValidator(_code)]
+    """The file name as the sender had it, e.g. ``beschikking.pdf`` (without a folder)."""
+    mediatype: Literal["application/pdf"]
+    """Always ``application/pdf``."""
+    inhoud: PdfInhoud
+
+    @field_validator("bestandsnaam")
+    @classmethod
+    def _zonder_map(cls, waarde: str) -> str:
+        if "/" in waarde or "\\" in waarde:
+            raise ValueError(f"bestandsnaam {waarde!r} mag geen map bevatten (geen / of \\)")
+        return waarde
+
+
+def pdf_document(bestandsnaam: str, pdf: bytes) -> dict[str, Any]:
+    """The wire form of a ``PdfDocument`` for a PDF file's bytes (for the SDK, the portal, examples)."""
+    return {
+        "bestandsnaam": bestandsnaam,
+        "mediatype": "application/pdf",
+        "inhoud": base64.b64encode(pdf).decode("ascii"),
+    }
+
+
+def voorbeeld_pdf(tekst: str) -> bytes:
+    """A small, well-formed one-page PDF showing ``tekst`` (ASCII): for examples and tests."""
+    stroom = f"BT /F1 12 Tf 72 770 Td ({tekst}) Tj ET".encode("ascii")
+    objecten = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n%b\nendstream" % (len(stroom), stroom),
+    ]
+    pdf = bytearray(b"%PDF-1.4\n")
+    posities: list[int] = []
+    for nummer, obj in enumerate(objecten, start=1):
+        posities.append(len(pdf))
+        pdf += b"%d 0 obj\n%b\nendobj\n" % (nummer, obj)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objecten) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % positie for positie in posities)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objecten) + 1, xref)
+    return bytes(pdf)
+
+
+# --- geen medewerking (afsprakenstelsel 2.0) ----------------------------------------------------------
+
+RedenGeenMedewerkingCode = Literal[
+    "klant_onbekend",
+    "recente_finale_kwijting",
+    "recente_poging_tot_stabilisatie",
+    "geen_samenwerking_met_shv",
+]
+
+
+class RedenGeenMedewerking(Payload):
+    """Why the creditor does not cooperate (``geen_medewerking``, afsprakenstelsel 2.0, which
+    replaces 1.0's klant_onbekend, 8.1): one of the live standard's four codes, explained."""
+
+    code: RedenGeenMedewerkingCode
+    """klant_onbekend: the client is not known from the data given; recente_finale_kwijting: the
+    client recently had a final discharge; recente_poging_tot_stabilisatie: a recent attempt at
+    stabilisation; geen_samenwerking_met_shv: the creditor does not work with this sender."""
+    tekst: Tekst2000
+    """The reason, explained for a person."""
+
+
+def dubbele(waarden: list[str], veld: str) -> list[InitErrorDetails]:
+    """An error at every value of the list ``veld`` that occurred earlier in it."""
+    gezien: set[str] = set()
+    fouten: list[InitErrorDetails] = []
+    for i, waarde in enumerate(waarden):
+        if waarde in gezien:
+            fouten.append(veldfout((veld, i), f"{waarde!r} staat meer dan eens in {veld}", waarde))
+        gezien.add(waarde)
+    return fouten
 
 
 def controleer_opbouw(actueel: int, onderdelen: dict[str, int | None]) -> list[InitErrorDetails]:

@@ -1,9 +1,47 @@
-"""Example payloads of module ``pauzeknop``. PLACEHOLDER: replaced with one valid example per type."""
+"""Example payloads of module ``pauzeknop``: one valid example per type.
+
+The story of the other modules' examples, at its start: J. de Vries presses the pause button; the
+gemeente's schuldhulpverlening sends the kennisgeving with a pause of 8 months; the energy company
+suspends collection; when a regeling starts, the counsellor ends the pause early.
+"""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from knooppunt.protocol.modules.pauzeknop.typen import CODES
+from knooppunt.protocol.modules.schuldregeling.voorbeelden import VOORBEELDEN as SCHULDREGELING
 
-VOORBEELDEN: dict[str, dict[str, Any]] = {code: {} for code in CODES}
+_PAUZE: dict[str, Any] = {"fase": "aanmelding", "ingangsdatum": "2024-03-01", "einddatum": "2024-10-31"}
+
+VOORBEELDEN: dict[str, dict[str, Any]] = {
+    "kennisgeving": {
+        **copy.deepcopy(SCHULDREGELING[("schuldregeling", "kennisgeving", "1.0")]),
+        "pauze": _PAUZE,
+    },
+    "kennisgeving_bsn": {
+        **copy.deepcopy(SCHULDREGELING[("schuldregeling", "kennisgeving_bsn", "1.0")]),
+        "pauze": {**_PAUZE, "fase": "toelating"},
+    },
+    "kennisgeving_antwoord": {
+        **copy.deepcopy(SCHULDREGELING[("schuldregeling", "kennisgeving_antwoord", "1.0")]),
+        "pauze": {"akkoord": True, "incassoOpgeschortTot": "2024-10-31"},
+    },
+    "geen_medewerking": {
+        "klantnummerSHV": "SHV-2024-0042",
+        "reden": {
+            "code": "recente_poging_tot_stabilisatie",
+            "tekst": "Voor deze klant liep in 2023 al een pauze bij ons.",
+        },
+    },
+    "pauze_beeindigd": {
+        "klantnummerSHV": "SHV-2024-0042",
+        "klantnummerSE": "EN-778812",
+        "einddatum": "2024-06-30",
+        "reden": {
+            "code": "REGELING_GESTART",
+            "tekst": "De schuldregeling is gestart; de afspraken daarvan gelden vanaf 1 juli.",
+        },
+    },
+}
+"""One valid payload per message type of module pauzeknop, 2.0."""

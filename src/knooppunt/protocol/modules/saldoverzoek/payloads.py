@@ -1,16 +1,270 @@
-"""Payloads of module ``saldoverzoek`` (DESIGN §3b).
-PLACEHOLDER: replaced by the real payload models."""
+# ruff: noqa: N815  -- field names are the standard's lowerCamelCase wire names (DESIGN §3)
+"""Payloads of module ``saldoverzoek`` — Schuldinventarisatie, fase 1 (DESIGN §3b), version 2.0.
+
+Sourced: the live Schuldenknooppunt's module page. The saldoverzoeken are those of module
+schuldregeling (articles 5.1–5.5; the client block, ``vorderingen`` and, for nuts,
+``slimmeMeterAkkoord`` are the schuldregeling 1.0 blocks, imported so they stay identical) without
+``typeSchuldregeling`` — there is no regeling yet in fase 1 — and with the ``grondslag`` on which
+the sender may ask: the Wgs, the client's signed toestemmingsverklaring, or the court's beschikking.
+
+Senders are debt counsellors (``SHV``) and bewindvoerders (``BW``). The field names stay those of
+the live standard (``klantnummerSHV``, ``contactpersoonSHV``) whoever sends: a bewindvoerder fills
+them with its own number and contact (the envelope names the sender and its role).
+
+Who must give which grondslag depends on the sender's role, which the payload cannot know: a
+hulpverlener under the Wgs gives ``wgs``, one outside the Wgs a ``toestemmingsverklaring``, a
+bewindvoerder the ``beschikking``. That is for the SDK and the portal, which know the sender's role
+(``grondslag_past_bij_rol``); the payload checks what it can (our design choice): with a
+toestemmingsverklaring or a beschikking the signed document itself comes along as a PDF
+(``grondslagDocument``, at most 1 MiB).
+"""
 
 from __future__ import annotations
 
-from pydantic import ConfigDict
+from typing import Annotated, Any, Literal, Self
 
-from knooppunt.protocol.modules.saldoverzoek.typen import CODES
-from knooppunt.protocol.payloads.velden import Payload
+from pydantic import ConfigDict, Field, Strict, model_validator
+from pydantic_core import InitErrorDetails
+
+from knooppunt.protocol.modules.schuldregeling.payloads import (
+    GevraagdeVordering,
+    Kennisgeving,
+    KennisgevingBsn,
+    Reminder,
+    VerledenDatum,
+    Vordering,
+)
+from knooppunt.protocol.payloads.velden import (
+    Bedrag,
+    Betaalgegevens,
+    Contactpersoon,
+    Factuurnummer,
+    Klantnummer,
+    Payload,
+    PdfDocument,
+    RedenGeenMedewerking,
+    Tekst2000,
+    controleer_opbouw,
+    dubbele,
+    meld,
+    niet_leeg,
+    veldfout,
+)
+from knooppunt.protocol.soorten import Rol
+
+Grondslag = Literal["wgs", "toestemmingsverklaring", "beschikking"]
+GRONDSLAG_MET_DOCUMENT = ("toestemmingsverklaring", "beschikking")
+"""The grondslagen that rest on a signed document, which must then come along (our design choice)."""
 
 
-class _Voorlopig(Payload):
-    model_config = ConfigDict(extra="allow")
+def grondslag_past_bij_rol(rol: Rol, grondslag: str) -> str | None:
+    """None when a sender in ``rol`` may ask on ``grondslag``, else the Dutch reason (DESIGN §3b):
+    a bewindvoerder asks on the beschikking; a debt counsellor on the Wgs or, outside the Wgs, on a
+    toestemmingsverklaring — never on a beschikking, which appoints a bewindvoerder. Whether a
+    counsellor works under the Wgs is not in the adresboek: that choice stays the sender's."""
+    if rol == Rol.BW and grondslag != "beschikking":
+        return (
+            f"een bewindvoerder vraagt saldo's op grond van de beschikking, niet op grond van "
+            f"{grondslag!r}: kies grondslag 'beschikking' en stuur de beschikking mee als PDF"
+        )
+    if rol == Rol.SHV and grondslag == "beschikking":
+        return (
+            "grondslag 'beschikking' is voor bewindvoerders: een schuldhulpverlener kiest 'wgs' of, "
+            "buiten de Wgs, 'toestemmingsverklaring' met de ondertekende verklaring als PDF"
+        )
+    return None
 
 
-MODELLEN: dict[str, type[Payload]] = dict.fromkeys(CODES, _Voorlopig)
+_GRONDSLAG_SCHEMA: dict[str, Any] = {
+    "if": {
+        "required": ["grondslag"],
+        "properties": {"grondslag": {"enum": list(GRONDSLAG_MET_DOCUMENT)}},
+    },
+    "then": niet_leeg("grondslagDocument", "object"),
+}
+
+
+# --- saldoverzoeken (5.1–5.5) -----------------------------------------------------------------------
+
+
+class _MetGrondslag(Payload):
+    """The grondslag of a fase-1 saldoverzoek and its signed document."""
+
+    model_config = ConfigDict(json_schema_extra=_GRONDSLAG_SCHEMA)
+
+    vorderingen: list[GevraagdeVordering] = Field(default_factory=list, max_length=1000)
+    """The debts the sender knows of (may be empty: the creditor reports all it has)."""
+    grondslag: Grondslag
+    """On what ground the sender asks: ``wgs`` (a hulpverlener under the Wet gemeentelijke
+    schuldhulpverlening), ``toestemmingsverklaring`` (the client's signed consent, for a hulpverlener
+    outside the Wgs) or ``beschikking`` (the court's decision appointing a bewindvoerder). Which one
+    fits the sender's role is for the SDK and the portal to check, not the payload."""
+    grondslagDocument: PdfDocument | None = None
+    """The signed toestemmingsverklaring or the beschikking as a PDF of at most 1 MiB. Our design
+    choice: required with grondslag toestemmingsverklaring or beschikking, optional with wgs."""
+
+    @model_validator(mode="after")
+    def _document_bij_grondslag(self) -> Self:
+        if self.grondslag in GRONDSLAG_MET_DOCUMENT and self.grondslagDocument is None:
+            meld(
+                self,
+                [
+                    veldfout(
+                        ("grondslagDocument",),
+                        f"grondslagDocument is verplicht bij grondslag {self.grondslag!r}: stuur de "
+                        f"ondertekende {self.grondslag} mee als PDF van hoogstens 1 MiB",
+                        None,
+                    )
+                ],
+            )
+        return self
+
+
+class Saldoverzoek(_MetGrondslag, Kennisgeving):
+    """Saldoverzoek (5.1): asks the creditor for a current overview of the client's debts, to take
+    stock in fase 1 (intake and stabilisation). To be answered within 10 working days (2.0). No BSN:
+    only saldoverzoek_publiek carries it (5.4)."""
+
+
+class SaldoverzoekNuts(Saldoverzoek):
+    """Saldoverzoek nuts (5.2), to utility creditors."""
+
+    slimmeMeterAkkoord: Annotated[bool, Strict()]
+    """The client agrees that the smart meter is read; the creditor may then not ask for the meter
+    readings in another way later (5.3)."""
+
+
+class SaldoverzoekPubliek(_MetGrondslag, KennisgevingBsn):
+    """Saldoverzoek publiek (5.4), to public creditors, who identify the client by BSN. Otherwise as
+    saldoverzoek."""
+
+
+class SaldoverzoekZorg(Saldoverzoek):
+    """Saldoverzoek zorg (5.5), to healthcare creditors."""
+
+
+# --- saldoverzoek antwoord (6.1, 6.2) ---------------------------------------------------------------
+
+
+class Totaalvordering(Payload):
+    """All of the client's debts at this creditor as one total, not matched to invoices (6.2). No
+    ``standaardAkkoord`` flag: this module has no betaalvoorstel (DESIGN §3b)."""
+
+    aantalVorderingen: Annotated[int, Strict(), Field(ge=1)] | None = None
+    """Our design choice: how many debts the total covers."""
+    oorspronkelijkBedrag: Bedrag | None = None
+    hoofdsom: Bedrag | None = None
+    rente: Bedrag | None = None
+    kosten: Bedrag | None = None
+    incassokosten: Bedrag | None = None
+    actueelBedrag: Bedrag
+    """The current total in euro cents: hoofdsom + rente + kosten + incassokosten when all four are
+    given."""
+    omschrijving: Tekst2000 | None = None
+
+    @model_validator(mode="after")
+    def _samenhang(self) -> Self:
+        onderdelen = {
+            "hoofdsom": self.hoofdsom,
+            "rente": self.rente,
+            "kosten": self.kosten,
+            "incassokosten": self.incassokosten,
+        }
+        meld(self, controleer_opbouw(self.actueelBedrag, onderdelen))
+        return self
+
+
+class OpenstaandeSchuld(Payload):
+    """One open debt the creditor could not match to an invoice of the saldoverzoek (an
+    *ongematchte schuld*, sourced). Our design choice for its fields: an amount, and what the
+    creditor knows to tell it apart."""
+
+    kenmerk: Factuurnummer | None = None
+    """The creditor's reference of the debt, if it has one (an invoice or dossier number)."""
+    ontstaansdatum: VerledenDatum | None = None
+    actueelBedrag: Bedrag
+    """The current balance in euro cents."""
+    omschrijving: Tekst2000 | None = None
+
+
+class SaldoverzoekAntwoord(Payload):
+    """Saldoverzoek antwoord (6.1): the client's debts, either matched (``vorderingen``, per
+    invoice) or, sourced for this module, as *ongematchte schulden*: one ``totaalvordering`` or a
+    list of ``openstaandeSchulden`` — exactly one of the three. An empty ``vorderingen`` list means
+    the client owes nothing (our design choice, as in schuldregeling)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                niet_leeg("vorderingen", "array"),
+                niet_leeg("totaalvordering", "object"),
+                niet_leeg("openstaandeSchulden", "array"),
+            ]
+        }
+    )
+
+    klantnummerSHV: Klantnummer
+    """Repeated from the saldoverzoek (the sender's client number, also when a bewindvoerder asked)."""
+    klantnummerSE: Klantnummer
+    """The creditor's own number for this client."""
+    contactpersoonSE: Contactpersoon
+    peildatum: VerledenDatum
+    """Our design choice: the date the balances are as of."""
+    vorderingen: list[Vordering] | None = Field(default=None, max_length=1000)
+    """Matched debts, one per invoice (6.2)."""
+    totaalvordering: Totaalvordering | None = None
+    """Unmatched: all debts as one total."""
+    openstaandeSchulden: list[OpenstaandeSchuld] | None = Field(default=None, min_length=1, max_length=1000)
+    """Unmatched: the open debts one by one, without invoice matching."""
+    betaalgegevens: Betaalgegevens | None = None
+    """Where the creditor wants to be paid."""
+
+    @model_validator(mode="after")
+    def _vorm(self) -> Self:
+        fouten: list[InitErrorDetails] = []
+        gegeven = [
+            v for v in (self.vorderingen, self.totaalvordering, self.openstaandeSchulden) if v is not None
+        ]
+        if len(gegeven) != 1:
+            fouten.append(
+                veldfout(
+                    ("vorderingen",),
+                    "geef precies één van vorderingen (gematcht, per factuur), totaalvordering of "
+                    f"openstaandeSchulden (ongematchte schulden); nu {len(gegeven)} gegeven",
+                    None,
+                )
+            )
+        if self.vorderingen:
+            fouten += dubbele([v.factuurnummerSE for v in self.vorderingen], "vorderingen")
+        meld(self, fouten)
+        return self
+
+
+# --- geen medewerking, reminder -------------------------------------------------------------------------
+
+
+class GeenMedewerking(Payload):
+    """Geen medewerking (afsprakenstelsel 2.0, replacing 1.0's klant onbekend, 8.1): the creditor
+    does not answer the saldoverzoek, for one of four reasons."""
+
+    klantnummerSHV: Klantnummer
+    """Repeated from the saldoverzoek."""
+    reden: RedenGeenMedewerking
+    """Mandatory."""
+
+
+class SaldoverzoekReminder(Reminder):
+    """Reminderbericht (15.1): reminds the creditor to answer the saldoverzoek the envelope's
+    ``crossReferentienummer`` names (open and not expired, checked by the hub)."""
+
+
+MODELLEN: dict[str, type[Payload]] = {
+    "saldoverzoek": Saldoverzoek,
+    "saldoverzoek_nuts": SaldoverzoekNuts,
+    "saldoverzoek_publiek": SaldoverzoekPubliek,
+    "saldoverzoek_zorg": SaldoverzoekZorg,
+    "saldoverzoek_antwoord": SaldoverzoekAntwoord,
+    "geen_medewerking": GeenMedewerking,
+    "reminder": SaldoverzoekReminder,
+}
+"""The payload model of every participant-authored message type of module saldoverzoek, 2.0."""
