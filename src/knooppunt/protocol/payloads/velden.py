@@ -331,6 +331,19 @@ def niet_leeg(veld: str, soort: str) -> dict[str, Any]:
     return {"required": [veld], "properties": {veld: {"type": soort}}}
 
 
+def afwezig(*velden: str) -> dict[str, Any]:
+    """JSON Schema: each of ``velden`` is absent or null (for "only with ..." rules)."""
+    return {"properties": {veld: {"type": "null"} for veld in velden}}
+
+
+def als(veld: str, waarde: str, dan: dict[str, Any], anders: dict[str, Any] | None = None) -> dict[str, Any]:
+    """JSON Schema: when ``veld`` is ``waarde``, ``dan`` applies (and otherwise ``anders``)."""
+    regel: dict[str, Any] = {"if": {"required": [veld], "properties": {veld: {"const": waarde}}}, "then": dan}
+    if anders is not None:
+        regel["else"] = anders
+    return regel
+
+
 # --- base model and shared blocks ---------------------------------------------------------------------
 
 

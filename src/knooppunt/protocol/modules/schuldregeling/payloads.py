@@ -405,7 +405,9 @@ def totalen(voorstel: Payload) -> dict[str, int]:
     return {veld: getattr(voorstel, veld) for veld in TOTAALVELDEN}
 
 
-def totalen_fouten(vorderingen: list[VoorgesteldeVordering], gegeven: dict[str, int]) -> list[InitErrorDetails]:
+def totalen_fouten(
+    vorderingen: list[VoorgesteldeVordering], gegeven: dict[str, int]
+) -> list[InitErrorDetails]:
     """The betaalvoorstel's counts and sums (``aantalPreferent``, ``bedragPreferent``,
     ``aantalConcurrent``, ``bedragConcurrent``) equal those of ``vorderingen``, and at least one
     debt is the recipient's own (our design choice)."""
