@@ -312,17 +312,40 @@ Email = Annotated[
 ]
 
 TypeSchuldregeling = Literal["SB", "SK", "SA", "BR", "HF"]
-"""SB schuldbemiddeling, SK saneringskrediet, SA (as in the live standard; its meaning is not in the
-public handbook), BR betalingsregeling, HF herfinanciering."""
+"""Every value of the standard: SB schuldbemiddeling, SK saneringskrediet, SA schuldregeling zonder
+afloscapaciteit (afsprakenstelsel 2.0), BR betalingsregeling, HF herfinanciering. A payload model
+narrows it to the values of its module and version."""
+
+TypeSchuldregeling10 = Literal["SB", "SK"]
+"""The types of module schuldregeling in version 1.0 (DESIGN §3): SB schuldbemiddeling, SK
+saneringskrediet. SA arrives with version 2.0; BR and HF belong to module betalingsregeling."""
 
 TypeMinnelijkeRegeling = Literal["SB", "SK", "SA"]
-"""The types of the module schuldregeling. BR and HF belong to the module betalingsregeling
-(DESIGN §3), so a betaalvoorstel or akkoord in this module refuses them (our design choice)."""
+"""The types of module schuldregeling in version 2.0 (DESIGN §3a): SB, SK and SA (zonder
+afloscapaciteit). BR and HF belong to the module betalingsregeling (DESIGN §3b), so a message in
+this module refuses them (our design choice)."""
+
+TypeBetalingsregeling = Literal["BR", "HF"]
+"""The types of module betalingsregeling (DESIGN §3b): BR betalingsregeling (100 % in termijnen),
+HF herfinanciering (100 % ineens, via a loan of a kredietbank)."""
 
 
 def niet_leeg(veld: str, soort: str) -> dict[str, Any]:
     """JSON Schema: ``veld`` is present and not null (for "one of these is required" rules)."""
     return {"required": [veld], "properties": {veld: {"type": soort}}}
+
+
+def afwezig(*velden: str) -> dict[str, Any]:
+    """JSON Schema: each of ``velden`` is absent or null (for "only with ..." rules)."""
+    return {"properties": {veld: {"type": "null"} for veld in velden}}
+
+
+def als(veld: str, waarde: str, dan: dict[str, Any], anders: dict[str, Any] | None = None) -> dict[str, Any]:
+    """JSON Schema: when ``veld`` is ``waarde``, ``dan`` applies (and otherwise ``anders``)."""
+    regel: dict[str, Any] = {"if": {"required": [veld], "properties": {veld: {"const": waarde}}}, "then": dan}
+    if anders is not None:
+        regel["else"] = anders
+    return regel
 
 
 # --- base model and shared blocks ---------------------------------------------------------------------

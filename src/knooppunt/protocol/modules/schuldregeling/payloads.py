@@ -43,8 +43,8 @@ from knooppunt.protocol.payloads.velden import (
     Tekst200,
     Tekst2000,
     Tekst10000,
-    TypeMinnelijkeRegeling,
     TypeSchuldregeling,
+    TypeSchuldregeling10,
     controleer_opbouw,
     meld,
     niet_leeg,
@@ -149,14 +149,21 @@ class GevraagdeVordering(Payload):
     """The creditor's invoice number, as far as the SHV knows it."""
 
 
-class Saldoverzoek(Kennisgeving):
+class _SaldoverzoekBasis(Kennisgeving):
+    """The saldoverzoek's fields; each module and version narrows ``typeSchuldregeling`` to its own
+    values (shared with version 2.0 and module betalingsregeling)."""
+
+    typeSchuldregeling: TypeSchuldregeling
+    vorderingen: list[GevraagdeVordering] = Field(default_factory=list, max_length=1000)
+    """The debts the SHV knows of (may be empty: the creditor reports all it has)."""
+
+
+class Saldoverzoek(_SaldoverzoekBasis):
     """Saldoverzoek (5.1): asks the creditor for a current overview of the client's debts. To be
     answered within 5 working days (2.1)."""
 
-    typeSchuldregeling: TypeSchuldregeling
-    """SB schuldbemiddeling, SK saneringskrediet, SA, BR betalingsregeling, HF herfinanciering."""
-    vorderingen: list[GevraagdeVordering] = Field(default_factory=list, max_length=1000)
-    """The debts the SHV knows of (may be empty: the creditor reports all it has)."""
+    typeSchuldregeling: TypeSchuldregeling10
+    """SB schuldbemiddeling or SK saneringskrediet (SA exists from version 2.0 on)."""
 
 
 class SaldoverzoekNuts(Saldoverzoek):
@@ -167,14 +174,20 @@ class SaldoverzoekNuts(Saldoverzoek):
     readings in another way later (5.3)."""
 
 
-class SaldoverzoekPubliek(KennisgevingBsn):
+class _SaldoverzoekPubliekBasis(KennisgevingBsn):
+    """The fields of saldoverzoek publiek; each module and version narrows ``typeSchuldregeling``."""
+
+    typeSchuldregeling: TypeSchuldregeling
+    vorderingen: list[GevraagdeVordering] = Field(default_factory=list, max_length=1000)
+    """The debts the SHV knows of (may be empty: the creditor reports all it has)."""
+
+
+class SaldoverzoekPubliek(_SaldoverzoekPubliekBasis):
     """Saldoverzoek publiek (5.4), to public creditors, who identify the client by BSN. Otherwise
     as saldoverzoek."""
 
-    typeSchuldregeling: TypeSchuldregeling
-    """SB schuldbemiddeling, SK saneringskrediet, SA, BR betalingsregeling, HF herfinanciering."""
-    vorderingen: list[GevraagdeVordering] = Field(default_factory=list, max_length=1000)
-    """The debts the SHV knows of (may be empty: the creditor reports all it has)."""
+    typeSchuldregeling: TypeSchuldregeling10
+    """SB schuldbemiddeling or SK saneringskrediet (SA exists from version 2.0 on)."""
 
 
 class SaldoverzoekZorg(Saldoverzoek):
@@ -384,12 +397,56 @@ class VoorgesteldeVordering(Payload):
         return self
 
 
-class Betaalvoorstel(_VervolgSHV):
-    """Betaalvoorstel (9.1): the proposal the SHV drew up from the creditors' balances, with its
-    onderbouwing (9.2). Not sent to creditors that answered standaard akkoord (9.3). Totals must
-    equal the sums over ``vorderingen``."""
+TOTAALVELDEN = ("aantalPreferent", "bedragPreferent", "aantalConcurrent", "bedragConcurrent")
 
-    typeSchuldregeling: TypeMinnelijkeRegeling
+
+def totalen(voorstel: Payload) -> dict[str, int]:
+    """The four totals of a betaalvoorstel (of any module or version), by field name."""
+    return {veld: getattr(voorstel, veld) for veld in TOTAALVELDEN}
+
+
+def totalen_fouten(
+    vorderingen: list[VoorgesteldeVordering], gegeven: dict[str, int]
+) -> list[InitErrorDetails]:
+    """The betaalvoorstel's counts and sums (``aantalPreferent``, ``bedragPreferent``,
+    ``aantalConcurrent``, ``bedragConcurrent``) equal those of ``vorderingen``, and at least one
+    debt is the recipient's own (our design choice)."""
+    preferent = [v for v in vorderingen if v.preferent]
+    concurrent = [v for v in vorderingen if not v.preferent]
+    fouten: list[InitErrorDetails] = []
+    for veld, verwacht in (
+        ("aantalPreferent", len(preferent)),
+        ("bedragPreferent", sum(v.bedrag for v in preferent)),
+        ("aantalConcurrent", len(concurrent)),
+        ("bedragConcurrent", sum(v.bedrag for v in concurrent)),
+    ):
+        waarde = gegeven[veld]
+        if waarde != verwacht:
+            soort = "preferente" if "Preferent" in veld else "concurrente"
+            wat = "het aantal" if veld.startswith("aantal") else "de som van de bedragen van de"
+            fouten.append(
+                veldfout(
+                    (veld,),
+                    f"{veld} ({waarde}) moet gelijk zijn aan {wat} {soort} vorderingen ({verwacht})",
+                    waarde,
+                )
+            )
+    if not any(v.eigenVordering for v in vorderingen):
+        fouten.append(
+            veldfout(
+                ("vorderingen",),
+                "minstens één vordering moet eigenVordering zijn: het voorstel gaat over de "
+                "vorderingen van de ontvanger",
+                None,
+            )
+        )
+    return fouten
+
+
+class _Betaalvoorstel(_VervolgSHV):
+    """The betaalvoorstel's fields and rules; each version narrows ``typeSchuldregeling``."""
+
+    typeSchuldregeling: TypeSchuldregeling
     aantalPreferent: Aantal
     """Number of preferent debts in ``vorderingen``."""
     bedragPreferent: Bedrag
@@ -409,37 +466,17 @@ class Betaalvoorstel(_VervolgSHV):
 
     @model_validator(mode="after")
     def _totalen(self) -> Self:
-        preferent = [v for v in self.vorderingen if v.preferent]
-        concurrent = [v for v in self.vorderingen if not v.preferent]
-        fouten: list[InitErrorDetails] = []
-        for veld, verwacht in (
-            ("aantalPreferent", len(preferent)),
-            ("bedragPreferent", sum(v.bedrag for v in preferent)),
-            ("aantalConcurrent", len(concurrent)),
-            ("bedragConcurrent", sum(v.bedrag for v in concurrent)),
-        ):
-            waarde = getattr(self, veld)
-            if waarde != verwacht:
-                soort = "preferente" if "Preferent" in veld else "concurrente"
-                wat = "het aantal" if veld.startswith("aantal") else "de som van de bedragen van de"
-                fouten.append(
-                    veldfout(
-                        (veld,),
-                        f"{veld} ({waarde}) moet gelijk zijn aan {wat} {soort} vorderingen ({verwacht})",
-                        waarde,
-                    )
-                )
-        if not any(v.eigenVordering for v in self.vorderingen):
-            fouten.append(
-                veldfout(
-                    ("vorderingen",),
-                    "minstens één vordering moet eigenVordering zijn: het voorstel gaat over de "
-                    "vorderingen van de ontvanger",
-                    None,
-                )
-            )
-        meld(self, fouten)
+        meld(self, totalen_fouten(self.vorderingen, totalen(self)))
         return self
+
+
+class Betaalvoorstel(_Betaalvoorstel):
+    """Betaalvoorstel (9.1): the proposal the SHV drew up from the creditors' balances, with its
+    onderbouwing (9.2). Not sent to creditors that answered standaard akkoord (9.3). Totals must
+    equal the sums over ``vorderingen``."""
+
+    typeSchuldregeling: TypeSchuldregeling10
+    """SB schuldbemiddeling or SK saneringskrediet (SA exists from version 2.0 on)."""
 
 
 class _AntwoordSE(Payload):
@@ -512,7 +549,7 @@ class SchuldregelingGeaccordeerd(_VervolgSHV):
 
     klantnummerSE: Klantnummer
     datumAkkoord: Datum
-    typeSchuldregeling: TypeMinnelijkeRegeling
+    typeSchuldregeling: TypeSchuldregeling10
     vorderingen: list[GeaccordeerdeVordering] = Field(min_length=1, max_length=1000)
     betaalschema: list[Termijn] = Field(min_length=1, max_length=1000)
 
