@@ -4,7 +4,7 @@
 Sourced: there is no separate pause message; the pause runs on the kennisgeving, and creditors under
 an NVVK convenant suspend collection for 4 to 8 months — phase 1 when the client presses the button
 (which counts as a Wgs application), phase 2 after admission to schuldhulp. The kennisgevingen carry
-the fields of schuldregeling's kennisgeving (articles 3.1–3.2; the 1.0 blocks, imported so they stay
+the fields of schuldregeling 2.0's kennisgeving (articles 3.1–3.2 with 2.0's adreskeuze; imported so they stay
 identical) and its answer those of kennisgeving_antwoord (4.1).
 
 Our own design: the ``pauze`` blocks (the request's phase and period, the answer's akkoord and
@@ -20,7 +20,7 @@ from typing import Annotated, Literal, Self
 from pydantic import ConfigDict, Strict, model_validator
 from pydantic_core import InitErrorDetails
 
-from knooppunt.protocol.modules.schuldregeling.payloads import (
+from knooppunt.protocol.modules.schuldregeling.versie_2_0 import (
     Kennisgeving,
     KennisgevingAntwoord,
     KennisgevingBsn,

@@ -10,21 +10,21 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from knooppunt.protocol.modules.schuldregeling.voorbeelden import VOORBEELDEN as SCHULDREGELING
+from knooppunt.protocol.modules.schuldregeling.versie_2_0 import VOORBEELDEN as SCHULDREGELING
 
 _PAUZE: dict[str, Any] = {"fase": "aanmelding", "ingangsdatum": "2024-03-01", "einddatum": "2024-10-31"}
 
 VOORBEELDEN: dict[str, dict[str, Any]] = {
     "kennisgeving": {
-        **copy.deepcopy(SCHULDREGELING[("schuldregeling", "kennisgeving", "1.0")]),
+        **copy.deepcopy(SCHULDREGELING["kennisgeving"]),
         "pauze": _PAUZE,
     },
     "kennisgeving_bsn": {
-        **copy.deepcopy(SCHULDREGELING[("schuldregeling", "kennisgeving_bsn", "1.0")]),
+        **copy.deepcopy(SCHULDREGELING["kennisgeving_bsn"]),
         "pauze": {**_PAUZE, "fase": "toelating"},
     },
     "kennisgeving_antwoord": {
-        **copy.deepcopy(SCHULDREGELING[("schuldregeling", "kennisgeving_antwoord", "1.0")]),
+        **copy.deepcopy(SCHULDREGELING["kennisgeving_antwoord"]),
         "pauze": {"akkoord": True, "incassoOpgeschortTot": "2024-10-31"},
     },
     "geen_medewerking": {
