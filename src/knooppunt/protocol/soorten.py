@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import ModuleType
 from typing import Any
 
 
@@ -155,5 +156,23 @@ class Moduledefinitie:
     typen: tuple[Berichttype, ...]
     payloads: Mapping[tuple[str, str], type[Any]] = field(default_factory=dict)
     voorbeelden: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
-    eigen_ontwerp: tuple[str, ...] = ()
-    """Codes of the types (or fields, as ``code.veld``) that are our own design."""
+
+
+def module_van_een_versie(
+    naam: str, typen: ModuleType, payloads: ModuleType, voorbeelden: ModuleType
+) -> Moduledefinitie:
+    """The `Moduledefinitie` of a module folder with one version: its ``typen.py`` (``MODULE``,
+    ``VERSIE``, ``TYPEN``, and a docstring that says what the module is and where its rules come
+    from), ``payloads.py`` (``MODELLEN`` by code) and ``voorbeelden.py`` (``VOORBEELDEN`` by code)."""
+    versie: str = typen.VERSIE
+    uitleg = (typen.__doc__ or "").strip()
+    return Moduledefinitie(
+        code=typen.MODULE,
+        naam=naam,
+        omschrijving=uitleg,
+        bron=uitleg,
+        versies=(versie,),
+        typen=typen.TYPEN,
+        payloads={(code, versie): model for code, model in payloads.MODELLEN.items()},
+        voorbeelden={(code, versie): v for code, v in voorbeelden.VOORBEELDEN.items()},
+    )

@@ -3,15 +3,6 @@
 from __future__ import annotations
 
 from knooppunt.protocol.modules.bewind import payloads, typen, voorbeelden
-from knooppunt.protocol.soorten import Moduledefinitie
+from knooppunt.protocol.soorten import module_van_een_versie
 
-MODULE = Moduledefinitie(
-    code=typen.MODULE,
-    naam="Meldingen bewindvoering",
-    omschrijving=(typen.__doc__ or "").strip(),
-    bron=(typen.__doc__ or "").strip(),
-    versies=(typen.VERSIE,),
-    typen=typen.TYPEN,
-    payloads={(code, typen.VERSIE): model for code, model in payloads.MODELLEN.items()},
-    voorbeelden={(code, typen.VERSIE): v for code, v in voorbeelden.VOORBEELDEN.items()},
-)
+MODULE = module_van_een_versie("Meldingen bewindvoering", typen, payloads, voorbeelden)
