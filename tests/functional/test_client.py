@@ -245,6 +245,7 @@ def test_waarschuwing_bij_betaalvoorstel_na_klant_onbekend(hub: Hub, cast: dict[
             berichttype="saldoverzoek",
             payload=voorbeeld("schuldregeling", "saldoverzoek"),
             conversatie=conversatie,
+            versie="1.0",  # klant_onbekend exists in 1.0 only
         )
         [vraag] = list(se.ontvang())
         se.antwoord(
@@ -255,6 +256,7 @@ def test_waarschuwing_bij_betaalvoorstel_na_klant_onbekend(hub: Hub, cast: dict[
             berichttype="betaalvoorstel",
             payload=voorbeeld("schuldregeling", "betaalvoorstel"),
             conversatie=conversatie,
+            versie="1.0",
         )
         assert voorstel.bericht["status"] == "aangeboden"
         assert any("klant onbekend" in w for w in voorstel.waarschuwingen)
