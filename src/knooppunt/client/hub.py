@@ -728,14 +728,25 @@ class HubClient:
     # --- receiving ----------------------------------------------------------------------------------
 
     def inbox(
-        self, *, limit: int = 100, berichttype: str | None = None, afzender: str | None = None
+        self,
+        *,
+        limit: int = 100,
+        berichttype: str | None = None,
+        afzender: str | None = None,
+        module: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every open message for you, oldest first, as the hub sends it (pages followed)."""
         volgende: str | None = None
         while True:
             pagina = self._haal_json(
                 "/berichten",
-                {"limit": limit, "berichttype": berichttype, "afzender": afzender, "volgende": volgende},
+                {
+                    "limit": limit,
+                    "berichttype": berichttype,
+                    "afzender": afzender,
+                    "module": module,
+                    "volgende": volgende,
+                },
             )
             yield from pagina["berichten"]
             volgende = pagina.get("volgende")
@@ -743,11 +754,16 @@ class HubClient:
                 return
 
     def ontvang(
-        self, *, limit: int = 100, berichttype: str | None = None, afzender: str | None = None
+        self,
+        *,
+        limit: int = 100,
+        berichttype: str | None = None,
+        afzender: str | None = None,
+        module: str | None = None,
     ) -> Iterator[Ontvangen]:
         """The inbox, each message opened (decrypted, verified, validated) or with the reason it
         cannot be trusted."""
-        for envelop in self.inbox(limit=limit, berichttype=berichttype, afzender=afzender):
+        for envelop in self.inbox(limit=limit, berichttype=berichttype, afzender=afzender, module=module):
             yield self.open(envelop)
 
     def open(self, envelop: Mapping[str, Any]) -> Ontvangen:
@@ -889,7 +905,12 @@ class HubClient:
     # --- following up -------------------------------------------------------------------------------
 
     def verzonden(
-        self, *, status: str | None = None, conversatie: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = None,
+        conversatie: str | None = None,
+        module: str | None = None,
+        limit: int = 100,
     ) -> Iterator[dict[str, Any]]:
         volgende: str | None = None
         while True:
@@ -898,6 +919,7 @@ class HubClient:
                 {
                     "status": status,
                     "conversatieReferentienummer": conversatie,
+                    "module": module,
                     "limit": limit,
                     "volgende": volgende,
                 },
