@@ -85,7 +85,8 @@ def kies_versie(module: str, code: str, eigen: Sequence[str], ander: Sequence[st
 
 def valideer_payload(module: str, code: str, versie: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     """The payload as it will be signed (validated against the schema of that version, normalised);
-    ``VerzendFout`` ONGELDIGE_INHOUD naming every field at fault otherwise."""
+    ``VerzendFout`` ONGELDIGE_INHOUD naming every field at fault otherwise. Fields the caller left
+    out stay out, and an explicit null stays null (a field may be required but nullable)."""
     controleer_type(module, code, versie)
     try:
         model = valideer(module, code, versie, dict(payload))
@@ -93,7 +94,7 @@ def valideer_payload(module: str, code: str, versie: str, payload: Mapping[str, 
         raise VerzendFout("ONGELDIGE_INHOUD", str(exc), velden=exc.als_invalid_params()) from exc
     except OnbekendPayloadtype as exc:
         raise VerzendFout("ONBEKENDE_VERSIE", str(exc)) from exc
-    return model.model_dump(mode="json", exclude_none=True)
+    return model.model_dump(mode="json", exclude_unset=True)
 
 
 def antwoordtypen(module: str, code: str, versie: str) -> list[str]:

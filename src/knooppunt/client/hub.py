@@ -1001,7 +1001,7 @@ def open_inhoud(
         model = valideer(str(env["module"]), str(env["berichttype"]), str(env["versie"]), geopend.payload)
     except (OngeldigePayload, OnbekendPayloadtype) as exc:
         return Ontvangen(envelop=env, fout="INHOUD_ONGELDIG", foutdetail=str(exc))
-    return Ontvangen(envelop=env, payload=model.model_dump(mode="json", exclude_none=True))
+    return Ontvangen(envelop=env, payload=model.model_dump(mode="json", exclude_unset=True))
 
 
 @lru_cache(maxsize=1024)
