@@ -128,6 +128,7 @@ def test_herhaalde_verzending_geeft_het_oorspronkelijke_resultaat(hub: Hub, cast
             "berichttype": "kennisgeving",
             "payload": voorbeeld("schuldregeling", "kennisgeving"),
             "conversatie": conversatie,
+            "versie": "1.0",
             "referentienummer": ref,
         }
         eerste = shv.verstuur(**argumenten)

@@ -390,3 +390,26 @@ def test_de_node_voorbeelden_uit_de_gids_draaien_tegen_een_hub(
         assert gelezen.fout is None, gelezen.foutdetail
         assert gelezen.payload == antwoord_payload
         assert gelezen.envelop["versie"] == "1.0"
+
+
+def test_node_opent_de_testvectoren_per_berichttype(node: str) -> None:
+    """Every per-type vector (docs/testvectoren/berichten) opens with panva/jose too."""
+    mappen = sorted(p.parent for p in (VECTOREN / "berichten").glob("*/*/*/inhoud.jwe"))
+    assert len(mappen) == len(CATALOGUS.alle()) - 2 * sum(len(m.versies) for m in CATALOGUS.modules())
+    for map_ in mappen:
+        verwacht = json.loads((map_ / "verwacht.json").read_text())
+        sleutels = VECTOREN / verwacht["sleutels"]
+        uit = json.loads(
+            _node_ok(
+                node,
+                "open.mjs",
+                {
+                    "inhoud": (map_ / "inhoud.jwe").read_text().strip(),
+                    "ontvangerSleutel": (sleutels / "ontvanger-sleutel.pem").read_text(),
+                    "ontvangerCertificaat": (sleutels / "ontvanger.pem").read_text(),
+                    "afzenderCertificaten": [(sleutels / "afzender.pem").read_text()],
+                },
+            )
+        )
+        assert uit["payload"] == json.loads((map_ / "payload.json").read_text()), map_
+        assert uit["jwsKop"] == verwacht["jwsKop"], map_
