@@ -14,7 +14,7 @@ import pytest
 
 from knooppunt.client.berichten import antwoordtypen, kies_versie
 from knooppunt.client.fouten import VerzendFout
-from knooppunt.client.hub import HubClient
+from knooppunt.client.hub import HubClient, TeVersturen
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
@@ -335,3 +335,34 @@ def test_cli_elke_module_en_versie(hub: Hub, partijen: dict[str, Partij], tmp_pa
     versies = {(r["code"], r["versie"]) for r in map(json.loads, alle.stdout.splitlines())}
     assert ("klant_onbekend", "1.0") in versies and ("heroverweging", "2.0") in versies
     assert ("heroverweging", "1.0") not in versies
+
+
+def test_reeks_van_antwoorden_neemt_de_versie_van_elke_vraag(hub: Hub, partijen: dict[str, Partij]) -> None:
+    """A reeks of answers without versie: each in its question's version (here 1.0, though both
+    parties accept 2.0), found in the conversation."""
+    m = "schuldregeling"
+    gemeente, energie = partijen["gemeente"], partijen["energie"]
+    conversatie = str(uuid.uuid4())
+    with sdk(hub, gemeente) as shv, sdk(hub, energie) as se:
+        for _ in range(2):
+            shv.verstuur(
+                ontvanger=energie.oin,
+                berichttype="saldoverzoek",
+                payload=voorbeeld(m, "saldoverzoek", "1.0"),
+                conversatie=conversatie,
+                versie="1.0",
+            )
+        vragen = list(se.ontvang())
+        uitkomsten = se.verstuur_reeks(
+            [
+                TeVersturen(
+                    ontvanger=gemeente.oin,
+                    berichttype="saldoverzoek_antwoord",
+                    payload=voorbeeld(m, "saldoverzoek_antwoord", "1.0"),
+                    conversatie=conversatie,
+                    antwoord_op=vraag.referentienummer,
+                )
+                for vraag in vragen
+            ]
+        )
+        assert [(u.status, u.bericht["versie"]) for u in uitkomsten if u.bericht] == [(201, "1.0")] * 2

@@ -440,7 +440,12 @@ class HubClient:
             raise VerzendFout("NIET_BEREIKBAAR", bereik.reden)
         return bereik.deelnemer
 
-    def _versie_voor(self, bericht: TeVersturen, ontvanger: HubDeelnemer) -> str:
+    def _versie_voor(
+        self,
+        bericht: TeVersturen,
+        ontvanger: HubDeelnemer,
+        tijdlijnen: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> str:
         """The version a message goes in (DESIGN §3a): the one given, or that of the message it
         names, or the highest both parties accept in which its type exists. A new message in a
         version one of the two does not accept is refused here, as the hub would."""
@@ -451,7 +456,7 @@ class HubClient:
                 self._controleer_acceptatie(module, bericht.versie, ontvanger)
             return bericht.versie
         if bericht.antwoord_op is not None:
-            genoemd = self._genoemd(bericht.conversatie, bericht.antwoord_op)
+            genoemd = self._genoemd(bericht.conversatie, bericht.antwoord_op, tijdlijnen)
             if genoemd is not None:
                 if str(genoemd.get("module")) != module:
                     raise VerzendFout(
@@ -491,17 +496,30 @@ class HubClient:
             ),
         )
 
-    def _genoemd(self, conversatie: str, referentienummer: str) -> dict[str, Any] | None:
+    def _genoemd(
+        self,
+        conversatie: str,
+        referentienummer: str,
+        tijdlijnen: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> dict[str, Any] | None:
         """The metadata of the message a new one answers or refers to, from the conversation's
-        timeline (None when it is not there: the hub then refuses the reference)."""
-        try:
-            tijdlijn = self.conversatie(conversatie.lower())
-        except HubFout:
-            return None
+        timeline (None when it is not there: the hub then refuses the reference). ``tijdlijnen``:
+        timelines already fetched, by conversation (one request per conversation in a reeks)."""
+        sleutel = conversatie.lower()
+        tijdlijn = tijdlijnen.get(sleutel) if tijdlijnen is not None else None
+        if tijdlijn is None:
+            try:
+                tijdlijn = self.conversatie(sleutel)
+            except HubFout:
+                return None
+            if tijdlijnen is not None:
+                tijdlijnen[sleutel] = tijdlijn
         ref = referentienummer.lower()
         return next((b for b in tijdlijn if str(b.get("referentienummer")) == ref), None)
 
-    def _verzegel(self, bericht: TeVersturen) -> tuple[dict[str, Any], list[str]]:
+    def _verzegel(
+        self, bericht: TeVersturen, tijdlijnen: dict[str, list[dict[str, Any]]] | None = None
+    ) -> tuple[dict[str, Any], list[str]]:
         """The envelope of one message, its payload validated, signed and sealed for the recipient,
         and the SDK's warnings about it; raises ``VerzendFout`` when it cannot be sent."""
         module, berichttype = bericht.module, bericht.berichttype
@@ -510,7 +528,7 @@ class HubClient:
             # The payload first, as it never depends on the adresboek.
             valideer_payload(module, berichttype, bericht.versie, bericht.payload)
         deelnemer = self._bereikbare(bericht)
-        versie = self._versie_voor(bericht, deelnemer)
+        versie = self._versie_voor(bericht, deelnemer, tijdlijnen)
         gevalideerd = valideer_payload(module, berichttype, versie, bericht.payload)
         cert = deelnemer.versleutelcertificaat()
         if cert is None:
@@ -571,9 +589,11 @@ class HubClient:
         uitkomsten: list[Reeksuitkomst | None] = [None] * len(lijst)
         klaar: list[tuple[int, dict[str, Any]]] = []
         waarschuwingen: dict[int, list[str]] = {}
+        # An answer without versie takes its question's from the conversation: one look-up each.
+        tijdlijnen: dict[str, list[dict[str, Any]]] = {}
         for index, bericht in enumerate(lijst):
             try:
-                envelop, waarschuwingen[index] = self._verzegel(bericht)
+                envelop, waarschuwingen[index] = self._verzegel(bericht, tijdlijnen)
             except VerzendFout as fout:
                 uitkomsten[index] = Reeksuitkomst(index, 0, bericht.referentienummer, fout=fout)
                 continue
