@@ -218,6 +218,9 @@ def test_versie_uit_het_adresboek_en_de_fouten_van_de_sdk(hub: Hub, partijen: di
             se.antwoord(ontvangen, berichttype="betaalvoorstel_akkoord", payload={})
         assert fout.value.code == "GEEN_ANTWOORD"
         assert "saldoverzoek_antwoord" in fout.value.detail
+        with pytest.raises(VerzendFout) as fout:  # a reminder refers to one's own question only
+            se.antwoord(ontvangen, berichttype="reminder", payload={})
+        assert fout.value.code == "GEEN_ANTWOORD"
         with pytest.raises(VerzendFout) as fout:
             se.antwoord(ontvangen, berichttype="saldoverzoek_antwoord", payload={}, versie="2.0")
         assert fout.value.code == "ANDERE_VERSIE"
@@ -261,8 +264,9 @@ def test_kies_versie_en_antwoordtypen_uit_de_catalogus() -> None:
     assert antwoordtypen("schuldregeling", "betaalvoorstel", "1.0") == [
         "betaalvoorstel_akkoord",
         "betaalvoorstel_niet_akkoord",
-        "reminder",
     ]
+    assert antwoordtypen("schuldregeling", "betaalvoorstel", "1.0", ontvangen=False) == ["reminder"]
+    assert antwoordtypen("schuldregeling", "betaalvoorstel_niet_akkoord", "2.0", ontvangen=False) == []
     assert "heroverweging" in antwoordtypen("schuldregeling", "betaalvoorstel_niet_akkoord", "2.0")
     assert antwoordtypen("waarborgfonds", "aanvraag_borgstelling", "2.0") == ["gebeurtenis"]
 

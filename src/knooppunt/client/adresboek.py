@@ -118,6 +118,7 @@ class Bereikbaarheid:
         if self.deelnemer is not None:
             uit["oin"] = self.deelnemer.oin
             uit["naam"] = self.deelnemer.naam
+            uit["versies"] = {m: list(self.deelnemer.versies(m)) for m in self.deelnemer.modules}
         return uit
 
 

@@ -97,33 +97,44 @@ def valideer_payload(module: str, code: str, versie: str, payload: Mapping[str, 
     return model.model_dump(mode="json", exclude_unset=True)
 
 
-def antwoordtypen(module: str, code: str, versie: str) -> list[str]:
-    """The types that may answer, or refer to, a message of type ``code`` in that module and
-    version, in the module's order (a saldoverzoek → saldoverzoek_antwoord, …; a niet-akkoord in
-    2.0 → heroverweging). The hub notices are left out."""
+def _past(t: Berichttype, code: str, ontvangen: bool) -> bool:
+    """``t`` answers or refers to a message of type ``code`` that one received (``ontvangen``: an
+    answer, or a heroverweging naming a niet-akkoord) or sent oneself (a reminder)."""
+    if ontvangen and t.beantwoordt_type(code):
+        return True
+    return code in t.verwijst_naar and t.verwijst_naar_ontvangen == ontvangen
+
+
+def antwoordtypen(module: str, code: str, versie: str, *, ontvangen: bool = True) -> list[str]:
+    """The types with which one may answer, or refer to, a received message of type ``code`` in
+    that module and version, in the module's order (a saldoverzoek → saldoverzoek_antwoord, …; a
+    niet-akkoord in 2.0 → heroverweging); with ``ontvangen=False`` those that refer to a message
+    one sent oneself (a reminder). The hub notices are left out."""
     return [
         t.code
         for t in CATALOGUS.alle()
-        if t.module == module
-        and t.versie == versie
-        and not t.door_knooppunt
-        and (t.beantwoordt_type(code) or code in t.verwijst_naar)
+        if t.module == module and t.versie == versie and not t.door_knooppunt and _past(t, code, ontvangen)
     ]
 
 
-def controleer_antwoord(module: str, vraag: str, versie: str, antwoord: str) -> Berichttype:
-    """``antwoord`` may answer or refer to a ``vraag`` in that module and version; ``VerzendFout``
-    GEEN_ANTWOORD naming the types that may, otherwise."""
+def controleer_antwoord(
+    module: str, vraag: str, versie: str, antwoord: str, *, ontvangen: bool = True
+) -> Berichttype:
+    """``antwoord`` may answer or refer to a ``vraag`` in that module and version (one received,
+    or with ``ontvangen=False`` one sent oneself); ``VerzendFout`` GEEN_ANTWOORD naming the types
+    that may, otherwise."""
     berichttype = controleer_type(module, antwoord, versie)
-    if berichttype.beantwoordt_type(vraag) or vraag in berichttype.verwijst_naar:
+    if _past(berichttype, vraag, ontvangen):
         return berichttype
-    mogelijk = antwoordtypen(module, vraag, versie)
+    mogelijk = antwoordtypen(module, vraag, versie, ontvangen=ontvangen)
+    wat = "beantwoordt" if ontvangen else "verwijst naar"
     raise VerzendFout(
         "GEEN_ANTWOORD",
-        f"{antwoord} beantwoordt in module {module} versie {versie} geen {vraag}; "
+        f"{antwoord} {wat} in module {module} versie {versie} geen {'ontvangen' if ontvangen else 'eigen'} "
+        f"{vraag}; "
         + (
-            f"een {vraag} beantwoordt u met {', '.join(mogelijk)}"
+            f"daarvoor gebruikt u {', '.join(mogelijk)}"
             if mogelijk
-            else f"een {vraag} wordt niet beantwoord"
+            else f"op een {vraag} volgt geen {'antwoord' if ontvangen else 'herinnering'}"
         ),
     )

@@ -711,7 +711,7 @@ class HubClient:
         it (art. 15.1). A reminder does not answer: the question stays open."""
         metadata = vraag.bericht if isinstance(vraag, Verzonden) else vraag
         module, versie = str(metadata["module"]), str(metadata["versie"])
-        controleer_antwoord(module, str(metadata["berichttype"]), versie, berichttype)
+        controleer_antwoord(module, str(metadata["berichttype"]), versie, berichttype, ontvangen=False)
         return self.verstuur(
             ontvanger=str(metadata["ontvanger"]),
             berichttype=berichttype,
