@@ -300,9 +300,9 @@ def test_cli_elke_module_en_versie(hub: Hub, partijen: dict[str, Partij], tmp_pa
     [regel] = [json.loads(r) for r in opgehaald.stdout.splitlines()]
     assert regel["payload"] == voorbeeld("pauzeknop", "kennisgeving", "2.0")
 
-    # The answer takes the module's and the question's version from --antwoord-op.
+    # The answer takes its question's module and version from --antwoord-op.
     beantwoord = send(
-        verbinding_se, "--ontvanger", gemeente.oin, "--module", "pauzeknop",
+        verbinding_se, "--ontvanger", gemeente.oin,
         "--berichttype", "kennisgeving_antwoord", "--payload", antwoord_pad,
         "--antwoord-op", vraag["referentienummer"],
     )  # fmt: skip

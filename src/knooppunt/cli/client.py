@@ -126,9 +126,9 @@ def client() -> None:
 @click.option("--berichttype", default=None, help="Message type code, e.g. saldoverzoek.")
 @click.option(
     "--module",
-    default="schuldregeling",
-    show_default=True,
-    help="Module of the message type (see `knooppunt client berichttypen`).",
+    default=None,
+    help="Module of the message type (see `knooppunt client berichttypen`). Default: that of the "
+    "message --antwoord-op names, else schuldregeling.",
 )
 @click.option("--conversatie", default=None, help="conversatieReferentienummer (UUIDv4).")
 @click.option(
@@ -168,7 +168,7 @@ def send(
     ca: Path | None,
     ontvanger: str | None,
     berichttype: str | None,
-    module: str,
+    module: str | None,
     conversatie: str | None,
     antwoord_op: str | None,
     versie: str | None,
@@ -198,6 +198,8 @@ def send(
             raise click.UsageError(
                 f"--reeks neemt elk bericht uit het bestand; laat {', '.join(gegeven)} weg"
             )
+        if module is not None or versie is not None:
+            raise click.UsageError("--reeks neemt module en versie per regel uit het bestand")
         _send_reeks(hub, cert, key, ca, reeks_pad, alles_of_niets)
         return
     ontbreekt = [
@@ -218,6 +220,9 @@ def send(
     assert payload_pad is not None
     payload = lees_payload(payload_pad)
     with _hub(hub, cert, key, ca) as verbinding:
+        if module is None:
+            genoemd = verbinding.in_conversatie(conversatie, antwoord_op) if antwoord_op else None
+            module = str(genoemd["module"]) if genoemd is not None else "schuldregeling"
         verzonden = verbinding.verstuur(
             ontvanger=ontvanger,
             berichttype=berichttype,

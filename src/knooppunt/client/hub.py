@@ -983,6 +983,11 @@ class HubClient:
     def conversatie(self, conversatie: str) -> list[dict[str, Any]]:
         return list(self._haal_json(f"/conversaties/{conversatie}")["berichten"])
 
+    def in_conversatie(self, conversatie: str, referentienummer: str) -> dict[str, Any] | None:
+        """The metadata of one message you sent or received in a conversation (its module and
+        versie, for an answer), or None."""
+        return self._genoemd(conversatie, referentienummer)
+
     def berichttypen(self, *, module: str | None = None, versie: str | None = None) -> list[dict[str, Any]]:
         """The hub's catalogue (``/berichttypen``): every type once per version, with its JSON
         Schema and answer term; optionally of one module and/or version."""
