@@ -179,7 +179,7 @@ def send(
 ) -> None:
     """Validate, sign, encrypt and submit one message (or, with --reeks, many); print the hub's
     answer as JSON."""
-    from knooppunt.client.hub import lees_payload
+    from knooppunt.client.bestanden import lees_payload
 
     if reeks_pad is not None:
         gegeven = [
@@ -241,7 +241,7 @@ def send(
 def _send_reeks(hub: str, cert: Path, key: Path, ca: Path | None, pad: Path, alles_of_niets: bool) -> None:
     """`send --reeks`: one JSON line per message (``regel``: its line number), refusals also on
     stderr; exit 1 when any message was not accepted."""
-    from knooppunt.client.hub import lees_reeks
+    from knooppunt.client.bestanden import lees_reeks
 
     berichten = lees_reeks(pad)
     regelnummers = [

@@ -15,6 +15,7 @@ version of the message it names.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from knooppunt.client.fouten import VerzendFout
@@ -22,12 +23,28 @@ from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, versiesleutel
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
 
 __all__ = [
+    "TeVersturen",
     "antwoordtypen",
     "controleer_antwoord",
     "controleer_type",
     "kies_versie",
     "valideer_payload",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class TeVersturen:
+    """One message for `HubClient.verstuur_reeks`: what `HubClient.verstuur` takes. ``versie``
+    None: the referenced message's version (``antwoord_op``), else the highest both accept."""
+
+    ontvanger: str
+    berichttype: str
+    payload: Mapping[str, Any]
+    conversatie: str
+    module: str = "schuldregeling"
+    versie: str | None = None
+    antwoord_op: str | None = None
+    referentienummer: str | None = None
 
 
 def controleer_type(module: str, code: str, versie: str) -> Berichttype:

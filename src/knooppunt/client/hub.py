@@ -37,12 +37,14 @@ from cryptography import x509
 from knooppunt.client import jose
 from knooppunt.client.adresboek import Adresboek, Bereikbaarheid, HubDeelnemer
 from knooppunt.client.berichten import (
+    TeVersturen,
     antwoordtypen,
     controleer_antwoord,
     controleer_type,
     kies_versie,
     valideer_payload,
 )
+from knooppunt.client.bestanden import lees_payload, lees_reeks
 from knooppunt.client.fouten import HubFout, VerzendFout
 from knooppunt.client.logboek import Periodegrens, als_periodegrens
 from knooppunt.client.verwerkt import VerwerktInGeheugen, VerwerktRegister
@@ -50,6 +52,21 @@ from knooppunt.pki.certificaat import OngeldigCertificaat, lees
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
+
+__all__ = [
+    "HUB",
+    "MAX_PER_VERZENDING",
+    "MAX_VERZOEK_BYTES",
+    "OPNIEUW_STATUSSEN",
+    "HubClient",
+    "Ontvangen",
+    "Reeksuitkomst",
+    "TeVersturen",
+    "Verzonden",
+    "lees_payload",
+    "lees_reeks",
+    "open_inhoud",
+]
 
 HUB = "KNOOPPUNT"
 """The ``afzender`` of hub-authored notices (foutbericht, ontvangstbevestiging)."""
@@ -146,21 +163,6 @@ MAX_PER_VERZENDING = 1000
 MAX_VERZOEK_BYTES = 2_000_000
 """JSON bytes per ``POST /verzendingen``: under the hub's default request limit (2 MiB). A hub
 configured lower answers 413, and the SDK halves the part."""
-
-
-@dataclass(frozen=True, slots=True)
-class TeVersturen:
-    """One message for `HubClient.verstuur_reeks`: what `HubClient.verstuur` takes. ``versie``
-    None: the referenced message's version (``antwoord_op``), else the highest both accept."""
-
-    ontvanger: str
-    berichttype: str
-    payload: Mapping[str, Any]
-    conversatie: str
-    module: str = "schuldregeling"
-    versie: str | None = None
-    antwoord_op: str | None = None
-    referentienummer: str | None = None
 
 
 @dataclass(slots=True)
@@ -1045,77 +1047,3 @@ def _tijdstip(waarde: Any) -> datetime:
         except ValueError:
             pass
     return datetime.now(UTC)
-
-
-def lees_payload(pad: Path) -> dict[str, Any]:
-    """A payload file for ``knooppunt client send``: one JSON object."""
-    try:
-        data = json.loads(pad.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise VerzendFout("BESTAND", f"{pad} kan niet gelezen worden: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise VerzendFout(
-            "BESTAND", f"{pad} is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: {exc.msg})"
-        ) from exc
-    if not isinstance(data, dict):
-        raise VerzendFout("BESTAND", f"{pad} moet één JSON-object bevatten, geen {type(data).__name__}")
-    return data
-
-
-_REGELVELDEN = {
-    "ontvanger": "ontvanger",
-    "berichttype": "berichttype",
-    "module": "module",
-    "conversatie": "conversatie",
-    "antwoordOp": "antwoord_op",
-    "versie": "versie",
-    "referentienummer": "referentienummer",
-    "payload": "payload",
-}
-_VERPLICHT = ("ontvanger", "berichttype", "conversatie", "payload")
-
-
-def lees_reeks(pad: Path) -> list[TeVersturen]:
-    """The messages of ``knooppunt client send --reeks FILE.jsonl``: one JSON object per line with
-    what `knooppunt client send` takes as options (``antwoordOp`` for ``--antwoord-op``), the
-    payload inline as an object or as the name of a JSON file (relative to FILE's folder). Empty
-    lines are skipped. Raises ``VerzendFout`` (code BESTAND) naming the first line at fault."""
-    try:
-        regels = pad.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VerzendFout("BESTAND", f"{pad} kan niet gelezen worden: {exc}") from exc
-    berichten: list[TeVersturen] = []
-    for nummer, regel in enumerate(regels, start=1):
-        if not regel.strip():
-            continue
-        waar = f"{pad} regel {nummer}"
-        try:
-            data = json.loads(regel)
-        except json.JSONDecodeError as exc:
-            raise VerzendFout(
-                "BESTAND", f"{waar} is geen geldige JSON (kolom {exc.colno}: {exc.msg})"
-            ) from exc
-        if not isinstance(data, dict):
-            raise VerzendFout("BESTAND", f"{waar} moet één JSON-object zijn, geen {type(data).__name__}")
-        onbekend = sorted(set(data) - set(_REGELVELDEN))
-        ontbreekt = [v for v in _VERPLICHT if v not in data]
-        if onbekend or ontbreekt:
-            delen = ([f"onbekend: {', '.join(onbekend)}"] if onbekend else []) + (
-                [f"ontbreekt: {', '.join(ontbreekt)}"] if ontbreekt else []
-            )
-            raise VerzendFout("BESTAND", f"{waar}: {'; '.join(delen)} (velden: {', '.join(_REGELVELDEN)})")
-        velden = {_REGELVELDEN[k]: v for k, v in data.items()}
-        payload = velden["payload"]
-        if isinstance(payload, str):
-            velden["payload"] = lees_payload(pad.parent / payload)
-        elif not isinstance(payload, dict):
-            raise VerzendFout(
-                "BESTAND", f"{waar}: payload moet een JSON-object zijn of de naam van een bestand"
-            )
-        for naam, waarde in velden.items():
-            if naam != "payload" and waarde is not None and not isinstance(waarde, str):
-                raise VerzendFout("BESTAND", f"{waar}: {naam} moet tekst zijn")
-        berichten.append(TeVersturen(**velden))
-    if not berichten:
-        raise VerzendFout("BESTAND", f"{pad} bevat geen berichten (één JSON-object per regel)")
-    return berichten
