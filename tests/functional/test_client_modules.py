@@ -5,6 +5,7 @@ adresboek's ``versies``, and the SDK's own refusals before anything is sent."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -370,3 +371,16 @@ def test_reeks_van_antwoorden_neemt_de_versie_van_elke_vraag(hub: Hub, partijen:
             ]
         )
         assert [(u.status, u.bericht["versie"]) for u in uitkomsten if u.bericht] == [(201, "1.0")] * 2
+
+
+def test_het_python_voorbeeld_uit_de_gids_draait(hub: Hub, partijen: dict[str, Partij], capsys: Any) -> None:
+    """docs/vendor-guide.md "The same with the Python SDK", run as written against a served hub
+    (only the hub's address and the PKI folder differ)."""
+    tekst = (Path(__file__).resolve().parents[2] / "docs" / "vendor-guide.md").read_text(encoding="utf-8")
+    [code] = re.findall(r"## The same with the Python SDK\n\n```python\n(.*?)```", tekst, flags=re.S)
+    assert 'P = ".knooppunt/pki/"' in code and "https://localhost:8443" in code
+    pki_map = partijen["gemeente"].cert_pad.parent
+    code = code.replace('P = ".knooppunt/pki/"', f"P = {str(pki_map) + '/'!r}")
+    code = code.replace("https://localhost:8443", hub.url).replace('P + "ca.pem"', repr(str(hub.ca)))
+    exec(compile(code, "vendor-guide.md", "exec"), {})
+    assert capsys.readouterr().out.strip() == "['beantwoord']"
