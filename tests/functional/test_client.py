@@ -52,6 +52,7 @@ def test_saldoverzoek_heen_en_terug_met_de_sdk(hub: Hub, cast: dict[str, Partij]
             berichttype="saldoverzoek_nuts",
             payload=vraag_payload,
             conversatie=conversatie,
+            versie="1.0",
         )
         assert verzonden.bericht["status"] == "aangeboden"
         assert verzonden.bericht["afzender"] == gemeente.oin
@@ -92,6 +93,7 @@ def test_ongeldige_payload_wordt_niet_verzonden(hub: Hub, cast: dict[str, Partij
                 berichttype="saldoverzoek",
                 payload=payload,
                 conversatie=str(uuid.uuid4()),
+                versie="1.0",
             )
         assert fout.value.code == "ONGELDIGE_INHOUD"
         assert "klant.achternaam" in [v["name"] for v in fout.value.velden]
@@ -113,6 +115,7 @@ def test_bereikbaarheid_zegt_wanneer_een_ander_kanaal_nodig_is(hub: Hub, cast: d
                 berichttype="kennisgeving",
                 payload=voorbeeld("schuldregeling", "kennisgeving"),
                 conversatie=str(uuid.uuid4()),
+                versie="1.0",
             )
         assert fout.value.code == "NIET_BEREIKBAAR"
 
@@ -125,6 +128,7 @@ def test_herhaalde_verzending_geeft_het_oorspronkelijke_resultaat(hub: Hub, cast
             "berichttype": "kennisgeving",
             "payload": voorbeeld("schuldregeling", "kennisgeving"),
             "conversatie": conversatie,
+            "versie": "1.0",
             "referentienummer": ref,
         }
         eerste = shv.verstuur(**argumenten)
@@ -144,6 +148,7 @@ def test_hubregel_komt_als_hubfout_met_code(hub: Hub, cast: dict[str, Partij]) -
                 berichttype="saldoverzoek_antwoord",
                 payload=voorbeeld("schuldregeling", "saldoverzoek_antwoord"),
                 conversatie=str(uuid.uuid4()),
+                versie="1.0",
                 antwoord_op=str(uuid.uuid4()),
             )
         assert fout.value.code == "ONGELDIG_ANTWOORD"
@@ -229,6 +234,7 @@ def test_hergebruikt_referentienummer_wordt_geweigerd(hub: Hub, cast: dict[str, 
             berichttype="kennisgeving",
             payload=voorbeeld("schuldregeling", "kennisgeving"),
             conversatie=str(uuid.uuid4()),
+            versie="1.0",
         )
         se.verwerkt.voeg_toe([verzonden.referentienummer])  # as if processed before
         [bericht] = list(se.ontvang())
@@ -245,6 +251,7 @@ def test_waarschuwing_bij_betaalvoorstel_na_klant_onbekend(hub: Hub, cast: dict[
             berichttype="saldoverzoek",
             payload=voorbeeld("schuldregeling", "saldoverzoek"),
             conversatie=conversatie,
+            versie="1.0",  # klant_onbekend exists in 1.0 only
         )
         [vraag] = list(se.ontvang())
         se.antwoord(
@@ -255,6 +262,7 @@ def test_waarschuwing_bij_betaalvoorstel_na_klant_onbekend(hub: Hub, cast: dict[
             berichttype="betaalvoorstel",
             payload=voorbeeld("schuldregeling", "betaalvoorstel"),
             conversatie=conversatie,
+            versie="1.0",
         )
         assert voorstel.bericht["status"] == "aangeboden"
         assert any("klant onbekend" in w for w in voorstel.waarschuwingen)
@@ -279,6 +287,8 @@ def _send(
 ) -> subprocess.CompletedProcess[str]:
     """`knooppunt client send` with a new conversation unless `extra` names one."""
     conversatie = [] if "--conversatie" in extra else ["--conversatie", str(uuid.uuid4())]
+    # The examples are of schuldregeling 1.0; an answer takes its question's version itself.
+    versie = [] if "--versie" in extra or "--antwoord-op" in extra else ["--versie", "1.0"]
     return _cli(
         "send",
         *_verbinding(hub, van),
@@ -289,6 +299,7 @@ def _send(
         "--payload",
         payload,
         *conversatie,
+        *versie,
         *extra,
     )
 
@@ -563,6 +574,7 @@ def test_verloren_antwoord_wordt_veilig_herhaald(hub: Hub, cast: dict[str, Parti
                 berichttype="kennisgeving",
                 payload=voorbeeld("schuldregeling", "kennisgeving"),
                 conversatie=str(uuid.uuid4()),
+                versie="1.0",
                 referentienummer=ref,
             )
             assert proxy.verloren == 1

@@ -27,6 +27,7 @@ def _kennisgeving(aan: Partij, conversatie: str, **extra: str) -> TeVersturen:
         berichttype="kennisgeving",
         payload=voorbeeld("schuldregeling", "kennisgeving"),
         conversatie=conversatie,
+        versie="1.0",
         **extra,
     )
 
@@ -49,6 +50,7 @@ def test_sdk_verstuurt_veel_in_delen_op_volgorde(hub: Hub, cast: dict[str, Parti
             berichttype="saldoverzoek_nuts",
             payload=voorbeeld("schuldregeling", "saldoverzoek_nuts"),
             conversatie=conversatie,
+            versie="1.0",
         ),
         _kennisgeving(energie, str(uuid.uuid4())),
     ]
@@ -127,12 +129,14 @@ def test_cli_send_reeks_drukt_per_regel_en_faalt_bij_een_weigering(
         {
             "ontvanger": energie.oin,
             "berichttype": "kennisgeving",
+            "versie": "1.0",
             "conversatie": conversatie,
             "payload": voorbeeld("schuldregeling", "kennisgeving"),
         },
         {
             "ontvanger": belasting.oin,
             "berichttype": "kennisgeving",
+            "versie": "1.0",
             "conversatie": conversatie,
             "payload": voorbeeld("schuldregeling", "kennisgeving"),
         },
@@ -170,6 +174,7 @@ def test_cli_send_reeks_met_een_kapotte_regel_verstuurt_niets(
     goed = {
         "ontvanger": energie.oin,
         "berichttype": "kennisgeving",
+        "versie": "1.0",
         "conversatie": str(uuid.uuid4()),
         "payload": voorbeeld("schuldregeling", "kennisgeving"),
     }

@@ -25,6 +25,21 @@ def _druk(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, default=str))
 
 
+_INVOERFOUTEN = frozenset(
+    {
+        "ONGELDIGE_INHOUD",
+        "BESTAND",
+        "ONBEKEND_BERICHTTYPE",
+        "ONBEKENDE_MODULE",
+        "ONBEKENDE_VERSIE",
+        "GEEN_ANTWOORD",
+        "ANDERE_MODULE",
+        "ANDERE_VERSIE",
+    }
+)
+"""SDK refusals caused by what the caller typed (exit code 2); the others are the situation's (1)."""
+
+
 def _netjes(functie: F) -> F:
     """Known failures become one JSON object on stdout, a readable line on stderr and exit code 1
     (the hub or the SDK refused) or 2 (bad input or configuration)."""
@@ -44,7 +59,7 @@ def _netjes(functie: F) -> F:
         except VerzendFout as fout:
             _druk({"fout": fout.als_json()})
             click.echo(f"niet verzonden ({fout.code}): {fout.detail}", err=True)
-            sys.exit(2 if fout.code in ("ONGELDIGE_INHOUD", "BESTAND", "ONBEKEND_BERICHTTYPE") else 1)
+            sys.exit(2 if fout.code in _INVOERFOUTEN else 1)
         except OngeldigCertificaat as fout:
             click.echo(f"certificaatfout: {fout}", err=True)
             sys.exit(2)
@@ -109,10 +124,25 @@ def client() -> None:
 @_verbinding
 @click.option("--ontvanger", default=None, help="OIN of the recipient (20 digits).")
 @click.option("--berichttype", default=None, help="Message type code, e.g. saldoverzoek.")
-@click.option("--module", default="schuldregeling", show_default=True)
+@click.option(
+    "--module",
+    default=None,
+    help="Module of the message type (see `knooppunt client berichttypen`). Default: that of the "
+    "message --antwoord-op names, else schuldregeling.",
+)
 @click.option("--conversatie", default=None, help="conversatieReferentienummer (UUIDv4).")
-@click.option("--antwoord-op", default=None, help="referentienummer of the message this one answers.")
-@click.option("--versie", default="1.0", show_default=True)
+@click.option(
+    "--antwoord-op",
+    default=None,
+    help="referentienummer of the message this one answers or refers to (it then goes in that "
+    "message's version).",
+)
+@click.option(
+    "--versie",
+    default=None,
+    help="Protocol version, e.g. 2.0. Default: that of the message --antwoord-op names, else the "
+    "highest version you and the recipient both accept in which the type exists.",
+)
 @click.option("--referentienummer", default=None, help="Default: a new UUID (give one to retry safely).")
 @click.option("--payload", "payload_pad", default=None, type=_PAD, help="The payload as a JSON file.")
 @click.option(
@@ -138,10 +168,10 @@ def send(
     ca: Path | None,
     ontvanger: str | None,
     berichttype: str | None,
-    module: str,
+    module: str | None,
     conversatie: str | None,
     antwoord_op: str | None,
-    versie: str,
+    versie: str | None,
     referentienummer: str | None,
     payload_pad: Path | None,
     reeks_pad: Path | None,
@@ -149,7 +179,7 @@ def send(
 ) -> None:
     """Validate, sign, encrypt and submit one message (or, with --reeks, many); print the hub's
     answer as JSON."""
-    from knooppunt.client.hub import lees_payload
+    from knooppunt.client.bestanden import lees_payload
 
     if reeks_pad is not None:
         gegeven = [
@@ -168,6 +198,8 @@ def send(
             raise click.UsageError(
                 f"--reeks neemt elk bericht uit het bestand; laat {', '.join(gegeven)} weg"
             )
+        if module is not None or versie is not None:
+            raise click.UsageError("--reeks neemt module en versie per regel uit het bestand")
         _send_reeks(hub, cert, key, ca, reeks_pad, alles_of_niets)
         return
     ontbreekt = [
@@ -188,6 +220,9 @@ def send(
     assert payload_pad is not None
     payload = lees_payload(payload_pad)
     with _hub(hub, cert, key, ca) as verbinding:
+        if module is None:
+            genoemd = verbinding.in_conversatie(conversatie, antwoord_op) if antwoord_op else None
+            module = str(genoemd["module"]) if genoemd is not None else "schuldregeling"
         verzonden = verbinding.verstuur(
             ontvanger=ontvanger,
             berichttype=berichttype,
@@ -206,7 +241,7 @@ def send(
 def _send_reeks(hub: str, cert: Path, key: Path, ca: Path | None, pad: Path, alles_of_niets: bool) -> None:
     """`send --reeks`: one JSON line per message (``regel``: its line number), refusals also on
     stderr; exit 1 when any message was not accepted."""
-    from knooppunt.client.hub import lees_reeks
+    from knooppunt.client.bestanden import lees_reeks
 
     berichten = lees_reeks(pad)
     regelnummers = [
@@ -241,6 +276,7 @@ def _send_reeks(hub: str, cert: Path, key: Path, ca: Path | None, pad: Path, all
     "that cannot be decrypted, verified or validated, so their sender is told.",
 )
 @click.option("--berichttype", default=None, help="Only this message type.")
+@click.option("--module", default=None, help="Only this module.")
 @click.option("--afzender", default=None, help="Only from this OIN (or KNOOPPUNT).")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1000), help="Page size.")
 @click.option(
@@ -268,6 +304,7 @@ def fetch(
     ca: Path | None,
     bevestig: bool,
     berichttype: str | None,
+    module: str | None,
     afzender: str | None,
     limit: int,
     verwerkt: Path | None,
@@ -281,7 +318,9 @@ def fetch(
     oin = lees_pem(cert.read_bytes()).oin or "onbekend"
     with _hub(hub, cert, key, ca, verwerkt or _standaard_register(oin), vorige_sleutels) as verbinding:
         goed: list[Any] = []
-        for bericht in verbinding.ontvang(limit=limit, berichttype=berichttype, afzender=afzender):
+        for bericht in verbinding.ontvang(
+            limit=limit, berichttype=berichttype, afzender=afzender, module=module
+        ):
             if bericht.ontbrekende_sleutel is not None:
                 # Sealed for a certificate of ours whose key was not given: not the sender's fault,
                 # so not refused; it waits until it is fetched with that key.
@@ -330,14 +369,59 @@ def bereikbaar(hub: str, cert: Path, key: Path, ca: Path | None, oin: str, modul
     default=None,
 )
 @click.option("--conversatie", default=None, help="Only this conversatieReferentienummer.")
+@click.option("--module", default=None, help="Only this module.")
 @_netjes
 def verzonden(
-    hub: str, cert: Path, key: Path, ca: Path | None, status: str | None, conversatie: str | None
+    hub: str,
+    cert: Path,
+    key: Path,
+    ca: Path | None,
+    status: str | None,
+    conversatie: str | None,
+    module: str | None,
 ) -> None:
     """Print your sent messages (metadata, newest first) as JSON lines, with status and deadlines."""
     with _hub(hub, cert, key, ca) as verbinding:
-        for bericht in verbinding.verzonden(status=status, conversatie=conversatie):
+        for bericht in verbinding.verzonden(status=status, conversatie=conversatie, module=module):
             _druk(bericht)
+
+
+@client.command("berichttypen")
+@_verbinding
+@click.option("--module", default=None, help="Only this module.")
+@click.option("--versie", default=None, help="Only this protocol version, e.g. 2.0.")
+@click.option("--schema", "met_schema", is_flag=True, help="Include the payload's JSON Schema.")
+@_netjes
+def berichttypen(
+    hub: str, cert: Path, key: Path, ca: Path | None, module: str | None, versie: str | None, met_schema: bool
+) -> None:
+    """The hub's message catalogue: one JSON line per (module, berichttype, versie), with who sends
+    it to whom, what it answers, and the answer term of that version."""
+    with _hub(hub, cert, key, ca) as verbinding:
+        typen = verbinding.berichttypen(module=module, versie=versie)
+    if not typen:
+        click.echo("geen berichttypen voor deze module en versie", err=True)
+        sys.exit(1)
+    for t in typen:
+        regel = {
+            k: t.get(k)
+            for k in (
+                "module",
+                "versie",
+                "code",
+                "naam",
+                "van",
+                "naar",
+                "beantwoordt",
+                "verwijstNaar",
+                "antwoordVerwacht",
+                "antwoordtermijnWerkdagen",
+                "versies",
+            )
+        }
+        if met_schema:
+            regel["schema"] = (t.get("schemas") or {}).get(str(t.get("versie")))
+        _druk(regel)
 
 
 def _periodegrens(_ctx: click.Context, _param: click.Parameter, waarde: str | None) -> date | datetime | None:

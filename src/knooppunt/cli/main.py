@@ -890,13 +890,24 @@ def _registreer_subcommandos() -> None:
 
 
 @main.command()
+@click.option(
+    "--module",
+    default=None,
+    help="Only this module's story (pauzeknop, saldoverzoek, schuldregeling, betalingsregeling, "
+    "waarborgfonds, bewind). Default: every module.",
+)
 @fouten_netjes
-def demo() -> None:
-    """A whole schuldregeling between simulated participants through an embedded hub (temporary SQLite,
-    development PKI, real HTTPS and encryption), printed as a timeline. Needs no setup."""
-    from knooppunt.cli.demo import draai_demo
+def demo(module: str | None) -> None:
+    """Every module of the standard between simulated participants through an embedded hub (temporary
+    SQLite, development PKI, real HTTPS and encryption), printed as a timeline per module. Needs no
+    setup."""
+    from knooppunt.cli.demo import VERHALEN, draai_demo
 
-    draai_demo()
+    if module is not None and module not in VERHALEN:
+        raise click.BadParameter(
+            f"{module!r} heeft geen demo; kies uit {', '.join(VERHALEN)}", param_hint="--module"
+        )
+    draai_demo(module=module)
 
 
 _registreer_subcommandos()

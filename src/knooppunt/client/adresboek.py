@@ -12,6 +12,7 @@ from typing import Any
 from cryptography import x509
 
 from knooppunt.client.fouten import HubFout
+from knooppunt.protocol.catalogus import CATALOGUS, versiesleutel
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,17 @@ class HubDeelnemer:
     @property
     def modules(self) -> list[str]:
         return list(self.gegevens.get("modules", []))
+
+    def versies(self, module: str) -> tuple[str, ...]:
+        """The protocol versions it accepts in ``module`` (the adresboek's ``versies``, DESIGN
+        §3a), lowest first; none when it has not joined the module. A hub that does not publish
+        ``versies`` yet: every version of the module."""
+        if module not in self.modules:
+            return ()
+        per_module = self.gegevens.get("versies")
+        if isinstance(per_module, Mapping) and module in per_module:
+            return tuple(sorted((str(v) for v in per_module[module]), key=versiesleutel))
+        return CATALOGUS.moduleversies(module)
 
     @property
     def gebruikt_bsn(self) -> bool:
@@ -106,6 +118,7 @@ class Bereikbaarheid:
         if self.deelnemer is not None:
             uit["oin"] = self.deelnemer.oin
             uit["naam"] = self.deelnemer.naam
+            uit["versies"] = {m: list(self.deelnemer.versies(m)) for m in self.deelnemer.modules}
         return uit
 
 

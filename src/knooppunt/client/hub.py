@@ -2,10 +2,16 @@
 
     with HubClient("https://hub.example", cert="mijn.pem", key="mijn-key.pem", ca="ca.pem") as hub:
         verzonden = hub.verstuur(ontvanger=oin_se, berichttype="saldoverzoek", payload={...},
-                                 conversatie=str(uuid.uuid4()))
+                                 conversatie=str(uuid.uuid4()), module="saldoverzoek")
         for bericht in hub.ontvang():
             ...  # bericht.payload is decrypted, signature-checked and schema-validated
             hub.bevestig(bericht)
+            hub.antwoord(bericht, berichttype=bericht.antwoordtypen[0], payload={...})
+
+Any type of any module and version (DESIGN §3–§3b): without ``versie`` the SDK takes the highest
+version both parties accept (their adresboek ``versies``, §3a) in which the type exists; an answer
+(``antwoord``) or a reference (``antwoord``, ``herinner``) carries its question's module and
+version. ``bericht`` builds and validates a message without sending it (for ``verstuur_reeks``).
 
 Everything the hub can check it checks again; what it cannot (the payload) the SDK checks before
 sealing and after opening, so that no participant ever sends or accepts content that breaks the
@@ -19,7 +25,7 @@ import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +36,15 @@ from cryptography import x509
 
 from knooppunt.client import jose
 from knooppunt.client.adresboek import Adresboek, Bereikbaarheid, HubDeelnemer
+from knooppunt.client.berichten import (
+    TeVersturen,
+    antwoordtypen,
+    controleer_antwoord,
+    controleer_type,
+    kies_versie,
+    valideer_payload,
+)
+from knooppunt.client.bestanden import lees_payload, lees_reeks
 from knooppunt.client.fouten import HubFout, VerzendFout
 from knooppunt.client.logboek import Periodegrens, als_periodegrens
 from knooppunt.client.verwerkt import VerwerktInGeheugen, VerwerktRegister
@@ -37,6 +52,21 @@ from knooppunt.pki.certificaat import OngeldigCertificaat, lees
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
+
+__all__ = [
+    "HUB",
+    "MAX_PER_VERZENDING",
+    "MAX_VERZOEK_BYTES",
+    "OPNIEUW_STATUSSEN",
+    "HubClient",
+    "Ontvangen",
+    "Reeksuitkomst",
+    "TeVersturen",
+    "Verzonden",
+    "lees_payload",
+    "lees_reeks",
+    "open_inhoud",
+]
 
 HUB = "KNOOPPUNT"
 """The ``afzender`` of hub-authored notices (foutbericht, ontvangstbevestiging)."""
@@ -81,8 +111,24 @@ class Ontvangen:
         return str(self.envelop["conversatieReferentienummer"])
 
     @property
+    def module(self) -> str:
+        return str(self.envelop["module"])
+
+    @property
+    def versie(self) -> str:
+        return str(self.envelop["versie"])
+
+    @property
     def van_knooppunt(self) -> bool:
         return self.afzender == HUB
+
+    @property
+    def antwoordtypen(self) -> list[str]:
+        """The types that may answer (or, like a heroverweging, refer to) this message in its
+        module and version; empty when it is not answered."""
+        if self.van_knooppunt:
+            return []
+        return antwoordtypen(self.module, self.berichttype, self.versie)
 
     def als_json(self) -> dict[str, Any]:
         """The envelope metadata plus ``payload`` / ``melding`` / ``fout``, without the ciphertext."""
@@ -117,20 +163,6 @@ MAX_PER_VERZENDING = 1000
 MAX_VERZOEK_BYTES = 2_000_000
 """JSON bytes per ``POST /verzendingen``: under the hub's default request limit (2 MiB). A hub
 configured lower answers 413, and the SDK halves the part."""
-
-
-@dataclass(frozen=True, slots=True)
-class TeVersturen:
-    """One message for `HubClient.verstuur_reeks`: what `HubClient.verstuur` takes."""
-
-    ontvanger: str
-    berichttype: str
-    payload: Mapping[str, Any]
-    conversatie: str
-    module: str = "schuldregeling"
-    versie: str = "1.0"
-    antwoord_op: str | None = None
-    referentienummer: str | None = None
 
 
 @dataclass(slots=True)
@@ -336,16 +368,19 @@ class HubClient:
         payload: Mapping[str, Any],
         conversatie: str,
         module: str = "schuldregeling",
-        versie: str = "1.0",
+        versie: str | None = None,
         antwoord_op: str | None = None,
         referentienummer: str | None = None,
     ) -> Verzonden:
         """Validate the payload, sign it, encrypt it for the recipient and submit the envelope.
 
-        Raises ``VerzendFout`` (before anything is sent) when the payload is invalid or the
-        recipient cannot be reached through the hub for this module, and ``HubFout`` when the hub
-        refuses the envelope (with its problem+json code, e.g. ``ONGELDIG_ANTWOORD``)."""
-        envelop, waarschuwingen = self._verzegel(
+        Any type of any module: ``versie`` None takes the version of the message ``antwoord_op``
+        names, or else the highest version both parties accept in which the type exists.
+        Raises ``VerzendFout`` (before anything is sent) when the type does not exist in that
+        version, the parties have no version in common, the payload is invalid or the recipient
+        cannot be reached through the hub for this module, and ``HubFout`` when the hub refuses
+        the envelope (with its problem+json code, e.g. ``ONGELDIG_ANTWOORD``)."""
+        return self.verstuur_bericht(
             TeVersturen(
                 ontvanger=ontvanger,
                 berichttype=berichttype,
@@ -357,36 +392,155 @@ class HubClient:
                 referentienummer=referentienummer,
             )
         )
+
+    def verstuur_bericht(self, bericht: TeVersturen) -> Verzonden:
+        """Seal and submit one message built with `bericht`, `antwoord_bericht` or by hand."""
+        envelop, waarschuwingen = self._verzegel(bericht)
         antwoord = self._verzoek("POST", "/berichten", json_body=envelop)
         return Verzonden(
             bericht=antwoord.json(), herhaald=antwoord.status_code == 200, waarschuwingen=waarschuwingen
         )
 
-    def _verzegel(self, bericht: TeVersturen) -> tuple[dict[str, Any], list[str]]:
-        """The envelope of one message, its payload validated, signed and sealed for the recipient,
-        and the SDK's warnings about it; raises ``VerzendFout`` when it cannot be sent."""
-        module, berichttype, versie = bericht.module, bericht.berichttype, bericht.versie
-        ontvanger, conversatie = bericht.ontvanger, bericht.conversatie
-        if CATALOGUS.zoek(module, berichttype) is None:
-            raise VerzendFout("ONBEKEND_BERICHTTYPE", f"berichttype {module}/{berichttype} bestaat niet")
-        try:
-            gevalideerd = valideer(module, berichttype, versie, dict(bericht.payload))
-        except OngeldigePayload as exc:
-            raise VerzendFout("ONGELDIGE_INHOUD", str(exc), velden=exc.als_invalid_params()) from exc
-        except OnbekendPayloadtype as exc:
-            raise VerzendFout("ONBEKEND_BERICHTTYPE", str(exc)) from exc
-        bereik = self.adresboek.bereikbaar(ontvanger, module)
+    def bericht(
+        self,
+        module: str,
+        berichttype: str,
+        payload: Mapping[str, Any],
+        *,
+        ontvanger: str,
+        conversatie: str,
+        versie: str | None = None,
+        antwoord_op: str | None = None,
+        referentienummer: str | None = None,
+    ) -> TeVersturen:
+        """Build one message of any (module, berichttype, versie): the version settled (as
+        `verstuur` settles it) and the payload validated against that version's schema and
+        normalised. Nothing is sent; ``VerzendFout`` says in Dutch what is wrong."""
+        te_versturen = TeVersturen(
+            ontvanger=ontvanger,
+            berichttype=berichttype,
+            payload=payload,
+            conversatie=conversatie,
+            module=module,
+            versie=versie,
+            antwoord_op=antwoord_op,
+            referentienummer=referentienummer,
+        )
+        ontvanger_entry = self._bereikbare(te_versturen)
+        gekozen = self._versie_voor(te_versturen, ontvanger_entry)
+        gevalideerd = valideer_payload(module, berichttype, gekozen, payload)
+        return replace(te_versturen, versie=gekozen, payload=gevalideerd)
+
+    def _bereikbare(self, bericht: TeVersturen) -> HubDeelnemer:
+        """The recipient's adresboek entry, if it can be reached for the message's module."""
+        if CATALOGUS.module(bericht.module) is None or not CATALOGUS.versies(
+            bericht.module, bericht.berichttype
+        ):
+            controleer_type(bericht.module, bericht.berichttype, bericht.versie or "")
+        bereik = self.adresboek.bereikbaar(bericht.ontvanger, bericht.module)
         if not bereik.bereikbaar or bereik.deelnemer is None:
             raise VerzendFout("NIET_BEREIKBAAR", bereik.reden)
-        cert = bereik.deelnemer.versleutelcertificaat()
+        return bereik.deelnemer
+
+    def _versie_voor(
+        self,
+        bericht: TeVersturen,
+        ontvanger: HubDeelnemer,
+        tijdlijnen: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> str:
+        """The version a message goes in (DESIGN §3a): the one given, or that of the message it
+        names, or the highest both parties accept in which its type exists. A new message in a
+        version one of the two does not accept is refused here, as the hub would."""
+        module, code = bericht.module, bericht.berichttype
+        if bericht.versie is not None:
+            controleer_type(module, code, bericht.versie)
+            if bericht.antwoord_op is None:
+                self._controleer_acceptatie(module, bericht.versie, ontvanger)
+            return bericht.versie
+        if bericht.antwoord_op is not None:
+            genoemd = self._genoemd(bericht.conversatie, bericht.antwoord_op, tijdlijnen)
+            if genoemd is not None:
+                if str(genoemd.get("module")) != module:
+                    raise VerzendFout(
+                        "ANDERE_MODULE",
+                        f"bericht {bericht.antwoord_op} is van module {genoemd.get('module')}; een antwoord "
+                        f"of verwijzing blijft in die module, niet in {module}",
+                    )
+                versie = str(genoemd["versie"])
+                controleer_type(module, code, versie)
+                return versie
+        return kies_versie(module, code, self._eigen_versies(module), ontvanger.versies(module))
+
+    def _eigen_versies(self, module: str) -> tuple[str, ...]:
+        eigen = self.adresboek.deelnemer(self.oin)
+        return eigen.versies(module) if eigen is not None else CATALOGUS.moduleversies(module)
+
+    def _controleer_acceptatie(self, module: str, versie: str, ontvanger: HubDeelnemer) -> None:
+        eigen, ander = self._eigen_versies(module), ontvanger.versies(module)
+        if versie in eigen and versie in ander:
+            return
+        # Our copy of the adresboek may be older than a change of versions: ask once more.
+        verse_eigen = self.adresboek.deelnemer(self.oin, vers=True)
+        verse_ander = self.adresboek.deelnemer(ontvanger.oin, vers=True) or ontvanger
+        eigen = verse_eigen.versies(module) if verse_eigen is not None else CATALOGUS.moduleversies(module)
+        ander = verse_ander.versies(module)
+        if versie in eigen and versie in ander:
+            return
+        wie = "u" if versie not in eigen else ontvanger.naam
+        gemeen = [v for v in eigen if v in ander]
+        raise VerzendFout(
+            "VERSIE_NIET_ONDERSTEUND",
+            f"versie {versie} van module {module} wordt niet ondersteund door {wie}; "
+            + (
+                f"u en {ontvanger.naam} ondersteunen beide versie {', '.join(gemeen)}"
+                if gemeen
+                else f"u en {ontvanger.naam} hebben geen versie van deze module gemeen"
+            ),
+        )
+
+    def _genoemd(
+        self,
+        conversatie: str,
+        referentienummer: str,
+        tijdlijnen: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> dict[str, Any] | None:
+        """The metadata of the message a new one answers or refers to, from the conversation's
+        timeline (None when it is not there: the hub then refuses the reference). ``tijdlijnen``:
+        timelines already fetched, by conversation (one request per conversation in a reeks)."""
+        sleutel = conversatie.lower()
+        tijdlijn = tijdlijnen.get(sleutel) if tijdlijnen is not None else None
+        if tijdlijn is None:
+            try:
+                tijdlijn = self.conversatie(sleutel)
+            except HubFout:
+                return None
+            if tijdlijnen is not None:
+                tijdlijnen[sleutel] = tijdlijn
+        ref = referentienummer.lower()
+        return next((b for b in tijdlijn if str(b.get("referentienummer")) == ref), None)
+
+    def _verzegel(
+        self, bericht: TeVersturen, tijdlijnen: dict[str, list[dict[str, Any]]] | None = None
+    ) -> tuple[dict[str, Any], list[str]]:
+        """The envelope of one message, its payload validated, signed and sealed for the recipient,
+        and the SDK's warnings about it; raises ``VerzendFout`` when it cannot be sent."""
+        module, berichttype = bericht.module, bericht.berichttype
+        ontvanger, conversatie = bericht.ontvanger, bericht.conversatie
+        if bericht.versie is not None:
+            # The payload first, as it never depends on the adresboek.
+            valideer_payload(module, berichttype, bericht.versie, bericht.payload)
+        deelnemer = self._bereikbare(bericht)
+        versie = self._versie_voor(bericht, deelnemer, tijdlijnen)
+        gevalideerd = valideer_payload(module, berichttype, versie, bericht.payload)
+        cert = deelnemer.versleutelcertificaat()
         if cert is None:
             raise VerzendFout(
                 "GEEN_SLEUTEL",
-                f"{bereik.deelnemer.naam} ({ontvanger}) heeft geen geldig versleutelingscertificaat in het "
+                f"{deelnemer.naam} ({ontvanger}) heeft geen geldig versleutelingscertificaat in het "
                 "adresboek; vraag de beheerder van het knooppunt het te registreren",
             )
         self._controleer_certificaat(cert, ontvanger)
-        waarschuwingen = self._waarschuwingen(berichttype, ontvanger, conversatie)
+        waarschuwingen = self._waarschuwingen(berichttype, module, ontvanger, conversatie)
         ref = (bericht.referentienummer or str(uuid.uuid4())).lower()
         metadata = {
             "referentienummer": ref,
@@ -399,7 +553,7 @@ class HubClient:
             "ontvanger": ontvanger,
         }
         inhoud = jose.verzegel(
-            gevalideerd.model_dump(mode="json", exclude_none=True),
+            gevalideerd,
             metadata=metadata,
             iat=int(time.time()),
             afzender_sleutel=self._onderteken_sleutel,
@@ -437,9 +591,11 @@ class HubClient:
         uitkomsten: list[Reeksuitkomst | None] = [None] * len(lijst)
         klaar: list[tuple[int, dict[str, Any]]] = []
         waarschuwingen: dict[int, list[str]] = {}
+        # An answer without versie takes its question's from the conversation: one look-up each.
+        tijdlijnen: dict[str, list[dict[str, Any]]] = {}
         for index, bericht in enumerate(lijst):
             try:
-                envelop, waarschuwingen[index] = self._verzegel(bericht)
+                envelop, waarschuwingen[index] = self._verzegel(bericht, tijdlijnen)
             except VerzendFout as fout:
                 uitkomsten[index] = Reeksuitkomst(index, 0, bericht.referentienummer, fout=fout)
                 continue
@@ -495,22 +651,80 @@ class HubClient:
             )
         return uit
 
-    def antwoord(
-        self, op: Ontvangen, *, berichttype: str, payload: Mapping[str, Any], versie: str = "1.0"
-    ) -> Verzonden:
-        """Answer a received message: same conversation and module, addressed to its sender, with
-        ``crossReferentienummer`` pointing at it (DESIGN §3: answers always point at their question)."""
-        return self.verstuur(
+    def antwoord_bericht(
+        self,
+        op: Ontvangen,
+        *,
+        berichttype: str,
+        payload: Mapping[str, Any],
+        versie: str | None = None,
+        referentienummer: str | None = None,
+    ) -> TeVersturen:
+        """Build the answer to a received message (or a message that refers to it, such as a
+        heroverweging to a niet-akkoord): in its conversation, module and version, addressed to
+        its sender, ``crossReferentienummer`` pointing at it (DESIGN §3, §3a). ``VerzendFout``
+        when ``berichttype`` does not answer that type in that version (naming the ones that do),
+        or ``versie`` is not the question's."""
+        if op.van_knooppunt:
+            raise VerzendFout("GEEN_ANTWOORD", "een melding van het knooppunt wordt niet beantwoord")
+        if versie is not None and versie != op.versie:
+            raise VerzendFout(
+                "ANDERE_VERSIE",
+                f"een antwoord heeft de versie van zijn vraag: {op.berichttype} {op.referentienummer} is "
+                f"versie {op.versie}, niet {versie}",
+            )
+        controleer_antwoord(op.module, op.berichttype, op.versie, berichttype)
+        return self.bericht(
+            op.module,
+            berichttype,
+            payload,
             ontvanger=op.afzender,
-            berichttype=berichttype,
-            payload=payload,
             conversatie=op.conversatie,
-            module=str(op.envelop["module"]),
-            versie=versie,
+            versie=op.versie,
             antwoord_op=op.referentienummer,
+            referentienummer=referentienummer,
         )
 
-    def _waarschuwingen(self, berichttype: str, ontvanger: str, conversatie: str) -> list[str]:
+    def antwoord(
+        self,
+        op: Ontvangen,
+        *,
+        berichttype: str,
+        payload: Mapping[str, Any],
+        versie: str | None = None,
+        referentienummer: str | None = None,
+    ) -> Verzonden:
+        """Answer a received message (see `antwoord_bericht`) and submit it."""
+        return self.verstuur_bericht(
+            self.antwoord_bericht(
+                op, berichttype=berichttype, payload=payload, versie=versie, referentienummer=referentienummer
+            )
+        )
+
+    def herinner(
+        self,
+        vraag: Verzonden | Mapping[str, Any],
+        *,
+        payload: Mapping[str, Any],
+        berichttype: str = "reminder",
+    ) -> Verzonden:
+        """Send a reminder about a question you sent (its `Verzonden`, or its metadata from
+        `verzonden`): to the same recipient, in its conversation, module and version, referring to
+        it (art. 15.1). A reminder does not answer: the question stays open."""
+        metadata = vraag.bericht if isinstance(vraag, Verzonden) else vraag
+        module, versie = str(metadata["module"]), str(metadata["versie"])
+        controleer_antwoord(module, str(metadata["berichttype"]), versie, berichttype, ontvangen=False)
+        return self.verstuur(
+            ontvanger=str(metadata["ontvanger"]),
+            berichttype=berichttype,
+            payload=payload,
+            conversatie=str(metadata["conversatieReferentienummer"]),
+            module=module,
+            versie=versie,
+            antwoord_op=str(metadata["referentienummer"]),
+        )
+
+    def _waarschuwingen(self, berichttype: str, module: str, ontvanger: str, conversatie: str) -> list[str]:
         """What the SDK warns about but the hub does not refuse (DESIGN §3)."""
         if berichttype != "betaalvoorstel":
             return []
@@ -518,9 +732,17 @@ class HubClient:
             tijdlijn = self.conversatie(conversatie)
         except HubFout:
             return []
-        if any(b["berichttype"] == "klant_onbekend" and b["afzender"] == ontvanger for b in tijdlijn):
+        gemeld = {
+            b["berichttype"]
+            for b in tijdlijn
+            if b["afzender"] == ontvanger
+            and b.get("module", module) == module
+            and b["berichttype"] in ("klant_onbekend", "geen_medewerking")
+        }
+        if gemeld:
+            wat = "'klant onbekend'" if "klant_onbekend" in gemeld else "'geen medewerking'"
             return [
-                "deze schuldeiser meldde eerder 'klant onbekend' in deze conversatie (art. 8.1); een "
+                f"deze schuldeiser meldde eerder {wat} in deze conversatie (art. 8.1); een "
                 "betaalvoorstel is alleen zinvol als u de vordering via een ander kanaal kent (art. 9.1)"
             ]
         return []
@@ -528,14 +750,25 @@ class HubClient:
     # --- receiving ----------------------------------------------------------------------------------
 
     def inbox(
-        self, *, limit: int = 100, berichttype: str | None = None, afzender: str | None = None
+        self,
+        *,
+        limit: int = 100,
+        berichttype: str | None = None,
+        afzender: str | None = None,
+        module: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every open message for you, oldest first, as the hub sends it (pages followed)."""
         volgende: str | None = None
         while True:
             pagina = self._haal_json(
                 "/berichten",
-                {"limit": limit, "berichttype": berichttype, "afzender": afzender, "volgende": volgende},
+                {
+                    "limit": limit,
+                    "berichttype": berichttype,
+                    "afzender": afzender,
+                    "module": module,
+                    "volgende": volgende,
+                },
             )
             yield from pagina["berichten"]
             volgende = pagina.get("volgende")
@@ -543,11 +776,16 @@ class HubClient:
                 return
 
     def ontvang(
-        self, *, limit: int = 100, berichttype: str | None = None, afzender: str | None = None
+        self,
+        *,
+        limit: int = 100,
+        berichttype: str | None = None,
+        afzender: str | None = None,
+        module: str | None = None,
     ) -> Iterator[Ontvangen]:
         """The inbox, each message opened (decrypted, verified, validated) or with the reason it
         cannot be trusted."""
-        for envelop in self.inbox(limit=limit, berichttype=berichttype, afzender=afzender):
+        for envelop in self.inbox(limit=limit, berichttype=berichttype, afzender=afzender, module=module):
             yield self.open(envelop)
 
     def open(self, envelop: Mapping[str, Any]) -> Ontvangen:
@@ -689,7 +927,12 @@ class HubClient:
     # --- following up -------------------------------------------------------------------------------
 
     def verzonden(
-        self, *, status: str | None = None, conversatie: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = None,
+        conversatie: str | None = None,
+        module: str | None = None,
+        limit: int = 100,
     ) -> Iterator[dict[str, Any]]:
         volgende: str | None = None
         while True:
@@ -698,6 +941,7 @@ class HubClient:
                 {
                     "status": status,
                     "conversatieReferentienummer": conversatie,
+                    "module": module,
                     "limit": limit,
                     "volgende": volgende,
                 },
@@ -741,8 +985,15 @@ class HubClient:
     def conversatie(self, conversatie: str) -> list[dict[str, Any]]:
         return list(self._haal_json(f"/conversaties/{conversatie}")["berichten"])
 
-    def berichttypen(self) -> list[dict[str, Any]]:
-        return list(self._haal_json("/berichttypen")["berichttypen"])
+    def in_conversatie(self, conversatie: str, referentienummer: str) -> dict[str, Any] | None:
+        """The metadata of one message you sent or received in a conversation (its module and
+        versie, for an answer), or None."""
+        return self._genoemd(conversatie, referentienummer)
+
+    def berichttypen(self, *, module: str | None = None, versie: str | None = None) -> list[dict[str, Any]]:
+        """The hub's catalogue (``/berichttypen``): every type once per version, with its JSON
+        Schema and answer term; optionally of one module and/or version."""
+        return list(self._haal_json("/berichttypen", {"module": module, "versie": versie})["berichttypen"])
 
     def bereikbaar(self, oin: str, module: str = "schuldregeling") -> Bereikbaarheid:
         """Can this participant be reached through the hub for this module? If not, ``reden`` says
@@ -777,7 +1028,7 @@ def open_inhoud(
         model = valideer(str(env["module"]), str(env["berichttype"]), str(env["versie"]), geopend.payload)
     except (OngeldigePayload, OnbekendPayloadtype) as exc:
         return Ontvangen(envelop=env, fout="INHOUD_ONGELDIG", foutdetail=str(exc))
-    return Ontvangen(envelop=env, payload=model.model_dump(mode="json", exclude_none=True))
+    return Ontvangen(envelop=env, payload=model.model_dump(mode="json", exclude_unset=True))
 
 
 @lru_cache(maxsize=1024)
@@ -796,77 +1047,3 @@ def _tijdstip(waarde: Any) -> datetime:
         except ValueError:
             pass
     return datetime.now(UTC)
-
-
-def lees_payload(pad: Path) -> dict[str, Any]:
-    """A payload file for ``knooppunt client send``: one JSON object."""
-    try:
-        data = json.loads(pad.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise VerzendFout("BESTAND", f"{pad} kan niet gelezen worden: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise VerzendFout(
-            "BESTAND", f"{pad} is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: {exc.msg})"
-        ) from exc
-    if not isinstance(data, dict):
-        raise VerzendFout("BESTAND", f"{pad} moet één JSON-object bevatten, geen {type(data).__name__}")
-    return data
-
-
-_REGELVELDEN = {
-    "ontvanger": "ontvanger",
-    "berichttype": "berichttype",
-    "module": "module",
-    "conversatie": "conversatie",
-    "antwoordOp": "antwoord_op",
-    "versie": "versie",
-    "referentienummer": "referentienummer",
-    "payload": "payload",
-}
-_VERPLICHT = ("ontvanger", "berichttype", "conversatie", "payload")
-
-
-def lees_reeks(pad: Path) -> list[TeVersturen]:
-    """The messages of ``knooppunt client send --reeks FILE.jsonl``: one JSON object per line with
-    what `knooppunt client send` takes as options (``antwoordOp`` for ``--antwoord-op``), the
-    payload inline as an object or as the name of a JSON file (relative to FILE's folder). Empty
-    lines are skipped. Raises ``VerzendFout`` (code BESTAND) naming the first line at fault."""
-    try:
-        regels = pad.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VerzendFout("BESTAND", f"{pad} kan niet gelezen worden: {exc}") from exc
-    berichten: list[TeVersturen] = []
-    for nummer, regel in enumerate(regels, start=1):
-        if not regel.strip():
-            continue
-        waar = f"{pad} regel {nummer}"
-        try:
-            data = json.loads(regel)
-        except json.JSONDecodeError as exc:
-            raise VerzendFout(
-                "BESTAND", f"{waar} is geen geldige JSON (kolom {exc.colno}: {exc.msg})"
-            ) from exc
-        if not isinstance(data, dict):
-            raise VerzendFout("BESTAND", f"{waar} moet één JSON-object zijn, geen {type(data).__name__}")
-        onbekend = sorted(set(data) - set(_REGELVELDEN))
-        ontbreekt = [v for v in _VERPLICHT if v not in data]
-        if onbekend or ontbreekt:
-            delen = ([f"onbekend: {', '.join(onbekend)}"] if onbekend else []) + (
-                [f"ontbreekt: {', '.join(ontbreekt)}"] if ontbreekt else []
-            )
-            raise VerzendFout("BESTAND", f"{waar}: {'; '.join(delen)} (velden: {', '.join(_REGELVELDEN)})")
-        velden = {_REGELVELDEN[k]: v for k, v in data.items()}
-        payload = velden["payload"]
-        if isinstance(payload, str):
-            velden["payload"] = lees_payload(pad.parent / payload)
-        elif not isinstance(payload, dict):
-            raise VerzendFout(
-                "BESTAND", f"{waar}: payload moet een JSON-object zijn of de naam van een bestand"
-            )
-        for naam, waarde in velden.items():
-            if naam != "payload" and waarde is not None and not isinstance(waarde, str):
-                raise VerzendFout("BESTAND", f"{waar}: {naam} moet tekst zijn")
-        berichten.append(TeVersturen(**velden))
-    if not berichten:
-        raise VerzendFout("BESTAND", f"{pad} bevat geen berichten (één JSON-object per regel)")
-    return berichten
