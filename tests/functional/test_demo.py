@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from knooppunt.cli.demo import VERHALEN, SbnDrempels, Tijdlijn, draai_demo, payload, sbn_besluit
+from knooppunt.cli.demo import VERHALEN, Tijdlijn, draai_demo, payload, sbn_besluit
 from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.modules.waarborgfonds.sbn import Drempels
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 
 
@@ -174,8 +175,13 @@ def test_demo_van_een_module_draait_alleen_die(tmp_path: Path) -> None:
     ],
 )
 def test_gesimuleerd_fonds_beslist_met_de_drempels(som: int, looptijd: int, besluit: list[str]) -> None:
-    drempels = SbnDrempels(direct_tot=500_000, direct_max_looptijd=36, afwijzen_vanaf=1_000_000)
-    assert sbn_besluit({"brutoKredietsom": som, "looptijdMaanden": looptijd}, drempels) == besluit
+    drempels = Drempels(direct_tot=500_000, direct_max_looptijd=36, afwijzen_vanaf=1_000_000)
+    aanvraag = voorbeeld("waarborgfonds", "aanvraag_borgstelling") | {
+        "brutoKredietsom": som,
+        "looptijdMaanden": looptijd,
+    }
+    aanvraag.pop("proFormaBorgstelling", None)
+    assert sbn_besluit(aanvraag, drempels) == besluit
 
 
 def test_demo_payload_valt_terug_op_het_voorbeeld() -> None:

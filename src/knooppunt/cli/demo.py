@@ -17,7 +17,6 @@ payload models of a module look like.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import tempfile
 import threading
 import time
@@ -25,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ from rich.text import Text
 from knooppunt.client.fouten import HubFout
 from knooppunt.client.hub import HubClient, Ontvangen, Verzonden
 from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.modules.waarborgfonds import sbn
+from knooppunt.protocol.modules.waarborgfonds.payloads import Voorbeoordeling
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 
@@ -285,39 +287,14 @@ def payload(module: str, code: str, versie: str, **wijziging: Any) -> dict[str, 
 # --- the simulated fund ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SbnDrempels:
-    """SBN's acceptance limits (euro cents, months), as ``waarborgfonds.sbn.Drempels`` has them."""
-
-    direct_tot: int = 500_000
-    direct_max_looptijd: int = 36
-    afwijzen_vanaf: int = 1_000_000
-
-
-def sbn_drempels() -> SbnDrempels:
-    """The limits of the module's own fund rules (``waarborgfonds/sbn.py``) when it has them."""
-    try:
-        sbn = importlib.import_module("knooppunt.protocol.modules.waarborgfonds.sbn")
-        eigen = sbn.Drempels()
-        return SbnDrempels(eigen.direct_tot, eigen.direct_max_looptijd, eigen.afwijzen_vanaf)
-    except (ImportError, AttributeError, TypeError):
-        return SbnDrempels()
-
-
-def sbn_besluit(aanvraag: Mapping[str, Any], drempels: SbnDrempels | None = None) -> list[str]:
-    """How the simulated fund decides an aanvraag borgstelling: the gebeurtenissen it sends, in order.
-    Below ``direct_tot`` within ``direct_max_looptijd`` months: given at once; from
-    ``afwijzen_vanaf``: refused; anything between is assessed by hand (``aanvraag_in_behandeling``)
-    and then given. (An adapter of SBN's rules for the demo; ``waarborgfonds/sbn.py`` is the
-    module's full version, with pro forma and overname rules.)"""
-    d = drempels or sbn_drempels()
-    som = int(aanvraag.get("brutoKredietsom") or 0)
-    looptijd = int(aanvraag.get("looptijdMaanden") or 0)
-    if som < d.direct_tot and looptijd <= d.direct_max_looptijd:
-        return ["borgstelling_afgegeven"]
-    if som >= d.afwijzen_vanaf:
-        return ["aanvraag_afgewezen"]
-    return ["aanvraag_in_behandeling", "borgstelling_afgegeven"]
+def sbn_besluit(aanvraag: Mapping[str, Any], drempels: sbn.Drempels = sbn.STANDAARD) -> list[str]:
+    """How the simulated fund decides an aanvraag borgstelling, by SBN's published rules
+    (``waarborgfonds/sbn.py``): the gebeurtenissen it sends, in order — given at once below
+    ``direct_tot`` within ``direct_max_looptijd`` months, refused from ``afwijzen_vanaf``, anything
+    between first ``aanvraag_in_behandeling`` and then decided. Thresholds are per kredietbank."""
+    model = valideer("waarborgfonds", "aanvraag_borgstelling", "2.0", dict(aanvraag))
+    assert isinstance(model, Voorbeoordeling)
+    return list(sbn.gebeurtenissen(model, nu=date.today(), drempels=drempels))
 
 
 _TOELICHTING = {
@@ -673,7 +650,7 @@ class Scenario:
 
     def waarborgfonds(self) -> None:
         """Three aanvragen borgstelling, each its own case (conversation), decided by the fund."""
-        drempels = sbn_drempels()
+        drempels = sbn.STANDAARD
         for nummer, (som, looptijd) in enumerate(((480_000, 36), (1_200_000, 60), (750_000, 48)), start=1):
             kenmerk = f"KB-2026-{100 + nummer:04d}"
             self.begin(f"Waarborgfonds: aanvraag {kenmerk} (waarborgfonds 2.0)", "waarborgfonds")
