@@ -100,10 +100,14 @@ def kies_versie(module: str, code: str, eigen: Sequence[str], ander: Sequence[st
     return bruikbaar[-1]
 
 
-def valideer_payload(module: str, code: str, versie: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+def valideer_payload(
+    module: str, code: str, versie: str, payload: Mapping[str, Any], *, afzender_rol: str | None = None
+) -> dict[str, Any]:
     """The payload as it will be signed (validated against the schema of that version, normalised);
     ``VerzendFout`` ONGELDIGE_INHOUD naming every field at fault otherwise. Fields the caller left
-    out stay out, and an explicit null stays null (a field may be required but nullable)."""
+    out stay out, and an explicit null stays null (a field may be required but nullable). With
+    ``afzender_rol`` also the module's rules that depend on the sender's role (a bewindvoerder's
+    saldoverzoek rests on the beschikking, DESIGN §3b)."""
     controleer_type(module, code, versie)
     try:
         model = valideer(module, code, versie, dict(payload))
@@ -111,7 +115,13 @@ def valideer_payload(module: str, code: str, versie: str, payload: Mapping[str, 
         raise VerzendFout("ONGELDIGE_INHOUD", str(exc), velden=exc.als_invalid_params()) from exc
     except OnbekendPayloadtype as exc:
         raise VerzendFout("ONBEKENDE_VERSIE", str(exc)) from exc
-    return model.model_dump(mode="json", exclude_unset=True)
+    gegevens = model.model_dump(mode="json", exclude_unset=True)
+    definitie = CATALOGUS.module(module)
+    if afzender_rol is not None and definitie is not None:
+        reden = definitie.afzenderfout(code, afzender_rol, gegevens)
+        if reden is not None:
+            raise VerzendFout("ONGELDIGE_INHOUD", reden)
+    return gegevens
 
 
 def _past(t: Berichttype, code: str, ontvangen: bool) -> bool:

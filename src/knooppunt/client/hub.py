@@ -428,8 +428,13 @@ class HubClient:
         )
         ontvanger_entry = self._bereikbare(te_versturen)
         gekozen = self._versie_voor(te_versturen, ontvanger_entry)
-        gevalideerd = valideer_payload(module, berichttype, gekozen, payload)
+        gevalideerd = valideer_payload(module, berichttype, gekozen, payload, afzender_rol=self._eigen_rol())
         return replace(te_versturen, versie=gekozen, payload=gevalideerd)
+
+    def _eigen_rol(self) -> str | None:
+        """This participant's role in the adresboek (cached), for the payload rules that depend on it."""
+        eigen = self.adresboek.deelnemer(self.oin)
+        return eigen.rol if eigen is not None else None
 
     def _bereikbare(self, bericht: TeVersturen) -> HubDeelnemer:
         """The recipient's adresboek entry, if it can be reached for the message's module."""
@@ -531,7 +536,9 @@ class HubClient:
             valideer_payload(module, berichttype, bericht.versie, bericht.payload)
         deelnemer = self._bereikbare(bericht)
         versie = self._versie_voor(bericht, deelnemer, tijdlijnen)
-        gevalideerd = valideer_payload(module, berichttype, versie, bericht.payload)
+        gevalideerd = valideer_payload(
+            module, berichttype, versie, bericht.payload, afzender_rol=self._eigen_rol()
+        )
         cert = deelnemer.versleutelcertificaat()
         if cert is None:
             raise VerzendFout(

@@ -8,7 +8,7 @@ Pure data; the registry (``knooppunt.protocol.modules``) finds the modules, the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import ModuleType
@@ -139,6 +139,10 @@ def hubberichten(module: str, versie: str) -> tuple[Berichttype, ...]:
     )
 
 
+Afzenderregel = Callable[[str, Mapping[str, Any]], "str | None"]
+"""(the sender's role, the payload) → the Dutch reason it may not be sent, or None."""
+
+
 @dataclass(frozen=True)
 class Moduledefinitie:
     """A module as data (DESIGN §3b): everything the hub, the SDK, the CLI and the portal need.
@@ -156,6 +160,14 @@ class Moduledefinitie:
     typen: tuple[Berichttype, ...]
     payloads: Mapping[tuple[str, str], type[Any]] = field(default_factory=dict)
     voorbeelden: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
+    afzenderregels: Mapping[str, Afzenderregel] = field(default_factory=dict)
+    """Payload rules that depend on the sender's role, by code: the SDK and the portal run them
+    before sealing (the hub cannot: it never reads the payload)."""
+
+    def afzenderfout(self, code: str, rol: str, payload: Mapping[str, Any]) -> str | None:
+        """The Dutch reason why a sender in ``rol`` may not send this payload, or None."""
+        regel = self.afzenderregels.get(code)
+        return regel(rol, payload) if regel is not None else None
 
 
 def module_van_een_versie(
@@ -163,7 +175,8 @@ def module_van_een_versie(
 ) -> Moduledefinitie:
     """The `Moduledefinitie` of a module folder with one version: its ``typen.py`` (``MODULE``,
     ``VERSIE``, ``TYPEN``, and a docstring that says what the module is and where its rules come
-    from), ``payloads.py`` (``MODELLEN`` by code) and ``voorbeelden.py`` (``VOORBEELDEN`` by code)."""
+    from), ``payloads.py`` (``MODELLEN`` by code, optionally ``AFZENDERREGELS`` by code) and
+    ``voorbeelden.py`` (``VOORBEELDEN`` by code)."""
     versie: str = typen.VERSIE
     uitleg = (typen.__doc__ or "").strip()
     return Moduledefinitie(
@@ -175,4 +188,5 @@ def module_van_een_versie(
         typen=typen.TYPEN,
         payloads={(code, versie): model for code, model in payloads.MODELLEN.items()},
         voorbeelden={(code, versie): v for code, v in voorbeelden.VOORBEELDEN.items()},
+        afzenderregels=getattr(payloads, "AFZENDERREGELS", {}),
     )

@@ -21,6 +21,7 @@ toestemmingsverklaring or a beschikking the signed document itself comes along a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import ConfigDict, Field, Strict, model_validator
@@ -268,3 +269,18 @@ MODELLEN: dict[str, type[Payload]] = {
     "reminder": SaldoverzoekReminder,
 }
 """The payload model of every participant-authored message type of module saldoverzoek, 2.0."""
+
+
+def _grondslag_van_afzender(rol: str, payload: Mapping[str, Any]) -> str | None:
+    grondslag = payload.get("grondslag")
+    if not isinstance(grondslag, str) or rol not in (Rol.SHV, Rol.BW):
+        return None
+    return grondslag_past_bij_rol(Rol(rol), grondslag)
+
+
+AFZENDERREGELS = dict.fromkeys(
+    ("saldoverzoek", "saldoverzoek_nuts", "saldoverzoek_publiek", "saldoverzoek_zorg"),
+    _grondslag_van_afzender,
+)
+"""DESIGN §3b: a bewindvoerder asks on the beschikking, a debt counsellor never does (the SDK and the
+portal check it before sealing)."""
