@@ -41,7 +41,7 @@ class Context:
     conversatie: str
     verwijzing: Berichtrij | None
     # A batch (mailbox.verstuur_reeks) already holds an accepted message from this sender to this
-    # recipient in this conversation: what the database would show the one-at-a-time path.
+    # recipient in this conversation and module: what the database would show the one-at-a-time path.
     uitgewisseld_in_reeks: bool = False
 
 
@@ -200,7 +200,7 @@ def _verwijst_naar_laatste_niet_akkoord(ctx: Context) -> None:
     ):
         raise _fout(
             "ONGELDIGE_VERWIJZING",
-            "2.0",
+            ctx.type.artikel,
             f"een heroverweging moet met crossReferentienummer verwijzen naar het laatste "
             f"'betaalvoorstel_niet_akkoord' dat {ctx.ontvanger.naam} u in deze conversatie en module stuurde "
             "op uw betaalvoorstel of heroverweging",
