@@ -268,8 +268,8 @@ GEVALLEN = [
           controle=_adresboekvermelding),
     Geval("berichttypen", "GET", "/berichttypen", "ontvanger", _alle(200), zien_bericht=(),
           controle=_berichttypen),
-    Geval("een berichttype", "GET", "/berichttypen/saldoverzoek?module=schuldregeling", "ontvanger", _alle(200), zien_bericht=(),
-          controle=_berichttype),
+    Geval("een berichttype", "GET", "/berichttypen/saldoverzoek?module=schuldregeling", "ontvanger",
+          _alle(200), zien_bericht=(), controle=_berichttype),
     Geval("auditcheckpoint", "GET", "/audit/checkpoint", "ontvanger", _alle(200), zien_bericht=(),
           controle=_checkpoint),
 ]
