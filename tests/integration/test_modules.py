@@ -167,7 +167,8 @@ def test_par_3b_bewind_melding_beantwoord_of_geen_medewerking_in_10_werkdagen(
 def test_par_3b_bewind_einde_bewind_alleen_na_eerder_contact(wie: dict[str, Partij], traject: Any) -> None:
     t = traject("bewind")
     bw, energie, zorg = wie["bewindvoerder"], wie["energie"], wie["zorg"]
-    t.geweigerd(bw, energie, "einde_bewind", "GEEN_EERDER_CONTACT")
+    probleem = t.geweigerd(bw, energie, "einde_bewind", "GEEN_EERDER_CONTACT")
+    assert "module 'bewind'" in probleem["detail"] and probleem["detail"].endswith("(afspraken bewind)")
     melding = t.ok(bw, energie, "melding_bewind")
     t.geweigerd(bw, zorg, "einde_bewind", "GEEN_EERDER_CONTACT")  # contact with another creditor
     t.ok(bw, energie, "einde_bewind")

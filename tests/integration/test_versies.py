@@ -346,6 +346,10 @@ def test_par_3a_cli_deelnemer_module_met_versies(cli: Any, pki: dict[str, Partij
     uit = cli("deelnemer", "wijzig", "--oin", energie.oin, "--module", "schuldregeling:1.0")
     assert "modules ['schuldregeling'] -> ['schuldregeling:1.0']" in uit.output
     assert rij()["versies"] == {"schuldregeling": ["1.0"]}
+    uit = cli("deelnemer", "wijzig", "--oin", energie.oin, "--module", "pauzeknop:2.0", "--module",
+              "schuldregeling:1.0", "--module", "schuldregeling:2.0")  # fmt: skip
+    assert "modules ['schuldregeling:1.0'] -> ['pauzeknop', 'schuldregeling']" in uit.output
+    uit = cli("deelnemer", "wijzig", "--oin", energie.oin, "--module", "schuldregeling:1.0")
     fout = cli("deelnemer", "wijzig", "--oin", energie.oin, "--module", "bewind:1.0")
     assert fout.exit_code == 1 and "module bewind kent versie 1.0 niet" in fout.output
     assert rij()["versies"] == {"schuldregeling": ["1.0"]}

@@ -46,7 +46,10 @@ class Context:
 
 
 def _fout(code: str, artikel: str, detail: str) -> HubFout:
-    return HubFout(code, 422, "Bericht niet toegestaan", f"{detail} (art. {artikel})", artikel=artikel)
+    # A handbook article ("12.1", "2.0: 10.3") or, for a module without numbered articles, where
+    # its rules come from ("SBN", "bewind").
+    bron = f"art. {artikel}" if artikel[:1].isdigit() else f"afspraken {artikel}"
+    return HubFout(code, 422, "Bericht niet toegestaan", f"{detail} ({bron})", artikel=artikel)
 
 
 def _type_van(rij: Any) -> str | None:
