@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
+from knooppunt.hub import mailbox
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.runtime import Runtime
+from knooppunt.store.db import db_nu, transactie
+from knooppunt.store.models import Deelnemer
 from tests.factories import Partij
 from tests.integration.modulepad import PADEN, Traject, meedoen, werkdagen_na_bevestiging
 
@@ -463,3 +466,25 @@ def test_par_2_een_reeks_telt_eerder_contact_en_open_vragen_per_module(
         (201, None),
         (201, None),
     ]
+
+
+def test_par_3b_open_vragen_per_module_in_het_trajectoverzicht(
+    wie: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
+    """A kennisgeving is a question in pauzeknop (an answer is due) and not in schuldregeling, so the
+    debt counsellor's overview of its trajecten counts only the first as open."""
+    gemeente, energie = wie["gemeente"], wie["energie"]
+    t = Traject(client_voor, "enkel", "schuldregeling")
+    t.ok(gemeente, energie, "kennisgeving")
+    t.ok(gemeente, energie, "kennisgeving", module="pauzeknop")
+    t.ok(gemeente, energie, "saldoverzoek", module="saldoverzoek")
+    with transactie(rt.sessions) as session:
+        shv = session.get(Deelnemer, gemeente.oin)
+        assert shv is not None
+        overzicht, totaal = mailbox.conversaties(session, shv, nu=db_nu(session), limiet=10)
+    assert totaal == 1
+    assert (overzicht[0].conversatie, overzicht[0].berichten, overzicht[0].open_vragen) == (
+        t.conversatie,
+        3,
+        2,
+    )

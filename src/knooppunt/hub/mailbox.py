@@ -1434,7 +1434,10 @@ def conversaties(
     pagina, totaal = store.conversaties_van_shv(
         session, shv=shv.oin, limiet=limiet, offset=offset, alleen=alleen
     )
-    vraagtypen = [t.code for t in CATALOGUS.alle() if t.antwoord_verwacht]
+    vraagtypen: dict[str, set[str]] = {}
+    for t in CATALOGUS.alle():  # a kennisgeving expects an answer in pauzeknop, not in schuldregeling
+        if t.antwoord_verwacht:
+            vraagtypen.setdefault(t.module, set()).add(t.code)
     tellingen = store.conversatie_tellingen(
         session,
         partij=shv.oin,
