@@ -55,6 +55,9 @@ def test_par_3b_saldoverzoek_door_shv_en_bewindvoerder_beantwoord_of_geen_medewe
     # The creditor asks nothing in this module, and there is no betaalvoorstel in it.
     t.geweigerd(energie, van, "saldoverzoek", "ROL_NIET_TOEGESTAAN")
     t.geweigerd(van, energie, "betaalvoorstel", "ONBEKEND_BERICHTTYPE")
+    # The first sender owns the conversation (DESIGN §2): the other asker cannot write in it.
+    ander = wie["bewindvoerder" if afzender == "gemeente" else "gemeente"]
+    t.geweigerd(ander, energie, "saldoverzoek", "ONGELDIGE_CONVERSATIE")
 
 
 @pytest.mark.parametrize("afzender", ["gemeente", "bewindvoerder"])
