@@ -14,7 +14,10 @@ from tests.conftest import registreer
 from tests.factories import Partij, envelop
 
 ALLE_SE_MODULES = ["schuldregeling", "betalingsregeling", "pauzeknop", "saldoverzoek", "bewind"]
-PADEN = ("enkel", "reeks")
+PADEN = ("enkel", "reeks", "proef")
+"""``enkel``: ``POST /berichten``; ``reeks``: the envelope alone in ``POST /verzendingen``
+(`mailbox.verstuur_reeks`); ``proef``: after an envelope the hub refuses, so that the verzending
+judges it by the dry run (`mailbox.controleer_reeks`) and then by `mailbox.verstuur_reeks`."""
 
 
 def meedoen(rt: Runtime, pki: dict[str, Partij], **modules: list[str]) -> dict[str, Partij]:
@@ -48,8 +51,8 @@ def meedoen(rt: Runtime, pki: dict[str, Partij], **modules: list[str]) -> dict[s
 
 
 class Traject:
-    """One conversation in a default module and version. Each envelope goes alone through the
-    path under test: ``enkel`` is ``POST /berichten``, ``reeks`` is ``POST /verzendingen``."""
+    """One conversation in a default module and version. Each envelope goes through the path under
+    test (`PADEN`)."""
 
     def __init__(
         self, client_voor: Any, pad: str, module: str = "schuldregeling", versie: str = "2.0"
@@ -93,9 +96,16 @@ class Traject:
         if self.pad == "enkel":
             r = self.client(van).post("/berichten", json=env)
             return r.status_code, r.json()
-        r = self.client(van).post("/verzendingen", json={"berichten": [env]})
+        envelops = [env]
+        if self.pad == "proef":
+            # Only the hub writes a foutbericht: refused, the rest goes through the dry run.
+            envelops.insert(0, envelop(van, aan, "foutbericht", module=env["module"], versie=env["versie"]))
+        r = self.client(van).post("/verzendingen", json={"berichten": envelops})
         assert r.status_code == 200, r.text
-        uitkomst = r.json()["berichten"][0]
+        *voor, uitkomst = r.json()["berichten"]
+        assert [(u["status"], u["probleem"]["code"]) for u in voor] == [(422, "ROL_NIET_TOEGESTAAN")] * len(
+            voor
+        )
         return uitkomst["status"], uitkomst.get("bericht") or uitkomst["probleem"]
 
     def ok(self, van: Partij, aan: Partij, berichttype: str, **kwargs: Any) -> str:
