@@ -103,9 +103,7 @@ class Traject:
         r = self.client(van).post("/verzendingen", json={"berichten": envelops})
         assert r.status_code == 200, r.text
         *voor, uitkomst = r.json()["berichten"]
-        assert [(u["status"], u["probleem"]["code"]) for u in voor] == [(422, "ROL_NIET_TOEGESTAAN")] * len(
-            voor
-        )
+        assert [u["status"] for u in voor] == [422] * len(voor)  # ROL_NIET_TOEGESTAAN, ONBEKENDE_VERSIE
         return uitkomst["status"], uitkomst.get("bericht") or uitkomst["probleem"]
 
     def ok(self, van: Partij, aan: Partij, berichttype: str, **kwargs: Any) -> str:

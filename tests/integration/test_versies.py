@@ -219,6 +219,9 @@ def test_par_3a_versie_niet_ondersteund_door_ontvanger_of_afzender(
     # The other modules keep their own versions.
     pauze = traject("2.0", "pauzeknop")
     pauze.ok(gemeente, energie, "kennisgeving")
+    # A version the type does not exist in is no version anyone could accept.
+    pauze.geweigerd(gemeente, energie, "kennisgeving", "ONBEKENDE_VERSIE", versie="1.0")
+    een.geweigerd(gemeente, zorg, "kennisgeving", "ONBEKENDE_VERSIE", versie="3.0")
 
 
 def test_par_3a_een_antwoord_blijft_in_de_versie_van_zijn_vraag(
