@@ -35,6 +35,7 @@ PUBLIEKE_VELDEN = {
     "naam",
     "rol",
     "modules",
+    "versies",
     "gebruiktBsn",
     "standaardAkkoord",
     "schuldensoorten",
@@ -231,7 +232,7 @@ def _berichttypen(sc: Scenario, rol: str, r: Any) -> None:
 
 
 def _berichttype(sc: Scenario, rol: str, r: Any) -> None:
-    assert r.json()["code"] == "saldoverzoek"
+    assert (r.json()["code"], r.json()["module"]) == ("saldoverzoek", "schuldregeling")
 
 
 # fmt: off
@@ -267,8 +268,8 @@ GEVALLEN = [
           controle=_adresboekvermelding),
     Geval("berichttypen", "GET", "/berichttypen", "ontvanger", _alle(200), zien_bericht=(),
           controle=_berichttypen),
-    Geval("een berichttype", "GET", "/berichttypen/saldoverzoek", "ontvanger", _alle(200), zien_bericht=(),
-          controle=_berichttype),
+    Geval("een berichttype", "GET", "/berichttypen/saldoverzoek?module=schuldregeling", "ontvanger",
+          _alle(200), zien_bericht=(), controle=_berichttype),
     Geval("auditcheckpoint", "GET", "/audit/checkpoint", "ontvanger", _alle(200), zien_bericht=(),
           controle=_checkpoint),
 ]

@@ -13,7 +13,7 @@ from knooppunt.protocol.jwe import OngeldigeJwe, alg_past_bij_sleutel, kid_naar_
 
 
 def test_catalogus_bevat_elk_berichttype_van_schuldregeling() -> None:
-    codes = {t.code for t in CATALOGUS.alle()}
+    codes = {t.code for t in CATALOGUS.alle() if t.module == "schuldregeling" and t.versie == "1.0"}
     assert codes == {
         "kennisgeving",
         "kennisgeving_bsn",
@@ -39,8 +39,31 @@ def test_catalogus_bevat_elk_berichttype_van_schuldregeling() -> None:
 
 
 def test_art_2_1_antwoordtermijn_voor_saldoverzoek_betaalvoorstel_statusverzoek() -> None:
-    met_termijn = {t.code for t in CATALOGUS.alle() if t.antwoord_verwacht}
+    met_termijn = {t.code for t in CATALOGUS.alle() if t.antwoord_verwacht and t.versie == "1.0"}
     assert met_termijn == SALDOVERZOEKEN | {"betaalvoorstel", "statusverzoek"}
+
+
+def test_par_3a_schuldregeling_2_0_vervangt_klant_onbekend_en_voegt_heroverweging_toe() -> None:
+    een = {t.code for t in CATALOGUS.alle() if t.module == "schuldregeling" and t.versie == "1.0"}
+    twee = {t.code for t in CATALOGUS.alle() if t.module == "schuldregeling" and t.versie == "2.0"}
+    assert twee == een - {"klant_onbekend"} | {"geen_medewerking", "heroverweging"}
+    met_termijn = {t.code for t in CATALOGUS.alle() if t.antwoord_verwacht and t.module == "schuldregeling"}
+    assert met_termijn == SALDOVERZOEKEN | {"betaalvoorstel", "statusverzoek", "heroverweging"}
+
+
+def test_par_3b_elke_module_staat_in_het_register() -> None:
+    assert sorted(CATALOGUS.modulecodes()) == [
+        "betalingsregeling",
+        "bewind",
+        "pauzeknop",
+        "saldoverzoek",
+        "schuldregeling",
+        "waarborgfonds",
+    ]
+    for module in CATALOGUS.modulecodes():
+        for code in ("foutbericht", "ontvangstbevestiging"):
+            for versie in CATALOGUS.moduleversies(module):
+                assert CATALOGUS.zoek(module, code, versie) is not None
 
 
 def test_art_13_4_statusbericht_wordt_door_niets_beantwoord() -> None:

@@ -514,6 +514,8 @@ def deelnemer_add(
 
 
 def _deelnemer_json(d: Any) -> dict[str, Any]:
+    from knooppunt.hub import adresboek
+
     return {
         "oin": d.oin,
         "naam": d.naam,
@@ -521,6 +523,7 @@ def _deelnemer_json(d: Any) -> dict[str, Any]:
         "kvkNummer": d.kvk_nummer,
         "vestigingsnummer": d.vestigingsnummer,
         "modules": sorted(m.module for m in d.modules),
+        "versies": adresboek.versies_per_module(d),
         "gebruiktBsn": d.gebruikt_bsn,
         "standaardAkkoord": d.standaard_akkoord,
         "schuldensoorten": sorted(s.soort for s in d.schuldensoorten),
@@ -563,7 +566,7 @@ def deelnemer_list(rol: str | None, module: str | None, als_json: bool) -> None:
                 if aan
             ]
             click.echo(
-                f"{rij['oin']}  {rij['rol']:<3}  {rij['naam']}  modules={','.join(rij['modules'])}"
+                f"{rij['oin']}  {rij['rol']:<3}  {rij['naam']}  modules={';'.join(_modulenotatie(rij))}"
                 + (f"  schuldensoorten={','.join(rij['schuldensoorten'])}" if rij["schuldensoorten"] else "")
                 + (f"  {' '.join(vlaggen)}" if vlaggen else "")
                 + (f"  inboxquotum={rij['inboxQuotum']}" if rij["inboxQuotum"] is not None else "")
@@ -572,9 +575,25 @@ def deelnemer_list(rol: str | None, module: str | None, als_json: bool) -> None:
         click.echo("(geen deelnemers)", err=True)
 
 
+def _modulenotatie(rij: dict[str, Any]) -> list[str]:
+    """``code`` when the participant accepts every version of a module, else ``code:1.0,2.0``
+    (the notation of ``--module``)."""
+    from knooppunt.protocol.catalogus import CATALOGUS
+
+    return [
+        m if tuple(rij["versies"][m]) == CATALOGUS.moduleversies(m) else f"{m}:{','.join(rij['versies'][m])}"
+        for m in rij["modules"]
+    ]
+
+
 @deelnemer.command("wijzig")
 @click.option("--oin", required=True)
-@click.option("--module", "modules", multiple=True, help="The new set of modules (replaces it); may repeat.")
+@click.option(
+    "--module",
+    "modules",
+    multiple=True,
+    help="The new set of modules (replaces it); may repeat; code or code:versies (schuldregeling:2.0).",
+)
 @click.option("--gebruikt-bsn/--geen-bsn", "gebruikt_bsn", default=None, help="SE only (art. 3.2).")
 @click.option(
     "--standaard-akkoord/--geen-standaard-akkoord",

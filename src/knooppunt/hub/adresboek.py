@@ -538,6 +538,9 @@ def _modulekeuzes(fouten: list[OngeldigVeld], keuzes: list[str]) -> dict[str, st
                 )
             )
             continue
+        if code in gekozen:  # named twice (``--module m:1.0 --module m:2.0``): both count
+            eerder = gekozen[code]
+            versies = mogelijk if eerder is None else (*versies, *eerder.split(","))
         gesorteerd = sorted(set(versies), key=versiesleutel)
         gekozen[code] = None if tuple(gesorteerd) == mogelijk else ",".join(gesorteerd)
     return gekozen

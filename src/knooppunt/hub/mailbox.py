@@ -547,7 +547,8 @@ class _Reeks:
     open_per_ontvanger: dict[str, int] = field(default_factory=dict)
     bezetting: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Per recipient: (its unconfirmed ciphertext, of which this sender's), as `inboxquotum.bezetting`."""
-    uitgewisseld: set[tuple[str, str]] = field(default_factory=set)
+    uitgewisseld: set[tuple[str, str, str]] = field(default_factory=set)
+    """(conversation, module, recipient) of the accepted envelopes: EERDER_UITGEWISSELD per module."""
     in_reeks: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     """Accepted envelopes of the batch by referentienummer: (index, the row to insert)."""
 
@@ -743,7 +744,7 @@ def _plan_een(session: Session, reeks: _Reeks, index: int, envelop: Envelop, *, 
             ontvanger=ontvanger,
             conversatie=conversatie,
             verwijzing=verwijzing,
-            uitgewisseld_in_reeks=(conversatie, ontvanger.oin) in reeks.uitgewisseld,
+            uitgewisseld_in_reeks=(conversatie, berichttype.module, ontvanger.oin) in reeks.uitgewisseld,
         )
     )
     if ontvanger.oin not in reeks.open_per_ontvanger:
@@ -767,7 +768,7 @@ def _plan_een(session: Session, reeks: _Reeks, index: int, envelop: Envelop, *, 
     reeks.open_per_ontvanger[ontvanger.oin] += 1
     totaal, eigen = reeks.bezetting[ontvanger.oin]
     reeks.bezetting[ontvanger.oin] = (totaal + grootte, eigen + grootte)
-    reeks.uitgewisseld.add((conversatie, ontvanger.oin))
+    reeks.uitgewisseld.add((conversatie, berichttype.module, ontvanger.oin))
     reeks.in_reeks[envelop.referentienummer] = (index, waarden)
     if claimt:
         reeks.eigenaren[conversatie] = afzender.oin
@@ -1433,7 +1434,10 @@ def conversaties(
     pagina, totaal = store.conversaties_van_shv(
         session, shv=shv.oin, limiet=limiet, offset=offset, alleen=alleen
     )
-    vraagtypen = [t.code for t in CATALOGUS.alle() if t.antwoord_verwacht]
+    vraagtypen: dict[str, set[str]] = {}
+    for t in CATALOGUS.alle():  # a kennisgeving expects an answer in pauzeknop, not in schuldregeling
+        if t.antwoord_verwacht:
+            vraagtypen.setdefault(t.module, set()).add(t.code)
     tellingen = store.conversatie_tellingen(
         session,
         partij=shv.oin,

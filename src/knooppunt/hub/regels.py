@@ -41,12 +41,15 @@ class Context:
     conversatie: str
     verwijzing: Berichtrij | None
     # A batch (mailbox.verstuur_reeks) already holds an accepted message from this sender to this
-    # recipient in this conversation: what the database would show the one-at-a-time path.
+    # recipient in this conversation and module: what the database would show the one-at-a-time path.
     uitgewisseld_in_reeks: bool = False
 
 
 def _fout(code: str, artikel: str, detail: str) -> HubFout:
-    return HubFout(code, 422, "Bericht niet toegestaan", f"{detail} (art. {artikel})", artikel=artikel)
+    # A handbook article ("12.1", "2.0: 10.3") or, for a module without numbered articles, where
+    # its rules come from ("SBN", "bewind").
+    bron = f"art. {artikel}" if artikel[:1].isdigit() else f"afspraken {artikel}"
+    return HubFout(code, 422, "Bericht niet toegestaan", f"{detail} ({bron})", artikel=artikel)
 
 
 def _type_van(rij: Any) -> str | None:
@@ -200,7 +203,7 @@ def _verwijst_naar_laatste_niet_akkoord(ctx: Context) -> None:
     ):
         raise _fout(
             "ONGELDIGE_VERWIJZING",
-            "2.0",
+            ctx.type.artikel,
             f"een heroverweging moet met crossReferentienummer verwijzen naar het laatste "
             f"'betaalvoorstel_niet_akkoord' dat {ctx.ontvanger.naam} u in deze conversatie en module stuurde "
             "op uw betaalvoorstel of heroverweging",

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from knooppunt.config import Settings
-from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.catalogus import CATALOGUS, versiesleutel
 from knooppunt.protocol.werkdagen import AMSTERDAM
 
 _DAGEN = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
@@ -84,9 +84,13 @@ class Kanaal(ABC):
 
 
 def typenaam(code: str) -> str:
-    """The handbook name of a message type code, for people."""
-    typen = CATALOGUS.per_code(code)
-    return typen[0].naam if typen else code
+    """The handbook name of a message type code, for people: a notification counts per code over
+    every module, so the name is that of the code's lowest version (the handbook's, 1.0), the
+    first module by code breaking a tie."""
+    typen = [t for t in CATALOGUS.alle() if t.code == code]
+    if not typen:
+        return code
+    return min(typen, key=lambda t: (versiesleutel(t.versie), t.module)).naam
 
 
 def moment_nl(moment: datetime) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     case,
     delete,
     exists,
+    false,
     func,
     insert,
     or_,
@@ -1007,20 +1008,26 @@ def conversatie_tellingen(
     partij: str,
     conversaties: Collection[str],
     hub: str,
-    vraagtypen: Collection[str],
+    vraagtypen: Mapping[str, Collection[str]],
     nu: datetime,
 ) -> dict[str, dict[str, Any]]:
     """Per conversation, over the messages `partij` sent or received (hub notices aside): how many,
-    with how many counterparts, the latest, open questions of `partij`, answers overdue (either
-    way, as ``te_laat``), and new messages waiting for `partij` (hub notices included, receipts
-    not). One GROUP BY."""
+    with how many counterparts, the latest, open questions of `partij` (``vraagtypen``: module →
+    the codes that expect an answer in it), answers overdue (either way, as ``te_laat``), and new
+    messages waiting for `partij` (hub notices included, receipts not). One GROUP BY."""
     if not conversaties:
         return {}
     partij_bericht = Bericht.afzender != hub
     tegenpartij = case((Bericht.afzender == partij, Bericht.ontvanger), else_=Bericht.afzender)
     open_vraag = and_(
         Bericht.afzender == partij,
-        Bericht.berichttype.in_(list(vraagtypen)),
+        or_(
+            false(),
+            *(
+                and_(Bericht.module == module, Bericht.berichttype.in_(sorted(codes)))
+                for module, codes in sorted(vraagtypen.items())
+            ),
+        ),
         Bericht.status.in_(("aangeboden", "opgehaald", "bevestigd")),
     )
     te_laat = and_(
