@@ -92,17 +92,22 @@ def test_elke_module_heen_en_terug_in_de_hoogste_gemeenschappelijke_versie(
 ) -> None:
     for module, van, naar, vraag, antwoord in VRAAG_EN_ANTWOORD:
         conversatie = str(uuid.uuid4())
+        vraag_payload = voorbeeld(module, vraag, "2.0")
+        if van == "bewind" and module == "saldoverzoek":
+            # DESIGN §3b: a bewindvoerder asks on the beschikking, sent along (the SDK checks it).
+            vraag_payload["grondslag"] = "beschikking"
+            vraag_payload["grondslagDocument"] = voorbeeld("bewind", "melding_bewind")["beschikking"]["document"]
         with sdk(hub, partijen[van]) as afzender, sdk(hub, partijen[naar]) as ontvanger:
             verzonden = afzender.verstuur(
                 ontvanger=partijen[naar].oin,
                 berichttype=vraag,
-                payload=voorbeeld(module, vraag, "2.0"),
+                payload=vraag_payload,
                 conversatie=conversatie,
                 module=module,
             )
             assert (verzonden.bericht["module"], verzonden.bericht["versie"]) == (module, "2.0")
             ontvangen = _een(ontvanger, module=module)
-            assert ontvangen.payload == voorbeeld(module, vraag, "2.0")
+            assert ontvangen.payload == vraag_payload
             assert antwoord in ontvangen.antwoordtypen
             beantwoord = ontvanger.antwoord(
                 ontvangen, berichttype=antwoord, payload=voorbeeld(module, antwoord, "2.0")
