@@ -96,7 +96,9 @@ def test_elke_module_heen_en_terug_in_de_hoogste_gemeenschappelijke_versie(
         if van == "bewind" and module == "saldoverzoek":
             # DESIGN §3b: a bewindvoerder asks on the beschikking, sent along (the SDK checks it).
             vraag_payload["grondslag"] = "beschikking"
-            vraag_payload["grondslagDocument"] = voorbeeld("bewind", "melding_bewind")["beschikking"]["document"]
+            vraag_payload["grondslagDocument"] = voorbeeld("bewind", "melding_bewind")["beschikking"][
+                "document"
+            ]
         with sdk(hub, partijen[van]) as afzender, sdk(hub, partijen[naar]) as ontvanger:
             verzonden = afzender.verstuur(
                 ontvanger=partijen[naar].oin,

@@ -119,10 +119,13 @@ def test_demo_tijdlijn(tmp_path: Path) -> None:
     assert _verhaal(tijdlijn, "fase 1") == [
         ("saldoverzoek_nuts", "2.0"),
         ("saldoverzoek_antwoord", "2.0"),
-        ("saldoverzoek_publiek", "2.0"),
-        ("saldoverzoek_antwoord", "2.0"),
         ("saldoverzoek", "2.0"),
         ("geen_medewerking", "2.0"),
+    ]
+    # A bewindvoerder's inventarisatie, on the beschikking, in a conversation of its own.
+    assert _verhaal(tijdlijn, "door een bewindvoerder") == [
+        ("saldoverzoek_publiek", "2.0"),
+        ("saldoverzoek_antwoord", "2.0"),
     ]
     assert [c for c, _ in _verhaal(tijdlijn, "pauzeknop")] == [
         "kennisgeving",

@@ -573,8 +573,10 @@ class Scenario:
         self.vraag_en_antwoord(
             g, "energie", "saldoverzoek_nuts", "saldoverzoek_antwoord", antwoord_payload=ongematcht
         )
-        self.vraag_en_antwoord(g, "belasting", "saldoverzoek_publiek", "saldoverzoek_antwoord")
         self.vraag_en_antwoord(g, "woning", "saldoverzoek", "geen_medewerking")
+        # A bewindvoerder inventories too, for its own client, on the court's beschikking (DESIGN §3b).
+        self.begin("Schuldinventarisatie door een bewindvoerder (saldoverzoek 2.0)", "saldoverzoek")
+        self.vraag_en_antwoord("bewind", "belasting", "saldoverzoek_publiek", "saldoverzoek_antwoord")
 
     def schuldregeling_1_0(self) -> None:
         """The handbook's schuldregeling, protocol 1.0 (articles 3–15)."""
