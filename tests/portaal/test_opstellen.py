@@ -51,7 +51,7 @@ def _nieuwe_client(gemeente: TestClient, berichttype: str, wie: str, **wijzig: A
 def test_zoeken_op_naam_en_kvk_toont_wat_de_shv_moet_weten(gemeente: TestClient) -> None:
     pagina = gemeente.get("/portaal/opstellen", params={"zoek": "demo", "actie": "zoeken"})
     assert pagina.status_code == 200
-    assert "4 schuldeisers gevonden" in pagina.text
+    assert "5 schuldeisers gevonden" in pagina.text
     assert "identificeert op BSN" in pagina.text  # Demo Belastingen: kennisgeving_bsn (3.2)
     assert "standaard akkoord met betaalvoorstellen" in pagina.text
     op_kvk = gemeente.get("/portaal/opstellen", params={"zoek": "50123456"})
