@@ -300,8 +300,11 @@ def csv_van(soort: Exportsoort, berichten: Sequence[Ontvangen], namen: Mapping[s
             sorted({b.berichttype for b in berichten}), platte, soort.module, soort.versie
         )
     if soort.generiek:
-        antwoord = csvindeling.antwoordkolommen(soort.module, soort.versie, soort.typen[0])
-        antwoord = antwoord if len(antwoord) > 1 else []
+        antwoord = (
+            csvindeling.antwoordkolommen(soort.module, soort.versie, soort.typen[0])
+            if csvindeling.antwoordtypen(soort.module, soort.versie, soort.typen[0])
+            else []
+        )
         envelop = list(csvindeling.GENERIEKE_ENVELOP)
         rijen = [
             [*_envelop(b, namen, generiek=True), *(cel(p.get(k)) for k in kolommen), *([""] * len(antwoord))]
@@ -346,7 +349,11 @@ def bouw(
     berichten: Sequence[Ontvangen], *, namen: Mapping[str, str], organisatie: str, nu: datetime
 ) -> Download:
     """The zip of a download: CSVs per 17.1 item, readable copies, LEESMIJ.txt."""
-    geopend = [b for b in berichten if b.berichttype not in NIET_IN_ZIP and (b.payload or b.van_knooppunt)]
+    geopend = [
+        b
+        for b in berichten
+        if b.berichttype not in NIET_IN_ZIP and (b.payload is not None or b.van_knooppunt)
+    ]
     niet_geopend = [b for b in berichten if b.berichttype not in NIET_IN_ZIP and b.fout is not None]
     per_soort: dict[Exportsoort, list[Ontvangen]] = {}
     for bericht in geopend:
