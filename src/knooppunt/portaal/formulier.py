@@ -459,6 +459,8 @@ _LEEG = object()
 def _scalair(sj: Sjabloon, tekst: str) -> Any:
     if sj.soort == "tekstvak":
         return tekst.replace("\r\n", "\n").strip()
+    if sj.soort == "bijlage":
+        return tekst.strip()  # base64, made by the portal from the uploaded PDF
     t = " ".join(tekst.split()) if sj.soort == "tekst" else tekst.strip()
     t = _normaliseer(sj.naam, t)
     if sj.soort == "bedrag":
@@ -601,6 +603,8 @@ class Veld:
             return HINTS[self.sj.naam]
         if self.soort == "datum":
             return "Bijvoorbeeld 01-03-2024."
+        if self.soort == "bijlage":
+            return "Een PDF-document van hoogstens 1 MB."
         return None
 
     @property
@@ -663,6 +667,10 @@ def _alle(veld: Veld) -> Iterator[Veld]:
     yield veld
     for kind in veld.kinderen:
         yield from _alle(kind)
+
+
+alle = _alle
+"""A rendered field and every field inside it."""
 
 
 @dataclass
