@@ -443,7 +443,7 @@ def test_een_schuldeiser_kan_niet_opstellen(portaal: TestClient, demo: dict[str,
     for pad in ("/portaal/opstellen", "/portaal/opstellen/inhoud?berichttype=kennisgeving"):
         antwoord = portaal.get(pad)
         assert antwoord.status_code == 403
-        assert "Deze pagina is voor schuldhulpverleners." in antwoord.text
+        assert "Deze pagina is voor schuldhulpverleners, kredietbanken en bewindvoerders." in antwoord.text
 
 
 def test_vervolgbericht_alleen_in_een_eigen_traject(
