@@ -835,3 +835,61 @@ def test_dashboard_filterfouten(beheer: TestClient, demo: dict[str, int]) -> Non
     assert module.status_code == 400 and "bestaat niet" in module.text
     standaard = beheer.get("/portaal/beheer/dashboard")
     assert standaard.status_code == 200 and "Berichten per week" in standaard.text
+
+
+# --- modules and versions per participant (DESIGN §3a, §7) -------------------------------------------
+
+
+def test_aanmelden_met_versies_per_module(beheer: TestClient, rt: Runtime, pki: dict[str, Partij]) -> None:
+    from knooppunt.hub import adresboek
+
+    formulierpagina = beheer.get(NIEUW).text
+    # a checkbox per version for a module with several, labels from the handbook, not codes
+    assert 'name="versies.schuldregeling" value="1.0"' in formulierpagina
+    assert 'name="versies.schuldregeling" value="2.0"' in formulierpagina
+    assert "Meldingen bewindvoering" in formulierpagina and 'name="versies.bewind"' not in formulierpagina
+    energie = pki["energie"]
+    antwoord = _post(
+        beheer,
+        NIEUW,
+        _aanmelding(energie, modules=["schuldregeling", "bewind"], **{"versies.schuldregeling": ["2.0"]}),
+    )
+    assert antwoord.status_code == 303, antwoord.text
+    with rt.sessions() as session:
+        d = session.get(Deelnemer, energie.oin)
+        assert d is not None
+        assert adresboek.versies_van(d, "schuldregeling") == ("2.0",)
+        assert adresboek.versies_van(d, "bewind") == ("2.0",)
+    detail = beheer.get(f"/portaal/beheer/deelnemers/{energie.oin}").text
+    assert re.search(r'name="versies.schuldregeling" value="2.0" checked', detail)
+    assert not re.search(r'name="versies.schuldregeling" value="1.0" checked', detail)
+    lijst = beheer.get("/portaal/beheer").text
+    assert "Schuldregeling (2.0)" in lijst
+
+
+def test_versies_wijzigen(beheer: TestClient, demo: dict[str, int], rt: Runtime) -> None:
+    from knooppunt.hub import adresboek
+
+    oin = oin_van("gemeente")
+    pad = f"/portaal/beheer/deelnemers/{oin}"
+    detail = beheer.get(pad).text
+    # the demo municipality accepts both versions of schuldregeling
+    assert re.search(r'name="versies.schuldregeling" value="1.0" checked', detail)
+    assert re.search(r'name="versies.schuldregeling" value="2.0" checked', detail)
+    antwoord = _post(
+        beheer,
+        pad,
+        {"modules": ["schuldregeling", "pauzeknop"], "versies.schuldregeling": ["1.0"]},
+    )
+    assert antwoord.status_code == 303, antwoord.text
+    with rt.sessions() as session:
+        d = session.get(Deelnemer, oin)
+        assert d is not None
+        assert adresboek.versies_van(d, "schuldregeling") == ("1.0",)
+        assert sorted(adresboek.modules_van(d)) == ["pauzeknop", "schuldregeling"]
+    # ticking every version is the default: all of them
+    antwoord = _post(beheer, pad, {"modules": ["schuldregeling"], "versies.schuldregeling": ["1.0", "2.0"]})
+    assert antwoord.status_code == 303
+    with rt.sessions() as session:
+        d = session.get(Deelnemer, oin)
+        assert d is not None and adresboek.versies_van(d, "schuldregeling") == ("1.0", "2.0")
