@@ -186,3 +186,35 @@ def test_a_pdf_is_uploaded_into_the_payload(monkeypatch: pytest.MonkeyPatch) -> 
     assert formulier._scalair(sj, pdf) == pdf
     veld = formulier.Veld(sj, "beschikking.pdf", "Pdf", "Pdf", False)
     assert veld.hint == "Een PDF-document van hoogstens 1 MB."
+
+
+def test_a_bewindvoerder_follows_its_client_and_ends_the_bewind(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    """A follow-up in the module of the traject: einde_bewind needs an earlier exchange
+    (EERDER_UITGEWISSELD), so it is offered from the client's conversation, not for a new client."""
+    with transactie(rt.sessions) as session:
+        melding = session.scalars(
+            select(Bericht).where(Bericht.afzender == oin_van("bewindvoerder"), Bericht.module == "bewind")
+        ).first()
+        assert melding is not None
+        conversatie = melding.conversatie_referentienummer
+    inloggen(portaal, "bewindvoerder")
+    lijst = portaal.get("/portaal/clienten")
+    assert lijst.status_code == 200
+    client = portaal.get(f"/portaal/clienten/{conversatie}")
+    assert client.status_code == 200 and "Melding bewind" in client.text
+    keuze = portaal.get("/portaal/opstellen", params={"module": "bewind", "conversatie": conversatie})
+    assert 'value="einde_bewind"' in keuze.text
+    antwoord = verstuur(
+        portaal,
+        "einde_bewind",
+        ["incasso"],
+        voorbeeld("bewind", "einde_bewind"),
+        conversatie=conversatie,
+        module="bewind",
+    )
+    assert antwoord.status_code == 200, antwoord.text
+    (ref,) = referenties(antwoord.text)
+    bericht = _verstuurd(rt, "bewindvoerder", ref)
+    assert (bericht.module, bericht.conversatie_referentienummer) == ("bewind", conversatie)

@@ -12,7 +12,7 @@ from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import Gastclient
 from knooppunt.portaal.kluis import Kluis
 from knooppunt.portaal.sessies import Gebruiker, runtime
-from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Module, Rol, Voorwaarde
+from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Module, Rol, Voorwaarde, versiesleutel
 from knooppunt.protocol.identificatie import is_uuid
 from knooppunt.store.models import Bericht
 
@@ -69,22 +69,32 @@ def afzendermodules(rol: str | None, modules: Sequence[str]) -> list[str]:
 
 
 def afzendertypen(
-    rol: str | None, module: str = MODULE, *, nieuw: bool, versie: str | None = None
+    rol: str | None,
+    module: str = MODULE,
+    *,
+    nieuw: bool,
+    versie: str | None = None,
+    versies: Sequence[str] = (),
 ) -> list[Berichttype]:
     """The types this role composes in a module (DESIGN §3, §3b), for a new client or a follow-up:
-    in ``versie``, else in the module's newest version."""
+    in ``versie``; else in any of ``versies`` (those the sender accepts; by default every version of
+    the module), each code once, named as in the oldest of them — which version a message goes in
+    is decided when its recipients are known."""
     if rol is None:
         return []
-    versie = versie or (CATALOGUS.moduleversies(module) or ("",))[-1]
-    return [
-        t
-        for t in CATALOGUS.alle()
-        if t.module == module
-        and t.versie == versie
-        and not t.door_knooppunt
-        and Rol(rol) in t.van
-        and not (nieuw and alleen_vervolg(t))
-    ]
+    kandidaten = (versie,) if versie else tuple(versies) or CATALOGUS.moduleversies(module)
+    uit: dict[str, Berichttype] = {}
+    for v in sorted(kandidaten, key=versiesleutel):
+        for t in CATALOGUS.alle():
+            if (
+                t.module == module
+                and t.versie == v
+                and not t.door_knooppunt
+                and Rol(rol) in t.van
+                and not (nieuw and alleen_vervolg(t))
+            ):
+                uit.setdefault(t.code, t)
+    return list(uit.values())
 
 
 def afzendertype(rol: str | None, module: str, code: str, versie: str | None = None) -> Berichttype | None:

@@ -86,7 +86,9 @@ def berichttype_naam(code: str, module: str = "schuldregeling", versie: str | No
 def bericht_naam(bericht: Any) -> str:
     """The name of a message's type in its own module and version (a `Bericht` or a row of it)."""
     return berichttype_naam(
-        bericht.berichttype, getattr(bericht, "module", None) or "schuldregeling", getattr(bericht, "versie", None)
+        bericht.berichttype,
+        getattr(bericht, "module", None) or "schuldregeling",
+        getattr(bericht, "versie", None),
     )
 
 

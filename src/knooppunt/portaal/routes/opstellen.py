@@ -151,6 +151,8 @@ def kiezen(
     gekozen = _ontvangers(ontvanger or [])
     zoek = zoek.strip()[:100]
     eigen = _eigen_versies(gast)
+    if conversatie and not module and tijdlijn:
+        module = tijdlijn[-1].module  # a follow-up continues in the traject's latest module
     gekozen_module = _module(gebruiker, eigen, module)
     if gekozen_module is None:
         raise PortaalFout(
@@ -160,7 +162,7 @@ def kiezen(
             titel="Geen module",
         )
     module = gekozen_module
-    typen = afzendertypen(gebruiker.rol, module, nieuw=not conversatie, versie=_hoogste(eigen[module]))
+    typen = afzendertypen(gebruiker.rol, module, nieuw=not conversatie, versies=eigen[module])
     naar = sorted({str(r) for t in typen for r in t.naar})
     fouten: dict[str, str] = {}
     if actie == "verder":
