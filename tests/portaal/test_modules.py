@@ -247,3 +247,16 @@ def test_a_creditor_starts_a_message_in_another_module_in_the_highest_common_ver
             "2.0",
             vraag.afzender,
         )
+
+
+def test_the_upload_page_says_per_module_what_is_answered(portaal: TestClient, demo: object) -> None:
+    inloggen(portaal, "incasso")
+    pagina = portaal.get("/portaal/upload").text
+    assert "Per module" in pagina and "Meldingen bewindvoering" in pagina
+    assert "bewind-2.0/meldingen_bewind.csv" in pagina and "‘Geen medewerking’" in pagina
+    assert "/portaal/upload/sjabloon/betalingsregeling-statusverzoek.csv" in pagina
+    assert "Saldoverzoek antwoorden</h3>" not in pagina  # the handbook's 1.0 files are not its
+    inloggen(portaal, "energie")
+    handboek = portaal.get("/portaal/upload").text
+    assert "Per module" not in handboek and "Saldoverzoek antwoorden</h3>" in handboek
+    assert portaal.get("/portaal/upload/sjabloon/bewind-melding_bewind.csv").status_code == 404

@@ -449,7 +449,8 @@ def leesmij(
             f"Het eerste bericht van deze download verloopt op {tijdstip(eerste.envelop.get('verlooptOp'))}."
         )
     regels += [
-        "Saldoverzoeken en betaalvoorstellen beantwoordt u binnen 5 werkdagen na het bevestigen (art. 2.1).",
+        "Saldoverzoeken en betaalvoorstellen beantwoordt u binnen 5 werkdagen na het bevestigen (art. 2.1);",
+        "in versie 2.0 en in de andere modules binnen 10 werkdagen, tenzij de module anders zegt.",
         "",
         "DE CSV-BESTANDEN",
         "- Scheidingsteken ; (puntkomma), tekenset UTF-8 met BOM, een rij per bericht.",

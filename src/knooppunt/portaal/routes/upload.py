@@ -229,6 +229,14 @@ def _formulierpagina(
 ) -> HTMLResponse:
     gebruiker = huidige(request)
     modules = moduleuitleg(request, gebruiker) if gebruiker is not None and gebruiker.oin else []
+    client = client_voor(request, gebruiker) if gebruiker is not None and gebruiker.oin else None
+    versies = (
+        client.lees(lambda session, _nu: adresboek.versies_per_module(client.deelnemer(session)))
+        if client is not None
+        else {}
+    )
+    # The handbook's files (art. 18.2) only for a participant that accepts a version that has them.
+    handboek = client is None or any(csvindeling.is_handboek(m, v) for m, vs in versies.items() for v in vs)
     volgorde = {b.naam: i for i, b in enumerate(upload.bestanden)} if upload else {}
     fouten = sorted(upload.fouten if upload else [], key=lambda f: (volgorde.get(f.bestand, 0), f.rij or 0))
     return pagina(
@@ -236,7 +244,7 @@ def _formulierpagina(
         "upload/formulier.html",
         status_code=status_code,
         titel="Antwoorden uploaden" if not (fout or fouten) else "Upload niet verwerkt",
-        soorten=csvformaat.SOORTEN,
+        soorten=csvformaat.SOORTEN if handboek else (),
         modules=modules,
         max_bestanden=_max_bestanden(),
         max_mb=_max_bestand_bytes() // (1024 * 1024),
