@@ -169,10 +169,10 @@ def test_the_fund_answers_a_kredietbank(portaal: TestClient, demo: object, rt: R
     inloggen(portaal, "fonds")
     zip_ = download(portaal)
     bestanden = _bestanden(zip_, "waarborgfonds")
-    assert "waarborgfonds-2.0/aanvragen_borgstelling.csv" in bestanden
-    rijen = csv_rijen(zip_, "waarborgfonds-2.0/aanvragen_borgstelling.csv")
+    assert "waarborgfonds-2.0/voorbeoordelingen.csv" in bestanden
+    rijen = csv_rijen(zip_, "waarborgfonds-2.0/voorbeoordelingen.csv")
     assert csvindeling.ANTWOORDSOORT in rijen[0]
-    pagina = upload(portaal, ("aanvragen_borgstelling.csv", _csv([vul_antwoord(r) for r in rijen])))
+    pagina = upload(portaal, ("voorbeoordelingen.csv", _csv([vul_antwoord(r) for r in rijen])))
     assert pagina.status_code == 200, fouten(pagina.text) if "foutentabel" in pagina.text else pagina.text
     (antwoord,) = _antwoorden_op(rt, rijen[0]["referentienummer"])
     assert (antwoord.module, antwoord.berichttype, antwoord.ontvanger) == (
