@@ -6,6 +6,7 @@ hold for whatever the payload models are. Every page passes axe-core (WCAG 2.1 A
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import zipfile
@@ -121,6 +122,14 @@ def test_compose_per_module(
             continue
         if veld.evaluate("e => e.tagName") == "SELECT":
             veld.select_option(waarde)
+        elif veld.get_attribute("type") == "hidden":
+            # a document (PDF): uploaded as a file, the portal puts it in the payload as base64
+            bestand = {
+                "name": "document.pdf",
+                "mimeType": "application/pdf",
+                "buffer": base64.b64decode(waarde),
+            }
+            page.locator(f'[name="bestand.{naam.removeprefix("p.")}"]').set_input_files(bestand)
         else:
             veld.fill(waarde)
     toegankelijk(page)
