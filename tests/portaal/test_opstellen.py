@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen
 from knooppunt.portaal.kluis import Kluis
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
 from tests.portaal.conftest import inloggen, oin_van
 from tests.portaal.shv import (
@@ -74,8 +75,10 @@ def test_schuldeiser_niet_op_het_knooppunt_vraagt_een_ander_kanaal(gemeente: Tes
     vorm = formulier(gemeente, "kennisgeving", [elders, "00000003500000000000"])
     assert "Niet bereikbaar via het knooppunt" in vorm.text
     assert "staat niet in het adresboek van het knooppunt" in vorm.text
-    # ... and nothing goes out.
-    antwoord = verstuur(gemeente, "kennisgeving", [elders], payload("kennisgeving"))
+    # ... and nothing goes out (with no reachable recipient, the form is the sender's highest version).
+    antwoord = verstuur(
+        gemeente, "kennisgeving", [elders], voorbeeld("schuldregeling", "kennisgeving", "2.0")
+    )
     assert antwoord.status_code == 422
     assert "Er is niets verzonden" in antwoord.text
     assert "NIET_BEREIKBAAR" in antwoord.text
