@@ -8,6 +8,7 @@ payload models are: field-level assertions use schuldregeling, whose models are 
 
 from __future__ import annotations
 
+import base64
 import zipfile
 from typing import Any
 
@@ -260,3 +261,30 @@ def test_the_upload_page_says_per_module_what_is_answered(portaal: TestClient, d
     handboek = portaal.get("/portaal/upload").text
     assert "Per module" not in handboek and "Saldoverzoek antwoorden</h3>" in handboek
     assert portaal.get("/portaal/upload/sjabloon/bewind-melding_bewind.csv").status_code == 404
+
+
+def test_a_document_goes_in_the_zip_not_in_a_cell() -> None:
+    from knooppunt.client.hub import Ontvangen
+    from knooppunt.portaal import leesbaar
+
+    pdf = base64.b64encode(b"%PDF-1.4\n" + b"x" * 200).decode()
+    bericht = Ontvangen(
+        envelop={
+            "referentienummer": "0f0e0d0c-0b0a-4909-8807-060504030201",
+            "conversatieReferentienummer": "1f0e0d0c-0b0a-4909-8807-060504030201",
+            "berichttype": "melding_bewind",
+            "module": "bewind",
+            "versie": "2.0",
+            "afzender": oin_van("bewindvoerder"),
+            "ontvangenOp": "2026-12-01T10:00:00+00:00",
+            "verlooptOp": "2026-12-08T10:00:00+00:00",
+        },
+        payload={"beschikking": {"document": {"inhoud": pdf}}},
+    )
+    (naam, data), *_ = export.bijlagen(bericht)
+    assert naam.startswith("bijlagen/melding_bewind-") and naam.endswith(".pdf") and data.startswith(b"%PDF")
+    soort = export.soort_van_bericht(bericht)
+    assert soort.bestand == "bewind-2.0/meldingen_bewind.csv"
+    tekst = export.csv_van(soort, [bericht], {}).decode("utf-8-sig")
+    assert naam in tekst and pdf not in tekst
+    assert "PDF-document" in leesbaar.waarde("inhoud", pdf)

@@ -737,8 +737,11 @@ def _cel(naam: str, waarde: Any) -> tuple[str, bool]:
         return "—", False
     if isinstance(waarde, bool):
         return ("Ja" if waarde else "Nee"), False
-    if isinstance(waarde, int) and naam in BEDRAGVELDEN:
+    if isinstance(waarde, int) and is_bedrag(naam):
         return bedrag(waarde), True
+    if isinstance(waarde, str) and len(waarde) > 64 and waarde.startswith("JVBER"):
+        # a document in the payload (base64 PDF): its size, not its bytes; the zip holds the file
+        return f"PDF-document ({max(1, len(waarde) * 3 // 4 // 1024)} kB)", False
     if isinstance(waarde, int | float):
         tekst = f"{waarde}".replace(".", ",")
         return (tekst + " %" if "ercentage" in naam else tekst), True
