@@ -218,3 +218,11 @@ def test_a_bewindvoerder_follows_its_client_and_ends_the_bewind(
     (ref,) = referenties(antwoord.text)
     bericht = _verstuurd(rt, "bewindvoerder", ref)
     assert (bericht.module, bericht.conversatie_referentienummer) == ("bewind", conversatie)
+
+
+def test_enum_values_get_readable_labels() -> None:
+    assert formulier.optielabel("pro_forma_afgegeven") == "Pro forma afgegeven"
+    assert formulier.optielabel("SB") == "SB" and formulier.optielabel("100") == "100"
+    sj = formulier._uit_schema("", SCHEMA, SCHEMA["$defs"], True)
+    soort = next(k for k in sj.kinderen if k.naam == "soort")
+    assert soort.opties == (("beschermingsbewind", "Beschermingsbewind"), ("wsnp", "Wsnp"))

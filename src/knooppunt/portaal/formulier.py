@@ -175,6 +175,15 @@ def _los_op(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> tuple[dict[st
     return uit, optioneel
 
 
+def optielabel(code: str) -> str:
+    """A readable label for an enum value the portal has no name for: ``pro_forma_afgegeven`` →
+    "Pro forma afgegeven"; codes in capitals or digits (``SB``, ``100``) stay as they are."""
+    if code.isupper() or code.isdigit() or not code:
+        return code
+    tekst = code.replace("_", " ")
+    return tekst[:1].upper() + tekst[1:]
+
+
 def is_bedrag(naam: str) -> bool:
     """An integer field that is an amount in euro cents (entered and shown in euros): the known
     ones, else by its name (``brutoKredietsom``, ``uitstaandSaldo``, ``termijnbedrag``)."""
@@ -215,7 +224,7 @@ def _uit_schema(naam: str, schema: Mapping[str, Any], defs: Mapping[str, Any], v
         )
     if "enum" in schema:
         namen = OPTIES.get(naam, {})
-        opties = tuple((str(w), namen.get(str(w), str(w))) for w in schema["enum"])
+        opties = tuple((str(w), namen.get(str(w), optielabel(str(w)))) for w in schema["enum"])
         return Sjabloon(naam, "keuze", verplicht, opties=opties)
     if soort == "boolean":
         return Sjabloon(naam, "janee", verplicht)
