@@ -24,18 +24,17 @@ import csv
 import difflib
 import io
 import re
-import uuid
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from knooppunt.hub import adresboek, mailbox
+from knooppunt.hub import mailbox
 from knooppunt.hub.fouten import HubFout
 from knooppunt.hub.mailbox import Reeksweigering
-from knooppunt.portaal import antwoordnummers, csvindeling
+from knooppunt.portaal import antwoordnummers, csvindeling, csvmodules
+from knooppunt.portaal.csvcellen import Cellen, blok, typenaam
 from knooppunt.portaal.csvformaat import (
     ANTWOORD,
     BEDRAGEN,
@@ -60,14 +59,11 @@ from knooppunt.portaal.csvformaat import (
     Upload,
     lees_cel,
 )
-from knooppunt.portaal.formulier import Omzetfout
 from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel, Zegelfout
 from knooppunt.portaal.kluis import KluisFout
-from knooppunt.portaal.weergave import berichttype_naam
-from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN, Berichttype
+from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN
 from knooppunt.protocol.payloads import OngeldigePayload, valideer
 from knooppunt.protocol.werkdagen import AMSTERDAM
-from knooppunt.store import deelnemers as deelnemers_store
 
 # --- reading --------------------------------------------------------------------------------------
 
@@ -164,8 +160,8 @@ def _lees_bestand(bestand: Bestand, upload: Upload) -> None:
     lezer = {
         SALDOVERZOEK.code: _saldoverzoeken,
         BETAALVOORSTEL.code: _betaalvoorstellen,
-        ANTWOORD.code: _antwoorden,
-        START.code: _starten,
+        ANTWOORD.code: csvmodules.antwoorden,
+        START.code: csvmodules.starten,
     }.get(soort.code, _statusverzoeken)
     lezer(naam, rijen, upload, verslag)
 
@@ -303,79 +299,8 @@ def _alle_kolommen(naam: str, kop: list[str], soort: Bestandsoort, upload: Uploa
     return indexen if goed else None
 
 
-# --- values ----------------------------------------------------------------------------------------
-
-_DATUM_NL = re.compile(r"\A(\d{1,2})[-/](\d{1,2})[-/](\d{4})\Z")
-
-
-class _Cellen:
-    """Typed reading of cells, collecting errors; cells with an error are not reported again
-    when the payload model complains about the same field."""
-
-    def __init__(self, upload: Upload, bestand: str) -> None:
-        self.upload = upload
-        self.bestand = bestand
-        self.fout_in: set[tuple[int, str]] = set()
-
-    def fout(self, rij: int, kolom: str, reden: str) -> None:
-        if (rij, kolom) not in self.fout_in:
-            self.fout_in.add((rij, kolom))
-            self.upload.fout(self.bestand, rij, kolom, reden)
-
-    def bedrag(self, rij: int, kolom: str, waarde: str) -> int | str | None:
-        if not waarde:
-            return None
-        if waarde.isascii() and waarde.isdigit():
-            return int(waarde)
-        self.fout(
-            rij,
-            kolom,
-            f"'{waarde}' is geen bedrag in hele eurocenten: schrijf alleen cijfers, zonder punt, komma, "
-            "spatie of €-teken (12345 is € 123,45).",
-        )
-        return waarde
-
-    def geheel(self, rij: int, kolom: str, waarde: str) -> int | str | None:
-        if not waarde:
-            return None
-        if waarde.isascii() and waarde.isdigit():
-            return int(waarde)
-        self.fout(rij, kolom, f"'{waarde}' is geen geheel getal.")
-        return waarde
-
-    def datum(self, rij: int, kolom: str, waarde: str) -> str | None:
-        """ISO ``2024-03-01``; also ``1-3-2024`` (how Dutch Excel saves dates)."""
-        if not waarde:
-            return None
-        nl = _DATUM_NL.match(waarde)
-        if nl is None:
-            return waarde  # the payload model checks (and explains) the ISO form
-        dag, maand, jaar = (int(d) for d in nl.groups())
-        try:
-            return date(jaar, maand, dag).isoformat()
-        except ValueError:
-            self.fout(rij, kolom, f"'{waarde}' is geen bestaande datum.")
-            return waarde
-
-    def uuid(self, rij: int, kolom: str, waarde: str) -> str | None:
-        if not waarde:
-            self.fout(rij, kolom, f"'{kolom}' is leeg; neem het over uit het gedownloade bestand.")
-            return None
-        try:
-            return str(uuid.UUID(waarde)).lower()
-        except ValueError:
-            self.fout(rij, kolom, f"'{waarde}' is geen geldig {kolom} (een UUID zoals in de download).")
-            return None
-
-
-def _blok(velden: dict[str, object]) -> dict[str, object] | None:
-    """A nested payload block from its cells, or None when all are empty."""
-    gevuld = {k: v for k, v in velden.items() if v not in (None, "")}
-    return gevuld or None
-
-
 def _valideer(
-    cellen: _Cellen,
+    cellen: Cellen,
     berichttype: str,
     payload: dict[str, object],
     plaats: Callable[[str], tuple[int, str]],
@@ -401,7 +326,7 @@ _SALDO_ANTWOORDNIVEAU = (
 def _saldoverzoeken(
     bestand: str, rijen: list[tuple[int, dict[str, str]]], upload: Upload, verslag: Bestandsverslag
 ) -> None:
-    cellen = _Cellen(upload, bestand)
+    cellen = Cellen(upload, bestand)
     groepen: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for nummer, rij in rijen:
         if not any(rij.get(k) for k in SALDOVERZOEK.kolommen):
@@ -418,7 +343,7 @@ def _saldoverzoeken(
 
 
 def _eenmaal(
-    groep: list[tuple[int, dict[str, str]]], kolommen: Sequence[str], cellen: _Cellen
+    groep: list[tuple[int, dict[str, str]]], kolommen: Sequence[str], cellen: Cellen
 ) -> tuple[dict[str, str], dict[str, int]]:
     """The answer-level cells of a group: given once, or the same on every row that gives them.
     Returns (value per column, row that gave it)."""
@@ -442,7 +367,7 @@ def _eenmaal(
 
 
 def _saldoantwoord(
-    bestand: str, ref: str, groep: list[tuple[int, dict[str, str]]], cellen: _Cellen
+    bestand: str, ref: str, groep: list[tuple[int, dict[str, str]]], cellen: Cellen
 ) -> Gepland | None:
     eerste = groep[0][0]
     fouten_voor = len(cellen.upload.fouten)
@@ -479,7 +404,7 @@ def _saldoantwoord(
                         kolom,
                         "Bij 'klant onbekend' (art. 8.1) hoort alleen een reden; laat dit leeg.",
                     )
-        reden = _blok({"code": w.get("antwoord.reden.code"), "tekst": w.get("antwoord.reden.tekst")})
+        reden = blok({"code": w.get("antwoord.reden.code"), "tekst": w.get("antwoord.reden.tekst")})
         if reden:
             payload["reden"] = reden
     else:
@@ -491,11 +416,11 @@ def _saldoantwoord(
         payload.update(
             {
                 "klantnummerSE": w.get("antwoord.klantnummerSE") or None,
-                "contactpersoonSE": _blok({k.split(".")[1]: w.get(f"antwoord.{k}") for k in CONTACT}),
+                "contactpersoonSE": blok({k.split(".")[1]: w.get(f"antwoord.{k}") for k in CONTACT}),
                 "peildatum": cellen.datum(
                     rij_van("antwoord.peildatum"), "antwoord.peildatum", w.get("antwoord.peildatum", "")
                 ),
-                "betaalgegevens": _blok({k.split(".")[1]: w.get(f"antwoord.{k}") for k in BETAALGEGEVENS}),
+                "betaalgegevens": blok({k.split(".")[1]: w.get(f"antwoord.{k}") for k in BETAALGEGEVENS}),
             }
         )
         if any(w.get(k) for k in TOTAAL):
@@ -531,7 +456,7 @@ def _saldoantwoord(
     )
 
 
-def _vordering(nummer: int, rij: dict[str, str], cellen: _Cellen) -> dict[str, object]:
+def _vordering(nummer: int, rij: dict[str, str], cellen: Cellen) -> dict[str, object]:
     vordering: dict[str, object] = {}
     for kolom in VORDERING:
         veld = kolom.rsplit(".", 1)[1]
@@ -583,7 +508,7 @@ def _plaats_saldo(
 def _betaalvoorstellen(
     bestand: str, rijen: list[tuple[int, dict[str, str]]], upload: Upload, verslag: Bestandsverslag
 ) -> None:
-    cellen = _Cellen(upload, bestand)
+    cellen = Cellen(upload, bestand)
     gezien: dict[str, int] = {}
     for nummer, rij in rijen:
         if not any(rij.get(k) for k in BETAALVOORSTEL.kolommen):
@@ -608,7 +533,7 @@ def _betaalvoorstellen(
 
 
 def _betaalvoorstelantwoord(
-    bestand: str, nummer: int, ref: str, rij: dict[str, str], cellen: _Cellen
+    bestand: str, nummer: int, ref: str, rij: dict[str, str], cellen: Cellen
 ) -> Gepland | None:
     fouten_voor = len(cellen.upload.fouten)
     waarde = rij.get("antwoord.betaalvoorstel", "")
@@ -629,7 +554,7 @@ def _betaalvoorstelantwoord(
     payload: dict[str, object] = {
         "klantnummerSHV": rij.get("klantnummerSHV") or None,
         "klantnummerSE": rij.get("antwoord.klantnummerSE") or None,
-        "contactpersoonSE": _blok({k.split(".")[1]: rij.get(f"antwoord.{k}") for k in CONTACT}),
+        "contactpersoonSE": blok({k.split(".")[1]: rij.get(f"antwoord.{k}") for k in CONTACT}),
     }
     if antwoord == "betaalvoorstel_akkoord":
         for kolom in REDEN:
@@ -637,7 +562,7 @@ def _betaalvoorstelantwoord(
                 cellen.fout(
                     nummer, kolom, "Een reden hoort alleen bij 'niet akkoord' (art. 10.2); laat dit leeg."
                 )
-        payload["betaalgegevens"] = _blok({k.split(".")[1]: rij.get(f"antwoord.{k}") for k in BETAALGEGEVENS})
+        payload["betaalgegevens"] = blok({k.split(".")[1]: rij.get(f"antwoord.{k}") for k in BETAALGEGEVENS})
         payload["toelichting"] = rij.get("antwoord.toelichting") or None
     else:
         for kolom in (*(f"antwoord.{k}" for k in BETAALGEGEVENS), "antwoord.toelichting"):
@@ -645,7 +570,7 @@ def _betaalvoorstelantwoord(
                 cellen.fout(
                     nummer, kolom, "Dit hoort alleen bij 'akkoord'; geef bij 'niet akkoord' een reden."
                 )
-        reden = _blok({"code": rij.get("antwoord.reden.code"), "tekst": rij.get("antwoord.reden.tekst")})
+        reden = blok({"code": rij.get("antwoord.reden.code"), "tekst": rij.get("antwoord.reden.tekst")})
         if reden is None:
             cellen.fout(
                 nummer,
@@ -687,7 +612,7 @@ def _betaalvoorstelantwoord(
 def _statusverzoeken(
     bestand: str, rijen: list[tuple[int, dict[str, str]]], upload: Upload, verslag: Bestandsverslag
 ) -> None:
-    cellen = _Cellen(upload, bestand)
+    cellen = Cellen(upload, bestand)
     for nummer, rij in rijen:
         fouten_voor = len(upload.fouten)
         ontvanger = rij.get("ontvanger", "")
@@ -704,7 +629,7 @@ def _statusverzoeken(
         payload: dict[str, object] = {
             "klantnummerSHV": rij.get("klantnummerSHV") or None,
             "klantnummerSE": rij.get("klantnummerSE") or None,
-            "contactpersoonSE": _blok({k.split(".")[1]: rij.get(k) for k in CONTACT}),
+            "contactpersoonSE": blok({k.split(".")[1]: rij.get(k) for k in CONTACT}),
             "toelichting": rij.get("toelichting") or None,
         }
         payload = {k: v for k, v in payload.items() if v is not None}
@@ -727,262 +652,6 @@ def _statusverzoeken(
                 conversatie=conversatie,
                 model=model,
                 ontvanger=ontvanger,
-            )
-        )
-        verslag.berichten += 1
-
-
-# --- any module: answers and new messages by the layout of `csvindeling` ------------------------------
-
-
-def _payload_uit(
-    cellen: _Cellen,
-    nummer: int,
-    rij: dict[str, str],
-    kolommen: Sequence[csvindeling.Kolom],
-    prefix: str,
-) -> dict[str, Any]:
-    """The payload from a row's cells of these columns (``prefix`` + the column's dotted name);
-    empty cells are left out, numbered list items become lists."""
-    ruw: dict[str, Any] = {}
-    for kolom in kolommen:
-        if kolom.soort == "bijlage":
-            continue
-        tekst = rij.get(prefix + kolom.naam, "")
-        if not tekst:
-            continue
-        try:
-            waarde = csvindeling.waarde(kolom, tekst)
-        except Omzetfout as exc:
-            cellen.fout(nummer, prefix + kolom.naam, str(exc)[:1].upper() + str(exc)[1:] + ".")
-            continue
-        csvindeling.zet(ruw, kolom.naam, waarde)
-    payload = csvindeling.als_lijsten(ruw)
-    assert isinstance(payload, dict)
-    return payload
-
-
-def _plaats(nummer: int, rij: dict[str, str], prefix: str, kenmerk: str) -> Callable[[str], tuple[int, str]]:
-    """The cell of a payload error: its column when the file has it (or its nearest group's),
-    else the column that says what the row is."""
-
-    def plaats(pad: str) -> tuple[int, str]:
-        kolom = csvindeling.kolom_van_pad(pad)
-        while kolom:
-            if prefix + kolom in rij:
-                return nummer, prefix + kolom
-            binnen = [k for k in rij if k.startswith(prefix + kolom + ".")]
-            if binnen:
-                return nummer, binnen[0]
-            kolom = kolom.rpartition(".")[0]
-        return nummer, kenmerk
-
-    return plaats
-
-
-def _antwoordsoort(waarde: str, typen: Sequence[Berichttype]) -> Berichttype | None:
-    def kaal(tekst: str) -> str:
-        return " ".join(tekst.lower().replace("_", " ").replace("(", " ").replace(")", " ").split())
-
-    for t in typen:
-        if kaal(waarde) in (kaal(t.code), kaal(t.naam)):
-            return t
-    return None
-
-
-def _antwoorden(
-    bestand: str, rijen: list[tuple[int, dict[str, str]]], upload: Upload, verslag: Bestandsverslag
-) -> None:
-    """One answer per row, to the question the row names, in the question's module and version."""
-    cellen = _Cellen(upload, bestand)
-    gezien: dict[str, int] = {}
-    onbekend_gemeld: set[str] = set()
-    for nummer, rij in rijen:
-        if not any(v for k, v in rij.items() if k.startswith(csvindeling.ANTWOORD)):
-            verslag.overgeslagen += 1
-            continue
-        fouten_voor = len(upload.fouten)
-        module, versie, vraag = rij.get("module", ""), rij.get("versie", ""), rij.get("berichttype", "")
-        vraagtype = CATALOGUS.zoek(module, vraag, versie) if module and versie else None
-        if vraagtype is None:
-            cellen.fout(
-                nummer,
-                "berichttype",
-                f"'{module}' '{versie}' '{vraag}' is geen bericht uit de catalogus: laat de kolommen "
-                "module, versie en berichttype staan zoals in het gedownloade bestand.",
-            )
-            continue
-        typen = csvindeling.antwoordtypen(module, versie, vraag)
-        if not typen:
-            cellen.fout(
-                nummer,
-                csvindeling.ANTWOORDSOORT,
-                f"Een {_naam(vraag, module, versie)} wordt niet beantwoord; laat de kolommen "
-                "antwoord.* leeg.",
-            )
-            continue
-        keuze = rij.get(csvindeling.ANTWOORDSOORT, "")
-        antwoord = _antwoordsoort(keuze, typen)
-        if antwoord is None:
-            cellen.fout(
-                nummer,
-                csvindeling.ANTWOORDSOORT,
-                (
-                    f"'{keuze}' is geen antwoord op een {_naam(vraag, module, versie)}"
-                    if keuze
-                    else "Het antwoord ontbreekt"
-                )
-                + ": vul een van deze in: "
-                + ", ".join(f"'{t.naam}'" for t in typen)
-                + ".",
-            )
-            continue
-        ref = cellen.uuid(nummer, "referentienummer", rij.get("referentienummer", ""))
-        conversatie = cellen.uuid(
-            nummer, "conversatieReferentienummer", rij.get("conversatieReferentienummer", "")
-        )
-        if ref is None or conversatie is None:
-            continue
-        if ref in gezien:
-            cellen.fout(
-                nummer,
-                "referentienummer",
-                f"Dit bericht wordt al beantwoord op rij {gezien[ref]}: één antwoord per rij en per vraag.",
-            )
-            continue
-        gezien[ref] = nummer
-        kolommen = csvindeling.kolommen(module, antwoord.code, versie, _aantallen(rij, csvindeling.ANTWOORD))
-        eigen = {csvindeling.ANTWOORD + k.naam for k in kolommen} | {csvindeling.ANTWOORDSOORT}
-        mogelijk = set(csvindeling.antwoordkolommen(module, versie, vraag))
-        for kolom, waarde in rij.items():
-            if not kolom.startswith(csvindeling.ANTWOORD) or not waarde or kolom in eigen:
-                continue
-            if kolom in mogelijk or _is_lijstkolom(kolom, mogelijk):
-                cellen.fout(
-                    nummer, kolom, f"Dit hoort niet bij '{antwoord.naam}'; laat het leeg bij dit antwoord."
-                )
-            elif kolom not in onbekend_gemeld:
-                onbekend_gemeld.add(kolom)
-                cellen.fout(
-                    nummer,
-                    kolom,
-                    f"De kolom '{kolom}' is onbekend bij een {_naam(vraag, module, versie)}; zie de kolommen "
-                    "van het gedownloade bestand.",
-                )
-        payload = _payload_uit(cellen, nummer, rij, kolommen, csvindeling.ANTWOORD)
-        _neem_over(payload, rij, kolommen)
-        try:
-            model = valideer(module, antwoord.code, versie, payload)
-        except OngeldigePayload as exc:
-            plaats = _plaats(nummer, rij, csvindeling.ANTWOORD, csvindeling.ANTWOORDSOORT)
-            for veldfout in exc.fouten:
-                r, k = plaats(veldfout.veld)
-                cellen.fout(
-                    r, k, f"{veldfout.reden} ({csvindeling.kolom_van_pad(veldfout.veld) or 'antwoord'})"
-                )
-            continue
-        if len(upload.fouten) > fouten_voor:
-            continue
-        upload.geplanden.append(
-            Gepland(
-                bestand=bestand,
-                soort=ANTWOORD,
-                rijen=(nummer,),
-                berichttype=antwoord.code,
-                conversatie=conversatie,
-                model=model,
-                antwoord_op=ref,
-                module=module,
-                versie=versie,
-            )
-        )
-        verslag.berichten += 1
-
-
-def _aantallen(rij: dict[str, str], prefix: str) -> dict[str, int]:
-    """How many numbered items each list has in the file's columns (``vorderingen.7.…`` → 7)."""
-    uit: dict[str, int] = {}
-    for kolom in rij:
-        if not kolom.startswith(prefix):
-            continue
-        delen = kolom[len(prefix) :].split(".")
-        for i, deel in enumerate(delen[1:], start=1):
-            if deel.isdigit():
-                pad = ".".join(delen[:i])
-                uit[pad] = max(uit.get(pad, 0), int(deel))
-    return uit
-
-
-def _is_lijstkolom(kolom: str, mogelijk: set[str]) -> bool:
-    kaal = ".".join("1" if d.isdigit() else d for d in kolom.split("."))
-    return kaal in mogelijk
-
-
-def _neem_over(payload: dict[str, Any], rij: dict[str, str], kolommen: Sequence[csvindeling.Kolom]) -> None:
-    """Top-level fields the answer shares with its question (``klantnummerSHV``, a case's
-    ``kenmerk``) are taken from the question's columns when the answer leaves them empty."""
-    for kolom in kolommen:
-        if "." in kolom.naam or kolom.naam in payload or kolom.soort not in ("tekst", "keuze"):
-            continue
-        if rij.get(kolom.naam):
-            payload[kolom.naam] = rij[kolom.naam]
-
-
-def _starten(
-    bestand: str, rijen: list[tuple[int, dict[str, str]]], upload: Upload, verslag: Bestandsverslag
-) -> None:
-    """Messages the participant starts, one per row: to ``ontvanger`` in a conversation it already
-    has with it; ``versie`` empty means the highest version both accept (set in `controleer`)."""
-    cellen = _Cellen(upload, bestand)
-    for nummer, rij in rijen:
-        fouten_voor = len(upload.fouten)
-        module, code, versie = rij.get("module", ""), rij.get("berichttype", ""), rij.get("versie", "")
-        soort = CATALOGUS.zoek(module, code, versie or None)
-        if soort is None or soort.is_antwoord or soort.door_knooppunt:
-            cellen.fout(
-                nummer,
-                "berichttype",
-                f"'{module}' '{code}'{f' versie {versie}' if versie else ''} is geen bericht dat u zelf "
-                "begint; gebruik een sjabloon van deze pagina.",
-            )
-            continue
-        versie = versie or soort.versie
-        ontvanger = rij.get("ontvanger", "")
-        if not (len(ontvanger) == 20 and ontvanger.isascii() and ontvanger.isdigit()):
-            cellen.fout(
-                nummer,
-                "ontvanger",
-                f"'{ontvanger}' is geen OIN: vul het Organisatie-identificatienummer (20 cijfers) van de "
-                "ontvanger in, zoals in het adresboek en in de kolom 'afzender' van de download.",
-            )
-        conversatie = cellen.uuid(
-            nummer, "conversatieReferentienummer", rij.get("conversatieReferentienummer", "")
-        )
-        kolommen = csvindeling.kolommen(module, code, versie, _aantallen(rij, ""))
-        payload = _payload_uit(cellen, nummer, rij, kolommen, "")
-        try:
-            model = valideer(module, code, versie, payload)
-        except OngeldigePayload as exc:
-            plaats = _plaats(nummer, rij, "", "berichttype")
-            for veldfout in exc.fouten:
-                r, k = plaats(veldfout.veld)
-                cellen.fout(
-                    r, k, f"{veldfout.reden} ({csvindeling.kolom_van_pad(veldfout.veld) or 'inhoud'})"
-                )
-            continue
-        if conversatie is None or len(upload.fouten) > fouten_voor:
-            continue
-        upload.geplanden.append(
-            Gepland(
-                bestand=bestand,
-                soort=START,
-                rijen=(nummer,),
-                berichttype=code,
-                conversatie=conversatie,
-                model=model,
-                ontvanger=ontvanger,
-                module=module,
-                versie=rij.get("versie", ""),
             )
         )
         verslag.berichten += 1
@@ -1026,7 +695,8 @@ def nummer(client: Gastclient, upload: Upload) -> None:
                 gepland.bestand,
                 gepland.rijen[0],
                 "referentienummer" if gepland.antwoord_op else "conversatieReferentienummer",
-                f"Dit is hetzelfde {_naam(gepland.berichttype)} als op rij {al.rijen[0]} van {al.bestand}: "
+                f"Dit is hetzelfde {typenaam(gepland.berichttype)} als op rij {al.rijen[0]} van "
+                f"{al.bestand}: "
                 "het wordt maar één keer verstuurd. Haal de dubbele rij weg.",
             )
             dubbel.append(gepland)
@@ -1065,7 +735,7 @@ def controleer(client: Gastclient, upload: Upload) -> None:
     which of them the hub already holds (those are skipped, `nummer`); then what the portal can say
     more precisely from the questions' metadata (the question is this creditor's, of the file's
     kind, in this conversation, not expired), then the hub's own rules for the batch."""
-    _kies_versies(client, upload)
+    csvmodules.kies_versies(client, upload)
     nummer(client, upload)
     antwoorden = [g for g in upload.nieuw if g.antwoord_op is not None]
     vragen, nu = (
@@ -1096,8 +766,8 @@ def controleer(client: Gastclient, upload: Upload) -> None:
                     gepland.bestand,
                     rij,
                     "referentienummer",
-                    f"Dit referentienummer is een {_naam(vraag.berichttype, vraag.module, vraag.versie)} "
-                    f"({_modulenaam(vraag.module)}, versie {vraag.versie}); neem module, versie, "
+                    f"Dit referentienummer is een {typenaam(vraag.berichttype, vraag.module, vraag.versie)} "
+                    f"({csvindeling.modulenaam(vraag.module)}, versie {vraag.versie}); neem module, versie, "
                     "berichttype en referentienummer ongewijzigd over uit het gedownloade bestand.",
                 )
                 continue
@@ -1106,10 +776,10 @@ def controleer(client: Gastclient, upload: Upload) -> None:
                 gepland.bestand,
                 rij,
                 "referentienummer",
-                f"Dit {_naam(vraag.berichttype, vraag.module, vraag.versie)} is uit "
-                f"{_modulenaam(vraag.module)} versie {vraag.versie}: beantwoord het in het bestand uit de "
-                f"map {vraag.module}-{vraag.versie}/ van de download (een antwoord gaat in de versie van de "
-                "vraag).",
+                f"Dit {typenaam(vraag.berichttype, vraag.module, vraag.versie)} is uit "
+                f"{csvindeling.modulenaam(vraag.module)} versie {vraag.versie}: beantwoord het in het "
+                f"bestand uit de map {vraag.module}-{vraag.versie}/ van de download (een antwoord gaat in de "
+                "versie van de vraag).",
             )
             continue
         elif vraag.berichttype not in _VRAAGTYPEN[gepland.soort.code]:
@@ -1117,7 +787,7 @@ def controleer(client: Gastclient, upload: Upload) -> None:
                 gepland.bestand,
                 rij,
                 "referentienummer",
-                f"Dit referentienummer is een {_naam(vraag.berichttype)}, geen "
+                f"Dit referentienummer is een {typenaam(vraag.berichttype)}, geen "
                 f"{'saldoverzoek' if gepland.soort is SALDOVERZOEK else 'betaalvoorstel'}: beantwoord het "
                 "in het juiste bestand.",
             )
@@ -1127,7 +797,7 @@ def controleer(client: Gastclient, upload: Upload) -> None:
                 gepland.bestand,
                 rij,
                 "conversatieReferentienummer",
-                f"Hoort niet bij dit referentienummer: het {_naam(vraag.berichttype)} is uit conversatie "
+                f"Hoort niet bij dit referentienummer: het {typenaam(vraag.berichttype)} is uit conversatie "
                 f"{vraag.conversatie_referentienummer}.",
             )
             continue
@@ -1140,7 +810,7 @@ def controleer(client: Gastclient, upload: Upload) -> None:
                 gepland.bestand,
                 rij,
                 "referentienummer",
-                f"Dit {_naam(vraag.berichttype)} {wat} en kan niet meer beantwoord worden; de "
+                f"Dit {typenaam(vraag.berichttype)} {wat} en kan niet meer beantwoord worden; de "
                 "schuldhulpverlener is daarover geïnformeerd en kan het opnieuw sturen (art. 17.5).",
             )
             continue
@@ -1202,63 +872,3 @@ def _meld_weigering(upload: Upload, gepland: Gepland, weigering: HubFout) -> Non
         "ontvanger": "ontvanger" if start else "referentienummer",
     }.get(veld or "", gepland.soort.kenmerk if not start else "conversatieReferentienummer")
     upload.fout(gepland.bestand, gepland.rijen[0], kolom, f"{weigering.detail} [{weigering.code}]")
-
-
-def _naam(code: str, module: str = SR, versie: str | None = None) -> str:
-    naam = berichttype_naam(code, module, versie)
-    return naam.lower() if naam != code else code
-
-
-def _modulenaam(module: str) -> str:
-    return csvindeling.modulenaam(module)
-
-
-def _kies_versies(client: Gastclient, upload: Upload) -> None:
-    """A new message of an upload without a version goes in the highest version both parties
-    accept (DESIGN §3a); it is validated again when that is not the version it was read in."""
-    zonder = [g for g in upload.geplanden if g.soort is START and not g.versie]
-    if not zonder:
-        return
-
-    def werk(session: Session, _nu: datetime) -> dict[int, str | None]:
-        ik = client.deelnemer(session)
-        uit: dict[int, str | None] = {}
-        for g in zonder:
-            ander = deelnemers_store.haal(session, g.ontvanger)
-            uit[id(g)] = (
-                adresboek.hoogste_gemeenschappelijke_versie(ik, ander, g.module)
-                if ander is not None
-                else None
-            )
-        return uit
-
-    versies = client.lees(werk)
-    weg: set[int] = set()
-    for g in zonder:
-        versie = versies.get(id(g))
-        gelezen = g.model
-        if versie is None:
-            versie = csvindeling.hoogste_versie(g.module, g.berichttype) or ""
-        elif CATALOGUS.zoek(g.module, g.berichttype, versie) is None:
-            upload.fout(
-                g.bestand,
-                g.rijen[0],
-                "berichttype",
-                f"Een {_naam(g.berichttype, g.module)} bestaat niet in versie {versie}, de hoogste versie "
-                f"van {_modulenaam(g.module)} die u en de ontvanger allebei gebruiken.",
-            )
-            weg.add(id(g))
-            continue
-        try:
-            g.model = valideer(
-                g.module, g.berichttype, versie, gelezen.model_dump(mode="json", exclude_none=True)
-            )
-        except OngeldigePayload as exc:
-            upload.fout(
-                g.bestand, g.rijen[0], "versie", f"In versie {versie}: " + "; ".join(map(str, exc.fouten))
-            )
-            weg.add(id(g))
-            continue
-        g.versie = versie
-    if weg:
-        upload.geplanden = [g for g in upload.geplanden if id(g) not in weg]
