@@ -24,7 +24,7 @@ def test_kennisgeving_opstellen_verbeteren_en_versturen(
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Nieuw bericht").click()
     page.get_by_label("Zoek een schuldeiser").fill("demo")
     page.get_by_label("Zoek een schuldeiser").press("Enter")  # Enter searches
-    expect(page.get_by_text("4 schuldeisers gevonden")).to_be_visible()
+    expect(page.get_by_text("5 schuldeisers gevonden")).to_be_visible()
     toegankelijk(page)
     page.get_by_label("Klant gemeld voor SHV (art. 3.1)").check()
     page.get_by_label("Demo Energie BV").check()

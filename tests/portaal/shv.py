@@ -15,7 +15,7 @@ from knooppunt.hub import adresboek, audit
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.certificaat import lees_pem
 from knooppunt.portaal.demo import SR
-from knooppunt.portaal.formulier import BEDRAGVELDEN, centen_als_invoer
+from knooppunt.portaal.formulier import centen_als_invoer, is_bedrag
 from knooppunt.portaal.gastclient import Gastclient, bewaar_sleutel
 from knooppunt.portaal.kluis import Kluis
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
@@ -43,7 +43,7 @@ def velden(payload: Mapping[str, Any], pad: str = "") -> dict[str, str]:
                     uit[f"p.{sub}[{i}]"] = str(item)
         elif isinstance(waarde, bool):
             uit[f"p.{sub}"] = "ja" if waarde else "nee"
-        elif isinstance(waarde, int) and naam in BEDRAGVELDEN:
+        elif isinstance(waarde, int) and is_bedrag(naam):
             uit[f"p.{sub}"] = centen_als_invoer(waarde)
         elif isinstance(waarde, float):
             uit[f"p.{sub}"] = str(waarde).replace(".", ",")
@@ -75,9 +75,12 @@ def formulier(
     *,
     conversatie: str | None = None,
     antwoord_op: str | None = None,
+    module: str | None = None,
 ) -> Any:
     """GET the payload form (step 2) for these creditors (demo keys or OINs)."""
     params: list[tuple[str, str]] = [("berichttype", berichttype)]
+    if module:
+        params.append(("module", module))
     params += [("ontvanger", o if o.isdigit() else oin_van(o)) for o in ontvangers]
     if conversatie:
         params.append(("conversatie", conversatie))
@@ -98,9 +101,12 @@ def verstuur(
     antwoord_op: str | None = None,
     actie: str = "versturen",
     extra: Mapping[str, str] | None = None,
+    module: str | None = None,
 ) -> Any:
     """Open the form, fill it with ``payload`` and press a button (by default Versturen)."""
-    pagina = formulier(portaal, berichttype, ontvangers, conversatie=conversatie, antwoord_op=antwoord_op)
+    pagina = formulier(
+        portaal, berichttype, ontvangers, conversatie=conversatie, antwoord_op=antwoord_op, module=module
+    )
     data = [*verborgen(pagina.text), *velden(payload).items(), ("actie", actie), *(extra or {}).items()]
     return portaal.post("/portaal/opstellen/inhoud", data=als_data(data))
 

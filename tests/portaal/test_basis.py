@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from knooppunt import runtime as runtime_mod
 from knooppunt.app import create_app
 from knooppunt.config import Settings, SettingsError
+from knooppunt.portaal.demo import DEELNEMERS
 from knooppunt.portaal.gastclient import Gastclient, GeenSleutel, herversleutel
 from knooppunt.portaal.kluis import Kluis, KluisFout, Versleuteld
 from knooppunt.runtime import Runtime
@@ -217,7 +218,7 @@ def test_hosted_keys_are_encrypted_at_rest_and_bound_to_oin_and_kid(
 ) -> None:
     with transactie(rt.sessions) as session:
         rijen = session.scalars(select(PortaalSleutel)).all()
-    assert len(rijen) == 5
+    assert len(rijen) == len(DEELNEMERS)
     rij = rijen[0]
     assert b"PRIVATE KEY" not in rij.versleuteld
     pem = kluis.ontsleutel(rij.oin, rij.kid, Versleuteld(rij.hoofdsleutel_id, rij.nonce, rij.versleuteld))
@@ -248,7 +249,7 @@ def test_master_key_rotation_reencrypts_every_key(rt: Runtime, kluis: Kluis, dem
     nieuwe = "nieuw-2:" + base64.b64encode(os.urandom(32)).decode()
     geroteerd = Kluis.uit_tekst(nieuwe + "," + oud.read_text().strip())
     with transactie(rt.sessions) as session:
-        assert herversleutel(session, geroteerd, wie="beheer:test", nu=db_nu(session)) == 5
+        assert herversleutel(session, geroteerd, wie="beheer:test", nu=db_nu(session)) == len(DEELNEMERS)
     alleen_nieuw = Kluis.uit_tekst(nieuwe)
     ontvangen = Gastclient(rt, alleen_nieuw, oin_van("energie"), wie="test").haal_op(waarvoor="test")
     assert ontvangen and all(o.payload is not None for o in ontvangen)
@@ -292,7 +293,7 @@ def test_development_master_key_file_is_private(rt: Runtime, kluis: Kluis) -> No
 def test_cli_portaal_demo_seeds_participants_and_messages(cli: object) -> None:
     uitkomst = cli("portaal", "demo")  # type: ignore[operator]
     assert uitkomst.exit_code == 0, uitkomst.output
-    assert "5 nieuwe deelnemers" in uitkomst.output
+    assert f"{len(DEELNEMERS)} nieuwe deelnemers" in uitkomst.output
     again = cli("portaal", "demo")  # type: ignore[operator]
     assert "0 nieuwe deelnemers" in again.output  # idempotent participants, more messages
 

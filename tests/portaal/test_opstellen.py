@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen
 from knooppunt.portaal.kluis import Kluis
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
 from tests.portaal.conftest import inloggen, oin_van
 from tests.portaal.shv import (
@@ -51,7 +52,7 @@ def _nieuwe_client(gemeente: TestClient, berichttype: str, wie: str, **wijzig: A
 def test_zoeken_op_naam_en_kvk_toont_wat_de_shv_moet_weten(gemeente: TestClient) -> None:
     pagina = gemeente.get("/portaal/opstellen", params={"zoek": "demo", "actie": "zoeken"})
     assert pagina.status_code == 200
-    assert "4 schuldeisers gevonden" in pagina.text
+    assert "5 schuldeisers gevonden" in pagina.text
     assert "identificeert op BSN" in pagina.text  # Demo Belastingen: kennisgeving_bsn (3.2)
     assert "standaard akkoord met betaalvoorstellen" in pagina.text
     op_kvk = gemeente.get("/portaal/opstellen", params={"zoek": "50123456"})
@@ -74,8 +75,10 @@ def test_schuldeiser_niet_op_het_knooppunt_vraagt_een_ander_kanaal(gemeente: Tes
     vorm = formulier(gemeente, "kennisgeving", [elders, "00000003500000000000"])
     assert "Niet bereikbaar via het knooppunt" in vorm.text
     assert "staat niet in het adresboek van het knooppunt" in vorm.text
-    # ... and nothing goes out.
-    antwoord = verstuur(gemeente, "kennisgeving", [elders], payload("kennisgeving"))
+    # ... and nothing goes out (with no reachable recipient, the form is the sender's highest version).
+    antwoord = verstuur(
+        gemeente, "kennisgeving", [elders], voorbeeld("schuldregeling", "kennisgeving", "2.0")
+    )
     assert antwoord.status_code == 422
     assert "Er is niets verzonden" in antwoord.text
     assert "NIET_BEREIKBAAR" in antwoord.text
@@ -443,7 +446,7 @@ def test_een_schuldeiser_kan_niet_opstellen(portaal: TestClient, demo: dict[str,
     for pad in ("/portaal/opstellen", "/portaal/opstellen/inhoud?berichttype=kennisgeving"):
         antwoord = portaal.get(pad)
         assert antwoord.status_code == 403
-        assert "Deze pagina is voor schuldhulpverleners." in antwoord.text
+        assert "Deze pagina is voor schuldhulpverleners, kredietbanken en bewindvoerders." in antwoord.text
 
 
 def test_vervolgbericht_alleen_in_een_eigen_traject(
@@ -472,7 +475,8 @@ def test_elk_payloadveld_heeft_een_formulierveld() -> None:
 
     for berichttype in CATALOGUS.alle():
         if not berichttype.door_knooppunt:
-            assert sjabloon("schuldregeling", berichttype.code).soort == "groep"
+            sj = sjabloon(berichttype.module, berichttype.code, berichttype.versie)
+            assert sj.soort == "groep"
 
 
 def test_nederlandse_labels() -> None:

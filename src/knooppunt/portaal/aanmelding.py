@@ -27,6 +27,7 @@ from knooppunt.pki.certificaat import CertificaatInfo, OngeldigCertificaat, lees
 from knooppunt.portaal.demo import vertrouw_ontwikkel_ca
 from knooppunt.portaal.gastclient import bewaar_sleutel
 from knooppunt.portaal.kluis import Kluis
+from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.identificatie import is_geldige_oin
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu, transactie
@@ -272,7 +273,7 @@ def aanmelden(rt: Runtime, kluis: Kluis, formulier: Formulier, *, door: str) -> 
         rol=formulier.waarde("rol"),
         kvk_nummer=formulier.waarde("kvkNummer"),
         vestigingsnummer=formulier.waarde("vestigingsnummer") or None,
-        modules=formulier.lijst("modules"),
+        modules=modulekeuzes(formulier),
         certificaten=[materiaal.info] if materiaal.info is not None else [],
         gebruikt_bsn=formulier.aan("gebruiktBsn"),
         standaard_akkoord=formulier.aan("standaardAkkoord"),
@@ -331,3 +332,22 @@ def certificaat_toevoegen(
     except _Afgewezen:
         return None, fouten
     return vingerafdruk, fouten
+
+
+def modulekeuzes(formulier: Formulier) -> list[str]:
+    """The chosen modules in the adresboek's notation (DESIGN §3a): ``code`` when every version of the
+    module is ticked (or none: the default is all), else ``code:versie,versie``."""
+    uit = []
+    for module in formulier.lijst("modules"):
+        versies = [v for v in formulier.lijst(f"versies.{module}") if v]
+        alle = CATALOGUS.moduleversies(module)
+        if versies and set(versies) != set(alle):
+            uit.append(f"{module}:{','.join(versies)}")
+        else:
+            uit.append(module)
+    return uit
+
+
+def moduleopties() -> list[tuple[str, str, tuple[str, ...]]]:
+    """(code, name, versions) of every module, for the checkboxes of the beheer forms."""
+    return [(m.code, m.naam, m.versies) for m in CATALOGUS.modules()]

@@ -141,7 +141,28 @@ STATUSVERZOEK = Bestandsoort(
     ),
     sjabloon="statusverzoeken.csv",
 )
+ANTWOORD = Bestandsoort(
+    code="antwoord",
+    naam="antwoorden",
+    kenmerk="antwoord.berichttype",
+    sleutels=("referentienummer", "conversatieReferentienummer", "module", "versie", "berichttype"),
+    kolommen=("antwoord.berichttype",),
+    sjabloon="",
+)
+"""The answers to a question of any module and version outside the handbook's 17.1 files: the file of
+the download (`csvindeling`) with ``antwoord.berichttype`` and its ``antwoord.*`` columns filled in."""
+START = Bestandsoort(
+    code="start",
+    naam="nieuwe berichten",
+    kenmerk="module",
+    sleutels=("berichttype", "ontvanger", "conversatieReferentienummer"),
+    kolommen=("module", "versie", "berichttype", "ontvanger", "conversatieReferentienummer"),
+    sjabloon="",
+)
+"""Messages the participant starts itself in any module (a statusverzoek in 2.0), one per row,
+from a template of the upload page (`csvindeling.startkolommen`)."""
 SOORTEN = (SALDOVERZOEK, BETAALVOORSTEL, STATUSVERZOEK)
+"""The handbook's upload files (18.2) of schuldregeling 1.0."""
 
 SALDO_ANTWOORDEN = {
     "saldo": "saldoverzoek_antwoord",
@@ -190,6 +211,9 @@ class Gepland:
     model: BaseModel
     antwoord_op: str | None = None
     ontvanger: str = ""
+    module: str = SR
+    versie: str = "1.0"
+    """An answer goes in its question's module and version (DESIGN §3a)."""
     referentienummer: str = field(default_factory=lambda: str(uuid.uuid4()))
     """Made from the answer by `antwoordnummers` in the dry run (the same answer, the same number)."""
     al_verzonden_op: datetime | None = None
@@ -203,7 +227,8 @@ class Gepland:
             berichttype=self.berichttype,
             payload={},
             conversatie=self.conversatie,
-            module=SR,
+            module=self.module,
+            versie=self.versie,
             antwoord_op=self.antwoord_op,
             referentienummer=self.referentienummer,
             gevalideerd=self.model,

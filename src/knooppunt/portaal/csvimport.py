@@ -24,9 +24,8 @@ import csv
 import difflib
 import io
 import re
-import uuid
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -34,8 +33,10 @@ from sqlalchemy.orm import Session
 from knooppunt.hub import mailbox
 from knooppunt.hub.fouten import HubFout
 from knooppunt.hub.mailbox import Reeksweigering
-from knooppunt.portaal import antwoordnummers
+from knooppunt.portaal import antwoordnummers, csvindeling, csvmodules
+from knooppunt.portaal.csvcellen import Cellen, blok, typenaam
 from knooppunt.portaal.csvformaat import (
+    ANTWOORD,
     BEDRAGEN,
     BETAALGEGEVENS,
     BETAALVOORSTEL,
@@ -47,6 +48,7 @@ from knooppunt.portaal.csvformaat import (
     SCHEIDINGSTEKEN,
     SOORTEN,
     SR,
+    START,
     STATUSVERZOEK,
     TOTAAL,
     VORDERING,
@@ -131,7 +133,8 @@ def _lees_bestand(bestand: Bestand, upload: Upload) -> None:
     soort = _herken(naam, kop, upload)
     if soort is None:
         return
-    indexen = _kolommen(naam, kop, soort, upload)
+    generiek = soort in (ANTWOORD, START)
+    indexen = _alle_kolommen(naam, kop, soort, upload) if generiek else _kolommen(naam, kop, soort, upload)
     if indexen is None:
         return
     verslag = next(v for v in upload.bestanden if v.naam == naam)
@@ -154,9 +157,12 @@ def _lees_bestand(bestand: Bestand, upload: Upload) -> None:
             (nummer, {k: lees_cel(record[i]) if i < len(record) else "" for k, i in indexen.items()})
         )
     verslag.rijen = len(rijen)
-    lezer = {SALDOVERZOEK.code: _saldoverzoeken, BETAALVOORSTEL.code: _betaalvoorstellen}.get(
-        soort.code, _statusverzoeken
-    )
+    lezer = {
+        SALDOVERZOEK.code: _saldoverzoeken,
+        BETAALVOORSTEL.code: _betaalvoorstellen,
+        ANTWOORD.code: csvmodules.antwoorden,
+        START.code: csvmodules.starten,
+    }.get(soort.code, _statusverzoeken)
     lezer(naam, rijen, upload, verslag)
 
 
@@ -202,6 +208,10 @@ def _decodeer(bestand: Bestand, upload: Upload) -> str | None:
 
 def _herken(naam: str, kop: list[str], upload: Upload) -> Bestandsoort | None:
     namen = {k.lower() for k in kop}
+    if ANTWOORD.kenmerk.lower() in namen:
+        return ANTWOORD
+    if START.kenmerk.lower() in namen and "ontvanger" in namen:
+        return START
     gevonden = [s for s in SOORTEN if s.kenmerk.lower() in namen]
     if len(gevonden) == 1:
         return gevonden[0]
@@ -227,9 +237,10 @@ def _herken(naam: str, kop: list[str], upload: Upload) -> Bestandsoort | None:
         1,
         None,
         "Onbekend soort bestand: de kopregel moet de kolom 'antwoord.saldoverzoek' (saldoverzoek "
-        "antwoorden), 'antwoord.betaalvoorstel' (betaalvoorstel antwoorden) of 'ontvanger' "
-        "(statusverzoeken) hebben. Gebruik het bestand uit de download of een sjabloon van deze pagina."
-        + extra,
+        "antwoorden), 'antwoord.betaalvoorstel' (betaalvoorstel antwoorden), 'antwoord.berichttype' "
+        "(antwoorden uit een map <module>-<versie>/ van de download) of 'ontvanger' (statusverzoeken "
+        "en andere nieuwe berichten) hebben. Gebruik het bestand uit de download of een sjabloon van "
+        "deze pagina." + extra,
     )
     return None
 
@@ -267,79 +278,29 @@ def _kolommen(naam: str, kop: list[str], soort: Bestandsoort, upload: Upload) ->
     return indexen if goed else None
 
 
-# --- values ----------------------------------------------------------------------------------------
-
-_DATUM_NL = re.compile(r"\A(\d{1,2})[-/](\d{1,2})[-/](\d{4})\Z")
-
-
-class _Cellen:
-    """Typed reading of cells, collecting errors; cells with an error are not reported again
-    when the payload model complains about the same field."""
-
-    def __init__(self, upload: Upload, bestand: str) -> None:
-        self.upload = upload
-        self.bestand = bestand
-        self.fout_in: set[tuple[int, str]] = set()
-
-    def fout(self, rij: int, kolom: str, reden: str) -> None:
-        if (rij, kolom) not in self.fout_in:
-            self.fout_in.add((rij, kolom))
-            self.upload.fout(self.bestand, rij, kolom, reden)
-
-    def bedrag(self, rij: int, kolom: str, waarde: str) -> int | str | None:
-        if not waarde:
-            return None
-        if waarde.isascii() and waarde.isdigit():
-            return int(waarde)
-        self.fout(
-            rij,
-            kolom,
-            f"'{waarde}' is geen bedrag in hele eurocenten: schrijf alleen cijfers, zonder punt, komma, "
-            "spatie of €-teken (12345 is € 123,45).",
-        )
-        return waarde
-
-    def geheel(self, rij: int, kolom: str, waarde: str) -> int | str | None:
-        if not waarde:
-            return None
-        if waarde.isascii() and waarde.isdigit():
-            return int(waarde)
-        self.fout(rij, kolom, f"'{waarde}' is geen geheel getal.")
-        return waarde
-
-    def datum(self, rij: int, kolom: str, waarde: str) -> str | None:
-        """ISO ``2024-03-01``; also ``1-3-2024`` (how Dutch Excel saves dates)."""
-        if not waarde:
-            return None
-        nl = _DATUM_NL.match(waarde)
-        if nl is None:
-            return waarde  # the payload model checks (and explains) the ISO form
-        dag, maand, jaar = (int(d) for d in nl.groups())
-        try:
-            return date(jaar, maand, dag).isoformat()
-        except ValueError:
-            self.fout(rij, kolom, f"'{waarde}' is geen bestaande datum.")
-            return waarde
-
-    def uuid(self, rij: int, kolom: str, waarde: str) -> str | None:
-        if not waarde:
-            self.fout(rij, kolom, f"'{kolom}' is leeg; neem het over uit het gedownloade bestand.")
-            return None
-        try:
-            return str(uuid.UUID(waarde)).lower()
-        except ValueError:
-            self.fout(rij, kolom, f"'{waarde}' is geen geldig {kolom} (een UUID zoals in de download).")
-            return None
-
-
-def _blok(velden: dict[str, object]) -> dict[str, object] | None:
-    """A nested payload block from its cells, or None when all are empty."""
-    gevuld = {k: v for k, v in velden.items() if v not in (None, "")}
-    return gevuld or None
+def _alle_kolommen(naam: str, kop: list[str], soort: Bestandsoort, upload: Upload) -> dict[str, int] | None:
+    """Every column of a file whose layout depends on its rows' module and type (`csvindeling`):
+    which columns a row may fill is checked per row."""
+    upload.kolommen[naam] = {}
+    indexen: dict[str, int] = {}
+    goed = True
+    for i, kolom in enumerate(kop):
+        if not kolom:
+            continue
+        if kolom in indexen:
+            upload.fout(naam, 1, kolom, f"De kolom '{kolom}' staat twee keer in de kopregel.")
+            goed = False
+        indexen.setdefault(kolom, i)
+        upload.kolommen[naam].setdefault(kolom, i)
+    for verplicht in (soort.kenmerk, *soort.sleutels):
+        if verplicht not in indexen:
+            upload.fout(naam, 1, verplicht, f"De verplichte kolom '{verplicht}' ontbreekt in de kopregel.")
+            goed = False
+    return indexen if goed else None
 
 
 def _valideer(
-    cellen: _Cellen,
+    cellen: Cellen,
     berichttype: str,
     payload: dict[str, object],
     plaats: Callable[[str], tuple[int, str]],
@@ -365,7 +326,7 @@ _SALDO_ANTWOORDNIVEAU = (
 def _saldoverzoeken(
     bestand: str, rijen: list[tuple[int, dict[str, str]]], upload: Upload, verslag: Bestandsverslag
 ) -> None:
-    cellen = _Cellen(upload, bestand)
+    cellen = Cellen(upload, bestand)
     groepen: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for nummer, rij in rijen:
         if not any(rij.get(k) for k in SALDOVERZOEK.kolommen):
@@ -382,7 +343,7 @@ def _saldoverzoeken(
 
 
 def _eenmaal(
-    groep: list[tuple[int, dict[str, str]]], kolommen: Sequence[str], cellen: _Cellen
+    groep: list[tuple[int, dict[str, str]]], kolommen: Sequence[str], cellen: Cellen
 ) -> tuple[dict[str, str], dict[str, int]]:
     """The answer-level cells of a group: given once, or the same on every row that gives them.
     Returns (value per column, row that gave it)."""
@@ -406,7 +367,7 @@ def _eenmaal(
 
 
 def _saldoantwoord(
-    bestand: str, ref: str, groep: list[tuple[int, dict[str, str]]], cellen: _Cellen
+    bestand: str, ref: str, groep: list[tuple[int, dict[str, str]]], cellen: Cellen
 ) -> Gepland | None:
     eerste = groep[0][0]
     fouten_voor = len(cellen.upload.fouten)
@@ -443,7 +404,7 @@ def _saldoantwoord(
                         kolom,
                         "Bij 'klant onbekend' (art. 8.1) hoort alleen een reden; laat dit leeg.",
                     )
-        reden = _blok({"code": w.get("antwoord.reden.code"), "tekst": w.get("antwoord.reden.tekst")})
+        reden = blok({"code": w.get("antwoord.reden.code"), "tekst": w.get("antwoord.reden.tekst")})
         if reden:
             payload["reden"] = reden
     else:
@@ -455,11 +416,11 @@ def _saldoantwoord(
         payload.update(
             {
                 "klantnummerSE": w.get("antwoord.klantnummerSE") or None,
-                "contactpersoonSE": _blok({k.split(".")[1]: w.get(f"antwoord.{k}") for k in CONTACT}),
+                "contactpersoonSE": blok({k.split(".")[1]: w.get(f"antwoord.{k}") for k in CONTACT}),
                 "peildatum": cellen.datum(
                     rij_van("antwoord.peildatum"), "antwoord.peildatum", w.get("antwoord.peildatum", "")
                 ),
-                "betaalgegevens": _blok({k.split(".")[1]: w.get(f"antwoord.{k}") for k in BETAALGEGEVENS}),
+                "betaalgegevens": blok({k.split(".")[1]: w.get(f"antwoord.{k}") for k in BETAALGEGEVENS}),
             }
         )
         if any(w.get(k) for k in TOTAAL):
@@ -495,7 +456,7 @@ def _saldoantwoord(
     )
 
 
-def _vordering(nummer: int, rij: dict[str, str], cellen: _Cellen) -> dict[str, object]:
+def _vordering(nummer: int, rij: dict[str, str], cellen: Cellen) -> dict[str, object]:
     vordering: dict[str, object] = {}
     for kolom in VORDERING:
         veld = kolom.rsplit(".", 1)[1]
@@ -547,7 +508,7 @@ def _plaats_saldo(
 def _betaalvoorstellen(
     bestand: str, rijen: list[tuple[int, dict[str, str]]], upload: Upload, verslag: Bestandsverslag
 ) -> None:
-    cellen = _Cellen(upload, bestand)
+    cellen = Cellen(upload, bestand)
     gezien: dict[str, int] = {}
     for nummer, rij in rijen:
         if not any(rij.get(k) for k in BETAALVOORSTEL.kolommen):
@@ -572,7 +533,7 @@ def _betaalvoorstellen(
 
 
 def _betaalvoorstelantwoord(
-    bestand: str, nummer: int, ref: str, rij: dict[str, str], cellen: _Cellen
+    bestand: str, nummer: int, ref: str, rij: dict[str, str], cellen: Cellen
 ) -> Gepland | None:
     fouten_voor = len(cellen.upload.fouten)
     waarde = rij.get("antwoord.betaalvoorstel", "")
@@ -593,7 +554,7 @@ def _betaalvoorstelantwoord(
     payload: dict[str, object] = {
         "klantnummerSHV": rij.get("klantnummerSHV") or None,
         "klantnummerSE": rij.get("antwoord.klantnummerSE") or None,
-        "contactpersoonSE": _blok({k.split(".")[1]: rij.get(f"antwoord.{k}") for k in CONTACT}),
+        "contactpersoonSE": blok({k.split(".")[1]: rij.get(f"antwoord.{k}") for k in CONTACT}),
     }
     if antwoord == "betaalvoorstel_akkoord":
         for kolom in REDEN:
@@ -601,7 +562,7 @@ def _betaalvoorstelantwoord(
                 cellen.fout(
                     nummer, kolom, "Een reden hoort alleen bij 'niet akkoord' (art. 10.2); laat dit leeg."
                 )
-        payload["betaalgegevens"] = _blok({k.split(".")[1]: rij.get(f"antwoord.{k}") for k in BETAALGEGEVENS})
+        payload["betaalgegevens"] = blok({k.split(".")[1]: rij.get(f"antwoord.{k}") for k in BETAALGEGEVENS})
         payload["toelichting"] = rij.get("antwoord.toelichting") or None
     else:
         for kolom in (*(f"antwoord.{k}" for k in BETAALGEGEVENS), "antwoord.toelichting"):
@@ -609,7 +570,7 @@ def _betaalvoorstelantwoord(
                 cellen.fout(
                     nummer, kolom, "Dit hoort alleen bij 'akkoord'; geef bij 'niet akkoord' een reden."
                 )
-        reden = _blok({"code": rij.get("antwoord.reden.code"), "tekst": rij.get("antwoord.reden.tekst")})
+        reden = blok({"code": rij.get("antwoord.reden.code"), "tekst": rij.get("antwoord.reden.tekst")})
         if reden is None:
             cellen.fout(
                 nummer,
@@ -651,7 +612,7 @@ def _betaalvoorstelantwoord(
 def _statusverzoeken(
     bestand: str, rijen: list[tuple[int, dict[str, str]]], upload: Upload, verslag: Bestandsverslag
 ) -> None:
-    cellen = _Cellen(upload, bestand)
+    cellen = Cellen(upload, bestand)
     for nummer, rij in rijen:
         fouten_voor = len(upload.fouten)
         ontvanger = rij.get("ontvanger", "")
@@ -668,7 +629,7 @@ def _statusverzoeken(
         payload: dict[str, object] = {
             "klantnummerSHV": rij.get("klantnummerSHV") or None,
             "klantnummerSE": rij.get("klantnummerSE") or None,
-            "contactpersoonSE": _blok({k.split(".")[1]: rij.get(k) for k in CONTACT}),
+            "contactpersoonSE": blok({k.split(".")[1]: rij.get(k) for k in CONTACT}),
             "toelichting": rij.get("toelichting") or None,
         }
         payload = {k: v for k, v in payload.items() if v is not None}
@@ -734,7 +695,8 @@ def nummer(client: Gastclient, upload: Upload) -> None:
                 gepland.bestand,
                 gepland.rijen[0],
                 "referentienummer" if gepland.antwoord_op else "conversatieReferentienummer",
-                f"Dit is hetzelfde {_naam(gepland.berichttype)} als op rij {al.rijen[0]} van {al.bestand}: "
+                f"Dit is hetzelfde {typenaam(gepland.berichttype)} als op rij {al.rijen[0]} van "
+                f"{al.bestand}: "
                 "het wordt maar één keer verstuurd. Haal de dubbele rij weg.",
             )
             dubbel.append(gepland)
@@ -750,8 +712,8 @@ def nummer(client: Gastclient, upload: Upload) -> None:
 def _canoniek(gepland: Gepland, dag: str) -> bytes:
     return antwoordnummers.canoniek(
         berichttype=gepland.berichttype,
-        module=SR,
-        versie="1.0",
+        module=gepland.module,
+        versie=gepland.versie,
         conversatie=gepland.conversatie,
         antwoord_op=gepland.antwoord_op,
         payload=gepland.model.model_dump(mode="json", exclude_none=True),
@@ -773,6 +735,7 @@ def controleer(client: Gastclient, upload: Upload) -> None:
     which of them the hub already holds (those are skipped, `nummer`); then what the portal can say
     more precisely from the questions' metadata (the question is this creditor's, of the file's
     kind, in this conversation, not expired), then the hub's own rules for the batch."""
+    csvmodules.kies_versies(client, upload)
     nummer(client, upload)
     antwoorden = [g for g in upload.nieuw if g.antwoord_op is not None]
     vragen, nu = (
@@ -794,12 +757,37 @@ def controleer(client: Gastclient, upload: Upload) -> None:
                 "over uit het gedownloade bestand.",
             )
             continue
-        if vraag.berichttype not in _VRAAGTYPEN[gepland.soort.code]:
+        if gepland.soort is ANTWOORD:
+            antwoordtype = CATALOGUS.zoek(gepland.module, gepland.berichttype, gepland.versie)
+            if (vraag.module, vraag.versie) != (gepland.module, gepland.versie) or (
+                antwoordtype is None or not antwoordtype.beantwoordt_type(vraag.berichttype)
+            ):
+                upload.fout(
+                    gepland.bestand,
+                    rij,
+                    "referentienummer",
+                    f"Dit referentienummer is een {typenaam(vraag.berichttype, vraag.module, vraag.versie)} "
+                    f"({csvindeling.modulenaam(vraag.module)}, versie {vraag.versie}); neem module, versie, "
+                    "berichttype en referentienummer ongewijzigd over uit het gedownloade bestand.",
+                )
+                continue
+        elif vraag.module != SR or vraag.versie != "1.0":
             upload.fout(
                 gepland.bestand,
                 rij,
                 "referentienummer",
-                f"Dit referentienummer is een {_naam(vraag.berichttype)}, geen "
+                f"Dit {typenaam(vraag.berichttype, vraag.module, vraag.versie)} is uit "
+                f"{csvindeling.modulenaam(vraag.module)} versie {vraag.versie}: beantwoord het in het "
+                f"bestand uit de map {vraag.module}-{vraag.versie}/ van de download (een antwoord gaat in de "
+                "versie van de vraag).",
+            )
+            continue
+        elif vraag.berichttype not in _VRAAGTYPEN[gepland.soort.code]:
+            upload.fout(
+                gepland.bestand,
+                rij,
+                "referentienummer",
+                f"Dit referentienummer is een {typenaam(vraag.berichttype)}, geen "
                 f"{'saldoverzoek' if gepland.soort is SALDOVERZOEK else 'betaalvoorstel'}: beantwoord het "
                 "in het juiste bestand.",
             )
@@ -809,7 +797,7 @@ def controleer(client: Gastclient, upload: Upload) -> None:
                 gepland.bestand,
                 rij,
                 "conversatieReferentienummer",
-                f"Hoort niet bij dit referentienummer: het {_naam(vraag.berichttype)} is uit conversatie "
+                f"Hoort niet bij dit referentienummer: het {typenaam(vraag.berichttype)} is uit conversatie "
                 f"{vraag.conversatie_referentienummer}.",
             )
             continue
@@ -822,7 +810,7 @@ def controleer(client: Gastclient, upload: Upload) -> None:
                 gepland.bestand,
                 rij,
                 "referentienummer",
-                f"Dit {_naam(vraag.berichttype)} {wat} en kan niet meer beantwoord worden; de "
+                f"Dit {typenaam(vraag.berichttype)} {wat} en kan niet meer beantwoord worden; de "
                 "schuldhulpverlener is daarover geïnformeerd en kan het opnieuw sturen (art. 17.5).",
             )
             continue
@@ -876,17 +864,11 @@ def verstuur(client: Gastclient, upload: Upload) -> list[str]:
 
 def _meld_weigering(upload: Upload, gepland: Gepland, weigering: HubFout) -> None:
     veld = weigering.velden[0].name if weigering.velden else None
+    start = gepland.soort in (STATUSVERZOEK, START)
     kolom = {
         "crossReferentienummer": "referentienummer",
         "conversatieReferentienummer": "conversatieReferentienummer",
-        "ontvanger": "ontvanger" if gepland.soort is STATUSVERZOEK else "referentienummer",
-    }.get(
-        veld or "",
-        gepland.soort.kenmerk if gepland.soort is not STATUSVERZOEK else "conversatieReferentienummer",
-    )
+        "versie": "versie" if gepland.soort is START else "referentienummer",
+        "ontvanger": "ontvanger" if start else "referentienummer",
+    }.get(veld or "", gepland.soort.kenmerk if not start else "conversatieReferentienummer")
     upload.fout(gepland.bestand, gepland.rijen[0], kolom, f"{weigering.detail} [{weigering.code}]")
-
-
-def _naam(code: str) -> str:
-    gevonden = CATALOGUS.zoek(SR, code)
-    return gevonden.naam.lower() if gevonden else code

@@ -41,10 +41,23 @@ class DemoDeelnemer:
     gebruikt_bsn: bool = False
     standaard_akkoord: bool = False
     schuldensoorten: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ("schuldregeling:1.0",)
+    """Module entries as the adresboek writes them (``code`` or ``code:versie,versie``, DESIGN §3a)."""
 
+
+SE_MODULES = ("schuldregeling:1.0",)
+"""The four creditors of the first demo: schuldregeling as the handbook has it (1.0)."""
 
 DEELNEMERS = (
-    DemoDeelnemer("gemeente", "00000001002306608000", "Gemeente Demodorp", "SHV", "50200097", "000012345678"),
+    DemoDeelnemer(
+        "gemeente",
+        "00000001002306608000",
+        "Gemeente Demodorp",
+        "SHV",
+        "50200097",
+        "000012345678",
+        modules=("schuldregeling", "saldoverzoek", "betalingsregeling", "pauzeknop"),
+    ),
     DemoDeelnemer(
         "energie",
         "00000003501234560000",
@@ -53,6 +66,7 @@ DEELNEMERS = (
         "50123456",
         "000023456789",
         schuldensoorten=("nuts",),
+        modules=SE_MODULES,
     ),
     DemoDeelnemer(
         "zorg",
@@ -62,6 +76,7 @@ DEELNEMERS = (
         "50234567",
         standaard_akkoord=True,
         schuldensoorten=("zorg",),
+        modules=SE_MODULES,
     ),
     DemoDeelnemer(
         "belasting",
@@ -71,9 +86,54 @@ DEELNEMERS = (
         "50345678",
         gebruikt_bsn=True,
         schuldensoorten=("publiek",),
+        modules=SE_MODULES,
     ),
     DemoDeelnemer(
-        "woning", "00000003504567890000", "Demo Wonen", "SE", "50456789", schuldensoorten=("overig",)
+        "woning",
+        "00000003504567890000",
+        "Demo Wonen",
+        "SE",
+        "50456789",
+        schuldensoorten=("overig",),
+        modules=SE_MODULES,
+    ),
+    # Every module has something to click (DESIGN §7 "every module"): a creditor in protocol 2.0, a
+    # fase-1 wijkteam, a kredietbank with the guarantee fund, a bewindvoerder.
+    DemoDeelnemer(
+        "incasso",
+        "00000003505678950000",
+        "Demo Incasso BV",
+        "SE",
+        "50567895",
+        schuldensoorten=("overig",),
+        modules=("schuldregeling:2.0", "saldoverzoek", "betalingsregeling", "bewind", "pauzeknop"),
+    ),
+    DemoDeelnemer(
+        "wijkteam",
+        "00000003506789060000",
+        "Wijkteam Demostad",
+        "SHV",
+        "50678906",
+        modules=("saldoverzoek", "pauzeknop"),
+    ),
+    DemoDeelnemer(
+        "kredietbank",
+        "00000003507890170000",
+        "Demo Kredietbank",
+        "SHV",
+        "50789017",
+        modules=("waarborgfonds", "schuldregeling:2.0", "betalingsregeling"),
+    ),
+    DemoDeelnemer(
+        "fonds", "00000003508901280000", "Demo Waarborgfonds", "WF", "50890128", modules=("waarborgfonds",)
+    ),
+    DemoDeelnemer(
+        "bewindvoerder",
+        "00000003509012390000",
+        "Demo Bewind BV",
+        "BW",
+        "50901239",
+        modules=("bewind", "saldoverzoek"),
     ),
 )
 
@@ -121,7 +181,7 @@ def registreer_deelnemers(rt: Runtime, kluis: Kluis) -> int:
                     rol=d.rol,
                     kvk_nummer=d.kvk,
                     vestigingsnummer=d.vestiging,
-                    modules=[SR],
+                    modules=list(d.modules),
                     certificaten=[lees_pem(cert_pem)],
                     gebruikt_bsn=d.gebruikt_bsn,
                     standaard_akkoord=d.standaard_akkoord,
@@ -160,6 +220,47 @@ def _met_klant(code: str, nummer: int) -> dict[str, Any]:
     if isinstance(payload.get("klant"), dict):
         payload["klant"] = {**payload["klant"], "achternaam": klant["achternaam"]}
     return payload
+
+
+MODULEBERICHTEN: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("kredietbank", "incasso", "schuldregeling", ("kennisgeving", "saldoverzoek")),
+    ("kredietbank", "incasso", "betalingsregeling", ("saldoverzoek", "betaalvoorstel")),
+    ("wijkteam", "incasso", "saldoverzoek", ("saldoverzoek",)),
+    ("wijkteam", "incasso", "pauzeknop", ("kennisgeving",)),
+    ("bewindvoerder", "incasso", "bewind", ("melding_bewind",)),
+    ("bewindvoerder", "incasso", "saldoverzoek", ("saldoverzoek",)),
+    ("kredietbank", "fonds", "waarborgfonds", ("aanvraag_borgstelling", "voorbeoordeling")),
+)
+"""Per (sender, recipient, module) the messages of one demo client, in one conversation each."""
+
+
+def _versie(rt: Runtime, afzender: str, ontvanger: str, module: str) -> str:
+    with transactie(rt.sessions) as session:
+        a, b = deelnemers_store.haal(session, _oin(afzender)), deelnemers_store.haal(session, _oin(ontvanger))
+        assert a is not None and b is not None
+        versie = adresboek.hoogste_gemeenschappelijke_versie(a, b, module)
+    assert versie is not None, f"demo: {afzender} en {ontvanger} delen geen versie van {module}"
+    return versie
+
+
+def laad_modules(rt: Runtime, kluis: Kluis) -> int:
+    """A few messages in every module, in the highest version both parties accept (the demo
+    examples of each module's ``voorbeelden``). Returns how many were sent."""
+    verstuurd = 0
+    for nummer, (afzender, ontvanger, module, codes) in enumerate(MODULEBERICHTEN, start=100):
+        client = Gastclient(rt, kluis, _oin(afzender), wie=WIE)
+        versie = _versie(rt, afzender, ontvanger, module)
+        conversatie = str(uuid.uuid4())
+        for code in codes:
+            payload = voorbeeld(module, code, versie)
+            if "klantnummerSHV" in payload:
+                payload["klantnummerSHV"] = _klant(nummer)["klantnummerSHV"]
+            client.verstuur(
+                TeVersturen(_oin(ontvanger), code, payload, conversatie, module=module, versie=versie),
+                waarvoor="demo",
+            )
+            verstuurd += 1
+    return verstuurd
 
 
 def laad_demo(rt: Runtime, kluis: Kluis, *, klanten: int = 3) -> dict[str, int]:
@@ -205,4 +306,5 @@ def laad_demo(rt: Runtime, kluis: Kluis, *, klanten: int = 3) -> dict[str, int]:
                     waarvoor="demo",
                 )
                 verstuurd += 1
+    verstuurd += laad_modules(rt, kluis)
     return {"deelnemers": nieuw, "berichten": verstuurd}

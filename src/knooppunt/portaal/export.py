@@ -14,6 +14,8 @@ Nothing of it touches a disk: the zip is a ``BytesIO`` answered to the browser a
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
 import types
@@ -28,7 +30,7 @@ from pydantic import BaseModel
 
 from knooppunt.client.hub import Ontvangen
 from knooppunt.hub.mailbox import WEIGERREDENEN
-from knooppunt.portaal import csvformaat, leesbaar
+from knooppunt.portaal import csvformaat, csvindeling, leesbaar
 from knooppunt.portaal.csvformaat import veilig
 from knooppunt.portaal.weergave import AMSTERDAM, berichttype_naam, templates, tijdstip
 from knooppunt.protocol.catalogus import CATALOGUS
@@ -64,13 +66,17 @@ SLEUTEL_ONTBREEKT = (
 
 @dataclass(frozen=True, slots=True)
 class Exportsoort:
-    """One CSV of the zip: an item of art. 17.1."""
+    """One CSV of the zip: an item of art. 17.1 (schuldregeling 1.0), or one message type of one
+    module and version with the layout of `csvindeling` (``generiek``)."""
 
     letter: str
     bestand: str
     titel: str
     typen: tuple[str, ...]
     antwoord: csvformaat.Bestandsoort | None = None
+    module: str = SR
+    versie: str = "1.0"
+    generiek: bool = False
 
 
 EXPORTSOORTEN = (
@@ -102,12 +108,29 @@ EXPORTSOORTEN = (
 _PER_TYPE = {t: s for s in EXPORTSOORTEN for t in s.typen}
 
 
-def soort_van(berichttype: str) -> Exportsoort:
-    """The CSV a message goes in; types outside 17.1 (what an SHV receives) get one of their own."""
+def soort_van(berichttype: str, module: str = SR, versie: str = "1.0") -> Exportsoort:
+    """The CSV a message goes in: the handbook's 17.1 files for the versions that keep them (and
+    every module's foutberichten, 17.1i); else one file per (module, versie, type) laid out by
+    `csvindeling`."""
     gevonden = _PER_TYPE.get(berichttype)
-    if gevonden is not None:
+    if gevonden is not None and (berichttype == "foutbericht" or csvindeling.is_handboek(module, versie)):
         return gevonden
-    return Exportsoort("", f"{berichttype}.csv", berichttype_naam(berichttype), (berichttype,))
+    if not csvindeling.is_handboek(module, versie) and CATALOGUS.zoek(module, berichttype, versie):
+        return Exportsoort(
+            "",
+            csvindeling.bestandsnaam(module, versie, berichttype),
+            f"{csvindeling.modulenaam(module)}: {csvindeling.typenaam(module, berichttype, versie)}",
+            (berichttype,),
+            module=module,
+            versie=versie,
+            generiek=True,
+        )
+    return Exportsoort("", f"{berichttype}.csv", berichttype_naam(berichttype, module), (berichttype,))
+
+
+def soort_van_bericht(bericht: Ontvangen) -> Exportsoort:
+    env = bericht.envelop
+    return soort_van(bericht.berichttype, str(env.get("module") or SR), str(env.get("versie") or "1.0"))
 
 
 def cel(inhoud: Any) -> str:
@@ -196,7 +219,11 @@ def _voeg_samen(lijsten: Sequence[list[str]]) -> list[str]:
     return samen
 
 
-def payloadkolommen(typen: Sequence[str], platte: Sequence[dict[str, Any]]) -> list[str]:
+def payloadkolommen(
+    typen: Sequence[str], platte: Sequence[dict[str, Any]], module: str = SR, versie: str = "1.0"
+) -> list[str]:
+    """The payload columns of one CSV: the models' fields, then any field a message carries that
+    its model does not name (a model that allows more), so nothing received is left out."""
     aantallen: dict[str, int] = {}
     for rij in platte:
         for sleutel, waarde in rij.items():
@@ -204,10 +231,21 @@ def payloadkolommen(typen: Sequence[str], platte: Sequence[dict[str, Any]]) -> l
                 aantallen[sleutel[:-1]] = max(aantallen.get(sleutel[:-1], 0), int(waarde))
     lijsten = []
     for code in typen:
-        model = PAYLOADS.get((SR, code, "1.0"))
+        model = PAYLOADS.get((module, code, versie))
         if model is not None:
             lijsten.append(list(_kolommen(model, "", aantallen)))
+    bekend = set(_voeg_samen(lijsten))
+    lijsten.append(sorted({k for rij in platte for k in rij if not k.endswith("#") and k not in bekend}))
     return _voeg_samen(lijsten)
+
+
+def is_pdf(waarde: Any) -> bool:
+    """A document carried in the payload as base64 (a beschikking, a toestemmingsverklaring)."""
+    return isinstance(waarde, str) and len(waarde) > 64 and waarde.startswith("JVBER")
+
+
+def bijlagenaam(bericht: Ontvangen, kolom: str) -> str:
+    return f"bijlagen/{bericht.berichttype}-{bericht.referentienummer}-{kolom.replace('.', '-')}.pdf"
 
 
 # --- the zip -----------------------------------------------------------------------------------------
@@ -230,12 +268,14 @@ def _csv(kop: Sequence[str], rijen: Sequence[Sequence[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _envelop(bericht: Ontvangen, namen: Mapping[str, str]) -> list[str]:
+def _envelop(bericht: Ontvangen, namen: Mapping[str, str], *, generiek: bool = False) -> list[str]:
     env = bericht.envelop
+    module = [cel(env.get("module")), cel(env.get("versie"))] if generiek else []
     return [
         cel(env.get("referentienummer")),
         cel(env.get("conversatieReferentienummer")),
         cel(env.get("crossReferentienummer")),
+        *module,
         cel(env.get("berichttype")),
         cel(env.get("afzender")),
         cel(namen.get(bericht.afzender, bericht.afzender)),
@@ -245,13 +285,32 @@ def _envelop(bericht: Ontvangen, namen: Mapping[str, str]) -> list[str]:
 
 
 def csv_van(soort: Exportsoort, berichten: Sequence[Ontvangen], namen: Mapping[str, str]) -> bytes:
-    """One CSV of the zip: envelope, payload (or the hub's melding) and empty answer columns."""
+    """One CSV of the zip: envelope, payload (or the hub's melding) and empty answer columns. A
+    document in the payload is not a cell: the cell names its file in the zip (``bijlagen/``)."""
     if all(b.van_knooppunt for b in berichten):
         kolommen = list(MELDING_KOLOMMEN)
         platte = [plat(b.melding or {}, "melding.") for b in berichten]
     else:
         platte = [plat(b.payload or {}) for b in berichten]
-        kolommen = payloadkolommen(sorted({b.berichttype for b in berichten}), platte)
+        for bericht, rij in zip(berichten, platte, strict=True):
+            for kolom, waarde in list(rij.items()):
+                if is_pdf(waarde):
+                    rij[kolom] = bijlagenaam(bericht, kolom)
+        kolommen = payloadkolommen(
+            sorted({b.berichttype for b in berichten}), platte, soort.module, soort.versie
+        )
+    if soort.generiek:
+        antwoord = (
+            csvindeling.antwoordkolommen(soort.module, soort.versie, soort.typen[0])
+            if csvindeling.antwoordtypen(soort.module, soort.versie, soort.typen[0])
+            else []
+        )
+        envelop = list(csvindeling.GENERIEKE_ENVELOP)
+        rijen = [
+            [*_envelop(b, namen, generiek=True), *(cel(p.get(k)) for k in kolommen), *([""] * len(antwoord))]
+            for b, p in zip(berichten, platte, strict=True)
+        ]
+        return _csv([*envelop, *kolommen, *antwoord], rijen)
     antwoord = list(soort.antwoord.kolommen) if soort.antwoord is not None else []
     leeg = [""] * len(antwoord)
     rijen = [
@@ -259,6 +318,18 @@ def csv_van(soort: Exportsoort, berichten: Sequence[Ontvangen], namen: Mapping[s
         for b, p in zip(berichten, platte, strict=True)
     ]
     return _csv([*ENVELOP_KOLOMMEN, *kolommen, *antwoord], rijen)
+
+
+def bijlagen(bericht: Ontvangen) -> list[tuple[str, bytes]]:
+    """The documents in a message's payload, as files for the zip."""
+    uit = []
+    for kolom, waarde in plat(bericht.payload or {}).items():
+        if is_pdf(waarde):
+            try:
+                uit.append((bijlagenaam(bericht, kolom), base64.b64decode(waarde, validate=True)))
+            except binascii.Error:
+                continue
+    return uit
 
 
 def leesbare_kopie(bericht: Ontvangen, namen: Mapping[str, str], *, nu: datetime) -> bytes:
@@ -278,11 +349,15 @@ def bouw(
     berichten: Sequence[Ontvangen], *, namen: Mapping[str, str], organisatie: str, nu: datetime
 ) -> Download:
     """The zip of a download: CSVs per 17.1 item, readable copies, LEESMIJ.txt."""
-    geopend = [b for b in berichten if b.berichttype not in NIET_IN_ZIP and (b.payload or b.van_knooppunt)]
+    geopend = [
+        b
+        for b in berichten
+        if b.berichttype not in NIET_IN_ZIP and (b.payload is not None or b.van_knooppunt)
+    ]
     niet_geopend = [b for b in berichten if b.berichttype not in NIET_IN_ZIP and b.fout is not None]
     per_soort: dict[Exportsoort, list[Ontvangen]] = {}
     for bericht in geopend:
-        per_soort.setdefault(soort_van(bericht.berichttype), []).append(bericht)
+        per_soort.setdefault(soort_van_bericht(bericht), []).append(bericht)
     volgorde = sorted(per_soort, key=lambda s: (s.letter or "z", s.bestand))
     buffer = io.BytesIO()
     tijd = nu.astimezone(AMSTERDAM).timetuple()[:6]
@@ -303,6 +378,8 @@ def bouw(
                 f"leesbaar/{bericht.berichttype}-{bericht.referentienummer}.html",
                 leesbare_kopie(bericht, namen, nu=nu),
             )
+            for naam, data in bijlagen(bericht):
+                schrijf(naam, data)
         schrijf(
             "LEESMIJ.txt",
             leesmij(
@@ -348,7 +425,13 @@ def leesmij(
             )
     for naam, aantal in per_bestand.items():
         if naam not in {s.bestand for s in EXPORTSOORTEN}:
-            regels.append(f"- {naam}: {aantal} bericht(en)")
+            regels.append(f"- {naam}: {aantal} {'bericht' if aantal == 1 else 'berichten'}")
+    if any("/" in naam for naam in per_bestand):
+        regels += [
+            "- bijlagen/: documenten uit de berichten (PDF), genoemd in hun kolom van de CSV.",
+            "  Bestanden in een map <module>-<versie>/ volgen de module en versie van het bericht: een",
+            "  antwoord gaat altijd in de versie van de vraag.",
+        ]
     regels += [
         "- leesbaar/: per bericht een leesbare kopie (HTML; opent in elke webbrowser).",
         "",
@@ -366,7 +449,8 @@ def leesmij(
             f"Het eerste bericht van deze download verloopt op {tijdstip(eerste.envelop.get('verlooptOp'))}."
         )
     regels += [
-        "Saldoverzoeken en betaalvoorstellen beantwoordt u binnen 5 werkdagen na het bevestigen (art. 2.1).",
+        "Saldoverzoeken en betaalvoorstellen beantwoordt u binnen 5 werkdagen na het bevestigen (art. 2.1);",
+        "in versie 2.0 en in de andere modules binnen 10 werkdagen, tenzij de module anders zegt.",
         "",
         "DE CSV-BESTANDEN",
         "- Scheidingsteken ; (puntkomma), tekenset UTF-8 met BOM, een rij per bericht.",
@@ -390,6 +474,10 @@ def leesmij(
         "totaalvordering antwoord.totaal.*. Geen schuld: antwoord.totaal.actueelBedrag 0.",
         "betaalvoorstellen.csv: antwoord.betaalvoorstel is 'akkoord' of 'niet akkoord'; bij niet",
         "akkoord is een reden verplicht (antwoord.reden.code en antwoord.reden.tekst, art. 10.2).",
+        "Bestanden in een map <module>-<versie>/: kies in antwoord.berichttype het antwoord (zoals",
+        "het portaal het noemt, bijvoorbeeld 'Saldoverzoek antwoord' of 'Geen medewerking') en vul de",
+        "kolommen antwoord.* in die bij dat antwoord horen; lijsten zijn genummerd",
+        "(antwoord.vorderingen.1.factuurnummerSE). Een rij is een antwoord.",
         "Laat referentienummer, conversatieReferentienummer en klantnummerSHV ongewijzigd. Rijen",
         "zonder antwoord worden overgeslagen. Sla op als 'CSV UTF-8 (puntkomma gescheiden)'.",
         "Bevat een bestand een fout, dan wordt niets verstuurd en toont het portaal elke fout met",

@@ -160,7 +160,48 @@ def _los_op(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> tuple[dict[st
     if "$ref" in uit:
         naam = str(uit.pop("$ref")).rsplit("/", 1)[-1]
         uit = {**defs[naam], **uit}
+        if "anyOf" in uit and "properties" not in uit:
+            binnen, leeg = _los_op(uit, defs)
+            return binnen, optioneel or leeg
+    for sleutel in ("anyOf", "oneOf"):
+        takken = [_los_op(t, defs)[0] for t in uit.get(sleutel, ())]
+        if "properties" not in uit and len(takken) > 1 and all("properties" in t for t in takken):
+            # One of several objects (e.g. matched debts or unmatched ones): every branch's fields,
+            # none required by the form; the payload model says which combination is valid.
+            samen: dict[str, Any] = {}
+            for tak in takken:
+                samen.update(tak["properties"])
+            uit = {k: v for k, v in uit.items() if k != sleutel} | {"type": "object", "properties": samen}
     return uit, optioneel
+
+
+def optielabel(code: str) -> str:
+    """A readable label for an enum value the portal has no name for: ``pro_forma_afgegeven`` →
+    "Pro forma afgegeven"; codes in capitals or digits (``SB``, ``100``) stay as they are."""
+    if code.isupper() or code.isdigit() or not code:
+        return code
+    tekst = code.replace("_", " ")
+    return tekst[:1].upper() + tekst[1:]
+
+
+def is_bedrag(naam: str) -> bool:
+    """An integer field that is an amount in euro cents (entered and shown in euros): the known
+    ones, else by its name (``brutoKredietsom``, ``uitstaandSaldo``, ``termijnbedrag``)."""
+    if naam in BEDRAGVELDEN:
+        return True
+    if naam in GEHELE_GETALLEN:
+        return False
+    klein = naam.lower()
+    return any(w in klein for w in ("bedrag", "som", "saldo", "kosten", "rente", "achterstand", "betaling"))
+
+
+def is_bijlage(schema: Mapping[str, Any]) -> bool:
+    """A document inside the payload (a PDF as base64, e.g. a beschikking or toestemmingsverklaring)."""
+    return (
+        schema.get("contentEncoding") == "base64"
+        or str(schema.get("contentMediaType", "")).startswith("application/")
+        or schema.get("format") in ("binary", "base64")
+    )
 
 
 def _uit_schema(naam: str, schema: Mapping[str, Any], defs: Mapping[str, Any], verplicht: bool) -> Sjabloon:
@@ -183,18 +224,16 @@ def _uit_schema(naam: str, schema: Mapping[str, Any], defs: Mapping[str, Any], v
         )
     if "enum" in schema:
         namen = OPTIES.get(naam, {})
-        opties = tuple((str(w), namen.get(str(w), str(w))) for w in schema["enum"])
+        opties = tuple((str(w), namen.get(str(w), optielabel(str(w)))) for w in schema["enum"])
         return Sjabloon(naam, "keuze", verplicht, opties=opties)
     if soort == "boolean":
         return Sjabloon(naam, "janee", verplicht)
     if soort == "integer":
-        if naam in BEDRAGVELDEN:
-            return Sjabloon(naam, "bedrag", verplicht)
-        if naam in GEHELE_GETALLEN:
-            return Sjabloon(naam, "geheel", verplicht)
-        raise ValueError(f"geheel getal {naam!r}: zet het in BEDRAGVELDEN of GEHELE_GETALLEN")
+        return Sjabloon(naam, "bedrag" if is_bedrag(naam) else "geheel", verplicht)
     if soort == "number":
         return Sjabloon(naam, "getal", verplicht)
+    if soort == "string" and is_bijlage(schema):
+        return Sjabloon(naam, "bijlage", verplicht)
     if soort == "string":
         lengte = schema.get("maxLength")
         if schema.get("format") == "date":
@@ -206,7 +245,9 @@ def _uit_schema(naam: str, schema: Mapping[str, Any], defs: Mapping[str, Any], v
         if lengte is not None and lengte > 200:
             return Sjabloon(naam, "tekstvak", verplicht, max_lengte=lengte)
         return Sjabloon(naam, "tekst", verplicht, max_lengte=lengte)
-    raise ValueError(f"veld {naam!r}: schema {dict(schema)!r} kan het portaal niet als formulier tonen")
+    # A shape the form has no widget for (a new module's schema): a text field, never a crash; the
+    # payload model still judges what is typed.
+    return Sjabloon(naam, "tekst", verplicht)
 
 
 @cache
@@ -339,7 +380,7 @@ def vul_in(invoer: Invoer, payload: Mapping[str, Any], pad: str = "") -> Invoer:
             uit = vul_in(uit, waarde, sub)
         elif isinstance(waarde, bool):
             uit.waarden.setdefault(sub, "ja" if waarde else "nee")
-        elif isinstance(waarde, int) and naam in BEDRAGVELDEN:
+        elif isinstance(waarde, int) and not isinstance(waarde, bool) and is_bedrag(naam):
             uit.waarden.setdefault(sub, centen_als_invoer(waarde))
         elif waarde is not None and not isinstance(waarde, list):
             uit.waarden.setdefault(sub, str(waarde))
@@ -427,6 +468,8 @@ _LEEG = object()
 def _scalair(sj: Sjabloon, tekst: str) -> Any:
     if sj.soort == "tekstvak":
         return tekst.replace("\r\n", "\n").strip()
+    if sj.soort == "bijlage":
+        return tekst.strip()  # base64, made by the portal from the uploaded PDF
     t = " ".join(tekst.split()) if sj.soort == "tekst" else tekst.strip()
     t = _normaliseer(sj.naam, t)
     if sj.soort == "bedrag":
@@ -569,6 +612,8 @@ class Veld:
             return HINTS[self.sj.naam]
         if self.soort == "datum":
             return "Bijvoorbeeld 01-03-2024."
+        if self.soort == "bijlage":
+            return "Een PDF-document van hoogstens 1 MB."
         return None
 
     @property
@@ -631,6 +676,10 @@ def _alle(veld: Veld) -> Iterator[Veld]:
     yield veld
     for kind in veld.kinderen:
         yield from _alle(kind)
+
+
+alle = _alle
+"""A rendered field and every field inside it."""
 
 
 @dataclass
@@ -697,8 +746,11 @@ def _cel(naam: str, waarde: Any) -> tuple[str, bool]:
         return "—", False
     if isinstance(waarde, bool):
         return ("Ja" if waarde else "Nee"), False
-    if isinstance(waarde, int) and naam in BEDRAGVELDEN:
+    if isinstance(waarde, int) and is_bedrag(naam):
         return bedrag(waarde), True
+    if isinstance(waarde, str) and len(waarde) > 64 and waarde.startswith("JVBER"):
+        # a document in the payload (base64 PDF): its size, not its bytes; the zip holds the file
+        return f"PDF-document ({max(1, len(waarde) * 3 // 4 // 1024)} kB)", False
     if isinstance(waarde, int | float):
         tekst = f"{waarde}".replace(".", ",")
         return (tekst + " %" if "ercentage" in naam else tekst), True

@@ -87,6 +87,11 @@ def waarde(veld: str, inhoud: Any) -> str:
         return bedrag(inhoud)
     if veld in PERCENTAGES and isinstance(inhoud, int | float):
         return f"{inhoud:g} %".replace(".", ",")
+    if isinstance(inhoud, str) and len(inhoud) > 64 and inhoud.startswith("JVBER"):
+        # a document in the payload (base64 PDF): the zip holds it under bijlagen/
+        return (
+            f"PDF-document ({max(1, len(inhoud) * 3 // 4 // 1024)} kB), in de map bijlagen/ van de download"
+        )
     if isinstance(inhoud, str):
         vertaald = _WAARDEN.get(veld, {}).get(inhoud)
         if vertaald is not None:

@@ -188,6 +188,14 @@ def _schuldhulpverlener(gebruiker: Annotated[Gebruiker, Depends(_deelnemer)]) ->
     return gebruiker
 
 
+def _afzender(gebruiker: Annotated[Gebruiker, Depends(_deelnemer)]) -> Gebruiker:
+    """Who composes a client's messages in the portal: a debt counsellor or kredietbank (SHV) or a
+    bewindvoerder (BW), DESIGN §7."""
+    if gebruiker.rol not in ("SHV", "BW"):
+        raise GeenToegang("Deze pagina is voor schuldhulpverleners, kredietbanken en bewindvoerders.")
+    return gebruiker
+
+
 def _beheerder(gebruiker: Annotated[Gebruiker, Depends(_ingelogd)]) -> Gebruiker:
     if not gebruiker.is_beheerder:
         raise GeenToegang("Deze pagina is voor beheerders van het knooppunt.")
@@ -198,6 +206,7 @@ Ingelogd = Annotated[Gebruiker, Depends(_ingelogd)]
 DeelnemerGebruiker = Annotated[Gebruiker, Depends(_deelnemer)]
 Schuldeiser = Annotated[Gebruiker, Depends(_schuldeiser)]
 Schuldhulpverlener = Annotated[Gebruiker, Depends(_schuldhulpverlener)]
+Afzender = Annotated[Gebruiker, Depends(_afzender)]
 Beheerder = Annotated[Gebruiker, Depends(_beheerder)]
 
 

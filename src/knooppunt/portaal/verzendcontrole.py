@@ -64,6 +64,8 @@ def _verwijzingen(
     """The messages of this conversation this one may refer to, newest first, and whether one is
     required: a reminder names the own open saldoverzoek or betaalvoorstel to this creditor
     (15.1); an answer (statusbericht to a statusverzoek, 14.2) names what the creditor sent."""
+    # References stay within one module and version (DESIGN §2, §3a).
+    tijdlijn = [b for b in tijdlijn if b.module == berichttype.module and b.versie == berichttype.versie]
     if berichttype.verwijst_naar:
         kandidaten = [
             b
@@ -130,7 +132,15 @@ def controleer(
             controle.weigering = controle.weigering or str(getattr(exc, "detail", exc))
         if conversatie:
             controle.waarschuwingen += gast.waarschuwingen(
-                session, TeVersturen(oin, berichttype.code, {}, conversatie)
+                session,
+                TeVersturen(
+                    oin,
+                    berichttype.code,
+                    {},
+                    conversatie,
+                    module=berichttype.module,
+                    versie=berichttype.versie,
+                ),
             )
     # Every hub condition, judged by the hub itself on the metadata (the same dry run as an upload).
     te_controleren = [c for c in uit if c.onbereikbaar is None]
@@ -143,6 +153,7 @@ def controleer(
                 {},
                 conversatie or str(uuid.uuid4()),
                 module=berichttype.module,
+                versie=berichttype.versie,
                 antwoord_op=c.gekozen,
             )
             for c in te_controleren

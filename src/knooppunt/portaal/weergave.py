@@ -70,9 +70,31 @@ def iso(moment: datetime | str | None) -> str:
     return lokaal.isoformat(timespec="minutes") if lokaal else ""
 
 
-def berichttype_naam(code: str, module: str = "schuldregeling") -> str:
-    gevonden = CATALOGUS.zoek(module, code)
-    return gevonden.naam if gevonden else code
+def berichttype_naam(code: str, module: str = "schuldregeling", versie: str | None = None) -> str:
+    """The handbook's name of a type in its module and version; without a version its oldest (the
+    name the handbook gave it), falling back to any module that has the code."""
+    versies = CATALOGUS.versies(module, code)
+    if versie is None and versies:
+        versie = versies[0]
+    gevonden = CATALOGUS.zoek(module, code, versie) or CATALOGUS.zoek(module, code)
+    if gevonden is None:
+        elders = CATALOGUS.per_code(code)
+        return elders[0].naam if elders else code
+    return gevonden.naam
+
+
+def bericht_naam(bericht: Any) -> str:
+    """The name of a message's type in its own module and version (a `Bericht` or a row of it)."""
+    return berichttype_naam(
+        bericht.berichttype,
+        getattr(bericht, "module", None) or "schuldregeling",
+        getattr(bericht, "versie", None),
+    )
+
+
+def modulenaam(code: str) -> str:
+    gevonden = CATALOGUS.module(code)
+    return gevonden.naam if gevonden is not None else code
 
 
 def bedrag(centen: int | None) -> str:
@@ -88,6 +110,8 @@ templates.env.filters["tijdstip"] = tijdstip
 templates.env.filters["datum"] = datum
 templates.env.filters["iso"] = iso
 templates.env.filters["berichttype"] = berichttype_naam
+templates.env.filters["bericht_naam"] = bericht_naam
+templates.env.filters["module"] = modulenaam
 templates.env.filters["bedrag"] = bedrag
 templates.env.filters["status"] = lambda s: STATUSSEN.get(str(s), str(s))
 templates.env.filters["rol"] = lambda r: ROLLEN.get(str(r), str(r))

@@ -26,9 +26,11 @@ from knooppunt.portaal.aanmelding import (
     aanmelden,
     certificaat_toevoegen,
     lees_formulier,
+    modulekeuzes,
+    moduleopties,
 )
 from knooppunt.portaal.sessies import Beheerder, Csrf, Gebruiker, runtime
-from knooppunt.portaal.weergave import AMSTERDAM, ROLLEN, datum, pagina, templates
+from knooppunt.portaal.weergave import AMSTERDAM, ROLLEN, datum, modulenaam, pagina, templates
 from knooppunt.protocol.catalogus import Module, Rol, Schuldensoort
 from knooppunt.store import portaal as portaal_store
 from knooppunt.store.db import db_nu, leesverbinding, transactie
@@ -112,7 +114,9 @@ def _overzichtsrij(d: Deelnemer, nu: datetime) -> dict[str, Any]:
         "kvk": d.kvk_nummer,
         "vestigingsnummer": d.vestigingsnummer,
         "rol": d.rol,
-        "modules": [m.module for m in d.modules],
+        "modules": [
+            f"{modulenaam(m.module)} ({', '.join(adresboek.versies_van(d, m.module))})" for m in d.modules
+        ],
         "kenmerken": kenmerken,
         "sleutelbeheer": d.sleutelbeheer,
         "cert": cert,
@@ -170,8 +174,9 @@ def _aanmeldpagina(
         titel=("Fout: " if fouten else "") + "Deelnemer aanmelden",
         f=formulier,
         fouten=fouten,
+        versies_gekozen={m: formulier.lijst(f"versies.{m}") for m in formulier.lijst("modules")},
         rollen=ROL_KEUZES,
-        modules=[(m, m) for m in MODULES],
+        modules=moduleopties(),
         schuldensoorten=SCHULDENSOORTEN,
         sleutelbeheer=SLEUTELBEHEER,
         gebruik=GEBRUIK,
@@ -239,6 +244,7 @@ def _detailpagina(
             )
         huidig = {
             "modules": sorted(adresboek.modules_van(d)),
+            "versies": adresboek.versies_per_module(d),
             "gebruiktBsn": d.gebruikt_bsn,
             "standaardAkkoord": d.standaard_akkoord,
             "schuldensoorten": sorted(adresboek.schuldensoorten_van(d)),
@@ -256,7 +262,7 @@ def _detailpagina(
             wijzig_fouten=wijzig_fouten,
             cert_fouten=cert_fouten,
             cert_formulier=cert_formulier or Formulier(),
-            modules=[(m, m) for m in MODULES],
+            modules=moduleopties(),
             schuldensoorten=SCHULDENSOORTEN,
             gebruik=GEBRUIK,
             gebruik_standaard=[g for g, _ in GEBRUIK],
@@ -273,7 +279,7 @@ def _wijzigen(request: Request, gebruiker: Gebruiker, oin: str, formulier: Formu
     with transactie(rt.sessions) as session:
         is_se = adresboek.haal(session, oin).rol == Rol.SE
     wijziging = adresboek.DeelnemerWijziging(
-        modules=formulier.lijst("modules"),
+        modules=modulekeuzes(formulier),
         gebruikt_bsn=formulier.aan("gebruiktBsn") if is_se else None,
         standaard_akkoord=formulier.aan("standaardAkkoord") if is_se else None,
         schuldensoorten=formulier.lijst("schuldensoorten") if is_se else None,
@@ -290,6 +296,7 @@ def _wijzigen(request: Request, gebruiker: Gebruiker, oin: str, formulier: Formu
         fouten.uit_hub(fout)
         ingevuld = {
             "modules": formulier.lijst("modules"),
+            "versies": {m: formulier.lijst(f"versies.{m}") for m in formulier.lijst("modules")},
             "gebruiktBsn": formulier.aan("gebruiktBsn"),
             "standaardAkkoord": formulier.aan("standaardAkkoord"),
             "schuldensoorten": formulier.lijst("schuldensoorten"),

@@ -20,7 +20,7 @@ from knooppunt.hub import mailbox
 from knooppunt.portaal import dossiers, formulier
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import Gastclient, GeenSleutel
-from knooppunt.portaal.sessies import Csrf, Schuldhulpverlener
+from knooppunt.portaal.sessies import Afzender, Csrf
 from knooppunt.portaal.traject import eigen_tijdlijn, gastclient, kluis
 from knooppunt.portaal.weergave import berichttype_naam, pagina
 from knooppunt.protocol.catalogus import CATALOGUS
@@ -38,7 +38,7 @@ AFGESLOTEN = ("verlopen", "geweigerd")
 @router.get("/clienten", response_class=HTMLResponse)
 def lijst(
     request: Request,
-    gebruiker: Schuldhulpverlener,
+    gebruiker: Afzender,
     zoek: str = "",
     paginanummer: Annotated[str, Query(alias="pagina")] = "1",
 ) -> Response:
@@ -164,7 +164,7 @@ def _antwoord_verwacht(bericht: Bericht) -> bool:
 
 
 @router.get("/clienten/{conversatie}", response_class=HTMLResponse)
-def client(request: Request, gebruiker: Schuldhulpverlener, conversatie: str) -> Response:
+def client(request: Request, gebruiker: Afzender, conversatie: str) -> Response:
     gast = gastclient(request, gebruiker)
     conversatie = conversatie.lower()
     tijdlijn = list(eigen_tijdlijn(gast, conversatie))
@@ -195,7 +195,7 @@ def client(request: Request, gebruiker: Schuldhulpverlener, conversatie: str) ->
 @router.post("/clienten/{conversatie}/label", dependencies=[Csrf])
 def label_wijzigen(
     request: Request,
-    gebruiker: Schuldhulpverlener,
+    gebruiker: Afzender,
     conversatie: str,
     klantnummer: Annotated[str, Form()] = "",
     naam: Annotated[str, Form()] = "",
@@ -237,9 +237,7 @@ def _ontvangen(gast: Gastclient, conversatie: str, referentienummer: str) -> tup
 
 
 @router.get("/clienten/{conversatie}/berichten/{referentienummer}", response_class=HTMLResponse)
-def lezen(
-    request: Request, gebruiker: Schuldhulpverlener, conversatie: str, referentienummer: str
-) -> Response:
+def lezen(request: Request, gebruiker: Afzender, conversatie: str, referentienummer: str) -> Response:
     gast = gastclient(request, gebruiker)
     conversatie = conversatie.lower()
     tijdlijn, bericht = _ontvangen(gast, conversatie, referentienummer)
@@ -268,9 +266,7 @@ def lezen(
 
 
 @router.post("/clienten/{conversatie}/berichten/{referentienummer}/bevestig", dependencies=[Csrf])
-def bevestigen(
-    request: Request, gebruiker: Schuldhulpverlener, conversatie: str, referentienummer: str
-) -> Response:
+def bevestigen(request: Request, gebruiker: Afzender, conversatie: str, referentienummer: str) -> Response:
     gast = gastclient(request, gebruiker)
     conversatie = conversatie.lower()
     _, bericht = _ontvangen(gast, conversatie, referentienummer)

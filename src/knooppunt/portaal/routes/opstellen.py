@@ -14,6 +14,7 @@ in the browser's form fields.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,24 +24,26 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from knooppunt.client.fouten import VerzendFout
 from knooppunt.hub import adresboek
 from knooppunt.hub.fouten import HubFout
-from knooppunt.portaal import dossiers, formulier, verzendcontrole
+from knooppunt.portaal import dossiers, formulier, verzendcontrole, weergave
+from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import Gastclient, GeenSleutel, TeVersturen
-from knooppunt.portaal.sessies import Csrf, Gebruiker, Schuldhulpverlener
+from knooppunt.portaal.sessies import Afzender, Csrf, Gebruiker
 from knooppunt.portaal.traject import (
     MODULE,
+    afzendermodules,
+    afzendertype,
+    afzendertypen,
     eigen_tijdlijn,
     gastclient,
     kluis,
-    shv_type,
-    shv_typen,
 )
 from knooppunt.portaal.weergave import pagina
-from knooppunt.protocol.catalogus import KENNISGEVINGEN, Berichttype
+from knooppunt.protocol.catalogus import CATALOGUS, KENNISGEVINGEN, Berichttype, versiesleutel
 from knooppunt.protocol.identificatie import is_uuid
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.models import Bericht, Deelnemer
@@ -70,6 +73,62 @@ def _ontvangers(waarden: Sequence[str]) -> list[str]:
     ]
 
 
+MAX_BIJLAGE = 1024 * 1024
+"""A document in a payload (a beschikking, a toestemmingsverklaring): at most 1 MiB (DESIGN §3b)."""
+
+
+def _eigen_versies(gast: Gastclient) -> dict[str, list[str]]:
+    """Per module the participant joined, the versions it accepts."""
+    return gast.lees(lambda session, _nu: adresboek.versies_per_module(gast.deelnemer(session)))
+
+
+def _module(gebruiker: Gebruiker, eigen: Mapping[str, Sequence[str]], gevraagd: str) -> str | None:
+    """The module to compose in: the one asked for when the user composes there, else its first."""
+    modules = afzendermodules(gebruiker.rol, list(eigen))
+    if gevraagd in modules:
+        return gevraagd
+    return modules[0] if modules else None
+
+
+def _hoogste(versies: Sequence[str]) -> str | None:
+    return max(versies, key=versiesleutel) if versies else None
+
+
+def gemeenschappelijke_versie(
+    gast: Gastclient, module: str, ontvangers: Sequence[str]
+) -> tuple[str | None, str]:
+    """The version to send in (DESIGN §3a): the highest both the sender and each recipient accept,
+    which must be the same for every chosen recipient (one form, one schema). Returns (versie,
+    Dutch explanation when there is none)."""
+
+    def lees(session: Any, _nu: Any) -> tuple[str | None, str]:
+        ik = gast.deelnemer(session)
+        per: dict[str, list[str]] = {}
+        for oin in ontvangers:
+            ander = deelnemers_store.haal(session, oin)
+            if ander is None or module not in adresboek.modules_van(ander):
+                continue  # named on the page as not reachable
+            versie = adresboek.hoogste_gemeenschappelijke_versie(ik, ander, module)
+            if versie is None:
+                return None, (
+                    f"{ander.naam} gebruikt {weergave.modulenaam(module)} alleen in versie "
+                    f"{', '.join(adresboek.versies_van(ander, module))}, u in versie "
+                    f"{', '.join(adresboek.versies_van(ik, module))}: dit bericht kan niet via het knooppunt."
+                )
+            per.setdefault(versie, []).append(ander.naam)
+        if len(per) > 1:
+            delen = "; ".join(f"versie {v}: {', '.join(namen)}" for v, namen in sorted(per.items()))
+            return None, (
+                f"De gekozen ontvangers gebruiken verschillende versies van {weergave.modulenaam(module)} "
+                f"({delen}). Stuur het bericht per versie apart: kies alleen ontvangers met dezelfde versie."
+            )
+        if per:
+            return next(iter(per)), ""
+        return _hoogste(adresboek.versies_van(ik, module)), ""
+
+    return gast.lees(lees)
+
+
 def _label(gast: Gastclient, request: Request, conversatie: str) -> dossiers.Label | None:
     return gast.lees(lambda session, _nu: dossiers.lees(session, kluis(request), gast.oin, conversatie))
 
@@ -77,8 +136,9 @@ def _label(gast: Gastclient, request: Request, conversatie: str) -> dossiers.Lab
 @router.get("/opstellen", response_class=HTMLResponse)
 def kiezen(
     request: Request,
-    gebruiker: Schuldhulpverlener,
+    gebruiker: Afzender,
     berichttype: str = "",
+    module: str = "",
     zoek: str = "",
     ontvanger: Annotated[list[str] | None, Query()] = None,
     conversatie: str = "",
@@ -90,15 +150,39 @@ def kiezen(
     tijdlijn = eigen_tijdlijn(gast, conversatie) if conversatie else []
     gekozen = _ontvangers(ontvanger or [])
     zoek = zoek.strip()[:100]
-    typen = shv_typen(nieuw=not conversatie)
+    eigen = _eigen_versies(gast)
+    if conversatie and not module and tijdlijn:
+        module = tijdlijn[-1].module  # a follow-up continues in the traject's latest module
+    gekozen_module = _module(gebruiker, eigen, module)
+    if gekozen_module is None:
+        raise PortaalFout(
+            "Uw organisatie doet niet mee aan een module waarin u berichten opstelt. Vraag de beheerder "
+            "van het knooppunt uw modules aan te passen.",
+            status=403,
+            titel="Geen module",
+        )
+    module = gekozen_module
+    typen = afzendertypen(gebruiker.rol, module, nieuw=not conversatie, versies=eigen[module])
+    naar = sorted({str(r) for t in typen for r in t.naar})
     fouten: dict[str, str] = {}
     if actie == "verder":
         if berichttype not in {t.code for t in typen}:
             fouten["berichttype"] = "Kies welk bericht u wilt sturen."
         if not gekozen:
-            fouten["ontvanger"] = "Kies minstens één schuldeiser. Zoek hieronder op naam of KvK-nummer."
+            fouten["ontvanger"] = (
+                f"Kies minstens één {ontvangerwoord(naar)}. Zoek hieronder op naam of KvK-nummer."
+            )
+        else:
+            versie, waarom = gemeenschappelijke_versie(gast, module, gekozen)
+            if versie is None:
+                fouten["ontvanger"] = waarom
+            elif berichttype and not fouten and CATALOGUS.zoek(module, berichttype, versie) is None:
+                fouten["berichttype"] = (
+                    f"Dit bericht bestaat niet in versie {versie} van {weergave.modulenaam(module)}, de "
+                    "versie die u en de gekozen ontvangers gebruiken. Kies een ander bericht."
+                )
         if not fouten:
-            query: list[tuple[str, str]] = [("berichttype", berichttype)]
+            query: list[tuple[str, str]] = [("berichttype", berichttype), ("module", module)]
             query += [("ontvanger", o) for o in gekozen]
             if conversatie:
                 query.append(("conversatie", conversatie))
@@ -112,9 +196,16 @@ def kiezen(
         resultaten = []
         if zoek:
             for d in adresboek.zoek(
-                session, rol="SE", module=None, zoekterm=zoek, na_oin=None, limiet=ZOEK_LIMIET
+                session,
+                rol=naar[0] if len(naar) == 1 else None,
+                module=None,
+                zoekterm=zoek,
+                na_oin=None,
+                limiet=ZOEK_LIMIET,
             ):
-                _, waarom_niet = gast.bereikbaar(session, d.oin, MODULE)
+                if str(d.rol) not in naar:
+                    continue
+                _, waarom_niet = gast.bereikbaar(session, d.oin, module)
                 resultaten.append(Zoekresultaat(d, waarom_niet, verzendcontrole.kenmerken(d)))
         return {
             "keuzes": [(d, verzendcontrole.kenmerken(d)) for d in keuzes],
@@ -132,6 +223,10 @@ def kiezen(
         status_code=400 if fouten else 200,
         titel="Nieuw bericht" if not conversatie else "Vervolgbericht",
         typen=typen,
+        module=module,
+        modules=afzendermodules(gebruiker.rol, list(eigen)),
+        ontvangers_woord=ontvangerwoord(naar, meervoud=True),
+        ontvanger_woord=ontvangerwoord(naar),
         berichttype=berichttype,
         zoek=zoek,
         conversatie=conversatie,
@@ -140,6 +235,15 @@ def kiezen(
         zoek_kvk=zoek.isdigit() and len(zoek) == 8,
         **gegevens,
     )
+
+
+def ontvangerwoord(rollen: Sequence[str], *, meervoud: bool = False) -> str:
+    """How the page names the recipients of a module's messages."""
+    if list(rollen) == ["WF"]:
+        return "fondsen" if meervoud else "fonds"
+    if list(rollen) == ["SE"]:
+        return "schuldeisers" if meervoud else "schuldeiser"
+    return "ontvangers" if meervoud else "ontvanger"
 
 
 # --- step 2: the payload ---------------------------------------------------------------------------
@@ -228,7 +332,7 @@ def _inhoudpagina(
     status_code: int = 200,
 ) -> HTMLResponse:
     context = _context(request, gebruiker, berichttype, ontvangers, conversatie, nieuw, gekozen)
-    vorm = formulier.bouw(MODULE, berichttype.code, invoer, fouten)
+    vorm = formulier.bouw(berichttype.module, berichttype.code, invoer, fouten, berichttype.versie)
     return pagina(
         request,
         "opstellen/inhoud.html",
@@ -241,26 +345,50 @@ def _inhoudpagina(
         vorm=vorm,
         invoer=invoer,
         referenties=referenties,
-        is_kennisgeving=berichttype.code in KENNISGEVINGEN,
+        is_kennisgeving=berichttype.code in KENNISGEVINGEN and berichttype.module == MODULE,
         melding=melding,
+        met_bijlage=any(v.soort == "bijlage" for veld in vorm.velden for v in formulier.alle(veld)),
+        ontvangers_woord=ontvangerwoord(sorted(str(r) for r in berichttype.naar), meervoud=True),
         **context,
     )
+
+
+def _soort(
+    gebruiker: Gebruiker, gast: Gastclient, module: str, code: str, ontvangers: Sequence[str], nieuw: bool
+) -> Berichttype | None:
+    """The type to compose, in the version the sender and the recipients share; None when the user
+    cannot compose it here (the first step explains why)."""
+    gekozen = _module(gebruiker, _eigen_versies(gast), module or MODULE)
+    if gekozen is None or (module and gekozen != module):
+        return None
+    versie, _ = gemeenschappelijke_versie(gast, gekozen, ontvangers)
+    if versie is None:
+        return None
+    soort = afzendertype(gebruiker.rol, gekozen, code, versie)
+    if soort is None or (
+        nieuw and soort not in afzendertypen(gebruiker.rol, gekozen, nieuw=True, versie=versie)
+    ):
+        return None
+    return soort
 
 
 @router.get("/opstellen/inhoud", response_class=HTMLResponse)
 def inhoud(
     request: Request,
-    gebruiker: Schuldhulpverlener,
+    gebruiker: Afzender,
     berichttype: str = "",
+    module: str = "",
     ontvanger: Annotated[list[str] | None, Query()] = None,
     conversatie: str = "",
     antwoord_op: str = "",
 ) -> Response:
-    soort = shv_type(berichttype)
     ontvangers = _ontvangers(ontvanger or [])
     nieuw = not conversatie
-    if soort is None or not ontvangers or (nieuw and soort not in shv_typen(nieuw=True)):
-        terug = [("actie", "verder"), ("berichttype", berichttype)] + [("ontvanger", o) for o in ontvangers]
+    gast = gastclient(request, gebruiker)
+    soort = _soort(gebruiker, gast, module, berichttype, ontvangers, nieuw) if ontvangers else None
+    if soort is None or not ontvangers:
+        terug = [("actie", "verder"), ("module", module), ("berichttype", berichttype)]
+        terug += [("ontvanger", o) for o in ontvangers]
         if conversatie:
             terug.append(("conversatie", conversatie))
         return RedirectResponse(f"{PAD}?{urlencode(terug)}", status_code=303)
@@ -289,19 +417,44 @@ def inhoud(
 
 
 @router.post("/opstellen/inhoud", response_class=HTMLResponse, dependencies=[Csrf])
-async def inhoud_verwerken(request: Request, gebruiker: Schuldhulpverlener) -> Response:
-    form = await request.form()
+async def inhoud_verwerken(request: Request, gebruiker: Afzender) -> Response:
+    # A document (PDF) travels back in a hidden field as base64 when the form is shown again.
+    form = await request.form(max_part_size=2 * MAX_BIJLAGE)
+    bijlagen: dict[str, str] = {}
+    bijlagefouten: dict[str, list[str]] = {}
+    for sleutel, waarde in form.multi_items():
+        if isinstance(waarde, UploadFile) and sleutel.startswith(BESTAND_PREFIX) and waarde.filename:
+            data = await waarde.read(MAX_BIJLAGE + 1)
+            pad = sleutel[len(BESTAND_PREFIX) :]
+            if len(data) > MAX_BIJLAGE:
+                bijlagefouten[pad] = ["is groter dan 1 MB; verklein het document"]
+            elif not data.startswith(b"%PDF"):
+                bijlagefouten[pad] = ["is geen PDF-document"]
+            else:
+                bijlagen[formulier.PREFIX + pad] = base64.b64encode(data).decode("ascii")
     # The rest reads the database, seals and submits: in a thread, never on the event loop.
-    return await run_in_threadpool(_inhoud_verwerken, request, gebruiker, form)
+    return await run_in_threadpool(_inhoud_verwerken, request, gebruiker, form, bijlagen, bijlagefouten)
 
 
-def _inhoud_verwerken(request: Request, gebruiker: Gebruiker, form: FormData) -> Response:
+BESTAND_PREFIX = "bestand."
+
+
+def _inhoud_verwerken(
+    request: Request,
+    gebruiker: Gebruiker,
+    form: FormData,
+    bijlagen: Mapping[str, str] | None = None,
+    bijlagefouten: Mapping[str, list[str]] | None = None,
+) -> Response:
     velden: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
-    soort = shv_type(str(velden.get("berichttype", "")))
+    velden.update(bijlagen or {})
     ontvangers = _ontvangers([v for v in form.getlist("ontvanger") if isinstance(v, str)])
     nieuw = velden.get("nieuw") == "1"
-    if soort is None or not ontvangers or (nieuw and soort not in shv_typen(nieuw=True)):
-        return RedirectResponse(PAD, status_code=303)
+    gast = gastclient(request, gebruiker)
+    module = str(velden.get("module", "")) or MODULE
+    soort = _soort(gebruiker, gast, module, str(velden.get("berichttype", "")), ontvangers, nieuw)
+    if soort is None or not ontvangers:
+        return RedirectResponse(f"{PAD}?{urlencode({'module': module})}", status_code=303)
     conversatie = _controleer_traject(request, gebruiker, str(velden.get("conversatie", "")), nieuw)
     invoer = formulier.Invoer.uit_formulier(velden)
     actie = str(velden.get("actie", ""))
@@ -314,7 +467,7 @@ def _inhoud_verwerken(request: Request, gebruiker: Gebruiker, form: FormData) ->
         "referenties": _referenties(velden, ontvangers),
         "gekozen": gekozen,
     }
-    sj = formulier.sjabloon(MODULE, soort.code)
+    sj = formulier.sjabloon(soort.module, soort.code, soort.versie)
     if actie.startswith("toevoegen:"):
         invoer = formulier.voeg_rij_toe(sj, invoer, actie.removeprefix("toevoegen:"))
         return _inhoudpagina(
@@ -326,7 +479,9 @@ def _inhoud_verwerken(request: Request, gebruiker: Gebruiker, form: FormData) ->
     if actie not in ("versturen", "controleren"):
         return _inhoudpagina(request, gebruiker, invoer=invoer, **gemeen)
 
-    gelezen = formulier.lees(MODULE, soort.code, invoer)
+    gelezen = formulier.lees(soort.module, soort.code, invoer, soort.versie)
+    if bijlagefouten:
+        gelezen.fouten.update({pad: list(r) for pad, r in bijlagefouten.items()})
     if not gelezen.geldig:
         return _inhoudpagina(
             request, gebruiker, invoer=gelezen.invoer, fouten=gelezen.fouten, status_code=400, **gemeen
@@ -367,7 +522,8 @@ def _verstuur(
             berichttype=soort.code,
             payload=gelezen.payload,
             conversatie=conversatie,
-            module=MODULE,
+            module=soort.module,
+            versie=soort.versie,
             antwoord_op=controle.gekozen,
             referentienummer=referenties[controle.oin],
         )
@@ -398,8 +554,8 @@ def _verstuur(
         conversatie=conversatie,
         nieuw=nieuw and not gelukt,
         label=label,
-        is_kennisgeving=soort.code in KENNISGEVINGEN,
-        typen=shv_typen(nieuw=nieuw and not gelukt),
+        is_kennisgeving=soort.code in KENNISGEVINGEN and soort.module == MODULE,
+        typen=afzendertypen(gebruiker.rol, soort.module, nieuw=nieuw and not gelukt, versie=soort.versie),
         volgend=VOLGEND.get(soort.code, soort.code) if gelukt else soort.code,
         overnemen=sorted((k, v) for k, v in velden.items() if k.startswith(formulier.PREFIX)),
         termijn=request.app.state.runtime.settings.antwoordtermijn_werkdagen,

@@ -21,13 +21,15 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import FormData, UploadFile
 
+from knooppunt.hub import adresboek
 from knooppunt.portaal import app as portaal_app
-from knooppunt.portaal import csvformaat, csvimport, zegelen
+from knooppunt.portaal import csvformaat, csvimport, csvindeling, zegelen
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import GeenSleutel
 from knooppunt.portaal.routes.ontvangen import client_voor
-from knooppunt.portaal.sessies import Csrf, Gebruiker, Schuldeiser
+from knooppunt.portaal.sessies import Csrf, Gebruiker, Schuldeiser, huidige
 from knooppunt.portaal.weergave import pagina
+from knooppunt.protocol.catalogus import CATALOGUS, Rol
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -171,6 +173,53 @@ async def lees_formulier(request: Request, gebruiker: Schuldeiser) -> Formulier:
 Upload = Annotated[Formulier, Depends(lees_formulier)]
 
 
+@dataclass
+class Moduleuitleg:
+    """What a participant answers and starts by upload in one version of one module."""
+
+    module: str
+    naam: str
+    versie: str
+    vragen: list[tuple[str, str, list[str]]]
+    """(question name, file name in the download, names of its answers)."""
+    starten: list[tuple[str, str]]
+    """(type name, template file name)."""
+
+
+def moduleuitleg(request: Request, gebruiker: Gebruiker) -> list[Moduleuitleg]:
+    """Per module and version the participant accepts (outside the handbook's 17.1 files): the
+    questions it answers and the messages it may start by upload (DESIGN §7 "every module")."""
+    client = client_voor(request, gebruiker)
+    versies = client.lees(lambda session, _nu: adresboek.versies_per_module(client.deelnemer(session)))
+    rol = gebruiker.rol or ""
+    uit = []
+    for module in CATALOGUS.modulecodes():
+        for versie in versies.get(module, []):
+            if csvindeling.is_handboek(module, versie):
+                continue
+            vragen = []
+            for t in CATALOGUS.alle():
+                if t.module != module or t.versie != versie or t.door_knooppunt or Rol(rol) not in t.naar:
+                    continue
+                antwoorden = csvindeling.antwoordtypen(module, versie, t.code)
+                if antwoorden:
+                    vragen.append(
+                        (
+                            t.naam,
+                            csvindeling.bestandsnaam(module, versie, t.code),
+                            [a.naam for a in antwoorden],
+                        )
+                    )
+            starten = [
+                (t.naam, f"{module}-{t.code}.csv")
+                for t in csvindeling.starttypen(module, versie, rol)
+                if Rol(rol) in t.van
+            ]
+            if vragen or starten:
+                uit.append(Moduleuitleg(module, csvindeling.modulenaam(module), versie, vragen, starten))
+    return uit
+
+
 def _formulierpagina(
     request: Request,
     *,
@@ -178,6 +227,16 @@ def _formulierpagina(
     fout: str | None = None,
     upload: csvformaat.Upload | None = None,
 ) -> HTMLResponse:
+    gebruiker = huidige(request)
+    modules = moduleuitleg(request, gebruiker) if gebruiker is not None and gebruiker.oin else []
+    client = client_voor(request, gebruiker) if gebruiker is not None and gebruiker.oin else None
+    versies = (
+        client.lees(lambda session, _nu: adresboek.versies_per_module(client.deelnemer(session)))
+        if client is not None
+        else {}
+    )
+    # The handbook's files (art. 18.2) only for a participant that accepts a version that has them.
+    handboek = client is None or any(csvindeling.is_handboek(m, v) for m, vs in versies.items() for v in vs)
     volgorde = {b.naam: i for i, b in enumerate(upload.bestanden)} if upload else {}
     fouten = sorted(upload.fouten if upload else [], key=lambda f: (volgorde.get(f.bestand, 0), f.rij or 0))
     return pagina(
@@ -185,7 +244,8 @@ def _formulierpagina(
         "upload/formulier.html",
         status_code=status_code,
         titel="Antwoorden uploaden" if not (fout or fouten) else "Upload niet verwerkt",
-        soorten=csvformaat.SOORTEN,
+        soorten=csvformaat.SOORTEN if handboek else (),
+        modules=modules,
         max_bestanden=_max_bestanden(),
         max_mb=_max_bestand_bytes() // (1024 * 1024),
         fout=fout,
@@ -276,12 +336,22 @@ def verwerk(request: Request, gebruiker: Gebruiker, bestanden: list[csvformaat.B
 def sjabloon(naam: str, gebruiker: Schuldeiser) -> Response:
     """An empty file of one kind: the header row (``;``, UTF-8 with BOM)."""
     soort = next((s for s in csvformaat.SOORTEN if s.sjabloon == naam), None)
-    if soort is None:
-        raise PortaalFout("Dit sjabloon bestaat niet.", status=404, titel="Niet gevonden")
-    kolommen = list(dict.fromkeys((*soort.sleutels, *soort.kolommen)))
+    if soort is not None:
+        kolommen = list(dict.fromkeys((*soort.sleutels, *soort.kolommen)))
+    else:
+        # ``<module>-<berichttype>.csv``: a message this role starts itself, in the module's newest version
+        module, _, rest = naam.partition("-")
+        code = rest.removesuffix(".csv")
+        versie = csvindeling.hoogste_versie(module, code) if rest.endswith(".csv") else None
+        gevonden = CATALOGUS.zoek(module, code, versie) if versie else None
+        if gevonden is None or gevonden not in csvindeling.starttypen(
+            module, gevonden.versie, gebruiker.rol or "SE"
+        ):
+            raise PortaalFout("Dit sjabloon bestaat niet.", status=404, titel="Niet gevonden")
+        kolommen = csvindeling.startkolommen(module, code, gevonden.versie)
     inhoud = (";".join(kolommen) + "\r\n").encode("utf-8-sig")
     return Response(
         content=inhoud,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{soort.sjabloon}"'},
+        headers={"Content-Disposition": f'attachment; filename="{naam}"'},
     )
