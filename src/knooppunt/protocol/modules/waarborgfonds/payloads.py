@@ -127,8 +127,10 @@ class Statistiek(Payload):
     categorie from them and reports on them."""
 
     code: StatistiekCode
-    waarde: Code50 | None
-    """The value in the kredietbank's code list (SBN: ``types/statistiek_waarde.yml``, nullable)."""
+    waarde: Code50 | None = None
+    """The value in the kredietbank's code list (SBN: ``types/statistiek_waarde.yml``, nullable):
+    absent or null when the kredietbank has none, so a sender that leaves nulls out still sends a
+    valid payload."""
 
 
 class Voorbeoordeling(Payload):
