@@ -59,6 +59,10 @@ def test_compose_in_every_module(
     assert keuze.status_code == 200
     assert f'value="{code}"' in keuze.text
     payload = voorbeeld(module, code, versie)
+    if afzender == "bewindvoerder" and module == "saldoverzoek":
+        # DESIGN §3b: a bewindvoerder asks on the beschikking, which it sends along.
+        payload["grondslag"] = "beschikking"
+        payload["grondslagDocument"] = voorbeeld("bewind", "melding_bewind")["beschikking"]["document"]
     antwoord = verstuur(portaal, code, [ontvanger], payload, module=module)
     assert antwoord.status_code == 200, antwoord.text
     (ref,) = referenties(antwoord.text)
@@ -69,6 +73,16 @@ def test_compose_in_every_module(
         code,
         oin_van(ontvanger),
     )
+
+
+def test_par_3b_a_bewindvoerder_asks_saldo_on_the_beschikking(portaal: TestClient, demo: object) -> None:
+    """The module's sender rule (Moduledefinitie.afzenderregels) is checked on the form."""
+    inloggen(portaal, "bewindvoerder")
+    payload = voorbeeld("saldoverzoek", "saldoverzoek", "2.0")
+    assert payload["grondslag"] == "wgs"
+    antwoord = verstuur(portaal, "saldoverzoek", ["incasso"], payload, module="saldoverzoek")
+    assert antwoord.status_code == 400
+    assert "een bewindvoerder vraagt saldo&#39;s op grond van de beschikking" in antwoord.text
 
 
 def test_a_sender_sees_only_the_modules_it_joined(portaal: TestClient, demo: object) -> None:

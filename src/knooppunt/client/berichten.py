@@ -118,9 +118,10 @@ def valideer_payload(
     gegevens = model.model_dump(mode="json", exclude_unset=True)
     definitie = CATALOGUS.module(module)
     if afzender_rol is not None and definitie is not None:
-        reden = definitie.afzenderfout(code, afzender_rol, gegevens)
-        if reden is not None:
-            raise VerzendFout("ONGELDIGE_INHOUD", reden)
+        fout = definitie.afzenderfout(code, afzender_rol, gegevens)
+        if fout is not None:
+            veld, reden = fout
+            raise VerzendFout("ONGELDIGE_INHOUD", reden, velden=[{"name": veld, "reason": reden}])
     return gegevens
 
 

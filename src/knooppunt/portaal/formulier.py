@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any
 
 from knooppunt.portaal.leesbaar import BEDRAGEN, TYPE_SCHULDREGELING
+from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.payloads import OngeldigePayload, schema_voor, valideer
 
 PREFIX = "p."
@@ -546,8 +547,11 @@ def vul_totalen_aan(code: str, payload: dict[str, Any]) -> None:
             payload.setdefault(f"bedrag{soort}", sum(int(v["bedrag"]) for v in deel))
 
 
-def lees(module: str, code: str, invoer: Invoer, versie: str = "1.0") -> Gelezen:
-    """Convert and validate the form: the payload model decides, errors are keyed by field path."""
+def lees(
+    module: str, code: str, invoer: Invoer, versie: str = "1.0", *, afzender_rol: str | None = None
+) -> Gelezen:
+    """Convert and validate the form: the payload model decides, errors are keyed by field path;
+    with ``afzender_rol`` also the module's rules that depend on the sender's role (DESIGN §3b)."""
     sj = sjabloon(module, code, versie)
     invoer = compacteer(sj, invoer)
     fouten: dict[str, list[str]] = {}
@@ -564,6 +568,10 @@ def lees(module: str, code: str, invoer: Invoer, versie: str = "1.0") -> Gelezen
     else:
         if not fouten:
             payload = model.model_dump(mode="json", exclude_none=True)
+            definitie = CATALOGUS.module(module)
+            fout = definitie.afzenderfout(code, afzender_rol, payload) if definitie and afzender_rol else None
+            if fout is not None:
+                fouten.setdefault(fout[0], []).append(fout[1])
     return Gelezen(payload, fouten, invoer)
 
 

@@ -139,8 +139,8 @@ def hubberichten(module: str, versie: str) -> tuple[Berichttype, ...]:
     )
 
 
-Afzenderregel = Callable[[str, Mapping[str, Any]], "str | None"]
-"""(the sender's role, the payload) → the Dutch reason it may not be sent, or None."""
+Afzenderregel = Callable[[str, Mapping[str, Any]], "tuple[str, str] | None"]
+"""(the sender's role, the payload) → (the field at fault, the Dutch reason it may not be sent), or None."""
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,8 @@ class Moduledefinitie:
     """Payload rules that depend on the sender's role, by code: the SDK and the portal run them
     before sealing (the hub cannot: it never reads the payload)."""
 
-    def afzenderfout(self, code: str, rol: str, payload: Mapping[str, Any]) -> str | None:
-        """The Dutch reason why a sender in ``rol`` may not send this payload, or None."""
+    def afzenderfout(self, code: str, rol: str, payload: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(field, Dutch reason) why a sender in ``rol`` may not send this payload, or None."""
         regel = self.afzenderregels.get(code)
         return regel(rol, payload) if regel is not None else None
 

@@ -479,7 +479,7 @@ def _inhoud_verwerken(
     if actie not in ("versturen", "controleren"):
         return _inhoudpagina(request, gebruiker, invoer=invoer, **gemeen)
 
-    gelezen = formulier.lees(soort.module, soort.code, invoer, soort.versie)
+    gelezen = formulier.lees(soort.module, soort.code, invoer, soort.versie, afzender_rol=gebruiker.rol)
     if bijlagefouten:
         gelezen.fouten.update({pad: list(r) for pad, r in bijlagefouten.items()})
     if not gelezen.geldig:

@@ -271,11 +271,12 @@ MODELLEN: dict[str, type[Payload]] = {
 """The payload model of every participant-authored message type of module saldoverzoek, 2.0."""
 
 
-def _grondslag_van_afzender(rol: str, payload: Mapping[str, Any]) -> str | None:
+def _grondslag_van_afzender(rol: str, payload: Mapping[str, Any]) -> tuple[str, str] | None:
     grondslag = payload.get("grondslag")
     if not isinstance(grondslag, str) or rol not in (Rol.SHV, Rol.BW):
         return None
-    return grondslag_past_bij_rol(Rol(rol), grondslag)
+    reden = grondslag_past_bij_rol(Rol(rol), grondslag)
+    return None if reden is None else ("grondslag", reden)
 
 
 AFZENDERREGELS = dict.fromkeys(
