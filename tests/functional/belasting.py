@@ -283,6 +283,7 @@ def zend_tot_erkend(
     *,
     ongeduldig_elke: int = 6,
     onbeschikbaar_mag: bool = False,
+    via_proxy: bool = False,
 ) -> None:
     """One client thread: submit each envelope until the hub acknowledges it (201, or 200 for a
     retry), retrying the identical request on any network error or timeout; the connection is
@@ -290,7 +291,9 @@ def zend_tot_erkend(
     after sending, so two identical submits race. With `onbeschikbaar_mag`, a 503
     TIJDELIJK_NIET_BESCHIKBAAR with Retry-After (the database is away) is retried too instead of
     reported. Pauses before a retry are 50-200 ms, shorter than the hub's Retry-After on purpose:
-    the chaos test measures the hub's recovery, not a client's patience."""
+    the chaos test measures the hub's recovery, not a client's patience. With `via_proxy`, a 502
+    or 504 from the TLS proxy (the node it passed the request to died) is retried like a network
+    error, as nginx does not replay a POST that reached a node."""
     rnd = random.Random(nr)
     client = mtls_client(hub_url, ca, partij, timeout=TIMEOUT)
     try:
@@ -314,6 +317,14 @@ def zend_tot_erkend(
                     if not ongeduldig:
                         time.sleep(rnd.uniform(0.05, 0.2))
                     client = mtls_client(hub_url, ca, partij, timeout=TIMEOUT)
+                    continue
+                if (
+                    via_proxy
+                    and r.status_code in (502, 504)
+                    and "problem" not in r.headers.get("content-type", "")
+                ):
+                    poging.netwerkfouten += 1
+                    time.sleep(rnd.uniform(0.05, 0.2))
                     continue
                 if r.status_code in (200, 201):
                     poging.status, poging.antwoord = r.status_code, r.json()
