@@ -17,6 +17,9 @@ Scenarios, per database:
   portaal   the web portal's creditor pages (bench/portaal.py): the download zip of 1,000 messages, and
             an upload of ~20,000 saldoverzoek antwoorden (~4 MB) validated and submitted as one batch
             (with --quick: 200 and 2,000)
+  topologie (PostgreSQL only) the production topology: nginx terminating mutual TLS in front of one,
+            then two `knooppunt serve --uds` nodes, beside one node with built-in TLS; the doorvoer
+            load, msg/s (bench/topologie.py; needs Debian's nginx)
   profiel   (--profile) py-spy on the server during a closed-loop run; hotspots ranked
 Once per run, not per database:
   sdk       participant SDK seal (sign+encrypt) and open (decrypt+verify+validate) per core, beside
@@ -54,6 +57,7 @@ import portaal  # noqa: E402
 import profiel  # noqa: E402
 import ruwe_db  # noqa: E402
 import sdk  # noqa: E402
+import topologie  # noqa: E402
 import verlopen  # noqa: E402
 from omgeving import leesbaar  # noqa: E402
 
@@ -68,6 +72,7 @@ SCENARIOS = (
     "inbox",
     "verlopen",
     "portaal",
+    "topologie",
 )
 
 
@@ -238,6 +243,21 @@ def _bench_database(
         except Exception:
             traceback.print_exc()
             res["portaal"] = {"fout": traceback.format_exc()}
+    if "topologie" in scenarios:
+        if soort != "postgresql":
+            print("  topologie: nodes share one PostgreSQL in production; skipped on sqlite", flush=True)
+        else:
+            with omgeving.verse_database(soort, werk, a.pg_url, "topologie") as db:
+                data = werk / "data-topologie"
+                omgeving.migreer_en_registreer(db.url, data, pki)
+                try:
+                    res["topologie"] = topologie.meet(
+                        db, data, pki, inhouden, n=n, threads=a.threads, max_seconden=a.max_seconden
+                    )
+                    topologie.toon(res["topologie"])
+                except Exception:
+                    traceback.print_exc()
+                    res["topologie"] = {"fout": traceback.format_exc()}
     if "ruw" in res and res["runs"]:
         for naam, run in res["runs"].items():
             if "doorvoer" in run:
@@ -478,6 +498,10 @@ def _samenvatting(resultaten: dict[str, Any]) -> None:
                 f"{d.get('submit', {}).get('p99_ms', 0):>9.1f}ms "
                 f"{t.get('submit', {}).get('p99_ms', 0):>9.1f}ms"
             )
+        tp = res.get("topologie", {})
+        for sleutel, titel in (("direct", "1 node TLS"), ("nginx_1", "nginx+1"), ("nginx_2", "nginx+2")):
+            if sleutel in tp:
+                print(f"{soort:<11} {titel:<12} {tp[sleutel]['e2e_per_s']:>10.1f}")
         pr = res.get("portaal", {})
         if "upload" in pr:
             print(
