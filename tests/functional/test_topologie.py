@@ -182,11 +182,14 @@ def test_nginx_twee_nodes_een_node_gedood_niets_kwijt(
             fouten, logs, tmp_path
         )
         assert all(voor_kill.values()), f"niet beide nodes kregen verzoeken voor de kill: {voor_kill}"
+        toegang = (nginx.map / "access.log").read_text(errors="replace").splitlines()
+        proxyfouten = sum(1 for regel in toegang if '" 502 ' in regel or '" 504 ' in regel)
         netwerkfouten = sum(p.netwerkfouten for p in pogingen.values())
         herhaald = sum(1 for p in pogingen.values() if p.status == 200)
         print(
             f"\n{totaal} berichten via nginx over 2 nodes, node-0 SIGKILL na {gedood_na} erkend, "
-            f"{alleen_node1} erkend door node-1 alleen; {duur:.1f}s; {netwerkfouten} netwerk-/proxyfouten, "
+            f"{alleen_node1} erkend door node-1 alleen; {duur:.1f}s; {netwerkfouten} netwerk-/proxyfouten "
+            f"(waarvan {proxyfouten} 502/504 van nginx), "
             f"{herhaald} herhalingen met 200; statussen {statussen}"
         )
 
