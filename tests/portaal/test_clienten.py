@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
-from knooppunt.hub import mailbox
+from knooppunt.hub import adresboek, mailbox
 from knooppunt.portaal import dossiers
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen
 from knooppunt.portaal.kluis import ONTWIKKEL_BESTAND, Kluis
 from knooppunt.runtime import Runtime
+from knooppunt.store import berichten as berichten_store
 from knooppunt.store import portaal as portaal_store
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Base, Bericht, PortaalDossier
@@ -163,7 +164,7 @@ def test_antwoord_lezen_en_bevestigen(gemeente: TestClient, rt: Runtime, kluis: 
 def mailbox_nieuw(rt: Runtime) -> int:
     with transactie(rt.sessions) as session:
         return sum(
-            mailbox.store.nieuw_per_type(session, ontvanger=oin_van("gemeente"), nu=db_nu(session)).values()
+            berichten_store.nieuw_per_type(session, ontvanger=oin_van("gemeente"), nu=db_nu(session)).values()
         )
 
 
@@ -179,7 +180,7 @@ def test_melding_van_het_knooppunt_bevestigen(gemeente: TestClient, rt: Runtime)
         conversatie=conversatie,
     )
     with transactie(rt.sessions) as session:
-        woning = mailbox.adresboek.haal(session, oin_van("woning"))
+        woning = adresboek.haal(session, oin_van("woning"))
         mailbox.weiger(
             session,
             woning,

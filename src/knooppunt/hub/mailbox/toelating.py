@@ -1,0 +1,254 @@
+"""The admission pipeline: one ordered list of checks that lets an envelope in or refuses it, the
+same for a single submit and for every envelope of a batch (DESIGN §4: "each exactly as a single
+submit would be").
+
+The pipeline reads nothing itself: it asks a `Zicht` (view) for the facts. `Databasezicht` asks
+the database, for a single submit; the batch's view (`Reekszicht`) answers from the rows it read
+once for the whole batch plus what the batch accepted before the envelope, which is what the
+database would show the one-at-a-time path at that point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import Row
+from sqlalchemy.orm import Session
+
+from knooppunt.hub import regels
+from knooppunt.hub.mailbox import controles
+from knooppunt.hub.mailbox.envelop import Envelop, Instellingen, R, termijn_einde
+from knooppunt.protocol.catalogus import Berichttype
+from knooppunt.store import berichten as store
+from knooppunt.store import deelnemers as deelnemer_store
+from knooppunt.store import inboxquotum
+from knooppunt.store.berichten import Berichtrij
+from knooppunt.store.models import Bericht, Deelnemer
+
+R_co = TypeVar("R_co", bound=Berichtrij, covariant=True)
+
+
+class Zicht(Protocol[R_co]):
+    """The facts the pipeline asks for, as the database would give them to this envelope."""
+
+    @property
+    def session(self) -> Session: ...
+
+    def bestaand(self, referentienummer: str) -> R_co | None:
+        """The message with this number, whoever sent it."""
+
+    def deelnemer(self, oin: str) -> Deelnemer | None: ...
+
+    def eigenaar(self, conversatie: str) -> str:
+        """The conversation's owner; a new conversation is the sender's (DESIGN §2)."""
+
+    def bericht(self, referentienummer: str, *, afzender: str, ontvanger: str) -> R_co | None:
+        """The message with this number between these two parties, in this direction."""
+
+    def uitgewisseld(self, conversatie: str, module: str, ontvanger: str) -> bool:
+        """Whether envelopes not yet in the database exchanged a message with `ontvanger` here
+        (`regels.Context.uitgewisseld_in_reeks`)."""
+
+    def aantal_open(self, ontvanger: str) -> int:
+        """The sender's unconfirmed messages to `ontvanger` (counted up to ``max_open``)."""
+
+    def bezetting(self, ontvanger: str) -> tuple[int, int]:
+        """`inboxquotum.bezetting` of `ontvanger`: (all senders, this sender)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Herhaling(Generic[R]):
+    """A retry: the envelope's number is in use for this same envelope, by this sender."""
+
+    bericht: R
+
+
+@dataclass(frozen=True, slots=True)
+class Toelating(Generic[R]):
+    """An envelope let in: the row to insert (``waarden``) and what its effects need."""
+
+    berichttype: Berichttype
+    ontvanger: Deelnemer
+    verwijzing: R | None
+    waarden: dict[str, Any]
+    grootte: int
+
+
+def toelaten(
+    zicht: Zicht[R],
+    afzender: Deelnemer,
+    envelop: Envelop,
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
+    met_inhoud: bool = True,
+) -> Herhaling[R] | Toelating[R]:
+    """Judge one envelope: raises HubFout with the code of the first check that refuses it.
+    ``met_inhoud=False`` (a dry run before sealing) skips the checks of the JWE and counts the
+    message as empty; a number already in use is then always a conflict."""
+    envelop_hash = envelop.hash() if met_inhoud else ""
+    bestaand = zicht.bestaand(envelop.referentienummer)
+    if bestaand is not None:
+        return Herhaling(controles.herhaling(bestaand, afzender, envelop_hash))
+
+    berichttype = controles.berichttype_van(envelop)
+    controles.controleer_afzender(berichttype, afzender)
+    ontvanger = controles.controleer_ontvanger(
+        berichttype, afzender, zicht.deelnemer(envelop.ontvanger), envelop
+    )
+    if met_inhoud:
+        controles.controleer_inhoud(envelop, ontvanger, instellingen, nu)
+    conversatie = envelop.conversatie_referentienummer
+    controles.controleer_conversatie(afzender, envelop, zicht.eigenaar(conversatie))
+
+    kandidaat = None
+    ref = envelop.cross_referentienummer
+    if ref is not None and (berichttype.verwijst_naar or berichttype.is_antwoord):
+        van, aan = controles.verwijzing_richting(berichttype, afzender, envelop)
+        kandidaat = zicht.bericht(ref, afzender=van, ontvanger=aan)
+    verwijzing = controles.beoordeel_verwijzing(berichttype, envelop, kandidaat)
+    regels.controleer(
+        regels.Context(
+            session=zicht.session,
+            type=berichttype,
+            afzender=afzender,
+            ontvanger=ontvanger,
+            conversatie=conversatie,
+            verwijzing=verwijzing,
+            uitgewisseld_in_reeks=zicht.uitgewisseld(conversatie, berichttype.module, ontvanger.oin),
+        )
+    )
+    controles.controleer_open(ontvanger, zicht.aantal_open(ontvanger.oin), instellingen)
+    # A dry run before sealing knows no size yet: it refuses only a sender already above its share.
+    grootte = len(envelop.inhoud) if met_inhoud else 0
+    controles.controleer_quotum(ontvanger, grootte, zicht.bezetting(ontvanger.oin), instellingen)
+
+    waarden = {
+        "referentienummer": envelop.referentienummer,
+        "afzender": afzender.oin,
+        "ontvanger": ontvanger.oin,
+        "conversatie_referentienummer": conversatie,
+        "cross_referentienummer": ref,
+        "berichttype": berichttype.code,
+        "module": berichttype.module,
+        "versie": envelop.versie,
+        "envelop_hash": envelop_hash,
+        "status": "aangeboden",
+        "ontvangen_op": nu,
+        "verloopt_op": termijn_einde(instellingen.kalender, nu, instellingen.bevestigingstermijn),
+    }
+    return Toelating(berichttype, ontvanger, verwijzing, waarden, grootte)
+
+
+@dataclass(frozen=True, slots=True)
+class Databasezicht:
+    """The view of a single submit: every fact straight from the database."""
+
+    session: Session
+    afzender: Deelnemer
+    nu: datetime
+    instellingen: Instellingen
+
+    def bestaand(self, referentienummer: str) -> Bericht | None:
+        return store.op_referentie(self.session, referentienummer)
+
+    def deelnemer(self, oin: str) -> Deelnemer | None:
+        return deelnemer_store.haal(self.session, oin)
+
+    def eigenaar(self, conversatie: str) -> str:
+        # The first message claims the conversation for its sender, in every module; a message
+        # refused later (a creditor's first message, by its own rules) rolls the claim back.
+        return store.claim_conversatie(
+            self.session, conversatie=conversatie, shv=self.afzender.oin, nu=self.nu
+        )
+
+    def bericht(self, referentienummer: str, *, afzender: str, ontvanger: str) -> Bericht | None:
+        return store.van_naar(
+            self.session, referentienummer=referentienummer, afzender=afzender, ontvanger=ontvanger
+        )
+
+    def uitgewisseld(self, conversatie: str, module: str, ontvanger: str) -> bool:
+        return False
+
+    def aantal_open(self, ontvanger: str) -> int:
+        tot = self.instellingen.max_open
+        return store.aantal_open(self.session, afzender=self.afzender.oin, ontvanger=ontvanger, tot=tot)
+
+    def bezetting(self, ontvanger: str) -> tuple[int, int]:
+        return inboxquotum.bezetting(self.session, ontvanger=ontvanger, afzender=self.afzender.oin)
+
+
+@dataclass
+class Reekszicht:
+    """The view of an envelope of a batch: the rows found once for the whole batch (``bekend``,
+    ``eigenaren``), plus what the batch accepted before that envelope (`neem_op`)."""
+
+    session: Session
+    afzender: Deelnemer
+    instellingen: Instellingen
+    bekend: dict[str, Row[Any]]
+    eigenaren: dict[str, str]
+    deelnemers: dict[str, Deelnemer | None] = field(default_factory=dict)
+    open_per_ontvanger: dict[str, int] = field(default_factory=dict)
+    bezettingen: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per recipient: (its unconfirmed ciphertext, of which this sender's), as `inboxquotum.bezetting`."""
+    uitgewisseld_met: set[tuple[str, str, str]] = field(default_factory=set)
+    """(conversation, module, recipient) of the accepted envelopes: EERDER_UITGEWISSELD per module."""
+    in_reeks: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    """Accepted envelopes of the batch by referentienummer: (index, the row to insert)."""
+
+    def bestaand(self, referentienummer: str) -> Berichtrij | None:
+        eerder = self.in_reeks.get(referentienummer)
+        if eerder is not None:
+            return Bericht(**eerder[1])
+        return self.bekend.get(referentienummer)
+
+    def deelnemer(self, oin: str) -> Deelnemer | None:
+        if oin not in self.deelnemers:
+            self.deelnemers[oin] = deelnemer_store.haal(self.session, oin)
+        return self.deelnemers[oin]
+
+    def eigenaar(self, conversatie: str) -> str:
+        # A new conversation is claimed when the batch is stored (`verzenden._claim_reeks`).
+        return self.eigenaren.get(conversatie, self.afzender.oin)
+
+    def bericht(self, referentienummer: str, *, afzender: str, ontvanger: str) -> Berichtrij | None:
+        gevonden = self.bestaand(referentienummer)
+        if gevonden is not None and (gevonden.afzender, gevonden.ontvanger) != (afzender, ontvanger):
+            return None
+        return gevonden
+
+    def uitgewisseld(self, conversatie: str, module: str, ontvanger: str) -> bool:
+        return (conversatie, module, ontvanger) in self.uitgewisseld_met
+
+    def aantal_open(self, ontvanger: str) -> int:
+        if ontvanger not in self.open_per_ontvanger:
+            self.open_per_ontvanger[ontvanger] = store.aantal_open(
+                self.session, afzender=self.afzender.oin, ontvanger=ontvanger, tot=self.instellingen.max_open
+            )
+        return self.open_per_ontvanger[ontvanger]
+
+    def bezetting(self, ontvanger: str) -> tuple[int, int]:
+        if ontvanger not in self.bezettingen:
+            self.bezettingen[ontvanger] = inboxquotum.bezetting(
+                self.session, ontvanger=ontvanger, afzender=self.afzender.oin
+            )
+        return self.bezettingen[ontvanger]
+
+    def neem_op(self, index: int, toelating: Toelating[Berichtrij]) -> bool:
+        """The envelope at `index` is accepted: the envelopes after it see it as the database
+        would. Returns whether it starts its conversation."""
+        waarden = toelating.waarden
+        ontvanger = toelating.ontvanger.oin
+        conversatie = waarden["conversatie_referentienummer"]
+        self.open_per_ontvanger[ontvanger] += 1
+        totaal, eigen = self.bezettingen[ontvanger]
+        self.bezettingen[ontvanger] = (totaal + toelating.grootte, eigen + toelating.grootte)
+        self.uitgewisseld_met.add((conversatie, toelating.berichttype.module, ontvanger))
+        self.in_reeks[waarden["referentienummer"]] = (index, waarden)
+        claimt = conversatie not in self.eigenaren
+        if claimt:
+            self.eigenaren[conversatie] = self.afzender.oin
+        return claimt
