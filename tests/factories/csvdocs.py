@@ -60,9 +60,8 @@ def sectie(module: str) -> str:
             vraag = _kort([k.naam for k in csvindeling.kolommen(module, t.code, versie)])
             antwoorden = csvindeling.antwoordtypen(module, versie, t.code)
             antwoord = _kort(csvindeling.antwoordkolommen(module, versie, t.code)) if antwoorden else "—"
-            regels.append(
-                f"| `{csvindeling.bestandsnaam(module, versie, t.code)}` | `{t.code}` | {vraag} | {antwoord} |"
-            )
+            bestand = csvindeling.bestandsnaam(module, versie, t.code)
+            regels.append(f"| `{bestand}` | `{t.code}` | {vraag} | {antwoord} |")
         starters = [
             t.code for rol in (Rol.SE, Rol.WF) for t in csvindeling.starttypen(module, versie, rol.value)
         ]
