@@ -46,6 +46,7 @@ from knooppunt.protocol.payloads.velden import (
     TypeSchuldregeling,
     TypeSchuldregeling10,
     controleer_opbouw,
+    dubbele,
     meld,
     niet_leeg,
     vandaag,
@@ -124,19 +125,9 @@ class KennisgevingAntwoord(Payload):
                     ("klantnummerSE",), "klantnummerSE of minstens één factuurnummer is verplicht (4.1)", None
                 )
             )
-        fouten += _dubbele(self.factuurnummers, "factuurnummers")
+        fouten += dubbele(self.factuurnummers, "factuurnummers")
         meld(self, fouten)
         return self
-
-
-def _dubbele(waarden: list[str], veld: str) -> list[InitErrorDetails]:
-    gezien: set[str] = set()
-    fouten: list[InitErrorDetails] = []
-    for i, waarde in enumerate(waarden):
-        if waarde in gezien:
-            fouten.append(veldfout((veld, i), f"{waarde!r} staat meer dan eens in {veld}", waarde))
-        gezien.add(waarde)
-    return fouten
 
 
 # --- saldoverzoek (art. 5) ------------------------------------------------------------------------------
@@ -314,7 +305,7 @@ class SaldoverzoekAntwoord(Payload):
                 )
             )
         if self.vorderingen:
-            fouten += _dubbele([v.factuurnummerSE for v in self.vorderingen], "vorderingen")
+            fouten += dubbele([v.factuurnummerSE for v in self.vorderingen], "vorderingen")
         if (
             self.totaalvordering is not None
             and self.totaalvordering.standaardAkkoord != self.STANDAARD_AKKOORD
@@ -576,7 +567,7 @@ class SchuldregelingGeaccordeerd(_VervolgSHV):
                     None,
                 )
             )
-        fouten += _dubbele([v.betaalreferentie for v in self.vorderingen], "vorderingen")
+        fouten += dubbele([v.betaalreferentie for v in self.vorderingen], "vorderingen")
         meld(self, fouten)
         return self
 

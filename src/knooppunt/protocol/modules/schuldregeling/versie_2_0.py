@@ -41,6 +41,7 @@ from knooppunt.protocol.payloads.velden import (
     TypeSchuldregeling,
     afwezig,
     als,
+    dubbele,
     meld,
     niet_leeg,
     veldfout,
@@ -191,7 +192,7 @@ class KennisgevingAntwoord(Payload):
                     self.factuurnummers,
                 )
             )
-        fouten += v1._dubbele(self.factuurnummers, "factuurnummers")
+        fouten += dubbele(self.factuurnummers, "factuurnummers")
         meld(self, fouten)
         return self
 
@@ -430,7 +431,7 @@ class _Geaccordeerd(v1._VervolgSHV):
     @model_validator(mode="after")
     def _uitbetaling(self) -> Self:
         fouten = uitbetaalmomenten_fouten(self.uitbetaalmomenten, self.vorderingen)
-        fouten += v1._dubbele([v.betaalreferentie for v in self.vorderingen], "vorderingen")
+        fouten += dubbele([v.betaalreferentie for v in self.vorderingen], "vorderingen")
         meld(self, fouten)
         return self
 
