@@ -422,3 +422,40 @@ def test_a_first_click_submitted_during_the_second_clicks_dry_run_leaves_it_all_
     assert tweede.status_code == 200, tweede.text
     assert "Er is niets verstuurd: alle 3 berichten in deze upload waren al verzonden" in tweede.text
     assert verstuurd_door(rt, "energie") == 3
+
+
+def test_an_upload_goes_in_parts_and_a_broken_off_one_is_completed_by_uploading_again(
+    portaal: TestClient,
+    saldoverzoeken: tuple[list[str], list[dict[str, str]]],
+    rt: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DESIGN §7: validated all or nothing, then submitted in verzendingen of at most 1,000 (here 2);
+    when the submission breaks off after the first part, the same upload again completes it and
+    sends nothing twice."""
+    from knooppunt.portaal import gastclient
+
+    kop, rijen = saldoverzoeken
+    bestand = als_csv(ingevuld(rijen), kop)
+    monkeypatch.setattr(gastclient, "DEEL", 2)
+    echt = mailbox.verstuur_reeks
+    delen: list[int] = []
+
+    def breekt_af(session: Any, afzender: Any, envelops: Any, **kw: Any) -> Any:
+        delen.append(len(envelops))
+        if len(delen) == 2:
+            raise RuntimeError("de verbinding viel weg")
+        return echt(session, afzender, envelops, **kw)
+
+    monkeypatch.setattr(mailbox, "verstuur_reeks", breekt_af)
+    with pytest.raises(RuntimeError):
+        upload(portaal, ("saldoverzoeken.csv", bestand))
+    assert delen == [2, 1]
+    assert len(antwoorden_van(rt, "energie")) == 2  # the first part stays sent
+
+    monkeypatch.setattr(mailbox, "verstuur_reeks", echt)
+    opnieuw = upload(portaal, ("saldoverzoeken.csv", bestand))
+    assert opnieuw.status_code == 200, opnieuw.text
+    antwoorden = antwoorden_van(rt, "energie")
+    assert len(antwoorden) == 3
+    assert len({a.referentienummer for a in antwoorden}) == 3

@@ -48,6 +48,8 @@ T = TypeVar("T")
 HUB = "KNOOPPUNT"
 _POGINGEN = 3
 """How often `Gastclient.verstuur_nieuwe` submits again after losing a race for a number."""
+DEEL = 1000
+"""An upload is submitted in parts of at most this many messages (DESIGN §7: verzendingen of 1,000)."""
 
 
 class GeenSleutel(Exception):
@@ -485,14 +487,23 @@ class Gastclient:
 
     def verstuur_nieuwe(self, berichten: Sequence[TeVersturen], *, waarvoor: str) -> dict[str, datetime]:
         """`verstuur_reeks` for messages with deterministic numbers (an upload's answers, DESIGN
-        §7): all or nothing, except that a message whose number this participant already sent is
-        skipped — sent by an earlier upload, or by a concurrent one (a double click) between the
-        dry run and this submit. Losing that race makes the hub refuse the batch with
-        REFERENTIENUMMER_CONFLICT (the JWE sealed again differs); the batch is then submitted
-        again without the numbers that now exist. Returns the skipped numbers with the hub's
-        ``ontvangenOp`` of the message sent before. Raises as `verstuur_reeks` does, with the
+        §7), in parts of at most ``DEEL`` (1,000, the size of a verzending), each part all or
+        nothing, except that a message whose number this participant already sent is skipped —
+        sent by an earlier upload, or by a concurrent one (a double click) between the dry run and
+        this submit. Losing that race makes the hub refuse the part with REFERENTIENUMMER_CONFLICT
+        (the JWE sealed again differs); the part is then submitted again without the numbers that
+        now exist. If a part is refused, the parts before it stay sent and submitting the same
+        upload again completes it, sending nothing twice. Returns the skipped numbers with the
+        hub's ``ontvangenOp`` of the message sent before. Raises as `verstuur_reeks` does, with the
         index into ``berichten``."""
         envelops = self._zegel_reeks(berichten, waarvoor)
+        bestaand: dict[str, datetime] = {}
+        for begin in range(0, len(envelops), DEEL):
+            bestaand |= self._verstuur_deel(envelops[begin : begin + DEEL], begin)
+        return bestaand
+
+    def _verstuur_deel(self, envelops: Sequence[mailbox.Envelop], begin: int) -> dict[str, datetime]:
+        """One part of `verstuur_nieuwe` in one transaction; ``begin``: its first envelope's index."""
         for poging in range(_POGINGEN):
             try:
                 with self.transactie() as (session, nu):
@@ -507,7 +518,7 @@ class Gastclient:
                         )
                     return bestaand
             except mailbox.Reeksweigering as exc:
-                exc.index = rest[exc.index][0]
+                exc.index = begin + rest[exc.index][0]
                 if exc.code != "REFERENTIENUMMER_CONFLICT" or poging == _POGINGEN - 1:
                     raise
         raise AssertionError("onbereikbaar")  # pragma: no cover
