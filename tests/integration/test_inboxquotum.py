@@ -39,7 +39,17 @@ def _stel_in(rt: Runtime, **waarden: Any) -> None:
 
 
 def _bezetting(rt: Runtime, ontvanger: str) -> dict[str, int]:
+    """The byte counters of `ontvanger` by sender; on the way it checks the message counters (the
+    per-sender cap reads them, #13) against a count of the messages whose content is stored."""
     with rt.sessions() as session:
+        aantallen = {a: n for a, n in inboxquotum.aantallen_per_afzender(session, ontvanger).items() if n}
+        geteld = session.execute(
+            select(Bericht.afzender, func.count())
+            .join(BerichtInhoud, BerichtInhoud.bericht_id == Bericht.id)
+            .where(Bericht.ontvanger == ontvanger)
+            .group_by(Bericht.afzender)
+        ).all()
+        assert aantallen == {str(a): int(n) for a, n in geteld}
         return {a: b for a, b in inboxquotum.per_afzender(session, ontvanger).items() if b}
 
 

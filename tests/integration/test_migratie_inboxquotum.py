@@ -88,5 +88,13 @@ def test_migratie_0008_telt_de_open_berichten_mee(lege_database: Engine) -> None
             )
         }
         groottes = {(s, g) for s, g in conn.execute(select(Bericht.status, Bericht.grootte))}
+        aantallen = {
+            (o, a): n
+            for o, a, n in conn.execute(
+                select(Inboxbezetting.ontvanger, Inboxbezetting.afzender, Inboxbezetting.aantal)
+            )
+        }
     assert tellers == {(SE, SHV1): 3500, (SE, SHV2): 700}
+    # Migration 0014: the open messages counted beside their bytes (the per-sender cap reads it).
+    assert aantallen == {(SE, SHV1): 2, (SE, SHV2): 1}
     assert groottes == {("aangeboden", 1000), ("opgehaald", 2500), ("aangeboden", 700), ("bevestigd", None)}

@@ -1,6 +1,7 @@
-"""SQL of the inbox quota (DESIGN §4): per (recipient, sender) the bytes of unconfirmed ciphertext,
-kept in ``inboxbezetting`` so that a submit reads a recipient's few rows instead of summing its
-open messages.
+"""SQL of the inbox quota (DESIGN §4): per (recipient, sender) the bytes of unconfirmed ciphertext
+and the number of unconfirmed messages, kept in ``inboxbezetting`` so that a submit reads a
+recipient's few rows instead of summing or counting its open messages (the quota and the
+per-sender cap, ``TE_VEEL_OPEN``).
 
 The store functions that add or delete ciphertext queue a change here (``noteer``); the changes
 are written in one executemany, in key order, just before the session commits (``koppel`` hooks
@@ -28,13 +29,15 @@ Sleutel = tuple[str, str]
 
 
 def noteer(session: Session, wijzigingen: Iterable[tuple[str, str, int | None]]) -> None:
-    """Queue (ontvanger, afzender, bytes) changes — positive for stored ciphertext, negative for
-    deleted — to be written when this session commits. None (a hub notice) counts nothing."""
-    wachtend: dict[Sleutel, int] = session.info.setdefault(_WACHTEND, {})
+    """Queue (ontvanger, afzender, bytes) changes — positive for a stored message's ciphertext,
+    negative for deleted — to be written when this session commits; each also counts the message
+    (+1 or -1). None (a hub notice) counts nothing."""
+    wachtend: dict[Sleutel, tuple[int, int]] = session.info.setdefault(_WACHTEND, {})
     for ontvanger, afzender, grootte in wijzigingen:
         if grootte:
             sleutel = (ontvanger, afzender)
-            wachtend[sleutel] = wachtend.get(sleutel, 0) + grootte
+            bytes_, aantal = wachtend.get(sleutel, (0, 0))
+            wachtend[sleutel] = (bytes_ + grootte, aantal + (1 if grootte > 0 else -1))
 
 
 def bezetting(session: Session, *, ontvanger: str, afzender: str) -> tuple[int, int]:
@@ -50,13 +53,40 @@ def bezetting(session: Session, *, ontvanger: str, afzender: str) -> tuple[int, 
         ).where(Inboxbezetting.ontvanger == ontvanger)
     ).one()
     totaal, eigen = int(rij[0]), int(rij[1])
-    wachtend: dict[Sleutel, int] = session.info.get(_WACHTEND, {})
-    for (o, a), delta in wachtend.items():
+    wachtend: dict[Sleutel, tuple[int, int]] = session.info.get(_WACHTEND, {})
+    for (o, a), (delta, _) in wachtend.items():
         if o == ontvanger:
             totaal += delta
             if a == afzender:
                 eigen += delta
     return totaal, eigen
+
+
+def aantal_open(session: Session, *, ontvanger: str, afzender: str) -> int:
+    """How many messages of `afzender` wait unconfirmed for `ontvanger`, as this transaction will
+    leave them: one primary-key read of the counter, never a count of messages."""
+    aantal = int(
+        session.scalar(
+            select(Inboxbezetting.aantal).where(
+                Inboxbezetting.ontvanger == ontvanger, Inboxbezetting.afzender == afzender
+            )
+        )
+        or 0
+    )
+    wachtend: dict[Sleutel, tuple[int, int]] = session.info.get(_WACHTEND, {})
+    return aantal + wachtend.get((ontvanger, afzender), (0, 0))[1]
+
+
+def aantallen_per_afzender(session: Session, ontvanger: str) -> dict[str, int]:
+    """The committed message counters of one recipient, by sender (operators, tests)."""
+    return {
+        str(a): int(n)
+        for a, n in session.execute(
+            select(Inboxbezetting.afzender, Inboxbezetting.aantal).where(
+                Inboxbezetting.ontvanger == ontvanger
+            )
+        )
+    }
 
 
 def per_afzender(session: Session, ontvanger: str) -> dict[str, int]:
@@ -89,13 +119,13 @@ def _insert(session: Session) -> Any:
 
 
 def _schrijf_wachtende(session: Session) -> None:
-    wachtend: dict[Sleutel, int] | None = session.info.pop(_WACHTEND, None)
+    wachtend: dict[Sleutel, tuple[int, int]] | None = session.info.pop(_WACHTEND, None)
     if not wachtend:
         return
     rijen = [
-        {"ontvanger": o, "afzender": a, "bytes": delta}
-        for (o, a), delta in sorted(wachtend.items())
-        if delta != 0
+        {"ontvanger": o, "afzender": a, "bytes": delta, "aantal": aantal}
+        for (o, a), (delta, aantal) in sorted(wachtend.items())
+        if delta != 0 or aantal != 0
     ]
     if not rijen:
         return
@@ -103,7 +133,10 @@ def _schrijf_wachtende(session: Session) -> None:
     session.connection().execute(
         stmt.on_conflict_do_update(
             index_elements=[Inboxbezetting.ontvanger, Inboxbezetting.afzender],
-            set_={"bytes": Inboxbezetting.bytes + stmt.excluded.bytes},
+            set_={
+                "bytes": Inboxbezetting.bytes + stmt.excluded.bytes,
+                "aantal": Inboxbezetting.aantal + stmt.excluded.aantal,
+            },
         ),
         rijen,
     )

@@ -470,3 +470,6 @@ class Inboxbezetting(Base):
     ontvanger: Mapped[str] = mapped_column(String(20), primary_key=True)
     afzender: Mapped[str] = mapped_column(String(20), primary_key=True)
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # How many of this sender's messages wait unconfirmed in this recipient's inbox, kept with the
+    # bytes: the per-sender cap (TE_VEEL_OPEN) reads it instead of counting messages. Migration 0014.
+    aantal: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

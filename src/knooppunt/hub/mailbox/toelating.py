@@ -173,8 +173,8 @@ class Databasezicht:
         return False
 
     def aantal_open(self, ontvanger: str) -> int:
-        tot = self.instellingen.max_open
-        return store.aantal_open(self.session, afzender=self.afzender.oin, ontvanger=ontvanger, tot=tot)
+        # The maintained counter of the inbox quota, not a count of messages (#13).
+        return inboxquotum.aantal_open(self.session, ontvanger=ontvanger, afzender=self.afzender.oin)
 
     def bezetting(self, ontvanger: str) -> tuple[int, int]:
         return inboxquotum.bezetting(self.session, ontvanger=ontvanger, afzender=self.afzender.oin)
@@ -225,8 +225,8 @@ class Reekszicht:
 
     def aantal_open(self, ontvanger: str) -> int:
         if ontvanger not in self.open_per_ontvanger:
-            self.open_per_ontvanger[ontvanger] = store.aantal_open(
-                self.session, afzender=self.afzender.oin, ontvanger=ontvanger, tot=self.instellingen.max_open
+            self.open_per_ontvanger[ontvanger] = inboxquotum.aantal_open(
+                self.session, ontvanger=ontvanger, afzender=self.afzender.oin
             )
         return self.open_per_ontvanger[ontvanger]
 
