@@ -116,7 +116,12 @@ def test_compose_per_module(
     page.get_by_role("button", name="Verder: inhoud invullen").click()
     page.wait_for_url("**/opstellen/inhoud?**")
     expect(page.get_by_text("versie 2.0")).to_be_visible()
-    for naam, waarde in velden(voorbeeld(module, code)).items():
+    payload = voorbeeld(module, code)
+    if "Bewindvoerder" in organisatie and module == "saldoverzoek":
+        # DESIGN §3b: a bewindvoerder asks on the beschikking, sent along as a PDF (the form checks it).
+        payload["grondslag"] = "beschikking"
+        payload["grondslagDocument"] = voorbeeld("bewind", "melding_bewind")["beschikking"]["document"]
+    for naam, waarde in velden(payload).items():
         veld = page.locator(f'[name="{naam}"]')
         if veld.count() == 0:
             continue
