@@ -636,3 +636,11 @@ def controleer_opbouw(actueel: int, onderdelen: dict[str, int | None]) -> list[I
             )
         ]
     return []
+
+
+def niet_hoger_dan(model: BaseModel, veld: str, grens: str) -> None:
+    """Refuse a model whose amount ``veld`` exceeds its amount ``grens`` (an offer above the debt),
+    naming both in the error at ``veld``."""
+    waarde, maximum = getattr(model, veld), getattr(model, grens)
+    if waarde > maximum:
+        meld(model, [veldfout((veld,), f"{veld} ({waarde}) is hoger dan {grens} ({maximum})", waarde)])

@@ -4,19 +4,13 @@ schuldregeling 2.0, with BR/HF betaalvoorstellen)."""
 
 from __future__ import annotations
 
-BESTANDEN = {
-    "kennisgeving": "kennisgevingen",
-    "kennisgeving_bsn": "kennisgevingen_publiek",
-    "saldoverzoek": "saldoverzoeken",
-    "saldoverzoek_nuts": "saldoverzoeken_nuts",
-    "saldoverzoek_publiek": "saldoverzoeken_publiek",
-    "saldoverzoek_zorg": "saldoverzoeken_zorg",
-    "betaalvoorstel": "betaalvoorstellen",
-    "heroverweging": "heroverwegingen",
-    "reminder": "reminders",
-    "statusbericht": "statusberichten",
-    "statusverzoek": "statusverzoeken",
+from knooppunt.protocol.modules.schuldregeling.csv import BESTANDEN as SCHULDREGELING
+from knooppunt.protocol.modules.schuldregeling.csv import LIJSTEN
+
+__all__ = ["BESTANDEN", "LIJSTEN"]
+
+BESTANDEN = SCHULDREGELING | {
     "schuldregeling_geaccordeerd": "regelingen_geaccordeerd",
     "schuldregeling_beeindigd": "regelingen_beeindigd",
 }
-LIJSTEN = {"vorderingen": 5, "factuurnummers": 3}
+"""Schuldregeling's file names; a betalingsregeling's regelingen are not schuldregelingen."""

@@ -48,6 +48,7 @@ from knooppunt.protocol.payloads.velden import (
     controleer_opbouw,
     dubbele,
     meld,
+    niet_hoger_dan,
     niet_leeg,
     vandaag,
     veldfout,
@@ -374,17 +375,7 @@ class VoorgesteldeVordering(Payload):
 
     @model_validator(mode="after")
     def _niet_meer_dan_de_vordering(self) -> Self:
-        if self.aangebodenBedrag > self.bedrag:
-            meld(
-                self,
-                [
-                    veldfout(
-                        ("aangebodenBedrag",),
-                        f"aangebodenBedrag ({self.aangebodenBedrag}) is hoger dan bedrag ({self.bedrag})",
-                        self.aangebodenBedrag,
-                    )
-                ],
-            )
+        niet_hoger_dan(self, "aangebodenBedrag", "bedrag")
         return self
 
 
@@ -510,18 +501,7 @@ class GeaccordeerdeVordering(Payload):
 
     @model_validator(mode="after")
     def _niet_meer_dan_de_vordering(self) -> Self:
-        if self.prognoseEindbedrag > self.actueelVorderingsbedrag:
-            meld(
-                self,
-                [
-                    veldfout(
-                        ("prognoseEindbedrag",),
-                        f"prognoseEindbedrag ({self.prognoseEindbedrag}) is hoger dan "
-                        f"actueelVorderingsbedrag ({self.actueelVorderingsbedrag})",
-                        self.prognoseEindbedrag,
-                    )
-                ],
-            )
+        niet_hoger_dan(self, "prognoseEindbedrag", "actueelVorderingsbedrag")
         return self
 
 

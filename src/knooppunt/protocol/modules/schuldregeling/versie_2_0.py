@@ -43,6 +43,7 @@ from knooppunt.protocol.payloads.velden import (
     als,
     dubbele,
     meld,
+    niet_hoger_dan,
     niet_leeg,
     veldfout,
 )
@@ -317,17 +318,7 @@ class HerzieneVordering(Payload):
 
     @model_validator(mode="after")
     def _niet_meer_dan_de_vordering(self) -> Self:
-        if self.aangebodenBedrag > self.bedrag:
-            meld(
-                self,
-                [
-                    veldfout(
-                        ("aangebodenBedrag",),
-                        f"aangebodenBedrag ({self.aangebodenBedrag}) is hoger dan bedrag ({self.bedrag})",
-                        self.aangebodenBedrag,
-                    )
-                ],
-            )
+        niet_hoger_dan(self, "aangebodenBedrag", "bedrag")
         return self
 
 
