@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     # database and its backups: "id:base64(32 bytes)" entries, comma-separated; the first encrypts,
     # all decrypt (rotation). Development generates one in data_dir/portaal-hoofdsleutel.
     portaal_hoofdsleutels: SecretStr = SecretStr("")
+    # The portal CA (DESIGN §5 "Portal"): issues the certificates of key pairs made in portal users'
+    # browsers, from their CSRs. A CA certificate and its key (PEM files); the certificate must be
+    # one of the trust anchors. Development uses the development CA of data_dir; production without
+    # it lets portal participants only import their own PKIoverheid certificates.
+    portaal_ca_certificaat: Path | None = None
+    portaal_ca_sleutel: Path | None = None
     portaal_inactief_minuten: int = Field(default=15, ge=1, le=240)
     portaal_sessie_max_uren: int = Field(default=10, ge=1, le=24)
     # OIDC subjects (`sub`) of beheerders of the hub; they log in through the same broker.
