@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knooppunt import __version__
 from knooppunt.api import auth, invoer, v1
+from knooppunt.hub import adresboek
 from knooppunt.hub.fouten import HubFout
 from knooppunt.metrics import HttpMeting
 from knooppunt.runtime import Runtime
@@ -247,6 +248,8 @@ def _api_app(runtime: Runtime) -> FastAPI:
     api.state.runtime = runtime
     # Certificates verified by this process (DESIGN §5: authenticate once per certificate).
     api.state.authenticaties = auth.Authenticatiecache()
+    # Adresboek entries read by this process, per adresboek version (#13: a submit's rules).
+    api.state.deelnemers = adresboek.Deelnemercache()
     api.include_router(v1.router)
 
     @api.exception_handler(HubFout)

@@ -23,6 +23,7 @@ from knooppunt.hub.adresboek import Partij
 from knooppunt.hub.fouten import HubFout
 from knooppunt.runtime import Runtime
 from knooppunt.store import crl_staat
+from knooppunt.store import deelnemers as deelnemer_store
 from knooppunt.store.db import transactie
 from knooppunt.store.models import Deelnemer
 
@@ -38,14 +39,23 @@ class Verzoek:
     partij: Partij
     nu: datetime
     runtime: Runtime
+    adresboek_versie: int | None = None
+    deelnemers: adresboek.Deelnemercache | None = None
     _deelnemer: Deelnemer | None = field(default=None, init=False, repr=False)
+
+    def zoek_deelnemer(self, oin: str) -> Deelnemer | None:
+        """An adresboek entry: from this process's cache for the version this request read, else
+        from the database."""
+        if self.deelnemers is not None and self.adresboek_versie is not None:
+            return self.deelnemers.haal(self.session, oin, versie=self.adresboek_versie)
+        return deelnemer_store.haal(self.session, oin)
 
     @property
     def deelnemer(self) -> Deelnemer:
         """The caller's adresboek entry, read on first use: only a submit's rules need more of it
         than `partij` holds."""
         if self._deelnemer is None:
-            deelnemer = adresboek.deelnemer_van(self.session, self.partij)
+            deelnemer = self.zoek_deelnemer(self.partij.oin)
             if deelnemer is None:
                 raise auth.niet_geauthenticeerd(f"OIN {self.partij.oin} staat niet (meer) in het adresboek.")
             self._deelnemer = deelnemer
@@ -56,6 +66,12 @@ def runtime(request: Request) -> Runtime:
     rt = request.app.state.runtime
     assert isinstance(rt, Runtime)
     return rt
+
+
+def deelnemercache(request: Request) -> adresboek.Deelnemercache | None:
+    """This process's adresboek entries (one per API app, api.app)."""
+    cache = getattr(request.app.state, "deelnemers", None)
+    return cache if isinstance(cache, adresboek.Deelnemercache) else None
 
 
 def authenticaties(request: Request) -> auth.Authenticatiecache | None:
@@ -106,7 +122,14 @@ def verzoek(request: Request) -> Iterator[Verzoek]:
         if (herhaald := invoer.herhaalde_parameters(request)) is not None:
             raise herhaald
         try:
-            yield Verzoek(session=session, partij=partij, nu=nu, runtime=rt)
+            yield Verzoek(
+                session=session,
+                partij=partij,
+                nu=nu,
+                runtime=rt,
+                adresboek_versie=adresboek_versie,
+                deelnemers=deelnemercache(request),
+            )
         except RequestValidationError as exc:
             # FastAPI validates parameters and body after this dependency authenticated the
             # caller: the refusal is answered, and audited, as the hub's own (invoer.als_hubfout).

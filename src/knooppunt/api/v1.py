@@ -200,7 +200,12 @@ RefPad = Annotated[Uuid, Path(description="referentienummer (UUID, kleine letter
 )
 def verstuur_bericht(v: VerzoekDep, envelop: EnvelopCreate, response: Response) -> BerichtRead:
     bericht, nieuw = mailbox.verstuur(
-        v.session, v.deelnemer, als_envelop(envelop), nu=v.nu, instellingen=v.runtime.instellingen
+        v.session,
+        v.deelnemer,
+        als_envelop(envelop),
+        nu=v.nu,
+        instellingen=v.runtime.instellingen,
+        deelnemers=v.zoek_deelnemer,
     )
     if not nieuw:
         response.status_code = 200
@@ -331,7 +336,7 @@ def haal_berichten_op(
     delen = [_deel(bericht, v.nu) for bericht in pagina.berichten]
     slot = _json(_cursor(pagina.berichten[-1].id) if pagina.meer else None)
     return StreamingResponse(
-        _stroom_berichten(v.runtime, v.deelnemer.oin, v.nu, delen, slot), media_type="application/json"
+        _stroom_berichten(v.runtime, v.partij.oin, v.nu, delen, slot), media_type="application/json"
     )
 
 
@@ -587,7 +592,7 @@ def haal_logboek_op(
     berichten = list(
         logboek.logboek(
             v.session,
-            v.deelnemer.oin,
+            v.partij.oin,
             vanaf=begin,
             tot=eind,
             richting=richting,
@@ -599,11 +604,11 @@ def haal_logboek_op(
     )
     meer = len(berichten) > limit
     berichten = berichten[:limit]
-    eigen = [b for b in berichten if b.afzender == v.deelnemer.oin]
+    eigen = [b for b in berichten if b.afzender == v.partij.oin]
     reminders = mailbox.aantal_reminders(v.session, v.deelnemer, eigen)
     return BerichtenRead(
         berichten=[
-            bericht_weergave(b, v.nu, reminders=reminders if b.afzender == v.deelnemer.oin else None)
+            bericht_weergave(b, v.nu, reminders=reminders if b.afzender == v.partij.oin else None)
             for b in berichten
         ],
         volgende=_logboekcursor(berichten[-1]) if meer else None,

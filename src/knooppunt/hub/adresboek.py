@@ -7,6 +7,8 @@ node (DESIGN §5)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -559,6 +561,50 @@ def authenticeer(session: Session, *, oin: str, vingerafdruk: str, nu: datetime)
     if not store.heeft_tls_certificaat(session, oin=oin, vingerafdruk=vingerafdruk, moment=nu):
         return None
     return Partij(oin=oin)
+
+
+class Deelnemercache:
+    """Adresboek entries this process read, for one adresboek version (#13: a submit's rules read
+    the sender's and the recipient's entries from memory, not with two joined queries per request).
+
+    Every adresboek change raises the version (store.crl_staat.adresboek_gewijzigd) in its own
+    transaction, and every request reads the version in its first statement: a request that reads
+    another version than the one kept empties the cache, so no node answers from an entry older
+    than the version its request saw. Entries are detached from any session (a rollback does not
+    expire them) and only read; an unknown OIN is kept as None. Least recently used go first;
+    thread-safe."""
+
+    def __init__(self, maximum: int = 10_000) -> None:
+        self.maximum = maximum
+        self._items: OrderedDict[str, Deelnemer | None] = OrderedDict()
+        self._versie: int | None = None
+        self._slot = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def haal(self, session: Session, oin: str, *, versie: int) -> Deelnemer | None:
+        with self._slot:
+            if versie != self._versie:
+                self._items.clear()
+                self._versie = versie
+            elif oin in self._items:
+                self._items.move_to_end(oin)
+                return self._items[oin]
+        if session.identity_key(Deelnemer, oin) in session.identity_map:
+            # Already an object of this request's session: it stays that (not detached under it).
+            return store.haal(session, oin)
+        deelnemer = store.haal(session, oin)
+        if deelnemer is not None:
+            # Everything the rules read is loaded (modules, schuldensoorten and certificates are
+            # joined eagerly); the entry leaves the session so that no rollback expires it.
+            session.expunge(deelnemer)
+        with self._slot:
+            if versie == self._versie:
+                self._items[oin] = deelnemer
+                while len(self._items) > self.maximum:
+                    self._items.popitem(last=False)
+        return deelnemer
 
 
 def deelnemer_van(session: Session, partij: Partij) -> Deelnemer | None:

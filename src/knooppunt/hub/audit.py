@@ -87,7 +87,13 @@ def _over_bericht(
 
 
 def verstuurd(session: Session, bericht: Bericht, *, nu: datetime) -> None:
-    store.noteer(session, [_over_bericht(Actie.VERSTUURD, bericht, actor=bericht.afzender, tijd=nu)])
+    store.noteer(session, [verstuurd_regel(bericht, nu=nu)])
+
+
+def verstuurd_regel(bericht: Berichtrij, *, nu: datetime) -> dict[str, Any]:
+    """The entry of a submitted message, for a caller that writes it with the message itself
+    (store.verzenden.schrijf)."""
+    return _over_bericht(Actie.VERSTUURD, bericht, actor=bericht.afzender, tijd=nu)
 
 
 def verstuurd_reeks(session: Session, berichten: Iterable[Berichtrij], *, nu: datetime) -> None:

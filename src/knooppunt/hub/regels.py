@@ -7,16 +7,13 @@ betalingsregeling akkoord does not satisfy 11.1 in schuldregeling.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import Any, Protocol
 
 from knooppunt.hub.adresboek import schuldensoorten_van
 from knooppunt.hub.fouten import HubFout
 from knooppunt.protocol.catalogus import SALDOVERZOEKEN, Berichttype, Voorwaarde
-from knooppunt.store import berichten as store
 from knooppunt.store.berichten import Berichtrij
 from knooppunt.store.models import Deelnemer
 
@@ -33,8 +30,43 @@ BETAALVOORSTELANTWOORDEN = ("betaalvoorstel_akkoord", "betaalvoorstel_niet_akkoo
 
 
 @dataclass(frozen=True, slots=True)
+class LaatsteAntwoord:
+    """A fact a condition asks: the latest delivered answer (by ontvangenOp) from the recipient to
+    the sender in this conversation and module, among ``typen``, optionally only answers to
+    questions of ``vraagtypen``."""
+
+    typen: tuple[str, ...]
+    vraagtypen: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EerderUitgewisseld:
+    """A fact a condition asks: did sender and recipient exchange a delivered message in this
+    conversation and module, either way?"""
+
+
+Feitvraag = LaatsteAntwoord | EerderUitgewisseld
+
+
+class Antwoordfeit(Protocol):
+    @property
+    def berichttype(self) -> str: ...
+    @property
+    def referentienummer(self) -> str: ...
+
+
+class Feiten(Protocol):
+    """Where the conditions get the facts they ask for: read for them beforehand in one statement
+    (a single submit: `benodigde_feiten` says which), or queried one by one (a batch)."""
+
+    def laatste_antwoord(self, vraag: LaatsteAntwoord) -> Antwoordfeit | None: ...
+
+    def eerder_uitgewisseld(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
 class Context:
-    session: Session
+    feiten: Feiten
     type: Berichttype
     afzender: Deelnemer
     ontvanger: Deelnemer
@@ -98,23 +130,22 @@ def _afzender_standaard_akkoord(ctx: Context) -> None:
         )
 
 
+_SALDOSTANDPUNT = LaatsteAntwoord(
+    (
+        "saldoverzoek_antwoord",
+        "saldoverzoek_antwoord_standaard_akkoord",
+        "klant_onbekend",
+        "geen_medewerking",
+    ),
+    tuple(SALDOVERZOEKEN),
+)
+_STANDPUNT = LaatsteAntwoord(STANDPUNTEN)
+_BETAALSTANDPUNT = LaatsteAntwoord(BETAALVOORSTELANTWOORDEN, ("betaalvoorstel", "heroverweging"))
+_UITGEWISSELD = EerderUitgewisseld()
+
+
 def _geen_standaard_akkoord_ontvangen(ctx: Context) -> None:
-    laatste = _type_van(
-        store.laatste_antwoord(
-            ctx.session,
-            conversatie=ctx.conversatie,
-            module=ctx.type.module,
-            van=ctx.ontvanger.oin,
-            aan=ctx.afzender.oin,
-            typen=(
-                "saldoverzoek_antwoord",
-                "saldoverzoek_antwoord_standaard_akkoord",
-                "klant_onbekend",
-                "geen_medewerking",
-            ),
-            vraagtypen=SALDOVERZOEKEN,
-        )
-    )
+    laatste = _type_van(ctx.feiten.laatste_antwoord(_SALDOSTANDPUNT))
     if laatste == "saldoverzoek_antwoord_standaard_akkoord":
         raise _fout(
             "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD",
@@ -125,16 +156,7 @@ def _geen_standaard_akkoord_ontvangen(ctx: Context) -> None:
 
 
 def _laatste_antwoord_akkoord(ctx: Context) -> None:
-    laatste = _type_van(
-        store.laatste_antwoord(
-            ctx.session,
-            conversatie=ctx.conversatie,
-            module=ctx.type.module,
-            van=ctx.ontvanger.oin,
-            aan=ctx.afzender.oin,
-            typen=STANDPUNTEN,
-        )
-    )
+    laatste = _type_van(ctx.feiten.laatste_antwoord(_STANDPUNT))
     if laatste not in ("betaalvoorstel_akkoord", "saldoverzoek_antwoord_standaard_akkoord"):
         gezien = f"het laatste antwoord is '{laatste}'" if laatste else "er is nog geen antwoord"
         raise _fout(
@@ -147,13 +169,7 @@ def _laatste_antwoord_akkoord(ctx: Context) -> None:
 def _eerder_uitgewisseld(ctx: Context) -> None:
     if ctx.uitgewisseld_in_reeks:
         return
-    if not store.eerder_uitgewisseld(
-        ctx.session,
-        conversatie=ctx.conversatie,
-        module=ctx.type.module,
-        partij=ctx.afzender.oin,
-        tegenpartij=ctx.ontvanger.oin,
-    ):
+    if not ctx.feiten.eerder_uitgewisseld():
         artikel = "14.1" if ctx.type.code == "statusverzoek" else ctx.type.artikel
         raise _fout(
             "GEEN_EERDER_CONTACT",
@@ -185,15 +201,7 @@ def _verwijst_naar_laatste_niet_akkoord(ctx: Context) -> None:
     """DESIGN §3a: a heroverweging names the creditor's niet-akkoord that is its latest akkoord or
     niet-akkoord to this debt counsellor's betaalvoorstel or heroverweging, in this module."""
     vraag = ctx.verwijzing
-    laatste = store.laatste_antwoord(
-        ctx.session,
-        conversatie=ctx.conversatie,
-        module=ctx.type.module,
-        van=ctx.ontvanger.oin,
-        aan=ctx.afzender.oin,
-        typen=BETAALVOORSTELANTWOORDEN,
-        vraagtypen=("betaalvoorstel", "heroverweging"),
-    )
+    laatste = ctx.feiten.laatste_antwoord(_BETAALSTANDPUNT)
     if (
         vraag is None
         or vraag.berichttype != "betaalvoorstel_niet_akkoord"
@@ -233,6 +241,20 @@ CONTROLES: dict[Voorwaarde, Callable[[Context], None]] = {
     Voorwaarde.VERWIJST_NAAR_LAATSTE_NIET_AKKOORD: _verwijst_naar_laatste_niet_akkoord,
     Voorwaarde.ALLEEN_KNOOPPUNT: _alleen_knooppunt,
 }
+
+
+# The facts each condition asks (`Feiten`); the others decide from the envelope and the adresboek.
+FEITVRAGEN: dict[Voorwaarde, Feitvraag] = {
+    Voorwaarde.GEEN_STANDAARD_AKKOORD_ONTVANGEN: _SALDOSTANDPUNT,
+    Voorwaarde.LAATSTE_ANTWOORD_AKKOORD: _STANDPUNT,
+    Voorwaarde.EERDER_UITGEWISSELD: _UITGEWISSELD,
+    Voorwaarde.VERWIJST_NAAR_LAATSTE_NIET_AKKOORD: _BETAALSTANDPUNT,
+}
+
+
+def benodigde_feiten(berichttype: Berichttype) -> Sequence[Feitvraag]:
+    """The facts the conditions of `berichttype` will ask for, to be read beforehand."""
+    return [FEITVRAGEN[v] for v in berichttype.voorwaarden if v in FEITVRAGEN]
 
 
 def controleer(ctx: Context) -> None:

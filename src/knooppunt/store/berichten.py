@@ -582,29 +582,24 @@ def nieuw_per_type(session: Session, *, ontvanger: str, nu: datetime) -> dict[st
 
 def markeer_opgehaald(session: Session, ids: Sequence[int], *, nu: datetime) -> None:
     """Best effort: rows another transaction is confirming right now are skipped, never waited
-    for, so fetching can never take part in a deadlock (PostgreSQL; SQLite serialises writers)."""
+    for, so fetching can never take part in a deadlock (PostgreSQL; SQLite serialises writers).
+    One statement: the rows not fetched before, locked in id order (skipping locked ones), get
+    opgehaaldOp and, when still aangeboden, the status opgehaald."""
     if not ids:
         return
-    vrij = list(
-        session.scalars(
-            select(Bericht.id)
-            .where(Bericht.id.in_(list(ids)), Bericht.opgehaald_op.is_(None))
-            .order_by(Bericht.id)
-            .with_for_update(skip_locked=True)
+    vrij = (
+        select(Bericht.id)
+        .where(Bericht.id.in_(list(ids)), Bericht.opgehaald_op.is_(None))
+        .order_by(Bericht.id)
+        .with_for_update(skip_locked=True)
+    )
+    session.execute(
+        update(Bericht)
+        .where(Bericht.id.in_(vrij.scalar_subquery()))
+        .values(
+            status=case((Bericht.status == "aangeboden", "opgehaald"), else_=Bericht.status),
+            opgehaald_op=nu,
         )
-    )
-    if not vrij:
-        return
-    session.execute(
-        update(Bericht)
-        .where(Bericht.id.in_(vrij), Bericht.status == "aangeboden")
-        .values(status="opgehaald", opgehaald_op=nu)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(Bericht)
-        .where(Bericht.id.in_(vrij), Bericht.opgehaald_op.is_(None))
-        .values(opgehaald_op=nu)
         .execution_options(synchronize_session=False)
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = structlog.get_logger("knooppunt.store")
@@ -53,9 +54,8 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    # pool_pre_ping: after PostgreSQL restarted, an idle hub's pooled connections are dead; the
-    # first request must get a live one, not a 503 (tests/functional/test_chaos.py).
-    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_na_rust(engine)
     gemeld = False
 
     @event.listens_for(engine, "connect")
@@ -79,6 +79,37 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
             dbapi_connection.autocommit = autocommit
 
     return engine
+
+
+PING_NA_SECONDEN = 2.0
+"""A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out."""
+
+
+def _ping_na_rust(engine: Engine) -> None:
+    """After PostgreSQL restarted, an idle hub's pooled connections are dead; the first request must
+    get a live one, not a 503 (tests/functional/test_chaos.py). SQLAlchemy's ``pool_pre_ping``
+    pings on every checkout: a round trip per request on a busy hub (#13). Here only a connection
+    that rested for more than `PING_NA_SECONDEN` is pinged; a busy pool's connections were used a
+    moment ago, and should one be dead after all, its error invalidates the pool (SQLAlchemy's
+    disconnect handling) and the request is answered 503, to be retried."""
+
+    @event.listens_for(engine, "checkin")
+    def _terug(_dbapi: Any, record: Any) -> None:
+        record.info["knooppunt_terug"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _uit(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        terug = record.info.get("knooppunt_terug")
+        if terug is None or time.monotonic() - terug <= PING_NA_SECONDEN:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            if not dbapi_connection.autocommit:
+                dbapi_connection.rollback()
+        except Exception as exc:
+            # The pool discards this connection and checks out (or connects) another.
+            raise DisconnectionError(f"verbinding na rust niet meer bruikbaar: {type(exc).__name__}") from exc
 
 
 def maak_sessionmaker(engine: Engine, *, dagsleutels: Any = None) -> sessionmaker[Session]:

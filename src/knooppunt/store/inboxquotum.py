@@ -62,6 +62,17 @@ def bezetting(session: Session, *, ontvanger: str, afzender: str) -> tuple[int, 
     return totaal, eigen
 
 
+def wachtend(session: Session, *, ontvanger: str, afzender: str) -> tuple[int, int, int]:
+    """What this session queued and has not written: (this sender's bytes, its number of
+    messages, all senders' bytes) for `ontvanger`."""
+    wachtend_: dict[Sleutel, tuple[int, int]] = session.info.get(_WACHTEND, {})
+    if not wachtend_:
+        return 0, 0, 0
+    eigen_bytes, eigen_aantal = wachtend_.get((ontvanger, afzender), (0, 0))
+    totaal = sum(delta for (o, _), (delta, _) in wachtend_.items() if o == ontvanger)
+    return eigen_bytes, eigen_aantal, totaal
+
+
 def aantal_open(session: Session, *, ontvanger: str, afzender: str) -> int:
     """How many messages of `afzender` wait unconfirmed for `ontvanger`, as this transaction will
     leave them: one primary-key read of the counter, never a count of messages."""

@@ -10,6 +10,7 @@ database would show the one-at-a-time path at that point.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -20,10 +21,11 @@ from sqlalchemy.orm import Session
 from knooppunt.hub import regels
 from knooppunt.hub.mailbox import controles
 from knooppunt.hub.mailbox.envelop import Envelop, Instellingen, R, termijn_einde
-from knooppunt.protocol.catalogus import Berichttype
+from knooppunt.protocol.catalogus import CATALOGUS, Berichttype
 from knooppunt.store import berichten as store
 from knooppunt.store import deelnemers as deelnemer_store
 from knooppunt.store import inboxquotum
+from knooppunt.store import verzenden as verzend_store
 from knooppunt.store.berichten import Berichtrij
 from knooppunt.store.models import Bericht, Deelnemer
 
@@ -35,6 +37,13 @@ class Zicht(Protocol[R_co]):
 
     @property
     def session(self) -> Session: ...
+
+    def bereid_voor(self, envelop: Envelop) -> None:
+        """Called first, for each envelope: a view that reads the database may read every fact
+        the envelope will need now, in one statement."""
+
+    def regelfeiten(self, envelop: Envelop, berichttype: Berichttype, ontvanger: str) -> regels.Feiten:
+        """Where the type's conditions get their facts (`regels.Feiten`)."""
 
     def bestaand(self, referentienummer: str) -> R_co | None:
         """The message with this number, whoever sent it."""
@@ -89,6 +98,7 @@ def toelaten(
     ``met_inhoud=False`` (a dry run before sealing) skips the checks of the JWE and counts the
     message as empty; a number already in use is then always a conflict."""
     envelop_hash = envelop.hash() if met_inhoud else ""
+    zicht.bereid_voor(envelop)
     bestaand = zicht.bestaand(envelop.referentienummer)
     if bestaand is not None:
         return Herhaling(controles.herhaling(bestaand, afzender, envelop_hash))
@@ -111,7 +121,7 @@ def toelaten(
     verwijzing = controles.beoordeel_verwijzing(berichttype, envelop, kandidaat)
     regels.controleer(
         regels.Context(
-            session=zicht.session,
+            feiten=zicht.regelfeiten(envelop, berichttype, ontvanger.oin),
             type=berichttype,
             afzender=afzender,
             ontvanger=ontvanger,
@@ -143,41 +153,127 @@ def toelaten(
 
 
 @dataclass(frozen=True, slots=True)
+class _Opgezocht:
+    """`regels.Feiten` from what `store.verzenden.lees_feiten` read beforehand."""
+
+    feiten: verzend_store.Feiten
+
+    def laatste_antwoord(self, vraag: regels.LaatsteAntwoord) -> regels.Antwoordfeit | None:
+        rij = self.feiten.antwoorden[verzend_store.Antwoordvraag(vraag.typen, vraag.vraagtypen)]
+        return rij
+
+    def eerder_uitgewisseld(self) -> bool:
+        return self.feiten.uitgewisseld
+
+
+@dataclass(frozen=True, slots=True)
+class _Navragen:
+    """`regels.Feiten` asked of the database one at a time (a batch)."""
+
+    session: Session
+    conversatie: str
+    module: str
+    afzender: str
+    ontvanger: str
+
+    def laatste_antwoord(self, vraag: regels.LaatsteAntwoord) -> regels.Antwoordfeit | None:
+        rij = store.laatste_antwoord(
+            self.session,
+            conversatie=self.conversatie,
+            module=self.module,
+            van=self.ontvanger,
+            aan=self.afzender,
+            typen=vraag.typen,
+            vraagtypen=vraag.vraagtypen,
+        )
+        return rij
+
+    def eerder_uitgewisseld(self) -> bool:
+        return store.eerder_uitgewisseld(
+            self.session,
+            conversatie=self.conversatie,
+            module=self.module,
+            partij=self.afzender,
+            tegenpartij=self.ontvanger,
+        )
+
+
+@dataclass(slots=True)
 class Databasezicht:
-    """The view of a single submit: every fact straight from the database."""
+    """The view of a single submit: every fact read in one statement when the envelope arrives
+    (`bereid_voor`, `store.verzenden.lees_feiten`), the adresboek entries from this process's
+    cache (`deelnemers`) when it has one."""
 
     session: Session
     afzender: Deelnemer
     nu: datetime
     instellingen: Instellingen
+    deelnemers: Callable[[str], Deelnemer | None] | None = None
+    feiten: verzend_store.Feiten | None = None
 
-    def bestaand(self, referentienummer: str) -> Bericht | None:
-        return store.op_referentie(self.session, referentienummer)
+    def bereid_voor(self, envelop: Envelop) -> None:
+        berichttype = CATALOGUS.zoek(envelop.module, envelop.berichttype, envelop.versie)
+        verwijzing = None
+        vragen: list[regels.Feitvraag] = []
+        if berichttype is not None:
+            vragen = list(regels.benodigde_feiten(berichttype))
+            ref = envelop.cross_referentienummer
+            if ref is not None and (berichttype.verwijst_naar or berichttype.is_antwoord):
+                van, aan = controles.verwijzing_richting(berichttype, self.afzender, envelop)
+                verwijzing = (ref, van, aan)
+        self.feiten = verzend_store.lees_feiten(
+            self.session,
+            referentienummer=envelop.referentienummer,
+            conversatie=envelop.conversatie_referentienummer,
+            module=envelop.module,
+            afzender=self.afzender.oin,
+            ontvanger=envelop.ontvanger,
+            verwijzing=verwijzing,
+            antwoordvragen=[
+                verzend_store.Antwoordvraag(v.typen, v.vraagtypen)
+                for v in vragen
+                if isinstance(v, regels.LaatsteAntwoord)
+            ],
+            uitgewisseld=any(isinstance(v, regels.EerderUitgewisseld) for v in vragen),
+        )
+
+    def _gelezen(self) -> verzend_store.Feiten:
+        assert self.feiten is not None, "bereid_voor komt eerst"
+        return self.feiten
+
+    def regelfeiten(self, envelop: Envelop, berichttype: Berichttype, ontvanger: str) -> regels.Feiten:
+        return _Opgezocht(self._gelezen())
+
+    def bestaand(self, referentienummer: str) -> Berichtrij | None:
+        return self._gelezen().bestaand
 
     def deelnemer(self, oin: str) -> Deelnemer | None:
+        if self.deelnemers is not None:
+            return self.deelnemers(oin)
         return deelnemer_store.haal(self.session, oin)
 
     def eigenaar(self, conversatie: str) -> str:
-        # The first message claims the conversation for its sender, in every module; a message
-        # refused later (a creditor's first message, by its own rules) rolls the claim back.
-        return store.claim_conversatie(
-            self.session, conversatie=conversatie, shv=self.afzender.oin, nu=self.nu
-        )
+        # A new conversation is claimed by the first message's sender, in every module, when the
+        # message is written (store.verzenden.schrijf); a message refused writes nothing.
+        return self._gelezen().eigenaar or self.afzender.oin
 
-    def bericht(self, referentienummer: str, *, afzender: str, ontvanger: str) -> Bericht | None:
-        return store.van_naar(
-            self.session, referentienummer=referentienummer, afzender=afzender, ontvanger=ontvanger
-        )
+    @property
+    def claimt(self) -> bool:
+        """Whether the accepted envelope starts its conversation."""
+        return self._gelezen().eigenaar is None
+
+    def bericht(self, referentienummer: str, *, afzender: str, ontvanger: str) -> Berichtrij | None:
+        return self._gelezen().verwijzing
 
     def uitgewisseld(self, conversatie: str, module: str, ontvanger: str) -> bool:
         return False
 
     def aantal_open(self, ontvanger: str) -> int:
         # The maintained counter of the inbox quota, not a count of messages (#13).
-        return inboxquotum.aantal_open(self.session, ontvanger=ontvanger, afzender=self.afzender.oin)
+        return self._gelezen().aantal_open
 
     def bezetting(self, ontvanger: str) -> tuple[int, int]:
-        return inboxquotum.bezetting(self.session, ontvanger=ontvanger, afzender=self.afzender.oin)
+        return self._gelezen().bezetting
 
 
 @dataclass
@@ -198,6 +294,18 @@ class Reekszicht:
     """(conversation, module, recipient) of the accepted envelopes: EERDER_UITGEWISSELD per module."""
     in_reeks: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     """Accepted envelopes of the batch by referentienummer: (index, the row to insert)."""
+
+    def bereid_voor(self, envelop: Envelop) -> None:
+        return  # the batch read its rows once (verzenden._plan_reeks)
+
+    def regelfeiten(self, envelop: Envelop, berichttype: Berichttype, ontvanger: str) -> regels.Feiten:
+        return _Navragen(
+            self.session,
+            envelop.conversatie_referentienummer,
+            berichttype.module,
+            self.afzender.oin,
+            ontvanger,
+        )
 
     def bestaand(self, referentienummer: str) -> Berichtrij | None:
         eerder = self.in_reeks.get(referentienummer)

@@ -4,7 +4,7 @@ judge every envelope with `toelating.toelaten`; this module stores what it lets 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,46 +13,80 @@ from sqlalchemy.orm import Session
 from knooppunt.hub import audit
 from knooppunt.hub.fouten import HubFout
 from knooppunt.hub.mailbox import controles
-from knooppunt.hub.mailbox.bevestigen import beantwoord, beantwoord_reeks
+from knooppunt.hub.mailbox.bevestigen import beantwoord_reeks
 from knooppunt.hub.mailbox.envelop import Envelop, Instellingen, reeksweigering, weigeringsregel
 from knooppunt.hub.mailbox.toelating import Databasezicht, Herhaling, Reekszicht, Toelating, toelaten
 from knooppunt.store import berichten as store
+from knooppunt.store import verzenden as verzend_store
 from knooppunt.store.berichten import Berichtrij
 from knooppunt.store.models import Bericht, Deelnemer
 
 
 def verstuur(
-    session: Session, afzender: Deelnemer, envelop: Envelop, *, nu: datetime, instellingen: Instellingen
+    session: Session,
+    afzender: Deelnemer,
+    envelop: Envelop,
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
+    deelnemers: Callable[[str], Deelnemer | None] | None = None,
 ) -> tuple[Bericht, bool]:
     """Submit a message. Returns (message, created); a retry of the same envelope is not created
     again. Raises HubFout with the code of the first rule that refuses it, carrying the audit
-    entry of the refusal (the caller's transaction rolls back; its owner writes the entry)."""
+    entry of the refusal (the caller's transaction rolls back; its owner writes the entry).
+    ``deelnemers``: where to find adresboek entries (an API process's cache), else the database."""
     try:
-        return _verstuur(session, afzender, envelop, nu=nu, instellingen=instellingen)
+        return _verstuur(session, afzender, envelop, nu=nu, instellingen=instellingen, deelnemers=deelnemers)
     except HubFout as fout:
         fout.auditregel = weigeringsregel(afzender, envelop, fout.code, nu)
         raise
 
 
 def _verstuur(
-    session: Session, afzender: Deelnemer, envelop: Envelop, *, nu: datetime, instellingen: Instellingen
+    session: Session,
+    afzender: Deelnemer,
+    envelop: Envelop,
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
+    deelnemers: Callable[[str], Deelnemer | None] | None,
 ) -> tuple[Bericht, bool]:
-    zicht = Databasezicht(session, afzender, nu, instellingen)
+    # #13 item 2: the facts in one statement (Databasezicht.bereid_voor), the rules in memory, the
+    # message with its inhoud, claim, counter and audit entry in one more (store.verzenden.schrijf).
+    zicht = Databasezicht(session, afzender, nu, instellingen, deelnemers)
     uitkomst = toelaten(zicht, afzender, envelop, nu=nu, instellingen=instellingen)
     if isinstance(uitkomst, Herhaling):
-        return uitkomst.bericht, False
+        # a retry (rare): the stored message as the API returns it
+        bestaand = store.op_referentie(session, envelop.referentienummer)
+        assert bestaand is not None
+        return bestaand, False
     waarden = uitkomst.waarden
-    nieuw_id = store.voeg_toe_als_nieuw(session, waarden, envelop.inhoud)
-    if nieuw_id is None:
+    bericht = Bericht(**waarden)
+    antwoord = uitkomst.verwijzing is not None and uitkomst.berichttype.is_antwoord
+    geschreven = verzend_store.schrijf(
+        session,
+        waarden,
+        envelop.inhoud,
+        claim=zicht.claimt,
+        # An answer also confirms its question, another counter: both are then written at commit,
+        # in key order (store.inboxquotum), so that crossing answers never deadlock.
+        teller=not antwoord,
+        auditregel=audit.verstuurd_regel(bericht, nu=nu),
+    )
+    if geschreven.id is None:
         # A concurrent retry with the same referentienummer won the race.
         bestaand = store.op_referentie(session, envelop.referentienummer)
         assert bestaand is not None
         return controles.herhaling(bestaand, afzender, waarden["envelop_hash"]), False
-    bericht = Bericht(id=nieuw_id, **waarden)
-    audit.verstuurd(session, bericht, nu=nu)
-
-    if uitkomst.verwijzing is not None and uitkomst.berichttype.is_antwoord:
-        beantwoord(session, uitkomst.verwijzing, nu=nu, instellingen=instellingen)
+    if geschreven.claim_verloren:
+        # Another sender's first message claimed the conversation between our read and write.
+        controles.controleer_conversatie(
+            afzender, envelop, store.conversatie_eigenaar(session, envelop.conversatie_referentienummer)
+        )
+    bericht.id = geschreven.id
+    if antwoord:
+        assert uitkomst.verwijzing is not None
+        beantwoord_reeks(session, [uitkomst.verwijzing], nu=nu, instellingen=instellingen)
     return bericht, True
 
 

@@ -1,0 +1,331 @@
+"""The SQL of a single submit (#13 item 2): every fact the admission rules need read in one
+statement, and the accepted message written in one more — SQLAlchemy Core, no ORM objects.
+
+`lees_feiten` answers, for one envelope, in one round trip: the message its referentienummer
+already names (any sender), the conversation's owner, the message its crossReferentienummer names
+between the two parties in the given direction, the sender's unconfirmed messages and bytes in the
+recipient's inbox and the recipient's total (the maintained counters of store.inboxquotum, never a
+count), and the facts the type's conditions ask (the latest answer among some types, whether the
+parties exchanged a message) — a UNION ALL of small indexed selects. `schrijf` inserts the message,
+its sealed inhoud, the conversation claim, the counter and the audit entry: on PostgreSQL one
+statement of data-modifying CTEs; on SQLite (in-process, no round trips to save) one statement each.
+
+The rules stay in `hub`: this module only fetches and writes what `hub.mailbox.toelating` decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Row,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session, aliased
+
+from knooppunt.store import audit as audit_store
+from knooppunt.store import berichten as berichten_store
+from knooppunt.store import inboxquotum
+from knooppunt.store.models import Auditregel, Bericht, BerichtInhoud, Conversatie, Inboxbezetting
+
+_B = Bericht.__table__.c
+_KOLOMMEN = tuple(_B)
+_NIET_GELDIG = ("verlopen", "geweigerd")
+
+
+@dataclass(frozen=True, slots=True)
+class Antwoordvraag:
+    """The latest delivered answer from ``van`` to ``aan`` in the conversation and module, among
+    ``typen``, optionally only answers to questions of ``vraagtypen`` (store.berichten.laatste_antwoord)."""
+
+    typen: tuple[str, ...]
+    vraagtypen: tuple[str, ...] | None = None
+
+
+@dataclass(slots=True)
+class Feiten:
+    """What one statement found for one envelope."""
+
+    bestaand: Row[Any] | None
+    eigenaar: str | None
+    verwijzing: Row[Any] | None
+    aantal_open: int
+    bezetting: tuple[int, int]
+    """(all senders' unconfirmed bytes for the recipient, this sender's)"""
+    antwoorden: dict[Antwoordvraag, Row[Any] | None] = field(default_factory=dict)
+    uitgewisseld: bool = False
+
+
+def _extra(
+    soort: str,
+    *,
+    tekst: Any = None,
+    getal1: Any = None,
+    getal2: Any = None,
+    getal3: Any = None,
+    getal4: Any = None,
+) -> list[Any]:
+    def of_null(waarde: Any, type_: Any) -> Any:
+        return cast(null(), type_) if waarde is None else cast(waarde, type_)
+
+    return [
+        literal(soort, String).label("soort"),
+        of_null(tekst, String).label("f_tekst"),
+        of_null(getal1, BigInteger).label("f_getal1"),
+        of_null(getal2, BigInteger).label("f_getal2"),
+        of_null(getal3, BigInteger).label("f_getal3"),
+        of_null(getal4, Integer).label("f_getal4"),
+    ]
+
+
+def _berichtrijen(soort: str, *voorwaarden: ColumnElement[bool]) -> Any:
+    return select(*_extra(soort), *_KOLOMMEN).where(*voorwaarden)
+
+
+def _laatste(soort: str, vraag: Antwoordvraag, *, conversatie: str, module: str, van: str, aan: str) -> Any:
+    query = select(*_KOLOMMEN).where(
+        _B.conversatie_referentienummer == conversatie,
+        _B.module == module,
+        _B.afzender == van,
+        _B.ontvanger == aan,
+        _B.berichttype.in_(list(vraag.typen)),
+        _B.status.not_in(_NIET_GELDIG),
+    )
+    if vraag.vraagtypen is not None:
+        gevraagd = aliased(Bericht)
+        query = query.where(
+            exists().where(
+                gevraagd.referentienummer == _B.cross_referentienummer,
+                gevraagd.berichttype.in_(list(vraag.vraagtypen)),
+            )
+        )
+    binnen = query.order_by(_B.ontvangen_op.desc(), _B.id.desc()).limit(1).subquery()
+    return select(*_extra(soort), *binnen.c)
+
+
+def lees_feiten(
+    session: Session,
+    *,
+    referentienummer: str,
+    conversatie: str,
+    module: str,
+    afzender: str,
+    ontvanger: str,
+    verwijzing: tuple[str, str, str] | None,
+    antwoordvragen: Sequence[Antwoordvraag] = (),
+    uitgewisseld: bool = False,
+) -> Feiten:
+    """The facts of one envelope in one statement. ``verwijzing``: (crossReferentienummer, its
+    afzender, its ontvanger) to look for; ``antwoordvragen`` / ``uitgewisseld``: the facts the
+    type's conditions ask, in the conversation and module, between the recipient (``van``) and the
+    sender."""
+    eigen = and_(Inboxbezetting.ontvanger == ontvanger, Inboxbezetting.afzender == afzender)
+    uitgewisseld_expr: Any = None
+    if uitgewisseld:
+        uitgewisseld_expr = case(
+            (
+                exists().where(
+                    _B.conversatie_referentienummer == conversatie,
+                    _B.module == module,
+                    or_(
+                        and_(_B.afzender == afzender, _B.ontvanger == ontvanger),
+                        and_(_B.afzender == ontvanger, _B.ontvanger == afzender),
+                    ),
+                    _B.status.not_in(_NIET_GELDIG),
+                ),
+                1,
+            ),
+            else_=0,
+        )
+    tellers = select(
+        *_extra(
+            "q",
+            tekst=select(Conversatie.shv)
+            .where(Conversatie.conversatie_referentienummer == conversatie)
+            .scalar_subquery(),
+            getal1=select(Inboxbezetting.aantal).where(eigen).scalar_subquery(),
+            getal2=func.coalesce(func.sum(Inboxbezetting.bytes), 0),
+            getal3=func.coalesce(
+                func.sum(case((Inboxbezetting.afzender == afzender, Inboxbezetting.bytes), else_=0)), 0
+            ),
+            getal4=uitgewisseld_expr,
+        ),
+        *(cast(null(), k.type).label(k.name) for k in _KOLOMMEN),
+    ).where(Inboxbezetting.ontvanger == ontvanger)
+    delen: list[Any] = [tellers, _berichtrijen("b", _B.referentienummer == referentienummer)]
+    if verwijzing is not None:
+        ref, van, aan = verwijzing
+        delen.append(_berichtrijen("v", _B.referentienummer == ref, _B.afzender == van, _B.ontvanger == aan))
+    for i, vraag in enumerate(antwoordvragen):
+        delen.append(
+            _laatste(f"l{i}", vraag, conversatie=conversatie, module=module, van=ontvanger, aan=afzender)
+        )
+    feiten = Feiten(bestaand=None, eigenaar=None, verwijzing=None, aantal_open=0, bezetting=(0, 0))
+    for rij in session.execute(union_all(*delen)):
+        soort = rij.soort
+        if soort == "q":
+            feiten.eigenaar = rij.f_tekst
+            feiten.aantal_open = int(rij.f_getal1 or 0)
+            feiten.bezetting = (int(rij.f_getal2 or 0), int(rij.f_getal3 or 0))
+            feiten.uitgewisseld = bool(rij.f_getal4)
+        elif soort == "b":
+            feiten.bestaand = rij
+        elif soort == "v":
+            feiten.verwijzing = rij
+        else:
+            feiten.antwoorden[antwoordvragen[int(soort[1:])]] = rij
+    for vraag in antwoordvragen:
+        feiten.antwoorden.setdefault(vraag, None)
+    # What this session queued and has not written yet (a portal request that submits more than
+    # one message in its transaction) counts as store.inboxquotum.bezetting counts it.
+    delta_eigen, aantal_eigen, delta_totaal = inboxquotum.wachtend(
+        session, ontvanger=ontvanger, afzender=afzender
+    )
+    totaal, eigen_bytes = feiten.bezetting
+    feiten.bezetting = (totaal + delta_totaal, eigen_bytes + delta_eigen)
+    feiten.aantal_open += aantal_eigen
+    return feiten
+
+
+@dataclass(frozen=True, slots=True)
+class Geschreven:
+    """What `schrijf` did: the new message's id (None: a concurrent retry with the same
+    referentienummer won, nothing written), and whether the conversation claim was lost to a
+    concurrent first message of another sender (then the owner must be read again)."""
+
+    id: int | None
+    claim_verloren: bool = False
+
+
+def schrijf(
+    session: Session,
+    waarden: Mapping[str, Any],
+    jwe: str,
+    *,
+    claim: bool,
+    teller: bool,
+    auditregel: Mapping[str, Any],
+) -> Geschreven:
+    """Insert an accepted message with its sealed inhoud, its audit entry, the conversation claim
+    (``claim``: the facts showed no owner) and — ``teller`` — its inbox counter (else queued with
+    store.inboxquotum.noteer, for a transaction that changes more counters and writes them in key
+    order at commit)."""
+    grootte = len(jwe)
+    regel = {veld: auditregel.get(veld) for veld in audit_store.VELDEN}
+    if session.get_bind().dialect.name != "postgresql":
+        return _schrijf_los(session, waarden, jwe, claim=claim, regel=regel)
+    opgeslagen = berichten_store.verzegel_inhoud(session, waarden, jwe)
+    rij = dict(waarden, grootte=grootte)
+    bericht = (
+        postgresql.insert(Bericht)
+        .values(**rij)
+        .on_conflict_do_nothing(index_elements=[Bericht.referentienummer])
+        .returning(Bericht.id)
+        .cte("b")
+    )
+    ctes: list[Any] = [
+        insert(BerichtInhoud)
+        .from_select(["bericht_id", "jwe"], select(bericht.c.id, literal(opgeslagen, BerichtInhoud.jwe.type)))
+        .cte("i"),
+        insert(Auditregel)
+        .from_select(
+            list(regel),
+            select(*(literal(w, Auditregel.__table__.c[k].type) for k, w in regel.items())).where(
+                exists(select(bericht.c.id))
+            ),
+        )
+        .cte("a"),
+    ]
+    geclaimd: Any = literal(None, String)
+    if claim:
+        conversatie_cte = (
+            postgresql.insert(Conversatie)
+            .from_select(
+                ["conversatie_referentienummer", "shv", "aangemaakt_op"],
+                select(
+                    literal(
+                        waarden["conversatie_referentienummer"], Conversatie.conversatie_referentienummer.type
+                    ),
+                    literal(waarden["afzender"], Conversatie.shv.type),
+                    literal(waarden["ontvangen_op"], Conversatie.aangemaakt_op.type),
+                ).where(exists(select(bericht.c.id))),
+            )
+            .on_conflict_do_nothing(index_elements=[Conversatie.conversatie_referentienummer])
+            .returning(Conversatie.shv)
+            .cte("c")
+        )
+        ctes.append(conversatie_cte)
+        geclaimd = select(conversatie_cte.c.shv).scalar_subquery()
+    if teller:
+        tel = postgresql.insert(Inboxbezetting).from_select(
+            ["ontvanger", "afzender", "bytes", "aantal"],
+            select(
+                literal(waarden["ontvanger"], Inboxbezetting.ontvanger.type),
+                literal(waarden["afzender"], Inboxbezetting.afzender.type),
+                literal(grootte, BigInteger),
+                literal(1, BigInteger),
+            ).where(exists(select(bericht.c.id))),
+        )
+        ctes.append(
+            tel.on_conflict_do_update(
+                index_elements=[Inboxbezetting.ontvanger, Inboxbezetting.afzender],
+                set_={
+                    "bytes": Inboxbezetting.bytes + tel.excluded.bytes,
+                    "aantal": Inboxbezetting.aantal + tel.excluded.aantal,
+                },
+            ).cte("q")
+        )
+    else:
+        inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], grootte)])
+    # A statement's CTEs run whether or not the outer query reads them (PostgreSQL runs every
+    # data-modifying WITH exactly once); selecting from each keeps them in SQLAlchemy's output.
+    uit = session.execute(select(bericht.c.id, geclaimd.label("geclaimd")).add_cte(*ctes)).first()
+    if uit is None:
+        if not teller:
+            inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], -grootte)])
+        return Geschreven(None)
+    return Geschreven(int(uit.id), claim_verloren=claim and uit.geclaimd is None)
+
+
+def _schrijf_los(
+    session: Session,
+    waarden: Mapping[str, Any],
+    jwe: str,
+    *,
+    claim: bool,
+    regel: Mapping[str, Any],
+) -> Geschreven:
+    # SQLite: writers serialise at BEGIN IMMEDIATE, so no claim is lost to a concurrent one; the
+    # counter is queued (written at commit) by voeg_toe_als_nieuw.
+    nieuw_id = berichten_store.voeg_toe_als_nieuw(session, dict(waarden), jwe)
+    if nieuw_id is None:
+        return Geschreven(None)
+    if claim:
+        session.execute(
+            berichten_store._insert(session)(Conversatie)
+            .values(
+                conversatie_referentienummer=waarden["conversatie_referentienummer"],
+                shv=waarden["afzender"],
+                aangemaakt_op=waarden["ontvangen_op"],
+            )
+            .on_conflict_do_nothing(index_elements=[Conversatie.conversatie_referentienummer])
+        )
+    audit_store.noteer(session, [regel])
+    return Geschreven(nieuw_id)
