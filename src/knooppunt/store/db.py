@@ -194,3 +194,41 @@ def database_bereikbaar(engine: Engine) -> bool:
     except Exception:
         return False
     return True
+
+
+class Vast:
+    """A Core statement built once and compiled once per dialect to the driver's own SQL, executed
+    with `Connection.exec_driver_sql` (#13 item 2: the hot path's statements). SQLAlchemy would
+    otherwise build the construct and compute its cache key on every request, which for the
+    submit's UNION of facts costs more CPU than PostgreSQL spends on it. Bind parameters are
+    named with `bindparam`; their bind processors (e.g. `UTCDateTime`) still apply; no expanding
+    IN lists (write a constant list as `literal` values). On PostgreSQL
+    result columns come as psycopg gives them (no result processors; timestamptz is an aware
+    datetime already); SQLite, in-process, executes the built statement the usual way."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._gecompileerd: dict[str, tuple[str, dict[str, Any], dict[str, Any], Any]] = {}
+
+    def voer_uit(self, conn: Connection, waarden: dict[str, Any]) -> Any:
+        dialect = conn.dialect
+        if dialect.name != "postgresql":
+            return conn.execute(self.statement, waarden)
+        vorm = self._gecompileerd.get(dialect.name)
+        if vorm is None:
+            compiled = self.statement.compile(dialect=dialect)
+            vorm = (
+                str(compiled),
+                dict(compiled.params),
+                dict(compiled._bind_processors),
+                compiled.positiontup,
+            )
+            self._gecompileerd[dialect.name] = vorm
+        sql, standaard, verwerkers, volgorde = vorm
+        alle = {**standaard, **waarden}
+        for naam, verwerk in verwerkers.items():
+            if naam in alle and callable(verwerk):
+                alle[naam] = verwerk(alle[naam])
+        if volgorde is not None:
+            return conn.exec_driver_sql(sql, tuple(alle[naam] for naam in volgorde))
+        return conn.exec_driver_sql(sql, alle)

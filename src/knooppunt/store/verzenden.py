@@ -15,6 +15,7 @@ The rules stay in `hub`: this module only fetches and writes what `hub.mailbox.t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Row,
     String,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -43,11 +45,18 @@ from sqlalchemy.orm import Session, aliased
 from knooppunt.store import audit as audit_store
 from knooppunt.store import berichten as berichten_store
 from knooppunt.store import inboxquotum
+from knooppunt.store.db import Vast
 from knooppunt.store.models import Auditregel, Bericht, BerichtInhoud, Conversatie, Inboxbezetting
 
 _B = Bericht.__table__.c
 _KOLOMMEN = tuple(_B)
 _NIET_GELDIG = ("verlopen", "geweigerd")
+
+
+def _lijst(waarden: Sequence[str]) -> list[Any]:
+    """A constant IN list as bound values of the statement itself (not an expanding parameter,
+    which store.db.Vast cannot compile ahead)."""
+    return [literal(w, String) for w in waarden]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,25 +108,87 @@ def _berichtrijen(soort: str, *voorwaarden: ColumnElement[bool]) -> Any:
     return select(*_extra(soort), *_KOLOMMEN).where(*voorwaarden)
 
 
-def _laatste(soort: str, vraag: Antwoordvraag, *, conversatie: str, module: str, van: str, aan: str) -> Any:
+def _p(naam: str, type_: Any = String) -> Any:
+    return bindparam(naam, type_=type_)
+
+
+def _laatste(soort: str, vraag: Antwoordvraag) -> Any:
     query = select(*_KOLOMMEN).where(
-        _B.conversatie_referentienummer == conversatie,
-        _B.module == module,
-        _B.afzender == van,
-        _B.ontvanger == aan,
-        _B.berichttype.in_(list(vraag.typen)),
-        _B.status.not_in(_NIET_GELDIG),
+        _B.conversatie_referentienummer == _p("conversatie"),
+        _B.module == _p("module"),
+        _B.afzender == _p("ontvanger"),
+        _B.ontvanger == _p("afzender"),
+        _B.berichttype.in_(_lijst(vraag.typen)),
+        _B.status.not_in(_lijst(_NIET_GELDIG)),
     )
     if vraag.vraagtypen is not None:
         gevraagd = aliased(Bericht)
         query = query.where(
             exists().where(
                 gevraagd.referentienummer == _B.cross_referentienummer,
-                gevraagd.berichttype.in_(list(vraag.vraagtypen)),
+                gevraagd.berichttype.in_(_lijst(vraag.vraagtypen)),
             )
         )
     binnen = query.order_by(_B.ontvangen_op.desc(), _B.id.desc()).limit(1).subquery()
     return select(*_extra(soort), *binnen.c)
+
+
+Feitvorm = tuple[bool, tuple[Antwoordvraag, ...], bool]
+"""(a crossReferentienummer to look for, the answers the conditions ask, whether they ask if the
+parties exchanged a message): what decides the shape of the facts statement."""
+
+
+@functools.cache
+def _feitenstatement(vorm: Feitvorm) -> Vast:
+    """The facts statement of one shape, built once (store.db.Vast)."""
+    met_verwijzing, antwoordvragen, uitgewisseld = vorm
+    afzender, ontvanger = _p("afzender"), _p("ontvanger")
+    eigen = and_(Inboxbezetting.ontvanger == ontvanger, Inboxbezetting.afzender == afzender)
+    uitgewisseld_expr: Any = None
+    if uitgewisseld:
+        uitgewisseld_expr = case(
+            (
+                exists().where(
+                    _B.conversatie_referentienummer == _p("conversatie"),
+                    _B.module == _p("module"),
+                    or_(
+                        and_(_B.afzender == afzender, _B.ontvanger == ontvanger),
+                        and_(_B.afzender == ontvanger, _B.ontvanger == afzender),
+                    ),
+                    _B.status.not_in(_lijst(_NIET_GELDIG)),
+                ),
+                1,
+            ),
+            else_=0,
+        )
+    tellers = select(
+        *_extra(
+            "q",
+            tekst=select(Conversatie.shv)
+            .where(Conversatie.conversatie_referentienummer == _p("conversatie"))
+            .scalar_subquery(),
+            getal1=select(Inboxbezetting.aantal).where(eigen).scalar_subquery(),
+            getal2=func.coalesce(func.sum(Inboxbezetting.bytes), 0),
+            getal3=func.coalesce(
+                func.sum(case((Inboxbezetting.afzender == afzender, Inboxbezetting.bytes), else_=0)), 0
+            ),
+            getal4=uitgewisseld_expr,
+        ),
+        *(cast(null(), k.type).label(k.name) for k in _KOLOMMEN),
+    ).where(Inboxbezetting.ontvanger == ontvanger)
+    delen: list[Any] = [tellers, _berichtrijen("b", _B.referentienummer == _p("referentienummer"))]
+    if met_verwijzing:
+        delen.append(
+            _berichtrijen(
+                "v",
+                _B.referentienummer == _p("cross"),
+                _B.afzender == _p("cross_van"),
+                _B.ontvanger == _p("cross_aan"),
+            )
+        )
+    for i, vraag in enumerate(antwoordvragen):
+        delen.append(_laatste(f"l{i}", vraag))
+    return Vast(union_all(*delen))
 
 
 def lees_feiten(
@@ -136,49 +207,19 @@ def lees_feiten(
     afzender, its ontvanger) to look for; ``antwoordvragen`` / ``uitgewisseld``: the facts the
     type's conditions ask, in the conversation and module, between the recipient (``van``) and the
     sender."""
-    eigen = and_(Inboxbezetting.ontvanger == ontvanger, Inboxbezetting.afzender == afzender)
-    uitgewisseld_expr: Any = None
-    if uitgewisseld:
-        uitgewisseld_expr = case(
-            (
-                exists().where(
-                    _B.conversatie_referentienummer == conversatie,
-                    _B.module == module,
-                    or_(
-                        and_(_B.afzender == afzender, _B.ontvanger == ontvanger),
-                        and_(_B.afzender == ontvanger, _B.ontvanger == afzender),
-                    ),
-                    _B.status.not_in(_NIET_GELDIG),
-                ),
-                1,
-            ),
-            else_=0,
-        )
-    tellers = select(
-        *_extra(
-            "q",
-            tekst=select(Conversatie.shv)
-            .where(Conversatie.conversatie_referentienummer == conversatie)
-            .scalar_subquery(),
-            getal1=select(Inboxbezetting.aantal).where(eigen).scalar_subquery(),
-            getal2=func.coalesce(func.sum(Inboxbezetting.bytes), 0),
-            getal3=func.coalesce(
-                func.sum(case((Inboxbezetting.afzender == afzender, Inboxbezetting.bytes), else_=0)), 0
-            ),
-            getal4=uitgewisseld_expr,
-        ),
-        *(cast(null(), k.type).label(k.name) for k in _KOLOMMEN),
-    ).where(Inboxbezetting.ontvanger == ontvanger)
-    delen: list[Any] = [tellers, _berichtrijen("b", _B.referentienummer == referentienummer)]
+    vragen = tuple(antwoordvragen)
+    statement = _feitenstatement((verwijzing is not None, vragen, uitgewisseld))
+    waarden = {
+        "referentienummer": referentienummer,
+        "conversatie": conversatie,
+        "module": module,
+        "afzender": afzender,
+        "ontvanger": ontvanger,
+    }
     if verwijzing is not None:
-        ref, van, aan = verwijzing
-        delen.append(_berichtrijen("v", _B.referentienummer == ref, _B.afzender == van, _B.ontvanger == aan))
-    for i, vraag in enumerate(antwoordvragen):
-        delen.append(
-            _laatste(f"l{i}", vraag, conversatie=conversatie, module=module, van=ontvanger, aan=afzender)
-        )
+        waarden["cross"], waarden["cross_van"], waarden["cross_aan"] = verwijzing
     feiten = Feiten(bestaand=None, eigenaar=None, verwijzing=None, aantal_open=0, bezetting=(0, 0))
-    for rij in session.execute(union_all(*delen)):
+    for rij in statement.voer_uit(session.connection(), waarden):
         soort = rij.soort
         if soort == "q":
             feiten.eigenaar = rij.f_tekst
@@ -190,8 +231,8 @@ def lees_feiten(
         elif soort == "v":
             feiten.verwijzing = rij
         else:
-            feiten.antwoorden[antwoordvragen[int(soort[1:])]] = rij
-    for vraag in antwoordvragen:
+            feiten.antwoorden[vragen[int(soort[1:])]] = rij
+    for vraag in vragen:
         feiten.antwoorden.setdefault(vraag, None)
     # What this session queued and has not written yet (a portal request that submits more than
     # one message in its transaction) counts as store.inboxquotum.bezetting counts it.
@@ -214,6 +255,89 @@ class Geschreven:
     claim_verloren: bool = False
 
 
+_BERICHTKOLOMMEN = (
+    "referentienummer",
+    "afzender",
+    "ontvanger",
+    "conversatie_referentienummer",
+    "cross_referentienummer",
+    "berichttype",
+    "module",
+    "versie",
+    "envelop_hash",
+    "status",
+    "ontvangen_op",
+    "verloopt_op",
+    "grootte",
+)
+
+
+@functools.cache
+def _schrijfstatement(claim: bool, teller: bool) -> Vast:
+    """The write of `schrijf` on PostgreSQL for one shape, built once (store.db.Vast)."""
+    b = Bericht.__table__.c
+    bericht = (
+        postgresql.insert(Bericht)
+        .values({k: bindparam(k, type_=b[k].type) for k in _BERICHTKOLOMMEN})
+        .on_conflict_do_nothing(index_elements=[Bericht.referentienummer])
+        .returning(Bericht.id)
+        .cte("b")
+    )
+    er_is = exists(select(bericht.c.id))
+    a = Auditregel.__table__.c
+    ctes: list[Any] = [
+        insert(BerichtInhoud)
+        .from_select(["bericht_id", "jwe"], select(bericht.c.id, _p("jwe", BerichtInhoud.jwe.type)))
+        .cte("i"),
+        insert(Auditregel)
+        .from_select(
+            list(audit_store.VELDEN),
+            select(*(bindparam(f"a_{k}", type_=a[k].type) for k in audit_store.VELDEN)).where(er_is),
+        )
+        .cte("a"),
+    ]
+    geclaimd: Any = literal(None, String)
+    if claim:
+        conversatie = (
+            postgresql.insert(Conversatie)
+            .from_select(
+                ["conversatie_referentienummer", "shv", "aangemaakt_op"],
+                select(
+                    _p("conversatie_referentienummer"),
+                    _p("afzender"),
+                    bindparam("ontvangen_op", type_=Conversatie.aangemaakt_op.type),
+                ).where(er_is),
+            )
+            .on_conflict_do_nothing(index_elements=[Conversatie.conversatie_referentienummer])
+            .returning(Conversatie.shv)
+            .cte("c")
+        )
+        ctes.append(conversatie)
+        geclaimd = select(conversatie.c.shv).scalar_subquery()
+    if teller:
+        tel = postgresql.insert(Inboxbezetting).from_select(
+            ["ontvanger", "afzender", "bytes", "aantal"],
+            select(
+                _p("ontvanger"),
+                _p("afzender"),
+                bindparam("grootte", type_=BigInteger),
+                literal(1, BigInteger),
+            ).where(er_is),
+        )
+        ctes.append(
+            tel.on_conflict_do_update(
+                index_elements=[Inboxbezetting.ontvanger, Inboxbezetting.afzender],
+                set_={
+                    "bytes": Inboxbezetting.bytes + tel.excluded.bytes,
+                    "aantal": Inboxbezetting.aantal + tel.excluded.aantal,
+                },
+            ).cte("q")
+        )
+    # PostgreSQL runs every data-modifying WITH exactly once, whether the outer query reads it or
+    # not; add_cte keeps the unread ones in the statement.
+    return Vast(select(bericht.c.id, geclaimd.label("geclaimd")).add_cte(*ctes))
+
+
 def schrijf(
     session: Session,
     waarden: Mapping[str, Any],
@@ -231,72 +355,13 @@ def schrijf(
     regel = {veld: auditregel.get(veld) for veld in audit_store.VELDEN}
     if session.get_bind().dialect.name != "postgresql":
         return _schrijf_los(session, waarden, jwe, claim=claim, regel=regel)
-    opgeslagen = berichten_store.verzegel_inhoud(session, waarden, jwe)
-    rij = dict(waarden, grootte=grootte)
-    bericht = (
-        postgresql.insert(Bericht)
-        .values(**rij)
-        .on_conflict_do_nothing(index_elements=[Bericht.referentienummer])
-        .returning(Bericht.id)
-        .cte("b")
-    )
-    ctes: list[Any] = [
-        insert(BerichtInhoud)
-        .from_select(["bericht_id", "jwe"], select(bericht.c.id, literal(opgeslagen, BerichtInhoud.jwe.type)))
-        .cte("i"),
-        insert(Auditregel)
-        .from_select(
-            list(regel),
-            select(*(literal(w, Auditregel.__table__.c[k].type) for k, w in regel.items())).where(
-                exists(select(bericht.c.id))
-            ),
-        )
-        .cte("a"),
-    ]
-    geclaimd: Any = literal(None, String)
-    if claim:
-        conversatie_cte = (
-            postgresql.insert(Conversatie)
-            .from_select(
-                ["conversatie_referentienummer", "shv", "aangemaakt_op"],
-                select(
-                    literal(
-                        waarden["conversatie_referentienummer"], Conversatie.conversatie_referentienummer.type
-                    ),
-                    literal(waarden["afzender"], Conversatie.shv.type),
-                    literal(waarden["ontvangen_op"], Conversatie.aangemaakt_op.type),
-                ).where(exists(select(bericht.c.id))),
-            )
-            .on_conflict_do_nothing(index_elements=[Conversatie.conversatie_referentienummer])
-            .returning(Conversatie.shv)
-            .cte("c")
-        )
-        ctes.append(conversatie_cte)
-        geclaimd = select(conversatie_cte.c.shv).scalar_subquery()
-    if teller:
-        tel = postgresql.insert(Inboxbezetting).from_select(
-            ["ontvanger", "afzender", "bytes", "aantal"],
-            select(
-                literal(waarden["ontvanger"], Inboxbezetting.ontvanger.type),
-                literal(waarden["afzender"], Inboxbezetting.afzender.type),
-                literal(grootte, BigInteger),
-                literal(1, BigInteger),
-            ).where(exists(select(bericht.c.id))),
-        )
-        ctes.append(
-            tel.on_conflict_do_update(
-                index_elements=[Inboxbezetting.ontvanger, Inboxbezetting.afzender],
-                set_={
-                    "bytes": Inboxbezetting.bytes + tel.excluded.bytes,
-                    "aantal": Inboxbezetting.aantal + tel.excluded.aantal,
-                },
-            ).cte("q")
-        )
-    else:
+    parameters: dict[str, Any] = {k: waarden.get(k) for k in _BERICHTKOLOMMEN}
+    parameters["grootte"] = grootte
+    parameters["jwe"] = berichten_store.verzegel_inhoud(session, waarden, jwe)
+    parameters.update({f"a_{k}": w for k, w in regel.items()})
+    if not teller:
         inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], grootte)])
-    # A statement's CTEs run whether or not the outer query reads them (PostgreSQL runs every
-    # data-modifying WITH exactly once); selecting from each keeps them in SQLAlchemy's output.
-    uit = session.execute(select(bericht.c.id, geclaimd.label("geclaimd")).add_cte(*ctes)).first()
+    uit = _schrijfstatement(claim, teller).voer_uit(session.connection(), parameters).first()
     if uit is None:
         if not teller:
             inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], -grootte)])
