@@ -3,6 +3,7 @@
 // all in this one page's memory. No innerHTML anywhere: everything shown is set as text
 // (require-trusted-types-for 'script' would refuse the rest). No IndexedDB, no web storage.
 
+import "reflect-metadata"; // @peculiar/x509 (through tsyringe) needs the Reflect metadata API
 import { calculateJwkThumbprint, CompactSign } from "jose";
 import * as x509 from "@peculiar/x509";
 import {
