@@ -71,14 +71,22 @@ def verstuur(server: Portaalserver, *, kapot: bool = False) -> str:
     return r.stdout.strip().splitlines()[-1]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest) -> Portaalserver:
+    """`knooppunt serve` on SQLite, and on PostgreSQL when KNOOPPUNT_TEST_DATABASE_URL is set."""
+    naam = "portaalserver" if request.param == "sqlite" else "portaal_pg"
+    gevonden: Portaalserver = request.getfixturevalue(naam)
+    return gevonden
+
+
 @pytest.fixture
-def csp_pagina(browser: Any, portaalserver: Portaalserver) -> Any:
+def csp_pagina(browser: Any, server: Portaalserver) -> Any:
     """A page in a fresh profile with the portal's CSP in force, and every request body recorded."""
     from playwright.sync_api import expect
 
     expect.set_options(timeout=30_000)
     ctx = browser.new_context(
-        base_url=portaalserver.url,
+        base_url=server.url,
         ignore_https_errors=True,
         locale="nl-NL",
         viewport={"width": 1280, "height": 900},
@@ -142,13 +150,10 @@ def _geen_geheimen(page: Any, geheimen: list[str]) -> None:
             gegevens = json.loads(data)
         except ValueError:
             continue
-
         assert not _heeft_d(gegevens), f"a private JWK ('d') reached the server in {url}"
 
 
-def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(
-    csp_pagina: Any, portaalserver: Portaalserver
-) -> None:
+def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(csp_pagina: Any, server: Portaalserver) -> None:
     from playwright.sync_api import expect
 
     page = csp_pagina
@@ -178,8 +183,8 @@ def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(
     expect(page.locator("#wachtwoord-nieuw")).to_have_text("")
 
     # 2. The Python SDK seals for the browser's certificate; the page opens it in its memory.
-    goed = verstuur(portaalserver)
-    kapot = verstuur(portaalserver, kapot=True)
+    goed = verstuur(server)
+    kapot = verstuur(server, kapot=True)
     page.get_by_role("button", name="Berichten ophalen").click()
     page.locator(f'button[data-referentienummer="{goed}"]').click()
     expect(page.locator("#sleutels-status")).to_contain_text("handtekening van de afzender klopt")
