@@ -220,7 +220,22 @@ def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(csp_pagina: Any, serv
     expect(page.locator("#bericht-inhoud")).to_contain_text("DEMO-0042")
     expect(page.get_by_role("alert")).to_be_hidden()
 
-    # 6. Logging in again lands on the key page, which asks to unlock.
+    # 6. Passphrase lost: new keys and certificates; what was sealed for the old key cannot be opened.
+    page.reload()
+    page.get_by_role("button", name="Wachtwoord kwijt? Nieuwe sleutels maken").click()
+    expect(page.locator("#opnieuw-uitleg")).to_contain_text("ingetrokken")
+    page.get_by_role("button", name="Ja, maak nieuwe sleutels").click()
+    expect(wachtwoord).to_have_text(re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$"))
+    geheim2 = wachtwoord.text_content() or ""
+    assert geheim2 != geheim
+    page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+    page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
+    page.get_by_role("button", name="Berichten ophalen").click()
+    page.locator(f'button[data-referentienummer="{goed}"]').click()
+    expect(page.get_by_role("alert")).to_contain_text("SLEUTEL_ONBRUIKBAAR")
+
+    # 7. Logging in again lands on the key page, which asks to unlock.
     log_in_opnieuw = page.context.new_page()
     log_in_opnieuw.goto("/portaal/inloggen")
     log_in_opnieuw.get_by_label("Organisatie").select_option(label="Demo Energie BV (Schuldeiser)")
@@ -230,5 +245,5 @@ def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(csp_pagina: Any, serv
     expect(log_in_opnieuw.get_by_role("heading", name="Sleutels ontgrendelen")).to_be_visible()
 
     # Nothing secret ever reached the server; no CSP or Trusted Types violation in the console.
-    _geen_geheimen(page, [geheim])
+    _geen_geheimen(page, [geheim, geheim2])
     assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
