@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -361,3 +362,60 @@ def test_na_inloggen_naar_de_sleutelpagina_als_er_sleutels_zijn(
     # Without keys the login goes where it always went.
     ander = nieuwe_browser()
     inloggen(ander, "energie", naam="Piet")
+
+
+def test_berichten_en_afzendercertificaten_voor_de_pagina(
+    rt: Runtime, demo: dict[str, int], portaal: TestClient, kluis: Any
+) -> None:
+    """The inbox comes with its ciphertext, sealed (by the SDK, through the hosted municipality) for
+    the browser's new certificate; the sender's certificates come as PEM with x5t#S256; the key the
+    browser holds opens the message with the SDK's own checks."""
+    from knooppunt.client import jose as sdk
+    from knooppunt.portaal.demo import _met_klant
+    from knooppunt.portaal.gastclient import Gastclient, TeVersturen
+
+    oin = oin_van("energie")
+    inloggen(portaal, "energie", naam="Sanne")
+    csrf = csrf_van_pagina(portaal)
+    browser = Browser(oin)
+    certs = {c["gebruik"]: c for c in vraag(portaal, csrf, browser.verzoek()).json()["certificaten"]}
+    gemeente = Gastclient(rt, kluis, oin_van("gemeente"), wie="test")
+    verstuurd = gemeente.verstuur(
+        TeVersturen(oin, "saldoverzoek_nuts", _met_klant("saldoverzoek_nuts", 9), str(uuid.uuid4()))
+    )
+    ref = verstuurd.bericht.referentienummer
+
+    lijst = portaal.post(f"{API}/berichten", json={}, headers={"X-CSRF-Token": csrf})
+    assert lijst.status_code == 200, lijst.text
+    env = next(b for b in lijst.json()["berichten"] if b["referentienummer"] == ref)
+    assert env["afzenderNaam"] == "Gemeente Demodorp" and env["berichttypeNaam"]
+    kop = json.loads(base64.urlsafe_b64decode(env["inhoud"].split(".")[0] + "=="))
+    assert kop["kid"] == certs["versleuteling"]["kid"] and kop["alg"] == "ECDH-ES+A256KW"
+
+    antwoord = portaal.get(
+        f"{API}/certificaten",
+        params={"oin": env["afzender"], "moment": env["ontvangenOp"]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert antwoord.status_code == 200, antwoord.text
+    pems = antwoord.json()["certificaten"]
+    afzendercerts = [x509.load_pem_x509_certificate(c["pem"].encode()) for c in pems]
+    assert all(sdk.kid_van(c) == p["x5t#S256"] for c, p in zip(afzendercerts, pems, strict=True))
+
+    prive = sdk.prive_sleutel(
+        browser.ecdh.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    geopend = sdk.open_(
+        env["inhoud"], ontvanger_sleutel={kop["kid"]: prive}, afzender_certificaten=afzendercerts, envelop=env
+    )
+    assert geopend.json()["klantnummerSHV"] == "DEMO-0009"
+
+    for params, woord in (
+        ({"oin": "123", "moment": env["ontvangenOp"]}, "OIN"),
+        ({"oin": env["afzender"], "moment": "gisteren"}, "moment"),
+        ({"oin": env["afzender"], "moment": "2026-12-05T10:00:00"}, "tijdzone"),
+    ):
+        fout = portaal.get(f"{API}/certificaten", params=params, headers={"X-CSRF-Token": csrf})
+        assert fout.status_code == 400 and woord in fout.json()["detail"], (params, fout.text)
