@@ -247,3 +247,16 @@ def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(csp_pagina: Any, serv
     # Nothing secret ever reached the server; no CSP or Trusted Types violation in the console.
     _geen_geheimen(page, [geheim, geheim2])
     assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
+
+
+def test_sleutelpagina_is_toegankelijk(page: Any, toegankelijk: Any) -> None:
+    """WCAG 2.1 AA (axe-core) on the key page's first two steps (axe needs the CSP bypassed)."""
+    from playwright.sync_api import expect
+
+    log_in(page, "Demo Zorgverzekeraar NV (Schuldeiser)", naam="Toegankelijk")
+    page.goto("/portaal/sleutels")
+    expect(page.get_by_role("button", name="Sleutels aanmaken")).to_be_visible()
+    toegankelijk(page)
+    page.get_by_role("button", name="Sleutels aanmaken").click()
+    expect(page.locator("#wachtwoord-nieuw")).not_to_have_text("")
+    toegankelijk(page)

@@ -222,6 +222,12 @@ async function certificatenVan(oin, moment) {
   return geheugen.certificaten.get(sleutel);
 }
 
+function tijdstip(iso) {
+  const moment = new Date(iso);
+  if (Number.isNaN(moment.getTime())) return String(iso);
+  return moment.toLocaleString("nl-NL", { timeZone: "Europe/Amsterdam", dateStyle: "long", timeStyle: "short" });
+}
+
 function cel(rij, tekst) {
   const td = document.createElement("td");
   td.textContent = tekst;
@@ -242,7 +248,7 @@ async function haalBerichten() {
       const rij = document.createElement("tr");
       cel(rij, env.berichttypeNaam || env.berichttype);
       cel(rij, env.afzenderNaam || env.afzender);
-      cel(rij, env.ontvangenOp);
+      cel(rij, tijdstip(env.ontvangenOp));
       const knopcel = cel(rij, "");
       const knop = document.createElement("button");
       knop.type = "button";
