@@ -20,9 +20,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from knooppunt.hub import adresboek, mailbox
 from knooppunt.hub.fouten import HubFout
@@ -143,12 +146,11 @@ def sleutelpagina(request: Request, gebruiker: DeelnemerGebruiker) -> Response:
 async def aanvraag(request: Request) -> JSONResponse:
     """Issue certificates for the keys made in the browser and keep their wrapped blob."""
     try:
-        gebruiker = _api_gebruiker(request)
+        # In a thread: reading the session is a database transaction (SQLite may wait for its lock).
+        gebruiker = await run_in_threadpool(_api_gebruiker, request)
         verzoek = await _json_body(request)
     except ApiFout as fout:
         return _fout(fout)
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_aanvraag, request, gebruiker, verzoek)
 
 
@@ -174,6 +176,15 @@ def _aanvraag(request: Request, gebruiker: Gebruiker, verzoek: dict[str, Any]) -
         return _json({"detail": f"De aanvraag is geweigerd: {fout}."}, 400)
     except HubFout as fout:
         return _json({"detail": f"De aanvraag is geweigerd: {fout.detail}"}, fout.status)
+    except IntegrityError:
+        # The same user's other request stored its keys first (two clicks, two tabs).
+        return _json(
+            {
+                "detail": "Er is niets uitgegeven: tegelijk is een andere aanvraag voor u verwerkt. Laad de "
+                "pagina opnieuw."
+            },
+            409,
+        )
     return _json(
         {
             "certificaten": [
@@ -210,12 +221,10 @@ async def berichten(request: Request) -> JSONResponse:
     """The open inbox with its ciphertext (marks the messages fetched, as the API does), for the
     page to decrypt; hub notices carry their plain melding."""
     try:
-        gebruiker = _api_gebruiker(request)
+        gebruiker = await run_in_threadpool(_api_gebruiker, request)
         await _json_body(request)
     except ApiFout as fout:
         return _fout(fout)
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_berichten, request, gebruiker)
 
 
@@ -273,8 +282,6 @@ def certificaten(request: Request, oin: str = "", moment: str = "") -> JSONRespo
             gevonden = client.afzendercertificaten(session, afzender, tijdstip.astimezone(UTC))
     except OngeldigCertificaat as exc:
         return _json({"detail": f"Geen bruikbaar certificaat van de afzender: {exc}."}, 404)
-    from cryptography.hazmat.primitives import serialization
-
     return _json(
         {
             "certificaten": [
