@@ -293,3 +293,8 @@ def certificaten(request: Request, oin: str = "", moment: str = "") -> JSONRespo
             ]
         }
     )
+
+
+# At start-up (this module is imported when the portal app is made): the page's SRI value comes from
+# the file as it is now; a missing bundle stops the start instead of serving a page that cannot work.
+bundel_integriteit()
