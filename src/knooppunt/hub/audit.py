@@ -50,6 +50,9 @@ class Actie(StrEnum):
     DEELNEMER_TOEGEVOEGD = "deelnemer_toegevoegd"  # uitkomst: the rol
     CERTIFICAAT_TOEGEVOEGD = "certificaat_toegevoegd"  # uitkomst: the gebruik, e.g. "tls,versleuteling"
     CERTIFICAAT_INGETROKKEN = "certificaat_ingetrokken"
+    # Issued by the hub's portal CA for a key made in a portal user's browser (DESIGN §5, key
+    # transparency); uitkomst: "portaal-ca:<gebruik>". Registering it follows as certificaat_toegevoegd.
+    CERTIFICAAT_UITGEGEVEN = "certificaat_uitgegeven"
     AUDIT_OPGESCHOOND = "audit_opgeschoond"  # uitkomst: "t/m <volgnummer>"
     # Written once by migration 0011: the hash-chained log became the Merkle tree; uitkomst: the old
     # chain's head hash, so the old chain is bound into the new tree.
@@ -243,6 +246,26 @@ def _certificaat(actie: Actie, cert: Certificaat, *, door: str, nu: datetime) ->
 
 def certificaat_toegevoegd(session: Session, cert: Certificaat, *, door: str, nu: datetime) -> None:
     store.noteer(session, [_certificaat(Actie.CERTIFICAAT_TOEGEVOEGD, cert, door=door, nu=nu)])
+
+
+def certificaat_uitgegeven(
+    session: Session, *, oin: str, vingerafdruk: str, gebruik: str, door: str, nu: datetime
+) -> None:
+    """A certificate the portal CA issued (DESIGN §5 key transparency: every certificate issued or
+    registered for anyone is an entry in the signed audit log)."""
+    store.noteer(
+        session,
+        [
+            _regel(
+                Actie.CERTIFICAAT_UITGEGEVEN,
+                actor=door,
+                tijd=nu,
+                deelnemer=oin,
+                certificaat=vingerafdruk,
+                uitkomst=f"portaal-ca:{gebruik}"[:64],
+            )
+        ],
+    )
 
 
 def certificaat_ingetrokken(session: Session, cert: Certificaat, *, door: str, nu: datetime) -> None:

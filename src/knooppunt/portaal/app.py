@@ -25,6 +25,7 @@ from knooppunt.hub.fouten import HubFout
 from knooppunt.portaal import oidc, routes
 from knooppunt.portaal.fouten import GeenToegang, InloggenNodig, PortaalFout
 from knooppunt.portaal.kluis import Kluis
+from knooppunt.portaal.routes import sleutels
 from knooppunt.portaal.sessies import COOKIE, LOGIN_CSRF_COOKIE
 from knooppunt.portaal.weergave import pagina, pagina_zonder_database
 from knooppunt.runtime import Runtime
@@ -39,9 +40,12 @@ MAX_BESTAND_BYTES = 4 * 1024 * 1024  # art. 18.2 / DESIGN §7: at most 4 MiB per
 MAX_UPLOAD_VERZOEK = MAX_BESTANDEN * MAX_BESTAND_BYTES + 256 * 1024
 
 # Content Security Policy: no inline scripts, no third parties; the pages work without JavaScript.
+# Trusted Types required (no script may write HTML from strings), no workers (so no service worker).
+# The key page (routes.sleutels.CSP_SLEUTELS) adds 'wasm-unsafe-eval' for Argon2id, there only.
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "worker-src 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "require-trusted-types-for 'script'; trusted-types 'none'"
 )
 
 
@@ -101,6 +105,7 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     for router in routes.ROUTERS:
         app.include_router(router)
+    app.include_router(sleutels.router)  # keys in the browser (DESIGN §5 "Portal")
 
     @app.middleware("http")
     async def _login_csrf(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -456,6 +456,26 @@ class PortaalUploadgeheim(Base):
     aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+# --- key blobs of portal users whose keys live in the browser (migration 0015_sleutelblobs) --------
+
+
+class PortaalSleutelblob(Base):
+    """One portal user's private keys, wrapped in their browser (DESIGN §5 "Portal"): a JSON document
+    with the Argon2id parameters and salt and, per key, its ``kid`` (the certificate's x5t#S256),
+    use, public-key thumbprint, IV and AES-256-GCM ciphertext. The key that wraps them is derived in
+    the browser from a passphrase the server never sees: the server can unwrap nothing. One blob
+    per user (``onderwerp``: the OIDC subject, or "dev:<naam>") of a participant; deleting it ends
+    that user's access to the keys."""
+
+    __tablename__ = "portaal_sleutelblobs"
+
+    oin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    onderwerp: Mapped[str] = mapped_column(String(200), primary_key=True)
+    blob: Mapped[str] = mapped_column(Text)
+    aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+    gewijzigd_op: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # --- the inbox quota (DESIGN §4, migration 0008) ---------------------------------------------------
 
 

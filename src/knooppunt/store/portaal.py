@@ -15,6 +15,7 @@ from knooppunt.store.models import (
     PortaalDossier,
     PortaalSessie,
     PortaalSleutel,
+    PortaalSleutelblob,
     PortaalUploadgeheim,
 )
 
@@ -128,4 +129,23 @@ def gehost(session: Session) -> Sequence[Deelnemer]:
         )
         .unique()
         .all()
+    )
+
+
+# --- key blobs of users whose keys live in the browser (see portaal.sleutelblobs) ----------------
+
+
+def sleutelblob(session: Session, oin: str, onderwerp: str) -> PortaalSleutelblob | None:
+    return session.get(PortaalSleutelblob, (oin, onderwerp))
+
+
+def bewaar_sleutelblob(session: Session, blob: PortaalSleutelblob) -> None:
+    session.merge(blob)
+
+
+def verwijder_sleutelblob(session: Session, oin: str, onderwerp: str) -> None:
+    session.execute(
+        delete(PortaalSleutelblob).where(
+            (PortaalSleutelblob.oin == oin) & (PortaalSleutelblob.onderwerp == onderwerp)
+        )
     )

@@ -3,6 +3,7 @@ only, a development login that picks a participant from the adresboek (DESIGN §
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -46,9 +47,24 @@ def veilig_volgende(volgende: str | None) -> str:
 
 
 def inloggen_gelukt(request: Request, token: str, volgende: str | None) -> Response:
-    antwoord = RedirectResponse(veilig_volgende(volgende), status_code=303)
+    doel = veilig_volgende(volgende)
+    if doel == PREFIX + "/" and _heeft_sleutels(request, token):
+        # Keys in the browser (DESIGN §5): after login, the key page asks for the passphrase and
+        # unlocks them in its memory. A deep link the user asked for is still honoured.
+        doel = PREFIX + "/sleutels"
+    antwoord = RedirectResponse(doel, status_code=303)
     antwoord.headers.append("set-cookie", sessies.zet_cookie_kop(token))
     return antwoord
+
+
+def _heeft_sleutels(request: Request, token: str) -> bool:
+    """Whether the user of this new session keeps a key blob in the portal."""
+    rt = sessies.runtime(request)
+    with transactie(rt.sessions) as session:
+        rij = store.sessie(session, hashlib.sha256(token.encode("ascii")).hexdigest())
+        if rij is None or rij.oin is None:
+            return False
+        return store.sleutelblob(session, rij.oin, rij.onderwerp) is not None
 
 
 @router.get("/inloggen", response_class=HTMLResponse)

@@ -1,0 +1,130 @@
+// The key blob (DESIGN §5 "Portal"): private keys wrapped in the browser under a key derived with
+// Argon2id from a generated passphrase. Nothing here ever leaves the page except the blob, in which
+// every private key is AES-256-GCM ciphertext. The passphrase, the derived key and the unwrapped
+// keys stay in this page's memory; the unwrapped keys are non-extractable CryptoKeys.
+
+import { argon2id } from "hash-wasm";
+
+export const KDF = Object.freeze({
+  algoritme: "argon2id",
+  geheugenKiB: 65536, // m = 64 MiB
+  iteraties: 3, // t
+  parallel: 1, // p
+});
+
+// Crockford's base32 without I, L, O, U: what is written down can be read back unambiguously.
+const ALFABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+export const WACHTWOORD_TEKENS = 16; // 16 × 5 bits = 80 bits (DESIGN §5: at least 70)
+
+/** A new passphrase: 80 random bits, shown as four groups of four characters. */
+export function nieuwWachtwoord() {
+  const bytes = crypto.getRandomValues(new Uint8Array(WACHTWOORD_TEKENS));
+  let tekst = "";
+  for (const b of bytes) tekst += ALFABET[b & 31];
+  bytes.fill(0);
+  return tekst.match(/.{4}/g).join("-");
+}
+
+/** What the user typed, as the passphrase it means: case, spaces and dashes do not matter, and
+ * O/I/L read as 0/1/1. Returns null when it cannot be a passphrase of this portal. */
+export function normaliseer(invoer) {
+  const tekst = String(invoer)
+    .toUpperCase()
+    .replace(/[\s-]/g, "")
+    .replace(/O/g, "0")
+    .replace(/[IL]/g, "1");
+  if (tekst.length !== WACHTWOORD_TEKENS) return null;
+  for (const teken of tekst) if (!ALFABET.includes(teken)) return null;
+  return tekst.match(/.{4}/g).join("-");
+}
+
+export function b64url(bytes) {
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let bin = "";
+  for (const x of b) bin += String.fromCharCode(x);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function ontb64url(tekst) {
+  if (typeof tekst !== "string" || !/^[A-Za-z0-9_-]*$/.test(tekst)) throw new Error("geen base64url");
+  const bin = atob(tekst.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((tekst.length + 3) % 4));
+  const uit = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) uit[i] = bin.charCodeAt(i);
+  return uit;
+}
+
+/** The AES-256-GCM key-wrapping key from the passphrase and the blob's salt (Argon2id). */
+export async function leidAf(wachtwoord, zout, kdf = KDF) {
+  if (kdf.algoritme !== "argon2id" || kdf.geheugenKiB < 65536 || kdf.iteraties < 3 || kdf.parallel !== 1) {
+    throw new Error("de sleutelafleiding van de opgeslagen sleutels is te zwak of onbekend");
+  }
+  const ruw = await argon2id({
+    password: new TextEncoder().encode(wachtwoord),
+    salt: zout,
+    parallelism: kdf.parallel,
+    iterations: kdf.iteraties,
+    memorySize: kdf.geheugenKiB,
+    hashLength: 32,
+    outputType: "binary",
+  });
+  try {
+    return await crypto.subtle.importKey("raw", ruw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+  } finally {
+    ruw.fill(0);
+  }
+}
+
+function aad(gebruik, jkt) {
+  return new TextEncoder().encode(`knooppunt-portaalsleutel:${gebruik}:${jkt}`);
+}
+
+/** Wrap one private key (PKCS#8) under the derived key; the associated data binds the entry to
+ * its use and its public key (JWK thumbprint), so entries cannot be swapped in the blob. */
+export async function verpak(wikkel, prive, gebruik, jkt) {
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", prive));
+  try {
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const versleuteld = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: aad(gebruik, jkt) },
+      wikkel,
+      pkcs8,
+    );
+    return { gebruik, jkt, iv: b64url(iv), versleuteld: b64url(versleuteld) };
+  } finally {
+    pkcs8.fill(0);
+  }
+}
+
+export class VerkeerdWachtwoord extends Error {}
+
+const ALGORITMEN = {
+  ondertekening: [{ name: "ECDSA", namedCurve: "P-256" }, ["sign"]],
+  versleuteling: [{ name: "ECDH", namedCurve: "P-256" }, ["deriveBits"]],
+};
+
+/** Import PKCS#8 bytes as a non-extractable key for `gebruik`, then wipe the bytes. */
+export async function importeer(pkcs8, gebruik) {
+  const [alg, gebruiken] = ALGORITMEN[gebruik];
+  try {
+    return await crypto.subtle.importKey("pkcs8", pkcs8, alg, false, gebruiken);
+  } finally {
+    pkcs8.fill(0);
+  }
+}
+
+/** Unwrap one entry into a non-extractable key; a wrong passphrase fails the GCM tag. */
+export async function pakUit(wikkel, item) {
+  let pkcs8;
+  try {
+    pkcs8 = new Uint8Array(
+      await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: ontb64url(item.iv), additionalData: aad(item.gebruik, item.jkt) },
+        wikkel,
+        ontb64url(item.versleuteld),
+      ),
+    );
+  } catch {
+    throw new VerkeerdWachtwoord("wachtwoord");
+  }
+  return importeer(pkcs8, item.gebruik);
+}

@@ -1,0 +1,300 @@
+"""Keys in the browser (DESIGN §5 "Portal", decision 0025): the page that makes, unlocks and uses a
+portal user's keys, and the JSON endpoints it calls.
+
+The keys live in the memory of that one page (``/portaal/sleutels``): it loads its data through
+the JSON endpoints below, each of which requires the session's CSRF token in ``X-CSRF-Token`` (GETs
+too). The page's script is the committed bundle ``static/js/portaal-sleutels.js``, referenced with
+an ``integrity`` hash the server computes from the file at start-up (SRI). What reaches these
+endpoints is a CSR, public keys, a proof of possession and the wrapped-key blob; never a passphrase,
+a derived key or a private key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from knooppunt.hub import adresboek, mailbox
+from knooppunt.hub.fouten import HubFout
+from knooppunt.pki.certificaat import OngeldigCertificaat
+from knooppunt.pki.portaal_ca import OngeldigeAanvraag
+from knooppunt.portaal import sleutelblobs
+from knooppunt.portaal.gastclient import HUB, Gastclient, envelop_van
+from knooppunt.portaal.sessies import DeelnemerGebruiker, Gebruiker, huidige, runtime
+from knooppunt.portaal.weergave import berichttype_naam, pagina
+from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
+from knooppunt.protocol.jwe import x5t_s256
+from knooppunt.store import deelnemers as deelnemers_store
+from knooppunt.store.db import db_nu, transactie
+
+router = APIRouter()
+PAD = "/sleutels"  # inside the portal app, mounted at /portaal
+API_PAD = PAD + "/api"
+API = "/portaal" + API_PAD  # as the page's script calls it
+BUNDEL = Path(__file__).resolve().parents[1] / "static" / "js" / "portaal-sleutels.js"
+BUNDEL_URL = "/portaal/static/js/portaal-sleutels.js"
+MAX_VERZOEK = 64 * 1024
+MAX_BERICHTEN = 100
+"""Messages per fetch by the page (each decrypted in the browser)."""
+
+CSP_SLEUTELS = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+    "connect-src 'self'; worker-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'; require-trusted-types-for 'script'; trusted-types 'none'"
+)
+"""The key page's policy: the portal's own (app.CSP) plus 'wasm-unsafe-eval' for Argon2id in
+WebAssembly (hash-wasm) — only on this page."""
+
+
+@lru_cache(maxsize=1)
+def bundel_integriteit() -> str:
+    """The SRI value of the bundle (sha384), computed once from the file the portal serves."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(BUNDEL.read_bytes()).digest()).decode("ascii")
+
+
+def bundel_sha256() -> str:
+    """The SHA-256 published in docs/portaal.md (hex)."""
+    return hashlib.sha256(BUNDEL.read_bytes()).hexdigest()
+
+
+class ApiFout(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def _json(data: Any, status: int = 200) -> JSONResponse:
+    antwoord = JSONResponse(data, status_code=status)
+    antwoord.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+    return antwoord
+
+
+def _fout(fout: ApiFout) -> JSONResponse:
+    return _json({"detail": fout.detail}, fout.status)
+
+
+def _api_gebruiker(request: Request) -> Gebruiker:
+    """The logged-in participant user, with the session's CSRF token in X-CSRF-Token."""
+    gebruiker = huidige(request)
+    if gebruiker is None:
+        raise ApiFout(401, "U bent niet (meer) ingelogd. Log opnieuw in.")
+    if gebruiker.oin is None:
+        raise ApiFout(403, "Sleutels zijn er alleen voor deelnemers (schuldeisers en schuldhulpverleners).")
+    gekregen = request.headers.get("x-csrf-token", "")
+    if not gekregen or not hmac.compare_digest(gebruiker.csrf.encode(), gekregen.encode()):
+        raise ApiFout(403, "De CSRF-controle is mislukt. Laad de pagina opnieuw en probeer het nog eens.")
+    return gebruiker
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise ApiFout(415, "Stuur de gegevens als JSON (Content-Type: application/json).")
+    ruw = b""
+    async for deel in request.stream():
+        ruw += deel
+        if len(ruw) > MAX_VERZOEK:
+            raise ApiFout(413, f"Het verzoek is groter dan {MAX_VERZOEK // 1024} KiB.")
+    try:
+        data = json.loads(ruw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiFout(400, "Het verzoek is geen geldige JSON.") from exc
+    if not isinstance(data, dict):
+        raise ApiFout(400, "Het verzoek moet een JSON-object zijn.")
+    return data
+
+
+# --- the page ---------------------------------------------------------------------------------------
+
+
+@router.get(PAD, response_class=HTMLResponse)
+def sleutelpagina(request: Request, gebruiker: DeelnemerGebruiker) -> Response:
+    rt = runtime(request)
+    assert gebruiker.oin is not None
+    with transactie(rt.sessions) as session:
+        heeft = sleutelblobs.blob_van(session, gebruiker.oin, gebruiker.onderwerp) is not None
+    antwoord = pagina(
+        request,
+        "sleutels/werkplek.html",
+        titel="Sleutels en berichten in de browser",
+        heeft_sleutels=heeft,
+        api=API,
+        bundel_url=BUNDEL_URL,
+        bundel_integriteit=bundel_integriteit(),
+    )
+    antwoord.headers["Content-Security-Policy"] = CSP_SLEUTELS
+    return antwoord
+
+
+# --- JSON endpoints ---------------------------------------------------------------------------------
+
+
+@router.post(API_PAD + "/aanvraag")
+async def aanvraag(request: Request) -> JSONResponse:
+    """Issue certificates for the keys made in the browser and keep their wrapped blob."""
+    try:
+        # In a thread: reading the session is a database transaction (SQLite may wait for its lock).
+        gebruiker = await run_in_threadpool(_api_gebruiker, request)
+        verzoek = await _json_body(request)
+    except ApiFout as fout:
+        return _fout(fout)
+    return await run_in_threadpool(_aanvraag, request, gebruiker, verzoek)
+
+
+def _aanvraag(request: Request, gebruiker: Gebruiker, verzoek: dict[str, Any]) -> JSONResponse:
+    rt = runtime(request)
+    assert gebruiker.oin is not None
+    try:
+        with transactie(rt.sessions) as session:
+            nu = db_nu(session)
+            deelnemer = adresboek.haal(session, gebruiker.oin)
+            uitgegeven = sleutelblobs.vraag_aan(
+                session,
+                rt,
+                deelnemer=deelnemer,
+                onderwerp=gebruiker.onderwerp,
+                door=gebruiker.audit_actor,
+                verzoek=verzoek,
+                nu=nu,
+            )
+    except sleutelblobs.SleutelsBestaan as fout:
+        return _json({"detail": f"Er is niets uitgegeven: {fout}."}, 409)
+    except OngeldigeAanvraag as fout:
+        return _json({"detail": f"De aanvraag is geweigerd: {fout}."}, 400)
+    except HubFout as fout:
+        return _json({"detail": f"De aanvraag is geweigerd: {fout.detail}"}, fout.status)
+    except IntegrityError:
+        # The same user's other request stored its keys first (two clicks, two tabs).
+        return _json(
+            {
+                "detail": "Er is niets uitgegeven: tegelijk is een andere aanvraag voor u verwerkt. Laad de "
+                "pagina opnieuw."
+            },
+            409,
+        )
+    return _json(
+        {
+            "certificaten": [
+                {"gebruik": u.gebruik, "kid": u.kid, "vingerafdruk": u.vingerafdruk, "pem": u.pem}
+                for u in uitgegeven
+            ]
+        },
+        201,
+    )
+
+
+@router.get(API_PAD + "/blob")
+def blob(request: Request) -> JSONResponse:
+    """The user's wrapped keys, to unwrap in the browser."""
+    try:
+        gebruiker = _api_gebruiker(request)
+    except ApiFout as fout:
+        return _fout(fout)
+    assert gebruiker.oin is not None
+    rt = runtime(request)
+    with transactie(rt.sessions) as session:
+        gevonden = sleutelblobs.blob_van(session, gebruiker.oin, gebruiker.onderwerp)
+    if gevonden is None:
+        return _json({"detail": "U hebt nog geen sleutels in dit portaal. Maak ze eerst aan."}, 404)
+    return _json({"blob": gevonden})
+
+
+def _tijd(waarde: datetime | None) -> str | None:
+    return waarde.astimezone(UTC).isoformat() if waarde is not None else None
+
+
+@router.post(API_PAD + "/berichten")
+async def berichten(request: Request) -> JSONResponse:
+    """The open inbox with its ciphertext (marks the messages fetched, as the API does), for the
+    page to decrypt; hub notices carry their plain melding."""
+    try:
+        gebruiker = await run_in_threadpool(_api_gebruiker, request)
+        await _json_body(request)
+    except ApiFout as fout:
+        return _fout(fout)
+    return await run_in_threadpool(_berichten, request, gebruiker)
+
+
+def _berichten(request: Request, gebruiker: Gebruiker) -> JSONResponse:
+    rt = runtime(request)
+    assert gebruiker.oin is not None
+    uit: list[dict[str, Any]] = []
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        deelnemer = adresboek.haal(session, gebruiker.oin)
+        rijen = mailbox.ophalen(
+            session, deelnemer, nu=nu, limiet=MAX_BERICHTEN, max_bytes=rt.instellingen.max_pagina_bytes
+        )
+        namen = _namen(session, {b.afzender for b, _ in rijen})
+        for bericht, jwe in rijen:
+            env = envelop_van(bericht, jwe)
+            for veld in ("ontvangenOp", "verlooptOp", "opgehaaldOp", "bevestigdOp", "antwoordUiterlijk"):
+                env[veld] = _tijd(env[veld])
+            env["afzenderNaam"] = namen.get(bericht.afzender, bericht.afzender)
+            env["berichttypeNaam"] = berichttype_naam(bericht.berichttype, bericht.module, bericht.versie)
+            uit.append(env)
+    return _json({"berichten": uit})
+
+
+def _namen(session: Session, oins: set[str]) -> dict[str, str]:
+    namen = {HUB: "Knooppunt"}
+    for oin in oins - {HUB}:
+        deelnemer = deelnemers_store.haal(session, oin)
+        namen[oin] = deelnemer.naam if deelnemer is not None else oin
+    return namen
+
+
+@router.get(API_PAD + "/certificaten")
+def certificaten(request: Request, oin: str = "", moment: str = "") -> JSONResponse:
+    """A sender's signing certificates valid at ``moment`` (a message's ontvangenOp), checked
+    against the hub's trust anchors, as PEM with their x5t#S256."""
+    try:
+        gebruiker = _api_gebruiker(request)
+        try:
+            afzender = valideer_oin(oin)
+        except OngeldigeIdentificatie as exc:
+            raise ApiFout(400, f"Ongeldig OIN: {exc}") from exc
+        try:
+            tijdstip = datetime.fromisoformat(moment)
+        except ValueError as exc:
+            raise ApiFout(400, "Ongeldig moment: gebruik een ISO 8601-tijd met tijdzone.") from exc
+        if tijdstip.tzinfo is None:
+            raise ApiFout(400, "Ongeldig moment: de tijdzone ontbreekt.")
+    except ApiFout as fout:
+        return _fout(fout)
+    assert gebruiker.oin is not None
+    client = Gastclient(runtime(request), request.app.state.kluis, gebruiker.oin, wie=gebruiker.audit_actor)
+    try:
+        with client.transactie() as (session, _nu):
+            gevonden = client.afzendercertificaten(session, afzender, tijdstip.astimezone(UTC))
+    except OngeldigCertificaat as exc:
+        return _json({"detail": f"Geen bruikbaar certificaat van de afzender: {exc}."}, 404)
+    return _json(
+        {
+            "certificaten": [
+                {
+                    "pem": c.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+                    "x5t#S256": x5t_s256(c.public_bytes(serialization.Encoding.DER)),
+                }
+                for c in gevonden
+            ]
+        }
+    )
+
+
+# At start-up (this module is imported when the portal app is made): the page's SRI value comes from
+# the file as it is now; a missing bundle stops the start instead of serving a page that cannot work.
+bundel_integriteit()

@@ -1,0 +1,262 @@
+"""Keys in the browser (DESIGN §5 "Portal", decision 0025) in Debian's Chromium, with the portal's
+real Content Security Policy in force (no ``bypass_csp``: Trusted Types required, WebAssembly only
+with 'wasm-unsafe-eval', the bundle loaded with its SRI hash):
+
+set up keys (the passphrase shown once) → reload (the keys are gone from memory) → a wrong
+passphrase is refused in Dutch and loses nothing → the right one unlocks → a message sealed by the
+Python SDK for the browser's new certificate opens and shows as text → a tampered one is refused.
+
+Every request body the server receives during the flow is recorded: none holds the passphrase (raw,
+without dashes, base64, base64url or hex), a JWK ``d`` member or a PKCS#8 private key.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Portaalserver, log_in
+
+ENERGIE = "00000003501234560000"
+GEMEENTE = "00000001002306608000"
+
+# Run in the server's environment (its database, data directory and kluis): the municipality,
+# whose keys the portal hosts, seals a saldoverzoek with the Python SDK (client/jose.py `verzegel`)
+# for the energy company's newest encryption certificate — the one made in the browser — and
+# submits it through the hub's mailbox. With "kapot", one character of the ciphertext is changed
+# after sealing (the hub cannot see that; the recipient must).
+VERSTUUR = r"""
+import dataclasses, sys, uuid
+from knooppunt import runtime
+from knooppunt.config import Settings
+from knooppunt.hub import mailbox
+from knooppunt.portaal.demo import _met_klant
+from knooppunt.portaal.gastclient import Gastclient, TeVersturen
+from knooppunt.portaal.kluis import Kluis
+
+rt = runtime.bouw(Settings(), upgrade=False)
+client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), sys.argv[1], wie="test")
+payload = _met_klant("saldoverzoek_nuts", 42)
+bericht = TeVersturen(sys.argv[2], "saldoverzoek_nuts", payload, str(uuid.uuid4()))
+with client.transactie() as (session, nu):
+    afzender = client.deelnemer(session)
+    sleutel = client.sleutel(session, "test", nu)
+    envelop = client.verzegel(session, bericht, sleutel=sleutel, nu=nu)
+    if sys.argv[3] == "kapot":
+        delen = envelop.inhoud.split(".")
+        delen[3] = ("B" if delen[3][0] == "A" else "A") + delen[3][1:]
+        envelop = dataclasses.replace(envelop, inhoud=".".join(delen))
+    resultaat, _ = mailbox.verstuur(session, afzender, envelop, nu=nu, instellingen=rt.instellingen)
+    print(resultaat.referentienummer)
+rt.close()
+"""
+
+
+def verstuur(server: Portaalserver, *, kapot: bool = False) -> str:
+    r = subprocess.run(
+        [sys.executable, "-c", VERSTUUR, GEMEENTE, ENERGIE, "kapot" if kapot else "heel"],
+        env=server.omgeving,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr + r.stdout
+    return r.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest) -> Portaalserver:
+    """`knooppunt serve` on SQLite, and on PostgreSQL when KNOOPPUNT_TEST_DATABASE_URL is set."""
+    naam = "portaalserver" if request.param == "sqlite" else "portaal_pg"
+    gevonden: Portaalserver = request.getfixturevalue(naam)
+    return gevonden
+
+
+@pytest.fixture
+def csp_pagina(browser: Any, server: Portaalserver) -> Any:
+    """A page in a fresh profile with the portal's CSP in force, and every request body recorded."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+    ctx = browser.new_context(
+        base_url=server.url,
+        ignore_https_errors=True,
+        locale="nl-NL",
+        viewport={"width": 1280, "height": 900},
+    )
+    ctx.set_default_timeout(30_000)
+    page = ctx.new_page()
+    page.lichamen = []  # type: ignore[attr-defined]
+    page.console_fouten = []  # type: ignore[attr-defined]
+
+    def noteer(verzoek: Any) -> None:
+        data = verzoek.post_data_buffer
+        if data:
+            page.lichamen.append((verzoek.url, bytes(data)))  # type: ignore[attr-defined]
+
+    page.on("request", noteer)
+    page.on("console", lambda m: page.console_fouten.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+    page.on("pageerror", lambda e: page.console_fouten.append(f"pageerror: {e}"))  # type: ignore[attr-defined]
+    yield page
+    ctx.close()
+
+
+def _vormen(geheim: str) -> list[bytes]:
+    """The passphrase as it could leak: typed, without dashes, and base64/base64url/hex of both."""
+    vormen: list[bytes] = []
+    for tekst in {geheim, geheim.replace("-", ""), geheim.lower()}:
+        ruw = tekst.encode()
+        b64 = base64.b64encode(ruw)
+        vormen += [ruw, b64.rstrip(b"="), base64.urlsafe_b64encode(ruw).rstrip(b"="), ruw.hex().encode()]
+    return vormen
+
+
+# The DER prefix of every PKCS#8 P-256 private key WebCrypto exports, and its encodings.
+PKCS8_P256 = bytes.fromhex("308187020100301306072a8648ce3d020106082a8648ce3d030107")
+PKCS8_VORMEN = [
+    PKCS8_P256,
+    PKCS8_P256.hex().encode(),
+    base64.b64encode(PKCS8_P256)[:32],
+    base64.urlsafe_b64encode(PKCS8_P256)[:32],
+    b"PRIVATE KEY",
+]
+
+
+def _heeft_d(x: Any) -> bool:
+    """Whether a JSON value holds a JWK with a private member ``d`` anywhere."""
+    if isinstance(x, dict):
+        return ("d" in x and "kty" in x) or any(_heeft_d(v) for v in x.values())
+    if isinstance(x, list):
+        return any(_heeft_d(v) for v in x)
+    return False
+
+
+def _geen_geheimen(page: Any, geheimen: list[str]) -> None:
+    assert page.lichamen, "no request bodies were recorded"
+    for url, data in page.lichamen:
+        for geheim in geheimen:
+            for vorm in _vormen(geheim):
+                assert vorm not in data, f"the passphrase reached the server in {url}"
+        for vorm in PKCS8_VORMEN:
+            assert vorm not in data, f"a PKCS#8 private key reached the server in {url}"
+        try:
+            gegevens = json.loads(data)
+        except ValueError:
+            continue
+        assert not _heeft_d(gegevens), f"a private JWK ('d') reached the server in {url}"
+
+
+def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(csp_pagina: Any, server: Portaalserver) -> None:
+    from playwright.sync_api import expect
+
+    page = csp_pagina
+    log_in(page, "Demo Energie BV (Schuldeiser)", naam="Sanne Sleutel")
+    antwoord = page.goto("/portaal/sleutels")
+    assert antwoord is not None
+    csp = antwoord.headers["content-security-policy"]
+    assert "require-trusted-types-for 'script'" in csp and "'wasm-unsafe-eval'" in csp
+    assert "'unsafe-eval'" not in csp.replace("'wasm-unsafe-eval'", "")
+
+    # The bundle ran (under the CSP, after its SRI check): the no-JavaScript note is hidden.
+    try:
+        expect(page.locator("#sleutels-geen-js")).to_be_hidden(timeout=10_000)
+    except Exception:  # Playwright's own assertion error
+        pytest.fail(f"the key bundle did not start: {page.console_fouten}")
+
+    # 1. Set up: the passphrase is shown once; the keys are made, wrapped and certified.
+    page.get_by_role("button", name="Sleutels aanmaken").click()
+    wachtwoord = page.locator("#wachtwoord-nieuw")
+    expect(wachtwoord).to_have_text(re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$"))
+    geheim = wachtwoord.text_content() or ""
+    page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+    expect(page.get_by_role("alert")).to_contain_text("Vink eerst aan")
+    page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+    page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
+    expect(page.locator("#wachtwoord-nieuw")).to_have_text("")
+
+    # 2. The Python SDK seals for the browser's certificate; the page opens it in its memory.
+    goed = verstuur(server)
+    kapot = verstuur(server, kapot=True)
+    page.get_by_role("button", name="Berichten ophalen").click()
+    page.locator(f'button[data-referentienummer="{goed}"]').click()
+    expect(page.locator("#sleutels-status")).to_contain_text("handtekening van de afzender klopt")
+    inhoud = page.locator("#bericht-inhoud")
+    expect(inhoud).to_contain_text("DEMO-0042")
+    assert page.locator("#bericht-inhoud *").count() == 0  # text, never HTML
+
+    # 3. Reload: the keys were only in that page's memory; the page asks for the passphrase.
+    page.reload()
+    expect(page.get_by_role("heading", name="Sleutels ontgrendelen")).to_be_visible()
+    veld = page.get_by_label("Wachtwoord", exact=True)
+    veld.fill("ABCD-EFGH")
+    page.get_by_role("button", name="Ontgrendelen").click()
+    expect(page.get_by_role("alert")).to_contain_text("geen wachtwoord van dit portaal")
+    fout = "0000-0000-0000-0000" if geheim != "0000-0000-0000-0000" else "1111-1111-1111-1111"
+    veld.fill(fout)
+    page.get_by_role("button", name="Ontgrendelen").click()
+    expect(page.get_by_role("alert")).to_contain_text("Het wachtwoord klopt niet", timeout=60_000)
+    expect(page.get_by_role("heading", name="Sleutels ontgrendelen")).to_be_visible()
+
+    # 4. The right passphrase (typed in lower case, without dashes: it reads the same).
+    veld.fill(geheim.lower().replace("-", " "))
+    page.get_by_role("button", name="Ontgrendelen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn ontgrendeld", timeout=60_000)
+
+    # 5. Fetch again (still unconfirmed): the good one opens, the tampered one is refused.
+    page.get_by_role("button", name="Berichten ophalen").click()
+    page.locator(f'button[data-referentienummer="{kapot}"]').click()
+    expect(page.get_by_role("alert")).to_contain_text("kan niet worden vertrouwd")
+    expect(page.get_by_role("alert")).to_contain_text("ONTSLEUTELING_MISLUKT")
+    expect(page.locator("#bericht")).to_be_hidden()
+    page.locator(f'button[data-referentienummer="{goed}"]').click()
+    expect(page.locator("#bericht-inhoud")).to_contain_text("DEMO-0042")
+    expect(page.get_by_role("alert")).to_be_hidden()
+
+    # 6. Passphrase lost: new keys and certificates; what was sealed for the old key cannot be opened.
+    page.reload()
+    page.get_by_role("button", name="Wachtwoord kwijt? Nieuwe sleutels maken").click()
+    expect(page.locator("#opnieuw-uitleg")).to_contain_text("ingetrokken")
+    page.get_by_role("button", name="Ja, maak nieuwe sleutels").click()
+    expect(wachtwoord).to_have_text(re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$"))
+    geheim2 = wachtwoord.text_content() or ""
+    assert geheim2 != geheim
+    page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+    page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
+    page.get_by_role("button", name="Berichten ophalen").click()
+    page.locator(f'button[data-referentienummer="{goed}"]').click()
+    expect(page.get_by_role("alert")).to_contain_text("SLEUTEL_ONBRUIKBAAR")
+
+    # 7. Logging in again lands on the key page, which asks to unlock.
+    log_in_opnieuw = page.context.new_page()
+    log_in_opnieuw.goto("/portaal/inloggen")
+    log_in_opnieuw.get_by_label("Organisatie").select_option(label="Demo Energie BV (Schuldeiser)")
+    log_in_opnieuw.get_by_label("Uw naam").fill("Sanne Sleutel")
+    log_in_opnieuw.get_by_role("button", name="Inloggen", exact=True).click()
+    log_in_opnieuw.wait_for_url("**/portaal/sleutels")
+    expect(log_in_opnieuw.get_by_role("heading", name="Sleutels ontgrendelen")).to_be_visible()
+
+    # Nothing secret ever reached the server; no CSP or Trusted Types violation in the console.
+    _geen_geheimen(page, [geheim, geheim2])
+    assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
+
+
+def test_sleutelpagina_is_toegankelijk(page: Any, toegankelijk: Any) -> None:
+    """WCAG 2.1 AA (axe-core) on the key page's first two steps (axe needs the CSP bypassed)."""
+    from playwright.sync_api import expect
+
+    log_in(page, "Demo Zorgverzekeraar NV (Schuldeiser)", naam="Toegankelijk")
+    page.goto("/portaal/sleutels")
+    expect(page.get_by_role("button", name="Sleutels aanmaken")).to_be_visible()
+    toegankelijk(page)
+    page.get_by_role("button", name="Sleutels aanmaken").click()
+    expect(page.locator("#wachtwoord-nieuw")).not_to_have_text("")
+    toegankelijk(page)
