@@ -84,6 +84,7 @@ def beslis(
 
 
 def bewaar_aanmelder(session: Session, *, token_hash: str, kvk: str, vestiging: str | None) -> None:
+    session.flush()  # the session row first: no relationship tells the unit of work the order
     session.add(PortaalAanmelder(token_hash=token_hash, kvk_nummer=kvk, vestigingsnummer=vestiging))
     session.flush()
 
