@@ -466,3 +466,33 @@ def test_deelnemer_vraagt_extra_modules(
         "deelnemer_gewijzigd",
         "aanvraag_goedgekeurd",
     ]
+
+
+def test_adresboek_weigert_bij_goedkeuren_dan_blijft_alles_zoals_het_was(
+    portaal: TestClient, rt: Runtime, smtp: SmtpOntvanger, nieuwe_browser: Any
+) -> None:
+    """The OIN was registered by other means after the submission: approving says why and changes
+    nothing, so the beheerder can refuse with that reason."""
+    als_aanmelder(portaal, rt)
+    assert dien_in(portaal).status_code == 303
+    [aanvraag] = _aanvragen(rt)
+    with transactie(rt.sessions) as session:
+        adresboek.registreer(
+            session,
+            adresboek.NieuweDeelnemer(
+                oin=OIN, naam="Al Bekend BV", rol="SE", kvk_nummer=KVK, modules=["saldoverzoek"]
+            ),
+            nu=db_nu(session),
+            ankers=None,
+            door="beheer:test",
+        )
+    beheer = _beheer(nieuwe_browser)
+    antwoord = _keur_goed(beheer, aanvraag.id)
+    assert antwoord.status_code == 400
+    assert "Goedkeuren lukt niet: Er is al een deelnemer met OIN" in antwoord.text
+    assert "Aanvraag weigeren" in antwoord.text  # still open to refuse
+    assert _aanvragen(rt)[0].status == "ingediend"
+    assert _audit(rt, "aanvraag_goedgekeurd") == []
+    with transactie(rt.sessions) as session:
+        assert adresboek.haal(session, OIN).naam == "Al Bekend BV"
+    assert len(smtp.ontvangen) == 1  # the receipt only
