@@ -24,7 +24,7 @@ from starlette.testclient import TestClient
 
 from knooppunt import runtime as runtime_mod
 from knooppunt.config import Settings
-from knooppunt.hub import adresboek
+from knooppunt.hub import adresboek, notificaties
 from knooppunt.pki.certificaat import lees_pem
 from knooppunt.portaal import aanvragen
 from knooppunt.portaal.sessies import COOKIE, begin
@@ -202,6 +202,10 @@ def test_organisatie_meldt_zich_aan_en_beheer_keurt_goed(
         assert adresboek.versies_per_module(d) == {"saldoverzoek": ["2.0"], "schuldregeling": ["2.0"]}
         assert d.gebruikt_bsn and adresboek.schuldensoorten_van(d) == {"nuts"}
         assert d.contact["email"] == CONTACT
+        # Certificate changes reach the contact from now on (key transparency); messages: not yet.
+        instellingen = notificaties.haal(session, OIN)
+        assert instellingen is not None
+        assert (instellingen.emailadressen, instellingen.modus) == ([CONTACT], "uit")
         gebruik = sorted(tuple(c.gebruik) for c in d.certificaten)
         assert gebruik == [("ondertekening",), ("versleuteling",)]
         assert {lees_pem(c.pem.encode()).oin for c in d.certificaten} == {OIN}

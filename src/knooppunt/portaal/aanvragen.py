@@ -26,7 +26,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy.orm import Session
 
-from knooppunt.hub import adresboek, audit
+from knooppunt.hub import adresboek, audit, notificaties
 from knooppunt.hub.fouten import HubFout
 from knooppunt.notify.base import Bestemming, Melding
 from knooppunt.notify.email import EmailKanaal
@@ -62,7 +62,6 @@ STATUSSEN = {
 }
 MAX_NAAM = 200
 MAX_REDEN = 2000
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 _TELEFOON = re.compile(r"\+?[0-9][0-9 ()\-]{8,22}")
 _SE_VLAGGEN = ("gebruiktBsn", "standaardAkkoord", "schuldensoorten")
 
@@ -137,8 +136,11 @@ def _contact(formulier: Formulier, fouten: Fouten) -> tuple[str, str, str]:
         fouten.voeg_toe(
             "contactEmail", "Vul een e-mailadres in: daar sturen wij de ontvangst en de beslissing naartoe."
         )
-    elif len(email) > 254 or not _EMAIL.fullmatch(email):
-        fouten.voeg_toe("contactEmail", "Vul een geldig e-mailadres in, zoals naam@organisatie.nl.")
+    else:
+        try:  # the notifications' check: the address becomes the participant's notification address
+            [email] = notificaties.normaliseer_emailadressen([email])
+        except HubFout:
+            fouten.voeg_toe("contactEmail", "Vul een geldig e-mailadres in, zoals naam@organisatie.nl.")
     if not telefoon:
         fouten.voeg_toe("contactTelefoon", "Vul een telefoonnummer in, zoals 030 123 45 67.")
     elif not _TELEFOON.fullmatch(telefoon) or not 10 <= sum(c.isdigit() for c in telefoon) <= 15:
@@ -528,6 +530,16 @@ def _registreer(
         "email": aanvraag.contact_email,
         "telefoon": aanvraag.contact_telefoon,
     }
+    # Certificate changes are e-mailed to the participant (DESIGN §5, key transparency): from now
+    # on to the contact of the form, which it can change in its settings. New-message
+    # notifications stay off until it turns them on.
+    notificaties.stel_in(
+        session,
+        aanvraag.oin,
+        notificaties.Wijziging(emailadressen=[aanvraag.contact_email]),
+        nu=nu,
+        lokale_webhooks=False,
+    )
     if versleuteling is not None:
         adresboek.voeg_certificaat_toe(
             session,
