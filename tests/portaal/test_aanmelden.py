@@ -30,7 +30,7 @@ from knooppunt.portaal import aanvragen
 from knooppunt.portaal.sessies import COOKIE, begin
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu, transactie
-from knooppunt.store.models import Aanvraag, Auditregel, Deelnemer
+from knooppunt.store.models import Aanvraag, Auditregel, Deelnemer, PortaalAanmelder
 from tests.conftest import maak_settings
 from tests.ontvangers import SmtpOntvanger
 from tests.portaal.conftest import csrf_van, formulier, inloggen, oin_van
@@ -246,6 +246,16 @@ def test_aanmelder_kan_alleen_aanmelden(portaal: TestClient, rt: Runtime, demo: 
     csrf, _ = formulier(deelnemer, "/portaal/aanmelden/modules")
     assert deelnemer.post("/portaal/aanmelden", data={"csrf": csrf, **aanmeldgegevens()}).status_code == 403
     assert _aanvragen(rt) == []
+    # Logging out ends the restricted session with its organisation (ON DELETE CASCADE).
+    deelnemer.post("/portaal/uitloggen", data={"csrf": csrf})
+    als_aanmelder(portaal, rt)
+    csrf = csrf_van(portaal.get("/portaal/aanmelden").text)
+    with transactie(rt.sessions) as session:
+        voor = len(session.scalars(select(PortaalAanmelder)).all())
+    portaal.post("/portaal/uitloggen", data={"csrf": csrf})
+    with transactie(rt.sessions) as session:
+        assert len(session.scalars(select(PortaalAanmelder)).all()) == voor - 1
+    assert portaal.get("/portaal/aanmelden").status_code == 303  # to the login page
 
 
 # --- every error at once, nothing lost -----------------------------------------------------------

@@ -630,14 +630,16 @@ class _Bericht:
         )
 
 
+def modulelabel(keuze: str) -> str:
+    """``schuldregeling:2.0`` as people read it: "Schuldregeling (versie 2.0)"."""
+    code, versies = adresboek.ontleed_module(keuze)
+    definitie = CATALOGUS.module(code)
+    naam = definitie.naam if definitie is not None else code
+    return f"{naam} (versie {', '.join(versies or CATALOGUS.moduleversies(code))})"
+
+
 def _modules_leesbaar(modules: tuple[str, ...]) -> list[str]:
-    regels = []
-    for keuze in modules:
-        code, versies = adresboek.ontleed_module(keuze)
-        definitie = CATALOGUS.module(code)
-        naam = definitie.naam if definitie is not None else code
-        regels.append(f"  - {naam} (versie {', '.join(versies or CATALOGUS.moduleversies(code))})")
-    return regels
+    return [f"  - {modulelabel(keuze)}" for keuze in modules]
 
 
 def mailtekst(bericht: _Bericht, wat: str, *, reden: str = "", certificaten: bool = False) -> tuple[str, str]:

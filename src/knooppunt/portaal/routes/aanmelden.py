@@ -18,6 +18,7 @@ from knooppunt.portaal.aanvragen import (
     STATUSSEN,
     dien_aanmelding_in,
     dien_extra_modules_in,
+    modulelabel,
 )
 from knooppunt.portaal.routes.beheer import ROL_KEUZES, SCHULDENSOORTEN
 from knooppunt.portaal.sessies import Aanmelder, Csrf, DeelnemerGebruiker, Gebruiker, Ingelogd, runtime
@@ -137,7 +138,7 @@ def mijn_aanvragen(request: Request, gebruiker: Ingelogd, ingediend: int | None 
                 "soort": SOORTEN.get(a.soort, a.soort),
                 "status": a.status,
                 "status_tekst": STATUSSEN.get(a.status, a.status),
-                "modules": [_modulelabel(m) for m in a.modules],
+                "modules": [modulelabel(m) for m in a.modules],
                 "ingediend_op": a.ingediend_op,
                 "beoordeeld_op": a.beoordeeld_op,
                 "reden": a.reden,
@@ -151,8 +152,3 @@ def mijn_aanvragen(request: Request, gebruiker: Ingelogd, ingediend: int | None 
         aanvragen=aanvragen,
         ingediend=ingediend if any(a["nummer"] == ingediend for a in aanvragen) else None,
     )
-
-
-def _modulelabel(keuze: str) -> str:
-    code, versies = adresboek.ontleed_module(keuze)
-    return f"{modulenaam(code)}" + (f" (versie {', '.join(versies)})" if versies else " (alle versies)")

@@ -34,7 +34,7 @@ from knooppunt.portaal.aanmelding import (
 )
 from knooppunt.portaal.sessies import Beheerder, Csrf, Gebruiker, runtime
 from knooppunt.portaal.weergave import AMSTERDAM, ROLLEN, datum, modulenaam, pagina, templates
-from knooppunt.protocol.catalogus import CATALOGUS, Module, Rol, Schuldensoort
+from knooppunt.protocol.catalogus import Module, Rol, Schuldensoort
 from knooppunt.store import aanvragen as aanvragen_store
 from knooppunt.store import portaal as portaal_store
 from knooppunt.store.db import db_nu, leesverbinding, transactie
@@ -569,7 +569,7 @@ def aanvragen(request: Request, gebruiker: Beheerder, alle: bool = False) -> Res
                 "oin": a.oin,
                 "kvk": a.kvk_nummer,
                 "vestiging": a.vestigingsnummer,
-                "modules": a.modules,
+                "modules": [aanvraag_regels.modulelabel(m) for m in a.modules],
                 "ingediend_op": a.ingediend_op,
             }
             for a in aanvragen_store.lijst(session, status=None if alle else aanvragen_store.INGEDIEND)
@@ -612,10 +612,7 @@ def _aanvraagpagina(
             a=a,
             soort=aanvraag_regels.SOORTEN.get(a.soort, a.soort),
             status_tekst=aanvraag_regels.STATUSSEN.get(a.status, a.status),
-            modules=[
-                f"{modulenaam(m)} ({', '.join(v or CATALOGUS.moduleversies(m))})"
-                for m, v in map(adresboek.ontleed_module, a.modules)
-            ],
+            modules=[aanvraag_regels.modulelabel(m) for m in a.modules],
             huidig=huidig,
             verzoek_ondertekening=_verzoek(a.csr_ondertekening),
             verzoek_versleuteling=_verzoek(a.csr_versleuteling),
