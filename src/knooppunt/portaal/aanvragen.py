@@ -161,8 +161,8 @@ def _certificaatverzoek(
     if not tekst:
         fouten.voeg_toe(
             veld,
-            f"Het certificaatverzoek voor {wat} ontbreekt. Maak de sleutels in dit portaal (knop 'Sleutels "
-            "maken') of plak het verzoek (PEM, '-----BEGIN CERTIFICATE REQUEST-----').",
+            f"Het certificaatverzoek voor {wat} ontbreekt. Maak de sleutels op deze pagina "
+            "of plak het verzoek (PEM, '-----BEGIN CERTIFICATE REQUEST-----').",
         )
         return None, None
     if "-----BEGIN CERTIFICATE REQUEST-----" not in tekst:
