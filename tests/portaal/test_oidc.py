@@ -229,8 +229,6 @@ def test_vestiging_van_een_organisatie_die_als_geheel_deelneemt(
         ("eh-laag", "Uw eHerkenningsmiddel heeft niveau EH2; voor het knooppunt is EH3 nodig."),
         ("eh-loa2plus", "Uw eHerkenningsmiddel heeft niveau EH2+; voor het knooppunt is EH3 nodig."),
         ("eh-andere-dienst", "niet gemachtigd voor de dienst van het knooppunt"),
-        ("eh-onbekend", "Uw organisatie (KvK-nummer 69599084) is geen deelnemer van het knooppunt."),
-        ("eh-vestiging-onbekend", "vestiging 000099999999 van KvK-nummer 50123456"),
     ],
 )
 def test_weigering_met_uitleg(
@@ -248,6 +246,27 @@ def test_weigering_met_uitleg(
     # The log has the reason, never who it was.
     uitvoer = capsys.readouterr()
     assert account not in uitvoer.out + uitvoer.err
+
+
+@pytest.mark.parametrize(
+    ("account", "kvk", "vestiging"),
+    [("eh-onbekend", "69599084", None), ("eh-vestiging-onbekend", "50123456", "000099999999")],
+)
+def test_organisatie_die_geen_deelnemer_is_kan_zich_aanmelden(
+    portaal: TestClient, demo: dict[str, int], rt: Runtime, account: str, kvk: str, vestiging: str | None
+) -> None:
+    """Not a participant (yet): a restricted session that leads to the aanmeldformulier (#14), with
+    the KvK number and vestiging of the login, and nothing of a participant's or beheer's portal."""
+    antwoord = log_in(portaal, account, volgende="/portaal/ontvangen")
+    assert antwoord.status_code == 303, antwoord.text
+    assert antwoord.headers["location"] == "/portaal/aanmelden"
+    [sessie] = _sessies(rt)
+    assert (sessie.soort, sessie.oin) == ("aanmelder", None)
+    pagina = portaal.get("/portaal/aanmelden")
+    assert pagina.status_code == 200
+    assert kvk in pagina.text and (vestiging or "geen: de hele organisatie") in pagina.text
+    assert portaal.get("/portaal/ontvangen").status_code == 403
+    assert portaal.get("/portaal/beheer").status_code == 403
 
 
 def test_dubbelzinnig_kvk_zonder_vestiging(

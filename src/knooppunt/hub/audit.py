@@ -59,6 +59,11 @@ class Actie(StrEnum):
     AUDIT_OMGEZET = "audit_omgezet"
     # A CRL older than the shared one, refused (DESIGN §5); certificaat: the trust anchor's SHA-256.
     CRL_GEWEIGERD = "crl_geweigerd"  # uitkomst: "nummer <aangeboden> < <gehouden>" or "... thisUpdate ouder"
+    # An aanvraag (#14): an organisation's own aanmeldformulier or a participant's extra modules;
+    # deelnemer: the (requested) OIN; uitkomst: "<soort> <id>". Never the contact details or a reason.
+    AANVRAAG_INGEDIEND = "aanvraag_ingediend"
+    AANVRAAG_GOEDGEKEURD = "aanvraag_goedgekeurd"
+    AANVRAAG_GEWEIGERD = "aanvraag_geweigerd"
 
 
 def beheerder(wie: str) -> str:
@@ -300,6 +305,16 @@ def sleutel_gebruikt(session: Session, *, wie: str, oin: str, kid: str, waarvoor
 def deelnemer_gewijzigd(session: Session, *, oin: str, wat: str, door: str, nu: datetime) -> None:
     store.noteer(
         session, [_regel(Actie.DEELNEMER_GEWIJZIGD, actor=door, tijd=nu, deelnemer=oin, uitkomst=wat[:64])]
+    )
+
+
+def aanvraag(
+    session: Session, actie: Actie, *, door: str, oin: str, soort: str, nummer: int, nu: datetime
+) -> None:
+    """An aanvraag submitted, approved or refused (metadata only)."""
+    assert actie in (Actie.AANVRAAG_INGEDIEND, Actie.AANVRAAG_GOEDGEKEURD, Actie.AANVRAAG_GEWEIGERD)
+    store.noteer(
+        session, [_regel(actie, actor=door, tijd=nu, deelnemer=oin, uitkomst=f"{soort} {nummer}"[:64])]
     )
 
 

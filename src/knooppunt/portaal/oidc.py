@@ -136,6 +136,11 @@ class Weigering(Exception):
         self.status = status
 
 
+class GeenDeelnemer(Weigering):
+    """The organisation of the login (KvK number, vestiging) is not a participant: it gets a
+    restricted session in which it can fill in the aanmeldformulier (routes/aanmelden.py)."""
+
+
 _BEHEERDER_KNOOPPUNT = "Neem contact op met de beheerder van het knooppunt."
 
 
@@ -279,7 +284,7 @@ def deelnemer_van(session: Session, inlog: Inlog) -> Deelnemer:
         hele = [d for d in store.met_kvk(session, inlog.kvk, limiet=50) if d.vestigingsnummer is None]
         if len(hele) == 1:
             return hele[0]
-        raise Weigering(
+        raise GeenDeelnemer(
             "vestiging_onbekend",
             f"Uw inlog is voor vestiging {inlog.vestiging} van KvK-nummer {inlog.kvk}, maar die vestiging "
             "is geen deelnemer van het knooppunt. Log in met een machtiging voor de vestiging die "
@@ -287,7 +292,7 @@ def deelnemer_van(session: Session, inlog: Inlog) -> Deelnemer:
             "te nemen.",
         )
     if not gevonden:
-        raise Weigering(
+        raise GeenDeelnemer(
             "kvk_onbekend",
             f"Uw organisatie (KvK-nummer {inlog.kvk}) is geen deelnemer van het knooppunt. Wilt u "
             "deelnemen, of denkt u dat dit een vergissing is? " + _BEHEERDER_KNOOPPUNT,

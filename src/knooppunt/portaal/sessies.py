@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from knooppunt.hub import audit
 from knooppunt.portaal.fouten import GeenToegang, InloggenNodig
 from knooppunt.runtime import Runtime
+from knooppunt.store import aanvragen as aanvragen_store
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store import portaal as store
 from knooppunt.store.db import db_nu, transactie
@@ -31,20 +32,28 @@ AANRAAK_INTERVAL = timedelta(seconds=30)
 
 @dataclass(frozen=True)
 class Gebruiker:
-    """Who is logged in: a person of a participant (``oin``, ``rol``) or a beheerder."""
+    """Who is logged in: a person of a participant (``oin``, ``rol``), a beheerder, or an aanmelder:
+    a person of an organisation that logged in with eHerkenning but is not yet a participant
+    (``kvk``, ``vestiging`` from the login), who may only fill in and follow its aanvragen."""
 
     token_hash: str
-    soort: str  # deelnemer | beheerder
+    soort: str  # deelnemer | beheerder | aanmelder
     gebruiker: str
     onderwerp: str
     csrf: str
     oin: str | None = None
     organisatie: str | None = None
     rol: str | None = None
+    kvk: str | None = None
+    vestiging: str | None = None
 
     @property
     def is_beheerder(self) -> bool:
         return self.soort == "beheerder"
+
+    @property
+    def is_aanmelder(self) -> bool:
+        return self.soort == "aanmelder"
 
     @property
     def audit_actor(self) -> str:
@@ -72,8 +81,13 @@ def begin(
     onderwerp: str,
     hoe: str,
     nu: datetime,
+    kvk: str | None = None,
+    vestiging: str | None = None,
 ) -> str:
-    """Start a session (after a successful login); returns the cookie token."""
+    """Start a session (after a successful login); returns the cookie token. An aanmelder's session
+    (``soort`` aanmelder) keeps the organisation of the login: `kvk` and `vestiging`."""
+    if (soort == "aanmelder") != (kvk is not None):
+        raise ValueError("an aanmelder's session, and only that, names the KvK number of the login")
     token = secrets.token_urlsafe(32)
     store.bewaar_sessie(
         session,
@@ -89,6 +103,8 @@ def begin(
             verloopt_op=nu + timedelta(hours=rt.settings.portaal_sessie_max_uren),
         ),
     )
+    if kvk is not None:
+        aanvragen_store.bewaar_aanmelder(session, token_hash=_hash(token), kvk=kvk, vestiging=vestiging)
     audit.ingelogd(session, wie=f"portaal:{onderwerp}", oin=oin, hoe=hoe, nu=nu)
     store.ruim_sessies_op(
         session, nu=nu, inactief_sinds=nu - timedelta(minutes=rt.settings.portaal_inactief_minuten)
@@ -122,7 +138,13 @@ def _lees(session: Session, rt: Runtime, token_hash: str, nu: datetime) -> Gebru
         return None
     if nu - rij.laatst_actief_op >= AANRAAK_INTERVAL:
         store.raak_aan(session, token_hash, nu)
-    organisatie = rol = None
+    organisatie = rol = kvk = vestiging = None
+    if rij.soort == "aanmelder":
+        aanmelder = aanvragen_store.aanmelder(session, token_hash)
+        if aanmelder is None:
+            store.verwijder_sessie(session, token_hash)
+            return None
+        kvk, vestiging = aanmelder.kvk_nummer, aanmelder.vestigingsnummer
     if rij.oin is not None:
         deelnemer = deelnemers_store.haal(session, rij.oin)
         if deelnemer is None:  # removed from the adresboek since the login
@@ -138,6 +160,8 @@ def _lees(session: Session, rt: Runtime, token_hash: str, nu: datetime) -> Gebru
         oin=rij.oin,
         organisatie=organisatie,
         rol=rol,
+        kvk=kvk,
+        vestiging=vestiging,
     )
 
 
@@ -196,6 +220,15 @@ def _afzender(gebruiker: Annotated[Gebruiker, Depends(_deelnemer)]) -> Gebruiker
     return gebruiker
 
 
+def _aanmelder(gebruiker: Annotated[Gebruiker, Depends(_ingelogd)]) -> Gebruiker:
+    if not gebruiker.is_aanmelder:
+        raise GeenToegang(
+            "Deze pagina is voor organisaties die zich aanmelden als deelnemer. Is uw organisatie al "
+            "deelnemer, dan vraagt u extra modules aan via 'Modules aanvragen'."
+        )
+    return gebruiker
+
+
 def _beheerder(gebruiker: Annotated[Gebruiker, Depends(_ingelogd)]) -> Gebruiker:
     if not gebruiker.is_beheerder:
         raise GeenToegang("Deze pagina is voor beheerders van het knooppunt.")
@@ -208,6 +241,7 @@ Schuldeiser = Annotated[Gebruiker, Depends(_schuldeiser)]
 Schuldhulpverlener = Annotated[Gebruiker, Depends(_schuldhulpverlener)]
 Afzender = Annotated[Gebruiker, Depends(_afzender)]
 Beheerder = Annotated[Gebruiker, Depends(_beheerder)]
+Aanmelder = Annotated[Gebruiker, Depends(_aanmelder)]
 
 
 async def controleer_csrf(request: Request) -> None:

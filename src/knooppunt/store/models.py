@@ -493,3 +493,55 @@ class Inboxbezetting(Base):
     # How many of this sender's messages wait unconfirmed in this recipient's inbox, kept with the
     # bytes: the per-sender cap (TE_VEEL_OPEN) reads it instead of counting messages. Migration 0014.
     aantal: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+# --- aanvragen: joining and extra modules, self-service (#14, migration 0016_aanvragen) ------------
+
+
+class Aanvraag(Base):
+    """An organisation's own aanmeldformulier (``soort`` aanmelding: it logged in with eHerkenning
+    and is no participant yet) or a participant's request for extra modules (``extra_modules``),
+    until a beheerder decides: ``ingediend`` → ``goedgekeurd`` | ``geweigerd``, one conditional
+    UPDATE each (store.aanvragen). KvK and vestiging come from the login, never from the form. The
+    certificate requests (PKCS#10, PEM) hold public keys only."""
+
+    __tablename__ = "aanvragen"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    soort: Mapped[str] = mapped_column(String(16))  # aanmelding | extra_modules
+    status: Mapped[str] = mapped_column(String(16), index=True)  # ingediend | goedgekeurd | geweigerd
+    kvk_nummer: Mapped[str] = mapped_column(String(8))
+    vestigingsnummer: Mapped[str | None] = mapped_column(String(12))
+    oin: Mapped[str] = mapped_column(String(20), index=True)
+    naam: Mapped[str] = mapped_column(String(200))
+    rol: Mapped[str | None] = mapped_column(String(16))
+    modules: Mapped[list[str]] = mapped_column(JSON, default=list)  # the adresboek's notation
+    gebruikt_bsn: Mapped[bool] = mapped_column(Boolean, default=False)
+    standaard_akkoord: Mapped[bool] = mapped_column(Boolean, default=False)
+    schuldensoorten: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact_naam: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    contact_telefoon: Mapped[str] = mapped_column(String(32))
+    csr_ondertekening: Mapped[str | None] = mapped_column(Text)
+    csr_versleuteling: Mapped[str | None] = mapped_column(Text)
+    ingediend_door: Mapped[str] = mapped_column(String(80))  # the audit actor, portaal:<sub>
+    ingediend_op: Mapped[datetime] = mapped_column(UTCDateTime())
+    beoordeeld_door: Mapped[str | None] = mapped_column(String(80))
+    beoordeeld_op: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reden: Mapped[str | None] = mapped_column(Text)  # why it was refused, told to the organisation
+
+    __table_args__ = (Index("ix_aanvragen_kvk", "kvk_nummer", "vestigingsnummer"),)
+
+
+class PortaalAanmelder(Base):
+    """The organisation of a restricted portal session (``soort`` aanmelder): logged in with
+    eHerkenning, not yet a participant, so it may only fill in and follow its aanvragen. Goes with
+    its session (ON DELETE CASCADE)."""
+
+    __tablename__ = "portaal_aanmelders"
+
+    token_hash: Mapped[str] = mapped_column(
+        ForeignKey("portaal_sessies.token_hash", ondelete="CASCADE"), primary_key=True
+    )
+    kvk_nummer: Mapped[str] = mapped_column(String(8))
+    vestigingsnummer: Mapped[str | None] = mapped_column(String(12))

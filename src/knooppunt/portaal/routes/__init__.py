@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from knooppunt.portaal.routes import (
+    aanmelden,
     beheer,
     clienten,
     inloggen,
@@ -28,4 +29,5 @@ ROUTERS: list[APIRouter] = [
     verzonden.router,
     instellingen.router,
     beheer.router,
+    aanmelden.router,
 ]

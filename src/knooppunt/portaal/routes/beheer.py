@@ -13,12 +13,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from knooppunt.hub import adresboek, notificaties, statistiek
 from knooppunt.hub.fouten import HubFout
+from knooppunt.pki.portaal_ca import OngeldigeAanvraag, PortaalCa, lees_aanvraag
+from knooppunt.portaal import aanvragen as aanvraag_regels
 from knooppunt.portaal import grafiek
 from knooppunt.portaal.aanmelding import (
     Formulier,
@@ -32,6 +35,7 @@ from knooppunt.portaal.aanmelding import (
 from knooppunt.portaal.sessies import Beheerder, Csrf, Gebruiker, runtime
 from knooppunt.portaal.weergave import AMSTERDAM, ROLLEN, datum, modulenaam, pagina, templates
 from knooppunt.protocol.catalogus import Module, Rol, Schuldensoort
+from knooppunt.store import aanvragen as aanvragen_store
 from knooppunt.store import portaal as portaal_store
 from knooppunt.store.db import db_nu, leesverbinding, transactie
 from knooppunt.store.models import Certificaat, Deelnemer
@@ -519,3 +523,136 @@ def _grafieken(d: statistiek.Dashboard, afkorting: str) -> dict[str, Any]:
         "grafiek_volumes": volumes,
         "grafiek_tijden": tijden,
     }
+
+
+# --- aanvragen (self-service aanmelding and extra modules, #14) ----------------------------------
+
+AANVRAAG_GEDAAN = {
+    "goedgekeurd": "De aanvraag is goedgekeurd en de organisatie krijgt er een e-mail over.",
+    "goedgekeurd-met-certificaten": "De aanvraag is goedgekeurd: de deelnemer staat in het adresboek "
+    "met certificaten voor ondertekenen en versleutelen van de portaal-CA. De organisatie krijgt er een "
+    "e-mail over.",
+    "goedgekeurd-zonder-certificaten": "De aanvraag is goedgekeurd en de deelnemer staat in het "
+    "adresboek, maar er zijn géén certificaten uitgegeven: er is geen portaal-CA ingesteld "
+    "(KNOOPPUNT_PORTAAL_CA_CERTIFICAAT en KNOOPPUNT_PORTAAL_CA_SLEUTEL). Importeer de certificaten van de "
+    "deelnemer bij 'Certificaat toevoegen'.",
+    "geweigerd": "De aanvraag is geweigerd. De organisatie krijgt de reden per e-mail.",
+}
+
+
+def _verzoek(pem: str | None) -> str:
+    """What a certificate request holds, for the beheerder: the key type and size."""
+    if not pem:
+        return "ontbreekt"
+    try:
+        sleutel = lees_aanvraag(pem).public_key()
+        if isinstance(sleutel, ec.EllipticCurvePublicKey):
+            return f"EC {sleutel.curve.name}"
+        if isinstance(sleutel, rsa.RSAPublicKey):
+            return f"RSA {sleutel.key_size} bits"
+        return type(sleutel).__name__
+    except (ValueError, OngeldigeAanvraag):
+        return "onleesbaar"
+
+
+@router.get("/aanvragen", response_class=HTMLResponse)
+def aanvragen(request: Request, gebruiker: Beheerder, alle: bool = False) -> Response:
+    rt = runtime(request)
+    with transactie(rt.sessions) as session:
+        rijen = [
+            {
+                "nummer": a.id,
+                "soort": aanvraag_regels.SOORTEN.get(a.soort, a.soort),
+                "status": a.status,
+                "status_tekst": aanvraag_regels.STATUSSEN.get(a.status, a.status),
+                "naam": a.naam,
+                "oin": a.oin,
+                "kvk": a.kvk_nummer,
+                "vestiging": a.vestigingsnummer,
+                "modules": [aanvraag_regels.modulelabel(m) for m in a.modules],
+                "ingediend_op": a.ingediend_op,
+            }
+            for a in aanvragen_store.lijst(session, status=None if alle else aanvragen_store.INGEDIEND)
+        ]
+    return pagina(request, "beheer/aanvragen.html", titel="Aanvragen", rijen=rijen, alle=alle)
+
+
+def _aanvraagpagina(
+    request: Request,
+    nummer: int,
+    *,
+    status: int = 200,
+    gedaan: str = "",
+    fout: str | None = None,
+    weiger_fouten: Fouten | None = None,
+    reden: str = "",
+) -> Response:
+    rt = runtime(request)
+    with transactie(rt.sessions) as session:
+        a = aanvragen_store.haal(session, nummer)
+        if a is None:
+            raise HubFout(
+                "NIET_GEVONDEN",
+                404,
+                "Aanvraag niet gevonden",
+                f"Er is geen aanvraag met nummer {nummer}. Kies een aanvraag uit de lijst.",
+            )
+        huidig: list[str] = []
+        if a.soort == aanvraag_regels.EXTRA_MODULES:
+            d = adresboek.haal(session, a.oin)
+            huidig = [
+                f"{modulenaam(m)} ({', '.join(v)})"
+                for m, v in sorted(adresboek.versies_per_module(d).items())
+            ]
+        return pagina(
+            request,
+            "beheer/aanvraag.html",
+            status_code=status,
+            titel=("Fout: " if fout or weiger_fouten else "") + f"Aanvraag {a.id}",
+            a=a,
+            soort=aanvraag_regels.SOORTEN.get(a.soort, a.soort),
+            status_tekst=aanvraag_regels.STATUSSEN.get(a.status, a.status),
+            modules=[aanvraag_regels.modulelabel(m) for m in a.modules],
+            huidig=huidig,
+            verzoek_ondertekening=_verzoek(a.csr_ondertekening),
+            verzoek_versleuteling=_verzoek(a.csr_versleuteling),
+            portaal_ca=PortaalCa.laad(rt.settings) is not None,
+            gedaan=AANVRAAG_GEDAAN.get(gedaan),
+            fout=fout,
+            weiger_fouten=weiger_fouten,
+            reden=reden,
+        )
+
+
+@router.get("/aanvragen/{nummer}", response_class=HTMLResponse)
+def aanvraag(request: Request, gebruiker: Beheerder, nummer: int, gedaan: str = "") -> Response:
+    return _aanvraagpagina(request, nummer, gedaan=gedaan)
+
+
+@router.post("/aanvragen/{nummer}/goedkeuren", dependencies=[Csrf])
+def aanvraag_goedkeuren(request: Request, gebruiker: Beheerder, nummer: int) -> Response:
+    try:
+        besluit = aanvraag_regels.keur_goed(runtime(request), nummer, door=gebruiker.audit_actor)
+    except aanvraag_regels.AanvraagFout as fout:
+        return _aanvraagpagina(request, nummer, status=fout.status, fout=fout.uitleg)
+    gedaan = "goedgekeurd"
+    if besluit.soort == aanvraag_regels.AANMELDING:
+        gedaan += "-met-certificaten" if besluit.certificaten_uitgegeven else "-zonder-certificaten"
+    return RedirectResponse(f"{PAD}/aanvragen/{nummer}?gedaan={gedaan}", status_code=303)
+
+
+def _weigeren(request: Request, gebruiker: Gebruiker, nummer: int, formulier: Formulier) -> Response:
+    reden = formulier.tekst.get("reden", "")
+    try:
+        besluit, fouten = aanvraag_regels.weiger(runtime(request), nummer, reden, door=gebruiker.audit_actor)
+    except aanvraag_regels.AanvraagFout as fout:
+        return _aanvraagpagina(request, nummer, status=fout.status, fout=fout.uitleg)
+    if besluit is None:
+        return _aanvraagpagina(request, nummer, status=400, weiger_fouten=fouten, reden=reden)
+    return RedirectResponse(f"{PAD}/aanvragen/{nummer}?gedaan=geweigerd", status_code=303)
+
+
+@router.post("/aanvragen/{nummer}/weigeren", dependencies=[Csrf])
+async def aanvraag_weigeren(request: Request, gebruiker: Beheerder, nummer: int) -> Response:
+    formulier = await lees_formulier(request)
+    return await run_in_threadpool(_weigeren, request, gebruiker, nummer, formulier)

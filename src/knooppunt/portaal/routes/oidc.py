@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from knooppunt.portaal import sessies
 from knooppunt.portaal.oidc import (
+    GeenDeelnemer,
     Inlog,
     Makelaar,
     MakelaarFout,
@@ -65,17 +66,39 @@ async def oidc_start(request: Request, volgende: str | None = None) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-def _begin_sessie(rt: Runtime, inlog: Inlog) -> str:
+AANMELDFORMULIER = PREFIX + "/aanmelden"
+
+
+def _begin_sessie(rt: Runtime, inlog: Inlog) -> tuple[str, bool]:
+    """(cookie token, whether it is an aanmelder's restricted session)."""
     with transactie(rt.sessions) as session:
         nu = db_nu(session)
         if is_beheerder(inlog, rt.settings):
             soort, oin, naam = "beheerder", None, inlog.naam or "Beheerder"
         else:
-            deelnemer = deelnemer_van(session, inlog)
+            try:
+                deelnemer = deelnemer_van(session, inlog)
+            except GeenDeelnemer:
+                # Not a participant yet: it may apply, and do nothing else (DESIGN §7, #14).
+                assert inlog.kvk is not None
+                token = sessies.begin(
+                    session,
+                    rt,
+                    soort="aanmelder",
+                    oin=None,
+                    gebruiker=inlog.naam or "Medewerker",
+                    onderwerp=inlog.onderwerp,
+                    hoe="oidc",
+                    nu=nu,
+                    kvk=inlog.kvk,
+                    vestiging=inlog.vestiging,
+                )
+                return token, True
             soort, oin, naam = "deelnemer", deelnemer.oin, inlog.naam or "Medewerker"
-        return sessies.begin(
+        token = sessies.begin(
             session, rt, soort=soort, oin=oin, gebruiker=naam, onderwerp=inlog.onderwerp, hoe="oidc", nu=nu
         )
+        return token, False
 
 
 @router.get("/inloggen/oidc/terug", name="oidc_terug")
@@ -89,7 +112,7 @@ async def oidc_terug(request: Request) -> Response:
     try:
         inlog = lees_inlog(await makelaar.terug(request), rt.settings)
         beoordeel(inlog, rt.settings)
-        token = await run_in_threadpool(_begin_sessie, rt, inlog)
+        token, aanmelder = await run_in_threadpool(_begin_sessie, rt, inlog)
     except Weigering as weigering:
         # Metadata only: the reason code, never the subject, name or claims.
         log.info("oidc-login geweigerd", reden=weigering.reden)
@@ -97,7 +120,7 @@ async def oidc_terug(request: Request) -> Response:
     except MakelaarFout as fout:
         log.warning("oidc-login mislukt", reden=fout.reden)
         return await _inlogpagina_met_fout(request, volgende, fout.uitleg, 502)
-    return inloggen_gelukt(request, token, volgende)
+    return inloggen_gelukt(request, token, AANMELDFORMULIER if aanmelder else volgende)
 
 
 @router.get("/uitloggen/oidc")

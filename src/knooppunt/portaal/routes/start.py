@@ -18,6 +18,8 @@ router = APIRouter()
 def start(request: Request, gebruiker: Ingelogd) -> Response:
     if gebruiker.is_beheerder:
         return RedirectResponse("/portaal/beheer", status_code=303)
+    if gebruiker.is_aanmelder:  # not a participant yet: only its aanvragen (routes/aanmelden.py)
+        return RedirectResponse("/portaal/aanmelden/aanvragen", status_code=303)
     rt = runtime(request)
     assert gebruiker.oin is not None
     with transactie(rt.sessions) as session:
