@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from knooppunt.portaal.routes import (
     beheer,
     clienten,
+    info,
     inloggen,
     instellingen,
     oidc,
@@ -28,4 +29,5 @@ ROUTERS: list[APIRouter] = [
     verzonden.router,
     instellingen.router,
     beheer.router,
+    info.router,
 ]
