@@ -37,7 +37,10 @@ HOOFDPAGINAS: list[tuple[str | None, list[tuple[str, str]]]] = [
             ("/portaal/instellingen", "meldingen"),
         ],
     ),
-    ("Beheer van het knooppunt", [("/portaal/beheer", "beheer-deelnemers"), ("/portaal/beheer/dashboard", "beheer-dashboard")]),
+    (
+        "Beheer van het knooppunt",
+        [("/portaal/beheer", "beheer-deelnemers"), ("/portaal/beheer/dashboard", "beheer-dashboard")],
+    ),
 ]
 
 
@@ -70,7 +73,7 @@ def test_main_pages_on_a_phone(
         assert breedte <= TELEFOON["width"], f"{pad} scrolls sideways on a phone: {breedte} px wide"
         # The header with the beeldmerk and the organisation responsible for the service.
         kop = page.get_by_role("banner")
-        expect(kop.locator("svg.beeldmerk")).to_be_visible()
+        expect(kop.locator("img.beeldmerk")).to_be_visible()
         expect(kop.get_by_text("Beheerder van het Schuldenknooppunt")).to_be_visible()
         if wie is not None:
             # Every item of the main menu is on the screen and can be reached (no hidden menu).
@@ -118,7 +121,10 @@ def test_focus_is_visible_and_the_skip_link_appears(page: Any) -> None:
 @pytest.mark.parametrize("pad", ["/portaal/privacy", "/portaal/toegankelijkheid", "/portaal/contact"])
 def test_footer_pages(page: Any, toegankelijk: Any, schermafdruk: Any, pad: str) -> None:
     page.goto("/portaal/inloggen")
-    naam = {"/portaal/privacy": "Privacyverklaring", "/portaal/toegankelijkheid": "Toegankelijkheidsverklaring"}
+    naam = {
+        "/portaal/privacy": "Privacyverklaring",
+        "/portaal/toegankelijkheid": "Toegankelijkheidsverklaring",
+    }
     link = naam.get(pad, "Contact")
     page.get_by_role("contentinfo").get_by_role("link", name=link).click()
     page.wait_for_url(f"**{pad}")
@@ -130,7 +136,9 @@ def test_footer_pages(page: Any, toegankelijk: Any, schermafdruk: Any, pad: str)
 def test_api_docs_render_offline(browser: Any, portaalserver: Portaalserver, schermafdruk: Any) -> None:
     """With the Content-Security-Policy in force (no bypass) and every request to anywhere but the
     hub refused, as on a machine without internet: the docs still show every operation."""
-    ctx = browser.new_context(base_url=portaalserver.url, ignore_https_errors=True, viewport={"width": 1280, "height": 900})
+    ctx = browser.new_context(
+        base_url=portaalserver.url, ignore_https_errors=True, viewport={"width": 1280, "height": 900}
+    )
     elders: list[str] = []
     fouten: list[str] = []
 

@@ -45,7 +45,9 @@ def eigen(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.mark.parametrize(("pad", "kop"), INFO.items())
-def test_footer_pages_open_without_login_and_name_the_organisation(eigen: TestClient, pad: str, kop: str) -> None:
+def test_footer_pages_open_without_login_and_name_the_organisation(
+    eigen: TestClient, pad: str, kop: str
+) -> None:
     antwoord = eigen.get(pad)
     assert antwoord.status_code == 200, antwoord.text
     assert f"<h1>{kop}</h1>" in antwoord.text
@@ -56,7 +58,10 @@ def test_footer_pages_open_without_login_and_name_the_organisation(eigen: TestCl
 def test_every_page_has_the_header_and_the_footer_links(eigen: TestClient, demo: object) -> None:
     for client_pad in ("/portaal/inloggen", "/portaal/privacy"):
         html = eigen.get(client_pad).text
-        assert 'class="utrecht-page-header' in html and 'class="beeldmerk"' in html
+        assert (
+            'class="utrecht-page-header' in html
+            and '<img class="beeldmerk" src="/portaal/static/beeldmerk.svg" alt=""' in html
+        )
         assert f'<span class="logo-organisatie">{ORGANISATIE}</span>' in html
         for pad in INFO:
             assert f'href="{pad}"' in html
@@ -90,8 +95,8 @@ def test_pages_load_only_the_portals_own_files(portaal: TestClient) -> None:
         antwoord = portaal.get(blad)
         assert antwoord.status_code == 200, blad
         assert not EXTERN.search(antwoord.text), blad
-        for verwijzing in re.findall(r"url\(([^)]+)\)", antwoord.text):
-            verwijzing = verwijzing.strip("\"'")
+        for gevonden in re.findall(r"url\(([^)]+)\)", antwoord.text):
+            verwijzing = gevonden.strip("\"'")
             if verwijzing.startswith("data:"):
                 continue
             doel = blad.rsplit("/", 1)[0] + "/" + verwijzing.removeprefix("./")
@@ -107,7 +112,9 @@ def test_vendored_files_are_exactly_the_pinned_npm_packages() -> None:
     assert {b["pakket"] for b in bronnen.values()} == set(gepind)
     for doel, bron in bronnen.items():
         inhoud = (STATIC / doel).read_bytes()
-        assert hashlib.sha256(inhoud).hexdigest() == bron["sha256"], f"{doel} differs from what kopieer.mjs copied"
+        assert hashlib.sha256(inhoud).hexdigest() == bron["sha256"], (
+            f"{doel} differs from what kopieer.mjs copied"
+        )
         assert slot[f"node_modules/{bron['pakket']}"]["version"] == bron["versie"] == gepind[bron["pakket"]]
     for map_ in ("nlds", "swagger-ui"):
         op_schijf = {p.relative_to(STATIC).as_posix() for p in (STATIC / map_).rglob("*") if p.is_file()}
