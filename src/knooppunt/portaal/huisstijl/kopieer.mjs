@@ -22,7 +22,6 @@ const pakket = (naam) => JSON.parse(readFileSync(join(MODULES, naam, "package.js
 // [package, file in the package, target relative to static/]
 const KOPIEEN = [
   ["@utrecht/component-library-css", "dist/index.css", "nlds/utrecht-componenten.css"],
-  ["@utrecht/component-library-css", "dist/html.css", "nlds/utrecht-html.css"],
   ["@utrecht/component-library-css", "LICENSE.md", "nlds/LICENSE-utrecht-component-library.md"],
   ["@nl-design-system-unstable/voorbeeld-design-tokens", "dist/theme.css", "nlds/voorbeeld-thema.css"],
   ["@nl-design-system-unstable/voorbeeld-design-tokens", "LICENSE.md", "nlds/LICENSE-voorbeeld-design-tokens.md"],
