@@ -158,7 +158,8 @@ async def _te_groot(scope: Scope, send: Send, max_bytes: int) -> None:
         # A person in a browser: a page in Dutch, not problem+json.
         mib = max_bytes / (1024 * 1024)
         pagina = HTMLResponse(
-            '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Te groot — Knooppunt</title>'
+            '<!doctype html><html lang="nl" class="knooppunt-thema"><head><meta charset="utf-8">'
+            "<title>Te groot — Knooppunt</title>"
             '<link rel="stylesheet" href="/portaal/static/portaal.css"></head><body><main>'
             "<h1>Wat u verstuurde is te groot</h1>"
             f"<p>Het portaal neemt per keer hoogstens {mib:.0f} MiB aan (bij uploads: hoogstens 4 MiB per "
