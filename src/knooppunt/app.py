@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -12,7 +13,8 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -157,7 +159,8 @@ async def _te_groot(scope: Scope, send: Send, max_bytes: int) -> None:
         # A person in a browser: a page in Dutch, not problem+json.
         mib = max_bytes / (1024 * 1024)
         pagina = HTMLResponse(
-            '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Te groot — Knooppunt</title>'
+            '<!doctype html><html lang="nl" class="knooppunt-thema"><head><meta charset="utf-8">'
+            "<title>Te groot — Knooppunt</title>"
             '<link rel="stylesheet" href="/portaal/static/portaal.css"></head><body><main>'
             "<h1>Wat u verstuurde is te groot</h1>"
             f"<p>Het portaal neemt per keer hoogstens {mib:.0f} MiB aan (bij uploads: hoogstens 4 MiB per "
@@ -231,7 +234,7 @@ def _api_app(runtime: Runtime) -> FastAPI:
         ),
         servers=[{"url": "/api/v1", "description": "Dit knooppunt"}],
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by _interactieve_docs, from the package: no CDN
         redoc_url=None,
         contact={
             "name": "Knooppunt beheer",
@@ -251,6 +254,7 @@ def _api_app(runtime: Runtime) -> FastAPI:
     # Adresboek entries read by this process, per adresboek version (#13: a submit's rules).
     api.state.deelnemers = adresboek.Deelnemercache()
     api.include_router(v1.router)
+    _interactieve_docs(api)
 
     @api.exception_handler(HubFout)
     async def _hub_fout(request: Request, fout: HubFout) -> JSONResponse:
@@ -330,6 +334,76 @@ def _api_app(runtime: Runtime) -> FastAPI:
 
     api.openapi = openapi  # type: ignore[method-assign]
     return api
+
+
+# The interactive API docs (DESIGN §7): Swagger UI from npm (swagger-ui-dist, pinned in
+# portaal/huisstijl/package.json), copied into the package by portaal/huisstijl/kopieer.mjs and
+# served by the API itself, so /api/v1/docs works offline and loads nothing from elsewhere.
+SWAGGER_UI = Path(__file__).parent / "portaal" / "static" / "swagger-ui"
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+_DOCS_PAGINA = """<!doctype html>
+<html lang="nl">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Knooppunt API v1 — documentatie</title>
+  <link rel="stylesheet" href="docs/swagger-ui/swagger-ui.css">
+</head>
+<body>
+<main id="swagger-ui"><h1>Knooppunt API v1</h1>
+<p>De interactieve documentatie heeft JavaScript nodig. Het OpenAPI-document staat op
+<a href="openapi.json">/api/v1/openapi.json</a>.</p></main>
+<script src="docs/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="docs/start.js"></script>
+</body>
+</html>
+"""
+# Relative to /api/v1/docs: wherever the API is mounted, the document next to it.
+_DOCS_START = """window.ui = SwaggerUIBundle({
+  url: "openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  validatorUrl: null,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: "BaseLayout"
+});
+"""
+
+
+class _DocsKoppen:
+    """The docs' own Content-Security-Policy on the page and its files: only this origin."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def met_koppen(bericht: Message) -> None:
+            if bericht["type"] == "http.response.start":
+                koppen = MutableHeaders(scope=bericht)
+                koppen["Content-Security-Policy"] = DOCS_CSP
+                koppen["X-Content-Type-Options"] = "nosniff"
+            await send(bericht)
+
+        await self.app(scope, receive, met_koppen)
+
+
+def _interactieve_docs(api: FastAPI) -> None:
+    @api.get("/docs", include_in_schema=False)
+    def _docs() -> HTMLResponse:
+        return HTMLResponse(_DOCS_PAGINA, headers={"Content-Security-Policy": DOCS_CSP})
+
+    @api.get("/docs/start.js", include_in_schema=False)
+    def _docs_start() -> Response:
+        return Response(
+            _DOCS_START,
+            media_type="text/javascript",
+            headers={"Content-Security-Policy": DOCS_CSP, "X-Content-Type-Options": "nosniff"},
+        )
+
+    api.mount("/docs/swagger-ui", _DocsKoppen(StaticFiles(directory=str(SWAGGER_UI))), name="swagger-ui")
 
 
 def nl_api_design_rules(schema: dict[str, Any]) -> dict[str, Any]:

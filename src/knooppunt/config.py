@@ -104,6 +104,7 @@ class Settings(BaseSettings):
 
     # Web portal (DESIGN §7): served by `knooppunt serve` under /portaal.
     portaal_actief: bool = True
+    portaal_organisatie: str = "Beheerder van het Schuldenknooppunt"  # named in the header and footer
     # Master keys that encrypt hosted participants' private keys (AES-256-GCM), kept outside the
     # database and its backups: "id:base64(32 bytes)" entries, comma-separated; the first encrypts,
     # all decrypt (rotation). Development generates one in data_dir/portaal-hoofdsleutel.

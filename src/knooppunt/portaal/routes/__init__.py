@@ -8,6 +8,7 @@ from knooppunt.portaal.routes import (
     aanmelden,
     beheer,
     clienten,
+    info,
     inloggen,
     instellingen,
     oidc,
@@ -30,4 +31,5 @@ ROUTERS: list[APIRouter] = [
     instellingen.router,
     beheer.router,
     aanmelden.router,
+    info.router,
 ]

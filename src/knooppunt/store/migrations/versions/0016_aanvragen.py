@@ -14,7 +14,7 @@ from alembic import op
 from knooppunt.store.models import UTCDateTime
 
 revision = "0016_aanvragen"
-down_revision = "0014_inbox_aantal"
+down_revision = "0015_sleutelblobs"
 branch_labels = None
 depends_on = None
 
