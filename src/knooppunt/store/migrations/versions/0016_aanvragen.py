@@ -2,7 +2,7 @@
 and the restricted portal session of an organisation that is not yet a participant (#14 item 5)
 
 Revision ID: 0016_aanvragen
-Revises: 0014_inbox_aantal
+Revises: 0015_sleutelblobs
 Create Date: 2026-12-06 00:10:00.000000
 """
 
