@@ -205,21 +205,22 @@ def _wacht_op_start(g: Gedeeld) -> float:
     return t0
 
 
-def _bewaakt(doel: Any, g: Gedeeld, *args: Any) -> None:
+def _bewaakt(doel: Any, soort: str, g: Gedeeld, *args: Any) -> None:
     """Run a load process; when it fails, break the barriers (the parent then stops waiting) and
     report the failure as an error of this process."""
     try:
-        doel(*args, g)
+        doel(g, *args)
     except BaseException as exc:
         g.klaar.abort()
         g.start.abort()
-        uit = Deeluitkomst("zender" if doel is _zend_proces else "ontvanger")
+        uit = Deeluitkomst(soort)
         uit.fout("lastgever", repr(exc))
         g.resultaten.put(uit)
         raise
 
 
 def _zend_proces(
+    g: Gedeeld,
     adres: tuple[str, int, str],
     partijen: list[Partij],
     hub: Hub,
@@ -227,7 +228,6 @@ def _zend_proces(
     threads: int,
     tempo: float | None,
     max_seconden: float,
-    g: Gedeeld,
 ) -> None:
     uit = Deeluitkomst("zender")
     slot = threading.Lock()
@@ -310,12 +310,12 @@ def _zend_proces(
 
 
 def _ontvang_proces(
+    g: Gedeeld,
     adres: tuple[str, int, str],
     hub: Hub,
     ontvangers: list[tuple[Partij, dict[str, int]]],
     limiet: int,
     max_seconden: float,
-    g: Gedeeld,
 ) -> None:
     """One thread per recipient: fetch a page, confirm its referentienummers; until all expected
     messages are confirmed, or the senders are done and the inbox stays empty."""
@@ -471,6 +471,7 @@ def draai(
             target=_bewaakt,
             args=(
                 _zend_proces,
+                "zender",
                 g,
                 adres,
                 pki.shv,
@@ -489,6 +490,7 @@ def draai(
             target=_bewaakt,
             args=(
                 _ontvang_proces,
+                "ontvanger",
                 g,
                 adres,
                 hub,

@@ -22,7 +22,7 @@ import psycopg
 from sqlalchemy import event
 
 from belasting import Klaar, percentielen
-from omgeving import CpuMeter, Database, Pki, wacht_op_rust
+from omgeving import CpuMeter, Database, Pki, per_bericht_ms, wacht_op_rust
 
 OPEN = ("aangeboden", "opgehaald")
 KOLOMMEN = (
@@ -247,7 +247,9 @@ def draai(
     submit_lat: list[float] = []
     klaar = threading.Event()
     rust = wacht_op_rust()
-    meter = CpuMeter([])
+    # This process is the "server" here (the driver threads do what the hub would); its PostgreSQL
+    # backends are those of the ruw database.
+    meter = CpuMeter([], pg=(db.dsn, db.naam) if db.soort == "postgresql" else None, eigen_is="server")
     meter.start()
     t0 = time.perf_counter()
     einde = t0 + max_seconden
@@ -282,6 +284,7 @@ def draai(
         "fetch": percentielen(uit["fetch"]),
         "confirm": percentielen(uit["confirm"]),
         "cpu": cpu,
+        "cpu_ms_per_bericht": per_bericht_ms(cpu, uit["bevestigd"]),
     }
 
 
