@@ -502,11 +502,13 @@ def draai(
         )
         for p in range(op)
     ]
+    # Wait for a quiet machine first: connections left idle longer than the server's keep-alive
+    # timeout (uvicorn: 5 s) would be closed, and their new handshakes fall inside the run.
+    rust = wacht_op_rust() if wacht_rust else -1.0
     for p in zenders + ontvangers:
         p.start()
     try:
         g.klaar.wait(300)  # every process connected and warmed up
-        rust = wacht_op_rust() if wacht_rust else -1.0
         meter = CpuMeter(hub.wortels(), pg=hub.pg())
         meter.start()
         t0 = time.perf_counter() + 0.02

@@ -550,6 +550,9 @@ class PgMeter:
         self.ag_eerst: dict[int, float] = {}
         self.ag_laatst: dict[int, float] = {}
         self.aanwezig: set[int] = set()
+        self.gezien_op: dict[int, float] = {}
+        self.verdwenen: set[int] = set()
+        self.verlies_max = 0.0
         self.stop_event = threading.Event()
         self.eigen_cpu = 0.0
         self.monsters = 0
@@ -559,6 +562,7 @@ class PgMeter:
         rijen = self.conn.execute(
             "SELECT pid, datname, backend_type FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
         ).fetchall()
+        nu = time.perf_counter()
         aanwezig = set()
         for pid, datname, soort in rijen:
             if datname == self.datname:
@@ -575,6 +579,13 @@ class PgMeter:
             if pid not in eerst:
                 eerst[pid] = 0.0 if int(velden[19]) >= self.start_tick else cpu
             laatst[pid] = cpu
+            if datname == self.datname:
+                self.gezien_op[pid] = nu
+        # Gone since the last sample: its CPU after it was last seen is lost; at most one core's
+        # worth of the time in between (an upper bound, reported).
+        for pid in set(self.laatst) - aanwezig - self.verdwenen:
+            self.verdwenen.add(pid)
+            self.verlies_max += nu - self.gezien_op.get(pid, nu)
         self.aanwezig = aanwezig
         self.monsters += 1
         self.eigen_cpu += time.thread_time() - t
@@ -604,7 +615,7 @@ class PgMeter:
         t = time.thread_time()
         self.conn.close()
         self.eigen_cpu += time.thread_time() - t
-        verdwenen = len(set(self.laatst) - self.aanwezig)
+        verdwenen = len(self.verdwenen)
         return {
             "postgres_cpu_s": round(sum(v - self.eerst[p] for p, v in self.laatst.items()), 3),
             "postgres_achtergrond_cpu_s": round(
@@ -612,6 +623,7 @@ class PgMeter:
             ),
             "pg_backends": len(self.laatst),
             "pg_backends_verdwenen": verdwenen,
+            "pg_verlies_max_s": round(self.verlies_max, 3),
             "pg_monsters": self.monsters,
         }
 

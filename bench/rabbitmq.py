@@ -278,6 +278,7 @@ def _meet(
         )
         for o in wachtrijen
     ]
+    rust = wacht_op_rust() if wacht_rust else -1.0
     for p in procs:
         p.start()
     try:
@@ -286,7 +287,6 @@ def _meet(
         for p in procs:
             p.terminate()
         raise RuntimeError("de RabbitMQ-lastgever kon niet starten") from None
-    rust = wacht_op_rust() if wacht_rust else -1.0
     broker = pids_met_naam("beam.smp")
     meter = CpuMeter(broker)
     meter.start()

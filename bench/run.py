@@ -194,7 +194,8 @@ def _toon(titel: str, r: dict[str, Any]) -> None:
             f"loadgen {per.get('lastgever')} other {per.get('overig')}"
             f" (machine {cpu['machine_bezet_pct']}% of {cpu['wand_s']} s"
             + (
-                f"; pg backends {cpu['pg_backends']}, {cpu['pg_backends_verdwenen']} gone, shared pg "
+                f"; pg backends {cpu['pg_backends']}, {cpu['pg_backends_verdwenen']} gone (lost <= "
+                f"{cpu.get('pg_verlies_max_s')} s), shared pg "
                 f"processes {cpu['postgres_achtergrond_cpu_s']} s"
                 if "pg_backends" in cpu
                 else ""
