@@ -415,7 +415,7 @@ def start_hub(
                 proces.wait(5)
 
 
-def _wacht_tot_klaar(hub: Hub, partij: Partij, timeout: float = 60.0) -> None:
+def _wacht_tot_klaar(hub: Hub, partij: Partij, timeout: float = 180.0) -> None:
     einde = time.monotonic() + timeout
     with httpx.Client(base_url=f"{hub.url}/api/v1", verify=hub.ssl_context(partij), timeout=5) as client:
         while time.monotonic() < einde:

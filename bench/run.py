@@ -254,20 +254,24 @@ def _bench_database(
             for variant in varianten:
                 for w in workers:
                     naam = f"workers={w}" + ("" if variant == "standaard" else f" {variant}")
-                    res["runs"][naam] = _hub_runs(
-                        db,
-                        data,
-                        pki,
-                        inhouden,
-                        a,
-                        scenarios,
-                        n,
-                        tempos,
-                        tempo_s,
-                        w,
-                        variant,
-                        uit / leesbaar(f"profiel-{soort}-{naam}"),
-                    )
+                    try:  # one worker count failing must not lose the others' figures
+                        res["runs"][naam] = _hub_runs(
+                            db,
+                            data,
+                            pki,
+                            inhouden,
+                            a,
+                            scenarios,
+                            n,
+                            tempos,
+                            tempo_s,
+                            w,
+                            variant,
+                            uit / leesbaar(f"profiel-{soort}-{naam}"),
+                        )
+                    except Exception:
+                        traceback.print_exc()
+                        res.setdefault("fouten", {})[naam] = traceback.format_exc()
 
         if a.cpu_profiel:
             try:
