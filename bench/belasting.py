@@ -399,7 +399,7 @@ def kosten(
     meet("GET /berichten/{onbekend} (auth + 1 query, 404)", lambda: se.get(onbekend), herhalingen)
     meet(
         "GET /berichttypen/saldoverzoek (auth + catalogus)",
-        lambda: se.get("/berichttypen/saldoverzoek"),
+        lambda: se.get("/berichttypen/saldoverzoek", params={"module": "schuldregeling"}),
         herhalingen,
     )
     meet("POST /berichten (2 KB JWE)", post, herhalingen)

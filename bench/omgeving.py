@@ -704,10 +704,14 @@ def per_bericht_ms(cpu: dict[str, Any], berichten: int) -> dict[str, float | Non
     return uit
 
 
-def wacht_op_rust(max_seconden: float = 60.0, drempel_pct: float = 12.0) -> float:
+# Upper bound of every wait for a quiet machine (bench/run.py --rust-seconden).
+RUST_MAX_SECONDEN = 60.0
+
+
+def wacht_op_rust(max_seconden: float | None = None, drempel_pct: float = 12.0) -> float:
     """Wait (bounded) until the machine is nearly idle, so other processes do not skew a run.
     Returns the busy percentage seen last."""
-    einde = time.monotonic() + max_seconden
+    einde = time.monotonic() + (RUST_MAX_SECONDEN if max_seconden is None else max_seconden)
     while True:
         a = _machine_ticks()
         time.sleep(1.0)

@@ -161,6 +161,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="portaal: also upload through the one-message-at-a-time hub path, for comparison",
     )
+    p.add_argument(
+        "--rust-seconden",
+        type=float,
+        default=None,
+        help="wait at most this long for a quiet machine before each measured run (default 60; --quick 10)",
+    )
     p.add_argument("--profiel-seconden", type=int, default=20)
     p.add_argument("--max-seconden", type=float, default=180.0, help="upper bound on any one run")
     p.add_argument("--out", type=Path, default=None, help="results folder (default bench/results/<time>)")
@@ -374,7 +380,7 @@ def _hub_runs(
             a,
             hub,
             pki,
-            belasting.bereid_voor(pki, inhouden, 400),
+            belasting.bereid_voor(pki, inhouden, min(400, max(100, n))),
             threads=a.threads,
             max_seconden=60,
             wacht_rust=False,
@@ -703,6 +709,9 @@ def _samenvatting(resultaten: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     a = _args(argv)
+    omgeving.RUST_MAX_SECONDEN = (
+        a.rust_seconden if a.rust_seconden is not None else (10.0 if a.quick else 60.0)
+    )
     uit = a.out or HIER / "results" / datetime.now().strftime("%Y%m%d-%H%M%S")
     uit.mkdir(parents=True, exist_ok=True)
     if a.workers:
