@@ -105,7 +105,7 @@ def _run(
     belast(
         hub,
         pki,
-        belasting.bereid_voor(pki, inhouden, 400),
+        belasting.bereid_voor(pki, inhouden, min(400, max(100, n))),
         threads=threads,
         max_seconden=60,
         wacht_rust=False,
