@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from omgeving import CpuMeter, Hub, Partij, Pki, cpu_seconden, per_bericht_ms, wacht_op_rust
+from omgeving import CpuMeter, Hub, Partij, Pki, boom_cpu, per_bericht_ms, wacht_op_rust
 
 JSON = {"content-type": "application/json"}
 
@@ -372,13 +372,12 @@ def kosten(
     uit: dict[str, Any] = {}
 
     def meet(naam: str, actie: Any, n: int, per: int = 1) -> None:
-        pids = hub.pids()
-        c0 = sum(cpu_seconden(p) for p in pids)
+        c0 = boom_cpu(hub.wortels())
         t0 = time.perf_counter()
         for _ in range(n):
             actie()
         wand = time.perf_counter() - t0
-        cpu = sum(cpu_seconden(p) for p in pids) - c0
+        cpu = boom_cpu(hub.wortels()) - c0
         uit[naam] = {
             "wand_ms": round(1000 * wand / n, 2),
             "server_cpu_ms": round(1000 * cpu / n, 2),

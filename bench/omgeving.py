@@ -703,7 +703,8 @@ class CpuMeter:
             "wand_s": round(wand, 2),
             "server_cpu_s": round(server, 3),
             "postgres_cpu_s": round(postgres, 3) if self.pg else None,
-            "lastgever_cpu_s": round(lastgever, 3),
+            # the raw-driver run has no separate load generator
+            "lastgever_cpu_s": None if self.eigen_is == "server" else round(lastgever, 3),
             "machine_bezet_pct": round(100.0 * bezig / totaal, 1) if totaal else 0.0,
             # CPU of everything else on the machine (other people's test runs): noise in the figures.
             "overig_cpu_s": round(max(0.0, bezig / CLK_TCK - server - postgres - lastgever), 3),
