@@ -730,7 +730,11 @@ def main(argv: list[str] | None = None) -> int:
         "workers": workers,
         "lastgever": (
             f"rauw ({a.zend_processen} sender processes, "
-            f"{a.ontvang_processen or 'one per recipient'} receiver processes)"
+            + (
+                f"{a.ontvang_processen} receiver processes)"
+                if a.ontvang_processen
+                else "a receiver process per recipient)"
+            )
             if a.lastgever == "rauw"
             else "httpx (threads in one process)"
         ),
