@@ -708,6 +708,8 @@ class CpuMeter:
             "machine_bezet_pct": round(100.0 * bezig / totaal, 1) if totaal else 0.0,
             # CPU of everything else on the machine (other people's test runs): noise in the figures.
             "overig_cpu_s": round(max(0.0, bezig / CLK_TCK - server - postgres - lastgever), 3),
+            # below zero would mean something was counted twice (or tick rounding on a short run)
+            "overig_cpu_s_ongeklemd": round(bezig / CLK_TCK - server - postgres - lastgever, 3),
             **{k: v for k, v in pg.items() if k != "postgres_cpu_s"},
         }
 
