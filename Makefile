@@ -51,4 +51,5 @@ db-check: $(GEINSTALLEERD)
 	KNOOPPUNT_DATABASE_URL=$${KNOOPPUNT_TEST_DATABASE_URL:-sqlite:///$$(mktemp -d)/check.sqlite3} $(KNOOPPUNT) db check
 
 bench: $(GEINSTALLEERD)
+	$(PYTHON) -m pip install -q -e '.[test,bench]'
 	$(PYTHON) bench/run.py

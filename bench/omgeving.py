@@ -14,6 +14,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -295,6 +296,7 @@ class Hub:
     workers: int
     versie: str = ""
     clients: list[httpx.Client] = field(default_factory=list)
+    db: Database | None = None
 
     def ssl_context(self, partij: Partij) -> ssl.SSLContext:
         ctx = ssl.create_default_context(cafile=str(self.pki.ca))
@@ -316,6 +318,23 @@ class Hub:
     def pids(self) -> list[int]:
         """The server process and all its descendants (uvicorn workers)."""
         return [self.proces.pid, *nakomelingen(self.proces.pid)]
+
+    def wortels(self) -> list[int]:
+        """The roots of the server's process trees (CpuMeter counts them with their descendants)."""
+        return [self.proces.pid]
+
+    def pg(self) -> tuple[str, str] | None:
+        """(dsn, database name) for the PostgreSQL meter, or None on SQLite."""
+        if self.db is None or self.db.soort != "postgresql":
+            return None
+        return self.db.dsn, self.db.naam
+
+    @property
+    def adres(self) -> tuple[str, int, str]:
+        """(host to connect to, port, TLS server name and Host header) of the hub's URL."""
+        rest = self.url.split("://", 1)[1].rstrip("/")
+        naam, _, poort = rest.rpartition(":")
+        return "127.0.0.1", int(poort), naam
 
     def sluit_clients(self) -> None:
         for client in self.clients:
@@ -380,6 +399,7 @@ def start_hub(
         pki=pki,
         workers=workers,
         versie=code_versie(),
+        db=db,
     )
     try:
         _wacht_tot_klaar(hub, pki.shv[0])
@@ -395,7 +415,7 @@ def start_hub(
                 proces.wait(5)
 
 
-def _wacht_tot_klaar(hub: Hub, partij: Partij, timeout: float = 60.0) -> None:
+def _wacht_tot_klaar(hub: Hub, partij: Partij, timeout: float = 180.0) -> None:
     einde = time.monotonic() + timeout
     with httpx.Client(base_url=f"{hub.url}/api/v1", verify=hub.ssl_context(partij), timeout=5) as client:
         while time.monotonic() < einde:
@@ -434,81 +454,292 @@ def nakomelingen(pid: int) -> list[int]:
     return uit
 
 
-def cpu_seconden(pid: int) -> float:
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (field 3 is index 0)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            velden = f.read().rsplit(")", 1)[1].split()
-    except OSError:
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def cpu_seconden(pid: int) -> float:
+    """utime + stime of one process (all its threads), in seconds; 0 when it is gone."""
+    velden = _stat(pid)
+    if velden is None:
         return 0.0
     return (int(velden[11]) + int(velden[12])) / CLK_TCK
 
 
-def postgres_pids() -> list[int]:
+def boom_cpu(wortels: list[int]) -> float:
+    """CPU seconds of process trees: for every live process in them utime + stime + cutime + cstime.
+    cutime/cstime hold the CPU of children that exited and were reaped, so a worker that dies during
+    a run still counts (its CPU moves from its own fields to its parent's). Granularity: one tick
+    (1/CLK_TCK s) per process."""
+    totaal = 0.0
+    gezien: set[int] = set()
+    for wortel in wortels:
+        for pid in [wortel, *nakomelingen(wortel)]:
+            if pid in gezien:
+                continue
+            gezien.add(pid)
+            velden = _stat(pid)
+            if velden is not None:
+                totaal += sum(int(v) for v in velden[11:15]) / CLK_TCK
+    return totaal
+
+
+def pids_met_naam(naam: str) -> list[int]:
     uit = []
-    for naam in os.listdir("/proc"):
-        if naam.isdigit():
+    for p in os.listdir("/proc"):
+        if p.isdigit():
             try:
-                with open(f"/proc/{naam}/comm") as f:
-                    if f.read().strip() == "postgres":
-                        uit.append(int(naam))
+                with open(f"/proc/{p}/comm") as f:
+                    if f.read().strip() == naam:
+                        uit.append(int(p))
             except OSError:
                 continue
     return uit
+
+
+def postgres_pids() -> list[int]:
+    return pids_met_naam("postgres")
 
 
 def _machine_ticks() -> tuple[int, int]:
     with open("/proc/stat") as f:
         velden = [int(v) for v in f.readline().split()[1:]]
     idle = velden[3] + velden[4]
-    return sum(velden) - idle, sum(velden)
+    # guest time is already part of user/nice: leave it out of the total
+    return sum(velden[:8]) - idle, sum(velden[:8])
+
+
+def _boot_ticks_nu() -> float:
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0]) * CLK_TCK
+
+
+# PostgreSQL's processes that serve every database (their CPU cannot be split per database).
+PG_ACHTERGROND = {
+    "checkpointer",
+    "background writer",
+    "walwriter",
+    "autovacuum launcher",
+    "logical replication launcher",
+    "archiver",
+}
+
+
+class PgMeter:
+    """CPU of the PostgreSQL backends connected to one database, and only those.
+
+    A sampler thread lists ``pg_stat_activity`` (``datname`` = the bench's database) every
+    `interval` seconds and reads each backend's utime + stime from /proc. A backend's CPU counts from
+    the start of the run (or from 0 when the process started after it) to the last time it was
+    seen. Error: a backend that disconnects during the run (the hub's pool closes its overflow
+    connections) loses the CPU it used after its last sample. That loss is bounded and reported as
+    ``pg_verlies_max_s``: the smaller of (a) one core for the time between its last sample and the
+    one that missed it, and (b) what the postmaster reaped during the run (its cutime + cstime: the
+    whole CPU of every backend of any database that exited) minus the CPU last seen of the exited
+    backends it had sampled. On a quiet machine (b) is close to the exact loss. Plus one tick
+    (10 ms) per backend. The shared processes (checkpointer, walwriter, background writer, …) serve
+    all databases: reported apart as ``postgres_achtergrond_cpu_s``, not in the per-message figure.
+    The sampler's own backend is excluded; its thread's CPU is subtracted from the load
+    generator's and reported as ``pg_meter_cpu_s``."""
+
+    def __init__(self, dsn: str, datname: str, interval: float = 0.2) -> None:
+        self.dsn, self.datname, self.interval = dsn, datname, interval
+        self.eerst: dict[int, float] = {}
+        self.laatst: dict[int, float] = {}
+        self.ag_eerst: dict[int, float] = {}
+        self.ag_laatst: dict[int, float] = {}
+        self.aanwezig: set[int] = set()
+        self.gezien_op: dict[int, float] = {}
+        self.verdwenen: set[int] = set()
+        self.verlies_max = 0.0
+        self.alle_laatst: dict[int, float] = {}
+        self.alle_aanwezig: set[int] = set()
+        self.postmaster: int | None = None
+        self.stop_event = threading.Event()
+        self.eigen_cpu = 0.0
+        self.monsters = 0
+
+    def _monster(self) -> None:
+        t = time.thread_time()
+        rijen = self.conn.execute(
+            "SELECT pid, datname, backend_type FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+        ).fetchall()
+        nu = time.perf_counter()
+        aanwezig = set()
+        alle_aanwezig = set()
+        for pid, datname, soort in rijen:
+            velden = _stat(pid)
+            if velden is None:
+                continue
+            cpu = (int(velden[11]) + int(velden[12])) / CLK_TCK
+            self.alle_laatst[pid] = cpu
+            alle_aanwezig.add(pid)
+            if self.postmaster is None:
+                self.postmaster = int(velden[1])
+            if datname == self.datname:
+                eerst, laatst = self.eerst, self.laatst
+                aanwezig.add(pid)
+            elif datname is None and soort in PG_ACHTERGROND:
+                eerst, laatst = self.ag_eerst, self.ag_laatst
+            else:
+                continue
+            if pid not in eerst:
+                eerst[pid] = 0.0 if int(velden[19]) >= self.start_tick else cpu
+            laatst[pid] = cpu
+            if datname == self.datname:
+                self.gezien_op[pid] = nu
+        # Gone since the last sample: its CPU after it was last seen is lost; at most one core's
+        # worth of the time in between (an upper bound, reported).
+        for pid in set(self.laatst) - aanwezig - self.verdwenen:
+            self.verdwenen.add(pid)
+            self.verlies_max += nu - self.gezien_op.get(pid, nu)
+        self.aanwezig = aanwezig
+        self.alle_aanwezig = alle_aanwezig
+        self.monsters += 1
+        self.eigen_cpu += time.thread_time() - t
+
+    def _lus(self) -> None:
+        while not self.stop_event.wait(self.interval):
+            try:
+                self._monster()
+            except Exception:  # a failed sample loses precision, not the run
+                continue
+
+    def start(self) -> None:
+        import psycopg
+
+        t = time.thread_time()
+        self.conn = psycopg.connect(self.dsn, autocommit=True)
+        self.start_tick = _boot_ticks_nu()
+        self.eigen_cpu += time.thread_time() - t
+        self._monster()
+        self.alle_bij_start = set(self.alle_aanwezig)
+        self.geoogst0 = self._geoogst()
+        self.draad = threading.Thread(target=self._lus, daemon=True)
+        self.draad.start()
+
+    def _geoogst(self) -> float:
+        """cutime + cstime of the postmaster: the CPU of its children that exited."""
+        velden = _stat(self.postmaster) if self.postmaster else None
+        return (int(velden[13]) + int(velden[14])) / CLK_TCK if velden else 0.0
+
+    def stop(self) -> dict[str, Any]:
+        self.stop_event.set()
+        self.draad.join(10)
+        self._monster()
+        t = time.thread_time()
+        geoogst = self._geoogst() - self.geoogst0
+        weg = set(self.alle_laatst) - self.alle_aanwezig
+        grens_b = max(0.0, geoogst - sum(self.alle_laatst[p] for p in weg))
+        verlies = min(self.verlies_max, grens_b) if self.verdwenen else 0.0
+        self.conn.close()
+        self.eigen_cpu += time.thread_time() - t
+        verdwenen = len(self.verdwenen)
+        return {
+            "postgres_cpu_s": round(sum(v - self.eerst[p] for p, v in self.laatst.items()), 3),
+            "postgres_achtergrond_cpu_s": round(
+                sum(v - self.ag_eerst[p] for p, v in self.ag_laatst.items()), 3
+            ),
+            "pg_backends": len(self.laatst),
+            "pg_backends_verdwenen": verdwenen,
+            "pg_verlies_max_s": round(verlies, 3),
+            "pg_monsters": self.monsters,
+            "pg_meter_cpu_s": round(self.eigen_cpu, 3),
+        }
 
 
 class CpuMeter:
-    """CPU seconds of the server (all its processes), this client process and PostgreSQL, and the
-    whole machine's busy share, between start() and stop()."""
+    """CPU seconds between start() and stop(), each from the right processes only:
 
-    def __init__(self, server_pids: list[int]) -> None:
-        self.server_pids = server_pids
+    - server: the process trees rooted at `server_wortels` (``knooppunt serve`` master and workers;
+      nginx and its nodes), exited children included (``boom_cpu``);
+    - postgres: the backends of database `pg` = (dsn, datname) only (``PgMeter``);
+    - lastgever (load generator): this process (all threads, minus the PG sampler thread) plus the CPU
+      its load-generating child processes report (``stop(lastgever_kinderen_s=…)``);
+      with ``eigen_is="server"`` this process is the server instead (the raw-driver run);
+    - overig: everything else on the machine (/proc/stat busy time minus the above), so noise shows."""
 
-    def _stand(self) -> dict[str, Any]:
-        return {
-            "server": {p: cpu_seconden(p) for p in self.server_pids},
-            "pg": {p: cpu_seconden(p) for p in postgres_pids()},
-            "client": time.process_time(),
-            "machine": _machine_ticks(),
-            "wand": time.perf_counter(),
-        }
+    def __init__(
+        self,
+        server_wortels: list[int] | None = None,
+        *,
+        pg: tuple[str, str] | None = None,
+        eigen_is: str = "lastgever",
+    ) -> None:
+        self.server_wortels = server_wortels or []
+        self.pg = PgMeter(*pg) if pg else None
+        self.eigen_is = eigen_is
 
     def start(self) -> None:
-        self.begin = self._stand()
+        if self.pg:
+            self.pg.start()
+        self.server0 = boom_cpu(self.server_wortels)
+        self.eigen0 = time.process_time()
+        self.machine0 = _machine_ticks()
+        self.wand0 = time.perf_counter()
 
-    def stop(self) -> dict[str, float]:
-        eind = self._stand()
-        wand = eind["wand"] - self.begin["wand"]
-
-        def delta(soort: str) -> float:
-            return sum(v - self.begin[soort].get(p, 0.0) for p, v in eind[soort].items())
-
-        bezig = eind["machine"][0] - self.begin["machine"][0]
-        totaal = eind["machine"][1] - self.begin["machine"][1]
-        bezig_s = bezig / CLK_TCK
+    def stop(self, lastgever_kinderen_s: float = 0.0) -> dict[str, Any]:
+        wand = time.perf_counter() - self.wand0
+        machine = _machine_ticks()
+        server = boom_cpu(self.server_wortels) - self.server0
+        eigen = time.process_time() - self.eigen0
+        pg = self.pg.stop() if self.pg else {}
+        if self.pg:
+            eigen = max(0.0, eigen - self.pg.eigen_cpu)
+        lastgever = lastgever_kinderen_s
+        if self.eigen_is == "server":
+            server += eigen
+        else:
+            lastgever += eigen
+        bezig = machine[0] - self.machine0[0]
+        totaal = machine[1] - self.machine0[1]
+        postgres = pg.get("postgres_cpu_s", 0.0)
         return {
             "wand_s": round(wand, 2),
-            "server_cpu_s": round(delta("server"), 2),
-            "client_cpu_s": round(eind["client"] - self.begin["client"], 2),
-            "postgres_cpu_s": round(delta("pg"), 2),
+            "server_cpu_s": round(server, 3),
+            "postgres_cpu_s": round(postgres, 3) if self.pg else None,
+            # the raw-driver run has no separate load generator
+            "lastgever_cpu_s": None if self.eigen_is == "server" else round(lastgever, 3),
             "machine_bezet_pct": round(100.0 * bezig / totaal, 1) if totaal else 0.0,
             # CPU of everything else on the machine (other people's test runs): noise in the figures.
-            "overig_cpu_s": round(
-                max(0.0, bezig_s - delta("server") - (eind["client"] - self.begin["client"]) - delta("pg")), 2
-            ),
+            "overig_cpu_s": round(max(0.0, bezig / CLK_TCK - server - postgres - lastgever), 3),
+            # below zero would mean something was counted twice (or tick rounding on a short run)
+            "overig_cpu_s_ongeklemd": round(bezig / CLK_TCK - server - postgres - lastgever, 3),
+            **{k: v for k, v in pg.items() if k != "postgres_cpu_s"},
         }
 
 
-def wacht_op_rust(max_seconden: float = 60.0, drempel_pct: float = 12.0) -> float:
+def per_bericht_ms(cpu: dict[str, Any], berichten: int) -> dict[str, float | None]:
+    """CPU milliseconds per confirmed message, per party."""
+    if not berichten:
+        return {}
+    uit: dict[str, float | None] = {}
+    for sleutel, naam in (
+        ("server_cpu_s", "server"),
+        ("postgres_cpu_s", "postgres"),
+        ("lastgever_cpu_s", "lastgever"),
+        ("overig_cpu_s", "overig"),
+        ("broker_cpu_s", "broker"),
+    ):
+        if sleutel in cpu:
+            v = cpu[sleutel]
+            uit[naam] = None if v is None else round(1000.0 * v / berichten, 3)
+    return uit
+
+
+# Upper bound of every wait for a quiet machine (bench/run.py --rust-seconden).
+RUST_MAX_SECONDEN = 60.0
+
+
+def wacht_op_rust(max_seconden: float | None = None, drempel_pct: float = 12.0) -> float:
     """Wait (bounded) until the machine is nearly idle, so other processes do not skew a run.
     Returns the busy percentage seen last."""
-    einde = time.monotonic() + max_seconden
+    einde = time.monotonic() + (RUST_MAX_SECONDEN if max_seconden is None else max_seconden)
     while True:
         a = _machine_ticks()
         time.sleep(1.0)

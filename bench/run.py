@@ -8,8 +8,10 @@ Scenarios, per database:
   ruw       the same statements straight through the driver (psycopg / sqlite3): the ceiling
   doorvoer  end to end over real HTTPS + mTLS against `knooppunt serve`: concurrent senders submit
             2 KB JWEs while one client per recipient fetches (GET /berichten?limit=100) and confirms
-            (POST /bevestigingen); messages/s from first submit to last confirm
+            (POST /bevestigingen); messages/s from first submit to last confirm. Then the same
+            through POST /verzendingen, 100 envelopes per request (--per-verzending; 0: not)
   tempo     a fixed offered load (default 200 messages/s) with the same draining; submit latency
+            from the moment of sending and from the message's due time
   inbox     pending messages bulk-loaded straight into the database (10k, 100k, and 1M with
             --groot), GET /berichten?limit=100 timed for one recipient at each size, then EXPLAIN
   verlopen  the expiry job: sweep of 100k due messages (10k with --quick), then a sweep that finds
@@ -22,10 +24,24 @@ Scenarios, per database:
             load, msg/s (bench/topologie.py; needs Debian's nginx)
   profiel   (--profile) py-spy on the server during a closed-loop run; hotspots ranked
 Once per run, not per database:
+  rabbitmq  the peer: the doorvoer loop through RabbitMQ on 127.0.0.1:5672 (--amqp-url): durable
+            queues, persistent messages, publisher confirms, consumers acking (bench/rabbitmq.py);
+            skipped with a message when RabbitMQ or pika is missing
   sdk       participant SDK seal (sign+encrypt) and open (decrypt+verify+validate) per core, beside
             the bare `cryptography` primitives (bench/sdk.py)
   dagsleutels  the hub sealing stored inhoud under its day key and opening it again, per message and
             size, and inhoud written and read plain vs sealed on each database (bench/dagsleutels.py)
+
+Load generator (--lastgever): "rauw" (default, bench/lastgever.py) raw TLS HTTP/1.1 keep-alive
+connections with requests serialised beforehand, in --zend-processen sender processes and
+--ontvang-processen receiver processes, ~0.06-0.2 ms CPU per request; "httpx" the former threads in
+one process (bench/belasting.py, ~0.3-1 ms per request).
+
+CPU per confirmed message, each from its own processes: server = the `knooppunt serve` process
+tree (master and workers, exited children included; nginx too in topologie; the raw-driver run's
+own process), pg = the PostgreSQL backends of the bench's database only (pg_stat_activity sampled
+every 0.2 s), loadgen = the load generator's processes, other = the rest of the machine
+(/proc/stat), so noise is visible. The summary table is also in resultaten.json ("samenvatting").
 
 PostgreSQL: a fresh database knooppunt_bench_<random>_* per run on --pg-url (default
 $KNOOPPUNT_BENCH_DATABASE_URL or postgresql://postgres@127.0.0.1:5432/test), dropped afterwards.
@@ -51,10 +67,12 @@ sys.path.insert(0, str(HIER))
 
 import belasting  # noqa: E402
 import dagsleutels  # noqa: E402
+import lastgever  # noqa: E402
 import omgeving  # noqa: E402
 import onderdelen  # noqa: E402
 import portaal  # noqa: E402
 import profiel  # noqa: E402
+import rabbitmq  # noqa: E402
 import ruwe_db  # noqa: E402
 import sdk  # noqa: E402
 import topologie  # noqa: E402
@@ -73,6 +91,7 @@ SCENARIOS = (
     "verlopen",
     "portaal",
     "topologie",
+    "rabbitmq",
 )
 
 
@@ -94,7 +113,33 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated worker counts for `serve --workers` (default: 1, and 2 when supported)",
     )
     p.add_argument("--pg-url", default=os.environ.get("KNOOPPUNT_BENCH_DATABASE_URL", omgeving.PG_STANDAARD))
-    p.add_argument("--threads", type=int, default=8, help="submitting client threads (closed loop)")
+    p.add_argument("--threads", type=int, default=8, help="submitting connections (closed loop)")
+    p.add_argument(
+        "--lastgever",
+        choices=("rauw", "httpx"),
+        default="rauw",
+        help="load generator: raw TLS in several processes (default) or the former httpx threads",
+    )
+    p.add_argument(
+        "--zend-processen", type=int, default=4, help="sender processes of the rauw load generator"
+    )
+    p.add_argument(
+        "--ontvang-processen",
+        type=int,
+        default=None,
+        help="receiver processes of the rauw load generator (default: one per recipient)",
+    )
+    p.add_argument(
+        "--per-verzending",
+        type=int,
+        default=100,
+        help="doorvoer: also submit through POST /verzendingen with this many envelopes per request (0: not)",
+    )
+    p.add_argument(
+        "--amqp-url",
+        default=os.environ.get("KNOOPPUNT_BENCH_AMQP_URL", rabbitmq.AMQP_STANDAARD),
+        help="RabbitMQ for the rabbitmq scenario",
+    )
     p.add_argument("--berichten", type=int, default=None, help="messages per closed-loop run")
     p.add_argument(
         "--tempo",
@@ -116,14 +161,34 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="portaal: also upload through the one-message-at-a-time hub path, for comparison",
     )
+    p.add_argument(
+        "--rust-seconden",
+        type=float,
+        default=None,
+        help="wait at most this long for a quiet machine before each measured run (default 60; --quick 10)",
+    )
     p.add_argument("--profiel-seconden", type=int, default=20)
     p.add_argument("--max-seconden", type=float, default=180.0, help="upper bound on any one run")
     p.add_argument("--out", type=Path, default=None, help="results folder (default bench/results/<time>)")
     return p.parse_args(argv)
 
 
+def _belast(
+    a: argparse.Namespace, hub: omgeving.Hub, pki: omgeving.Pki, berichten: list[Any], **kw: Any
+) -> dict[str, Any]:
+    """One load run with the chosen load generator (--lastgever)."""
+    if a.lastgever == "httpx":
+        if kw.pop("per_verzending", 0) > 1:
+            raise ValueError("verzendingen are submitted by the rauw load generator only")
+        return belasting.draai(hub, pki, berichten, **kw)
+    return lastgever.draai(
+        hub, berichten, zend_processen=a.zend_processen, ontvang_processen=a.ontvang_processen, **kw
+    )
+
+
 def _toon(titel: str, r: dict[str, Any]) -> None:
     cpu = r.get("cpu", {})
+    per = r.get("cpu_ms_per_bericht", {})
     regel = (
         f"  {titel:<28} {r['e2e_per_s']:>8.1f} msg/s e2e  submit {r.get('submit_per_s', 0):>7.1f}/s  "
         f"submit p50/p99 {r['submit'].get('p50_ms', 0):.1f}/{r['submit'].get('p99_ms', 0):.1f} ms  "
@@ -131,8 +196,17 @@ def _toon(titel: str, r: dict[str, Any]) -> None:
     )
     if cpu:
         regel += (
-            f"  cpu s: server {cpu['server_cpu_s']} client {cpu['client_cpu_s']} pg {cpu['postgres_cpu_s']}"
-            f" other {cpu.get('overig_cpu_s')} (machine {cpu['machine_bezet_pct']}% of {cpu['wand_s']} s)"
+            f"  CPU ms/msg: server {per.get('server')} pg {per.get('postgres')} "
+            f"loadgen {per.get('lastgever')} other {per.get('overig')}"
+            f" (machine {cpu['machine_bezet_pct']}% of {cpu['wand_s']} s"
+            + (
+                f"; pg backends {cpu['pg_backends']}, {cpu['pg_backends_verdwenen']} gone (lost <= "
+                f"{cpu.get('pg_verlies_max_s')} s), shared pg "
+                f"processes {cpu['postgres_achtergrond_cpu_s']} s"
+                if "pg_backends" in cpu
+                else ""
+            )
+            + ")"
         )
     if r.get("fouten"):
         regel += f"  FOUTEN {r['fouten']} {r.get('voorbeeld_fouten', [])[:2]}"
@@ -186,20 +260,24 @@ def _bench_database(
             for variant in varianten:
                 for w in workers:
                     naam = f"workers={w}" + ("" if variant == "standaard" else f" {variant}")
-                    res["runs"][naam] = _hub_runs(
-                        db,
-                        data,
-                        pki,
-                        inhouden,
-                        a,
-                        scenarios,
-                        n,
-                        tempos,
-                        tempo_s,
-                        w,
-                        variant,
-                        uit / leesbaar(f"profiel-{soort}-{naam}"),
-                    )
+                    try:  # one worker count failing must not lose the others' figures
+                        res["runs"][naam] = _hub_runs(
+                            db,
+                            data,
+                            pki,
+                            inhouden,
+                            a,
+                            scenarios,
+                            n,
+                            tempos,
+                            tempo_s,
+                            w,
+                            variant,
+                            uit / leesbaar(f"profiel-{soort}-{naam}"),
+                        )
+                    except Exception:
+                        traceback.print_exc()
+                        res.setdefault("fouten", {})[naam] = traceback.format_exc()
 
         if a.cpu_profiel:
             try:
@@ -252,19 +330,30 @@ def _bench_database(
                 omgeving.migreer_en_registreer(db.url, data, pki)
                 try:
                     res["topologie"] = topologie.meet(
-                        db, data, pki, inhouden, n=n, threads=a.threads, max_seconden=a.max_seconden
+                        db,
+                        data,
+                        pki,
+                        inhouden,
+                        n=n,
+                        threads=a.threads,
+                        max_seconden=a.max_seconden,
+                        belast=lambda hub, pki, berichten, **kw: _belast(a, hub, pki, berichten, **kw),
                     )
                     topologie.toon(res["topologie"])
                 except Exception:
                     traceback.print_exc()
                     res["topologie"] = {"fout": traceback.format_exc()}
-    if "ruw" in res and res["runs"]:
+    if "ruw" in res and res["runs"] and res["ruw"]["e2e_per_s"]:
         for naam, run in res["runs"].items():
-            if "doorvoer" in run:
-                run["doorvoer"]["aandeel_van_ruw_pct"] = round(
-                    100 * run["doorvoer"]["e2e_per_s"] / res["ruw"]["e2e_per_s"], 1
-                )
-                print(f"  {naam}: HTTP e2e is {run['doorvoer']['aandeel_van_ruw_pct']}% of raw-driver figure")
+            for soort_run in ("doorvoer", "verzendingen"):
+                if soort_run in run:
+                    run[soort_run]["aandeel_van_ruw_pct"] = round(
+                        100 * run[soort_run]["e2e_per_s"] / res["ruw"]["e2e_per_s"], 1
+                    )
+                    print(
+                        f"  {naam} {soort_run}: HTTP e2e is {run[soort_run]['aandeel_van_ruw_pct']}% "
+                        "of the raw-driver figure"
+                    )
     return res
 
 
@@ -287,10 +376,11 @@ def _hub_runs(
     with omgeving.start_hub(db, data, pki, workers=w, variant=variant) as hub:
         run["code"] = hub.versie
         print(f"  knooppunt serve --workers {w} ({variant}) on code {hub.versie}", flush=True)
-        belasting.draai(
+        _belast(
+            a,
             hub,
             pki,
-            belasting.bereid_voor(pki, inhouden, 400),
+            belasting.bereid_voor(pki, inhouden, min(400, max(100, n))),
             threads=a.threads,
             max_seconden=60,
             wacht_rust=False,
@@ -306,7 +396,8 @@ def _hub_runs(
                     flush=True,
                 )
         if "doorvoer" in scenarios:
-            run["doorvoer"] = belasting.draai(
+            run["doorvoer"] = _belast(
+                a,
                 hub,
                 pki,
                 belasting.bereid_voor(pki, inhouden, n),
@@ -314,11 +405,25 @@ def _hub_runs(
                 max_seconden=a.max_seconden,
             )
             _toon(f"doorvoer {naam}", run["doorvoer"])
+            if a.per_verzending > 1 and a.lastgever == "rauw":
+                run["verzendingen"] = _belast(
+                    a,
+                    hub,
+                    pki,
+                    belasting.bereid_voor(pki, inhouden, n),
+                    threads=a.threads,
+                    max_seconden=a.max_seconden,
+                    per_verzending=a.per_verzending,
+                )
+                _toon(f"verzendingen of {a.per_verzending} {naam}", run["verzendingen"])
+            elif a.per_verzending > 1:
+                print("  verzendingen: only with --lastgever rauw; skipped", flush=True)
         if "tempo" in scenarios:
             run["tempo"] = {}
             for tempo in tempos:
                 aantal = int(tempo * tempo_s)
-                t = belasting.draai(
+                t = _belast(
+                    a,
                     hub,
                     pki,
                     belasting.bereid_voor(pki, inhouden, aantal),
@@ -354,7 +459,8 @@ def _cpu_profiel(
     omgeving.wacht_op_rust()
     env = {"KNOOPPUNT_BENCH_YAPPI_OUT": str(pad)}
     with omgeving.start_hub(db, data, pki, workers=1, variant="yappi", extra_env=env) as hub:
-        belasting.draai(
+        _belast(
+            a,
             hub,
             pki,
             belasting.bereid_voor(pki, inhouden, 200),
@@ -362,7 +468,8 @@ def _cpu_profiel(
             max_seconden=60,
             wacht_rust=False,
         )
-        r = belasting.draai(
+        r = _belast(
+            a,
             hub,
             pki,
             belasting.bereid_voor(pki, inhouden, 500 if a.quick else 1500),
@@ -395,7 +502,8 @@ def _profileer(
     sec = a.profiel_seconden
     omgeving.wacht_op_rust()
     draad = profiel.start(hub.proces.pid, basis, sec, subprocessen=hub.workers > 1)
-    r = belasting.draai(
+    r = _belast(
+        a,
         hub,
         pki,
         belasting.bereid_voor(pki, inhouden, 1_500 * (sec + 12)),
@@ -473,35 +581,115 @@ def _inbox(
     return uit
 
 
+def _rij(database: str, naam: str, r: dict[str, Any], ruw: float | None, rmq: float | None) -> dict[str, Any]:
+    per = r.get("cpu_ms_per_bericht", {})
+    e2e = r.get("e2e_per_s", 0.0)
+    return {
+        "database": database,
+        "rij": naam,
+        "e2e_per_s": e2e,
+        "pct_van_ruw": round(100 * e2e / ruw, 1) if ruw else None,
+        "pct_van_rabbitmq": round(100 * e2e / rmq, 1) if rmq else None,
+        "submit_p50_ms": r.get("submit", {}).get("p50_ms"),
+        "submit_p99_ms": r.get("submit", {}).get("p99_ms"),
+        "per_verzending": r.get("per_verzending", 1),
+        "server_cpu_ms": per.get("server"),
+        "postgres_cpu_ms": per.get("postgres"),
+        "lastgever_cpu_ms": per.get("lastgever"),
+        "overig_cpu_ms": per.get("overig"),
+        "bevestigd": r.get("bevestigd"),
+        "berichten": r.get("berichten"),
+        "fouten": sum(r.get("fouten", {}).values()),
+    }
+
+
+def samenvatting_rijen(resultaten: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of the summary table: raw driver, hub per worker count (single submits and
+    verzendingen), the nginx topology, RabbitMQ."""
+    rmq_run = resultaten.get("rabbitmq", {})
+    rmq = rmq_run.get("e2e_per_s") if "overgeslagen" not in rmq_run else None
+    rijen = []
+    for soort, res in resultaten["databases"].items():
+        ruw = res.get("ruw", {}).get("e2e_per_s")
+        if "ruw" in res:
+            driver = "psycopg" if soort == "postgresql" else "sqlite3"
+            rijen.append(_rij(soort, f"raw driver ({driver})", res["ruw"], ruw, rmq))
+        for naam, run in res.get("runs", {}).items():
+            if "doorvoer" in run:
+                rijen.append(_rij(soort, f"hub {naam}", run["doorvoer"], ruw, rmq))
+            if "verzendingen" in run:
+                v = run["verzendingen"]
+                rijen.append(_rij(soort, f"hub {naam} verz. of {v.get('per_verzending')}", v, ruw, rmq))
+        tp = res.get("topologie", {})
+        for sleutel, titel in (
+            ("direct", "1 node, built-in TLS"),
+            ("nginx_1", "nginx + 1 node"),
+            ("nginx_2", "nginx + 2 nodes"),
+        ):
+            if sleutel in tp:
+                rijen.append(_rij(soort, titel, tp[sleutel], ruw, rmq))
+    if rmq:
+        rijen.append(_rij("-", f"{rmq_run.get('broker', 'RabbitMQ')} (broker)", rmq_run, None, rmq))
+    return rijen
+
+
+def _getal(v: Any, breedte: int, decimalen: int = 1) -> str:
+    return f"{v:>{breedte}.{decimalen}f}" if isinstance(v, int | float) else f"{'-':>{breedte}}"
+
+
 def _samenvatting(resultaten: dict[str, Any]) -> None:
     print("\n== summary ==")
-    print(f"machine: {resultaten['machine']}")
+    m = resultaten["machine"]
+    print(
+        f"machine: nproc {m['nproc']}, {m['cpu']}, {m['geheugen_gib']} GiB, Python {m['python']}, "
+        f"kernel {m['kernel']}; code {resultaten['code']}; load generator {resultaten.get('lastgever')}"
+    )
     if "sdk" in resultaten:
         sdk.toon(resultaten["sdk"])
-    if not resultaten["databases"]:
-        return
-    kop = f"{'database':<11} {'run':<12} {'e2e msg/s':>10} {'% of raw':>9} "
-    kop += f"{'submit p99':>11} {'p99 @tempo':>11}"
-    print(kop)
+    rijen = samenvatting_rijen(resultaten)
+    resultaten["samenvatting"] = {
+        "machine": {"nproc": m["nproc"], "cpu": m["cpu"]},
+        "code": resultaten["code"],
+        "rijen": rijen,
+    }
+    if rijen:
+        print(
+            "CPU ms per confirmed message: server = knooppunt serve tree (+ nginx; raw driver: its own "
+            "process; RabbitMQ: beam.smp), pg = backends of the bench database only, loadgen = the load "
+            "generator's processes, other = the rest of the machine (noise)"
+        )
+        print(
+            f"{'database':<11} {'row':<34} {'e2e msg/s':>9} {'% raw':>6} {'% RMQ':>6} "
+            f"{'submit p50':>10} {'p99 ms':>8} {'server':>7} {'pg':>6} {'loadgen':>7} {'other':>6}  n"
+        )
+        for r in rijen:
+            print(
+                f"{r['database']:<11} {r['rij']:<34} {_getal(r['e2e_per_s'], 9)} "
+                f"{_getal(r['pct_van_ruw'], 6)} {_getal(r['pct_van_rabbitmq'], 6)} "
+                f"{_getal(r['submit_p50_ms'], 10)} {_getal(r['submit_p99_ms'], 8)} "
+                f"{_getal(r['server_cpu_ms'], 7, 2)} {_getal(r['postgres_cpu_ms'], 6, 2)} "
+                f"{_getal(r['lastgever_cpu_ms'], 7, 2)} {_getal(r['overig_cpu_ms'], 6, 2)}  "
+                f"{r['bevestigd']}/{r['berichten']}" + (f" FOUTEN {r['fouten']}" if r["fouten"] else "")
+            )
+        hub = [r for r in rijen if r["rij"].startswith("hub ")]
+        for r in hub:
+            delen = []
+            if r["pct_van_ruw"] is not None:
+                delen.append(f"hub/raw driver {r['pct_van_ruw'] / 100:.3f}")
+            if r["pct_van_rabbitmq"] is not None:
+                delen.append(f"hub/RabbitMQ {r['pct_van_rabbitmq'] / 100:.3f}")
+            if delen:
+                print(f"ratio {r['database']} {r['rij']}: " + ", ".join(delen))
+    if "overgeslagen" in resultaten.get("rabbitmq", {}):
+        print(f"rabbitmq: skipped: {resultaten['rabbitmq']['overgeslagen']}")
     for soort, res in resultaten["databases"].items():
-        if "ruw" in res:
-            print(
-                f"{soort:<11} {'raw driver':<12} {res['ruw']['e2e_per_s']:>10.1f} {'100':>9} "
-                f"{res['ruw']['submit'].get('p99_ms', 0):>9.1f}ms {'':>11}"
-            )
-        for naam, run in res["runs"].items():
-            d = run.get("doorvoer", {})
-            t = next(iter(run.get("tempo", {}).values()), {})
-            print(
-                f"{soort:<11} {naam:<12} {d.get('e2e_per_s', 0):>10.1f} "
-                f"{d.get('aandeel_van_ruw_pct', '-'):>9} "
-                f"{d.get('submit', {}).get('p99_ms', 0):>9.1f}ms "
-                f"{t.get('submit', {}).get('p99_ms', 0):>9.1f}ms"
-            )
-        tp = res.get("topologie", {})
-        for sleutel, titel in (("direct", "1 node TLS"), ("nginx_1", "nginx+1"), ("nginx_2", "nginx+2")):
-            if sleutel in tp:
-                print(f"{soort:<11} {titel:<12} {tp[sleutel]['e2e_per_s']:>10.1f}")
+        for naam, run in res.get("runs", {}).items():
+            for tempo, t in run.get("tempo", {}).items():
+                print(
+                    f"{soort:<11} tempo {tempo}/s {naam}: achieved {t.get('e2e_per_s')}/s, submit p50/p99 "
+                    f"{t.get('submit', {}).get('p50_ms')}/{t.get('submit', {}).get('p99_ms')} ms, p99 from "
+                    f"due time {t.get('submit_vanaf_gepland', {}).get('p99_ms')} ms"
+                )
         pr = res.get("portaal", {})
         if "upload" in pr:
             print(
@@ -521,6 +709,9 @@ def _samenvatting(resultaten: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     a = _args(argv)
+    omgeving.RUST_MAX_SECONDEN = (
+        a.rust_seconden if a.rust_seconden is not None else (10.0 if a.quick else 60.0)
+    )
     uit = a.out or HIER / "results" / datetime.now().strftime("%Y%m%d-%H%M%S")
     uit.mkdir(parents=True, exist_ok=True)
     if a.workers:
@@ -537,6 +728,16 @@ def main(argv: list[str] | None = None) -> int:
         "gestart": datetime.now().isoformat(timespec="seconds"),
         "code": omgeving.code_versie(),
         "workers": workers,
+        "lastgever": (
+            f"rauw ({a.zend_processen} sender processes, "
+            + (
+                f"{a.ontvang_processen} receiver processes)"
+                if a.ontvang_processen
+                else "a receiver process per recipient)"
+            )
+            if a.lastgever == "rauw"
+            else "httpx (threads in one process)"
+        ),
         "databases": {},
     }
     print(f"machine: {resultaten['machine']}; workers: {workers}; results in {uit}", flush=True)
@@ -551,9 +752,16 @@ def main(argv: list[str] | None = None) -> int:
         resultaten["dagsleutels"] = dagsleutels.meet(databases=databases, pg_url=a.pg_url, quick=a.quick)
         dagsleutels.toon(resultaten["dagsleutels"])
         (uit / "resultaten.json").write_text(json.dumps(resultaten, indent=2, default=str))
-    if not scenarios - {"sdk", "dagsleutels"}:
+    if not scenarios - {"sdk", "dagsleutels", "rabbitmq"}:
         databases = []
-    if databases:
+    rabbit = "rabbitmq" in scenarios
+    if rabbit:
+        ok, waarom = rabbitmq.bereikbaar(a.amqp_url)
+        if not ok:
+            print(f"\n== rabbitmq ==\n  skipped: {waarom}", flush=True)
+            resultaten["rabbitmq"] = {"overgeslagen": waarom}
+            rabbit = False
+    if databases or rabbit:
         with tempfile.TemporaryDirectory(prefix="knooppunt-bench-") as tmp:
             werk = Path(tmp)
             pki = omgeving.maak_pki(werk / "pki")
@@ -570,6 +778,26 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             resultaten["jwe_bytes"] = lengtes
+            if rabbit:
+                print("\n== rabbitmq ==", flush=True)
+                try:
+                    n = a.berichten or (1_000 if a.quick else 5_000)
+                    r = rabbitmq.meet(
+                        belasting.bereid_voor(pki, inhouden, n),
+                        url=a.amqp_url,
+                        threads=a.threads,
+                        processen=a.zend_processen,
+                        max_seconden=a.max_seconden,
+                    )
+                    resultaten["rabbitmq"] = r
+                    if "overgeslagen" in r:
+                        print(f"  skipped: {r['overgeslagen']}", flush=True)
+                    else:
+                        _toon(r["broker"], r)
+                except Exception:
+                    traceback.print_exc()
+                    resultaten["rabbitmq"] = {"overgeslagen": traceback.format_exc()}
+                (uit / "resultaten.json").write_text(json.dumps(resultaten, indent=2, default=str))
             for soort in databases:
                 werk_db = werk / soort
                 werk_db.mkdir()
@@ -582,6 +810,7 @@ def main(argv: list[str] | None = None) -> int:
                     resultaten["databases"][soort] = {"runs": {}, "fout": traceback.format_exc()}
                 (uit / "resultaten.json").write_text(json.dumps(resultaten, indent=2, default=str))
     _samenvatting(resultaten)
+    (uit / "resultaten.json").write_text(json.dumps(resultaten, indent=2, default=str))
     print(f"\nresults: {uit / 'resultaten.json'}")
     return 0
 

@@ -22,7 +22,7 @@ import psycopg
 from sqlalchemy import event
 
 from belasting import Klaar, percentielen
-from omgeving import CpuMeter, Database, Pki, wacht_op_rust
+from omgeving import CpuMeter, Database, Pki, per_bericht_ms, wacht_op_rust
 
 OPEN = ("aangeboden", "opgehaald")
 KOLOMMEN = (
@@ -103,43 +103,39 @@ def _lijst(soort: str, ids: list[int]) -> tuple[str, list[Any]]:
     return "id = ANY(%s)", [ids]
 
 
-def _zender(db: Database, rij: deque[tuple[Klaar, dict[str, Any]]], lat: list[float], einde: float) -> None:
-    d = Driver(db)
+def _zender(d: Driver, rij: deque[tuple[Klaar, dict[str, Any]]], lat: list[float], einde: float) -> None:
     sql = INSERT_BERICHT.format(p="%s")
-    try:
-        while time.perf_counter() < einde:
-            try:
-                klaar, env = rij.popleft()
-            except IndexError:
-                return
-            t0 = time.perf_counter()
-            envelop_hash = hashlib.sha256(klaar.body).hexdigest()
-            with d.transactie() as ex:
-                bericht_id = ex(
-                    sql,
-                    (
-                        klaar.referentienummer,
-                        env["afzender"],
-                        env["ontvanger"],
-                        env["conversatieReferentienummer"],
-                        None,
-                        "saldoverzoek",
-                        "schuldregeling",
-                        "1.0",
-                        envelop_hash,
-                        d.nu(),
-                        d.nu(7),
-                        None,
-                    ),
-                ).fetchone()[0]
-                ex("INSERT INTO berichtinhoud (bericht_id, jwe) VALUES (%s, %s)", (bericht_id, env["inhoud"]))
-            lat.append(time.perf_counter() - t0)
-    finally:
-        d.close()
+    while time.perf_counter() < einde:
+        try:
+            klaar, env = rij.popleft()
+        except IndexError:
+            return
+        t0 = time.perf_counter()
+        envelop_hash = hashlib.sha256(klaar.body).hexdigest()
+        with d.transactie() as ex:
+            bericht_id = ex(
+                sql,
+                (
+                    klaar.referentienummer,
+                    env["afzender"],
+                    env["ontvanger"],
+                    env["conversatieReferentienummer"],
+                    None,
+                    "saldoverzoek",
+                    "schuldregeling",
+                    "1.0",
+                    envelop_hash,
+                    d.nu(),
+                    d.nu(7),
+                    None,
+                ),
+            ).fetchone()[0]
+            ex("INSERT INTO berichtinhoud (bericht_id, jwe) VALUES (%s, %s)", (bericht_id, env["inhoud"]))
+        lat.append(time.perf_counter() - t0)
 
 
 def _ontvanger(
-    db: Database,
+    d: Driver,
     oin: str,
     verwacht: int,
     uit: dict[str, Any],
@@ -147,83 +143,79 @@ def _ontvanger(
     limiet: int,
     klaar: threading.Event,
 ) -> None:
-    d = Driver(db)
     receipt = INSERT_BERICHT.format(p="%s")
     bevestigd = leeg = 0
-    try:
-        while bevestigd < verwacht and time.perf_counter() < einde:
-            t0 = time.perf_counter()
-            with d.transactie() as ex:
-                rijen = ex(
-                    f"SELECT {', '.join('b.' + k for k in KOLOMMEN.split(', '))}, i.jwe FROM berichten b "
-                    "LEFT OUTER JOIN berichtinhoud i ON i.bericht_id = b.id WHERE b.ontvanger = %s "
-                    "AND b.status IN (%s, %s) AND b.verloopt_op >= %s ORDER BY b.id LIMIT %s",
-                    (oin, *OPEN, d.nu(), limiet + 1),
-                ).fetchall()[:limiet]
-                if rijen:
-                    ids = [r[0] for r in rijen]
-                    conditie, params = _lijst(d.soort, ids)
-                    ex(
-                        f"UPDATE berichten SET status = 'opgehaald', opgehaald_op = %s WHERE {conditie} "
-                        "AND status = 'aangeboden'",
-                        (d.nu(), *params),
-                    )
-            t1 = time.perf_counter()
-            if not rijen:
-                if klaar.is_set():
-                    leeg += 1
-                    if leeg >= 5:
-                        return
-                time.sleep(0.005)
-                continue
-            leeg = 0
-            uit["fetch"].append(t1 - t0)
-            with d.transactie() as ex:
-                for r in rijen:
-                    nu = d.nu()
-                    geraakt = ex(
-                        "UPDATE berichten SET status = 'bevestigd', "
-                        "bevestigd_op = %s, antwoord_uiterlijk = %s "
-                        "WHERE id = %s AND status IN (%s, %s) AND verloopt_op >= %s",
-                        (nu, d.nu(7), r[0], *OPEN, nu),
-                    ).rowcount
-                    if geraakt != 1:
-                        continue
-                    ex("DELETE FROM berichtinhoud WHERE bericht_id = %s", (r[0],))
-                    melding = json.dumps(
-                        {
-                            "code": "BEVESTIGD",
-                            "referentienummer": r[1],
-                            "ontvanger": oin,
-                            "omschrijving": f"Bericht {r[1]} (saldoverzoek) is bevestigd door de ontvanger.",
-                            "bevestigdOp": str(nu),
-                        }
-                    )
-                    ex(
-                        receipt,
-                        (
-                            str(uuid.uuid4()),
-                            "KNOOPPUNT",
-                            r[2],
-                            r[4],
-                            r[1],
-                            "ontvangstbevestiging",
-                            "schuldregeling",
-                            "1.0",
-                            hashlib.sha256(melding.encode()).hexdigest(),
-                            nu,
-                            d.nu(7),
-                            melding,
-                        ),
-                    )
-                    bevestigd += 1
-            t2 = time.perf_counter()
-            uit["confirm"].append(t2 - t1)
-            with uit["slot"]:
-                uit["bevestigd"] += len(rijen)
-                uit["laatste"] = max(uit["laatste"], t2)
-    finally:
-        d.close()
+    while bevestigd < verwacht and time.perf_counter() < einde:
+        t0 = time.perf_counter()
+        with d.transactie() as ex:
+            rijen = ex(
+                f"SELECT {', '.join('b.' + k for k in KOLOMMEN.split(', '))}, i.jwe FROM berichten b "
+                "LEFT OUTER JOIN berichtinhoud i ON i.bericht_id = b.id WHERE b.ontvanger = %s "
+                "AND b.status IN (%s, %s) AND b.verloopt_op >= %s ORDER BY b.id LIMIT %s",
+                (oin, *OPEN, d.nu(), limiet + 1),
+            ).fetchall()[:limiet]
+            if rijen:
+                ids = [r[0] for r in rijen]
+                conditie, params = _lijst(d.soort, ids)
+                ex(
+                    f"UPDATE berichten SET status = 'opgehaald', opgehaald_op = %s WHERE {conditie} "
+                    "AND status = 'aangeboden'",
+                    (d.nu(), *params),
+                )
+        t1 = time.perf_counter()
+        if not rijen:
+            if klaar.is_set():
+                leeg += 1
+                if leeg >= 5:
+                    return
+            time.sleep(0.005)
+            continue
+        leeg = 0
+        uit["fetch"].append(t1 - t0)
+        with d.transactie() as ex:
+            for r in rijen:
+                nu = d.nu()
+                geraakt = ex(
+                    "UPDATE berichten SET status = 'bevestigd', "
+                    "bevestigd_op = %s, antwoord_uiterlijk = %s "
+                    "WHERE id = %s AND status IN (%s, %s) AND verloopt_op >= %s",
+                    (nu, d.nu(7), r[0], *OPEN, nu),
+                ).rowcount
+                if geraakt != 1:
+                    continue
+                ex("DELETE FROM berichtinhoud WHERE bericht_id = %s", (r[0],))
+                melding = json.dumps(
+                    {
+                        "code": "BEVESTIGD",
+                        "referentienummer": r[1],
+                        "ontvanger": oin,
+                        "omschrijving": f"Bericht {r[1]} (saldoverzoek) is bevestigd door de ontvanger.",
+                        "bevestigdOp": str(nu),
+                    }
+                )
+                ex(
+                    receipt,
+                    (
+                        str(uuid.uuid4()),
+                        "KNOOPPUNT",
+                        r[2],
+                        r[4],
+                        r[1],
+                        "ontvangstbevestiging",
+                        "schuldregeling",
+                        "1.0",
+                        hashlib.sha256(melding.encode()).hexdigest(),
+                        nu,
+                        d.nu(7),
+                        melding,
+                    ),
+                )
+                bevestigd += 1
+        t2 = time.perf_counter()
+        uit["confirm"].append(t2 - t1)
+        with uit["slot"]:
+            uit["bevestigd"] += len(rijen)
+            uit["laatste"] = max(uit["laatste"], t2)
 
 
 def draai(
@@ -247,16 +239,24 @@ def draai(
     submit_lat: list[float] = []
     klaar = threading.Event()
     rust = wacht_op_rust()
-    meter = CpuMeter([])
+    # Connections first (as the hub's pool has them open), closed after the meter stops, so that
+    # every backend is measured from start to end.
+    zend_drivers = [Driver(db) for _ in range(threads)]
+    ontvang_drivers = [Driver(db) for _ in pki.se]
+    # This process is the "server" here (the driver threads do what the hub would); its PostgreSQL
+    # backends are those of the ruw database.
+    meter = CpuMeter([], pg=(db.dsn, db.naam) if db.soort == "postgresql" else None, eigen_is="server")
     meter.start()
     t0 = time.perf_counter()
     einde = t0 + max_seconden
     zenders = [
-        threading.Thread(target=_zender, args=(db, per_afzender[t % len(pki.shv)], submit_lat, einde))
-        for t in range(threads)
+        threading.Thread(target=_zender, args=(d, per_afzender[t % len(pki.shv)], submit_lat, einde))
+        for t, d in enumerate(zend_drivers)
     ]
     ontvangers = [
-        threading.Thread(target=_ontvanger, args=(db, se.oin, verwacht[o], uit, einde, limiet, klaar))
+        threading.Thread(
+            target=_ontvanger, args=(ontvang_drivers[o], se.oin, verwacht[o], uit, einde, limiet, klaar)
+        )
         for o, se in enumerate(pki.se)
     ]
     for t in zenders + ontvangers:
@@ -269,6 +269,8 @@ def draai(
         t.join()
     duur = uit["laatste"] - t0
     cpu = meter.stop()
+    for d in zend_drivers + ontvang_drivers:
+        d.close()
     cpu["machine_bezet_voor_start_pct"] = rust
     return {
         "berichten": len(berichten),
@@ -282,6 +284,7 @@ def draai(
         "fetch": percentielen(uit["fetch"]),
         "confirm": percentielen(uit["confirm"]),
         "cpu": cpu,
+        "cpu_ms_per_bericht": per_bericht_ms(cpu, uit["bevestigd"]),
     }
 
 

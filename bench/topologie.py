@@ -1,7 +1,9 @@
 """The production topology's throughput (DESIGN §8, docs/scaling.md): Debian's nginx terminating
 mutual TLS in front of one and then two `knooppunt serve --uds` nodes on one PostgreSQL, with the
-closed-loop load of the doorvoer scenario (bench/belasting.py: submit, fetch, confirm), beside one
-node with its built-in TLS and no proxy.
+closed-loop load of the doorvoer scenario (submit, fetch, confirm; the load generator chosen in
+bench/run.py, by default the raw-TLS one of bench/lastgever.py), beside one node with its built-in
+TLS and no proxy. Server CPU is that of nginx (master and workers) and every node; PostgreSQL's that
+of the backends of the topologie database.
 
 nginx and the nodes are started the way tests/functional/test_topologie.py starts them
 (tests/functional/nginx.py): nginx as a child process with its own configuration, never the
@@ -13,7 +15,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,11 +39,12 @@ class NginxHub(omgeving.Hub):
 
     def pids(self) -> list[int]:
         pids: list[int] = []
-        for proces in [self.nginx.proces] if self.nginx else []:
-            pids += [proces.pid, *omgeving.nakomelingen(proces.pid)]
-        for node in self.nodes:
-            pids += [node.proces.pid, *omgeving.nakomelingen(node.proces.pid)]
+        for wortel in self.wortels():
+            pids += [wortel, *omgeving.nakomelingen(wortel)]
         return pids
+
+    def wortels(self) -> list[int]:
+        return ([self.nginx.proces.pid] if self.nginx else []) + [node.proces.pid for node in self.nodes]
 
 
 @contextmanager
@@ -77,6 +80,7 @@ def topologie(db: omgeving.Database, data: Path, pki: omgeving.Pki, *, nodes: in
                 versie=omgeving.code_versie(),
                 nginx=nginx,
                 nodes=gestart,
+                db=db,
             )
             try:
                 yield hub
@@ -86,7 +90,11 @@ def topologie(db: omgeving.Database, data: Path, pki: omgeving.Pki, *, nodes: in
         shutil.rmtree(korte, ignore_errors=True)
 
 
+Belast = Callable[..., dict[str, Any]]  # (hub, pki, berichten, *, threads, max_seconden, …)
+
+
 def _run(
+    belast: Belast,
     hub: omgeving.Hub,
     pki: omgeving.Pki,
     inhouden: dict[tuple[int, int], str],
@@ -94,15 +102,15 @@ def _run(
     threads: int,
     max_seconden: float,
 ) -> dict[str, Any]:
-    belasting.draai(
+    belast(
         hub,
         pki,
-        belasting.bereid_voor(pki, inhouden, 400),
+        belasting.bereid_voor(pki, inhouden, min(400, max(100, n))),
         threads=threads,
         max_seconden=60,
         wacht_rust=False,
     )  # warm-up: pools, caches, statement cache
-    return belasting.draai(
+    return belast(
         hub, pki, belasting.bereid_voor(pki, inhouden, n), threads=threads, max_seconden=max_seconden
     )
 
@@ -116,6 +124,7 @@ def meet(
     n: int,
     threads: int,
     max_seconden: float,
+    belast: Belast | None = None,
 ) -> dict[str, Any]:
     """msg/s end to end: one node with built-in TLS, then nginx with one and with two nodes."""
     pad = nginx_pad()
@@ -124,11 +133,17 @@ def meet(
         return {"overgeslagen": "nginx ontbreekt"}
     versie = subprocess.run([pad, "-v"], capture_output=True, text=True, check=False).stderr.strip()
     uit: dict[str, Any] = {"nginx": versie, "threads": threads, "berichten": n}
+    if belast is None:
+        import lastgever
+
+        def belast(hub: omgeving.Hub, _pki: omgeving.Pki, berichten: list[Any], **kw: Any) -> dict[str, Any]:
+            return lastgever.draai(hub, berichten, **kw)
+
     with omgeving.start_hub(db, data, pki, workers=1) as hub:
-        uit["direct"] = _run(hub, pki, inhouden, n, threads, max_seconden)
+        uit["direct"] = _run(belast, hub, pki, inhouden, n, threads, max_seconden)
     for aantal in (1, 2):
         with topologie(db, data, pki, nodes=aantal) as hub:
-            uit[f"nginx_{aantal}"] = _run(hub, pki, inhouden, n, threads, max_seconden)
+            uit[f"nginx_{aantal}"] = _run(belast, hub, pki, inhouden, n, threads, max_seconden)
     return uit
 
 
@@ -143,11 +158,12 @@ def toon(r: dict[str, Any]) -> None:
     ):
         d = r[sleutel]
         cpu = d.get("cpu", {})
+        per = d.get("cpu_ms_per_bericht", {})
         print(
             f"    {titel:<26} {d['e2e_per_s']:>8.1f} msg/s e2e  submit p50/p99 "
             f"{d['submit'].get('p50_ms', 0):.1f}/{d['submit'].get('p99_ms', 0):.1f} ms  "
-            f"n={d['bevestigd']}/{d['berichten']}  cpu s: server {cpu.get('server_cpu_s')} "
-            f"client {cpu.get('client_cpu_s')} pg {cpu.get('postgres_cpu_s')} "
+            f"n={d['bevestigd']}/{d['berichten']}  CPU ms/msg: server {per.get('server')} "
+            f"pg {per.get('postgres')} loadgen {per.get('lastgever')} other {per.get('overig')} "
             f"(machine {cpu.get('machine_bezet_pct')}% busy)"
             + (f"  FOUTEN {d['fouten']}" if d.get("fouten") else ""),
             flush=True,
