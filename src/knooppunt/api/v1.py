@@ -198,7 +198,7 @@ RefPad = Annotated[Uuid, Path(description="referentienummer (UUID, kleine letter
     | {200: {"model": BerichtRead, "description": "Herhaalde poging: het oorspronkelijke resultaat"}},
     tags=["berichten"],
 )
-def verstuur_bericht(v: VerzoekDep, envelop: EnvelopCreate, response: Response) -> BerichtRead:
+def verstuur_bericht(v: VerzoekDep, envelop: EnvelopCreate) -> Response:
     bericht, nieuw = mailbox.verstuur(
         v.session,
         v.deelnemer,
@@ -207,9 +207,14 @@ def verstuur_bericht(v: VerzoekDep, envelop: EnvelopCreate, response: Response) 
         instellingen=v.runtime.instellingen,
         deelnemers=v.zoek_deelnemer,
     )
-    if not nieuw:
-        response.status_code = 200
-    return bericht_weergave(bericht, v.nu)
+    return als_json(bericht_weergave(bericht, v.nu), 201 if nieuw else 200)
+
+
+def als_json(model: BerichtRead | BevestigingenRead, status: int = 200) -> Response:
+    """The answer serialised here, in the handler's thread, as FastAPI would serialise the
+    route's response_model: FastAPI validates a returned model again in a thread-pool hop of its
+    own (#13: one hop per request)."""
+    return Response(model.model_dump_json(by_alias=True), status_code=status, media_type="application/json")
 
 
 def als_envelop(envelop: EnvelopCreate) -> mailbox.Envelop:
@@ -441,9 +446,9 @@ def _lees_inhouden(rt: Runtime, ontvanger: str, referentienummers: list[str], nu
     responses=_problemen(400, 401, 404),
     tags=["berichten"],
 )
-def haal_bericht_op(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
+def haal_bericht_op(v: VerzoekDep, referentienummer: RefPad) -> Response:
     bericht, jwe = mailbox.een_bericht(v.session, v.partij, referentienummer, nu=v.nu)
-    return bericht_weergave(bericht, v.nu, inhoud=jwe)
+    return als_json(bericht_weergave(bericht, v.nu, inhoud=jwe))
 
 
 @router.post(
@@ -474,19 +479,21 @@ def bevestig_bericht(v: VerzoekDep, referentienummer: RefPad) -> BerichtRead:
     responses=_problemen(400, 401, 413, 415),
     tags=["berichten"],
 )
-def bevestig_berichten(v: VerzoekDep, verzoek: BevestigingenCreate) -> BevestigingenRead:
+def bevestig_berichten(v: VerzoekDep, verzoek: BevestigingenCreate) -> Response:
     resultaten = mailbox.bevestig_meerdere(
         v.session, v.partij, verzoek.referentienummers, nu=v.nu, instellingen=v.runtime.instellingen
     )
-    return BevestigingenRead(
-        bevestigingen=[
-            BevestigingRead(
-                referentienummer=ref,
-                status="onbekend" if bericht is None else bericht.status,
-                code=code,
-            )
-            for ref, bericht, code in resultaten
-        ]
+    return als_json(
+        BevestigingenRead(
+            bevestigingen=[
+                BevestigingRead(
+                    referentienummer=ref,
+                    status="onbekend" if bericht is None else bericht.status,
+                    code=code,
+                )
+                for ref, bericht, code in resultaten
+            ]
+        )
     )
 
 
