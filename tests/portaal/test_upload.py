@@ -204,8 +204,10 @@ def test_7_1_standaard_akkoord_only_for_a_creditor_with_the_adresboek_flag(
             "saldoverzoeken.csv",
             "2",
             f"antwoord.saldoverzoek ({csvformaat.kolomletter(kop.index('antwoord.saldoverzoek'))})",
-            "u staat in het adresboek niet als schuldeiser die standaard akkoord gaat met betaalvoorstellen: "
-            "antwoord met 'saldoverzoek_antwoord' (art. 7.1) [GEEN_STANDAARD_AKKOORD]",
+            # The handbook's name instead of the type's code, no [CODE] (DESIGN §7 "labels from the
+            # handbook, never internal codes").
+            "U staat in het adresboek niet als schuldeiser die standaard akkoord gaat met betaalvoorstellen: "
+            "antwoord met ‘Saldoverzoek antwoord’ (art. 7.1).",
         )
     ]
     assert verstuurd_door(rt, "energie") == 0

@@ -34,6 +34,7 @@ from knooppunt.hub import mailbox
 from knooppunt.hub.fouten import HubFout
 from knooppunt.hub.mailbox import Reeksweigering
 from knooppunt.portaal import antwoordnummers, csvindeling, csvmodules
+from knooppunt.portaal.weergave import fouttekst
 from knooppunt.portaal.csvcellen import Cellen, blok, typenaam
 from knooppunt.portaal.csvformaat import (
     ANTWOORD,
@@ -871,4 +872,4 @@ def _meld_weigering(upload: Upload, gepland: Gepland, weigering: HubFout) -> Non
         "versie": "versie" if gepland.soort is START else "referentienummer",
         "ontvanger": "ontvanger" if start else "referentienummer",
     }.get(veld or "", gepland.soort.kenmerk if not start else "conversatieReferentienummer")
-    upload.fout(gepland.bestand, gepland.rijen[0], kolom, f"{weigering.detail} [{weigering.code}]")
+    upload.fout(gepland.bestand, gepland.rijen[0], kolom, fouttekst(weigering.code, weigering.detail))
