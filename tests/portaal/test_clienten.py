@@ -95,6 +95,15 @@ def test_client_per_schuldeiser_met_antwoorden_en_termijnen(
     energie = tekst.split("<caption>Berichten met Demo Energie BV</caption>")[1].split("</table>")[0]
     assert tijdstip(uiterlijk) in energie
     assert "Te laat" not in energie
+    # Confirmed, within its answer term: no reminder offered yet, only when one would make sense.
+    assert "Herinnering sturen" not in energie
+    assert f"Herinneren kan na {tijdstip(uiterlijk)}, als er dan geen antwoord is" in energie
+    # Not even confirmed (Demo Wonen's saldoverzoek of client 1 is answered; Demo Belastingen's is
+    # neither confirmed nor answered): no reminder either.
+    belasting = tekst.split("<caption>Berichten met Demo Belastingen</caption>")[1].split("</table>")[0]
+    assert "Herinnering sturen" not in belasting
+    assert "Herinneren kan pas als de antwoordtermijn voorbij is" in belasting
+    assert "Herinnering sturen" not in tekst
 
     # Past the deadline without an answer: teLaat, on both the client and the list (2.1).
     with transactie(rt.sessions) as session:
@@ -106,7 +115,7 @@ def test_client_per_schuldeiser_met_antwoorden_en_termijnen(
     pagina = gemeente.get(f"/portaal/clienten/{conversatie}")
     energie = pagina.text.split("<caption>Berichten met Demo Energie BV</caption>")[1].split("</table>")[0]
     assert '<span class="status te-laat">Te laat</span>' in energie
-    assert "Reminder sturen" in energie
+    assert "Herinnering sturen" in energie
     assert "1 te laat" in gemeente.get("/portaal/clienten").text
 
 
