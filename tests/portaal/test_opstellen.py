@@ -81,7 +81,10 @@ def test_schuldeiser_niet_op_het_knooppunt_vraagt_een_ander_kanaal(gemeente: Tes
     )
     assert antwoord.status_code == 422
     assert "Er is niets verzonden" in antwoord.text
-    assert "De ontvanger is niet via het knooppunt bereikbaar." in antwoord.text and "NIET_BEREIKBAAR" not in antwoord.text  # a sentence, not a code
+    assert (
+        "De ontvanger is niet via het knooppunt bereikbaar." in antwoord.text
+        and "NIET_BEREIKBAAR" not in antwoord.text
+    )  # a sentence, not a code
 
 
 def test_verder_zonder_keuze_zegt_wat_ontbreekt(gemeente: TestClient) -> None:
@@ -135,7 +138,10 @@ def test_3_1_kennisgeving_aan_een_bsn_schuldeiser_wordt_geweigerd(gemeente: Test
     assert "stuur ‘Klant (BSN) gemeld voor SHV’ in plaats van ‘Klant gemeld voor SHV’" in vorm.text
     antwoord = verstuur(gemeente, "kennisgeving", ["belasting"], payload("kennisgeving"))
     assert antwoord.status_code == 422
-    assert "De schuldeiser identificeert klanten op BSN." in antwoord.text and "ONTVANGER_GEBRUIKT_BSN" not in antwoord.text  # a sentence, not a code
+    assert (
+        "De schuldeiser identificeert klanten op BSN." in antwoord.text
+        and "ONTVANGER_GEBRUIKT_BSN" not in antwoord.text
+    )  # a sentence, not a code
     assert "identificeert klanten op BSN" in antwoord.text
 
 
@@ -171,7 +177,10 @@ def test_5_2_saldoverzoek_nuts_alleen_naar_nutsbedrijven(gemeente: TestClient) -
     antwoord = verstuur(gemeente, "saldoverzoek_nuts", ["woning", "energie"], payload("saldoverzoek_nuts"))
     assert antwoord.status_code == 200
     assert "1 van 2 berichten verzonden" in antwoord.text
-    assert "De schuldeiser heeft deze schuldensoort niet in het adresboek." in antwoord.text and "ONJUISTE_SCHULDENSOORT" not in antwoord.text  # a sentence, not a code
+    assert (
+        "De schuldeiser heeft deze schuldensoort niet in het adresboek." in antwoord.text
+        and "ONJUISTE_SCHULDENSOORT" not in antwoord.text
+    )  # a sentence, not a code
 
 
 def test_9_1_betaalvoorstel_in_euros_met_berekende_totalen(
@@ -221,7 +230,10 @@ def test_9_3_geen_betaalvoorstel_na_standaard_akkoord(gemeente: TestClient, rt: 
         gemeente, "betaalvoorstel", ["zorg"], payload("betaalvoorstel"), conversatie=conversatie
     )
     assert antwoord.status_code == 422
-    assert "Na een standaard akkoord krijgt de schuldeiser geen betaalvoorstel." in antwoord.text and "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD" not in antwoord.text  # a sentence, not a code
+    assert (
+        "Na een standaard akkoord krijgt de schuldeiser geen betaalvoorstel." in antwoord.text
+        and "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD" not in antwoord.text
+    )  # a sentence, not a code
     assert "ontvangt daarom geen betaalvoorstel" in antwoord.text
 
 
@@ -346,7 +358,10 @@ def test_15_1_geen_reminder_zonder_open_vraag(gemeente: TestClient, rt: Runtime)
     assert "Het knooppunt zal dit bericht weigeren" in vorm.text
     antwoord = verstuur(gemeente, "reminder", ["woning"], payload("reminder"), conversatie=conversatie)
     assert antwoord.status_code == 422
-    assert "Het bericht waarnaar verwezen wordt, klopt niet." in antwoord.text and "ONGELDIGE_VERWIJZING" not in antwoord.text  # a sentence, not a code
+    assert (
+        "Het bericht waarnaar verwezen wordt, klopt niet." in antwoord.text
+        and "ONGELDIGE_VERWIJZING" not in antwoord.text
+    )  # a sentence, not a code
 
 
 # --- the form ----------------------------------------------------------------------------------------

@@ -466,7 +466,8 @@ def test_18_3b_a_file_over_4_mib_is_refused_with_a_clear_message(
     assert pagina.status_code == 422
     [(bestand, _, _, reden)] = fouten(pagina.text)
     assert bestand == "groot.csv"
-    assert "Het bestand is 4.0 MB; de grens is 4 MB per bestand (art. 18.3b)" in reden
+    # Sizes with a decimal comma (#14 item 4).
+    assert "Het bestand is 4,0 MB; de grens is 4 MB per bestand (art. 18.3b)" in reden
     assert "Verdeel de rijen over meerdere bestanden" in reden
 
 

@@ -67,9 +67,7 @@ def klant_uit_payload(payload: Mapping[str, Any] | None) -> str | None:
     klant = payload.get("klant")
     naam = ""
     if isinstance(klant, Mapping):
-        naam = " ".join(
-            str(klant[d]) for d in ("voorletters", "voorvoegsel", "achternaam") if klant.get(d)
-        )
+        naam = " ".join(str(klant[d]) for d in ("voorletters", "voorvoegsel", "achternaam") if klant.get(d))
     nummers = [
         f"{wat} {payload[veld]}"
         for veld, wat in (

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from knooppunt.hub.mailbox import KNOOPPUNT, WEIGERREDENEN
+from knooppunt.portaal.csvformaat import EXCEL_CSV
 from knooppunt.portaal.sessies import LOGIN_CSRF_COOKIE, huidige
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.store import berichten as store
@@ -148,9 +149,13 @@ FOUTCODES = {
     "AL_VERWERKT": "De ontvanger had een bericht met dit referentienummer al verwerkt.",
     "BEVESTIGD": "De ontvanger heeft het bericht bevestigd.",
     "GEEN_AKKOORD": "Deze schuldeiser is (nog) niet akkoord gegaan.",
-    "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD": "Na een standaard akkoord krijgt de schuldeiser geen betaalvoorstel.",
+    "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD": (
+        "Na een standaard akkoord krijgt de schuldeiser geen betaalvoorstel."
+    ),
     "GEEN_EERDER_CONTACT": "U hebt in dit traject nog geen berichten met deze partij uitgewisseld.",
-    "GEEN_STANDAARD_AKKOORD": "Uw organisatie staat in het adresboek niet als schuldeiser die standaard akkoord gaat.",
+    "GEEN_STANDAARD_AKKOORD": (
+        "Uw organisatie staat in het adresboek niet als schuldeiser die standaard akkoord gaat."
+    ),
     "GEEN_SLEUTEL": "Het portaal heeft geen bruikbare sleutel van uw organisatie.",
     "GEWEIGERD": "De ontvanger heeft het bericht geweigerd.",
     "INBOX_VOL": "De ontvanger heeft te veel onbevestigde berichten staan; probeer het later opnieuw.",
@@ -223,7 +228,9 @@ def fouttekst(code: str | None, detail: str | None) -> str:
     return uitleg if uitleg.endswith((".", "?", "!")) else uitleg + "."
 
 
-def melding_tekst(melding: Mapping[str, Any] | None, over: Any = None, namen: Mapping[str, str] | None = None) -> str:
+def melding_tekst(
+    melding: Mapping[str, Any] | None, over: Any = None, namen: Mapping[str, str] | None = None
+) -> str:
     """A notice of the hub (foutbericht, ontvangstbevestiging) as a Dutch sentence about the message
     it concerns (``over``, a `Bericht` or row, when known): its name, its recipient, and why."""
     if not melding:
@@ -231,7 +238,9 @@ def melding_tekst(melding: Mapping[str, Any] | None, over: Any = None, namen: Ma
     code = str(melding.get("code", ""))
     wat = bericht_naam(over) if over is not None else "Uw bericht"
     ontvanger = str(melding.get("ontvanger") or (over.ontvanger if over is not None else ""))
-    wie = (namen or {}).get(ontvanger) or ("de ontvanger" if not ontvanger or ontvanger == KNOOPPUNT else ontvanger)
+    wie = (namen or {}).get(ontvanger) or (
+        "de ontvanger" if not ontvanger or ontvanger == KNOOPPUNT else ontvanger
+    )
     if code == "VERLOPEN":
         return (
             f"{wat} aan {wie} is niet binnen de bevestigingstermijn bevestigd en is verlopen: de inhoud is "
@@ -284,6 +293,7 @@ templates.env.filters["fouttekst"] = lambda detail, code=None: fouttekst(code, d
 templates.env.filters["leesbaar"] = leesbare_codes
 templates.env.filters["meldingstatus"] = meldingstatus
 templates.env.globals["melding_tekst"] = melding_tekst
+templates.env.globals["excel_csv"] = EXCEL_CSV
 
 
 def pagina(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -132,9 +132,14 @@ def _schuldeisers(
         if b.cross_referentienummer and b.afzender != HUB and b.berichttype != "reminder":
             antwoorden.setdefault(b.cross_referentienummer, []).append(b)
     redenen = {
-        b.cross_referentienummer: WEIGERREDENEN.get(str(b.melding.get("reden")), "de inhoud was niet te openen")
+        b.cross_referentienummer: WEIGERREDENEN.get(
+            str(b.melding.get("reden")), "de inhoud was niet te openen"
+        )
         for b in tijdlijn
-        if b.afzender == HUB and b.melding and b.melding.get("code") == "GEWEIGERD" and b.cross_referentienummer
+        if b.afzender == HUB
+        and b.melding
+        and b.melding.get("code") == "GEWEIGERD"
+        and b.cross_referentienummer
     }
     groepen: dict[str, Schuldeiser] = {}
     for b in tijdlijn:
