@@ -19,8 +19,9 @@ from pydantic import BaseModel
 from knooppunt.portaal.gastclient import TeVersturen
 
 EXCEL_CSV = "CSV UTF-8"
-"""The one name the portal's texts give Excel's save format for these files (in full, Excel's menu
-says "CSV UTF-8 (door lijstscheidingsteken gescheiden)"; with a Dutch list separator that is ``;``)."""
+"""The one name the portal's texts give Excel's save format for these files: the short form of the
+menu's "CSV UTF-8" entry (with "door lijstscheidingsteken gescheiden" after it; with Dutch regional
+settings the list separator is ``;``)."""
 
 SR = "schuldregeling"
 SCHEIDINGSTEKEN = ";"
