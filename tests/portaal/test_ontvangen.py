@@ -522,7 +522,7 @@ def test_a_message_that_opens_is_shown_and_cannot_be_refused(
     inloggen(portaal, "energie")
     pagina = portaal.get(f"/portaal/ontvangen/{vraag.referentienummer}")
     assert pagina.status_code == 200
-    assert "Klantnummer schuldhulpverlener" in pagina.text and "DEMO-000" in pagina.text
+    assert "Klantnummer schuldhulpverlener" in pagina.text and "SHV-2026-000" in pagina.text
     assert "Akkoord met uitlezen slimme meter (art. 5.3)" in pagina.text
     assert berichten_aan(rt, "energie", referentienummer=vraag.referentienummer)[0].status == "opgehaald"
     csrf = re.search(r'name="csrf" value="([^"]+)"', pagina.text)
