@@ -105,8 +105,8 @@ def test_a_file_with_one_changed_row_sends_only_that_rows_new_answer_beside_the_
         in pagina.text
     )
     al = pagina.text.split('class="al-verzonden"', 1)[1].split("</table>", 1)[0]
-    assert rijen[0]["referentienummer"] in al and rijen[1]["referentienummer"] in al
-    assert rijen[2]["referentienummer"] not in al
+    assert rijen[0]["klantnummerSHV"] in al and rijen[1]["klantnummerSHV"] in al
+    assert rijen[2]["klantnummerSHV"] not in al
 
     antwoorden = antwoorden_van(rt, "energie")
     assert len(antwoorden) == 4
