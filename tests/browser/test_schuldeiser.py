@@ -99,6 +99,9 @@ def test_18_upload_with_a_mistake_then_right(
     page.get_by_label("Bestanden (.csv)").set_input_files(str(goed))
     page.get_by_role("button", name="Controleren en versturen").click()
     expect(page.get_by_role("heading", name="Antwoorden verstuurd")).to_be_visible()
+    # The downloaded questions were not confirmed yet: the answers confirmed them, and the page says so.
+    bevestigd = page.get_by_role("table", name="Bevestigd met deze upload").inner_text()
+    assert bevestigd.count("Gemeente Demodorp") == len(rijen)
     assert (
         page.get_by_role("table", name="Verstuurd per soort bericht")
         .inner_text()

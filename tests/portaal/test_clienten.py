@@ -95,6 +95,15 @@ def test_client_per_schuldeiser_met_antwoorden_en_termijnen(
     energie = tekst.split("<caption>Berichten met Demo Energie BV</caption>")[1].split("</table>")[0]
     assert tijdstip(uiterlijk) in energie
     assert "Te laat" not in energie
+    # Confirmed, within its answer term: no reminder offered yet, only when one would make sense.
+    assert "Herinnering sturen" not in energie
+    assert f"Herinneren kan na {tijdstip(uiterlijk)}, als er dan geen antwoord is" in energie
+    # Not even confirmed (Demo Wonen's saldoverzoek of client 1 is answered; Demo Belastingen's is
+    # neither confirmed nor answered): no reminder either.
+    belasting = tekst.split("<caption>Berichten met Demo Belastingen</caption>")[1].split("</table>")[0]
+    assert "Herinnering sturen" not in belasting
+    assert "Herinneren kan pas als de antwoordtermijn voorbij is" in belasting
+    assert "Herinnering sturen" not in tekst
 
     # Past the deadline without an answer: teLaat, on both the client and the list (2.1).
     with transactie(rt.sessions) as session:
@@ -106,7 +115,7 @@ def test_client_per_schuldeiser_met_antwoorden_en_termijnen(
     pagina = gemeente.get(f"/portaal/clienten/{conversatie}")
     energie = pagina.text.split("<caption>Berichten met Demo Energie BV</caption>")[1].split("</table>")[0]
     assert '<span class="status te-laat">Te laat</span>' in energie
-    assert "Reminder sturen" in energie
+    assert "Herinnering sturen" in energie
     assert "1 te laat" in gemeente.get("/portaal/clienten").text
 
 
@@ -193,6 +202,12 @@ def test_melding_van_het_knooppunt_bevestigen(gemeente: TestClient, rt: Runtime)
     woning_deel = pagina.text.split("<caption>Berichten met Demo Wonen</caption>")[1].split("</table>")[0]
     assert "Melding van het knooppunt:" in woning_deel
     assert "is geweigerd" in woning_deel
+    # The refused saldoverzoek itself is marked refused (red, as an expired one), with the reason the
+    # hub reports, and the notice names it by its handbook name (#14 item 4).
+    assert '<span class="status geweigerd verlopen">Geweigerd</span>' in woning_deel
+    assert "Reden: de inhoud voldoet niet aan het schema van het berichttype" in woning_deel
+    assert "Saldoverzoek aan Demo Wonen is geweigerd: de inhoud voldoet niet" in woning_deel
+    assert "(saldoverzoek)" not in woning_deel and "GEWEIGERD" not in woning_deel
     melding = laatste(
         rt,
         afzender="KNOOPPUNT",
@@ -228,7 +243,7 @@ def test_label_wordt_versleuteld_bewaard(
 
     with transactie(rt.sessions) as session:
         rijen = portaal_store.dossiers_van(session, oin_van("gemeente"))
-        assert [r.conversatie for r in rijen] == [conversatie]
+        assert conversatie in [r.conversatie for r in rijen]  # beside the demo clients' labels
         for tabel in Base.metadata.sorted_tables:
             for rij in session.execute(select(tabel)).all():
                 tekst = json.dumps([str(w) for w in rij], ensure_ascii=False)
@@ -242,7 +257,10 @@ def test_label_wordt_versleuteld_bewaard(
     # Bound to its participant and conversation (associated data): moved, it does not decrypt.
     andere = demo_conversatie(rt, 2)
     with transactie(rt.sessions) as session:
-        (rij,) = portaal_store.dossiers_van(session, oin_van("gemeente"))
+        (rij,) = portaal_store.dossiers_van(session, oin_van("gemeente"), [conversatie])
+        (oud,) = portaal_store.dossiers_van(session, oin_van("gemeente"), [andere])
+        session.delete(oud)
+        session.flush()
         session.add(
             PortaalDossier(
                 oin=rij.oin,
@@ -264,7 +282,7 @@ def test_label_wordt_versleuteld_bewaard(
 def test_label_wijzigen(gemeente: TestClient, rt: Runtime) -> None:
     conversatie = demo_conversatie(rt, 2)
     pagina = gemeente.get(f"/portaal/clienten/{conversatie}")
-    assert "<h1>Cliënt zonder naam</h1>" in pagina.text
+    assert "<h1>M. El Amrani · SHV-2026-0002</h1>" in pagina.text  # the demo's label
     leeg = gemeente.post(
         f"/portaal/clienten/{conversatie}/label",
         data={"csrf": csrf_van(pagina.text), "klantnummer": " ", "naam": ""},
@@ -329,6 +347,10 @@ def test_een_schuldeiser_ziet_geen_clienten(portaal: TestClient, demo: dict[str,
 
 def test_demo_zonder_naam_krijgt_een_label_bij_het_eerste_bericht(gemeente: TestClient, rt: Runtime) -> None:
     conversatie = demo_conversatie(rt, 3)
+    with transactie(rt.sessions) as session:  # a client whose label is gone (made before labels)
+        for rij in portaal_store.dossiers_van(session, oin_van("gemeente"), [conversatie]):
+            session.delete(rij)
+    assert "<h1>Cliënt zonder naam</h1>" in gemeente.get(f"/portaal/clienten/{conversatie}").text
     statusbericht = payload("statusbericht", klantnummerSHV="DEMO-0003")
     antwoord = verstuur(gemeente, "statusbericht", ["energie"], statusbericht, conversatie=conversatie)
     assert antwoord.status_code == 200, antwoord.text
@@ -383,9 +405,11 @@ def test_labels_na_rotatie_van_de_hoofdsleutel(
     oud = (rt.settings.data_dir / ONTWIKKEL_BESTAND).read_text().strip()
     nieuw = "nieuw-2:" + base64.b64encode(os.urandom(32)).decode()
     monkeypatch.setenv("KNOOPPUNT_PORTAAL_HOOFDSLEUTELS", f"{nieuw},{oud}")
+    with transactie(rt.sessions) as session:
+        labels = len(list(portaal_store.alle_dossiers(session)))  # the demo's and this one
     uitkomst = cli("portaal", "herversleutel")
     assert uitkomst.exit_code == 0, uitkomst.output
-    assert "1 cliëntnaam/-namen opnieuw versleuteld" in uitkomst.output
+    assert f"{labels} cliëntnaam/-namen opnieuw versleuteld" in uitkomst.output
     with transactie(rt.sessions) as session:
         assert dossiers.lees(
             session, Kluis.uit_tekst(nieuw), oin_van("gemeente"), conversatie

@@ -1,4 +1,4 @@
-"""Notification settings in the portal ("Meldingen", DESIGN §2, §6, §7), for both roles, through
+"""Notification settings in the portal ("Notificaties", DESIGN §2, §6, §7), for both roles, through
 the same hub service as ``knooppunt deelnemer notificaties``; errors in Dutch per field."""
 
 from __future__ import annotations
@@ -104,6 +104,57 @@ def test_webhook_met_geheim_dat_een_keer_wordt_getoond(
     # Emptying the field removes the webhook.
     _bewaar(portaal, modus="uit", webhook="")
     assert _instellingen(rt, "energie")["webhook"] is None
+
+
+def test_alle_fouten_tegelijk_elk_bij_zijn_veld(
+    portaal: TestClient, demo: dict[str, int], rt: Runtime
+) -> None:
+    """#14 item 4: every field is checked at once — also the webhook, which the hub used to judge
+    only after everything else was right — and every error is shown beside its field and in the
+    summary at the top, in the order of the page."""
+    inloggen(portaal, "gemeente")
+    antwoord = _bewaar(
+        portaal,
+        modus="dagelijks",
+        digest_uur="25",
+        emailadressen="geen-adres",
+        webhook="http://93.184.216.34/x",
+    )
+    assert antwoord.status_code == 400
+    tekst = antwoord.text
+    samenvatting = tekst.split('id="foutsamenvatting"')[1].split("</div>")[0]
+    assert "Er zijn 3 fouten in het formulier" in samenvatting
+    links = re.findall(r'<a href="#([a-z_]+)">', samenvatting)
+    assert links == ["digest_uur", "emailadressen", "webhook"]
+    for veld in ("digest_uur", "emailadressen", "webhook"):
+        assert f'<span class="veldfout" id="{veld}-fout">' in tekst  # beside its own field
+        assert f'aria-describedby="{veld}-hint {veld}-fout" aria-invalid="true"' in tekst
+    assert "De webhook-URL moet met https:// beginnen" in tekst
+    assert _instellingen(rt, "gemeente")["modus"] == "uit"  # nothing saved
+
+    # And each error goes away on its own once its field is right.
+    twee = _bewaar(
+        portaal,
+        modus="dagelijks",
+        digest_uur="7",
+        emailadressen="geen-adres",
+        webhook="http://93.184.216.34/x",
+    )
+    assert "Er zijn 2 fouten in het formulier" in twee.text and "digest_uur-fout" not in twee.text
+
+
+def test_notificaties_heten_anders_dan_meldingen_van_het_knooppunt(
+    portaal: TestClient, demo: dict[str, int]
+) -> None:
+    """#14 item 4: "Meldingen" meant both the notification settings and the hub's notices; the
+    settings are "Notificaties" now, the notices stay "Meldingen van het knooppunt"."""
+    inloggen(portaal, "energie")
+    pagina = portaal.get("/portaal/instellingen").text
+    assert "<title>Notificaties — Knooppunt</title>" in pagina and "<h1>Notificaties</h1>" in pagina
+    inhoud = pagina.split("<main")[1].split("</main>")[0]
+    assert "Meldingen</" not in inhoud and "Laatste notificaties" in inhoud
+    assert "meldingen van het knooppunt" in inhoud  # says where those are
+    assert "Meldingen van het knooppunt" in portaal.get("/portaal/ontvangen").text
 
 
 def _geheim(rt: Runtime) -> str | None:

@@ -253,9 +253,23 @@ def test_17_1i_foutbericht_is_zipped_receipts_are_only_shown_in_the_portal(
     inloggen(portaal, "energie")
     pagina = portaal.get("/portaal/ontvangen")
     assert "Meldingen van het knooppunt" in pagina.text
-    assert "GEWEIGERD" in pagina.text and "BEVESTIGD" in pagina.text
+    # Each notice says in Dutch what happened to which message of energie's (never a code or a bare
+    # referentienummer: #14 item 4).
+    meldingen = pagina.text.split('id="kop-meldingen"')[1]
+    assert "GEWEIGERD" not in meldingen and "BEVESTIGD" not in meldingen
+    assert '<span class="status verlopen">Geweigerd</span>' in meldingen
+    assert '<span class="status bevestigd">Bevestigd</span>' in meldingen
+    assert "<td>Statusverzoek aan Gemeente Demodorp van " in meldingen
+    assert "<td>Klant onbekend aan Gemeente Demodorp van " in meldingen
     assert (
-        verzoek.bericht.referentienummer in pagina.text and antwoord.bericht.referentienummer in pagina.text
+        "Statusverzoek aan Gemeente Demodorp is geweigerd: de inhoud voldoet niet aan het schema van het "
+        "berichttype." in meldingen
+    )
+    assert "Klant onbekend is bevestigd door Gemeente Demodorp." in meldingen
+    assert verzoek.bericht.referentienummer not in meldingen.replace(
+        f'value="{verzoek.bericht.referentienummer}"', ""
+    ).replace(f'id="melding-{verzoek.bericht.referentienummer}"', "").replace(
+        f'for="melding-{verzoek.bericht.referentienummer}"', ""
     )
 
     zip_ = download(portaal)
@@ -508,7 +522,7 @@ def test_a_message_that_opens_is_shown_and_cannot_be_refused(
     inloggen(portaal, "energie")
     pagina = portaal.get(f"/portaal/ontvangen/{vraag.referentienummer}")
     assert pagina.status_code == 200
-    assert "Klantnummer schuldhulpverlener" in pagina.text and "DEMO-000" in pagina.text
+    assert "Klantnummer schuldhulpverlener" in pagina.text and "SHV-2026-000" in pagina.text
     assert "Akkoord met uitlezen slimme meter (art. 5.3)" in pagina.text
     assert berichten_aan(rt, "energie", referentienummer=vraag.referentienummer)[0].status == "opgehaald"
     csrf = re.search(r'name="csrf" value="([^"]+)"', pagina.text)

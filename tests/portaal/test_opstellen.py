@@ -81,7 +81,10 @@ def test_schuldeiser_niet_op_het_knooppunt_vraagt_een_ander_kanaal(gemeente: Tes
     )
     assert antwoord.status_code == 422
     assert "Er is niets verzonden" in antwoord.text
-    assert "NIET_BEREIKBAAR" in antwoord.text
+    assert (
+        "De ontvanger is niet via het knooppunt bereikbaar." in antwoord.text
+        and "NIET_BEREIKBAAR" not in antwoord.text
+    )  # a sentence, not a code
 
 
 def test_verder_zonder_keuze_zegt_wat_ontbreekt(gemeente: TestClient) -> None:
@@ -132,10 +135,13 @@ def test_3_1_kennisgeving_voor_een_nieuwe_client(gemeente: TestClient, rt: Runti
 def test_3_1_kennisgeving_aan_een_bsn_schuldeiser_wordt_geweigerd(gemeente: TestClient) -> None:
     vorm = formulier(gemeente, "kennisgeving", ["belasting"])
     assert "Het knooppunt zal dit bericht weigeren" in vorm.text
-    assert "kennisgeving_bsn" in vorm.text
+    assert "stuur ‘Klant (BSN) gemeld voor SHV’ in plaats van ‘Klant gemeld voor SHV’" in vorm.text
     antwoord = verstuur(gemeente, "kennisgeving", ["belasting"], payload("kennisgeving"))
     assert antwoord.status_code == 422
-    assert "ONTVANGER_GEBRUIKT_BSN" in antwoord.text
+    assert (
+        "De schuldeiser identificeert klanten op BSN." in antwoord.text
+        and "ONTVANGER_GEBRUIKT_BSN" not in antwoord.text
+    )  # a sentence, not a code
     assert "identificeert klanten op BSN" in antwoord.text
 
 
@@ -165,11 +171,16 @@ def test_5_saldoverzoeken(
 def test_5_2_saldoverzoek_nuts_alleen_naar_nutsbedrijven(gemeente: TestClient) -> None:
     vorm = formulier(gemeente, "saldoverzoek_nuts", ["woning", "energie"])
     assert vorm.text.count("Het knooppunt zal dit bericht weigeren") == 1
-    assert "alleen voor schuldeisers met schuldensoort &#39;nuts&#39;" in vorm.text
+    # The type by its name in the handbook, not its code (#14 item 4).
+    assert "‘Saldoverzoek nuts’ is alleen voor schuldeisers met schuldensoort &#39;nuts&#39;" in vorm.text
+    assert "saldoverzoek_nuts" not in vorm.text.split('id="aan"')[1].split("</section>")[0]
     antwoord = verstuur(gemeente, "saldoverzoek_nuts", ["woning", "energie"], payload("saldoverzoek_nuts"))
     assert antwoord.status_code == 200
     assert "1 van 2 berichten verzonden" in antwoord.text
-    assert "ONJUISTE_SCHULDENSOORT" in antwoord.text
+    assert (
+        "De schuldeiser heeft deze schuldensoort niet in het adresboek." in antwoord.text
+        and "ONJUISTE_SCHULDENSOORT" not in antwoord.text
+    )  # a sentence, not a code
 
 
 def test_9_1_betaalvoorstel_in_euros_met_berekende_totalen(
@@ -219,7 +230,10 @@ def test_9_3_geen_betaalvoorstel_na_standaard_akkoord(gemeente: TestClient, rt: 
         gemeente, "betaalvoorstel", ["zorg"], payload("betaalvoorstel"), conversatie=conversatie
     )
     assert antwoord.status_code == 422
-    assert "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD" in antwoord.text
+    assert (
+        "Na een standaard akkoord krijgt de schuldeiser geen betaalvoorstel." in antwoord.text
+        and "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD" not in antwoord.text
+    )  # a sentence, not a code
     assert "ontvangt daarom geen betaalvoorstel" in antwoord.text
 
 
@@ -248,7 +262,8 @@ def test_11_1_schuldregeling_geaccordeerd(gemeente: TestClient, rt: Runtime, klu
         conversatie=conversatie,
     )
     assert geweigerd.status_code == 422
-    assert "GEEN_AKKOORD" in geweigerd.text
+    assert "Deze schuldeiser is (nog) niet akkoord gegaan." in geweigerd.text
+    assert "GEEN_AKKOORD" not in geweigerd.text
 
 
 def test_12_1_schuldregeling_beeindigd(gemeente: TestClient, rt: Runtime, kluis: Kluis) -> None:
@@ -343,7 +358,10 @@ def test_15_1_geen_reminder_zonder_open_vraag(gemeente: TestClient, rt: Runtime)
     assert "Het knooppunt zal dit bericht weigeren" in vorm.text
     antwoord = verstuur(gemeente, "reminder", ["woning"], payload("reminder"), conversatie=conversatie)
     assert antwoord.status_code == 422
-    assert "ONGELDIGE_VERWIJZING" in antwoord.text
+    assert (
+        "Het bericht waarnaar verwezen wordt, klopt niet." in antwoord.text
+        and "ONGELDIGE_VERWIJZING" not in antwoord.text
+    )  # a sentence, not a code
 
 
 # --- the form ----------------------------------------------------------------------------------------

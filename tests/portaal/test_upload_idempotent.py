@@ -61,8 +61,8 @@ def test_the_same_file_uploaded_twice_sends_each_answer_once(
     assert "Er is niets verstuurd: alle 3 berichten in deze upload waren al verzonden" in tweede.text
     al = tweede.text.split('class="al-verzonden"', 1)[1].split("</table>", 1)[0]
     assert al.count("al verzonden op") == 3
-    for rij in rijen:
-        assert rij["referentienummer"] in al
+    for rij in rijen:  # each named by its client (#14 item 4), not by the question's number
+        assert rij["klantnummerSHV"] in al
 
     antwoorden = antwoorden_van(rt, "energie")
     assert len(antwoorden) == 3
@@ -96,15 +96,17 @@ def test_a_file_with_one_changed_row_sends_only_that_rows_new_answer_beside_the_
     gewijzigd = [*eerst[:2], {**eerst[2], "antwoord.totaal.actueelBedrag": "999"}]
     pagina = upload(portaal, ("saldoverzoeken.csv", als_csv(gewijzigd, kop)))
     assert pagina.status_code == 200, pagina.text
-    assert "Alle 1 bericht is versleuteld" in pagina.text
+    assert "Het bericht is versleuteld" in pagina.text
     assert "2 rijen zijn overgeslagen omdat die berichten al eerder zijn verzonden" in pagina.text
     assert "1 vraag had al een ander antwoord van u." in pagina.text
+    # The question by its name and sender, not by its number (#14 item 4).
     assert (
-        f"saldoverzoeken.csv, rij 4: Saldoverzoek antwoord op {rijen[2]['referentienummer']}" in pagina.text
+        "saldoverzoeken.csv, rij 4: Saldoverzoek antwoord op Saldoverzoek nuts van Gemeente Demodorp ("
+        in pagina.text
     )
     al = pagina.text.split('class="al-verzonden"', 1)[1].split("</table>", 1)[0]
-    assert rijen[0]["referentienummer"] in al and rijen[1]["referentienummer"] in al
-    assert rijen[2]["referentienummer"] not in al
+    assert rijen[0]["klantnummerSHV"] in al and rijen[1]["klantnummerSHV"] in al
+    assert rijen[2]["klantnummerSHV"] not in al
 
     antwoorden = antwoorden_van(rt, "energie")
     assert len(antwoorden) == 4
@@ -353,7 +355,7 @@ def test_a_statusverzoek_uploaded_twice_on_one_day_is_sent_once_and_a_duplicate_
     assert verstuurd_door(rt, "energie") == 1
     # another question in the same conversation is another message
     ander = upload(portaal, ("status.csv", als_csv([{**verzoek, "toelichting": "En nu?"}], kop)))
-    assert "Alle 1 bericht is versleuteld" in ander.text
+    assert "Het bericht is versleuteld" in ander.text
     assert verstuurd_door(rt, "energie") == 2
 
 

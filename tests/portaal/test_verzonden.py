@@ -126,12 +126,24 @@ def test_melding_van_het_knooppunt_bij_verlopen_en_weigeren(gemeente: TestClient
     pagina = gemeente.get("/portaal/verzonden", params={"conversatie": conversatie})
     kennisgeving = next(r for r in _rijen(pagina.text) if "Demo Energie BV" in r and "Klant gemeld" in r)
     assert '<span class="status verlopen">Verlopen</span>' in kennisgeving
-    assert "Melding van het knooppunt (VERLOPEN)" in kennisgeving
-    assert "niet binnen de bevestigingstermijn" in kennisgeving
+    # The notice as a sentence about the message, in the handbook's words; never the hub's code or
+    # the type's code (#14 item 4).
+    assert (
+        "<strong>Melding van het knooppunt:</strong> Klant gemeld voor SHV aan Demo Energie BV is niet "
+        "binnen de bevestigingstermijn bevestigd en is verlopen" in kennisgeving
+    )
+    assert "VERLOPEN" not in kennisgeving and "kennisgeving)" not in kennisgeving
     publiek = next(r for r in _rijen(pagina.text) if "Demo Belastingen" in r and "Saldoverzoek publiek" in r)
-    assert '<span class="status geweigerd">Geweigerd</span>' in publiek
-    assert "Melding van het knooppunt (GEWEIGERD)" in publiek
-    assert "handtekening" in publiek
+    # A refused recipient is visible as such, red like an expired one, with the reason the hub reports.
+    assert '<span class="status geweigerd verlopen">Geweigerd</span>' in publiek
+    assert "Reden: de handtekening van de afzender klopt niet" in publiek
+    assert (
+        "Saldoverzoek publiek aan Demo Belastingen is geweigerd: de handtekening van de afzender klopt niet"
+        in publiek
+    )
+    assert "GEWEIGERD" not in publiek and "saldoverzoek_publiek" not in publiek
+    assert "Verzonden" not in publiek.split("</th>")[1]  # the status column says Geweigerd, nothing green
+    assert "status bevestigd" not in publiek and "status beantwoord" not in publiek
 
 
 def test_te_laat_en_reminders(gemeente: TestClient, rt: Runtime, kluis: Kluis) -> None:

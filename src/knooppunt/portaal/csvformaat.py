@@ -12,10 +12,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
 from knooppunt.portaal.gastclient import TeVersturen
+
+EXCEL_CSV = "CSV UTF-8"
+"""The one name the portal's texts give Excel's save format for these files: the short form of the
+menu's "CSV UTF-8" entry (with "door lijstscheidingsteken gescheiden" after it; with Dutch regional
+settings the list separator is ``;``)."""
 
 SR = "schuldregeling"
 SCHEIDINGSTEKEN = ";"
@@ -220,6 +226,11 @@ class Gepland:
     """When the hub received this very answer before (a re-upload, a double click): not sent again."""
     eerder_beantwoord: bool = False
     """The question had an answer already (another one): this one is sent beside it."""
+    vraag: Any = None
+    """The question's metadata (no content), as the dry run found it."""
+    bevestigt: bool = False
+    """The question was not confirmed yet: answering it confirms it (DESIGN §3, §7 "what was
+    confirmed along the way")."""
 
     def te_versturen(self) -> TeVersturen:
         return TeVersturen(
@@ -274,6 +285,11 @@ class Upload:
     def al_verzonden(self) -> list[Gepland]:
         """The rows whose answer the hub already holds: skipped, shown as already sent."""
         return [g for g in self.geplanden if g.al_verzonden_op is not None]
+
+    @property
+    def bevestigd(self) -> list[Gepland]:
+        """The questions this upload confirmed along the way by answering them."""
+        return [g for g in self.nieuw if g.bevestigt]
 
     @property
     def per_berichttype(self) -> list[tuple[str, int]]:

@@ -42,6 +42,7 @@ from knooppunt.portaal.csvformaat import (
     BETAALVOORSTEL,
     BETAALVOORSTEL_ANTWOORDEN,
     CONTACT,
+    EXCEL_CSV,
     REDEN,
     SALDO_ANTWOORDEN,
     SALDOVERZOEK,
@@ -61,6 +62,7 @@ from knooppunt.portaal.csvformaat import (
 )
 from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel, Zegelfout
 from knooppunt.portaal.kluis import KluisFout
+from knooppunt.portaal.weergave import fouttekst, grootte
 from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN
 from knooppunt.protocol.payloads import OngeldigePayload, valideer
 from knooppunt.protocol.werkdagen import AMSTERDAM
@@ -90,7 +92,7 @@ def _lees_bestand(bestand: Bestand, upload: Upload) -> None:
             None,
             None,
             "Alleen bestanden met de extensie .csv kunnen worden geüpload (art. 18.3a). Sla het bestand "
-            "in uw spreadsheetprogramma op als 'CSV UTF-8 (puntkomma gescheiden)'.",
+            f"in uw spreadsheetprogramma op als '{EXCEL_CSV}'.",
         )
         return
     if bestand.te_groot:
@@ -98,7 +100,7 @@ def _lees_bestand(bestand: Bestand, upload: Upload) -> None:
             naam,
             None,
             None,
-            f"Het bestand is {bestand.grootte / 1024 / 1024:.1f} MB; de grens is 4 MB per bestand "
+            f"Het bestand is {grootte(bestand.grootte)}; de grens is 4 MB per bestand "
             "(art. 18.3b). Verdeel de rijen over meerdere bestanden en upload die samen.",
         )
         return
@@ -126,7 +128,7 @@ def _lees_bestand(bestand: Bestand, upload: Upload) -> None:
             1,
             None,
             f"Het scheidingsteken is {teken}; het knooppunt gebruikt een puntkomma (;), zoals in het "
-            "gedownloade bestand. Sla het bestand op als 'CSV UTF-8 (puntkomma gescheiden)' of vervang "
+            f"gedownloade bestand. Sla het bestand op als '{EXCEL_CSV}' of vervang "
             "het scheidingsteken.",
         )
         return
@@ -174,7 +176,7 @@ def _decodeer(bestand: Bestand, upload: Upload) -> str | None:
             None,
             None,
             "Dit is een Excel-werkmap (.xlsx) met de extensie .csv. Open het in Excel en kies Opslaan als "
-            "'CSV UTF-8 (door lijstscheidingsteken gescheiden)'.",
+            f"'{EXCEL_CSV}'.",
         )
         return None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -183,7 +185,7 @@ def _decodeer(bestand: Bestand, upload: Upload) -> str | None:
             None,
             None,
             "Het bestand is in UTF-16 (Unicode) opgeslagen; het knooppunt leest UTF-8. Sla het op als "
-            "'CSV UTF-8'.",
+            f"'{EXCEL_CSV}'.",
         )
         return None
     try:
@@ -195,7 +197,7 @@ def _decodeer(bestand: Bestand, upload: Upload) -> str | None:
             rij,
             None,
             f"Het bestand is niet in UTF-8 opgeslagen (rij {rij} bevat een teken dat geen UTF-8 is; "
-            "waarschijnlijk Windows-1252/ANSI). Sla het op als 'CSV UTF-8 (puntkomma gescheiden)'.",
+            f"waarschijnlijk Windows-1252/ANSI). Sla het op als '{EXCEL_CSV}'.",
         )
         return None
     if "\x00" in tekst:
@@ -818,6 +820,8 @@ def controleer(client: Gastclient, upload: Upload) -> None:
         # Answered before with another answer (a changed row): the hub accepts this one too, as a
         # new answer beside the first; the result page says so (decision 0016).
         gepland.eerder_beantwoord = vraag.beantwoord_op is not None
+        gepland.vraag = vraag
+        gepland.bevestigt = vraag.status in ("aangeboden", "opgehaald")
         goed.append(gepland)
     if not goed:
         return
@@ -871,4 +875,4 @@ def _meld_weigering(upload: Upload, gepland: Gepland, weigering: HubFout) -> Non
         "versie": "versie" if gepland.soort is START else "referentienummer",
         "ontvanger": "ontvanger" if start else "referentienummer",
     }.get(veld or "", gepland.soort.kenmerk if not start else "conversatieReferentienummer")
-    upload.fout(gepland.bestand, gepland.rijen[0], kolom, f"{weigering.detail} [{weigering.code}]")
+    upload.fout(gepland.bestand, gepland.rijen[0], kolom, fouttekst(weigering.code, weigering.detail))

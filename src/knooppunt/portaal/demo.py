@@ -1,6 +1,7 @@
 """Demo participants and messages for the portal, seeded on request in development only (never in
-production): a municipality, four creditors, and messages in every state, so that a newcomer can
-log in with the development login and click through at once.
+production): a municipality, four creditors, and messages in every state about clients with
+realistic names (the sender's own labels included), so that a newcomer can log in with the
+development login and click through at once.
 
 Everything goes through the hub's services and the hosted client, as real use would: certificates
 from the development CA, keys in the kluis, messages sealed and submitted with every hub rule.
@@ -19,6 +20,7 @@ from knooppunt.config import SettingsError
 from knooppunt.hub import adresboek, audit
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.certificaat import lees_pem
+from knooppunt.portaal import dossiers
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen, bewaar_sleutel
 from knooppunt.portaal.kluis import Kluis
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
@@ -205,21 +207,51 @@ def registreer_deelnemers(rt: Runtime, kluis: Kluis) -> int:
     return nieuw
 
 
+KLANTEN = (
+    ("V", "J.", "Johanna", "de", "Vries"),
+    ("M", "M.", "Mohamed", "", "El Amrani"),
+    ("V", "S.", "Sanne", "", "Bakker"),
+    ("M", "P.J.", "Pieter Jan", "van den", "Berg"),
+    ("V", "F.", "Fatma", "", "Yılmaz"),
+    ("M", "K.", "Kees", "", "Visser"),
+    ("V", "L.", "Linda", "", "Smit"),
+    ("M", "D.", "Dennis", "van", "Dijk"),
+    ("V", "A.", "Anouk", "", "Meijer"),
+    ("M", "R.", "Ruben", "de", "Boer"),
+)
+"""The demo's clients (DESIGN §7 "client names beside every message"): realistic Dutch names, so
+that the client pages and a creditor's received messages read as they would at work."""
+
+
 def _klant(nummer: int) -> dict[str, Any]:
-    namen = ["Jansen", "de Vries", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "de Boer"]
-    return {
-        "klantnummerSHV": f"DEMO-{nummer:04d}",
-        "achternaam": namen[nummer % len(namen)],
-    }
+    """The client of demo traject `nummer`: its klantnummerSHV and the payload's ``klant`` names."""
+    geslacht, voorletters, voornamen, voorvoegsel, achternaam = KLANTEN[(nummer - 1) % len(KLANTEN)]
+    namen = {"geslacht": geslacht, "voorletters": voorletters, "voornamen": voornamen}
+    if voorvoegsel:
+        namen["voorvoegsel"] = voorvoegsel
+    return {"klantnummerSHV": f"SHV-2026-{nummer:04d}", "klant": {**namen, "achternaam": achternaam}}
 
 
-def _met_klant(code: str, nummer: int) -> dict[str, Any]:
-    payload = voorbeeld(SR, code)
+def _met_klant(payload: dict[str, Any], nummer: int) -> dict[str, Any]:
+    """An example payload about demo client `nummer`."""
     klant = _klant(nummer)
-    payload["klantnummerSHV"] = klant["klantnummerSHV"]
+    if "klantnummerSHV" in payload:
+        payload["klantnummerSHV"] = klant["klantnummerSHV"]
     if isinstance(payload.get("klant"), dict):
-        payload["klant"] = {**payload["klant"], "achternaam": klant["achternaam"]}
+        oud = {k: v for k, v in payload["klant"].items() if k != "voorvoegsel"}
+        payload["klant"] = {**oud, **klant["klant"]}
     return payload
+
+
+def _label(rt: Runtime, kluis: Kluis, oin: str, conversatie: str, payload: dict[str, Any]) -> None:
+    """The sender's own label of the client (what its people would type on the client page)."""
+    label = dossiers.label_uit_payload(payload)
+    if label is None and payload.get("kenmerk"):
+        label = dossiers.maak_label(str(payload["kenmerk"]), "")
+    if label is None:
+        return
+    with transactie(rt.sessions) as session:
+        dossiers.bewaar(session, kluis, oin=oin, conversatie=conversatie, label=label, nu=db_nu(session))
 
 
 MODULEBERICHTEN: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -252,9 +284,9 @@ def laad_modules(rt: Runtime, kluis: Kluis) -> int:
         versie = _versie(rt, afzender, ontvanger, module)
         conversatie = str(uuid.uuid4())
         for code in codes:
-            payload = voorbeeld(module, code, versie)
-            if "klantnummerSHV" in payload:
-                payload["klantnummerSHV"] = _klant(nummer)["klantnummerSHV"]
+            payload = _met_klant(voorbeeld(module, code, versie), nummer)
+            if code == codes[0]:
+                _label(rt, kluis, _oin(afzender), conversatie, payload)
             client.verstuur(
                 TeVersturen(_oin(ontvanger), code, payload, conversatie, module=module, versie=versie),
                 waarvoor="demo",
@@ -273,6 +305,7 @@ def laad_demo(rt: Runtime, kluis: Kluis, *, klanten: int = 3) -> dict[str, int]:
     for nummer in range(1, klanten + 1):
         conversatie = str(uuid.uuid4())
         vragen: dict[str, str] = {}
+        _label(rt, kluis, _oin("gemeente"), conversatie, _met_klant(voorbeeld(SR, "kennisgeving"), nummer))
         for se, kennis, saldo in (
             ("energie", "kennisgeving", "saldoverzoek_nuts"),
             ("zorg", "kennisgeving", "saldoverzoek_zorg"),
@@ -280,10 +313,12 @@ def laad_demo(rt: Runtime, kluis: Kluis, *, klanten: int = 3) -> dict[str, int]:
             ("woning", "kennisgeving", "saldoverzoek"),
         ):
             gemeente.verstuur(
-                TeVersturen(_oin(se), kennis, _met_klant(kennis, nummer), conversatie), waarvoor="demo"
+                TeVersturen(_oin(se), kennis, _met_klant(voorbeeld(SR, kennis), nummer), conversatie),
+                waarvoor="demo",
             )
             vraag = gemeente.verstuur(
-                TeVersturen(_oin(se), saldo, _met_klant(saldo, nummer), conversatie), waarvoor="demo"
+                TeVersturen(_oin(se), saldo, _met_klant(voorbeeld(SR, saldo), nummer), conversatie),
+                waarvoor="demo",
             )
             vragen[se] = vraag.bericht.referentienummer
             verstuurd += 2
@@ -299,7 +334,7 @@ def laad_demo(rt: Runtime, kluis: Kluis, *, klanten: int = 3) -> dict[str, int]:
                     TeVersturen(
                         _oin("gemeente"),
                         antwoord,
-                        _met_klant(antwoord, nummer),
+                        _met_klant(voorbeeld(SR, antwoord), nummer),
                         conversatie,
                         antwoord_op=vragen[se],
                     ),

@@ -59,6 +59,28 @@ def label_uit_payload(payload: Mapping[str, Any]) -> Label | None:
     return maak_label(str(klantnummer or ""), naam)
 
 
+def klant_uit_payload(payload: Mapping[str, Any] | None) -> str | None:
+    """Who a received message is about, as the recipient recognises the client: the client's name
+    and the klantnummers the payload carries (the creditor's own first). None when it names none."""
+    if not payload:
+        return None
+    klant = payload.get("klant")
+    naam = ""
+    if isinstance(klant, Mapping):
+        naam = " ".join(str(klant[d]) for d in ("voorletters", "voorvoegsel", "achternaam") if klant.get(d))
+    nummers = [
+        f"{wat} {payload[veld]}"
+        for veld, wat in (
+            ("klantnummerSE", "klantnummer"),
+            ("klantnummerSEVolgensSHV", "uw klantnummer"),
+            ("klantnummerSHV", "klantnummer SHV"),
+        )
+        if payload.get(veld)
+    ]
+    delen = [d for d in (naam, ", ".join(nummers)) if d]
+    return " · ".join(delen) or None
+
+
 def _open(kluis: Kluis, rij: PortaalDossier) -> Label:
     try:
         tekst = kluis.ontsleutel_waarde(

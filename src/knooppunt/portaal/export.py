@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from knooppunt.client.hub import Ontvangen
 from knooppunt.hub.mailbox import WEIGERREDENEN
 from knooppunt.portaal import csvformaat, csvindeling, leesbaar
-from knooppunt.portaal.csvformaat import veilig
+from knooppunt.portaal.csvformaat import EXCEL_CSV, veilig
 from knooppunt.portaal.weergave import AMSTERDAM, berichttype_naam, templates, tijdstip
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.payloads import PAYLOADS
@@ -453,7 +453,7 @@ def leesmij(
         "in versie 2.0 en in de andere modules binnen 10 werkdagen, tenzij de module anders zegt.",
         "",
         "DE CSV-BESTANDEN",
-        "- Scheidingsteken ; (puntkomma), tekenset UTF-8 met BOM, een rij per bericht.",
+        f"- {EXCEL_CSV}: scheidingsteken ; (puntkomma), tekenset UTF-8 met BOM, een rij per bericht.",
         "- Eerst de envelop: " + ", ".join(ENVELOP_KOLOMMEN) + ".",
         "  Tijden in ISO 8601, Nederlandse tijd. crossReferentienummer noemt het bericht waarnaar dit",
         "  bericht verwijst (bij een reminder: uw openstaande vraag; bij een foutbericht: het bericht",
@@ -479,7 +479,7 @@ def leesmij(
         "kolommen antwoord.* in die bij dat antwoord horen; lijsten zijn genummerd",
         "(antwoord.vorderingen.1.factuurnummerSE). Een rij is een antwoord.",
         "Laat referentienummer, conversatieReferentienummer en klantnummerSHV ongewijzigd. Rijen",
-        "zonder antwoord worden overgeslagen. Sla op als 'CSV UTF-8 (puntkomma gescheiden)'.",
+        f"zonder antwoord worden overgeslagen. Sla op als '{EXCEL_CSV}'.",
         "Bevat een bestand een fout, dan wordt niets verstuurd en toont het portaal elke fout met",
         "bestand, rij en kolom (18.3c).",
     ]

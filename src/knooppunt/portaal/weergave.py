@@ -1,8 +1,11 @@
 """Templates and the filters they share: Dutch dates in Europe/Amsterdam, names of message types
-and statuses. Jinja2 autoescapes every value (the templates never mark user input safe)."""
+and statuses, the hub's codes as Dutch sentences, singular/plural and sizes with a decimal comma.
+Jinja2 autoescapes every value (the templates never mark user input safe)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from knooppunt.hub.mailbox import KNOOPPUNT, WEIGERREDENEN
+from knooppunt.portaal.csvformaat import EXCEL_CSV
 from knooppunt.portaal.sessies import LOGIN_CSRF_COOKIE, huidige
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.store import berichten as store
@@ -29,6 +34,17 @@ STATUSSEN = {
     "verlopen": "Verlopen",
     "geweigerd": "Geweigerd",
 }
+STATUSKLASSEN = {
+    "aangeboden": "nieuw",
+    "opgehaald": "gedownload",
+    "bevestigd": "bevestigd",
+    "beantwoord": "beantwoord",
+    # A refused message is a failure like an expired one: the same (red) look; portaal.css has no
+    # rule of its own for it.
+    "verlopen": "verlopen",
+    "geweigerd": "geweigerd verlopen",
+}
+"""The CSS classes of a status badge (``status <klasse>``)."""
 ROLLEN = {
     "SHV": "Schuldhulpverlener",
     "SE": "Schuldeiser",
@@ -106,6 +122,160 @@ def bedrag(centen: int | None) -> str:
     return f"{teken}€ {euro:,}".replace(",", ".") + f",{cent:02d}"
 
 
+def meervoud(aantal: int, enkelvoud: str, meervoudsvorm: str) -> str:
+    """Dutch singular or plural: ``meervoud(1, "rij", "rijen")`` is "1 rij", 2 gives "2 rijen"; a
+    form with ``{n}`` places the number itself (``"Er is {n} nieuw bericht"``)."""
+    vorm = enkelvoud if aantal == 1 else meervoudsvorm
+    return vorm.format(n=aantal) if "{n}" in vorm else f"{aantal} {vorm}"
+
+
+def grootte(aantal_bytes: int | float | None) -> str:
+    """A size as people read it, with a decimal comma: ``5,0 MB``, ``12 kB``, ``300 bytes``
+    (MB and kB of 1,024, as the portal's limits are)."""
+    if aantal_bytes is None:
+        return "—"
+    waarde = float(aantal_bytes)
+    if waarde >= 1024 * 1024:
+        return f"{waarde / (1024 * 1024):.1f} MB".replace(".", ",")
+    if waarde >= 1024:
+        return f"{round(waarde / 1024)} kB"
+    return meervoud(int(waarde), "byte", "bytes")
+
+
+# --- the hub's codes as Dutch ------------------------------------------------------------------------
+
+FOUTCODES = {
+    "AL_BEVESTIGD": "Dit bericht was al bevestigd.",
+    "AL_VERWERKT": "De ontvanger had een bericht met dit referentienummer al verwerkt.",
+    "BEVESTIGD": "De ontvanger heeft het bericht bevestigd.",
+    "GEEN_AKKOORD": "Deze schuldeiser is (nog) niet akkoord gegaan.",
+    "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD": (
+        "Na een standaard akkoord krijgt de schuldeiser geen betaalvoorstel."
+    ),
+    "GEEN_EERDER_CONTACT": "U hebt in dit traject nog geen berichten met deze partij uitgewisseld.",
+    "GEEN_STANDAARD_AKKOORD": (
+        "Uw organisatie staat in het adresboek niet als schuldeiser die standaard akkoord gaat."
+    ),
+    "GEEN_SLEUTEL": "Het portaal heeft geen bruikbare sleutel van uw organisatie.",
+    "GEWEIGERD": "De ontvanger heeft het bericht geweigerd.",
+    "INBOX_VOL": "De ontvanger heeft te veel onbevestigde berichten staan; probeer het later opnieuw.",
+    "MODULE_NIET_ACTIEF": "U of de ontvanger doet niet mee aan deze module.",
+    "NIET_BEREIKBAAR": "De ontvanger is niet via het knooppunt bereikbaar.",
+    "NIET_GEVONDEN": "Het bericht is niet gevonden.",
+    "NIET_VERSTUURD": "Het bericht is niet verstuurd.",
+    "NIET_WEIGERBAAR": "Dit bericht kan niet geweigerd worden.",
+    "ONBEKENDE_ONTVANGER": "De ontvanger staat niet in het adresboek van het knooppunt.",
+    "ONBEKENDE_VERSIE": "Dit bericht bestaat niet in deze versie van de module.",
+    "ONBEKEND_BERICHTTYPE": "Deze soort bericht kent het knooppunt niet.",
+    "ONGELDIGE_CONVERSATIE": "Het traject (conversatieReferentienummer) klopt niet.",
+    "ONGELDIGE_INHOUD": "De inhoud van het bericht klopt niet.",
+    "ONGELDIGE_VERWIJZING": "Het bericht waarnaar verwezen wordt, klopt niet.",
+    "ONGELDIG_ANTWOORD": "Het bericht waarop u antwoordt, klopt niet of is niet aan u gericht.",
+    "ONGELDIG_VERZOEK": "Het verzoek klopt niet.",
+    "ONJUISTE_SCHULDENSOORT": "De schuldeiser heeft deze schuldensoort niet in het adresboek.",
+    "ONTVANGER_GEBRUIKT_BSN": "De schuldeiser identificeert klanten op BSN.",
+    "ONTVANGER_GEBRUIKT_GEEN_BSN": "De schuldeiser gebruikt geen BSN.",
+    "REFERENTIENUMMER_CONFLICT": "Dit referentienummer is al gebruikt.",
+    "ROL_NIET_TOEGESTAAN": "Dit bericht mag niet tussen deze partijen.",
+    "TE_VEEL_OPEN": "U hebt te veel onbevestigde berichten bij deze ontvanger staan.",
+    "VERLOPEN": "Het bericht is niet op tijd bevestigd en is verlopen.",
+    "VERSIE_NIET_ONDERSTEUND": "U of de ontvanger gebruikt deze versie van de module niet.",
+    **{code: reden[:1].upper() + reden[1:] + "." for code, reden in WEIGERREDENEN.items()},
+}
+"""Every code of the hub (and the portal's own two) a user may meet, as a Dutch sentence."""
+
+
+def foutcode(code: str | None) -> str:
+    """A refusal's code as a Dutch sentence; an unknown code as a general one (never the code)."""
+    if not code:
+        return ""
+    return FOUTCODES.get(code, "Het knooppunt heeft het bericht niet aangenomen.")
+
+
+_GECITEERD = re.compile(r"['‘]([a-z][a-z0-9]*(?:_[a-z0-9]+)*)['’]")
+_CODEWOORD = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def _typenaam_of_none(code: str) -> str | None:
+    naam = berichttype_naam(code)
+    return naam if naam != code else None
+
+
+def leesbare_codes(tekst: str | None) -> str:
+    """A text of the hub with the message types it names by code (``'kennisgeving_bsn'``,
+    ``saldoverzoek_zorg``) replaced by their names in the handbook (‘Klant (BSN) gemeld voor SHV’)."""
+    if not tekst:
+        return ""
+
+    def geciteerd(m: re.Match[str]) -> str:
+        naam = _typenaam_of_none(m.group(1))
+        return f"‘{naam}’" if naam else m.group(0)
+
+    def woord(m: re.Match[str]) -> str:
+        naam = _typenaam_of_none(m.group(0))
+        return f"‘{naam}’" if naam else m.group(0)
+
+    return _CODEWOORD.sub(woord, _GECITEERD.sub(geciteerd, tekst))
+
+
+def fouttekst(code: str | None, detail: str | None) -> str:
+    """A refusal as the user reads it: the hub's explanation with names instead of codes, or the
+    code's sentence when there is no explanation."""
+    uitleg = leesbare_codes(detail).strip()
+    if not uitleg:
+        return foutcode(code)
+    uitleg = uitleg[:1].upper() + uitleg[1:]
+    return uitleg if uitleg.endswith((".", "?", "!")) else uitleg + "."
+
+
+def melding_tekst(
+    melding: Mapping[str, Any] | None, over: Any = None, namen: Mapping[str, str] | None = None
+) -> str:
+    """A notice of the hub (foutbericht, ontvangstbevestiging) as a Dutch sentence about the message
+    it concerns (``over``, a `Bericht` or row, when known): its name, its recipient, and why."""
+    if not melding:
+        return ""
+    code = str(melding.get("code", ""))
+    wat = bericht_naam(over) if over is not None else "Uw bericht"
+    ontvanger = str(melding.get("ontvanger") or (over.ontvanger if over is not None else ""))
+    wie = (namen or {}).get(ontvanger) or (
+        "de ontvanger" if not ontvanger or ontvanger == KNOOPPUNT else ontvanger
+    )
+    if code == "VERLOPEN":
+        return (
+            f"{wat} aan {wie} is niet binnen de bevestigingstermijn bevestigd en is verlopen: de inhoud is "
+            "verwijderd. Stuur het zo nodig opnieuw (art. 17.5)."
+        )
+    if code == "GEWEIGERD":
+        reden = WEIGERREDENEN.get(str(melding.get("reden", "")), "de inhoud was niet te openen")
+        return f"{wat} aan {wie} is geweigerd: {reden}. De inhoud is verwijderd; stuur het opnieuw."
+    if code == "BEVESTIGD":
+        return f"{wat} is bevestigd door {wie}."
+    return fouttekst(code, str(melding.get("omschrijving", "")))
+
+
+def meldingstatus(melding: Mapping[str, Any] | None) -> str:
+    """The short label of a notice's code (for a status badge)."""
+    code = str((melding or {}).get("code", ""))
+    return {"VERLOPEN": "Verlopen", "GEWEIGERD": "Geweigerd", "BEVESTIGD": "Bevestigd"}.get(code, "Fout")
+
+
+def eigen_berichten(session: Any, oin: str, referentienummers: Collection[str]) -> dict[str, Any]:
+    """Metadata of messages this participant sent, by number (what the hub's notices are about);
+    numbers of other participants' messages are left out."""
+    if not referentienummers:
+        return {}
+    return {
+        ref: rij
+        for ref, rij in store.op_referenties(session, set(referentienummers)).items()
+        if rij.afzender == oin
+    }
+
+
+def statusklasse(status: str) -> str:
+    return STATUSKLASSEN.get(str(status), str(status))
+
+
 templates.env.filters["tijdstip"] = tijdstip
 templates.env.filters["datum"] = datum
 templates.env.filters["iso"] = iso
@@ -115,6 +285,15 @@ templates.env.filters["module"] = modulenaam
 templates.env.filters["bedrag"] = bedrag
 templates.env.filters["status"] = lambda s: STATUSSEN.get(str(s), str(s))
 templates.env.filters["rol"] = lambda r: ROLLEN.get(str(r), str(r))
+templates.env.filters["statusklasse"] = statusklasse
+templates.env.filters["meervoud"] = meervoud
+templates.env.filters["grootte"] = grootte
+templates.env.filters["foutcode"] = foutcode
+templates.env.filters["fouttekst"] = lambda detail, code=None: fouttekst(code, detail)
+templates.env.filters["leesbaar"] = leesbare_codes
+templates.env.filters["meldingstatus"] = meldingstatus
+templates.env.globals["melding_tekst"] = melding_tekst
+templates.env.globals["excel_csv"] = EXCEL_CSV
 
 
 def pagina(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:

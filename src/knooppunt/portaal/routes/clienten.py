@@ -17,12 +17,13 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from knooppunt.hub import mailbox
+from knooppunt.hub.mailbox import WEIGERREDENEN
 from knooppunt.portaal import dossiers, formulier
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import Gastclient, GeenSleutel
 from knooppunt.portaal.sessies import Afzender, Csrf
 from knooppunt.portaal.traject import eigen_tijdlijn, gastclient, kluis
-from knooppunt.portaal.weergave import berichttype_naam, pagina
+from knooppunt.portaal.weergave import bericht_naam, foutcode, pagina
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.identificatie import is_uuid
 from knooppunt.store import deelnemers as deelnemers_store
@@ -85,6 +86,12 @@ class Rij:
     reminders: int | None = None
     antwoorden: list[Bericht] = field(default_factory=list)
     vraag: Bericht | None = None
+    over: Bericht | None = None
+    """For a notice of the hub: the message it is about."""
+    reden: str | None = None
+    """For a refused message: why the recipient refused it (the hub's foutbericht GEWEIGERD)."""
+    open_vraag: bool = False
+    """An own question (saldoverzoek, betaalvoorstel) neither answered nor expired nor refused."""
     kan_lezen: bool = False
     kan_bevestigen: bool = False
     kan_reminder: bool = False
@@ -99,7 +106,7 @@ class Schuldeiser:
 
     @property
     def open_vragen(self) -> int:
-        return sum(1 for r in self.rijen if r.kan_reminder)
+        return sum(1 for r in self.rijen if r.open_vraag)
 
     @property
     def te_laat(self) -> int:
@@ -124,6 +131,16 @@ def _schuldeisers(
     for b in tijdlijn:
         if b.cross_referentienummer and b.afzender != HUB and b.berichttype != "reminder":
             antwoorden.setdefault(b.cross_referentienummer, []).append(b)
+    redenen = {
+        b.cross_referentienummer: WEIGERREDENEN.get(
+            str(b.melding.get("reden")), "de inhoud was niet te openen"
+        )
+        for b in tijdlijn
+        if b.afzender == HUB
+        and b.melding
+        and b.melding.get("code") == "GEWEIGERD"
+        and b.cross_referentienummer
+    }
     groepen: dict[str, Schuldeiser] = {}
     for b in tijdlijn:
         if b.berichttype == "ontvangstbevestiging":
@@ -140,17 +157,22 @@ def _schuldeisers(
             reminders=reminders.get(b.referentienummer) if mailbox.kan_reminder_krijgen(b) else None,
             antwoorden=antwoorden.get(b.referentienummer, []),
             vraag=per_ref.get(b.cross_referentienummer or "") if b.afzender != HUB else None,
+            over=per_ref.get(b.cross_referentienummer or "") if b.afzender == HUB else None,
+            reden=redenen.get(b.referentienummer) if b.status == "geweigerd" else None,
             kan_lezen=open_ and b.afzender != HUB,
             kan_bevestigen=open_ and b.afzender == HUB,
         )
         if rij.reminders is None and mailbox.kan_reminder_krijgen(b) and b.afzender == oin:
             rij.reminders = 0
-        rij.kan_reminder = (
+        rij.open_vraag = (
             b.afzender == oin
             and mailbox.kan_reminder_krijgen(b)
             and b.beantwoord_op is None
             and b.status not in AFGESLOTEN
         )
+        # A reminder is offered only once it makes sense: the answer term has passed without an
+        # answer (art. 2.1, 15.1); before that the creditor still has time.
+        rij.kan_reminder = rij.open_vraag and rij.te_laat
         rij.kan_statusbericht = (
             b.berichttype == "statusverzoek" and b.beantwoord_op is None and b.status not in AFGESLOTEN
         )
@@ -183,7 +205,7 @@ def client(request: Request, gebruiker: Afzender, conversatie: str) -> Response:
     return pagina(
         request,
         "clienten/client.html",
-        titel="Cliënt " + (gegevens["label"].tekst if gegevens["label"] else conversatie[:8]),
+        titel=gegevens["label"].tekst if gegevens["label"] else "Cliënt zonder naam",
         conversatie=conversatie,
         bevestigd=params.get("bevestigd", ""),
         label_bewaard=params.get("label") == "bewaard",
@@ -254,7 +276,8 @@ def lezen(request: Request, gebruiker: Afzender, conversatie: str, referentienum
     return pagina(
         request,
         "clienten/bericht.html",
-        titel=berichttype_naam(bericht.berichttype, bericht.module),
+        titel=bericht_naam(bericht),
+        klant=dossiers.klant_uit_payload(ontvangen.payload) if ontvangen is not None else None,
         conversatie=conversatie,
         bericht=bericht,
         ontvangen=ontvangen,
@@ -281,8 +304,8 @@ def bevestigen(request: Request, gebruiker: Afzender, conversatie: str, referent
         )
     if code is not None:
         raise PortaalFout(
-            f"Het knooppunt kon het bericht niet bevestigen (foutcode {code}). Laad de cliënt opnieuw "
-            "en probeer het nog eens.",
+            f"Het knooppunt kon het bericht niet bevestigen: {foutcode(code)} Laad de cliënt opnieuw en "
+            "probeer het nog eens.",
             status=409,
         )
     return RedirectResponse(

@@ -1,7 +1,9 @@
-"""Notification settings ("Meldingen"), for debt counsellors and creditors alike (DESIGN §2, §6,
+"""Notification settings ("Notificaties" — not to be confused with the hub's notices about sent
+messages, "Meldingen van het knooppunt"), for debt counsellors and creditors alike (DESIGN §2, §6,
 §7): the participant's own e-mail addresses, the mode (direct, a daily digest, or off), the digest
 hour, and a webhook. Through ``hub.notificaties``, the same service as ``knooppunt deelnemer
-notificaties``; a participant sees and changes only its own settings."""
+notificaties``; a participant sees and changes only its own settings. Every field is checked at
+once and every error shown beside its field and in the summary at the top (NL Design System)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from knooppunt.hub import notificaties
 from knooppunt.hub.fouten import HubFout
+from knooppunt.notify.adressen import AdresGeweigerd
+from knooppunt.notify.adressen import controleer as controleer_webhook
 from knooppunt.portaal.sessies import Csrf, DeelnemerGebruiker, Gebruiker, runtime
 from knooppunt.portaal.traject import gastclient
 from knooppunt.portaal.weergave import pagina
@@ -24,11 +28,12 @@ router = APIRouter()
 # The hub service names fields as the CLI does; the form's fields are these.
 HUB_VELDEN = {"email": "emailadressen", "modus": "modus", "digest-uur": "digest_uur", "webhook": "webhook"}
 VELDNAMEN = {
-    "emailadressen": "E-mailadressen",
     "modus": "Wanneer",
     "digest_uur": "Tijdstip van het dagoverzicht",
+    "emailadressen": "E-mailadressen",
     "webhook": "Webhook-URL",
 }
+"""The form's fields in the order of the page (the error summary follows it)."""
 
 
 def _huidig(request: Request, gebruiker: Gebruiker) -> dict[str, Any]:
@@ -61,12 +66,12 @@ def _pagina(
     fouten = dict(fouten or {})
     return pagina(
         request,
-        "instellingen/meldingen.html",
+        "instellingen/notificaties.html",
         status_code=400 if fouten else 200,
-        titel="Meldingen",
+        titel="Notificaties",
         waarden=waarden,
         fouten=fouten,
-        samenvatting=[(veld, VELDNAMEN[veld], reden) for veld, reden in fouten.items()],
+        samenvatting=[(veld, naam, fouten[veld]) for veld, naam in VELDNAMEN.items() if veld in fouten],
         bewaard=bewaard,
         geheim=geheim,
         weergave=weergave,
@@ -77,8 +82,13 @@ def _pagina(
 
 
 @router.get("/instellingen", response_class=HTMLResponse)
-def meldingen(request: Request, gebruiker: DeelnemerGebruiker) -> Response:
+def notificaties_tonen(request: Request, gebruiker: DeelnemerGebruiker) -> Response:
     return _pagina(request, gebruiker)
+
+
+def _zin(reden: str) -> str:
+    reden = reden.strip()
+    return reden[:1].upper() + reden[1:] + ("" if reden.endswith(".") else ".")
 
 
 def _adressen(tekst: str, fouten: dict[str, str]) -> list[str]:
@@ -105,7 +115,7 @@ def _adressen(tekst: str, fouten: dict[str, str]) -> list[str]:
 
 
 @router.post("/instellingen", response_class=HTMLResponse, dependencies=[Csrf])
-def meldingen_bewaren(
+def notificaties_bewaren(
     request: Request,
     gebruiker: DeelnemerGebruiker,
     emailadressen: Annotated[str, Form()] = "",
@@ -123,11 +133,18 @@ def meldingen_bewaren(
     fouten: dict[str, str] = {}
     adressen = _adressen(emailadressen, fouten)
     if modus not in notificaties.MODI:
-        fouten["modus"] = "Kies wanneer u meldingen wilt krijgen: direct, één keer per dag, of uit."
+        fouten["modus"] = "Kies wanneer u notificaties wilt krijgen: direct, één keer per dag, of uit."
     uur = int(digest_uur) if digest_uur.strip().isdigit() else -1
     if not 0 <= uur <= 23:
         fouten["digest_uur"] = "Kies een uur van 0 tot en met 23."
     webhook = webhook.strip()
+    if webhook:
+        # Checked here too (the hub checks it again when saving), so that a wrong URL is shown
+        # together with the other fields' errors instead of only after they are right.
+        try:
+            controleer_webhook(webhook, lokaal_toegestaan=runtime(request).settings.lokale_webhooks)
+        except AdresGeweigerd as exc:
+            fouten["webhook"] = _zin(str(exc))
     if modus in ("direct", "dagelijks") and not adressen and not webhook:
         fouten["modus"] = (
             f"Voor ‘{'direct' if modus == 'direct' else 'één keer per dag'}’ is een e-mailadres of een "
@@ -157,9 +174,9 @@ def meldingen_bewaren(
     try:
         geheim = gast.lees(bewaar)
     except HubFout as fout:
-        veld = HUB_VELDEN.get(fout.velden[0].name, "modus") if fout.velden else "modus"
-        reden = fout.velden[0].reason if fout.velden else fout.detail
-        return _pagina(
-            request, gebruiker, waarden=waarden, fouten={veld: reden[:1].upper() + reden[1:] + "."}
-        )
+        # Every field the hub names, each beside its own field.
+        hubfouten: dict[str, str] = {}
+        for veld in fout.velden or []:
+            hubfouten.setdefault(HUB_VELDEN.get(veld.name, "modus"), _zin(veld.reason))
+        return _pagina(request, gebruiker, waarden=waarden, fouten=hubfouten or {"modus": _zin(fout.detail)})
     return _pagina(request, gebruiker, bewaard=True, geheim=geheim)

@@ -15,12 +15,12 @@ from starlette.datastructures import FormData
 
 from knooppunt.client.hub import Ontvangen
 from knooppunt.hub.mailbox import WEIGERREDENEN, kies_pagina
-from knooppunt.portaal import export, leesbaar
+from knooppunt.portaal import dossiers, export, leesbaar
 from knooppunt.portaal.export import SLEUTEL_ONTBREEKT
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel
 from knooppunt.portaal.sessies import Csrf, DeelnemerGebruiker, Gebruiker, runtime
-from knooppunt.portaal.weergave import berichttype_naam, pagina
+from knooppunt.portaal.weergave import bericht_naam, eigen_berichten, grootte, pagina
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.store.models import Bericht
 
@@ -57,7 +57,14 @@ def _overzicht(
     client = client_voor(request, gebruiker)
     berichten, namen, nu = client.open_berichten()
     gewoon = [b for b in berichten if not _is_melding(b)]
-    meldingen = [b for b in berichten if _is_melding(b)]
+    meldingen = [b for b in berichten if _is_melding(b)][:MAX_RIJEN]
+    # What each notice is about, named as the user sent it (never a bare referentienummer).
+    over = client.lees(
+        lambda session, _nu: eigen_berichten(
+            session, client.oin, {m.cross_referentienummer for m in meldingen if m.cross_referentienummer}
+        )
+    )
+    namen = {**namen, **client.namen({r.ontvanger for r in over.values()})}
     return pagina(
         request,
         "ontvangen/overzicht.html",
@@ -68,12 +75,13 @@ def _overzicht(
         totaal=len(gewoon),
         nieuw=sum(1 for b in gewoon if b.status == "aangeboden"),
         gedownload=sum(1 for b in gewoon if b.status == "opgehaald"),
-        meldingen=meldingen[:MAX_RIJEN],
-        meer_meldingen=max(0, len(meldingen) - MAX_RIJEN),
+        meldingen=meldingen,
+        meer_meldingen=max(0, sum(1 for b in berichten if _is_melding(b)) - MAX_RIJEN),
+        over=over,
         namen=namen,
         nu=nu,
         max_zip=MAX_ZIP,
-        max_download_mib=round(client.rt.instellingen.max_pagina_bytes / 1048576),
+        max_download=client.rt.instellingen.max_pagina_bytes,
         fout=fout,
         melding=melding,
     )
@@ -134,9 +142,8 @@ def download(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) ->
             return _overzicht(
                 request,
                 gebruiker,
-                fout=f"De gekozen berichten zijn samen {samen / 1048576:.1f} MiB; een download is "
-                f"hoogstens {max_bytes / 1048576:.0f} MiB. Kies minder berichten en download de rest "
-                "daarna.",
+                fout=f"De gekozen berichten zijn samen {grootte(samen)}; een download is hoogstens "
+                f"{grootte(max_bytes)}. Kies minder berichten en download de rest daarna.",
             )
     try:
         opgehaald = client.haal_op(waarvoor="download", referentienummers=gekozen, limiet=MAX_ZIP)
@@ -252,11 +259,12 @@ def bericht(request: Request, gebruiker: DeelnemerGebruiker, referentienummer: s
     return pagina(
         request,
         "ontvangen/bericht.html",
-        titel=berichttype_naam(gevonden.berichttype),
+        titel=bericht_naam(gevonden),
         bericht=gevonden,
         envelop=gevonden.envelop,
         afzender=namen.get(gevonden.afzender, gevonden.afzender),
         regels=leesbaar.regels(inhoud or {}),
+        klant=None if gevonden.van_knooppunt else dossiers.klant_uit_payload(gevonden.payload),
         reden=WEIGERREDENEN.get(gevonden.fout or ""),
         sleutel_ontbreekt=SLEUTEL_ONTBREEKT if gevonden.ontbrekende_sleutel else None,
     )

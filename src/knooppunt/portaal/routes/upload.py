@@ -23,7 +23,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from knooppunt.hub import adresboek
 from knooppunt.portaal import app as portaal_app
-from knooppunt.portaal import csvformaat, csvimport, csvindeling, zegelen
+from knooppunt.portaal import csvformaat, csvimport, csvindeling, dossiers, zegelen
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import GeenSleutel
 from knooppunt.portaal.routes.ontvangen import client_voor
@@ -247,7 +247,7 @@ def _formulierpagina(
         soorten=csvformaat.SOORTEN if handboek else (),
         modules=modules,
         max_bestanden=_max_bestanden(),
-        max_mb=_max_bestand_bytes() // (1024 * 1024),
+        max_bytes=_max_bestand_bytes(),
         fout=fout,
         upload=upload,
         fouten=fouten[: csvformaat.MAX_GETOONDE_FOUTEN],
@@ -287,11 +287,18 @@ def upload(request: Request, gebruiker: Schuldeiser, formulier: Upload) -> HTMLR
             fout="Er is niets te versturen: in de bestanden staat bij geen enkele rij een antwoord. Vul de "
             "kolommen antwoord.* in en upload het bestand opnieuw.",
         )
+    client = client_voor(request, gebruiker)
     return pagina(
         request,
         "upload/resultaat.html",
         titel="Antwoorden verstuurd" if resultaat.nieuw else "Alles was al verzonden",
         upload=resultaat,
+        namen=client.namen({g.vraag.afzender for g in resultaat.geplanden if g.vraag is not None}),
+        # Who each answer is about, from its own fields (in memory for this page only).
+        klanten={
+            g.referentienummer: dossiers.klant_uit_payload(g.model.model_dump(mode="json", exclude_none=True))
+            for g in resultaat.geplanden
+        },
     )
 
 

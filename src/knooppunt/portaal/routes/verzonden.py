@@ -47,7 +47,17 @@ def verzonden(
 
     def lees(session: Any, nu: datetime) -> dict[str, Any]:
         if fouten:
-            return {"berichten": [], "meer": False}
+            return {
+                "berichten": [],
+                "meer": False,
+                "namen": {},
+                "labels": {},
+                "te_laat": set(),
+                "reminders": {},
+                "meldingen": {},
+                "redenen": {},
+                "kan_reminder": set(),
+            }
         deelnemer = gast.deelnemer(session)
         berichten = list(
             mailbox.verzonden(
@@ -59,6 +69,7 @@ def verzonden(
                 conversatie=conversatie or None,
             )
         )
+        meldingen = mailbox.meldingen_over(session, deelnemer, berichten[:PER_PAGINA])
         meer = len(berichten) > PER_PAGINA
         berichten = berichten[:PER_PAGINA]
         namen = {
@@ -79,7 +90,14 @@ def verzonden(
             "labels": labels,
             "te_laat": {b.referentienummer for b in berichten if mailbox.te_laat(b, nu)},
             "reminders": mailbox.aantal_reminders(session, deelnemer, berichten),
-            "meldingen": mailbox.meldingen_over(session, deelnemer, berichten),
+            "meldingen": meldingen,
+            # Why a recipient refused (the hub's foutbericht GEWEIGERD names the reason).
+            "redenen": {
+                ref: mailbox.WEIGERREDENEN.get(str(m.melding.get("reden")), "de inhoud was niet te openen")
+                for ref, lijst in meldingen.items()
+                for m in lijst
+                if m.melding and m.melding.get("code") == "GEWEIGERD"
+            },
             "kan_reminder": {b.referentienummer for b in berichten if mailbox.kan_reminder_krijgen(b)},
         }
 
