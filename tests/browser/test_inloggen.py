@@ -38,7 +38,7 @@ def test_16_1_creditor_sees_new_messages_at_once(page: Any, toegankelijk: Any, s
 def test_debt_counsellor_menu(page: Any) -> None:
     log_in(page, "Gemeente Demodorp (Schuldhulpverlener)")
     menu = page.get_by_role("navigation", name="Hoofdmenu")
-    for naam in ("Overzicht", "Ontvangen", "Nieuw bericht", "Cliënten", "Verzonden", "Meldingen"):
+    for naam in ("Overzicht", "Ontvangen", "Nieuw bericht", "Cliënten", "Verzonden", "Notificaties"):
         assert menu.get_by_role("link", name=naam).count() >= 1
     assert menu.get_by_role("link", name="Antwoorden uploaden").count() == 0
 
