@@ -372,3 +372,21 @@ def test_termijnen_in_werkdagen(cast: dict[str, Partij], client_voor: Any) -> No
     assert verloopt.strftime("%H:%M:%S") == "23:59:59"
     assert timedelta(days=5) < verloopt - ontvangen < timedelta(days=12)
     assert env["referentienummer"] == rij["referentienummer"]
+
+
+def test_ontvanger_met_nieuwe_sleutels_weigert_met_sleutel_onbruikbaar(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
+    """DESIGN §5 "Portal": after a lost passphrase, a message sealed for the old key is refused
+    with reason SLEUTEL_ONBRUIKBAAR (no decryption needed); the sender hears why."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    env = _stuur(client_voor, gemeente, energie)
+    r = client_voor(energie).post(
+        f"/berichten/{env['referentienummer']}/weigering", json={"reden": "SLEUTEL_ONBRUIKBAAR"}
+    )
+    assert r.status_code == 200, r.text
+    fout = client_voor(gemeente).get("/berichten").json()["berichten"]
+    assert [(b["melding"]["code"], b["melding"]["reden"]) for b in fout] == [
+        ("GEWEIGERD", "SLEUTEL_ONBRUIKBAAR")
+    ]
+    assert "niet meer heeft" in fout[0]["melding"]["omschrijving"]

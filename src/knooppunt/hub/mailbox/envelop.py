@@ -25,6 +25,9 @@ WEIGERREDENEN = {
     "METADATA_ONJUIST": "de ondertekende metadata wijken af van de envelop",
     "INHOUD_ONGELDIG": "de inhoud voldoet niet aan het schema van het berichttype",
     "AL_VERWERKT": "het referentienummer is bij de ontvanger al verwerkt",
+    # DESIGN §5 "Portal": a portal user who lost its passphrase has new keys; what was sealed for
+    # the old key is refused without decrypting it.
+    "SLEUTEL_ONBRUIKBAAR": "de inhoud is versleuteld voor een sleutel die de ontvanger niet meer heeft",
 }
 
 
