@@ -370,7 +370,8 @@ def test_stille_hub_na_herstart_van_postgresql_meteen_bruikbaar(
     cluster: WegwerpCluster, database_url: str, cast: dict[str, Partij], tmp_path: Path, pki_dir: Path
 ) -> None:
     """A hub that was idle while PostgreSQL restarted holds only dead pooled connections: the first
-    request afterwards must get a live one (the pool's pre-ping), not a 503. Under load the hub's
+    request afterwards must get a live one (a ping after rest, or the request started over on a new
+    pool when its first statement finds the connection dead), not a 503. Under load the hub's
     own failed requests empty the pool, which is why the load test above cannot show this."""
     gemeente, energie = cast["gemeente"], cast["energie"]
     stappen: list[Modus] = ["fast", "immediate"]

@@ -25,7 +25,7 @@ from knooppunt.hub.fouten import HubFout
 from knooppunt.runtime import Runtime
 from knooppunt.store import crl_staat
 from knooppunt.store import deelnemers as deelnemer_store
-from knooppunt.store.db import transactie
+from knooppunt.store.db import transactie, zonder_ping
 from knooppunt.store.models import Deelnemer
 
 log = structlog.get_logger("knooppunt.api")
@@ -69,7 +69,17 @@ class Verzoek:
         # The first statement reads the clock, the shared CRL state's version and the adresboek's
         # together, so that a revocation any node loaded, or a certificate retired, counts here
         # without another round trip, also for a certificate this node verified before (DESIGN §5).
-        nu, crl_versie, adresboek_versie = crl_staat.nu_en_versie(session)
+        try:
+            with zonder_ping():
+                nu, crl_versie, adresboek_versie = crl_staat.nu_en_versie(session)
+        except crl_staat.VerbindingVerloren:
+            # PostgreSQL restarted while the hub was idle: its pooled connections are dead. A new
+            # pool, and the request starts over (nothing of it happened yet) — the first request
+            # after a restart is served, not answered 503 (tests/functional/test_chaos.py).
+            session.close()
+            rt.engine.dispose(close=False)
+            self.session = session = rt.sessions()
+            nu, crl_versie, adresboek_versie = crl_staat.nu_en_versie(session)
         self._nu = self.nu = nu
         if rt.ankers is None:
             raise auth.niet_geauthenticeerd("Het knooppunt heeft geen vertrouwensankers geconfigureerd.")

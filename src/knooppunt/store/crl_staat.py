@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -64,14 +65,27 @@ def nu_en_versie(session: Session) -> tuple[datetime, int, int]:
         dbapi = conn.connection.driver_connection
         if dbapi is not None and dbapi.info.transaction_status == _IDLE:
             sql, params = _gecompileerd(conn)
-            cursor = dbapi.cursor()
-            with dbapi.pipeline():
-                cursor.execute(sql, params)
-            moment, crl_versie, adresboek_versie = cursor.fetchone()
-            cursor.close()
+            try:
+                cursor = dbapi.cursor()
+                with dbapi.pipeline():
+                    cursor.execute(sql, params)
+                moment, crl_versie, adresboek_versie = cursor.fetchone()
+                cursor.close()
+            except psycopg.OperationalError as exc:
+                if not dbapi.broken and not dbapi.closed:
+                    raise
+                # The server went away (a restart): this connection is dead and so, most likely,
+                # is every other one the pool holds. Discarded here; the caller may start over.
+                conn.invalidate(exc)
+                raise VerbindingVerloren(str(exc)) from exc
             return als_moment(moment, dialect), int(crl_versie), int(adresboek_versie)
     moment, crl_versie, adresboek_versie = session.execute(_NU_EN_VERSIE[dialect]).one()
     return als_moment(moment, dialect), int(crl_versie), int(adresboek_versie)
+
+
+class VerbindingVerloren(Exception):
+    """The request's first statement found its pooled connection dead (PostgreSQL restarted);
+    nothing of the request has happened yet, so it can start over on a new connection."""
 
 
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open on the connection

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -81,26 +81,31 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
     return engine
 
 
-PING_NA_SECONDEN = 2.0
-"""A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out."""
+_ZONDER_PING = threading.local()
+
+
+@contextmanager
+def zonder_ping() -> Iterator[None]:
+    """Connections checked out in this block (this thread) are not pinged first: for a caller
+    that finds a dead connection itself and starts over (the API's first statement, #13)."""
+    _ZONDER_PING.aan = True
+    try:
+        yield
+    finally:
+        _ZONDER_PING.aan = False
 
 
 def _ping_na_rust(engine: Engine) -> None:
     """After PostgreSQL restarted, an idle hub's pooled connections are dead; the first request must
     get a live one, not a 503 (tests/functional/test_chaos.py). SQLAlchemy's ``pool_pre_ping``
-    pings on every checkout: a round trip per request on a busy hub (#13). Here only a connection
-    that rested for more than `PING_NA_SECONDEN` is pinged; a busy pool's connections were used a
-    moment ago, and should one be dead after all, its error invalidates the pool (SQLAlchemy's
-    disconnect handling) and the request is answered 503, to be retried."""
-
-    @event.listens_for(engine, "checkin")
-    def _terug(_dbapi: Any, record: Any) -> None:
-        record.info["knooppunt_terug"] = time.monotonic()
+    pings on every checkout: a round trip per request on a busy hub (#13). Here every checkout is
+    pinged as before, except inside `zonder_ping`: the API's request path, whose first statement
+    finds a dead connection itself and starts the request over on a new pool
+    (api.deps.Verzoek.begin, store.crl_staat.VerbindingVerloren)."""
 
     @event.listens_for(engine, "checkout")
-    def _uit(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        terug = record.info.get("knooppunt_terug")
-        if terug is None or time.monotonic() - terug <= PING_NA_SECONDEN:
+    def _uit(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if getattr(_ZONDER_PING, "aan", False):
             return
         try:
             with dbapi_connection.cursor() as cursor:
@@ -109,7 +114,7 @@ def _ping_na_rust(engine: Engine) -> None:
                 dbapi_connection.rollback()
         except Exception as exc:
             # The pool discards this connection and checks out (or connects) another.
-            raise DisconnectionError(f"verbinding na rust niet meer bruikbaar: {type(exc).__name__}") from exc
+            raise DisconnectionError(f"verbinding niet meer bruikbaar: {type(exc).__name__}") from exc
 
 
 def maak_sessionmaker(engine: Engine, *, dagsleutels: Any = None) -> sessionmaker[Session]:
