@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from knooppunt.pki.certificaat import lees_pem
 from knooppunt.runtime import Runtime
 from knooppunt.store import crl_staat
 from knooppunt.store.db import db_nu, transactie
-from tests.factories import Partij
+from tests.factories import Partij, envelop
 
 
 def _versies(rt: Runtime) -> tuple[int, int]:
@@ -97,3 +98,26 @@ def test_de_versie_van_het_adresboek_is_geen_crl_voor_de_nodes(rt: Runtime, cast
     assert _versies(rt)[1] >= len(cast)  # every registration counted
     alle, gewijzigd = GedeeldeCrls(rt.engine, rt.sessions).lees({})
     assert alle == {} and gewijzigd == []
+
+
+def test_een_inzending_ziet_een_wijziging_van_het_adresboek_meteen(
+    rt: Runtime, cast: dict[str, Partij], client_voor: Callable[..., Any]
+) -> None:
+    """#13: a submit's rules read the sender's and recipient's entries from this process's cache
+    (adresboek.Deelnemercache); the next request after a change reads the new version and so the
+    new entry (art. 3.1/3.2: kennisgeving versus kennisgeving_bsn follows the recipient's flag)."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    client = client_voor(gemeente)
+    eerst = client.post("/berichten", json=envelop(gemeente, energie, "kennisgeving"))
+    assert eerst.status_code == 201, eerst.text  # energie does not identify clients by BSN
+    with transactie(rt.sessions) as session:
+        adresboek.wijzig(
+            session,
+            energie.oin,
+            adresboek.DeelnemerWijziging(gebruikt_bsn=True),
+            door="beheer:test",
+            nu=db_nu(session),
+        )
+    daarna = client.post("/berichten", json=envelop(gemeente, energie, "kennisgeving"))
+    assert (daarna.status_code, daarna.json()["code"]) == (422, "ONTVANGER_GEBRUIKT_BSN"), daarna.text
+    assert client.post("/berichten", json=envelop(gemeente, energie, "kennisgeving_bsn")).status_code == 201
