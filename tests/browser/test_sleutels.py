@@ -37,12 +37,13 @@ from knooppunt import runtime
 from knooppunt.config import Settings
 from knooppunt.hub import mailbox
 from knooppunt.portaal.demo import _met_klant
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen
 from knooppunt.portaal.kluis import Kluis
 
 rt = runtime.bouw(Settings(), upgrade=False)
 client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), sys.argv[1], wie="test")
-payload = _met_klant("saldoverzoek_nuts", 42)
+payload = _met_klant(voorbeeld("schuldregeling", "saldoverzoek_nuts"), 42)
 bericht = TeVersturen(sys.argv[2], "saldoverzoek_nuts", payload, str(uuid.uuid4()))
 with client.transactie() as (session, nu):
     afzender = client.deelnemer(session)
@@ -189,7 +190,7 @@ def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(csp_pagina: Any, serv
     page.locator(f'button[data-referentienummer="{goed}"]').click()
     expect(page.locator("#sleutels-status")).to_contain_text("handtekening van de afzender klopt")
     inhoud = page.locator("#bericht-inhoud")
-    expect(inhoud).to_contain_text("DEMO-0042")
+    expect(inhoud).to_contain_text("SHV-2026-0042")
     assert page.locator("#bericht-inhoud *").count() == 0  # text, never HTML
 
     # 3. Reload: the keys were only in that page's memory; the page asks for the passphrase.
@@ -217,7 +218,7 @@ def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(csp_pagina: Any, serv
     expect(page.get_by_role("alert")).to_contain_text("ONTSLEUTELING_MISLUKT")
     expect(page.locator("#bericht")).to_be_hidden()
     page.locator(f'button[data-referentienummer="{goed}"]').click()
-    expect(page.locator("#bericht-inhoud")).to_contain_text("DEMO-0042")
+    expect(page.locator("#bericht-inhoud")).to_contain_text("SHV-2026-0042")
     expect(page.get_by_role("alert")).to_be_hidden()
 
     # 6. Passphrase lost: new keys and certificates; what was sealed for the old key cannot be opened.

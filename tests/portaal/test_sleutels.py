@@ -373,6 +373,7 @@ def test_berichten_en_afzendercertificaten_voor_de_pagina(
     from knooppunt.client import jose as sdk
     from knooppunt.portaal.demo import _met_klant
     from knooppunt.portaal.gastclient import Gastclient, TeVersturen
+    from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 
     oin = oin_van("energie")
     inloggen(portaal, "energie", naam="Sanne")
@@ -381,7 +382,12 @@ def test_berichten_en_afzendercertificaten_voor_de_pagina(
     certs = {c["gebruik"]: c for c in vraag(portaal, csrf, browser.verzoek()).json()["certificaten"]}
     gemeente = Gastclient(rt, kluis, oin_van("gemeente"), wie="test")
     verstuurd = gemeente.verstuur(
-        TeVersturen(oin, "saldoverzoek_nuts", _met_klant("saldoverzoek_nuts", 9), str(uuid.uuid4()))
+        TeVersturen(
+            oin,
+            "saldoverzoek_nuts",
+            _met_klant(voorbeeld("schuldregeling", "saldoverzoek_nuts"), 9),
+            str(uuid.uuid4()),
+        )
     )
     ref = verstuurd.bericht.referentienummer
 
@@ -410,7 +416,7 @@ def test_berichten_en_afzendercertificaten_voor_de_pagina(
     geopend = sdk.open_(
         env["inhoud"], ontvanger_sleutel={kop["kid"]: prive}, afzender_certificaten=afzendercerts, envelop=env
     )
-    assert geopend.json()["klantnummerSHV"] == "DEMO-0009"
+    assert geopend.json()["klantnummerSHV"] == "SHV-2026-0009"
 
     for params, woord in (
         ({"oin": "123", "moment": env["ontvangenOp"]}, "OIN"),
