@@ -9,6 +9,7 @@ login starts it (``sessies.begin`` with ``soort`` aanmelder)."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -510,3 +511,29 @@ def test_adresboek_weigert_bij_goedkeuren_dan_blijft_alles_zoals_het_was(
     with transactie(rt.sessions) as session:
         assert adresboek.haal(session, OIN).naam == "Al Bekend BV"
     assert len(smtp.ontvangen) == 1  # the receipt only
+
+
+def _menu(html: str) -> list[str]:
+    menu = html.split('aria-label="Hoofdmenu"', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'href="(/portaal/[^"]*)"', menu)
+
+
+def test_het_menu_wijst_elk_soort_gebruiker_alleen_de_weg_die_het_mag(
+    portaal: TestClient, rt: Runtime, demo: dict[str, int]
+) -> None:
+    """#14 item 5: an aanmelder's menu shows its form and its aanvragen only (every other link
+    would be a 403); beheer finds the aanvragen; a participant finds its keys, and on the start page
+    the way to extra modules."""
+    als_aanmelder(portaal, rt)
+    menu = _menu(portaal.get("/portaal/aanmelden").text)
+    assert menu == ["/portaal/aanmelden", "/portaal/aanmelden/aanvragen"]
+    assert all(portaal.get(pad).status_code == 200 for pad in menu)
+    portaal.cookies.clear()
+    inloggen(portaal, "beheer")
+    assert "/portaal/beheer/aanvragen" in _menu(portaal.get("/portaal/beheer").text)
+    portaal.cookies.clear()
+    inloggen(portaal, "energie")
+    start = portaal.get("/portaal/").text
+    assert "/portaal/sleutels" in _menu(start)
+    assert 'href="/portaal/aanmelden/modules"' in start
+    assert all(portaal.get(pad).status_code == 200 for pad in _menu(start)), _menu(start)
