@@ -30,6 +30,7 @@ from knooppunt.pki.certificaat import lees_pem
 from knooppunt.portaal import aanvragen
 from knooppunt.portaal.sessies import COOKIE, begin
 from knooppunt.runtime import Runtime
+from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Aanvraag, Auditregel, Deelnemer, PortaalAanmelder
 from tests.conftest import maak_settings
@@ -537,3 +538,20 @@ def test_het_menu_wijst_elk_soort_gebruiker_alleen_de_weg_die_het_mag(
     assert "/portaal/sleutels" in _menu(start)
     assert 'href="/portaal/aanmelden/modules"' in start
     assert all(portaal.get(pad).status_code == 200 for pad in _menu(start)), _menu(start)
+
+
+def test_de_startpagina_toont_elk_certificaat_op_naam_van_de_deelnemer(
+    portaal: TestClient, rt: Runtime, demo: dict[str, int]
+) -> None:
+    """DESIGN §5 "Key transparency": every certificate registered for the participant is shown at
+    every login, newest first, with the last change — one issued without it stands out."""
+    inloggen(portaal, "energie")
+    with rt.sessions() as session:
+        deelnemer = deelnemers_store.haal(session, oin_van("energie"))
+        assert deelnemer is not None
+        vingerafdrukken = [c.vingerafdruk for c in deelnemer.certificaten]
+    assert vingerafdrukken
+    start = portaal.get("/portaal/").text
+    assert "Uw certificaten" in start and "Laatste wijziging" in start
+    for vingerafdruk in vingerafdrukken:
+        assert vingerafdruk[:16] in start

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -10,6 +14,7 @@ from knooppunt.portaal.sessies import Ingelogd, huidige, runtime
 from knooppunt.portaal.weergave import pagina
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.db import db_nu, transactie
+from knooppunt.store.models import Certificaat
 
 router = APIRouter()
 
@@ -28,6 +33,7 @@ def start(request: Request, gebruiker: Ingelogd) -> Response:
         assert deelnemer is not None
         nieuw = mailbox.nieuw_per_type(session, deelnemer, nu=nu)
         open_ = mailbox.open_berichten(session, deelnemer, nu=nu)
+        certificaten = sleuteloverzicht(deelnemer.certificaten)
     eerst_verlopend = min((b.verloopt_op for b in open_), default=None)
     return pagina(
         request,
@@ -37,7 +43,52 @@ def start(request: Request, gebruiker: Ingelogd) -> Response:
         totaal_nieuw=sum(nieuw.values()),
         totaal_open=len(open_),
         eerst_verlopend=eerst_verlopend,
+        certificaten=certificaten,
+        laatste_wijziging=max(
+            (moment for c in certificaten for moment in (c.toegevoegd_op, c.ingetrokken_op) if moment),
+            default=None,
+        ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Sleutelregel:
+    """One certificate of the participant as the start page shows it (key transparency)."""
+
+    gebruik: str
+    vingerafdruk: str
+    uitgever: str
+    geldig_tot: datetime
+    toegevoegd_op: datetime
+    ingetrokken_op: datetime | None
+
+
+def sleuteloverzicht(certificaten: Sequence[Certificaat]) -> list[Sleutelregel]:
+    """DESIGN §5 "Key transparency": every certificate registered for the participant, shown at
+    every login, so that one the operator issued or registered without the participant is seen —
+    newest first."""
+    regels = []
+    for c in certificaten:
+        gebruik = [
+            naam
+            for naam, aan in (
+                ("TLS", c.gebruik_tls),
+                ("ondertekenen", c.gebruik_ondertekening),
+                ("versleutelen", c.gebruik_versleuteling),
+            )
+            if aan
+        ]
+        regels.append(
+            Sleutelregel(
+                gebruik=", ".join(gebruik),
+                vingerafdruk=c.vingerafdruk[:16],
+                uitgever=c.uitgever,
+                geldig_tot=c.geldig_tot,
+                toegevoegd_op=c.toegevoegd_op,
+                ingetrokken_op=c.ingetrokken_op,
+            )
+        )
+    return sorted(regels, key=lambda r: r.toegevoegd_op, reverse=True)
 
 
 @router.get("/status/nieuw", response_class=HTMLResponse)
