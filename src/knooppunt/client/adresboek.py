@@ -74,10 +74,15 @@ class HubDeelnemer:
 
     def versleutelcertificaat(self) -> x509.Certificate | None:
         """The newest current ``versleuteling`` certificate: the key new messages are sealed for."""
+        gekozen = self.versleutelcertificaat_info()
+        return None if gekozen is None else gekozen.certificaat
+
+    def versleutelcertificaat_info(self) -> HubCertificaat | None:
+        """`versleutelcertificaat` with its adresboek data (validity, use)."""
         kandidaten = [c for c in self.certificaten if c.actueel and "versleuteling" in c.gebruik]
         if not kandidaten:
             return None
-        return max(kandidaten, key=lambda c: c.geldig_vanaf).certificaat
+        return max(kandidaten, key=lambda c: c.geldig_vanaf)
 
     def ondertekencertificaten(self, moment: datetime) -> list[x509.Certificate]:
         """The ``ondertekening`` certificates valid at ``moment`` (a message's ``ontvangenOp``)."""

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ import httpx
 from cryptography import x509
 
 from knooppunt.client import jose
-from knooppunt.client.adresboek import Adresboek, Bereikbaarheid, HubDeelnemer
+from knooppunt.client.adresboek import Adresboek, Bereikbaarheid, HubCertificaat, HubDeelnemer
 from knooppunt.client.berichten import (
     TeVersturen,
     antwoordtypen,
@@ -211,6 +211,29 @@ def _delen(
         yield deel
 
 
+JONG_CERTIFICAAT_DAGEN = 7.0
+"""DESIGN §5 "Key transparency": a recipient's encryption certificate younger than this is worth
+a warning — someone (even the hub's operator) could have registered a key that is not the
+recipient's. Configurable per client (``HubClient(jong_certificaat_dagen=...)``)."""
+
+
+def jong_certificaat(
+    certificaat: HubCertificaat, naam: str, dagen: float, nu: datetime | None = None
+) -> str | None:
+    """The warning about a young encryption certificate of `naam`, or None."""
+    moment = nu or datetime.now(UTC)
+    leeftijd = moment - certificaat.geldig_vanaf
+    if dagen <= 0 or leeftijd >= timedelta(days=dagen):
+        return None
+    uren = max(int(leeftijd.total_seconds() // 3600), 0)
+    ouderdom = f"{uren} uur" if uren < 48 else f"{uren // 24} dagen"
+    return (
+        f"het versleutelingscertificaat van {naam} is pas {ouderdom} oud (geldig vanaf "
+        f"{certificaat.geldig_vanaf.isoformat()}); controleer bij {naam} langs een ander kanaal dat "
+        "het van hen is voordat u gevoelige gegevens stuurt"
+    )
+
+
 class HubClient:
     """A participant's connection to the hub (API v1), identified by its client certificate.
 
@@ -239,7 +262,9 @@ class HubClient:
         wachttijd: float = 0.5,
         adresboek_ttl: float = 300.0,
         transport: httpx.BaseTransport | None = None,
+        jong_certificaat_dagen: float = JONG_CERTIFICAAT_DAGEN,
     ) -> None:
+        self.jong_certificaat_dagen = jong_certificaat_dagen
         basis = hub.rstrip("/")
         if not basis.endswith("/api/v1"):
             basis += "/api/v1"
@@ -539,8 +564,9 @@ class HubClient:
         gevalideerd = valideer_payload(
             module, berichttype, versie, bericht.payload, afzender_rol=self._eigen_rol()
         )
-        cert = deelnemer.versleutelcertificaat()
-        if cert is None:
+        gekozen = deelnemer.versleutelcertificaat_info()
+        cert = None if gekozen is None else gekozen.certificaat
+        if gekozen is None or cert is None:
             raise VerzendFout(
                 "GEEN_SLEUTEL",
                 f"{deelnemer.naam} ({ontvanger}) heeft geen geldig versleutelingscertificaat in het "
@@ -548,6 +574,8 @@ class HubClient:
             )
         self._controleer_certificaat(cert, ontvanger)
         waarschuwingen = self._waarschuwingen(berichttype, module, ontvanger, conversatie)
+        if (jong := jong_certificaat(gekozen, deelnemer.naam, self.jong_certificaat_dagen)) is not None:
+            waarschuwingen.append(jong)
         ref = (bericht.referentienummer or str(uuid.uuid4())).lower()
         metadata = {
             "referentienummer": ref,
