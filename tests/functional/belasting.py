@@ -284,6 +284,7 @@ def zend_tot_erkend(
     ongeduldig_elke: int = 6,
     onbeschikbaar_mag: bool = False,
     via_proxy: bool = False,
+    pauze: float = 0.0,
 ) -> None:
     """One client thread: submit each envelope until the hub acknowledges it (201, or 200 for a
     retry), retrying the identical request on any network error or timeout; the connection is
@@ -293,7 +294,9 @@ def zend_tot_erkend(
     reported. Pauses before a retry are 50-200 ms, shorter than the hub's Retry-After on purpose:
     the chaos test measures the hub's recovery, not a client's patience. With `via_proxy`, a 502
     or 504 from the TLS proxy (the node it passed the request to died) is retried like a network
-    error, as nginx does not replay a POST that reached a node."""
+    error, as nginx does not replay a POST that reached a node. `pauze`: seconds between one
+    acknowledged envelope and the next, so that the load outlasts the disturbances of a test however
+    fast the hub is."""
     rnd = random.Random(nr)
     client = mtls_client(hub_url, ca, partij, timeout=TIMEOUT)
     try:
@@ -329,6 +332,8 @@ def zend_tot_erkend(
                 if r.status_code in (200, 201):
                     poging.status, poging.antwoord = r.status_code, r.json()
                     poging.begin, poging.erkend_op = begin, time.monotonic()
+                    if pauze:
+                        time.sleep(pauze)
                     break
                 if (
                     onbeschikbaar_mag

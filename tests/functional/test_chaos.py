@@ -62,6 +62,7 @@ from tests.functional.wegwerpcluster import (
 from tests.node import _ci
 
 PER_ZENDER = 60  # four client threads: 240 messages
+PAUZE = 0.1  # seconds between a thread's acknowledged messages: the load lasts at least 6 s
 UITVAL = 2.0  # seconds PostgreSQL stays down, so that the hub meets it gone for a while
 JOB_INTERVAL = 0.5  # the hub's jobs run this often, so that they too meet PostgreSQL gone
 # The disruptions, in this order, at evenly spaced numbers of acknowledged messages.
@@ -212,7 +213,9 @@ def test_chaos_postgresql_herstart_en_sigkill_onder_belasting(
             threading.Thread(
                 target=zend_tot_erkend,
                 args=(hub.url, hub.ca, zender, lijst, nr, pogingen, fouten, termijn),
-                kwargs={"onbeschikbaar_mag": True},
+                # Paced: the hub acknowledges 240 messages in about a second once it is fast, and
+                # the load must still be running at the last disturbance (the SIGKILL).
+                kwargs={"onbeschikbaar_mag": True, "pauze": PAUZE},
                 name=f"zender-{nr}",
             )
             for nr, (zender, lijst) in enumerate(zip(zenders, werk, strict=True))
