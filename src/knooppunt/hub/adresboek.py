@@ -605,9 +605,3 @@ class Deelnemercache:
                 while len(self._items) > self.maximum:
                     self._items.popitem(last=False)
         return deelnemer
-
-
-def deelnemer_van(session: Session, partij: Partij) -> Deelnemer | None:
-    """The adresboek entry of an authenticated participant, for what its record does not hold (a
-    submit's rules): one query, without the certificates and schuldensoorten."""
-    return store.met_modules(session, partij.oin)

@@ -63,13 +63,6 @@ def met_kvk(
     return session.scalars(query.limit(limiet)).all()
 
 
-def met_modules(session: Session, oin: str) -> Deelnemer | None:
-    """The participant with only its modules loaded (certificates and schuldensoorten lazily)."""
-    return session.get(
-        Deelnemer, oin, options=[lazyload(Deelnemer.certificaten), lazyload(Deelnemer.schuldensoorten)]
-    )
-
-
 def certificaat(session: Session, vingerafdruk: str) -> Certificaat | None:
     return session.get(Certificaat, vingerafdruk)
 
