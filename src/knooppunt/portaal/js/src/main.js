@@ -19,61 +19,26 @@ import {
   verpak,
 } from "./kluis.js";
 import { Onbetrouwbaar, open } from "./openen.js";
+import {
+  $,
+  api,
+  cel,
+  certificatenVan,
+  geheugen,
+  instellingen,
+  meldOntgrendeld,
+  melding,
+  startOnderdelen,
+  status,
+  tijdstip,
+} from "./werkplek.js";
 
 x509.cryptoProvider.set(crypto);
-
-const $ = (id) => document.getElementById(id);
-
-// What this page holds in memory after unlocking: the non-extractable keys, by kid.
-const geheugen = {
-  versleuteling: new Map(), // kid → ECDH CryptoKey
-  ondertekening: new Map(), // kid → ECDSA CryptoKey
-  berichten: new Map(), // referentienummer → envelope
-  certificaten: new Map(), // "oin moment" → [pem]
-};
-
-let instellingen = null;
-
-function melding(tekst) {
-  const el = $("sleutels-fout");
-  el.textContent = tekst;
-  el.hidden = !tekst;
-  if (tekst) el.focus();
-}
-
-function status(tekst) {
-  $("sleutels-status").textContent = tekst;
-}
 
 function toon(stap) {
   for (const id of ["stap-aanmaken", "stap-wachtwoord", "stap-ontgrendelen", "stap-werk"]) {
     $(id).hidden = id !== stap;
   }
-}
-
-async function api(pad, { methode = "GET", body } = {}) {
-  const antwoord = await fetch(instellingen.api + pad, {
-    method: methode,
-    credentials: "same-origin",
-    cache: "no-store",
-    headers: {
-      Accept: "application/json",
-      "X-CSRF-Token": instellingen.csrf,
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let gegevens = null;
-  try {
-    gegevens = await antwoord.json();
-  } catch {
-    gegevens = null;
-  }
-  if (!antwoord.ok) {
-    const uitleg = gegevens && typeof gegevens.detail === "string" ? gegevens.detail : `fout ${antwoord.status}`;
-    throw new Error(uitleg);
-  }
-  return gegevens;
 }
 
 function pem(der, label) {
@@ -166,6 +131,7 @@ async function maakSleutels() {
     instellingen.heeftSleutels = true;
     status("Uw sleutels zijn gemaakt en uw certificaten zijn uitgegeven. U kunt nu berichten openen.");
     toon("stap-werk");
+    meldOntgrendeld();
   } catch (fout) {
     status("");
     melding(`De sleutels konden niet worden gemaakt: ${fout.message}. Er is niets opgeslagen; probeer het opnieuw.`);
@@ -199,6 +165,7 @@ async function ontgrendel(gebeurtenis) {
     invoer.value = "";
     status("Uw sleutels zijn ontgrendeld. Ze blijven alleen in deze pagina; na herladen vraagt het portaal opnieuw om uw wachtwoord.");
     toon("stap-werk");
+    meldOntgrendeld();
   } catch (fout) {
     status("");
     if (fout instanceof VerkeerdWachtwoord) {
@@ -212,28 +179,6 @@ async function ontgrendel(gebeurtenis) {
 }
 
 // --- messages -----------------------------------------------------------------------------------------
-
-async function certificatenVan(oin, moment) {
-  const sleutel = `${oin} ${moment}`;
-  if (!geheugen.certificaten.has(sleutel)) {
-    const r = await api(`/certificaten?oin=${encodeURIComponent(oin)}&moment=${encodeURIComponent(moment)}`);
-    geheugen.certificaten.set(sleutel, r.certificaten.map((c) => c.pem));
-  }
-  return geheugen.certificaten.get(sleutel);
-}
-
-function tijdstip(iso) {
-  const moment = new Date(iso);
-  if (Number.isNaN(moment.getTime())) return String(iso);
-  return moment.toLocaleString("nl-NL", { timeZone: "Europe/Amsterdam", dateStyle: "long", timeStyle: "short" });
-}
-
-function cel(rij, tekst) {
-  const td = document.createElement("td");
-  td.textContent = tekst;
-  rij.appendChild(td);
-  return td;
-}
 
 async function haalBerichten() {
   melding("");
@@ -302,12 +247,12 @@ async function openBericht(referentienummer) {
 function start() {
   const wortel = $("sleutels");
   if (!wortel) return;
-  instellingen = {
+  Object.assign(instellingen, {
     api: wortel.dataset.api,
     csrf: wortel.dataset.csrf,
     oin: wortel.dataset.oin,
     heeftSleutels: wortel.dataset.heeftSleutels === "ja",
-  };
+  });
   $("sleutels-geen-js").hidden = true;
   $("begin-aanmaken").addEventListener("click", () => begin(false));
   $("begin-opnieuw").addEventListener("click", () => {
@@ -318,6 +263,7 @@ function start() {
   $("maak-sleutels").addEventListener("click", maakSleutels);
   $("ontgrendel-formulier").addEventListener("submit", ontgrendel);
   $("haal-berichten").addEventListener("click", haalBerichten);
+  startOnderdelen();
   toon(instellingen.heeftSleutels ? "stap-ontgrendelen" : "stap-aanmaken");
 }
 

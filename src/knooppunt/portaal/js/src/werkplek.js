@@ -1,0 +1,111 @@
+// What the werkplek page's parts share (DESIGN §5 "Portal"): the keys and data this one page holds
+// in memory after unlocking, the portal's JSON endpoints (with the session's CSRF token), the
+// page's message and status lines, and the parts themselves. A part (downloading, uploading,
+// composing, …) is a module that calls `onderdeel(...)` when it is imported by main.js; main.js
+// starts every part when the page loads and tells them when the keys are unlocked.
+
+export const $ = (id) => document.getElementById(id);
+
+// What this page holds in memory after unlocking: the non-extractable keys, by kid.
+export const geheugen = {
+  versleuteling: new Map(), // kid → ECDH CryptoKey (the organisation's decryption keys)
+  ondertekening: new Map(), // kid → ECDSA CryptoKey (the organisation's signing keys)
+  berichten: new Map(), // referentienummer → envelope
+  certificaten: new Map(), // "oin moment" → [pem]
+};
+
+// Filled by main.js from the page's data attributes: api (the JSON endpoints' base path), csrf,
+// oin (the participant), heeftSleutels.
+export const instellingen = { api: "", csrf: "", oin: "", heeftSleutels: false };
+
+export function melding(tekst) {
+  const el = $("sleutels-fout");
+  el.textContent = tekst;
+  el.hidden = !tekst;
+  if (tekst) el.focus();
+}
+
+export function status(tekst) {
+  $("sleutels-status").textContent = tekst;
+}
+
+export class ApiFout extends Error {
+  constructor(status, detail, gegevens) {
+    super(detail);
+    this.status = status;
+    this.gegevens = gegevens;
+  }
+}
+
+// A JSON endpoint of the page (path relative to instellingen.api, "/portaal/sleutels/api": "/blob").
+export async function api(pad, { methode = "GET", body } = {}) {
+  const antwoord = await fetch(instellingen.api + pad, {
+    method: methode,
+    credentials: "same-origin",
+    cache: "no-store",
+    headers: {
+      Accept: "application/json",
+      "X-CSRF-Token": instellingen.csrf,
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let gegevens = null;
+  try {
+    gegevens = await antwoord.json();
+  } catch {
+    gegevens = null;
+  }
+  if (!antwoord.ok) {
+    const uitleg = gegevens && typeof gegevens.detail === "string" ? gegevens.detail : `fout ${antwoord.status}`;
+    throw new ApiFout(antwoord.status, uitleg, gegevens);
+  }
+  return gegevens;
+}
+
+// A sender's signing certificates (PEM) valid at `moment` (a message's ontvangenOp), cached.
+export async function certificatenVan(oin, moment) {
+  const sleutel = `${oin} ${moment}`;
+  if (!geheugen.certificaten.has(sleutel)) {
+    const r = await api(`/certificaten?oin=${encodeURIComponent(oin)}&moment=${encodeURIComponent(moment)}`);
+    geheugen.certificaten.set(sleutel, r.certificaten.map((c) => c.pem));
+  }
+  return geheugen.certificaten.get(sleutel);
+}
+
+export function tijdstip(iso) {
+  const moment = new Date(iso);
+  if (Number.isNaN(moment.getTime())) return String(iso);
+  return moment.toLocaleString("nl-NL", { timeZone: "Europe/Amsterdam", dateStyle: "long", timeStyle: "short" });
+}
+
+export function cel(rij, tekst) {
+  const td = document.createElement("td");
+  td.textContent = tekst; // text, never HTML (DESIGN §5)
+  rij.appendChild(td);
+  return td;
+}
+
+// --- parts ----------------------------------------------------------------------------------------
+
+const onderdelen = [];
+
+// Register a part: start() runs when the page loads (wire up buttons; the keys are still locked),
+// ontgrendeld() every time the keys have been unlocked or made.
+export function onderdeel(naam, { start = () => {}, ontgrendeld = () => {} } = {}) {
+  onderdelen.push({ naam, start, ontgrendeld });
+}
+
+export function startOnderdelen() {
+  for (const o of onderdelen) o.start();
+}
+
+export function meldOntgrendeld() {
+  for (const o of onderdelen) {
+    try {
+      o.ontgrendeld();
+    } catch (fout) {
+      melding(`${o.naam}: ${fout.message}`);
+    }
+  }
+}
