@@ -105,6 +105,18 @@ class Browser:
             "versleuteld": b64url(self.wikkel.encrypt(iv, pkcs8, aad)),
         }
 
+    def geheim(self, gebruik: str) -> dict[str, Any]:
+        """An organisation secret (nummergeheim, labelsleutel): a raw 256-bit key, a random id."""
+        kid = b64url(os.urandom(32))
+        iv = os.urandom(12)
+        aad = f"knooppunt-portaalsleutel:{gebruik}:{kid}".encode()
+        return {
+            "gebruik": gebruik,
+            "jkt": kid,
+            "iv": b64url(iv),
+            "versleuteld": b64url(self.wikkel.encrypt(iv, os.urandom(32), aad)),
+        }
+
     def blob(self, **kdf: Any) -> dict[str, Any]:
         return {
             "versie": 1,
@@ -116,7 +128,12 @@ class Browser:
                 "zout": b64url(os.urandom(16)),
                 **kdf,
             },
-            "sleutels": [self.item("ondertekening", self.teken), self.item("versleuteling", self.ecdh)],
+            "sleutels": [
+                self.item("ondertekening", self.teken),
+                self.item("versleuteling", self.ecdh),
+                self.geheim("nummergeheim"),
+                self.geheim("labelsleutel"),
+            ],
         }
 
     def verzoek(self, **anders: Any) -> dict[str, Any]:
@@ -191,7 +208,11 @@ def test_aanvraag_geeft_certificaten_uit_registreert_en_bewaart_blob(
     # The blob: kdf, salt and ciphertext by kid, nothing else.
     blob = portaal.get(f"{API}/blob", headers={"X-CSRF-Token": csrf}).json()["blob"]
     assert blob["kdf"]["algoritme"] == "argon2id" and blob["kdf"]["geheugenKiB"] >= 65536
-    assert {s["kid"] for s in blob["sleutels"]} == {c["kid"] for c in certs.values()}
+    paren = [s for s in blob["sleutels"] if s["gebruik"] in ("ondertekening", "versleuteling")]
+    assert {s["kid"] for s in paren} == {c["kid"] for c in certs.values()}
+    geheimen = [s for s in blob["sleutels"] if s not in paren]
+    assert sorted(s["gebruik"] for s in geheimen) == ["labelsleutel", "nummergeheim"]
+    assert all(s["kid"] == s["jkt"] for s in geheimen)
     assert all(set(s) == {"kid", "gebruik", "jkt", "iv", "versleuteld"} for s in blob["sleutels"])
 
     # A second set without "nieuwe sleutels" is refused; the page now asks to unlock.
@@ -218,7 +239,9 @@ def test_nieuwe_sleutels_trekken_de_oude_certificaten_in(
             rij = session.get(Certificaat, c["vingerafdruk"])
             assert rij is not None and rij.ingetrokken_op is None
     blob = portaal.get(f"{API}/blob", headers={"X-CSRF-Token": csrf}).json()["blob"]
-    assert {s["kid"] for s in blob["sleutels"]} == {c["kid"] for c in daarna.json()["certificaten"]}
+    assert {s["kid"] for s in blob["sleutels"] if s["gebruik"] not in sleutelblobs.GEHEIMEN} == {
+        c["kid"] for c in daarna.json()["certificaten"]
+    }
     assert (
         tel(rt, Auditregel, Auditregel.actie == "certificaat_ingetrokken", Auditregel.deelnemer == oin) == 2
     )
@@ -238,6 +261,10 @@ def _vals(oin: str) -> list[tuple[str, dict[str, Any], str]]:
         ander.item("ondertekening", ander.teken),
         b.item("versleuteling", b.ecdh),
     ]
+    zonder_geheimen = b.verzoek()
+    zonder_geheimen["blob"]["sleutels"] = zonder_geheimen["blob"]["sleutels"][:2]
+    kort_geheim = b.verzoek()
+    kort_geheim["blob"]["sleutels"][2]["versleuteld"] = b64url(os.urandom(64))
     p384 = ec.generate_private_key(ec.SECP384R1())
     csr_p384 = (
         x509.CertificateSigningRequestBuilder()
@@ -262,6 +289,8 @@ def _vals(oin: str) -> list[tuple[str, dict[str, Any], str]]:
         ("te weinig iteraties", te_weinig, "iteraties"),
         ("onbekend lid in de blob", vreemd_lid, "onbekende vorm"),
         ("blob van andere sleutels", verwisseld, "vingerafdrukken"),
+        ("blob zonder de geheimen van de organisatie", zonder_geheimen, "nummergeheim en labelsleutel"),
+        ("geheim van de verkeerde lengte", kort_geheim, "256 bits"),
         (
             "dezelfde sleutel tweemaal",
             b.verzoek(versleuteling=sleutelblobs.jwk_van(b.teken.public_key())),

@@ -167,6 +167,13 @@ def controleer_bewijs(
         )
 
 
+GEHEIMEN = ("nummergeheim", "labelsleutel")
+"""The organisation's secrets in the blob (DESIGN §7): the HMAC key that numbers answers and the
+AES-GCM key for client names and labels; raw 256-bit keys, wrapped like the private keys, their
+``jkt`` a random id (a secret has no public key to hash), which is also their ``kid``."""
+BLOBGEBRUIK = (Gebruik.ONDERTEKENING.value, Gebruik.VERSLEUTELING.value, *GEHEIMEN)
+
+
 @dataclass(frozen=True, slots=True)
 class Blobsleutel:
     gebruik: str
@@ -207,12 +214,17 @@ def controleer_blob(blob: object) -> tuple[dict[str, Any], list[Blobsleutel]]:
     for item in sleutels:
         if not isinstance(item, dict) or set(item) != {"gebruik", "jkt", "iv", "versleuteld"}:
             raise OngeldigeAanvraag("een versleutelde sleutel heeft een onbekende vorm")
-        if item["gebruik"] not in (Gebruik.ONDERTEKENING, Gebruik.VERSLEUTELING):
-            raise OngeldigeAanvraag(f"onbekend gebruik {item['gebruik']!r}: ondertekening of versleuteling")
+        if item["gebruik"] not in BLOBGEBRUIK:
+            raise OngeldigeAanvraag(f"onbekend gebruik {item['gebruik']!r}: {', '.join(BLOBGEBRUIK)}")
         _ontb64url(item["jkt"], "de vingerafdruk van de sleutel", lengte=32)
         _ontb64url(item["iv"], "de iv", lengte=12)
         versleuteld = _ontb64url(item["versleuteld"], "de versleutelde sleutel", maximum=2048)
-        if len(versleuteld) < 64:
+        if item["gebruik"] in GEHEIMEN:
+            if len(versleuteld) != 32 + 16:
+                raise OngeldigeAanvraag(
+                    f"het versleutelde {item['gebruik']} moet een versleutelde sleutel van 256 bits zijn"
+                )
+        elif len(versleuteld) < 64:
             raise OngeldigeAanvraag(
                 "de versleutelde sleutel is te kort om een versleutelde privésleutel te zijn"
             )
@@ -278,9 +290,14 @@ def vraag_aan(
     )
     kdf, sleutels = controleer_blob(verzoek.get("blob"))
     verwacht = {Gebruik.ONDERTEKENING.value: jkt(tekensleutel), Gebruik.VERSLEUTELING.value: jkt(ecdh)}
-    if sorted((s.gebruik, s.jkt) for s in sleutels) != sorted(verwacht.items()):
+    if sorted((s.gebruik, s.jkt) for s in sleutels if s.gebruik not in GEHEIMEN) != sorted(verwacht.items()):
         raise OngeldigeAanvraag(
             "de versleutelde sleutels horen niet bij de aangevraagde sleutels (vingerafdrukken wijken af)"
+        )
+    if sorted(s.gebruik for s in sleutels if s.gebruik in GEHEIMEN) != sorted(GEHEIMEN):
+        raise OngeldigeAanvraag(
+            "de versleutelde sleutels missen de geheimen van de organisatie (nummergeheim en "
+            "labelsleutel, elk één keer); laad de pagina opnieuw"
         )
 
     uitgegeven: list[Uitgegeven] = []
@@ -313,7 +330,7 @@ def vraag_aan(
         "kdf": kdf,
         "sleutels": [
             {
-                "kid": kids[s.gebruik],
+                "kid": kids.get(s.gebruik, s.jkt),
                 "gebruik": s.gebruik,
                 "jkt": s.jkt,
                 "iv": s.iv,

@@ -81,7 +81,7 @@ function aad(gebruik, jkt) {
 /** Wrap one private key (PKCS#8) under the derived key; the associated data binds the entry to
  * its use and its public key (JWK thumbprint), so entries cannot be swapped in the blob. */
 export async function verpak(wikkel, prive, gebruik, jkt) {
-  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", prive));
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey(GEHEIMEN.has(gebruik) ? "raw" : "pkcs8", prive));
   try {
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const versleuteld = await crypto.subtle.encrypt(
@@ -100,13 +100,29 @@ export class VerkeerdWachtwoord extends Error {}
 const ALGORITMEN = {
   ondertekening: [{ name: "ECDSA", namedCurve: "P-256" }, ["sign"]],
   versleuteling: [{ name: "ECDH", namedCurve: "P-256" }, ["deriveBits"]],
+  // The organisation's secrets (DESIGN §7): the HMAC key that numbers answers (a UUIDv8 from the
+  // question's number and the row) and the AES-GCM key for client names and labels.
+  nummergeheim: [{ name: "HMAC", hash: "SHA-256", length: 256 }, ["sign"]],
+  labelsleutel: [{ name: "AES-GCM", length: 256 }, ["encrypt", "decrypt"]],
 };
 
-/** Import PKCS#8 bytes as a non-extractable key for `gebruik`, then wipe the bytes. */
+/** Uses whose entry is a raw secret key (not a PKCS#8 private key). */
+export const GEHEIMEN = new Set(["nummergeheim", "labelsleutel"]);
+
+/** A new organisation secret for `gebruik` (extractable only until it is wrapped) and its id:
+ * 32 random bytes, base64url, in the blob's `jkt` field (a secret has no public key to hash). */
+export async function nieuwGeheim(gebruik) {
+  const [alg, gebruiken] = ALGORITMEN[gebruik];
+  const sleutel = await crypto.subtle.generateKey(alg, true, gebruiken);
+  return { sleutel, id: b64url(crypto.getRandomValues(new Uint8Array(32))) };
+}
+
+/** Import PKCS#8 bytes (a raw secret for the GEHEIMEN) as a non-extractable key for `gebruik`,
+ * then wipe the bytes. */
 export async function importeer(pkcs8, gebruik) {
   const [alg, gebruiken] = ALGORITMEN[gebruik];
   try {
-    return await crypto.subtle.importKey("pkcs8", pkcs8, alg, false, gebruiken);
+    return await crypto.subtle.importKey(GEHEIMEN.has(gebruik) ? "raw" : "pkcs8", pkcs8, alg, false, gebruiken);
   } finally {
     pkcs8.fill(0);
   }

@@ -9,6 +9,7 @@ import * as x509 from "@peculiar/x509";
 import {
   KDF,
   VerkeerdWachtwoord,
+  nieuwGeheim as nieuwOrganisatiegeheim,
   b64url,
   importeer,
   leidAf,
@@ -102,6 +103,8 @@ async function maakSleutels() {
       .setProtectedHeader({ alg: "ES256", typ: "knooppunt-sleutelbewijs" })
       .sign(teken.privateKey);
 
+    const nummergeheim = await nieuwOrganisatiegeheim("nummergeheim");
+    const labelsleutel = await nieuwOrganisatiegeheim("labelsleutel");
     const zout = crypto.getRandomValues(new Uint8Array(16));
     const wikkel = await leidAf(nieuwGeheim, zout);
     const blob = {
@@ -110,18 +113,24 @@ async function maakSleutels() {
       sleutels: [
         await verpak(wikkel, teken.privateKey, "ondertekening", tekenJkt),
         await verpak(wikkel, ecdh.privateKey, "versleuteling", ecdhJkt),
+        await verpak(wikkel, nummergeheim.sleutel, "nummergeheim", nummergeheim.id),
+        await verpak(wikkel, labelsleutel.sleutel, "labelsleutel", labelsleutel.id),
       ],
     };
     // Held from here on only as non-extractable keys.
     const tekenPrive = await importeer(new Uint8Array(await crypto.subtle.exportKey("pkcs8", teken.privateKey)), "ondertekening");
     const ecdhPrive = await importeer(new Uint8Array(await crypto.subtle.exportKey("pkcs8", ecdh.privateKey)), "versleuteling");
+    const geheimen = [
+      ["nummergeheim", nummergeheim.id, await importeer(new Uint8Array(await crypto.subtle.exportKey("raw", nummergeheim.sleutel)), "nummergeheim")],
+      ["labelsleutel", labelsleutel.id, await importeer(new Uint8Array(await crypto.subtle.exportKey("raw", labelsleutel.sleutel)), "labelsleutel")],
+    ];
 
     const antwoord = await api("/aanvraag", {
       methode: "POST",
       body: { csr: pem(csrDer, "CERTIFICATE REQUEST"), versleuteling: publiek(ecdhJwk), bewijs, blob, vervang: vervangen },
     });
-    geheugen.versleuteling.clear();
-    geheugen.ondertekening.clear();
+    for (const soort of ["versleuteling", "ondertekening", "nummergeheim", "labelsleutel"]) geheugen[soort].clear();
+    for (const [soort, id, sleutel] of geheimen) geheugen[soort].set(id, sleutel);
     for (const c of antwoord.certificaten) {
       if (c.gebruik === "versleuteling") geheugen.versleuteling.set(c.kid, ecdhPrive);
       if (c.gebruik === "ondertekening") geheugen.ondertekening.set(c.kid, tekenPrive);
@@ -159,8 +168,7 @@ async function ontgrendel(gebeurtenis) {
     const wikkel = await leidAf(wachtwoord, ontb64url(blob.kdf.zout), blob.kdf);
     const uitgepakt = [];
     for (const item of blob.sleutels) uitgepakt.push([item, await pakUit(wikkel, item)]);
-    geheugen.versleuteling.clear();
-    geheugen.ondertekening.clear();
+    for (const soort of ["versleuteling", "ondertekening", "nummergeheim", "labelsleutel"]) geheugen[soort].clear();
     for (const [item, sleutel] of uitgepakt) geheugen[item.gebruik].set(item.kid, sleutel);
     invoer.value = "";
     status("Uw sleutels zijn ontgrendeld. Ze blijven alleen in deze pagina; na herladen vraagt het portaal opnieuw om uw wachtwoord.");

@@ -10,9 +10,19 @@ export const $ = (id) => document.getElementById(id);
 export const geheugen = {
   versleuteling: new Map(), // kid → ECDH CryptoKey (the organisation's decryption keys)
   ondertekening: new Map(), // kid → ECDSA CryptoKey (the organisation's signing keys)
+  nummergeheim: new Map(), // id → HMAC-SHA-256 CryptoKey (numbers answers: DESIGN §7), newest last
+  labelsleutel: new Map(), // id → AES-GCM CryptoKey (client names and labels), newest last
   berichten: new Map(), // referentienummer → envelope
   certificaten: new Map(), // "oin moment" → [pem]
 };
+
+// The organisation's newest secret of a kind ("nummergeheim" or "labelsleutel") and its id; null
+// when the keys are locked or were made before the portal kept that secret.
+export function geheim(soort) {
+  let laatste = null;
+  for (const [id, sleutel] of geheugen[soort]) laatste = { id, sleutel };
+  return laatste;
+}
 
 // Filled by main.js from the page's data attributes: api (the JSON endpoints' base path), csrf,
 // oin (the participant), heeftSleutels.
