@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knooppunt import __version__
 from knooppunt.api import auth, invoer, v1
+from knooppunt.api.snel import SnellePaden
 from knooppunt.hub import adresboek
 from knooppunt.hub.fouten import HubFout
 from knooppunt.metrics import HttpMeting
@@ -480,7 +481,8 @@ def create_app(runtime: Runtime) -> ASGIApp:
         redirect_slashes=False,
     )
     app.state.runtime = runtime
-    app.mount("/api/v1", _api_app(runtime))
+    api = _api_app(runtime)
+    app.mount("/api/v1", api)
     per_pad: dict[str, int] = {}
     if runtime.settings.portaal_actief:
         from knooppunt.portaal.app import MAX_UPLOAD_VERZOEK, UPLOAD_PAD, create_portaal_app
@@ -510,4 +512,6 @@ def create_app(runtime: Runtime) -> ASGIApp:
             **({"portaal": "/portaal/"} if runtime.settings.portaal_actief else {}),
         }
 
-    return VerzoekId(HttpMeting(MaxBodyGrootte(app, runtime.settings.max_request_bytes, per_pad=per_pad)))
+    # The hot routes are served by SnellePaden, past FastAPI's per-request machinery (#13).
+    snel = SnellePaden(app, api, api_versie=API_VERSIE)
+    return VerzoekId(HttpMeting(MaxBodyGrootte(snel, runtime.settings.max_request_bytes, per_pad=per_pad)))

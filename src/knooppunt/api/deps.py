@@ -7,7 +7,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import structlog
 from fastapi import Depends, Request
@@ -29,6 +29,7 @@ from knooppunt.store.db import transactie, zonder_ping
 from knooppunt.store.models import Deelnemer
 
 log = structlog.get_logger("knooppunt.api")
+T = TypeVar("T")
 
 
 @dataclass
@@ -229,18 +230,24 @@ def _in_een_draad(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         v = next((w for w in kwargs.values() if isinstance(w, Verzoek)), None)
         if v is None:
             return endpoint(*args, **kwargs)
-        try:
-            v.begin()
-            uitkomst = endpoint(*args, **kwargs)
-            v.commit()
-        except BaseException as fout:
-            v.mislukt(fout)
-            raise
-        finally:
-            v.sluit()
-        return uitkomst
+        return in_transactie(v, lambda: endpoint(*args, **kwargs))
 
     return handler
+
+
+def in_transactie(v: Verzoek, werk: Callable[[], T]) -> T:
+    """Open the request (`Verzoek.begin`: clock, versions, authentication), do the work, commit;
+    on any failure roll back (and audit a refusal); always close. Blocking: run in a thread."""
+    try:
+        v.begin()
+        uitkomst = werk()
+        v.commit()
+    except BaseException as fout:
+        v.mislukt(fout)
+        raise
+    finally:
+        v.sluit()
+    return uitkomst
 
 
 class TransactieRoute(APIRoute):

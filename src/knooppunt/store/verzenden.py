@@ -361,7 +361,8 @@ def schrijf(
     parameters.update({f"a_{k}": w for k, w in regel.items()})
     if not teller:
         inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], grootte)])
-    uit = _schrijfstatement(claim, teller).voer_uit(session.connection(), parameters).first()
+    rijen = _schrijfstatement(claim, teller).voer_uit(session.connection(), parameters)
+    uit = rijen[0] if rijen else None
     if uit is None:
         if not teller:
             inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], -grootte)])

@@ -1,0 +1,149 @@
+"""The hot path without FastAPI's per-request machinery (#13, docs/decisions/0028-snelle-paden.md).
+
+`POST /api/v1/berichten` and `POST /api/v1/bevestigingen` are what vendors call most. Through
+FastAPI each one passes two applications' middleware stacks (the outer app and the mounted API:
+error, telemetry, body-limit, exception and exit-stack middleware), the router's path matching, a
+mount, dependency solving and a second validation of the body — more server CPU than the submit's
+own work. `SnellePaden` sits in front of all that, inside the request-id, metrics and body-size
+middleware, and serves the common case itself:
+
+- the path and method are one of the above, there is no query string and the body is declared as
+  ``application/json``;
+- the body is read (still bounded by `MaxBodyGrootte`), parsed by the API's strict JSON reader
+  (`invoer.lees_json`) and validated by the route's own pydantic model, exactly as FastAPI would;
+- the route's own handler then runs in one thread-pool hop inside the request's transaction
+  (`deps.in_transactie`: clock, versions, authentication, work, commit), and a refusal is answered
+  by the API app's own exception handlers.
+
+Anything else — another path, a query string, another content type, a body that does not parse or
+validate — goes to FastAPI unchanged, with the body it already read handed on, so every refusal
+(and its audit entry, after authentication) is produced by the one code path that produces it
+today. Nothing here decides anything about a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from knooppunt.api import deps, invoer, v1
+from knooppunt.api.schemas import BevestigingenCreate, EnvelopCreate
+from knooppunt.hub.fouten import HubFout
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class _Pad:
+    route: APIRoute
+    model: type[BaseModel]
+    handler: Callable[[deps.Verzoek, Any], Response]
+
+
+class SnellePaden:
+    """ASGI middleware: the hot routes served directly, everything else passed to ``app``."""
+
+    def __init__(self, app: ASGIApp, api: FastAPI, *, api_versie: str) -> None:
+        self.app = app
+        self.api = api
+        self.api_versie = api_versie
+        routes = {r.operation_id: r for r in v1.router.routes if isinstance(r, APIRoute)}
+        self.paden: dict[tuple[str, str], _Pad] = {
+            ("POST", API_PREFIX + "/berichten"): _Pad(
+                routes["verstuurBericht"], EnvelopCreate, v1.verstuur_bericht
+            ),
+            ("POST", API_PREFIX + "/bevestigingen"): _Pad(
+                routes["bevestigBerichten"], BevestigingenCreate, v1.bevestig_berichten
+            ),
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("query_string"):
+            await self.app(scope, receive, send)
+            return
+        pad = self.paden.get((scope["method"], scope["path"]))
+        if pad is None or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        body = await _lees(receive)
+        try:
+            invoer_ = pad.model.model_validate(invoer.lees_json(body))
+        except (HubFout, ValidationError):
+            # FastAPI authenticates first and then describes the fault, in Dutch, audited.
+            await self.app(scope, _opnieuw(body, receive), send)
+            return
+        # What Starlette's Mount and router would have put in the scope: the metrics' route
+        # template, Request.app for the caches, the route's operation_id for a refusal's audit entry.
+        scope["app"] = self.api
+        scope["root_path"] = scope.get("root_path", "") + API_PREFIX
+        scope["route"] = pad.route
+        request = Request(scope, receive)
+        v = deps.Verzoek(deps.runtime(request), request)
+        try:
+            antwoord = await anyio.to_thread.run_sync(deps.in_transactie, v, lambda: pad.handler(v, invoer_))
+        except Exception as fout:
+            klasse, handler = _handler_voor(self.api, fout)
+            antwoord = await handler(request, fout)
+            antwoord.headers["API-Version"] = self.api_versie
+            await antwoord(scope, receive, send)
+            if klasse is Exception:
+                # As Starlette's ServerErrorMiddleware does: answered, then raised for the server's
+                # log (the traceback; never content).
+                raise
+            return
+        antwoord.headers["API-Version"] = self.api_versie
+        await antwoord(scope, receive, send)
+
+
+def _handler_voor(api: FastAPI, fout: Exception) -> tuple[type[BaseException], Any]:
+    """The API app's exception handler for an exception, looked up by its MRO as Starlette does
+    (the app registers one for Exception, so there always is one)."""
+    for klasse in type(fout).__mro__:
+        if klasse in api.exception_handlers:
+            return klasse, api.exception_handlers[klasse]
+    raise fout
+
+
+def _is_json(scope: Scope) -> bool:
+    gevonden: bytes | None = None
+    for naam, waarde in scope["headers"]:
+        if naam == b"content-type":
+            if gevonden is not None:
+                return False
+            gevonden = waarde
+    return gevonden == b"application/json"
+
+
+async def _lees(receive: Receive) -> bytes:
+    delen: list[bytes] = []
+    while True:
+        bericht = await receive()
+        if bericht["type"] == "http.disconnect":
+            break
+        delen.append(bericht.get("body", b""))
+        if not bericht.get("more_body", False):
+            break
+    return b"".join(delen)
+
+
+def _opnieuw(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the body read already to FastAPI, then the connection's own."""
+    gegeven = False
+
+    async def ontvang() -> Message:
+        nonlocal gegeven
+        if not gegeven:
+            gegeven = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return ontvang
