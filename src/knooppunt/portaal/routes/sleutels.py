@@ -125,12 +125,25 @@ def sleutelpagina(request: Request, gebruiker: DeelnemerGebruiker) -> Response:
     rt = runtime(request)
     assert gebruiker.oin is not None
     with transactie(rt.sessions) as session:
-        heeft = sleutelblobs.blob_van(session, gebruiker.oin, gebruiker.onderwerp) is not None
+        eigen = sleutelblobs.blob_van(session, gebruiker.oin, gebruiker.onderwerp)
+        heeft = eigen is not None
+        anderen = any(
+            g.toegang and g.onderwerp != gebruiker.onderwerp
+            for g in sleutelblobs.gebruikers(session, gebruiker.oin)
+        )
+        if eigen is not None:
+            toestand = "toegang" if eigen.get("sleutels") else "gevraagd"
+        elif anderen:
+            toestand = "organisatie"  # the organisation has keys; this user has no access yet
+        else:
+            toestand = "geen"
     antwoord = pagina(
         request,
         "sleutels/werkplek.html",
         titel="Sleutels en berichten in de browser",
         heeft_sleutels=heeft,
+        toestand=toestand,
+        anderen_met_toegang=anderen,
         api=API,
         bundel_url=BUNDEL_URL,
         bundel_integriteit=bundel_integriteit(),
@@ -169,8 +182,9 @@ def _aanvraag(request: Request, gebruiker: Gebruiker, verzoek: dict[str, Any]) -
                 door=gebruiker.audit_actor,
                 verzoek=verzoek,
                 nu=nu,
+                naam=gebruiker.gebruiker,
             )
-    except sleutelblobs.SleutelsBestaan as fout:
+    except (sleutelblobs.SleutelsBestaan, sleutelblobs.OrganisatieHeeftSleutels) as fout:
         return _json({"detail": f"Er is niets uitgegeven: {fout}."}, 409)
     except OngeldigeAanvraag as fout:
         return _json({"detail": f"De aanvraag is geweigerd: {fout}."}, 400)
@@ -210,6 +224,147 @@ def blob(request: Request) -> JSONResponse:
     if gevonden is None:
         return _json({"detail": "U hebt nog geen sleutels in dit portaal. Maak ze eerst aan."}, 404)
     return _json({"blob": gevonden})
+
+
+# --- the organisation's keys shared by its users (decision 0027) ------------------------------------
+
+
+def _toegangsactie(
+    request: Request, gebruiker: Gebruiker, verzoek: dict[str, Any], actie: str
+) -> JSONResponse:
+    """One of the access steps, in one transaction; a refusal says why in Dutch and changes nothing."""
+    rt = runtime(request)
+    oin = gebruiker.oin
+    assert oin is not None
+    uitgegeven: list[sleutelblobs.Uitgegeven] = []
+    try:
+        with transactie(rt.sessions) as session:
+            nu = db_nu(session)
+            door = gebruiker.audit_actor
+            if actie == "vragen":
+                sleutelblobs.vraag_toegang(
+                    session,
+                    oin=oin,
+                    onderwerp=gebruiker.onderwerp,
+                    naam=gebruiker.gebruiker,
+                    door=door,
+                    verzoek=verzoek,
+                    nu=nu,
+                )
+            elif actie == "geven":
+                sleutelblobs.geef_toegang(
+                    session, oin=oin, onderwerp=gebruiker.onderwerp, door=door, verzoek=verzoek, nu=nu
+                )
+            elif actie == "weigeren":
+                sleutelblobs.weiger_toegang(
+                    session,
+                    oin=oin,
+                    onderwerp=gebruiker.onderwerp,
+                    door=door,
+                    wie=verzoek.get("onderwerp"),
+                    nu=nu,
+                )
+            elif actie == "beeindigen":
+                sleutelblobs.beeindig_toegang(
+                    session,
+                    oin=oin,
+                    onderwerp=gebruiker.onderwerp,
+                    door=door,
+                    wie=verzoek.get("onderwerp"),
+                    nu=nu,
+                )
+            elif actie == "omzetten":
+                sleutelblobs.zet_om(session, oin=oin, onderwerp=gebruiker.onderwerp, verzoek=verzoek, nu=nu)
+            else:
+                assert actie == "vernieuwen"
+                uitgegeven = sleutelblobs.vernieuw(
+                    session,
+                    rt,
+                    deelnemer=adresboek.haal(session, oin),
+                    onderwerp=gebruiker.onderwerp,
+                    door=door,
+                    verzoek=verzoek,
+                    nu=nu,
+                )
+    except (sleutelblobs.SleutelsBestaan, sleutelblobs.OrganisatieHeeftSleutels) as fout:
+        return _json({"detail": f"Er is niets veranderd: {fout}."}, 409)
+    except sleutelblobs.GeenToegang as fout:
+        return _json({"detail": f"Er is niets veranderd: {fout}."}, 403)
+    except sleutelblobs.NietGevonden as fout:
+        return _json({"detail": f"Er is niets veranderd: {fout}."}, 404)
+    except OngeldigeAanvraag as fout:
+        return _json({"detail": f"Er is niets veranderd: {fout}."}, 400)
+    except HubFout as fout:
+        return _json({"detail": f"Er is niets veranderd: {fout.detail}"}, fout.status)
+    except IntegrityError:
+        return _json(
+            {"detail": "Er is niets veranderd: tegelijk is iets anders verwerkt. Laad de pagina opnieuw."},
+            409,
+        )
+    return _json(
+        {
+            "certificaten": [
+                {"gebruik": u.gebruik, "kid": u.kid, "vingerafdruk": u.vingerafdruk, "pem": u.pem}
+                for u in uitgegeven
+            ]
+        }
+    )
+
+
+def _toegangsroute(actie: str, pad: str) -> None:
+    async def eindpunt(request: Request) -> JSONResponse:
+        try:
+            gebruiker = await run_in_threadpool(_api_gebruiker, request)
+            verzoek = await _json_body(request)
+        except ApiFout as fout:
+            return _fout(fout)
+        return await run_in_threadpool(_toegangsactie, request, gebruiker, verzoek, actie)
+
+    eindpunt.__name__ = f"toegang_{actie}"
+    router.add_api_route(API_PAD + pad, eindpunt, methods=["POST"])
+
+
+for _actie, _pad in (
+    ("vragen", "/toegang"),
+    ("geven", "/toegang/geven"),
+    ("weigeren", "/toegang/weigeren"),
+    ("beeindigen", "/toegang/beeindigen"),
+    ("omzetten", "/blob/omzetten"),
+    ("vernieuwen", "/vernieuwen"),
+):
+    _toegangsroute(_actie, _pad)
+
+
+@router.get(API_PAD + "/collegas")
+def collegas(request: Request) -> JSONResponse:
+    """The organisation's users with access and those asking for it (metadata and personal public
+    keys only), and whether the organisation should make new keys after a leaver."""
+    try:
+        gebruiker = _api_gebruiker(request)
+    except ApiFout as fout:
+        return _fout(fout)
+    assert gebruiker.oin is not None
+    rt = runtime(request)
+    with transactie(rt.sessions) as session:
+        lijst = sleutelblobs.gebruikers(session, gebruiker.oin)
+        vernieuwen = sleutelblobs.vernieuwen_nodig(session, gebruiker.oin)
+    return _json(
+        {
+            "gebruikers": [
+                {
+                    "onderwerp": g.onderwerp,
+                    "naam": g.naam,
+                    "zelf": g.onderwerp == gebruiker.onderwerp,
+                    "toegang": g.toegang,
+                    "versie": g.versie,
+                    "gevraagdOp": _tijd(g.gevraagd_op),
+                    "persoonlijk": g.persoonlijk,
+                }
+                for g in lijst
+            ],
+            "vernieuwenNodig": vernieuwen,
+        }
+    )
 
 
 def _tijd(waarde: datetime | None) -> str | None:
