@@ -242,8 +242,17 @@ def test_nieuwe_sleutels_trekken_de_oude_certificaten_in(
     assert {s["kid"] for s in blob["sleutels"] if s["gebruik"] not in sleutelblobs.GEHEIMEN} == {
         c["kid"] for c in daarna.json()["certificaten"]
     }
+    # The first set's two certificates (the demo's hosted certificate was retired when the first set
+    # was made: DESIGN §5 "Migration").
     assert (
-        tel(rt, Auditregel, Auditregel.actie == "certificaat_ingetrokken", Auditregel.deelnemer == oin) == 2
+        tel(
+            rt,
+            Auditregel,
+            Auditregel.actie == "certificaat_ingetrokken",
+            Auditregel.deelnemer == oin,
+            Auditregel.certificaat.in_([c["vingerafdruk"] for c in eerst]),
+        )
+        == 2
     )
 
 
@@ -907,3 +916,116 @@ def test_niemand_kan_ontgrendelen_dan_nieuwe_organisatiesleutels(
         for c in eerst:
             rij = session.get(Certificaat, c["vingerafdruk"])
             assert rij is not None and rij.ingetrokken_op is not None
+
+
+# --- hosted keys migrated, the kluis destroyed (DESIGN §5 "Migration") --------------------------------
+
+
+def test_gehoste_sleutels_migreren_en_daarna_wordt_de_kluis_vernietigd(
+    rt: Runtime, settings: Settings, portaal: TestClient, cli: Any
+) -> None:
+    from knooppunt.jobs import kluis as kluisjob
+    from knooppunt.portaal import kluismigratie
+    from knooppunt.portaal.demo import DEELNEMERS, _met_klant, registreer_deelnemers
+    from knooppunt.portaal.gastclient import Gastclient, GeenSleutel, TeVersturen, _jwe_kid
+    from knooppunt.portaal.kluis import ONTWIKKEL_BESTAND, Kluis, KluisFout, Versleuteld
+    from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+    from knooppunt.store import berichten as berichten_store
+    from knooppunt.store.db import db_nu
+    from knooppunt.store.models import Bericht, PortaalSleutel
+
+    kluis = Kluis.uit_instellingen(rt.settings)
+    registreer_deelnemers(rt, kluis)  # every demo participant hosted, no messages yet
+    energie, gemeente = oin_van("energie"), oin_van("gemeente")
+    verzender = Gastclient(rt, kluis, gemeente, wie="test")
+
+    def stuur() -> str:
+        payload = _met_klant(voorbeeld("schuldregeling", "saldoverzoek_nuts"), 7)
+        bericht = TeVersturen(energie, "saldoverzoek_nuts", payload, str(uuid.uuid4()))
+        return verzender.verstuur(bericht, waarvoor="test").bericht.referentienummer
+
+    def kid_van(referentienummer: str) -> str | None:
+        with transactie(rt.sessions) as session:
+            b = session.scalar(select(Bericht).where(Bericht.referentienummer == referentienummer))
+            assert b is not None
+            jwe = berichten_store.inhoud(session, b.id)
+            return _jwe_kid(jwe) if jwe else None
+
+    with transactie(rt.sessions) as session:
+        gehost = {
+            r.kid: r for r in session.scalars(select(PortaalSleutel).where(PortaalSleutel.oin == energie))
+        }
+        bewaard = {k: Versleuteld(r.hoofdsleutel_id, r.nonce, r.versleuteld) for k, r in gehost.items()}
+    onderweg = stuur()
+    assert kid_van(onderweg) in gehost
+
+    # The portal tells the hosted participant to make keys in the browser; it does.
+    inloggen(portaal, "energie", naam="Sanne")
+    assert 'id="gehost-uitleg"' in portaal.get("/portaal/sleutels").text
+    csrf = csrf_van_pagina(portaal)
+    gemaakt = vraag(portaal, csrf, Organisatie(energie).verzoek(Gebruiker2(energie)))
+    assert gemaakt.status_code == 201, gemaakt.text
+    browserkid = next(c["kid"] for c in gemaakt.json()["certificaten"] if c["gebruik"] == "versleuteling")
+    assert 'id="gehost-uitleg"' not in portaal.get("/portaal/sleutels").text
+    with transactie(rt.sessions) as session:
+        for rij in session.scalars(select(PortaalSleutel).where(PortaalSleutel.oin == energie)):
+            assert rij.gemigreerd_op is not None
+            cert = session.get(Certificaat, compact.ontb64url(rij.kid.encode()).hex())
+            assert cert is not None and cert.ingetrokken_op is not None  # retired for new encryption
+
+    # New messages are sealed for the certificate made in the browser.
+    nieuw = stuur()
+    assert kid_van(nieuw) == browserkid
+
+    # The old path: the hosted key opens the message in flight, not the new one, and signs nothing.
+    ontvanger = Gastclient(rt, kluis, energie, wie="test")
+    geopend = {
+        o.envelop["referentienummer"]: o
+        for o in ontvanger.haal_op(waarvoor="test", referentienummers=[onderweg, nieuw])
+    }
+    assert geopend[onderweg].payload is not None and geopend[onderweg].fout is None
+    assert geopend[nieuw].payload is None
+    with ontvanger.transactie() as (session, nu), pytest.raises(GeenSleutel, match="in de browser"):
+        ontvanger.sleutel(session, "test", nu)
+
+    # Destroying is refused while hosted keys are needed, saying who needs them and why.
+    proef = cli("portaal", "kluis-vernietigen", "--proef")
+    assert proef.exit_code != 0
+    assert gemeente in proef.output and "nog geen sleutels in de browser" in proef.output
+    assert energie in proef.output and "1 bericht(en)" in proef.output
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        for d in DEELNEMERS:  # the others have made keys in the browser too
+            if d.oin != energie:
+                kluismigratie.markeer_gemigreerd(session, d.oin, nu=nu)
+    with transactie(rt.sessions) as session:
+        assert [(n.oin, "bericht" in n.reden) for n in kluismigratie.nog_nodig(session)] == [(energie, True)]
+    assert kluisjob.vernietig(rt.sessions, rt.settings, nu=nu) == 0  # the job waits too
+
+    # The message in flight is confirmed: nothing needs the kluis any more.
+    ontvanger.bevestig([onderweg])
+    with transactie(rt.sessions) as session:
+        assert kluismigratie.nog_nodig(session) == []
+    proef = cli("portaal", "kluis-vernietigen", "--proef")
+    assert proef.exit_code == 0 and "zouden worden vernietigd" in proef.output, proef.output
+    bestand = settings.data_dir / ONTWIKKEL_BESTAND
+    assert bestand.exists()
+    aantal = tel(rt, PortaalSleutel)
+    assert kluisjob.vernietig(rt.sessions, rt.settings, nu=nu) == aantal
+    assert tel(rt, PortaalSleutel) == 0 and not bestand.exists()
+    assert tel(rt, Auditregel, Auditregel.actie == "kluis_vernietigd") == 1
+
+    # The hosted private keys are unusable: no ciphertext left, and a saved copy does not open
+    # under the master key the node has now (a new one; the old one is gone).
+    with pytest.raises(GeenSleutel):
+        ontvanger.haal_op(waarvoor="test", referentienummers=[nieuw])
+    nieuwe_kluis = Kluis.uit_instellingen(rt.settings)
+    kid, waarde = next(iter(bewaard.items()))
+    with pytest.raises(KluisFout):
+        nieuwe_kluis.ontsleutel(energie, kid, waarde)
+
+    # Idempotent: nothing left to destroy.
+    assert kluisjob.vernietig(rt.sessions, rt.settings, nu=nu) == 0
+    weer = cli("portaal", "kluis-vernietigen")
+    assert weer.exit_code == 0 and "niets te vernietigen" in weer.output
+    assert tel(rt, Auditregel, Auditregel.actie == "kluis_vernietigd") == 1

@@ -44,6 +44,7 @@ from knooppunt.hub import adresboek, audit, notificaties
 from knooppunt.pki import portaal_ca
 from knooppunt.pki.certificaat import lees
 from knooppunt.pki.portaal_ca import Gebruik, OngeldigeAanvraag, PortaalCa
+from knooppunt.portaal import kluismigratie
 from knooppunt.protocol.jwe import ALG_EC, VERBODEN_LEDEN, OngeldigeJwe, lees_kop, x5t_s256
 from knooppunt.runtime import Runtime
 from knooppunt.store import portaal as store
@@ -611,6 +612,10 @@ def vraag_aan(
     oude_kids = {
         s.get("kid") for g in gebruikers(session, oin) for s in g.sleutels if s.get("gebruik") in _PAREN
     }
+    # A participant whose keys the portal hosted moves to keys in the browser (DESIGN §5
+    # "Migration"): its hosted keys now only open messages already in flight, and their
+    # certificates are retired so that senders seal new messages for the new certificate.
+    oude_kids |= set(kluismigratie.markeer_gemigreerd(session, oin, nu=nu))
     _trek_in(session, deelnemer, {k for k in oude_kids if isinstance(k, str)}, door=door, nu=nu)
 
     if v2:

@@ -38,6 +38,7 @@ from knooppunt.portaal.weergave import berichttype_naam, pagina
 from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
 from knooppunt.protocol.jwe import x5t_s256
 from knooppunt.store import deelnemers as deelnemers_store
+from knooppunt.store import portaal as portaal_store
 from knooppunt.store.db import db_nu, transactie
 
 router = APIRouter()
@@ -131,6 +132,7 @@ def sleutelpagina(request: Request, gebruiker: DeelnemerGebruiker) -> Response:
             g.toegang and g.onderwerp != gebruiker.onderwerp
             for g in sleutelblobs.gebruikers(session, gebruiker.oin)
         )
+        gehost = any(r.gemigreerd_op is None for r in portaal_store.sleutels_van(session, gebruiker.oin))
         if eigen is not None:
             toestand = "toegang" if eigen.get("sleutels") else "gevraagd"
         elif anderen:
@@ -144,6 +146,7 @@ def sleutelpagina(request: Request, gebruiker: DeelnemerGebruiker) -> Response:
         heeft_sleutels=heeft,
         toestand=toestand,
         anderen_met_toegang=anderen,
+        gehost=gehost,
         api=API,
         bundel_url=BUNDEL_URL,
         bundel_integriteit=bundel_integriteit(),
