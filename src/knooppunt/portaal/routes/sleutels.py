@@ -48,6 +48,8 @@ API = "/portaal" + API_PAD  # as the page's script calls it
 BUNDEL = Path(__file__).resolve().parents[1] / "static" / "js" / "portaal-sleutels.js"
 BUNDEL_URL = "/portaal/static/js/portaal-sleutels.js"
 MAX_VERZOEK = 64 * 1024
+MAX_VERNIEUWEN = 2 * 1024 * 1024
+"""New organisation keys wrapped for every user with access (about 15 KiB per user) in one request."""
 MAX_BERICHTEN = 100
 """Messages per fetch by the page (each decrypted in the browser)."""
 
@@ -101,14 +103,14 @@ def _api_gebruiker(request: Request) -> Gebruiker:
     return gebruiker
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def _json_body(request: Request, maximum: int = MAX_VERZOEK) -> dict[str, Any]:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise ApiFout(415, "Stuur de gegevens als JSON (Content-Type: application/json).")
     ruw = b""
     async for deel in request.stream():
         ruw += deel
-        if len(ruw) > MAX_VERZOEK:
-            raise ApiFout(413, f"Het verzoek is groter dan {MAX_VERZOEK // 1024} KiB.")
+        if len(ruw) > maximum:
+            raise ApiFout(413, f"Het verzoek is groter dan {maximum // 1024} KiB.")
     try:
         data = json.loads(ruw)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -318,7 +320,7 @@ def _toegangsroute(actie: str, pad: str) -> None:
     async def eindpunt(request: Request) -> JSONResponse:
         try:
             gebruiker = await run_in_threadpool(_api_gebruiker, request)
-            verzoek = await _json_body(request)
+            verzoek = await _json_body(request, MAX_VERNIEUWEN if actie == "vernieuwen" else MAX_VERZOEK)
         except ApiFout as fout:
             return _fout(fout)
         return await run_in_threadpool(_toegangsactie, request, gebruiker, verzoek, actie)
