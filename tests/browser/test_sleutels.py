@@ -383,3 +383,52 @@ def test_twee_collegas_delen_de_sleutels_van_hun_organisatie(
     _geen_geheimen(anna, [geheim_anna, geheim_bram])
     _geen_geheimen(bram, [geheim_anna, geheim_bram])
     bram.context.close()
+
+
+def test_sleutels_van_versie_1_worden_bij_ontgrendelen_organisatiesleutels(
+    csp_pagina: Any, server: Portaalserver
+) -> None:
+    """A version 1 blob (one user's own keys, as the portal made them before decision 0027) is
+    upgraded by the page at its next unlock: the same keys, now wrapped to a personal key under the
+    same passphrase; a message sealed for them opens before and after."""
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+    from playwright.sync_api import expect
+
+    from tests.portaal.test_sleutels import Browser, b64url
+
+    wonen = "00000003504567890000"
+    page = csp_pagina
+    log_in(page, "Demo Wonen (Schuldeiser)", naam="Vera")
+    page.goto("/portaal/sleutels")
+    expect(page.get_by_role("button", name="Sleutels aanmaken")).to_be_visible()
+    csrf = page.locator("#sleutels").get_attribute("data-csrf")
+    api = "/portaal/sleutels/api"
+
+    # The v1 blob, made as the page of decision 0025 made it (Argon2id as hash-wasm computes it).
+    geheim = "7K3M-Q9XD-B2CA-HJ4P"
+    zout = os.urandom(16)
+    browser = Browser(wonen)
+    browser.wikkel = AESGCM(
+        Argon2id(salt=zout, length=32, iterations=3, lanes=1, memory_cost=65536).derive(geheim.encode())
+    )
+    verzoek = browser.verzoek(blob=browser.blob(zout=b64url(zout)))
+    gemaakt = page.request.post(
+        f"{api}/aanvraag",
+        data=json.dumps(verzoek),
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+    )
+    assert gemaakt.status == 201, gemaakt.text()
+    assert page.request.get(f"{api}/blob", headers={"X-CSRF-Token": csrf}).json()["blob"]["versie"] == 1
+    bericht = verstuur(server, aan=wonen, soort="saldoverzoek")
+
+    _ontgrendel(page, geheim)
+    _open(page, bericht)
+    na = page.request.get(f"{api}/blob", headers={"X-CSRF-Token": csrf}).json()["blob"]
+    assert na["versie"] == 2 and len(na["sleutels"]) == 4
+    # The v2 path, with the same passphrase.
+    _ontgrendel(page, geheim)
+    _open(page, bericht)
+    _geen_geheimen(page, [geheim])
