@@ -20,5 +20,5 @@ from knooppunt.store.db import transactie
 def vernietig(sessions: sessionmaker[Session], settings: Settings, *, nu: datetime) -> int:
     """The number of hosted keys destroyed in this run (0 while they are still needed or gone)."""
     with transactie(sessions) as session:
-        uitslag = kluismigratie.vernietig(session, settings, door=KNOOPPUNT, nu=nu)
+        uitslag = kluismigratie.vernietig(session, settings, door=KNOOPPUNT, nu=nu, volledig=False)
     return uitslag.sleutels if uitslag.vernietigd else 0
