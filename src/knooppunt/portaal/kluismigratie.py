@@ -145,10 +145,17 @@ def nog_nodig(session: Session, *, berichten: bool = True) -> list[Nodig]:
 
 
 def vernietig(
-    session: Session, settings: Settings, *, door: str, nu: datetime, proef: bool = False
+    session: Session,
+    settings: Settings,
+    *,
+    door: str,
+    nu: datetime,
+    proef: bool = False,
+    volledig: bool = True,
 ) -> Uitslag:
     """Destroy the kluis when nothing needs it (see the module). ``proef``: only say what would
-    happen. ``door``: who (the audit log's actor). Without hosted keys there is nothing to destroy
+    happen. ``door``: who (the audit log's actor). ``volledig=False`` (the job): when a cheap reason
+    already refuses, the messages in flight are not counted. Without hosted keys there is nothing to destroy
     (never hosted, or destroyed before): ``al_vernietigd``, and nothing changes."""
     uitslag = Uitslag(hoofdsleutel_in_instellingen=bool(settings.portaal_hoofdsleutels.get_secret_value()))
     sleutels = int(session.scalar(select(func.count()).select_from(PortaalSleutel)) or 0)
