@@ -1029,3 +1029,38 @@ def test_gehoste_sleutels_migreren_en_daarna_wordt_de_kluis_vernietigd(
     weer = cli("portaal", "kluis-vernietigen")
     assert weer.exit_code == 0 and "niets te vernietigen" in weer.output
     assert tel(rt, Auditregel, Auditregel.actie == "kluis_vernietigd") == 1
+
+
+def test_beheer_beeindigt_de_toegang_van_een_vertrekker(
+    rt: Runtime, demo: dict[str, int], portaal: TestClient, nieuwe_browser: Any
+) -> None:
+    from tests.portaal.conftest import csrf_van
+
+    oin = oin_van("energie")
+    inloggen(portaal, "energie", naam="Sanne")
+    csrf = csrf_van_pagina(portaal)
+    sanne, org = Gebruiker2(oin), Organisatie(oin)
+    assert vraag(portaal, csrf, org.verzoek(sanne)).status_code == 201
+
+    beheer = inloggen(nieuwe_browser(), "beheer", naam="Bea")
+    pagina = beheer.get(f"/portaal/sleutels/beheer/{oin}")
+    assert pagina.status_code == 200 and "Heeft toegang" in pagina.text and "Sanne" in pagina.text
+    # A participant's user may not use the beheer page.
+    assert portaal.get(f"/portaal/sleutels/beheer/{oin}").status_code in (303, 403)
+    # Without the CSRF token: refused.
+    zonder = beheer.post(f"/portaal/sleutels/beheer/{oin}/beeindigen", data={"onderwerp": "dev:Sanne"})
+    assert zonder.status_code == 403
+    onbekend = beheer.post(
+        f"/portaal/sleutels/beheer/{oin}/beeindigen",
+        data={"csrf": csrf_van(pagina.text), "onderwerp": "dev:Niemand"},
+    )
+    assert onbekend.status_code == 400 and "geen toegang" in onbekend.text
+    weg = beheer.post(
+        f"/portaal/sleutels/beheer/{oin}/beeindigen",
+        data={"csrf": csrf_van(pagina.text), "onderwerp": "dev:Sanne"},
+    )
+    assert weg.status_code == 303, weg.text
+    assert portaal.get(f"{API}/blob", headers={"X-CSRF-Token": csrf}).status_code == 404
+    regels = acties(rt, oin, "sleuteltoegang_beeindigd")
+    assert [r.uitkomst for r in regels] == ["portaal:dev:Sanne"] and regels[0].actor != "portaal:dev:Sanne"
+    assert "nog geen nieuwe sleutels" in beheer.get(f"/portaal/sleutels/beheer/{oin}?gedaan=beeindigd").text

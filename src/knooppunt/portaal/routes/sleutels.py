@@ -22,7 +22,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -33,7 +33,7 @@ from knooppunt.pki.certificaat import OngeldigCertificaat
 from knooppunt.pki.portaal_ca import OngeldigeAanvraag
 from knooppunt.portaal import sleutelblobs
 from knooppunt.portaal.gastclient import HUB, Gastclient, envelop_van
-from knooppunt.portaal.sessies import DeelnemerGebruiker, Gebruiker, huidige, runtime
+from knooppunt.portaal.sessies import Beheerder, Csrf, DeelnemerGebruiker, Gebruiker, huidige, runtime
 from knooppunt.portaal.weergave import berichttype_naam, pagina
 from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
 from knooppunt.protocol.jwe import x5t_s256
@@ -370,6 +370,70 @@ def collegas(request: Request) -> JSONResponse:
             "vernieuwenNodig": vernieuwen,
         }
     )
+
+
+# --- beheer: ending a user's access (a leaver whose colleagues cannot do it) -------------------------
+
+
+def _beheerpagina(
+    request: Request, oin: str, *, fout: str = "", gedaan: str = "", status: int = 200
+) -> Response:
+    rt = runtime(request)
+    with transactie(rt.sessions) as session:
+        deelnemer = adresboek.haal(session, oin)
+        lijst = sleutelblobs.gebruikers(session, oin)
+        vernieuwen = sleutelblobs.vernieuwen_nodig(session, oin)
+        naam = deelnemer.naam
+    return pagina(
+        request,
+        "sleutels/beheer.html",
+        status_code=status,
+        titel=("Fout: " if fout else "") + f"Toegang tot de sleutels van {naam}",
+        deelnemer_naam=naam,
+        oin=oin,
+        gebruikers=lijst,
+        vernieuwen=vernieuwen,
+        fout=fout,
+        gedaan=gedaan,
+    )
+
+
+@router.get(PAD + "/beheer/{oin}", response_class=HTMLResponse)
+def beheer_toegang(request: Request, gebruiker: Beheerder, oin: str, gedaan: str = "") -> Response:
+    """For a beheerder: who of a participant has access to its keys in the browser (metadata)."""
+    try:
+        valideer_oin(oin)
+    except OngeldigeIdentificatie as exc:
+        return _beheerpagina_fout(request, f"Ongeldig OIN: {exc}")
+    return _beheerpagina(request, oin, gedaan=gedaan)
+
+
+def _beheerpagina_fout(request: Request, tekst: str) -> Response:
+    return pagina(
+        request, "sleutels/beheer.html", status_code=400, titel="Fout", fout=tekst, gebruikers=[], oin=""
+    )
+
+
+@router.post(PAD + "/beheer/{oin}/beeindigen", dependencies=[Csrf])
+async def beheer_beeindigen(request: Request, gebruiker: Beheerder, oin: str) -> Response:
+    formulier = await request.form()
+    wie = formulier.get("onderwerp")
+    return await run_in_threadpool(_beheer_beeindigen, request, gebruiker, oin, wie)
+
+
+def _beheer_beeindigen(request: Request, gebruiker: Gebruiker, oin: str, wie: object) -> Response:
+    rt = runtime(request)
+    try:
+        valideer_oin(oin)
+        with transactie(rt.sessions) as session:
+            sleutelblobs.beeindig_toegang(
+                session, oin=oin, door=gebruiker.audit_actor, wie=wie, nu=db_nu(session), onderwerp=None
+            )
+    except OngeldigeIdentificatie as exc:
+        return _beheerpagina_fout(request, f"Ongeldig OIN: {exc}")
+    except OngeldigeAanvraag as fout:
+        return _beheerpagina(request, oin, fout=f"Er is niets veranderd: {fout}.", status=400)
+    return RedirectResponse(f"/portaal{PAD}/beheer/{oin}?gedaan=beeindigd", status_code=303)
 
 
 def _tijd(waarde: datetime | None) -> str | None:
