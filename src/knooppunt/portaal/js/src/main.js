@@ -161,7 +161,6 @@ async function maakSleutels() {
     const wikkel = await leidAf(nieuwGeheim, zout);
     const persoonlijk = await persoonlijkDeel(wikkel, persoon);
     const kdf = { ...KDF, zout: b64url(zout) };
-    const prive = await importeer(new Uint8Array(await crypto.subtle.exportKey("pkcs8", persoon.paar.privateKey)), "persoonlijk");
     if (modus === "vragen") {
       await api("/toegang", { methode: "POST", body: { blob: { versie: 2, kdf, persoonlijk, sleutels: [] }, opnieuw: vervangen } });
       nieuwGeheim = null;
@@ -174,6 +173,8 @@ async function maakSleutels() {
     items = nieuw.items;
     const blob = { versie: 2, kdf, persoonlijk, sleutels: await wikkelAlles(persoon.jwk, items) };
     await api("/aanvraag", { methode: "POST", body: { ...nieuw.aanvraag, blob, vervang: vervangen } });
+    // Held from here on only as a non-extractable key.
+    const prive = await importeer(new Uint8Array(await crypto.subtle.exportKey("pkcs8", persoon.paar.privateKey)), "persoonlijk");
     Object.assign(eigen, { persoonlijk: prive, jkt: persoon.jkt });
     await ontsluit((await api("/blob")).blob);
     nieuwGeheim = null;
