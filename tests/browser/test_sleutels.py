@@ -24,6 +24,7 @@ import pytest
 from tests.browser.conftest import Portaalserver, log_in
 
 ENERGIE = "00000003501234560000"
+BELASTINGEN = "00000001503456780000"
 GEMEENTE = "00000001002306608000"
 
 # Run in the server's environment (its database, data directory and kluis): the municipality,
@@ -43,8 +44,9 @@ from knooppunt.portaal.kluis import Kluis
 
 rt = runtime.bouw(Settings(), upgrade=False)
 client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), sys.argv[1], wie="test")
-payload = _met_klant(voorbeeld("schuldregeling", "saldoverzoek_nuts"), 42)
-bericht = TeVersturen(sys.argv[2], "saldoverzoek_nuts", payload, str(uuid.uuid4()))
+soort = sys.argv[4] if len(sys.argv) > 4 else "saldoverzoek_nuts"
+payload = _met_klant(voorbeeld("schuldregeling", soort), 42)
+bericht = TeVersturen(sys.argv[2], soort, payload, str(uuid.uuid4()))
 with client.transactie() as (session, nu):
     afzender = client.deelnemer(session)
     sleutel = client.sleutel(session, "test", nu)
@@ -59,9 +61,11 @@ rt.close()
 """
 
 
-def verstuur(server: Portaalserver, *, kapot: bool = False) -> str:
+def verstuur(
+    server: Portaalserver, *, kapot: bool = False, aan: str = ENERGIE, soort: str = "saldoverzoek_nuts"
+) -> str:
     r = subprocess.run(
-        [sys.executable, "-c", VERSTUUR, GEMEENTE, ENERGIE, "kapot" if kapot else "heel"],
+        [sys.executable, "-c", VERSTUUR, GEMEENTE, aan, "kapot" if kapot else "heel", soort],
         env=server.omgeving,
         capture_output=True,
         text=True,
@@ -261,3 +265,170 @@ def test_sleutelpagina_is_toegankelijk(page: Any, toegankelijk: Any) -> None:
     page.get_by_role("button", name="Sleutels aanmaken").click()
     expect(page.locator("#wachtwoord-nieuw")).not_to_have_text("")
     toegankelijk(page)
+
+
+def _nieuwe_pagina(browser: Any, server: Portaalserver) -> Any:
+    """A second user's browser (its own profile), every request body recorded."""
+    ctx = browser.new_context(base_url=server.url, ignore_https_errors=True, locale="nl-NL")
+    ctx.set_default_timeout(30_000)
+    page = ctx.new_page()
+    page.lichamen = []  # type: ignore[attr-defined]
+    page.on(
+        "request",
+        lambda v: page.lichamen.append((v.url, bytes(v.post_data_buffer))) if v.post_data_buffer else None,  # type: ignore[attr-defined]
+    )
+    return page
+
+
+WACHTWOORD = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
+
+
+def _ontgrendel(page: Any, geheim: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/portaal/sleutels")
+    page.get_by_label("Wachtwoord", exact=True).fill(geheim)
+    page.get_by_role("button", name="Ontgrendelen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn ontgrendeld", timeout=60_000)
+
+
+def _open(page: Any, referentienummer: str) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Berichten ophalen").click()
+    page.locator(f'button[data-referentienummer="{referentienummer}"]').click()
+    expect(page.locator("#sleutels-status")).to_contain_text("handtekening van de afzender klopt")
+    expect(page.locator("#bericht-inhoud")).to_contain_text("SHV-2026-0042")
+
+
+def test_twee_collegas_delen_de_sleutels_van_hun_organisatie(
+    browser: Any, csp_pagina: Any, server: Portaalserver
+) -> None:
+    """Anna makes the organisation's keys; Bram asks for access, Anna gives it, Bram opens a message
+    sealed for the organisation's key; Anna ends Bram's access and makes new keys for who remains:
+    a message in flight still opens, a new one is sealed for the new certificate."""
+    from playwright.sync_api import expect
+
+    anna = csp_pagina
+    log_in(anna, "Demo Belastingen (Schuldeiser)", naam="Anna")
+    anna.goto("/portaal/sleutels")
+    anna.get_by_role("button", name="Sleutels aanmaken").click()
+    expect(anna.locator("#wachtwoord-nieuw")).to_have_text(WACHTWOORD)
+    geheim_anna = anna.locator("#wachtwoord-nieuw").text_content() or ""
+    anna.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+    anna.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+    expect(anna.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
+
+    # Bram: the organisation has keys; he makes his personal key and passphrase and asks.
+    bram = _nieuwe_pagina(browser, server)
+    log_in(bram, "Demo Belastingen (Schuldeiser)", naam="Bram")
+    bram.goto("/portaal/sleutels")
+    expect(bram.get_by_role("heading", name="Uw organisatie heeft al sleutels")).to_be_visible()
+    bram.get_by_role("button", name="Toegang vragen").click()
+    expect(bram.locator("#wachtwoord-nieuw")).to_have_text(WACHTWOORD)
+    geheim_bram = bram.locator("#wachtwoord-nieuw").text_content() or ""
+    assert geheim_bram != geheim_anna
+    bram.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+    bram.get_by_role("button", name="Toegang vragen").click()
+    expect(bram.get_by_role("heading", name="Toegang gevraagd")).to_be_visible(timeout=60_000)
+    code = bram.locator("#eigen-controlecode").text_content() or ""
+    assert re.fullmatch(r"[A-Za-z0-9_-]{4}-[A-Za-z0-9_-]{4}", code)
+    # Before access is given, his passphrase opens only his personal key.
+    bram.goto("/portaal/sleutels")
+    bram.get_by_label("Wachtwoord", exact=True).fill(geheim_bram)
+    bram.get_by_role("button", name="Ontgrendelen").click()
+    expect(bram.locator("#sleutels-status")).to_contain_text("nog geen toegang gegeven", timeout=60_000)
+
+    # Anna sees the request with the same code and gives access.
+    anna.get_by_role("button", name="Verzoeken opnieuw ophalen").click()
+    expect(anna.locator("#collegas-lijst")).to_contain_text("Vraagt toegang")
+    expect(anna.locator("#collegas-lijst")).to_contain_text(code)
+    anna.get_by_role("button", name="Toegang geven aan Bram").click()
+    expect(anna.locator("#sleutels-status")).to_contain_text("Bram heeft nu toegang")
+
+    # A message sealed for the organisation's certificate: Bram opens it with his own passphrase;
+    # a wrong passphrase is still refused.
+    onderweg = verstuur(server, aan=BELASTINGEN, soort="saldoverzoek_publiek")
+    bram.goto("/portaal/sleutels")
+    bram.get_by_label("Wachtwoord", exact=True).fill(
+        "0000-0000-0000-0000" if geheim_bram != "0000-0000-0000-0000" else "1111-1111-1111-1111"
+    )
+    bram.get_by_role("button", name="Ontgrendelen").click()
+    expect(bram.get_by_role("alert")).to_contain_text("Het wachtwoord klopt niet", timeout=60_000)
+    _ontgrendel(bram, geheim_bram)
+    _open(bram, onderweg)
+
+    # Bram leaves: Anna ends his access; the page asks for new keys; she makes them.
+    anna.get_by_role("button", name="Verzoeken opnieuw ophalen").click()
+    anna.get_by_role("button", name="Toegang beëindigen voor Bram").click()
+    expect(
+        anna.get_by_role("heading", name="Maak nieuwe sleutels: een collega heeft geen toegang meer")
+    ).to_be_visible()
+    anna.get_by_role("button", name="Nieuwe sleutels maken").click()
+    expect(anna.locator("#sleutels-status")).to_contain_text("Er zijn nieuwe sleutels", timeout=60_000)
+    expect(anna.locator("#vernieuwen")).to_be_hidden()
+    # The message in flight (sealed for the old key) still opens; a new one is for the new key.
+    nieuw = verstuur(server, aan=BELASTINGEN, soort="saldoverzoek_publiek")
+    _open(anna, onderweg)
+    _open(anna, nieuw)
+    # After a reload and unlock with her own passphrase, both still open.
+    _ontgrendel(anna, geheim_anna)
+    _open(anna, nieuw)
+
+    # Bram has no access any more: his page offers to ask again.
+    bram.goto("/portaal/sleutels")
+    expect(bram.get_by_role("heading", name="Uw organisatie heeft al sleutels")).to_be_visible()
+
+    # No passphrase, private key or personal key reached the server from either browser.
+    _geen_geheimen(anna, [geheim_anna, geheim_bram])
+    _geen_geheimen(bram, [geheim_anna, geheim_bram])
+    bram.context.close()
+
+
+def test_sleutels_van_versie_1_worden_bij_ontgrendelen_organisatiesleutels(
+    csp_pagina: Any, server: Portaalserver
+) -> None:
+    """A version 1 blob (one user's own keys, as the portal made them before decision 0027) is
+    upgraded by the page at its next unlock: the same keys, now wrapped to a personal key under the
+    same passphrase; a message sealed for them opens before and after."""
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+    from playwright.sync_api import expect
+
+    from tests.portaal.test_sleutels import Browser, b64url
+
+    wonen = "00000003504567890000"
+    page = csp_pagina
+    log_in(page, "Demo Wonen (Schuldeiser)", naam="Vera")
+    page.goto("/portaal/sleutels")
+    expect(page.get_by_role("button", name="Sleutels aanmaken")).to_be_visible()
+    csrf = page.locator("#sleutels").get_attribute("data-csrf")
+    api = "/portaal/sleutels/api"
+
+    # The v1 blob, made as the page of decision 0025 made it (Argon2id as hash-wasm computes it).
+    geheim = "7K3M-Q9XD-B2CA-HJ4P"
+    zout = os.urandom(16)
+    browser = Browser(wonen)
+    browser.wikkel = AESGCM(
+        Argon2id(salt=zout, length=32, iterations=3, lanes=1, memory_cost=65536).derive(geheim.encode())
+    )
+    verzoek = browser.verzoek(blob=browser.blob(zout=b64url(zout)))
+    gemaakt = page.request.post(
+        f"{api}/aanvraag",
+        data=json.dumps(verzoek),
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+    )
+    assert gemaakt.status == 201, gemaakt.text()
+    assert page.request.get(f"{api}/blob", headers={"X-CSRF-Token": csrf}).json()["blob"]["versie"] == 1
+    bericht = verstuur(server, aan=wonen, soort="saldoverzoek")
+
+    _ontgrendel(page, geheim)
+    _open(page, bericht)
+    na = page.request.get(f"{api}/blob", headers={"X-CSRF-Token": csrf}).json()["blob"]
+    assert na["versie"] == 2 and len(na["sleutels"]) == 4
+    # The v2 path, with the same passphrase.
+    _ontgrendel(page, geheim)
+    _open(page, bericht)
+    _geen_geheimen(page, [geheim])

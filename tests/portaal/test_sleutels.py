@@ -242,8 +242,17 @@ def test_nieuwe_sleutels_trekken_de_oude_certificaten_in(
     assert {s["kid"] for s in blob["sleutels"] if s["gebruik"] not in sleutelblobs.GEHEIMEN} == {
         c["kid"] for c in daarna.json()["certificaten"]
     }
+    # The first set's two certificates (the demo's hosted certificate was retired when the first set
+    # was made: DESIGN §5 "Migration").
     assert (
-        tel(rt, Auditregel, Auditregel.actie == "certificaat_ingetrokken", Auditregel.deelnemer == oin) == 2
+        tel(
+            rt,
+            Auditregel,
+            Auditregel.actie == "certificaat_ingetrokken",
+            Auditregel.deelnemer == oin,
+            Auditregel.certificaat.in_([c["vingerafdruk"] for c in eerst]),
+        )
+        == 2
     )
 
 
@@ -454,3 +463,604 @@ def test_berichten_en_afzendercertificaten_voor_de_pagina(
     ):
         fout = portaal.get(f"{API}/certificaten", params=params, headers={"X-CSRF-Token": csrf})
         assert fout.status_code == 400 and woord in fout.json()["detail"], (params, fout.text)
+
+
+# --- the organisation's keys shared by its users (blob version 2, decision 0027) ----------------------
+
+
+def _jwe_register() -> Any:
+    """joserfc, told about the members of the organisation key's protected header."""
+    from joserfc.jwe import JWERegistry
+    from joserfc.registry import HeaderParameter
+
+    return JWERegistry(
+        header_registry={n: HeaderParameter(n, "str", True) for n in ("gebruik", "jkt", "oin")},
+        algorithms=["ECDH-ES+A256KW", "A256GCM"],
+    )
+
+
+class Gebruiker2:
+    """What the page makes for one user in version 2: a personal ECDH key (its private part wrapped
+    under a stand-in for the Argon2id key), and it unwraps the organisation keys wrapped to it."""
+
+    def __init__(self, oin: str) -> None:
+        self.oin = oin
+        self.persoonlijk = ec.generate_private_key(ec.SECP256R1())
+        self.wikkel = AESGCM(os.urandom(32))
+        self.jkt = sleutelblobs.jkt(self.persoonlijk.public_key())
+
+    def jwk(self) -> dict[str, str]:
+        return sleutelblobs.jwk_van(self.persoonlijk.public_key())
+
+    def blob(self, sleutels: list[dict[str, str]]) -> dict[str, Any]:
+        pkcs8 = self.persoonlijk.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        iv = os.urandom(12)
+        aad = f"knooppunt-portaalsleutel:persoonlijk:{self.jkt}".encode()
+        return {
+            "versie": 2,
+            "kdf": {
+                "algoritme": "argon2id",
+                "geheugenKiB": 65536,
+                "iteraties": 3,
+                "parallel": 1,
+                "zout": b64url(os.urandom(16)),
+            },
+            "persoonlijk": {
+                "jwk": self.jwk(),
+                "iv": b64url(iv),
+                "versleuteld": b64url(self.wikkel.encrypt(iv, pkcs8, aad)),
+            },
+            "sleutels": sleutels,
+        }
+
+    def open(self, item: dict[str, str]) -> bytes:
+        from joserfc import jwe
+        from joserfc.jwk import ECKey
+
+        sleutel = ECKey.import_key(
+            self.persoonlijk.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        geopend = jwe.decrypt_compact(item["jwe"], sleutel, registry=_jwe_register())
+        kop = geopend.headers()
+        assert (kop["kid"], kop["gebruik"], kop["jkt"], kop["oin"]) == (
+            self.jkt,
+            item["gebruik"],
+            item["jkt"],
+            self.oin,
+        )
+        assert geopend.plaintext is not None
+        return geopend.plaintext
+
+
+def wikkel_voor(
+    ontvanger: dict[str, str], org_oin: str, gebruik: str, sleutel_jkt: str, data: bytes, **anders: Any
+) -> dict[str, str]:
+    """One organisation key wrapped to a personal public key, as kluis.js wikkelVoor does."""
+    from joserfc import jwe
+    from joserfc.jwk import ECKey
+
+    publiek = sleutelblobs.lees_jwk(ontvanger)
+    kop = {
+        "alg": "ECDH-ES+A256KW",
+        "enc": "A256GCM",
+        "typ": "knooppunt-organisatiesleutel",
+        "kid": sleutelblobs.jkt(publiek),
+        "gebruik": gebruik,
+        "jkt": sleutel_jkt,
+        "oin": org_oin,
+        **anders,
+    }
+    return {
+        "gebruik": gebruik,
+        "jkt": sleutel_jkt,
+        "jwe": jwe.encrypt_compact(kop, data, ECKey.import_key(ontvanger), registry=_jwe_register()),
+    }
+
+
+class Organisatie:
+    """The organisation's keys as the first user's page makes them: both key pairs with their CSR and
+    proof (Browser), and the two secrets, kept here as bytes to wrap for each user."""
+
+    def __init__(self, oin: str) -> None:
+        self.oin = oin
+        self.browser = Browser(oin)
+        self.items: list[tuple[str, str, bytes]] = []
+        for gebruik, sleutel in (("ondertekening", self.browser.teken), ("versleuteling", self.browser.ecdh)):
+            pkcs8 = sleutel.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            self.items.append((gebruik, sleutelblobs.jkt(sleutel.public_key()), pkcs8))
+        for gebruik in ("nummergeheim", "labelsleutel"):
+            self.items.append((gebruik, b64url(os.urandom(32)), os.urandom(32)))
+
+    def voor(
+        self, gebruiker: Gebruiker2, items: list[tuple[str, str, bytes]] | None = None
+    ) -> list[dict[str, str]]:
+        return [wikkel_voor(gebruiker.jwk(), self.oin, g, j, d) for g, j, d in (items or self.items)]
+
+    def verzoek(self, gebruiker: Gebruiker2, **anders: Any) -> dict[str, Any]:
+        b = self.browser
+        return {
+            "csr": b.csr.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+            "versleuteling": b.jwk(),
+            "bewijs": b.bewijs(),
+            "blob": gebruiker.blob(self.voor(gebruiker)),
+            "vervang": False,
+            **anders,
+        }
+
+
+def post(client: TestClient, csrf: str, pad: str, body: dict[str, Any]) -> Any:
+    return client.post(f"{API}{pad}", json=body, headers={"X-CSRF-Token": csrf})
+
+
+def acties(rt: Runtime, oin: str, actie: str) -> list[Auditregel]:
+    with transactie(rt.sessions) as session:
+        return list(
+            session.scalars(
+                select(Auditregel)
+                .where(Auditregel.deelnemer == oin, Auditregel.actie == actie)
+                .order_by(Auditregel.id)
+            )
+        )
+
+
+def test_een_collega_vraagt_toegang_en_krijgt_die_van_een_collega_met_toegang(
+    rt: Runtime, demo: dict[str, int], portaal: TestClient, nieuwe_browser: Any
+) -> None:
+    from knooppunt.hub import notificaties as hub_notificaties
+    from knooppunt.store.db import db_nu
+    from knooppunt.store.models import Notificatie
+
+    oin = oin_van("energie")
+    with transactie(rt.sessions) as session:
+        hub_notificaties.stel_in(
+            session,
+            oin,
+            hub_notificaties.Wijziging(emailadressen=["sleutels@energie.example.nl"], modus="uit"),
+            nu=db_nu(session),
+            lokale_webhooks=False,
+        )
+    # 1. Sanne makes the organisation's keys.
+    inloggen(portaal, "energie", naam="Sanne")
+    csrf = csrf_van_pagina(portaal)
+    sanne = Gebruiker2(oin)
+    org = Organisatie(oin)
+    gemaakt = vraag(portaal, csrf, org.verzoek(sanne))
+    assert gemaakt.status_code == 201, gemaakt.text
+    kids = {c["gebruik"]: c["kid"] for c in gemaakt.json()["certificaten"]}
+    blob = portaal.get(f"{API}/blob", headers={"X-CSRF-Token": csrf}).json()["blob"]
+    assert blob["versie"] == 2 and blob["persoonlijk"]["jkt"] == sanne.jkt
+    assert "d" not in blob["persoonlijk"]["jwk"]
+    assert {s["kid"] for s in blob["sleutels"] if s["gebruik"] in kids} == set(kids.values())
+    assert {s["gebruik"]: sanne.open(s) for s in blob["sleutels"]} == {g: d for g, _, d in org.items}
+
+    # 2. Piet, a colleague: the page says the organisation has keys; making a second set is refused.
+    piet_client = inloggen(nieuwe_browser(), "energie", naam="Piet")
+    piet_csrf = csrf_van_pagina(piet_client)
+    assert 'data-toestand="organisatie"' in piet_client.get("/portaal/sleutels").text
+    piet = Gebruiker2(oin)
+    tweede = vraag(piet_client, piet_csrf, Organisatie(oin).verzoek(piet))
+    assert tweede.status_code == 409 and "vraag toegang aan" in tweede.json()["detail"]
+    # With organisation keys in a request for access: refused.
+    fout = post(piet_client, piet_csrf, "/toegang", {"blob": piet.blob(org.voor(piet))})
+    assert fout.status_code == 400 and "nog geen organisatiesleutels" in fout.json()["detail"]
+    gevraagd = post(piet_client, piet_csrf, "/toegang", {"blob": piet.blob([])})
+    assert gevraagd.status_code == 200, gevraagd.text
+    assert 'data-toestand="gevraagd"' in piet_client.get("/portaal/sleutels").text
+    # Piet cannot grant himself anything; he has no access.
+    zelf = post(
+        piet_client, piet_csrf, "/toegang/geven", {"onderwerp": "dev:Piet", "jkt": piet.jkt, "sleutels": []}
+    )
+    assert zelf.status_code == 403
+
+    # 3. Sanne sees the request (metadata and Piet's public key only) and grants it.
+    lijst = portaal.get(f"{API}/collegas", headers={"X-CSRF-Token": csrf}).json()
+    verzoek = next(g for g in lijst["gebruikers"] if not g["zelf"])
+    assert (verzoek["naam"], verzoek["toegang"], verzoek["persoonlijk"]["jkt"]) == ("Piet", False, piet.jkt)
+    assert set(verzoek["persoonlijk"]) == {"jwk", "jkt"} and lijst["vernieuwenNodig"] is False
+    # Not all keys, or wrapped for someone else: refused, nothing changes.
+    half = post(
+        portaal,
+        csrf,
+        "/toegang/geven",
+        {"onderwerp": "dev:Piet", "jkt": piet.jkt, "sleutels": org.voor(piet)[:2]},
+    )
+    assert half.status_code == 400 and "niet meer en niet minder" in half.json()["detail"]
+    verkeerd = post(
+        portaal,
+        csrf,
+        "/toegang/geven",
+        {"onderwerp": "dev:Piet", "jkt": piet.jkt, "sleutels": org.voor(Gebruiker2(oin))},
+    )
+    assert verkeerd.status_code == 400 and "andere persoonlijke sleutel" in verkeerd.json()["detail"]
+    andere_oin = [wikkel_voor(piet.jwk(), oin, g, j, d, oin="00000001002306608000") for g, j, d in org.items]
+    assert (
+        post(
+            portaal,
+            csrf,
+            "/toegang/geven",
+            {"onderwerp": "dev:Piet", "jkt": piet.jkt, "sleutels": andere_oin},
+        ).status_code
+        == 400
+    )
+    gegeven = post(
+        portaal,
+        csrf,
+        "/toegang/geven",
+        {"onderwerp": "dev:Piet", "jkt": piet.jkt, "sleutels": org.voor(piet)},
+    )
+    assert gegeven.status_code == 200, gegeven.text
+
+    # 4. Piet's blob now holds the same organisation keys, by the same kids, wrapped to his key.
+    piet_blob = piet_client.get(f"{API}/blob", headers={"X-CSRF-Token": piet_csrf}).json()["blob"]
+    assert {s["kid"] for s in piet_blob["sleutels"]} == {s["kid"] for s in blob["sleutels"]}
+    assert {s["gebruik"]: piet.open(s) for s in piet_blob["sleutels"]} == {g: d for g, _, d in org.items}
+    assert 'data-toestand="toegang"' in piet_client.get("/portaal/sleutels").text
+
+    # Audited (who granted whom) and e-mailed to the organisation.
+    assert [(r.actor, r.uitkomst) for r in acties(rt, oin, "sleuteltoegang_gevraagd")] == [
+        ("portaal:dev:Piet", "portaal:dev:Piet")
+    ]
+    assert [(r.actor, r.uitkomst) for r in acties(rt, oin, "sleuteltoegang_gegeven")] == [
+        ("portaal:dev:Sanne", "portaal:dev:Piet")
+    ]
+    with transactie(rt.sessions) as session:
+        mails = [
+            n.details["actie"]
+            for n in session.scalars(
+                select(Notificatie)
+                .where(Notificatie.deelnemer == oin, Notificatie.soort == "beheer")
+                .order_by(Notificatie.id)
+            )
+        ]
+    assert mails[-2:] == ["sleuteltoegang_gevraagd", "sleuteltoegang_gegeven"]
+    from knooppunt.notify import email
+    from knooppunt.notify.base import Melding
+
+    melding = Melding(
+        id=1,
+        deelnemer=oin,
+        deelnemer_naam="Demo Energie BV",
+        soort="beheer",
+        aantallen={},
+        oudste_verloopt_op=None,
+        portaal_url=None,
+        details={
+            "actie": "sleuteltoegang_gegeven",
+            "gebruiker": "portaal:dev:Piet",
+            "naam": "Piet",
+            "door": "portaal:dev:Sanne",
+            "moment": "nu",
+        },
+    )
+    assert "heeft toegang gekregen tot" in email.tekst(melding) and "Piet" in email.tekst(melding)
+    assert "toegang tot de sleutels" in email.onderwerp(melding)
+
+    # 5. Piet loses his passphrase: he asks again (Sanne still has access); the keys stay the same.
+    assert 'data-anderen="ja"' in piet_client.get("/portaal/sleutels").text
+    piet2 = Gebruiker2(oin)
+    assert post(piet_client, piet_csrf, "/toegang", {"blob": piet2.blob([])}).status_code == 409
+    opnieuw = post(piet_client, piet_csrf, "/toegang", {"blob": piet2.blob([]), "opnieuw": True})
+    assert opnieuw.status_code == 200, opnieuw.text
+    # Sanne refuses this time: Piet's blob is gone.
+    geweigerd = post(portaal, csrf, "/toegang/weigeren", {"onderwerp": "dev:Piet"})
+    assert geweigerd.status_code == 200, geweigerd.text
+    assert piet_client.get(f"{API}/blob", headers={"X-CSRF-Token": piet_csrf}).status_code == 404
+    assert [r.actor for r in acties(rt, oin, "sleuteltoegang_geweigerd")] == ["portaal:dev:Sanne"]
+    with transactie(rt.sessions) as session:
+        for kid in kids.values():
+            rij = session.get(Certificaat, compact.ontb64url(kid.encode()).hex())
+            assert rij is not None and rij.ingetrokken_op is None  # no new keys were needed
+
+
+def test_een_vertrekker_en_daarna_nieuwe_sleutels_voor_wie_toegang_houdt(
+    rt: Runtime, demo: dict[str, int], portaal: TestClient, nieuwe_browser: Any
+) -> None:
+    oin = oin_van("energie")
+    inloggen(portaal, "energie", naam="Sanne")
+    csrf = csrf_van_pagina(portaal)
+    sanne, org = Gebruiker2(oin), Organisatie(oin)
+    oud = vraag(portaal, csrf, org.verzoek(sanne)).json()["certificaten"]
+    collegas = {}
+    for naam in ("Piet", "Kees"):
+        client = inloggen(nieuwe_browser(), "energie", naam=naam)
+        c = csrf_van_pagina(client)
+        g = Gebruiker2(oin)
+        assert post(client, c, "/toegang", {"blob": g.blob([])}).status_code == 200
+        assert (
+            post(
+                portaal,
+                csrf,
+                "/toegang/geven",
+                {"onderwerp": f"dev:{naam}", "jkt": g.jkt, "sleutels": org.voor(g)},
+            ).status_code
+            == 200
+        )
+        collegas[naam] = (client, c, g)
+
+    # Kees leaves: Piet ends his access (not his own; and only someone with access may).
+    piet_client, piet_csrf, piet = collegas["Piet"]
+    assert post(piet_client, piet_csrf, "/toegang/beeindigen", {"onderwerp": "dev:Piet"}).status_code == 400
+    assert (
+        post(piet_client, piet_csrf, "/toegang/beeindigen", {"onderwerp": "dev:Niemand"}).status_code == 404
+    )
+    weg = post(piet_client, piet_csrf, "/toegang/beeindigen", {"onderwerp": "dev:Kees"})
+    assert weg.status_code == 200, weg.text
+    kees_client, kees_csrf, _ = collegas["Kees"]
+    assert kees_client.get(f"{API}/blob", headers={"X-CSRF-Token": kees_csrf}).status_code == 404
+    assert [(r.actor, r.uitkomst) for r in acties(rt, oin, "sleuteltoegang_beeindigd")] == [
+        ("portaal:dev:Piet", "portaal:dev:Kees")
+    ]
+    assert portaal.get(f"{API}/collegas", headers={"X-CSRF-Token": csrf}).json()["vernieuwenNodig"] is True
+
+    # New keys, wrapped for Sanne and Piet in one step; the old decryption key and secrets kept.
+    nieuw = Organisatie(oin)
+    bewaard = [i for i in org.items if i[0] != "ondertekening"]
+    items = bewaard + nieuw.items
+    b = nieuw.browser
+    basis = {
+        "csr": b.csr.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        "versleuteling": b.jwk(),
+        "bewijs": b.bewijs(),
+    }
+    # Not for everyone with access (Piet missing), or still for Kees: refused.
+    assert (
+        post(
+            portaal, csrf, "/vernieuwen", {**basis, "sleutels": {"dev:Sanne": nieuw.voor(sanne, items)}}
+        ).status_code
+        == 400
+    )
+    met_oude_handtekening = org.items + nieuw.items
+    fout = post(
+        portaal,
+        csrf,
+        "/vernieuwen",
+        {
+            **basis,
+            "sleutels": {
+                "dev:Sanne": nieuw.voor(sanne, met_oude_handtekening),
+                "dev:Piet": nieuw.voor(piet, met_oude_handtekening),
+            },
+        },
+    )
+    assert fout.status_code == 400 and "oude ondertekeningssleutel" in fout.json()["detail"]
+    goed = post(
+        portaal,
+        csrf,
+        "/vernieuwen",
+        {**basis, "sleutels": {"dev:Sanne": nieuw.voor(sanne, items), "dev:Piet": nieuw.voor(piet, items)}},
+    )
+    assert goed.status_code == 200, goed.text
+    nieuwe_certs = {c["gebruik"]: c for c in goed.json()["certificaten"]}
+    assert portaal.get(f"{API}/collegas", headers={"X-CSRF-Token": csrf}).json()["vernieuwenNodig"] is False
+
+    oude_kids = {c["kid"] for c in oud}
+    for client, c, g in ((portaal, csrf, sanne), (piet_client, piet_csrf, piet)):
+        blob = client.get(f"{API}/blob", headers={"X-CSRF-Token": c}).json()["blob"]
+        per_kid = {s["kid"]: s["gebruik"] for s in blob["sleutels"]}
+        # The new pair by its new kids; the old decryption key by its old kid (messages in flight).
+        assert per_kid[nieuwe_certs["versleuteling"]["kid"]] == "versleuteling"
+        assert per_kid[nieuwe_certs["ondertekening"]["kid"]] == "ondertekening"
+        oude_versleuteling = next(o["kid"] for o in oud if o["gebruik"] == "versleuteling")
+        assert per_kid[oude_versleuteling] == "versleuteling"
+        assert not (oude_kids - {oude_versleuteling}) & set(per_kid)
+        assert sorted(g.open(s) for s in blob["sleutels"]) == sorted(d for _, _, d in items)
+    with transactie(rt.sessions) as session:
+        for o in oud:
+            rij = session.get(Certificaat, o["vingerafdruk"])
+            assert rij is not None and rij.ingetrokken_op is not None
+        for c in nieuwe_certs.values():
+            rij = session.get(Certificaat, c["vingerafdruk"])
+            assert rij is not None and rij.ingetrokken_op is None
+
+
+def test_een_versie_1_blob_wordt_omgezet_naar_organisatiesleutels(
+    rt: Runtime, demo: dict[str, int], portaal: TestClient
+) -> None:
+    oin = oin_van("energie")
+    inloggen(portaal, "energie", naam="Sanne")
+    csrf = csrf_van_pagina(portaal)
+    browser = Browser(oin)
+    verzoek = browser.verzoek()
+    assert vraag(portaal, csrf, verzoek).status_code == 201
+    v1 = portaal.get(f"{API}/blob", headers={"X-CSRF-Token": csrf}).json()["blob"]
+    assert v1["versie"] == 1
+    # The page unwraps the v1 entries and wraps the same keys to a new personal key.
+    sanne = Gebruiker2(oin)
+    items = []
+    for s in v1["sleutels"]:
+        aad = f"knooppunt-portaalsleutel:{s['gebruik']}:{s['jkt']}".encode()
+        data = browser.wikkel.decrypt(
+            compact.ontb64url(s["iv"].encode()), compact.ontb64url(s["versleuteld"].encode()), aad
+        )
+        items.append((s["gebruik"], s["jkt"], data))
+    ander = [(g, j, d) for g, j, d in items if g != "labelsleutel"]
+    fout = post(portaal, csrf, "/blob/omzetten", {"blob": sanne.blob(Organisatie(oin).voor(sanne, ander))})
+    assert fout.status_code == 400 and "niet dezelfde" in fout.json()["detail"]
+    goed = post(portaal, csrf, "/blob/omzetten", {"blob": sanne.blob(Organisatie(oin).voor(sanne, items))})
+    assert goed.status_code == 200, goed.text
+    v2 = portaal.get(f"{API}/blob", headers={"X-CSRF-Token": csrf}).json()["blob"]
+    assert v2["versie"] == 2
+    assert {(s["gebruik"], s["kid"]) for s in v2["sleutels"]} == {
+        (s["gebruik"], s["kid"]) for s in v1["sleutels"]
+    }
+    assert (
+        post(
+            portaal, csrf, "/blob/omzetten", {"blob": sanne.blob(Organisatie(oin).voor(sanne, items))}
+        ).status_code
+        == 409
+    )
+
+
+def test_niemand_kan_ontgrendelen_dan_nieuwe_organisatiesleutels(
+    rt: Runtime, demo: dict[str, int], portaal: TestClient, nieuwe_browser: Any
+) -> None:
+    """A request for access while nobody has access is refused with the way out: new keys."""
+    oin = oin_van("energie")
+    inloggen(portaal, "energie", naam="Sanne")
+    csrf = csrf_van_pagina(portaal)
+    sanne = Gebruiker2(oin)
+    geen = post(portaal, csrf, "/toegang", {"blob": sanne.blob([])})
+    assert geen.status_code == 403 and "maak nieuwe sleutels" in geen.json()["detail"]
+    assert 'data-toestand="geen"' in portaal.get("/portaal/sleutels").text
+    eerst = vraag(portaal, csrf, Organisatie(oin).verzoek(sanne)).json()["certificaten"]
+    # Sanne loses her passphrase, nobody else has access: new organisation keys, old ones retired.
+    opnieuw = vraag(portaal, csrf, Organisatie(oin).verzoek(Gebruiker2(oin), vervang=True))
+    assert opnieuw.status_code == 201, opnieuw.text
+    with transactie(rt.sessions) as session:
+        for c in eerst:
+            rij = session.get(Certificaat, c["vingerafdruk"])
+            assert rij is not None and rij.ingetrokken_op is not None
+
+
+# --- hosted keys migrated, the kluis destroyed (DESIGN §5 "Migration") --------------------------------
+
+
+def test_gehoste_sleutels_migreren_en_daarna_wordt_de_kluis_vernietigd(
+    rt: Runtime, settings: Settings, portaal: TestClient, cli: Any
+) -> None:
+    from knooppunt.jobs import kluis as kluisjob
+    from knooppunt.portaal import kluismigratie
+    from knooppunt.portaal.demo import DEELNEMERS, _met_klant, registreer_deelnemers
+    from knooppunt.portaal.gastclient import Gastclient, GeenSleutel, TeVersturen, _jwe_kid
+    from knooppunt.portaal.kluis import ONTWIKKEL_BESTAND, Kluis, KluisFout, Versleuteld
+    from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+    from knooppunt.store import berichten as berichten_store
+    from knooppunt.store.db import db_nu
+    from knooppunt.store.models import Bericht, PortaalSleutel
+
+    kluis = Kluis.uit_instellingen(rt.settings)
+    registreer_deelnemers(rt, kluis)  # every demo participant hosted, no messages yet
+    energie, gemeente = oin_van("energie"), oin_van("gemeente")
+    verzender = Gastclient(rt, kluis, gemeente, wie="test")
+
+    def stuur() -> str:
+        payload = _met_klant(voorbeeld("schuldregeling", "saldoverzoek_nuts"), 7)
+        bericht = TeVersturen(energie, "saldoverzoek_nuts", payload, str(uuid.uuid4()))
+        return verzender.verstuur(bericht, waarvoor="test").bericht.referentienummer
+
+    def kid_van(referentienummer: str) -> str | None:
+        with transactie(rt.sessions) as session:
+            b = session.scalar(select(Bericht).where(Bericht.referentienummer == referentienummer))
+            assert b is not None
+            jwe = berichten_store.inhoud(session, b.id)
+            return _jwe_kid(jwe) if jwe else None
+
+    with transactie(rt.sessions) as session:
+        gehost = {
+            r.kid: r for r in session.scalars(select(PortaalSleutel).where(PortaalSleutel.oin == energie))
+        }
+        bewaard = {k: Versleuteld(r.hoofdsleutel_id, r.nonce, r.versleuteld) for k, r in gehost.items()}
+    onderweg = stuur()
+    assert kid_van(onderweg) in gehost
+
+    # The portal tells the hosted participant to make keys in the browser; it does.
+    inloggen(portaal, "energie", naam="Sanne")
+    assert 'id="gehost-uitleg"' in portaal.get("/portaal/sleutels").text
+    csrf = csrf_van_pagina(portaal)
+    gemaakt = vraag(portaal, csrf, Organisatie(energie).verzoek(Gebruiker2(energie)))
+    assert gemaakt.status_code == 201, gemaakt.text
+    browserkid = next(c["kid"] for c in gemaakt.json()["certificaten"] if c["gebruik"] == "versleuteling")
+    assert 'id="gehost-uitleg"' not in portaal.get("/portaal/sleutels").text
+    with transactie(rt.sessions) as session:
+        for rij in session.scalars(select(PortaalSleutel).where(PortaalSleutel.oin == energie)):
+            assert rij.gemigreerd_op is not None
+            cert = session.get(Certificaat, compact.ontb64url(rij.kid.encode()).hex())
+            assert cert is not None and cert.ingetrokken_op is not None  # retired for new encryption
+
+    # New messages are sealed for the certificate made in the browser.
+    nieuw = stuur()
+    assert kid_van(nieuw) == browserkid
+
+    # The old path: the hosted key opens the message in flight, not the new one, and signs nothing.
+    ontvanger = Gastclient(rt, kluis, energie, wie="test")
+    geopend = {
+        o.envelop["referentienummer"]: o
+        for o in ontvanger.haal_op(waarvoor="test", referentienummers=[onderweg, nieuw])
+    }
+    assert geopend[onderweg].payload is not None and geopend[onderweg].fout is None
+    assert geopend[nieuw].payload is None
+    with ontvanger.transactie() as (session, nu), pytest.raises(GeenSleutel, match="in de browser"):
+        ontvanger.sleutel(session, "test", nu)
+
+    # Destroying is refused while hosted keys are needed, saying who needs them and why.
+    proef = cli("portaal", "kluis-vernietigen", "--proef")
+    assert proef.exit_code != 0
+    assert gemeente in proef.output and "nog geen sleutels in de browser" in proef.output
+    assert energie in proef.output and "1 bericht(en)" in proef.output
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        for d in DEELNEMERS:  # the others have made keys in the browser too
+            if d.oin != energie:
+                kluismigratie.markeer_gemigreerd(session, d.oin, nu=nu)
+    with transactie(rt.sessions) as session:
+        assert [(n.oin, "bericht" in n.reden) for n in kluismigratie.nog_nodig(session)] == [(energie, True)]
+    assert kluisjob.vernietig(rt.sessions, rt.settings, nu=nu) == 0  # the job waits too
+
+    # The message in flight is confirmed: nothing needs the kluis any more.
+    ontvanger.bevestig([onderweg])
+    with transactie(rt.sessions) as session:
+        assert kluismigratie.nog_nodig(session) == []
+    proef = cli("portaal", "kluis-vernietigen", "--proef")
+    assert proef.exit_code == 0 and "zouden worden vernietigd" in proef.output, proef.output
+    bestand = settings.data_dir / ONTWIKKEL_BESTAND
+    assert bestand.exists()
+    aantal = tel(rt, PortaalSleutel)
+    assert kluisjob.vernietig(rt.sessions, rt.settings, nu=nu) == aantal
+    assert tel(rt, PortaalSleutel) == 0 and not bestand.exists()
+    assert tel(rt, Auditregel, Auditregel.actie == "kluis_vernietigd") == 1
+
+    # The hosted private keys are unusable: no ciphertext left, and a saved copy does not open
+    # under the master key the node has now (a new one; the old one is gone).
+    with pytest.raises(GeenSleutel):
+        ontvanger.haal_op(waarvoor="test", referentienummers=[nieuw])
+    nieuwe_kluis = Kluis.uit_instellingen(rt.settings)
+    kid, waarde = next(iter(bewaard.items()))
+    with pytest.raises(KluisFout):
+        nieuwe_kluis.ontsleutel(energie, kid, waarde)
+
+    # Idempotent: nothing left to destroy.
+    assert kluisjob.vernietig(rt.sessions, rt.settings, nu=nu) == 0
+    weer = cli("portaal", "kluis-vernietigen")
+    assert weer.exit_code == 0 and "niets te vernietigen" in weer.output
+    assert tel(rt, Auditregel, Auditregel.actie == "kluis_vernietigd") == 1
+
+
+def test_beheer_beeindigt_de_toegang_van_een_vertrekker(
+    rt: Runtime, demo: dict[str, int], portaal: TestClient, nieuwe_browser: Any
+) -> None:
+    from tests.portaal.conftest import csrf_van
+
+    oin = oin_van("energie")
+    inloggen(portaal, "energie", naam="Sanne")
+    csrf = csrf_van_pagina(portaal)
+    sanne, org = Gebruiker2(oin), Organisatie(oin)
+    assert vraag(portaal, csrf, org.verzoek(sanne)).status_code == 201
+
+    beheer = inloggen(nieuwe_browser(), "beheer", naam="Bea")
+    pagina = beheer.get(f"/portaal/sleutels/beheer/{oin}")
+    assert pagina.status_code == 200 and "Heeft toegang" in pagina.text and "Sanne" in pagina.text
+    # A participant's user may not use the beheer page.
+    assert portaal.get(f"/portaal/sleutels/beheer/{oin}").status_code in (303, 403)
+    # Without the CSRF token: refused.
+    zonder = beheer.post(f"/portaal/sleutels/beheer/{oin}/beeindigen", data={"onderwerp": "dev:Sanne"})
+    assert zonder.status_code == 403
+    onbekend = beheer.post(
+        f"/portaal/sleutels/beheer/{oin}/beeindigen",
+        data={"csrf": csrf_van(pagina.text), "onderwerp": "dev:Niemand"},
+    )
+    assert onbekend.status_code == 400 and "geen toegang" in onbekend.text
+    weg = beheer.post(
+        f"/portaal/sleutels/beheer/{oin}/beeindigen",
+        data={"csrf": csrf_van(pagina.text), "onderwerp": "dev:Sanne"},
+    )
+    assert weg.status_code == 303, weg.text
+    assert portaal.get(f"{API}/blob", headers={"X-CSRF-Token": csrf}).status_code == 404
+    regels = acties(rt, oin, "sleuteltoegang_beeindigd")
+    assert [r.uitkomst for r in regels] == ["portaal:dev:Sanne"] and regels[0].actor != "portaal:dev:Sanne"
+    assert "nog geen nieuwe sleutels" in beheer.get(f"/portaal/sleutels/beheer/{oin}?gedaan=beeindigd").text

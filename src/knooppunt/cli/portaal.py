@@ -1,5 +1,6 @@
 """`knooppunt portaal`: the web portal's operator commands — demo data (development only), putting
-a hosted participant's key in the kluis, and re-encrypting every key after a master-key rotation."""
+a hosted participant's key in the kluis, re-encrypting every key after a master-key rotation, and
+destroying the kluis once no hosted key is needed any more (decision 0027)."""
 
 from __future__ import annotations
 
@@ -118,3 +119,42 @@ def herversleutel() -> None:
         f"{aantal} sleutel(s) en {labels} cliëntnaam/-namen opnieuw versleuteld onder hoofdsleutel "
         f"{kluis.huidige_id}, en {geheimen} uploadgeheim(en)"
     )
+
+
+@portaal.command("kluis-vernietigen")
+@click.option(
+    "--proef", is_flag=True, help="Only say what would be destroyed, or what still needs the kluis."
+)
+@fouten_netjes
+def kluis_vernietigen(proef: bool) -> None:
+    """Destroy the kluis (DESIGN §5 "Migration"): the hosted private keys' ciphertext and the
+    development master key, once every hosted participant has keys in the browser and no message
+    for a hosted key can still be fetched. Refuses, naming who still needs it, until then.
+    Idempotent. The lifecycle jobs do the same by themselves."""
+    from knooppunt import runtime
+    from knooppunt.portaal import kluismigratie
+    from knooppunt.store.db import db_nu, transactie
+
+    rt = runtime.bouw(_settings())
+    try:
+        with transactie(rt.sessions) as session:
+            uitslag = kluismigratie.vernietig(
+                session, rt.settings, door=_beheerder(), nu=db_nu(session), proef=proef
+            )
+    finally:
+        rt.close()
+    if uitslag.al_vernietigd:
+        click.echo("de kluis bevat geen sleutels (meer): er is niets te vernietigen")
+    elif uitslag.nodig:
+        regels = "\n".join(f"  {n.oin}: {n.reden}" for n in uitslag.nodig)
+        raise click.ClickException(f"de kluis is nog nodig en wordt niet vernietigd:\n{regels}")
+    elif proef:
+        bestand = " en het ontwikkelbestand met de hoofdsleutel" if uitslag.bestand else ""
+        click.echo(f"proef: {uitslag.sleutels} sleutel(s) in de kluis{bestand} zouden worden vernietigd")
+    else:
+        click.echo(f"de kluis is vernietigd: {uitslag.sleutels} versleutelde sleutel(s) gewist")
+    if uitslag.hoofdsleutel_in_instellingen and (uitslag.vernietigd or uitslag.al_vernietigd):
+        click.echo(
+            "verwijder nu KNOOPPUNT_PORTAAL_HOOFDSLEUTELS uit de configuratie en uit de geheimenopslag: "
+            "het knooppunt kan een omgevingsvariabele niet zelf wissen"
+        )

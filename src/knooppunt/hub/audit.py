@@ -64,6 +64,15 @@ class Actie(StrEnum):
     AANVRAAG_INGEDIEND = "aanvraag_ingediend"
     AANVRAAG_GOEDGEKEURD = "aanvraag_goedgekeurd"
     AANVRAAG_GEWEIGERD = "aanvraag_geweigerd"
+    # Access of a portal user to the organisation's keys in the browser (decision 0027); actor: who
+    # did it, deelnemer: the OIN, uitkomst: the user it concerns ("portaal:<subject>").
+    SLEUTELTOEGANG_GEVRAAGD = "sleuteltoegang_gevraagd"
+    SLEUTELTOEGANG_GEGEVEN = "sleuteltoegang_gegeven"
+    SLEUTELTOEGANG_GEWEIGERD = "sleuteltoegang_geweigerd"
+    SLEUTELTOEGANG_BEEINDIGD = "sleuteltoegang_beeindigd"
+    # The kluis master keys destroyed once no hosted key was needed any more (DESIGN §5 "Migration");
+    # uitkomst: the master key ids.
+    KLUIS_VERNIETIGD = "kluis_vernietigd"
 
 
 def beheerder(wie: str) -> str:
@@ -316,6 +325,25 @@ def aanvraag(
     store.noteer(
         session, [_regel(actie, actor=door, tijd=nu, deelnemer=oin, uitkomst=f"{soort} {nummer}"[:64])]
     )
+
+
+SLEUTELTOEGANG = (
+    Actie.SLEUTELTOEGANG_GEVRAAGD,
+    Actie.SLEUTELTOEGANG_GEGEVEN,
+    Actie.SLEUTELTOEGANG_GEWEIGERD,
+    Actie.SLEUTELTOEGANG_BEEINDIGD,
+)
+
+
+def sleuteltoegang(session: Session, actie: Actie, *, door: str, oin: str, wie: str, nu: datetime) -> None:
+    """A portal user's access to the organisation's keys asked, given, refused or ended (metadata:
+    who did it and whom it concerns, never a key)."""
+    assert actie in SLEUTELTOEGANG
+    store.noteer(session, [_regel(actie, actor=door, tijd=nu, deelnemer=oin, uitkomst=wie[:64])])
+
+
+def kluis_vernietigd(session: Session, *, door: str, ids: str, nu: datetime) -> None:
+    store.noteer(session, [_regel(Actie.KLUIS_VERNIETIGD, actor=door, tijd=nu, uitkomst=ids[:64])])
 
 
 def crl_geweigerd(

@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 from knooppunt import metrics
-from knooppunt.jobs import audit, dagsleutels, notificaties, verlopen
+from knooppunt.jobs import audit, dagsleutels, kluis, notificaties, verlopen
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu
 
@@ -61,9 +61,15 @@ def _dagsleutels(runtime: Runtime, nu: datetime) -> int:
     return len(dagsleutels.vernietig(runtime.dagsleutels, nu=nu))
 
 
+def _kluis(runtime: Runtime, nu: datetime) -> int:
+    return kluis.vernietig(runtime.sessions, runtime.settings, nu=nu)
+
+
 JOBS: dict[str, Callable[[Runtime, datetime], Any]] = {
     "verlopen": _verloop,
     "dagsleutels_vernietigd": _dagsleutels,
+    # After the expiry: the last message in flight for a hosted key may just have expired.
+    "kluis_vernietigd": _kluis,
     "notificaties": _notificaties,
     "audit_opgeschoond": _audit_opschonen,
     # Last, so the entries the other jobs wrote in this run are sequenced in it too.

@@ -90,7 +90,41 @@ def _registratie_tekst(melding: Melding) -> str:
     )
 
 
+_TOEGANG = {
+    "sleuteltoegang_gevraagd": ("heeft toegang gevraagd tot", "gevraagd"),
+    "sleuteltoegang_gegeven": ("heeft toegang gekregen tot", "gegeven"),
+    "sleuteltoegang_geweigerd": ("heeft geen toegang gekregen tot", "geweigerd"),
+    "sleuteltoegang_beeindigd": ("heeft geen toegang meer tot", "beëindigd"),
+}
+
+
+def _toegang_tekst(melding: Melding) -> str:
+    d = melding.details or {}
+    wat = _TOEGANG[str(d.get("actie"))][0]
+    return "\n".join(
+        [
+            "Goedendag,",
+            "",
+            f"Een gebruiker van {melding.deelnemer_naam} (OIN {melding.deelnemer}) {wat} de sleutels van uw",
+            "organisatie in het webportaal van het Schuldenknooppunt:",
+            "",
+            f"  gebruiker: {d.get('gebruiker', '?')} ({d.get('naam') or 'naam onbekend'})",
+            f"  door:      {d.get('door', '?')}, op {d.get('moment', '?')}",
+            "",
+            "Wie toegang heeft tot de sleutels, kan de berichten voor uw organisatie openen en namens",
+            "haar ondertekenen. Herkent u deze wijziging niet? Beëindig de toegang in het portaal",
+            "(Sleutels en berichten) en neem contact op met de beheerder van het knooppunt.",
+            "",
+            "Deze e-mail bevat geen inhoud van berichten. U krijgt hem altijd bij een wijziging van de",
+            "toegang tot uw sleutels, ook als notificaties over nieuwe berichten uit staan.",
+            "",
+        ]
+    )
+
+
 def tekst(melding: Melding) -> str:
+    if melding.soort == "beheer" and (melding.details or {}).get("actie") in _TOEGANG:
+        return _toegang_tekst(melding)
     if melding.soort == "beheer" and (melding.details or {}).get("actie") == "deelnemer_gewijzigd":
         return _registratie_tekst(melding)
     if melding.soort == "beheer":
@@ -126,6 +160,9 @@ def tekst(melding: Melding) -> str:
 
 
 def onderwerp(melding: Melding) -> str:
+    if melding.soort == "beheer" and (melding.details or {}).get("actie") in _TOEGANG:
+        wat = _TOEGANG[str((melding.details or {}).get("actie"))][1]
+        return f"Schuldenknooppunt: toegang tot de sleutels van {melding.deelnemer_naam} {wat}"
     if melding.soort == "beheer" and (melding.details or {}).get("actie") == "deelnemer_gewijzigd":
         return f"Schuldenknooppunt: wijziging in de registratie van {melding.deelnemer_naam}"
     if melding.soort == "beheer":

@@ -242,7 +242,14 @@ class Gastclient:
         certificate, or of another certificate with the same key pair (a renewal that kept the
         key). A key imported for a retired certificate, to open old messages, never signs under
         that certificate: recipients would refuse the signature. Audited (DESIGN §5)."""
-        rijen = self._gehoste_sleutels(session)
+        rijen = [r for r in self._gehoste_sleutels(session) if r.gemigreerd_op is None]
+        if not rijen:
+            # DESIGN §5 "Migration": the organisation made keys in the browser; a hosted key only
+            # opens messages that were already in flight for it.
+            raise GeenSleutel(
+                "uw organisatie heeft sleutels in de browser gemaakt; onderteken en verstuur berichten op "
+                "de pagina 'Sleutels en berichten'"
+            )
         actueel = sorted(
             (
                 c

@@ -15,6 +15,14 @@ adresboek (raising its version, one ``certificaat_uitgegeven`` and one ``certifi
 audit entry per certificate, e-mailed to the participant: key transparency) and stores the blob with
 each key's ``kid``. Nothing here can unwrap a key: the passphrase and the derived key never reach
 the server.
+
+Blob version 2 (decision 0027): the keys are the ORGANISATION's, shared by its users. Each user has a
+personal ECDH P-256 key, wrapped under Argon2id of their own passphrase (``persoonlijk``); every
+organisation key is a compact JWE (ECDH-ES+A256KW, A256GCM) to that personal public key, whose
+protected header (the AEAD's associated data) names the key's use, its thumbprint, the recipient's
+personal thumbprint (``kid``) and the OIN. So a colleague with access gives a new user access by
+wrapping the keys to their public key, without knowing their passphrase; ending a user's access
+deletes their blob, after which the organisation makes new keys (``vernieuw``).
 """
 
 from __future__ import annotations
@@ -32,11 +40,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.orm import Session
 
 from knooppunt.client import compact
-from knooppunt.hub import adresboek, audit
+from knooppunt.hub import adresboek, audit, notificaties
 from knooppunt.pki import portaal_ca
 from knooppunt.pki.certificaat import lees
 from knooppunt.pki.portaal_ca import Gebruik, OngeldigeAanvraag, PortaalCa
-from knooppunt.protocol.jwe import VERBODEN_LEDEN, x5t_s256
+from knooppunt.portaal import kluismigratie
+from knooppunt.protocol.jwe import ALG_EC, VERBODEN_LEDEN, OngeldigeJwe, lees_kop, x5t_s256
 from knooppunt.runtime import Runtime
 from knooppunt.store import portaal as store
 from knooppunt.store.models import Deelnemer, PortaalSleutelblob
@@ -182,15 +191,7 @@ class Blobsleutel:
     versleuteld: str
 
 
-def controleer_blob(blob: object) -> tuple[dict[str, Any], list[Blobsleutel]]:
-    """The wrapped keys as the browser sent them: Argon2id parameters no weaker than DESIGN §5
-    (m ≥ 64 MiB, t ≥ 3, p = 1, a 16-byte salt) and per key its use, thumbprint, IV and ciphertext.
-    Nothing else is kept: an unknown member is refused, so no plaintext can ride along."""
-    if not isinstance(blob, dict):
-        raise OngeldigeAanvraag("de versleutelde sleutels ontbreken")
-    if set(blob) != {"versie", "kdf", "sleutels"} or blob["versie"] != 1:
-        raise OngeldigeAanvraag("de versleutelde sleutels hebben een onbekende vorm (verwacht versie 1)")
-    kdf = blob["kdf"]
+def _controleer_kdf(kdf: object) -> dict[str, Any]:
     if not isinstance(kdf, dict) or set(kdf) != {"algoritme", "geheugenKiB", "iteraties", "parallel", "zout"}:
         raise OngeldigeAanvraag("de sleutelafleiding (kdf) heeft een onbekende vorm")
     if kdf["algoritme"] != "argon2id":
@@ -207,6 +208,30 @@ def controleer_blob(blob: object) -> tuple[dict[str, Any], list[Blobsleutel]]:
     if p != 1:
         raise OngeldigeAanvraag("Argon2id-parallelliteit moet 1 zijn")
     _ontb64url(kdf["zout"], "het zout", lengte=16)
+    return kdf
+
+
+def _controleer_versleuteld(gebruik: str, versleuteld: bytes, *, tag: int) -> None:
+    """A wrapped secret is 32 bytes of ciphertext (plus the GCM tag when it is appended, ``tag``); a
+    wrapped private key (PKCS#8) is longer."""
+    if gebruik in GEHEIMEN:
+        if len(versleuteld) != 32 + tag:
+            raise OngeldigeAanvraag(
+                f"het versleutelde {gebruik} moet een versleutelde sleutel van 256 bits zijn"
+            )
+    elif len(versleuteld) < 64:
+        raise OngeldigeAanvraag("de versleutelde sleutel is te kort om een versleutelde privésleutel te zijn")
+
+
+def controleer_blob(blob: object) -> tuple[dict[str, Any], list[Blobsleutel]]:
+    """The wrapped keys as the browser sent them (version 1): Argon2id parameters no weaker than
+    DESIGN §5 (m ≥ 64 MiB, t ≥ 3, p = 1, a 16-byte salt) and per key its use, thumbprint, IV and
+    ciphertext. Nothing else is kept: an unknown member is refused, so no plaintext can ride along."""
+    if not isinstance(blob, dict):
+        raise OngeldigeAanvraag("de versleutelde sleutels ontbreken")
+    if set(blob) != {"versie", "kdf", "sleutels"} or blob["versie"] != 1:
+        raise OngeldigeAanvraag("de versleutelde sleutels hebben een onbekende vorm (verwacht versie 1)")
+    kdf = _controleer_kdf(blob["kdf"])
     sleutels = blob["sleutels"]
     if not isinstance(sleutels, list) or not 1 <= len(sleutels) <= 16:
         raise OngeldigeAanvraag("de versleutelde sleutels ontbreken")
@@ -219,17 +244,219 @@ def controleer_blob(blob: object) -> tuple[dict[str, Any], list[Blobsleutel]]:
         _ontb64url(item["jkt"], "de vingerafdruk van de sleutel", lengte=32)
         _ontb64url(item["iv"], "de iv", lengte=12)
         versleuteld = _ontb64url(item["versleuteld"], "de versleutelde sleutel", maximum=2048)
-        if item["gebruik"] in GEHEIMEN:
-            if len(versleuteld) != 32 + 16:
-                raise OngeldigeAanvraag(
-                    f"het versleutelde {item['gebruik']} moet een versleutelde sleutel van 256 bits zijn"
-                )
-        elif len(versleuteld) < 64:
-            raise OngeldigeAanvraag(
-                "de versleutelde sleutel is te kort om een versleutelde privésleutel te zijn"
-            )
+        _controleer_versleuteld(item["gebruik"], versleuteld, tag=16)
         gelezen.append(Blobsleutel(item["gebruik"], item["jkt"], item["iv"], item["versleuteld"]))
     return kdf, gelezen
+
+
+# --- blob version 2: the organisation's keys, wrapped to each user's personal key (decision 0027) ---
+
+ORGANISATIESLEUTEL_TYP = "knooppunt-organisatiesleutel"
+MAX_ORGANISATIESLEUTELS = 24
+"""Entries in one user's blob: the current four and the decryption keys and secrets kept from
+earlier sets (rollover) — older sets are dropped by the browser when it makes new keys."""
+
+
+@dataclass(frozen=True, slots=True)
+class Persoonlijk:
+    """A user's personal ECDH key: public JWK, its thumbprint, and the private key wrapped under
+    Argon2id of the user's passphrase (AES-256-GCM, associated data "persoonlijk" and the jkt)."""
+
+    jwk: dict[str, str]
+    jkt: str
+    iv: str
+    versleuteld: str
+
+    def als_json(self) -> dict[str, Any]:
+        return {"jwk": self.jwk, "jkt": self.jkt, "iv": self.iv, "versleuteld": self.versleuteld}
+
+
+@dataclass(frozen=True, slots=True)
+class Organisatiesleutel:
+    """One organisation key for one user: its use, thumbprint (a secret: its random id) and the
+    compact JWE to the user's personal key."""
+
+    gebruik: str
+    jkt: str
+    jwe: str
+
+
+def controleer_persoonlijk(persoonlijk: object) -> Persoonlijk:
+    if not isinstance(persoonlijk, dict) or set(persoonlijk) != {"jwk", "iv", "versleuteld"}:
+        raise OngeldigeAanvraag("uw persoonlijke sleutel ontbreekt of heeft een onbekende vorm")
+    jwk = persoonlijk["jwk"]
+    if isinstance(jwk, dict) and set(jwk) - {"kty", "crv", "x", "y"} - {"d"}:
+        raise OngeldigeAanvraag("de publieke persoonlijke sleutel bevat onbekende leden")
+    publiek = lees_jwk(jwk)
+    _ontb64url(persoonlijk["iv"], "de iv van de persoonlijke sleutel", lengte=12)
+    versleuteld = _ontb64url(persoonlijk["versleuteld"], "de versleutelde persoonlijke sleutel", maximum=2048)
+    if len(versleuteld) < 64:
+        raise OngeldigeAanvraag("de versleutelde persoonlijke sleutel is te kort")
+    return Persoonlijk(jwk_van(publiek), jkt(publiek), persoonlijk["iv"], persoonlijk["versleuteld"])
+
+
+def controleer_organisatiesleutel(item: object, *, ontvanger: str, oin: str) -> Organisatiesleutel:
+    """An organisation key wrapped for the user whose personal thumbprint is ``ontvanger``: a JWE
+    (ECDH-ES+A256KW, A256GCM) whose protected header — authenticated by the AEAD — names the
+    recipient (kid), the key's use and thumbprint, and the OIN, exactly as the entry does."""
+    if not isinstance(item, dict) or set(item) - {"kid"} != {"gebruik", "jkt", "jwe"}:
+        raise OngeldigeAanvraag("een versleutelde organisatiesleutel heeft een onbekende vorm")
+    gebruik, sleutel_jkt, jwe = item["gebruik"], item["jkt"], item["jwe"]
+    if gebruik not in BLOBGEBRUIK:
+        raise OngeldigeAanvraag(f"onbekend gebruik {gebruik!r}: {', '.join(BLOBGEBRUIK)}")
+    _ontb64url(sleutel_jkt, "de vingerafdruk van de sleutel", lengte=32)
+    if not isinstance(jwe, str):
+        raise OngeldigeAanvraag("een versleutelde organisatiesleutel is geen JWE-tekst")
+    try:
+        kop = lees_kop(jwe, max_bytes=4096)
+    except OngeldigeJwe as exc:
+        raise OngeldigeAanvraag(f"een versleutelde organisatiesleutel {exc}") from exc
+    h = kop.header
+    if kop.alg != ALG_EC or h.get("typ") != ORGANISATIESLEUTEL_TYP:
+        raise OngeldigeAanvraag(
+            f"een organisatiesleutel moet een JWE met {ALG_EC} en typ {ORGANISATIESLEUTEL_TYP} zijn"
+        )
+    if kop.kid != ontvanger:
+        raise OngeldigeAanvraag("een organisatiesleutel is voor een andere persoonlijke sleutel versleuteld")
+    if h.get("gebruik") != gebruik or h.get("jkt") != sleutel_jkt or h.get("oin") != oin:
+        raise OngeldigeAanvraag(
+            "de kop van een versleutelde organisatiesleutel noemt een ander gebruik, een andere sleutel of "
+            "een andere organisatie dan de sleutel zelf"
+        )
+    tekst = _ontb64url(jwe.split(".")[3], "de versleutelde organisatiesleutel", maximum=2048)
+    _controleer_versleuteld(gebruik, tekst, tag=0)
+    return Organisatiesleutel(gebruik, sleutel_jkt, jwe)
+
+
+def controleer_blob_v2(
+    blob: object, *, oin: str, leeg: bool | None = None
+) -> tuple[dict[str, Any], Persoonlijk, list[Organisatiesleutel]]:
+    """A version 2 blob: the kdf, the personal key and the organisation keys wrapped to it.
+    ``leeg``: True for a request for access (no organisation keys yet), False when keys are
+    required."""
+    if not isinstance(blob, dict):
+        raise OngeldigeAanvraag("de versleutelde sleutels ontbreken")
+    if set(blob) != {"versie", "kdf", "persoonlijk", "sleutels"} or blob["versie"] != 2:
+        raise OngeldigeAanvraag("de versleutelde sleutels hebben een onbekende vorm (verwacht versie 2)")
+    kdf = _controleer_kdf(blob["kdf"])
+    persoonlijk = controleer_persoonlijk(blob["persoonlijk"])
+    sleutels = blob["sleutels"]
+    if not isinstance(sleutels, list) or len(sleutels) > MAX_ORGANISATIESLEUTELS:
+        raise OngeldigeAanvraag("de versleutelde organisatiesleutels ontbreken of zijn te veel")
+    if leeg is True and sleutels:
+        raise OngeldigeAanvraag("wie toegang vraagt, stuurt nog geen organisatiesleutels mee")
+    if leeg is False and not sleutels:
+        raise OngeldigeAanvraag("de versleutelde organisatiesleutels ontbreken")
+    gelezen = [controleer_organisatiesleutel(s, ontvanger=persoonlijk.jkt, oin=oin) for s in sleutels]
+    if len({(s.gebruik, s.jkt) for s in gelezen}) != len(gelezen):
+        raise OngeldigeAanvraag("een organisatiesleutel staat dubbel in de versleutelde sleutels")
+    return kdf, persoonlijk, gelezen
+
+
+def _tekst_v2(
+    kdf: dict[str, Any], persoonlijk: Persoonlijk, sleutels: list[Organisatiesleutel], kids: dict[str, str]
+) -> str:
+    opgeslagen = {
+        "versie": 2,
+        "kdf": kdf,
+        "persoonlijk": persoonlijk.als_json(),
+        "sleutels": [
+            {"kid": kids.get(s.jkt, s.jkt), "gebruik": s.gebruik, "jkt": s.jkt, "jwe": s.jwe}
+            for s in sleutels
+        ],
+    }
+    tekst = json.dumps(opgeslagen, separators=(",", ":"), sort_keys=True)
+    if len(tekst) > MAX_BLOB * 4:
+        raise OngeldigeAanvraag("de versleutelde sleutels zijn te groot")
+    return tekst
+
+
+# --- who has access -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Gebruikersblob:
+    onderwerp: str
+    naam: str
+    versie: int
+    toegang: bool  # holds organisation keys (v1: its own keys)
+    gevraagd_op: datetime | None
+    persoonlijk: dict[str, Any] | None  # v2: {jwk, jkt}
+    sleutels: list[dict[str, Any]]  # the entries as stored (kid, gebruik, jkt, ...)
+
+
+def _lees(rij: PortaalSleutelblob) -> Gebruikersblob:
+    data = json.loads(rij.blob)
+    sleutels = list(data.get("sleutels", []))
+    persoonlijk = data.get("persoonlijk")
+    return Gebruikersblob(
+        onderwerp=rij.onderwerp,
+        naam=rij.naam,
+        versie=int(data.get("versie", 1)),
+        toegang=bool(sleutels),
+        gevraagd_op=rij.toegang_gevraagd_op,
+        persoonlijk={"jwk": persoonlijk["jwk"], "jkt": persoonlijk["jkt"]} if persoonlijk else None,
+        sleutels=sleutels,
+    )
+
+
+def gebruikers(session: Session, oin: str) -> list[Gebruikersblob]:
+    return [_lees(r) for r in store.sleutelblobs_van(session, oin)]
+
+
+def _met_toegang(session: Session, oin: str) -> list[Gebruikersblob]:
+    return [g for g in gebruikers(session, oin) if g.toegang]
+
+
+def _meld(
+    session: Session,
+    actie: audit.Actie,
+    *,
+    oin: str,
+    door: str,
+    wie: str,
+    naam: str,
+    nu: datetime,
+) -> None:
+    """Audited and e-mailed to the organisation's addresses, as certificate changes are."""
+    gebruiker = f"portaal:{wie}"
+    audit.sleuteltoegang(session, actie, door=door, oin=oin, wie=gebruiker, nu=nu)
+    notificaties.meld_beheer(
+        session,
+        oin,
+        details={
+            "actie": actie.value,
+            "gebruiker": gebruiker,
+            "naam": naam,
+            "door": door,
+            "moment": nu.isoformat(),
+        },
+        nu=nu,
+    )
+
+
+def vernieuwen_nodig(session: Session, oin: str) -> bool:
+    """Whether a user's access was ended after the organisation's newest keys were made: that user
+    knew them, so the organisation should make new ones."""
+    from sqlalchemy import func, select
+
+    from knooppunt.store.models import Auditregel
+
+    def laatste(actie: audit.Actie) -> datetime | None:
+        return session.scalar(
+            select(func.max(Auditregel.tijd)).where(
+                Auditregel.deelnemer == oin, Auditregel.actie == actie.value
+            )
+        )
+
+    beeindigd = laatste(audit.Actie.SLEUTELTOEGANG_BEEINDIGD)
+    if beeindigd is None:
+        return False
+    uitgegeven = laatste(audit.Actie.CERTIFICAAT_UITGEGEVEN)
+    return uitgegeven is None or uitgegeven < beeindigd
+
+
+# --- issuing ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,34 +467,20 @@ class Uitgegeven:
     pem: str
 
 
-def vraag_aan(
-    session: Session,
-    rt: Runtime,
-    *,
-    deelnemer: Deelnemer,
-    onderwerp: str,
-    door: str,
-    verzoek: dict[str, Any],
-    nu: datetime,
-) -> list[Uitgegeven]:
-    """Check the browser's request, issue and register both certificates, store the blob. Raises
-    OngeldigeAanvraag (Dutch) for anything wrong; nothing is stored then (one transaction)."""
+def _ca(rt: Runtime) -> PortaalCa:
     ca = PortaalCa.laad(rt.settings)
     if ca is None:
         raise OngeldigeAanvraag(
             "dit knooppunt heeft geen portaal-CA ingesteld (KNOOPPUNT_PORTAAL_CA_CERTIFICAAT en "
             "KNOOPPUNT_PORTAAL_CA_SLEUTEL); neem contact op met de beheerder"
         )
-    oin = deelnemer.oin
-    vervang = verzoek.get("vervang", False)
-    if not isinstance(vervang, bool):
-        raise OngeldigeAanvraag("'vervang' moet true of false zijn")
-    oud = store.sleutelblob(session, oin, onderwerp)
-    if oud is not None and not vervang:
-        raise SleutelsBestaan(
-            "u hebt al sleutels in dit portaal; ontgrendel ze met uw wachtwoord, of kies 'Wachtwoord kwijt? "
-            "Nieuwe sleutels maken'"
-        )
+    return ca
+
+
+def _controleer_sleutelparen(
+    verzoek: dict[str, Any], *, oin: str, nu: datetime
+) -> tuple[ec.EllipticCurvePublicKey, ec.EllipticCurvePublicKey]:
+    """The CSR for the signing key and the encryption key with its proof of possession."""
     csr_tekst = verzoek.get("csr")
     if not isinstance(csr_tekst, str) or len(csr_tekst) > 8192:
         raise OngeldigeAanvraag("het certificaatverzoek (csr, PEM) ontbreekt")
@@ -288,8 +501,55 @@ def vraag_aan(
         oin=oin,
         nu=nu,
     )
-    kdf, sleutels = controleer_blob(verzoek.get("blob"))
-    verwacht = {Gebruik.ONDERTEKENING.value: jkt(tekensleutel), Gebruik.VERSLEUTELING.value: jkt(ecdh)}
+    return tekensleutel, ecdh
+
+
+def _geef_uit(
+    session: Session,
+    rt: Runtime,
+    ca: PortaalCa,
+    deelnemer: Deelnemer,
+    paren: tuple[ec.EllipticCurvePublicKey, ec.EllipticCurvePublicKey],
+    *,
+    door: str,
+    nu: datetime,
+) -> list[Uitgegeven]:
+    uitgegeven: list[Uitgegeven] = []
+    for gebruik, publiek in ((Gebruik.ONDERTEKENING, paren[0]), (Gebruik.VERSLEUTELING, paren[1])):
+        cert = ca.geef_uit(publiek, oin=deelnemer.oin, naam=deelnemer.naam, gebruik=gebruik, nu=nu)
+        info = lees(cert)
+        audit.certificaat_uitgegeven(
+            session,
+            oin=deelnemer.oin,
+            vingerafdruk=info.vingerafdruk,
+            gebruik=gebruik.value,
+            door=door,
+            nu=nu,
+        )
+        adresboek.voeg_certificaat_toe(
+            session, deelnemer.oin, info, gebruik=[gebruik.value], nu=nu, ankers=rt.ankers, door=door
+        )
+        uitgegeven.append(Uitgegeven(gebruik.value, x5t_s256(info.der), info.vingerafdruk, info.pem))
+    return uitgegeven
+
+
+def _trek_in(session: Session, deelnemer: Deelnemer, kids: set[str], *, door: str, nu: datetime) -> None:
+    """Retire the certificates of these kids that are still current (still listed for verifying
+    what was signed before; no longer an encryption target)."""
+    for kid in sorted(kids):
+        vingerafdruk = _vingerafdruk_van_kid(kid)
+        if vingerafdruk is None:
+            continue
+        cert_rij = next((c for c in deelnemer.certificaten if c.vingerafdruk == vingerafdruk), None)
+        if cert_rij is not None and cert_rij.ingetrokken_op is None:
+            adresboek.trek_certificaat_in(session, deelnemer.oin, vingerafdruk, nu=nu, door=door)
+
+
+def _paren_kloppen(
+    sleutels: list[Blobsleutel] | list[Organisatiesleutel],
+    paren: tuple[ec.EllipticCurvePublicKey, ec.EllipticCurvePublicKey],
+) -> None:
+    verwacht = {Gebruik.ONDERTEKENING.value: jkt(paren[0]), Gebruik.VERSLEUTELING.value: jkt(paren[1])}
     if sorted((s.gebruik, s.jkt) for s in sleutels if s.gebruik not in GEHEIMEN) != sorted(verwacht.items()):
         raise OngeldigeAanvraag(
             "de versleutelde sleutels horen niet bij de aangevraagde sleutels (vingerafdrukken wijken af)"
@@ -300,48 +560,84 @@ def vraag_aan(
             "labelsleutel, elk één keer); laad de pagina opnieuw"
         )
 
-    uitgegeven: list[Uitgegeven] = []
-    kids: dict[str, str] = {}
-    for gebruik, publiek in ((Gebruik.ONDERTEKENING, tekensleutel), (Gebruik.VERSLEUTELING, ecdh)):
-        cert = ca.geef_uit(publiek, oin=oin, naam=deelnemer.naam, gebruik=gebruik, nu=nu)
-        info = lees(cert)
-        audit.certificaat_uitgegeven(
-            session, oin=oin, vingerafdruk=info.vingerafdruk, gebruik=gebruik.value, door=door, nu=nu
-        )
-        adresboek.voeg_certificaat_toe(
-            session, oin, info, gebruik=[gebruik.value], nu=nu, ankers=rt.ankers, door=door
-        )
-        kid = x5t_s256(info.der)
-        kids[gebruik.value] = kid
-        uitgegeven.append(Uitgegeven(gebruik.value, kid, info.vingerafdruk, info.pem))
 
-    if oud is not None:
-        # A lost passphrase: the keys of the old blob are gone, so their certificates are retired
-        # (still listed for verifying what was signed before; messages for them are refused).
-        for item in json.loads(oud.blob).get("sleutels", []):
-            vingerafdruk = _vingerafdruk_van_kid(item.get("kid"))
-            if vingerafdruk is not None:
-                cert_rij = next((c for c in deelnemer.certificaten if c.vingerafdruk == vingerafdruk), None)
-                if cert_rij is not None and cert_rij.ingetrokken_op is None:
-                    adresboek.trek_certificaat_in(session, oin, vingerafdruk, nu=nu, door=door)
+def vraag_aan(
+    session: Session,
+    rt: Runtime,
+    *,
+    deelnemer: Deelnemer,
+    onderwerp: str,
+    door: str,
+    verzoek: dict[str, Any],
+    nu: datetime,
+    naam: str = "",
+) -> list[Uitgegeven]:
+    """The organisation's first keys (or new ones when no user can unlock them any more): check the
+    browser's request, issue and register both certificates, store the blob. Raises
+    OngeldigeAanvraag (Dutch) for anything wrong; nothing is stored then (one transaction).
 
-    opgeslagen = {
-        "versie": 1,
-        "kdf": kdf,
-        "sleutels": [
-            {
-                "kid": kids.get(s.gebruik, s.jkt),
-                "gebruik": s.gebruik,
-                "jkt": s.jkt,
-                "iv": s.iv,
-                "versleuteld": s.versleuteld,
-            }
-            for s in sleutels
-        ],
+    A version 1 blob (one user's own keys) is still accepted; the page sends version 2."""
+    ca = _ca(rt)
+    oin = deelnemer.oin
+    vervang = verzoek.get("vervang", False)
+    if not isinstance(vervang, bool):
+        raise OngeldigeAanvraag("'vervang' moet true of false zijn")
+    oud = store.sleutelblob(session, oin, onderwerp)
+    if oud is not None and not vervang:
+        raise SleutelsBestaan(
+            "u hebt al sleutels in dit portaal; ontgrendel ze met uw wachtwoord, of kies 'Wachtwoord kwijt? "
+            "Nieuwe sleutels maken'"
+        )
+    anderen = [g for g in _met_toegang(session, oin) if g.onderwerp != onderwerp]
+    if anderen:
+        raise OrganisatieHeeftSleutels(
+            "uw organisatie heeft al sleutels en een collega heeft er toegang toe; vraag toegang aan, dan "
+            "kan die collega u toegang geven"
+        )
+    paren = _controleer_sleutelparen(verzoek, oin=oin, nu=nu)
+    blob = verzoek.get("blob")
+    v2 = isinstance(blob, dict) and blob.get("versie") == 2
+    if v2:
+        kdf, persoonlijk, sleutels2 = controleer_blob_v2(blob, oin=oin, leeg=False)
+        _paren_kloppen(sleutels2, paren)
+    else:
+        kdf, sleutels1 = controleer_blob(blob)
+        _paren_kloppen(sleutels1, paren)
+
+    uitgegeven = _geef_uit(session, rt, ca, deelnemer, paren, door=door, nu=nu)
+    kids = {jkt(paren[0]): uitgegeven[0].kid, jkt(paren[1]): uitgegeven[1].kid}
+
+    # New keys: the old ones are gone (a lost passphrase, and no colleague who can unlock), so the
+    # certificates of every key in any of the organisation's blobs are retired.
+    oude_kids = {
+        s.get("kid") for g in gebruikers(session, oin) for s in g.sleutels if s.get("gebruik") in _PAREN
     }
-    tekst = json.dumps(opgeslagen, separators=(",", ":"), sort_keys=True)
-    if len(tekst) > MAX_BLOB:
-        raise OngeldigeAanvraag("de versleutelde sleutels zijn te groot")
+    # A participant whose keys the portal hosted moves to keys in the browser (DESIGN §5
+    # "Migration"): its hosted keys now only open messages already in flight, and their
+    # certificates are retired so that senders seal new messages for the new certificate.
+    oude_kids |= set(kluismigratie.markeer_gemigreerd(session, oin, nu=nu))
+    _trek_in(session, deelnemer, {k for k in oude_kids if isinstance(k, str)}, door=door, nu=nu)
+
+    if v2:
+        tekst = _tekst_v2(kdf, persoonlijk, sleutels2, kids)
+    else:
+        opgeslagen = {
+            "versie": 1,
+            "kdf": kdf,
+            "sleutels": [
+                {
+                    "kid": kids.get(s.jkt, s.jkt),
+                    "gebruik": s.gebruik,
+                    "jkt": s.jkt,
+                    "iv": s.iv,
+                    "versleuteld": s.versleuteld,
+                }
+                for s in sleutels1
+            ],
+        }
+        tekst = json.dumps(opgeslagen, separators=(",", ":"), sort_keys=True)
+        if len(tekst) > MAX_BLOB:
+            raise OngeldigeAanvraag("de versleutelde sleutels zijn te groot")
     store.bewaar_sleutelblob(
         session,
         PortaalSleutelblob(
@@ -350,7 +646,230 @@ def vraag_aan(
             blob=tekst,
             aangemaakt_op=oud.aangemaakt_op if oud is not None else nu,
             gewijzigd_op=nu,
+            naam=naam[:200],
+            toegang_gevraagd_op=None,
         ),
+    )
+    return uitgegeven
+
+
+_PAREN = (Gebruik.ONDERTEKENING.value, Gebruik.VERSLEUTELING.value)
+
+
+class OrganisatieHeeftSleutels(OngeldigeAanvraag):
+    """A colleague already has access to the organisation's keys: ask for access instead."""
+
+
+class GeenToegang(OngeldigeAanvraag):
+    """The user does not (yet) hold the organisation's keys."""
+
+
+class NietGevonden(OngeldigeAanvraag):
+    """No such colleague (or request) for this organisation."""
+
+
+def vraag_toegang(
+    session: Session, *, oin: str, onderwerp: str, naam: str, door: str, verzoek: dict[str, Any], nu: datetime
+) -> None:
+    """A user of an organisation that has keys asks for access: their personal key (wrapped under
+    their own passphrase) is stored with no organisation keys, and the request is audited and
+    e-mailed. Also the way back after a lost passphrase, when a colleague still has access."""
+    met_toegang = [g for g in _met_toegang(session, oin) if g.onderwerp != onderwerp]
+    if not met_toegang:
+        raise GeenToegang(
+            "niemand van uw organisatie heeft toegang tot haar sleutels, dus niemand kan u toegang geven; "
+            "maak nieuwe sleutels"
+        )
+    kdf, persoonlijk, _ = controleer_blob_v2(verzoek.get("blob"), oin=oin, leeg=True)
+    oud = store.sleutelblob(session, oin, onderwerp)
+    if oud is not None and _lees(oud).toegang and verzoek.get("opnieuw") is not True:
+        raise SleutelsBestaan(
+            "u hebt al toegang tot de sleutels van uw organisatie; ontgrendel ze met uw wachtwoord"
+        )
+    store.bewaar_sleutelblob(
+        session,
+        PortaalSleutelblob(
+            oin=oin,
+            onderwerp=onderwerp,
+            blob=_tekst_v2(kdf, persoonlijk, [], {}),
+            aangemaakt_op=oud.aangemaakt_op if oud is not None else nu,
+            gewijzigd_op=nu,
+            naam=naam[:200],
+            toegang_gevraagd_op=nu,
+        ),
+    )
+    _meld(session, audit.Actie.SLEUTELTOEGANG_GEVRAAGD, oin=oin, door=door, wie=onderwerp, naam=naam, nu=nu)
+
+
+def _eigen_toegang(session: Session, oin: str, onderwerp: str) -> Gebruikersblob:
+    rij = store.sleutelblob(session, oin, onderwerp)
+    eigen = _lees(rij) if rij is not None else None
+    if eigen is None or not eigen.toegang:
+        raise GeenToegang("u hebt zelf geen toegang tot de sleutels van uw organisatie")
+    if eigen.versie != 2:
+        raise GeenToegang(
+            "ontgrendel eerst uw sleutels: dan worden ze omgezet naar sleutels van uw organisatie"
+        )
+    return eigen
+
+
+def geef_toegang(
+    session: Session, *, oin: str, onderwerp: str, door: str, verzoek: dict[str, Any], nu: datetime
+) -> None:
+    """A colleague with access gives a requester access: every organisation key the colleague holds,
+    wrapped (in the colleague's browser) to the requester's personal public key."""
+    eigen = _eigen_toegang(session, oin, onderwerp)
+    wie = verzoek.get("onderwerp")
+    if not isinstance(wie, str) or wie == onderwerp:
+        raise NietGevonden("kies een collega die toegang heeft gevraagd")
+    rij = store.sleutelblob(session, oin, wie)
+    if rij is None or rij.toegang_gevraagd_op is None:
+        raise NietGevonden("deze collega heeft (nu) geen toegang gevraagd; laad de pagina opnieuw")
+    data = json.loads(rij.blob)
+    persoonlijk = data["persoonlijk"]
+    if verzoek.get("jkt") != persoonlijk["jkt"]:
+        raise OngeldigeAanvraag(
+            "de collega heeft intussen opnieuw toegang gevraagd met een andere sleutel; laad de pagina "
+            "opnieuw"
+        )
+    sleutels = verzoek.get("sleutels")
+    if not isinstance(sleutels, list) or len(sleutels) > MAX_ORGANISATIESLEUTELS:
+        raise OngeldigeAanvraag("de versleutelde organisatiesleutels ontbreken")
+    gelezen = [controleer_organisatiesleutel(s, ontvanger=persoonlijk["jkt"], oin=oin) for s in sleutels]
+    verwacht = {(s["gebruik"], s["jkt"]): s["kid"] for s in eigen.sleutels}
+    if sorted((s.gebruik, s.jkt) for s in gelezen) != sorted(verwacht):
+        raise OngeldigeAanvraag(
+            "geef alle sleutels van uw organisatie door, niet meer en niet minder; laad de pagina opnieuw"
+        )
+    kids = {s.jkt: verwacht[(s.gebruik, s.jkt)] for s in gelezen}
+    persoon = controleer_persoonlijk(
+        {"jwk": persoonlijk["jwk"], "iv": persoonlijk["iv"], "versleuteld": persoonlijk["versleuteld"]}
+    )
+    rij.blob = _tekst_v2(data["kdf"], persoon, gelezen, kids)
+    rij.toegang_gevraagd_op = None
+    rij.gewijzigd_op = nu
+    session.flush()
+    _meld(session, audit.Actie.SLEUTELTOEGANG_GEGEVEN, oin=oin, door=door, wie=wie, naam=rij.naam, nu=nu)
+
+
+def weiger_toegang(
+    session: Session, *, oin: str, onderwerp: str, door: str, wie: object, nu: datetime
+) -> None:
+    _eigen_toegang(session, oin, onderwerp)
+    rij = store.sleutelblob(session, oin, wie) if isinstance(wie, str) else None
+    if rij is None or rij.toegang_gevraagd_op is None:
+        raise NietGevonden("deze collega heeft (nu) geen toegang gevraagd; laad de pagina opnieuw")
+    naam = rij.naam
+    store.verwijder_sleutelblob(session, oin, rij.onderwerp)
+    _meld(session, audit.Actie.SLEUTELTOEGANG_GEWEIGERD, oin=oin, door=door, wie=str(wie), naam=naam, nu=nu)
+
+
+def beeindig_toegang(
+    session: Session, *, oin: str, door: str, wie: object, nu: datetime, onderwerp: str | None = None
+) -> None:
+    """End a colleague's access (a leaver): their blob is deleted. ``onderwerp``: the user doing it,
+    who must have access themselves (None: a beheerder). The leaver knew the keys, so from now on
+    ``vernieuwen_nodig`` is true until the organisation has made new ones."""
+    if onderwerp is not None:
+        _eigen_toegang(session, oin, onderwerp)
+        if wie == onderwerp:
+            raise OngeldigeAanvraag("u kunt uw eigen toegang hier niet beëindigen; vraag dat een collega")
+    rij = store.sleutelblob(session, oin, wie) if isinstance(wie, str) else None
+    if rij is None or rij.toegang_gevraagd_op is not None:
+        raise NietGevonden("deze collega heeft geen toegang tot de sleutels van uw organisatie")
+    naam = rij.naam
+    store.verwijder_sleutelblob(session, oin, rij.onderwerp)
+    _meld(session, audit.Actie.SLEUTELTOEGANG_BEEINDIGD, oin=oin, door=door, wie=str(wie), naam=naam, nu=nu)
+
+
+def zet_om(session: Session, *, oin: str, onderwerp: str, verzoek: dict[str, Any], nu: datetime) -> None:
+    """A version 1 blob upgraded at unlock (the page does it): the user's own keys become the
+    organisation's, now wrapped to the user's new personal key under the same passphrase."""
+    rij = store.sleutelblob(session, oin, onderwerp)
+    if rij is None:
+        raise GeenToegang("u hebt nog geen sleutels in dit portaal")
+    oud = json.loads(rij.blob)
+    if oud.get("versie", 1) != 1:
+        raise SleutelsBestaan("uw sleutels zijn al sleutels van uw organisatie")
+    kdf, persoonlijk, sleutels = controleer_blob_v2(verzoek.get("blob"), oin=oin, leeg=False)
+    verwacht = {(s["gebruik"], s["jkt"]): s["kid"] for s in oud["sleutels"]}
+    if sorted((s.gebruik, s.jkt) for s in sleutels) != sorted(verwacht):
+        raise OngeldigeAanvraag("de omgezette sleutels zijn niet dezelfde als uw opgeslagen sleutels")
+    rij.blob = _tekst_v2(kdf, persoonlijk, sleutels, {s.jkt: verwacht[(s.gebruik, s.jkt)] for s in sleutels})
+    rij.gewijzigd_op = nu
+    session.flush()
+
+
+def vernieuw(
+    session: Session,
+    rt: Runtime,
+    *,
+    deelnemer: Deelnemer,
+    onderwerp: str,
+    door: str,
+    verzoek: dict[str, Any],
+    nu: datetime,
+) -> list[Uitgegeven]:
+    """New organisation keys made by a user with access (after a leaver): both certificates issued,
+    the new keys — with the decryption keys and secrets kept from before, for messages in flight and
+    labels made before (rollover) — wrapped for every user with access, in one step; the old
+    certificates retired after the new ones are registered."""
+    ca = _ca(rt)
+    oin = deelnemer.oin
+    eigen = _eigen_toegang(session, oin, onderwerp)
+    paren = _controleer_sleutelparen(verzoek, oin=oin, nu=nu)
+    per_gebruiker = verzoek.get("sleutels")
+    met_toegang = {g.onderwerp: g for g in _met_toegang(session, oin)}
+    if not isinstance(per_gebruiker, dict) or set(per_gebruiker) != set(met_toegang):
+        raise OngeldigeAanvraag(
+            "versleutel de nieuwe sleutels voor iedereen die nu toegang heeft, niet meer en niet minder; "
+            "laad de pagina opnieuw"
+        )
+    oud = {(s["gebruik"], s["jkt"]): s["kid"] for s in eigen.sleutels}
+    nieuw_paar = {(Gebruik.ONDERTEKENING.value, jkt(paren[0])), (Gebruik.VERSLEUTELING.value, jkt(paren[1]))}
+    gelezen: dict[str, list[Organisatiesleutel]] = {}
+    verzameling: set[tuple[str, str]] | None = None
+    for wie, lijst in per_gebruiker.items():
+        persoonlijk = met_toegang[wie].persoonlijk
+        if persoonlijk is None:
+            raise OngeldigeAanvraag("een collega heeft nog oude sleutels; die moet eerst zelf ontgrendelen")
+        if not isinstance(lijst, list) or len(lijst) > MAX_ORGANISATIESLEUTELS:
+            raise OngeldigeAanvraag("de versleutelde organisatiesleutels ontbreken")
+        items = [controleer_organisatiesleutel(s, ontvanger=persoonlijk["jkt"], oin=oin) for s in lijst]
+        paren_set = {(s.gebruik, s.jkt) for s in items}
+        if len(paren_set) != len(items) or (verzameling is not None and paren_set != verzameling):
+            raise OngeldigeAanvraag("iedereen met toegang moet dezelfde sleutels krijgen")
+        verzameling = paren_set
+        gelezen[wie] = items
+    assert verzameling is not None
+    nieuw = verzameling - set(oud)
+    _paren_kloppen([s for s in gelezen[onderwerp] if (s.gebruik, s.jkt) in nieuw], paren)
+    for gebruik, sleutel_jkt in verzameling - nieuw:
+        if gebruik == Gebruik.ONDERTEKENING.value:
+            raise OngeldigeAanvraag("een oude ondertekeningssleutel wordt niet bewaard; laat die weg")
+        assert (gebruik, sleutel_jkt) in oud
+    if not nieuw_paar <= nieuw:
+        raise OngeldigeAanvraag("de nieuwe sleutels ontbreken")
+
+    uitgegeven = _geef_uit(session, rt, ca, deelnemer, paren, door=door, nu=nu)
+    kids = {jkt(paren[0]): uitgegeven[0].kid, jkt(paren[1]): uitgegeven[1].kid}
+    kids.update({sleutel_jkt: kid for (_, sleutel_jkt), kid in oud.items()})
+    for wie, items in gelezen.items():
+        rij = store.sleutelblob(session, oin, wie)
+        assert rij is not None
+        data = json.loads(rij.blob)
+        p = data["persoonlijk"]
+        persoon = controleer_persoonlijk({"jwk": p["jwk"], "iv": p["iv"], "versleuteld": p["versleuteld"]})
+        rij.blob = _tekst_v2(data["kdf"], persoon, items, kids)
+        rij.gewijzigd_op = nu
+    session.flush()
+    # After the new ones are registered: every older certificate of the organisation's keys retired.
+    _trek_in(
+        session,
+        deelnemer,
+        {kid for (gebruik, _), kid in oud.items() if gebruik in _PAREN},
+        door=door,
+        nu=nu,
     )
     return uitgegeven
 

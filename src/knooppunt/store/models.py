@@ -393,6 +393,9 @@ class PortaalSleutel(Base):
     nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
     versleuteld: Mapped[bytes] = mapped_column(LargeBinary)
     aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When its participant made keys in the browser (DESIGN §5 "Migration", migration 0017): from
+    # then on this key only opens messages already in flight for its kid.
+    gemigreerd_op: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class PortaalDossier(Base):
@@ -465,7 +468,14 @@ class PortaalSleutelblob(Base):
     use, public-key thumbprint, IV and AES-256-GCM ciphertext. The key that wraps them is derived in
     the browser from a passphrase the server never sees: the server can unwrap nothing. One blob
     per user (``onderwerp``: the OIDC subject, or "dev:<naam>") of a participant; deleting it ends
-    that user's access to the keys."""
+    that user's access to the keys.
+
+    Version 2 (decision 0027, migration 0017): the organisation's keys are shared by its users. The
+    blob holds the user's personal ECDH key wrapped under Argon2id of their own passphrase and the
+    organisation's keys, each a JWE (ECDH-ES+A256KW) to that personal public key. A user who asked
+    for access and was not yet given it has a blob without organisation keys and
+    ``toegang_gevraagd_op`` set; ``naam`` is the user's name as the login gave it, shown to the
+    colleagues who grant or refuse."""
 
     __tablename__ = "portaal_sleutelblobs"
 
@@ -474,6 +484,8 @@ class PortaalSleutelblob(Base):
     blob: Mapped[str] = mapped_column(Text)
     aangemaakt_op: Mapped[datetime] = mapped_column(UTCDateTime())
     gewijzigd_op: Mapped[datetime] = mapped_column(UTCDateTime())
+    naam: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    toegang_gevraagd_op: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 # --- the inbox quota (DESIGN §4, migration 0008) ---------------------------------------------------

@@ -149,3 +149,10 @@ def verwijder_sleutelblob(session: Session, oin: str, onderwerp: str) -> None:
             (PortaalSleutelblob.oin == oin) & (PortaalSleutelblob.onderwerp == onderwerp)
         )
     )
+
+
+def sleutelblobs_van(session: Session, oin: str) -> Sequence[PortaalSleutelblob]:
+    """Every user blob of one participant (its users with access, and those asking for it)."""
+    return session.scalars(
+        select(PortaalSleutelblob).where(PortaalSleutelblob.oin == oin).order_by(PortaalSleutelblob.onderwerp)
+    ).all()

@@ -22,7 +22,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -33,11 +33,12 @@ from knooppunt.pki.certificaat import OngeldigCertificaat
 from knooppunt.pki.portaal_ca import OngeldigeAanvraag
 from knooppunt.portaal import sleutelblobs
 from knooppunt.portaal.gastclient import HUB, Gastclient, envelop_van
-from knooppunt.portaal.sessies import DeelnemerGebruiker, Gebruiker, huidige, runtime
+from knooppunt.portaal.sessies import Beheerder, Csrf, DeelnemerGebruiker, Gebruiker, huidige, runtime
 from knooppunt.portaal.weergave import berichttype_naam, pagina
 from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
 from knooppunt.protocol.jwe import x5t_s256
 from knooppunt.store import deelnemers as deelnemers_store
+from knooppunt.store import portaal as portaal_store
 from knooppunt.store.db import db_nu, transactie
 
 router = APIRouter()
@@ -47,6 +48,8 @@ API = "/portaal" + API_PAD  # as the page's script calls it
 BUNDEL = Path(__file__).resolve().parents[1] / "static" / "js" / "portaal-sleutels.js"
 BUNDEL_URL = "/portaal/static/js/portaal-sleutels.js"
 MAX_VERZOEK = 64 * 1024
+MAX_VERNIEUWEN = 2 * 1024 * 1024
+"""New organisation keys wrapped for every user with access (about 15 KiB per user) in one request."""
 MAX_BERICHTEN = 100
 """Messages per fetch by the page (each decrypted in the browser)."""
 
@@ -100,14 +103,14 @@ def _api_gebruiker(request: Request) -> Gebruiker:
     return gebruiker
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def _json_body(request: Request, maximum: int = MAX_VERZOEK) -> dict[str, Any]:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise ApiFout(415, "Stuur de gegevens als JSON (Content-Type: application/json).")
     ruw = b""
     async for deel in request.stream():
         ruw += deel
-        if len(ruw) > MAX_VERZOEK:
-            raise ApiFout(413, f"Het verzoek is groter dan {MAX_VERZOEK // 1024} KiB.")
+        if len(ruw) > maximum:
+            raise ApiFout(413, f"Het verzoek is groter dan {maximum // 1024} KiB.")
     try:
         data = json.loads(ruw)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -125,12 +128,27 @@ def sleutelpagina(request: Request, gebruiker: DeelnemerGebruiker) -> Response:
     rt = runtime(request)
     assert gebruiker.oin is not None
     with transactie(rt.sessions) as session:
-        heeft = sleutelblobs.blob_van(session, gebruiker.oin, gebruiker.onderwerp) is not None
+        eigen = sleutelblobs.blob_van(session, gebruiker.oin, gebruiker.onderwerp)
+        heeft = eigen is not None
+        anderen = any(
+            g.toegang and g.onderwerp != gebruiker.onderwerp
+            for g in sleutelblobs.gebruikers(session, gebruiker.oin)
+        )
+        gehost = any(r.gemigreerd_op is None for r in portaal_store.sleutels_van(session, gebruiker.oin))
+        if eigen is not None:
+            toestand = "toegang" if eigen.get("sleutels") else "gevraagd"
+        elif anderen:
+            toestand = "organisatie"  # the organisation has keys; this user has no access yet
+        else:
+            toestand = "geen"
     antwoord = pagina(
         request,
         "sleutels/werkplek.html",
         titel="Sleutels en berichten in de browser",
         heeft_sleutels=heeft,
+        toestand=toestand,
+        anderen_met_toegang=anderen,
+        gehost=gehost,
         api=API,
         bundel_url=BUNDEL_URL,
         bundel_integriteit=bundel_integriteit(),
@@ -169,8 +187,9 @@ def _aanvraag(request: Request, gebruiker: Gebruiker, verzoek: dict[str, Any]) -
                 door=gebruiker.audit_actor,
                 verzoek=verzoek,
                 nu=nu,
+                naam=gebruiker.gebruiker,
             )
-    except sleutelblobs.SleutelsBestaan as fout:
+    except (sleutelblobs.SleutelsBestaan, sleutelblobs.OrganisatieHeeftSleutels) as fout:
         return _json({"detail": f"Er is niets uitgegeven: {fout}."}, 409)
     except OngeldigeAanvraag as fout:
         return _json({"detail": f"De aanvraag is geweigerd: {fout}."}, 400)
@@ -210,6 +229,211 @@ def blob(request: Request) -> JSONResponse:
     if gevonden is None:
         return _json({"detail": "U hebt nog geen sleutels in dit portaal. Maak ze eerst aan."}, 404)
     return _json({"blob": gevonden})
+
+
+# --- the organisation's keys shared by its users (decision 0027) ------------------------------------
+
+
+def _toegangsactie(
+    request: Request, gebruiker: Gebruiker, verzoek: dict[str, Any], actie: str
+) -> JSONResponse:
+    """One of the access steps, in one transaction; a refusal says why in Dutch and changes nothing."""
+    rt = runtime(request)
+    oin = gebruiker.oin
+    assert oin is not None
+    uitgegeven: list[sleutelblobs.Uitgegeven] = []
+    try:
+        with transactie(rt.sessions) as session:
+            nu = db_nu(session)
+            door = gebruiker.audit_actor
+            if actie == "vragen":
+                sleutelblobs.vraag_toegang(
+                    session,
+                    oin=oin,
+                    onderwerp=gebruiker.onderwerp,
+                    naam=gebruiker.gebruiker,
+                    door=door,
+                    verzoek=verzoek,
+                    nu=nu,
+                )
+            elif actie == "geven":
+                sleutelblobs.geef_toegang(
+                    session, oin=oin, onderwerp=gebruiker.onderwerp, door=door, verzoek=verzoek, nu=nu
+                )
+            elif actie == "weigeren":
+                sleutelblobs.weiger_toegang(
+                    session,
+                    oin=oin,
+                    onderwerp=gebruiker.onderwerp,
+                    door=door,
+                    wie=verzoek.get("onderwerp"),
+                    nu=nu,
+                )
+            elif actie == "beeindigen":
+                sleutelblobs.beeindig_toegang(
+                    session,
+                    oin=oin,
+                    onderwerp=gebruiker.onderwerp,
+                    door=door,
+                    wie=verzoek.get("onderwerp"),
+                    nu=nu,
+                )
+            elif actie == "omzetten":
+                sleutelblobs.zet_om(session, oin=oin, onderwerp=gebruiker.onderwerp, verzoek=verzoek, nu=nu)
+            else:
+                assert actie == "vernieuwen"
+                uitgegeven = sleutelblobs.vernieuw(
+                    session,
+                    rt,
+                    deelnemer=adresboek.haal(session, oin),
+                    onderwerp=gebruiker.onderwerp,
+                    door=door,
+                    verzoek=verzoek,
+                    nu=nu,
+                )
+    except (sleutelblobs.SleutelsBestaan, sleutelblobs.OrganisatieHeeftSleutels) as fout:
+        return _json({"detail": f"Er is niets veranderd: {fout}."}, 409)
+    except sleutelblobs.GeenToegang as fout:
+        return _json({"detail": f"Er is niets veranderd: {fout}."}, 403)
+    except sleutelblobs.NietGevonden as fout:
+        return _json({"detail": f"Er is niets veranderd: {fout}."}, 404)
+    except OngeldigeAanvraag as fout:
+        return _json({"detail": f"Er is niets veranderd: {fout}."}, 400)
+    except HubFout as fout:
+        return _json({"detail": f"Er is niets veranderd: {fout.detail}"}, fout.status)
+    except IntegrityError:
+        return _json(
+            {"detail": "Er is niets veranderd: tegelijk is iets anders verwerkt. Laad de pagina opnieuw."},
+            409,
+        )
+    return _json(
+        {
+            "certificaten": [
+                {"gebruik": u.gebruik, "kid": u.kid, "vingerafdruk": u.vingerafdruk, "pem": u.pem}
+                for u in uitgegeven
+            ]
+        }
+    )
+
+
+def _toegangsroute(actie: str, pad: str) -> None:
+    async def eindpunt(request: Request) -> JSONResponse:
+        try:
+            gebruiker = await run_in_threadpool(_api_gebruiker, request)
+            verzoek = await _json_body(request, MAX_VERNIEUWEN if actie == "vernieuwen" else MAX_VERZOEK)
+        except ApiFout as fout:
+            return _fout(fout)
+        return await run_in_threadpool(_toegangsactie, request, gebruiker, verzoek, actie)
+
+    eindpunt.__name__ = f"toegang_{actie}"
+    router.add_api_route(API_PAD + pad, eindpunt, methods=["POST"])
+
+
+for _actie, _pad in (
+    ("vragen", "/toegang"),
+    ("geven", "/toegang/geven"),
+    ("weigeren", "/toegang/weigeren"),
+    ("beeindigen", "/toegang/beeindigen"),
+    ("omzetten", "/blob/omzetten"),
+    ("vernieuwen", "/vernieuwen"),
+):
+    _toegangsroute(_actie, _pad)
+
+
+@router.get(API_PAD + "/collegas")
+def collegas(request: Request) -> JSONResponse:
+    """The organisation's users with access and those asking for it (metadata and personal public
+    keys only), and whether the organisation should make new keys after a leaver."""
+    try:
+        gebruiker = _api_gebruiker(request)
+    except ApiFout as fout:
+        return _fout(fout)
+    assert gebruiker.oin is not None
+    rt = runtime(request)
+    with transactie(rt.sessions) as session:
+        lijst = sleutelblobs.gebruikers(session, gebruiker.oin)
+        vernieuwen = sleutelblobs.vernieuwen_nodig(session, gebruiker.oin)
+    return _json(
+        {
+            "gebruikers": [
+                {
+                    "onderwerp": g.onderwerp,
+                    "naam": g.naam,
+                    "zelf": g.onderwerp == gebruiker.onderwerp,
+                    "toegang": g.toegang,
+                    "versie": g.versie,
+                    "gevraagdOp": _tijd(g.gevraagd_op),
+                    "persoonlijk": g.persoonlijk,
+                }
+                for g in lijst
+            ],
+            "vernieuwenNodig": vernieuwen,
+        }
+    )
+
+
+# --- beheer: ending a user's access (a leaver whose colleagues cannot do it) -------------------------
+
+
+def _beheerpagina(
+    request: Request, oin: str, *, fout: str = "", gedaan: str = "", status: int = 200
+) -> Response:
+    rt = runtime(request)
+    with transactie(rt.sessions) as session:
+        deelnemer = adresboek.haal(session, oin)
+        lijst = sleutelblobs.gebruikers(session, oin)
+        vernieuwen = sleutelblobs.vernieuwen_nodig(session, oin)
+        naam = deelnemer.naam
+    return pagina(
+        request,
+        "sleutels/beheer.html",
+        status_code=status,
+        titel=("Fout: " if fout else "") + f"Toegang tot de sleutels van {naam}",
+        deelnemer_naam=naam,
+        oin=oin,
+        gebruikers=lijst,
+        vernieuwen=vernieuwen,
+        fout=fout,
+        gedaan=gedaan,
+    )
+
+
+@router.get(PAD + "/beheer/{oin}", response_class=HTMLResponse)
+def beheer_toegang(request: Request, gebruiker: Beheerder, oin: str, gedaan: str = "") -> Response:
+    """For a beheerder: who of a participant has access to its keys in the browser (metadata)."""
+    try:
+        valideer_oin(oin)
+    except OngeldigeIdentificatie as exc:
+        return _beheerpagina_fout(request, f"Ongeldig OIN: {exc}")
+    return _beheerpagina(request, oin, gedaan=gedaan)
+
+
+def _beheerpagina_fout(request: Request, tekst: str) -> Response:
+    return pagina(
+        request, "sleutels/beheer.html", status_code=400, titel="Fout", fout=tekst, gebruikers=[], oin=""
+    )
+
+
+@router.post(PAD + "/beheer/{oin}/beeindigen", dependencies=[Csrf])
+async def beheer_beeindigen(request: Request, gebruiker: Beheerder, oin: str) -> Response:
+    formulier = await request.form()
+    wie = formulier.get("onderwerp")
+    return await run_in_threadpool(_beheer_beeindigen, request, gebruiker, oin, wie)
+
+
+def _beheer_beeindigen(request: Request, gebruiker: Gebruiker, oin: str, wie: object) -> Response:
+    rt = runtime(request)
+    try:
+        valideer_oin(oin)
+        with transactie(rt.sessions) as session:
+            sleutelblobs.beeindig_toegang(
+                session, oin=oin, door=gebruiker.audit_actor, wie=wie, nu=db_nu(session), onderwerp=None
+            )
+    except OngeldigeIdentificatie as exc:
+        return _beheerpagina_fout(request, f"Ongeldig OIN: {exc}")
+    except OngeldigeAanvraag as fout:
+        return _beheerpagina(request, oin, fout=f"Er is niets veranderd: {fout}.", status=400)
+    return RedirectResponse(f"/portaal{PAD}/beheer/{oin}?gedaan=beeindigd", status_code=303)
 
 
 def _tijd(waarde: datetime | None) -> str | None:

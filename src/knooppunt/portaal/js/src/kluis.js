@@ -4,6 +4,7 @@
 // keys stay in this page's memory; the unwrapped keys are non-extractable CryptoKeys.
 
 import { argon2id } from "hash-wasm";
+import { CompactEncrypt, calculateJwkThumbprint, compactDecrypt } from "jose";
 
 export const KDF = Object.freeze({
   algoritme: "argon2id",
@@ -104,6 +105,8 @@ const ALGORITMEN = {
   // question's number and the row) and the AES-GCM key for client names and labels.
   nummergeheim: [{ name: "HMAC", hash: "SHA-256", length: 256 }, ["sign"]],
   labelsleutel: [{ name: "AES-GCM", length: 256 }, ["encrypt", "decrypt"]],
+  // A user's personal key (blob version 2, decision 0027): the organisation's keys are wrapped to it.
+  persoonlijk: [{ name: "ECDH", namedCurve: "P-256" }, ["deriveBits"]],
 };
 
 /** Uses whose entry is a raw secret key (not a PKCS#8 private key). */
@@ -130,6 +133,12 @@ export async function importeer(pkcs8, gebruik) {
 
 /** Unwrap one entry into a non-extractable key; a wrong passphrase fails the GCM tag. */
 export async function pakUit(wikkel, item) {
+  return importeer(await pakUitRuw(wikkel, item), item.gebruik);
+}
+
+/** Unwrap one entry into its bytes (PKCS#8, or raw for a secret): for the caller to wrap again
+ * (to a personal key) and wipe, or to import. A wrong passphrase fails the GCM tag. */
+export async function pakUitRuw(wikkel, item) {
   let pkcs8;
   try {
     pkcs8 = new Uint8Array(
@@ -142,5 +151,63 @@ export async function pakUit(wikkel, item) {
   } catch {
     throw new VerkeerdWachtwoord("wachtwoord");
   }
-  return importeer(pkcs8, item.gebruik);
+  return pkcs8;
+}
+
+// --- the organisation's keys, wrapped to a user's personal key (blob version 2, decision 0027) -----
+//
+// Each organisation key is a compact JWE (jose: ECDH-ES+A256KW with an ephemeral P-256 key, content
+// A256GCM) to the user's personal public key. Its protected header is the AEAD's associated data and
+// names what the entry is: typ, kid = the recipient's personal JWK thumbprint, gebruik, jkt = the
+// key's thumbprint (a secret: its id) and the OIN. The unwrapping side checks every one of them, so
+// an entry cannot be moved to another user, use, key or organisation.
+
+export const ORGANISATIESLEUTEL = "knooppunt-organisatiesleutel";
+
+export const publiekeJwk = (jwk) => ({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y });
+
+/** A personal ECDH key pair (extractable only until it is wrapped) and its thumbprint. */
+export async function nieuwePersoonlijkeSleutel() {
+  const paar = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
+  const jwk = publiekeJwk(await crypto.subtle.exportKey("jwk", paar.publicKey));
+  return { paar, jwk, jkt: await calculateJwkThumbprint(jwk) };
+}
+
+/** The bytes of an organisation key (PKCS#8, or raw for a secret), wiped after wrapping. */
+export async function bytesVan(sleutel, gebruik) {
+  return new Uint8Array(await crypto.subtle.exportKey(GEHEIMEN.has(gebruik) ? "raw" : "pkcs8", sleutel));
+}
+
+/** Wrap the bytes of one organisation key to a personal public key (JWK). The thumbprint is computed
+ * here from the JWK, never taken from the server. */
+export async function wikkelVoor(ontvangerJwk, { gebruik, jkt, oin }, bytes) {
+  const jwk = publiekeJwk(ontvangerJwk);
+  const kid = await calculateJwkThumbprint(jwk);
+  const publiek = await crypto.subtle.importKey("jwk", { ...jwk, ext: true }, { name: "ECDH", namedCurve: "P-256" }, true, []);
+  const jwe = await new CompactEncrypt(bytes)
+    .setProtectedHeader({ alg: "ECDH-ES+A256KW", enc: "A256GCM", typ: ORGANISATIESLEUTEL, kid, gebruik, jkt, oin })
+    .encrypt(publiek);
+  return { gebruik, jkt, jwe };
+}
+
+export class OnjuisteSleutel extends Error {}
+
+/** The bytes of one organisation key for this user: the JWE opened with the personal private key
+ * (a non-extractable CryptoKey) and its header checked against the entry, the user and the OIN. */
+export async function pakOrganisatiesleutelUit(persoonlijk, eigenJkt, oin, item) {
+  let resultaat;
+  try {
+    resultaat = await compactDecrypt(item.jwe, persoonlijk, {
+      keyManagementAlgorithms: ["ECDH-ES+A256KW"],
+      contentEncryptionAlgorithms: ["A256GCM"],
+    });
+  } catch (fout) {
+    throw new OnjuisteSleutel(`een sleutel van uw organisatie kon niet worden geopend (${fout.code || fout.message})`);
+  }
+  const h = resultaat.protectedHeader;
+  if (h.typ !== ORGANISATIESLEUTEL || h.kid !== eigenJkt || h.gebruik !== item.gebruik || h.jkt !== item.jkt || h.oin !== oin) {
+    resultaat.plaintext.fill(0);
+    throw new OnjuisteSleutel("een sleutel van uw organisatie is niet voor u, dit gebruik of deze organisatie versleuteld");
+  }
+  return resultaat.plaintext;
 }

@@ -11,13 +11,19 @@ import {
   VerkeerdWachtwoord,
   nieuwGeheim as nieuwOrganisatiegeheim,
   b64url,
+  bytesVan,
   importeer,
   leidAf,
   nieuwWachtwoord,
+  nieuwePersoonlijkeSleutel,
   normaliseer,
   ontb64url,
+  pakOrganisatiesleutelUit,
   pakUit,
+  pakUitRuw,
+  publiekeJwk,
   verpak,
+  wikkelVoor,
 } from "./kluis.js";
 import { Onbetrouwbaar, open } from "./openen.js";
 import {
@@ -37,7 +43,7 @@ import {
 x509.cryptoProvider.set(crypto);
 
 function toon(stap) {
-  for (const id of ["stap-aanmaken", "stap-wachtwoord", "stap-ontgrendelen", "stap-werk"]) {
+  for (const id of ["stap-aanmaken", "stap-organisatie", "stap-wachtwoord", "stap-ontgrendelen", "stap-wachten", "stap-werk"]) {
     $(id).hidden = id !== stap;
   }
 }
@@ -49,18 +55,94 @@ function pem(der, label) {
 }
 
 // --- making keys -----------------------------------------------------------------------------------
+//
+// Blob version 2 (decision 0027): the keys are the organisation's. The first user makes them; each
+// user has a personal ECDH key, wrapped under Argon2id of their own passphrase, and every
+// organisation key is wrapped to that personal public key (kluis.js wikkelVoor). A colleague asks
+// for access with only a personal key; one who has access wraps the organisation keys for them.
 
-let nieuwGeheim = null; // the passphrase shown once, until the keys are made
+let nieuwGeheim = null; // the passphrase shown once, until the keys are made or access is asked
+let modus = "maken"; // "maken": the organisation's keys; "vragen": ask a colleague for access
 let vervangen = false;
 
-function begin(vervang) {
+// After unlocking: the personal key (non-extractable), its thumbprint and the user's blob (with the
+// kids), to wrap the organisation's keys again for a colleague. Only in this page's memory.
+const eigen = { persoonlijk: null, jkt: null, blob: null };
+
+function controlecode(jkt) {
+  return `${jkt.slice(0, 4)}-${jkt.slice(4, 8)}`;
+}
+
+function begin(nieuweModus, vervang) {
+  modus = nieuweModus;
   vervangen = vervang;
   nieuwGeheim = nieuwWachtwoord();
   $("wachtwoord-nieuw").textContent = nieuwGeheim;
   $("opgeschreven").checked = false;
+  $("maak-sleutels").textContent = modus === "vragen" ? "Toegang vragen" : "Sleutels maken en certificaten aanvragen";
   melding("");
   toon("stap-wachtwoord");
   $("wachtwoord-kop").focus();
+}
+
+/** The personal key wrapped under the passphrase's key, as the blob holds it. */
+async function persoonlijkDeel(wikkel, persoon) {
+  const { iv, versleuteld } = await verpak(wikkel, persoon.paar.privateKey, "persoonlijk", persoon.jkt);
+  return { jwk: persoon.jwk, iv, versleuteld };
+}
+
+/** Wrap each item ({gebruik, jkt, bytes}) to a personal public key. */
+async function wikkelAlles(ontvangerJwk, items) {
+  const uit = [];
+  for (const item of items) uit.push(await wikkelVoor(ontvangerJwk, { gebruik: item.gebruik, jkt: item.jkt, oin: instellingen.oin }, item.bytes));
+  return uit;
+}
+
+function wis(items) {
+  for (const item of items) item.bytes.fill(0);
+}
+
+/** New signing and encryption key pairs, the CSR and the proof of possession, and new secrets:
+ * the organisation's keys as items with their bytes (wiped by the caller once wrapped). */
+async function nieuweOrganisatiesleutels() {
+  // Extractable only until they are wrapped; held in memory only as non-extractable keys.
+  const teken = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+  const ecdh = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
+  const tekenJwk = publiekeJwk(await crypto.subtle.exportKey("jwk", teken.publicKey));
+  const ecdhJwk = publiekeJwk(await crypto.subtle.exportKey("jwk", ecdh.publicKey));
+  const tekenJkt = await calculateJwkThumbprint(tekenJwk);
+  const ecdhJkt = await calculateJwkThumbprint(ecdhJwk);
+
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: `CN=${instellingen.oin}`,
+    keys: teken,
+    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
+  });
+  const csrDer = new Uint8Array(csr.rawData);
+  // Indirect proof of possession of the ECDH key: signed by the signing key whose CSR this is.
+  const bewijs = await new CompactSign(
+    new TextEncoder().encode(
+      JSON.stringify({
+        doel: "knooppunt-portaal-sleutels",
+        oin: instellingen.oin,
+        csr: b64url(await crypto.subtle.digest("SHA-256", csrDer)),
+        versleuteling: ecdhJwk,
+        iat: Math.floor(Date.now() / 1000),
+      }),
+    ),
+  )
+    .setProtectedHeader({ alg: "ES256", typ: "knooppunt-sleutelbewijs" })
+    .sign(teken.privateKey);
+
+  const nummergeheim = await nieuwOrganisatiegeheim("nummergeheim");
+  const labelsleutel = await nieuwOrganisatiegeheim("labelsleutel");
+  const items = [
+    { gebruik: "ondertekening", jkt: tekenJkt, bytes: await bytesVan(teken.privateKey, "ondertekening") },
+    { gebruik: "versleuteling", jkt: ecdhJkt, bytes: await bytesVan(ecdh.privateKey, "versleuteling") },
+    { gebruik: "nummergeheim", jkt: nummergeheim.id, bytes: await bytesVan(nummergeheim.sleutel, "nummergeheim") },
+    { gebruik: "labelsleutel", jkt: labelsleutel.id, bytes: await bytesVan(labelsleutel.sleutel, "labelsleutel") },
+  ];
+  return { aanvraag: { csr: pem(csrDer, "CERTIFICATE REQUEST"), versleuteling: ecdhJwk, bewijs }, items };
 }
 
 async function maakSleutels() {
@@ -71,85 +153,90 @@ async function maakSleutels() {
   const knop = $("maak-sleutels");
   knop.disabled = true;
   melding("");
-  status("Sleutels worden gemaakt… (dit duurt enkele seconden)");
+  status(modus === "vragen" ? "Uw persoonlijke sleutel wordt gemaakt… (dit duurt enkele seconden)" : "Sleutels worden gemaakt… (dit duurt enkele seconden)");
+  let items = [];
   try {
-    // Extractable only until they are wrapped below; then imported again as non-extractable.
-    const teken = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
-    const ecdh = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
-    const tekenJwk = await crypto.subtle.exportKey("jwk", teken.publicKey);
-    const ecdhJwk = await crypto.subtle.exportKey("jwk", ecdh.publicKey);
-    const publiek = (jwk) => ({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y });
-    const tekenJkt = await calculateJwkThumbprint(publiek(tekenJwk));
-    const ecdhJkt = await calculateJwkThumbprint(publiek(ecdhJwk));
-
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-      name: `CN=${instellingen.oin}`,
-      keys: teken,
-      signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
-    });
-    const csrDer = new Uint8Array(csr.rawData);
-    // Indirect proof of possession of the ECDH key: signed by the signing key whose CSR this is.
-    const bewijs = await new CompactSign(
-      new TextEncoder().encode(
-        JSON.stringify({
-          doel: "knooppunt-portaal-sleutels",
-          oin: instellingen.oin,
-          csr: b64url(await crypto.subtle.digest("SHA-256", csrDer)),
-          versleuteling: publiek(ecdhJwk),
-          iat: Math.floor(Date.now() / 1000),
-        }),
-      ),
-    )
-      .setProtectedHeader({ alg: "ES256", typ: "knooppunt-sleutelbewijs" })
-      .sign(teken.privateKey);
-
-    const nummergeheim = await nieuwOrganisatiegeheim("nummergeheim");
-    const labelsleutel = await nieuwOrganisatiegeheim("labelsleutel");
+    const persoon = await nieuwePersoonlijkeSleutel();
     const zout = crypto.getRandomValues(new Uint8Array(16));
     const wikkel = await leidAf(nieuwGeheim, zout);
-    const blob = {
-      versie: 1,
-      kdf: { ...KDF, zout: b64url(zout) },
-      sleutels: [
-        await verpak(wikkel, teken.privateKey, "ondertekening", tekenJkt),
-        await verpak(wikkel, ecdh.privateKey, "versleuteling", ecdhJkt),
-        await verpak(wikkel, nummergeheim.sleutel, "nummergeheim", nummergeheim.id),
-        await verpak(wikkel, labelsleutel.sleutel, "labelsleutel", labelsleutel.id),
-      ],
-    };
-    // Held from here on only as non-extractable keys.
-    const tekenPrive = await importeer(new Uint8Array(await crypto.subtle.exportKey("pkcs8", teken.privateKey)), "ondertekening");
-    const ecdhPrive = await importeer(new Uint8Array(await crypto.subtle.exportKey("pkcs8", ecdh.privateKey)), "versleuteling");
-    const geheimen = [
-      ["nummergeheim", nummergeheim.id, await importeer(new Uint8Array(await crypto.subtle.exportKey("raw", nummergeheim.sleutel)), "nummergeheim")],
-      ["labelsleutel", labelsleutel.id, await importeer(new Uint8Array(await crypto.subtle.exportKey("raw", labelsleutel.sleutel)), "labelsleutel")],
-    ];
-
-    const antwoord = await api("/aanvraag", {
-      methode: "POST",
-      body: { csr: pem(csrDer, "CERTIFICATE REQUEST"), versleuteling: publiek(ecdhJwk), bewijs, blob, vervang: vervangen },
-    });
-    for (const soort of ["versleuteling", "ondertekening", "nummergeheim", "labelsleutel"]) geheugen[soort].clear();
-    for (const [soort, id, sleutel] of geheimen) geheugen[soort].set(id, sleutel);
-    for (const c of antwoord.certificaten) {
-      if (c.gebruik === "versleuteling") geheugen.versleuteling.set(c.kid, ecdhPrive);
-      if (c.gebruik === "ondertekening") geheugen.ondertekening.set(c.kid, tekenPrive);
+    const persoonlijk = await persoonlijkDeel(wikkel, persoon);
+    const kdf = { ...KDF, zout: b64url(zout) };
+    if (modus === "vragen") {
+      await api("/toegang", { methode: "POST", body: { blob: { versie: 2, kdf, persoonlijk, sleutels: [] }, opnieuw: vervangen } });
+      nieuwGeheim = null;
+      $("wachtwoord-nieuw").textContent = "";
+      instellingen.heeftSleutels = true;
+      wachten(persoon.jkt);
+      return;
     }
+    const nieuw = await nieuweOrganisatiesleutels();
+    items = nieuw.items;
+    const blob = { versie: 2, kdf, persoonlijk, sleutels: await wikkelAlles(persoon.jwk, items) };
+    await api("/aanvraag", { methode: "POST", body: { ...nieuw.aanvraag, blob, vervang: vervangen } });
+    // Held from here on only as a non-extractable key.
+    const prive = await importeer(new Uint8Array(await crypto.subtle.exportKey("pkcs8", persoon.paar.privateKey)), "persoonlijk");
+    Object.assign(eigen, { persoonlijk: prive, jkt: persoon.jkt });
+    await ontsluit((await api("/blob")).blob);
     nieuwGeheim = null;
     $("wachtwoord-nieuw").textContent = "";
     instellingen.heeftSleutels = true;
     status("Uw sleutels zijn gemaakt en uw certificaten zijn uitgegeven. U kunt nu berichten openen.");
     toon("stap-werk");
     meldOntgrendeld();
+    await toonCollegas();
   } catch (fout) {
     status("");
-    melding(`De sleutels konden niet worden gemaakt: ${fout.message}. Er is niets opgeslagen; probeer het opnieuw.`);
+    melding(
+      modus === "vragen"
+        ? `De toegang kon niet worden gevraagd: ${fout.message}. Er is niets opgeslagen; probeer het opnieuw.`
+        : `De sleutels konden niet worden gemaakt: ${fout.message}. Er is niets opgeslagen; probeer het opnieuw.`,
+    );
   } finally {
+    wis(items);
     knop.disabled = false;
   }
 }
 
+function wachten(jkt) {
+  $("eigen-controlecode").textContent = controlecode(jkt);
+  status("");
+  toon("stap-wachten");
+  $("wachten-kop").focus();
+}
+
 // --- unlocking ---------------------------------------------------------------------------------------
+
+/** The organisation's keys from the user's blob into memory (non-extractable), by kid; returns
+ * false when no colleague has given this user access yet. */
+async function ontsluit(blob) {
+  eigen.blob = blob;
+  if (!blob.sleutels.length) return false;
+  const uitgepakt = [];
+  for (const item of blob.sleutels) {
+    const bytes = await pakOrganisatiesleutelUit(eigen.persoonlijk, eigen.jkt, instellingen.oin, item);
+    uitgepakt.push([item, await importeer(bytes, item.gebruik)]);
+  }
+  for (const soort of ["versleuteling", "ondertekening", "nummergeheim", "labelsleutel"]) geheugen[soort].clear();
+  for (const [item, sleutel] of uitgepakt) geheugen[item.gebruik].set(item.kid, sleutel);
+  return true;
+}
+
+/** A version 1 blob (one user's own keys): they become the organisation's keys, wrapped to a new
+ * personal key under the same passphrase, and the blob is replaced (decision 0027). */
+async function zetOm(wikkel, blob) {
+  const items = [];
+  try {
+    for (const item of blob.sleutels) items.push({ gebruik: item.gebruik, jkt: item.jkt, bytes: await pakUitRuw(wikkel, item) });
+    const persoon = await nieuwePersoonlijkeSleutel();
+    const nieuw = { versie: 2, kdf: blob.kdf, persoonlijk: await persoonlijkDeel(wikkel, persoon), sleutels: await wikkelAlles(persoon.jwk, items) };
+    await api("/blob/omzetten", { methode: "POST", body: { blob: nieuw } });
+    const prive = await importeer(new Uint8Array(await crypto.subtle.exportKey("pkcs8", persoon.paar.privateKey)), "persoonlijk");
+    Object.assign(eigen, { persoonlijk: prive, jkt: persoon.jkt });
+    return (await api("/blob")).blob;
+  } finally {
+    wis(items);
+  }
+}
 
 async function ontgrendel(gebeurtenis) {
   gebeurtenis.preventDefault();
@@ -164,16 +251,25 @@ async function ontgrendel(gebeurtenis) {
   melding("");
   status("Sleutels worden ontgrendeld… (dit duurt enkele seconden)");
   try {
-    const { blob } = await api("/blob");
+    let { blob } = await api("/blob");
     const wikkel = await leidAf(wachtwoord, ontb64url(blob.kdf.zout), blob.kdf);
-    const uitgepakt = [];
-    for (const item of blob.sleutels) uitgepakt.push([item, await pakUit(wikkel, item)]);
-    for (const soort of ["versleuteling", "ondertekening", "nummergeheim", "labelsleutel"]) geheugen[soort].clear();
-    for (const [item, sleutel] of uitgepakt) geheugen[item.gebruik].set(item.kid, sleutel);
+    if (blob.versie === 2) {
+      const p = blob.persoonlijk;
+      const prive = await pakUit(wikkel, { gebruik: "persoonlijk", jkt: p.jkt, iv: p.iv, versleuteld: p.versleuteld });
+      Object.assign(eigen, { persoonlijk: prive, jkt: p.jkt });
+    } else {
+      blob = await zetOm(wikkel, blob);
+    }
     invoer.value = "";
+    if (!(await ontsluit(blob))) {
+      wachten(eigen.jkt);
+      status("Uw wachtwoord klopt, maar een collega heeft u nog geen toegang gegeven. Probeer het later opnieuw.");
+      return;
+    }
     status("Uw sleutels zijn ontgrendeld. Ze blijven alleen in deze pagina; na herladen vraagt het portaal opnieuw om uw wachtwoord.");
     toon("stap-werk");
     meldOntgrendeld();
+    await toonCollegas();
   } catch (fout) {
     status("");
     if (fout instanceof VerkeerdWachtwoord) {
@@ -184,6 +280,146 @@ async function ontgrendel(gebeurtenis) {
   } finally {
     knop.disabled = false;
   }
+}
+
+// --- colleagues: access given, refused, ended; new keys after a leaver (decision 0027) -------------------
+
+function knopIn(td, tekst, actie, extra = "") {
+  const knop = document.createElement("button");
+  knop.type = "button";
+  knop.className = `knop ${extra}`.trim();
+  knop.textContent = tekst;
+  knop.addEventListener("click", async () => {
+    knop.disabled = true;
+    try {
+      await actie();
+    } finally {
+      knop.disabled = false;
+    }
+  });
+  td.appendChild(knop);
+  return knop;
+}
+
+async function toonCollegas() {
+  let r;
+  try {
+    r = await api("/collegas");
+  } catch (fout) {
+    melding(`De collega's konden niet worden opgehaald: ${fout.message}`);
+    return;
+  }
+  const lijst = $("collegas-lijst");
+  lijst.replaceChildren();
+  const anderen = r.gebruikers.filter((g) => !g.zelf);
+  for (const g of anderen) {
+    const rij = document.createElement("tr");
+    cel(rij, g.naam || g.onderwerp);
+    cel(rij, g.toegang ? "Heeft toegang" : `Vraagt toegang (sinds ${tijdstip(g.gevraagdOp)})`);
+    cel(rij, g.persoonlijk ? controlecode(g.persoonlijk.jkt) : "");
+    const acties = cel(rij, "");
+    const wie = g.naam || g.onderwerp;
+    if (g.toegang) {
+      knopIn(acties, `Toegang beëindigen voor ${wie}`, () => beeindig(g), "secundair");
+    } else {
+      knopIn(acties, `Toegang geven aan ${wie}`, () => geefToegang(g));
+      knopIn(acties, `Weigeren voor ${wie}`, () => weiger(g), "secundair");
+    }
+    lijst.appendChild(rij);
+  }
+  $("collegas-tabel").hidden = anderen.length === 0;
+  $("collegas-leeg").hidden = anderen.length !== 0;
+  $("vernieuwen").hidden = !r.vernieuwenNodig;
+  return r;
+}
+
+async function geefToegang(g) {
+  melding("");
+  status(`Toegang voor ${g.naam || g.onderwerp} wordt gegeven…`);
+  try {
+    // The thumbprint is computed here from the public key, not taken from the server's list.
+    const jkt = await calculateJwkThumbprint(publiekeJwk(g.persoonlijk.jwk));
+    if (jkt !== g.persoonlijk.jkt) throw new Error("de persoonlijke sleutel van uw collega klopt niet met haar vingerafdruk");
+    const sleutels = [];
+    for (const item of eigen.blob.sleutels) {
+      const bytes = await pakOrganisatiesleutelUit(eigen.persoonlijk, eigen.jkt, instellingen.oin, item);
+      try {
+        sleutels.push(await wikkelVoor(g.persoonlijk.jwk, { gebruik: item.gebruik, jkt: item.jkt, oin: instellingen.oin }, bytes));
+      } finally {
+        bytes.fill(0);
+      }
+    }
+    await api("/toegang/geven", { methode: "POST", body: { onderwerp: g.onderwerp, jkt, sleutels } });
+    status(`${g.naam || g.onderwerp} heeft nu toegang tot de sleutels van uw organisatie.`);
+  } catch (fout) {
+    status("");
+    melding(`De toegang kon niet worden gegeven: ${fout.message}`);
+  }
+  await toonCollegas();
+}
+
+async function weiger(g) {
+  melding("");
+  try {
+    await api("/toegang/weigeren", { methode: "POST", body: { onderwerp: g.onderwerp } });
+    status(`Het verzoek van ${g.naam || g.onderwerp} is geweigerd.`);
+  } catch (fout) {
+    melding(`Het verzoek kon niet worden geweigerd: ${fout.message}`);
+  }
+  await toonCollegas();
+}
+
+async function beeindig(g) {
+  melding("");
+  try {
+    await api("/toegang/beeindigen", { methode: "POST", body: { onderwerp: g.onderwerp } });
+    status(`${g.naam || g.onderwerp} heeft geen toegang meer. Maak nu nieuwe sleutels: deze collega kende de huidige.`);
+  } catch (fout) {
+    melding(`De toegang kon niet worden beëindigd: ${fout.message}`);
+  }
+  const r = await toonCollegas();
+  if (r && r.vernieuwenNodig) $("vernieuwen-kop").focus();
+}
+
+const MAX_BEWAARD = 15; // decryption keys and secrets kept from earlier sets (the server allows 24 entries)
+
+async function vernieuw() {
+  const knop = $("vernieuw-knop");
+  knop.disabled = true;
+  melding("");
+  status("Nieuwe sleutels worden gemaakt en voor iedereen met toegang versleuteld…");
+  const items = [];
+  try {
+    const r = await api("/collegas");
+    const ontvangers = r.gebruikers.filter((g) => g.toegang);
+    for (const g of ontvangers) {
+      if (!g.persoonlijk) throw new Error(`${g.naam || g.onderwerp} moet eerst zelf ontgrendelen (oude sleutels)`);
+      if ((await calculateJwkThumbprint(publiekeJwk(g.persoonlijk.jwk))) !== g.persoonlijk.jkt) {
+        throw new Error(`de persoonlijke sleutel van ${g.naam || g.onderwerp} klopt niet met haar vingerafdruk`);
+      }
+    }
+    // Kept for messages still in flight and labels made before (rollover): the decryption keys and
+    // secrets, oldest first; the old signing key is not kept. The new ones come last (newest last).
+    const bewaard = eigen.blob.sleutels.filter((s) => s.gebruik !== "ondertekening").slice(-MAX_BEWAARD);
+    for (const item of bewaard) {
+      items.push({ gebruik: item.gebruik, jkt: item.jkt, bytes: await pakOrganisatiesleutelUit(eigen.persoonlijk, eigen.jkt, instellingen.oin, item) });
+    }
+    const nieuw = await nieuweOrganisatiesleutels();
+    items.push(...nieuw.items);
+    const sleutels = {};
+    for (const g of ontvangers) sleutels[g.onderwerp] = await wikkelAlles(g.persoonlijk.jwk, items);
+    await api("/vernieuwen", { methode: "POST", body: { ...nieuw.aanvraag, sleutels } });
+    await ontsluit((await api("/blob")).blob);
+    status("Er zijn nieuwe sleutels en certificaten; de oude certificaten zijn ingetrokken. Berichten die al onderweg waren, kunt u nog openen.");
+    meldOntgrendeld();
+  } catch (fout) {
+    status("");
+    melding(`Er konden geen nieuwe sleutels worden gemaakt: ${fout.message}. Er is niets veranderd; probeer het opnieuw.`);
+  } finally {
+    wis(items);
+    knop.disabled = false;
+  }
+  await toonCollegas();
 }
 
 // --- messages -----------------------------------------------------------------------------------------
@@ -261,18 +497,30 @@ function start() {
     oin: wortel.dataset.oin,
     heeftSleutels: wortel.dataset.heeftSleutels === "ja",
   });
+  const toestand = wortel.dataset.toestand;
+  const collegaHeeftToegang = wortel.dataset.anderen === "ja";
   $("sleutels-geen-js").hidden = true;
-  $("begin-aanmaken").addEventListener("click", () => begin(false));
+  $("begin-aanmaken").addEventListener("click", () => begin("maken", false));
+  $("begin-vragen").addEventListener("click", () => begin("vragen", false));
+  // A lost passphrase: ask a colleague again while one has access; only otherwise new keys.
+  $("begin-opnieuw").textContent = collegaHeeftToegang ? "Wachtwoord kwijt? Opnieuw toegang vragen" : "Wachtwoord kwijt? Nieuwe sleutels maken";
+  $("opnieuw-uitleg").textContent = collegaHeeftToegang
+    ? "U maakt een nieuw wachtwoord en vraagt opnieuw toegang; een collega met toegang geeft die. De sleutels van uw organisatie blijven dezelfde."
+    : $("opnieuw-uitleg").textContent;
+  $("bevestig-opnieuw").textContent = collegaHeeftToegang ? "Ja, vraag opnieuw toegang" : "Ja, maak nieuwe sleutels";
   $("begin-opnieuw").addEventListener("click", () => {
     $("opnieuw-uitleg").hidden = false;
     $("bevestig-opnieuw").hidden = false;
   });
-  $("bevestig-opnieuw").addEventListener("click", () => begin(true));
+  $("bevestig-opnieuw").addEventListener("click", () => begin(collegaHeeftToegang ? "vragen" : "maken", true));
   $("maak-sleutels").addEventListener("click", maakSleutels);
   $("ontgrendel-formulier").addEventListener("submit", ontgrendel);
   $("haal-berichten").addEventListener("click", haalBerichten);
+  $("vernieuw-knop").addEventListener("click", vernieuw);
+  $("ververs-collegas").addEventListener("click", toonCollegas);
   startOnderdelen();
-  toon(instellingen.heeftSleutels ? "stap-ontgrendelen" : "stap-aanmaken");
+  if (toestand === "organisatie") toon("stap-organisatie");
+  else toon(instellingen.heeftSleutels ? "stap-ontgrendelen" : "stap-aanmaken");
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
