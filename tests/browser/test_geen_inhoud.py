@@ -468,9 +468,36 @@ def stap_clienten_tonen(ctx: Context) -> None:
     # The other conversation has no name: it shows its reference.
     tweede = ctx.verstuurd[1]["conversatie"]
     expect(page.locator("#clienten-lijst")).to_contain_text(f"Traject {tweede[:8]} (zonder naam)")
-    # The server's own client pages name no client for a participant whose names are in the browser.
-    page.goto("/portaal/verzonden")
-    assert ctx.naammerk not in page.content()
+
+
+def stap_verplaatst_label_opent_niet(ctx: Context) -> None:
+    """A label's ciphertext copied to another traject (as a malicious server could) does not decrypt
+    there: the associated data binds it to its traject."""
+    from playwright.sync_api import expect
+
+    page = ctx.page
+    csrf = page.locator("#sleutels").get_attribute("data-csrf") or ""
+    kop = {"X-CSRF-Token": csrf}
+    api = "/portaal/sleutels/api/clienten"
+    eerste, tweede = (v["conversatie"] for v in ctx.verstuurd[:2])
+    opgeslagen = page.request.get(api, headers=kop).json()["labels"][eerste]
+    assert set(opgeslagen) == {"sleutel", "iv", "versleuteld"}
+    assert page.request.put(f"{api}/{tweede}/label", data=opgeslagen, headers=kop).ok
+    page.get_by_role("button", name="Cliënten opnieuw laden").click()
+    expect(page.locator("#clienten-lijst")).to_contain_text(
+        f"Traject {tweede[:8]} (naam niet te ontsleutelen"
+    )
+    rijen = page.locator("#clienten-lijst tr").filter(has_text=ctx.naammerk)
+    expect(rijen).to_have_count(1)
+    assert page.request.delete(f"{api}/{tweede}/label", headers=kop).ok
+
+
+def stap_serverpaginas_zonder_namen(ctx: Context) -> None:
+    """The server's own pages name no client for a participant whose names are in the browser."""
+    page = ctx.page
+    for pad in ("/portaal/verzonden", "/portaal/ontvangen", "/portaal/"):
+        page.goto(pad)
+        assert ctx.naammerk not in page.content() and ctx.klantnummermerk not in page.content(), pad
 
 
 STAPPEN: list[Callable[[Context], None]] = [
@@ -480,6 +507,8 @@ STAPPEN: list[Callable[[Context], None]] = [
     stap_clientnaam_geven,
     stap_herladen_en_ontgrendelen,
     stap_clienten_tonen,
+    stap_verplaatst_label_opent_niet,
+    stap_serverpaginas_zonder_namen,
 ]
 
 
@@ -600,3 +629,61 @@ def test_de_zoeker_vindt_wat_er_is() -> None:
             assert any(v in gecodeerd for v in lijst)
     assert any(v in b"...".join([b"a", geheim.hex().encode(), b"b"]) for v in lijst)
     assert not any(v in base64.b64encode(secrets.token_bytes(64)) for v in lijst)
+
+
+def test_oude_namen_overzetten_in_de_browser(browser: Any, opnameserver: tuple[Portaalserver, Path]) -> None:
+    """The municipality's demo labels were kept readable under the hub's kluis; once a user has
+    browser keys, the werkplek offers them once, encrypts each under the label key, and the server
+    deletes its readable copies. The names then show on the werkplek only."""
+    from playwright.sync_api import expect
+
+    server, _ = opnameserver
+    gemeente = "00000001002306608000"
+    url = (
+        server.omgeving.get("KNOOPPUNT_DATABASE_URL") or f"sqlite:///{server.data_dir / 'knooppunt.sqlite3'}"
+    )
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+    def aantal(tabel: str) -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text(f"SELECT count(*) FROM {tabel} WHERE oin = :oin"), {"oin": gemeente}
+                ).scalar_one()
+            )
+
+    context = browser.new_context(base_url=server.url, ignore_https_errors=True, locale="nl-NL")
+    context.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)
+    try:
+        page = context.new_page()
+        log_in(page, "Gemeente Demodorp (Schuldhulpverlener)", naam="Otto Overzetter")
+        oud = aantal("portaal_dossiers")
+        assert oud >= 3
+        # Before any browser keys, the server still shows its readable names.
+        page.goto("/portaal/clienten")
+        naam = page.locator("tbody th a").first.text_content() or ""
+        assert naam and not naam.startswith("Traject")
+
+        page.goto("/portaal/sleutels")
+        page.get_by_role("button", name="Sleutels aanmaken").click()
+        expect(page.locator("#wachtwoord-nieuw")).not_to_have_text("")
+        page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+        page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+        expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=90_000)
+        expect(page.locator("#clienten-oud")).to_be_visible()
+        expect(page.locator("#clienten-oud-aantal")).to_have_text(str(oud))
+        page.get_by_role("button", name="Oude namen overzetten").click()
+        expect(page.locator("#sleutels-status")).to_contain_text("versleuteld overgezet")
+        expect(page.locator("#clienten-oud")).to_be_hidden()
+        expect(page.locator("#clienten-lijst")).to_contain_text(naam.split(" · ")[0])
+        assert aantal("portaal_dossiers") == 0
+        assert aantal("portaal_clientlabels") == oud
+
+        # The server's own list names no client any more; it points to the werkplek.
+        page.goto("/portaal/clienten")
+        assert naam not in page.content()
+        expect(page.locator("main")).to_contain_text("werkplek")
+    finally:
+        context.close()
+        engine.dispose()

@@ -49,7 +49,7 @@ export async function ontsleutel(conversatie, opgeslagen) {
     const data = JSON.parse(new TextDecoder().decode(tekst));
     return { klantnummer: schoon(data.klantnummer, MAX_KLANTNUMMER), naam: schoon(data.naam, MAX_NAAM) };
   } catch {
-    return { fout: "niet te ontsleutelen (hoort niet bij dit traject)" };
+    return { fout: "niet te ontsleutelen: hoort niet bij dit traject" };
   }
 }
 
