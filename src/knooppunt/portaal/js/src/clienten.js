@@ -53,6 +53,15 @@ export async function ontsleutel(conversatie, opgeslagen) {
   }
 }
 
+/** For other parts of the werkplek (a message, a row of the zip or the upload): the name and
+ * klantnummer the organisation gave the client of this traject, as text, or null when it has none
+ * (or the keys are locked). Decrypted in this page only. */
+export function clientnaam(conversatie) {
+  const label = labels.get(String(conversatie).toLowerCase());
+  if (!label || label.fout) return null;
+  return [label.naam, label.klantnummer].filter(Boolean).join(" · ") || null;
+}
+
 function tekstVan(conversatie) {
   const label = labels.get(conversatie);
   if (!label) return `Traject ${conversatie.slice(0, 8)} (zonder naam)`;
