@@ -414,3 +414,185 @@ def test_labels_na_rotatie_van_de_hoofdsleutel(
         assert dossiers.lees(
             session, Kluis.uit_tekst(nieuw), oin_van("gemeente"), conversatie
         ) == dossiers.Label("DEMO-0002", "Bakker")
+
+
+# --- labels encrypted in the browser (the werkplek's Cliënten part, routes.werkplek_clienten) -------
+
+API = "/portaal/sleutels/api"
+
+
+def _csrf(client: TestClient) -> str:
+    pagina = client.get("/portaal/sleutels").text
+    start = pagina.index('data-csrf="') + len('data-csrf="')
+    return pagina[start : pagina.index('"', start)]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _versleuteld(grootte: int = 64) -> dict[str, str]:
+    """What the page sends: a key id, an IV and ciphertext (random bytes: the server cannot tell)."""
+    return {
+        "sleutel": _b64(os.urandom(32)),
+        "iv": _b64(os.urandom(12)),
+        "versleuteld": _b64(os.urandom(grootte)),
+    }
+
+
+def _browsersleutels(rt: Runtime, wie: str) -> None:
+    """The participant keeps keys in the browser (a user's key blob; its content does not matter here)."""
+    from knooppunt.store.models import PortaalSleutelblob
+
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        session.add(
+            PortaalSleutelblob(
+                oin=oin_van(wie), onderwerp="dev:blob", blob="{}", aangemaakt_op=nu, gewijzigd_op=nu
+            )
+        )
+
+
+def test_werkplek_lijst_en_versleuteld_label(gemeente: TestClient, rt: Runtime) -> None:
+    csrf = _csrf(gemeente)
+    conversatie = demo_conversatie(rt)
+    r = gemeente.get(f"{API}/clienten", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    gegevens = r.json()
+    rij = next(c for c in gegevens["conversaties"] if c["conversatie"] == conversatie)
+    assert rij["tegenpartijen"] and all(not t.isdigit() for t in rij["tegenpartijen"])  # names, not OINs
+    assert rij["laatste"]["berichttypeNaam"] and rij["laatste"]["ontvangenOp"]
+    assert rij["nieuw"] == 2
+    assert gegevens["labels"] == {}
+    assert gegevens["oudeLabels"] == 3  # the demo's readable labels, to be moved
+
+    label = _versleuteld()
+    r = gemeente.put(
+        f"{API}/clienten/{conversatie.upper()}/label", json=label, headers={"X-CSRF-Token": csrf}
+    )
+    assert r.status_code == 200, r.text
+    gegevens = gemeente.get(f"{API}/clienten", headers={"X-CSRF-Token": csrf}).json()
+    assert gegevens["labels"] == {conversatie: label}  # exactly what the page sent, nothing added
+    assert gegevens["oudeLabels"] == 2  # storing it deleted the readable copy of that conversation
+    with transactie(rt.sessions) as session:
+        assert portaal_store.dossier(session, oin_van("gemeente"), conversatie) is None
+
+    assert (
+        gemeente.delete(f"{API}/clienten/{conversatie}/label", headers={"X-CSRF-Token": csrf}).status_code
+        == 200
+    )
+    assert gemeente.get(f"{API}/clienten", headers={"X-CSRF-Token": csrf}).json()["labels"] == {}
+
+
+@pytest.mark.parametrize(
+    ("lichaam", "status", "tekst"),
+    [
+        ({**_versleuteld(), "naam": "J. de Vries"}, 400, "precies de velden sleutel, iv en versleuteld"),
+        ({"sleutel": _b64(os.urandom(32)), "iv": _b64(os.urandom(12))}, 400, "precies de velden"),
+        ({**_versleuteld(), "iv": _b64(os.urandom(16))}, 400, "12 bytes"),
+        ({**_versleuteld(), "sleutel": _b64(os.urandom(16))}, 400, "32 bytes"),
+        ({**_versleuteld(), "versleuteld": "J. de Vries"}, 400, "geen base64url"),
+        ({**_versleuteld(), "versleuteld": 12}, 400, "geen tekst"),
+        (_versleuteld(4096), 413, "hoogstens 200 tekens"),
+        (_versleuteld(4), 400, "tussen"),
+    ],
+)
+def test_werkplek_label_weigert_wat_niet_versleuteld_is(
+    gemeente: TestClient, rt: Runtime, lichaam: dict[str, Any], status: int, tekst: str
+) -> None:
+    csrf = _csrf(gemeente)
+    r = gemeente.put(
+        f"{API}/clienten/{demo_conversatie(rt)}/label", json=lichaam, headers={"X-CSRF-Token": csrf}
+    )
+    assert r.status_code == status, r.text
+    assert tekst in r.json()["detail"]
+    assert gemeente.get(f"{API}/clienten", headers={"X-CSRF-Token": csrf}).json()["labels"] == {}
+
+
+def test_werkplek_label_alleen_bij_een_eigen_traject(
+    portaal: TestClient, demo: dict[str, int], rt: Runtime
+) -> None:
+    conversatie = demo_conversatie(rt)
+    inloggen(portaal, "gemeente")
+    assert (
+        portaal.put(f"{API}/clienten/{conversatie}/label", json=_versleuteld()).status_code == 403
+    )  # no CSRF
+    csrf = _csrf(portaal)
+    vreemd = portaal.put(
+        f"{API}/clienten/0b8f2c1e-3f4a-4b7c-9d2e-1a2b3c4d5e6f/label",
+        json=_versleuteld(),
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert vreemd.status_code == 404 and "geen berichten in dit traject" in vreemd.json()["detail"]
+    geen_uuid = portaal.put(f"{API}/clienten/abc/label", json=_versleuteld(), headers={"X-CSRF-Token": csrf})
+    assert geen_uuid.status_code == 400 and "geen UUID" in geen_uuid.json()["detail"]
+    # The municipality's client is not the creditor's, even though the creditor is in the traject:
+    # each organisation labels its own side, and sees only its own labels.
+    assert (
+        portaal.put(
+            f"{API}/clienten/{conversatie}/label", json=_versleuteld(), headers={"X-CSRF-Token": csrf}
+        ).status_code
+        == 200
+    )
+    inloggen(portaal, "woning")
+    csrf = _csrf(portaal)
+    eigen = portaal.get(f"{API}/clienten", headers={"X-CSRF-Token": csrf}).json()
+    assert eigen["labels"] == {} and conversatie in [c["conversatie"] for c in eigen["conversaties"]]
+
+
+def test_oude_namen_overzetten(gemeente: TestClient, rt: Runtime) -> None:
+    csrf = _csrf(gemeente)
+    oud = gemeente.get(f"{API}/clienten/oude-labels", headers={"X-CSRF-Token": csrf}).json()["labels"]
+    assert {label["conversatie"] for label in oud} == {demo_conversatie(rt, n) for n in (1, 2, 3)}
+    assert all(label["naam"] or label["klantnummer"] for label in oud)
+    for label in oud:  # the page encrypts each and stores it
+        r = gemeente.put(
+            f"{API}/clienten/{label['conversatie']}/label",
+            json=_versleuteld(),
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert r.status_code == 200
+    assert gemeente.get(f"{API}/clienten", headers={"X-CSRF-Token": csrf}).json()["oudeLabels"] == 0
+    assert gemeente.get(f"{API}/clienten/oude-labels", headers={"X-CSRF-Token": csrf}).json()["labels"] == []
+    with transactie(rt.sessions) as session:
+        assert portaal_store.dossiers_van(session, oin_van("gemeente")) == []
+
+
+def test_met_browsersleutels_toont_het_portaal_geen_namen(
+    gemeente: TestClient, rt: Runtime, kluis: Kluis
+) -> None:
+    conversatie = demo_conversatie(rt)
+    with transactie(rt.sessions) as session:
+        naam = dossiers.lees(session, kluis, oin_van("gemeente"), conversatie)
+    assert naam is not None and naam.naam
+    _browsersleutels(rt, "gemeente")
+
+    lijst = gemeente.get("/portaal/clienten").text
+    assert naam.naam not in lijst and f"Traject {conversatie[:8]}" in lijst
+    assert 'href="/portaal/sleutels"' in lijst
+    client = gemeente.get(f"/portaal/clienten/{conversatie}").text
+    assert naam.naam not in client and f"<h1>Traject {conversatie[:8]}</h1>" in client
+    assert 'action="/portaal/clienten/' not in client  # no form that would send a name to the server
+    assert naam.naam not in gemeente.get("/portaal/verzonden").text
+    # Search by the traject's reference only.
+    gezocht = gemeente.get("/portaal/clienten", params={"zoek": conversatie[:8]}).text
+    assert "1 cliënt" in gezocht and conversatie in gezocht
+
+    weigering = gemeente.post(
+        f"/portaal/clienten/{conversatie}/label",
+        data={"csrf": csrf_van(gemeente.get(f"/portaal/clienten/{conversatie}").text), "naam": "J. Jansen"},
+    )
+    assert weigering.status_code == 409 and "werkplek" in weigering.text
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        bewaard = dossiers.bewaar(
+            session,
+            kluis,
+            oin=oin_van("gemeente"),
+            conversatie=conversatie,
+            label=dossiers.maak_label("K", "N"),
+            nu=nu,
+        )
+        assert bewaard is False
+        # The old readable ones wait to be moved on the werkplek, which still gets them.
+        assert len(dossiers.oude_labels(session, kluis, oin_van("gemeente"))) == 3

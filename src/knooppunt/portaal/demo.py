@@ -244,7 +244,10 @@ def _met_klant(payload: dict[str, Any], nummer: int) -> dict[str, Any]:
 
 
 def _label(rt: Runtime, kluis: Kluis, oin: str, conversatie: str, payload: dict[str, Any]) -> None:
-    """The sender's own label of the client (what its people would type on the client page)."""
+    """The sender's own label of the client (what its people would type on the client page), kept
+    readable under the kluis — only while the sender's keys are hosted: for a participant that keeps
+    keys in the browser ``dossiers.bewaar`` stores none (its names are the browser's alone; a label
+    seeded earlier is offered on its werkplek to be moved, encrypted, once)."""
     label = dossiers.label_uit_payload(payload)
     if label is None and payload.get("kenmerk"):
         label = dossiers.maak_label(str(payload["kenmerk"]), "")

@@ -3,6 +3,13 @@
 people to recognise the client. Encrypted in the kluis (AES-256-GCM, OIN and conversation as
 associated data); the plaintext exists only in memory for the request. Only the participant's own
 users see them.
+
+This is the old, server-readable kind, for participants whose keys the portal still hosts. Once a
+participant keeps keys in the browser (a key blob, ``portaal.sleutelblobs``), its labels are
+encrypted in the browser under the organisation's label key (``routes.werkplek_clienten``): then
+nothing here reads or stores a name for it any more (``lees`` and ``lees_meerdere`` return none,
+``bewaar`` stores none), and its old labels wait only to be moved to the werkplek once
+(``oude_labels``), each deleted as its encrypted copy is stored.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from knooppunt.portaal.kluis import Kluis, KluisFout, Versleuteld
+from knooppunt.store import clientlabels
 from knooppunt.store import portaal as store
 from knooppunt.store.models import PortaalDossier
 
@@ -95,7 +103,15 @@ def _open(kluis: Kluis, rij: PortaalDossier) -> Label:
         return ONLEESBAAR
 
 
+def in_browser(session: Session, oin: str) -> bool:
+    """Whether this participant's client names live in the browser only (it keeps keys there)."""
+    return clientlabels.heeft_browsersleutels(session, oin)
+
+
 def lees(session: Session, kluis: Kluis, oin: str, conversatie: str) -> Label | None:
+    """The label of one client; None when there is none or the names live in the browser."""
+    if in_browser(session, oin):
+        return None
     rij = store.dossier(session, oin, conversatie)
     return _open(kluis, rij) if rij is not None else None
 
@@ -103,8 +119,22 @@ def lees(session: Session, kluis: Kluis, oin: str, conversatie: str) -> Label | 
 def lees_meerdere(
     session: Session, kluis: Kluis, oin: str, conversaties: Collection[str] | None = None
 ) -> dict[str, Label]:
-    """conversation -> label, for all of the participant's clients or these conversations."""
+    """conversation -> label, for all of the participant's clients or these conversations; none
+    when its names live in the browser."""
+    if in_browser(session, oin):
+        return {}
     return {rij.conversatie: _open(kluis, rij) for rij in store.dossiers_van(session, oin, conversaties)}
+
+
+def oude_labels(session: Session, kluis: Kluis, oin: str) -> dict[str, Label]:
+    """The readable labels still kept for this participant, for its werkplek to encrypt under the
+    label key once (unreadable ones left out)."""
+    labels = {rij.conversatie: _open(kluis, rij) for rij in store.dossiers_van(session, oin)}
+    return {c: label for c, label in labels.items() if label is not ONLEESBAAR}
+
+
+def verwijder(session: Session, oin: str, conversatie: str) -> None:
+    clientlabels.verwijder_dossier(session, oin, conversatie)
 
 
 def _versleutel(kluis: Kluis, oin: str, conversatie: str, label: Label) -> Versleuteld:
@@ -112,8 +142,11 @@ def _versleutel(kluis: Kluis, oin: str, conversatie: str, label: Label) -> Versl
     return kluis.versleutel_waarde(DOEL, oin, conversatie, waarde=tekst.encode("utf-8"))
 
 
-def bewaar(session: Session, kluis: Kluis, *, oin: str, conversatie: str, label: Label, nu: datetime) -> None:
-    """Create or replace the label of a client."""
+def bewaar(session: Session, kluis: Kluis, *, oin: str, conversatie: str, label: Label, nu: datetime) -> bool:
+    """Create or replace the label of a client. Stores nothing (False) for a participant whose
+    names live in the browser: the server may not keep a name it can read for it."""
+    if in_browser(session, oin):
+        return False
     waarde = _versleutel(kluis, oin, conversatie, label)
     bestaand = store.dossier(session, oin, conversatie)
     store.bewaar_dossier(
@@ -128,6 +161,7 @@ def bewaar(session: Session, kluis: Kluis, *, oin: str, conversatie: str, label:
             gewijzigd_op=nu,
         ),
     )
+    return True
 
 
 def herversleutel(session: Session, kluis: Kluis) -> int:

@@ -415,6 +415,23 @@ class PortaalDossier(Base):
     gewijzigd_op: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class PortaalClientlabel(Base):
+    """A participant's own label for one client (a conversation), encrypted in the browser under
+    the organisation's label key (DESIGN §5 "Portal", §7; migration 0018_clientlabels): the server
+    keeps the key's id, the 96-bit IV and the AES-GCM ciphertext of {klantnummer, naam}, and can read
+    none of it. The browser binds the ciphertext to the OIN, the conversation and the key id as
+    associated data, so a row moved to another conversation does not decrypt."""
+
+    __tablename__ = "portaal_clientlabels"
+
+    oin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    conversatie: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sleutel_id: Mapped[str] = mapped_column(String(43))  # the label key's id (32 bytes, base64url)
+    iv: Mapped[bytes] = mapped_column(LargeBinary(12))
+    versleuteld: Mapped[bytes] = mapped_column(LargeBinary)
+    gewijzigd_op: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # --- revocation: the CRL state shared by all hub nodes (DESIGN §5) -------------------------------
 
 

@@ -2,7 +2,9 @@
 
 A client is a conversation. The list and the timeline come from the hub's metadata (what was sent
 to and received from each creditor, statuses, answer deadlines, teLaat, reminders); the name the
-counsellor recognises the client by is its own encrypted label (``portaal.dossiers``). Received
+counsellor recognises the client by is its own encrypted label (``portaal.dossiers``) — or, for a
+participant that keeps keys in the browser, only on the werkplek (``routes.werkplek_clienten``):
+then these pages show the traject's reference and point there, and search only by reference. Received
 answers are read here: fetched and decrypted through the hosted client, shown readably, and
 confirmed — after which the hub deletes the content (DESIGN §1.3), so the page says so first.
 """
@@ -26,6 +28,7 @@ from knooppunt.portaal.traject import eigen_tijdlijn, gastclient, kluis
 from knooppunt.portaal.weergave import bericht_naam, foutcode, pagina
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.identificatie import is_uuid
+from knooppunt.store import clientlabels
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.models import Bericht
 
@@ -50,7 +53,10 @@ def lijst(
     def lees(session: Any, nu: datetime) -> dict[str, Any]:
         deelnemer = gast.deelnemer(session)
         alleen = None
-        if zoek:
+        in_browser = dossiers.in_browser(session, gast.oin)
+        if zoek and in_browser:
+            alleen = [c for c, _ in _zoek_traject(session, gast.oin, zoek.lower())]
+        elif zoek:
             # Labels are encrypted: search them in memory (a counsellor's own clients only).
             alle = dossiers.lees_meerdere(session, kluis(request), gast.oin)
             alleen = [c for c, label in alle.items() if label.zoek(zoek) or c.startswith(zoek.lower())]
@@ -58,7 +64,7 @@ def lijst(
             session, deelnemer, nu=nu, limiet=PER_PAGINA, offset=(nummer - 1) * PER_PAGINA, alleen=alleen
         )
         labels = dossiers.lees_meerdere(session, kluis(request), gast.oin, [o.conversatie for o in overzicht])
-        return {"overzicht": overzicht, "totaal": totaal, "labels": labels}
+        return {"overzicht": overzicht, "totaal": totaal, "labels": labels, "namen_in_browser": in_browser}
 
     gegevens = gast.lees(lees)
     paginas = max(1, -(-gegevens["totaal"] // PER_PAGINA))
@@ -71,6 +77,18 @@ def lijst(
         paginas=paginas,
         **gegevens,
     )
+
+
+def _zoek_traject(session: Any, oin: str, begin: str) -> list[tuple[str, datetime]]:
+    """The participant's conversations whose reference starts with ``begin`` (the names live in the
+    browser, so that is all the server can search)."""
+    if not begin.replace("-", "").isalnum():
+        return []
+    return [
+        (c, op)
+        for c, op in clientlabels.conversaties_van(session, oin, hub=HUB, limiet=10_000)
+        if c.startswith(begin)
+    ]
 
 
 # --- one client -------------------------------------------------------------------------------------
@@ -198,6 +216,7 @@ def client(request: Request, gebruiker: Afzender, conversatie: str) -> Response:
         return {
             "schuldeisers": _schuldeisers(session, gast, tijdlijn, reminders, nu),
             "label": dossiers.lees(session, kluis(request), gast.oin, conversatie),
+            "namen_in_browser": dossiers.in_browser(session, gast.oin),
         }
 
     gegevens = gast.lees(lees)
@@ -205,7 +224,7 @@ def client(request: Request, gebruiker: Afzender, conversatie: str) -> Response:
     return pagina(
         request,
         "clienten/client.html",
-        titel=gegevens["label"].tekst if gegevens["label"] else "Cliënt zonder naam",
+        titel=gegevens["label"].tekst if gegevens["label"] else f"Traject {conversatie[:8]}",
         conversatie=conversatie,
         bevestigd=params.get("bevestigd", ""),
         label_bewaard=params.get("label") == "bewaard",
@@ -226,6 +245,14 @@ def label_wijzigen(
     conversatie = conversatie.lower()
     eigen_tijdlijn(gast, conversatie)
     label = dossiers.maak_label(klantnummer, naam)
+    if gast.lees(lambda session, _nu: dossiers.in_browser(session, gast.oin)):
+        raise PortaalFout(
+            "Uw organisatie bewaart de namen van cliënten versleuteld in de browser: het knooppunt mag "
+            "ze niet leesbaar krijgen. Geef de cliënt een naam op de werkplek (Sleutels en berichten in "
+            "de browser, onderdeel Cliënten).",
+            status=409,
+            titel="Naam niet bewaard",
+        )
     if not label.klantnummer and not label.naam:
         raise PortaalFout(
             "Vul een klantnummer of een naam in om de cliënt te herkennen. Ga terug en probeer het opnieuw.",
@@ -272,7 +299,12 @@ def lezen(request: Request, gebruiker: Afzender, conversatie: str, referentienum
     ontvangen = geopend[0] if geopend else None
     vraag = next((b for b in tijdlijn if b.referentienummer == bericht.cross_referentienummer), None)
     afzender = gast.lees(lambda session, _nu: deelnemers_store.haal(session, bericht.afzender))
-    label = gast.lees(lambda session, _nu: dossiers.lees(session, kluis(request), gast.oin, conversatie))
+    label, in_browser = gast.lees(
+        lambda session, _nu: (
+            dossiers.lees(session, kluis(request), gast.oin, conversatie),
+            dossiers.in_browser(session, gast.oin),
+        )
+    )
     return pagina(
         request,
         "clienten/bericht.html",
@@ -285,6 +317,7 @@ def lezen(request: Request, gebruiker: Afzender, conversatie: str, referentienum
         vraag=vraag,
         afzender=afzender,
         label=label,
+        namen_in_browser=in_browser,
     )
 
 

@@ -39,6 +39,7 @@ import {
   status,
   tijdstip,
 } from "./werkplek.js";
+import "./clienten.js";
 
 x509.cryptoProvider.set(crypto);
 

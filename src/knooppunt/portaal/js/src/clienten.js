@@ -1,0 +1,227 @@
+// The werkplek's "Cliënten" part (DESIGN §5 "Portal", §7): the organisation's conversations with the
+// klantnummer and name its people gave each client, encrypted and decrypted here under the
+// organisation's label key (AES-256-GCM, a random 96-bit IV per label). The associated data binds a
+// label to the participant's OIN, the conversation and the key's id, so a ciphertext moved to another
+// conversation (or another organisation) does not decrypt. The server stores {sleutel, iv,
+// versleuteld} per conversation and never sees a name. Everything shown is set as text.
+
+import { b64url, ontb64url } from "./kluis.js";
+import { $, api, cel, geheim, geheugen, instellingen, melding, onderdeel, status, tijdstip } from "./werkplek.js";
+
+export const MAX_KLANTNUMMER = 50;
+export const MAX_NAAM = 200;
+
+let conversaties = [];
+const labels = new Map(); // conversatie → {klantnummer, naam} (decrypted, in this page only) or {fout}
+
+function aad(conversatie, sleutelId) {
+  return new TextEncoder().encode(`knooppunt-clientlabel:v1:${instellingen.oin}:${conversatie}:${sleutelId}`);
+}
+
+function schoon(tekst, max) {
+  return String(tekst ?? "").split(/\s+/).filter(Boolean).join(" ").slice(0, max);
+}
+
+/** Encrypt {klantnummer, naam} for one conversation under the newest label key. */
+export async function versleutel(conversatie, label) {
+  const sleutel = geheim("labelsleutel");
+  if (!sleutel) throw new Error("uw sleutels bevatten nog geen sleutel voor namen van cliënten; maak nieuwe sleutels");
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const tekst = new TextEncoder().encode(JSON.stringify({ klantnummer: label.klantnummer, naam: label.naam }));
+  const versleuteld = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: aad(conversatie, sleutel.id) },
+    sleutel.sleutel,
+    tekst,
+  );
+  return { sleutel: sleutel.id, iv: b64url(iv), versleuteld: b64url(versleuteld) };
+}
+
+/** Decrypt a stored label; {fout} when the key is not in this page or the ciphertext does not fit. */
+export async function ontsleutel(conversatie, opgeslagen) {
+  const sleutel = geheugen.labelsleutel.get(opgeslagen.sleutel);
+  if (!sleutel) return { fout: "versleuteld met een sleutel die u niet hebt" };
+  try {
+    const tekst = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: ontb64url(opgeslagen.iv), additionalData: aad(conversatie, opgeslagen.sleutel) },
+      sleutel,
+      ontb64url(opgeslagen.versleuteld),
+    );
+    const data = JSON.parse(new TextDecoder().decode(tekst));
+    return { klantnummer: schoon(data.klantnummer, MAX_KLANTNUMMER), naam: schoon(data.naam, MAX_NAAM) };
+  } catch {
+    return { fout: "niet te ontsleutelen: hoort niet bij dit traject" };
+  }
+}
+
+/** For other parts of the werkplek (a message, a row of the zip or the upload): the name and
+ * klantnummer the organisation gave the client of this traject, as text, or null when it has none
+ * (or the keys are locked). Decrypted in this page only. */
+export function clientnaam(conversatie) {
+  const label = labels.get(String(conversatie).toLowerCase());
+  if (!label || label.fout) return null;
+  return [label.naam, label.klantnummer].filter(Boolean).join(" · ") || null;
+}
+
+function tekstVan(conversatie) {
+  const label = labels.get(conversatie);
+  if (!label) return `Traject ${conversatie.slice(0, 8)} (zonder naam)`;
+  if (label.fout) return `Traject ${conversatie.slice(0, 8)} (naam ${label.fout})`;
+  return [label.naam, label.klantnummer].filter(Boolean).join(" · ");
+}
+
+function toonLijst() {
+  const zoek = $("clienten-zoek").value.trim().toLowerCase();
+  const lijst = $("clienten-lijst");
+  lijst.replaceChildren();
+  let getoond = 0;
+  for (const c of conversaties) {
+    const label = labels.get(c.conversatie);
+    const doorzocht = [c.conversatie, label?.naam ?? "", label?.klantnummer ?? "", ...c.tegenpartijen].join(" ").toLowerCase();
+    if (zoek && !doorzocht.includes(zoek)) continue;
+    getoond++;
+    const rij = document.createElement("tr");
+    const kop = document.createElement("th");
+    kop.scope = "row";
+    kop.textContent = tekstVan(c.conversatie);
+    const ref = document.createElement("span");
+    ref.className = "klein";
+    ref.textContent = ` traject ${c.conversatie.slice(0, 8)}`;
+    kop.appendChild(ref);
+    rij.appendChild(kop);
+    cel(rij, c.module);
+    cel(rij, c.tegenpartijen.join(", "));
+    const l = c.laatste;
+    cel(rij, `${l.berichttypeNaam} (${l.richting}), ${tijdstip(l.ontvangenOp)}: ${l.status}`);
+    const termijn = [];
+    if (c.nieuw) termijn.push(`${c.nieuw} nieuw`);
+    if (c.teLaat) termijn.push(`${c.teLaat} te laat`);
+    if (c.eerstvolgendeTermijn) termijn.push(`antwoord uiterlijk ${tijdstip(c.eerstvolgendeTermijn)}`);
+    cel(rij, termijn.join("; ") || "—");
+    const knopcel = cel(rij, "");
+    const knop = document.createElement("button");
+    knop.type = "button";
+    knop.className = "knop secundair";
+    knop.textContent = "Naam wijzigen";
+    knop.dataset.conversatie = c.conversatie;
+    knop.setAttribute("aria-label", `Naam wijzigen van traject ${c.conversatie.slice(0, 8)}`);
+    knop.addEventListener("click", () => bewerk(c.conversatie));
+    knopcel.appendChild(knop);
+    lijst.appendChild(rij);
+  }
+  $("clienten-tabel").hidden = conversaties.length === 0;
+  $("clienten-leeg").hidden = conversaties.length !== 0;
+  $("clienten-aantal").textContent =
+    zoek ? `${getoond} van ${conversaties.length} trajecten gevonden` : `${conversaties.length} traject${conversaties.length === 1 ? "" : "en"}`;
+}
+
+async function laad() {
+  melding("");
+  try {
+    const r = await api("/clienten");
+    conversaties = r.conversaties;
+    labels.clear();
+    for (const [conversatie, opgeslagen] of Object.entries(r.labels)) {
+      labels.set(conversatie, await ontsleutel(conversatie, opgeslagen));
+    }
+    $("clienten-oud").hidden = !(r.oudeLabels > 0);
+    $("clienten-oud-aantal").textContent = String(r.oudeLabels);
+    toonLijst();
+  } catch (fout) {
+    melding(`De cliënten konden niet worden geladen: ${fout.message}`);
+  }
+}
+
+function bewerk(conversatie) {
+  const label = labels.get(conversatie);
+  $("clienten-bewerk").hidden = false;
+  $("clienten-bewerk-kop").textContent = `Naam van traject ${conversatie.slice(0, 8)}`;
+  $("clienten-conversatie").value = conversatie;
+  $("clienten-klantnummer").value = label && !label.fout ? label.klantnummer : "";
+  $("clienten-naam").value = label && !label.fout ? label.naam : "";
+  $("clienten-naam").focus();
+}
+
+async function bewaar(gebeurtenis) {
+  gebeurtenis.preventDefault();
+  melding("");
+  const conversatie = $("clienten-conversatie").value;
+  const label = { klantnummer: schoon($("clienten-klantnummer").value, 1e6), naam: schoon($("clienten-naam").value, 1e6) };
+  if (!label.klantnummer && !label.naam) {
+    melding("Vul een klantnummer of een naam in om de cliënt te herkennen.");
+    return;
+  }
+  if (label.klantnummer.length > MAX_KLANTNUMMER || label.naam.length > MAX_NAAM) {
+    melding(`Het klantnummer mag hoogstens ${MAX_KLANTNUMMER} en de naam hoogstens ${MAX_NAAM} tekens hebben. Kort ze in.`);
+    return;
+  }
+  const knop = $("clienten-bewaar");
+  knop.disabled = true;
+  try {
+    await api(`/clienten/${encodeURIComponent(conversatie)}/label`, { methode: "PUT", body: await versleutel(conversatie, label) });
+    labels.set(conversatie, label);
+    $("clienten-bewerk").hidden = true;
+    toonLijst();
+    status("De naam is versleuteld bewaard. Het knooppunt kan hem niet lezen.");
+  } catch (fout) {
+    melding(`De naam is niet bewaard: ${fout.message}`);
+  } finally {
+    knop.disabled = false;
+  }
+}
+
+async function wis() {
+  const conversatie = $("clienten-conversatie").value;
+  melding("");
+  try {
+    await api(`/clienten/${encodeURIComponent(conversatie)}/label`, { methode: "DELETE" });
+    labels.delete(conversatie);
+    $("clienten-bewerk").hidden = true;
+    toonLijst();
+    status("De naam is gewist.");
+  } catch (fout) {
+    melding(`De naam is niet gewist: ${fout.message}`);
+  }
+}
+
+// The labels the portal kept readable before: encrypt each here and store it; the server deletes its
+// readable copy as it stores the encrypted one.
+async function zetOudeOver() {
+  melding("");
+  const knop = $("clienten-oud-overzetten");
+  knop.disabled = true;
+  try {
+    const { labels: oud } = await api("/clienten/oude-labels");
+    let klaar = 0;
+    for (const l of oud) {
+      const label = { klantnummer: schoon(l.klantnummer, MAX_KLANTNUMMER), naam: schoon(l.naam, MAX_NAAM) };
+      await api(`/clienten/${encodeURIComponent(l.conversatie)}/label`, { methode: "PUT", body: await versleutel(l.conversatie, label) });
+      klaar++;
+      status(`Oude namen overgezet: ${klaar} van ${oud.length}.`);
+    }
+    status(`${klaar} oude ${klaar === 1 ? "naam is" : "namen zijn"} versleuteld overgezet; het knooppunt heeft de leesbare ${klaar === 1 ? "kopie" : "kopieën"} gewist.`);
+    await laad();
+  } catch (fout) {
+    melding(`Het overzetten is gestopt: ${fout.message}. Wat al is overgezet, blijft bewaard; probeer het opnieuw.`);
+  } finally {
+    knop.disabled = false;
+  }
+}
+
+onderdeel("Cliënten", {
+  start() {
+    $("clienten-laden").addEventListener("click", laad);
+    $("clienten-zoek").addEventListener("input", toonLijst);
+    $("clienten-formulier").addEventListener("submit", bewaar);
+    $("clienten-wis").addEventListener("click", wis);
+    $("clienten-annuleer").addEventListener("click", () => {
+      $("clienten-bewerk").hidden = true;
+    });
+    $("clienten-oud-overzetten").addEventListener("click", zetOudeOver);
+  },
+  ontgrendeld() {
+    if (!geheim("labelsleutel")) {
+      $("clienten-geen-sleutel").hidden = false;
+    }
+    return laad();
+  },
+});

@@ -1,0 +1,689 @@
+"""The server sees no content (DESIGN §5 "Portal": "No plaintext, passphrase, derived key or unwrapped
+key reaches the server or its logs"; client names "encrypted in the browser under an organisation
+key"), checked end to end in Debian's Chromium with the portal's real CSP.
+
+A participant (Demo Energie BV) makes keys in the browser; a debt counsellor with keys of its own
+sends it messages with the Python SDK (``HubClient`` over mutual TLS) whose payload carries a unique
+marker; the werkplek opens them, gives the client a name with a unique marker, is reloaded and
+unlocked again, and lists its clients. All the while a ``Opname`` (recorder) keeps what could leak:
+
+- every request body and URL the browser sends (``page.on("request")``);
+- every request body, path and query string the server receives (an ASGI wrapper installed only in
+  this test's server process, around the app ``knooppunt serve`` builds);
+- the server's log output (its stdout and stderr: structlog and uvicorn);
+- every file under the server's data directory (the SQLite database and its WAL included);
+- on PostgreSQL, every row of every table as text (bytea as hex).
+
+Then it searches all of that for the payload marker, the client-name markers, the passphrase (as
+shown, without dashes, lower case), the wrapping key (derived here with Argon2id from the passphrase
+and the stored salt and parameters, ``cryptography``'s Argon2id), and every key the blob wraps
+(unwrapped here: the PKCS#8 private keys, their JWK ``d``, the raw label key and numbering secret) —
+raw, base64, base64url (at every byte alignment) and hex. It also checks the stored KDF parameters
+against DESIGN §5 (Argon2id, m ≥ 64 MiB, t ≥ 3, a 16-byte salt per blob).
+
+Adding a flow (download, CSV upload, compose …): write a function ``stap_…(ctx: Context) -> None``
+that drives the page through ``ctx.page`` (and the SDK through ``ctx.sdk``), put any new secret it
+makes into ``ctx.geheimen`` (``ctx.geheimen.tekst(naam, waarde)`` / ``.bytes(naam, waarde)``), and
+add it to ``STAPPEN`` at the point in the flow where it belongs. The recorder and the final search
+cover it without further work.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from tests.browser.conftest import PG_URL, Portaalserver, log_in
+from tests.functional.server import _lees_log, vrije_poort, wacht_op_poort
+
+ENERGIE = "00000003501234560000"
+ENERGIE_NAAM = "Demo Energie BV (Schuldeiser)"
+SDK_OIN = "00000003598765430000"
+SDK_KVK = "59876543"
+
+# The server as `knooppunt serve` runs it, with one addition for this test only: an ASGI wrapper
+# around the app that appends every request's path and query string, and its body as the app reads
+# it, to a file outside the data directory (base64 in JSON lines).
+OPNAMESERVER = r"""
+import base64, json, os, sys
+
+import knooppunt.app as knooppunt_app
+
+PAD = os.environ["GEEN_INHOUD_OPNAME"]
+_echt = knooppunt_app.create_app
+
+
+def _noteer(scope, lichaam):
+    regel = {
+        "pad": scope.get("path", ""),
+        "query": base64.b64encode(scope.get("query_string", b"")).decode(),
+        "lichaam": base64.b64encode(lichaam).decode(),
+    }
+    with open(PAD, "a", encoding="ascii") as f:
+        f.write(json.dumps(regel) + "\n")
+
+
+def create_app(rt):
+    app = _echt(rt)
+
+    async def opnemen(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        _noteer(scope, b"")  # the path and query string, also of requests whose body nobody reads
+        delen = []
+
+        async def ontvang():
+            bericht = await receive()
+            if bericht["type"] == "http.request":
+                delen.append(bericht.get("body", b""))
+                if not bericht.get("more_body"):
+                    _noteer(scope, b"".join(delen))
+            return bericht
+
+        return await app(scope, ontvang, send)
+
+    return opnemen
+
+
+knooppunt_app.create_app = create_app
+from knooppunt.cli.main import main
+
+sys.argv = ["knooppunt", *sys.argv[1:]]
+main()
+"""
+
+# In the server's environment: a debt counsellor with keys of its own (sleutelbeheer eigen), its
+# certificate from the development CA, the key written outside the data directory.
+REGISTREER = r"""
+import sys
+from pathlib import Path
+
+from knooppunt import runtime
+from knooppunt.config import Settings
+from knooppunt.hub import adresboek, audit
+from knooppunt.pki import ontwikkel_ca
+from knooppunt.pki.certificaat import lees_pem
+from knooppunt.portaal.demo import vertrouw_ontwikkel_ca
+from knooppunt.store.db import db_nu, transactie
+
+oin, kvk, uit = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+rt = runtime.bouw(Settings(), upgrade=False)
+pki = vertrouw_ontwikkel_ca(rt)
+c = ontwikkel_ca.issue(pki, oin=oin, naam="SDK Schuldhulp (test)", key_type="ec", uit_map=uit)
+with transactie(rt.sessions) as session:
+    adresboek.registreer(
+        session,
+        adresboek.NieuweDeelnemer(
+            oin=oin,
+            naam="SDK Schuldhulp (test)",
+            rol="SHV",
+            kvk_nummer=kvk,
+            vestigingsnummer="0000" + kvk,
+            modules=["schuldregeling"],
+            certificaten=[lees_pem(c.certificaat.read_bytes())],
+        ),
+        nu=db_nu(session),
+        ankers=rt.ankers,
+        door=audit.beheerder("test"),
+    )
+print(c.certificaat)
+print(c.sleutel)
+print(ontwikkel_ca.ca_paden(pki)[0])
+rt.close()
+"""
+
+# The SDK sends: a saldoverzoek (nuts) to the energy company, sealed for its newest encryption
+# certificate (the one made in the browser), the payload marker as klantnummerSHV.
+VERSTUUR = r"""
+import json, sys, uuid
+
+from knooppunt.client.berichten import TeVersturen
+from knooppunt.client.hub import HubClient
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+
+hub, cert, key, ca, ontvanger, merk = sys.argv[1:7]
+payload = voorbeeld("schuldregeling", "saldoverzoek_nuts")
+payload["klantnummerSHV"] = merk
+conversatie = str(uuid.uuid4())
+client = HubClient(hub, cert=cert, key=key, ca=ca)
+verzonden = client.verstuur_bericht(TeVersturen(ontvanger, "saldoverzoek_nuts", payload, conversatie))
+print(json.dumps({"referentienummer": verzonden.referentienummer, "conversatie": conversatie}))
+"""
+
+
+# --- what must not leak, in the forms it could take -------------------------------------------------
+
+
+def _b64_vormen(data: bytes) -> list[bytes]:
+    """``data`` in base64 and base64url at each of the three byte alignments it can have inside a
+    longer encoded value (only the characters that depend on ``data`` alone)."""
+    vormen: list[bytes] = []
+    for k in range(3):
+        begin = -(-8 * k // 6)
+        eind = (8 * (k + len(data))) // 6
+        for codeer in (base64.b64encode, base64.urlsafe_b64encode):
+            stuk = codeer(b"\0" * k + data)[begin:eind]
+            if len(stuk) >= 8:
+                vormen.append(stuk)
+    return vormen
+
+
+def vormen(data: bytes) -> list[bytes]:
+    """Raw, hex (lower and upper case), base64 and base64url."""
+    return [data, data.hex().encode(), data.hex().upper().encode(), *_b64_vormen(data)]
+
+
+@dataclass
+class Geheimen:
+    """Name → the byte forms to search for."""
+
+    vormen: dict[str, list[bytes]] = field(default_factory=dict)
+
+    def tekst(self, naam: str, waarde: str) -> None:
+        self.bytes(naam, waarde.encode("utf-8"))
+
+    def bytes(self, naam: str, waarde: bytes) -> None:
+        assert len(waarde) >= 8, f"{naam}: too short to search for without false hits"
+        self.vormen[naam] = vormen(waarde)
+
+
+# --- the recorder -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Opname:
+    """Everything the server received, logged or stored, gathered at the end."""
+
+    server: Portaalserver
+    opnamebestand: Path
+    browser: list[tuple[str, bytes]] = field(default_factory=list)
+
+    def noteer_verzoek(self, verzoek: Any) -> None:
+        self.browser.append((f"browser URL {verzoek.url}", verzoek.url.encode()))
+        data = verzoek.post_data_buffer
+        if data:
+            self.browser.append((f"browser body {verzoek.method} {verzoek.url}", bytes(data)))
+
+    def server_verzoeken(self) -> list[tuple[str, bytes]]:
+        uit = []
+        for regel in self.opnamebestand.read_text(encoding="ascii").splitlines():
+            r = json.loads(regel)
+            uit.append((f"server query {r['pad']}", base64.b64decode(r["query"])))
+            uit.append((f"server body {r['pad']}", base64.b64decode(r["lichaam"])))
+        return uit
+
+    def bestanden(self) -> list[tuple[str, bytes]]:
+        return [
+            (f"file {p.relative_to(self.server.data_dir)}", p.read_bytes())
+            for p in sorted(self.server.data_dir.rglob("*"))
+            if p.is_file()
+        ]
+
+    def database(self) -> list[tuple[str, bytes]]:
+        url = self.server.omgeving.get("KNOOPPUNT_DATABASE_URL")
+        if not url:
+            return []  # SQLite: its files are under the data directory
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        uit = []
+        try:
+            with engine.connect() as conn:
+                for tabel in inspect(conn).get_table_names():
+                    rijen = conn.execute(text(f'SELECT t::text FROM "{tabel}" t')).scalars().all()
+                    uit.append((f"table {tabel}", "\n".join(rijen).encode("utf-8")))
+        finally:
+            engine.dispose()
+        assert any(naam == "table portaal_clientlabels" for naam, _ in uit)
+        return uit
+
+    def alles(self) -> list[tuple[str, bytes]]:
+        return [
+            *self.browser,
+            *self.server_verzoeken(),
+            ("server log", "".join(self.server.log).encode("utf-8")),
+            *self.bestanden(),
+            *self.database(),
+        ]
+
+
+@dataclass
+class Context:
+    page: Any
+    server: Portaalserver
+    opname: Opname
+    sdk: dict[str, str]
+    geheimen: Geheimen = field(default_factory=Geheimen)
+    wachtwoord: str = ""
+    inhoudmerk: str = field(default_factory=lambda: f"INH{secrets.token_hex(10)}")
+    naammerk: str = field(default_factory=lambda: f"Naam{secrets.token_hex(10)}")
+    klantnummermerk: str = field(default_factory=lambda: f"KN{secrets.token_hex(8)}")
+    verstuurd: list[dict[str, str]] = field(default_factory=list)
+
+
+# --- the server with its recorder ---------------------------------------------------------------
+
+
+def _start(tmp: Path, database_url: str | None) -> Iterator[tuple[Portaalserver, Path]]:
+    poort = vrije_poort()
+    opname = tmp / "opname" / "verzoeken.jsonl"
+    opname.parent.mkdir()
+    opname.touch()
+    omgeving = {k: v for k, v in os.environ.items() if not k.startswith("KNOOPPUNT_")}
+    omgeving |= {"KNOOPPUNT_ENV": "development", "KNOOPPUNT_DATA_DIR": str(tmp / "data")}
+    if database_url:
+        omgeving["KNOOPPUNT_DATABASE_URL"] = database_url
+    demo = subprocess.run(
+        [sys.executable, "-m", "knooppunt.cli.main", "portaal", "demo"],
+        env=omgeving,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stderr + demo.stdout
+    proces = subprocess.Popen(
+        [sys.executable, "-c", OPNAMESERVER, "serve", "--port", str(poort), "--job-interval", "3600"],
+        env={**omgeving, "GEEN_INHOUD_OPNAME": str(opname)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    server = Portaalserver(
+        url=f"https://localhost:{poort}", data_dir=tmp / "data", proces=proces, omgeving=omgeving
+    )
+    try:
+        wacht_op_poort(poort, proces)
+        threading.Thread(target=_lees_log, args=(proces, server.log), daemon=True).start()
+        yield server, opname
+    finally:
+        if proces.poll() is None:
+            proces.terminate()
+            try:
+                proces.wait(15)
+            except subprocess.TimeoutExpired:
+                proces.kill()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def opnameserver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Portaalserver, Path]]:
+    if request.param == "sqlite":
+        yield from _start(tmp_path, None)
+        return
+    if not PG_URL:
+        pytest.skip("KNOOPPUNT_TEST_DATABASE_URL is not set")
+    url = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    beheer = create_engine(url, isolation_level="AUTOCOMMIT")
+    naam = f"knooppunt_geen_inhoud_{uuid.uuid4().hex[:10]}"
+    with beheer.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{naam}"'))
+    try:
+        yield from _start(tmp_path, make_url(url).set(database=naam).render_as_string(hide_password=False))
+    finally:
+        with beheer.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{naam}" WITH (FORCE)'))
+        beheer.dispose()
+
+
+def _python(server: Portaalserver, script: str, *args: str) -> str:
+    r = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        env=server.omgeving,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr + r.stdout
+    return r.stdout
+
+
+@pytest.fixture
+def ctx(browser: Any, opnameserver: tuple[Portaalserver, Path], tmp_path: Path) -> Iterator[Context]:
+    from playwright.sync_api import expect
+
+    server, opnamebestand = opnameserver
+    expect.set_options(timeout=30_000)
+    sdk_map = tmp_path / "sdk"
+    sdk_map.mkdir()
+    cert, key, ca = _python(server, REGISTREER, SDK_OIN, SDK_KVK, str(sdk_map)).split()
+    context = browser.new_context(
+        base_url=server.url, ignore_https_errors=True, locale="nl-NL", viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    opname = Opname(server, opnamebestand)
+    page.on("request", opname.noteer_verzoek)
+    page.fouten = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda e: page.fouten.append(str(e)))  # type: ignore[attr-defined]
+    yield Context(page=page, server=server, opname=opname, sdk={"cert": cert, "key": key, "ca": ca})
+    context.close()
+
+
+# --- the steps --------------------------------------------------------------------------------------
+
+
+def stap_inloggen_en_sleutels_maken(ctx: Context) -> None:
+    from playwright.sync_api import expect
+
+    page = ctx.page
+    log_in(page, ENERGIE_NAAM, naam="Nina Nietlezen")
+    page.goto("/portaal/sleutels")
+    page.get_by_role("button", name="Sleutels aanmaken").click()
+    wachtwoord = page.locator("#wachtwoord-nieuw")
+    expect(wachtwoord).not_to_have_text("")
+    ctx.wachtwoord = wachtwoord.text_content() or ""
+    assert len(ctx.wachtwoord) == 19
+    page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+    page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=90_000)
+    for naam, vorm in (
+        ("wachtwoord", ctx.wachtwoord),
+        ("wachtwoord zonder streepjes", ctx.wachtwoord.replace("-", "")),
+        ("wachtwoord in kleine letters", ctx.wachtwoord.lower()),
+        ("wachtwoord in kleine letters zonder streepjes", ctx.wachtwoord.replace("-", "").lower()),
+    ):
+        ctx.geheimen.tekst(naam, vorm)
+
+
+def stap_sdk_verstuurt(ctx: Context) -> None:
+    for _ in range(2):
+        uit = _python(
+            ctx.server,
+            VERSTUUR,
+            ctx.server.url,
+            ctx.sdk["cert"],
+            ctx.sdk["key"],
+            ctx.sdk["ca"],
+            ENERGIE,
+            ctx.inhoudmerk,
+        )
+        ctx.verstuurd.append(json.loads(uit.strip().splitlines()[-1]))
+    ctx.geheimen.tekst("inhoud (payload)", ctx.inhoudmerk)
+
+
+def stap_berichten_openen(ctx: Context) -> None:
+    from playwright.sync_api import expect
+
+    page = ctx.page
+    page.get_by_role("button", name="Berichten ophalen").click()
+    for v in ctx.verstuurd:
+        page.locator(f'button[data-referentienummer="{v["referentienummer"]}"]').click()
+        expect(page.locator("#sleutels-status")).to_contain_text("handtekening van de afzender klopt")
+        expect(page.locator("#bericht-inhoud")).to_contain_text(ctx.inhoudmerk)
+
+
+def stap_clientnaam_geven(ctx: Context) -> None:
+    from playwright.sync_api import expect
+
+    page = ctx.page
+    conversatie = ctx.verstuurd[0]["conversatie"]
+    page.get_by_role("button", name="Cliënten opnieuw laden").click()
+    knop = page.locator(f'#clienten-lijst button[data-conversatie="{conversatie}"]')
+    expect(knop).to_be_visible()
+    knop.click()
+    page.locator("#clienten-klantnummer").fill(ctx.klantnummermerk)
+    page.locator("#clienten-naam").fill(ctx.naammerk)
+    page.get_by_role("button", name="Naam versleuteld bewaren").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("versleuteld bewaard")
+    expect(page.locator("#clienten-lijst")).to_contain_text(ctx.naammerk)
+    ctx.geheimen.tekst("naam van de cliënt", ctx.naammerk)
+    ctx.geheimen.tekst("klantnummer van de cliënt", ctx.klantnummermerk)
+
+
+def stap_herladen_en_ontgrendelen(ctx: Context) -> None:
+    from playwright.sync_api import expect
+
+    page = ctx.page
+    page.reload()
+    expect(page.get_by_role("heading", name="Sleutels ontgrendelen")).to_be_visible()
+    page.get_by_label("Wachtwoord", exact=True).fill(ctx.wachtwoord)
+    page.get_by_role("button", name="Ontgrendelen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn ontgrendeld", timeout=90_000)
+
+
+def stap_clienten_tonen(ctx: Context) -> None:
+    from playwright.sync_api import expect
+
+    page = ctx.page
+    rij = page.locator("#clienten-lijst tr").filter(has_text=ctx.naammerk)
+    expect(rij).to_have_count(1)
+    expect(rij).to_contain_text(ctx.klantnummermerk)
+    expect(rij).to_contain_text("SDK Schuldhulp (test)")
+    # The other conversation has no name: it shows its reference.
+    tweede = ctx.verstuurd[1]["conversatie"]
+    expect(page.locator("#clienten-lijst")).to_contain_text(f"Traject {tweede[:8]} (zonder naam)")
+
+
+def stap_verplaatst_label_opent_niet(ctx: Context) -> None:
+    """A label's ciphertext copied to another traject (as a malicious server could) does not decrypt
+    there: the associated data binds it to its traject."""
+    from playwright.sync_api import expect
+
+    page = ctx.page
+    csrf = page.locator("#sleutels").get_attribute("data-csrf") or ""
+    kop = {"X-CSRF-Token": csrf}
+    api = "/portaal/sleutels/api/clienten"
+    eerste, tweede = (v["conversatie"] for v in ctx.verstuurd[:2])
+    opgeslagen = page.request.get(api, headers=kop).json()["labels"][eerste]
+    assert set(opgeslagen) == {"sleutel", "iv", "versleuteld"}
+    assert page.request.put(f"{api}/{tweede}/label", data=opgeslagen, headers=kop).ok
+    page.get_by_role("button", name="Cliënten opnieuw laden").click()
+    expect(page.locator("#clienten-lijst")).to_contain_text(
+        f"Traject {tweede[:8]} (naam niet te ontsleutelen"
+    )
+    rijen = page.locator("#clienten-lijst tr").filter(has_text=ctx.naammerk)
+    expect(rijen).to_have_count(1)
+    assert page.request.delete(f"{api}/{tweede}/label", headers=kop).ok
+
+
+def stap_serverpaginas_zonder_namen(ctx: Context) -> None:
+    """The server's own pages name no client for a participant whose names are in the browser."""
+    page = ctx.page
+    for pad in ("/portaal/verzonden", "/portaal/ontvangen", "/portaal/"):
+        page.goto(pad)
+        assert ctx.naammerk not in page.content() and ctx.klantnummermerk not in page.content(), pad
+
+
+STAPPEN: list[Callable[[Context], None]] = [
+    stap_inloggen_en_sleutels_maken,
+    stap_sdk_verstuurt,
+    stap_berichten_openen,
+    stap_clientnaam_geven,
+    stap_herladen_en_ontgrendelen,
+    stap_clienten_tonen,
+    stap_verplaatst_label_opent_niet,
+    stap_serverpaginas_zonder_namen,
+]
+
+
+# --- the keys, from the stored blob and the passphrase (never from the page) --------------------------
+
+
+def _blobs(server: Portaalserver) -> list[dict[str, Any]]:
+    url = (
+        server.omgeving.get("KNOOPPUNT_DATABASE_URL") or f"sqlite:///{server.data_dir / 'knooppunt.sqlite3'}"
+    )
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            rijen = conn.execute(
+                text("SELECT blob FROM portaal_sleutelblobs WHERE oin = :oin"), {"oin": ENERGIE}
+            ).scalars()
+            return [json.loads(r) for r in rijen]
+    finally:
+        engine.dispose()
+
+
+def _ontb64url(tekst: str) -> bytes:
+    return base64.urlsafe_b64decode(tekst + "=" * (-len(tekst) % 4))
+
+
+def sleutels_uit_blob(ctx: Context) -> None:
+    """Check the blob's KDF against DESIGN §5, derive the wrapping key from the passphrase and the
+    salt, unwrap every key, and add them all (and the wrapping key) to what must not leak."""
+    blobs = _blobs(ctx.server)
+    assert blobs, "no key blob was stored"
+    zouten = set()
+    for blob in blobs:
+        kdf = blob["kdf"]
+        assert kdf["algoritme"] == "argon2id"
+        assert kdf["geheugenKiB"] >= 64 * 1024 and kdf["iteraties"] >= 3
+        zout = _ontb64url(kdf["zout"])
+        assert len(zout) == 16
+        zouten.add(zout)
+        wikkel = Argon2id(
+            salt=zout,
+            length=32,
+            iterations=kdf["iteraties"],
+            lanes=kdf["parallel"],
+            memory_cost=kdf["geheugenKiB"],
+        ).derive(ctx.wachtwoord.encode())
+        ctx.geheimen.bytes("afgeleide wikkelsleutel", wikkel)
+        gebruiken = set()
+        for item in blob["sleutels"]:
+            aad = f"knooppunt-portaalsleutel:{item['gebruik']}:{item['jkt']}".encode()
+            sleutel = AESGCM(wikkel).decrypt(_ontb64url(item["iv"]), _ontb64url(item["versleuteld"]), aad)
+            gebruiken.add(item["gebruik"])
+            naam = f"{item['gebruik']} {item['jkt'][:8]}"
+            ctx.geheimen.bytes(naam, sleutel)
+            if item["gebruik"] in ("ondertekening", "versleuteling"):
+                prive = serialization.load_der_private_key(sleutel, password=None)
+                assert isinstance(prive, ec.EllipticCurvePrivateKey)
+                d = prive.private_numbers().private_value.to_bytes(32, "big")
+                ctx.geheimen.bytes(f"{naam} (d)", d)  # a JWK's "d" is its base64url
+        assert {"ondertekening", "versleuteling", "labelsleutel", "nummergeheim"} <= gebruiken
+    assert len(zouten) == len(blobs), "every blob has a salt of its own"
+
+
+def _heeft_jwk_d(x: Any) -> bool:
+    if isinstance(x, dict):
+        return ("d" in x and "kty" in x) or any(_heeft_jwk_d(v) for v in x.values())
+    if isinstance(x, list):
+        return any(_heeft_jwk_d(v) for v in x)
+    return False
+
+
+def test_het_knooppunt_ziet_geen_inhoud(ctx: Context) -> None:
+    try:
+        for stap in STAPPEN:
+            stap(ctx)
+    except Exception:
+        print("server log:\n" + "".join(ctx.server.log[-60:]))
+        raise
+    sleutels_uit_blob(ctx)
+    assert not ctx.page.fouten, ctx.page.fouten  # type: ignore[attr-defined]
+
+    bronnen = ctx.opname.alles()
+    namen = [naam for naam, _ in bronnen]
+    # The recorder saw what it must see: the label was stored (server side), the log is there.
+    assert any(n.startswith("server body /portaal/sleutels/api/clienten/") for n in namen), namen
+    assert any(n.startswith("server body /api/v1/berichten") for n in namen), namen
+    assert any(
+        n == "server query /portaal/sleutels/api/certificaten" and SDK_OIN.encode() in d for n, d in bronnen
+    ), "the recorder missed a GET's query string"
+    assert any(n.startswith("file knooppunt.sqlite3") for n in namen) or any(
+        n.startswith("table ") for n in namen
+    )
+    assert ctx.server.log, "the server logged nothing"
+    assert len(ctx.geheimen.vormen) >= 10
+
+    gevonden = [
+        f"{geheim} in {bron}"
+        for bron, data in bronnen
+        for geheim, lijst in ctx.geheimen.vormen.items()
+        if any(vorm in data for vorm in lijst)
+    ]
+    assert not gevonden, "reached the server: " + "; ".join(gevonden)
+    for bron, data in bronnen:
+        if bron.startswith(("browser body", "server body")):
+            try:
+                gegevens = json.loads(data)
+            except ValueError:
+                continue
+            assert not _heeft_jwk_d(gegevens), f"a private JWK ('d') in {bron}"
+
+
+def test_de_zoeker_vindt_wat_er_is() -> None:
+    """The search would find a secret in each encoding, at any alignment inside a longer value."""
+    geheim = secrets.token_bytes(32)
+    lijst = vormen(geheim)
+    for omhulsel in (b"", b"x", b"xy", b"xyz"):
+        for codeer in (base64.b64encode, base64.urlsafe_b64encode):
+            gecodeerd = codeer(omhulsel + geheim + b"!")
+            assert any(v in gecodeerd for v in lijst)
+    assert any(v in b"...".join([b"a", geheim.hex().encode(), b"b"]) for v in lijst)
+    assert not any(v in base64.b64encode(secrets.token_bytes(64)) for v in lijst)
+
+
+def test_oude_namen_overzetten_in_de_browser(browser: Any, opnameserver: tuple[Portaalserver, Path]) -> None:
+    """The municipality's demo labels were kept readable under the hub's kluis; once a user has
+    browser keys, the werkplek offers them once, encrypts each under the label key, and the server
+    deletes its readable copies. The names then show on the werkplek only."""
+    from playwright.sync_api import expect
+
+    server, _ = opnameserver
+    gemeente = "00000001002306608000"
+    url = (
+        server.omgeving.get("KNOOPPUNT_DATABASE_URL") or f"sqlite:///{server.data_dir / 'knooppunt.sqlite3'}"
+    )
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+    def aantal(tabel: str) -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text(f"SELECT count(*) FROM {tabel} WHERE oin = :oin"), {"oin": gemeente}
+                ).scalar_one()
+            )
+
+    context = browser.new_context(base_url=server.url, ignore_https_errors=True, locale="nl-NL")
+    context.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)
+    try:
+        page = context.new_page()
+        log_in(page, "Gemeente Demodorp (Schuldhulpverlener)", naam="Otto Overzetter")
+        oud = aantal("portaal_dossiers")
+        assert oud >= 3
+        # Before any browser keys, the server still shows its readable names.
+        page.goto("/portaal/clienten")
+        naam = page.locator("tbody th a").first.text_content() or ""
+        assert naam and not naam.startswith("Traject")
+
+        page.goto("/portaal/sleutels")
+        page.get_by_role("button", name="Sleutels aanmaken").click()
+        expect(page.locator("#wachtwoord-nieuw")).not_to_have_text("")
+        page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+        page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+        expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=90_000)
+        expect(page.locator("#clienten-oud")).to_be_visible()
+        expect(page.locator("#clienten-oud-aantal")).to_have_text(str(oud))
+        page.get_by_role("button", name="Oude namen overzetten").click()
+        expect(page.locator("#sleutels-status")).to_contain_text("versleuteld overgezet")
+        expect(page.locator("#clienten-oud")).to_be_hidden()
+        expect(page.locator("#clienten-lijst")).to_contain_text(naam.split(" · ")[0])
+        assert aantal("portaal_dossiers") == 0
+        assert aantal("portaal_clientlabels") == oud
+
+        # The server's own list names no client any more; it points to the werkplek.
+        page.goto("/portaal/clienten")
+        assert naam not in page.content()
+        expect(page.locator("main")).to_contain_text("werkplek")
+    finally:
+        context.close()
+        engine.dispose()
