@@ -601,7 +601,7 @@ def _soortbeschrijving(soort: Exportsoort) -> dict[str, Any]:
             if csvindeling.antwoordtypen(soort.module, soort.versie, soort.typen[0])
             else []
         )
-        envelop = csvindeling.GENERIEKE_ENVELOP
+        envelop: Sequence[str] = csvindeling.GENERIEKE_ENVELOP
     else:
         antwoord = list(soort.antwoord.kolommen) if soort.antwoord is not None else []
         envelop = ENVELOP_KOLOMMEN
