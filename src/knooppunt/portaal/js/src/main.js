@@ -33,6 +33,7 @@ import {
   status,
   tijdstip,
 } from "./werkplek.js";
+import "./downloaden.js";
 
 x509.cryptoProvider.set(crypto);
 
