@@ -15,13 +15,14 @@ from starlette.datastructures import FormData
 
 from knooppunt.client.hub import Ontvangen
 from knooppunt.hub.mailbox import WEIGERREDENEN, kies_pagina
-from knooppunt.portaal import dossiers, export, leesbaar
+from knooppunt.portaal import dossiers, export, leesbaar, sleutelblobs
 from knooppunt.portaal.export import SLEUTEL_ONTBREEKT
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel
 from knooppunt.portaal.sessies import Csrf, DeelnemerGebruiker, Gebruiker, runtime
 from knooppunt.portaal.weergave import bericht_naam, eigen_berichten, grootte, pagina
 from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.store.db import transactie
 from knooppunt.store.models import Bericht
 
 router = APIRouter()
@@ -45,6 +46,24 @@ async def _keuzeformulier(request: Request) -> FormData:
 
 
 Keuzes = Annotated[FormData, Depends(_keuzeformulier)]
+
+
+def in_browser(request: Request, gebruiker: Gebruiker) -> bool:
+    """Are this user's keys in the browser (DESIGN §5 "Portal")? Then the server cannot open its
+    messages and must not try: download, read and refuse on the werkplek (`werkplek_download`)."""
+    assert gebruiker.oin is not None
+    with transactie(runtime(request).sessions) as session:
+        return sleutelblobs.blob_van(session, gebruiker.oin, gebruiker.onderwerp) is not None
+
+
+def _niet_op_de_server(request: Request, gebruiker: Gebruiker) -> None:
+    if in_browser(request, gebruiker):
+        raise PortaalFout(
+            "Uw sleutels staan in uw browser: het portaal kan uw berichten niet openen. Download, lees "
+            "en weiger ze op de werkplek (Sleutels en berichten, /portaal/sleutels).",
+            status=409,
+            titel="Open uw berichten op de werkplek",
+        )
 
 
 def _is_melding(bericht: Bericht) -> bool:
@@ -82,6 +101,7 @@ def _overzicht(
         nu=nu,
         max_zip=MAX_ZIP,
         max_download=client.rt.instellingen.max_pagina_bytes,
+        in_browser=in_browser(request, gebruiker),
         fout=fout,
         melding=melding,
     )
@@ -106,7 +126,9 @@ def _nummers(refs: list[str]) -> list[str]:
 @router.post("/ontvangen/download", dependencies=[Depends(_keuzeformulier), Csrf])
 def download(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) -> Response:
     """The zip of the selected messages, or of all open ones (art. 17.1); fetching marks them
-    downloaded, and they can be downloaded again until confirmed or expired (17.4)."""
+    downloaded, and they can be downloaded again until confirmed or expired (17.4). Not for keys
+    in the browser: those download on the werkplek."""
+    _niet_op_de_server(request, gebruiker)
     client = client_voor(request, gebruiker)
     # A download holds at most a fetch page's bytes of inhoud (DESIGN §4), as the API's pages do.
     max_bytes = client.rt.instellingen.max_pagina_bytes
@@ -231,6 +253,7 @@ def _antwoord_verwacht(bericht: Bericht) -> bool:
 
 
 def _een(request: Request, gebruiker: Gebruiker, referentienummer: str, waarvoor: str) -> Ontvangen:
+    _niet_op_de_server(request, gebruiker)
     try:
         ref = str(uuid.UUID(referentienummer)).lower()
     except ValueError:

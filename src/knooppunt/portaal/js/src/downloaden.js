@@ -500,7 +500,7 @@ function toonNietGeopend(niet) {
       knop.type = "button";
       knop.className = "knop secundair";
       knop.textContent = "Weigeren";
-      knop.setAttribute("aria-label", `Weiger ${b.typeNaam} ${b.env.referentienummer}`);
+      knop.setAttribute("aria-label", `Weigeren: ${b.typeNaam} ${b.env.referentienummer}`);
       knop.addEventListener("click", () => weiger(b, li, knop));
       li.appendChild(knop);
     }
