@@ -23,14 +23,18 @@ let laatste = null; // the last zip: {url, bestandsnaam, berichten: [{env, typeN
 
 // --- the layout -----------------------------------------------------------------------------------------
 
+// The layout as GET /indeling gives it (also used by js/test/downloaden.mjs, without a page).
+export function stelIndeling(gegevens) {
+  indeling = gegevens;
+  indeling.formule = new Set(indeling.cel.formuletekens);
+  indeling.overslaan = new Set([...indeling.cel.spaties, ...indeling.cel.onzichtbaar]);
+  indeling.bedragen = new Set(indeling.leesbaar.bedragen);
+  indeling.percentages = new Set(indeling.leesbaar.percentages);
+  klok = null;
+}
+
 async function laadIndeling() {
-  if (indeling === null) {
-    indeling = await api("/indeling");
-    indeling.formule = new Set(indeling.cel.formuletekens);
-    indeling.overslaan = new Set([...indeling.cel.spaties, ...indeling.cel.onzichtbaar]);
-    indeling.bedragen = new Set(indeling.leesbaar.bedragen);
-    indeling.percentages = new Set(indeling.leesbaar.percentages);
-  }
+  if (indeling === null) stelIndeling(await api("/indeling"));
   return indeling;
 }
 
@@ -74,7 +78,7 @@ function g(x) {
 
 // A value as its CSV cell. A JSON number with a fraction is Python's float (written with "g", not
 // escaped); a whole number is an int.
-function cel(waarde) {
+export function cel(waarde) {
   if (waarde === null || waarde === undefined) return "";
   if (typeof waarde === "boolean") return waarde ? indeling.cel.ja : indeling.cel.nee;
   if (typeof waarde === "number" && !Number.isInteger(waarde)) return g(waarde);
@@ -224,7 +228,7 @@ function csvRegel(velden) {
 
 const BOM = "\ufeff";
 
-function csvVan(soort, berichten) {
+export function csvVan(soort, berichten) {
   let kolommen;
   let platte;
   if (berichten.every((b) => b.melding !== null)) {
@@ -297,7 +301,7 @@ function regels(inhoud, niveau = 0, uit = []) {
   return uit;
 }
 
-function leesbareKopie(b, gemaakt) {
+export function leesbareKopie(b, gemaakt) {
   const l = indeling.leesbaar;
   const env = b.env;
   const titel = b.typeNaam;
