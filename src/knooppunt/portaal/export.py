@@ -646,6 +646,7 @@ def _beschrijving() -> dict[str, Any]:
         ],
         "typen": typen,
         "nietInZip": sorted(NIET_IN_ZIP),
+        "meldingen": soort_van("foutbericht").bestand,
         "knooppunt": HUB,
         "cel": {
             "formuletekens": "".join(csvformaat.FORMULETEKENS),

@@ -401,7 +401,8 @@ async function openAlles(berichten, pems) {
 function bouwBestanden(geopend, leesmij, gemaakt) {
   const perSoort = new Map();
   for (const b of geopend) {
-    const bestand = typeVan(b.env)?.bestand ?? `${b.env.berichttype}.csv`;
+    // Only a hub notice reaches this without a type of the layout (the rest failed validation).
+    const bestand = typeVan(b.env)?.bestand ?? indeling.meldingen;
     if (!perSoort.has(bestand)) perSoort.set(bestand, []);
     perSoort.get(bestand).push(b);
   }
