@@ -51,6 +51,24 @@ CELLEN: list[Any] = [
 ]
 
 
+_STATUS = voorbeeld("schuldregeling", "statusbericht")
+CONTROLE: list[Any] = [
+    _STATUS,
+    {**_STATUS, "onbekendVeld": "GEHEIM"},
+    {k: v for k, v in _STATUS.items() if k != "klantnummerSHV"},
+    {**_STATUS, "klant": {**_STATUS["klant"], "geboortedatum": "GEHEIM"}},
+    {**_STATUS, "toelichting": 12},
+    ["GEHEIM"],
+]
+CONTROLE_MELDINGEN = [
+    "veld onbekendVeld is een veld dat het berichttype niet kent",
+    "mist een verplicht veld",
+    "veld klant.geboortedatum",
+    "veld toelichting",
+    "het bericht heeft een verkeerd soort waarde",
+]
+
+
 @pytest.fixture(scope="module")
 def node() -> str:
     return node_met_pakketten(JS, "the werkplek's zip engine")
@@ -157,6 +175,7 @@ def test_17_1_de_zip_van_de_browser_is_die_van_de_server(node: str) -> None:
                 "bericht": {**kopie, "typeNaam": "Saldoverzoek nuts"},
                 "gemaakt": "2026-12-06T10:00:00+00:00",
             },
+            "controle": [{"env": _env(9, "statusbericht"), "payload": p} for p in CONTROLE],
         },
     )
 
@@ -191,3 +210,13 @@ def test_17_1_de_zip_van_de_browser_is_die_van_de_server(node: str) -> None:
     assert "Van: Gemeente =Demodorp (00000001002306608000)" in tekst
     assert "Ontvangen: do 15 jan 2026 09:30" in tekst and "Bevestigen vóór: wo 22 jul 2026 23:59" in tekst
     assert tekst.startswith("\ufeffSaldoverzoek nuts\r\n")
+
+    # The JSON Schema check of the payload (INHOUD_ONGELDIG): the field and the rule in Dutch,
+    # never the value.
+    controle = uit["controle"]
+    assert controle[0] == {"geldig": True}
+    for gekregen, verwacht in zip(controle[1:], CONTROLE_MELDINGEN, strict=True):
+        assert gekregen["reden"] == "INHOUD_ONGELDIG"
+        assert gekregen["melding"].startswith("de inhoud voldoet niet aan het schema van Statusbericht: ")
+        assert verwacht in gekregen["melding"], gekregen
+        assert "GEHEIM" not in gekregen["melding"]

@@ -15,6 +15,29 @@ import { strToU8, zipSync } from "fflate";
 import { Onbetrouwbaar, open } from "./openen.js";
 import { $, api, cel as tabelcel, geheugen, melding, onderdeel, tijdstip as paginatijd } from "./werkplek.js";
 
+// JSON Schema keywords in words, for the reason a message is left out (shown only in the page).
+const REGELS = {
+  type: "heeft een verkeerd soort waarde",
+  required: "mist een verplicht veld",
+  additionalProperties: "bevat een veld dat het berichttype niet kent",
+  false: "is een veld dat het berichttype niet kent",
+  unevaluatedProperties: "bevat een veld dat het berichttype niet kent",
+  pattern: "heeft niet de vereiste vorm",
+  format: "heeft niet de vereiste vorm",
+  enum: "heeft geen toegestane waarde",
+  const: "heeft geen toegestane waarde",
+  minLength: "is te kort",
+  maxLength: "is te lang",
+  minimum: "is te klein",
+  exclusiveMinimum: "is te klein",
+  maximum: "is te groot",
+  exclusiveMaximum: "is te groot",
+  multipleOf: "heeft te veel decimalen",
+  minItems: "heeft te weinig onderdelen",
+  maxItems: "heeft te veel onderdelen",
+};
+const SAMENVATTEND = new Set(["properties", "$ref", "allOf", "anyOf", "oneOf", "items", "prefixItems", "$defs"]);
+
 const GELIJKTIJDIG = 16; // messages opened at the same time (WebCrypto works asynchronously)
 
 let indeling = null; // GET /indeling, once per page
@@ -343,6 +366,28 @@ async function haalAlles() {
   return { berichten: berichten.slice(0, indeling.maxZip), pems };
 }
 
+// A decrypted payload against the JSON Schema of its type (from the layout); throws Onbetrouwbaar
+// INHOUD_ONGELDIG naming the field and the rule in Dutch, never the value.
+export function controleer(env, gelezen) {
+  const type = typeVan(env);
+  const typeNaam = type?.naam ?? env.berichttype;
+  if (type === null || type.schema === null) {
+    throw new Onbetrouwbaar("INHOUD_ONGELDIG", `het berichttype ${env.module}/${env.berichttype} versie ${env.versie} kent dit portaal niet`);
+  }
+  const uitslag = validator(`${env.module}/${env.versie}/${env.berichttype}`, type.schema).validate(gelezen);
+  if (!uitslag.valid || !isObject(gelezen)) {
+    // The deepest error that is not a combinator's summary names the field (never its value).
+    const fouten = uitslag.errors.filter((f) => !SAMENVATTEND.has(f.keyword));
+    const fout = fouten.sort((a, b) => b.instanceLocation.length - a.instanceLocation.length)[0] ?? uitslag.errors[0];
+    const plek = fout ? fout.instanceLocation.replace(/^#\/?/, "").replaceAll("/", ".") : "";
+    const wat = REGELS[fout?.keyword] ?? `voldoet niet aan de regel '${fout?.keyword ?? "type"}'`;
+    throw new Onbetrouwbaar(
+      "INHOUD_ONGELDIG",
+      `de inhoud voldoet niet aan het schema van ${typeNaam}: ${plek ? `veld ${plek}` : "het bericht"} ${wat}`,
+    );
+  }
+}
+
 // One message: {env, typeNaam, payload, melding} or {env, typeNaam, reden, uitleg}.
 async function openEen(env, pems) {
   const type = typeVan(env);
@@ -364,15 +409,7 @@ async function openEen(env, pems) {
     } catch {
       throw new Onbetrouwbaar("INHOUD_ONGELDIG", "de inhoud is geen geldige JSON");
     }
-    const uitslag = validator(`${env.module}/${env.versie}/${env.berichttype}`, type.schema).validate(gelezen);
-    if (!uitslag.valid || !isObject(gelezen)) {
-      const fout = uitslag.errors.find((f) => f.keyword !== "properties" && f.keyword !== "$ref") ?? uitslag.errors[0];
-      const plek = fout ? fout.instanceLocation.replace(/^#\/?/, "").replaceAll("/", ".") || "het bericht zelf" : "het bericht zelf";
-      throw new Onbetrouwbaar(
-        "INHOUD_ONGELDIG",
-        `de inhoud voldoet niet aan het schema van ${typeNaam}: veld ${plek} (regel '${fout?.keyword ?? "type"}')`,
-      );
-    }
+    controleer(env, gelezen);
     return { env, typeNaam, payload: gelezen, melding: null };
   } catch (fout) {
     if (fout instanceof Onbetrouwbaar) return { env, typeNaam, reden: fout.reden, uitleg: fout.message };

@@ -1,7 +1,8 @@
 // The werkplek's zip engine (src/downloaden.js) without a page, for tests/unit/test_downloaden_js.py:
-// reads {indeling, cellen, csv: [{bestand, berichten}], kopie} as JSON on stdin and writes the cells,
-// the CSV files (base64) and a readable copy as the browser would put them in the zip.
-import { cel, csvVan, leesbareKopie, stelIndeling } from "../src/downloaden.js";
+// reads {indeling, cellen, csv: [{bestand, berichten}], kopie, controle} as JSON on stdin and writes
+// the cells, the CSV files (base64) and a readable copy as the browser would put them in the zip, and
+// what the JSON Schema check says of each payload of `controle`.
+import { cel, controleer, csvVan, leesbareKopie, stelIndeling } from "../src/downloaden.js";
 
 let invoer = "";
 for await (const deel of process.stdin) invoer += deel;
@@ -13,5 +14,13 @@ const uit = {
     Buffer.from(csvVan(gegeven.indeling.soorten[bestand], berichten)).toString("base64"),
   ),
   kopie: Buffer.from(leesbareKopie(gegeven.kopie.bericht, gegeven.kopie.gemaakt)).toString("utf8"),
+  controle: gegeven.controle.map(({ env, payload }) => {
+    try {
+      controleer(env, payload);
+      return { geldig: true };
+    } catch (fout) {
+      return { reden: fout.reden, melding: fout.message };
+    }
+  }),
 };
 process.stdout.write(JSON.stringify(uit));
