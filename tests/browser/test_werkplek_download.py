@@ -28,6 +28,7 @@ from tests.browser.test_sleutels import csp_pagina, server  # noqa: F401
 
 ENERGIE = "00000003501234560000"
 GEMEENTE = "00000001002306608000"
+ZORG = "00000003502345670000"
 MERKTEKEN = "QXMERK7731"
 """Planted in every message's payload: it must never show up in a request the page sends."""
 
@@ -96,8 +97,10 @@ def _python(srv: Portaalserver, script: str, *args: str) -> str:
     return r.stdout
 
 
-def verstuur(srv: Portaalserver, berichten: list[tuple[str, bool]]) -> list[dict[str, Any]]:
-    uit = _python(srv, VERSTUUR, GEMEENTE, ENERGIE, MERKTEKEN, json.dumps(berichten))
+def verstuur(
+    srv: Portaalserver, berichten: list[tuple[str, bool]], aan: str = ENERGIE
+) -> list[dict[str, Any]]:
+    uit = _python(srv, VERSTUUR, GEMEENTE, aan, MERKTEKEN, json.dumps(berichten))
     return [json.loads(regel) for regel in uit.splitlines() if regel.startswith("{")]
 
 
@@ -227,3 +230,19 @@ def test_17_1_tot_17_4_download_in_de_browser(csp_pagina: Any, server: Portaalse
         for stuk in (MERKTEKEN, "Kerkstraat", "SOM(1"):
             assert stuk.encode() not in data, f"payload content reached the server in {url}"
     assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
+
+
+def test_downloaden_is_toegankelijk(page: Any, portaalserver: Portaalserver, toegankelijk: Any) -> None:
+    """WCAG 2.1 AA (axe-core) on the werkplek with a download made: the progress line, the
+    messages left out with their Weigeren buttons, the table with Bevestigen vóór (axe needs the
+    CSP bypassed)."""
+    from playwright.sync_api import expect
+
+    log_in(page, "Demo Zorgverzekeraar NV (Schuldeiser)", naam="Toegankelijk")
+    _maak_sleutels(page)
+    verstuur(portaalserver, [("saldoverzoek_zorg", False), ("saldoverzoek_zorg", True)], aan=ZORG)
+    with page.expect_download(timeout=120_000):
+        page.get_by_role("button", name="Download maken").click()
+    expect(page.locator("#download-klaar")).to_be_visible()
+    expect(page.locator("#download-niet-geopend")).to_be_visible()
+    toegankelijk(page)
