@@ -1,7 +1,9 @@
 """Received messages (art. 16–17, DESIGN §7): the open inbox as metadata with the moment each
 message expires; download as a zip (marks them downloaded; again as often as needed until
 confirmed or expired); confirm; the hub's notices shown and confirmed in the portal; one message
-read in the browser, and refused when its content cannot be opened."""
+read in the browser, and refused when its content cannot be opened. All of it for hosted keys: a
+participant whose keys are in the browser sees the list and is sent to the werkplek, which opens,
+zips, refuses and confirms in the browser (`werkplek_download`); the server does not try."""
 
 from __future__ import annotations
 
