@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import csv
+import functools
 import io
 import types
 import typing
@@ -30,11 +32,13 @@ from pydantic import BaseModel
 
 from knooppunt.client.hub import Ontvangen
 from knooppunt.hub.mailbox import WEIGERREDENEN
-from knooppunt.portaal import csvformaat, csvindeling, leesbaar
+from knooppunt.portaal import csvformaat, csvindeling, leesbaar, weergave
 from knooppunt.portaal.csvformaat import EXCEL_CSV, veilig
+from knooppunt.portaal.gastclient import HUB
 from knooppunt.portaal.weergave import AMSTERDAM, berichttype_naam, templates, tijdstip
 from knooppunt.protocol.catalogus import CATALOGUS
-from knooppunt.protocol.payloads import PAYLOADS
+from knooppunt.protocol.payloads import PAYLOADS, schema_voor
+from knooppunt.protocol.payloads.register import veldnamen
 
 SR = "schuldregeling"
 ENVELOP_KOLOMMEN = (
@@ -171,24 +175,48 @@ def _kern(soort: Any) -> Any:
             return soort
 
 
-def _kolommen(model: type[BaseModel], prefix: str, aantallen: Mapping[str, int]) -> Iterator[str]:
-    """The dotted columns of a model, lists expanded to the longest one among the messages."""
+@functools.cache
+def kolomboom(model: type[BaseModel]) -> tuple[dict[str, Any], ...]:
+    """A model's columns as a tree, before the lists are numbered: ``{"veld": naam}`` for a cell,
+    ``{"veld": naam, "groep": [...]}`` for a nested block, ``{"veld": naam, "lijst": [...]}`` for a
+    list of blocks and ``{"veld": naam, "lijst": None}`` for a list of values. `_kolommen` expands
+    it here; the werkplek's download (`beschrijving`) gets it as is and expands it the same way."""
+    uit: list[dict[str, Any]] = []
     for naam, veld in model.model_fields.items():
         if veld.exclude:
             continue
-        pad = f"{prefix}{naam}"
         soort = _kern(veld.annotation)
         if isinstance(soort, type) and issubclass(soort, BaseModel):
-            yield from _kolommen(soort, pad + ".", aantallen)
+            uit.append({"veld": naam, "groep": list(kolomboom(soort))})
         elif typing.get_origin(soort) is list:
             element = _kern(typing.get_args(soort)[0])
+            binnen = isinstance(element, type) and issubclass(element, BaseModel)
+            uit.append({"veld": naam, "lijst": list(kolomboom(element)) if binnen else None})
+        else:
+            uit.append({"veld": naam})
+    return tuple(uit)
+
+
+def _vouw_uit(boom: Sequence[Mapping[str, Any]], prefix: str, aantallen: Mapping[str, int]) -> Iterator[str]:
+    """The dotted columns of a `kolomboom`, each list numbered up to its longest among the messages
+    (at least one item)."""
+    for knoop in boom:
+        pad = f"{prefix}{knoop['veld']}"
+        if "groep" in knoop:
+            yield from _vouw_uit(knoop["groep"], pad + ".", aantallen)
+        elif "lijst" in knoop:
             for nummer in range(1, max(1, aantallen.get(pad, 0)) + 1):
-                if isinstance(element, type) and issubclass(element, BaseModel):
-                    yield from _kolommen(element, f"{pad}.{nummer}.", aantallen)
+                if knoop["lijst"] is not None:
+                    yield from _vouw_uit(knoop["lijst"], f"{pad}.{nummer}.", aantallen)
                 else:
                     yield f"{pad}.{nummer}"
         else:
             yield pad
+
+
+def _kolommen(model: type[BaseModel], prefix: str, aantallen: Mapping[str, int]) -> Iterator[str]:
+    """The dotted columns of a model, lists expanded to the longest one among the messages."""
+    return _vouw_uit(kolomboom(model), prefix, aantallen)
 
 
 def plat(waarde: Any, prefix: str = "", uit: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -409,7 +437,11 @@ def leesmij(
     namen: Mapping[str, str],
     organisatie: str,
     nu: datetime,
+    werkplek: bool = False,
 ) -> bytes:
+    """The zip's LEESMIJ.txt, from metadata only (types, numbers, senders, expiry, refusal codes):
+    so the werkplek's zip, built in the browser, gets the same text from the server (``werkplek``:
+    readable copies as text, confirming and refusing on the werkplek)."""
     regels = [
         "Schuldenknooppunt - download van ontvangen berichten",
         f"Voor: {organisatie}",
@@ -433,11 +465,23 @@ def leesmij(
             "  antwoord gaat altijd in de versie van de vraag.",
         ]
     regels += [
-        "- leesbaar/: per bericht een leesbare kopie (HTML; opent in elke webbrowser).",
+        "- leesbaar/: per bericht een leesbare kopie (tekst; opent in elke teksteditor)."
+        if werkplek
+        else "- leesbaar/: per bericht een leesbare kopie (HTML; opent in elke webbrowser).",
         "",
         "BEVESTIGEN (art. 17.2 - 17.5)",
-        "Bevestig de download op het webportaal (Ontvangen > Bevestig download) zodra u de berichten",
-        "in uw administratie hebt verwerkt. Daarna verwijdert het knooppunt de inhoud. Zolang u niet",
+        *(
+            [
+                "Bevestig de download op de werkplek van het portaal (Sleutels en berichten > Download",
+                "bevestigen) zodra u de berichten in uw administratie hebt verwerkt. Daarna verwijdert het",
+                "knooppunt de inhoud. Zolang u niet",
+            ]
+            if werkplek
+            else [
+                "Bevestig de download op het webportaal (Ontvangen > Bevestig download) zodra u de berichten",
+                "in uw administratie hebt verwerkt. Daarna verwijdert het knooppunt de inhoud. Zolang u niet",
+            ]
+        ),
         "hebt bevestigd en het bericht niet verlopen is, kunt u het opnieuw downloaden (17.4).",
         "Een bericht dat niet binnen 5 werkdagen na ontvangst is bevestigd, verloopt: het wordt",
         "verwijderd en de afzender krijgt daarvan bericht (17.3, 17.5).",
@@ -502,11 +546,19 @@ def leesmij(
                 f"- {bericht.referentienummer} ({berichttype_naam(bericht.berichttype)}, van "
                 f"{namen.get(bericht.afzender, bericht.afzender)}): {reden}."
             )
-        regels += [
-            "  Deze berichten staan niet in de CSV-bestanden. Open ze op het portaal (Ontvangen >",
-            "  Bekijken) en kies Weigeren: de afzender krijgt dan een foutbericht en kan het opnieuw",
-            "  sturen.",
-        ]
+        regels += (
+            [
+                "  Deze berichten staan niet in de CSV-bestanden. Weiger ze op de werkplek van het portaal",
+                "  (Downloaden > Weigeren): de afzender krijgt dan een foutbericht en kan het opnieuw",
+                "  sturen.",
+            ]
+            if werkplek
+            else [
+                "  Deze berichten staan niet in de CSV-bestanden. Open ze op het portaal (Ontvangen >",
+                "  Bekijken) en kies Weigeren: de afzender krijgt dan een foutbericht en kan het opnieuw",
+                "  sturen.",
+            ]
+        )
     regels += [
         "",
         "MELDINGEN VAN HET KNOOPPUNT",
@@ -520,3 +572,109 @@ def leesmij(
 def berichttypen_in(soort: Exportsoort) -> list[str]:
     """The catalogue names of the types in one CSV (for the docs and the page)."""
     return [t.naam for code in soort.typen if (t := CATALOGUS.zoek(SR, code)) is not None]
+
+
+# --- the werkplek's download: the same zip, built in the browser -------------------------------------
+
+KOPIE_ENVELOP = (
+    ("Van", "afzender"),
+    ("Ontvangen", "ontvangenOp"),
+    ("Bevestigen vóór", "verlooptOp"),
+    ("Referentienummer", "referentienummer"),
+    ("Conversatie", "conversatieReferentienummer"),
+    ("Verwijst naar bericht", "crossReferentienummer"),
+)
+"""The envelope lines of a readable copy (``templates/ontvangen/leesbaar.html`` shows the same)."""
+
+
+def _envelopbronnen(kolommen: Sequence[str]) -> list[dict[str, str]]:
+    """Where each envelope column's cell comes from, as `_envelop` fills it: the envelope field as
+    is, the sender's adresboek name, or a time in Dutch local time (`moment`)."""
+    bron = {"afzenderNaam": "naam", "ontvangenOp": "moment", "verlooptOp": "moment"}
+    return [{"kolom": k, "bron": bron.get(k, "envelop")} for k in kolommen]
+
+
+def _soortbeschrijving(soort: Exportsoort) -> dict[str, Any]:
+    if soort.generiek:
+        antwoord = (
+            csvindeling.antwoordkolommen(soort.module, soort.versie, soort.typen[0])
+            if csvindeling.antwoordtypen(soort.module, soort.versie, soort.typen[0])
+            else []
+        )
+        envelop: Sequence[str] = csvindeling.GENERIEKE_ENVELOP
+    else:
+        antwoord = list(soort.antwoord.kolommen) if soort.antwoord is not None else []
+        envelop = ENVELOP_KOLOMMEN
+    return {
+        "bestand": soort.bestand,
+        "letter": soort.letter,
+        "titel": soort.titel,
+        "module": soort.module,
+        "versie": soort.versie,
+        "envelop": _envelopbronnen(envelop),
+        "antwoord": antwoord,
+        "melding": list(MELDING_KOLOMMEN),
+    }
+
+
+@functools.cache
+def _beschrijving() -> dict[str, Any]:
+    soorten: dict[str, dict[str, Any]] = {}
+    typen: dict[str, dict[str, Any]] = {}
+    labels: dict[str, str] = {}
+    for t in CATALOGUS.alle():
+        if t.code in NIET_IN_ZIP:
+            continue
+        model = PAYLOADS.get((t.module, t.code, t.versie))
+        if model is None and t.code != "foutbericht":
+            continue
+        soort = soort_van(t.code, t.module, t.versie)
+        soorten.setdefault(soort.bestand, _soortbeschrijving(soort))
+        typen[f"{t.module}/{t.versie}/{t.code}"] = {
+            "naam": berichttype_naam(t.code, t.module, t.versie),
+            "bestand": soort.bestand,
+            "kolommen": list(kolomboom(model)) if model is not None else None,
+            "schema": schema_voor(t.module, t.code, t.versie) if model is not None else None,
+        }
+        if model is not None:
+            labels.update({veld: leesbaar.label(veld) for veld in veldnamen(model)})
+    labels.update({k.split(".", 1)[1]: leesbaar.label(k.split(".", 1)[1]) for k in MELDING_KOLOMMEN})
+    return {
+        "soorten": soorten,
+        "volgorde": [
+            b["bestand"] for b in sorted(soorten.values(), key=lambda b: (b["letter"] or "z", b["bestand"]))
+        ],
+        "typen": typen,
+        "nietInZip": sorted(NIET_IN_ZIP),
+        "meldingen": soort_van("foutbericht").bestand,
+        "knooppunt": HUB,
+        "cel": {
+            "formuletekens": "".join(csvformaat.FORMULETEKENS),
+            "onzichtbaar": csvformaat.ONZICHTBAAR,
+            "spaties": "".join(chr(c) for c in range(0x110000) if chr(c).isspace()),
+            "scheidingsteken": csvformaat.SCHEIDINGSTEKEN,
+            "ja": "ja",
+            "nee": "nee",
+        },
+        "bijlage": {"begin": "JVBER", "langerDan": 64, "map": "bijlagen/"},
+        "leesbaar": {
+            "labels": labels,
+            "bedragen": sorted(leesbaar.BEDRAGEN),
+            "percentages": sorted(leesbaar.PERCENTAGES),
+            "waarden": leesbaar._WAARDEN,
+            "envelop": [{"label": label, "veld": veld} for label, veld in KOPIE_ENVELOP],
+            "inhoud": "Inhoud",
+            "melding": "Melding van het knooppunt",
+            "slot": "Leesbare kopie uit het Schuldenknooppunt, gemaakt {gemaakt}. Bedragen in euro.",
+            "pdf": "PDF-document ({kb} kB), in de map bijlagen/ van de download",
+        },
+        "tijd": {"dagen": list(weergave._DAGEN), "maanden": list(weergave._MAANDEN), "zone": str(AMSTERDAM)},
+    }
+
+
+def beschrijving() -> dict[str, Any]:
+    """The zip's layout for the werkplek, which builds the same zip in the browser (DESIGN §5
+    "Portal", art. 17.1): per CSV its file name, envelope columns (and where each cell comes from),
+    answer columns; per message type its CSV, name, column tree (`kolomboom`) and JSON Schema; the
+    cell escaping of `csvformaat`; the readable copy's labels. Metadata only: no message in it."""
+    return copy.deepcopy(_beschrijving())

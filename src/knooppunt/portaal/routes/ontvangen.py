@@ -1,7 +1,9 @@
 """Received messages (art. 16–17, DESIGN §7): the open inbox as metadata with the moment each
 message expires; download as a zip (marks them downloaded; again as often as needed until
 confirmed or expired); confirm; the hub's notices shown and confirmed in the portal; one message
-read in the browser, and refused when its content cannot be opened."""
+read in the browser, and refused when its content cannot be opened. All of it for hosted keys: a
+participant whose keys are in the browser sees the list and is sent to the werkplek, which opens,
+zips, refuses and confirms in the browser (`werkplek_download`); the server does not try."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel
 from knooppunt.portaal.sessies import Csrf, DeelnemerGebruiker, Gebruiker, runtime
 from knooppunt.portaal.weergave import bericht_naam, eigen_berichten, grootte, pagina
 from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.store import clientlabels
+from knooppunt.store.db import transactie
 from knooppunt.store.models import Bericht
 
 router = APIRouter()
@@ -45,6 +49,25 @@ async def _keuzeformulier(request: Request) -> FormData:
 
 
 Keuzes = Annotated[FormData, Depends(_keuzeformulier)]
+
+
+def in_browser(request: Request, gebruiker: Gebruiker) -> bool:
+    """Are this organisation's keys in the browser (DESIGN §5 "Portal": any of its users keeps a key
+    blob)? Then the server cannot open its messages and must not try, whichever of its users asks:
+    download, read and refuse on the werkplek (`werkplek_download`)."""
+    assert gebruiker.oin is not None
+    with transactie(runtime(request).sessions) as session:
+        return clientlabels.heeft_browsersleutels(session, gebruiker.oin)
+
+
+def _niet_op_de_server(request: Request, gebruiker: Gebruiker) -> None:
+    if in_browser(request, gebruiker):
+        raise PortaalFout(
+            "Uw sleutels staan in uw browser: het portaal kan uw berichten niet openen. Download, lees "
+            "en weiger ze op de werkplek (Sleutels en berichten, /portaal/sleutels).",
+            status=409,
+            titel="Open uw berichten op de werkplek",
+        )
 
 
 def _is_melding(bericht: Bericht) -> bool:
@@ -82,6 +105,7 @@ def _overzicht(
         nu=nu,
         max_zip=MAX_ZIP,
         max_download=client.rt.instellingen.max_pagina_bytes,
+        in_browser=in_browser(request, gebruiker),
         fout=fout,
         melding=melding,
     )
@@ -106,7 +130,9 @@ def _nummers(refs: list[str]) -> list[str]:
 @router.post("/ontvangen/download", dependencies=[Depends(_keuzeformulier), Csrf])
 def download(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) -> Response:
     """The zip of the selected messages, or of all open ones (art. 17.1); fetching marks them
-    downloaded, and they can be downloaded again until confirmed or expired (17.4)."""
+    downloaded, and they can be downloaded again until confirmed or expired (17.4). Not for keys
+    in the browser: those download on the werkplek."""
+    _niet_op_de_server(request, gebruiker)
     client = client_voor(request, gebruiker)
     # A download holds at most a fetch page's bytes of inhoud (DESIGN §4), as the API's pages do.
     max_bytes = client.rt.instellingen.max_pagina_bytes
@@ -231,6 +257,7 @@ def _antwoord_verwacht(bericht: Bericht) -> bool:
 
 
 def _een(request: Request, gebruiker: Gebruiker, referentienummer: str, waarvoor: str) -> Ontvangen:
+    _niet_op_de_server(request, gebruiker)
     try:
         ref = str(uuid.UUID(referentienummer)).lower()
     except ValueError:

@@ -40,6 +40,7 @@ import {
   tijdstip,
 } from "./werkplek.js";
 import "./clienten.js";
+import "./downloaden.js";
 
 x509.cryptoProvider.set(crypto);
 

@@ -1,0 +1,248 @@
+"""The werkplek's download in Chromium (art. 17.1–17.4, DESIGN §5 "Portal"), with the portal's
+real Content Security Policy: a creditor whose keys are in the browser receives several message
+types from the Python SDK, and the page fetches, decrypts, verifies, validates and zips them itself.
+
+The zip is compared with what the server's export (export.py) writes for the same messages: the
+same CSV bytes (header, ``;``, UTF-8 with BOM, CRLF, a formula cell escaped), a readable copy per
+message, the LEESMIJ. A tampered message and the messages sealed for the portal's old hosted key are
+left out and listed with their reason; one is refused. "Download bevestigen" confirms exactly the
+messages in the zip. No request the page sends carries anything of a payload.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from knooppunt.client.hub import Ontvangen
+from knooppunt.portaal import export
+from tests.browser.conftest import Portaalserver, log_in
+from tests.browser.test_sleutels import csp_pagina, server  # noqa: F401
+
+ENERGIE = "00000003501234560000"
+GEMEENTE = "00000001002306608000"
+ZORG = "00000003502345670000"
+MERKTEKEN = "QXMERK7731"
+"""Planted in every message's payload: it must never show up in a request the page sends."""
+
+# Run in the server's environment: the municipality (hosted keys) seals messages of several types
+# for the energy company's newest encryption certificate (made in the browser) and submits them.
+# Prints one JSON line per message: its number and the payload that was sealed.
+VERSTUUR = r"""
+import dataclasses, json, sys, uuid
+from knooppunt import runtime
+from knooppunt.config import Settings
+from knooppunt.hub import mailbox
+from knooppunt.portaal.demo import _met_klant
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+from knooppunt.portaal.gastclient import Gastclient, TeVersturen
+from knooppunt.portaal.kluis import Kluis
+
+van, aan, merkteken = sys.argv[1], sys.argv[2], sys.argv[3]
+rt = runtime.bouw(Settings(), upgrade=False)
+client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), van, wie="test")
+for i, (code, kapot) in enumerate(json.loads(sys.argv[4])):
+    payload = _met_klant(voorbeeld("schuldregeling", code), 70 + i)
+    payload["contactpersoonSHV"]["naam"] = f"A. {merkteken}"
+    if code == "statusbericht":
+        payload["toelichting"] = f"=SOM(1;2) {merkteken}"
+    bericht = TeVersturen(aan, code, payload, str(uuid.uuid4()))
+    with client.transactie() as (session, nu):
+        afzender = client.deelnemer(session)
+        sleutel = client.sleutel(session, "test", nu)
+        envelop = client.verzegel(session, bericht, sleutel=sleutel, nu=nu)
+        if kapot:
+            delen = envelop.inhoud.split(".")
+            delen[3] = ("B" if delen[3][0] == "A" else "A") + delen[3][1:]
+            envelop = dataclasses.replace(envelop, inhoud=".".join(delen))
+        resultaat, _ = mailbox.verstuur(session, afzender, envelop, nu=nu, instellingen=rt.instellingen)
+    print(json.dumps({"ref": resultaat.referentienummer, "code": code, "payload": payload}))
+rt.close()
+"""
+
+STATUS = r"""
+import json, sys
+from sqlalchemy import select
+from knooppunt import runtime
+from knooppunt.config import Settings
+from knooppunt.store.db import transactie
+from knooppunt.store.models import Bericht
+
+rt = runtime.bouw(Settings(), upgrade=False)
+with transactie(rt.sessions) as session:
+    query = select(Bericht.referentienummer, Bericht.status).where(Bericht.ontvanger == sys.argv[1])
+    rijen = session.execute(query)
+    print(json.dumps({r: s for r, s in rijen}))
+rt.close()
+"""
+
+
+def _python(srv: Portaalserver, script: str, *args: str) -> str:
+    r = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        env=srv.omgeving,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr + r.stdout
+    return r.stdout
+
+
+def verstuur(
+    srv: Portaalserver, berichten: list[tuple[str, bool]], aan: str = ENERGIE
+) -> list[dict[str, Any]]:
+    uit = _python(srv, VERSTUUR, GEMEENTE, aan, MERKTEKEN, json.dumps(berichten))
+    return [json.loads(regel) for regel in uit.splitlines() if regel.startswith("{")]
+
+
+def statussen(srv: Portaalserver) -> dict[str, str]:
+    gelezen: dict[str, str] = json.loads(_python(srv, STATUS, ENERGIE).strip().splitlines()[-1])
+    return gelezen
+
+
+def _maak_sleutels(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/portaal/sleutels")
+    page.get_by_role("button", name="Sleutels aanmaken").click()
+    expect(page.locator("#wachtwoord-nieuw")).not_to_have_text("")
+    page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+    page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
+
+
+def _rijen(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
+
+
+def test_17_1_tot_17_4_download_in_de_browser(csp_pagina: Any, server: Portaalserver, tmp_path: Path) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    page = csp_pagina
+    log_in(page, "Demo Energie BV (Schuldeiser)", naam="Dirk Download")
+    # Before: the demo's messages, sealed for the portal's hosted key of Demo Energie.
+    oud = set(statussen(server))
+    _maak_sleutels(page)
+
+    verstuurd = verstuur(
+        server,
+        [
+            ("kennisgeving", False),
+            ("saldoverzoek_nuts", False),
+            ("statusbericht", False),
+            ("saldoverzoek_nuts", True),
+        ],
+    )
+    goed = verstuurd[:3]
+    kapot = verstuurd[3]["ref"]
+
+    # The server's own pages no longer offer the server-side zip: the keys are in the browser.
+    overzicht = page.context.new_page()
+    overzicht.goto("/portaal/ontvangen")
+    expect(overzicht.locator("#werkplek-verwijzing")).to_contain_text("werkplek")
+    expect(overzicht.get_by_role("button", name="Download alle")).to_have_count(0)
+    overzicht.close()
+
+    with page.expect_download(timeout=120_000) as wacht:
+        page.get_by_role("button", name="Download maken").click()
+    download = wacht.value
+    expect(page.locator("#download-voortgang")).to_contain_text("Klaar: 3 berichten", timeout=60_000)
+    assert re.fullmatch(r"knooppunt-\d{4}-\d{2}-\d{2}-3-berichten\.zip", download.suggested_filename)
+    pad = tmp_path / download.suggested_filename
+    download.save_as(pad)
+    zip_ = zipfile.ZipFile(pad)
+    namen = set(zip_.namelist())
+    assert {"kennisgevingen.csv", "saldoverzoeken.csv", "statusberichten.csv", "LEESMIJ.txt"} <= namen
+    assert {f"leesbaar/{v['code']}-{v['ref']}.txt" for v in goed} <= namen
+    assert not any(kapot in n for n in namen)
+
+    # 17.1: every CSV is byte for byte what the server's export writes for the same messages.
+    for v in goed:
+        soort = export.soort_van(v["code"])
+        ruw = zip_.read(soort.bestand)
+        assert ruw.startswith(b"\xef\xbb\xbf") and ruw.endswith(b"\r\n")
+        kop, *rijen = _rijen(ruw)
+        rij = dict(zip(kop, next(r for r in rijen if r[0] == v["ref"]), strict=True))
+        envelop = {k: rij[k] for k in export.ENVELOP_KOLOMMEN if k != "afzenderNaam"}
+        envelop |= {"module": "schuldregeling", "versie": "1.0"}
+        ontvangen = Ontvangen(envelop=envelop, payload=v["payload"])
+        verwacht = export.csv_van(soort, [ontvangen], {GEMEENTE: rij["afzenderNaam"]})
+        assert ruw == verwacht, soort.bestand
+    kop = _rijen(zip_.read("saldoverzoeken.csv"))[0]
+    assert kop[-len(export.csvformaat.SALDOVERZOEK.kolommen) :] == list(
+        export.csvformaat.SALDOVERZOEK.kolommen
+    )
+    assert ";" in zip_.read("saldoverzoeken.csv").decode("utf-8-sig").splitlines()[0]
+    status = dict(zip(*_rijen(zip_.read("statusberichten.csv"))[:2], strict=True))
+    assert status["toelichting"] == f"'=SOM(1;2) {MERKTEKEN}"  # formula escaped
+
+    kopie = zip_.read(f"leesbaar/statusbericht-{goed[2]['ref']}.txt").decode("utf-8-sig")
+    assert "Statusbericht" in kopie and f"Referentienummer: {goed[2]['ref']}" in kopie
+    assert "Contactpersoon schuldhulpverlener" in kopie and f"Naam: A. {MERKTEKEN}" in kopie
+    assert "Bevestigen vóór: " in kopie
+
+    leesmij = zip_.read("LEESMIJ.txt").decode("utf-8-sig")
+    assert "- saldoverzoeken.csv: 1 x Saldoverzoek (nuts, publiek, zorg) (17.1c)" in leesmij
+    assert "- kennisgevingen.csv: 1 x" in leesmij and "- statusberichten.csv: 1 x" in leesmij
+    assert "BERICHTEN DIE NIET GEOPEND KONDEN WORDEN" in leesmij
+    assert kapot in leesmij and "Download" in leesmij and "bevestigen" in leesmij
+
+    # Left out and reported: the tampered one, and the demo's (sealed for the old hosted key).
+    niet = page.locator("#niet-geopend-lijst")
+    rij_kapot = niet.locator(f'li[data-referentienummer="{kapot}"]')
+    expect(rij_kapot).to_contain_text("ONTSLEUTELING_MISLUKT")
+    expect(rij_kapot).to_contain_text("de ontvanger kon de inhoud niet ontsleutelen")
+    for ref in oud:
+        expect(niet.locator(f'li[data-referentienummer="{ref}"]')).to_contain_text("SLEUTEL_ONBRUIKBAAR")
+    rij_kapot.get_by_role("button", name="Weigeren").click()
+    expect(rij_kapot).to_contain_text("Geweigerd (ONTSLEUTELING_MISLUKT)")
+
+    # 17.3: until when each can be confirmed; 17.2: confirming confirms exactly the zip's messages.
+    tabel = page.locator("#download-lijst")
+    expect(tabel.locator("tr")).to_have_count(3)
+    expect(page.locator("#download-samenvatting")).to_contain_text("Bevestig uiterlijk")
+    page.get_by_role("button", name="Download bevestigen").click()
+    expect(page.locator("#download-voortgang")).to_contain_text("3 van 3 berichten bevestigd")
+    for v in goed:
+        expect(tabel.locator(f'tr[data-referentienummer="{v["ref"]}"]')).to_contain_text("Bevestigd")
+    na = statussen(server)
+    assert {v["ref"] for v in goed} == {r for r, s in na.items() if s == "bevestigd"}
+    assert na[kapot] == "geweigerd"
+    assert all(na[r] in ("aangeboden", "opgehaald") for r in oud)
+
+    # 17.4 the other way round: what is confirmed is not downloaded again.
+    page.get_by_role("button", name="Download maken").click()
+    expect(page.locator("#download-voortgang")).to_contain_text("Geen enkel bericht kon worden geopend")
+    expect(page.locator("#download-klaar")).to_be_hidden()
+
+    # Nothing of a payload ever went to the server; no CSP violation.
+    assert page.lichamen
+    for url, data in page.lichamen:
+        for stuk in (MERKTEKEN, "Kerkstraat", "SOM(1"):
+            assert stuk.encode() not in data, f"payload content reached the server in {url}"
+    assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
+
+
+def test_downloaden_is_toegankelijk(page: Any, portaalserver: Portaalserver, toegankelijk: Any) -> None:
+    """WCAG 2.1 AA (axe-core) on the werkplek with a download made: the progress line, the
+    messages left out with their Weigeren buttons, the table with Bevestigen vóór (axe needs the
+    CSP bypassed)."""
+    from playwright.sync_api import expect
+
+    log_in(page, "Demo Zorgverzekeraar NV (Schuldeiser)", naam="Toegankelijk")
+    _maak_sleutels(page)
+    verstuur(portaalserver, [("saldoverzoek_zorg", False), ("saldoverzoek_zorg", True)], aan=ZORG)
+    with page.expect_download(timeout=120_000):
+        page.get_by_role("button", name="Download maken").click()
+    expect(page.locator("#download-klaar")).to_be_visible()
+    expect(page.locator("#download-niet-geopend")).to_be_visible()
+    toegankelijk(page)

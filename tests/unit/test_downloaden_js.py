@@ -1,0 +1,222 @@
+"""The werkplek's zip engine (src/knooppunt/portaal/js/src/downloaden.js, run in Node by
+js/test/downloaden.mjs) against the server's export (export.py), from the same layout the page gets
+(`export.beschrijving`): art. 17.1's CSVs byte for byte — lists of different lengths in one file,
+a field no model names, a document under bijlagen/, the hub's foutberichten, a file of a module's
+own layout, times in winter and in summer — and every cell, including the formula escape after
+spaces, non-breaking and zero-width characters and full-width forms, floats and booleans.
+
+Needs node and npm (`npm ci` in the js project); skipped without them, failing with CI=true."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knooppunt.client.hub import Ontvangen
+from knooppunt.portaal import export, leesbaar
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+from tests.node import node_met_pakketten
+
+JS = Path(__file__).resolve().parents[2] / "src" / "knooppunt" / "portaal" / "js"
+GEMEENTE = "00000001002306608000"
+PDF = "JVBERi0xLjQK" + "QUJD" * 30
+
+CELLEN: list[Any] = [
+    "=1+1",
+    " =1+1",
+    "\u00a0-2",
+    "\n@SOM(A1)",
+    "\u200b+31 6",
+    "\t1",
+    "＝1",
+    "a=b",
+    "",
+    "'=x",
+    "gewoon",
+    -5,
+    12,
+    0.5,
+    1e-05,
+    1234567.5,
+    12.25,
+    True,
+    False,
+    None,
+]
+
+
+_STATUS = voorbeeld("schuldregeling", "statusbericht")
+CONTROLE: list[Any] = [
+    _STATUS,
+    {**_STATUS, "onbekendVeld": "GEHEIM"},
+    {k: v for k, v in _STATUS.items() if k != "klantnummerSHV"},
+    {**_STATUS, "klant": {**_STATUS["klant"], "geboortedatum": "GEHEIM"}},
+    {**_STATUS, "toelichting": 12},
+    ["GEHEIM"],
+]
+CONTROLE_MELDINGEN = [
+    "veld onbekendVeld is een veld dat het berichttype niet kent",
+    "mist een verplicht veld",
+    "veld klant.geboortedatum",
+    "veld toelichting",
+    "het bericht heeft een verkeerd soort waarde",
+]
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    return node_met_pakketten(JS, "the werkplek's zip engine")
+
+
+def _env(
+    ref: int, code: str, *, module: str = "schuldregeling", versie: str = "1.0", **meer: Any
+) -> dict[str, Any]:
+    return {
+        "referentienummer": f"00000000-0000-4000-8000-{ref:012d}",
+        "conversatieReferentienummer": f"10000000-0000-4000-8000-{ref:012d}",
+        "crossReferentienummer": None,
+        "berichttype": code,
+        "module": "schuldregeling",
+        "versie": versie,
+        "afzender": GEMEENTE,
+        "afzenderNaam": "Gemeente =Demodorp",
+        "ontvangenOp": "2026-01-15T08:30:12.345678+00:00",
+        "verlooptOp": "2026-07-22T21:59:59+00:00",
+        **meer,
+    }
+
+
+def _saldo(vorderingen: int, **meer: Any) -> dict[str, Any]:
+    payload = copy.deepcopy(voorbeeld("schuldregeling", "saldoverzoek_nuts"))
+    payload["vorderingen"] = [{"factuurnummerSEVolgensSHV": f"=F-{i}"} for i in range(vorderingen)]
+    return {**payload, **meer}
+
+
+def _draai(node: str, invoer: dict[str, Any]) -> dict[str, Any]:
+    r = subprocess.run(
+        [node, str(JS / "test" / "downloaden.mjs")],
+        input=json.dumps(invoer),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    uit: dict[str, Any] = json.loads(r.stdout)
+    return uit
+
+
+def test_17_1_de_zip_van_de_browser_is_die_van_de_server(node: str) -> None:
+    bestanden = {
+        "saldoverzoeken.csv": [
+            {"env": _env(1, "saldoverzoek_nuts"), "payload": _saldo(2), "melding": None},
+            {"env": _env(2, "saldoverzoek_nuts"), "payload": _saldo(1, zzOnbekend="=x"), "melding": None},
+            {
+                "env": _env(3, "saldoverzoek_zorg"),
+                "payload": voorbeeld("schuldregeling", "saldoverzoek_zorg"),
+                "melding": None,
+            },
+        ],
+        "statusberichten.csv": [
+            {
+                "env": _env(4, "statusbericht", crossReferentienummer="20000000-0000-4000-8000-000000000004"),
+                "payload": {
+                    **voorbeeld("schuldregeling", "statusbericht"),
+                    "toelichting": ' -1; "twee"\r\nregels',
+                },
+                "melding": None,
+            },
+        ],
+        "schuldregelingen_geaccordeerd.csv": [
+            {
+                "env": _env(5, "schuldregeling_geaccordeerd"),
+                "payload": {**voorbeeld("schuldregeling", "schuldregeling_geaccordeerd"), "beschikking": PDF},
+                "melding": None,
+            },
+        ],
+        "foutberichten.csv": [
+            {
+                "env": _env(6, "foutbericht", afzender=export.HUB, afzenderNaam="Knooppunt"),
+                "payload": None,
+                "melding": {"code": "VERLOPEN", "omschrijving": "=niet bevestigd", "referentienummer": "x"},
+            },
+        ],
+        "schuldregeling-2.0/saldoverzoeken_nuts.csv": [
+            {
+                "env": _env(7, "saldoverzoek_nuts", versie="2.0"),
+                "payload": voorbeeld("schuldregeling", "saldoverzoek_nuts", "2.0"),
+                "melding": None,
+            },
+        ],
+    }
+    indeling = export.beschrijving()
+    for bestand, berichten in bestanden.items():
+        for b in berichten:
+            assert (
+                indeling["typen"][f"{b['env']['module']}/{b['env']['versie']}/{b['env']['berichttype']}"][
+                    "bestand"
+                ]
+                == bestand
+            )
+    kopie = bestanden["saldoverzoeken.csv"][0]
+    uit = _draai(
+        node,
+        {
+            "indeling": indeling,
+            "cellen": CELLEN,
+            "csv": [{"bestand": k, "berichten": v} for k, v in bestanden.items()],
+            "kopie": {
+                "bericht": {**kopie, "typeNaam": "Saldoverzoek nuts"},
+                "gemaakt": "2026-12-06T10:00:00+00:00",
+            },
+            "controle": [{"env": _env(9, "statusbericht"), "payload": p} for p in CONTROLE],
+        },
+    )
+
+    assert uit["cellen"] == [export.cel(json.loads(json.dumps(w))) for w in CELLEN]
+    assert uit["cellen"][:7] == [
+        "'=1+1",
+        "' =1+1",
+        "'\u00a0-2",
+        "'\n@SOM(A1)",
+        "'\u200b+31 6",
+        "'\t1",
+        "'＝1",
+    ]
+
+    for (bestand, berichten), gekregen in zip(bestanden.items(), uit["csv"], strict=True):
+        ontvangen = [
+            Ontvangen(envelop=b["env"], payload=b["payload"], melding=b["melding"]) for b in berichten
+        ]
+        namen = {b["env"]["afzender"]: b["env"]["afzenderNaam"] for b in berichten}
+        soort = export.soort_van_bericht(ontvangen[0])
+        assert soort.bestand == bestand
+        verwacht = export.csv_van(soort, ontvangen, namen)
+        assert base64.b64decode(gekregen) == verwacht, bestand
+
+    # The readable copy: the labels and values of leesbaar.py, as text.
+    tekst = uit["kopie"]
+    for regel in leesbaar.regels(kopie["payload"]):
+        if regel.waarde is not None:
+            assert f"{'  ' * regel.niveau}{regel.label}: {regel.waarde}\r\n" in tekst, regel
+        else:
+            assert f"{'  ' * regel.niveau}{regel.label}\r\n" in tekst, regel
+    assert "Van: Gemeente =Demodorp (00000001002306608000)" in tekst
+    assert "Ontvangen: do 15 jan 2026 09:30" in tekst and "Bevestigen vóór: wo 22 jul 2026 23:59" in tekst
+    assert tekst.startswith("\ufeffSaldoverzoek nuts\r\n")
+
+    # The JSON Schema check of the payload (INHOUD_ONGELDIG): the field and the rule in Dutch,
+    # never the value.
+    controle = uit["controle"]
+    assert controle[0] == {"geldig": True}
+    for gekregen, verwacht in zip(controle[1:], CONTROLE_MELDINGEN, strict=True):
+        assert gekregen["reden"] == "INHOUD_ONGELDIG"
+        assert gekregen["melding"].startswith("de inhoud voldoet niet aan het schema van Statusbericht: ")
+        assert verwacht in gekregen["melding"], gekregen
+        assert "GEHEIM" not in gekregen["melding"]
