@@ -44,10 +44,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, keywrap, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -556,19 +557,59 @@ def sleutels_uit_blob(ctx: Context) -> None:
         ).derive(ctx.wachtwoord.encode())
         ctx.geheimen.bytes("afgeleide wikkelsleutel", wikkel)
         gebruiken = set()
-        for item in blob["sleutels"]:
-            aad = f"knooppunt-portaalsleutel:{item['gebruik']}:{item['jkt']}".encode()
-            sleutel = AESGCM(wikkel).decrypt(_ontb64url(item["iv"]), _ontb64url(item["versleuteld"]), aad)
-            gebruiken.add(item["gebruik"])
-            naam = f"{item['gebruik']} {item['jkt'][:8]}"
+        for gebruik, jkt, sleutel in _uitgepakt(blob, wikkel):
+            gebruiken.add(gebruik)
+            naam = f"{gebruik} {jkt[:8]}"
             ctx.geheimen.bytes(naam, sleutel)
-            if item["gebruik"] in ("ondertekening", "versleuteling"):
+            if gebruik in ("ondertekening", "versleuteling", "persoonlijk"):
                 prive = serialization.load_der_private_key(sleutel, password=None)
                 assert isinstance(prive, ec.EllipticCurvePrivateKey)
                 d = prive.private_numbers().private_value.to_bytes(32, "big")
                 ctx.geheimen.bytes(f"{naam} (d)", d)  # a JWK's "d" is its base64url
         assert {"ondertekening", "versleuteling", "labelsleutel", "nummergeheim"} <= gebruiken
     assert len(zouten) == len(blobs), "every blob has a salt of its own"
+
+
+def _uitgepakt(blob: dict[str, Any], wikkel: bytes) -> Iterator[tuple[str, str, bytes]]:
+    """(gebruik, jkt, key bytes) of every key in a blob: version 1 wraps each under the passphrase's
+    key; version 2 wraps the user's personal key so, and each organisation key to that personal key
+    as a JWE (ECDH-ES+A256KW, A256GCM; decision 0027), opened here with `cryptography` alone."""
+
+    def onder_wachtwoord(gebruik: str, jkt: str, iv: str, versleuteld: str) -> bytes:
+        aad = f"knooppunt-portaalsleutel:{gebruik}:{jkt}".encode()
+        return AESGCM(wikkel).decrypt(_ontb64url(iv), _ontb64url(versleuteld), aad)
+
+    if blob.get("versie", 1) == 1:
+        for item in blob["sleutels"]:
+            yield (
+                item["gebruik"],
+                item["jkt"],
+                onder_wachtwoord(item["gebruik"], item["jkt"], item["iv"], item["versleuteld"]),
+            )
+        return
+    p = blob["persoonlijk"]
+    persoonlijk = onder_wachtwoord("persoonlijk", p["jkt"], p["iv"], p["versleuteld"])
+    yield "persoonlijk", p["jkt"], persoonlijk
+    prive = serialization.load_der_private_key(persoonlijk, password=None)
+    assert isinstance(prive, ec.EllipticCurvePrivateKey)
+    for item in blob["sleutels"]:
+        kop_b64, sleutel_b64, iv_b64, tekst_b64, tag_b64 = item["jwe"].split(".")
+        kop = json.loads(_ontb64url(kop_b64))
+        assert kop["alg"] == "ECDH-ES+A256KW" and kop["enc"] == "A256GCM"
+        assert (kop["gebruik"], kop["jkt"], kop["kid"]) == (item["gebruik"], item["jkt"], p["jkt"])
+        epk = ec.EllipticCurvePublicNumbers(
+            int.from_bytes(_ontb64url(kop["epk"]["x"]), "big"),
+            int.from_bytes(_ontb64url(kop["epk"]["y"]), "big"),
+            ec.SECP256R1(),
+        ).public_key()
+        alg = b"ECDH-ES+A256KW"
+        otherinfo = len(alg).to_bytes(4, "big") + alg + bytes(8) + (256).to_bytes(4, "big")
+        kek = ConcatKDFHash(hashes.SHA256(), 32, otherinfo).derive(prive.exchange(ec.ECDH(), epk))
+        cek = keywrap.aes_key_unwrap(kek, _ontb64url(sleutel_b64))
+        sleutel = AESGCM(cek).decrypt(
+            _ontb64url(iv_b64), _ontb64url(tekst_b64) + _ontb64url(tag_b64), kop_b64.encode("ascii")
+        )
+        yield item["gebruik"], item["jkt"], sleutel
 
 
 def _heeft_jwk_d(x: Any) -> bool:
