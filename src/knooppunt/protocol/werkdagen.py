@@ -45,11 +45,17 @@ def feestdagen(jaar: int) -> dict[date, str]:
     return gevonden
 
 
+_MAX_EINDES = 4096
+
+
 class Werkdagkalender:
     """Counts working days; extra closing days (configuration) are added to the holidays."""
 
     def __init__(self, extra_sluitingsdagen: Iterable[date] = ()) -> None:
         self._extra = frozenset(extra_sluitingsdagen)
+        # (day, number of working days) -> the last day: every submit and confirmation asks the same
+        # few (today's date, the terms of §6), so they are counted once (#13: the hot path).
+        self._eindes: dict[tuple[date, int], date] = {}
 
     def is_werkdag(self, dag: date) -> bool:
         return dag.weekday() < 5 and dag not in feestdagen(dag.year) and dag not in self._extra
@@ -58,12 +64,18 @@ class Werkdagkalender:
         """The `aantal`-th working day after `dag` (counting starts the day after, DESIGN §6)."""
         if aantal < 1:
             raise ValueError("a term is at least one working day")
+        gevonden = self._eindes.get((dag, aantal))
+        if gevonden is not None:
+            return gevonden
         huidig = dag
         over = aantal
         while over:
             huidig += timedelta(days=1)
             if self.is_werkdag(huidig):
                 over -= 1
+        if len(self._eindes) >= _MAX_EINDES:
+            self._eindes.clear()
+        self._eindes[(dag, aantal)] = huidig
         return huidig
 
     def termijn_einde(self, moment: datetime, werkdagen: int) -> datetime:
