@@ -38,6 +38,7 @@ import subprocess
 import sys
 import threading
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -471,6 +472,23 @@ def stap_clienten_tonen(ctx: Context) -> None:
     expect(page.locator("#clienten-lijst")).to_contain_text(f"Traject {tweede[:8]} (zonder naam)")
 
 
+def stap_zip_downloaden_en_bevestigen(ctx: Context) -> None:
+    """The zip of 17.1 is made in the page (decrypted, checked, CSVs, readable copies) and the download
+    confirmed (17.2): the payload is in the zip the browser saved, never in what reached the server."""
+    from playwright.sync_api import expect
+
+    page = ctx.page
+    with page.expect_download(timeout=120_000) as wacht:
+        page.get_by_role("button", name="Download maken").click()
+    expect(page.locator("#download-voortgang")).to_contain_text("Klaar", timeout=60_000)
+    pad = Path(wacht.value.path())
+    with zipfile.ZipFile(pad) as zip_:
+        inhoud = b"".join(zip_.read(naam) for naam in zip_.namelist())
+    assert ctx.inhoudmerk.encode() in inhoud, "the zip made in the browser holds the payload"
+    page.get_by_role("button", name="Download bevestigen").click()
+    expect(page.locator("#download-voortgang")).to_contain_text("bevestigd")
+
+
 def stap_verplaatst_label_opent_niet(ctx: Context) -> None:
     """A label's ciphertext copied to another traject (as a malicious server could) does not decrypt
     there: the associated data binds it to its traject."""
@@ -508,6 +526,7 @@ STAPPEN: list[Callable[[Context], None]] = [
     stap_clientnaam_geven,
     stap_herladen_en_ontgrendelen,
     stap_clienten_tonen,
+    stap_zip_downloaden_en_bevestigen,
     stap_verplaatst_label_opent_niet,
     stap_serverpaginas_zonder_namen,
 ]
