@@ -7,6 +7,7 @@ application or a command starts, never at import time.
 from __future__ import annotations
 
 import ipaddress
+import re
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -105,6 +106,10 @@ class Settings(BaseSettings):
     # Web portal (DESIGN §7): served by `knooppunt serve` under /portaal.
     portaal_actief: bool = True
     portaal_organisatie: str = "Beheerder van het Schuldenknooppunt"  # named in the header and footer
+    # How people reach that organisation, on the contact page (empty: the page says to use what the
+    # organisation got at its aanmelding).
+    portaal_contact_email: str = ""
+    portaal_contact_telefoon: str = Field(default="", max_length=40)
     # Master keys that encrypt hosted participants' private keys (AES-256-GCM), kept outside the
     # database and its backups: "id:base64(32 bytes)" entries, comma-separated; the first encrypts,
     # all decrypt (rotation). Development generates one in data_dir/portaal-hoofdsleutel.
@@ -191,6 +196,30 @@ class Settings(BaseSettings):
             return validate_email(value, check_deliverability=False).normalized
         except EmailNotValidError as exc:
             raise ValueError(f"KNOOPPUNT_SMTP_AFZENDER: {value!r} is not an e-mail address ({exc})") from exc
+
+    @field_validator("portaal_contact_email")
+    @classmethod
+    def _contact_is_adres(cls, value: str) -> str:
+        if not value:
+            return value
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(
+                f"KNOOPPUNT_PORTAAL_CONTACT_EMAIL: {value!r} is not an e-mail address ({exc})"
+            ) from exc
+
+    @field_validator("portaal_contact_telefoon")
+    @classmethod
+    def _contact_is_telefoon(cls, value: str) -> str:
+        if value and not re.fullmatch(r"\+?[0-9 ()-]{6,40}", value):
+            raise ValueError(
+                f"KNOOPPUNT_PORTAAL_CONTACT_TELEFOON: {value!r} is not a phone number (digits, spaces, "
+                "+, -, parentheses)"
+            )
+        return value
 
     @field_validator("portaal_url")
     @classmethod

@@ -36,7 +36,15 @@ EXTERN = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:h
 @pytest.fixture
 def eigen(settings: Settings) -> Iterator[TestClient]:
     """The whole app with an operator that named itself (KNOOPPUNT_PORTAAL_ORGANISATIE)."""
-    rt: Runtime = runtime_mod.bouw(settings.model_copy(update={"portaal_organisatie": ORGANISATIE}))
+    rt: Runtime = runtime_mod.bouw(
+        settings.model_copy(
+            update={
+                "portaal_organisatie": ORGANISATIE,
+                "portaal_contact_email": "schuldenknooppunt@voorbeeldstad.nl",
+                "portaal_contact_telefoon": "+31 20 123 45 67",
+            }
+        )
+    )
     try:
         with TestClient(create_app(rt), base_url="https://testserver", follow_redirects=False) as client:
             yield client
@@ -53,6 +61,26 @@ def test_footer_pages_open_without_login_and_name_the_organisation(
     assert f"<h1>{kop}</h1>" in antwoord.text
     assert ORGANISATIE in antwoord.text
     assert antwoord.headers["content-security-policy"] == CSP  # the portal's policy, unchanged
+
+
+def test_contact_page_gives_the_configured_address_and_phone(eigen: TestClient, portaal: TestClient) -> None:
+    tekst = eigen.get("/portaal/contact").text
+    assert 'href="mailto:schuldenknooppunt@voorbeeldstad.nl"' in tekst
+    assert 'href="tel:+31201234567"' in tekst and "+31 20 123 45 67" in tekst
+    # Not configured: no address is invented; the page says where the organisation got one.
+    standaard = portaal.get("/portaal/contact").text
+    assert "mailto:" not in standaard and "bij de aanmelding" in standaard
+
+
+@pytest.mark.parametrize(
+    ("veld", "waarde"),
+    [("portaal_contact_email", "geen adres"), ("portaal_contact_telefoon", "bel ons<script>")],
+)
+def test_contact_settings_refuse_what_is_no_address_or_phone(
+    settings: Settings, veld: str, waarde: str
+) -> None:
+    with pytest.raises(ValueError, match=f"KNOOPPUNT_{veld.upper()}"):
+        Settings.model_validate({**settings.model_dump(), veld: waarde})
 
 
 def test_every_page_has_the_header_and_the_footer_links(eigen: TestClient, demo: object) -> None:
