@@ -310,6 +310,25 @@ def test_hub_notices_are_confirmed_in_the_portal(
 # --- confirm (17.2) ---------------------------------------------------------------------------------
 
 
+def test_2_1_the_confirmation_names_the_answer_term_of_protocol_2_0(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    """DESIGN §3a: 10 working days to answer a question of protocol 2.0 (5 in 1.0)."""
+    vragen = [
+        b
+        for b in berichten_aan(rt, "incasso")
+        if b.versie == "2.0" and b.berichttype in ("saldoverzoek", "betaalvoorstel")
+    ]
+    assert vragen, "the demo sends Demo Incasso BV questions in protocol 2.0"
+    refs = [b.referentienummer for b in vragen]
+    inloggen(portaal, "incasso")
+    download(portaal, refs)
+    pagina = bevestig(portaal, refs)
+    assert pagina.status_code == 200, pagina.text
+    assert "antwoordtermijn van 10 werkdagen (art. 2.1)" in pagina.text
+    assert "5 werkdagen" not in pagina.text.split("<main", 1)[1].split("</main>", 1)[0]
+
+
 def test_17_2_confirming_the_download_deletes_content_and_starts_the_answer_term(
     portaal: TestClient, demo: object, rt: Runtime
 ) -> None:

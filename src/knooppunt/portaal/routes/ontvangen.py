@@ -239,6 +239,16 @@ def bevestigen(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) 
     niet += [(b.referentienummer, b, "nog niet gedownload: download het eerst") for b in niet_gedownload]
     alle_namen = {**namen, **client.namen({b.afzender for b in bevestigd})}
     antwoordtermijnen = sorted({b.antwoord_uiterlijk for b in bevestigd if b.antwoord_uiterlijk is not None})
+    # The answer term per protocol version (DESIGN §3a: 5 working days in 1.0, 10 in 2.0, or the
+    # module's own), of the confirmed messages that ask for an answer.
+    instellingen = runtime(request).instellingen
+    termijnlengtes = sorted(
+        {
+            instellingen.antwoordtermijn_van(t)
+            for b in bevestigd
+            if _antwoord_verwacht(b) and (t := CATALOGUS.zoek(b.module, b.berichttype, b.versie)) is not None
+        }
+    )
     return pagina(
         request,
         "ontvangen/bevestigd.html",
@@ -247,6 +257,7 @@ def bevestigen(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) 
         niet=niet,
         namen=alle_namen,
         antwoordtermijnen=antwoordtermijnen,
+        termijnlengtes=termijnlengtes,
         met_antwoord=sum(1 for b in bevestigd if _antwoord_verwacht(b)),
     )
 
