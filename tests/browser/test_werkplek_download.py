@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +247,48 @@ def test_downloaden_is_toegankelijk(page: Any, portaalserver: Portaalserver, toe
     expect(page.locator("#download-klaar")).to_be_visible()
     expect(page.locator("#download-niet-geopend")).to_be_visible()
     toegankelijk(page)
+
+
+def test_17_5_een_verlopen_bericht_wordt_niet_bevestigd_en_verdwijnt(
+    page: Any, portaalserver: Portaalserver
+) -> None:
+    """17.5: a message not confirmed within the bevestigingstermijn expires: confirming the download
+    it was in says so for that message, and the next download no longer has it."""
+    from playwright.sync_api import expect
+
+    wonen = "00000003504567890000"
+    log_in(page, "Demo Wonen (Schuldeiser)", naam="Vera Verlopen")
+    _maak_sleutels(page)
+    [vraag] = verstuur(portaalserver, [("kennisgeving", False)], aan=wonen)
+    with page.expect_download(timeout=120_000):
+        page.get_by_role("button", name="Download maken").click()
+    rij = page.locator(f'#download-lijst tr[data-referentienummer="{vraag["ref"]}"]')
+    expect(rij).to_contain_text("Gedownload, nog niet bevestigd")
+
+    # A month later the expiry job has run (KNOOPPUNT_ENV=development: the worker's clock is set).
+    later = (datetime.now(UTC) + timedelta(days=31)).isoformat()
+    r = subprocess.run(
+        [sys.executable, "-m", "knooppunt.cli.main", "worker", "--once", "--now", later],
+        env=portaalserver.omgeving,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr + r.stdout
+    status = json.loads(_python(portaalserver, STATUS, wonen).strip().splitlines()[-1])
+    assert status[vraag["ref"]] == "verlopen"
+
+    page.get_by_role("button", name="Download bevestigen").click()
+    expect(page.locator("#download-voortgang")).to_contain_text("0 van 1 bericht bevestigd")
+    expect(rij).to_contain_text("Niet bevestigd: verlopen")
+
+    # The next download no longer has it (the demo's messages expired too; what is left are the hub's
+    # notices to Demo Wonen about its own expired messages).
+    with page.expect_download(timeout=120_000) as wacht:
+        page.get_by_role("button", name="Download maken").click()
+    expect(page.locator("#download-voortgang")).to_contain_text("Klaar", timeout=60_000)
+    with zipfile.ZipFile(wacht.value.path()) as zip_:
+        assert not any(vraag["ref"] in naam for naam in zip_.namelist())
+        assert all(vraag["ref"].encode() not in zip_.read(naam) for naam in zip_.namelist())
+    expect(page.locator(f'#download-lijst tr[data-referentienummer="{vraag["ref"]}"]')).to_have_count(0)
