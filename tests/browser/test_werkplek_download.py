@@ -125,7 +125,12 @@ def _rijen(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
 
 
-def test_17_1_tot_17_4_download_in_de_browser(csp_pagina: Any, server: Portaalserver, tmp_path: Path) -> None:  # noqa: F811
+def test_17_1_tot_17_4_download_in_de_browser(
+    csp_pagina: Any,  # noqa: F811
+    server: Portaalserver,  # noqa: F811
+    tmp_path: Path,
+    schermafdruk: Any,
+) -> None:
     from playwright.sync_api import expect
 
     page = csp_pagina
@@ -215,6 +220,16 @@ def test_17_1_tot_17_4_download_in_de_browser(csp_pagina: Any, server: Portaalse
     expect(page.locator("#download-voortgang")).to_contain_text("3 van 3 berichten bevestigd")
     for v in goed:
         expect(tabel.locator(f'tr[data-referentienummer="{v["ref"]}"]')).to_contain_text("Bevestigd")
+    schermafdruk(page, "werkplek-download")
+    page.set_viewport_size({"width": 360, "height": 800})
+    breed = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > 361 && !e.closest('.tabel-rol'))
+            .map((e) => e.tagName + '#' + e.id + '.' + e.className).slice(0, 5)"""
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, f"the werkplek fits a phone: {breed}"
+    schermafdruk(page, "werkplek-download-360")
+    page.set_viewport_size({"width": 1280, "height": 900})
     na = statussen(server)
     assert {v["ref"] for v in goed} == {r for r, s in na.items() if s == "bevestigd"}
     assert na[kapot] == "geweigerd"
