@@ -65,6 +65,19 @@ class Portaalserver:
             check=False,
         )
 
+    def python(self, script: str, *args: str) -> str:
+        """Run a Python script in the server's environment (its database, data dir, PKI); its stdout."""
+        r = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            env=self.omgeving,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert r.returncode == 0, r.stderr + r.stdout
+        return r.stdout
+
 
 def _start(
     tmp: Path, database_url: str | None, *, poort: int | None = None, extra: dict[str, str] | None = None

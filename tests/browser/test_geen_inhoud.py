@@ -342,19 +342,6 @@ def opnameserver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tup
         beheer.dispose()
 
 
-def _python(server: Portaalserver, script: str, *args: str) -> str:
-    r = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        env=server.omgeving,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert r.returncode == 0, r.stderr + r.stdout
-    return r.stdout
-
-
 @pytest.fixture
 def ctx(browser: Any, opnameserver: tuple[Portaalserver, Path], tmp_path: Path) -> Iterator[Context]:
     from playwright.sync_api import expect
@@ -363,7 +350,7 @@ def ctx(browser: Any, opnameserver: tuple[Portaalserver, Path], tmp_path: Path) 
     expect.set_options(timeout=30_000)
     sdk_map = tmp_path / "sdk"
     sdk_map.mkdir()
-    cert, key, ca = _python(server, REGISTREER, SDK_OIN, SDK_KVK, str(sdk_map)).split()
+    cert, key, ca = server.python(REGISTREER, SDK_OIN, SDK_KVK, str(sdk_map)).split()
     context = browser.new_context(
         base_url=server.url, ignore_https_errors=True, locale="nl-NL", viewport={"width": 1280, "height": 900}
     )
@@ -405,8 +392,7 @@ def stap_inloggen_en_sleutels_maken(ctx: Context) -> None:
 
 def stap_sdk_verstuurt(ctx: Context) -> None:
     for _ in range(2):
-        uit = _python(
-            ctx.server,
+        uit = ctx.server.python(
             VERSTUUR,
             ctx.server.url,
             ctx.sdk["cert"],

@@ -15,8 +15,6 @@ import csv
 import io
 import json
 import re
-import subprocess
-import sys
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,28 +83,15 @@ rt.close()
 """
 
 
-def _python(srv: Portaalserver, script: str, *args: str) -> str:
-    r = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        env=srv.omgeving,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert r.returncode == 0, r.stderr + r.stdout
-    return r.stdout
-
-
 def verstuur(
     srv: Portaalserver, berichten: list[tuple[str, bool]], aan: str = ENERGIE
 ) -> list[dict[str, Any]]:
-    uit = _python(srv, VERSTUUR, GEMEENTE, aan, MERKTEKEN, json.dumps(berichten))
+    uit = srv.python(VERSTUUR, GEMEENTE, aan, MERKTEKEN, json.dumps(berichten))
     return [json.loads(regel) for regel in uit.splitlines() if regel.startswith("{")]
 
 
 def statussen(srv: Portaalserver) -> dict[str, str]:
-    gelezen: dict[str, str] = json.loads(_python(srv, STATUS, ENERGIE).strip().splitlines()[-1])
+    gelezen: dict[str, str] = json.loads(srv.python(STATUS, ENERGIE).strip().splitlines()[-1])
     return gelezen
 
 
@@ -282,16 +267,9 @@ def test_17_5_een_verlopen_bericht_wordt_niet_bevestigd_en_verdwijnt(
 
     # A month later the expiry job has run (KNOOPPUNT_ENV=development: the worker's clock is set).
     later = (datetime.now(UTC) + timedelta(days=31)).isoformat()
-    r = subprocess.run(
-        [sys.executable, "-m", "knooppunt.cli.main", "worker", "--once", "--now", later],
-        env=portaalserver.omgeving,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    r = portaalserver.cli("worker", "--once", "--now", later)
     assert r.returncode == 0, r.stderr + r.stdout
-    status = json.loads(_python(portaalserver, STATUS, wonen).strip().splitlines()[-1])
+    status = json.loads(portaalserver.python(STATUS, wonen).strip().splitlines()[-1])
     assert status[vraag["ref"]] == "verlopen"
 
     page.get_by_role("button", name="Download bevestigen").click()
