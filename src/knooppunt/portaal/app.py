@@ -25,7 +25,7 @@ from knooppunt.hub.fouten import HubFout
 from knooppunt.portaal import oidc, routes
 from knooppunt.portaal.fouten import GeenToegang, InloggenNodig, PortaalFout
 from knooppunt.portaal.kluis import Kluis
-from knooppunt.portaal.routes import sleutels
+from knooppunt.portaal.routes import sleutels, werkplek_verzenden
 from knooppunt.portaal.sessies import COOKIE, LOGIN_CSRF_COOKIE
 from knooppunt.portaal.weergave import pagina, pagina_zonder_database
 from knooppunt.runtime import Runtime
@@ -106,6 +106,7 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
     for router in routes.ROUTERS:
         app.include_router(router)
     app.include_router(sleutels.router)  # keys in the browser (DESIGN §5 "Portal")
+    app.include_router(werkplek_verzenden.router)  # uploading and sending from the werkplek
 
     @app.middleware("http")
     async def _login_csrf(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ import {
   verpak,
 } from "./kluis.js";
 import { Onbetrouwbaar, open } from "./openen.js";
+import "./uploaden.js";
 import {
   $,
   api,
