@@ -1,0 +1,310 @@
+"""Uploading answers in the werkplek (DESIGN §5 "Portal", §7; handbook art. 18.1–18.3) in Debian's
+Chromium with the portal's real CSP: a creditor whose keys are in the browser receives saldoverzoeken
+and betaalvoorstellen (sealed by the Python SDK), uploads its answers as CSV; the page reads,
+validates, numbers, signs and encrypts them and submits them through the hub's batch path.
+
+- an invalid upload shows every error by file, row and column and sends nothing (18.3c);
+- a valid one is accepted, and the SDK on the other side opens and verifies every answer;
+- uploading the same files again sends nothing twice (DESIGN §7: the answer's number is a UUIDv8
+  from an HMAC of question and answer; the dry run lists the numbers that exist);
+- no request body holds a payload value of the CSV (the server sees envelopes and ciphertext only).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.browser.conftest import Portaalserver, log_in
+from tests.browser.test_sleutels import ENERGIE, GEMEENTE, csp_pagina, server  # noqa: F401 - fixtures
+
+# In the server's environment: the municipality (hosted keys) sends, per client, a saldoverzoek and
+# a betaalvoorstel in one conversation to the energy company's newest certificate (made in the
+# browser). Prints one JSON line per question: its number, conversation, type and klantnummerSHV.
+VRAGEN = r"""
+import json, sys, uuid
+from knooppunt import runtime
+from knooppunt.config import Settings
+from knooppunt.hub import mailbox
+from knooppunt.portaal.demo import _met_klant
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+from knooppunt.portaal.gastclient import Gastclient, TeVersturen
+from knooppunt.portaal.kluis import Kluis
+
+rt = runtime.bouw(Settings(), upgrade=False)
+client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), sys.argv[1], wie="test")
+for nummer in range(int(sys.argv[3]), int(sys.argv[3]) + int(sys.argv[4])):
+    conversatie = str(uuid.uuid4())
+    for code in ("saldoverzoek_nuts", "betaalvoorstel"):
+        payload = _met_klant(voorbeeld("schuldregeling", code), nummer)
+        bericht = TeVersturen(sys.argv[2], code, payload, conversatie)
+        with client.transactie() as (session, nu):
+            afzender = client.deelnemer(session)
+            sleutel = client.sleutel(session, "test", nu)
+            envelop = client.verzegel(session, bericht, sleutel=sleutel, nu=nu)
+            r, _ = mailbox.verstuur(session, afzender, envelop, nu=nu, instellingen=rt.instellingen)
+            print(json.dumps({"ref": r.referentienummer, "conv": conversatie, "type": code,
+                              "klant": payload["klantnummerSHV"]}))
+rt.close()
+"""
+
+# The municipality fetches its answers with the SDK: decrypt, verify the browser's signature
+# against the adresboek, compare the signed metadata with the envelope, validate the payload.
+OPEN = r"""
+import json, sys
+from knooppunt import runtime
+from knooppunt.config import Settings
+from knooppunt.portaal.gastclient import Gastclient
+from knooppunt.portaal.kluis import Kluis
+
+rt = runtime.bouw(Settings(), upgrade=False)
+client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), sys.argv[1], wie="test")
+for o in client.haal_op(waarvoor="test"):
+    e = o.envelop
+    print(json.dumps({"ref": e["referentienummer"], "cross": e.get("crossReferentienummer"),
+                      "type": e["berichttype"], "afzender": e["afzender"], "fout": o.fout,
+                      "detail": o.foutdetail, "payload": o.payload}))
+rt.close()
+"""
+
+
+def _python(server: Portaalserver, script: str, *args: str) -> list[dict[str, Any]]:
+    r = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        env=server.omgeving,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr + r.stdout
+    return [json.loads(regel) for regel in r.stdout.splitlines() if regel.startswith("{")]
+
+
+SALDO_KOP = [
+    "referentienummer",
+    "conversatieReferentienummer",
+    "klantnummerSHV",
+    "antwoord.saldoverzoek",
+    "antwoord.klantnummerSE",
+    "antwoord.contactpersoonSE.naam",
+    "antwoord.contactpersoonSE.email",
+    "antwoord.peildatum",
+    "antwoord.betaalgegevens.iban",
+    "antwoord.vordering.factuurnummerSE",
+    "antwoord.vordering.schuldtype",
+    "antwoord.vordering.hoofdsom",
+    "antwoord.vordering.actueelBedrag",
+    "antwoord.reden.code",
+    "antwoord.reden.tekst",
+]
+BETAAL_KOP = [
+    "referentienummer",
+    "conversatieReferentienummer",
+    "klantnummerSHV",
+    "antwoord.betaalvoorstel",
+    "antwoord.klantnummerSE",
+    "antwoord.betaalgegevens.iban",
+    "antwoord.reden.code",
+    "antwoord.reden.tekst",
+]
+# Values only the CSV holds (they must never reach the server in the clear).
+GEHEIM_FACTUUR = "FACT-ZEER-GEHEIM-7781"
+GEHEIM_NAAM = "Mevrouw Geheimhouding"
+GEHEIM_REDEN = "Onbekend-bij-ons-XQ"
+
+
+def _csv(kop: list[str], rijen: list[dict[str, str]], *, bom: bool = True) -> bytes:
+    regels = [";".join(kop)] + [";".join(r.get(k, "") for k in kop) for r in rijen]
+    return (("\ufeff" if bom else "") + "\r\n".join(regels) + "\r\n").encode("utf-8")
+
+
+def _bestanden(vragen: list[dict[str, Any]]) -> tuple[bytes, bytes]:
+    saldo = [v for v in vragen if v["type"] == "saldoverzoek_nuts"]
+    betaal = [v for v in vragen if v["type"] == "betaalvoorstel"]
+    rijen: list[dict[str, str]] = []
+    # Client 1: saldo with two debts on two rows (one answer: the rows share the referentienummer);
+    # the download's ' before a formula-like cell is taken off ('-…).
+    for factuur, bedrag in ((GEHEIM_FACTUUR, "125000"), ("F-2", "30000")):
+        rijen.append(
+            {
+                "referentienummer": saldo[0]["ref"],
+                "conversatieReferentienummer": saldo[0]["conv"],
+                "klantnummerSHV": saldo[0]["klant"],
+                "antwoord.saldoverzoek": "saldo",
+                "antwoord.klantnummerSE": "'-EN-1",
+                "antwoord.contactpersoonSE.naam": GEHEIM_NAAM,
+                "antwoord.contactpersoonSE.email": "bb@energie.example.nl",
+                "antwoord.peildatum": "1-3-2026",
+                "antwoord.betaalgegevens.iban": "NL91ABNA0417164300",
+                "antwoord.vordering.factuurnummerSE": factuur,
+                "antwoord.vordering.schuldtype": "openstaand",
+                "antwoord.vordering.hoofdsom": bedrag,
+                "antwoord.vordering.actueelBedrag": bedrag,
+            }
+        )
+    # Client 2: klant onbekend (art. 8.1) with a reason.
+    rijen.append(
+        {
+            "referentienummer": saldo[1]["ref"],
+            "conversatieReferentienummer": saldo[1]["conv"],
+            "klantnummerSHV": saldo[1]["klant"],
+            "antwoord.saldoverzoek": "Klant onbekend",
+            "antwoord.reden.code": "GEEN_MATCH",
+            "antwoord.reden.tekst": GEHEIM_REDEN,
+        }
+    )
+    # Client 3: not answered in this upload (its answer columns are empty).
+    rijen.append(
+        {
+            "referentienummer": saldo[2]["ref"],
+            "conversatieReferentienummer": saldo[2]["conv"],
+            "klantnummerSHV": saldo[2]["klant"],
+        }
+    )
+    betaalrijen = [
+        {
+            "referentienummer": betaal[0]["ref"],
+            "conversatieReferentienummer": betaal[0]["conv"],
+            "klantnummerSHV": betaal[0]["klant"],
+            "antwoord.betaalvoorstel": "akkoord",
+            "antwoord.klantnummerSE": "EN-1",
+            "antwoord.betaalgegevens.iban": "NL91ABNA0417164300",
+        },
+        {
+            "referentienummer": betaal[1]["ref"],
+            "conversatieReferentienummer": betaal[1]["conv"],
+            "klantnummerSHV": betaal[1]["klant"],
+            "antwoord.betaalvoorstel": "niet akkoord",
+            "antwoord.reden.code": "AANBOD_TE_LAAG",
+            "antwoord.reden.tekst": "Wij verwachten meer.",
+        },
+    ]
+    return _csv(SALDO_KOP, rijen), _csv(BETAAL_KOP, betaalrijen, bom=False)
+
+
+def _maak_sleutels(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, "Demo Energie BV (Schuldeiser)", naam="Uma Upload")
+    page.goto("/portaal/sleutels")
+    page.get_by_role("button", name="Sleutels aanmaken").click()
+    expect(page.locator("#wachtwoord-nieuw")).not_to_have_text("")
+    page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+    page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
+
+
+def _upload(page: Any, bestanden: list[tuple[str, bytes]]) -> None:
+    page.locator("#upload-bestanden").set_input_files(
+        [{"name": naam, "mimeType": "text/csv", "buffer": inhoud} for naam, inhoud in bestanden]
+    )
+    page.get_by_role("button", name="Controleren en versturen").click()
+
+
+def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserver, tmp_path: Path) -> None:  # noqa: F811
+    """Art. 18.1–18.3 and DESIGN §7 in the werkplek: errors by file/row/column and nothing sent
+    (18.3c), a valid upload accepted and opened by the SDK, a re-upload sending nothing twice."""
+    from playwright.sync_api import expect
+
+    page = csp_pagina
+    _maak_sleutels(page)
+    vragen = _python(server, VRAGEN, GEMEENTE, ENERGIE, "61", "3")
+    saldo, betaal = _bestanden(vragen)
+
+    # 1. Invalid (18.3c): a wrong answer kind, an amount with a comma, a non-CSV file, a debt on
+    # 'klant onbekend'. Every error is shown by file, row and column; nothing is sent.
+    regels = saldo.decode("utf-8").split("\r\n")
+    hoofdsom = SALDO_KOP.index("antwoord.vordering.hoofdsom")
+    cellen = [r.split(";") for r in regels]
+    cellen[2][hoofdsom] = "300,00"  # row 3: not whole cents
+    cellen[3][hoofdsom] = "500"  # row 4: a debt on 'klant onbekend'
+    regels = [";".join(c) for c in cellen]
+    _upload(
+        page,
+        [
+            ("saldoverzoeken.csv", "\r\n".join(regels).encode("utf-8")),
+            ("betaalvoorstellen.csv", betaal.replace(b";akkoord;", b";misschien;")),
+            ("notities.txt", b"geen csv"),
+        ],
+    )
+    expect(page.locator("#upload-fouten")).to_be_visible(timeout=60_000)
+    fouten = page.locator("#upload-foutenlijst tr")
+    teksten = [fouten.nth(i).inner_text() for i in range(fouten.count())]
+    alles = "\n".join(teksten)
+    assert "notities.txt" in alles and "alleen bestanden met de extensie .csv" in alles.lower()
+    assert re.search(
+        r"betaalvoorstellen\.csv\s+2\s+D \(antwoord\.betaalvoorstel\)\s+'misschien' is geen geldig antwoord",
+        alles,
+    ), alles
+    assert re.search(
+        r"saldoverzoeken\.csv\s+3\s+L \(antwoord\.vordering\.hoofdsom\)\s+'300,00' is geen bedrag", alles
+    ), alles
+    assert re.search(
+        r"saldoverzoeken\.csv\s+4\s+L \(antwoord\.vordering\.hoofdsom\)\s+Dit hoort niet bij 'Klant onbekend'",
+        alles,
+        re.I,
+    ), alles
+    expect(page.locator("#upload-fouten-kop")).to_contain_text("Er is niets verstuurd")
+    vraagnummers = {v["ref"] for v in vragen}
+
+    def antwoorden_van_energie() -> list[dict[str, Any]]:
+        return [
+            o
+            for o in _python(server, OPEN, GEMEENTE)
+            if o["cross"] in vraagnummers and o["afzender"] == ENERGIE
+        ]
+
+    assert antwoorden_van_energie() == [], "an invalid upload sent something (18.3c)"
+
+    # 2. Valid: accepted; rows without an answer are skipped.
+    page.lichamen.clear()
+    _upload(page, [("saldoverzoeken.csv", saldo), ("betaalvoorstellen.csv", betaal)])
+    uitslag = page.locator("#upload-uitslag")
+    expect(uitslag).to_be_visible(timeout=120_000)
+    expect(uitslag).to_contain_text("Verstuurd: 4 berichten in 1 deel")
+    expect(uitslag).to_contain_text("Al eerder verstuurd en nu overgeslagen: 0")
+    expect(uitslag).to_contain_text("Onderweg bevestigd")
+    expect(uitslag).to_contain_text("1 rijen zonder antwoord overgeslagen")
+    assert page.locator("#upload-fouten").is_hidden()
+
+    # The SDK on the other side opens and verifies every answer (signature, metadata, payload).
+    ontvangen = antwoorden_van_energie()
+    antwoorden = {o["cross"]: o for o in ontvangen}
+    assert len(antwoorden) == 4, ontvangen
+    for o in antwoorden.values():
+        assert o["fout"] is None, o
+    s0 = [v for v in vragen if v["type"] == "saldoverzoek_nuts"]
+    b0 = [v for v in vragen if v["type"] == "betaalvoorstel"]
+    eerste = antwoorden[s0[0]["ref"]]
+    assert eerste["type"] == "saldoverzoek_antwoord"
+    assert [v["factuurnummerSE"] for v in eerste["payload"]["vorderingen"]] == [GEHEIM_FACTUUR, "F-2"]
+    assert eerste["payload"]["peildatum"] == "2026-03-01" and eerste["payload"]["klantnummerSE"] == "-EN-1"
+    assert antwoorden[s0[1]["ref"]]["type"] == "klant_onbekend"
+    assert antwoorden[s0[1]["ref"]]["payload"]["reden"]["tekst"] == GEHEIM_REDEN
+    assert antwoorden[b0[0]["ref"]]["type"] == "betaalvoorstel_akkoord"
+    assert antwoorden[b0[1]["ref"]]["type"] == "betaalvoorstel_niet_akkoord"
+    # Each number is the UUIDv8 of antwoordnummers (version 8, variant 10).
+    for o in antwoorden.values():
+        assert re.fullmatch(
+            r"[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", o["ref"]
+        ), o
+
+    # No request body held a payload value of the CSV (DESIGN §5: the server sees ciphertext only).
+    assert page.lichamen
+    for url, data in page.lichamen:
+        for geheim in (GEHEIM_FACTUUR, GEHEIM_NAAM, GEHEIM_REDEN, "NL91ABNA0417164300"):
+            assert geheim.encode() not in data, f"{geheim} reached the server in {url}"
+
+    # 3. The same files again (DESIGN §7, 18.3c/d): nothing is sent twice, all shown as already sent.
+    _upload(page, [("saldoverzoeken.csv", saldo), ("betaalvoorstellen.csv", betaal)])
+    expect(uitslag).to_contain_text("Verstuurd: 0 berichten", timeout=60_000)
+    expect(uitslag).to_contain_text("Al eerder verstuurd en nu overgeslagen: 4")
+    expect(uitslag).to_contain_text("Al verzonden op")
+    # Still the same four answers at the municipality (open messages are fetched again until confirmed).
+    assert sorted(o["ref"] for o in antwoorden_van_energie()) == sorted(o["ref"] for o in ontvangen)
+    assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
