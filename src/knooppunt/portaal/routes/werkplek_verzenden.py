@@ -66,11 +66,11 @@ router = APIRouter()
 PAD = API_PAD + "/verzenden"
 MAX_DEEL = verzendingen.MAX_BERICHTEN
 """Sealed envelopes per submit: one verzending of the hub (DESIGN §4)."""
-MAX_PROEF = 50_000
-"""Envelopes in one dry run (metadata only: a 4 MiB file holds about 20,000 answers)."""
-MAX_PROEF_BYTES = 24 * 1024 * 1024
-MAX_DEEL_BYTES = 48 * 1024 * 1024
-"""A part of 1,000 JWEs: a few KiB each, the hub's own request cap applies per message too."""
+MAX_PROEF = 5_000
+"""Envelopes in one dry run (metadata only, about 350 bytes each: well within the app's request
+size, KNOOPPUNT_MAX_REQUEST_BYTES, which the page's requests also obey); the page asks in turns."""
+RUIMTE = 64 * 1024
+"""What a part leaves of KNOOPPUNT_MAX_REQUEST_BYTES for the JSON around its JWEs."""
 MAX_BESTAND = 4 * 1024 * 1024
 """Art. 18.3b: at most 4 MB per file (checked in the browser, stated here once)."""
 VERSIE = "1.0"
@@ -133,12 +133,15 @@ def _soort(
     }
 
 
-def indelingen() -> dict[str, Any]:
-    """The handbook's upload files (art. 18.2) as metadata for the page's generic engine."""
+def indelingen(max_verzoek: int) -> dict[str, Any]:
+    """The handbook's upload files (art. 18.2) as metadata for the page's generic engine, with the
+    limits of its requests (``max_verzoek``: KNOOPPUNT_MAX_REQUEST_BYTES)."""
     return {
         "scheidingsteken": ";",
         "maxBestand": MAX_BESTAND,
         "maxDeel": MAX_DEEL,
+        "maxProef": MAX_PROEF,
+        "maxVerzoek": max_verzoek - RUIMTE,
         "formuletekens": list(FORMULETEKENS),
         "excel": EXCEL_CSV,
         "soorten": [
@@ -177,7 +180,7 @@ def indelingen_route(request: Request) -> JSONResponse:
         _api_gebruiker(request)
     except ApiFout as fout:
         return _fout(fout)
-    return _json(indelingen())
+    return _json(indelingen(runtime(request).settings.max_request_bytes))
 
 
 # --- the recipient's certificates --------------------------------------------------------------------
@@ -461,7 +464,7 @@ def proef(session: Session, rt: Any, oin: str, ruwe: list[Any], nu: datetime) ->
 async def proef_route(request: Request) -> JSONResponse:
     try:
         gebruiker = await run_in_threadpool(_api_gebruiker, request)
-        verzoek = await _groot_body(request, MAX_PROEF_BYTES)
+        verzoek = await _groot_body(request, runtime(request).settings.max_request_bytes)
         if len(verzoek["berichten"]) > MAX_PROEF:
             raise ApiFout(413, f"Een proef gaat over hoogstens {MAX_PROEF} enveloppen; verdeel de upload.")
     except ApiFout as fout:
@@ -486,7 +489,7 @@ def _proef(request: Request, gebruiker: Gebruiker, ruwe: list[Any]) -> JSONRespo
 async def verzend_route(request: Request) -> JSONResponse:
     try:
         gebruiker = await run_in_threadpool(_api_gebruiker, request)
-        verzoek = await _groot_body(request, MAX_DEEL_BYTES)
+        verzoek = await _groot_body(request, runtime(request).settings.max_request_bytes)
         if len(verzoek["berichten"]) > MAX_DEEL:
             raise ApiFout(
                 413,

@@ -592,7 +592,11 @@ export async function upload(files) {
   // 3. The hub's dry run on the envelopes (no content): refusals, and what was sent before.
   if (berichten.length) {
     voortgang(0, 1, "Proef bij het knooppunt…");
-    const proef = await api("/verzenden/proef", { methode: "POST", body: { berichten: berichten.map((b) => b.envelop) } });
+    const proef = { berichten: [] };
+    for (let i = 0; i < berichten.length; i += indeling.maxProef) {
+      const stuk = berichten.slice(i, i + indeling.maxProef).map((b) => b.envelop);
+      proef.berichten.push(...(await api("/verzenden/proef", { methode: "POST", body: { berichten: stuk } })).berichten);
+    }
     proef.berichten.forEach((u, i) => {
       const b = berichten[i];
       if (u.alVerzondenOp) {
@@ -628,44 +632,59 @@ export async function upload(files) {
       waarschuwingen.push(`Het versleutelingscertificaat van ${o.naam} (${oin}) is ${o.versleuteling.leeftijdDagen.toFixed(1)} dagen oud (jonger dan ${o.jongDagen} dagen): controleer bij twijfel bij de ontvanger of de sleutel van hem is (DESIGN §5, sleuteltransparantie).`);
     }
   }
-  // 5. Seal every message (sign, then encrypt) and submit in parts of ≤ 1,000, each all or nothing.
+  // 5. Seal every message (sign, then encrypt) and submit in parts of ≤ 1,000 (and within the
+  // server's request size), each part all or nothing.
   const iat = Math.floor(Date.now() / 1000);
   const uitslag = { verstuurd: 0, bevestigd: 0, delen: 0 };
-  const deel = indeling.maxDeel;
-  for (let begin = 0; begin < nieuw.length; begin += deel) {
-    const stuk = nieuw.slice(begin, begin + deel);
-    const enveloppen = [];
-    for (let i = 0; i < stuk.length; i += ZEGELBLOK) {
-      const blok = stuk.slice(i, i + ZEGELBLOK);
-      const jwes = await Promise.all(blok.map((b) => zegel(JSON.stringify(b.payload), b.envelop, { afzender: instellingen.oin, ontvanger: certs.get(b.envelop.ontvanger), teken, iat })));
-      blok.forEach((b, j) => enveloppen.push({ ...b.envelop, crossReferentienummer: b.envelop.crossReferentienummer || null, inhoud: jwes[j] }));
-      voortgang(begin + i + blok.length, nieuw.length, `Ondertekenen en versleutelen: ${begin + i + blok.length} van ${nieuw.length}`);
-    }
+  let deel = [];
+  let deelBytes = 0;
+  tijden.zegelen = 0;
+  tijden.versturen = 0;
+  const verstuurDeel = async () => {
+    if (!deel.length) return true;
     const t = performance.now();
     let antwoord;
     try {
-      antwoord = await api("/verzenden", { methode: "POST", body: { berichten: enveloppen } });
+      antwoord = await api("/verzenden", { methode: "POST", body: { berichten: deel.map((d) => d.envelop) } });
     } catch (fout) {
       const per = fout.gegevens && fout.gegevens.berichten;
-      if (per) {
-        for (const u of per) {
-          if (u.code && u.code !== "NIET_VERSTUURD") verslag.fout(stuk[u.index].bestand, stuk[u.index].rijen[0], "referentienummer", `${u.melding} (${u.code})`);
-        }
+      for (const u of per || []) {
+        const b = deel[u.index].bericht;
+        if (u.code && u.code !== "NIET_VERSTUURD") verslag.fout(b.bestand, b.rijen[0], "referentienummer", `${u.melding} (${u.code})`);
       }
-      if (!verslag.fouten.length) verslag.fout(stuk[0].bestand, null, null, `Het versturen is afgebroken: ${fout.message}`);
-      toonFouten(verslag.fouten);
-      status(`Het versturen is afgebroken na ${uitslag.verstuurd} berichten. Upload dezelfde bestanden opnieuw: wat al verstuurd is, wordt overgeslagen.`);
-      return { ...uitslag, fouten: verslag.fouten, tijden };
+      if (!verslag.fouten.length) verslag.fout(deel[0].bericht.bestand, null, null, `Het versturen is afgebroken: ${fout.message}`);
+      return false;
+    } finally {
+      tijden.versturen += performance.now() - t;
     }
-    tijden.versturen = (tijden.versturen || 0) + performance.now() - t;
     uitslag.delen++;
-    antwoord.berichten.forEach((u) => {
+    for (const u of antwoord.berichten) {
       if (u.status === 201) {
         uitslag.verstuurd++;
-        if (stuk[u.index].bevestigt) uitslag.bevestigd++;
+        if (deel[u.index].bericht.bevestigt) uitslag.bevestigd++;
       }
-    });
+    }
+    deel = [];
+    deelBytes = 0;
+    return true;
+  };
+  for (let i = 0; i < nieuw.length; i += ZEGELBLOK) {
+    const blok = nieuw.slice(i, i + ZEGELBLOK);
+    const t = performance.now();
+    const jwes = await Promise.all(blok.map((b) => zegel(JSON.stringify(b.payload), b.envelop, { afzender: instellingen.oin, ontvanger: certs.get(b.envelop.ontvanger), teken, iat })));
+    tijden.zegelen += performance.now() - t;
+    for (let j = 0; j < blok.length; j++) {
+      const envelop = { ...blok[j].envelop, crossReferentienummer: blok[j].envelop.crossReferentienummer || null, inhoud: jwes[j] };
+      const grootte = jwes[j].length + 400;
+      if (deel.length >= indeling.maxDeel || (deel.length && deelBytes + grootte > indeling.maxVerzoek)) {
+        if (!(await verstuurDeel())) return afgebroken(verslag, uitslag, tijden);
+      }
+      deel.push({ envelop, bericht: blok[j] });
+      deelBytes += grootte;
+    }
+    voortgang(i + blok.length, nieuw.length, `Ondertekenen, versleutelen en versturen: ${i + blok.length} van ${nieuw.length}`);
   }
+  if (!(await verstuurDeel())) return afgebroken(verslag, uitslag, tijden);
   tijden.klaar = performance.now();
   // 6. The result, per file.
   const lijst = $("upload-uitslaglijst");
@@ -686,6 +705,13 @@ export async function upload(files) {
   $("upload-stap").textContent = "";
   status(`Upload verwerkt: ${uitslag.verstuurd} verstuurd, ${alVerzonden} al eerder verstuurd.`);
   return { ...uitslag, alVerzonden, fouten: [], tijden };
+}
+
+function afgebroken(verslag, uitslag, tijden) {
+  toonFouten(verslag.fouten);
+  $("upload-voortgang").hidden = true;
+  status(`Het versturen is afgebroken na ${uitslag.verstuurd} berichten. Upload dezelfde bestanden opnieuw: wat al verstuurd is, wordt overgeslagen en de rest alsnog verstuurd.`);
+  return { ...uitslag, fouten: verslag.fouten, tijden };
 }
 
 onderdeel("Uploaden", {
