@@ -120,7 +120,9 @@ def meet(aantal: int, database_url: str | None) -> dict[str, Any]:
                 expect(page.locator("#wachtwoord-nieuw")).not_to_have_text("", timeout=60_000)
                 page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
                 page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
-                expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=120_000)
+                expect(page.locator("#sleutels-status")).to_contain_text(
+                    "Uw sleutels zijn gemaakt", timeout=120_000
+                )
 
                 print("sleutels gemaakt; vragen zaaien …", file=sys.stderr, flush=True)
                 t = time.perf_counter()
@@ -143,7 +145,9 @@ def meet(aantal: int, database_url: str | None) -> dict[str, Any]:
                 )
                 begin = time.perf_counter()
                 page.get_by_role("button", name="Controleren en versturen").click()
-                uitslag = page.locator("#upload-uitslag:visible, #upload-fouten:visible, #sleutels-fout:visible")
+                uitslag = page.locator(
+                    "#upload-uitslag:visible, #upload-fouten:visible, #sleutels-fout:visible"
+                )
                 try:
                     expect(uitslag.first).to_be_visible(timeout=900_000)
                 except AssertionError:
@@ -151,7 +155,9 @@ def meet(aantal: int, database_url: str | None) -> dict[str, Any]:
                     raise SystemExit("no result: " + page.locator("#sleutels").inner_text()[:2000]) from None
                 totaal = time.perf_counter() - begin
                 if not page.locator("#upload-uitslag").is_visible():
-                    raise SystemExit("upload refused: " + page.locator("#upload-foutenlijst").inner_text()[:2000])
+                    raise SystemExit(
+                        "upload refused: " + page.locator("#upload-foutenlijst").inner_text()[:2000]
+                    )
                 tekst = page.locator("#upload-uitslag").inner_text()
                 tijden = json.loads(page.evaluate("document.body.dataset.uploadTijden"))
                 browser.close()
@@ -174,7 +180,9 @@ def meet(aantal: int, database_url: str | None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--aantal", type=int, default=20_000)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args(argv)

@@ -66,16 +66,17 @@ client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), sys.argv[1], wie="t
 for o in client.haal_op(waarvoor="test"):
     e = o.envelop
     print(json.dumps({"ref": e["referentienummer"], "cross": e.get("crossReferentienummer"),
+                      "conv": e["conversatieReferentienummer"],
                       "type": e["berichttype"], "afzender": e["afzender"], "fout": o.fout,
                       "detail": o.foutdetail, "payload": o.payload}))
 rt.close()
 """
 
 
-def _python(server: Portaalserver, script: str, *args: str) -> list[dict[str, Any]]:
+def _python(portaalserver: Portaalserver, script: str, *args: str) -> list[dict[str, Any]]:
     r = subprocess.run(
         [sys.executable, "-c", script, *args],
-        env=server.omgeving,
+        env=portaalserver.omgeving,
         capture_output=True,
         text=True,
         timeout=300,
@@ -112,6 +113,15 @@ BETAAL_KOP = [
     "antwoord.reden.code",
     "antwoord.reden.tekst",
 ]
+STATUS_KOP = [
+    "ontvanger",
+    "conversatieReferentienummer",
+    "klantnummerSHV",
+    "klantnummerSE",
+    "contactpersoonSE.naam",
+    "contactpersoonSE.email",
+    "toelichting",
+]
 # Values only the CSV holds (they must never reach the server in the clear).
 GEHEIM_FACTUUR = "FACT-ZEER-GEHEIM-7781"
 GEHEIM_NAAM = "Mevrouw Geheimhouding"
@@ -121,6 +131,25 @@ GEHEIM_REDEN = "Onbekend-bij-ons-XQ"
 def _csv(kop: list[str], rijen: list[dict[str, str]], *, bom: bool = True) -> bytes:
     regels = [";".join(kop)] + [";".join(r.get(k, "") for k in kop) for r in rijen]
     return (("\ufeff" if bom else "") + "\r\n".join(regels) + "\r\n").encode("utf-8")
+
+
+def _statusverzoeken(vragen: list[dict[str, Any]]) -> bytes:
+    """Art. 14.1 / 18.1c: a statusverzoek to the municipality in the third client's conversation."""
+    saldo = [v for v in vragen if v["type"] == "saldoverzoek_nuts"]
+    return _csv(
+        STATUS_KOP,
+        [
+            {
+                "ontvanger": GEMEENTE,
+                "conversatieReferentienummer": saldo[2]["conv"],
+                "klantnummerSHV": saldo[2]["klant"],
+                "klantnummerSE": "EN-3",
+                "contactpersoonSE.naam": "Team BB",
+                "contactpersoonSE.email": "bb@energie.example.nl",
+                "toelichting": "Hoe staat het ervoor?",
+            }
+        ],
+    )
 
 
 def _bestanden(vragen: list[dict[str, Any]]) -> tuple[bytes, bytes]:
@@ -245,28 +274,32 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
         r"saldoverzoeken\.csv\s+3\s+L \(antwoord\.vordering\.hoofdsom\)\s+'300,00' is geen bedrag", alles
     ), alles
     assert re.search(
-        r"saldoverzoeken\.csv\s+4\s+L \(antwoord\.vordering\.hoofdsom\)\s+Dit hoort niet bij 'Klant onbekend'",
+        r"saldoverzoeken\.csv\s+4\s+L \(antwoord\.vordering\.hoofdsom\)\s+"
+        r"Dit hoort niet bij 'Klant onbekend'",
         alles,
         re.I,
     ), alles
     expect(page.locator("#upload-fouten-kop")).to_contain_text("Er is niets verstuurd")
     vraagnummers = {v["ref"] for v in vragen}
+    conversaties = {v["conv"] for v in vragen}
 
     def antwoorden_van_energie() -> list[dict[str, Any]]:
         return [
             o
             for o in _python(server, OPEN, GEMEENTE)
-            if o["cross"] in vraagnummers and o["afzender"] == ENERGIE
+            if o["afzender"] == ENERGIE and (o["cross"] in vraagnummers or o["conv"] in conversaties)
         ]
 
     assert antwoorden_van_energie() == [], "an invalid upload sent something (18.3c)"
 
     # 2. Valid: accepted; rows without an answer are skipped.
     page.lichamen.clear()
-    _upload(page, [("saldoverzoeken.csv", saldo), ("betaalvoorstellen.csv", betaal)])
+    status = _statusverzoeken(vragen)
+    alle = [("saldoverzoeken.csv", saldo), ("betaalvoorstellen.csv", betaal), ("statusverzoeken.csv", status)]
+    _upload(page, alle)
     uitslag = page.locator("#upload-uitslag")
     expect(uitslag).to_be_visible(timeout=120_000)
-    expect(uitslag).to_contain_text("Verstuurd: 4 berichten in 1 deel")
+    expect(uitslag).to_contain_text("Verstuurd: 5 berichten in 1 deel")
     expect(uitslag).to_contain_text("Al eerder verstuurd en nu overgeslagen: 0")
     expect(uitslag).to_contain_text("Onderweg bevestigd")
     expect(uitslag).to_contain_text("1 rijen zonder antwoord overgeslagen")
@@ -274,8 +307,10 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
 
     # The SDK on the other side opens and verifies every answer (signature, metadata, payload).
     ontvangen = antwoorden_van_energie()
-    antwoorden = {o["cross"]: o for o in ontvangen}
+    antwoorden = {o["cross"]: o for o in ontvangen if o["cross"]}
     assert len(antwoorden) == 4, ontvangen
+    (verzoek,) = [o for o in ontvangen if o["type"] == "statusverzoek"]
+    assert verzoek["fout"] is None and verzoek["payload"]["toelichting"] == "Hoe staat het ervoor?"
     for o in antwoorden.values():
         assert o["fout"] is None, o
     s0 = [v for v in vragen if v["type"] == "saldoverzoek_nuts"]
@@ -301,9 +336,9 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
             assert geheim.encode() not in data, f"{geheim} reached the server in {url}"
 
     # 3. The same files again (DESIGN §7, 18.3c/d): nothing is sent twice, all shown as already sent.
-    _upload(page, [("saldoverzoeken.csv", saldo), ("betaalvoorstellen.csv", betaal)])
+    _upload(page, alle)
     expect(uitslag).to_contain_text("Verstuurd: 0 berichten", timeout=60_000)
-    expect(uitslag).to_contain_text("Al eerder verstuurd en nu overgeslagen: 4")
+    expect(uitslag).to_contain_text("Al eerder verstuurd en nu overgeslagen: 5")
     expect(uitslag).to_contain_text("Al verzonden op")
     # Still the same four answers at the municipality (open messages are fetched again until confirmed).
     assert sorted(o["ref"] for o in antwoorden_van_energie()) == sorted(o["ref"] for o in ontvangen)

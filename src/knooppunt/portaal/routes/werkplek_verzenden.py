@@ -393,8 +393,8 @@ def proef(session: Session, rt: Any, oin: str, ruwe: list[Any], nu: datetime) ->
                 weiger(
                     i,
                     "ONBEKENDE_VRAAG",
-                    "Er is geen bericht aan u met dit referentienummer. Neem het referentienummer ongewijzigd "
-                    "over uit het gedownloade bestand.",
+                    "Er is geen bericht aan u met dit referentienummer. Neem het referentienummer "
+                    "ongewijzigd over uit het gedownloade bestand.",
                     "crossReferentienummer",
                 )
                 continue

@@ -229,13 +229,13 @@ async function leesBestand(file, verslag) {
   }
   const namen = new Set(kop.map((k) => k.toLowerCase()));
   const gevonden = indeling.soorten.filter((s) => namen.has(s.kenmerk.toLowerCase()));
-  const soort = gevonden.find((s) => s.kenmerk.startsWith("antwoord.")) && gevonden.length > 1 ? null : gevonden[0];
-  if (!soort || gevonden.filter((s) => s.kenmerk.startsWith("antwoord.")).length > 1) {
+  if (gevonden.length !== 1) {
     verslag.fout(bestand, 1, null, gevonden.length > 1
-      ? "De kopregel heeft kolommen van meer dan één soort bestand: zet saldoverzoek antwoorden, betaalvoorstel antwoorden en statusverzoeken elk in een eigen bestand."
-      : "Onbekend soort bestand: de kopregel moet de kolom " + indeling.soorten.map((s) => `'${s.kenmerk}' (${s.naam})`).join(", ") + " hebben. Gebruik het bestand uit de download.");
+      ? `De kopregel heeft kolommen van meer dan één soort bestand (${gevonden.map((s) => s.kenmerk).join(", ")}): zet saldoverzoek antwoorden, betaalvoorstel antwoorden en statusverzoeken elk in een eigen bestand.`
+      : "Onbekend soort bestand: de kopregel moet de kolom " + indeling.soorten.map((s) => `'${s.kenmerk}' (${s.naam})`).join(", of ") + " hebben. Gebruik het bestand uit de download.");
     return;
   }
+  const soort = gevonden[0];
   bestand.soort = soort;
   // Columns: the known ones (any case), each once; unknown answer columns are an error.
   const bekend = new Map(soort.kolommen.map((k) => [k.toLowerCase(), k]));
@@ -640,7 +640,8 @@ export async function upload(files) {
   let deelBytes = 0;
   tijden.zegelen = 0;
   tijden.versturen = 0;
-  const verstuurDeel = async () => {
+  // One part in flight while the next is sealed (the server admits, the page seals: two processes).
+  const verstuurDeel = async (deel) => {
     if (!deel.length) return true;
     const t = performance.now();
     let antwoord;
@@ -664,8 +665,15 @@ export async function upload(files) {
         if (deel[u.index].bericht.bevestigt) uitslag.bevestigd++;
       }
     }
+    return true;
+  };
+  let onderweg = Promise.resolve(true);
+  const volgende = async () => {
+    const klaar = deel;
     deel = [];
     deelBytes = 0;
+    if (!(await onderweg)) return false;
+    onderweg = verstuurDeel(klaar);
     return true;
   };
   for (let i = 0; i < nieuw.length; i += ZEGELBLOK) {
@@ -677,14 +685,14 @@ export async function upload(files) {
       const envelop = { ...blok[j].envelop, crossReferentienummer: blok[j].envelop.crossReferentienummer || null, inhoud: jwes[j] };
       const grootte = jwes[j].length + 400;
       if (deel.length >= indeling.maxDeel || (deel.length && deelBytes + grootte > indeling.maxVerzoek)) {
-        if (!(await verstuurDeel())) return afgebroken(verslag, uitslag, tijden);
+        if (!(await volgende())) return afgebroken(verslag, uitslag, tijden);
       }
       deel.push({ envelop, bericht: blok[j] });
       deelBytes += grootte;
     }
     voortgang(i + blok.length, nieuw.length, `Ondertekenen, versleutelen en versturen: ${i + blok.length} van ${nieuw.length}`);
   }
-  if (!(await verstuurDeel())) return afgebroken(verslag, uitslag, tijden);
+  if (!(await volgende()) || !(await onderweg)) return afgebroken(verslag, uitslag, tijden);
   tijden.klaar = performance.now();
   // 6. The result, per file.
   const lijst = $("upload-uitslaglijst");
