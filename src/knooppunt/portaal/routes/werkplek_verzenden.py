@@ -453,10 +453,10 @@ def proef(session: Session, rt: Any, oin: str, ruwe: list[Any], nu: datetime) ->
             instellingen=rt.instellingen,
             met_inhoud=False,
         )
-        for (i, _c), fout in zip(te_controleren, uitkomsten, strict=True):
-            if fout is not None:
-                veld = fout.velden[0].name if fout.velden else ""
-                weiger(i, fout.code, fouttekst(fout.code, fout.detail), veld)
+        for (i, _c), weigering in zip(te_controleren, uitkomsten, strict=True):
+            if weigering is not None:
+                veld = weigering.velden[0].name if weigering.velden else ""
+                weiger(i, weigering.code, fouttekst(weigering.code, weigering.detail), veld)
     return uit
 
 
