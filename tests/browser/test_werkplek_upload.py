@@ -126,6 +126,7 @@ STATUS_KOP = [
 GEHEIM_FACTUUR = "FACT-ZEER-GEHEIM-7781"
 GEHEIM_NAAM = "Mevrouw Geheimhouding"
 GEHEIM_REDEN = "Onbekend-bij-ons-XQ"
+GEHEIM_OPGESTELD = "Opgesteld in de werkplek, vertrouwelijk 5521"
 
 
 def _csv(kop: list[str], rijen: list[dict[str, str]], *, bom: bool = True) -> bytes:
@@ -342,4 +343,31 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
     expect(uitslag).to_contain_text("Al verzonden op")
     # Still the same four answers at the municipality (open messages are fetched again until confirmed).
     assert sorted(o["ref"] for o in antwoorden_van_energie()) == sorted(o["ref"] for o in ontvangen)
+
+    # 4. Compose (DESIGN §7): the statusverzoek's form from its schema, filled in the page; a
+    # missing required field is named; the recipient's young certificate must be confirmed first.
+    saldo0 = [v for v in vragen if v["type"] == "saldoverzoek_nuts"]
+    keuze = page.locator("#opstel-type option", has_text=re.compile(r"^Statusverzoek \(.* 1\.0\)$"))
+    page.locator("#opstel-type").select_option(value=keuze.first.get_attribute("value"))
+    page.locator("#opstel-ontvanger").fill(GEMEENTE)
+    page.locator("#opstel-conversatie").fill(saldo0[1]["conv"])
+    page.locator("#opstel-contactpersoonSE-naam").fill("Team BB")
+    page.locator("#opstel-contactpersoonSE-email").fill("bb@energie.example.nl")
+    page.locator("#opstel-toelichting").fill(GEHEIM_OPGESTELD)
+    page.get_by_role("button", name="Controleren en versturen").last.click()
+    expect(page.locator("#opstel-fouten")).to_contain_text("Klantnummer SHV")
+    page.locator("#opstel-klantnummerSHV").fill(saldo0[1]["klant"])
+    page.get_by_role("button", name="Controleren en versturen").last.click()
+    expect(page.locator("#opstel-waarschuwing")).to_contain_text("dagen oud")
+    page.get_by_label("Ik heb gecontroleerd dat dit certificaat van de ontvanger is").check()
+    page.get_by_role("button", name="Controleren en versturen").last.click()
+    expect(page.locator("#opstel-uitslag")).to_contain_text("Verstuurd: Statusverzoek")
+    opgesteld = [
+        o
+        for o in antwoorden_van_energie()
+        if o["payload"] and o["payload"].get("toelichting") == GEHEIM_OPGESTELD
+    ]
+    assert len(opgesteld) == 1 and opgesteld[0]["fout"] is None and opgesteld[0]["type"] == "statusverzoek"
+    for url, data in page.lichamen:
+        assert GEHEIM_OPGESTELD.encode() not in data, f"the composed text reached the server in {url}"
     assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]

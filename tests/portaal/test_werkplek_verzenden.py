@@ -26,6 +26,13 @@ from tests.portaal.conftest import inloggen, oin_van
 from tests.portaal.test_sleutels import csrf_van_pagina
 
 API = "/portaal/sleutels/api/verzenden"
+ALLE = (
+    ("GET", "/indelingen"),
+    ("GET", "/opstellen"),
+    ("GET", "/ontvanger"),
+    ("POST", "/proef"),
+    ("POST", ""),
+)
 
 
 def _vragen(rt: Runtime, kluis: Kluis, aantal: int) -> list[tuple[str, str]]:
@@ -90,10 +97,10 @@ def csrf(demo: dict[str, int], portaal: TestClient) -> str:
 
 def test_eindpunten_vragen_inloggen_en_csrf(demo: dict[str, int], nieuwe_browser: Any) -> None:
     anoniem = nieuwe_browser()
-    for methode, pad in (("GET", "/indelingen"), ("GET", "/ontvanger"), ("POST", "/proef"), ("POST", "")):
+    for methode, pad in ALLE:
         assert anoniem.request(methode, API + pad, headers={"X-CSRF-Token": "x"}, json={}).status_code == 401
     ingelogd = inloggen(nieuwe_browser(), "energie")
-    for methode, pad in (("GET", "/indelingen"), ("GET", "/ontvanger"), ("POST", "/proef"), ("POST", "")):
+    for methode, pad in ALLE:
         zonder = ingelogd.request(methode, API + pad, json={"berichten": []})
         assert zonder.status_code == 403 and "CSRF" in zonder.json()["detail"], pad
 
@@ -204,3 +211,18 @@ def test_hoogstens_1000_per_deel_en_geldige_enveloppen(portaal: TestClient, csrf
     assert extra.status_code == 400
     geen_json = portaal.post(API, content=b"x", headers=kop | {"Content-Type": "text/plain"})
     assert geen_json.status_code == 415
+
+
+def test_opstellen_geeft_formulieren_uit_het_schema(portaal: TestClient, csrf: str) -> None:
+    """DESIGN §7: the werkplek composes from the same form description as the hosted pages
+    (formulier.sjabloon), in the versions the participant accepts; a creditor starts statusverzoeken."""
+    from knooppunt.portaal import formulier
+
+    r = portaal.get(f"{API}/opstellen", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    typen = {(t["module"], t["versie"], t["berichttype"]): t for t in r.json()["typen"]}
+    status = typen[("schuldregeling", "1.0", "statusverzoek")]
+    sj = formulier.sjabloon("schuldregeling", "statusverzoek", "1.0")
+    assert [k["naam"] for k in status["formulier"]["kinderen"]] == [k.naam for k in sj.kinderen]
+    assert status["schema"]["required"] == ["klantnummerSHV"]
+    assert not any(t["berichttype"].startswith("saldoverzoek") for t in typen.values())  # SHV types

@@ -41,6 +41,7 @@ from knooppunt.client.fouten import VerzendFout
 from knooppunt.hub import adresboek, mailbox, verzendingen
 from knooppunt.hub.fouten import HubFout
 from knooppunt.pki.certificaat import OngeldigCertificaat
+from knooppunt.portaal import csvindeling, formulier
 from knooppunt.portaal.csvformaat import (
     BETAALVOORSTEL,
     BETAALVOORSTEL_ANTWOORDEN,
@@ -56,7 +57,7 @@ from knooppunt.portaal.gastclient import HUB, Gastclient
 from knooppunt.portaal.routes.sleutels import API_PAD, ApiFout, _api_gebruiker, _fout, _json
 from knooppunt.portaal.sessies import Gebruiker, runtime
 from knooppunt.portaal.weergave import fouttekst
-from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN
+from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN, versiesleutel
 from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
 from knooppunt.protocol.jwe import x5t_s256
 from knooppunt.protocol.payloads import schema_voor
@@ -181,6 +182,64 @@ def indelingen_route(request: Request) -> JSONResponse:
     except ApiFout as fout:
         return _fout(fout)
     return _json(indelingen(runtime(request).settings.max_request_bytes))
+
+
+# --- compose -----------------------------------------------------------------------------------------
+
+
+def _formulier(sj: formulier.Sjabloon) -> dict[str, Any]:
+    """A form field (`formulier.sjabloon`, the same description the server-rendered forms of
+    `routes/opstellen.py` are made from) as JSON."""
+    return {
+        "naam": sj.naam,
+        "label": formulier.label(sj.naam) if sj.naam else "",
+        "soort": sj.soort,
+        "verplicht": sj.verplicht,
+        "opties": [list(o) for o in sj.opties],
+        "maxLengte": sj.max_lengte,
+        "minItems": sj.min_items,
+        "maxItems": sj.max_items,
+        "kinderen": [_formulier(k) for k in sj.kinderen],
+    }
+
+
+def opstelbaar(session: Session, oin: str, rol: str) -> list[dict[str, Any]]:
+    """The message types this participant starts itself (no answer), in every version of its modules
+    that it accepts (newest first; the recipient must accept it too: the dry run says so), each with
+    its form and JSON Schema."""
+    deelnemer = adresboek.haal(session, oin)
+    uit = []
+    for module in sorted(adresboek.modules_van(deelnemer)):
+        for versie in sorted(adresboek.versies_van(deelnemer, module), key=versiesleutel, reverse=True):
+            for t in csvindeling.starttypen(module, versie, rol):
+                try:
+                    schema = schema_voor(module, t.code, versie)
+                except LookupError:
+                    continue
+                uit.append(
+                    {
+                        "module": module,
+                        "versie": versie,
+                        "berichttype": t.code,
+                        "naam": t.naam,
+                        "modulenaam": csvindeling.modulenaam(module),
+                        "formulier": _formulier(formulier.sjabloon(module, t.code, versie)),
+                        "schema": schema,
+                    }
+                )
+    return uit
+
+
+@router.get(PAD + "/opstellen")
+def opstellen_route(request: Request) -> JSONResponse:
+    try:
+        gebruiker = _api_gebruiker(request)
+    except ApiFout as fout:
+        return _fout(fout)
+    assert gebruiker.oin is not None
+    with transactie(runtime(request).sessions) as session:
+        typen = opstelbaar(session, gebruiker.oin, gebruiker.rol or "")
+    return _json({"typen": typen})
 
 
 # --- the recipient's certificates --------------------------------------------------------------------

@@ -21,6 +21,7 @@ import {
 } from "./kluis.js";
 import { Onbetrouwbaar, open } from "./openen.js";
 import "./uploaden.js";
+import "./opstellen.js";
 import {
   $,
   api,

@@ -454,7 +454,7 @@ const CONTAINERS = new Set(["properties", "$ref", "anyOf", "oneOf", "allOf", "it
 
 // cfworker's errors as Dutch sentences at a payload path (only the leaves; a nullable field's
 // "Expected null" branch is not a reason).
-function schemafouten(fouten, payload) {
+export function schemafouten(fouten, payload) {
   const uit = [];
   const gezien = new Set();
   for (const f of fouten) {
