@@ -141,7 +141,7 @@ function zet(doel, pad, w) {
 
 // --- numbering (antwoordnummers.py) ---------------------------------------------------------------
 
-function canoniek(x) {
+export function canoniek(x) {
   if (Array.isArray(x)) return `[${x.map(canoniek).join(",")}]`;
   if (x && typeof x === "object") {
     return `{${Object.keys(x)
