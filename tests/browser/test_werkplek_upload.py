@@ -217,10 +217,10 @@ def _bestanden(vragen: list[dict[str, Any]]) -> tuple[bytes, bytes]:
     return _csv(SALDO_KOP, rijen), _csv(BETAAL_KOP, betaalrijen, bom=False)
 
 
-def _maak_sleutels(page: Any) -> None:
+def _maak_sleutels(page: Any, naam: str) -> None:
     from playwright.sync_api import expect
 
-    log_in(page, "Demo Energie BV (Schuldeiser)", naam="Uma Upload")
+    log_in(page, "Demo Energie BV (Schuldeiser)", naam=naam)
     page.goto("/portaal/sleutels")
     page.get_by_role("button", name="Sleutels aanmaken").click()
     expect(page.locator("#wachtwoord-nieuw")).not_to_have_text("")
@@ -242,7 +242,7 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
     from playwright.sync_api import expect
 
     page = csp_pagina
-    _maak_sleutels(page)
+    _maak_sleutels(page, "Uma Upload")
     vragen = _python(server, VRAGEN, GEMEENTE, ENERGIE, "61", "3")
     saldo, betaal = _bestanden(vragen)
 
@@ -371,3 +371,56 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
     for url, data in page.lichamen:
         assert GEHEIM_OPGESTELD.encode() not in data, f"the composed text reached the server in {url}"
     assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
+
+
+def test_afgebroken_upload_wordt_afgemaakt(csp_pagina: Any, server: Portaalserver) -> None:  # noqa: F811
+    """DESIGN §7: "if the submission breaks off, submitting the same upload again completes it" —
+    with parts of two (the layout's maxDeel lowered in the page's copy), the second part's request
+    is cut off: the first part stays sent, nothing else is; the same files again send the rest."""
+    from playwright.sync_api import expect
+
+    page = csp_pagina
+    _maak_sleutels(page, "Abel Afgebroken")
+    vragen = _python(server, VRAGEN, GEMEENTE, ENERGIE, "81", "3")
+    saldo, betaal = _bestanden(vragen)
+    alle = [("saldoverzoeken.csv", saldo), ("betaalvoorstellen.csv", betaal)]
+
+    def kleine_delen(route: Any) -> None:
+        antwoord = route.fetch()
+        indeling = antwoord.json()
+        indeling["maxDeel"] = 2
+        route.fulfill(response=antwoord, json=indeling)
+
+    page.route("**/verzenden/indelingen", kleine_delen)
+    delen = {"n": 0}
+
+    def breek_af(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        delen["n"] += 1
+        if delen["n"] == 2:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/sleutels/api/verzenden", breek_af)
+    _upload(page, alle)
+    expect(page.locator("#upload-fouten")).to_contain_text("afgebroken", timeout=120_000)
+    expect(page.locator("#sleutels-status")).to_contain_text("Upload dezelfde bestanden opnieuw")
+    vraagnummers = {v["ref"] for v in vragen}
+    verstuurd = [
+        o for o in _python(server, OPEN, GEMEENTE) if o["cross"] in vraagnummers and o["afzender"] == ENERGIE
+    ]
+    assert len(verstuurd) == 2, verstuurd  # the first part only
+
+    page.unroute("**/sleutels/api/verzenden")
+    _upload(page, alle)
+    uitslag = page.locator("#upload-uitslag")
+    expect(uitslag).to_contain_text("Verstuurd: 2 berichten in 1 deel", timeout=120_000)
+    expect(uitslag).to_contain_text("Al eerder verstuurd en nu overgeslagen: 2")
+    alles = [
+        o for o in _python(server, OPEN, GEMEENTE) if o["cross"] in vraagnummers and o["afzender"] == ENERGIE
+    ]
+    assert len(alles) == 4 and all(o["fout"] is None for o in alles)
+    assert len({o["cross"] for o in alles}) == 4  # each question answered once
