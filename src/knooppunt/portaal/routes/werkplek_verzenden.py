@@ -128,7 +128,7 @@ def _soort(
         "module": SR,
         "versie": VERSIE,
         "typen": {
-            code: {"naam": CATALOGUS.zoek(SR, code, VERSIE).naam, "schema": schema_voor(SR, code, VERSIE)}  # type: ignore[union-attr]
+            code: {"naam": csvindeling.typenaam(SR, code, VERSIE), "schema": schema_voor(SR, code, VERSIE)}
             for code in typen
         },
     }
