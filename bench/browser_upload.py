@@ -144,7 +144,7 @@ def meet(aantal: int, database_url: str | None) -> dict[str, Any]:
                     [{"name": "saldoverzoeken.csv", "mimeType": "text/csv", "buffer": data}]
                 )
                 begin = time.perf_counter()
-                page.get_by_role("button", name="Controleren en versturen").click()
+                page.get_by_role("button", name="Bestanden controleren en versturen").click()
                 uitslag = page.locator(
                     "#upload-uitslag:visible, #upload-fouten:visible, #sleutels-fout:visible"
                 )

@@ -233,7 +233,7 @@ def _upload(page: Any, bestanden: list[tuple[str, bytes]]) -> None:
     page.locator("#upload-bestanden").set_input_files(
         [{"name": naam, "mimeType": "text/csv", "buffer": inhoud} for naam, inhoud in bestanden]
     )
-    page.get_by_role("button", name="Controleren en versturen").click()
+    page.get_by_role("button", name="Bestanden controleren en versturen").click()
 
 
 def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserver, tmp_path: Path) -> None:  # noqa: F811
@@ -354,13 +354,13 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
     page.locator("#opstel-contactpersoonSE-naam").fill("Team BB")
     page.locator("#opstel-contactpersoonSE-email").fill("bb@energie.example.nl")
     page.locator("#opstel-toelichting").fill(GEHEIM_OPGESTELD)
-    page.get_by_role("button", name="Controleren en versturen").last.click()
+    page.get_by_role("button", name="Bericht controleren en versturen").click()
     expect(page.locator("#opstel-fouten")).to_contain_text("Klantnummer SHV")
     page.locator("#opstel-klantnummerSHV").fill(saldo0[1]["klant"])
-    page.get_by_role("button", name="Controleren en versturen").last.click()
+    page.get_by_role("button", name="Bericht controleren en versturen").click()
     expect(page.locator("#opstel-waarschuwing")).to_contain_text("dagen oud")
     page.get_by_label("Ik heb gecontroleerd dat dit certificaat van de ontvanger is").check()
-    page.get_by_role("button", name="Controleren en versturen").last.click()
+    page.get_by_role("button", name="Bericht controleren en versturen").click()
     expect(page.locator("#opstel-uitslag")).to_contain_text("Verstuurd: Statusverzoek")
     opgesteld = [
         o
@@ -424,3 +424,16 @@ def test_afgebroken_upload_wordt_afgemaakt(csp_pagina: Any, server: Portaalserve
     ]
     assert len(alles) == 4 and all(o["fout"] is None for o in alles)
     assert len({o["cross"] for o in alles}) == 4  # each question answered once
+
+
+def test_uploaden_en_opstellen_zijn_toegankelijk(page: Any, toegankelijk: Any) -> None:
+    """WCAG 2.1 AA (axe-core) on the werkplek with the upload and compose sections, a form shown and
+    an upload's errors listed (axe needs the CSP bypassed)."""
+    from playwright.sync_api import expect
+
+    _maak_sleutels(page, "Toegankelijke Uploader")
+    page.locator("#opstel-type").select_option(index=1)
+    expect(page.locator("#opstel-formulier")).to_be_visible()
+    _upload(page, [("leeg.csv", b"")])
+    expect(page.locator("#upload-fouten")).to_be_visible()
+    toegankelijk(page)
