@@ -229,6 +229,17 @@ def _maak_sleutels(page: Any, naam: str) -> None:
     expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
 
 
+def _bevestig_jong_certificaat(page: Any) -> None:
+    """DESIGN §5 key transparency: the municipality's certificate is new, so the page stops and asks
+    before it seals anything for it; confirmed, the same files go again."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#upload-jong")).to_be_visible(timeout=60_000)
+    expect(page.locator("#upload-waarschuwingen")).to_contain_text("dagen oud")
+    page.get_by_label("Ik heb deze certificaten gecontroleerd; versleutel voor deze sleutels").check()
+    page.get_by_role("button", name="Bestanden controleren en versturen").click()
+
+
 def _upload(page: Any, bestanden: list[tuple[str, bytes]]) -> None:
     page.locator("#upload-bestanden").set_input_files(
         [{"name": naam, "mimeType": "text/csv", "buffer": inhoud} for naam, inhoud in bestanden]
@@ -298,6 +309,9 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
     status = _statusverzoeken(vragen)
     alle = [("saldoverzoeken.csv", saldo), ("betaalvoorstellen.csv", betaal), ("statusverzoeken.csv", status)]
     _upload(page, alle)
+    expect(page.locator("#upload-jong")).to_be_visible(timeout=60_000)
+    assert antwoorden_van_energie() == [], "sealed for a young certificate before the user confirmed it"
+    _bevestig_jong_certificaat(page)
     uitslag = page.locator("#upload-uitslag")
     expect(uitslag).to_be_visible(timeout=120_000)
     expect(uitslag).to_contain_text("Verstuurd: 5 berichten in 1 deel")
@@ -406,6 +420,7 @@ def test_afgebroken_upload_wordt_afgemaakt(csp_pagina: Any, server: Portaalserve
 
     page.route("**/sleutels/api/verzenden", breek_af)
     _upload(page, alle)
+    _bevestig_jong_certificaat(page)
     expect(page.locator("#upload-fouten")).to_contain_text("afgebroken", timeout=120_000)
     expect(page.locator("#sleutels-status")).to_contain_text("Upload dezelfde bestanden opnieuw")
     vraagnummers = {v["ref"] for v in vragen}

@@ -20,6 +20,8 @@ const ONZICHTBAAR = "\u200b\u200c\u200d\u2060\ufeff\u180e";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 let indeling = null;
+let getoondeKids = new Set(); // young certificates whose warning the page showed
+let bevestigdeKids = new Set(); // … and the user then confirmed
 
 // --- cells -----------------------------------------------------------------------------------------
 
@@ -621,17 +623,34 @@ export async function upload(files) {
     return { verstuurd: 0, fouten: verslag.fouten, tijden };
   }
   const nieuw = berichten.filter((b) => !b.alVerzondenOp);
-  // 4. The recipients' certificates: imported once each; a young one is warned about.
+  // 4. The recipients' certificates: imported once each. A young one (DESIGN §5 key transparency)
+  // stops the upload until the user confirms it: nothing is sealed for a key nobody looked at.
   const waarschuwingen = [];
+  const jongeKids = [];
   const certs = new Map();
   for (const oin of new Set(nieuw.map((b) => b.envelop.ontvanger))) {
     const o = await api(`/verzenden/ontvanger?oin=${encodeURIComponent(oin)}&module=${encodeURIComponent(nieuw.find((b) => b.envelop.ontvanger === oin).envelop.module)}`);
     certs.set(oin, o.versleuteling);
     await ontvangersleutel(o.versleuteling);
     if (o.versleuteling.jong) {
-      waarschuwingen.push(`Het versleutelingscertificaat van ${o.naam} (${oin}) is ${o.versleuteling.leeftijdDagen.toFixed(1)} dagen oud (jonger dan ${o.jongDagen} dagen): controleer bij twijfel bij de ontvanger of de sleutel van hem is (DESIGN §5, sleuteltransparantie).`);
+      jongeKids.push(o.versleuteling.kid);
+      waarschuwingen.push(`Het versleutelingscertificaat van ${o.naam} (${oin}) is ${o.versleuteling.leeftijdDagen.toFixed(1)} dagen oud (jonger dan ${o.jongDagen} dagen; vingerafdruk ${o.versleuteling.kid}): controleer bij twijfel bij de ontvanger of de sleutel van hem is.`);
     }
   }
+  const lijstJong = $("upload-waarschuwingen");
+  if (jongeKids.some((kid) => !bevestigdeKids.has(kid)) || (jongeKids.length && !$("upload-jong-akkoord").checked)) {
+    lijstJong.replaceChildren();
+    for (const w of waarschuwingen) regel(lijstJong, w);
+    getoondeKids = new Set(jongeKids);
+    bevestigdeKids = new Set();
+    $("upload-jong-akkoord").checked = false;
+    $("upload-jong").hidden = false;
+    $("upload-voortgang").hidden = true;
+    $("upload-stap").textContent = "";
+    status("Er is nog niets verstuurd: controleer de waarschuwing over een nieuw certificaat, vink aan en verstuur opnieuw.");
+    return { verstuurd: 0, fouten: [], waarschuwingen, tijden };
+  }
+  $("upload-jong").hidden = true;
   // 5. Seal every message (sign, then encrypt) and submit in parts of ≤ 1,000 (and within the
   // server's request size), each part all or nothing.
   const iat = Math.floor(Date.now() / 1000);
@@ -707,7 +726,7 @@ export async function upload(files) {
   for (const b of berichten.filter((x) => x.alVerzondenOp)) {
     regel(lijst, `Al verzonden op ${tijdstip(b.alVerzondenOp)}: ${b.bestand.naam} rij ${b.rijen.join(", ")}.`);
   }
-  for (const w of waarschuwingen) regel(lijst, `Let op: ${w}`);
+  for (const w of waarschuwingen) regel(lijst, `Versleuteld voor een nieuw certificaat dat u hebt bevestigd: ${w}`);
   $("upload-uitslag").hidden = false;
   $("upload-voortgang").hidden = true;
   $("upload-stap").textContent = "";
@@ -724,6 +743,9 @@ function afgebroken(verslag, uitslag, tijden) {
 
 onderdeel("Uploaden", {
   start() {
+    $("upload-jong-akkoord").addEventListener("change", (e) => {
+      bevestigdeKids = e.target.checked ? new Set(getoondeKids) : new Set();
+    });
     $("upload-formulier").addEventListener("submit", async (e) => {
       e.preventDefault();
       const knop = $("upload-knop");
