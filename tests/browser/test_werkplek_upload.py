@@ -16,11 +16,15 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import Portaalserver, log_in
-from tests.browser.test_sleutels import ENERGIE, GEMEENTE, csp_pagina, server  # noqa: F401 - fixtures
+from tests.browser.test_sleutels import GEMEENTE, csp_pagina, server  # noqa: F401 - fixtures
+
+# The creditor (schuldregeling 1.0, nuts). One user makes its keys once: in the werkplek keys are
+# the organisation's, so the whole flow is one test (the server is this module's own).
+SCHULDEISER = "00000003501234560000"
+ORGANISATIE = "Demo Energie BV (Schuldeiser)"
 
 # In the server's environment: the municipality (hosted keys) sends, per client, a saldoverzoek and
 # a betaalvoorstel in one conversation to the energy company's newest certificate (made in the
@@ -217,16 +221,27 @@ def _bestanden(vragen: list[dict[str, Any]]) -> tuple[bytes, bytes]:
     return _csv(SALDO_KOP, rijen), _csv(BETAAL_KOP, betaalrijen, bom=False)
 
 
-def _maak_sleutels(page: Any, naam: str) -> None:
+def _maak_sleutels(page: Any, naam: str) -> str:
+    """Log in, make the organisation's keys; returns the passphrase (shown once)."""
     from playwright.sync_api import expect
 
-    log_in(page, "Demo Energie BV (Schuldeiser)", naam=naam)
+    log_in(page, ORGANISATIE, naam=naam)
     page.goto("/portaal/sleutels")
     page.get_by_role("button", name="Sleutels aanmaken").click()
     expect(page.locator("#wachtwoord-nieuw")).not_to_have_text("")
+    geheim = page.locator("#wachtwoord-nieuw").text_content() or ""
     page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
     page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
     expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
+    return geheim
+
+
+def _ontgrendel(page: Any, geheim: str) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_label("Wachtwoord", exact=True).fill(geheim)
+    page.get_by_role("button", name="Ontgrendelen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("ontgrendeld", timeout=60_000)
 
 
 def _bevestig_jong_certificaat(page: Any) -> None:
@@ -247,14 +262,19 @@ def _upload(page: Any, bestanden: list[tuple[str, bytes]]) -> None:
     page.get_by_role("button", name="Bestanden controleren en versturen").click()
 
 
-def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserver, tmp_path: Path) -> None:  # noqa: F811
+def test_antwoorden_uploaden_in_de_browser(
+    csp_pagina: Any,  # noqa: F811 - the fixture
+    server: Portaalserver,  # noqa: F811 - the fixture
+    browser: Any,
+    toegankelijk: Any,
+) -> None:
     """Art. 18.1–18.3 and DESIGN §7 in the werkplek: errors by file/row/column and nothing sent
     (18.3c), a valid upload accepted and opened by the SDK, a re-upload sending nothing twice."""
     from playwright.sync_api import expect
 
     page = csp_pagina
-    _maak_sleutels(page, "Uma Upload")
-    vragen = _python(server, VRAGEN, GEMEENTE, ENERGIE, "61", "3")
+    geheim = _maak_sleutels(page, "Uma Upload")
+    vragen = _python(server, VRAGEN, GEMEENTE, SCHULDEISER, "61", "3")
     saldo, betaal = _bestanden(vragen)
 
     # 1. Invalid (18.3c): a wrong answer kind, an amount with a comma, a non-CSV file, a debt on
@@ -295,14 +315,14 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
     vraagnummers = {v["ref"] for v in vragen}
     conversaties = {v["conv"] for v in vragen}
 
-    def antwoorden_van_energie() -> list[dict[str, Any]]:
+    def antwoorden_van_schuldeiser() -> list[dict[str, Any]]:
         return [
             o
             for o in _python(server, OPEN, GEMEENTE)
-            if o["afzender"] == ENERGIE and (o["cross"] in vraagnummers or o["conv"] in conversaties)
+            if o["afzender"] == SCHULDEISER and (o["cross"] in vraagnummers or o["conv"] in conversaties)
         ]
 
-    assert antwoorden_van_energie() == [], "an invalid upload sent something (18.3c)"
+    assert antwoorden_van_schuldeiser() == [], "an invalid upload sent something (18.3c)"
 
     # 2. Valid: accepted; rows without an answer are skipped.
     page.lichamen.clear()
@@ -310,7 +330,7 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
     alle = [("saldoverzoeken.csv", saldo), ("betaalvoorstellen.csv", betaal), ("statusverzoeken.csv", status)]
     _upload(page, alle)
     expect(page.locator("#upload-jong")).to_be_visible(timeout=60_000)
-    assert antwoorden_van_energie() == [], "sealed for a young certificate before the user confirmed it"
+    assert antwoorden_van_schuldeiser() == [], "sealed for a young certificate before the user confirmed it"
     _bevestig_jong_certificaat(page)
     uitslag = page.locator("#upload-uitslag")
     expect(uitslag).to_be_visible(timeout=120_000)
@@ -321,7 +341,7 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
     assert page.locator("#upload-fouten").is_hidden()
 
     # The SDK on the other side opens and verifies every answer (signature, metadata, payload).
-    ontvangen = antwoorden_van_energie()
+    ontvangen = antwoorden_van_schuldeiser()
     antwoorden = {o["cross"]: o for o in ontvangen if o["cross"]}
     assert len(antwoorden) == 4, ontvangen
     (verzoek,) = [o for o in ontvangen if o["type"] == "statusverzoek"]
@@ -347,8 +367,8 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
     # No request body held a payload value of the CSV (DESIGN §5: the server sees ciphertext only).
     assert page.lichamen
     for url, data in page.lichamen:
-        for geheim in (GEHEIM_FACTUUR, GEHEIM_NAAM, GEHEIM_REDEN, "NL91ABNA0417164300"):
-            assert geheim.encode() not in data, f"{geheim} reached the server in {url}"
+        for waarde in (GEHEIM_FACTUUR, GEHEIM_NAAM, GEHEIM_REDEN, "NL91ABNA0417164300"):
+            assert waarde.encode() not in data, f"{waarde} reached the server in {url}"
 
     # 3. The same files again (DESIGN §7, 18.3c/d): nothing is sent twice, all shown as already sent.
     _upload(page, alle)
@@ -356,7 +376,7 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
     expect(uitslag).to_contain_text("Al eerder verstuurd en nu overgeslagen: 5")
     expect(uitslag).to_contain_text("Al verzonden op")
     # Still the same four answers at the municipality (open messages are fetched again until confirmed).
-    assert sorted(o["ref"] for o in antwoorden_van_energie()) == sorted(o["ref"] for o in ontvangen)
+    assert sorted(o["ref"] for o in antwoorden_van_schuldeiser()) == sorted(o["ref"] for o in ontvangen)
 
     # 4. Compose (DESIGN §7): the statusverzoek's form from its schema, filled in the page; a
     # missing required field is named; the recipient's young certificate must be confirmed first.
@@ -378,7 +398,7 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
     expect(page.locator("#opstel-uitslag")).to_contain_text("Verstuurd: Statusverzoek")
     opgesteld = [
         o
-        for o in antwoorden_van_energie()
+        for o in antwoorden_van_schuldeiser()
         if o["payload"] and o["payload"].get("toelichting") == GEHEIM_OPGESTELD
     ]
     assert len(opgesteld) == 1 and opgesteld[0]["fout"] is None and opgesteld[0]["type"] == "statusverzoek"
@@ -386,16 +406,19 @@ def test_antwoorden_uploaden_in_de_browser(csp_pagina: Any, server: Portaalserve
         assert GEHEIM_OPGESTELD.encode() not in data, f"the composed text reached the server in {url}"
     assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
 
+    # 5. A submission broken off completes when the same files are uploaded again (after a reload).
+    _afgebroken(page, server, geheim)
+    # 6. WCAG 2.1 AA on the werkplek's upload and compose sections.
+    _toegankelijk(browser, server, geheim, toegankelijk)
 
-def test_afgebroken_upload_wordt_afgemaakt(csp_pagina: Any, server: Portaalserver) -> None:  # noqa: F811
+
+def _afgebroken(page: Any, srv: Portaalserver, geheim: str) -> None:
     """DESIGN §7: "if the submission breaks off, submitting the same upload again completes it" —
     with parts of two (the layout's maxDeel lowered in the page's copy), the second part's request
     is cut off: the first part stays sent, nothing else is; the same files again send the rest."""
     from playwright.sync_api import expect
 
-    page = csp_pagina
-    _maak_sleutels(page, "Abel Afgebroken")
-    vragen = _python(server, VRAGEN, GEMEENTE, ENERGIE, "81", "3")
+    vragen = _python(srv, VRAGEN, GEMEENTE, SCHULDEISER, "81", "3")
     saldo, betaal = _bestanden(vragen)
     alle = [("saldoverzoeken.csv", saldo), ("betaalvoorstellen.csv", betaal)]
 
@@ -419,13 +442,15 @@ def test_afgebroken_upload_wordt_afgemaakt(csp_pagina: Any, server: Portaalserve
             route.continue_()
 
     page.route("**/sleutels/api/verzenden", breek_af)
+    page.reload()  # the layouts are fetched again (with the small parts); the keys must be unlocked
+    _ontgrendel(page, geheim)
     _upload(page, alle)
     _bevestig_jong_certificaat(page)
     expect(page.locator("#upload-fouten")).to_contain_text("afgebroken", timeout=120_000)
     expect(page.locator("#sleutels-status")).to_contain_text("Upload dezelfde bestanden opnieuw")
     vraagnummers = {v["ref"] for v in vragen}
     verstuurd = [
-        o for o in _python(server, OPEN, GEMEENTE) if o["cross"] in vraagnummers and o["afzender"] == ENERGIE
+        o for o in _python(srv, OPEN, GEMEENTE) if o["cross"] in vraagnummers and o["afzender"] == SCHULDEISER
     ]
     assert len(verstuurd) == 2, verstuurd  # the first part only
 
@@ -435,20 +460,25 @@ def test_afgebroken_upload_wordt_afgemaakt(csp_pagina: Any, server: Portaalserve
     expect(uitslag).to_contain_text("Verstuurd: 2 berichten in 1 deel", timeout=120_000)
     expect(uitslag).to_contain_text("Al eerder verstuurd en nu overgeslagen: 2")
     alles = [
-        o for o in _python(server, OPEN, GEMEENTE) if o["cross"] in vraagnummers and o["afzender"] == ENERGIE
+        o for o in _python(srv, OPEN, GEMEENTE) if o["cross"] in vraagnummers and o["afzender"] == SCHULDEISER
     ]
     assert len(alles) == 4 and all(o["fout"] is None for o in alles)
     assert len({o["cross"] for o in alles}) == 4  # each question answered once
 
 
-def test_uploaden_en_opstellen_zijn_toegankelijk(page: Any, toegankelijk: Any) -> None:
+def _toegankelijk(browser: Any, srv: Portaalserver, geheim: str, toegankelijk: Any) -> None:
     """WCAG 2.1 AA (axe-core) on the werkplek with the upload and compose sections, a form shown and
-    an upload's errors listed (axe needs the CSP bypassed)."""
+    an upload's errors listed (axe needs the CSP bypassed: a context of its own)."""
     from playwright.sync_api import expect
 
-    _maak_sleutels(page, "Toegankelijke Uploader")
+    ctx = browser.new_context(base_url=srv.url, ignore_https_errors=True, locale="nl-NL", bypass_csp=True)
+    page = ctx.new_page()
+    log_in(page, ORGANISATIE, naam="Uma Upload")
+    page.goto("/portaal/sleutels")
+    _ontgrendel(page, geheim)
     page.locator("#opstel-type").select_option(index=1)
     expect(page.locator("#opstel-formulier")).to_be_visible()
     _upload(page, [("leeg.csv", b"")])
     expect(page.locator("#upload-fouten")).to_be_visible()
     toegankelijk(page)
+    ctx.close()
