@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     portaal_ca_sleutel: Path | None = None
     portaal_inactief_minuten: int = Field(default=15, ge=1, le=240)
     portaal_sessie_max_uren: int = Field(default=10, ge=1, le=24)
+    # The werkplek warns before sealing for a recipient encryption certificate younger than this many
+    # days (DESIGN §5 key transparency: a new key may not be the recipient's own).
+    portaal_jong_certificaat_dagen: int = Field(default=7, ge=0, le=365)
     # OIDC subjects (`sub`) of beheerders of the hub; they log in through the same broker.
     portaal_beheerders: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # eHerkenning through an OpenID Connect broker (DESIGN §5).

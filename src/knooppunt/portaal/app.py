@@ -25,7 +25,7 @@ from knooppunt.hub.fouten import HubFout
 from knooppunt.portaal import oidc, routes
 from knooppunt.portaal.fouten import GeenToegang, InloggenNodig, PortaalFout
 from knooppunt.portaal.kluis import Kluis
-from knooppunt.portaal.routes import sleutels, werkplek_clienten, werkplek_download
+from knooppunt.portaal.routes import sleutels, werkplek_clienten, werkplek_download, werkplek_verzenden
 from knooppunt.portaal.sessies import COOKIE, LOGIN_CSRF_COOKIE
 from knooppunt.portaal.weergave import pagina, pagina_zonder_database
 from knooppunt.runtime import Runtime
@@ -108,6 +108,7 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
     app.include_router(sleutels.router)  # keys in the browser (DESIGN §5 "Portal")
     app.include_router(werkplek_clienten.router)  # client labels encrypted in the browser
     app.include_router(werkplek_download.router)  # the werkplek's download (art. 16-17 in the browser)
+    app.include_router(werkplek_verzenden.router)  # uploading and sending from the werkplek
 
     @app.middleware("http")
     async def _login_csrf(request: Request, call_next):  # type: ignore[no-untyped-def]

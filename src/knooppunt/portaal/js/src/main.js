@@ -26,6 +26,8 @@ import {
   wikkelVoor,
 } from "./kluis.js";
 import { Onbetrouwbaar, open } from "./openen.js";
+import "./uploaden.js";
+import "./opstellen.js";
 import {
   $,
   api,

@@ -1,0 +1,764 @@
+// Uploading answers in the browser (DESIGN §5 "Portal", §7, art. 18.1–18.3): the creditor's CSV
+// files are read, validated, numbered, signed and encrypted in this page; the server gets only
+// envelopes (a dry run on metadata) and ciphertext (parts of ≤ 1,000 through the hub's batch path).
+//
+// A generic engine: which file kinds exist, their columns, which payload field a column fills, the
+// answers a cell may choose and the payloads' JSON Schemas all come from the server
+// (GET …/verzenden/indelingen, made from the portal's Python layouts). Every error is collected and
+// shown by file, row and column; if anything is wrong nothing is sent (18.3c). An answer's
+// referentienummer is a UUIDv8 from an HMAC under the organisation's number secret of the question
+// and the answer (as portaal/antwoordnummers.py): uploading the same file again sends nothing twice.
+
+import Papa from "papaparse";
+import { Validator } from "@cfworker/json-schema";
+import { zegel, ontvangersleutel, tekensleutel } from "./zegelen.js";
+import { $, api, cel, geheim, instellingen, melding, onderdeel, status, tijdstip } from "./werkplek.js";
+
+const VERSIE = "knooppunt-antwoordnummer-1"; // antwoordnummers.VERSIE
+const ZEGELBLOK = 100; // messages sealed at once (Promise.all)
+const ONZICHTBAAR = "\u200b\u200c\u200d\u2060\ufeff\u180e";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+let indeling = null;
+let getoondeKids = new Set(); // young certificates whose warning the page showed
+let bevestigdeKids = new Set(); // … and the user then confirmed
+
+// --- cells -----------------------------------------------------------------------------------------
+
+function eersteZichtbare(w) {
+  for (const t of w) if (!/\s/u.test(t) && !ONZICHTBAAR.includes(t)) return t;
+  return "";
+}
+
+function isFormule(w) {
+  return Boolean(w) && (indeling.formuletekens.includes(w[0]) || indeling.formuletekens.includes(eersteZichtbare(w)));
+}
+
+// csvformaat.lees_cel: trimmed, without the ' the download put before a formula.
+export function leesCel(waarde) {
+  const kaal = String(waarde ?? "").trim();
+  if (kaal.startsWith("'") && isFormule(String(waarde).trimStart().slice(1))) return kaal.slice(1).trim();
+  return kaal;
+}
+
+export function kolomletter(index) {
+  let letters = "";
+  let i = index + 1;
+  while (i) {
+    const rest = (i - 1) % 26;
+    letters = String.fromCharCode(65 + rest) + letters;
+    i = Math.floor((i - 1) / 26);
+  }
+  return letters;
+}
+
+// --- JSON Schema: the schema of a payload path ----------------------------------------------------
+
+function oplos(schema, wortel) {
+  let s = schema;
+  for (let n = 0; n < 10 && s; n++) {
+    if (s.$ref) {
+      s = s.$ref.split("/").slice(1).reduce((o, d) => (o ? o[d] : undefined), wortel);
+      continue;
+    }
+    const keuzes = s.anyOf || s.oneOf;
+    if (keuzes) {
+      const echt = keuzes.filter((k) => k.type !== "null");
+      if (echt.length === 1 && !s.properties) {
+        s = echt[0];
+        continue;
+      }
+    }
+    return s;
+  }
+  return s;
+}
+
+// The schema of a dotted path ("vorderingen[].hoofdsom"), or null when the payload has no such field.
+function schemaVan(wortel, pad) {
+  let s = oplos(wortel, wortel);
+  for (const deel of pad.split(".")) {
+    const lijst = deel.endsWith("[]");
+    const naam = lijst ? deel.slice(0, -2) : deel;
+    if (!s || !s.properties || !s.properties[naam]) return null;
+    s = oplos(s.properties[naam], wortel);
+    if (lijst) {
+      if (!s || !s.items) return null;
+      s = oplos(s.items, wortel);
+    }
+  }
+  return s;
+}
+
+function soortVan(s) {
+  if (!s) return "tekst";
+  const t = Array.isArray(s.type) ? s.type.find((x) => x !== "null") : s.type;
+  if (t === "integer") return "geheel";
+  if (t === "number") return "getal";
+  if (t === "boolean") return "janee";
+  if (s.format === "date") return "datum";
+  return "tekst";
+}
+
+// A cell as the value of its payload field; throws a Dutch sentence when it cannot be one.
+function waarde(soort, tekst, kolom) {
+  if (soort === "geheel") {
+    if (/^\d+$/.test(tekst)) return Number(tekst);
+    throw new Error(
+      /bedrag|som|rente|kosten/i.test(kolom)
+        ? `'${tekst}' is geen bedrag in hele eurocenten: schrijf alleen cijfers, zonder punt, komma, spatie of €-teken (12345 is € 123,45).`
+        : `'${tekst}' is geen geheel getal.`,
+    );
+  }
+  if (soort === "getal") {
+    const n = Number(tekst.replace(",", "."));
+    if (Number.isFinite(n)) return n;
+    throw new Error(`'${tekst}' is geen getal.`);
+  }
+  if (soort === "janee") {
+    const k = tekst.toLowerCase();
+    if (["ja", "j", "true", "waar", "1"].includes(k)) return true;
+    if (["nee", "n", "false", "onwaar", "0"].includes(k)) return false;
+    throw new Error(`'${tekst}' is geen ja of nee.`);
+  }
+  if (soort === "datum") {
+    const nl = /^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$/.exec(tekst);
+    if (!nl) return tekst; // the schema checks (and explains) the ISO form
+    const [d, m, j] = [Number(nl[1]), Number(nl[2]), Number(nl[3])];
+    const datum = new Date(Date.UTC(j, m - 1, d));
+    if (datum.getUTCDate() !== d || datum.getUTCMonth() !== m - 1) throw new Error(`'${tekst}' is geen bestaande datum.`);
+    return `${String(j).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+  }
+  return tekst;
+}
+
+function zet(doel, pad, w) {
+  const delen = pad.split(".");
+  let huidig = doel;
+  delen.forEach((deel, i) => {
+    if (i === delen.length - 1) huidig[deel] = w;
+    else huidig = huidig[deel] ?? (huidig[deel] = {});
+  });
+}
+
+// --- numbering (antwoordnummers.py) ---------------------------------------------------------------
+
+export function canoniek(x) {
+  if (Array.isArray(x)) return `[${x.map(canoniek).join(",")}]`;
+  if (x && typeof x === "object") {
+    return `{${Object.keys(x)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canoniek(x[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(x);
+}
+
+export async function uuid8(sleutel, gegevens) {
+  const ruw = new Uint8Array((await crypto.subtle.sign("HMAC", sleutel, new TextEncoder().encode(gegevens))).slice(0, 16));
+  ruw[6] = (ruw[6] & 0x0f) | 0x80;
+  ruw[8] = (ruw[8] & 0x3f) | 0x80;
+  const hex = Array.from(ruw, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function vandaag() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Amsterdam", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+}
+
+// --- reading a file --------------------------------------------------------------------------------
+
+class Verslag {
+  constructor() {
+    this.fouten = [];
+    this.berichten = [];
+    this.bestanden = [];
+    this.gemeld = new Set();
+  }
+  fout(bestand, rij, kolom, reden) {
+    const sleutel = `${bestand.naam}|${rij}|${kolom}`;
+    if (kolom && this.gemeld.has(sleutel)) return;
+    this.gemeld.add(sleutel);
+    const index = kolom && bestand.kop ? bestand.kop.indexOf(kolom) : -1;
+    this.fouten.push({ bestand: bestand.naam, rij, kolom, letter: index >= 0 ? kolomletter(index) : null, reden });
+    bestand.fouten = (bestand.fouten || 0) + 1;
+  }
+}
+
+async function leesBestand(file, verslag) {
+  const bestand = { naam: file.name, kop: null, rijen: 0, berichten: 0, overgeslagen: 0, alVerzonden: 0, fouten: 0 };
+  verslag.bestanden.push(bestand);
+  if (!file.name.toLowerCase().endsWith(".csv")) {
+    verslag.fout(bestand, null, null, `Alleen bestanden met de extensie .csv kunnen worden geüpload (art. 18.3a). Sla het bestand in uw spreadsheetprogramma op als '${indeling.excel}'.`);
+    return;
+  }
+  if (file.size > indeling.maxBestand) {
+    verslag.fout(bestand, null, null, `Het bestand is ${(file.size / 1024 / 1024).toFixed(1)} MB; de grens is 4 MB per bestand (art. 18.3b). Verdeel de rijen over meerdere bestanden en upload die samen.`);
+    return;
+  }
+  const data = new Uint8Array(await file.arrayBuffer());
+  if (data[0] === 0x50 && data[1] === 0x4b && data[2] === 3 && data[3] === 4) {
+    verslag.fout(bestand, null, null, `Dit is een Excel-werkmap (.xlsx) met de extensie .csv. Open het in Excel en kies Opslaan als '${indeling.excel}'.`);
+    return;
+  }
+  if ((data[0] === 0xff && data[1] === 0xfe) || (data[0] === 0xfe && data[1] === 0xff)) {
+    verslag.fout(bestand, null, null, `Het bestand is in UTF-16 (Unicode) opgeslagen; het knooppunt leest UTF-8. Sla het op als '${indeling.excel}'.`);
+    return;
+  }
+  let tekst;
+  try {
+    tekst = new TextDecoder("utf-8", { fatal: true }).decode(data); // drops a UTF-8 BOM
+  } catch {
+    verslag.fout(bestand, null, null, `Het bestand is niet in UTF-8 opgeslagen (waarschijnlijk Windows-1252/ANSI). Sla het op als '${indeling.excel}'.`);
+    return;
+  }
+  const gelezen = Papa.parse(tekst, { delimiter: indeling.scheidingsteken, skipEmptyLines: false });
+  const kapot = gelezen.errors.find((e) => e.type === "Quotes");
+  if (kapot) {
+    verslag.fout(bestand, (kapot.row ?? 0) + 1, null, 'Het bestand is geen geldige CSV: controleer de aanhalingstekens (") in de cellen.');
+    return;
+  }
+  const records = gelezen.data;
+  if (!records.length || !records[0].some((c) => c.trim())) {
+    verslag.fout(bestand, 1, null, "Het bestand is leeg of de eerste rij (de kopregel) is leeg.");
+    return;
+  }
+  const kop = records[0].map(leesCel);
+  bestand.kop = kop;
+  if (kop.length === 1 && (kop[0].includes(",") || kop[0].includes("\t"))) {
+    verslag.fout(bestand, 1, null, `Het scheidingsteken is ${kop[0].includes(",") ? "een komma (,)" : "een tab"}; het knooppunt gebruikt een puntkomma (;), zoals in het gedownloade bestand. Sla het bestand op als '${indeling.excel}'.`);
+    return;
+  }
+  const namen = new Set(kop.map((k) => k.toLowerCase()));
+  const gevonden = indeling.soorten.filter((s) => namen.has(s.kenmerk.toLowerCase()));
+  if (gevonden.length !== 1) {
+    verslag.fout(bestand, 1, null, gevonden.length > 1
+      ? `De kopregel heeft kolommen van meer dan één soort bestand (${gevonden.map((s) => s.kenmerk).join(", ")}): zet saldoverzoek antwoorden, betaalvoorstel antwoorden en statusverzoeken elk in een eigen bestand.`
+      : "Onbekend soort bestand: de kopregel moet de kolom " + indeling.soorten.map((s) => `'${s.kenmerk}' (${s.naam})`).join(", of ") + " hebben. Gebruik het bestand uit de download.");
+    return;
+  }
+  const soort = gevonden[0];
+  bestand.soort = soort;
+  // Columns: the known ones (any case), each once; unknown answer columns are an error.
+  const bekend = new Map(soort.kolommen.map((k) => [k.toLowerCase(), k]));
+  const indexen = new Map();
+  let goed = true;
+  kop.forEach((k, i) => {
+    const canon = bekend.get(k.toLowerCase());
+    if (canon) {
+      if (indexen.has(canon)) {
+        verslag.fout(bestand, 1, k, `De kolom '${k}' staat twee keer in de kopregel.`);
+        goed = false;
+      }
+      indexen.set(canon, i);
+    } else if (k.toLowerCase().startsWith("antwoord.") || (!soort.antwoordkolom && k)) {
+      verslag.fout(bestand, 1, k, `De kolom '${k}' is onbekend in een bestand met ${soort.naam}. Zie de kolommen van het gedownloade bestand.`);
+      goed = false;
+    }
+  });
+  for (const verplicht of [soort.kenmerk, ...soort.sleutels]) {
+    if (!indexen.has(verplicht)) {
+      verslag.fout(bestand, 1, verplicht, `De verplichte kolom '${verplicht}' ontbreekt in de kopregel.`);
+      goed = false;
+    }
+  }
+  if (!goed) return;
+  const rijen = [];
+  for (let r = 1; r < records.length; r++) {
+    const record = records[r];
+    if (!record.some((c) => c.trim())) continue;
+    if (record.length > kop.length && record.slice(kop.length).some((c) => c.trim())) {
+      verslag.fout(bestand, r + 1, null, `Deze rij heeft ${record.length} cellen, de kopregel ${kop.length}: staat er een puntkomma (;) in een cel zonder aanhalingstekens?`);
+      continue;
+    }
+    const rij = {};
+    for (const [k, i] of indexen) rij[k] = leesCel(record[i] ?? "");
+    rijen.push([r + 1, rij]);
+  }
+  bestand.rijen = rijen.length;
+  leesBerichten(bestand, soort, rijen, verslag);
+}
+
+function normaal(w) {
+  return w.toLowerCase().replace(/[_-]/g, " ").split(/\s+/).filter(Boolean).join(" ");
+}
+
+// One message per row, or per group of rows with the same referentienummer (a saldoverzoek answer
+// with a debt per row); its payload from the columns' fields, validated against its JSON Schema.
+function leesBerichten(bestand, soort, rijen, verslag) {
+  const groepen = new Map();
+  rijen.forEach(([nummer, rij]) => {
+    if (!soort.antwoordkolommen.some((k) => rij[k])) {
+      bestand.overgeslagen++;
+      return;
+    }
+    const sleutel = soort.groeperen ? (rij.referentienummer || "").toLowerCase() || `rij${nummer}` : `rij${nummer}`;
+    if (!groepen.has(sleutel)) groepen.set(sleutel, []);
+    groepen.get(sleutel).push([nummer, rij]);
+  });
+  const gezien = new Map();
+  for (const groep of groepen.values()) {
+    const bericht = leesGroep(bestand, soort, groep, verslag);
+    if (!bericht) continue;
+    if (bericht.crossReferentienummer && gezien.has(bericht.crossReferentienummer)) {
+      verslag.fout(bestand, bericht.rijen[0], "referentienummer", `Deze vraag wordt al beantwoord op rij ${gezien.get(bericht.crossReferentienummer)}: één antwoord per vraag.`);
+      continue;
+    }
+    if (bericht.crossReferentienummer) gezien.set(bericht.crossReferentienummer, bericht.rijen[0]);
+    verslag.berichten.push(bericht);
+    bestand.berichten++;
+  }
+}
+
+function leesGroep(bestand, soort, groep, verslag) {
+  const voor = verslag.fouten.length;
+  const eerste = groep[0][0];
+  const lijst = soort.lijst;
+  // Answer-level cells: once, or the same on every row of the group.
+  const w = {};
+  const herkomst = {};
+  for (const [nummer, rij] of groep) {
+    for (const [k, v] of Object.entries(rij)) {
+      if (!v || (lijst && k.startsWith(lijst.prefix))) continue;
+      if (!(k in w)) {
+        w[k] = v;
+        herkomst[k] = nummer;
+      } else if (w[k] !== v) {
+        verslag.fout(bestand, nummer, k, `'${v}' wijkt af van rij ${herkomst[k]} ('${w[k]}'), met hetzelfde referentienummer: een antwoord heeft één waarde per kolom buiten ${lijst.prefix}*.`);
+      }
+    }
+  }
+  const rijVan = (k) => herkomst[k] ?? eerste;
+  // Which answer.
+  let berichttype;
+  if (soort.antwoordkolom) {
+    const keuze = w[soort.antwoordkolom] || "";
+    berichttype = soort.antwoorden[normaal(keuze)];
+    if (!berichttype) {
+      verslag.fout(bestand, rijVan(soort.antwoordkolom), soort.antwoordkolom,
+        (keuze ? `'${keuze}' is geen geldig antwoord` : "Het soort antwoord ontbreekt") + ": vul " +
+        Object.keys(soort.antwoorden).map((a) => `'${a}'`).join(", ") + " in.");
+      return null;
+    }
+  } else {
+    berichttype = soort.antwoorden[""];
+  }
+  const type = soort.typen[berichttype];
+  // The envelope.
+  const uuidUit = (k) => {
+    const v = w[k] || "";
+    if (!v) verslag.fout(bestand, rijVan(k), k, `'${k}' is leeg; neem het over uit het gedownloade bestand.`);
+    else if (!UUID.test(v)) verslag.fout(bestand, rijVan(k), k, `'${v}' is geen geldig ${k} (een UUID zoals in de download).`);
+    else return v.toLowerCase();
+    return null;
+  };
+  const envelop = {
+    module: soort.module,
+    versie: soort.versie,
+    berichttype,
+    conversatieReferentienummer: uuidUit("conversatieReferentienummer"),
+    crossReferentienummer: soort.envelopkolommen.includes("referentienummer") ? uuidUit("referentienummer") : null,
+    ontvanger: "",
+  };
+  if (soort.envelopkolommen.includes("ontvanger")) {
+    const oin = w.ontvanger || "";
+    if (!/^\d{20}$/.test(oin)) {
+      verslag.fout(bestand, rijVan("ontvanger"), "ontvanger", `'${oin}' is geen OIN: vul het Organisatie-identificatienummer (20 cijfers) van de ontvanger in, zoals in het adresboek.`);
+    }
+    envelop.ontvanger = oin;
+  }
+  // The payload: every filled column's field, typed by the schema; a field the answer does not have
+  // is an error (e.g. a debt on 'klant onbekend').
+  const payload = {};
+  const plaatsen = new Map(); // payload path → [row, column]
+  for (const [k, v] of Object.entries(w)) {
+    const pad = soort.velden[k];
+    if (pad === undefined || !v) continue;
+    const s = schemaVan(type.schema, pad);
+    if (!s) {
+      verslag.fout(bestand, rijVan(k), k, `Dit hoort niet bij '${type.naam}'; laat het leeg bij dit antwoord.`);
+      continue;
+    }
+    try {
+      zet(payload, pad, waarde(soortVan(s), v, k));
+      plaatsen.set(pad.replace(/\./g, "/"), [rijVan(k), k]);
+    } catch (fout) {
+      verslag.fout(bestand, rijVan(k), k, fout.message);
+    }
+  }
+  if (lijst) {
+    const items = [];
+    for (const [nummer, rij] of groep) {
+      const kolommen = Object.keys(rij).filter((k) => k.startsWith(lijst.prefix) && rij[k]);
+      if (!kolommen.length) continue;
+      const item = {};
+      const index = items.length;
+      for (const k of kolommen) {
+        const pad = soort.velden[k];
+        const s = schemaVan(type.schema, pad);
+        if (!s) {
+          verslag.fout(bestand, nummer, k, `Dit hoort niet bij '${type.naam}'; laat het leeg bij dit antwoord.`);
+          continue;
+        }
+        try {
+          zet(item, pad.split("[].")[1], waarde(soortVan(s), rij[k], k));
+          plaatsen.set(`${lijst.pad}/${index}/${pad.split("[].")[1].replace(/\./g, "/")}`, [nummer, k]);
+        } catch (fout) {
+          verslag.fout(bestand, nummer, k, fout.message);
+        }
+      }
+      plaatsen.set(`${lijst.pad}/${index}`, [nummer, kolommen[0]]);
+      items.push(item);
+    }
+    if (items.length) payload[lijst.pad] = items;
+  }
+  for (const [pad, vast] of Object.entries(soort.vast[berichttype] || {})) {
+    const ouder = pad.split(".").slice(0, -1).reduce((o, d) => (o ? o[d] : undefined), payload);
+    if (ouder && typeof ouder === "object") ouder[pad.split(".").pop()] = vast;
+  }
+  if (verslag.fouten.length > voor) return null;
+  // The JSON Schema of the payload (the hub publishes the same), every error at its cell.
+  const uitslag = validator(soort, berichttype).validate(payload);
+  if (!uitslag.valid) {
+    const kenmerk = soort.antwoordkolom || soort.sleutels[soort.sleutels.length - 1];
+    for (const fout of schemafouten(uitslag.errors, payload)) {
+      let [rij, kolom] = [rijVan(kenmerk), kenmerk];
+      const stukken = fout.pad.split("/").filter(Boolean);
+      for (let n = stukken.length; n > 0; n--) {
+        const p = plaatsen.get(stukken.slice(0, n).join("/"));
+        if (p) {
+          [rij, kolom] = p;
+          break;
+        }
+        const kandidaat = Object.entries(soort.velden).find(([, v]) => v.replace(/\[\]/g, "").replace(/\./g, "/") === stukken.slice(0, n).filter((d) => !/^\d+$/.test(d)).join("/"));
+        if (kandidaat && !/^\d+$/.test(stukken[n - 1] ?? "")) {
+          const item = stukken.find((d) => /^\d+$/.test(d));
+          rij = item !== undefined && lijst ? (plaatsen.get(`${lijst.pad}/${item}`) || [eerste])[0] : rijVan(kandidaat[0]);
+          kolom = kandidaat[0];
+          break;
+        }
+      }
+      verslag.fout(bestand, rij, kolom, fout.reden);
+    }
+    return null;
+  }
+  return { bestand, rijen: groep.map(([n]) => n), envelop, payload, type };
+}
+
+const validators = new Map();
+function validator(soort, berichttype) {
+  const sleutel = `${soort.module} ${soort.versie} ${berichttype}`;
+  if (!validators.has(sleutel)) validators.set(sleutel, new Validator(soort.typen[berichttype].schema, "2020-12", false));
+  return validators.get(sleutel);
+}
+
+const CONTAINERS = new Set(["properties", "$ref", "anyOf", "oneOf", "allOf", "items", "prefixItems", "if", "additionalItems", "unevaluatedProperties"]);
+
+// cfworker's errors as Dutch sentences at a payload path (only the leaves; a nullable field's
+// "Expected null" branch is not a reason).
+export function schemafouten(fouten, payload) {
+  const uit = [];
+  const gezien = new Set();
+  for (const f of fouten) {
+    if (CONTAINERS.has(f.keyword) || /Expected "null"/.test(f.error)) continue;
+    let pad = String(f.instanceLocation || "").replace(/^#/, "");
+    const waardeOp = pad.split("/").filter(Boolean).reduce((o, d) => (o == null ? undefined : o[d]), payload);
+    let reden;
+    const toon = waardeOp === undefined || typeof waardeOp === "object" ? "" : `'${waardeOp}' `;
+    switch (f.keyword) {
+      case "required": {
+        const veld = /"([^"]+)"/.exec(f.error)?.[1] ?? "";
+        pad = `${pad}/${veld}`;
+        reden = `Verplicht: ${veld} ontbreekt; vul het in.`;
+        break;
+      }
+      case "additionalProperties":
+      case "false":
+        reden = "Dit veld hoort niet bij dit antwoord; laat het leeg.";
+        break;
+      case "type":
+        reden = `${toon}heeft niet het juiste soort waarde (${/Expected "([^"]+)"/.exec(f.error)?.[1] ?? ""}).`;
+        break;
+      case "pattern":
+      case "format":
+        reden = `${toon}heeft niet de juiste vorm${f.keyword === "format" ? ` (${/format "?([\w-]+)/.exec(f.error)?.[1] ?? "formaat"})` : ""}.`;
+        break;
+      case "minimum":
+      case "exclusiveMinimum":
+        reden = `${toon}is te klein.`;
+        break;
+      case "maximum":
+      case "exclusiveMaximum":
+        reden = `${toon}is te groot.`;
+        break;
+      case "minLength":
+        reden = `${toon}is te kort.`;
+        break;
+      case "maxLength":
+        reden = `${toon}is te lang.`;
+        break;
+      case "minItems":
+        reden = "Er ontbreken regels in deze lijst.";
+        break;
+      case "enum":
+      case "const":
+        reden = `${toon}is geen toegestane waarde.`;
+        break;
+      default:
+        reden = `De inhoud voldoet niet aan het schema (${f.keyword}).`;
+    }
+    const velden = pad.split("/").filter((d) => d && !/^\d+$/.test(d));
+    reden = reden.charAt(0).toUpperCase() + reden.slice(1) + (velden.length ? ` (${velden.join(".")})` : "");
+    if (gezien.has(pad + reden)) continue;
+    gezien.add(pad + reden);
+    uit.push({ pad, reden });
+  }
+  if (!uit.length) uit.push({ pad: "", reden: "De inhoud voldoet niet aan het schema van dit bericht." });
+  return uit;
+}
+
+// --- the flow --------------------------------------------------------------------------------------
+
+function toonFouten(fouten) {
+  const lijst = $("upload-foutenlijst");
+  lijst.replaceChildren();
+  for (const f of fouten) {
+    const tr = document.createElement("tr");
+    cel(tr, f.bestand);
+    cel(tr, f.rij == null ? "" : String(f.rij));
+    cel(tr, f.kolom ? (f.letter ? `${f.letter} (${f.kolom})` : f.kolom) : "");
+    cel(tr, f.reden);
+    lijst.appendChild(tr);
+  }
+  $("upload-fouten-kop").textContent = `Er is niets verstuurd: ${fouten.length} ${fouten.length === 1 ? "fout" : "fouten"} gevonden (art. 18.3c)`;
+  $("upload-fouten").hidden = !fouten.length;
+}
+
+function regel(lijst, tekst) {
+  const li = document.createElement("li");
+  li.textContent = tekst;
+  lijst.appendChild(li);
+}
+
+function voortgang(waarde, max, tekst) {
+  const balk = $("upload-voortgang");
+  balk.hidden = false;
+  balk.max = Math.max(1, max);
+  balk.value = waarde;
+  $("upload-stap").textContent = tekst;
+}
+
+const KOLOM_VAN_VELD = { crossReferentienummer: "referentienummer", conversatieReferentienummer: "conversatieReferentienummer", ontvanger: "ontvanger", versie: "referentienummer" };
+
+export async function upload(files) {
+  const tijden = { begin: performance.now() };
+  $("upload-fouten").hidden = true;
+  $("upload-uitslag").hidden = true;
+  if (!files.length) throw new Error("Kies eerst een of meer .csv-bestanden.");
+  const nummers = geheim("nummergeheim");
+  const teken = tekensleutel();
+  if (!nummers || !teken) throw new Error("Ontgrendel eerst uw sleutels: het nummergeheim of de ondertekeningssleutel ontbreekt.");
+  if (!indeling) indeling = await api("/verzenden/indelingen");
+  // 1. Read and validate every file, every row; all errors at once.
+  voortgang(0, 1, "Bestanden lezen en controleren…");
+  const verslag = new Verslag();
+  for (const file of files) await leesBestand(file, verslag);
+  tijden.gelezen = performance.now();
+  // 2. Number: the same question and answer always get the same number.
+  const dag = vandaag();
+  const eerder = new Map();
+  const berichten = [];
+  for (let i = 0; i < verslag.berichten.length; i += 500) {
+    const blok = verslag.berichten.slice(i, i + 500);
+    const nrs = await Promise.all(
+      blok.map((b) =>
+        uuid8(nummers.sleutel, canoniek([
+          VERSIE, b.envelop.module, b.envelop.versie, b.envelop.berichttype, b.envelop.conversatieReferentienummer,
+          b.envelop.crossReferentienummer || "", b.envelop.crossReferentienummer ? "" : b.envelop.ontvanger,
+          b.envelop.crossReferentienummer ? "" : dag, b.payload,
+        ])),
+      ),
+    );
+    blok.forEach((b, j) => {
+      b.envelop.referentienummer = nrs[j];
+      const al = eerder.get(nrs[j]);
+      if (al) {
+        verslag.fout(b.bestand, b.rijen[0], b.envelop.crossReferentienummer ? "referentienummer" : "conversatieReferentienummer", `Dit is hetzelfde bericht als op rij ${al.rijen[0]} van ${al.bestand.naam}: het wordt maar één keer verstuurd. Haal de dubbele rij weg.`);
+        return;
+      }
+      eerder.set(nrs[j], b);
+      berichten.push(b);
+    });
+  }
+  tijden.genummerd = performance.now();
+  // 3. The hub's dry run on the envelopes (no content): refusals, and what was sent before.
+  if (berichten.length) {
+    voortgang(0, 1, "Proef bij het knooppunt…");
+    const proef = { berichten: [] };
+    for (let i = 0; i < berichten.length; i += indeling.maxProef) {
+      const stuk = berichten.slice(i, i + indeling.maxProef).map((b) => b.envelop);
+      proef.berichten.push(...(await api("/verzenden/proef", { methode: "POST", body: { berichten: stuk } })).berichten);
+    }
+    proef.berichten.forEach((u, i) => {
+      const b = berichten[i];
+      if (u.alVerzondenOp) {
+        b.alVerzondenOp = u.alVerzondenOp;
+        b.bestand.berichten--;
+        b.bestand.alVerzonden++;
+      } else if (!u.ok) {
+        const kolom = KOLOM_VAN_VELD[u.veld] || (b.envelop.crossReferentienummer ? "referentienummer" : "conversatieReferentienummer");
+        verslag.fout(b.bestand, b.rijen[0], kolom, `${u.melding}${u.code ? ` (${u.code})` : ""}`);
+      } else {
+        if (u.ontvanger) b.envelop.ontvanger = u.ontvanger;
+        b.bevestigt = Boolean(u.bevestigt);
+      }
+    });
+  }
+  tijden.proef = performance.now();
+  if (verslag.fouten.length) {
+    toonFouten(verslag.fouten);
+    status(`Er is niets verstuurd: ${verslag.fouten.length} fouten. Verbeter ze en upload de bestanden opnieuw.`);
+    $("upload-voortgang").hidden = true;
+    $("upload-stap").textContent = "";
+    return { verstuurd: 0, fouten: verslag.fouten, tijden };
+  }
+  const nieuw = berichten.filter((b) => !b.alVerzondenOp);
+  // 4. The recipients' certificates: imported once each. A young one (DESIGN §5 key transparency)
+  // stops the upload until the user confirms it: nothing is sealed for a key nobody looked at.
+  const waarschuwingen = [];
+  const jongeKids = [];
+  const certs = new Map();
+  for (const oin of new Set(nieuw.map((b) => b.envelop.ontvanger))) {
+    const o = await api(`/verzenden/ontvanger?oin=${encodeURIComponent(oin)}&module=${encodeURIComponent(nieuw.find((b) => b.envelop.ontvanger === oin).envelop.module)}`);
+    certs.set(oin, o.versleuteling);
+    await ontvangersleutel(o.versleuteling);
+    if (o.versleuteling.jong) {
+      jongeKids.push(o.versleuteling.kid);
+      waarschuwingen.push(`Het versleutelingscertificaat van ${o.naam} (${oin}) is ${o.versleuteling.leeftijdDagen.toFixed(1)} dagen oud (jonger dan ${o.jongDagen} dagen; vingerafdruk ${o.versleuteling.kid}): controleer bij twijfel bij de ontvanger of de sleutel van hem is.`);
+    }
+  }
+  const lijstJong = $("upload-waarschuwingen");
+  if (jongeKids.some((kid) => !bevestigdeKids.has(kid)) || (jongeKids.length && !$("upload-jong-akkoord").checked)) {
+    lijstJong.replaceChildren();
+    for (const w of waarschuwingen) regel(lijstJong, w);
+    getoondeKids = new Set(jongeKids);
+    bevestigdeKids = new Set();
+    $("upload-jong-akkoord").checked = false;
+    $("upload-jong").hidden = false;
+    $("upload-voortgang").hidden = true;
+    $("upload-stap").textContent = "";
+    status("Er is nog niets verstuurd: controleer de waarschuwing over een nieuw certificaat, vink aan en verstuur opnieuw.");
+    return { verstuurd: 0, fouten: [], waarschuwingen, tijden };
+  }
+  $("upload-jong").hidden = true;
+  // 5. Seal every message (sign, then encrypt) and submit in parts of ≤ 1,000 (and within the
+  // server's request size), each part all or nothing.
+  const iat = Math.floor(Date.now() / 1000);
+  const uitslag = { verstuurd: 0, bevestigd: 0, delen: 0 };
+  let deel = [];
+  let deelBytes = 0;
+  tijden.zegelen = 0;
+  tijden.versturen = 0;
+  // One part in flight while the next is sealed (the server admits, the page seals: two processes).
+  const verstuurDeel = async (deel) => {
+    if (!deel.length) return true;
+    const t = performance.now();
+    let antwoord;
+    try {
+      antwoord = await api("/verzenden", { methode: "POST", body: { berichten: deel.map((d) => d.envelop) } });
+    } catch (fout) {
+      const per = fout.gegevens && fout.gegevens.berichten;
+      for (const u of per || []) {
+        const b = deel[u.index].bericht;
+        if (u.code && u.code !== "NIET_VERSTUURD") verslag.fout(b.bestand, b.rijen[0], "referentienummer", `${u.melding} (${u.code})`);
+      }
+      if (!verslag.fouten.length) verslag.fout(deel[0].bericht.bestand, null, null, `Het versturen is afgebroken: ${fout.message}`);
+      return false;
+    } finally {
+      tijden.versturen += performance.now() - t;
+    }
+    uitslag.delen++;
+    for (const u of antwoord.berichten) {
+      if (u.status === 201) {
+        uitslag.verstuurd++;
+        if (deel[u.index].bericht.bevestigt) uitslag.bevestigd++;
+      }
+    }
+    return true;
+  };
+  let onderweg = Promise.resolve(true);
+  const volgende = async () => {
+    const klaar = deel;
+    deel = [];
+    deelBytes = 0;
+    if (!(await onderweg)) return false;
+    onderweg = verstuurDeel(klaar);
+    return true;
+  };
+  for (let i = 0; i < nieuw.length; i += ZEGELBLOK) {
+    const blok = nieuw.slice(i, i + ZEGELBLOK);
+    const t = performance.now();
+    const jwes = await Promise.all(blok.map((b) => zegel(JSON.stringify(b.payload), b.envelop, { afzender: instellingen.oin, ontvanger: certs.get(b.envelop.ontvanger), teken, iat })));
+    tijden.zegelen += performance.now() - t;
+    for (let j = 0; j < blok.length; j++) {
+      const envelop = { ...blok[j].envelop, crossReferentienummer: blok[j].envelop.crossReferentienummer || null, inhoud: jwes[j] };
+      const grootte = jwes[j].length + 400;
+      if (deel.length >= indeling.maxDeel || (deel.length && deelBytes + grootte > indeling.maxVerzoek)) {
+        if (!(await volgende())) return afgebroken(verslag, uitslag, tijden);
+      }
+      deel.push({ envelop, bericht: blok[j] });
+      deelBytes += grootte;
+    }
+    voortgang(i + blok.length, nieuw.length, `Ondertekenen, versleutelen en versturen: ${i + blok.length} van ${nieuw.length}`);
+  }
+  if (!(await volgende()) || !(await onderweg)) return afgebroken(verslag, uitslag, tijden);
+  tijden.klaar = performance.now();
+  // 6. The result, per file.
+  const lijst = $("upload-uitslaglijst");
+  lijst.replaceChildren();
+  const alVerzonden = berichten.length - nieuw.length;
+  regel(lijst, `Verstuurd: ${uitslag.verstuurd} ${uitslag.verstuurd === 1 ? "bericht" : "berichten"} in ${uitslag.delen} ${uitslag.delen === 1 ? "deel" : "delen"}.`);
+  regel(lijst, `Al eerder verstuurd en nu overgeslagen: ${alVerzonden}.`);
+  regel(lijst, `Onderweg bevestigd (beantwoorde vragen die nog niet bevestigd waren): ${uitslag.bevestigd}.`);
+  for (const b of verslag.bestanden) {
+    regel(lijst, `${b.naam}: ${b.rijen} rijen, ${b.berichten} nieuwe berichten, ${b.alVerzonden} al verzonden, ${b.overgeslagen} rijen zonder antwoord overgeslagen.`);
+  }
+  for (const b of berichten.filter((x) => x.alVerzondenOp)) {
+    regel(lijst, `Al verzonden op ${tijdstip(b.alVerzondenOp)}: ${b.bestand.naam} rij ${b.rijen.join(", ")}.`);
+  }
+  for (const w of waarschuwingen) regel(lijst, `Versleuteld voor een nieuw certificaat dat u hebt bevestigd: ${w}`);
+  $("upload-uitslag").hidden = false;
+  $("upload-voortgang").hidden = true;
+  $("upload-stap").textContent = "";
+  status(`Upload verwerkt: ${uitslag.verstuurd} verstuurd, ${alVerzonden} al eerder verstuurd.`);
+  return { ...uitslag, alVerzonden, fouten: [], tijden };
+}
+
+function afgebroken(verslag, uitslag, tijden) {
+  toonFouten(verslag.fouten);
+  $("upload-voortgang").hidden = true;
+  status(`Het versturen is afgebroken na ${uitslag.verstuurd} berichten. Upload dezelfde bestanden opnieuw: wat al verstuurd is, wordt overgeslagen en de rest alsnog verstuurd.`);
+  return { ...uitslag, fouten: verslag.fouten, tijden };
+}
+
+onderdeel("Uploaden", {
+  start() {
+    $("upload-jong-akkoord").addEventListener("change", (e) => {
+      bevestigdeKids = e.target.checked ? new Set(getoondeKids) : new Set();
+    });
+    $("upload-formulier").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const knop = $("upload-knop");
+      knop.disabled = true;
+      try {
+        const r = await upload(Array.from($("upload-bestanden").files));
+        document.body.dataset.uploadTijden = JSON.stringify(r.tijden);
+      } catch (fout) {
+        $("upload-fouten").hidden = true;
+        melding(`Uploaden: ${fout.message}`);
+      } finally {
+        knop.disabled = false;
+      }
+    });
+  },
+});
