@@ -31,6 +31,8 @@ cover it without further work.
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import os
 import secrets
@@ -276,6 +278,8 @@ class Context:
     inhoudmerk: str = field(default_factory=lambda: f"INH{secrets.token_hex(10)}")
     naammerk: str = field(default_factory=lambda: f"Naam{secrets.token_hex(10)}")
     klantnummermerk: str = field(default_factory=lambda: f"KN{secrets.token_hex(8)}")
+    antwoordmerk: str = field(default_factory=lambda: f"Antwoord{secrets.token_hex(10)}")
+    saldoverzoeken: bytes = b""
     verstuurd: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -470,9 +474,48 @@ def stap_zip_downloaden_en_bevestigen(ctx: Context) -> None:
     pad = Path(wacht.value.path())
     with zipfile.ZipFile(pad) as zip_:
         inhoud = b"".join(zip_.read(naam) for naam in zip_.namelist())
+        ctx.saldoverzoeken = zip_.read("saldoverzoeken.csv")
     assert ctx.inhoudmerk.encode() in inhoud, "the zip made in the browser holds the payload"
     page.get_by_role("button", name="Download bevestigen").click()
     expect(page.locator("#download-voortgang")).to_contain_text("bevestigd")
+
+
+def stap_antwoorden_uploaden(ctx: Context) -> None:
+    """Art. 18.1a: the zip's saldoverzoeken.csv answered ('Klant onbekend', art. 8.1, with a reason
+    that carries a marker) and uploaded: parsed, validated, numbered, signed and encrypted in the page,
+    accepted by the hub — the reason reaches the server only as ciphertext."""
+    from playwright.sync_api import expect
+
+    page = ctx.page
+    tekst = ctx.saldoverzoeken.decode("utf-8-sig")
+    kop, *rijen = list(csv.reader(io.StringIO(tekst, newline=""), delimiter=";"))
+    gevuld = []
+    for rij in rijen:
+        cellen = dict(zip(kop, rij, strict=True))
+        cellen["antwoord.saldoverzoek"] = "Klant onbekend"
+        cellen["antwoord.reden.code"] = "GEEN_MATCH"
+        cellen["antwoord.reden.tekst"] = ctx.antwoordmerk
+        gevuld.append([cellen[k] for k in kop])
+    uit = io.StringIO(newline="")
+    csv.writer(uit, delimiter=";", lineterminator="\r\n").writerows([kop, *gevuld])
+    ctx.geheimen.tekst("antwoord (reden)", ctx.antwoordmerk)
+    page.locator("#upload-bestanden").set_input_files(
+        [
+            {
+                "name": "saldoverzoeken.csv",
+                "mimeType": "text/csv",
+                "buffer": ("\ufeff" + uit.getvalue()).encode(),
+            }
+        ]
+    )
+    page.get_by_role("button", name="Bestanden controleren en versturen").click()
+    # The SDK's certificate is new: the page asks before it seals for it (DESIGN §5).
+    expect(page.locator("#upload-jong")).to_be_visible(timeout=60_000)
+    page.get_by_label("Ik heb deze certificaten gecontroleerd; versleutel voor deze sleutels").check()
+    page.get_by_role("button", name="Bestanden controleren en versturen").click()
+    uitslag = page.locator("#upload-uitslag")
+    expect(uitslag).to_be_visible(timeout=120_000)
+    expect(uitslag).to_contain_text(f"Verstuurd: {len(gevuld)} bericht")
 
 
 def stap_verplaatst_label_opent_niet(ctx: Context) -> None:
@@ -513,6 +556,7 @@ STAPPEN: list[Callable[[Context], None]] = [
     stap_herladen_en_ontgrendelen,
     stap_clienten_tonen,
     stap_zip_downloaden_en_bevestigen,
+    stap_antwoorden_uploaden,
     stap_verplaatst_label_opent_niet,
     stap_serverpaginas_zonder_namen,
 ]
