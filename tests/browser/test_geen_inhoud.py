@@ -460,6 +460,11 @@ def stap_clienten_tonen(ctx: Context) -> None:
     # The other conversation has no name: it shows its reference.
     tweede = ctx.verstuurd[1]["conversatie"]
     expect(page.locator("#clienten-lijst")).to_contain_text(f"Traject {tweede[:8]} (zonder naam)")
+    # The open messages show the client's name beside them (DESIGN §7), decrypted in the page.
+    page.get_by_role("button", name="Berichten ophalen").click()
+    rij = page.locator("#berichten-lijst tr").filter(has_text=ctx.naammerk)
+    expect(rij).to_have_count(1)
+    expect(page.locator("#berichten-lijst")).to_contain_text(f"Traject {tweede[:8]}")
 
 
 def stap_zip_downloaden_en_bevestigen(ctx: Context) -> None:

@@ -41,7 +41,7 @@ import {
   status,
   tijdstip,
 } from "./werkplek.js";
-import "./clienten.js";
+import { clientnaam } from "./clienten.js";
 import "./downloaden.js";
 
 x509.cryptoProvider.set(crypto);
@@ -441,6 +441,9 @@ async function haalBerichten() {
       const rij = document.createElement("tr");
       cel(rij, env.berichttypeNaam || env.berichttype);
       cel(rij, env.afzenderNaam || env.afzender);
+      // The client's name as the organisation gave it, decrypted in this page (DESIGN §7).
+      const traject = String(env.conversatieReferentienummer || "");
+      cel(rij, clientnaam(traject) || (traject ? `Traject ${traject.slice(0, 8)}` : "—"));
       cel(rij, tijdstip(env.ontvangenOp));
       const knopcel = cel(rij, "");
       const knop = document.createElement("button");
