@@ -45,6 +45,15 @@ class Runtime:
             self.audit_sleutel = laad_audit_sleutel(self.settings)
         return self.audit_sleutel
 
+    def checkpointextensies(self) -> tuple[str, ...]:
+        """The extension lines of the audit log's signed checkpoints: with the portal on, the hash of
+        the browser code it serves (DESIGN §5 "The code")."""
+        if not self.settings.portaal_actief:
+            return ()
+        from knooppunt.portaal import bundel
+
+        return (bundel.checkpointregel(),)
+
     def close(self) -> None:
         self.engine.dispose()
         self.dagsleutels.close()

@@ -6,6 +6,8 @@ tree that still verifies."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import signal
@@ -811,6 +813,25 @@ def test_deelnemers_halen_het_nieuwste_checkpoint_op(
     checkpoint = lees_checkpoint(r.text, rt.ondertekenaar().publiek)
     assert checkpoint.grootte == 3
     assert client_voor(None).get("/audit/checkpoint").status_code == 401
+
+
+def test_het_checkpoint_draagt_de_hash_van_de_portaalcode(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
+    """DESIGN §5 "The code": the bundle's hash is published in the docs and in the audit checkpoints,
+    so a changed bundle is visible to every participant that fetches one."""
+    from knooppunt.hub.notitie import lees_checkpoint
+    from knooppunt.portaal import bundel
+
+    _vul(rt, 2)
+    assert _sequence(rt, extensies=rt.checkpointextensies()) >= 2  # the cast's registrations too
+    r = client_voor(cast["gemeente"]).get("/audit/checkpoint")
+    checkpoint = lees_checkpoint(r.text, rt.ondertekenaar().publiek)
+    sha = hashlib.sha256(bundel.BUNDEL.read_bytes()).hexdigest()
+    assert checkpoint.extensies == (f"knooppunt-portaal-bundel sha256:{sha}",)
+    # Without the portal there is no bundle to name.
+    zonder = dataclasses.replace(rt, settings=rt.settings.model_copy(update={"portaal_actief": False}))
+    assert zonder.checkpointextensies() == ()
 
 
 # --- retention ----------------------------------------------------------------------------------

@@ -95,6 +95,23 @@ def test_een_checkpoint_klopt_alleen_met_de_eigen_sleutel() -> None:
         lees_checkpoint(notitie.replace("\n8\n", "\n9\n", 1), echt.publiek)
 
 
+def test_een_checkpoint_draagt_extensieregels_onder_de_handtekening() -> None:
+    """C2SP tlog-checkpoint: lines after the root hash are extension lines, signed with the rest;
+    the hub's carries the portal bundle's hash (DESIGN §5 "The code")."""
+    sleutel = Ondertekenaar.nieuw("knooppunt.example.nl/audit")
+    regel = "knooppunt-portaal-bundel sha256:" + "ab" * 32
+    checkpoint = Checkpoint(sleutel.naam, 8, bytes.fromhex(WORTELS[-1]), (regel,))
+    notitie = checkpoint.ondertekend(sleutel)
+    assert notitie.splitlines()[3] == regel
+    assert lees_checkpoint(notitie, sleutel.publiek) == checkpoint
+    # The line is under the signature: another bundle hash no longer verifies.
+    with pytest.raises(NotitieFout, match="geen geldige handtekening"):
+        lees_checkpoint(notitie.replace("sha256:ab", "sha256:cd", 1), sleutel.publiek)
+    for slecht in ("", "twee\nregels", "stuur\x07teken"):
+        with pytest.raises(NotitieFout, match="extensieregel"):
+            Checkpoint(sleutel.naam, 8, bytes.fromhex(WORTELS[-1]), (slecht,))
+
+
 @pytest.mark.parametrize(
     ("tekst", "melding"),
     [

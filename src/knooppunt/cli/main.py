@@ -335,6 +335,7 @@ def audit_sequence() -> None:
             rt.sessions,
             rt.ondertekenaar(),
             max_wacht=timedelta(seconds=settings.audit_max_ongesequenceerd_seconden),
+            extensies=rt.checkpointextensies(),
         )
     finally:
         rt.close()

@@ -151,14 +151,23 @@ class Ondertekenaar:
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """A tree head: origin, tree size (the number of sequenced entries), root hash."""
+    """A tree head: origin, tree size (the number of sequenced entries), root hash, and the
+    extension lines C2SP tlog-checkpoint allows after it (signed with the rest; the hub's: the
+    portal bundle's hash, `portaal.bundel.checkpointregel`)."""
 
     origin: str
     grootte: int
     wortel: bytes
+    extensies: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for regel in self.extensies:
+            if not regel or "\n" in regel or not regel.isprintable():
+                raise NotitieFout(f"ongeldige extensieregel voor een checkpoint: {regel[:80]!r}")
 
     def tekst(self) -> str:
-        return f"{self.origin}\n{self.grootte}\n{base64.b64encode(self.wortel).decode()}\n"
+        kop = f"{self.origin}\n{self.grootte}\n{base64.b64encode(self.wortel).decode()}\n"
+        return kop + "".join(f"{regel}\n" for regel in self.extensies)
 
     def ondertekend(self, ondertekenaar: Ondertekenaar) -> str:
         return ondertekenaar.onderteken(self.tekst())
@@ -193,7 +202,7 @@ def lees_checkpoint(notitie: str, sleutel: Verificatiesleutel) -> Checkpoint:
     wortel = _b64(regels[2], "wortelhash")
     if len(wortel) != 32:
         raise NotitieFout("wortelhash is geen SHA-256")
-    return Checkpoint(regels[0], int(regels[1]), wortel)
+    return Checkpoint(regels[0], int(regels[1]), wortel, tuple(regels[3:-1]))
 
 
 def sleutel_uit_bestand(pad: Path) -> Ondertekenaar:

@@ -14,7 +14,7 @@ sequenced is found by the next run and numbered after it: ``volgnummer`` is the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,9 +37,17 @@ def blad(regel: Mapping[str, Any]) -> bytes:
     return bladhash(store.canoniek(regel))
 
 
-def sequence(session: Session, ondertekenaar: Ondertekenaar, *, nu: datetime, batch: int = 10_000) -> int:
+def sequence(
+    session: Session,
+    ondertekenaar: Ondertekenaar,
+    *,
+    nu: datetime,
+    batch: int = 10_000,
+    extensies: Sequence[str] = (),
+) -> int:
     """Sequence at most ``batch`` waiting entries in this transaction; returns how many. The
-    caller commits (or, on any error, rolls back: then nothing of this run remains)."""
+    caller commits (or, on any error, rolls back: then nothing of this run remains). ``extensies``:
+    extension lines of the signed checkpoint (the portal bundle's hash)."""
     store.vergrendel_sequencer(session)
     nieuw = store.ongesequenceerd(session, limiet=batch)
     if not nieuw:
@@ -63,7 +71,9 @@ def sequence(session: Session, ondertekenaar: Ondertekenaar, *, nu: datetime, ba
         toewijzingen.append((int(regel["id"]), rand.grootte, hash_.hex()))
     store.ken_toe(session, toewijzingen)
     wortel = rand.wortel()
-    checkpoint = Checkpoint(ondertekenaar.naam, rand.grootte, wortel).ondertekend(ondertekenaar)
+    checkpoint = Checkpoint(ondertekenaar.naam, rand.grootte, wortel, tuple(extensies)).ondertekend(
+        ondertekenaar
+    )
     store.voeg_kop_toe(
         session,
         store.Kop(

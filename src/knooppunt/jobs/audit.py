@@ -5,6 +5,7 @@ idempotent; on several nodes they take turns (advisory locks)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,6 +49,7 @@ def sequence(
     *,
     max_wacht: timedelta,
     batch: int | None = None,
+    extensies: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Sequence every committed entry, in runs of at most ``batch`` (each its own transaction and
     signed head; on SQLite, where a run holds the one write lock, 1,000, else 10,000). Entries that
@@ -59,7 +61,9 @@ def sequence(
     totaal = 0
     while True:
         with transactie(factory) as session:
-            aantal = sequencer.sequence(session, ondertekenaar, nu=db_nu(session), batch=batch)
+            aantal = sequencer.sequence(
+                session, ondertekenaar, nu=db_nu(session), batch=batch, extensies=extensies
+            )
         totaal += aantal
         if aantal < batch:
             break

@@ -50,7 +50,12 @@ def _audit_opschonen(runtime: Runtime, nu: datetime) -> int:
 def _audit_sequence(runtime: Runtime, nu: datetime) -> dict[str, Any]:
     # The database clock, not ``nu``: a head's tijd and the waiting time are real time.
     max_wacht = timedelta(seconds=runtime.settings.audit_max_ongesequenceerd_seconden)
-    return audit.sequence(runtime.sessions, runtime.ondertekenaar(), max_wacht=max_wacht)
+    return audit.sequence(
+        runtime.sessions,
+        runtime.ondertekenaar(),
+        max_wacht=max_wacht,
+        extensies=runtime.checkpointextensies(),
+    )
 
 
 def _notificaties(runtime: Runtime, nu: datetime) -> dict[str, Any]:

@@ -11,13 +11,9 @@ a derived key or a private key.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -31,7 +27,7 @@ from knooppunt.hub import adresboek, mailbox
 from knooppunt.hub.fouten import HubFout
 from knooppunt.pki.certificaat import OngeldigCertificaat
 from knooppunt.pki.portaal_ca import OngeldigeAanvraag
-from knooppunt.portaal import sleutelblobs
+from knooppunt.portaal import bundel, sleutelblobs
 from knooppunt.portaal.gastclient import HUB, Gastclient, envelop_van
 from knooppunt.portaal.sessies import Beheerder, Csrf, DeelnemerGebruiker, Gebruiker, huidige, runtime
 from knooppunt.portaal.weergave import berichttype_naam, pagina
@@ -45,7 +41,6 @@ router = APIRouter()
 PAD = "/sleutels"  # inside the portal app, mounted at /portaal
 API_PAD = PAD + "/api"
 API = "/portaal" + API_PAD  # as the page's script calls it
-BUNDEL = Path(__file__).resolve().parents[1] / "static" / "js" / "portaal-sleutels.js"
 BUNDEL_URL = "/portaal/static/js/portaal-sleutels.js"
 MAX_VERZOEK = 64 * 1024
 MAX_VERNIEUWEN = 2 * 1024 * 1024
@@ -62,15 +57,14 @@ CSP_SLEUTELS = (
 WebAssembly (hash-wasm) — only on this page."""
 
 
-@lru_cache(maxsize=1)
 def bundel_integriteit() -> str:
     """The SRI value of the bundle (sha384), computed once from the file the portal serves."""
-    return "sha384-" + base64.b64encode(hashlib.sha384(BUNDEL.read_bytes()).digest()).decode("ascii")
+    return bundel.integriteit()
 
 
 def bundel_sha256() -> str:
     """The SHA-256 published in docs/portaal.md (hex)."""
-    return hashlib.sha256(BUNDEL.read_bytes()).hexdigest()
+    return bundel.sha256()
 
 
 class ApiFout(Exception):
