@@ -816,7 +816,7 @@ def test_deelnemers_halen_het_nieuwste_checkpoint_op(
 
 
 def test_het_checkpoint_draagt_de_hash_van_de_portaalcode(
-    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime, cli: Any
 ) -> None:
     """DESIGN §5 "The code": the bundle's hash is published in the docs and in the audit checkpoints,
     so a changed bundle is visible to every participant that fetches one."""
@@ -829,6 +829,18 @@ def test_het_checkpoint_draagt_de_hash_van_de_portaalcode(
     checkpoint = lees_checkpoint(r.text, rt.ondertekenaar().publiek)
     sha = hashlib.sha256(bundel.BUNDEL.read_bytes()).hexdigest()
     assert checkpoint.extensies == (f"knooppunt-portaal-bundel sha256:{sha}",)
+    # Another bundle served later shows up in `audit verify`: each change with the tree size of the
+    # first signed head that names it.
+    ander = "knooppunt-portaal-bundel sha256:" + "0" * 64
+    _vul(rt, 2)
+    assert _sequence(rt, extensies=(ander,)) == 2
+    uit = cli("audit", "verify", "--sleutel", _publiek(rt), "--json")
+    assert uit.exit_code == 0, uit.output
+    verslag = json.loads(uit.stdout)
+    assert [b["bundel"] for b in verslag["portaalcode"]] == [f"sha256:{sha}", "sha256:" + "0" * 64]
+    assert verslag["portaalcode"][1]["vanafBoomgrootte"] == verslag["boomgrootte"]
+    tekst = cli("audit", "verify", "--sleutel", _publiek(rt)).stdout
+    assert f"portaalcode sha256:{sha} vanaf boomgrootte" in tekst
     # Without the portal there is no bundle to name.
     zonder = dataclasses.replace(rt, settings=rt.settings.model_copy(update={"portaal_actief": False}))
     assert zonder.checkpointextensies() == ()

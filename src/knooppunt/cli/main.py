@@ -302,6 +302,9 @@ def audit_verify(sleutel_tekst: str | None, checkpoint_paden: tuple[Path, ...], 
                     "checkpoints": verslag.checkpoints,
                     "wachtend": verslag.wachtend,
                     "opgeschoondTotEnMet": verslag.anker.volgnummer if verslag.anker else None,
+                    "portaalcode": [
+                        {"vanafBoomgrootte": grootte, "bundel": bundel} for grootte, bundel in verslag.bundels
+                    ],
                     "problemen": [
                         {"volgnummer": p.volgnummer, "soort": p.soort, "uitleg": p.uitleg}
                         for p in verslag.problemen
@@ -310,6 +313,8 @@ def audit_verify(sleutel_tekst: str | None, checkpoint_paden: tuple[Path, ...], 
             )
         )
     else:
+        for grootte, bundel in verslag.bundels:
+            click.echo(f"portaalcode {bundel} vanaf boomgrootte {grootte}")
         for probleem in verslag.problemen:
             click.echo(str(probleem))
         click.echo(verslag.samenvatting(), err=not verslag.intact)

@@ -388,6 +388,9 @@ class Verslag:
     wachtend: int = 0  # entries without volgnummer yet
     anker: store.Anker | None = None
     problemen: list[Probleem] = field(default_factory=list)
+    # The portal code the signed heads name (DESIGN §5 "The code"): (tree size of the first head
+    # that names it, "sha256:<hex>"), one entry per change, oldest first.
+    bundels: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
@@ -467,6 +470,9 @@ def verifieer(
         except NotitieFout as exc:
             verslag.probleem(kop.grootte, "handtekening", f"de boomkop van grootte {kop.grootte}: {exc}")
         else:
+            bundel = getekend.bundel
+            if bundel is not None and (not verslag.bundels or verslag.bundels[-1][1] != bundel):
+                verslag.bundels.append((kop.grootte, bundel))
             if getekend.grootte != kop.grootte or getekend.wortel.hex() != kop.wortel:
                 verslag.probleem(
                     kop.grootte, "handtekening", "de ondertekende checkpoint zegt iets anders dan de boomkop"

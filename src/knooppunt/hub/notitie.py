@@ -149,6 +149,11 @@ class Ondertekenaar:
         return f"{tekst}\n{STREEP} {self.naam} {waarde}\n"
 
 
+PORTAALBUNDEL = "knooppunt-portaal-bundel"
+"""The keyword of the checkpoint extension line that names the portal's browser code by its hash
+(``knooppunt-portaal-bundel sha256:<hex>``, portaal.bundel)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
     """A tree head: origin, tree size (the number of sequenced entries), root hash, and the
@@ -164,6 +169,15 @@ class Checkpoint:
         for regel in self.extensies:
             if not regel or "\n" in regel or not regel.isprintable():
                 raise NotitieFout(f"ongeldige extensieregel voor een checkpoint: {regel[:80]!r}")
+
+    @property
+    def bundel(self) -> str | None:
+        """The portal bundle this checkpoint names (``sha256:<hex>``), if any."""
+        for regel in self.extensies:
+            sleutelwoord, _, waarde = regel.partition(" ")
+            if sleutelwoord == PORTAALBUNDEL and waarde:
+                return waarde
+        return None
 
     def tekst(self) -> str:
         kop = f"{self.origin}\n{self.grootte}\n{base64.b64encode(self.wortel).decode()}\n"

@@ -10,8 +10,9 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
+from knooppunt.hub.notitie import PORTAALBUNDEL
+
 BUNDEL = Path(__file__).resolve().parent / "static" / "js" / "portaal-sleutels.js"
-CHECKPOINT_SLEUTELWOORD = "knooppunt-portaal-bundel"
 
 
 @lru_cache(maxsize=1)
@@ -29,4 +30,4 @@ def sha256() -> str:
 def checkpointregel() -> str:
     """The extension line a signed audit checkpoint carries (C2SP tlog-checkpoint allows extension
     lines after the root hash): ``knooppunt-portaal-bundel sha256:<hex>``."""
-    return f"{CHECKPOINT_SLEUTELWOORD} sha256:{sha256()}"
+    return f"{PORTAALBUNDEL} sha256:{sha256()}"
