@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,3 +49,17 @@ def node_met_pakketten(map_: Path, waarvoor: str) -> str:
             assert r.returncode == 0, f"npm ci in {map_} failed:\n{r.stdout}\n{r.stderr}"
             break
     return node
+
+
+def draai_script(node: str, script: Path, invoer: Any) -> Any:
+    """Run a Node script that reads one JSON value on stdin and prints one on stdout; its answer."""
+    r = subprocess.run(
+        [node, str(script)],
+        input=json.dumps(invoer),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import pytest
 from knooppunt.client.hub import Ontvangen
 from knooppunt.portaal import export, leesbaar
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
-from tests.node import node_met_pakketten
+from tests.node import draai_script, node_met_pakketten
 
 JS = Path(__file__).resolve().parents[2] / "src" / "knooppunt" / "portaal" / "js"
 GEMEENTE = "00000001002306608000"
@@ -99,16 +98,7 @@ def _saldo(vorderingen: int, **meer: Any) -> dict[str, Any]:
 
 
 def _draai(node: str, invoer: dict[str, Any]) -> dict[str, Any]:
-    r = subprocess.run(
-        [node, str(JS / "test" / "downloaden.mjs")],
-        input=json.dumps(invoer),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert r.returncode == 0, r.stderr
-    uit: dict[str, Any] = json.loads(r.stdout)
+    uit: dict[str, Any] = draai_script(node, JS / "test" / "downloaden.mjs", invoer)
     return uit
 
 

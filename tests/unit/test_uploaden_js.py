@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from knooppunt.client import jose
 from knooppunt.portaal import antwoordnummers
 from knooppunt.protocol.jwe import x5t_s256
 from tests.factories import Partij
-from tests.node import node_met_pakketten
+from tests.node import draai_script, node_met_pakketten
 
 JS = Path(__file__).resolve().parents[2] / "src" / "knooppunt" / "portaal" / "js"
 
@@ -35,16 +34,7 @@ def node() -> str:
 
 
 def _run(node: str, invoer: dict[str, Any]) -> dict[str, Any]:
-    r = subprocess.run(
-        [node, str(JS / "test" / "zegel.mjs")],
-        input=json.dumps(invoer),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert r.returncode == 0, r.stderr
-    uit: dict[str, Any] = json.loads(r.stdout)
+    uit: dict[str, Any] = draai_script(node, JS / "test" / "zegel.mjs", invoer)
     return uit
 
 
