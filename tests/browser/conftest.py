@@ -80,8 +80,17 @@ class Portaalserver:
 
 
 def _start(
-    tmp: Path, database_url: str | None, *, poort: int | None = None, extra: dict[str, str] | None = None
+    tmp: Path,
+    database_url: str | None,
+    *,
+    poort: int | None = None,
+    extra: dict[str, str] | None = None,
+    programma: list[str] | None = None,
+    alleen_server: dict[str, str] | None = None,
 ) -> Iterator[Portaalserver]:
+    """Seed the demo data and start ``knooppunt serve`` (``programma``: another way to run the same
+    CLI, e.g. wrapped by a test's recorder; ``alleen_server``: environment for the server process
+    only, not for the demo or `Portaalserver.omgeving`)."""
     poort = poort or vrije_poort()
     omgeving = {k: v for k, v in os.environ.items() if not k.startswith("KNOOPPUNT_")}
     omgeving |= {"KNOOPPUNT_ENV": "development", "KNOOPPUNT_DATA_DIR": str(tmp / "data"), **(extra or {})}
@@ -97,9 +106,10 @@ def _start(
         check=False,
     )
     assert demo.returncode == 0, demo.stderr + demo.stdout
+    cli = programma or [sys.executable, "-m", "knooppunt.cli.main"]
     proces = subprocess.Popen(
-        [sys.executable, "-m", "knooppunt.cli.main", "serve", "--port", str(poort), "--job-interval", "3600"],
-        env=omgeving,
+        [*cli, "serve", "--port", str(poort), "--job-interval", "3600"],
+        env={**omgeving, **(alleen_server or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

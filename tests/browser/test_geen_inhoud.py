@@ -34,11 +34,8 @@ import base64
 import csv
 import io
 import json
-import os
 import secrets
-import subprocess
 import sys
-import threading
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -55,8 +52,8 @@ from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from tests.browser import conftest
 from tests.browser.conftest import PG_URL, Portaalserver, log_in
-from tests.functional.server import _lees_log, vrije_poort, wacht_op_poort
 
 ENERGIE = "00000003501234560000"
 ENERGIE_NAAM = "Demo Energie BV (Schuldeiser)"
@@ -287,43 +284,16 @@ class Context:
 
 
 def _start(tmp: Path, database_url: str | None) -> Iterator[tuple[Portaalserver, Path]]:
-    poort = vrije_poort()
     opname = tmp / "opname" / "verzoeken.jsonl"
     opname.parent.mkdir()
     opname.touch()
-    omgeving = {k: v for k, v in os.environ.items() if not k.startswith("KNOOPPUNT_")}
-    omgeving |= {"KNOOPPUNT_ENV": "development", "KNOOPPUNT_DATA_DIR": str(tmp / "data")}
-    if database_url:
-        omgeving["KNOOPPUNT_DATABASE_URL"] = database_url
-    demo = subprocess.run(
-        [sys.executable, "-m", "knooppunt.cli.main", "portaal", "demo"],
-        env=omgeving,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert demo.returncode == 0, demo.stderr + demo.stdout
-    proces = subprocess.Popen(
-        [sys.executable, "-c", OPNAMESERVER, "serve", "--port", str(poort), "--job-interval", "3600"],
-        env={**omgeving, "GEEN_INHOUD_OPNAME": str(opname)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    server = Portaalserver(
-        url=f"https://localhost:{poort}", data_dir=tmp / "data", proces=proces, omgeving=omgeving
-    )
-    try:
-        wacht_op_poort(poort, proces)
-        threading.Thread(target=_lees_log, args=(proces, server.log), daemon=True).start()
+    for server in conftest._start(
+        tmp,
+        database_url,
+        programma=[sys.executable, "-c", OPNAMESERVER],
+        alleen_server={"GEEN_INHOUD_OPNAME": str(opname)},
+    ):
         yield server, opname
-    finally:
-        if proces.poll() is None:
-            proces.terminate()
-            try:
-                proces.wait(15)
-            except subprocess.TimeoutExpired:
-                proces.kill()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
