@@ -372,7 +372,7 @@ def start_hub(
             [
                 *(
                     [sys.executable, str(Path(__file__).with_name(f"serve_{variant}.py"))]
-                    if variant in ("nodelay", "yappi")
+                    if variant in ("nodelay", "yappi", "prototype")
                     else [sys.executable, "-m", "knooppunt.cli.main"]
                 ),
                 "serve",
