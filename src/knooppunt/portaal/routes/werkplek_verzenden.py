@@ -42,7 +42,9 @@ from knooppunt.hub import adresboek, mailbox, verzendingen
 from knooppunt.hub.fouten import HubFout
 from knooppunt.pki.certificaat import OngeldigCertificaat
 from knooppunt.portaal import csvindeling, formulier
+from knooppunt.portaal.csvcellen import typenaam
 from knooppunt.portaal.csvformaat import (
+    ANTWOORD,
     BETAALVOORSTEL,
     BETAALVOORSTEL_ANTWOORDEN,
     EXCEL_CSV,
@@ -50,6 +52,7 @@ from knooppunt.portaal.csvformaat import (
     SALDO_ANTWOORDEN,
     SALDOVERZOEK,
     SR,
+    START,
     STATUSVERZOEK,
     Bestandsoort,
 )
@@ -134,10 +137,99 @@ def _soort(
     }
 
 
-def indelingen(max_verzoek: int) -> dict[str, Any]:
-    """The handbook's upload files (art. 18.2) as metadata for the page's generic engine, with the
-    limits of its requests (``max_verzoek``: KNOOPPUNT_MAX_REQUEST_BYTES)."""
+def _sjabloon(kolom: str) -> str:
+    """A column name with its list numbers as ``#`` (``vorderingen.#.hoofdsom``): the page matches a
+    file's numbered columns (``vorderingen.7.hoofdsom``) against it, as `csvindeling.kolommen`
+    numbers a list up to the highest number in the file."""
+    return ".".join("#" if d.isdigit() else d for d in kolom.split("."))
+
+
+def _kolommen(module: str, code: str, versie: str) -> list[dict[str, Any]]:
+    """The payload columns of a type (`csvindeling.kolommen`) once per list item template, each with
+    its kind of value (`csvindeling.waarde`) and choices."""
+    uit: dict[str, dict[str, Any]] = {}
+    for k in csvindeling.kolommen(module, code, versie):
+        uit.setdefault(
+            _sjabloon(k.naam),
+            {"naam": _sjabloon(k.naam), "soort": k.soort, "opties": [list(o) for o in k.opties]},
+        )
+    return list(uit.values())
+
+
+def _type(module: str, code: str, versie: str) -> dict[str, Any] | None:
+    try:
+        schema = schema_voor(module, code, versie)
+    except LookupError:
+        return None
     return {
+        "module": module,
+        "versie": versie,
+        "code": code,
+        "naam": csvindeling.typenaam(module, code, versie),
+        "naamKlein": typenaam(code, module, versie),
+        "schema": schema,
+        "kolommen": _kolommen(module, code, versie),
+    }
+
+
+def generiek(modules: dict[str, tuple[str, ...]], rol: str) -> dict[str, Any]:
+    """The generic upload files of `csvmodules` for the modules and versions a participant accepts
+    (``modules``: module → versions), as metadata: per question the answers ``antwoord.berichttype``
+    may name (code and name, as `csvmodules._antwoordsoort` reads them) and the ``antwoord.*``
+    columns its file may have; per type its payload columns (`csvindeling.kolommen`, list numbers as
+    ``#``) and JSON Schema; the types this role starts itself (a file with ``module`` and
+    ``ontvanger``, `csvmodules.starten`) per module, with their versions newest first."""
+    vragen: dict[str, Any] = {}
+    typen: dict[str, Any] = {}
+    starten: dict[str, list[str]] = {}
+
+    def voeg_toe(module: str, code: str, versie: str) -> bool:
+        sleutel = f"{module}|{versie}|{code}"
+        if sleutel not in typen:
+            beschrijving = _type(module, code, versie)
+            if beschrijving is None:
+                return False
+            typen[sleutel] = beschrijving
+        return True
+
+    for module in sorted(modules):
+        for versie in sorted(modules[module], key=versiesleutel, reverse=True):
+            for vraag in CATALOGUS.alle():
+                if vraag.module != module or vraag.versie != versie or vraag.door_knooppunt:
+                    continue
+                antwoorden = [
+                    t for t in csvindeling.antwoordtypen(module, versie, vraag.code) if voeg_toe(module, t.code, versie)
+                ]
+                vragen[f"{module}|{versie}|{vraag.code}"] = {
+                    "naam": typenaam(vraag.code, module, versie),
+                    "antwoorden": [{"code": t.code, "naam": t.naam} for t in antwoorden],
+                    "kolommen": sorted({_sjabloon(k) for k in csvindeling.antwoordkolommen(module, versie, vraag.code)}),
+                }
+            for t in csvindeling.starttypen(module, versie, rol) if rol else []:
+                if voeg_toe(module, t.code, versie):
+                    starten.setdefault(f"{module}|{t.code}", []).append(versie)
+    return {
+        "antwoord": {
+            "kenmerk": ANTWOORD.kenmerk,
+            "sleutels": list(ANTWOORD.sleutels),
+            "prefix": csvindeling.ANTWOORD,
+        },
+        "start": {"kenmerk": START.kenmerk, "sleutels": list(START.sleutels)},
+        "vragen": vragen,
+        "typen": typen,
+        "starten": starten,
+    }
+
+
+def indelingen(
+    max_verzoek: int, modules: dict[str, tuple[str, ...]] | None = None, rol: str = ""
+) -> dict[str, Any]:
+    """The upload files as metadata for the page's generic engine: the handbook's (art. 18.2) and
+    the generic files of every module and version in ``modules`` (module → the versions the
+    participant accepts, `generiek`), with the limits of its requests (``max_verzoek``:
+    KNOOPPUNT_MAX_REQUEST_BYTES)."""
+    return {
+        "generiek": generiek(modules or {}, rol),
         "scheidingsteken": ";",
         "maxBestand": MAX_BESTAND,
         "maxDeel": MAX_DEEL,
@@ -178,10 +270,15 @@ def indelingen(max_verzoek: int) -> dict[str, Any]:
 @router.get(PAD + "/indelingen")
 def indelingen_route(request: Request) -> JSONResponse:
     try:
-        _api_gebruiker(request)
+        gebruiker = _api_gebruiker(request)
     except ApiFout as fout:
         return _fout(fout)
-    return _json(indelingen(runtime(request).settings.max_request_bytes))
+    assert gebruiker.oin is not None
+    rt = runtime(request)
+    with transactie(rt.sessions) as session:
+        deelnemer = adresboek.haal(session, gebruiker.oin)
+        modules = {m: adresboek.versies_van(deelnemer, m) for m in adresboek.modules_van(deelnemer)}
+    return _json(indelingen(rt.settings.max_request_bytes, modules, gebruiker.rol or ""))
 
 
 # --- compose -----------------------------------------------------------------------------------------
