@@ -198,12 +198,16 @@ def generiek(modules: dict[str, tuple[str, ...]], rol: str) -> dict[str, Any]:
                 if vraag.module != module or vraag.versie != versie or vraag.door_knooppunt:
                     continue
                 antwoorden = [
-                    t for t in csvindeling.antwoordtypen(module, versie, vraag.code) if voeg_toe(module, t.code, versie)
+                    t
+                    for t in csvindeling.antwoordtypen(module, versie, vraag.code)
+                    if voeg_toe(module, t.code, versie)
                 ]
                 vragen[f"{module}|{versie}|{vraag.code}"] = {
                     "naam": typenaam(vraag.code, module, versie),
                     "antwoorden": [{"code": t.code, "naam": t.naam} for t in antwoorden],
-                    "kolommen": sorted({_sjabloon(k) for k in csvindeling.antwoordkolommen(module, versie, vraag.code)}),
+                    "kolommen": sorted(
+                        {_sjabloon(k) for k in csvindeling.antwoordkolommen(module, versie, vraag.code)}
+                    ),
                 }
             for t in csvindeling.starttypen(module, versie, rol) if rol else []:
                 if voeg_toe(module, t.code, versie):
@@ -215,6 +219,10 @@ def generiek(modules: dict[str, tuple[str, ...]], rol: str) -> dict[str, Any]:
             "prefix": csvindeling.ANTWOORD,
         },
         "start": {"kenmerk": START.kenmerk, "sleutels": list(START.sleutels)},
+        "modules": {
+            m: {"naam": csvindeling.modulenaam(m), "versies": sorted(v, key=versiesleutel, reverse=True)}
+            for m, v in sorted(modules.items())
+        },
         "vragen": vragen,
         "typen": typen,
         "starten": starten,
@@ -391,6 +399,7 @@ def ontvanger(request: Request, oin: str = "", module: str = SR) -> JSONResponse
             {
                 "oin": deelnemer.oin,
                 "naam": deelnemer.naam,
+                "versies": list(adresboek.versies_van(deelnemer, module)),
                 "jongDagen": jong,
                 "versleuteling": {
                     "pem": cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
