@@ -71,7 +71,7 @@ client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), sys.argv[1], wie="t
 for o in client.haal_op(waarvoor="test"):
     e = o.envelop
     print(json.dumps({"ref": e["referentienummer"], "cross": e.get("crossReferentienummer"),
-                      "conv": e["conversatieReferentienummer"],
+                      "conv": e["conversatieReferentienummer"], "versie": e["versie"],
                       "type": e["berichttype"], "afzender": e["afzender"], "fout": o.fout,
                       "detail": o.foutdetail, "payload": o.payload}))
 rt.close()
@@ -665,3 +665,31 @@ def test_generieke_antwoorden_in_elke_module(
     _upload(page, goed)
     expect(uitslag).to_contain_text("Al eerder verstuurd en nu overgeslagen: 2", timeout=60_000)
     assert len(antwoorden_van_incasso()) == 2
+
+    # 4. A new message of a module, from a file with module and ontvanger (csvmodules.starten): an
+    # empty versie is the highest version both accept (schuldregeling 2.0); a wrong OIN is named.
+    start = {
+        "module": "schuldregeling",
+        "versie": "",
+        "berichttype": "statusverzoek",
+        "ontvanger": GEMEENTE,
+        "conversatieReferentienummer": sr["conv"],
+        "klantnummerSHV": sr["klant"],
+        "contactpersoonSE.naam": "Team Incasso",
+        "contactpersoonSE.email": "team@incasso.example.nl",
+        "toelichting": "Generiek statusverzoek 8812",
+    }
+    _upload(page, [("nieuw.csv", _als_csv([start, dict(start, ontvanger="123")]))])
+    expect(page.locator("#upload-fouten")).to_contain_text(
+        "'123' is geen OIN: vul het Organisatie-identificatienummer (20 cijfers)", timeout=60_000
+    )
+    assert re.search(r"nieuw\.csv\s+3\s+D \(ontvanger\)", page.locator("#upload-foutenlijst").inner_text())
+    _upload(page, [("nieuw.csv", _als_csv([start]))])
+    expect(uitslag).to_contain_text("Verstuurd: 1 bericht in 1 deel", timeout=60_000)
+    (verzoek,) = [
+        o
+        for o in _python(server, OPEN, GEMEENTE)
+        if o["afzender"] == INCASSO and o["type"] == "statusverzoek" and o["conv"] == sr["conv"]
+    ]
+    assert verzoek["fout"] is None and verzoek["payload"]["toelichting"] == "Generiek statusverzoek 8812"
+    assert verzoek["versie"] == "2.0"
