@@ -373,3 +373,103 @@ def test_waarden_gelijk_aan_python(node: str, soort: str, waarden: list[str], py
     )
     assert uit["waarden"] == [verdict(w) for w in waarden]
     assert any(v is None for v in uit["waarden"]) and any(v is not None for v in uit["waarden"])
+
+
+# --- the generic files' reading: cells, error columns, defaults (uploaden.js) -------------------------
+
+
+def test_cellen_en_kolommen_gelijk_aan_csvindeling(node: str) -> None:
+    """A cell's value as csvindeling.waarde reads it (or its Dutch error), an error path's column as
+    kolom_van_pad names it: the page reads a generic file as the server-side upload does."""
+    from knooppunt.portaal import csvindeling
+    from knooppunt.portaal.formulier import Omzetfout
+
+    keuze = csvindeling.Kolom(
+        "vorderingen.1.schuldtype", "keuze", (("openstaand", "Openstaand"), ("onbekend", "Onbekend"))
+    )
+    gevallen = [
+        (csvindeling.Kolom("hoofdsom", "bedrag"), t) for t in ("12345", " 12 ", "12,50", "€ 5", "-3", "")
+    ]
+    gevallen += [(csvindeling.Kolom("aantal", "geheel"), t) for t in ("7", "-7", "1 000", "7,5", "x")]
+    gevallen += [(csvindeling.Kolom("pct", "getal"), t) for t in ("12,5", "30 %", "1e2", "abc", "-0,25")]
+    gevallen += [
+        (csvindeling.Kolom("peildatum", "datum"), t)
+        for t in ("2024-03-01", "1-3-2024", "31.12.2023", "31-2-2024", "gisteren", "01/03/2024")
+    ]
+    gevallen += [(csvindeling.Kolom("akkoord", "janee"), t) for t in ("ja", "NEE", "1", "waar", "misschien")]
+    gevallen += [(keuze, t) for t in ("openstaand", "ONBEKEND", "Openstaand", "weg")]
+    gevallen += [
+        (csvindeling.Kolom("adres.postcode", "tekst"), "1234ab"),
+        (csvindeling.Kolom("betaalgegevens.iban", "tekst"), "nl91 abna 0417 1643 00"),
+        (csvindeling.Kolom("klant.bsn", "tekst"), "9999.936 53"),
+        (csvindeling.Kolom("toelichting", "tekstvak"), "  twee\nregels  "),
+    ]
+
+    def python(kolom: csvindeling.Kolom, tekst: str) -> dict[str, Any]:
+        try:
+            return {"waarde": csvindeling.waarde(kolom, tekst)}
+        except Omzetfout as exc:
+            return {"fout": str(exc)}
+
+    paden = [
+        "vorderingen[0].hoofdsom",
+        "totaalvordering.actueelBedrag",
+        "kredieten[11].betalingen.x",
+        "inhoud",
+    ]
+    uit = draai_script(
+        node,
+        JS / "test" / "cellen.mjs",
+        {
+            "cellen": [
+                {
+                    "kolom": {"naam": k.naam, "soort": k.soort, "opties": [list(o) for o in k.opties]},
+                    "tekst": t,
+                }
+                for k, t in gevallen
+            ],
+            "paden": paden,
+        },
+    )
+    assert uit["cellen"] == [python(k, t) for k, t in gevallen]
+    assert uit["paden"] == [csvindeling.kolom_van_pad(p) for p in paden]
+
+
+def test_standaardwaarden_zoals_model_dump(node: str) -> None:
+    """A generic answer is numbered over its payload as validated (csvimport._canoniek: pydantic's
+    model_dump without None): the page adds the same defaults (an empty factuurnummers), which the
+    layouts name per block (werkplek_verzenden.standaarden)."""
+    from knooppunt.portaal.routes.werkplek_verzenden import standaarden
+    from knooppunt.protocol.payloads import payloadmodel
+
+    gevallen = []
+    verwacht = []
+    for module, versie, code in (
+        ("schuldregeling", "2.0", "kennisgeving_antwoord"),
+        ("schuldregeling", "1.0", "kennisgeving_antwoord"),
+        ("pauzeknop", "2.0", "kennisgeving_antwoord"),
+        ("schuldregeling", "2.0", "saldoverzoek_antwoord"),
+        ("bewind", "2.0", "melding_bewind_antwoord"),
+        ("waarborgfonds", "2.0", "kredietinformatie"),
+    ):
+        payload = voorbeeld(module, code, versie)
+        if "factuurnummers" in payload:
+            payload["factuurnummers"] = []
+            if payload.get("antwoord") == "openstaande_vorderingen":
+                payload["antwoord"] = "geen_openstaande_vorderingen"
+        model = valideer(module, code, versie, payload)
+        kaal = {k: v for k, v in payload.items() if v != []}
+        gevallen.append(
+            {
+                "payload": kaal,
+                "schema": schema_voor(module, code, versie),
+                "standaard": standaarden(payloadmodel(module, code, versie)),
+            }
+        )
+        verwacht.append(model.model_dump(mode="json", exclude_none=True))
+    uit = draai_script(node, JS / "test" / "cellen.mjs", {"standaard": gevallen})
+    assert uit["standaard"] == verwacht
+    assert any(
+        "factuurnummers" not in g["payload"] and v.get("factuurnummers") == []
+        for g, v in zip(gevallen, verwacht, strict=True)
+    )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import typing
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +33,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticUndefined, to_jsonable_python
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -63,7 +65,7 @@ from knooppunt.portaal.weergave import fouttekst
 from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN, versiesleutel
 from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
 from knooppunt.protocol.jwe import x5t_s256
-from knooppunt.protocol.payloads import schema_voor
+from knooppunt.protocol.payloads import payloadmodel, schema_voor
 from knooppunt.store.db import db_nu, transactie
 
 router = APIRouter()
@@ -156,12 +158,46 @@ def _kolommen(module: str, code: str, versie: str) -> list[dict[str, Any]]:
     return list(uit.values())
 
 
+def _modellen_in(annotatie: Any) -> list[type[BaseModel]]:
+    if isinstance(annotatie, type) and issubclass(annotatie, BaseModel):
+        return [annotatie]
+    return [m for arg in typing.get_args(annotatie) for m in _modellen_in(arg)]
+
+
+def standaarden(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    """The defaults pydantic's ``model_dump`` (without None) adds to a payload, per block: ``#`` the
+    payload itself, else the block's model name (its ``$defs`` name in the JSON Schema) — e.g. an
+    empty ``factuurnummers``. The page adds them before numbering, as `csvimport._canoniek` numbers
+    the payload as validated."""
+    uit: dict[str, dict[str, Any]] = {}
+
+    def loop(m: type[BaseModel], naam: str) -> None:
+        if naam in uit:
+            return
+        eigen: dict[str, Any] = {}
+        uit[naam] = eigen
+        for veld, info in m.model_fields.items():
+            if info.exclude:
+                continue
+            if info.default_factory is not None:
+                eigen[veld] = to_jsonable_python(info.default_factory())  # type: ignore[call-arg]
+            elif info.default is not None and info.default is not PydanticUndefined:
+                eigen[veld] = to_jsonable_python(info.default)
+            for sub in _modellen_in(info.annotation):
+                loop(sub, sub.__name__)
+
+    loop(model, "#")
+    return {naam: eigen for naam, eigen in uit.items() if eigen}
+
+
 def _type(module: str, code: str, versie: str) -> dict[str, Any] | None:
     try:
         schema = schema_voor(module, code, versie)
+        model = payloadmodel(module, code, versie)
     except LookupError:
         return None
     return {
+        "standaard": standaarden(model),
         "module": module,
         "versie": versie,
         "code": code,

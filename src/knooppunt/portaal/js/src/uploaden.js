@@ -636,26 +636,27 @@ function alsLijsten(w) {
   return w;
 }
 
-// The defaults of the fields left out (a list that defaults to []), as pydantic's model_dump puts them
-// in: the answer's number covers the payload as validated (antwoordnummers.py, csvimport._canoniek).
-function metStandaard(payload, schema) {
-  const vul = (w, s) => {
+// The defaults pydantic's model_dump puts in for the fields left out (an empty factuurnummers; per
+// block by its $defs name, "#" the payload itself: indeling's "standaard"): the answer's number covers
+// the payload as validated (antwoordnummers.py, csvimport._canoniek).
+export function metStandaard(payload, schema, standaard) {
+  const vul = (w, s, naam) => {
     for (let n = 0; n < 10 && s && (s.$ref || ((s.anyOf || s.oneOf) && !s.properties)); n++) {
-      if (s.$ref) s = s.$ref.split("/").slice(1).reduce((o, d) => (o ? o[d] : undefined), schema);
-      else s = (s.anyOf || s.oneOf).find((k) => k.type !== "null" && (k.type === "object" || k.$ref)) || null;
+      if (s.$ref) {
+        naam = s.$ref.split("/").pop();
+        s = s.$ref.split("/").slice(1).reduce((o, d) => (o ? o[d] : undefined), schema);
+      } else s = (s.anyOf || s.oneOf).find((k) => k.type === "object" || k.type === "array" || k.$ref) || null;
     }
     if (!s) return;
     if (Array.isArray(w)) {
-      w.forEach((x) => vul(x, s.items));
+      w.forEach((x) => vul(x, s.items, null));
       return;
     }
-    if (!w || typeof w !== "object" || !s.properties) return;
-    for (const [k, eigen] of Object.entries(s.properties)) {
-      if (!(k in w) && eigen.default !== undefined && eigen.default !== null) w[k] = JSON.parse(JSON.stringify(eigen.default));
-      if (k in w) vul(w[k], eigen);
-    }
+    if (!w || typeof w !== "object") return;
+    for (const [k, d] of Object.entries((naam && standaard[naam]) || {})) if (!(k in w)) w[k] = JSON.parse(JSON.stringify(d));
+    for (const [k, eigen] of Object.entries(s.properties || {})) if (k in w) vul(w[k], eigen, null);
   };
-  vul(payload, schema);
+  vul(payload, schema, "#");
   return payload;
 }
 
@@ -822,7 +823,7 @@ function generiekeAntwoorden(bestand, rijen, verslag) {
       bestand,
       rijen: [nummer],
       envelop: { module, versie, berichttype: gekozen.code, conversatieReferentienummer: conversatie, crossReferentienummer: ref, ontvanger: "" },
-      payload: metStandaard(payload, type.schema),
+      payload: metStandaard(payload, type.schema, type.standaard),
       type,
     });
     bestand.berichten++;
@@ -888,7 +889,7 @@ async function generiekeStarts(bestand, rijen, verslag) {
       bestand,
       rijen: [nummer],
       envelop: { module, versie, berichttype: code, conversatieReferentienummer: conversatie, crossReferentienummer: null, ontvanger },
-      payload: metStandaard(payload, type.schema),
+      payload: metStandaard(payload, type.schema, type.standaard),
       type,
     });
     bestand.berichten++;
