@@ -179,7 +179,13 @@ def _zet(payload: dict[str, Any], pad: str, waarde: Any) -> dict[str, Any]:
     doel: Any = payload
     for deel in delen[:-1]:
         doel = doel[int(deel)] if deel.isdigit() else doel[deel]
-    if waarde is None:
+    if isinstance(doel, list):
+        index = int(delen[-1])
+        if index == len(doel):
+            doel.append(waarde)
+        else:
+            doel[index] = waarde
+    elif waarde is None:
         doel.pop(delen[-1], None)
     else:
         doel[delen[-1]] = waarde
@@ -253,6 +259,43 @@ REGELS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("waarborgfonds", "2.0", "kredietinformatie", {"kredieten.0.kredietsom.netto": 480001}),
     ("waarborgfonds", "2.0", "kredietinformatie", {"kredieten.0.uitbetaaldatum": "2026-10-02"}),
     ("waarborgfonds", "2.0", "kredietinformatie", {"kredieten.0.betalingen.laatsteAflosdatum": "2026-01-01"}),
+    # The types a debt counsellor, a bewindvoerder or a kredietbank starts.
+    (*SR2, "betaalvoorstel", {"bedragConcurrent": 1, "aantalPreferent": 0}),
+    (*SR2, "betaalvoorstel", {"vorderingen.0.eigenVordering": False}),
+    (*SR2, "betaalvoorstel", {"vorderingen.0.aangebodenBedrag": 125001}),
+    (*SR2, "betaalvoorstel", {"typeSchuldregeling": "SA"}),
+    (*SR2, "betaalvoorstel", {"aanbodPercentage": 30.125}),
+    ("schuldregeling", "1.0", "betaalvoorstel", {"aantalConcurrent": 3}),
+    ("betalingsregeling", "2.0", "betaalvoorstel", {"vorderingen.1.aangebodenBedrag": 1}),
+    ("betalingsregeling", "2.0", "betaalvoorstel", {"aantalTermijnen": 4}),
+    ("betalingsregeling", "2.0", "betaalvoorstel", {"termijnbedrag": None, "financier": "Bank"}),
+    ("schuldregeling", "1.0", "schuldregeling_geaccordeerd", {"betaalschema.1.datum": "2024-10-01"}),
+    ("schuldregeling", "1.0", "schuldregeling_geaccordeerd", {"betaalschema.2.bedrag": 1}),
+    ("schuldregeling", "1.0", "schuldregeling_geaccordeerd", {"vorderingen.0.prognoseEindbedrag": 125001}),
+    (*SR2, "schuldregeling_geaccordeerd", {"uitbetaalmomenten": []}),
+    ("betalingsregeling", "2.0", "schuldregeling_geaccordeerd", {"vorderingen.0.afkooppercentage": 99.5}),
+    ("betalingsregeling", "2.0", "schuldregeling_geaccordeerd", {"typeSchuldregeling": "HF"}),
+    (*SR2, "heroverweging", {"herzienVoorstel.vorderingen.0.aangebodenBedrag": 200000}),
+    ("betalingsregeling", "2.0", "heroverweging", {"herzienVoorstel.termijnbedrag": 100}),
+    (*SR2, "kennisgeving", {"adreskeuze": "postadres"}),
+    ("pauzeknop", "2.0", "kennisgeving", {"pauze.einddatum": "2024-02-29"}),
+    (
+        "pauzeknop",
+        "2.0",
+        "kennisgeving",
+        {"pauze.ingangsdatum": "2024-01-31", "pauze.einddatum": "2024-10-01"},
+    ),
+    ("saldoverzoek", "2.0", "saldoverzoek", {"grondslag": "toestemmingsverklaring"}),
+    ("bewind", "2.0", "melding_bewind", {"beschikking.datum": MORGEN}),
+    ("waarborgfonds", "2.0", "aanvraag_overname", {"nettoKredietsom": 420001, "uitstaandSaldo": 420001}),
+    ("waarborgfonds", "2.0", "aanvraag_overname", {"maandaflossing": 420001, "postcodeGebied": "0123"}),
+    (
+        "waarborgfonds",
+        "2.0",
+        "aanvraag_borgstelling",
+        {"statistieken.3": {"code": "Leeftijdsgroep", "waarde": "35-44"}},
+    ),
+    ("waarborgfonds", "2.0", "verzoek_uitbetaling", {"reden": "anders", "toelichting": None}),
     # BSN (elfproef) and postcode in a message with them.
     (*SR2, "kennisgeving_bsn", {"klant.bsn": "123456789"}),
     (*SR2, "kennisgeving_bsn", {"partner.bsn": "12345678"}),

@@ -159,6 +159,29 @@ const REGELS = {
     if (!o.akkoord && leeg(o.reden)) fouten.push([pad(["reden"]), "reden is verplicht als de schuldeiser niet akkoord gaat met de pauze"]);
     return fouten;
   },
+  VoorgesteldeVordering: (o, _e, pad) => nietHogerDan(o, "aangebodenBedrag", "bedrag", pad),
+  HerzieneVordering: (o, _e, pad) => nietHogerDan(o, "aangebodenBedrag", "bedrag", pad),
+  GeaccordeerdeVordering: (o, _e, pad) => nietHogerDan(o, "prognoseEindbedrag", "actueelVorderingsbedrag", pad),
+  HerzienVoorstel: (o, eigen, pad) => ("termijnbedrag" in eigen ? voorwaarden(o, pad) : []),
+  Beschikking: (o, _e, pad, ctx) => (ISO.test(o.datum || "") && o.datum > ctx.vandaag ? [[pad(["datum"]), `datum ${o.datum} ligt in de toekomst: een beschikking is al gegeven`]] : []),
+  Pauze: (o, _e, pad) => {
+    const uiterlijk = plusMaanden(o.ingangsdatum, 8);
+    if (o.einddatum <= o.ingangsdatum) return [[pad(["einddatum"]), `einddatum (${o.einddatum}) moet na ingangsdatum (${o.ingangsdatum}) liggen`]];
+    if (o.einddatum > uiterlijk) return [[pad(["einddatum"]), `een pauze duurt hoogstens 8 maanden: einddatum (${o.einddatum}) mag niet na ${uiterlijk} liggen`]];
+    return [];
+  },
+  "#betaalvoorstel": betaalvoorstel,
+  "#schuldregeling_geaccordeerd": geaccordeerd,
+  "#kennisgeving": adreskeuze,
+  "#kennisgeving_bsn": adreskeuze,
+  "#saldoverzoek": grondslag,
+  "#saldoverzoek_nuts": grondslag,
+  "#saldoverzoek_publiek": grondslag,
+  "#saldoverzoek_zorg": grondslag,
+  "#voorbeoordeling": aanvraag,
+  "#aanvraag_borgstelling": aanvraag,
+  "#aanvraag_overname": aanvraag,
+  "#verzoek_uitbetaling": (o, _e, pad) => (o.reden === "anders" && leeg(o.toelichting) ? [[pad(["toelichting"]), "toelichting is verplicht bij reden 'anders'"]] : []),
   Kredietsom: (o, _e, pad) => (o.netto > o.bruto ? [[pad(["netto"]), `netto (${o.netto}) mag niet hoger zijn dan bruto (${o.bruto}); bedragen in eurocenten`]] : []),
   "#saldoverzoek_antwoord": saldoverzoekAntwoord,
   "#saldoverzoek_antwoord_standaard_akkoord": saldoverzoekAntwoord,
@@ -210,6 +233,160 @@ const REGELS = {
   },
 };
 
+function nietHogerDan(o, veld, grens, pad) {
+  return o[veld] > o[grens] ? [[pad([veld]), `${veld} (${o[veld]}) is hoger dan ${grens} (${o[grens]})`]] : [];
+}
+
+// betalingsregeling.voorwaarden_fouten: a BR carries its term fields and no HF fields, an HF the reverse.
+const BR_VELDEN = ["termijnbedrag", "aantalTermijnen", "eersteBetaaldatum"];
+const HF_VELDEN = ["uitbetaaldatum", "financier"];
+const SOORT = { BR: "betalingsregeling in termijnen", HF: "herfinanciering ineens" };
+
+function voorwaarden(o, pad) {
+  const type = o.typeSchuldregeling;
+  const [verplicht, verboden] = type === "BR" ? [BR_VELDEN, HF_VELDEN] : [HF_VELDEN, BR_VELDEN];
+  const anders = type === "BR" ? "HF" : "BR";
+  const fouten = [];
+  for (const veld of verplicht) if (leeg(o[veld])) fouten.push([pad([veld]), `${veld} is verplicht bij typeSchuldregeling ${pyRepr(type)} (${SOORT[type]})`]);
+  for (const veld of verboden) {
+    if (!leeg(o[veld])) fouten.push([pad([veld]), `${veld} hoort bij typeSchuldregeling ${pyRepr(anders)} (${SOORT[anders]}), niet bij ${pyRepr(type)}; laat het weg`]);
+  }
+  return fouten;
+}
+
+// schuldregeling.totalen_fouten: the betaalvoorstel's counts and sums are those of its vorderingen.
+function totalen(o, pad) {
+  const vorderingen = o.vorderingen || [];
+  const preferent = vorderingen.filter((v) => v.preferent);
+  const concurrent = vorderingen.filter((v) => !v.preferent);
+  const som = (l) => l.reduce((s, v) => s + v.bedrag, 0);
+  const fouten = [];
+  for (const [veld, verwacht] of [["aantalPreferent", preferent.length], ["bedragPreferent", som(preferent)], ["aantalConcurrent", concurrent.length], ["bedragConcurrent", som(concurrent)]]) {
+    if (o[veld] !== verwacht) {
+      const soort = veld.includes("Preferent") ? "preferente" : "concurrente";
+      const wat = veld.startsWith("aantal") ? "het aantal" : "de som van de bedragen van de";
+      fouten.push([pad([veld]), `${veld} (${o[veld]}) moet gelijk zijn aan ${wat} ${soort} vorderingen (${verwacht})`]);
+    }
+  }
+  if (!vorderingen.some((v) => v.eigenVordering)) {
+    fouten.push([pad(["vorderingen"]), "minstens één vordering moet eigenVordering zijn: het voorstel gaat over de vorderingen van de ontvanger"]);
+  }
+  return fouten;
+}
+
+function betaalvoorstel(o, eigen, pad) {
+  const fouten = totalen(o, pad);
+  if ("termijnbedrag" in eigen) {
+    // module betalingsregeling: every debt in full, the BR's number of terms
+    (o.vorderingen || []).forEach((v, i) => {
+      if (v.aangebodenBedrag !== v.bedrag) {
+        fouten.push([pad(["vorderingen", i, "aangebodenBedrag"]), `aangebodenBedrag (${v.aangebodenBedrag}) moet gelijk zijn aan bedrag (${v.bedrag}): een betalingsregeling of herfinanciering betaalt elke vordering voor 100 %`]);
+      }
+    });
+    fouten.push(...voorwaarden(o, pad));
+    if (o.typeSchuldregeling === "BR" && !leeg(o.termijnbedrag) && !leeg(o.aantalTermijnen)) {
+      const eigenSom = (o.vorderingen || []).filter((v) => v.eigenVordering).reduce((s, v) => s + v.bedrag, 0);
+      const nodig = Math.max(1, Math.ceil(eigenSom / o.termijnbedrag));
+      if (o.aantalTermijnen !== nodig) {
+        fouten.push([pad(["aantalTermijnen"]), `aantalTermijnen (${o.aantalTermijnen}) moet ${nodig} zijn: zoveel termijnen van ${o.termijnbedrag} eurocent zijn nodig om uw vorderingen (${eigenSom} eurocent) voor 100 % te betalen, de laatste termijn voor het restant`]);
+      }
+    }
+  } else if (o.typeSchuldregeling === "SA" && o.afloscapaciteitPerMaand !== 0) {
+    fouten.push([pad(["afloscapaciteitPerMaand"]), `afloscapaciteitPerMaand moet 0 zijn bij typeSchuldregeling 'SA' (schuldregeling zonder afloscapaciteit), niet ${o.afloscapaciteitPerMaand}; is er wel afloscapaciteit, kies dan 'SB' of 'SK'`]);
+  }
+  return fouten;
+}
+
+function oplopend(lijst, veld, pad, melding) {
+  const fouten = [];
+  for (let i = 1; i < lijst.length; i++) if (lijst[i].datum <= lijst[i - 1].datum) fouten.push([pad([veld, i, "datum"]), melding]);
+  return fouten;
+}
+
+function geaccordeerd(o, eigen, pad, ctx) {
+  const vorderingen = o.vorderingen || [];
+  const prognose = vorderingen.reduce((s, v) => s + v.prognoseEindbedrag, 0);
+  const fouten = [];
+  if ("betaalschema" in eigen) {
+    // 1.0: betaalschema
+    const schema = o.betaalschema || [];
+    fouten.push(...oplopend(schema, "betaalschema", pad, "de termijnen van betaalschema moeten op datum oplopen, zonder dubbele datums"));
+    const totaal = schema.reduce((s, t) => s + t.bedrag, 0);
+    if (totaal !== prognose) fouten.push([pad(["betaalschema"]), `de termijnen van betaalschema (${totaal}) moeten samen gelijk zijn aan de som van prognoseEindbedrag van de vorderingen (${prognose})`]);
+    return fouten.concat(dubbele(vorderingen.map((v) => v.betaalreferentie), "vorderingen", pad));
+  }
+  const momenten = o.uitbetaalmomenten || [];
+  fouten.push(...oplopend(momenten, "uitbetaalmomenten", pad, "de uitbetaalmomenten moeten op datum oplopen, zonder dubbele datums"));
+  const totaal = momenten.reduce((s, m) => s + m.bedrag, 0);
+  if (totaal !== prognose) fouten.push([pad(["uitbetaalmomenten"]), `de uitbetaalmomenten (${totaal}) moeten samen gelijk zijn aan de som van prognoseEindbedrag van de vorderingen (${prognose}); bedragen in eurocenten`]);
+  fouten.push(...dubbele(vorderingen.map((v) => v.betaalreferentie), "vorderingen", pad));
+  if (ctx.module === "betalingsregeling") {
+    vorderingen.forEach((v, i) => {
+      if (v.afkooppercentage !== 100) fouten.push([pad(["vorderingen", i, "afkooppercentage"]), `afkooppercentage moet 100 zijn, niet ${pyGetal(v.afkooppercentage)}: een betalingsregeling of herfinanciering betaalt elke vordering voor 100 %`]);
+      if (v.prognoseEindbedrag !== v.actueelVorderingsbedrag) fouten.push([pad(["vorderingen", i, "prognoseEindbedrag"]), `prognoseEindbedrag (${v.prognoseEindbedrag}) moet gelijk zijn aan actueelVorderingsbedrag (${v.actueelVorderingsbedrag}): elke vordering wordt voor 100 % betaald`]);
+    });
+    if (o.typeSchuldregeling === "HF" && momenten.length !== 1) fouten.push([pad(["uitbetaalmomenten"]), `een herfinanciering (HF) wordt ineens betaald: geef precies één uitbetaalmoment, niet ${momenten.length}`]);
+  }
+  return fouten;
+}
+
+// Python's str() of a float (a Percentage is a float: 30 is 30.0).
+function pyGetal(w) {
+  return Number.isInteger(w) ? `${w}.0` : String(w);
+}
+
+// The number of decimals Python's Decimal(str(w)) has (velden._twee_decimalen).
+function decimalen(w) {
+  const [mantisse, exponent = "0"] = String(w).toLowerCase().split("e");
+  const na = mantisse.includes(".") ? mantisse.split(".")[1].length : 0;
+  return na - Number(exponent);
+}
+
+function adreskeuze(o, eigen, pad) {
+  if (!("adreskeuze" in eigen)) return [];
+  if (o.adreskeuze === "postadres" && leeg(o.postadres)) return [[pad(["postadres"]), "postadres is verplicht bij adreskeuze 'postadres'"]];
+  if (o.adreskeuze !== "postadres" && !leeg(o.postadres)) {
+    return [[pad(["postadres"]), `postadres hoort alleen bij adreskeuze 'postadres', niet bij ${pyRepr(o.adreskeuze)}; laat het weg of kies adreskeuze 'postadres'`]];
+  }
+  return [];
+}
+
+function grondslag(o, eigen, pad) {
+  if ("grondslagDocument" in eigen && ["toestemmingsverklaring", "beschikking"].includes(o.grondslag) && leeg(o.grondslagDocument)) {
+    return [[pad(["grondslagDocument"]), `grondslagDocument is verplicht bij grondslag ${pyRepr(o.grondslag)}: stuur de ondertekende ${o.grondslag} mee als PDF van hoogstens 1 MiB`]];
+  }
+  return [];
+}
+
+// waarborgfonds.Voorbeoordeling and its aanvragen: amounts against the gross credit, statistics once.
+function aanvraag(o, _eigen, pad, ctx) {
+  const fouten = [];
+  if (!leeg(o.nettoKredietsom) && o.nettoKredietsom > o.brutoKredietsom) fouten.push([pad(["nettoKredietsom"]), `nettoKredietsom (${o.nettoKredietsom}) mag niet hoger zijn dan brutoKredietsom (${o.brutoKredietsom}); bedragen in eurocenten`]);
+  if (!leeg(o.maandaflossing) && o.maandaflossing > o.brutoKredietsom) fouten.push([pad(["maandaflossing"]), `maandaflossing (${o.maandaflossing}) mag niet hoger zijn dan brutoKredietsom (${o.brutoKredietsom}); bedragen in eurocenten`]);
+  if (ctx.berichttype !== "voorbeoordeling") {
+    const gezien = new Set();
+    (o.statistieken || []).forEach((st, i) => {
+      const sleutel = JSON.stringify([st.code, st.waarde ?? null]);
+      if (gezien.has(sleutel)) fouten.push([pad(["statistieken", i]), `statistiek ${pyRepr(st.code)} met waarde ${leeg(st.waarde) ? "None" : pyRepr(st.waarde)} staat er meer dan eens in`]);
+      gezien.add(sleutel);
+    });
+  }
+  if (ctx.berichttype === "aanvraag_overname" && o.uitstaandSaldo > o.brutoKredietsom) {
+    fouten.push([pad(["uitstaandSaldo"]), `uitstaandSaldo (${o.uitstaandSaldo}) mag niet hoger zijn dan brutoKredietsom (${o.brutoKredietsom}); bedragen in eurocenten`]);
+  }
+  return fouten;
+}
+
+// pauzeknop.plus_maanden: whole calendar months, on a shorter month its last day.
+function plusMaanden(iso, maanden) {
+  const [j, m, d] = iso.split("-").map(Number);
+  const totaal = m - 1 + maanden;
+  const jaar = j + Math.floor(totaal / 12);
+  const maand = (totaal % 12) + 1;
+  const laatste = new Date(Date.UTC(jaar, maand, 0)).getUTCDate();
+  return `${String(jaar).padStart(4, "0")}-${String(maand).padStart(2, "0")}-${String(Math.min(d, laatste)).padStart(2, "0")}`;
+}
+
 function saldoverzoekAntwoord(o, eigen, pad, ctx) {
   const fouten = [];
   if ("openstaandeSchulden" in eigen) {
@@ -230,7 +407,11 @@ function saldoverzoekAntwoord(o, eigen, pad, ctx) {
 
 // A value's own check by its field (velden.py's field types and the models' field validators).
 function veldcontrole(naam, w, s, ctx) {
+  if (typeof w === "number" && s && s.type === "number" && s.maximum === 100 && decimalen(w) > 2) {
+    return `percentage ${pyGetal(w)} mag hoogstens twee decimalen hebben`;
+  }
   if (typeof w !== "string") return null;
+  if (naam === "postcodeGebied" && !/^[1-9][0-9]{3}$/.test(w)) return `postcodeGebied ${pyRepr(w)} moet de vier cijfers van een Nederlandse postcode zijn, zonder letters (bijv. 3511)`;
   const beschrijving = (s && s.description) || "";
   if (naam === "bsn" || beschrijving.startsWith("Burgerservicenummer")) return bsnFout(w);
   if (naam === "iban" || beschrijving.startsWith("IBAN")) return ibanFout(w);
@@ -279,7 +460,8 @@ export function padTekst(delen) {
 
 // Every error of these checks: [{veld: "vorderingen[0].actueelBedrag", reden: "…"}].
 export function controleer(payload, schema, berichttype, vandaag) {
-  const ctx = { berichttype, vandaag: vandaag || new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Amsterdam", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date()) };
+  const [, module = "", , versie = ""] = /^urn:knooppunt:payload:([^:]+):([^:]+):(.+)$/.exec(schema.$id || "") || [];
+  const ctx = { module, versie, berichttype, vandaag: vandaag || new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Amsterdam", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date()) };
   const fouten = [];
   const loop = (w, s, naam, plaats) => {
     const [opgelost, defnaam] = oplos(s, schema);
