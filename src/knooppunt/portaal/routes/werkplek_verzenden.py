@@ -5,11 +5,13 @@ ciphertext — and judges them with the hub's own code:
 
 - ``GET  …/verzenden/indelingen``: the upload layouts as metadata (file kinds, columns, how a column
   maps to a payload path, the answers a cell may choose and the payloads' JSON Schemas), made from
-  `csvformaat` and the payload registry, so that the layouts stay defined once and the page is a
-  generic engine;
+  `csvformaat`, `csvindeling` and the payload registry — the handbook's files and the generic files
+  of every module and version the participant accepts (`generiek`) — so that the layouts stay
+  defined once and the page is a generic engine;
 - ``GET  …/verzenden/ontvanger?oin=…``: the recipient's current encryption certificate (PEM,
   kid = x5t#S256) and signing certificates, each with its age, so that the page warns about a young
-  certificate (key transparency, ``KNOOPPUNT_PORTAAL_JONG_CERTIFICAAT_DAGEN``);
+  certificate (key transparency, ``KNOOPPUNT_PORTAAL_JONG_CERTIFICAAT_DAGEN``), and the versions of
+  the module it accepts (a new message without a version goes in the highest both accept);
 - ``POST …/verzenden/proef``: a dry run on metadata only (no ``inhoud``): per envelope the hub's
   refusal (code and Dutch text) or ok, the recipient of an answer (its question's sender), and the
   numbers this participant sent before (skipped as already sent: a re-upload sends nothing twice);

@@ -4,8 +4,11 @@
 //
 // A generic engine: which file kinds exist, their columns, which payload field a column fills, the
 // answers a cell may choose and the payloads' JSON Schemas all come from the server
-// (GET …/verzenden/indelingen, made from the portal's Python layouts). Every error is collected and
-// shown by file, row and column; if anything is wrong nothing is sent (18.3c). An answer's
+// (GET …/verzenden/indelingen, made from the portal's Python layouts): the handbook's files of
+// schuldregeling 1.0 and the generic files of every module and version the participant accepts
+// (answers with antwoord.berichttype, new messages with module and ontvanger; csvmodules.py). After
+// the JSON Schema, controles.js makes the checks the Python payload models make beyond it. Every
+// error is collected and shown by file, row and column; if anything is wrong nothing is sent (18.3c). An answer's
 // referentienummer is a UUIDv8 from an HMAC under the organisation's number secret of the question
 // and the answer (as portaal/antwoordnummers.py): uploading the same file again sends nothing twice.
 
