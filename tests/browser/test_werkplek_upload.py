@@ -16,6 +16,7 @@ import json
 import re
 import subprocess
 import sys
+import uuid
 from typing import Any
 
 from tests.browser.conftest import Portaalserver, log_in
@@ -70,7 +71,7 @@ client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), sys.argv[1], wie="t
 for o in client.haal_op(waarvoor="test"):
     e = o.envelop
     print(json.dumps({"ref": e["referentienummer"], "cross": e.get("crossReferentienummer"),
-                      "conv": e["conversatieReferentienummer"],
+                      "conv": e["conversatieReferentienummer"], "versie": e["versie"],
                       "type": e["berichttype"], "afzender": e["afzender"], "fout": o.fout,
                       "detail": o.foutdetail, "payload": o.payload}))
 rt.close()
@@ -221,11 +222,11 @@ def _bestanden(vragen: list[dict[str, Any]]) -> tuple[bytes, bytes]:
     return _csv(SALDO_KOP, rijen), _csv(BETAAL_KOP, betaalrijen, bom=False)
 
 
-def _maak_sleutels(page: Any, naam: str) -> str:
+def _maak_sleutels(page: Any, naam: str, organisatie: str = ORGANISATIE) -> str:
     """Log in, make the organisation's keys; returns the passphrase (shown once)."""
     from playwright.sync_api import expect
 
-    log_in(page, ORGANISATIE, naam=naam)
+    log_in(page, organisatie, naam=naam)
     page.goto("/portaal/sleutels")
     page.get_by_role("button", name="Sleutels aanmaken").click()
     expect(page.locator("#wachtwoord-nieuw")).not_to_have_text("")
@@ -482,3 +483,213 @@ def _toegankelijk(browser: Any, srv: Portaalserver, geheim: str, toegankelijk: A
     expect(page.locator("#upload-fouten")).to_be_visible()
     toegankelijk(page)
     ctx.close()
+
+
+# --- every module: the generic answer files (csvmodules) in the browser -------------------------------
+
+INCASSO = "00000003505678950000"
+INCASSO_NAAM = "Demo Incasso BV (Schuldeiser)"
+
+# The municipality (hosted keys) sends the collection agency (keys in the browser) one question per
+# (module, versie, berichttype) of argv[3:]: its example payload about a demo client. Prints one JSON
+# line per question.
+MODULEVRAGEN = r"""
+import json, sys, uuid
+from knooppunt import runtime
+from knooppunt.config import Settings
+from knooppunt.hub import mailbox
+from knooppunt.portaal.demo import _met_klant
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+from knooppunt.portaal.gastclient import Gastclient, TeVersturen
+from knooppunt.portaal.kluis import Kluis
+
+rt = runtime.bouw(Settings(), upgrade=False)
+client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), sys.argv[1], wie="test")
+for i, vraag in enumerate(sys.argv[3:]):
+    module, versie, code = vraag.split(":")
+    conversatie = str(uuid.uuid4())
+    payload = _met_klant(voorbeeld(module, code, versie), 40 + i)
+    bericht = TeVersturen(sys.argv[2], code, payload, conversatie, module=module, versie=versie)
+    with client.transactie() as (session, nu):
+        afzender = client.deelnemer(session)
+        sleutel = client.sleutel(session, "test", nu)
+        envelop = client.verzegel(session, bericht, sleutel=sleutel, nu=nu)
+        r, _ = mailbox.verstuur(session, afzender, envelop, nu=nu, instellingen=rt.instellingen)
+        print(json.dumps({"ref": r.referentienummer, "conv": conversatie, "module": module,
+                          "versie": versie, "type": code, "klant": payload["klantnummerSHV"]}))
+rt.close()
+"""
+
+
+def _generiek_antwoord(vraag: dict[str, Any], antwoord: str) -> dict[str, str]:
+    """The download's row of a question (csvindeling's columns) with antwoord.berichttype and the
+    antwoord.* cells of that answer's example payload (as the download writes cells)."""
+    from knooppunt.portaal import csvindeling, export
+    from knooppunt.protocol.catalogus import CATALOGUS
+    from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+
+    module, versie = vraag["module"], vraag["versie"]
+    soort = CATALOGUS.zoek(module, antwoord, versie)
+    assert soort is not None
+    rij = {
+        "referentienummer": vraag["ref"],
+        "conversatieReferentienummer": vraag["conv"],
+        "module": module,
+        "versie": versie,
+        "berichttype": vraag["type"],
+        "klantnummerSHV": vraag["klant"],
+        csvindeling.ANTWOORDSOORT: soort.naam,
+    }
+    for kolom, waarde in export.plat(voorbeeld(module, antwoord, versie)).items():
+        if not kolom.endswith("#") and not export.is_pdf(waarde):
+            rij[csvindeling.ANTWOORD + kolom] = export.cel(waarde)
+    rij[csvindeling.ANTWOORD + "klantnummerSHV"] = vraag["klant"]
+    return rij
+
+
+def _als_csv(rijen: list[dict[str, str]]) -> bytes:
+    kop: list[str] = []
+    for rij in rijen:
+        kop += [k for k in rij if k not in kop]
+    return _csv(kop, rijen)
+
+
+def test_generieke_antwoorden_in_elke_module(
+    csp_pagina: Any,  # noqa: F811 - the fixture
+    server: Portaalserver,  # noqa: F811 - the fixture
+) -> None:
+    """DESIGN §7 "every module" in the werkplek: the generic answer files (antwoord.berichttype) of
+    schuldregeling 2.0 and pauzeknop are read, checked (JSON Schema and controles.js: IBAN mod-97,
+    amounts that add up), numbered, sealed and sent in the browser; an invalid upload shows every
+    error by file, row and column and sends nothing; the SDK at the municipality opens the answers."""
+    from playwright.sync_api import expect
+
+    page = csp_pagina
+    _maak_sleutels(page, "Ivo Incasso", INCASSO_NAAM)
+    vragen = _python(
+        server,
+        MODULEVRAGEN,
+        GEMEENTE,
+        INCASSO,
+        "schuldregeling:2.0:saldoverzoek",
+        "pauzeknop:2.0:kennisgeving",
+    )
+    sr, pauze = vragen
+    sr_rij = _generiek_antwoord(sr, "saldoverzoek_antwoord")
+    pauze_rij = _generiek_antwoord(pauze, "kennisgeving_antwoord")
+    geheim_factuur = "FACT-GENERIEK-GEHEIM-4410"
+    sr_rij["antwoord.vorderingen.1.factuurnummerSE"] = geheim_factuur
+    sr_rij["antwoord.betaalgegevens.iban"] = "NL 91 abna 0417 1643 00"  # spaces, lower case: normalised
+
+    def antwoorden_van_incasso() -> list[dict[str, Any]]:
+        return [
+            o
+            for o in _python(server, OPEN, GEMEENTE)
+            if o["afzender"] == INCASSO and o["cross"] in {v["ref"] for v in vragen}
+        ]
+
+    # 1. Invalid: a bad IBAN (mod-97), a debt whose parts do not add up, the wrong answer type, an
+    # answer column of another answer. Every error at its file, row and column; nothing is sent.
+    fout_sr = dict(sr_rij)
+    fout_sr["antwoord.betaalgegevens.iban"] = "NL91ABNA0417164301"
+    fout_sr["antwoord.vorderingen.1.actueelBedrag"] = "125001"
+    fout_pauze = dict(pauze_rij, **{"antwoord.berichttype": "Betaalvoorstel antwoord (akkoord)"})
+    fout_pauze2 = dict(
+        pauze_rij, referentienummer=str(uuid.uuid4()), **{"antwoord.berichttype": "Geen medewerking"}
+    )
+    _upload(
+        page,
+        [
+            ("saldoverzoeken.csv", _als_csv([fout_sr])),
+            ("kennisgevingen_pauze.csv", _als_csv([fout_pauze, fout_pauze2])),
+        ],
+    )
+    expect(page.locator("#upload-fouten")).to_be_visible(timeout=60_000)
+    fouten = page.locator("#upload-foutenlijst tr")
+    alles = "\n".join(fouten.nth(i).inner_text() for i in range(fouten.count()))
+    assert re.search(
+        r"saldoverzoeken\.csv\s+2\s+\w+ \(antwoord\.betaalgegevens\.iban\)\s+IBAN 'NL91ABNA0417164301' is "
+        r"ongeldig \(de controle \(mod-97\) klopt niet\) \(betaalgegevens\.iban\)",
+        alles,
+    ), alles
+    assert re.search(
+        r"saldoverzoeken\.csv\s+2\s+\w+ \(antwoord\.vorderingen\.1\.actueelBedrag\)\s+"
+        r"actueelBedrag \(125001\) moet gelijk zijn aan "
+        r"hoofdsom \+ rente \+ kosten \+ incassokosten \(125000\)",
+        alles,
+    ), alles
+    assert re.search(
+        r"kennisgevingen_pauze\.csv\s+2\s+\w+ \(antwoord\.berichttype\)\s+"
+        r"'Betaalvoorstel antwoord \(akkoord\)' is geen antwoord op een kennisgeving \(pauze\): "
+        r"vul een van deze in: 'Kennisgeving antwoord \(pauze\)', 'Geen medewerking'",
+        alles,
+        re.I,
+    ), alles
+    assert re.search(
+        r"kennisgevingen_pauze\.csv\s+3\s+\w+ \(antwoord\.pauze\.akkoord\)\s+"
+        r"Dit hoort niet bij 'Geen medewerking'",
+        alles,
+    ), alles
+    expect(page.locator("#upload-fouten-kop")).to_contain_text("Er is niets verstuurd")
+    assert antwoorden_van_incasso() == [], "an invalid upload sent something (18.3c)"
+
+    # 2. Valid: both answers sealed for the municipality's young certificate once confirmed.
+    page.lichamen.clear()
+    goed = [("saldoverzoeken.csv", _als_csv([sr_rij])), ("kennisgevingen_pauze.csv", _als_csv([pauze_rij]))]
+    _upload(page, goed)
+    _bevestig_jong_certificaat(page)
+    uitslag = page.locator("#upload-uitslag")
+    expect(uitslag).to_be_visible(timeout=120_000)
+    expect(uitslag).to_contain_text("Verstuurd: 2 berichten in 1 deel")
+    ontvangen = {o["cross"]: o for o in antwoorden_van_incasso()}
+    assert set(ontvangen) == {sr["ref"], pauze["ref"]}, ontvangen
+    for o in ontvangen.values():
+        assert o["fout"] is None, o
+    a_sr, a_pauze = ontvangen[sr["ref"]], ontvangen[pauze["ref"]]
+    assert a_sr["type"] == "saldoverzoek_antwoord" and a_sr["conv"] == sr["conv"]
+    assert a_sr["payload"]["betaalgegevens"]["iban"] == "NL91ABNA0417164300"
+    assert [v["factuurnummerSE"] for v in a_sr["payload"]["vorderingen"]] == [geheim_factuur, "F-2022-31877"]
+    assert a_sr["payload"]["vorderingen"][0]["actueelBedrag"] == 125000
+    assert a_pauze["type"] == "kennisgeving_antwoord"
+    assert a_pauze["payload"]["pauze"] == {"akkoord": True, "incassoOpgeschortTot": "2024-10-31"}
+    assert a_pauze["payload"]["factuurnummers"] == ["F-2023-55101", "F-2022-31877"]
+    for o in ontvangen.values():
+        assert re.fullmatch(
+            r"[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", o["ref"]
+        ), o
+    for url, data in page.lichamen:
+        for waarde in (geheim_factuur, "NL91ABNA0417164300", "Incassobureau Voorbeeld"):
+            assert waarde.encode() not in data, f"{waarde} reached the server in {url}"
+
+    # 3. The same files again: nothing sent twice.
+    _upload(page, goed)
+    expect(uitslag).to_contain_text("Al eerder verstuurd en nu overgeslagen: 2", timeout=60_000)
+    assert len(antwoorden_van_incasso()) == 2
+
+    # 4. A new message of a module, from a file with module and ontvanger (csvmodules.starten): an
+    # empty versie is the highest version both accept (schuldregeling 2.0); a wrong OIN is named.
+    start = {
+        "module": "schuldregeling",
+        "versie": "",
+        "berichttype": "statusverzoek",
+        "ontvanger": GEMEENTE,
+        "conversatieReferentienummer": sr["conv"],
+        "klantnummerSHV": sr["klant"],
+        "contactpersoonSE.naam": "Team Incasso",
+        "contactpersoonSE.email": "team@incasso.example.nl",
+        "toelichting": "Generiek statusverzoek 8812",
+    }
+    _upload(page, [("nieuw.csv", _als_csv([start, dict(start, ontvanger="123")]))])
+    expect(page.locator("#upload-fouten")).to_contain_text(
+        "'123' is geen OIN: vul het Organisatie-identificatienummer (20 cijfers)", timeout=60_000
+    )
+    assert re.search(r"nieuw\.csv\s+3\s+D \(ontvanger\)", page.locator("#upload-foutenlijst").inner_text())
+    _upload(page, [("nieuw.csv", _als_csv([start]))])
+    expect(uitslag).to_contain_text("Verstuurd: 1 bericht in 1 deel", timeout=60_000)
+    (verzoek,) = [
+        o
+        for o in _python(server, OPEN, GEMEENTE)
+        if o["afzender"] == INCASSO and o["type"] == "statusverzoek" and o["conv"] == sr["conv"]
+    ]
+    assert verzoek["fout"] is None and verzoek["payload"]["toelichting"] == "Generiek statusverzoek 8812"
+    assert verzoek["versie"] == "2.0"

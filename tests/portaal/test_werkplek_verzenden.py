@@ -226,3 +226,91 @@ def test_opstellen_geeft_formulieren_uit_het_schema(portaal: TestClient, csrf: s
     assert [k["naam"] for k in status["formulier"]["kinderen"]] == [k.naam for k in sj.kinderen]
     assert status["schema"]["required"] == ["klantnummerSHV"]
     assert not any(t["berichttype"].startswith("saldoverzoek") for t in typen.values())  # SHV types
+
+
+def test_indelingen_van_elke_module_en_versie(
+    demo: dict[str, int], rt: Runtime, kluis: Kluis, portaal: TestClient
+) -> None:
+    """The generic upload files (csvmodules) of every module and version the participant accepts,
+    as metadata derived by csvindeling: per question the answers antwoord.berichttype may name and
+    the antwoord.* columns of its file, per type its columns (list numbers as #) and JSON Schema,
+    the types its role starts; nothing of any message's content."""
+    from knooppunt.portaal import csvindeling
+    from knooppunt.protocol.payloads import schema_voor
+
+    vraag = _met_klant(voorbeeld("schuldregeling", "saldoverzoek", "2.0"), 91)
+    Gastclient(rt, kluis, oin_van("gemeente"), wie="test").verstuur(
+        TeVersturen(oin_van("incasso"), "saldoverzoek", vraag, str(uuid.uuid4()), versie="2.0")
+    )
+    inloggen(portaal, "incasso", naam="Ida")
+    r = portaal.get(f"{API}/indelingen", headers={"X-CSRF-Token": csrf_van_pagina(portaal)})
+    assert r.status_code == 200, r.text
+    assert vraag["klantnummerSHV"] not in r.text and vraag["klant"]["achternaam"] not in r.text
+    g = r.json()["generiek"]
+    assert g["antwoord"] == {
+        "kenmerk": "antwoord.berichttype",
+        "sleutels": list(csvformaat.ANTWOORD.sleutels),
+        "prefix": "antwoord.",
+    }
+    assert g["start"]["kenmerk"] == "module" and "ontvanger" in g["start"]["sleutels"]
+    assert {m: v["versies"] for m, v in g["modules"].items()} == {
+        "betalingsregeling": ["2.0"],
+        "bewind": ["2.0"],
+        "pauzeknop": ["2.0"],
+        "saldoverzoek": ["2.0"],
+        "schuldregeling": ["2.0"],
+    }
+    assert not [k for k in g["vragen"] if k.startswith("schuldregeling|1.0|")]  # 1.0 is not accepted
+    for sleutel, beschrijving in g["vragen"].items():
+        module, versie, code = sleutel.split("|")
+        assert [a["code"] for a in beschrijving["antwoorden"]] == [
+            t.code for t in csvindeling.antwoordtypen(module, versie, code)
+        ], sleutel
+        for a in beschrijving["antwoorden"]:
+            assert f"{module}|{versie}|{a['code']}" in g["typen"]
+    sr = g["vragen"]["schuldregeling|2.0|saldoverzoek"]
+    assert [a["naam"] for a in sr["antwoorden"]] == [
+        "Saldoverzoek antwoord",
+        "Saldoverzoek antwoord – standaard akkoord",
+        "Geen medewerking",
+    ]
+    assert "antwoord.vorderingen.#.actueelBedrag" in sr["kolommen"]
+    assert "antwoord.vorderingen.1.actueelBedrag" in csvindeling.antwoordkolommen(
+        "schuldregeling", "2.0", "saldoverzoek"
+    )
+    antwoord = g["typen"]["schuldregeling|2.0|saldoverzoek_antwoord"]
+    assert antwoord["schema"] == schema_voor("schuldregeling", "saldoverzoek_antwoord", "2.0")
+    kolommen = {k["naam"]: k for k in antwoord["kolommen"]}
+    assert kolommen["vorderingen.#.hoofdsom"]["soort"] == "bedrag"
+    assert kolommen["peildatum"]["soort"] == "datum"
+    assert kolommen["vorderingen.#.schuldtype"]["opties"][0][0] == "openstaand"
+    assert set(kolommen) == {
+        ".".join("#" if d.isdigit() else d for d in k.naam.split("."))
+        for k in csvindeling.kolommen("schuldregeling", "saldoverzoek_antwoord", "2.0")
+    }
+    pauze = g["typen"]["pauzeknop|2.0|kennisgeving_antwoord"]
+    assert {"pauze.akkoord", "pauze.incassoOpgeschortTot", "factuurnummers.#"} <= {
+        k["naam"] for k in pauze["kolommen"]
+    }
+    # A creditor starts statusverzoeken, in every version it accepts; never a saldoverzoek.
+    assert g["starten"]["schuldregeling|statusverzoek"] == ["2.0"]
+    assert not [k for k in g["starten"] if "saldoverzoek" in k.split("|")[1]]
+    # The recipient's versions of a module (for a new message without a version).
+    o = portaal.get(
+        f"{API}/ontvanger",
+        params={"oin": oin_van("gemeente"), "module": "pauzeknop"},
+        headers={"X-CSRF-Token": csrf_van_pagina(portaal)},
+    )
+    assert o.status_code == 200 and o.json()["versies"] == ["2.0"], o.text
+
+
+def test_indelingen_volgen_de_versies_van_de_deelnemer(portaal: TestClient, csrf: str) -> None:
+    """The energy company takes part in schuldregeling 1.0 only: its generic layouts are of 1.0."""
+    g = portaal.get(f"{API}/indelingen", headers={"X-CSRF-Token": csrf}).json()["generiek"]
+    assert set(g["modules"]) == {"schuldregeling"} and g["modules"]["schuldregeling"]["versies"] == ["1.0"]
+    assert g["vragen"] and all(k.startswith("schuldregeling|1.0|") for k in g["vragen"])
+    assert [a["code"] for a in g["vragen"]["schuldregeling|1.0|kennisgeving"]["antwoorden"]] == [
+        "kennisgeving_antwoord",
+        "klant_onbekend",
+    ]
+    assert g["starten"] == {"schuldregeling|statusverzoek": ["1.0"]}

@@ -10,9 +10,11 @@ Needs node and npm; skipped without them, failing instead with CI=true."""
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import os
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,10 @@ from cryptography.hazmat.primitives import serialization
 
 from knooppunt.client import jose
 from knooppunt.portaal import antwoordnummers
+from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.jwe import x5t_s256
+from knooppunt.protocol.payloads import OngeldigePayload, schema_voor, valideer, velden
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from tests.factories import Partij
 from tests.node import draai_script, node_met_pakketten
 
@@ -155,3 +160,359 @@ def test_antwoordnummers_gelijk_aan_python(node: str) -> None:
     ]
     assert uit["nummers"] == verwacht
     assert uit["nummers"][0] != uit["nummers"][1]
+
+
+# --- controles.js: the checks JSON Schema cannot express, beside the Python payload models ----------
+
+
+def _python_fouten(module: str, code: str, versie: str, payload: dict[str, Any]) -> list[tuple[str, str]]:
+    try:
+        valideer(module, code, versie, payload)
+    except OngeldigePayload as exc:
+        return sorted((f.veld, f.reden) for f in exc.fouten)
+    return []
+
+
+def _zet(payload: dict[str, Any], pad: str, waarde: Any) -> dict[str, Any]:
+    """``pad`` dotted, list items by number (``vorderingen.0.rente``); ``None`` removes the field."""
+    delen = pad.split(".")
+    doel: Any = payload
+    for deel in delen[:-1]:
+        doel = doel[int(deel)] if deel.isdigit() else doel[deel]
+    if isinstance(doel, list):
+        index = int(delen[-1])
+        if index == len(doel):
+            doel.append(waarde)
+        else:
+            doel[index] = waarde
+    elif waarde is None:
+        doel.pop(delen[-1], None)
+    else:
+        doel[delen[-1]] = waarde
+    return payload
+
+
+MORGEN = (velden.vandaag() + timedelta(days=1)).isoformat()
+SR2 = ("schuldregeling", "2.0")
+
+# (module, versie, berichttype, what to change in its example payload) — each breaks one rule of a
+# Python model validator or field type that JSON Schema does not express.
+REGELS: list[tuple[str, str, str, dict[str, Any]]] = [
+    # controleer_opbouw: all four parts given and not adding up; some given and more than the total.
+    (*SR2, "saldoverzoek_antwoord", {"vorderingen.0.actueelBedrag": 1}),
+    (*SR2, "saldoverzoek_antwoord", {"vorderingen.0.rente": None, "vorderingen.0.actueelBedrag": 5}),
+    # overgedragenAan only with schuldtype overgedragen; the same invoice twice.
+    (*SR2, "saldoverzoek_antwoord", {"vorderingen.0.overgedragenAan": "Incasso BV"}),
+    (*SR2, "saldoverzoek_antwoord", {"vorderingen.1.factuurnummerSE": "F-2023-55101"}),
+    # either vorderingen or a totaalvordering; standaardAkkoord fits the type.
+    (*SR2, "saldoverzoek_antwoord", {"vorderingen": None}),
+    (
+        *SR2,
+        "saldoverzoek_antwoord",
+        {"vorderingen": None, "totaalvordering": {"actueelBedrag": 500, "standaardAkkoord": True}},
+    ),
+    (
+        *SR2,
+        "saldoverzoek_antwoord_standaard_akkoord",
+        {
+            "vorderingen": None,
+            "totaalvordering": {"actueelBedrag": 500, "hoofdsom": 600, "standaardAkkoord": True},
+        },
+    ),
+    # a date that may not lie in the future; a contact person without telephone and e-mail.
+    (*SR2, "saldoverzoek_antwoord", {"peildatum": MORGEN}),
+    (*SR2, "saldoverzoek_antwoord", {"contactpersoonSE.email": None}),
+    (
+        *SR2,
+        "saldoverzoek_antwoord",
+        {"contactpersoonSE.email": "geen-adres@", "contactpersoonSE.telefoon": "030 123 4567 890 123"},
+    ),
+    # IBAN: mod-97, lower case, a country without IBAN, the Dutch form.
+    (*SR2, "betaalvoorstel_akkoord", {"betaalgegevens.iban": "NL91ABNA0417164301"}),
+    (*SR2, "betaalvoorstel_akkoord", {"betaalgegevens.iban": "XX91ABNA0417164300"}),
+    (*SR2, "betaalvoorstel_akkoord", {"betaalgegevens.iban": "NL02ABNA012345678"}),
+    # kennisgeving_antwoord in 1.0 and in 2.0 (with its antwoord).
+    ("schuldregeling", "1.0", "kennisgeving_antwoord", {"klantnummerSE": None, "factuurnummers": []}),
+    ("schuldregeling", "1.0", "kennisgeving_antwoord", {"factuurnummers": ["A", "B", "A"]}),
+    (*SR2, "kennisgeving_antwoord", {"klantnummerSE": None, "factuurnummers": []}),
+    (*SR2, "kennisgeving_antwoord", {"antwoord": "geen_openstaande_vorderingen"}),
+    # statusbericht: the events of 13.2 need their date, 'overig' its explanation.
+    (*SR2, "statusbericht", {"datumGebeurtenis": None}),
+    (*SR2, "statusbericht", {"status": "overig", "toelichting": None}),
+    (*SR2, "statusbericht", {"klant.geboortedatum": MORGEN}),
+    (*SR2, "statusbericht", {"klant.geboortedatum": "1899-12-31"}),
+    # other modules: the pause's answer, bewind, saldoverzoek, waarborgfonds.
+    ("pauzeknop", "2.0", "kennisgeving_antwoord", {"pauze": {"akkoord": True}}),
+    ("pauzeknop", "2.0", "kennisgeving_antwoord", {"pauze": {"akkoord": False}}),
+    ("bewind", "2.0", "melding_bewind_antwoord", {"vorderingen.1.factuurnummerSE": "F-2023-55101"}),
+    ("saldoverzoek", "2.0", "saldoverzoek_antwoord", {"openstaandeSchulden": None}),
+    ("saldoverzoek", "2.0", "saldoverzoek_antwoord", {"totaalvordering": {"actueelBedrag": 5, "rente": 6}}),
+    ("waarborgfonds", "2.0", "gebeurtenis", {"gebeurtenis": "aanvraag_afgewezen", "toelichting": None}),
+    ("waarborgfonds", "2.0", "gebeurtenis", {"gebeurtenis": "pro_forma_afgegeven"}),
+    (
+        "waarborgfonds",
+        "2.0",
+        "gebeurtenis",
+        {"proFormaBorgstelling": "3f1c2a9e-8b7d-4c6e-9a1b-2d3e4f5a6b7c"},
+    ),
+    ("waarborgfonds", "2.0", "verzoek_kredietinformatie", {"laatsteAanlevering": "2026-10-02"}),
+    ("waarborgfonds", "2.0", "kredietinformatie", {"kredieten.0.kredietsom.netto": 480001}),
+    ("waarborgfonds", "2.0", "kredietinformatie", {"kredieten.0.uitbetaaldatum": "2026-10-02"}),
+    ("waarborgfonds", "2.0", "kredietinformatie", {"kredieten.0.betalingen.laatsteAflosdatum": "2026-01-01"}),
+    # The types a debt counsellor, a bewindvoerder or a kredietbank starts.
+    (*SR2, "betaalvoorstel", {"bedragConcurrent": 1, "aantalPreferent": 0}),
+    (*SR2, "betaalvoorstel", {"vorderingen.0.eigenVordering": False}),
+    (*SR2, "betaalvoorstel", {"vorderingen.0.aangebodenBedrag": 125001}),
+    (*SR2, "betaalvoorstel", {"typeSchuldregeling": "SA"}),
+    (*SR2, "betaalvoorstel", {"aanbodPercentage": 30.125}),
+    ("schuldregeling", "1.0", "betaalvoorstel", {"aantalConcurrent": 3}),
+    ("betalingsregeling", "2.0", "betaalvoorstel", {"vorderingen.1.aangebodenBedrag": 1}),
+    ("betalingsregeling", "2.0", "betaalvoorstel", {"aantalTermijnen": 4}),
+    ("betalingsregeling", "2.0", "betaalvoorstel", {"termijnbedrag": None, "financier": "Bank"}),
+    ("schuldregeling", "1.0", "schuldregeling_geaccordeerd", {"betaalschema.1.datum": "2024-10-01"}),
+    ("schuldregeling", "1.0", "schuldregeling_geaccordeerd", {"betaalschema.2.bedrag": 1}),
+    ("schuldregeling", "1.0", "schuldregeling_geaccordeerd", {"vorderingen.0.prognoseEindbedrag": 125001}),
+    (*SR2, "schuldregeling_geaccordeerd", {"uitbetaalmomenten": []}),
+    ("betalingsregeling", "2.0", "schuldregeling_geaccordeerd", {"vorderingen.0.afkooppercentage": 99.5}),
+    ("betalingsregeling", "2.0", "schuldregeling_geaccordeerd", {"typeSchuldregeling": "HF"}),
+    (*SR2, "heroverweging", {"herzienVoorstel.vorderingen.0.aangebodenBedrag": 200000}),
+    ("betalingsregeling", "2.0", "heroverweging", {"herzienVoorstel.termijnbedrag": 100}),
+    (*SR2, "kennisgeving", {"adreskeuze": "postadres"}),
+    ("pauzeknop", "2.0", "kennisgeving", {"pauze.einddatum": "2024-02-29"}),
+    (
+        "pauzeknop",
+        "2.0",
+        "kennisgeving",
+        {"pauze.ingangsdatum": "2024-01-31", "pauze.einddatum": "2024-10-01"},
+    ),
+    ("saldoverzoek", "2.0", "saldoverzoek", {"grondslag": "toestemmingsverklaring"}),
+    ("bewind", "2.0", "melding_bewind", {"beschikking.datum": MORGEN}),
+    ("waarborgfonds", "2.0", "aanvraag_overname", {"nettoKredietsom": 420001, "uitstaandSaldo": 420001}),
+    ("waarborgfonds", "2.0", "aanvraag_overname", {"maandaflossing": 420001, "postcodeGebied": "0123"}),
+    (
+        "waarborgfonds",
+        "2.0",
+        "aanvraag_borgstelling",
+        {"statistieken.3": {"code": "Leeftijdsgroep", "waarde": "35-44"}},
+    ),
+    ("waarborgfonds", "2.0", "verzoek_uitbetaling", {"reden": "anders", "toelichting": None}),
+    # BSN (elfproef) and postcode in a message with them.
+    (*SR2, "kennisgeving_bsn", {"klant.bsn": "123456789"}),
+    (*SR2, "kennisgeving_bsn", {"partner.bsn": "12345678"}),
+    (*SR2, "kennisgeving_bsn", {"adres.postcode": "1234ab"}),
+    (*SR2, "kennisgeving_bsn", {"adres.postcode": "1234 SA"}),
+]
+
+
+def test_controles_js_gelijk_aan_de_python_modellen(node: str) -> None:
+    """Each rule of REGELS broken once: controles.js reports exactly the Python model's errors
+    (field and Dutch text); every catalogue example payload passes both."""
+    gevallen: list[dict[str, Any]] = []
+    verwacht: list[list[tuple[str, str]]] = []
+    for module, versie, code, wijziging in REGELS:
+        payload = voorbeeld(module, code, versie)
+        for pad, waarde in wijziging.items():
+            _zet(payload, pad, copy.deepcopy(waarde))
+        fouten = _python_fouten(module, code, versie, payload)
+        assert fouten, f"{module} {versie} {code} {wijziging}: the Python model accepts it"
+        verwacht.append(fouten)
+        gevallen.append(
+            {
+                "payload": payload,
+                "schema": schema_voor(module, code, versie),
+                "berichttype": code,
+                "vandaag": velden.vandaag().isoformat(),
+            }
+        )
+    geldig = []
+    for t in CATALOGUS.alle():
+        try:
+            payload = voorbeeld(t.module, t.code, t.versie)
+            schema = schema_voor(t.module, t.code, t.versie)
+        except LookupError:
+            continue
+        assert _python_fouten(t.module, t.code, t.versie, payload) == []
+        geldig.append((t.module, t.versie, t.code))
+        gevallen.append(
+            {
+                "payload": payload,
+                "schema": schema,
+                "berichttype": t.code,
+                "vandaag": velden.vandaag().isoformat(),
+            }
+        )
+        verwacht.append([])
+    uit = draai_script(node, JS / "test" / "controles.mjs", {"gevallen": gevallen})
+    gekregen = [sorted((f["veld"], f["reden"]) for f in fouten) for fouten in uit["gevallen"]]
+    namen = [f"{m} {v} {c} {w}" for m, v, c, w in REGELS] + [" ".join(g) for g in geldig]
+    for naam, js, py in zip(namen, gekregen, verwacht, strict=True):
+        assert js == py, naam
+
+
+@pytest.mark.parametrize(
+    ("soort", "waarden", "python"),
+    [
+        (
+            "bsn",
+            [
+                "999993653",
+                "111222333",
+                "123456789",
+                "12345678",
+                "1234567890",
+                "12345678a",
+                "000000000",
+                " 99999365",
+            ],
+            velden._bsn,
+        ),
+        (
+            "iban",
+            [
+                "NL91ABNA0417164300",
+                "NL91ABNA0417164301",
+                "nl91abna0417164300",
+                "NL91 ABNA 0417 1643 00",
+                "NL9!ABNA0417164300",
+                "XX91ABNA0417164300",
+                "DE89370400440532013000",
+                "DE89370400440532013001",
+                "GB82WEST12345698765432",
+                "FR1420041010050500013M02606",
+                "",
+            ],
+            velden._iban,
+        ),
+        (
+            "postcode",
+            ["1234 AB", "1234AB", "1234 ab", "0123 AB", "1234 SS", "NL-1234 AB", "12345", ""],
+            velden._postcode,
+        ),
+        (
+            "telefoon",
+            ["030 123 4567", "+31 30 123 4567", "(030) 1234567", "12345", "030-123-4567x"],
+            velden._telefoon,
+        ),
+        (
+            "email",
+            ["a@b.nl", "a@b", "@b.nl", "a b@c.nl", "a@@b.nl", "a@.nl.", "x" * 65 + "@b.nl"],
+            velden._email,
+        ),
+    ],
+)
+def test_waarden_gelijk_aan_python(node: str, soort: str, waarden: list[str], python: Any) -> None:
+    """BSN (elfproef), IBAN (mod-97, python-stdnum's country registry), postcode, telephone number
+    and e-mail address: the page's verdict and Dutch text are the Python field type's."""
+
+    def verdict(waarde: str) -> str | None:
+        try:
+            python(waarde)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    uit = draai_script(
+        node, JS / "test" / "controles.mjs", {"waarden": [{"soort": soort, "waarde": w} for w in waarden]}
+    )
+    assert uit["waarden"] == [verdict(w) for w in waarden]
+    assert any(v is None for v in uit["waarden"]) and any(v is not None for v in uit["waarden"])
+
+
+# --- the generic files' reading: cells, error columns, defaults (uploaden.js) -------------------------
+
+
+def test_cellen_en_kolommen_gelijk_aan_csvindeling(node: str) -> None:
+    """A cell's value as csvindeling.waarde reads it (or its Dutch error), an error path's column as
+    kolom_van_pad names it: the page reads a generic file as the server-side upload does."""
+    from knooppunt.portaal import csvindeling
+    from knooppunt.portaal.formulier import Omzetfout
+
+    keuze = csvindeling.Kolom(
+        "vorderingen.1.schuldtype", "keuze", (("openstaand", "Openstaand"), ("onbekend", "Onbekend"))
+    )
+    gevallen = [
+        (csvindeling.Kolom("hoofdsom", "bedrag"), t) for t in ("12345", " 12 ", "12,50", "€ 5", "-3", "")
+    ]
+    gevallen += [(csvindeling.Kolom("aantal", "geheel"), t) for t in ("7", "-7", "1 000", "7,5", "x")]
+    gevallen += [(csvindeling.Kolom("pct", "getal"), t) for t in ("12,5", "30 %", "1e2", "abc", "-0,25")]
+    gevallen += [
+        (csvindeling.Kolom("peildatum", "datum"), t)
+        for t in ("2024-03-01", "1-3-2024", "31.12.2023", "31-2-2024", "gisteren", "01/03/2024")
+    ]
+    gevallen += [(csvindeling.Kolom("akkoord", "janee"), t) for t in ("ja", "NEE", "1", "waar", "misschien")]
+    gevallen += [(keuze, t) for t in ("openstaand", "ONBEKEND", "Openstaand", "weg")]
+    gevallen += [
+        (csvindeling.Kolom("adres.postcode", "tekst"), "1234ab"),
+        (csvindeling.Kolom("betaalgegevens.iban", "tekst"), "nl91 abna 0417 1643 00"),
+        (csvindeling.Kolom("klant.bsn", "tekst"), "9999.936 53"),
+        (csvindeling.Kolom("toelichting", "tekstvak"), "  twee\nregels  "),
+    ]
+
+    def python(kolom: csvindeling.Kolom, tekst: str) -> dict[str, Any]:
+        try:
+            return {"waarde": csvindeling.waarde(kolom, tekst)}
+        except Omzetfout as exc:
+            return {"fout": str(exc)}
+
+    paden = [
+        "vorderingen[0].hoofdsom",
+        "totaalvordering.actueelBedrag",
+        "kredieten[11].betalingen.x",
+        "inhoud",
+    ]
+    uit = draai_script(
+        node,
+        JS / "test" / "cellen.mjs",
+        {
+            "cellen": [
+                {
+                    "kolom": {"naam": k.naam, "soort": k.soort, "opties": [list(o) for o in k.opties]},
+                    "tekst": t,
+                }
+                for k, t in gevallen
+            ],
+            "paden": paden,
+        },
+    )
+    assert uit["cellen"] == [python(k, t) for k, t in gevallen]
+    assert uit["paden"] == [csvindeling.kolom_van_pad(p) for p in paden]
+
+
+def test_standaardwaarden_zoals_model_dump(node: str) -> None:
+    """A generic answer is numbered over its payload as validated (csvimport._canoniek: pydantic's
+    model_dump without None): the page adds the same defaults (an empty factuurnummers), which the
+    layouts name per block (werkplek_verzenden.standaarden)."""
+    from knooppunt.portaal.routes.werkplek_verzenden import standaarden
+    from knooppunt.protocol.payloads import payloadmodel
+
+    gevallen = []
+    verwacht = []
+    for module, versie, code in (
+        ("schuldregeling", "2.0", "kennisgeving_antwoord"),
+        ("schuldregeling", "1.0", "kennisgeving_antwoord"),
+        ("pauzeknop", "2.0", "kennisgeving_antwoord"),
+        ("schuldregeling", "2.0", "saldoverzoek_antwoord"),
+        ("bewind", "2.0", "melding_bewind_antwoord"),
+        ("waarborgfonds", "2.0", "kredietinformatie"),
+    ):
+        payload = voorbeeld(module, code, versie)
+        if "factuurnummers" in payload:
+            payload["factuurnummers"] = []
+            if payload.get("antwoord") == "openstaande_vorderingen":
+                payload["antwoord"] = "geen_openstaande_vorderingen"
+        model = valideer(module, code, versie, payload)
+        kaal = {k: v for k, v in payload.items() if v != []}
+        gevallen.append(
+            {
+                "payload": kaal,
+                "schema": schema_voor(module, code, versie),
+                "standaard": standaarden(payloadmodel(module, code, versie)),
+            }
+        )
+        verwacht.append(model.model_dump(mode="json", exclude_none=True))
+    uit = draai_script(node, JS / "test" / "cellen.mjs", {"standaard": gevallen})
+    assert uit["standaard"] == verwacht
+    assert any(
+        "factuurnummers" not in g["payload"] and v.get("factuurnummers") == []
+        for g, v in zip(gevallen, verwacht, strict=True)
+    )

@@ -5,11 +5,13 @@ ciphertext — and judges them with the hub's own code:
 
 - ``GET  …/verzenden/indelingen``: the upload layouts as metadata (file kinds, columns, how a column
   maps to a payload path, the answers a cell may choose and the payloads' JSON Schemas), made from
-  `csvformaat` and the payload registry, so that the layouts stay defined once and the page is a
-  generic engine;
+  `csvformaat`, `csvindeling` and the payload registry — the handbook's files and the generic files
+  of every module and version the participant accepts (`generiek`) — so that the layouts stay
+  defined once and the page is a generic engine;
 - ``GET  …/verzenden/ontvanger?oin=…``: the recipient's current encryption certificate (PEM,
   kid = x5t#S256) and signing certificates, each with its age, so that the page warns about a young
-  certificate (key transparency, ``KNOOPPUNT_PORTAAL_JONG_CERTIFICAAT_DAGEN``);
+  certificate (key transparency, ``KNOOPPUNT_PORTAAL_JONG_CERTIFICAAT_DAGEN``), and the versions of
+  the module it accepts (a new message without a version goes in the highest both accept);
 - ``POST …/verzenden/proef``: a dry run on metadata only (no ``inhoud``): per envelope the hub's
   refusal (code and Dutch text) or ok, the recipient of an answer (its question's sender), and the
   numbers this participant sent before (skipped as already sent: a re-upload sends nothing twice);
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import typing
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +35,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticUndefined, to_jsonable_python
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -42,7 +46,9 @@ from knooppunt.hub import adresboek, mailbox, verzendingen
 from knooppunt.hub.fouten import HubFout
 from knooppunt.pki.certificaat import OngeldigCertificaat
 from knooppunt.portaal import csvindeling, formulier
+from knooppunt.portaal.csvcellen import typenaam
 from knooppunt.portaal.csvformaat import (
+    ANTWOORD,
     BETAALVOORSTEL,
     BETAALVOORSTEL_ANTWOORDEN,
     EXCEL_CSV,
@@ -50,6 +56,7 @@ from knooppunt.portaal.csvformaat import (
     SALDO_ANTWOORDEN,
     SALDOVERZOEK,
     SR,
+    START,
     STATUSVERZOEK,
     Bestandsoort,
 )
@@ -60,7 +67,7 @@ from knooppunt.portaal.weergave import fouttekst
 from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN, versiesleutel
 from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
 from knooppunt.protocol.jwe import x5t_s256
-from knooppunt.protocol.payloads import schema_voor
+from knooppunt.protocol.payloads import payloadmodel, schema_voor
 from knooppunt.store.db import db_nu, transactie
 
 router = APIRouter()
@@ -134,10 +141,141 @@ def _soort(
     }
 
 
-def indelingen(max_verzoek: int) -> dict[str, Any]:
-    """The handbook's upload files (art. 18.2) as metadata for the page's generic engine, with the
-    limits of its requests (``max_verzoek``: KNOOPPUNT_MAX_REQUEST_BYTES)."""
+def _sjabloon(kolom: str) -> str:
+    """A column name with its list numbers as ``#`` (``vorderingen.#.hoofdsom``): the page matches a
+    file's numbered columns (``vorderingen.7.hoofdsom``) against it, as `csvindeling.kolommen`
+    numbers a list up to the highest number in the file."""
+    return ".".join("#" if d.isdigit() else d for d in kolom.split("."))
+
+
+def _kolommen(module: str, code: str, versie: str) -> list[dict[str, Any]]:
+    """The payload columns of a type (`csvindeling.kolommen`) once per list item template, each with
+    its kind of value (`csvindeling.waarde`) and choices."""
+    uit: dict[str, dict[str, Any]] = {}
+    for k in csvindeling.kolommen(module, code, versie):
+        uit.setdefault(
+            _sjabloon(k.naam),
+            {"naam": _sjabloon(k.naam), "soort": k.soort, "opties": [list(o) for o in k.opties]},
+        )
+    return list(uit.values())
+
+
+def _modellen_in(annotatie: Any) -> list[type[BaseModel]]:
+    if isinstance(annotatie, type) and issubclass(annotatie, BaseModel):
+        return [annotatie]
+    return [m for arg in typing.get_args(annotatie) for m in _modellen_in(arg)]
+
+
+def standaarden(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    """The defaults pydantic's ``model_dump`` (without None) adds to a payload, per block: ``#`` the
+    payload itself, else the block's model name (its ``$defs`` name in the JSON Schema) — e.g. an
+    empty ``factuurnummers``. The page adds them before numbering, as `csvimport._canoniek` numbers
+    the payload as validated."""
+    uit: dict[str, dict[str, Any]] = {}
+
+    def loop(m: type[BaseModel], naam: str) -> None:
+        if naam in uit:
+            return
+        eigen: dict[str, Any] = {}
+        uit[naam] = eigen
+        for veld, info in m.model_fields.items():
+            if info.exclude:
+                continue
+            if info.default_factory is not None:
+                eigen[veld] = to_jsonable_python(info.default_factory())  # type: ignore[call-arg]
+            elif info.default is not None and info.default is not PydanticUndefined:
+                eigen[veld] = to_jsonable_python(info.default)
+            for sub in _modellen_in(info.annotation):
+                loop(sub, sub.__name__)
+
+    loop(model, "#")
+    return {naam: eigen for naam, eigen in uit.items() if eigen}
+
+
+def _type(module: str, code: str, versie: str) -> dict[str, Any] | None:
+    try:
+        schema = schema_voor(module, code, versie)
+        model = payloadmodel(module, code, versie)
+    except LookupError:
+        return None
     return {
+        "standaard": standaarden(model),
+        "module": module,
+        "versie": versie,
+        "code": code,
+        "naam": csvindeling.typenaam(module, code, versie),
+        "naamKlein": typenaam(code, module, versie),
+        "schema": schema,
+        "kolommen": _kolommen(module, code, versie),
+    }
+
+
+def generiek(modules: dict[str, tuple[str, ...]], rol: str) -> dict[str, Any]:
+    """The generic upload files of `csvmodules` for the modules and versions a participant accepts
+    (``modules``: module → versions), as metadata: per question the answers ``antwoord.berichttype``
+    may name (code and name, as `csvmodules._antwoordsoort` reads them) and the ``antwoord.*``
+    columns its file may have; per type its payload columns (`csvindeling.kolommen`, list numbers as
+    ``#``) and JSON Schema; the types this role starts itself (a file with ``module`` and
+    ``ontvanger``, `csvmodules.starten`) per module, with their versions newest first."""
+    vragen: dict[str, Any] = {}
+    typen: dict[str, Any] = {}
+    starten: dict[str, list[str]] = {}
+
+    def voeg_toe(module: str, code: str, versie: str) -> bool:
+        sleutel = f"{module}|{versie}|{code}"
+        if sleutel not in typen:
+            beschrijving = _type(module, code, versie)
+            if beschrijving is None:
+                return False
+            typen[sleutel] = beschrijving
+        return True
+
+    for module in sorted(modules):
+        for versie in sorted(modules[module], key=versiesleutel, reverse=True):
+            for vraag in CATALOGUS.alle():
+                if vraag.module != module or vraag.versie != versie or vraag.door_knooppunt:
+                    continue
+                antwoorden = [
+                    t
+                    for t in csvindeling.antwoordtypen(module, versie, vraag.code)
+                    if voeg_toe(module, t.code, versie)
+                ]
+                vragen[f"{module}|{versie}|{vraag.code}"] = {
+                    "naam": typenaam(vraag.code, module, versie),
+                    "antwoorden": [{"code": t.code, "naam": t.naam} for t in antwoorden],
+                    "kolommen": sorted(
+                        {_sjabloon(k) for k in csvindeling.antwoordkolommen(module, versie, vraag.code)}
+                    ),
+                }
+            for t in csvindeling.starttypen(module, versie, rol) if rol else []:
+                if voeg_toe(module, t.code, versie):
+                    starten.setdefault(f"{module}|{t.code}", []).append(versie)
+    return {
+        "antwoord": {
+            "kenmerk": ANTWOORD.kenmerk,
+            "sleutels": list(ANTWOORD.sleutels),
+            "prefix": csvindeling.ANTWOORD,
+        },
+        "start": {"kenmerk": START.kenmerk, "sleutels": list(START.sleutels)},
+        "modules": {
+            m: {"naam": csvindeling.modulenaam(m), "versies": sorted(v, key=versiesleutel, reverse=True)}
+            for m, v in sorted(modules.items())
+        },
+        "vragen": vragen,
+        "typen": typen,
+        "starten": starten,
+    }
+
+
+def indelingen(
+    max_verzoek: int, modules: dict[str, tuple[str, ...]] | None = None, rol: str = ""
+) -> dict[str, Any]:
+    """The upload files as metadata for the page's generic engine: the handbook's (art. 18.2) and
+    the generic files of every module and version in ``modules`` (module → the versions the
+    participant accepts, `generiek`), with the limits of its requests (``max_verzoek``:
+    KNOOPPUNT_MAX_REQUEST_BYTES)."""
+    return {
+        "generiek": generiek(modules or {}, rol),
         "scheidingsteken": ";",
         "maxBestand": MAX_BESTAND,
         "maxDeel": MAX_DEEL,
@@ -178,10 +316,15 @@ def indelingen(max_verzoek: int) -> dict[str, Any]:
 @router.get(PAD + "/indelingen")
 def indelingen_route(request: Request) -> JSONResponse:
     try:
-        _api_gebruiker(request)
+        gebruiker = _api_gebruiker(request)
     except ApiFout as fout:
         return _fout(fout)
-    return _json(indelingen(runtime(request).settings.max_request_bytes))
+    assert gebruiker.oin is not None
+    rt = runtime(request)
+    with transactie(rt.sessions) as session:
+        deelnemer = adresboek.haal(session, gebruiker.oin)
+        modules = {m: adresboek.versies_van(deelnemer, m) for m in adresboek.modules_van(deelnemer)}
+    return _json(indelingen(rt.settings.max_request_bytes, modules, gebruiker.rol or ""))
 
 
 # --- compose -----------------------------------------------------------------------------------------
@@ -294,6 +437,7 @@ def ontvanger(request: Request, oin: str = "", module: str = SR) -> JSONResponse
             {
                 "oin": deelnemer.oin,
                 "naam": deelnemer.naam,
+                "versies": list(adresboek.versies_van(deelnemer, module)),
                 "jongDagen": jong,
                 "versleuteling": {
                     "pem": cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),

@@ -4,14 +4,18 @@
 //
 // A generic engine: which file kinds exist, their columns, which payload field a column fills, the
 // answers a cell may choose and the payloads' JSON Schemas all come from the server
-// (GET …/verzenden/indelingen, made from the portal's Python layouts). Every error is collected and
-// shown by file, row and column; if anything is wrong nothing is sent (18.3c). An answer's
+// (GET …/verzenden/indelingen, made from the portal's Python layouts): the handbook's files of
+// schuldregeling 1.0 and the generic files of every module and version the participant accepts
+// (answers with antwoord.berichttype, new messages with module and ontvanger; csvmodules.py). After
+// the JSON Schema, controles.js makes the checks the Python payload models make beyond it. Every
+// error is collected and shown by file, row and column; if anything is wrong nothing is sent (18.3c). An answer's
 // referentienummer is a UUIDv8 from an HMAC under the organisation's number secret of the question
 // and the answer (as portaal/antwoordnummers.py): uploading the same file again sends nothing twice.
 
 import Papa from "papaparse";
 import { Validator } from "@cfworker/json-schema";
 import { zegel, ontvangersleutel, tekensleutel } from "./zegelen.js";
+import { controleer } from "./controles.js";
 import { $, api, cel, geheim, instellingen, melding, onderdeel, status, tijdstip } from "./werkplek.js";
 
 const VERSIE = "knooppunt-antwoordnummer-1"; // antwoordnummers.VERSIE
@@ -230,11 +234,21 @@ async function leesBestand(file, verslag) {
     return;
   }
   const namen = new Set(kop.map((k) => k.toLowerCase()));
+  const generiek = indeling.generiek;
+  if (namen.has(generiek.antwoord.kenmerk.toLowerCase())) {
+    await leesGeneriek(bestand, "antwoord", kop, records, verslag);
+    return;
+  }
+  if (namen.has(generiek.start.kenmerk.toLowerCase()) && namen.has("ontvanger")) {
+    await leesGeneriek(bestand, "start", kop, records, verslag);
+    return;
+  }
   const gevonden = indeling.soorten.filter((s) => namen.has(s.kenmerk.toLowerCase()));
   if (gevonden.length !== 1) {
     verslag.fout(bestand, 1, null, gevonden.length > 1
       ? `De kopregel heeft kolommen van meer dan één soort bestand (${gevonden.map((s) => s.kenmerk).join(", ")}): zet saldoverzoek antwoorden, betaalvoorstel antwoorden en statusverzoeken elk in een eigen bestand.`
-      : "Onbekend soort bestand: de kopregel moet de kolom " + indeling.soorten.map((s) => `'${s.kenmerk}' (${s.naam})`).join(", of ") + " hebben. Gebruik het bestand uit de download.");
+      : "Onbekend soort bestand: de kopregel moet de kolom 'antwoord.saldoverzoek' (saldoverzoek antwoorden), 'antwoord.betaalvoorstel' (betaalvoorstel antwoorden), 'antwoord.berichttype' (antwoorden uit een map <module>-<versie>/ van de download) of 'ontvanger' (statusverzoeken en andere nieuwe berichten) hebben. Gebruik het bestand uit de download of een sjabloon van deze pagina." +
+        (namen.has("berichttype") ? " Dit lijkt een downloadbestand van berichten die niet via een upload beantwoord worden (alleen saldoverzoeken.csv en betaalvoorstellen.csv hebben antwoordkolommen)." : ""));
     return;
   }
   const soort = gevonden[0];
@@ -263,6 +277,11 @@ async function leesBestand(file, verslag) {
     }
   }
   if (!goed) return;
+  const rijen = leesRijen(bestand, kop, records, indexen, verslag);
+  leesBerichten(bestand, soort, rijen, verslag);
+}
+
+function leesRijen(bestand, kop, records, indexen, verslag) {
   const rijen = [];
   for (let r = 1; r < records.length; r++) {
     const record = records[r];
@@ -276,7 +295,7 @@ async function leesBestand(file, verslag) {
     rijen.push([r + 1, rij]);
   }
   bestand.rijen = rijen.length;
-  leesBerichten(bestand, soort, rijen, verslag);
+  return rijen;
 }
 
 function normaal(w) {
@@ -417,11 +436,15 @@ function leesGroep(bestand, soort, groep, verslag) {
     if (ouder && typeof ouder === "object") ouder[pad.split(".").pop()] = vast;
   }
   if (verslag.fouten.length > voor) return null;
-  // The JSON Schema of the payload (the hub publishes the same), every error at its cell.
+  // The JSON Schema of the payload (the hub publishes the same), then the checks it cannot express
+  // (controles.js), every error at its cell.
   const uitslag = validator(soort, berichttype).validate(payload);
-  if (!uitslag.valid) {
+  const fouten = uitslag.valid
+    ? controleer(payload, type.schema, berichttype).map((f) => ({ pad: alsPointer(f.veld), reden: `${f.reden} (${f.veld})` }))
+    : schemafouten(uitslag.errors, payload);
+  if (fouten.length) {
     const kenmerk = soort.antwoordkolom || soort.sleutels[soort.sleutels.length - 1];
-    for (const fout of schemafouten(uitslag.errors, payload)) {
+    for (const fout of fouten) {
       let [rij, kolom] = [rijVan(kenmerk), kenmerk];
       const stukken = fout.pad.split("/").filter(Boolean);
       for (let n = stukken.length; n > 0; n--) {
@@ -447,16 +470,25 @@ function leesGroep(bestand, soort, groep, verslag) {
 
 const validators = new Map();
 function validator(soort, berichttype) {
-  const sleutel = `${soort.module} ${soort.versie} ${berichttype}`;
-  if (!validators.has(sleutel)) validators.set(sleutel, new Validator(soort.typen[berichttype].schema, "2020-12", false));
+  return schemaValidator(soort.typen[berichttype].schema);
+}
+
+function schemaValidator(schema) {
+  const sleutel = schema.$id || JSON.stringify(schema);
+  if (!validators.has(sleutel)) validators.set(sleutel, new Validator(schema, "2020-12", false));
   return validators.get(sleutel);
+}
+
+// "vorderingen[0].hoofdsom" (a payload error's field, as Python names it) as "/vorderingen/0/hoofdsom".
+function alsPointer(veld) {
+  return "/" + veld.replace(/\[(\d+)\]/g, ".$1").split(".").filter(Boolean).join("/");
 }
 
 const CONTAINERS = new Set(["properties", "$ref", "anyOf", "oneOf", "allOf", "items", "prefixItems", "if", "additionalItems", "unevaluatedProperties"]);
 
 // cfworker's errors as Dutch sentences at a payload path (only the leaves; a nullable field's
 // "Expected null" branch is not a reason).
-export function schemafouten(fouten, payload) {
+export function schemafouten(fouten, payload, { metVeld = true } = {}) {
   const uit = [];
   const gezien = new Set();
   for (const f of fouten) {
@@ -508,13 +540,363 @@ export function schemafouten(fouten, payload) {
         reden = `De inhoud voldoet niet aan het schema (${f.keyword}).`;
     }
     const velden = pad.split("/").filter((d) => d && !/^\d+$/.test(d));
-    reden = reden.charAt(0).toUpperCase() + reden.slice(1) + (velden.length ? ` (${velden.join(".")})` : "");
+    reden = reden.charAt(0).toUpperCase() + reden.slice(1) + (metVeld && velden.length ? ` (${velden.join(".")})` : "");
     if (gezien.has(pad + reden)) continue;
     gezien.add(pad + reden);
     uit.push({ pad, reden });
   }
   if (!uit.length) uit.push({ pad: "", reden: "De inhoud voldoet niet aan het schema van dit bericht." });
   return uit;
+}
+
+// --- the generic files of every module (portaal/csvmodules.py) ----------------------------------------
+//
+// A file with the column antwoord.berichttype answers questions of any module and version (the file of
+// the download, one row one answer, in the question's module and version); a file with the columns
+// module and ontvanger holds messages the participant starts itself. Which answers a question has,
+// the columns of each type and its JSON Schema come from GET …/indelingen (indeling.generiek).
+
+// "vorderingen.7.hoofdsom" → "vorderingen.#.hoofdsom" (the layout's column templates).
+export function sjabloon(kolom) {
+  return kolom.split(".").map((d) => (/^\d+$/.test(d) ? "#" : d)).join(".");
+}
+
+function hoofdletter(tekst) {
+  return tekst.charAt(0).toUpperCase() + tekst.slice(1);
+}
+
+// csvindeling.waarde: a cell as the payload value of its column; throws a Dutch sentence (without
+// its full stop, as Python's Omzetfout) when it cannot be one.
+export function celwaarde(kolom, tekst) {
+  const t = tekst.trim();
+  switch (kolom.soort) {
+    case "bedrag":
+      if (/^[0-9]+$/.test(t)) return Number(t);
+      throw new Error(`'${t}' is geen bedrag in hele eurocenten: schrijf alleen cijfers, zonder punt, komma, spatie of €-teken (12345 is € 123,45)`);
+    case "geheel": {
+      const g = t.replace(/ /g, "");
+      if (/^-?[0-9]+$/.test(g)) return Number(g);
+      throw new Error("moet een geheel getal zijn, zonder punt of komma");
+    }
+    case "getal": {
+      const g = t.replace(/ /g, "").replace(/%/g, "").replace(/,/g, ".");
+      if (/^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/.test(g) && Number.isFinite(Number(g))) return Number(g);
+      throw new Error("is geen getal; schrijf bijvoorbeeld 30 of 12,5");
+    }
+    case "datum": {
+      const nl = /^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})$/.exec(t);
+      if (!nl) return t;
+      const [d, m, j] = [Number(nl[1]), Number(nl[2]), Number(nl[3])];
+      const datum = new Date(Date.UTC(j, m - 1, d));
+      datum.setUTCFullYear(j);
+      if (j < 1 || datum.getUTCDate() !== d || datum.getUTCMonth() !== m - 1) throw new Error(`${t} is geen bestaande datum`);
+      return `${String(j).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+    }
+    case "janee": {
+      const k = t.toLowerCase();
+      if (["ja", "j", "true", "waar", "1"].includes(k)) return true;
+      if (["nee", "n", "false", "onwaar", "0"].includes(k)) return false;
+      throw new Error(`'${t}' is geen ja of nee`);
+    }
+    case "keuze": {
+      for (const [code, label] of kolom.opties) if ([code.toLowerCase(), label.toLowerCase()].includes(t.toLowerCase())) return code;
+      throw new Error(`'${t}' is geen geldige keuze; kies uit: ${kolom.opties.map(([c]) => c).join(", ")}`);
+    }
+    default: {
+      const naam = kolom.naam.split(".").pop();
+      if (naam === "postcode") {
+        const compact = t.replace(/ /g, "").toUpperCase();
+        return compact.length === 6 ? `${compact.slice(0, 4)} ${compact.slice(4)}` : t;
+      }
+      if (naam === "iban") return t.replace(/ /g, "").toUpperCase();
+      if (naam === "bsn") return t.replace(/ /g, "").replace(/\./g, "");
+      return t;
+    }
+  }
+}
+
+// csvindeling.zet and als_lijsten: a value at a dotted column path, numbered parts list items (in
+// order, gaps closed).
+function zetKolom(doel, pad, w) {
+  const delen = pad.split(".");
+  let huidig = doel;
+  delen.forEach((deel, i) => {
+    if (i === delen.length - 1) huidig[deel] = w;
+    else {
+      if (!(deel in huidig)) huidig[deel] = /^\d+$/.test(delen[i + 1]) ? { "#": true } : {};
+      huidig = huidig[deel];
+    }
+  });
+}
+
+function alsLijsten(w) {
+  if (w && typeof w === "object") {
+    if (w["#"] === true) {
+      return Object.keys(w).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b)).map((k) => alsLijsten(w[k]));
+    }
+    return Object.fromEntries(Object.entries(w).map(([k, v]) => [k, alsLijsten(v)]));
+  }
+  return w;
+}
+
+// The defaults pydantic's model_dump puts in for the fields left out (an empty factuurnummers; per
+// block by its $defs name, "#" the payload itself: indeling's "standaard"): the answer's number covers
+// the payload as validated (antwoordnummers.py, csvimport._canoniek).
+export function metStandaard(payload, schema, standaard) {
+  const vul = (w, s, naam) => {
+    for (let n = 0; n < 10 && s && (s.$ref || ((s.anyOf || s.oneOf) && !s.properties)); n++) {
+      if (s.$ref) {
+        naam = s.$ref.split("/").pop();
+        s = s.$ref.split("/").slice(1).reduce((o, d) => (o ? o[d] : undefined), schema);
+      } else s = (s.anyOf || s.oneOf).find((k) => k.type === "object" || k.type === "array" || k.$ref) || null;
+    }
+    if (!s) return;
+    if (Array.isArray(w)) {
+      w.forEach((x) => vul(x, s.items, null));
+      return;
+    }
+    if (!w || typeof w !== "object") return;
+    for (const [k, d] of Object.entries((naam && standaard[naam]) || {})) if (!(k in w)) w[k] = JSON.parse(JSON.stringify(d));
+    for (const [k, eigen] of Object.entries(s.properties || {})) if (k in w) vul(w[k], eigen, null);
+  };
+  vul(payload, schema, "#");
+  return payload;
+}
+
+// csvindeling.kolom_van_pad: "vorderingen[0].hoofdsom" → "vorderingen.1.hoofdsom".
+export function kolomVanPad(veld) {
+  const uit = [];
+  for (const deel of veld.replace(/\]/g, "").split(".")) {
+    const [naam, index] = deel.split("[");
+    uit.push(naam);
+    if (index !== undefined && /^\d+$/.test(index)) uit.push(String(Number(index) + 1));
+  }
+  return uit.filter(Boolean).join(".");
+}
+
+// csvmodules._plaats: the cell of a payload error.
+function plaatsVan(rij, prefix, kenmerk, veld) {
+  let kolom = kolomVanPad(veld);
+  while (kolom) {
+    if (prefix + kolom in rij) return prefix + kolom;
+    const binnen = Object.keys(rij).find((k) => k.startsWith(`${prefix}${kolom}.`));
+    if (binnen) return binnen;
+    kolom = kolom.includes(".") ? kolom.slice(0, kolom.lastIndexOf(".")) : "";
+  }
+  return kenmerk;
+}
+
+// Cellen.uuid: a UUID as Python's uuid.UUID reads it, lower case; null (and an error) otherwise.
+function leesUuid(fout, kolom, w) {
+  if (!w) {
+    fout(kolom, `'${kolom}' is leeg; neem het over uit het gedownloade bestand.`);
+    return null;
+  }
+  const hex = w.trim().replace(/^urn:uuid:/i, "").replace(/^\{|\}$/g, "").replace(/-/g, "");
+  if (!/^[0-9a-f]{32}$/i.test(hex)) {
+    fout(kolom, `'${w}' is geen geldig ${kolom} (een UUID zoals in de download).`);
+    return null;
+  }
+  const h = hex.toLowerCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function kaalAntwoord(tekst) {
+  return tekst.toLowerCase().replace(/[_()]/g, " ").split(/\s+/).filter(Boolean).join(" ");
+}
+
+// The payload of a row (csvmodules._payload_uit): every filled column of the type (the columns that
+// match its templates, however many list items the file has), typed as its column says.
+function payloadUit(type, rij, prefix, fout) {
+  const perSjabloon = new Map(type.kolommen.map((k) => [k.naam, k]));
+  const ruw = {};
+  for (const [kolom, tekst] of Object.entries(rij)) {
+    if (!kolom.startsWith(prefix) || !tekst) continue;
+    const naam = kolom.slice(prefix.length);
+    const k = perSjabloon.get(sjabloon(naam));
+    if (!k || k.soort === "bijlage") continue;
+    try {
+      zetKolom(ruw, naam, celwaarde(k, tekst));
+    } catch (e) {
+      fout(kolom, `${hoofdletter(e.message)}.`);
+    }
+  }
+  return alsLijsten(ruw);
+}
+
+// JSON Schema, then controles.js; every error at its cell as csvmodules reports it.
+function valideerGeneriek(type, payload, rij, prefix, kenmerk, standaard, fout) {
+  const uitslag = schemaValidator(type.schema).validate(payload);
+  const fouten = uitslag.valid
+    ? controleer(payload, type.schema, type.code)
+    : schemafouten(uitslag.errors, payload, { metVeld: false }).map((f) => ({ veld: padVanPointer(f.pad), reden: f.reden }));
+  for (const f of fouten) fout(plaatsVan(rij, prefix, kenmerk, f.veld), `${f.reden} (${kolomVanPad(f.veld) || standaard})`);
+  return !fouten.length;
+}
+
+function padVanPointer(pointer) {
+  let t = "";
+  for (const d of pointer.split("/").filter(Boolean)) t += /^\d+$/.test(d) ? `[${d}]` : t ? `.${d}` : d;
+  return t;
+}
+
+async function leesGeneriek(bestand, soort, kop, records, verslag) {
+  const generiek = indeling.generiek;
+  const beschrijving = generiek[soort];
+  bestand.soort = { code: soort };
+  // csvimport._alle_kolommen: every column (which a row may fill is checked per row).
+  const indexen = new Map();
+  let goed = true;
+  kop.forEach((k, i) => {
+    if (!k) return;
+    if (indexen.has(k)) {
+      verslag.fout(bestand, 1, k, `De kolom '${k}' staat twee keer in de kopregel.`);
+      goed = false;
+    } else indexen.set(k, i);
+  });
+  for (const verplicht of [beschrijving.kenmerk, ...beschrijving.sleutels]) {
+    if (!indexen.has(verplicht)) {
+      verslag.fout(bestand, 1, verplicht, `De verplichte kolom '${verplicht}' ontbreekt in de kopregel.`);
+      goed = false;
+    }
+  }
+  if (!goed) return;
+  const rijen = leesRijen(bestand, kop, records, indexen, verslag);
+  if (soort === "antwoord") generiekeAntwoorden(bestand, rijen, verslag);
+  else await generiekeStarts(bestand, rijen, verslag);
+}
+
+// csvmodules.antwoorden: one answer per row, to the question the row names.
+function generiekeAntwoorden(bestand, rijen, verslag) {
+  const { vragen, typen, antwoord: beschrijving } = indeling.generiek;
+  const prefix = beschrijving.prefix;
+  const kenmerk = beschrijving.kenmerk;
+  const gezien = new Map();
+  const onbekendGemeld = new Set();
+  for (const [nummer, rij] of rijen) {
+    if (!Object.entries(rij).some(([k, v]) => k.startsWith(prefix) && v)) {
+      bestand.overgeslagen++;
+      continue;
+    }
+    const voor = verslag.fouten.length;
+    const fout = (kolom, reden) => verslag.fout(bestand, nummer, kolom, reden);
+    const [module, versie, vraag] = [rij.module || "", rij.versie || "", rij.berichttype || ""];
+    const v = module && versie ? vragen[`${module}|${versie}|${vraag}`] : undefined;
+    if (!v) {
+      fout("berichttype", `'${module}' '${versie}' '${vraag}' is geen bericht uit de catalogus: laat de kolommen module, versie en berichttype staan zoals in het gedownloade bestand.`);
+      continue;
+    }
+    if (!v.antwoorden.length) {
+      fout(kenmerk, `Een ${v.naam} wordt niet beantwoord; laat de kolommen antwoord.* leeg.`);
+      continue;
+    }
+    const keuze = rij[kenmerk] || "";
+    const gekozen = v.antwoorden.find((t) => [kaalAntwoord(t.code), kaalAntwoord(t.naam)].includes(kaalAntwoord(keuze)));
+    if (!gekozen) {
+      fout(kenmerk, (keuze ? `'${keuze}' is geen antwoord op een ${v.naam}` : "Het antwoord ontbreekt") + ": vul een van deze in: " + v.antwoorden.map((t) => `'${t.naam}'`).join(", ") + ".");
+      continue;
+    }
+    const ref = leesUuid(fout, "referentienummer", rij.referentienummer || "");
+    const conversatie = leesUuid(fout, "conversatieReferentienummer", rij.conversatieReferentienummer || "");
+    if (ref === null || conversatie === null) continue;
+    if (gezien.has(ref)) {
+      fout("referentienummer", `Dit bericht wordt al beantwoord op rij ${gezien.get(ref)}: één antwoord per rij en per vraag.`);
+      continue;
+    }
+    gezien.set(ref, nummer);
+    const type = typen[`${module}|${versie}|${gekozen.code}`];
+    const eigen = new Set(type.kolommen.map((k) => prefix + k.naam));
+    const mogelijk = new Set(v.kolommen);
+    for (const [kolom, w] of Object.entries(rij)) {
+      if (!kolom.startsWith(prefix) || !w || kolom === kenmerk || eigen.has(sjabloon(kolom))) continue;
+      if (mogelijk.has(sjabloon(kolom))) fout(kolom, `Dit hoort niet bij '${gekozen.naam}'; laat het leeg bij dit antwoord.`);
+      else if (!onbekendGemeld.has(kolom)) {
+        onbekendGemeld.add(kolom);
+        fout(kolom, `De kolom '${kolom}' is onbekend bij een ${v.naam}; zie de kolommen van het gedownloade bestand.`);
+      }
+    }
+    const payload = payloadUit(type, rij, prefix, fout);
+    // csvmodules._neem_over: the fields the answer shares with its question, from the question's columns.
+    for (const k of type.kolommen) {
+      if (k.naam.includes(".") || k.naam in payload || !["tekst", "keuze"].includes(k.soort)) continue;
+      if (rij[k.naam]) payload[k.naam] = rij[k.naam];
+    }
+    if (!valideerGeneriek(type, payload, rij, prefix, kenmerk, "antwoord", fout) || verslag.fouten.length > voor) continue;
+    verslag.berichten.push({
+      bestand,
+      rijen: [nummer],
+      envelop: { module, versie, berichttype: gekozen.code, conversatieReferentienummer: conversatie, crossReferentienummer: ref, ontvanger: "" },
+      payload: metStandaard(payload, type.schema, type.standaard),
+      type,
+    });
+    bestand.berichten++;
+  }
+}
+
+const versiesVan = new Map(); // "oin|module" → the recipient's versions (null: not reachable)
+
+async function ontvangerVersies(oin, module) {
+  const sleutel = `${oin}|${module}`;
+  if (!versiesVan.has(sleutel)) {
+    let versies = null;
+    try {
+      versies = (await api(`/verzenden/ontvanger?oin=${encodeURIComponent(oin)}&module=${encodeURIComponent(module)}`)).versies || null;
+    } catch {
+      versies = null; // the dry run says why the recipient cannot be reached
+    }
+    versiesVan.set(sleutel, versies);
+  }
+  return versiesVan.get(sleutel);
+}
+
+function versieVolgorde(a, b) {
+  const x = a.split(".").map(Number);
+  const y = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] || 0) !== (y[i] || 0)) return (y[i] || 0) - (x[i] || 0);
+  return 0;
+}
+
+// csvmodules.starten and kies_versies: messages the participant starts, one per row; an empty versie
+// is the highest version of the module both parties accept.
+async function generiekeStarts(bestand, rijen, verslag) {
+  const { starten, typen, modules, start: beschrijving } = indeling.generiek;
+  for (const [nummer, rij] of rijen) {
+    const voor = verslag.fouten.length;
+    const fout = (kolom, reden) => verslag.fout(bestand, nummer, kolom, reden);
+    const [module, code] = [rij.module || "", rij.berichttype || ""];
+    let versie = rij.versie || "";
+    const versies = starten[`${module}|${code}`] || [];
+    if (!versies.length || (versie && !versies.includes(versie))) {
+      fout("berichttype", `'${module}' '${code}'${versie ? ` versie ${versie}` : ""} is geen bericht dat u zelf begint; gebruik een sjabloon van deze pagina.`);
+      continue;
+    }
+    const ontvanger = rij.ontvanger || "";
+    const oinGoed = /^[0-9]{20}$/.test(ontvanger);
+    if (!oinGoed) {
+      fout("ontvanger", `'${ontvanger}' is geen OIN: vul het Organisatie-identificatienummer (20 cijfers) van de ontvanger in, zoals in het adresboek en in de kolom 'afzender' van de download.`);
+    }
+    const conversatie = leesUuid(fout, "conversatieReferentienummer", rij.conversatieReferentienummer || "");
+    if (!versie) {
+      const andere = oinGoed ? await ontvangerVersies(ontvanger, module) : null;
+      const gemeen = andere ? modules[module].versies.filter((x) => andere.includes(x)).sort(versieVolgorde) : [];
+      versie = gemeen.length ? gemeen[0] : [...versies].sort(versieVolgorde)[0];
+      if (!versies.includes(versie)) {
+        fout("berichttype", `Een ${typen[`${module}|${versies[0]}|${code}`].naamKlein} bestaat niet in versie ${versie}, de hoogste versie van ${modules[module].naam} die u en de ontvanger allebei gebruiken.`);
+        continue;
+      }
+    }
+    const type = typen[`${module}|${versie}|${code}`];
+    const payload = payloadUit(type, rij, "", fout);
+    if (!valideerGeneriek(type, payload, rij, "", beschrijving.sleutels[0], "inhoud", fout) || conversatie === null || verslag.fouten.length > voor) continue;
+    verslag.berichten.push({
+      bestand,
+      rijen: [nummer],
+      envelop: { module, versie, berichttype: code, conversatieReferentienummer: conversatie, crossReferentienummer: null, ontvanger },
+      payload: metStandaard(payload, type.schema, type.standaard),
+      type,
+    });
+    bestand.berichten++;
+  }
 }
 
 // --- the flow --------------------------------------------------------------------------------------
@@ -559,6 +941,7 @@ export async function upload(files) {
   const teken = tekensleutel();
   if (!nummers || !teken) throw new Error("Ontgrendel eerst uw sleutels: het nummergeheim of de ondertekeningssleutel ontbreekt.");
   if (!indeling) indeling = await api("/verzenden/indelingen");
+  versiesVan.clear();
   // 1. Read and validate every file, every row; all errors at once.
   voortgang(0, 1, "Bestanden lezen en controleren…");
   const verslag = new Verslag();
