@@ -656,6 +656,80 @@ def vraag_aan(
 _PAREN = (Gebruik.ONDERTEKENING.value, Gebruik.VERSLEUTELING.value)
 
 
+# --- keys made with the aanmelding (#14 item 5, DESIGN §5 "Portal") ---------------------------------
+#
+# The aanmeldformulier's script makes the organisation's keys and the applicant's personal key as the
+# key page does and sends the same request (csr, versleuteling, bewijs, blob) with the application.
+# It is checked at submission exactly as ``vraag_aan`` checks it, kept with the aanvraag (public keys
+# and ciphertext only), and turned into certificates and the applicant's blob when beheer approves.
+
+AANMELDSLEUTELS = frozenset({"csr", "versleuteling", "bewijs", "blob"})
+
+
+def controleer_aanmeldsleutels(verzoek: object, *, oin: str, nu: datetime) -> dict[str, Any]:
+    """The keys an applicant made in the browser, checked as ``vraag_aan`` checks them: the CSR of
+    the signing key (its own signature valid), the encryption key with its indirect proof of
+    possession for this OIN, and a version 2 blob whose organisation keys are exactly those two and
+    the organisation's secrets, wrapped to the personal key for this OIN. Returns what is kept with
+    the aanvraag; OngeldigeAanvraag (Dutch) otherwise."""
+    if not isinstance(verzoek, dict) or set(verzoek) != AANMELDSLEUTELS:
+        raise OngeldigeAanvraag("ze hebben een onbekende vorm (verwacht: csr, versleuteling, bewijs en blob)")
+    paren = _controleer_sleutelparen(verzoek, oin=oin, nu=nu)
+    blob = verzoek["blob"]
+    _, _, sleutels = controleer_blob_v2(blob, oin=oin, leeg=False)
+    _paren_kloppen(sleutels, paren)
+    if len(sleutels) != len(_PAREN) + len(GEHEIMEN):
+        raise OngeldigeAanvraag("nieuwe sleutels horen geen oude sleutels mee te brengen")
+    if len(json.dumps(blob, separators=(",", ":"))) > MAX_BLOB * 4:
+        raise OngeldigeAanvraag("de versleutelde sleutels zijn te groot")
+    return {
+        "csr": verzoek["csr"],
+        "versleuteling": jwk_van(paren[1]),
+        "bewijs": verzoek["bewijs"],
+        "blob": blob,
+    }
+
+
+def registreer_aanmeldsleutels(
+    session: Session,
+    rt: Runtime,
+    ca: PortaalCa,
+    *,
+    deelnemer: Deelnemer,
+    onderwerp: str,
+    naam: str,
+    door: str,
+    bewaard: dict[str, Any],
+    ingediend_op: datetime,
+    nu: datetime,
+) -> list[Uitgegeven]:
+    """On approval of an aanmelding with keys from the browser: checked once more (the proof's
+    freshness against the moment of submission), both certificates issued by the portal CA and
+    registered (adresboek, audit, e-mail: as the key page does), and the blob stored as the
+    applicant's, who unlocks it with the passphrase shown when applying."""
+    oin = deelnemer.oin
+    paren = _controleer_sleutelparen(bewaard, oin=oin, nu=ingediend_op)
+    kdf, persoonlijk, sleutels = controleer_blob_v2(bewaard.get("blob"), oin=oin, leeg=False)
+    _paren_kloppen(sleutels, paren)
+    if store.sleutelblob(session, oin, onderwerp) is not None or _met_toegang(session, oin):
+        raise OrganisatieHeeftSleutels("deze organisatie heeft al sleutels in het portaal")
+    uitgegeven = _geef_uit(session, rt, ca, deelnemer, paren, door=door, nu=nu)
+    kids = {jkt(paren[0]): uitgegeven[0].kid, jkt(paren[1]): uitgegeven[1].kid}
+    store.bewaar_sleutelblob(
+        session,
+        PortaalSleutelblob(
+            oin=oin,
+            onderwerp=onderwerp,
+            blob=_tekst_v2(kdf, persoonlijk, sleutels, kids),
+            aangemaakt_op=nu,
+            gewijzigd_op=nu,
+            naam=naam[:200],
+            toegang_gevraagd_op=None,
+        ),
+    )
+    return uitgegeven
+
+
 class OrganisatieHeeftSleutels(OngeldigeAanvraag):
     """A colleague already has access to the organisation's keys: ask for access instead."""
 

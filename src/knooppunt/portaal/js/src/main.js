@@ -43,6 +43,7 @@ import {
 } from "./werkplek.js";
 import { clientnaam } from "./clienten.js";
 import "./downloaden.js";
+import "./aanmelden.js";
 
 x509.cryptoProvider.set(crypto);
 
@@ -90,25 +91,26 @@ function begin(nieuweModus, vervang) {
 }
 
 /** The personal key wrapped under the passphrase's key, as the blob holds it. */
-async function persoonlijkDeel(wikkel, persoon) {
+export async function persoonlijkDeel(wikkel, persoon) {
   const { iv, versleuteld } = await verpak(wikkel, persoon.paar.privateKey, "persoonlijk", persoon.jkt);
   return { jwk: persoon.jwk, iv, versleuteld };
 }
 
-/** Wrap each item ({gebruik, jkt, bytes}) to a personal public key. */
-async function wikkelAlles(ontvangerJwk, items) {
+/** Wrap each item ({gebruik, jkt, bytes}) to a personal public key, for the organisation `oin`. */
+export async function wikkelAlles(ontvangerJwk, items, oin = instellingen.oin) {
   const uit = [];
-  for (const item of items) uit.push(await wikkelVoor(ontvangerJwk, { gebruik: item.gebruik, jkt: item.jkt, oin: instellingen.oin }, item.bytes));
+  for (const item of items) uit.push(await wikkelVoor(ontvangerJwk, { gebruik: item.gebruik, jkt: item.jkt, oin }, item.bytes));
   return uit;
 }
 
-function wis(items) {
+export function wis(items) {
   for (const item of items) item.bytes.fill(0);
 }
 
 /** New signing and encryption key pairs, the CSR and the proof of possession, and new secrets:
- * the organisation's keys as items with their bytes (wiped by the caller once wrapped). */
-async function nieuweOrganisatiesleutels() {
+ * the organisation's keys as items with their bytes (wiped by the caller once wrapped). Also made
+ * by the aanmeldformulier (aanmelden.js), for the OIN typed there. */
+export async function nieuweOrganisatiesleutels(oin = instellingen.oin) {
   // Extractable only until they are wrapped; held in memory only as non-extractable keys.
   const teken = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
   const ecdh = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
@@ -118,7 +120,7 @@ async function nieuweOrganisatiesleutels() {
   const ecdhJkt = await calculateJwkThumbprint(ecdhJwk);
 
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: `CN=${instellingen.oin}`,
+    name: `CN=${oin}`,
     keys: teken,
     signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
   });
@@ -128,7 +130,7 @@ async function nieuweOrganisatiesleutels() {
     new TextEncoder().encode(
       JSON.stringify({
         doel: "knooppunt-portaal-sleutels",
-        oin: instellingen.oin,
+        oin,
         csr: b64url(await crypto.subtle.digest("SHA-256", csrDer)),
         versleuteling: ecdhJwk,
         iat: Math.floor(Date.now() / 1000),
