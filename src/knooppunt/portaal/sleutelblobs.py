@@ -1029,7 +1029,8 @@ def importeer(
         rt.ankers.controleer(cert, tussen, moment=nu)
     except OngeldigCertificaat as exc:
         raise OngeldigeAanvraag(
-            f"het certificaat is niet uitgegeven door een vertrouwde CA (PKIoverheid): {exc}"
+            f"het {exc}; kies een certificaat van een vertrouwde CA (PKIoverheid), met de tussenliggende "
+            "certificaten in hetzelfde bestand"
         ) from exc
     sleutel_jkt = jkt(publiek)
     met_toegang = {g.onderwerp: g for g in _met_toegang(session, oin)}

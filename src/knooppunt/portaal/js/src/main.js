@@ -600,7 +600,8 @@ async function importeerCertificaat(gebeurtenis) {
     );
   } catch (fout) {
     status("");
-    melding(`Het certificaat is niet geïmporteerd: ${fout.message}. Er is niets opgeslagen.`);
+    const reden = String(fout.message).replace(/^Er is niets veranderd: /, "").replace(/\.$/, "");
+    melding(`Het certificaat is niet geïmporteerd: ${reden}. Er is niets opgeslagen.`);
   } finally {
     gelezen?.pkcs8.fill(0);
     gecontroleerd?.bytes.fill(0);
