@@ -6,7 +6,7 @@
 import "reflect-metadata"; // @peculiar/x509 (through tsyringe) needs the Reflect metadata API
 import { calculateJwkThumbprint, CompactSign } from "jose";
 import * as x509 from "@peculiar/x509";
-import * as pkijs from "pkijs";
+import { CryptoEngine, PFX, setEngine } from "pkijs";
 import {
   KDF,
   VerkeerdWachtwoord,
@@ -47,7 +47,7 @@ import "./downloaden.js";
 import "./aanmelden.js";
 
 x509.cryptoProvider.set(crypto);
-pkijs.setEngine("werkplek", new pkijs.CryptoEngine({ name: "werkplek", crypto, subtle: crypto.subtle }));
+setEngine("werkplek", new CryptoEngine({ name: "werkplek", crypto, subtle: crypto.subtle }));
 
 function toon(stap) {
   for (const id of ["stap-aanmaken", "stap-organisatie", "stap-wachtwoord", "stap-ontgrendelen", "stap-wachten", "stap-werk"]) {
@@ -450,7 +450,7 @@ const BAG = {
 async function leesPkcs12(bytes, wachtwoord) {
   let pfx;
   try {
-    pfx = pkijs.PFX.fromBER(bytes);
+    pfx = PFX.fromBER(bytes);
   } catch {
     throw new ImportFout("het bestand is geen PKCS#12-bestand (.p12 of .pfx) en geen PEM-certificaat");
   }
