@@ -515,6 +515,7 @@ def keur_goed(rt: Runtime, nummer: int, *, door: str) -> Besluit:
     with transactie(rt.sessions) as session:
         nu = db_nu(session)
         aanvraag = _haal(session, nummer)
+        uit_browser = aanvraag.browsersleutels is not None
         if not store.beslis(session, nummer, status=store.GOEDGEKEURD, door=door, nu=nu):
             raise _al_beslist(session, nummer)
         try:
@@ -539,7 +540,7 @@ def keur_goed(rt: Runtime, nummer: int, *, door: str) -> Besluit:
             nu=nu,
         )
         bericht = _Bericht.van(aanvraag)
-    mail(rt, bericht, "goedgekeurd", certificaten=uitgegeven)
+    mail(rt, bericht, "goedgekeurd", certificaten=uitgegeven, wachtwoord=uitgegeven and uit_browser)
     return Besluit(nummer, bericht.soort, store.GOEDGEKEURD, bericht.oin, certificaten_uitgegeven=uitgegeven)
 
 
@@ -716,8 +717,11 @@ def _modules_leesbaar(modules: tuple[str, ...]) -> list[str]:
     return [f"  - {modulelabel(keuze)}" for keuze in modules]
 
 
-def mailtekst(bericht: _Bericht, wat: str, *, reden: str = "", certificaten: bool = False) -> tuple[str, str]:
-    """(subject, text) of the e-mail about an aanvraag: submitted, approved or refused."""
+def mailtekst(
+    bericht: _Bericht, wat: str, *, reden: str = "", certificaten: bool = False, wachtwoord: bool = False
+) -> tuple[str, str]:
+    """(subject, text) of the e-mail about an aanvraag: submitted, approved or refused. ``wachtwoord``:
+    the keys were made in the browser with the aanmelding, to unlock with its passphrase."""
     soort = "aanmelding" if bericht.soort == AANMELDING else "aanvraag voor extra modules"
     kop = f"Schuldenknooppunt: uw {soort} (nummer {bericht.nummer})"
     regels = [f"Beste {bericht.contact},", ""]
@@ -740,6 +744,14 @@ def mailtekst(bericht: _Bericht, wat: str, *, reden: str = "", certificaten: boo
             ]
             regels += (
                 ["Uw certificaten voor ondertekenen en versleutelen zijn uitgegeven door de portaal-CA."]
+                + (
+                    [
+                        "Na het inloggen ontgrendelt u de sleutels van uw organisatie met het wachtwoord dat",
+                        "uw browser bij de aanmelding toonde en dat u hebt opgeschreven.",
+                    ]
+                    if wachtwoord
+                    else []
+                )
                 if certificaten
                 else [
                     "Er zijn nog geen certificaten uitgegeven; de beheerder neemt contact met u op om uw",
@@ -780,10 +792,18 @@ class _Aanvraagmail(EmailKanaal):
         return bericht
 
 
-def mail(rt: Runtime, bericht: _Bericht, wat: str, *, reden: str = "", certificaten: bool = False) -> bool:
+def mail(
+    rt: Runtime,
+    bericht: _Bericht,
+    wat: str,
+    *,
+    reden: str = "",
+    certificaten: bool = False,
+    wachtwoord: bool = False,
+) -> bool:
     """Send the e-mail after the commit; a failure is logged (metadata only) and not fatal: the
     portal shows the state of the aanvraag too."""
-    onderwerp, tekst = mailtekst(bericht, wat, reden=reden, certificaten=certificaten)
+    onderwerp, tekst = mailtekst(bericht, wat, reden=reden, certificaten=certificaten, wachtwoord=wachtwoord)
     melding = Melding(
         id=bericht.nummer,
         deelnemer=bericht.oin,
