@@ -151,3 +151,22 @@ def test_aanmelden_met_sleutels_uit_de_browser_goedkeuren_en_ontgrendelen(
 
     _geen_geheimen(page, [geheim])
     assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
+
+
+def test_aanmeldformulier_met_sleutels_is_toegankelijk(
+    page: Any, portaalserver: Portaalserver, toegankelijk: Any
+) -> None:
+    """WCAG 2.1 AA (axe-core) on the aanmeldformulier with its key part, before and after the
+    passphrase is shown (axe needs the CSP bypassed)."""
+    from playwright.sync_api import expect
+
+    token = portaalserver.python(BEGIN, "69599085").strip().splitlines()[-1]
+    page.context.add_cookies(
+        [{"name": "__Host-knooppunt-sessie", "value": token, "url": portaalserver.url, "secure": True}]
+    )
+    page.goto("/portaal/aanmelden")
+    expect(page.locator("#browsersleutels")).to_be_visible()
+    toegankelijk(page)
+    page.get_by_role("button", name="Wachtwoord voor de sleutels maken").click()
+    expect(page.locator("#browsersleutels-nieuw")).to_have_text(WACHTWOORD)
+    toegankelijk(page)
