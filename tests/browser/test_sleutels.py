@@ -456,7 +456,7 @@ pki = Settings().dev_pki_dir
 uit = Path(sys.argv[1])
 uit.mkdir(parents=True, exist_ok=True)
 ca = x509.load_pem_x509_certificate(ontwikkel_ca.ca_paden(pki)[0].read_bytes())
-for basis, oin in (("eigen", sys.argv[2]), ("ander", sys.argv[3])):
+for basis, oin in (("eigen", sys.argv[2]), ("ander", sys.argv[3]), ("tweede", sys.argv[2])):
     r = ontwikkel_ca.issue(pki, oin=oin, naam="Import " + basis, key_type="ec", uit_map=uit, basisnaam=basis)
     cert = x509.load_pem_x509_certificate(r.certificaat.read_bytes())
     sleutel = load_pem_private_key(r.sleutel.read_bytes(), None)
@@ -558,7 +558,13 @@ def test_een_pkioverheid_certificaat_importeren(
     _importeer(page, tmp_path / "eigen.p12", wachtwoord=P12_WACHTWOORD)
     expect(alert).to_contain_text("Het certificaat is niet geïmporteerd")
 
-    # After a reload the blob with the imported key unlocks.
+    # A PEM certificate with its PKCS#8 key in a file of its own: accepted too.
+    _importeer(page, tmp_path / "tweede-cert.pem", sleutel=tmp_path / "tweede-pkcs8.pem")
+    expect(page.locator("#sleutels-status")).to_contain_text("staat in het adresboek", timeout=30_000)
+    tweede = dict(regel.split() for regel in uit.strip().splitlines())["tweede"]
+    assert json.loads(server.python(GEREGISTREERD, ZORG, tweede).strip().splitlines()[-1])["oin"] == ZORG
+
+    # After a reload the blob with the imported keys unlocks.
     _ontgrendel(page, geheim)
 
     # Neither the private key nor the passwords reached the server.
