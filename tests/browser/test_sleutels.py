@@ -432,3 +432,144 @@ def test_sleutels_van_versie_1_worden_bij_ontgrendelen_organisatiesleutels(
     _ontgrendel(page, geheim)
     _open(page, bericht)
     _geen_geheimen(page, [geheim])
+
+
+# --- importing a PKIoverheid certificate (decision 0032) ---------------------------------------------
+
+ZORG = "00000003502345670000"
+P12_WACHTWOORD = "Sterk-P12-wachtwoord!"
+
+# In the server's environment: certificates from its development CA (a trust anchor there, as a
+# PKIoverheid CA is in production) with a known OIN, as the files an organisation gets: a PKCS#12
+# file for the organisation, one for another organisation, and a PEM certificate with a key that is
+# not its own.
+MAAK_BESTANDEN = r"""
+import sys
+from pathlib import Path
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, pkcs12
+from knooppunt.config import Settings
+from knooppunt.pki import ontwikkel_ca
+
+pki = Settings().dev_pki_dir
+uit = Path(sys.argv[1])
+uit.mkdir(parents=True, exist_ok=True)
+ca = x509.load_pem_x509_certificate(ontwikkel_ca.ca_paden(pki)[0].read_bytes())
+for basis, oin in (("eigen", sys.argv[2]), ("ander", sys.argv[3]), ("tweede", sys.argv[2])):
+    r = ontwikkel_ca.issue(pki, oin=oin, naam="Import " + basis, key_type="ec", uit_map=uit, basisnaam=basis)
+    cert = x509.load_pem_x509_certificate(r.certificaat.read_bytes())
+    sleutel = load_pem_private_key(r.sleutel.read_bytes(), None)
+    p12 = pkcs12.serialize_key_and_certificates(
+        basis.encode(), sleutel, cert, [ca], serialization.BestAvailableEncryption(sys.argv[4].encode())
+    )
+    (uit / f"{basis}.p12").write_bytes(p12)
+    (uit / f"{basis}-cert.pem").write_bytes(r.certificaat.read_bytes())
+    pkcs8 = sleutel.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (uit / f"{basis}-pkcs8.pem").write_bytes(pkcs8)
+    print(basis, cert.fingerprint(__import__("cryptography").hazmat.primitives.hashes.SHA256()).hex())
+"""
+
+GEREGISTREERD = r"""
+import json, sys
+from knooppunt import runtime
+from knooppunt.config import Settings
+from knooppunt.store.db import transactie
+from knooppunt.store.models import Auditregel, Certificaat, PortaalSleutelblob
+from sqlalchemy import select
+
+rt = runtime.bouw(Settings(), upgrade=False)
+with transactie(rt.sessions) as session:
+    cert = session.get(Certificaat, sys.argv[2])
+    blobs = session.scalars(select(PortaalSleutelblob).where(PortaalSleutelblob.oin == sys.argv[1])).all()
+    audit = session.scalars(
+        select(Auditregel.actie).where(
+            Auditregel.deelnemer == sys.argv[1], Auditregel.actie == "certificaat_toegevoegd"
+        )
+    ).all()
+    print(json.dumps({
+        "oin": cert.oin if cert else None,
+        "ondertekening": bool(cert and cert.gebruik_ondertekening),
+        "sleutels": [[s["gebruik"] for s in json.loads(b.blob)["sleutels"]] for b in blobs],
+        "toegevoegd": len(audit),
+    }))
+rt.close()
+"""
+
+
+def _importeer(page: Any, bestand: Any, *, wachtwoord: str = "", sleutel: Any = None) -> None:
+    page.locator("#importeer-bestand").set_input_files(str(bestand))
+    page.locator("#importeer-sleutel").set_input_files(str(sleutel) if sleutel is not None else [])
+    page.get_by_label("Wachtwoord van het PKCS#12-bestand").fill(wachtwoord)
+    page.get_by_role("button", name="Certificaat importeren").click()
+
+
+def test_een_pkioverheid_certificaat_importeren(
+    csp_pagina: Any, server: Portaalserver, tmp_path: Any
+) -> None:
+    """A .p12 from the (development) CA with the organisation's OIN is read in the browser, checked
+    and registered; another organisation's certificate, a wrong password and a key that does not
+    belong to the certificate are refused in Dutch; the key works after a reload and unlock."""
+    from playwright.sync_api import expect
+
+    uit = server.python(MAAK_BESTANDEN, str(tmp_path), ZORG, GEMEENTE, P12_WACHTWOORD)
+    vingerafdruk = dict(regel.split() for regel in uit.strip().splitlines())["eigen"]
+
+    page = csp_pagina
+    log_in(page, "Demo Zorgverzekeraar NV (Schuldeiser)", naam="Ivo Import")
+    page.goto("/portaal/sleutels")
+    page.get_by_role("button", name="Sleutels aanmaken").click()
+    expect(page.locator("#wachtwoord-nieuw")).to_have_text(WACHTWOORD)
+    geheim = page.locator("#wachtwoord-nieuw").text_content() or ""
+    page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+    page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
+    alert = page.locator("#sleutels-fout")
+
+    # Refused, each with what was wrong and what to do; nothing stored.
+    page.get_by_role("button", name="Certificaat importeren").click()
+    expect(alert).to_contain_text("Kies eerst het bestand")
+    _importeer(page, tmp_path / "ander.p12", wachtwoord=P12_WACHTWOORD)
+    expect(alert).to_contain_text(f"het certificaat is voor OIN {GEMEENTE}, maar u werkt voor OIN {ZORG}")
+    _importeer(page, tmp_path / "eigen.p12", wachtwoord="niet-het-wachtwoord")
+    expect(alert).to_contain_text("het wachtwoord van het PKCS#12-bestand klopt niet")
+    _importeer(page, tmp_path / "eigen-cert.pem", sleutel=tmp_path / "ander-pkcs8.pem")
+    expect(alert).to_contain_text("de privésleutel hoort niet bij het certificaat")
+    _importeer(page, tmp_path / "eigen-cert.pem")
+    expect(alert).to_contain_text("kies bij een PEM-certificaat ook het bestand met precies één privésleutel")
+    voor = json.loads(server.python(GEREGISTREERD, ZORG, vingerafdruk).strip().splitlines()[-1])
+    assert voor["oin"] is None and voor["sleutels"] == [
+        ["ondertekening", "versleuteling", "nummergeheim", "labelsleutel"]
+    ]
+
+    # The organisation's own .p12 with its password: checked, registered, the key in the blob.
+    _importeer(page, tmp_path / "eigen.p12", wachtwoord=P12_WACHTWOORD)
+    expect(page.locator("#sleutels-status")).to_contain_text("staat in het adresboek", timeout=30_000)
+    expect(alert).to_be_hidden()
+    na = json.loads(server.python(GEREGISTREERD, ZORG, vingerafdruk).strip().splitlines()[-1])
+    assert na["oin"] == ZORG and na["ondertekening"]
+    assert na["sleutels"] == [
+        ["ondertekening", "versleuteling", "nummergeheim", "labelsleutel", "ondertekening"]
+    ]
+    assert na["toegevoegd"] == voor["toegevoegd"] + 1
+    # Once only.
+    _importeer(page, tmp_path / "eigen.p12", wachtwoord=P12_WACHTWOORD)
+    expect(alert).to_contain_text("Het certificaat is niet geïmporteerd")
+
+    # A PEM certificate with its PKCS#8 key in a file of its own: accepted too.
+    _importeer(page, tmp_path / "tweede-cert.pem", sleutel=tmp_path / "tweede-pkcs8.pem")
+    expect(page.locator("#sleutels-status")).to_contain_text("staat in het adresboek", timeout=30_000)
+    tweede = dict(regel.split() for regel in uit.strip().splitlines())["tweede"]
+    assert json.loads(server.python(GEREGISTREERD, ZORG, tweede).strip().splitlines()[-1])["oin"] == ZORG
+
+    # After a reload the blob with the imported keys unlocks.
+    _ontgrendel(page, geheim)
+
+    # Neither the private key nor the passwords reached the server.
+    _geen_geheimen(page, [geheim, P12_WACHTWOORD])
+    pkcs8 = (tmp_path / "eigen-pkcs8.pem").read_text()
+    kern = "".join(pkcs8.strip().splitlines()[1:-1])
+    for _, data in page.lichamen:
+        assert kern[40:80].encode() not in data

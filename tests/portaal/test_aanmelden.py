@@ -9,6 +9,7 @@ login starts it (``sessies.begin`` with ``soort`` aanmelder)."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ from knooppunt.portaal.sessies import COOKIE, begin
 from knooppunt.runtime import Runtime
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.db import db_nu, transactie
-from knooppunt.store.models import Aanvraag, Auditregel, Deelnemer, PortaalAanmelder
+from knooppunt.store.models import Aanvraag, Auditregel, Deelnemer, PortaalAanmelder, PortaalSleutelblob
 from tests.conftest import maak_settings
 from tests.ontvangers import SmtpOntvanger
 from tests.portaal.conftest import csrf_van, formulier, inloggen, oin_van
@@ -555,3 +556,220 @@ def test_de_startpagina_toont_elk_certificaat_op_naam_van_de_deelnemer(
     assert "Uw certificaten" in start and "Laatste wijziging" in start
     for vingerafdruk in vingerafdrukken:
         assert vingerafdruk[:16] in start
+
+
+# --- keys made in the browser with the aanmelding (#14 item 5) -----------------------------------
+
+
+def _browsersleutels(oin: str = OIN) -> tuple[Any, Any, dict[str, Any]]:
+    """What the aanmeldformulier's script sends: the organisation's keys (CSR, encryption key and its
+    proof) and the blob wrapped to the applicant's personal key, for ``oin``."""
+    from tests.portaal.test_sleutels import Gebruiker2, Organisatie
+
+    organisatie = Organisatie(oin)
+    gebruiker = Gebruiker2(oin)
+    verzoek = organisatie.verzoek(gebruiker)
+    del verzoek["vervang"]
+    return organisatie, gebruiker, verzoek
+
+
+def dien_in_met_sleutels(client: TestClient, verzoek: Any, **anders: Any) -> Any:
+    tekst = verzoek if isinstance(verzoek, str) else json.dumps(verzoek)
+    return dien_in(client, csrOndertekening=None, csrVersleuteling=None, browsersleutels=tekst, **anders)
+
+
+def test_aanmelden_met_sleutels_uit_de_browser_en_goedkeuren_geeft_certificaten_en_blob(
+    portaal: TestClient, rt: Runtime, smtp: SmtpOntvanger, nieuwe_browser: Any
+) -> None:
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+    als_aanmelder(portaal, rt)
+    pagina = portaal.get("/portaal/aanmelden")
+    # The werkplek's bundle (SRI) makes the keys; Argon2id needs WebAssembly, on this page only.
+    assert 'name="browsersleutels"' in pagina.text and 'integrity="sha384-' in pagina.text
+    assert "'wasm-unsafe-eval'" in pagina.headers["content-security-policy"]
+    assert (
+        "'wasm-unsafe-eval'"
+        not in portaal.get("/portaal/aanmelden/aanvragen").headers["content-security-policy"]
+    )
+
+    organisatie, gebruiker, verzoek = _browsersleutels()
+    antwoord = dien_in_met_sleutels(portaal, verzoek)
+    assert antwoord.status_code == 303, antwoord.text
+    [aanvraag] = _aanvragen(rt)
+    assert aanvraag.csr_ondertekening is not None and aanvraag.csr_versleuteling is None
+    assert lees_csr(aanvraag.csr_ondertekening) == organisatie.browser.teken.public_key().public_numbers()
+    bewaard = json.loads(aanvraag.browsersleutels or "")
+    assert set(bewaard) == {"versleuteling", "bewijs", "blob", "onderwerp", "naam"}
+    assert (bewaard["onderwerp"], bewaard["naam"]) == ("eh-sub-aanvrager", "Anna Aanvrager")
+    assert bewaard["blob"] == verzoek["blob"]  # ciphertext, as the browser sent it
+
+    beheer = _beheer(nieuwe_browser)
+    goed = _keur_goed(beheer, aanvraag.id)
+    assert goed.status_code == 303, goed.text
+    assert goed.headers["location"].endswith("?gedaan=goedgekeurd-met-certificaten")
+
+    with transactie(rt.sessions) as session:
+        d = adresboek.haal(session, OIN)
+        certificaten = {tuple(c.gebruik): lees_pem(c.pem.encode()) for c in d.certificaten}
+        assert set(certificaten) == {("ondertekening",), ("versleuteling",)}
+        publiek = {
+            g[0]: x509.load_pem_x509_certificate(c.pem.encode()).public_key().public_numbers()  # type: ignore[union-attr]
+            for g, c in certificaten.items()
+        }
+        assert publiek["ondertekening"] == organisatie.browser.teken.public_key().public_numbers()
+        assert publiek["versleuteling"] == organisatie.browser.ecdh.public_key().public_numbers()
+        assert {c.oin for c in certificaten.values()} == {OIN}
+        rij = session.get(PortaalSleutelblob, (OIN, "eh-sub-aanvrager"))
+        assert rij is not None and rij.toegang_gevraagd_op is None
+        blob = json.loads(rij.blob)
+    # The blob is the applicant's: each key's kid is its new certificate's, and the applicant (who
+    # alone has the passphrase) opens the keys made in the browser.
+    kids = {s["gebruik"]: s["kid"] for s in blob["sleutels"]}
+    from knooppunt.protocol.jwe import x5t_s256
+
+    assert kids["ondertekening"] == x5t_s256(certificaten[("ondertekening",)].der)
+    assert kids["versleuteling"] == x5t_s256(certificaten[("versleuteling",)].der)
+    [item] = [s for s in blob["sleutels"] if s["gebruik"] == "versleuteling"]
+    geopend = load_der_private_key(gebruiker.open(item), None)
+    assert geopend.public_key().public_numbers() == organisatie.browser.ecdh.public_key().public_numbers()  # type: ignore[union-attr]
+    assert _aanvragen(rt)[0].browsersleutels is None  # moved, not kept twice
+
+    # Registered as the key page registers: issued and added, per certificate.
+    acties = [r.actie for r in _audit(rt, "certificaat_uitgegeven", "certificaat_toegevoegd")]
+    assert sorted(acties) == ["certificaat_toegevoegd"] * 2 + ["certificaat_uitgegeven"] * 2
+    assert "uitgegeven door de portaal-CA" in _mails(smtp)[-1][2]
+    tekst = " ".join(_mails(smtp)[-1][2].split())
+    assert "met het wachtwoord dat uw browser bij de aanmelding toonde" in tekst
+
+    # After approval the applicant logs in again (the same eHerkenning subject) and unlocks.
+    with transactie(rt.sessions) as session:
+        token = begin(
+            session,
+            rt,
+            soort="deelnemer",
+            oin=OIN,
+            gebruiker="Anna Aanvrager",
+            onderwerp="eh-sub-aanvrager",
+            hoe="oidc",
+            nu=db_nu(session),
+        )
+    deelnemer = nieuwe_browser()
+    deelnemer.cookies.set(COOKIE, token)
+    sleutelpagina = deelnemer.get("/portaal/sleutels")
+    assert 'data-toestand="toegang"' in sleutelpagina.text
+    csrf = csrf_van(sleutelpagina.text)
+    opgehaald = deelnemer.get("/portaal/sleutels/api/blob", headers={"X-CSRF-Token": csrf})
+    assert opgehaald.json()["blob"]["persoonlijk"]["jkt"] == gebruiker.jkt
+
+
+def lees_csr(pem: str) -> Any:
+    return x509.load_pem_x509_csr(pem.encode()).public_key().public_numbers()  # type: ignore[union-attr]
+
+
+def test_sleutels_uit_de_browser_worden_gecontroleerd_met_nederlandse_fouten(
+    portaal: TestClient, rt: Runtime, smtp: SmtpOntvanger
+) -> None:
+    als_aanmelder(portaal, rt)
+    _, _, goed = _browsersleutels()
+    _, _, ander_oin = _browsersleutels("00000001002306608000")
+    andere_organisatie, _, andere = _browsersleutels()
+    gevallen: list[tuple[Any, str]] = [
+        ("{kapot", "De sleutels uit uw browser zijn onleesbaar aangekomen"),
+        ({**goed, "wachtwoord": "ABCD"}, "ze hebben een onbekende vorm"),
+        # Keys made for another OIN than the one in the form.
+        ({**ander_oin}, "het bewijs is voor OIN '00000001002306608000', niet voor " + OIN),
+        # A blob with other keys than those of the certificate requests.
+        (
+            {**goed, "blob": andere["blob"]},
+            "de versleutelde sleutels horen niet bij de aangevraagde sleutels",
+        ),
+        ({**goed, "bewijs": andere["bewijs"]}, "het bewijs"),
+        (
+            {**goed, "blob": {**goed["blob"], "kdf": {**goed["blob"]["kdf"], "geheugenKiB": 1024}}},
+            "Argon2id-geheugen 1024 KiB",
+        ),
+        (
+            {**goed, "blob": {**goed["blob"], "sleutels": goed["blob"]["sleutels"][:2]}},
+            "geheimen van de organisatie",
+        ),
+    ]
+    for verzoek, verwacht in gevallen:
+        antwoord = dien_in_met_sleutels(portaal, verzoek)
+        assert antwoord.status_code == 400, verwacht
+        tekst = antwoord.text.replace("\n", " ").replace("&#39;", "'")
+        assert verwacht in tekst, (verwacht, tekst[tekst.find("fouten in het formulier") :][:800])
+        assert "Maak de sleutels opnieuw op deze pagina." in tekst
+        # Nothing of the keys is shown again: the page makes new ones with a new passphrase.
+        assert 'name="browsersleutels" value=""' in antwoord.text
+    assert _aanvragen(rt) == [] and smtp.ontvangen == []
+    del andere_organisatie
+    # The pasted requests are not needed beside keys from the browser; right at last.
+    assert dien_in_met_sleutels(portaal, goed).status_code == 303
+
+
+def test_weigeren_wist_de_certificaatverzoeken_en_de_sleutels(
+    portaal: TestClient, rt: Runtime, smtp: SmtpOntvanger, nieuwe_browser: Any
+) -> None:
+    als_aanmelder(portaal, rt)
+    _, _, verzoek = _browsersleutels()
+    assert dien_in_met_sleutels(portaal, verzoek).status_code == 303
+    [aanvraag] = _aanvragen(rt)
+    assert aanvraag.browsersleutels is not None
+    beheer = _beheer(nieuwe_browser)
+    csrf, _ = formulier(beheer, f"/portaal/beheer/aanvragen/{aanvraag.id}")
+    geweigerd = beheer.post(
+        f"/portaal/beheer/aanvragen/{aanvraag.id}/weigeren", data={"csrf": csrf, "reden": "Onbekend OIN."}
+    )
+    assert geweigerd.status_code == 303
+    rij = _aanvragen(rt)[0]
+    assert rij.status == "geweigerd"
+    assert (rij.csr_ondertekening, rij.csr_versleuteling, rij.browsersleutels) == (None, None, None)
+    with transactie(rt.sessions) as session:
+        assert session.scalars(select(PortaalSleutelblob)).all() == []
+        assert session.get(Deelnemer, OIN) is None
+
+
+def test_zonder_portaal_ca_vervallen_de_sleutels_uit_de_browser(
+    portaal: TestClient, rt: Runtime, smtp: SmtpOntvanger
+) -> None:
+    als_aanmelder(portaal, rt)
+    _, _, verzoek = _browsersleutels()
+    assert dien_in_met_sleutels(portaal, verzoek).status_code == 303
+    [aanvraag] = _aanvragen(rt)
+    zonder = runtime_mod.bouw(
+        Settings(**{**rt.settings.model_dump(), "portaal_ca_certificaat": None, "portaal_ca_sleutel": None}),
+        upgrade=False,
+    )
+    try:
+        besluit = aanvragen.keur_goed(zonder, aanvraag.id, door="portaal:dev:Bea Beheer")
+    finally:
+        zonder.close()
+    assert not besluit.certificaten_uitgegeven
+    assert _aanvragen(rt)[0].browsersleutels is None
+    with transactie(rt.sessions) as session:
+        assert session.scalars(select(PortaalSleutelblob)).all() == []
+
+
+def test_migratie_0019_voegt_de_kolom_toe_en_haalt_hem_weer_weg(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
+
+    from knooppunt.store import migrate
+
+    url = f"sqlite:///{tmp_path / 'migratie.db'}"
+    engine = create_engine(url)
+    try:
+        migrate.upgrade(engine)
+        assert "browsersleutels" in {k["name"] for k in inspect(engine).get_columns("aanvragen")}
+        assert migrate.huidige_revisie(engine) == migrate.nieuwste_revisie()
+        with engine.begin() as conn:
+            config = migrate.alembic_config(url)
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0018_clientlabels")
+        assert "browsersleutels" not in {k["name"] for k in inspect(engine).get_columns("aanvragen")}
+        migrate.upgrade(engine)
+        assert "browsersleutels" in {k["name"] for k in inspect(engine).get_columns("aanvragen")}
+        assert migrate.drift(engine) == []
+    finally:
+        engine.dispose()

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 from sqlalchemy import func, select
@@ -1064,3 +1064,161 @@ def test_beheer_beeindigt_de_toegang_van_een_vertrekker(
     regels = acties(rt, oin, "sleuteltoegang_beeindigd")
     assert [r.uitkomst for r in regels] == ["portaal:dev:Sanne"] and regels[0].actor != "portaal:dev:Sanne"
     assert "nog geen nieuwe sleutels" in beheer.get(f"/portaal/sleutels/beheer/{oin}?gedaan=beeindigd").text
+
+
+# --- a PKIoverheid certificate imported in the browser (decision 0032) ------------------------------
+
+
+def _pkio_certificaat(
+    pki_dir: Path,
+    oin: str,
+    sleutel: Any,
+    *,
+    ondertekenen: bool = True,
+    vertrouwd: bool = True,
+) -> x509.Certificate:
+    """A certificate as a PKIoverheid CA issues one (OIN in the subject serialNumber), here from the
+    test CA (a trust anchor), or self-signed when not ``vertrouwd``."""
+    import datetime
+
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    onderwerp = x509.Name(
+        [
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, oin),
+            x509.NameAttribute(NameOID.COMMON_NAME, "PKIoverheid-import"),
+        ]
+    )
+    if vertrouwd:
+        ca = x509.load_pem_x509_certificate((pki_dir / "ca.pem").read_bytes())
+        uitgever, ca_sleutel = ca.subject, load_pem_private_key((pki_dir / "ca-key.pem").read_bytes(), None)
+    else:
+        uitgever, ca_sleutel = onderwerp, sleutel
+    nu = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(onderwerp)
+        .issuer_name(uitgever)
+        .public_key(sleutel.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(nu - datetime.timedelta(days=1))
+        .not_valid_after(nu + datetime.timedelta(days=365))
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=ondertekenen,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=not ondertekenen,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_sleutel.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+        .sign(ca_sleutel, hashes.SHA256())  # type: ignore[arg-type]
+    )
+
+
+def _pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def _pkcs8(sleutel: Any) -> bytes:
+    return bytes(
+        sleutel.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+
+
+def test_een_geimporteerd_certificaat_wordt_gecontroleerd_geregistreerd_en_bij_de_sleutels_gezet(
+    rt: Runtime, demo: dict[str, int], portaal: TestClient, nieuwe_browser: Any, pki_dir: Path
+) -> None:
+    oin = oin_van("energie")
+    inloggen(portaal, "energie", naam="Sanne")
+    csrf = csrf_van_pagina(portaal)
+    sanne = Gebruiker2(oin)
+    assert vraag(portaal, csrf, Organisatie(oin).verzoek(sanne)).status_code == 201
+    sleutel = ec.generate_private_key(ec.SECP256R1())
+    sleutel_jkt = sleutelblobs.jkt(sleutel.public_key())
+    cert = _pkio_certificaat(pki_dir, oin, sleutel)
+
+    def verzoek(c: x509.Certificate = cert, **anders: Any) -> dict[str, Any]:
+        item = wikkel_voor(sanne.jwk(), oin, "ondertekening", sleutel_jkt, _pkcs8(sleutel))
+        return {"certificaat": _pem(c), "keten": [], "sleutels": {"dev:Sanne": [item]}, **anders}
+
+    andere = ec.generate_private_key(ec.SECP256R1())
+    rsa_sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    vals: list[tuple[dict[str, Any], str]] = [
+        (
+            verzoek(_pkio_certificaat(pki_dir, oin_van("gemeente"), sleutel)),
+            "is voor OIN 00000001002306608000",
+        ),
+        (
+            verzoek(_pkio_certificaat(pki_dir, oin, sleutel, vertrouwd=False)),
+            "niet uitgegeven door een vertrouwde CA",
+        ),
+        (verzoek(_pkio_certificaat(pki_dir, oin, rsa_sleutel)), "alleen sleutels op EC P-256"),
+        (verzoek(_pkio_certificaat(pki_dir, oin, andere)), "hoort niet bij het certificaat"),
+        (
+            verzoek(_pkio_certificaat(pki_dir, oin, sleutel, ondertekenen=False)),
+            "hoort niet bij het certificaat (andere vingerafdruk of ander gebruik)",
+        ),
+        (verzoek(sleutels={}), "voor iedereen die nu toegang heeft"),
+        (
+            verzoek(certificaat="-----BEGIN CERTIFICATE-----\nkapot\n-----END CERTIFICATE-----"),
+            "niet te lezen",
+        ),
+        (verzoek(keten="geen lijst"), "de keten is een lijst"),
+    ]
+    voor = tel(rt, Certificaat, Certificaat.oin == oin)
+    for fout, verwacht in vals:
+        antwoord = post(portaal, csrf, "/importeren", fout)
+        assert antwoord.status_code == 400, (verwacht, antwoord.text)
+        assert verwacht in antwoord.json()["detail"], antwoord.json()["detail"]
+        assert antwoord.json()["detail"].startswith("Er is niets veranderd: ")
+    assert tel(rt, Certificaat, Certificaat.oin == oin) == voor
+
+    # The right one: registered for signing, audited, and the key wrapped in Sanne's blob by its kid.
+    goed = post(portaal, csrf, "/importeren", verzoek())
+    assert goed.status_code == 200, goed.text
+    [uit] = goed.json()["certificaten"]
+    der = cert.public_bytes(serialization.Encoding.DER)
+    assert uit["kid"] == b64url(hashlib.sha256(der).digest()) and uit["gebruik"] == "ondertekening"
+    with transactie(rt.sessions) as session:
+        rij = session.get(Certificaat, uit["vingerafdruk"])
+        assert rij is not None and rij.oin == oin and rij.gebruik == ["ondertekening"]
+    assert (
+        tel(
+            rt,
+            Auditregel,
+            Auditregel.actie == "certificaat_toegevoegd",
+            Auditregel.certificaat == uit["vingerafdruk"],
+            Auditregel.actor == "portaal:dev:Sanne",
+        )
+        == 1
+    )
+    blob = portaal.get(f"{API}/blob", headers={"X-CSRF-Token": csrf}).json()["blob"]
+    [item] = [s for s in blob["sleutels"] if s["kid"] == uit["kid"]]
+    assert sanne.open(item) == _pkcs8(sleutel)
+    sleutelblobs.controleer_blob_v2(
+        {
+            **blob,
+            "sleutels": [{k: v for k, v in s.items() if k != "kid"} for s in blob["sleutels"]],
+            "persoonlijk": {k: blob["persoonlijk"][k] for k in ("jwk", "iv", "versleuteld")},
+        },
+        oin=oin,
+        leeg=False,
+    )
+    # Once only; and a user without access to the organisation's keys cannot import.
+    twee = post(portaal, csrf, "/importeren", verzoek())
+    assert twee.status_code == 400 and "staat al bij de sleutels" in twee.json()["detail"]
+    piet = inloggen(nieuwe_browser(), "energie", naam="Piet")
+    assert post(piet, csrf_van_pagina(piet), "/importeren", verzoek()).status_code == 403

@@ -16,6 +16,7 @@ e-mail, at the contact address of the form, after the commit; every step is in t
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,7 @@ from knooppunt.pki.portaal_ca import (
     controleer_sleutel,
     lees_aanvraag,
 )
+from knooppunt.portaal import sleutelblobs
 from knooppunt.portaal.aanmelding import Formulier, Fouten, modulekeuzes
 from knooppunt.portaal.sessies import Gebruiker
 from knooppunt.protocol.catalogus import CATALOGUS, Rol, Schuldensoort, versiesleutel
@@ -187,6 +189,44 @@ def _certificaatverzoek(
     return tekst + "\n", sleutel
 
 
+BROWSERSLEUTELS = "browsersleutels"
+"""The aanmeldformulier's hidden field that the page's script fills with the keys it made (JSON:
+csr, versleuteling, bewijs, blob; sleutelblobs.controleer_aanmeldsleutels)."""
+
+
+def _browsersleutels(formulier: Formulier, fouten: Fouten) -> dict[str, object] | None:
+    """The keys made in the browser, as sent (checked once the OIN is known), or None when the
+    organisation pasted certificate requests instead (or has no JavaScript)."""
+    tekst = formulier.tekst.get(BROWSERSLEUTELS, "").strip()
+    if not tekst:
+        return None
+    try:
+        gelezen = json.loads(tekst)
+    except ValueError:
+        gelezen = None
+    if not isinstance(gelezen, dict):
+        fouten.voeg_toe(
+            BROWSERSLEUTELS,
+            "De sleutels uit uw browser zijn onleesbaar aangekomen. Maak de sleutels opnieuw op deze pagina.",
+        )
+        return {}
+    return gelezen
+
+
+def _controleer_browsersleutels(
+    fouten: Fouten, sleutels: dict[str, object], *, oin: str, nu: datetime
+) -> dict[str, object] | None:
+    try:
+        return sleutelblobs.controleer_aanmeldsleutels(sleutels, oin=oin, nu=nu)
+    except OngeldigeAanvraag as exc:
+        fouten.voeg_toe(
+            BROWSERSLEUTELS,
+            f"De sleutels uit uw browser zijn niet bruikbaar: {exc}. Maak de sleutels opnieuw op deze "
+            "pagina.",
+        )
+        return None
+
+
 def _sleutelbytes(sleutel: PubliekeSleutel) -> bytes:
     return sleutel.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -266,8 +306,14 @@ def dien_aanmelding_in(rt: Runtime, formulier: Formulier, gebruiker: Gebruiker) 
         fouten.voeg_toe("rol", "Kies de rol van uw organisatie.")
         rol = ""
     gebruikt_bsn, standaard_akkoord, soorten = _vlaggen(formulier, fouten, rol)
-    csr_o, sleutel_o = _certificaatverzoek(formulier, fouten, "csrOndertekening", ondertekenen=True)
-    csr_v, sleutel_v = _certificaatverzoek(formulier, fouten, "csrVersleuteling", ondertekenen=False)
+    browser = _browsersleutels(formulier, fouten)
+    csr_o: str | None = None
+    csr_v: str | None = None
+    sleutel_o: PubliekeSleutel | None = None
+    sleutel_v: PubliekeSleutel | None = None
+    if browser is None:  # no keys from the page's script: pasted certificate requests, as before
+        csr_o, sleutel_o = _certificaatverzoek(formulier, fouten, "csrOndertekening", ondertekenen=True)
+        csr_v, sleutel_v = _certificaatverzoek(formulier, fouten, "csrVersleuteling", ondertekenen=False)
     if (
         sleutel_o is not None
         and sleutel_v is not None
@@ -281,6 +327,13 @@ def dien_aanmelding_in(rt: Runtime, formulier: Formulier, gebruiker: Gebruiker) 
         with transactie(rt.sessions) as session:
             nu = db_nu(session)
             oin = _oin(session, formulier, fouten, gebruiker.kvk)
+            bewaard: dict[str, object] | None = None
+            if browser and "oin" not in fouten:
+                bewaard = _controleer_browsersleutels(fouten, browser, oin=oin, nu=nu)
+            if bewaard is not None:
+                # Kept until beheer decides: public keys and ciphertext, and whose blob it becomes.
+                csr_o = str(bewaard.pop("csr"))
+                bewaard |= {"onderwerp": gebruiker.onderwerp, "naam": gebruiker.gebruiker}
             open_ = [
                 a
                 for a in store.van_organisatie(session, kvk=gebruiker.kvk, vestiging=gebruiker.vestiging)
@@ -313,6 +366,7 @@ def dien_aanmelding_in(rt: Runtime, formulier: Formulier, gebruiker: Gebruiker) 
                     contact_telefoon=gelezen.contact[2],
                     csr_ondertekening=csr_o,
                     csr_versleuteling=csr_v,
+                    browsersleutels=json.dumps(bewaard, separators=(",", ":")) if bewaard else None,
                     ingediend_door=gebruiker.audit_actor,
                     ingediend_op=nu,
                 ),
@@ -461,6 +515,7 @@ def keur_goed(rt: Runtime, nummer: int, *, door: str) -> Besluit:
     with transactie(rt.sessions) as session:
         nu = db_nu(session)
         aanvraag = _haal(session, nummer)
+        uit_browser = aanvraag.browsersleutels is not None
         if not store.beslis(session, nummer, status=store.GOEDGEKEURD, door=door, nu=nu):
             raise _al_beslist(session, nummer)
         try:
@@ -485,16 +540,17 @@ def keur_goed(rt: Runtime, nummer: int, *, door: str) -> Besluit:
             nu=nu,
         )
         bericht = _Bericht.van(aanvraag)
-    mail(rt, bericht, "goedgekeurd", certificaten=uitgegeven)
+    mail(rt, bericht, "goedgekeurd", certificaten=uitgegeven, wachtwoord=uitgegeven and uit_browser)
     return Besluit(nummer, bericht.soort, store.GOEDGEKEURD, bericht.oin, certificaten_uitgegeven=uitgegeven)
 
 
 def _registreer(
     rt: Runtime, session: Session, aanvraag: Aanvraag, ca: PortaalCa | None, *, door: str, nu: datetime
 ) -> bool:
+    uit_browser = json.loads(aanvraag.browsersleutels) if aanvraag.browsersleutels else None
     ondertekening: list[CertificaatInfo] = []
     versleuteling: CertificaatInfo | None = None
-    if ca is not None and aanvraag.csr_ondertekening and aanvraag.csr_versleuteling:
+    if ca is not None and uit_browser is None and aanvraag.csr_ondertekening and aanvraag.csr_versleuteling:
         oin, naam = aanvraag.oin, aanvraag.naam
         ondertekening = [
             _certificaat(
@@ -540,6 +596,23 @@ def _registreer(
         nu=nu,
         lokale_webhooks=False,
     )
+    if uit_browser is not None:
+        aanvraag.browsersleutels = None  # from here on the applicant's blob, or gone without a CA
+        if ca is None:
+            return False
+        sleutelblobs.registreer_aanmeldsleutels(
+            session,
+            rt,
+            ca,
+            deelnemer=deelnemer,
+            onderwerp=str(uit_browser.pop("onderwerp")),
+            naam=str(uit_browser.pop("naam")),
+            door=door,
+            bewaard={"csr": aanvraag.csr_ondertekening, **uit_browser},
+            ingediend_op=aanvraag.ingediend_op,
+            nu=nu,
+        )
+        return True
     if versleuteling is not None:
         adresboek.voeg_certificaat_toe(
             session,
@@ -588,6 +661,8 @@ def weiger(rt: Runtime, nummer: int, reden: str, *, door: str) -> tuple[Besluit 
         aanvraag = _haal(session, nummer)
         if not store.beslis(session, nummer, status=store.GEWEIGERD, door=door, nu=nu, reden=reden):
             raise _al_beslist(session, nummer)
+        # The certificate requests and the keys made in the browser are of no use any more.
+        store.wis_sleutels(session, nummer)
         audit.aanvraag(
             session,
             audit.Actie.AANVRAAG_GEWEIGERD,
@@ -642,8 +717,11 @@ def _modules_leesbaar(modules: tuple[str, ...]) -> list[str]:
     return [f"  - {modulelabel(keuze)}" for keuze in modules]
 
 
-def mailtekst(bericht: _Bericht, wat: str, *, reden: str = "", certificaten: bool = False) -> tuple[str, str]:
-    """(subject, text) of the e-mail about an aanvraag: submitted, approved or refused."""
+def mailtekst(
+    bericht: _Bericht, wat: str, *, reden: str = "", certificaten: bool = False, wachtwoord: bool = False
+) -> tuple[str, str]:
+    """(subject, text) of the e-mail about an aanvraag: submitted, approved or refused. ``wachtwoord``:
+    the keys were made in the browser with the aanmelding, to unlock with its passphrase."""
     soort = "aanmelding" if bericht.soort == AANMELDING else "aanvraag voor extra modules"
     kop = f"Schuldenknooppunt: uw {soort} (nummer {bericht.nummer})"
     regels = [f"Beste {bericht.contact},", ""]
@@ -666,6 +744,14 @@ def mailtekst(bericht: _Bericht, wat: str, *, reden: str = "", certificaten: boo
             ]
             regels += (
                 ["Uw certificaten voor ondertekenen en versleutelen zijn uitgegeven door de portaal-CA."]
+                + (
+                    [
+                        "Na het inloggen ontgrendelt u de sleutels van uw organisatie met het wachtwoord dat",
+                        "uw browser bij de aanmelding toonde en dat u hebt opgeschreven.",
+                    ]
+                    if wachtwoord
+                    else []
+                )
                 if certificaten
                 else [
                     "Er zijn nog geen certificaten uitgegeven; de beheerder neemt contact met u op om uw",
@@ -706,10 +792,18 @@ class _Aanvraagmail(EmailKanaal):
         return bericht
 
 
-def mail(rt: Runtime, bericht: _Bericht, wat: str, *, reden: str = "", certificaten: bool = False) -> bool:
+def mail(
+    rt: Runtime,
+    bericht: _Bericht,
+    wat: str,
+    *,
+    reden: str = "",
+    certificaten: bool = False,
+    wachtwoord: bool = False,
+) -> bool:
     """Send the e-mail after the commit; a failure is logged (metadata only) and not fatal: the
     portal shows the state of the aanvraag too."""
-    onderwerp, tekst = mailtekst(bericht, wat, reden=reden, certificaten=certificaten)
+    onderwerp, tekst = mailtekst(bericht, wat, reden=reden, certificaten=certificaten, wachtwoord=wachtwoord)
     melding = Melding(
         id=bericht.nummer,
         deelnemer=bericht.oin,

@@ -41,8 +41,9 @@ from sqlalchemy.orm import Session
 
 from knooppunt.client import compact
 from knooppunt.hub import adresboek, audit, notificaties
+from knooppunt.hub.fouten import HubFout
 from knooppunt.pki import portaal_ca
-from knooppunt.pki.certificaat import lees
+from knooppunt.pki.certificaat import OngeldigCertificaat, lees, lees_pem
 from knooppunt.pki.portaal_ca import Gebruik, OngeldigeAanvraag, PortaalCa
 from knooppunt.portaal import kluismigratie
 from knooppunt.protocol.jwe import ALG_EC, VERBODEN_LEDEN, OngeldigeJwe, lees_kop, x5t_s256
@@ -656,6 +657,80 @@ def vraag_aan(
 _PAREN = (Gebruik.ONDERTEKENING.value, Gebruik.VERSLEUTELING.value)
 
 
+# --- keys made with the aanmelding (#14 item 5, DESIGN §5 "Portal") ---------------------------------
+#
+# The aanmeldformulier's script makes the organisation's keys and the applicant's personal key as the
+# key page does and sends the same request (csr, versleuteling, bewijs, blob) with the application.
+# It is checked at submission exactly as ``vraag_aan`` checks it, kept with the aanvraag (public keys
+# and ciphertext only), and turned into certificates and the applicant's blob when beheer approves.
+
+AANMELDSLEUTELS = frozenset({"csr", "versleuteling", "bewijs", "blob"})
+
+
+def controleer_aanmeldsleutels(verzoek: object, *, oin: str, nu: datetime) -> dict[str, Any]:
+    """The keys an applicant made in the browser, checked as ``vraag_aan`` checks them: the CSR of
+    the signing key (its own signature valid), the encryption key with its indirect proof of
+    possession for this OIN, and a version 2 blob whose organisation keys are exactly those two and
+    the organisation's secrets, wrapped to the personal key for this OIN. Returns what is kept with
+    the aanvraag; OngeldigeAanvraag (Dutch) otherwise."""
+    if not isinstance(verzoek, dict) or set(verzoek) != AANMELDSLEUTELS:
+        raise OngeldigeAanvraag("ze hebben een onbekende vorm (verwacht: csr, versleuteling, bewijs en blob)")
+    paren = _controleer_sleutelparen(verzoek, oin=oin, nu=nu)
+    blob = verzoek["blob"]
+    _, _, sleutels = controleer_blob_v2(blob, oin=oin, leeg=False)
+    _paren_kloppen(sleutels, paren)
+    if len(sleutels) != len(_PAREN) + len(GEHEIMEN):
+        raise OngeldigeAanvraag("nieuwe sleutels horen geen oude sleutels mee te brengen")
+    if len(json.dumps(blob, separators=(",", ":"))) > MAX_BLOB * 4:
+        raise OngeldigeAanvraag("de versleutelde sleutels zijn te groot")
+    return {
+        "csr": verzoek["csr"],
+        "versleuteling": jwk_van(paren[1]),
+        "bewijs": verzoek["bewijs"],
+        "blob": blob,
+    }
+
+
+def registreer_aanmeldsleutels(
+    session: Session,
+    rt: Runtime,
+    ca: PortaalCa,
+    *,
+    deelnemer: Deelnemer,
+    onderwerp: str,
+    naam: str,
+    door: str,
+    bewaard: dict[str, Any],
+    ingediend_op: datetime,
+    nu: datetime,
+) -> list[Uitgegeven]:
+    """On approval of an aanmelding with keys from the browser: checked once more (the proof's
+    freshness against the moment of submission), both certificates issued by the portal CA and
+    registered (adresboek, audit, e-mail: as the key page does), and the blob stored as the
+    applicant's, who unlocks it with the passphrase shown when applying."""
+    oin = deelnemer.oin
+    paren = _controleer_sleutelparen(bewaard, oin=oin, nu=ingediend_op)
+    kdf, persoonlijk, sleutels = controleer_blob_v2(bewaard.get("blob"), oin=oin, leeg=False)
+    _paren_kloppen(sleutels, paren)
+    if store.sleutelblob(session, oin, onderwerp) is not None or _met_toegang(session, oin):
+        raise OrganisatieHeeftSleutels("deze organisatie heeft al sleutels in het portaal")
+    uitgegeven = _geef_uit(session, rt, ca, deelnemer, paren, door=door, nu=nu)
+    kids = {jkt(paren[0]): uitgegeven[0].kid, jkt(paren[1]): uitgegeven[1].kid}
+    store.bewaar_sleutelblob(
+        session,
+        PortaalSleutelblob(
+            oin=oin,
+            onderwerp=onderwerp,
+            blob=_tekst_v2(kdf, persoonlijk, sleutels, kids),
+            aangemaakt_op=nu,
+            gewijzigd_op=nu,
+            naam=naam[:200],
+            toegang_gevraagd_op=None,
+        ),
+    )
+    return uitgegeven
+
+
 class OrganisatieHeeftSleutels(OngeldigeAanvraag):
     """A colleague already has access to the organisation's keys: ask for access instead."""
 
@@ -872,6 +947,131 @@ def vernieuw(
         nu=nu,
     )
     return uitgegeven
+
+
+# --- a PKIoverheid certificate imported in the browser (DESIGN §5 "Portal") ---------------------------
+#
+# The page reads a PKCS#12 file (or a PEM certificate and PKCS#8 key), checks the OIN and that the key
+# belongs to the certificate, and wraps the private key — which never leaves the browser unwrapped — to
+# the personal key of every user with access, as the organisation's other keys. Here the certificate
+# is checked against the configured trust anchors (with the intermediates from the file) as the API
+# participants' certificates are, registered in the adresboek (audit log, e-mail) and the wrapped key
+# added to each user's blob under the certificate's kid.
+
+MAX_KETEN = 8
+"""Intermediate certificates sent with an imported certificate."""
+
+
+def _lees_certificaat(pem: object, wat: str) -> x509.Certificate:
+    if not isinstance(pem, str) or not pem.strip() or len(pem) > 16 * 1024:
+        raise OngeldigeAanvraag(f"{wat} ontbreekt (PEM, '-----BEGIN CERTIFICATE-----')")
+    try:
+        return lees_pem(pem).certificaat
+    except ValueError as exc:
+        raise OngeldigeAanvraag(f"{wat} is niet te lezen: {exc}") from exc
+
+
+def gebruik_van(cert: x509.Certificate) -> str:
+    """What an imported certificate's key is for in the werkplek, from its keyUsage: signing
+    (digitalSignature) or else decrypting (keyAgreement); one use per imported key."""
+    try:
+        gebruik = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound as exc:
+        raise OngeldigeAanvraag(
+            "het certificaat zegt niet waarvoor de sleutel dient (keyUsage ontbreekt)"
+        ) from exc
+    if gebruik.digital_signature:
+        return Gebruik.ONDERTEKENING.value
+    if gebruik.key_agreement:
+        return Gebruik.VERSLEUTELING.value
+    raise OngeldigeAanvraag(
+        "het certificaat is niet voor ondertekenen (digitalSignature) of versleutelen (keyAgreement)"
+    )
+
+
+def importeer(
+    session: Session,
+    rt: Runtime,
+    *,
+    deelnemer: Deelnemer,
+    onderwerp: str,
+    door: str,
+    verzoek: dict[str, Any],
+    nu: datetime,
+) -> Uitgegeven:
+    """Register a certificate imported in the browser and add its wrapped key to the blob of every
+    user with access. Raises OngeldigeAanvraag (Dutch) or HubFout; nothing is stored then."""
+    oin = deelnemer.oin
+    _eigen_toegang(session, oin, onderwerp)
+    cert = _lees_certificaat(verzoek.get("certificaat"), "het certificaat")
+    keten = verzoek.get("keten", [])
+    if not isinstance(keten, list) or len(keten) > MAX_KETEN:
+        raise OngeldigeAanvraag(f"de keten is een lijst van ten hoogste {MAX_KETEN} PEM-certificaten")
+    tussen = [_lees_certificaat(p, "een certificaat uit de keten") for p in keten]
+    info = lees(cert)
+    if info.oin != oin:
+        raise OngeldigeAanvraag(
+            f"het certificaat is voor OIN {info.oin or '(geen serialNumber)'}, niet voor uw organisatie "
+            f"({oin}); kies het certificaat van uw organisatie"
+        )
+    publiek = cert.public_key()
+    if not isinstance(publiek, ec.EllipticCurvePublicKey) or not isinstance(publiek.curve, ec.SECP256R1):
+        raise OngeldigeAanvraag(
+            "de werkplek gebruikt alleen sleutels op EC P-256; dit certificaat heeft een andere sleutel"
+        )
+    gebruik = gebruik_van(cert)
+    if rt.ankers is None:
+        raise OngeldigeAanvraag(
+            "dit knooppunt heeft geen vertrouwensankers ingesteld (KNOOPPUNT_VERTROUWENSANKERS); neem "
+            "contact op met de beheerder"
+        )
+    try:
+        rt.ankers.controleer(cert, tussen, moment=nu)
+    except OngeldigCertificaat as exc:
+        raise OngeldigeAanvraag(
+            f"het {exc}; kies een certificaat van een vertrouwde CA (PKIoverheid), met de tussenliggende "
+            "certificaten in hetzelfde bestand"
+        ) from exc
+    sleutel_jkt = jkt(publiek)
+    met_toegang = {g.onderwerp: g for g in _met_toegang(session, oin)}
+    per_gebruiker = verzoek.get("sleutels")
+    if not isinstance(per_gebruiker, dict) or set(per_gebruiker) != set(met_toegang):
+        raise OngeldigeAanvraag(
+            "versleutel de sleutel voor iedereen die nu toegang heeft, niet meer en niet minder; laad de "
+            "pagina opnieuw"
+        )
+    gelezen: dict[str, Organisatiesleutel] = {}
+    for wie, lijst in per_gebruiker.items():
+        persoonlijk = met_toegang[wie].persoonlijk
+        if persoonlijk is None:
+            raise OngeldigeAanvraag("een collega heeft nog oude sleutels; die moet eerst zelf ontgrendelen")
+        if not isinstance(lijst, list) or len(lijst) != 1:
+            raise OngeldigeAanvraag("stuur per collega precies één versleutelde sleutel")
+        item = controleer_organisatiesleutel(lijst[0], ontvanger=persoonlijk["jkt"], oin=oin)
+        if (item.gebruik, item.jkt) != (gebruik, sleutel_jkt):
+            raise OngeldigeAanvraag(
+                "de versleutelde sleutel hoort niet bij het certificaat (andere vingerafdruk of ander "
+                "gebruik)"
+            )
+        if any((s.get("gebruik"), s.get("jkt")) == (gebruik, sleutel_jkt) for s in met_toegang[wie].sleutels):
+            raise OngeldigeAanvraag("deze sleutel staat al bij de sleutels van uw organisatie")
+        gelezen[wie] = item
+    try:
+        adresboek.voeg_certificaat_toe(session, oin, info, gebruik=[gebruik], nu=nu, ankers=None, door=door)
+    except HubFout as fout:
+        raise OngeldigeAanvraag(fout.detail.rstrip(".")) from fout
+    kid = x5t_s256(info.der)
+    for wie, item in gelezen.items():
+        rij = store.sleutelblob(session, oin, wie)
+        assert rij is not None
+        data = json.loads(rij.blob)
+        data["sleutels"].append({"kid": kid, "gebruik": item.gebruik, "jkt": item.jkt, "jwe": item.jwe})
+        if len(data["sleutels"]) > MAX_ORGANISATIESLEUTELS:
+            raise OngeldigeAanvraag("uw organisatie heeft te veel sleutels; maak eerst nieuwe sleutels")
+        rij.blob = json.dumps(data, separators=(",", ":"), sort_keys=True)
+        rij.gewijzigd_op = nu
+    session.flush()
+    return Uitgegeven(gebruik, kid, info.vingerafdruk, info.pem)
 
 
 def _vingerafdruk_van_kid(kid: object) -> str | None:

@@ -91,3 +91,13 @@ def bewaar_aanmelder(session: Session, *, token_hash: str, kvk: str, vestiging: 
 
 def aanmelder(session: Session, token_hash: str) -> PortaalAanmelder | None:
     return session.get(PortaalAanmelder, token_hash)
+
+
+def wis_sleutels(session: Session, aanvraag_id: int) -> None:
+    """A refused aanvraag keeps no certificate requests and no keys made in the browser."""
+    session.execute(
+        update(Aanvraag)
+        .where(Aanvraag.id == aanvraag_id)
+        .values(csr_ondertekening=None, csr_versleuteling=None, browsersleutels=None)
+        .execution_options(synchronize_session=False)
+    )

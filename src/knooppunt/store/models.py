@@ -553,6 +553,10 @@ class Aanvraag(Base):
     contact_telefoon: Mapped[str] = mapped_column(String(32))
     csr_ondertekening: Mapped[str | None] = mapped_column(Text)
     csr_versleuteling: Mapped[str | None] = mapped_column(Text)
+    # Keys made in the browser with the aanmelding (migration 0019): JSON of the encryption key's
+    # public JWK, its proof of possession, the Argon2id-wrapped blob (ciphertext only) and whose it
+    # becomes on approval; deleted on refusal.
+    browsersleutels: Mapped[str | None] = mapped_column(Text)
     ingediend_door: Mapped[str] = mapped_column(String(80))  # the audit actor, portaal:<sub>
     ingediend_op: Mapped[datetime] = mapped_column(UTCDateTime())
     beoordeeld_door: Mapped[str | None] = mapped_column(String(80))

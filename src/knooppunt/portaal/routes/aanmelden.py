@@ -20,6 +20,7 @@ from knooppunt.portaal.aanvragen import (
     dien_extra_modules_in,
     modulelabel,
 )
+from knooppunt.portaal.routes import sleutels
 from knooppunt.portaal.routes.beheer import ROL_KEUZES, SCHULDENSOORTEN
 from knooppunt.portaal.sessies import Aanmelder, Csrf, DeelnemerGebruiker, Gebruiker, Ingelogd, runtime
 from knooppunt.portaal.weergave import modulenaam, pagina
@@ -52,7 +53,10 @@ def _formulierpagina(
                 for m, v in sorted(adresboek.versies_per_module(d).items())
             ]
     titel = "Aanmelden als deelnemer" if soort == AANMELDING else "Extra modules aanvragen"
-    return pagina(
+    # The aanmeldformulier makes the organisation's keys in the browser (the werkplek's bundle, with
+    # Argon2id in WebAssembly: the key page's policy); extra modules need no keys.
+    met_sleutels = soort == AANMELDING
+    antwoord = pagina(
         request,
         "aanmelden/formulier.html",
         status_code=status,
@@ -68,7 +72,12 @@ def _formulierpagina(
         huidig=huidig,
         voorgesteld_oin=f"{KVK_PREFIX}{gebruiker.kvk}0000" if gebruiker.kvk else "",
         actie=PAD if soort == AANMELDING else f"{PAD}/modules",
+        bundel_url=sleutels.BUNDEL_URL if met_sleutels else "",
+        bundel_integriteit=sleutels.bundel_integriteit() if met_sleutels else "",
     )
+    if met_sleutels:
+        antwoord.headers["Content-Security-Policy"] = sleutels.CSP_SLEUTELS
+    return antwoord
 
 
 @router.get("", response_class=HTMLResponse)

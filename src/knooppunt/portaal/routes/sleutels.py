@@ -272,6 +272,18 @@ def _toegangsactie(
                     wie=verzoek.get("onderwerp"),
                     nu=nu,
                 )
+            elif actie == "importeren":
+                uitgegeven = [
+                    sleutelblobs.importeer(
+                        session,
+                        rt,
+                        deelnemer=adresboek.haal(session, oin),
+                        onderwerp=gebruiker.onderwerp,
+                        door=door,
+                        verzoek=verzoek,
+                        nu=nu,
+                    )
+                ]
             elif actie == "omzetten":
                 sleutelblobs.zet_om(session, oin=oin, onderwerp=gebruiker.onderwerp, verzoek=verzoek, nu=nu)
             else:
@@ -329,6 +341,7 @@ for _actie, _pad in (
     ("weigeren", "/toegang/weigeren"),
     ("beeindigen", "/toegang/beeindigen"),
     ("omzetten", "/blob/omzetten"),
+    ("importeren", "/importeren"),
     ("vernieuwen", "/vernieuwen"),
 ):
     _toegangsroute(_actie, _pad)

@@ -6,6 +6,7 @@
 import "reflect-metadata"; // @peculiar/x509 (through tsyringe) needs the Reflect metadata API
 import { calculateJwkThumbprint, CompactSign } from "jose";
 import * as x509 from "@peculiar/x509";
+import { CryptoEngine, PFX, setEngine } from "pkijs";
 import {
   KDF,
   VerkeerdWachtwoord,
@@ -43,8 +44,10 @@ import {
 } from "./werkplek.js";
 import { clientnaam } from "./clienten.js";
 import "./downloaden.js";
+import "./aanmelden.js";
 
 x509.cryptoProvider.set(crypto);
+setEngine("werkplek", new CryptoEngine({ name: "werkplek", crypto, subtle: crypto.subtle }));
 
 function toon(stap) {
   for (const id of ["stap-aanmaken", "stap-organisatie", "stap-wachtwoord", "stap-ontgrendelen", "stap-wachten", "stap-werk"]) {
@@ -90,25 +93,26 @@ function begin(nieuweModus, vervang) {
 }
 
 /** The personal key wrapped under the passphrase's key, as the blob holds it. */
-async function persoonlijkDeel(wikkel, persoon) {
+export async function persoonlijkDeel(wikkel, persoon) {
   const { iv, versleuteld } = await verpak(wikkel, persoon.paar.privateKey, "persoonlijk", persoon.jkt);
   return { jwk: persoon.jwk, iv, versleuteld };
 }
 
-/** Wrap each item ({gebruik, jkt, bytes}) to a personal public key. */
-async function wikkelAlles(ontvangerJwk, items) {
+/** Wrap each item ({gebruik, jkt, bytes}) to a personal public key, for the organisation `oin`. */
+export async function wikkelAlles(ontvangerJwk, items, oin = instellingen.oin) {
   const uit = [];
-  for (const item of items) uit.push(await wikkelVoor(ontvangerJwk, { gebruik: item.gebruik, jkt: item.jkt, oin: instellingen.oin }, item.bytes));
+  for (const item of items) uit.push(await wikkelVoor(ontvangerJwk, { gebruik: item.gebruik, jkt: item.jkt, oin }, item.bytes));
   return uit;
 }
 
-function wis(items) {
+export function wis(items) {
   for (const item of items) item.bytes.fill(0);
 }
 
 /** New signing and encryption key pairs, the CSR and the proof of possession, and new secrets:
- * the organisation's keys as items with their bytes (wiped by the caller once wrapped). */
-async function nieuweOrganisatiesleutels() {
+ * the organisation's keys as items with their bytes (wiped by the caller once wrapped). Also made
+ * by the aanmeldformulier (aanmelden.js), for the OIN typed there. */
+export async function nieuweOrganisatiesleutels(oin = instellingen.oin) {
   // Extractable only until they are wrapped; held in memory only as non-extractable keys.
   const teken = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
   const ecdh = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
@@ -118,7 +122,7 @@ async function nieuweOrganisatiesleutels() {
   const ecdhJkt = await calculateJwkThumbprint(ecdhJwk);
 
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: `CN=${instellingen.oin}`,
+    name: `CN=${oin}`,
     keys: teken,
     signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
   });
@@ -128,7 +132,7 @@ async function nieuweOrganisatiesleutels() {
     new TextEncoder().encode(
       JSON.stringify({
         doel: "knooppunt-portaal-sleutels",
-        oin: instellingen.oin,
+        oin,
         csr: b64url(await crypto.subtle.digest("SHA-256", csrDer)),
         versleuteling: ecdhJwk,
         iat: Math.floor(Date.now() / 1000),
@@ -426,6 +430,186 @@ async function vernieuw() {
   await toonCollegas();
 }
 
+// --- importing a PKIoverheid certificate (DESIGN §5 "Portal", decision 0032) -----------------------
+//
+// The user chooses a PKCS#12 file (.p12/.pfx) with its password, or a PEM certificate with a PKCS#8
+// key. This page reads it (pkijs), checks that the certificate is for the organisation's OIN and that
+// the key belongs to it, wraps the key to every colleague with access like the organisation's other
+// keys, and registers the certificate; the server checks its chain against the trust anchors. The
+// private key never leaves the page unwrapped; in memory it is a non-extractable key.
+
+class ImportFout extends Error {}
+
+const BAG = {
+  sleutel: "1.2.840.113549.1.12.10.1.1",
+  versleuteldeSleutel: "1.2.840.113549.1.12.10.1.2",
+  certificaat: "1.2.840.113549.1.12.10.1.3",
+};
+
+/** The certificates (DER) and the one private key (PKCS#8) of a PKCS#12 file. */
+async function leesPkcs12(bytes, wachtwoord) {
+  let pfx;
+  try {
+    pfx = PFX.fromBER(bytes);
+  } catch {
+    throw new ImportFout("het bestand is geen PKCS#12-bestand (.p12 of .pfx) en geen PEM-certificaat");
+  }
+  const geheim = new TextEncoder().encode(wachtwoord).buffer;
+  try {
+    await pfx.parseInternalValues({ password: geheim, checkIntegrity: true });
+  } catch {
+    throw new ImportFout("het wachtwoord van het PKCS#12-bestand klopt niet (of het bestand is beschadigd); controleer het wachtwoord");
+  }
+  const veilig = pfx.parsedValue?.authenticatedSafe;
+  const certificaten = [];
+  const sleutels = [];
+  try {
+    await veilig.parseInternalValues({ safeContents: veilig.safeContents.map(() => ({ password: geheim })) });
+    for (const inhoud of veilig.parsedValue.safeContents) {
+      for (const bag of inhoud.value.safeBags) {
+        if (bag.bagId === BAG.certificaat) {
+          certificaten.push(new Uint8Array(bag.bagValue.parsedValue.toSchema().toBER()));
+        } else if (bag.bagId === BAG.versleuteldeSleutel) {
+          await bag.bagValue.parseInternalValues({ password: geheim });
+          sleutels.push(new Uint8Array(bag.bagValue.parsedValue.toSchema().toBER()));
+        } else if (bag.bagId === BAG.sleutel) {
+          sleutels.push(new Uint8Array(bag.bagValue.toSchema().toBER()));
+        }
+      }
+    }
+  } catch {
+    throw new ImportFout("de inhoud van het PKCS#12-bestand kan met dit wachtwoord niet worden geopend");
+  }
+  if (sleutels.length !== 1) {
+    for (const s of sleutels) s.fill(0);
+    throw new ImportFout(
+      sleutels.length ? "het bestand bevat meer dan één privésleutel; exporteer alleen het certificaat met zijn sleutel" : "het bestand bevat geen privésleutel",
+    );
+  }
+  return { certificaten, pkcs8: sleutels[0] };
+}
+
+function pemBlokken(tekst, label) {
+  const uit = [];
+  const patroon = new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]*?)-----END ${label}-----`, "g");
+  for (const m of tekst.matchAll(patroon)) uit.push(ontb64url(m[1].replace(/\s/g, "").replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_")));
+  return uit;
+}
+
+/** The certificates and the private key of PEM text: the certificate file, and the key file (or the
+ * key in the same file). Only an unencrypted PKCS#8 key ("PRIVATE KEY"). */
+function leesPem(certificaattekst, sleuteltekst) {
+  const certificaten = pemBlokken(certificaattekst, "CERTIFICATE");
+  if (!certificaten.length) throw new ImportFout("het bestand bevat geen certificaat ('-----BEGIN CERTIFICATE-----')");
+  const alles = `${certificaattekst}\n${sleuteltekst}`;
+  if (/-----BEGIN (ENCRYPTED PRIVATE KEY|EC PRIVATE KEY|RSA PRIVATE KEY)-----/.test(alles)) {
+    throw new ImportFout("de sleutel moet een onversleutelde PKCS#8-sleutel zijn ('-----BEGIN PRIVATE KEY-----'); gebruik anders het PKCS#12-bestand");
+  }
+  const sleutels = pemBlokken(alles, "PRIVATE KEY");
+  if (sleutels.length !== 1) {
+    for (const s of sleutels) s.fill(0);
+    throw new ImportFout("kies bij een PEM-certificaat ook het bestand met precies één privésleutel (PKCS#8, '-----BEGIN PRIVATE KEY-----')");
+  }
+  return { certificaten, pkcs8: sleutels[0] };
+}
+
+function gelijk(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** The certificate whose key this is, checked for the organisation: its OIN (subject serialNumber),
+ * validity and use (keyUsage). Returns what is registered and the key's bytes to wrap. */
+async function controleerImport({ certificaten, pkcs8 }) {
+  let prive;
+  try {
+    prive = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
+  } catch {
+    throw new ImportFout("de privésleutel is geen EC P-256-sleutel; de werkplek gebruikt alleen sleutels op P-256");
+  }
+  const jwk = publiekeJwk(await crypto.subtle.exportKey("jwk", prive));
+  const publiek = await crypto.subtle.importKey("jwk", { ...jwk, ext: true }, { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", publiek));
+  let certs;
+  try {
+    certs = certificaten.map((der) => new x509.X509Certificate(der));
+  } catch {
+    throw new ImportFout("een certificaat in het bestand is niet te lezen");
+  }
+  const cert = certs.find((c) => gelijk(new Uint8Array(c.publicKey.rawData), spki));
+  if (!cert) throw new ImportFout("de privésleutel hoort niet bij het certificaat in het bestand; kies het certificaat en de sleutel die bij elkaar horen");
+  const [oin] = cert.subjectName.getField("2.5.4.5");
+  if (oin !== instellingen.oin) {
+    throw new ImportFout(`het certificaat is voor OIN ${oin || "(geen serialNumber)"}, maar u werkt voor OIN ${instellingen.oin}; kies het certificaat van uw organisatie`);
+  }
+  if (cert.notAfter <= new Date()) throw new ImportFout(`het certificaat is verlopen op ${tijdstip(cert.notAfter.toISOString())}`);
+  const ku = cert.getExtension(x509.KeyUsagesExtension);
+  if (!ku) throw new ImportFout("het certificaat zegt niet waarvoor de sleutel dient (keyUsage ontbreekt)");
+  let gebruik;
+  if (ku.usages & x509.KeyUsageFlags.digitalSignature) gebruik = "ondertekening";
+  else if (ku.usages & x509.KeyUsageFlags.keyAgreement) gebruik = "versleuteling";
+  else throw new ImportFout("het certificaat is niet voor ondertekenen of versleutelen");
+  return {
+    certificaat: cert.toString("pem"),
+    keten: certs.filter((c) => c !== cert).map((c) => c.toString("pem")),
+    gebruik,
+    jkt: await calculateJwkThumbprint(jwk),
+    bytes: await bytesVan(prive, gebruik),
+  };
+}
+
+async function importeerCertificaat(gebeurtenis) {
+  gebeurtenis.preventDefault();
+  const bestand = $("importeer-bestand").files[0];
+  const sleutelbestand = $("importeer-sleutel").files[0];
+  if (!bestand) {
+    melding("Kies eerst het bestand met het certificaat van uw organisatie (.p12, .pfx of .pem).");
+    return;
+  }
+  const knop = $("importeer-knop");
+  knop.disabled = true;
+  melding("");
+  status("Het certificaat wordt gelezen en gecontroleerd…");
+  let gelezen = null;
+  let gecontroleerd = null;
+  try {
+    const bytes = new Uint8Array(await bestand.arrayBuffer());
+    const pem = new TextDecoder().decode(bytes.slice(0, 256)).trimStart().startsWith("-----BEGIN");
+    gelezen = pem
+      ? leesPem(new TextDecoder().decode(bytes), sleutelbestand ? await sleutelbestand.text() : "")
+      : await leesPkcs12(bytes, $("importeer-wachtwoord").value);
+    gecontroleerd = await controleerImport(gelezen);
+    const { certificaat, keten, gebruik, jkt } = gecontroleerd;
+    // Wrapped for every colleague with access, each thumbprint computed here (as geefToegang does).
+    const { gebruikers } = await api("/collegas");
+    const sleutels = {};
+    for (const g of gebruikers.filter((x) => x.toegang)) {
+      if (!g.persoonlijk) throw new Error("een collega heeft nog oude sleutels; die moet eerst zelf ontgrendelen");
+      if ((await calculateJwkThumbprint(publiekeJwk(g.persoonlijk.jwk))) !== g.persoonlijk.jkt) {
+        throw new Error("de persoonlijke sleutel van een collega klopt niet met haar vingerafdruk");
+      }
+      sleutels[g.onderwerp] = [await wikkelVoor(g.persoonlijk.jwk, { gebruik, jkt, oin: instellingen.oin }, gecontroleerd.bytes)];
+    }
+    const r = await api("/importeren", { methode: "POST", body: { certificaat, keten, sleutels } });
+    const [uit] = r.certificaten;
+    geheugen[gebruik].set(uit.kid, await importeer(gecontroleerd.bytes, gebruik)); // wipes the bytes
+    eigen.blob = (await api("/blob")).blob;
+    $("importeer-formulier").reset();
+    status(
+      `Het certificaat is gecontroleerd en staat in het adresboek (vingerafdruk ${uit.vingerafdruk.slice(0, 16)}…). ` +
+        `De sleutel is versleuteld bewaard bij de sleutels van uw organisatie, voor ${gebruik === "ondertekening" ? "ondertekenen" : "ontsleutelen"}.`,
+    );
+  } catch (fout) {
+    status("");
+    const reden = String(fout.message).replace(/^Er is niets veranderd: /, "").replace(/\.$/, "");
+    melding(`Het certificaat is niet geïmporteerd: ${reden}. Er is niets opgeslagen.`);
+  } finally {
+    gelezen?.pkcs8.fill(0);
+    gecontroleerd?.bytes.fill(0);
+    $("importeer-wachtwoord").value = "";
+    knop.disabled = false;
+  }
+}
+
 // --- messages -----------------------------------------------------------------------------------------
 
 async function haalBerichten() {
@@ -525,6 +709,7 @@ function start() {
   $("haal-berichten").addEventListener("click", haalBerichten);
   $("vernieuw-knop").addEventListener("click", vernieuw);
   $("ververs-collegas").addEventListener("click", toonCollegas);
+  $("importeer-formulier").addEventListener("submit", importeerCertificaat);
   startOnderdelen();
   if (toestand === "organisatie") toon("stap-organisatie");
   else toon(instellingen.heeftSleutels ? "stap-ontgrendelen" : "stap-aanmaken");
