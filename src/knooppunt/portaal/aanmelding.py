@@ -48,6 +48,7 @@ LABELS = {
     "contactNaam": "Naam van de contactpersoon",
     "contactEmail": "E-mailadres van de contactpersoon",
     "contactTelefoon": "Telefoonnummer van de contactpersoon",
+    "browsersleutels": "Sleutels",
     "csrOndertekening": "Certificaatverzoek voor ondertekenen",
     "csrVersleuteling": "Certificaatverzoek voor versleutelen",
     "reden": "Reden",

@@ -615,7 +615,11 @@ def _aanvraagpagina(
             modules=[aanvraag_regels.modulelabel(m) for m in a.modules],
             huidig=huidig,
             verzoek_ondertekening=_verzoek(a.csr_ondertekening),
-            verzoek_versleuteling=_verzoek(a.csr_versleuteling),
+            verzoek_versleuteling=(
+                "EC P-256 (uit de browser, met bewijs)"
+                if a.browsersleutels and not a.csr_versleuteling
+                else _verzoek(a.csr_versleuteling)
+            ),
             portaal_ca=PortaalCa.laad(rt.settings) is not None,
             gedaan=AANVRAAG_GEDAAN.get(gedaan),
             fout=fout,
