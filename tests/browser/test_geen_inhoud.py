@@ -7,7 +7,7 @@ sends it messages with the Python SDK (``HubClient`` over mutual TLS) whose payl
 marker; the werkplek opens them, gives the client a name with a unique marker, is reloaded and
 unlocked again, and lists its clients; it makes the zip with the clients' names (decrypted in the
 page), answers the saldoverzoeken by CSV, and composes a message of its own (a statusverzoek with
-a marker in its free text) in a new traject that it then names. All the while a ``Opname``
+a marker in its free text) in the other traject, which it then names. All the while a ``Opname``
 (recorder) keeps what could leak:
 
 - every request body and URL the browser sends (``page.on("request")``);
@@ -554,9 +554,10 @@ def stap_antwoorden_uploaden(ctx: Context) -> None:
 
 def stap_opstellen_en_versturen(ctx: Context) -> None:
     """Compose in the werkplek ("Opstellen", DESIGN §7): a statusverzoek to the SDK's debt counsellor
-    in a new traject, with a marker in its free text (toelichting) and its klantnummer; checked,
-    signed and sealed in the page. The SDK opens it (the content did arrive); then the new traject
-    gets a client name of its own in the Cliënten part."""
+    in the second traject (a statusverzoek needs earlier contact, art. 14.1), with a marker in its
+    free text (toelichting) and its klantnummer; checked, signed and sealed in the page. The SDK
+    opens it (the content did arrive); then that traject gets a client name of its own in the
+    Cliënten part."""
     from playwright.sync_api import expect
 
     page = ctx.page
@@ -567,6 +568,7 @@ def stap_opstellen_en_versturen(ctx: Context) -> None:
     assert keuze
     page.locator("#opstel-type").select_option(keuze)
     page.get_by_label("Ontvanger (OIN)").fill(SDK_OIN)
+    page.locator("#opstel-conversatie").fill(ctx.verstuurd[1]["conversatie"])
     page.locator("#opstel-klantnummerSHV").fill(ctx.opstelklantmerk)
     page.locator("#opstel-toelichting").fill(f"Graag de stand van zaken.\n{ctx.opstelmerk}")
     knop = page.get_by_role("button", name="Bericht controleren en versturen")
@@ -586,11 +588,12 @@ def stap_opstellen_en_versturen(ctx: Context) -> None:
 
     geopend = ctx.server.python(ONTVANG, ctx.server.url, ctx.sdk["cert"], ctx.sdk["key"], ctx.sdk["ca"], ref)
     bericht = json.loads(geopend.strip().splitlines()[-1])
+    assert conversatie == ctx.verstuurd[1]["conversatie"]
     assert bericht["fout"] is None and bericht["conversatie"] == conversatie
     assert ctx.opstelmerk in bericht["payload"]["toelichting"]
     assert bericht["payload"]["klantnummerSHV"] == ctx.opstelklantmerk
 
-    # The new traject gets a client name, encrypted in the page like the first.
+    # The traject gets a client name, encrypted in the page like the first.
     ctx.geheimen.tekst("naam van de cliënt van het opgestelde bericht", ctx.opstelnaammerk)
     page.get_by_role("button", name="Cliënten opnieuw laden").click()
     page.locator(f'#clienten-lijst button[data-conversatie="{conversatie}"]').click()
@@ -644,8 +647,8 @@ STAPPEN: list[Callable[[Context], None]] = [
     stap_download_met_namen,
     stap_zip_downloaden_en_bevestigen,
     stap_antwoorden_uploaden,
-    stap_opstellen_en_versturen,
     stap_verplaatst_label_opent_niet,
+    stap_opstellen_en_versturen,
     stap_serverpaginas_zonder_namen,
 ]
 
