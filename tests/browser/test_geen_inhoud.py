@@ -5,7 +5,10 @@ key"), checked end to end in Debian's Chromium with the portal's real CSP.
 A participant (Demo Energie BV) makes keys in the browser; a debt counsellor with keys of its own
 sends it messages with the Python SDK (``HubClient`` over mutual TLS) whose payload carries a unique
 marker; the werkplek opens them, gives the client a name with a unique marker, is reloaded and
-unlocked again, and lists its clients. All the while a ``Opname`` (recorder) keeps what could leak:
+unlocked again, and lists its clients; it makes the zip with the clients' names (decrypted in the
+page), answers the saldoverzoeken by CSV, and composes a message of its own (a statusverzoek with
+a marker in its free text) in the other traject, which it then names. All the while a ``Opname``
+(recorder) keeps what could leak:
 
 - every request body and URL the browser sends (``page.on("request")``);
 - every request body, path and query string the server receives (an ASGI wrapper installed only in
@@ -170,6 +173,21 @@ print(json.dumps({"referentienummer": verzonden.referentienummer, "conversatie":
 """
 
 
+# The SDK's debt counsellor fetches and opens what the werkplek composed for it: the content arrived
+# (sealed for it, signed by the participant), and only there is it readable.
+ONTVANG = r"""
+import json, sys
+
+from knooppunt.client.hub import HubClient
+
+hub, cert, key, ca, ref = sys.argv[1:6]
+client = HubClient(hub, cert=cert, key=key, ca=ca)
+for b in client.ontvang(berichttype="statusverzoek"):
+    if b.referentienummer == ref:
+        print(json.dumps({"payload": b.payload, "fout": b.fout, "conversatie": b.conversatie}))
+"""
+
+
 # --- what must not leak, in the forms it could take -------------------------------------------------
 
 
@@ -276,6 +294,9 @@ class Context:
     naammerk: str = field(default_factory=lambda: f"Naam{secrets.token_hex(10)}")
     klantnummermerk: str = field(default_factory=lambda: f"KN{secrets.token_hex(8)}")
     antwoordmerk: str = field(default_factory=lambda: f"Antwoord{secrets.token_hex(10)}")
+    opstelmerk: str = field(default_factory=lambda: f"Toelichting{secrets.token_hex(10)}")
+    opstelklantmerk: str = field(default_factory=lambda: f"KS{secrets.token_hex(8)}")
+    opstelnaammerk: str = field(default_factory=lambda: f"Opstelnaam{secrets.token_hex(10)}")
     saldoverzoeken: bytes = b""
     verstuurd: list[dict[str, str]] = field(default_factory=list)
 
@@ -437,6 +458,44 @@ def stap_clienten_tonen(ctx: Context) -> None:
     expect(page.locator("#berichten-lijst")).to_contain_text(f"Traject {tweede[:8]}")
 
 
+def stap_download_met_namen(ctx: Context) -> None:
+    """The download table names each message's client as the werkplek decrypted it (the named traject;
+    "onbekende cliënt" and the reference for the other), the readable copy's heading names it, and
+    clienten.csv has it: all made in the page, none of it sent (nothing confirmed here: the next step
+    downloads again, art. 17.4)."""
+    from playwright.sync_api import expect
+
+    page = ctx.page
+    voor = len(ctx.opname.browser)
+    with page.expect_download(timeout=120_000) as wacht:
+        page.get_by_role("button", name="Download maken").click()
+    expect(page.locator("#download-voortgang")).to_contain_text("Klaar", timeout=60_000)
+    eerste, tweede = ctx.verstuurd[:2]
+    naam = f"{ctx.naammerk} · {ctx.klantnummermerk}"
+
+    def client(v: dict[str, str]) -> Any:
+        return page.locator(
+            f'#download-lijst tr[data-referentienummer="{v["referentienummer"]}"] .download-client'
+        )
+
+    expect(client(eerste)).to_have_text(naam)
+    expect(client(tweede)).to_have_text(f"onbekende cliënt (traject {tweede['conversatie'][:8]})")
+    with zipfile.ZipFile(Path(wacht.value.path())) as zip_:
+        clienten = zip_.read("clienten.csv").decode("utf-8-sig")
+        assert list(csv.reader(io.StringIO(clienten, newline=""), delimiter=";")) == [
+            ["conversatieReferentienummer", "cliënt"],
+            [eerste["conversatie"], naam],
+        ]
+        kopie = zip_.read(f"leesbaar/saldoverzoek_nuts-{eerste['referentienummer']}.txt").decode("utf-8-sig")
+        assert kopie.split("\r\n")[0].endswith(f" – {naam}")
+        assert ctx.naammerk not in zip_.read("saldoverzoeken.csv").decode("utf-8-sig")
+        assert "clienten.csv" in zip_.read("LEESMIJ.txt").decode("utf-8-sig")
+    # What the page sent meanwhile (fetching, the LEESMIJ): no name. The final search checks it all.
+    verzonden = b"".join(data for _, data in ctx.opname.browser[voor:])
+    assert b"/download/leesmij" in b"".join(n.encode() for n, _ in ctx.opname.browser[voor:])
+    assert ctx.naammerk.encode() not in verzonden and ctx.klantnummermerk.encode() not in verzonden
+
+
 def stap_zip_downloaden_en_bevestigen(ctx: Context) -> None:
     """The zip of 17.1 is made in the page (decrypted, checked, CSVs, readable copies) and the download
     confirmed (17.2): the payload is in the zip the browser saved, never in what reached the server."""
@@ -493,6 +552,59 @@ def stap_antwoorden_uploaden(ctx: Context) -> None:
     expect(uitslag).to_contain_text(f"Verstuurd: {len(gevuld)} bericht")
 
 
+def stap_opstellen_en_versturen(ctx: Context) -> None:
+    """Compose in the werkplek ("Opstellen", DESIGN §7): a statusverzoek to the SDK's debt counsellor
+    in the second traject (a statusverzoek needs earlier contact, art. 14.1), with a marker in its
+    free text (toelichting) and its klantnummer; checked, signed and sealed in the page. The SDK
+    opens it (the content did arrive); then that traject gets a client name of its own in the
+    Cliënten part."""
+    from playwright.sync_api import expect
+
+    page = ctx.page
+    ctx.geheimen.tekst("toelichting van het opgestelde bericht", ctx.opstelmerk)
+    ctx.geheimen.tekst("klantnummer in het opgestelde bericht", ctx.opstelklantmerk)
+    expect(page.locator("#opstellen")).to_be_visible()
+    keuze = page.locator("#opstel-type option", has_text="Statusverzoek").first.get_attribute("value")
+    assert keuze
+    page.locator("#opstel-type").select_option(keuze)
+    page.get_by_label("Ontvanger (OIN)").fill(SDK_OIN)
+    page.locator("#opstel-conversatie").fill(ctx.verstuurd[1]["conversatie"])
+    page.locator("#opstel-klantnummerSHV").fill(ctx.opstelklantmerk)
+    page.locator("#opstel-toelichting").fill(f"Graag de stand van zaken.\n{ctx.opstelmerk}")
+    knop = page.get_by_role("button", name="Bericht controleren en versturen")
+    knop.click()
+    uitslag = page.locator("#opstel-uitslag")
+    jong = page.locator("#opstel-jong")
+    # The SDK's certificate is new: the page asks before it seals for it (DESIGN §5).
+    expect(jong.or_(uitslag.filter(has_text="Verstuurd"))).to_be_visible(timeout=60_000)
+    if jong.is_visible():
+        page.get_by_label("Ik heb gecontroleerd dat dit certificaat van de ontvanger is").check()
+        knop.click()
+    expect(uitslag).to_contain_text("Verstuurd: Statusverzoek", timeout=60_000)
+    tekst = uitslag.text_content() or ""
+    ref = tekst.split("referentienummer ", 1)[1].split(",", 1)[0]
+    conversatie = tekst.split("conversatie ", 1)[1].rstrip(".")
+    assert not page.locator("#sleutels-fout").is_visible()
+
+    geopend = ctx.server.python(ONTVANG, ctx.server.url, ctx.sdk["cert"], ctx.sdk["key"], ctx.sdk["ca"], ref)
+    bericht = json.loads(geopend.strip().splitlines()[-1])
+    assert conversatie == ctx.verstuurd[1]["conversatie"]
+    assert bericht["fout"] is None and bericht["conversatie"] == conversatie
+    assert ctx.opstelmerk in bericht["payload"]["toelichting"]
+    assert bericht["payload"]["klantnummerSHV"] == ctx.opstelklantmerk
+
+    # The traject gets a client name, encrypted in the page like the first.
+    ctx.geheimen.tekst("naam van de cliënt van het opgestelde bericht", ctx.opstelnaammerk)
+    page.get_by_role("button", name="Cliënten opnieuw laden").click()
+    page.locator(f'#clienten-lijst button[data-conversatie="{conversatie}"]').click()
+    page.locator("#clienten-naam").fill(ctx.opstelnaammerk)
+    page.get_by_role("button", name="Naam versleuteld bewaren").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("versleuteld bewaard")
+    rij = page.locator("#clienten-lijst tr").filter(has_text=ctx.opstelnaammerk)
+    expect(rij).to_have_count(1)
+    expect(rij).to_contain_text("Statusverzoek (verstuurd)")
+
+
 def stap_verplaatst_label_opent_niet(ctx: Context) -> None:
     """A label's ciphertext copied to another traject (as a malicious server could) does not decrypt
     there: the associated data binds it to its traject."""
@@ -520,7 +632,9 @@ def stap_serverpaginas_zonder_namen(ctx: Context) -> None:
     page = ctx.page
     for pad in ("/portaal/verzonden", "/portaal/ontvangen", "/portaal/"):
         page.goto(pad)
-        assert ctx.naammerk not in page.content() and ctx.klantnummermerk not in page.content(), pad
+        inhoud = page.content()
+        for merk in (ctx.naammerk, ctx.klantnummermerk, ctx.opstelnaammerk, ctx.opstelmerk):
+            assert merk not in inhoud, pad
 
 
 STAPPEN: list[Callable[[Context], None]] = [
@@ -530,9 +644,11 @@ STAPPEN: list[Callable[[Context], None]] = [
     stap_clientnaam_geven,
     stap_herladen_en_ontgrendelen,
     stap_clienten_tonen,
+    stap_download_met_namen,
     stap_zip_downloaden_en_bevestigen,
     stap_antwoorden_uploaden,
     stap_verplaatst_label_opent_niet,
+    stap_opstellen_en_versturen,
     stap_serverpaginas_zonder_namen,
 ]
 
@@ -659,6 +775,8 @@ def test_het_knooppunt_ziet_geen_inhoud(ctx: Context) -> None:
     # The recorder saw what it must see: the label was stored (server side), the log is there.
     assert any(n.startswith("server body /portaal/sleutels/api/clienten/") for n in namen), namen
     assert any(n.startswith("server body /api/v1/berichten") for n in namen), namen
+    assert any(n == "server body /portaal/sleutels/api/verzenden" for n in namen), "the compose step sent"
+    assert any(n == "server body /portaal/sleutels/api/download/leesmij" for n in namen), namen
     assert any(
         n == "server query /portaal/sleutels/api/certificaten" and SDK_OIN.encode() in d for n, d in bronnen
     ), "the recorder missed a GET's query string"

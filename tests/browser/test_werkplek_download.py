@@ -27,6 +27,7 @@ from tests.browser.test_sleutels import csp_pagina, server  # noqa: F401
 
 ENERGIE = "00000003501234560000"
 GEMEENTE = "00000001002306608000"
+BELASTINGEN = "00000001503456780000"
 ZORG = "00000003502345670000"
 MERKTEKEN = "QXMERK7731"
 """Planted in every message's payload: it must never show up in a request the page sends."""
@@ -52,7 +53,8 @@ for i, (code, kapot) in enumerate(json.loads(sys.argv[4])):
     payload["contactpersoonSHV"]["naam"] = f"A. {merkteken}"
     if code == "statusbericht":
         payload["toelichting"] = f"=SOM(1;2) {merkteken}"
-    bericht = TeVersturen(aan, code, payload, str(uuid.uuid4()))
+    conversatie = str(uuid.uuid4())
+    bericht = TeVersturen(aan, code, payload, conversatie)
     with client.transactie() as (session, nu):
         afzender = client.deelnemer(session)
         sleutel = client.sleutel(session, "test", nu)
@@ -62,7 +64,8 @@ for i, (code, kapot) in enumerate(json.loads(sys.argv[4])):
             delen[3] = ("B" if delen[3][0] == "A" else "A") + delen[3][1:]
             envelop = dataclasses.replace(envelop, inhoud=".".join(delen))
         resultaat, _ = mailbox.verstuur(session, afzender, envelop, nu=nu, instellingen=rt.instellingen)
-    print(json.dumps({"ref": resultaat.referentienummer, "code": code, "payload": payload}))
+    uit = {"ref": resultaat.referentienummer, "code": code, "payload": payload, "conversatie": conversatie}
+    print(json.dumps(uit))
 rt.close()
 """
 
@@ -155,6 +158,7 @@ def test_17_1_tot_17_4_download_in_de_browser(
     assert {"kennisgevingen.csv", "saldoverzoeken.csv", "statusberichten.csv", "LEESMIJ.txt"} <= namen
     assert {f"leesbaar/{v['code']}-{v['ref']}.txt" for v in goed} <= namen
     assert not any(kapot in n for n in namen)
+    assert "clienten.csv" not in namen  # no traject has a name: no such file, no paragraph about it
 
     # 17.1: every CSV is byte for byte what the server's export writes for the same messages.
     for v in goed:
@@ -186,6 +190,7 @@ def test_17_1_tot_17_4_download_in_de_browser(
     assert "- kennisgevingen.csv: 1 x" in leesmij and "- statusberichten.csv: 1 x" in leesmij
     assert "BERICHTEN DIE NIET GEOPEND KONDEN WORDEN" in leesmij
     assert kapot in leesmij and "Download" in leesmij and "bevestigen" in leesmij
+    assert "clienten.csv" not in leesmij
 
     # Left out and reported: the tampered one, and the demo's (sealed for the old hosted key).
     niet = page.locator("#niet-geopend-lijst")
@@ -231,6 +236,86 @@ def test_17_1_tot_17_4_download_in_de_browser(
         for stuk in (MERKTEKEN, "Kerkstraat", "SOM(1"):
             assert stuk.encode() not in data, f"payload content reached the server in {url}"
     assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
+
+
+def _geef_naam(page: Any, conversatie: str, klantnummer: str, naam: str) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Cliënten opnieuw laden").click()
+    page.locator(f'#clienten-lijst button[data-conversatie="{conversatie}"]').click()
+    page.locator("#clienten-klantnummer").fill(klantnummer)
+    page.locator("#clienten-naam").fill(naam)
+    page.get_by_role("button", name="Naam versleuteld bewaren").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("versleuteld bewaard")
+
+
+def test_namen_van_clienten_in_de_tabel_de_leesbare_kopie_en_clienten_csv(
+    csp_pagina: Any,  # noqa: F811
+    server: Portaalserver,  # noqa: F811
+    tmp_path: Path,
+    schermafdruk: Any,
+) -> None:
+    """#14: the names the organisation gave its trajecten (encrypted under its label key) are
+    decrypted in the page for the download: beside each message in the table ("onbekende cliënt"
+    and the traject's reference without one), in the heading of its readable copy, and in a separate
+    clienten.csv (the per-type CSVs stay the server's upload templates); the LEESMIJ says so. No
+    name reaches the server."""
+    from playwright.sync_api import expect
+
+    page = csp_pagina
+    log_in(page, "Demo Belastingen (Schuldeiser)", naam="Nora Namen")
+    _maak_sleutels(page)
+    eerste, tweede, derde = verstuur(
+        server,
+        [("kennisgeving_bsn", False), ("saldoverzoek_publiek", False), ("kennisgeving_bsn", False)],
+        aan=BELASTINGEN,
+    )
+    # A name with a separator and a formula start, and a traject with only a klantnummer.
+    _geef_naam(page, eerste["conversatie"], "K-1", "=Jansen; Piet")
+    _geef_naam(page, tweede["conversatie"], "KN-2", "")
+
+    with page.expect_download(timeout=120_000) as wacht:
+        page.get_by_role("button", name="Download maken").click()
+    expect(page.locator("#download-voortgang")).to_contain_text("Klaar: 3 berichten", timeout=60_000)
+    pad = tmp_path / "namen.zip"
+    wacht.value.save_as(pad)
+
+    def client(v: dict[str, Any]) -> Any:
+        return page.locator(f'#download-lijst tr[data-referentienummer="{v["ref"]}"] .download-client')
+
+    expect(client(eerste)).to_have_text("=Jansen; Piet · K-1")
+    expect(client(tweede)).to_have_text("KN-2")
+    expect(client(derde)).to_have_text(f"onbekende cliënt (traject {derde['conversatie'][:8]})")
+    expect(page.locator("#download-tabel thead")).to_contain_text("Cliënt")
+
+    with zipfile.ZipFile(pad) as zip_:
+        namen = set(zip_.namelist())
+        assert "clienten.csv" in namen
+        ruw = zip_.read("clienten.csv")
+        assert ruw.startswith(b"\xef\xbb\xbf") and ruw.endswith(b"\r\n") and b"\r\n" in ruw[:-2]
+        assert _rijen(ruw) == [
+            ["conversatieReferentienummer", "cliënt"],
+            [eerste["conversatie"], "'=Jansen; Piet · K-1"],  # formula escaped, ";" quoted
+            [tweede["conversatie"], "KN-2"],
+        ]
+        kop = zip_.read(f"leesbaar/kennisgeving_bsn-{eerste['ref']}.txt").decode("utf-8-sig").split("\r\n")
+        assert kop[0].endswith(" – =Jansen; Piet · K-1") and kop[1] == "=" * len(kop[0])
+        zonder = zip_.read(f"leesbaar/kennisgeving_bsn-{derde['ref']}.txt").decode("utf-8-sig")
+        assert " – " not in zonder.split("\r\n")[0] and "onbekende" not in zonder  # the server's copy
+        # The per-type CSVs are the server's: no client column, no name.
+        for bestand in ("kennisgevingen_bsn.csv", "saldoverzoeken.csv"):
+            data = zip_.read(bestand).decode("utf-8-sig")
+            assert "Jansen" not in data and "KN-2" not in data and "cliënt" not in data.split("\r\n")[0]
+        leesmij = zip_.read("LEESMIJ.txt").decode("utf-8-sig")
+        assert "CLIËNTEN" in leesmij and "- clienten.csv: per traject" in leesmij
+        assert leesmij.endswith("\r\n") and "\n" not in leesmij.replace("\r\n", "")
+    schermafdruk(page, "werkplek-download-namen")
+
+    # The names were decrypted in the page: none of them went to the server, in any request.
+    assert page.lichamen
+    for url, data in page.lichamen:
+        for stuk in ("Jansen", "KN-2", "K-1", "onbekende cli"):
+            assert stuk.encode() not in data, f"a client name reached the server in {url}"
 
 
 def test_downloaden_is_toegankelijk(page: Any, portaalserver: Portaalserver, toegankelijk: Any) -> None:

@@ -23,6 +23,7 @@ from knooppunt.hub import adresboek, mailbox
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.certificaat import lees_pem
 from knooppunt.portaal import csvformaat
+from knooppunt.portaal.demo import KLANTEN
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen, bewaar_sleutel
 from knooppunt.portaal.kluis import Kluis, Versleuteld
 from knooppunt.portaal.weergave import tijdstip
@@ -31,7 +32,7 @@ from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
 from knooppunt.store import berichten as store
 from knooppunt.store.db import db_nu, transactie
-from knooppunt.store.models import Auditregel, Bericht, BerichtInhoud, PortaalSleutel
+from knooppunt.store.models import Auditregel, Bericht, BerichtInhoud, PortaalSleutel, PortaalSleutelblob
 from tests.portaal.conftest import csrf_van, formulier, inloggen, oin_van
 
 SR = "schuldregeling"
@@ -728,3 +729,58 @@ def test_other_creditors_see_their_own_types(portaal: TestClient, demo: object, 
         )
         assert kop.index("klant.bsn") < kop.index("partner.geslacht")  # BSN among the klant.* columns
         assert "kennisgevingen_bsn.csv" in zip_.namelist()
+
+
+# --- keys in the browser: the list names no client and says where the names are ----------------------
+
+
+def _sleutels_in_de_browser(rt: Runtime, wie: str) -> None:
+    """What the werkplek stores when a user makes keys there: a key blob (its content does not matter
+    to this page, only that the organisation's keys are in the browser)."""
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        session.add(
+            PortaalSleutelblob(
+                oin=oin_van(wie), onderwerp="dev:Bea Browser", blob="{}", aangemaakt_op=nu, gewijzigd_op=nu
+            )
+        )
+
+
+def test_ontvangen_zegt_waar_de_namen_van_clienten_staan_bij_sleutels_in_de_browser(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    """#14: the server cannot decrypt the client names of a participant whose keys are in the
+    browser; the list says so truthfully and links to where they are shown (the werkplek's download
+    table and its Cliënten part) — no names, and no bare traject references in their place."""
+    inloggen(portaal, "energie")
+    gehost = portaal.get("/portaal/ontvangen").text
+    assert 'id="clienten-op-werkplek"' not in gehost  # hosted keys: the page as it was
+    assert "Download alle" in gehost
+    _sleutels_in_de_browser(rt, "energie")
+    pagina = portaal.get("/portaal/ontvangen")
+    assert pagina.status_code == 200
+    notitie = pagina.text.split('id="clienten-op-werkplek"', 1)[1].split("</div>", 1)[0]
+    assert "het knooppunt kan ze niet lezen" in notitie
+    assert 'href="/portaal/sleutels#downloaden"' in notitie and 'href="/portaal/sleutels#clienten"' in notitie
+    # The demo's clients are named in these messages' payloads: none of them on this page, and no
+    # traject reference (conversation) in their place either.
+    tabel = pagina.text.split('id="kop-berichten"', 1)[1].split('id="kop-meldingen"', 1)[0]
+    open_ = berichten_aan(rt, "energie")
+    assert len(open_) == 6 and tabel.count("<tr>") == 6 + 1
+    for bericht in open_:
+        assert bericht.conversatie_referentienummer[:8] not in tabel
+    for _, _, voornaam, _, achternaam in KLANTEN:
+        assert voornaam not in pagina.text and achternaam not in pagina.text
+
+
+def test_ontvangen_zonder_berichten_noemt_de_werkplek_ook(
+    portaal: TestClient, demo: object, rt: Runtime
+) -> None:
+    inloggen(portaal, "energie")
+    _sleutels_in_de_browser(rt, "energie")
+    with transactie(rt.sessions) as session:
+        for bericht in session.scalars(select(Bericht).where(Bericht.ontvanger == oin_van("energie"))):
+            bericht.status = "bevestigd"
+    pagina = portaal.get("/portaal/ontvangen").text
+    assert "Er staan geen berichten klaar." in pagina
+    assert 'id="clienten-op-werkplek"' in pagina

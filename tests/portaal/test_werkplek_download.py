@@ -6,6 +6,7 @@ fetched (17.2), and the server-side download closed for a participant whose keys
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -19,8 +20,9 @@ from knooppunt.portaal.demo import KLANTEN
 from knooppunt.portaal.routes import werkplek_download
 from knooppunt.protocol.payloads import PAYLOADS
 from knooppunt.runtime import Runtime
-from knooppunt.store.db import transactie
-from knooppunt.store.models import Bericht
+from knooppunt.store import clientlabels
+from knooppunt.store.db import db_nu, transactie
+from knooppunt.store.models import Bericht, PortaalClientlabel
 from tests.portaal.conftest import inloggen, oin_van
 from tests.portaal.test_sleutels import API, Browser, csrf_van_pagina, settings, vraag  # noqa: F401
 
@@ -241,3 +243,63 @@ def test_ontvangen_verwijst_naar_de_werkplek_bij_sleutels_in_de_browser(
     assert zip_.status_code == 409 and "werkplek" in zip_.text
     assert portaal.get(f"/portaal/ontvangen/{ref}").status_code == 409
     assert set(statussen(rt).values()) == {"aangeboden"}  # nothing fetched, nothing decrypted
+
+
+# --- client names: as ciphertext, for the page's trajecten only --------------------------------------------
+
+
+def _label(rt: Runtime, wie: str, conversatie: str, versleuteld: bytes) -> None:
+    with transactie(rt.sessions) as session:
+        clientlabels.bewaar_label(
+            session,
+            PortaalClientlabel(
+                oin=oin_van(wie),
+                conversatie=conversatie,
+                sleutel_id="S" * 43,
+                iv=b"\x01" * 12,
+                versleuteld=versleuteld,
+                gewijzigd_op=db_nu(session),
+            ),
+        )
+
+
+def test_namen_van_clienten_gaan_versleuteld_mee_met_hun_berichten(
+    energie: tuple[TestClient, str], rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each page of messages carries the labels of its trajecten exactly as the werkplek stored them
+    (key id, IV, ciphertext: the browser decrypts them for the table, the readable copies and
+    clienten.csv) — of this page's trajecten only, and never another organisation's."""
+    portaal, csrf = energie
+    monkeypatch.setattr(werkplek_download, "MAX_BERICHTEN", 2)
+    with transactie(rt.sessions) as session:
+        open_ = list(
+            session.scalars(
+                select(Bericht).where(Bericht.ontvanger == oin_van("energie")).order_by(Bericht.id)
+            )
+        )
+        conversaties = [b.conversatie_referentienummer for b in open_]
+    eerste, laatste = conversaties[0], conversaties[-1]
+    assert eerste != laatste
+    _label(rt, "energie", eerste, b"versleuteld-eerste")
+    _label(rt, "energie", laatste, b"versleuteld-laatste")
+    _label(rt, "gemeente", eerste, b"van-de-gemeente")  # the sender's own label of the same traject
+    _label(rt, "energie", "00000000-0000-4000-8000-00000000abcd", b"ander-traject")
+
+    pagina = post(portaal, csrf, "/download/berichten", {}).json()
+    assert {env["conversatieReferentienummer"] for env in pagina["berichten"]} >= {eerste}
+    assert set(pagina["labels"]) == {eerste} | ({laatste} if laatste in conversaties[:2] else set())
+    assert pagina["labels"][eerste] == {
+        "sleutel": "S" * 43,
+        "iv": base64.urlsafe_b64encode(b"\x01" * 12).rstrip(b"=").decode(),
+        "versleuteld": base64.urlsafe_b64encode(b"versleuteld-eerste").rstrip(b"=").decode(),
+    }
+    gezien: dict[str, Any] = dict(pagina["labels"])
+    while not pagina["klaar"]:
+        pagina = post(portaal, csrf, "/download/berichten", {"na": pagina["volgende"]}).json()
+        opgehaald = {env["conversatieReferentienummer"] for env in pagina["berichten"]}
+        assert set(pagina["labels"]) <= opgehaald
+        gezien |= pagina["labels"]
+    assert set(gezien) == {eerste, laatste}
+    assert "van-de-gemeente" not in json.dumps(gezien) and "00000000abcd" not in json.dumps(gezien)
+    # The last page (no messages) has an empty map, not a missing one.
+    assert pagina["berichten"] == [] and pagina["labels"] == {}

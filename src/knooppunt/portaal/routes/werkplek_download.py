@@ -7,6 +7,11 @@ in the page's memory, and builds the same zip as `export.bouw` from the layout `
 (`export.beschrijving`: file names, columns, JSON Schemas, labels — defined once, in Python).
 The LEESMIJ is rendered here from metadata only (which messages, which refusal codes). The server
 never sees a payload: what reaches these endpoints is referentienummers and weigering codes.
+
+Client names: each page of messages carries the labels of their trajecten as the werkplek stored
+them (``werkplek_clienten``: key id, IV, AES-GCM ciphertext). The browser decrypts them for the
+table, the readable copies and ``clienten.csv``; no name comes back (the LEESMIJ's paragraph about
+``clienten.csv`` is added in the browser).
 """
 
 from __future__ import annotations
@@ -38,9 +43,11 @@ from knooppunt.portaal.routes.sleutels import (
     _namen,
     _tijd,
 )
+from knooppunt.portaal.routes.werkplek_clienten import _versleuteld
 from knooppunt.portaal.sessies import Gebruiker, runtime
 from knooppunt.portaal.weergave import AMSTERDAM, berichttype_naam
 from knooppunt.protocol.jwe import x5t_s256
+from knooppunt.store import clientlabels
 
 router = APIRouter()
 PAD = API_PAD + "/download"
@@ -110,7 +117,9 @@ async def berichten(request: Request) -> JSONResponse:
     """One page (at most 100, at most a fetch page's bytes) of the open inbox after ``na`` (the
     previous page's ``volgende``), with ciphertext; marks them fetched, as the API does (17.4: a
     fetched message can be fetched again until it is confirmed or expires). Per message the
-    x5t#S256 of the sender's signing certificates valid at its ontvangenOp, their PEMs once."""
+    x5t#S256 of the sender's signing certificates valid at its ontvangenOp, their PEMs once; per
+    traject of the page its client label, as ciphertext (``labels``: conversation → {sleutel, iv,
+    versleuteld})."""
     try:
         gebruiker, verzoek = await _verzoek(request)
         na = verzoek.get("na")
@@ -163,7 +172,20 @@ def _berichten(request: Request, gebruiker: Gebruiker, na: int | None) -> JSONRe
                         pems.setdefault(x5t, cert.public_bytes(serialization.Encoding.PEM).decode("ascii"))
                         env["certificaten"].append(x5t)
             uit.append(env)
-    return _json({"berichten": uit, "certificaten": pems, "volgende": volgende, "klaar": not rijen})
+        conversaties = {str(env["conversatieReferentienummer"]).lower() for env in uit}
+        labels = {
+            rij.conversatie: _versleuteld(rij)
+            for rij in clientlabels.labels_van(session, client.oin, conversaties)
+        }
+    return _json(
+        {
+            "berichten": uit,
+            "certificaten": pems,
+            "labels": labels,
+            "volgende": volgende,
+            "klaar": not rijen,
+        }
+    )
 
 
 # --- the LEESMIJ ---------------------------------------------------------------------------------------

@@ -57,7 +57,12 @@ export async function ontsleutel(conversatie, opgeslagen) {
  * klantnummer the organisation gave the client of this traject, as text, or null when it has none
  * (or the keys are locked). Decrypted in this page only. */
 export function clientnaam(conversatie) {
-  const label = labels.get(String(conversatie).toLowerCase());
+  return labeltekst(labels.get(String(conversatie).toLowerCase()));
+}
+
+/** A decrypted label (from `ontsleutel`) as the werkplek shows it: "naam · klantnummer", or null
+ * when there is none or it did not decrypt. */
+export function labeltekst(label) {
   if (!label || label.fout) return null;
   return [label.naam, label.klantnummer].filter(Boolean).join(" · ") || null;
 }

@@ -9,9 +9,14 @@
 // (GET /indeling, generated from export.py, csvindeling.py, leesbaar.py and the payload models), and
 // this module applies it generically. What goes back to the server is referentienummers and
 // weigering codes — never a payload.
+//
+// Client names: the server hands each page of messages the labels of their trajecten as ciphertext
+// (clienten.js encrypted them under the organisation's label key); they are decrypted here and shown
+// in the table, in the readable copies' headings and in clienten.csv. They never go back.
 
 import { Validator } from "@cfworker/json-schema";
 import { strToU8, zipSync } from "fflate";
+import { labeltekst, ontsleutel } from "./clienten.js";
 import { Onbetrouwbaar, open } from "./openen.js";
 import { $, api, cel as tabelcel, geheugen, melding, onderdeel, tijdstip as paginatijd } from "./werkplek.js";
 
@@ -324,10 +329,12 @@ function regels(inhoud, niveau = 0, uit = []) {
   return uit;
 }
 
+// The heading names the client when the organisation gave the traject a name (b.client, from
+// noemClienten); without one the copy is the server's, byte for byte.
 export function leesbareKopie(b, gemaakt) {
   const l = indeling.leesbaar;
   const env = b.env;
-  const titel = b.typeNaam;
+  const titel = b.client ? `${b.typeNaam} – ${b.client}` : b.typeNaam;
   const tekst = [titel, "=".repeat(titel.length), ""];
   for (const { label: naam, veld } of l.envelop) {
     let w = env[veld];
@@ -345,6 +352,66 @@ export function leesbareKopie(b, gemaakt) {
   return strToU8(BOM + tekst.join("\r\n"));
 }
 
+// --- client names (clienten.js), decrypted in this page only ------------------------------------------------
+
+function conversatieVan(b) {
+  return String(b.env.conversatieReferentienummer ?? "").toLowerCase();
+}
+
+// Each message's client as the organisation named its traject: b.client is "naam · klantnummer" or
+// null; b.clientfout says why a stored label did not decrypt. `opgeslagen` is conversation →
+// {sleutel, iv, versleuteld} as GET-ed with the messages.
+export async function noemClienten(berichten, opgeslagen) {
+  const labels = new Map();
+  for (const [conversatie, label] of Object.entries(opgeslagen)) {
+    labels.set(conversatie.toLowerCase(), await ontsleutel(conversatie, label));
+  }
+  for (const b of berichten) {
+    const label = labels.get(conversatieVan(b));
+    b.client = labeltekst(label);
+    b.clientfout = label?.fout ?? null;
+  }
+}
+
+// What the table shows in the Cliënt column: the name, or "onbekende cliënt" and the traject's
+// short reference (as the Cliënten part shows a traject without a name).
+export function clienttekst(b) {
+  if (b.client) return b.client;
+  const conversatie = conversatieVan(b);
+  if (!conversatie) return "onbekende cliënt";
+  const waarom = b.clientfout ? `; naam ${b.clientfout}` : "";
+  return `onbekende cliënt (traject ${conversatie.slice(0, 8)}${waarom})`;
+}
+
+// clienten.csv: a row per traject with a name (first appearance first), in the CSV files' conventions
+// (";", UTF-8 with BOM, CRLF, formula cells escaped). null when no message has a name: then the zip
+// has no such file. The per-type CSV files stay the server's (they are the upload templates).
+export function clientenCsv(berichten) {
+  const namen = new Map();
+  for (const b of berichten) {
+    const conversatie = conversatieVan(b);
+    if (b.client && conversatie && !namen.has(conversatie)) namen.set(conversatie, b.client);
+  }
+  if (namen.size === 0) return null;
+  const regels = [csvRegel(["conversatieReferentienummer", "cliënt"])];
+  for (const [conversatie, naam] of namen) regels.push(csvRegel([veilig(conversatie), veilig(naam)]));
+  return strToU8(BOM + regels.join("\r\n") + "\r\n");
+}
+
+// The LEESMIJ comes from the server, which knows no names: this page adds the paragraph about
+// clienten.csv itself, only when the file is in the zip.
+export const LEESMIJ_CLIENTEN = [
+  "",
+  "CLIËNTEN",
+  "- clienten.csv: per traject (conversatieReferentienummer) de naam en het klantnummer die uw",
+  "  organisatie de cliënt op de werkplek gaf; kolommen conversatieReferentienummer en cliënt",
+  "  (naam · klantnummer). Koppel ze aan de berichten met de kolom conversatieReferentienummer van de",
+  "  andere CSV-bestanden. De leesbare kopieën noemen de cliënt in hun kop.",
+  "- De namen zijn in uw browser ontsleuteld en staan alleen in deze zip: het knooppunt kan ze niet",
+  "  lezen. Een traject zonder naam staat niet in clienten.csv.",
+  "",
+].join("\r\n");
+
 // --- fetching and opening ------------------------------------------------------------------------------------
 
 function voortgang(tekst) {
@@ -354,16 +421,18 @@ function voortgang(tekst) {
 async function haalAlles() {
   const berichten = [];
   const pems = new Map();
+  const labels = {};
   let na = null;
   for (;;) {
     const r = await api("/download/berichten", { methode: "POST", body: { na } });
     for (const [x5t, pem] of Object.entries(r.certificaten)) pems.set(x5t, pem);
+    Object.assign(labels, r.labels ?? {});
     berichten.push(...r.berichten);
     voortgang(`Berichten ophalen… ${berichten.length} opgehaald.`);
     if (r.klaar || r.volgende === null || berichten.length >= indeling.maxZip) break;
     na = r.volgende;
   }
-  return { berichten: berichten.slice(0, indeling.maxZip), pems };
+  return { berichten: berichten.slice(0, indeling.maxZip), pems, labels };
 }
 
 // A decrypted payload against the JSON Schema of its type (from the layout); throws Onbetrouwbaar
@@ -458,7 +527,9 @@ function bouwBestanden(geopend, leesmij, gemaakt) {
       if (data !== null) bestanden[bijlagenaam(b, kolom)] = data;
     }
   }
-  bestanden["LEESMIJ.txt"] = strToU8(BOM + leesmij);
+  const clienten = clientenCsv(geopend);
+  if (clienten !== null) bestanden["clienten.csv"] = clienten;
+  bestanden["LEESMIJ.txt"] = strToU8(BOM + leesmij + (clienten !== null ? LEESMIJ_CLIENTEN : ""));
   return bestanden;
 }
 
@@ -482,7 +553,7 @@ async function maakDownload() {
   try {
     const t0 = performance.now();
     await laadIndeling();
-    const { berichten, pems } = await haalAlles();
+    const { berichten, pems, labels } = await haalAlles();
     const t1 = performance.now();
     if (berichten.length === 0) {
       voortgang("Er staan geen berichten klaar om te downloaden.");
@@ -491,6 +562,7 @@ async function maakDownload() {
     const geopend = [];
     const niet = [];
     for (const b of await openAlles(berichten, pems)) (b.reden ? niet : geopend).push(b);
+    await noemClienten([...geopend, ...niet], labels);
     const t2 = performance.now();
     voortgang(`Zip maken… ${geopend.length} berichten.`);
     const leesmij = await api("/download/leesmij", {
@@ -546,7 +618,8 @@ function toonNietGeopend(niet) {
     const tekst = document.createElement("span");
     const uitleg = indeling.weigerredenen[b.reden] ?? b.reden;
     tekst.textContent =
-      `${b.typeNaam} van ${b.env.afzenderNaam ?? b.env.afzender} (${b.env.referentienummer}): ${uitleg} — ${b.uitleg} (${b.reden}). `;
+      `${b.typeNaam} van ${b.env.afzenderNaam ?? b.env.afzender} voor ${clienttekst(b)} (${b.env.referentienummer}): ` +
+      `${uitleg} — ${b.uitleg} (${b.reden}). `;
     li.appendChild(tekst);
     if (b.reden in indeling.weigerredenen) {
       const knop = document.createElement("button");
@@ -583,6 +656,7 @@ function toonInhoud(geopend) {
     const rij = document.createElement("tr");
     rij.dataset.referentienummer = b.env.referentienummer;
     tabelcel(rij, b.typeNaam);
+    tabelcel(rij, clienttekst(b)).className = "download-client";
     tabelcel(rij, b.env.afzenderNaam ?? b.env.afzender);
     tabelcel(rij, b.env.referentienummer);
     tabelcel(rij, paginatijd(b.env.verlooptOp)); // 17.3: until when it can be confirmed
