@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knooppunt import __version__
 from knooppunt.api import auth, invoer, v1
+from knooppunt.api.lus import Lus
 from knooppunt.api.snel import SnellePaden
 from knooppunt.hub import adresboek
 from knooppunt.hub.fouten import HubFout
@@ -513,5 +514,7 @@ def create_app(runtime: Runtime) -> ASGIApp:
         }
 
     # The hot routes are served by SnellePaden, past FastAPI's per-request machinery (#13).
-    snel = SnellePaden(app, api, api_versie=API_VERSIE)
+    snel = SnellePaden(
+        app, api, api_versie=API_VERSIE, lus=Lus.voor(runtime) if runtime.settings.api_lus else None
+    )
     return VerzoekId(HttpMeting(MaxBodyGrootte(snel, runtime.settings.max_request_bytes, per_pad=per_pad)))

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     inbox_aandeel: float = Field(default=1 / 8, gt=0, le=1)
     # Worker threads per process for request handling (and database connections per process).
     api_threads: int = Field(default=8, ge=1, le=200)
+    api_lus: bool = True
+    """PostgreSQL: the common submit served on the event loop, no thread (api/lus.py); off, every
+    submit goes through the handler threads as before."""
 
     # Notifications (DESIGN §6): e-mail over SMTP and signed webhooks, never message content.
     smtp_host: str = ""

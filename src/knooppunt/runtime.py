@@ -5,7 +5,8 @@ Built once per process (``knooppunt serve``, ``worker``, the CLI, tests) from a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -38,6 +39,8 @@ class Runtime:
     ankers: Vertrouwensankers | None
     dagsleutels: Dagsleutels
     audit_sleutel: Ondertekenaar | None = None
+    bij_sluiten: list[Callable[[], None]] = field(default_factory=list)
+    """What `close` also closes (api.lus: the asyncio connections of the submit on the event loop)."""
 
     def ondertekenaar(self) -> Ondertekenaar:
         """The audit log's signing key, read once (SettingsError when it is missing or unreadable)."""
@@ -55,6 +58,8 @@ class Runtime:
         return (bundel.checkpointregel(),)
 
     def close(self) -> None:
+        for sluit in self.bij_sluiten:
+            sluit()
         self.engine.dispose()
         self.dagsleutels.close()
 

@@ -33,6 +33,20 @@ def rondgangen(rt: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
     monkeypatch.setattr(psycopg.Cursor, "execute", teller_execute)
     monkeypatch.setattr(psycopg.Connection, "commit", teller_commit)
+    # The common submit runs on the event loop (api/lus.py), on asyncio connections: counted alike.
+    a_execute, a_commit = psycopg.AsyncCursor.execute, psycopg.AsyncConnection.commit
+
+    async def teller_a_execute(self: psycopg.AsyncCursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        woord = str(query if isinstance(query, str) else query.as_string(self)).split(maxsplit=1)[0].upper()
+        verstuurd.append(f"{woord} (pipeline)" if self.connection._pipeline is not None else woord)
+        return await a_execute(self, query, *args, **kwargs)
+
+    async def teller_a_commit(self: psycopg.AsyncConnection[Any]) -> None:
+        verstuurd.append("COMMIT")
+        await a_commit(self)
+
+    monkeypatch.setattr(psycopg.AsyncCursor, "execute", teller_a_execute)
+    monkeypatch.setattr(psycopg.AsyncConnection, "commit", teller_a_commit)
     yield verstuurd
 
 

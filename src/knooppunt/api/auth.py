@@ -194,6 +194,36 @@ def _intrekking_uit_scope(scope: dict[str, Any]) -> Intrekkingscontrole | None:
     return intrekkingscontrole(runtime)
 
 
+def uit_geheugen(
+    scope: dict[str, Any],
+    *,
+    header: str,
+    proxies: Sequence[Netwerk],
+    nu: datetime,
+    crl_versie: int,
+    adresboek_versie: int,
+    cache: Authenticatiecache,
+) -> Partij | None:
+    """The participant of a certificate this process verified before under these versions, as
+    `authenticeer` would find it in `cache` — or None, when anything more would be needed (nothing
+    or something unreadable presented, not in the cache, CRLs to refresh or load). Never blocks:
+    the hot submit on the event loop (api/lus.py) leaves everything else to `authenticeer`."""
+    try:
+        gevonden = aangeboden(scope, header=header, proxies=proxies)
+    except OngeldigCertificaat:
+        return None
+    if gevonden is None:
+        return None
+    controle = _intrekking_uit_scope(scope)
+    generatie = 0
+    if controle is not None:
+        gevolgd = controle.gevolgd(crl_versie)
+        if gevolgd is None:
+            return None
+        generatie = gevolgd
+    return cache.zoek(gevonden.sleutel, stand=(crl_versie, adresboek_versie, generatie), nu=nu)
+
+
 def authenticeer(
     session: Session,
     scope: dict[str, Any],

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import anyio.to_thread
+import structlog
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
@@ -36,10 +37,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knooppunt.api import deps, invoer, v1
+from knooppunt.api.lus import Lus
 from knooppunt.api.schemas import BevestigingenCreate, EnvelopCreate
 from knooppunt.hub.fouten import HubFout
 
 API_PREFIX = "/api/v1"
+log = structlog.get_logger("knooppunt.api")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +55,11 @@ class _Pad:
 class SnellePaden:
     """ASGI middleware: the hot routes served directly, everything else passed to ``app``."""
 
-    def __init__(self, app: ASGIApp, api: FastAPI, *, api_versie: str) -> None:
+    def __init__(self, app: ASGIApp, api: FastAPI, *, api_versie: str, lus: Lus | None = None) -> None:
         self.app = app
         self.api = api
         self.api_versie = api_versie
+        self.lus = lus
         routes = {r.operation_id: r for r in v1.router.routes if isinstance(r, APIRoute)}
         self.paden: dict[tuple[str, str], _Pad] = {
             ("POST", API_PREFIX + "/berichten"): _Pad(
@@ -87,6 +91,18 @@ class SnellePaden:
         scope["root_path"] = scope.get("root_path", "") + API_PREFIX
         scope["route"] = pad.route
         request = Request(scope, receive)
+        if pad.model is EnvelopCreate and self.lus is not None:
+            try:
+                aangenomen = await self.lus.verstuur(request, cast(EnvelopCreate, invoer_))
+            except Exception:
+                # A fault of the fast way is logged (never content) and costs only speed: the
+                # request is served the usual way.
+                log.exception("snelle aanname mislukt; de gewone weg neemt het over")
+                aangenomen = None
+            if aangenomen is not None:
+                aangenomen.headers["API-Version"] = self.api_versie
+                await aangenomen(scope, receive, send)
+                return
         v = deps.Verzoek(deps.runtime(request), request)
         try:
             antwoord = await anyio.to_thread.run_sync(deps.in_transactie, v, lambda: pad.handler(v, invoer_))

@@ -7,6 +7,7 @@ node (DESIGN §5)."""
 
 from __future__ import annotations
 
+import enum
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -563,6 +564,15 @@ def authenticeer(session: Session, *, oin: str, vingerafdruk: str, nu: datetime)
     return Partij(oin=oin)
 
 
+class Onbekend(enum.Enum):
+    """Not in a cache (`Deelnemercache.uit_geheugen`): ask the database."""
+
+    ONBEKEND = "onbekend"
+
+
+ONBEKEND = Onbekend.ONBEKEND
+
+
 class Deelnemercache:
     """Adresboek entries this process read, for one adresboek version (#13: a submit's rules read
     the sender's and the recipient's entries from memory, not with two joined queries per request).
@@ -582,6 +592,15 @@ class Deelnemercache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def uit_geheugen(self, oin: str, *, versie: int) -> Deelnemer | Onbekend | None:
+        """The entry kept for `oin` under `versie` (None: kept as not in the adresboek), or
+        ONBEKEND when it is not kept — never the database (the hot submit on the event loop)."""
+        with self._slot:
+            if versie != self._versie or oin not in self._items:
+                return ONBEKEND
+            self._items.move_to_end(oin)
+            return self._items[oin]
 
     def haal(self, session: Session, oin: str, *, versie: int) -> Deelnemer | None:
         with self._slot:

@@ -428,6 +428,16 @@ class Intrekkingscontrole:
             self.volg_gedeelde_staat(versie)
         return self.generatie
 
+    def gevolgd(self, versie: int | None) -> int | None:
+        """The generation `volg(versie)` would return, when it would have nothing to do (no refresh
+        due, the shared state at `versie` already loaded); else None. Never blocks: for the hot
+        submit on the event loop (api/lus.py), which leaves any such work to the usual path."""
+        if self._klok() >= self._volgende_verversing or not self._per_bron:
+            return None
+        if self._gedeeld is not None and versie != self._gedeelde_versie:
+            return None
+        return self.generatie
+
     def controleer(
         self, keten: Sequence[x509.Certificate], *, moment: datetime, versie: int | None = None
     ) -> datetime:

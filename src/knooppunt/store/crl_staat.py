@@ -94,9 +94,16 @@ _PG_SQL: dict[str, tuple[str, dict[str, Any]]] = {}
 
 def _gecompileerd(conn: Any) -> tuple[str, dict[str, Any]]:
     """The PostgreSQL statement of `nu_en_versie` as psycopg takes it, compiled once."""
+    return voor_driver(conn.dialect)
+
+
+def voor_driver(dialect: Any) -> tuple[str, dict[str, Any]]:
+    """`nu_en_versie`'s statement on PostgreSQL as psycopg takes it, compiled once, and its
+    parameters (also for the hot submit on the event loop, api/lus.py). Its row: the clock (an
+    aware datetime), the CRL state's version, the adresboek's version."""
     gecompileerd = _PG_SQL.get("nu_en_versie")
     if gecompileerd is None:
-        compiled = _NU_EN_VERSIE["postgresql"].compile(dialect=conn.dialect)
+        compiled = _NU_EN_VERSIE["postgresql"].compile(dialect=dialect)
         gecompileerd = _PG_SQL["nu_en_versie"] = (str(compiled), dict(compiled.params))
     return gecompileerd
 

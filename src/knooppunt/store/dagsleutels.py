@@ -137,6 +137,13 @@ class Hoofdsleutels:
             ) from exc
 
 
+def _verzegeld(sleutel: bytes, dag: str, afzender: str, referentienummer: str, jwe: str) -> str:
+    nonce = os.urandom(12)
+    data = AESGCM(sleutel).encrypt(nonce, jwe.encode("ascii"), _ad(afzender, referentienummer, dag))
+    tekst = binascii.b2a_base64(nonce + data, newline=False).decode("ascii")
+    return f"{VOORVOEGSEL}{dag.replace('-', '')}.{tekst}"
+
+
 def _ad(afzender: str, referentienummer: str, dag: str) -> bytes:
     return f"knooppunt-inhoud|{afzender}|{referentienummer}|{dag}".encode()
 
@@ -307,11 +314,23 @@ class Dagsleutels:
     ) -> str:
         """The text to store for this JWE: sealed under the key of its day of ontvangenOp."""
         dag = dag_van(ontvangen_op)
-        sleutel = self.sleutel_om_te_verzegelen(dag, verloopt_op)
-        nonce = os.urandom(12)
-        data = AESGCM(sleutel).encrypt(nonce, jwe.encode("ascii"), _ad(afzender, referentienummer, dag))
-        tekst = binascii.b2a_base64(nonce + data, newline=False).decode("ascii")
-        return f"{VOORVOEGSEL}{dag.replace('-', '')}.{tekst}"
+        return _verzegeld(
+            self.sleutel_om_te_verzegelen(dag, verloopt_op), dag, afzender, referentienummer, jwe
+        )
+
+    def verzegel_uit_geheugen(
+        self, *, afzender: str, referentienummer: str, ontvangen_op: datetime, verloopt_op: datetime, jwe: str
+    ) -> str | None:
+        """As `verzegel`, but only when the day's key is in memory and already recorded to outlive
+        `verloopt_op` — no database, nothing that blocks (the hot submit on the event loop,
+        api/lus.py); else None."""
+        dag = dag_van(ontvangen_op)
+        sleutel = self._uit_cache(dag)
+        with self._slot:
+            bekend = self._uiterlijk.get(dag)
+        if sleutel is None or bekend is None or bekend < verloopt_op:
+            return None
+        return _verzegeld(sleutel, dag, afzender, referentienummer, jwe)
 
     def open_(self, *, afzender: str, referentienummer: str, opgeslagen: str) -> str | None:
         """The JWE exactly as submitted, or None when its day key is destroyed (the content is

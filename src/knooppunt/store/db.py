@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import structlog
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -223,11 +224,9 @@ class Vast:
         self.statement = statement
         self._gecompileerd: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
 
-    def voer_uit(self, conn: Connection, waarden: dict[str, Any]) -> list[Any]:
-        """All rows of the statement (attribute access by column name)."""
-        dialect = conn.dialect
-        if dialect.name != "postgresql":
-            return list(conn.execute(self.statement, waarden).all())
+    def voor_driver(self, dialect: Dialect, waarden: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The statement as the driver takes it (compiled once per dialect) and its parameters,
+        the bind processors applied."""
         vorm = self._gecompileerd.get(dialect.name)
         if vorm is None:
             compiled = self.statement.compile(dialect=dialect)
@@ -239,6 +238,25 @@ class Vast:
         for naam, verwerk in verwerkers.items():
             if naam in alle and callable(verwerk):
                 alle[naam] = verwerk(alle[naam])
+        return sql, alle
+
+    async def voer_uit_async(
+        self, conn: psycopg.AsyncConnection[Any], dialect: Dialect, waarden: dict[str, Any]
+    ) -> list[Any]:
+        """All rows of the statement on an asyncio psycopg connection (PostgreSQL only: the hot
+        submit on the event loop, api/lus.py), in its transaction; driver errors as psycopg raises
+        them."""
+        sql, alle = self.voor_driver(dialect, waarden)
+        async with conn.cursor(row_factory=namedtuple_row) as cursor:
+            await cursor.execute(sql, alle)
+            return await cursor.fetchall() if cursor.pgresult is not None and cursor.pgresult.ntuples else []
+
+    def voer_uit(self, conn: Connection, waarden: dict[str, Any]) -> list[Any]:
+        """All rows of the statement (attribute access by column name)."""
+        dialect = conn.dialect
+        if dialect.name != "postgresql":
+            return list(conn.execute(self.statement, waarden).all())
+        sql, alle = self.voor_driver(dialect, waarden)
         driver = conn.connection.driver_connection
         assert driver is not None
         try:

@@ -191,6 +191,55 @@ def _feitenstatement(vorm: Feitvorm) -> Vast:
     return Vast(union_all(*delen))
 
 
+def feitenvraag(
+    *,
+    referentienummer: str,
+    conversatie: str,
+    module: str,
+    afzender: str,
+    ontvanger: str,
+    verwijzing: tuple[str, str, str] | None,
+    antwoordvragen: Sequence[Antwoordvraag] = (),
+    uitgewisseld: bool = False,
+) -> tuple[Vast, dict[str, Any], tuple[Antwoordvraag, ...]]:
+    """The statement of `lees_feiten` for one envelope, its parameters, and the answer questions
+    whose rows `feiten_uit` files (the statement itself, to run on any connection: the hot submit
+    on the event loop runs it on an asyncio one, api/lus.py)."""
+    vragen = tuple(antwoordvragen)
+    statement = _feitenstatement((verwijzing is not None, vragen, uitgewisseld))
+    waarden = {
+        "referentienummer": referentienummer,
+        "conversatie": conversatie,
+        "module": module,
+        "afzender": afzender,
+        "ontvanger": ontvanger,
+    }
+    if verwijzing is not None:
+        waarden["cross"], waarden["cross_van"], waarden["cross_aan"] = verwijzing
+    return statement, waarden, vragen
+
+
+def feiten_uit(rijen: Sequence[Any], vragen: Sequence[Antwoordvraag]) -> Feiten:
+    """The `Feiten` in the rows of `feitenvraag`'s statement."""
+    feiten = Feiten(bestaand=None, eigenaar=None, verwijzing=None, aantal_open=0, bezetting=(0, 0))
+    for rij in rijen:
+        soort = rij.soort
+        if soort == "q":
+            feiten.eigenaar = rij.f_tekst
+            feiten.aantal_open = int(rij.f_getal1 or 0)
+            feiten.bezetting = (int(rij.f_getal2 or 0), int(rij.f_getal3 or 0))
+            feiten.uitgewisseld = bool(rij.f_getal4)
+        elif soort == "b":
+            feiten.bestaand = rij
+        elif soort == "v":
+            feiten.verwijzing = rij
+        else:
+            feiten.antwoorden[vragen[int(soort[1:])]] = rij
+    for vraag in vragen:
+        feiten.antwoorden.setdefault(vraag, None)
+    return feiten
+
+
 def lees_feiten(
     session: Session,
     *,
@@ -207,33 +256,17 @@ def lees_feiten(
     afzender, its ontvanger) to look for; ``antwoordvragen`` / ``uitgewisseld``: the facts the
     type's conditions ask, in the conversation and module, between the recipient (``van``) and the
     sender."""
-    vragen = tuple(antwoordvragen)
-    statement = _feitenstatement((verwijzing is not None, vragen, uitgewisseld))
-    waarden = {
-        "referentienummer": referentienummer,
-        "conversatie": conversatie,
-        "module": module,
-        "afzender": afzender,
-        "ontvanger": ontvanger,
-    }
-    if verwijzing is not None:
-        waarden["cross"], waarden["cross_van"], waarden["cross_aan"] = verwijzing
-    feiten = Feiten(bestaand=None, eigenaar=None, verwijzing=None, aantal_open=0, bezetting=(0, 0))
-    for rij in statement.voer_uit(session.connection(), waarden):
-        soort = rij.soort
-        if soort == "q":
-            feiten.eigenaar = rij.f_tekst
-            feiten.aantal_open = int(rij.f_getal1 or 0)
-            feiten.bezetting = (int(rij.f_getal2 or 0), int(rij.f_getal3 or 0))
-            feiten.uitgewisseld = bool(rij.f_getal4)
-        elif soort == "b":
-            feiten.bestaand = rij
-        elif soort == "v":
-            feiten.verwijzing = rij
-        else:
-            feiten.antwoorden[vragen[int(soort[1:])]] = rij
-    for vraag in vragen:
-        feiten.antwoorden.setdefault(vraag, None)
+    statement, waarden, vragen = feitenvraag(
+        referentienummer=referentienummer,
+        conversatie=conversatie,
+        module=module,
+        afzender=afzender,
+        ontvanger=ontvanger,
+        verwijzing=verwijzing,
+        antwoordvragen=antwoordvragen,
+        uitgewisseld=uitgewisseld,
+    )
+    feiten = feiten_uit(statement.voer_uit(session.connection(), waarden), vragen)
     # What this session queued and has not written yet (a portal request that submits more than
     # one message in its transaction) counts as store.inboxquotum.bezetting counts it.
     delta_eigen, aantal_eigen, delta_totaal = inboxquotum.wachtend(
@@ -273,7 +306,7 @@ _BERICHTKOLOMMEN = (
 
 
 @functools.cache
-def _schrijfstatement(claim: bool, teller: bool) -> Vast:
+def schrijfstatement(claim: bool, teller: bool) -> Vast:
     """The write of `schrijf` on PostgreSQL for one shape, built once (store.db.Vast)."""
     b = Bericht.__table__.c
     bericht = (
@@ -338,6 +371,26 @@ def _schrijfstatement(claim: bool, teller: bool) -> Vast:
     return Vast(select(bericht.c.id, geclaimd.label("geclaimd")).add_cte(*ctes))
 
 
+def schrijfparameters(
+    waarden: Mapping[str, Any], grootte: int, opgeslagen: str, auditregel: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The parameters of `schrijfstatement` for an accepted message: its columns, its size, its
+    inhoud as stored (sealed under the day key) and its audit entry."""
+    parameters: dict[str, Any] = {k: waarden.get(k) for k in _BERICHTKOLOMMEN}
+    parameters["grootte"] = grootte
+    parameters["jwe"] = opgeslagen
+    parameters.update({f"a_{k}": auditregel.get(k) for k in audit_store.VELDEN})
+    return parameters
+
+
+def geschreven_uit(rijen: Sequence[Any], *, claim: bool) -> Geschreven:
+    """What `schrijfstatement`'s rows say was written."""
+    uit = rijen[0] if rijen else None
+    if uit is None:
+        return Geschreven(None)
+    return Geschreven(int(uit.id), claim_verloren=claim and uit.geclaimd is None)
+
+
 def schrijf(
     session: Session,
     waarden: Mapping[str, Any],
@@ -352,22 +405,20 @@ def schrijf(
     store.inboxquotum.noteer, for a transaction that changes more counters and writes them in key
     order at commit)."""
     grootte = len(jwe)
-    regel = {veld: auditregel.get(veld) for veld in audit_store.VELDEN}
     if session.get_bind().dialect.name != "postgresql":
+        regel = {veld: auditregel.get(veld) for veld in audit_store.VELDEN}
         return _schrijf_los(session, waarden, jwe, claim=claim, regel=regel)
-    parameters: dict[str, Any] = {k: waarden.get(k) for k in _BERICHTKOLOMMEN}
-    parameters["grootte"] = grootte
-    parameters["jwe"] = berichten_store.verzegel_inhoud(session, waarden, jwe)
-    parameters.update({f"a_{k}": w for k, w in regel.items()})
+    parameters = schrijfparameters(
+        waarden, grootte, berichten_store.verzegel_inhoud(session, waarden, jwe), auditregel
+    )
     if not teller:
         inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], grootte)])
-    rijen = _schrijfstatement(claim, teller).voer_uit(session.connection(), parameters)
-    uit = rijen[0] if rijen else None
-    if uit is None:
-        if not teller:
-            inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], -grootte)])
-        return Geschreven(None)
-    return Geschreven(int(uit.id), claim_verloren=claim and uit.geclaimd is None)
+    geschreven = geschreven_uit(
+        schrijfstatement(claim, teller).voer_uit(session.connection(), parameters), claim=claim
+    )
+    if geschreven.id is None and not teller:
+        inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], -grootte)])
+    return geschreven
 
 
 def _schrijf_los(

@@ -198,11 +198,40 @@ class _Navragen:
         )
 
 
+def feitvraag(afzender: Deelnemer, envelop: Envelop) -> dict[str, Any]:
+    """What `store.verzenden.lees_feiten` (or `feitenvraag`) must read for this envelope: every
+    fact its type's conditions ask, the referenced message in its direction, the number's message,
+    the conversation's owner and the recipient's counters."""
+    berichttype = CATALOGUS.zoek(envelop.module, envelop.berichttype, envelop.versie)
+    verwijzing = None
+    vragen: list[regels.Feitvraag] = []
+    if berichttype is not None:
+        vragen = list(regels.benodigde_feiten(berichttype))
+        ref = envelop.cross_referentienummer
+        if ref is not None and (berichttype.verwijst_naar or berichttype.is_antwoord):
+            van, aan = controles.verwijzing_richting(berichttype, afzender, envelop)
+            verwijzing = (ref, van, aan)
+    return {
+        "referentienummer": envelop.referentienummer,
+        "conversatie": envelop.conversatie_referentienummer,
+        "module": envelop.module,
+        "afzender": afzender.oin,
+        "ontvanger": envelop.ontvanger,
+        "verwijzing": verwijzing,
+        "antwoordvragen": [
+            verzend_store.Antwoordvraag(v.typen, v.vraagtypen)
+            for v in vragen
+            if isinstance(v, regels.LaatsteAntwoord)
+        ],
+        "uitgewisseld": any(isinstance(v, regels.EerderUitgewisseld) for v in vragen),
+    }
+
+
 @dataclass(slots=True)
 class Databasezicht:
     """The view of a single submit: every fact read in one statement when the envelope arrives
-    (`bereid_voor`, `store.verzenden.lees_feiten`), the adresboek entries from this process's
-    cache (`deelnemers`) when it has one."""
+    (`bereid_voor`, `store.verzenden.lees_feiten`) unless given (``feiten``: read before, on the
+    event loop), the adresboek entries from this process's cache (`deelnemers`) when it has one."""
 
     session: Session
     afzender: Deelnemer
@@ -212,30 +241,8 @@ class Databasezicht:
     feiten: verzend_store.Feiten | None = None
 
     def bereid_voor(self, envelop: Envelop) -> None:
-        berichttype = CATALOGUS.zoek(envelop.module, envelop.berichttype, envelop.versie)
-        verwijzing = None
-        vragen: list[regels.Feitvraag] = []
-        if berichttype is not None:
-            vragen = list(regels.benodigde_feiten(berichttype))
-            ref = envelop.cross_referentienummer
-            if ref is not None and (berichttype.verwijst_naar or berichttype.is_antwoord):
-                van, aan = controles.verwijzing_richting(berichttype, self.afzender, envelop)
-                verwijzing = (ref, van, aan)
-        self.feiten = verzend_store.lees_feiten(
-            self.session,
-            referentienummer=envelop.referentienummer,
-            conversatie=envelop.conversatie_referentienummer,
-            module=envelop.module,
-            afzender=self.afzender.oin,
-            ontvanger=envelop.ontvanger,
-            verwijzing=verwijzing,
-            antwoordvragen=[
-                verzend_store.Antwoordvraag(v.typen, v.vraagtypen)
-                for v in vragen
-                if isinstance(v, regels.LaatsteAntwoord)
-            ],
-            uitgewisseld=any(isinstance(v, regels.EerderUitgewisseld) for v in vragen),
-        )
+        if self.feiten is None:  # read before, for the hot submit on the event loop (api/lus.py)
+            self.feiten = verzend_store.lees_feiten(self.session, **feitvraag(self.afzender, envelop))
 
     def _gelezen(self) -> verzend_store.Feiten:
         assert self.feiten is not None, "bereid_voor komt eerst"
