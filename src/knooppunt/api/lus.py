@@ -80,7 +80,7 @@ class _Verbindingen:
             if self.vrij:
                 return self.vrij.pop()
             try:
-                conn = await psycopg.AsyncConnection.connect(self.dsn)
+                conn = await _verbind(self.dsn)
             except (psycopg.Error, OSError) as exc:
                 log.info("geen verbinding voor de snelle aanname", fout=type(exc).__name__)
                 return None
@@ -101,6 +101,22 @@ class _Verbindingen:
             _sluit(conn)
         self.alle.clear()
         self.vrij.clear()
+
+
+async def _verbind(dsn: str) -> psycopg.AsyncConnection[Any]:
+    """A connection whose COMMIT waits for the WAL flush, as store.db's engine makes them (a 201
+    promises the message is stored: with synchronous_commit=off a crash would lose it)."""
+    conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+    try:
+        cursor = await conn.execute("SHOW synchronous_commit")
+        rij = await cursor.fetchone()
+        if rij is not None and rij[0] == "off":
+            await conn.execute("SET synchronous_commit TO on")
+        await conn.set_autocommit(False)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
 
 
 def _sluit(conn: psycopg.AsyncConnection[Any]) -> None:
