@@ -131,8 +131,13 @@ function bestandsnaam(bestand) {
 function vulDocumentIn(pad, bestand) {
   if (!bestand) return;
   const { naam, type } = documentvelden(pad);
-  if (naam && !naam.value.trim()) naam.value = bestandsnaam(bestand);
-  if (type && !type.value.trim()) type.value = "application/pdf";
+  for (const [el, w] of [[naam, bestandsnaam(bestand)], [type, "application/pdf"]]) {
+    // Filled in here before (another file chosen): replaced; typed by the user: kept.
+    if (!el || (el.value.trim() && el.dataset.automatisch !== "ja")) continue;
+    el.value = w;
+    el.dataset.automatisch = "ja";
+    el.addEventListener("input", () => delete el.dataset.automatisch, { once: true });
+  }
 }
 
 function base64(bytes) {
@@ -249,10 +254,14 @@ function toonKeuzes(lijst) {
   kiesType();
 }
 
-/** The fields of the form that are empty and have a value at the same place in `bron`. */
+// What an answer takes over from the message it answers: who the client is (never the question's
+// own remarks or contact person).
+const OVERNEMEN = new Set(["klantnummerSHV", "klantnummerSE", "klantnummerSEVolgensSHV", "klant", "partner", "adres"]);
+
+/** The empty client fields of the form that have a value at the same place in `bron`. */
 function vulIn(bron) {
   for (const el of $("opstel-velden").querySelectorAll("[data-pad]")) {
-    if (el.type === "file" || el.value.trim()) continue;
+    if (el.type === "file" || el.value.trim() || !OVERNEMEN.has(el.dataset.pad.split(".")[0])) continue;
     const tekst = alsTekst(el.dataset.soort, lees(bron, el.dataset.pad));
     if (tekst !== null) el.value = tekst;
   }
@@ -341,6 +350,7 @@ async function laadHerinneringen() {
   lijst.replaceChildren();
   for (const v of r.vragen) {
     const rij = maak("tr");
+    rij.dataset.referentienummer = v.referentienummer;
     cel(rij, v.berichttypeNaam);
     cel(rij, v.ontvangerNaam);
     cel(rij, clientnaam(v.conversatieReferentienummer) || `Traject ${v.conversatieReferentienummer.slice(0, 8)}`);
