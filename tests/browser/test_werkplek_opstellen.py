@@ -68,7 +68,8 @@ if actie == "open":
 elif actie == "bevestig":
     client.bevestig([sys.argv[3]])
 elif actie == "statusverzoek":
-    payload = {"klantnummerSHV": sys.argv[5], "klantnummerSE": "EN-77", "toelichting": "Hoe staat het ervoor?"}
+    payload = {"klantnummerSHV": sys.argv[5], "klantnummerSE": "EN-77",
+               "toelichting": "Hoe staat het ervoor?"}
     v = client.verstuur(TeVersturen(sys.argv[3], "statusverzoek", payload, sys.argv[4]))
     print(json.dumps({"ref": v.bericht.referentienummer}))
 elif actie == "termijn":
@@ -132,6 +133,8 @@ KLANT = {
     "adres.postcode": "1234 AB",
     "adres.woonplaats": "Demodorp",
     "contactpersoonSHV.naam": "Otto Opsteller",
+    "contactpersoonSHV.telefoon": "030 123 4567",
+    "contactpersoonSHV.email": "otto@demodorp.example.nl",
 }
 
 
@@ -169,7 +172,7 @@ def _meer_schuldeisers(page: Any, srv: Portaalserver) -> str:
     the rest sent only after confirming. Returns the conversation."""
     from playwright.sync_api import expect
 
-    _kies(page, r"^Kennisgeving \(Schuldregeling 1\.0\)$")
+    _kies(page, r"^Klant gemeld voor SHV \(Schuldregeling 1\.0\)$")
     page.locator("#opstel-ontvanger").fill(f"{ENERGIE}, {ZORG} {BELASTINGEN}")
     _vul(page, KLANT)
     _versturen(page)
@@ -192,7 +195,8 @@ def _meer_schuldeisers(page: Any, srv: Portaalserver) -> str:
     page.get_by_label("Ik heb gecontroleerd dat deze certificaten van de ontvangers zijn").check()
     bevestig.click()
     uitslag = page.locator("#opstel-uitslag")
-    expect(uitslag).to_contain_text("Verstuurd: Kennisgeving aan 2 van de 3 ontvangers", timeout=60_000)
+    verstuurd = "Verstuurd: Klant gemeld voor SHV aan 2 van de 3 ontvangers"
+    expect(uitslag).to_contain_text(verstuurd, timeout=60_000)
     expect(uitslag).to_contain_text("Niet verstuurd aan: Demo Belastingen")
     conversatie = re.search(r"conversatie ([0-9a-f-]{36})", uitslag.text_content() or "")
     assert conversatie
@@ -232,6 +236,8 @@ def _beantwoorden(page: Any, srv: Portaalserver, conversatie: str) -> None:
             "klant.achternaam": GEHEIM_ACHTERNAAM,
             "klant.geboortedatum": "1980-02-29",
             "contactpersoonSHV.naam": "Otto Opsteller",
+            "contactpersoonSHV.telefoon": "030 123 4567",
+            "contactpersoonSHV.email": "otto@demodorp.example.nl",
             "status": "lopend",
             "toelichting": GEHEIM_TOELICHTING,
         },
