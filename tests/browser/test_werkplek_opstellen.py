@@ -292,6 +292,10 @@ def _bijlage(page: Any, srv: Portaalserver) -> str:
     assert base64.b64decode(document["inhoud"]) == pdf
     nummer = re.search(r"referentienummer ([0-9a-f-]{36})", uitslag.text_content() or "")
     assert nummer and nummer.group(1) == ontvangen["ref"]
+    # The same form again, unchanged (a double click, a second try): nothing is sent twice.
+    _versturen(page)
+    expect(uitslag).to_contain_text("Dit bericht is al verstuurd op")
+    assert [o["ref"] for o in _van_gemeente(srv, INCASSO)] == [ontvangen["ref"]]
     return ontvangen["ref"]
 
 

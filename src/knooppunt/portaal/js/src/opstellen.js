@@ -38,6 +38,7 @@ let jongGetoond = new Set(); // kids named in the warning shown now
 let nummers = new Map(); // recipient → referentienummer for this form: checking twice sends nothing twice
 let nieuweConversatie = null;
 let wachtend = null; // the checked messages waiting for the user's confirmation
+let verstuurd = false; // this form was sent: unchanged, checking it again sends nothing twice
 
 function maak(tag, eigenschappen = {}, tekst) {
   const el = document.createElement(tag);
@@ -224,6 +225,7 @@ function toonFouten(fouten) {
 function nieuwFormulier() {
   nummers = new Map();
   nieuweConversatie = null;
+  verstuurd = false;
   wachtend = null;
   $("opstel-voorbeeld").hidden = true;
   $("opstel-voorbeeld-lijst").replaceChildren();
@@ -644,15 +646,12 @@ async function verzend() {
   wachtend = null;
   if (gelukt.length) {
     status(`${soort.naam} verstuurd.`);
-    nummers = new Map(); // a next message is a new one
-    nieuweConversatie = null;
+    // The same numbers stay until the form changes: sending it again unchanged sends nothing twice.
+    verstuurd = true;
     const was = verband;
     if (was) {
-      verband = null;
-      $("opstel-verband").hidden = true;
-      for (const id of ["opstel-ontvanger", "opstel-conversatie"]) $(id).readOnly = false;
-      $("opstel-traject-regel").hidden = false;
       const uitslag = $("opstel-uitslag").textContent;
+      bind(null);
       toonKeuzes(typen);
       $("opstel-uitslag").textContent = uitslag;
       if (was.soort === "herinnering") laadHerinneringen().catch((fout) => melding(`Herinneringen: ${fout.message}`));
@@ -674,6 +673,15 @@ async function metKnop(knop, werk) {
 onderdeel("Opstellen", {
   start() {
     $("opstel-type").addEventListener("change", kiesType);
+    // A change after sending makes it a new message, with new numbers (and a new conversation).
+    const gewijzigd = (e) => {
+      if (!verstuurd || e.target.id === "opstel-jong-akkoord") return;
+      nummers = new Map();
+      nieuweConversatie = null;
+      verstuurd = false;
+    };
+    $("opstel-formulier").addEventListener("input", gewijzigd);
+    $("opstel-formulier").addEventListener("change", gewijzigd);
     $("opstel-formulier").addEventListener("submit", (e) => {
       e.preventDefault();
       metKnop($("opstel-knop"), controleer);
