@@ -138,7 +138,12 @@ KLANT = {
 }
 
 
-def test_opstellen_in_de_werkplek(csp_pagina: Any, server: Portaalserver) -> None:  # noqa: F811 - fixtures
+def test_opstellen_in_de_werkplek(
+    csp_pagina: Any,  # noqa: F811 - the fixture
+    server: Portaalserver,  # noqa: F811 - the fixture
+    browser: Any,
+    toegankelijk: Any,
+) -> None:
     from playwright.sync_api import expect
 
     page = csp_pagina
@@ -146,6 +151,7 @@ def test_opstellen_in_de_werkplek(csp_pagina: Any, server: Portaalserver) -> Non
     page.goto("/portaal/sleutels")
     page.get_by_role("button", name="Sleutels aanmaken").click()
     expect(page.locator("#wachtwoord-nieuw")).not_to_have_text("")
+    geheim = page.locator("#wachtwoord-nieuw").text_content() or ""
     page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
     page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
     expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=90_000)
@@ -165,6 +171,32 @@ def test_opstellen_in_de_werkplek(csp_pagina: Any, server: Portaalserver) -> Non
         for waarde in (GEHEIM_ACHTERNAAM.encode(), GEHEIM_TOELICHTING.encode(), PDF_TEKST.encode(), pdf):
             assert waarde not in data, f"{waarde[:40]!r} reached the server in {url}"
     assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
+    _toegankelijk(browser, server, geheim, toegankelijk)
+
+
+def _toegankelijk(browser: Any, srv: Portaalserver, geheim: str, toegankelijk: Any) -> None:
+    """WCAG 2.1 AA (axe-core) on the compose part with a per-creditor preview, a PDF field and the
+    open questions listed (axe needs the CSP bypassed: a context of its own)."""
+    from playwright.sync_api import expect
+
+    ctx = browser.new_context(base_url=srv.url, ignore_https_errors=True, locale="nl-NL", bypass_csp=True)
+    try:
+        page = ctx.new_page()
+        log_in(page, ORGANISATIE, naam="Otto Opsteller")
+        page.goto("/portaal/sleutels")
+        page.get_by_label("Wachtwoord", exact=True).fill(geheim)
+        page.get_by_role("button", name="Ontgrendelen").click()
+        expect(page.locator("#herinneringen-tabel")).to_be_visible(timeout=60_000)
+        _kies(page, r"^Saldoverzoek \(Schuldinventarisatie 2\.0\)$")
+        expect(page.locator("#opstel-grondslagDocument-inhoud")).to_be_attached()
+        _kies(page, r"^Klant gemeld voor SHV \(Schuldregeling 1\.0\)$")
+        page.locator("#opstel-ontvanger").fill(f"{ENERGIE} {BELASTINGEN}")
+        _vul(page, KLANT | {"klantnummerSHV": "SHV-OPST-2"})
+        _versturen(page)
+        expect(page.locator("#opstel-voorbeeld")).to_be_visible(timeout=60_000)
+        toegankelijk(page)
+    finally:
+        ctx.close()
 
 
 def _meer_schuldeisers(page: Any, srv: Portaalserver) -> str:
