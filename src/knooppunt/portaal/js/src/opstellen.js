@@ -286,12 +286,17 @@ function toonOpstellen() {
   $("opstellen-kop").focus();
 }
 
-/** Answer a message opened in this page: `env` its envelope, `payload` its content (JSON text). */
-export async function beantwoord(env, payload) {
-  melding("");
-  const r = await api(
+function antwoordtypen(env) {
+  return api(
     `/opstellen/antwoorden?module=${encodeURIComponent(env.module)}&versie=${encodeURIComponent(env.versie)}&berichttype=${encodeURIComponent(env.berichttype)}`,
   );
+}
+
+/** Answer a message opened in this page: `env` its envelope, `payload` its content (JSON text);
+ * `r` the answer types when they were fetched already. */
+export async function beantwoord(env, payload, r) {
+  melding("");
+  r = r || (await antwoordtypen(env));
   if (!r.typen.length) {
     melding(r.melding);
     return;
@@ -316,23 +321,32 @@ export async function beantwoord(env, payload) {
   status(`Stel uw antwoord op ${env.berichttypeNaam || env.berichttype} hieronder op.`);
 }
 
-/** The "Beantwoorden" button of the message opened in main.js (none for a hub notice, null). */
+let geopend = 0; // the message opened last: an earlier one's answer types come too late
+
+/** The "Beantwoorden" button of the message opened in main.js: only when the catalogue has an
+ * answer to it that this participant sends (none for a hub notice, or for null). */
 export function toonAntwoordknop(env, payload) {
   const oud = $("bericht-beantwoorden");
   if (oud) oud.remove();
+  const dit = ++geopend;
   if (!env || env.melding) return;
-  const knop = maak("button", { type: "button", id: "bericht-beantwoorden", class: "knop" }, "Beantwoorden");
-  knop.addEventListener("click", async () => {
-    knop.disabled = true;
-    try {
-      await beantwoord(env, payload);
-    } catch (fout) {
-      melding(`Beantwoorden: ${fout.message}`);
-    } finally {
-      knop.disabled = false;
-    }
-  });
-  $("bericht-inhoud").after(knop);
+  antwoordtypen(env)
+    .then((r) => {
+      if (dit !== geopend || !r.typen.length) return;
+      const knop = maak("button", { type: "button", id: "bericht-beantwoorden", class: "knop" }, "Beantwoorden");
+      knop.addEventListener("click", async () => {
+        knop.disabled = true;
+        try {
+          await beantwoord(env, payload, r);
+        } catch (fout) {
+          melding(`Beantwoorden: ${fout.message}`);
+        } finally {
+          knop.disabled = false;
+        }
+      });
+      $("bericht-inhoud").after(knop);
+    })
+    .catch((fout) => melding(`Beantwoorden: ${fout.message}`));
 }
 
 function annuleer() {
