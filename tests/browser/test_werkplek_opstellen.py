@@ -161,6 +161,7 @@ def test_opstellen_in_de_werkplek(
 
     conversatie = _meer_schuldeisers(page, server)
     _beantwoorden(page, server, conversatie)
+    _schuldeisers_invullen(page, conversatie)
     saldoverzoek = _bijlage(page, server)
     _herinnering(page, server, saldoverzoek)
 
@@ -284,6 +285,21 @@ def _beantwoorden(page: Any, srv: Portaalserver, conversatie: str) -> None:
     assert antwoord["cross"] == vraag["ref"] and antwoord["conv"] == conversatie
     assert antwoord["payload"]["status"] == "lopend"
     assert antwoord["payload"]["toelichting"] == GEHEIM_TOELICHTING
+
+
+def _schuldeisers_invullen(page: Any, conversatie: str) -> None:
+    """The creditors of a client's conversation as recipients, in order of first contact (Demo
+    Belastingen refused the kennisgeving: it is not one of them)."""
+    from playwright.sync_api import expect
+
+    _kies(page, r"^Saldoverzoek \(Schuldregeling 1\.0\)$")
+    page.get_by_role("button", name="Alle schuldeisers van deze conversatie als ontvanger invullen").click()
+    expect(page.locator("#opstel-fouten")).to_contain_text("vul eerst het conversatieReferentienummer")
+    page.locator("#opstel-conversatie").fill(conversatie)
+    page.get_by_role("button", name="Alle schuldeisers van deze conversatie als ontvanger invullen").click()
+    expect(page.locator("#opstel-ontvanger")).to_have_value(f"{ENERGIE}, {ZORG}")
+    expect(page.locator("#sleutels-status")).to_contain_text("Demo Energie BV, Demo Zorgverzekeraar NV")
+    page.locator("#opstel-conversatie").fill("")  # the next message is for a new client
 
 
 def _bijlage(page: Any, srv: Portaalserver) -> str:
