@@ -17,6 +17,7 @@ from knooppunt.portaal.routes import (
     start,
     upload,
     verzonden,
+    werkplek_opstellen,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -32,4 +33,5 @@ ROUTERS: list[APIRouter] = [
     beheer.router,
     aanmelden.router,
     info.router,
+    werkplek_opstellen.router,  # composing in the werkplek: answers, reminders, several creditors
 ]

@@ -64,7 +64,7 @@ from knooppunt.portaal.gastclient import HUB, Gastclient
 from knooppunt.portaal.routes.sleutels import API_PAD, ApiFout, _api_gebruiker, _fout, _json
 from knooppunt.portaal.sessies import Gebruiker, runtime
 from knooppunt.portaal.weergave import fouttekst
-from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN, versiesleutel
+from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN, Berichttype, versiesleutel
 from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
 from knooppunt.protocol.jwe import x5t_s256
 from knooppunt.protocol.payloads import payloadmodel, schema_voor
@@ -346,30 +346,39 @@ def _formulier(sj: formulier.Sjabloon) -> dict[str, Any]:
     }
 
 
+def beschrijving(t: Berichttype) -> dict[str, Any] | None:
+    """A message type as the werkplek composes it: its names, its form (`formulier.sjabloon`) and
+    its JSON Schema; None when the type has no payload model (nothing to compose)."""
+    try:
+        schema = schema_voor(t.module, t.code, t.versie)
+    except LookupError:
+        return None
+    return {
+        "module": t.module,
+        "versie": t.versie,
+        "berichttype": t.code,
+        "naam": t.naam,
+        "modulenaam": csvindeling.modulenaam(t.module),
+        "formulier": _formulier(formulier.sjabloon(t.module, t.code, t.versie)),
+        "schema": schema,
+    }
+
+
 def opstelbaar(session: Session, oin: str, rol: str) -> list[dict[str, Any]]:
     """The message types this participant starts itself (no answer), in every version of its modules
     that it accepts (newest first; the recipient must accept it too: the dry run says so), each with
-    its form and JSON Schema."""
+    its form and JSON Schema. A type that refers to an earlier message (a reminder, a heroverweging)
+    is not started here: the werkplek offers it from that message (`routes.werkplek_opstellen`)."""
     deelnemer = adresboek.haal(session, oin)
     uit = []
     for module in sorted(adresboek.modules_van(deelnemer)):
         for versie in sorted(adresboek.versies_van(deelnemer, module), key=versiesleutel, reverse=True):
             for t in csvindeling.starttypen(module, versie, rol):
-                try:
-                    schema = schema_voor(module, t.code, versie)
-                except LookupError:
+                if t.verwijst_naar:
                     continue
-                uit.append(
-                    {
-                        "module": module,
-                        "versie": versie,
-                        "berichttype": t.code,
-                        "naam": t.naam,
-                        "modulenaam": csvindeling.modulenaam(module),
-                        "formulier": _formulier(formulier.sjabloon(module, t.code, versie)),
-                        "schema": schema,
-                    }
-                )
+                gegevens = beschrijving(t)
+                if gegevens is not None:
+                    uit.append(gegevens)
     return uit
 
 

@@ -28,7 +28,7 @@ import {
 } from "./kluis.js";
 import { Onbetrouwbaar, open } from "./openen.js";
 import "./uploaden.js";
-import "./opstellen.js";
+import { toonAntwoordknop } from "./opstellen.js";
 import {
   $,
   api,
@@ -655,6 +655,7 @@ async function openBericht(referentienummer) {
   melding("");
   kop.textContent = `Bericht ${referentienummer}`;
   $("bericht").hidden = false;
+  toonAntwoordknop(null);
   try {
     if (env.melding) {
       vak.textContent = JSON.stringify(env.melding, null, 2);
@@ -667,6 +668,7 @@ async function openBericht(referentienummer) {
         // not JSON: shown as it is, as text
       }
       vak.textContent = tekst; // text, never HTML (DESIGN §5)
+      toonAntwoordknop(env, payload); // answering it: opstellen.js
     }
     status("Het bericht is ontsleuteld en de handtekening van de afzender klopt.");
   } catch (fout) {

@@ -1,18 +1,44 @@
 // Composing a message in the werkplek (DESIGN §5 "Portal", §7): the form is the server's own form
 // description (formulier.sjabloon, from the payload's JSON Schema — the same one the hosted
 // compose pages are made from), rendered here as DOM elements; the fields become the payload in
-// this page, are checked against the JSON Schema, sealed for the recipient's current certificate
+// this page, are checked against the JSON Schema, sealed for each recipient's current certificate
 // (with a warning, to be confirmed, when that certificate is young: key transparency) and
 // submitted through the same endpoint as an upload's parts. The server sees the envelope only.
+//
+// Beyond a new message, as the hosted compose (routes/opstellen.py) offers it:
+// - an answer to a message opened in this page ("Beantwoorden"): the answer types the catalogue
+//   allows for it (GET …/opstellen/antwoorden), recipient = its sender, its conversation, and
+//   crossReferentienummer = its number; the fields both payloads share are filled in from the
+//   opened message (in this page only);
+// - a PDF attachment (a form's "bijlage" field): read here, at most 1 MB and a real PDF (the same
+//   Dutch errors as the hosted compose), put into the payload as base64 and sealed with it;
+// - a reminder, offered only for an own open question whose answer term has passed
+//   (GET …/opstellen/herinneringen);
+// - one message to several creditors: per creditor the hub's dry run on the envelope shows what it
+//   would refuse, before anything is sealed; the rest is sent only after the user confirms.
 
 import { Validator } from "@cfworker/json-schema";
 import { schemafouten } from "./uploaden.js";
 import { zegel, ontvangersleutel, tekensleutel } from "./zegelen.js";
-import { $, api, instellingen, melding, onderdeel, status } from "./werkplek.js";
+import { $, api, instellingen, melding, onderdeel, status, cel, tijdstip } from "./werkplek.js";
+import { clientnaam } from "./clienten.js";
 
-let typen = [];
+export const MAX_BIJLAGE = 1024 * 1024; // a document in a payload: at most 1 MB (routes/opstellen.py)
+export const MAX_ONTVANGERS = 25; // recipients of one message, as the hosted compose allows
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let typen = []; // the types this participant starts itself
+let keuzes = []; // the types the choice offers now: the start types, or those of `verband`
 let gekozen = null;
-let jongBevestigd = null; // the kid of the young certificate the user confirmed
+// What the message is bound to: null for a new message, else {soort: "antwoord" | "herinnering",
+// tekst, ontvanger, conversatie, cross, vooraf (payload fields to fill in)}.
+let verband = null;
+const bevestigd = new Set(); // kids of young certificates the user confirmed
+let jongGetoond = new Set(); // kids named in the warning shown now
+let nummers = new Map(); // recipient → referentienummer for this form: checking twice sends nothing twice
+let nieuweConversatie = null;
+let wachtend = null; // the checked messages waiting for the user's confirmation
+let verstuurd = false; // this form was sent: unchanged, checking it again sends nothing twice
 
 function maak(tag, eigenschappen = {}, tekst) {
   const el = document.createElement(tag);
@@ -56,9 +82,21 @@ function veld(sj, pad, ouder) {
     ouder.appendChild(fs);
     return;
   }
-  if (sj.soort === "bijlage") return; // PDFs are not offered in the werkplek yet
   const id = `opstel-${pad.replace(/\./g, "-")}`;
   const p = maak("p");
+  if (sj.soort === "bijlage") {
+    // A PDF, read in this page only when the message is checked (bijlage below).
+    p.appendChild(maak("label", { for: id }, "PDF-document" + (sj.verplicht ? "" : " (optioneel)")));
+    p.appendChild(maak("span", { class: "hint", id: `${id}-hint` }, "Een PDF-document van hoogstens 1 MB."));
+    const invoer = maak("input", { id, type: "file", accept: "application/pdf,.pdf", "aria-describedby": `${id}-hint` });
+    invoer.dataset.pad = pad;
+    invoer.dataset.soort = "bijlage";
+    invoer.dataset.label = "PDF-document";
+    invoer.addEventListener("change", () => vulDocumentIn(pad, invoer.files[0]));
+    p.appendChild(invoer);
+    ouder.appendChild(p);
+    return;
+  }
   p.appendChild(maak("label", { for: id }, (sj.label || sj.naam) + (sj.verplicht ? "" : " (optioneel)") + (sj.soort === "bedrag" ? " (in euro)" : "")));
   p.appendChild(maak("br"));
   let invoer;
@@ -77,6 +115,45 @@ function veld(sj, pad, ouder) {
   invoer.dataset.label = sj.label || sj.naam;
   p.appendChild(invoer);
   ouder.appendChild(p);
+}
+
+// The document block around a PDF (PdfDocument: bestandsnaam, mediatype, inhoud): its name and
+// media type are filled in from the chosen file when the user left them empty.
+function documentvelden(pad) {
+  const blok = pad.includes(".") ? pad.slice(0, pad.lastIndexOf(".")) : "";
+  const vind = (naam) => $("opstel-velden").querySelector(`[data-pad="${blok ? `${blok}.` : ""}${naam}"]`);
+  return { naam: vind("bestandsnaam"), type: vind("mediatype") };
+}
+
+function bestandsnaam(bestand) {
+  return bestand.name.split(/[\\/]/).pop() || "document.pdf";
+}
+
+function vulDocumentIn(pad, bestand) {
+  if (!bestand) return;
+  const { naam, type } = documentvelden(pad);
+  for (const [el, w] of [[naam, bestandsnaam(bestand)], [type, "application/pdf"]]) {
+    // Filled in here before (another file chosen): replaced; typed by the user: kept.
+    if (!el || (el.value.trim() && el.dataset.automatisch !== "ja")) continue;
+    el.value = w;
+    el.dataset.automatisch = "ja";
+    el.addEventListener("input", () => delete el.dataset.automatisch, { once: true });
+  }
+}
+
+function base64(bytes) {
+  let tekst = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) tekst += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(tekst);
+}
+
+/** A chosen PDF as base64, checked as the hosted compose checks it (routes/opstellen.py). */
+export async function bijlage(bestand) {
+  if (bestand.size > MAX_BIJLAGE) throw new Error("is groter dan 1 MB; verklein het document");
+  const bytes = new Uint8Array(await bestand.arrayBuffer());
+  const kop = [0x25, 0x50, 0x44, 0x46, 0x2d]; // "%PDF-"
+  if (bytes.length < kop.length || kop.some((b, i) => bytes[i] !== b)) throw new Error("is geen PDF-document");
+  return base64(bytes);
 }
 
 function waarde(soort, t) {
@@ -98,6 +175,23 @@ function waarde(soort, t) {
   if (soort === "janee") return t === "ja";
   if (soort === "tekst") return t.split(/\s+/).filter(Boolean).join(" ");
   return t;
+}
+
+// The other way round: a payload value as the field shows it (to fill in an answer's form).
+function alsTekst(soort, w) {
+  if (soort === "bedrag" && Number.isInteger(w)) return (w / 100).toFixed(2).replace(".", ",");
+  if (soort === "janee" && typeof w === "boolean") return w ? "ja" : "nee";
+  if (typeof w === "string" || typeof w === "number") return String(w);
+  return null;
+}
+
+function lees(bron, pad) {
+  let huidig = bron;
+  for (const deel of pad.split(".")) {
+    if (huidig === null || typeof huidig !== "object" || !(deel in huidig)) return undefined;
+    huidig = huidig[deel];
+  }
+  return huidig;
 }
 
 function zet(doel, pad, w) {
@@ -126,39 +220,253 @@ function toonFouten(fouten) {
   lijst.hidden = !fouten.length;
 }
 
+// --- the choice of type and what the message is bound to ------------------------------------------
+
+function nieuwFormulier() {
+  nummers = new Map();
+  nieuweConversatie = null;
+  verstuurd = false;
+  wachtend = null;
+  $("opstel-voorbeeld").hidden = true;
+  $("opstel-voorbeeld-lijst").replaceChildren();
+  $("opstel-jong").hidden = true;
+  $("opstel-waarschuwing").textContent = "";
+  toonFouten([]);
+}
+
 function kiesType() {
-  gekozen = typen[Number($("opstel-type").value)] || null;
+  gekozen = keuzes[Number($("opstel-type").value)] || null;
+  if ($("opstel-type").value === "") gekozen = null;
   const plek = $("opstel-velden");
   plek.replaceChildren();
-  toonFouten([]);
-  if (gekozen) veld(gekozen.formulier, "", plek);
+  nieuwFormulier();
+  if (gekozen) {
+    veld(gekozen.formulier, "", plek);
+    if (verband && verband.vooraf) vulIn(verband.vooraf);
+  }
   $("opstel-formulier").hidden = !gekozen;
 }
 
-async function verstuur() {
-  toonFouten([]);
-  $("opstel-uitslag").textContent = "";
-  const teken = tekensleutel();
-  if (!teken) throw new Error("Ontgrendel eerst uw sleutels.");
-  if (!gekozen) throw new Error("Kies eerst een soort bericht.");
-  const fouten = [];
-  const ontvanger = $("opstel-ontvanger").value.trim();
-  if (!/^\d{20}$/.test(ontvanger)) fouten.push("Ontvanger: vul het OIN (20 cijfers) van de ontvanger in.");
-  let conversatie = $("opstel-conversatie").value.trim().toLowerCase();
-  if (conversatie && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(conversatie)) {
-    fouten.push("Conversatie: vul een conversatieReferentienummer (UUID) in, of laat het leeg voor een nieuwe conversatie.");
+function toonKeuzes(lijst) {
+  keuzes = lijst;
+  const keuze = $("opstel-type");
+  keuze.replaceChildren(maak("option", { value: "" }, "— kies een soort bericht —"));
+  lijst.forEach((t, i) => keuze.appendChild(maak("option", { value: String(i) }, `${t.naam} (${t.modulenaam} ${t.versie})`)));
+  keuze.value = lijst.length === 1 ? "0" : "";
+  kiesType();
+}
+
+// What an answer takes over from the message it answers: who the client is (never the question's
+// own remarks or contact person).
+const OVERNEMEN = new Set(["klantnummerSHV", "klantnummerSE", "klantnummerSEVolgensSHV", "klant", "partner", "adres"]);
+
+/** The empty client fields of the form that have a value at the same place in `bron`. */
+function vulIn(bron) {
+  for (const el of $("opstel-velden").querySelectorAll("[data-pad]")) {
+    if (el.type === "file" || el.value.trim() || !OVERNEMEN.has(el.dataset.pad.split(".")[0])) continue;
+    const tekst = alsTekst(el.dataset.soort, lees(bron, el.dataset.pad));
+    if (tekst !== null) el.value = tekst;
   }
+}
+
+function bind(nieuw) {
+  verband = nieuw;
+  const vast = verband !== null;
+  $("opstel-verband").hidden = !vast;
+  $("opstel-verband-tekst").textContent = vast ? verband.tekst : "";
+  for (const id of ["opstel-ontvanger", "opstel-conversatie"]) $(id).readOnly = vast;
+  $("opstel-ontvanger").value = vast ? verband.ontvanger : "";
+  $("opstel-conversatie").value = vast ? verband.conversatie : "";
+  $("opstel-traject-regel").hidden = vast;
+  $("opstel-uitslag").textContent = "";
+}
+
+function toonOpstellen() {
+  $("opstellen").hidden = false;
+  $("opstellen-kop").focus();
+}
+
+function antwoordtypen(env) {
+  return api(
+    `/opstellen/antwoorden?module=${encodeURIComponent(env.module)}&versie=${encodeURIComponent(env.versie)}&berichttype=${encodeURIComponent(env.berichttype)}`,
+  );
+}
+
+/** Answer a message opened in this page: `env` its envelope, `payload` its content (JSON text);
+ * `r` the answer types when they were fetched already. */
+export async function beantwoord(env, payload, r) {
+  melding("");
+  r = r || (await antwoordtypen(env));
+  if (!r.typen.length) {
+    melding(r.melding);
+    return;
+  }
+  let vooraf = null;
+  try {
+    vooraf = JSON.parse(payload);
+  } catch {
+    vooraf = null; // not JSON: nothing to fill in
+  }
+  const afzender = env.afzenderNaam || env.afzender;
+  bind({
+    soort: "antwoord",
+    tekst: `Antwoord op ${env.berichttypeNaam || env.berichttype} van ${afzender} (referentienummer ${env.referentienummer}), in conversatie ${env.conversatieReferentienummer}. Het antwoord gaat naar ${afzender}.`,
+    ontvanger: env.afzender,
+    conversatie: env.conversatieReferentienummer,
+    cross: env.referentienummer,
+    vooraf,
+  });
+  toonKeuzes(r.typen);
+  toonOpstellen();
+  status(`Stel uw antwoord op ${env.berichttypeNaam || env.berichttype} hieronder op.`);
+}
+
+let geopend = 0; // the message opened last: an earlier one's answer types come too late
+
+/** The "Beantwoorden" button of the message opened in main.js: only when the catalogue has an
+ * answer to it that this participant sends (none for a hub notice, or for null). */
+export function toonAntwoordknop(env, payload) {
+  const oud = $("bericht-beantwoorden");
+  if (oud) oud.remove();
+  const dit = ++geopend;
+  if (!env || env.melding) return;
+  antwoordtypen(env)
+    .then((r) => {
+      if (dit !== geopend || !r.typen.length) return;
+      const knop = maak("button", { type: "button", id: "bericht-beantwoorden", class: "knop" }, "Beantwoorden");
+      knop.addEventListener("click", async () => {
+        knop.disabled = true;
+        try {
+          await beantwoord(env, payload, r);
+        } catch (fout) {
+          melding(`Beantwoorden: ${fout.message}`);
+        } finally {
+          knop.disabled = false;
+        }
+      });
+      $("bericht-inhoud").after(knop);
+    })
+    .catch((fout) => melding(`Beantwoorden: ${fout.message}`));
+}
+
+function annuleer() {
+  bind(null);
+  toonKeuzes(typen);
+}
+
+// --- reminders ---------------------------------------------------------------------------------------
+
+let herinneringstypen = {};
+
+async function laadHerinneringen() {
+  const r = await api("/opstellen/herinneringen");
+  $("herinneringen").hidden = !r.kanHerinneren;
+  herinneringstypen = r.typen;
+  const lijst = $("herinneringen-lijst");
+  lijst.replaceChildren();
+  for (const v of r.vragen) {
+    const rij = maak("tr");
+    rij.dataset.referentienummer = v.referentienummer;
+    cel(rij, v.berichttypeNaam);
+    cel(rij, v.ontvangerNaam);
+    cel(rij, clientnaam(v.conversatieReferentienummer) || `Traject ${v.conversatieReferentienummer.slice(0, 8)}`);
+    cel(rij, tijdstip(v.verstuurdOp));
+    cel(rij, v.antwoordUiterlijk ? tijdstip(v.antwoordUiterlijk) : "—");
+    const actie = cel(rij, "");
+    if (v.kanHerinneren) {
+      const knop = maak("button", { type: "button", class: "knop", "aria-label": `Herinnering opstellen: ${v.berichttypeNaam} aan ${v.ontvangerNaam} van ${tijdstip(v.verstuurdOp)}` }, "Herinnering opstellen");
+      knop.dataset.referentienummer = v.referentienummer;
+      knop.addEventListener("click", () => herinner(v));
+      actie.appendChild(knop);
+    } else {
+      actie.textContent = v.antwoordUiterlijk
+        ? `Herinneren kan na ${tijdstip(v.antwoordUiterlijk)}, als er dan geen antwoord is`
+        : "Herinneren kan pas als de antwoordtermijn voorbij is";
+    }
+    if (v.herinneringen) actie.appendChild(maak("span", { class: "hint" }, `Al ${v.herinneringen} herinnering${v.herinneringen === 1 ? "" : "en"} gestuurd.`));
+    lijst.appendChild(rij);
+  }
+  $("herinneringen-tabel").hidden = !r.vragen.length;
+  $("herinneringen-leeg").hidden = r.vragen.length !== 0;
+}
+
+function herinner(v) {
+  const soort = herinneringstypen[`${v.module} ${v.versie}`];
+  if (!soort) {
+    melding("Voor deze vraag kan in het portaal geen herinnering worden opgesteld.");
+    return;
+  }
+  bind({
+    soort: "herinnering",
+    tekst: `Herinnering aan uw ${v.berichttypeNaam} van ${tijdstip(v.verstuurdOp)} aan ${v.ontvangerNaam} (referentienummer ${v.referentienummer}); de antwoordtermijn is voorbij.`,
+    ontvanger: v.ontvanger,
+    conversatie: v.conversatieReferentienummer,
+    cross: v.referentienummer,
+    vooraf: null,
+  });
+  toonKeuzes([soort]);
+  toonOpstellen();
+}
+
+// --- several creditors --------------------------------------------------------------------------------
+
+async function vulTrajectIn() {
+  const conversatie = $("opstel-conversatie").value.trim().toLowerCase();
+  if (!UUID.test(conversatie)) {
+    toonFouten(["Conversatie: vul eerst het conversatieReferentienummer (UUID) van de cliënt in; daarna vult het portaal de schuldeisers van die conversatie in."]);
+    return;
+  }
+  const r = await api(`/opstellen/schuldeisers?conversatie=${encodeURIComponent(conversatie)}`);
+  toonFouten([]);
+  $("opstel-ontvanger").value = r.schuldeisers.map((s) => s.oin).join(", ");
+  status(`Ontvangers ingevuld: ${r.schuldeisers.map((s) => s.naam).join(", ")}.`);
+}
+
+// --- checking and sending ------------------------------------------------------------------------------
+
+function leesOntvangers(fouten) {
+  if (verband) return [verband.ontvanger];
+  const delen = $("opstel-ontvanger").value.split(/[\s,;]+/).filter(Boolean);
+  if (!delen.length) fouten.push("Ontvanger: vul het OIN (20 cijfers) van de ontvanger in.");
+  for (const d of delen) {
+    if (!/^\d{20}$/.test(d)) fouten.push(`Ontvanger: '${d}' is geen OIN; een OIN bestaat uit 20 cijfers.`);
+  }
+  const uniek = [...new Set(delen)];
+  if (uniek.length > MAX_ONTVANGERS) fouten.push(`Ontvanger: hoogstens ${MAX_ONTVANGERS} ontvangers per bericht; verstuur het in delen.`);
+  return uniek;
+}
+
+async function leesPayload(fouten) {
   const payload = {};
   const labels = new Map();
+  const documenten = [];
   for (const el of $("opstel-velden").querySelectorAll("[data-pad]")) {
-    const t = el.value.trim();
     labels.set(el.dataset.pad.replace(/\./g, "/"), el.dataset.label);
+    if (el.type === "file") {
+      const bestand = el.files[0];
+      if (!bestand) continue;
+      try {
+        zet(payload, el.dataset.pad, await bijlage(bestand));
+        documenten.push([el.dataset.pad, bestand]);
+      } catch (fout) {
+        fouten.push(`${el.dataset.label}: ${fout.message}.`);
+      }
+      continue;
+    }
+    const t = el.value.trim();
     if (!t) continue;
     try {
       zet(payload, el.dataset.pad, waarde(el.dataset.soort, t));
     } catch (fout) {
       fouten.push(`${el.dataset.label}: ${fout.message}.`);
     }
+  }
+  // A document's name and media type, when the form has them and the user left them empty.
+  for (const [pad, bestand] of documenten) {
+    const blok = pad.includes(".") ? `${pad.slice(0, pad.lastIndexOf("."))}.` : "";
+    const { naam, type } = documentvelden(pad);
+    if (naam && lees(payload, `${blok}bestandsnaam`) === undefined) zet(payload, `${blok}bestandsnaam`, bestandsnaam(bestand));
+    if (type && lees(payload, `${blok}mediatype`) === undefined) zet(payload, `${blok}mediatype`, "application/pdf");
   }
   const schoon = compact(payload);
   const uitslag = new Validator(gekozen.schema, "2020-12", false).validate(schoon);
@@ -168,70 +476,245 @@ async function verstuur() {
       fouten.push(labels.has(sleutel) ? `${labels.get(sleutel)}: ${f.reden}` : f.reden);
     }
   }
+  return schoon;
+}
+
+function nummer(oin) {
+  if (!nummers.has(oin)) nummers.set(oin, crypto.randomUUID());
+  return nummers.get(oin);
+}
+
+function jongeCertificaten(rijen) {
+  return rijen.filter((r) => r.o.versleuteling.jong && !bevestigd.has(r.o.versleuteling.kid));
+}
+
+function toonJong(jong) {
+  jongGetoond = new Set(jong.map((r) => r.o.versleuteling.kid));
+  const delen = jong.map(
+    (r) => `${r.o.naam}: ${r.o.versleuteling.leeftijdDagen.toFixed(1)} dagen oud (jonger dan ${r.o.jongDagen} dagen), vingerafdruk ${r.o.versleuteling.kid}`,
+  );
+  $("opstel-waarschuwing").textContent =
+    jong.length === 1
+      ? `Let op: het versleutelingscertificaat van ${jong[0].o.naam} is ${jong[0].o.versleuteling.leeftijdDagen.toFixed(1)} dagen oud (jonger dan ${jong[0].o.jongDagen} dagen). Controleer bij twijfel bij de ontvanger of de sleutel van hem is (vingerafdruk ${jong[0].o.versleuteling.kid}); vink dan hieronder aan en verstuur opnieuw.`
+      : `Let op: nieuwe versleutelingscertificaten (sleuteltransparantie). ${delen.join("; ")}. Controleer bij twijfel bij de ontvangers of de sleutels van hen zijn; vink dan hieronder aan.`;
+  $("opstel-jong-label").textContent =
+    jong.length === 1 ? "Ik heb gecontroleerd dat dit certificaat van de ontvanger is" : "Ik heb gecontroleerd dat deze certificaten van de ontvangers zijn";
+  $("opstel-jong-akkoord").checked = false;
+  $("opstel-jong").hidden = false;
+}
+
+/** Whether the young certificates among `rijen` are confirmed (the box ticked for those shown). */
+function jongAkkoord(rijen) {
+  const jong = jongeCertificaten(rijen);
+  if (!jong.length) return true;
+  const getoond = jong.every((r) => jongGetoond.has(r.o.versleuteling.kid));
+  if (!getoond || !$("opstel-jong-akkoord").checked) {
+    if (!getoond) toonJong(jong);
+    return false;
+  }
+  for (const r of jong) bevestigd.add(r.o.versleuteling.kid);
+  return true;
+}
+
+function uitkomst(r) {
+  if (r.verstuurd) return r.verstuurd.status === 200 ? `Was al verstuurd (referentienummer ${r.envelop.referentienummer})` : `Verstuurd (referentienummer ${r.envelop.referentienummer})`;
+  if (r.alVerzonden) return `Al verstuurd op ${tijdstip(r.alVerzonden)}; wordt niet opnieuw verstuurd`;
+  if (r.weigering) return `Wordt niet verstuurd: ${r.weigering}`;
+  return "Kan worden verstuurd";
+}
+
+function toonVoorbeeld(rijen) {
+  const lijst = $("opstel-voorbeeld-lijst");
+  lijst.replaceChildren();
+  for (const r of rijen) {
+    const rij = maak("tr");
+    cel(rij, r.naam);
+    cel(rij, r.oin);
+    cel(rij, uitkomst(r));
+    lijst.appendChild(rij);
+  }
+  $("opstel-voorbeeld").hidden = false;
+}
+
+/** Check the form and dry-run the envelopes: per recipient what the hub will refuse, before any
+ * sealing. One recipient: sent at once when nothing is refused; several: shown, sent on confirming. */
+async function controleer() {
+  toonFouten([]);
+  $("opstel-uitslag").textContent = "";
+  $("opstel-voorbeeld").hidden = true;
+  wachtend = null;
+  if (!tekensleutel()) throw new Error("Ontgrendel eerst uw sleutels.");
+  if (!gekozen) throw new Error("Kies eerst een soort bericht.");
+  const fouten = [];
+  const ontvangers = leesOntvangers(fouten);
+  let conversatie = $("opstel-conversatie").value.trim().toLowerCase();
+  if (!verband && conversatie && !UUID.test(conversatie)) {
+    fouten.push("Conversatie: vul een conversatieReferentienummer (UUID) in, of laat het leeg voor een nieuwe conversatie.");
+  }
+  const schoon = await leesPayload(fouten);
   if (fouten.length) {
     toonFouten(fouten);
     status("Er is niets verstuurd: verbeter de velden hieronder.");
     return;
   }
-  // The recipient's certificate: a young one is only used after the user confirmed it.
-  const o = await api(`/verzenden/ontvanger?oin=${encodeURIComponent(ontvanger)}&module=${encodeURIComponent(gekozen.module)}`);
-  if (o.versleuteling.jong && jongBevestigd !== o.versleuteling.kid) {
-    $("opstel-waarschuwing").textContent = `Let op: het versleutelingscertificaat van ${o.naam} is ${o.versleuteling.leeftijdDagen.toFixed(1)} dagen oud (jonger dan ${o.jongDagen} dagen). Controleer bij twijfel bij de ontvanger of de sleutel van hem is (vingerafdruk ${o.versleuteling.kid}); vink dan hieronder aan en verstuur opnieuw.`;
-    $("opstel-jong").hidden = false;
-    if (!$("opstel-jong-akkoord").checked) return;
-    jongBevestigd = o.versleuteling.kid;
+  conversatie = verband ? verband.conversatie : conversatie || (nieuweConversatie ??= crypto.randomUUID());
+  const rijen = [];
+  for (const oin of ontvangers) {
+    const rij = { oin, naam: oin };
+    try {
+      rij.o = await api(`/verzenden/ontvanger?oin=${encodeURIComponent(oin)}&module=${encodeURIComponent(gekozen.module)}`);
+      rij.naam = rij.o.naam;
+      rij.envelop = {
+        referentienummer: nummer(oin),
+        conversatieReferentienummer: conversatie,
+        crossReferentienummer: verband ? verband.cross : null,
+        module: gekozen.module,
+        berichttype: gekozen.berichttype,
+        versie: gekozen.versie,
+        ontvanger: oin,
+      };
+    } catch (fout) {
+      rij.weigering = fout.message; // not reachable through the hub (another channel is needed)
+    }
+    rijen.push(rij);
   }
-  conversatie = conversatie || crypto.randomUUID();
-  const envelop = {
-    referentienummer: crypto.randomUUID(),
-    conversatieReferentienummer: conversatie,
-    crossReferentienummer: null,
-    module: gekozen.module,
-    berichttype: gekozen.berichttype,
-    versie: gekozen.versie,
-    ontvanger,
-  };
-  const proef = (await api("/verzenden/proef", { methode: "POST", body: { berichten: [envelop] } })).berichten[0];
-  if (!proef.ok) {
-    toonFouten([`Het knooppunt zou dit bericht weigeren: ${proef.melding} (${proef.code})`]);
+  const metEnvelop = rijen.filter((r) => r.envelop);
+  if (metEnvelop.length) {
+    const proef = (await api("/verzenden/proef", { methode: "POST", body: { berichten: metEnvelop.map((r) => r.envelop) } })).berichten;
+    metEnvelop.forEach((r, i) => {
+      if (proef[i].alVerzondenOp) r.alVerzonden = proef[i].alVerzondenOp;
+      else if (!proef[i].ok) r.weigering = `${proef[i].melding} (${proef[i].code})`;
+    });
+  }
+  const klaar = rijen.filter((r) => r.envelop && !r.weigering && !r.alVerzonden);
+  wachtend = { rijen, klaar, schoon, soort: gekozen, conversatie };
+  if (rijen.length === 1) {
+    const r = rijen[0];
+    if (r.weigering) {
+      toonFouten([r.envelop ? `Het knooppunt zou dit bericht weigeren: ${r.weigering}` : `Dit bericht kan niet via het knooppunt: ${r.weigering}`]);
+      return;
+    }
+    if (r.alVerzonden) {
+      $("opstel-uitslag").textContent = `Dit bericht is al verstuurd op ${tijdstip(r.alVerzonden)} (referentienummer ${r.envelop.referentienummer}); het wordt niet opnieuw verstuurd.`;
+      return;
+    }
+    if (!jongAkkoord(klaar)) return;
+    await verzend();
     return;
   }
-  await ontvangersleutel(o.versleuteling);
-  const inhoud = await zegel(JSON.stringify(schoon), envelop, { afzender: instellingen.oin, ontvanger: o.versleuteling, teken });
-  const r = await api("/verzenden", { methode: "POST", body: { berichten: [{ ...envelop, inhoud }] } });
-  const u = r.berichten[0];
-  $("opstel-uitslag").textContent = `Verstuurd: ${gekozen.naam} aan ${o.naam}, referentienummer ${u.referentienummer}, conversatie ${conversatie}.`;
+  toonVoorbeeld(rijen);
+  const knop = $("opstel-bevestig");
+  knop.textContent = klaar.length
+    ? `Versturen aan ${klaar.length} van de ${rijen.length} ontvangers`
+    : "Versturen (er is geen ontvanger die het bericht kan krijgen)";
+  knop.disabled = !klaar.length;
+  if (jongeCertificaten(klaar).length) toonJong(jongeCertificaten(klaar));
+  const geweigerd = rijen.length - klaar.length;
+  status(
+    `Controle: ${klaar.length} van de ${rijen.length} ontvangers kunnen dit bericht krijgen${geweigerd ? `, ${geweigerd} niet (zie de tabel)` : ""}. Er is nog niets verstuurd; kies Versturen om het te versturen.`,
+  );
+}
+
+async function bevestig() {
+  toonFouten([]);
+  if (!wachtend || !wachtend.klaar.length) return;
+  if (!jongAkkoord(wachtend.klaar)) {
+    toonFouten(["Vink eerst aan dat u de nieuwe certificaten hebt gecontroleerd; er is niets verstuurd."]);
+    return;
+  }
+  await verzend();
+}
+
+/** Seal the payload for each recipient that may receive it and submit each as its own part. */
+async function verzend() {
+  const { rijen, klaar, schoon, soort, conversatie } = wachtend;
+  const teken = tekensleutel();
+  if (!teken) throw new Error("Ontgrendel eerst uw sleutels.");
+  const tekst = JSON.stringify(schoon);
+  status(`${soort.naam} wordt ondertekend, versleuteld en verstuurd…`);
+  for (const r of klaar) {
+    await ontvangersleutel(r.o.versleuteling);
+    const inhoud = await zegel(tekst, r.envelop, { afzender: instellingen.oin, ontvanger: r.o.versleuteling, teken });
+    try {
+      r.verstuurd = (await api("/verzenden", { methode: "POST", body: { berichten: [{ ...r.envelop, inhoud }] } })).berichten[0];
+    } catch (fout) {
+      const eerste = fout.gegevens && Array.isArray(fout.gegevens.berichten) ? fout.gegevens.berichten[0] : null;
+      r.weigering = eerste && eerste.melding ? `${eerste.melding} (${eerste.code})` : fout.message;
+    }
+  }
+  const gelukt = klaar.filter((r) => r.verstuurd);
+  const mislukt = rijen.filter((r) => !r.verstuurd && !r.alVerzonden);
+  if (rijen.length === 1 && gelukt.length === 1) {
+    $("opstel-uitslag").textContent = `Verstuurd: ${soort.naam} aan ${gelukt[0].naam}, referentienummer ${gelukt[0].verstuurd.referentienummer}, conversatie ${conversatie}.`;
+  } else if (rijen.length === 1) {
+    toonFouten([`Niet verstuurd: ${mislukt[0].weigering}`]);
+  } else {
+    toonVoorbeeld(rijen);
+    $("opstel-uitslag").textContent =
+      `Verstuurd: ${soort.naam} aan ${gelukt.length} van de ${rijen.length} ontvangers${gelukt.length ? ` (${gelukt.map((r) => r.naam).join(", ")})` : ""}, conversatie ${conversatie}.` +
+      (mislukt.length ? ` Niet verstuurd aan: ${mislukt.map((r) => r.naam).join(", ")}.` : "");
+  }
+  $("opstel-bevestig").disabled = true;
   $("opstel-jong").hidden = true;
   $("opstel-waarschuwing").textContent = "";
-  status(`${gekozen.naam} verstuurd.`);
+  wachtend = null;
+  if (gelukt.length) {
+    status(`${soort.naam} verstuurd.`);
+    // The same numbers stay until the form changes: sending it again unchanged sends nothing twice.
+    verstuurd = true;
+    const was = verband;
+    if (was) {
+      const uitslag = $("opstel-uitslag").textContent;
+      bind(null);
+      toonKeuzes(typen);
+      $("opstel-uitslag").textContent = uitslag;
+      if (was.soort === "herinnering") laadHerinneringen().catch((fout) => melding(`Herinneringen: ${fout.message}`));
+    }
+  }
+}
+
+async function metKnop(knop, werk) {
+  knop.disabled = true;
+  try {
+    await werk();
+  } catch (fout) {
+    melding(`Opstellen: ${fout.message}`);
+  } finally {
+    knop.disabled = false;
+  }
 }
 
 onderdeel("Opstellen", {
   start() {
     $("opstel-type").addEventListener("change", kiesType);
-    $("opstel-formulier").addEventListener("submit", async (e) => {
+    // A change after sending makes it a new message, with new numbers (and a new conversation).
+    const gewijzigd = (e) => {
+      if (!verstuurd || e.target.id === "opstel-jong-akkoord") return;
+      nummers = new Map();
+      nieuweConversatie = null;
+      verstuurd = false;
+    };
+    $("opstel-formulier").addEventListener("input", gewijzigd);
+    $("opstel-formulier").addEventListener("change", gewijzigd);
+    $("opstel-formulier").addEventListener("submit", (e) => {
       e.preventDefault();
-      const knop = $("opstel-knop");
-      knop.disabled = true;
-      try {
-        await verstuur();
-      } catch (fout) {
-        melding(`Opstellen: ${fout.message}`);
-      } finally {
-        knop.disabled = false;
-      }
+      metKnop($("opstel-knop"), controleer);
     });
+    $("opstel-bevestig").addEventListener("click", () => metKnop($("opstel-bevestig"), bevestig));
+    $("opstel-annuleer").addEventListener("click", annuleer);
+    $("opstel-traject").addEventListener("click", () => metKnop($("opstel-traject"), vulTrajectIn));
+    $("herinneringen-ververs").addEventListener("click", () => metKnop($("herinneringen-ververs"), laadHerinneringen));
   },
   ontgrendeld() {
-    laadTypen().catch((fout) => melding(`Opstellen: ${fout.message}`));
+    laadTypen()
+      .then(() => laadHerinneringen())
+      .catch((fout) => melding(`Opstellen: ${fout.message}`));
   },
 });
 
 async function laadTypen() {
-    if (typen.length) return;
-    typen = (await api("/verzenden/opstellen")).typen;
-    const keuze = $("opstel-type");
-    keuze.replaceChildren(maak("option", { value: "" }, "— kies een soort bericht —"));
-    typen.forEach((t, i) => keuze.appendChild(maak("option", { value: String(i) }, `${t.naam} (${t.modulenaam} ${t.versie})`)));
-    $("opstellen").hidden = !typen.length;
+  if (typen.length) return;
+  typen = (await api("/verzenden/opstellen")).typen;
+  if (!verband) toonKeuzes(typen);
+  $("opstellen").hidden = !typen.length;
 }
