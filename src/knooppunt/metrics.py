@@ -46,6 +46,14 @@ HTTP_VERZOEKEN = Counter(
     ["route", "method", "status"],
     registry=HTTP,
 )
+SNELLE_AANNAME = Counter(
+    "knooppunt_api_lus_submits",
+    "Submits (POST /berichten) the event loop accepted itself (uitkomst=aangenomen) or left to the "
+    "handler threads, by why: certificaat, adresboek, dagsleutel (not yet in this process's memory), "
+    "regel (refused), herhaling, antwoord, wedloop (a concurrent retry or claim), database, fout",
+    ["uitkomst"],
+    registry=HTTP,
+)
 HTTP_DUUR = Histogram(
     "knooppunt_http_request_duration_seconds",
     "Time to answer an HTTP request on the participant API, by route template and method",

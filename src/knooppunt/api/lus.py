@@ -42,6 +42,7 @@ from knooppunt.api.schemas import EnvelopCreate
 from knooppunt.hub import adresboek, audit
 from knooppunt.hub.fouten import HubFout
 from knooppunt.hub.mailbox.toelating import Databasezicht, Herhaling, feitvraag, toelaten
+from knooppunt.metrics import SNELLE_AANNAME
 from knooppunt.runtime import Runtime
 from knooppunt.store import crl_staat
 from knooppunt.store import verzenden as verzend_store
@@ -60,6 +61,10 @@ class _Aangenomen:
     bericht: Bericht
     nu: datetime
     oin: str
+
+
+# Why a submit was left to the handler threads (knooppunt_api_lus_submits{uitkomst=...}).
+Overgelaten = str
 
 
 class _Verbindingen:
@@ -158,17 +163,20 @@ class Lus:
             # Whatever it was (a lost race, a restart, a timeout), the usual path will meet it
             # again and answer as it always does; this connection is not trusted again.
             log.info("snelle aanname overgelaten aan de gewone weg", fout=type(exc).__name__)
+            SNELLE_AANNAME.labels("database").inc()
             return None
         finally:
             await verbindingen.geef_terug(conn, bruikbaar)
-        if aangenomen is None:
+        if isinstance(aangenomen, str):
+            SNELLE_AANNAME.labels(aangenomen).inc()
             return None
+        SNELLE_AANNAME.labels("aangenomen").inc()
         request.state.oin = aangenomen.oin
         return v1.als_json(v1.bericht_weergave(aangenomen.bericht, aangenomen.nu), 201)
 
     async def _in_transactie(
         self, conn: psycopg.AsyncConnection[Any], request: Request, invoer: EnvelopCreate
-    ) -> _Aangenomen | None:
+    ) -> _Aangenomen | Overgelaten:
         sql, parameters = crl_staat.voor_driver(self.dialect)
         async with conn.pipeline():
             cursor = await conn.execute(sql, parameters)  # BEGIN goes with it, one round trip
@@ -180,7 +188,7 @@ class Lus:
         except BaseException:
             await conn.rollback()
             raise
-        if aangenomen is None:
+        if isinstance(aangenomen, str):
             await conn.rollback()
         else:
             await conn.commit()
@@ -194,12 +202,12 @@ class Lus:
         nu: datetime,
         crl_versie: int,
         adresboek_versie: int,
-    ) -> _Aangenomen | None:
+    ) -> _Aangenomen | Overgelaten:
         rt = self.runtime
         certificaten = deps.authenticaties(request)
         deelnemers = deps.deelnemercache(request)
         if certificaten is None or deelnemers is None or rt.ankers is None:
-            return None
+            return "certificaat"
         partij = auth.uit_geheugen(
             dict(request.scope),
             header=rt.settings.client_cert_header,
@@ -210,10 +218,10 @@ class Lus:
             cache=certificaten,
         )
         if partij is None:
-            return None
+            return "certificaat"
         afzender = deelnemers.uit_geheugen(partij.oin, versie=adresboek_versie)
         if not isinstance(afzender, Deelnemer):
-            return None
+            return "adresboek"
 
         def deelnemer(oin: str) -> Deelnemer | None:
             gevonden = deelnemers.uit_geheugen(oin, versie=adresboek_versie)
@@ -228,12 +236,14 @@ class Lus:
         zicht = Databasezicht(cast(Session, None), afzender, nu, rt.instellingen, deelnemer, feiten)
         try:
             uitkomst = toelaten(zicht, afzender, envelop, nu=nu, instellingen=rt.instellingen)
-        except (HubFout, _NietInGeheugen):
-            return None  # refused (the usual path refuses and audits it) or an entry to read
-        if isinstance(uitkomst, Herhaling) or (
-            uitkomst.verwijzing is not None and uitkomst.berichttype.is_antwoord
-        ):
-            return None  # a retry, or an answer that also confirms its question
+        except HubFout:
+            return "regel"  # refused: the usual path refuses and audits it
+        except _NietInGeheugen:
+            return "adresboek"
+        if isinstance(uitkomst, Herhaling):
+            return "herhaling"
+        if uitkomst.verwijzing is not None and uitkomst.berichttype.is_antwoord:
+            return "antwoord"  # it also confirms its question
         kolommen = uitkomst.waarden
         opgeslagen = rt.dagsleutels.verzegel_uit_geheugen(
             afzender=kolommen["afzender"],
@@ -243,7 +253,7 @@ class Lus:
             jwe=envelop.inhoud,
         )
         if opgeslagen is None:
-            return None  # the day's key is to be made or its term extended: the usual path does it
+            return "dagsleutel"  # the day's key is to be made or its term extended: the usual path does it
         bericht = Bericht(**kolommen)
         claim = zicht.claimt
         parameters = verzend_store.schrijfparameters(
@@ -254,7 +264,7 @@ class Lus:
         )
         geschreven = verzend_store.geschreven_uit(rijen, claim=claim)
         if geschreven.id is None or geschreven.claim_verloren:
-            return None  # a concurrent retry or another sender's first message won the race
+            return "wedloop"  # a concurrent retry or another sender's first message won the race
         bericht.id = geschreven.id
         return _Aangenomen(bericht, nu, partij.oin)
 

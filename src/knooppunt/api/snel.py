@@ -40,6 +40,7 @@ from knooppunt.api import deps, invoer, v1
 from knooppunt.api.lus import Lus
 from knooppunt.api.schemas import BevestigingenCreate, EnvelopCreate
 from knooppunt.hub.fouten import HubFout
+from knooppunt.metrics import SNELLE_AANNAME
 
 API_PREFIX = "/api/v1"
 log = structlog.get_logger("knooppunt.api")
@@ -98,6 +99,7 @@ class SnellePaden:
                 # A fault of the fast way is logged (never content) and costs only speed: the
                 # request is served the usual way.
                 log.exception("snelle aanname mislukt; de gewone weg neemt het over")
+                SNELLE_AANNAME.labels("fout").inc()
                 aangenomen = None
             if aangenomen is not None:
                 aangenomen.headers["API-Version"] = self.api_versie
