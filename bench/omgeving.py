@@ -354,6 +354,8 @@ def start_hub(
 ) -> Iterator[Hub]:
     """`knooppunt serve` as a real process with the development PKI's server certificate and CA.
     variant "nodelay": the same CLI through bench/serve_nodelay.py (TCP_NODELAY on the listener);
+    "zonderlus": KNOOPPUNT_API_LUS=false (every submit through the handler threads);
+    "prototype": #13's stripped-down hub (bench/serve_prototype.py);
     "yappi": through bench/serve_yappi.py (CPU profile of all threads, written when it stops)."""
     poort = vrije_poort()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -364,6 +366,8 @@ def start_hub(
         "KNOOPPUNT_DATABASE_URL": db.url,
         "KNOOPPUNT_DATA_DIR": str(data_dir),
         "KNOOPPUNT_TRUST_ANCHORS": str(pki.ca),
+        # "zonderlus": every submit through the handler threads, as before decision 0034
+        **({"KNOOPPUNT_API_LUS": "false"} if variant == "zonderlus" else {}),
         **(extra_env or {}),
     }
     extra = ["--workers", str(workers)] if workers != 1 else []

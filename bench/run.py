@@ -151,9 +151,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--variant",
         action="append",
-        choices=("standaard", "nodelay", "prototype"),
+        choices=("standaard", "zonderlus", "nodelay", "prototype"),
         default=None,
-        help="standaard: knooppunt serve as is; nodelay: the what-if launcher bench/serve_nodelay.py; "
+        help="standaard: knooppunt serve as is; zonderlus: with KNOOPPUNT_API_LUS=false (every submit "
+        "through the handler threads); nodelay: the what-if launcher bench/serve_nodelay.py; "
         "prototype: #13's stripped-down hub (bench/prototype.py) in the same process and listener",
     )
     p.add_argument("--tempo-seconden", type=float, default=None)
