@@ -157,3 +157,34 @@ def test_de_verbindingen_van_gesloten_lussen_gaan_dicht(
     assert sum(len(v.alle) for v in lus._per_lus.values()) <= 2
     lus.sluit()
     assert lus._per_lus == {}
+
+
+def test_een_verloren_claim_telt_alleen_voor_de_eigen_conversatie(
+    cast: dict[str, Partij], app: Any, rt: Runtime, langs: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first messages of one conversation at once (a traject to many creditors): the second
+    finds its claim taken when it writes. Its own conversation: accepted on the event loop; another
+    debt counsellor's: refused by the usual way (art. 3: a conversation is its SHV's)."""
+    gemeente, kredietbank, energie = cast["gemeente"], cast["kredietbank"], cast["energie"]
+    shv = _client(app, gemeente)
+    eerste = envelop(gemeente, energie, "saldoverzoek")
+    assert shv.post("/berichten", json=eerste).status_code == 201
+    vreemd = envelop(kredietbank, energie, "saldoverzoek")
+    assert _client(app, kredietbank).post("/berichten", json=vreemd).status_code == 201
+    # The race, made to happen: the facts say "no owner yet", the write finds one.
+    feiten_uit = lus_mod.verzend_store.feiten_uit
+
+    def zonder_eigenaar(rijen: Any, vragen: Any) -> Any:
+        feiten = feiten_uit(rijen, vragen)
+        feiten.eigenaar = None
+        return feiten
+
+    monkeypatch.setattr(lus_mod.verzend_store, "feiten_uit", zonder_eigenaar)
+    langs.clear()
+    eigen = envelop(gemeente, energie, "saldoverzoek", conversatie=eerste["conversatieReferentienummer"])
+    assert shv.post("/berichten", json=eigen).status_code == 201
+    assert langs == ["lus"]
+    ander = envelop(gemeente, energie, "saldoverzoek", conversatie=vreemd["conversatieReferentienummer"])
+    geweigerd = shv.post("/berichten", json=ander)
+    assert langs == ["lus", "gewoon"]
+    assert geweigerd.status_code in (403, 409, 422) and geweigerd.json()["code"], geweigerd.text

@@ -263,8 +263,17 @@ class Lus:
             conn, self.dialect, parameters
         )
         geschreven = verzend_store.geschreven_uit(rijen, claim=claim)
-        if geschreven.id is None or geschreven.claim_verloren:
-            return "wedloop"  # a concurrent retry or another sender's first message won the race
+        if geschreven.id is None:
+            return "wedloop"  # a concurrent retry with the same number won the race
+        if geschreven.claim_verloren:
+            # A concurrent first message claimed the conversation between the facts and the write
+            # (common when one traject goes to many creditors at once): as `mailbox.verstuur` does,
+            # read the owner again — the sender's own is fine, another's is the usual way's refusal.
+            eigenaar = await verzend_store.eigenaarstatement().voer_uit_async(
+                conn, self.dialect, {"conversatie": kolommen["conversatie_referentienummer"]}
+            )
+            if not eigenaar or eigenaar[0].shv != afzender.oin:
+                return "wedloop"
         bericht.id = geschreven.id
         return _Aangenomen(bericht, nu, partij.oin)
 

@@ -371,6 +371,17 @@ def schrijfstatement(claim: bool, teller: bool) -> Vast:
     return Vast(select(bericht.c.id, geclaimd.label("geclaimd")).add_cte(*ctes))
 
 
+@functools.cache
+def eigenaarstatement() -> Vast:
+    """The owner of a conversation (parameter ``conversatie``; column ``shv``), read again when a
+    write lost its claim to a concurrent first message."""
+    return Vast(
+        select(Conversatie.shv).where(
+            Conversatie.conversatie_referentienummer == bindparam("conversatie", type_=String)
+        )
+    )
+
+
 def schrijfparameters(
     waarden: Mapping[str, Any], grootte: int, opgeslagen: str, auditregel: Mapping[str, Any]
 ) -> dict[str, Any]:
