@@ -16,17 +16,30 @@ checked before the test fails, so one run lists everything.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from knooppunt.portaal.demo import DEELNEMERS
 from tests.browser.conftest import Portaalserver, log_in
 from tests.browser.test_aanmelden import BEGIN
 from tests.browser.test_sleutels import WACHTWOORD, verstuur
+from tests.browser.test_werkplek_modules import (
+    Ronde,
+    Werkplek,
+    _als_csv,
+    _handboekantwoord,
+    _rijen,
+    _verstuur_upload,
+)
+from tests.browser.test_werkplek_modules import _opstellen as _opstel_werkplek
 
 ROUTES = r"""
 import json
@@ -78,6 +91,8 @@ ENERGIE = "Demo Energie BV (Schuldeiser)"
 GEMEENTE_NAAM = "Gemeente Demodorp (Schuldhulpverlener)"
 ZORG = "00000003502345670000"
 ZORG_NAAM = "Demo Zorgverzekeraar NV (Schuldeiser)"
+ZORG_DEELNEMER = next(d for d in DEELNEMERS if d.oin == ZORG)
+GEMEENTE_DEELNEMER = next(d for d in DEELNEMERS if d.naam == "Gemeente Demodorp")
 AANMELDER_KVK = "69599086"
 
 
@@ -350,7 +365,7 @@ def test_werkplek(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe, tm
     page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
     expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
 
-    verstuur(portaalserver, aan=ZORG, soort="saldoverzoek_zorg")
+    vraag = verstuur(portaalserver, aan=ZORG, soort="saldoverzoek_zorg")
     verstuur(portaalserver, aan=ZORG, soort="saldoverzoek_zorg", kapot=True)
 
     # Locked again: a wrong passphrase is refused.
@@ -392,16 +407,38 @@ def test_werkplek(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe, tm
         axe.controleer(page, wie, "een cliënt bewerken")
 
     # Downloaden: the zip made, a tampered message left out.
-    with page.expect_download(timeout=120_000):
+    with page.expect_download(timeout=120_000) as wacht:
         page.get_by_role("button", name="Download maken").click()
     expect(page.locator("#download-klaar")).to_be_visible(timeout=60_000)
     expect(page.locator("#download-niet-geopend")).to_be_visible()
     axe.controleer(page, wie, "download gemaakt")
 
-    # Uploaden: an invalid upload lists its errors.
+    # Uploaden: an invalid upload lists its errors; the question's answer is sent.
     _upload(page, [("leeg.csv", b""), ("notities.txt", b"geen csv")])
     expect(page.locator("#upload-fouten")).to_be_visible(timeout=60_000)
     axe.controleer(page, wie, "upload met fouten")
+    with zipfile.ZipFile(wacht.value.path()) as zip_:
+        naam = next(n for n in zip_.namelist() if n.endswith(".csv") and vraag.encode() in zip_.read(n))
+        kop = next(csv.reader(io.StringIO(zip_.read(naam).decode("utf-8-sig")), delimiter=";"))
+        (rij,) = [r for r in _rijen(zip_.read(naam)) if r["referentienummer"] == vraag]
+    antwoord = _handboekantwoord(rij, "saldoverzoek_antwoord", 1)
+    werkplek = Werkplek(page, "", [], [])
+    _verstuur_upload(
+        werkplek, [(naam, _als_csv([*kop, *(k for k in antwoord if k not in kop)], [antwoord]))], 1
+    )
+    axe.controleer(page, wie, "upload verstuurd")
+
+    # Opstellen: a statusverzoek in that conversation, sent (the recipient's young certificate confirmed).
+    ronde = Ronde("schuldregeling", "1.0", ZORG_DEELNEMER, GEMEENTE_DEELNEMER, ())
+    _opstel_werkplek(
+        werkplek,
+        ronde,
+        "statusverzoek",
+        GEMEENTE_DEELNEMER.oin,
+        rij["conversatieReferentienummer"],
+        "Hoe staat het?",
+    )
+    axe.controleer(page, wie, "bericht opgesteld en verstuurd")
 
     # Opstellen: a form with its errors, then the recipient's young certificate to confirm.
     opties = page.locator("#opstel-type option")

@@ -156,7 +156,7 @@ def rondes() -> list[Ronde]:
                 d
                 for d in DEELNEMERS
                 if d is not portaal
-                and d.rol not in {r.value for r in (rol,)}
+                and d.rol != rol.value
                 and _doet_mee(d, m.code, versie)
                 and any(Rol(d.rol) in t.van for t in gestuurd)
             ]
