@@ -18,7 +18,8 @@ towards that role — one per answer the portal participant may give. In the wer
 A type is left out of a round only for a reason the hub decides from the adresboek before anything
 is exchanged (`UITGESLOTEN_VOORWAARDEN`, `ONTVANGERVOORWAARDEN`); `test_elke_module_en_versie`
 fails when a module or version has no round or a round answers nothing. One server for the whole
-file: every participant makes its browser keys once.
+file (and one on PostgreSQL when KNOOPPUNT_TEST_DATABASE_URL is set): every participant makes its
+browser keys once.
 """
 
 from __future__ import annotations
@@ -244,8 +245,17 @@ class Werkplek:
     fouten: list[str]
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def srv(request: pytest.FixtureRequest) -> Portaalserver:
+    """`knooppunt serve` on SQLite, and on PostgreSQL when KNOOPPUNT_TEST_DATABASE_URL is set."""
+    gevonden: Portaalserver = request.getfixturevalue(
+        "portaalserver" if request.param == "sqlite" else "portaal_pg"
+    )
+    return gevonden
+
+
 @pytest.fixture(scope="module")
-def werkplekken(browser: Any, portaalserver: Portaalserver) -> Iterator[dict[str, Werkplek]]:
+def werkplekken(browser: Any, srv: Portaalserver) -> Iterator[dict[str, Werkplek]]:
     """Per browser participant, made on first use: a page with the portal's CSP in force whose user
     made the organisation's keys (unlocked from then on); every request body recorded."""
     from playwright.sync_api import expect
@@ -257,7 +267,7 @@ def werkplekken(browser: Any, portaalserver: Portaalserver) -> Iterator[dict[str
         def __missing__(self, oin: str) -> Werkplek:
             d = next(d for d in DEELNEMERS if d.oin == oin)
             ctx = browser.new_context(
-                base_url=portaalserver.url,
+                base_url=srv.url,
                 ignore_https_errors=True,
                 locale="nl-NL",
                 viewport={"width": 1280, "height": 900},
@@ -445,11 +455,10 @@ def _opstellen(w: Werkplek, ronde: Ronde, code: str, ontvanger: str, conversatie
 
 @pytest.mark.parametrize("ronde", RONDES, ids=[r.id for r in RONDES])
 def test_ronde_in_de_werkplek(
-    ronde: Ronde, portaalserver: Portaalserver, werkplekken: dict[str, Werkplek], tmp_path: Path
+    ronde: Ronde, srv: Portaalserver, werkplekken: dict[str, Werkplek], tmp_path: Path
 ) -> None:
     w = werkplekken[ronde.portaal.oin]
     w.lichamen.clear()
-    srv = portaalserver
     berichten = [[ronde.module, ronde.versie, code, 200 + i] for i, (code, _) in enumerate(ronde.berichten)]
     gestuurd = [
         json.loads(r)
