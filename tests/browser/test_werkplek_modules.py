@@ -487,12 +487,16 @@ def test_ronde_in_de_werkplek(
     # 2. Uploaden: the answers filled into the downloaded rows, sealed in the browser.
     handboek = csvindeling.is_handboek(ronde.module, ronde.versie)
     per_bestand: dict[str, tuple[list[str], list[dict[str, str]]]] = {}
+    ingevuld_per_ref: dict[str, dict[str, str]] = {}
+    volgnummer: dict[str, int] = {}
     for n, g in enumerate(gestuurd):
         antwoord = antwoord_van[g["ref"]]
         if antwoord is None:
             continue
         naam, rij = per_ref[g["ref"]]
         ingevuld = _handboekantwoord(rij, antwoord, n) if handboek else _generiek_antwoord(rij, antwoord)
+        ingevuld_per_ref[g["ref"]] = ingevuld
+        volgnummer[g["ref"]] = n
         kop = next(csv.reader(io.StringIO(zip_.read(naam).decode("utf-8-sig")), delimiter=";"))
         kop_, rijen = per_bestand.setdefault(naam.rsplit("/", 1)[-1], (kop, []))
         kop_ += [k for k in ingevuld if k not in kop_]
@@ -512,6 +516,22 @@ def test_ronde_in_de_werkplek(
         assert o["fout"] is None, o
         assert (o["type"], o["versie"]) == (verwacht_antwoorden[ref], ronde.versie), o
         assert o["conv"] == next(g["conv"] for g in gestuurd if g["ref"] == ref)
+        # What was filled in is what the other side reads (the cells as the download writes them).
+        gelezen = {k: export.cel(v) for k, v in export.plat(o["payload"]).items()}
+        for kolom, waarde in ingevuld_per_ref[ref].items():
+            if not kolom.startswith(csvindeling.ANTWOORD) or kolom == csvindeling.ANTWOORDSOORT or not waarde:
+                continue
+            if handboek:  # the handbook's columns are named otherwise; its own texts are in the answer
+                if any(
+                    waarde == v.format(n=volgnummer[ref])
+                    for vorm in HANDBOEK.values()
+                    for v in vorm.values()
+                    if "{n}" in v
+                ):
+                    assert waarde in gelezen.values(), (ref, kolom, waarde, gelezen)
+            else:
+                veld = kolom.removeprefix(csvindeling.ANTWOORD)
+                assert gelezen.get(veld) == waarde, (ref, veld, gelezen.get(veld), waarde)
     for url, data in w.lichamen:
         for waarde in (b"NL91ABNA0417164300", b"Team Werkplek"):
             assert waarde not in data, f"{waarde!r} reached the server in {url}"
