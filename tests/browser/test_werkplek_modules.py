@@ -161,6 +161,7 @@ def rondes() -> list[Ronde]:
                 and _doet_mee(d, m.code, versie)
                 and any(Rol(d.rol) in t.van for t in gestuurd)
             ]
+            assert vragers, f"{m.code} {versie}: no demo participant with hosted keys asks the {rol.value}"
             vrager = vragers[0]
             berichten: list[tuple[str, str | None]] = []
             for t in gestuurd:
