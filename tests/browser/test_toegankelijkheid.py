@@ -40,6 +40,7 @@ from tests.browser.test_werkplek_modules import (
     _verstuur_upload,
 )
 from tests.browser.test_werkplek_modules import _opstellen as _opstel_werkplek
+from tests.browser.test_werkplek_upload import _upload
 
 ROUTES = r"""
 import json
@@ -345,11 +346,10 @@ def test_elke_pagina_voor_elke_rol(nieuwe_pagina: Any, portaalserver: Portaalser
     axe.geen_schendingen()
 
 
-def test_werkplek(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe, tmp_path: Path) -> None:
-    """The werkplek in each state, every part opened, as a creditor whose keys are in the browser."""
+def test_werkplek(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe) -> None:
+    """The werkplek in each state, every part opened, as a creditor whose keys are in the browser
+    and as a colleague who asks for access."""
     from playwright.sync_api import expect
-
-    from tests.browser.test_werkplek_upload import _upload
 
     wie = "schuldeiser met sleutels in de browser"
     page = nieuwe_pagina()
@@ -368,7 +368,24 @@ def test_werkplek(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe, tm
     vraag = verstuur(portaalserver, aan=ZORG, soort="saldoverzoek_zorg")
     verstuur(portaalserver, aan=ZORG, soort="saldoverzoek_zorg", kapot=True)
 
-    # Locked again: a wrong passphrase is refused.
+    # A colleague: the organisation has keys already; asks for access, and waits with a check code.
+    collega = nieuwe_pagina()
+    log_in(collega, ZORG_NAAM, naam="Cor Collega")
+    collega.goto(PREFIX + "/sleutels")
+    expect(collega.get_by_role("button", name="Toegang vragen")).to_be_visible()
+    axe.controleer(collega, "collega zonder toegang", "uw organisatie heeft al sleutels")
+    collega.get_by_role("button", name="Toegang vragen").click()
+    expect(collega.locator("#wachtwoord-nieuw")).not_to_have_text("")
+    collega.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+    collega.locator("#stap-wachtwoord").get_by_role("button").click()
+    expect(collega.locator("#eigen-controlecode")).not_to_be_empty(timeout=60_000)
+    axe.controleer(collega, "collega zonder toegang", "toegang gevraagd")
+
+    # Locked again: a wrong passphrase is refused; "Wachtwoord kwijt?" explains what new keys mean.
+    page.reload()
+    page.get_by_role("button", name="Wachtwoord kwijt? Nieuwe sleutels maken").click()
+    expect(page.locator("#opnieuw-uitleg")).to_be_visible()
+    axe.controleer(page, wie, "wachtwoord kwijt")
     page.reload()
     page.get_by_label("Wachtwoord", exact=True).fill("FOUT-FOUT-FOUT-FOUT")
     page.get_by_role("button", name="Ontgrendelen").click()
@@ -378,6 +395,9 @@ def test_werkplek(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe, tm
     page.get_by_role("button", name="Ontgrendelen").click()
     expect(page.locator("#sleutels-status")).to_contain_text("ontgrendeld", timeout=60_000)
     axe.controleer(page, wie, "ontgrendeld")
+    page.get_by_role("button", name="Verzoeken opnieuw ophalen").click()
+    expect(page.locator("#collegas-tabel")).to_contain_text("Cor Collega", timeout=60_000)
+    axe.controleer(page, wie, "een collega vraagt toegang")
 
     # A message opened in the werkplek.
     page.get_by_role("button", name="Berichten ophalen").click()
