@@ -816,9 +816,12 @@ function generiekeAntwoorden(bestand, rijen, verslag) {
       }
     }
     const payload = payloadUit(type, rij, prefix, fout);
-    // csvmodules._neem_over: the fields the answer shares with its question, from the question's columns.
+    // csvmodules._neem_over: the fields the answer shares with its question, from the question's columns —
+    // only those the answer requires (klantnummerSHV, a case's kenmerk): an optional field of the same
+    // name may belong to one kind of answer only (a gebeurtenis' proFormaBorgstelling).
+    const verplicht = new Set(type.schema?.required || []);
     for (const k of type.kolommen) {
-      if (k.naam.includes(".") || k.naam in payload || !["tekst", "keuze"].includes(k.soort)) continue;
+      if (k.naam.includes(".") || k.naam in payload || !["tekst", "keuze"].includes(k.soort) || !verplicht.has(k.naam)) continue;
       if (rij[k.naam]) payload[k.naam] = rij[k.naam];
     }
     if (!valideerGeneriek(type, payload, rij, prefix, kenmerk, "antwoord", fout) || verslag.fouten.length > voor) continue;
