@@ -288,3 +288,17 @@ def test_a_document_goes_in_the_zip_not_in_a_cell() -> None:
     tekst = export.csv_van(soort, [bericht], {}).decode("utf-8-sig")
     assert naam in tekst and pdf not in tekst
     assert "PDF-document" in leesbaar.waarde("inhoud", pdf)
+
+
+def test_an_answer_takes_over_only_the_fields_it_requires_from_its_question() -> None:
+    """A gebeurtenis answering an aanvraag_borgstelling gets the case's kenmerk from the question's
+    row, not its proFormaBorgstelling (allowed only with gebeurtenis pro_forma_afgegeven)."""
+    from knooppunt.portaal import csvmodules
+
+    kolommen = [
+        csvindeling.Kolom("kenmerk", "tekst", verplicht=True),
+        csvindeling.Kolom("proFormaBorgstelling", "tekst", verplicht=False),
+    ]
+    payload: dict[str, Any] = {"gebeurtenis": "borgstelling_afgegeven"}
+    csvmodules._neem_over(payload, {"kenmerk": "KB-2026-0042", "proFormaBorgstelling": "0d9c…"}, kolommen)
+    assert payload == {"gebeurtenis": "borgstelling_afgegeven", "kenmerk": "KB-2026-0042"}

@@ -209,10 +209,17 @@ def _is_lijstkolom(kolom: str, mogelijk: set[str]) -> bool:
 
 
 def _neem_over(payload: dict[str, Any], rij: dict[str, str], kolommen: Sequence[csvindeling.Kolom]) -> None:
-    """Top-level fields the answer shares with its question (``klantnummerSHV``, a case's
-    ``kenmerk``) are taken from the question's columns when the answer leaves them empty."""
+    """Top-level fields the answer requires and shares with its question (``klantnummerSHV``, a
+    case's ``kenmerk``) are taken from the question's columns when the answer leaves them empty —
+    not optional ones (a gebeurtenis other than ``pro_forma_afgegeven`` must not get the aanvraag's
+    ``proFormaBorgstelling``; the werkplek's uploaden.js does the same)."""
     for kolom in kolommen:
-        if "." in kolom.naam or kolom.naam in payload or kolom.soort not in ("tekst", "keuze"):
+        if (
+            "." in kolom.naam
+            or kolom.naam in payload
+            or kolom.soort not in ("tekst", "keuze")
+            or not kolom.verplicht
+        ):
             continue
         if rij.get(kolom.naam):
             payload[kolom.naam] = rij[kolom.naam]
