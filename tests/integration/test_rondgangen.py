@@ -20,18 +20,26 @@ def rondgangen(rt: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     if rt.engine.dialect.name != "postgresql":
         pytest.skip("round trips count on PostgreSQL; SQLite runs in-process")
     verstuurd: list[str] = []
-    execute, commit = psycopg.Cursor.execute, psycopg.Connection.commit
+    execute, executemany, commit = psycopg.Cursor.execute, psycopg.Cursor.executemany, psycopg.Connection.commit
 
     def teller_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
         woord = str(query if isinstance(query, str) else query.as_string(self)).split(maxsplit=1)[0].upper()
         verstuurd.append(f"{woord} (pipeline)" if self.connection._pipeline is not None else woord)
         return execute(self, query, *args, **kwargs)
 
+    def teller_executemany(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        # psycopg 3 pipelines an executemany: one round trip, whatever its rows (audit entries,
+        # counters, receipts written at commit)
+        woord = str(query if isinstance(query, str) else query.as_string(self)).split(maxsplit=1)[0].upper()
+        verstuurd.append(f"{woord} (many)")
+        return executemany(self, query, *args, **kwargs)
+
     def teller_commit(self: psycopg.Connection[Any]) -> None:
         verstuurd.append("COMMIT")
         commit(self)
 
     monkeypatch.setattr(psycopg.Cursor, "execute", teller_execute)
+    monkeypatch.setattr(psycopg.Cursor, "executemany", teller_executemany)
     monkeypatch.setattr(psycopg.Connection, "commit", teller_commit)
     yield verstuurd
 
