@@ -20,7 +20,8 @@ def rondgangen(rt: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     if rt.engine.dialect.name != "postgresql":
         pytest.skip("round trips count on PostgreSQL; SQLite runs in-process")
     verstuurd: list[str] = []
-    execute, executemany, commit = psycopg.Cursor.execute, psycopg.Cursor.executemany, psycopg.Connection.commit
+    execute, executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
+    commit = psycopg.Connection.commit
 
     def teller_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
         woord = str(query if isinstance(query, str) else query.as_string(self)).split(maxsplit=1)[0].upper()
