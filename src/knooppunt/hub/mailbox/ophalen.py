@@ -84,6 +84,7 @@ class _Overdracht:
         gevonden: dict[str, str | None] = {}
         rest: list[str] = []
         with self._slot:
+            self._ruim_op(time.monotonic())
             for nummer in nummers:
                 item = self._items.pop((ontvanger, nu, nummer), None)
                 if item is None:
@@ -91,7 +92,6 @@ class _Overdracht:
                 else:
                     gevonden[nummer] = item[0]
                     self._bytes -= len(item[0] or "")
-            self._ruim_op(time.monotonic())
         return gevonden, rest
 
     def _ruim_op(self, moment: float) -> None:
