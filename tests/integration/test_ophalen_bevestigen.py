@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
 from knooppunt.hub.mailbox import bevestigen as bevestig_hub
+from knooppunt.hub.mailbox.envelop import WEIGERREDENEN
 from knooppunt.runtime import Runtime
 from knooppunt.store import inboxquotum
 from knooppunt.store.models import Auditregel, Bericht
@@ -218,3 +220,63 @@ def test_overdracht_is_begrensd_in_tijd_en_bytes(monkeypatch: Any) -> None:
     overdracht.zet("o", nu, {"1": "x" * 10, "2": "y" * 10, "3": "z" * 10})
     assert overdracht.neem("o", nu, ["1", "2", "3"]) == ({"2": "y" * 10, "3": "z" * 10}, ["1"])
     assert overdracht._bytes == 0
+
+
+def test_weigeren_geeft_elke_uitkomst_en_schrijft_het_foutbericht_zoals_voorheen(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
+    shv, se = cast["gemeente"], cast["energie"]
+    afzender, ontvanger = client_voor(shv), client_voor(se)
+    te_weigeren, bevestigd, verlopen = (e["referentienummer"] for e in _stuur(afzender, shv, se, 3))
+    assert ontvanger.post(f"/berichten/{bevestigd}/bevestiging").status_code == 200
+    with rt.sessions() as session, session.begin():
+        session.execute(
+            update(Bericht)
+            .where(Bericht.referentienummer == verlopen)
+            .values(verloopt_op=datetime(2020, 1, 1).astimezone())
+        )
+    (bon,) = _berichten(rt, ontvanger=shv.oin, berichttype="ontvangstbevestiging")
+    weigering = {"reden": "HANDTEKENING_ONGELDIG"}
+
+    antwoord = ontvanger.post(f"/berichten/{te_weigeren}/weigering", json=weigering)
+
+    assert antwoord.status_code == 200, antwoord.text
+    assert (antwoord.json()["status"], antwoord.json()["geweigerdOp"] is not None) == ("geweigerd", True)
+    assert _tellers(rt, se.oin, shv.oin)[1] == 1  # only `verlopen` is still counted
+    (fout,) = _berichten(rt, ontvanger=shv.oin, berichttype="foutbericht")
+    melding = {
+        "code": "GEWEIGERD",
+        "reden": "HANDTEKENING_ONGELDIG",
+        "omschrijving": f"Bericht {te_weigeren} (saldoverzoek) is geweigerd: "
+        f"{WEIGERREDENEN['HANDTEKENING_ONGELDIG']}. De inhoud is verwijderd; stuur het opnieuw onder "
+        "een nieuw referentienummer.",
+        "referentienummer": te_weigeren,
+        "ontvanger": se.oin,
+    }
+    assert fout.melding == melding and list(fout.melding) == list(melding)
+    assert fout.envelop_hash == hashlib.sha256(json.dumps(melding, sort_keys=True).encode()).hexdigest()
+    assert (fout.afzender, fout.cross_referentienummer, fout.status) == (
+        bon.afzender,
+        te_weigeren,
+        "aangeboden",
+    )
+    assert fout.verloopt_op == bon.verloopt_op  # the same term from the same kind of clock
+    assert [(r, u) for r, _, u in _audit(rt, "geweigerd")] == [(te_weigeren, "HANDTEKENING_ONGELDIG")]
+
+    assert (
+        ontvanger.post(f"/berichten/{te_weigeren}/weigering", json=weigering).json()["status"] == "geweigerd"
+    )
+    assert (
+        ontvanger.post(f"/berichten/{bevestigd}/weigering", json=weigering).json()["code"] == "AL_BEVESTIGD"
+    )
+    assert ontvanger.post(f"/berichten/{verlopen}/weigering", json=weigering).status_code == 410
+    assert ontvanger.post(f"/berichten/{bon.referentienummer}/weigering", json=weigering).status_code == 404
+    assert (
+        client_voor(shv).post(f"/berichten/{bon.referentienummer}/weigering", json=weigering).json()["code"]
+        == "NIET_WEIGERBAAR"
+    )
+    assert ontvanger.post(f"/berichten/{uuid.uuid4()}/weigering", json=weigering).status_code == 404
+    assert len(_berichten(rt, ontvanger=shv.oin, berichttype="foutbericht")) == 2  # + VERLOPEN
+    assert [(r, u) for r, _, u in _audit(rt, "geweigerd")] == [(te_weigeren, "HANDTEKENING_ONGELDIG")]
+    assert _tellers(rt, se.oin, shv.oin) == (0, 0)
+    assert all(tekst.isascii() for tekst in WEIGERREDENEN.values())  # the hash is made in SQL

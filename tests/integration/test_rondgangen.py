@@ -138,3 +138,18 @@ def test_een_pagina_van_honderd_bevestigen_kost_hoogstens_vier_rondgangen(
     # BEGIN + clock + versions; lock, confirm, delete the inhoud, lower the counters, the receipts
     # and the audit entries in one statement; COMMIT
     assert rondgangen == ["SELECT (pipeline)", "WITH", "COMMIT"], rondgangen
+
+
+def test_een_weigering_kost_hoogstens_vier_rondgangen(
+    cast: Any, client_voor: Any, rondgangen: list[str]
+) -> None:
+    eerste, tweede = (e["referentienummer"] for e in _inbox(client_voor, cast, 2))
+    se = client_voor(cast["energie"])
+    weigering = {"reden": "ONTSLEUTELING_MISLUKT"}
+    assert se.post(f"/berichten/{eerste}/weigering", json=weigering).status_code == 200  # warm caches
+    rondgangen.clear()
+    antwoord = se.post(f"/berichten/{tweede}/weigering", json=weigering)
+    assert antwoord.status_code == 200, antwoord.text
+    # BEGIN + clock + versions; refuse, delete the inhoud, lower the counter, the foutbericht to the
+    # sender and the audit entry in one statement; COMMIT
+    assert rondgangen == ["SELECT (pipeline)", "WITH", "COMMIT"], rondgangen

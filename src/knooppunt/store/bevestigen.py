@@ -1,6 +1,7 @@
-"""The SQL of a confirm (#13 item 2, decision 0033): a recipient confirms a page of messages in ONE
-PostgreSQL statement of data-modifying CTEs, so that ``POST /api/v1/bevestigingen`` costs BEGIN +
-clock, this statement and COMMIT.
+"""The SQL of a confirm and a refusal (#13 item 2, decision 0033): a recipient confirms a page of
+messages, or refuses one, in ONE PostgreSQL statement of data-modifying CTEs, so that
+``POST /api/v1/bevestigingen`` and ``POST /api/v1/berichten/{ref}/weigering`` cost BEGIN + clock,
+this statement and COMMIT.
 
 The statement locks the recipient's messages with these numbers in id order (``FOR UPDATE``: two
 concurrent confirms of overlapping pages wait for each other, never deadlock), confirms those still
@@ -14,6 +15,10 @@ refused, expired) is the caller's to report (hub.mailbox.bevestigen).
 A receipt is the row hub.mailbox.meldingen.ontvangstbevestiging makes: its ``melding`` the same
 JSON text and its ``envelop_hash`` the SHA-256 of the same sorted-key JSON, built in SQL (every
 value in it is ASCII, which PostgreSQL's ``to_json`` and Python's ``json.dumps`` escape alike).
+
+A refusal (`weiger_pg`) is the same for one message that is not the hub's own: refused, inhoud
+deleted, counter lowered, the foutbericht GEWEIGERD to its sender (hub.mailbox.bevestigen.weiger's
+row) and the audit entry with the reason.
 
 SQLite (in-process, no round trips to save) keeps the statements one by one
 (hub.mailbox.bevestigen, store.berichten).
@@ -168,3 +173,103 @@ def bevestig_pagina(
         },
     ).all()
     return [(r[0], bool(r[1])) for r in rijen]
+
+
+_WEIGER_MELDING = [  # the order of hub.mailbox.bevestigen.weiger's melding
+    ("code", "CAST('GEWEIGERD' AS text)"),
+    ("reden", "CAST(:reden AS text)"),
+    ("omschrijving", "format(CAST(:omschrijving AS text), c.referentienummer, c.berichttype)"),
+    ("referentienummer", "c.referentienummer"),
+    ("ontvanger", "c.ontvanger"),
+]
+
+_WEIGER_PG = text(
+    f"""
+    WITH doel AS MATERIALIZED (
+        SELECT {_LIJST} FROM berichten
+        WHERE ontvanger = CAST(:ontvanger AS text) AND referentienummer = CAST(:referentienummer AS text)
+        FOR UPDATE
+    ),
+    geweigerd AS (
+        UPDATE berichten AS b
+        SET status = 'geweigerd', geweigerd_op = CAST(:nu AS timestamptz)
+        WHERE b.id = ANY(ARRAY(SELECT id FROM doel)) AND b.afzender <> CAST(:hub AS text)
+            AND b.status IN ('aangeboden', 'opgehaald') AND b.verloopt_op >= CAST(:nu AS timestamptz)
+        RETURNING {", ".join(f"b.{k}" for k in _KOLOMMEN)}
+    ),
+    weg AS (
+        DELETE FROM berichtinhoud AS i WHERE i.bericht_id = ANY(ARRAY(SELECT id FROM geweigerd))
+    ),
+    tellers AS (
+        INSERT INTO inboxbezetting (ontvanger, afzender, bytes, aantal)
+        SELECT c.ontvanger, c.afzender, -c.grootte, -1 FROM geweigerd AS c WHERE c.grootte > 0
+        ON CONFLICT (ontvanger, afzender) DO UPDATE
+        SET bytes = inboxbezetting.bytes + excluded.bytes, aantal = inboxbezetting.aantal + excluded.aantal
+    ),
+    melding AS (
+        INSERT INTO berichten (referentienummer, afzender, ontvanger, conversatie_referentienummer,
+            cross_referentienummer, berichttype, module, versie, envelop_hash, status, ontvangen_op,
+            verloopt_op, melding)
+        SELECT gen_random_uuid()::text, CAST(:hub AS text), m.afzender, m.conversatie_referentienummer,
+            m.referentienummer, 'foutbericht', m.module, m.versie,
+            encode(sha256(convert_to(m.gesorteerd, 'UTF8')), 'hex'), 'aangeboden',
+            CAST(:nu AS timestamptz), CAST(:melding_verloopt_op AS timestamptz), CAST(m.melding AS json)
+        FROM (
+            SELECT c.afzender, c.conversatie_referentienummer, c.referentienummer, c.module, c.versie,
+                {_json_tekst(_WEIGER_MELDING)} AS melding,
+                {_json_tekst(sorted(_WEIGER_MELDING))} AS gesorteerd
+            FROM geweigerd AS c
+        ) AS m
+    ),
+    audit AS (
+        INSERT INTO auditregels (tijd, actor, actie, berichttype, module, afzender, ontvanger,
+            referentienummer, deelnemer, certificaat, uitkomst)
+        SELECT CAST(:nu AS timestamptz), CAST(:actor AS text), CAST(:actie AS text), c.berichttype,
+            c.module, c.afzender, c.ontvanger, c.referentienummer, NULL, NULL, CAST(:reden AS text)
+        FROM geweigerd AS c
+    )
+    SELECT {_LIJST}, true AS nieuw FROM geweigerd
+    UNION ALL
+    SELECT {_LIJST}, false AS nieuw FROM doel AS g
+    WHERE NOT EXISTS (SELECT 1 FROM geweigerd AS c WHERE c.id = g.id)
+    """  # noqa: S608 (only the table's own column names are formatted in)
+).columns(*Bericht.__table__.c, column("nieuw", Boolean))
+
+
+def weiger_pg(
+    session: Session,
+    *,
+    ontvanger: str,
+    referentienummer: str,
+    reden: str,
+    nu: datetime,
+    hub: str,
+    melding_verloopt_op: datetime,
+    omschrijving: str,
+    actor: str,
+    actie: str,
+) -> tuple[Bericht, bool] | None:
+    """PostgreSQL only: refuse `ontvanger`'s message with this number if it is open, unexpired and
+    not the hub's own, in one statement (see the module); returns it as it is now (loaded into the
+    session) and whether this statement refused it, or None when `ontvanger` has no such message.
+    ``omschrijving``: the foutbericht's text as a ``format()`` template, ``%1$s`` the
+    referentienummer, ``%2$s`` the type; ASCII, as ``reden`` (see the module)."""
+    if not (omschrijving.isascii() and reden.isascii()):
+        raise ValueError("omschrijving en reden moeten ASCII zijn: de envelop_hash wordt in SQL berekend")
+    rij = session.execute(
+        select(Bericht, column("nieuw", Boolean))
+        .from_statement(_WEIGER_PG)
+        .execution_options(populate_existing=True),
+        {
+            "ontvanger": ontvanger,
+            "referentienummer": referentienummer,
+            "reden": reden,
+            "nu": nu,
+            "hub": hub,
+            "melding_verloopt_op": melding_verloopt_op,
+            "omschrijving": omschrijving,
+            "actor": actor[:80],
+            "actie": actie,
+        },
+    ).first()
+    return None if rij is None else (rij[0], bool(rij[1]))

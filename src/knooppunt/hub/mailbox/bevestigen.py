@@ -262,26 +262,15 @@ def weiger(
             f"reden {reden!r} is onbekend; kies uit {', '.join(WEIGERREDENEN)}",
             [OngeldigVeld("reden", "onbekende reden")],
         )
+    if session.get_bind().dialect.name == "postgresql":
+        return _weiger_pg(session, ontvanger, referentienummer, reden, nu=nu, instellingen=instellingen)
     bericht = store.voor_ontvanger(session, ontvanger=ontvanger.oin, referentienummer=referentienummer)
     if bericht is None:
         raise niet_gevonden(f"Bericht {referentienummer}")
     if bericht.afzender == KNOOPPUNT:
-        raise HubFout(
-            "NIET_WEIGERBAAR",
-            409,
-            "Kan niet weigeren",
-            "Meldingen van het knooppunt zijn niet versleuteld en kunnen niet geweigerd worden; bevestig ze.",
-        )
+        raise _niet_weigerbaar()
     if not store.weiger(session, bericht.id, nu=nu):
-        uitkomst = _niet_open(session, bericht, nu=nu, instellingen=instellingen)
-        if uitkomst.bericht.status in ("bevestigd", "beantwoord"):
-            raise HubFout(
-                "AL_BEVESTIGD",
-                409,
-                "Al bevestigd",
-                f"Bericht {referentienummer} is al bevestigd; weigeren kan alleen vóór bevestiging.",
-            )
-        return uitkomst
+        return _niet_geweigerd(session, bericht, referentienummer, nu=nu, instellingen=instellingen)
     audit.geweigerd(session, ontvanger.oin, bericht, reden, nu=nu)
     hub_bericht(
         session,
@@ -293,7 +282,7 @@ def weiger(
             "reden": reden,
             "omschrijving": f"Bericht {bericht.referentienummer} ({bericht.berichttype}) is geweigerd: "
             f"{WEIGERREDENEN[reden]}. De inhoud is verwijderd; stuur het opnieuw onder een nieuw "
-            "referentienummer.",
+            "referentienummer.",  # on PostgreSQL: _weigertekst
             "referentienummer": bericht.referentienummer,
             "ontvanger": bericht.ontvanger,
         },
@@ -302,6 +291,73 @@ def weiger(
     )
     session.refresh(bericht)
     return Bevestiging(bericht, True)
+
+
+def _niet_weigerbaar() -> HubFout:
+    return HubFout(
+        "NIET_WEIGERBAAR",
+        409,
+        "Kan niet weigeren",
+        "Meldingen van het knooppunt zijn niet versleuteld en kunnen niet geweigerd worden; bevestig ze.",
+    )
+
+
+def _niet_geweigerd(
+    session: Session, bericht: Bericht, referentienummer: str, *, nu: datetime, instellingen: Instellingen
+) -> Bevestiging:
+    """A message that was not open to refuse: expired now if past its term, or refused before;
+    one confirmed already cannot be refused."""
+    uitkomst = _niet_open(session, bericht, nu=nu, instellingen=instellingen)
+    if uitkomst.bericht.status in ("bevestigd", "beantwoord"):
+        raise HubFout(
+            "AL_BEVESTIGD",
+            409,
+            "Al bevestigd",
+            f"Bericht {referentienummer} is al bevestigd; weigeren kan alleen vóór bevestiging.",
+        )
+    return uitkomst
+
+
+def _weigertekst(reden: str) -> str:
+    """The foutbericht's omschrijving (as `weiger` writes it) as a PostgreSQL ``format()``
+    template (``%1$s`` the referentienummer, ``%2$s`` the type)."""
+    return (
+        f"Bericht %1$s (%2$s) is geweigerd: {WEIGERREDENEN[reden].replace('%', '%%')}. De inhoud is "
+        "verwijderd; stuur het opnieuw onder een nieuw referentienummer."
+    )
+
+
+def _weiger_pg(
+    session: Session,
+    ontvanger: Deelnemer | Partij,
+    referentienummer: str,
+    reden: str,
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
+) -> Bevestiging:
+    """`weiger` on PostgreSQL: refused, inhoud deleted, counter lowered, foutbericht and audit
+    entry in one statement (store.bevestigen.weiger_pg); the other outcomes as `weiger`'s."""
+    uit = bevestig_store.weiger_pg(
+        session,
+        ontvanger=ontvanger.oin,
+        referentienummer=referentienummer,
+        reden=reden,
+        nu=nu,
+        hub=KNOOPPUNT,
+        melding_verloopt_op=termijn_einde(instellingen.kalender, nu, instellingen.bevestigingstermijn),
+        omschrijving=_weigertekst(reden),
+        actor=ontvanger.oin,
+        actie=audit.Actie.GEWEIGERD.value,
+    )
+    if uit is None:
+        raise niet_gevonden(f"Bericht {referentienummer}")
+    bericht, nieuw = uit
+    if nieuw:
+        return Bevestiging(bericht, True)
+    if bericht.afzender == KNOOPPUNT:
+        raise _niet_weigerbaar()
+    return _niet_geweigerd(session, bericht, referentienummer, nu=nu, instellingen=instellingen)
 
 
 def beantwoord_reeks(
