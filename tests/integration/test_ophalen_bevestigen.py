@@ -9,17 +9,20 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import threading
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
+from knooppunt.hub import mailbox
 from knooppunt.hub.mailbox import bevestigen as bevestig_hub
 from knooppunt.hub.mailbox.envelop import WEIGERREDENEN
 from knooppunt.runtime import Runtime
 from knooppunt.store import inboxquotum
-from knooppunt.store.models import Auditregel, Bericht
+from knooppunt.store.db import db_nu, transactie
+from knooppunt.store.models import Auditregel, Bericht, Deelnemer
 from tests.factories import Partij, envelop
 
 # the module, not the function `mailbox.ophalen` that the package exports under its name
@@ -280,3 +283,52 @@ def test_weigeren_geeft_elke_uitkomst_en_schrijft_het_foutbericht_zoals_voorheen
     assert [(r, u) for r, _, u in _audit(rt, "geweigerd")] == [(te_weigeren, "HANDTEKENING_ONGELDIG")]
     assert _tellers(rt, se.oin, shv.oin) == (0, 0)
     assert all(tekst.isascii() for tekst in WEIGERREDENEN.values())  # the hash is made in SQL
+
+
+def test_gelijktijdig_bevestigen_en_ophalen_bevestigt_elk_bericht_eenmaal(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
+    """Overlapping pages confirmed at the same time, in opposite orders, while the inbox is
+    fetched: no deadlock, every message confirmed once (one receipt, one audit entry), the
+    counters back to zero."""
+    shv, se = cast["gemeente"], cast["energie"]
+    nummers = [e["referentienummer"] for e in _stuur(client_voor(shv), shv, se, 40)]
+    pagina_s = [nummers[:30], list(reversed(nummers[10:])), nummers[::2] + nummers[1::2], nummers[5:35]]
+    fouten: list[BaseException] = []
+
+    def bevestig(pagina: list[str]) -> None:
+        try:
+            start.wait()
+            with transactie(rt.sessions) as session:
+                deelnemer = session.get(Deelnemer, se.oin)
+                assert deelnemer is not None
+                uitkomsten = mailbox.bevestig_meerdere(
+                    session, deelnemer, pagina, nu=db_nu(session), instellingen=rt.instellingen
+                )
+                assert all(code is None for _, _, code in uitkomsten), uitkomsten
+        except BaseException as fout:  # reported by the main thread
+            fouten.append(fout)
+
+    def haal_op() -> None:
+        try:
+            start.wait()
+            for _ in range(3):
+                with transactie(rt.sessions) as session:
+                    deelnemer = session.get(Deelnemer, se.oin)
+                    assert deelnemer is not None
+                    mailbox.ophalen(session, deelnemer, nu=db_nu(session), limiet=20, max_bytes=1 << 24)
+        except BaseException as fout:
+            fouten.append(fout)
+
+    draden = [threading.Thread(target=bevestig, args=(p,)) for p in pagina_s]
+    draden.append(threading.Thread(target=haal_op))
+    start = threading.Barrier(len(draden))
+    for draad in draden:
+        draad.start()
+    for draad in draden:
+        draad.join(60)
+    assert fouten == []
+    bonnen = _berichten(rt, ontvanger=shv.oin, berichttype="ontvangstbevestiging")
+    assert sorted(b.cross_referentienummer or "" for b in bonnen) == sorted(nummers)
+    assert sorted(r or "" for r, actor, _ in _audit(rt, "bevestigd") if actor == se.oin) == sorted(nummers)
+    assert _tellers(rt, se.oin, shv.oin) == (0, 0)
