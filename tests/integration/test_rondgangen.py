@@ -1,8 +1,11 @@
-"""#13 item 2: a submit reaches PostgreSQL in at most four round trips — the first statement with
-its BEGIN (clock and versions, pipelined), the facts every rule needs, the writes, COMMIT — and no
-pre-ping on a busy pool. Counted at the driver: every psycopg `Cursor.execute` outside a pipeline
-is a round trip, a pipeline is one (its statements share one Sync), every `Connection.commit` is
-one — whatever SQLAlchemy or the hub's own hot statements (store.db.Vast) send."""
+"""#13 item 2: a submit, a fetch and a confirm reach PostgreSQL in at most four round trips, and no
+pre-ping on a busy pool. A submit: the first statement with its BEGIN (clock and versions,
+pipelined), the facts every rule needs, the writes, COMMIT. A fetch and a confirm: three, their one
+statement a WITH (decision 0033). Counted at the driver: every psycopg `Cursor.execute` outside a
+pipeline is a round trip, a pipeline is one (its statements share one Sync), so is every
+`executemany` (psycopg pipelines its rows: the audit entries or counters a session writes at
+commit), and every `Connection.commit` is one — whatever SQLAlchemy or the hub's own hot statements
+(store.db.Vast) send."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import event
 
 from tests.factories import envelop
 
@@ -20,18 +24,27 @@ def rondgangen(rt: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     if rt.engine.dialect.name != "postgresql":
         pytest.skip("round trips count on PostgreSQL; SQLite runs in-process")
     verstuurd: list[str] = []
-    execute, commit = psycopg.Cursor.execute, psycopg.Connection.commit
+    execute, executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
+    commit = psycopg.Connection.commit
 
     def teller_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
         woord = str(query if isinstance(query, str) else query.as_string(self)).split(maxsplit=1)[0].upper()
         verstuurd.append(f"{woord} (pipeline)" if self.connection._pipeline is not None else woord)
         return execute(self, query, *args, **kwargs)
 
+    def teller_executemany(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        # psycopg 3 pipelines an executemany: one round trip, whatever its rows (audit entries,
+        # counters, receipts written at commit)
+        woord = str(query if isinstance(query, str) else query.as_string(self)).split(maxsplit=1)[0].upper()
+        verstuurd.append(f"{woord} (many)")
+        return executemany(self, query, *args, **kwargs)
+
     def teller_commit(self: psycopg.Connection[Any]) -> None:
         verstuurd.append("COMMIT")
         commit(self)
 
     monkeypatch.setattr(psycopg.Cursor, "execute", teller_execute)
+    monkeypatch.setattr(psycopg.Cursor, "executemany", teller_executemany)
     monkeypatch.setattr(psycopg.Connection, "commit", teller_commit)
     # The common submit runs on the event loop (api/lus.py), on asyncio connections: counted alike.
     a_execute, a_commit = psycopg.AsyncCursor.execute, psycopg.AsyncConnection.commit
@@ -83,3 +96,77 @@ def test_een_herhaalde_poging_en_een_weigering_schrijven_niets_van_het_bericht(
     fout = client.post("/berichten", json=envelop(shv, se, "schuldregeling_geaccordeerd"))
     assert fout.status_code == 422, fout.text
     assert "WITH" not in rondgangen, rondgangen
+
+
+def _inbox(client_voor: Any, cast: Any, aantal: int) -> list[dict[str, Any]]:
+    shv, se = cast["gemeente"], cast["energie"]
+    client = client_voor(shv)
+    enveloppen = [envelop(shv, se, "saldoverzoek") for _ in range(aantal)]
+    for e in enveloppen:
+        assert client.post("/berichten", json=e).status_code == 201
+    return enveloppen
+
+
+@pytest.fixture
+def sleutelopslag_gebruikt(rt: Any) -> Iterator[list[str]]:
+    """Every checkout of the day-key store's own engine (store.dagsleutels)."""
+    gebruikt: list[str] = []
+
+    def _uit(*_args: Any) -> None:
+        gebruikt.append("checkout")
+
+    event.listen(rt.dagsleutels.engine, "checkout", _uit)
+    yield gebruikt
+    event.remove(rt.dagsleutels.engine, "checkout", _uit)
+
+
+def test_een_pagina_ophalen_kost_hoogstens_vier_rondgangen(
+    cast: Any, client_voor: Any, rondgangen: list[str], sleutelopslag_gebruikt: list[str]
+) -> None:
+    enveloppen = _inbox(client_voor, cast, 100)
+    se = client_voor(cast["energie"])
+    assert se.get("/berichten", params={"limit": 1}).status_code == 200  # warm caches (day key too)
+    volgende: dict[str, str] = {}
+    for pagina in (enveloppen[:50], enveloppen[50:]):
+        rondgangen.clear()
+        sleutelopslag_gebruikt.clear()
+        antwoord = se.get("/berichten", params={"limit": 50, **volgende})
+        assert antwoord.status_code == 200, antwoord.text
+        # the first MiB of a page's content comes with it: the streamed answer reads nothing more
+        assert [b["inhoud"] for b in antwoord.json()["berichten"]] == [e["inhoud"] for e in pagina]
+        # BEGIN + clock + versions, the page marked, audited and with its content, COMMIT; the day
+        # key is cached, so the key store is not asked (no checkout, no pre-ping)
+        assert rondgangen == ["SELECT (pipeline)", "WITH", "COMMIT"], rondgangen
+        assert sleutelopslag_gebruikt == []
+        volgende = {"volgende": antwoord.json()["volgende"]}
+    assert volgende == {"volgende": None}
+
+
+def test_een_pagina_van_honderd_bevestigen_kost_hoogstens_vier_rondgangen(
+    cast: Any, client_voor: Any, rondgangen: list[str]
+) -> None:
+    nummers = [e["referentienummer"] for e in _inbox(client_voor, cast, 101)]
+    se = client_voor(cast["energie"])
+    assert se.post("/bevestigingen", json={"referentienummers": nummers[:1]}).status_code == 200  # warm
+    rondgangen.clear()
+    antwoord = se.post("/bevestigingen", json={"referentienummers": nummers[1:]})
+    assert antwoord.status_code == 200, antwoord.text
+    assert [u["status"] for u in antwoord.json()["bevestigingen"]] == ["bevestigd"] * 100
+    # BEGIN + clock + versions; lock, confirm, delete the inhoud, lower the counters, the receipts
+    # and the audit entries in one statement; COMMIT
+    assert rondgangen == ["SELECT (pipeline)", "WITH", "COMMIT"], rondgangen
+
+
+def test_een_weigering_kost_hoogstens_vier_rondgangen(
+    cast: Any, client_voor: Any, rondgangen: list[str]
+) -> None:
+    eerste, tweede = (e["referentienummer"] for e in _inbox(client_voor, cast, 2))
+    se = client_voor(cast["energie"])
+    weigering = {"reden": "ONTSLEUTELING_MISLUKT"}
+    assert se.post(f"/berichten/{eerste}/weigering", json=weigering).status_code == 200  # warm caches
+    rondgangen.clear()
+    antwoord = se.post(f"/berichten/{tweede}/weigering", json=weigering)
+    assert antwoord.status_code == 200, antwoord.text
+    # BEGIN + clock + versions; refuse, delete the inhoud, lower the counter, the foutbericht to the
+    # sender and the audit entry in one statement; COMMIT
+    assert rondgangen == ["SELECT (pipeline)", "WITH", "COMMIT"], rondgangen

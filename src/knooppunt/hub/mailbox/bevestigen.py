@@ -18,7 +18,9 @@ from knooppunt.hub.mailbox.envelop import KNOOPPUNT, WEIGERREDENEN, Instellingen
 from knooppunt.hub.mailbox.meldingen import hub_bericht, ontvangstbevestiging
 from knooppunt.hub.mailbox.verlopen import verloop
 from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.werkdagen import AMSTERDAM
 from knooppunt.store import berichten as store
+from knooppunt.store import bevestigen as bevestig_store
 from knooppunt.store.berichten import Berichtrij
 from knooppunt.store.models import Bericht, Deelnemer
 
@@ -125,9 +127,13 @@ def bevestig_meerdere(
 ) -> list[tuple[str, Bericht | None, str | None]]:
     """Confirm many; returns (referentienummer, message or None, error code or None) per number.
 
-    Set-based: the open, unexpired messages are confirmed with one UPDATE per answer deadline, one
-    DELETE of their ciphertext and one multi-row INSERT of the receipts; the rest (unknown,
-    already confirmed, expired, refused) take the one-at-a-time path for their exact outcome."""
+    Set-based: on PostgreSQL the open, unexpired messages are confirmed — their ciphertext deleted,
+    their counters lowered, their receipts and audit entries written — in one statement
+    (store.bevestigen, decision 0033); elsewhere with one UPDATE per answer deadline, one DELETE of
+    their ciphertext and one multi-row INSERT of the receipts. The rest (unknown, already
+    confirmed, expired, refused) get their exact outcome as from `bevestig`."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _bevestig_meerdere_pg(session, ontvanger, referentienummers, nu=nu, instellingen=instellingen)
     # One query loads and locks them all, in id order (no deadlocks between hub nodes).
     berichten = store.vergrendel(session, ontvanger=ontvanger.oin, referentienummers=referentienummers)
     gelukte = _bevestig_set(
@@ -138,14 +144,35 @@ def bevestig_meerdere(
     )
     bevestigd = {b.id for b in gelukte}
     audit.bevestigd(session, ontvanger.oin, gelukte, nu=nu)
+    return _uitkomsten(
+        session,
+        referentienummers,
+        {ref: (b, b.id in bevestigd) for ref, b in berichten.items()},
+        nu=nu,
+        instellingen=instellingen,
+    )
 
+
+def _uitkomsten(
+    session: Session,
+    referentienummers: Sequence[str],
+    berichten: dict[str, tuple[Bericht, bool]],
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
+) -> list[tuple[str, Bericht | None, str | None]]:
+    """Each number's outcome: confirmed just now (the first time it is named), else that of
+    `bevestig` — read from the message as it is now, without a query, when that decides it."""
     resultaten: list[tuple[str, Bericht | None, str | None]] = []
     gezien: set[str] = set()
     for ref in referentienummers:
-        gevonden = berichten.get(ref)
-        if gevonden is not None and gevonden.id in bevestigd and ref not in gezien:
+        gevonden, nieuw = berichten.get(ref, (None, False))
+        if gevonden is not None and nieuw and ref not in gezien:
             gezien.add(ref)
             resultaten.append((ref, gevonden, None))
+            continue
+        if gevonden is not None and gevonden.status in _BESLIST:
+            resultaten.append((ref, gevonden, _BESLIST[gevonden.status]))
             continue
         try:
             uitkomst = _bevestig_een(session, gevonden, ref, nu=nu, instellingen=instellingen)
@@ -154,6 +181,67 @@ def bevestig_meerdere(
             continue
         resultaten.append((ref, uitkomst.bericht, "VERLOPEN" if uitkomst.verlopen else None))
     return resultaten
+
+
+_BESLIST: dict[str, str | None] = {
+    "bevestigd": None,
+    "beantwoord": None,
+    "geweigerd": "GEWEIGERD",
+    "verlopen": "VERLOPEN",
+}
+"""A locked message with one of these statuses that was not confirmed now: its outcome (as
+`_bevestig_een` would find it, with a query more)."""
+
+_BON_OMSCHRIJVING = "Bericht %1$s (%2$s) is bevestigd door de ontvanger."
+"""meldingen.ontvangstbevestiging's omschrijving as a PostgreSQL ``format()`` template."""
+
+
+def _termijnen(nu: datetime, instellingen: Instellingen) -> list[bevestig_store.Termijn]:
+    """The answer deadline from `nu` of every message type that expects an answer."""
+    per_werkdagen: dict[int, datetime] = {}
+    termijnen = []
+    for berichttype in CATALOGUS.alle():
+        if not berichttype.antwoord_verwacht:
+            continue
+        werkdagen = instellingen.antwoordtermijn_van(berichttype)
+        if werkdagen not in per_werkdagen:
+            per_werkdagen[werkdagen] = termijn_einde(instellingen.kalender, nu, werkdagen)
+        termijnen.append(
+            bevestig_store.Termijn(
+                berichttype.module, berichttype.code, berichttype.versie, per_werkdagen[werkdagen]
+            )
+        )
+    return termijnen
+
+
+def _bevestig_meerdere_pg(
+    session: Session,
+    ontvanger: Deelnemer | Partij,
+    referentienummers: Sequence[str],
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
+) -> list[tuple[str, Bericht | None, str | None]]:
+    berichten = bevestig_store.bevestig_pagina(
+        session,
+        ontvanger=ontvanger.oin,
+        referentienummers=referentienummers,
+        nu=nu,
+        termijnen=_termijnen(nu, instellingen),
+        hub=KNOOPPUNT,
+        bon_verloopt_op=termijn_einde(instellingen.kalender, nu, instellingen.bevestigingstermijn),
+        bevestigd_op_tekst=nu.astimezone(AMSTERDAM).isoformat(),
+        omschrijving=_BON_OMSCHRIJVING,
+        actor=ontvanger.oin,
+        actie=audit.Actie.BEVESTIGD.value,
+    )
+    return _uitkomsten(
+        session,
+        referentienummers,
+        {b.referentienummer: (b, nieuw) for b, nieuw in berichten},
+        nu=nu,
+        instellingen=instellingen,
+    )
 
 
 def weiger(
@@ -174,26 +262,15 @@ def weiger(
             f"reden {reden!r} is onbekend; kies uit {', '.join(WEIGERREDENEN)}",
             [OngeldigVeld("reden", "onbekende reden")],
         )
+    if session.get_bind().dialect.name == "postgresql":
+        return _weiger_pg(session, ontvanger, referentienummer, reden, nu=nu, instellingen=instellingen)
     bericht = store.voor_ontvanger(session, ontvanger=ontvanger.oin, referentienummer=referentienummer)
     if bericht is None:
         raise niet_gevonden(f"Bericht {referentienummer}")
     if bericht.afzender == KNOOPPUNT:
-        raise HubFout(
-            "NIET_WEIGERBAAR",
-            409,
-            "Kan niet weigeren",
-            "Meldingen van het knooppunt zijn niet versleuteld en kunnen niet geweigerd worden; bevestig ze.",
-        )
+        raise _niet_weigerbaar()
     if not store.weiger(session, bericht.id, nu=nu):
-        uitkomst = _niet_open(session, bericht, nu=nu, instellingen=instellingen)
-        if uitkomst.bericht.status in ("bevestigd", "beantwoord"):
-            raise HubFout(
-                "AL_BEVESTIGD",
-                409,
-                "Al bevestigd",
-                f"Bericht {referentienummer} is al bevestigd; weigeren kan alleen vóór bevestiging.",
-            )
-        return uitkomst
+        return _niet_geweigerd(session, bericht, referentienummer, nu=nu, instellingen=instellingen)
     audit.geweigerd(session, ontvanger.oin, bericht, reden, nu=nu)
     hub_bericht(
         session,
@@ -205,7 +282,7 @@ def weiger(
             "reden": reden,
             "omschrijving": f"Bericht {bericht.referentienummer} ({bericht.berichttype}) is geweigerd: "
             f"{WEIGERREDENEN[reden]}. De inhoud is verwijderd; stuur het opnieuw onder een nieuw "
-            "referentienummer.",
+            "referentienummer.",  # on PostgreSQL: _weigertekst
             "referentienummer": bericht.referentienummer,
             "ontvanger": bericht.ontvanger,
         },
@@ -214,6 +291,73 @@ def weiger(
     )
     session.refresh(bericht)
     return Bevestiging(bericht, True)
+
+
+def _niet_weigerbaar() -> HubFout:
+    return HubFout(
+        "NIET_WEIGERBAAR",
+        409,
+        "Kan niet weigeren",
+        "Meldingen van het knooppunt zijn niet versleuteld en kunnen niet geweigerd worden; bevestig ze.",
+    )
+
+
+def _niet_geweigerd(
+    session: Session, bericht: Bericht, referentienummer: str, *, nu: datetime, instellingen: Instellingen
+) -> Bevestiging:
+    """A message that was not open to refuse: expired now if past its term, or refused before;
+    one confirmed already cannot be refused."""
+    uitkomst = _niet_open(session, bericht, nu=nu, instellingen=instellingen)
+    if uitkomst.bericht.status in ("bevestigd", "beantwoord"):
+        raise HubFout(
+            "AL_BEVESTIGD",
+            409,
+            "Al bevestigd",
+            f"Bericht {referentienummer} is al bevestigd; weigeren kan alleen vóór bevestiging.",
+        )
+    return uitkomst
+
+
+def _weigertekst(reden: str) -> str:
+    """The foutbericht's omschrijving (as `weiger` writes it) as a PostgreSQL ``format()``
+    template (``%1$s`` the referentienummer, ``%2$s`` the type)."""
+    return (
+        f"Bericht %1$s (%2$s) is geweigerd: {WEIGERREDENEN[reden].replace('%', '%%')}. De inhoud is "
+        "verwijderd; stuur het opnieuw onder een nieuw referentienummer."
+    )
+
+
+def _weiger_pg(
+    session: Session,
+    ontvanger: Deelnemer | Partij,
+    referentienummer: str,
+    reden: str,
+    *,
+    nu: datetime,
+    instellingen: Instellingen,
+) -> Bevestiging:
+    """`weiger` on PostgreSQL: refused, inhoud deleted, counter lowered, foutbericht and audit
+    entry in one statement (store.bevestigen.weiger_pg); the other outcomes as `weiger`'s."""
+    uit = bevestig_store.weiger_pg(
+        session,
+        ontvanger=ontvanger.oin,
+        referentienummer=referentienummer,
+        reden=reden,
+        nu=nu,
+        hub=KNOOPPUNT,
+        melding_verloopt_op=termijn_einde(instellingen.kalender, nu, instellingen.bevestigingstermijn),
+        omschrijving=_weigertekst(reden),
+        actor=ontvanger.oin,
+        actie=audit.Actie.GEWEIGERD.value,
+    )
+    if uit is None:
+        raise niet_gevonden(f"Bericht {referentienummer}")
+    bericht, nieuw = uit
+    if nieuw:
+        return Bevestiging(bericht, True)
+    if bericht.afzender == KNOOPPUNT:
+        raise _niet_weigerbaar()
+    return _niet_geweigerd(session, bericht, referentienummer, nu=nu, instellingen=instellingen)
 
 
 def beantwoord_reeks(

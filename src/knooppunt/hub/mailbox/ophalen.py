@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,21 +18,26 @@ from knooppunt.hub import audit
 from knooppunt.hub.adresboek import Partij
 from knooppunt.hub.fouten import niet_gevonden
 from knooppunt.store import berichten as store
+from knooppunt.store import ophalen as ophaal_store
 from knooppunt.store.models import Bericht, Deelnemer
 
 
 @dataclass(frozen=True, slots=True)
 class Pagina:
     """One fetch page (DESIGN §4): its messages, chosen by their size before any content is read,
-    and whether more remain after the last of them (``volgende``)."""
+    and whether more remain after the last of them (``volgende``); ``inhoud``: the JWE (None: its
+    day key is destroyed, the content is gone) of the messages whose content came with the page,
+    by number."""
 
     berichten: list[Bericht]
     meer: bool
+    inhoud: dict[str, str | None] = field(default_factory=dict)
 
 
 def kies_pagina(kandidaten: Sequence[Bericht], *, limiet: int, max_bytes: int) -> tuple[list[Bericht], bool]:
     """The oldest of `kandidaten` (oldest first) that fit in `limiet` messages and `max_bytes` of
-    inhoud, but always at least one, however large; and whether any candidate was left out."""
+    inhoud, but always at least one, however large; and whether any candidate was left out.
+    (store.ophalen chooses a page the same way in its statement.)"""
     pagina: list[Bericht] = []
     bytes_ = 0
     for bericht in kandidaten[:limiet]:
@@ -39,6 +47,116 @@ def kies_pagina(kandidaten: Sequence[Bericht], *, limiet: int, max_bytes: int) -
         pagina.append(bericht)
         bytes_ += grootte
     return pagina, len(pagina) < len(kandidaten)
+
+
+INGESLOTEN_BYTES = 1024 * 1024
+"""Inhoud read with the API's page (store.ophalen): its first streamed group (api.v1 reads the
+inhoud a group of at most 1 MiB at a time), so a page of small messages needs no other query."""
+
+
+class _Overdracht:
+    """The inhoud a fetch read with its page, handed to the reads of its streamed answer
+    (`inhoud_van`, in another thread and session) by (ontvanger, nu, referentienummer). Only a
+    shortcut: what is not here (never put, taken, or dropped) is read from the database as before.
+    Bounded: entries older than `BEWAAR_SECONDEN` (an answer never streamed) and the oldest beyond
+    `MAX_BYTES` are dropped."""
+
+    BEWAAR_SECONDEN = 120.0
+    MAX_BYTES = 64 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self._slot = threading.Lock()
+        self._items: OrderedDict[tuple[str, datetime, str], tuple[str | None, float]] = OrderedDict()
+        self._bytes = 0
+
+    def zet(self, ontvanger: str, nu: datetime, inhoud: dict[str, str | None]) -> None:
+        moment = time.monotonic()
+        with self._slot:
+            for nummer, jwe in inhoud.items():
+                self._items[(ontvanger, nu, nummer)] = (jwe, moment)
+                self._bytes += len(jwe or "")
+            self._ruim_op(moment)
+
+    def neem(
+        self, ontvanger: str, nu: datetime, nummers: Sequence[str]
+    ) -> tuple[dict[str, str | None], list[str]]:
+        """(what was handed over, by number; the numbers that were not)."""
+        gevonden: dict[str, str | None] = {}
+        rest: list[str] = []
+        with self._slot:
+            self._ruim_op(time.monotonic())
+            for nummer in nummers:
+                item = self._items.pop((ontvanger, nu, nummer), None)
+                if item is None:
+                    rest.append(nummer)
+                else:
+                    gevonden[nummer] = item[0]
+                    self._bytes -= len(item[0] or "")
+        return gevonden, rest
+
+    def _ruim_op(self, moment: float) -> None:
+        while self._items:
+            _sleutel, (jwe, gezet) = next(iter(self._items.items()))
+            if moment - gezet <= self.BEWAAR_SECONDEN and self._bytes <= self.MAX_BYTES:
+                break
+            self._items.popitem(last=False)
+            self._bytes -= len(jwe or "")
+
+
+_OVERDRACHT = _Overdracht()
+
+
+def _haal_pagina(
+    session: Session,
+    ontvanger: Deelnemer | Partij,
+    *,
+    nu: datetime,
+    limiet: int,
+    max_bytes: int,
+    ingesloten_bytes: int,
+    na_id: int | None,
+    berichttype: str | None,
+    afzender: str | None,
+    module: str | None,
+    referentienummers: Sequence[str] | None,
+) -> tuple[Pagina, list[Bericht]]:
+    """The page, marked and audited in one statement (store.ophalen), with the content that came
+    with it opened; and the messages whose content did not come with it."""
+    rijen, meer = ophaal_store.haal_pagina(
+        session,
+        ontvanger=ontvanger.oin,
+        actor=ontvanger.oin,
+        actie=audit.Actie.OPGEHAALD.value,
+        nu=nu,
+        limiet=limiet,
+        max_bytes=max_bytes,
+        ingesloten_bytes=ingesloten_bytes,
+        na_id=na_id,
+        berichttype=berichttype,
+        afzender=afzender,
+        module=module,
+        referentienummers=referentienummers,
+    )
+    inhoud: dict[str, str | None] = {}
+    zonder: list[Bericht] = []
+    for rij in rijen:
+        bericht = rij.bericht
+        if not rij.ingesloten:
+            zonder.append(bericht)
+        elif rij.opgeslagen is not None:
+            # None: its day key is destroyed (a restored backup), the content is gone, as at expiry.
+            inhoud[bericht.referentienummer] = store.open_inhoud(
+                session,
+                afzender=bericht.afzender,
+                referentienummer=bericht.referentienummer,
+                opgeslagen=rij.opgeslagen,
+            )
+        elif bericht.melding is None:
+            inhoud[bericht.referentienummer] = None  # no inhoud left: nothing to serve
+        # Show what the conditional update did, without marking the objects dirty: a flush
+        # would write the status back unconditionally and could undo a concurrent confirm.
+        store.toon_opgehaald(bericht, nu=nu)
+    return Pagina([r.bericht for r in rijen], meer, inhoud), zonder
 
 
 def ophalen_pagina(
@@ -54,46 +172,46 @@ def ophalen_pagina(
     module: str | None = None,
     referentienummers: Sequence[str] | None = None,
 ) -> Pagina:
-    """The inbox, one page of it without the content (read it a few messages at a time with
-    `inhoud_van`, so no page is ever held whole): marks opgehaaldOp, keeps the messages until they
-    are confirmed. With ``referentienummers`` only those of them that are open."""
-    kandidaten = store.inbox_metadata(
+    """The inbox, one page of it with the content of at most its first `INGESLOTEN_BYTES` (read
+    the rest a few messages at a time with `inhoud_van`, so no page is ever held whole): marks
+    opgehaaldOp, keeps the messages until they are confirmed. With ``referentienummers`` only
+    those of them that are open. The content that came with the page is handed to `inhoud_van`
+    of the same fetch (ontvanger and ``nu``), which then needs no query for it."""
+    pagina, _zonder = _haal_pagina(
         session,
-        ontvanger=ontvanger.oin,
+        ontvanger,
         nu=nu,
-        limiet=limiet + 1,
+        limiet=limiet,
+        max_bytes=max_bytes,
+        ingesloten_bytes=INGESLOTEN_BYTES,
         na_id=na_id,
         berichttype=berichttype,
         afzender=afzender,
         module=module,
         referentienummers=referentienummers,
     )
-    berichten, meer = kies_pagina(kandidaten, limiet=limiet, max_bytes=max_bytes)
-    store.markeer_opgehaald(session, [b.id for b in berichten], nu=nu)
-    audit.opgehaald(session, ontvanger.oin, [(b, b.opgehaald_op is not None) for b in berichten], nu=nu)
-    for bericht in berichten:
-        # Show what the conditional update did, without marking the objects dirty: a flush
-        # would write the status back unconditionally and could undo a concurrent confirm.
-        store.toon_opgehaald(bericht, nu=nu)
-    return Pagina(berichten, meer)
+    if pagina.inhoud:
+        _OVERDRACHT.zet(ontvanger.oin, nu, pagina.inhoud)
+    return pagina
 
 
 def inhoud_van(
     session: Session, ontvanger: str, referentienummers: Sequence[str], *, nu: datetime
 ) -> dict[str, str]:
     """The ciphertext of these messages of a page just fetched (`ophalen_pagina`) by number; one
-    confirmed, refused or expired meanwhile is left out."""
-    return {
-        bericht.referentienummer: jwe
-        for bericht, jwe in store.inbox(
-            session,
-            ontvanger=ontvanger,
-            nu=nu,
-            limiet=len(referentienummers),
-            referentienummers=referentienummers,
-        )
-        if jwe is not None
-    }
+    confirmed, refused or expired meanwhile is left out, unless its content came with the page
+    (then it is served as it was when fetched); one whose day key is destroyed is left out."""
+    overgedragen, rest = _OVERDRACHT.neem(ontvanger, nu, referentienummers)
+    uit = {nummer: jwe for nummer, jwe in overgedragen.items() if jwe is not None}
+    if rest:
+        uit |= {
+            bericht.referentienummer: jwe
+            for bericht, jwe in store.inbox(
+                session, ontvanger=ontvanger, nu=nu, limiet=len(rest), referentienummers=rest
+            )
+            if jwe is not None
+        }
+    return uit
 
 
 def ophalen(
@@ -110,13 +228,15 @@ def ophalen(
     referentienummers: Sequence[str] | None = None,
 ) -> list[tuple[Bericht, str | None]]:
     """`ophalen_pagina` with the content of its messages (at most `max_bytes` of it, or the one
-    message): the portal's fetch, which opens what it fetched."""
-    pagina = ophalen_pagina(
+    message): the portal's fetch, which opens what it fetched. The content comes with the page;
+    only a single message larger than `max_bytes` is read on its own."""
+    pagina, zonder = _haal_pagina(
         session,
         ontvanger,
         nu=nu,
         limiet=limiet,
         max_bytes=max_bytes,
+        ingesloten_bytes=max_bytes,
         na_id=na_id,
         berichttype=berichttype,
         afzender=afzender,
@@ -125,17 +245,19 @@ def ophalen(
     )
     if not pagina.berichten:
         return []
-    inhouden = {
-        bericht.id: jwe
-        for bericht, jwe in store.inbox(
-            session,
-            ontvanger=ontvanger.oin,
-            nu=nu,
-            limiet=len(pagina.berichten),
-            referentienummers=[b.referentienummer for b in pagina.berichten],
-        )
-    }
-    return [(bericht, inhouden.get(bericht.id)) for bericht in pagina.berichten]
+    inhouden = dict(pagina.inhoud)
+    if zonder:
+        inhouden |= {
+            bericht.referentienummer: jwe
+            for bericht, jwe in store.inbox(
+                session,
+                ontvanger=ontvanger.oin,
+                nu=nu,
+                limiet=len(zonder),
+                referentienummers=[b.referentienummer for b in zonder],
+            )
+        }
+    return [(bericht, inhouden.get(bericht.referentienummer)) for bericht in pagina.berichten]
 
 
 def een_bericht(
