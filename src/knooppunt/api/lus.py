@@ -230,7 +230,7 @@ class Lus:
             return gevonden
 
         envelop = v1.als_envelop(invoer)
-        statement, waarden, vragen = verzend_store.feitenvraag(**feitvraag(afzender, envelop))
+        statement, waarden, vragen = verzend_store.feitenvraag(feitvraag(afzender, envelop))
         feiten = verzend_store.feiten_uit(await statement.voer_uit_async(conn, self.dialect, waarden), vragen)
         # The view asks nothing of a session: its facts are read, its adresboek is the cache.
         zicht = Databasezicht(cast(Session, None), afzender, nu, rt.instellingen, deelnemer, feiten)

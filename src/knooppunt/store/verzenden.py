@@ -191,31 +191,38 @@ def _feitenstatement(vorm: Feitvorm) -> Vast:
     return Vast(union_all(*delen))
 
 
-def feitenvraag(
-    *,
-    referentienummer: str,
-    conversatie: str,
-    module: str,
-    afzender: str,
-    ontvanger: str,
-    verwijzing: tuple[str, str, str] | None,
-    antwoordvragen: Sequence[Antwoordvraag] = (),
-    uitgewisseld: bool = False,
-) -> tuple[Vast, dict[str, Any], tuple[Antwoordvraag, ...]]:
+@dataclass(frozen=True, slots=True)
+class Feitvraag:
+    """What to read for one envelope: its number, conversation, module and parties;
+    ``verwijzing``: (crossReferentienummer, its afzender, its ontvanger) to look for;
+    ``antwoordvragen`` / ``uitgewisseld``: the facts the type's conditions ask, in the conversation
+    and module, between the recipient (``van``) and the sender."""
+
+    referentienummer: str
+    conversatie: str
+    module: str
+    afzender: str
+    ontvanger: str
+    verwijzing: tuple[str, str, str] | None
+    antwoordvragen: tuple[Antwoordvraag, ...] = ()
+    uitgewisseld: bool = False
+
+
+def feitenvraag(vraag: Feitvraag) -> tuple[Vast, dict[str, Any], tuple[Antwoordvraag, ...]]:
     """The statement of `lees_feiten` for one envelope, its parameters, and the answer questions
     whose rows `feiten_uit` files (the statement itself, to run on any connection: the hot submit
     on the event loop runs it on an asyncio one, api/lus.py)."""
-    vragen = tuple(antwoordvragen)
-    statement = _feitenstatement((verwijzing is not None, vragen, uitgewisseld))
+    vragen = vraag.antwoordvragen
+    statement = _feitenstatement((vraag.verwijzing is not None, vragen, vraag.uitgewisseld))
     waarden = {
-        "referentienummer": referentienummer,
-        "conversatie": conversatie,
-        "module": module,
-        "afzender": afzender,
-        "ontvanger": ontvanger,
+        "referentienummer": vraag.referentienummer,
+        "conversatie": vraag.conversatie,
+        "module": vraag.module,
+        "afzender": vraag.afzender,
+        "ontvanger": vraag.ontvanger,
     }
-    if verwijzing is not None:
-        waarden["cross"], waarden["cross_van"], waarden["cross_aan"] = verwijzing
+    if vraag.verwijzing is not None:
+        waarden["cross"], waarden["cross_van"], waarden["cross_aan"] = vraag.verwijzing
     return statement, waarden, vragen
 
 
@@ -240,37 +247,14 @@ def feiten_uit(rijen: Sequence[Any], vragen: Sequence[Antwoordvraag]) -> Feiten:
     return feiten
 
 
-def lees_feiten(
-    session: Session,
-    *,
-    referentienummer: str,
-    conversatie: str,
-    module: str,
-    afzender: str,
-    ontvanger: str,
-    verwijzing: tuple[str, str, str] | None,
-    antwoordvragen: Sequence[Antwoordvraag] = (),
-    uitgewisseld: bool = False,
-) -> Feiten:
-    """The facts of one envelope in one statement. ``verwijzing``: (crossReferentienummer, its
-    afzender, its ontvanger) to look for; ``antwoordvragen`` / ``uitgewisseld``: the facts the
-    type's conditions ask, in the conversation and module, between the recipient (``van``) and the
-    sender."""
-    statement, waarden, vragen = feitenvraag(
-        referentienummer=referentienummer,
-        conversatie=conversatie,
-        module=module,
-        afzender=afzender,
-        ontvanger=ontvanger,
-        verwijzing=verwijzing,
-        antwoordvragen=antwoordvragen,
-        uitgewisseld=uitgewisseld,
-    )
+def lees_feiten(session: Session, vraag: Feitvraag) -> Feiten:
+    """The facts of one envelope in one statement."""
+    statement, waarden, vragen = feitenvraag(vraag)
     feiten = feiten_uit(statement.voer_uit(session.connection(), waarden), vragen)
     # What this session queued and has not written yet (a portal request that submits more than
     # one message in its transaction) counts as store.inboxquotum.bezetting counts it.
     delta_eigen, aantal_eigen, delta_totaal = inboxquotum.wachtend(
-        session, ontvanger=ontvanger, afzender=afzender
+        session, ontvanger=vraag.ontvanger, afzender=vraag.afzender
     )
     totaal, eigen_bytes = feiten.bezetting
     feiten.bezetting = (totaal + delta_totaal, eigen_bytes + delta_eigen)

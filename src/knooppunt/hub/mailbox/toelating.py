@@ -198,7 +198,7 @@ class _Navragen:
         )
 
 
-def feitvraag(afzender: Deelnemer, envelop: Envelop) -> dict[str, Any]:
+def feitvraag(afzender: Deelnemer, envelop: Envelop) -> verzend_store.Feitvraag:
     """What `store.verzenden.lees_feiten` (or `feitenvraag`) must read for this envelope: every
     fact its type's conditions ask, the referenced message in its direction, the number's message,
     the conversation's owner and the recipient's counters."""
@@ -211,20 +211,20 @@ def feitvraag(afzender: Deelnemer, envelop: Envelop) -> dict[str, Any]:
         if ref is not None and (berichttype.verwijst_naar or berichttype.is_antwoord):
             van, aan = controles.verwijzing_richting(berichttype, afzender, envelop)
             verwijzing = (ref, van, aan)
-    return {
-        "referentienummer": envelop.referentienummer,
-        "conversatie": envelop.conversatie_referentienummer,
-        "module": envelop.module,
-        "afzender": afzender.oin,
-        "ontvanger": envelop.ontvanger,
-        "verwijzing": verwijzing,
-        "antwoordvragen": [
+    return verzend_store.Feitvraag(
+        referentienummer=envelop.referentienummer,
+        conversatie=envelop.conversatie_referentienummer,
+        module=envelop.module,
+        afzender=afzender.oin,
+        ontvanger=envelop.ontvanger,
+        verwijzing=verwijzing,
+        antwoordvragen=tuple(
             verzend_store.Antwoordvraag(v.typen, v.vraagtypen)
             for v in vragen
             if isinstance(v, regels.LaatsteAntwoord)
-        ],
-        "uitgewisseld": any(isinstance(v, regels.EerderUitgewisseld) for v in vragen),
-    }
+        ),
+        uitgewisseld=any(isinstance(v, regels.EerderUitgewisseld) for v in vragen),
+    )
 
 
 @dataclass(slots=True)
@@ -242,7 +242,7 @@ class Databasezicht:
 
     def bereid_voor(self, envelop: Envelop) -> None:
         if self.feiten is None:  # read before, for the hot submit on the event loop (api/lus.py)
-            self.feiten = verzend_store.lees_feiten(self.session, **feitvraag(self.afzender, envelop))
+            self.feiten = verzend_store.lees_feiten(self.session, feitvraag(self.afzender, envelop))
 
     def _gelezen(self) -> verzend_store.Feiten:
         assert self.feiten is not None, "bereid_voor komt eerst"
