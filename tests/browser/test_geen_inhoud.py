@@ -567,7 +567,7 @@ def stap_opstellen_en_versturen(ctx: Context) -> None:
     keuze = page.locator("#opstel-type option", has_text="Statusverzoek").first.get_attribute("value")
     assert keuze
     page.locator("#opstel-type").select_option(keuze)
-    page.get_by_label("Ontvanger (OIN)").fill(SDK_OIN)
+    page.locator("#opstel-ontvanger").fill(SDK_OIN)
     page.locator("#opstel-conversatie").fill(ctx.verstuurd[1]["conversatie"])
     page.locator("#opstel-klantnummerSHV").fill(ctx.opstelklantmerk)
     page.locator("#opstel-toelichting").fill(f"Graag de stand van zaken.\n{ctx.opstelmerk}")
