@@ -14,8 +14,9 @@ from starlette.testclient import TestClient
 
 from knooppunt.api import lus as lus_mod
 from knooppunt.runtime import Runtime
-from knooppunt.store import crl_staat
+from knooppunt.store import crl_staat, verzenden
 from knooppunt.store.db import db_nu, transactie
+from knooppunt.store.lusverbindingen import Lusverbindingen
 from knooppunt.store.models import Auditregel, Bericht, Inboxbezetting
 from tests.conftest import MetCertificaat
 from tests.factories import Partij, envelop
@@ -152,11 +153,12 @@ def test_de_verbindingen_van_gesloten_lussen_gaan_dicht(
     for _ in range(12):
         assert client.post("/berichten", json=envelop(shv, se, "saldoverzoek")).status_code == 201
     assert langs.count("lus") == 11
-    lus = next(s.__self__ for s in rt.bij_sluiten if isinstance(getattr(s, "__self__", None), lus_mod.Lus))
-    assert len(lus._per_lus) <= 2
-    assert sum(len(v.alle) for v in lus._per_lus.values()) <= 2
-    lus.sluit()
-    assert lus._per_lus == {}
+    verbindingen = next(
+        s.__self__ for s in rt.bij_sluiten if isinstance(getattr(s, "__self__", None), Lusverbindingen)
+    )
+    assert verbindingen.aantal() <= 2
+    rt.close()
+    assert verbindingen.aantal() == 0
 
 
 def test_een_verloren_claim_telt_alleen_voor_de_eigen_conversatie(
@@ -172,14 +174,14 @@ def test_een_verloren_claim_telt_alleen_voor_de_eigen_conversatie(
     vreemd = envelop(kredietbank, energie, "saldoverzoek")
     assert _client(app, kredietbank).post("/berichten", json=vreemd).status_code == 201
     # The race, made to happen: the facts say "no owner yet", the write finds one.
-    feiten_uit = lus_mod.verzend_store.feiten_uit
+    feiten_uit = verzenden._feiten_uit
 
     def zonder_eigenaar(rijen: Any, vragen: Any) -> Any:
         feiten = feiten_uit(rijen, vragen)
         feiten.eigenaar = None
         return feiten
 
-    monkeypatch.setattr(lus_mod.verzend_store, "feiten_uit", zonder_eigenaar)
+    monkeypatch.setattr(verzenden, "_feiten_uit", zonder_eigenaar)
     langs.clear()
     eigen = envelop(gemeente, energie, "saldoverzoek", conversatie=eerste["conversatieReferentienummer"])
     assert shv.post("/berichten", json=eigen).status_code == 201

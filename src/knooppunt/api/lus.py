@@ -25,8 +25,6 @@ this adds a faster way to say yes. PostgreSQL only (SQLite runs in-process; the 
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -46,7 +44,7 @@ from knooppunt.metrics import SNELLE_AANNAME
 from knooppunt.runtime import Runtime
 from knooppunt.store import crl_staat
 from knooppunt.store import verzenden as verzend_store
-from knooppunt.store.db import als_moment
+from knooppunt.store.lusverbindingen import Lusverbindingen
 from knooppunt.store.models import Bericht, Deelnemer
 
 log = structlog.get_logger("knooppunt.api")
@@ -67,80 +65,14 @@ class _Aangenomen:
 Overgelaten = str
 
 
-class _Verbindingen:
-    """The asyncio connections of one event loop (a served process has one; a test client makes a
-    loop per request)."""
-
-    def __init__(self, dsn: str, maximum: int) -> None:
-        self.dsn = dsn
-        self.maximum = maximum
-        self.vrij: list[psycopg.AsyncConnection[Any]] = []
-        self.alle: set[psycopg.AsyncConnection[Any]] = set()
-        self.beschikbaar = asyncio.Condition()
-
-    async def neem(self) -> psycopg.AsyncConnection[Any] | None:
-        async with self.beschikbaar:
-            while not self.vrij and len(self.alle) >= self.maximum:
-                await self.beschikbaar.wait()
-            if self.vrij:
-                return self.vrij.pop()
-            try:
-                conn = await _verbind(self.dsn)
-            except (psycopg.Error, OSError) as exc:
-                log.info("geen verbinding voor de snelle aanname", fout=type(exc).__name__)
-                return None
-            self.alle.add(conn)
-            return conn
-
-    async def geef_terug(self, conn: psycopg.AsyncConnection[Any], bruikbaar: bool) -> None:
-        if not bruikbaar or conn.closed or conn.broken:
-            self.alle.discard(conn)
-            _sluit(conn)
-        async with self.beschikbaar:
-            if conn in self.alle:
-                self.vrij.append(conn)
-            self.beschikbaar.notify()
-
-    def sluit(self) -> None:
-        for conn in self.alle:
-            _sluit(conn)
-        self.alle.clear()
-        self.vrij.clear()
-
-
-async def _verbind(dsn: str) -> psycopg.AsyncConnection[Any]:
-    """A connection whose COMMIT waits for the WAL flush, as store.db's engine makes them (a 201
-    promises the message is stored: with synchronous_commit=off a crash would lose it)."""
-    conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
-    try:
-        cursor = await conn.execute("SHOW synchronous_commit")
-        rij = await cursor.fetchone()
-        if rij is not None and rij[0] == "off":
-            await conn.execute("SET synchronous_commit TO on")
-        await conn.set_autocommit(False)
-    except BaseException:
-        await conn.close()
-        raise
-    return conn
-
-
-def _sluit(conn: psycopg.AsyncConnection[Any]) -> None:
-    """Close without the event loop (it may be closed already): libpq's own close."""
-    if not conn.closed:
-        conn.pgconn.finish()
-
-
 class Lus:
     """The submit on the event loop, with the asyncio connections of one API app (one process)."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.dialect = runtime.engine.dialect
-        self.dsn = runtime.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.maximum = runtime.settings.api_threads
-        self._per_lus: dict[asyncio.AbstractEventLoop, _Verbindingen] = {}
-        self._slot = threading.Lock()
-        runtime.bij_sluiten.append(self.sluit)
+        self.verbindingen = Lusverbindingen(runtime.engine, runtime.settings.api_threads)
+        runtime.bij_sluiten.append(self.verbindingen.sluit)
 
     @staticmethod
     def voor(runtime: Runtime) -> Lus | None:
@@ -151,22 +83,17 @@ class Lus:
 
     async def verstuur(self, request: Request, invoer: EnvelopCreate) -> Response | None:
         """The answer to an accepted submit (201), or None: serve the request the usual way."""
-        verbindingen = self._verbindingen()
-        conn = await verbindingen.neem()
-        if conn is None:
-            return None
-        bruikbaar = False
         try:
-            aangenomen = await self._in_transactie(conn, request, invoer)
-            bruikbaar = True
+            async with self.verbindingen.verbinding() as conn:
+                if conn is None:
+                    return None
+                aangenomen = await self._in_transactie(conn, request, invoer)
         except (psycopg.Error, OSError) as exc:
             # Whatever it was (a lost race, a restart, a timeout), the usual path will meet it
-            # again and answer as it always does; this connection is not trusted again.
+            # again and answer as it always does; the connection is closed, not reused.
             log.info("snelle aanname overgelaten aan de gewone weg", fout=type(exc).__name__)
             SNELLE_AANNAME.labels("database").inc()
             return None
-        finally:
-            await verbindingen.geef_terug(conn, bruikbaar)
         if isinstance(aangenomen, str):
             SNELLE_AANNAME.labels(aangenomen).inc()
             return None
@@ -177,14 +104,9 @@ class Lus:
     async def _in_transactie(
         self, conn: psycopg.AsyncConnection[Any], request: Request, invoer: EnvelopCreate
     ) -> _Aangenomen | Overgelaten:
-        sql, parameters = crl_staat.voor_driver(self.dialect)
-        async with conn.pipeline():
-            cursor = await conn.execute(sql, parameters)  # BEGIN goes with it, one round trip
-        rij = await cursor.fetchone()
-        assert rij is not None
-        nu = als_moment(rij[0], "postgresql")
+        nu, crl_versie, adresboek_versie = await crl_staat.nu_en_versie_async(conn, self.dialect)
         try:
-            aangenomen = await self._neem_aan(conn, request, invoer, nu, int(rij[1]), int(rij[2]))
+            aangenomen = await self._neem_aan(conn, request, invoer, nu, crl_versie, adresboek_versie)
         except BaseException:
             await conn.rollback()
             raise
@@ -230,8 +152,7 @@ class Lus:
             return gevonden
 
         envelop = v1.als_envelop(invoer)
-        statement, waarden, vragen = verzend_store.feitenvraag(feitvraag(afzender, envelop))
-        feiten = verzend_store.feiten_uit(await statement.voer_uit_async(conn, self.dialect, waarden), vragen)
+        feiten = await verzend_store.lees_feiten_async(conn, self.dialect, feitvraag(afzender, envelop))
         # The view asks nothing of a session: its facts are read, its adresboek is the cache.
         zicht = Databasezicht(cast(Session, None), afzender, nu, rt.instellingen, deelnemer, feiten)
         try:
@@ -255,43 +176,18 @@ class Lus:
         if opgeslagen is None:
             return "dagsleutel"  # the day's key is to be made or its term extended: the usual path does it
         bericht = Bericht(**kolommen)
-        claim = zicht.claimt
-        parameters = verzend_store.schrijfparameters(
-            kolommen, len(envelop.inhoud), opgeslagen, audit.verstuurd_regel(bericht, nu=nu)
+        geschreven = await verzend_store.schrijf_async(
+            conn,
+            self.dialect,
+            kolommen,
+            grootte=len(envelop.inhoud),
+            opgeslagen=opgeslagen,
+            claim=zicht.claimt,
+            auditregel=audit.verstuurd_regel(bericht, nu=nu),
         )
-        rijen = await verzend_store.schrijfstatement(claim, True).voer_uit_async(
-            conn, self.dialect, parameters
-        )
-        geschreven = verzend_store.geschreven_uit(rijen, claim=claim)
-        if geschreven.id is None:
-            return "wedloop"  # a concurrent retry with the same number won the race
-        if geschreven.claim_verloren:
-            # A concurrent first message claimed the conversation between the facts and the write
-            # (common when one traject goes to many creditors at once): as `mailbox.verstuur` does,
-            # read the owner again — the sender's own is fine, another's is the usual way's refusal.
-            eigenaar = await verzend_store.eigenaarstatement().voer_uit_async(
-                conn, self.dialect, {"conversatie": kolommen["conversatie_referentienummer"]}
-            )
-            if not eigenaar or eigenaar[0].shv != afzender.oin:
-                return "wedloop"
+        if geschreven.id is None or geschreven.claim_verloren:
+            # a concurrent retry won the number, or another sender's first message the conversation
+            # (a lost claim to the sender's own first message is fine: schrijf_async reads it again)
+            return "wedloop"
         bericht.id = geschreven.id
         return _Aangenomen(bericht, nu, partij.oin)
-
-    # --- the connections ---------------------------------------------------------------------
-
-    def _verbindingen(self) -> _Verbindingen:
-        lus = asyncio.get_running_loop()
-        with self._slot:
-            verbindingen = self._per_lus.get(lus)
-            if verbindingen is None:
-                for oud in [andere for andere in self._per_lus if andere.is_closed()]:
-                    self._per_lus.pop(oud).sluit()
-                verbindingen = self._per_lus[lus] = _Verbindingen(self.dsn, self.maximum)
-            return verbindingen
-
-    def sluit(self) -> None:
-        """Close every connection (the runtime closes)."""
-        with self._slot:
-            for verbindingen in self._per_lus.values():
-                verbindingen.sluit()
-            self._per_lus.clear()

@@ -108,6 +108,17 @@ def voor_driver(dialect: Any) -> tuple[str, dict[str, Any]]:
     return gecompileerd
 
 
+async def nu_en_versie_async(conn: psycopg.AsyncConnection[Any], dialect: Any) -> tuple[datetime, int, int]:
+    """`nu_en_versie` on an asyncio connection that is not in a transaction: BEGIN and the
+    statement in one pipelined round trip."""
+    sql, parameters = voor_driver(dialect)
+    async with conn.pipeline():
+        cursor = await conn.execute(sql, parameters)
+    rij = await cursor.fetchone()
+    assert rij is not None
+    return als_moment(rij[0], "postgresql"), int(rij[1]), int(rij[2])
+
+
 def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 

@@ -71,9 +71,9 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
         dbapi_connection.autocommit = True  # not in a transaction, which a rollback would undo
         try:
             with dbapi_connection.cursor() as cursor:
-                cursor.execute("SHOW synchronous_commit")
+                cursor.execute(_TOON_SYNCHROON)
                 if cursor.fetchone()[0] == "off":
-                    cursor.execute("SET synchronous_commit TO on")
+                    cursor.execute(_SYNCHROON_AAN)
                     if not gemeld:
                         gemeld = True
                         log.warning("synchronous_commit=off op de server; voor het knooppunt op on gezet")
@@ -81,6 +81,29 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
             dbapi_connection.autocommit = autocommit
 
     return engine
+
+
+# A 201 promises the message is stored: connections raise synchronous_commit from "off" (see
+# maak_engine's `_duurzaam`), the engine's and the event loop's (`verbind_async`) alike.
+_TOON_SYNCHROON = "SHOW synchronous_commit"
+_SYNCHROON_AAN = "SET synchronous_commit TO on"
+
+
+async def verbind_async(engine: Engine) -> psycopg.AsyncConnection[Any]:
+    """An asyncio connection to the engine's PostgreSQL database, made durable as the engine's own
+    connections are (the common submit on the event loop, store.lusverbindingen)."""
+    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+    try:
+        cursor = await conn.execute(_TOON_SYNCHROON)
+        rij = await cursor.fetchone()
+        if rij is not None and rij[0] == "off":
+            await conn.execute(_SYNCHROON_AAN)
+        await conn.set_autocommit(False)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
 
 
 _ZONDER_PING = threading.local()

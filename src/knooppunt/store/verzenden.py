@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -40,6 +41,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, aliased
 
 from knooppunt.store import audit as audit_store
@@ -208,10 +210,9 @@ class Feitvraag:
     uitgewisseld: bool = False
 
 
-def feitenvraag(vraag: Feitvraag) -> tuple[Vast, dict[str, Any], tuple[Antwoordvraag, ...]]:
+def _feitenvraag(vraag: Feitvraag) -> tuple[Vast, dict[str, Any], tuple[Antwoordvraag, ...]]:
     """The statement of `lees_feiten` for one envelope, its parameters, and the answer questions
-    whose rows `feiten_uit` files (the statement itself, to run on any connection: the hot submit
-    on the event loop runs it on an asyncio one, api/lus.py)."""
+    whose rows `_feiten_uit` files (also run on an asyncio connection: `lees_feiten_async`)."""
     vragen = vraag.antwoordvragen
     statement = _feitenstatement((vraag.verwijzing is not None, vragen, vraag.uitgewisseld))
     waarden = {
@@ -226,7 +227,7 @@ def feitenvraag(vraag: Feitvraag) -> tuple[Vast, dict[str, Any], tuple[Antwoordv
     return statement, waarden, vragen
 
 
-def feiten_uit(rijen: Sequence[Any], vragen: Sequence[Antwoordvraag]) -> Feiten:
+def _feiten_uit(rijen: Sequence[Any], vragen: Sequence[Antwoordvraag]) -> Feiten:
     """The `Feiten` in the rows of `feitenvraag`'s statement."""
     feiten = Feiten(bestaand=None, eigenaar=None, verwijzing=None, aantal_open=0, bezetting=(0, 0))
     for rij in rijen:
@@ -249,8 +250,8 @@ def feiten_uit(rijen: Sequence[Any], vragen: Sequence[Antwoordvraag]) -> Feiten:
 
 def lees_feiten(session: Session, vraag: Feitvraag) -> Feiten:
     """The facts of one envelope in one statement."""
-    statement, waarden, vragen = feitenvraag(vraag)
-    feiten = feiten_uit(statement.voer_uit(session.connection(), waarden), vragen)
+    statement, waarden, vragen = _feitenvraag(vraag)
+    feiten = _feiten_uit(statement.voer_uit(session.connection(), waarden), vragen)
     # What this session queued and has not written yet (a portal request that submits more than
     # one message in its transaction) counts as store.inboxquotum.bezetting counts it.
     delta_eigen, aantal_eigen, delta_totaal = inboxquotum.wachtend(
@@ -290,7 +291,7 @@ _BERICHTKOLOMMEN = (
 
 
 @functools.cache
-def schrijfstatement(claim: bool, teller: bool) -> Vast:
+def _schrijfstatement(claim: bool, teller: bool) -> Vast:
     """The write of `schrijf` on PostgreSQL for one shape, built once (store.db.Vast)."""
     b = Bericht.__table__.c
     bericht = (
@@ -356,7 +357,7 @@ def schrijfstatement(claim: bool, teller: bool) -> Vast:
 
 
 @functools.cache
-def eigenaarstatement() -> Vast:
+def _eigenaarstatement() -> Vast:
     """The owner of a conversation (parameter ``conversatie``; column ``shv``), read again when a
     write lost its claim to a concurrent first message."""
     return Vast(
@@ -366,10 +367,10 @@ def eigenaarstatement() -> Vast:
     )
 
 
-def schrijfparameters(
+def _schrijfparameters(
     waarden: Mapping[str, Any], grootte: int, opgeslagen: str, auditregel: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The parameters of `schrijfstatement` for an accepted message: its columns, its size, its
+    """The parameters of `_schrijfstatement` for an accepted message: its columns, its size, its
     inhoud as stored (sealed under the day key) and its audit entry."""
     parameters: dict[str, Any] = {k: waarden.get(k) for k in _BERICHTKOLOMMEN}
     parameters["grootte"] = grootte
@@ -378,8 +379,8 @@ def schrijfparameters(
     return parameters
 
 
-def geschreven_uit(rijen: Sequence[Any], *, claim: bool) -> Geschreven:
-    """What `schrijfstatement`'s rows say was written."""
+def _geschreven_uit(rijen: Sequence[Any], *, claim: bool) -> Geschreven:
+    """What `_schrijfstatement`'s rows say was written."""
     uit = rijen[0] if rijen else None
     if uit is None:
         return Geschreven(None)
@@ -403,13 +404,13 @@ def schrijf(
     if session.get_bind().dialect.name != "postgresql":
         regel = {veld: auditregel.get(veld) for veld in audit_store.VELDEN}
         return _schrijf_los(session, waarden, jwe, claim=claim, regel=regel)
-    parameters = schrijfparameters(
+    parameters = _schrijfparameters(
         waarden, grootte, berichten_store.verzegel_inhoud(session, waarden, jwe), auditregel
     )
     if not teller:
         inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], grootte)])
-    geschreven = geschreven_uit(
-        schrijfstatement(claim, teller).voer_uit(session.connection(), parameters), claim=claim
+    geschreven = _geschreven_uit(
+        _schrijfstatement(claim, teller).voer_uit(session.connection(), parameters), claim=claim
     )
     if geschreven.id is None and not teller:
         inboxquotum.noteer(session, [(waarden["ontvanger"], waarden["afzender"], -grootte)])
@@ -441,3 +442,37 @@ def _schrijf_los(
         )
     audit_store.noteer(session, [regel])
     return Geschreven(nieuw_id)
+
+
+# --- the same on an asyncio connection (the common submit on the event loop, api/lus.py) ----------
+
+
+async def lees_feiten_async(conn: psycopg.AsyncConnection[Any], dialect: Dialect, vraag: Feitvraag) -> Feiten:
+    """`lees_feiten` in the connection's transaction (nothing is queued there: no session)."""
+    statement, waarden, vragen = _feitenvraag(vraag)
+    return _feiten_uit(await statement.voer_uit_async(conn, dialect, waarden), vragen)
+
+
+async def schrijf_async(
+    conn: psycopg.AsyncConnection[Any],
+    dialect: Dialect,
+    waarden: Mapping[str, Any],
+    *,
+    grootte: int,
+    opgeslagen: str,
+    claim: bool,
+    auditregel: Mapping[str, Any],
+) -> Geschreven:
+    """`schrijf` with its counter (not an answer) in the connection's transaction; ``opgeslagen``:
+    the inhoud already sealed under its day key. A lost claim is checked as `mailbox.verstuur` checks
+    it: the owner read again; ``claim_verloren`` only when another sender owns the conversation."""
+    rijen = await _schrijfstatement(claim, True).voer_uit_async(
+        conn, dialect, _schrijfparameters(waarden, grootte, opgeslagen, auditregel)
+    )
+    geschreven = _geschreven_uit(rijen, claim=claim)
+    if geschreven.id is None or not geschreven.claim_verloren:
+        return geschreven
+    eigenaar = await _eigenaarstatement().voer_uit_async(
+        conn, dialect, {"conversatie": waarden["conversatie_referentienummer"]}
+    )
+    return Geschreven(geschreven.id, claim_verloren=not eigenaar or eigenaar[0].shv != waarden["afzender"])
