@@ -280,9 +280,10 @@ def weiger(
         melding={
             "code": "GEWEIGERD",
             "reden": reden,
-            "omschrijving": f"Bericht {bericht.referentienummer} ({bericht.berichttype}) is geweigerd: "
-            f"{WEIGERREDENEN[reden]}. De inhoud is verwijderd; stuur het opnieuw onder een nieuw "
-            "referentienummer.",  # on PostgreSQL: _weigertekst
+            "omschrijving": _weigertekst(reden)
+            .replace("%1$s", bericht.referentienummer)
+            .replace("%2$s", bericht.berichttype)
+            .replace("%%", "%"),
             "referentienummer": bericht.referentienummer,
             "ontvanger": bericht.ontvanger,
         },
@@ -319,8 +320,8 @@ def _niet_geweigerd(
 
 
 def _weigertekst(reden: str) -> str:
-    """The foutbericht's omschrijving (as `weiger` writes it) as a PostgreSQL ``format()``
-    template (``%1$s`` the referentienummer, ``%2$s`` the type)."""
+    """The foutbericht's omschrijving as a PostgreSQL ``format()`` template (``%1$s`` the
+    referentienummer, ``%2$s`` the type), filled in SQL on PostgreSQL and by `weiger` on SQLite."""
     return (
         f"Bericht %1$s (%2$s) is geweigerd: {WEIGERREDENEN[reden].replace('%', '%%')}. De inhoud is "
         "verwijderd; stuur het opnieuw onder een nieuw referentienummer."
