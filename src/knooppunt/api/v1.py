@@ -341,7 +341,8 @@ def haal_berichten_op(
     delen = [_deel(bericht, v.nu) for bericht in pagina.berichten]
     slot = _json(_cursor(pagina.berichten[-1].id) if pagina.meer else None)
     return StreamingResponse(
-        _stroom_berichten(v.runtime, v.partij.oin, v.nu, delen, slot), media_type="application/json"
+        _stroom_berichten(v.runtime, v.partij.oin, v.nu, delen, slot, dict(pagina.inhoud)),
+        media_type="application/json",
     )
 
 
@@ -390,7 +391,12 @@ def _groepen(delen: Sequence[_Deel]) -> Iterator[Sequence[_Deel]]:
 
 
 def _stroom_berichten(
-    rt: Runtime, ontvanger: str, nu: datetime, delen: Sequence[_Deel], slot: str
+    rt: Runtime,
+    ontvanger: str,
+    nu: datetime,
+    delen: Sequence[_Deel],
+    slot: str,
+    ingesloten: dict[str, str | None],
 ) -> Iterator[bytes]:
     """``{"berichten": [...], "volgende": ...}`` in pieces of about `_INHOUD_BROK`: the inhoud of
     each group of messages read in a short read-only transaction of its own (a message confirmed
@@ -398,7 +404,7 @@ def _stroom_berichten(
     messages goes in a few steps, not one per message."""
     buffer: list[str] = []
     gebufferd = 0
-    for stuk in _stukken(rt, ontvanger, nu, delen, slot):
+    for stuk in _stukken(rt, ontvanger, nu, delen, slot, ingesloten):
         buffer.append(stuk)
         gebufferd += len(stuk)
         if gebufferd >= _INHOUD_BROK:
@@ -408,14 +414,28 @@ def _stroom_berichten(
         yield "".join(buffer).encode()
 
 
-def _stukken(rt: Runtime, ontvanger: str, nu: datetime, delen: Sequence[_Deel], slot: str) -> Iterator[str]:
+def _stukken(
+    rt: Runtime,
+    ontvanger: str,
+    nu: datetime,
+    delen: Sequence[_Deel],
+    slot: str,
+    ingesloten: dict[str, str | None],
+) -> Iterator[str]:
+    """The answer's pieces; ``ingesloten``: the content that came with the page (served as it was
+    when fetched, taken out as it goes), the rest read a group at a time."""
     yield '{"berichten":['
     eerste = True
     for groep in _groepen(delen):
-        nummers = [d.referentienummer for d in groep if d.referentienummer is not None]
-        inhouden = _lees_inhouden(rt, ontvanger, nummers, nu) if nummers else {}
+        nummers = [
+            d.referentienummer for d in groep if d.referentienummer and d.referentienummer not in ingesloten
+        ]
+        inhouden: dict[str, str | None] = dict(_lees_inhouden(rt, ontvanger, nummers, nu)) if nummers else {}
         for deel in groep:
-            jwe = None if deel.referentienummer is None else inhouden.pop(deel.referentienummer, None)
+            ref = deel.referentienummer
+            jwe = (
+                None if ref is None else ingesloten.pop(ref) if ref in ingesloten else inhouden.pop(ref, None)
+            )
             if deel.referentienummer is not None and jwe is None:
                 continue
             yield deel.voor if eerste else "," + deel.voor

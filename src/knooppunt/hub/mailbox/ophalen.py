@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,58 +49,6 @@ def kies_pagina(kandidaten: Sequence[Bericht], *, limiet: int, max_bytes: int) -
 INGESLOTEN_BYTES = 1024 * 1024
 """Inhoud read with the API's page (store.ophalen): its first streamed group (api.v1 reads the
 inhoud a group of at most 1 MiB at a time), so a page of small messages needs no other query."""
-
-
-class _Overdracht:
-    """The inhoud a fetch read with its page, handed to the reads of its streamed answer
-    (`inhoud_van`, in another thread and session) by (ontvanger, nu, referentienummer). Only a
-    shortcut: what is not here (never put, taken, or dropped) is read from the database as before.
-    Bounded: entries older than `BEWAAR_SECONDEN` (an answer never streamed) and the oldest beyond
-    `MAX_BYTES` are dropped."""
-
-    BEWAAR_SECONDEN = 120.0
-    MAX_BYTES = 64 * 1024 * 1024
-
-    def __init__(self) -> None:
-        self._slot = threading.Lock()
-        self._items: OrderedDict[tuple[str, datetime, str], tuple[str | None, float]] = OrderedDict()
-        self._bytes = 0
-
-    def zet(self, ontvanger: str, nu: datetime, inhoud: dict[str, str | None]) -> None:
-        moment = time.monotonic()
-        with self._slot:
-            for nummer, jwe in inhoud.items():
-                self._items[(ontvanger, nu, nummer)] = (jwe, moment)
-                self._bytes += len(jwe or "")
-            self._ruim_op(moment)
-
-    def neem(
-        self, ontvanger: str, nu: datetime, nummers: Sequence[str]
-    ) -> tuple[dict[str, str | None], list[str]]:
-        """(what was handed over, by number; the numbers that were not)."""
-        gevonden: dict[str, str | None] = {}
-        rest: list[str] = []
-        with self._slot:
-            self._ruim_op(time.monotonic())
-            for nummer in nummers:
-                item = self._items.pop((ontvanger, nu, nummer), None)
-                if item is None:
-                    rest.append(nummer)
-                else:
-                    gevonden[nummer] = item[0]
-                    self._bytes -= len(item[0] or "")
-        return gevonden, rest
-
-    def _ruim_op(self, moment: float) -> None:
-        while self._items:
-            _sleutel, (jwe, gezet) = next(iter(self._items.items()))
-            if moment - gezet <= self.BEWAAR_SECONDEN and self._bytes <= self.MAX_BYTES:
-                break
-            self._items.popitem(last=False)
-            self._bytes -= len(jwe or "")
-
-
-_OVERDRACHT = _Overdracht()
 
 
 def _haal_pagina(
@@ -175,8 +120,8 @@ def ophalen_pagina(
     """The inbox, one page of it with the content of at most its first `INGESLOTEN_BYTES` (read
     the rest a few messages at a time with `inhoud_van`, so no page is ever held whole): marks
     opgehaaldOp, keeps the messages until they are confirmed. With ``referentienummers`` only
-    those of them that are open. The content that came with the page is handed to `inhoud_van`
-    of the same fetch (ontvanger and ``nu``), which then needs no query for it."""
+    those of them that are open. ``Pagina.inhoud``: the content that came with the page, by
+    number (None: gone), for the caller to serve before it reads the rest with `inhoud_van`."""
     pagina, _zonder = _haal_pagina(
         session,
         ontvanger,
@@ -190,8 +135,6 @@ def ophalen_pagina(
         module=module,
         referentienummers=referentienummers,
     )
-    if pagina.inhoud:
-        _OVERDRACHT.zet(ontvanger.oin, nu, pagina.inhoud)
     return pagina
 
 
@@ -199,19 +142,18 @@ def inhoud_van(
     session: Session, ontvanger: str, referentienummers: Sequence[str], *, nu: datetime
 ) -> dict[str, str]:
     """The ciphertext of these messages of a page just fetched (`ophalen_pagina`) by number; one
-    confirmed, refused or expired meanwhile is left out, unless its content came with the page
-    (then it is served as it was when fetched); one whose day key is destroyed is left out."""
-    overgedragen, rest = _OVERDRACHT.neem(ontvanger, nu, referentienummers)
-    uit = {nummer: jwe for nummer, jwe in overgedragen.items() if jwe is not None}
-    if rest:
-        uit |= {
-            bericht.referentienummer: jwe
-            for bericht, jwe in store.inbox(
-                session, ontvanger=ontvanger, nu=nu, limiet=len(rest), referentienummers=rest
-            )
-            if jwe is not None
-        }
-    return uit
+    confirmed, refused or expired meanwhile, or whose day key is destroyed, is left out."""
+    return {
+        bericht.referentienummer: jwe
+        for bericht, jwe in store.inbox(
+            session,
+            ontvanger=ontvanger,
+            nu=nu,
+            limiet=len(referentienummers),
+            referentienummers=referentienummers,
+        )
+        if jwe is not None
+    }
 
 
 def ophalen(
