@@ -27,11 +27,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import psycopg
 import structlog
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -154,7 +153,7 @@ class Lus:
         envelop = v1.als_envelop(invoer)
         feiten = await verzend_store.lees_feiten_async(conn, self.dialect, feitvraag(afzender, envelop))
         # The view asks nothing of a session: its facts are read, its adresboek is the cache.
-        zicht = Databasezicht(cast(Session, None), afzender, nu, rt.instellingen, deelnemer, feiten)
+        zicht = Databasezicht(None, afzender, nu, rt.instellingen, deelnemer, feiten)
         try:
             uitkomst = toelaten(zicht, afzender, envelop, nu=nu, instellingen=rt.instellingen)
         except HubFout:

@@ -35,9 +35,6 @@ R_co = TypeVar("R_co", bound=Berichtrij, covariant=True)
 class Zicht(Protocol[R_co]):
     """The facts the pipeline asks for, as the database would give them to this envelope."""
 
-    @property
-    def session(self) -> Session: ...
-
     def bereid_voor(self, envelop: Envelop) -> None:
         """Called first, for each envelope: a view that reads the database may read every fact
         the envelope will need now, in one statement."""
@@ -233,7 +230,8 @@ class Databasezicht:
     (`bereid_voor`, `store.verzenden.lees_feiten`) unless given (``feiten``: read before, on the
     event loop), the adresboek entries from this process's cache (`deelnemers`) when it has one."""
 
-    session: Session
+    session: Session | None
+    """None: the facts are given and the adresboek is ``deelnemers`` (the submit on the event loop)."""
     afzender: Deelnemer
     nu: datetime
     instellingen: Instellingen
@@ -242,6 +240,7 @@ class Databasezicht:
 
     def bereid_voor(self, envelop: Envelop) -> None:
         if self.feiten is None:  # read before, for the hot submit on the event loop (api/lus.py)
+            assert self.session is not None
             self.feiten = verzend_store.lees_feiten(self.session, feitvraag(self.afzender, envelop))
 
     def _gelezen(self) -> verzend_store.Feiten:
@@ -257,6 +256,7 @@ class Databasezicht:
     def deelnemer(self, oin: str) -> Deelnemer | None:
         if self.deelnemers is not None:
             return self.deelnemers(oin)
+        assert self.session is not None
         return deelnemer_store.haal(self.session, oin)
 
     def eigenaar(self, conversatie: str) -> str:
