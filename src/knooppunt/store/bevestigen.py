@@ -45,6 +45,52 @@ def _json_tekst(paren: Sequence[tuple[str, str]]) -> str:
     return "'{' || " + " || ', ' || ".join(delen) + " || '}'"
 
 
+def _tellers(bron: str) -> str:
+    """Lower the inbox counters of the messages in CTE `bron`, in key order (as every writer does)."""
+    return f"""
+        INSERT INTO inboxbezetting (ontvanger, afzender, bytes, aantal)
+        SELECT c.ontvanger, c.afzender, -CAST(sum(c.grootte) AS bigint), -count(*)
+        FROM {bron} AS c WHERE c.grootte > 0
+        GROUP BY c.ontvanger, c.afzender
+        ORDER BY c.ontvanger, c.afzender
+        ON CONFLICT (ontvanger, afzender) DO UPDATE
+        SET bytes = inboxbezetting.bytes + excluded.bytes, aantal = inboxbezetting.aantal + excluded.aantal
+    """  # noqa: S608 (only constants are formatted in)
+
+
+def _hubmeldingen(bron: str, berichttype: str, verloopt: str, velden: Sequence[tuple[str, str]]) -> str:
+    """The hub's notice (``berichttype``) to the sender of each message in CTE `bron` (none to the
+    hub itself): its ``melding`` the JSON of ``velden`` in that order, its envelope hash over the
+    keys sorted, exactly as `hub.mailbox.meldingen` makes them; verloopt_op from parameter `verloopt`."""
+    return f"""
+        INSERT INTO berichten (referentienummer, afzender, ontvanger, conversatie_referentienummer,
+            cross_referentienummer, berichttype, module, versie, envelop_hash, status, ontvangen_op,
+            verloopt_op, melding)
+        SELECT gen_random_uuid()::text, CAST(:hub AS text), m.afzender, m.conversatie_referentienummer,
+            m.referentienummer, '{berichttype}', m.module, m.versie,
+            encode(sha256(convert_to(m.gesorteerd, 'UTF8')), 'hex'), 'aangeboden',
+            CAST(:nu AS timestamptz), CAST(:{verloopt} AS timestamptz), CAST(m.melding AS json)
+        FROM (
+            SELECT c.id, c.afzender, c.conversatie_referentienummer, c.referentienummer, c.module, c.versie,
+                {_json_tekst(velden)} AS melding,
+                {_json_tekst(sorted(velden))} AS gesorteerd
+            FROM {bron} AS c WHERE c.afzender <> CAST(:hub AS text)
+        ) AS m
+        ORDER BY m.id
+    """  # noqa: S608 (only constants are formatted in)
+
+
+def _auditregels(bron: str, uitkomst: str) -> str:
+    """An audit entry (parameters ``actor``, ``actie``; ``uitkomst`` SQL) per message in CTE `bron`."""
+    return f"""
+        INSERT INTO auditregels (tijd, actor, actie, berichttype, module, afzender, ontvanger,
+            referentienummer, deelnemer, certificaat, uitkomst)
+        SELECT CAST(:nu AS timestamptz), CAST(:actor AS text), CAST(:actie AS text), c.berichttype,
+            c.module, c.afzender, c.ontvanger, c.referentienummer, NULL, NULL, {uitkomst}
+        FROM {bron} AS c ORDER BY c.id
+    """  # noqa: S608 (only constants are formatted in)
+
+
 _OMSCHRIJVING = "format(CAST(:omschrijving AS text), c.referentienummer, c.berichttype)"
 _MELDING = [  # the order of meldingen.ontvangstbevestiging
     ("code", "CAST('BEVESTIGD' AS text)"),
@@ -82,38 +128,9 @@ _BEVESTIG_PG = text(
     weg AS (
         DELETE FROM berichtinhoud AS i WHERE i.bericht_id = ANY(ARRAY(SELECT id FROM bevestigd))
     ),
-    tellers AS (
-        INSERT INTO inboxbezetting (ontvanger, afzender, bytes, aantal)
-        SELECT c.ontvanger, c.afzender, -CAST(sum(c.grootte) AS bigint), -count(*)
-        FROM bevestigd AS c WHERE c.grootte > 0
-        GROUP BY c.ontvanger, c.afzender
-        ORDER BY c.ontvanger, c.afzender
-        ON CONFLICT (ontvanger, afzender) DO UPDATE
-        SET bytes = inboxbezetting.bytes + excluded.bytes, aantal = inboxbezetting.aantal + excluded.aantal
-    ),
-    bonnen AS (
-        INSERT INTO berichten (referentienummer, afzender, ontvanger, conversatie_referentienummer,
-            cross_referentienummer, berichttype, module, versie, envelop_hash, status, ontvangen_op,
-            verloopt_op, melding)
-        SELECT gen_random_uuid()::text, CAST(:hub AS text), m.afzender, m.conversatie_referentienummer,
-            m.referentienummer, 'ontvangstbevestiging', m.module, m.versie,
-            encode(sha256(convert_to(m.gesorteerd, 'UTF8')), 'hex'), 'aangeboden',
-            CAST(:nu AS timestamptz), CAST(:bon_verloopt_op AS timestamptz), CAST(m.melding AS json)
-        FROM (
-            SELECT c.id, c.afzender, c.conversatie_referentienummer, c.referentienummer, c.module, c.versie,
-                {_json_tekst(_MELDING)} AS melding,
-                {_json_tekst(sorted(_MELDING))} AS gesorteerd
-            FROM bevestigd AS c WHERE c.afzender <> CAST(:hub AS text)
-        ) AS m
-        ORDER BY m.id
-    ),
-    audit AS (
-        INSERT INTO auditregels (tijd, actor, actie, berichttype, module, afzender, ontvanger,
-            referentienummer, deelnemer, certificaat, uitkomst)
-        SELECT CAST(:nu AS timestamptz), CAST(:actor AS text), CAST(:actie AS text), c.berichttype,
-            c.module, c.afzender, c.ontvanger, c.referentienummer, NULL, NULL, NULL
-        FROM bevestigd AS c ORDER BY c.id
-    )
+    tellers AS ({_tellers("bevestigd")}),
+    bonnen AS ({_hubmeldingen("bevestigd", "ontvangstbevestiging", "bon_verloopt_op", _MELDING)}),
+    audit AS ({_auditregels("bevestigd", "NULL")})
     SELECT {_LIJST}, true AS nieuw FROM bevestigd
     UNION ALL
     SELECT {_LIJST}, false AS nieuw FROM gevraagd AS g
@@ -200,34 +217,9 @@ _WEIGER_PG = text(
     weg AS (
         DELETE FROM berichtinhoud AS i WHERE i.bericht_id = ANY(ARRAY(SELECT id FROM geweigerd))
     ),
-    tellers AS (
-        INSERT INTO inboxbezetting (ontvanger, afzender, bytes, aantal)
-        SELECT c.ontvanger, c.afzender, -c.grootte, -1 FROM geweigerd AS c WHERE c.grootte > 0
-        ON CONFLICT (ontvanger, afzender) DO UPDATE
-        SET bytes = inboxbezetting.bytes + excluded.bytes, aantal = inboxbezetting.aantal + excluded.aantal
-    ),
-    melding AS (
-        INSERT INTO berichten (referentienummer, afzender, ontvanger, conversatie_referentienummer,
-            cross_referentienummer, berichttype, module, versie, envelop_hash, status, ontvangen_op,
-            verloopt_op, melding)
-        SELECT gen_random_uuid()::text, CAST(:hub AS text), m.afzender, m.conversatie_referentienummer,
-            m.referentienummer, 'foutbericht', m.module, m.versie,
-            encode(sha256(convert_to(m.gesorteerd, 'UTF8')), 'hex'), 'aangeboden',
-            CAST(:nu AS timestamptz), CAST(:melding_verloopt_op AS timestamptz), CAST(m.melding AS json)
-        FROM (
-            SELECT c.afzender, c.conversatie_referentienummer, c.referentienummer, c.module, c.versie,
-                {_json_tekst(_WEIGER_MELDING)} AS melding,
-                {_json_tekst(sorted(_WEIGER_MELDING))} AS gesorteerd
-            FROM geweigerd AS c
-        ) AS m
-    ),
-    audit AS (
-        INSERT INTO auditregels (tijd, actor, actie, berichttype, module, afzender, ontvanger,
-            referentienummer, deelnemer, certificaat, uitkomst)
-        SELECT CAST(:nu AS timestamptz), CAST(:actor AS text), CAST(:actie AS text), c.berichttype,
-            c.module, c.afzender, c.ontvanger, c.referentienummer, NULL, NULL, CAST(:reden AS text)
-        FROM geweigerd AS c
-    )
+    tellers AS ({_tellers("geweigerd")}),
+    melding AS ({_hubmeldingen("geweigerd", "foutbericht", "melding_verloopt_op", _WEIGER_MELDING)}),
+    audit AS ({_auditregels("geweigerd", "CAST(:reden AS text)")})
     SELECT {_LIJST}, true AS nieuw FROM geweigerd
     UNION ALL
     SELECT {_LIJST}, false AS nieuw FROM doel AS g
