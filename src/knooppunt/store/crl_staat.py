@@ -109,14 +109,24 @@ def voor_driver(dialect: Any) -> tuple[str, dict[str, Any]]:
 
 
 async def nu_en_versie_async(conn: psycopg.AsyncConnection[Any], dialect: Any) -> tuple[datetime, int, int]:
-    """`nu_en_versie` on an asyncio connection that is not in a transaction: BEGIN and the
-    statement in one pipelined round trip."""
-    sql, parameters = voor_driver(dialect)
-    async with conn.pipeline():
-        cursor = await conn.execute(sql, parameters)
-    rij = await cursor.fetchone()
+    """`nu_en_versie` opening a transaction on an asyncio connection in autocommit mode
+    (store.db.verbind_async): ``BEGIN`` and the statement as one simple query, one round trip."""
+    async with conn.cursor() as cursor:
+        await cursor.execute(_begin_en_nu_en_versie(dialect))
+        cursor.nextset()
+        rij = await cursor.fetchone()
     assert rij is not None
     return als_moment(rij[0], "postgresql"), int(rij[1]), int(rij[2])
+
+
+def _begin_en_nu_en_versie(dialect: Any) -> bytes:
+    """``BEGIN; `` and `nu_en_versie`'s statement with its one (constant) parameter written in: no
+    parameters, so psycopg sends both in one simple query."""
+    gecompileerd = _PG_SQL.get("begin_nu_en_versie")
+    if gecompileerd is None:
+        sql = _NU_EN_VERSIE["postgresql"].compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        gecompileerd = _PG_SQL["begin_nu_en_versie"] = ("BEGIN; " + str(sql), {})
+    return gecompileerd[0].encode()
 
 
 def _insert(session: Session) -> Any:

@@ -91,7 +91,11 @@ _SYNCHROON_AAN = "SET synchronous_commit TO on"
 
 async def verbind_async(engine: Engine) -> psycopg.AsyncConnection[Any]:
     """An asyncio connection to the engine's PostgreSQL database, made durable as the engine's own
-    connections are (the common submit on the event loop, store.lusverbindingen)."""
+    connections are (the common submit on the event loop, store.lusverbindingen). It stays in
+    autocommit mode: its user opens each transaction itself, with its first statement in the same
+    simple query (``BEGIN; SELECT …``, store.crl_staat.nu_en_versie_async) — one round trip without
+    pipeline mode, whose bookkeeping costs more CPU than the round trip it saves (#13) — and ends it
+    with ``commit()``/``rollback()``, which psycopg sends as long as a transaction is open."""
     dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
     try:
@@ -99,7 +103,6 @@ async def verbind_async(engine: Engine) -> psycopg.AsyncConnection[Any]:
         rij = await cursor.fetchone()
         if rij is not None and rij[0] == "off":
             await conn.execute(_SYNCHROON_AAN)
-        await conn.set_autocommit(False)
     except BaseException:
         await conn.close()
         raise
