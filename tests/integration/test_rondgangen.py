@@ -1,11 +1,11 @@
 """#13 item 2: a submit, a fetch and a confirm reach PostgreSQL in at most four round trips, and no
-pre-ping on a busy pool. A submit: the first statement with its BEGIN (clock and versions;
-on the event loop one simple query ``BEGIN; SELECT …``), the facts every rule needs, the writes, COMMIT. A fetch and a confirm: three, their one
-statement a WITH (decision 0033). Counted at the driver: every psycopg `Cursor.execute` outside a
-pipeline is a round trip, a pipeline is one (its statements share one Sync), so is every
-`executemany` (psycopg pipelines its rows: the audit entries or counters a session writes at
-commit), and every `Connection.commit` is one — whatever SQLAlchemy or the hub's own hot statements
-(store.db.Vast) send."""
+pre-ping on a busy pool. A submit: the first statement with its BEGIN (clock and versions; on the
+event loop one simple query ``BEGIN; SELECT …``), the facts every rule needs, the writes, COMMIT. A
+fetch and a confirm: three, their one statement a WITH (decision 0033). Counted at the driver: every
+psycopg `Cursor.execute` outside a pipeline is a round trip, a pipeline is one (its statements share
+one Sync), so is every `executemany` (psycopg pipelines its rows: the audit entries or counters a
+session writes at commit), and every `Connection.commit` is one — whatever SQLAlchemy or the hub's
+own hot statements (store.db.Vast) send."""
 
 from __future__ import annotations
 
