@@ -190,3 +190,95 @@ def test_een_verloren_claim_telt_alleen_voor_de_eigen_conversatie(
     geweigerd = shv.post("/berichten", json=ander)
     assert langs == ["lus", "gewoon"]
     assert geweigerd.status_code in (403, 409, 422) and geweigerd.json()["code"], geweigerd.text
+    # The event loop's write is its own transaction: with the claim lost it wrote nothing at all.
+    with transactie(rt.sessions) as s:
+        assert s.scalar(select(Bericht).where(Bericht.referentienummer == ander["referentienummer"])) is None
+        assert not s.scalars(
+            select(Auditregel).where(
+                Auditregel.referentienummer == ander["referentienummer"], Auditregel.actie == "verstuurd"
+            )
+        ).all()
+
+
+def test_de_schrijfopdracht_op_de_lus_wacht_op_een_gelijktijdige_claim_en_schrijft_dan_niets(
+    cast: dict[str, Partij], rt: Runtime, langs: list[str]
+) -> None:
+    """The event loop's write is a transaction of its own (autocommit): another debt counsellor's
+    first message of the same conversation, not yet committed when it runs, is waited for, and then
+    nothing of ours is written — no message, inhoud, counter or audit entry (art. 3: a conversation
+    is its SHV's). The same statement with our own claim writes everything."""
+    import asyncio
+    import threading
+    import uuid
+    from datetime import timedelta
+
+    import psycopg
+
+    from knooppunt.store.db import verbind_async
+
+    gemeente, kredietbank, energie = cast["gemeente"], cast["kredietbank"], cast["energie"]
+    dsn = rt.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def schrijf(conversatie: str) -> verzenden.Geschreven:
+        async def doe() -> verzenden.Geschreven:
+            conn = await verbind_async(rt.engine)
+            try:
+                nu = (await crl_staat.nu_en_versie_async(conn, rt.engine.dialect, begin=False))[0]
+                ref = str(uuid.uuid4())
+                waarden = {
+                    "referentienummer": ref,
+                    "afzender": gemeente.oin,
+                    "ontvanger": energie.oin,
+                    "conversatie_referentienummer": conversatie,
+                    "cross_referentienummer": None,
+                    "berichttype": "saldoverzoek",
+                    "module": "schuldregeling",
+                    "versie": "1.0",
+                    "envelop_hash": "0" * 64,
+                    "status": "aangeboden",
+                    "ontvangen_op": nu,
+                    "verloopt_op": nu + timedelta(days=30),
+                    "grootte": 10,
+                }
+                regel = {"tijd": nu, "actor": gemeente.oin, "actie": "verstuurd", "referentienummer": ref}
+                return await verzenden.schrijf_los_async(
+                    conn,
+                    rt.engine.dialect,
+                    waarden,
+                    grootte=10,
+                    opgeslagen="x" * 10,
+                    claim=True,
+                    eigenaren=(gemeente.oin, energie.oin),
+                    auditregel=regel,
+                )
+            finally:
+                await conn.close()
+
+        return asyncio.run(doe())
+
+    def tel() -> tuple[int, int]:
+        with transactie(rt.sessions) as s:
+            berichten = len(s.scalars(select(Bericht.id)).all())
+            audit = len(s.scalars(select(Auditregel.id).where(Auditregel.actie == "verstuurd")).all())
+            return berichten, audit
+
+    voor = tel()
+    vreemd = str(uuid.uuid4())
+    with psycopg.connect(dsn) as ander:
+        ander.execute(
+            "INSERT INTO conversaties (conversatie_referentienummer, shv, aangemaakt_op)"
+            " VALUES (%s, %s, now())",
+            (vreemd, kredietbank.oin),
+        )
+        uitkomst: list[verzenden.Geschreven] = []
+        draad = threading.Thread(target=lambda: uitkomst.append(schrijf(vreemd)))
+        draad.start()
+        draad.join(1.0)
+        assert draad.is_alive(), "the write waits for the other transaction's claim"
+        ander.commit()
+        draad.join(30)
+    assert uitkomst == [verzenden.Geschreven(None, claim_verloren=True)]
+    assert tel() == voor
+    eigen = schrijf(str(uuid.uuid4()))
+    assert eigen.id is not None and not eigen.claim_verloren
+    assert tel() == (voor[0] + 1, voor[1] + 1)

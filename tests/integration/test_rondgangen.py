@@ -1,9 +1,9 @@
 """#13 item 2: a submit, a fetch and a confirm reach PostgreSQL in at most four round trips, and no
-pre-ping on a busy pool. A submit: the first statement with its BEGIN (clock and versions; on the
-event loop one simple query ``BEGIN; SELECT …``), the facts every rule needs, the writes, COMMIT. A
-fetch and a confirm: three, their one statement a WITH (decision 0033). Counted at the driver: every
-psycopg `Cursor.execute` outside a pipeline is a round trip, a pipeline is one (its statements share
-one Sync), so is every `executemany` (psycopg pipelines its rows: the audit entries or counters a
+pre-ping on a busy pool. A submit on the event loop: two — the facts every rule needs with the
+clock and versions, and the writes, each a transaction of its own (api/lus.py). A fetch and a
+confirm: three, their one statement a WITH (decision 0033). Counted at the driver: every psycopg
+`Cursor.execute` outside a pipeline is a round trip, a pipeline is one (its statements share one
+Sync), so is every `executemany` (psycopg pipelines its rows: the audit entries or counters a
 session writes at commit), and every `Connection.commit` is one — whatever SQLAlchemy or the hub's
 own hot statements (store.db.Vast) send."""
 
@@ -87,8 +87,9 @@ def test_een_bericht_aanbieden_kost_hoogstens_vier_rondgangen(
             rondgangen.clear()
             antwoord = client.post("/berichten", json=envelop(shv, se, soort))
             assert antwoord.status_code == 201, antwoord.text
-            # BEGIN + clock + versions in one simple query, one round trip; no pre-ping (SELECT 1)
-            assert rondgangen == ["BEGIN", "SELECT", "WITH", "COMMIT"], rondgangen
+            # On the event loop: the facts with the clock and versions, then the write, each its
+            # own transaction (autocommit); no BEGIN, no COMMIT, no pre-ping (SELECT 1)
+            assert rondgangen == ["SELECT", "WITH"], rondgangen
 
 
 def test_een_herhaalde_poging_en_een_weigering_schrijven_niets_van_het_bericht(

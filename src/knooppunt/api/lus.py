@@ -6,27 +6,32 @@ the handler threads taking turns at the GIL) and ~40 % of the throughput. `Lus` 
 `POST /api/v1/berichten` on the event loop itself, on asyncio psycopg connections of its own, with
 the hub's own statements and rules:
 
-1. BEGIN with the clock and both versions, pipelined (`store.crl_staat.voor_driver`);
-2. the caller from this process's cache of verified certificates (`api.auth.uit_geheugen`) and
-   its adresboek entry from the adresboek cache (`Deelnemercache.uit_geheugen`);
-3. every fact the rules need in one statement (`store.verzenden.feitenvraag`), the rules decided
-   by the admission pipeline (`hub.mailbox.toelating.toelaten`) — the same code as every other
-   submit;
-4. the inhoud sealed under the day key held in memory, the message, inhoud, claim, counter and audit
-   entry in one statement (`store.verzenden.schrijfstatement`), COMMIT.
+1. the caller from this process's cache of verified certificates (`api.auth.uit_geheugen`) and
+   its adresboek entry from the adresboek cache (`Deelnemercache.uit_geheugen`), under the
+   versions the previous statement read;
+2. every fact the rules need with the clock and both versions in one statement
+   (`store.verzenden.lees_feiten_los_async`), the caller and its entry judged again under what it
+   read, the rules decided by the admission pipeline (`hub.mailbox.toelating.toelaten`) — the same
+   code as every other submit;
+3. the inhoud sealed under the day key held in memory, the message, inhoud, claim, counter and audit
+   entry in one statement that is its own transaction (`store.verzenden.schrijf_los_async`: it writes
+   nothing unless the message is accepted).
+The connection is in autocommit: two statements, two round trips, no BEGIN or COMMIT (decision
+0034, addendum).
 
 It only ever *accepts*: whenever anything else would be needed — a certificate or adresboek entry
 not in memory, CRLs to refresh or load, a day key to make, a refusal, a retry, an answer (which also
-confirms its question), a lost race, any database error — it rolls back what it did and returns
+confirms its question), a lost race, any database error — it writes nothing and returns
 None, and the request is served by the thread path exactly as before (`api.snel`), which judges it
-afresh, refuses and audits as it always has. So there is one set of rules and one way to refuse;
+afresh, refuses and audits as it always has (a write whose commit the error hid is found there as
+a repeat: 200 with the stored message). So there is one set of rules and one way to refuse;
 this adds a faster way to say yes. PostgreSQL only (SQLite runs in-process; the thread path stays).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -37,7 +42,9 @@ from starlette.responses import Response
 from knooppunt.api import auth, deps, v1
 from knooppunt.api.schemas import EnvelopCreate
 from knooppunt.hub import adresboek, audit
+from knooppunt.hub.adresboek import Partij
 from knooppunt.hub.fouten import HubFout
+from knooppunt.hub.mailbox import controles
 from knooppunt.hub.mailbox.toelating import Databasezicht, Herhaling, feitvraag, toelaten
 from knooppunt.metrics import SNELLE_AANNAME
 from knooppunt.runtime import Runtime
@@ -72,6 +79,9 @@ class Lus:
         self.dialect = runtime.engine.dialect
         self.verbindingen = Lusverbindingen(runtime.engine, runtime.settings.api_threads)
         runtime.bij_sluiten.append(self.verbindingen.sluit)
+        # The versions the last statement read: which cache entries to try before the database says
+        # which count (each is judged again under what the request's own statement reads).
+        self._stand: tuple[int, int] | None = None
 
     @staticmethod
     def voor(runtime: Runtime) -> Lus | None:
@@ -86,7 +96,7 @@ class Lus:
             async with self.verbindingen.verbinding() as conn:
                 if conn is None:
                     return None
-                aangenomen = await self._in_transactie(conn, request, invoer)
+                aangenomen = await self._neem_aan(conn, request, invoer)
         except (psycopg.Error, OSError) as exc:
             # Whatever it was (a lost race, a restart, a timeout), the usual path will meet it
             # again and answer as it always does; the connection is closed, not reused.
@@ -100,58 +110,62 @@ class Lus:
         request.state.oin = aangenomen.oin
         return v1.als_json(v1.bericht_weergave(aangenomen.bericht, aangenomen.nu), 201)
 
-    async def _in_transactie(
-        self, conn: psycopg.AsyncConnection[Any], request: Request, invoer: EnvelopCreate
-    ) -> _Aangenomen | Overgelaten:
-        nu, crl_versie, adresboek_versie = await crl_staat.nu_en_versie_async(conn, self.dialect)
-        try:
-            aangenomen = await self._neem_aan(conn, request, invoer, nu, crl_versie, adresboek_versie)
-        except BaseException:
-            await conn.rollback()
-            raise
-        if isinstance(aangenomen, str):
-            await conn.rollback()
-        else:
-            await conn.commit()
-        return aangenomen
-
-    async def _neem_aan(
-        self,
-        conn: psycopg.AsyncConnection[Any],
-        request: Request,
-        invoer: EnvelopCreate,
-        nu: datetime,
-        crl_versie: int,
-        adresboek_versie: int,
-    ) -> _Aangenomen | Overgelaten:
+    def _partij(self, request: Request, nu: datetime, stand: tuple[int, int]) -> Partij | None:
         rt = self.runtime
         certificaten = deps.authenticaties(request)
-        deelnemers = deps.deelnemercache(request)
-        if certificaten is None or deelnemers is None or rt.ankers is None:
-            return "certificaat"
-        partij = auth.uit_geheugen(
+        if certificaten is None or rt.ankers is None:
+            return None
+        return auth.uit_geheugen(
             dict(request.scope),
             header=rt.settings.client_cert_header,
             proxies=rt.settings.trusted_proxy_networks,
             nu=nu,
-            crl_versie=crl_versie,
-            adresboek_versie=adresboek_versie,
+            crl_versie=stand[0],
+            adresboek_versie=stand[1],
             cache=certificaten,
         )
-        if partij is None:
+
+    async def _neem_aan(
+        self, conn: psycopg.AsyncConnection[Any], request: Request, invoer: EnvelopCreate
+    ) -> _Aangenomen | Overgelaten:
+        """Two statements, each its own transaction (the connection is in autocommit): the facts
+        with the clock and versions, then — accepted — the write, which commits. The caller and its
+        adresboek entry are first taken from memory under the versions read last, to know which
+        facts to read; then judged again, exactly as before, under the versions and the clock that
+        statement read: anything else leaves the request to the usual way, with nothing written."""
+        rt = self.runtime
+        deelnemers = deps.deelnemercache(request)
+        if deelnemers is None:
             return "certificaat"
-        afzender = deelnemers.uit_geheugen(partij.oin, versie=adresboek_versie)
+        if self._stand is None:
+            _nu, crl_versie, adresboek_versie = await crl_staat.nu_en_versie_async(
+                conn, self.dialect, begin=False
+            )
+            self._stand = (crl_versie, adresboek_versie)
+        vermoed = self._partij(request, datetime.now(UTC), self._stand)
+        if vermoed is None:
+            return "certificaat"
+        afzender = deelnemers.uit_geheugen(vermoed.oin, versie=self._stand[1])
         if not isinstance(afzender, Deelnemer):
+            return "adresboek"
+        envelop = v1.als_envelop(invoer)
+        feiten, stand = await verzend_store.lees_feiten_los_async(
+            conn, self.dialect, feitvraag(afzender, envelop)
+        )
+        nu = stand.nu
+        self._stand = (stand.crl_versie, stand.adresboek_versie)
+        partij = self._partij(request, nu, self._stand)
+        if partij is None or partij.oin != vermoed.oin:
+            return "certificaat"
+        if deelnemers.uit_geheugen(partij.oin, versie=stand.adresboek_versie) is not afzender:
             return "adresboek"
 
         def deelnemer(oin: str) -> Deelnemer | None:
-            gevonden = deelnemers.uit_geheugen(oin, versie=adresboek_versie)
+            gevonden = deelnemers.uit_geheugen(oin, versie=stand.adresboek_versie)
             if isinstance(gevonden, adresboek.Onbekend):
                 raise _NietInGeheugen(oin)
             return gevonden
 
-        envelop = v1.als_envelop(invoer)
-        feiten = await verzend_store.lees_feiten_async(conn, self.dialect, feitvraag(afzender, envelop))
         # The view asks nothing of a session: its facts are read, its adresboek is the cache.
         zicht = Databasezicht(None, afzender, nu, rt.instellingen, deelnemer, feiten)
         try:
@@ -175,18 +189,19 @@ class Lus:
         if opgeslagen is None:
             return "dagsleutel"  # the day's key is to be made or its term extended: the usual path does it
         bericht = Bericht(**kolommen)
-        geschreven = await verzend_store.schrijf_async(
+        geschreven = await verzend_store.schrijf_los_async(
             conn,
             self.dialect,
             kolommen,
             grootte=len(envelop.inhoud),
             opgeslagen=opgeslagen,
             claim=zicht.claimt,
+            eigenaren=controles.toegestane_eigenaren(afzender, envelop),
             auditregel=audit.verstuurd_regel(bericht, nu=nu),
         )
-        if geschreven.id is None or geschreven.claim_verloren:
-            # a concurrent retry won the number, or another sender's first message the conversation
-            # (a lost claim to the sender's own first message is fine: schrijf_async reads it again)
+        if geschreven.id is None:
+            # nothing written: a concurrent retry won the number, or another party's first message
+            # the conversation — the usual way judges it again and answers
             return "wedloop"
         bericht.id = geschreven.id
         return _Aangenomen(bericht, nu, partij.oin)

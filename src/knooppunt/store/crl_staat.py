@@ -108,12 +108,18 @@ def voor_driver(dialect: Any) -> tuple[str, dict[str, Any]]:
     return gecompileerd
 
 
-async def nu_en_versie_async(conn: psycopg.AsyncConnection[Any], dialect: Any) -> tuple[datetime, int, int]:
-    """`nu_en_versie` opening a transaction on an asyncio connection in autocommit mode
-    (store.db.verbind_async): ``BEGIN`` and the statement as one simple query, one round trip."""
+async def nu_en_versie_async(
+    conn: psycopg.AsyncConnection[Any], dialect: Any, *, begin: bool = True
+) -> tuple[datetime, int, int]:
+    """`nu_en_versie` on an asyncio connection in autocommit mode (store.db.verbind_async),
+    opening a transaction (``begin``: ``BEGIN`` and the statement as one simple query, one round
+    trip) or as a statement of its own."""
     async with conn.cursor() as cursor:
-        await cursor.execute(_begin_en_nu_en_versie(dialect))
-        cursor.nextset()
+        if begin:
+            await cursor.execute(_begin_en_nu_en_versie(dialect))
+            cursor.nextset()
+        else:
+            await cursor.execute(*voor_driver(dialect))
         rij = await cursor.fetchone()
     assert rij is not None
     return als_moment(rij[0], "postgresql"), int(rij[1]), int(rij[2])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -47,8 +48,16 @@ from sqlalchemy.orm import Session, aliased
 from knooppunt.store import audit as audit_store
 from knooppunt.store import berichten as berichten_store
 from knooppunt.store import inboxquotum
-from knooppunt.store.db import Vast
-from knooppunt.store.models import Auditregel, Bericht, BerichtInhoud, Conversatie, Inboxbezetting
+from knooppunt.store.crl_staat import ADRESBOEK
+from knooppunt.store.db import Vast, als_moment
+from knooppunt.store.models import (
+    Auditregel,
+    Bericht,
+    BerichtInhoud,
+    Conversatie,
+    CrlStaat,
+    Inboxbezetting,
+)
 
 _B = Bericht.__table__.c
 _KOLOMMEN = tuple(_B)
@@ -143,6 +152,38 @@ parties exchanged a message): what decides the shape of the facts statement."""
 @functools.cache
 def _feitenstatement(vorm: Feitvorm) -> Vast:
     """The facts statement of one shape, built once (store.db.Vast)."""
+    return Vast(union_all(*_feitendelen(vorm)))
+
+
+@functools.cache
+def _feiten_en_klokstatement(vorm: Feitvorm) -> Vast:
+    """The facts statement of one shape with one row more, ``soort`` "k": the request's first
+    statement (store.crl_staat.nu_en_versie) folded in — the database clock (in the ``ontvangen_op``
+    column), the CRL state's version (``f_getal1``) and the adresboek's (``f_getal2``). The submit
+    on the event loop reads its clock, versions and facts in this one round trip (api/lus.py)."""
+    adresboek = literal(ADRESBOEK, String)
+    klok = select(
+        *_extra(
+            "k",
+            getal1=select(func.coalesce(func.sum(CrlStaat.versie), 0))
+            .where(CrlStaat.uitgever != adresboek)
+            .scalar_subquery(),
+            getal2=func.coalesce(
+                select(CrlStaat.versie).where(CrlStaat.uitgever == adresboek).scalar_subquery(), 0
+            ),
+        ),
+        *(
+            cast(func.statement_timestamp(), k.type).label(k.name)
+            if k.name == "ontvangen_op"
+            else cast(null(), k.type).label(k.name)
+            for k in _KOLOMMEN
+        ),
+    )
+    return Vast(union_all(*_feitendelen(vorm), klok))
+
+
+def _feitendelen(vorm: Feitvorm) -> list[Any]:
+    """The selects of the facts statement of one shape (UNION ALL'd by the callers)."""
     met_verwijzing, antwoordvragen, uitgewisseld = vorm
     afzender, ontvanger = _p("afzender"), _p("ontvanger")
     eigen = and_(Inboxbezetting.ontvanger == ontvanger, Inboxbezetting.afzender == afzender)
@@ -190,7 +231,7 @@ def _feitenstatement(vorm: Feitvorm) -> Vast:
         )
     for i, vraag in enumerate(antwoordvragen):
         delen.append(_laatste(f"l{i}", vraag))
-    return Vast(union_all(*delen))
+    return delen
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,11 +251,14 @@ class Feitvraag:
     uitgewisseld: bool = False
 
 
-def _feitenvraag(vraag: Feitvraag) -> tuple[Vast, dict[str, Any], tuple[Antwoordvraag, ...]]:
-    """The statement of `lees_feiten` for one envelope, its parameters, and the answer questions
-    whose rows `_feiten_uit` files (also run on an asyncio connection: `lees_feiten_async`)."""
+def _feitenvraag(
+    vraag: Feitvraag, *, met_klok: bool = False
+) -> tuple[Vast, dict[str, Any], tuple[Antwoordvraag, ...]]:
+    """The statement of `lees_feiten` for one envelope (``met_klok``: with the clock and versions,
+    `lees_feiten_los_async`), its parameters, and the answer questions whose rows `_feiten_uit` files."""
     vragen = vraag.antwoordvragen
-    statement = _feitenstatement((vraag.verwijzing is not None, vragen, vraag.uitgewisseld))
+    vorm = (vraag.verwijzing is not None, vragen, vraag.uitgewisseld)
+    statement = _feiten_en_klokstatement(vorm) if met_klok else _feitenstatement(vorm)
     waarden = {
         "referentienummer": vraag.referentienummer,
         "conversatie": vraag.conversatie,
@@ -291,13 +335,45 @@ _BERICHTKOLOMMEN = (
 
 
 @functools.cache
-def _schrijfstatement(claim: bool, teller: bool) -> Vast:
-    """The write of `schrijf` on PostgreSQL for one shape, built once (store.db.Vast)."""
+def _schrijfstatement(claim: bool, teller: bool, los: bool = False) -> Vast:
+    """The write of `schrijf` on PostgreSQL for one shape, built once (store.db.Vast).
+
+    ``los``: a statement that is its own transaction (autocommit: the submit on the event loop,
+    `schrijf_los_async`), so it must write nothing that the caller would otherwise roll back. With
+    a claim, the conversation is claimed first — ``ON CONFLICT DO UPDATE`` (a no-op update) returns
+    the owner even when a concurrent first message committed it after this statement's snapshot —
+    and the message is inserted only when that owner is one of the ``eigenaar_a``/``eigenaar_b``
+    the hub allows (hub.mailbox.controles.toegestane_eigenaren); its inhoud, counter and audit entry
+    follow the message. (A claim whose message then loses its referentienummer to a concurrent
+    retry is the retry's own claim: same envelope, same conversation, same sender.)"""
     b = Bericht.__table__.c
+    waarden = {k: bindparam(k, type_=b[k].type) for k in _BERICHTKOLOMMEN}
+    conversatie: Any = None
+    claimrij = select(
+        _p("conversatie_referentienummer"),
+        _p("afzender"),
+        bindparam("ontvangen_op", type_=Conversatie.aangemaakt_op.type),
+    )
+    claimkolommen = ["conversatie_referentienummer", "shv", "aangemaakt_op"]
+    if claim and los:
+        conversatie = (
+            postgresql.insert(Conversatie)
+            .from_select(claimkolommen, claimrij)
+            .on_conflict_do_update(
+                index_elements=[Conversatie.conversatie_referentienummer],
+                set_={"shv": Conversatie.shv},
+            )
+            .returning(Conversatie.shv)
+            .cte("c")
+        )
+        toegestaan = select(conversatie.c.shv).scalar_subquery().in_([_p("eigenaar_a"), _p("eigenaar_b")])
+        bericht_insert = postgresql.insert(Bericht).from_select(
+            list(_BERICHTKOLOMMEN), select(*waarden.values()).where(toegestaan)
+        )
+    else:
+        bericht_insert = postgresql.insert(Bericht).values(waarden)
     bericht = (
-        postgresql.insert(Bericht)
-        .values({k: bindparam(k, type_=b[k].type) for k in _BERICHTKOLOMMEN})
-        .on_conflict_do_nothing(index_elements=[Bericht.referentienummer])
+        bericht_insert.on_conflict_do_nothing(index_elements=[Bericht.referentienummer])
         .returning(Bericht.id)
         .cte("b")
     )
@@ -315,17 +391,13 @@ def _schrijfstatement(claim: bool, teller: bool) -> Vast:
         .cte("a"),
     ]
     geclaimd: Any = literal(None, String)
-    if claim:
+    if claim and los:
+        ctes.append(conversatie)
+        geclaimd = select(conversatie.c.shv).scalar_subquery()
+    elif claim:
         conversatie = (
             postgresql.insert(Conversatie)
-            .from_select(
-                ["conversatie_referentienummer", "shv", "aangemaakt_op"],
-                select(
-                    _p("conversatie_referentienummer"),
-                    _p("afzender"),
-                    bindparam("ontvangen_op", type_=Conversatie.aangemaakt_op.type),
-                ).where(er_is),
-            )
+            .from_select(claimkolommen, claimrij.where(er_is))
             .on_conflict_do_nothing(index_elements=[Conversatie.conversatie_referentienummer])
             .returning(Conversatie.shv)
             .cte("c")
@@ -352,19 +424,13 @@ def _schrijfstatement(claim: bool, teller: bool) -> Vast:
             ).cte("q")
         )
     # PostgreSQL runs every data-modifying WITH exactly once, whether the outer query reads it or
-    # not; add_cte keeps the unread ones in the statement.
-    return Vast(select(bericht.c.id, geclaimd.label("geclaimd")).add_cte(*ctes))
-
-
-@functools.cache
-def _eigenaarstatement() -> Vast:
-    """The owner of a conversation (parameter ``conversatie``; column ``shv``), read again when a
-    write lost its claim to a concurrent first message."""
-    return Vast(
-        select(Conversatie.shv).where(
-            Conversatie.conversatie_referentienummer == bindparam("conversatie", type_=String)
-        )
-    )
+    # not; add_cte keeps the unread ones in the statement. Standing alone, the statement answers
+    # one row even when nothing was inserted: the owner it found tells a lost claim from a retry.
+    if los:
+        uit = select(select(bericht.c.id).scalar_subquery().label("id"), geclaimd.label("geclaimd"))
+    else:
+        uit = select(bericht.c.id, geclaimd.label("geclaimd"))
+    return Vast(uit.add_cte(*ctes))
 
 
 def _schrijfparameters(
@@ -447,13 +513,29 @@ def _schrijf_los(
 # --- the same on an asyncio connection (the common submit on the event loop, api/lus.py) ----------
 
 
-async def lees_feiten_async(conn: psycopg.AsyncConnection[Any], dialect: Dialect, vraag: Feitvraag) -> Feiten:
-    """`lees_feiten` in the connection's transaction (nothing is queued there: no session)."""
-    statement, waarden, vragen = _feitenvraag(vraag)
-    return _feiten_uit(await statement.voer_uit_async(conn, dialect, waarden), vragen)
+@dataclass(frozen=True, slots=True)
+class Stand:
+    """What the statement of `lees_feiten_los_async` read besides the facts: the database clock
+    and the versions a request's first statement reads (store.crl_staat.nu_en_versie)."""
+
+    nu: datetime
+    crl_versie: int
+    adresboek_versie: int
 
 
-async def schrijf_async(
+async def lees_feiten_los_async(
+    conn: psycopg.AsyncConnection[Any], dialect: Dialect, vraag: Feitvraag
+) -> tuple[Feiten, Stand]:
+    """`lees_feiten` as a statement of its own (autocommit; nothing is queued: no session), with
+    the clock and both versions in the same round trip (`_feiten_en_klokstatement`)."""
+    statement, waarden, vragen = _feitenvraag(vraag, met_klok=True)
+    rijen = await statement.voer_uit_async(conn, dialect, waarden)
+    klok = next(r for r in rijen if r.soort == "k")
+    stand = Stand(als_moment(klok.ontvangen_op, "postgresql"), int(klok.f_getal1), int(klok.f_getal2))
+    return _feiten_uit([r for r in rijen if r.soort != "k"], vragen), stand
+
+
+async def schrijf_los_async(
     conn: psycopg.AsyncConnection[Any],
     dialect: Dialect,
     waarden: Mapping[str, Any],
@@ -461,18 +543,18 @@ async def schrijf_async(
     grootte: int,
     opgeslagen: str,
     claim: bool,
+    eigenaren: tuple[str, str],
     auditregel: Mapping[str, Any],
 ) -> Geschreven:
-    """`schrijf` with its counter (not an answer) in the connection's transaction; ``opgeslagen``:
-    the inhoud already sealed under its day key. A lost claim is checked as `mailbox.verstuur` checks
-    it: the owner read again; ``claim_verloren`` only when another sender owns the conversation."""
-    rijen = await _schrijfstatement(claim, True).voer_uit_async(
-        conn, dialect, _schrijfparameters(waarden, grootte, opgeslagen, auditregel)
-    )
-    geschreven = _geschreven_uit(rijen, claim=claim)
-    if geschreven.id is None or not geschreven.claim_verloren:
-        return geschreven
-    eigenaar = await _eigenaarstatement().voer_uit_async(
-        conn, dialect, {"conversatie": waarden["conversatie_referentienummer"]}
-    )
-    return Geschreven(geschreven.id, claim_verloren=not eigenaar or eigenaar[0].shv != waarden["afzender"])
+    """`schrijf` with its counter (not an answer) as a statement of its own: committed when it
+    returns (autocommit), so it writes nothing unless the message is accepted (`_schrijfstatement`
+    with ``los``). ``opgeslagen``: the inhoud already sealed under its day key; ``eigenaren``: the
+    owners of the conversation the hub allows for this envelope. Nothing written: ``id`` None —
+    with ``claim_verloren`` when another party's first message claimed the conversation first, else
+    a concurrent retry won the referentienummer."""
+    parameters = _schrijfparameters(waarden, grootte, opgeslagen, auditregel)
+    parameters["eigenaar_a"], parameters["eigenaar_b"] = eigenaren
+    rijen = await _schrijfstatement(claim, True, True).voer_uit_async(conn, dialect, parameters)
+    uit = rijen[0]
+    verloren = claim and uit.geclaimd not in eigenaren
+    return Geschreven(None if verloren or uit.id is None else int(uit.id), claim_verloren=verloren)

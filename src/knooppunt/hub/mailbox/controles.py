@@ -162,9 +162,15 @@ def controleer_inhoud(
         )
 
 
+def toegestane_eigenaren(afzender: Deelnemer, envelop: Envelop) -> tuple[str, str]:
+    """The owners a conversation may have for this envelope (DESIGN §2: every message of a
+    conversation is sent by or to its owner)."""
+    return afzender.oin, envelop.ontvanger
+
+
 def controleer_conversatie(afzender: Deelnemer, envelop: Envelop, eigenaar: str | None) -> None:
     """DESIGN §2: every message of a conversation is sent by or to its owner."""
-    if eigenaar is not None and eigenaar not in (afzender.oin, envelop.ontvanger):
+    if eigenaar is not None and eigenaar not in toegestane_eigenaren(afzender, envelop):
         raise weigering(
             "ONGELDIGE_CONVERSATIE",
             422,
