@@ -150,9 +150,10 @@ async def uitloggen_bij_makelaar(request: Request) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-@router.get("/uitgelogd")
+@router.get("/uitgelogd", response_class=HTMLResponse)
 async def uitgelogd(request: Request) -> Response:
-    """Where the broker sends the user back after logging out there."""
+    """Where the broker sends the user back after logging out there: the logged-out page (HTML; a
+    user still logged in is sent to the start page)."""
     if await run_in_threadpool(sessies.huidige, request) is not None:
         return RedirectResponse(PREFIX + "/", status_code=303)
     makelaar = _makelaar(request)

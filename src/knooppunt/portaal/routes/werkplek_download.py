@@ -44,6 +44,7 @@ from knooppunt.portaal.routes.sleutels import (
     _tijd,
 )
 from knooppunt.portaal.routes.werkplek_clienten import _versleuteld
+from knooppunt.portaal.routes.werkplek_verzenden import metadata_json
 from knooppunt.portaal.sessies import Gebruiker, runtime
 from knooppunt.portaal.weergave import AMSTERDAM, berichttype_naam
 from knooppunt.protocol.jwe import x5t_s256
@@ -88,18 +89,22 @@ def _nummers(waarde: Any, veld: str, *, maximum: int = MAX_ZIP) -> list[str]:
 
 @router.get(API_PAD + "/indeling")
 def indeling(request: Request) -> JSONResponse:
-    """The zip's layout (`export.beschrijving`) and the refusal codes: metadata, no message."""
+    """The zip's layout (`export.beschrijving`) and the refusal codes: metadata, no message, the
+    same for every participant — gzip-compressed once per process when the request accepts it
+    (`werkplek_verzenden.metadata_json`, decision 0037)."""
     try:
         _api_gebruiker(request)
     except ApiFout as fout:
         return _fout(fout)
-    return _json(
-        {
+    return metadata_json(
+        request,
+        ("indeling",),
+        lambda: {
             **export.beschrijving(),
             "maxZip": MAX_ZIP,
             "perKeer": MAX_BERICHTEN,
             "weigerredenen": {code: WEIGERREDENEN[code] for code in sorted(WEIGERBAAR)},
-        }
+        },
     )
 
 

@@ -20,14 +20,24 @@ ciphertext — and judges them with the hub's own code:
   the participant as sender.
 
 Nothing here logs or keeps an envelope's ``inhoud``.
+
+The layouts (``…/verzenden/indelingen`` and the download's ``…/indeling``, some 540 KB of JSON for
+a participant in every module) are answered gzip-compressed when the request accepts it, and their
+compressed bytes are kept per layout (`metadata_json`, decision 0037): they hold no secret — no
+CSRF token, no user's data — so compressing them leaks nothing (BREACH); the rest of the portal is
+not compressed.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import threading
 import typing
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -84,6 +94,84 @@ MAX_BESTAND = 4 * 1024 * 1024
 VERSIE = "1.0"
 
 _VRAAGTYPEN = {SALDOVERZOEK.code: sorted(SALDOVERZOEKEN), BETAALVOORSTEL.code: ["betaalvoorstel"]}
+MAX_GEGZIPT = 64
+"""Compressed layouts kept per process (about 40 KB each): one per combination of modules, versions
+and role the participants have."""
+
+
+# --- compressed metadata ------------------------------------------------------------------------------
+
+
+def wil_gzip(request: Request) -> bool:
+    """Whether the request's Accept-Encoding accepts gzip (RFC 9110 §12.5.3: ``gzip``/``x-gzip`` or
+    ``*``, with a q above 0)."""
+    gzip_q: float | None = None
+    ster_q: float | None = None
+    for deel in request.headers.get("accept-encoding", "").split(","):
+        naam, _, parameters = deel.partition(";")
+        q = 1.0
+        for parameter in parameters.split(";"):
+            sleutel, _, waarde = parameter.partition("=")
+            if sleutel.strip().lower() == "q":
+                try:
+                    q = float(waarde.strip())
+                except ValueError:
+                    q = 0.0
+        naam = naam.strip().lower()
+        if naam in ("gzip", "x-gzip"):
+            gzip_q = q
+        elif naam == "*":
+            ster_q = q
+    if gzip_q is not None:
+        return gzip_q > 0
+    return ster_q is not None and ster_q > 0
+
+
+class _Gegzipt:
+    """gzip bytes per layout key, the least recently used dropped beyond ``maximum`` (the routes run
+    in the thread pool, hence the lock; a layout is made at most a few times over in a race)."""
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+        self._bytes: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._slot = threading.Lock()
+
+    def haal(self, sleutel: Hashable, maak: Callable[[], bytes]) -> bytes:
+        with self._slot:
+            if sleutel in self._bytes:
+                self._bytes.move_to_end(sleutel)
+                return self._bytes[sleutel]
+        gemaakt = maak()
+        with self._slot:
+            self._bytes[sleutel] = gemaakt
+            self._bytes.move_to_end(sleutel)
+            while len(self._bytes) > self.maximum:
+                self._bytes.popitem(last=False)
+        return gemaakt
+
+    def leeg(self) -> None:
+        with self._slot:
+            self._bytes.clear()
+
+
+GEGZIPT = _Gegzipt(MAX_GEGZIPT)
+
+
+def metadata_json(request: Request, sleutel: Hashable, maak: Callable[[], Any]) -> JSONResponse:
+    """A layout as the portal's JSON answer (`sleutels._json`); gzip-compressed when the request
+    accepts it, from the bytes kept under ``sleutel`` — which must name everything the layout depends
+    on, and nothing of a user (decision 0037). Only for metadata without secrets: a compressed answer
+    that holds a secret beside what an attacker can put in it leaks the secret through its length
+    (BREACH)."""
+    if not wil_gzip(request):
+        antwoord = _json(maak())
+    else:
+        antwoord = _json(None)  # the headers of the portal's JSON answers; the body is replaced
+        antwoord.body = GEGZIPT.haal(sleutel, lambda: gzip.compress(_json(maak()).body, mtime=0))
+        antwoord.headers["Content-Length"] = str(len(antwoord.body))
+        antwoord.headers["Content-Encoding"] = "gzip"
+    antwoord.headers["Vary"] = "Accept-Encoding"
+    return antwoord
 
 
 # --- layouts ----------------------------------------------------------------------------------------
@@ -324,7 +412,11 @@ def indelingen_route(request: Request) -> JSONResponse:
     with transactie(rt.sessions) as session:
         deelnemer = adresboek.haal(session, gebruiker.oin)
         modules = {m: adresboek.versies_van(deelnemer, m) for m in adresboek.modules_van(deelnemer)}
-    return _json(indelingen(rt.settings.max_request_bytes, modules, gebruiker.rol or ""))
+    max_verzoek, rol = rt.settings.max_request_bytes, gebruiker.rol or ""
+    # The layout depends on the modules and versions the participant accepts, its role and the
+    # request limit — not on who asks: the key names exactly those.
+    sleutel = ("indelingen", max_verzoek, tuple(sorted(modules.items())), rol)
+    return metadata_json(request, sleutel, lambda: indelingen(max_verzoek, modules, rol))
 
 
 # --- compose -----------------------------------------------------------------------------------------

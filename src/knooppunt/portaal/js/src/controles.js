@@ -1,11 +1,12 @@
 // The payload checks JSON Schema cannot express (DESIGN §3 "Payloads", §7 art. 18.3c), in the
 // browser, as the Python payload models make them (protocol/payloads/velden.py and each module's
 // payloads.py): BSN (elfproef), IBAN (mod-97 and the country's length and form, python-stdnum's
-// registry), postcode, telephone number and e-mail address, dates that may not lie in the future,
-// and the rules between fields (amounts that add up, "either this or that", no number twice). Each
-// message is the Python validator's own Dutch text, at the field path the Python side reports
-// ("vorderingen[0].actueelBedrag"), so that an upload gives the same errors in the page as on the
-// server (tests/unit/test_uploaden_js.py runs both on the same inputs).
+// registry, and its national checks for BE, ES, ME and NO), postcode, telephone number and e-mail
+// address, dates that may not lie in the future, and the rules between fields (amounts that add up,
+// "either this or that", no number twice). Each message is the Python validator's own Dutch text, at
+// the field path the Python side reports ("vorderingen[0].actueelBedrag"), so that an upload gives
+// the same errors in the page as on the server (tests/unit/test_uploaden_js.py and
+// test_controles_iban_js.py run both on the same inputs).
 //
 // controleer(payload, schema, berichttype, vandaag) walks the payload beside its JSON Schema; the
 // rules of a block are found by the block's name in the schema ($defs/Vordering, …) or, for the
@@ -62,15 +63,71 @@ function bbanPatroon(structuur) {
   return new RegExp(`^${structuur.replace(/([0-9]+)!([nac])/g, (_, n, s) => `${tekens[s]}{${n}}`)}$`);
 }
 
+// The reasons of velden._stdnum_reden for stdnum's InvalidChecksum and InvalidComponent.
+const CONTROLE_KLOPT_NIET = "de controle (mod-97) klopt niet";
+const ONDERDEEL_KLOPT_NIET = "de landcode of het rekeningnummer klopt niet";
+
+// python-stdnum's Belgian bank registry (stdnum/be/banks.dat): the registered bank codes, [first, last].
+// BEGIN belgische banken (js/tools/belgische_banken.py, python-stdnum 2.2; do not edit)
+const BE_BANKEN = [[0,111],[113,116],[119,127],[129,134],[137,137],[140,150],[171,171],[175,176],[185,185],[189,214],[220,499],[501,501],[504,504],[507,510],[512,515],[521,525],[538,538],[541,541],[546,546],[548,560],[562,579],[581,581],[583,583],[585,588],[590,601],[603,605],[607,607],[610,613],[624,625],[630,631],[634,636],[638,638],[640,640],[642,654],[657,658],[663,664],[666,680],[682,689],[693,696],[699,709],[719,719],[722,722],[725,765],[772,806],[817,817],[823,826],[828,828],[830,840],[845,845],[850,853],[859,860],[862,863],[865,866],[868,868],[871,871],[873,873],[876,881],[883,884],[887,888],[890,899],[903,908],[910,911],[913,917],[920,920],[922,924],[926,926],[929,931],[934,934],[936,936],[939,943],[945,945],[948,961],[963,964],[967,969],[971,971],[973,984],[989,999]];
+// END belgische banken
+
+// stdnum.be.iban: the bank code (the BBAN's first three digits) is in the registry above.
+function belgischeBank(code) {
+  return BE_BANKEN.some(([eerste, laatste]) => eerste <= code && code <= laatste);
+}
+
+// stdnum.es.ccc: a control digit over the digits weighted 1, 2, 4, …, 512 (mod 11).
+function cccCijfer(cijfers) {
+  const rest = [...cijfers].reduce((s, c, i) => s + Number(c) * 2 ** i, 0) % 11;
+  return String(rest < 2 ? rest : 11 - rest);
+}
+
+// stdnum.luhn, for the digits python-stdnum's Norwegian account number (stdnum.no.kontonr) has
+// when its BBAN begins with the postgiro code 0000.
+function luhnKlopt(cijfers) {
+  const waarden = [...cijfers].reverse().map(Number);
+  const som = waarden.reduce((s, w, i) => s + (i % 2 === 0 ? w : Math.floor((w * 2) / 10) + ((w * 2) % 10)), 0);
+  return som % 10 === 0;
+}
+
+// The national checks python-stdnum makes after the IBAN's own (stdnum.iban.validate asks
+// stdnum.<land>.iban; python-stdnum has them for BE, ES, ME and NO — docs/portaal.md): the BBAN,
+// already of the country's form (digits only for these four), to null or the reason.
+const NATIONAAL = {
+  // stdnum.be.iban: the first ten digits mod 97 (0 counts as 97) are the last two; a registered bank.
+  BE: (bban) => {
+    if (String(mod97(bban.slice(0, 10)) || 97).padStart(2, "0") !== bban.slice(10)) return CONTROLE_KLOPT_NIET;
+    return belgischeBank(Number(bban.slice(0, 3))) ? null : ONDERDEEL_KLOPT_NIET;
+  },
+  // stdnum.es.ccc: the Código Cuenta Corriente's two control digits (positions 9 and 10), one over
+  // "00" + bank and office, one over the account number.
+  ES: (bban) => (bban.slice(8, 10) === cccCijfer("00" + bban.slice(0, 8)) + cccCijfer(bban.slice(10)) ? null : CONTROLE_KLOPT_NIET),
+  // stdnum.me.iban: the whole BBAN mod 97 is 1.
+  ME: (bban) => (mod97(bban) === 1 ? null : CONTROLE_KLOPT_NIET),
+  // stdnum.no.kontonr: 11 digits weighted 6, 7, 8, 9, 4, 5, 6, 7, 8, 9 (mod 11) give the last; after
+  // the postgiro code 0000, seven digits under Luhn.
+  NO: (bban) => {
+    const nummer = bban.startsWith("0000") ? bban.slice(4) : bban;
+    if (nummer.length === 7) return luhnKlopt(nummer) ? null : CONTROLE_KLOPT_NIET;
+    const gewichten = [6, 7, 8, 9, 4, 5, 6, 7, 8, 9];
+    const som = gewichten.reduce((s, g, i) => s + g * Number(nummer[i]), 0);
+    return String(som % 11) === nummer[10] ? null : CONTROLE_KLOPT_NIET;
+  },
+};
+
 // stdnum.iban.validate: (the canonical form, null) or (null, the reason of velden._stdnum_reden).
 export function ibanControle(w) {
   const compact = w.replace(/[ \-.]/g, "").trim().toUpperCase();
   const rest = mod97(compact.slice(4) + compact.slice(0, 4));
   if (rest === null || !compact) return [null, "de vorm klopt niet"];
-  if (rest !== 1) return [null, "de controle (mod-97) klopt niet"];
-  const structuur = IBAN_BBAN[compact.slice(0, 2)];
-  if (!structuur) return [null, "de landcode of het rekeningnummer klopt niet"];
+  if (rest !== 1) return [null, CONTROLE_KLOPT_NIET];
+  const land = compact.slice(0, 2);
+  const structuur = IBAN_BBAN[land];
+  if (!structuur) return [null, ONDERDEEL_KLOPT_NIET];
   if (!bbanPatroon(structuur).test(compact.slice(4))) return [null, "de vorm klopt niet"];
+  const nationaal = NATIONAAL[land]?.(compact.slice(4));
+  if (nationaal) return [null, nationaal];
   return [compact, null];
 }
 
