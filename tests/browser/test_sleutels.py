@@ -499,6 +499,182 @@ rt.close()
 """
 
 
+# RSA certificates from the same CA (decision 0036), built here as PKIoverheid issues them — one use
+# per certificate: an RSA-3072 encryption certificate (keyEncipherment) in a .p12, an RSA-2048
+# signing certificate (digitalSignature) as PEM with a PKCS#1 key ("RSA PRIVATE KEY"), and an
+# RSA-1024 signing certificate in a .p12, which the werkplek refuses.
+MAAK_RSA = r"""
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from knooppunt.config import Settings
+from knooppunt.pki import ontwikkel_ca
+
+pki = Settings().dev_pki_dir
+uit, oin, wachtwoord = Path(sys.argv[1]), sys.argv[2], sys.argv[3].encode()
+ca_pad, ca_sleutel_pad = ontwikkel_ca.ca_paden(pki)
+ca = x509.load_pem_x509_certificate(ca_pad.read_bytes())
+ca_sleutel = load_pem_private_key(ca_sleutel_pad.read_bytes(), None)
+nu = datetime.now(UTC)
+for basis, bits, ondertekenen in (("rsa-versleuteling", 3072, False), ("rsa-ondertekening", 2048, True),
+                                  ("rsa-klein", 1024, True)):
+    sleutel = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    naam = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
+                      x509.NameAttribute(NameOID.SERIAL_NUMBER, oin),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "Import " + basis)])
+    gebruik = x509.KeyUsage(digital_signature=ondertekenen, content_commitment=ondertekenen,
+                            key_encipherment=not ondertekenen, data_encipherment=not ondertekenen,
+                            key_agreement=False, key_cert_sign=False, crl_sign=False,
+                            encipher_only=False, decipher_only=False)
+    cert = (x509.CertificateBuilder().subject_name(naam).issuer_name(ca.subject)
+            .public_key(sleutel.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(nu - timedelta(minutes=1)).not_valid_after(nu + timedelta(days=365))
+            .add_extension(gebruik, critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_sleutel.public_key()),
+                           critical=False)
+            .sign(ca_sleutel, hashes.SHA256()))
+    (uit / f"{basis}.p12").write_bytes(pkcs12.serialize_key_and_certificates(
+        basis.encode(), sleutel, cert, [ca], serialization.BestAvailableEncryption(wachtwoord)))
+    (uit / f"{basis}-cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pkcs1 = serialization.PrivateFormat.TraditionalOpenSSL  # "RSA PRIVATE KEY"
+    (uit / f"{basis}-pkcs1.pem").write_bytes(
+        sleutel.private_bytes(serialization.Encoding.PEM, pkcs1, serialization.NoEncryption()))
+    print(basis, cert.fingerprint(hashes.SHA256()).hex())
+"""
+
+# In the server's environment, the municipality's SDK (hosted keys, client/jose.py): "stuur" seals a
+# saldoverzoek for the creditor's newest encryption certificate and prints its referentienummer and
+# the JWE's alg; "open" opens the creditor's klant_onbekend answers in the municipality's inbox as
+# the SDK does (decrypt, verify against the adresboek, match the envelope, validate) and prints, per
+# answer, the outcome and the JWS header's alg and x5t#S256.
+RSA_SDK = r"""
+import base64, json, sys, uuid
+from knooppunt import runtime
+from knooppunt.client import jose
+from knooppunt.config import Settings
+from knooppunt.hub import mailbox
+from knooppunt.portaal.demo import _met_klant
+from knooppunt.portaal.gastclient import Gastclient, TeVersturen, envelop_van
+from knooppunt.portaal.kluis import Kluis
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+
+rt = runtime.bouw(Settings(), upgrade=False)
+actie, afzender, ander = sys.argv[1], sys.argv[2], sys.argv[3]
+client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), afzender, wie="test")
+with client.transactie() as (session, nu):
+    deelnemer = client.deelnemer(session)
+    if actie == "stuur":
+        payload = _met_klant(voorbeeld("schuldregeling", "saldoverzoek_zorg"), 42)
+        bericht = TeVersturen(ander, "saldoverzoek_zorg", payload, str(uuid.uuid4()))
+        envelop = client.verzegel(session, bericht, sleutel=client.sleutel(session, "test", nu), nu=nu)
+        resultaat, _ = mailbox.verstuur(session, deelnemer, envelop, nu=nu, instellingen=rt.instellingen)
+        kop = json.loads(base64.urlsafe_b64decode(envelop.inhoud.split(".")[0] + "=="))
+        print(json.dumps({"ref": resultaat.referentienummer, "alg": kop["alg"], "kid": kop["kid"]}))
+    else:
+        rijen = mailbox.ophalen(session, deelnemer, nu=nu, limiet=100,
+                                max_bytes=rt.instellingen.max_pagina_bytes, berichttype="klant_onbekend")
+        for b, jwe in rijen:
+            if b.afzender != ander:
+                continue
+            sleutels = client.sleutels_voor(session, [jwe], "test", nu)
+            uit = client.open(session, b, jwe, sleutels=sleutels)
+            certificaten = client.afzendercertificaten(session, b.afzender, b.ontvangen_op)
+            geopend = jose.open_(jwe, ontvanger_sleutel=sleutels, envelop=envelop_van(b, jwe),
+                                 afzender_certificaten=certificaten)
+            print(json.dumps({"ref": b.referentienummer, "cross": b.cross_referentienummer, "fout": uit.fout,
+                              "detail": uit.foutdetail, "payload": uit.payload, "alg": geopend.kop["alg"],
+                              "x5t": geopend.kop["x5t#S256"]}))
+rt.close()
+"""
+
+
+def _rsa_sdk(server: Portaalserver, *args: str) -> list[dict[str, Any]]:
+    uit = server.python(RSA_SDK, *args)
+    return [json.loads(regel) for regel in uit.splitlines() if regel.startswith("{")]
+
+
+def _x5t(pem: bytes) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    vingerafdruk = x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256())
+    return base64.urlsafe_b64encode(vingerafdruk).rstrip(b"=").decode()
+
+
+def _rsa_importeren_openen_en_antwoorden(page: Any, server: Portaalserver, tmp_path: Any) -> None:
+    """Decision 0036: RSA certificates in the werkplek. A too small key is refused in Dutch; the
+    RSA encryption certificate (.p12) and the RSA signing certificate (PEM, PKCS#1 key) are imported;
+    a saldoverzoek the SDK seals to the RSA certificate (RSA-OAEP-256) opens in the page, and the
+    answer the page signs with the RSA key (PS256) the SDK opens and verifies."""
+    from playwright.sync_api import expect
+
+    vingerafdrukken = dict(
+        regel.split()
+        for regel in server.python(MAAK_RSA, str(tmp_path), ZORG, P12_WACHTWOORD).strip().splitlines()
+    )
+    alert = page.locator("#sleutels-fout")
+    _importeer(page, tmp_path / "rsa-klein.p12", wachtwoord=P12_WACHTWOORD)
+    expect(alert).to_contain_text(
+        "de RSA-sleutel is 1024 bits; de werkplek gebruikt RSA-sleutels van 2048 tot en met 4096 bits"
+    )
+    klein = json.loads(
+        server.python(GEREGISTREERD, ZORG, vingerafdrukken["rsa-klein"]).strip().splitlines()[-1]
+    )
+    assert klein["oin"] is None
+
+    _importeer(page, tmp_path / "rsa-versleuteling.p12", wachtwoord=P12_WACHTWOORD)
+    expect(page.locator("#sleutels-status")).to_contain_text("voor ontsleutelen", timeout=60_000)
+    _importeer(
+        page, tmp_path / "rsa-ondertekening-cert.pem", sleutel=tmp_path / "rsa-ondertekening-pkcs1.pem"
+    )
+    expect(page.locator("#sleutels-status")).to_contain_text("voor ondertekenen", timeout=60_000)
+    na = json.loads(
+        server.python(GEREGISTREERD, ZORG, vingerafdrukken["rsa-ondertekening"]).strip().splitlines()[-1]
+    )
+    assert na["oin"] == ZORG and na["ondertekening"]
+    assert na["sleutels"][0][-2:] == ["versleuteling", "ondertekening"]
+
+    # The keys come back from the blob as RSA keys after a reload and unlock (kluis.js importeer).
+    page.reload()
+    expect(page.get_by_role("heading", name="Sleutels ontgrendelen")).to_be_visible()
+    _ontgrendel(page, page.geheim)  # type: ignore[attr-defined]
+
+    # The SDK seals to the newest encryption certificate — the RSA one — with RSA-OAEP-256.
+    [verstuurd] = _rsa_sdk(server, "stuur", GEMEENTE, ZORG)
+    assert verstuurd["alg"] == "RSA-OAEP-256"
+    assert verstuurd["kid"] == _x5t((tmp_path / "rsa-versleuteling-cert.pem").read_bytes())
+    _open(page, verstuurd["ref"])
+
+    # Answered in the page: signed with the RSA key (PS256), sealed to the municipality.
+    page.get_by_role("button", name="Beantwoorden").click()
+    keuze = page.locator("#opstel-type option", has_text="Klant onbekend")
+    expect(keuze.first).to_be_attached()
+    page.locator("#opstel-type").select_option(value=keuze.first.get_attribute("value"))
+    expect(page.locator("#opstel-klantnummerSHV")).to_have_value("SHV-2026-0042")
+    page.get_by_role("button", name="Bericht controleren en versturen").click()
+    # The municipality's certificate may be young (key transparency): then confirmed once.
+    page.wait_for_function(
+        "() => !document.getElementById('opstel-jong').hidden"
+        " || /Verstuurd/.test(document.getElementById('opstel-uitslag').textContent)",
+        timeout=60_000,
+    )
+    if page.locator("#opstel-jong").is_visible():
+        page.locator("#opstel-jong-akkoord").check()
+        page.get_by_role("button", name="Bericht controleren en versturen").click()
+    expect(page.locator("#opstel-uitslag")).to_contain_text("Verstuurd: Klant onbekend", timeout=60_000)
+    [antwoord] = _rsa_sdk(server, "open", GEMEENTE, ZORG)
+    assert antwoord["fout"] is None, antwoord
+    assert antwoord["cross"] == verstuurd["ref"] and antwoord["payload"]["klantnummerSHV"] == "SHV-2026-0042"
+    assert antwoord["alg"] == "PS256"
+    assert antwoord["x5t"] == _x5t((tmp_path / "rsa-ondertekening-cert.pem").read_bytes())
+
+
 def _importeer(page: Any, bestand: Any, *, wachtwoord: str = "", sleutel: Any = None) -> None:
     page.locator("#importeer-bestand").set_input_files(str(bestand))
     page.locator("#importeer-sleutel").set_input_files(str(sleutel) if sleutel is not None else [])
@@ -511,7 +687,8 @@ def test_een_pkioverheid_certificaat_importeren(
 ) -> None:
     """A .p12 from the (development) CA with the organisation's OIN is read in the browser, checked
     and registered; another organisation's certificate, a wrong password and a key that does not
-    belong to the certificate are refused in Dutch; the key works after a reload and unlock."""
+    belong to the certificate are refused in Dutch; the key works after a reload and unlock. Then
+    RSA certificates (decision 0036): see `_rsa_importeren_openen_en_antwoorden`."""
     from playwright.sync_api import expect
 
     uit = server.python(MAAK_BESTANDEN, str(tmp_path), ZORG, GEMEENTE, P12_WACHTWOORD)
@@ -566,6 +743,10 @@ def test_een_pkioverheid_certificaat_importeren(
 
     # After a reload the blob with the imported keys unlocks.
     _ontgrendel(page, geheim)
+
+    # RSA (decision 0036): imported, a message to it opened, an answer signed with it.
+    page.geheim = geheim  # type: ignore[attr-defined]
+    _rsa_importeren_openen_en_antwoorden(page, server, tmp_path)
 
     # Neither the private key nor the passwords reached the server.
     _geen_geheimen(page, [geheim, P12_WACHTWOORD])

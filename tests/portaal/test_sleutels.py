@@ -28,6 +28,7 @@ from knooppunt.client import compact
 from knooppunt.config import Settings
 from knooppunt.portaal import sleutelblobs
 from knooppunt.portaal.routes import sleutels as sleutelroutes
+from knooppunt.protocol.jwe import alg_past_bij_sleutel
 from knooppunt.runtime import Runtime
 from knooppunt.store import crl_staat
 from knooppunt.store.db import transactie
@@ -1107,9 +1108,9 @@ def _pkio_certificaat(
             x509.KeyUsage(
                 digital_signature=ondertekenen,
                 content_commitment=False,
-                key_encipherment=False,
+                key_encipherment=not ondertekenen and isinstance(sleutel, rsa.RSAPrivateKey),
                 data_encipherment=False,
-                key_agreement=not ondertekenen,
+                key_agreement=not ondertekenen and not isinstance(sleutel, rsa.RSAPrivateKey),
                 key_cert_sign=False,
                 crl_sign=False,
                 encipher_only=False,
@@ -1155,7 +1156,8 @@ def test_een_geimporteerd_certificaat_wordt_gecontroleerd_geregistreerd_en_bij_d
         return {"certificaat": _pem(c), "keten": [], "sleutels": {"dev:Sanne": [item]}, **anders}
 
     andere = ec.generate_private_key(ec.SECP256R1())
-    rsa_sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    rsa_1024 = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    p384 = ec.generate_private_key(ec.SECP384R1())
     vals: list[tuple[dict[str, Any], str]] = [
         (
             verzoek(_pkio_certificaat(pki_dir, oin_van("gemeente"), sleutel)),
@@ -1165,7 +1167,12 @@ def test_een_geimporteerd_certificaat_wordt_gecontroleerd_geregistreerd_en_bij_d
             verzoek(_pkio_certificaat(pki_dir, oin, sleutel, vertrouwd=False)),
             "niet uitgegeven door een vertrouwde CA",
         ),
-        (verzoek(_pkio_certificaat(pki_dir, oin, rsa_sleutel)), "alleen sleutels op EC P-256"),
+        (
+            verzoek(_pkio_certificaat(pki_dir, oin, rsa_1024)),
+            "de RSA-sleutel van het certificaat is 1024 bits; de werkplek gebruikt RSA-sleutels van 2048 tot "
+            "en met 4096",
+        ),
+        (verzoek(_pkio_certificaat(pki_dir, oin, p384)), "dit certificaat heeft een andere sleutel"),
         (verzoek(_pkio_certificaat(pki_dir, oin, andere)), "hoort niet bij het certificaat"),
         (
             verzoek(_pkio_certificaat(pki_dir, oin, sleutel, ondertekenen=False)),
@@ -1222,3 +1229,70 @@ def test_een_geimporteerd_certificaat_wordt_gecontroleerd_geregistreerd_en_bij_d
     assert twee.status_code == 400 and "staat al bij de sleutels" in twee.json()["detail"]
     piet = inloggen(nieuwe_browser(), "energie", naam="Piet")
     assert post(piet, csrf_van_pagina(piet), "/importeren", verzoek()).status_code == 403
+
+
+def test_een_geimporteerd_rsa_certificaat_voor_ondertekenen_en_ontsleutelen(
+    rt: Runtime, demo: dict[str, int], portaal: TestClient, pki_dir: Path
+) -> None:
+    """Decision 0036: an RSA PKIoverheid certificate is imported like a P-256 one. digitalSignature
+    makes it a signing key (PS256), keyEncipherment a decryption key (RSA-OAEP-256); its thumbprint
+    is the RSA JWK's (as jose's calculateJwkThumbprint); an RSA-4096 key fits the blob; the
+    adresboek registers the RSA key, so senders encrypt to it with RSA-OAEP-256 (DESIGN §5)."""
+    from joserfc.jwk import RSAKey
+
+    oin = oin_van("zorg")
+    inloggen(portaal, "zorg", naam="Rik")
+    csrf = csrf_van_pagina(portaal)
+    rik = Gebruiker2(oin)
+    assert vraag(portaal, csrf, Organisatie(oin).verzoek(rik)).status_code == 201
+    for grootte, ondertekenen, gebruik in ((2048, True, "ondertekening"), (4096, False, "versleuteling")):
+        sleutel = rsa.generate_private_key(public_exponent=65537, key_size=grootte)
+        sleutel_jkt = sleutelblobs.jkt(sleutel.public_key())
+        assert sleutel_jkt == RSAKey.import_key(sleutel.public_key()).thumbprint()
+        cert = _pkio_certificaat(pki_dir, oin, sleutel, ondertekenen=ondertekenen)
+        item = wikkel_voor(rik.jwk(), oin, gebruik, sleutel_jkt, _pkcs8(sleutel))
+        # A key for another use than the certificate's keyUsage says: refused.
+        anders = "versleuteling" if ondertekenen else "ondertekening"
+        fout = wikkel_voor(rik.jwk(), oin, anders, sleutel_jkt, _pkcs8(sleutel))
+        weg = post(
+            portaal,
+            csrf,
+            "/importeren",
+            {"certificaat": _pem(cert), "keten": [], "sleutels": {"dev:Rik": [fout]}},
+        )
+        assert weg.status_code == 400 and "ander gebruik" in weg.json()["detail"]
+
+        goed = post(
+            portaal,
+            csrf,
+            "/importeren",
+            {"certificaat": _pem(cert), "keten": [], "sleutels": {"dev:Rik": [item]}},
+        )
+        assert goed.status_code == 200, goed.text
+        [uit] = goed.json()["certificaten"]
+        assert uit["gebruik"] == gebruik
+        with transactie(rt.sessions) as session:
+            rij = session.get(Certificaat, uit["vingerafdruk"])
+            assert rij is not None and rij.oin == oin and rij.gebruik == [gebruik]
+            assert (rij.sleuteltype, rij.sleutelgrootte) == ("RSA", grootte)
+            assert alg_past_bij_sleutel("RSA-OAEP-256", rij.sleuteltype, rij.sleutelgrootte)
+        blob = portaal.get(f"{API}/blob", headers={"X-CSRF-Token": csrf}).json()["blob"]
+        [bewaard] = [s for s in blob["sleutels"] if s["kid"] == uit["kid"]]
+        assert rik.open(bewaard) == _pkcs8(sleutel)
+    assert [s["gebruik"] for s in blob["sleutels"]] == [
+        "ondertekening",
+        "versleuteling",
+        "nummergeheim",
+        "labelsleutel",
+        "ondertekening",
+        "versleuteling",
+    ]
+    sleutelblobs.controleer_blob_v2(
+        {
+            **blob,
+            "sleutels": [{k: v for k, v in s.items() if k != "kid"} for s in blob["sleutels"]],
+            "persoonlijk": {k: blob["persoonlijk"][k] for k in ("jwk", "iv", "versleuteld")},
+        },
+        oin=oin,
+        leeg=False,
+    )

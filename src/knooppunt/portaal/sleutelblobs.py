@@ -36,7 +36,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy.orm import Session
 
 from knooppunt.client import compact
@@ -93,10 +93,25 @@ def jwk_van(sleutel: ec.EllipticCurvePublicKey) -> dict[str, str]:
     }
 
 
-def jkt(sleutel: ec.EllipticCurvePublicKey) -> str:
-    """RFC 7638 JWK thumbprint (SHA-256) of a P-256 public key, as jose's calculateJwkThumbprint."""
-    jwk = jwk_van(sleutel)
-    kanoniek = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"))
+def _rsa_jwk(sleutel: rsa.RSAPublicKey) -> dict[str, str]:
+    getallen = sleutel.public_numbers()
+    return {
+        "e": _b64url(getallen.e.to_bytes((getallen.e.bit_length() + 7) // 8, "big")),
+        "kty": "RSA",
+        "n": _b64url(getallen.n.to_bytes((getallen.n.bit_length() + 7) // 8, "big")),
+    }
+
+
+def jkt(sleutel: ec.EllipticCurvePublicKey | rsa.RSAPublicKey) -> str:
+    """RFC 7638 JWK thumbprint (SHA-256) of a P-256 public key, or of an RSA one (an imported
+    PKIoverheid certificate, decision 0036), as jose's calculateJwkThumbprint."""
+    if isinstance(sleutel, rsa.RSAPublicKey):
+        jwk = _rsa_jwk(sleutel)
+        leden: tuple[str, ...] = ("e", "kty", "n")
+    else:
+        jwk = jwk_van(sleutel)
+        leden = ("crv", "kty", "x", "y")
+    kanoniek = json.dumps({k: jwk[k] for k in leden}, separators=(",", ":"))
     return _b64url(hashlib.sha256(kanoniek.encode("ascii")).digest())
 
 
@@ -254,6 +269,10 @@ def controleer_blob(blob: object) -> tuple[dict[str, Any], list[Blobsleutel]]:
 
 ORGANISATIESLEUTEL_TYP = "knooppunt-organisatiesleutel"
 MAX_ORGANISATIESLEUTELS = 24
+MAX_ORGANISATIESLEUTEL = 4096
+"""Bytes of one wrapped organisation key: a P-256 PKCS#8 is about 140, an RSA-4096 one (an imported
+PKIoverheid certificate, decision 0036) about 2,400."""
+MAX_ORGANISATIESLEUTEL_JWE = 8192
 """Entries in one user's blob: the current four and the decryption keys and secrets kept from
 earlier sets (rollover) — older sets are dropped by the browser when it makes new keys."""
 
@@ -309,7 +328,7 @@ def controleer_organisatiesleutel(item: object, *, ontvanger: str, oin: str) -> 
     if not isinstance(jwe, str):
         raise OngeldigeAanvraag("een versleutelde organisatiesleutel is geen JWE-tekst")
     try:
-        kop = lees_kop(jwe, max_bytes=4096)
+        kop = lees_kop(jwe, max_bytes=MAX_ORGANISATIESLEUTEL_JWE)
     except OngeldigeJwe as exc:
         raise OngeldigeAanvraag(f"een versleutelde organisatiesleutel {exc}") from exc
     h = kop.header
@@ -324,7 +343,9 @@ def controleer_organisatiesleutel(item: object, *, ontvanger: str, oin: str) -> 
             "de kop van een versleutelde organisatiesleutel noemt een ander gebruik, een andere sleutel of "
             "een andere organisatie dan de sleutel zelf"
         )
-    tekst = _ontb64url(jwe.split(".")[3], "de versleutelde organisatiesleutel", maximum=2048)
+    tekst = _ontb64url(
+        jwe.split(".")[3], "de versleutelde organisatiesleutel", maximum=MAX_ORGANISATIESLEUTEL
+    )
     _controleer_versleuteld(gebruik, tekst, tag=0)
     return Organisatiesleutel(gebruik, sleutel_jkt, jwe)
 
@@ -971,9 +992,16 @@ def _lees_certificaat(pem: object, wat: str) -> x509.Certificate:
         raise OngeldigeAanvraag(f"{wat} is niet te lezen: {exc}") from exc
 
 
+RSA_MIN_BITS = 2048
+RSA_MAX_BITS = 4096
+"""RSA keys the werkplek imports (decision 0036): PS256 and RSA-OAEP-256 need at least 2048 bits
+(DESIGN §5); above 4096 WebCrypto is slow and PKIoverheid issues none."""
+
+
 def gebruik_van(cert: x509.Certificate) -> str:
     """What an imported certificate's key is for in the werkplek, from its keyUsage: signing
-    (digitalSignature) or else decrypting (keyAgreement); one use per imported key."""
+    (digitalSignature) or else decrypting — keyAgreement for P-256 (ECDH-ES), keyEncipherment for
+    RSA (RSA-OAEP, decision 0036); one use per imported key."""
     try:
         gebruik = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound as exc:
@@ -982,6 +1010,12 @@ def gebruik_van(cert: x509.Certificate) -> str:
         ) from exc
     if gebruik.digital_signature:
         return Gebruik.ONDERTEKENING.value
+    if isinstance(cert.public_key(), rsa.RSAPublicKey):
+        if gebruik.key_encipherment:
+            return Gebruik.VERSLEUTELING.value
+        raise OngeldigeAanvraag(
+            "het certificaat is niet voor ondertekenen (digitalSignature) of versleutelen (keyEncipherment)"
+        )
     if gebruik.key_agreement:
         return Gebruik.VERSLEUTELING.value
     raise OngeldigeAanvraag(
@@ -1015,9 +1049,16 @@ def importeer(
             f"({oin}); kies het certificaat van uw organisatie"
         )
     publiek = cert.public_key()
-    if not isinstance(publiek, ec.EllipticCurvePublicKey) or not isinstance(publiek.curve, ec.SECP256R1):
+    if isinstance(publiek, rsa.RSAPublicKey):
+        if not RSA_MIN_BITS <= publiek.key_size <= RSA_MAX_BITS:
+            raise OngeldigeAanvraag(
+                f"de RSA-sleutel van het certificaat is {publiek.key_size} bits; de werkplek gebruikt "
+                f"RSA-sleutels van {RSA_MIN_BITS} tot en met {RSA_MAX_BITS} bits"
+            )
+    elif not isinstance(publiek, ec.EllipticCurvePublicKey) or not isinstance(publiek.curve, ec.SECP256R1):
         raise OngeldigeAanvraag(
-            "de werkplek gebruikt alleen sleutels op EC P-256; dit certificaat heeft een andere sleutel"
+            "de werkplek gebruikt sleutels op EC P-256 en RSA-sleutels van 2048 tot en met 4096 bits; "
+            "dit certificaat heeft een andere sleutel"
         )
     gebruik = gebruik_van(cert)
     if rt.ankers is None:

@@ -45,6 +45,10 @@ BUNDEL_URL = "/portaal/static/js/portaal-sleutels.js"
 MAX_VERZOEK = 64 * 1024
 MAX_VERNIEUWEN = 2 * 1024 * 1024
 """New organisation keys wrapped for every user with access (about 15 KiB per user) in one request."""
+GROTE_VERZOEKEN = frozenset({"vernieuwen", "importeren", "geven"})
+"""Requests that carry a wrapped key per user with access (vernieuwen, importeren) or every
+organisation key for one user (geven); an imported RSA-4096 key wraps to about 3.5 KiB each
+(decision 0036)."""
 MAX_BERICHTEN = 100
 """Messages per fetch by the page (each decrypted in the browser)."""
 
@@ -326,7 +330,7 @@ def _toegangsroute(actie: str, pad: str) -> None:
     async def eindpunt(request: Request) -> JSONResponse:
         try:
             gebruiker = await run_in_threadpool(_api_gebruiker, request)
-            verzoek = await _json_body(request, MAX_VERNIEUWEN if actie == "vernieuwen" else MAX_VERZOEK)
+            verzoek = await _json_body(request, MAX_VERNIEUWEN if actie in GROTE_VERZOEKEN else MAX_VERZOEK)
         except ApiFout as fout:
             return _fout(fout)
         return await run_in_threadpool(_toegangsactie, request, gebruiker, verzoek, actie)

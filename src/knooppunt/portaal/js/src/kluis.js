@@ -109,6 +109,87 @@ const ALGORITMEN = {
   persoonlijk: [{ name: "ECDH", namedCurve: "P-256" }, ["deriveBits"]],
 };
 
+// An organisation key imported with an RSA PKIoverheid certificate (decision 0036): RSA-PSS with
+// SHA-256 signs (JWS PS256), RSA-OAEP with SHA-256 decrypts (JWE RSA-OAEP-256). Which algorithm a
+// wrapped key is, is recorded in its own PKCS#8 bytes (the privateKeyAlgorithm; `sleutelsoort`),
+// inside the wrapping's AEAD: a blob made before RSA keys existed reads as it always did.
+const ALGORITMEN_RSA = {
+  ondertekening: [{ name: "RSA-PSS", hash: "SHA-256" }, ["sign"]],
+  versleuteling: [{ name: "RSA-OAEP", hash: "SHA-256" }, ["decrypt"]],
+};
+
+export const RSA_MIN_BITS = 2048;
+export const RSA_MAX_BITS = 4096;
+
+const OID_RSA = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]; // 1.2.840.113549.1.1.1 rsaEncryption
+const OID_EC = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]; // 1.2.840.10045.2.1 id-ecPublicKey
+
+/** One DER element at `plek` of `der`: its tag, where its content starts and ends. */
+function derElement(der, plek) {
+  if (plek + 2 > der.length) throw new Error("geen DER");
+  const tag = der[plek];
+  let lengte = der[plek + 1];
+  let begin = plek + 2;
+  if (lengte & 0x80) {
+    const n = lengte & 0x7f;
+    if (n < 1 || n > 3 || begin + n > der.length) throw new Error("geen DER");
+    lengte = 0;
+    for (let i = 0; i < n; i++) lengte = lengte * 256 + der[begin + i];
+    begin += n;
+  }
+  if (begin + lengte > der.length) throw new Error("geen DER");
+  return { tag, begin, eind: begin + lengte };
+}
+
+/** The kind of key in PKCS#8 bytes, from its privateKeyAlgorithm: "RSA", "EC", or null (another
+ * algorithm, or not PKCS#8). PrivateKeyInfo ::= SEQUENCE { version INTEGER, SEQUENCE { OID, … }, … } */
+export function sleutelsoort(pkcs8) {
+  try {
+    const buiten = derElement(pkcs8, 0);
+    if (buiten.tag !== 0x30) return null;
+    const versie = derElement(pkcs8, buiten.begin);
+    if (versie.tag !== 0x02) return null;
+    const alg = derElement(pkcs8, versie.eind);
+    if (alg.tag !== 0x30) return null;
+    const oid = derElement(pkcs8, alg.begin);
+    if (oid.tag !== 0x06) return null;
+    const waarde = Array.from(pkcs8.subarray(oid.begin, oid.eind));
+    const is = (verwacht) => waarde.length === verwacht.length && waarde.every((x, i) => x === verwacht[i]);
+    if (is(OID_RSA)) return "RSA";
+    if (is(OID_EC)) return "EC";
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+function derLengte(n) {
+  if (n < 0x80) return [n];
+  const bytes = [];
+  for (let x = n; x > 0; x = Math.floor(x / 256)) bytes.unshift(x & 0xff);
+  return [0x80 | bytes.length, ...bytes];
+}
+
+/** A PKCS#1 RSAPrivateKey ("RSA PRIVATE KEY") as PKCS#8 (PrivateKeyInfo with rsaEncryption), the
+ * form WebCrypto imports. The caller wipes both. */
+export function pkcs1NaarPkcs8(pkcs1) {
+  const algoritme = [0x30, 0x0d, 0x06, 0x09, ...OID_RSA, 0x05, 0x00];
+  const octetten = [0x04, ...derLengte(pkcs1.length)];
+  const inhoudLengte = 3 + algoritme.length + octetten.length + pkcs1.length;
+  const kop = [0x30, ...derLengte(inhoudLengte), 0x02, 0x01, 0x00, ...algoritme, ...octetten];
+  const uit = new Uint8Array(kop.length + pkcs1.length);
+  uit.set(kop, 0);
+  uit.set(pkcs1, kop.length);
+  return uit;
+}
+
+/** The WebCrypto algorithm and usages for an organisation key's bytes: RSA-PSS/RSA-OAEP for an RSA
+ * key (ondertekening/versleuteling), else the P-256 ones of ALGORITMEN. */
+export function algoritmeVoor(bytes, gebruik) {
+  if (gebruik in ALGORITMEN_RSA && sleutelsoort(bytes) === "RSA") return ALGORITMEN_RSA[gebruik];
+  return ALGORITMEN[gebruik];
+}
+
 /** Uses whose entry is a raw secret key (not a PKCS#8 private key). */
 export const GEHEIMEN = new Set(["nummergeheim", "labelsleutel"]);
 
@@ -123,7 +204,7 @@ export async function nieuwGeheim(gebruik) {
 /** Import PKCS#8 bytes (a raw secret for the GEHEIMEN) as a non-extractable key for `gebruik`,
  * then wipe the bytes. */
 export async function importeer(pkcs8, gebruik) {
-  const [alg, gebruiken] = ALGORITMEN[gebruik];
+  const [alg, gebruiken] = gebruik === "persoonlijk" ? ALGORITMEN.persoonlijk : algoritmeVoor(pkcs8, gebruik);
   try {
     return await crypto.subtle.importKey(GEHEIMEN.has(gebruik) ? "raw" : "pkcs8", pkcs8, alg, false, gebruiken);
   } finally {
@@ -164,7 +245,9 @@ export async function pakUitRuw(wikkel, item) {
 
 export const ORGANISATIESLEUTEL = "knooppunt-organisatiesleutel";
 
-export const publiekeJwk = (jwk) => ({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y });
+/** The public members of a JWK (what its thumbprint is computed over): EC, or RSA for an imported
+ * RSA key (decision 0036). */
+export const publiekeJwk = (jwk) => (jwk.kty === "RSA" ? { kty: jwk.kty, n: jwk.n, e: jwk.e } : { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y });
 
 /** A personal ECDH key pair (extractable only until it is wrapped) and its thumbprint. */
 export async function nieuwePersoonlijkeSleutel() {

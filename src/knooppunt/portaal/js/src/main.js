@@ -22,7 +22,11 @@ import {
   pakOrganisatiesleutelUit,
   pakUit,
   pakUitRuw,
+  pkcs1NaarPkcs8,
   publiekeJwk,
+  RSA_MAX_BITS,
+  RSA_MIN_BITS,
+  sleutelsoort,
   verpak,
   wikkelVoor,
 } from "./kluis.js";
@@ -433,7 +437,8 @@ async function vernieuw() {
 // --- importing a PKIoverheid certificate (DESIGN §5 "Portal", decision 0032) -----------------------
 //
 // The user chooses a PKCS#12 file (.p12/.pfx) with its password, or a PEM certificate with a PKCS#8
-// key. This page reads it (pkijs), checks that the certificate is for the organisation's OIN and that
+// key (or a PKCS#1 RSA key). The key is P-256, or RSA of 2048 to 4096 bits (decision 0036: PS256 to
+// sign, RSA-OAEP-256 to decrypt). This page reads it (pkijs), checks that the certificate is for the organisation's OIN and that
 // the key belongs to it, wraps the key to every colleague with access like the organisation's other
 // keys, and registers the certificate; the server checks its chain against the trust anchors. The
 // private key never leaves the page unwrapped; in memory it is a non-extractable key.
@@ -497,15 +502,20 @@ function pemBlokken(tekst, label) {
 }
 
 /** The certificates and the private key of PEM text: the certificate file, and the key file (or the
- * key in the same file). Only an unencrypted PKCS#8 key ("PRIVATE KEY"). */
+ * key in the same file). Only an unencrypted PKCS#8 key ("PRIVATE KEY"), or an unencrypted PKCS#1
+ * RSA key ("RSA PRIVATE KEY", as older OpenSSL writes it), which is rewrapped as PKCS#8 here. */
 function leesPem(certificaattekst, sleuteltekst) {
   const certificaten = pemBlokken(certificaattekst, "CERTIFICATE");
   if (!certificaten.length) throw new ImportFout("het bestand bevat geen certificaat ('-----BEGIN CERTIFICATE-----')");
   const alles = `${certificaattekst}\n${sleuteltekst}`;
-  if (/-----BEGIN (ENCRYPTED PRIVATE KEY|EC PRIVATE KEY|RSA PRIVATE KEY)-----/.test(alles)) {
+  if (/-----BEGIN (ENCRYPTED PRIVATE KEY|EC PRIVATE KEY)-----/.test(alles) || /Proc-Type:\s*4,\s*ENCRYPTED/.test(alles)) {
     throw new ImportFout("de sleutel moet een onversleutelde PKCS#8-sleutel zijn ('-----BEGIN PRIVATE KEY-----'); gebruik anders het PKCS#12-bestand");
   }
   const sleutels = pemBlokken(alles, "PRIVATE KEY");
+  for (const pkcs1 of pemBlokken(alles, "RSA PRIVATE KEY")) {
+    sleutels.push(pkcs1NaarPkcs8(pkcs1));
+    pkcs1.fill(0);
+  }
   if (sleutels.length !== 1) {
     for (const s of sleutels) s.fill(0);
     throw new ImportFout("kies bij een PEM-certificaat ook het bestand met precies één privésleutel (PKCS#8, '-----BEGIN PRIVATE KEY-----')");
@@ -520,14 +530,32 @@ function gelijk(a, b) {
 /** The certificate whose key this is, checked for the organisation: its OIN (subject serialNumber),
  * validity and use (keyUsage). Returns what is registered and the key's bytes to wrap. */
 async function controleerImport({ certificaten, pkcs8 }) {
+  // An EC key must be on P-256 (ES256, ECDH-ES); an RSA key 2048 to 4096 bits (PS256, RSA-OAEP-256:
+  // decision 0036). Imported once, extractable, to find its certificate; what is wrapped are the
+  // bytes WebCrypto exports again.
+  const soort = sleutelsoort(pkcs8);
+  const algoritme = soort === "RSA" ? { name: "RSA-PSS", hash: "SHA-256" } : { name: "ECDSA", namedCurve: "P-256" };
   let prive;
   try {
-    prive = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
+    prive = await crypto.subtle.importKey("pkcs8", pkcs8, algoritme, true, ["sign"]);
   } catch {
-    throw new ImportFout("de privésleutel is geen EC P-256-sleutel; de werkplek gebruikt alleen sleutels op P-256");
+    throw new ImportFout(
+      soort === "RSA"
+        ? "de RSA-privésleutel is niet te lezen"
+        : "de privésleutel is geen EC P-256- of RSA-sleutel; de werkplek gebruikt sleutels op P-256 en RSA-sleutels van 2048 tot en met 4096 bits",
+    );
+  }
+  if (soort === "RSA") {
+    const bits = prive.algorithm.modulusLength;
+    if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
+      throw new ImportFout(
+        `de RSA-sleutel is ${bits} bits; de werkplek gebruikt RSA-sleutels van ${RSA_MIN_BITS} tot en met ${RSA_MAX_BITS} bits` +
+          (bits < RSA_MIN_BITS ? " (een kortere sleutel is niet veilig genoeg)" : ""),
+      );
+    }
   }
   const jwk = publiekeJwk(await crypto.subtle.exportKey("jwk", prive));
-  const publiek = await crypto.subtle.importKey("jwk", { ...jwk, ext: true }, { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
+  const publiek = await crypto.subtle.importKey("jwk", { ...jwk, ext: true }, algoritme, true, ["verify"]);
   const spki = new Uint8Array(await crypto.subtle.exportKey("spki", publiek));
   let certs;
   try {
@@ -544,9 +572,11 @@ async function controleerImport({ certificaten, pkcs8 }) {
   if (cert.notAfter <= new Date()) throw new ImportFout(`het certificaat is verlopen op ${tijdstip(cert.notAfter.toISOString())}`);
   const ku = cert.getExtension(x509.KeyUsagesExtension);
   if (!ku) throw new ImportFout("het certificaat zegt niet waarvoor de sleutel dient (keyUsage ontbreekt)");
+  // One use per imported key: signing first; decrypting is keyAgreement for P-256 (ECDH-ES) and
+  // keyEncipherment for RSA (RSA-OAEP).
   let gebruik;
   if (ku.usages & x509.KeyUsageFlags.digitalSignature) gebruik = "ondertekening";
-  else if (ku.usages & x509.KeyUsageFlags.keyAgreement) gebruik = "versleuteling";
+  else if (ku.usages & (soort === "RSA" ? x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.keyAgreement)) gebruik = "versleuteling";
   else throw new ImportFout("het certificaat is niet voor ondertekenen of versleutelen");
   return {
     certificaat: cert.toString("pem"),

@@ -1,5 +1,6 @@
 // Opening a received message in the browser (DESIGN §5 "Content" and "Portal"): decrypt the JWE
-// with the page's ECDH key, verify the inner JWS against the sender's adresboek certificate named
+// with the page's key named by its kid (ECDH-ES+A256KW for a P-256 key, RSA-OAEP-256 for an RSA key
+// imported with a PKIoverheid certificate, decision 0036), verify the inner JWS against the sender's adresboek certificate named
 // in x5t#S256, and require the signed metadata to equal the envelope. The same checks as the Python
 // SDK's client/jose.py `open_`; every refusal says what is wrong, in Dutch.
 
@@ -17,6 +18,12 @@ export const METADATA_VELDEN = [
   "ontvanger",
 ];
 const VERBODEN = ["zip", "jku", "jwk", "x5u", "x5c", "crit"];
+const JWE_ALGS = ["ECDH-ES+A256KW", "RSA-OAEP-256"];
+
+/** The JWE alg a decryption key opens: RSA-OAEP-256 for an RSA-OAEP key, else ECDH-ES+A256KW. */
+export function versleutelalg(sleutel) {
+  return sleutel.algorithm.name === "RSA-OAEP" ? "RSA-OAEP-256" : "ECDH-ES+A256KW";
+}
 
 export class Onbetrouwbaar extends Error {
   constructor(reden, melding) {
@@ -59,7 +66,7 @@ export async function x5t(pem) {
 }
 
 /**
- * Open one envelope. `sleutels`: the page's ECDH keys by kid. `certificaten(oin, moment)`: the
+ * Open one envelope. `sleutels`: the page's decryption keys (ECDH or RSA-OAEP) by kid. `certificaten(oin, moment)`: the
  * sender's signing certificates (PEM) valid at that moment, from the adresboek.
  * Returns {payload (string), kop}; throws Onbetrouwbaar.
  */
@@ -69,10 +76,10 @@ export async function open(envelop, sleutels, certificaten) {
     throw new Onbetrouwbaar("ONTSLEUTELING_MISLUKT", "het bericht heeft geen (leesbare) versleutelde inhoud");
   }
   const jweKop = kop(jwe, "JWE");
-  if (jweKop.alg !== "ECDH-ES+A256KW" || jweKop.enc !== "A256GCM") {
+  if (!JWE_ALGS.includes(jweKop.alg) || jweKop.enc !== "A256GCM") {
     throw new Onbetrouwbaar(
       "ONTSLEUTELING_MISLUKT",
-      `de JWE gebruikt ${jweKop.alg}/${jweKop.enc}; uw sleutel vraagt ECDH-ES+A256KW met A256GCM`,
+      `de JWE gebruikt ${jweKop.alg}/${jweKop.enc}; uw sleutel vraagt ECDH-ES+A256KW of RSA-OAEP-256 met A256GCM`,
     );
   }
   const sleutel = sleutels.get(jweKop.kid);
@@ -82,10 +89,18 @@ export async function open(envelop, sleutels, certificaten) {
       `het bericht is versleuteld voor een certificaat (kid ${jweKop.kid}) waarvan deze pagina de sleutel niet heeft`,
     );
   }
+  // The alg must be the one of the key the kid names, never chosen by the sender.
+  const verwacht = versleutelalg(sleutel);
+  if (jweKop.alg !== verwacht) {
+    throw new Onbetrouwbaar(
+      "ONTSLEUTELING_MISLUKT",
+      `de JWE gebruikt ${jweKop.alg}; de sleutel van certificaat ${jweKop.kid} vraagt ${verwacht} met A256GCM`,
+    );
+  }
   let getekend;
   try {
     const r = await compactDecrypt(jwe, sleutel, {
-      keyManagementAlgorithms: ["ECDH-ES+A256KW"],
+      keyManagementAlgorithms: [verwacht],
       contentEncryptionAlgorithms: ["A256GCM"],
     });
     getekend = new TextDecoder("utf-8", { fatal: true }).decode(r.plaintext);

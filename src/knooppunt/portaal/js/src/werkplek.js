@@ -8,8 +8,8 @@ export const $ = (id) => document.getElementById(id);
 
 // What this page holds in memory after unlocking: the non-extractable keys, by kid.
 export const geheugen = {
-  versleuteling: new Map(), // kid → ECDH CryptoKey (the organisation's decryption keys)
-  ondertekening: new Map(), // kid → ECDSA CryptoKey (the organisation's signing keys)
+  versleuteling: new Map(), // kid → ECDH or RSA-OAEP CryptoKey (the organisation's decryption keys)
+  ondertekening: new Map(), // kid → ECDSA or RSA-PSS CryptoKey (the organisation's signing keys)
   nummergeheim: new Map(), // id → HMAC-SHA-256 CryptoKey (numbers answers: DESIGN §7), newest last
   labelsleutel: new Map(), // id → AES-GCM CryptoKey (client names and labels), newest last
   berichten: new Map(), // referentienummer → envelope

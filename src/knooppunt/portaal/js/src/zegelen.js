@@ -1,5 +1,6 @@
 // Sealing a message in the browser (DESIGN §5 "Content: sign, then encrypt"): a JWS by the
-// organisation (ES256, the page's non-extractable signing key) over the payload, whose protected
+// organisation (the page's non-extractable signing key: ES256 for a P-256 key, PS256 for an RSA key
+// imported with a PKIoverheid certificate, decision 0036) over the payload, whose protected
 // header repeats the envelope's metadata and `iat` and names the signing certificate in x5t#S256;
 // then a JWE of that JWS for the recipient's current encryption certificate: ECDH-ES+A256KW for
 // P-256, RSA-OAEP-256 for RSA, enc A256GCM, kid = x5t#S256 of that certificate. The same headers
@@ -28,6 +29,11 @@ export function ontvangersleutel(cert) {
   return ontvangersleutels.get(cert.kid);
 }
 
+/** The JWS alg of a signing key: PS256 for RSA-PSS (an imported RSA key), else ES256. */
+export function tekenalg(sleutel) {
+  return sleutel.algorithm.name === "RSA-PSS" ? "PS256" : "ES256";
+}
+
 /**
  * Seal one payload. `payload`: the JSON text (or bytes) as signed; `envelop`: the metadata the
  * signature repeats (referentienummer … ontvanger); `afzender`: the sender's OIN; `ontvanger`: the
@@ -36,7 +42,7 @@ export function ontvangersleutel(cert) {
  */
 export async function zegel(payload, envelop, { afzender, ontvanger, teken = tekensleutel(), iat }) {
   if (!teken) throw new Error("de sleutels zijn niet ontgrendeld: er is geen ondertekeningssleutel");
-  const kop = { alg: "ES256", typ: "JOSE", cty: "json" };
+  const kop = { alg: tekenalg(teken.sleutel), typ: "JOSE", cty: "json" };
   for (const veld of METADATA_VELDEN) kop[veld] = veld === "afzender" ? afzender : (envelop[veld] ?? null);
   kop.iat = iat ?? Math.floor(Date.now() / 1000);
   kop["x5t#S256"] = teken.kid;
