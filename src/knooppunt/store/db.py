@@ -13,7 +13,7 @@ import psycopg
 import structlog
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, Dialect, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,7 +56,9 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    engine = create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, connect_args=_verbindtermijn(parsed)
+    )
     _ping_na_rust(engine)
     gemeld = False
 
@@ -83,6 +85,16 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
     return engine
 
 
+VERBIND_SECONDEN = 10
+"""How long opening a PostgreSQL connection may take (libpq's ``connect_timeout``) unless the
+database URL names its own: a database that accepts no connection fails a request (503) or sends a
+submit the usual way, instead of holding it until the operating system gives up."""
+
+
+def _verbindtermijn(url: URL) -> dict[str, Any]:
+    return {} if "connect_timeout" in url.query else {"connect_timeout": VERBIND_SECONDEN}
+
+
 # A 201 promises the message is stored: connections raise synchronous_commit from "off" (see
 # maak_engine's `_duurzaam`), the engine's and the event loop's (`verbind_async`) alike.
 _TOON_SYNCHROON = "SHOW synchronous_commit"
@@ -97,7 +109,7 @@ async def verbind_async(engine: Engine) -> psycopg.AsyncConnection[Any]:
     pipeline mode, whose bookkeeping costs more CPU than the round trip it saves (#13) — and ends it
     with ``commit()``/``rollback()``, which psycopg sends as long as a transaction is open."""
     dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+    conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True, **_verbindtermijn(engine.url))
     try:
         cursor = await conn.execute(_TOON_SYNCHROON)
         rij = await cursor.fetchone()
