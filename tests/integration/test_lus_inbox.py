@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from knooppunt.api import lus_inbox
+from knooppunt.api import lus_inbox, snel
 from knooppunt.metrics import HTTP
 from knooppunt.runtime import Runtime
 from knooppunt.store.models import Auditregel, Bericht, BerichtInhoud, Inboxbezetting
@@ -298,3 +298,32 @@ def test_een_pagina_groter_dan_wat_meekomt_en_een_dagsleutel_buiten_het_geheugen
     assert langs[1:] == ["ophalen gewoon", "ophalen lus"]
     assert _teller("ophalen", "dagsleutel") == dagsleutel + 1
     assert eerst.content == dan.content
+
+
+@pytest.mark.parametrize(
+    ("query", "verwacht"),
+    [
+        (b"", (100, None)),
+        (b"limit=1", (1, None)),
+        (b"limit=1000&volgende=aWQ6MTI", (1000, "aWQ6MTI")),
+        (b"volgende=aWQ6MTI&limit=7", (7, "aWQ6MTI")),
+        # FastAPI's: a filter, anything unknown, repeated, escaped, empty or out of range
+        (b"berichttype=saldoverzoek", None),
+        (b"limit=5&via=fastapi", None),
+        (b"limit=5&limit=5", None),
+        (b"limit=0", None),
+        (b"limit=1001", None),
+        (b"limit=05", None),
+        (b"limit=%35", None),
+        (b"limit=+5", None),
+        (b"limit", None),
+        (b"limit=5&", None),
+        (b"volgende=", None),
+        (b"volgende=aWQ6MTI%3D", None),
+        (b"volgende=" + b"a" * 201, None),
+    ],
+)
+def test_alleen_een_gewone_ophaalvraag_komt_op_de_lus(
+    query: bytes, verwacht: tuple[int, str | None] | None
+) -> None:
+    assert snel.ophaalvraag(query) == verwacht
