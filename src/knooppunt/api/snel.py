@@ -13,7 +13,13 @@ middleware, and serves the common case itself:
   (`invoer.lees_json`) and validated by the route's own pydantic model, exactly as FastAPI would;
 - the route's own handler then runs in one thread-pool hop inside the request's transaction
   (`deps.in_transactie`: clock, versions, authentication, work, commit), and a refusal is answered
-  by the API app's own exception handlers.
+  by the API app's own exception handlers — unless the event loop serves it first, on PostgreSQL:
+  the common submit (api/lus.py, decision 0034) and the common confirm (api/lus_inbox.py, decision
+  0035).
+
+`GET /api/v1/berichten` whose query holds only ``limit`` and ``volgende``, plainly written
+(`ophaalvraag`), is offered to the event loop's fetch (api/lus_inbox.py, decision 0035); whatever
+it leaves, and every other query, goes to FastAPI untouched.
 
 Anything else — another path, a query string, another content type, a body that does not parse or
 validate — goes to FastAPI unchanged, with the body it already read handed on, so every refusal
@@ -178,7 +184,7 @@ class SnellePaden:
         return True
 
 
-_STANDAARD_LIMIET = inspect.signature(v1.haal_berichten_op).parameters["limit"].default
+_STANDAARD_LIMIET = int(inspect.signature(v1.haal_berichten_op).parameters["limit"].default)
 _LIMIET = re.compile(rb"[1-9][0-9]{0,3}")
 _CURSOR = re.compile(rb"[A-Za-z0-9_-]{1,200}")
 
