@@ -246,3 +246,14 @@ def registry(engine: Any, *, multiproces_map: Path | None = None) -> CollectorRe
     else:
         MultiProcessCollector(register, path=str(multiproces_map))  # type: ignore[no-untyped-call]
     return register
+
+
+LUS_VERZOEKEN = Counter(
+    "knooppunt_api_lus_verzoeken",
+    "Fetches (pad=ophalen: GET /berichten) and confirms (pad=bevestigen: POST /bevestigingen) the event "
+    "loop served itself (uitkomst=bediend) or left to the usual way, by why: certificaat, dagsleutel "
+    "(not in this process's memory), niet_ingesloten (content to read while streaming), niet_alles (a "
+    "number not confirmed now), dubbel (a number named twice), database, fout",
+    ["pad", "uitkomst"],
+    registry=HTTP,
+)

@@ -78,6 +78,14 @@ def klok(monkeypatch: pytest.MonkeyPatch) -> Callable[[timedelta], None]:
         return nu + verschil, crl_versie, adresboek_versie
 
     monkeypatch.setattr(deps.crl_staat, "nu_en_versie", verschoven)
+    # the event loop's submit, fetch and confirm (api/lus.py, api/lus_inbox.py) read it too
+    echt_async = deps.crl_staat.nu_en_versie_async
+
+    async def verschoven_async(conn: Any, dialect: Any) -> tuple[datetime, int, int]:
+        nu, crl_versie, adresboek_versie = await echt_async(conn, dialect)
+        return nu + verschil, crl_versie, adresboek_versie
+
+    monkeypatch.setattr(deps.crl_staat, "nu_en_versie_async", verschoven_async)
 
     def zet(nieuw: timedelta) -> None:
         nonlocal verschil

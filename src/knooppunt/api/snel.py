@@ -13,7 +13,13 @@ middleware, and serves the common case itself:
   (`invoer.lees_json`) and validated by the route's own pydantic model, exactly as FastAPI would;
 - the route's own handler then runs in one thread-pool hop inside the request's transaction
   (`deps.in_transactie`: clock, versions, authentication, work, commit), and a refusal is answered
-  by the API app's own exception handlers.
+  by the API app's own exception handlers — unless the event loop serves it first, on PostgreSQL:
+  the common submit (api/lus.py, decision 0034) and the common confirm (api/lus_inbox.py, decision
+  0035).
+
+`GET /api/v1/berichten` whose query holds only ``limit`` and ``volgende``, plainly written
+(`ophaalvraag`), is offered to the event loop's fetch (api/lus_inbox.py, decision 0035); whatever
+it leaves, and every other query, goes to FastAPI untouched.
 
 Anything else — another path, a query string, another content type, a body that does not parse or
 validate — goes to FastAPI unchanged, with the body it already read handed on, so every refusal
@@ -23,6 +29,8 @@ today. Nothing here decides anything about a message.
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -38,9 +46,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knooppunt.api import deps, invoer, v1
 from knooppunt.api.lus import Lus
+from knooppunt.api.lus_inbox import Inbox
 from knooppunt.api.schemas import BevestigingenCreate, EnvelopCreate
 from knooppunt.hub.fouten import HubFout
-from knooppunt.metrics import SNELLE_AANNAME
+from knooppunt.metrics import LUS_VERZOEKEN, SNELLE_AANNAME
 
 API_PREFIX = "/api/v1"
 log = structlog.get_logger("knooppunt.api")
@@ -61,7 +70,9 @@ class SnellePaden:
         self.api = api
         self.api_versie = api_versie
         self.lus = lus
+        self.inbox = None if lus is None else Inbox(lus)
         routes = {r.operation_id: r for r in v1.router.routes if isinstance(r, APIRoute)}
+        self.ophaalroute = routes["haalBerichtenOp"]
         self.paden: dict[tuple[str, str], _Pad] = {
             ("POST", API_PREFIX + "/berichten"): _Pad(
                 routes["verstuurBericht"], EnvelopCreate, v1.verstuur_bericht
@@ -72,7 +83,14 @@ class SnellePaden:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("query_string"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "GET" and scope["path"] == API_PREFIX + "/berichten":
+            if self.inbox is None or not await self._haal_op(scope, receive, send):
+                await self.app(scope, receive, send)
+            return
+        if scope.get("query_string"):
             await self.app(scope, receive, send)
             return
         pad = self.paden.get((scope["method"], scope["path"]))
@@ -92,6 +110,17 @@ class SnellePaden:
         scope["root_path"] = scope.get("root_path", "") + API_PREFIX
         scope["route"] = pad.route
         request = Request(scope, receive)
+        if pad.model is BevestigingenCreate and self.inbox is not None:
+            try:
+                bevestigd = await self.inbox.bevestig(request, cast(BevestigingenCreate, invoer_))
+            except Exception:
+                log.exception("snelle bevestiging mislukt; de gewone weg neemt het over")
+                LUS_VERZOEKEN.labels("bevestigen", "fout").inc()
+                bevestigd = None
+            if bevestigd is not None:
+                bevestigd.headers["API-Version"] = self.api_versie
+                await bevestigd(scope, receive, send)
+                return
         if pad.model is EnvelopCreate and self.lus is not None:
             try:
                 aangenomen = await self.lus.verstuur(request, cast(EnvelopCreate, invoer_))
@@ -120,6 +149,66 @@ class SnellePaden:
             return
         antwoord.headers["API-Version"] = self.api_versie
         await antwoord(scope, receive, send)
+
+    async def _haal_op(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """A fetch with no filter served on the event loop (api/lus_inbox.py); False: FastAPI serves
+        it (a filter, anything it would refuse or that the event loop leaves to it)."""
+        assert self.inbox is not None
+        vraag = ophaalvraag(scope.get("query_string", b""))
+        if vraag is None:
+            return False
+        limiet, volgende = vraag
+        try:
+            na_id = v1._lees_cursor(volgende)
+        except HubFout:
+            return False  # FastAPI refuses it (400, audited)
+        # As for the POSTs, what the Mount and router would have put in the scope — on a copy, for
+        # FastAPI gets the scope untouched when the event loop leaves the request to it.
+        binnen = {
+            **scope,
+            "app": self.api,
+            "root_path": scope.get("root_path", "") + API_PREFIX,
+            "route": self.ophaalroute,
+        }
+        try:
+            antwoord = await self.inbox.haal_op(Request(binnen, receive), limiet=limiet, na_id=na_id)
+        except Exception:
+            log.exception("snel ophalen mislukt; de gewone weg neemt het over")
+            LUS_VERZOEKEN.labels("ophalen", "fout").inc()
+            return False
+        if antwoord is None:
+            return False
+        scope.update(binnen)
+        antwoord.headers["API-Version"] = self.api_versie
+        await antwoord(scope, receive, send)
+        return True
+
+
+_STANDAARD_LIMIET = int(inspect.signature(v1.haal_berichten_op).parameters["limit"].default)
+_LIMIET = re.compile(rb"[1-9][0-9]{0,3}")
+_CURSOR = re.compile(rb"[A-Za-z0-9_-]{1,200}")
+
+
+def ophaalvraag(query: bytes) -> tuple[int, str | None] | None:
+    """``limit`` and ``volgende`` of a fetch's query string when it holds nothing else, each at most
+    once, plainly written (no escapes) and valid as FastAPI would find them (``limit`` 1..1000);
+    else None (FastAPI serves it, and refuses what it refuses)."""
+    limiet, volgende = _STANDAARD_LIMIET, None
+    if not query:
+        return limiet, volgende
+    gezien: set[bytes] = set()
+    for deel in query.split(b"&"):
+        naam, is_, waarde = deel.partition(b"=")
+        if not is_ or naam in gezien:
+            return None
+        gezien.add(naam)
+        if naam == b"limit" and _LIMIET.fullmatch(waarde) and int(waarde) <= 1000:
+            limiet = int(waarde)
+        elif naam == b"volgende" and _CURSOR.fullmatch(waarde):
+            volgende = waarde.decode("ascii")
+        else:
+            return None
+    return limiet, volgende
 
 
 def _handler_voor(api: FastAPI, fout: Exception) -> tuple[type[BaseException], Any]:

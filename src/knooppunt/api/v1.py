@@ -335,15 +335,30 @@ def haal_berichten_op(
         afzender=afzender,
         module=module,
     )
-    # DESIGN §4: the page is chosen by size and its metadata rendered now (the handler's
-    # transaction commits when it returns); the inhoud is read a group of messages at a time while
-    # the answer streams, so the hub never holds a page of content, however large the inbox.
-    delen = [_deel(bericht, v.nu) for bericht in pagina.berichten]
-    slot = _json(_cursor(pagina.berichten[-1].id) if pagina.meer else None)
     return StreamingResponse(
-        _stroom_berichten(v.runtime, v.partij.oin, v.nu, delen, slot, dict(pagina.inhoud)),
-        media_type="application/json",
+        berichten_stroom(v.runtime, v.partij.oin, v.nu, pagina), media_type="application/json"
     )
+
+
+def berichten_stroom(rt: Runtime, ontvanger: str, nu: datetime, pagina: mailbox.Pagina) -> Iterator[bytes]:
+    """The body of a fetch's answer, in pieces (`_stroom_berichten`). DESIGN §4: the page is chosen
+    by size and its metadata rendered now (the handler's transaction commits when it returns); the
+    inhoud that did not come with the page is read a group of messages at a time while the answer
+    streams, so the hub never holds a page of content, however large the inbox. The event loop's
+    fetch (api/lus_inbox.py) joins it when all of it came with the page (nothing to read)."""
+    delen = [_deel(bericht, nu) for bericht in pagina.berichten]
+    slot = _json(_cursor(pagina.berichten[-1].id) if pagina.meer else None)
+    return _stroom_berichten(rt, ontvanger, nu, delen, slot, dict(pagina.inhoud))
+
+
+def te_lezen(pagina: mailbox.Pagina) -> list[str]:
+    """The numbers whose inhoud the answer of `pagina` still reads while it streams (`_stukken`):
+    those of messages not from the hub whose content did not come with the page."""
+    return [
+        b.referentienummer
+        for b in pagina.berichten
+        if b.afzender != mailbox.KNOOPPUNT and b.referentienummer not in pagina.inhoud
+    ]
 
 
 _INHOUD_PLEK = "\ue000inhoud\ue000"

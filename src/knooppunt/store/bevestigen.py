@@ -29,10 +29,14 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import psycopg
 from sqlalchemy import Boolean, column, select, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from knooppunt.store.db import Vast
 from knooppunt.store.models import Bericht
 
 _KOLOMMEN = [k.name for k in Bericht.__table__.c]
@@ -139,6 +143,10 @@ _BEVESTIG_PG = text(
 ).columns(*Bericht.__table__.c, column("nieuw", Boolean))
 
 
+_BEVESTIG_VAST = Vast(_BEVESTIG_PG)
+"""The confirm's statement compiled once (the confirm on the event loop, api/lus_inbox.py)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Termijn:
     """The answer deadline of messages of one type (module, berichttype, versie)."""
@@ -149,47 +157,70 @@ class Termijn:
     uiterlijk: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Bevestigvraag:
+    """Everything a confirm's statement takes but the numbers (hub.mailbox.bevestigen.bevestigvraag).
+    ``omschrijving``: the receipt's text as a ``format()`` template, ``%1$s`` the referentienummer,
+    ``%2$s`` the type."""
+
+    ontvanger: str
+    nu: datetime
+    termijnen: Sequence[Termijn]
+    hub: str
+    bon_verloopt_op: datetime
+    bevestigd_op_tekst: str
+    omschrijving: str
+    actor: str
+    actie: str
+
+    def waarden(self, referentienummers: Collection[str]) -> dict[str, Any]:
+        return {
+            "ontvanger": self.ontvanger,
+            "nummers": sorted(set(referentienummers)),
+            "nu": self.nu,
+            "t_module": [t.module for t in self.termijnen],
+            "t_type": [t.berichttype for t in self.termijnen],
+            "t_versie": [t.versie for t in self.termijnen],
+            "t_uiterlijk": [t.uiterlijk for t in self.termijnen],
+            "hub": self.hub,
+            "bon_verloopt_op": self.bon_verloopt_op,
+            "bevestigd_op_tekst": self.bevestigd_op_tekst,
+            "omschrijving": self.omschrijving,
+            "actor": self.actor[:80],
+            "actie": self.actie,
+        }
+
+
 def bevestig_pagina(
-    session: Session,
-    *,
-    ontvanger: str,
-    referentienummers: Collection[str],
-    nu: datetime,
-    termijnen: Sequence[Termijn],
-    hub: str,
-    bon_verloopt_op: datetime,
-    bevestigd_op_tekst: str,
-    omschrijving: str,
-    actor: str,
-    actie: str,
+    session: Session, vraag: Bevestigvraag, referentienummers: Collection[str]
 ) -> list[tuple[Bericht, bool]]:
-    """PostgreSQL only: confirm `ontvanger`'s open, unexpired messages with these numbers in one
-    statement (see the module); returns each of its messages with these numbers as it is now
-    (loaded into the session), and whether this statement confirmed it. ``omschrijving``: the
-    receipt's text as a ``format()`` template, ``%1$s`` the referentienummer, ``%2$s`` the type."""
+    """PostgreSQL only: confirm `vraag.ontvanger`'s open, unexpired messages with these numbers in
+    one statement (see the module); returns each of its messages with these numbers as it is now
+    (loaded into the session), and whether this statement confirmed it."""
     if not referentienummers:
         return []
     rijen = session.execute(
         select(Bericht, column("nieuw", Boolean))
         .from_statement(_BEVESTIG_PG)
         .execution_options(populate_existing=True),
-        {
-            "ontvanger": ontvanger,
-            "nummers": sorted(set(referentienummers)),
-            "nu": nu,
-            "t_module": [t.module for t in termijnen],
-            "t_type": [t.berichttype for t in termijnen],
-            "t_versie": [t.versie for t in termijnen],
-            "t_uiterlijk": [t.uiterlijk for t in termijnen],
-            "hub": hub,
-            "bon_verloopt_op": bon_verloopt_op,
-            "bevestigd_op_tekst": bevestigd_op_tekst,
-            "omschrijving": omschrijving,
-            "actor": actor[:80],
-            "actie": actie,
-        },
+        vraag.waarden(referentienummers),
     ).all()
     return [(r[0], bool(r[1])) for r in rijen]
+
+
+async def bevestig_pagina_async(
+    conn: psycopg.AsyncConnection[Any],
+    dialect: Dialect,
+    vraag: Bevestigvraag,
+    referentienummers: Collection[str],
+) -> list[tuple[str, bool]]:
+    """`bevestig_pagina` on an asyncio PostgreSQL connection, in its transaction (the confirm on
+    the event loop, api/lus_inbox.py): the same statement; each message's number and whether this
+    statement confirmed it."""
+    if not referentienummers:
+        return []
+    rijen = await _BEVESTIG_VAST.voer_uit_async(conn, dialect, vraag.waarden(referentienummers))
+    return [(r.referentienummer, bool(r.nieuw)) for r in rijen]
 
 
 _WEIGER_MELDING = [  # the order of hub.mailbox.bevestigen.weiger's melding

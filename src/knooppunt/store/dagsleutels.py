@@ -70,6 +70,10 @@ dagsleutels = Table(
 )
 
 
+class NietInGeheugen(Exception):
+    """A day key that is not in this process's memory (`Dagsleutels.open_uit_geheugen`)."""
+
+
 class SleutelFout(Exception):
     """A day key cannot be used for sealing (destroyed, or unwrappable): the submit fails, nothing
     is stored. Never raised when opening: content under a missing key is simply gone."""
@@ -146,6 +150,12 @@ def _verzegeld(sleutel: bytes, dag: str, afzender: str, referentienummer: str, j
 
 def _ad(afzender: str, referentienummer: str, dag: str) -> bytes:
     return f"knooppunt-inhoud|{afzender}|{referentienummer}|{dag}".encode()
+
+
+def _dag_van_opgeslagen(opgeslagen: str) -> str:
+    """The day (YYYY-MM-DD) of a stored text: yyyymmdd after the prefix."""
+    ruw = opgeslagen[len(VOORVOEGSEL) : len(VOORVOEGSEL) + 8]
+    return f"{ruw[:4]}-{ruw[4:6]}-{ruw[6:]}"
 
 
 def dag_van(moment: datetime) -> str:
@@ -337,16 +347,33 @@ class Dagsleutels:
         gone: the message is treated as expired) or the stored text does not open."""
         if not opgeslagen.startswith(VOORVOEGSEL):
             return opgeslagen  # stored before day keys: a plain JWE
-        # yyyymmdd after the prefix, then '.', then base64 (read through a memoryview: no copies
-        # of a 4 MiB text; base64, not AES-GCM, is most of the cost, see docs/performance.md).
-        ruw = opgeslagen.encode("ascii")
-        begin = len(VOORVOEGSEL)
-        ruw_dag = opgeslagen[begin : begin + 8]
-        dag = f"{ruw_dag[:4]}-{ruw_dag[4:6]}-{ruw_dag[6:]}"
-        sleutel = self.sleutel(dag)
+        dag = _dag_van_opgeslagen(opgeslagen)
+        return self._open_met(self.sleutel(dag), dag, afzender, referentienummer, opgeslagen)
+
+    def open_uit_geheugen(self, *, afzender: str, referentienummer: str, opgeslagen: str) -> str | None:
+        """As `open_`, but only with what this process holds in memory — no database, nothing
+        that blocks (the fetch on the event loop, api/lus_inbox.py): raises `NietInGeheugen` when
+        the day's key is neither cached nor known to be destroyed."""
+        if not opgeslagen.startswith(VOORVOEGSEL):
+            return opgeslagen
+        dag = _dag_van_opgeslagen(opgeslagen)
+        sleutel = self._uit_cache(dag)
+        if sleutel is None:
+            with self._slot:
+                vernietigd = dag in self._vernietigd
+            if not vernietigd:
+                raise NietInGeheugen(dag)
+        return self._open_met(sleutel, dag, afzender, referentienummer, opgeslagen)
+
+    def _open_met(
+        self, sleutel: bytes | None, dag: str, afzender: str, referentienummer: str, opgeslagen: str
+    ) -> str | None:
         if sleutel is None:
             return None
-        data = memoryview(binascii.a2b_base64(memoryview(ruw)[begin + 9 :]))
+        # base64 after 'kp1.yyyymmdd.' (read through a memoryview: no copies of a 4 MiB text;
+        # base64, not AES-GCM, is most of the cost, see docs/performance.md).
+        ruw = opgeslagen.encode("ascii")
+        data = memoryview(binascii.a2b_base64(memoryview(ruw)[len(VOORVOEGSEL) + 9 :]))
         try:
             jwe = AESGCM(sleutel).decrypt(data[:12], data[12:], _ad(afzender, referentienummer, dag))
         except InvalidTag:

@@ -25,9 +25,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import (
     BigInteger,
     Integer,
@@ -42,10 +43,12 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from knooppunt.store import audit as audit_store
 from knooppunt.store.berichten import _BROK, _open, markeer_opgehaald
+from knooppunt.store.db import Vast
 from knooppunt.store.models import Auditregel, Bericht, BerichtInhoud, UTCDateTime
 
 _B = Bericht.__table__.c
@@ -168,6 +171,44 @@ def _statement(vorm: Filtervorm, postgresql: bool) -> Any:
     return query.add_cte(markeer, audit)
 
 
+def _waarden(
+    *,
+    ontvanger: str,
+    nu: datetime,
+    limiet: int,
+    max_bytes: int,
+    ingesloten_bytes: int,
+    na_id: int | None,
+    berichttype: str | None,
+    afzender: str | None,
+    module: str | None,
+    referentienummers: Collection[str] | None,
+) -> tuple[Filtervorm, dict[str, Any]]:
+    """The shape of a fetch's statement and its parameters (but the audit entry's)."""
+    if referentienummers is not None and len(referentienummers) > _BROK:
+        raise ValueError(f"at most {_BROK} referentienummers at once")
+    vorm = (na_id is not None, bool(berichttype), bool(afzender), bool(module), referentienummers is not None)
+    waarden: dict[str, Any] = {
+        "p_ontvanger": ontvanger,
+        "nu": nu,
+        "kandidaten": limiet + 1,
+        "limiet": limiet,
+        "max_bytes": max_bytes,
+        "ingesloten_bytes": ingesloten_bytes,
+    }
+    if na_id is not None:
+        waarden["p_na_id"] = na_id
+    if berichttype:
+        waarden["p_berichttype"] = berichttype
+    if afzender:
+        waarden["p_afzender"] = afzender
+    if module:
+        waarden["p_module"] = module
+    if referentienummers is not None:
+        waarden["p_nummers"] = sorted(referentienummers)
+    return vorm, waarden
+
+
 def haal_pagina(
     session: Session,
     *,
@@ -188,28 +229,19 @@ def haal_pagina(
     fetched with an audit entry per message (``actie`` by ``actor``: "eerste" or "opnieuw"), and
     whether more remain. The stored inhoud of the messages whose running ``grootte`` is at most
     ``ingesloten_bytes`` comes with them."""
-    if referentienummers is not None and len(referentienummers) > _BROK:
-        raise ValueError(f"at most {_BROK} referentienummers at once")
     postgresql = session.get_bind().dialect.name == "postgresql"
-    vorm = (na_id is not None, bool(berichttype), bool(afzender), bool(module), referentienummers is not None)
-    waarden: dict[str, Any] = {
-        "p_ontvanger": ontvanger,
-        "nu": nu,
-        "kandidaten": limiet + 1,
-        "limiet": limiet,
-        "max_bytes": max_bytes,
-        "ingesloten_bytes": ingesloten_bytes,
-    }
-    if na_id is not None:
-        waarden["p_na_id"] = na_id
-    if berichttype:
-        waarden["p_berichttype"] = berichttype
-    if afzender:
-        waarden["p_afzender"] = afzender
-    if module:
-        waarden["p_module"] = module
-    if referentienummers is not None:
-        waarden["p_nummers"] = sorted(referentienummers)
+    vorm, waarden = _waarden(
+        ontvanger=ontvanger,
+        nu=nu,
+        limiet=limiet,
+        max_bytes=max_bytes,
+        ingesloten_bytes=ingesloten_bytes,
+        na_id=na_id,
+        berichttype=berichttype,
+        afzender=afzender,
+        module=module,
+        referentienummers=referentienummers,
+    )
     if postgresql:
         waarden |= {"actor": actor, "actie": actie}
     rijen = session.execute(_statement(vorm, postgresql), waarden).all()
@@ -235,3 +267,76 @@ def haal_pagina(
         )
         markeer_opgehaald(session, [p.bericht.id for p in pagina], nu=nu)
     return pagina, meer
+
+
+class _Uitgeklapt(Vast):
+    """`Vast` for the fetch statement, whose one expanding parameter is the constant list of open
+    statuses rendered as literals (``literal_execute``, store.berichten._open): rendered into the
+    SQL once, when it is compiled, as SQLAlchemy renders it into every execution."""
+
+    def voor_driver(self, dialect: Dialect, waarden: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if dialect.name not in self._gecompileerd:
+            compiled = self.statement.compile(dialect=dialect)
+            constant = {p.key for p in compiled.literal_execute_params}
+            uitgeklapt = compiled.construct_expanded_state(dict(compiled.params))
+            standaard = {k: v for k, v in compiled.params.items() if k not in constant}
+            self._gecompileerd[dialect.name] = (
+                uitgeklapt.statement,
+                standaard,
+                dict(compiled._bind_processors),
+            )
+        return super().voor_driver(dialect, waarden)
+
+
+@functools.cache
+def _vast(vorm: Filtervorm) -> _Uitgeklapt:
+    """The PostgreSQL fetch statement of one shape (`_statement`), compiled once."""
+    return _Uitgeklapt(_statement(vorm, True))
+
+
+_TIJDEN = frozenset(k.name for k in Bericht.__table__.c if isinstance(k.type, UTCDateTime))
+
+
+async def haal_pagina_async(
+    conn: psycopg.AsyncConnection[Any],
+    dialect: Dialect,
+    *,
+    ontvanger: str,
+    actor: str,
+    actie: str,
+    nu: datetime,
+    limiet: int,
+    max_bytes: int,
+    ingesloten_bytes: int,
+    na_id: int | None = None,
+) -> tuple[list[Paginarij], bool]:
+    """`haal_pagina` on an asyncio PostgreSQL connection, in its transaction (the fetch on the
+    event loop, api/lus_inbox.py): the same statement, compiled once. Its messages are plain
+    `Bericht` objects in no session, their times in UTC as the ORM loads them."""
+    vorm, waarden = _waarden(
+        ontvanger=ontvanger,
+        nu=nu,
+        limiet=limiet,
+        max_bytes=max_bytes,
+        ingesloten_bytes=ingesloten_bytes,
+        na_id=na_id,
+        berichttype=None,
+        afzender=None,
+        module=None,
+        referentienummers=None,
+    )
+    waarden |= {"actor": actor, "actie": actie}
+    rijen = await _vast(vorm).voer_uit_async(conn, dialect, waarden)
+    pagina = [Paginarij(_bericht(r), r.opgeslagen, bool(r.ingesloten)) for r in rijen]
+    meer = bool(rijen[0].meer) if rijen else False
+    return pagina, meer
+
+
+def _bericht(rij: Any) -> Bericht:
+    kolommen = rij._asdict()
+    for naam in _TIJDEN:
+        moment = kolommen[naam]
+        if moment is not None:
+            kolommen[naam] = moment.astimezone(UTC)
+    del kolommen["opgeslagen"], kolommen["ingesloten"], kolommen["meer"]
+    return Bericht(**kolommen)

@@ -214,6 +214,24 @@ def _termijnen(nu: datetime, instellingen: Instellingen) -> list[bevestig_store.
     return termijnen
 
 
+def bevestigvraag(
+    ontvanger: str, *, nu: datetime, instellingen: Instellingen
+) -> bevestig_store.Bevestigvraag:
+    """What `ontvanger`'s confirm at `nu` asks of its statement but the numbers: the answer
+    deadlines, the receipts' term and text, the audit entries' actor and action (store.bevestigen)."""
+    return bevestig_store.Bevestigvraag(
+        ontvanger=ontvanger,
+        nu=nu,
+        termijnen=_termijnen(nu, instellingen),
+        hub=KNOOPPUNT,
+        bon_verloopt_op=termijn_einde(instellingen.kalender, nu, instellingen.bevestigingstermijn),
+        bevestigd_op_tekst=nu.astimezone(AMSTERDAM).isoformat(),
+        omschrijving=_BON_OMSCHRIJVING,
+        actor=ontvanger,
+        actie=audit.Actie.BEVESTIGD.value,
+    )
+
+
 def _bevestig_meerdere_pg(
     session: Session,
     ontvanger: Deelnemer | Partij,
@@ -223,17 +241,7 @@ def _bevestig_meerdere_pg(
     instellingen: Instellingen,
 ) -> list[tuple[str, Bericht | None, str | None]]:
     berichten = bevestig_store.bevestig_pagina(
-        session,
-        ontvanger=ontvanger.oin,
-        referentienummers=referentienummers,
-        nu=nu,
-        termijnen=_termijnen(nu, instellingen),
-        hub=KNOOPPUNT,
-        bon_verloopt_op=termijn_einde(instellingen.kalender, nu, instellingen.bevestigingstermijn),
-        bevestigd_op_tekst=nu.astimezone(AMSTERDAM).isoformat(),
-        omschrijving=_BON_OMSCHRIJVING,
-        actor=ontvanger.oin,
-        actie=audit.Actie.BEVESTIGD.value,
+        session, bevestigvraag(ontvanger.oin, nu=nu, instellingen=instellingen), referentienummers
     )
     return _uitkomsten(
         session,

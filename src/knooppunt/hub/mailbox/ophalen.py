@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -82,6 +82,29 @@ def _haal_pagina(
         module=module,
         referentienummers=referentienummers,
     )
+    return pagina_uit(
+        rijen,
+        meer,
+        nu=nu,
+        open_=lambda bericht, opgeslagen: store.open_inhoud(
+            session,
+            afzender=bericht.afzender,
+            referentienummer=bericht.referentienummer,
+            opgeslagen=opgeslagen,
+        ),
+    )
+
+
+def pagina_uit(
+    rijen: Sequence[ophaal_store.Paginarij],
+    meer: bool,
+    *,
+    nu: datetime,
+    open_: Callable[[Bericht, str], str | None],
+) -> tuple[Pagina, list[Bericht]]:
+    """The page of the fetch statement's rows (store.ophalen), the content that came with it opened
+    by ``open_`` (the thread's session, or the day keys in memory on the event loop,
+    api/lus_inbox.py), shown as fetched; and the messages whose content did not come with it."""
     inhoud: dict[str, str | None] = {}
     zonder: list[Bericht] = []
     for rij in rijen:
@@ -90,12 +113,7 @@ def _haal_pagina(
             zonder.append(bericht)
         elif rij.opgeslagen is not None:
             # None: its day key is destroyed (a restored backup), the content is gone, as at expiry.
-            inhoud[bericht.referentienummer] = store.open_inhoud(
-                session,
-                afzender=bericht.afzender,
-                referentienummer=bericht.referentienummer,
-                opgeslagen=rij.opgeslagen,
-            )
+            inhoud[bericht.referentienummer] = open_(bericht, rij.opgeslagen)
         elif bericht.melding is None:
             inhoud[bericht.referentienummer] = None  # no inhoud left: nothing to serve
         # Show what the conditional update did, without marking the objects dirty: a flush
