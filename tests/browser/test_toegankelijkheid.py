@@ -9,6 +9,12 @@ aanmelder (an organisation that is not a participant yet). `test_werkplek` check
 (`/portaal/sleutels`) in each state: keys to make, the passphrase shown, a wrong passphrase, unlocked
 with every part opened (a message read, a client's label being edited, a download made with messages
 left out, an upload with its errors, an upload sent, a composed message with its errors and sent).
+`test_andere_rollen` walks the demo's other kinds of participant — the bewindvoerder, the kredietbank
+(waarborgfonds module), the waarborgfonds and the fase-1 wijkteam — through every page of their menus,
+a received message, a client and its message, and every form each may compose (new and follow-up,
+empty and with its errors). `test_smal_scherm` checks the main pages of a debt counsellor and a
+creditor at 360 × 740 px, the menu closed and open. Every checked page must also not scroll sideways
+(WCAG 1.4.10 reflow, which axe-core does not judge).
 
 Every violation fails the test with its rule, the page (who, where) and the elements; all pages are
 checked before the test fails, so one run lists everything.
@@ -28,6 +34,7 @@ from typing import Any
 import pytest
 
 from knooppunt.portaal.demo import DEELNEMERS
+from knooppunt.portaal.weergave import ROLLEN
 from tests.browser.conftest import Portaalserver, log_in
 from tests.browser.test_aanmelden import BEGIN
 from tests.browser.test_sleutels import WACHTWOORD, verstuur
@@ -117,6 +124,22 @@ class Axe:
             })"""
         )
         self.gecontroleerd += 1
+        # Reflow (WCAG 1.4.10, which axe-core cannot judge): the page never scrolls sideways; a wide
+        # table scrolls in its own region (.tabel-rol).
+        breed = page.evaluate(
+            """() => [document.documentElement.scrollWidth, window.innerWidth,
+                [...document.querySelectorAll('body *')].filter(e => {
+                    const r = e.getBoundingClientRect();
+                    return r.width && r.right > window.innerWidth + 1 && !e.closest('.tabel-rol');
+                }).slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                    + (typeof e.className === 'string' && e.className.trim()
+                        ? '.' + e.className.trim().split(/\\s+/).join('.') : ''))]"""
+        )
+        if breed[0] > breed[1]:
+            self.schendingen.append(
+                f"reflow (WCAG 1.4.10) op {page.url} als {wie}{' — ' + wat if wat else ''}: de pagina is "
+                f"{breed[0]} px breed in een venster van {breed[1]} px — {'; '.join(breed[2])}"
+            )
         for v in resultaat["violations"]:
             elementen = "; ".join(
                 (" ".join(n["target"]) if n["target"] else "?") + f" [{n['html'][:120]}]"
@@ -319,6 +342,147 @@ def _beheer(axe: Axe, page: Any, aanvraag: str) -> None:
     axe.controleer(page, "beheer")
 
 
+ANTWOORD = r"""
+import sys
+from knooppunt import runtime
+from knooppunt.config import Settings
+from knooppunt.portaal.demo import _met_klant
+from knooppunt.portaal.gastclient import Gastclient, TeVersturen
+from knooppunt.portaal.kluis import Kluis
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+
+afzender, module, vraag, antwoord = sys.argv[1:5]
+rt = runtime.bouw(Settings(), upgrade=False)
+client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), afzender, wie="test")
+env = next(
+    o.envelop for o in client.haal_op(waarvoor="test", berichttype=vraag) if o.envelop["module"] == module
+)
+payload = _met_klant(voorbeeld(env["module"], antwoord, env["versie"]), 42)
+client.verstuur(
+    TeVersturen(
+        env["afzender"], antwoord, payload, env["conversatieReferentienummer"], module=env["module"],
+        versie=env["versie"], antwoord_op=None if sys.argv[5:] == ["los"] else env["referentienummer"],
+    ),
+    waarvoor="test",
+)
+rt.close()
+"""
+"""Run in the server's environment: participant argv[1] (hosted keys) answers the oldest message of
+module argv[2] and type argv[3] it received with an argv[4] in the same conversation (the demo's
+example payload); with argv[5] "los" not as its answer (a type that answers nothing)."""
+
+ONTVANGERS = {"waarborgfonds": "fonds"}
+"""Per module the demo participant to compose for (`DEELNEMERS`' key); else "incasso", which joined
+every module but the guarantee fund."""
+
+
+def _oin(sleutel: str) -> str:
+    return next(d.oin for d in DEELNEMERS if d.sleutel == sleutel)
+
+
+def _naam(sleutel: str) -> str:
+    """The development login's name of a demo participant: "Naam (Rol)"."""
+    d = next(d for d in DEELNEMERS if d.sleutel == sleutel)
+    return f"{d.naam} ({ROLLEN[d.rol]})"
+
+
+def _menu(page: Any) -> list[str]:
+    """The pages the main menu offers (also when it is collapsed)."""
+    links = page.locator('nav[aria-label="Hoofdmenu"] a')
+    return [links.nth(i).get_attribute("href") for i in range(links.count())]
+
+
+def _menupagina(page: Any, pad: str) -> None:
+    """Go to a page of the menu; the werkplek once its script has drawn it."""
+    from playwright.sync_api import expect
+
+    page.goto(pad)
+    if pad == PREFIX + "/sleutels":
+        expect(page.get_by_role("button", name="Sleutels aanmaken")).to_be_visible()
+
+
+def _hrefs(page: Any, selector: str) -> list[str]:
+    links = page.locator(selector)
+    return list(dict.fromkeys(links.nth(i).get_attribute("href") for i in range(links.count())))
+
+
+def _opstelformulieren(axe: Axe, page: Any, wie: str, gezien: set[str], conversatie: str = "") -> None:
+    """Every module's first step, and per type it offers the generated form, empty and checked empty
+    (its errors). In a conversation (a follow-up) the types offered there only. A form whose fields
+    are the markup of one checked before (the same schema in another module) is not checked again:
+    `gezien` holds the fields' markup."""
+    vervolg = f"&conversatie={conversatie}" if conversatie else ""
+    page.goto(PREFIX + "/opstellen" + ("?" + vervolg[1:] if vervolg else ""))
+    modules = [
+        re.sub(r"^.*[?&]module=([^&]+).*$", r"\1", h)
+        for h in _hrefs(page, f'nav.modulekeuze a[href^="{PREFIX}/opstellen?module="]')
+    ] or [page.locator('input[name="module"]').get_attribute("value")]
+    for module in modules:
+        page.goto(f"{PREFIX}/opstellen?module={module}{vervolg}")
+        axe.controleer(page, wie, f"opstellen in {module}" + (", vervolgbericht" if vervolg else ""))
+        typen = page.locator('input[name="berichttype"]')
+        codes = [typen.nth(i).get_attribute("value") for i in range(typen.count())]
+        assert codes, f"no message type to compose in {module} on {page.url}"
+        ontvanger = _oin(ONTVANGERS.get(module, "incasso"))
+        for code in codes:
+            page.goto(
+                f"{PREFIX}/opstellen/inhoud?module={module}&berichttype={code}&ontvanger={ontvanger}{vervolg}"
+            )
+            assert "/opstellen/inhoud" in page.url, f"{module}/{code}: sent back to {page.url}"
+            velden = re.sub(
+                r'\svalue="[^"]*"', "", page.locator('section[aria-labelledby="inhoud-kop"]').inner_html()
+            )
+            if velden in gezien:
+                continue
+            gezien.add(velden)
+            axe.controleer(page, wie, f"formulier {module}/{code}")
+            page.get_by_role("button", name="Controleren zonder te versturen").click()
+            page.wait_for_load_state("load")
+            axe.controleer(page, wie, f"formulier {module}/{code} leeg gecontroleerd")
+
+
+def _rol(axe: Axe, page: Any, sleutel: str, wie: str, gezien: set[str]) -> None:
+    """A participant of another kind: every page of its menu, a received message (readable copy),
+    a client and a message of the client, an upload with errors, every form it may start."""
+    log_in(page, _naam(sleutel), naam="Toegankelijk Test")
+    menu = _menu(page)
+    assert menu, f"no main menu for {wie}"
+    for pad in menu:
+        _menupagina(page, pad)
+        axe.controleer(page, wie, "menu")
+    if PREFIX + "/ontvangen" in menu:
+        page.goto(PREFIX + "/ontvangen")
+        page.goto(_eerste_link(page, PREFIX + "/ontvangen/"))
+        axe.controleer(page, wie, "een ontvangen bericht")
+    if PREFIX + "/upload" in menu:
+        page.goto(PREFIX + "/upload")
+        page.get_by_label("Bestanden (.csv)").set_input_files(
+            [{"name": "fout.csv", "mimeType": "text/csv", "buffer": b"geen;goede;kop\r\n1;2;3\r\n"}]
+        )
+        page.get_by_role("button", name="Controleren en versturen").click()
+        page.wait_for_load_state("load")
+        axe.controleer(page, wie, "upload met fouten")
+    if PREFIX + "/clienten" in menu:
+        page.goto(PREFIX + "/clienten")
+        clienten = _hrefs(page, f'a[href^="{PREFIX}/clienten/"]')
+        assert clienten, f"no client on {page.url}"
+        gelezen = False
+        for client in clienten:
+            page.goto(client)
+            axe.controleer(page, wie, "een cliënt")
+            lezen = _hrefs(page, f'a[href^="{PREFIX}/clienten/"][href*="/berichten/"]')
+            if lezen:
+                page.goto(lezen[0])
+                axe.controleer(page, wie, "een bericht van een cliënt")
+                gelezen = True
+        assert gelezen, f"no client of {wie} has a message to read"
+    if PREFIX + "/opstellen" in menu:
+        _opstelformulieren(axe, page, wie, gezien)
+        page.goto(PREFIX + "/clienten")
+        conversatie = _hrefs(page, f'a[href^="{PREFIX}/clienten/"]')[0].rsplit("/", 1)[-1]
+        _opstelformulieren(axe, page, wie, gezien, conversatie)
+
+
 def test_elke_pagina_voor_elke_rol(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe) -> None:
     routes = _routes(portaalserver)
     _anoniem(axe, nieuwe_pagina())
@@ -343,6 +507,86 @@ def test_elke_pagina_voor_elke_rol(nieuwe_pagina: Any, portaalserver: Portaalser
     )
     for pad in NIET_BEZOCHT:
         assert any(r["pad"] == pad for r in routes), f"NIET_BEZOCHT names {pad}, which is no longer a route"
+    axe.geen_schendingen()
+
+
+def test_andere_rollen(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe) -> None:
+    """The demo's other kinds of participant (issue #14: every role, every module): the bewindvoerder
+    (bewind, saldoverzoek), the kredietbank (waarborgfonds, schuldregeling 2.0, betalingsregeling),
+    the guarantee fund (role WF) and the fase-1 wijkteam (a debt counsellor in saldoverzoek and
+    pauzeknop only) — each with an answer received, so that every kind of page has content."""
+    for afzender, *antwoord in (
+        ("incasso", "bewind", "melding_bewind", "melding_bewind_antwoord"),
+        ("incasso", "saldoverzoek", "saldoverzoek", "saldoverzoek_antwoord"),
+        ("incasso", "betalingsregeling", "saldoverzoek", "saldoverzoek_antwoord"),
+        ("fonds", "waarborgfonds", "aanvraag_borgstelling", "verzoek_kredietinformatie", "los"),
+    ):
+        portaalserver.python(ANTWOORD, _oin(afzender), *antwoord)
+    gezien: set[str] = set()
+    _rol(axe, nieuwe_pagina(), "bewindvoerder", "bewindvoerder", gezien)
+    _rol(axe, nieuwe_pagina(), "kredietbank", "kredietbank", gezien)
+    _rol(axe, nieuwe_pagina(), "fonds", "waarborgfonds", gezien)
+    _rol(axe, nieuwe_pagina(), "wijkteam", "wijkteam", gezien)
+    assert len(gezien) > 10, f"only {len(gezien)} different forms composed"
+    axe.geen_schendingen()
+
+
+SMAL = {"width": 360, "height": 740}
+"""A phone (WCAG 1.4.10 reflow: 320 CSS px wide content; 360 px is the common Android width)."""
+
+
+def test_smal_scherm(browser: Any, portaalserver: Portaalserver, axe: Axe) -> None:
+    """The main pages at 360 × 740 px, as a debt counsellor and a creditor: the menu collapsed to
+    its "Menu" button (and opened), no page wider than the screen, axe-core clean."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+    for organisatie, rol in ((GEMEENTE_NAAM, "schuldhulpverlener"), (ENERGIE, "schuldeiser")):
+        ctx = _context(browser, portaalserver)
+        try:
+            page = ctx.new_page()
+            page.set_viewport_size(SMAL)
+            wie = f"{rol} op 360 px"
+            page.goto(PREFIX + "/inloggen")
+            axe.controleer(page, "niet ingelogd op 360 px")
+            log_in(page, organisatie, naam="Smal Scherm")
+            menu = page.locator('nav[aria-label="Hoofdmenu"]')
+            knop = menu.locator("summary")
+            expect(knop).to_be_visible()
+            expect(menu.get_by_role("link", name="Verzonden")).to_be_hidden()
+            axe.controleer(page, wie, "menu dicht")
+            knop.click()
+            expect(menu.get_by_role("link", name="Verzonden")).to_be_visible()
+            axe.controleer(page, wie, "menu open")
+            for pad in _menu(page):
+                _menupagina(page, pad)
+                expect(menu.get_by_role("link", name="Verzonden")).to_be_hidden()
+                axe.controleer(page, wie)
+            page.goto(PREFIX + "/ontvangen")
+            page.goto(_eerste_link(page, PREFIX + "/ontvangen/"))
+            axe.controleer(page, wie, "een ontvangen bericht")
+            if organisatie == GEMEENTE_NAAM:
+                page.goto(PREFIX + "/clienten")
+                page.goto(_eerste_link(page, PREFIX + "/clienten/"))
+                axe.controleer(page, wie, "een cliënt")
+                page.goto(
+                    f"{PREFIX}/opstellen/inhoud?module=schuldregeling&berichttype=saldoverzoek"
+                    f"&ontvanger={_oin('incasso')}"
+                )
+                axe.controleer(page, wie, "formulier")
+                page.get_by_role("button", name="Controleren zonder te versturen").click()
+                page.wait_for_load_state("load")
+                axe.controleer(page, wie, "formulier met fouten")
+            else:
+                page.goto(PREFIX + "/upload")
+                page.get_by_label("Bestanden (.csv)").set_input_files(
+                    [{"name": "fout.csv", "mimeType": "text/csv", "buffer": b"geen;goede;kop\r\n1;2;3\r\n"}]
+                )
+                page.get_by_role("button", name="Controleren en versturen").click()
+                page.wait_for_load_state("load")
+                axe.controleer(page, wie, "upload met fouten")
+        finally:
+            ctx.close()
     axe.geen_schendingen()
 
 
