@@ -110,7 +110,9 @@ class Lus:
         request.state.oin = aangenomen.oin
         return v1.als_json(v1.bericht_weergave(aangenomen.bericht, aangenomen.nu), 201)
 
-    def _partij(self, request: Request, nu: datetime, stand: tuple[int, int]) -> Partij | None:
+    def partij(self, request: Request, nu: datetime, stand: tuple[int, int]) -> Partij | None:
+        """The caller as this process's cache of verified certificates knows it under the clock and
+        the (CRL, adresboek) versions ``stand``, or None (api.auth.uit_geheugen)."""
         rt = self.runtime
         certificaten = deps.authenticaties(request)
         if certificaten is None or rt.ankers is None:
@@ -142,7 +144,7 @@ class Lus:
                 conn, self.dialect, begin=False
             )
             self._stand = (crl_versie, adresboek_versie)
-        vermoed = self._partij(request, datetime.now(UTC), self._stand)
+        vermoed = self.partij(request, datetime.now(UTC), self._stand)
         if vermoed is None:
             return "certificaat"
         afzender = deelnemers.uit_geheugen(vermoed.oin, versie=self._stand[1])
@@ -154,7 +156,7 @@ class Lus:
         )
         nu = stand.nu
         self._stand = (stand.crl_versie, stand.adresboek_versie)
-        partij = self._partij(request, nu, self._stand)
+        partij = self.partij(request, nu, self._stand)
         if partij is None or partij.oin != vermoed.oin:
             return "certificaat"
         if deelnemers.uit_geheugen(partij.oin, versie=stand.adresboek_versie) is not afzender:

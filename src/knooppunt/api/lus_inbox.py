@@ -34,7 +34,7 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
-from knooppunt.api import auth, deps, v1
+from knooppunt.api import v1
 from knooppunt.api.lus import Lus
 from knooppunt.api.schemas import BevestigingenCreate, BevestigingenRead, BevestigingRead
 from knooppunt.hub import audit
@@ -100,7 +100,7 @@ class Inbox:
                     return None
                 nu, crl_versie, adresboek_versie = await crl_staat.nu_en_versie_async(conn, self.dialect)
                 try:
-                    partij = self._partij(request, nu, crl_versie, adresboek_versie)
+                    partij = self.lus.partij(request, nu, (crl_versie, adresboek_versie))
                     uitkomst = "certificaat" if partij is None else await werk(conn, partij, nu)
                 except BaseException:
                     await conn.rollback()
@@ -123,23 +123,6 @@ class Inbox:
         request.state.oin = partij.oin
         return uitkomst
 
-    def _partij(
-        self, request: Request, nu: datetime, crl_versie: int, adresboek_versie: int
-    ) -> Partij | None:
-        rt = self.runtime
-        certificaten = deps.authenticaties(request)
-        if certificaten is None or rt.ankers is None:
-            return None
-        return auth.uit_geheugen(
-            dict(request.scope),
-            header=rt.settings.client_cert_header,
-            proxies=rt.settings.trusted_proxy_networks,
-            nu=nu,
-            crl_versie=crl_versie,
-            adresboek_versie=adresboek_versie,
-            cache=certificaten,
-        )
-
     async def _haal_op(
         self,
         conn: psycopg.AsyncConnection[Any],
@@ -153,14 +136,16 @@ class Inbox:
         rijen, meer = await ophaal_store.haal_pagina_async(
             conn,
             self.dialect,
-            ontvanger=partij.oin,
-            actor=partij.oin,
-            actie=audit.Actie.OPGEHAALD.value,
-            nu=nu,
-            limiet=limiet,
-            max_bytes=rt.instellingen.max_pagina_bytes,
-            ingesloten_bytes=INGESLOTEN_BYTES,
-            na_id=na_id,
+            ophaal_store.Paginavraag(
+                ontvanger=partij.oin,
+                actor=partij.oin,
+                actie=audit.Actie.OPGEHAALD.value,
+                nu=nu,
+                limiet=limiet,
+                max_bytes=rt.instellingen.max_pagina_bytes,
+                ingesloten_bytes=INGESLOTEN_BYTES,
+                na_id=na_id,
+            ),
         )
         try:
             pagina, zonder = pagina_uit(rijen, meer, nu=nu, open_=self._open)

@@ -171,79 +171,67 @@ def _statement(vorm: Filtervorm, postgresql: bool) -> Any:
     return query.add_cte(markeer, audit)
 
 
-def _waarden(
-    *,
-    ontvanger: str,
-    nu: datetime,
-    limiet: int,
-    max_bytes: int,
-    ingesloten_bytes: int,
-    na_id: int | None,
-    berichttype: str | None,
-    afzender: str | None,
-    module: str | None,
-    referentienummers: Collection[str] | None,
-) -> tuple[Filtervorm, dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class Paginavraag:
+    """One fetch: whose inbox (``ontvanger``), who asks (``actor``, ``actie`` for the audit
+    entries), the clock, the page's bounds (``limiet`` messages, ``max_bytes`` of inhoud, the inhoud
+    of the first ``ingesloten_bytes`` with the page) and its filters."""
+
+    ontvanger: str
+    actor: str
+    actie: str
+    nu: datetime
+    limiet: int
+    max_bytes: int
+    ingesloten_bytes: int
+    na_id: int | None = None
+    berichttype: str | None = None
+    afzender: str | None = None
+    module: str | None = None
+    referentienummers: Collection[str] | None = None
+
+
+def _waarden(vraag: Paginavraag) -> tuple[Filtervorm, dict[str, Any]]:
     """The shape of a fetch's statement and its parameters (but the audit entry's)."""
-    if referentienummers is not None and len(referentienummers) > _BROK:
+    if vraag.referentienummers is not None and len(vraag.referentienummers) > _BROK:
         raise ValueError(f"at most {_BROK} referentienummers at once")
-    vorm = (na_id is not None, bool(berichttype), bool(afzender), bool(module), referentienummers is not None)
+    vorm = (
+        vraag.na_id is not None,
+        bool(vraag.berichttype),
+        bool(vraag.afzender),
+        bool(vraag.module),
+        vraag.referentienummers is not None,
+    )
     waarden: dict[str, Any] = {
-        "p_ontvanger": ontvanger,
-        "nu": nu,
-        "kandidaten": limiet + 1,
-        "limiet": limiet,
-        "max_bytes": max_bytes,
-        "ingesloten_bytes": ingesloten_bytes,
+        "p_ontvanger": vraag.ontvanger,
+        "nu": vraag.nu,
+        "kandidaten": vraag.limiet + 1,
+        "limiet": vraag.limiet,
+        "max_bytes": vraag.max_bytes,
+        "ingesloten_bytes": vraag.ingesloten_bytes,
     }
-    if na_id is not None:
-        waarden["p_na_id"] = na_id
-    if berichttype:
-        waarden["p_berichttype"] = berichttype
-    if afzender:
-        waarden["p_afzender"] = afzender
-    if module:
-        waarden["p_module"] = module
-    if referentienummers is not None:
-        waarden["p_nummers"] = sorted(referentienummers)
+    if vraag.na_id is not None:
+        waarden["p_na_id"] = vraag.na_id
+    if vraag.berichttype:
+        waarden["p_berichttype"] = vraag.berichttype
+    if vraag.afzender:
+        waarden["p_afzender"] = vraag.afzender
+    if vraag.module:
+        waarden["p_module"] = vraag.module
+    if vraag.referentienummers is not None:
+        waarden["p_nummers"] = sorted(vraag.referentienummers)
     return vorm, waarden
 
 
-def haal_pagina(
-    session: Session,
-    *,
-    ontvanger: str,
-    actor: str,
-    actie: str,
-    nu: datetime,
-    limiet: int,
-    max_bytes: int,
-    ingesloten_bytes: int,
-    na_id: int | None = None,
-    berichttype: str | None = None,
-    afzender: str | None = None,
-    module: str | None = None,
-    referentienummers: Collection[str] | None = None,
-) -> tuple[list[Paginarij], bool]:
-    """One page of `ontvanger`'s inbox (oldest first) as it was before this fetch, marked as
+def haal_pagina(session: Session, vraag: Paginavraag) -> tuple[list[Paginarij], bool]:
+    """One page of ``ontvanger``'s inbox (oldest first) as it was before this fetch, marked as
     fetched with an audit entry per message (``actie`` by ``actor``: "eerste" or "opnieuw"), and
     whether more remain. The stored inhoud of the messages whose running ``grootte`` is at most
     ``ingesloten_bytes`` comes with them."""
     postgresql = session.get_bind().dialect.name == "postgresql"
-    vorm, waarden = _waarden(
-        ontvanger=ontvanger,
-        nu=nu,
-        limiet=limiet,
-        max_bytes=max_bytes,
-        ingesloten_bytes=ingesloten_bytes,
-        na_id=na_id,
-        berichttype=berichttype,
-        afzender=afzender,
-        module=module,
-        referentienummers=referentienummers,
-    )
+    vorm, waarden = _waarden(vraag)
     if postgresql:
-        waarden |= {"actor": actor, "actie": actie}
+        waarden |= {"actor": vraag.actor, "actie": vraag.actie}
     rijen = session.execute(_statement(vorm, postgresql), waarden).all()
     pagina = [Paginarij(r[0], r.opgeslagen, bool(r.ingesloten)) for r in rijen]
     meer = bool(rijen[0].meer) if rijen else False
@@ -252,9 +240,9 @@ def haal_pagina(
             session,
             [
                 {
-                    "actie": actie,
-                    "actor": actor[:80],
-                    "tijd": nu,
+                    "actie": vraag.actie,
+                    "actor": vraag.actor[:80],
+                    "tijd": vraag.nu,
                     "berichttype": p.bericht.berichttype,
                     "module": p.bericht.module,
                     "afzender": p.bericht.afzender,
@@ -265,7 +253,7 @@ def haal_pagina(
                 for p in pagina
             ],
         )
-        markeer_opgehaald(session, [p.bericht.id for p in pagina], nu=nu)
+        markeer_opgehaald(session, [p.bericht.id for p in pagina], nu=vraag.nu)
     return pagina, meer
 
 
@@ -298,34 +286,13 @@ _TIJDEN = frozenset(k.name for k in Bericht.__table__.c if isinstance(k.type, UT
 
 
 async def haal_pagina_async(
-    conn: psycopg.AsyncConnection[Any],
-    dialect: Dialect,
-    *,
-    ontvanger: str,
-    actor: str,
-    actie: str,
-    nu: datetime,
-    limiet: int,
-    max_bytes: int,
-    ingesloten_bytes: int,
-    na_id: int | None = None,
+    conn: psycopg.AsyncConnection[Any], dialect: Dialect, vraag: Paginavraag
 ) -> tuple[list[Paginarij], bool]:
     """`haal_pagina` on an asyncio PostgreSQL connection, in its transaction (the fetch on the
     event loop, api/lus_inbox.py): the same statement, compiled once. Its messages are plain
     `Bericht` objects in no session, their times in UTC as the ORM loads them."""
-    vorm, waarden = _waarden(
-        ontvanger=ontvanger,
-        nu=nu,
-        limiet=limiet,
-        max_bytes=max_bytes,
-        ingesloten_bytes=ingesloten_bytes,
-        na_id=na_id,
-        berichttype=None,
-        afzender=None,
-        module=None,
-        referentienummers=None,
-    )
-    waarden |= {"actor": actor, "actie": actie}
+    vorm, waarden = _waarden(vraag)
+    waarden |= {"actor": vraag.actor, "actie": vraag.actie}
     rijen = await _vast(vorm).voer_uit_async(conn, dialect, waarden)
     pagina = [Paginarij(_bericht(r), r.opgeslagen, bool(r.ingesloten)) for r in rijen]
     meer = bool(rijen[0].meer) if rijen else False

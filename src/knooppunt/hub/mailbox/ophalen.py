@@ -69,18 +69,20 @@ def _haal_pagina(
     with it opened; and the messages whose content did not come with it."""
     rijen, meer = ophaal_store.haal_pagina(
         session,
-        ontvanger=ontvanger.oin,
-        actor=ontvanger.oin,
-        actie=audit.Actie.OPGEHAALD.value,
-        nu=nu,
-        limiet=limiet,
-        max_bytes=max_bytes,
-        ingesloten_bytes=ingesloten_bytes,
-        na_id=na_id,
-        berichttype=berichttype,
-        afzender=afzender,
-        module=module,
-        referentienummers=referentienummers,
+        ophaal_store.Paginavraag(
+            ontvanger=ontvanger.oin,
+            actor=ontvanger.oin,
+            actie=audit.Actie.OPGEHAALD.value,
+            nu=nu,
+            limiet=limiet,
+            max_bytes=max_bytes,
+            ingesloten_bytes=ingesloten_bytes,
+            na_id=na_id,
+            berichttype=berichttype,
+            afzender=afzender,
+            module=module,
+            referentienummers=referentienummers,
+        ),
     )
     return pagina_uit(
         rijen,
