@@ -38,6 +38,19 @@ def test_een_andere_versie_of_crl_generatie_laat_niets_staan() -> None:
         assert cache.zoek(b"a", stand=STAND, nu=NU) is None
 
 
+def test_een_verzoek_met_een_oudere_stand_vindt_niets_en_laat_de_nieuwere_staan() -> None:
+    cache = _gevuld()
+    nieuwer = (3, 8, 1)
+    assert cache.zoek(b"a", stand=nieuwer, nu=NU) is None
+    cache.bewaar(b"a", Partij("A"), stand=nieuwer, tot=TOT)
+    # a request that read the versions before the change (or the event loop's first look)
+    assert cache.zoek(b"a", stand=STAND, nu=NU) is None
+    assert cache.zoek(b"a", stand=nieuwer, nu=NU) == Partij("A")
+    # a mixed stand is no older one: something changed that the kept stand did not see
+    assert cache.zoek(b"a", stand=(4, 7, 1), nu=NU) is None
+    assert len(cache) == 0
+
+
 def test_wat_onder_een_oudere_stand_geverifieerd_is_wordt_niet_bewaard() -> None:
     cache = _gevuld()
     assert cache.zoek(b"b", stand=(3, 8, 1), nu=NU) is None  # another request read a newer version

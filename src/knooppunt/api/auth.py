@@ -129,6 +129,11 @@ class _Geverifieerd:
     tot: datetime  # min(notAfter of the chain, each issuer's CRL nextUpdate + grace)
 
 
+def _ouder(stand: Stand, dan: Stand) -> bool:
+    """Whether `stand` was read before `dan`: every part of a stand only grows (DESIGN §5)."""
+    return stand != dan and all(a <= b for a, b in zip(stand, dan, strict=True))
+
+
 class Authenticatiecache:
     """Certificates this process verified (DESIGN §5: authenticate once per certificate): what was
     presented (its SHA-256) -> the participant as a plain record, for as long as neither version
@@ -148,8 +153,11 @@ class Authenticatiecache:
     def zoek(self, sleutel: bytes, *, stand: Stand, nu: datetime) -> Partij | None:
         with self._slot:
             if stand != self._stand:
-                # Something that bears on authentication changed (or this request read an older
-                # version than another did): nothing verified before counts.
+                if self._stand is not None and _ouder(stand, self._stand):
+                    # This request read older versions than another did (or looked under the last
+                    # versions it knew, api/lus.py): it finds nothing, and leaves the newer ones be.
+                    return None
+                # Something that bears on authentication changed: nothing verified before counts.
                 self._items.clear()
                 self._stand = stand
                 return None
