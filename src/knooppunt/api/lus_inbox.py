@@ -37,10 +37,9 @@ from starlette.responses import Response
 from knooppunt.api import v1
 from knooppunt.api.lus import Lus
 from knooppunt.api.schemas import BevestigingenCreate, BevestigingenRead, BevestigingRead
-from knooppunt.hub import audit
 from knooppunt.hub.adresboek import Partij
 from knooppunt.hub.mailbox.bevestigen import bevestigvraag
-from knooppunt.hub.mailbox.ophalen import INGESLOTEN_BYTES, Pagina, pagina_uit
+from knooppunt.hub.mailbox.ophalen import INGESLOTEN_BYTES, Pagina, pagina_uit, paginavraag
 from knooppunt.metrics import LUS_VERZOEKEN
 from knooppunt.runtime import Runtime
 from knooppunt.store import bevestigen as bevestig_store
@@ -136,10 +135,8 @@ class Inbox:
         rijen, meer = await ophaal_store.haal_pagina_async(
             conn,
             self.dialect,
-            ophaal_store.Paginavraag(
-                ontvanger=partij.oin,
-                actor=partij.oin,
-                actie=audit.Actie.OPGEHAALD.value,
+            paginavraag(
+                partij.oin,
                 nu=nu,
                 limiet=limiet,
                 max_bytes=rt.instellingen.max_pagina_bytes,

@@ -51,6 +51,37 @@ INGESLOTEN_BYTES = 1024 * 1024
 inhoud a group of at most 1 MiB at a time), so a page of small messages needs no other query."""
 
 
+def paginavraag(
+    ontvanger: str,
+    *,
+    nu: datetime,
+    limiet: int,
+    max_bytes: int,
+    ingesloten_bytes: int,
+    na_id: int | None = None,
+    berichttype: str | None = None,
+    afzender: str | None = None,
+    module: str | None = None,
+    referentienummers: Sequence[str] | None = None,
+) -> ophaal_store.Paginavraag:
+    """A recipient's fetch as the store reads it: the recipient itself asks, and each message's
+    audit entry says it was fetched (the thread path's and the event loop's fetch alike)."""
+    return ophaal_store.Paginavraag(
+        ontvanger=ontvanger,
+        actor=ontvanger,
+        actie=audit.Actie.OPGEHAALD.value,
+        nu=nu,
+        limiet=limiet,
+        max_bytes=max_bytes,
+        ingesloten_bytes=ingesloten_bytes,
+        na_id=na_id,
+        berichttype=berichttype,
+        afzender=afzender,
+        module=module,
+        referentienummers=referentienummers,
+    )
+
+
 def _haal_pagina(
     session: Session,
     ontvanger: Deelnemer | Partij,
@@ -69,10 +100,8 @@ def _haal_pagina(
     with it opened; and the messages whose content did not come with it."""
     rijen, meer = ophaal_store.haal_pagina(
         session,
-        ophaal_store.Paginavraag(
-            ontvanger=ontvanger.oin,
-            actor=ontvanger.oin,
-            actie=audit.Actie.OPGEHAALD.value,
+        paginavraag(
+            ontvanger.oin,
             nu=nu,
             limiet=limiet,
             max_bytes=max_bytes,
