@@ -316,9 +316,17 @@ def _ontvang_proces(
     ontvangers: list[tuple[Partij, dict[str, int]]],
     limiet: int,
     max_seconden: float,
+    volle_paginas: bool = False,
 ) -> None:
     """One thread per recipient: fetch a page, confirm its referentienummers; until all expected
-    messages are confirmed, or the senders are done and the inbox stays empty."""
+    messages are confirmed, or the senders are done and the inbox stays empty.
+
+    ``volle_paginas``: a receiver as a vendor's nightly job or a webhook-driven poller would be —
+    after a page that was not full, while the senders are still sending, it waits about as long as
+    the rest of a page takes to arrive at this recipient (its own rate so far, at most 1 s) instead
+    of asking again at once, so that it fetches and confirms in pages of about ``limiet`` (#13's
+    "fetch in pages of 100, confirm in batches of 100"). Without it every receiver drains whatever
+    has arrived (pages of a few messages under saturation)."""
     uit = Deeluitkomst("ontvanger")
     slot = threading.Lock()
     host, poort, naam = adres
@@ -335,7 +343,12 @@ def _ontvang_proces(
         verwacht = len(index)
         bevestigd = leeg = 0
         gezien: set[str] = set()
+        volgende_vraag = 0.0
         while bevestigd < verwacht and time.perf_counter() < einde:
+            wacht = volgende_vraag - time.perf_counter()
+            if wacht > 0 and not g.zenders_klaar.is_set():
+                time.sleep(min(wacht, 0.05))  # in steps: the senders may finish meanwhile
+                continue
             t1 = time.perf_counter()
             try:
                 status, body, _ = v.vraag(haal)
@@ -350,12 +363,20 @@ def _ontvang_proces(
                 time.sleep(0.05)
                 continue
             refs = [b["referentienummer"] for b in json.loads(body)["berichten"] if b.get("inhoud")]
+            if volle_paginas and len(refs) < limiet:
+                # this recipient's arrival rate so far (messages per second): the rest of a page
+                # takes (limiet - len(refs)) / rate; the first pages, with no rate yet, wait 0.1 s
+                tempo = (bevestigd + len(refs)) / max(t2 - t0, 1e-3)
+                volgende_vraag = t2 + min(1.0, (limiet - len(refs)) / tempo if tempo > 0 else 0.1)
             if not refs:
                 if g.zenders_klaar.is_set():
                     leeg += 1
                     if leeg >= 5:  # the senders are done and nothing arrives: some submits failed
                         return
-                time.sleep(0.005 if not g.zenders_klaar.is_set() else 0.02)
+                if not volle_paginas:
+                    time.sleep(0.005 if not g.zenders_klaar.is_set() else 0.02)
+                elif g.zenders_klaar.is_set():
+                    time.sleep(0.02)
                 continue
             leeg = 0
             bevestig = json.dumps({"referentienummers": refs}, separators=(",", ":")).encode()
@@ -443,6 +464,7 @@ def draai(
     per_verzending: int = 0,
     zend_processen: int | None = None,
     ontvang_processen: int | None = None,
+    volle_paginas: bool = False,
 ) -> dict[str, Any]:
     """Submit all `berichten` over `threads` connections in `zend_processen` processes (closed loop,
     or message i at t0 + i/tempo), while `ontvang_processen` processes fetch and confirm for every
@@ -497,6 +519,7 @@ def draai(
                 [(pki.se[o], indexen[o]) for o in ontvangers_met_werk[p::op]],
                 limiet,
                 max_seconden,
+                volle_paginas,
             ),
             daemon=True,
         )
@@ -559,6 +582,7 @@ def draai(
     groottes = [x for d in ontv for x in d.groottes]
     return {
         "lastgever": "rauw",
+        "volle_paginas": volle_paginas,
         "berichten": len(berichten),
         "per_verzending": max(1, per_verzending),
         "verstuurd": verstuurd,

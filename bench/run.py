@@ -136,6 +136,14 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         help="doorvoer: also submit through POST /verzendingen with this many envelopes per request (0: not)",
     )
     p.add_argument(
+        "--ontvangst",
+        choices=("direct", "vol", "beide"),
+        default="beide",
+        help="doorvoer (one submit per request): receivers that fetch whatever has arrived at once "
+        "(direct: pages of a few messages under saturation), that wait for pages of about 100 (vol: "
+        "#13's 'fetch in pages of 100, confirm in batches of 100'), or both rows (default)",
+    )
+    p.add_argument(
         "--amqp-url",
         default=os.environ.get("KNOOPPUNT_BENCH_AMQP_URL", rabbitmq.AMQP_STANDAARD),
         help="RabbitMQ for the rabbitmq scenario",
@@ -195,6 +203,7 @@ def _toon(titel: str, r: dict[str, Any]) -> None:
         f"  {titel:<28} {r['e2e_per_s']:>8.1f} msg/s e2e  submit {r.get('submit_per_s', 0):>7.1f}/s  "
         f"submit p50/p99 {r['submit'].get('p50_ms', 0):.1f}/{r['submit'].get('p99_ms', 0):.1f} ms  "
         f"n={r['bevestigd']}/{r['berichten']}"
+        + (f"  page {r['gem_paginagrootte']}" if r.get("gem_paginagrootte") else "")
     )
     if cpu:
         regel += (
@@ -398,15 +407,27 @@ def _hub_runs(
                     flush=True,
                 )
         if "doorvoer" in scenarios:
-            run["doorvoer"] = _belast(
-                a,
-                hub,
-                pki,
-                belasting.bereid_voor(pki, inhouden, n),
-                threads=a.threads,
-                max_seconden=a.max_seconden,
-            )
-            _toon(f"doorvoer {naam}", run["doorvoer"])
+            if a.ontvangst in ("direct", "beide"):
+                run["doorvoer"] = _belast(
+                    a,
+                    hub,
+                    pki,
+                    belasting.bereid_voor(pki, inhouden, n),
+                    threads=a.threads,
+                    max_seconden=a.max_seconden,
+                )
+                _toon(f"doorvoer {naam}", run["doorvoer"])
+            if a.ontvangst in ("vol", "beide") and a.lastgever == "rauw":
+                run["doorvoer_vol"] = _belast(
+                    a,
+                    hub,
+                    pki,
+                    belasting.bereid_voor(pki, inhouden, n),
+                    threads=a.threads,
+                    max_seconden=a.max_seconden,
+                    volle_paginas=True,
+                )
+                _toon(f"doorvoer pages~100 {naam}", run["doorvoer_vol"])
             if a.per_verzending > 1 and a.lastgever == "rauw":
                 run["verzendingen"] = _belast(
                     a,
@@ -619,6 +640,9 @@ def samenvatting_rijen(resultaten: dict[str, Any]) -> list[dict[str, Any]]:
         for naam, run in res.get("runs", {}).items():
             if "doorvoer" in run:
                 rijen.append(_rij(soort, f"hub {naam}", run["doorvoer"], ruw, rmq))
+            if "doorvoer_vol" in run:
+                v = run["doorvoer_vol"]
+                rijen.append(_rij(soort, f"hub {naam} pages~{v.get('gem_paginagrootte')}", v, ruw, rmq))
             if "verzendingen" in run:
                 v = run["verzendingen"]
                 rijen.append(_rij(soort, f"hub {naam} verz. of {v.get('per_verzending')}", v, ruw, rmq))
