@@ -30,7 +30,7 @@ this adds a faster way to say yes. PostgreSQL only (SQLite runs in-process; the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,8 +50,9 @@ from knooppunt.metrics import SNELLE_AANNAME
 from knooppunt.runtime import Runtime
 from knooppunt.store import crl_staat
 from knooppunt.store import verzenden as verzend_store
+from knooppunt.store.berichten import NieuwBericht
 from knooppunt.store.lusverbindingen import Lusverbindingen
-from knooppunt.store.models import Bericht, Deelnemer
+from knooppunt.store.models import Deelnemer
 
 log = structlog.get_logger("knooppunt.api")
 
@@ -62,7 +63,7 @@ class _NietInGeheugen(Exception):
 
 @dataclass(frozen=True, slots=True)
 class _Aangenomen:
-    bericht: Bericht
+    bericht: NieuwBericht
     nu: datetime
     oin: str
 
@@ -190,7 +191,8 @@ class Lus:
         )
         if opgeslagen is None:
             return "dagsleutel"  # the day's key is to be made or its term extended: the usual path does it
-        bericht = Bericht(**kolommen)
+        # a plain record, not an ORM `Bericht` (which costs more to make than the rest of the answer)
+        bericht = NieuwBericht(id=0, **kolommen)
         geschreven = await verzend_store.schrijf_los_async(
             conn,
             self.dialect,
@@ -205,5 +207,4 @@ class Lus:
             # nothing written: a concurrent retry won the number, or another party's first message
             # the conversation — the usual way judges it again and answers
             return "wedloop"
-        bericht.id = geschreven.id
-        return _Aangenomen(bericht, nu, partij.oin)
+        return _Aangenomen(replace(bericht, id=geschreven.id), nu, partij.oin)

@@ -48,6 +48,7 @@ from knooppunt.protocol.jwe import b64url_encode, x5t_s256
 from knooppunt.protocol.payloads import schemas_per_versie
 from knooppunt.protocol.werkdagen import AMSTERDAM
 from knooppunt.runtime import Runtime
+from knooppunt.store.berichten import Berichtkolommen
 from knooppunt.store.models import Bericht, Certificaat, Deelnemer
 
 router = APIRouter(route_class=TransactieRoute)
@@ -86,7 +87,11 @@ def _tijd(moment: datetime | None) -> datetime | None:
 
 
 def bericht_weergave(
-    bericht: Bericht, nu: datetime, *, inhoud: str | None = None, reminders: dict[str, int] | None = None
+    bericht: Berichtkolommen,
+    nu: datetime,
+    *,
+    inhoud: str | None = None,
+    reminders: dict[str, int] | None = None,
 ) -> BerichtRead:
     return BerichtRead(
         referentienummer=bericht.referentienummer,

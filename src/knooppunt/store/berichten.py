@@ -212,10 +212,33 @@ class Berichtrij(Protocol):
     def beantwoord_op(self) -> datetime | None: ...
 
 
+class Berichtkolommen(Berichtrij, Protocol):
+    """Every column of a message an answer shows (api.v1.bericht_weergave): a `Bericht`, or a
+    `NieuwBericht` just written."""
+
+    @property
+    def ontvangen_op(self) -> datetime: ...
+    @property
+    def cross_referentienummer(self) -> str | None: ...
+    @property
+    def opgehaald_op(self) -> datetime | None: ...
+    @property
+    def bevestigd_op(self) -> datetime | None: ...
+    @property
+    def antwoord_uiterlijk(self) -> datetime | None: ...
+    @property
+    def verlopen_op(self) -> datetime | None: ...
+    @property
+    def geweigerd_op(self) -> datetime | None: ...
+    @property
+    def melding(self) -> dict[str, Any] | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class NieuwBericht:
-    """A message a batch just inserted, with the columns `Bericht` has then: 20,000 of these cost
-    a thirtieth of what ORM objects do (``verstuur_reeks`` returns them)."""
+    """A message just inserted, with the columns `Bericht` has then: 20,000 of these cost a
+    thirtieth of what ORM objects do (``verstuur_reeks`` returns them; the event loop's submit,
+    api/lus.py, answers with one)."""
 
     id: int
     referentienummer: str
@@ -231,6 +254,12 @@ class NieuwBericht:
     ontvangen_op: datetime
     verloopt_op: datetime
     beantwoord_op: datetime | None = None
+    opgehaald_op: datetime | None = None
+    bevestigd_op: datetime | None = None
+    antwoord_uiterlijk: datetime | None = None
+    verlopen_op: datetime | None = None
+    geweigerd_op: datetime | None = None
+    melding: dict[str, Any] | None = None
 
 
 def op_referenties(session: Session, referentienummers: Collection[str]) -> dict[str, Row[Any]]:

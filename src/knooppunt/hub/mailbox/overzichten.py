@@ -17,7 +17,7 @@ from knooppunt.store import berichten as store
 from knooppunt.store.models import Bericht, Deelnemer
 
 
-def te_laat(bericht: Bericht, nu: datetime) -> bool:
+def te_laat(bericht: store.Berichtkolommen, nu: datetime) -> bool:
     """Past the answer deadline without an answer, or answered after it (art. 2.1)."""
     if bericht.antwoord_uiterlijk is None:
         return False
@@ -68,7 +68,7 @@ def conversatie_of_leeg(session: Session, oin: str, conversatie_referentienummer
     return store.tijdlijn(session, conversatie=conversatie_referentienummer, partij=oin)
 
 
-def kan_reminder_krijgen(bericht: Bericht) -> bool:
+def kan_reminder_krijgen(bericht: store.Berichtrij) -> bool:
     """Whether a reminder may refer to this type of message (art. 15.1: saldoverzoek, betaalvoorstel)."""
     berichttype = CATALOGUS.zoek(bericht.module, "reminder", bericht.versie)
     return berichttype is not None and bericht.berichttype in berichttype.verwijst_naar
