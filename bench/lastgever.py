@@ -323,7 +323,7 @@ def _ontvang_proces(
 
     ``volle_paginas``: a receiver as a vendor's nightly job or a webhook-driven poller would be —
     after a page that was not full, while the senders are still sending, it waits about as long as
-    the rest of a page takes to arrive at this recipient (its own rate so far, at most 1 s) instead
+    a full page takes to arrive at this recipient (its own rate so far, at most 1 s) instead
     of asking again at once, so that it fetches and confirms in pages of about ``limiet`` (#13's
     "fetch in pages of 100, confirm in batches of 100"). Without it every receiver drains whatever
     has arrived (pages of a few messages under saturation)."""
@@ -364,10 +364,10 @@ def _ontvang_proces(
                 continue
             refs = [b["referentienummer"] for b in json.loads(body)["berichten"] if b.get("inhoud")]
             if volle_paginas and len(refs) < limiet:
-                # this recipient's arrival rate so far (messages per second): the rest of a page
-                # takes (limiet - len(refs)) / rate; the first pages, with no rate yet, wait 0.1 s
+                # the page took all there was: the next full page takes limiet / rate, at this
+                # recipient's arrival rate so far (the first pages, with no rate yet, wait 0.1 s)
                 tempo = (bevestigd + len(refs)) / max(t2 - t0, 1e-3)
-                volgende_vraag = t2 + min(1.0, (limiet - len(refs)) / tempo if tempo > 0 else 0.1)
+                volgende_vraag = t2 + min(1.0, limiet / tempo if tempo > 0 else 0.1)
             if not refs:
                 if g.zenders_klaar.is_set():
                     leeg += 1
@@ -607,6 +607,8 @@ def draai(
         "confirm": percentielen([x for d in ontv for x in d.confirm_lat]),
         "e2e": percentielen(e2e),
         "gem_paginagrootte": round(statistics.fmean(groottes), 1) if groottes else 0,
+        "mediaan_paginagrootte": statistics.median(groottes) if groottes else 0,
+        "aantal_paginas": len(groottes),
         "cpu": cpu,
         "cpu_ms_per_bericht": per_bericht_ms(cpu, bevestigd),
     }

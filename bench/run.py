@@ -203,7 +203,12 @@ def _toon(titel: str, r: dict[str, Any]) -> None:
         f"  {titel:<28} {r['e2e_per_s']:>8.1f} msg/s e2e  submit {r.get('submit_per_s', 0):>7.1f}/s  "
         f"submit p50/p99 {r['submit'].get('p50_ms', 0):.1f}/{r['submit'].get('p99_ms', 0):.1f} ms  "
         f"n={r['bevestigd']}/{r['berichten']}"
-        + (f"  page {r['gem_paginagrootte']}" if r.get("gem_paginagrootte") else "")
+        + (
+            f"  pages {r.get('aantal_paginas')}, mean {r['gem_paginagrootte']}, median "
+            f"{r.get('mediaan_paginagrootte')}"
+            if r.get("gem_paginagrootte")
+            else ""
+        )
     )
     if cpu:
         regel += (
