@@ -45,8 +45,8 @@ from knooppunt.runtime import Runtime
 from knooppunt.store import bevestigen as bevestig_store
 from knooppunt.store import crl_staat
 from knooppunt.store import ophalen as ophaal_store
+from knooppunt.store.berichten import Berichtkolommen
 from knooppunt.store.dagsleutels import NietInGeheugen
-from knooppunt.store.models import Bericht
 
 log = structlog.get_logger("knooppunt.api")
 
@@ -152,7 +152,7 @@ class Inbox:
             return "niet_ingesloten"  # the rest would be read while streaming: the usual way does it
         return _als_antwoord(rt, partij.oin, nu, pagina)
 
-    def _open(self, bericht: Bericht, opgeslagen: str) -> str | None:
+    def _open(self, bericht: Berichtkolommen, opgeslagen: str) -> str | None:
         return self.runtime.dagsleutels.open_uit_geheugen(
             afzender=bericht.afzender, referentienummer=bericht.referentienummer, opgeslagen=opgeslagen
         )

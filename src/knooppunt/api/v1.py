@@ -389,7 +389,7 @@ def _json(waarde: Any) -> str:
     return json.dumps(waarde, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def _deel(bericht: Bericht, nu: datetime) -> _Deel:
+def _deel(bericht: Berichtkolommen, nu: datetime) -> _Deel:
     document = bericht_weergave(bericht, nu).model_dump(mode="json", by_alias=True)
     if bericht.afzender == mailbox.KNOOPPUNT:
         return _Deel(None, 0, _json(document), "")

@@ -40,7 +40,7 @@ from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, p
 from knooppunt.runtime import Runtime
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store import portaal as store
-from knooppunt.store.berichten import Berichtrij
+from knooppunt.store.berichten import Berichtkolommen, Berichtrij
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Bericht, Deelnemer, PortaalSleutel
 
@@ -172,7 +172,7 @@ def herversleutel(session: Session, kluis: Kluis, *, wie: str, nu: datetime) -> 
     return aantal
 
 
-def envelop_van(bericht: Bericht, jwe: str | None) -> dict[str, Any]:
+def envelop_van(bericht: Berichtkolommen, jwe: str | None) -> dict[str, Any]:
     """The envelope as the API shows it, enough to open and to show (no hub-internal fields)."""
     return {
         "referentienummer": bericht.referentienummer,
@@ -588,7 +588,7 @@ class Gastclient:
     def open(
         self,
         session: Session,
-        bericht: Bericht,
+        bericht: Berichtkolommen,
         jwe: str | None,
         *,
         sleutels: Mapping[str, jose.Sleutel] | None,

@@ -4,7 +4,7 @@ so a message is never both confirmed and expired, whatever runs concurrently."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -232,6 +232,8 @@ class Berichtkolommen(Berichtrij, Protocol):
     def geweigerd_op(self) -> datetime | None: ...
     @property
     def melding(self) -> dict[str, Any] | None: ...
+    @property
+    def grootte(self) -> int | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +262,7 @@ class NieuwBericht:
     verlopen_op: datetime | None = None
     geweigerd_op: datetime | None = None
     melding: dict[str, Any] | None = None
+    grootte: int | None = None
 
 
 def op_referenties(session: Session, referentienummers: Collection[str]) -> dict[str, Row[Any]]:
@@ -633,12 +636,17 @@ def markeer_opgehaald(session: Session, ids: Sequence[int], *, nu: datetime) -> 
     )
 
 
-def toon_opgehaald(bericht: Bericht, *, nu: datetime) -> None:
-    """Reflect `markeer_opgehaald` on a loaded object without making it dirty."""
-    if bericht.status == "aangeboden":
-        set_committed_value(bericht, "status", "opgehaald")
-    if bericht.opgehaald_op is None:
-        set_committed_value(bericht, "opgehaald_op", nu)
+def toon_opgehaald(bericht: Berichtkolommen, *, nu: datetime) -> Berichtkolommen:
+    """`bericht` as `markeer_opgehaald` left it: a loaded `Bericht` changed without making it dirty
+    (a flush would write the status back unconditionally and could undo a concurrent confirm), a
+    plain record (the event loop's fetch) replaced."""
+    status = "opgehaald" if bericht.status == "aangeboden" else bericht.status
+    moment = nu if bericht.opgehaald_op is None else bericht.opgehaald_op
+    if isinstance(bericht, NieuwBericht):
+        return replace(bericht, status=status, opgehaald_op=moment)
+    set_committed_value(bericht, "status", status)
+    set_committed_value(bericht, "opgehaald_op", moment)
+    return bericht
 
 
 def toon_verlopen(bericht: Bericht) -> None:

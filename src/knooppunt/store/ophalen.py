@@ -47,7 +47,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from knooppunt.store import audit as audit_store
-from knooppunt.store.berichten import _BROK, _open, markeer_opgehaald
+from knooppunt.store.berichten import _BROK, Berichtkolommen, NieuwBericht, _open, markeer_opgehaald
 from knooppunt.store.db import Vast
 from knooppunt.store.models import Auditregel, Bericht, BerichtInhoud, UTCDateTime
 
@@ -59,7 +59,7 @@ class Paginarij:
     """One message of a fetched page as it was before the fetch, and its stored inhoud when it was
     read with the page (``ingesloten``; None then: a hub notice, or no inhoud left)."""
 
-    bericht: Bericht
+    bericht: Berichtkolommen
     opgeslagen: str | None
     ingesloten: bool
 
@@ -299,11 +299,11 @@ async def haal_pagina_async(
     return pagina, meer
 
 
-def _bericht(rij: Any) -> Bericht:
+def _bericht(rij: Any) -> NieuwBericht:
     kolommen = rij._asdict()
     for naam in _TIJDEN:
         moment = kolommen[naam]
         if moment is not None:
             kolommen[naam] = moment.astimezone(UTC)
     del kolommen["opgeslagen"], kolommen["ingesloten"], kolommen["meer"]
-    return Bericht(**kolommen)
+    return NieuwBericht(**kolommen)

@@ -16,6 +16,7 @@ from knooppunt.hub.adresboek import Partij
 from knooppunt.hub.fouten import niet_gevonden
 from knooppunt.store import berichten as store
 from knooppunt.store import ophalen as ophaal_store
+from knooppunt.store.berichten import Berichtkolommen
 from knooppunt.store.models import Bericht, Deelnemer
 
 
@@ -26,7 +27,7 @@ class Pagina:
     day key is destroyed, the content is gone) of the messages whose content came with the page,
     by number."""
 
-    berichten: list[Bericht]
+    berichten: list[Berichtkolommen]
     meer: bool
     inhoud: dict[str, str | None] = field(default_factory=dict)
 
@@ -95,7 +96,7 @@ def _haal_pagina(
     afzender: str | None,
     module: str | None,
     referentienummers: Sequence[str] | None,
-) -> tuple[Pagina, list[Bericht]]:
+) -> tuple[Pagina, list[Berichtkolommen]]:
     """The page, marked and audited in one statement (store.ophalen), with the content that came
     with it opened; and the messages whose content did not come with it."""
     rijen, meer = ophaal_store.haal_pagina(
@@ -131,13 +132,14 @@ def pagina_uit(
     meer: bool,
     *,
     nu: datetime,
-    open_: Callable[[Bericht, str], str | None],
-) -> tuple[Pagina, list[Bericht]]:
+    open_: Callable[[Berichtkolommen, str], str | None],
+) -> tuple[Pagina, list[Berichtkolommen]]:
     """The page of the fetch statement's rows (store.ophalen), the content that came with it opened
     by ``open_`` (the thread's session, or the day keys in memory on the event loop,
     api/lus_inbox.py), shown as fetched; and the messages whose content did not come with it."""
     inhoud: dict[str, str | None] = {}
-    zonder: list[Bericht] = []
+    zonder: list[Berichtkolommen] = []
+    getoond: list[Berichtkolommen] = []
     for rij in rijen:
         bericht = rij.bericht
         if not rij.ingesloten:
@@ -147,10 +149,9 @@ def pagina_uit(
             inhoud[bericht.referentienummer] = open_(bericht, rij.opgeslagen)
         elif bericht.melding is None:
             inhoud[bericht.referentienummer] = None  # no inhoud left: nothing to serve
-        # Show what the conditional update did, without marking the objects dirty: a flush
-        # would write the status back unconditionally and could undo a concurrent confirm.
-        store.toon_opgehaald(bericht, nu=nu)
-    return Pagina([r.bericht for r in rijen], meer, inhoud), zonder
+        # Show what the conditional update did (without marking ORM objects dirty).
+        getoond.append(store.toon_opgehaald(bericht, nu=nu))
+    return Pagina(getoond, meer, inhoud), zonder
 
 
 def ophalen_pagina(
@@ -217,7 +218,7 @@ def ophalen(
     afzender: str | None = None,
     module: str | None = None,
     referentienummers: Sequence[str] | None = None,
-) -> list[tuple[Bericht, str | None]]:
+) -> list[tuple[Berichtkolommen, str | None]]:
     """`ophalen_pagina` with the content of its messages (at most `max_bytes` of it, or the one
     message): the portal's fetch, which opens what it fetched. The content comes with the page;
     only a single message larger than `max_bytes` is read on its own."""
