@@ -115,3 +115,21 @@ def test_browserdemo_van_laden_tot_een_geopend_bericht(csp_pagina: Any, server: 
 
     # The server holds no private key of this participant: it could open none of it.
     assert server.python(GEHOSTE_SLEUTELS, ENERGIE.oin).strip() == "0"
+
+
+def test_browserdemo_is_toegankelijk(page: Any, toegankelijk: Any) -> None:
+    """WCAG 2.1 AA (axe-core) on what this demo adds: the login page's button and its message, and
+    the overview's development section (axe needs the CSP bypassed, as the `page` fixture does)."""
+    from playwright.sync_api import expect
+
+    page.goto("/portaal/inloggen")
+    page.get_by_role("button", name="Demogegevens laden (sleutels in de browser)").click()
+    expect(page.get_by_role("status")).to_contain_text("Demogegevens met sleutels in de browser geladen")
+    toegankelijk(page)
+    log_in(page, f"{ENERGIE.naam} (Schuldeiser)", naam="Toegankelijk")
+    page.get_by_role("button", name="Demoberichten laten sturen").click()
+    # Whichever outcome this server is at (the test above may have made the keys already).
+    expect(page.get_by_role("status").first).to_contain_text(
+        re.compile("nog geen sleutels|al eerder verstuurd|demoberichten verstuurd")
+    )
+    toegankelijk(page)
