@@ -257,9 +257,9 @@ def stuur_demoberichten(rt: Runtime, *, alleen: str | None = None) -> Uitslag:
         if b.ontvanger not in klaar:
             continue
         ontvanger = _portaaldeelnemer(b.ontvanger)
-        afzender = partijen.get(b.afzender) or partijen.setdefault(
-            b.afzender, Demopartij(rt, _tegenpartij(b.afzender))
-        )
+        if b.afzender not in partijen:
+            partijen[b.afzender] = Demopartij(rt, _tegenpartij(b.afzender))
+        afzender = partijen[b.afzender]
         referentienummer = _nummer(ontvanger.oin, b.klant, b.berichttype)
         if _al_verstuurd(rt, afzender, referentienummer):
             uitslag.al_verstuurd[ontvanger.naam] = uitslag.al_verstuurd.get(ontvanger.naam, 0) + 1
