@@ -19,14 +19,23 @@ def portaal() -> None:
 
 
 @portaal.command("demo")
+@click.option(
+    "--browsersleutels",
+    is_flag=True,
+    help="The zero-knowledge demo: participants that make their keys in the browser (decision 0038).",
+)
 @fouten_netjes
-def portaal_demo() -> None:
+def portaal_demo(browsersleutels: bool) -> None:
     """Seed demo participants and messages for the portal (KNOOPPUNT_ENV=development only), then
-    log in at /portaal/ with the development login."""
+    log in at /portaal/ with the development login. Without --browsersleutels the portal holds the
+    participants' keys and opens their messages on the server (quick for clicking around)."""
     from knooppunt import runtime
     from knooppunt.portaal.demo import laad_demo
     from knooppunt.portaal.kluis import Kluis
 
+    if browsersleutels:
+        _browserdemo()
+        return
     rt = runtime.bouw(_settings())
     try:
         aantallen = laad_demo(rt, Kluis.uit_instellingen(rt.settings))
@@ -36,6 +45,25 @@ def portaal_demo() -> None:
         f"demo: {aantallen['deelnemers']} nieuwe deelnemers, {aantallen['berichten']} berichten verstuurd; "
         "log in op https://localhost:8443/portaal/ met de ontwikkel-login"
     )
+
+
+def _browserdemo() -> None:
+    from knooppunt import runtime
+    from knooppunt.portaal.browserdemo import laad_browserdemo, wachtzin
+
+    rt = runtime.bouw(_settings())
+    try:
+        uitslag = laad_browserdemo(rt)
+    finally:
+        rt.close()
+    click.echo(
+        f"demo met sleutels in de browser: {uitslag.nieuw} nieuwe deelnemers, {uitslag.berichten} berichten "
+        "verstuurd; log in op https://localhost:8443/portaal/ met de ontwikkel-login"
+    )
+    for naam, aantal in uitslag.al_verstuurd.items():
+        click.echo(f"{naam}: {aantal} demoberichten waren al verstuurd")
+    for naam in uitslag.wacht_op_sleutels:
+        click.echo(wachtzin(naam))
 
 
 @portaal.group("sleutel")

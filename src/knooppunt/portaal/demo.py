@@ -159,11 +159,20 @@ def vertrouw_ontwikkel_ca(rt: Runtime) -> Path:
     return pki
 
 
+ALLEEN_IN_ONTWIKKELING = "demogegevens bestaan alleen in ontwikkeling (KNOOPPUNT_ENV=development)"
+"""Why both demos (this one and ``browserdemo``) refuse outside development, for the CLI and routes."""
+
+
+def alleen_in_ontwikkeling(rt: Runtime) -> None:
+    """Refuse demo data outside development (SettingsError, which the CLI prints as it is)."""
+    if not rt.settings.is_development:
+        raise SettingsError(ALLEEN_IN_ONTWIKKELING)
+
+
 def registreer_deelnemers(rt: Runtime, kluis: Kluis) -> int:
     """Register the demo participants (hosted keys from the development CA); returns how many
     were new. Idempotent."""
-    if not rt.settings.is_development:
-        raise SettingsError("demogegevens bestaan alleen in ontwikkeling (KNOOPPUNT_ENV=development)")
+    alleen_in_ontwikkeling(rt)
     pki = vertrouw_ontwikkel_ca(rt)
     uit_map = pki / "portaal-demo"
     uit_map.mkdir(parents=True, exist_ok=True)

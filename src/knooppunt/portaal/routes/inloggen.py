@@ -4,6 +4,7 @@ only, a development login that picks a participant from the adresboek (DESIGN §
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -14,6 +15,7 @@ from knooppunt.portaal.fouten import GeenToegang, PortaalFout
 from knooppunt.portaal.oidc import Niveau, markeer_uitloggen
 from knooppunt.portaal.sessies import Csrf, Ingelogd
 from knooppunt.portaal.weergave import pagina
+from knooppunt.runtime import Runtime
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store import portaal as store
 from knooppunt.store.db import db_nu, transactie
@@ -68,11 +70,37 @@ def _heeft_sleutels(request: Request, token: str) -> bool:
 
 
 @router.get("/inloggen", response_class=HTMLResponse)
-def inlogpagina(request: Request, volgende: str | None = None, fout: str | None = None) -> HTMLResponse:
-    return toon_inlogpagina(request, volgende, INLOGMELDINGEN.get(fout or ""))
+def inlogpagina(
+    request: Request, volgende: str | None = None, fout: str | None = None, browserdemo: str | None = None
+) -> HTMLResponse:
+    return toon_inlogpagina(
+        request, volgende, INLOGMELDINGEN.get(fout or ""), browserdemo=_browserdemo_melding(browserdemo)
+    )
 
 
-def toon_inlogpagina(request: Request, volgende: str | None, melding: str | None) -> HTMLResponse:
+def _browserdemo_melding(waarde: str | None) -> str | None:
+    """What the login page says after "Demogegevens laden (sleutels in de browser)": from the
+    counts in ``?browserdemo=<sent>-<waiting>``, a text of the portal's own (names from the cast)."""
+    from knooppunt.portaal.browserdemo import PORTAALDEELNEMERS, wachtzin
+
+    gevonden = re.fullmatch(r"(\d{1,4})-(\d{1,2})", waarde or "")
+    if gevonden is None:
+        return None
+    verstuurd, wachtend = int(gevonden.group(1)), int(gevonden.group(2))
+    zinnen = ["Demogegevens met sleutels in de browser geladen."]
+    if verstuurd:
+        zinnen.append(f"{verstuurd} demoberichten verstuurd naar wie al sleutels heeft.")
+    if wachtend:
+        zinnen += [
+            f"{wachtzin(d.naam, opnieuw='druk daarna op het overzicht op ‘Demoberichten laten sturen’')}."
+            for d in PORTAALDEELNEMERS
+        ]
+    return " ".join(zinnen)
+
+
+def toon_inlogpagina(
+    request: Request, volgende: str | None, melding: str | None, *, browserdemo: str | None = None
+) -> HTMLResponse:
     """The login page, with `melding` (a text of the portal's own, never one from the request)."""
     rt = sessies.runtime(request)
     deelnemers: list[Deelnemer] = []
@@ -88,6 +116,7 @@ def toon_inlogpagina(request: Request, volgende: str | None, melding: str | None
         eh_niveau=Niveau.van_getal(rt.settings.oidc_min_niveau).label,
         deelnemers=deelnemers,
         fout=melding,
+        browserdemo=browserdemo,
     )
 
 
@@ -145,15 +174,54 @@ def uitloggen(request: Request, gebruiker: Ingelogd) -> Response:
     return antwoord
 
 
+def _alleen_in_ontwikkeling(request: Request) -> Runtime:
+    """The runtime, or 404 outside development: the demo routes do not exist in production."""
+    rt = sessies.runtime(request)
+    if not rt.settings.is_development:
+        raise GeenToegang("Demogegevens bestaan alleen in ontwikkeling.", status=404)
+    return rt
+
+
 @router.post("/inloggen/demo", dependencies=[Csrf])
 def demo_laden(request: Request) -> Response:
     """Seed the demo participants and messages (development only, on request)."""
     from knooppunt.portaal.demo import laad_demo
 
-    rt = sessies.runtime(request)
-    if not rt.settings.is_development:
-        raise GeenToegang("Demogegevens bestaan alleen in ontwikkeling.", status=404)
+    rt = _alleen_in_ontwikkeling(request)
     aantallen = laad_demo(rt, request.app.state.kluis)
     return RedirectResponse(
         f"{PREFIX}/inloggen?demo={aantallen['deelnemers']}-{aantallen['berichten']}", status_code=303
     )
+
+
+@router.post("/inloggen/browserdemo", dependencies=[Csrf])
+def browserdemo_laden(request: Request) -> Response:
+    """The demo with keys in the browser (development only): register its participants and send
+    the demo messages to those whose browser made keys (decision 0038)."""
+    from knooppunt.portaal.browserdemo import laad_browserdemo
+
+    uitslag = laad_browserdemo(_alleen_in_ontwikkeling(request))
+    return RedirectResponse(
+        f"{PREFIX}/inloggen?browserdemo={uitslag.berichten}-{len(uitslag.wacht_op_sleutels)}", status_code=303
+    )
+
+
+@router.post("/demo/berichten", dependencies=[Csrf])
+def demoberichten_sturen(request: Request, gebruiker: Ingelogd) -> Response:
+    """The werkplek's "Demoberichten laten sturen" of a browser-demo participant (development
+    only): the simulated counterparts send it the demo messages it has not had yet."""
+    from knooppunt.portaal.browserdemo import is_browserdemo, stuur_demoberichten
+
+    rt = _alleen_in_ontwikkeling(request)
+    if not is_browserdemo(gebruiker.oin):
+        raise GeenToegang(
+            "Alleen de deelnemers van de demo met sleutels in de browser krijgen demoberichten.", status=404
+        )
+    uitslag = stuur_demoberichten(rt, alleen=gebruiker.oin)
+    if uitslag.wacht_op_sleutels:
+        uitkomst = "geen-sleutels"
+    elif uitslag.berichten:
+        uitkomst = str(uitslag.berichten)
+    else:
+        uitkomst = "al"
+    return RedirectResponse(f"{PREFIX}/?demoberichten={uitkomst}", status_code=303)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from knooppunt.hub import mailbox
+from knooppunt.portaal.browserdemo import demomelding, is_browserdemo
 from knooppunt.portaal.sessies import Ingelogd, huidige, runtime
 from knooppunt.portaal.weergave import pagina
 from knooppunt.store import deelnemers as deelnemers_store
@@ -20,7 +21,7 @@ router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse)
-def start(request: Request, gebruiker: Ingelogd) -> Response:
+def start(request: Request, gebruiker: Ingelogd, demoberichten: str | None = None) -> Response:
     if gebruiker.is_beheerder:
         return RedirectResponse("/portaal/beheer", status_code=303)
     if gebruiker.is_aanmelder:  # not a participant yet: only its aanvragen (routes/aanmelden.py)
@@ -48,6 +49,8 @@ def start(request: Request, gebruiker: Ingelogd) -> Response:
             (moment for c in certificaten for moment in (c.toegevoegd_op, c.ingetrokken_op) if moment),
             default=None,
         ),
+        browserdemo=rt.settings.is_development and is_browserdemo(gebruiker.oin),
+        browserdemo_melding=demomelding(demoberichten) if rt.settings.is_development else None,
     )
 
 

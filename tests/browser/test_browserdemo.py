@@ -1,0 +1,135 @@
+"""The demo with keys in the browser (issue #14, DESIGN §5 "Portal": the portal is zero-knowledge;
+decision 0038), as a newcomer uses it in Debian's Chromium with the portal's real Content Security
+Policy: load it on the login page, log in as its creditor, make the keys in the browser, let the
+demo municipality send, and open a message in the page — while the server holds no key of the
+creditor and no page speaks of the server opening anything."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from knooppunt.portaal import browserdemo
+from tests.browser.conftest import Portaalserver, log_in
+
+ENERGIE = browserdemo.PORTAALDEELNEMERS[0]
+
+GEHOSTE_SLEUTELS = r"""
+import sys
+from sqlalchemy import func, select
+from knooppunt import runtime
+from knooppunt.config import Settings
+from knooppunt.store.db import transactie
+from knooppunt.store.models import PortaalSleutel
+
+rt = runtime.bouw(Settings(), upgrade=False)
+with transactie(rt.sessions) as session:
+    oin = sys.argv[1]
+    print(session.scalar(select(func.count()).select_from(PortaalSleutel).where(PortaalSleutel.oin == oin)))
+rt.close()
+"""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest) -> Portaalserver:
+    """`knooppunt serve` on SQLite, and on PostgreSQL when KNOOPPUNT_TEST_DATABASE_URL is set."""
+    gevonden: Portaalserver = request.getfixturevalue(
+        "portaalserver" if request.param == "sqlite" else "portaal_pg"
+    )
+    return gevonden
+
+
+@pytest.fixture
+def csp_pagina(browser: Any, server: Portaalserver) -> Any:
+    """A fresh profile with the portal's CSP in force (the key bundle runs under it)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+    ctx = browser.new_context(base_url=server.url, ignore_https_errors=True, locale="nl-NL")
+    ctx.set_default_timeout(30_000)
+    page = ctx.new_page()
+    yield page
+    ctx.close()
+
+
+def _geen_opening_op_de_server(page: Any) -> None:
+    """What the user sees (hidden parts left out) says nothing of the portal's kluis or of keys the
+    server keeps: that is the hosted demo's story, not this one's."""
+    tekst = page.locator("main").inner_text().lower()
+    for woord in ("kluis", "op de server geopend", "sleutels op de server"):
+        assert woord not in tekst, (woord, tekst)
+    assert page.locator("#gehost-uitleg").count() == 0
+
+
+def test_browserdemo_van_laden_tot_een_geopend_bericht(csp_pagina: Any, server: Portaalserver) -> None:
+    from playwright.sync_api import expect
+
+    page = csp_pagina
+    # 1. Load the demo on the login page: its creditor has no keys yet, and the page says so.
+    page.goto("/portaal/inloggen")
+    page.get_by_role("button", name="Demogegevens laden (sleutels in de browser)").click()
+    expect(page.get_by_role("status")).to_contain_text(f"{ENERGIE.naam}: nog geen sleutels")
+
+    # 2. Log in as that creditor and make the keys in the browser (the key set-up of decision 0025).
+    log_in(page, f"{ENERGIE.naam} (Schuldeiser)", naam="Bo Browser")
+    expect(page.get_by_role("button", name="Demoberichten laten sturen")).to_be_visible()
+    page.goto("/portaal/sleutels")
+    page.get_by_role("button", name="Sleutels aanmaken").click()
+    wachtwoord = page.locator("#wachtwoord-nieuw")
+    expect(wachtwoord).to_have_text(re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$"))
+    geheim = wachtwoord.text_content() or ""
+    page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+    page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
+    _geen_opening_op_de_server(page)
+
+    # 3. The werkplek's development button: the demo municipality seals for the new certificate.
+    page.goto("/portaal/")
+    page.get_by_role("button", name="Demoberichten laten sturen").click()
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"{len(browserdemo.BERICHTEN)} demoberichten verstuurd"
+    )
+    _geen_opening_op_de_server(page)
+
+    # 4. Unlock in the page and open one: the client's name is in what the browser decrypted.
+    page.goto("/portaal/sleutels")
+    page.get_by_label("Wachtwoord", exact=True).fill(geheim)
+    page.get_by_role("button", name="Ontgrendelen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn ontgrendeld", timeout=60_000)
+    page.get_by_role("button", name="Berichten ophalen").click()
+    saldoverzoek = browserdemo._nummer(ENERGIE.oin, 201, "saldoverzoek_nuts")
+    page.locator(f'button[data-referentienummer="{saldoverzoek}"]').click()
+    expect(page.locator("#sleutels-status")).to_contain_text("handtekening van de afzender klopt")
+    inhoud = page.locator("#bericht-inhoud")
+    expect(inhoud).to_contain_text("SHV-2026-0201")
+    expect(inhoud).to_contain_text("Johanna")
+    expect(inhoud).to_contain_text("Vries")
+    _geen_opening_op_de_server(page)
+
+    # 5. Pressing again sends nothing twice.
+    page.goto("/portaal/")
+    page.get_by_role("button", name="Demoberichten laten sturen").click()
+    expect(page.get_by_role("status").first).to_contain_text("al eerder verstuurd")
+
+    # The server holds no private key of this participant: it could open none of it.
+    assert server.python(GEHOSTE_SLEUTELS, ENERGIE.oin).strip() == "0"
+
+
+def test_browserdemo_is_toegankelijk(page: Any, toegankelijk: Any) -> None:
+    """WCAG 2.1 AA (axe-core) on what this demo adds: the login page's button and its message, and
+    the overview's development section (axe needs the CSP bypassed, as the `page` fixture does)."""
+    from playwright.sync_api import expect
+
+    page.goto("/portaal/inloggen")
+    page.get_by_role("button", name="Demogegevens laden (sleutels in de browser)").click()
+    expect(page.get_by_role("status")).to_contain_text("Demogegevens met sleutels in de browser geladen")
+    toegankelijk(page)
+    log_in(page, f"{ENERGIE.naam} (Schuldeiser)", naam="Toegankelijk")
+    page.get_by_role("button", name="Demoberichten laten sturen").click()
+    # Whichever outcome this server is at (the test above may have made the keys already).
+    expect(page.get_by_role("status").first).to_contain_text(
+        re.compile("nog geen sleutels|al eerder verstuurd|demoberichten verstuurd")
+    )
+    toegankelijk(page)
