@@ -198,14 +198,10 @@ class Demopartij(Gastclient):
     trust anchors, as the SDK checks it), then submits through ``hub.mailbox`` — the validation,
     sealing and submitting of `Gastclient`, with a key that never was in the kluis.
 
-    It does not call ``Gastclient.__init__``: that asks for the kluis, and this client never
-    touches one (``sleutel`` below is the only key it has; it opens nothing)."""
+    It has no kluis (``sleutel`` below is the only key it has; it opens nothing)."""
 
     def __init__(self, rt: Runtime, partij: Tegenpartij) -> None:
-        self.rt = rt
-        self.oin = partij.oin
-        self.wie = WIE
-        self._certs = set()
+        super().__init__(rt, None, partij.oin, wie=WIE)
         map_ = _map(rt)
         cert_pad, sleutel_pad = map_ / f"{partij.oin}.pem", map_ / f"{partij.oin}-key.pem"
         if not sleutel_pad.exists() or not cert_pad.exists():

@@ -197,12 +197,21 @@ def envelop_van(bericht: Berichtkolommen, jwe: str | None) -> dict[str, Any]:
 class Gastclient:
     """One hosted participant, acting for one logged-in user (``wie``, for the audit log)."""
 
-    def __init__(self, rt: Runtime, kluis: Kluis, oin: str, *, wie: str) -> None:
+    def __init__(self, rt: Runtime, kluis: Kluis | None, oin: str, *, wie: str) -> None:
+        """``kluis`` None: a client whose keys are not hosted (the browser-key demo's counterparts,
+        portaal/browserdemo.py, bring their own `sleutel`); it opens nothing with hosted keys."""
         self.rt = rt
-        self.kluis = kluis
+        self._kluis = kluis
         self.oin = oin
         self.wie = wie
         self._certs: set[tuple[bytes, str, str]] = set()
+
+    @property
+    def kluis(self) -> Kluis:
+        """The kluis of the hosted keys; GeenSleutel for a client without one."""
+        if self._kluis is None:
+            raise GeenSleutel("deze client heeft geen kluis: zijn sleutels bewaart het portaal niet")
+        return self._kluis
 
     # --- plumbing -----------------------------------------------------------------------------------
 
