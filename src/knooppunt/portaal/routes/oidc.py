@@ -123,7 +123,7 @@ async def oidc_terug(request: Request) -> Response:
     return inloggen_gelukt(request, token, AANMELDFORMULIER if aanmelder else volgende)
 
 
-@router.get("/uitloggen/oidc")
+@router.get("/uitloggen/oidc", response_class=HTMLResponse)
 async def uitloggen_bij_makelaar(request: Request) -> Response:
     """Offered on the page after logging out: log out at the broker too (RP-initiated logout).
     Only right after a logout in this browser (a mark in the flow cookie), so that no other site
