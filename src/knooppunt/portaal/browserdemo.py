@@ -149,23 +149,7 @@ def registreer(rt: Runtime) -> int:
         nu = db_nu(session)
         for d in PORTAALDEELNEMERS:
             if deelnemers_store.haal(session, d.oin) is None:
-                _registreer(
-                    rt,
-                    session,
-                    adresboek.NieuweDeelnemer(
-                        oin=d.oin,
-                        naam=d.naam,
-                        rol=d.rol,
-                        kvk_nummer=d.kvk,
-                        vestigingsnummer=d.vestiging,
-                        modules=list(d.modules),
-                        gebruikt_bsn=d.gebruikt_bsn,
-                        standaard_akkoord=d.standaard_akkoord,
-                        schuldensoorten=list(d.schuldensoorten),
-                        sleutelbeheer="portaal",
-                    ),
-                    nu,
-                )
+                _registreer(rt, session, d.nieuw(), nu)
                 nieuw += 1
         for t in TEGENPARTIJEN:
             if deelnemers_store.haal(session, t.oin) is not None:

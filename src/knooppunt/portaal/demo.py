@@ -10,6 +10,7 @@ from the development CA, keys in the kluis, messages sealed and submitted with e
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from cryptography import x509
 from knooppunt.config import SettingsError
 from knooppunt.hub import adresboek, audit
 from knooppunt.pki import ontwikkel_ca
-from knooppunt.pki.certificaat import lees_pem
+from knooppunt.pki.certificaat import CertificaatInfo, lees_pem
 from knooppunt.portaal import dossiers
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen, bewaar_sleutel
 from knooppunt.portaal.kluis import Kluis
@@ -45,6 +46,22 @@ class DemoDeelnemer:
     schuldensoorten: tuple[str, ...] = ()
     modules: tuple[str, ...] = ("schuldregeling:1.0",)
     """Module entries as the adresboek writes them (``code`` or ``code:versie,versie``, DESIGN §3a)."""
+
+    def nieuw(self, certificaten: Sequence[CertificaatInfo] = ()) -> adresboek.NieuweDeelnemer:
+        """Its registration as a portal participant (``sleutelbeheer`` portaal)."""
+        return adresboek.NieuweDeelnemer(
+            oin=self.oin,
+            naam=self.naam,
+            rol=self.rol,
+            kvk_nummer=self.kvk,
+            vestigingsnummer=self.vestiging,
+            modules=list(self.modules),
+            certificaten=list(certificaten),
+            gebruikt_bsn=self.gebruikt_bsn,
+            standaard_akkoord=self.standaard_akkoord,
+            schuldensoorten=list(self.schuldensoorten),
+            sleutelbeheer="portaal",
+        )
 
 
 SE_MODULES = ("schuldregeling:1.0",)
@@ -186,19 +203,7 @@ def registreer_deelnemers(rt: Runtime, kluis: Kluis) -> int:
             cert_pem = uit.certificaat.read_bytes()
             adresboek.registreer(
                 session,
-                adresboek.NieuweDeelnemer(
-                    oin=d.oin,
-                    naam=d.naam,
-                    rol=d.rol,
-                    kvk_nummer=d.kvk,
-                    vestigingsnummer=d.vestiging,
-                    modules=list(d.modules),
-                    certificaten=[lees_pem(cert_pem)],
-                    gebruikt_bsn=d.gebruikt_bsn,
-                    standaard_akkoord=d.standaard_akkoord,
-                    schuldensoorten=list(d.schuldensoorten),
-                    sleutelbeheer="portaal",
-                ),
+                d.nieuw([lees_pem(cert_pem)]),
                 nu=nu,
                 ankers=rt.ankers,
                 door=audit.beheerder("demo"),
