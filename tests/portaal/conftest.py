@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from knooppunt.app import create_app
@@ -20,6 +21,28 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 def oin_van(sleutel: str) -> str:
     return next(d.oin for d in DEELNEMERS if d.sleutel == sleutel)
+
+
+def productie_runtime(rt: Runtime) -> Runtime:
+    """`rt` with production settings (an eHerkenning login configured, as production demands)."""
+    productie = rt.settings.model_copy(
+        update={
+            "env": "production",
+            "oidc_issuer": "https://makelaar.example",
+            "oidc_client_id": "knooppunt",
+            "oidc_client_secret": SecretStr("geheim"),
+            "oidc_redirect_url": "https://knooppunt.example/portaal/inloggen/oidc/terug",
+            "oidc_cookie_sleutel": SecretStr("k" * 32),
+        }
+    )
+    return Runtime(
+        settings=productie,
+        engine=rt.engine,
+        sessions=rt.sessions,
+        instellingen=rt.instellingen,
+        ankers=rt.ankers,
+        dagsleutels=rt.dagsleutels,
+    )
 
 
 def csrf_van(html: str) -> str:

@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
@@ -23,7 +22,7 @@ from knooppunt.portaal.kluis import Kluis, KluisFout, Versleuteld
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Auditregel, PortaalSessie, PortaalSleutel
-from tests.portaal.conftest import csrf_van, inloggen, oin_van
+from tests.portaal.conftest import csrf_van, inloggen, oin_van, productie_runtime
 
 
 def test_not_logged_in_goes_to_login_and_back(portaal: TestClient) -> None:
@@ -159,24 +158,7 @@ def test_open_redirect_after_login_is_ignored(portaal: TestClient, demo: object)
 
 def test_development_login_does_not_exist_in_production(rt: Runtime, demo: object) -> None:
     # Production refuses to start the portal without its eHerkenning login (tests/portaal/test_oidc.py).
-    productie = rt.settings.model_copy(
-        update={
-            "env": "production",
-            "oidc_issuer": "https://makelaar.example",
-            "oidc_client_id": "knooppunt",
-            "oidc_client_secret": SecretStr("geheim"),
-            "oidc_redirect_url": "https://knooppunt.example/portaal/inloggen/oidc/terug",
-            "oidc_cookie_sleutel": SecretStr("k" * 32),
-        }
-    )
-    productie_rt = Runtime(
-        settings=productie,
-        engine=rt.engine,
-        sessions=rt.sessions,
-        instellingen=rt.instellingen,
-        ankers=rt.ankers,
-        dagsleutels=rt.dagsleutels,
-    )
+    productie_rt = productie_runtime(rt)
     kluis = Kluis.uit_tekst("p1:" + base64.b64encode(os.urandom(32)).decode())
     from knooppunt.portaal.app import create_portaal_app
 

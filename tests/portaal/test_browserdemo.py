@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pydantic import SecretStr
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
@@ -27,7 +26,7 @@ from knooppunt.runtime import Runtime
 from knooppunt.store.db import transactie
 from knooppunt.store.models import Bericht, Deelnemer, PortaalSleutel
 from tests.conftest import maak_settings
-from tests.portaal.conftest import csrf_van, inloggen
+from tests.portaal.conftest import csrf_van, inloggen, productie_runtime
 from tests.portaal.test_sleutels import Browser, csrf_van_pagina, vraag
 
 ENERGIE = browserdemo.PORTAALDEELNEMERS[0]
@@ -185,24 +184,7 @@ def test_knop_ontbreekt_voor_andere_deelnemers(
 
 
 def test_niet_in_productie(rt: Runtime) -> None:
-    productie = rt.settings.model_copy(
-        update={
-            "env": "production",
-            "oidc_issuer": "https://makelaar.example",
-            "oidc_client_id": "knooppunt",
-            "oidc_client_secret": SecretStr("geheim"),
-            "oidc_redirect_url": "https://knooppunt.example/portaal/inloggen/oidc/terug",
-            "oidc_cookie_sleutel": SecretStr("k" * 32),
-        }
-    )
-    productie_rt = Runtime(
-        settings=productie,
-        engine=rt.engine,
-        sessions=rt.sessions,
-        instellingen=rt.instellingen,
-        ankers=rt.ankers,
-        dagsleutels=rt.dagsleutels,
-    )
+    productie_rt = productie_runtime(rt)
     with pytest.raises(SettingsError, match="alleen in ontwikkeling"):
         browserdemo.laad_browserdemo(productie_rt)
     with pytest.raises(SettingsError, match="alleen in ontwikkeling"):
