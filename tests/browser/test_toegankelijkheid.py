@@ -12,9 +12,13 @@ left out, an upload with its errors, an upload sent, a composed message with its
 `test_andere_rollen` walks the demo's other kinds of participant — the bewindvoerder, the kredietbank
 (waarborgfonds module), the waarborgfonds and the fase-1 wijkteam — through every page of their menus,
 a received message, a client and its message, and every form each may compose (new and follow-up,
-empty and with its errors). `test_smal_scherm` checks the main pages of a debt counsellor and a
-creditor at 360 × 740 px, the menu closed and open. Every checked page must also not scroll sideways
-(WCAG 1.4.10 reflow, which axe-core does not judge).
+empty and with its errors). `test_smal_scherm` and `test_smal_scherm_andere_rollen` make the same walks
+at 360 × 740 px (every kind of user, an aanmelder and beheer included), the menu closed and open.
+`test_werkplek_waarborgfonds` checks the form the waarborgfonds composes in the werkplek (it has no
+other), empty and with its errors. Every checked page must also not scroll sideways (WCAG 1.4.10
+reflow, which axe-core does not judge), and every table's scroll region (.tabel-rol) must be
+focusable, a region and named whether or not it overflows (WCAG 2.1.1; axe-core's
+scrollable-region-focusable judges only the regions that overflow at that moment).
 
 Every violation fails the test with its rule, the page (who, where) and the elements; all pages are
 checked before the test fails, so one run lists everything.
@@ -47,7 +51,7 @@ from tests.browser.test_werkplek_modules import (
     _verstuur_upload,
 )
 from tests.browser.test_werkplek_modules import _opstellen as _opstel_werkplek
-from tests.browser.test_werkplek_upload import _upload
+from tests.browser.test_werkplek_upload import _maak_sleutels, _upload
 
 ROUTES = r"""
 import json
@@ -104,6 +108,40 @@ GEMEENTE_DEELNEMER = next(d for d in DEELNEMERS if d.naam == "Gemeente Demodorp"
 AANMELDER_KVK = "69599086"
 
 
+SCROLLREGIOS = """() => {
+    const naam = (e) => (e.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+        .map((id) => (document.getElementById(id)?.textContent || '').trim()).join(' ').trim()
+        || (e.getAttribute('aria-label') || '').trim();
+    const zichtbaar = (e) => e.getClientRects().length > 0;
+    const wat = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+        + (e.className.trim() ? '.' + e.className.trim().split(/\\s+/).join('.') : '')
+        + (naam(e) ? ' "' + naam(e) + '"' : '');
+    const fouten = [];
+    const voor = document.activeElement;
+    for (const e of document.querySelectorAll('.tabel-rol')) {
+        const mis = [];
+        if (e.getAttribute('tabindex') !== '0') mis.push('geen tabindex="0"');
+        if (e.getAttribute('role') !== 'region') mis.push('geen role="region"');
+        if (!naam(e)) mis.push('geen toegankelijke naam');
+        if (zichtbaar(e)) {
+            e.focus({ preventScroll: true });
+            if (document.activeElement !== e) mis.push('krijgt geen focus');
+            if (![...e.querySelectorAll('table')].some(zichtbaar)) {
+                mis.push('getoond zonder tabel (een lege tabstop)');
+            }
+        }
+        if (mis.length) fouten.push(wat(e) + ': ' + mis.join(', '));
+    }
+    if (voor && voor !== document.body && voor.focus) voor.focus({ preventScroll: true });
+    else if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+    for (const t of document.querySelectorAll('table:not(.inhoud)')) {
+        if (!t.closest('.tabel-rol')) fouten.push(wat(t) + ': een tabel buiten een scrollregio (.tabel-rol)');
+    }
+    return fouten;
+}"""
+"""What is wrong with the page's table scroll regions, in Dutch, one line each."""
+
+
 class Axe:
     """axe-core on a page, every result kept: who looked, where, which rule, which elements."""
 
@@ -135,6 +173,14 @@ class Axe:
                     + (typeof e.className === 'string' && e.className.trim()
                         ? '.' + e.className.trim().split(/\\s+/).join('.') : ''))]"""
         )
+        # Every table's scroll region (.tabel-rol) is focusable, a region and named — whether or not it
+        # overflows on this screen (WCAG 2.1.1; axe's scrollable-region-focusable judges only the ones
+        # that overflow now); one that is shown holds a shown table (no empty tab stop); every table of
+        # rows is in one (a content table, table.inhoud, wraps its cells instead).
+        for fout in page.evaluate(SCROLLREGIOS):
+            self.schendingen.append(
+                f"scrollregio op {page.url} als {wie}{' — ' + wat if wat else ''}: {fout}"
+            )
         if breed[0] > breed[1]:
             self.schendingen.append(
                 f"reflow (WCAG 1.4.10) op {page.url} als {wie}{' — ' + wat if wat else ''}: de pagina is "
@@ -162,13 +208,18 @@ def axe(axe_script: Path) -> Axe:
     return Axe(axe_script)
 
 
-def _context(browser: Any, srv: Portaalserver) -> Any:
-    """A fresh profile; the CSP bypassed only so that axe-core can be injected."""
+SMAL = {"width": 360, "height": 740}
+"""A phone (WCAG 1.4.10 reflow: 320 CSS px wide content; 360 px is the common Android width)."""
+
+
+def _context(browser: Any, srv: Portaalserver, viewport: dict[str, int] | None = None) -> Any:
+    """A fresh profile (a desktop window unless `viewport`); the CSP bypassed only so that axe-core
+    can be injected."""
     ctx = browser.new_context(
         base_url=srv.url,
         ignore_https_errors=True,
         locale="nl-NL",
-        viewport={"width": 1280, "height": 900},
+        viewport=viewport or {"width": 1280, "height": 900},
         accept_downloads=True,
         bypass_csp=True,
     )
@@ -183,8 +234,8 @@ def nieuwe_pagina(browser: Any, portaalserver: Portaalserver) -> Iterator[Any]:
     expect.set_options(timeout=30_000)
     contexten: list[Any] = []
 
-    def maak() -> Any:
-        ctx = _context(browser, portaalserver)
+    def maak(viewport: dict[str, int] | None = None) -> Any:
+        ctx = _context(browser, portaalserver, viewport)
         contexten.append(ctx)
         return ctx.new_page()
 
@@ -211,25 +262,55 @@ def _eerste_link(page: Any, begin: str) -> str:
     return href
 
 
-def _anoniem(axe: Axe, page: Any) -> None:
-    for pad in ("/inloggen", "/privacy", "/toegankelijkheid", "/contact", "/uitgelogd"):
-        page.goto(PREFIX + pad)
-        axe.controleer(page, "niet ingelogd")
-    page.goto(PREFIX + "/inloggen")
-    page.get_by_role("button", name="Inloggen", exact=True).click()  # without organisation and name
-    axe.controleer(page, "niet ingelogd", "inloggen met fouten")
-
-
-def _deelnemer(axe: Axe, page: Any, organisatie: str, wie: str, *, upload: bool) -> None:
-    from playwright.sync_api import expect
-
-    log_in(page, organisatie, naam="Toegankelijk Test")
-    for pad in ("/", "/ontvangen", "/verzonden", "/clienten", "/upload", "/opstellen", "/instellingen"):
-        page.goto(PREFIX + pad)
-        axe.controleer(page, wie)
+def _ontvangen_bericht(axe: Axe, page: Any, wie: str) -> None:
     page.goto(PREFIX + "/ontvangen")
     page.goto(_eerste_link(page, PREFIX + "/ontvangen/"))
     axe.controleer(page, wie, "een ontvangen bericht")
+
+
+def _upload_met_fouten(axe: Axe, page: Any, wie: str) -> None:
+    """The server's upload page with a file that is no answer file: its list of errors."""
+    page.goto(PREFIX + "/upload")
+    page.get_by_label("Bestanden (.csv)").set_input_files(
+        [{"name": "fout.csv", "mimeType": "text/csv", "buffer": b"geen;goede;kop\r\n1;2;3\r\n"}]
+    )
+    page.get_by_role("button", name="Controleren en versturen").click()
+    page.wait_for_load_state("load")
+    axe.controleer(page, wie, "upload met fouten")
+
+
+def _menu_dicht_en_open(axe: Axe, page: Any, wie: str) -> None:
+    """On a phone the main menu is a "Menu" button: collapsed, then opened."""
+    from playwright.sync_api import expect
+
+    menu = page.locator('nav[aria-label="Hoofdmenu"]')
+    expect(menu.locator("summary")).to_be_visible()
+    expect(menu.locator("a").first).to_be_hidden()
+    axe.controleer(page, wie, "menu dicht")
+    menu.locator("summary").click()
+    expect(menu.locator("a").first).to_be_visible()
+    axe.controleer(page, wie, "menu open")
+
+
+def _anoniem(axe: Axe, page: Any, wie: str = "niet ingelogd") -> None:
+    for pad in ("/inloggen", "/privacy", "/toegankelijkheid", "/contact", "/uitgelogd"):
+        page.goto(PREFIX + pad)
+        axe.controleer(page, wie)
+    page.goto(PREFIX + "/inloggen")
+    page.get_by_role("button", name="Inloggen", exact=True).click()  # without organisation and name
+    axe.controleer(page, wie, "inloggen met fouten")
+
+
+def _deelnemer(axe: Axe, page: Any, organisatie: str, wie: str, *, upload: bool, smal: bool = False) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, organisatie, naam="Toegankelijk Test")
+    if smal:
+        _menu_dicht_en_open(axe, page, wie)
+    for pad in ("/", "/ontvangen", "/verzonden", "/clienten", "/upload", "/opstellen", "/instellingen"):
+        page.goto(PREFIX + pad)
+        axe.controleer(page, wie)
+    _ontvangen_bericht(axe, page, wie)
     if not upload:  # a debt counsellor's clients
         page.goto(PREFIX + "/clienten")
         links = page.locator(f'a[href^="{PREFIX}/clienten/"]')
@@ -245,13 +326,7 @@ def _deelnemer(axe: Axe, page: Any, organisatie: str, wie: str, *, upload: bool)
                 axe.controleer(page, wie, "een bericht van een cliënt")
                 break
     else:  # a creditor's answers with errors
-        page.goto(PREFIX + "/upload")
-        page.get_by_label("Bestanden (.csv)").set_input_files(
-            [{"name": "fout.csv", "mimeType": "text/csv", "buffer": b"geen;goede;kop\r\n1;2;3\r\n"}]
-        )
-        page.get_by_role("button", name="Controleren en versturen").click()
-        page.wait_for_load_state("load")
-        axe.controleer(page, wie, "upload met fouten")
+        _upload_met_fouten(axe, page, wie)
     for pad in ("/aanmelden/modules", "/aanmelden/aanvragen"):
         page.goto(PREFIX + pad)
         axe.controleer(page, wie)
@@ -260,7 +335,7 @@ def _deelnemer(axe: Axe, page: Any, organisatie: str, wie: str, *, upload: bool)
     axe.controleer(page, wie, "werkplek, sleutels nog in de kluis van het portaal")
 
 
-def _opstellen(axe: Axe, page: Any) -> None:
+def _opstellen(axe: Axe, page: Any, wie: str = "schuldhulpverlener") -> None:
     """A debt counsellor composes on the server's pages: recipient and type, then the form, sent
     empty (its error summary)."""
     page.goto(PREFIX + "/opstellen?module=saldoverzoek")
@@ -269,35 +344,37 @@ def _opstellen(axe: Axe, page: Any) -> None:
     zoek.press("Enter")
     page.get_by_label("Demo Incasso BV", exact=True).check()
     page.locator('input[name="berichttype"][value="saldoverzoek"]').check()
-    axe.controleer(page, "schuldhulpverlener", "ontvanger en soort gekozen")
+    axe.controleer(page, wie, "ontvanger en soort gekozen")
     page.get_by_role("button", name="Verder: inhoud invullen").click()
     page.wait_for_url("**/opstellen/inhoud?**")
-    axe.controleer(page, "schuldhulpverlener", "formulier")
+    axe.controleer(page, wie, "formulier")
     page.get_by_role("button", name="Versturen", exact=True).click()
     page.wait_for_load_state("load")
-    axe.controleer(page, "schuldhulpverlener", "formulier met fouten")
+    axe.controleer(page, wie, "formulier met fouten")
 
 
-def _aanmelder(axe: Axe, page: Any, srv: Portaalserver) -> str:
-    """An organisation that is not a participant: the form (with its errors), the passphrase shown,
-    sent; its aanvragen. Returns the aanvraag's number."""
+def _aanmelder(
+    axe: Axe, page: Any, srv: Portaalserver, kvk: str = AANMELDER_KVK, wie: str = "aanmelder"
+) -> str:
+    """An organisation that is not a participant (KvK `kvk`): the form (with its errors), the
+    passphrase shown, sent; its aanvragen. Returns the aanvraag's number."""
     from playwright.sync_api import expect
 
-    token = srv.python(BEGIN, AANMELDER_KVK).strip().splitlines()[-1]
+    token = srv.python(BEGIN, kvk).strip().splitlines()[-1]
     page.context.add_cookies(
         [{"name": "__Host-knooppunt-sessie", "value": token, "url": srv.url, "secure": True}]
     )
     page.goto(PREFIX + "/aanmelden")
     expect(page.locator("#browsersleutels")).to_be_visible()
-    axe.controleer(page, "aanmelder")
+    axe.controleer(page, wie)
     page.get_by_role("button", name="Wachtwoord voor de sleutels maken").click()
     expect(page.locator("#browsersleutels-nieuw")).to_have_text(WACHTWOORD)
     page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
     page.get_by_role("button", name="Aanmelding versturen").click()
     page.wait_for_load_state("load")
-    axe.controleer(page, "aanmelder", "formulier met fouten")
+    axe.controleer(page, wie, "formulier met fouten")
     page.get_by_label("Naam van de organisatie").fill("Toegankelijk BV")
-    page.get_by_label("OIN", exact=True).fill(f"00000003{AANMELDER_KVK}0000")
+    page.get_by_label("OIN", exact=True).fill(f"00000003{kvk}0000")
     page.locator('input[name="rol"][value="SE"]').check()
     page.locator('input[name="modules"][value="schuldregeling"]').check()
     page.get_by_label("Naam", exact=True).fill("Anna Aanvrager")
@@ -309,37 +386,39 @@ def _aanmelder(axe: Axe, page: Any, srv: Portaalserver) -> str:
         page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
     page.get_by_role("button", name="Aanmelding versturen").click()
     page.wait_for_url("**/portaal/aanmelden/aanvragen?ingediend=*", timeout=60_000)
-    axe.controleer(page, "aanmelder", "aanvraag verstuurd")
+    axe.controleer(page, wie, "aanvraag verstuurd")
     nummer = re.search(r"ingediend=(\d+)", page.url)
     assert nummer is not None
     return nummer.group(1)
 
 
-def _beheer(axe: Axe, page: Any, aanvraag: str) -> None:
+def _beheer(axe: Axe, page: Any, aanvraag: str, wie: str = "beheer", *, smal: bool = False) -> None:
     from playwright.sync_api import expect
 
     log_in(page, "Beheer van het knooppunt", naam="Toegankelijk Beheer")
+    if smal:
+        _menu_dicht_en_open(axe, page, wie)
     for pad in ("/beheer", "/beheer/deelnemers/nieuw", "/beheer/dashboard", "/beheer/aanvragen"):
         page.goto(PREFIX + pad)
-        axe.controleer(page, "beheer")
+        axe.controleer(page, wie)
     page.goto(PREFIX + f"/beheer/aanvragen/{aanvraag}")
-    axe.controleer(page, "beheer", "een aanvraag")
+    axe.controleer(page, wie, "een aanvraag")
     page.goto(PREFIX + "/beheer")
     page.get_by_role("link", name="Demo Energie BV").click()
     expect(page.get_by_role("heading", name="Demo Energie BV")).to_be_visible()
-    axe.controleer(page, "beheer", "een deelnemer")
+    axe.controleer(page, wie, "een deelnemer")
     page.get_by_role("link", name="Intrekken").first.click()
     expect(page.get_by_role("heading", name="Certificaat intrekken")).to_be_visible()
-    axe.controleer(page, "beheer", "certificaat intrekken")
+    axe.controleer(page, wie, "certificaat intrekken")
     page.goto(PREFIX + "/beheer/deelnemers/nieuw")
     page.get_by_label("OIN").fill("123")
     page.get_by_role("button", name="Deelnemer aanmelden").click()
     page.wait_for_load_state("load")
-    axe.controleer(page, "beheer", "aanmeldformulier met fouten")
+    axe.controleer(page, wie, "aanmeldformulier met fouten")
     page.goto(PREFIX + f"/sleutels/beheer/{ZORG}")
-    axe.controleer(page, "beheer", "toegang tot sleutels in de browser")
+    axe.controleer(page, wie, "toegang tot sleutels in de browser")
     page.goto(PREFIX + "/aanmelden/aanvragen")  # beheer is sent on to the aanvragen
-    axe.controleer(page, "beheer")
+    axe.controleer(page, wie)
 
 
 ANTWOORD = r"""
@@ -441,27 +520,32 @@ def _opstelformulieren(axe: Axe, page: Any, wie: str, gezien: set[str], conversa
             axe.controleer(page, wie, f"formulier {module}/{code} leeg gecontroleerd")
 
 
-def _rol(axe: Axe, page: Any, sleutel: str, wie: str, gezien: set[str]) -> None:
-    """A participant of another kind: every page of its menu, a received message (readable copy),
-    a client and a message of the client, an upload with errors, every form it may start."""
-    log_in(page, _naam(sleutel), naam="Toegankelijk Test")
+def _menu_langs(axe: Axe, page: Any, wie: str, *, smal: bool = False) -> list[str]:
+    """Every page of the main menu (on a phone: the menu collapsed again on each); returns them."""
+    from playwright.sync_api import expect
+
     menu = _menu(page)
     assert menu, f"no main menu for {wie}"
     for pad in menu:
         _menupagina(page, pad)
+        if smal:
+            expect(page.locator('nav[aria-label="Hoofdmenu"] a').first).to_be_hidden()
         axe.controleer(page, wie, "menu")
+    return menu
+
+
+def _rol(axe: Axe, page: Any, sleutel: str, wie: str, gezien: set[str], *, smal: bool = False) -> None:
+    """A participant of another kind: every page of its menu (on a phone collapsed and opened), a
+    received message (readable copy), a client and a message of the client, an upload with errors,
+    every form it may start."""
+    log_in(page, _naam(sleutel), naam="Toegankelijk Test")
+    if smal:
+        _menu_dicht_en_open(axe, page, wie)
+    menu = _menu_langs(axe, page, wie, smal=smal)
     if PREFIX + "/ontvangen" in menu:
-        page.goto(PREFIX + "/ontvangen")
-        page.goto(_eerste_link(page, PREFIX + "/ontvangen/"))
-        axe.controleer(page, wie, "een ontvangen bericht")
+        _ontvangen_bericht(axe, page, wie)
     if PREFIX + "/upload" in menu:
-        page.goto(PREFIX + "/upload")
-        page.get_by_label("Bestanden (.csv)").set_input_files(
-            [{"name": "fout.csv", "mimeType": "text/csv", "buffer": b"geen;goede;kop\r\n1;2;3\r\n"}]
-        )
-        page.get_by_role("button", name="Controleren en versturen").click()
-        page.wait_for_load_state("load")
-        axe.controleer(page, wie, "upload met fouten")
+        _upload_met_fouten(axe, page, wie)
     if PREFIX + "/clienten" in menu:
         page.goto(PREFIX + "/clienten")
         clienten = _hrefs(page, f'a[href^="{PREFIX}/clienten/"]')
@@ -510,83 +594,75 @@ def test_elke_pagina_voor_elke_rol(nieuwe_pagina: Any, portaalserver: Portaalser
     axe.geen_schendingen()
 
 
-def test_andere_rollen(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe) -> None:
-    """The demo's other kinds of participant (issue #14: every role, every module): the bewindvoerder
-    (bewind, saldoverzoek), the kredietbank (waarborgfonds, schuldregeling 2.0, betalingsregeling),
-    the guarantee fund (role WF) and the fase-1 wijkteam (a debt counsellor in saldoverzoek and
-    pauzeknop only) — each with an answer received, so that every kind of page has content."""
+ANDERE_ROLLEN = (
+    ("bewindvoerder", "bewindvoerder"),
+    ("kredietbank", "kredietbank"),
+    ("fonds", "waarborgfonds"),
+    ("wijkteam", "wijkteam"),
+)
+"""The demo's other kinds of participant (`DEELNEMERS`' key, who)."""
+
+
+def _antwoorden(srv: Portaalserver) -> None:
+    """Each of the other kinds of participant receives an answer (once per server), so that every
+    kind of page has content."""
+    if srv.data_dir in _BEANTWOORD:
+        return
     for afzender, *antwoord in (
         ("incasso", "bewind", "melding_bewind", "melding_bewind_antwoord"),
         ("incasso", "saldoverzoek", "saldoverzoek", "saldoverzoek_antwoord"),
         ("incasso", "betalingsregeling", "saldoverzoek", "saldoverzoek_antwoord"),
         ("fonds", "waarborgfonds", "aanvraag_borgstelling", "verzoek_kredietinformatie", "los"),
     ):
-        portaalserver.python(ANTWOORD, _oin(afzender), *antwoord)
+        srv.python(ANTWOORD, _oin(afzender), *antwoord)
+    _BEANTWOORD.add(srv.data_dir)
+
+
+_BEANTWOORD: set[Path] = set()
+"""The servers (their data directories) whose participants have their answers."""
+
+
+def test_andere_rollen(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe) -> None:
+    """The demo's other kinds of participant (issue #14: every role, every module): the bewindvoerder
+    (bewind, saldoverzoek), the kredietbank (waarborgfonds, schuldregeling 2.0, betalingsregeling),
+    the guarantee fund (role WF) and the fase-1 wijkteam (a debt counsellor in saldoverzoek and
+    pauzeknop only) — each with an answer received, so that every kind of page has content."""
+    _antwoorden(portaalserver)
     gezien: set[str] = set()
-    _rol(axe, nieuwe_pagina(), "bewindvoerder", "bewindvoerder", gezien)
-    _rol(axe, nieuwe_pagina(), "kredietbank", "kredietbank", gezien)
-    _rol(axe, nieuwe_pagina(), "fonds", "waarborgfonds", gezien)
-    _rol(axe, nieuwe_pagina(), "wijkteam", "wijkteam", gezien)
+    for sleutel, wie in ANDERE_ROLLEN:
+        _rol(axe, nieuwe_pagina(), sleutel, wie, gezien)
     assert len(gezien) > 10, f"only {len(gezien)} different forms composed"
     axe.geen_schendingen()
 
 
-SMAL = {"width": 360, "height": 740}
-"""A phone (WCAG 1.4.10 reflow: 320 CSS px wide content; 360 px is the common Android width)."""
+def test_smal_scherm(nieuwe_pagina: Any, axe: Axe) -> None:
+    """At 360 × 740 px the walks of `test_elke_pagina_voor_elke_rol`: nobody logged in, a debt
+    counsellor (and composing), a creditor — the menu collapsed to its "Menu" button and opened, no
+    page wider than the screen, axe-core clean."""
+    _anoniem(axe, nieuwe_pagina(SMAL), "niet ingelogd op 360 px")
+    shv = nieuwe_pagina(SMAL)
+    _deelnemer(axe, shv, GEMEENTE_NAAM, "schuldhulpverlener op 360 px", upload=False, smal=True)
+    _opstellen(axe, shv, "schuldhulpverlener op 360 px")
+    _deelnemer(axe, nieuwe_pagina(SMAL), ENERGIE, "schuldeiser op 360 px", upload=True, smal=True)
+    axe.geen_schendingen()
 
 
-def test_smal_scherm(browser: Any, portaalserver: Portaalserver, axe: Axe) -> None:
-    """The main pages at 360 × 740 px, as a debt counsellor and a creditor: the menu collapsed to
-    its "Menu" button (and opened), no page wider than the screen, axe-core clean."""
-    from playwright.sync_api import expect
+SMAL_AANMELDER_KVK = "69599094"
+"""Another organisation that is not a participant, so that its aanvraag is its own."""
 
-    expect.set_options(timeout=30_000)
-    for organisatie, rol in ((GEMEENTE_NAAM, "schuldhulpverlener"), (ENERGIE, "schuldeiser")):
-        ctx = _context(browser, portaalserver)
-        try:
-            page = ctx.new_page()
-            page.set_viewport_size(SMAL)
-            wie = f"{rol} op 360 px"
-            page.goto(PREFIX + "/inloggen")
-            axe.controleer(page, "niet ingelogd op 360 px")
-            log_in(page, organisatie, naam="Smal Scherm")
-            menu = page.locator('nav[aria-label="Hoofdmenu"]')
-            knop = menu.locator("summary")
-            expect(knop).to_be_visible()
-            expect(menu.get_by_role("link", name="Verzonden")).to_be_hidden()
-            axe.controleer(page, wie, "menu dicht")
-            knop.click()
-            expect(menu.get_by_role("link", name="Verzonden")).to_be_visible()
-            axe.controleer(page, wie, "menu open")
-            for pad in _menu(page):
-                _menupagina(page, pad)
-                expect(menu.get_by_role("link", name="Verzonden")).to_be_hidden()
-                axe.controleer(page, wie)
-            page.goto(PREFIX + "/ontvangen")
-            page.goto(_eerste_link(page, PREFIX + "/ontvangen/"))
-            axe.controleer(page, wie, "een ontvangen bericht")
-            if organisatie == GEMEENTE_NAAM:
-                page.goto(PREFIX + "/clienten")
-                page.goto(_eerste_link(page, PREFIX + "/clienten/"))
-                axe.controleer(page, wie, "een cliënt")
-                page.goto(
-                    f"{PREFIX}/opstellen/inhoud?module=schuldregeling&berichttype=saldoverzoek"
-                    f"&ontvanger={_oin('incasso')}"
-                )
-                axe.controleer(page, wie, "formulier")
-                page.get_by_role("button", name="Controleren zonder te versturen").click()
-                page.wait_for_load_state("load")
-                axe.controleer(page, wie, "formulier met fouten")
-            else:
-                page.goto(PREFIX + "/upload")
-                page.get_by_label("Bestanden (.csv)").set_input_files(
-                    [{"name": "fout.csv", "mimeType": "text/csv", "buffer": b"geen;goede;kop\r\n1;2;3\r\n"}]
-                )
-                page.get_by_role("button", name="Controleren en versturen").click()
-                page.wait_for_load_state("load")
-                axe.controleer(page, wie, "upload met fouten")
-        finally:
-            ctx.close()
+
+def test_smal_scherm_andere_rollen(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe) -> None:
+    """At 360 × 740 px every other kind of user the demo has (issue #14): the bewindvoerder, the
+    kredietbank (waarborgfonds), the waarborgfonds and the fase-1 wijkteam through every page they
+    can reach, as `test_andere_rollen` walks them (every form once); an aanmelder; beheer with an
+    aanvraag to see. The menu collapsed and opened, no page wider than the screen, axe-core clean."""
+    _antwoorden(portaalserver)
+    gezien: set[str] = set()
+    for sleutel, rol in ANDERE_ROLLEN:
+        _rol(axe, nieuwe_pagina(SMAL), sleutel, f"{rol} op 360 px", gezien, smal=True)
+    aanvraag = _aanmelder(axe, nieuwe_pagina(SMAL), portaalserver, SMAL_AANMELDER_KVK, "aanmelder op 360 px")
+    _beheer(axe, nieuwe_pagina(SMAL), aanvraag, "beheer op 360 px", smal=True)
+    assert len(gezien) > 10, f"only {len(gezien)} different forms composed"
     axe.geen_schendingen()
 
 
@@ -704,14 +780,8 @@ def test_werkplek(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe) ->
     )
     axe.controleer(page, wie, "bericht opgesteld en verstuurd")
 
-    # Opstellen: a form with its errors, then the recipient's young certificate to confirm.
-    opties = page.locator("#opstel-type option")
-    expect(opties.nth(1)).to_be_attached(timeout=60_000)
-    page.locator("#opstel-type").select_option(index=1)
-    expect(page.locator("#opstel-formulier")).to_be_visible()
-    page.get_by_role("button", name="Bericht controleren en versturen").click()
-    expect(page.locator("#opstel-fouten")).to_be_visible(timeout=60_000)
-    axe.controleer(page, wie, "opstellen met fouten")
+    # Opstellen: a form, empty and with its errors.
+    _werkplekformulieren(axe, page, wie, alle=False)
 
     # What beheer sees of the keys in the browser.
     beheer = nieuwe_pagina()
@@ -720,3 +790,35 @@ def test_werkplek(nieuwe_pagina: Any, portaalserver: Portaalserver, axe: Axe) ->
     expect(beheer.get_by_text("Wera Werkplek").first).to_be_visible()
     axe.controleer(beheer, "beheer", "toegang tot sleutels in de browser van een deelnemer")
     axe.geen_schendingen()
+
+
+def test_werkplek_waarborgfonds(nieuwe_pagina: Any, axe: Axe) -> None:
+    """The waarborgfonds composes in the werkplek only (the server's Nieuw bericht is for debt
+    counsellors and bewindvoerders): every form it may start there, empty and sent empty (its
+    errors). Last in this file: the fund's keys are in the browser from here on."""
+
+    page = nieuwe_pagina()
+    _maak_sleutels(page, "Toegankelijk Fonds", _naam("fonds"))
+    _werkplekformulieren(axe, page, "waarborgfonds met sleutels in de browser")
+    axe.geen_schendingen()
+
+
+def _werkplekformulieren(axe: Axe, page: Any, wie: str, *, alle: bool = True) -> None:
+    """The werkplek's Opstellen (unlocked): every type it offers (`alle`) or the first, its form
+    empty and sent empty (its errors)."""
+    from playwright.sync_api import expect
+
+    opties = page.locator("#opstel-type option")
+    expect(opties.nth(1)).to_be_attached(timeout=60_000)
+    soorten = [
+        (opties.nth(i).get_attribute("value"), opties.nth(i).inner_text()) for i in range(opties.count())
+    ]
+    soorten = [(waarde, naam) for waarde, naam in soorten if waarde]  # not the "kies" line
+    assert soorten, f"{wie} may compose nothing in the werkplek"
+    for waarde, naam in soorten if alle else soorten[:1]:
+        page.locator("#opstel-type").select_option(value=waarde)
+        expect(page.locator("#opstel-formulier")).to_be_visible()
+        axe.controleer(page, wie, f"opstellen: {naam}")
+        page.get_by_role("button", name="Bericht controleren en versturen").click()
+        expect(page.locator("#opstel-fouten")).to_be_visible(timeout=60_000)
+        axe.controleer(page, wie, f"opstellen: {naam}, met fouten")

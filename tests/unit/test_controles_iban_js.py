@@ -102,9 +102,37 @@ def test_de_gevallen_raken_de_nationale_controle() -> None:
             assert _verdict(w) is not None, w
 
 
+NATIONAAL = "het nationale controlegetal van het rekeningnummer klopt niet"
+MOD97 = "de controle (mod-97) klopt niet"
+TEKSTEN: list[tuple[str, str]] = [
+    # Spain: the CCC's control digits (a weighted mod 11), the bank's and the account's.
+    (_iban("ES", "2100041846" + "0200051332"), NATIONAAL),
+    (_iban("ES", "2100041845" + "0200051333"), NATIONAAL),
+    # Norway: the account number's mod 11, and Luhn after the postgiro code 0000.
+    (_iban("NO", "86011117948"), NATIONAAL),
+    (_iban("NO", "0000123456" + str((int(luhn.calc_check_digit("123456")) + 1) % 10)), NATIONAAL),
+    # Belgium and Montenegro: their national check digits are a mod 97 of the account number.
+    (_iban("BE", "0961234567" + "70"), MOD97),
+    (_iban("ME", "505000012345678952"), MOD97),
+    # The IBAN's own check digits, in any country.
+    ("ES9221000418450200051332", MOD97),
+    ("NO9486011117947", MOD97),
+    ("NL91ABNA0417164301", MOD97),
+]
+"""An account whose check fails, and the text a user reads: a national check that is no mod 97 must
+not say that the IBAN's mod-97 failed (issue #14)."""
+
+
+def test_de_tekst_noemt_de_controle_die_faalt() -> None:
+    for waarde, tekst in TEKSTEN:
+        assert _verdict(waarde) == f"IBAN {waarde!r} is ongeldig ({tekst})", waarde
+
+
 def test_nationale_controles_gelijk_aan_python(node: str) -> None:
-    """BE, ES, ME and NO IBANs: the page's verdict and Dutch text are the Python field type's."""
+    """BE, ES, ME and NO IBANs: the page's verdict and Dutch text are the Python field type's (a
+    national check that is no mod 97 with its own text, as Python's)."""
     waarden = [w for goed, fout in GEVALLEN.values() for w in (*goed, *fout)]
+    waarden += [w for w, _ in TEKSTEN]
     waarden += ["be71 0961 2345 6769", "BE71-0961-2345-6770", "NL91ABNA0417164300"]
     uit = draai_script(
         node, JS / "test" / "controles.mjs", {"waarden": [{"soort": "iban", "waarde": w} for w in waarden]}

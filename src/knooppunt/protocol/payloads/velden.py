@@ -204,15 +204,30 @@ Bsn = Annotated[
 ]
 
 
+_NATIONALE_CONTROLE = {
+    "ES": "het nationale controlegetal van het rekeningnummer",
+    "NO": "het nationale controlegetal van het rekeningnummer",
+}
+"""The national check digits that are not a mod 97 (Spain's CCC: a weighted mod 11; Norway's account
+number: mod 11, or Luhn after 0000): a user must not read that the IBAN's mod-97 failed. Belgium's
+and Montenegro's national check digits are a mod 97 of the account number."""
+
+
 @functools.lru_cache(maxsize=4096)
 def _iban_controle(waarde: str) -> tuple[str | None, str | None]:
     """(canonical form, None) or (None, reason). python-stdnum's check costs ~25 µs (it consults
     its country registry), a good share of opening a message; a creditor's own few IBANs recur in
     every answer, so the pure result is cached."""
     try:
-        return stdnum_iban.validate(waarde), None
+        stdnum_iban.validate(waarde, check_country=False)
     except StdnumFout as fout:
         return None, _stdnum_reden(fout, "de controle (mod-97)")
+    try:  # then the country's own check (stdnum.<land>.iban), if python-stdnum has one
+        return stdnum_iban.validate(waarde), None
+    except StdnumFout as fout:
+        return None, _stdnum_reden(
+            fout, _NATIONALE_CONTROLE.get(stdnum_iban.compact(waarde)[:2], "de controle (mod-97)")
+        )
 
 
 def _iban(waarde: str) -> str:

@@ -6,7 +6,7 @@
 // versleuteld} per conversation and never sees a name. Everything shown is set as text.
 
 import { b64url, ontb64url } from "./kluis.js";
-import { $, api, cel, geheim, geheugen, instellingen, melding, onderdeel, status, tijdstip } from "./werkplek.js";
+import { $, api, cel, geheim, geheugen, instellingen, melding, onderdeel, status, tijdstip, toonTabel } from "./werkplek.js";
 
 export const MAX_KLANTNUMMER = 50;
 export const MAX_NAAM = 200;
@@ -113,7 +113,7 @@ function toonLijst() {
     knopcel.appendChild(knop);
     lijst.appendChild(rij);
   }
-  $("clienten-tabel").hidden = conversaties.length === 0;
+  toonTabel("clienten-tabel", conversaties.length > 0);
   $("clienten-leeg").hidden = conversaties.length !== 0;
   $("clienten-aantal").textContent =
     zoek ? `${getoond} van ${conversaties.length} trajecten gevonden` : `${conversaties.length} traject${conversaties.length === 1 ? "" : "en"}`;

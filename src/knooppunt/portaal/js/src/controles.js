@@ -63,8 +63,10 @@ function bbanPatroon(structuur) {
   return new RegExp(`^${structuur.replace(/([0-9]+)!([nac])/g, (_, n, s) => `${tekens[s]}{${n}}`)}$`);
 }
 
-// The reasons of velden._stdnum_reden for stdnum's InvalidChecksum and InvalidComponent.
+// The reasons of velden._stdnum_reden for stdnum's InvalidChecksum and InvalidComponent; a national
+// check that is no mod 97 (ES, NO) has its own text (velden._NATIONALE_CONTROLE).
 const CONTROLE_KLOPT_NIET = "de controle (mod-97) klopt niet";
+const NATIONAAL_KLOPT_NIET = "het nationale controlegetal van het rekeningnummer klopt niet";
 const ONDERDEEL_KLOPT_NIET = "de landcode of het rekeningnummer klopt niet";
 
 // python-stdnum's Belgian bank registry (stdnum/be/banks.dat): the registered bank codes, [first, last].
@@ -102,17 +104,17 @@ const NATIONAAL = {
   },
   // stdnum.es.ccc: the Código Cuenta Corriente's two control digits (positions 9 and 10), one over
   // "00" + bank and office, one over the account number.
-  ES: (bban) => (bban.slice(8, 10) === cccCijfer("00" + bban.slice(0, 8)) + cccCijfer(bban.slice(10)) ? null : CONTROLE_KLOPT_NIET),
+  ES: (bban) => (bban.slice(8, 10) === cccCijfer("00" + bban.slice(0, 8)) + cccCijfer(bban.slice(10)) ? null : NATIONAAL_KLOPT_NIET),
   // stdnum.me.iban: the whole BBAN mod 97 is 1.
   ME: (bban) => (mod97(bban) === 1 ? null : CONTROLE_KLOPT_NIET),
   // stdnum.no.kontonr: 11 digits weighted 6, 7, 8, 9, 4, 5, 6, 7, 8, 9 (mod 11) give the last; after
   // the postgiro code 0000, seven digits under Luhn.
   NO: (bban) => {
     const nummer = bban.startsWith("0000") ? bban.slice(4) : bban;
-    if (nummer.length === 7) return luhnKlopt(nummer) ? null : CONTROLE_KLOPT_NIET;
+    if (nummer.length === 7) return luhnKlopt(nummer) ? null : NATIONAAL_KLOPT_NIET;
     const gewichten = [6, 7, 8, 9, 4, 5, 6, 7, 8, 9];
     const som = gewichten.reduce((s, g, i) => s + g * Number(nummer[i]), 0);
-    return String(som % 11) === nummer[10] ? null : CONTROLE_KLOPT_NIET;
+    return String(som % 11) === nummer[10] ? null : NATIONAAL_KLOPT_NIET;
   },
 };
 

@@ -45,6 +45,7 @@ import {
   startOnderdelen,
   status,
   tijdstip,
+  toonTabel,
 } from "./werkplek.js";
 import { clientnaam } from "./clienten.js";
 import "./downloaden.js";
@@ -339,7 +340,7 @@ async function toonCollegas() {
     }
     lijst.appendChild(rij);
   }
-  $("collegas-tabel").hidden = anderen.length === 0;
+  toonTabel("collegas-tabel", anderen.length > 0);
   $("collegas-leeg").hidden = anderen.length !== 0;
   $("vernieuwen").hidden = !r.vernieuwenNodig;
   return r;
@@ -669,7 +670,7 @@ async function haalBerichten() {
       knopcel.appendChild(knop);
       lijst.appendChild(rij);
     }
-    $("berichten-tabel").hidden = r.berichten.length === 0;
+    toonTabel("berichten-tabel", r.berichten.length > 0);
     status(r.berichten.length === 0 ? "Er zijn geen open berichten." : `${r.berichten.length} open bericht${r.berichten.length === 1 ? "" : "en"}.`);
   } catch (fout) {
     status("");

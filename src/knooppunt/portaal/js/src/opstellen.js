@@ -20,7 +20,7 @@
 import { Validator } from "@cfworker/json-schema";
 import { schemafouten } from "./uploaden.js";
 import { zegel, ontvangersleutel, tekensleutel } from "./zegelen.js";
-import { $, api, instellingen, melding, onderdeel, status, cel, tijdstip } from "./werkplek.js";
+import { $, api, instellingen, melding, onderdeel, status, cel, tijdstip, toonTabel } from "./werkplek.js";
 import { clientnaam } from "./clienten.js";
 
 export const MAX_BIJLAGE = 1024 * 1024; // a document in a payload: at most 1 MB (routes/opstellen.py)
@@ -386,7 +386,7 @@ async function laadHerinneringen() {
     if (v.herinneringen) actie.appendChild(maak("span", { class: "hint" }, `Al ${v.herinneringen} herinnering${v.herinneringen === 1 ? "" : "en"} gestuurd.`));
     lijst.appendChild(rij);
   }
-  $("herinneringen-tabel").hidden = !r.vragen.length;
+  toonTabel("herinneringen-tabel", r.vragen.length > 0);
   $("herinneringen-leeg").hidden = r.vragen.length !== 0;
 }
 

@@ -89,6 +89,16 @@ export function tijdstip(iso) {
   return moment.toLocaleString("nl-NL", { timeZone: "Europe/Amsterdam", dateStyle: "long", timeStyle: "short" });
 }
 
+// Show or hide a table the page fills, with its scroll region (.tabel-rol: focusable and labelled, so
+// that a wide table scrolls by keyboard — WCAG 2.1.1); hidden together, so that an empty region is
+// never a tab stop.
+export function toonTabel(id, zichtbaar) {
+  const tabel = $(id);
+  tabel.hidden = !zichtbaar;
+  const rol = tabel.closest(".tabel-rol");
+  if (rol) rol.hidden = !zichtbaar;
+}
+
 export function cel(rij, tekst) {
   const td = document.createElement("td");
   td.textContent = tekst; // text, never HTML (DESIGN §5)
