@@ -36,7 +36,7 @@ def test_verzonden_berichten_met_status_en_termijnen(gemeente: TestClient, rt: R
     assert pagina.status_code == 200
     rijen = _rijen(pagina.text)
     assert len(rijen) == 24  # the demo: 3 clients x 4 creditors x (kennisgeving + saldoverzoek)
-    assert "<caption>Verzonden berichten</caption>" in pagina.text
+    assert '<caption id="verzonden-caption">Verzonden berichten</caption>' in pagina.text
     # Newest first; open messages show until when the creditor can confirm them (17.3).
     nieuwste = laatste(
         rt,
