@@ -272,7 +272,9 @@ def meet(
             uit["zaaien_s"] = round(time.perf_counter() - t0, 1)
             a, b, c = vragen[:n_upload], vragen[n_upload : 2 * n_upload], vragen[2 * n_upload :]
             print(f"  seeded {len(vragen):,} saldoverzoeken in {uit['zaaien_s']} s", flush=True)
-            with TestClient(create_app(rt), base_url="https://testserver", follow_redirects=False) as client:
+            app = create_app(rt)
+            runtime_mod.stel_gc_in_voor_server()  # as `knooppunt serve` does once its app is built
+            with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
                 csrf = _inloggen(client, SE_OIN)
                 refs = [v["referentienummer"] for v in a[:n_zip]]
                 for ronde in ("eerste", "opnieuw"):

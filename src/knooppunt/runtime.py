@@ -5,6 +5,7 @@ Built once per process (``knooppunt serve``, ``worker``, the CLI, tests) from a 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,3 +136,21 @@ def bouw(settings: Settings, *, extra_ankers: list[Path] | None = None, upgrade:
         ankers=laad_ankers(settings, extra_ankers),
         dagsleutels=dagsleutels,
     )
+
+
+GC_EERSTE_GENERATIE = 50_000
+"""Allocations between collections of the youngest generation in a server process (Python's
+default: 700). A request or an upload of 20,000 answers makes many short-lived objects that
+reference counting frees; at 700 the collector ran thousands of times per upload, each pass also
+scanning survivors (decision 0039)."""
+
+
+def stel_gc_in_voor_server() -> None:
+    """Garbage collection for a long-running server process, called once it has started (its app
+    built): what is alive then (modules, the app, caches) is frozen — never scanned again — and the
+    youngest generation collected every `GC_EERSTE_GENERATIE` allocations. Cycles are still
+    collected. `knooppunt serve` and `knooppunt worker` call it; never in a test process."""
+    gc.collect()
+    gc.freeze()
+    _eerste, tweede, derde = gc.get_threshold()
+    gc.set_threshold(GC_EERSTE_GENERATIE, tweede, derde)

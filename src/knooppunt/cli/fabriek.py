@@ -39,4 +39,6 @@ class Fabriek:
         if controle is not None:
             # Load the CRLs before the first request; problems are logged and fail closed.
             controle.ververs()
-        return create_app(rt)
+        app = create_app(rt)
+        runtime_mod.stel_gc_in_voor_server()
+        return app

@@ -173,6 +173,7 @@ def worker(once: bool, now: str | None, interval: float) -> None:
                 sys.exit(1)
             click.echo(json.dumps(resultaat, sort_keys=True))
         else:
+            runtime.stel_gc_in_voor_server()
             draai_steeds(rt, interval=interval, nu=moment)
     finally:
         rt.close()

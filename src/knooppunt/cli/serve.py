@@ -296,6 +296,7 @@ def start(settings: Settings, opties: ServeOpties) -> None:
                 from knooppunt.app import create_app
 
                 config = _uvicorn_config(create_app(rt), opties, client_ca)
+                runtime_mod.stel_gc_in_voor_server()
                 _draai(_serve_all(uvicorn.Server(config), sock, _ops_server(rt, opties)))
             else:
                 _serve_workers(settings, opties, rt, sock=sock, client_ca=client_ca, extra_ankers=extra)
