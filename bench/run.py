@@ -412,27 +412,23 @@ def _hub_runs(
                     flush=True,
                 )
         if "doorvoer" in scenarios:
-            if a.ontvangst in ("direct", "beide"):
-                run["doorvoer"] = _belast(
+            soorten = [("doorvoer", "doorvoer", False), ("doorvoer_vol", "doorvoer pages~100", True)]
+            for sleutel, titel, vol in soorten:
+                if a.ontvangst != "beide" and a.ontvangst != ("vol" if vol else "direct"):
+                    continue
+                if vol and a.lastgever != "rauw":
+                    print("  doorvoer pages~100: only with --lastgever rauw; skipped", flush=True)
+                    continue
+                run[sleutel] = _belast(
                     a,
                     hub,
                     pki,
                     belasting.bereid_voor(pki, inhouden, n),
                     threads=a.threads,
                     max_seconden=a.max_seconden,
+                    **({"volle_paginas": True} if vol else {}),
                 )
-                _toon(f"doorvoer {naam}", run["doorvoer"])
-            if a.ontvangst in ("vol", "beide") and a.lastgever == "rauw":
-                run["doorvoer_vol"] = _belast(
-                    a,
-                    hub,
-                    pki,
-                    belasting.bereid_voor(pki, inhouden, n),
-                    threads=a.threads,
-                    max_seconden=a.max_seconden,
-                    volle_paginas=True,
-                )
-                _toon(f"doorvoer pages~100 {naam}", run["doorvoer_vol"])
+                _toon(f"{titel} {naam}", run[sleutel])
             if a.per_verzending > 1 and a.lastgever == "rauw":
                 run["verzendingen"] = _belast(
                     a,

@@ -120,6 +120,19 @@ def settings(database_url: str, tmp_path: Path, pki_dir: Path) -> Settings:
     return maak_settings(database_url, tmp_path / "data", pki_dir)
 
 
+def met_portaal_ca(database_url: str, tmp_path: Path, pki_dir: Path, **extra: Any) -> Settings:
+    """Settings with the development CA as the portal CA (as `knooppunt serve` has in development):
+    for tests whose browser makes keys and has their CSRs certified."""
+    return maak_settings(
+        database_url,
+        tmp_path / "data",
+        pki_dir,
+        portaal_ca_certificaat=pki_dir / "ca.pem",
+        portaal_ca_sleutel=pki_dir / "ca-key.pem",
+        **extra,
+    )
+
+
 @pytest.fixture
 def rt(settings: Settings) -> Iterator[Runtime]:
     runtime = runtime_mod.bouw(settings, upgrade=False)

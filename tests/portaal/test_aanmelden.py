@@ -34,7 +34,7 @@ from knooppunt.runtime import Runtime
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Aanvraag, Auditregel, Deelnemer, PortaalAanmelder, PortaalSleutelblob
-from tests.conftest import maak_settings
+from tests.conftest import met_portaal_ca
 from tests.ontvangers import SmtpOntvanger
 from tests.portaal.conftest import csrf_van, formulier, inloggen, oin_van
 
@@ -55,16 +55,14 @@ def smtp() -> Iterator[SmtpOntvanger]:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, pki_dir: Path, smtp: SmtpOntvanger) -> Settings:
     """The test settings with an SMTP server and the test CA (a trust anchor) as portal CA."""
-    return maak_settings(
+    return met_portaal_ca(
         database_url,
-        tmp_path / "data",
+        tmp_path,
         pki_dir,
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         smtp_starttls=False,
         smtp_afzender=AFZENDER,
-        portaal_ca_certificaat=pki_dir / "ca.pem",
-        portaal_ca_sleutel=pki_dir / "ca-key.pem",
     )
 
 

@@ -25,7 +25,7 @@ from knooppunt.portaal.kluis import Kluis
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import transactie
 from knooppunt.store.models import Bericht, Deelnemer, PortaalSleutel
-from tests.conftest import maak_settings
+from tests.conftest import met_portaal_ca
 from tests.portaal.conftest import csrf_van, inloggen, productie_runtime
 from tests.portaal.test_sleutels import Browser, csrf_van_pagina, vraag
 
@@ -36,13 +36,7 @@ GEMEENTE = browserdemo.TEGENPARTIJEN[0]
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, pki_dir: Path) -> Settings:
     """With the development CA as the portal CA (as `knooppunt serve` has in development)."""
-    return maak_settings(
-        database_url,
-        tmp_path / "data",
-        pki_dir,
-        portaal_ca_certificaat=pki_dir / "ca.pem",
-        portaal_ca_sleutel=pki_dir / "ca-key.pem",
-    )
+    return met_portaal_ca(database_url, tmp_path, pki_dir)
 
 
 def _tel(rt: Runtime, *voorwaarden: object) -> int:

@@ -33,7 +33,7 @@ from knooppunt.runtime import Runtime
 from knooppunt.store import crl_staat
 from knooppunt.store.db import transactie
 from knooppunt.store.models import Auditregel, Certificaat, PortaalSleutelblob
-from tests.conftest import maak_settings
+from tests.conftest import met_portaal_ca
 from tests.portaal.conftest import inloggen, oin_van
 
 API = "/portaal/sleutels/api"
@@ -42,13 +42,7 @@ API = "/portaal/sleutels/api"
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, pki_dir: Path) -> Settings:
     """With the development CA as the portal CA (as `knooppunt serve` has in development)."""
-    return maak_settings(
-        database_url,
-        tmp_path / "data",
-        pki_dir,
-        portaal_ca_certificaat=pki_dir / "ca.pem",
-        portaal_ca_sleutel=pki_dir / "ca-key.pem",
-    )
+    return met_portaal_ca(database_url, tmp_path, pki_dir)
 
 
 def b64url(data: bytes) -> str:
