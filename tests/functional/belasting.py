@@ -102,8 +102,10 @@ class HubLog:
         return telling
 
     def verdacht(self) -> list[str]:
-        """Log lines pointing at a server-side failure: 5xx, tracebacks, locked databases, deadlocks."""
+        """Log lines pointing at a server-side failure: 5xx, tracebacks, locked databases, deadlocks,
+        content that does not open under its day key (nodes without one key store)."""
         sleutels = (
+            "opent niet onder haar dagsleutel",
             "Traceback",
             "Exception",
             "Error",

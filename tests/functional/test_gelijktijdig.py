@@ -209,7 +209,10 @@ def test_twee_hubs_een_database_niets_kwijt_niets_dubbel(
     klaar = threading.Event()
 
     def hub(naam: str) -> Any:
-        return hub_met_log(naam, database_url=database_url, data_dir=tmp_path / naam, pki_dir=pki_dir)
+        # One data directory for both, as two nodes of one hub have: the same day-key store and
+        # master key (DESIGN §5). Each with a key store of its own, a node could not open what the
+        # other sealed, and a page of only such messages came back empty.
+        return hub_met_log(naam, database_url=database_url, data_dir=tmp_path / "hubs", pki_dir=pki_dir)
 
     with hub("hub-a") as (a, log_a), hub("hub-b") as (b, log_b):
         logs = [log_a, log_b]
@@ -433,7 +436,10 @@ def test_bevestiging_tijdens_ophalen_blijft_bevestigd(
     ref = vraag["referentienummer"]
 
     def hub(naam: str) -> Any:
-        return hub_met_log(naam, database_url=database_url, data_dir=tmp_path / naam, pki_dir=pki_dir)
+        # One data directory for both, as two nodes of one hub have: the same day-key store and
+        # master key (DESIGN §5). Each with a key store of its own, a node could not open what the
+        # other sealed, and a page of only such messages came back empty.
+        return hub_met_log(naam, database_url=database_url, data_dir=tmp_path / "hubs", pki_dir=pki_dir)
 
     with (
         hub("hub-a") as (a, log_a),
