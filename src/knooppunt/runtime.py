@@ -127,7 +127,16 @@ def bouw(settings: Settings, *, extra_ankers: list[Path] | None = None, upgrade:
     dagsleutels = Dagsleutels.uit_instellingen(settings)
     engine = maak_engine(settings.effective_database_url, pool_size=settings.api_threads)
     if upgrade:
-        migrate.upgrade(engine)
+        # A process that migrates has reached the database: it also checks that its key store is
+        # the one the database works with (decision 0040). One that does not (a `serve` worker,
+        # whose supervisor checked) starts without touching the database.
+        try:
+            migrate.upgrade(engine)
+            dagsleutels.controleer_koppeling(engine)
+        except BaseException:
+            engine.dispose()
+            dagsleutels.close()
+            raise
     return Runtime(
         settings=settings,
         engine=engine,

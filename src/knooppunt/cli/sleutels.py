@@ -56,3 +56,39 @@ def sleutels_herverpak() -> None:
     finally:
         opslag.close()
     click.echo(f"{aantal} dagsleutel(s) opnieuw verpakt onder hoofdsleutel {opslag.hoofdsleutels.huidige_id}")
+
+
+@sleutels.command("koppel")
+@click.option(
+    "--opgeven",
+    is_flag=True,
+    help="Give up the content sealed under the key store the message database knew (it is lost for "
+    "good): open messages stored under its keys are no longer delivered and expire.",
+)
+@fouten_netjes
+def sleutels_koppel(opgeven: bool) -> None:
+    """Check that this node's key store is the one the message database works with; with
+    --opgeven, make it that store (after the old one was lost for good)."""
+    from knooppunt.store.dagsleutels import Dagsleutels
+    from knooppunt.store.db import maak_engine
+
+    settings = _settings()
+    opslag = Dagsleutels.uit_instellingen(settings)
+    engine = maak_engine(settings.effective_database_url, pool_size=1)
+    try:
+        if opgeven:
+            vorige = opslag.koppel(engine)
+            if vorige is None:
+                click.echo(f"sleutelopslag {opslag.identiteit()} is gekoppeld aan de berichtendatabase")
+            else:
+                click.echo(
+                    f"sleutelopslag {opslag.identiteit()} is nu gekoppeld aan de berichtendatabase, in "
+                    f"plaats van {vorige}: wat onder de oude dagsleutels is opgeslagen wordt niet meer "
+                    "bezorgd en verloopt"
+                )
+            return
+        opslag.controleer_koppeling(engine)
+        click.echo(f"sleutelopslag {opslag.identiteit()} is die van de berichtendatabase")
+    finally:
+        engine.dispose()
+        opslag.close()

@@ -26,6 +26,7 @@ import re
 import secrets
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,13 +37,27 @@ from typing import Any
 import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Column, Engine, LargeBinary, MetaData, String, Table, select, text, update
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from knooppunt.config import Settings, SettingsError
 from knooppunt.store.db import leesverbinding, maak_engine
-from knooppunt.store.models import UTCDateTime
+from knooppunt.store.models import OPEN_STATUSSEN, Bericht, Sleutelopslagkoppeling, UTCDateTime
 
 log = structlog.get_logger("knooppunt.dagsleutels")
 
@@ -67,6 +82,16 @@ dagsleutels = Table(
     Column("uiterlijk", UTCDateTime(), nullable=False),
     Column("aangemaakt_op", UTCDateTime(), nullable=False),
     Column("vernietigd_op", UTCDateTime()),
+)
+# The key store's identity: one row, made with the store. The message database records the
+# identity of the store its inhoud is sealed with (models.Sleutelopslagkoppeling), so that a node
+# configured with another store refuses to start (`Dagsleutels.controleer_koppeling`).
+identiteit = Table(
+    "sleutelopslag",
+    metadata,
+    Column("nummer", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("opslag_id", String(36), nullable=False),
+    Column("aangemaakt_op", UTCDateTime(), nullable=False),
 )
 
 
@@ -217,6 +242,83 @@ class Dagsleutels:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # --- which message database this store belongs to ---------------------------------------------
+
+    def identiteit(self) -> str:
+        """This key store's identity (a UUID), made insert-if-absent on first use, so every process
+        sharing the store reads the same one."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                self._insert()(identiteit)
+                .values(nummer=1, opslag_id=str(uuid.uuid4()), aangemaakt_op=datetime.now(UTC))
+                .on_conflict_do_nothing(index_elements=["nummer"])
+            )
+            return str(conn.scalar(select(identiteit.c.opslag_id).where(identiteit.c.nummer == 1)))
+
+    def controleer_koppeling(self, berichten: Engine) -> None:
+        """Refuse to run beside a message database whose inhoud another key store sealed.
+
+        The first process to start records this store's identity in the message database; a later
+        one with another store (a node with a data directory of its own, another
+        KNOOPPUNT_SLEUTELOPSLAG_URL) could open nothing the others stored — its fetches would leave
+        those messages out, and what it stored the others could not open — so it stops with what to
+        set. A message database not yet migrated this far is left alone (``knooppunt db upgrade``)."""
+        if not inspect(berichten).has_table(Sleutelopslagkoppeling.__tablename__):
+            return
+        eigen = self.identiteit()
+        koppeling = Sleutelopslagkoppeling
+        with berichten.begin() as conn:
+            conn.execute(
+                (postgresql.insert if berichten.dialect.name == "postgresql" else sqlite.insert)(koppeling)
+                .values(nummer=1, opslag_id=eigen, gekoppeld_op=datetime.now(UTC))
+                .on_conflict_do_nothing(index_elements=["nummer"])
+            )
+            rij = conn.execute(
+                select(koppeling.opslag_id, koppeling.gekoppeld_op).where(koppeling.nummer == 1)
+            ).one()
+            if rij.opslag_id == eigen:
+                return
+            open_ = conn.scalar(
+                select(func.count())
+                .select_from(Bericht)
+                .where(Bericht.status.in_(OPEN_STATUSSEN), Bericht.grootte.is_not(None))
+            )
+        raise SettingsError(
+            f"De sleutelopslag van deze node ({self._waar()}, opslag {eigen}) is niet die waarmee de "
+            f"berichtendatabase werkt (opslag {rij.opslag_id}, sinds "
+            f"{rij.gekoppeld_op.isoformat(timespec='seconds')}): de inhoud die de andere nodes "
+            f"opsloegen ({open_} open bericht(en) nu) opent hier niet, en wat deze node opslaat niet "
+            "daar. Geef elke node dezelfde KNOOPPUNT_SLEUTELOPSLAG_URL en dezelfde hoofdsleutel "
+            "(KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS; in ontwikkeling: dezelfde KNOOPPUNT_DATA_DIR). Is de "
+            "oude sleutelopslag echt verloren, koppel deze dan met `knooppunt sleutels koppel "
+            "--opgeven`: open berichten die onder de oude sleutels zijn opgeslagen worden dan niet "
+            "meer bezorgd en verlopen (de afzender krijgt VERLOPEN en kan opnieuw sturen)."
+        )
+
+    def koppel(self, berichten: Engine) -> str | None:
+        """Record this store as the one the message database works with (after the old store was
+        lost for good); returns the identity it replaces, or None if there was none or it was this."""
+        eigen = self.identiteit()
+        koppeling = Sleutelopslagkoppeling
+        with berichten.begin() as conn:
+            oud = conn.scalar(select(koppeling.opslag_id).where(koppeling.nummer == 1))
+            if oud is None:
+                conn.execute(
+                    insert(koppeling).values(nummer=1, opslag_id=eigen, gekoppeld_op=datetime.now(UTC))
+                )
+            elif oud != eigen:
+                conn.execute(
+                    update(koppeling)
+                    .where(koppeling.nummer == 1)
+                    .values(opslag_id=eigen, gekoppeld_op=datetime.now(UTC))
+                )
+        log.warning("sleutelopslag gekoppeld", opslag=eigen, vorige=oud)
+        return oud if oud != eigen else None
+
+    def _waar(self) -> str:
+        """Where this store lives, for an error message (no password)."""
+        return self.engine.url.render_as_string(hide_password=True)
 
     # --- keys ---------------------------------------------------------------------------------
 

@@ -458,6 +458,22 @@ class CrlStaat(Base):
     bijgewerkt_op: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+# --- which key store this message database belongs to (migration 0020_sleutelopslag) ------------------
+
+
+class Sleutelopslagkoppeling(Base):
+    """The identity of the key store (store.dagsleutels) whose day keys sealed this database's
+    stored inhoud: one row, written by the first node that starts. A node with another key store
+    (its own data directory, another KNOOPPUNT_SLEUTELOPSLAG_URL) could open none of the content
+    the others stored, and refuses to start (``Dagsleutels.controleer_koppeling``)."""
+
+    __tablename__ = "sleutelopslag_koppeling"
+
+    nummer: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    opslag_id: Mapped[str] = mapped_column(String(36))
+    gekoppeld_op: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # --- the portal upload's idempotency secret (migration 0010_upload_geheim) --------------------------
 
 
