@@ -14,11 +14,14 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
-from knooppunt.hub.mailbox import KNOOPPUNT, WEIGERREDENEN
+from knooppunt.hub.mailbox import KNOOPPUNT, WEIGERREDENEN, Instellingen
 from knooppunt.portaal.csvformaat import EXCEL_CSV
 from knooppunt.portaal.sessies import LOGIN_CSRF_COOKIE, huidige
 from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.soorten import Berichttype
 from knooppunt.store import berichten as store
 from knooppunt.store.db import db_nu, transactie
 
@@ -127,6 +130,34 @@ def meervoud(aantal: int, enkelvoud: str, meervoudsvorm: str) -> str:
     form with ``{n}`` places the number itself (``"Er is {n} nieuw bericht"``)."""
     vorm = enkelvoud if aantal == 1 else meervoudsvorm
     return vorm.format(n=aantal) if "{n}" in vorm else f"{aantal} {vorm}"
+
+
+def _instellingen(context: Context) -> Instellingen:
+    instellingen: Instellingen = context["request"].app.state.runtime.instellingen
+    return instellingen
+
+
+@pass_context
+def bevestigingstermijn(context: Context) -> str:
+    """The bevestigingstermijn this hub applies, in words ("5 werkdagen"): term lengths are
+    configuration (DESIGN §6), so the pages never promise the default."""
+    return meervoud(_instellingen(context).bevestigingstermijn, "werkdag", "werkdagen")
+
+
+@pass_context
+def antwoordtermijn(context: Context, soort: Any) -> str | None:
+    """The answer term of a type (a `Berichttype`) or a message's type (a `Bericht`) as this hub
+    applies it, in words: the module's own, else that of the protocol version (DESIGN §3a, §6)."""
+    if not isinstance(soort, Berichttype):
+        gevonden = CATALOGUS.zoek(
+            getattr(soort, "module", None) or "schuldregeling",
+            soort.berichttype,
+            getattr(soort, "versie", None),
+        )
+        if gevonden is None:
+            return None
+        soort = gevonden
+    return meervoud(_instellingen(context).antwoordtermijn_van(soort), "werkdag", "werkdagen")
 
 
 def grootte(aantal_bytes: int | float | None) -> str:
@@ -294,6 +325,8 @@ templates.env.filters["leesbaar"] = leesbare_codes
 templates.env.filters["meldingstatus"] = meldingstatus
 templates.env.globals["melding_tekst"] = melding_tekst
 templates.env.globals["excel_csv"] = EXCEL_CSV
+templates.env.globals["bevestigingstermijn"] = bevestigingstermijn
+templates.env.globals["antwoordtermijn"] = antwoordtermijn
 
 
 def pagina(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
