@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -18,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knooppunt import __version__
@@ -352,14 +356,14 @@ _DOCS_PAGINA = """<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Knooppunt API v1 — documentatie</title>
-  <link rel="stylesheet" href="docs/swagger-ui/swagger-ui.css">
+  <link rel="stylesheet" href="docs/swagger-ui/swagger-ui.css" integrity="{css}">
 </head>
 <body>
 <main id="swagger-ui"><h1>Knooppunt API v1</h1>
 <p>De interactieve documentatie heeft JavaScript nodig. Het OpenAPI-document staat op
 <a href="openapi.json">/api/v1/openapi.json</a>.</p></main>
-<script src="docs/swagger-ui/swagger-ui-bundle.js"></script>
-<script src="docs/start.js"></script>
+<script src="docs/swagger-ui/swagger-ui-bundle.js" integrity="{bundel}"></script>
+<script src="docs/start.js" integrity="{start}"></script>
 </body>
 </html>
 """
@@ -373,6 +377,21 @@ _DOCS_START = """window.ui = SwaggerUIBundle({
   layout: "BaseLayout"
 });
 """
+
+
+def _sri(inhoud: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(inhoud).digest()).decode("ascii")
+
+
+@functools.cache
+def _docs_pagina() -> str:
+    """The docs page with Subresource Integrity on its scripts and stylesheet (DESIGN §5: the
+    portal's code is served with SRI), computed once from the files served."""
+    return _DOCS_PAGINA.format(
+        css=_sri((SWAGGER_UI / "swagger-ui.css").read_bytes()),
+        bundel=_sri((SWAGGER_UI / "swagger-ui-bundle.js").read_bytes()),
+        start=_sri(_DOCS_START.encode("utf-8")),
+    )
 
 
 class _DocsKoppen:
@@ -395,7 +414,7 @@ class _DocsKoppen:
 def _interactieve_docs(api: FastAPI) -> None:
     @api.get("/docs", include_in_schema=False)
     def _docs() -> HTMLResponse:
-        return HTMLResponse(_DOCS_PAGINA, headers={"Content-Security-Policy": DOCS_CSP})
+        return HTMLResponse(_docs_pagina(), headers={"Content-Security-Policy": DOCS_CSP})
 
     @api.get("/docs/start.js", include_in_schema=False)
     def _docs_start() -> Response:
@@ -406,6 +425,16 @@ def _interactieve_docs(api: FastAPI) -> None:
         )
 
     api.mount("/docs/swagger-ui", _DocsKoppen(StaticFiles(directory=str(SWAGGER_UI))), name="swagger-ui")
+
+
+def _heel_pad(app: FastAPI) -> None:
+    """Make the mount just added match the whole path (DESIGN §4: identifiers matched whole, never
+    a `$` that accepts a trailing newline). Starlette compiles a mount as ``^/api/v1/(?P<path>.*)$``:
+    the `$` matched before a final newline, which the mount then dropped, so `/berichten/<uuid>%0A`
+    reached no route (404) instead of the route that refuses the identifier (400)."""
+    mount = app.router.routes[-1]
+    assert isinstance(mount, Mount)
+    mount.path_regex = re.compile(mount.path_regex.pattern.removesuffix("$") + r"\Z", re.DOTALL)
 
 
 def nl_api_design_rules(schema: dict[str, Any]) -> dict[str, Any]:
@@ -484,11 +513,13 @@ def create_app(runtime: Runtime) -> ASGIApp:
     app.state.runtime = runtime
     api = _api_app(runtime)
     app.mount("/api/v1", api)
+    _heel_pad(app)
     per_pad: dict[str, int] = {}
     if runtime.settings.portaal_actief:
         from knooppunt.portaal.app import MAX_UPLOAD_VERZOEK, UPLOAD_PAD, create_portaal_app
 
         app.mount("/portaal", create_portaal_app(runtime))
+        _heel_pad(app)
         per_pad[UPLOAD_PAD] = MAX_UPLOAD_VERZOEK
 
         @app.get("/portaal", include_in_schema=False)

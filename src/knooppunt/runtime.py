@@ -23,7 +23,7 @@ from knooppunt.hub.notitie import (
     sleutel_uit_bestand,
 )
 from knooppunt.pki import ontwikkel_ca
-from knooppunt.pki.certificaat import OngeldigCertificaat
+from knooppunt.pki.certificaat import OngeldigCertificaat, is_pkioverheid
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.protocol.werkdagen import Werkdagkalender, parse_sluitingsdagen
 from knooppunt.store import migrate
@@ -115,6 +115,13 @@ def laad_ankers(settings: Settings, extra: list[Path] | None = None) -> Vertrouw
         ankers = Vertrouwensankers.uit_bestanden(paden)
     except OngeldigCertificaat as exc:
         raise SettingsError(f"KNOOPPUNT_TRUST_ANCHORS: {exc}") from exc
+    if settings.is_development and any(is_pkioverheid(c) for c in ankers.certificaten):
+        raise SettingsError(
+            "KNOOPPUNT_ENV=development weigert PKIoverheid als vertrouwensanker: een ontwikkelomgeving "
+            "heeft een ontwikkel-login zonder eHerkenning en een ontwikkel-CA, en mag dus geen echte "
+            "deelnemers vertrouwen (DESIGN §5). Gebruik de ontwikkel-CA (`knooppunt pki init`) in "
+            "KNOOPPUNT_TRUST_ANCHORS, of zet KNOOPPUNT_ENV=production."
+        )
     if not settings.is_development and any(ontwikkel_ca.is_ontwikkel_ca(c) for c in ankers.certificaten):
         raise SettingsError(
             "A development CA is configured as trust anchor, which production refuses: configure the "

@@ -765,8 +765,8 @@ def test_identificatoren_canoniek_en_geheel(client: Client, cast: dict[str, Part
         f"/conversaties/{ref}x",
     ):
         _probleem(se.get(pad), 400)
-    # a trailing newline in a path: refused (never the message), see the strict-xfail test below
-    assert se.get(f"/berichten/{ref}%0A").status_code in (400, 404)
+    # a trailing newline in a path: refused (never the message), see test_nieuwe_regel_achter_…_is_400
+    _probleem(se.get(f"/berichten/{ref}%0A"), 400)
     _probleem(se.post(f"/berichten/{ref.upper()}/bevestiging"), 400)
     _probleem(se.post("/bevestigingen", json={"referentienummers": [ref.upper()]}), 400)
     _probleem(se.post("/bevestigingen", json={"referentienummers": [ref + "\n"]}), 400)
@@ -926,12 +926,6 @@ def test_jwe_kop_controles(client: Client, cast: dict[str, Partij]) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deviation: Starlette's Mount matches '/api/v1/<path>' with a `$` that accepts a trailing "
-    "newline, so '/berichten/<uuid>%0A' reaches no route and is a 404 NIET_GEVONDEN, not the 400 of a "
-    "non-canonical identifier (fix belongs in app.py; see the api helper's report)",
-)
 def test_nieuwe_regel_achter_een_identificatie_in_het_pad_is_400(
     client: Client, cast: dict[str, Partij]
 ) -> None:

@@ -164,8 +164,10 @@ def test_identificatie_in_pad_en_query_moet_heel_en_canoniek_zijn(cast: dict[str
         for pad in (f"/berichten/{vals}", f"/conversaties/{vals}"):
             _probleem(se.get(pad), 400, "ONGELDIG_VERZOEK")
         _probleem(se.post(f"/berichten/{vals}/bevestiging"), 400, "ONGELDIG_VERZOEK")
-    # A newline in the path matches no route at all: a 404 (problem+json), never the message.
-    _probleem(se.get(f"/berichten/{u}%0A"), 404, "NIET_GEVONDEN")
+    # A newline at the end of the path is part of the identifier, which the route refuses
+    # (the mount matches the whole path: app._heel_pad).
+    for pad in (f"/berichten/{u}%0A", f"/conversaties/{u}%0A", f"/adresboek/{gemeente.oin}%0A"):
+        _probleem(se.get(pad), 400, "ONGELDIG_VERZOEK")
     for vals in (u + "\n", u.upper(), u + "a", u + "\x00"):
         r = se.get("/verzonden", params={"conversatieReferentienummer": vals})
         assert _namen(_probleem(r, 400, "ONGELDIG_VERZOEK")) == ["conversatieReferentienummer"]

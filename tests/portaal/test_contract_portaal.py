@@ -171,11 +171,6 @@ def test_no_served_file_loads_anything_from_another_origin(portaal: TestClient) 
             assert not EXTERN_JS.search(antwoord.text), pad
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/knooppunt/app.py _DOCS_PAGINA: the two <script> tags of /api/v1/docs carry no "
-    "integrity attribute (reported by helper portaal; the fix is outside src/knooppunt/portaal/)",
-)
 def test_the_api_docs_scripts_carry_sri_too(portaal: TestClient) -> None:
     """DESIGN §5 "Portal", *The code*: the JavaScript is "served by the portal itself (no CDN) ...
     with SRI"; §7: "Interactive API docs served without any CDN." The docs page is served
@@ -219,11 +214,6 @@ def _pkioverheid_root(pad: Path) -> Path:
     return pad
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/knooppunt/runtime.py laad_ankers refuses a development CA in production but accepts "
-    "PKIoverheid anchors in development (reported by helper portaal; outside src/knooppunt/portaal/)",
-)
 def test_development_with_its_login_refuses_production_trust_anchors(
     settings: Settings, tmp_path: Path
 ) -> None:

@@ -114,3 +114,18 @@ def controleer_bruikbaar(info: CertificaatInfo) -> None:
         f"sleutel {info.sleuteltype} {info.sleutelgrootte} bits wordt niet ondersteund; "
         "gebruik RSA van minstens 2048 bits of EC P-256"
     )
+
+
+PKIOVERHEID_ORGANISATIE = "Staat der Nederlanden"
+"""The organisation in the names of the PKIoverheid root and domain CAs (the Staat der Nederlanden
+roots and the Private Services CA that issues the issuing CAs)."""
+
+
+def is_pkioverheid(cert: x509.Certificate) -> bool:
+    """Whether a CA certificate is part of PKIoverheid: itself a Staat der Nederlanden CA, or issued
+    by one (an issuing CA under the Private Services domain)."""
+    return any(
+        str(attribuut.value) == PKIOVERHEID_ORGANISATIE
+        for naam in (cert.subject, cert.issuer)
+        for attribuut in naam.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    )
