@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from knooppunt.hub.adresboek import schuldensoorten_van
@@ -48,6 +49,16 @@ class EerderUitgewisseld:
 Feitvraag = LaatsteAntwoord | EerderUitgewisseld
 
 
+def is_verlopen(bericht: Berichtrij, nu: datetime) -> bool:
+    """Whether a referenced message is expired at `nu` (DESIGN §3, §6): swept, or still open past its
+    bevestigingstermijn and not yet swept — the expiry job runs now and then, and an answer or
+    reference must be judged the same whether it has run or not (§4: a message is never both
+    confirmed and expired)."""
+    if bericht.status == "verlopen":
+        return True
+    return bericht.status in ("aangeboden", "opgehaald") and bericht.verloopt_op < nu
+
+
 class Antwoordfeit(Protocol):
     @property
     def berichttype(self) -> str: ...
@@ -72,6 +83,8 @@ class Context:
     ontvanger: Deelnemer
     conversatie: str
     verwijzing: Berichtrij | None
+    nu: datetime
+    """The moment the envelope is judged at: a referenced message past its term is expired."""
     # A batch (mailbox.verstuur_reeks) already holds an accepted message from this sender to this
     # recipient in this conversation and module: what the database would show the one-at-a-time path.
     uitgewisseld_in_reeks: bool = False
@@ -186,7 +199,8 @@ def _verwijst_naar_open_vraag(ctx: Context) -> None:
         vraag is None
         or vraag.berichttype not in ctx.type.verwijst_naar
         or vraag.beantwoord_op is not None
-        or vraag.status in ("verlopen", "geweigerd")
+        or vraag.status == "geweigerd"
+        or is_verlopen(vraag, ctx.nu)
     ):
         raise _fout(
             "ONGELDIGE_VERWIJZING",
@@ -205,7 +219,8 @@ def _verwijst_naar_laatste_niet_akkoord(ctx: Context) -> None:
     if (
         vraag is None
         or vraag.berichttype != "betaalvoorstel_niet_akkoord"
-        or vraag.status in ("verlopen", "geweigerd")
+        or vraag.status == "geweigerd"
+        or is_verlopen(vraag, ctx.nu)
         or laatste is None
         or laatste.referentienummer != vraag.referentienummer
     ):

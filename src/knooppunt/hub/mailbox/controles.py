@@ -9,6 +9,7 @@ from datetime import datetime
 
 from knooppunt.hub import adresboek
 from knooppunt.hub.mailbox.envelop import Envelop, Instellingen, R, weigering
+from knooppunt.hub.regels import is_verlopen
 from knooppunt.protocol.catalogus import CATALOGUS, Berichttype
 from knooppunt.protocol.jwe import OngeldigeJwe, alg_past_bij_sleutel, kid_naar_vingerafdruk, lees_kop
 from knooppunt.store.models import Deelnemer
@@ -198,9 +199,12 @@ def zelfde_traject(vraag: R, envelop: Envelop) -> bool:
     )
 
 
-def beoordeel_verwijzing(berichttype: Berichttype, envelop: Envelop, vraag: R | None) -> R | None:
+def beoordeel_verwijzing(
+    berichttype: Berichttype, envelop: Envelop, vraag: R | None, nu: datetime
+) -> R | None:
     """The referenced message, or a refusal; ``vraag`` is the message the number names between
-    these two parties in the direction of `verwijzing_richting` (None when there is none)."""
+    these two parties in the direction of `verwijzing_richting` (None when there is none). An
+    answer names a message that is not expired at `nu` (`regels.is_verlopen`)."""
     ref = envelop.cross_referentienummer
     if berichttype.verwijst_naar:
         # A reminder refers to the sender's own open question to this recipient (art. 15.1).
@@ -233,7 +237,8 @@ def beoordeel_verwijzing(berichttype: Berichttype, envelop: Envelop, vraag: R | 
         vraag is None
         or not zelfde_traject(vraag, envelop)
         or not berichttype.beantwoordt_type(vraag.berichttype)
-        or vraag.status in ("verlopen", "geweigerd")
+        or vraag.status == "geweigerd"
+        or is_verlopen(vraag, nu)
     ):
         raise weigering(
             "ONGELDIG_ANTWOORD",

@@ -115,7 +115,7 @@ def toelaten(
     if ref is not None and (berichttype.verwijst_naar or berichttype.is_antwoord):
         van, aan = controles.verwijzing_richting(berichttype, afzender, envelop)
         kandidaat = zicht.bericht(ref, afzender=van, ontvanger=aan)
-    verwijzing = controles.beoordeel_verwijzing(berichttype, envelop, kandidaat)
+    verwijzing = controles.beoordeel_verwijzing(berichttype, envelop, kandidaat, nu)
     regels.controleer(
         regels.Context(
             feiten=zicht.regelfeiten(envelop, berichttype, ontvanger.oin),
@@ -124,6 +124,7 @@ def toelaten(
             ontvanger=ontvanger,
             conversatie=conversatie,
             verwijzing=verwijzing,
+            nu=nu,
             uitgewisseld_in_reeks=zicht.uitgewisseld(conversatie, berichttype.module, ontvanger.oin),
         )
     )
