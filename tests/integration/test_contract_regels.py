@@ -254,6 +254,27 @@ def test_art_9_3_het_laatste_antwoord_over_alle_saldoverzoeken_telt(
     t.ok(gemeente, zorg, "betaalvoorstel")
 
 
+def test_art_9_3_en_12_1_een_bericht_voorbij_zijn_termijn_telt_niet_mee_ook_voor_de_veegronde(
+    wie: dict[str, Partij], traject: Any, rt: Runtime
+) -> None:
+    """The rules that look back (9.3's latest answer, 12.1's earlier exchange) count messages that
+    were delivered: an unconfirmed one past its bevestigingstermijn is expired (§6) whether or not
+    the expiry job has swept it yet — the same judgement before and after the sweep."""
+    t = traject("1.0")
+    gemeente, zorg, energie = wie["gemeente"], wie["zorg"], wie["energie"]
+    vraag = t.ok(gemeente, zorg, "saldoverzoek_zorg")
+    akkoord = t.ok(zorg, gemeente, "saldoverzoek_antwoord_standaard_akkoord", antwoord_op=vraag)
+    t.geweigerd(gemeente, zorg, "betaalvoorstel", "GEEN_BETAALVOORSTEL_NA_STANDAARD_AKKOORD")
+    kennisgeving = t.ok(gemeente, energie, "kennisgeving")
+    # The debt counsellor never confirmed the answer, the creditor never the kennisgeving.
+    _termijn_voorbij(rt, akkoord, kennisgeving)
+    t.ok(gemeente, zorg, "betaalvoorstel")  # 9.3: the expired answer no longer counts
+    t.geweigerd(gemeente, energie, "schuldregeling_beeindigd", "GEEN_EERDER_CONTACT")  # 12.1
+    _verloop_alles(rt, dagen=0)
+    t.ok(gemeente, zorg, "betaalvoorstel")  # the same after the sweep
+    t.geweigerd(gemeente, energie, "schuldregeling_beeindigd", "GEEN_EERDER_CONTACT")
+
+
 # --- art. 11.1 / 7.2 ------------------------------------------------------------------------------------
 
 

@@ -427,6 +427,16 @@ def aantal_open(session: Session, *, afzender: str, ontvanger: str, tot: int) ->
     return int(session.scalar(select(func.count()).select_from(binnen)) or 0)
 
 
+def geleverd(nu: datetime) -> ColumnElement[bool]:
+    """A message that counts as exchanged at `nu` for the rules that look back (9.3, 11.1, 12.1,
+    14.1): neither refused nor expired — swept, or still open past its verloopt_op and not yet swept
+    (`regels.is_verlopen`), so a judgement never depends on whether the expiry job has run."""
+    return and_(
+        Bericht.status.not_in(("verlopen", "geweigerd")),
+        or_(Bericht.status.not_in(OPEN_STATUSSEN), Bericht.verloopt_op >= nu),
+    )
+
+
 def laatste_antwoord(
     session: Session,
     *,
@@ -436,17 +446,18 @@ def laatste_antwoord(
     aan: str,
     typen: Collection[str],
     vraagtypen: Collection[str] | None = None,
+    nu: datetime,
 ) -> Row[str, str, str] | None:
-    """The latest (by ontvangenOp) delivered answer from `van` to `aan` in a conversation and
-    module, among `typen`, optionally only answers to questions of `vraagtypen`: (berichttype,
-    referentienummer, versie), or None."""
+    """The latest (by ontvangenOp) answer from `van` to `aan` delivered at `nu` (`geleverd`) in a
+    conversation and module, among `typen`, optionally only answers to questions of `vraagtypen`:
+    (berichttype, referentienummer, versie), or None."""
     query = select(Bericht.berichttype, Bericht.referentienummer, Bericht.versie).where(
         Bericht.conversatie_referentienummer == conversatie,
         Bericht.module == module,
         Bericht.afzender == van,
         Bericht.ontvanger == aan,
         Bericht.berichttype.in_(list(typen)),
-        Bericht.status.not_in(("verlopen", "geweigerd")),
+        geleverd(nu),
     )
     if vraagtypen is not None:
         vraag = aliased(Bericht)
@@ -461,10 +472,10 @@ def laatste_antwoord(
 
 
 def eerder_uitgewisseld(
-    session: Session, *, conversatie: str, module: str, partij: str, tegenpartij: str
+    session: Session, *, conversatie: str, module: str, partij: str, tegenpartij: str, nu: datetime
 ) -> bool:
-    """Did these two parties exchange a delivered message in this conversation and module (either
-    way)?"""
+    """Did these two parties exchange a message delivered at `nu` (`geleverd`) in this conversation
+    and module (either way)?"""
     query = select(Bericht.id).where(
         Bericht.conversatie_referentienummer == conversatie,
         Bericht.module == module,
@@ -472,7 +483,7 @@ def eerder_uitgewisseld(
             (Bericht.afzender == partij) & (Bericht.ontvanger == tegenpartij),
             (Bericht.afzender == tegenpartij) & (Bericht.ontvanger == partij),
         ),
-        Bericht.status.not_in(("verlopen", "geweigerd")),
+        geleverd(nu),
     )
     return session.scalar(query.limit(1)) is not None
 

@@ -57,11 +57,24 @@ from knooppunt.store.models import (
     Conversatie,
     CrlStaat,
     Inboxbezetting,
+    UTCDateTime,
 )
 
 _B = Bericht.__table__.c
 _KOLOMMEN = tuple(_B)
 _NIET_GELDIG = ("verlopen", "geweigerd")
+_OPEN = ("aangeboden", "opgehaald")
+
+
+def _geleverd(nu: Any) -> ColumnElement[bool]:
+    """A message that counts as exchanged at `nu` (the rules' "delivered"): neither refused nor
+    expired — swept by the expiry job, or still open past its verloopt_op and not yet swept, which
+    `regels.is_verlopen` also counts as expired (the judgement must not depend on whether the job
+    has run)."""
+    return and_(
+        _B.status.not_in(_lijst(_NIET_GELDIG)),
+        or_(_B.status.not_in(_lijst(_OPEN)), _B.verloopt_op >= nu),
+    )
 
 
 def _lijst(waarden: Sequence[str]) -> list[Any]:
@@ -123,14 +136,14 @@ def _p(naam: str, type_: Any = String) -> Any:
     return bindparam(naam, type_=type_)
 
 
-def _laatste(soort: str, vraag: Antwoordvraag) -> Any:
+def _laatste(soort: str, vraag: Antwoordvraag, nu: Any) -> Any:
     query = select(*_KOLOMMEN).where(
         _B.conversatie_referentienummer == _p("conversatie"),
         _B.module == _p("module"),
         _B.afzender == _p("ontvanger"),
         _B.ontvanger == _p("afzender"),
         _B.berichttype.in_(_lijst(vraag.typen)),
-        _B.status.not_in(_lijst(_NIET_GELDIG)),
+        _geleverd(nu),
     )
     if vraag.vraagtypen is not None:
         gevraagd = aliased(Bericht)
@@ -152,7 +165,7 @@ parties exchanged a message): what decides the shape of the facts statement."""
 @functools.cache
 def _feitenstatement(vorm: Feitvorm) -> Vast:
     """The facts statement of one shape, built once (store.db.Vast)."""
-    return Vast(union_all(*_feitendelen(vorm)))
+    return Vast(union_all(*_feitendelen(vorm, _p("nu", UTCDateTime()))))
 
 
 @functools.cache
@@ -179,11 +192,12 @@ def _feiten_en_klokstatement(vorm: Feitvorm) -> Vast:
             for k in _KOLOMMEN
         ),
     )
-    return Vast(union_all(*_feitendelen(vorm), klok))
+    return Vast(union_all(*_feitendelen(vorm, func.statement_timestamp()), klok))
 
 
-def _feitendelen(vorm: Feitvorm) -> list[Any]:
-    """The selects of the facts statement of one shape (UNION ALL'd by the callers)."""
+def _feitendelen(vorm: Feitvorm, nu: Any) -> list[Any]:
+    """The selects of the facts statement of one shape (UNION ALL'd by the callers); ``nu``: the
+    moment a message counts as delivered at (a parameter, or the clock the statement reads)."""
     met_verwijzing, antwoordvragen, uitgewisseld = vorm
     afzender, ontvanger = _p("afzender"), _p("ontvanger")
     eigen = and_(Inboxbezetting.ontvanger == ontvanger, Inboxbezetting.afzender == afzender)
@@ -198,7 +212,7 @@ def _feitendelen(vorm: Feitvorm) -> list[Any]:
                         and_(_B.afzender == afzender, _B.ontvanger == ontvanger),
                         and_(_B.afzender == ontvanger, _B.ontvanger == afzender),
                     ),
-                    _B.status.not_in(_lijst(_NIET_GELDIG)),
+                    _geleverd(nu),
                 ),
                 1,
             ),
@@ -230,7 +244,7 @@ def _feitendelen(vorm: Feitvorm) -> list[Any]:
             )
         )
     for i, vraag in enumerate(antwoordvragen):
-        delen.append(_laatste(f"l{i}", vraag))
+        delen.append(_laatste(f"l{i}", vraag, nu))
     return delen
 
 
@@ -249,6 +263,9 @@ class Feitvraag:
     verwijzing: tuple[str, str, str] | None
     antwoordvragen: tuple[Antwoordvraag, ...] = ()
     uitgewisseld: bool = False
+    nu: datetime | None = None
+    """The moment the envelope is judged at (the transaction's clock); None: the statement reads the
+    clock itself (`lees_feiten_los_async`)."""
 
 
 def _feitenvraag(
@@ -259,7 +276,7 @@ def _feitenvraag(
     vragen = vraag.antwoordvragen
     vorm = (vraag.verwijzing is not None, vragen, vraag.uitgewisseld)
     statement = _feiten_en_klokstatement(vorm) if met_klok else _feitenstatement(vorm)
-    waarden = {
+    waarden: dict[str, Any] = {
         "referentienummer": vraag.referentienummer,
         "conversatie": vraag.conversatie,
         "module": vraag.module,
@@ -268,6 +285,10 @@ def _feitenvraag(
     }
     if vraag.verwijzing is not None:
         waarden["cross"], waarden["cross_van"], waarden["cross_aan"] = vraag.verwijzing
+    if not met_klok:
+        if vraag.nu is None:
+            raise ValueError("lees_feiten needs the moment the envelope is judged at (Feitvraag.nu)")
+        waarden["nu"] = vraag.nu
     return statement, waarden, vragen
 
 

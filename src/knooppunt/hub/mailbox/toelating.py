@@ -39,7 +39,9 @@ class Zicht(Protocol[R_co]):
         """Called first, for each envelope: a view that reads the database may read every fact
         the envelope will need now, in one statement."""
 
-    def regelfeiten(self, envelop: Envelop, berichttype: Berichttype, ontvanger: str) -> regels.Feiten:
+    def regelfeiten(
+        self, envelop: Envelop, berichttype: Berichttype, ontvanger: str, nu: datetime
+    ) -> regels.Feiten:
         """Where the type's conditions get their facts (`regels.Feiten`)."""
 
     def bestaand(self, referentienummer: str) -> R_co | None:
@@ -118,7 +120,7 @@ def toelaten(
     verwijzing = controles.beoordeel_verwijzing(berichttype, envelop, kandidaat, nu)
     regels.controleer(
         regels.Context(
-            feiten=zicht.regelfeiten(envelop, berichttype, ontvanger.oin),
+            feiten=zicht.regelfeiten(envelop, berichttype, ontvanger.oin, nu),
             type=berichttype,
             afzender=afzender,
             ontvanger=ontvanger,
@@ -173,6 +175,7 @@ class _Navragen:
     module: str
     afzender: str
     ontvanger: str
+    nu: datetime
 
     def laatste_antwoord(self, vraag: regels.LaatsteAntwoord) -> regels.Antwoordfeit | None:
         rij = store.laatste_antwoord(
@@ -183,6 +186,7 @@ class _Navragen:
             aan=self.afzender,
             typen=vraag.typen,
             vraagtypen=vraag.vraagtypen,
+            nu=self.nu,
         )
         return rij
 
@@ -193,10 +197,13 @@ class _Navragen:
             module=self.module,
             partij=self.afzender,
             tegenpartij=self.ontvanger,
+            nu=self.nu,
         )
 
 
-def feitvraag(afzender: Deelnemer, envelop: Envelop) -> verzend_store.Feitvraag:
+def feitvraag(
+    afzender: Deelnemer, envelop: Envelop, *, nu: datetime | None = None
+) -> verzend_store.Feitvraag:
     """What `store.verzenden.lees_feiten` (or `feitenvraag`) must read for this envelope: every
     fact its type's conditions ask, the referenced message in its direction, the number's message,
     the conversation's owner and the recipient's counters."""
@@ -222,6 +229,7 @@ def feitvraag(afzender: Deelnemer, envelop: Envelop) -> verzend_store.Feitvraag:
             if isinstance(v, regels.LaatsteAntwoord)
         ),
         uitgewisseld=any(isinstance(v, regels.EerderUitgewisseld) for v in vragen),
+        nu=nu,
     )
 
 
@@ -242,13 +250,17 @@ class Databasezicht:
     def bereid_voor(self, envelop: Envelop) -> None:
         if self.feiten is None:  # read before, for the hot submit on the event loop (api/lus.py)
             assert self.session is not None
-            self.feiten = verzend_store.lees_feiten(self.session, feitvraag(self.afzender, envelop))
+            self.feiten = verzend_store.lees_feiten(
+                self.session, feitvraag(self.afzender, envelop, nu=self.nu)
+            )
 
     def _gelezen(self) -> verzend_store.Feiten:
         assert self.feiten is not None, "bereid_voor komt eerst"
         return self.feiten
 
-    def regelfeiten(self, envelop: Envelop, berichttype: Berichttype, ontvanger: str) -> regels.Feiten:
+    def regelfeiten(
+        self, envelop: Envelop, berichttype: Berichttype, ontvanger: str, nu: datetime
+    ) -> regels.Feiten:
         return _Opgezocht(self._gelezen())
 
     def bestaand(self, referentienummer: str) -> Berichtrij | None:
@@ -306,13 +318,16 @@ class Reekszicht:
     def bereid_voor(self, envelop: Envelop) -> None:
         return  # the batch read its rows once (verzenden._plan_reeks)
 
-    def regelfeiten(self, envelop: Envelop, berichttype: Berichttype, ontvanger: str) -> regels.Feiten:
+    def regelfeiten(
+        self, envelop: Envelop, berichttype: Berichttype, ontvanger: str, nu: datetime
+    ) -> regels.Feiten:
         return _Navragen(
             self.session,
             envelop.conversatie_referentienummer,
             berichttype.module,
             self.afzender.oin,
             ontvanger,
+            nu,
         )
 
     def bestaand(self, referentienummer: str) -> Berichtrij | None:
