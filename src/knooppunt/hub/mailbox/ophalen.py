@@ -83,41 +83,14 @@ def paginavraag(
     )
 
 
-def _haal_pagina(
-    session: Session,
-    ontvanger: Deelnemer | Partij,
-    *,
-    nu: datetime,
-    limiet: int,
-    max_bytes: int,
-    ingesloten_bytes: int,
-    na_id: int | None,
-    berichttype: str | None,
-    afzender: str | None,
-    module: str | None,
-    referentienummers: Sequence[str] | None,
-) -> tuple[Pagina, list[Berichtkolommen]]:
+def _haal_pagina(session: Session, vraag: ophaal_store.Paginavraag) -> tuple[Pagina, list[Berichtkolommen]]:
     """The page, marked and audited in one statement (store.ophalen), with the content that came
     with it opened; and the messages whose content did not come with it."""
-    rijen, meer = ophaal_store.haal_pagina(
-        session,
-        paginavraag(
-            ontvanger.oin,
-            nu=nu,
-            limiet=limiet,
-            max_bytes=max_bytes,
-            ingesloten_bytes=ingesloten_bytes,
-            na_id=na_id,
-            berichttype=berichttype,
-            afzender=afzender,
-            module=module,
-            referentienummers=referentienummers,
-        ),
-    )
+    rijen, meer = ophaal_store.haal_pagina(session, vraag)
     return pagina_uit(
         rijen,
         meer,
-        nu=nu,
+        nu=vraag.nu,
         open_=lambda bericht, opgeslagen: store.open_inhoud(
             session,
             afzender=bericht.afzender,
@@ -174,16 +147,18 @@ def ophalen_pagina(
     number (None: gone), for the caller to serve before it reads the rest with `inhoud_van`."""
     pagina, _zonder = _haal_pagina(
         session,
-        ontvanger,
-        nu=nu,
-        limiet=limiet,
-        max_bytes=max_bytes,
-        ingesloten_bytes=INGESLOTEN_BYTES,
-        na_id=na_id,
-        berichttype=berichttype,
-        afzender=afzender,
-        module=module,
-        referentienummers=referentienummers,
+        paginavraag(
+            ontvanger.oin,
+            nu=nu,
+            limiet=limiet,
+            max_bytes=max_bytes,
+            ingesloten_bytes=INGESLOTEN_BYTES,
+            na_id=na_id,
+            berichttype=berichttype,
+            afzender=afzender,
+            module=module,
+            referentienummers=referentienummers,
+        ),
     )
     return pagina
 
@@ -224,16 +199,18 @@ def ophalen(
     only a single message larger than `max_bytes` is read on its own."""
     pagina, zonder = _haal_pagina(
         session,
-        ontvanger,
-        nu=nu,
-        limiet=limiet,
-        max_bytes=max_bytes,
-        ingesloten_bytes=max_bytes,
-        na_id=na_id,
-        berichttype=berichttype,
-        afzender=afzender,
-        module=module,
-        referentienummers=referentienummers,
+        paginavraag(
+            ontvanger.oin,
+            nu=nu,
+            limiet=limiet,
+            max_bytes=max_bytes,
+            ingesloten_bytes=max_bytes,
+            na_id=na_id,
+            berichttype=berichttype,
+            afzender=afzender,
+            module=module,
+            referentienummers=referentienummers,
+        ),
     )
     if not pagina.berichten:
         return []
