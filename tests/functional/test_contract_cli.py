@@ -217,6 +217,10 @@ FOUTGEVALLEN: dict[str, tuple[list[str], dict[str, str], int, list[str]]] = {
          "--module", "schuldregeling", "--certificaat", "{energie_cert}"],
         {}, 2, ["--rol", "SHV", "SE"],
     ),
+    "deelnemer list met een onbekende module": (
+        ["deelnemer", "list", "--module", "schuldhulp"], {}, 2,
+        ["--module", "'schuldhulp' is onbekend", "kies uit"],
+    ),
     "now geen iso 8601": (
         ["worker", "--once", "--now", "gisteren"], {}, 2, ["--now", "ISO 8601", "2026-12-01T09:00:00+01:00"],
     ),

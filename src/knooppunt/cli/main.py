@@ -564,7 +564,12 @@ def _deelnemer_json(d: Any) -> dict[str, Any]:
 def deelnemer_list(rol: str | None, module: str | None, als_json: bool) -> None:
     """List the participants."""
     from knooppunt.hub import adresboek
+    from knooppunt.protocol.modules import MODULES
 
+    if module is not None and module not in MODULES:
+        raise click.BadParameter(
+            f"{module!r} is onbekend; kies uit {', '.join(sorted(MODULES))}", param_hint="--module"
+        )
     with _transactie() as (session, _rt):
         rijen = [
             _deelnemer_json(d)
