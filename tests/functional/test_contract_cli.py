@@ -229,6 +229,14 @@ FOUTGEVALLEN: dict[str, tuple[list[str], dict[str, str], int, list[str]]] = {
         {"KNOOPPUNT_ENV": "production", "KNOOPPUNT_DATABASE_URL": "{geen_database}"},
         2, ["--now", "KNOOPPUNT_ENV=development"],
     ),
+    "ops-port is de deelnemerspoort": (
+        ["serve", "--port", "{vrij}", "--ops-port", "{vrij}", "--no-jobs"], {}, 2,
+        ["--ops-port", "--port", "another port"],
+    ),
+    "ops-port is bezet": (
+        ["serve", "--port", "{vrij}", "--ops-port", "{bezet}", "--no-jobs"], {}, 2,
+        ["cannot listen on 127.0.0.1:{bezet}", "--ops-host/--ops-port"],
+    ),
     "verify zonder sleutel": (["audit", "verify"], {}, 2, ["--sleutel", "knooppunt audit sleutel"]),
     "verify met een sleutelbestand dat er niet is": (
         ["audit", "verify", "--sleutel", "sleutel.pub"], {}, 2, ["--sleutel", "sleutel.pub", "geen bestand"],
@@ -280,7 +288,12 @@ def test_foute_invoer_geeft_een_duidelijke_fout(
         "conversatie": "0f0e0d0c-0b0a-4908-8706-050403020100",
         "payload": str(payload),
         "geen_database": _geen_database(),
+        "vrij": str(vrije_poort()),
     }
+    bezet = socket.socket()
+    bezet.bind(("127.0.0.1", 0))
+    bezet.listen()
+    waarden["bezet"] = str(bezet.getsockname()[1])
     env = _omgeving(
         KNOOPPUNT_ENV="development",
         KNOOPPUNT_DATA_DIR=str(tmp_path / "data"),
@@ -288,11 +301,12 @@ def test_foute_invoer_geeft_een_duidelijke_fout(
         KNOOPPUNT_TRUST_ANCHORS=str(pki_dir / "ca.pem"),
         XDG_STATE_HOME=str(tmp_path / "state"),
     ) | {k: v.format(**waarden) for k, v in extra.items()}
-    r = knooppunt(*(a.format(**waarden) for a in args), cwd=tmp_path, env=env)
+    with bezet:
+        r = knooppunt(*(a.format(**waarden) for a in args), cwd=tmp_path, env=env)
     uitvoer = r.stdout + r.stderr
     assert r.returncode == code, uitvoer
     for melding in meldingen:
-        assert melding in uitvoer, uitvoer
+        assert melding.format(**waarden) in uitvoer, uitvoer
     assert "Traceback" not in uitvoer, uitvoer
 
 
