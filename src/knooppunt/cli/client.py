@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -97,11 +98,23 @@ def _hub(
 ) -> Iterator[Any]:
     from knooppunt.client.hub import HubClient
     from knooppunt.client.verwerkt import VerwerktBestand
+    from knooppunt.pki.certificaat import OngeldigCertificaat
 
     register = VerwerktBestand(verwerkt) if verwerkt is not None else None
-    client = HubClient(
-        hub, cert=cert, key=key, ca=ca, verwerkt=register, vorige_sleutels=list(vorige_sleutels)
-    )
+    try:
+        client = HubClient(
+            hub, cert=cert, key=key, ca=ca, verwerkt=register, vorige_sleutels=list(vorige_sleutels)
+        )
+    except ssl.SSLError as exc:
+        # Each file reads on its own (an unreadable one, or a bad --ca, is refused before this),
+        # but the TLS layer refuses the pair: the key is not the certificate's. Say so, not a
+        # traceback.
+        if register is not None:
+            register.sluit()
+        raise OngeldigCertificaat(
+            f"--cert {cert} en --key {key} horen niet bij elkaar ({exc.reason or exc}); geef de "
+            "sleutel die bij het certificaat hoort"
+        ) from exc
     try:
         yield client
     finally:

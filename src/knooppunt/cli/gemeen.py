@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
 from knooppunt.config import Settings, SettingsError, load_settings
 from knooppunt.hub.fouten import HubFout
@@ -34,6 +35,17 @@ def fouten_netjes(functie: F) -> F:
             sys.exit(2)
         except (FileNotFoundError, FileExistsError, PermissionError) as fout:
             click.echo(f"fout: {fout}", err=True)
+            sys.exit(1)
+        except OperationalError as fout:
+            # The database is down or refuses us (wrong host, port, user, database name): one line
+            # that says so and what to check, not a page of traceback. The driver's own message
+            # names host and port, never the password.
+            oorzaak = str(fout.orig).strip().splitlines()[0] if fout.orig is not None else str(fout)
+            click.echo(
+                f"fout: de database is niet bereikbaar ({oorzaak}); controleer KNOOPPUNT_DATABASE_URL "
+                "en of de database draait",
+                err=True,
+            )
             sys.exit(1)
 
     return verpakt  # type: ignore[return-value]

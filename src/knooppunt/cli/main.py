@@ -85,7 +85,10 @@ def main() -> None:
     help="Worker processes sharing the listener (jobs and ops listener run once, in the supervisor).",
 )
 @click.option(
-    "--ops-port", type=int, default=None, help="Plain-HTTP operator listener: /health/live, /health/ready."
+    "--ops-port",
+    type=int,
+    default=None,
+    help="Plain-HTTP operator listener: /health/live, /health/ready, /metrics.",
 )
 @click.option("--ops-host", default="127.0.0.1", show_default=True)
 @click.option(
@@ -139,7 +142,7 @@ def _parse_now(now: str | None, settings: Settings) -> datetime | None:
         moment = datetime.fromisoformat(now)
     except ValueError as exc:
         raise click.BadParameter(
-            f"{now!r} is not an ISO 8601 moment (e.g. 2026-12-01T09:00:00+01:00)"
+            f"{now!r} is not an ISO 8601 moment (e.g. 2026-12-01T09:00:00+01:00)", param_hint="--now"
         ) from exc
     if moment.tzinfo is None:
         from knooppunt.protocol.werkdagen import AMSTERDAM
@@ -231,6 +234,12 @@ def _lees_sleutel(waarde: str) -> Verificatiesleutel:
     from knooppunt.hub.notitie import NotitieFout, Verificatiesleutel
 
     pad = Path(waarde)
+    if "+" not in waarde and not pad.is_file():
+        raise click.BadParameter(
+            f"{waarde!r} is geen bestand en geen publieke sleutel 'naam+hash+base64' "
+            "(`knooppunt audit sleutel` op de hub drukt hem af)",
+            param_hint="--sleutel",
+        )
     try:
         tekst = pad.read_text(encoding="utf-8") if "+" not in waarde and pad.is_file() else waarde
         return Verificatiesleutel.uit_tekst(tekst)
@@ -555,7 +564,12 @@ def _deelnemer_json(d: Any) -> dict[str, Any]:
 def deelnemer_list(rol: str | None, module: str | None, als_json: bool) -> None:
     """List the participants."""
     from knooppunt.hub import adresboek
+    from knooppunt.protocol.modules import MODULES
 
+    if module is not None and module not in MODULES:
+        raise click.BadParameter(
+            f"{module!r} is onbekend; kies uit {', '.join(sorted(MODULES))}", param_hint="--module"
+        )
     with _transactie() as (session, _rt):
         rijen = [
             _deelnemer_json(d)

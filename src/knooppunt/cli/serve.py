@@ -94,6 +94,11 @@ def _tls_bestanden(settings: Settings, opties: ServeOpties) -> tuple[Path, Path]
 def _controleer_opties(settings: Settings, opties: ServeOpties) -> None:
     if opties.workers < 1:
         raise SettingsError("--workers must be 1 or more")
+    if opties.ops_port is not None and opties.uds is None and opties.ops_port == opties.port:
+        raise SettingsError(
+            f"--ops-port {opties.ops_port} is also the participant port (--port): the operator listener "
+            "(health, metrics) is a listener of its own, so give it another port"
+        )
     if opties.achter_proxy:
         if opties.tls_cert or opties.tls_key:
             raise SettingsError(
@@ -141,7 +146,7 @@ def _client_ca_bundel(ankers: Vertrouwensankers) -> Iterator[Path]:
         pad.unlink(missing_ok=True)
 
 
-def _bind_tcp(host: str, poort: int) -> socket.socket:
+def _bind_tcp(host: str, poort: int, *, opties: str = "--host/--port") -> socket.socket:
     familie = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(familie, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -153,7 +158,7 @@ def _bind_tcp(host: str, poort: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise SettingsError(
-            f"cannot listen on {host}:{poort} ({exc.strerror}); choose another --host/--port or stop the "
+            f"cannot listen on {host}:{poort} ({exc.strerror}); choose another {opties} or stop the "
             "process that uses it"
         ) from exc
     sock.set_inheritable(True)
@@ -275,6 +280,16 @@ def start(settings: Settings, opties: ServeOpties) -> None:
                     f"{', '.join(settings.trusted_proxies)})"
                 )
             stapel.callback(sock.close)
+            # The operator listener's socket too, before anything starts: a port in use is one
+            # clear line, not a traceback from inside the running servers.
+            ops_sock = (
+                _bind_tcp(opties.ops_host, opties.ops_port, opties="--ops-host/--ops-port")
+                if opties.ops_port is not None
+                else None
+            )
+            if ops_sock is not None:
+                ops_sock.set_inheritable(False)
+                stapel.callback(ops_sock.close)
             click.echo(
                 f"Knooppunt ({settings.env.value}) op {waar}; database {rt.engine.url.render_as_string()}"
                 + (f"; {opties.workers} workers" if opties.workers > 1 else ""),
@@ -297,9 +312,17 @@ def start(settings: Settings, opties: ServeOpties) -> None:
 
                 config = _uvicorn_config(create_app(rt), opties, client_ca)
                 runtime_mod.stel_gc_in_voor_server()
-                _draai(_serve_all(uvicorn.Server(config), sock, _ops_server(rt, opties)))
+                _draai(_serve_all(uvicorn.Server(config), sock, _ops_server(rt, opties), ops_sock))
             else:
-                _serve_workers(settings, opties, rt, sock=sock, client_ca=client_ca, extra_ankers=extra)
+                _serve_workers(
+                    settings,
+                    opties,
+                    rt,
+                    sock=sock,
+                    ops_sock=ops_sock,
+                    client_ca=client_ca,
+                    extra_ankers=extra,
+                )
     finally:
         rt.close()
 
@@ -315,8 +338,12 @@ def _draai(hoofdtaak: Coroutine[Any, Any, None]) -> None:
     uvloop.run(hoofdtaak)
 
 
-async def _serve_all(server: uvicorn.Server, sock: socket.socket, ops: uvicorn.Server | None) -> None:
-    await asyncio.gather(server.serve(sockets=[sock]), *([ops.serve()] if ops else []))
+async def _serve_all(
+    server: uvicorn.Server, sock: socket.socket, ops: uvicorn.Server | None, ops_sock: socket.socket | None
+) -> None:
+    await asyncio.gather(
+        server.serve(sockets=[sock]), *([ops.serve(sockets=[ops_sock] if ops_sock else None)] if ops else [])
+    )
 
 
 def _serve_workers(
@@ -325,6 +352,7 @@ def _serve_workers(
     rt: runtime_mod.Runtime,
     *,
     sock: socket.socket,
+    ops_sock: socket.socket | None,
     client_ca: Path | None,
     extra_ankers: list[Path],
 ) -> None:
@@ -345,7 +373,16 @@ def _serve_workers(
     with tempfile.TemporaryDirectory(prefix="knooppunt-metrics-") as metrics_map, _zonder_instellingen():
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_map
         ops = _ops_server(rt, opties, multiproces_map=Path(metrics_map))
-        draad = threading.Thread(target=ops.run, name="knooppunt-ops", daemon=True) if ops else None
+        draad = (
+            threading.Thread(
+                target=ops.run,
+                kwargs={"sockets": [ops_sock] if ops_sock else None},
+                name="knooppunt-ops",
+                daemon=True,
+            )
+            if ops
+            else None
+        )
         if draad:
             draad.start()
         try:
