@@ -167,6 +167,20 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: object) -> object:
         return _split(value)
 
+    @field_validator("database_url", "sleutelopslag_url")
+    @classmethod
+    def _ondersteunde_database(cls, value: str) -> str:
+        """Only the databases the hub runs on: SQLite and PostgreSQL (DESIGN §8). Anything else is a
+        clear configuration error, not a driver traceback."""
+        if value and not value.startswith(DATABASE_SCHEMAS):
+            schema = value.partition("://")[0] if "://" in value else value[:20]
+            raise ValueError(
+                f"{schema!r} is geen ondersteunde database-URL: gebruik "
+                "postgresql://gebruiker@host:5432/naam (PostgreSQL) of sqlite:///pad/naar/bestand.sqlite3 "
+                "(SQLite)"
+            )
+        return value
+
     @field_validator("crls", mode="before")
     @classmethod
     def _crl_sources(cls, value: object) -> object:
@@ -310,6 +324,10 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         return [ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies]
+
+
+DATABASE_SCHEMAS = ("sqlite://", "postgresql://", "postgres://", "postgresql+psycopg://")
+"""The URL schemes of `database_url` and `sleutelopslag_url`: SQLite and PostgreSQL (psycopg 3)."""
 
 
 def _psycopg(url: str) -> str:

@@ -1,6 +1,6 @@
 """An independent check of the operator and participant command line against the contract, written
 from DESIGN.md §3a, §5, §6, §8 and the README only, through real processes
-(`python -m knooppunt.cli.main …`) and real files: what a newcomer types, what an operator types
+(`python -m knooppunt …`) and real files: what a newcomer types, what an operator types
 when something is wrong (every bad input exits non-zero with one clear line, never a traceback),
 the expiry job at the exact end of the bevestigingstermijn, and the operator listener."""
 
@@ -37,7 +37,7 @@ def _omgeving(**extra: str) -> dict[str, str]:
 
 def knooppunt(*args: str | Path, cwd: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "knooppunt.cli.main", *(str(a) for a in args)],
+        [sys.executable, "-m", "knooppunt", *(str(a) for a in args)],
         cwd=cwd,
         env=dict(env),
         capture_output=True,
@@ -76,7 +76,7 @@ def nieuwe_hub(tmp_path: Path) -> Iterator[tuple[Path, int, int]]:
     development PKI and embedded SQLite database itself (DESIGN §8)."""
     poort, ops = vrije_poort(), vrije_poort()
     proces = subprocess.Popen(
-        [sys.executable, "-m", "knooppunt.cli.main", "serve", "--port", str(poort), "--ops-port", str(ops)],
+        [sys.executable, "-m", "knooppunt", "serve", "--port", str(poort), "--ops-port", str(ops)],
         cwd=tmp_path,
         env=_omgeving(KNOOPPUNT_ENV="development"),
         stdout=subprocess.PIPE,
@@ -261,6 +261,14 @@ FOUTGEVALLEN: dict[str, tuple[list[str], dict[str, str], int, list[str]]] = {
         [*CLIENT, "--key", "{gemeente_key}", *BERICHT, "--payload", "{payload}"],
         {}, 2, ["horen niet bij elkaar", "--key"],
     ),
+    "database-url van een database die de hub niet kent": (
+        ["db", "upgrade"], {"KNOOPPUNT_DATABASE_URL": "mysql://knooppunt:geheim@db/knooppunt"}, 2,
+        ["KNOOPPUNT_DATABASE_URL", "geen ondersteunde database-URL", "postgresql://"],
+    ),
+    "client send aan iets dat geen OIN is": (
+        [*CLIENT, "--key", "{energie_key}", "--ontvanger", "123", *BERICHT[2:], "--payload", "{payload}"],
+        {}, 2, ["ONGELDIGE_OIN", "ontvanger", "20 cijfers"],
+    ),
     "client fetch met een sleutel die niet bij het certificaat hoort": (
         ["client", "fetch", *CLIENT[2:], "--key", "{gemeente_key}", "--verwerkt", "verwerkt.sqlite3"],
         {}, 2, ["horen niet bij elkaar"],
@@ -308,6 +316,7 @@ def test_foute_invoer_geeft_een_duidelijke_fout(
     for melding in meldingen:
         assert melding.format(**waarden) in uitvoer, uitvoer
     assert "Traceback" not in uitvoer, uitvoer
+    assert "geheim" not in uitvoer, "a password in a setting is never echoed"
 
 
 # --- §6: the expiry job at the end of the term, as a standalone process ---------------------------

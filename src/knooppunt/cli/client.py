@@ -29,6 +29,7 @@ def _druk(data: Any) -> None:
 _INVOERFOUTEN = frozenset(
     {
         "ONGELDIGE_INHOUD",
+        "ONGELDIGE_OIN",
         "BESTAND",
         "ONBEKEND_BERICHTTYPE",
         "ONBEKENDE_MODULE",

@@ -30,8 +30,22 @@ def fouten_netjes(functie: F) -> F:
             velden = "".join(f"\n  - {v.name}: {v.reason}" for v in fout.velden)
             click.echo(f"fout ({fout.code}): {fout.detail}{velden}", err=True)
             sys.exit(1)
-        except (SettingsError, ValidationError) as fout:
+        except SettingsError as fout:
             click.echo(f"configuratiefout: {fout}", err=True)
+            sys.exit(2)
+        except ValidationError as fout:
+            # One line per setting, named as it is set, without the value given (a database URL
+            # may hold a password).
+            instelling = fout.title == Settings.__name__
+            for fout_ in fout.errors(include_input=False, include_url=False):
+                naam = "_".join(str(deel) for deel in fout_["loc"])
+                if instelling and naam:
+                    naam = f"KNOOPPUNT_{naam.upper()}"
+                melding = str(fout_["msg"]).removeprefix("Value error, ")
+                click.echo(
+                    f"configuratiefout: {naam}: {melding}" if naam else f"configuratiefout: {melding}",
+                    err=True,
+                )
             sys.exit(2)
         except (FileNotFoundError, FileExistsError, PermissionError) as fout:
             click.echo(f"fout: {fout}", err=True)

@@ -51,6 +51,7 @@ from knooppunt.client.verwerkt import VerwerktInGeheugen, VerwerktRegister
 from knooppunt.pki.certificaat import OngeldigCertificaat, lees
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
 
 __all__ = [
@@ -467,6 +468,13 @@ class HubClient:
             bericht.module, bericht.berichttype
         ):
             controleer_type(bericht.module, bericht.berichttype, bericht.versie or "")
+        try:
+            if valideer_oin(bericht.ontvanger) != bericht.ontvanger:
+                raise OngeldigeIdentificatie(f"OIN {bericht.ontvanger!r} bevat spaties")
+        except OngeldigeIdentificatie as exc:
+            raise VerzendFout(
+                "ONGELDIGE_OIN", f"ontvanger: {exc}", velden=[{"name": "ontvanger", "reason": str(exc)}]
+            ) from exc
         bereik = self.adresboek.bereikbaar(bericht.ontvanger, bericht.module)
         if not bereik.bereikbaar or bereik.deelnemer is None:
             raise VerzendFout("NIET_BEREIKBAAR", bereik.reden)
