@@ -137,3 +137,19 @@ def werkdagen_na_bevestiging(rt: Runtime, bevestigd: dict[str, Any], werkdagen: 
     op = datetime.fromisoformat(bevestigd["bevestigdOp"])
     uiterlijk = datetime.fromisoformat(bevestigd["antwoordUiterlijk"])
     return uiterlijk == rt.instellingen.kalender.termijn_einde(op, werkdagen)
+
+
+def accepteert(rt: Runtime, partij: Partij, *modules: str) -> None:
+    """A beheerder changes the modules and versions a participant accepts
+    (``--module schuldregeling:2.0``)."""
+    from knooppunt.hub import adresboek
+    from knooppunt.store.db import db_nu, transactie
+
+    with transactie(rt.sessions) as session:
+        adresboek.wijzig(
+            session,
+            partij.oin,
+            adresboek.DeelnemerWijziging(modules=list(modules)),
+            door="beheer:test",
+            nu=db_nu(session),
+        )

@@ -15,32 +15,14 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from knooppunt.hub import adresboek, mailbox
+from knooppunt.hub import mailbox
 from knooppunt.protocol.werkdagen import AMSTERDAM
 from knooppunt.runtime import Runtime
 from knooppunt.store import deelnemers as deelnemer_store
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Bericht, Certificaat
 from tests.factories import Partij, envelop
-from tests.integration.modulepad import PADEN, Traject, meedoen
-
-
-@pytest.fixture(params=PADEN)
-def pad(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def wie(rt: Runtime, pki: dict[str, Partij]) -> dict[str, Partij]:
-    return meedoen(rt, pki)
-
-
-@pytest.fixture
-def traject(client_voor: Any, pad: str) -> Any:
-    def maak(versie: str = "2.0", module: str = "schuldregeling") -> Traject:
-        return Traject(client_voor, pad, module, versie)
-
-    return maak
+from tests.integration.modulepad import accepteert, meedoen
 
 
 def _verloop_alles(rt: Runtime, dagen: int = 31) -> None:
@@ -68,18 +50,6 @@ def _zonder_nummer(probleem: dict[str, Any], nummer: str) -> str:
     taken out: what is left must not tell one refusal from another."""
     kaal = {k: v for k, v in probleem.items() if k not in ("instance", "requestId")}
     return json.dumps(kaal, sort_keys=True).replace(nummer, "<nummer>")
-
-
-def _accepteert(rt: Runtime, partij: Partij, *modules: str) -> None:
-    """A beheerder changes the modules and versions a participant accepts."""
-    with transactie(rt.sessions) as session:
-        adresboek.wijzig(
-            session,
-            partij.oin,
-            adresboek.DeelnemerWijziging(modules=list(modules)),
-            door="beheer:test",
-            nu=db_nu(session),
-        )
 
 
 # --- DESIGN §2: a conversation has one owner, in every module -------------------------------------
@@ -391,7 +361,7 @@ def test_par_3a_heroverweging_wordt_nooit_geweigerd_om_zijn_versie(
     gemeente, energie = wie["gemeente"], wie["energie"]
     voorstel = t.ok(gemeente, energie, "betaalvoorstel")
     niet_akkoord = t.ok(energie, gemeente, "betaalvoorstel_niet_akkoord", antwoord_op=voorstel)
-    _accepteert(rt, energie, "schuldregeling:1.0", "pauzeknop", "saldoverzoek", "betalingsregeling", "bewind")
+    accepteert(rt, energie, "schuldregeling:1.0", "pauzeknop", "saldoverzoek", "betalingsregeling", "bewind")
     t.geweigerd(gemeente, energie, "betaalvoorstel", "VERSIE_NIET_ONDERSTEUND")  # names nothing
     heroverweging = t.ok(gemeente, energie, "heroverweging", antwoord_op=niet_akkoord)
     t.ok(gemeente, energie, "reminder", antwoord_op=heroverweging)

@@ -15,17 +15,7 @@ from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Deelnemer
 from tests.factories import Partij
-from tests.integration.modulepad import PADEN, Traject, meedoen, werkdagen_na_bevestiging
-
-
-@pytest.fixture(params=PADEN)
-def pad(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def wie(rt: Runtime, pki: dict[str, Partij]) -> dict[str, Partij]:
-    return meedoen(rt, pki)
+from tests.integration.modulepad import Traject, meedoen, werkdagen_na_bevestiging
 
 
 @pytest.fixture

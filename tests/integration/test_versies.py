@@ -11,42 +11,11 @@ from typing import Any
 
 import pytest
 
-from knooppunt.hub import adresboek, mailbox
+from knooppunt.hub import mailbox
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu, transactie
 from tests.factories import Partij
-from tests.integration.modulepad import PADEN, Traject, meedoen, werkdagen_na_bevestiging
-
-
-@pytest.fixture(params=PADEN)
-def pad(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def wie(rt: Runtime, pki: dict[str, Partij]) -> dict[str, Partij]:
-    return meedoen(rt, pki)
-
-
-@pytest.fixture
-def traject(client_voor: Any, pad: str) -> Any:
-    def maak(versie: str = "2.0", module: str = "schuldregeling") -> Traject:
-        return Traject(client_voor, pad, module, versie)
-
-    return maak
-
-
-def _accepteert(rt: Runtime, partij: Partij, *modules: str) -> None:
-    """A beheerder changes the versions a participant accepts (``--module schuldregeling:2.0``)."""
-    with transactie(rt.sessions) as session:
-        adresboek.wijzig(
-            session,
-            partij.oin,
-            adresboek.DeelnemerWijziging(modules=list(modules)),
-            door="beheer:test",
-            nu=db_nu(session),
-        )
-
+from tests.integration.modulepad import accepteert, meedoen, werkdagen_na_bevestiging
 
 # --- 2.0: geen_medewerking replaces klant_onbekend -----------------------------------------------------
 
@@ -233,7 +202,7 @@ def test_par_3a_een_antwoord_blijft_in_de_versie_van_zijn_vraag(
     gemeente, energie = wie["gemeente"], wie["energie"]
     vraag = een.ok(gemeente, energie, "saldoverzoek_nuts")
     voorstel = een.ok(gemeente, energie, "betaalvoorstel")
-    _accepteert(rt, energie, "schuldregeling:2.0", "pauzeknop")
+    accepteert(rt, energie, "schuldregeling:2.0", "pauzeknop")
     een.geweigerd(gemeente, energie, "saldoverzoek_nuts", "VERSIE_NIET_ONDERSTEUND")
     een.ok(gemeente, energie, "reminder", antwoord_op=vraag)  # names a 1.0 question: never refused
     # An answer in another version than its question names no question of its own traject.
@@ -256,7 +225,7 @@ def test_par_3a_statusbericht_op_een_statusverzoek_uit_1_0(
     gemeente, energie = wie["gemeente"], wie["energie"]
     een.ok(gemeente, energie, "kennisgeving")
     verzoek = een.ok(energie, gemeente, "statusverzoek")
-    _accepteert(rt, gemeente, "schuldregeling:2.0", "betalingsregeling", "pauzeknop", "saldoverzoek")
+    accepteert(rt, gemeente, "schuldregeling:2.0", "betalingsregeling", "pauzeknop", "saldoverzoek")
     een.geweigerd(gemeente, energie, "statusbericht", "VERSIE_NIET_ONDERSTEUND")  # names nothing
     een.ok(gemeente, energie, "statusbericht", antwoord_op=verzoek)
 
