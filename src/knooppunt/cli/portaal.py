@@ -49,7 +49,7 @@ def portaal_demo(browsersleutels: bool) -> None:
 
 def _browserdemo() -> None:
     from knooppunt import runtime
-    from knooppunt.portaal.browserdemo import laad_browserdemo, wachtzin
+    from knooppunt.portaal.browserdemo import antwoordzin, laad_browserdemo, opstelzin, wachtzin
 
     rt = runtime.bouw(_settings())
     try:
@@ -58,12 +58,18 @@ def _browserdemo() -> None:
         rt.close()
     click.echo(
         f"demo met sleutels in de browser: {uitslag.nieuw} nieuwe deelnemers, {uitslag.berichten} berichten "
-        "verstuurd; log in op https://localhost:8443/portaal/ met de ontwikkel-login"
+        f"en {uitslag.antwoorden} antwoorden verstuurd; log in op https://localhost:8443/portaal/ met de "
+        "ontwikkel-login"
     )
     for naam, aantal in uitslag.al_verstuurd.items():
         click.echo(f"{naam}: {aantal} demoberichten waren al verstuurd")
+    for naam in {**uitslag.geopend, **uitslag.geweigerd}:
+        for zin in antwoordzin(uitslag, naam):
+            click.echo(zin)
     for naam in uitslag.wacht_op_sleutels:
         click.echo(wachtzin(naam))
+    for naam in uitslag.niets_te_beantwoorden:
+        click.echo(opstelzin(naam))
 
 
 @portaal.group("sleutel")
