@@ -500,3 +500,13 @@ def test_meldingen_in_correct_nederlands() -> None:
     )
     for onzin in ("g1-a1", "g99999-a1-w0", "<script>", "g1-a1-w0x"):
         assert browserdemo.demomelding(onzin) is None
+    # The command's lines (`knooppunt portaal demo --browsersleutels`), per debt counsellor.
+    uitslag = browserdemo.Uitslag(geopend={SHV.naam: 1}, beantwoord={SHV.naam: 1}, geweigerd={SHV.naam: 2})
+    assert browserdemo.antwoordzin(uitslag, SHV.naam) == [
+        f"{NUTS.naam} opende en bevestigde 1 bericht van {SHV.naam} en stuurde 1 antwoord",
+        f"{NUTS.naam} weigerde 2 berichten van {SHV.naam} die het niet kon openen of vertrouwen",
+    ]
+    assert browserdemo.opstelzin(SHV.naam) == (
+        f"{SHV.naam}: {NUTS.naam} heeft niets nieuws te beantwoorden — stel op de pagina Sleutels een "
+        f"saldoverzoek op aan {NUTS.naam} en verstuur het, en draai dit opnieuw"
+    )
