@@ -49,21 +49,29 @@ def portaal_demo(browsersleutels: bool) -> None:
 
 def _browserdemo() -> None:
     from knooppunt import runtime
-    from knooppunt.portaal.browserdemo import laad_browserdemo, wachtzin
+    from knooppunt.portaal.browserdemo import antwoordzin, laad_browserdemo, opstelzin, wachtzin
+    from knooppunt.portaal.weergave import meervoud
 
     rt = runtime.bouw(_settings())
     try:
         uitslag = laad_browserdemo(rt)
     finally:
         rt.close()
+    berichten = meervoud(uitslag.berichten, "bericht", "berichten")
+    antwoorden = meervoud(uitslag.antwoorden, "antwoord", "antwoorden")
     click.echo(
-        f"demo met sleutels in de browser: {uitslag.nieuw} nieuwe deelnemers, {uitslag.berichten} berichten "
+        f"demo met sleutels in de browser: {uitslag.nieuw} nieuwe deelnemers, {berichten} en {antwoorden} "
         "verstuurd; log in op https://localhost:8443/portaal/ met de ontwikkel-login"
     )
     for naam, aantal in uitslag.al_verstuurd.items():
         click.echo(f"{naam}: {aantal} demoberichten waren al verstuurd")
+    for naam in {**uitslag.geopend, **uitslag.geweigerd}:
+        for zin in antwoordzin(uitslag, naam):
+            click.echo(zin)
     for naam in uitslag.wacht_op_sleutels:
         click.echo(wachtzin(naam))
+    for naam in uitslag.niets_te_beantwoorden:
+        click.echo(opstelzin(naam))
 
 
 @portaal.group("sleutel")

@@ -7,34 +7,51 @@ its portal participants with no key and no certificate at all: a user logs in wi
 login, makes the organisation's keys in the browser (the key page), and the portal CA issues the
 certificates. Their counterparts are simulated API participants: certificates from the development
 CA with the private keys in files under the development data directory (``pki/browserdemo/``), as
-an SDK user keeps them — never in the kluis. They seal with the SDK (``client.jose``) and submit
-through the hub's mailbox with every hub rule, as the API does.
+an SDK user keeps them — never in the kluis. They seal and open with the SDK (``client.jose``) and
+submit, fetch and confirm through the hub's mailbox with every hub rule, as the API does.
 
-A message can only be sealed for a recipient that has a current encryption certificate, so the demo
-messages to a portal participant are sent once its browser made keys: ``stuur_demoberichten`` sends
-what can be sent and names who it waits for. Every message has a fixed ``referentienummer`` (a UUID
-made from the recipient's OIN, the client and the type), so the hub's own record of what a sender
-sent — metadata only — is what remembers: running it again sends nothing twice.
+Two portal participants, two directions:
+
+- the creditor *Demo Energie (browsersleutels)* is written to: the simulated municipality sends it
+  a kennisgeving and a saldoverzoek per client. A message can only be sealed for a recipient that
+  has a current encryption certificate, so they are sent once its browser made keys;
+- the debt counsellor *Demo Gemeente (browsersleutels)* writes first: it composes (in the browser)
+  a saldoverzoek, kennisgeving or betaalvoorstel to the simulated creditor *Demo Nuts (demo-API)*,
+  which then fetches its inbox, opens each message of the counsellor with its file key (the
+  signature checked against the adresboek certificate), confirms it and answers what a creditor
+  answers, sealed for the counsellor's browser key. A creditor starts nothing itself (a
+  statusverzoek needs earlier contact, art. 14.1), so until the counsellor sent something there is
+  nothing to answer, and the demo says so.
+
+``stuur_demoberichten`` does both, for what can be done, and names who it waits for. Every message
+it sends has a fixed ``referentienummer`` (a UUID made from the recipient's OIN, the client and the
+type; an answer's from the question's number), so the hub's own record of what a sender sent —
+metadata only — is what remembers: running it again sends nothing twice.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from cryptography import x509
 from sqlalchemy.orm import Session
 
 from knooppunt.client import jose
+from knooppunt.client.hub import Ontvangen
 from knooppunt.hub import adresboek, audit, mailbox
 from knooppunt.hub.fouten import HubFout
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.certificaat import lees_pem
+from knooppunt.portaal.demo import DEELNEMERS as GEHOSTE_DEELNEMERS
 from knooppunt.portaal.demo import SE_MODULES, DemoDeelnemer, _met_klant, alleen_in_ontwikkeling
 from knooppunt.portaal.demo import vertrouw_ontwikkel_ca as _vertrouw_ontwikkel_ca
 from knooppunt.portaal.gastclient import Gastclient, Gastsleutel, TeVersturen
+from knooppunt.portaal.weergave import meervoud
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
 from knooppunt.store import deelnemers as deelnemers_store
@@ -59,6 +76,15 @@ PORTAALDEELNEMERS = (
         schuldensoorten=("nuts",),
         modules=SE_MODULES,
     ),
+    DemoDeelnemer(
+        "gemeente",
+        "00000001001122334000",
+        "Demo Gemeente (browsersleutels)",
+        "SHV",
+        "51611223",
+        # The modules of the hosted demo's debt counsellor (Gemeente Demodorp).
+        modules=next(d.modules for d in GEHOSTE_DEELNEMERS if d.sleutel == "gemeente"),
+    ),
 )
 """Portal participants with no hosted key: their own OINs and names, so that they sit beside the
 hosted demo's participants in one database without touching them."""
@@ -74,6 +100,9 @@ class Tegenpartij:
     rol: str
     kvk: str
     modules: tuple[str, ...]
+    gebruikt_bsn: bool = False
+    standaard_akkoord: bool = False
+    schuldensoorten: tuple[str, ...] = ()
 
 
 TEGENPARTIJEN = (
@@ -85,7 +114,29 @@ TEGENPARTIJEN = (
         "51698765",
         modules=("schuldregeling",),
     ),
+    Tegenpartij(
+        "nuts",
+        "00000003516223340000",
+        "Demo Nuts (demo-API)",
+        "SE",
+        "51622334",
+        modules=("schuldregeling", "saldoverzoek"),
+        schuldensoorten=("nuts",),
+    ),
 )
+"""The simulated API participants: the municipality that writes to Demo Energie, and the creditor
+that answers Demo Gemeente (no BSN, no standaard akkoord: it answers a saldoverzoek with its
+vorderingen and a betaalvoorstel with an akkoord)."""
+
+BEANTWOORDERS = {"gemeente": "nuts"}
+"""Per debt counsellor of this demo (a portal participant), the simulated creditor that answers it."""
+
+ANTWOORDEN = ("saldoverzoek_antwoord", "betaalvoorstel_akkoord", "kennisgeving_antwoord")
+"""What the simulated creditor answers, the first of these that the catalogue allows as an answer
+to the message in its module and version: a saldoverzoek of any kind (art. 6.1), a betaalvoorstel
+or a heroverweging (art. 10), a kennisgeving (art. 4). Anything else is confirmed, not answered."""
+
+WAARVOOR = "browserdemo"
 
 
 @dataclass(frozen=True)
@@ -113,10 +164,23 @@ class Uitslag:
     verstuurd: dict[str, int] = field(default_factory=dict)
     al_verstuurd: dict[str, int] = field(default_factory=dict)
     wacht_op_sleutels: list[str] = field(default_factory=list)
+    geopend: dict[str, int] = field(default_factory=dict)
+    """Per debt counsellor: how many of its messages the simulated creditor opened and confirmed."""
+    beantwoord: dict[str, int] = field(default_factory=dict)
+    """Per debt counsellor: how many answers the simulated creditor sent it now."""
+    geweigerd: dict[str, int] = field(default_factory=dict)
+    """Per debt counsellor: messages the simulated creditor could not open or trust, refused (§4)."""
+    niets_te_beantwoorden: list[str] = field(default_factory=list)
+    """Debt counsellors with keys whose creditor found nothing new of theirs to open."""
 
     @property
     def berichten(self) -> int:
+        """Messages sent to the demo's creditors (answers to its debt counsellors not counted)."""
         return sum(self.verstuurd.values())
+
+    @property
+    def antwoorden(self) -> int:
+        return sum(self.beantwoord.values())
 
 
 def is_browserdemo(oin: str | None) -> bool:
@@ -165,6 +229,9 @@ def registreer(rt: Runtime) -> int:
                     kvk_nummer=t.kvk,
                     modules=list(t.modules),
                     certificaten=[lees_pem(uit.certificaat.read_bytes())],
+                    gebruikt_bsn=t.gebruikt_bsn,
+                    standaard_akkoord=t.standaard_akkoord,
+                    schuldensoorten=list(t.schuldensoorten),
                 ),
                 nu,
             )
@@ -177,12 +244,15 @@ def _registreer(rt: Runtime, session: Session, nieuw: adresboek.NieuweDeelnemer,
 
 
 class Demopartij(Gastclient):
-    """A counterpart sending as an SDK user does: it signs with the key from its file and seals with
+    """A counterpart acting as an SDK user does: it signs with the key from its file and seals with
     ``client.jose`` for the recipient's newest current encryption certificate (checked against the
-    trust anchors, as the SDK checks it), then submits through ``hub.mailbox`` — the validation,
-    sealing and submitting of `Gastclient`, with a key that never was in the kluis.
+    trust anchors, as the SDK checks it), then submits through ``hub.mailbox``; it fetches through
+    ``hub.mailbox`` and opens with the same file key, the signature checked against the sender's
+    adresboek certificate (itself checked against the trust anchors). The validation, sealing,
+    submitting, fetching, opening and confirming are `Gastclient`'s, with a key that never was in
+    the kluis.
 
-    It has no kluis (``sleutel`` below is the only key it has; it opens nothing)."""
+    It has no kluis: ``sleutel`` and ``sleutels_voor`` below answer with the one key it has."""
 
     def __init__(self, rt: Runtime, partij: Tegenpartij) -> None:
         super().__init__(rt, None, partij.oin, wie=WIE)
@@ -204,6 +274,13 @@ class Demopartij(Gastclient):
     def sleutel(self, session: Session, waarvoor: str, nu: datetime) -> Gastsleutel:
         return self._sleutel
 
+    def sleutels_voor(
+        self, session: Session, jwes: Sequence[str], waarvoor: str, nu: datetime
+    ) -> dict[str, jose.Sleutel]:
+        """Its file key, for what is sealed for its certificate; a message sealed for another
+        ``kid`` cannot be opened (opening says so)."""
+        return {self._sleutel.kid: self._sleutel.sleutel}
+
 
 def _nummer(*delen: object) -> str:
     return str(uuid.uuid5(NAAMRUIMTE, "|".join(str(d) for d in delen)))
@@ -215,13 +292,14 @@ def heeft_versleutelcertificaat(deelnemer: Deelnemer, nu: datetime) -> bool:
 
 
 def stuur_demoberichten(rt: Runtime, *, alleen: str | None = None) -> Uitslag:
-    """Send the demo messages to every portal participant of this demo (or only to OIN ``alleen``)
-    that has a current encryption certificate and has not had them yet; name the others as waiting
-    for keys. Idempotent: a message already sent (its fixed number is in the hub's record of the
-    sender) is skipped, also when a concurrent run sent it a moment ago."""
+    """For every portal participant of this demo (or only OIN ``alleen``) that has a current
+    encryption certificate: send the demo messages a creditor has not had yet, and let the
+    simulated creditor open, confirm and answer what a debt counsellor sent it. Name the others as
+    waiting for keys. Idempotent: a message already sent (its fixed number is in the hub's record of
+    the sender) is skipped, also when a concurrent run sent it a moment ago."""
     alleen_in_ontwikkeling(rt)
     uitslag = Uitslag()
-    klaar: set[str] = set()
+    klaar: list[DemoDeelnemer] = []
     with transactie(rt.sessions) as session:
         nu = db_nu(session)
         for d in PORTAALDEELNEMERS:
@@ -229,21 +307,21 @@ def stuur_demoberichten(rt: Runtime, *, alleen: str | None = None) -> Uitslag:
                 continue
             deelnemer = deelnemers_store.haal(session, d.oin)
             if deelnemer is not None and heeft_versleutelcertificaat(deelnemer, nu):
-                klaar.add(d.sleutel)
+                klaar.append(d)
             else:
                 uitslag.wacht_op_sleutels.append(d.naam)
     partijen: dict[str, Demopartij] = {}
+
+    def partij(sleutel: str) -> Demopartij:
+        if sleutel not in partijen:
+            partijen[sleutel] = Demopartij(rt, _tegenpartij(sleutel))
+        return partijen[sleutel]
+
     for b in BERICHTEN:
-        if b.ontvanger not in klaar:
-            continue
         ontvanger = _portaaldeelnemer(b.ontvanger)
-        if b.afzender not in partijen:
-            partijen[b.afzender] = Demopartij(rt, _tegenpartij(b.afzender))
-        afzender = partijen[b.afzender]
-        referentienummer = _nummer(ontvanger.oin, b.klant, b.berichttype)
-        if _al_verstuurd(rt, afzender, referentienummer):
-            uitslag.al_verstuurd[ontvanger.naam] = uitslag.al_verstuurd.get(ontvanger.naam, 0) + 1
+        if ontvanger not in klaar:
             continue
+        referentienummer = _nummer(ontvanger.oin, b.klant, b.berichttype)
         bericht = TeVersturen(
             ontvanger.oin,
             b.berichttype,
@@ -251,21 +329,110 @@ def stuur_demoberichten(rt: Runtime, *, alleen: str | None = None) -> Uitslag:
             _nummer(ontvanger.oin, b.klant),
             referentienummer=referentienummer,
         )
-        try:
-            afzender.verstuur(bericht, waarvoor="browserdemo")
-        except HubFout as fout:
-            # A concurrent run sent it between our look and our submit (another JWE, same number).
-            if fout.code != "REFERENTIENUMMER_CONFLICT":
-                raise
-            uitslag.al_verstuurd[ontvanger.naam] = uitslag.al_verstuurd.get(ontvanger.naam, 0) + 1
-            continue
-        uitslag.verstuurd[ontvanger.naam] = uitslag.verstuurd.get(ontvanger.naam, 0) + 1
+        teller = uitslag.verstuurd if _stuur_eenmaal(partij(b.afzender), bericht) else uitslag.al_verstuurd
+        teller[ontvanger.naam] = teller.get(ontvanger.naam, 0) + 1
+    for d in klaar:
+        if d.sleutel in BEANTWOORDERS:
+            _beantwoord(partij(BEANTWOORDERS[d.sleutel]), d, uitslag)
     return uitslag
 
 
-def _al_verstuurd(rt: Runtime, afzender: Demopartij, referentienummer: str) -> bool:
-    with transactie(rt.sessions) as session:
+def _stuur_eenmaal(afzender: Demopartij, bericht: TeVersturen) -> bool:
+    """Seal and submit a message with a fixed number, unless the sender sent that number already
+    (True: sent now)."""
+    assert bericht.referentienummer is not None
+    if _al_verstuurd(afzender, bericht.referentienummer):
+        return False
+    try:
+        afzender.verstuur(bericht, waarvoor=WAARVOOR)
+    except HubFout as fout:
+        # A concurrent run sent it between our look and our submit (another JWE, same number).
+        if fout.code != "REFERENTIENUMMER_CONFLICT":
+            raise
+        return False
+    return True
+
+
+def _al_verstuurd(afzender: Demopartij, referentienummer: str) -> bool:
+    with afzender.transactie() as (session, _nu):
         return bool(mailbox.verstuurd_set(session, afzender.deelnemer(session), [referentienummer]))
+
+
+def _beantwoord(schuldeiser: Demopartij, vrager: DemoDeelnemer, uitslag: Uitslag) -> None:
+    """The simulated creditor's turn, as an SDK user would take it: fetch the open messages of this
+    debt counsellor from the inbox (the hub marks them fetched), open each with the file key — the
+    signature checked against the counsellor's adresboek certificate —, and answer it, sealed for
+    the counsellor's newest encryption certificate (its browser's key). Answering an unconfirmed
+    message confirms it (DESIGN §4), in the hub's same transaction; what a creditor does not answer
+    is confirmed. A message it cannot open or trust is refused with the reason (DESIGN §4). The
+    answer's number is made from the question's: a concurrent run that answered the same fetched
+    question a moment earlier makes the hub refuse this one as a number conflict, so nothing goes
+    twice; a run that stopped before answering leaves the question open for the next."""
+    geopend = beantwoord = geweigerd = 0
+    gezien: set[str] = set()
+    while True:
+        berichten, _namen, _nu = schuldeiser.open_berichten()
+        nummers = [
+            b.referentienummer
+            for b in berichten
+            if b.afzender == vrager.oin and b.referentienummer not in gezien
+        ]
+        if not nummers:
+            break
+        # At most a fetch page's bytes at a time (but always one message): the rest on the next turn.
+        ontvangen = schuldeiser.haal_op(waarvoor=WAARVOOR, referentienummers=nummers)
+        if not ontvangen:
+            break
+        for o in ontvangen:
+            gezien.add(o.referentienummer)
+            if o.payload is None:
+                if o.fout is not None and o.ontbrekende_sleutel is None:
+                    schuldeiser.weiger(o.referentienummer, o.fout)
+                    geweigerd += 1
+                continue
+            antwoord = antwoord_op(o)
+            if antwoord is None:
+                schuldeiser.bevestig([o.referentienummer])
+            elif _stuur_eenmaal(schuldeiser, antwoord):
+                beantwoord += 1
+            geopend += 1
+    if geopend:
+        uitslag.geopend[vrager.naam] = geopend
+    if beantwoord:
+        uitslag.beantwoord[vrager.naam] = beantwoord
+    if geweigerd:
+        uitslag.geweigerd[vrager.naam] = geweigerd
+    if not geopend and not geweigerd:
+        uitslag.niets_te_beantwoorden.append(vrager.naam)
+
+
+def antwoord_op(vraag: Ontvangen) -> TeVersturen | None:
+    """What a creditor answers to this opened message, in its module and version (`ANTWOORDEN`),
+    or None when it is not a question a creditor answers. The payload is the example of the answer
+    type about the client the question names (its klantnummerSHV, and the creditor's own number as
+    the question gives it), the vorderingen as of today; its number is fixed by the question's."""
+    assert vraag.payload is not None
+    code = next((c for c in ANTWOORDEN if c in vraag.antwoordtypen), None)
+    if code is None:
+        return None
+    payload = voorbeeld(vraag.module, code, vraag.versie)
+    if "klantnummerSHV" in vraag.payload:
+        payload["klantnummerSHV"] = vraag.payload["klantnummerSHV"]
+    eigen_nummer = vraag.payload.get("klantnummerSEVolgensSHV") or vraag.payload.get("klantnummerSE")
+    if eigen_nummer and "klantnummerSE" in payload:
+        payload["klantnummerSE"] = eigen_nummer
+    if "peildatum" in payload:
+        payload["peildatum"] = date.today().isoformat()
+    return TeVersturen(
+        vraag.afzender,
+        code,
+        payload,
+        vraag.conversatie,
+        module=vraag.module,
+        versie=vraag.versie,
+        antwoord_op=vraag.referentienummer,
+        referentienummer=_nummer("antwoord", vraag.referentienummer),
+    )
 
 
 def laad_browserdemo(rt: Runtime) -> Uitslag:
@@ -276,14 +443,93 @@ def laad_browserdemo(rt: Runtime) -> Uitslag:
     return uitslag
 
 
+def heeft_sleutels(rt: Runtime) -> list[tuple[DemoDeelnemer, bool]]:
+    """Per portal participant of this demo that is registered: whether its browser made keys (the
+    login page says what to do next for each)."""
+    with transactie(rt.sessions) as session:
+        nu = db_nu(session)
+        uit = []
+        for d in PORTAALDEELNEMERS:
+            deelnemer = deelnemers_store.haal(session, d.oin)
+            if deelnemer is not None:
+                uit.append((d, heeft_versleutelcertificaat(deelnemer, nu)))
+        return uit
+
+
+def _op_naam(naam: str) -> DemoDeelnemer | None:
+    return next((d for d in PORTAALDEELNEMERS if d.naam == naam), None)
+
+
+def beantwoorder(naam: str) -> str | None:
+    """The name of the simulated creditor that answers this debt counsellor of the demo, if any."""
+    d = _op_naam(naam)
+    return (
+        _tegenpartij(BEANTWOORDERS[d.sleutel]).naam if d is not None and d.sleutel in BEANTWOORDERS else None
+    )
+
+
+def opstellen(schuldeiser: str) -> str:
+    """What a debt counsellor of this demo does first: a creditor starts nothing itself."""
+    return f"stel op de pagina Sleutels een saldoverzoek op aan {schuldeiser} en verstuur het"
+
+
 def wachtzin(naam: str, *, opnieuw: str = "draai dit opnieuw") -> str:
     """What the CLI and the login page say for a portal participant without keys yet."""
+    schuldeiser = beantwoorder(naam)
+    if schuldeiser is not None:
+        stap = opstellen(schuldeiser)
+        return f"{naam}: nog geen sleutels — log in, maak ze in de browser, {stap}, en {opnieuw}"
     return f"{naam}: nog geen sleutels — log in en maak ze in de browser, en {opnieuw}"
+
+
+def opstelzin(naam: str, *, opnieuw: str = "draai dit opnieuw") -> str:
+    """What the CLI and the login page say for a debt counsellor with keys whose creditor has
+    nothing of it to answer (yet)."""
+    schuldeiser = beantwoorder(naam) or "de schuldeiser"
+    stap = opstellen(schuldeiser)
+    return f"{naam}: {schuldeiser} heeft niets nieuws te beantwoorden — {stap}, en {opnieuw}"
+
+
+def antwoordzin(uitslag: Uitslag, naam: str) -> list[str]:
+    """What the simulated creditor did for this debt counsellor, in sentences (none: nothing)."""
+    schuldeiser = beantwoorder(naam) or "de schuldeiser"
+    geopend, beantwoord = uitslag.geopend.get(naam, 0), uitslag.beantwoord.get(naam, 0)
+    geweigerd = uitslag.geweigerd.get(naam, 0)
+    zinnen = []
+    if geopend:
+        zinnen.append(
+            f"{schuldeiser} opende en bevestigde {meervoud(geopend, 'bericht', 'berichten')} van {naam} en "
+            f"stuurde {meervoud(beantwoord, 'antwoord', 'antwoorden')}"
+        )
+    if geweigerd:
+        zinnen.append(
+            f"{schuldeiser} weigerde {meervoud(geweigerd, 'bericht', 'berichten')} van {naam} "
+            f"{'dat' if geweigerd == 1 else 'die'} het niet kon openen of vertrouwen"
+        )
+    return zinnen
+
+
+def uitkomst(uitslag: Uitslag) -> str:
+    """What "Demoberichten laten sturen" did for the one participant it was pressed for, as the
+    value of ``?demoberichten=`` that `demomelding` reads (counts only, never content)."""
+    if uitslag.wacht_op_sleutels:
+        return "geen-sleutels"
+    if uitslag.niets_te_beantwoorden:
+        return "niets"
+    if uitslag.geopend or uitslag.geweigerd:
+        return f"g{sum(uitslag.geopend.values())}-a{uitslag.antwoorden}-w{sum(uitslag.geweigerd.values())}"
+    if uitslag.berichten:
+        return str(uitslag.berichten)
+    return "al"
+
+
+OPENEN = "Open {} op de pagina Sleutels: daar ontgrendelt u uw sleutels en haalt u de berichten op."
 
 
 def demomelding(uitkomst: str | None) -> str | None:
     """What the werkplek says after "Demoberichten laten sturen" (``?demoberichten=``): a text of
     the portal's own for each outcome, nothing for any other value."""
+    schuldeiser = _tegenpartij("nuts").naam
     if uitkomst == "al":
         return "De demoberichten zijn al eerder verstuurd; er is niets nieuws."
     if uitkomst == "geen-sleutels":
@@ -291,9 +537,37 @@ def demomelding(uitkomst: str | None) -> str | None:
             "Uw organisatie heeft nog geen sleutels: maak ze op de pagina Sleutels en druk dan opnieuw op "
             "‘Demoberichten laten sturen’."
         )
+    if uitkomst == "niets":
+        return (
+            f"{schuldeiser} heeft geen nieuwe berichten van u om te beantwoorden: een schuldeiser begint "
+            f"zelf niets. Stel eerst een saldoverzoek op aan {schuldeiser} op de pagina Sleutels (Bericht "
+            "opstellen), verstuur het en druk dan opnieuw op ‘Demoberichten laten sturen’."
+        )
     if uitkomst is not None and uitkomst.isascii() and uitkomst.isdigit() and len(uitkomst) <= 4:
         return (
-            f"{int(uitkomst)} demoberichten verstuurd, versleuteld voor uw nieuwe certificaat. Open ze op de "
-            "pagina Sleutels: daar ontgrendelt u uw sleutels en haalt u de berichten op."
+            f"{meervoud(int(uitkomst), 'demobericht', 'demoberichten')} verstuurd, versleuteld voor uw "
+            f"nieuwe certificaat. {OPENEN.format('het' if int(uitkomst) == 1 else 'ze')}"
         )
-    return None
+    gevonden = re.fullmatch(r"g(\d{1,4})-a(\d{1,4})-w(\d{1,4})", uitkomst or "")
+    if gevonden is None:
+        return None
+    geopend, beantwoord, geweigerd = (int(g) for g in gevonden.groups())
+    zinnen = []
+    if geopend:
+        zinnen.append(
+            f"{schuldeiser} opende {meervoud(geopend, 'bericht', 'berichten')} van u, controleerde de "
+            f"handtekening en bevestigde {'het' if geopend == 1 else 'ze'}."
+        )
+        if beantwoord:
+            zinnen.append(
+                f"{schuldeiser} stuurde {meervoud(beantwoord, 'antwoord', 'antwoorden')}, versleuteld voor "
+                f"uw certificaat. {OPENEN.format('het' if beantwoord == 1 else 'ze')}"
+            )
+        else:
+            zinnen.append("Er viel niets op te antwoorden.")
+    if geweigerd:
+        zinnen.append(
+            f"{schuldeiser} kon {meervoud(geweigerd, 'bericht', 'berichten')} van u niet openen of "
+            f"vertrouwen en weigerde {'het' if geweigerd == 1 else 'ze'}."
+        )
+    return " ".join(zinnen) or None

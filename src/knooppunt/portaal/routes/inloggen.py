@@ -14,7 +14,7 @@ from knooppunt.portaal import sessies
 from knooppunt.portaal.fouten import GeenToegang, PortaalFout
 from knooppunt.portaal.oidc import Niveau, markeer_uitloggen
 from knooppunt.portaal.sessies import Csrf, Ingelogd
-from knooppunt.portaal.weergave import pagina
+from knooppunt.portaal.weergave import meervoud, pagina
 from knooppunt.runtime import Runtime
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store import portaal as store
@@ -74,27 +74,38 @@ def inlogpagina(
     request: Request, volgende: str | None = None, fout: str | None = None, browserdemo: str | None = None
 ) -> HTMLResponse:
     return toon_inlogpagina(
-        request, volgende, INLOGMELDINGEN.get(fout or ""), browserdemo=_browserdemo_melding(browserdemo)
+        request,
+        volgende,
+        INLOGMELDINGEN.get(fout or ""),
+        browserdemo=_browserdemo_melding(request, browserdemo),
     )
 
 
-def _browserdemo_melding(waarde: str | None) -> str | None:
+def _browserdemo_melding(request: Request, waarde: str | None) -> str | None:
     """What the login page says after "Demogegevens laden (sleutels in de browser)": from the
-    counts in ``?browserdemo=<sent>-<waiting>``, a text of the portal's own (names from the cast)."""
-    from knooppunt.portaal.browserdemo import PORTAALDEELNEMERS, wachtzin
+    counts in ``?browserdemo=<sent>-<answered>``, and per portal participant of the demo what to do
+    next (read from the adresboek: whether its browser made keys yet), a text of the portal's own
+    (names from the cast)."""
+    from knooppunt.portaal.browserdemo import beantwoorder, heeft_sleutels, opstellen, wachtzin
 
-    gevonden = re.fullmatch(r"(\d{1,4})-(\d{1,2})", waarde or "")
-    if gevonden is None:
+    rt = sessies.runtime(request)
+    gevonden = re.fullmatch(r"(\d{1,4})-(\d{1,4})", waarde or "")
+    if gevonden is None or not rt.settings.is_development:
         return None
-    verstuurd, wachtend = int(gevonden.group(1)), int(gevonden.group(2))
+    verstuurd, beantwoord = int(gevonden.group(1)), int(gevonden.group(2))
     zinnen = ["Demogegevens met sleutels in de browser geladen."]
     if verstuurd:
-        zinnen.append(f"{verstuurd} demoberichten verstuurd naar wie al sleutels heeft.")
-    if wachtend:
-        zinnen += [
-            f"{wachtzin(d.naam, opnieuw='druk daarna op het overzicht op ‘Demoberichten laten sturen’')}."
-            for d in PORTAALDEELNEMERS
-        ]
+        berichten = meervoud(verstuurd, "demobericht", "demoberichten")
+        zinnen.append(f"{berichten} verstuurd naar wie al sleutels heeft.")
+    if beantwoord:
+        zinnen.append(f"{meervoud(beantwoord, 'antwoord', 'antwoorden')} verstuurd naar wie al iets vroeg.")
+    druk = "druk daarna op het overzicht op ‘Demoberichten laten sturen’"
+    for d, sleutels in heeft_sleutels(rt):
+        schuldeiser = beantwoorder(d.naam)
+        if not sleutels:
+            zinnen.append(f"{wachtzin(d.naam, opnieuw=druk)}.")
+        elif schuldeiser is not None:
+            zinnen.append(f"{d.naam}: {opstellen(schuldeiser)}, en {druk} om het antwoord te krijgen.")
     return " ".join(zinnen)
 
 
@@ -202,15 +213,16 @@ def browserdemo_laden(request: Request) -> Response:
 
     uitslag = laad_browserdemo(_alleen_in_ontwikkeling(request))
     return RedirectResponse(
-        f"{PREFIX}/inloggen?browserdemo={uitslag.berichten}-{len(uitslag.wacht_op_sleutels)}", status_code=303
+        f"{PREFIX}/inloggen?browserdemo={uitslag.berichten}-{uitslag.antwoorden}", status_code=303
     )
 
 
 @router.post("/demo/berichten", dependencies=[Csrf])
 def demoberichten_sturen(request: Request, gebruiker: Ingelogd) -> Response:
     """The werkplek's "Demoberichten laten sturen" of a browser-demo participant (development
-    only): the simulated counterparts send it the demo messages it has not had yet."""
-    from knooppunt.portaal.browserdemo import is_browserdemo, stuur_demoberichten
+    only): the simulated counterparts send it the demo messages it has not had yet, or (a debt
+    counsellor) open, confirm and answer what it sent them."""
+    from knooppunt.portaal.browserdemo import is_browserdemo, stuur_demoberichten, uitkomst
 
     rt = _alleen_in_ontwikkeling(request)
     if not is_browserdemo(gebruiker.oin):
@@ -218,10 +230,4 @@ def demoberichten_sturen(request: Request, gebruiker: Ingelogd) -> Response:
             "Alleen de deelnemers van de demo met sleutels in de browser krijgen demoberichten.", status=404
         )
     uitslag = stuur_demoberichten(rt, alleen=gebruiker.oin)
-    if uitslag.wacht_op_sleutels:
-        uitkomst = "geen-sleutels"
-    elif uitslag.berichten:
-        uitkomst = str(uitslag.berichten)
-    else:
-        uitkomst = "al"
-    return RedirectResponse(f"{PREFIX}/?demoberichten={uitkomst}", status_code=303)
+    return RedirectResponse(f"{PREFIX}/?demoberichten={uitkomst(uitslag)}", status_code=303)
