@@ -86,16 +86,31 @@ def _rfc9440(partij: Partij) -> str:
     return ":" + base64.b64encode(der).decode("ascii") + ":"
 
 
+TEST_HOOFDSLEUTEL = "test:" + base64.b64encode(bytes(range(32))).decode("ascii")
+
+
+def _gedeelde_sleutelopslag(map_: Path) -> dict[str, str]:
+    """The day-key store and master key every node of one test shares, as a cluster's nodes do
+    (decision 0040: a node with a store of its own refuses to start); their data directories —
+    development PKI, TLS certificates — stay their own."""
+    return {
+        "KNOOPPUNT_SLEUTELOPSLAG_URL": f"sqlite:///{map_ / 'sleutelopslag.sqlite3'}",
+        "KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS": TEST_HOOFDSLEUTEL,
+    }
+
+
 @contextmanager
 def _serve(
     args: Sequence[str], *, database_url: str, data_dir: Path, env: dict[str, str]
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """`knooppunt serve ARGS` as a process; the caller waits until it listens."""
+    """`knooppunt serve ARGS` as a process; the caller waits until it listens. Nodes of one test
+    (data directories side by side) share a key store."""
     omgeving = {
         **os.environ,
         "KNOOPPUNT_ENV": "development",
         "KNOOPPUNT_DATABASE_URL": database_url,
         "KNOOPPUNT_DATA_DIR": str(data_dir),
+        **_gedeelde_sleutelopslag(data_dir.parent),
         **env,
     }
     proces = subprocess.Popen(
@@ -408,7 +423,7 @@ def test_ingetrokken_certificaat_en_verouderde_crl(rt: Runtime, database_url: st
             volgende_update=datetime.now(UTC) - timedelta(days=1),
         ),
     )
-    basis = {"KNOOPPUNT_TRUST_ANCHORS": str(ca / "ca.pem")}
+    basis = {"KNOOPPUNT_TRUST_ANCHORS": str(ca / "ca.pem"), **_gedeelde_sleutelopslag(tmp_path)}
     poort = vrije_poort()
     with ExitStack() as stapel:
 
@@ -518,6 +533,7 @@ def test_een_intrekking_geldt_op_elke_node_en_een_oudere_crl_draait_haar_niet_te
                         "KNOOPPUNT_TRUST_ANCHORS": str(ca / "ca.pem"),
                         "KNOOPPUNT_CRLS": str(bron),
                         "KNOOPPUNT_CRL_REFRESH_SECONDS": "1",
+                        **_gedeelde_sleutelopslag(tmp_path),
                     },
                 )
             )
@@ -581,7 +597,7 @@ def test_een_uit_het_adresboek_ingetrokken_certificaat_weigert_elke_node_bij_het
                     data_dir=tmp_path / naam,
                     pki_dir=ca,
                     extra_args=["--no-jobs"],
-                    env={"KNOOPPUNT_TRUST_ANCHORS": str(ca / "ca.pem")},
+                    env={"KNOOPPUNT_TRUST_ANCHORS": str(ca / "ca.pem"), **_gedeelde_sleutelopslag(tmp_path)},
                 )
             )
 
@@ -594,6 +610,7 @@ def test_een_uit_het_adresboek_ingetrokken_certificaat_weigert_elke_node_bij_het
             "KNOOPPUNT_DATABASE_URL": database_url,
             "KNOOPPUNT_DATA_DIR": str(tmp_path / "beheer"),
             "KNOOPPUNT_TRUST_ANCHORS": str(ca / "ca.pem"),
+            **_gedeelde_sleutelopslag(tmp_path),
         }
         runner = CliRunner()
         uitvoer = runner.invoke(
