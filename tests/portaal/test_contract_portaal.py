@@ -281,6 +281,7 @@ def test_the_debt_counsellor_is_told_the_answer_term_the_hub_applies(
 
     kiezen = andere_termijnen.get("/portaal/opstellen?module=schuldregeling").text
     assert "binnen 5 werkdagen" not in kiezen
+    assert re.search(r"antwoord binnen (7|9) werkdagen na bevestiging", kiezen), "the saldoverzoek's term"
 
 
 def test_the_creditor_confirming_is_told_the_answer_term_the_hub_applies(
