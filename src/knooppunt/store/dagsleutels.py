@@ -288,7 +288,7 @@ class Dagsleutels:
             f"De sleutelopslag van deze node ({self._waar()}, opslag {eigen}) is niet die waarmee de "
             f"berichtendatabase werkt (opslag {rij.opslag_id}, sinds "
             f"{rij.gekoppeld_op.isoformat(timespec='seconds')}): de inhoud die de andere nodes "
-            f"opsloegen ({open_} open bericht(en) nu) opent hier niet, en wat deze node opslaat niet "
+            f"opsloegen ({_aantal_open(open_)} nu) opent hier niet, en wat deze node opslaat niet "
             "daar. Geef elke node dezelfde KNOOPPUNT_SLEUTELOPSLAG_URL en dezelfde hoofdsleutel "
             "(KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS; in ontwikkeling: dezelfde KNOOPPUNT_DATA_DIR). Is de "
             "oude sleutelopslag echt verloren, koppel deze dan met `knooppunt sleutels koppel "
@@ -591,6 +591,12 @@ class Dagsleutels:
                     ).order_by(dagsleutels.c.dag.desc())
                 )
             ]
+
+
+def _aantal_open(aantal: int | None) -> str:
+    if not aantal:
+        return "geen open berichten"
+    return "1 open bericht" if aantal == 1 else f"{aantal} open berichten"
 
 
 def hoofdsleutels_uit(settings: Settings) -> Hoofdsleutels:
