@@ -706,7 +706,7 @@ def _certificaat(cert: Certificaat, nu: datetime) -> CertificaatRead:
     )
 
 
-def deelnemer_weergave(deelnemer: Deelnemer, nu: datetime) -> DeelnemerRead:
+def deelnemer_weergave(deelnemer: Deelnemer, nu: datetime, instellingen: Instellingen) -> DeelnemerRead:
     return DeelnemerRead(
         oin=deelnemer.oin,
         kvk_nummer=deelnemer.kvk_nummer,
@@ -718,7 +718,15 @@ def deelnemer_weergave(deelnemer: Deelnemer, nu: datetime) -> DeelnemerRead:
         gebruikt_bsn=deelnemer.gebruikt_bsn,
         standaard_akkoord=deelnemer.standaard_akkoord,
         schuldensoorten=sorted(adresboek.schuldensoorten_van(deelnemer)),
-        certificaten=[_certificaat(c, nu) for c in adresboek.zichtbare_certificaten(deelnemer, nu=nu)],
+        certificaten=[
+            _certificaat(c, nu)
+            for c in adresboek.zichtbare_certificaten(
+                deelnemer,
+                nu=nu,
+                kalender=instellingen.kalender,
+                bevestigingstermijn=instellingen.bevestigingstermijn,
+            )
+        ],
     )
 
 
@@ -751,7 +759,7 @@ def zoek_in_adresboek(
     meer = len(deelnemers) > limit
     deelnemers = deelnemers[:limit]
     return DeelnemersRead(
-        deelnemers=[deelnemer_weergave(d, v.nu) for d in deelnemers],
+        deelnemers=[deelnemer_weergave(d, v.nu, v.runtime.instellingen) for d in deelnemers],
         volgende=b64url_encode(f"oin:{deelnemers[-1].oin}".encode()) if meer else None,
     )
 
@@ -766,7 +774,7 @@ def zoek_in_adresboek(
     tags=["adresboek"],
 )
 def haal_deelnemer_op(v: VerzoekDep, oin: Annotated[Oin, Path()]) -> DeelnemerRead:
-    return deelnemer_weergave(adresboek.haal(v.session, oin), v.nu)
+    return deelnemer_weergave(adresboek.haal(v.session, oin), v.nu, v.runtime.instellingen)
 
 
 def berichttype_weergave(t: Berichttype, instellingen: Instellingen) -> BerichttypeRead:

@@ -33,13 +33,16 @@ from knooppunt.protocol.identificatie import (
     valideer_oin,
     valideer_vestigingsnummer,
 )
+from knooppunt.protocol.werkdagen import Werkdagkalender
 from knooppunt.store import crl_staat
 from knooppunt.store import deelnemers as store
 from knooppunt.store.models import Certificaat, Deelnemer, DeelnemerModule, DeelnemerSchuldensoort
 
 GEBRUIK = ("tls", "ondertekening", "versleuteling")
-# Retired certificates stay visible for the bevestigingstermijn plus 30 days (DESIGN §2, §5).
-INGETROKKEN_ZICHTBAAR = timedelta(days=30 + 14)  # 5 working days never exceed 14 calendar days
+NA_DE_TERMIJN = timedelta(days=30)
+"""DESIGN §2, §5: retired certificates stay in the adresboek "for the bevestigingstermijn plus 30
+days", so that a message signed before the retirement can be verified until it expires, and then
+some."""
 
 
 @dataclass(slots=True)
@@ -470,12 +473,21 @@ def zoek(
     return store.zoek(session, rol=rol, module=module, zoekterm=zoekterm, na_oin=na_oin, limiet=limiet)
 
 
-def zichtbare_certificaten(deelnemer: Deelnemer, *, nu: datetime) -> list[Certificaat]:
+def zichtbaar_tot(ingetrokken_op: datetime, kalender: Werkdagkalender, bevestigingstermijn: int) -> datetime:
+    """Until when a certificate retired at `ingetrokken_op` stays in the adresboek: the end of the
+    bevestigingstermijn (in working days, as this hub counts it) of a message offered at that
+    moment, plus 30 days (DESIGN §2)."""
+    return kalender.termijn_einde(ingetrokken_op, bevestigingstermijn) + NA_DE_TERMIJN
+
+
+def zichtbare_certificaten(
+    deelnemer: Deelnemer, *, nu: datetime, kalender: Werkdagkalender, bevestigingstermijn: int
+) -> list[Certificaat]:
     """Current certificates, and retired ones within the bevestigingstermijn + 30 days."""
     return [
         c
         for c in deelnemer.certificaten
-        if c.ingetrokken_op is None or nu - c.ingetrokken_op <= INGETROKKEN_ZICHTBAAR
+        if c.ingetrokken_op is None or nu <= zichtbaar_tot(c.ingetrokken_op, kalender, bevestigingstermijn)
     ]
 
 

@@ -577,7 +577,13 @@ class Gastclient:
         if deelnemer is None:
             raise OngeldigCertificaat(f"afzender {oin} staat niet in het adresboek")
         goed = []
-        for c in adresboek.zichtbare_certificaten(deelnemer, nu=moment):
+        instellingen = self.rt.instellingen
+        for c in adresboek.zichtbare_certificaten(
+            deelnemer,
+            nu=moment,
+            kalender=instellingen.kalender,
+            bevestigingstermijn=instellingen.bevestigingstermijn,
+        ):
             if not c.gebruik_ondertekening or not (c.geldig_vanaf <= moment < c.geldig_tot):
                 continue
             if c.ingetrokken_op is not None and c.ingetrokken_op <= moment:

@@ -369,7 +369,9 @@ def intrekken_bevestigen(request: Request, gebruiker: Beheerder, oin: str, vinge
             d=d,
             cert=cert,
             laatste=not andere,
-            zichtbaar_dagen=adresboek.INGETROKKEN_ZICHTBAAR.days,
+            zichtbaar_tot=adresboek.zichtbaar_tot(
+                nu, rt.instellingen.kalender, rt.instellingen.bevestigingstermijn
+            ),
         )
 
 
