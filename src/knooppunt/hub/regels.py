@@ -16,7 +16,7 @@ from knooppunt.hub.adresboek import schuldensoorten_van
 from knooppunt.hub.fouten import HubFout
 from knooppunt.protocol.catalogus import SALDOVERZOEKEN, Berichttype, Voorwaarde
 from knooppunt.store.berichten import Berichtrij
-from knooppunt.store.models import Deelnemer
+from knooppunt.store.models import OPEN_STATUSSEN, Deelnemer
 
 # Answers that state the creditor's position on the debt (art. 6–10); the latest one counts.
 STANDPUNTEN = (
@@ -56,7 +56,7 @@ def is_verlopen(bericht: Berichtrij, nu: datetime) -> bool:
     confirmed and expired)."""
     if bericht.status == "verlopen":
         return True
-    return bericht.status in ("aangeboden", "opgehaald") and bericht.verloopt_op < nu
+    return bericht.status in OPEN_STATUSSEN and bericht.verloopt_op < nu
 
 
 class Antwoordfeit(Protocol):

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    String,
     and_,
     any_,
     bindparam,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
@@ -427,14 +429,17 @@ def aantal_open(session: Session, *, afzender: str, ontvanger: str, tot: int) ->
     return int(session.scalar(select(func.count()).select_from(binnen)) or 0)
 
 
-def geleverd(nu: datetime) -> ColumnElement[bool]:
+def geleverd(nu: Any, kolommen: Any = None) -> ColumnElement[bool]:
     """A message that counts as exchanged at `nu` for the rules that look back (9.3, 11.1, 12.1,
     14.1): neither refused nor expired — swept, or still open past its verloopt_op and not yet swept
-    (`regels.is_verlopen`), so a judgement never depends on whether the expiry job has run."""
-    return and_(
-        Bericht.status.not_in(("verlopen", "geweigerd")),
-        or_(Bericht.status.not_in(OPEN_STATUSSEN), Bericht.verloopt_op >= nu),
-    )
+    (`regels.is_verlopen`), so a judgement never depends on whether the expiry job has run.
+    ``kolommen``: the columns to judge (default `Bericht`'s); ``nu`` a moment, a parameter or the
+    statement's clock. The status lists are literal terms, so a statement built once
+    (`store.db.Vast`) compiles them too."""
+    k = kolommen if kolommen is not None else Bericht.__table__.c
+    niet_geldig = [literal(w, String) for w in ("verlopen", "geweigerd")]
+    open_ = [literal(w, String) for w in OPEN_STATUSSEN]
+    return and_(k.status.not_in(niet_geldig), or_(k.status.not_in(open_), k.verloopt_op >= nu))
 
 
 def laatste_antwoord(

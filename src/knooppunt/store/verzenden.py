@@ -62,19 +62,6 @@ from knooppunt.store.models import (
 
 _B = Bericht.__table__.c
 _KOLOMMEN = tuple(_B)
-_NIET_GELDIG = ("verlopen", "geweigerd")
-_OPEN = ("aangeboden", "opgehaald")
-
-
-def _geleverd(nu: Any) -> ColumnElement[bool]:
-    """A message that counts as exchanged at `nu` (the rules' "delivered"): neither refused nor
-    expired — swept by the expiry job, or still open past its verloopt_op and not yet swept, which
-    `regels.is_verlopen` also counts as expired (the judgement must not depend on whether the job
-    has run)."""
-    return and_(
-        _B.status.not_in(_lijst(_NIET_GELDIG)),
-        or_(_B.status.not_in(_lijst(_OPEN)), _B.verloopt_op >= nu),
-    )
 
 
 def _lijst(waarden: Sequence[str]) -> list[Any]:
@@ -143,7 +130,7 @@ def _laatste(soort: str, vraag: Antwoordvraag, nu: Any) -> Any:
         _B.afzender == _p("ontvanger"),
         _B.ontvanger == _p("afzender"),
         _B.berichttype.in_(_lijst(vraag.typen)),
-        _geleverd(nu),
+        berichten_store.geleverd(nu, _B),
     )
     if vraag.vraagtypen is not None:
         gevraagd = aliased(Bericht)
@@ -212,7 +199,7 @@ def _feitendelen(vorm: Feitvorm, nu: Any) -> list[Any]:
                         and_(_B.afzender == afzender, _B.ontvanger == ontvanger),
                         and_(_B.afzender == ontvanger, _B.ontvanger == afzender),
                     ),
-                    _geleverd(nu),
+                    berichten_store.geleverd(nu, _B),
                 ),
                 1,
             ),
