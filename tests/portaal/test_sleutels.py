@@ -251,6 +251,33 @@ def test_nieuwe_sleutels_trekken_de_oude_certificaten_in(
     )
 
 
+def test_een_zout_dat_een_andere_gebruiker_al_heeft_wordt_geweigerd(
+    rt: Runtime, demo: dict[str, int], portaal: TestClient
+) -> None:
+    """DESIGN §5 "Portal": keys wrapped under Argon2id with "a salt per blob". The browser draws 16
+    random bytes per blob; a blob that repeats another user's salt (a broken or hostile client) is
+    refused, and nothing is issued or stored."""
+    inloggen(portaal, "energie", naam="Sanne")
+    csrf = csrf_van_pagina(portaal)
+    eerste = Browser(oin_van("energie")).verzoek()
+    assert vraag(portaal, csrf, eerste).status_code == 201
+    zout = eerste["blob"]["kdf"]["zout"]
+
+    oin = oin_van("zorg")
+    inloggen(portaal, "zorg", naam="Joost")
+    csrf = csrf_van_pagina(portaal)
+    certificaten = tel(rt, Certificaat, Certificaat.oin == oin)
+    browser = Browser(oin)
+    herhaald = browser.verzoek(blob=browser.blob(zout=zout))
+    antwoord = vraag(portaal, csrf, herhaald)
+    assert antwoord.status_code == 400, antwoord.text
+    assert "zout" in antwoord.json()["detail"]
+    assert tel(rt, Certificaat, Certificaat.oin == oin) == certificaten
+    assert tel(rt, PortaalSleutelblob, PortaalSleutelblob.oin == oin) == 0
+    # With a salt of its own the same request goes through.
+    assert vraag(portaal, csrf, browser.verzoek()).status_code == 201
+
+
 def _vals(oin: str) -> list[tuple[str, dict[str, Any], str]]:
     """(what, request, a word of the Dutch refusal)."""
     b = Browser(oin)

@@ -24,7 +24,6 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.modules.waarborgfonds import sbn
 from knooppunt.protocol.modules.waarborgfonds.payloads import Voorbeoordeling
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
+from knooppunt.protocol.payloads.velden import vandaag
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 
 SCHULDREGELING = "schuldregeling"
@@ -294,7 +294,7 @@ def sbn_besluit(aanvraag: Mapping[str, Any], drempels: sbn.Drempels = sbn.STANDA
     between first ``aanvraag_in_behandeling`` and then decided. Thresholds are per kredietbank."""
     model = valideer("waarborgfonds", "aanvraag_borgstelling", "2.0", dict(aanvraag))
     assert isinstance(model, Voorbeoordeling)
-    return list(sbn.gebeurtenissen(model, nu=date.today(), drempels=drempels))
+    return list(sbn.gebeurtenissen(model, nu=vandaag(), drempels=drempels))
 
 
 _TOELICHTING = {

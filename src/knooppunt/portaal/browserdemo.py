@@ -35,7 +35,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -52,6 +52,7 @@ from knooppunt.portaal.demo import SE_MODULES, DemoDeelnemer, _met_klant, alleen
 from knooppunt.portaal.demo import vertrouw_ontwikkel_ca as _vertrouw_ontwikkel_ca
 from knooppunt.portaal.gastclient import Gastclient, Gastsleutel, TeVersturen
 from knooppunt.portaal.weergave import meervoud
+from knooppunt.protocol.payloads.velden import vandaag
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
 from knooppunt.store import deelnemers as deelnemers_store
@@ -422,7 +423,7 @@ def antwoord_op(vraag: Ontvangen) -> TeVersturen | None:
     if eigen_nummer and "klantnummerSE" in payload:
         payload["klantnummerSE"] = eigen_nummer
     if "peildatum" in payload:
-        payload["peildatum"] = date.today().isoformat()
+        payload["peildatum"] = vandaag().isoformat()
     return TeVersturen(
         vraag.afzender,
         code,

@@ -227,6 +227,16 @@ def _controleer_kdf(kdf: object) -> dict[str, Any]:
     return kdf
 
 
+def _eigen_zout(session: Session, kdf: dict[str, Any], *, oin: str, onderwerp: str) -> None:
+    """DESIGN §5: "a salt per blob" — a salt another user's blob already holds is refused (the
+    browser draws 16 random bytes per blob; a repeat means a broken or hostile client)."""
+    if store.zout_elders_gebruikt(session, kdf["zout"], oin=oin, onderwerp=onderwerp):
+        raise OngeldigeAanvraag(
+            "het zout van de sleutelafleiding is al in gebruik bij een andere gebruiker; elke set "
+            "versleutelde sleutels hoort een eigen willekeurig zout te hebben — maak de sleutels opnieuw"
+        )
+
+
 def _controleer_versleuteld(gebruik: str, versleuteld: bytes, *, tag: int) -> None:
     """A wrapped secret is 32 bytes of ciphertext (plus the GCM tag when it is appended, ``tag``); a
     wrapped private key (PKCS#8) is longer."""
@@ -625,6 +635,7 @@ def vraag_aan(
     else:
         kdf, sleutels1 = controleer_blob(blob)
         _paren_kloppen(sleutels1, paren)
+    _eigen_zout(session, kdf, oin=oin, onderwerp=onderwerp)
 
     uitgegeven = _geef_uit(session, rt, ca, deelnemer, paren, door=door, nu=nu)
     kids = {jkt(paren[0]): uitgegeven[0].kid, jkt(paren[1]): uitgegeven[1].kid}
@@ -733,6 +744,7 @@ def registreer_aanmeldsleutels(
     paren = _controleer_sleutelparen(bewaard, oin=oin, nu=ingediend_op)
     kdf, persoonlijk, sleutels = controleer_blob_v2(bewaard.get("blob"), oin=oin, leeg=False)
     _paren_kloppen(sleutels, paren)
+    _eigen_zout(session, kdf, oin=oin, onderwerp=onderwerp)
     if store.sleutelblob(session, oin, onderwerp) is not None or _met_toegang(session, oin):
         raise OrganisatieHeeftSleutels("deze organisatie heeft al sleutels in het portaal")
     uitgegeven = _geef_uit(session, rt, ca, deelnemer, paren, door=door, nu=nu)
@@ -777,6 +789,7 @@ def vraag_toegang(
             "maak nieuwe sleutels"
         )
     kdf, persoonlijk, _ = controleer_blob_v2(verzoek.get("blob"), oin=oin, leeg=True)
+    _eigen_zout(session, kdf, oin=oin, onderwerp=onderwerp)
     oud = store.sleutelblob(session, oin, onderwerp)
     if oud is not None and _lees(oud).toegang and verzoek.get("opnieuw") is not True:
         raise SleutelsBestaan(
@@ -888,6 +901,7 @@ def zet_om(session: Session, *, oin: str, onderwerp: str, verzoek: dict[str, Any
     if oud.get("versie", 1) != 1:
         raise SleutelsBestaan("uw sleutels zijn al sleutels van uw organisatie")
     kdf, persoonlijk, sleutels = controleer_blob_v2(verzoek.get("blob"), oin=oin, leeg=False)
+    _eigen_zout(session, kdf, oin=oin, onderwerp=onderwerp)
     verwacht = {(s["gebruik"], s["jkt"]): s["kid"] for s in oud["sleutels"]}
     if sorted((s.gebruik, s.jkt) for s in sleutels) != sorted(verwacht):
         raise OngeldigeAanvraag("de omgezette sleutels zijn niet dezelfde als uw opgeslagen sleutels")

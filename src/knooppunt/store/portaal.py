@@ -143,6 +143,21 @@ def bewaar_sleutelblob(session: Session, blob: PortaalSleutelblob) -> None:
     session.merge(blob)
 
 
+def zout_elders_gebruikt(session: Session, zout: str, *, oin: str, onderwerp: str) -> bool:
+    """Whether another user's blob (any participant's) already holds this Argon2id salt. Blobs are
+    stored as compact JSON, so the salt is the literal ``"zout":"<salt>"``; a salt is base64url,
+    whose ``_`` is escaped for LIKE. Key set-up is rare and blobs are few, so a scan is fine."""
+    rij = session.execute(
+        select(PortaalSleutelblob.oin)
+        .where(
+            PortaalSleutelblob.blob.contains(f'"zout":"{zout}"', autoescape=True),
+            ~((PortaalSleutelblob.oin == oin) & (PortaalSleutelblob.onderwerp == onderwerp)),
+        )
+        .limit(1)
+    ).first()
+    return rij is not None
+
+
 def verwijder_sleutelblob(session: Session, oin: str, onderwerp: str) -> None:
     session.execute(
         delete(PortaalSleutelblob).where(
