@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # Retention of the audit log: 2557 days = 7 years (incl. two leap days), the Dutch fiscal and
     # archival term for records of this kind; entries older than this are purged by the jobs.
     audit_bewaartermijn_dagen: int = Field(default=2557, ge=1)
+    # Retention of message metadata (DESIGN §2 "Retention"): the envelope without inhoud, statuses
+    # and times, kept for the rules that look back, /verzonden and /logboek; 7 years by default.
+    # Messages still open are never purged.
+    bericht_bewaartermijn_dagen: int = Field(default=2557, ge=1)
     # The Ed25519 key that signs the audit log's checkpoints (DESIGN §5), in a file outside the
     # database and its backups (`knooppunt audit sleutel --nieuw FILE --naam NAAM` makes one).
     # Development generates one in data_dir/audit-sleutel; production refuses to run serve or

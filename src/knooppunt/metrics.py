@@ -83,6 +83,11 @@ VERLOPEN = Counter(
     "Messages expired by the expiry job of this process (content deleted, sender told)",
     registry=JOBS,
 )
+BERICHTEN_OPGESCHOOND = Counter(
+    "knooppunt_berichten_opgeschoond",
+    "Messages (metadata) deleted by the retention job of this process",
+    registry=JOBS,
+)
 AUDIT_OPGESCHOOND = Counter(
     "knooppunt_auditregels_opgeschoond",
     "Audit entries deleted by the retention job of this process",

@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 from knooppunt import metrics
-from knooppunt.jobs import audit, dagsleutels, kluis, notificaties, verlopen
+from knooppunt.jobs import audit, bewaartermijn, dagsleutels, kluis, notificaties, verlopen
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu
 
@@ -37,6 +37,13 @@ class JobsMislukt(RuntimeError):
 def _verloop(runtime: Runtime, nu: datetime) -> int:
     aantal = verlopen.verloop_alles(runtime.sessions, nu=nu, instellingen=runtime.instellingen)
     metrics.VERLOPEN.inc(aantal)
+    return aantal
+
+
+def _berichten_opschonen(runtime: Runtime, nu: datetime) -> int:
+    termijn = timedelta(days=runtime.settings.bericht_bewaartermijn_dagen)
+    aantal = bewaartermijn.schoon_op(runtime.sessions, nu=nu, bewaartermijn=termijn)
+    metrics.BERICHTEN_OPGESCHOOND.inc(aantal)
     return aantal
 
 
@@ -76,6 +83,7 @@ JOBS: dict[str, Callable[[Runtime, datetime], Any]] = {
     # After the expiry: the last message in flight for a hosted key may just have expired.
     "kluis_vernietigd": _kluis,
     "notificaties": _notificaties,
+    "berichten_opgeschoond": _berichten_opschonen,
     "audit_opgeschoond": _audit_opschonen,
     # Last, so the entries the other jobs wrote in this run are sequenced in it too.
     "audit_gesequenceerd": _audit_sequence,

@@ -1140,3 +1140,41 @@ def meldingen_over(
         )
         .order_by(Bericht.id)
     ).all()
+
+
+def schoon_op(session: Session, *, grens: datetime, batch: int) -> int:
+    """The retention purge (DESIGN §2 "Retention"): delete — not blank — one batch of messages
+    received before ``grens`` that are no longer open (their ``inhoud`` went at confirm, refusal or
+    expiry), oldest first, and the conversations that then hold no message. Returns the number of
+    messages deleted; 0 means nothing (more) is due. The usual case is one primary-key lookup: the
+    oldest message is younger than ``grens``."""
+    oudste = session.scalar(select(Bericht.ontvangen_op).order_by(Bericht.id).limit(1))
+    if oudste is None or oudste >= grens:
+        return 0
+    ids = [
+        int(i)
+        for i in session.scalars(
+            select(Bericht.id)
+            .where(Bericht.ontvangen_op < grens, Bericht.status.not_in(OPEN_STATUSSEN))
+            .order_by(Bericht.id)
+            .limit(batch)
+        )
+    ]
+    if not ids:
+        return 0
+    conversaties: set[str] = set()
+    for brok in _brokken(ids):
+        session.execute(delete(BerichtInhoud).where(BerichtInhoud.bericht_id.in_(brok)))
+        conversaties.update(
+            session.scalars(
+                delete(Bericht).where(Bericht.id.in_(brok)).returning(Bericht.conversatie_referentienummer)
+            )
+        )
+    nummer = Conversatie.conversatie_referentienummer
+    for brok in _brokken(conversaties):
+        session.execute(
+            delete(Conversatie).where(
+                nummer.in_(brok), ~exists().where(Bericht.conversatie_referentienummer == nummer)
+            )
+        )
+    return len(ids)
