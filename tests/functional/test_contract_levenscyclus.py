@@ -701,10 +701,6 @@ def test_par_6_en_8_serve_draait_de_jobs_logt_json_met_request_id_en_houdt_behee
     assert vraag["inhoud"][-60:] not in logtekst and vraag["inhoud"][:60] not in logtekst
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEVIATION: no job purges message metadata after the retention term (only the audit log's)",
-)
 def test_par_2_en_6_metadata_wordt_na_de_bewaartermijn_opgeschoond(
     wie: dict[str, Partij], client_voor: Any, cli: Any
 ) -> None:
