@@ -847,11 +847,6 @@ def test_adresboekcertificaten_tegen_eigen_vertrouwensankers_en_de_oin(
     assert _kop(json.loads(inzending.body)["inhoud"].split(".")[0])["kid"] == _x5t(woning.certificaat)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEVIATION: without --ca (hub certificate from the system store) the SDK checks adresboek "
-    "certificates against no trust anchor at all and accepts a signature from any CA",
-)
 def test_zonder_ca_controleert_de_ontvanger_adresboekcertificaten_toch_tegen_vertrouwensankers(
     hub: Hub,
     tussen: Tussenhub,
@@ -865,7 +860,9 @@ def test_zonder_ca_controleert_de_ontvanger_adresboekcertificaten_toch_tegen_ver
     §8: "`--ca FILE` names the CA that signed the hub's server certificate" — an option for the TLS
     connection. A vendor whose hub has a server certificate the system store already trusts gives
     no `--ca` (here: the system store is pointed at the development CA with SSL_CERT_FILE). A
-    certificate from a CA nobody configured must still not be trusted for a signature."""
+    certificate from a CA nobody configured must still not be trusted for a signature: with no
+    trust anchor at all the client opens nothing (a configuration error, exit 2, nothing refused);
+    with `--vertrouwensanker` it opens what chains to it and no payload from another CA."""
     gemeente, woning = nieuw("SHV", "ec"), nieuw("SE", "rsa")
     vreemd = ontwikkel_ca.issue(andere_ca, oin=gemeente.oin, naam=gemeente.naam, uit_map=tmp_path / "g")
     payload = voorbeeld(M, "kennisgeving", "1.0")
@@ -874,9 +871,16 @@ def test_zonder_ca_controleert_de_ontvanger_adresboekcertificaten_toch_tegen_ver
     )
     indienen(hub, gemeente, envelop)
     tussen.herschrijf = adresboek_met(gemeente.oin, [_cert(vreemd.certificaat)], vervang=False)
-    r = knooppunt_client(
-        "fetch", *verbinding(tussen.url, woning, None), env={"SSL_CERT_FILE": str(pki_dir / "ca.pem")}
-    )
+    systeem = {"SSL_CERT_FILE": str(pki_dir / "ca.pem")}
+    r = knooppunt_client("fetch", "--bevestig", *verbinding(tussen.url, woning, None), env=systeem)
+    geen_traceback(r)
+    assert r.exit_code == 2, r.output
+    assert "--vertrouwensanker" in r.stderr
+    assert "payload" not in r.stdout
+    assert [b["referentienummer"] for b in raw_inbox(hub, woning)] == [envelop["referentienummer"]]
+
+    anker = ["--vertrouwensanker", pki_dir / "ca.pem"]
+    r = knooppunt_client("fetch", *verbinding(tussen.url, woning, None), *anker, env=systeem)
     geen_traceback(r)
     assert r.exit_code == 0, r.output
     assert "payload" not in regels(r.stdout)[envelop["referentienummer"]]

@@ -48,7 +48,7 @@ def _netjes(functie: F) -> F:
 
     @wraps(functie)
     def verpakt(*args: Any, **kwargs: Any) -> Any:
-        from knooppunt.client.fouten import HubFout, VerzendFout
+        from knooppunt.client.fouten import GeenVertrouwensankers, HubFout, VerzendFout
         from knooppunt.pki.certificaat import OngeldigCertificaat
 
         try:
@@ -65,18 +65,40 @@ def _netjes(functie: F) -> F:
         except OngeldigCertificaat as fout:
             click.echo(f"certificaatfout: {fout}", err=True)
             sys.exit(2)
+        except GeenVertrouwensankers as fout:
+            click.echo(f"configuratiefout: {fout}", err=True)
+            sys.exit(2)
 
     return verpakt  # type: ignore[return-value]
+
+
+_ANKERS = "knooppunt.vertrouwensankers"
+"""Where `--vertrouwensanker` leaves its files in the click context's ``meta`` for `_hub`."""
+
+
+def _onthoud_ankers(ctx: click.Context, _param: click.Parameter, waarde: tuple[Path, ...]) -> None:
+    ctx.meta[_ANKERS] = list(waarde)
 
 
 def _verbinding(functie: F) -> F:
     """The options every client command shares."""
     functie = click.option(
+        "--vertrouwensanker",
+        type=_PAD,
+        multiple=True,
+        expose_value=False,
+        callback=_onthoud_ankers,
+        help="A CA that may issue participants' certificates (repeatable; PKIoverheid Private "
+        "Services in production): every adresboek certificate — whose key you encrypt for, whose "
+        "signature you accept — must chain to one (DESIGN §5). Default: --ca.",
+    )(functie)
+    functie = click.option(
         "--ca",
         type=_PAD,
         default=None,
-        help="CA bundle that signed the hub's server certificate (also used to check adresboek "
-        "certificates). Default: the system store.",
+        help="CA bundle that signed the hub's server certificate; also the trust anchor for "
+        "adresboek certificates unless --vertrouwensanker is given. Default: the system store "
+        "(then give --vertrouwensanker to send or open messages).",
     )(functie)
     functie = click.option("--key", required=True, type=_PAD, help="Your private key (PEM).")(functie)
     functie = click.option(
@@ -102,9 +124,16 @@ def _hub(
     from knooppunt.pki.certificaat import OngeldigCertificaat
 
     register = VerwerktBestand(verwerkt) if verwerkt is not None else None
+    ankers = click.get_current_context().meta.get(_ANKERS) or None
     try:
         client = HubClient(
-            hub, cert=cert, key=key, ca=ca, verwerkt=register, vorige_sleutels=list(vorige_sleutels)
+            hub,
+            cert=cert,
+            key=key,
+            ca=ca,
+            vertrouwensankers=ankers,
+            verwerkt=register,
+            vorige_sleutels=list(vorige_sleutels),
         )
     except ssl.SSLError as exc:
         # Each file reads on its own (an unreadable one, or a bad --ca, is refused before this),

@@ -80,3 +80,18 @@ class VerzendFout(Exception):
         if self.velden:
             uit["invalidParams"] = self.velden
         return uit
+
+
+class GeenVertrouwensankers(Exception):
+    """The SDK was given no trust anchors for participants' certificates, so it cannot tell whose
+    key an adresboek certificate is (DESIGN §5): it neither seals for one nor accepts a signature
+    under one. A configuration error, never the sender's fault: a message is not refused for it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "geen vertrouwensankers voor de certificaten van deelnemers: het SDK kan niet controleren "
+            "van wie een certificaat in het adresboek is, en versleutelt of opent daarom niets. Geef "
+            "HubClient(vertrouwensankers=[...]) of ca=...; op de opdrachtregel --vertrouwensanker FILE "
+            "(de CA's die deelnemercertificaten uitgeven, in productie PKIoverheid Private Services) "
+            "of --ca FILE"
+        )

@@ -45,7 +45,7 @@ from knooppunt.client.berichten import (
     valideer_payload,
 )
 from knooppunt.client.bestanden import lees_payload, lees_reeks
-from knooppunt.client.fouten import HubFout, VerzendFout
+from knooppunt.client.fouten import GeenVertrouwensankers, HubFout, VerzendFout
 from knooppunt.client.logboek import Periodegrens, als_periodegrens
 from knooppunt.client.verwerkt import VerwerktInGeheugen, VerwerktRegister
 from knooppunt.pki.certificaat import OngeldigCertificaat, lees
@@ -242,10 +242,12 @@ class HubClient:
     used for mutual TLS and, unless ``ondertekening`` is given, for signing. ``ca``: the CA bundle
     that signed the hub's server certificate (default: the system store). ``vertrouwensankers``:
     the CAs that may issue participant certificates; adresboek certificates are checked against
-    them (default: ``ca``). ``verwerkt``: where processed referentienummers are remembered, so a
-    replayed message is refused (default: in memory). ``vorige_sleutels``: (certificate, key) pairs
-    of earlier encryption certificates: after a certificate change, messages sealed for the old
-    one are still waiting, and each is opened with the key its JWE ``kid`` names."""
+    them (default: ``ca``; with neither, nothing is sealed or opened: GeenVertrouwensankers, since
+    the SDK cannot tell whose key a certificate is). ``verwerkt``: where processed
+    referentienummers are remembered, so a replayed message is refused (default: in memory).
+    ``vorige_sleutels``: (certificate, key) pairs of earlier encryption certificates: after a
+    certificate change, messages sealed for the old one are still waiting, and each is opened with
+    the key its JWE ``kid`` names."""
 
     def __init__(
         self,
@@ -929,11 +931,11 @@ class HubClient:
                 f"certificaat {lees(cert).vingerafdruk[:16]}… in het adresboek hoort bij OIN {eigen_oin}, "
                 f"niet bij {oin}"
             )
-        vanaf, tot = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
-        if self._ankers is not None:
-            keten = self._ankers.controleer(cert, moment=moment)
-            vanaf = max(c.not_valid_before_utc for c in keten)
-            tot = min(c.not_valid_after_utc for c in keten)
+        if self._ankers is None:
+            raise GeenVertrouwensankers()
+        keten = self._ankers.controleer(cert, moment=moment)
+        vanaf = max(c.not_valid_before_utc for c in keten)
+        tot = min(c.not_valid_after_utc for c in keten)
         if len(self._gecontroleerd) >= 1024:
             self._gecontroleerd.clear()
         self._gecontroleerd[id(cert)] = (cert, oin, vanaf, tot)
