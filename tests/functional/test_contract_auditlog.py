@@ -394,10 +394,6 @@ def _serve_stderr(tmp_path: Path, pki_dir: Path) -> Iterator[tuple[subprocess.Po
             proces.wait(5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEVIATION: `knooppunt serve` writes plain-text startup lines between its JSON log lines",
-)
 def test_elke_regel_op_stderr_van_serve_is_een_json_logregel(tmp_path: Path, pki_dir: Path) -> None:
     """§8 "Structured JSON logs with a request id" (docs/operations.md "Logs": "JSON lines on
     stderr"): everything `knooppunt serve` writes to its log stream, from start to stop, is one

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import structlog
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from uvicorn.supervisors import Multiprocess
@@ -42,6 +43,8 @@ from knooppunt.logging import configureer
 from knooppunt.ops import create_ops_app
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.verificatie import Vertrouwensankers
+
+log = structlog.get_logger("knooppunt.serve")
 
 # The built-in TLS server: TLS 1.3 (whose suites are all AEAD) and TLS 1.2 with forward secrecy
 # (ECDHE) and AEAD suites only (AES-GCM, ChaCha20-Poly1305), as Digikoppeling asks (the NCSC TLS
@@ -87,7 +90,9 @@ def _tls_bestanden(settings: Settings, opties: ServeOpties) -> tuple[Path, Path]
     pki = settings.dev_pki_dir
     if not ontwikkel_ca.ca_paden(pki)[0].exists():
         ontwikkel_ca.init(pki)
-        click.echo(f"development PKI created in {pki} (CA, server certificate for localhost)", err=True)
+        # For the person at the terminal, on stdout: stderr is the JSON log stream (DESIGN §8).
+        click.echo(f"development PKI created in {pki} (CA, server certificate for localhost)")
+        log.info("ontwikkel-PKI aangemaakt", map=str(pki))
     return pki / "server.pem", pki / "server-key.pem"
 
 
@@ -124,10 +129,10 @@ def _controleer_intrekking(settings: Settings, rt: runtime_mod.Runtime) -> None:
     if problemen:
         raise SettingsError("KNOOPPUNT_CRLS: " + "; ".join(problemen))
     for anker in controle.zonder_crl():
-        click.echo(
-            f"waarschuwing: geen CRL in KNOOPPUNT_CRLS voor vertrouwensanker "
-            f"{anker.subject.rfc4514_string()}; certificaten van die CA worden geweigerd (fail closed)",
-            err=True,
+        log.warning(
+            "geen CRL in KNOOPPUNT_CRLS voor vertrouwensanker; certificaten van die CA worden geweigerd "
+            "(fail closed)",
+            vertrouwensanker=anker.subject.rfc4514_string(),
         )
 
 
@@ -290,19 +295,28 @@ def start(settings: Settings, opties: ServeOpties) -> None:
             if ops_sock is not None:
                 ops_sock.set_inheritable(False)
                 stapel.callback(ops_sock.close)
+            # The banner is for the person at the terminal, on stdout; stderr carries only JSON log
+            # lines (DESIGN §8), where the same facts are one event.
+            database = rt.engine.url.render_as_string()
             click.echo(
-                f"Knooppunt ({settings.env.value}) op {waar}; database {rt.engine.url.render_as_string()}"
-                + (f"; {opties.workers} workers" if opties.workers > 1 else ""),
-                err=True,
+                f"Knooppunt ({settings.env.value}) op {waar}; database {database}"
+                + (f"; {opties.workers} workers" if opties.workers > 1 else "")
             )
+            portaal = None
             if settings.portaal_actief and client_ca:
                 host = "localhost" if opties.host in ("127.0.0.1", "::1") else opties.host
-                click.echo(f"Webportaal op https://{host}:{opties.port}/portaal/", err=True)
+                portaal = f"https://{host}:{opties.port}/portaal/"
+                click.echo(f"Webportaal op {portaal}")
             if settings.is_development:
-                click.echo(
-                    "Development mode: do not use in production (set KNOOPPUNT_ENV=production there).",
-                    err=True,
-                )
+                click.echo("Development mode: do not use in production (set KNOOPPUNT_ENV=production there).")
+            log.info(
+                "knooppunt gestart",
+                omgeving=settings.env.value,
+                adres=waar,
+                database=database,
+                workers=opties.workers,
+                portaal=portaal,
+            )
             planner = IngebouwdePlanner(rt, opties.job_interval) if opties.jobs else None
             if planner:
                 planner.start()
