@@ -1137,6 +1137,7 @@ def test_webhook_volgt_geen_doorverwijzing(
                     notificatie_instellingen.Wijziging(
                         webhook_url=ontvanger.url("localhost"), modus="direct"
                     ),
+                    door="beheer:test",
                     nu=db_nu(session),
                     lokale_webhooks=True,
                 )

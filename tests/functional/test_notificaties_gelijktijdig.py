@@ -44,6 +44,7 @@ def test_twee_workers_versturen_elke_notificatie_een_keer(
                         modus="direct",
                         webhook_url=webhook.url(),
                     ),
+                    door="beheer:test",
                     nu=db_nu(session),
                     lokale_webhooks=True,
                 )

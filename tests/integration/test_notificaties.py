@@ -75,6 +75,7 @@ def _stel_in(rt: Runtime, oin: str, **wijziging: Any) -> hub.Ingesteld:
             session,
             oin,
             hub.Wijziging(**wijziging),
+            door="beheer:test",
             nu=db_nu(session),
             lokale_webhooks=rt.settings.lokale_webhooks,
         )
@@ -345,6 +346,7 @@ def test_webhook_naar_niet_openbaar_adres_wordt_geweigerd(
             session,
             cast["energie"].oin,
             hub.Wijziging(webhook_url=url, modus="direct"),
+            door="beheer:test",
             nu=db_nu(session),
             lokale_webhooks=productie_achtig.lokale_webhooks,
         )
@@ -385,6 +387,7 @@ def test_dns_rebinding_wordt_bij_verbinden_geweigerd(
             session,
             energie.oin,
             hub.Wijziging(webhook_url="https://hooks.energie.example.nl/hook", modus="direct"),
+            door="beheer:test",
             nu=db_nu(session),
             lokale_webhooks=False,
         )

@@ -76,6 +76,7 @@ def _stel_email_in(rt: Runtime, oin: str, adres: str) -> None:
             session,
             oin,
             hub_notificaties.Wijziging(emailadressen=[adres], modus="uit"),
+            door="beheer:test",
             nu=db_nu(session),
             lokale_webhooks=False,
         )

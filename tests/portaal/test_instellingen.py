@@ -7,11 +7,13 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from knooppunt.hub import notificaties
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import transactie
+from knooppunt.store.models import Auditregel
 from tests.portaal.conftest import csrf_van, formulier, inloggen, oin_van
 
 # Literal public addresses: the check needs no DNS.
@@ -53,6 +55,15 @@ def test_instellingen_bewaren(portaal: TestClient, demo: dict[str, int], rt: Run
     opnieuw = portaal.get("/portaal/instellingen").text
     assert 'value="7" selected' in opnieuw
     assert "Team.Financien@demodorp.example.nl" in opnieuw
+    # DESIGN §5: the change is in the audit log, by the portal user, naming no address.
+    with transactie(rt.sessions) as session:
+        regels = session.scalars(
+            select(Auditregel).where(
+                Auditregel.actie == "notificaties_gewijzigd", Auditregel.deelnemer == oin_van(wie)
+            )
+        ).all()
+    assert [r.actor.startswith("portaal:") for r in regels] == [True]
+    assert "demodorp" not in (regels[0].uitkomst or "")
 
 
 def test_fouten_per_veld_in_het_nederlands(portaal: TestClient, demo: dict[str, int], rt: Runtime) -> None:

@@ -644,6 +644,7 @@ def test_een_collega_vraagt_toegang_en_krijgt_die_van_een_collega_met_toegang(
             session,
             oin,
             hub_notificaties.Wijziging(emailadressen=["sleutels@energie.example.nl"], modus="uit"),
+            door="beheer:test",
             nu=db_nu(session),
             lokale_webhooks=False,
         )

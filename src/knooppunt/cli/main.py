@@ -771,7 +771,12 @@ def deelnemer_notificaties(
     with _transactie() as (session, rt):
         if verandert:
             ingesteld = notificaties.stel_in(
-                session, oin, wijziging, nu=db_nu(session), lokale_webhooks=rt.settings.lokale_webhooks
+                session,
+                oin,
+                wijziging,
+                door=_beheerder(),
+                nu=db_nu(session),
+                lokale_webhooks=rt.settings.lokale_webhooks,
             )
             instellingen = ingesteld.instellingen
             geheim = ingesteld.nieuw_geheim

@@ -48,6 +48,9 @@ class Actie(StrEnum):
     SLEUTEL_GEBRUIKT = "sleutel_gebruikt"  # the portal decrypted a hosted key; uitkomst: why
     DEELNEMER_GEWIJZIGD = "deelnemer_gewijzigd"  # uitkomst: which fields (modules, flags, ...)
     DEELNEMER_TOEGEVOEGD = "deelnemer_toegevoegd"  # uitkomst: the rol
+    # Where a participant's notices go (e-mail addresses, mode, digest hour, webhook); uitkomst: the
+    # settings changed ("email,modus,webhook"), never an address, URL or secret.
+    NOTIFICATIES_GEWIJZIGD = "notificaties_gewijzigd"
     CERTIFICAAT_TOEGEVOEGD = "certificaat_toegevoegd"  # uitkomst: the gebruik, e.g. "tls,versleuteling"
     CERTIFICAAT_INGETROKKEN = "certificaat_ingetrokken"
     # Issued by the hub's portal CA for a key made in a portal user's browser (DESIGN §5, key
@@ -314,6 +317,12 @@ def sleutel_gebruikt(session: Session, *, wie: str, oin: str, kid: str, waarvoor
 def deelnemer_gewijzigd(session: Session, *, oin: str, wat: str, door: str, nu: datetime) -> None:
     store.noteer(
         session, [_regel(Actie.DEELNEMER_GEWIJZIGD, actor=door, tijd=nu, deelnemer=oin, uitkomst=wat[:64])]
+    )
+
+
+def notificaties_gewijzigd(session: Session, *, oin: str, wat: str, door: str, nu: datetime) -> None:
+    store.noteer(
+        session, [_regel(Actie.NOTIFICATIES_GEWIJZIGD, actor=door, tijd=nu, deelnemer=oin, uitkomst=wat[:64])]
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
+from knooppunt.hub import audit
 from knooppunt.hub.fouten import HubFout, OngeldigVeld, niet_gevonden
 from knooppunt.notify.adressen import AdresGeweigerd, controleer
 from knooppunt.store import deelnemers as deelnemers_store
@@ -69,9 +70,11 @@ def normaliseer_emailadressen(adressen: list[str]) -> list[str]:
 
 
 def stel_in(
-    session: Session, oin: str, wijziging: Wijziging, *, nu: datetime, lokale_webhooks: bool
+    session: Session, oin: str, wijziging: Wijziging, *, door: str, nu: datetime, lokale_webhooks: bool
 ) -> Ingesteld:
-    """Create or change a participant's notification settings."""
+    """Create or change a participant's notification settings; the change is an audit entry by
+    ``door`` (DESIGN §5: these say where the certificate-change e-mails go) naming which settings
+    changed, never an address, URL or secret."""
     if deelnemers_store.haal(session, oin) is None:
         raise niet_gevonden(f"Deelnemer {oin}")
     if wijziging.webhook_url is not None and wijziging.geen_webhook:
@@ -117,6 +120,17 @@ def stel_in(
         )
     instellingen.gewijzigd_op = nu
     session.flush()
+    gewijzigd = [
+        naam
+        for naam, ja in (
+            ("email", wijziging.emailadressen is not None),
+            ("modus", wijziging.modus is not None),
+            ("digest_uur", wijziging.digest_uur is not None),
+            ("webhook", wijziging.webhook_url is not None or wijziging.geen_webhook),
+        )
+        if ja
+    ]
+    audit.notificaties_gewijzigd(session, oin=oin, wat=",".join(gewijzigd) or "niets", door=door, nu=nu)
     return Ingesteld(instellingen, nieuw_geheim)
 
 

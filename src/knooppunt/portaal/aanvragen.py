@@ -593,6 +593,7 @@ def _registreer(
         session,
         aanvraag.oin,
         notificaties.Wijziging(emailadressen=[aanvraag.contact_email]),
+        door=door,
         nu=nu,
         lokale_webhooks=False,
     )

@@ -167,7 +167,12 @@ def notificaties_bewaren(
             geen_webhook=not webhook and oude_url is not None,
         )
         ingesteld = notificaties.stel_in(
-            session, gast.oin, wijziging, nu=nu, lokale_webhooks=runtime(request).settings.lokale_webhooks
+            session,
+            gast.oin,
+            wijziging,
+            door=gebruiker.audit_actor,
+            nu=nu,
+            lokale_webhooks=runtime(request).settings.lokale_webhooks,
         )
         return ingesteld.nieuw_geheim
 
