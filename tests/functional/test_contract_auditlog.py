@@ -995,10 +995,6 @@ def test_productie_start_niet_zonder_hoofdsleutel(tmp_path: Path, pki_dir: Path)
     assert "KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS" not in met.stdout + met.stderr, met.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEVIATION: a day key lives on until its messages' term ends, even when all were confirmed",
-)
 def test_dagsleutel_gaat_weg_zodra_niets_eronder_meer_op_te_halen_is(
     cast: dict[str, Partij], client_voor: Any, database_url: str, tmp_path: Path, pki_dir: Path
 ) -> None:

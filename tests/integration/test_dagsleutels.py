@@ -621,3 +621,27 @@ def test_onbekende_dagsleutel_wordt_niet_geserveerd_en_gemeld(
     finally:
         juist.close()
         verkeerd.close()
+
+
+def test_de_dagsleutel_gaat_zodra_niets_van_die_dag_meer_open_is(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+) -> None:
+    """DESIGN §5: "A job destroys a day's key once no message stored under it can still be fetched
+    (all confirmed, refused or expired)" — not only once the day's latest term has passed. While one
+    message of the day is still open the key stays; once it is confirmed (the hub's own receipts,
+    which hold no inhoud, do not count) the job destroys it, the day long over."""
+    gemeente, energie, zorg = cast["gemeente"], cast["energie"], cast["zorg"]
+    eerste = _verstuur(client_voor, gemeente, energie)
+    tweede = _verstuur(client_voor, gemeente, zorg)
+    assert client_voor(energie).post(f"/berichten/{eerste['referentienummer']}/bevestiging").status_code == 200
+    with rt.sessions() as session:
+        bericht = store.op_referentie(session, tweede["referentienummer"])
+        assert bericht is not None
+        dag, verloopt = bericht.ontvangen_op.astimezone(UTC).date(), bericht.verloopt_op
+    later = datetime(dag.year, dag.month, dag.day, 12, tzinfo=UTC) + timedelta(days=2)
+    assert later < verloopt  # the term has not passed: only the message database can tell
+
+    assert planner.draai_eenmaal(rt, nu=later)["dagsleutels_vernietigd"] == 0  # the second is open
+    assert client_voor(zorg).post(f"/berichten/{tweede['referentienummer']}/bevestiging").status_code == 200
+    assert planner.draai_eenmaal(rt, nu=later)["dagsleutels_vernietigd"] == 1
+    assert planner.draai_eenmaal(rt, nu=later)["dagsleutels_vernietigd"] == 0  # idempotent

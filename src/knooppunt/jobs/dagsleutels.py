@@ -5,12 +5,30 @@ Idempotent; safe with several workers (a conditional UPDATE in the key store).""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from knooppunt.store import berichten
 from knooppunt.store.dagsleutels import Dagsleutels
 
 
-def vernietig(dagsleutels: Dagsleutels, *, nu: datetime) -> list[str]:
-    """Destroy the day keys whose messages are all past their bevestigingstermijn (so confirmed,
-    refused or expired) and whose day ended more than a day before `nu`; returns those days."""
-    return dagsleutels.vernietig_verlopen(nu=nu)
+def vernietig(
+    dagsleutels: Dagsleutels, *, nu: datetime, berichten_db: sessionmaker[Session] | None = None
+) -> list[str]:
+    """Destroy the day keys under which nothing can be fetched any more — every message of the day
+    past its bevestigingstermijn, or (asked of the message database ``berichten_db``) none of them
+    still open: all confirmed or refused — once the day ended more than a day before `nu`;
+    returns those days."""
+    if berichten_db is None:
+        return dagsleutels.vernietig_verlopen(nu=nu)
+    factory = berichten_db
+
+    def nog_op_te_halen(dag: str, uiterlijk: datetime) -> bool:
+        van = datetime.combine(date.fromisoformat(dag), time.min, tzinfo=UTC)
+        with factory() as session:
+            return berichten.nog_op_te_halen_van(
+                session, van=van, tot=van + timedelta(days=1), uiterlijk=uiterlijk
+            )
+
+    return dagsleutels.vernietig_verlopen(nu=nu, nog_op_te_halen=nog_op_te_halen)

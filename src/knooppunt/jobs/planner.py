@@ -70,7 +70,7 @@ def _notificaties(runtime: Runtime, nu: datetime) -> dict[str, Any]:
 
 
 def _dagsleutels(runtime: Runtime, nu: datetime) -> int:
-    return len(dagsleutels.vernietig(runtime.dagsleutels, nu=nu))
+    return len(dagsleutels.vernietig(runtime.dagsleutels, nu=nu, berichten_db=runtime.sessions))
 
 
 def _kluis(runtime: Runtime, nu: datetime) -> int:

@@ -1142,6 +1142,26 @@ def meldingen_over(
     ).all()
 
 
+def nog_op_te_halen_van(session: Session, *, van: datetime, tot: datetime, uiterlijk: datetime) -> bool:
+    """Whether a message received in [van, tot) with stored inhoud (not a hub notice) is still
+    open, so still fetchable under that day's key. Read through the partial index of open messages
+    by verloopt_op: such a message's verloopt_op lies between ``van`` and ``uiterlijk`` (the
+    latest verloopt_op sealed under the key)."""
+    rij = session.execute(
+        select(literal(1))
+        .where(
+            _open(),
+            Bericht.verloopt_op >= van,
+            Bericht.verloopt_op <= uiterlijk,
+            Bericht.ontvangen_op >= van,
+            Bericht.ontvangen_op < tot,
+            Bericht.grootte.is_not(None),
+        )
+        .limit(1)
+    ).first()
+    return rij is not None
+
+
 def schoon_op(session: Session, *, grens: datetime, batch: int) -> int:
     """The retention purge (DESIGN §2 "Retention"): delete — not blank — one batch of messages
     received before ``grens`` that are no longer open (their ``inhoud`` went at confirm, refusal or

@@ -485,33 +485,37 @@ class Dagsleutels:
 
     # --- destroying and rewrapping ------------------------------------------------------------
 
-    def vernietig_verlopen(self, *, nu: datetime) -> list[str]:
-        """Destroy every day key past which nothing sealed under it can be fetched (its latest
-        verloopt_op has passed: every message of that day is confirmed, refused or expired) and
-        whose day ended more than a day ago (no submit of that day can still be in flight).
-        Idempotent; concurrent destroyers each destroy a key at most once (conditional UPDATE).
-        Returns the days destroyed by this call."""
+    def vernietig_verlopen(
+        self, *, nu: datetime, nog_op_te_halen: Callable[[str, datetime], bool] | None = None
+    ) -> list[str]:
+        """Destroy every day key under which nothing can be fetched any more, once its day ended
+        more than a day ago (no submit of that day can still be in flight): its latest verloopt_op
+        has passed (every message of that day is confirmed, refused or expired), or — asked of the
+        message database through ``nog_op_te_halen(dag, uiterlijk)`` — none of that day's messages
+        is still open, all confirmed or refused before their term. Idempotent; concurrent
+        destroyers each destroy a key at most once (conditional UPDATE). Returns the days
+        destroyed by this call."""
         grens = (nu.astimezone(UTC).date() - timedelta(days=1)).isoformat()
         with self.engine.begin() as conn:
-            dagen = [
-                str(d)
-                for d in conn.scalars(
-                    select(dagsleutels.c.dag).where(
-                        dagsleutels.c.vernietigd_op.is_(None),
-                        dagsleutels.c.uiterlijk < nu,
-                        dagsleutels.c.dag < grens,
+            kandidaten = [
+                (str(r.dag), r.uiterlijk)
+                for r in conn.execute(
+                    select(dagsleutels.c.dag, dagsleutels.c.uiterlijk).where(
+                        dagsleutels.c.vernietigd_op.is_(None), dagsleutels.c.dag < grens
                     )
                 )
             ]
-            vernietigd = []
+        dagen = [
+            dag
+            for dag, uiterlijk in kandidaten
+            if uiterlijk < nu or (nog_op_te_halen is not None and not nog_op_te_halen(dag, uiterlijk))
+        ]
+        vernietigd = []
+        with self.engine.begin() as conn:
             for dag in dagen:
                 resultaat = conn.execute(
                     update(dagsleutels)
-                    .where(
-                        dagsleutels.c.dag == dag,
-                        dagsleutels.c.vernietigd_op.is_(None),
-                        dagsleutels.c.uiterlijk < nu,
-                    )
+                    .where(dagsleutels.c.dag == dag, dagsleutels.c.vernietigd_op.is_(None))
                     .values(verpakt=None, hoofdsleutel_id=None, vernietigd_op=nu)
                 )
                 if resultaat.rowcount == 1:
