@@ -28,7 +28,7 @@ def vernietig(
         van = datetime.combine(date.fromisoformat(dag), time.min, tzinfo=UTC)
         with factory() as session:
             return berichten.nog_op_te_halen_van(
-                session, van=van, tot=van + timedelta(days=1), uiterlijk=uiterlijk
+                session, van=van, tot=van + timedelta(days=1), nu=nu, uiterlijk=uiterlijk
             )
 
     return dagsleutels.vernietig_verlopen(nu=nu, nog_op_te_halen=nog_op_te_halen)

@@ -1142,16 +1142,19 @@ def meldingen_over(
     ).all()
 
 
-def nog_op_te_halen_van(session: Session, *, van: datetime, tot: datetime, uiterlijk: datetime) -> bool:
-    """Whether a message received in [van, tot) with stored inhoud (not a hub notice) is still
-    open, so still fetchable under that day's key. Read through the partial index of open messages
-    by verloopt_op: such a message's verloopt_op lies between ``van`` and ``uiterlijk`` (the
-    latest verloopt_op sealed under the key)."""
+def nog_op_te_halen_van(
+    session: Session, *, van: datetime, tot: datetime, nu: datetime, uiterlijk: datetime
+) -> bool:
+    """Whether a message received in [van, tot) with stored inhoud (not a hub notice) can still be
+    fetched at ``nu`` under that day's key: open and not past its verloopt_op. Read through the
+    partial index of open messages by verloopt_op, whose range is then [nu, ``uiterlijk``] (the
+    latest verloopt_op sealed under the key): only open messages of that day and of earlier days
+    not yet expired lie in it, however many later messages wait."""
     rij = session.execute(
         select(literal(1))
         .where(
             _open(),
-            Bericht.verloopt_op >= van,
+            Bericht.verloopt_op >= max(van, nu),
             Bericht.verloopt_op <= uiterlijk,
             Bericht.ontvangen_op >= van,
             Bericht.ontvangen_op < tot,
