@@ -802,10 +802,6 @@ def test_par_3a_wie_alleen_1_0_accepteert_ontvangt_nooit_2_0(
 # --- §2: conversations ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEVIATION: a conversatieReferentienummer that is no UUIDv4 (nil, v1, v8) starts a conversation",
-)
 def test_par_2_een_conversatie_is_een_uuid_v4(client: Client, wie: dict[str, Partij]) -> None:
     """§2: "A **conversation** (`conversatieReferentienummer`, a UUIDv4) is one client's traject: its
     first message creates it"; §4: "Every identifier in the wire contract … must already be

@@ -246,7 +246,7 @@ _REDENEN = {
 def _reden(fout: dict[str, Any]) -> str:
     soort = str(fout.get("type", ""))
     ctx = fout.get("ctx") or {}
-    if soort in ("uuid", "oin", "stuurteken", "afzender", "moment"):
+    if soort in ("uuid", "uuid_v4", "oin", "stuurteken", "afzender", "moment"):
         return str(fout.get("msg", "ongeldig"))
     if soort == "string_too_short":
         minimum = ctx.get("min_length", 1)

@@ -15,9 +15,11 @@ from knooppunt.protocol.identificatie import (
     OIN_PATROON,
     UUID_LENGTE,
     UUID_PATROON,
+    UUID_V4_PATROON,
     UUID_VOORBEELD,
     is_oin_vorm,
     is_uuid,
+    is_uuid_v4,
 )
 from knooppunt.protocol.werkdagen import AMSTERDAM
 
@@ -29,6 +31,7 @@ UUID_SCHEMA: dict[str, Any] = {
     "minLength": UUID_LENGTE,
     "maxLength": UUID_LENGTE,
 }
+UUID_V4_SCHEMA: dict[str, Any] = UUID_SCHEMA | {"pattern": UUID_V4_PATROON}
 OIN_SCHEMA: dict[str, Any] = {
     "type": "string",
     "pattern": OIN_PATROON,
@@ -43,6 +46,18 @@ def _als_uuid(waarde: str) -> str:
         raise PydanticCustomError(
             "uuid",
             "moet een UUID in kleine letters zijn, met streepjes, zoals {voorbeeld}",
+            {"voorbeeld": UUID_VOORBEELD},
+        )
+    return waarde
+
+
+def _als_uuid_v4(waarde: str) -> str:
+    if not is_uuid_v4(waarde):
+        raise PydanticCustomError(
+            "uuid_v4",
+            "moet een UUIDv4 (willekeurig; versie 4) in kleine letters zijn, met streepjes, zoals "
+            "{voorbeeld}: een conversatie is het traject van één cliënt (DESIGN §2), maak er per "
+            "cliënt een nieuwe aan met uuid4()",
             {"voorbeeld": UUID_VOORBEELD},
         )
     return waarde
@@ -133,6 +148,7 @@ def _als_moment(waarde: Any) -> datetime:
 
 
 Uuid = Annotated[str, AfterValidator(_als_uuid), WithJsonSchema(UUID_SCHEMA)]
+UuidV4 = Annotated[str, AfterValidator(_als_uuid_v4), WithJsonSchema(UUID_V4_SCHEMA)]
 Oin = Annotated[str, AfterValidator(_als_oin), WithJsonSchema(OIN_SCHEMA)]
 # "No control character anywhere", as JSON Schema can say it without anchoring: not containing one.
 GEEN_STUURTEKENS: dict[str, Any] = {"not": {"pattern": "[\\u0000-\\u001f\\u007f]"}}
@@ -157,7 +173,7 @@ class EnvelopCreate(Schema):
     referentienummer: Uuid = Field(
         description="UUID of this message, chosen by the sender; the idempotency key"
     )
-    conversatie_referentienummer: Uuid = Field(description="UUIDv4 of the client's traject at one SHV")
+    conversatie_referentienummer: UuidV4 = Field(description="UUIDv4 of the client's traject at one SHV")
     cross_referentienummer: Uuid | None = Field(
         default=None, description="The message this one answers (or, for a reminder, refers to)"
     )

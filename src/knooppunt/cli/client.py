@@ -30,6 +30,7 @@ _INVOERFOUTEN = frozenset(
     {
         "ONGELDIGE_INHOUD",
         "ONGELDIGE_OIN",
+        "ONGELDIGE_CONVERSATIE",
         "BESTAND",
         "ONBEKEND_BERICHTTYPE",
         "ONBEKENDE_MODULE",

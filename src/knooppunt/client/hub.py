@@ -51,7 +51,7 @@ from knooppunt.client.verwerkt import VerwerktInGeheugen, VerwerktRegister
 from knooppunt.pki.certificaat import OngeldigCertificaat, lees
 from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.protocol.catalogus import CATALOGUS
-from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
+from knooppunt.protocol.identificatie import OngeldigeIdentificatie, is_uuid_v4, valideer_oin
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
 
 __all__ = [
@@ -477,6 +477,16 @@ class HubClient:
             raise VerzendFout(
                 "ONGELDIGE_OIN", f"ontvanger: {exc}", velden=[{"name": "ontvanger", "reason": str(exc)}]
             ) from exc
+        if not is_uuid_v4(bericht.conversatie.lower()):
+            reden = (
+                f"{bericht.conversatie!r} is geen UUIDv4: een conversatie is het traject van één cliënt "
+                "(DESIGN §2); maak er per cliënt een nieuwe aan met uuid4()"
+            )
+            raise VerzendFout(
+                "ONGELDIGE_CONVERSATIE",
+                f"conversatieReferentienummer: {reden}",
+                velden=[{"name": "conversatieReferentienummer", "reason": reden}],
+            )
         bereik = self.adresboek.bereikbaar(bericht.ontvanger, bericht.module)
         if not bereik.bereikbaar or bereik.deelnemer is None:
             raise VerzendFout("NIET_BEREIKBAAR", bereik.reden)

@@ -284,7 +284,10 @@ class Demopartij(Gastclient):
 
 
 def _nummer(*delen: object) -> str:
-    return str(uuid.uuid5(NAAMRUIMTE, "|".join(str(d) for d in delen)))
+    """A fixed number for the same parts (each demo message once): a name-based UUID given the
+    form of a UUIDv4, as a conversatieReferentienummer must have (DESIGN §2)."""
+    naamgebonden = uuid.uuid5(NAAMRUIMTE, "|".join(str(d) for d in delen))
+    return str(uuid.UUID(bytes=naamgebonden.bytes, version=4))
 
 
 def heeft_versleutelcertificaat(deelnemer: Deelnemer, nu: datetime) -> bool:

@@ -27,13 +27,21 @@ UUID_LENGTE = 36
 OIN_PATROON = "^[0-9]{20}"
 OIN_LENGTE = 20
 UUID_VOORBEELD = "7d9f0e3a-1c2b-4d5e-8f90-a1b2c3d4e5f6"
+# A conversation is "a UUIDv4" (DESIGN §2): version nibble 4, RFC 9562 variant (8, 9, a or b).
+UUID_V4_PATROON = "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 _UUID = re.compile(UUID_PATROON.removeprefix("^"))
+_UUID_V4 = re.compile(UUID_V4_PATROON.removeprefix("^"))
 _OIN = re.compile(OIN_PATROON.removeprefix("^"))
 
 
 def is_uuid(waarde: str) -> bool:
     """A canonical UUID as the wire carries it: whole, lower-case, with hyphens."""
     return len(waarde) == UUID_LENGTE and _UUID.fullmatch(waarde) is not None
+
+
+def is_uuid_v4(waarde: str) -> bool:
+    """A canonical UUID of version 4 (random), as a conversatieReferentienummer must be."""
+    return len(waarde) == UUID_LENGTE and _UUID_V4.fullmatch(waarde) is not None
 
 
 def is_oin_vorm(waarde: str) -> bool:
