@@ -149,11 +149,22 @@ def test_negatief_bedrag() -> None:
     assert "negatief" in _reden(_fout("saldoverzoek_antwoord", data), "vorderingen[0].rente")
 
 
-@pytest.mark.parametrize("waarde", [12.5, "125000", True, 125000.0])
+@pytest.mark.parametrize("waarde", [12.5, "125000", True, float("nan"), float("inf")])
 def test_bedrag_is_een_geheel_getal_in_centen(waarde: Any) -> None:
     data = voorbeeld(S, "saldoverzoek_antwoord")
     data["vorderingen"][1]["actueelBedrag"] = waarde
     assert "geheel getal" in _reden(_fout("saldoverzoek_antwoord", data), "vorderingen[1].actueelBedrag")
+
+
+def test_bedrag_met_nul_als_breuk_is_een_geheel_getal() -> None:
+    """JSON Schema counts 125000.0 as an integer, so the SDK does too, and keeps it as 125000."""
+    data = voorbeeld(S, "saldoverzoek_antwoord")
+    bedrag = data["vorderingen"][1]["actueelBedrag"]
+    data["vorderingen"][1]["actueelBedrag"] = float(bedrag)
+    gegevens = valideer(S, "saldoverzoek_antwoord", "1.0", data).model_dump(mode="json", exclude_unset=True)
+    assert gegevens["vorderingen"][1]["actueelBedrag"] == bedrag
+    assert type(gegevens["vorderingen"][1]["actueelBedrag"]) is int
+    assert json.dumps(gegevens["vorderingen"][1]["actueelBedrag"]) == str(bedrag)
 
 
 def test_actueel_bedrag_is_de_som_van_zijn_onderdelen() -> None:

@@ -74,9 +74,11 @@ def test_looptijd_van_1_tot_60_maanden(code: str) -> None:
     assert "minstens 1" in _reden(_fout(code, data), "looptijdMaanden")
     data["looptijdMaanden"] = 61
     assert "60" in _reden(_fout(code, data), "looptijdMaanden")
-    for fout in ("36", 36.0, True):
+    for fout in ("36", 36.5, True):
         data["looptijdMaanden"] = fout
         _reden(_fout(code, data), "looptijdMaanden")
+    data["looptijdMaanden"] = 36.0  # an integer for JSON Schema, so for the SDK too
+    assert valideer(W, code, V, data).model_dump()["looptijdMaanden"] == 36
 
 
 @pytest.mark.parametrize("waarde", [0, -1, 4800.5, "480000"])

@@ -285,7 +285,6 @@ REGELS: list[tuple[str, str, str, dict[str, Any]]] = [
         "kennisgeving",
         {"pauze.ingangsdatum": "2024-01-31", "pauze.einddatum": "2024-10-01"},
     ),
-    ("saldoverzoek", "2.0", "saldoverzoek", {"grondslag": "toestemmingsverklaring"}),
     ("bewind", "2.0", "melding_bewind", {"beschikking.datum": MORGEN}),
     ("waarborgfonds", "2.0", "aanvraag_overname", {"nettoKredietsom": 420001, "uitstaandSaldo": 420001}),
     ("waarborgfonds", "2.0", "aanvraag_overname", {"maandaflossing": 420001, "postcodeGebied": "0123"}),

@@ -10,6 +10,8 @@ Rules common to all payloads (DESIGN §3 "Payloads"):
   be written in their canonical form so that every participant receives them the same way;
 - unknown fields are refused (``extra="forbid"``), so a typo never passes silently;
 - integers, booleans and numbers are strict: ``"100"`` is not an amount and ``1`` is not ``true``;
+  a whole number written with a fraction (``100.0``) is an integer, as JSON Schema counts it
+  (``GEHEEL``), and is kept as ``100``;
 - a signed document (a beschikking, a toestemmingsverklaring) travels inside the payload as a PDF of
   at most 1 MiB in base64 (``PdfDocument``, DESIGN §3b).
 
@@ -22,6 +24,7 @@ import base64
 import binascii
 import functools
 import time as _time
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
@@ -120,10 +123,25 @@ Datum = Annotated[
     WithJsonSchema({"type": "string", "format": "date"}),
 ]
 
-Bedrag = Annotated[int, Strict(), Field(ge=0)]
+
+def _geheel_getal(waarde: Any) -> Any:
+    if type(waarde) is float and waarde.is_integer():
+        return int(waarde)
+    return waarde
+
+
+GEHEEL = BeforeValidator(_geheel_getal)
+"""The last annotation of every integer field, ``Annotated[int, Strict(), Field(<bounds>), GEHEEL]``:
+an integer as JSON Schema counts one (draft 2020-12: "a number with a zero fractional part"), so
+``1`` and ``1.0`` are both the integer 1, kept as ``1``; ``1.5``, ``"1"`` and ``true`` are no
+integer. So a payload the published schema accepts is one the SDK accepts. It comes after the
+bounds: bounds added to an annotated type that already has it would reach the JSON Schema as
+pydantic's names (``ge``), not as ``minimum``."""
+
+Bedrag = Annotated[int, Strict(), Field(ge=0), GEHEEL]
 """An amount in euro cents: an integer, never negative."""
 
-Aantal = Annotated[int, Strict(), Field(ge=0)]
+Aantal = Annotated[int, Strict(), Field(ge=0), GEHEEL]
 
 
 def _twee_decimalen(waarde: float) -> float:
@@ -272,8 +290,9 @@ Postcode = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^[1-9][0-9]{3} [A-Z]{2}(?![\\s\\S])",
-            "description": "Nederlandse postcode, vorm '1234 AB'",
+            # SA, SD and SS are never issued (python-stdnum refuses them too).
+            "pattern": "^[1-9][0-9]{3} (?!S[ADS])[A-Z]{2}(?![\\s\\S])",
+            "description": "Nederlandse postcode, vorm '1234 AB' (niet SA, SD of SS)",
         }
     ),
 ]
@@ -302,7 +321,16 @@ def _telefoon(waarde: str) -> str:
     return waarde
 
 
-Telefoon = Annotated[str, Strict(), Field(min_length=10, max_length=25), AfterValidator(_telefoon)]
+TELEFOON_PATROON = r"^\+?[ ()-]*(?:[0-9][ ()-]*){10,15}(?![\s\S])"
+"""``_telefoon`` as a JSON Schema pattern: an optional ``+`` at the front, then 10 to 15 digits with
+spaces, dashes and parentheses anywhere among them."""
+
+Telefoon = Annotated[
+    str,
+    Strict(),
+    Field(min_length=10, max_length=25, json_schema_extra={"pattern": TELEFOON_PATROON}),
+    AfterValidator(_telefoon),
+]
 
 
 def _email(waarde: str) -> str:
@@ -355,9 +383,18 @@ def afwezig(*velden: str) -> dict[str, Any]:
     return {"properties": {veld: {"type": "null"} for veld in velden}}
 
 
-def als(veld: str, waarde: str, dan: dict[str, Any], anders: dict[str, Any] | None = None) -> dict[str, Any]:
-    """JSON Schema: when ``veld`` is ``waarde``, ``dan`` applies (and otherwise ``anders``)."""
-    regel: dict[str, Any] = {"if": {"required": [veld], "properties": {veld: {"const": waarde}}}, "then": dan}
+def als(
+    veld: str,
+    waarde: str | Iterable[str],
+    dan: dict[str, Any] | None,
+    anders: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """JSON Schema: when ``veld`` is ``waarde`` (or one of the values ``waarde``), ``dan`` applies
+    (and otherwise ``anders``)."""
+    is_ = {"const": waarde} if isinstance(waarde, str) else {"enum": list(waarde)}
+    regel: dict[str, Any] = {"if": {"required": [veld], "properties": {veld: is_}}}
+    if dan is not None:
+        regel["then"] = dan
     if anders is not None:
         regel["else"] = anders
     return regel
@@ -434,7 +471,7 @@ class Adres(Payload):
     """A Dutch address (BAG fields). Our design choice: version 1.0 has no foreign addresses."""
 
     straatnaam: Tekst80
-    huisnummer: Annotated[int, Strict(), Field(ge=1, le=99999)]
+    huisnummer: Annotated[int, Strict(), Field(ge=1, le=99999), GEHEEL]
     huisletter: Annotated[str, Strict(), Field(min_length=1, max_length=1)] | None = None
     """One letter, as in the BAG."""
     huisnummertoevoeging: Annotated[str, Strict(), Field(min_length=1, max_length=4)] | None = None

@@ -233,10 +233,6 @@ const REGELS = {
   "#schuldregeling_geaccordeerd": geaccordeerd,
   "#kennisgeving": adreskeuze,
   "#kennisgeving_bsn": adreskeuze,
-  "#saldoverzoek": grondslag,
-  "#saldoverzoek_nuts": grondslag,
-  "#saldoverzoek_publiek": grondslag,
-  "#saldoverzoek_zorg": grondslag,
   "#voorbeoordeling": aanvraag,
   "#aanvraag_borgstelling": aanvraag,
   "#aanvraag_overname": aanvraag,
@@ -406,13 +402,6 @@ function adreskeuze(o, eigen, pad) {
   if (o.adreskeuze === "postadres" && leeg(o.postadres)) return [[pad(["postadres"]), "postadres is verplicht bij adreskeuze 'postadres'"]];
   if (o.adreskeuze !== "postadres" && !leeg(o.postadres)) {
     return [[pad(["postadres"]), `postadres hoort alleen bij adreskeuze 'postadres', niet bij ${pyRepr(o.adreskeuze)}; laat het weg of kies adreskeuze 'postadres'`]];
-  }
-  return [];
-}
-
-function grondslag(o, eigen, pad) {
-  if ("grondslagDocument" in eigen && ["toestemmingsverklaring", "beschikking"].includes(o.grondslag) && leeg(o.grondslagDocument)) {
-    return [[pad(["grondslagDocument"]), `grondslagDocument is verplicht bij grondslag ${pyRepr(o.grondslag)}: stuur de ondertekende ${o.grondslag} mee als PDF van hoogstens 1 MiB`]];
   }
   return [];
 }

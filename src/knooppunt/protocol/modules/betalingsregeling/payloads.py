@@ -29,6 +29,7 @@ from pydantic_core import InitErrorDetails
 from knooppunt.protocol.modules.schuldregeling import payloads as v1
 from knooppunt.protocol.modules.schuldregeling import versie_2_0 as v2
 from knooppunt.protocol.payloads.velden import (
+    GEHEEL,
     Aantal,
     Bedrag,
     Datum,
@@ -138,8 +139,8 @@ def voorwaarden_fouten(voorstel: Payload, type_: str) -> list[InitErrorDetails]:
     return fouten
 
 
-Termijnbedrag = Annotated[int, Strict(), Field(gt=0)]
-AantalTermijnen = Annotated[int, Strict(), Field(ge=1, le=120)]
+Termijnbedrag = Annotated[int, Strict(), Field(gt=0), GEHEEL]
+AantalTermijnen = Annotated[int, Strict(), Field(ge=1, le=120), GEHEEL]
 
 
 # --- betaalvoorstel: 100 %, BR or HF ---------------------------------------------------------------------

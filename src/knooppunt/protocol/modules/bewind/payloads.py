@@ -150,6 +150,7 @@ class EindeBewind(Payload):
     ``ANDERE_BEWINDVOERDER``, ``SCHONE_LEI``, ``WSNP_TUSSENTIJDS_BEEINDIGD``."""
 
     klantnummerBW: Klantnummer
+    """The bewindvoerder's number for this client, as in the melding."""
     klantnummerSE: Klantnummer | None = None
     """The creditor's number for this client, from its answer."""
     einddatum: Datum

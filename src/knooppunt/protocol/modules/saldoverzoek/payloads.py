@@ -14,9 +14,9 @@ them with its own number and contact (the envelope names the sender and its role
 Who must give which grondslag depends on the sender's role, which the payload cannot know: a
 hulpverlener under the Wgs gives ``wgs``, one outside the Wgs a ``toestemmingsverklaring``, a
 bewindvoerder the ``beschikking``. That is for the SDK and the portal, which know the sender's role
-(``grondslag_past_bij_rol``); the payload checks what it can (our design choice): with a
-toestemmingsverklaring or a beschikking the signed document itself comes along as a PDF
-(``grondslagDocument``, at most 1 MiB).
+(``grondslag_past_bij_rol``). The signed document may come along as a PDF of at most 1 MiB
+(``grondslagDocument``), optional with every grondslag, as DESIGN §3b says ("with the signed
+document as an optional PDF of at most 1 MiB inside the payload").
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from knooppunt.protocol.modules.schuldregeling.payloads import (
     Vordering,
 )
 from knooppunt.protocol.payloads.velden import (
+    GEHEEL,
     Bedrag,
     Betaalgegevens,
     Contactpersoon,
@@ -54,8 +55,6 @@ from knooppunt.protocol.payloads.velden import (
 from knooppunt.protocol.soorten import Rol
 
 Grondslag = Literal["wgs", "toestemmingsverklaring", "beschikking"]
-GRONDSLAG_MET_DOCUMENT = ("toestemmingsverklaring", "beschikking")
-"""The grondslagen that rest on a signed document, which must then come along (our design choice)."""
 
 
 def grondslag_past_bij_rol(rol: Rol, grondslag: str) -> str | None:
@@ -76,22 +75,11 @@ def grondslag_past_bij_rol(rol: Rol, grondslag: str) -> str | None:
     return None
 
 
-_GRONDSLAG_SCHEMA: dict[str, Any] = {
-    "if": {
-        "required": ["grondslag"],
-        "properties": {"grondslag": {"enum": list(GRONDSLAG_MET_DOCUMENT)}},
-    },
-    "then": niet_leeg("grondslagDocument", "object"),
-}
-
-
 # --- saldoverzoeken (5.1–5.5) -----------------------------------------------------------------------
 
 
 class _MetGrondslag(Payload):
-    """The grondslag of a fase-1 saldoverzoek and its signed document."""
-
-    model_config = ConfigDict(json_schema_extra=_GRONDSLAG_SCHEMA)
+    """The grondslag of a fase-1 saldoverzoek and, optionally, its signed document."""
 
     vorderingen: list[GevraagdeVordering] = Field(default_factory=list, max_length=1000)
     """The debts the sender knows of (may be empty: the creditor reports all it has)."""
@@ -101,24 +89,8 @@ class _MetGrondslag(Payload):
     outside the Wgs) or ``beschikking`` (the court's decision appointing a bewindvoerder). Which one
     fits the sender's role is for the SDK and the portal to check, not the payload."""
     grondslagDocument: PdfDocument | None = None
-    """The signed toestemmingsverklaring or the beschikking as a PDF of at most 1 MiB. Our design
-    choice: required with grondslag toestemmingsverklaring or beschikking, optional with wgs."""
-
-    @model_validator(mode="after")
-    def _document_bij_grondslag(self) -> Self:
-        if self.grondslag in GRONDSLAG_MET_DOCUMENT and self.grondslagDocument is None:
-            meld(
-                self,
-                [
-                    veldfout(
-                        ("grondslagDocument",),
-                        f"grondslagDocument is verplicht bij grondslag {self.grondslag!r}: stuur de "
-                        f"ondertekende {self.grondslag} mee als PDF van hoogstens 1 MiB",
-                        None,
-                    )
-                ],
-            )
-        return self
+    """The signed toestemmingsverklaring or the beschikking as a PDF of at most 1 MiB; optional with
+    every grondslag (DESIGN §3b: "the signed document as an optional PDF")."""
 
 
 class Saldoverzoek(_MetGrondslag, Kennisgeving):
@@ -151,7 +123,7 @@ class Totaalvordering(Payload):
     """All of the client's debts at this creditor as one total, not matched to invoices (6.2). No
     ``standaardAkkoord`` flag: this module has no betaalvoorstel (DESIGN §3b)."""
 
-    aantalVorderingen: Annotated[int, Strict(), Field(ge=1)] | None = None
+    aantalVorderingen: Annotated[int, Strict(), Field(ge=1), GEHEEL] | None = None
     """Our design choice: how many debts the total covers."""
     oorspronkelijkBedrag: Bedrag | None = None
     hoofdsom: Bedrag | None = None

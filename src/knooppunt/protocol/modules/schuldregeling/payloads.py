@@ -25,6 +25,7 @@ from pydantic import AfterValidator, ConfigDict, Field, Strict, model_validator
 from pydantic_core import InitErrorDetails
 
 from knooppunt.protocol.payloads.velden import (
+    GEHEEL,
     Aantal,
     Adres,
     Bedrag,
@@ -45,6 +46,8 @@ from knooppunt.protocol.payloads.velden import (
     Tekst10000,
     TypeSchuldregeling,
     TypeSchuldregeling10,
+    afwezig,
+    als,
     controleer_opbouw,
     dubbele,
     meld,
@@ -192,6 +195,12 @@ class SaldoverzoekZorg(Saldoverzoek):
 class Vordering(Payload):
     """One debt as the creditor reports it (6.2, "per afzonderlijke vordering")."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [als("schuldtype", "overgedragen", None, anders=afwezig("overgedragenAan"))]
+        }
+    )
+
     factuurnummerSE: Factuurnummer
     factuurnummerSEVolgensSHV: Factuurnummer | None = None
     """Our design choice: the number from the saldoverzoek this line answers, if any."""
@@ -239,7 +248,7 @@ class Totaalvordering(Payload):
     """All of the client's debts at this creditor as one total (6.2), with the standaard akkoord
     flag (6.3)."""
 
-    aantalVorderingen: Annotated[int, Strict(), Field(ge=1)] | None = None
+    aantalVorderingen: Annotated[int, Strict(), Field(ge=1), GEHEEL] | None = None
     """Our design choice: how many debts the total covers."""
     oorspronkelijkBedrag: Bedrag | None = None
     hoofdsom: Bedrag | None = None
@@ -439,7 +448,7 @@ class _Betaalvoorstel(_VervolgSHV):
     """Sum of the concurrent debts, in euro cents."""
     afloscapaciteitPerMaand: Bedrag
     """The client's monthly repayment capacity, in euro cents."""
-    looptijdMaanden: Annotated[int, Strict(), Field(ge=1, le=120)]
+    looptijdMaanden: Annotated[int, Strict(), Field(ge=1, le=120), GEHEEL]
     aanbodPercentage: Percentage
     """The percentage offered to concurrent creditors."""
     vorderingen: list[VoorgesteldeVordering] = Field(min_length=1, max_length=10000)
@@ -509,7 +518,7 @@ class Termijn(Payload):
     """One (planned) payment to the creditor."""
 
     datum: Datum
-    bedrag: Annotated[int, Strict(), Field(gt=0)]
+    bedrag: Annotated[int, Strict(), Field(gt=0), GEHEEL]
     """In euro cents; more than 0."""
 
 
@@ -573,7 +582,7 @@ Status = Literal[
     "afgerond",
     "overig",
 ]
-MELDPLICHTIGE_STATUSSEN = frozenset({"dwangakkoord_aangevraagd", "uitstel", "opschorting"})
+MELDPLICHTIGE_STATUSSEN: tuple[str, ...] = ("dwangakkoord_aangevraagd", "uitstel", "opschorting")
 """The events of 13.2: a statusbericht is always sent, within 5 working days of the event (13.3)."""
 
 
@@ -582,6 +591,15 @@ class Statusbericht(_VervolgSHV):
     ``datumGebeurtenis`` is mandatory for the events of 13.2 (dwangakkoord aangevraagd, uitstel,
     opschorting): the 5 working days of 13.3 count from it. Statuses beyond those of 13.2 and
     ``lopend`` are our design choice; ``overig`` needs a ``toelichting``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                als("status", MELDPLICHTIGE_STATUSSEN, niet_leeg("datumGebeurtenis", "string")),
+                als("status", "overig", niet_leeg("toelichting", "string")),
+            ]
+        }
+    )
 
     status: Status
     toelichting: Tekst2000 | None = None

@@ -27,6 +27,7 @@ from pydantic_core import InitErrorDetails
 from knooppunt.protocol.modules.schuldregeling import payloads as v1
 from knooppunt.protocol.modules.schuldregeling import voorbeelden as v1_voorbeelden
 from knooppunt.protocol.payloads.velden import (
+    GEHEEL,
     Adres,
     Bedrag,
     Contactpersoon,
@@ -330,7 +331,7 @@ class HerzienVoorstel(Payload):
     """The percentage now offered to concurrent creditors."""
     afloscapaciteitPerMaand: Bedrag | None = None
     """The client's monthly repayment capacity, in euro cents, when it changed."""
-    looptijdMaanden: Annotated[int, Strict(), Field(ge=1, le=120)] | None = None
+    looptijdMaanden: Annotated[int, Strict(), Field(ge=1, le=120), GEHEEL] | None = None
     """The term in months, when it changed."""
     vorderingen: list[HerzieneVordering] = Field(min_length=1, max_length=1000)
 

@@ -16,18 +16,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, Strict, WithJsonSchema, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, Strict, WithJsonSchema, model_validator
 from pydantic_core import InitErrorDetails
 
 from knooppunt.protocol.identificatie import UUID_LENGTE, UUID_PATROON, is_uuid
 from knooppunt.protocol.modules.schuldregeling.payloads import VerledenDatum
 from knooppunt.protocol.payloads.velden import (
+    GEHEEL,
     Bedrag,
     Code50,
     Contactpersoon,
     Payload,
     Tekst2000,
+    afwezig,
+    als,
     meld,
+    niet_leeg,
     veldfout,
 )
 
@@ -64,8 +68,11 @@ Gebeurteniscode = Literal[
 ]
 """DESIGN §3b; SBN: the events of ``docs/800_adapters/300_schuldenknooppunt/index.md``."""
 
-AFWIJZINGEN: frozenset[str] = frozenset(
-    {"pro_forma_afgewezen", "aanvraag_afgewezen", "uitbetaalverzoek_afgewezen", "ingetrokken"}
+AFWIJZINGEN: tuple[str, ...] = (
+    "pro_forma_afgewezen",
+    "aanvraag_afgewezen",
+    "ingetrokken",
+    "uitbetaalverzoek_afgewezen",
 )
 """Gebeurtenissen that refuse or withdraw something: they need a ``toelichting``."""
 
@@ -115,8 +122,9 @@ Uuid = Annotated[
     ),
 ]
 
-Looptijd = Annotated[int, Strict(), Field(ge=1, le=MAX_LOOPTIJD)]
-PositiefBedrag = Annotated[Bedrag, Field(gt=0)]
+Looptijd = Annotated[int, Strict(), Field(ge=1, le=MAX_LOOPTIJD), GEHEEL]
+PositiefBedrag = Annotated[int, Strict(), Field(gt=0), GEHEEL]
+"""An amount in euro cents, more than 0."""
 
 
 # --- voorbeoordeling and aanvragen ------------------------------------------------------------------------
@@ -268,6 +276,10 @@ class VerzoekUitbetaling(Payload):
     borgstelling (SBN: ``100_borgstelling/050_uitbetalen-borgstelling``). Answered with a gebeurtenis
     ``uitbetaald`` or ``uitbetaalverzoek_afgewezen`` within 5 working days."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"allOf": [als("reden", "anders", niet_leeg("toelichting", "string"))]}
+    )
+
     kenmerk: Kenmerk
     reden: RedenUitbetaling
     """Why the credit cannot be collected (SBN: ``types/reden_oninbaar.yml``)."""
@@ -288,6 +300,20 @@ class Gebeurtenis(Payload):
     """Gebeurtenis: a decision or event in a case, sent by the fund. It answers one of the five
     requests, or (without ``crossReferentienummer``) reports a later event in the case's
     conversation (SBN: ``docs/800_adapters/300_schuldenknooppunt/index.md``, "Berichten versturen")."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                als("gebeurtenis", AFWIJZINGEN, niet_leeg("toelichting", "string")),
+                als(
+                    "gebeurtenis",
+                    "pro_forma_afgegeven",
+                    niet_leeg("proFormaBorgstelling", "string"),
+                    anders=afwezig("proFormaBorgstelling"),
+                ),
+            ]
+        }
+    )
 
     kenmerk: Kenmerk
     """The case's kenmerk, as the kredietbank gave it."""
@@ -370,7 +396,9 @@ class Kredietsom(Payload):
     """Gross and net credit amount in euro cents (SBN: ``models/kredietsom.yml``)."""
 
     bruto: PositiefBedrag
+    """The gross credit amount (bruto kredietsom) in euro cents; more than 0."""
     netto: Bedrag
+    """The net credit amount (netto kredietsom) in euro cents; at most the bruto."""
 
     @model_validator(mode="after")
     def _netto_niet_hoger(self) -> Self:
@@ -395,17 +423,24 @@ class Betalingen(Payload):
     laatsteAflosdatum: VerledenDatum | None = None
     """The date of the last repayment; absent when nothing has been paid yet."""
     aflossing: Bedrag
+    """Repaid on the credit sum (aflossing), in euro cents."""
     kredietvergoeding: Bedrag
+    """Paid credit fee (kredietvergoeding, the interest of the loan), in euro cents."""
     vertragingsrente: Bedrag
+    """Paid late-payment interest (vertragingsrente), in euro cents."""
 
 
 class Achterstanden(Payload):
     """What the client is behind on, in euro cents (SBN: ``models/achterstanden.yml``)."""
 
     aflossing: Bedrag
+    """Repayment in arrears (aflossing), in euro cents."""
     kredietvergoeding: Bedrag
+    """Credit fee in arrears (kredietvergoeding), in euro cents."""
     vertragingsrente: Bedrag
+    """Late-payment interest owed (vertragingsrente), in euro cents."""
     boeterente: Bedrag
+    """Penalty interest owed (boeterente), in euro cents."""
 
 
 class Krediet(Payload):
@@ -416,8 +451,11 @@ class Krediet(Payload):
     uitbetaaldatum: VerledenDatum
     """When the credit was paid out; not in the future, not after the peildatum."""
     kredietsom: Kredietsom
+    """The credit's gross and net amount (``bruto``, ``netto``)."""
     betalingen: Betalingen
+    """What the client has paid on the credit up to the peildatum."""
     achterstanden: Achterstanden
+    """What the client is behind on at the peildatum."""
     betalingsregeling: Annotated[bool, Strict()]
     """Is a payment arrangement active for the arrears? (SBN:
     ``types/saneringskrediet_betalingsregeling.yml``)"""
