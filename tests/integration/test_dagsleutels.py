@@ -633,7 +633,8 @@ def test_de_dagsleutel_gaat_zodra_niets_van_die_dag_meer_open_is(
     gemeente, energie, zorg = cast["gemeente"], cast["energie"], cast["zorg"]
     eerste = _verstuur(client_voor, gemeente, energie)
     tweede = _verstuur(client_voor, gemeente, zorg)
-    assert client_voor(energie).post(f"/berichten/{eerste['referentienummer']}/bevestiging").status_code == 200
+    bevestiging = client_voor(energie).post(f"/berichten/{eerste['referentienummer']}/bevestiging")
+    assert bevestiging.status_code == 200
     with rt.sessions() as session:
         bericht = store.op_referentie(session, tweede["referentienummer"])
         assert bericht is not None
