@@ -515,3 +515,26 @@ def test_standaardwaarden_zoals_model_dump(node: str) -> None:
         "factuurnummers" not in g["payload"] and v.get("factuurnummers") == []
         for g, v in zip(gevallen, verwacht, strict=True)
     )
+
+
+def test_een_leeg_te_laten_veld_krijgt_een_fout_bij_dat_veld(node: str) -> None:
+    """DESIGN §7: every upload error at its file, row and column. A field the schema's if/then
+    rules say must stay empty here (overgedragenAan unless the schuldtype is overgedragen) fails
+    only a `type: null` branch; the page names that field instead of a general sentence. A wrong
+    value of a nullable field still gets its own reason, not this one."""
+    schema = schema_voor("schuldregeling", "saldoverzoek_antwoord", "1.0")
+    overgedragen = voorbeeld("schuldregeling", "saldoverzoek_antwoord", "1.0")
+    vordering = overgedragen["vorderingen"][0]
+    vordering["schuldtype"], vordering["overgedragenAan"] = "openstaand", "Incasso B.V."
+    verkeerd_soort = voorbeeld("schuldregeling", "saldoverzoek_antwoord", "1.0")
+    verkeerd_soort["vorderingen"][0]["hoofdsom"] = "veel"
+    uit = draai_script(
+        node,
+        JS / "test" / "schemafouten.mjs",
+        {"gevallen": [{"payload": p, "schema": schema} for p in (overgedragen, verkeerd_soort)]},
+    )
+    (leeg,), soort = uit["gevallen"]
+    assert leeg["pad"] == "/vorderingen/0/overgedragenAan"
+    assert "hoort hier niet bij" in leeg["reden"]
+    assert soort and all("hoort hier niet bij" not in f["reden"] for f in soort)
+    assert any(f["pad"] == "/vorderingen/0/hoofdsom" for f in soort)

@@ -487,12 +487,19 @@ function alsPointer(veld) {
 const CONTAINERS = new Set(["properties", "$ref", "anyOf", "oneOf", "allOf", "items", "prefixItems", "if", "additionalItems", "unevaluatedProperties"]);
 
 // cfworker's errors as Dutch sentences at a payload path (only the leaves; a nullable field's
-// "Expected null" branch is not a reason).
+// "Expected null" branch is not a reason — unless nothing else failed: then the field is one that
+// must stay empty here, as an if/then rule of the schema says, e.g. overgedragenAan unless the
+// schuldtype is overgedragen).
 export function schemafouten(fouten, payload, { metVeld = true } = {}) {
   const uit = [];
   const gezien = new Set();
+  const leegTeLaten = [];
   for (const f of fouten) {
-    if (CONTAINERS.has(f.keyword) || /Expected "null"/.test(f.error)) continue;
+    if (CONTAINERS.has(f.keyword)) continue;
+    if (/Expected "null"/.test(f.error)) {
+      leegTeLaten.push(f);
+      continue;
+    }
     let pad = String(f.instanceLocation || "").replace(/^#/, "");
     const waardeOp = pad.split("/").filter(Boolean).reduce((o, d) => (o == null ? undefined : o[d]), payload);
     let reden;
@@ -544,6 +551,18 @@ export function schemafouten(fouten, payload, { metVeld = true } = {}) {
     if (gezien.has(pad + reden)) continue;
     gezien.add(pad + reden);
     uit.push({ pad, reden });
+  }
+  if (!uit.length) {
+    // The deepest only: a nullable list or block around the field fails its own null branch too.
+    const paden = leegTeLaten.map((f) => String(f.instanceLocation || "").replace(/^#/, ""));
+    for (const pad of paden) {
+      if (paden.some((ander) => ander.startsWith(pad + "/"))) continue;
+      const velden = pad.split("/").filter((d) => d && !/^\d+$/.test(d));
+      const reden = "Dit veld hoort hier niet bij (het schema van dit bericht laat het leeg); laat het leeg." + (metVeld && velden.length ? ` (${velden.join(".")})` : "");
+      if (gezien.has(pad + reden)) continue;
+      gezien.add(pad + reden);
+      uit.push({ pad, reden });
+    }
   }
   if (!uit.length) uit.push({ pad: "", reden: "De inhoud voldoet niet aan het schema van dit bericht." });
   return uit;
