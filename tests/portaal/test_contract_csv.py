@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import html
 import io
 import re
 import sys
@@ -118,7 +119,8 @@ def test_17_1_the_zip_has_a_csv_per_item_a_to_i_a_readable_copy_per_message_and_
     message". One creditor receives every item but b (the hub sends a kennisgeving_bsn only to a
     creditor that uses the BSN, so b is checked with Demo Belastingen): every item is its own CSV,
     each message is one row of the CSV of its item and nowhere else, with its own readable copy;
-    only the saldoverzoeken and betaalvoorstellen carry (empty) answer columns; the receipt that
+    only the kennisgevingen, saldoverzoeken and betaalvoorstellen carry (empty) answer columns (§3:
+    `kennisgeving_antwoord` and `klant_onbekend` answer a kennisgeving); the receipt that
     waits in the same inbox is shown on the page and is nowhere in the zip; LEESMIJ names each CSV
     with its item."""
     een, twee = _conversaties(rt, "energie")[:2]
@@ -162,16 +164,17 @@ def test_17_1_the_zip_has_a_csv_per_item_a_to_i_a_readable_copy_per_message_and_
         assert ruw.startswith(BOM), naam
         assert ruw[3:].split(b"\r\n", 1)[0].count(b";") > 3, f"{naam}: not ;-separated"
         kop = _kop(zip_, naam)
-        assert kop[:4] == ENVELOP, naam
+        envelop = kop[: kop.index("afzender")]
+        assert envelop[:3] == ENVELOP[:3] and ENVELOP[3] in envelop, naam
         typen = {r["berichttype"] for r in csv_rijen(zip_, naam)}
         [item] = [letter for letter, soorten in ITEMS.items() if typen <= set(soorten)]
         assert item not in items.values(), f"item {item} split over two files"
         items[naam] = item
         antwoordkolommen = [k for k in kop if k.startswith("antwoord.")]
-        if item in ("c", "d"):
+        if item in ("a", "c", "d"):
             assert antwoordkolommen, f"{naam}: a question of item {item} is answered"
             assert all(r[k] == "" for r in csv_rijen(zip_, naam) for k in antwoordkolommen)
-        elif item != "a":  # item a: see the kennisgeving test below
+        else:
             assert not antwoordkolommen, f"{naam}: item {item} is not answered"
     assert sorted(items.values()) == ["a", "c", "d", "e", "f", "g", "h", "i"]
 
@@ -206,6 +209,8 @@ def test_17_1_the_zip_has_a_csv_per_item_a_to_i_a_readable_copy_per_message_and_
     ]
     [naam] = kennisgevingen
     assert {r["berichttype"] for r in csv_rijen(bsn_zip, naam)} == {"kennisgeving_bsn"}
+    antwoordkolommen = [k for k in _kop(bsn_zip, naam) if k.startswith("antwoord.")]
+    assert antwoordkolommen and all(r[k] == "" for r in csv_rijen(bsn_zip, naam) for k in antwoordkolommen)
     assert naam not in items, "b is a CSV of its own, not a's"
     leesmij = " ".join(bsn_zip.read("LEESMIJ.txt").decode("utf-8-sig").split())
     assert re.search(rf"{re.escape(naam)}: 3 x (?:(?!\.csv:).)*?\(17\.1b\)", leesmij)
@@ -248,11 +253,6 @@ def test_17_1c_every_saldoverzoek_variant_comes_with_the_empty_answer_columns_th
         assert rij["klantnummerSHV"], "the question's own columns are filled"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEVIATION: kennisgevingen.csv (1.0) has no answer columns though a kennisgeving is answered "
-    "(kennisgeving_antwoord 4.1, klant_onbekend 8.1)",
-)
 def test_17_1a_a_kennisgeving_is_answered_so_its_csv_has_empty_answer_columns(
     portaal: TestClient, demo: object, rt: Runtime
 ) -> None:
@@ -268,6 +268,109 @@ def test_17_1a_a_kennisgeving_is_answered_so_its_csv_has_empty_answer_columns(
     antwoord = [k for k in _kop(zip_, naam) if k.startswith("antwoord.")]
     assert antwoord
     assert all(r[k] == "" for r in csv_rijen(zip_, naam) for k in antwoord)
+
+
+def _kennisgevingen(
+    portaal: TestClient, rt: Runtime, wie: str = "energie"
+) -> tuple[list[str], list[dict[str, str]]]:
+    """The creditor's kennisgevingen CSV of 1.0 as downloaded: its header and rows."""
+    berichttype = "kennisgeving_bsn" if wie == "belasting" else "kennisgeving"
+    refs = [b.referentienummer for b in berichten_aan(rt, wie, berichttype=berichttype)]
+    assert len(refs) >= 2, f"the demo sends {wie} kennisgevingen"
+    inloggen(portaal, wie)
+    zip_ = download(portaal, refs)
+    [naam] = [n for n in zip_.namelist() if n.endswith(".csv")]
+    assert naam == f"{'kennisgevingen_bsn' if wie == 'belasting' else 'kennisgevingen'}.csv"
+    return _kop(zip_, naam), csv_rijen(zip_, naam)
+
+
+@pytest.mark.parametrize("wie", ["energie", "belasting"])
+def test_17_1ab_a_kennisgeving_is_answered_by_uploading_the_downloaded_file(
+    portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis, wie: str
+) -> None:
+    """DESIGN §3: `kennisgeving_antwoord` and `klant_onbekend` answer `kennisgeving*` (4.1, 8.1); §7:
+    the creditor "uploads answers for every type it answers" and "a re-uploaded file ... sends nothing
+    twice: an answer's `referentienummer` is a UUIDv8 made from an HMAC". The kennisgevingen CSV of
+    1.0 (a, and b for a creditor that uses the BSN), its answer columns filled in — one row *Klant
+    gemeld voor SHV antwoord*, one *Klant onbekend* — and uploaded: the SHV opens both answers, in
+    version 1.0, each answering its own kennisgeving in its conversation, numbered UUIDv8; the same
+    file again sends nothing."""
+    kop, rijen = _kennisgevingen(portaal, rt, wie)
+    een, twee = rijen[:2]
+    assert (een["module"], een["versie"]) == (SR, "1.0")
+    ingevuld = [
+        {**een, "antwoord.berichttype": "Klant gemeld voor SHV antwoord", "antwoord.klantnummerSE": "KL-77"},
+        {
+            **twee,
+            "antwoord.berichttype": "Klant onbekend",
+            "antwoord.reden.code": "ONBEKEND",
+            "antwoord.reden.tekst": "Geen klant van ons",
+        },
+        *rijen[2:],  # no answer: skipped
+    ]
+    bestand = als_csv(ingevuld, kop)
+    pagina = upload(portaal, (f"{wie}.csv", bestand))
+    assert pagina.status_code == 200, fouten(pagina.text) if "foutentabel" in pagina.text else pagina.text
+
+    ontvangen = {
+        o.envelop["crossReferentienummer"]: o
+        for o in client_van(rt, kluis, "gemeente").haal_op(waarvoor="test")
+        if o.afzender == oin_van(wie)
+    }
+    assert set(ontvangen) == {een["referentienummer"], twee["referentienummer"]}
+    ja, onbekend = ontvangen[een["referentienummer"]], ontvangen[twee["referentienummer"]]
+    assert (ja.berichttype, onbekend.berichttype) == ("kennisgeving_antwoord", "klant_onbekend")
+    for antwoord, vraag in ((ja, een), (onbekend, twee)):
+        assert antwoord.fout is None and antwoord.payload is not None
+        assert (antwoord.envelop["module"], antwoord.envelop["versie"]) == (SR, "1.0")
+        assert antwoord.envelop["conversatieReferentienummer"] == vraag["conversatieReferentienummer"]
+        assert _is_uuid8(antwoord.referentienummer)
+    assert ja.payload is not None and ja.payload["klantnummerSE"] == "KL-77"
+    assert ja.payload["klantnummerSHV"] == een["klantnummerSHV"]
+    assert onbekend.payload is not None and onbekend.payload["reden"] == {
+        "code": "ONBEKEND",
+        "tekst": "Geen klant van ons",
+    }
+    voor = verstuurd_door(rt, wie)
+    assert voor == 2
+    opnieuw = upload(portaal, ("nogmaals.csv", bestand))
+    assert opnieuw.status_code == 200 and "Er is niets verstuurd" in opnieuw.text
+    assert verstuurd_door(rt, wie) == voor
+
+
+def test_18_3c_a_wrong_kennisgeving_answer_stops_the_whole_upload_with_its_row_and_column(
+    portaal: TestClient, saldoverzoeken: tuple[list[str], list[dict[str, str]]], rt: Runtime
+) -> None:
+    """DESIGN §7: "if any row of any file fails nothing is submitted (18.3c) — every error shown by
+    file, row and column", with the hub's dry run. A good saldoverzoek answer file beside a
+    kennisgevingen file with one good row, one row whose answer is not an answer to a kennisgeving
+    and one that names a message that was not sent to this creditor: both errors are listed with
+    their file, row and column, and nothing of any file is sent."""
+    saldo_kop, saldo_rijen = saldoverzoeken
+    kop, rijen = _kennisgevingen(portaal, rt)
+    goed = {**rijen[0], "antwoord.berichttype": "kennisgeving_antwoord", "antwoord.klantnummerSE": "K-1"}
+    fout = {**rijen[1], "antwoord.berichttype": "Betaalvoorstel akkoord", "antwoord.klantnummerSE": "K-2"}
+    vreemd = {**goed, "referentienummer": str(uuid.uuid4())}
+    pagina = upload(
+        portaal,
+        ("saldo.csv", _een_antwoord(saldo_rijen, saldo_kop)),
+        ("kennisgevingen.csv", als_csv([goed, fout], kop)),
+    )
+    assert pagina.status_code == 422
+    [(bestand, rij, kolom, reden)] = fouten(pagina.text)
+    assert (bestand, rij, kolom.split(" ")[0]) == ("kennisgevingen.csv", "3", "antwoord.berichttype")
+    assert "Klant onbekend" in reden
+    assert verstuurd_door(rt, "energie") == 0
+
+    pagina = upload(
+        portaal,
+        ("saldo.csv", _een_antwoord(saldo_rijen, saldo_kop)),
+        ("kennisgevingen.csv", als_csv([goed, vreemd], kop)),
+    )
+    assert pagina.status_code == 422
+    [(bestand, rij, kolom, reden)] = fouten(pagina.text)
+    assert (bestand, rij, kolom.split(" ")[0]) == ("kennisgevingen.csv", "3", "referentienummer")
+    assert verstuurd_door(rt, "energie") == 0
 
 
 FORMULES = {
@@ -342,22 +445,29 @@ def ander_rt(rt: Runtime) -> Runtime:
     return dataclasses.replace(rt, settings=settings, instellingen=runtime_mod.instellingen_uit(settings))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEVIATION: LEESMIJ.txt states '5 werkdagen' (confirm) and '5'/'10' (answer) whatever terms "
-    "the hub is configured with",
-)
 def test_17_3_the_leesmij_names_the_terms_this_hub_applies(ander_rt: Runtime, demo: object) -> None:
     """DESIGN §7: the zip holds a LEESMIJ and the creditor "sees until when it can still confirm
     (17.3)"; §6: term lengths are configuration. The LEESMIJ that explains when a message expires
     and when an answer is due names the terms this hub applies (here 6 working days to confirm, 7
-    and 9 to answer), not the defaults."""
+    to answer in 1.0 and 9 in 2.0), not the defaults."""
     with TestClient(create_app(ander_rt), base_url="https://testserver", follow_redirects=False) as browser:
         inloggen(browser, "energie")
         leesmij = " ".join(download(browser).read("LEESMIJ.txt").decode("utf-8-sig").split())
-    assert "binnen 6 werkdagen" in leesmij
-    assert "binnen 7 werkdagen" in leesmij
+    assert "binnen 6 werkdagen na ontvangst" in leesmij
+    assert "binnen 7 werkdagen na het bevestigen" in leesmij
+    assert "2.0 en in de andere modules binnen 9 werkdagen" in leesmij
     assert "5 werkdagen" not in leesmij and "10 werkdagen" not in leesmij
+
+
+def test_17_3_the_leesmij_names_a_modules_own_answer_term(portaal: TestClient, demo: object) -> None:
+    """DESIGN §3a/§3b: a module may set its own answer term. The LEESMIJ names it for a question of
+    such a module in the download (the pauzeknop's kennisgeving: 10 working days), and names no
+    such term for a download without one."""
+    inloggen(portaal, "incasso")
+    leesmij = " ".join(download(portaal).read("LEESMIJ.txt").decode("utf-8-sig").split())
+    assert "Kennisgeving (pauze) (Landelijke pauzeknop 2.0): binnen 10 werkdagen" in leesmij
+    inloggen(portaal, "energie")
+    assert "Eigen termijnen" not in download(portaal).read("LEESMIJ.txt").decode("utf-8-sig")
 
 
 # --- until when (17.3), again (17.4), expired (17.5) ------------------------------------------------
@@ -658,11 +768,6 @@ def test_18_3c_the_dry_run_judges_the_upload_as_a_whole(
     assert verstuurd_door(rt, "energie") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEVIATION: the upload page lists at most 1,000 errors (csvformaat.MAX_GETOONDE_FOUTEN), "
-    "the rest only counted",
-)
 def test_18_3c_every_error_is_shown_also_past_a_thousand(
     portaal: TestClient, saldoverzoeken: tuple[list[str], list[dict[str, str]]], rt: Runtime
 ) -> None:
@@ -678,6 +783,49 @@ def test_18_3c_every_error_is_shown_also_past_a_thousand(
     assert pagina.status_code == 422
     assert "Er zijn 1001 fouten gevonden in 1 bestand" in pagina.text
     assert sorted(int(f[1]) for f in fouten(pagina.text)) == list(range(2, 1003))
+    assert verstuurd_door(rt, "energie") == 0
+
+
+def _foutregels(pagina: str) -> list[str]:
+    """The lines of the compact error list (per file, one error or one repeated error per line)."""
+    return [
+        html.unescape(regel)
+        for groep in pagina.split('class="foutgroep"')[1:]
+        for regel in re.findall(r"<li>(.*?)</li>", groep.split("</details>", 1)[0], re.S)
+    ]
+
+
+def test_18_3c_every_error_is_shown_also_when_every_row_of_a_big_file_is_wrong(
+    portaal: TestClient, saldoverzoeken: tuple[list[str], list[dict[str, str]]], rt: Runtime
+) -> None:
+    """DESIGN §7: "every error shown by file, row and column". A file of 12,000 answers whose every row
+    has two errors — an amount of its own in euros instead of cents, and the same unreadable date —
+    lists all 24,000: every row with its own amount and column, and the date's error with all its
+    rows; nothing is sent."""
+    _kop, rijen = saldoverzoeken
+    fout = [
+        saldo(
+            {**rijen[0], "referentienummer": str(uuid.uuid4())},
+            **{"antwoord.totaal.actueelBedrag": f"{i},50", "antwoord.peildatum": "gisteren"},
+        )
+        for i in range(12000)
+    ]
+    kolommen = ["referentienummer", "conversatieReferentienummer", "klantnummerSHV", *fout[0]]
+    kolommen = [k for k in dict.fromkeys(kolommen) if k in kolommen[:3] or k.startswith("antwoord.")]
+    bestand = als_csv(fout, kolommen)
+    assert len(bestand) <= 4 * MIB
+    pagina = upload(portaal, ("groot.csv", bestand))
+    assert pagina.status_code == 422
+    assert "Er zijn 24000 fouten gevonden in 1 bestand" in pagina.text
+    regels = _foutregels(pagina.text)
+    bedrag = {}
+    for regel in regels:
+        gevonden = re.fullmatch(r"rij (\d+) · antwoord\.totaal\.actueelBedrag \(\w+\): '(\d+),50' .*", regel)
+        if gevonden:
+            bedrag[int(gevonden[1])] = int(gevonden[2])
+    assert bedrag == {rij: rij - 2 for rij in range(2, 12002)}
+    [datum] = [r for r in regels if "antwoord.peildatum" in r]
+    assert datum.startswith("rijen 2–12001 · antwoord.peildatum (") and "JJJJ-MM-DD" in datum
     assert verstuurd_door(rt, "energie") == 0
 
 

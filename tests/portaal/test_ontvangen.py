@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 from knooppunt.hub import adresboek, mailbox
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.certificaat import lees_pem
-from knooppunt.portaal import csvformaat
+from knooppunt.portaal import csvformaat, csvindeling
 from knooppunt.portaal.demo import KLANTEN
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen, bewaar_sleutel
 from knooppunt.portaal.kluis import Kluis, Versleuteld
@@ -154,8 +154,13 @@ def test_17_1_zip_has_one_csv_per_type_with_bom_semicolons_crlf_and_empty_answer
         assert rij["verlooptOp"].startswith(vraag.verloopt_op.date().isoformat()[:7])
         assert rij["slimmeMeterAkkoord"] in ("ja", "nee")
         assert all(rij[k] == "" for k in csvformaat.SALDOVERZOEK.kolommen)
-    # a kennisgeving is not answered by upload: no answer columns
-    assert not any(k.startswith("antwoord.") for k in csv_rijen(zip_, "kennisgevingen.csv")[0])
+    # a kennisgeving is answered (art. 4.1, 8.1) through the generic answer columns, with the
+    # envelope's module and versie that the upload reads them by
+    kennisgeving = csv_rijen(zip_, "kennisgevingen.csv")[0]
+    antwoordkolommen = [k for k in kennisgeving if k.startswith("antwoord.")]
+    assert antwoordkolommen == csvindeling.antwoordkolommen("schuldregeling", "1.0", "kennisgeving")
+    assert all(kennisgeving[k] == "" for k in antwoordkolommen)
+    assert (kennisgeving["module"], kennisgeving["versie"]) == ("schuldregeling", "1.0")
 
 
 def test_17_1_formula_cells_are_neutralised(

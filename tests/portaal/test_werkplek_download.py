@@ -15,7 +15,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from knooppunt.hub.mailbox import WEIGERREDENEN
-from knooppunt.portaal import csvformaat, export, leesbaar
+from knooppunt.portaal import csvformaat, csvindeling, export, leesbaar
 from knooppunt.portaal.demo import KLANTEN
 from knooppunt.portaal.routes import werkplek_download
 from knooppunt.protocol.payloads import PAYLOADS
@@ -80,7 +80,10 @@ def test_17_1_indeling_is_de_layout_van_de_export(energie: tuple[TestClient, str
     assert [e["kolom"] for e in saldo["envelop"]] == list(export.ENVELOP_KOLOMMEN)
     assert {e["kolom"]: e["bron"] for e in saldo["envelop"]}["verlooptOp"] == "moment"
     assert saldo["antwoord"] == list(csvformaat.SALDOVERZOEK.kolommen)
-    assert indeling["soorten"]["kennisgevingen.csv"]["antwoord"] == []
+    kennisgevingen = indeling["soorten"]["kennisgevingen.csv"]
+    assert [e["kolom"] for e in kennisgevingen["envelop"]] == list(csvindeling.GENERIEKE_ENVELOP)
+    assert kennisgevingen["antwoord"] == csvindeling.antwoordkolommen("schuldregeling", "1.0", "kennisgeving")
+    assert indeling["soorten"]["statusberichten.csv"]["antwoord"] == []
     assert indeling["soorten"]["foutberichten.csv"]["melding"] == list(export.MELDING_KOLOMMEN)
     generiek = indeling["soorten"]["schuldregeling-2.0/saldoverzoeken_nuts.csv"]
     assert generiek["envelop"][3]["kolom"] == "module"

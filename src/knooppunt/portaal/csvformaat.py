@@ -32,7 +32,6 @@ again, so caution costs nothing), and a cell that starts with a tab or a line br
 ONZICHTBAAR = "\u200b\u200c\u200d\u2060\ufeff\u180e"
 """Zero-width characters that ``str.isspace`` does not count as whitespace but a reader does not
 see either: skipped like spaces when looking for the first character."""
-MAX_GETOONDE_FOUTEN = 1000
 
 
 def _eerste_zichtbare(waarde: str) -> str:

@@ -12,6 +12,11 @@ Three kinds of file (18.2), recognised by their header row:
 - statusverzoeken: one row per request, naming the SHV (``ontvanger``, its OIN) and the
   ``conversatieReferentienummer`` (art. 14.1).
 
+Every other file with answers — ``kennisgevingen.csv`` and ``kennisgevingen_bsn.csv`` of 1.0
+(*Klant gemeld voor SHV antwoord* or *Klant onbekend*, art. 4.1, 8.1) and the files of every other
+module and version — has ``antwoord.berichttype`` and is read by `csvmodules` (one row, one answer);
+it is numbered, dry-run and submitted with the rest, all or nothing.
+
 Files are ``;``-separated UTF-8 (with or without BOM), exactly as the download writes them; a
 cell that starts with ``'`` followed by ``= + - @`` loses the ``'`` the download put there against
 formula injection. Rows whose answer columns are all empty are skipped (not every question need
@@ -232,7 +237,7 @@ def _herken(naam: str, kop: list[str], upload: Upload) -> Bestandsoort | None:
     if "berichttype" in namen:
         extra = (
             " Dit lijkt een downloadbestand van berichten die niet via een upload beantwoord worden "
-            "(alleen saldoverzoeken.csv en betaalvoorstellen.csv hebben antwoordkolommen)."
+            "(alleen kennisgevingen, saldoverzoeken en betaalvoorstellen hebben antwoordkolommen)."
         )
     upload.fout(
         naam,
@@ -240,9 +245,9 @@ def _herken(naam: str, kop: list[str], upload: Upload) -> Bestandsoort | None:
         None,
         "Onbekend soort bestand: de kopregel moet de kolom 'antwoord.saldoverzoek' (saldoverzoek "
         "antwoorden), 'antwoord.betaalvoorstel' (betaalvoorstel antwoorden), 'antwoord.berichttype' "
-        "(antwoorden uit een map <module>-<versie>/ van de download) of 'ontvanger' (statusverzoeken "
-        "en andere nieuwe berichten) hebben. Gebruik het bestand uit de download of een sjabloon van "
-        "deze pagina." + extra,
+        "(antwoorden in kennisgevingen.csv en in een map <module>-<versie>/ van de download) of "
+        "'ontvanger' (statusverzoeken en andere nieuwe berichten) hebben. Gebruik het bestand uit de "
+        "download of een sjabloon van deze pagina." + extra,
     )
     return None
 

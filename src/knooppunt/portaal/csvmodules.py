@@ -1,5 +1,6 @@
-"""Upload files of every module and version outside the handbook's 17.1 files (DESIGN §7 "every
-module"), read by the layout of `csvindeling`: answers (the download's file of a question with
+"""Upload files of every module and version outside the handbook's 18.2 files (DESIGN §7 "every
+module"; also the 1.0 kennisgevingen of 17.1a–b), read by the layout of `csvindeling`: answers (the
+download's file of a question with
 ``antwoord.berichttype`` and its ``antwoord.*`` columns filled in; one row, one answer, in the
 question's module and version) and messages the participant starts itself (one per row; an empty
 ``versie`` is the highest version both parties accept, `kies_versies`).

@@ -3,8 +3,11 @@
 Per message type of 17.1 (a–i) one CSV: ``;``-separated, UTF-8 with BOM, CRLF, one row per
 message. Its columns: the envelope (`ENVELOP_KOLOMMEN`), the payload's fields with dotted names
 (``klant.achternaam``, lists numbered from 1: ``vorderingen.1.factuurnummerSEVolgensSHV``) and,
-for the questions a creditor answers by upload (saldoverzoeken, betaalvoorstellen), the empty
-answer columns that the upload reads (`csvformaat`) — so the creditor fills them in and uploads the same file.
+for the questions a creditor answers by upload, the empty answer columns that the upload reads — so
+the creditor fills them in and uploads the same file: the handbook's own columns for saldoverzoeken
+and betaalvoorstellen (`csvformaat`), the generic ones of `csvindeling` for the kennisgevingen
+(answered by *Klant gemeld voor SHV antwoord* or *Klant onbekend*, art. 4.1, 8.1; their files carry
+``module`` and ``versie`` in the envelope, as every module's files do, so that `csvmodules` reads them).
 A cell that starts with ``= + - @`` — also after leading spaces or line breaks — (or with a tab or
 a line break) gets a leading ``'`` (`csvformaat.veilig`): a spreadsheet must not run it as a
 formula. Plus a readable HTML copy per message and a LEESMIJ.txt.
@@ -31,7 +34,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from knooppunt.client.hub import Ontvangen
-from knooppunt.hub.mailbox import WEIGERREDENEN
+from knooppunt.hub.mailbox import WEIGERREDENEN, Instellingen
 from knooppunt.portaal import csvformaat, csvindeling, leesbaar, weergave
 from knooppunt.portaal.csvformaat import EXCEL_CSV, veilig
 from knooppunt.portaal.gastclient import HUB
@@ -78,14 +81,21 @@ class Exportsoort:
     titel: str
     typen: tuple[str, ...]
     antwoord: csvformaat.Bestandsoort | None = None
+    """The handbook's upload file (art. 18.2) whose answer columns this CSV carries."""
     module: str = SR
     versie: str = "1.0"
     generiek: bool = False
+    """Laid out by `csvindeling`: the envelope with ``module`` and ``versie``, the generic answer
+    columns (``antwoord.berichttype`` and every answer's fields) that `csvmodules` reads."""
 
 
 EXPORTSOORTEN = (
-    Exportsoort("a", "kennisgevingen.csv", "Klant gemeld voor SHV", ("kennisgeving",)),
-    Exportsoort("b", "kennisgevingen_bsn.csv", "Klant (BSN) gemeld voor SHV", ("kennisgeving_bsn",)),
+    # a, b: answered by kennisgeving_antwoord or klant_onbekend (art. 4.1, 8.1) through the generic
+    # answer columns, as the kennisgevingen of every other version are.
+    Exportsoort("a", "kennisgevingen.csv", "Klant gemeld voor SHV", ("kennisgeving",), generiek=True),
+    Exportsoort(
+        "b", "kennisgevingen_bsn.csv", "Klant (BSN) gemeld voor SHV", ("kennisgeving_bsn",), generiek=True
+    ),
     Exportsoort(
         "c",
         "saldoverzoeken.csv",
@@ -130,6 +140,17 @@ def soort_van(berichttype: str, module: str = SR, versie: str = "1.0") -> Export
             generiek=True,
         )
     return Exportsoort("", f"{berichttype}.csv", berichttype_naam(berichttype, module), (berichttype,))
+
+
+def antwoordkolommen(soort: Exportsoort) -> list[str]:
+    """The empty answer columns of one CSV, which the upload reads back: the handbook file's
+    (`csvformaat`), or the generic ones (`csvindeling`) of a question that is answered; none
+    for a type that is not answered."""
+    if soort.generiek:
+        if not csvindeling.antwoordtypen(soort.module, soort.versie, soort.typen[0]):
+            return []
+        return csvindeling.antwoordkolommen(soort.module, soort.versie, soort.typen[0])
+    return list(soort.antwoord.kolommen) if soort.antwoord is not None else []
 
 
 def soort_van_bericht(bericht: Ontvangen) -> Exportsoort:
@@ -327,25 +348,14 @@ def csv_van(soort: Exportsoort, berichten: Sequence[Ontvangen], namen: Mapping[s
         kolommen = payloadkolommen(
             sorted({b.berichttype for b in berichten}), platte, soort.module, soort.versie
         )
-    if soort.generiek:
-        antwoord = (
-            csvindeling.antwoordkolommen(soort.module, soort.versie, soort.typen[0])
-            if csvindeling.antwoordtypen(soort.module, soort.versie, soort.typen[0])
-            else []
-        )
-        envelop = list(csvindeling.GENERIEKE_ENVELOP)
-        rijen = [
-            [*_envelop(b, namen, generiek=True), *(cel(p.get(k)) for k in kolommen), *([""] * len(antwoord))]
-            for b, p in zip(berichten, platte, strict=True)
-        ]
-        return _csv([*envelop, *kolommen, *antwoord], rijen)
-    antwoord = list(soort.antwoord.kolommen) if soort.antwoord is not None else []
+    antwoord = antwoordkolommen(soort)
     leeg = [""] * len(antwoord)
+    envelop = csvindeling.GENERIEKE_ENVELOP if soort.generiek else ENVELOP_KOLOMMEN
     rijen = [
-        [*_envelop(b, namen), *(cel(p.get(k)) for k in kolommen), *leeg]
+        [*_envelop(b, namen, generiek=soort.generiek), *(cel(p.get(k)) for k in kolommen), *leeg]
         for b, p in zip(berichten, platte, strict=True)
     ]
-    return _csv([*ENVELOP_KOLOMMEN, *kolommen, *antwoord], rijen)
+    return _csv([*envelop, *kolommen, *antwoord], rijen)
 
 
 def bijlagen(bericht: Ontvangen) -> list[tuple[str, bytes]]:
@@ -374,7 +384,12 @@ def leesbare_kopie(bericht: Ontvangen, namen: Mapping[str, str], *, nu: datetime
 
 
 def bouw(
-    berichten: Sequence[Ontvangen], *, namen: Mapping[str, str], organisatie: str, nu: datetime
+    berichten: Sequence[Ontvangen],
+    *,
+    namen: Mapping[str, str],
+    organisatie: str,
+    nu: datetime,
+    instellingen: Instellingen,
 ) -> Download:
     """The zip of a download: CSVs per 17.1 item, readable copies, LEESMIJ.txt."""
     geopend = [
@@ -417,6 +432,7 @@ def bouw(
                 namen=namen,
                 organisatie=organisatie,
                 nu=nu,
+                instellingen=instellingen,
             ),
         )
     datum = nu.astimezone(AMSTERDAM).date().isoformat()
@@ -437,11 +453,13 @@ def leesmij(
     namen: Mapping[str, str],
     organisatie: str,
     nu: datetime,
+    instellingen: Instellingen,
     werkplek: bool = False,
 ) -> bytes:
     """The zip's LEESMIJ.txt, from metadata only (types, numbers, senders, expiry, refusal codes):
     so the werkplek's zip, built in the browser, gets the same text from the server (``werkplek``:
-    readable copies as text, confirming and refusing on the werkplek)."""
+    readable copies as text, confirming and refusing on the werkplek). The terms it names are the
+    ones this hub applies (``instellingen``; term lengths are configuration, DESIGN §6)."""
     regels = [
         "Schuldenknooppunt - download van ontvangen berichten",
         f"Voor: {organisatie}",
@@ -451,7 +469,7 @@ def leesmij(
     ]
     for soort in EXPORTSOORTEN:
         if soort.bestand in per_bestand:
-            extra = " (met lege antwoordkolommen, zie ANTWOORDEN UPLOADEN)" if soort.antwoord else ""
+            extra = " (met lege antwoordkolommen, zie ANTWOORDEN UPLOADEN)" if antwoordkolommen(soort) else ""
             regels.append(
                 f"- {soort.bestand}: {per_bestand[soort.bestand]} x {soort.titel} (17.1{soort.letter}){extra}"
             )
@@ -483,7 +501,8 @@ def leesmij(
             ]
         ),
         "hebt bevestigd en het bericht niet verlopen is, kunt u het opnieuw downloaden (17.4).",
-        "Een bericht dat niet binnen 5 werkdagen na ontvangst is bevestigd, verloopt: het wordt",
+        f"Een bericht dat niet binnen {_werkdagen(instellingen.bevestigingstermijn)} na ontvangst is "
+        "bevestigd, verloopt: het wordt",
         "verwijderd en de afzender krijgt daarvan bericht (17.3, 17.5).",
     ]
     if geopend:
@@ -493,12 +512,13 @@ def leesmij(
             f"Het eerste bericht van deze download verloopt op {tijdstip(eerste.envelop.get('verlooptOp'))}."
         )
     regels += [
-        "Saldoverzoeken en betaalvoorstellen beantwoordt u binnen 5 werkdagen na het bevestigen (art. 2.1);",
-        "in versie 2.0 en in de andere modules binnen 10 werkdagen, tenzij de module anders zegt.",
+        *_antwoordtermijnen(geopend, instellingen),
         "",
         "DE CSV-BESTANDEN",
         f"- {EXCEL_CSV}: scheidingsteken ; (puntkomma), tekenset UTF-8 met BOM, een rij per bericht.",
         "- Eerst de envelop: " + ", ".join(ENVELOP_KOLOMMEN) + ".",
+        "  kennisgevingen.csv, kennisgevingen_bsn.csv en de bestanden in een map <module>-<versie>/",
+        "  hebben na crossReferentienummer ook de kolommen module en versie.",
         "  Tijden in ISO 8601, Nederlandse tijd. crossReferentienummer noemt het bericht waarnaar dit",
         "  bericht verwijst (bij een reminder: uw openstaande vraag; bij een foutbericht: het bericht",
         "  waar het over gaat).",
@@ -518,10 +538,14 @@ def leesmij(
         "totaalvordering antwoord.totaal.*. Geen schuld: antwoord.totaal.actueelBedrag 0.",
         "betaalvoorstellen.csv: antwoord.betaalvoorstel is 'akkoord' of 'niet akkoord'; bij niet",
         "akkoord is een reden verplicht (antwoord.reden.code en antwoord.reden.tekst, art. 10.2).",
+        "kennisgevingen.csv en kennisgevingen_bsn.csv: antwoord.berichttype is 'Klant gemeld voor SHV",
+        "antwoord' (art. 4.1: antwoord.klantnummerSE en eventueel de factuurnummers) of 'Klant",
+        "onbekend' (art. 8.1, eventueel met antwoord.reden.code en antwoord.reden.tekst).",
         "Bestanden in een map <module>-<versie>/: kies in antwoord.berichttype het antwoord (zoals",
         "het portaal het noemt, bijvoorbeeld 'Saldoverzoek antwoord' of 'Geen medewerking') en vul de",
         "kolommen antwoord.* in die bij dat antwoord horen; lijsten zijn genummerd",
         "(antwoord.vorderingen.1.factuurnummerSE). Een rij is een antwoord.",
+        "Laat module en versie ongewijzigd: een antwoord gaat altijd in de versie van de vraag.",
         "Laat referentienummer, conversatieReferentienummer en klantnummerSHV ongewijzigd. Rijen",
         f"zonder antwoord worden overgeslagen. Sla op als '{EXCEL_CSV}'.",
         "Bevat een bestand een fout, dan wordt niets verstuurd en toont het portaal elke fout met",
@@ -569,6 +593,33 @@ def leesmij(
     return "\r\n".join(regels).encode("utf-8-sig")
 
 
+def _werkdagen(aantal: int) -> str:
+    return weergave.meervoud(aantal, "werkdag", "werkdagen")
+
+
+def _antwoordtermijnen(geopend: Sequence[Ontvangen], instellingen: Instellingen) -> list[str]:
+    """The answer terms this hub applies, per protocol version, and the modules' own terms of the
+    questions in this download (DESIGN §3a, §6)."""
+    regels = [
+        "Saldoverzoeken en betaalvoorstellen beantwoordt u binnen "
+        f"{_werkdagen(instellingen.antwoordtermijn)} na het bevestigen (art. 2.1);",
+        f"in versie 2.0 en in de andere modules binnen {_werkdagen(instellingen.antwoordtermijn_2)}, "
+        "tenzij de module anders zegt.",
+    ]
+    eigen: dict[str, int] = {}
+    for bericht in geopend:
+        env = bericht.envelop
+        t = CATALOGUS.zoek(str(env.get("module") or SR), bericht.berichttype, str(env.get("versie") or "1.0"))
+        if t is not None and t.antwoord_verwacht and t.antwoordtermijn is not None:
+            module = weergave.modulenaam(t.module)
+            naam = f"{berichttype_naam(t.code, t.module, t.versie)} ({module} {t.versie})"
+            eigen[naam] = instellingen.antwoordtermijn_van(t)
+    if eigen:
+        regels.append("Eigen termijnen van vragen in deze download (na het bevestigen):")
+        regels += [f"- {naam}: binnen {_werkdagen(dagen)}" for naam, dagen in sorted(eigen.items())]
+    return regels
+
+
 def berichttypen_in(soort: Exportsoort) -> list[str]:
     """The catalogue names of the types in one CSV (for the docs and the page)."""
     return [t.naam for code in soort.typen if (t := CATALOGUS.zoek(SR, code)) is not None]
@@ -595,16 +646,7 @@ def _envelopbronnen(kolommen: Sequence[str]) -> list[dict[str, str]]:
 
 
 def _soortbeschrijving(soort: Exportsoort) -> dict[str, Any]:
-    if soort.generiek:
-        antwoord = (
-            csvindeling.antwoordkolommen(soort.module, soort.versie, soort.typen[0])
-            if csvindeling.antwoordtypen(soort.module, soort.versie, soort.typen[0])
-            else []
-        )
-        envelop: Sequence[str] = csvindeling.GENERIEKE_ENVELOP
-    else:
-        antwoord = list(soort.antwoord.kolommen) if soort.antwoord is not None else []
-        envelop = ENVELOP_KOLOMMEN
+    envelop = csvindeling.GENERIEKE_ENVELOP if soort.generiek else ENVELOP_KOLOMMEN
     return {
         "bestand": soort.bestand,
         "letter": soort.letter,
@@ -612,7 +654,7 @@ def _soortbeschrijving(soort: Exportsoort) -> dict[str, Any]:
         "module": soort.module,
         "versie": soort.versie,
         "envelop": _envelopbronnen(envelop),
-        "antwoord": antwoord,
+        "antwoord": antwoordkolommen(soort),
         "melding": list(MELDING_KOLOMMEN),
     }
 

@@ -189,6 +189,7 @@ def download(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) ->
         namen=namen,
         organisatie=f"{gebruiker.organisatie} ({gebruiker.oin})",
         nu=datetime.now(UTC),
+        instellingen=client.rt.instellingen,
     )
     return Response(
         content=zip_.inhoud,

@@ -23,7 +23,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from knooppunt.hub import adresboek
 from knooppunt.portaal import app as portaal_app
-from knooppunt.portaal import csvformaat, csvimport, csvindeling, dossiers, zegelen
+from knooppunt.portaal import csvformaat, csvimport, csvindeling, dossiers, export, zegelen
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import GeenSleutel
 from knooppunt.portaal.routes.ontvangen import client_voor
@@ -39,6 +39,11 @@ log = structlog.get_logger("knooppunt.portaal")
 MAX_VELD_BYTES = 1024
 """A text field of the form (only the CSRF token): nothing else is read."""
 MAX_VELDEN = 20
+TABEL_TOT = 10_000
+"""Up to this many errors the page lists them in one table, a row per error; above it (a file whose
+every row is wrong in several cells: 120,000 errors in 4 MB, some 27 MB as a table) per file one line
+per error, the same error in several rows on one line with those rows — every error still shown by
+file, row and column (18.3c), never a part of them."""
 
 
 @dataclass
@@ -220,6 +225,59 @@ def moduleuitleg(request: Request, gebruiker: Gebruiker) -> list[Moduleuitleg]:
     return uit
 
 
+@dataclass
+class Foutregel:
+    """One line of the compact list: an error, or the same error (column and text) in several rows."""
+
+    rijen: list[int]
+    kolom: str | None
+    letter: str | None
+    reden: str
+
+    @property
+    def waar(self) -> str:
+        """``rij 2`` or ``rijen 2–5, 9`` (consecutive rows as a range); ``bestand`` for the file."""
+        if not self.rijen:
+            return "bestand"
+        reeksen: list[list[int]] = []
+        for rij in self.rijen:
+            if reeksen and reeksen[-1][0] <= rij <= reeksen[-1][1]:
+                continue  # the same error twice in one row
+            if reeksen and rij == reeksen[-1][1] + 1:
+                reeksen[-1][1] = rij
+            else:
+                reeksen.append([rij, rij])
+        tekst = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in reeksen)
+        return f"{'rij' if reeksen == [[self.rijen[0], self.rijen[0]]] else 'rijen'} {tekst}"
+
+
+@dataclass
+class Foutgroep:
+    bestand: str
+    aantal: int = 0
+    regels: list[Foutregel] = field(default_factory=list)
+
+
+def gegroepeerd(fouten: list[csvformaat.Fout]) -> list[Foutgroep]:
+    """The errors per file (in the order given), each error on a line of its own, the same error in
+    several rows on one line; the lines in the order of their first row."""
+    groepen: dict[str, Foutgroep] = {}
+    regels: dict[tuple[str, str | None, str], Foutregel] = {}
+    for f in fouten:
+        groep = groepen.get(f.bestand)
+        if groep is None:
+            groep = groepen[f.bestand] = Foutgroep(f.bestand)
+        groep.aantal += 1
+        sleutel = (f.bestand, f.kolom, f.reden)
+        regel = regels.get(sleutel)
+        if regel is None:
+            regel = regels[sleutel] = Foutregel([], f.kolom, f.letter, f.reden)
+            groep.regels.append(regel)
+        if f.rij is not None:
+            regel.rijen.append(f.rij)
+    return list(groepen.values())
+
+
 def _formulierpagina(
     request: Request,
     *,
@@ -238,23 +296,47 @@ def _formulierpagina(
     # The handbook's files (art. 18.2) only for a participant that accepts a version that has them.
     handboek = client is None or any(csvindeling.is_handboek(m, v) for m, vs in versies.items() for v in vs)
     volgorde = {b.naam: i for i, b in enumerate(upload.bestanden)} if upload else {}
+    # Every error, by file, row and column (DESIGN §7, 18.3c): none left out, however many.
     fouten = sorted(upload.fouten if upload else [], key=lambda f: (volgorde.get(f.bestand, 0), f.rij or 0))
+    # Per file an anchor at its first error, for the list of files above the table.
+    eerste: dict[str, int] = {}
+    for index, f in enumerate(fouten):
+        eerste.setdefault(f.bestand, index)
+    ankers = {naam: f"fouten-{nummer}" for nummer, naam in enumerate(eerste, start=1)}
     return pagina(
         request,
         "upload/formulier.html",
         status_code=status_code,
         titel="Antwoorden uploaden" if not (fout or fouten) else "Upload niet verwerkt",
         soorten=csvformaat.SOORTEN if handboek else (),
+        kennisgevingen=handboekvragen() if handboek else [],
         modules=modules,
         max_bestanden=_max_bestanden(),
         max_bytes=_max_bestand_bytes(),
         fout=fout,
         upload=upload,
-        fouten=fouten[: csvformaat.MAX_GETOONDE_FOUTEN],
-        meer_fouten=max(0, len(fouten) - csvformaat.MAX_GETOONDE_FOUTEN),
+        fouten=fouten if len(fouten) <= TABEL_TOT else [],
+        groepen=gegroepeerd(fouten) if len(fouten) > TABEL_TOT else [],
+        ankers=ankers,
+        anker_bij={index: ankers[naam] for naam, index in eerste.items()},
         aantal_fouten=len(fouten),
-        bestanden_met_fouten=len({f.bestand for f in fouten}),
+        bestanden_met_fouten=len(eerste),
     )
+
+
+def handboekvragen() -> list[tuple[str, str, list[str]]]:
+    """The files of art. 17.1 that are answered through ``antwoord.berichttype`` (the kennisgevingen:
+    *Klant gemeld voor SHV antwoord* or *Klant onbekend*, art. 4.1, 8.1): (question, file in the
+    download, names of its answers)."""
+    return [
+        (
+            soort.titel,
+            soort.bestand,
+            [t.naam for t in csvindeling.antwoordtypen(soort.module, soort.versie, soort.typen[0])],
+        )
+        for soort in export.EXPORTSOORTEN
+        if soort.generiek and export.antwoordkolommen(soort)
+    ]
 
 
 @router.get("/upload", response_class=HTMLResponse)

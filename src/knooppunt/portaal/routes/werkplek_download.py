@@ -253,6 +253,7 @@ def _leesmij(
         namen=namen,
         organisatie=f"{gebruiker.organisatie} ({gebruiker.oin})",
         nu=nu,
+        instellingen=client.rt.instellingen,
         werkplek=True,
     )
     datum = nu.astimezone(AMSTERDAM).date().isoformat()
