@@ -247,8 +247,8 @@ async function leesBestand(file, verslag) {
   if (gevonden.length !== 1) {
     verslag.fout(bestand, 1, null, gevonden.length > 1
       ? `De kopregel heeft kolommen van meer dan één soort bestand (${gevonden.map((s) => s.kenmerk).join(", ")}): zet saldoverzoek antwoorden, betaalvoorstel antwoorden en statusverzoeken elk in een eigen bestand.`
-      : "Onbekend soort bestand: de kopregel moet de kolom 'antwoord.saldoverzoek' (saldoverzoek antwoorden), 'antwoord.betaalvoorstel' (betaalvoorstel antwoorden), 'antwoord.berichttype' (antwoorden uit een map <module>-<versie>/ van de download) of 'ontvanger' (statusverzoeken en andere nieuwe berichten) hebben. Gebruik het bestand uit de download of een sjabloon van deze pagina." +
-        (namen.has("berichttype") ? " Dit lijkt een downloadbestand van berichten die niet via een upload beantwoord worden (alleen saldoverzoeken.csv en betaalvoorstellen.csv hebben antwoordkolommen)." : ""));
+      : "Onbekend soort bestand: de kopregel moet de kolom 'antwoord.saldoverzoek' (saldoverzoek antwoorden), 'antwoord.betaalvoorstel' (betaalvoorstel antwoorden), 'antwoord.berichttype' (antwoorden in kennisgevingen.csv en in een map <module>-<versie>/ van de download) of 'ontvanger' (statusverzoeken en andere nieuwe berichten) hebben. Gebruik het bestand uit de download of een sjabloon van deze pagina." +
+        (namen.has("berichttype") ? " Dit lijkt een downloadbestand van berichten die niet via een upload beantwoord worden (alleen kennisgevingen, saldoverzoeken en betaalvoorstellen hebben antwoordkolommen)." : ""));
     return;
   }
   const soort = gevonden[0];
