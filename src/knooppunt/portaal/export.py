@@ -501,7 +501,7 @@ def leesmij(
             ]
         ),
         "hebt bevestigd en het bericht niet verlopen is, kunt u het opnieuw downloaden (17.4).",
-        f"Een bericht dat niet binnen {_werkdagen(instellingen.bevestigingstermijn)} na ontvangst is "
+        f"Een bericht dat niet binnen {weergave.werkdagen(instellingen.bevestigingstermijn)} na ontvangst is "
         "bevestigd, verloopt: het wordt",
         "verwijderd en de afzender krijgt daarvan bericht (17.3, 17.5).",
     ]
@@ -593,17 +593,13 @@ def leesmij(
     return "\r\n".join(regels).encode("utf-8-sig")
 
 
-def _werkdagen(aantal: int) -> str:
-    return weergave.meervoud(aantal, "werkdag", "werkdagen")
-
-
 def _antwoordtermijnen(geopend: Sequence[Ontvangen], instellingen: Instellingen) -> list[str]:
     """The answer terms this hub applies, per protocol version, and the modules' own terms of the
     questions in this download (DESIGN §3a, §6)."""
     regels = [
         "Saldoverzoeken en betaalvoorstellen beantwoordt u binnen "
-        f"{_werkdagen(instellingen.antwoordtermijn)} na het bevestigen (art. 2.1);",
-        f"in versie 2.0 en in de andere modules binnen {_werkdagen(instellingen.antwoordtermijn_2)}, "
+        f"{weergave.werkdagen(instellingen.antwoordtermijn)} na het bevestigen (art. 2.1);",
+        f"in versie 2.0 en in de andere modules binnen {weergave.werkdagen(instellingen.antwoordtermijn_2)}, "
         "tenzij de module anders zegt.",
     ]
     eigen: dict[str, int] = {}
@@ -616,7 +612,7 @@ def _antwoordtermijnen(geopend: Sequence[Ontvangen], instellingen: Instellingen)
             eigen[naam] = instellingen.antwoordtermijn_van(t)
     if eigen:
         regels.append("Eigen termijnen van vragen in deze download (na het bevestigen):")
-        regels += [f"- {naam}: binnen {_werkdagen(dagen)}" for naam, dagen in sorted(eigen.items())]
+        regels += [f"- {naam}: binnen {weergave.werkdagen(dagen)}" for naam, dagen in sorted(eigen.items())]
     return regels
 
 

@@ -132,6 +132,11 @@ def meervoud(aantal: int, enkelvoud: str, meervoudsvorm: str) -> str:
     return vorm.format(n=aantal) if "{n}" in vorm else f"{aantal} {vorm}"
 
 
+def werkdagen(aantal: int) -> str:
+    """A term in words: "1 werkdag", "5 werkdagen"."""
+    return meervoud(aantal, "werkdag", "werkdagen")
+
+
 def _instellingen(context: Context) -> Instellingen:
     instellingen: Instellingen = context["request"].app.state.runtime.instellingen
     return instellingen
@@ -141,7 +146,7 @@ def _instellingen(context: Context) -> Instellingen:
 def bevestigingstermijn(context: Context) -> str:
     """The bevestigingstermijn this hub applies, in words ("5 werkdagen"): term lengths are
     configuration (DESIGN §6), so the pages never promise the default."""
-    return meervoud(_instellingen(context).bevestigingstermijn, "werkdag", "werkdagen")
+    return werkdagen(_instellingen(context).bevestigingstermijn)
 
 
 @pass_context
@@ -157,7 +162,7 @@ def antwoordtermijn(context: Context, soort: Any) -> str | None:
         if gevonden is None:
             return None
         soort = gevonden
-    return meervoud(_instellingen(context).antwoordtermijn_van(soort), "werkdag", "werkdagen")
+    return werkdagen(_instellingen(context).antwoordtermijn_van(soort))
 
 
 def grootte(aantal_bytes: int | float | None) -> str:

@@ -225,59 +225,6 @@ def moduleuitleg(request: Request, gebruiker: Gebruiker) -> list[Moduleuitleg]:
     return uit
 
 
-@dataclass
-class Foutregel:
-    """One line of the compact list: an error, or the same error (column and text) in several rows."""
-
-    rijen: list[int]
-    kolom: str | None
-    letter: str | None
-    reden: str
-
-    @property
-    def waar(self) -> str:
-        """``rij 2`` or ``rijen 2–5, 9`` (consecutive rows as a range); ``bestand`` for the file."""
-        if not self.rijen:
-            return "bestand"
-        reeksen: list[list[int]] = []
-        for rij in self.rijen:
-            if reeksen and reeksen[-1][0] <= rij <= reeksen[-1][1]:
-                continue  # the same error twice in one row
-            if reeksen and rij == reeksen[-1][1] + 1:
-                reeksen[-1][1] = rij
-            else:
-                reeksen.append([rij, rij])
-        tekst = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in reeksen)
-        return f"{'rij' if reeksen == [[self.rijen[0], self.rijen[0]]] else 'rijen'} {tekst}"
-
-
-@dataclass
-class Foutgroep:
-    bestand: str
-    aantal: int = 0
-    regels: list[Foutregel] = field(default_factory=list)
-
-
-def gegroepeerd(fouten: list[csvformaat.Fout]) -> list[Foutgroep]:
-    """The errors per file (in the order given), each error on a line of its own, the same error in
-    several rows on one line; the lines in the order of their first row."""
-    groepen: dict[str, Foutgroep] = {}
-    regels: dict[tuple[str, str | None, str], Foutregel] = {}
-    for f in fouten:
-        groep = groepen.get(f.bestand)
-        if groep is None:
-            groep = groepen[f.bestand] = Foutgroep(f.bestand)
-        groep.aantal += 1
-        sleutel = (f.bestand, f.kolom, f.reden)
-        regel = regels.get(sleutel)
-        if regel is None:
-            regel = regels[sleutel] = Foutregel([], f.kolom, f.letter, f.reden)
-            groep.regels.append(regel)
-        if f.rij is not None:
-            regel.rijen.append(f.rij)
-    return list(groepen.values())
-
-
 def _formulierpagina(
     request: Request,
     *,
@@ -316,7 +263,7 @@ def _formulierpagina(
         fout=fout,
         upload=upload,
         fouten=fouten if len(fouten) <= TABEL_TOT else [],
-        groepen=gegroepeerd(fouten) if len(fouten) > TABEL_TOT else [],
+        groepen=csvformaat.gegroepeerd(fouten) if len(fouten) > TABEL_TOT else [],
         ankers=ankers,
         anker_bij={index: ankers[naam] for naam, index in eerste.items()},
         aantal_fouten=len(fouten),
