@@ -268,8 +268,9 @@ def _ontvangen_bericht(axe: Axe, page: Any, wie: str) -> None:
     axe.controleer(page, wie, "een ontvangen bericht")
 
 
-def _upload_met_fouten(axe: Axe, page: Any, wie: str) -> None:
-    """The server's upload page with a file that is no answer file: its list of errors."""
+def _upload_met_fouten(axe: Axe, page: Any, wie: str, *, veel: bool = False) -> None:
+    """The server's upload page with a file that is no answer file: its list of errors; with ``veel``
+    also the compact list of more than 10,000 errors, at this width and at 360 px."""
     page.goto(PREFIX + "/upload")
     page.get_by_label("Bestanden (.csv)").set_input_files(
         [{"name": "fout.csv", "mimeType": "text/csv", "buffer": b"geen;goede;kop\r\n1;2;3\r\n"}]
@@ -277,6 +278,35 @@ def _upload_met_fouten(axe: Axe, page: Any, wie: str) -> None:
     page.get_by_role("button", name="Controleren en versturen").click()
     page.wait_for_load_state("load")
     axe.controleer(page, wie, "upload met fouten")
+    if not veel:
+        return
+    # Past 10,000 errors the page lists them compactly, per file (one line per error or per error
+    # repeated over rows): a file of 10,001 answers that each name no question.
+    sjabloon = page.request.get(PREFIX + "/upload/sjabloon/saldoverzoek-antwoorden.csv")
+    assert sjabloon.ok, sjabloon.status
+    kop = sjabloon.body().decode("utf-8-sig").strip()
+    kolommen = kop.split(";")
+    assert "referentienummer" in kolommen and "antwoord.totaal.actueelBedrag" in kolommen, kop
+    rijen = "".join(
+        ";".join(
+            {"referentienummer": f"geen-vraag-{i}", "antwoord.totaal.actueelBedrag": "1"}.get(k, "")
+            for k in kolommen
+        )
+        + "\r\n"
+        for i in range(10_001)
+    )
+    page.goto(PREFIX + "/upload")
+    page.get_by_label("Bestanden (.csv)").set_input_files(
+        [{"name": "veel.csv", "mimeType": "text/csv", "buffer": ("\ufeff" + kop + "\r\n" + rijen).encode()}]
+    )
+    page.get_by_role("button", name="Controleren en versturen").click()
+    page.wait_for_load_state("load")
+    assert page.locator(".foutgroep").count() == 1, page.locator("main").inner_text()[:1500]
+    axe.controleer(page, wie, "upload met meer dan 10.000 fouten")
+    breed = page.viewport_size
+    page.set_viewport_size(SMAL)
+    axe.controleer(page, wie, "upload met meer dan 10.000 fouten op 360 px")
+    page.set_viewport_size(breed)
 
 
 def _menu_dicht_en_open(axe: Axe, page: Any, wie: str) -> None:
@@ -325,8 +355,8 @@ def _deelnemer(axe: Axe, page: Any, organisatie: str, wie: str, *, upload: bool,
                 page.goto(lezen.first.get_attribute("href"))
                 axe.controleer(page, wie, "een bericht van een cliënt")
                 break
-    else:  # a creditor's answers with errors
-        _upload_met_fouten(axe, page, wie)
+    else:  # a creditor's answers with errors (the compact list once, in the wide run: both widths)
+        _upload_met_fouten(axe, page, wie, veel=not smal)
     for pad in ("/aanmelden/modules", "/aanmelden/aanvragen"):
         page.goto(PREFIX + pad)
         axe.controleer(page, wie)
