@@ -181,6 +181,14 @@ class Axe:
             self.schendingen.append(
                 f"scrollregio op {page.url} als {wie}{' — ' + wat if wat else ''}: {fout}"
             )
+        # What a page hid (the hidden attribute) stays hidden: no display rule may show it again.
+        for getoond in page.evaluate(
+            """() => [...document.querySelectorAll('[hidden]')].filter(e => e.getClientRects().length)
+                .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : ''))"""
+        ):
+            self.schendingen.append(
+                f"verborgen element zichtbaar op {page.url} als {wie}{' — ' + wat if wat else ''}: {getoond}"
+            )
         if breed[0] > breed[1]:
             self.schendingen.append(
                 f"reflow (WCAG 1.4.10) op {page.url} als {wie}{' — ' + wat if wat else ''}: de pagina is "
