@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
-from knooppunt.client.fouten import HubFout, VerzendFout
+from knooppunt.client.fouten import HubFout, ServercertificaatNietVertrouwd, VerzendFout
 from knooppunt.client.hub import HubClient
 from knooppunt.hub import adresboek
 from knooppunt.pki import ontwikkel_ca
@@ -463,6 +463,40 @@ def test_cli_bereikbaar(hub: Hub, cast: dict[str, Partij]) -> None:
     assert ja.returncode == 0 and json.loads(ja.stdout)["bereikbaar"] is True
     nee = _cli("bereikbaar", *_verbinding(hub, cast["gemeente"]), "--oin", "00000003999999990000")
     assert nee.returncode == 3 and json.loads(nee.stdout)["bereikbaar"] is False
+
+
+def test_servercertificaat_niet_vertrouwd_is_een_configuratiefout_die_ca_noemt(
+    hub: Hub, cast: dict[str, Partij], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """DESIGN §8: "`--ca FILE` names the CA that signed the hub's server certificate". Without it the
+    development hub's certificate does not verify against the system store: that is the client's
+    configuration, not an unreachable hub — no retries, exit 2, and the line says to give --ca."""
+    gemeente = cast["gemeente"]
+    zonder_ca = ["--hub", hub.url, "--cert", gemeente.cert_pad, "--key", gemeente.key_pad]
+    for opdracht in (["fetch"], ["bereikbaar", "--oin", cast["energie"].oin], ["verzonden"]):
+        uit = _cli(*opdracht, *zonder_ca)
+        assert uit.returncode == 2, (opdracht, uit.returncode, uit.stderr)
+        assert uit.stderr.startswith("configuratiefout: het servercertificaat van"), uit.stderr
+        assert "--ca FILE" in uit.stderr and "niet vertrouwd" in uit.stderr, uit.stderr
+        assert "NIET_BEREIKBAAR" not in uit.stderr and "Traceback" not in uit.stderr, uit.stderr
+
+    # The SDK: the same error at once, whatever the retries it was given.
+    import knooppunt.client.hub as sdk_module
+
+    wachten: list[float] = []
+    monkeypatch.setattr(sdk_module.time, "sleep", wachten.append)
+    with (
+        HubClient(hub.url, cert=gemeente.cert_pad, key=gemeente.key_pad, pogingen=4) as client,
+        pytest.raises(ServercertificaatNietVertrouwd) as fout,
+    ):
+        client.adresboek.deelnemer(cast["energie"].oin)
+    assert wachten == []
+    assert fout.value.hub == hub.url and "geen --ca gegeven" in str(fout.value)
+
+    # Another CA's file: the same, naming that file.
+    ander = ontwikkel_ca.init(tmp_path / "ander").certificaat
+    uit = _cli("fetch", *zonder_ca, "--ca", ander)
+    assert uit.returncode == 2 and f"de CA in {ander}" in uit.stderr, uit.stderr
 
 
 class VerliesEersteAntwoord:

@@ -49,7 +49,12 @@ def _netjes(functie: F) -> F:
 
     @wraps(functie)
     def verpakt(*args: Any, **kwargs: Any) -> Any:
-        from knooppunt.client.fouten import GeenVertrouwensankers, HubFout, VerzendFout
+        from knooppunt.client.fouten import (
+            GeenVertrouwensankers,
+            HubFout,
+            ServercertificaatNietVertrouwd,
+            VerzendFout,
+        )
         from knooppunt.pki.certificaat import OngeldigCertificaat
 
         try:
@@ -66,7 +71,7 @@ def _netjes(functie: F) -> F:
         except OngeldigCertificaat as fout:
             click.echo(f"certificaatfout: {fout}", err=True)
             sys.exit(2)
-        except GeenVertrouwensankers as fout:
+        except (GeenVertrouwensankers, ServercertificaatNietVertrouwd) as fout:
             click.echo(f"configuratiefout: {fout}", err=True)
             sys.exit(2)
 

@@ -95,3 +95,21 @@ class GeenVertrouwensankers(Exception):
             "(de CA's die deelnemercertificaten uitgeven, in productie PKIoverheid Private Services) "
             "of --ca FILE"
         )
+
+
+class ServercertificaatNietVertrouwd(Exception):
+    """The hub's server certificate does not verify against the CA the client was given (or the
+    system store without ``ca``): a configuration error, not an unreachable hub — so it is never
+    retried and names the fix (DESIGN §8: ``--ca FILE`` names the CA that signed the hub's server
+    certificate)."""
+
+    def __init__(self, hub: str, reden: str, *, ca: str | None) -> None:
+        self.hub = hub
+        self.reden = reden
+        waar = f"de CA in {ca}" if ca else "de systeemopslag van vertrouwde CA's (geen --ca gegeven)"
+        super().__init__(
+            f"het servercertificaat van {hub} wordt niet vertrouwd door {waar}: {reden}. Geef met "
+            "--ca FILE (HubClient(ca=...)) de CA die het servercertificaat van het knooppunt "
+            "ondertekende — bij een hub in ontwikkeling .knooppunt/pki/ca.pem; anders die van de "
+            "beheerder van het knooppunt"
+        )

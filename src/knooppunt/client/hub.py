@@ -45,7 +45,12 @@ from knooppunt.client.berichten import (
     valideer_payload,
 )
 from knooppunt.client.bestanden import lees_payload, lees_reeks
-from knooppunt.client.fouten import GeenVertrouwensankers, HubFout, VerzendFout
+from knooppunt.client.fouten import (
+    GeenVertrouwensankers,
+    HubFout,
+    ServercertificaatNietVertrouwd,
+    VerzendFout,
+)
 from knooppunt.client.logboek import Periodegrens, als_periodegrens
 from knooppunt.client.verwerkt import VerwerktInGeheugen, VerwerktRegister
 from knooppunt.pki.certificaat import OngeldigCertificaat, lees
@@ -321,7 +326,8 @@ class HubClient:
         self._pogingen = max(1, pogingen)
         self._wachttijd = wachttijd
         self.verwerkt = verwerkt or VerwerktInGeheugen()
-        context = ssl.create_default_context(cafile=str(ca) if ca is not None else None)
+        self._ca = str(ca) if ca is not None else None
+        context = ssl.create_default_context(cafile=self._ca)
         context.load_cert_chain(str(cert), str(key))
         self._http = httpx.Client(
             base_url=self.basis,
@@ -363,6 +369,11 @@ class HubClient:
             try:
                 antwoord = self._http.request(methode, pad, json=json_body, params=schoon)
             except httpx.TransportError as exc:
+                niet_vertrouwd = _certificaatfout(exc)
+                if niet_vertrouwd is not None:  # configuration, not the network: retrying cannot help
+                    raise ServercertificaatNietVertrouwd(
+                        self.basis.removesuffix("/api/v1"), niet_vertrouwd, ca=self._ca
+                    ) from exc
                 laatste = exc
                 continue
             if antwoord.status_code in OPNIEUW_STATUSSEN and poging + 1 < self._pogingen:
@@ -1087,6 +1098,19 @@ def open_inhoud(
 
 
 @lru_cache(maxsize=1024)
+def _certificaatfout(fout: BaseException) -> str | None:
+    """The reason when a transport error is the hub's server certificate failing verification
+    (somewhere in the chain of causes httpx and httpcore wrap it in), else None."""
+    gezien: set[int] = set()
+    huidig: BaseException | None = fout
+    while huidig is not None and id(huidig) not in gezien:
+        gezien.add(id(huidig))
+        if isinstance(huidig, ssl.SSLCertVerificationError):
+            return huidig.verify_message or huidig.reason or str(huidig)
+        huidig = huidig.__cause__ or huidig.__context__
+    return None
+
+
 def _oin_van(cert: x509.Certificate) -> str | None:
     """The OIN in a certificate's subject, read once per certificate (its DER): `lees` also renders
     PEM, names and fingerprint, which cost more than the ECDSA of a message on every open."""
