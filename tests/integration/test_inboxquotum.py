@@ -110,14 +110,16 @@ def test_eigen_inboxquotum_van_de_ontvanger_gaat_voor(
     g = _grootte(gemeente, energie)
     uit = cli("deelnemer", "wijzig", "--oin", energie.oin, "--inbox-quotum", str(4 * g))
     assert uit.exit_code == 0, uit.output
-    assert f"inboxQuotum None -> {4 * g}" in uit.output
+    assert f"inboxQuotum standaard (KNOOPPUNT_INBOX_QUOTUM_BYTES) -> {4 * g}" in uit.output
     assert f"inboxquotum={4 * g}" in cli("deelnemer", "list").output
     a = client_voor(gemeente)
     codes = [a.post("/berichten", json=_env(gemeente, energie)).status_code for _ in range(5)]
     assert codes == [201, 201, 201, 201, 429]
     # The configured default (1 GiB) still holds for everyone else.
     assert [a.post("/berichten", json=_env(gemeente, woning)).status_code for _ in range(5)] == [201] * 5
-    assert cli("deelnemer", "wijzig", "--oin", energie.oin, "--inbox-quotum", "0").exit_code == 0
+    terug = cli("deelnemer", "wijzig", "--oin", energie.oin, "--inbox-quotum", "0")
+    assert terug.exit_code == 0 and "None" not in terug.output, terug.output
+    assert f"inboxQuotum {4 * g} -> standaard (KNOOPPUNT_INBOX_QUOTUM_BYTES)" in terug.output
     assert a.post("/berichten", json=_env(gemeente, energie)).status_code == 201
 
 

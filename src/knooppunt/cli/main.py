@@ -665,7 +665,14 @@ def deelnemer_wijzig(
     if not gewijzigd:
         click.echo(f"deelnemer {oin}: niets gewijzigd")
     for veld, (oud, nieuw) in gewijzigd.items():
-        click.echo(f"deelnemer {oin}: {veld} {oud} -> {nieuw}")
+        click.echo(f"deelnemer {oin}: {veld} {_als_waarde(veld, oud)} -> {_als_waarde(veld, nieuw)}")
+
+
+def _als_waarde(veld: str, waarde: object) -> str:
+    """A changed value as an operator reads it: no inbox quotum of its own is the configured default."""
+    if waarde is None:
+        return "standaard (KNOOPPUNT_INBOX_QUOTUM_BYTES)" if veld == "inboxQuotum" else "—"
+    return str(waarde)
 
 
 @deelnemer.group("certificaat")
