@@ -272,12 +272,21 @@ def test_development_master_key_file_is_private(rt: Runtime, kluis: Kluis) -> No
 # --- the CLI --------------------------------------------------------------------------------------
 
 
-def test_cli_portaal_demo_seeds_participants_and_messages(cli: object) -> None:
+def test_cli_portaal_demo_seeds_participants_and_messages(
+    cli: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     uitkomst = cli("portaal", "demo")  # type: ignore[operator]
     assert uitkomst.exit_code == 0, uitkomst.output
     assert f"{len(DEELNEMERS)} nieuwe deelnemers" in uitkomst.output
+    # It cannot know the hub's port: it says where the portal is on it, and make run's address.
+    assert (
+        "log in op /portaal/ van het knooppunt (bij `make run`: https://localhost:8443/portaal/"
+        in uitkomst.output
+    )
+    monkeypatch.setenv("KNOOPPUNT_PORTAAL_URL", "https://localhost:9443/portaal/")
     again = cli("portaal", "demo")  # type: ignore[operator]
     assert "0 nieuwe deelnemers" in again.output  # idempotent participants, more messages
+    assert "log in op https://localhost:9443/portaal/ met de ontwikkel-login" in again.output
 
 
 def test_an_upload_over_the_request_limit_gets_a_dutch_page(portaal: TestClient, demo: object) -> None:

@@ -43,7 +43,18 @@ def portaal_demo(browsersleutels: bool) -> None:
         rt.close()
     click.echo(
         f"demo: {aantallen['deelnemers']} nieuwe deelnemers, {aantallen['berichten']} berichten verstuurd; "
-        "log in op https://localhost:8443/portaal/ met de ontwikkel-login"
+        f"log in op {_portaaladres(rt.settings.portaal_url)} met de ontwikkel-login"
+    )
+
+
+def _portaaladres(portaal_url: str) -> str:
+    """Where to log in: KNOOPPUNT_PORTAAL_URL when set; else this command cannot know the port the
+    hub serves on, so it says where the portal is on it and what `make run` uses."""
+    if portaal_url:
+        return portaal_url.rstrip("/") + "/"
+    return (
+        "/portaal/ van het knooppunt (bij `make run`: https://localhost:8443/portaal/; "
+        "bij `make run PORT=N`: poort N)"
     )
 
 
@@ -61,7 +72,7 @@ def _browserdemo() -> None:
     antwoorden = meervoud(uitslag.antwoorden, "antwoord", "antwoorden")
     click.echo(
         f"demo met sleutels in de browser: {uitslag.nieuw} nieuwe deelnemers, {berichten} en {antwoorden} "
-        "verstuurd; log in op https://localhost:8443/portaal/ met de ontwikkel-login"
+        f"verstuurd; log in op {_portaaladres(rt.settings.portaal_url)} met de ontwikkel-login"
     )
     for naam, aantal in uitslag.al_verstuurd.items():
         click.echo(f"{naam}: {aantal} demoberichten waren al verstuurd")
