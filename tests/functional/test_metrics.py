@@ -65,6 +65,13 @@ def test_metrics_op_de_beheerpoort(
             assert r.status_code == 200 and r.headers["X-Request-ID"] == "meting-1"
             assert se.get(f"/berichten/{uuid.uuid4()}").status_code == 404
 
+            # The start-up banner says where the operator listener is (stdout, for the person at the
+            # terminal) and the JSON start event carries it too.
+            assert any(f"Beheerpoort op http://127.0.0.1:{ops} (/health/live" in r for r in hub.log), hub.log
+            assert any(
+                '"knooppunt gestart"' in r and f'"beheerpoort": "http://127.0.0.1:{ops}"' in r
+                for r in hub.log
+            )
             # Never on the participant port.
             assert se.get("/metrics").status_code == 404
             with httpx.Client(base_url=hub.url, verify=ssl_context(hub.ca, energie)) as wortel:

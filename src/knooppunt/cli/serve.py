@@ -307,6 +307,11 @@ def start(settings: Settings, opties: ServeOpties) -> None:
                 host = "localhost" if opties.host in ("127.0.0.1", "::1") else opties.host
                 portaal = f"https://{host}:{opties.port}/portaal/"
                 click.echo(f"Webportaal op {portaal}")
+            beheerpoort = None
+            if ops_sock is not None:
+                beheerhost = f"[{opties.ops_host}]" if ":" in opties.ops_host else opties.ops_host
+                beheerpoort = f"http://{beheerhost}:{opties.ops_port}"
+                click.echo(f"Beheerpoort op {beheerpoort} (/health/live, /health/ready, /metrics)")
             if settings.is_development:
                 click.echo("Development mode: do not use in production (set KNOOPPUNT_ENV=production there).")
             log.info(
@@ -316,6 +321,7 @@ def start(settings: Settings, opties: ServeOpties) -> None:
                 database=database,
                 workers=opties.workers,
                 portaal=portaal,
+                beheerpoort=beheerpoort,
             )
             planner = IngebouwdePlanner(rt, opties.job_interval) if opties.jobs else None
             if planner:
