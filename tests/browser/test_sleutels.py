@@ -24,6 +24,8 @@ import pytest
 from tests.browser.conftest import Portaalserver, log_in
 
 ENERGIE = "00000003501234560000"
+XSS = "<img src=x onerror=alert(1)>"
+"""Payload text that would be markup if a page put it into HTML: it must show as these characters."""
 BELASTINGEN = "00000001503456780000"
 GEMEENTE = "00000001002306608000"
 
@@ -31,7 +33,8 @@ GEMEENTE = "00000001002306608000"
 # whose keys the portal hosts, seals a saldoverzoek with the Python SDK (client/jose.py `verzegel`)
 # for the energy company's newest encryption certificate — the one made in the browser — and
 # submits it through the hub's mailbox. With "kapot", one character of the ciphertext is changed
-# after sealing (the hub cannot see that; the recipient must).
+# after sealing (the hub cannot see that; the recipient must). A fifth argument is the contact
+# person's name (text the page must show as text, whatever it looks like).
 VERSTUUR = r"""
 import dataclasses, sys, uuid
 from knooppunt import runtime
@@ -46,6 +49,8 @@ rt = runtime.bouw(Settings(), upgrade=False)
 client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), sys.argv[1], wie="test")
 soort = sys.argv[4] if len(sys.argv) > 4 else "saldoverzoek_nuts"
 payload = _met_klant(voorbeeld("schuldregeling", soort), 42)
+if len(sys.argv) > 5:
+    payload["contactpersoonSHV"]["naam"] = sys.argv[5]
 bericht = TeVersturen(sys.argv[2], soort, payload, str(uuid.uuid4()))
 with client.transactie() as (session, nu):
     afzender = client.deelnemer(session)
@@ -62,10 +67,16 @@ rt.close()
 
 
 def verstuur(
-    server: Portaalserver, *, kapot: bool = False, aan: str = ENERGIE, soort: str = "saldoverzoek_nuts"
+    server: Portaalserver,
+    *,
+    kapot: bool = False,
+    aan: str = ENERGIE,
+    soort: str = "saldoverzoek_nuts",
+    contactpersoon: str | None = None,
 ) -> str:
+    naam = [] if contactpersoon is None else [contactpersoon]
     r = subprocess.run(
-        [sys.executable, "-c", VERSTUUR, GEMEENTE, aan, "kapot" if kapot else "heel", soort],
+        [sys.executable, "-c", VERSTUUR, GEMEENTE, aan, "kapot" if kapot else "heel", soort, *naam],
         env=server.omgeving,
         capture_output=True,
         text=True,
@@ -187,15 +198,17 @@ def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(csp_pagina: Any, serv
     expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
     expect(page.locator("#wachtwoord-nieuw")).to_have_text("")
 
-    # 2. The Python SDK seals for the browser's certificate; the page opens it in its memory.
-    goed = verstuur(server)
+    # 2. The Python SDK seals for the browser's certificate; the page opens it in its memory. What
+    # the payload holds is shown as text, never as markup: a name that looks like HTML stays text.
+    goed = verstuur(server, contactpersoon=XSS)
     kapot = verstuur(server, kapot=True)
     page.get_by_role("button", name="Berichten ophalen").click()
     page.locator(f'button[data-referentienummer="{goed}"]').click()
     expect(page.locator("#sleutels-status")).to_contain_text("handtekening van de afzender klopt")
     inhoud = page.locator("#bericht-inhoud")
     expect(inhoud).to_contain_text("SHV-2026-0042")
-    assert page.locator("#bericht-inhoud *").count() == 0  # text, never HTML
+    expect(inhoud.locator("td", has_text=XSS)).to_have_text(XSS)
+    assert page.locator("#bericht img, #bericht [onerror]").count() == 0  # text, never HTML
 
     # 3. Reload: the keys were only in that page's memory; the page asks for the passphrase.
     page.reload()

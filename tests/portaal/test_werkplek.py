@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from knooppunt.portaal import weergave
+from knooppunt.portaal import export, formulier, weergave
 from knooppunt.portaal.csvformaat import EXCEL_CSV
 from knooppunt.portaal.demo import KLANTEN
 from knooppunt.portaal.gastclient import Gastclient
@@ -236,3 +237,58 @@ def test_het_telefoonveld_ziet_eruit_als_de_andere_velden(portaal: TestClient, d
             if soort is None or soort.group(1) in ("hidden", "checkbox", "radio", "file", "submit"):
                 continue
             assert soort.group(1) in gestyled, f"{pad}: {invoer} is not styled like the other fields"
+
+
+def test_het_wachtwoordveld_van_de_werkplek_ziet_eruit_als_de_andere_velden(
+    portaal: TestClient, demo: object
+) -> None:
+    """Newcomer walk-through B10: the Sleutels page's password fields (unlock, a PKCS#12 file's
+    password) were unstyled native inputs, 177 px wide beside 36rem fields."""
+    inloggen(portaal, "energie")
+    pagina = portaal.get("/portaal/sleutels")
+    assert pagina.status_code == 200
+    invoer = re.findall(r"<input [^>]*>", pagina.text)
+    assert any('type="password"' in i for i in invoer)
+    gestyled = _gestylede_typen()
+    for i in invoer:
+        soort = re.search(r'type="([a-z]+)"', i)
+        if soort is None or soort.group(1) in ("hidden", "checkbox", "radio", "file", "submit"):
+            continue
+        assert soort.group(1) in gestyled, f"/portaal/sleutels: {i} is not styled like the other fields"
+
+
+# --- 2. enum options in words ------------------------------------------------------------------------
+
+ZONDER_BETEKENIS = {("soortLening", "PL"), ("soortLening", "SK"), ("soortLening", "SL")}
+"""Codes whose meaning neither the handbook nor DESIGN gives (SBN's types/soort_lening.yml is an
+enum without meanings): shown as the code until someone who knows says what they are."""
+
+
+def _keuzes(sj: formulier.Sjabloon) -> Iterator[formulier.Sjabloon]:
+    if sj.soort == "keuze":
+        yield sj
+    for kind in sj.kinderen:
+        yield from _keuzes(kind)
+
+
+def test_elke_keuze_in_elk_formulier_heeft_woorden() -> None:
+    """B9: an option of a compose form shows its handbook words, never a bare code ("SA" beside
+    "SB – schuldbemiddeling"). The werkplek takes the words of the readable copy
+    (leesbaar._WAARDEN, GET …/indeling) where the form has only the code."""
+    waarden = export.beschrijving()["leesbaar"]["waarden"]
+    kaal = set()
+    for t in CATALOGUS.alle():
+        try:
+            sj = formulier.sjabloon(t.module, t.code, t.versie)
+        except LookupError:
+            continue
+        for keuze in _keuzes(sj):
+            for code, label in keuze.opties:
+                woorden = label if label != code else waarden.get(keuze.naam, {}).get(code, code)
+                # A code of capitals or digits is one formulier.optielabel cannot put into words
+                # ("Amsterdam", a rechtbank, is a word already).
+                is_code = code.isupper() or code.isdigit()
+                if woorden == code and is_code and (keuze.naam, code) not in ZONDER_BETEKENIS:
+                    kaal.add(f"{t.module} {t.versie} {t.code}: {keuze.naam} {code}")
+    assert not kaal, sorted(kaal)
+    assert waarden["typeSchuldregeling"]["SA"] == "SA – schuldregeling zonder afloscapaciteit"

@@ -541,3 +541,53 @@ def test_een_leeg_te_laten_veld_krijgt_een_fout_bij_dat_veld(node: str) -> None:
     assert "hoort hier niet bij" in leeg["reden"]
     assert soort and all("hoort hier niet bij" not in f["reden"] for f in soort)
     assert any(f["pad"] == "/vorderingen/0/hoofdsom" for f in soort)
+
+
+def test_telefoon_of_email_is_een_fout_niet_twee(node: str) -> None:
+    """Newcomer walk-through B2: a contact person needs a telefoon or an email (the schema's anyOf
+    of two `required` branches). Without either, the page reported each as if it alone were
+    required ("Verplicht: telefoon ontbreekt", "Verplicht: email ontbreekt"); now one error names
+    both, and says which block (`blok`) and fields (`velden`) it is about, for the compose form to
+    name them by their labels. A wrong telefoon is still that field's own error."""
+    schema = schema_voor("schuldregeling", "kennisgeving", "1.0")
+    zonder = voorbeeld("schuldregeling", "kennisgeving", "1.0")
+    zonder["contactpersoonSHV"] = {"naam": "A. Jansen"}
+    verkeerd = voorbeeld("schuldregeling", "kennisgeving", "1.0")
+    verkeerd["contactpersoonSHV"] = {"naam": "A. Jansen", "telefoon": "12"}
+    uit = draai_script(
+        node,
+        JS / "test" / "schemafouten.mjs",
+        {"gevallen": [{"payload": p, "schema": schema} for p in (zonder, verkeerd)]},
+    )
+    (een,), fout = uit["gevallen"]
+    assert een["soort"] == "eenVan" and een["blok"] == "/contactpersoonSHV"
+    assert een["velden"] == ["telefoon", "email"]
+    assert een["pad"] == "/contactpersoonSHV/telefoon"
+    assert "telefoon of email ontbreekt" in een["reden"]
+    # The upload points at CSV columns: the column names are the user's words there.
+    assert "(contactpersoonSHV.telefoon of contactpersoonSHV.email)" in een["reden"]
+    assert fout and {f["pad"] for f in fout} == {"/contactpersoonSHV/telefoon"}
+    assert all(f["soort"] != "eenVan" for f in fout)
+
+
+def test_leeftijd_van_een_certificaat_in_hele_dagen(node: str) -> None:
+    """B3: a young certificate's age as a person says it, never "0.0 dagen oud"."""
+    uit = draai_script(
+        node,
+        JS / "test" / "woorden.mjs",
+        {
+            "leeftijden": [0, 0.04, 0.99, 1, 1.5, 2, 3.97, 6.99],
+            "meervouden": [[1, "fout", "fouten"], [2, "fout", "fouten"], [0, "dag", "dagen"]],
+        },
+    )
+    assert uit["leeftijden"] == [
+        "minder dan een dag oud",
+        "minder dan een dag oud",
+        "minder dan een dag oud",
+        "1 dag oud",
+        "1 dag oud",
+        "2 dagen oud",
+        "3 dagen oud",
+        "6 dagen oud",
+    ]
+    assert uit["meervouden"] == ["1 fout", "2 fouten", "0 dagen"]

@@ -48,15 +48,25 @@ _LABELS = {
 TYPE_SCHULDREGELING = {
     "SB": "SB – schuldbemiddeling",
     "SK": "SK – saneringskrediet",
-    "SA": "SA",
+    "SA": "SA – schuldregeling zonder afloscapaciteit",
     "BR": "BR – betalingsregeling",
     "HF": "HF – herfinanciering",
 }
 """The codes of typeSchuldregeling in words (the readable copy and the compose form's choices)."""
+BORGSTELLINGCATEGORIE = {
+    "100": "100 – regulier",
+    "200": "200 – herfinanciering",
+    "300": "300 – jongeren",
+    "400": "400 – ondernemers",
+}
+"""The waarborgfonds module's categories in words (DESIGN §3b)."""
 _WAARDEN = {
     "geslacht": {"M": "man", "V": "vrouw", "O": "onbekend"},
     "typeSchuldregeling": TYPE_SCHULDREGELING,
+    "borgstellingCategorie": BORGSTELLINGCATEGORIE,
 }
+"""Codes in words, per field: the readable copy, and the werkplek's compose options where the form
+has only the code (GET …/indeling ``leesbaar.waarden``)."""
 _WOORDEN = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _DATUM = re.compile(r"\A(\d{4})-(\d{2})-(\d{2})\Z")
 

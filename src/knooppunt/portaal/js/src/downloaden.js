@@ -6,8 +6,9 @@
 //
 // Nothing here knows a message type: the layout (file names, envelope columns, column trees,
 // answer columns, JSON Schemas, labels, the escaping's characters) comes from the server
-// (GET /indeling, generated from export.py, csvindeling.py, leesbaar.py and the payload models), and
-// this module applies it generically. What goes back to the server is referentienummers and
+// (GET /indeling, generated from export.py, csvindeling.py, leesbaar.py and the payload models:
+// indeling.js), and this module applies it generically; the readable copies are leesbaar.js's, the
+// same description the Sleutels page shows an opened message with. What goes back to the server is referentienummers and
 // weigering codes — never a payload.
 //
 // Client names: the server hands each page of messages the labels of their trajecten as ciphertext
@@ -17,8 +18,10 @@
 import { Validator } from "@cfworker/json-schema";
 import { strToU8, zipSync } from "fflate";
 import { labeltekst, ontsleutel } from "./clienten.js";
+import { g, indeling, isPdf, laadIndeling, lokaal, typenaam, typeVan } from "./indeling.js";
+import { isObject, leesbareKopie } from "./leesbaar.js";
 import { Onbetrouwbaar, open } from "./openen.js";
-import { $, api, cel as tabelcel, geheugen, melding, onderdeel, tijdstip as paginatijd } from "./werkplek.js";
+import { $, api, cel as tabelcel, geheugen, melding, meervoud, onderdeel, tijdstip as paginatijd } from "./werkplek.js";
 
 // JSON Schema keywords in words, for the reason a message is left out (shown only in the page).
 const REGELS = {
@@ -45,30 +48,8 @@ const SAMENVATTEND = new Set(["properties", "$ref", "allOf", "anyOf", "oneOf", "
 
 const GELIJKTIJDIG = 16; // messages opened at the same time (WebCrypto works asynchronously)
 
-let indeling = null; // GET /indeling, once per page
 const validators = new Map(); // "module/versie/code" → Validator
 let laatste = null; // the last zip: {url, bestandsnaam, berichten: [{env, typeNaam}]}
-
-// --- the layout -----------------------------------------------------------------------------------------
-
-// The layout as GET /indeling gives it (also used by js/test/downloaden.mjs, without a page).
-export function stelIndeling(gegevens) {
-  indeling = gegevens;
-  indeling.formule = new Set(indeling.cel.formuletekens);
-  indeling.overslaan = new Set([...indeling.cel.spaties, ...indeling.cel.onzichtbaar]);
-  indeling.bedragen = new Set(indeling.leesbaar.bedragen);
-  indeling.percentages = new Set(indeling.leesbaar.percentages);
-  klok = null;
-}
-
-async function laadIndeling() {
-  if (indeling === null) stelIndeling(await api("/indeling"));
-  return indeling;
-}
-
-function typeVan(env) {
-  return indeling.typen[`${env.module}/${env.versie}/${env.berichttype}`] ?? null;
-}
 
 function validator(sleutel, schema) {
   if (!validators.has(sleutel)) validators.set(sleutel, new Validator(schema, "2020-12", true));
@@ -90,20 +71,6 @@ export function veilig(tekst) {
   return isFormule(tekst) ? `'${tekst}` : tekst;
 }
 
-// Python's format(x, "g"): six significant digits, exponent form below 1e-4 and from 1e6.
-function g(x) {
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
-  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
-  const kaal = (s) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
-  const exp = Math.floor(Math.log10(Math.abs(Number(x.toPrecision(6)))));
-  if (exp < -4 || exp >= 6) {
-    const [m, e] = x.toExponential(5).split("e");
-    const n = Number(e);
-    return `${kaal(m)}e${n < 0 ? "-" : "+"}${String(Math.abs(n)).padStart(2, "0")}`;
-  }
-  return kaal(x.toFixed(Math.max(0, 5 - exp)));
-}
-
 // A value as its CSV cell. A JSON number with a fraction is Python's float (written with "g", not
 // escaped); a whole number is an int.
 export function cel(waarde) {
@@ -113,27 +80,7 @@ export function cel(waarde) {
   return veilig(String(waarde));
 }
 
-// --- times (export.moment, weergave.tijdstip) ------------------------------------------------------------
-
-let klok = null;
-function lokaal(iso) {
-  const t = new Date(iso);
-  if (iso === null || iso === undefined || iso === "" || Number.isNaN(t.getTime())) return null;
-  klok ??= new Intl.DateTimeFormat("en-GB", {
-    timeZone: indeling.tijd.zone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  });
-  const d = Object.fromEntries(klok.formatToParts(t).map((p) => [p.type, p.value]));
-  const seconden = Math.floor(t.getTime() / 1000) * 1000;
-  const alsUtc = Date.UTC(+d.year, +d.month - 1, +d.day, +d.hour, +d.minute, +d.second);
-  return { ...d, offset: Math.round((alsUtc - seconden) / 60000) };
-}
+// --- times (export.moment) ------------------------------------------------------------------------------
 
 // ISO 8601 in Dutch local time, to the second: 2026-12-07T09:30:00+01:00.
 function moment(iso) {
@@ -145,19 +92,7 @@ function moment(iso) {
   return `${d.year}-${d.month}-${d.day}T${d.hour}:${d.minute}:${d.second}${teken}${uur}:${String(o % 60).padStart(2, "0")}`;
 }
 
-// "ma 30 nov 2026 23:59", as the portal's pages write a moment.
-function tijdstip(iso) {
-  const d = lokaal(iso);
-  if (d === null) return "—";
-  const dag = (new Date(Date.UTC(+d.year, +d.month - 1, +d.day)).getUTCDay() + 6) % 7;
-  return `${indeling.tijd.dagen[dag]} ${+d.day} ${indeling.tijd.maanden[+d.month - 1]} ${d.year} ${d.hour}:${d.minute}`;
-}
-
 // --- columns (export.plat, _vouw_uit, _voeg_samen, payloadkolommen) ---------------------------------------
-
-function isObject(x) {
-  return typeof x === "object" && x !== null && !Array.isArray(x);
-}
 
 function plat(waarde, prefix = "", uit = {}) {
   if (isObject(waarde)) {
@@ -227,10 +162,6 @@ function payloadkolommen(typen, platte, module, versie) {
 
 // --- documents (export.is_pdf, bijlagenaam, bijlagen) -----------------------------------------------------
 
-function isPdf(waarde) {
-  return typeof waarde === "string" && waarde.length > indeling.bijlage.langerDan && waarde.startsWith(indeling.bijlage.begin);
-}
-
 function bijlagenaam(b, kolom) {
   return `${indeling.bijlage.map}${b.env.berichttype}-${b.env.referentienummer}-${kolom.replaceAll(".", "-")}.pdf`;
 }
@@ -279,77 +210,6 @@ export function csvVan(soort, berichten) {
   const regels = [csvRegel([...soort.envelop.map((e) => e.kolom), ...kolommen, ...soort.antwoord])];
   berichten.forEach((b, i) => regels.push(csvRegel([...envelop(b), ...kolommen.map((k) => cel(platte[i][k])), ...leeg])));
   return strToU8(BOM + regels.join("\r\n") + "\r\n");
-}
-
-// --- the readable copy (leesbaar.regels, label, waarde) -----------------------------------------------------
-
-function label(veld) {
-  return indeling.leesbaar.labels[veld] ?? veld;
-}
-
-function bedrag(centen) {
-  const teken = centen < 0 ? "-" : "";
-  const abs = Math.abs(centen);
-  const euro = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
-  return `${teken}€ ${euro},${String(abs % 100).padStart(2, "0")}`;
-}
-
-function waarde(veld, inhoud) {
-  const l = indeling.leesbaar;
-  if (typeof inhoud === "boolean") return inhoud ? "ja" : "nee";
-  if (indeling.bedragen.has(veld) && Number.isInteger(inhoud)) return bedrag(inhoud);
-  if (indeling.percentages.has(veld) && typeof inhoud === "number") return `${g(inhoud)} %`.replaceAll(".", ",");
-  if (isPdf(inhoud)) return l.pdf.replace("{kb}", String(Math.max(1, Math.floor(Math.floor((inhoud.length * 3) / 4) / 1024))));
-  if (typeof inhoud === "string") {
-    const vertaald = l.waarden[veld]?.[inhoud];
-    if (vertaald !== undefined) return vertaald;
-    const datum = /^(\d{4})-(\d{2})-(\d{2})$/.exec(inhoud);
-    if (datum) return `${datum[3]}-${datum[2]}-${datum[1]}`;
-    return inhoud;
-  }
-  if (Array.isArray(inhoud)) return inhoud.map((i) => waarde(veld, i)).join(", ");
-  return String(inhoud);
-}
-
-function regels(inhoud, niveau = 0, uit = []) {
-  for (const [veld, w] of Object.entries(inhoud)) {
-    if (w === null || w === undefined) continue;
-    if (isObject(w)) {
-      uit.push([label(veld), null, niveau]);
-      regels(w, niveau + 1, uit);
-    } else if (Array.isArray(w) && w.some(isObject)) {
-      w.forEach((item, i) => {
-        uit.push([`${label(veld)} – ${i + 1}`, null, niveau]);
-        regels(isObject(item) ? item : { [veld]: item }, niveau + 1, uit);
-      });
-    } else {
-      uit.push([label(veld), waarde(veld, w), niveau]);
-    }
-  }
-  return uit;
-}
-
-// The heading names the client when the organisation gave the traject a name (b.client, from
-// noemClienten); without one the copy is the server's, byte for byte.
-export function leesbareKopie(b, gemaakt) {
-  const l = indeling.leesbaar;
-  const env = b.env;
-  const titel = b.client ? `${b.typeNaam} – ${b.client}` : b.typeNaam;
-  const tekst = [titel, "=".repeat(titel.length), ""];
-  for (const { label: naam, veld } of l.envelop) {
-    let w = env[veld];
-    if (veld === "afzender") w = `${env.afzenderNaam ?? env.afzender} (${env.afzender})`;
-    else if (veld === "ontvangenOp" || veld === "verlooptOp") w = tijdstip(w);
-    if (w === null || w === undefined || w === "") continue;
-    tekst.push(`${naam}: ${w}`);
-  }
-  tekst.push("", b.melding !== null ? l.melding : l.inhoud, "");
-  for (const [naam, w, niveau] of regels(b.melding ?? b.payload ?? {})) {
-    const inspringen = "  ".repeat(niveau);
-    tekst.push(w === null ? `${inspringen}${naam}` : `${inspringen}${naam}: ${w}`);
-  }
-  tekst.push("", l.slot.replace("{gemaakt}", tijdstip(gemaakt)), "");
-  return strToU8(BOM + tekst.join("\r\n"));
 }
 
 // --- client names (clienten.js), decrypted in this page only ------------------------------------------------
@@ -460,7 +320,7 @@ export function controleer(env, gelezen) {
 // One message: {env, typeNaam, payload, melding} or {env, typeNaam, reden, uitleg}.
 async function openEen(env, pems) {
   const type = typeVan(env);
-  const typeNaam = type?.naam ?? env.berichttypeNaam ?? env.berichttype;
+  const typeNaam = typenaam(env);
   if (env.melding) return { env, typeNaam, payload: null, melding: env.melding };
   try {
     if (type === null || type.schema === null) {
@@ -564,7 +424,7 @@ async function maakDownload() {
     for (const b of await openAlles(berichten, pems)) (b.reden ? niet : geopend).push(b);
     await noemClienten([...geopend, ...niet], labels);
     const t2 = performance.now();
-    voortgang(`Zip maken… ${geopend.length} berichten.`);
+    voortgang(`Zip maken… ${meervoud(geopend.length, "bericht", "berichten")}.`);
     const leesmij = await api("/download/leesmij", {
       methode: "POST",
       body: {

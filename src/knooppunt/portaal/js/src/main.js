@@ -49,6 +49,8 @@ import {
 } from "./werkplek.js";
 import { clientnaam } from "./clienten.js";
 import "./downloaden.js";
+import { laadIndeling, typenaam } from "./indeling.js";
+import { toonLeesbaar } from "./leesbaar.js";
 import "./aanmelden.js";
 
 x509.cryptoProvider.set(crypto);
@@ -682,32 +684,49 @@ async function openBericht(referentienummer) {
   const env = geheugen.berichten.get(referentienummer);
   const vak = $("bericht-inhoud");
   const kop = $("bericht-kop");
-  vak.textContent = "";
+  vak.replaceChildren();
   melding("");
-  kop.textContent = `Bericht ${referentienummer}`;
+  kop.textContent = env.berichttypeNaam || env.berichttype;
   $("bericht").hidden = false;
   toonAntwoordknop(null);
+  let ruw = null; // the payload as it arrived (JSON text), for answering it
+  let gelezen = null;
+  let tekst;
   try {
     if (env.melding) {
-      vak.textContent = JSON.stringify(env.melding, null, 2);
+      tekst = JSON.stringify(env.melding, null, 2);
     } else {
-      const { payload } = await open(env, geheugen.versleuteling, certificatenVan);
-      let tekst = payload;
+      ruw = (await open(env, geheugen.versleuteling, certificatenVan)).payload;
+      tekst = ruw;
       try {
-        tekst = JSON.stringify(JSON.parse(payload), null, 2);
+        gelezen = JSON.parse(ruw);
+        tekst = JSON.stringify(gelezen, null, 2);
       } catch {
         // not JSON: shown as it is, as text
       }
-      vak.textContent = tekst; // text, never HTML (DESIGN §5)
-      toonAntwoordknop(env, payload); // answering it: opstellen.js
     }
-    status("Het bericht is ontsleuteld en de handtekening van de afzender klopt.");
   } catch (fout) {
     status("");
     const reden = fout instanceof Onbetrouwbaar ? ` (${fout.reden})` : "";
     melding(`Dit bericht kan niet worden vertrouwd en wordt niet getoond${reden}: ${fout.message}.`);
     $("bericht").hidden = true;
+    return;
   }
+  try {
+    // Readable as the hosted "Bekijken" page and the zip's copy show it: the layout's labels.
+    await laadIndeling();
+    const traject = String(env.conversatieReferentienummer || "");
+    const b = { env, typeNaam: typenaam(env), client: traject ? clientnaam(traject) : null, payload: gelezen, melding: env.melding ?? null };
+    toonLeesbaar(kop, vak, b, tekst);
+  } catch {
+    // Without the layout (it could not be fetched): the content as it arrived, as text.
+    const pre = document.createElement("pre");
+    pre.className = "bericht-json";
+    pre.textContent = tekst; // text, never HTML (DESIGN §5)
+    vak.replaceChildren(pre);
+  }
+  if (!env.melding) toonAntwoordknop(env, ruw); // answering it: opstellen.js
+  status("Het bericht is ontsleuteld en de handtekening van de afzender klopt.");
 }
 
 // --- start --------------------------------------------------------------------------------------------

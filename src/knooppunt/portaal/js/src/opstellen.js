@@ -20,8 +20,9 @@
 import { Validator } from "@cfworker/json-schema";
 import { schemafouten } from "./uploaden.js";
 import { zegel, ontvangersleutel, tekensleutel } from "./zegelen.js";
-import { $, api, instellingen, melding, onderdeel, status, cel, tijdstip, toonTabel } from "./werkplek.js";
+import { $, api, instellingen, leeftijd, meervoud, melding, onderdeel, status, cel, tijdstip, toonTabel } from "./werkplek.js";
 import { clientnaam } from "./clienten.js";
+import { indeling, laadIndeling } from "./indeling.js";
 
 export const MAX_BIJLAGE = 1024 * 1024; // a document in a payload: at most 1 MB (routes/opstellen.py)
 export const MAX_ONTVANGERS = 25; // recipients of one message, as the hosted compose allows
@@ -51,27 +52,87 @@ function maak(tag, eigenschappen = {}, tekst) {
 
 const INVOERTYPE = { email: "email", telefoon: "tel", datum: "date", geheel: "text", getal: "text", bedrag: "text", tekst: "text" };
 
-function veld(sj, pad, ouder) {
+// The JSON Schema of the chosen type at a payload path ("contactpersoonSHV", "vorderingen.0"): $ref
+// resolved, a nullable field's null branch left out (as formulier._los_op reads it).
+function schemaOp(pad) {
+  const wortel = gekozen.schema;
+  const los = (s) => {
+    for (let i = 0; s && i < 32; i++) {
+      if (s.$ref) {
+        const { $ref, ...rest } = s;
+        s = { ...(wortel.$defs ?? {})[$ref.split("/").pop()], ...rest };
+      } else if (s.anyOf && !s.properties && s.anyOf.filter((t) => t.type !== "null").length === 1) {
+        const { anyOf, ...rest } = s;
+        s = { ...anyOf.find((t) => t.type !== "null"), ...rest };
+      } else break;
+    }
+    return s ?? {};
+  };
+  let s = los(wortel);
+  for (const deel of pad.split(".").filter(Boolean)) s = los(/^\d+$/.test(deel) ? s.items : s.properties?.[deel]);
+  return s;
+}
+
+// The fields of a block of which at least one must be filled in: an anyOf whose branches each only
+// require one field (a contact person's telefoon or email, "telefoon of email is verplicht bij een
+// contactpersoon"). The form shows them as "one of these", not as optional.
+function eenVan(schema) {
+  const takken = schema.anyOf ?? [];
+  if (takken.length < 2 || !takken.every((t) => Array.isArray(t.required) && t.required.length === 1)) return [];
+  return takken.map((t) => t.required[0]);
+}
+
+// "E-mailadres" → "e-mailadres" inside a sentence; "BSN" and "IBAN" stay as they are.
+function klein(tekst) {
+  return tekst.length > 1 && tekst[1] === tekst[1].toUpperCase() && tekst[1] !== tekst[1].toLowerCase() ? tekst : tekst.charAt(0).toLowerCase() + tekst.slice(1);
+}
+
+function opsomming(delen) {
+  return delen.length < 2 ? delen.join("") : `${delen.slice(0, -1).join(", ")} of ${delen[delen.length - 1]}`;
+}
+
+// A field's name in an error: its label, after the blocks around it ("Contactpersoon
+// schuldhulpverlening – Naam", "Vorderingen 2 – Hoofdsom"): never its internal path.
+function volledigeNaam(plek, label) {
+  return [...plek, label].filter(Boolean).join(" – ");
+}
+
+// An option's words: the form's label, or — where that is the bare code — the handbook's words of
+// the readable copy (GET …/indeling, leesbaar._WAARDEN: "SA – schuldregeling zonder afloscapaciteit").
+function optietekst(veldnaam, code, label) {
+  if (label !== code) return label;
+  return indeling?.leesbaar?.waarden?.[veldnaam]?.[code] ?? label;
+}
+
+function veld(sj, pad, ouder, plek = []) {
   if (sj.soort === "groep") {
-    const doel = sj.naam ? maak("fieldset", { class: "groep" }) : ouder;
+    const doel = sj.naam ? maak("fieldset", { class: "groep", id: `opstel-${pad.replace(/\./g, "-")}` }) : ouder;
+    const binnen = sj.naam ? [...plek, sj.label] : plek;
     if (sj.naam) {
       doel.appendChild(maak("legend", {}, sj.label + (sj.verplicht ? "" : " (optioneel)")));
+      doel.dataset.groep = pad;
+      doel.dataset.naam = volledigeNaam(plek, sj.label);
       ouder.appendChild(doel);
     }
-    for (const kind of sj.kinderen) veld(kind, pad ? `${pad}.${kind.naam}` : kind.naam, doel);
+    for (const kind of sj.kinderen) veld(kind, pad ? `${pad}.${kind.naam}` : kind.naam, doel, binnen);
+    // A block of its own, or a list's row (whose fieldset the list made).
+    if (sj.naam || (pad && doel.dataset.groep === pad)) markeerEenVan(doel, pad, sj);
     return;
   }
   if (sj.soort === "lijst") {
-    const fs = maak("fieldset", { class: "lijst", "data-lijst": pad });
+    const fs = maak("fieldset", { class: "lijst", "data-lijst": pad, id: `opstel-${pad.replace(/\./g, "-")}` });
     fs.appendChild(maak("legend", {}, sj.label));
+    fs.dataset.naam = volledigeNaam(plek, sj.label);
     const rijen = maak("div");
     fs.appendChild(rijen);
     const rij = () => {
       const i = rijen.children.length;
-      const r = maak("fieldset", { class: "rij" });
+      const r = maak("fieldset", { class: "rij", id: `opstel-${pad.replace(/\./g, "-")}-${i}` });
       r.appendChild(maak("legend", {}, `${sj.label} ${i + 1}`));
+      r.dataset.groep = `${pad}.${i}`;
+      r.dataset.naam = volledigeNaam(plek, `${sj.label} ${i + 1}`);
       rijen.appendChild(r);
-      veld({ ...sj.kinderen[0], naam: "", label: "" }, `${pad}.${i}`, r);
+      veld({ ...sj.kinderen[0], naam: "", label: "" }, `${pad}.${i}`, r, [...plek, `${sj.label} ${i + 1}`]);
     };
     for (let i = 0; i < Math.max(1, sj.minItems); i++) rij();
     const knop = maak("button", { type: "button", class: "knop secundair" }, "Rij toevoegen");
@@ -92,19 +153,24 @@ function veld(sj, pad, ouder) {
     invoer.dataset.pad = pad;
     invoer.dataset.soort = "bijlage";
     invoer.dataset.label = "PDF-document";
+    invoer.dataset.naam = volledigeNaam(plek, "PDF-document");
+    invoer.dataset.beschrijving = `${id}-hint`;
     invoer.addEventListener("change", () => vulDocumentIn(pad, invoer.files[0]));
     p.appendChild(invoer);
     ouder.appendChild(p);
     return;
   }
-  p.appendChild(maak("label", { for: id }, (sj.label || sj.naam) + (sj.verplicht ? "" : " (optioneel)") + (sj.soort === "bedrag" ? " (in euro)" : "")));
+  // An item of a list of values has no label of its own: the row's ("Factuurnummers 2").
+  const eigen = sj.label || sj.naam;
+  const label = eigen || plek[plek.length - 1] || "";
+  p.appendChild(maak("label", { for: id }, label + (sj.verplicht ? "" : " (optioneel)") + (sj.soort === "bedrag" ? " (in euro)" : "")));
   p.appendChild(maak("br"));
   let invoer;
   if (sj.soort === "keuze" || sj.soort === "janee") {
     invoer = maak("select", { id });
     invoer.appendChild(maak("option", { value: "" }, "—"));
-    const opties = sj.soort === "janee" ? [["ja", "Ja"], ["nee", "Nee"]] : sj.opties;
-    for (const [code, label] of opties) invoer.appendChild(maak("option", { value: code }, label));
+    const opties = sj.soort === "janee" ? [["ja", "Ja"], ["nee", "Nee"]] : sj.opties.map(([code, tekst]) => [code, optietekst(sj.naam, code, tekst)]);
+    for (const [code, tekst] of opties) invoer.appendChild(maak("option", { value: code }, tekst));
   } else if (sj.soort === "tekstvak") {
     invoer = maak("textarea", { id, rows: "4", maxlength: sj.maxLengte });
   } else {
@@ -112,9 +178,32 @@ function veld(sj, pad, ouder) {
   }
   invoer.dataset.pad = pad;
   invoer.dataset.soort = sj.soort;
-  invoer.dataset.label = sj.label || sj.naam;
+  invoer.dataset.label = label;
+  invoer.dataset.naam = eigen ? volledigeNaam(plek, eigen) : volledigeNaam(plek.slice(0, -1), label);
+  invoer.dataset.beschrijving = "";
   p.appendChild(invoer);
   ouder.appendChild(p);
+}
+
+// A block with fields of which one must be filled in (eenVan): they are not "(optioneel)" but
+// "Telefoonnummer (of e-mailadres)", with one hint for the block that says so.
+function markeerEenVan(fieldset, pad, sj) {
+  const namen = eenVan(schemaOp(pad));
+  const velden = namen.map((n) => fieldset.querySelector(`[data-pad="${pad}.${n}"]`));
+  if (namen.length < 2 || velden.some((el) => !el)) return;
+  const labels = velden.map((el) => el.dataset.label);
+  const hint = maak(
+    "p",
+    { class: "hint", id: `${fieldset.id}-eenvan` },
+    `Vul ${opsomming(labels.map(klein))} in${sj.verplicht ? "" : " als u dit blok invult"}; ${namen.length === 2 ? "één van beide" : "minstens één daarvan"} is ${sj.verplicht ? "" : "dan "}verplicht.`,
+  );
+  fieldset.querySelector("legend").after(hint);
+  velden.forEach((el, i) => {
+    const andere = labels.filter((_, j) => j !== i).map(klein);
+    fieldset.querySelector(`label[for="${el.id}"]`).textContent = `${labels[i]} (of ${opsomming(andere)})`;
+    el.dataset.beschrijving = hint.id;
+    el.setAttribute("aria-describedby", hint.id);
+  });
 }
 
 // The document block around a PDF (PdfDocument: bestandsnaam, mediatype, inhoud): its name and
@@ -213,10 +302,49 @@ function compact(x) {
   return x;
 }
 
+// An error for the list above the button (`tekst`) and, when it is about fields, beside them
+// (`uitleg` at `bij`, the fields marked invalid and described by it).
+function veldfout(tekst, velden = [], { bij = velden[0] ?? null, uitleg = tekst } = {}) {
+  return { tekst, velden, bij, uitleg };
+}
+
+function wisVeldfouten() {
+  const formulier = $("opstel-formulier");
+  for (const el of formulier.querySelectorAll(".veldfout")) el.remove();
+  for (const el of formulier.querySelectorAll("[aria-invalid]")) {
+    el.removeAttribute("aria-invalid");
+    if (el.dataset.beschrijving) el.setAttribute("aria-describedby", el.dataset.beschrijving);
+    else el.removeAttribute("aria-describedby");
+  }
+}
+
+function toonVeldfout({ velden, bij, uitleg }) {
+  const id = `${bij.id}-fout`;
+  let tekst = document.getElementById(id);
+  if (tekst) {
+    tekst.textContent += ` ${uitleg}`;
+  } else {
+    tekst = maak("span", { class: "veldfout", id }, uitleg);
+    // In a block: under its legend and hint; at a field: between its label and the field.
+    if (bij.tagName === "FIELDSET") (bij.querySelector(":scope > .hint") ?? bij.querySelector(":scope > legend")).after(tekst);
+    else bij.before(tekst);
+  }
+  for (const el of velden) {
+    el.setAttribute("aria-invalid", "true");
+    el.setAttribute("aria-describedby", [el.dataset.beschrijving, id].filter(Boolean).join(" "));
+  }
+}
+
+/** Show the errors (strings, or `veldfout`s): the list, and each beside its fields. */
 function toonFouten(fouten) {
+  wisVeldfouten();
   const lijst = $("opstel-fouten");
   lijst.replaceChildren();
-  for (const f of fouten) lijst.appendChild(maak("li", {}, f));
+  for (const f of fouten) {
+    const fout = typeof f === "string" ? veldfout(f) : f;
+    lijst.appendChild(maak("li", {}, fout.tekst));
+    if (fout.bij) toonVeldfout(fout);
+  }
   lijst.hidden = !fouten.length;
 }
 
@@ -427,21 +555,23 @@ async function vulTrajectIn() {
 function leesOntvangers(fouten) {
   if (verband) return [verband.ontvanger];
   const delen = $("opstel-ontvanger").value.split(/[\s,;]+/).filter(Boolean);
-  if (!delen.length) fouten.push("Ontvanger: vul het OIN (20 cijfers) van de ontvanger in.");
+  const veld = $("opstel-ontvanger");
+  const fout = (uitleg) => veldfout(`Ontvanger: ${klein(uitleg)}`, [veld], { uitleg });
+  if (!delen.length) fouten.push(fout("Vul het OIN (20 cijfers) van de ontvanger in."));
   for (const d of delen) {
-    if (!/^\d{20}$/.test(d)) fouten.push(`Ontvanger: '${d}' is geen OIN; een OIN bestaat uit 20 cijfers.`);
+    if (!/^\d{20}$/.test(d)) fouten.push(fout(`'${d}' is geen OIN; een OIN bestaat uit 20 cijfers.`));
   }
   const uniek = [...new Set(delen)];
-  if (uniek.length > MAX_ONTVANGERS) fouten.push(`Ontvanger: hoogstens ${MAX_ONTVANGERS} ontvangers per bericht; verstuur het in delen.`);
+  if (uniek.length > MAX_ONTVANGERS) fouten.push(fout(`Hoogstens ${MAX_ONTVANGERS} ontvangers per bericht; verstuur het in delen.`));
   return uniek;
 }
 
 async function leesPayload(fouten) {
   const payload = {};
-  const labels = new Map();
+  const velden = new Map(); // payload path ("contactpersoonSHV.telefoon") → its input
   const documenten = [];
   for (const el of $("opstel-velden").querySelectorAll("[data-pad]")) {
-    labels.set(el.dataset.pad.replace(/\./g, "/"), el.dataset.label);
+    velden.set(el.dataset.pad, el);
     if (el.type === "file") {
       const bestand = el.files[0];
       if (!bestand) continue;
@@ -449,7 +579,7 @@ async function leesPayload(fouten) {
         zet(payload, el.dataset.pad, await bijlage(bestand));
         documenten.push([el.dataset.pad, bestand]);
       } catch (fout) {
-        fouten.push(`${el.dataset.label}: ${fout.message}.`);
+        fouten.push(veldfout(`${el.dataset.naam}: ${fout.message}.`, [el], { uitleg: `${hoofdletter(fout.message)}.` }));
       }
       continue;
     }
@@ -458,7 +588,7 @@ async function leesPayload(fouten) {
     try {
       zet(payload, el.dataset.pad, waarde(el.dataset.soort, t));
     } catch (fout) {
-      fouten.push(`${el.dataset.label}: ${fout.message}.`);
+      fouten.push(veldfout(`${el.dataset.naam}: ${fout.message}.`, [el], { uitleg: `${hoofdletter(fout.message)}.` }));
     }
   }
   // A document's name and media type, when the form has them and the user left them empty.
@@ -471,12 +601,45 @@ async function leesPayload(fouten) {
   const schoon = compact(payload);
   const uitslag = new Validator(gekozen.schema, "2020-12", false).validate(schoon);
   if (!uitslag.valid) {
-    for (const f of schemafouten(uitslag.errors, schoon)) {
-      const sleutel = f.pad.replace(/^\//, "");
-      fouten.push(labels.has(sleutel) ? `${labels.get(sleutel)}: ${f.reden}` : f.reden);
-    }
+    for (const f of schemafouten(uitslag.errors, schoon, { metVeld: false })) fouten.push(schemafout(f, velden));
   }
   return schoon;
+}
+
+function hoofdletter(tekst) {
+  return tekst.charAt(0).toUpperCase() + tekst.slice(1);
+}
+
+// A JSON Schema error (uploaden.js schemafouten) as the person reads it: at the field it is about
+// (or the block around it), named by its label — one error for "telefoon or e-mail", never a path.
+function schemafout(f, velden) {
+  const vorm = $("opstel-velden");
+  const blokVan = (pad) => vorm.querySelector(`fieldset[data-groep="${pad}"], fieldset[data-lijst="${pad}"]`);
+  const punten = (pointer) => pointer.split("/").filter(Boolean).join(".");
+  if (f.soort === "eenVan") {
+    const blokpad = punten(f.blok);
+    const invoer = f.velden.map((v) => velden.get(blokpad ? `${blokpad}.${v}` : v));
+    if (invoer.every(Boolean)) {
+      const blok = blokVan(blokpad);
+      const namen = opsomming(invoer.map((el) => klein(el.dataset.label)));
+      const twee = invoer.length === 2;
+      const tekst = `Vul ${namen} in; ${twee ? "één van beide" : "minstens één daarvan"} is verplicht.`;
+      // Beside the block's hint, which says the rule already: what is wrong now.
+      const uitleg = `Vul ${namen} in: nu is geen van ${twee ? "beide" : "deze velden"} ingevuld.`;
+      return veldfout(blok ? `${blok.dataset.naam}: ${klein(tekst)}` : tekst, invoer, { bij: blok ?? invoer[0], uitleg });
+    }
+  }
+  // The field the error is about, else the nearest block around it that the form shows.
+  let pad = punten(f.pad);
+  let el = velden.get(pad) ?? blokVan(pad);
+  while (!el && pad.includes(".")) {
+    pad = pad.slice(0, pad.lastIndexOf("."));
+    el = velden.get(pad) ?? blokVan(pad);
+  }
+  const blok = el?.tagName === "FIELDSET";
+  const uitleg = f.soort === "required" ? `${blok ? "Dit blok" : "Dit veld"} is verplicht; vul het in.` : f.reden;
+  if (!el) return veldfout(uitleg);
+  return veldfout(`${el.dataset.naam}: ${klein(uitleg)}`, blok ? [] : [el], { bij: el, uitleg });
 }
 
 function nummer(oin) {
@@ -488,14 +651,17 @@ function jongeCertificaten(rijen) {
   return rijen.filter((r) => r.o.versleuteling.jong && !bevestigd.has(r.o.versleuteling.kid));
 }
 
+// Key transparency (DESIGN §5): a recipient's encryption certificate younger than jongDagen days.
+function jongTekst(o) {
+  return `${leeftijd(o.versleuteling.leeftijdDagen)} (jonger dan ${meervoud(o.jongDagen, "dag", "dagen")})`;
+}
+
 function toonJong(jong) {
   jongGetoond = new Set(jong.map((r) => r.o.versleuteling.kid));
-  const delen = jong.map(
-    (r) => `${r.o.naam}: ${r.o.versleuteling.leeftijdDagen.toFixed(1)} dagen oud (jonger dan ${r.o.jongDagen} dagen), vingerafdruk ${r.o.versleuteling.kid}`,
-  );
+  const delen = jong.map((r) => `${r.o.naam}: ${jongTekst(r.o)}, vingerafdruk ${r.o.versleuteling.kid}`);
   $("opstel-waarschuwing").textContent =
     jong.length === 1
-      ? `Let op: het versleutelingscertificaat van ${jong[0].o.naam} is ${jong[0].o.versleuteling.leeftijdDagen.toFixed(1)} dagen oud (jonger dan ${jong[0].o.jongDagen} dagen). Controleer bij twijfel bij de ontvanger of de sleutel van hem is (vingerafdruk ${jong[0].o.versleuteling.kid}); vink dan hieronder aan en verstuur opnieuw.`
+      ? `Let op: het versleutelingscertificaat van ${jong[0].o.naam} is ${jongTekst(jong[0].o)}. Controleer bij twijfel bij de ontvanger of de sleutel van hem is (vingerafdruk ${jong[0].o.versleuteling.kid}); vink dan hieronder aan en verstuur opnieuw.`
       : `Let op: nieuwe versleutelingscertificaten (sleuteltransparantie). ${delen.join("; ")}. Controleer bij twijfel bij de ontvangers of de sleutels van hen zijn; vink dan hieronder aan.`;
   $("opstel-jong-label").textContent =
     jong.length === 1 ? "Ik heb gecontroleerd dat dit certificaat van de ontvanger is" : "Ik heb gecontroleerd dat deze certificaten van de ontvangers zijn";
@@ -540,6 +706,7 @@ function toonVoorbeeld(rijen) {
  * sealing. One recipient: sent at once when nothing is refused; several: shown, sent on confirming. */
 async function controleer() {
   toonFouten([]);
+  status(""); // what an earlier press said no longer holds
   $("opstel-uitslag").textContent = "";
   $("opstel-voorbeeld").hidden = true;
   wachtend = null;
@@ -549,7 +716,8 @@ async function controleer() {
   const ontvangers = leesOntvangers(fouten);
   let conversatie = $("opstel-conversatie").value.trim().toLowerCase();
   if (!verband && conversatie && !UUID.test(conversatie)) {
-    fouten.push("Conversatie: vul een conversatieReferentienummer (UUID) in, of laat het leeg voor een nieuwe conversatie.");
+    const uitleg = "Vul een conversatieReferentienummer (UUID) in, of laat het leeg voor een nieuwe conversatie.";
+    fouten.push(veldfout(`Conversatie: ${klein(uitleg)}`, [$("opstel-conversatie")], { uitleg }));
   }
   const schoon = await leesPayload(fouten);
   if (fouten.length) {
@@ -598,7 +766,13 @@ async function controleer() {
       $("opstel-uitslag").textContent = `Dit bericht is al verstuurd op ${tijdstip(r.alVerzonden)} (referentienummer ${r.envelop.referentienummer}); het wordt niet opnieuw verstuurd.`;
       return;
     }
-    if (!jongAkkoord(klaar)) return;
+    if (!jongAkkoord(klaar)) {
+      // Nothing is wrong in the form: say what to do instead.
+      status(
+        `Er is niets verstuurd: het versleutelingscertificaat van ${r.naam} is nieuw. Controleer het, vink hieronder '${$("opstel-jong-label").textContent}' aan en kies opnieuw '${$("opstel-knop").textContent}'.`,
+      );
+      return;
+    }
     await verzend();
     return;
   }
@@ -608,10 +782,12 @@ async function controleer() {
     ? `Versturen aan ${klaar.length} van de ${rijen.length} ontvangers`
     : "Versturen (er is geen ontvanger die het bericht kan krijgen)";
   knop.disabled = !klaar.length;
-  if (jongeCertificaten(klaar).length) toonJong(jongeCertificaten(klaar));
+  const jong = jongeCertificaten(klaar);
+  if (jong.length) toonJong(jong);
   const geweigerd = rijen.length - klaar.length;
   status(
-    `Controle: ${klaar.length} van de ${rijen.length} ontvangers kunnen dit bericht krijgen${geweigerd ? `, ${geweigerd} niet (zie de tabel)` : ""}. Er is nog niets verstuurd; kies Versturen om het te versturen.`,
+    `Controle: ${klaar.length} van de ${rijen.length} ontvangers ${klaar.length === 1 ? "kan" : "kunnen"} dit bericht krijgen${geweigerd ? `, ${geweigerd} niet (zie de tabel)` : ""}. Er is nog niets verstuurd; ` +
+      (jong.length ? "vink aan dat u de nieuwe certificaten hebt gecontroleerd en kies Versturen." : "kies Versturen om het te versturen."),
   );
 }
 
@@ -714,7 +890,13 @@ onderdeel("Opstellen", {
 
 async function laadTypen() {
   if (typen.length) return;
-  typen = (await api("/verzenden/opstellen")).typen;
+  const [r] = await Promise.all([
+    api("/verzenden/opstellen"),
+    // The handbook's words for options the form names by their code (optietekst); without them
+    // the form still works, showing the code.
+    laadIndeling().catch(() => null),
+  ]);
+  typen = r.typen;
   if (!verband) toonKeuzes(typen);
   $("opstellen").hidden = !typen.length;
 }

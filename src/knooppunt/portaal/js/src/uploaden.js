@@ -16,7 +16,7 @@ import Papa from "papaparse";
 import { Validator } from "@cfworker/json-schema";
 import { zegel, ontvangersleutel, tekensleutel } from "./zegelen.js";
 import { controleer } from "./controles.js";
-import { $, api, cel, geheim, instellingen, melding, onderdeel, status, tijdstip } from "./werkplek.js";
+import { $, api, cel, geheim, instellingen, leeftijd, meervoud, melding, onderdeel, status, tijdstip } from "./werkplek.js";
 
 const VERSIE = "knooppunt-antwoordnummer-1"; // antwoordnummers.VERSIE
 const ZEGELBLOK = 100; // messages sealed at once (Promise.all)
@@ -197,7 +197,7 @@ async function leesBestand(file, verslag) {
     return;
   }
   if (file.size > indeling.maxBestand) {
-    verslag.fout(bestand, null, null, `Het bestand is ${(file.size / 1024 / 1024).toFixed(1)} MB; de grens is 4 MB per bestand (art. 18.3b). Verdeel de rijen over meerdere bestanden en upload die samen.`);
+    verslag.fout(bestand, null, null, `Het bestand is ${(file.size / 1024 / 1024).toFixed(1).replace(".", ",")} MB; de grens is 4 MB per bestand (art. 18.3b). Verdeel de rijen over meerdere bestanden en upload die samen.`);
     return;
   }
   const data = new Uint8Array(await file.arrayBuffer());
@@ -486,16 +486,42 @@ function alsPointer(veld) {
 
 const CONTAINERS = new Set(["properties", "$ref", "anyOf", "oneOf", "allOf", "items", "prefixItems", "if", "additionalItems", "unevaluatedProperties"]);
 
+// An anyOf whose every branch failed only because it requires one field ("telefoon of email is
+// verplicht bij een contactpersoon"): the required errors of its branches, by the anyOf's error;
+// one error for all of them, not one per field as if each were required.
+function eenVanFouten(fouten) {
+  const groepen = new Map();
+  for (const f of fouten) {
+    if (f.keyword !== "anyOf") continue;
+    const onder = fouten.filter((e) => e.instanceLocation === f.instanceLocation && e.keywordLocation.startsWith(`${f.keywordLocation}/`));
+    const takken = onder.filter((e) => /^\/\d+\/required$/.test(e.keywordLocation.slice(f.keywordLocation.length)));
+    if (takken.length >= 2 && takken.length === onder.length) groepen.set(f, takken);
+  }
+  return groepen;
+}
+
 // cfworker's errors as Dutch sentences at a payload path (only the leaves; a nullable field's
 // "Expected null" branch is not a reason — unless nothing else failed: then the field is one that
 // must stay empty here, as an if/then rule of the schema says, e.g. overgedragenAan unless the
-// schuldtype is overgedragen).
+// schuldtype is overgedragen). Each error: {pad (JSON pointer), reden, soort (the JSON Schema
+// keyword, or "eenVan": one of `velden` in the block at `blok` must be filled in)}.
 export function schemafouten(fouten, payload, { metVeld = true } = {}) {
   const uit = [];
   const gezien = new Set();
   const leegTeLaten = [];
+  const eenVan = eenVanFouten(fouten);
+  const inEenVan = new Set([...eenVan.values()].flat());
   for (const f of fouten) {
-    if (CONTAINERS.has(f.keyword)) continue;
+    if (eenVan.has(f)) {
+      const blok = String(f.instanceLocation || "").replace(/^#/, "");
+      const velden = eenVan.get(f).map((e) => /"([^"]+)"/.exec(e.error)?.[1] ?? "");
+      const voor = blok.split("/").filter((d) => d && !/^\d+$/.test(d));
+      const namen = velden.map((v) => [...voor, v].join("."));
+      const reden = `Verplicht: ${velden.length === 2 ? velden.join(" of ") : `minstens één van ${velden.join(", ")}`} ontbreekt; vul er één in.` + (metVeld ? ` (${namen.join(" of ")})` : "");
+      uit.push({ pad: `${blok}/${velden[0]}`, reden, soort: "eenVan", blok, velden });
+      continue;
+    }
+    if (CONTAINERS.has(f.keyword) || inEenVan.has(f)) continue;
     if (/Expected "null"/.test(f.error)) {
       leegTeLaten.push(f);
       continue;
@@ -550,7 +576,7 @@ export function schemafouten(fouten, payload, { metVeld = true } = {}) {
     reden = reden.charAt(0).toUpperCase() + reden.slice(1) + (metVeld && velden.length ? ` (${velden.join(".")})` : "");
     if (gezien.has(pad + reden)) continue;
     gezien.add(pad + reden);
-    uit.push({ pad, reden });
+    uit.push({ pad, reden, soort: f.keyword });
   }
   if (!uit.length) {
     // The deepest only: a nullable list or block around the field fails its own null branch too.
@@ -1022,7 +1048,7 @@ export async function upload(files) {
   tijden.proef = performance.now();
   if (verslag.fouten.length) {
     toonFouten(verslag.fouten);
-    status(`Er is niets verstuurd: ${verslag.fouten.length} fouten. Verbeter ze en upload de bestanden opnieuw.`);
+    status(`Er is niets verstuurd: ${meervoud(verslag.fouten.length, "fout", "fouten")}. Verbeter ${verslag.fouten.length === 1 ? "die" : "ze"} en upload de bestanden opnieuw.`);
     $("upload-voortgang").hidden = true;
     $("upload-stap").textContent = "";
     return { verstuurd: 0, fouten: verslag.fouten, tijden };
@@ -1039,7 +1065,7 @@ export async function upload(files) {
     await ontvangersleutel(o.versleuteling);
     if (o.versleuteling.jong) {
       jongeKids.push(o.versleuteling.kid);
-      waarschuwingen.push(`Het versleutelingscertificaat van ${o.naam} (${oin}) is ${o.versleuteling.leeftijdDagen.toFixed(1)} dagen oud (jonger dan ${o.jongDagen} dagen; vingerafdruk ${o.versleuteling.kid}): controleer bij twijfel bij de ontvanger of de sleutel van hem is.`);
+      waarschuwingen.push(`Het versleutelingscertificaat van ${o.naam} (${oin}) is ${leeftijd(o.versleuteling.leeftijdDagen)} (jonger dan ${meervoud(o.jongDagen, "dag", "dagen")}; vingerafdruk ${o.versleuteling.kid}): controleer bij twijfel bij de ontvanger of de sleutel van hem is.`);
     }
   }
   const lijstJong = $("upload-waarschuwingen");

@@ -83,6 +83,21 @@ export async function certificatenVan(oin, moment) {
   return geheugen.certificaten.get(sleutel);
 }
 
+// Dutch singular or plural (weergave.meervoud): meervoud(1, "rij", "rijen") is "1 rij", 2 gives
+// "2 rijen"; a form with {n} places the number itself.
+export function meervoud(aantal, enkelvoud, meervoudsvorm) {
+  const vorm = aantal === 1 ? enkelvoud : meervoudsvorm;
+  return vorm.includes("{n}") ? vorm.replace("{n}", String(aantal)) : `${aantal} ${vorm}`;
+}
+
+// A certificate's age in whole days, as a person says it: "minder dan een dag oud", "1 dag oud",
+// "3 dagen oud" (GET …/verzenden/ontvanger gives leeftijdDagen as a fraction).
+export function leeftijd(dagen) {
+  const heel = Math.floor(Number(dagen));
+  if (!Number.isFinite(heel) || heel < 1) return "minder dan een dag oud";
+  return `${meervoud(heel, "dag", "dagen")} oud`;
+}
+
 export function tijdstip(iso) {
   const moment = new Date(iso);
   if (Number.isNaN(moment.getTime())) return String(iso);

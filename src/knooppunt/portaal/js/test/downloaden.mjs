@@ -1,8 +1,11 @@
-// The werkplek's zip engine (src/downloaden.js) without a page, for tests/unit/test_downloaden_js.py:
-// reads {indeling, cellen, csv: [{bestand, berichten}], kopie, controle} as JSON on stdin and writes
-// the cells, the CSV files (base64) and a readable copy as the browser would put them in the zip, and
-// what the JSON Schema check says of each payload of `controle`.
-import { cel, controleer, csvVan, leesbareKopie, stelIndeling } from "../src/downloaden.js";
+// The werkplek's zip engine (src/downloaden.js, with indeling.js and leesbaar.js) without a page,
+// for tests/unit/test_downloaden_js.py: reads {indeling, cellen, csv: [{bestand, berichten}], kopie,
+// controle} as JSON on stdin and writes the cells, the CSV files (base64) and a readable copy as the
+// browser would put them in the zip, and what the JSON Schema check says of each payload of
+// `controle`.
+import { cel, controleer, csvVan } from "../src/downloaden.js";
+import { stelIndeling } from "../src/indeling.js";
+import { leesbareKopie } from "../src/leesbaar.js";
 
 let invoer = "";
 for await (const deel of process.stdin) invoer += deel;
