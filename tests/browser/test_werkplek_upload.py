@@ -340,7 +340,8 @@ def test_antwoorden_uploaden_in_de_browser(
     expect(uitslag).to_contain_text("Verstuurd: 5 berichten in 1 deel")
     expect(uitslag).to_contain_text("Al eerder verstuurd en nu overgeslagen: 0")
     expect(uitslag).to_contain_text("Onderweg bevestigd")
-    expect(uitslag).to_contain_text("1 rijen zonder antwoord overgeslagen")
+    expect(uitslag).to_contain_text("1 rij zonder antwoord overgeslagen")  # Dutch singular
+    expect(uitslag).not_to_contain_text("1 rijen")
     assert page.locator("#upload-fouten").is_hidden()
 
     # The SDK on the other side opens and verifies every answer (signature, metadata, payload).

@@ -240,3 +240,16 @@ def test_enum_values_get_readable_labels() -> None:
     sj = formulier._uit_schema("", SCHEMA, SCHEMA["$defs"], True)
     soort = next(k for k in sj.kinderen if k.naam == "soort")
     assert soort.opties == (("beschermingsbewind", "Beschermingsbewind"), ("wsnp", "Wsnp"))
+
+
+def test_the_borgstelling_categories_are_named_in_the_form() -> None:
+    """DESIGN §3b: `borgstellingCategorie` (100 regulier, 200 herfinanciering, 300 jongeren,
+    400 ondernemers) — the hosted compose form offers them in words, as the werkplek does."""
+    sj = formulier.sjabloon("waarborgfonds", "aanvraag_borgstelling", "2.0")
+    [categorie] = [k for k in sj.kinderen if k.naam == "borgstellingCategorie"]
+    assert categorie.opties == (
+        ("100", "100 – regulier"),
+        ("200", "200 – herfinanciering"),
+        ("300", "300 – jongeren"),
+        ("400", "400 – ondernemers"),
+    )

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from knooppunt.portaal.leesbaar import BEDRAGEN, TYPE_SCHULDREGELING
+from knooppunt.portaal.leesbaar import BEDRAGEN, BORGSTELLINGCATEGORIE, TYPE_SCHULDREGELING
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.payloads import OngeldigePayload, schema_voor, valideer
 
@@ -104,6 +104,7 @@ HINTS = {
 }
 OPTIES = {
     "typeSchuldregeling": TYPE_SCHULDREGELING,
+    "borgstellingCategorie": BORGSTELLINGCATEGORIE,
     "geslacht": {"M": "Man", "V": "Vrouw", "O": "Onbekend"},
     "status": {
         "lopend": "Lopend",

@@ -1148,11 +1148,15 @@ export async function upload(files) {
   const lijst = $("upload-uitslaglijst");
   lijst.replaceChildren();
   const alVerzonden = berichten.length - nieuw.length;
-  regel(lijst, `Verstuurd: ${uitslag.verstuurd} ${uitslag.verstuurd === 1 ? "bericht" : "berichten"} in ${uitslag.delen} ${uitslag.delen === 1 ? "deel" : "delen"}.`);
+  regel(lijst, `Verstuurd: ${meervoud(uitslag.verstuurd, "bericht", "berichten")} in ${meervoud(uitslag.delen, "deel", "delen")}.`);
   regel(lijst, `Al eerder verstuurd en nu overgeslagen: ${alVerzonden}.`);
   regel(lijst, `Onderweg bevestigd (beantwoorde vragen die nog niet bevestigd waren): ${uitslag.bevestigd}.`);
   for (const b of verslag.bestanden) {
-    regel(lijst, `${b.naam}: ${b.rijen} rijen, ${b.berichten} nieuwe berichten, ${b.alVerzonden} al verzonden, ${b.overgeslagen} rijen zonder antwoord overgeslagen.`);
+    regel(
+      lijst,
+      `${b.naam}: ${meervoud(b.rijen, "rij", "rijen")}, ${meervoud(b.berichten, "nieuw bericht", "nieuwe berichten")}, ` +
+        `${b.alVerzonden} al verzonden, ${meervoud(b.overgeslagen, "rij", "rijen")} zonder antwoord overgeslagen.`,
+    );
   }
   for (const b of berichten.filter((x) => x.alVerzondenOp)) {
     regel(lijst, `Al verzonden op ${tijdstip(b.alVerzondenOp)}: ${b.bestand.naam} rij ${b.rijen.join(", ")}.`);
