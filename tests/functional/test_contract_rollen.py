@@ -39,6 +39,7 @@ from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Deelnemer
 from tests.factories import Partij, envelop
 from tests.functional.server import Hub, start_hub
+from tests.functional.test_contract_levenscyclus import _einde_termijn
 from tests.integration.modulepad import ALLE_SE_MODULES, meedoen
 
 Client = Callable[[Partij | None], httpx.Client]
@@ -307,10 +308,11 @@ def test_par_2_certificaten_pem_vingerafdruk_geldigheid_gebruik_en_ingetrokken(
     versleuteling`) is listed beside the first with exactly that `gebruik`; each fingerprint is the
     SHA-256 of the listed PEM's DER, each validity the certificate's own. Retired just now
     (`knooppunt deelnemer certificaat intrekken`) it stays listed, marked as retired. Five working
-    days span at least 7 and at most 11 calendar days, so a certificate retired 36½ days ago is
-    still listed (a term of 5 *calendar* days would have dropped it) and one retired 45 days ago is
-    gone; those two are retired by the hub's own `trek_certificaat_in` at that past moment (no clock
-    can be moved under a served hub)."""
+    days span at least 5 and at most 11 calendar days (holidays included), so a certificate retired
+    as long ago as that allows — on most days more than 35 days, which a term of 5 *calendar* days
+    would have dropped — is still listed and one retired 45 days ago is gone; those two are
+    retired by the hub's own `trek_certificaat_in` at that past moment (no clock can be moved under a
+    served hub)."""
     energie = wie["energie"]
     versleuteling = _uitgeven(pki_dir, tmp_path, energie.oin, "Energie BV versleuteling")
     _ok(beheer("deelnemer", "certificaat", "add", "--oin", energie.oin, "--certificaat", versleuteling,
@@ -349,7 +351,17 @@ def test_par_2_certificaten_pem_vingerafdruk_geldigheid_gebruik_en_ingetrokken(
     oud, te_oud = (_uitgeven(pki_dir, tmp_path, energie.oin, f"Energie BV {n}") for n in ("oud", "te oud"))
     with transactie(rt.sessions) as session:
         nu = db_nu(session)
-        for pad, geleden in ((oud, timedelta(days=36, hours=12)), (te_oud, timedelta(days=45))):
+        # "oud": retired as long ago as the term allows — within 30 days after the end of its 5th
+        # working day, an hour's margin — by a calendar derived here independently. Which moment that
+        # is depends on today's weekday and holidays (a fixed 36½ days failed on a Sunday night: five
+        # working days from a Sunday end on the Friday); on most days it is more than 35 days, which a
+        # term of 5 calendar days would already have dropped.
+        oud_geleden = next(
+            g
+            for g in (timedelta(days=40) - timedelta(hours=h) for h in range(24 * 9))
+            if _einde_termijn(nu - g, 5) + timedelta(days=30) > nu + timedelta(hours=1)
+        )
+        for pad, geleden in ((oud, oud_geleden), (te_oud, timedelta(days=45))):
             adresboek.voeg_certificaat_toe(
                 session, energie.oin, lees_pem(pad.read_bytes()), gebruik=["ondertekening"], nu=nu,
                 ankers=rt.ankers, door="beheer:test",
