@@ -22,7 +22,6 @@ import { schemafouten } from "./uploaden.js";
 import { zegel, ontvangersleutel, tekensleutel } from "./zegelen.js";
 import { $, api, instellingen, leeftijd, meervoud, melding, onderdeel, status, cel, tijdstip, toonTabel } from "./werkplek.js";
 import { clientnaam } from "./clienten.js";
-import { indeling, laadIndeling } from "./indeling.js";
 
 export const MAX_BIJLAGE = 1024 * 1024; // a document in a payload: at most 1 MB (routes/opstellen.py)
 export const MAX_ONTVANGERS = 25; // recipients of one message, as the hosted compose allows
@@ -97,13 +96,6 @@ function volledigeNaam(plek, label) {
   return [...plek, label].filter(Boolean).join(" – ");
 }
 
-// An option's words: the form's label, or — where that is the bare code — the handbook's words of
-// the readable copy (GET …/indeling, leesbaar._WAARDEN: "SA – schuldregeling zonder afloscapaciteit").
-function optietekst(veldnaam, code, label) {
-  if (label !== code) return label;
-  return indeling?.leesbaar?.waarden?.[veldnaam]?.[code] ?? label;
-}
-
 function veld(sj, pad, ouder, plek = []) {
   if (sj.soort === "groep") {
     const doel = sj.naam ? maak("fieldset", { class: "groep", id: `opstel-${pad.replace(/\./g, "-")}` }) : ouder;
@@ -169,7 +161,7 @@ function veld(sj, pad, ouder, plek = []) {
   if (sj.soort === "keuze" || sj.soort === "janee") {
     invoer = maak("select", { id });
     invoer.appendChild(maak("option", { value: "" }, "—"));
-    const opties = sj.soort === "janee" ? [["ja", "Ja"], ["nee", "Nee"]] : sj.opties.map(([code, tekst]) => [code, optietekst(sj.naam, code, tekst)]);
+    const opties = sj.soort === "janee" ? [["ja", "Ja"], ["nee", "Nee"]] : sj.opties; // words from formulier.OPTIES
     for (const [code, tekst] of opties) invoer.appendChild(maak("option", { value: code }, tekst));
   } else if (sj.soort === "tekstvak") {
     invoer = maak("textarea", { id, rows: "4", maxlength: sj.maxLengte });
@@ -890,12 +882,7 @@ onderdeel("Opstellen", {
 
 async function laadTypen() {
   if (typen.length) return;
-  const [r] = await Promise.all([
-    api("/verzenden/opstellen"),
-    // The handbook's words for options the form names by their code (optietekst); without them
-    // the form still works, showing the code.
-    laadIndeling().catch(() => null),
-  ]);
+  const r = await api("/verzenden/opstellen");
   typen = r.typen;
   if (!verband) toonKeuzes(typen);
   $("opstellen").hidden = !typen.length;
