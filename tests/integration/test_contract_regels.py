@@ -110,6 +110,35 @@ def test_par_3_verwijzing_waar_de_beller_geen_partij_bij_is_krijgt_precies_het_a
     t.ok(zorg, gemeente, "saldoverzoek_antwoord", antwoord_op=aan_zorg)  # its addressee may
 
 
+def test_par_3_en_3a_een_verwijzing_van_een_buitenstaander_in_het_traject_zelf_is_een_verwijzingsfout(
+    wie: dict[str, Partij], traject: Any
+) -> None:
+    """An outsider that names a message of someone else's traject, *in that traject's own
+    conversation*, gets the reference's answer — §3a: "anything else, a reference the caller is not
+    party to included, is 422 ONGELDIGE_VERWIJZING"; §3: an answer to a message not addressed to the
+    caller by the one now addressed is ONGELDIG_ANTWOORD — not a conversation error that would tell it
+    the conversation exists and is someone else's. The same refusal as in a conversation of its own."""
+    t = traject("2.0")
+    gemeente, kredietbank, energie, zorg = wie["gemeente"], wie["kredietbank"], wie["energie"], wie["zorg"]
+    vraag = t.ok(gemeente, energie, "saldoverzoek_nuts")
+    voorstel = t.ok(gemeente, energie, "betaalvoorstel")
+    niet_akkoord = t.ok(energie, gemeente, "betaalvoorstel_niet_akkoord", antwoord_op=voorstel)
+    elders = traject("2.0")
+    for conversatie in (t, elders):
+        conversatie.geweigerd(
+            kredietbank, energie, "heroverweging", "ONGELDIGE_VERWIJZING", antwoord_op=niet_akkoord
+        )
+        conversatie.geweigerd(kredietbank, energie, "reminder", "ONGELDIGE_VERWIJZING", antwoord_op=vraag)
+        # another creditor answering the gemeente's question to energie, to the owner or to another SHV
+        conversatie.geweigerd(zorg, gemeente, "saldoverzoek_antwoord", "ONGELDIG_ANTWOORD", antwoord_op=vraag)
+        conversatie.geweigerd(
+            energie, kredietbank, "saldoverzoek_antwoord", "ONGELDIG_ANTWOORD", antwoord_op=vraag
+        )
+    # a message that names none still meets the owner's rule
+    t.geweigerd(kredietbank, energie, "saldoverzoek_nuts", "ONGELDIGE_CONVERSATIE")
+    t.ok(gemeente, energie, "heroverweging", antwoord_op=niet_akkoord)  # the party itself may
+
+
 def test_par_3_een_verlopen_vraag_wordt_niet_meer_beantwoord(
     wie: dict[str, Partij], traject: Any, rt: Runtime
 ) -> None:

@@ -110,10 +110,17 @@ def toelaten(
     if met_inhoud:
         controles.controleer_inhoud(envelop, ontvanger, instellingen, nu)
     conversatie = envelop.conversatie_referentienummer
-    controles.controleer_conversatie(afzender, envelop, zicht.eigenaar(conversatie))
+    ref = envelop.cross_referentienummer
+    # A message that names another is judged by its reference first (DESIGN §3, §3a): an outsider
+    # naming a message of someone else's traject gets the reference's refusal, in that traject's own
+    # conversation as in any other, never a conversation error that tells it the traject exists. A
+    # valid reference lies between the caller and the one addressed in this conversation, so its
+    # owner is one of them and the owner's rule holds; it is still checked after the rules.
+    noemt_bericht = berichttype.verwijst_naar or (berichttype.is_antwoord and ref is not None)
+    if not noemt_bericht:
+        controles.controleer_conversatie(afzender, envelop, zicht.eigenaar(conversatie))
 
     kandidaat = None
-    ref = envelop.cross_referentienummer
     if ref is not None and (berichttype.verwijst_naar or berichttype.is_antwoord):
         van, aan = controles.verwijzing_richting(berichttype, afzender, envelop)
         kandidaat = zicht.bericht(ref, afzender=van, ontvanger=aan)
@@ -130,6 +137,8 @@ def toelaten(
             uitgewisseld_in_reeks=zicht.uitgewisseld(conversatie, berichttype.module, ontvanger.oin),
         )
     )
+    if noemt_bericht:
+        controles.controleer_conversatie(afzender, envelop, zicht.eigenaar(conversatie))
     controles.controleer_open(ontvanger, zicht.aantal_open(ontvanger.oin), instellingen)
     # A dry run before sealing knows no size yet: it refuses only a sender already above its share.
     grootte = len(envelop.inhoud) if met_inhoud else 0
