@@ -209,6 +209,7 @@ def test_herstelde_backup_serveert_niets_van_een_dag_met_vernietigde_sleutel(
     tmp_path: Path,
     pki_dir: Path,
     request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A backup of the message database taken before the day key's destruction, restored after
     the job destroyed it, with the same master key and key store: the hub serves none of that
@@ -239,7 +240,9 @@ def test_herstelde_backup_serveert_niets_van_een_dag_met_vernietigde_sleutel(
     # The message expires; the job destroys its day's key (nothing of that day can be fetched).
     with rt.sessions() as session:
         ontvangen = session.scalars(select(Bericht.ontvangen_op).where(Bericht.referentienummer == ref)).one()
-    uitkomst = planner.draai_eenmaal(rt, nu=ontvangen + timedelta(days=30))
+    later = ontvangen + timedelta(days=30)
+    monkeypatch.setattr(planner, "werkelijke_tijd", lambda _rt: later)  # that moment has come
+    uitkomst = planner.draai_eenmaal(rt, nu=later)
     assert uitkomst["verlopen"] == 1
     assert uitkomst["dagsleutels_vernietigd"] == 1
     dag = ontvangen.astimezone(UTC).date().isoformat()
@@ -624,7 +627,7 @@ def test_onbekende_dagsleutel_wordt_niet_geserveerd_en_gemeld(
 
 
 def test_de_dagsleutel_gaat_zodra_niets_van_die_dag_meer_open_is(
-    cast: dict[str, Partij], client_voor: Any, rt: Runtime
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """DESIGN §5: "A job destroys a day's key once no message stored under it can still be fetched
     (all confirmed, refused or expired)" — not only once the day's latest term has passed. While one
@@ -641,8 +644,45 @@ def test_de_dagsleutel_gaat_zodra_niets_van_die_dag_meer_open_is(
         dag, verloopt = bericht.ontvangen_op.astimezone(UTC).date(), bericht.verloopt_op
     later = datetime(dag.year, dag.month, dag.day, 12, tzinfo=UTC) + timedelta(days=2)
     assert later < verloopt  # the term has not passed: only the message database can tell
+    monkeypatch.setattr(planner, "werkelijke_tijd", lambda _rt: later)  # that moment has come
 
     assert planner.draai_eenmaal(rt, nu=later)["dagsleutels_vernietigd"] == 0  # the second is open
     assert client_voor(zorg).post(f"/berichten/{tweede['referentienummer']}/bevestiging").status_code == 200
     assert planner.draai_eenmaal(rt, nu=later)["dagsleutels_vernietigd"] == 1
     assert planner.draai_eenmaal(rt, nu=later)["dagsleutels_vernietigd"] == 0  # idempotent
+
+
+def test_een_proefdraai_met_een_klok_vooruit_vernietigt_de_sleutel_van_vandaag_niet(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN §6: `worker --once --now` sets the jobs' clock "for tests, dry runs". A dry run ten
+    days ahead expires and sweeps as at that moment, but today's key stays: the live hub still seals
+    today's submits under it, and a hub started afterwards (no key in its memory) accepts them — not
+    a 500 for every submit of the rest of the day. Once that moment has really come, the key goes."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    eerste = _verstuur(client_voor, gemeente, energie)
+    assert client_voor(energie).post(f"/berichten/{eerste['referentienummer']}/bevestiging").status_code == 200
+    _verstuur(client_voor, gemeente, energie)  # left open
+    with rt.sessions() as session:
+        bericht = store.op_referentie(session, eerste["referentienummer"])
+        assert bericht is not None
+        ontvangen = bericht.ontvangen_op
+    later = ontvangen + timedelta(days=10)
+    proef = planner.draai_eenmaal(rt, nu=later)
+    assert proef["verlopen"] == 2  # the open one and the unconfirmed receipt, as at that moment
+    assert proef["dagsleutels_vernietigd"] == 0
+    dag = ontvangen.astimezone(UTC).date().isoformat()
+    assert [d["vernietigdOp"] for d in rt.dagsleutels.overzicht() if d["dag"] == dag] == [None]
+
+    herstart = runtime_mod.bouw(rt.settings, upgrade=False)
+    try:
+        with TestClient(
+            MetCertificaat(create_app(herstart), gemeente.pem), base_url="https://testserver/api/v1"
+        ) as shv:
+            r = shv.post("/berichten", json=envelop(gemeente, energie, "saldoverzoek"))
+            assert r.status_code == 201, r.text
+    finally:
+        herstart.close()
+
+    monkeypatch.setattr(planner, "werkelijke_tijd", lambda _rt: later)  # that moment has come
+    assert planner.draai_eenmaal(rt, nu=later)["dagsleutels_vernietigd"] == 1

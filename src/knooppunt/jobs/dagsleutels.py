@@ -14,14 +14,18 @@ from knooppunt.store.dagsleutels import Dagsleutels
 
 
 def vernietig(
-    dagsleutels: Dagsleutels, *, nu: datetime, berichten_db: sessionmaker[Session] | None = None
+    dagsleutels: Dagsleutels,
+    *,
+    nu: datetime,
+    berichten_db: sessionmaker[Session] | None = None,
+    werkelijk: datetime | None = None,
 ) -> list[str]:
     """Destroy the day keys under which nothing can be fetched any more — every message of the day
     past its bevestigingstermijn, or (asked of the message database ``berichten_db``) none of them
-    still open: all confirmed or refused — once the day ended more than a day before `nu`;
-    returns those days."""
+    still open: all confirmed or refused — once the day ended more than a day before `nu` (and
+    before ``werkelijk``, the real clock, when `nu` is a dry run's); returns those days."""
     if berichten_db is None:
-        return dagsleutels.vernietig_verlopen(nu=nu)
+        return dagsleutels.vernietig_verlopen(nu=nu, werkelijk=werkelijk)
     factory = berichten_db
 
     def nog_op_te_halen(dag: str, uiterlijk: datetime) -> bool:
@@ -31,4 +35,4 @@ def vernietig(
                 session, van=van, tot=van + timedelta(days=1), nu=nu, uiterlijk=uiterlijk
             )
 
-    return dagsleutels.vernietig_verlopen(nu=nu, nog_op_te_halen=nog_op_te_halen)
+    return dagsleutels.vernietig_verlopen(nu=nu, nog_op_te_halen=nog_op_te_halen, werkelijk=werkelijk)

@@ -69,8 +69,19 @@ def _notificaties(runtime: Runtime, nu: datetime) -> dict[str, Any]:
     return notificaties.draai(runtime.sessions, nu=nu, settings=runtime.settings)
 
 
+def werkelijke_tijd(runtime: Runtime) -> datetime:
+    """The database clock, whatever moment a dry run (``worker --once --now``) runs the jobs at."""
+    return _nu(runtime, None)
+
+
 def _dagsleutels(runtime: Runtime, nu: datetime) -> int:
-    return len(dagsleutels.vernietig(runtime.dagsleutels, nu=nu, berichten_db=runtime.sessions))
+    # A dry run's clock may lie ahead of the real one: a day's key goes only once the day is over
+    # in real time too, for the live hub still seals today's submits under today's key.
+    return len(
+        dagsleutels.vernietig(
+            runtime.dagsleutels, nu=nu, berichten_db=runtime.sessions, werkelijk=werkelijke_tijd(runtime)
+        )
+    )
 
 
 def _kluis(runtime: Runtime, nu: datetime) -> int:

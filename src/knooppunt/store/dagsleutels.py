@@ -486,7 +486,11 @@ class Dagsleutels:
     # --- destroying and rewrapping ------------------------------------------------------------
 
     def vernietig_verlopen(
-        self, *, nu: datetime, nog_op_te_halen: Callable[[str, datetime], bool] | None = None
+        self,
+        *,
+        nu: datetime,
+        nog_op_te_halen: Callable[[str, datetime], bool] | None = None,
+        werkelijk: datetime | None = None,
     ) -> list[str]:
         """Destroy every day key under which nothing can be fetched any more, once its day ended
         more than a day ago (no submit of that day can still be in flight): its latest verloopt_op
@@ -494,8 +498,12 @@ class Dagsleutels:
         message database through ``nog_op_te_halen(dag, uiterlijk)`` — none of that day's messages
         is still open, all confirmed or refused before their term. Idempotent; concurrent
         destroyers each destroy a key at most once (conditional UPDATE). Returns the days
-        destroyed by this call."""
-        grens = (nu.astimezone(UTC).date() - timedelta(days=1)).isoformat()
+        destroyed by this call. ``werkelijk`` is the real clock when `nu` was set by hand (``worker
+        --once --now``, development): a day counts as over only once it is over in real time too, for
+        the live hub still seals today's submits under today's key, whatever a dry run's clock says
+        (destroying it would refuse every later submit of the day)."""
+        einde = nu if werkelijk is None else min(nu, werkelijk)
+        grens = (einde.astimezone(UTC).date() - timedelta(days=1)).isoformat()
         with self.engine.begin() as conn:
             kandidaten = [
                 (str(r.dag), r.uiterlijk)
