@@ -40,6 +40,7 @@ from starlette.testclient import TestClient
 
 from knooppunt import runtime as runtime_mod
 from knooppunt.app import create_app
+from knooppunt.jobs import planner
 from knooppunt.runtime import Runtime
 from tests.conftest import MetCertificaat, maak_settings
 from tests.factories import Partij, envelop
@@ -995,8 +996,16 @@ def test_productie_start_niet_zonder_hoofdsleutel(tmp_path: Path, pki_dir: Path)
     assert "KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS" not in met.stdout + met.stderr, met.stderr
 
 
+def _jobs_op(rt: Runtime, moment: datetime, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The jobs run at `moment` once it has really come: a dry run whose clock lies ahead
+    (`worker --once --now`) keeps today's day key, for the live hub still seals under it (DESIGN §6),
+    so the real clock is set to that moment too."""
+    monkeypatch.setattr(planner, "werkelijke_tijd", lambda _rt: moment)
+    return planner.draai_eenmaal(rt, nu=moment)
+
+
 def test_dagsleutel_gaat_weg_zodra_niets_eronder_meer_op_te_halen_is(
-    cast: dict[str, Partij], client_voor: Any, database_url: str, tmp_path: Path, pki_dir: Path
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """§5 "A job destroys a day's key once no message stored under it can still be fetched (all
     confirmed, refused or expired)." Every message of a day is confirmed that day; the job, run two
@@ -1013,15 +1022,7 @@ def test_dagsleutel_gaat_weg_zodra_niets_eronder_meer_op_te_halen_is(
     dag = datetime.fromisoformat(antwoorden[0]["ontvangenOp"]).astimezone(UTC).date()
     twee_dagen_later = datetime(dag.year, dag.month, dag.day, 12, tzinfo=UTC) + timedelta(days=2)
     assert twee_dagen_later < min(datetime.fromisoformat(a["verlooptOp"]) for a in antwoorden)
-    worker = _knooppunt(
-        "worker",
-        "--once",
-        "--now",
-        twee_dagen_later.isoformat(),
-        env=_omgeving(database_url, tmp_path / "data", pki_dir),
-    )
-    assert worker.returncode == 0, worker.stderr
-    assert json.loads(worker.stdout)["dagsleutels_vernietigd"] == 1
+    assert _jobs_op(rt, twee_dagen_later, monkeypatch)["dagsleutels_vernietigd"] == 1
 
 
 def test_herstelde_backup_serveert_niets_van_een_dag_met_vernietigde_sleutel(
@@ -1032,13 +1033,14 @@ def test_herstelde_backup_serveert_niets_van_een_dag_met_vernietigde_sleutel(
     tmp_path: Path,
     pki_dir: Path,
     request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """§5 "Then dead rows, WAL segments and database backups keep only ciphertext under a key that
     exists nowhere: a restore of the message database from any backup, master key at hand, serves
     none of that day's content once its key is destroyed."
 
     A backup taken before the recipient confirmed; the recipient confirms (getting the submitted JWE
-    byte for byte); the job (`knooppunt worker`) destroys the day's key. Restored before that, the
+    byte for byte); the job, run once that moment has come, destroys the day's key. Restored before that, the
     backup still serves the content; a `knooppunt serve` on the backup restored after it, with the
     same master key and key store, serves none of it: the inbox is empty and the message itself has
     no inhoud."""
@@ -1072,12 +1074,7 @@ def test_herstelde_backup_serveert_niets_van_een_dag_met_vernietigde_sleutel(
         voor.close()
 
     laatste = max(datetime.fromisoformat(a["verlooptOp"]) for a in antwoorden)
-    worker = _knooppunt(
-        "worker", "--once", "--now", (laatste + timedelta(days=2)).isoformat(),
-        env=_omgeving(database_url, tmp_path / "data", pki_dir),
-    )  # fmt: skip
-    assert worker.returncode == 0, worker.stderr
-    assert json.loads(worker.stdout)["dagsleutels_vernietigd"] == 1
+    assert _jobs_op(rt, laatste + timedelta(days=2), monkeypatch)["dagsleutels_vernietigd"] == 1
 
     with (
         start_hub(

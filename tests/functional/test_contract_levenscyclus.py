@@ -366,6 +366,48 @@ def test_par_6_te_laat_zien_beide_kanten_in_elk_overzicht(
             assert _moment(b["antwoordUiterlijk"]) == uiterlijk, (naam, waar)
 
 
+def test_par_6_de_termijnmarkering_van_de_worker_zet_te_laat_ook_bij_een_proefdraai(
+    wie: dict[str, Partij], client_voor: Any, cli: Any
+) -> None:
+    """§6: the jobs include "deadline marks"; "past the deadline `teLaat` is true and both sides see
+    it"; "`knooppunt worker --once` runs every due job once …; with `KNOOPPUNT_ENV=development`,
+    `--now ISO-8601` sets its clock (tests, dry runs)". A question confirmed now, the worker run just
+    after its antwoordUiterlijk: both sides see teLaat in every view — and not when the worker ran just
+    before it. An answer after that does not make it timely."""
+    gemeente, energie = wie["gemeente"], wie["energie"]
+    shv, se = client_voor(gemeente), client_voor(energie)
+    vraag = envelop(gemeente, energie, "saldoverzoek", versie="1.0")
+    nummer, conversatie = vraag["referentienummer"], vraag["conversatieReferentienummer"]
+    _json(shv.post("/berichten", json=vraag), 201)
+    bevestigd = _json(se.post(f"/berichten/{nummer}/bevestiging"))
+    uiterlijk = _moment(bevestigd["antwoordUiterlijk"])
+
+    def zichten() -> dict[str, dict[str, Any]]:
+        return {
+            "verzonden": _per_nummer(_json(shv.get("/verzonden"))["berichten"])[nummer],
+            "tijdlijn (afzender)": _per_nummer(_json(shv.get(f"/conversaties/{conversatie}"))["berichten"])[
+                nummer
+            ],
+            "bericht (ontvanger)": _json(se.get(f"/berichten/{nummer}")),
+            "tijdlijn (ontvanger)": _per_nummer(_json(se.get(f"/conversaties/{conversatie}"))["berichten"])[
+                nummer
+            ],
+        }
+
+    assert _worker(cli, uiterlijk - timedelta(seconds=1))["termijnen_gemarkeerd"] == 0
+    assert {waar: b["teLaat"] for waar, b in zichten().items()} == dict.fromkeys(zichten(), False)
+    assert _worker(cli, uiterlijk + timedelta(seconds=1))["termijnen_gemarkeerd"] == 1
+    assert _worker(cli, uiterlijk + timedelta(seconds=2))["termijnen_gemarkeerd"] == 0  # idempotent
+    for waar, b in zichten().items():
+        assert (b["teLaat"], b["status"]) == (True, "bevestigd"), (waar, b)
+    antwoord = envelop(
+        energie, gemeente, "saldoverzoek_antwoord", versie="1.0", conversatie=conversatie, antwoord_op=nummer
+    )
+    _json(se.post("/berichten", json=antwoord), 201)
+    for waar, b in zichten().items():
+        assert (b["teLaat"], b["status"]) == (True, "beantwoord"), (waar, b)
+
+
 # --- §6: the bevestigingstermijn, to the second, with the standalone worker --------------------------
 
 

@@ -661,7 +661,8 @@ def test_een_proefdraai_met_een_klok_vooruit_vernietigt_de_sleutel_van_vandaag_n
     a 500 for every submit of the rest of the day. Once that moment has really come, the key goes."""
     gemeente, energie = cast["gemeente"], cast["energie"]
     eerste = _verstuur(client_voor, gemeente, energie)
-    assert client_voor(energie).post(f"/berichten/{eerste['referentienummer']}/bevestiging").status_code == 200
+    bevestiging = client_voor(energie).post(f"/berichten/{eerste['referentienummer']}/bevestiging")
+    assert bevestiging.status_code == 200
     _verstuur(client_voor, gemeente, energie)  # left open
     with rt.sessions() as session:
         bericht = store.op_referentie(session, eerste["referentienummer"])

@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 from knooppunt import metrics
-from knooppunt.jobs import audit, bewaartermijn, dagsleutels, kluis, notificaties, verlopen
+from knooppunt.jobs import audit, bewaartermijn, dagsleutels, kluis, notificaties, termijnen, verlopen
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu
 
@@ -38,6 +38,10 @@ def _verloop(runtime: Runtime, nu: datetime) -> int:
     aantal = verlopen.verloop_alles(runtime.sessions, nu=nu, instellingen=runtime.instellingen)
     metrics.VERLOPEN.inc(aantal)
     return aantal
+
+
+def _termijnen(runtime: Runtime, nu: datetime) -> int:
+    return termijnen.markeer_alles(runtime.sessions, nu=nu)
 
 
 def _berichten_opschonen(runtime: Runtime, nu: datetime) -> int:
@@ -90,6 +94,8 @@ def _kluis(runtime: Runtime, nu: datetime) -> int:
 
 JOBS: dict[str, Callable[[Runtime, datetime], Any]] = {
     "verlopen": _verloop,
+    # Deadline marks: teLaat for questions past their antwoordUiterlijk unanswered (DESIGN §6).
+    "termijnen_gemarkeerd": _termijnen,
     "dagsleutels_vernietigd": _dagsleutels,
     # After the expiry: the last message in flight for a hosted key may just have expired.
     "kluis_vernietigd": _kluis,

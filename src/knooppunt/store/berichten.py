@@ -236,6 +236,8 @@ class Berichtkolommen(Berichtrij, Protocol):
     def melding(self) -> dict[str, Any] | None: ...
     @property
     def grootte(self) -> int | None: ...
+    @property
+    def termijn_verstreken(self) -> bool | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +267,7 @@ class NieuwBericht:
     geweigerd_op: datetime | None = None
     melding: dict[str, Any] | None = None
     grootte: int | None = None
+    termijn_verstreken: bool = False
 
 
 def op_referenties(session: Session, referentienummers: Collection[str]) -> dict[str, Row[Any]]:
@@ -1020,7 +1023,16 @@ def herlaad(session: Session, bericht: Bericht) -> Bericht:
 def tellingen(conn: Connection, *, nu: datetime) -> list[tuple[str, str, int, int]]:
     """(berichttype, status, messages, of which answers overdue) in one GROUP BY, for /metrics.
     Overdue: confirmed, not answered, past antwoordUiterlijk (teLaat while still open)."""
-    te_laat = case((and_(Bericht.status == "bevestigd", Bericht.antwoord_uiterlijk < nu), 1), else_=0)
+    te_laat = case(
+        (
+            and_(
+                Bericht.status == "bevestigd",
+                or_(Bericht.antwoord_uiterlijk < nu, Bericht.termijn_verstreken.is_(True)),
+            ),
+            1,
+        ),
+        else_=0,
+    )
     rijen = conn.execute(
         select(Bericht.berichttype, Bericht.status, func.count(), func.coalesce(func.sum(te_laat), 0))
         .group_by(Bericht.berichttype, Bericht.status)
@@ -1083,6 +1095,7 @@ def conversatie_tellingen(
         or_(
             and_(Bericht.beantwoord_op.is_(None), Bericht.antwoord_uiterlijk < nu),
             Bericht.beantwoord_op > Bericht.antwoord_uiterlijk,
+            Bericht.termijn_verstreken.is_(True),
         ),
     )
     nieuw = and_(
@@ -1201,3 +1214,26 @@ def schoon_op(session: Session, *, grens: datetime, batch: int) -> int:
             )
         )
     return len(ids)
+
+
+def markeer_termijn_verstreken(session: Session, *, nu: datetime, limiet: int = 2000) -> int:
+    """DESIGN §6 "deadline marks": up to `limiet` confirmed questions past their antwoordUiterlijk
+    without an answer are marked late (``termijn_verstreken``), so teLaat holds from the job's clock
+    on for everyone who reads them. A conditional update: idempotent, safe beside other workers."""
+    te_markeren = (
+        select(Bericht.id)
+        .where(
+            Bericht.status == "bevestigd",
+            Bericht.antwoord_uiterlijk < nu,
+            Bericht.termijn_verstreken.is_(False),
+        )
+        .limit(limiet)
+        .scalar_subquery()
+    )
+    resultaat = session.execute(
+        update(Bericht)
+        .where(Bericht.id.in_(te_markeren), Bericht.termijn_verstreken.is_(False))
+        .values(termijn_verstreken=True)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(resultaat, "rowcount", 0) or 0)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
     func,
     text,
 )
@@ -194,6 +195,11 @@ class Bericht(Base):
     # recipient's inbox quota and a fetch page's byte cap (DESIGN §4), whatever form it is stored
     # in. Migration 0008.
     grootte: Mapped[int | None] = mapped_column(BigInteger)
+    # Set by the deadline job ("deadline marks", DESIGN §6) once a confirmed question is past its
+    # antwoordUiterlijk unanswered; teLaat is this mark or, between two runs, the same comparison
+    # with the request's clock (hub.mailbox.te_laat). Never cleared: a late answer stays late.
+    # Migration 0021.
+    termijn_verstreken: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     __table_args__ = (
         # The inbox: open messages of one recipient in arrival order (flat as the queue grows).
@@ -217,6 +223,13 @@ class Bericht(Base):
             "ontvanger",
             postgresql_where=text("status IN ('aangeboden', 'opgehaald')"),
             sqlite_where=text("status IN ('aangeboden', 'opgehaald')"),
+        ),
+        # The deadline job: confirmed questions not yet marked late, by their antwoordUiterlijk.
+        Index(
+            "ix_berichten_termijn",
+            "antwoord_uiterlijk",
+            postgresql_where=text("status = 'bevestigd' AND NOT termijn_verstreken"),
+            sqlite_where=text("status = 'bevestigd' AND NOT termijn_verstreken"),
         ),
         Index("ix_berichten_verzonden", "afzender", "id"),
         Index("ix_berichten_conversatie", "conversatie_referentienummer", "afzender", "ontvanger", "id"),

@@ -18,9 +18,12 @@ from knooppunt.store.models import Bericht, Deelnemer
 
 
 def te_laat(bericht: store.Berichtkolommen, nu: datetime) -> bool:
-    """Past the answer deadline without an answer, or answered after it (art. 2.1)."""
+    """Past the answer deadline without an answer, or answered after it (art. 2.1): marked so by
+    the deadline job (DESIGN §6, from its clock, a dry run's included), or so at `nu`."""
     if bericht.antwoord_uiterlijk is None:
         return False
+    if bericht.termijn_verstreken:
+        return True
     moment = bericht.beantwoord_op or nu
     return moment > bericht.antwoord_uiterlijk
 
