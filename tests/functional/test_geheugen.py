@@ -93,7 +93,7 @@ def test_ophalen_houdt_het_geheugen_van_de_hub_begrensd(
                 document = r.json()
                 opgehaald.extend(document["berichten"])
                 paginas += 1
-                volgende = document["volgende"]
+                volgende = document.get("volgende")
                 if volgende is None:
                     break
             piek = _kib(pid, "VmHWM")

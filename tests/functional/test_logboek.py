@@ -43,7 +43,7 @@ def _zet(rt: Runtime, referentienummer: str, **waarden: Any) -> None:
 def _logboek(client: Any, **params: Any) -> list[dict[str, Any]]:
     r = client.get("/logboek", params=params)
     assert r.status_code == 200, r.text
-    assert "volgende" not in r.json() or r.json()["volgende"] is None
+    assert "volgende" not in r.json()  # DESIGN §4: only "when more remain"
     return list(r.json()["berichten"])
 
 

@@ -266,7 +266,7 @@ def _pagina(client: Any, **params: Any) -> dict[str, Any]:
     document = r.json()
     BerichtenRead.model_validate(document)
     veldnamen = {veld.alias or naam for naam, veld in BerichtRead.model_fields.items()}
-    assert set(document) == {"berichten", "volgende"}
+    assert set(document) in ({"berichten", "volgende"}, {"berichten"})  # `volgende` when more remain
     assert all(set(b) == veldnamen for b in document["berichten"])
     return document
 
@@ -290,7 +290,7 @@ def test_pagina_begrensd_in_bytes_en_volgende_gaat_verder(
         document = _pagina(se, limit=1000, **({"volgende": volgende} if volgende else {}))
         paginas.append(len(document["berichten"]))
         gezien.extend(document["berichten"])
-        volgende = document["volgende"]
+        volgende = document.get("volgende")
         if volgende is None:
             break
     assert paginas == [2, 2, 1]
@@ -316,7 +316,7 @@ def test_pagina_bevat_altijd_minstens_een_bericht(
     assert [b["inhoud"] for b in eerste["berichten"]] == [refs[0]["inhoud"]]
     tweede = _pagina(se, limit=1000, volgende=eerste["volgende"])
     assert [b["inhoud"] for b in tweede["berichten"]] == [refs[1]["inhoud"]]
-    assert tweede["volgende"] is None
+    assert "volgende" not in tweede
     # A hub notice (no inhoud) in the inbox streams as before: melding, inhoud null.
     assert se.post(f"/berichten/{refs[0]['referentienummer']}/bevestiging").status_code == 200
     bon = _pagina(client_voor(gemeente), limit=1000)["berichten"]

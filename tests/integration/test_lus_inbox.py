@@ -111,7 +111,7 @@ def test_een_pagina_ophalen_op_de_lus_antwoordt_byte_voor_byte_als_de_gewone_weg
     gewoon = ontvanger.get(f"/berichten?volgende={volgende}&via=fastapi")
     lus = ontvanger.get(f"/berichten?volgende={volgende}")
     assert langs[-1] == "ophalen lus"
-    assert lus.content == gewoon.content and lus.json()["volgende"] is None
+    assert lus.content == gewoon.content and "volgende" not in lus.json()
     assert [b["referentienummer"] for b in lus.json()["berichten"]] == nummers[3:]
 
     # The same rows: opgehaaldOp set once, an audit entry per fetch ("eerste", then "opnieuw").

@@ -178,7 +178,7 @@ def test_ophalen_geeft_de_inhoud_zet_opgehaald_op_eenmaal_en_legt_elke_ophaling_
     assert all(b["status"] == "opgehaald" and b["opgehaaldOp"] for b in eerste["berichten"])
     rest = ontvanger.get("/berichten", params={"limit": 4, "volgende": eerste["volgende"]}).json()
     assert [b["inhoud"] for b in rest["berichten"]] == [e["inhoud"] for e in enveloppen[4:]]
-    assert rest["volgende"] is None
+    assert "volgende" not in rest  # DESIGN §4: only "when more remain"
 
     weer = ontvanger.get("/berichten", params={"limit": 10}).json()
     assert [b["inhoud"] for b in weer["berichten"]] == [e["inhoud"] for e in enveloppen]
@@ -198,10 +198,8 @@ def test_ophalen_met_filters_en_een_lege_inbox(
     shv, se, bank = cast["gemeente"], cast["energie"], cast["woning"]
     van_shv = _stuur(client_voor(shv), shv, se, 2)
     ontvanger = client_voor(se)
-    assert ontvanger.get("/berichten", params={"afzender": bank.oin}).json() == {
-        "berichten": [],
-        "volgende": None,
-    }
+    # DESIGN §4: `volgende` only "when more remain"
+    assert ontvanger.get("/berichten", params={"afzender": bank.oin}).json() == {"berichten": []}
     gevonden = ontvanger.get("/berichten", params={"afzender": shv.oin, "berichttype": "saldoverzoek"}).json()
     assert [b["referentienummer"] for b in gevonden["berichten"]] == [e["referentienummer"] for e in van_shv]
     assert _audit(rt, "opgehaald") == [(e["referentienummer"], se.oin, "eerste") for e in van_shv]

@@ -220,10 +220,17 @@ class BerichtRead(Schema):
     melding: dict[str, Any] | None = None
 
 
+def _geen_vervolg(waarde: object) -> bool:
+    return waarde is None
+
+
 class BerichtenRead(Schema):
     berichten: list[BerichtRead]
+    # DESIGN §4: "plus `volgende` (an opaque cursor) when more remain" — absent on the last page.
     volgende: str | None = Field(
-        default=None, description="Opaque cursor; pass as `volgende` for the next page"
+        default=None,
+        description="Opaque cursor, present only when more remain; pass as `volgende` for the next page",
+        exclude_if=_geen_vervolg,
     )
 
 
@@ -290,7 +297,11 @@ class DeelnemerRead(Schema):
 
 class DeelnemersRead(Schema):
     deelnemers: list[DeelnemerRead]
-    volgende: str | None = None
+    volgende: str | None = Field(
+        default=None,
+        description="Opaque cursor, present only when more remain; pass as `volgende` for the next page",
+        exclude_if=_geen_vervolg,
+    )
 
 
 class BerichttypeRead(Schema):

@@ -352,7 +352,8 @@ def berichten_stroom(rt: Runtime, ontvanger: str, nu: datetime, pagina: mailbox.
     streams, so the hub never holds a page of content, however large the inbox. The event loop's
     fetch (api/lus_inbox.py) joins it when all of it came with the page (nothing to read)."""
     delen = [_deel(bericht, nu) for bericht in pagina.berichten]
-    slot = _json(_cursor(pagina.berichten[-1].id) if pagina.meer else None)
+    # DESIGN §4: "plus `volgende` (an opaque cursor) when more remain" — absent on the last page.
+    slot = ',"volgende":' + _json(_cursor(pagina.berichten[-1].id)) if pagina.meer else ""
     return _stroom_berichten(rt, ontvanger, nu, delen, slot, dict(pagina.inhoud))
 
 
@@ -418,7 +419,8 @@ def _stroom_berichten(
     slot: str,
     ingesloten: dict[str, str | None],
 ) -> Iterator[bytes]:
-    """``{"berichten": [...], "volgende": ...}`` in pieces of about `_INHOUD_BROK`: the inhoud of
+    """``{"berichten": [...]}`` (and ``"volgende": ...`` when more remain: `slot`) in pieces of about
+    `_INHOUD_BROK`: the inhoud of
     each group of messages read in a short read-only transaction of its own (a message confirmed
     meanwhile is left out). Starlette runs each step in the thread pool, so a page of small
     messages goes in a few steps, not one per message."""
@@ -466,7 +468,7 @@ def _stukken(
                     yield _json(jwe[begin : begin + _INHOUD_BROK])[1:-1]
                 yield '"' + deel.na
             del jwe
-    yield f'],"volgende":{slot}}}'
+    yield f"]{slot}}}"
 
 
 def _lees_inhouden(rt: Runtime, ontvanger: str, referentienummers: list[str], nu: datetime) -> dict[str, str]:
