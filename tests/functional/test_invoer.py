@@ -333,6 +333,21 @@ def test_cursor_met_een_groot_getal_is_een_400(cast: dict[str, Partij], app: Any
     assert se.get("/berichten", params={"volgende": cursor("id:9223372036854775807")}).status_code == 200
 
 
+def test_limit_is_een_gewoon_geschreven_getal(cast: dict[str, Partij], app: Any) -> None:
+    """DESIGN §4: every value "must already be canonical … anything malformed in a … query … is a
+    4xx problem+json": `limit` in plain digits, not " 5", "+5", "05", "5.0" or "1e2"."""
+    se = _client(app, cast["energie"])
+    for pad in ("/berichten", "/verzonden", "/logboek", "/adresboek"):
+        for waarde in (" 5", "5 ", "+5", "05", "5.0", "1e2", "0x5", "٥"):
+            r = se.get(pad, params={"limit": waarde})
+            assert _namen(_probleem(r, 400, "ONGELDIG_VERZOEK")) == ["limit"], (pad, waarde)
+        for waarde in ("0", "1001"):
+            assert _namen(_probleem(se.get(pad, params={"limit": waarde}), 400, "ONGELDIG_VERZOEK")) == [
+                "limit"
+            ], (pad, waarde)
+        assert se.get(pad, params={"limit": "5"}).status_code == 200, pad
+
+
 def test_stuurteken_in_een_parameter_is_een_400(cast: dict[str, Partij], app: Any) -> None:
     se = _client(app, cast["energie"])
     for pad, parameter in [("/berichten", "berichttype"), ("/adresboek", "zoek")]:

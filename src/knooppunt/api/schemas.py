@@ -147,6 +147,20 @@ def _als_moment(waarde: Any) -> datetime:
     return lees_moment(waarde)
 
 
+_GEHEEL_GETAL = re.compile(r"[1-9][0-9]{0,5}")
+
+
+def _als_limiet(waarde: Any) -> Any:
+    """DESIGN §4: a query value must already be canonical — `limit` plainly written in digits, as
+    the fast path reads it (" 5", "+5", "05" and "5.0" are not numbers of ours)."""
+    if isinstance(waarde, str) and not _GEHEEL_GETAL.fullmatch(waarde):
+        raise PydanticCustomError(
+            "limiet", "moet een geheel getal zijn, in cijfers zonder voorloopnul (1-1000)"
+        )
+    return waarde
+
+
+Limiet = Annotated[int, BeforeValidator(_als_limiet)]
 Uuid = Annotated[str, AfterValidator(_als_uuid), WithJsonSchema(UUID_SCHEMA)]
 UuidV4 = Annotated[str, AfterValidator(_als_uuid_v4), WithJsonSchema(UUID_V4_SCHEMA)]
 Oin = Annotated[str, AfterValidator(_als_oin), WithJsonSchema(OIN_SCHEMA)]
