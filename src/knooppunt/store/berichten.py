@@ -1219,7 +1219,9 @@ def schoon_op(session: Session, *, grens: datetime, batch: int) -> int:
 def markeer_termijn_verstreken(session: Session, *, nu: datetime, limiet: int = 2000) -> int:
     """DESIGN §6 "deadline marks": up to `limiet` confirmed questions past their antwoordUiterlijk
     without an answer are marked late (``termijn_verstreken``), so teLaat holds from the job's clock
-    on for everyone who reads them. A conditional update: idempotent, safe beside other workers."""
+    on for everyone who reads them. A conditional update: idempotent, safe beside other workers;
+    rows another transaction holds (an answer arriving, a batch) are skipped, never waited for in
+    an order of their own (no deadlock), and marked by the next run if still late."""
     te_markeren = (
         select(Bericht.id)
         .where(
@@ -1228,6 +1230,7 @@ def markeer_termijn_verstreken(session: Session, *, nu: datetime, limiet: int = 
             Bericht.termijn_verstreken.is_(False),
         )
         .limit(limiet)
+        .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
     resultaat = session.execute(
