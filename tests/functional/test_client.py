@@ -241,6 +241,44 @@ def test_hergebruikt_referentienummer_wordt_geweigerd(hub: Hub, cast: dict[str, 
         assert bericht.fout == "AL_VERWERKT"
 
 
+def test_par_3_bsn_alleen_aan_een_schuldeiser_met_gebruikt_bsn(
+    hub: Hub, cast: dict[str, Partij], rt: Runtime
+) -> None:
+    """DESIGN §3: payload rules — "BSN only to creditors with `gebruiktBsn`" — "are enforced by the
+    participant SDK": a saldoverzoek publiek (which carries the client's BSN) goes to a public
+    creditor that identifies clients by BSN, and is refused before anything is sent once that
+    creditor no longer does, naming the BSN's path; a saldoverzoek without BSN still goes."""
+    gemeente, belasting = cast["gemeente"], cast["belasting"]
+    payload = voorbeeld("schuldregeling", "saldoverzoek_publiek")
+    assert payload["klant"]["bsn"]
+
+    def stuur(shv: HubClient, berichttype: str, inhoud: dict[str, Any]) -> Any:
+        return shv.verstuur(
+            ontvanger=belasting.oin, berichttype=berichttype, payload=inhoud, conversatie=str(uuid.uuid4())
+        )
+
+    with sdk(hub, gemeente) as shv:
+        assert stuur(shv, "saldoverzoek_publiek", payload).bericht["status"] == "aangeboden"
+        with transactie(rt.sessions) as session:
+            adresboek.wijzig(
+                session,
+                belasting.oin,
+                adresboek.DeelnemerWijziging(gebruikt_bsn=False),
+                door="beheer:test",
+                nu=db_nu(session),
+            )
+    with sdk(hub, gemeente) as shv:  # a fresh adresboek
+        with pytest.raises(VerzendFout) as fout:
+            stuur(shv, "saldoverzoek_publiek", payload)
+        assert fout.value.code == "BSN_NIET_TOEGESTAAN"
+        assert "klant.bsn" in fout.value.detail and "Belastingdienst" in fout.value.detail
+        assert "klant.bsn" in [v["name"] for v in fout.value.velden]
+        gewoon = stuur(shv, "saldoverzoek", voorbeeld("schuldregeling", "saldoverzoek"))
+        assert gewoon.bericht["status"] == "aangeboden"
+    with sdk(hub, belasting) as se:
+        assert [b.envelop["berichttype"] for b in se.ontvang()] == ["saldoverzoek_publiek", "saldoverzoek"]
+
+
 def test_waarschuwing_bij_betaalvoorstel_na_klant_onbekend(hub: Hub, cast: dict[str, Partij]) -> None:
     """Art. 8.1 / 9.1: the hub does not refuse, the SDK warns."""
     gemeente, woning = cast["gemeente"], cast["woning"]

@@ -138,6 +138,12 @@ def test_ontvanger_met_certificaat_en_leeftijd(rt: Runtime, portaal: TestClient,
     assert r.json()["ondertekening"]
     fout = portaal.get(f"{API}/ontvanger", params={"oin": "123"}, headers={"X-CSRF-Token": csrf})
     assert fout.status_code == 400 and "OIN" in fout.json()["detail"]
+    # DESIGN §3 "BSN only to creditors with gebruiktBsn": the page decides per recipient from this.
+    assert r.json()["gebruiktBsn"] is False
+    belastingen = portaal.get(
+        f"{API}/ontvanger", params={"oin": oin_van("belasting")}, headers={"X-CSRF-Token": csrf}
+    )
+    assert belastingen.status_code == 200 and belastingen.json()["gebruiktBsn"] is True, belastingen.text
 
 
 def test_proef_en_versturen_alles_of_niets(

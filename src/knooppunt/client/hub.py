@@ -223,6 +223,22 @@ a warning — someone (even the hub's operator) could have registered a key that
 recipient's. Configurable per client (``HubClient(jong_certificaat_dagen=...)``)."""
 
 
+def bsn_paden(payload: Any, pad: str = "") -> list[str]:
+    """The paths of every non-empty ``bsn`` in a payload (``klant.bsn``, ``partner.bsn``, …)."""
+    if isinstance(payload, dict):
+        gevonden = []
+        for sleutel, waarde in payload.items():
+            hier = f"{pad}.{sleutel}" if pad else str(sleutel)
+            if sleutel == "bsn" and waarde not in (None, ""):
+                gevonden.append(hier)
+            else:
+                gevonden += bsn_paden(waarde, hier)
+        return gevonden
+    if isinstance(payload, list):
+        return [p for i, w in enumerate(payload) for p in bsn_paden(w, f"{pad}[{i}]")]
+    return []
+
+
 def jong_certificaat(
     certificaat: HubCertificaat, naam: str, dagen: float, nu: datetime | None = None
 ) -> str | None:
@@ -595,6 +611,14 @@ class HubClient:
         gevalideerd = valideer_payload(
             module, berichttype, versie, bericht.payload, afzender_rol=self._eigen_rol()
         )
+        if not deelnemer.gebruikt_bsn and (paden := bsn_paden(gevalideerd)):
+            # DESIGN §3: "BSN only to creditors with gebruiktBsn" is a payload rule the SDK enforces.
+            raise VerzendFout(
+                "BSN_NIET_TOEGESTAAN",
+                f"{deelnemer.naam} ({ontvanger}) identificeert klanten niet met een BSN (gebruiktBsn is "
+                f"false in het adresboek): laat {', '.join(paden)} weg",
+                velden=[{"name": pad, "reason": "geen BSN aan deze ontvanger"} for pad in paden],
+            )
         gekozen = deelnemer.versleutelcertificaat_info()
         cert = None if gekozen is None else gekozen.certificaat
         if gekozen is None or cert is None:

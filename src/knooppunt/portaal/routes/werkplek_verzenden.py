@@ -539,6 +539,8 @@ def ontvanger(request: Request, oin: str = "", module: str = SR) -> JSONResponse
                 "oin": deelnemer.oin,
                 "naam": deelnemer.naam,
                 "versies": list(adresboek.versies_van(deelnemer, module)),
+                # DESIGN §3: a BSN only to creditors with gebruiktBsn (the page checks the payload).
+                "gebruiktBsn": deelnemer.gebruikt_bsn,
                 "jongDagen": jong,
                 "versleuteling": {
                     "pem": cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),

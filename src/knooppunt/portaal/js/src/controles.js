@@ -48,6 +48,18 @@ export function bsnFout(w) {
   return null;
 }
 
+// DESIGN §3: "BSN only to creditors with gebruiktBsn" — the paths of every non-empty bsn in a
+// payload ("klant.bsn", "partner.bsn"), as the SDK finds them (client/hub.py bsn_paden).
+export function bsnPaden(x, pad = "") {
+  if (Array.isArray(x)) return x.flatMap((w, i) => bsnPaden(w, `${pad}[${i}]`));
+  if (x === null || typeof x !== "object") return [];
+  return Object.entries(x).flatMap(([sleutel, w]) => {
+    const hier = pad ? `${pad}.${sleutel}` : sleutel;
+    if (sleutel === "bsn" && w !== null && w !== undefined && w !== "") return [hier];
+    return bsnPaden(w, hier);
+  });
+}
+
 function mod97(tekst) {
   let rest = 0;
   for (const t of tekst) {

@@ -19,6 +19,7 @@
 
 import { Validator } from "@cfworker/json-schema";
 import { schemafouten } from "./uploaden.js";
+import { bsnPaden } from "./controles.js";
 import { zegel, ontvangersleutel, tekensleutel } from "./zegelen.js";
 import { $, api, instellingen, leeftijd, meervoud, melding, onderdeel, status, cel, tijdstip, toonTabel } from "./werkplek.js";
 import { clientnaam } from "./clienten.js";
@@ -718,12 +719,20 @@ async function controleer() {
     return;
   }
   conversatie = verband ? verband.conversatie : conversatie || (nieuweConversatie ??= crypto.randomUUID());
+  const bsn = bsnPaden(schoon);
   const rijen = [];
   for (const oin of ontvangers) {
     const rij = { oin, naam: oin };
     try {
       rij.o = await api(`/verzenden/ontvanger?oin=${encodeURIComponent(oin)}&module=${encodeURIComponent(gekozen.module)}`);
       rij.naam = rij.o.naam;
+      if (bsn.length && !rij.o.gebruiktBsn) {
+        // DESIGN §3: a BSN only to creditors that identify clients by it (gebruiktBsn).
+        rij.weigering = `${rij.o.naam} werkt niet met het BSN van klanten (adresboek); een bericht met een BSN (${bsn.join(", ")}) gaat daarom niet naar deze ontvanger — stuur een soort bericht zonder BSN`;
+        rij.bsn = true;
+        rijen.push(rij);
+        continue;
+      }
       rij.envelop = {
         referentienummer: nummer(oin),
         conversatieReferentienummer: conversatie,
@@ -751,7 +760,7 @@ async function controleer() {
   if (rijen.length === 1) {
     const r = rijen[0];
     if (r.weigering) {
-      toonFouten([r.envelop ? `Het knooppunt zou dit bericht weigeren: ${r.weigering}` : `Dit bericht kan niet via het knooppunt: ${r.weigering}`]);
+      toonFouten([r.bsn ? `Er is niets verstuurd: ${r.weigering}.` : r.envelop ? `Het knooppunt zou dit bericht weigeren: ${r.weigering}` : `Dit bericht kan niet via het knooppunt: ${r.weigering}`]);
       return;
     }
     if (r.alVerzonden) {

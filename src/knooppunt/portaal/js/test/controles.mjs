@@ -1,17 +1,18 @@
 // Runs the page's payload checks (src/controles.js) for tests/unit/test_uploaden_js.py: reads
 // {gevallen: [{payload, schema, berichttype, vandaag}], waarden: [{soort: "bsn"|"iban"|"postcode"|
 // "telefoon"|"email", waarde}]} as JSON on stdin, writes {gevallen: [[{veld, reden}]], waarden:
-// [reden|null]} as JSON.
-import { bsnFout, controleer, emailFout, ibanFout, postcodeFout, telefoonFout } from "../src/controles.js";
+// [reden|null]} as JSON; {bsn: [payload]} → {bsn: [[pad]]} (bsnPaden).
+import { bsnFout, bsnPaden, controleer, emailFout, ibanFout, postcodeFout, telefoonFout } from "../src/controles.js";
 
 const CONTROLES = { bsn: bsnFout, iban: ibanFout, postcode: postcodeFout, telefoon: telefoonFout, email: emailFout };
 
 let invoer = "";
 for await (const deel of process.stdin) invoer += deel;
-const { gevallen = [], waarden = [] } = JSON.parse(invoer);
+const { gevallen = [], waarden = [], bsn = [] } = JSON.parse(invoer);
 process.stdout.write(
   JSON.stringify({
     gevallen: gevallen.map((g) => controleer(g.payload, g.schema, g.berichttype, g.vandaag)),
     waarden: waarden.map((w) => CONTROLES[w.soort](w.waarde)),
+    bsn: bsn.map((payload) => bsnPaden(payload)),
   }),
 );
