@@ -44,7 +44,7 @@ from joserfc import jwe, jws
 from joserfc.jwe import JWERegistry
 from joserfc.jwk import ECKey, RSAKey
 from joserfc.jws import JWSRegistry
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 
 from knooppunt import runtime as runtime_mod
 from knooppunt.cli.main import main
@@ -52,7 +52,8 @@ from knooppunt.client.hub import HubClient
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
-from knooppunt.store.models import Base
+from knooppunt.store.db import db_nu, transactie
+from knooppunt.store.models import Base, Certificaat
 from tests.conftest import DATABASES, maak_settings, registreer
 from tests.factories import Partij
 from tests.functional.server import Hub, mtls_client, ssl_context, start_hub
@@ -958,6 +959,12 @@ def test_waarschuwing_bij_een_jong_versleutelingscertificaat(
     cert, key = _certificaat_sinds(pki_dir, tmp_path / "oud", oin=oin, naam="Oude Schuldeiser", dagen=30)
     oud = Partij(oin, "Oude Schuldeiser", "SE", kvk, cert, key)
     registreer(rt, oud)
+    with transactie(rt.sessions) as session:  # and registered then: young counts from the later one
+        session.execute(
+            update(Certificaat)
+            .where(Certificaat.oin == oin)
+            .values(toegevoegd_op=db_nu(session) - timedelta(days=30))
+        )
     bestand = payloadbestand(tmp_path, "kennisgeving", "2.0")
 
     def send(ontvanger: Partij) -> Result:

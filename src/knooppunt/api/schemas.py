@@ -290,6 +290,10 @@ class CertificaatRead(Schema):
     gebruik: list[Literal["tls", "ondertekening", "versleuteling"]]
     ingetrokken_op: datetime | None
     actueel: bool
+    toegevoegd_op: datetime = Field(
+        description="When it entered the adresboek (key transparency, DESIGN §5: a certificate "
+        "registered recently is young, whatever its geldigVanaf says)"
+    )
 
 
 class DeelnemerRead(Schema):

@@ -705,6 +705,7 @@ def _certificaat(cert: Certificaat, nu: datetime) -> CertificaatRead:
             "gebruik": cert.gebruik,
             "ingetrokkenOp": _tijd(cert.ingetrokken_op),
             "actueel": adresboek.is_actueel(cert, nu),
+            "toegevoegdOp": cert.toegevoegd_op.astimezone(AMSTERDAM),
         }
     )
 

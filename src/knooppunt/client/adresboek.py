@@ -23,6 +23,9 @@ class HubCertificaat:
     geldig_tot: datetime
     ingetrokken_op: datetime | None
     actueel: bool
+    # When it entered the adresboek (None from a hub that does not say): how young it is for key
+    # transparency — an operator could issue a certificate backdated in its geldigVanaf.
+    toegevoegd_op: datetime | None = None
 
     def geldig_op(self, moment: datetime) -> bool:
         if not (self.geldig_vanaf <= moment < self.geldig_tot):
@@ -99,6 +102,7 @@ class HubDeelnemer:
             except (KeyError, ValueError):
                 continue
             ingetrokken = c.get("ingetrokkenOp")
+            toegevoegd = c.get("toegevoegdOp")
             certificaten.append(
                 HubCertificaat(
                     certificaat=cert,
@@ -107,6 +111,7 @@ class HubDeelnemer:
                     geldig_tot=datetime.fromisoformat(c["geldigTot"]),
                     ingetrokken_op=datetime.fromisoformat(ingetrokken) if ingetrokken else None,
                     actueel=bool(c.get("actueel")),
+                    toegevoegd_op=datetime.fromisoformat(toegevoegd) if toegevoegd else None,
                 )
             )
         return cls(gegevens=dict(data), certificaten=tuple(certificaten))

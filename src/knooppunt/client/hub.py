@@ -242,17 +242,26 @@ def bsn_paden(payload: Any, pad: str = "") -> list[str]:
 def jong_certificaat(
     certificaat: HubCertificaat, naam: str, dagen: float, nu: datetime | None = None
 ) -> str | None:
-    """The warning about a young encryption certificate of `naam`, or None."""
+    """The warning about a young encryption certificate of `naam`, or None. Young counts from the
+    later of its geldigVanaf and the moment it entered the adresboek (DESIGN §5 key transparency:
+    whoever could issue a certificate could backdate it, not its registration)."""
     moment = nu or datetime.now(UTC)
-    leeftijd = moment - certificaat.geldig_vanaf
+    sinds = certificaat.geldig_vanaf
+    if certificaat.toegevoegd_op is not None and certificaat.toegevoegd_op > sinds:
+        sinds = certificaat.toegevoegd_op
+    leeftijd = moment - sinds
     if dagen <= 0 or leeftijd >= timedelta(days=dagen):
         return None
     uren = max(int(leeftijd.total_seconds() // 3600), 0)
     ouderdom = f"{uren} uur" if uren < 48 else f"{uren // 24} dagen"
+    waarom = (
+        f"in het adresboek sinds {sinds.isoformat()}"
+        if sinds is certificaat.toegevoegd_op
+        else f"geldig vanaf {sinds.isoformat()}"
+    )
     return (
-        f"het versleutelingscertificaat van {naam} is pas {ouderdom} oud (geldig vanaf "
-        f"{certificaat.geldig_vanaf.isoformat()}); controleer bij {naam} langs een ander kanaal dat "
-        "het van hen is voordat u gevoelige gegevens stuurt"
+        f"het versleutelingscertificaat van {naam} is pas {ouderdom} oud ({waarom}); controleer bij "
+        f"{naam} langs een ander kanaal dat het van hen is voordat u gevoelige gegevens stuurt"
     )
 
 
