@@ -160,7 +160,12 @@ def _als_limiet(waarde: Any) -> Any:
     return waarde
 
 
-Limiet = Annotated[int, BeforeValidator(_als_limiet)]
+Limiet = Annotated[
+    int,
+    BeforeValidator(_als_limiet),
+    Field(ge=1, le=1000),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 1000}),
+]
 Uuid = Annotated[str, AfterValidator(_als_uuid), WithJsonSchema(UUID_SCHEMA)]
 UuidV4 = Annotated[str, AfterValidator(_als_uuid_v4), WithJsonSchema(UUID_V4_SCHEMA)]
 Oin = Annotated[str, AfterValidator(_als_oin), WithJsonSchema(OIN_SCHEMA)]

@@ -324,7 +324,7 @@ def _uitkomst_weergave(uitkomst: verzendingen.Uitkomst, nu: datetime) -> dict[st
 )
 def haal_berichten_op(
     v: VerzoekDep,
-    limit: Annotated[Limiet, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[Limiet, Query()] = 100,
     berichttype: Annotated[Tekst | None, Query(max_length=64)] = None,
     afzender: Annotated[Afzender | None, Query()] = None,
     module: Annotated[ModuleCode | None, Query()] = None,
@@ -580,7 +580,7 @@ def haal_verzonden_op(
     status: Annotated[Status | None, Query()] = None,
     conversatie_referentienummer: Annotated[Uuid | None, Query(alias="conversatieReferentienummer")] = None,
     module: Annotated[ModuleCode | None, Query()] = None,
-    limit: Annotated[Limiet, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[Limiet, Query()] = 100,
     volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
 ) -> BerichtenRead:
     berichten = list(
@@ -635,7 +635,7 @@ def haal_logboek_op(
     ] = None,
     module: Annotated[ModuleCode | None, Query()] = None,
     berichttype: Annotated[Tekst | None, Query(max_length=64)] = None,
-    limit: Annotated[Limiet, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[Limiet, Query()] = 100,
     volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
 ) -> BerichtenRead:
     begin, eind = logboek.periode(vanaf, tot, nu=v.nu)
@@ -749,7 +749,7 @@ def zoek_in_adresboek(
     rol: Annotated[RolCode | None, Query()] = None,
     module: Annotated[ModuleCode | None, Query()] = None,
     zoek: Annotated[Tekst | None, Query(min_length=1, max_length=100)] = None,
-    limit: Annotated[Limiet, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[Limiet, Query()] = 100,
     volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
 ) -> DeelnemersRead:
     na_oin = None
