@@ -819,16 +819,6 @@ def haal_berichttypen_op(
     versie: Annotated[Tekst | None, Query(min_length=1, max_length=16)] = None,
 ) -> BerichttypenRead:
     instellingen = v.runtime.instellingen
-    bekend = sorted({t.versie for t in CATALOGUS.alle()})
-    if versie is not None and versie not in bekend:
-        # As an unknown module= is: a version that exists in no module is a mistake, not a filter.
-        raise HubFout(
-            "ONGELDIG_VERZOEK",
-            400,
-            "Ongeldig verzoek",
-            f"versie {versie!r} bestaat in geen enkele module; bekend: {', '.join(bekend)}",
-            [OngeldigVeld("versie", f"kies uit {', '.join(bekend)}")],
-        )
     return BerichttypenRead(
         berichttypen=[
             berichttype_weergave(t, instellingen)
