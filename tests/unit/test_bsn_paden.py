@@ -1,6 +1,6 @@
 """DESIGN §3: "BSN only to creditors with `gebruiktBsn`" is a payload rule the participant SDK and the
-portal enforce. Both find the BSNs of a payload the same way — the SDK's `client.hub.bsn_paden` and
-the werkplek's `bsnPaden` (src/knooppunt/portaal/js/src/controles.js, run in Node by
+portal enforce. Both find the BSNs of a payload the same way — `protocol.payloads.velden.bsn_paden`
+(the SDK's) and the werkplek's `bsnPaden` (src/knooppunt/portaal/js/src/controles.js, run in Node by
 js/test/controles.mjs) — on the catalogue's own examples of every type and on nested cases.
 
 The Node half needs node and npm; skipped without them, failing instead with CI=true."""
@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from knooppunt.client.hub import bsn_paden
 from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.protocol.payloads.velden import bsn_paden
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from tests.node import draai_script, node_met_pakketten
 

@@ -147,7 +147,8 @@ def _als_moment(waarde: Any) -> datetime:
     return lees_moment(waarde)
 
 
-_GEHEEL_GETAL = re.compile(r"[1-9][0-9]{0,5}")
+MAX_LIMIET = 1000  # DESIGN §4: a page holds at most this many (`limit`)
+_GEHEEL_GETAL = re.compile(r"[1-9][0-9]{0,3}")
 
 
 def _als_limiet(waarde: Any) -> Any:
@@ -155,7 +156,7 @@ def _als_limiet(waarde: Any) -> Any:
     the fast path reads it (" 5", "+5", "05" and "5.0" are not numbers of ours)."""
     if isinstance(waarde, str) and not _GEHEEL_GETAL.fullmatch(waarde):
         raise PydanticCustomError(
-            "limiet", "moet een geheel getal zijn, in cijfers zonder voorloopnul (1-1000)"
+            "limiet", f"moet een geheel getal zijn, in cijfers zonder voorloopnul (1-{MAX_LIMIET})"
         )
     return waarde
 
@@ -163,8 +164,9 @@ def _als_limiet(waarde: Any) -> Any:
 Limiet = Annotated[
     int,
     BeforeValidator(_als_limiet),
-    Field(ge=1, le=1000),
-    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 1000}),
+    Field(ge=1, le=MAX_LIMIET),
+    # Written out: with the BeforeValidator FastAPI would put "ge"/"le" in the OpenAPI document.
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_LIMIET}),
 ]
 Uuid = Annotated[str, AfterValidator(_als_uuid), WithJsonSchema(UUID_SCHEMA)]
 UuidV4 = Annotated[str, AfterValidator(_als_uuid_v4), WithJsonSchema(UUID_V4_SCHEMA)]

@@ -47,7 +47,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from knooppunt.api import deps, invoer, v1
 from knooppunt.api.lus import Lus
 from knooppunt.api.lus_inbox import Inbox
-from knooppunt.api.schemas import BevestigingenCreate, EnvelopCreate
+from knooppunt.api.schemas import MAX_LIMIET, BevestigingenCreate, EnvelopCreate
 from knooppunt.hub.fouten import HubFout
 from knooppunt.metrics import LUS_VERZOEKEN, SNELLE_AANNAME
 
@@ -202,7 +202,7 @@ def ophaalvraag(query: bytes) -> tuple[int, str | None] | None:
         if not is_ or naam in gezien:
             return None
         gezien.add(naam)
-        if naam == b"limit" and _LIMIET.fullmatch(waarde) and int(waarde) <= 1000:
+        if naam == b"limit" and _LIMIET.fullmatch(waarde) and int(waarde) <= MAX_LIMIET:
             limiet = int(waarde)
         elif naam == b"volgende" and _CURSOR.fullmatch(waarde):
             volgende = waarde.decode("ascii")

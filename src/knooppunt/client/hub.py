@@ -58,6 +58,7 @@ from knooppunt.pki.verificatie import Vertrouwensankers
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.identificatie import OngeldigeIdentificatie, is_uuid_v4, valideer_oin
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
+from knooppunt.protocol.payloads.velden import bsn_paden
 
 __all__ = [
     "HUB",
@@ -221,22 +222,6 @@ JONG_CERTIFICAAT_DAGEN = 7.0
 """DESIGN §5 "Key transparency": a recipient's encryption certificate younger than this is worth
 a warning — someone (even the hub's operator) could have registered a key that is not the
 recipient's. Configurable per client (``HubClient(jong_certificaat_dagen=...)``)."""
-
-
-def bsn_paden(payload: Any, pad: str = "") -> list[str]:
-    """The paths of every non-empty ``bsn`` in a payload (``klant.bsn``, ``partner.bsn``, …)."""
-    if isinstance(payload, dict):
-        gevonden = []
-        for sleutel, waarde in payload.items():
-            hier = f"{pad}.{sleutel}" if pad else str(sleutel)
-            if sleutel == "bsn" and waarde not in (None, ""):
-                gevonden.append(hier)
-            else:
-                gevonden += bsn_paden(waarde, hier)
-        return gevonden
-    if isinstance(payload, list):
-        return [p for i, w in enumerate(payload) for p in bsn_paden(w, f"{pad}[{i}]")]
-    return []
 
 
 def jong_certificaat(

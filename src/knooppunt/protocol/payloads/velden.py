@@ -696,3 +696,21 @@ def niet_hoger_dan(model: BaseModel, veld: str, grens: str) -> None:
     waarde, maximum = getattr(model, veld), getattr(model, grens)
     if waarde > maximum:
         meld(model, [veldfout((veld,), f"{veld} ({waarde}) is hoger dan {grens} ({maximum})", waarde)])
+
+
+def bsn_paden(payload: Any, pad: str = "") -> list[str]:
+    """The paths of every non-empty ``bsn`` in a payload (``klant.bsn``, ``partner.bsn``, …): DESIGN §3
+    "BSN only to creditors with gebruiktBsn", which the SDK (client.hub) and the werkplek
+    (portaal/js/src/controles.js bsnPaden) enforce."""
+    if isinstance(payload, dict):
+        gevonden = []
+        for sleutel, waarde in payload.items():
+            hier = f"{pad}.{sleutel}" if pad else str(sleutel)
+            if sleutel == "bsn" and waarde not in (None, ""):
+                gevonden.append(hier)
+            else:
+                gevonden += bsn_paden(waarde, hier)
+        return gevonden
+    if isinstance(payload, list):
+        return [p for i, w in enumerate(payload) for p in bsn_paden(w, f"{pad}[{i}]")]
+    return []

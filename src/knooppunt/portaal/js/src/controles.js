@@ -49,7 +49,7 @@ export function bsnFout(w) {
 }
 
 // DESIGN §3: "BSN only to creditors with gebruiktBsn" — the paths of every non-empty bsn in a
-// payload ("klant.bsn", "partner.bsn"), as the SDK finds them (client/hub.py bsn_paden).
+// payload ("klant.bsn", "partner.bsn"), as the SDK finds them (protocol/payloads/velden.py bsn_paden).
 export function bsnPaden(x, pad = "") {
   if (Array.isArray(x)) return x.flatMap((w, i) => bsnPaden(w, `${pad}[${i}]`));
   if (x === null || typeof x !== "object") return [];
