@@ -77,7 +77,7 @@ import ruwe_db  # noqa: E402
 import sdk  # noqa: E402
 import topologie  # noqa: E402
 import verlopen  # noqa: E402
-from omgeving import leesbaar  # noqa: E402
+from omgeving import IJK_OPTELLINGEN, leesbaar  # noqa: E402
 
 SCENARIOS = (
     "sdk",
@@ -671,6 +671,11 @@ def _samenvatting(resultaten: dict[str, Any]) -> None:
         f"machine: nproc {m['nproc']}, {m['cpu']}, {m['geheugen_gib']} GiB, Python {m['python']}, "
         f"kernel {m['kernel']}; code {resultaten['code']}; load generator {resultaten.get('lastgever')}"
     )
+    if "ijkmaat_ms" in m:
+        print(
+            f"machine speed today: {IJK_OPTELLINGEN:,} Python additions in {m['ijkmaat_ms']} ms "
+            "(lower is faster; compare figures of two runs only beside this)"
+        )
     if "sdk" in resultaten:
         sdk.toon(resultaten["sdk"])
     rijen = samenvatting_rijen(resultaten)
