@@ -33,6 +33,7 @@ from knooppunt.hub import adresboek
 from knooppunt.hub.fouten import HubFout
 from knooppunt.metrics import HttpMeting
 from knooppunt.runtime import Runtime
+from knooppunt.store.dagsleutels import SleutelFout
 
 API_VERSIE = "1.0.0"
 log = structlog.get_logger("knooppunt.api")
@@ -300,6 +301,26 @@ def _api_app(runtime: Runtime) -> FastAPI:
             request.url.path,
         )
         antwoord.headers["Retry-After"] = "2"
+        return antwoord
+
+    @api.exception_handler(SleutelFout)
+    async def _sleutel_onbruikbaar(request: Request, fout: SleutelFout) -> JSONResponse:
+        # The day's key cannot seal (destroyed while the clock was ahead, then the clock went back;
+        # a master key missing from the configuration): nothing was stored. An operator's matter,
+        # said in the log with what to do; the sender may repeat the same request later.
+        log.error("dagsleutel onbruikbaar: inzending niet opgeslagen", path=request.url.path, reden=str(fout))
+        antwoord = v1.json_probleem(
+            HubFout(
+                "TIJDELIJK_NIET_BESCHIKBAAR",
+                503,
+                "Tijdelijk niet beschikbaar",
+                "Het knooppunt kan de inhoud nu niet veilig opslaan (zijn sleutel van vandaag is niet "
+                "bruikbaar); er is niets opgeslagen of verstuurd en beheer is gewaarschuwd. Stuur "
+                "hetzelfde verzoek later opnieuw (hetzelfde referentienummer en dezelfde inhoud).",
+            ),
+            request.url.path,
+        )
+        antwoord.headers["Retry-After"] = "300"
         return antwoord
 
     @api.exception_handler(Exception)

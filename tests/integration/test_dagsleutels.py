@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 from structlog.testing import CapturingLogger
 
+from knooppunt import app as app_module
 from knooppunt import runtime as runtime_mod
 from knooppunt.app import create_app
 from knooppunt.config import Settings, SettingsError
@@ -687,3 +688,46 @@ def test_een_proefdraai_met_een_klok_vooruit_vernietigt_de_sleutel_van_vandaag_n
 
     monkeypatch.setattr(planner, "werkelijke_tijd", lambda _rt: later)  # that moment has come
     assert planner.draai_eenmaal(rt, nu=later)["dagsleutels_vernietigd"] == 1
+
+
+def test_een_klok_die_terugspringt_voorbij_een_vernietigde_dagsleutel_geeft_503_geen_500(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN §4 "never a 500": a hub whose clock ran ahead (a faked clock, a dry run whose moment
+    had come) destroyed today's key; once its clock is back, today's submits cannot be sealed. The
+    sender gets 503 TIJDELIJK_NIET_BESCHIKBAAR saying nothing was stored and to repeat later, the
+    operator a log line naming the day and the clock; nothing is stored."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    eerste = _verstuur(client_voor, gemeente, energie)
+    bevestiging = client_voor(energie).post(f"/berichten/{eerste['referentienummer']}/bevestiging")
+    assert bevestiging.status_code == 200
+    with rt.sessions() as session:
+        bericht = store.op_referentie(session, eerste["referentienummer"])
+        assert bericht is not None
+        later = bericht.ontvangen_op + timedelta(days=10)
+    monkeypatch.setattr(planner, "werkelijke_tijd", lambda _rt: later)  # the clock ran ahead
+    assert planner.draai_eenmaal(rt, nu=later)["dagsleutels_vernietigd"] == 1
+
+    logs = CapturingLogger()
+    monkeypatch.setattr(app_module, "log", logs)
+    herstart = runtime_mod.bouw(rt.settings, upgrade=False)  # the clock is back: today again
+    try:
+        with TestClient(
+            MetCertificaat(create_app(herstart), gemeente.pem), base_url="https://testserver/api/v1"
+        ) as shv:
+            tweede = envelop(gemeente, energie, "saldoverzoek")
+            r = shv.post("/berichten", json=tweede)
+            assert r.status_code == 503, r.text
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert r.json()["code"] == "TIJDELIJK_NIET_BESCHIKBAAR"
+            assert "niets opgeslagen" in r.json()["detail"]
+            assert int(r.headers["Retry-After"]) > 0
+    finally:
+        herstart.close()
+    with rt.sessions() as session:
+        assert store.op_referentie(session, tweede["referentienummer"]) is None
+    dag = later.date() - timedelta(days=10)
+    [melding] = [c for c in logs.calls if "dagsleutel onbruikbaar" in str(c.args)]
+    assert melding.method_name == "error"
+    assert f"dagsleutel van {dag.isoformat()} is al vernietigd" in melding.kwargs["reden"]
+    assert "klok" in melding.kwargs["reden"]

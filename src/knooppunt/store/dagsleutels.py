@@ -377,9 +377,12 @@ class Dagsleutels:
             )
             rij = conn.execute(select(dagsleutels).where(dagsleutels.c.dag == dag)).one()
         if rij.verpakt is None:
+            # Only when the clock went back past the destruction (a faked clock run ahead, a VM or
+            # database restored): a destroyed day's key is never made again.
             raise SleutelFout(
-                f"de dagsleutel van {dag} is al vernietigd; een bericht van die dag kan niet meer "
-                "worden opgeslagen"
+                f"de dagsleutel van {dag} is al vernietigd (op {rij.vernietigd_op:%Y-%m-%d %H:%M} UTC); "
+                "een bericht van die dag kan niet meer worden opgeslagen. Staat de klok van het "
+                "knooppunt of van zijn database achter? Inzendingen lukken weer vanaf de volgende dag (UTC)"
             )
         sleutel = self.hoofdsleutels.pak_uit(dag, rij.hoofdsleutel_id, rij.verpakt)
         self._in_cache(dag, sleutel)

@@ -65,12 +65,14 @@ def grondslag_past_bij_rol(rol: Rol, grondslag: str) -> str | None:
     if rol == Rol.BW and grondslag != "beschikking":
         return (
             f"een bewindvoerder vraagt saldo's op grond van de beschikking, niet op grond van "
-            f"{grondslag!r}: kies grondslag 'beschikking' en stuur de beschikking mee als PDF"
+            f"{grondslag!r}: kies grondslag 'beschikking' (de beschikking zelf kan als PDF mee in "
+            "grondslagDocument)"
         )
     if rol == Rol.SHV and grondslag == "beschikking":
         return (
             "grondslag 'beschikking' is voor bewindvoerders: een schuldhulpverlener kiest 'wgs' of, "
-            "buiten de Wgs, 'toestemmingsverklaring' met de ondertekende verklaring als PDF"
+            "buiten de Wgs, 'toestemmingsverklaring' (de ondertekende verklaring kan als PDF mee in "
+            "grondslagDocument)"
         )
     return None
 
