@@ -15,6 +15,8 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from knooppunt.portaal import formulier
+from knooppunt.portaal.weergave import werkdagen
+from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import transactie
@@ -73,6 +75,14 @@ def test_compose_in_every_module(
         code,
         oin_van(ontvanger),
     )
+    soort = CATALOGUS.zoek(module, code, versie)
+    assert soort is not None
+    if soort.antwoord_verwacht:
+        # The term of what was sent, as the hub counts it (DESIGN §3a, §3b) — not 1.0's 5 days.
+        termijn = werkdagen(rt.instellingen.antwoordtermijn_van(soort))
+        assert f"Antwoord verwacht</dt><dd>binnen {termijn} na bevestiging" in antwoord.text
+    # A kennisgeving, in the pauzeknop too, counts under the NVVK convenants, no VISH notice (3.3, 3.4).
+    assert ("NVVK" in antwoord.text and "VISH" in antwoord.text) == (code == "kennisgeving")
 
 
 def test_par_3b_a_bewindvoerder_asks_saldo_on_the_beschikking(portaal: TestClient, demo: object) -> None:

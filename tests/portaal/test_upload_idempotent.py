@@ -96,7 +96,8 @@ def test_a_file_with_one_changed_row_sends_only_that_rows_new_answer_beside_the_
     gewijzigd = [*eerst[:2], {**eerst[2], "antwoord.totaal.actueelBedrag": "999"}]
     pagina = upload(portaal, ("saldoverzoeken.csv", als_csv(gewijzigd, kop)))
     assert pagina.status_code == 200, pagina.text
-    assert "Het bericht is versleuteld" in pagina.text
+    assert "<strong>Het bericht is versleuteld" in pagina.text  # correct Dutch (DESIGN §7): no "1 Het"
+    assert "De ontvanger kan het nu ophalen" in pagina.text
     assert "2 rijen zijn overgeslagen omdat die berichten al eerder zijn verzonden" in pagina.text
     assert "1 vraag had al een ander antwoord van u." in pagina.text
     # The question by its name and sender, not by its number (#14 item 4).

@@ -134,8 +134,16 @@ def test_hubteksten_met_namen_uit_het_handboek() -> None:
     assert weergave.leesbare_codes("Bericht x (saldoverzoek_zorg) is bevestigd") == (
         "Bericht x (‘Saldoverzoek zorg’) is bevestigd"
     )
+    # Modules by their names (DESIGN §2: "the names in brackets are what people see").
+    assert weergave.leesbare_codes("waarin u en X in module 'schuldregeling' al berichten hebben") == (
+        "waarin u en X in module ‘Schuldregeling’ al berichten hebben"
+    )
+    assert weergave.leesbare_codes("doet niet mee aan module pauzeknop: gebruik") == (
+        "doet niet mee aan module ‘Landelijke pauzeknop’: gebruik"
+    )
     # Words that merely look like codes stay as they are.
     assert weergave.leesbare_codes("reden recente_finale_kwijting") == "reden recente_finale_kwijting"
+    assert weergave.leesbare_codes("de module en de versie") == "de module en de versie"
     assert weergave.fouttekst("GEEN_STANDAARD_AKKOORD", "") == (
         "Uw organisatie staat in het adresboek niet als schuldeiser die standaard akkoord gaat."
     )

@@ -368,7 +368,8 @@ class Gastclient:
                 "staat niet in het adresboek van het knooppunt: gebruik een ander kanaal (post, e-mail)",
             )
         if module not in adresboek.modules_van(ontvanger):
-            return ontvanger, f"doet niet mee aan module {module}: gebruik een ander kanaal (post, e-mail)"
+            naam = gevonden.naam if (gevonden := CATALOGUS.module(module)) is not None else module
+            return ontvanger, f"doet niet mee aan module {naam}: gebruik een ander kanaal (post, e-mail)"
         return ontvanger, None
 
     def verzegel(

@@ -230,6 +230,7 @@ def foutcode(code: str | None) -> str:
 
 _GECITEERD = re.compile(r"['‘]([a-z][a-z0-9]*(?:_[a-z0-9]+)*)['’]")
 _CODEWOORD = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+_MODULECODE = re.compile(r"\bmodule ['‘]([a-z]+)['’]|\bmodule ([a-z]+)\b")
 
 
 def _typenaam_of_none(code: str) -> str | None:
@@ -239,7 +240,8 @@ def _typenaam_of_none(code: str) -> str | None:
 
 def leesbare_codes(tekst: str | None) -> str:
     """A text of the hub with the message types it names by code (``'kennisgeving_bsn'``,
-    ``saldoverzoek_zorg``) replaced by their names in the handbook (‘Klant (BSN) gemeld voor SHV’)."""
+    ``saldoverzoek_zorg``) replaced by their names in the handbook (‘Klant (BSN) gemeld voor SHV’),
+    and its modules (``module 'pauzeknop'``) by theirs (module ‘Landelijke pauzeknop’)."""
     if not tekst:
         return ""
 
@@ -251,6 +253,11 @@ def leesbare_codes(tekst: str | None) -> str:
         naam = _typenaam_of_none(m.group(0))
         return f"‘{naam}’" if naam else m.group(0)
 
+    def module(m: re.Match[str]) -> str:
+        gevonden = CATALOGUS.module(m.group(1) or m.group(2))
+        return f"module ‘{gevonden.naam}’" if gevonden is not None else m.group(0)
+
+    tekst = _MODULECODE.sub(module, tekst)
     return _CODEWOORD.sub(woord, _GECITEERD.sub(geciteerd, tekst))
 
 

@@ -345,7 +345,7 @@ def _inhoudpagina(
         vorm=vorm,
         invoer=invoer,
         referenties=referenties,
-        is_kennisgeving=berichttype.code in KENNISGEVINGEN and berichttype.module == MODULE,
+        is_kennisgeving=_is_kennisgeving(berichttype),
         melding=melding,
         met_bijlage=any(v.soort == "bijlage" for veld in vorm.velden for v in formulier.alle(veld)),
         ontvangers_woord=ontvangerwoord(sorted(str(r) for r in berichttype.naar), meervoud=True),
@@ -554,12 +554,19 @@ def _verstuur(
         conversatie=conversatie,
         nieuw=nieuw and not gelukt,
         label=label,
-        is_kennisgeving=soort.code in KENNISGEVINGEN and soort.module == MODULE,
+        is_kennisgeving=_is_kennisgeving(soort),
         typen=afzendertypen(gebruiker.rol, soort.module, nieuw=nieuw and not gelukt, versie=soort.versie),
         volgend=VOLGEND.get(soort.code, soort.code) if gelukt else soort.code,
         overnemen=sorted((k, v) for k, v in velden.items() if k.startswith(formulier.PREFIX)),
-        termijn=request.app.state.runtime.settings.antwoordtermijn_werkdagen,
+        # The term of what was sent: its module's own, else that of its version (DESIGN §3a, §3b).
+        termijn=weergave.werkdagen(request.app.state.runtime.instellingen.antwoordtermijn_van(soort)),
     )
+
+
+def _is_kennisgeving(berichttype: Berichttype) -> bool:
+    """A kennisgeving counts under the NVVK convenants and is no VISH notice (art. 3.3, 3.4), in
+    schuldregeling as in the Landelijke pauzeknop, whose pause runs on the kennisgeving (DESIGN §3b)."""
+    return berichttype.code in KENNISGEVINGEN and berichttype.module in (MODULE, "pauzeknop")
 
 
 def _bewaar_label(
