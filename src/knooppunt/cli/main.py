@@ -147,13 +147,28 @@ def _parse_now(now: str | None, settings: Settings) -> datetime | None:
     if moment.tzinfo is None:
         from knooppunt.protocol.werkdagen import AMSTERDAM
 
-        moment = moment.replace(tzinfo=AMSTERDAM)
+        # A local time at a DST change exists twice (October) or not at all (March): ask for the
+        # offset rather than guess which moment was meant.
+        eerste, tweede = moment.replace(tzinfo=AMSTERDAM), moment.replace(tzinfo=AMSTERDAM, fold=1)
+        bestaat = eerste.astimezone(UTC).astimezone(AMSTERDAM).replace(tzinfo=None) == moment
+        if eerste.utcoffset() != tweede.utcoffset() or not bestaat:
+            raise click.BadParameter(
+                f"{now!r} is {'ambiguous' if bestaat else 'not a time'} in Europe/Amsterdam (a DST "
+                "change); give the offset, e.g. 2026-10-25T02:30:00+02:00 or +01:00",
+                param_hint="--now",
+            )
+        moment = eerste
     return moment.astimezone(UTC)
 
 
 @main.command()
 @click.option("--once", is_flag=True, help="Run every due job once and exit.")
-@click.option("--now", "now", default=None, help="Development only: the clock for this run (ISO 8601).")
+@click.option(
+    "--now",
+    "now",
+    default=None,
+    help="Development only: the clock for this run (ISO 8601; without an offset, Europe/Amsterdam time).",
+)
 @click.option("--interval", default=60.0, show_default=True, type=float, help="Seconds between runs.")
 @fouten_netjes
 def worker(once: bool, now: str | None, interval: float) -> None:

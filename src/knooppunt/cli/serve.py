@@ -25,12 +25,14 @@ import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 import structlog
 import uvicorn
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from uvicorn.supervisors import Multiprocess
 
@@ -79,6 +81,7 @@ class ServeOpties:
 def _tls_bestanden(settings: Settings, opties: ServeOpties) -> tuple[Path, Path]:
     """The server certificate and key (in development, of a development PKI made on first use)."""
     if opties.tls_cert and opties.tls_key:
+        _controleer_servercertificaat(opties.tls_cert, opties.tls_key)
         return opties.tls_cert, opties.tls_key
     if opties.tls_cert or opties.tls_key:
         raise SettingsError("--tls-cert and --tls-key go together")
@@ -93,7 +96,40 @@ def _tls_bestanden(settings: Settings, opties: ServeOpties) -> tuple[Path, Path]
         # For the person at the terminal, on stdout: stderr is the JSON log stream (DESIGN §8).
         click.echo(f"development PKI created in {pki} (CA, server certificate for localhost)")
         log.info("ontwikkel-PKI aangemaakt", map=str(pki))
-    return pki / "server.pem", pki / "server-key.pem"
+    cert, key = pki / "server.pem", pki / "server-key.pem"
+    if not cert.is_file() or not key.is_file() or _verloopt_op(cert) <= datetime.now(UTC):
+        # The development CA lasts ten years, its server certificate about two: a missing or expired
+        # one is made again under the same CA, which participants already trust.
+        ontwikkel_ca.issue_server(pki, hosts=("localhost", "127.0.0.1", "::1"))
+        click.echo(f"development server certificate (re)made in {cert} (it was missing or had expired)")
+        log.info("ontwikkel-servercertificaat opnieuw gemaakt", bestand=str(cert))
+    return cert, key
+
+
+def _verloopt_op(cert: Path) -> datetime:
+    try:
+        return x509.load_pem_x509_certificate(cert.read_bytes()).not_valid_after_utc
+    except ValueError as exc:
+        raise SettingsError(f"{cert} is not a PEM certificate ({exc})") from exc
+
+
+def _controleer_servercertificaat(cert: Path, key: Path) -> None:
+    """The server certificate and key given: there, and the certificate not expired — else one line
+    that names the file, instead of a start that dies on the first connection."""
+    for pad, optie in ((cert, "--tls-cert"), (key, "--tls-key")):
+        if not pad.is_file():
+            raise SettingsError(f"{optie} {pad}: no such file")
+    verloopt = _verloopt_op(cert)
+    nu = datetime.now(UTC)
+    if verloopt <= nu:
+        raise SettingsError(
+            f"--tls-cert {cert} expired on {verloopt:%Y-%m-%d %H:%M} UTC: every client would refuse it; "
+            "renew the server certificate"
+        )
+    if verloopt - nu < timedelta(days=30):
+        log.warning(
+            "servercertificaat verloopt binnenkort", bestand=str(cert), verloopt_op=verloopt.isoformat()
+        )
 
 
 def _controleer_opties(settings: Settings, opties: ServeOpties) -> None:
