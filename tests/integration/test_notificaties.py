@@ -572,3 +572,19 @@ def test_certificaatwijziging_zonder_emailadres_verstuurt_niets(
     )
     assert _draai(rt, _klok(rt)) == {"aangemaakt": 0, "verzonden": 0, "opnieuw": 0, "mislukt": 0}
     assert smtp.ontvangen == []
+
+
+def test_een_onvindbare_webhookhost_krijgt_een_nederlandse_uitleg(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every bad input gets a clear error: the resolver's English ("[Errno -2] Name or service not
+    known") stays out of what the person typing the address reads."""
+    from knooppunt.notify import adressen
+
+    def onvindbaar(*_a: Any, **_k: Any) -> Any:
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", onvindbaar)
+    with pytest.raises(adressen.AdresGeweigerd) as fout:
+        adressen.controleer_host("hooks.voorbeeld.nl", 443, lokaal_toegestaan=False)
+    assert str(fout.value) == (
+        "de host 'hooks.voorbeeld.nl' is niet te vinden in DNS; controleer de schrijfwijze van het adres"
+    )

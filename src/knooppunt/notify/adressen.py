@@ -77,7 +77,11 @@ def controleer_host(host: str, port: int, *, lokaal_toegestaan: bool) -> list[IP
         try:
             antwoorden = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
-            raise AdresGeweigerd(f"de host {host!r} is niet te vinden in DNS ({exc})") from exc
+            # The resolver's own words (English, "[Errno -2] Name or service not known") are for
+            # the log, not for the person typing the address.
+            raise AdresGeweigerd(
+                f"de host {host!r} is niet te vinden in DNS; controleer de schrijfwijze van het adres"
+            ) from exc
         adressen = []
         for *_, sockaddr in antwoorden:
             ip = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])

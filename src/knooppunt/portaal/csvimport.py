@@ -105,8 +105,10 @@ def _lees_bestand(bestand: Bestand, upload: Upload) -> None:
             naam,
             None,
             None,
-            f"Het bestand is {grootte(bestand.grootte)}; de grens is 4 MB per bestand "
-            "(art. 18.3b). Verdeel de rijen over meerdere bestanden en upload die samen.",
+            # In bytes too: just over the limit, "4,0 MB" against "4 MB" would not say why.
+            f"Het bestand is {grootte(bestand.grootte)} ({_bytes(bestand.grootte)}); de grens is 4 MB "
+            f"({_bytes(4 * 1024 * 1024)}) per bestand (art. 18.3b). Verdeel de rijen over meerdere "
+            "bestanden en upload die samen.",
         )
         return
     tekst = _decodeer(bestand, upload)
@@ -881,3 +883,8 @@ def _meld_weigering(upload: Upload, gepland: Gepland, weigering: HubFout) -> Non
         "ontvanger": "ontvanger" if start else "referentienummer",
     }.get(veld or "", gepland.soort.kenmerk if not start else "conversatieReferentienummer")
     upload.fout(gepland.bestand, gepland.rijen[0], kolom, fouttekst(weigering.code, weigering.detail))
+
+
+def _bytes(aantal: int) -> str:
+    """``4.236.000 bytes``: a count with Dutch thousands separators."""
+    return f"{aantal:,} bytes".replace(",", ".")
