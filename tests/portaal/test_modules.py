@@ -257,6 +257,11 @@ def test_the_upload_page_says_per_module_what_is_answered(portaal: TestClient, d
     assert "bewind-2.0/meldingen_bewind.csv" in pagina and "‘Geen medewerking’" in pagina
     assert "/portaal/upload/sjabloon/betalingsregeling-statusverzoek.csv" in pagina
     assert "Saldoverzoek antwoorden</h3>" not in pagina  # the handbook's 1.0 files are not its
+    assert "Upload hier uw antwoorden in de modules waaraan uw organisatie meedoet" in pagina
+    assert "antwoorden op saldoverzoeken en betaalvoorstellen, en uw statusverzoeken" not in pagina
+    inloggen(portaal, "fonds")  # the fund answers no saldoverzoek and starts no statusverzoek
+    fonds = portaal.get("/portaal/upload").text
+    assert "statusverzoek" not in fonds and "Waarborgfonds saneringskredieten" in fonds
     inloggen(portaal, "energie")
     handboek = portaal.get("/portaal/upload").text
     assert "Per module" not in handboek and "Saldoverzoek antwoorden</h3>" in handboek
