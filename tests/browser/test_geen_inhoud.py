@@ -448,14 +448,20 @@ def stap_clienten_tonen(ctx: Context) -> None:
     expect(rij).to_have_count(1)
     expect(rij).to_contain_text(ctx.klantnummermerk)
     expect(rij).to_contain_text("SDK Schuldhulp (test)")
-    # The other conversation has no name: it shows its reference.
+    # The other conversation got no name from a person: opening its message named it from the
+    # client the content names (the payload's klant, and its klantnummerSHV: the payload marker),
+    # encrypted in the page like any label.
     tweede = ctx.verstuurd[1]["conversatie"]
-    expect(page.locator("#clienten-lijst")).to_contain_text(f"Traject {tweede[:8]} (zonder naam)")
+    uit_bericht = f"Johanna de Vries · {ctx.inhoudmerk}"
+    rij = page.locator("#clienten-lijst tr").filter(has_text=f"traject {tweede[:8]}")
+    expect(rij.locator("th")).to_have_text(f"{uit_bericht} traject {tweede[:8]}")
     # The open messages show the client's name beside them (DESIGN §7), decrypted in the page.
     page.get_by_role("button", name="Berichten ophalen").click()
     rij = page.locator("#berichten-lijst tr").filter(has_text=ctx.naammerk)
     expect(rij).to_have_count(1)
-    expect(page.locator("#berichten-lijst")).to_contain_text(f"Traject {tweede[:8]}")
+    expect(page.locator(f'#berichten-lijst .bericht-client[data-conversatie="{tweede}"]')).to_have_text(
+        uit_bericht
+    )
 
 
 def stap_download_met_namen(ctx: Context) -> None:
@@ -479,12 +485,13 @@ def stap_download_met_namen(ctx: Context) -> None:
         )
 
     expect(client(eerste)).to_have_text(naam)
-    expect(client(tweede)).to_have_text(f"onbekende cliënt (traject {tweede['conversatie'][:8]})")
+    expect(client(tweede)).to_have_text(f"Johanna de Vries · {ctx.inhoudmerk}")
     with zipfile.ZipFile(Path(wacht.value.path())) as zip_:
         clienten = zip_.read("clienten.csv").decode("utf-8-sig")
         assert list(csv.reader(io.StringIO(clienten, newline=""), delimiter=";")) == [
             ["conversatieReferentienummer", "cliënt"],
             [eerste["conversatie"], naam],
+            [tweede["conversatie"], f"Johanna de Vries · {ctx.inhoudmerk}"],
         ]
         kopie = zip_.read(f"leesbaar/saldoverzoek_nuts-{eerste['referentienummer']}.txt").decode("utf-8-sig")
         assert kopie.split("\r\n")[0].endswith(f" – {naam}")

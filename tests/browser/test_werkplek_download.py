@@ -7,6 +7,11 @@ same CSV bytes (header, ``;``, UTF-8 with BOM, CRLF, a formula cell escaped), a 
 message, the LEESMIJ. A tampered message and the messages sealed for the portal's old hosted key are
 left out and listed with their reason; one is refused. "Download bevestigen" confirms exactly the
 messages in the zip. No request the page sends carries anything of a payload.
+
+A traject without a name is named from the client its opened message names (clienten.js
+noemUitBerichten): the download table, the inbox, the client list, the readable copies and
+clienten.csv show it at once; the server receives it only encrypted, and a name the organisation
+gave is never overwritten.
 """
 
 from __future__ import annotations
@@ -50,7 +55,8 @@ rt = runtime.bouw(Settings(), upgrade=False)
 client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), van, wie="test")
 for i, (code, kapot) in enumerate(json.loads(sys.argv[4])):
     payload = _met_klant(voorbeeld("schuldregeling", code), 70 + i)
-    payload["contactpersoonSHV"]["naam"] = f"A. {merkteken}"
+    if "contactpersoonSHV" in payload:
+        payload["contactpersoonSHV"]["naam"] = f"A. {merkteken}"
     if code == "statusbericht":
         payload["toelichting"] = f"=SOM(1;2) {merkteken}"
     conversatie = str(uuid.uuid4())
@@ -109,6 +115,28 @@ def _maak_sleutels(page: Any) -> None:
     expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
 
 
+def naam_uit(payload: dict[str, Any]) -> str:
+    """The label the werkplek makes from a message's client: "voornamen voorvoegsel achternaam ·
+    klantnummer" (the creditor's own klantnummerSE, else the sender's klantnummerSHV)."""
+    klant = payload["klant"]
+    naam = " ".join(klant[d] for d in ("voornamen", "voorvoegsel", "achternaam") if klant.get(d))
+    return f"{naam} · {payload.get('klantnummerSE') or payload['klantnummerSHV']}"
+
+
+def geen_leesbare_naam(page: Any, namen: list[str]) -> None:
+    """The names the page made went to the server only encrypted: a PUT of a label holds exactly
+    {sleutel, iv, versleuteld}, and no request body holds a name or a part of one."""
+    delen = {deel for naam in namen for deel in re.split(r" · | ", naam) if len(deel) > 4}
+    gezet = 0
+    for url, data in page.lichamen:
+        for deel in delen:
+            assert deel.encode() not in data, f"a client name ({deel}) reached the server in {url}"
+        if re.search(r"/clienten/[0-9a-f-]{36}/label$", url):
+            assert set(json.loads(data)) == {"sleutel", "iv", "versleuteld"}
+            gezet += 1
+    assert gezet > 0, "no label was stored"
+
+
 def _rijen(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
 
@@ -158,7 +186,14 @@ def test_17_1_tot_17_4_download_in_de_browser(
     assert {"kennisgevingen.csv", "saldoverzoeken.csv", "statusberichten.csv", "LEESMIJ.txt"} <= namen
     assert {f"leesbaar/{v['code']}-{v['ref']}.txt" for v in goed} <= namen
     assert not any(kapot in n for n in namen)
-    assert "clienten.csv" not in namen  # no traject has a name: no such file, no paragraph about it
+    # No traject had a name: each is named from the client its message names, in the page.
+    assert _rijen(zip_.read("clienten.csv"))[1:] == [[v["conversatie"], naam_uit(v["payload"])] for v in goed]
+    for v in goed:
+        cel = page.locator(f'#download-lijst tr[data-referentienummer="{v["ref"]}"] .download-client')
+        expect(cel).to_have_text(naam_uit(v["payload"]))
+    expect(page.locator("#download-voortgang")).to_contain_text(
+        "De namen van 3 cliënten zijn uit de berichten overgenomen en versleuteld bewaard."
+    )
 
     # 17.1: every CSV is byte for byte what the server's export writes for the same messages.
     for v in goed:
@@ -190,7 +225,7 @@ def test_17_1_tot_17_4_download_in_de_browser(
     assert "- kennisgevingen.csv: 1 x" in leesmij and "- statusberichten.csv: 1 x" in leesmij
     assert "BERICHTEN DIE NIET GEOPEND KONDEN WORDEN" in leesmij
     assert kapot in leesmij and "Download" in leesmij and "bevestigen" in leesmij
-    assert "clienten.csv" not in leesmij
+    assert "- clienten.csv: per traject" in leesmij
 
     # Left out and reported: the tampered one, and the demo's (sealed for the old hosted key).
     niet = page.locator("#niet-geopend-lijst")
@@ -235,6 +270,7 @@ def test_17_1_tot_17_4_download_in_de_browser(
     for url, data in page.lichamen:
         for stuk in (MERKTEKEN, "Kerkstraat", "SOM(1"):
             assert stuk.encode() not in data, f"payload content reached the server in {url}"
+    geen_leesbare_naam(page, [naam_uit(v["payload"]) for v in goed])
     assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
 
 
@@ -258,8 +294,10 @@ def test_namen_van_clienten_in_de_tabel_de_leesbare_kopie_en_clienten_csv(
     """#14: the names the organisation gave its trajecten (encrypted under its label key) are
     decrypted in the page for the download: beside each message in the table ("onbekende cliënt"
     and the traject's reference without one), in the heading of its readable copy, and in a separate
-    clienten.csv (the per-type CSVs stay the server's upload templates); the LEESMIJ says so. No
-    name reaches the server."""
+    clienten.csv (the per-type CSVs stay the server's upload templates); the LEESMIJ says so. A
+    traject without a name is named from its message's client, never one the organisation named
+    (even with a klantnummer only); the inbox and the client list show it at once. No name reaches
+    the server."""
     from playwright.sync_api import expect
 
     page = csp_pagina
@@ -285,7 +323,20 @@ def test_namen_van_clienten_in_de_tabel_de_leesbare_kopie_en_clienten_csv(
 
     expect(client(eerste)).to_have_text("=Jansen; Piet · K-1")
     expect(client(tweede)).to_have_text("KN-2")
-    expect(client(derde)).to_have_text(f"onbekende cliënt (traject {derde['conversatie'][:8]})")
+    # The third traject had no name: named from its message's client, in the page.
+    uit_bericht = naam_uit(derde["payload"])
+    assert uit_bericht == "Mohamed El Amrani · SHV-2026-0072"
+    expect(client(derde)).to_have_text(uit_bericht)
+    expect(page.locator("#download-voortgang")).to_contain_text(
+        "De naam van 1 cliënt is uit de berichten overgenomen en versleuteld bewaard."
+    )
+    # … and at once in the client list and the inbox, beside every message of the trajecten.
+    expect(page.locator("#clienten-lijst tr").filter(has_text=uit_bericht)).to_have_count(1)
+    page.get_by_role("button", name="Berichten ophalen").click()
+    for v, naam in ((eerste, "=Jansen; Piet · K-1"), (tweede, "KN-2"), (derde, uit_bericht)):
+        expect(
+            page.locator(f'#berichten-lijst .bericht-client[data-conversatie="{v["conversatie"]}"]')
+        ).to_have_text(naam)
     expect(page.locator("#download-tabel thead")).to_contain_text("Cliënt")
 
     with zipfile.ZipFile(pad) as zip_:
@@ -297,11 +348,12 @@ def test_namen_van_clienten_in_de_tabel_de_leesbare_kopie_en_clienten_csv(
             ["conversatieReferentienummer", "cliënt"],
             [eerste["conversatie"], "'=Jansen; Piet · K-1"],  # formula escaped, ";" quoted
             [tweede["conversatie"], "KN-2"],
+            [derde["conversatie"], uit_bericht],
         ]
         kop = zip_.read(f"leesbaar/kennisgeving_bsn-{eerste['ref']}.txt").decode("utf-8-sig").split("\r\n")
         assert kop[0].endswith(" – =Jansen; Piet · K-1") and kop[1] == "=" * len(kop[0])
-        zonder = zip_.read(f"leesbaar/kennisgeving_bsn-{derde['ref']}.txt").decode("utf-8-sig")
-        assert " – " not in zonder.split("\r\n")[0] and "onbekende" not in zonder  # the server's copy
+        kop = zip_.read(f"leesbaar/kennisgeving_bsn-{derde['ref']}.txt").decode("utf-8-sig").split("\r\n")
+        assert kop[0].endswith(f" – {uit_bericht}")
         # The per-type CSVs are the server's: no client column, no name.
         for bestand in ("kennisgevingen_bsn.csv", "saldoverzoeken.csv"):
             data = zip_.read(bestand).decode("utf-8-sig")
@@ -316,6 +368,7 @@ def test_namen_van_clienten_in_de_tabel_de_leesbare_kopie_en_clienten_csv(
     for url, data in page.lichamen:
         for stuk in ("Jansen", "KN-2", "K-1", "onbekende cli"):
             assert stuk.encode() not in data, f"a client name reached the server in {url}"
+    geen_leesbare_naam(page, [uit_bericht])
 
 
 def test_downloaden_is_toegankelijk(page: Any, portaalserver: Portaalserver, toegankelijk: Any) -> None:

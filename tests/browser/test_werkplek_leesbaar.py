@@ -110,6 +110,8 @@ def test_een_geopend_bericht_is_leesbaar(page: Any, portaalserver: Portaalserver
 
     meldingen: list[str] = []
     page.on("dialog", lambda d: (meldingen.append(d.message), d.dismiss()))
+    lichamen: list[tuple[str, bytes]] = []  # what the page sends: a name only encrypted
+    page.on("request", lambda v: lichamen.append((v.url, bytes(v.post_data_buffer or b""))))
     log_in(page, "Demo Energie BV (Schuldeiser)", naam="Lena Leesbaar")
     _maak_sleutels(page)
     gestuurd = json.loads(
@@ -119,10 +121,24 @@ def test_een_geopend_bericht_is_leesbaar(page: Any, portaalserver: Portaalserver
     page.get_by_role("button", name="Berichten ophalen").click()
     _open(page, voorstel["ref"])
 
-    # The heading names the type by its handbook name, not the message's UUID.
+    # The heading names the type by its handbook name, not the message's UUID, and the client: the
+    # traject had no name, so the page named it from the client the message names (the creditor's
+    # own klantnummerSE), encrypted and stored — and the inbox shows it beside every message of it.
     kop = page.locator("#bericht-kop")
     naam = berichttype_naam("betaalvoorstel", "schuldregeling", "1.0")
-    expect(kop).to_have_text(naam)
+    klant = voorstel["payload"]["klant"]
+    uit_bericht = f"{klant['voornamen']} {klant['achternaam']} · {voorstel['payload']['klantnummerSE']}"
+    assert uit_bericht == "Mohamed El Amrani · EN-778812"
+    expect(kop).to_have_text(f"{naam} – {uit_bericht}")
+    expect(page.locator("#sleutels-status")).to_contain_text(
+        "De naam van de cliënt is uit het bericht overgenomen"
+    )
+    inbox = page.locator(f'#berichten-lijst .bericht-client[data-conversatie="{gestuurd["conversatie"]}"]')
+    expect(inbox).to_have_count(3)  # the saldoverzoek, the betaalvoorstel and the notice
+    expect(inbox).to_have_text([uit_bericht] * 3)
+    put = [d for u, d in lichamen if u.endswith(f"/clienten/{gestuurd['conversatie']}/label")]
+    assert len(put) == 1 and set(json.loads(put[0])) == {"sleutel", "iv", "versleuteld"}
+    assert not [u for u, d in lichamen if b"Amrani" in d or b"EN-778812" in d]
     # The envelope and the content as the server's readable copy has them, line for line.
     envelop = dict(_rijen(page, "envelop"))
     assert envelop["Van"] == f"Gemeente Demodorp ({GEMEENTE})"
@@ -157,6 +173,7 @@ def test_een_geopend_bericht_is_leesbaar(page: Any, portaalserver: Portaalserver
 
     # Once the organisation named the traject, the heading names the client (as the list does).
     _geef_naam(page, gestuurd["conversatie"], "K-42", "Mohamed El Amrani")
+    expect(inbox).to_have_text(["Mohamed El Amrani · K-42"] * 3)  # the name given, at once
     _open(page, voorstel["ref"])
     expect(kop).to_have_text(f"{naam} – Mohamed El Amrani · K-42")
     _open(page, gestuurd["saldoverzoek_nuts"]["ref"])

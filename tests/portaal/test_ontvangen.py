@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from starlette.testclient import TestClient
 
 from knooppunt.hub import adresboek, mailbox
@@ -69,6 +69,10 @@ def csv_rijen(zip_: zipfile.ZipFile, naam: str) -> list[dict[str, str]]:
 def bevestig(portaal: TestClient, refs: list[str] | None = None, alle: str = "") -> Any:
     csrf, _ = formulier(portaal, "/portaal/ontvangen")
     return portaal.post("/portaal/ontvangen/bevestigen", data={"csrf": csrf, "ref": refs or [], "alle": alle})
+
+
+def _rijen(tekst: str) -> list[str]:
+    return tekst.split("<tbody>")[1].split("</tbody>", maxsplit=1)[0].split("<tr>")[1:]
 
 
 def conversatie_met(rt: Runtime, se: str) -> str:
@@ -291,6 +295,38 @@ def test_17_1i_foutbericht_is_zipped_receipts_are_only_shown_in_the_portal(
     assert "Ontvangstbevestigingen staan niet in de download" in leesmij
 
 
+def test_17_1i_only_foutberichten_waiting_still_offers_the_download(
+    portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
+) -> None:
+    energie, gemeente = client_van(rt, kluis, "energie"), client_van(rt, kluis, "gemeente")
+    energie.bevestig([b.referentienummer for b in energie.haal_op(waarvoor="test")])
+    verzoek = energie.verstuur(
+        TeVersturen(
+            oin_van("gemeente"),
+            "statusverzoek",
+            voorbeeld(SR, "statusverzoek"),
+            conversatie_met(rt, "energie"),
+        )
+    )
+    gemeente.weiger(verzoek.bericht.referentienummer, "INHOUD_ONGELDIG")
+    inloggen(portaal, "energie")
+    pagina = portaal.get("/portaal/ontvangen").text
+    assert "Er staan geen berichten klaar." in pagina
+    meldingen = pagina.split('id="kop-meldingen"')[1]
+    assert "foutberichten zitten ook in de download" in meldingen
+    formulier_ = meldingen.split('<form method="post" action="/portaal/ontvangen/download"')[1].split(
+        "</form>"
+    )[0]
+    assert '<button type="submit" name="actie" value="alle">Download het foutbericht</button>' in formulier_
+    antwoord = portaal.post("/portaal/ontvangen/download", data={"csrf": csrf_van(pagina), "actie": "alle"})
+    assert antwoord.headers["content-type"] == "application/zip"
+    zip_ = zipfile.ZipFile(io.BytesIO(antwoord.content))
+    assert [r["melding.code"] for r in csv_rijen(zip_, "foutberichten.csv")] == ["GEWEIGERD"]
+    # A receipt alone is shown, never downloaded: then there is no button.
+    bevestig(portaal, alle="meldingen")
+    assert 'action="/portaal/ontvangen/download"' not in portaal.get("/portaal/ontvangen").text
+
+
 def test_hub_notices_are_confirmed_in_the_portal(
     portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
 ) -> None:
@@ -336,7 +372,7 @@ def test_2_1_the_confirmation_names_the_answer_term_of_protocol_2_0(
 
 
 def test_17_2_confirming_the_download_deletes_content_and_starts_the_answer_term(
-    portaal: TestClient, demo: object, rt: Runtime
+    portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
 ) -> None:
     vragen = berichten_aan(rt, "energie", berichttype="saldoverzoek_nuts")
     refs = [b.referentienummer for b in vragen]
@@ -359,6 +395,45 @@ def test_17_2_confirming_the_download_deletes_content_and_starts_the_answer_term
     assert set(refs) <= {b.cross_referentienummer for b in bonnen}
     overzicht = portaal.get("/portaal/ontvangen").text
     assert not any(ref in overzicht for ref in refs)
+    # DESIGN §6: the recipient, too, sees the questions it still has to answer, their
+    # antwoordUiterlijk and, past it, that it is late: on Ontvangen and counted on the Overzicht.
+    vragen = overzicht.split('id="kop-te-beantwoorden"')[1].split("</section>")[0]
+    assert "U hebt 3 bevestigde vragen nog niet beantwoord." in vragen
+    assert len(_rijen(vragen)) == 3 and "Te laat" not in vragen
+    for bericht in bevestigd:
+        assert f">{tijdstip(bericht.antwoord_uiterlijk)}</time>" in vragen
+        assert f"<code>{bericht.referentienummer[:8]}</code>" in vragen
+    assert vragen.count("Saldoverzoek nuts") == 3 and vragen.count("Gemeente Demodorp") == 3
+    assert 'href="/portaal/upload"' in vragen
+    with transactie(rt.sessions) as session:
+        session.execute(
+            update(Bericht)
+            .where(Bericht.id == bevestigd[0].id)
+            .values(antwoord_uiterlijk=db_nu(session) - timedelta(minutes=5))
+        )
+    # energie answers another one: it leaves the list.
+    client_van(rt, kluis, "energie").verstuur(
+        TeVersturen(
+            oin_van("gemeente"),
+            "klant_onbekend",
+            {"klantnummerSHV": "DEMO-0001"},
+            bevestigd[1].conversatie_referentienummer,
+            antwoord_op=bevestigd[1].referentienummer,
+        )
+    )
+    vragen = (
+        portaal.get("/portaal/ontvangen").text.split('id="kop-te-beantwoorden"')[1].split("</section>")[0]
+    )
+    assert "U hebt 2 bevestigde vragen nog niet beantwoord; <strong>1 daarvan is te laat</strong>." in vragen
+    rijen = _rijen(vragen)
+    assert len(rijen) == 2
+    assert bevestigd[0].referentienummer[:8] in rijen[0]  # the earliest deadline first
+    assert '<span class="status te-laat">Te laat</span>' in rijen[0]
+    assert "Te laat" not in rijen[1] and "Loopt nog" in rijen[1]
+    assert bevestigd[1].referentienummer[:8] not in vragen
+    start = portaal.get("/portaal/").text
+    assert "U hebt 2 bevestigde vragen nog niet beantwoord; <strong>1 daarvan is te laat</strong>." in start
+    assert 'href="/portaal/ontvangen#kop-te-beantwoorden"' in start
 
 
 def test_17_2_a_message_never_downloaded_is_not_confirmed(

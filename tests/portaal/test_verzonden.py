@@ -12,6 +12,7 @@ from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from knooppunt.hub import adresboek, mailbox
+from knooppunt.portaal import dossiers
 from knooppunt.portaal.gastclient import Gastclient
 from knooppunt.portaal.kluis import Kluis
 from knooppunt.portaal.routes import verzonden as verzonden_route
@@ -180,6 +181,31 @@ def test_een_schuldeiser_ziet_alleen_wat_hij_zelf_verstuurde(
     assert "Saldoverzoek antwoord – standaard akkoord" in rijen[0]
     assert "Gemeente Demodorp" in rijen[0]
     assert "/portaal/clienten/" not in pagina.text  # creditors have no client pages
+
+
+def test_een_bewindvoerder_ziet_zijn_clienten(
+    portaal: TestClient, demo: dict[str, int], rt: Runtime, kluis: Kluis
+) -> None:
+    """Like a debt counsellor, a bewindvoerder keeps client labels: its sent messages name the client
+    its Cliënten page names, not only the traject."""
+    inloggen(portaal, "bewindvoerder")
+    pagina = portaal.get("/portaal/verzonden")
+    rijen = _rijen(pagina.text)
+    assert rijen and '<th scope="col">Cliënt</th>' in pagina.text
+    with transactie(rt.sessions) as session:
+        labels = dossiers.lees_meerdere(session, kluis, oin_van("bewindvoerder"))
+    assert labels
+    clienten = portaal.get("/portaal/clienten").text
+    for rij in rijen:
+        conversatie = re.search(r'href="/portaal/clienten/([0-9a-f-]{36})">([^<]+)</a>', rij)
+        assert conversatie, rij
+        assert conversatie.group(2) == labels[conversatie.group(1)].tekst
+        assert html.escape(conversatie.group(2)) in clienten or conversatie.group(2) in clienten
+        assert "Traject met" not in rij
+    # Filtered on one traject, the caption names the client too.
+    eerste = next(iter(labels))
+    gefilterd = portaal.get("/portaal/verzonden", params={"conversatie": eerste})
+    assert f"voor cliënt {labels[eerste].tekst}</caption>" in gefilterd.text
 
 
 def test_beheerder_heeft_geen_verzonden_berichten(portaal: TestClient, demo: dict[str, int]) -> None:

@@ -1155,6 +1155,28 @@ def meldingen_over(
     ).all()
 
 
+def te_beantwoorden(
+    session: Session, *, ontvanger: str, nu: datetime, limiet: int
+) -> tuple[Sequence[Bericht], int, int]:
+    """Confirmed questions to `ontvanger` still unanswered (status bevestigd with an
+    antwoordUiterlijk; an answer sets beantwoord), the earliest deadline first, at most `limiet`;
+    with how many there are and how many of those are past their deadline (teLaat, DESIGN §6: the
+    deadline job's mark or so at `nu`). Metadata only."""
+    filter_ = (
+        Bericht.ontvanger == ontvanger,
+        Bericht.status == "bevestigd",
+        Bericht.antwoord_uiterlijk.is_not(None),
+    )
+    laat = or_(Bericht.termijn_verstreken, Bericht.antwoord_uiterlijk < nu)
+    totaal, te_laat = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((laat, 1), else_=0)), 0)).where(*filter_)
+    ).one()
+    rijen = session.scalars(
+        select(Bericht).where(*filter_).order_by(Bericht.antwoord_uiterlijk, Bericht.id).limit(limiet)
+    ).all()
+    return rijen, int(totaal), int(te_laat)
+
+
 def nog_op_te_halen_van(
     session: Session, *, van: datetime, tot: datetime, nu: datetime, uiterlijk: datetime
 ) -> bool:

@@ -231,6 +231,16 @@ class Bericht(Base):
             postgresql_where=text("status = 'bevestigd' AND NOT termijn_verstreken"),
             sqlite_where=text("status = 'bevestigd' AND NOT termijn_verstreken"),
         ),
+        # A recipient's confirmed questions still to answer, by deadline (the portal's "Nog te
+        # beantwoorden", store.berichten.te_beantwoorden). Migration 0022.
+        Index(
+            "ix_berichten_te_beantwoorden",
+            "ontvanger",
+            "antwoord_uiterlijk",
+            "id",
+            postgresql_where=text("status = 'bevestigd' AND antwoord_uiterlijk IS NOT NULL"),
+            sqlite_where=text("status = 'bevestigd' AND antwoord_uiterlijk IS NOT NULL"),
+        ),
         Index("ix_berichten_verzonden", "afzender", "id"),
         Index("ix_berichten_conversatie", "conversatie_referentienummer", "afzender", "ontvanger", "id"),
         # The logboek (GET /logboek): a party's messages in a period, in (ontvangenOp, id) order, each

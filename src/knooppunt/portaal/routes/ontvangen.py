@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from knooppunt.client.hub import Ontvangen
+from knooppunt.hub import mailbox
 from knooppunt.hub.mailbox import WEIGERREDENEN, kies_pagina
 from knooppunt.portaal import dossiers, export, leesbaar
 from knooppunt.portaal.export import SLEUTEL_ONTBREEKT
@@ -24,6 +25,7 @@ from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel
 from knooppunt.portaal.sessies import Csrf, DeelnemerGebruiker, Gebruiker, runtime
 from knooppunt.portaal.weergave import bericht_naam, eigen_berichten, grootte, pagina
 from knooppunt.protocol.catalogus import CATALOGUS
+from knooppunt.store import berichten as berichten_store
 from knooppunt.store import clientlabels
 from knooppunt.store.db import transactie
 from knooppunt.store.models import Bericht
@@ -34,6 +36,8 @@ MAX_ZIP = 1000
 MAX_RIJEN = 1000
 """Rows the page lists; "Download alle" takes the oldest `MAX_ZIP` whatever the page shows."""
 MELDINGEN = frozenset({"foutbericht", "ontvangstbevestiging"})
+MAX_VRAGEN = 200
+"""Rows of confirmed questions still to answer the page lists, the earliest deadline first."""
 
 
 def client_voor(request: Request, gebruiker: Gebruiker) -> Gastclient:
@@ -87,7 +91,17 @@ def _overzicht(
             session, client.oin, {m.cross_referentienummer for m in meldingen if m.cross_referentienummer}
         )
     )
-    namen = {**namen, **client.namen({r.ontvanger for r in over.values()})}
+    # Confirmed questions still to answer, with their antwoordUiterlijk and teLaat (DESIGN §6:
+    # "both sides see it"), from metadata only.
+    vragen, vragen_totaal, vragen_te_laat = client.lees(
+        lambda session, moment: berichten_store.te_beantwoorden(
+            session, ontvanger=client.oin, nu=moment, limiet=MAX_VRAGEN
+        )
+    )
+    namen = {
+        **namen,
+        **client.namen({r.ontvanger for r in over.values()} | {v.afzender for v in vragen}),
+    }
     return pagina(
         request,
         "ontvangen/overzicht.html",
@@ -100,6 +114,12 @@ def _overzicht(
         gedownload=sum(1 for b in gewoon if b.status == "opgehaald"),
         meldingen=meldingen,
         meer_meldingen=max(0, sum(1 for b in berichten if _is_melding(b)) - MAX_RIJEN),
+        # Hub notices that go in the zip (foutberichten, 17.1i): downloadable on their own too.
+        foutberichten=sum(1 for b in berichten if _is_melding(b) and b.berichttype not in export.NIET_IN_ZIP),
+        vragen=vragen,
+        vragen_totaal=vragen_totaal,
+        vragen_te_laat=vragen_te_laat,
+        te_laat={v.referentienummer for v in vragen if mailbox.te_laat(v, nu)},
         over=over,
         namen=namen,
         nu=nu,

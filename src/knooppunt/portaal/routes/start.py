@@ -13,6 +13,7 @@ from knooppunt.hub import mailbox
 from knooppunt.portaal.browserdemo import demomelding, is_browserdemo
 from knooppunt.portaal.sessies import Ingelogd, huidige, runtime
 from knooppunt.portaal.weergave import pagina
+from knooppunt.store import berichten as berichten_store
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.db import db_nu, transactie
 from knooppunt.store.models import Certificaat
@@ -34,6 +35,10 @@ def start(request: Request, gebruiker: Ingelogd, demoberichten: str | None = Non
         assert deelnemer is not None
         nieuw = mailbox.nieuw_per_type(session, deelnemer, nu=nu)
         open_ = mailbox.open_berichten(session, deelnemer, nu=nu)
+        # Confirmed questions still to answer and how many are late (DESIGN §6), metadata only.
+        eerste_vraag, vragen, vragen_te_laat = berichten_store.te_beantwoorden(
+            session, ontvanger=deelnemer.oin, nu=nu, limiet=1
+        )
         certificaten = sleuteloverzicht(deelnemer.certificaten)
     eerst_verlopend = min((b.verloopt_op for b in open_), default=None)
     return pagina(
@@ -44,6 +49,9 @@ def start(request: Request, gebruiker: Ingelogd, demoberichten: str | None = Non
         totaal_nieuw=sum(nieuw.values()),
         totaal_open=len(open_),
         eerst_verlopend=eerst_verlopend,
+        vragen=vragen,
+        vragen_te_laat=vragen_te_laat,
+        eerste_antwoordtermijn=eerste_vraag[0].antwoord_uiterlijk if eerste_vraag else None,
         certificaten=certificaten,
         laatste_wijziging=max(
             (moment for c in certificaten for moment in (c.toegevoegd_op, c.ingetrokken_op) if moment),

@@ -18,10 +18,14 @@ from knooppunt.portaal.sessies import DeelnemerGebruiker
 from knooppunt.portaal.traject import gastclient, kluis
 from knooppunt.portaal.weergave import STATUSSEN, pagina
 from knooppunt.protocol.identificatie import is_uuid
+from knooppunt.store import berichten as berichten_store
 from knooppunt.store import deelnemers as deelnemers_store
 
 router = APIRouter()
 PER_PAGINA = 50
+CLIENTROLLEN = ("SHV", "BW")
+"""Roles that start trajecten and keep their own client labels (the Cliënten page, DESIGN §7):
+their sent messages name the client instead of the traject."""
 
 
 @router.get("/verzonden", response_class=HTMLResponse)
@@ -43,7 +47,7 @@ def verzonden(
             "7d9f0e3a-1c2b-4d5e-8f90-a1b2c3d4e5f6. Controleer het nummer of laat het veld leeg."
         )
     voor_id = int(voor) if voor.isdigit() else None
-    is_shv = gebruiker.rol == "SHV"
+    met_clienten = gebruiker.rol in CLIENTROLLEN
 
     def lees(session: Any, nu: datetime) -> dict[str, Any]:
         if fouten:
@@ -52,6 +56,7 @@ def verzonden(
                 "meer": False,
                 "namen": {},
                 "labels": {},
+                "eigen": set(),
                 "te_laat": set(),
                 "reminders": {},
                 "meldingen": {},
@@ -76,18 +81,25 @@ def verzonden(
             o: (d.naam if (d := deelnemers_store.haal(session, o)) is not None else o)
             for o in {b.ontvanger for b in berichten}
         }
-        labels = (
-            dossiers.lees_meerdere(
-                session, kluis(request), gast.oin, {b.conversatie_referentienummer for b in berichten}
-            )
-            if is_shv
-            else {}
+        trajecten = {b.conversatie_referentienummer for b in berichten}
+        labels = dossiers.lees_meerdere(session, kluis(request), gast.oin, trajecten) if met_clienten else {}
+        # The trajecten this organisation started (its clients); a bewindvoerder's answers to a
+        # debt counsellor's questions lie in that counsellor's trajecten instead.
+        eigen = (
+            {
+                c
+                for c, eigenaar in berichten_store.conversatie_eigenaren(session, trajecten).items()
+                if eigenaar == gast.oin
+            }
+            if met_clienten
+            else set()
         )
         return {
             "berichten": berichten,
             "meer": meer,
             "namen": namen,
             "labels": labels,
+            "eigen": eigen,
             "te_laat": {b.referentienummer for b in berichten if mailbox.te_laat(b, nu)},
             "reminders": mailbox.aantal_reminders(session, deelnemer, berichten),
             "meldingen": meldingen,
@@ -119,7 +131,7 @@ def verzonden(
         conversatie=conversatie,
         fouten=fouten,
         statussen=STATUSSEN,
-        is_shv=is_shv,
+        met_clienten=met_clienten,
         volgende=volgende,
         eerste=eerste,
         **gegevens,

@@ -13,6 +13,9 @@ export const MAX_NAAM = 200;
 
 let conversaties = [];
 const labels = new Map(); // conversatie → {klantnummer, naam} (decrypted, in this page only) or {fout}
+const luisteraars = []; // the other parts' tables that show names: told when the names change
+const geprobeerd = new Set(); // trajecten this page already named (or tried to) from a message
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function aad(conversatie, sleutelId) {
   return new TextEncoder().encode(`knooppunt-clientlabel:v1:${instellingen.oin}:${conversatie}:${sleutelId}`);
@@ -65,6 +68,98 @@ export function clientnaam(conversatie) {
 export function labeltekst(label) {
   if (!label || label.fout) return null;
   return [label.naam, label.klantnummer].filter(Boolean).join(" · ") || null;
+}
+
+/** Call `fn` whenever the names this page holds change (loaded, set, wiped, or taken from an opened
+ * message), so that a table already shown (the inbox, the download) shows them at once. */
+export function bijNamen(fn) {
+  luisteraars.push(fn);
+}
+
+function meldNamen() {
+  for (const fn of luisteraars) {
+    try {
+      fn();
+    } catch {
+      // one table that cannot be redrawn does not stop the others
+    }
+  }
+}
+
+function isObject(x) {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+function tekstveld(w) {
+  return typeof w === "string" || typeof w === "number" ? String(w).trim() : "";
+}
+
+/** The label a received message's content gives its client (DESIGN §7), as the werkplek stores it:
+ * the name from `klant` (its `naam`, or voornamen — else voorletters —, voorvoegsel and achternaam)
+ * and the creditor's own klantnummer (`klantnummerSE`), else the sender's (`klantnummerSHV`).
+ * null when the content names no client: a klantnummer alone is no reason to name a traject. */
+export function labelUitPayload(payload) {
+  if (!isObject(payload) || !isObject(payload.klant)) return null;
+  const klant = payload.klant;
+  const delen = [tekstveld(klant.voornamen) || tekstveld(klant.voorletters), tekstveld(klant.voorvoegsel), tekstveld(klant.achternaam)];
+  const naam = tekstveld(klant.naam) || delen.filter(Boolean).join(" ");
+  if (!schoon(naam, MAX_NAAM)) return null;
+  const klantnummer = tekstveld(payload.klantnummerSE) || tekstveld(payload.klantnummerSHV);
+  return { klantnummer: schoon(klantnummer, MAX_KLANTNUMMER), naam: schoon(naam, MAX_NAAM) };
+}
+
+/** The organisation's conversations and their labels as the server holds them now, decrypted into
+ * this page (the list's data); returns the server's answer. */
+async function vernieuw() {
+  const r = await api("/clienten");
+  const nieuw = new Map();
+  for (const [conversatie, opgeslagen] of Object.entries(r.labels)) {
+    nieuw.set(conversatie, await ontsleutel(conversatie, opgeslagen));
+  }
+  conversaties = r.conversaties;
+  labels.clear();
+  for (const [conversatie, label] of nieuw) labels.set(conversatie, label);
+  return r;
+}
+
+/** Name the trajecten of messages the werkplek opened (decrypted and verified) from their content
+ * (`labelUitPayload`): encrypted here and stored as a name typed in the list is, and shown at once
+ * in every table of the page. items: [{conversatie, payload}]. A traject that already has a label
+ * — in this page, on the server now (a colleague may have named it meanwhile), or readable of the
+ * old kind still to be moved — keeps it: nothing is overwritten. Returns how many were named; never
+ * throws (a name that could not be stored is only not shown). */
+export async function noemUitBerichten(items) {
+  if (!geheim("labelsleutel")) return 0;
+  const kandidaten = new Map();
+  for (const { conversatie, payload } of items) {
+    const c = String(conversatie ?? "").toLowerCase();
+    if (!UUID.test(c) || labels.has(c) || geprobeerd.has(c) || kandidaten.has(c)) continue;
+    const label = labelUitPayload(payload);
+    if (label) kandidaten.set(c, label);
+  }
+  if (kandidaten.size === 0) return 0;
+  for (const c of kandidaten.keys()) geprobeerd.add(c);
+  let gemaakt = 0;
+  try {
+    const r = await vernieuw();
+    const oud = new Set();
+    if (r.oudeLabels > 0) for (const l of (await api("/clienten/oude-labels")).labels) oud.add(String(l.conversatie).toLowerCase());
+    for (const [c, label] of kandidaten) {
+      if (labels.has(c) || oud.has(c)) continue;
+      try {
+        await api(`/clienten/${encodeURIComponent(c)}/label`, { methode: "PUT", body: await versleutel(c, label) });
+        labels.set(c, label);
+        gemaakt++;
+      } catch {
+        // not stored (not a traject of this organisation, or the server refused): not shown
+      }
+    }
+  } catch {
+    for (const c of kandidaten.keys()) geprobeerd.delete(c); // the server was not reached: try again later
+  }
+  toonLijst();
+  meldNamen();
+  return gemaakt;
 }
 
 function tekstVan(conversatie) {
@@ -122,12 +217,8 @@ function toonLijst() {
 async function laad() {
   melding("");
   try {
-    const r = await api("/clienten");
-    conversaties = r.conversaties;
-    labels.clear();
-    for (const [conversatie, opgeslagen] of Object.entries(r.labels)) {
-      labels.set(conversatie, await ontsleutel(conversatie, opgeslagen));
-    }
+    const r = await vernieuw();
+    meldNamen();
     $("clienten-oud").hidden = !(r.oudeLabels > 0);
     $("clienten-oud-aantal").textContent = String(r.oudeLabels);
     toonLijst();
@@ -166,6 +257,7 @@ async function bewaar(gebeurtenis) {
     labels.set(conversatie, label);
     $("clienten-bewerk").hidden = true;
     toonLijst();
+    meldNamen();
     status("De naam is versleuteld bewaard. Het knooppunt kan hem niet lezen.");
   } catch (fout) {
     melding(`De naam is niet bewaard: ${fout.message}`);
@@ -180,8 +272,10 @@ async function wis() {
   try {
     await api(`/clienten/${encodeURIComponent(conversatie)}/label`, { methode: "DELETE" });
     labels.delete(conversatie);
+    geprobeerd.add(conversatie); // wiped on purpose: an opened message does not name it again here
     $("clienten-bewerk").hidden = true;
     toonLijst();
+    meldNamen();
     status("De naam is gewist.");
   } catch (fout) {
     melding(`De naam is niet gewist: ${fout.message}`);

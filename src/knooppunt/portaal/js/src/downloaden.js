@@ -13,11 +13,13 @@
 //
 // Client names: the server hands each page of messages the labels of their trajecten as ciphertext
 // (clienten.js encrypted them under the organisation's label key); they are decrypted here and shown
-// in the table, in the readable copies' headings and in clienten.csv. They never go back.
+// in the table, in the readable copies' headings and in clienten.csv. They never go back readable: a
+// traject without a label is named from the client its opened message names (clienten.js
+// noemUitBerichten encrypts and stores that label) before the zip is made.
 
 import { Validator } from "@cfworker/json-schema";
 import { strToU8, zipSync } from "fflate";
-import { labeltekst, ontsleutel } from "./clienten.js";
+import { bijNamen, clientnaam, labeltekst, noemUitBerichten, ontsleutel } from "./clienten.js";
 import { g, indeling, isPdf, laadIndeling, lokaal, typenaam, typeVan } from "./indeling.js";
 import { isObject, leesbareKopie } from "./leesbaar.js";
 import { Onbetrouwbaar, open } from "./openen.js";
@@ -233,6 +235,15 @@ export async function noemClienten(berichten, opgeslagen) {
   }
 }
 
+// The trajecten without a label, named from the client their opened messages name (clienten.js
+// noemUitBerichten, which never overwrites a label); b.client follows. Returns how many were named.
+export async function noemUitInhoud(geopend) {
+  const zonder = geopend.filter((b) => !b.client && !b.clientfout && b.payload);
+  const benoemd = await noemUitBerichten(zonder.map((b) => ({ conversatie: conversatieVan(b), payload: b.payload })));
+  for (const b of zonder) b.client = clientnaam(conversatieVan(b));
+  return benoemd;
+}
+
 // What the table shows in the Cliënt column: the name, or "onbekende cliënt" and the traject's
 // short reference (as the Cliënten part shows a traject without a name).
 export function clienttekst(b) {
@@ -423,6 +434,7 @@ async function maakDownload() {
     const niet = [];
     for (const b of await openAlles(berichten, pems)) (b.reden ? niet : geopend).push(b);
     await noemClienten([...geopend, ...niet], labels);
+    const benoemd = await noemUitInhoud(geopend);
     const t2 = performance.now();
     voortgang(`Zip maken… ${meervoud(geopend.length, "bericht", "berichten")}.`);
     const leesmij = await api("/download/leesmij", {
@@ -457,7 +469,10 @@ async function maakDownload() {
     });
     voortgang(
       `Klaar: ${geopend.length} bericht${geopend.length === 1 ? "" : "en"} in ${leesmij.bestandsnaam}` +
-        (niet.length ? `; ${niet.length} niet geopend (zie hieronder).` : "."),
+        (niet.length ? `; ${niet.length} niet geopend (zie hieronder).` : ".") +
+        (benoemd
+          ? ` ${benoemd === 1 ? "De naam van 1 cliënt is" : `De namen van ${benoemd} cliënten zijn`} uit de berichten overgenomen en versleuteld bewaard.`
+          : ""),
     );
   } catch (fout) {
     voortgang("");
@@ -508,6 +523,19 @@ async function weiger(b, li, knop) {
     melding(`Het bericht ${b.env.referentienummer} is niet geweigerd: ${fout.message}`);
   }
 }
+
+// Names loaded, set or taken from an opened message elsewhere on the page: the table shows them at
+// once (the zip already made keeps what it had).
+bijNamen(() => {
+  for (const b of laatste?.berichten ?? []) {
+    const naam = clientnaam(conversatieVan(b));
+    if (!naam) continue;
+    b.client = naam;
+    b.clientfout = null;
+    const cel = $("download-lijst")?.querySelector(`tr[data-referentienummer="${b.env.referentienummer}"] .download-client`);
+    if (cel) cel.textContent = clienttekst(b);
+  }
+});
 
 function toonInhoud(geopend) {
   const lijst = $("download-lijst");

@@ -47,7 +47,7 @@ import {
   tijdstip,
   toonTabel,
 } from "./werkplek.js";
-import { clientnaam } from "./clienten.js";
+import { bijNamen, clientnaam, noemUitBerichten } from "./clienten.js";
 import "./downloaden.js";
 import { laadIndeling, typenaam } from "./indeling.js";
 import { toonLeesbaar } from "./leesbaar.js";
@@ -645,6 +645,18 @@ async function importeerCertificaat(gebeurtenis) {
 
 // --- messages -----------------------------------------------------------------------------------------
 
+// The inbox's Cliënt cell: the client's name as the organisation gave it (or as an opened message
+// named it: clienten.js), decrypted in this page (DESIGN §7); else the traject's short reference.
+function toonClient(td) {
+  const traject = td.dataset.conversatie;
+  td.textContent = clientnaam(traject) || (traject ? `Traject ${traject.slice(0, 8)}` : "—");
+}
+
+// Names loaded, set or taken from an opened message: the rows already shown name the client at once.
+bijNamen(() => {
+  for (const td of $("berichten-lijst")?.querySelectorAll("td.bericht-client") ?? []) toonClient(td);
+});
+
 async function haalBerichten() {
   melding("");
   status("Berichten worden opgehaald…");
@@ -659,8 +671,10 @@ async function haalBerichten() {
       cel(rij, env.berichttypeNaam || env.berichttype);
       cel(rij, env.afzenderNaam || env.afzender);
       // The client's name as the organisation gave it, decrypted in this page (DESIGN §7).
-      const traject = String(env.conversatieReferentienummer || "");
-      cel(rij, clientnaam(traject) || (traject ? `Traject ${traject.slice(0, 8)}` : "—"));
+      const client = cel(rij, "");
+      client.className = "bericht-client";
+      client.dataset.conversatie = String(env.conversatieReferentienummer || "");
+      toonClient(client);
       cel(rij, tijdstip(env.ontvangenOp));
       const knopcel = cel(rij, "");
       const knop = document.createElement("button");
@@ -691,6 +705,7 @@ async function openBericht(referentienummer) {
   toonAntwoordknop(null);
   let ruw = null; // the payload as it arrived (JSON text), for answering it
   let gelezen = null;
+  let benoemd = 0;
   let tekst;
   try {
     if (env.melding) {
@@ -714,8 +729,10 @@ async function openBericht(referentienummer) {
   }
   try {
     // Readable as the hosted "Bekijken" page and the zip's copy show it: the layout's labels.
-    await laadIndeling();
     const traject = String(env.conversatieReferentienummer || "");
+    // A traject without a name is named from the client the content names (clienten.js), at once.
+    if (gelezen !== null && traject) benoemd = await noemUitBerichten([{ conversatie: traject, payload: gelezen }]);
+    await laadIndeling();
     const b = { env, typeNaam: typenaam(env), client: traject ? clientnaam(traject) : null, payload: gelezen, melding: env.melding ?? null };
     toonLeesbaar(kop, vak, b, tekst);
   } catch {
@@ -726,7 +743,10 @@ async function openBericht(referentienummer) {
     vak.replaceChildren(pre);
   }
   if (!env.melding) toonAntwoordknop(env, ruw); // answering it: opstellen.js
-  status("Het bericht is ontsleuteld en de handtekening van de afzender klopt.");
+  status(
+    "Het bericht is ontsleuteld en de handtekening van de afzender klopt." +
+      (benoemd ? " De naam van de cliënt is uit het bericht overgenomen en versleuteld bewaard; het knooppunt kan hem niet lezen." : ""),
+  );
 }
 
 // --- start --------------------------------------------------------------------------------------------
