@@ -237,16 +237,26 @@ def test_17_1_readable_copy_per_message_with_dutch_labels_and_euros(
     assert "Bevestig de download op het webportaal" in leesmij
 
 
+def _geweigerd_statusverzoek(rt: Runtime, kluis: Kluis) -> tuple[Gastclient, Gastclient, str]:
+    """Energie asks the gemeente for the status; the gemeente refuses it: a foutbericht GEWEIGERD
+    waits for energie. Returns (energie, gemeente, the refused statusverzoek's number)."""
+    energie, gemeente = client_van(rt, kluis, "energie"), client_van(rt, kluis, "gemeente")
+    verzoek = energie.verstuur(
+        TeVersturen(
+            oin_van("gemeente"),
+            "statusverzoek",
+            voorbeeld(SR, "statusverzoek"),
+            conversatie_met(rt, "energie"),
+        )
+    )
+    gemeente.weiger(verzoek.bericht.referentienummer, "INHOUD_ONGELDIG")
+    return energie, gemeente, verzoek.bericht.referentienummer
+
+
 def test_17_1i_foutbericht_is_zipped_receipts_are_only_shown_in_the_portal(
     portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
 ) -> None:
-    energie, gemeente = client_van(rt, kluis, "energie"), client_van(rt, kluis, "gemeente")
-    conversatie = conversatie_met(rt, "energie")
-    # energie asks for the status; the gemeente refuses it -> a foutbericht GEWEIGERD to energie
-    verzoek = energie.verstuur(
-        TeVersturen(oin_van("gemeente"), "statusverzoek", voorbeeld(SR, "statusverzoek"), conversatie)
-    )
-    gemeente.weiger(verzoek.bericht.referentienummer, "INHOUD_ONGELDIG")
+    energie, gemeente, geweigerd = _geweigerd_statusverzoek(rt, kluis)
     # energie answers a saldoverzoek by API-like means; the gemeente confirms -> a receipt to energie
     vraag = berichten_aan(rt, "energie", berichttype="saldoverzoek_nuts")[0]
     antwoord = energie.verstuur(
@@ -276,18 +286,14 @@ def test_17_1i_foutbericht_is_zipped_receipts_are_only_shown_in_the_portal(
         "berichttype." in meldingen
     )
     assert "Klant onbekend is bevestigd door Gemeente Demodorp." in meldingen
-    assert verzoek.bericht.referentienummer not in meldingen.replace(
-        f'value="{verzoek.bericht.referentienummer}"', ""
-    ).replace(f'id="melding-{verzoek.bericht.referentienummer}"', "").replace(
-        f'for="melding-{verzoek.bericht.referentienummer}"', ""
-    )
+    assert geweigerd not in meldingen.replace(f'value="{geweigerd}"', "").replace(
+        f'id="melding-{geweigerd}"', ""
+    ).replace(f'for="melding-{geweigerd}"', "")
 
     zip_ = download(portaal)
     assert "foutberichten.csv" in zip_.namelist()
     fout = csv_rijen(zip_, "foutberichten.csv")
-    assert [(r["melding.code"], r["melding.referentienummer"]) for r in fout] == [
-        ("GEWEIGERD", verzoek.bericht.referentienummer)
-    ]
+    assert [(r["melding.code"], r["melding.referentienummer"]) for r in fout] == [("GEWEIGERD", geweigerd)]
     assert fout[0]["afzender"] == "KNOOPPUNT" and fout[0]["afzenderNaam"] == "Knooppunt"
     alles = b"".join(zip_.read(n) for n in zip_.namelist())
     assert b"ontvangstbevestiging" not in alles and b"BEVESTIGD" not in alles
@@ -298,17 +304,9 @@ def test_17_1i_foutbericht_is_zipped_receipts_are_only_shown_in_the_portal(
 def test_17_1i_only_foutberichten_waiting_still_offers_the_download(
     portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
 ) -> None:
-    energie, gemeente = client_van(rt, kluis, "energie"), client_van(rt, kluis, "gemeente")
+    energie = client_van(rt, kluis, "energie")
     energie.bevestig([b.referentienummer for b in energie.haal_op(waarvoor="test")])
-    verzoek = energie.verstuur(
-        TeVersturen(
-            oin_van("gemeente"),
-            "statusverzoek",
-            voorbeeld(SR, "statusverzoek"),
-            conversatie_met(rt, "energie"),
-        )
-    )
-    gemeente.weiger(verzoek.bericht.referentienummer, "INHOUD_ONGELDIG")
+    _geweigerd_statusverzoek(rt, kluis)
     inloggen(portaal, "energie")
     pagina = portaal.get("/portaal/ontvangen").text
     assert "Er staan geen berichten klaar." in pagina
@@ -330,16 +328,7 @@ def test_17_1i_only_foutberichten_waiting_still_offers_the_download(
 def test_hub_notices_are_confirmed_in_the_portal(
     portaal: TestClient, demo: object, rt: Runtime, kluis: Kluis
 ) -> None:
-    energie, gemeente = client_van(rt, kluis, "energie"), client_van(rt, kluis, "gemeente")
-    verzoek = energie.verstuur(
-        TeVersturen(
-            oin_van("gemeente"),
-            "statusverzoek",
-            voorbeeld(SR, "statusverzoek"),
-            conversatie_met(rt, "energie"),
-        )
-    )
-    gemeente.weiger(verzoek.bericht.referentienummer, "INHOUD_ONGELDIG")
+    _geweigerd_statusverzoek(rt, kluis)
     inloggen(portaal, "energie")
     pagina = bevestig(portaal, alle="meldingen")
     assert pagina.status_code == 200
