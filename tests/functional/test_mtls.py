@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import signal
 import socket
 import ssl
 import stat
@@ -320,6 +321,25 @@ def test_serve_met_meerdere_workers(
         uitvoer = "".join(hub.log)
     assert "2 workers" in uitvoer
     assert '"event": "jobs"' in uitvoer, uitvoer  # the embedded jobs ran
+
+
+def test_een_open_verbinding_houdt_het_stoppen_niet_op(
+    cast: dict[str, Partij], database_url: str, tmp_path: Path, pki_dir: Path
+) -> None:
+    """A client that keeps its connection open (a pooled, idle keep-alive connection, as every HTTP
+    client library keeps) does not hold up a node's shutdown: SIGTERM ends `serve` at once. Before,
+    closing TLS politely waited 30 s for the idle client's close_notify — a rolling restart of
+    every node, 30 s each. An answer under way is still finished first (uvicorn's own rule)."""
+    with start_hub(database_url=database_url, data_dir=tmp_path / "hub", pki_dir=pki_dir) as hub:
+        client = hub.client(cast["gemeente"], timeout=30)
+        try:
+            assert client.get("/berichten").status_code == 200  # the connection stays open, idle
+            begin = time.monotonic()
+            hub.proces.send_signal(signal.SIGTERM)
+            hub.proces.wait(20)  # TimeoutExpired here: the shutdown waited on the idle connection
+            assert time.monotonic() - begin < 10
+        finally:
+            client.close()
 
 
 # --- behind a TLS proxy -----------------------------------------------------------------------
