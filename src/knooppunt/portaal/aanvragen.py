@@ -709,9 +709,7 @@ class _Bericht:
 def modulelabel(keuze: str) -> str:
     """``schuldregeling:2.0`` as people read it: "Schuldregeling (versie 2.0)"."""
     code, versies = adresboek.ontleed_module(keuze)
-    definitie = CATALOGUS.module(code)
-    naam = definitie.naam if definitie is not None else code
-    return f"{naam} (versie {', '.join(versies or CATALOGUS.moduleversies(code))})"
+    return f"{CATALOGUS.modulenaam(code)} (versie {', '.join(versies or CATALOGUS.moduleversies(code))})"
 
 
 def _modules_leesbaar(modules: tuple[str, ...]) -> list[str]:

@@ -181,9 +181,7 @@ def typenaam(module: str, code: str, versie: str | None = None) -> str:
     return gevonden.naam if gevonden is not None else code
 
 
-def modulenaam(module: str) -> str:
-    gevonden = CATALOGUS.module(module)
-    return gevonden.naam if gevonden is not None else module
+modulenaam = CATALOGUS.modulenaam
 
 
 # --- cells to values ---------------------------------------------------------------------------------

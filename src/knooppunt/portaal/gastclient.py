@@ -368,7 +368,7 @@ class Gastclient:
                 "staat niet in het adresboek van het knooppunt: gebruik een ander kanaal (post, e-mail)",
             )
         if module not in adresboek.modules_van(ontvanger):
-            naam = gevonden.naam if (gevonden := CATALOGUS.module(module)) is not None else module
+            naam = CATALOGUS.modulenaam(module)
             return ontvanger, f"doet niet mee aan module {naam}: gebruik een ander kanaal (post, e-mail)"
         return ontvanger, None
 

@@ -111,9 +111,7 @@ def bericht_naam(bericht: Any) -> str:
     )
 
 
-def modulenaam(code: str) -> str:
-    gevonden = CATALOGUS.module(code)
-    return gevonden.naam if gevonden is not None else code
+modulenaam = CATALOGUS.modulenaam
 
 
 def bedrag(centen: int | None) -> str:
@@ -254,8 +252,8 @@ def leesbare_codes(tekst: str | None) -> str:
         return f"‘{naam}’" if naam else m.group(0)
 
     def module(m: re.Match[str]) -> str:
-        gevonden = CATALOGUS.module(m.group(1) or m.group(2))
-        return f"module ‘{gevonden.naam}’" if gevonden is not None else m.group(0)
+        code = m.group(1) or m.group(2)
+        return f"module ‘{CATALOGUS.modulenaam(code)}’" if CATALOGUS.module(code) is not None else m.group(0)
 
     tekst = _MODULECODE.sub(module, tekst)
     return _CODEWOORD.sub(woord, _GECITEERD.sub(geciteerd, tekst))

@@ -100,6 +100,12 @@ class Catalogus:
     def module(self, code: str) -> Moduledefinitie | None:
         return self._modules.get(str(code))
 
+    def modulenaam(self, code: str) -> str:
+        """The name people see (DESIGN §2: "the names in brackets are what people see"); an unknown
+        code as it is."""
+        gevonden = self._modules.get(str(code))
+        return gevonden.naam if gevonden is not None else str(code)
+
     def modules(self) -> list[Moduledefinitie]:
         return list(self._modules.values())
 
