@@ -66,6 +66,7 @@ from knooppunt.portaal.csvformaat import (
     lees_cel,
 )
 from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel, Zegelfout
+from knooppunt.portaal.grafiek import getal
 from knooppunt.portaal.kluis import KluisFout
 from knooppunt.portaal.weergave import fouttekst, grootte
 from knooppunt.protocol.catalogus import CATALOGUS, SALDOVERZOEKEN
@@ -106,8 +107,8 @@ def _lees_bestand(bestand: Bestand, upload: Upload) -> None:
             None,
             None,
             # In bytes too: just over the limit, "4,0 MB" against "4 MB" would not say why.
-            f"Het bestand is {grootte(bestand.grootte)} ({_bytes(bestand.grootte)}); de grens is 4 MB "
-            f"({_bytes(4 * 1024 * 1024)}) per bestand (art. 18.3b). Verdeel de rijen over meerdere "
+            f"Het bestand is {grootte(bestand.grootte)} ({getal(bestand.grootte)} bytes); de grens is 4 MB "
+            f"({getal(4 * 1024 * 1024)} bytes) per bestand (art. 18.3b). Verdeel de rijen over meerdere "
             "bestanden en upload die samen.",
         )
         return
@@ -883,8 +884,3 @@ def _meld_weigering(upload: Upload, gepland: Gepland, weigering: HubFout) -> Non
         "ontvanger": "ontvanger" if start else "referentienummer",
     }.get(veld or "", gepland.soort.kenmerk if not start else "conversatieReferentienummer")
     upload.fout(gepland.bestand, gepland.rijen[0], kolom, fouttekst(weigering.code, weigering.detail))
-
-
-def _bytes(aantal: int) -> str:
-    """``4.236.000 bytes``: a count with Dutch thousands separators."""
-    return f"{aantal:,} bytes".replace(",", ".")
