@@ -1020,6 +1020,12 @@ def herlaad(session: Session, bericht: Bericht) -> Bericht:
     return bericht
 
 
+def _open_en_te_laat(nu: datetime) -> Any:
+    """teLaat of a confirmed question still without an answer, in SQL (as `mailbox.te_laat`): the
+    deadline job's mark, or past its antwoordUiterlijk at `nu`."""
+    return or_(Bericht.termijn_verstreken.is_(True), Bericht.antwoord_uiterlijk < nu)
+
+
 def tellingen(conn: Connection, *, nu: datetime) -> list[tuple[str, str, int, int]]:
     """(berichttype, status, messages, of which answers overdue) in one GROUP BY, for /metrics.
     Overdue: confirmed, not answered, past antwoordUiterlijk (teLaat while still open)."""
@@ -1027,7 +1033,7 @@ def tellingen(conn: Connection, *, nu: datetime) -> list[tuple[str, str, int, in
         (
             and_(
                 Bericht.status == "bevestigd",
-                or_(Bericht.antwoord_uiterlijk < nu, Bericht.termijn_verstreken.is_(True)),
+                _open_en_te_laat(nu),
             ),
             1,
         ),
@@ -1167,7 +1173,7 @@ def te_beantwoorden(
         Bericht.status == "bevestigd",
         Bericht.antwoord_uiterlijk.is_not(None),
     )
-    laat = or_(Bericht.termijn_verstreken, Bericht.antwoord_uiterlijk < nu)
+    laat = _open_en_te_laat(nu)
     totaal, te_laat = session.execute(
         select(func.count(), func.coalesce(func.sum(case((laat, 1), else_=0)), 0)).where(*filter_)
     ).one()
