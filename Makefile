@@ -33,8 +33,12 @@ install: | $(PYTHON)
 run: $(GEINSTALLEERD)
 	KNOOPPUNT_ENV=development $(KNOOPPUNT) serve --port $(PORT)
 
+# The whole suite, spread over every core (pytest-xdist; `make test TEST_WORKERS=0` runs it in one
+# process): each worker takes whole test files, so a file's module fixtures (a served hub, a browser)
+# are made once, and has its own PostgreSQL database and temporary folders.
+TEST_WORKERS ?= auto
 test: $(GEINSTALLEERD)
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(GEINSTALLEERD)
 	$(PYTHON) -m pytest -m "not slow" -x -q

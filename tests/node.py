@@ -8,6 +8,7 @@ Without node or npm the test is skipped with the reason; with CI=true that is a 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -30,6 +31,15 @@ def node_met_pakketten(map_: Path, waarvoor: str) -> str:
         if _ci():
             pytest.fail(f"CI=true: {reden}")
         pytest.skip(reden)
+    # One `npm ci` at a time per folder: `make test` runs the suite in several worker processes
+    # (pytest-xdist), and `npm ci` empties node_modules/ before it fills it again.
+    with (map_ / ".npm-ci.lock").open("w") as slot:
+        fcntl.flock(slot, fcntl.LOCK_EX)
+        _installeer(npm, map_)
+    return node
+
+
+def _installeer(npm: str, map_: Path) -> None:
     pakketten = json.loads((map_ / "package-lock.json").read_text())["packages"]
     for pad, gegevens in pakketten.items():
         if not pad or gegevens.get("optional") or "version" not in gegevens:
@@ -48,7 +58,6 @@ def node_met_pakketten(map_: Path, waarvoor: str) -> str:
             )
             assert r.returncode == 0, f"npm ci in {map_} failed:\n{r.stdout}\n{r.stderr}"
             break
-    return node
 
 
 def draai_script(node: str, script: Path, invoer: Any) -> Any:
