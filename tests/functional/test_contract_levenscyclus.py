@@ -542,6 +542,35 @@ def test_par_6_na_de_termijn_bevestigen_is_410_ook_voor_de_veegronde_en_de_afzen
     ] == [("foutbericht", "VERLOPEN", nummer)]
 
 
+def test_par_6_verlopen_is_meteen_te_zien_ook_voordat_de_verloopjob_draait(
+    rt: Runtime, wie: dict[str, Partij], client_voor: Any, cli: Any
+) -> None:
+    """§6: "not confirmed within 5 working days of `ontvangenOp` → … status `verlopen`"; §4:
+    `/verzonden?status=` with `verlopen`. A message past its verlooptOp can no longer be fetched or
+    confirmed, so every overview says `verlopen` at once — before the expiry job (which runs now and
+    then) has deleted its content and told the sender; the status filter agrees with what is shown."""
+    gemeente, energie = wie["gemeente"], wie["energie"]
+    shv = client_voor(gemeente)
+    oud = _stuur_op(rt, gemeente, energie, "saldoverzoek_nuts", _ams(2026, 11, 23, 9, 30))
+    nieuw = _stuur_op(rt, gemeente, energie, "saldoverzoek_nuts", datetime.now(AMS))
+    verlopen, open_ = oud["referentienummer"], nieuw["referentienummer"]
+
+    def statussen(**params: str) -> dict[str, str]:
+        return {
+            b["referentienummer"]: b["status"]
+            for b in _json(shv.get("/verzonden", params=params))["berichten"]
+        }
+
+    for moment in ("voor de verloopjob", "na de verloopjob"):
+        assert statussen() == {verlopen: "verlopen", open_: "aangeboden"}, moment
+        assert statussen(status="verlopen") == {verlopen: "verlopen"}, moment
+        assert statussen(status="aangeboden") == {open_: "aangeboden"}, moment
+        tijdlijn = _json(shv.get(f"/conversaties/{oud['conversatieReferentienummer']}"))["berichten"]
+        assert {b["referentienummer"]: b["status"] for b in tijdlijn}[verlopen] == "verlopen", moment
+        if moment == "voor de verloopjob":
+            assert _worker(cli, datetime.now(AMS))["verlopen"] == 1
+
+
 # --- §6: working days ---------------------------------------------------------------------------------
 
 # (offered at, the end of the bevestigingstermijn) — each holiday of §6 inside a term of 5 working days.

@@ -111,7 +111,7 @@ def bericht_weergave(
         beantwoord_op=_tijd(bericht.beantwoord_op),
         verlopen_op=_tijd(bericht.verlopen_op),
         geweigerd_op=_tijd(bericht.geweigerd_op),
-        status=bericht.status,
+        status=mailbox.status_op(bericht, nu),
         te_laat=mailbox.te_laat(bericht, nu),
         aantal_reminders=(
             reminders.get(bericht.referentienummer, 0)
@@ -592,6 +592,7 @@ def haal_verzonden_op(
             status=status,
             conversatie=conversatie_referentienummer if conversatie_referentienummer else None,
             module=module,
+            nu=v.nu,
         )
     )
     meer = len(berichten) > limit

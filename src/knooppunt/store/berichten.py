@@ -973,17 +973,28 @@ def verzonden(
     status: str | None = None,
     conversatie: str | None = None,
     module: str | None = None,
+    nu: datetime,
 ) -> Sequence[Bericht]:
     query = select(Bericht).where(Bericht.afzender == afzender).order_by(Bericht.id.desc()).limit(limiet)
     if voor_id is not None:
         query = query.where(Bericht.id < voor_id)
     if status:
-        query = query.where(Bericht.status == status)
+        query = query.where(_met_status(status, nu))
     if conversatie:
         query = query.where(Bericht.conversatie_referentienummer == conversatie)
     if module:
         query = query.where(Bericht.module == module)
     return session.scalars(query).all()
+
+
+def _met_status(status: str, nu: datetime) -> ColumnElement[bool]:
+    """The status a participant sees at `nu` (mailbox.status_op): an open message past verlooptOp
+    counts as `verlopen`, not as `aangeboden`/`opgehaald`, before the expiry job has run."""
+    if status == "verlopen":
+        return or_(Bericht.status == "verlopen", and_(_open(), Bericht.verloopt_op < nu))
+    if status in OPEN_STATUSSEN:
+        return and_(Bericht.status == status, Bericht.verloopt_op >= nu)
+    return Bericht.status == status
 
 
 def aantal_reminders(

@@ -14,7 +14,7 @@ from knooppunt.hub.fouten import niet_gevonden
 from knooppunt.hub.mailbox.envelop import KNOOPPUNT
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.store import berichten as store
-from knooppunt.store.models import Bericht, Deelnemer
+from knooppunt.store.models import OPEN_STATUSSEN, Bericht, Deelnemer
 
 
 def te_laat(bericht: store.Berichtkolommen, nu: datetime) -> bool:
@@ -28,6 +28,15 @@ def te_laat(bericht: store.Berichtkolommen, nu: datetime) -> bool:
     return moment > bericht.antwoord_uiterlijk
 
 
+def status_op(bericht: store.Berichtkolommen, nu: datetime) -> str:
+    """The status a participant sees at `nu` (DESIGN §6): a message still open past its verlooptOp
+    is `verlopen` at once, before the expiry job has deleted its content and told the sender (it can
+    no longer be fetched or confirmed: the same comparison as those use)."""
+    if bericht.status in OPEN_STATUSSEN and bericht.verloopt_op < nu:
+        return "verlopen"
+    return bericht.status
+
+
 def verzonden(
     session: Session,
     afzender: Deelnemer | Partij,
@@ -36,6 +45,7 @@ def verzonden(
     voor_id: int | None,
     status: str | None,
     conversatie: str | None,
+    nu: datetime,
     module: str | None = None,
 ) -> Sequence[Bericht]:
     return store.verzonden(
@@ -46,6 +56,7 @@ def verzonden(
         status=status,
         conversatie=conversatie,
         module=module,
+        nu=nu,
     )
 
 

@@ -100,6 +100,8 @@ class Rij:
 
     bericht: Bericht
     richting: str  # verstuurd | ontvangen | melding
+    status: str = ""
+    """The status at this moment (mailbox.status_op: past verlooptOp is verlopen at once)."""
     te_laat: bool = False
     reminders: int | None = None
     antwoorden: list[Bericht] = field(default_factory=list)
@@ -171,6 +173,7 @@ def _schuldeisers(
         rij = Rij(
             bericht=b,
             richting="melding" if b.afzender == HUB else ("verstuurd" if b.afzender == oin else "ontvangen"),
+            status=mailbox.status_op(b, nu),
             te_laat=mailbox.te_laat(b, nu),
             reminders=reminders.get(b.referentienummer) if mailbox.kan_reminder_krijgen(b) else None,
             antwoorden=antwoorden.get(b.referentienummer, []),

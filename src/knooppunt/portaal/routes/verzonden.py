@@ -58,6 +58,7 @@ def verzonden(
                 "labels": {},
                 "eigen": set(),
                 "te_laat": set(),
+                "status_nu": {},
                 "reminders": {},
                 "meldingen": {},
                 "redenen": {},
@@ -72,6 +73,7 @@ def verzonden(
                 voor_id=voor_id,
                 status=status or None,
                 conversatie=conversatie or None,
+                nu=nu,
             )
         )
         meldingen = mailbox.meldingen_over(session, deelnemer, berichten[:PER_PAGINA])
@@ -101,6 +103,7 @@ def verzonden(
             "labels": labels,
             "eigen": eigen,
             "te_laat": {b.referentienummer for b in berichten if mailbox.te_laat(b, nu)},
+            "status_nu": {b.referentienummer: mailbox.status_op(b, nu) for b in berichten},
             "reminders": mailbox.aantal_reminders(session, deelnemer, berichten),
             "meldingen": meldingen,
             # Why a recipient refused (the hub's foutbericht GEWEIGERD names the reason).

@@ -141,7 +141,7 @@ def _overzicht(session: Session, oin: str, nu: datetime) -> list[dict[str, Any]]
                     "berichttypeNaam": berichttype_naam(laatste.berichttype, laatste.module, laatste.versie),
                     "richting": "verstuurd" if laatste.afzender == oin else "ontvangen",
                     "ontvangenOp": _tijd(laatste.ontvangen_op),
-                    "status": STATUSSEN.get(laatste.status, laatste.status),
+                    "status": STATUSSEN.get(mailbox.status_op(laatste, nu), laatste.status),
                 },
                 "nieuw": sum(
                     1 for b in berichten if b.ontvanger == oin and b.status in OPEN and b.verloopt_op >= nu

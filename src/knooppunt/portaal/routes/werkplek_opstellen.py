@@ -143,7 +143,7 @@ def herinneringen(
         for versie in versies:
             soorten[(module, versie)] = herinneringstype(module, versie, rol)
     eigen = mailbox.verzonden(
-        session, deelnemer, limiet=MAX_VRAGEN, voor_id=None, status=None, conversatie=conversatie
+        session, deelnemer, limiet=MAX_VRAGEN, voor_id=None, status=None, conversatie=conversatie, nu=nu
     )
     vragen = [
         b
