@@ -570,6 +570,25 @@ def test_telefoon_of_email_is_een_fout_niet_twee(node: str) -> None:
     assert all(f["soort"] != "eenVan" for f in fout)
 
 
+def test_een_verkeerde_keuze_noemt_de_toegestane_waarden(node: str) -> None:
+    """A value outside a list of choices: the error names the allowed values, so the user can fix the
+    cell without the documentation (a constant: the one value)."""
+    schema = {
+        "type": "object",
+        "properties": {"soort": {"enum": ["akkoord", "niet_akkoord", None]}, "versie": {"const": "1.0"}},
+    }
+    uit = draai_script(
+        node,
+        JS / "test" / "schemafouten.mjs",
+        {"gevallen": [{"payload": {"soort": "ja", "versie": "2.0"}, "schema": schema}]},
+    )
+    [fouten] = uit["gevallen"]
+    assert {f["pad"]: f["reden"] for f in fouten} == {
+        "/soort": "'ja' is geen toegestane waarde; kies uit 'akkoord', 'niet_akkoord'. (soort)",
+        "/versie": "'2.0' is geen toegestane waarde; kies '1.0'. (versie)",
+    }
+
+
 def test_leeftijd_van_een_certificaat_in_hele_dagen(node: str) -> None:
     """B3: a young certificate's age as a person says it, never "0.0 dagen oud"."""
     uit = draai_script(

@@ -197,7 +197,9 @@ async function leesBestand(file, verslag) {
     return;
   }
   if (file.size > indeling.maxBestand) {
-    verslag.fout(bestand, null, null, `Het bestand is ${(file.size / 1024 / 1024).toFixed(1).replace(".", ",")} MB; de grens is 4 MB per bestand (art. 18.3b). Verdeel de rijen over meerdere bestanden en upload die samen.`);
+    // In bytes too, as the server says it: just over the limit, "4,0 MB" against "4 MB" would not say why.
+    const bytes = (n) => n.toLocaleString("nl-NL");
+    verslag.fout(bestand, null, null, `Het bestand is ${(file.size / 1024 / 1024).toFixed(1).replace(".", ",")} MB (${bytes(file.size)} bytes); de grens is 4 MB (${bytes(indeling.maxBestand)} bytes) per bestand (art. 18.3b). Verdeel de rijen over meerdere bestanden en upload die samen.`);
     return;
   }
   const data = new Uint8Array(await file.arrayBuffer());
@@ -566,9 +568,19 @@ export function schemafouten(fouten, payload, { metVeld = true } = {}) {
         reden = "Er ontbreken regels in deze lijst.";
         break;
       case "enum":
-      case "const":
-        reden = `${toon}is geen toegestane waarde.`;
+      case "const": {
+        // cfworker names the allowed values: 'Instance does not match any of ["a","b"].'
+        const lijst = /match (?:any of )?(\[.*\]|".*"|\S+)\.$/.exec(f.error)?.[1];
+        let keuzes = [];
+        try {
+          keuzes = lijst === undefined ? [] : [JSON.parse(lijst)].flat();
+        } catch {
+          keuzes = [];
+        }
+        const namen = keuzes.filter((k) => k !== null).map((k) => `'${k}'`);
+        reden = `${toon}is geen toegestane waarde` + (namen.length ? `; kies ${namen.length === 1 ? namen[0] : `uit ${namen.join(", ")}`}.` : ".");
         break;
+      }
       default:
         reden = `De inhoud voldoet niet aan het schema (${f.keyword}).`;
     }
