@@ -166,6 +166,56 @@ def test_cli_send_reeks_drukt_per_regel_en_faalt_bij_een_weigering(
     assert json.loads(uit.stdout)["status"] == 201
 
 
+def test_cli_send_reeks_nogmaals_met_eigen_referentienummers_is_veilig(
+    hub: Hub, cast: dict[str, Partij], tmp_path: Path
+) -> None:
+    """vendor-guide: "Give a `referentienummer` per line to make re-running the file safe". The
+    CLI seals every line again (another JWE, which the hub answers 409 REFERENTIENUMMER_CONFLICT);
+    a line this sender already sent as the same message is reported with the original's result,
+    200 and a warning, and exit 0 — not "niet verstuurd" with advice to take a new number (which
+    would send it twice). All or nothing: the lines not sent before go now."""
+    gemeente, energie, woning = cast["gemeente"], cast["energie"], cast["woning"]
+
+    def regel(aan: Partij) -> dict[str, str | dict[str, object]]:
+        return {
+            "ontvanger": aan.oin,
+            "berichttype": "kennisgeving",
+            "versie": "1.0",
+            "conversatie": str(uuid.uuid4()),
+            "referentienummer": str(uuid.uuid4()),
+            "payload": voorbeeld("schuldregeling", "kennisgeving"),
+        }
+
+    regels = [regel(energie), regel(woning), regel(energie)]
+    reeks = tmp_path / "reeks.jsonl"
+    reeks.write_text("".join(json.dumps(r) + "\n" for r in regels[:2]))
+    eerste = _cli("send", *_verbinding(hub, gemeente), "--reeks", reeks)
+    assert eerste.returncode == 0, eerste.stderr
+    nog_eens = _cli("send", *_verbinding(hub, gemeente), "--reeks", reeks)
+    assert nog_eens.returncode == 0, nog_eens.stderr
+    gedrukt = [json.loads(r) for r in nog_eens.stdout.splitlines()]
+    assert [(g["status"], g["bericht"]["referentienummer"]) for g in gedrukt] == [
+        (200, r["referentienummer"]) for r in regels[:2]
+    ]
+    assert nog_eens.stderr.count("al eerder verstuurd") == 2 and "niet verstuurd (" not in nog_eens.stderr
+
+    # All or nothing, the file grown by a line: the two sent before stand, the new one goes.
+    reeks.write_text("".join(json.dumps(r) + "\n" for r in regels))
+    alles = _cli("send", *_verbinding(hub, gemeente), "--reeks", reeks, "--alles-of-niets")
+    assert alles.returncode == 0, alles.stderr
+    assert [json.loads(r)["status"] for r in alles.stdout.splitlines()] == [200, 200, 201]
+
+    # The same number for another message is still refused.
+    anders = tmp_path / "anders.jsonl"
+    anders.write_text(json.dumps(regels[0] | {"ontvanger": woning.oin}) + "\n")
+    fout = _cli("send", *_verbinding(hub, gemeente), "--reeks", anders)
+    assert fout.returncode == 1 and "niet verstuurd (REFERENTIENUMMER_CONFLICT)" in fout.stderr
+    with sdk(hub, energie) as se, sdk(hub, woning) as wc:
+        assert sorted(b.referentienummer for b in [*se.ontvang(), *wc.ontvang()]) == sorted(
+            str(r["referentienummer"]) for r in regels
+        )
+
+
 def test_cli_send_reeks_met_een_kapotte_regel_verstuurt_niets(
     hub: Hub, cast: dict[str, Partij], tmp_path: Path
 ) -> None:

@@ -164,6 +164,15 @@ class Verzonden:
         return str(self.bericht["referentienummer"])
 
 
+def _eerder(bericht: Mapping[str, Any]) -> str:
+    return (
+        f"referentienummer {bericht.get('referentienummer')} is al eerder verstuurd als dit bericht "
+        f"(ontvangen door het knooppunt op {bericht.get('ontvangenOp')}); het knooppunt houdt dat eerste "
+        "bericht aan en deze poging is niet opnieuw verstuurd. Andere inhoud versturen? Gebruik een nieuw "
+        "referentienummer."
+    )
+
+
 MAX_PER_VERZENDING = 1000
 """Envelopes in one ``POST /verzendingen`` (DESIGN §4)."""
 
@@ -443,12 +452,46 @@ class HubClient:
         )
 
     def verstuur_bericht(self, bericht: TeVersturen) -> Verzonden:
-        """Seal and submit one message built with `bericht`, `antwoord_bericht` or by hand."""
+        """Seal and submit one message built with `bericht`, `antwoord_bericht` or by hand.
+
+        With your own ``referentienummer`` a retry is safe: sealing again makes another body (a
+        new JWE), which the hub answers with 409 ``REFERENTIENUMMER_CONFLICT``; when you already
+        sent that number as the same message (recipient, type, module, version, conversation and
+        reference), the result is the original's (``herhaald``, with a warning), not an error."""
         envelop, waarschuwingen = self._verzegel(bericht)
-        antwoord = self._verzoek("POST", "/berichten", json_body=envelop)
+        try:
+            antwoord = self._verzoek("POST", "/berichten", json_body=envelop)
+        except HubFout as fout:
+            eerder = self._al_verstuurd(bericht, envelop, fout)
+            if eerder is None:
+                raise
+            return Verzonden(bericht=eerder, herhaald=True, waarschuwingen=[*waarschuwingen, _eerder(eerder)])
         return Verzonden(
             bericht=antwoord.json(), herhaald=antwoord.status_code == 200, waarschuwingen=waarschuwingen
         )
+
+    def _al_verstuurd(
+        self,
+        bericht: TeVersturen,
+        envelop: Mapping[str, Any],
+        fout: HubFout | VerzendFout | None,
+        tijdlijnen: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> dict[str, Any] | None:
+        """The hub's metadata of the message this sender already sent under the referentienummer it
+        gave `bericht`, when the hub refused this one as ``REFERENTIENUMMER_CONFLICT`` and that one
+        is the same message (recipient, type, module, version, conversation, reference); else None.
+        Its content cannot be compared (it is sealed for the recipient): the first one stands."""
+        if bericht.referentienummer is None or fout is None or fout.code != "REFERENTIENUMMER_CONFLICT":
+            return None
+        gevonden = self._genoemd(
+            str(envelop["conversatieReferentienummer"]), str(envelop["referentienummer"]), tijdlijnen
+        )
+        if gevonden is None or gevonden.get("afzender") != self.oin:
+            return None
+        velden = ("ontvanger", "berichttype", "module", "versie", "crossReferentienummer")
+        if any(gevonden.get(veld) != envelop.get(veld) for veld in velden):
+            return None
+        return gevonden
 
     def bericht(
         self,
@@ -696,7 +739,47 @@ class HubClient:
             for uitkomst in self._verzend_deel(deel, alles_of_niets, max_verzoek_bytes):
                 uitkomst.waarschuwingen.extend(waarschuwingen.get(uitkomst.index, []))
                 uitkomsten[uitkomst.index] = uitkomst
+        self._herken_eerder_verstuurd(lijst, dict(klaar), uitkomsten, tijdlijnen, alles_of_niets)
         return [u for u in uitkomsten if u is not None]
+
+    def _herken_eerder_verstuurd(
+        self,
+        lijst: list[TeVersturen],
+        enveloppen: dict[int, dict[str, Any]],
+        uitkomsten: list[Reeksuitkomst | None],
+        tijdlijnen: dict[str, list[dict[str, Any]]],
+        alles_of_niets: bool,
+    ) -> None:
+        """A reeks run again (each line with its own referentienummer): a line already sent as the
+        same message is the original's outcome (200, with a warning), not a conflict. With
+        ``alles_of_niets`` the hub stored nothing because of those; the rest, when nothing else was
+        refused, is sent once more, all or nothing."""
+        # The conversations as they are now (the ones fetched before sending may predate a retry).
+        tijdlijnen.clear()
+        herkend = 0
+        for index, uitkomst in enumerate(uitkomsten):
+            if uitkomst is None or index not in enveloppen:
+                continue
+            eerder = self._al_verstuurd(lijst[index], enveloppen[index], uitkomst.fout, tijdlijnen)
+            if eerder is not None:
+                uitkomsten[index] = Reeksuitkomst(
+                    index,
+                    200,
+                    uitkomst.referentienummer,
+                    bericht=eerder,
+                    waarschuwingen=[*uitkomst.waarschuwingen, _eerder(eerder)],
+                )
+                herkend += 1
+        if not (alles_of_niets and herkend):
+            return
+        rest = [u for u in uitkomsten if u is not None and not u.verstuurd]
+        if not rest or any(u.fout is None or u.fout.code != "NIET_VERSTUURD" for u in rest):
+            return
+        opnieuw = [(u.index, enveloppen[u.index]) for u in rest]
+        for uitkomst in self._verzend_deel(opnieuw, True, MAX_VERZOEK_BYTES):
+            if (vorige := uitkomsten[uitkomst.index]) is not None:
+                uitkomst.waarschuwingen.extend(vorige.waarschuwingen)
+            uitkomsten[uitkomst.index] = uitkomst
 
     def _verzend_deel(
         self, deel: list[tuple[int, dict[str, Any]]], alles_of_niets: bool, max_verzoek_bytes: int
