@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import anyio.to_thread
 import structlog
@@ -158,7 +159,15 @@ class _TeGroot(StarletteHTTPException):
 
 
 def _te_groot_fout(max_bytes: int) -> HubFout:
-    return HubFout("TE_GROOT", 413, "Verzoek te groot", f"Het verzoek is groter dan {max_bytes} bytes.")
+    grens = f"{max_bytes:,}".replace(",", ".")
+    return HubFout(
+        "TE_GROOT",
+        413,
+        "Verzoek te groot",
+        f"Het verzoek is groter dan {grens} bytes (de grens van dit knooppunt); niets is opgeslagen. "
+        "Stuur minder enveloppen per POST /verzendingen (de SDK deelt een reeks zelf op), of een "
+        "kleinere inhoud.",
+    )
 
 
 async def _te_groot(scope: Scope, send: Send, max_bytes: int) -> None:
@@ -219,10 +228,20 @@ def _toegestane_methoden(request: Request) -> str | None:
     return ", ".join(methoden) or None
 
 
+def _pad(request: Request) -> str:
+    """The path as the client sent it, percent-encoded (a problem's ``instance``, the logs):
+    ``request.url`` drops a tab or newline (urlsplit's WHATWG cleaning) and so would name a path
+    the client did not ask for — ``/api/v1/ber%0Aichten`` as ``/api/v1/berichten``."""
+    ruw = request.scope.get("raw_path")
+    if isinstance(ruw, bytes) and ruw:
+        return quote(ruw.partition(b"?")[0], safe="/%:@!$&'()*+,;=-._~")
+    return quote(str(request.scope.get("path", "")), safe="/:@!$&'()*+,;=-._~")
+
+
 def http_probleem(request: Request, fout: StarletteHTTPException) -> JSONResponse:
     if fout.status_code == 405 and (toegestaan := _toegestane_methoden(request)):
         fout.headers = {**(fout.headers or {}), "Allow": toegestaan}
-    antwoord = v1.json_probleem(http_fout(request.method[:16], fout), request.url.path)
+    antwoord = v1.json_probleem(http_fout(request.method[:16], fout), _pad(request))
     for naam, waarde in (fout.headers or {}).items():
         antwoord.headers[naam] = waarde  # Allow with a 405 (RFC 9110)
     antwoord.headers["API-Version"] = API_VERSIE
@@ -265,19 +284,19 @@ def _api_app(runtime: Runtime) -> FastAPI:
 
     @api.exception_handler(HubFout)
     async def _hub_fout(request: Request, fout: HubFout) -> JSONResponse:
-        log.info("geweigerd", code=fout.code, status=fout.status, path=request.url.path)
-        return v1.json_probleem(fout, request.url.path)
+        log.info("geweigerd", code=fout.code, status=fout.status, path=_pad(request))
+        return v1.json_probleem(fout, _pad(request))
 
     @api.exception_handler(RequestValidationError)
     async def _validatie(request: Request, fout: RequestValidationError) -> JSONResponse:
         # Normally turned into a HubFout by the request's dependency (api.deps), which also audits
         # it; this answers the same for a route without one.
-        return v1.json_probleem(invoer.als_hubfout(request, fout), request.url.path)
+        return v1.json_probleem(invoer.als_hubfout(request, fout), _pad(request))
 
     @api.exception_handler(StarletteHTTPException)
     async def _http(request: Request, fout: StarletteHTTPException) -> JSONResponse:
         if isinstance(fout, _TeGroot):
-            return v1.json_probleem(_te_groot_fout(fout.max_bytes), request.url.path)
+            return v1.json_probleem(_te_groot_fout(fout.max_bytes), _pad(request))
         return http_probleem(request, fout)
 
     @api.exception_handler(OperationalError)
@@ -285,9 +304,7 @@ def _api_app(runtime: Runtime) -> FastAPI:
         # Deadlock, serialization failure, a busy SQLite file or an unreachable database. The
         # connection may also have broken during COMMIT, so the request may have been stored:
         # never say it was not. Repeating it is safe (same referentienummer: the original result).
-        log.warning(
-            "database tijdelijk niet beschikbaar", path=request.url.path, fout=type(fout.orig).__name__
-        )
+        log.warning("database tijdelijk niet beschikbaar", path=_pad(request), fout=type(fout.orig).__name__)
         antwoord = v1.json_probleem(
             HubFout(
                 "TIJDELIJK_NIET_BESCHIKBAAR",
@@ -298,7 +315,7 @@ def _api_app(runtime: Runtime) -> FastAPI:
                 "referentienummer en dezelfde inhoud), dan krijgt u het oorspronkelijke resultaat en wordt "
                 "niets dubbel opgeslagen of verstuurd.",
             ),
-            request.url.path,
+            _pad(request),
         )
         antwoord.headers["Retry-After"] = "2"
         return antwoord
@@ -308,7 +325,7 @@ def _api_app(runtime: Runtime) -> FastAPI:
         # The day's key cannot seal (destroyed while the clock was ahead, then the clock went back;
         # a master key missing from the configuration): nothing was stored. An operator's matter,
         # said in the log with what to do; the sender may repeat the same request later.
-        log.error("dagsleutel onbruikbaar: inzending niet opgeslagen", path=request.url.path, reden=str(fout))
+        log.error("dagsleutel onbruikbaar: inzending niet opgeslagen", path=_pad(request), reden=str(fout))
         antwoord = v1.json_probleem(
             HubFout(
                 "TIJDELIJK_NIET_BESCHIKBAAR",
@@ -318,7 +335,7 @@ def _api_app(runtime: Runtime) -> FastAPI:
                 "bruikbaar); er is niets opgeslagen of verstuurd en beheer is gewaarschuwd. Stuur "
                 "hetzelfde verzoek later opnieuw (hetzelfde referentienummer en dezelfde inhoud).",
             ),
-            request.url.path,
+            _pad(request),
         )
         antwoord.headers["Retry-After"] = "300"
         return antwoord
@@ -327,7 +344,7 @@ def _api_app(runtime: Runtime) -> FastAPI:
     async def _onverwacht(request: Request, fout: Exception) -> JSONResponse:
         # Runs in the outermost middleware, outside ApiVersie: set the header here. The server
         # logs the traceback (the exception is re-raised); here only metadata, never content.
-        log.error("onverwachte fout", path=request.url.path, fout=type(fout).__name__)
+        log.error("onverwachte fout", path=_pad(request), fout=type(fout).__name__)
         antwoord = v1.json_probleem(
             HubFout(
                 "INTERNE_FOUT",
@@ -336,7 +353,7 @@ def _api_app(runtime: Runtime) -> FastAPI:
                 "Er ging iets mis in het knooppunt; probeer het later opnieuw. Meld het aan beheer als "
                 "het blijft gebeuren (met de X-Request-ID).",
             ),
-            request.url.path,
+            _pad(request),
         )
         antwoord.headers["API-Version"] = API_VERSIE
         return antwoord

@@ -140,7 +140,9 @@ def test_herhaalde_verzending_geeft_het_oorspronkelijke_resultaat(hub: Hub, cast
         assert tweede.herhaald
         assert tweede.bericht["referentienummer"] == ref
         assert tweede.bericht["ontvangenOp"] == eerste.bericht["ontvangenOp"]
-        assert any("al eerder verstuurd" in w and "nieuw referentienummer" in w for w in tweede.waarschuwingen)
+        assert any(
+            "al eerder verstuurd" in w and "nieuw referentienummer" in w for w in tweede.waarschuwingen
+        )
         # The same number as another message is still the hub's conflict.
         for anders in ({"ontvanger": cast["energie"].oin}, {"conversatie": str(uuid.uuid4())}):
             with pytest.raises(HubFout) as fout:

@@ -281,6 +281,33 @@ def test_body_die_geen_json_is_krijgt_415(cast: dict[str, Partij], app: Any, soo
         assert "application/json" in body["detail"]
 
 
+@pytest.mark.parametrize(
+    "soort",
+    [None, "text/json", "application/merge-patch+json", "application/vnd.foo+json", "application/jsonx"],
+)
+def test_json_zonder_of_met_een_ander_content_type_krijgt_415(
+    cast: dict[str, Partij], app: Any, soort: str | None
+) -> None:
+    """docs/api.md: "sent as `Content-Type: application/json`. Another content type is `415
+    GEEN_JSON`" — also a JSON object without a Content-Type (before: 400 "body moet een JSON-object
+    zijn", about a body that is one) or with a `+json` type FastAPI would read (before: accepted)."""
+    shv = _client(app, cast["gemeente"])
+    kop = {} if soort is None else {"content-type": soort}
+    for pad in ("/berichten", "/bevestigingen", f"/berichten/{uuid.uuid4()}/weigering"):
+        r = shv.post(pad, content=json.dumps({"referentienummers": []}).encode(), headers=kop)
+        body = _probleem(r, 415, "GEEN_JSON")
+        assert "application/json" in body["detail"]
+    # Parameters of application/json are fine; an empty body without a type says what is missing.
+    r = shv.post(
+        "/bevestigingen",
+        content=json.dumps({"referentienummers": [str(uuid.uuid4())]}).encode(),
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
+    assert r.status_code == 200, r.text
+    leeg = _probleem(shv.post("/berichten"), 400, "ONGELDIG_VERZOEK")
+    assert leeg["invalidParams"] == [{"name": "body", "reason": "ontbreekt: stuur een JSON-object"}]
+
+
 def test_lege_envelop_noemt_elk_ontbrekend_veld_in_het_nederlands(cast: dict[str, Partij], app: Any) -> None:
     r = _client(app, cast["gemeente"]).post("/berichten", json={})
     body = _probleem(r, 400, "ONGELDIG_VERZOEK")
@@ -528,3 +555,33 @@ def test_vijandige_verzoeken_over_echte_tls_krijgen_een_4xx_en_de_hub_blijft(
                 assert r.headers["API-Version"] == "1.0.0", (methode, pad)
             assert shv.post("/berichten", json=env).status_code == 201
         assert hub.proces.poll() is None
+
+
+def test_een_cursor_is_precies_wat_het_knooppunt_gaf(cast: dict[str, Partij], app: Any) -> None:
+    """docs/api.md: "`volgende` is opaque: pass back exactly what the hub gave you. Anything else is
+    `400` naming `volgende`" — also a well-formed one the hub never writes: position 0, padding,
+    a leading zero (before: each answered 200 with a page)."""
+    shv = _client(app, cast["gemeente"])
+    for cursor in ("aWQ6MA", "aWQ6Mg==", "aWQ6MDI", "aWQ6LTE"):  # id:0, id:2 padded, id:02, id:-1
+        for pad in ("/berichten", "/verzonden"):
+            body = _probleem(shv.get(pad, params={"volgende": cursor}), 400, "ONGELDIG_VERZOEK")
+            assert body["invalidParams"] == [{"name": "volgende", "reason": "onbekende cursor"}], cursor
+    assert shv.get("/berichten", params={"volgende": "aWQ6Mg"}).status_code == 200  # id:2, as written
+
+
+@pytest.mark.parametrize("limiet", ["0", "-1", "abc", "1.5", "01"])
+def test_een_ongeldige_limit_noemt_het_bereik(cast: dict[str, Partij], app: Any, limiet: str) -> None:
+    """docs/api.md: a `detail` in Dutch that says what was wrong and what to do (before: "limit is
+    ongeldig")."""
+    body = _probleem(
+        _client(app, cast["gemeente"]).get("/berichten", params={"limit": limiet}), 400, "ONGELDIG_VERZOEK"
+    )
+    [veld] = body["invalidParams"]
+    assert veld["name"] == "limit" and "1-1000" in veld["reason"], veld
+
+
+def test_instance_noemt_het_pad_zoals_het_gevraagd_is(cast: dict[str, Partij], app: Any) -> None:
+    """A newline in the path was dropped from `instance`, which then named a path that exists."""
+    r = _client(app, cast["gemeente"]).get("/ber%0Aichten")
+    body = _probleem(r, 404, "NIET_GEVONDEN")
+    assert body["instance"] == "/api/v1/ber%0Aichten"

@@ -188,14 +188,15 @@ def herhaalde_parameters(request: Request) -> HubFout | None:
 
 
 def is_json(content_type: str | None) -> bool:
+    """``application/json`` (parameters such as ``charset=utf-8`` allowed), as API v1 asks: no
+    Content-Type at all and other types (``text/json``, ``application/merge-patch+json``, which
+    FastAPI would also read as JSON) are `geen_json` (docs/api.md: "Another content type is `415
+    GEEN_JSON`")."""
     if not content_type:
-        return True  # FastAPI reads a body without Content-Type as JSON
+        return False
     bericht = email.message.Message()
     bericht["content-type"] = content_type
-    subtype = bericht.get_content_subtype()
-    return bericht.get_content_maintype() == "application" and (
-        subtype == "json" or subtype.endswith("+json")
-    )
+    return bericht.get_content_type() == "application/json"
 
 
 def geen_json() -> HubFout:
@@ -217,6 +218,8 @@ class StrengeRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             try:
+                if not is_json(self.headers.get("content-type")):
+                    raise geen_json()
                 self._json = lees_json(await self.body())
             except HubFout as fout:
                 self.state.body_fout = fout
@@ -246,7 +249,7 @@ _REDENEN = {
 def _reden(fout: dict[str, Any]) -> str:
     soort = str(fout.get("type", ""))
     ctx = fout.get("ctx") or {}
-    if soort in ("uuid", "uuid_v4", "oin", "stuurteken", "afzender", "moment"):
+    if soort in ("uuid", "uuid_v4", "oin", "stuurteken", "afzender", "moment", "limiet"):
         return str(fout.get("msg", "ongeldig"))
     if soort == "string_too_short":
         minimum = ctx.get("min_length", 1)
@@ -254,7 +257,12 @@ def _reden(fout: dict[str, Any]) -> str:
     if soort == "string_too_long":
         return f"mag hoogstens {ctx.get('max_length')} tekens lang zijn"
     if soort == "too_short":
-        return f"moet minstens {ctx.get('min_length')} element(en) bevatten"
+        minimum = ctx.get("min_length", 1)
+        return (
+            "mag niet leeg zijn: geef er minstens één"
+            if minimum == 1
+            else f"moet minstens {minimum} elementen bevatten"
+        )
     if soort == "too_long":
         return f"mag hoogstens {ctx.get('max_length')} elementen bevatten"
     if soort == "greater_than_equal":
@@ -316,9 +324,9 @@ def als_hubfout(request: Request, fout: RequestValidationError) -> HubFout:
     if isinstance(body_fout, HubFout):
         return body_fout
     fouten = list(fout.errors())
-    if any(tuple(f.get("loc", ()))[:1] == ("body",) for f in fouten) and not is_json(
-        request.headers.get("content-type")
-    ):
+    if any(
+        tuple(f.get("loc", ()))[:1] == ("body",) and f.get("type") != "missing" for f in fouten
+    ) and not is_json(request.headers.get("content-type")):
         return geen_json()
     velden: list[OngeldigVeld] = []
     for item in fouten[:_MAX_FOUTEN]:

@@ -146,18 +146,24 @@ def _ontcijfer(cursor: str, soort: str) -> str:
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise _onbekende_cursor() from exc
     gevonden, _, waarde = tekst.partition(":")
-    if gevonden != soort:
-        raise _onbekende_cursor()
+    if gevonden != soort or b64url_encode(tekst.encode()) != cursor:
+        raise _onbekende_cursor()  # only what the hub writes: no padding, no other spelling
     return waarde
+
+
+def _getal(tekst: str, grens: int) -> int:
+    """A number as a cursor of the hub spells it (no sign, no leading zeros, ≤ grens), ≥ 1."""
+    if not (tekst.isascii() and tekst.isdigit() and len(tekst) <= 19 and tekst == str(int(tekst))):
+        raise _onbekende_cursor()
+    if not 1 <= int(tekst) <= grens:
+        raise _onbekende_cursor()
+    return int(tekst)
 
 
 def _lees_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
-    getal = _ontcijfer(cursor, "id")
-    if not (getal.isascii() and getal.isdigit() and len(getal) <= 19 and int(getal) <= _MAX_ID):
-        raise _onbekende_cursor()
-    return int(getal)
+    return _getal(_ontcijfer(cursor, "id"), _MAX_ID)
 
 
 _BEGIN = datetime.min.replace(tzinfo=UTC)
@@ -174,10 +180,7 @@ def _lees_logboekcursor(cursor: str | None) -> logboek.Positie | None:
     if not cursor:
         return None
     micro, _, getal = _ontcijfer(cursor, "logboek").partition(".")
-    for deel, grens in ((micro, _MAX_MICRO), (getal, _MAX_ID)):
-        if not (deel.isascii() and deel.isdigit() and len(deel) <= 19 and int(deel) <= grens):
-            raise _onbekende_cursor()
-    return logboek.Positie(_BEGIN + timedelta(microseconds=int(micro)), int(getal))
+    return logboek.Positie(_BEGIN + timedelta(microseconds=_getal(micro, _MAX_MICRO)), _getal(getal, _MAX_ID))
 
 
 def _verlopen(bericht: Bericht) -> HubFout:
@@ -291,7 +294,8 @@ def verstuur_berichten(v: VerzoekDep, verzoek: VerzendingenCreate) -> JSONRespon
         "NIETS_VERSTUURD",
         422,
         "Niets verstuurd",
-        f"{len(geweigerd)} van de {len(berichten)} berichten zijn geweigerd (index {genoemd}); met "
+        f"{len(geweigerd)} van de {len(berichten)} berichten "
+        f"{'is' if len(geweigerd) == 1 else 'zijn'} geweigerd (index {genoemd}); met "
         "allesOfNiets is daarom niets opgeslagen. Elke weigering staat met haar eigen status en code in "
         "berichten; verbeter of verwijder die berichten en stuur het verzoek opnieuw.",
     )

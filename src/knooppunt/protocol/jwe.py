@@ -138,7 +138,10 @@ def _controleer_epk(epk: Any) -> ec.EllipticCurvePublicKey:
 def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
     """Parse and check the protected header of a JWE compact serialization."""
     if len(inhoud) > max_bytes:
-        raise OngeldigeJwe(f"is {len(inhoud)} bytes; het maximum is {max_bytes} bytes")
+        raise OngeldigeJwe(
+            f"is {len(inhoud)} bytes; het maximum is {max_bytes} bytes: verstuur een kleinere inhoud "
+            "(een grote bijlage apart, of de gegevens over meer berichten verdeeld)"
+        )
     delen = inhoud.split(".")
     if len(delen) != 5:
         raise OngeldigeJwe("is geen JWE in compact serialization (verwacht 5 delen gescheiden door punten)")
