@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
@@ -17,15 +18,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from sqlalchemy import event, select, update
 
+from knooppunt.hub import adresboek
 from knooppunt.hub.intrekking import GedeeldeCrls
 from knooppunt.pki import ontwikkel_ca
+from knooppunt.pki.certificaat import lees_pem
 from knooppunt.pki.intrekking import GeenActueleCrl, Ingetrokken, Intrekkingscontrole
 from knooppunt.pki.ontwikkel_ca import Intrekking
 from knooppunt.runtime import Runtime
 from knooppunt.store import crl_staat
 from knooppunt.store.db import db_nu, leesverbinding, transactie
 from knooppunt.store.models import Auditregel, CrlStaat
-from tests.factories import Partij
+from tests.factories import Partij, envelop
 from tests.unit.test_pki import Klok, teruggedraaid
 
 
@@ -242,3 +245,48 @@ def test_een_crl_uit_de_database_telt_alleen_met_de_handtekening_van_een_vertrou
         a.controleer([ander, ca], moment=datetime.now(UTC), versie=_versie(rt))
     onbruikbaar = [r for r in logs if r["event"] == "gedeelde crl onbruikbaar"]
     assert [(r["gedeeld_crl_nummer"], r["gebruikt_crl_nummer"]) for r in onbruikbaar] == [(99, 4)], logs
+
+
+def test_een_certificaat_dat_de_crl_intrekt_is_ook_in_het_adresboek_niet_meer_actueel(
+    rt: Runtime, cast: dict[str, Partij], pki_dir: Path, tmp_path: Path, client_voor: Any
+) -> None:
+    """DESIGN §5: "`kid` is a current `versleuteling` certificate of the recipient". A certificate
+    its CA revoked was refused for TLS but stayed `actueel` in the adresboek: the hub took JWEs for
+    it, the SDK encrypted for it and accepted signatures made with it after the revocation (found
+    by an independent security probe). Now the CRL in force retires it in the adresboek from its
+    revocation date — audited as by the CRL — and a message for it is refused."""
+    energie, gemeente = cast["energie"], cast["gemeente"]
+    tweede = ontwikkel_ca.issue(
+        pki_dir, oin=energie.oin, naam=energie.naam, uit_map=tmp_path, basisnaam="energie-2"
+    )
+    with transactie(rt.sessions) as session:
+        adresboek.voeg_certificaat_toe(
+            session,
+            energie.oin,
+            lees_pem(tweede.certificaat.read_bytes()),
+            gebruik=["tls", "ondertekening", "versleuteling"],
+            nu=db_nu(session),
+            ankers=rt.ankers,
+            door="test",
+        )
+    oud = lees_pem(energie.cert_pad.read_bytes()).vingerafdruk
+    shv = client_voor(gemeente)
+    assert shv.post("/berichten", json=envelop(gemeente, energie, "kennisgeving")).status_code == 201
+
+    bron = _crl(pki_dir, tmp_path / "crl.pem", [_certificaat(energie)], nummer=3, dagen_oud=2)
+    node = _node(rt, bron, Klok())
+    assert node.ververs() == []
+    node.ververs()  # a refresh that finds it retired already changes nothing
+
+    certificaten = {c["vingerafdruk"]: c for c in shv.get(f"/adresboek/{energie.oin}").json()["certificaten"]}
+    assert certificaten[oud]["actueel"] is False
+    ingetrokken = datetime.fromisoformat(certificaten[oud]["ingetrokkenOp"])
+    assert abs(ingetrokken - (datetime.now(UTC) - timedelta(days=2))) < timedelta(minutes=5)
+    assert [c["actueel"] for v, c in certificaten.items() if v != oud] == [True]
+    r = shv.post("/berichten", json=envelop(gemeente, energie, "kennisgeving"))
+    assert (r.status_code, r.json()["code"]) == (400, "ONGELDIGE_INHOUD"), r.text
+    with rt.sessions() as session:
+        regels = session.scalars(select(Auditregel).where(Auditregel.certificaat == oud)).all()
+    assert [(r.actie, r.actor) for r in regels if r.actie == "certificaat_ingetrokken"] == [
+        ("certificaat_ingetrokken", "crl:3")
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -452,6 +452,33 @@ def trek_certificaat_in(
         _meld_certificaat(session, cert, "ingetrokken", door=door, nu=nu)
     session.flush()
     return cert
+
+
+def trek_in_volgens_crl(
+    session: Session, *, uitgever: str, ingetrokken: Mapping[int, datetime], crl_nummer: int, nu: datetime
+) -> list[Certificaat]:
+    """Retire the adresboek's current certificates that a CRL of `uitgever` (its subject, RFC 4514)
+    revokes, from their revocation date (at the latest `nu`), as a beheerder's retirement does: not
+    only refused for TLS (api.auth checks the CRL itself) but no longer "current" — the hub refuses
+    a JWE for it (DESIGN §5: "`kid` is a current `versleuteling` certificate"), the SDKs stop
+    encrypting for it and refuse signatures made with it after that date. Audited, notified."""
+    if not ingetrokken:
+        return []
+    kandidaten = store.actuele_certificaten_van(session, uitgever)
+    door = f"crl:{crl_nummer}"
+    uit: list[Certificaat] = []
+    for cert in kandidaten:
+        moment = ingetrokken.get(int(cert.serienummer, 16))
+        if moment is None:
+            continue
+        cert.ingetrokken_op = min(moment, nu)
+        audit.certificaat_ingetrokken(session, cert, door=door, nu=nu)
+        _meld_certificaat(session, cert, "ingetrokken", door=door, nu=nu)
+        uit.append(cert)
+    if uit:
+        crl_staat.adresboek_gewijzigd(session, nu=nu)
+        session.flush()
+    return uit
 
 
 def haal(session: Session, oin: str) -> Deelnemer:

@@ -7,13 +7,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+import structlog
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from knooppunt.hub import audit
+from knooppunt.hub import adresboek, audit
 from knooppunt.pki.intrekking import GeladenCrl
 from knooppunt.store import crl_staat
 from knooppunt.store.db import db_nu, leesverbinding, transactie
+
+log = structlog.get_logger(__name__)
 
 
 class GedeeldeCrls:
@@ -46,6 +49,23 @@ class GedeeldeCrls:
                 audit.crl_geweigerd(
                     session, uitgever=crl.sleutel, nummer=crl.nummer, gehouden_nummer=gehouden.nummer, nu=nu
                 )
+            else:
+                # The CRL in force: the adresboek follows it (at every refresh, so a certificate
+                # registered after its revocation is retired too).
+                ingetrokken = adresboek.trek_in_volgens_crl(
+                    session,
+                    uitgever=crl.uitgever.subject.rfc4514_string(),
+                    ingetrokken=crl.ingetrokken,
+                    crl_nummer=crl.nummer,
+                    nu=nu,
+                )
+                for cert in ingetrokken:
+                    log.warning(
+                        "certificaat ingetrokken volgens crl",
+                        oin=cert.oin,
+                        vingerafdruk=cert.vingerafdruk,
+                        crl_nummer=crl.nummer,
+                    )
         return gehouden.nummer, gehouden.deze_update
 
     def lees(self, bekend: Mapping[str, int]) -> tuple[dict[str, int], list[tuple[str, int, bytes]]]:

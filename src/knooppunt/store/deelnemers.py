@@ -67,6 +67,15 @@ def certificaat(session: Session, vingerafdruk: str) -> Certificaat | None:
     return session.get(Certificaat, vingerafdruk)
 
 
+def actuele_certificaten_van(session: Session, uitgever: str) -> Sequence[Certificaat]:
+    """The certificates not retired whose issuer is `uitgever` (RFC 4514, as stored)."""
+    return session.scalars(
+        select(Certificaat).where(
+            Certificaat.uitgever == uitgever[:500], Certificaat.ingetrokken_op.is_(None)
+        )
+    ).all()
+
+
 def heeft_tls_certificaat(session: Session, *, oin: str, vingerafdruk: str, moment: datetime) -> bool:
     """Whether this fingerprint is one of the current TLS certificates of participant `oin` (one
     query on the certificate's primary key; a participant's certificates go with it)."""
