@@ -323,6 +323,15 @@ def test_webhook_over_tls_met_certificaat_van_de_ontwikkel_ca(
         "https://localhost:8443/hook",
         "https://[::1]/hook",
         "https://[::ffff:127.0.0.1]/hook",
+        # IPv6 forms that carry a private IPv4 address (independent security probe): NAT64 of the
+        # cloud metadata address, of 10.0.0.1 and of 127.0.0.1; 6to4 of 127.0.0.1; IPv4-compatible
+        # of 169.254.169.254; a Teredo tunnel.
+        "https://[64:ff9b::a9fe:a9fe]/latest",
+        "https://[64:ff9b::a00:1]/hook",
+        "https://[64:ff9b:1::7f00:1]/hook",
+        "https://[2002:7f00:1::]/hook",
+        "https://[::a9fe:a9fe]/hook",
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",
         "https://10.1.2.3/hook",
         "https://192.168.1.10/hook",
         "https://172.16.0.1/hook",

@@ -16,11 +16,34 @@ class AdresGeweigerd(ValueError):
     """A webhook URL or the address it resolves to is not allowed; the message says why."""
 
 
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_IPV4_COMPATIBEL = ipaddress.IPv6Network("::/96")
+_TEREDO = ipaddress.IPv6Network("2001::/32")
+
+
+def _ingebed_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and is routed to: IPv4-mapped (::ffff:a.b.c.d),
+    NAT64 (64:ff9b::a.b.c.d, RFC 6052; 64:ff9b:1::/48, RFC 8215), 6to4 (2002:ab.cd::/16) and the
+    deprecated IPv4-compatible form (::a.b.c.d) — each names a private or metadata address as well
+    as the plain IPv4 would (169.254.169.254 as 64:ff9b::a9fe:a9fe)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in net for net in (*_NAT64, _IPV4_COMPATIBEL)):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_publiek(ip: IPAdres) -> bool:
     """A globally routable unicast address: not loopback, private, link-local, shared (CGNAT),
-    documentation, reserved or multicast; IPv4-mapped IPv6 addresses are judged as IPv4."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    documentation, reserved or multicast; an IPv6 address that carries an IPv4 one (mapped, NAT64,
+    6to4, IPv4-compatible) is judged by that IPv4 address, and Teredo tunnels are refused."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _TEREDO:
+            return False
+        if (ingebed := _ingebed_ipv4(ip)) is not None:
+            ip = ingebed
     return ip.is_global and not ip.is_multicast
 
 
