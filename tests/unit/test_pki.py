@@ -101,12 +101,32 @@ def test_controleer_geeft_de_keten_tot_het_vertrouwensanker(ca: Ca, deelnemer: x
     assert deelnemer.subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)[0].value == OIN
 
 
+def test_een_ontbrekende_verplichte_extensie_wordt_bij_naam_genoemd(ca: Ca) -> None:
+    """A vendor's own CA that leaves out the AuthorityKeyIdentifier: the refusal says so, not
+    "niet uitgegeven door een vertrouwde CA" (independent security probe)."""
+    ca_cert, ca_sleutel = ontwikkel_ca._laad_ca(ca.map)
+    sleutel = ec.generate_private_key(ec.SECP256R1())
+    zonder_aki = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.SERIAL_NUMBER, OIN)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(sleutel.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NU - timedelta(minutes=5))
+        .not_valid_after(NU + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_sleutel, hashes.SHA256())
+    )
+    with pytest.raises(OngeldigCertificaat, match=r"mist de verplichte extensie AuthorityKeyIdentifier"):
+        Vertrouwensankers([ca.certificaat]).controleer(zonder_aki, moment=NU)
+
+
 def test_controleer_weigert_een_andere_ca_en_een_verlopen_certificaat(
     ca: Ca, ander_ca: Ca, deelnemer: x509.Certificate
 ) -> None:
     with pytest.raises(OngeldigCertificaat, match="niet uitgegeven door een vertrouwde CA"):
         Vertrouwensankers([ander_ca.certificaat]).controleer(deelnemer, moment=NU)
-    with pytest.raises(OngeldigCertificaat):
+    with pytest.raises(OngeldigCertificaat, match="verlopen op"):
         Vertrouwensankers([ca.certificaat]).controleer(deelnemer, moment=NU + timedelta(days=900))
 
 

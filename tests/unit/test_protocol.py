@@ -123,11 +123,22 @@ def test_geldige_kop() -> None:
         ("a.b.c", "compact"),
         (_jwe(GOED, ("c2xldXRlbA", "AAAA", "dGVrc3Q", "AAAA")), "12 bytes"),
         (_jwe(GOED, ("c2xl!XRlbA", "AAAA", "dGVrc3Q", "AAAA")), "base64url"),
+        (_jwe({"enc": "A256GCM", "kid": KID}), "mist alg"),
+        (_jwe({"alg": "RSA-OAEP-256", "kid": KID}), "mist enc"),
+        # A header the recipients' SDK refuses as too large (independent security probe: 201 before).
+        (_jwe(GOED | {"pad": "A" * 2000}), "protected header is .* tekens; het maximum is 1024"),
     ],
 )
 def test_ongeldige_koppen(inhoud: str, melding: str) -> None:
     with pytest.raises(OngeldigeJwe, match=melding):
         lees_kop(inhoud, max_bytes=10_000)
+
+
+def test_de_hub_laat_geen_grotere_kop_door_dan_de_sdk_opent() -> None:
+    from knooppunt.client import compact
+    from knooppunt.protocol import jwe
+
+    assert jwe.MAX_KOP_TEKENS == compact.MAX_JWE_KOP
 
 
 def test_maximale_grootte() -> None:

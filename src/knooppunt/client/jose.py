@@ -294,7 +294,7 @@ def open_(
         if kop.get(veld) != envelop.get(veld):
             raise OngeldigeEnvelop(
                 "METADATA_ONJUIST",
-                f"{veld} in de handtekening ({kop.get(veld)!r}) wijkt af van de envelop "
-                f"({envelop.get(veld)!r})",
+                f"{veld} in de handtekening ({json.dumps(kop.get(veld))}) wijkt af van de envelop "
+                f"({json.dumps(envelop.get(veld))})",
             )
     return Geopend(payload=payload, kop=kop)

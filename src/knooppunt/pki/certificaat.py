@@ -110,9 +110,15 @@ def controleer_bruikbaar(info: CertificaatInfo) -> None:
         return
     if info.sleuteltype == "EC" and info.sleutelgrootte == 256:
         return
+    if info.sleuteltype == "EC":
+        soort = "een EC-sleutel op een andere curve dan P-256"
+    elif info.sleuteltype == "RSA":
+        soort = f"een RSA-sleutel van {info.sleutelgrootte} bits"
+    else:
+        soort = "een ander soort sleutel dan RSA of EC"
     raise OngeldigCertificaat(
-        f"sleutel {info.sleuteltype} {info.sleutelgrootte} bits wordt niet ondersteund; "
-        "gebruik RSA van minstens 2048 bits of EC P-256"
+        f"het certificaat heeft {soort}; dat wordt niet ondersteund: gebruik RSA van minstens 2048 bits "
+        "of EC P-256"
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -33,6 +34,38 @@ _EE_POLICY = (
     .may_be_present(SubjectAlternativeName, Criticality.AGNOSTIC, None)
     .may_be_present(ExtendedKeyUsage, Criticality.AGNOSTIC, _client_auth)
 )
+
+
+# The extensions RFC 5280 / the Web PKI verifier require, by OID, for a message that names them.
+_EXTENSIES = {
+    "2.5.29.35": "AuthorityKeyIdentifier",
+    "2.5.29.14": "SubjectKeyIdentifier",
+    "2.5.29.15": "KeyUsage",
+    "2.5.29.19": "BasicConstraints",
+    "2.5.29.37": "ExtendedKeyUsage",
+}
+_ONTBREKENDE_EXTENSIE = re.compile(r"(\d+(?:\.\d+)+): Certificate is missing required extension")
+
+
+def _datum(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _uitleg(fout: str) -> str:
+    """A verifier's refusal in Dutch, saying what is wrong; its own words stay in brackets."""
+    if (ontbreekt := _ONTBREKENDE_EXTENSIE.search(fout)) is not None:
+        oid = ontbreekt.group(1)
+        naam = _EXTENSIES.get(oid, oid)
+        return (
+            f"het certificaat mist de verplichte extensie {naam} ({oid}): laat het opnieuw uitgeven "
+            f"met die extensie (RFC 5280) [{fout}]"
+        )
+    if "not valid at validation time" in fout:
+        return (
+            "een CA-certificaat in de keten is nu niet geldig (verlopen of nog niet geldig): de "
+            f"beheerder van de CA moet het vernieuwen [{fout}]"
+        )
+    return f"certificaat is niet uitgegeven door een vertrouwde CA: {fout}"
 
 
 CACHE_SECONDEN = 300
@@ -97,9 +130,17 @@ class Vertrouwensankers:
             .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_EE_POLICY)
             .build_client_verifier()
         )
+        if moment > certificaat.not_valid_after_utc:
+            raise OngeldigCertificaat(
+                f"het certificaat is verlopen op {_datum(certificaat.not_valid_after_utc)}: "
+                "vraag een nieuw certificaat aan en laat het registreren"
+            )
+        if moment < certificaat.not_valid_before_utc:
+            raise OngeldigCertificaat(
+                f"het certificaat is pas geldig vanaf {_datum(certificaat.not_valid_before_utc)}: "
+                "controleer de klok van uw systeem, of gebruik het vanaf dan"
+            )
         try:
             return list(verifier.verify(certificaat, list(tussen)).chain)
         except VerificationError as exc:
-            raise OngeldigCertificaat(
-                f"certificaat is niet uitgegeven door een vertrouwde CA: {exc}"
-            ) from exc
+            raise OngeldigCertificaat(_uitleg(str(exc))) from exc

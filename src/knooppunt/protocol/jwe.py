@@ -135,6 +135,11 @@ def _controleer_epk(epk: Any) -> ec.EllipticCurvePublicKey:
         raise OngeldigeJwe("epk is geen punt op curve P-256") from exc
 
 
+MAX_KOP_TEKENS = 1024
+"""The longest protected header (base64url) of a JWE the hub accepts: that of the SDK's reader
+(client/compact.MAX_JWE_KOP), so nothing is accepted that a recipient refuses as too large."""
+
+
 def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
     """Parse and check the protected header of a JWE compact serialization."""
     if len(inhoud) > max_bytes:
@@ -146,6 +151,13 @@ def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
     if len(delen) != 5:
         raise OngeldigeJwe("is geen JWE in compact serialization (verwacht 5 delen gescheiden door punten)")
     kop_b64, sleutel_b64, iv_b64, tekst_b64, tag_b64 = delen
+    if len(kop_b64) > MAX_KOP_TEKENS:
+        # What recipients open (the SDK's and the werkplek's limit): a header the hub let through
+        # above it would give a 201 for a message no recipient can open.
+        raise OngeldigeJwe(
+            f"protected header is {len(kop_b64)} tekens; het maximum is {MAX_KOP_TEKENS}: zet alleen "
+            "alg, enc, kid en (bij ECDH-ES) epk, apu en apv in de header"
+        )
     try:
         ruwe_kop = b64url_decode(kop_b64)
         kop = json.loads(
@@ -167,8 +179,12 @@ def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
         raise OngeldigeJwe(f"protected header bevat niet-toegestane leden: {', '.join(verboden)}")
     alg, enc, kid = kop.get("alg"), kop.get("enc"), kop.get("kid")
     # isinstance first: a list or object is unhashable, and `in` a frozenset raised (a 500).
+    if alg is None:
+        raise OngeldigeJwe(f"protected header mist alg (gebruik {ALG_RSA} of {ALG_EC})")
     if not isinstance(alg, str) or alg not in TOEGESTANE_ALG:
         raise OngeldigeJwe(f"alg {_toon(alg)} is niet toegestaan (gebruik {ALG_RSA} of {ALG_EC})")
+    if enc is None:
+        raise OngeldigeJwe("protected header mist enc (gebruik A256GCM)")
     if not isinstance(enc, str) or enc not in TOEGESTANE_ENC:
         raise OngeldigeJwe(f"enc {_toon(enc)} is niet toegestaan (gebruik A256GCM)")
     if not isinstance(kid, str) or kid_naar_vingerafdruk(kid) is None:
