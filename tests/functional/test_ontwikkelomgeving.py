@@ -36,7 +36,7 @@ def test_make_installeert_in_een_eigen_virtuele_omgeving() -> None:
     # Nothing is installed with the Python that happens to be first on PATH.
     assert not any(s.startswith(("python3 -m pip", "pip ")) for s in stappen), stappen
     test = _make_droog("test").splitlines()
-    assert test[-1] == ".venv-bestaat-niet/bin/python -m pytest"
+    assert test[-1] == ".venv-bestaat-niet/bin/python -m pytest -n auto --dist loadfile"
 
 
 def test_make_run_neemt_een_poort() -> None:

@@ -853,3 +853,41 @@ def test_ontvangen_zonder_berichten_noemt_de_werkplek_ook(
     pagina = portaal.get("/portaal/ontvangen").text
     assert "Er staan geen berichten klaar." in pagina
     assert 'id="clienten-op-werkplek"' in pagina
+
+
+@pytest.mark.parametrize(
+    ("wie", "menu", "pad", "post", "werkplek"),
+    [
+        ("gemeente", "Nieuw bericht", "/portaal/opstellen", "/portaal/opstellen/inhoud", "opstellen"),
+        ("energie", "Antwoorden uploaden", "/portaal/upload", "/portaal/upload", "uploaden"),
+    ],
+)
+def test_met_sleutels_in_de_browser_stelt_u_op_en_uploadt_u_op_de_werkplek(
+    portaal: TestClient, demo: object, rt: Runtime, wie: str, menu: str, pad: str, post: str, werkplek: str
+) -> None:
+    """#14 (DESIGN §5 "Portal": no plaintext reaches the server): an organisation with keys in the
+    browser was offered the server-side compose and upload; what the user typed or chose was posted
+    to the server and refused with advice to have the beheerder register a key there (independent
+    newcomer probe). Now the menu and those pages lead to the werkplek before any form is shown,
+    and a post that arrives anyway is refused unread, saying where to go."""
+    inloggen(portaal, wie)
+    assert f'href="{pad}"' in portaal.get("/portaal/").text  # hosted keys: the server's pages
+    _sleutels_in_de_browser(rt, wie)
+    start = portaal.get("/portaal/").text
+    assert f'href="/portaal/sleutels#{werkplek}"' in start and f'href="{pad}"' not in start
+    assert menu in start
+    r = portaal.get(pad, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, f"/portaal/sleutels#{werkplek}")
+    if pad == "/portaal/opstellen":
+        r = portaal.get("/portaal/opstellen/inhoud?berichttype=saldoverzoek_nuts", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/portaal/sleutels")
+    voor = _aantal_berichten(rt)
+    r = portaal.post(post, data={"csrf": csrf_van(start), "veld.klant.achternaam": "Jansen"})
+    assert r.status_code == 409, r.text
+    assert "doet u op de werkplek" in r.text and "Het portaal heeft niets verstuurd" in r.text
+    assert _aantal_berichten(rt) == voor
+
+
+def _aantal_berichten(rt: Runtime) -> int:
+    with rt.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(Bericht)) or 0)

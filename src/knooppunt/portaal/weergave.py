@@ -23,6 +23,7 @@ from knooppunt.portaal.sessies import LOGIN_CSRF_COOKIE, huidige
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.soorten import Berichttype
 from knooppunt.store import berichten as store
+from knooppunt.store import clientlabels
 from knooppunt.store.db import db_nu, transactie
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -347,11 +348,14 @@ def pagina(request: Request, template: str, *, status_code: int = 200, **context
     if not csrf:
         csrf = getattr(request.state, "login_csrf", "")
     nieuw_indicator = 0
+    in_browser = False
     if gebruiker is not None and gebruiker.oin is not None:
         with transactie(rt.sessions) as session:
             nieuw_indicator = sum(
                 store.nieuw_per_type(session, ontvanger=gebruiker.oin, nu=db_nu(session)).values()
             )
+            # Keys in the browser: the menu's compose and upload are the werkplek's (DESIGN §5).
+            in_browser = clientlabels.heeft_browsersleutels(session, gebruiker.oin)
     return templates.TemplateResponse(
         request,
         template,
@@ -361,6 +365,7 @@ def pagina(request: Request, template: str, *, status_code: int = 200, **context
             "ontwikkeling": rt.settings.is_development,
             "pad": request.url.path,
             "nieuw_indicator": nieuw_indicator,
+            "sleutels_in_browser": in_browser,
             **context,
         },
         status_code=status_code,
@@ -381,6 +386,7 @@ def pagina_zonder_database(
             "ontwikkeling": rt.settings.is_development,
             "pad": request.url.path,
             "nieuw_indicator": 0,
+            "sleutels_in_browser": False,
             **context,
         },
         status_code=status_code,

@@ -19,6 +19,7 @@ from knooppunt.client.hub import Ontvangen
 from knooppunt.hub import mailbox
 from knooppunt.hub.mailbox import WEIGERREDENEN, kies_pagina
 from knooppunt.portaal import dossiers, export, leesbaar
+from knooppunt.portaal.browsersleutels import in_browser
 from knooppunt.portaal.export import SLEUTEL_ONTBREEKT
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel
@@ -26,8 +27,6 @@ from knooppunt.portaal.sessies import Csrf, DeelnemerGebruiker, Gebruiker, runti
 from knooppunt.portaal.weergave import bericht_naam, eigen_berichten, grootte, pagina
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.store import berichten as berichten_store
-from knooppunt.store import clientlabels
-from knooppunt.store.db import transactie
 from knooppunt.store.models import Bericht
 
 router = APIRouter()
@@ -53,15 +52,6 @@ async def _keuzeformulier(request: Request) -> FormData:
 
 
 Keuzes = Annotated[FormData, Depends(_keuzeformulier)]
-
-
-def in_browser(request: Request, gebruiker: Gebruiker) -> bool:
-    """Are this organisation's keys in the browser (DESIGN §5 "Portal": any of its users keeps a key
-    blob)? Then the server cannot open its messages and must not try, whichever of its users asks:
-    download, read and refuse on the werkplek (`werkplek_download`)."""
-    assert gebruiker.oin is not None
-    with transactie(runtime(request).sessions) as session:
-        return clientlabels.heeft_browsersleutels(session, gebruiker.oin)
 
 
 def _niet_op_de_server(request: Request, gebruiker: Gebruiker) -> None:

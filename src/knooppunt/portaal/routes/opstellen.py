@@ -30,6 +30,7 @@ from knooppunt.client.fouten import VerzendFout
 from knooppunt.hub import adresboek
 from knooppunt.hub.fouten import HubFout
 from knooppunt.portaal import dossiers, formulier, verzendcontrole, weergave
+from knooppunt.portaal.browsersleutels import naar_werkplek, weiger_op_de_server
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import Gastclient, GeenSleutel, TeVersturen
 from knooppunt.portaal.sessies import Afzender, Csrf, Gebruiker
@@ -145,6 +146,8 @@ def kiezen(
     antwoord_op: str = "",
     actie: str = "",
 ) -> Response:
+    if (werkplek := naar_werkplek(request, gebruiker, "opstellen")) is not None:
+        return werkplek
     gast = gastclient(request, gebruiker)
     conversatie = conversatie.strip().lower()
     tijdlijn = eigen_tijdlijn(gast, conversatie) if conversatie else []
@@ -382,6 +385,8 @@ def inhoud(
     conversatie: str = "",
     antwoord_op: str = "",
 ) -> Response:
+    if (werkplek := naar_werkplek(request, gebruiker, "opstellen")) is not None:
+        return werkplek
     ontvangers = _ontvangers(ontvanger or [])
     nieuw = not conversatie
     gast = gastclient(request, gebruiker)
@@ -418,6 +423,7 @@ def inhoud(
 
 @router.post("/opstellen/inhoud", response_class=HTMLResponse, dependencies=[Csrf])
 async def inhoud_verwerken(request: Request, gebruiker: Afzender) -> Response:
+    weiger_op_de_server(request, gebruiker, "een bericht opstellen")  # before the form is read
     # A document (PDF) travels back in a hidden field as base64 when the form is shown again.
     form = await request.form(max_part_size=2 * MAX_BIJLAGE)
     bijlagen: dict[str, str] = {}

@@ -24,6 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 from knooppunt.hub import adresboek
 from knooppunt.portaal import app as portaal_app
 from knooppunt.portaal import csvformaat, csvimport, csvindeling, dossiers, export, zegelen
+from knooppunt.portaal.browsersleutels import naar_werkplek, weiger_op_de_server
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import GeenSleutel
 from knooppunt.portaal.routes.ontvangen import client_voor
@@ -287,11 +288,22 @@ def handboekvragen() -> list[tuple[str, str, list[str]]]:
 
 
 @router.get("/upload", response_class=HTMLResponse)
-def formulier(request: Request, gebruiker: Schuldeiser) -> HTMLResponse:
+def formulier(request: Request, gebruiker: Schuldeiser) -> Response:
+    if (werkplek := naar_werkplek(request, gebruiker, "uploaden")) is not None:
+        return werkplek
     return _formulierpagina(request)
 
 
-@router.post("/upload", dependencies=[Depends(lees_formulier), Csrf], response_class=HTMLResponse)
+def _niet_in_de_browser(request: Request, gebruiker: Schuldeiser) -> None:
+    """Before the files are read: an organisation with keys in the browser uploads on the werkplek."""
+    weiger_op_de_server(request, gebruiker, "antwoorden uploaden")
+
+
+@router.post(
+    "/upload",
+    dependencies=[Depends(_niet_in_de_browser), Depends(lees_formulier), Csrf],
+    response_class=HTMLResponse,
+)
 def upload(request: Request, gebruiker: Schuldeiser, formulier: Upload) -> HTMLResponse:
     if formulier.fout:
         return _formulierpagina(request, status_code=400, fout=formulier.fout)

@@ -895,4 +895,6 @@ async function laadTypen() {
   typen = r.typen;
   if (!verband) toonKeuzes(typen);
   $("opstellen").hidden = !typen.length;
+  // Come from the menu's "Nieuw bericht" (/portaal/sleutels#opstellen): there once it is shown.
+  if (location.hash === "#opstellen" && typen.length) $("opstellen-kop").focus();
 }

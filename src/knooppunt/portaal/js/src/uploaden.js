@@ -1208,4 +1208,8 @@ onderdeel("Uploaden", {
       }
     });
   },
+  ontgrendeld() {
+    // Come from the menu's "Antwoorden uploaden" (/portaal/sleutels#uploaden): there once unlocked.
+    if (location.hash === "#uploaden") $("uploaden-kop").focus();
+  },
 });
