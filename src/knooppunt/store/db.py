@@ -32,6 +32,9 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
             connect_args={"timeout": 30, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=pool_size,
+            # A database error's message names the statement, never its values (ciphertext,
+            # metadata): it goes to the logs (knooppunt.logging).
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -57,7 +60,11 @@ def maak_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         return engine
     engine = create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, connect_args=_verbindtermijn(parsed)
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args=_verbindtermijn(parsed),
+        hide_parameters=True,
     )
     _ping_na_rust(engine)
     gemeld = False
