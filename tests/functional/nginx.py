@@ -64,8 +64,9 @@ http {{
     fastcgi_temp_path {map_}/fastcgi;
     uwsgi_temp_path {map_}/uwsgi;
     scgi_temp_path {map_}/scgi;
-    # The hub enforces its own request size limits (DESIGN §4) and answers 413 itself.
-    client_max_body_size 0;
+    # Above the hub's own request limit (KNOOPPUNT_MAX_REQUEST_BYTES, 5 MiB), which answers 413
+    # problem+json itself; nginx's default of 1 MiB would refuse a message with a 1 MiB PDF.
+    client_max_body_size 6m;
     upstream knooppunt {{
 {upstream}
         keepalive 32;

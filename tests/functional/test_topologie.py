@@ -108,6 +108,11 @@ def test_nginx_twee_nodes_een_node_gedood_niets_kwijt(
         # With one, the node checks the forwarded certificate's registration (DESIGN §5).
         with mtls_client(nginx.url, ca, energie) as se:
             assert se.get("/berichttypen").status_code == 200
+            # A body over nginx's default 1 MiB (a message with a 1 MiB PDF is about 1.4 MB) reaches
+            # the hub, which judges it (operations.md: client_max_body_size above the hub's limit).
+            groot = se.post("/berichten", json={"referentienummer": "x" * (2 * 1024 * 1024)})
+            assert groot.status_code == 400, groot.text[:300]
+            assert groot.headers["content-type"] == "application/problem+json"
 
         begin = time.monotonic()
         termijn = Termijn(TIJDSLIMIET)
