@@ -128,3 +128,20 @@ def test_deelnemer_wijzig(cli: Any, cast: dict[str, Any], rt: Any) -> None:
     assert [(r.deelnemer, r.uitkomst) for r in regels] == [
         (energie.oin, "modules,standaardAkkoord,schuldensoorten")
     ]
+
+
+def test_deelnemer_add_zonder_vertrouwensankers_weigert(
+    cli: Any, pki: dict[str, Partij], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """operations.md: registration refuses a certificate "not from a trust anchor". In development
+    with no KNOOPPUNT_TRUST_ANCHORS and no development PKI yet (before the first `serve`), a
+    certificate of any CA was registered (independent operations probe); now it says what to set."""
+    monkeypatch.delenv("KNOOPPUNT_TRUST_ANCHORS")
+    gemeente = pki["gemeente"]
+    r = cli(
+        "deelnemer", "add", "--oin", gemeente.oin, "--naam", gemeente.naam, "--rol", "SHV",
+        "--kvk", gemeente.kvk, "--module", "schuldregeling", "--certificaat", str(gemeente.cert_pad),
+    )  # fmt: skip
+    assert r.exit_code == 2
+    assert "no trust anchors" in r.output and "KNOOPPUNT_TRUST_ANCHORS" in r.output and "pki init" in r.output
+    assert gemeente.oin not in cli("deelnemer", "list").output

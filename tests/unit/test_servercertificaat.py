@@ -79,3 +79,25 @@ def test_in_ontwikkeling_wordt_het_servercertificaat_opnieuw_gemaakt(tmp_path: P
     nieuw = x509.load_pem_x509_certificate(cert.read_bytes())
     assert nieuw.not_valid_after_utc > datetime.now(UTC) + timedelta(days=365)
     assert ontwikkel_ca.ca_paden(settings.dev_pki_dir)[0].read_bytes() == ca  # the same CA
+
+
+def test_een_sleutel_die_niet_bij_het_servercertificaat_hoort_wordt_bij_de_start_genoemd(
+    tmp_path: Path,
+) -> None:
+    """Before: "knooppunt gestart", then a raw ssl.SSLError traceback [KEY_VALUES_MISMATCH] (an
+    independent operations probe)."""
+    settings = Settings(env="development", data_dir=tmp_path)
+    pki = tmp_path / "pki"
+    ontwikkel_ca.init(pki)
+    server = ontwikkel_ca.issue_server(pki, hosts=("localhost",))
+    deelnemer = ontwikkel_ca.issue(pki, oin="00000001823288444000", naam="Gemeente")
+    with pytest.raises(SettingsError, match=r"--tls-key .* is not the key of --tls-cert"):
+        _tls_bestanden(settings, _opties(deelnemer.certificaat, server.sleutel))
+    kapot = tmp_path / "kapot-key.pem"
+    kapot.write_text("geen sleutel")
+    with pytest.raises(SettingsError, match=r"cannot be used .*unencrypted PEM private key"):
+        _tls_bestanden(settings, _opties(server.certificaat, kapot))
+    assert _tls_bestanden(settings, _opties(server.certificaat, server.sleutel)) == (
+        server.certificaat,
+        server.sleutel,
+    )

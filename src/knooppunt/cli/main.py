@@ -39,6 +39,18 @@ def _transactie() -> Iterator[tuple[Session, Runtime]]:
         rt.close()
 
 
+def _ankers_voor_registratie(rt: Any) -> Any:
+    """The trust anchors a certificate must chain to (DESIGN §5): without any, registering would
+    take a certificate from any CA, whose holder the TLS check then turns away."""
+    if rt.ankers is None:
+        raise SettingsError(
+            "no trust anchors to check the certificate against: set KNOOPPUNT_TRUST_ANCHORS (the CAs "
+            "that issue participant certificates), or in development create the development PKI first "
+            f"(`knooppunt serve` does on its first start, or `knooppunt pki init {rt.settings.dev_pki_dir}`)"
+        )
+    return rt.ankers
+
+
 @click.group()
 @click.version_option(__version__, prog_name="knooppunt")
 def main() -> None:
@@ -533,7 +545,7 @@ def deelnemer_add(
                 sleutelbeheer=sleutelbeheer,
             ),
             nu=db_nu(session),
-            ankers=rt.ankers,
+            ankers=_ankers_voor_registratie(rt),
             door=_beheerder(),
         )
         weergave = _deelnemer_json(d)
@@ -713,7 +725,7 @@ def certificaat_add(oin: str, certificaat: Path, gebruik: tuple[str, ...]) -> No
             info,
             gebruik=list(gebruik) or list(adresboek.GEBRUIK),
             nu=db_nu(session),
-            ankers=rt.ankers,
+            ankers=_ankers_voor_registratie(rt),
             door=_beheerder(),
         )
         click.echo(f"certificaat {cert.vingerafdruk} toegevoegd aan {oin}")

@@ -130,6 +130,18 @@ def _controleer_servercertificaat(cert: Path, key: Path) -> None:
         log.warning(
             "servercertificaat verloopt binnenkort", bestand=str(cert), verloopt_op=verloopt.isoformat()
         )
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(cert), str(key))
+    except ssl.SSLError as exc:
+        if "KEY_VALUES_MISMATCH" in str(exc) or "key values mismatch" in str(exc):
+            raise SettingsError(
+                f"--tls-key {key} is not the key of --tls-cert {cert}: give the key that belongs to "
+                "the server certificate"
+            ) from exc
+        raise SettingsError(
+            f"--tls-cert {cert} / --tls-key {key} cannot be used ({exc.reason or exc}): give a PEM "
+            "certificate and its unencrypted PEM private key"
+        ) from exc
 
 
 def _controleer_opties(settings: Settings, opties: ServeOpties) -> None:
