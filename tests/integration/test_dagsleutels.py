@@ -567,6 +567,23 @@ def test_knooppunt_sleutels_status_en_herverpak(
     assert [(r["hoofdsleutel"], r["vernietigdOp"]) for r in regels] == [("nieuw", None)]
 
 
+def test_een_ontbrekende_hoofdsleutel_zegt_status_en_herverpak_netjes(
+    cast: dict[str, Partij], client_voor: Any, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old master key left out of the setting before `herverpak` (independent operations
+    probe): herverpak crashed with a traceback, status said nothing was wrong. Now herverpak says
+    which key to put back (exit 1) and status warns (exit 1)."""
+    _verstuur(client_voor, cast["gemeente"], cast["energie"])
+    monkeypatch.setenv("KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS", f"k1:{_sleutel()}")
+    uit = cli("sleutels", "herverpak")
+    assert uit.exit_code == 1
+    assert uit.output.startswith("fout: de dagsleutel van ") and "'ontwikkel-1'" in uit.output
+    assert "Traceback" not in uit.output
+    status = cli("sleutels", "status")
+    assert status.exit_code == 1
+    assert "hoofdsleutel(s) ontwikkel-1 van levende dagsleutels staan niet in" in status.output
+
+
 def test_inbox_laat_een_bericht_zonder_dagsleutel_weg_en_vult_de_pagina_aan(
     cast: dict[str, Partij], client_voor: Any, rt: Runtime
 ) -> None:

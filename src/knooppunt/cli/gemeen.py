@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from knooppunt.config import Settings, SettingsError, load_settings
 from knooppunt.hub.fouten import HubFout
+from knooppunt.store.dagsleutels import SleutelFout
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,6 +49,11 @@ def fouten_netjes(functie: F) -> F:
                 )
             sys.exit(2)
         except (FileNotFoundError, FileExistsError, PermissionError) as fout:
+            click.echo(f"fout: {fout}", err=True)
+            sys.exit(1)
+        except SleutelFout as fout:
+            # A day key that cannot be unwrapped (its master key left out of the setting): the
+            # message says which key and what to do.
             click.echo(f"fout: {fout}", err=True)
             sys.exit(1)
         except OperationalError as fout:

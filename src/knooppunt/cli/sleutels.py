@@ -4,6 +4,7 @@ rewrapping after a master-key rotation, and destroying the keys that are due now
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -28,19 +29,30 @@ def sleutels_status(als_json: bool) -> None:
     try:
         dagen = opslag.overzicht()
         huidige = opslag.hoofdsleutels.huidige_id
+        bekend = list(opslag.hoofdsleutels.sleutels)
     finally:
         opslag.close()
+    levend = [d for d in dagen if d["vernietigdOp"] is None]
     if als_json:
         for dag in dagen:
             click.echo(json.dumps(dag))
-        return
-    levend = [d for d in dagen if d["vernietigdOp"] is None]
-    click.echo(f"hoofdsleutel voor nieuwe dagsleutels: {huidige}; {len(levend)} levende dagsleutel(s)")
-    for dag in dagen:
-        if dag["vernietigdOp"] is None:
-            click.echo(f"{dag['dag']}  hoofdsleutel {dag['hoofdsleutel']}  uiterlijk {dag['uiterlijk']}")
-        else:
-            click.echo(f"{dag['dag']}  vernietigd op {dag['vernietigdOp']}")
+    else:
+        click.echo(f"hoofdsleutel voor nieuwe dagsleutels: {huidige}; {len(levend)} levende dagsleutel(s)")
+        for dag in dagen:
+            if dag["vernietigdOp"] is None:
+                click.echo(f"{dag['dag']}  hoofdsleutel {dag['hoofdsleutel']}  uiterlijk {dag['uiterlijk']}")
+            else:
+                click.echo(f"{dag['dag']}  vernietigd op {dag['vernietigdOp']}")
+    ontbreekt = sorted({str(d["hoofdsleutel"]) for d in levend} - set(bekend))
+    if ontbreekt:
+        # Their day keys cannot be unwrapped: content sealed under them cannot be delivered.
+        click.echo(
+            f"let op: hoofdsleutel(s) {', '.join(ontbreekt)} van levende dagsleutels staan niet in "
+            "KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS: zet ze er weer achter (ná de huidige) en draai "
+            "'knooppunt sleutels herverpak'",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @sleutels.command("herverpak")
