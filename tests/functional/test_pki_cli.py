@@ -115,6 +115,16 @@ def test_issue_weigert_een_ongeldige_oin(oin: str, melding: str, tmp_path: Path)
     assert not (tmp_path / f"{oin}.pem").exists()
 
 
+@pytest.mark.parametrize("naam", ["", "   ", "N" * 65])
+def test_issue_weigert_een_lege_of_te_lange_naam(naam: str, tmp_path: Path) -> None:
+    """Before: a traceback (ValueError: Attribute's length must be >= 1 and <= 64)."""
+    assert knooppunt("pki", "init", tmp_path).exit_code == 0
+    r = knooppunt("pki", "issue", tmp_path, "--oin", OIN, "--naam", naam)
+    assert r.exit_code == 2, r.output
+    assert "--naam" in r.output and "1 tot en met 64 tekens" in r.output
+    assert "Traceback" not in r.output
+
+
 def test_issue_overschrijft_geen_certificaat_en_kent_out(tmp_path: Path) -> None:
     assert knooppunt("pki", "init", tmp_path).exit_code == 0
     assert knooppunt("pki", "issue", tmp_path, "--oin", OIN, "--naam", "A").exit_code == 0

@@ -70,9 +70,18 @@ def test_deelnemer_add_foutmeldingen(cli: Any, pki: dict[str, Partij]) -> None:
     assert uit.exit_code == 1 and "niet voor" in uit.output  # certificate of another OIN
     uit = cli(*basis, "--oin", energie.oin, "--certificaat", str(energie.cert_pad), "--module", "onzin")
     assert uit.exit_code == 1 and "onzin" in uit.output
+    # A version list with a gap (independent operations probe: taken as every version, or shortened).
+    for module in ("schuldregeling:", "schuldregeling:1.0,", "schuldregeling:,2.0"):
+        uit = cli(*basis[:-1], module, "--oin", energie.oin, "--certificaat", str(energie.cert_pad))
+        assert uit.exit_code == 1 and "zonder lege plekken" in uit.output, (module, uit.output)
     assert cli(*basis, "--oin", energie.oin, "--certificaat", str(energie.cert_pad)).exit_code == 0
     uit = cli(*basis, "--oin", energie.oin, "--certificaat", str(energie.cert_pad))
     assert uit.exit_code == 1 and "DEELNEMER_BESTAAT" in uit.output
+    # operations.md: "naming every field at fault at once" — the OIN taken among them.
+    uit = cli(*basis[:2], "--naam", "", *basis[4:6], "--kvk", "1234", *basis[8:], "--oin", energie.oin,
+              "--certificaat", str(energie.cert_pad))  # fmt: skip
+    assert uit.exit_code == 1 and "ONGELDIGE_DEELNEMER" in uit.output, uit.output
+    assert "er is al een deelnemer met OIN" in uit.output and "kvkNummer" in uit.output and "naam" in uit.output
 
 
 def test_db_upgrade_en_check(cli: Any) -> None:

@@ -892,6 +892,14 @@ def pki_issue(map_: Path, oin: str, naam: str, key_type: str, basisnaam: str | N
         oin = valideer_oin(oin)
     except OngeldigeIdentificatie as exc:
         raise click.BadParameter(str(exc), param_hint="--oin") from exc
+    naam = naam.strip()
+    if not 1 <= len(naam) <= 64:
+        # X.509's upper bound for O and CN (RFC 5280): the certificate could not be made otherwise.
+        raise click.BadParameter(
+            "de naam moet 1 tot en met 64 tekens lang zijn (de grens van een certificaat; "
+            f"gegeven: {len(naam)})",
+            param_hint="--naam",
+        )
     bestaand = [p for p in ontwikkel_ca.uitgifte_paden(map_, basisnaam or oin) if p.exists()]
     if bestaand:
         # Never overwrite a private key: the certificate may already be registered in an adresboek.

@@ -78,6 +78,9 @@ def _fout(naam: str, reden: str) -> HubFout:
     return _fouten([OngeldigVeld(naam, reden)])
 
 
+AL_GEREGISTREERD = "dit certificaat is al geregistreerd"
+
+
 def _fouten(velden: list[OngeldigVeld]) -> HubFout:
     """One refusal naming every field at fault, so a form can show them all at once."""
     return HubFout(
@@ -175,14 +178,8 @@ def registreer(
             oin = valideer_oin(nieuw.oin)
         except OngeldigeIdentificatie as exc:
             fouten.append(OngeldigVeld("oin", str(exc)))
-    if oin is not None and store.haal(session, oin) is not None:
-        raise HubFout(
-            "DEELNEMER_BESTAAT",
-            409,
-            "Deelnemer bestaat al",
-            f"Er is al een deelnemer met OIN {oin}.",
-            [OngeldigVeld("oin", f"er is al een deelnemer met OIN {oin}")],
-        )
+    # Judged after every other field, so that a refusal names every field at fault at once.
+    bestaat = oin is not None and store.haal(session, oin) is not None
     if not nieuw.kvk_nummer.strip():
         fouten.append(OngeldigVeld("kvkNummer", "KvK-nummer is verplicht: 8 cijfers"))
     else:
@@ -244,7 +241,16 @@ def registreer(
                 fouten.extend(fout.velden)
                 continue
             if store.certificaat(session, info.vingerafdruk) is not None:
-                fouten.append(OngeldigVeld("certificaat", "dit certificaat is al geregistreerd"))
+                fouten.append(OngeldigVeld("certificaat", AL_GEREGISTREERD))
+    if bestaat:
+        al = OngeldigVeld("oin", f"er is al een deelnemer met OIN {oin}")
+        # Its certificate being registered already is the same fact (the participant added twice).
+        andere = [f for f in fouten if f.reason != AL_GEREGISTREERD]
+        if andere:
+            raise _fouten([al, *andere])
+        raise HubFout(
+            "DEELNEMER_BESTAAT", 409, "Deelnemer bestaat al", f"Er is al een deelnemer met OIN {oin}.", [al]
+        )
     if fouten:
         raise _fouten(fouten)
     assert oin is not None and kvk is not None and rol is not None
@@ -396,7 +402,7 @@ def voeg_certificaat_toe(
     deelnemer = haal(session, oin)
     controleer_certificaat(info, oin=oin, ankers=ankers, moment=nu)
     if store.certificaat(session, info.vingerafdruk) is not None:
-        raise _fout("certificaat", "dit certificaat is al geregistreerd")
+        raise _fout("certificaat", AL_GEREGISTREERD)
     cert = _certificaat(info, {_keuze("gebruik", g, GEBRUIK) for g in gebruik}, nu)
     deelnemer.certificaten.append(cert)
     session.flush()
@@ -563,6 +569,19 @@ def _modulekeuzes(fouten: list[OngeldigVeld], keuzes: list[str]) -> dict[str, st
     bekend = CATALOGUS.modulecodes()
     for keuze in keuzes:
         code, versies = ontleed_module(keuze)
+        _, dubbele_punt, na = keuze.strip().partition(":")
+        if dubbele_punt and (not na.strip() or any(not v.strip() for v in na.split(","))):
+            # "schuldregeling:" or "schuldregeling:1.0,": a version list with a gap was taken as
+            # "every version" or silently shortened.
+            voorbeeld = ",".join(CATALOGUS.moduleversies(code)) if code in bekend else "1.0"
+            fouten.append(
+                OngeldigVeld(
+                    "modules",
+                    f"{keuze.strip()!r}: na ':' volgen versies gescheiden door komma's, zonder lege "
+                    f"plekken (bijv. {code}:{voorbeeld}), of alleen {code} voor elke versie",
+                )
+            )
+            continue
         if code not in bekend:
             fouten.append(OngeldigVeld("modules", f"{code!r} is onbekend; kies uit {', '.join(bekend)}"))
             continue
