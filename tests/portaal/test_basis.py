@@ -327,3 +327,27 @@ def test_an_unreachable_database_gets_a_dutch_page_that_says_repeating_is_safe(s
         assert "niets opgeslagen" not in antwoord.text
     finally:
         rt.close()
+
+
+def test_een_halve_of_verkeerde_portaal_ca_wordt_bij_de_start_genoemd(tmp_path: Path) -> None:
+    """A portal CA certificate without its key (or the other way round), or a key of another CA,
+    started without complaint (independent operations probe); the portal then could not certify
+    browser keys. `knooppunt serve` checks it first and names what to set."""
+    from knooppunt.pki import ontwikkel_ca
+    from knooppunt.portaal.app import controleer_instellingen
+
+    ontwikkel_ca.init(tmp_path / "a")
+    ontwikkel_ca.init(tmp_path / "b")
+    cert_a, key_a = ontwikkel_ca.ca_paden(tmp_path / "a")
+    _, key_b = ontwikkel_ca.ca_paden(tmp_path / "b")
+    basis = {"env": "development", "data_dir": tmp_path / "data"}
+    with pytest.raises(
+        SettingsError,
+        match="KNOOPPUNT_PORTAAL_CA_CERTIFICAAT is gezet maar KNOOPPUNT_PORTAAL_CA_SLEUTEL niet",
+    ):
+        controleer_instellingen(Settings(**basis, portaal_ca_certificaat=cert_a))  # type: ignore[arg-type]
+    with pytest.raises(SettingsError, match="KNOOPPUNT_PORTAAL_CA_SLEUTEL is gezet maar"):
+        controleer_instellingen(Settings(**basis, portaal_ca_sleutel=key_a))  # type: ignore[arg-type]
+    with pytest.raises(SettingsError, match="is niet de sleutel van KNOOPPUNT_PORTAAL_CA_CERTIFICAAT"):
+        controleer_instellingen(Settings(**basis, portaal_ca_certificaat=cert_a, portaal_ca_sleutel=key_b))  # type: ignore[arg-type]
+    controleer_instellingen(Settings(**basis, portaal_ca_certificaat=cert_a, portaal_ca_sleutel=key_a))  # type: ignore[arg-type]

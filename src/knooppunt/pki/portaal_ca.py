@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from knooppunt.config import Settings
+from knooppunt.config import Settings, SettingsError
 from knooppunt.pki import ontwikkel_ca
 
 GELDIG_DAGEN = 825
@@ -89,16 +89,35 @@ class PortaalCa:
         """The configured portal CA; in development the development CA; else None."""
         cert_pad: Path | None = settings.portaal_ca_certificaat
         sleutel_pad: Path | None = settings.portaal_ca_sleutel
-        if cert_pad is None and settings.is_development:
+        if cert_pad is None and sleutel_pad is None and settings.is_development:
             cert_pad, sleutel_pad = ontwikkel_ca.ca_paden(settings.dev_pki_dir)
             if not cert_pad.exists():
                 return None
-        if cert_pad is None or sleutel_pad is None:
+        if cert_pad is None and sleutel_pad is None:
             return None
+        if cert_pad is None or sleutel_pad is None:
+            gegeven, ontbreekt = (
+                ("KNOOPPUNT_PORTAAL_CA_CERTIFICAAT", "KNOOPPUNT_PORTAAL_CA_SLEUTEL")
+                if sleutel_pad is None
+                else ("KNOOPPUNT_PORTAAL_CA_SLEUTEL", "KNOOPPUNT_PORTAAL_CA_CERTIFICAAT")
+            )
+            raise SettingsError(
+                f"{gegeven} is gezet maar {ontbreekt} niet: de portaal-CA heeft beide nodig (het "
+                "certificaat en zijn sleutel), of laat beide weg"
+            )
         cert = x509.load_pem_x509_certificate(cert_pad.read_bytes())
         sleutel = serialization.load_pem_private_key(sleutel_pad.read_bytes(), password=None)
         if not isinstance(sleutel, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise ValueError(f"{sleutel_pad}: alleen RSA- en EC-sleutels")
+        publiek = serialization.PublicFormat.SubjectPublicKeyInfo
+        if sleutel.public_key().public_bytes(
+            serialization.Encoding.DER, publiek
+        ) != cert.public_key().public_bytes(serialization.Encoding.DER, publiek):
+            raise SettingsError(
+                f"KNOOPPUNT_PORTAAL_CA_SLEUTEL {sleutel_pad} is niet de sleutel van "
+                f"KNOOPPUNT_PORTAAL_CA_CERTIFICAAT {cert_pad}: geef de sleutel die bij het "
+                "CA-certificaat hoort"
+            )
         return cls(cert, sleutel)
 
     def geef_uit(

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knooppunt.config import Settings
 from knooppunt.hub.fouten import HubFout
+from knooppunt.pki.portaal_ca import PortaalCa
 from knooppunt.portaal import oidc, routes
 from knooppunt.portaal.fouten import GeenToegang, InloggenNodig, PortaalFout
 from knooppunt.portaal.kluis import Kluis
@@ -83,9 +84,11 @@ class Beveiligingskoppen:
 
 def controleer_instellingen(settings: Settings) -> None:
     """What the portal needs before it can start (SettingsError with what to set): the kluis's
-    master key, and in production its eHerkenning login. `knooppunt serve` calls this first."""
+    master key, in production its eHerkenning login, and a portal CA given as certificate and
+    matching key. `knooppunt serve` calls this first."""
     Kluis.uit_instellingen(settings)
     oidc.controleer_instellingen(settings)
+    PortaalCa.laad(settings)
 
 
 def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
