@@ -383,6 +383,8 @@ def test_cli_send_en_fetch(hub: Hub, cast: dict[str, Partij], tmp_path: Path) ->
     assert regel["referentienummer"] == antwoord["referentienummer"]
     assert regel["payload"] == voorbeeld("schuldregeling", "kennisgeving_bsn")
     assert "inhoud" not in regel
+    # The line says what it is now: confirmed (it said "opgehaald": an independent newcomer probe).
+    assert regel["status"] == "bevestigd"
     # Confirmed: the inbox is empty now, and the sender has its receipt.
     leeg = _cli("fetch", *_verbinding(hub, belasting), "--verwerkt", register)
     assert leeg.returncode == 0 and leeg.stdout == ""

@@ -383,16 +383,18 @@ def fetch(
                 continue
             if bevestig and bericht.fout is not None:
                 verbinding.weiger(bericht)
-                uit = bericht.als_json() | {"status": "geweigerd"}
+                _druk(bericht.als_json() | {"status": "geweigerd"})
+            elif bevestig:
+                goed.append(bericht)  # printed once confirmed, with the status that gives
             else:
-                uit = bericht.als_json()
-                if bevestig:
-                    goed.append(bericht)
-            _druk(uit)
+                _druk(bericht.als_json())
         if goed:
-            for uitkomst in verbinding.bevestig_meerdere(goed):
+            uitkomsten = {u["referentienummer"]: u for u in verbinding.bevestig_meerdere(goed)}
+            for bericht in goed:
+                uitkomst = uitkomsten.get(bericht.referentienummer, {})
+                _druk(bericht.als_json() | ({"status": uitkomst["status"]} if uitkomst.get("status") else {}))
                 if uitkomst.get("code"):
-                    click.echo(f"{uitkomst['referentienummer']} niet bevestigd: {uitkomst['code']}", err=True)
+                    click.echo(f"{bericht.referentienummer} niet bevestigd: {uitkomst['code']}", err=True)
 
 
 @client.command("bereikbaar")
