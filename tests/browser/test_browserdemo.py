@@ -164,7 +164,11 @@ def test_de_schuldhulpverlener_krijgt_antwoord_van_de_nagebootste_schuldeiser(
     expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn ontgrendeld", timeout=60_000)
     expect(page.locator("#opstellen")).to_be_visible()
     _kies(page, r"^Saldoverzoek \(Schuldregeling 1\.0\)$")
-    page.locator("#opstel-ontvanger").fill(NUTS.oin)
+    # By name, as the README says it (a newcomer knows "Demo Nuts", not its OIN).
+    page.get_by_label("Of zoek een ontvanger op naam, OIN of KvK-nummer").fill("Demo Nuts")
+    page.get_by_label("Of zoek een ontvanger op naam, OIN of KvK-nummer").press("Enter")
+    page.get_by_role("button", name=f"{NUTS.naam} als ontvanger toevoegen").click()
+    expect(page.locator("#opstel-ontvanger")).to_have_value(NUTS.oin)
     klantnummer = "SHV-BROWSERDEMO-1"
     _vul(page, KLANT | {"klantnummerSHV": klantnummer, "typeSchuldregeling": "SB"})
     _versturen(page)

@@ -30,6 +30,7 @@ ALLE = (
     ("GET", "/indelingen"),
     ("GET", "/opstellen"),
     ("GET", "/ontvanger"),
+    ("GET", "/zoek"),
     ("POST", "/proef"),
     ("POST", ""),
 )
@@ -320,3 +321,26 @@ def test_indelingen_volgen_de_versies_van_de_deelnemer(portaal: TestClient, csrf
         "klant_onbekend",
     ]
     assert g["starten"] == {"schuldregeling|statusverzoek": ["1.0"]}
+
+
+def test_een_ontvanger_zoeken_op_naam(demo: dict[str, int], portaal: TestClient) -> None:
+    """The werkplek's compose finds a recipient by name (an independent newcomer probe could not
+    send to "Demo Nuts": the field took only an OIN): participants of a role the type goes to,
+    never the searcher itself, each saying whether the hub can deliver it (adresboek metadata)."""
+    inloggen(portaal, "gemeente", naam="Sam")
+    kop = {"X-CSRF-Token": csrf_van_pagina(portaal)}
+    soort = {"module": "schuldregeling", "berichttype": "saldoverzoek_nuts", "versie": "1.0"}
+    r = portaal.get(f"{API}/zoek", params={"zoek": "energie"} | soort, headers=kop)
+    assert r.status_code == 200, r.text
+    [energie] = r.json()["resultaten"]
+    assert energie == {"oin": oin_van("energie"), "naam": "Demo Energie BV", "rol": "SE", "waaromNiet": None}
+    # The type goes to creditors: a debt counsellor or the searcher is no result.
+    alle = portaal.get(f"{API}/zoek", params={"zoek": "demo"} | soort, headers=kop).json()["resultaten"]
+    assert alle and {d["rol"] for d in alle} <= {"SE"}
+    assert oin_van("gemeente") not in {d["oin"] for d in alle}
+    kort = portaal.get(f"{API}/zoek", params={"zoek": "e"}, headers=kop)
+    assert kort.status_code == 400 and "minstens 2 tekens" in kort.json()["detail"]
+    onbekend = portaal.get(
+        f"{API}/zoek", params={"zoek": "demo", "berichttype": "x", "versie": "1.0"}, headers=kop
+    )
+    assert onbekend.status_code == 400

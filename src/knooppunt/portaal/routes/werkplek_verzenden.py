@@ -486,6 +486,50 @@ def opstellen_route(request: Request) -> JSONResponse:
     return _json({"typen": typen})
 
 
+# --- finding a recipient by name --------------------------------------------------------------------
+
+ZOEK_LIMIET = 20
+
+
+@router.get(PAD + "/zoek")
+def zoek_ontvanger(
+    request: Request, zoek: str = "", module: str = SR, berichttype: str = "", versie: str = ""
+) -> JSONResponse:
+    """Participants whose name (or OIN, KvK) holds `zoek`, of a role the type goes to, each saying
+    whether it can get it through the hub (``waaromNiet`` when not): the werkplek's compose finds a
+    recipient by name, as the server-side compose does. Adresboek metadata only."""
+    try:
+        gebruiker = _api_gebruiker(request)
+        zoek = zoek.strip()[:100]
+        if len(zoek) < 2:
+            raise ApiFout(400, "Typ minstens 2 tekens van de naam, het OIN of het KvK-nummer.")
+        soort = CATALOGUS.zoek(module, berichttype, versie) if berichttype and versie else None
+        if berichttype and soort is None:
+            raise ApiFout(400, f"Onbekend berichttype {berichttype!r} in module {module} {versie}.")
+    except ApiFout as fout:
+        return _fout(fout)
+    assert gebruiker.oin is not None
+    naar = sorted(str(r) for r in soort.naar) if soort is not None else None
+    rt = runtime(request)
+    client = Gastclient(rt, request.app.state.kluis, gebruiker.oin, wie=gebruiker.audit_actor)
+    with client.transactie() as (session, _nu):
+        gevonden = adresboek.zoek(
+            session,
+            rol=naar[0] if naar is not None and len(naar) == 1 else None,
+            module=None,
+            zoekterm=zoek,
+            na_oin=None,
+            limiet=ZOEK_LIMIET,
+        )
+        resultaten = []
+        for d in gevonden:
+            if d.oin == gebruiker.oin or (naar is not None and str(d.rol) not in naar):
+                continue
+            _, waarom_niet = client.bereikbaar(session, d.oin, module)
+            resultaten.append({"oin": d.oin, "naam": d.naam, "rol": str(d.rol), "waaromNiet": waarom_niet})
+    return _json({"resultaten": resultaten})
+
+
 # --- the recipient's certificates --------------------------------------------------------------------
 
 

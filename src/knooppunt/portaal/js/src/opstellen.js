@@ -399,6 +399,7 @@ function bind(nieuw) {
   $("opstel-ontvanger").value = vast ? verband.ontvanger : "";
   $("opstel-conversatie").value = vast ? verband.conversatie : "";
   $("opstel-traject-regel").hidden = vast;
+  $("opstel-zoeken").hidden = vast;
   $("opstel-uitslag").textContent = "";
 }
 
@@ -861,6 +862,47 @@ async function metKnop(knop, werk) {
   }
 }
 
+// A recipient found by name (GET /verzenden/zoek: adresboek metadata, of the roles the chosen type
+// goes to), added to the OIN field with one press; one the hub cannot deliver to says why.
+async function zoekOntvanger() {
+  const zoek = $("opstel-zoek").value.trim();
+  const lijst = $("opstel-zoekresultaten");
+  lijst.replaceChildren();
+  lijst.hidden = true;
+  if (zoek.length < 2) {
+    $("opstel-zoek-uitslag").textContent = "Typ minstens 2 tekens van de naam, het OIN of het KvK-nummer.";
+    return;
+  }
+  const query = new URLSearchParams({ zoek });
+  if (gekozen) {
+    query.set("module", gekozen.module);
+    query.set("berichttype", gekozen.berichttype);
+    query.set("versie", gekozen.versie);
+  }
+  const { resultaten } = await api(`/verzenden/zoek?${query}`);
+  $("opstel-zoek-uitslag").textContent = resultaten.length
+    ? `${meervoud(resultaten.length, "deelnemer", "deelnemers")} gevonden voor '${zoek}'.`
+    : `Geen deelnemer gevonden voor '${zoek}' die dit bericht kan krijgen.`;
+  for (const d of resultaten) {
+    const item = maak("li", {}, `${d.naam} (${d.rol}, OIN ${d.oin}) `);
+    if (d.waaromNiet) {
+      item.append(maak("span", { class: "klein" }, `— niet via het knooppunt: ${d.naam} ${d.waaromNiet}.`));
+    } else {
+      const knop = maak("button", { type: "button", class: "knop secundair", "aria-label": `${d.naam} als ontvanger toevoegen` }, "Als ontvanger toevoegen");
+      knop.addEventListener("click", () => {
+        const veld = $("opstel-ontvanger");
+        const oins = veld.value.split(/[\s,;]+/).filter(Boolean);
+        if (!oins.includes(d.oin)) veld.value = [...oins, d.oin].join(", ");
+        $("opstel-zoek-uitslag").textContent = `${d.naam} is toegevoegd als ontvanger.`;
+        veld.focus();
+      });
+      item.append(knop);
+    }
+    lijst.append(item);
+  }
+  lijst.hidden = !resultaten.length;
+}
+
 onderdeel("Opstellen", {
   start() {
     $("opstel-type").addEventListener("change", kiesType);
@@ -880,6 +922,12 @@ onderdeel("Opstellen", {
     $("opstel-bevestig").addEventListener("click", () => metKnop($("opstel-bevestig"), bevestig));
     $("opstel-annuleer").addEventListener("click", annuleer);
     $("opstel-traject").addEventListener("click", () => metKnop($("opstel-traject"), vulTrajectIn));
+    $("opstel-zoek-knop").addEventListener("click", () => metKnop($("opstel-zoek-knop"), zoekOntvanger));
+    $("opstel-zoek").addEventListener("keydown", (e) => {
+      if (e.key !== "Enter") return;
+      e.preventDefault(); // not the form's submit: that checks and seals the message
+      metKnop($("opstel-zoek-knop"), zoekOntvanger);
+    });
     $("herinneringen-ververs").addEventListener("click", () => metKnop($("herinneringen-ververs"), laadHerinneringen));
   },
   ontgrendeld() {
