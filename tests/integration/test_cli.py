@@ -155,3 +155,11 @@ def test_deelnemer_add_zonder_vertrouwensankers_weigert(
     assert r.exit_code == 2
     assert "no trust anchors" in r.output and "KNOOPPUNT_TRUST_ANCHORS" in r.output and "pki init" in r.output
     assert gemeente.oin not in cli("deelnemer", "list").output
+
+
+def test_worker_now_zonder_once_wordt_geweigerd(cli: Any) -> None:
+    """`worker --now X` without `--once` looped for ever with its clock stopped at X (an
+    independent operations probe); DESIGN §6 gives --now for one run ("--once … --now")."""
+    r = cli("worker", "--now", "2026-12-15T09:00:00+01:00")
+    assert r.exit_code == 2
+    assert "--now goes with --once" in r.output

@@ -192,6 +192,9 @@ def worker(once: bool, now: str | None, interval: float) -> None:
     configureer()  # JSON logs on stderr; stdout carries only the run's result
     settings = _settings()
     moment = _parse_now(now, settings)
+    if moment is not None and not once:
+        # A loop with its clock stopped at --now would run the same moment's jobs for ever.
+        raise click.UsageError("--now goes with --once: one run at that moment (a dry run or a test)")
     rt = runtime.bouw(settings)
     try:
         rt.ondertekenaar()  # the audit sequencer signs checkpoints: refuse to start without its key
