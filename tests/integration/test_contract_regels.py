@@ -168,7 +168,10 @@ def test_par_3_een_vraag_voorbij_zijn_termijn_is_verlopen_ook_voor_de_veegronde(
     _termijn_voorbij(rt, vraag, kennisgeving)
     t.geweigerd(energie, gemeente, "saldoverzoek_antwoord", "ONGELDIG_ANTWOORD", antwoord_op=vraag)
     t.geweigerd(energie, gemeente, "klant_onbekend", "ONGELDIG_ANTWOORD", antwoord_op=kennisgeving)
-    assert {r["status"] for r in t.verzonden(gemeente).values()} == {"aangeboden"}  # nothing confirmed
+    # Nothing confirmed; past their term, the sender sees them verlopen at once (docs/rules.md).
+    verzonden = t.verzonden(gemeente).values()
+    assert {r["status"] for r in verzonden} == {"verlopen"}
+    assert all(r.get("bevestigdOp") is None for r in verzonden)
     _verloop_alles(rt, dagen=0)
     assert t.verzonden(gemeente)[vraag]["status"] == "verlopen"
     meldingen = t.client(gemeente).get("/berichten").json()["berichten"]

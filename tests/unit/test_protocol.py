@@ -126,7 +126,7 @@ def test_geldige_kop() -> None:
         (_jwe({"enc": "A256GCM", "kid": KID}), "mist alg"),
         (_jwe({"alg": "RSA-OAEP-256", "kid": KID}), "mist enc"),
         # A header the recipients' SDK refuses as too large (independent security probe: 201 before).
-        (_jwe(GOED | {"pad": "A" * 2000}), "protected header is .* tekens; het maximum is 1024"),
+        (_jwe(GOED | {"pad": "A" * 2000}), "protected header is .* tekens; hoogstens 1024 mag"),
     ],
 )
 def test_ongeldige_koppen(inhoud: str, melding: str) -> None:

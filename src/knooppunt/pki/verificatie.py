@@ -44,7 +44,9 @@ _EXTENSIES = {
     "2.5.29.19": "BasicConstraints",
     "2.5.29.37": "ExtendedKeyUsage",
 }
-_ONTBREKENDE_EXTENSIE = re.compile(r"(\d+(?:\.\d+)+): Certificate is missing required extension")
+# "invalid extension: 2.5.29.35: Certificate is missing …" or, in newer cryptography,
+# "invalid extension: authorityKeyIdentifier (2.5.29.35): Certificate is missing …".
+_ONTBREKENDE_EXTENSIE = re.compile(r"(\d+(?:\.\d+)+)\)?: Certificate is missing required extension")
 
 
 def _datum(moment: datetime) -> str:

@@ -155,7 +155,7 @@ def lees_kop(inhoud: str, *, max_bytes: int) -> JweKop:
         # What recipients open (the SDK's and the werkplek's limit): a header the hub let through
         # above it would give a 201 for a message no recipient can open.
         raise OngeldigeJwe(
-            f"protected header is {len(kop_b64)} tekens; het maximum is {MAX_KOP_TEKENS}: zet alleen "
+            f"protected header is {len(kop_b64)} tekens; hoogstens {MAX_KOP_TEKENS} mag: zet alleen "
             "alg, enc, kid en (bij ECDH-ES) epk, apu en apv in de header"
         )
     try:
