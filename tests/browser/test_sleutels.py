@@ -257,7 +257,11 @@ def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(csp_pagina: Any, serv
     expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
     page.get_by_role("button", name="Berichten ophalen").click()
     page.locator(f'button[data-referentienummer="{goed}"]').click()
-    expect(page.get_by_role("alert")).to_contain_text("SLEUTEL_ONBRUIKBAAR")
+    # Said as what it is — not the sender's fault, and what to do (an independent werkplek probe
+    # found "kan niet worden vertrouwd" with the kid here).
+    expect(page.get_by_role("alert")).to_contain_text("versleuteld voor een oude sleutel van uw organisatie")
+    expect(page.get_by_role("alert")).to_contain_text("Weiger het bij Downloaden")
+    expect(page.get_by_role("alert")).not_to_contain_text("vertrouwd")
 
     # 7. Logging in again lands on the key page, which asks to unlock.
     log_in_opnieuw = page.context.new_page()
@@ -379,6 +383,11 @@ def test_twee_collegas_delen_de_sleutels_van_hun_organisatie(
 
     # Bram leaves: Anna ends his access; the page asks for new keys; she makes them.
     anna.get_by_role("button", name="Verzoeken opnieuw ophalen").click()
+    # It asks first (an independent werkplek probe: one click forced new keys); cancelling changes nothing.
+    anna.once("dialog", lambda d: d.dismiss())
+    anna.get_by_role("button", name="Toegang beëindigen voor Bram").click()
+    expect(anna.locator("#sleutels-status")).to_contain_text("Er is niets veranderd.")
+    anna.once("dialog", lambda d: d.accept())
     anna.get_by_role("button", name="Toegang beëindigen voor Bram").click()
     expect(
         anna.get_by_role("heading", name="Maak nieuwe sleutels: een collega heeft geen toegang meer")

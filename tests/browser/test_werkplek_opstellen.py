@@ -242,6 +242,10 @@ def _meer_schuldeisers(page: Any, srv: Portaalserver) -> str:
         assert ontvangen["payload"]["klant"]["achternaam"] == GEHEIM_ACHTERNAAM
         assert ontvangen["payload"]["adres"]["huisnummer"] == 12
     assert _van_gemeente(srv, BELASTINGEN) == []
+    # The traject it started is named from the client typed in (an independent werkplek probe saw
+    # "Traject … (zonder naam)"): the Cliënten part shows the name and the own klantnummer.
+    rij = page.locator("#clienten-lijst tr", has_text=conversatie.group(1)[:8])
+    expect(rij).to_contain_text(f"G. {GEHEIM_ACHTERNAAM} · SHV-OPST-1", timeout=30_000)
     return conversatie.group(1)
 
 

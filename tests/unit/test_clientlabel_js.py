@@ -54,3 +54,23 @@ def test_naam_en_klantnummer_uit_het_bericht() -> None:
     assert uit[3]["klantnummer"] == "K" * 50
     assert uit[4] == {"klantnummer": "12", "naam": "Piet Jansen"}
     assert uit[5:] == [None] * 5
+
+
+def test_een_verstuurd_bericht_noemt_het_eigen_klantnummer() -> None:
+    """A traject the werkplek's compose starts is named from what the user typed (an independent
+    werkplek probe found them all "zonder naam"): the organisation's own number first —
+    klantnummerSHV of a debt counsellor even beside a creditor's klantnummerSE, klantnummerBW of a
+    bewindvoerder's melding."""
+    statusbericht = voorbeeld("schuldregeling", "statusbericht")  # klantnummerSE and klantnummerSHV
+    melding = voorbeeld("bewind", "melding_bewind")
+    uit = _labels(
+        [
+            {"eigenNummer": "klantnummerSHV", "payload": statusbericht},
+            {"eigenNummer": "klantnummerBW", "payload": melding},
+            melding,
+        ]
+    )
+    assert uit[0]["klantnummer"] == statusbericht["klantnummerSHV"]
+    assert uit[1]["klantnummer"] == melding["klantnummerBW"]
+    assert uit[2]["klantnummer"] == melding["klantnummerBW"]  # received: the only number there is
+    assert uit[1]["naam"]

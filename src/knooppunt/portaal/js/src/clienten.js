@@ -98,13 +98,19 @@ function tekstveld(w) {
  * the name from `klant` (its `naam`, or voornamen — else voorletters —, voorvoegsel and achternaam)
  * and the creditor's own klantnummer (`klantnummerSE`), else the sender's (`klantnummerSHV`).
  * null when the content names no client: a klantnummer alone is no reason to name a traject. */
-export function labelUitPayload(payload) {
+export function labelUitPayload(payload, { eigenNummer } = {}) {
   if (!isObject(payload) || !isObject(payload.klant)) return null;
   const klant = payload.klant;
   const delen = [tekstveld(klant.voornamen) || tekstveld(klant.voorletters), tekstveld(klant.voorvoegsel), tekstveld(klant.achternaam)];
   const naam = tekstveld(klant.naam) || delen.filter(Boolean).join(" ");
   if (!schoon(naam, MAX_NAAM)) return null;
-  const klantnummer = tekstveld(payload.klantnummerSE) || tekstveld(payload.klantnummerSHV);
+  // A message the organisation sent itself names its own number (eigenNummer: klantnummerSHV of a
+  // debt counsellor, klantnummerBW of a bewindvoerder) first.
+  const klantnummer =
+    (eigenNummer && tekstveld(payload[eigenNummer])) ||
+    tekstveld(payload.klantnummerSE) ||
+    tekstveld(payload.klantnummerSHV) ||
+    tekstveld(payload.klantnummerBW);
   return { klantnummer: schoon(klantnummer, MAX_KLANTNUMMER), naam: schoon(naam, MAX_NAAM) };
 }
 
@@ -127,14 +133,15 @@ async function vernieuw() {
  * in every table of the page. items: [{conversatie, payload}]. A traject that already has a label
  * — in this page, on the server now (a colleague may have named it meanwhile), or readable of the
  * old kind still to be moved — keeps it: nothing is overwritten. Returns how many were named; never
- * throws (a name that could not be stored is only not shown). */
+ * throws (a name that could not be stored is only not shown). items: [{conversatie, payload,
+ * eigenNummer?}] — eigenNummer for a message the organisation sent (see labelUitPayload). */
 export async function noemUitBerichten(items) {
   if (!geheim("labelsleutel")) return 0;
   const kandidaten = new Map();
-  for (const { conversatie, payload } of items) {
+  for (const { conversatie, payload, eigenNummer } of items) {
     const c = String(conversatie ?? "").toLowerCase();
     if (!UUID.test(c) || labels.has(c) || geprobeerd.has(c) || kandidaten.has(c)) continue;
-    const label = labelUitPayload(payload);
+    const label = labelUitPayload(payload, { eigenNummer });
     if (label) kandidaten.set(c, label);
   }
   if (kandidaten.size === 0) return 0;
@@ -183,10 +190,13 @@ function toonLijst() {
     const kop = document.createElement("th");
     kop.scope = "row";
     kop.textContent = tekstVan(c.conversatie);
-    const ref = document.createElement("span");
-    ref.className = "klein";
-    ref.textContent = ` traject ${c.conversatie.slice(0, 8)}`;
-    kop.appendChild(ref);
+    // The reference beside a name; an unnamed traject's text is its reference already (read once).
+    if (label && !label.fout) {
+      const ref = document.createElement("span");
+      ref.className = "klein";
+      ref.textContent = ` traject ${c.conversatie.slice(0, 8)}`;
+      kop.appendChild(ref);
+    }
     rij.appendChild(kop);
     cel(rij, c.module);
     cel(rij, c.tegenpartijen.join(", "));

@@ -94,6 +94,11 @@ function begin(nieuweModus, vervang) {
   $("wachtwoord-nieuw").textContent = nieuwGeheim;
   $("opgeschreven").checked = false;
   $("maak-sleutels").textContent = modus === "vragen" ? "Toegang vragen" : "Sleutels maken en certificaten aanvragen";
+  // A colleague who loses it asks for access again; only the organisation's keys need new ones.
+  $("wachtwoord-kwijt").textContent =
+    modus === "vragen"
+      ? "zonder wachtwoord kunt u de sleutels niet meer gebruiken en vraagt u opnieuw toegang aan een collega."
+      : "zonder wachtwoord zijn uw sleutels onbruikbaar en moet u nieuwe maken.";
   melding("");
   toon("stap-wachtwoord");
   $("wachtwoord-kop").focus();
@@ -386,6 +391,12 @@ async function weiger(g) {
 
 async function beeindig(g) {
   melding("");
+  const wie = g.naam || g.onderwerp;
+  // Not undone with a click: the organisation then needs new keys and certificates (decision 0027).
+  if (!window.confirm(`Toegang beëindigen voor ${wie}? ${wie} kan de sleutels van uw organisatie daarna niet meer gebruiken, en u maakt daarna nieuwe sleutels en certificaten (${wie} kende de huidige).`)) {
+    status("Er is niets veranderd.");
+    return;
+  }
   try {
     await api("/toegang/beeindigen", { methode: "POST", body: { onderwerp: g.onderwerp } });
     status(`${g.naam || g.onderwerp} heeft geen toegang meer. Maak nu nieuwe sleutels: deze collega kende de huidige.`);
@@ -722,8 +733,17 @@ async function openBericht(referentienummer) {
     }
   } catch (fout) {
     status("");
-    const reden = fout instanceof Onbetrouwbaar ? ` (${fout.reden})` : "";
-    melding(`Dit bericht kan niet worden vertrouwd en wordt niet getoond${reden}: ${fout.message}.`);
+    if (fout instanceof Onbetrouwbaar && fout.reden === "SLEUTEL_ONBRUIKBAAR") {
+      // Not the sender's doing: sealed for a key of this organisation that this page no longer has.
+      melding(
+        "Dit bericht is versleuteld voor een oude sleutel van uw organisatie, die deze pagina niet meer heeft; " +
+          "het kan daarom niet worden geopend. Weiger het bij Downloaden (onder ‘Niet in de download’): " +
+          "de afzender krijgt dan bericht en kan het opnieuw sturen, voor uw nieuwe sleutel.",
+      );
+    } else {
+      const reden = fout instanceof Onbetrouwbaar ? ` (${fout.reden})` : "";
+      melding(`Dit bericht kan niet worden vertrouwd en wordt niet getoond${reden}: ${fout.message}.`);
+    }
     $("bericht").hidden = true;
     return;
   }

@@ -22,7 +22,7 @@ import { schemafouten } from "./uploaden.js";
 import { bsnPaden } from "./controles.js";
 import { zegel, ontvangersleutel, tekensleutel } from "./zegelen.js";
 import { $, api, instellingen, leeftijd, meervoud, melding, onderdeel, status, cel, tijdstip, toonTabel } from "./werkplek.js";
-import { clientnaam } from "./clienten.js";
+import { clientnaam, noemUitBerichten } from "./clienten.js";
 
 export const MAX_BIJLAGE = 1024 * 1024; // a document in a payload: at most 1 MB (routes/opstellen.py)
 export const MAX_ONTVANGERS = 25; // recipients of one message, as the hosted compose allows
@@ -564,6 +564,7 @@ async function leesPayload(fouten) {
   const payload = {};
   const velden = new Map(); // payload path ("contactpersoonSHV.telefoon") → its input
   const documenten = [];
+  const afgewezen = new Set(); // fields whose input was refused already: no "verplicht" besides
   for (const el of $("opstel-velden").querySelectorAll("[data-pad]")) {
     velden.set(el.dataset.pad, el);
     if (el.type === "file") {
@@ -573,6 +574,7 @@ async function leesPayload(fouten) {
         zet(payload, el.dataset.pad, await bijlage(bestand));
         documenten.push([el.dataset.pad, bestand]);
       } catch (fout) {
+        afgewezen.add(el.dataset.pad);
         fouten.push(veldfout(`${el.dataset.naam}: ${fout.message}.`, [el], { uitleg: `${hoofdletter(fout.message)}.` }));
       }
       continue;
@@ -582,6 +584,7 @@ async function leesPayload(fouten) {
     try {
       zet(payload, el.dataset.pad, waarde(el.dataset.soort, t));
     } catch (fout) {
+      afgewezen.add(el.dataset.pad);
       fouten.push(veldfout(`${el.dataset.naam}: ${fout.message}.`, [el], { uitleg: `${hoofdletter(fout.message)}.` }));
     }
   }
@@ -595,7 +598,11 @@ async function leesPayload(fouten) {
   const schoon = compact(payload);
   const uitslag = new Validator(gekozen.schema, "2020-12", false).validate(schoon);
   if (!uitslag.valid) {
-    for (const f of schemafouten(uitslag.errors, schoon, { metVeld: false })) fouten.push(schemafout(f, velden));
+    for (const f of schemafouten(uitslag.errors, schoon, { metVeld: false })) {
+      // A chosen file or typed value refused above is not also "verplicht; vul het in".
+      if (f.soort === "required" && afgewezen.has(f.pad.split("/").filter(Boolean).join("."))) continue;
+      fouten.push(schemafout(f, velden));
+    }
   }
   return schoon;
 }
@@ -838,6 +845,10 @@ async function verzend() {
   wachtend = null;
   if (gelukt.length) {
     status(`${soort.naam} verstuurd.`);
+    // The client this message names names its traject in the werkplek's tables (DESIGN §7), as an
+    // opened message does — encrypted under the organisation's label key; an existing name stays.
+    const eigenNummer = "klantnummerBW" in schoon ? "klantnummerBW" : "klantnummerSHV";
+    noemUitBerichten([{ conversatie, payload: schoon, eigenNummer }]).catch(() => {});
     // The same numbers stay until the form changes: sending it again unchanged sends nothing twice.
     verstuurd = true;
     const was = verband;

@@ -246,6 +246,17 @@ async function leesBestand(file, verslag) {
     return;
   }
   const gevonden = indeling.soorten.filter((s) => namen.has(s.kenmerk.toLowerCase()));
+  // Without its marker column, a file whose other answer columns are one kind's is that kind's.
+  const lijkt = gevonden.length
+    ? null
+    : indeling.soorten
+        .map((s) => ({ s, n: (s.kolommen || []).filter((k) => k.toLowerCase().startsWith("antwoord.") && namen.has(k.toLowerCase())).length }))
+        .filter((x) => x.n > 0)
+        .sort((a, b) => b.n - a.n)[0]?.s;
+  if (lijkt) {
+    verslag.fout(bestand, 1, lijkt.kenmerk, `De kolom '${lijkt.kenmerk}' ontbreekt in de kopregel; de andere antwoordkolommen zijn die van ${lijkt.naam || lijkt.code}. Zet die kolom terug (per rij het soort antwoord) — neem de kopregel ongewijzigd over uit de download.`);
+    return;
+  }
   if (gevonden.length !== 1) {
     verslag.fout(bestand, 1, null, gevonden.length > 1
       ? `De kopregel heeft kolommen van meer dan één soort bestand (${gevonden.map((s) => s.kenmerk).join(", ")}): zet saldoverzoek antwoorden, betaalvoorstel antwoorden en statusverzoeken elk in een eigen bestand.`
@@ -502,6 +513,15 @@ function eenVanFouten(fouten) {
   return groepen;
 }
 
+// JSON Schema formats as people write them.
+const VORMEN = {
+  date: "een datum als jjjj-mm-dd",
+  "date-time": "een datum en tijd als jjjj-mm-ddTuu:mm:ss+01:00",
+  email: "een e-mailadres",
+  uuid: "een UUID",
+  uri: "een internetadres",
+};
+
 // cfworker's errors as Dutch sentences at a payload path (only the leaves; a nullable field's
 // "Expected null" branch is not a reason — unless nothing else failed: then the field is one that
 // must stay empty here, as an if/then rule of the schema says, e.g. overgedragenAan unless the
@@ -547,9 +567,11 @@ export function schemafouten(fouten, payload, { metVeld = true } = {}) {
         reden = `${toon}heeft niet het juiste soort waarde (${/Expected "([^"]+)"/.exec(f.error)?.[1] ?? ""}).`;
         break;
       case "pattern":
-      case "format":
-        reden = `${toon}heeft niet de juiste vorm${f.keyword === "format" ? ` (${/format "?([\w-]+)/.exec(f.error)?.[1] ?? "formaat"})` : ""}.`;
+      case "format": {
+        const vorm = f.keyword === "format" ? /format "?([\w-]+)/.exec(f.error)?.[1] : undefined;
+        reden = `${toon}heeft niet de juiste vorm${vorm ? ` (${VORMEN[vorm] ?? vorm})` : ""}.`;
         break;
+      }
       case "minimum":
       case "exclusiveMinimum":
         reden = `${toon}is te klein.`;

@@ -5,4 +5,9 @@ import { labelUitPayload } from "../src/clienten.js";
 
 let invoer = "";
 for await (const deel of process.stdin) invoer += deel;
-process.stdout.write(JSON.stringify(JSON.parse(invoer).map(labelUitPayload)));
+// An entry {eigenNummer, payload} stands for a message the organisation sent itself.
+const label = (x) =>
+  x && typeof x === "object" && !Array.isArray(x) && "eigenNummer" in x
+    ? labelUitPayload(x.payload, { eigenNummer: x.eigenNummer })
+    : labelUitPayload(x);
+process.stdout.write(JSON.stringify(JSON.parse(invoer).map(label)));
