@@ -285,7 +285,12 @@ def test_antwoorden_uploaden_in_de_browser(
     regels = saldo.decode("utf-8").split("\r\n")
     hoofdsom = SALDO_KOP.index("antwoord.vordering.hoofdsom")
     cellen = [r.split(";") for r in regels]
-    cellen[2][hoofdsom] = "300,00"  # row 3: not whole cents
+    cellen[2][hoofdsom] = "300,00"  # row 3: not whole cents,
+    # and in the same row a wrong IBAN (mod-97) and a peildatum that is no date: all three at once
+    # (an independent werkplek probe needed four uploads to see one row's errors).
+    for rij in (1, 2):  # rows 2 and 3 answer one saldoverzoek: these cells are the answer's
+        cellen[rij][SALDO_KOP.index("antwoord.betaalgegevens.iban")] = "NL91ABNA0417164301"
+        cellen[rij][SALDO_KOP.index("antwoord.peildatum")] = "2027-13-45"
     cellen[3][hoofdsom] = "500"  # row 4: a debt on 'klant onbekend'
     regels = [";".join(c) for c in cellen]
     _upload(
@@ -308,6 +313,9 @@ def test_antwoorden_uploaden_in_de_browser(
     assert re.search(
         r"saldoverzoeken\.csv\s+3\s+L \(antwoord\.vordering\.hoofdsom\)\s+'300,00' is geen bedrag", alles
     ), alles
+    rij3 = [r for r in teksten if re.match(r"saldoverzoeken\.csv\s+[23]\s", r)]
+    assert any("antwoord.betaalgegevens.iban" in r and "mod-97" in r for r in rij3), rij3
+    assert any("antwoord.peildatum" in r and "een datum als jjjj-mm-dd" in r for r in rij3), rij3
     assert re.search(
         r"saldoverzoeken\.csv\s+4\s+L \(antwoord\.vordering\.hoofdsom\)\s+"
         r"Dit hoort niet bij 'Klant onbekend'",

@@ -403,6 +403,9 @@ function leesGroep(bestand, soort, groep, verslag) {
   // is an error (e.g. a debt on 'klant onbekend').
   const payload = {};
   const plaatsen = new Map(); // payload path → [row, column]
+  // Cells that could not be read: the row is judged on without them (every error at once, 18.3c),
+  // and their fields are then not also reported missing.
+  const mislukt = new Set();
   for (const [k, v] of Object.entries(w)) {
     const pad = soort.velden[k];
     if (pad === undefined || !v) continue;
@@ -416,6 +419,7 @@ function leesGroep(bestand, soort, groep, verslag) {
       plaatsen.set(pad.replace(/\./g, "/"), [rijVan(k), k]);
     } catch (fout) {
       verslag.fout(bestand, rijVan(k), k, fout.message);
+      mislukt.add(`/${pad.replace(/\./g, "/")}`);
     }
   }
   if (lijst) {
@@ -437,6 +441,7 @@ function leesGroep(bestand, soort, groep, verslag) {
           plaatsen.set(`${lijst.pad}/${index}/${pad.split("[].")[1].replace(/\./g, "/")}`, [nummer, k]);
         } catch (fout) {
           verslag.fout(bestand, nummer, k, fout.message);
+          mislukt.add(`/${lijst.pad}/${index}/${pad.split("[].")[1].replace(/\./g, "/")}`);
         }
       }
       plaatsen.set(`${lijst.pad}/${index}`, [nummer, kolommen[0]]);
@@ -448,13 +453,22 @@ function leesGroep(bestand, soort, groep, verslag) {
     const ouder = pad.split(".").slice(0, -1).reduce((o, d) => (o ? o[d] : undefined), payload);
     if (ouder && typeof ouder === "object") ouder[pad.split(".").pop()] = vast;
   }
-  if (verslag.fouten.length > voor) return null;
-  // The JSON Schema of the payload (the hub publishes the same), then the checks it cannot express
-  // (controles.js), every error at its cell.
+  const alFout = verslag.fouten.length > voor;
+  // The JSON Schema of the payload (the hub publishes the same) and the checks it cannot express
+  // (controles.js) — both, so that a row shows every error at once (18.3c) —, every error at its cell.
   const uitslag = validator(soort, berichttype).validate(payload);
-  const fouten = uitslag.valid
-    ? controleer(payload, type.schema, berichttype).map((f) => ({ pad: alsPointer(f.veld), reden: `${f.reden} (${f.veld})` }))
-    : schemafouten(uitslag.errors, payload);
+  const schema = uitslag.valid
+    ? []
+    : schemafouten(uitslag.errors, payload).filter((f) => !(f.soort === "required" && mislukt.has(f.pad)));
+  let controles = [];
+  try {
+    controles = controleer(payload, type.schema, berichttype).map((f) => ({ pad: alsPointer(f.veld), reden: `${f.reden} (${f.veld})` }));
+  } catch {
+    controles = []; // a payload the schema refused may not be checkable further; its errors stand
+  }
+  const gemeld = new Set(schema.map((f) => f.pad));
+  const fouten = [...schema, ...controles.filter((f) => !gemeld.has(f.pad) && !mislukt.has(f.pad))];
+  if (!fouten.length && alFout) return null;
   if (fouten.length) {
     const kenmerk = soort.antwoordkolom || soort.sleutels[soort.sleutels.length - 1];
     for (const fout of fouten) {
@@ -803,12 +817,21 @@ function payloadUit(type, rij, prefix, fout) {
   return alsLijsten(ruw);
 }
 
-// JSON Schema, then controles.js; every error at its cell as csvmodules reports it.
+// JSON Schema and controles.js, both (every error at once, 18.3c); every error at its cell as
+// csvmodules reports it.
 function valideerGeneriek(type, payload, rij, prefix, kenmerk, standaard, fout) {
   const uitslag = schemaValidator(type.schema).validate(payload);
-  const fouten = uitslag.valid
-    ? controleer(payload, type.schema, type.code)
+  const schema = uitslag.valid
+    ? []
     : schemafouten(uitslag.errors, payload, { metVeld: false }).map((f) => ({ veld: padVanPointer(f.pad), reden: f.reden }));
+  let controles = [];
+  try {
+    controles = controleer(payload, type.schema, type.code);
+  } catch {
+    controles = []; // a payload the schema refused may not be checkable further; its errors stand
+  }
+  const gemeld = new Set(schema.map((f) => f.veld));
+  const fouten = [...schema, ...controles.filter((f) => !gemeld.has(f.veld))];
   for (const f of fouten) fout(plaatsVan(rij, prefix, kenmerk, f.veld), `${f.reden} (${kolomVanPad(f.veld) || standaard})`);
   return !fouten.length;
 }
