@@ -68,12 +68,23 @@ def _verstuur(
             fouten.voeg_toe(f"tijd op: {len(envelops) - i} berichten niet aangeboden")
             return
         client = clients[(start + i) % len(clients)]
-        try:
-            r = client.post("/berichten", json=env)
-        except httpx.HTTPError as exc:
-            fouten.voeg_toe(f"POST /berichten {env['referentienummer']} via {client.base_url}: {exc!r}")
+        # A connection the server closed as the request went out (a pooled keep-alive connection,
+        # "Server disconnected without sending a response") is retried with the same body, as a
+        # vendor does: the hub answers 201, or 200 with the original result (DESIGN §4).
+        herhaald = False
+        for poging in range(3):
+            try:
+                r = client.post("/berichten", json=env)
+                break
+            except httpx.TransportError as exc:
+                if poging == 2:
+                    fouten.voeg_toe(
+                        f"POST /berichten {env['referentienummer']} via {client.base_url}: {exc!r}"
+                    )
+                herhaald = True
+        else:
             continue
-        if r.status_code != 201:
+        if r.status_code != 201 and not (herhaald and r.status_code == 200):
             fouten.voeg_toe(f"POST /berichten {env['referentienummer']}: {r.status_code} {r.text}")
             continue
         with lock:

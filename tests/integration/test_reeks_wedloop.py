@@ -20,7 +20,7 @@ from tests.factories import Partij
 from tests.integration.test_mailbox_reeks import env, reeks
 
 
-def _wacht_op_slot(database_url: str, draad: threading.Thread) -> None:
+def _wacht_op_slot(database_url: str, draad: threading.Thread, uitkomst: list[BaseException | None]) -> None:
     """Until another connection waits for a lock (the second insert waits for the first); up to
     60 s, for a busy machine, and no longer than the second batch's thread lives."""
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -40,7 +40,9 @@ def _wacht_op_slot(database_url: str, draad: threading.Thread) -> None:
                 time.sleep(0.05)
     finally:
         engine.dispose()
-    raise AssertionError("the second batch never waited for the first (it ended, or 60 s passed)")
+    raise AssertionError(
+        f"the second batch never waited for the first (it ended, or 60 s passed); it raised {uitkomst[0]!r}"
+    )
 
 
 def test_a_batch_that_waited_for_one_with_the_same_numbers_gets_a_conflict(
@@ -77,7 +79,7 @@ def test_a_batch_that_waited_for_one_with_the_same_numbers_gets_a_conflict(
         mailbox.verstuur_reeks(session, afzender, eerste, nu=db_nu(session), instellingen=rt.instellingen)
         draad = threading.Thread(target=tweede_reeks)
         draad.start()
-        _wacht_op_slot(database_url, draad)
+        _wacht_op_slot(database_url, draad, uitkomst)
     draad.join(timeout=60)
 
     fout = uitkomst[0]

@@ -483,7 +483,7 @@ def test_te_lange_jwe_header_wordt_geweigerd(pki: dict[str, Partij]) -> None:
     afzender, ontvanger = pki["gemeente"], pki["energie"]
     metadata = _metadata(afzender, ontvanger)
     getekend = _jws(_kop(afzender, metadata), b'{"a":1}', afzender.sleutel)
-    with pytest.raises(OngeldigeEnvelop, match="maximum is 1024") as exc:
+    with pytest.raises(OngeldigeEnvelop, match="hoogstens 1024") as exc:
         _open(_jwe(getekend, ontvanger.certificaat, typ="x" * 800), afzender, ontvanger, metadata)
     _verwacht(exc, "ONTSLEUTELING_MISLUKT")
 
