@@ -811,9 +811,7 @@ def controleer(client: Gastclient, upload: Upload) -> None:
                 f"{vraag.conversatie_referentienummer}.",
             )
             continue
-        verlopen = vraag.status == "verlopen" or (
-            vraag.status in ("aangeboden", "opgehaald") and nu is not None and vraag.verloopt_op < nu
-        )
+        verlopen = (mailbox.status_op(vraag, nu) if nu is not None else vraag.status) == "verlopen"
         if verlopen or vraag.status == "geweigerd":
             wat = "is verlopen (niet op tijd bevestigd)" if verlopen else "is door u geweigerd"
             upload.fout(

@@ -773,9 +773,7 @@ def proef(session: Session, rt: Any, oin: str, ruwe: list[Any], nu: datetime) ->
                     i, "ONTVANGER_ONJUIST", "Een antwoord gaat naar de afzender van de vraag.", "ontvanger"
                 )
                 continue
-            verlopen = vraag.status == "verlopen" or (
-                vraag.status in ("aangeboden", "opgehaald") and vraag.verloopt_op < nu
-            )
+            verlopen = mailbox.status_op(vraag, nu) == "verlopen"
             if verlopen or vraag.status == "geweigerd":
                 wat = "is verlopen (niet op tijd bevestigd)" if verlopen else "is door u geweigerd"
                 weiger(
