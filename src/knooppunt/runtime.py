@@ -131,7 +131,9 @@ def laad_ankers(settings: Settings, extra: list[Path] | None = None) -> Vertrouw
 
 
 def bouw(settings: Settings, *, extra_ankers: list[Path] | None = None, upgrade: bool = True) -> Runtime:
-    dagsleutels = Dagsleutels.uit_instellingen(settings)
+    # A process that migrates checks the key store before writing to it (controleer_koppeling
+    # makes its tables once it proves to be the right one).
+    dagsleutels = Dagsleutels.uit_instellingen(settings, maak=not upgrade)
     engine = maak_engine(settings.effective_database_url, pool_size=settings.api_threads)
     if upgrade:
         # A process that migrates has reached the database: it also checks that its key store is

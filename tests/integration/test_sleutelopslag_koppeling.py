@@ -113,3 +113,41 @@ def test_cli_sleutels_koppel(database_url: str, tmp_path: Path, pki_dir: Path) -
     daarna = runner.invoke(cli, ["sleutels", "koppel"], env=omgeving)
     assert daarna.exit_code == 0, daarna.output
     assert "is die van de berichtendatabase" in daarna.output
+
+
+def test_geweigerde_sleutelopslag_blijft_onaangeroerd(
+    database_url: str, tmp_path: Path, pki_dir: Path
+) -> None:
+    """A node pointed at a wrong key-store database (a mistyped KNOOPPUNT_SLEUTELOPSLAG_URL) is
+    refused before it writes anything there: no tables, no identity row (decision 0040)."""
+    import sqlalchemy
+
+    _bouw(database_url, tmp_path / "node-a", pki_dir).close()
+    verkeerd = tmp_path / "verkeerde-database.sqlite3"
+    with pytest.raises(SettingsError, match="nog leeg"):
+        _bouw(database_url, tmp_path / "node-b", pki_dir, sleutelopslag_url=f"sqlite:///{verkeerd}")
+    engine = sqlalchemy.create_engine(f"sqlite:///{verkeerd}")
+    try:
+        assert sqlalchemy.inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
+
+    # `sleutels status` and `sleutels koppel` (without --opgeven) only look, too.
+    omgeving = {
+        "KNOOPPUNT_ENV": "development",
+        "KNOOPPUNT_DATABASE_URL": database_url,
+        "KNOOPPUNT_DATA_DIR": str(tmp_path / "node-b"),
+        "KNOOPPUNT_SLEUTELOPSLAG_URL": f"sqlite:///{verkeerd}",
+        "KNOOPPUNT_TRUST_ANCHORS": str(pki_dir / "ca.pem"),
+    }
+    runner = CliRunner()
+    status = runner.invoke(cli, ["sleutels", "status"], env=omgeving)
+    assert status.exit_code == 0, status.output
+    assert "0 levende dagsleutel(s)" in status.output
+    koppel = runner.invoke(cli, ["sleutels", "koppel"], env=omgeving)
+    assert koppel.exit_code == 2, koppel.output
+    engine = sqlalchemy.create_engine(f"sqlite:///{verkeerd}")
+    try:
+        assert sqlalchemy.inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()

@@ -25,7 +25,7 @@ def sleutels_status(als_json: bool) -> None:
     it can be fetched (uiterlijk), and when it was destroyed."""
     from knooppunt.store.dagsleutels import Dagsleutels
 
-    opslag = Dagsleutels.uit_instellingen(_settings())
+    opslag = Dagsleutels.uit_instellingen(_settings(), maak=False)  # looking creates nothing
     try:
         dagen = opslag.overzicht()
         huidige = opslag.hoofdsleutels.huidige_id
@@ -85,7 +85,7 @@ def sleutels_koppel(opgeven: bool) -> None:
     from knooppunt.store.db import maak_engine
 
     settings = _settings()
-    opslag = Dagsleutels.uit_instellingen(settings)
+    opslag = Dagsleutels.uit_instellingen(settings, maak=opgeven)
     engine = maak_engine(settings.effective_database_url, pool_size=1)
     try:
         if opgeven:

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 from cryptography.exceptions import InvalidTag
@@ -210,9 +210,11 @@ class Dagsleutels:
         self._onbekend: set[str] = set()  # days asked for that the key store never had (logged once)
 
     @classmethod
-    def uit_instellingen(cls, settings: Settings) -> Dagsleutels:
-        """The key store of these settings, its table created if absent. Refused: the key store in
-        the message database; in production also a missing master key or key-store URL."""
+    def uit_instellingen(cls, settings: Settings, *, maak: bool = True) -> Dagsleutels:
+        """The key store of these settings, its tables created if absent (with ``maak=False`` left
+        to `controleer_koppeling`, which creates them only once the store proves to be the one the
+        message database works with). Refused: the key store in the message database; in
+        production also a missing master key or key-store URL."""
         hoofdsleutels = hoofdsleutels_uit(settings)
         url = settings.effectieve_sleutelopslag_url
         if not settings.is_development and not settings.sleutelopslag_url:
@@ -227,7 +229,8 @@ class Dagsleutels:
                 "een eigen database staan, anders bewaren de back-ups van de berichten ook hun sleutels."
             )
         opslag = cls(maak_engine(url, pool_size=2), hoofdsleutels)
-        opslag.maak_schema()
+        if maak:
+            opslag.maak_schema()
         return opslag
 
     def maak_schema(self) -> None:
@@ -256,6 +259,14 @@ class Dagsleutels:
             )
             return str(conn.scalar(select(identiteit.c.opslag_id).where(identiteit.c.nummer == 1)))
 
+    def bestaande_identiteit(self) -> str | None:
+        """This key store's identity if it has one, creating nothing (None for an empty database)."""
+        with self.engine.connect() as conn:
+            if not self.engine.dialect.has_table(conn, identiteit.name):
+                return None
+            waarde = conn.scalar(select(identiteit.c.opslag_id).where(identiteit.c.nummer == 1))
+            return None if waarde is None else str(waarde)
+
     def controleer_koppeling(self, berichten: Engine) -> None:
         """Refuse to run beside a message database whose inhoud another key store sealed.
 
@@ -263,11 +274,21 @@ class Dagsleutels:
         one with another store (a node with a data directory of its own, another
         KNOOPPUNT_SLEUTELOPSLAG_URL) could open nothing the others stored — its fetches would leave
         those messages out, and what it stored the others could not open — so it stops with what to
-        set. A message database not yet migrated this far is left alone (``knooppunt db upgrade``)."""
+        set. A message database not yet migrated this far is left alone (``knooppunt db upgrade``).
+        Nothing is written into a store that is refused — a node pointed at a wrong database (a
+        mistyped KNOOPPUNT_SLEUTELOPSLAG_URL) leaves it as it found it; the store's tables are made
+        here, once it proves to be the right one (or the first)."""
         if not inspect(berichten).has_table(Sleutelopslagkoppeling.__tablename__):
+            self.maak_schema()
             return
-        eigen = self.identiteit()
         koppeling = Sleutelopslagkoppeling
+        with berichten.connect() as conn:
+            bekend = conn.scalar(select(koppeling.opslag_id).where(koppeling.nummer == 1))
+        if bekend is not None and self.bestaande_identiteit() != bekend:
+            eigen = self.bestaande_identiteit() or "nog leeg: er is hier niets aangemaakt"
+            self._weiger(berichten, eigen)
+        self.maak_schema()
+        eigen = self.identiteit()
         with berichten.begin() as conn:
             conn.execute(
                 (postgresql.insert if berichten.dialect.name == "postgresql" else sqlite.insert)(koppeling)
@@ -279,6 +300,15 @@ class Dagsleutels:
             ).one()
             if rij.opslag_id == eigen:
                 return
+        self._weiger(berichten, eigen)
+
+    def _weiger(self, berichten: Engine, eigen: str) -> NoReturn:
+        """Refuse: the message database works with another key store, and says which."""
+        koppeling = Sleutelopslagkoppeling
+        with berichten.connect() as conn:
+            rij = conn.execute(
+                select(koppeling.opslag_id, koppeling.gekoppeld_op).where(koppeling.nummer == 1)
+            ).one()
             open_ = conn.scalar(
                 select(func.count())
                 .select_from(Bericht)
@@ -588,8 +618,11 @@ class Dagsleutels:
         return aantal
 
     def overzicht(self) -> list[dict[str, Any]]:
-        """Every day in the key store, newest first: hoofdsleutel, uiterlijk, vernietigd_op."""
+        """Every day in the key store, newest first: hoofdsleutel, uiterlijk, vernietigd_op (none
+        in a store not made yet: looking creates nothing)."""
         with leesverbinding(self.engine) as conn:
+            if not self.engine.dialect.has_table(conn, dagsleutels.name):
+                return []
             return [
                 {
                     "dag": r.dag,

@@ -169,7 +169,7 @@ def _schuldeisers(
         if ander not in groepen:
             deelnemer = deelnemers_store.haal(session, ander)
             groepen[ander] = Schuldeiser(ander, deelnemer.naam if deelnemer is not None else ander)
-        open_ = b.status in OPEN and b.verloopt_op >= nu and b.ontvanger == oin
+        open_ = mailbox.status_op(b, nu) in OPEN and b.ontvanger == oin
         rij = Rij(
             bericht=b,
             richting="melding" if b.afzender == HUB else ("verstuurd" if b.afzender == oin else "ontvangen"),

@@ -143,9 +143,7 @@ def _overzicht(session: Session, oin: str, nu: datetime) -> list[dict[str, Any]]
                     "ontvangenOp": _tijd(laatste.ontvangen_op),
                     "status": STATUSSEN.get(mailbox.status_op(laatste, nu), laatste.status),
                 },
-                "nieuw": sum(
-                    1 for b in berichten if b.ontvanger == oin and b.status in OPEN and b.verloopt_op >= nu
-                ),
+                "nieuw": sum(1 for b in berichten if b.ontvanger == oin and mailbox.status_op(b, nu) in OPEN),
                 "eerstvolgendeTermijn": _tijd(min(termijnen)) if termijnen else None,
                 "teLaat": sum(1 for b in berichten if mailbox.te_laat(b, nu)),
             }
