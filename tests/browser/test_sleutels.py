@@ -277,6 +277,44 @@ def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(csp_pagina: Any, serv
     assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
 
 
+def test_vergrendelen_met_de_knop_en_na_inactiviteit(page: Any, server: Portaalserver) -> None:
+    """The keys live only in the page's memory: "Vergrendelen" forgets them and what was decrypted,
+    and so does as long without any use of the page as the portal's idle session lasts (15 minutes
+    here) — someone who leaves their desk does not leave the organisation's keys unlocked."""
+    from playwright.sync_api import expect
+
+    page.clock.install()  # the page's clock runs as usual until the test moves it on
+    log_in(page, "Demo Incasso BV (Schuldeiser)", naam="Vince Vergrendel")
+    page.goto("/portaal/sleutels")
+    page.get_by_role("button", name="Sleutels aanmaken").click()
+    expect(page.locator("#wachtwoord-nieuw")).to_have_text(WACHTWOORD)
+    geheim = page.locator("#wachtwoord-nieuw").text_content() or ""
+    page.get_by_label("Ik heb het wachtwoord opgeschreven").check()
+    page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
+    expect(page.locator("#stap-werk")).to_contain_text("15 minuten niets")
+
+    # 1. The button.
+    page.get_by_role("button", name="Vergrendelen").click()
+    expect(page.get_by_role("heading", name="Sleutels ontgrendelen")).to_be_visible()
+    expect(page.locator("#stap-werk")).to_be_hidden()
+    page.get_by_label("Wachtwoord", exact=True).fill(geheim)
+    page.get_by_role("button", name="Ontgrendelen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn ontgrendeld", timeout=60_000)
+
+    # 2. Still in use after 14 minutes with a key pressed now and then; locked 15 minutes after the last.
+    page.clock.fast_forward("10:00")
+    page.keyboard.press("Shift")
+    page.clock.fast_forward("10:00")
+    expect(page.locator("#stap-werk")).to_be_visible()
+    page.clock.fast_forward("06:00")
+    expect(page.get_by_role("heading", name="Sleutels ontgrendelen")).to_be_visible()
+    expect(page.locator("#sleutels-status")).to_contain_text("vergrendeld omdat u 15 minuten niets")
+    page.get_by_label("Wachtwoord", exact=True).fill(geheim)
+    page.get_by_role("button", name="Ontgrendelen").click()
+    expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn ontgrendeld", timeout=60_000)
+
+
 def test_sleutelpagina_is_toegankelijk(page: Any, toegankelijk: Any) -> None:
     """WCAG 2.1 AA (axe-core) on the key page's first two steps (axe needs the CSP bypassed)."""
     from playwright.sync_api import expect

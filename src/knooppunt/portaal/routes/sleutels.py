@@ -146,6 +146,7 @@ def sleutelpagina(request: Request, gebruiker: DeelnemerGebruiker) -> Response:
         heeft_sleutels=heeft,
         toestand=toestand,
         anderen_met_toegang=anderen,
+        inactief_minuten=rt.settings.portaal_inactief_minuten,
         gehost=gehost,
         api=API,
         bundel_url=BUNDEL_URL,

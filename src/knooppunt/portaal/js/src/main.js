@@ -769,6 +769,36 @@ async function openBericht(referentienummer) {
   );
 }
 
+// --- locking ------------------------------------------------------------------------------------------
+//
+// The keys live only in this page's memory. "Vergrendelen", or as long without any use of the page as
+// the portal's session lasts idle, forgets them and everything decrypted: the maps are cleared and
+// the page is loaded anew (a new JavaScript realm), which asks for the passphrase again.
+
+let laatsteGebruik = Date.now();
+
+function vergrendel(reden) {
+  for (const kaart of Object.values(geheugen)) kaart.clear();
+  Object.assign(eigen, { persoonlijk: null, jkt: null, blob: null });
+  for (const id of ["bericht-inhoud", "berichten-lijst"]) $(id)?.replaceChildren();
+  const adres = new URL(window.location.href);
+  adres.hash = "";
+  if (reden === "inactief") adres.searchParams.set("vergrendeld", "inactief");
+  else adres.searchParams.delete("vergrendeld");
+  window.location.replace(adres.toString());
+}
+
+function bewaakGebruik(minuten) {
+  if (!(minuten > 0)) return;
+  for (const soort of ["pointerdown", "keydown", "wheel", "touchstart", "scroll"]) {
+    window.addEventListener(soort, () => (laatsteGebruik = Date.now()), { passive: true, capture: true });
+  }
+  window.setInterval(() => {
+    if ($("stap-werk").hidden) return; // nothing unlocked
+    if (Date.now() - laatsteGebruik >= minuten * 60_000) vergrendel("inactief");
+  }, 15_000);
+}
+
 // --- start --------------------------------------------------------------------------------------------
 
 function start() {
@@ -802,6 +832,11 @@ function start() {
   $("vernieuw-knop").addEventListener("click", vernieuw);
   $("ververs-collegas").addEventListener("click", toonCollegas);
   $("importeer-formulier").addEventListener("submit", importeerCertificaat);
+  $("vergrendel-knop").addEventListener("click", () => vergrendel("knop"));
+  bewaakGebruik(Number(wortel.dataset.inactiefMinuten));
+  if (new URLSearchParams(window.location.search).get("vergrendeld") === "inactief") {
+    status(`De sleutels zijn vergrendeld omdat u ${wortel.dataset.inactiefMinuten} minuten niets in deze pagina deed. Ontgrendel ze opnieuw met uw wachtwoord.`);
+  }
   startOnderdelen();
   if (toestand === "organisatie") toon("stap-organisatie");
   else toon(instellingen.heeftSleutels ? "stap-ontgrendelen" : "stap-aanmaken");
