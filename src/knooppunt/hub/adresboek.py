@@ -554,12 +554,26 @@ def hoogste_gemeenschappelijke_versie(a: Deelnemer, b: Deelnemer, module: str) -
     return max(gemeen, key=versiesleutel) if gemeen else None
 
 
+class Modulegat(ValueError):
+    """A module choice whose version list has a gap (``schuldregeling:`` or ``schuldregeling:1.0,``):
+    read as "every version" or silently shortened, it would register something else than meant."""
+
+
 def ontleed_module(tekst: str) -> tuple[str, tuple[str, ...] | None]:
-    """``schuldregeling`` or ``schuldregeling:1.0,2.0`` (the CLI's ``--module``) → (code, versions)."""
-    code, _, versies = tekst.strip().partition(":")
-    if not versies.strip():
-        return code.strip(), None
-    return code.strip(), tuple(v.strip() for v in versies.split(",") if v.strip())
+    """``schuldregeling`` or ``schuldregeling:1.0,2.0`` (the CLI's ``--module``) → (code, versions;
+    None for every version). A version list with a gap raises `Modulegat`, saying what to write."""
+    code, dubbele_punt, na = tekst.strip().partition(":")
+    code = code.strip()
+    if not dubbele_punt:
+        return code, None
+    versies = [v.strip() for v in na.split(",")]
+    if not all(versies):
+        voorbeeld = ",".join(CATALOGUS.moduleversies(code)) or "1.0"
+        raise Modulegat(
+            f"{tekst.strip()!r}: na ':' volgen versies gescheiden door komma's, zonder lege "
+            f"plekken (bijv. {code}:{voorbeeld}), of alleen {code} voor elke versie"
+        )
+    return code, tuple(versies)
 
 
 def _modulekeuzes(fouten: list[OngeldigVeld], keuzes: list[str]) -> dict[str, str | None]:
@@ -568,19 +582,10 @@ def _modulekeuzes(fouten: list[OngeldigVeld], keuzes: list[str]) -> dict[str, st
     gekozen: dict[str, str | None] = {}
     bekend = CATALOGUS.modulecodes()
     for keuze in keuzes:
-        code, versies = ontleed_module(keuze)
-        _, dubbele_punt, na = keuze.strip().partition(":")
-        if dubbele_punt and (not na.strip() or any(not v.strip() for v in na.split(","))):
-            # "schuldregeling:" or "schuldregeling:1.0,": a version list with a gap was taken as
-            # "every version" or silently shortened.
-            voorbeeld = ",".join(CATALOGUS.moduleversies(code)) if code in bekend else "1.0"
-            fouten.append(
-                OngeldigVeld(
-                    "modules",
-                    f"{keuze.strip()!r}: na ':' volgen versies gescheiden door komma's, zonder lege "
-                    f"plekken (bijv. {code}:{voorbeeld}), of alleen {code} voor elke versie",
-                )
-            )
+        try:
+            code, versies = ontleed_module(keuze)
+        except Modulegat as gat:
+            fouten.append(OngeldigVeld("modules", str(gat)))
             continue
         if code not in bekend:
             fouten.append(OngeldigVeld("modules", f"{code!r} is onbekend; kies uit {', '.join(bekend)}"))

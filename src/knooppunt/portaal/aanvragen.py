@@ -97,7 +97,11 @@ def _modules(formulier: Formulier, fouten: Fouten) -> dict[str, tuple[str, ...]]
     against the module registry."""
     gekozen: dict[str, tuple[str, ...]] = {}
     for keuze in modulekeuzes(formulier):
-        code, versies = adresboek.ontleed_module(keuze)
+        try:
+            code, versies = adresboek.ontleed_module(keuze)
+        except adresboek.Modulegat as gat:
+            fouten.voeg_toe("modules", f"{gat}.")
+            continue
         mogelijk = CATALOGUS.moduleversies(code)
         if not mogelijk:
             fouten.voeg_toe("modules", f"Module {code!r} bestaat niet; kies een module uit de lijst.")
