@@ -385,6 +385,7 @@ def test_cli_send_en_fetch(hub: Hub, cast: dict[str, Partij], tmp_path: Path) ->
     assert "inhoud" not in regel
     # The line says what it is now: confirmed (it said "opgehaald": an independent newcomer probe).
     assert regel["status"] == "bevestigd"
+    assert regel["bevestigdOp"] is not None  # with the time the confirm gave it (it said null)
     # Confirmed: the inbox is empty now, and the sender has its receipt.
     leeg = _cli("fetch", *_verbinding(hub, belasting), "--verwerkt", register)
     assert leeg.returncode == 0 and leeg.stdout == ""

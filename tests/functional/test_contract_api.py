@@ -312,6 +312,27 @@ def test_bevestigen_weigeren_en_meldingen(client: Client, cast: dict[str, Partij
         (los1["referentienummer"], "bevestigd"),
         (los2["referentienummer"], "bevestigd"),
     ]
+    # Each outcome says when it was confirmed and, for a type that is answered, when the answer is
+    # due (a CLI `fetch --bevestig` line said "bevestigd" with both null: an independent probe).
+    onbekend = str(uuid.uuid4())
+    r = se.post(
+        "/bevestigingen",
+        json={"referentienummers": [vraag["referentienummer"], los1["referentienummer"], onbekend]},
+    )
+    assert r.status_code == 200, r.text
+    [eerder, los, niets] = r.json()["bevestigingen"]
+    assert eerder["bevestigdOp"] == bevestigd["bevestigdOp"]
+    assert eerder["antwoordUiterlijk"] == bevestigd["antwoordUiterlijk"] and eerder["code"] is None
+    assert (
+        los["bevestigdOp"] is not None and los["antwoordUiterlijk"] is None
+    )  # a kennisgeving is not answered
+    assert niets == {
+        "referentienummer": onbekend,
+        "status": "onbekend",
+        "code": "NIET_GEVONDEN",
+        "bevestigdOp": None,
+        "antwoordUiterlijk": None,
+    }
 
     r = se.post(f"/berichten/{fout['referentienummer']}/weigering", json={"reden": "ONTSLEUTELING_MISLUKT"})
     assert r.status_code == 200, r.text

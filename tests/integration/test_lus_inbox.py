@@ -9,7 +9,9 @@ way, which answers exactly as before. On PostgreSQL; SQLite has no such path."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -144,14 +146,24 @@ def test_een_pagina_bevestigen_op_de_lus_schrijft_en_antwoordt_als_de_gewone_weg
     gewoon = ontvanger.post("/bevestigingen?via=fastapi", json={"referentienummers": gewone_nummers})
     assert lus.status_code == gewoon.status_code == 200
     assert _koppen(lus) == _koppen(gewoon)
-    # byte for byte, but for the numbers
+    # byte for byte, but for the numbers and the times
     verwacht = gewoon.content
     for oud, nieuw in zip(gewone_nummers, lus_nummers, strict=True):
         verwacht = verwacht.replace(oud.encode(), nieuw.encode())
-    assert lus.content == verwacht
-    assert lus.json() == {
-        "bevestigingen": [{"referentienummer": n, "status": "bevestigd", "code": None} for n in lus_nummers]
-    }
+    assert _zonder_tijden(lus.content) == _zonder_tijden(verwacht)
+    uitkomsten = lus.json()["bevestigingen"]
+    assert [_uitkomst(u) for u in uitkomsten] == [
+        {"referentienummer": n, "status": "bevestigd", "code": None} for n in lus_nummers
+    ]
+    with rt.sessions() as session:
+        bewaard = {
+            b.referentienummer: (b.bevestigd_op, b.antwoord_uiterlijk)
+            for b in session.scalars(select(Bericht).where(Bericht.referentienummer.in_(lus_nummers)))
+        }
+    for u in uitkomsten:  # when it was confirmed and when the answer is due, as stored
+        op, uiterlijk = bewaard[u["referentienummer"]]
+        assert datetime.fromisoformat(u["bevestigdOp"]) == op
+        assert uiterlijk is not None and datetime.fromisoformat(u["antwoordUiterlijk"]) == uiterlijk
 
     # The same rows for either way: confirmed with an answer deadline, inhoud gone, a receipt to the
     # sender (its melding as the usual way writes it), an audit entry; the counter lowered by both.
@@ -204,6 +216,18 @@ def test_een_pagina_bevestigen_op_de_lus_schrijft_en_antwoordt_als_de_gewone_weg
     assert [b["berichttype"] for b in lus.json()["berichten"]] == ["ontvangstbevestiging"] * 6
 
 
+_TIJD = re.compile(rb'"\d{4}-\d\d-\d\dT[^"]*"')
+
+
+def _zonder_tijden(inhoud: bytes) -> bytes:
+    return _TIJD.sub(b'"T"', inhoud)
+
+
+def _uitkomst(u: dict[str, Any]) -> dict[str, Any]:
+    """An outcome of POST /bevestigingen without its times (bevestigdOp, antwoordUiterlijk)."""
+    return {k: v for k, v in u.items() if k not in ("bevestigdOp", "antwoordUiterlijk")}
+
+
 def test_onbekende_dubbele_en_al_bevestigde_nummers_gaan_langs_de_gewone_weg(
     cast: dict[str, Partij], client_voor: Any, rt: Runtime, langs: list[str]
 ) -> None:
@@ -217,7 +241,7 @@ def test_onbekende_dubbele_en_al_bevestigde_nummers_gaan_langs_de_gewone_weg(
     def bevestig(*nummers: str) -> list[dict[str, Any]]:
         antwoord = ontvanger.post("/bevestigingen", json={"referentienummers": list(nummers)})
         assert antwoord.status_code == 200, antwoord.text
-        return list(antwoord.json()["bevestigingen"])
+        return [_uitkomst(u) for u in antwoord.json()["bevestigingen"]]
 
     # An unknown number beside an open one: the event loop rolls back, the usual way confirms the
     # open one (once: one receipt, one audit entry) and reports the other.

@@ -166,15 +166,22 @@ class Inbox:
             bevestigvraag(partij.oin, nu=nu, instellingen=self.runtime.instellingen),
             nummers,
         )
-        bevestigd = {ref for ref, nieuw in uit if nieuw}
-        if len(bevestigd) != len(nummers) or not bevestigd.issuperset(nummers):
+        bevestigd = {ref: (op, uiterlijk) for ref, nieuw, op, uiterlijk in uit if nieuw}
+        if len(bevestigd) != len(nummers) or not set(bevestigd).issuperset(nummers):
             return "niet_alles"  # each other number has its own outcome: the usual way gives it
         # As the thread path answers a number it confirmed now (v1.bevestig_berichten): its status
-        # as the statement left it, no code.
+        # as the statement left it, no code, when it was confirmed and when the answer is due.
         return v1.als_json(
             BevestigingenRead(
                 bevestigingen=[
-                    BevestigingRead(referentienummer=ref, status="bevestigd", code=None) for ref in nummers
+                    BevestigingRead(
+                        referentienummer=ref,
+                        status="bevestigd",
+                        code=None,
+                        bevestigd_op=v1.tijd(bevestigd[ref][0]),
+                        antwoord_uiterlijk=v1.tijd(bevestigd[ref][1]),
+                    )
+                    for ref in nummers
                 ]
             )
         )

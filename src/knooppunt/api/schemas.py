@@ -263,6 +263,10 @@ class BevestigingRead(Schema):
     referentienummer: str
     status: Status | Literal["onbekend"]
     code: str | None = Field(default=None, description="Error code when this one was not confirmed")
+    bevestigd_op: datetime | None = Field(default=None, description="When it was confirmed (once it is)")
+    antwoord_uiterlijk: datetime | None = Field(
+        default=None, description="For a type that is answered: the answer is due by then (DESIGN §6)"
+    )
 
 
 class BevestigingenRead(Schema):

@@ -83,7 +83,7 @@ _OMSCHRIJVING = {
 }
 
 
-def _tijd(moment: datetime | None) -> datetime | None:
+def tijd(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(AMSTERDAM)
 
 
@@ -105,12 +105,12 @@ def bericht_weergave(
         ontvanger=bericht.ontvanger,
         ontvangen_op=bericht.ontvangen_op.astimezone(AMSTERDAM),
         verloopt_op=bericht.verloopt_op.astimezone(AMSTERDAM),
-        opgehaald_op=_tijd(bericht.opgehaald_op),
-        bevestigd_op=_tijd(bericht.bevestigd_op),
-        antwoord_uiterlijk=_tijd(bericht.antwoord_uiterlijk),
-        beantwoord_op=_tijd(bericht.beantwoord_op),
-        verlopen_op=_tijd(bericht.verlopen_op),
-        geweigerd_op=_tijd(bericht.geweigerd_op),
+        opgehaald_op=tijd(bericht.opgehaald_op),
+        bevestigd_op=tijd(bericht.bevestigd_op),
+        antwoord_uiterlijk=tijd(bericht.antwoord_uiterlijk),
+        beantwoord_op=tijd(bericht.beantwoord_op),
+        verlopen_op=tijd(bericht.verlopen_op),
+        geweigerd_op=tijd(bericht.geweigerd_op),
         status=mailbox.status_op(bericht, nu),
         te_laat=mailbox.te_laat(bericht, nu),
         aantal_reminders=(
@@ -537,6 +537,8 @@ def bevestig_berichten(v: VerzoekDep, verzoek: BevestigingenCreate) -> Response:
                     referentienummer=ref,
                     status="onbekend" if bericht is None else bericht.status,
                     code=code,
+                    bevestigd_op=None if bericht is None else tijd(bericht.bevestigd_op),
+                    antwoord_uiterlijk=None if bericht is None else tijd(bericht.antwoord_uiterlijk),
                 )
                 for ref, bericht, code in resultaten
             ]
@@ -708,7 +710,7 @@ def _certificaat(cert: Certificaat, nu: datetime) -> CertificaatRead:
             "geldigVanaf": cert.geldig_vanaf.astimezone(AMSTERDAM),
             "geldigTot": cert.geldig_tot.astimezone(AMSTERDAM),
             "gebruik": cert.gebruik,
-            "ingetrokkenOp": _tijd(cert.ingetrokken_op),
+            "ingetrokkenOp": tijd(cert.ingetrokken_op),
             "actueel": adresboek.is_actueel(cert, nu),
             "toegevoegdOp": cert.toegevoegd_op.astimezone(AMSTERDAM),
         }

@@ -392,7 +392,11 @@ def fetch(
             uitkomsten = {u["referentienummer"]: u for u in verbinding.bevestig_meerdere(goed)}
             for bericht in goed:
                 uitkomst = uitkomsten.get(bericht.referentienummer, {})
-                _druk(bericht.als_json() | ({"status": uitkomst["status"]} if uitkomst.get("status") else {}))
+                # The record as the confirm left it: its status, when, and when the answer is due.
+                bijgewerkt = {
+                    k: uitkomst[k] for k in ("status", "bevestigdOp", "antwoordUiterlijk") if uitkomst.get(k)
+                }
+                _druk(bericht.als_json() | bijgewerkt)
                 if uitkomst.get("code"):
                     click.echo(f"{bericht.referentienummer} niet bevestigd: {uitkomst['code']}", err=True)
 

@@ -213,14 +213,14 @@ async def bevestig_pagina_async(
     dialect: Dialect,
     vraag: Bevestigvraag,
     referentienummers: Collection[str],
-) -> list[tuple[str, bool]]:
+) -> list[tuple[str, bool, datetime | None, datetime | None]]:
     """`bevestig_pagina` on an asyncio PostgreSQL connection, in its transaction (the confirm on
-    the event loop, api/lus_inbox.py): the same statement; each message's number and whether this
-    statement confirmed it."""
+    the event loop, api/lus_inbox.py): the same statement; each message's number, whether this
+    statement confirmed it, its bevestigd_op and its antwoord_uiterlijk."""
     if not referentienummers:
         return []
     rijen = await _BEVESTIG_VAST.voer_uit_async(conn, dialect, vraag.waarden(referentienummers))
-    return [(r.referentienummer, bool(r.nieuw)) for r in rijen]
+    return [(r.referentienummer, bool(r.nieuw), r.bevestigd_op, r.antwoord_uiterlijk) for r in rijen]
 
 
 _WEIGER_MELDING = [  # the order of hub.mailbox.bevestigen.weiger's melding
