@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import types
+import typing
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+import annotated_types
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".knooppunt")
@@ -193,7 +196,8 @@ class Settings(BaseSettings):
             for item in value:
                 if isinstance(item, str) and "://" in item and not item.startswith(("http://", "https://")):
                     raise ValueError(
-                        f"KNOOPPUNT_CRLS: {item!r} is neither a file path nor an http(s) URL of a CRL"
+                        f"KNOOPPUNT_CRLS: {item!r} is geen pad naar een bestand en geen http(s)-URL van "
+                        "een CRL"
                     )
         return value
 
@@ -205,7 +209,8 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
             except ValueError as exc:
                 raise ValueError(
-                    f"KNOOPPUNT_TRUSTED_PROXIES: {item!r} is not an IP address or network"
+                    f"KNOOPPUNT_TRUSTED_PROXIES: {item!r} is geen IP-adres of netwerk (bijv. 10.0.0.5 of "
+                    "10.0.0.0/24)"
                 ) from exc
         return value
 
@@ -219,7 +224,7 @@ class Settings(BaseSettings):
         try:
             return validate_email(value, check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            raise ValueError(f"KNOOPPUNT_SMTP_AFZENDER: {value!r} is not an e-mail address ({exc})") from exc
+            raise ValueError(f"KNOOPPUNT_SMTP_AFZENDER: {value!r} is geen e-mailadres ({exc})") from exc
 
     @field_validator("portaal_contact_email")
     @classmethod
@@ -232,7 +237,7 @@ class Settings(BaseSettings):
             return validate_email(value, check_deliverability=False).normalized
         except EmailNotValidError as exc:
             raise ValueError(
-                f"KNOOPPUNT_PORTAAL_CONTACT_EMAIL: {value!r} is not an e-mail address ({exc})"
+                f"KNOOPPUNT_PORTAAL_CONTACT_EMAIL: {value!r} is geen e-mailadres ({exc})"
             ) from exc
 
     @field_validator("portaal_contact_telefoon")
@@ -240,8 +245,8 @@ class Settings(BaseSettings):
     def _contact_is_telefoon(cls, value: str) -> str:
         if value and not re.fullmatch(r"\+?[0-9 ()-]{6,40}", value):
             raise ValueError(
-                f"KNOOPPUNT_PORTAAL_CONTACT_TELEFOON: {value!r} is not a phone number (digits, spaces, "
-                "+, -, parentheses)"
+                f"KNOOPPUNT_PORTAAL_CONTACT_TELEFOON: {value!r} is geen telefoonnummer (cijfers, spaties, "
+                "+, - en haakjes)"
             )
         return value
 
@@ -249,24 +254,25 @@ class Settings(BaseSettings):
     @classmethod
     def _portaal_is_url(cls, value: str) -> str:
         if value and not value.startswith(("https://", "http://")):
-            raise ValueError(f"KNOOPPUNT_PORTAAL_URL: {value!r} is not an http(s) URL")
+            raise ValueError(f"KNOOPPUNT_PORTAAL_URL: {value!r} is geen http(s)-URL")
         return value.rstrip("/")
 
     @model_validator(mode="after")
     def _smtp_is_complete(self) -> Settings:
         if self.smtp_host and not self.smtp_afzender:
             raise SettingsError(
-                "KNOOPPUNT_SMTP_AFZENDER must be set when KNOOPPUNT_SMTP_HOST is: the From address of "
-                "notification e-mails (e.g. noreply@knooppunt.example.nl)."
+                "KNOOPPUNT_SMTP_AFZENDER is verplicht zodra KNOOPPUNT_SMTP_HOST gezet is: het "
+                "afzenderadres van de notificatie-e-mails (bijv. noreply@knooppunt.example.nl)."
             )
         if bool(self.smtp_gebruiker) != bool(self.smtp_wachtwoord.get_secret_value()):
             raise SettingsError(
-                "KNOOPPUNT_SMTP_GEBRUIKER and KNOOPPUNT_SMTP_WACHTWOORD go together: set both or neither."
+                "KNOOPPUNT_SMTP_GEBRUIKER en KNOOPPUNT_SMTP_WACHTWOORD horen bij elkaar: zet ze allebei "
+                "of geen van beide."
             )
         if self.smtp_gebruiker and not self.smtp_starttls:
             raise SettingsError(
-                "KNOOPPUNT_SMTP_GEBRUIKER is set but KNOOPPUNT_SMTP_STARTTLS is false: the password would "
-                "cross the network in plain text. Enable STARTTLS."
+                "KNOOPPUNT_SMTP_GEBRUIKER is gezet maar KNOOPPUNT_SMTP_STARTTLS is false: het wachtwoord "
+                "zou onversleuteld over het netwerk gaan. Zet KNOOPPUNT_SMTP_STARTTLS=true."
             )
         return self
 
@@ -274,9 +280,10 @@ class Settings(BaseSettings):
     def _request_past_inhoud(self) -> Settings:
         if self.max_request_bytes < self.max_inhoud_bytes + 64 * 1024:
             raise SettingsError(
-                f"KNOOPPUNT_MAX_REQUEST_BYTES ({self.max_request_bytes}) must be at least "
-                f"KNOOPPUNT_MAX_INHOUD_BYTES ({self.max_inhoud_bytes}) plus 65536 for the envelope's "
-                "metadata, or a message with the largest allowed inhoud could never be submitted."
+                f"KNOOPPUNT_MAX_REQUEST_BYTES ({self.max_request_bytes}) moet minstens "
+                f"KNOOPPUNT_MAX_INHOUD_BYTES ({self.max_inhoud_bytes}) plus 65536 zijn (voor de metadata "
+                "van de envelop), anders kan een bericht met de grootste toegestane inhoud nooit worden "
+                "ingediend."
             )
         return self
 
@@ -285,18 +292,18 @@ class Settings(BaseSettings):
         if self.env is Omgeving.PRODUCTION:
             if not self.database_url:
                 raise SettingsError(
-                    "KNOOPPUNT_DATABASE_URL must be set in production (postgresql://...); "
-                    "the embedded SQLite default is for development only."
+                    "KNOOPPUNT_DATABASE_URL is verplicht in productie (postgresql://...); de "
+                    "ingebouwde SQLite-database is alleen voor ontwikkeling."
                 )
             if not self.trust_anchors:
                 raise SettingsError(
-                    "KNOOPPUNT_TRUST_ANCHORS must name the PEM files of the CAs that issue participant "
-                    "certificates (PKIoverheid Private Services) in production."
+                    "KNOOPPUNT_TRUST_ANCHORS moet in productie de PEM-bestanden noemen van de CA's die "
+                    "certificaten van deelnemers uitgeven (PKIoverheid Private Services)."
                 )
             if self.webhook_lokaal_toegestaan:
                 raise SettingsError(
-                    "KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN is for development only: production sends "
-                    "webhooks to https on public addresses. Remove the variable."
+                    "KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN is alleen voor ontwikkeling: productie stuurt "
+                    "webhooks alleen over https naar publieke adressen. Verwijder de variabele."
                 )
         return self
 
@@ -342,5 +349,81 @@ def _psycopg(url: str) -> str:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings from the environment (overrides win); errors say which variable is wrong."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Read the settings from the environment (overrides win); errors say in Dutch which variable
+    is wrong, what it may be and what it was (`instellingsfouten`)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as fout:
+        raise SettingsError("\n".join(instellingsfouten(fout))) from None
+
+
+_SOORTEN: dict[object, str] = {
+    int: "een geheel getal",
+    float: "een getal (met een punt als decimaalteken)",
+    bool: "true of false",
+    Path: "een pad",
+    Omgeving: "development of production",
+}
+_GEHEIM = frozenset({"database_url", "sleutelopslag_url"})
+"""Settings whose value is never repeated in an error: a database URL may hold a password (a
+SecretStr is never repeated either)."""
+
+
+def _getal(waarde: object) -> str:
+    return str(waarde).replace(".", ",") if isinstance(waarde, float) else str(waarde)
+
+
+def _soort(annotatie: object) -> str:
+    if typing.get_origin(annotatie) in (types.UnionType, typing.Union):  # ``Path | None``
+        annotatie = next(a for a in typing.get_args(annotatie) if a is not type(None))
+    if typing.get_origin(annotatie) is list:
+        return "een lijst, gescheiden door komma's"
+    return _SOORTEN.get(annotatie, "een tekst")
+
+
+def toegestaan(naam: str) -> str:
+    """What a setting may be, in Dutch: ``een geheel getal van 1 tot en met 60``."""
+    veld = Settings.model_fields[naam]
+    soort = _soort(veld.annotation)
+    grenzen = {type(m): m for m in veld.metadata}
+    ge, gt = grenzen.get(annotated_types.Ge), grenzen.get(annotated_types.Gt)
+    le, lengte = grenzen.get(annotated_types.Le), grenzen.get(annotated_types.MaxLen)
+    if ge is not None and le is not None:
+        return f"{soort} van {_getal(ge.ge)} tot en met {_getal(le.le)}"
+    delen = []
+    if ge is not None:
+        delen.append(f"van minstens {_getal(ge.ge)}")
+    elif gt is not None:
+        delen.append(f"groter dan {_getal(gt.gt)}")
+    if le is not None:
+        delen.append(f"hoogstens {_getal(le.le)}")
+    if lengte is not None:
+        delen.append(f"van hoogstens {lengte.max_length} tekens")
+    return " ".join([soort, " en ".join(delen)]) if delen else soort
+
+
+def instellingsfouten(fout: ValidationError) -> list[str]:
+    """One Dutch line per error of a `Settings` validation: the variable, what it may be and, unless
+    it may be secret, what was given — instead of pydantic's English ("Input should be greater
+    than or equal to 1"). The settings' own checks already speak Dutch and name their variables."""
+    regels: list[str] = []
+    for f in fout.errors(include_url=False):
+        melding = str(f["msg"]).removeprefix("Value error, ")
+        naam = str(f["loc"][0]) if f["loc"] else ""
+        if naam not in Settings.model_fields:
+            regels.append(f"KNOOPPUNT_{naam.upper()}: {melding}" if naam else melding)
+            continue
+        variabele = f"KNOOPPUNT_{naam.upper()}"
+        if f["type"] == "value_error":
+            regels.append(f"{variabele}: {melding.removeprefix(variabele + ': ')}")
+            continue
+        regel = f"{variabele}: moet {toegestaan(naam)} zijn"
+        veld = Settings.model_fields[naam]
+        if naam not in _GEHEIM and veld.annotation is not SecretStr and "input" in f:
+            gegeven = f["input"]
+            tekst = gegeven if isinstance(gegeven, str) else repr(gegeven)
+            regel += (
+                f" (gegeven: {tekst[:60]!r})" if isinstance(gegeven, str) else f" (gegeven: {tekst[:60]})"
+            )
+        regels.append(regel)
+    return regels

@@ -277,12 +277,13 @@ def test_sleutels_maken_ontgrendelen_en_een_bericht_openen(csp_pagina: Any, serv
     assert not [f for f in page.console_fouten if "Content Security Policy" in f or "TrustedHTML" in f]
 
 
-def test_vergrendelen_met_de_knop_en_na_inactiviteit(page: Any, server: Portaalserver) -> None:
+def test_vergrendelen_met_de_knop_en_na_inactiviteit(csp_pagina: Any, server: Portaalserver) -> None:
     """The keys live only in the page's memory: "Vergrendelen" forgets them and what was decrypted,
     and so does as long without any use of the page as the portal's idle session lasts (15 minutes
     here) — someone who leaves their desk does not leave the organisation's keys unlocked."""
     from playwright.sync_api import expect
 
+    page = csp_pagina  # this server (SQLite or PostgreSQL), the portal's own CSP in force
     page.clock.install()  # the page's clock runs as usual until the test moves it on
     log_in(page, "Demo Incasso BV (Schuldeiser)", naam="Vince Vergrendel")
     page.goto("/portaal/sleutels")

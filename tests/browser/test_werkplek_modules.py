@@ -553,3 +553,187 @@ def test_ronde_in_de_werkplek(
     for url, data in w.lichamen:
         assert b"Opgesteld in de werkplek" not in data, f"composed text reached the server in {url}"
     assert not [f for f in w.fouten if "Content Security Policy" in f or "TrustedHTML" in f], w.fouten
+
+
+# --- what the SDK checks before sending, in the werkplek's compose ------------------------------------------
+
+WIJKTEAM = "00000003506789060000"
+INCASSO = "00000003505678950000"
+KREDIETBANK = "00000003507890170000"
+FONDS = "00000003508901280000"
+
+
+def _vul_voorbeeld(
+    w: Werkplek, module: str, code: str, versie: str, ontvanger: str, anders: dict[str, str]
+) -> None:
+    """The type chosen and its form filled from its example (amounts in euro), `anders` typed over
+    it (by data-pad, as a person types it)."""
+    from playwright.sync_api import expect
+
+    page = w.page
+    soort = CATALOGUS.zoek(module, code, versie)
+    assert soort is not None
+    label = f"{soort.naam} ({csvindeling.modulenaam(module)} {versie})"
+    expect(page.locator("#opstel-type option", has_text=label).first).to_be_attached(timeout=60_000)
+    page.locator("#opstel-type").select_option(label=label)
+    expect(page.locator("#opstel-formulier")).to_be_visible()
+    page.locator("#opstel-ontvanger").fill(ontvanger)
+    page.locator("#opstel-conversatie").fill("")
+    waarden = export.plat(voorbeeld(module, code, versie))
+    velden = page.locator("#opstel-velden [data-pad]")
+    for i in range(velden.count()):
+        veld = velden.nth(i)
+        pad, soortnaam = veld.get_attribute("data-pad") or "", veld.get_attribute("data-soort") or ""
+        kolom = re.sub(r"\.(\d+)(?=\.|$)", lambda g: f".{int(g.group(1)) + 1}", pad)
+        if pad in anders:
+            veld.fill(anders[pad])
+        elif kolom in waarden and not export.is_pdf(waarden[kolom]):
+            waarde = waarden[kolom]
+            if soortnaam == "bedrag":
+                veld.fill(f"{int(waarde) / 100:.2f}".replace(".", ","))
+            elif soortnaam in ("keuze", "janee"):
+                veld.select_option(value=export.cel(waarde))
+            else:
+                veld.fill(str(waarde))
+
+
+def _controleer_en_verstuur(w: Werkplek) -> None:
+    from playwright.sync_api import expect
+
+    page = w.page
+    knop = page.get_by_role("button", name="Bericht controleren en versturen")
+    knop.click()
+    zichtbaar = "#opstel-uitslag:visible, #opstel-jong:visible, #opstel-fouten:visible"
+    expect(page.locator(zichtbaar).first).to_be_visible(timeout=60_000)
+    if page.locator("#opstel-jong").is_visible() and not page.locator("#opstel-fouten").is_visible():
+        page.get_by_label("Ik heb gecontroleerd dat dit certificaat van de ontvanger is").check()
+        knop.click()
+
+
+def test_opstellen_controleert_wat_de_sdk_controleert(
+    srv: Portaalserver, werkplekken: dict[str, Werkplek]
+) -> None:
+    """DESIGN §3b: a pause lasts at most 8 months; the net credit is not above the gross. A werkplek
+    tester composed both and the page said "Verstuurd" (the SDK refuses them): the compose now runs
+    the payload model's rules (controles.js) after the JSON Schema, says what is wrong beside the field
+    with its dates as dd-mm-jjjj, and sends nothing. An amount in euro ("133,34") in every amount field
+    and a postcode without its space ("3011AA") are taken as the hosted form takes them."""
+    from playwright.sync_api import expect
+
+    # The recipients' keys in the browser before anything is sealed for them.
+    fonds, incasso = werkplekken[FONDS], werkplekken[INCASSO]
+    wijkteam = werkplekken[WIJKTEAM]
+    page = wijkteam.page
+    pauze = {"pauze.ingangsdatum": "2026-12-07", "pauze.einddatum": "2027-09-07", "adres.postcode": "3011AA"}
+    _vul_voorbeeld(wijkteam, "pauzeknop", "kennisgeving", "2.0", INCASSO, pauze)
+    _controleer_en_verstuur(wijkteam)
+    fouten = page.locator("#opstel-fouten")
+    expect(fouten).to_contain_text(
+        "Einddatum: een pauze duurt hoogstens 8 maanden: einddatum (07-09-2027) mag niet na "
+        "07-08-2027 liggen."
+    )
+    assert "Postcode" not in fouten.inner_text(), fouten.inner_text()
+    assert "2027-09-07" not in fouten.inner_text()
+    expect(page.locator("#opstel-uitslag")).not_to_contain_text("Verstuurd")
+    expect(page.locator("#opstel-pauze-einddatum")).to_have_attribute("aria-invalid", "true")
+    # Within 8 months it goes, its postcode written as the standard does.
+    page.locator("#opstel-pauze-einddatum").fill("2027-08-07")
+    _controleer_en_verstuur(wijkteam)
+    expect(page.locator("#opstel-uitslag")).to_contain_text("Verstuurd", timeout=60_000)
+    gezonden = re.search(r"referentienummer ([0-9a-f-]{36})", page.locator("#opstel-uitslag").inner_text())
+    assert gezonden is not None
+    incasso.page.get_by_role("button", name="Berichten ophalen").click()
+    incasso.page.locator(f'button[data-referentienummer="{gezonden.group(1)}"]').click()
+    inhoud = incasso.page.locator("#bericht-inhoud table.inhoud")
+    expect(inhoud).to_contain_text("3011 AA")
+    expect(inhoud).to_contain_text("07-08-2027")
+
+    kredietbank = werkplekken[KREDIETBANK]
+    page = kredietbank.page
+    anders = {"nettoKredietsom": "5000,00", "brutoKredietsom": "4800,00", "maandaflossing": "133,34"}
+    _vul_voorbeeld(kredietbank, "waarborgfonds", "aanvraag_borgstelling", "2.0", FONDS, anders)
+    _controleer_en_verstuur(kredietbank)
+    fouten = page.locator("#opstel-fouten")
+    expect(fouten).to_contain_text(
+        "nettoKredietsom (500000) mag niet hoger zijn dan brutoKredietsom (480000)"
+    )
+    assert "geheel getal" not in fouten.inner_text(), fouten.inner_text()
+    expect(page.locator("#opstel-uitslag")).not_to_contain_text("Verstuurd")
+    page.locator("#opstel-nettoKredietsom").fill("4500,00")
+    _controleer_en_verstuur(kredietbank)
+    expect(page.locator("#opstel-uitslag")).to_contain_text("Verstuurd", timeout=60_000)
+    ref = re.search(r"referentienummer ([0-9a-f-]{36})", page.locator("#opstel-uitslag").inner_text())
+    assert ref is not None
+
+    # The fund opens it in its werkplek: amounts in euro, the traject named after the case's kenmerk,
+    # and "Beantwoorden" carries the kenmerk over into the answer (as the upload does).
+    page = fonds.page
+    page.get_by_role("button", name="Berichten ophalen").click()
+    page.locator(f'button[data-referentienummer="{ref.group(1)}"]').click()
+    inhoud = page.locator("#bericht-inhoud table.inhoud")
+    expect(inhoud).to_contain_text("€ 4.800,00")
+    expect(inhoud).to_contain_text("€ 4.500,00")
+    expect(inhoud).to_contain_text("€ 133,34")
+    kenmerk = voorbeeld("waarborgfonds", "aanvraag_borgstelling", "2.0")["kenmerk"]
+    expect(page.locator("#bericht-kop")).to_contain_text(f"Kenmerk {kenmerk}")
+    page.get_by_role("button", name="Beantwoorden").click()
+    expect(page.locator("#opstel-formulier")).to_be_visible()
+    expect(page.locator("#opstel-kenmerk")).to_have_value(kenmerk)
+    assert not [
+        f
+        for f in wijkteam.fouten + kredietbank.fouten + fonds.fouten + incasso.fouten
+        if "Content Security Policy" in f or "TrustedHTML" in f
+    ]
+
+
+# A sender whose software skipped the payload model's rules (sealed without them): a pause of 9 months.
+ONGELDIG = r"""
+import json, sys, uuid
+from knooppunt import runtime
+from knooppunt.config import Settings
+from knooppunt.hub import mailbox
+from knooppunt.portaal.gastclient import Gastclient, TeVersturen
+from knooppunt.portaal.kluis import Kluis
+from knooppunt.protocol.payloads import payloadmodel
+from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+
+van, aan = sys.argv[1], sys.argv[2]
+rt = runtime.bouw(Settings(), upgrade=False)
+client = Gastclient(rt, Kluis.uit_instellingen(rt.settings), van, wie="test")
+payload = voorbeeld("pauzeknop", "kennisgeving", "2.0")
+payload["klantnummerSHV"] = "SHV-ONGELDIG-9"
+payload["pauze"] = {**payload["pauze"], "ingangsdatum": "2026-12-07", "einddatum": "2027-09-07"}
+model = payloadmodel("pauzeknop", "kennisgeving", "2.0")
+Gastclient.valideer = staticmethod(lambda b: model.model_construct(**b.payload))
+bericht = TeVersturen(aan, "kennisgeving", payload, str(uuid.uuid4()), module="pauzeknop", versie="2.0")
+with client.transactie() as (session, nu):
+    afzender = client.deelnemer(session)
+    envelop = client.verzegel(session, bericht, sleutel=client.sleutel(session, "test", nu), nu=nu)
+    r, _ = mailbox.verstuur(session, afzender, envelop, nu=nu, instellingen=rt.instellingen)
+print(json.dumps({"ref": r.referentienummer}))
+rt.close()
+"""
+
+
+def test_de_ontvanger_toont_niet_wat_de_regels_van_het_model_weigeren(
+    srv: Portaalserver, werkplekken: dict[str, Werkplek]
+) -> None:
+    """The SDK's fetch refuses a payload that breaks the model's rules (INHOUD_ONGELDIG); the
+    recipient's werkplek had shown a 9-month pause. Opening it now says why it is not shown and to
+    refuse it; the download leaves it out with INHOUD_ONGELDIG."""
+    from playwright.sync_api import expect
+
+    w = werkplekken[INCASSO]
+    page = w.page
+    gemeente = next(d for d in DEELNEMERS if d.naam == "Gemeente Demodorp").oin
+    (gestuurd,) = [
+        json.loads(r) for r in srv.python(ONGELDIG, gemeente, INCASSO).splitlines() if r.startswith("{")
+    ]
+    page.get_by_role("button", name="Berichten ophalen").click()
+    page.locator(f'button[data-referentienummer="{gestuurd["ref"]}"]').click()
+    fout = page.locator("#sleutels-fout")
+    expect(fout).to_contain_text("Dit bericht wordt niet getoond (INHOUD_ONGELDIG)")
+    expect(fout).to_contain_text("een pauze duurt hoogstens 8 maanden: einddatum (07-09-2027) mag niet na")
+    expect(fout).to_contain_text("Weiger het bij Downloaden")
+    expect(page.locator("#bericht")).to_be_hidden()
+    assert "SHV-ONGELDIG-9" not in page.locator("#bericht-inhoud").inner_text()

@@ -163,3 +163,36 @@ def test_worker_now_zonder_once_wordt_geweigerd(cli: Any) -> None:
     r = cli("worker", "--now", "2026-12-15T09:00:00+01:00")
     assert r.exit_code == 2
     assert "--now goes with --once" in r.output
+
+
+def test_notificaties_webhook_fout_een_keer_met_de_ontwikkelinstelling(
+    cli: Any, pki: dict[str, Partij], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN §5 (webhooks to https public addresses only): the refusal is printed once, and in
+    development it names KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN (docs/operations.md), which allows a
+    receiver on this machine; an address the setting would not allow gets no such hint."""
+    energie = pki["energie"]
+    add = ["deelnemer", "add", "--oin", energie.oin, "--naam", energie.naam, "--rol", "SE"]
+    add += ["--kvk", energie.kvk, "--module", "schuldregeling", "--certificaat", str(energie.cert_pad)]
+    assert cli(*add).exit_code == 0
+    uit = cli("deelnemer", "notificaties", "--oin", energie.oin, "--webhook", "http://127.0.0.1:19343/hook")
+    assert uit.exit_code == 1
+    assert uit.output.count("moet met https:// beginnen") == 1, uit.output
+    assert "KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN=true" in uit.output
+    uit = cli("deelnemer", "notificaties", "--oin", energie.oin, "--webhook", "https://10.1.2.3/hook")
+    assert uit.exit_code == 1 and "KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN" not in uit.output, uit.output
+    monkeypatch.setenv("KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN", "true")
+    uit = cli("deelnemer", "notificaties", "--oin", energie.oin, "--webhook", "http://127.0.0.1:19343/hook")
+    assert uit.exit_code == 0, uit.output
+
+
+def test_configuratiefout_in_het_nederlands(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`KNOOPPUNT_BEVESTIGINGSTERMIJN_WERKDAGEN=0 knooppunt worker --once`: the variable, what is
+    allowed and what was given, in Dutch (DESIGN §6: term lengths are configuration)."""
+    monkeypatch.setenv("KNOOPPUNT_BEVESTIGINGSTERMIJN_WERKDAGEN", "0")
+    uit = cli("worker", "--once")
+    assert uit.exit_code == 2
+    assert uit.output.strip() == (
+        "configuratiefout: KNOOPPUNT_BEVESTIGINGSTERMIJN_WERKDAGEN: moet een geheel getal van 1 tot en met "
+        "60 zijn (gegeven: '0')"
+    )

@@ -597,3 +597,36 @@ def test_een_onvindbare_webhookhost_krijgt_een_nederlandse_uitleg(monkeypatch: p
     assert str(fout.value) == (
         "de host 'hooks.voorbeeld.nl' is niet te vinden in DNS; controleer de schrijfwijze van het adres"
     )
+
+
+def test_email_over_alleen_meldingen_van_het_knooppunt_belooft_de_afzender_niets(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime, smtp: SmtpOntvanger
+) -> None:
+    """DESIGN §6: "Hub-authored messages expire like others, silently" — an e-mail about only
+    ontvangstbevestigingen does not say the sender is told (art. 17.5); one with a participant's
+    message still does."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    _stel_in(rt, gemeente.oin, emailadressen=["shv@gemeente.example.nl"], modus="direct")
+    env = _stuur(client_voor, gemeente, energie)
+    r = client_voor(energie).post(f"/berichten/{env['referentienummer']}/bevestiging")
+    assert r.status_code == 200, r.text
+    nu = _klok(rt) + timedelta(minutes=2)
+    assert _draai(rt, nu)["verzonden"] == 1
+    tekst = smtp.emails[-1].get_content()
+    assert "1  Ontvangstbevestiging (ontvangstbevestiging)" in tekst
+    assert "de afzender krijgt bericht" not in tekst and "17.5" not in tekst
+    assert "meldingen van het Schuldenknooppunt zelf" in tekst
+    assert "verloopt zonder verder bericht" in tekst
+
+    antwoord = envelop(
+        energie,
+        gemeente,
+        "saldoverzoek_antwoord",
+        conversatie=env["conversatieReferentienummer"],
+        antwoord_op=env["referentienummer"],
+    )
+    assert client_voor(energie).post("/berichten", json=antwoord).status_code == 201
+    nu = _klok(rt) + timedelta(minutes=2)
+    assert _draai(rt, nu)["verzonden"] == 1
+    tekst = smtp.emails[-1].get_content()
+    assert "de afzender krijgt bericht" in tekst and "zonder verder bericht" not in tekst

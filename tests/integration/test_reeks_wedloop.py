@@ -22,13 +22,14 @@ from tests.integration.test_mailbox_reeks import env, reeks
 
 def _wacht_op_slot(database_url: str, draad: threading.Thread, uitkomst: list[BaseException | None]) -> None:
     """Until another connection waits for a lock (the second insert waits for the first); up to
-    60 s, for a busy machine, and no longer than the second batch's thread lives."""
+    180 s, for a machine busy with the rest of the suite (CI failed twice at 60 s), and no longer
+    than the second batch's thread lives. A failure says what every session of the database was
+    doing, so that the next one can be understood."""
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    begin = time.monotonic()
     try:
         with engine.connect() as conn:
-            for _ in range(1200):
-                if not draad.is_alive():
-                    break
+            while time.monotonic() - begin < 180 and draad.is_alive():
                 wachtend = conn.scalar(
                     text(
                         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
@@ -38,10 +39,17 @@ def _wacht_op_slot(database_url: str, draad: threading.Thread, uitkomst: list[Ba
                 if wachtend:
                     return
                 time.sleep(0.05)
+            sessies = conn.execute(
+                text(
+                    "SELECT pid, state, wait_event_type, wait_event, left(query, 120) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).all()
     finally:
         engine.dispose()
     raise AssertionError(
-        f"the second batch never waited for the first (it ended, or 60 s passed); it raised {uitkomst[0]!r}"
+        f"the second batch never waited for the first: after {time.monotonic() - begin:.1f} s its thread "
+        f"{'still runs' if draad.is_alive() else 'ended'}, having raised {uitkomst[0]!r}; sessions: {sessies}"
     )
 
 

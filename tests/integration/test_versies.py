@@ -37,6 +37,25 @@ def test_par_3a_geen_medewerking_vervangt_klant_onbekend(wie: dict[str, Partij],
         assert verzonden[kennisgeving]["status"] == verzonden[vraag]["status"] == "beantwoord"
 
 
+def test_par_3a_klant_onbekend_in_2_0_noemt_geen_medewerking(wie: dict[str, Partij], traject: Any) -> None:
+    """DESIGN §3a: an answer stays in its question's version and 2.0's geen_medewerking replaces
+    klant_onbekend — so the refusal names the replacement, not "it exists in version 1.0"; the same
+    in module betalingsregeling (DESIGN §3b: the types of schuldregeling 2.0)."""
+    gemeente, energie = wie["gemeente"], wie["energie"]
+    t = traject("2.0")
+    vraag = t.ok(gemeente, energie, "kennisgeving")
+    detail = t.geweigerd(energie, gemeente, "klant_onbekend", "ONBEKENDE_VERSIE", antwoord_op=vraag)["detail"]
+    assert "vervangt 'geen_medewerking' (met reden 'klant_onbekend')" in detail
+    assert "Een antwoord blijft in de versie van zijn vraag" in detail
+    assert "het bestaat in versie" not in detail
+    br = traject("2.0", "betalingsregeling")
+    vraag = br.ok(gemeente, energie, "saldoverzoek")
+    detail = br.geweigerd(energie, gemeente, "klant_onbekend", "ONBEKEND_BERICHTTYPE", antwoord_op=vraag)[
+        "detail"
+    ]
+    assert "in module betalingsregeling vervangt 'geen_medewerking' (met reden 'klant_onbekend')" in detail
+
+
 def test_par_3a_geen_medewerking_telt_voor_art_9_3_en_11_1(wie: dict[str, Partij], traject: Any) -> None:
     """After geen_medewerking the hub does not refuse a betaalvoorstel (9.1: the SDK warns), and it
     is no akkoord (11.1)."""

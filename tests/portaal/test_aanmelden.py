@@ -771,3 +771,49 @@ def test_migratie_0019_voegt_de_kolom_toe_en_haalt_hem_weer_weg(tmp_path: Path) 
         assert migrate.drift(engine) == []
     finally:
         engine.dispose()
+
+
+def test_extra_modules_alleen_wat_de_deelnemer_aanvinkt_en_alleen_modules_voor_zijn_rol(
+    portaal: TestClient, rt: Runtime, demo: dict[str, int], smtp: SmtpOntvanger
+) -> None:
+    """DESIGN §3a: a participant accepts the versions it chose (none ticked: all), so the form starts
+    with no version ticked, as its hint says, and sends only what the user ticks. DESIGN §3b: bewind
+    is for bewindvoerders and schuldeisers — a debt counsellor is not offered it, and a forged
+    request for it is refused. The participant's own form says "die u gebruikt"."""
+    inloggen(portaal, "wijkteam")
+    pagina = portaal.get("/portaal/aanmelden/modules")
+    assert pagina.status_code == 200
+    assert not re.search(r'name="versies\.[a-z]+" value="[0-9.]+" checked', pagina.text)
+    assert 'value="bewind"' not in pagina.text and "Meldingen bewindvoering" not in pagina.text
+    assert 'value="waarborgfonds"' in pagina.text  # a kredietbank is an SHV in that module
+    assert "Versies van Schuldregeling die u gebruikt" in pagina.text
+    assert "die de deelnemer gebruikt" not in pagina.text
+
+    vreemd = dien_in(portaal, "/portaal/aanmelden/modules", modules=["bewind"])
+    assert vreemd.status_code == 400
+    assert "Meldingen bewindvoering is niet voor een schuldhulpverlener" in vreemd.text
+    assert _aanvragen(rt) == []
+
+    antwoord = dien_in(
+        portaal, "/portaal/aanmelden/modules", modules=["schuldregeling"], **{"versies.schuldregeling": "2.0"}
+    )
+    assert antwoord.status_code == 303, antwoord.text
+    [aanvraag] = _aanvragen(rt)
+    assert aanvraag.modules == ["schuldregeling:2.0"]
+
+
+def test_aanmelding_weigert_een_module_die_niet_bij_de_rol_past(
+    portaal: TestClient, rt: Runtime, smtp: SmtpOntvanger
+) -> None:
+    """DESIGN §3b: the waarborgfonds module is for kredietbanken (SHV) and the fund — a creditor's
+    aanmelding for it is refused naming what its role can use, and nothing is stored. The new form
+    too starts with no version ticked and says "die u gebruikt"."""
+    als_aanmelder(portaal, rt)
+    _, pagina = formulier(portaal, "/portaal/aanmelden")
+    assert not re.search(r'name="versies\.[a-z]+" value="[0-9.]+" checked', pagina.text)
+    assert "Versies van Schuldregeling die u gebruikt" in pagina.text
+    antwoord = dien_in(portaal, modules=["schuldregeling", "waarborgfonds"])
+    assert antwoord.status_code == 400
+    tekst = " ".join(antwoord.text.split())
+    assert "Waarborgfonds saneringskredieten is niet voor een schuldeiser" in tekst
+    assert _aanvragen(rt) == []

@@ -121,9 +121,13 @@ def test_client_per_schuldeiser_met_antwoorden_en_termijnen(
 
 def test_reminders_worden_geteld(gemeente: TestClient, rt: Runtime) -> None:
     conversatie = demo_conversatie(rt, 2)
-    for _ in range(2):
-        antwoord = verstuur(gemeente, "reminder", ["woning"], payload("reminder"), conversatie=conversatie)
+    for keer in range(2):
+        # A second reminder says something else (the same one again the same day is "al verzonden":
+        # a resubmitted form sends nothing twice, DESIGN §7).
+        tekst = payload("reminder") | {"toelichting": f"Herinnering {keer + 1}: nog geen antwoord."}
+        antwoord = verstuur(gemeente, "reminder", ["woning"], tekst, conversatie=conversatie)
         assert antwoord.status_code == 200, antwoord.text
+        assert "Al verzonden" not in antwoord.text
     pagina = gemeente.get(f"/portaal/clienten/{conversatie}")
     woning = pagina.text.split("<caption>Berichten met Demo Wonen</caption>")[1].split("</table>")[0]
     assert "herinnering aan Saldoverzoek" in woning

@@ -440,6 +440,45 @@ def test_twee_keer_versturen_stuurt_een_bericht(gemeente: TestClient, rt: Runtim
     assert verzonden.text.count('<th scope="row">Saldoverzoek') == 1
 
 
+def test_terugknop_en_opnieuw_versturen_stuurt_niets_twee_keer(gemeente: TestClient, rt: Runtime) -> None:
+    """DESIGN §7: "a re-uploaded file or a resubmitted form sends nothing twice". The back button
+    fetches the form again (a new page, with a new conversation for a new client) and the browser
+    puts the typed values back: Versturen again is found as sent — for a new client and in an
+    existing conversation (an independent portal probe sent an einde_bewind twice that way). A
+    changed form is a new message."""
+    voor = aantal_berichten(rt)
+    data = [*velden(payload("kennisgeving_bsn")).items(), ("actie", "versturen")]
+    eerste = gemeente.post(
+        "/portaal/opstellen/inhoud",
+        data=als_data([*verborgen(formulier(gemeente, "kennisgeving_bsn", ["belasting"]).text), *data]),
+    )
+    assert eerste.status_code == 200, eerste.text
+    conversatie = conversatie_van(eerste.text)
+    opnieuw = formulier(gemeente, "kennisgeving_bsn", ["belasting"])  # the back button: a new page
+    assert conversatie not in opnieuw.text
+    tweede = gemeente.post("/portaal/opstellen/inhoud", data=als_data([*verborgen(opnieuw.text), *data]))
+    assert tweede.status_code == 200, tweede.text
+    assert "Al verzonden" in tweede.text
+    assert f"/portaal/verzonden?conversatie={conversatie}" in tweede.text  # where it went
+    assert aantal_berichten(rt) == voor + 1
+
+    # In the conversation: the same, twice; then a changed form is sent.
+    vervolg = [*velden(payload("saldoverzoek")).items(), ("actie", "versturen")]
+    for keer in range(2):
+        vorm = formulier(gemeente, "saldoverzoek", ["belasting"], conversatie=conversatie)
+        antwoord = gemeente.post(
+            "/portaal/opstellen/inhoud", data=als_data([*verborgen(vorm.text), *vervolg])
+        )
+        assert antwoord.status_code == 200, antwoord.text
+        assert ("Al verzonden" in antwoord.text) is (keer == 1)
+    assert aantal_berichten(rt) == voor + 2
+    vorm = formulier(gemeente, "saldoverzoek", ["belasting"], conversatie=conversatie)
+    anders = [*verborgen(vorm.text), *vervolg, ("p.klantnummerSHV", "SHV-ANDERS-1")]
+    antwoord = gemeente.post("/portaal/opstellen/inhoud", data=als_data(anders))
+    assert antwoord.status_code == 200 and "Al verzonden" not in antwoord.text
+    assert aantal_berichten(rt) == voor + 3
+
+
 def test_volgend_bericht_neemt_de_gegevens_over(gemeente: TestClient, rt: Runtime, kluis: Kluis) -> None:
     antwoord, _ = _nieuwe_client(gemeente, "kennisgeving", "woning", klantnummerSHV="SHV-OVER-1")
     conversatie = conversatie_van(antwoord.text)

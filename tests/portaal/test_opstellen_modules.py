@@ -249,7 +249,10 @@ def test_enum_values_get_readable_labels() -> None:
     assert formulier.optielabel("SB") == "SB" and formulier.optielabel("100") == "100"
     sj = formulier._uit_schema("", SCHEMA, SCHEMA["$defs"], True)
     soort = next(k for k in sj.kinderen if k.naam == "soort")
-    assert soort.opties == (("beschermingsbewind", "Beschermingsbewind"), ("wsnp", "Wsnp"))
+    assert soort.opties == (
+        ("beschermingsbewind", "Beschermingsbewind"),
+        ("wsnp", "Wsnp (schuldsaneringsregeling)"),
+    )
 
 
 def test_the_borgstelling_categories_are_named_in_the_form() -> None:

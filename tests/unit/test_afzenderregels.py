@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+from typing import Any
+
 import pytest
 
 from knooppunt.client.berichten import valideer_payload
 from knooppunt.client.fouten import VerzendFout
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+from tests.factories import Partij
 
 
 def test_par_3b_saldoverzoek_bewindvoerder_vraagt_op_grond_van_de_beschikking() -> None:
@@ -28,3 +33,47 @@ def test_par_3b_saldoverzoek_schuldhulpverlener_vraagt_niet_op_grond_van_een_bes
     with pytest.raises(VerzendFout, match="bewindvoerders"):
         valideer_payload("saldoverzoek", "saldoverzoek_zorg", "2.0", payload, afzender_rol="SHV")
     assert valideer_payload("saldoverzoek", "saldoverzoek_zorg", "2.0", payload, afzender_rol="BW")
+
+
+def test_par_3b_ontvanger_toetst_de_grondslag_aan_de_rol_van_de_afzender(pki: dict[str, Partij]) -> None:
+    """DESIGN §3 "validated by sender SDK/portal and by the recipient": a saldoverzoek on the Wgs that
+    reached a creditor from a bewindvoerder (an SDK that skipped the rule) does not open as valid —
+    the recipient checks the sender's role in the adresboek, as the sender's SDK should have."""
+    from knooppunt.client import jose
+    from knooppunt.client.hub import open_inhoud
+
+    afzender, ontvanger = pki["gemeente"], pki["energie"]
+    payload = voorbeeld("saldoverzoek", "saldoverzoek")
+    env = {
+        "referentienummer": str(uuid.uuid4()),
+        "conversatieReferentienummer": str(uuid.uuid4()),
+        "crossReferentienummer": None,
+        "module": "saldoverzoek",
+        "berichttype": "saldoverzoek",
+        "versie": "2.0",
+        "afzender": afzender.oin,
+        "ontvanger": ontvanger.oin,
+    }
+    inhoud = jose.verzegel(
+        payload,
+        metadata=env,
+        iat=int(time.time()),
+        afzender_sleutel=afzender.sleutel,
+        afzender_certificaat=afzender.certificaat,
+        ontvanger_certificaat=ontvanger.certificaat,
+    )
+
+    def open_als(rol: str) -> Any:
+        return open_inhoud(
+            {**env, "inhoud": inhoud},
+            inhoud,
+            sleutel=ontvanger.sleutel,
+            certificaten=lambda: [afzender.certificaat],
+            afzender_rol=lambda: rol,
+        )
+
+    geopend = open_als("BW")
+    assert geopend.fout == "INHOUD_ONGELDIG" and geopend.payload is None
+    assert geopend.foutdetail.startswith("grondslag: de afzender (BW) mocht dit niet sturen")
+    assert "beschikking" in geopend.foutdetail
+    assert open_als("SHV").payload is not None

@@ -74,3 +74,17 @@ def test_een_verstuurd_bericht_noemt_het_eigen_klantnummer() -> None:
     assert uit[1]["klantnummer"] == melding["klantnummerBW"]
     assert uit[2]["klantnummer"] == melding["klantnummerBW"]  # received: the only number there is
     assert uit[1]["naam"]
+
+
+def test_een_traject_van_het_waarborgfonds_heet_naar_zijn_kenmerk() -> None:
+    """The waarborgfonds names no client (SBN): both the kredietbank and the fund saw only
+    "Traject 24080779" / "onbekende cliënt". The case's kenmerk (one conversation per case, DESIGN §3b)
+    names the traject instead, encrypted under the label key as a name from a message is; a message
+    that names a client keeps its name."""
+    aanvraag = voorbeeld("waarborgfonds", "aanvraag_borgstelling", "2.0")
+    gebeurtenis = voorbeeld("waarborgfonds", "gebeurtenis", "2.0")
+    uit = _labels([aanvraag, gebeurtenis, {"kenmerk": "  "}, {"kenmerk": 12}])
+    assert uit[0] == {"klantnummer": "", "naam": f"Kenmerk {aanvraag['kenmerk']}"}
+    assert uit[1] == {"klantnummer": "", "naam": f"Kenmerk {gebeurtenis['kenmerk']}"}
+    assert uit[2] is None
+    assert uit[3] == {"klantnummer": "", "naam": "Kenmerk 12"}

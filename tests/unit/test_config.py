@@ -40,13 +40,13 @@ def test_productie_weigert_ontwikkel_ca(pki_dir: Path) -> None:
 
 
 def test_ongeldige_proxy_adressen() -> None:
-    with pytest.raises(ValueError, match="not an IP address"):
+    with pytest.raises(ValueError, match="geen IP-adres of netwerk"):
         Settings(trusted_proxies=["nginx.local"])
 
 
 def test_productie_weigert_lokale_webhooks(pki_dir: Path) -> None:
     """DESIGN §5: webhooks to https on public addresses; the development allowance is refused."""
-    with pytest.raises(ValueError, match="KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN is for development only"):
+    with pytest.raises(ValueError, match="KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN is alleen voor ontwikkeling"):
         Settings(
             env="production",  # type: ignore[arg-type]
             database_url="postgresql://x@y/z",
@@ -58,13 +58,13 @@ def test_productie_weigert_lokale_webhooks(pki_dir: Path) -> None:
 
 
 def test_smtp_instellingen_worden_gecontroleerd() -> None:
-    with pytest.raises(ValueError, match="KNOOPPUNT_SMTP_AFZENDER must be set"):
+    with pytest.raises(ValueError, match="KNOOPPUNT_SMTP_AFZENDER is verplicht zodra"):
         Settings(smtp_host="smtp.example.nl")
     with pytest.raises(ValueError, match="KNOOPPUNT_SMTP_AFZENDER: 'geen adres'"):
         Settings(smtp_host="smtp.example.nl", smtp_afzender="geen adres")
-    with pytest.raises(ValueError, match="go together"):
+    with pytest.raises(ValueError, match="horen bij elkaar"):
         Settings(smtp_host="smtp.example.nl", smtp_afzender="a@example.nl", smtp_gebruiker="knooppunt")
-    with pytest.raises(ValueError, match="plain text"):
+    with pytest.raises(ValueError, match="onversleuteld"):
         Settings(
             smtp_host="smtp.example.nl",
             smtp_afzender="a@example.nl",
@@ -91,3 +91,50 @@ def test_verzoek_moet_de_grootste_inhoud_kunnen_dragen() -> None:
         Settings(max_inhoud_bytes=4 * 1024 * 1024, max_request_bytes=2 * 1024 * 1024)
     with pytest.raises(ValueError, match="inbox_aandeel"):
         Settings(inbox_aandeel=0)
+
+
+def test_instellingsfouten_in_het_nederlands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """STYLE "refusals that say in Dutch what to do": a setting pydantic refuses is named as it is
+    set, with what is allowed and what was given — never pydantic's English — for every setting;
+    a database URL (it may hold a password) is never repeated."""
+    from knooppunt.config import load_settings
+
+    monkeypatch.setenv("KNOOPPUNT_BEVESTIGINGSTERMIJN_WERKDAGEN", "0")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value) == (
+        "KNOOPPUNT_BEVESTIGINGSTERMIJN_WERKDAGEN: moet een geheel getal van 1 tot en met 60 zijn "
+        "(gegeven: '0')"
+    )
+    monkeypatch.delenv("KNOOPPUNT_BEVESTIGINGSTERMIJN_WERKDAGEN")
+    for naam, waarde, tekst in [
+        ("KNOOPPUNT_INBOX_AANDEEL", "2", "groter dan 0 en hoogstens 1"),
+        ("KNOOPPUNT_ENV", "test", "moet development of production zijn"),
+        ("KNOOPPUNT_API_LUS", "misschien", "moet true of false zijn"),
+        ("KNOOPPUNT_CRL_GRACE_SECONDS", "-1", "een geheel getal van minstens 0"),
+        ("KNOOPPUNT_SMTP_PORT", "poort", "een geheel getal van 1 tot en met 65535 zijn (gegeven: 'poort')"),
+        ("KNOOPPUNT_TRUSTED_PROXIES", "nginx.local", "geen IP-adres of netwerk"),
+    ]:
+        monkeypatch.setenv(naam, waarde)
+        with pytest.raises(SettingsError) as info:
+            load_settings()
+        assert str(info.value).startswith(f"{naam}: ") and tekst in str(info.value), str(info.value)
+        assert "Input should" not in str(info.value) and "should be" not in str(info.value)
+        monkeypatch.delenv(naam)
+    monkeypatch.setenv("KNOOPPUNT_DATABASE_URL", "mysql://knooppunt:geheim@db/knooppunt")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert "geheim" not in str(info.value) and "geen ondersteunde database-URL" in str(info.value)
+
+
+def test_elke_instelling_heeft_een_nederlandse_omschrijving() -> None:
+    """Every setting's allowed values are said in Dutch (a new numeric setting gets its range)."""
+    from knooppunt.config import toegestaan
+
+    for naam in Settings.model_fields:
+        tekst = toegestaan(naam)
+        assert tekst.startswith("een ") or tekst in ("development of production", "true of false"), (
+            naam,
+            tekst,
+        )
+    assert toegestaan("antwoordtermijn_2_werkdagen") == "een geheel getal van 1 tot en met 60"

@@ -19,6 +19,7 @@ import pytest
 
 from knooppunt.client.hub import Ontvangen
 from knooppunt.portaal import export, leesbaar
+from knooppunt.portaal.weergave import melding_weergave
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from tests.node import draai_script, node_met_pakketten
 
@@ -210,3 +211,135 @@ def test_17_1_de_zip_van_de_browser_is_die_van_de_server(node: str) -> None:
         assert gekregen["melding"].startswith("de inhoud voldoet niet aan het schema van Statusbericht: ")
         assert verwacht in gekregen["melding"], gekregen
         assert "GEHEIM" not in gekregen["melding"]
+
+
+def test_de_leesbare_kopie_van_de_browser_noemt_codes_in_woorden(node: str) -> None:
+    """DESIGN §7 (never internal codes): the werkplek's readable copy (leesbaar.js, from the
+    indeling's ``leesbaar.waarden``) shows a fund's gebeurtenis and a loan's soort in words, as
+    leesbaar.py does — ``borgstelling_afgegeven`` is "Borgstelling afgegeven"."""
+    payload = {"kenmerk": "SK-2026-1", "gebeurtenis": "borgstelling_afgegeven", "soortLening": "SK"}
+    env = _env(8, "gebeurtenis", module="waarborgfonds", versie="2.0")
+    uit = _draai(
+        node,
+        {
+            "indeling": export.beschrijving(),
+            "cellen": [],
+            "csv": [],
+            "kopie": {
+                "bericht": {"env": env, "payload": payload, "melding": None, "typeNaam": "Gebeurtenis"},
+                "gemaakt": "2026-12-06T10:00:00+00:00",
+            },
+            "controle": [],
+        },
+    )
+    tekst = uit["kopie"]
+    assert "Gebeurtenis: Borgstelling afgegeven\r\n" in tekst
+    assert "Soort lening: SK – saneringskrediet\r\n" in tekst
+    assert "borgstelling_afgegeven" not in tekst
+    for regel in leesbaar.regels(payload):
+        assert f"{regel.label}: {regel.waarde}\r\n" in tekst
+
+
+def _wf(ref: int, code: str) -> dict[str, Any]:
+    return {**_env(ref, code, versie="2.0"), "module": "waarborgfonds"}
+
+
+def test_de_download_weigert_wat_de_regels_van_het_model_weigeren(node: str) -> None:
+    """What the SDK's fetch refuses as INHOUD_ONGELDIG (``client.hub.open_inhoud``: the payload model's
+    rules beyond the JSON Schema, and the module's rule for the sender's role, DESIGN §3b) the
+    werkplek leaves out of the zip (and does not show) with that code: a pause of 9 months, a net
+    credit above the gross, a bewindvoerder's saldoverzoek on the Wgs — with the rule's reason and
+    its dates as dd-mm-jjjj. A werkplek tester's recipient had accepted them."""
+    pauze = voorbeeld("pauzeknop", "kennisgeving", "2.0")
+    pauze["pauze"] = {**pauze["pauze"], "ingangsdatum": "2026-12-07", "einddatum": "2027-09-07"}
+    aanvraag = {**voorbeeld("waarborgfonds", "aanvraag_borgstelling", "2.0"), "nettoKredietsom": 500000}
+    saldo = {**voorbeeld("saldoverzoek", "saldoverzoek", "2.0"), "grondslag": "wgs"}
+    controle = [
+        {"env": {**_env(11, "kennisgeving", versie="2.0"), "module": "pauzeknop"}, "payload": pauze},
+        {"env": _wf(12, "aanvraag_borgstelling"), "payload": aanvraag},
+        {
+            "env": {**_env(13, "saldoverzoek", versie="2.0"), "module": "saldoverzoek", "afzenderRol": "BW"},
+            "payload": saldo,
+        },
+        # The same saldoverzoek from a debt counsellor, and the fund's own example: in order.
+        {
+            "env": {**_env(14, "saldoverzoek", versie="2.0"), "module": "saldoverzoek", "afzenderRol": "SHV"},
+            "payload": saldo,
+        },
+        {
+            "env": _wf(15, "aanvraag_borgstelling"),
+            "payload": voorbeeld("waarborgfonds", "aanvraag_borgstelling", "2.0"),
+        },
+    ]
+    uit = _draai(
+        node,
+        {"indeling": export.beschrijving(), "cellen": [], "csv": [], "kopie": None, "controle": controle},
+    )
+    pauze_uit, aanvraag_uit, saldo_uit, shv_uit, goed_uit = uit["controle"]
+    assert pauze_uit["reden"] == "INHOUD_ONGELDIG"
+    assert (
+        "pauze.einddatum: een pauze duurt hoogstens 8 maanden: einddatum (07-09-2027) mag niet na "
+        in pauze_uit["melding"]
+    )
+    assert aanvraag_uit["reden"] == "INHOUD_ONGELDIG"
+    assert (
+        "nettoKredietsom (500000) mag niet hoger zijn dan brutoKredietsom (480000)" in aanvraag_uit["melding"]
+    )
+    assert saldo_uit["reden"] == "INHOUD_ONGELDIG"
+    assert "grondslag: een bewindvoerder vraagt saldo's op grond van de beschikking" in saldo_uit["melding"]
+    assert shv_uit == {"geldig": True}
+    assert goed_uit == {"geldig": True}
+
+
+def _kopie(node: str, bericht: dict[str, Any]) -> str:
+    uit = _draai(
+        node,
+        {
+            "indeling": export.beschrijving(),
+            "cellen": [],
+            "csv": [],
+            "kopie": {"bericht": bericht, "gemaakt": "2026-12-06T10:00:00+00:00"},
+            "controle": [],
+        },
+    )
+    tekst: str = uit["kopie"]
+    return tekst
+
+
+def test_de_bedragen_van_het_waarborgfonds_in_euro(node: str) -> None:
+    """docs/portaal.md (amounts in euro with a decimal comma): the fund read an aanvraag_borgstelling
+    as "Bruto kredietsom 480000" and "Maandaflossing 13334" — every amount field of every module is
+    one of ``leesbaar.BEDRAGEN`` now, in the browser's copy as in the server's."""
+    payload = voorbeeld("waarborgfonds", "aanvraag_borgstelling", "2.0")
+    tekst = _kopie(
+        node, {"env": _wf(16, "aanvraag_borgstelling"), "payload": payload, "melding": None, "typeNaam": "x"}
+    )
+    assert "Bruto kredietsom: € 4.800,00\r\n" in tekst
+    assert "Netto kredietsom: € 4.500,00\r\n" in tekst
+    assert "Maandaflossing: € 133,34\r\n" in tekst
+    assert "Looptijd maanden: 36\r\n" in tekst
+    for regel in leesbaar.regels(payload):
+        if regel.waarde is not None:
+            assert f"{'  ' * regel.niveau}{regel.label}: {regel.waarde}\r\n" in tekst, regel
+
+
+def test_een_melding_van_het_knooppunt_noemt_soorten_en_deelnemers_bij_naam(node: str) -> None:
+    """DESIGN §7: a hub notice in the werkplek's copy names the message type by its handbook name and
+    the recipient by name (the server gives ``meldingWeergave``, ``weergave.melding_weergave``), not
+    ``(melding_bewind)`` and ``00000003505678950000``; the notice itself stays in the CSV."""
+    melding = {
+        "code": "VERLOPEN",
+        "omschrijving": "Bericht bcfea3dd-0000-4000-8000-000000000001 (melding_bewind) is niet binnen de "
+        "bevestigingstermijn door de ontvanger bevestigd en is verwijderd.",
+        "referentienummer": "bcfea3dd-0000-4000-8000-000000000001",
+        "ontvanger": "00000003505678950000",
+    }
+    weergave = melding_weergave(melding, {"00000003505678950000": "Incasso Demostad"})
+    env = {**_env(17, "foutbericht", versie="2.0"), "module": "bewind", "meldingWeergave": weergave}
+    tekst = _kopie(
+        node, {"env": env, "payload": None, "melding": melding, "typeNaam": "Foutbericht (van knooppunt)"}
+    )
+    assert "Ontvanger: Incasso Demostad\r\n" in tekst
+    assert "(‘Melding bewind’)" in tekst
+    assert "melding_bewind" not in tekst.split("\r\n", 1)[1]
+    assert "00000003505678950000" not in tekst

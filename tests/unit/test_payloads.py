@@ -287,12 +287,32 @@ def test_bsn_niet_in_een_vervolgbericht() -> None:
 
 @pytest.mark.parametrize(
     ("iban", "tekst"),
-    [("NL91ABNA0417164301", "mod-97"), ("NL91 ABNA 0417 1643 00", "zonder spaties"), ("XX00", "ongeldig")],
+    [("NL91ABNA0417164301", "mod-97"), ("NL91 ABNA 0417 1643 00", "zonder spaties"), ("XX00", "geen IBAN")],
 )
 def test_ongeldige_iban(iban: str, tekst: str) -> None:
     data = voorbeeld(S, "saldoverzoek_antwoord")
     data["betaalgegevens"]["iban"] = iban
     assert tekst in _reden(_fout("saldoverzoek_antwoord", data), "betaalgegevens.iban")
+
+
+def test_geen_iban_vorm_noemt_de_vorm_niet_de_mod_97() -> None:
+    """DESIGN §3 (IBAN mod-97): a value that is not shaped like an IBAN is told what an IBAN looks
+    like; the mod-97 text is kept for an IBAN whose check digits are wrong."""
+    data = voorbeeld("bewind", "melding_bewind", "2.0")
+    data["beheerrekening"] = "geen-iban"
+    reden = _reden(_fout_module("bewind", "melding_bewind", "2.0", data), "beheerrekening")
+    assert "mod-97" not in reden
+    assert "'geen-iban' is geen IBAN" in reden
+    assert "landcode van 2 letters, 2 controlecijfers en het rekeningnummer" in reden
+    data["beheerrekening"] = "NL91ABNA0417164301"
+    reden = _reden(_fout_module("bewind", "melding_bewind", "2.0", data), "beheerrekening")
+    assert reden == "IBAN 'NL91ABNA0417164301' is ongeldig (de controle (mod-97) klopt niet)"
+
+
+def _fout_module(module: str, code: str, versie: str, data: Any) -> OngeldigePayload:
+    with pytest.raises(OngeldigePayload) as info:
+        valideer(module, code, versie, data)
+    return info.value
 
 
 @pytest.mark.parametrize(
@@ -413,7 +433,8 @@ def test_statusbericht_overig_met_toelichting() -> None:
 def test_contactpersoon_bereikbaar() -> None:
     data = voorbeeld(S, "kennisgeving")
     data["contactpersoonSHV"] = {"naam": "A. Jansen"}
-    assert "telefoon of email" in _reden(_fout("kennisgeving", data), "contactpersoonSHV.telefoon")
+    reden = _reden(_fout("kennisgeving", data), "contactpersoonSHV.telefoon")
+    assert "telefoonnummer of e-mailadres" in reden
     data["contactpersoonSHV"] = {"naam": "A. Jansen", "telefoon": "12345", "email": "geen-adres"}
     fout = _fout("kennisgeving", data)
     _reden(fout, "contactpersoonSHV.telefoon")

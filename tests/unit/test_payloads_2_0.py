@@ -576,3 +576,20 @@ def _hf_betaalvoorstel() -> dict[str, Any]:
         del data[veld]
     data.update(typeSchuldregeling="HF", uitbetaaldatum="2024-07-01", financier="Kredietbank Voorbeeld")
     return data
+
+
+def test_par_3a_sdk_noemt_geen_medewerking_voor_klant_onbekend() -> None:
+    """DESIGN §3a: 2.0's geen_medewerking replaces klant_onbekend, and an answer stays in its
+    question's version: the SDK names the replacement instead of sending the user to version 1.0,
+    in schuldregeling 2.0 and in betalingsregeling (DESIGN §3b)."""
+    from knooppunt.client.berichten import VerzendFout, controleer_type
+
+    with pytest.raises(VerzendFout) as info:
+        controleer_type(S, "klant_onbekend", "2.0")
+    assert info.value.code == "ONBEKENDE_VERSIE"
+    assert "vervangt 'geen_medewerking' (met reden 'klant_onbekend')" in str(info.value)
+    assert "Een antwoord blijft in de versie van zijn vraag" in str(info.value)
+    with pytest.raises(VerzendFout) as info:
+        controleer_type(B, "klant_onbekend", "2.0")
+    assert info.value.code == "ONBEKEND_BERICHTTYPE"
+    assert "in module betalingsregeling vervangt 'geen_medewerking'" in str(info.value)

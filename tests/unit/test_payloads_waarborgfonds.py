@@ -123,7 +123,7 @@ def test_elke_soort_lening_en_categorie(soort: str, categorie: str) -> None:
 def test_contact_bereikbaar() -> None:
     data = voorbeeld(W, "aanvraag_borgstelling")
     data["contact"] = {"naam": "M. de Boer"}
-    assert "telefoon of email" in _reden(_fout("aanvraag_borgstelling", data), "contact.telefoon")
+    assert "telefoonnummer of e-mailadres" in _reden(_fout("aanvraag_borgstelling", data), "contact.telefoon")
 
 
 def test_voorbeoordeling_zonder_statistieken_en_pro_forma() -> None:

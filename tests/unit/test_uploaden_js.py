@@ -298,6 +298,27 @@ REGELS: list[tuple[str, str, str, dict[str, Any]]] = [
         {"statistieken.3": {"code": "Leeftijdsgroep", "waarde": "35-44"}},
     ),
     ("waarborgfonds", "2.0", "verzoek_uitbetaling", {"reden": "anders", "toelichting": None}),
+    # A werkplek tester composed these and the page sent them (DESIGN §3b: a pause of at most 8
+    # months; a net credit not above the gross); the SDK refuses both.
+    (
+        "pauzeknop",
+        "2.0",
+        "kennisgeving",
+        {"pauze.ingangsdatum": "2026-12-07", "pauze.einddatum": "2027-09-07"},
+    ),
+    ("waarborgfonds", "2.0", "aanvraag_borgstelling", {"nettoKredietsom": 500000}),
+    ("waarborgfonds", "2.0", "aanvraag_borgstelling", {"maandaflossing": 480001}),
+    # velden._code: a klantnummer or kenmerk with a tab or a non-breaking space inside (JSON
+    # Schema's pattern lets them through), a zero-width space at its end.
+    (*SR2, "statusbericht", {"klantnummerSHV": "SHV\t2024"}),
+    (*SR2, "statusbericht", {"klantnummerSE": "EN\u00a0778812"}),
+    ("waarborgfonds", "2.0", "aanvraag_borgstelling", {"kenmerk": "KB-2026-0042\u200b"}),
+    # velden._tekst: only what Python counts as whitespace (\x1c is none to JSON Schema's \S).
+    (*SR2, "statusbericht", {"status": "overig", "toelichting": "\x1c\x1d"}),
+    # PdfDocument: a file name with a folder; base64 Python does not decode; no PDF.
+    ("bewind", "2.0", "melding_bewind", {"beschikking.document.bestandsnaam": "map/beschikking.pdf"}),
+    ("bewind", "2.0", "melding_bewind", {"beschikking.document.inhoud": "JVBERi0xLjQKMSAw" + "A"}),
+    ("bewind", "2.0", "melding_bewind", {"beschikking.document.inhoud": "aGFsbG8gd2VyZWxkIQ=="}),
     # BSN (elfproef) and postcode in a message with them.
     (*SR2, "kennisgeving_bsn", {"klant.bsn": "123456789"}),
     (*SR2, "kennisgeving_bsn", {"partner.bsn": "12345678"}),
@@ -610,3 +631,80 @@ def test_leeftijd_van_een_certificaat_in_hele_dagen(node: str) -> None:
         "6 dagen oud",
     ]
     assert uit["meervouden"] == ["1 fout", "2 fouten", "0 dagen"]
+
+
+def test_een_verkeerde_keuze_in_een_upload_noemt_codes_met_hun_woorden(node: str) -> None:
+    """DESIGN §7 (never internal codes alone): the werkplek upload's error for a cell outside a
+    column's choices lists each code with its words, as the hosted upload does (formulier.keuzes)."""
+    from knooppunt.portaal import formulier
+
+    lijsten = [
+        k.opties
+        for code, versie in (("gebeurtenis", "2.0"),)
+        for k in formulier.sjabloon("waarborgfonds", code, versie).kinderen
+        if k.soort == "keuze"
+    ]
+    lijsten.append(
+        next(
+            k.opties
+            for k in formulier.sjabloon("waarborgfonds", "voorbeoordeling", "2.0").kinderen
+            if k.naam == "soortLening"
+        )
+    )
+    uit = draai_script(
+        node, JS / "test" / "keuzes.mjs", {"opties": [[list(o) for o in lijst] for lijst in lijsten]}
+    )
+    assert uit["keuzes"] == [formulier.keuzes(lijst) for lijst in lijsten]
+    assert "pro_forma_afgegeven (pro-formaborgstelling afgegeven)" in uit["keuzes"][0]
+    assert uit["keuzes"][-1] == "PL (persoonlijke lening), SK (saneringskrediet), SL (sociale lening)"
+
+
+def test_de_regels_van_de_afzenderrol_gelijk_aan_python(node: str) -> None:
+    """DESIGN §3b: a bewindvoerder asks saldo's on the beschikking, a debt counsellor never does —
+    the module rule the SDK applies before sealing (``client.berichten.valideer_payload``) and on
+    opening; controles.js ``afzenderFout`` gives the same field and text for every role and grondslag."""
+    gevallen = []
+    verwacht = []
+    for code in ("saldoverzoek", "saldoverzoek_nuts", "saldoverzoek_publiek", "saldoverzoek_zorg"):
+        for rol in ("SHV", "BW", "SE", "WF"):
+            for grondslag in ("wgs", "toestemmingsverklaring", "beschikking"):
+                payload = {**voorbeeld("saldoverzoek", code), "grondslag": grondslag}
+                gevallen.append(
+                    {"module": "saldoverzoek", "berichttype": code, "rol": rol, "payload": payload}
+                )
+                definitie = CATALOGUS.module("saldoverzoek")
+                assert definitie is not None
+                fout = definitie.afzenderfout(code, rol, payload)
+                verwacht.append(None if fout is None else {"veld": fout[0], "reden": fout[1]})
+    # Another module, or a type without the rule: none.
+    gevallen.append(
+        {
+            "module": "schuldregeling",
+            "berichttype": "saldoverzoek",
+            "rol": "BW",
+            "payload": {"grondslag": "wgs"},
+        }
+    )
+    verwacht.append(None)
+    uit = draai_script(node, JS / "test" / "controles.mjs", {"afzender": gevallen})
+    assert uit["afzender"] == verwacht
+    assert any(v is not None for v in verwacht)
+
+
+def test_datums_en_repr_gelijk_aan_python(node: str) -> None:
+    """The page shows a check's dates as dd-mm-jjjj, as the hosted form does (``formulier.nl_datums``:
+    "een pauze duurt hoogstens 8 maanden: einddatum (07-09-2027) mag niet na 07-08-2027 liggen"), and
+    quotes values as Python's repr() does, also characters that are not printable."""
+    from knooppunt.portaal.formulier import nl_datums
+
+    teksten = [
+        "een pauze duurt hoogstens 8 maanden: einddatum (2027-09-07) mag niet na 2027-08-07 liggen",
+        "einddatum (2024-02-29) moet na ingangsdatum (2024-03-01) liggen",
+        "ontvangen 2026-01-15T08:30:12",
+        "geen datum: 12026-01-151",
+    ]
+    reprs = ["AB\tCD", "EN\u00a0778812", "x\u200b", "'", "a\"b'", "\x1c", "\U0001f600", "\ue000", "é"]
+    uit = draai_script(node, JS / "test" / "controles.mjs", {"datums": teksten, "reprs": reprs})
+    assert uit["datums"] == [nl_datums(t) for t in teksten]
+    assert uit["datums"][0].endswith("einddatum (07-09-2027) mag niet na 07-08-2027 liggen")
+    assert uit["reprs"] == [repr(t) for t in reprs]

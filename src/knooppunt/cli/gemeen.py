@@ -13,7 +13,7 @@ import click
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
-from knooppunt.config import Settings, SettingsError, load_settings
+from knooppunt.config import Settings, SettingsError, instellingsfouten, load_settings
 from knooppunt.hub.fouten import HubFout
 from knooppunt.store.dagsleutels import SleutelFout
 
@@ -28,25 +28,36 @@ def fouten_netjes(functie: F) -> F:
         try:
             return functie(*args, **kwargs)
         except HubFout as fout:
-            velden = "".join(f"\n  - {v.name}: {v.reason}" for v in fout.velden)
+            # A field the detail already says word for word is not repeated below it.
+            velden = "".join(
+                f"\n  - {v.name}: {v.reason}"
+                for v in fout.velden
+                if f"{v.name}: {v.reason}" not in fout.detail
+            )
             click.echo(f"fout ({fout.code}): {fout.detail}{velden}", err=True)
             sys.exit(1)
         except SettingsError as fout:
-            click.echo(f"configuratiefout: {fout}", err=True)
+            for regel in str(fout).splitlines() or [""]:
+                click.echo(f"configuratiefout: {regel}", err=True)
             sys.exit(2)
         except ValidationError as fout:
-            # One line per setting, named as it is set, without the value given (a database URL
-            # may hold a password).
-            instelling = fout.title == Settings.__name__
-            for fout_ in fout.errors(include_input=False, include_url=False):
-                naam = "_".join(str(deel) for deel in fout_["loc"])
-                if instelling and naam:
-                    naam = f"KNOOPPUNT_{naam.upper()}"
-                melding = str(fout_["msg"]).removeprefix("Value error, ")
-                click.echo(
-                    f"configuratiefout: {naam}: {melding}" if naam else f"configuratiefout: {melding}",
-                    err=True,
-                )
+            # One line per setting, named as it is set, in Dutch (config.instellingsfouten: what is
+            # allowed, and what was given unless it may be secret — a database URL may hold a
+            # password).
+            if fout.title == Settings.__name__:
+                regels = instellingsfouten(fout)
+            else:
+                regels = [
+                    ": ".join(
+                        [
+                            *(["_".join(str(d) for d in f["loc"])] if f["loc"] else []),
+                            str(f["msg"]).removeprefix("Value error, "),
+                        ]
+                    )
+                    for f in fout.errors(include_input=False, include_url=False)
+                ]
+            for regel in regels:
+                click.echo(f"configuratiefout: {regel}", err=True)
             sys.exit(2)
         except (FileNotFoundError, FileExistsError, PermissionError) as fout:
             click.echo(f"fout: {fout}", err=True)

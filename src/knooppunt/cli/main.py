@@ -17,6 +17,7 @@ from knooppunt.cli.gemeen import beheerder as _beheerder
 from knooppunt.cli.gemeen import fouten_netjes
 from knooppunt.cli.gemeen import settings as _settings
 from knooppunt.config import Settings, SettingsError
+from knooppunt.hub.fouten import HubFout
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -749,6 +750,33 @@ def certificaat_intrekken(oin: str, vingerafdruk: str) -> None:
         click.echo(f"certificaat {vingerafdruk} van {oin} ingetrokken")
 
 
+def _met_lokale_webhookhint(fout: HubFout, webhook: str | None, settings: Settings) -> HubFout:
+    """In development, a webhook refused only for http:// or a loopback address (a receiver on this
+    machine) is allowed by KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN=true (docs/operations.md): say so."""
+    from dataclasses import replace
+
+    from knooppunt.notify.adressen import AdresGeweigerd, controleer
+
+    if (
+        webhook is None
+        or fout.code != "ONGELDIGE_NOTIFICATIE"
+        or not any(v.name == "webhook" for v in fout.velden)
+        or not settings.is_development
+        or settings.lokale_webhooks
+    ):
+        return fout
+    try:
+        controleer(webhook, lokaal_toegestaan=True)
+    except AdresGeweigerd:
+        return fout  # refused for another reason too: the setting would not help
+    return replace(
+        fout,
+        detail=f"{fout.detail}. In ontwikkeling (KNOOPPUNT_ENV=development) staat "
+        "KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN=true een webhook over http:// of op deze machine "
+        "(loopback) toe; zie docs/operations.md",
+    )
+
+
 @deelnemer.command("notificaties")
 @click.option("--oin", required=True)
 @click.option(
@@ -807,14 +835,17 @@ def deelnemer_notificaties(
     instellingen: NotificatieInstellingen | None
     with _transactie() as (session, rt):
         if verandert:
-            ingesteld = notificaties.stel_in(
-                session,
-                oin,
-                wijziging,
-                door=_beheerder(),
-                nu=db_nu(session),
-                lokale_webhooks=rt.settings.lokale_webhooks,
-            )
+            try:
+                ingesteld = notificaties.stel_in(
+                    session,
+                    oin,
+                    wijziging,
+                    door=_beheerder(),
+                    nu=db_nu(session),
+                    lokale_webhooks=rt.settings.lokale_webhooks,
+                )
+            except HubFout as fout:
+                raise _met_lokale_webhookhint(fout, webhook, rt.settings) from None
             instellingen = ingesteld.instellingen
             geheim = ingesteld.nieuw_geheim
         else:

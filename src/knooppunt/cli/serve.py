@@ -247,6 +247,14 @@ def _bind_uds(pad: Path) -> socket.socket:
     return sock
 
 
+KEEP_ALIVE_SECONDEN = 75
+"""How long the hub keeps an idle HTTP connection open: longer than its clients keep theirs (nginx's
+upstream keepalive_timeout 60 s, httpx's and the SDK's 5 s), so that it is always the client that
+closes an idle connection. With uvicorn's 5 s the two sides closed at the same moment now and then:
+a request sent on a connection the hub was closing got "Server disconnected without sending a
+response" (seen in CI), behind nginx a 502 for a POST."""
+
+
 def _uvicorn_config(app: Any, opties: ServeOpties, client_ca: Path | None, **extra: Any) -> uvicorn.Config:
     # proxy_headers=False: uvicorn would otherwise take the client address from X-Forwarded-For,
     # and the proxy check (api.auth) must see the real peer address (DESIGN §5).
@@ -255,6 +263,7 @@ def _uvicorn_config(app: Any, opties: ServeOpties, client_ca: Path | None, **ext
         "access_log": False,
         "proxy_headers": False,
         "server_header": False,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDEN,
         "workers": opties.workers,
         **extra,
     }

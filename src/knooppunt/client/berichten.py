@@ -59,11 +59,21 @@ def controleer_type(module: str, code: str, versie: str) -> Berichttype:
     if not versies:
         elders = sorted({t.module for t in CATALOGUS.per_code(code)})
         waar = f"; het hoort bij module {', '.join(elders)}" if elders else ""
+        if vervanging := CATALOGUS.vervanging(module, code):
+            waar += f"; {vervanging}"
         raise VerzendFout(
             "ONBEKEND_BERICHTTYPE", f"berichttype {code!r} bestaat niet in module {module}{waar}"
         )
     berichttype = CATALOGUS.zoek(module, code, versie)
     if berichttype is None:
+        if vervanging := CATALOGUS.vervanging(module, code, versie):
+            # An answer stays in its question's version (DESIGN §3a).
+            raise VerzendFout(
+                "ONBEKENDE_VERSIE",
+                f"berichttype {code} bestaat niet in versie {versie} van module {module}: "
+                f"{vervanging}. Een antwoord blijft in de versie van zijn vraag; beantwoord een "
+                f"vraag uit versie {', '.join(versies)} met {code} in die versie",
+            )
         raise VerzendFout(
             "ONBEKENDE_VERSIE",
             f"berichttype {code} bestaat niet in versie {versie} van module {module}; "

@@ -977,12 +977,18 @@ class HubClient:
                 inhoud,
                 sleutel=self._sleutels,
                 certificaten=lambda: self._afzendercertificaten(str(env["afzender"]), env.get("ontvangenOp")),
+                afzender_rol=lambda: self._afzender_rol(str(env["afzender"])),
             )
 
         ontvangen = open_met_onze_sleutels()
         if ontvangen.ontbrekende_sleutel is not None and self._sleutel_voor(ontvangen.ontbrekende_sleutel):
             ontvangen = open_met_onze_sleutels()
         return ontvangen
+
+    def _afzender_rol(self, oin: str) -> str | None:
+        """The sender's role in the adresboek (its certificates were just looked up there)."""
+        deelnemer = self.adresboek.deelnemer(oin, vers=False) or self.adresboek.deelnemer(oin, vers=True)
+        return deelnemer.rol if deelnemer is not None else None
 
     def _sleutel_voor(self, kid: str) -> bool:
         """A JWE sealed for another certificate of ours on the same key pair (a renewal that kept
@@ -1177,10 +1183,13 @@ def open_inhoud(
     *,
     sleutel: jose.Sleutel | Mapping[str, jose.Sleutel],
     certificaten: Callable[[], list[x509.Certificate]],
+    afzender_rol: Callable[[], str | None] | None = None,
 ) -> Ontvangen:
     """Decrypt, verify against the sender's certificates (looked up by ``certificaten``), compare the
-    signed metadata with the envelope, validate the payload; the outcome, never an exception for bad
-    content. Shared by the SDK and the portal's hosted client."""
+    signed metadata with the envelope, validate the payload — with ``afzender_rol`` (the sender's
+    role in the adresboek) also the module's rules that depend on it, which the sender's SDK should
+    have applied (a bewindvoerder's saldoverzoek rests on the beschikking, DESIGN §3b); the outcome,
+    never an exception for bad content. Shared by the SDK and the portal's hosted client."""
     try:
         geopend = jose.open_(
             inhoud, ontvanger_sleutel=sleutel, afzender_certificaten=certificaten(), envelop=env
@@ -1195,7 +1204,29 @@ def open_inhoud(
         model = valideer(str(env["module"]), str(env["berichttype"]), str(env["versie"]), geopend.payload)
     except (OngeldigePayload, OnbekendPayloadtype) as exc:
         return Ontvangen(envelop=env, fout="INHOUD_ONGELDIG", foutdetail=str(exc))
-    return Ontvangen(envelop=env, payload=model.model_dump(mode="json", exclude_unset=True))
+    payload = model.model_dump(mode="json", exclude_unset=True)
+    if afzender_rol is not None and (fout := afzenderfout(env, payload, afzender_rol)) is not None:
+        return Ontvangen(envelop=env, fout="INHOUD_ONGELDIG", foutdetail=fout)
+    return Ontvangen(envelop=env, payload=payload)
+
+
+def afzenderfout(
+    env: Mapping[str, Any], payload: Mapping[str, Any], rol: Callable[[], str | None]
+) -> str | None:
+    """Why the sender, in its role, may not have sent this payload (the module's `afzenderregels`,
+    DESIGN §3b), said to the recipient; None when it may (or the module has no such rule)."""
+    definitie = CATALOGUS.module(str(env["module"]))
+    code = str(env["berichttype"])
+    if definitie is None or code not in definitie.afzenderregels:
+        return None
+    afzender_rol = rol()
+    if afzender_rol is None:
+        return None
+    fout = definitie.afzenderfout(code, afzender_rol, payload)
+    if fout is None:
+        return None
+    veld, reden = fout
+    return f"{veld}: de afzender ({afzender_rol}) mocht dit niet sturen: {reden}"
 
 
 @lru_cache(maxsize=1024)

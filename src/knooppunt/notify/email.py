@@ -10,6 +10,7 @@ from email.utils import formatdate, make_msgid
 
 from knooppunt.notify import register
 from knooppunt.notify.base import Bestemming, Kanaal, Melding, Uitslag, moment_nl, typenaam
+from knooppunt.protocol.soorten import HUB_BERICHTTYPEN
 
 
 def _beheer_tekst(melding: Melding) -> str:
@@ -139,12 +140,22 @@ def tekst(melding: Melding) -> str:
         "",
     ]
     regels += [f"  {aantal:>5}  {typenaam(code)} ({code})" for code, aantal in melding.aantallen.items()]
-    if melding.oudste_verloopt_op is not None:
+    # DESIGN §6: only a participant's message tells its sender when it expires; the hub's own
+    # notices (foutbericht, ontvangstbevestiging) expire silently.
+    van_deelnemers = any(code not in HUB_BERICHTTYPEN for code in melding.aantallen)
+    if melding.oudste_verloopt_op is not None and van_deelnemers:
         regels += [
             "",
             f"Bevestig de ontvangst vóór {moment_nl(melding.oudste_verloopt_op)} (art. 17.3). Een bericht",
             "dat dan niet bevestigd is, verloopt: de inhoud wordt gewist en de afzender krijgt bericht",
             "(art. 17.5).",
+        ]
+    elif melding.oudste_verloopt_op is not None:
+        regels += [
+            "",
+            "Dit zijn meldingen van het Schuldenknooppunt zelf. Bevestig ze vóór "
+            f"{moment_nl(melding.oudste_verloopt_op)};",
+            "een melding die dan niet bevestigd is, verloopt zonder verder bericht.",
         ]
     if melding.portaal_url:
         regels += ["", f"Bekijk en download de berichten in het webportaal: {melding.portaal_url}"]

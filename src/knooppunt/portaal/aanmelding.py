@@ -355,6 +355,8 @@ def modulekeuzes(formulier: Formulier) -> list[str]:
     return uit
 
 
-def moduleopties() -> list[tuple[str, str, tuple[str, ...]]]:
-    """(code, name, versions) of every module, for the checkboxes of the beheer forms."""
-    return [(m.code, m.naam, m.versies) for m in CATALOGUS.modules()]
+def moduleopties(rol: str | None = None) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(code, name, versions) of every module, for the checkboxes of the beheer forms; with ``rol``
+    only the modules whose types that role sends or receives."""
+    modules = CATALOGUS.modules() if rol is None else CATALOGUS.modules_voor_rol(rol)
+    return [(m.code, m.naam, m.versies) for m in modules]

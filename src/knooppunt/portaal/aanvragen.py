@@ -119,6 +119,25 @@ def _modules(formulier: Formulier, fouten: Fouten) -> dict[str, tuple[str, ...]]
     return gekozen
 
 
+def _modules_passen_bij_rol(modules: dict[str, tuple[str, ...]], rol: str, fouten: Fouten) -> None:
+    """A module none of whose types the role sends or receives is of no use to it (DESIGN §3b:
+    bewind is for bewindvoerders and schuldeisers): refused, naming the modules that role can use."""
+    mogelijk = {m.code for m in CATALOGUS.modules_voor_rol(rol)}
+    vreemd = [code for code in modules if code not in mogelijk]
+    if vreemd:
+        namen = ", ".join(CATALOGUS.modulenaam(c) for c in vreemd)
+        wel = ", ".join(CATALOGUS.modulenaam(c) for c in CATALOGUS.modulecodes() if c in mogelijk)
+        rolnaam = ROLNAMEN.get(rol, rol)
+        fouten.voeg_toe(
+            "modules",
+            f"{namen} {'is' if len(vreemd) == 1 else 'zijn'} niet voor een {rolnaam}: geen van de "
+            f"berichten daarin stuurt of ontvangt een {rolnaam}. Kies uit {wel}.",
+        )
+
+
+ROLNAMEN = {"SHV": "schuldhulpverlener", "SE": "schuldeiser", "WF": "waarborgfonds", "BW": "bewindvoerder"}
+
+
 def notatie(modules: dict[str, tuple[str, ...]]) -> list[str]:
     """The adresboek's notation (DESIGN §3a): ``code``, or ``code:versie,versie`` for some versions."""
     uit = []
@@ -310,6 +329,8 @@ def dien_aanmelding_in(rt: Runtime, formulier: Formulier, gebruiker: Gebruiker) 
         fouten.voeg_toe("rol", "Kies de rol van uw organisatie.")
         rol = ""
     gebruikt_bsn, standaard_akkoord, soorten = _vlaggen(formulier, fouten, rol)
+    if rol:
+        _modules_passen_bij_rol(gelezen.modules, rol, fouten)
     browser = _browsersleutels(formulier, fouten)
     csr_o: str | None = None
     csr_v: str | None = None
@@ -405,6 +426,7 @@ def dien_extra_modules_in(
             nu = db_nu(session)
             deelnemer = adresboek.haal(session, gebruiker.oin)
             huidig = {m: tuple(v) for m, v in adresboek.versies_per_module(deelnemer).items()}
+            _modules_passen_bij_rol(modules, str(deelnemer.rol), fouten)
             if modules and samengevoegd(huidig, modules) == notatie(huidig):
                 fouten.voeg_toe(
                     "modules",

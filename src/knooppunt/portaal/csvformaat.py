@@ -291,12 +291,13 @@ class Upload:
         return [g for g in self.nieuw if g.bevestigt]
 
     @property
-    def per_berichttype(self) -> list[tuple[str, int]]:
-        """The messages sent now, per type."""
-        tellingen: dict[str, int] = {}
-        for gepland in self.nieuw:
-            tellingen[gepland.berichttype] = tellingen.get(gepland.berichttype, 0) + 1
-        return sorted(tellingen.items())
+    def per_berichttype(self) -> dict[tuple[str, str, str], int]:
+        """The messages sent now, per (module, berichttype, versie)."""
+        tellingen: dict[tuple[str, str, str], int] = {}
+        for g in self.nieuw:
+            sleutel = (g.module, g.berichttype, g.versie)
+            tellingen[sleutel] = tellingen.get(sleutel, 0) + 1
+        return tellingen
 
 
 def kolomletter(index: int) -> str:

@@ -320,7 +320,7 @@ def _valideer(
     except OngeldigePayload as exc:
         for veldfout in exc.fouten:
             rij, kolom = plaats(veldfout.veld)
-            cellen.fout(rij, kolom, f"{veldfout.reden} ({veldfout.veld})")
+            cellen.fout(rij, kolom, csvindeling.reden_bij_kolom(veldfout.reden, veldfout.veld, kolom))
         return None
 
 

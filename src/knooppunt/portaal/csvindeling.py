@@ -215,7 +215,9 @@ def waarde(kolom: Kolom, tekst: str) -> Any:
         for code, label in kolom.opties:
             if t.lower() in (code.lower(), label.lower()):
                 return code
-        raise Omzetfout(f"'{t}' is geen geldige keuze; kies uit: " + ", ".join(c for c, _ in kolom.opties))
+        raise Omzetfout(
+            f"'{t}' is geen geldige keuze; schrijf een van deze codes: " + formulier.keuzes(kolom.opties)
+        )
     return formulier._normaliseer(kolom.naam.rsplit(".", 1)[-1], t)
 
 
@@ -245,6 +247,22 @@ def als_lijsten(waarde_: Any) -> Any:
             return [als_lijsten(v) for _, v in items]
         return {k: als_lijsten(v) for k, v in waarde_.items()}
     return waarde_
+
+
+def reden_bij_kolom(reden: str, pad: str, kolom: str) -> str:
+    """A payload error's reason in the cell it is shown at (DESIGN §7: the user's words, never an
+    internal path): the Kolom beside it names the field already; when the error had to go to another
+    column (a block, or the column that says what the row is), the reason names the column it is
+    about (``antwoord.contactpersoonSE.telefoon``), as the file has it. Dates in the reason as
+    dd-mm-jjjj (``formulier.nl_datums``), as the forms write them — except in a reason that asks for
+    the ISO form itself."""
+    if "JJJJ-MM-DD" not in reden:
+        reden = formulier.nl_datums(reden)
+    eigen = kolom_van_pad(pad)
+    if not eigen or kolom == eigen or kolom.endswith("." + eigen):
+        return reden
+    voorvoegsel = kolom.partition(".")[0] + "." if kolom.startswith(ANTWOORD) else ""
+    return f"{reden} (kolom {voorvoegsel}{eigen})"
 
 
 def kolom_van_pad(pad: str) -> str:

@@ -168,9 +168,7 @@ def antwoorden(
             plaats = _plaats(nummer, rij, csvindeling.ANTWOORD, csvindeling.ANTWOORDSOORT)
             for veldfout in exc.fouten:
                 r, k = plaats(veldfout.veld)
-                cellen.fout(
-                    r, k, f"{veldfout.reden} ({csvindeling.kolom_van_pad(veldfout.veld) or 'antwoord'})"
-                )
+                cellen.fout(r, k, csvindeling.reden_bij_kolom(veldfout.reden, veldfout.veld, k))
             continue
         if len(upload.fouten) > fouten_voor:
             continue
@@ -264,9 +262,7 @@ def starten(
             plaats = _plaats(nummer, rij, "", "berichttype")
             for veldfout in exc.fouten:
                 r, k = plaats(veldfout.veld)
-                cellen.fout(
-                    r, k, f"{veldfout.reden} ({csvindeling.kolom_van_pad(veldfout.veld) or 'inhoud'})"
-                )
+                cellen.fout(r, k, csvindeling.reden_bij_kolom(veldfout.reden, veldfout.veld, k))
             continue
         if conversatie is None or len(upload.fouten) > fouten_voor:
             continue

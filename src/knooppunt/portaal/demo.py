@@ -24,6 +24,7 @@ from knooppunt.pki.certificaat import CertificaatInfo, lees_pem
 from knooppunt.portaal import dossiers
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen, bewaar_sleutel
 from knooppunt.portaal.kluis import Kluis
+from knooppunt.protocol.payloads.velden import pdf_document, voorbeeld_pdf
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime, laad_ankers
 from knooppunt.store import deelnemers as deelnemers_store
@@ -271,6 +272,24 @@ def _label(rt: Runtime, kluis: Kluis, oin: str, conversatie: str, payload: dict[
         dossiers.bewaar(session, kluis, oin=oin, conversatie=conversatie, label=label, nu=db_nu(session))
 
 
+def _voor_afzender(payload: dict[str, Any], afzender: str) -> dict[str, Any]:
+    """A bewindvoerder's saldoverzoek rests on the court's beschikking, which it sends along (DESIGN
+    §3b; the module's examples are a debt counsellor's, on the Wgs)."""
+    if next(d.rol for d in DEELNEMERS if d.sleutel == afzender) != "BW" or "grondslag" not in payload:
+        return payload
+    klantnummer = str(payload["klantnummerSHV"]).replace("SHV-", "BW-", 1)
+    return {
+        **payload,
+        "klantnummerSHV": klantnummer,
+        "grondslag": "beschikking",
+        "grondslagDocument": pdf_document(
+            "beschikking-beschermingsbewind.pdf",
+            # The example PDF holds ASCII text only: the client's number, not a name like Yılmaz.
+            voorbeeld_pdf(f"Beschikking beschermingsbewind, klant {klantnummer} (demo)"),
+        ),
+    }
+
+
 MODULEBERICHTEN: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("kredietbank", "incasso", "schuldregeling", ("kennisgeving", "saldoverzoek")),
     ("kredietbank", "incasso", "betalingsregeling", ("saldoverzoek", "betaalvoorstel")),
@@ -301,7 +320,7 @@ def laad_modules(rt: Runtime, kluis: Kluis) -> int:
         versie = _versie(rt, afzender, ontvanger, module)
         conversatie = str(uuid.uuid4())
         for code in codes:
-            payload = _met_klant(voorbeeld(module, code, versie), nummer)
+            payload = _voor_afzender(_met_klant(voorbeeld(module, code, versie), nummer), afzender)
             if code == codes[0]:
                 _label(rt, kluis, _oin(afzender), conversatie, payload)
             client.verstuur(

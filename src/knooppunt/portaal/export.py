@@ -371,8 +371,9 @@ def bijlagen(bericht: Ontvangen) -> list[tuple[str, bytes]]:
 
 
 def leesbare_kopie(bericht: Ontvangen, namen: Mapping[str, str], *, nu: datetime) -> bytes:
-    """A small self-contained HTML page of one message, with Dutch labels and amounts in euro."""
-    inhoud = bericht.melding if bericht.van_knooppunt else bericht.payload
+    """A small self-contained HTML page of one message, with Dutch labels and amounts in euro; a hub
+    notice with the types and participants it names in words (``weergave.melding_weergave``)."""
+    inhoud = weergave.melding_weergave(bericht.melding, namen) if bericht.van_knooppunt else bericht.payload
     html = templates.get_template("ontvangen/leesbaar.html").render(
         bericht=bericht,
         envelop=bericht.envelop,
@@ -517,8 +518,7 @@ def leesmij(
         "DE CSV-BESTANDEN",
         f"- {EXCEL_CSV}: scheidingsteken ; (puntkomma), tekenset UTF-8 met BOM, een rij per bericht.",
         "- Eerst de envelop: " + ", ".join(ENVELOP_KOLOMMEN) + ".",
-        "  kennisgevingen.csv, kennisgevingen_bsn.csv en de bestanden in een map <module>-<versie>/",
-        "  hebben na crossReferentienummer ook de kolommen module en versie.",
+        *_module_en_versie(per_bestand),
         "  Tijden in ISO 8601, Nederlandse tijd. crossReferentienummer noemt het bericht waarnaar dit",
         "  bericht verwijst (bij een reminder: uw openstaande vraag; bij een foutbericht: het bericht",
         "  waar het over gaat).",
@@ -528,28 +528,7 @@ def leesmij(
         "- Een cel die begint met = + - of @ (ook na spaties of een regeleinde) krijgt een ' ervoor,",
         "  zodat een spreadsheet er geen formule van maakt. Bij het uploaden laat het portaal die '",
         "  weer weg.",
-        "",
-        "ANTWOORDEN UPLOADEN (art. 18)",
-        "saldoverzoeken.csv: vul per rij de kolommen antwoord.* in en upload hetzelfde bestand op het",
-        "portaal (Antwoorden uploaden). antwoord.saldoverzoek is 'saldo', 'standaard akkoord' of",
-        "'klant onbekend'. Bij saldo: antwoord.klantnummerSE, antwoord.contactpersoonSE.naam (met",
-        "telefoon of e-mail) en antwoord.peildatum, en per vordering een rij met antwoord.vordering.*",
-        "(kopieer de rij voor een tweede vordering; referentienummer gelijk laten) of op een rij de",
-        "totaalvordering antwoord.totaal.*. Geen schuld: antwoord.totaal.actueelBedrag 0.",
-        "betaalvoorstellen.csv: antwoord.betaalvoorstel is 'akkoord' of 'niet akkoord'; bij niet",
-        "akkoord is een reden verplicht (antwoord.reden.code en antwoord.reden.tekst, art. 10.2).",
-        "kennisgevingen.csv en kennisgevingen_bsn.csv: antwoord.berichttype is 'Klant gemeld voor SHV",
-        "antwoord' (art. 4.1: antwoord.klantnummerSE en eventueel de factuurnummers) of 'Klant",
-        "onbekend' (art. 8.1, eventueel met antwoord.reden.code en antwoord.reden.tekst).",
-        "Bestanden in een map <module>-<versie>/: kies in antwoord.berichttype het antwoord (zoals",
-        "het portaal het noemt, bijvoorbeeld 'Saldoverzoek antwoord' of 'Geen medewerking') en vul de",
-        "kolommen antwoord.* in die bij dat antwoord horen; lijsten zijn genummerd",
-        "(antwoord.vorderingen.1.factuurnummerSE). Een rij is een antwoord.",
-        "Laat module en versie ongewijzigd: een antwoord gaat altijd in de versie van de vraag.",
-        "Laat referentienummer, conversatieReferentienummer en klantnummerSHV ongewijzigd. Rijen",
-        f"zonder antwoord worden overgeslagen. Sla op als '{EXCEL_CSV}'.",
-        "Bevat een bestand een fout, dan wordt niets verstuurd en toont het portaal elke fout met",
-        "bestand, rij en kolom (18.3c).",
+        *_antwoorden_uploaden(per_bestand),
     ]
     zonder_sleutel = [b for b in niet_geopend if b.ontbrekende_sleutel is not None]
     niet_geopend = [b for b in niet_geopend if b.ontbrekende_sleutel is None]
@@ -593,15 +572,97 @@ def leesmij(
     return "\r\n".join(regels).encode("utf-8-sig")
 
 
+def _module_en_versie(per_bestand: Mapping[str, int]) -> list[str]:
+    """Which CSVs of this download also carry the columns module and versie (DESIGN §3a)."""
+    met = [n for n in ("kennisgevingen.csv", "kennisgevingen_bsn.csv") if n in per_bestand]
+    if any("/" in n for n in per_bestand):
+        met.append("de bestanden in een map <module>-<versie>/")
+    if not met:
+        return []
+    wie = met[0] if len(met) == 1 else ", ".join(met[:-1]) + " en " + met[-1]
+    werkwoord = "heeft" if len(met) == 1 and "/" not in wie else "hebben"
+    return [f"  {wie} {werkwoord} na crossReferentienummer ook de kolommen module en versie."]
+
+
+_UPLOADUITLEG: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        ("saldoverzoeken.csv",),
+        (
+            "saldoverzoeken.csv: vul per rij de kolommen antwoord.* in en upload hetzelfde bestand op het",
+            "portaal (Antwoorden uploaden). antwoord.saldoverzoek is 'saldo', 'standaard akkoord' of",
+            "'klant onbekend'. Bij saldo: antwoord.klantnummerSE, antwoord.contactpersoonSE.naam (met",
+            "telefoon of e-mail) en antwoord.peildatum, en per vordering een rij met antwoord.vordering.*",
+            "(kopieer de rij voor een tweede vordering; referentienummer gelijk laten) of op een rij de",
+            "totaalvordering antwoord.totaal.*. Geen schuld: antwoord.totaal.actueelBedrag 0.",
+        ),
+    ),
+    (
+        ("betaalvoorstellen.csv",),
+        (
+            "betaalvoorstellen.csv: antwoord.betaalvoorstel is 'akkoord' of 'niet akkoord'; bij niet",
+            "akkoord is een reden verplicht (antwoord.reden.code en antwoord.reden.tekst, art. 10.2).",
+        ),
+    ),
+    (
+        ("kennisgevingen.csv", "kennisgevingen_bsn.csv"),
+        (
+            "kennisgevingen.csv en kennisgevingen_bsn.csv: antwoord.berichttype is 'Klant gemeld voor SHV",
+            "antwoord' (art. 4.1: antwoord.klantnummerSE en eventueel de factuurnummers) of 'Klant",
+            "onbekend' (art. 8.1, eventueel met antwoord.reden.code en antwoord.reden.tekst).",
+        ),
+    ),
+)
+"""How to answer each of the handbook's CSVs that carry answer columns (art. 18.2)."""
+
+
+def _antwoorden_uploaden(per_bestand: Mapping[str, int]) -> list[str]:
+    """The section ANTWOORDEN UPLOADEN for the CSVs in this download only: a participant is not told
+    how to answer files it never gets (the fund gets no saldoverzoeken)."""
+    regels: list[str] = []
+    for bestanden, uitleg in _UPLOADUITLEG:
+        if any(b in per_bestand for b in bestanden):
+            regels += uitleg
+    if any("/" in n for n in per_bestand):
+        regels += [
+            "Bestanden in een map <module>-<versie>/: kies in antwoord.berichttype het antwoord (zoals",
+            "het portaal het noemt, bijvoorbeeld 'Saldoverzoek antwoord' of 'Geen medewerking') en vul de",
+            "kolommen antwoord.* in die bij dat antwoord horen; lijsten zijn genummerd",
+            "(antwoord.vorderingen.1.factuurnummerSE). Een rij is een antwoord. Een bestand zonder",
+            "kolommen antwoord.* is een bericht dat u niet beantwoordt.",
+            "Laat module en versie ongewijzigd: een antwoord gaat altijd in de versie van de vraag.",
+        ]
+    if not regels:
+        return []
+    return [
+        "",
+        "ANTWOORDEN UPLOADEN (art. 18)",
+        *regels,
+        "Laat referentienummer, conversatieReferentienummer en klantnummerSHV ongewijzigd. Rijen",
+        f"zonder antwoord worden overgeslagen. Sla op als '{EXCEL_CSV}'.",
+        "Bevat een bestand een fout, dan wordt niets verstuurd en toont het portaal elke fout met",
+        "bestand, rij en kolom (18.3c).",
+    ]
+
+
 def _antwoordtermijnen(geopend: Sequence[Ontvangen], instellingen: Instellingen) -> list[str]:
     """The answer terms this hub applies, per protocol version, and the modules' own terms of the
     questions in this download (DESIGN §3a, §6)."""
-    regels = [
-        "Saldoverzoeken en betaalvoorstellen beantwoordt u binnen "
-        f"{weergave.werkdagen(instellingen.antwoordtermijn)} na het bevestigen (art. 2.1);",
-        f"in versie 2.0 en in de andere modules binnen {weergave.werkdagen(instellingen.antwoordtermijn_2)}, "
-        "tenzij de module anders zegt.",
-    ]
+    modules = {str(b.envelop.get("module") or SR) for b in geopend}
+    if geopend and not any(
+        CATALOGUS.versies(m, "saldoverzoek") or CATALOGUS.versies(m, "betaalvoorstel") for m in modules
+    ):
+        # No module of saldoverzoeken or betaalvoorstellen in this download (the fund's, say).
+        regels = [
+            f"Vragen beantwoordt u binnen {weergave.werkdagen(instellingen.antwoordtermijn_2)} na het "
+            "bevestigen, tenzij de module anders zegt."
+        ]
+    else:
+        regels = [
+            "Saldoverzoeken en betaalvoorstellen beantwoordt u binnen "
+            f"{weergave.werkdagen(instellingen.antwoordtermijn)} na het bevestigen (art. 2.1);",
+            "in versie 2.0 en in de andere modules binnen "
+            f"{weergave.werkdagen(instellingen.antwoordtermijn_2)}, tenzij de module anders zegt.",
+        ]
     eigen: dict[str, int] = {}
     for bericht in geopend:
         env = bericht.envelop

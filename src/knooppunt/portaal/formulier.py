@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from knooppunt.portaal.leesbaar import BEDRAGEN, BORGSTELLINGCATEGORIE, TYPE_SCHULDREGELING
+from knooppunt.portaal.leesbaar import BEDRAGEN, KEUZEWOORDEN
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.payloads import OngeldigePayload, schema_voor, valideer
 
@@ -38,14 +38,24 @@ MAX_RIJEN = 200
 # field cannot silently be shown as a count of cents.
 BEDRAGVELDEN = BEDRAGEN
 GEHELE_GETALLEN = frozenset(
-    {"huisnummer", "looptijdMaanden", "aantalPreferent", "aantalConcurrent", "aantalVorderingen"}
+    {
+        "huisnummer",
+        "looptijdMaanden",
+        "aantalPreferent",
+        "aantalConcurrent",
+        "aantalVorderingen",
+        "aantalTermijnen",
+    }
 )
 
 LABELS = {
     "klantnummerSHV": "Klantnummer SHV",
     "klantnummerSE": "Klantnummer bij de schuldeiser",
     "klantnummerSEVolgensSHV": "Klantnummer bij de schuldeiser (voor zover bekend)",
+    "klantnummerBW": "Klantnummer bewindvoerder",
+    "klantnummerSEVolgensBW": "Klantnummer bij de schuldeiser (volgens de bewindvoerder)",
     "klant": "Cliënt",
+    "contact": "Contactpersoon",
     "partner": "Partner",
     "adres": "Adres",
     "contactpersoonSHV": "Contactpersoon schuldhulpverlening",
@@ -73,7 +83,6 @@ LABELS = {
     "actueelVorderingsbedrag": "Actueel vorderingsbedrag",
     "datumBeeindiging": "Datum van beëindiging",
     "datumGebeurtenis": "Datum van de gebeurtenis",
-    "code": "Redencode",
     "tekst": "Toelichting op de reden",
     "tenNaamVan": "Ten name van",
     "iban": "IBAN",
@@ -89,7 +98,6 @@ HINTS = {
     "geboortedatum": "Bijvoorbeeld 12-04-1985.",
     "voorvoegsel": "Bijvoorbeeld: van der.",
     "huisletter": "Eén letter, bijvoorbeeld A.",
-    "telefoon": "Telefoon of e-mail is verplicht.",
     "slimmeMeterAkkoord": "Bij Ja mag de schuldeiser de meterstanden later niet op een andere manier "
     "opvragen (art. 5.3).",
     "aanbodPercentage": "0 tot en met 100, hoogstens twee decimalen.",
@@ -98,28 +106,42 @@ HINTS = {
     "eigenVordering": "Ja voor de vorderingen van de ontvanger zelf.",
     "datumGebeurtenis": "Verplicht bij dwangakkoord aangevraagd, uitstel en opschorting: het "
     "statusbericht gaat binnen 5 werkdagen na die datum (art. 13.2, 13.3).",
-    "code": "Een korte code, bijvoorbeeld GEEN_MEDEWERKING.",
     "klantnummerSEVolgensSHV": "Geldt voor alle gekozen schuldeisers; laat leeg bij meer schuldeisers "
     "met elk een eigen nummer.",
 }
-OPTIES = {
-    "typeSchuldregeling": TYPE_SCHULDREGELING,
-    "borgstellingCategorie": BORGSTELLINGCATEGORIE,
-    "geslacht": {"M": "Man", "V": "Vrouw", "O": "Onbekend"},
-    "status": {
-        "lopend": "Lopend",
-        "dwangakkoord_aangevraagd": "Dwangakkoord aangevraagd",
-        "moratorium_aangevraagd": "Moratorium aangevraagd",
-        "uitstel": "Uitstel",
-        "opschorting": "Opschorting",
-        "wsnp_aangevraagd": "Wsnp aangevraagd",
-        "afgerond": "Afgerond",
-        "overig": "Overig (met toelichting)",
-    },
-    "schuldtype": {"openstaand": "Openstaand", "overgedragen": "Overgedragen", "onbekend": "Onbekend"},
+IN_CONTEXT: dict[str, tuple[str, str | None]] = {
+    "reden.code": ("Redencode", "Een korte code in hoofdletters, bijvoorbeeld GEEN_MEDEWERKING."),
+    "einde_bewind:reden.code": (
+        "Reden van het einde (code)",
+        "Een korte code in hoofdletters: OPGEHEVEN (bewind opgeheven), OVERLEDEN (cliënt overleden), "
+        "ANDERE_BEWINDVOERDER (een andere bewindvoerder neemt het over), SCHONE_LEI (schuldsanering "
+        "afgerond) of WSNP_TUSSENTIJDS_BEEINDIGD (schuldsanering tussentijds beëindigd); een andere "
+        "reden mag ook. Licht de reden hieronder toe.",
+    ),
+    "einde_bewind:reden.tekst": ("Toelichting op de reden", None),
+    "statistieken.code": ("Soort statistiek", None),
+    "statistieken.waarde": (
+        "Waarde",
+        "De waarde in de codelijst van uw kredietbank; laat leeg als u er geen hebt.",
+    ),
 }
+"""(label, hint) of a field whose name alone says too little (``code`` is a reason's code in one
+block and the kind of statistic in another): by its path without row numbers, or by
+``berichttype:pad`` for one message type. A choice (an enum) never gets a hint to type a code."""
+KEUZELABELS = {"reden.code": "Reden"}
+"""The label of a context field when it is a choice (``geen_medewerking``'s four reasons)."""
+OPTIES = {"geslacht": {"M": "Man", "V": "Vrouw", "O": "Onbekend"}, **KEUZEWOORDEN}
 ONTBREEKT = "is verplicht maar ontbreekt"  # the payload model's reason for a missing field
 _WOORDGRENS = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+_ISO_DATUM = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b(?![T:])")
+
+
+def nl_datums(tekst: str) -> str:
+    """The dates in a reason as the form asks for them (dd-mm-jjjj, "Bijvoorbeeld 01-03-2024"), not
+    as the standard writes them: "einddatum (2027-12-07)" → "einddatum (07-12-2027)"."""
+    return _ISO_DATUM.sub(lambda m: f"{m.group(3)}-{m.group(2)}-{m.group(1)}", tekst)
 
 
 def label(naam: str) -> str:
@@ -147,6 +169,12 @@ class Sjabloon:
     kinderen: tuple[Sjabloon, ...] = ()
     min_items: int = 0
     max_items: int = MAX_RIJEN
+    label: str = ""
+    """The field's label where it is (``IN_CONTEXT``), else ``label(naam)``."""
+    hint: str | None = None
+    een_van: tuple[str, ...] = ()
+    """For a groep: its fields of which at least one must be filled in (a contactpersoon's telefoon
+    and email: the schema's anyOf of one required field each)."""
 
 
 def _los_op(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -186,15 +214,24 @@ def optielabel(code: str) -> str:
     return tekst[:1].upper() + tekst[1:]
 
 
+def keuzes(opties: tuple[tuple[str, str], ...]) -> str:
+    """The choices of a list as a clerk reads them (DESIGN §7: never codes alone): each code with its
+    words, "pro_forma_afgegeven (pro-formaborgstelling afgegeven)"; a code that is its own word once."""
+    delen = []
+    for code, tekst in opties:
+        woorden = tekst.removeprefix(f"{code} – ")
+        if woorden.lower() == code.lower():
+            delen.append(code)
+        else:
+            delen.append(f"{code} ({woorden[:1].lower()}{woorden[1:]})")
+    return ", ".join(delen)
+
+
 def is_bedrag(naam: str) -> bool:
-    """An integer field that is an amount in euro cents (entered and shown in euros): the known
-    ones, else by its name (``brutoKredietsom``, ``uitstaandSaldo``, ``termijnbedrag``)."""
-    if naam in BEDRAGVELDEN:
-        return True
-    if naam in GEHELE_GETALLEN:
-        return False
-    klein = naam.lower()
-    return any(w in klein for w in ("bedrag", "som", "saldo", "kosten", "rente", "achterstand", "betaling"))
+    """An integer field that is an amount in euro cents (entered and shown in euros): one of
+    ``BEDRAGVELDEN`` (``leesbaar.BEDRAGEN``) — never guessed from its name, which took
+    ``maandaflossing`` for a count; a test keeps the two lists complete."""
+    return naam in BEDRAGVELDEN
 
 
 def is_bijlage(schema: Mapping[str, Any]) -> bool:
@@ -206,16 +243,47 @@ def is_bijlage(schema: Mapping[str, Any]) -> bool:
     )
 
 
-def _uit_schema(naam: str, schema: Mapping[str, Any], defs: Mapping[str, Any], verplicht: bool) -> Sjabloon:
+def _een_van(schema: Mapping[str, Any]) -> tuple[str, ...]:
+    takken = schema.get("anyOf", ())
+    if len(takken) < 2 or not all(len(t.get("required", ())) == 1 for t in takken):
+        return ()
+    return tuple(t["required"][0] for t in takken)
+
+
+def _in_context(sj: Sjabloon, pad: str, code: str) -> Sjabloon:
+    """``sj`` with its label and hint for where it is (``IN_CONTEXT``)."""
+    label_, hint = IN_CONTEXT.get(f"{code}:{pad}") or IN_CONTEXT.get(pad) or ("", None)
+    if sj.soort == "keuze":
+        label_, hint = KEUZELABELS.get(pad, label_), None
+    return replace(sj, label=label_ or label(sj.naam) if sj.naam else "", hint=hint)
+
+
+def _uit_schema(
+    naam: str,
+    schema: Mapping[str, Any],
+    defs: Mapping[str, Any],
+    verplicht: bool,
+    pad: str = "",
+    code: str = "",
+) -> Sjabloon:
+    return _in_context(_vorm(naam, schema, defs, verplicht, pad, code), pad, code)
+
+
+def _vorm(
+    naam: str, schema: Mapping[str, Any], defs: Mapping[str, Any], verplicht: bool, pad: str, code: str
+) -> Sjabloon:
     schema, optioneel = _los_op(schema, defs)
     verplicht = verplicht and not optioneel
     soort = schema.get("type")
     if "properties" in schema:
         vereist = set(schema.get("required", []))
-        kinderen = tuple(_uit_schema(k, v, defs, k in vereist) for k, v in schema["properties"].items())
-        return Sjabloon(naam, "groep", verplicht, kinderen=kinderen)
+        kinderen = tuple(
+            _uit_schema(k, v, defs, k in vereist, _pad(pad, k), code) for k, v in schema["properties"].items()
+        )
+        een_van = tuple(n for n in _een_van(schema) if n in schema["properties"])
+        return Sjabloon(naam, "groep", verplicht, kinderen=kinderen, een_van=een_van)
     if soort == "array":
-        item = _uit_schema(naam, schema["items"], defs, True)
+        item = _uit_schema(naam, schema["items"], defs, True, pad, code)
         return Sjabloon(
             naam,
             "lijst",
@@ -256,7 +324,7 @@ def _uit_schema(naam: str, schema: Mapping[str, Any], defs: Mapping[str, Any], v
 def sjabloon(module: str, code: str, versie: str = "1.0") -> Sjabloon:
     """The form of a message type: a groep whose children are the payload's fields."""
     schema = schema_voor(module, code, versie)
-    return _uit_schema("", schema, schema.get("$defs", {}), True)
+    return _uit_schema("", schema, schema.get("$defs", {}), True, "", code)
 
 
 # --- what the user typed -----------------------------------------------------------------------------
@@ -596,10 +664,24 @@ class Veld:
     kinderen: list[Veld] = field(default_factory=list)
     rij: int | None = None
     """For a row of an array: its number, from 1."""
+    of: list[str] = field(default_factory=list)
+    """The labels of the other fields of its block of which one must be filled in (``een_van``)."""
 
     @property
     def soort(self) -> str:
         return self.sj.soort
+
+    @property
+    def een_van_hint(self) -> str | None:
+        """A block's sentence on the fields of which one is required (as the werkplek's form says it)."""
+        namen = [k.label[:1].lower() + k.label[1:] for k in self.kinderen if k.sj.naam in self.sj.een_van]
+        if len(namen) < 2:
+            return None
+        opsomming = ", ".join(namen[:-1]) + " of " + namen[-1]
+        beide = "één van beide" if len(namen) == 2 else "minstens één daarvan"
+        if self.sj.verplicht:
+            return f"Vul {opsomming} in; {beide} is verplicht."
+        return f"Vul {opsomming} in als u dit blok invult; {beide} is dan verplicht."
 
     @property
     def id(self) -> str:
@@ -617,6 +699,8 @@ class Veld:
     def hint(self) -> str | None:
         if self.soort == "bedrag":
             return "In euro's, bijvoorbeeld 1234,56."
+        if self.sj.hint:
+            return self.sj.hint
         if self.sj.naam in HINTS:
             return HINTS[self.sj.naam]
         if self.soort == "datum":
@@ -652,10 +736,7 @@ def _bouw(
     verplicht: bool,
     rij: int | None = None,
 ) -> Veld:
-    if rij is None:
-        eigen = label(sj.naam) if sj.naam else ""
-    else:
-        eigen = f"Regel {rij}" if sj.soort == "groep" else f"{label(sj.naam)} {rij}"
+    eigen = sj.label if rij is None else (f"Regel {rij}" if sj.soort == "groep" else f"{sj.label} {rij}")
     volledig = f"{ouderlabel} – {eigen}" if ouderlabel else eigen
     verplicht = verplicht and sj.verplicht and rij is None
     veld = Veld(
@@ -673,6 +754,9 @@ def _bouw(
         veld.kinderen = [
             _bouw(k, _pad(pad, k.naam), invoer, fouten, volledig, verplicht) for k in sj.kinderen
         ]
+        samen = [k for k in veld.kinderen if k.sj.naam in sj.een_van]
+        for k in samen:
+            k.of = [a.label[:1].lower() + a.label[1:] for a in samen if a is not k]
     elif sj.soort == "lijst":
         veld.kinderen = [
             _bouw(sj.kinderen[0], f"{pad}[{i}]", invoer, fouten, volledig, False, rij=i + 1)
@@ -718,7 +802,7 @@ def bouw(
         verplicht = (
             "is verplicht; maak een keuze" if veld.soort in ("keuze", "janee") else "is verplicht; vul het in"
         )
-        redenen = [verplicht if r == ONTBREEKT else r for r in gemeld]
+        redenen = [verplicht if r == ONTBREEKT else nl_datums(r) for r in gemeld]
         veld.fouten.extend(redenen)
         for reden in redenen:
             samenvatting.append((veld.id, veld.volledig_label or "Inhoud", reden))

@@ -377,6 +377,7 @@ class Gastclient:
     ) -> mailbox.Envelop:
         """Validate the payload and seal it for the recipient (nothing is submitted yet)."""
         model = self.valideer(bericht)
+        self.controleer_afzender(bericht, model, str(self.deelnemer(session).rol))
         ontvanger = self.adresseer(session, bericht)
         return self.zegel(
             bericht,
@@ -401,6 +402,20 @@ class Gastclient:
             raise VerzendFout("ONGELDIGE_INHOUD", str(exc), velden=exc.als_invalid_params()) from exc
         except OnbekendPayloadtype as exc:
             raise VerzendFout("ONBEKEND_BERICHTTYPE", str(exc)) from exc
+
+    @staticmethod
+    def controleer_afzender(bericht: TeVersturen, model: BaseModel, rol: str) -> None:
+        """The module's payload rules that depend on the sender's role (DESIGN §3b: a bewindvoerder's
+        saldoverzoek rests on the beschikking), as the SDK applies them before sealing."""
+        definitie = CATALOGUS.module(bericht.module)
+        if definitie is None or bericht.berichttype not in definitie.afzenderregels:
+            return
+        fout = definitie.afzenderfout(
+            bericht.berichttype, rol, model.model_dump(mode="json", exclude_unset=True)
+        )
+        if fout is not None:
+            veld, reden = fout
+            raise VerzendFout("ONGELDIGE_INHOUD", reden, velden=[{"name": veld, "reason": reden}])
 
     def adresseer(self, session: Session, bericht: TeVersturen) -> Deelnemer:
         ontvanger, waarom_niet = self.bereikbaar(session, bericht.ontvanger, bericht.module)
@@ -545,6 +560,7 @@ class Gastclient:
         transaction, the sealing itself outside any transaction."""
         with self.transactie() as (session, nu):
             sleutel = self.sleutel(session, waarvoor, nu)
+            rol = str(self.deelnemer(session).rol)
             certificaten: dict[str, x509.Certificate] = {}
             for index, bericht in enumerate(berichten):
                 if bericht.ontvanger not in certificaten:
@@ -558,6 +574,7 @@ class Gastclient:
         for index, bericht in enumerate(berichten):
             try:
                 model = self.valideer(bericht)
+                self.controleer_afzender(bericht, model, rol)
             except VerzendFout as exc:
                 raise Zegelfout(index, str(exc)) from exc
             cert = certificaten[bericht.ontvanger]
@@ -622,6 +639,7 @@ class Gastclient:
             jwe,
             sleutel=sleutels,
             certificaten=lambda: self.afzendercertificaten(session, bericht.afzender, bericht.ontvangen_op),
+            afzender_rol=lambda: _rol_van(session, bericht.afzender),
         )
 
     def haal_op(
@@ -725,3 +743,9 @@ def _zelfde_sleutelpaar(certificaat_pem: str, rijen: Sequence[PortaalSleutel]) -
         if jose.past_bij(publiek, x509.load_pem_x509_certificate(rij.certificaat_pem.encode("ascii"))):
             return rij
     return None
+
+
+def _rol_van(session: Session, oin: str) -> str | None:
+    """A sender's role in the adresboek, for the payload rules that depend on it (DESIGN §3b)."""
+    deelnemer = deelnemers_store.haal(session, oin)
+    return str(deelnemer.rol) if deelnemer is not None else None

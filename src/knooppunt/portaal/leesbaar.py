@@ -25,9 +25,23 @@ BEDRAGEN = frozenset(
         "afloscapaciteitPerMaand",
         "prognoseEindbedrag",
         "actueelVorderingsbedrag",
+        "termijnbedrag",
+        "boeterente",
+        "vertragingsrente",
+        "brutoKredietsom",
+        "nettoKredietsom",
+        "bruto",
+        "netto",
+        "maandaflossing",
+        "aflossing",
+        "kredietvergoeding",
+        "uitstaandSaldo",
     }
 )
-"""Payload fields that are amounts in euro cents (DESIGN §3)."""
+"""Payload fields that are amounts in euro cents (DESIGN §3), in every module: shown as € 1.234,56
+in the readable copy and the message pages, typed in euro in the compose forms (``formulier``).
+Every integer field of every payload model is here or in ``formulier.GEHELE_GETALLEN``, and every
+field typed ``Bedrag`` (or a module's positive amount) is here (tests/portaal/test_opstellen_modules.py)."""
 PERCENTAGES = frozenset({"aanbodPercentage", "afkooppercentage"})
 _LABELS = {
     "bsn": "BSN",
@@ -36,6 +50,8 @@ _LABELS = {
     "klantnummerSHV": "Klantnummer schuldhulpverlener",
     "klantnummerSE": "Klantnummer schuldeiser",
     "klantnummerSEVolgensSHV": "Klantnummer schuldeiser (volgens schuldhulpverlener)",
+    "klantnummerBW": "Klantnummer bewindvoerder",
+    "klantnummerSEVolgensBW": "Klantnummer schuldeiser (volgens bewindvoerder)",
     "factuurnummerSE": "Factuurnummer schuldeiser",
     "factuurnummerSEVolgensSHV": "Factuurnummer schuldeiser (volgens schuldhulpverlener)",
     "contactpersoonSHV": "Contactpersoon schuldhulpverlener",
@@ -60,11 +76,77 @@ BORGSTELLINGCATEGORIE = {
     "400": "400 – ondernemers",
 }
 """The waarborgfonds module's categories in words (DESIGN §3b)."""
-_WAARDEN = {
-    "geslacht": {"M": "man", "V": "vrouw", "O": "onbekend"},
+SOORT_LENING = {
+    "PL": "PL – persoonlijke lening",
+    "SK": "SK – saneringskrediet",
+    "SL": "SL – sociale lening",
+}
+"""The waarborgfonds module's soortLening in words. SBN (``types/soort_lening.yml``) gives the codes
+without meanings; these are the kredietbanken's own names of their loans (persoonlijke lening,
+saneringskrediet, sociale lening), the code stays in front."""
+KEUZEWOORDEN: dict[str, dict[str, str]] = {
     "typeSchuldregeling": TYPE_SCHULDREGELING,
     "borgstellingCategorie": BORGSTELLINGCATEGORIE,
+    "soortLening": SOORT_LENING,
+    "gebeurtenis": {
+        "pro_forma_afgegeven": "Pro-formaborgstelling afgegeven",
+        "pro_forma_afgewezen": "Pro-formaborgstelling afgewezen",
+        "borgstelling_afgegeven": "Borgstelling afgegeven",
+        "aanvraag_afgewezen": "Aanvraag afgewezen",
+        "aanvraag_in_behandeling": "Aanvraag in behandeling",
+        "beeindigd": "Borgstelling beëindigd",
+        "ingetrokken": "Borgstelling ingetrokken",
+        "uitbetaald": "Borgstelling uitbetaald",
+        "uitbetaalverzoek_afgewezen": "Verzoek om uitbetaling afgewezen",
+    },
+    "reden": {
+        "afgelost": "Afgelost",
+        "afgeboekt": "Afgeboekt",
+        "overleden": "Overleden",
+        "verhuisd_onbekend_adres": "Verhuisd naar een onbekend adres",
+        "nieuwe_schulden": "Nieuwe schulden gemaakt",
+        "herberekening": "Afloscapaciteit tussentijds herberekend",
+        "anders": "Anders (met toelichting)",
+    },
+    "code": {
+        "klant_onbekend": "Klant onbekend",
+        "recente_finale_kwijting": "Recente finale kwijting",
+        "recente_poging_tot_stabilisatie": "Recente poging tot stabilisatie",
+        "geen_samenwerking_met_shv": "Geen samenwerking met de schuldhulpverlener",
+    },
+    "adreskeuze": {
+        "woonadres": "Woonadres",
+        "postadres": "Postadres",
+        "adres_shv": "Adres van de schuldhulpverlener",
+    },
+    "antwoord": {
+        "openstaande_vorderingen": "Openstaande vorderingen",
+        "geen_openstaande_vorderingen": "Geen openstaande vorderingen",
+    },
+    "grondslag": {
+        "wgs": "Wgs (Wet gemeentelijke schuldhulpverlening)",
+        "toestemmingsverklaring": "Toestemmingsverklaring van de cliënt",
+        "beschikking": "Beschikking van de rechtbank",
+    },
+    "soort": {"beschermingsbewind": "Beschermingsbewind", "wsnp": "Wsnp (schuldsaneringsregeling)"},
+    "fase": {"aanmelding": "Aanmelding", "toelating": "Toelating"},
+    "status": {
+        "lopend": "Lopend",
+        "dwangakkoord_aangevraagd": "Dwangakkoord aangevraagd",
+        "moratorium_aangevraagd": "Moratorium aangevraagd",
+        "uitstel": "Uitstel",
+        "opschorting": "Opschorting",
+        "wsnp_aangevraagd": "Wsnp aangevraagd",
+        "afgerond": "Afgerond",
+        "overig": "Overig (met toelichting)",
+    },
+    "schuldtype": {"openstaand": "Openstaand", "overgedragen": "Overgedragen", "onbekend": "Onbekend"},
+    "vorderingstype": {"preferent": "Preferent", "concurrent": "Concurrent"},
 }
+"""Every code of a choice in the payloads in words, per field name (DESIGN §7: labels from the
+handbook, never internal codes): the compose forms' choices (``formulier.OPTIES``), the CSV's
+accepted values and errors, and the readable copy and message page (``_WAARDEN``)."""
+_WAARDEN = {"geslacht": {"M": "man", "V": "vrouw", "O": "onbekend"}, **KEUZEWOORDEN}
 """Codes in words, per field: the readable copy, and the werkplek's compose options where the form
 has only the code (GET …/indeling ``leesbaar.waarden``)."""
 _WOORDEN = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|[A-Z]+|\d+")

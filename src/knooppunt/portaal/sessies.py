@@ -206,6 +206,17 @@ def _schuldeiser(gebruiker: Annotated[Gebruiker, Depends(_deelnemer)]) -> Gebrui
     return gebruiker
 
 
+def _beantwoorder(gebruiker: Annotated[Gebruiker, Depends(_schuldeiser)]) -> Gebruiker:
+    """Who uploads answers (DESIGN §7, art. 18: the creditor, and the fund in waarborgfonds): a
+    bewindvoerder receives answers but answers nothing, and composes with Nieuw bericht."""
+    if gebruiker.rol == "BW":
+        raise GeenToegang(
+            "Antwoorden uploaden is voor schuldeisers en het waarborgfonds: een bewindvoerder "
+            "beantwoordt geen berichten. Een nieuw bericht stelt u op met Nieuw bericht."
+        )
+    return gebruiker
+
+
 def _schuldhulpverlener(gebruiker: Annotated[Gebruiker, Depends(_deelnemer)]) -> Gebruiker:
     if gebruiker.rol != "SHV":
         raise GeenToegang("Deze pagina is voor schuldhulpverleners.")
@@ -238,6 +249,7 @@ def _beheerder(gebruiker: Annotated[Gebruiker, Depends(_ingelogd)]) -> Gebruiker
 Ingelogd = Annotated[Gebruiker, Depends(_ingelogd)]
 DeelnemerGebruiker = Annotated[Gebruiker, Depends(_deelnemer)]
 Schuldeiser = Annotated[Gebruiker, Depends(_schuldeiser)]
+Beantwoorder = Annotated[Gebruiker, Depends(_beantwoorder)]
 Schuldhulpverlener = Annotated[Gebruiker, Depends(_schuldhulpverlener)]
 Afzender = Annotated[Gebruiker, Depends(_afzender)]
 Beheerder = Annotated[Gebruiker, Depends(_beheerder)]

@@ -96,11 +96,18 @@ def berichttype_naam(code: str, module: str = "schuldregeling", versie: str | No
     versies = CATALOGUS.versies(module, code)
     if versie is None and versies:
         versie = versies[0]
+    if code in WEERGAVENAMEN:
+        return WEERGAVENAMEN[code]
     gevonden = CATALOGUS.zoek(module, code, versie) or CATALOGUS.zoek(module, code)
     if gevonden is None:
         elders = CATALOGUS.per_code(code)
         return elders[0].naam if elders else code
     return gevonden.naam
+
+
+WEERGAVENAMEN = {"foutbericht": "Foutbericht (van knooppunt)"}
+"""Names the portal shows instead of the catalogue's (which the API keeps): the handbook writes
+*foutbericht* as one word (art. 17.1i)."""
 
 
 def bericht_naam(bericht: Any) -> str:
@@ -113,6 +120,19 @@ def bericht_naam(bericht: Any) -> str:
 
 
 modulenaam = CATALOGUS.modulenaam
+
+
+def per_soort(aantallen: Mapping[tuple[str, str, str], int]) -> list[tuple[str, str, int]]:
+    """Counts per (module, berichttype, versie) as the overviews show them: per (name, module), the
+    name of each type in its own module and version (`berichttype_naam`) — so one message has one
+    name on every page, and versions that share a name share a row. Schuldregeling first, then the
+    other modules, each by name."""
+    samen: dict[tuple[str, str], int] = {}
+    for (module, code, versie), aantal in aantallen.items():
+        sleutel = (berichttype_naam(code, module, versie), module)
+        samen[sleutel] = samen.get(sleutel, 0) + aantal
+    rijen = [(naam, module, aantal) for (naam, module), aantal in samen.items()]
+    return sorted(rijen, key=lambda r: (r[1] != "schuldregeling", modulenaam(r[1]), r[0]))
 
 
 def bedrag(centen: int | None) -> str:
@@ -296,6 +316,39 @@ def melding_tekst(
     return fouttekst(code, str(melding.get("omschrijving", "")))
 
 
+_OIN = re.compile(r"\b\d{20}\b")
+
+
+def oins_in_melding(melding: Mapping[str, Any] | None) -> set[str]:
+    """The participants (OINs) a hub notice names, in its fields or its omschrijving: whose names
+    `melding_weergave` needs."""
+    if not melding:
+        return set()
+    return {oin for waarde in melding.values() if isinstance(waarde, str) for oin in _OIN.findall(waarde)}
+
+
+def melding_weergave(melding: Mapping[str, Any] | None, namen: Mapping[str, str]) -> dict[str, Any]:
+    """A hub notice as the portal shows it (the hosted message page, the werkplek, the readable copy;
+    DESIGN §7: handbook names, never codes or numbers a person cannot read): the message types its
+    omschrijving names by code in the handbook's words (``leesbare_codes``), and every participant it
+    names by OIN by its name (``namen``; an OIN without a name stays). The notice itself — what the
+    API and the CSV give — is not changed."""
+    if not melding:
+        return {}
+
+    def naam(m: re.Match[str]) -> str:
+        return namen.get(m.group(0)) or m.group(0)
+
+    uit: dict[str, Any] = {}
+    for veld, waarde in melding.items():
+        if isinstance(waarde, str) and veld != "code":
+            tekst = _OIN.sub(naam, waarde)
+            uit[veld] = leesbare_codes(tekst) if veld == "omschrijving" else tekst
+        else:
+            uit[veld] = waarde
+    return uit
+
+
 def meldingstatus(melding: Mapping[str, Any] | None) -> str:
     """The short label of a notice's code (for a status badge)."""
     code = str((melding or {}).get("code", ""))
@@ -324,6 +377,7 @@ templates.env.filters["iso"] = iso
 templates.env.filters["berichttype"] = berichttype_naam
 templates.env.filters["bericht_naam"] = bericht_naam
 templates.env.filters["module"] = modulenaam
+templates.env.filters["per_soort"] = per_soort
 templates.env.filters["bedrag"] = bedrag
 templates.env.filters["status"] = lambda s: STATUSSEN.get(str(s), str(s))
 templates.env.filters["rol"] = lambda r: ROLLEN.get(str(r), str(r))

@@ -15,6 +15,7 @@ from knooppunt.protocol.soorten import (
     HUB_BERICHTTYPEN,
     KENNISGEVINGEN,
     SALDOVERZOEKEN,
+    VERVANGINGEN,
     Berichttype,
     Module,
     Moduledefinitie,
@@ -99,6 +100,27 @@ class Catalogus:
 
     def module(self, code: str) -> Moduledefinitie | None:
         return self._modules.get(str(code))
+
+    def modules_voor_rol(self, rol: str) -> list[Moduledefinitie]:
+        """The modules with a type a participant in ``rol`` may send or receive (the hub notices
+        aside): the modules it can use at all (DESIGN §3b; a debt counsellor has no use for bewind)."""
+        return [
+            m
+            for m in self._modules.values()
+            if any(not t.door_knooppunt and (rol in t.van or rol in t.naar) for t in m.typen)
+        ]
+
+    def vervanging(self, module: str, code: str, versie: str | None = None) -> str | None:
+        """Where ``code`` does not exist in ``module`` (in ``versie``) but its replacement does
+        (`VERVANGINGEN`, DESIGN §3a), a Dutch clause naming the replacement; else None."""
+        gevonden = VERVANGINGEN.get(code)
+        if gevonden is None or self.zoek(module, code, versie) is not None:
+            return None
+        vervanger, hoe = gevonden
+        if self.zoek(module, vervanger, versie) is None:
+            return None
+        waar = f"versie {versie} van module {module}" if versie else f"module {module}"
+        return f"in {waar} vervangt '{vervanger}' ({hoe}) het bericht '{code}'"
 
     def modulenaam(self, code: str) -> str:
         """The name people see (DESIGN §2: "the names in brackets are what people see"); an unknown

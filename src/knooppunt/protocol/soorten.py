@@ -64,6 +64,10 @@ KENNISGEVINGEN = frozenset({"kennisgeving", "kennisgeving_bsn"})
 ALLE = frozenset({"*"})
 HUB_BERICHTTYPEN = frozenset({"foutbericht", "ontvangstbevestiging"})
 """Hub-authored notices exist in every module and version: they answer whatever message they concern."""
+VERVANGINGEN = {"klant_onbekend": ("geen_medewerking", "met reden 'klant_onbekend'")}
+"""Types a later version replaced (DESIGN §3a: 2.0's ``geen_medewerking`` replaces 1.0's
+``klant_onbekend``): the replacement, and how to say the same with it. Wherever the old code is
+missing and the replacement exists, a refusal names the replacement."""
 
 SHV = frozenset({Rol.SHV})
 SE = frozenset({Rol.SE})

@@ -621,14 +621,15 @@ def open_metadata(session: Session, *, ontvanger: str, nu: datetime, limiet: int
     ).all()
 
 
-def nieuw_per_type(session: Session, *, ontvanger: str, nu: datetime) -> dict[str, int]:
-    """Counts per message type of the open messages not yet downloaded (art. 16.1)."""
+def nieuw_per_type(session: Session, *, ontvanger: str, nu: datetime) -> dict[tuple[str, str, str], int]:
+    """Counts per (module, berichttype, versie) of the open messages not yet downloaded (art.
+    16.1): a type is named in its own module and version, as every other overview names it."""
     rijen = session.execute(
-        select(Bericht.berichttype, func.count())
+        select(Bericht.module, Bericht.berichttype, Bericht.versie, func.count())
         .where(Bericht.ontvanger == ontvanger, Bericht.status == "aangeboden", Bericht.verloopt_op >= nu)
-        .group_by(Bericht.berichttype)
+        .group_by(Bericht.module, Bericht.berichttype, Bericht.versie)
     ).all()
-    return {str(t): int(n) for t, n in rijen}
+    return {(str(m), str(t), str(v)): int(n) for m, t, v, n in rijen}
 
 
 def markeer_opgehaald(session: Session, ids: Sequence[int], *, nu: datetime) -> None:

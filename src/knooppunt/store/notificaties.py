@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from knooppunt.protocol.soorten import HUB_BERICHTTYPEN
 from knooppunt.store.models import OPEN_STATUSSEN, Bericht, Notificatie, NotificatieInstellingen
 
 
@@ -66,9 +67,12 @@ def nieuwe_berichten(
     rijen = session.execute(query).all()
     if not rijen:
         return None
+    # The deadline the notification names is that of the participants' messages when there are
+    # any: the hub's own notices expire silently (DESIGN §6), so theirs is no deadline to warn of.
+    van_deelnemers = [r for r in rijen if str(r[0]) not in HUB_BERICHTTYPEN] or rijen
     return NieuweBerichten(
         aantallen={str(r[0]): int(r[1]) for r in sorted(rijen, key=lambda r: str(r[0]))},
-        oudste_verloopt_op=min(r[2] for r in rijen),
+        oudste_verloopt_op=min(r[2] for r in van_deelnemers),
         tot_id=max(int(r[3]) for r in rijen),
     )
 

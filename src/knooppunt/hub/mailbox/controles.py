@@ -31,13 +31,14 @@ def herhaling(bestaand: R, afzender: Deelnemer, envelop_hash: str) -> R:
 def berichttype_van(envelop: Envelop) -> Berichttype:
     if CATALOGUS.zoek(envelop.module, envelop.berichttype) is None:
         andere = [t.module for t in CATALOGUS.per_code(envelop.berichttype)]
+        vervanging = CATALOGUS.vervanging(envelop.module, envelop.berichttype)
         if andere:
             raise weigering(
                 "ONBEKEND_BERICHTTYPE",
                 422,
                 f"berichttype '{envelop.berichttype}' hoort bij module {', '.join(andere)}, "
-                f"niet bij '{envelop.module}'",
-                "module",
+                f"niet bij '{envelop.module}'" + (f"; {vervanging}" if vervanging else ""),
+                "berichttype" if vervanging else "module",
             )
         raise weigering(
             "ONBEKEND_BERICHTTYPE",
@@ -49,6 +50,19 @@ def berichttype_van(envelop: Envelop) -> Berichttype:
     berichttype = CATALOGUS.zoek(envelop.module, envelop.berichttype, envelop.versie)
     if berichttype is None:
         versies = CATALOGUS.versies(envelop.module, envelop.berichttype)
+        vervanging = CATALOGUS.vervanging(envelop.module, envelop.berichttype, envelop.versie)
+        if vervanging:
+            # An answer stays in its question's version (DESIGN §3a): naming the version the old
+            # type exists in would send the user to a version its question is not in.
+            raise weigering(
+                "ONBEKENDE_VERSIE",
+                422,
+                f"'{envelop.berichttype}' bestaat niet in versie '{envelop.versie}' van module "
+                f"'{envelop.module}': {vervanging}. Een antwoord blijft in de versie van zijn vraag; "
+                f"beantwoord een vraag uit versie {', '.join(versies)} met '{envelop.berichttype}' in "
+                "die versie",
+                "berichttype",
+            )
         raise weigering(
             "ONBEKENDE_VERSIE",
             422,

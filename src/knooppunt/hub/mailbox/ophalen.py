@@ -253,7 +253,9 @@ def open_berichten(session: Session, ontvanger: Deelnemer, *, nu: datetime) -> S
     return store.open_metadata(session, ontvanger=ontvanger.oin, nu=nu)
 
 
-def nieuw_per_type(session: Session, ontvanger: Deelnemer, *, nu: datetime) -> dict[str, int]:
+def nieuw_per_type(
+    session: Session, ontvanger: Deelnemer, *, nu: datetime
+) -> dict[tuple[str, str, str], int]:
     return store.nieuw_per_type(session, ontvanger=ontvanger.oin, nu=nu)
 
 

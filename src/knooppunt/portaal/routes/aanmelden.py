@@ -44,10 +44,12 @@ def _formulierpagina(
 ) -> Response:
     rt = runtime(request)
     huidig: list[str] = []
+    rol: str | None = None
     if soort == EXTRA_MODULES:
         assert gebruiker.oin is not None
         with transactie(rt.sessions) as session:
             d = adresboek.haal(session, gebruiker.oin)
+            rol = str(d.rol)
             huidig = [
                 f"{modulenaam(m)} (versie {', '.join(v)})"
                 for m, v in sorted(adresboek.versies_per_module(d).items())
@@ -67,7 +69,9 @@ def _formulierpagina(
         fouten=fouten,
         versies_gekozen={m: formulier.lijst(f"versies.{m}") for m in formulier.lijst("modules")},
         rollen=ROL_KEUZES,
-        modules=moduleopties(),
+        # An existing participant is offered only the modules its role can use (DESIGN §3b); a new
+        # one picks its role on the same form, and the submit checks the pair.
+        modules=moduleopties(rol),
         schuldensoorten=SCHULDENSOORTEN,
         huidig=huidig,
         voorgesteld_oin=f"{KVK_PREFIX}{gebruiker.kvk}0000" if gebruiker.kvk else "",

@@ -206,6 +206,15 @@ def _antwoord_verwacht(bericht: Bericht) -> bool:
     return berichttype is not None and berichttype.antwoord_verwacht
 
 
+def klantnummer_label(tijdlijn: list[Bericht]) -> str:
+    """The label of the organisation's own number for the client (DESIGN §7: the user's words, not
+    the standard's ``klantnummerSHV``): a kredietbank's case with the fund is known by its kenmerk
+    (module waarborgfonds), every other traject by the sender's own klantnummer."""
+    if tijdlijn and all(b.module == "waarborgfonds" for b in tijdlijn if b.afzender != HUB):
+        return "Kenmerk (uw nummer van het saneringskrediet)"
+    return "Uw klantnummer"
+
+
 @router.get("/clienten/{conversatie}", response_class=HTMLResponse)
 def client(request: Request, gebruiker: Afzender, conversatie: str) -> Response:
     gast = gastclient(request, gebruiker)
@@ -232,6 +241,7 @@ def client(request: Request, gebruiker: Afzender, conversatie: str) -> Response:
         bevestigd=params.get("bevestigd", ""),
         label_bewaard=params.get("label") == "bewaard",
         antwoord_verwacht=_antwoord_verwacht,
+        klantnummer_label=klantnummer_label(tijdlijn),
         **gegevens,
     )
 

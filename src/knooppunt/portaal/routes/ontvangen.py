@@ -24,7 +24,14 @@ from knooppunt.portaal.export import SLEUTEL_ONTBREEKT
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel
 from knooppunt.portaal.sessies import Csrf, DeelnemerGebruiker, Gebruiker, runtime
-from knooppunt.portaal.weergave import bericht_naam, eigen_berichten, grootte, pagina
+from knooppunt.portaal.weergave import (
+    bericht_naam,
+    eigen_berichten,
+    grootte,
+    melding_weergave,
+    oins_in_melding,
+    pagina,
+)
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.store import berichten as berichten_store
 from knooppunt.store.models import Bericht
@@ -193,7 +200,8 @@ def download(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) ->
             fout="De gekozen berichten staan niet meer klaar: ze zijn al bevestigd of verlopen. "
             "Ververs de pagina.",
         )
-    namen = client.namen({b.afzender for b in opgehaald})
+    genoemd = {oin for b in opgehaald for oin in oins_in_melding(b.melding)}
+    namen = client.namen({b.afzender for b in opgehaald} | genoemd)
     zip_ = export.bouw(
         opgehaald,
         namen=namen,
@@ -303,8 +311,9 @@ def _een(request: Request, gebruiker: Gebruiker, referentienummer: str, waarvoor
 def bericht(request: Request, gebruiker: DeelnemerGebruiker, referentienummer: str) -> HTMLResponse:
     """One message in the browser (fetching it counts as a download, 17.4)."""
     gevonden = _een(request, gebruiker, referentienummer, "bekijken")
-    namen = client_voor(request, gebruiker).namen({gevonden.afzender})
-    inhoud = gevonden.melding if gevonden.van_knooppunt else gevonden.payload
+    namen = client_voor(request, gebruiker).namen({gevonden.afzender} | oins_in_melding(gevonden.melding))
+    # A hub notice with the types and participants it names in words (the notice is not changed).
+    inhoud = melding_weergave(gevonden.melding, namen) if gevonden.van_knooppunt else gevonden.payload
     return pagina(
         request,
         "ontvangen/bericht.html",

@@ -18,6 +18,7 @@ import base64
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -29,7 +30,7 @@ from starlette.datastructures import FormData, UploadFile
 from knooppunt.client.fouten import VerzendFout
 from knooppunt.hub import adresboek
 from knooppunt.hub.fouten import HubFout
-from knooppunt.portaal import dossiers, formulier, verzendcontrole, weergave
+from knooppunt.portaal import antwoordnummers, dossiers, formulier, verzendcontrole, weergave
 from knooppunt.portaal.browsersleutels import naar_werkplek, weiger_op_de_server
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import Gastclient, GeenSleutel, TeVersturen
@@ -46,6 +47,8 @@ from knooppunt.portaal.traject import (
 from knooppunt.portaal.weergave import pagina
 from knooppunt.protocol.catalogus import CATALOGUS, KENNISGEVINGEN, Berichttype, versiesleutel
 from knooppunt.protocol.identificatie import is_uuid
+from knooppunt.protocol.werkdagen import AMSTERDAM
+from knooppunt.store import berichten as berichten_store
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.models import Bericht, Deelnemer
 
@@ -264,14 +267,47 @@ class Uitkomst:
     waarschuwingen: list[str] | None = None
 
 
-def _referenties(formulier_: Mapping[str, Any], ontvangers: Sequence[str]) -> dict[str, str]:
-    """One referentienummer per creditor, made when the form is first shown: sending the same form
-    twice (a double click, the back button) cannot send a message twice (DESIGN §4 idempotency)."""
-    uit = {}
-    for oin in ontvangers:
-        waarde = str(formulier_.get(f"referentie.{oin}", "")).lower()
-        uit[oin] = waarde if is_uuid(waarde) else str(uuid.uuid4())
-    return uit
+def _nummers(
+    request: Request,
+    gast: Gastclient,
+    *,
+    soort: Berichttype,
+    conversatie: str,
+    nieuw: bool,
+    gekozen: Mapping[str, str],
+    payload: Mapping[str, Any],
+    ontvangers: Sequence[str],
+) -> dict[str, str]:
+    """Each creditor's referentienummer, made from what is sent (DESIGN §7: "a resubmitted form
+    sends nothing twice"): a UUIDv8 from an HMAC, under the participant's secret, of the type, the
+    conversation (none for a new client: a form shown again makes a new one), the question answered,
+    the payload, the recipient and the day (Europe/Amsterdam) — as an upload's statusverzoek is
+    numbered (antwoordnummers). So the same form sent twice the same day — a double click, the back
+    button and Versturen again, the form opened twice — is found as sent; a number made when the
+    form was shown was new after the back button re-fetched the page (an independent portal probe
+    sent einde_bewind twice that way)."""
+
+    def werk(session: Any, nu: datetime) -> dict[str, str]:
+        sleutel = antwoordnummers.geheim(session, kluis(request), gast.oin, nu=nu)
+        dag = nu.astimezone(AMSTERDAM).date().isoformat()
+        return {
+            oin: antwoordnummers.uuid8(
+                sleutel,
+                antwoordnummers.canoniek(
+                    berichttype=soort.code,
+                    module=soort.module,
+                    versie=soort.versie,
+                    conversatie="" if nieuw else conversatie,
+                    antwoord_op=gekozen.get(oin) or None,
+                    payload=payload,
+                    ontvanger=oin,
+                    dag=dag,
+                ),
+            )
+            for oin in ontvangers
+        }
+
+    return gast.lees(werk)
 
 
 def _gekozen_verwijzingen(formulier_: Mapping[str, Any], ontvangers: Sequence[str]) -> dict[str, str]:
@@ -328,7 +364,6 @@ def _inhoudpagina(
     conversatie: str,
     nieuw: bool,
     invoer: formulier.Invoer,
-    referenties: Mapping[str, str],
     gekozen: Mapping[str, str],
     fouten: Mapping[str, list[str]] | None = None,
     melding: str | None = None,
@@ -347,7 +382,6 @@ def _inhoudpagina(
         nieuw=nieuw,
         vorm=vorm,
         invoer=invoer,
-        referenties=referenties,
         is_kennisgeving=_is_kennisgeving(berichttype),
         melding=melding,
         met_bijlage=any(v.soort == "bijlage" for veld in vorm.velden for v in formulier.alle(veld)),
@@ -416,7 +450,6 @@ def inhoud(
         conversatie=conversatie,
         nieuw=nieuw,
         invoer=invoer,
-        referenties=_referenties({}, ontvangers),
         gekozen=gekozen,
     )
 
@@ -470,7 +503,6 @@ def _inhoud_verwerken(
         "ontvangers": ontvangers,
         "conversatie": conversatie,
         "nieuw": nieuw,
-        "referenties": _referenties(velden, ontvangers),
         "gekozen": gekozen,
     }
     sj = formulier.sjabloon(soort.module, soort.code, soort.versie)
@@ -513,12 +545,21 @@ def _verstuur(
     ontvangers: list[str],
     conversatie: str,
     nieuw: bool,
-    referenties: Mapping[str, str],
     gekozen: Mapping[str, str],
 ) -> HTMLResponse:
     soort = berichttype
     gast = gastclient(request, gebruiker)
     controles = _context(request, gebruiker, soort, ontvangers, conversatie, nieuw, gekozen)["controles"]
+    referenties = _nummers(
+        request,
+        gast,
+        soort=soort,
+        conversatie=conversatie,
+        nieuw=nieuw,
+        gekozen={c.oin: c.gekozen or "" for c in controles},
+        payload=gelezen.payload,
+        ontvangers=[c.oin for c in controles],
+    )
     uitkomsten = []
     for controle in controles:
         uitkomst = Uitkomst(controle)
@@ -546,6 +587,13 @@ def _verstuur(
             uitkomst.bericht = verstuurd.bericht
             uitkomst.waarschuwingen = verstuurd.waarschuwingen
     gelukt = [u for u in uitkomsten if u.bericht is not None]
+    al = [referenties[u.controle.oin] for u in uitkomsten if u.al_verstuurd]
+    if al and not gelukt:
+        # Sent before (a new client's form shown again had made a new conversation number): the
+        # links lead to the conversation it went in.
+        eerder = gast.lees(lambda session, _nu: berichten_store.op_referentie(session, al[0]))
+        if eerder is not None and eerder.afzender == gast.oin:
+            conversatie, nieuw = eerder.conversatie_referentienummer, False
     label = None
     if gelukt:
         label = _bewaar_label(request, gast, conversatie, gelezen.payload)

@@ -30,7 +30,8 @@ from knooppunt.pki.portaal_ca import OngeldigeAanvraag
 from knooppunt.portaal import bundel, sleutelblobs
 from knooppunt.portaal.gastclient import HUB, Gastclient, envelop_van
 from knooppunt.portaal.sessies import Beheerder, Csrf, DeelnemerGebruiker, Gebruiker, huidige, runtime
-from knooppunt.portaal.weergave import berichttype_naam, pagina
+from knooppunt.portaal.weergave import berichttype_naam, melding_weergave, oins_in_melding, pagina
+from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_oin
 from knooppunt.protocol.jwe import x5t_s256
 from knooppunt.store import deelnemers as deelnemers_store
@@ -474,15 +475,44 @@ def _berichten(request: Request, gebruiker: Gebruiker) -> JSONResponse:
         rijen = mailbox.ophalen(
             session, deelnemer, nu=nu, limiet=MAX_BERICHTEN, max_bytes=rt.instellingen.max_pagina_bytes
         )
-        namen = _namen(session, {b.afzender for b, _ in rijen})
+        namen = _namen(
+            session,
+            {b.afzender for b, _ in rijen} | {o for b, _ in rijen for o in oins_in_melding(b.melding)},
+        )
+        rollen = _rollen(session, rijen)
         for bericht, jwe in rijen:
             env = envelop_van(bericht, jwe)
             for veld in ("ontvangenOp", "verlooptOp", "opgehaaldOp", "bevestigdOp", "antwoordUiterlijk"):
                 env[veld] = _tijd(env[veld])
             env["afzenderNaam"] = namen.get(bericht.afzender, bericht.afzender)
             env["berichttypeNaam"] = berichttype_naam(bericht.berichttype, bericht.module, bericht.versie)
+            if bericht.melding is not None:
+                # for the page to show: the types and participants it names in words (DESIGN §7)
+                env["meldingWeergave"] = melding_weergave(bericht.melding, namen)
+            if bericht.afzender in rollen:
+                env["afzenderRol"] = rollen[bericht.afzender]
             uit.append(env)
     return _json({"berichten": uit})
+
+
+def _rollen(session: Session, rijen: Any) -> dict[str, str]:
+    """The adresboek role of the senders of messages whose module has rules that depend on it
+    (`Moduledefinitie.afzenderregels`, DESIGN §3b): the page checks them on opening, as the SDK's
+    fetch does (``client.hub.afzenderfout``)."""
+    uit: dict[str, str] = {}
+    for bericht, _jwe in rijen:
+        definitie = CATALOGUS.module(str(bericht.module))
+        if (
+            bericht.melding is not None
+            or definitie is None
+            or bericht.berichttype not in definitie.afzenderregels
+        ):
+            continue
+        if bericht.afzender not in uit:
+            deelnemer = deelnemers_store.haal(session, bericht.afzender)
+            if deelnemer is not None:
+                uit[bericht.afzender] = str(deelnemer.rol)
+    return uit
 
 
 def _namen(session: Session, oins: set[str]) -> dict[str, str]:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from knooppunt.hub import mailbox
 from knooppunt.portaal.browserdemo import demomelding, is_browserdemo
 from knooppunt.portaal.sessies import Ingelogd, huidige, runtime
-from knooppunt.portaal.weergave import pagina
+from knooppunt.portaal.weergave import pagina, per_soort
 from knooppunt.store import berichten as berichten_store
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.db import db_nu, transactie
@@ -45,7 +45,7 @@ def start(request: Request, gebruiker: Ingelogd, demoberichten: str | None = Non
         request,
         "start.html",
         titel="Overzicht",
-        nieuw=sorted(nieuw.items()),
+        nieuw=per_soort(nieuw),
         totaal_nieuw=sum(nieuw.values()),
         totaal_open=len(open_),
         eerst_verlopend=eerst_verlopend,

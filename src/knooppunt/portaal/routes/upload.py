@@ -28,7 +28,7 @@ from knooppunt.portaal.browsersleutels import naar_werkplek, weiger_op_de_server
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import GeenSleutel
 from knooppunt.portaal.routes.ontvangen import client_voor
-from knooppunt.portaal.sessies import Csrf, Gebruiker, Schuldeiser, huidige
+from knooppunt.portaal.sessies import Beantwoorder, Csrf, Gebruiker, huidige
 from knooppunt.portaal.weergave import pagina
 from knooppunt.protocol.catalogus import CATALOGUS, Rol
 
@@ -140,7 +140,7 @@ class _Verzamelaar:
         deel.data.extend(data[start:end])
 
 
-async def lees_formulier(request: Request, gebruiker: Schuldeiser) -> Formulier:
+async def lees_formulier(request: Request, gebruiker: Beantwoorder) -> Formulier:
     """Parse the multipart body in memory (after the login check, before the CSRF check)."""
     soort, opties = parse_options_header(request.headers.get("content-type", ""))
     formulier = Formulier()
@@ -288,13 +288,13 @@ def handboekvragen() -> list[tuple[str, str, list[str]]]:
 
 
 @router.get("/upload", response_class=HTMLResponse)
-def formulier(request: Request, gebruiker: Schuldeiser) -> Response:
+def formulier(request: Request, gebruiker: Beantwoorder) -> Response:
     if (werkplek := naar_werkplek(request, gebruiker, "uploaden")) is not None:
         return werkplek
     return _formulierpagina(request)
 
 
-def _niet_in_de_browser(request: Request, gebruiker: Schuldeiser) -> None:
+def _niet_in_de_browser(request: Request, gebruiker: Beantwoorder) -> None:
     """Before the files are read: an organisation with keys in the browser uploads on the werkplek."""
     weiger_op_de_server(request, gebruiker, "antwoorden uploaden")
 
@@ -304,7 +304,7 @@ def _niet_in_de_browser(request: Request, gebruiker: Schuldeiser) -> None:
     dependencies=[Depends(_niet_in_de_browser), Depends(lees_formulier), Csrf],
     response_class=HTMLResponse,
 )
-def upload(request: Request, gebruiker: Schuldeiser, formulier: Upload) -> HTMLResponse:
+def upload(request: Request, gebruiker: Beantwoorder, formulier: Upload) -> HTMLResponse:
     if formulier.fout:
         return _formulierpagina(request, status_code=400, fout=formulier.fout)
     if formulier.te_veel:
@@ -381,7 +381,7 @@ def verwerk(request: Request, gebruiker: Gebruiker, bestanden: list[csvformaat.B
 
 
 @router.get("/upload/sjabloon/{naam}")
-def sjabloon(naam: str, gebruiker: Schuldeiser) -> Response:
+def sjabloon(naam: str, gebruiker: Beantwoorder) -> Response:
     """An empty file of one kind: the header row (``;``, UTF-8 with BOM)."""
     soort = next((s for s in csvformaat.SOORTEN if s.sjabloon == naam), None)
     if soort is not None:

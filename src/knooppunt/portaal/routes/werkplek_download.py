@@ -41,12 +41,13 @@ from knooppunt.portaal.routes.sleutels import (
     _json,
     _json_body,
     _namen,
+    _rollen,
     _tijd,
 )
 from knooppunt.portaal.routes.werkplek_clienten import _versleuteld
 from knooppunt.portaal.routes.werkplek_verzenden import metadata_json
 from knooppunt.portaal.sessies import Gebruiker, runtime
-from knooppunt.portaal.weergave import AMSTERDAM, berichttype_naam
+from knooppunt.portaal.weergave import AMSTERDAM, berichttype_naam, melding_weergave, oins_in_melding
 from knooppunt.protocol.jwe import x5t_s256
 from knooppunt.store import clientlabels
 
@@ -151,7 +152,11 @@ def _berichten(request: Request, gebruiker: Gebruiker, na: int | None) -> JSONRe
             max_bytes=rt.instellingen.max_pagina_bytes,
             na_id=na,
         )
-        namen = _namen(session, {b.afzender for b, _ in rijen})
+        namen = _namen(
+            session,
+            {b.afzender for b, _ in rijen} | {o for b, _ in rijen for o in oins_in_melding(b.melding)},
+        )
+        rollen = _rollen(session, rijen)
         for bericht, jwe in rijen:
             volgende = bericht.id
             if bericht.berichttype in export.NIET_IN_ZIP:
@@ -161,6 +166,11 @@ def _berichten(request: Request, gebruiker: Gebruiker, na: int | None) -> JSONRe
                 env[veld] = _tijd(env[veld])
             env["afzenderNaam"] = namen.get(bericht.afzender, bericht.afzender)
             env["berichttypeNaam"] = berichttype_naam(bericht.berichttype, bericht.module, bericht.versie)
+            if bericht.melding is not None:
+                # for the page to show: the types and participants it names in words (DESIGN §7)
+                env["meldingWeergave"] = melding_weergave(bericht.melding, namen)
+            if bericht.afzender in rollen:
+                env["afzenderRol"] = rollen[bericht.afzender]
             if bericht.melding is None:
                 try:
                     certificaten = client.afzendercertificaten(

@@ -427,7 +427,8 @@ def _formulier(sj: formulier.Sjabloon) -> dict[str, Any]:
     `routes/opstellen.py` are made from) as JSON."""
     return {
         "naam": sj.naam,
-        "label": formulier.label(sj.naam) if sj.naam else "",
+        "label": sj.label,
+        "hint": formulier.Veld(sj, "", sj.label, sj.label, sj.verplicht).hint,
         "soort": sj.soort,
         "verplicht": sj.verplicht,
         "opties": [list(o) for o in sj.opties],
@@ -483,7 +484,8 @@ def opstellen_route(request: Request) -> JSONResponse:
     assert gebruiker.oin is not None
     with transactie(runtime(request).sessions) as session:
         typen = opstelbaar(session, gebruiker.oin, gebruiker.rol or "")
-    return _json({"typen": typen})
+    # the role, for the module rules that depend on it (DESIGN §3b), which the page checks as the SDK does
+    return _json({"typen": typen, "rol": gebruiker.rol or ""})
 
 
 # --- finding a recipient by name --------------------------------------------------------------------

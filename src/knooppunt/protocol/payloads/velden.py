@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import re
 import time as _time
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -231,6 +232,10 @@ number: mod 11, or Luhn after 0000): a user must not read that the IBAN's mod-97
 and Montenegro's national check digits are a mod 97 of the account number."""
 
 
+_IBAN_VORM = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+"""The shape of an IBAN (ISO 13616), as the JSON Schema's pattern below says it."""
+
+
 @functools.lru_cache(maxsize=4096)
 def _iban_controle(waarde: str) -> tuple[str | None, str | None]:
     """(canonical form, None) or (None, reason). python-stdnum's check costs ~25 µs (it consults
@@ -249,6 +254,13 @@ def _iban_controle(waarde: str) -> tuple[str | None, str | None]:
 
 
 def _iban(waarde: str) -> str:
+    # A value not shaped like an IBAN at all is told so, not that its check digits fail.
+    if not _IBAN_VORM.fullmatch(stdnum_iban.compact(waarde)):
+        raise ValueError(
+            f"{waarde!r} is geen IBAN: een IBAN bestaat uit een landcode van 2 letters, 2 controlecijfers "
+            "en het rekeningnummer van 11 tot 30 letters en cijfers, zonder spaties (bijv. "
+            "NL91ABNA0417164300)"
+        )
     canoniek, reden = _iban_controle(waarde)
     if canoniek is None:
         raise ValueError(f"IBAN {waarde!r} is ongeldig ({reden})")
@@ -510,7 +522,14 @@ class Contactpersoon(Payload):
     def _bereikbaar(self) -> Self:
         if self.telefoon is None and self.email is None:
             meld(
-                self, [veldfout(("telefoon",), "telefoon of email is verplicht bij een contactpersoon", None)]
+                self,
+                [
+                    veldfout(
+                        ("telefoon",),
+                        "telefoonnummer of e-mailadres is verplicht bij een contactpersoon",
+                        None,
+                    )
+                ],
             )
         return self
 

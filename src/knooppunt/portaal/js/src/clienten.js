@@ -99,7 +99,13 @@ function tekstveld(w) {
  * and the creditor's own klantnummer (`klantnummerSE`), else the sender's (`klantnummerSHV`).
  * null when the content names no client: a klantnummer alone is no reason to name a traject. */
 export function labelUitPayload(payload, { eigenNummer } = {}) {
-  if (!isObject(payload) || !isObject(payload.klant)) return null;
+  if (!isObject(payload)) return null;
+  // The waarborgfonds names no client (SBN): its case's kenmerk (the kredietbank's number of the
+  // saneringskrediet, one conversation per case) names the traject, on both sides.
+  if (!isObject(payload.klant)) {
+    const kenmerk = schoon(tekstveld(payload.kenmerk), MAX_NAAM - "Kenmerk ".length);
+    return kenmerk ? { klantnummer: "", naam: `Kenmerk ${kenmerk}` } : null;
+  }
   const klant = payload.klant;
   const delen = [tekstveld(klant.voornamen) || tekstveld(klant.voorletters), tekstveld(klant.voorvoegsel), tekstveld(klant.achternaam)];
   const naam = tekstveld(klant.naam) || delen.filter(Boolean).join(" ");

@@ -21,6 +21,12 @@ const MELDPLICHTIGE_STATUSSEN = new Set(["dwangakkoord_aangevraagd", "uitstel", 
 const AFWIJZINGEN = new Set(["pro_forma_afgewezen", "aanvraag_afgewezen", "uitbetaalverzoek_afgewezen", "ingetrokken"]);
 const ONDERDELEN = ["hoofdsom", "rente", "kosten", "incassokosten"];
 
+// Python's str.isprintable() for one character: not a control, format, surrogate, private-use or
+// unassigned character, nor a separator other than the space.
+const NIET_AFDRUKBAAR = /^(?:[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]|(?! )\p{Zs})$/u;
+// Python's str.isspace() for one character.
+const PY_SPATIE = /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u;
+
 // Python's repr() of a string, as the validators quote values ({waarde!r}).
 export function pyRepr(w) {
   if (typeof w !== "string") return String(w);
@@ -33,10 +39,45 @@ export function pyRepr(w) {
     else if (t === "\n") uit += "\\n";
     else if (t === "\r") uit += "\\r";
     else if (t === "\t") uit += "\\t";
-    else if (c < 0x20 || c === 0x7f) uit += "\\x" + c.toString(16).padStart(2, "0");
-    else uit += t;
+    else if (NIET_AFDRUKBAAR.test(t)) {
+      if (c < 0x100) uit += "\\x" + c.toString(16).padStart(2, "0");
+      else if (c < 0x10000) uit += "\\u" + c.toString(16).padStart(4, "0");
+      else uit += "\\U" + c.toString(16).padStart(8, "0");
+    } else uit += t;
   }
   return q + uit + q;
+}
+
+// formulier.nl_datums: the dates in a reason as the forms ask for them (dd-mm-jjjj, "Bijvoorbeeld
+// 01-03-2024"), not as the standard writes them: "einddatum (2027-12-07)" → "einddatum (07-12-2027)".
+// The page shows the checks' reasons so (composing, uploading); the reasons themselves stay the
+// Python validators' (tests/unit/test_uploaden_js.py compares them).
+export function nlDatums(tekst) {
+  return String(tekst).replace(/\b(\d{4})-(\d{2})-(\d{2})\b(?![T:])/g, "$3-$2-$1");
+}
+
+// The module rules that depend on the sender's role (the module's AFZENDERREGELS, DESIGN §3b), which
+// the SDK applies before sealing (client.berichten.valideer_payload) and a recipient's SDK on opening:
+// null, or {veld, reden} with the Python text. saldoverzoek: a bewindvoerder asks on the beschikking,
+// a debt counsellor never does (saldoverzoek.payloads.grondslag_past_bij_rol).
+const GRONDSLAGTYPEN = new Set(["saldoverzoek", "saldoverzoek_nuts", "saldoverzoek_publiek", "saldoverzoek_zorg"]);
+export function afzenderFout(module, berichttype, rol, payload) {
+  if (module !== "saldoverzoek" || !GRONDSLAGTYPEN.has(berichttype) || payload === null || typeof payload !== "object") return null;
+  const grondslag = payload.grondslag;
+  if (typeof grondslag !== "string") return null;
+  if (rol === "BW" && grondslag !== "beschikking") {
+    return {
+      veld: "grondslag",
+      reden: `een bewindvoerder vraagt saldo's op grond van de beschikking, niet op grond van ${pyRepr(grondslag)}: kies grondslag 'beschikking' (de beschikking zelf kan als PDF mee in grondslagDocument)`,
+    };
+  }
+  if (rol === "SHV" && grondslag === "beschikking") {
+    return {
+      veld: "grondslag",
+      reden: "grondslag 'beschikking' is voor bewindvoerders: een schuldhulpverlener kiest 'wgs' of, buiten de Wgs, 'toestemmingsverklaring' (de ondertekende verklaring kan als PDF mee in grondslagDocument)",
+    };
+  }
+  return null;
 }
 
 // --- single values (velden.py) ---------------------------------------------------------------------
@@ -146,6 +187,10 @@ export function ibanControle(w) {
 }
 
 export function ibanFout(w) {
+  // velden._iban: a value not shaped like an IBAN at all is told so, not that its check digits fail.
+  if (!/^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$/.test(w.replace(/[ \-.]/g, "").trim().toUpperCase())) {
+    return `${pyRepr(w)} is geen IBAN: een IBAN bestaat uit een landcode van 2 letters, 2 controlecijfers en het rekeningnummer van 11 tot 30 letters en cijfers, zonder spaties (bijv. NL91ABNA0417164300)`;
+  }
   const [canoniek, reden] = ibanControle(w);
   if (canoniek === null) return `IBAN ${pyRepr(w)} is ongeldig (${reden})`;
   if (canoniek !== w) return `IBAN ${pyRepr(w)} moet zonder spaties en in hoofdletters: ${pyRepr(canoniek)}`;
@@ -215,7 +260,7 @@ const leeg = (w) => w === undefined || w === null;
 // Per block (the name of its $defs entry, or "#" + the berichttype for the payload itself): its
 // model validators. Each gets the block, its schema's properties, a path maker and the context.
 const REGELS = {
-  Contactpersoon: (o, _e, pad) => (leeg(o.telefoon) && leeg(o.email) ? [[pad(["telefoon"]), "telefoon of email is verplicht bij een contactpersoon"]] : []),
+  Contactpersoon: (o, _e, pad) => (leeg(o.telefoon) && leeg(o.email) ? [[pad(["telefoon"]), "telefoonnummer of e-mailadres is verplicht bij een contactpersoon"]] : []),
   Vordering: (o, eigen, pad) => {
     const fouten = opbouw(o, pad);
     if ("overgedragenAan" in eigen && !leeg(o.overgedragenAan) && o.schuldtype !== "overgedragen") {
@@ -485,7 +530,43 @@ function veldcontrole(naam, w, s, ctx) {
     if (w < "1900-01-01") return `geboortedatum ${w} ligt voor 1900-01-01`;
   }
   if (ISO.test(w) && VERLEDEN.has(naam) && w > ctx.vandaag) return `datum ${w} ligt in de toekomst`;
+  const patroon = (s && s.pattern) || "";
+  // velden._code (Code35/40/50, a klantnummer, a kenmerk, a bestandsnaam): printable, no spaces at
+  // the ends — JSON Schema's pattern lets a tab or a non-breaking space inside through.
+  if (patroon === CODEPATROON && ([...w].some((t) => NIET_AFDRUKBAAR.test(t)) || pyStrip(w) !== w)) {
+    return `${pyRepr(w)} mag geen spaties aan begin of eind en geen tabs of regeleinden bevatten`;
+  }
+  // PdfDocument's bestandsnaam: a file name, without a folder.
+  if (naam === "bestandsnaam" && /[\\/]/.test(w)) return `bestandsnaam ${pyRepr(w)} mag geen map bevatten (geen / of \\)`;
+  // velden._tekst (Tekst20 … Tekst10000): more than Python's whitespace (which JSON Schema's \S
+  // counts differently: \x1c-\x1f and \x85 are whitespace to Python only).
+  if (patroon === "\\S" && [...w].every((t) => PY_SPATIE.test(t))) return "mag niet alleen uit spaties bestaan";
+  // velden._pdf_inhoud: base64 as Python decodes it (validate=True: whole groups of four), a PDF.
+  if (s && s.contentMediaType === "application/pdf") {
+    if (w.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(w)) {
+      return "inhoud is geen geldige base64 (RFC 4648: A-Z, a-z, 0-9, + en /, met = als opvulling, zonder spaties of regeleinden)";
+    }
+    let kop = "";
+    try {
+      kop = atob(w.slice(0, 8));
+    } catch {
+      kop = "";
+    }
+    if (!kop.startsWith("%PDF-")) return "inhoud is geen PDF: een PDF-bestand begint met %PDF-";
+  }
   return null;
+}
+
+const CODEPATROON = "^\\S(.*\\S)?(?![\\s\\S])";
+
+// Python's str.strip(): Python's whitespace off both ends.
+function pyStrip(w) {
+  const tekens = [...w];
+  let begin = 0;
+  let eind = tekens.length;
+  while (begin < eind && PY_SPATIE.test(tekens[begin])) begin++;
+  while (eind > begin && PY_SPATIE.test(tekens[eind - 1])) eind--;
+  return tekens.slice(begin, eind).join("");
 }
 
 // --- walking the payload beside its schema ------------------------------------------------------------

@@ -23,6 +23,7 @@ import { bijNamen, clientnaam, labeltekst, noemUitBerichten, ontsleutel } from "
 import { g, indeling, isPdf, laadIndeling, lokaal, typenaam, typeVan } from "./indeling.js";
 import { isObject, leesbareKopie } from "./leesbaar.js";
 import { Onbetrouwbaar, open } from "./openen.js";
+import { afzenderFout, controleer as controleerInhoud, nlDatums } from "./controles.js";
 import { $, api, cel as tabelcel, geheugen, melding, meervoud, onderdeel, tijdstip as paginatijd } from "./werkplek.js";
 
 // JSON Schema keywords in words, for the reason a message is left out (shown only in the page).
@@ -306,8 +307,12 @@ async function haalAlles() {
   return { berichten: berichten.slice(0, indeling.maxZip), pems, labels };
 }
 
-// A decrypted payload against the JSON Schema of its type (from the layout); throws Onbetrouwbaar
-// INHOUD_ONGELDIG naming the field and the rule in Dutch, never the value.
+// A decrypted payload against the JSON Schema of its type (from the layout), then the payload
+// model's rules beyond it (controles.js) and the module's rules for the sender's role
+// (env.afzenderRol) — what the SDK's fetch checks (client.hub.open_inhoud); throws Onbetrouwbaar
+// INHOUD_ONGELDIG naming the field and the rule in Dutch (a JSON Schema error never its value; a
+// rule's reason as the Python validator words it, its dates as dd-mm-jjjj). The reason stays in
+// this page: the server gets the code only.
 export function controleer(env, gelezen) {
   const type = typeVan(env);
   const typeNaam = type?.naam ?? env.berichttype;
@@ -324,6 +329,15 @@ export function controleer(env, gelezen) {
     throw new Onbetrouwbaar(
       "INHOUD_ONGELDIG",
       `de inhoud voldoet niet aan het schema van ${typeNaam}: ${plek ? `veld ${plek}` : "het bericht"} ${wat}`,
+    );
+  }
+  const regels = controleerInhoud(gelezen, type.schema, env.berichttype);
+  const rol = afzenderFout(env.module, env.berichttype, env.afzenderRol, gelezen);
+  if (rol) regels.push(rol);
+  if (regels.length) {
+    throw new Onbetrouwbaar(
+      "INHOUD_ONGELDIG",
+      `de inhoud voldoet niet aan de regels van ${typeNaam}: ${regels.map((f) => `${f.veld}: ${nlDatums(f.reden)}`).join("; ")}`,
     );
   }
 }

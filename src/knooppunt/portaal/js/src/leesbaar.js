@@ -65,6 +65,14 @@ export function regels(inhoud, niveau = 0, uit = []) {
   return uit;
 }
 
+/** A hub notice as the portal shows it (weergave.melding_weergave, given with the envelope as
+ * meldingWeergave): the types and participants it names in words; the notice as it came otherwise.
+ * null for a message that is no notice. */
+function meldingVoorWeergave(b) {
+  if (b.melding === null || b.melding === undefined) return null;
+  return isObject(b.env?.meldingWeergave) ? b.env.meldingWeergave : b.melding;
+}
+
 /** The heading: the type's handbook name, and the client when the organisation named the traject
  * (b.client, "naam · klantnummer"). */
 export function titel(b) {
@@ -94,7 +102,7 @@ export function leesbareKopie(b, gemaakt) {
   const tekst = [kop, "=".repeat(kop.length), ""];
   for (const [naam, w] of envelopregels(b.env)) tekst.push(`${naam}: ${w}`);
   tekst.push("", b.melding !== null ? l.melding : l.inhoud, "");
-  for (const [naam, w, niveau] of regels(b.melding ?? b.payload ?? {})) {
+  for (const [naam, w, niveau] of regels(meldingVoorWeergave(b) ?? b.payload ?? {})) {
     const inspringen = "  ".repeat(niveau);
     tekst.push(w === null ? `${inspringen}${naam}` : `${inspringen}${naam}: ${w}`);
   }
@@ -152,7 +160,7 @@ export function toonLeesbaar(kop, plek, b, tekst) {
   const delen = [rol];
   let leesbaar = true;
   if (b.melding !== null) {
-    const { omschrijving, code, ...rest } = b.melding;
+    const { omschrijving, code, ...rest } = meldingVoorWeergave(b);
     delen.push(element("h4", null, l.melding));
     if (omschrijving !== null && omschrijving !== undefined) delen.push(element("p", "bericht-omschrijving", String(omschrijving)));
     if (code !== null && code !== undefined) delen.push(element("p", "hint", `${label("code")}: ${code}`));

@@ -48,7 +48,7 @@ import {
   toonTabel,
 } from "./werkplek.js";
 import { bijNamen, clientnaam, noemUitBerichten } from "./clienten.js";
-import "./downloaden.js";
+import { controleer as controleerBericht } from "./downloaden.js";
 import { laadIndeling, typenaam } from "./indeling.js";
 import { toonLeesbaar } from "./leesbaar.js";
 import "./aanmelden.js";
@@ -723,13 +723,17 @@ async function openBericht(referentienummer) {
       tekst = JSON.stringify(env.melding, null, 2);
     } else {
       ruw = (await open(env, geheugen.versleuteling, certificatenVan)).payload;
-      tekst = ruw;
       try {
         gelezen = JSON.parse(ruw);
-        tekst = JSON.stringify(gelezen, null, 2);
       } catch {
-        // not JSON: shown as it is, as text
+        throw new Onbetrouwbaar("INHOUD_ONGELDIG", "de inhoud is geen geldige JSON");
       }
+      // What the SDK's fetch checks after decrypting (client.hub.open_inhoud): the JSON Schema of
+      // its type, the payload model's rules (controles.js) and the module's rules for the sender's
+      // role — content that fails them is not shown, as the download leaves it out (INHOUD_ONGELDIG).
+      await laadIndeling();
+      controleerBericht(env, gelezen);
+      tekst = JSON.stringify(gelezen, null, 2);
     }
   } catch (fout) {
     status("");
@@ -739,6 +743,11 @@ async function openBericht(referentienummer) {
         "Dit bericht is versleuteld voor een oude sleutel van uw organisatie, die deze pagina niet meer heeft; " +
           "het kan daarom niet worden geopend. Weiger het bij Downloaden (onder ‘Niet in de download’): " +
           "de afzender krijgt dan bericht en kan het opnieuw sturen, voor uw nieuwe sleutel.",
+      );
+    } else if (fout instanceof Onbetrouwbaar && fout.reden === "INHOUD_ONGELDIG") {
+      melding(
+        `Dit bericht wordt niet getoond (INHOUD_ONGELDIG): ${fout.message}. ` +
+          "Weiger het bij Downloaden (onder ‘Niet in de download’): de afzender krijgt dan een foutbericht en kan het verbeterd opnieuw sturen.",
       );
     } else {
       const reden = fout instanceof Onbetrouwbaar ? ` (${fout.reden})` : "";
@@ -752,7 +761,7 @@ async function openBericht(referentienummer) {
     const traject = String(env.conversatieReferentienummer || "");
     // A traject without a name is named from the client the content names (clienten.js), at once.
     if (gelezen !== null && traject) benoemd = await noemUitBerichten([{ conversatie: traject, payload: gelezen }]);
-    await laadIndeling();
+    await laadIndeling(); // loaded above for a message with content; a hub notice needs it here
     const b = { env, typeNaam: typenaam(env), client: traject ? clientnaam(traject) : null, payload: gelezen, melding: env.melding ?? null };
     toonLeesbaar(kop, vak, b, tekst);
   } catch {

@@ -18,8 +18,8 @@
 //   would refuse, before anything is sealed; the rest is sent only after the user confirms.
 
 import { Validator } from "@cfworker/json-schema";
-import { schemafouten } from "./uploaden.js";
-import { bsnPaden } from "./controles.js";
+import { normaliseerVeld, schemafouten } from "./uploaden.js";
+import { afzenderFout, bsnPaden, controleer as controleerInhoud, nlDatums } from "./controles.js";
 import { zegel, ontvangersleutel, tekensleutel } from "./zegelen.js";
 import { $, api, instellingen, leeftijd, meervoud, melding, onderdeel, status, cel, tijdstip, toonTabel } from "./werkplek.js";
 import { clientnaam, noemUitBerichten } from "./clienten.js";
@@ -29,6 +29,7 @@ export const MAX_ONTVANGERS = 25; // recipients of one message, as the hosted co
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let typen = []; // the types this participant starts itself
+let eigenRol = ""; // the participant's role (GET …/verzenden/opstellen): for the module rules that depend on it
 let keuzes = []; // the types the choice offers now: the start types, or those of `verband`
 let gekozen = null;
 // What the message is bound to: null for a new message, else {soort: "antwoord" | "herinnering",
@@ -158,6 +159,13 @@ function veld(sj, pad, ouder, plek = []) {
   const label = eigen || plek[plek.length - 1] || "";
   p.appendChild(maak("label", { for: id }, label + (sj.verplicht ? "" : " (optioneel)") + (sj.soort === "bedrag" ? " (in euro)" : "")));
   p.appendChild(maak("br"));
+  // The field's hint where the server's form has one (formulier.Veld.hint: where it is, e.g. the
+  // codes an einde_bewind's reden may have), never a hint to type a code at a choice.
+  const hint = sj.soort === "bedrag" ? null : sj.hint;
+  if (hint) {
+    p.appendChild(maak("span", { class: "hint", id: `${id}-hint` }, hint));
+    p.appendChild(maak("br"));
+  }
   let invoer;
   if (sj.soort === "keuze" || sj.soort === "janee") {
     invoer = maak("select", { id });
@@ -171,9 +179,11 @@ function veld(sj, pad, ouder, plek = []) {
   }
   invoer.dataset.pad = pad;
   invoer.dataset.soort = sj.soort;
+  invoer.dataset.verplicht = sj.verplicht ? "ja" : "nee";
   invoer.dataset.label = label;
   invoer.dataset.naam = eigen ? volledigeNaam(plek, eigen) : volledigeNaam(plek.slice(0, -1), label);
-  invoer.dataset.beschrijving = "";
+  invoer.dataset.beschrijving = hint ? `${id}-hint` : "";
+  if (hint) invoer.setAttribute("aria-describedby", `${id}-hint`);
   p.appendChild(invoer);
   ouder.appendChild(p);
 }
@@ -238,7 +248,8 @@ export async function bijlage(bestand) {
   return base64(bytes);
 }
 
-function waarde(soort, t) {
+export function waarde(soort, t, naam = "") {
+  t = normaliseerVeld(naam, soort === "tekst" ? t.split(/\s+/).filter(Boolean).join(" ") : t);
   if (soort === "bedrag") {
     let k = t.replace(/[€\s]/g, "");
     if (k.includes(",")) k = k.replace(/\./g, "").replace(",", ".");
@@ -255,7 +266,6 @@ function waarde(soort, t) {
     return n;
   }
   if (soort === "janee") return t === "ja";
-  if (soort === "tekst") return t.split(/\s+/).filter(Boolean).join(" ");
   return t;
 }
 
@@ -378,13 +388,20 @@ function toonKeuzes(lijst) {
 }
 
 // What an answer takes over from the message it answers: who the client is (never the question's
-// own remarks or contact person).
+// own remarks or contact person) ...
 const OVERNEMEN = new Set(["klantnummerSHV", "klantnummerSE", "klantnummerSEVolgensSHV", "klant", "partner", "adres"]);
+
+// ... and, as the upload does (csvmodules._neem_over), every required top-level text or choice the
+// answer shares with its question: a case's kenmerk (waarborgfonds), klantnummerBW (bewind), ….
+function overTeNemen(el) {
+  if (OVERNEMEN.has(el.dataset.pad.split(".")[0])) return true;
+  return !el.dataset.pad.includes(".") && el.dataset.verplicht === "ja" && ["tekst", "keuze"].includes(el.dataset.soort);
+}
 
 /** The empty client fields of the form that have a value at the same place in `bron`. */
 function vulIn(bron) {
   for (const el of $("opstel-velden").querySelectorAll("[data-pad]")) {
-    if (el.type === "file" || el.value.trim() || !OVERNEMEN.has(el.dataset.pad.split(".")[0])) continue;
+    if (el.type === "file" || el.value.trim() || !overTeNemen(el)) continue;
     const tekst = alsTekst(el.dataset.soort, lees(bron, el.dataset.pad));
     if (tekst !== null) el.value = tekst;
   }
@@ -582,7 +599,7 @@ async function leesPayload(fouten) {
     const t = el.value.trim();
     if (!t) continue;
     try {
-      zet(payload, el.dataset.pad, waarde(el.dataset.soort, t));
+      zet(payload, el.dataset.pad, waarde(el.dataset.soort, t, el.dataset.pad.split(".").pop()));
     } catch (fout) {
       afgewezen.add(el.dataset.pad);
       fouten.push(veldfout(`${el.dataset.naam}: ${fout.message}.`, [el], { uitleg: `${hoofdletter(fout.message)}.` }));
@@ -603,8 +620,28 @@ async function leesPayload(fouten) {
       if (f.soort === "required" && afgewezen.has(f.pad.split("/").filter(Boolean).join("."))) continue;
       fouten.push(schemafout(f, velden));
     }
+  } else {
+    // What the SDK checks before sealing beyond the JSON Schema (client.berichten.valideer_payload):
+    // the payload model's rules (controles.js — a pause of at most 8 months, a net credit not above
+    // the gross, amounts that add up, BSN, IBAN, …) and the module's rules for the sender's role.
+    const controles = controleerInhoud(schoon, gekozen.schema, gekozen.berichttype);
+    const rol = afzenderFout(gekozen.module, gekozen.berichttype, eigenRol, schoon);
+    if (rol) controles.push(rol);
+    for (const f of controles) fouten.push(schemafout({ pad: alsPointer(f.veld), reden: zin(nlDatums(f.reden)), soort: "controle" }, velden));
   }
   return schoon;
+}
+
+// "vorderingen[0].actueelBedrag" (a check's field, fouten.pad) as the JSON Pointer the form finds
+// fields by: "/vorderingen/0/actueelBedrag".
+function alsPointer(veld) {
+  return veld === "inhoud" ? "" : "/" + veld.replace(/\[(\d+)\]/g, ".$1").split(".").filter(Boolean).join("/");
+}
+
+// A validator's reason as a sentence beside a field: a capital, a full stop.
+function zin(tekst) {
+  const t = hoofdletter(tekst.trim());
+  return /[.?!]$/.test(t) ? t : `${t}.`;
 }
 
 function hoofdletter(tekst) {
@@ -952,6 +989,7 @@ async function laadTypen() {
   if (typen.length) return;
   const r = await api("/verzenden/opstellen");
   typen = r.typen;
+  eigenRol = r.rol ?? "";
   if (!verband) toonKeuzes(typen);
   $("opstellen").hidden = !typen.length;
   // Come from the menu's "Nieuw bericht" (/portaal/sleutels#opstellen): there once it is shown.

@@ -15,7 +15,7 @@
 import Papa from "papaparse";
 import { Validator } from "@cfworker/json-schema";
 import { zegel, ontvangersleutel, tekensleutel } from "./zegelen.js";
-import { controleer } from "./controles.js";
+import { controleer, nlDatums } from "./controles.js";
 import { $, api, cel, geheim, instellingen, leeftijd, meervoud, melding, onderdeel, status, tijdstip } from "./werkplek.js";
 
 const VERSIE = "knooppunt-antwoordnummer-1"; // antwoordnummers.VERSIE
@@ -462,7 +462,7 @@ function leesGroep(bestand, soort, groep, verslag) {
     : schemafouten(uitslag.errors, payload).filter((f) => !(f.soort === "required" && mislukt.has(f.pad)));
   let controles = [];
   try {
-    controles = controleer(payload, type.schema, berichttype).map((f) => ({ pad: alsPointer(f.veld), reden: `${f.reden} (${f.veld})` }));
+    controles = controleer(payload, type.schema, berichttype).map((f) => ({ pad: alsPointer(f.veld), reden: f.reden, veld: f.veld }));
   } catch {
     controles = []; // a payload the schema refused may not be checkable further; its errors stand
   }
@@ -473,11 +473,13 @@ function leesGroep(bestand, soort, groep, verslag) {
     const kenmerk = soort.antwoordkolom || soort.sleutels[soort.sleutels.length - 1];
     for (const fout of fouten) {
       let [rij, kolom] = [rijVan(kenmerk), kenmerk];
+      let eigen = false; // the error's own column: it names the field, the reason need not
       const stukken = fout.pad.split("/").filter(Boolean);
       for (let n = stukken.length; n > 0; n--) {
         const p = plaatsen.get(stukken.slice(0, n).join("/"));
         if (p) {
           [rij, kolom] = p;
+          eigen = n === stukken.length;
           break;
         }
         const kandidaat = Object.entries(soort.velden).find(([, v]) => v.replace(/\[\]/g, "").replace(/\./g, "/") === stukken.slice(0, n).filter((d) => !/^\d+$/.test(d)).join("/"));
@@ -485,14 +487,30 @@ function leesGroep(bestand, soort, groep, verslag) {
           const item = stukken.find((d) => /^\d+$/.test(d));
           rij = item !== undefined && lijst ? (plaatsen.get(`${lijst.pad}/${item}`) || [eerste])[0] : rijVan(kandidaat[0]);
           kolom = kandidaat[0];
+          eigen = n === stukken.length;
           break;
         }
       }
-      verslag.fout(bestand, rij, kolom, fout.reden);
+      // A check of controles.js placed elsewhere (a block, the row's kenmerk): say which field.
+      // A check's dates as dd-mm-jjjj, as the server's upload and forms say them
+      // (csvindeling.reden_bij_kolom); a JSON Schema error says the form it wants (jjjj-mm-dd).
+      const reden = fout.veld ? nlDatums(fout.reden) : fout.reden;
+      verslag.fout(bestand, rij, kolom, fout.veld && !eigen ? `${reden} (${fout.veld})` : reden);
     }
     return null;
   }
   return { bestand, rijen: groep.map(([n]) => n), envelop, payload, type };
+}
+
+// The choices of a column as a clerk reads them (formulier.keuzes): each code with its words,
+// "pro_forma_afgegeven (pro-formaborgstelling afgegeven)"; a code that is its own word once.
+export function keuzes(opties) {
+  return opties
+    .map(([code, tekst]) => {
+      const woorden = tekst.startsWith(`${code} – `) ? tekst.slice(code.length + 3) : tekst;
+      return woorden.toLowerCase() === code.toLowerCase() ? code : `${code} (${woorden.charAt(0).toLowerCase()}${woorden.slice(1)})`;
+    })
+    .join(", ");
 }
 
 const validators = new Map();
@@ -528,6 +546,14 @@ function eenVanFouten(fouten) {
 }
 
 // JSON Schema formats as people write them.
+// The form a field with a pattern of its own must have, said when a value does not fit it.
+const PATROONVELDEN = {
+  postcode: "een Nederlandse postcode als 1234 AB",
+  postcodeGebied: "de vier cijfers van een Nederlandse postcode, bijvoorbeeld 3511",
+  bsn: "9 cijfers",
+  iban: "een IBAN zonder spaties, bijvoorbeeld NL91ABNA0417164300",
+};
+
 const VORMEN = {
   date: "een datum als jjjj-mm-dd",
   "date-time": "een datum en tijd als jjjj-mm-ddTuu:mm:ss+01:00",
@@ -583,7 +609,9 @@ export function schemafouten(fouten, payload, { metVeld = true } = {}) {
       case "pattern":
       case "format": {
         const vorm = f.keyword === "format" ? /format "?([\w-]+)/.exec(f.error)?.[1] : undefined;
-        reden = `${toon}heeft niet de juiste vorm${vorm ? ` (${VORMEN[vorm] ?? vorm})` : ""}.`;
+        const naam = pad.split("/").filter((d) => d && !/^\d+$/.test(d)).pop();
+        const uitleg = vorm ? (VORMEN[vorm] ?? vorm) : PATROONVELDEN[naam];
+        reden = `${toon}heeft niet de juiste vorm${uitleg ? ` (${uitleg})` : ""}.`;
         break;
       }
       case "minimum":
@@ -693,18 +721,10 @@ export function celwaarde(kolom, tekst) {
     }
     case "keuze": {
       for (const [code, label] of kolom.opties) if ([code.toLowerCase(), label.toLowerCase()].includes(t.toLowerCase())) return code;
-      throw new Error(`'${t}' is geen geldige keuze; kies uit: ${kolom.opties.map(([c]) => c).join(", ")}`);
+      throw new Error(`'${t}' is geen geldige keuze; schrijf een van deze codes: ${keuzes(kolom.opties)}`);
     }
-    default: {
-      const naam = kolom.naam.split(".").pop();
-      if (naam === "postcode") {
-        const compact = t.replace(/ /g, "").toUpperCase();
-        return compact.length === 6 ? `${compact.slice(0, 4)} ${compact.slice(4)}` : t;
-      }
-      if (naam === "iban") return t.replace(/ /g, "").toUpperCase();
-      if (naam === "bsn") return t.replace(/ /g, "").replace(/\./g, "");
-      return t;
-    }
+    default:
+      return normaliseerVeld(kolom.naam.split(".").pop(), t);
   }
 }
 
@@ -1258,3 +1278,16 @@ onderdeel("Uploaden", {
     if (location.hash === "#uploaden") $("uploaden-kop").focus();
   },
 });
+
+// formulier._normaliseer: the forms people type that the standard writes one way only — a postcode
+// without its space ("3011aa" → "3011 AA"), an IBAN with spaces, a BSN with dots. For a CSV cell
+// here and a typed field in the werkplek's form (opstellen.js) alike.
+export function normaliseerVeld(naam, t) {
+  if (naam === "postcode") {
+    const compact = t.replace(/ /g, "").toUpperCase();
+    return compact.length === 6 ? `${compact.slice(0, 4)} ${compact.slice(4)}` : t;
+  }
+  if (naam === "iban") return t.replace(/ /g, "").toUpperCase();
+  if (naam === "bsn") return t.replace(/ /g, "").replace(/\./g, "");
+  return t;
+}

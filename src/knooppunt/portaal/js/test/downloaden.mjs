@@ -16,7 +16,7 @@ const uit = {
   csv: gegeven.csv.map(({ bestand, berichten }) =>
     Buffer.from(csvVan(gegeven.indeling.soorten[bestand], berichten)).toString("base64"),
   ),
-  kopie: Buffer.from(leesbareKopie(gegeven.kopie.bericht, gegeven.kopie.gemaakt)).toString("utf8"),
+  kopie: gegeven.kopie ? Buffer.from(leesbareKopie(gegeven.kopie.bericht, gegeven.kopie.gemaakt)).toString("utf8") : null,
   controle: gegeven.controle.map(({ env, payload }) => {
     try {
       controleer(env, payload);
