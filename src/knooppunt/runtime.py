@@ -124,8 +124,10 @@ def laad_ankers(settings: Settings, extra: list[Path] | None = None) -> Vertrouw
         )
     if not settings.is_development and any(ontwikkel_ca.is_ontwikkel_ca(c) for c in ankers.certificaten):
         raise SettingsError(
-            "A development CA is configured as trust anchor, which production refuses: configure the "
-            "PKIoverheid CAs in KNOOPPUNT_TRUST_ANCHORS, or set KNOOPPUNT_ENV=development for a test setup."
+            "KNOOPPUNT_TRUST_ANCHORS noemt een ontwikkel-CA, die productie weigert: iedereen met de "
+            "sleutel van die CA (ook de testvectoren) kan er certificaten mee maken. Noem de "
+            "PKIoverheid-CA's in KNOOPPUNT_TRUST_ANCHORS, of zet KNOOPPUNT_ENV=development voor een "
+            "testopstelling."
         )
     return ankers
 

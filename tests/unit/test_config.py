@@ -35,7 +35,7 @@ def test_productie_weigert_ontwikkel_ca(pki_dir: Path) -> None:
         trust_anchors=[pki_dir / "ca.pem"],
         crls=[str(pki_dir / "crl.pem")],
     )
-    with pytest.raises(SettingsError, match="development CA"):
+    with pytest.raises(SettingsError, match="ontwikkel-CA, die productie weigert"):
         laad_ankers(settings)
 
 
