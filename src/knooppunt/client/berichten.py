@@ -126,13 +126,21 @@ def valideer_payload(
     except OnbekendPayloadtype as exc:
         raise VerzendFout("ONBEKENDE_VERSIE", str(exc)) from exc
     gegevens = model.model_dump(mode="json", exclude_unset=True)
-    definitie = CATALOGUS.module(module)
-    if afzender_rol is not None and definitie is not None:
-        fout = definitie.afzenderfout(code, afzender_rol, gegevens)
-        if fout is not None:
-            veld, reden = fout
-            raise VerzendFout("ONGELDIGE_INHOUD", reden, velden=[{"name": veld, "reason": reden}])
+    if afzender_rol is not None:
+        controleer_afzender(module, code, afzender_rol, gegevens)
     return gegevens
+
+
+def controleer_afzender(module: str, code: str, afzender_rol: str, gegevens: Mapping[str, Any]) -> None:
+    """The module's rules that depend on the sender's role (`Moduledefinitie.afzenderregels`: a
+    bewindvoerder's saldoverzoek rests on the beschikking, DESIGN §3b), before sealing: the SDK's
+    `valideer_payload` and the portal's hosted client; ``VerzendFout`` ONGELDIGE_INHOUD naming the
+    field."""
+    definitie = CATALOGUS.module(module)
+    fout = definitie.afzenderfout(code, afzender_rol, gegevens) if definitie is not None else None
+    if fout is not None:
+        veld, reden = fout
+        raise VerzendFout("ONGELDIGE_INHOUD", reden, velden=[{"name": veld, "reason": reden}])
 
 
 def _past(t: Berichttype, code: str, ontvangen: bool) -> bool:

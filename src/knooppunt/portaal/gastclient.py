@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from knooppunt.client import jose
+from knooppunt.client.berichten import controleer_afzender as controleer_afzenderrol
 from knooppunt.client.fouten import VerzendFout
 from knooppunt.client.hub import Ontvangen, open_inhoud
 from knooppunt.hub import adresboek, audit, mailbox
@@ -409,13 +410,10 @@ class Gastclient:
         saldoverzoek rests on the beschikking), as the SDK applies them before sealing."""
         definitie = CATALOGUS.module(bericht.module)
         if definitie is None or bericht.berichttype not in definitie.afzenderregels:
-            return
-        fout = definitie.afzenderfout(
-            bericht.berichttype, rol, model.model_dump(mode="json", exclude_unset=True)
+            return  # no rule: the payload is not dumped for nothing
+        controleer_afzenderrol(
+            bericht.module, bericht.berichttype, rol, model.model_dump(mode="json", exclude_unset=True)
         )
-        if fout is not None:
-            veld, reden = fout
-            raise VerzendFout("ONGELDIGE_INHOUD", reden, velden=[{"name": veld, "reason": reden}])
 
     def adresseer(self, session: Session, bericht: TeVersturen) -> Deelnemer:
         ontvanger, waarom_niet = self.bereikbaar(session, bericht.ontvanger, bericht.module)
