@@ -77,3 +77,15 @@ def test_par_3b_ontvanger_toetst_de_grondslag_aan_de_rol_van_de_afzender(pki: di
     assert geopend.foutdetail.startswith("grondslag: de afzender (BW) mocht dit niet sturen")
     assert "beschikking" in geopend.foutdetail
     assert open_als("SHV").payload is not None
+
+
+def test_par_3b_de_catalogus_weet_welke_typen_een_afzenderregel_hebben() -> None:
+    """Only the saldoverzoeken of module saldoverzoek have a rule on the sender's role; every other
+    type (and an unknown module) is opened without looking the sender's role up."""
+    from knooppunt.protocol.catalogus import CATALOGUS
+
+    for code in ("saldoverzoek", "saldoverzoek_nuts", "saldoverzoek_publiek", "saldoverzoek_zorg"):
+        assert CATALOGUS.heeft_afzenderregel("saldoverzoek", code)
+    assert not CATALOGUS.heeft_afzenderregel("saldoverzoek", "saldoverzoek_antwoord")
+    assert not CATALOGUS.heeft_afzenderregel("schuldregeling", "kennisgeving")
+    assert not CATALOGUS.heeft_afzenderregel("bestaat_niet", "saldoverzoek")

@@ -1217,7 +1217,7 @@ def afzenderfout(
     DESIGN §3b), said to the recipient; None when it may (or the module has no such rule)."""
     definitie = CATALOGUS.module(str(env["module"]))
     code = str(env["berichttype"])
-    if definitie is None or code not in definitie.afzenderregels:
+    if definitie is None or not CATALOGUS.heeft_afzenderregel(definitie.code, code):
         return None
     afzender_rol = rol()
     if afzender_rol is None:

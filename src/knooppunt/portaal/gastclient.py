@@ -408,8 +408,7 @@ class Gastclient:
     def controleer_afzender(bericht: TeVersturen, model: BaseModel, rol: str) -> None:
         """The module's payload rules that depend on the sender's role (DESIGN §3b: a bewindvoerder's
         saldoverzoek rests on the beschikking), as the SDK applies them before sealing."""
-        definitie = CATALOGUS.module(bericht.module)
-        if definitie is None or bericht.berichttype not in definitie.afzenderregels:
+        if not CATALOGUS.heeft_afzenderregel(bericht.module, bericht.berichttype):
             return  # no rule: the payload is not dumped for nothing
         controleer_afzenderrol(
             bericht.module, bericht.berichttype, rol, model.model_dump(mode="json", exclude_unset=True)

@@ -101,6 +101,13 @@ class Catalogus:
     def module(self, code: str) -> Moduledefinitie | None:
         return self._modules.get(str(code))
 
+    def heeft_afzenderregel(self, module: str, code: str) -> bool:
+        """Whether ``code`` in ``module`` has a payload rule that depends on the sender's role
+        (`Moduledefinitie.afzenderregels`, DESIGN §3b): only then is the sender's role looked up
+        and the payload checked against it."""
+        gevonden = self._modules.get(str(module))
+        return gevonden is not None and str(code) in gevonden.afzenderregels
+
     def modules_voor_rol(self, rol: str) -> list[Moduledefinitie]:
         """The modules with a type a participant in ``rol`` may send or receive (the hub notices
         aside): the modules it can use at all (DESIGN §3b; a debt counsellor has no use for bewind)."""

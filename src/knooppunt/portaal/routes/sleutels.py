@@ -501,11 +501,8 @@ def _rollen(session: Session, rijen: Any) -> dict[str, str]:
     fetch does (``client.hub.afzenderfout``)."""
     uit: dict[str, str] = {}
     for bericht, _jwe in rijen:
-        definitie = CATALOGUS.module(str(bericht.module))
-        if (
-            bericht.melding is not None
-            or definitie is None
-            or bericht.berichttype not in definitie.afzenderregels
+        if bericht.melding is not None or not CATALOGUS.heeft_afzenderregel(
+            bericht.module, bericht.berichttype
         ):
             continue
         if bericht.afzender not in uit:
