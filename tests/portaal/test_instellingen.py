@@ -198,6 +198,23 @@ def test_ongeldige_webhook(
     assert _instellingen(rt, "gemeente")["webhook"] is None
 
 
+def test_ongeldige_webhook_op_deze_machine_noemt_in_ontwikkeling_de_instelling(
+    portaal: TestClient, demo: dict[str, int], rt: Runtime
+) -> None:
+    """A developer trying webhooks points one at a receiver on this machine: in development the page
+    names the setting that allows it (as ``knooppunt deelnemer notificaties`` does); for a private
+    address the setting would not help, so it is not named."""
+    assert rt.settings.is_development and not rt.settings.lokale_webhooks
+    inloggen(portaal, "gemeente")
+    antwoord = _bewaar(portaal, modus="direct", webhook="http://127.0.0.1:9000/hook")
+    assert antwoord.status_code == 400
+    assert "KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN=true" in antwoord.text
+    antwoord = _bewaar(portaal, modus="direct", webhook="https://10.1.2.3/hook")
+    assert antwoord.status_code == 400
+    assert "KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN" not in antwoord.text
+    assert _instellingen(rt, "gemeente")["webhook"] is None
+
+
 def test_alleen_de_eigen_instellingen(portaal: TestClient, demo: dict[str, int], rt: Runtime) -> None:
     inloggen(portaal, "gemeente")
     _bewaar(portaal, modus="direct", emailadressen="geheim-adres@demodorp.example.nl")

@@ -751,30 +751,23 @@ def certificaat_intrekken(oin: str, vingerafdruk: str) -> None:
 
 
 def _met_lokale_webhookhint(fout: HubFout, webhook: str | None, settings: Settings) -> HubFout:
-    """In development, a webhook refused only for http:// or a loopback address (a receiver on this
-    machine) is allowed by KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN=true (docs/operations.md): say so."""
+    """In development, a webhook refused only for http:// or a loopback address is allowed by
+    KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN=true (docs/operations.md): say so (`adressen.ontwikkelhint`,
+    which the portal's notification page says too)."""
     from dataclasses import replace
 
-    from knooppunt.notify.adressen import AdresGeweigerd, controleer
+    from knooppunt.notify.adressen import ontwikkelhint
 
     if (
         webhook is None
         or fout.code != "ONGELDIGE_NOTIFICATIE"
         or not any(v.name == "webhook" for v in fout.velden)
-        or not settings.is_development
-        or settings.lokale_webhooks
     ):
         return fout
-    try:
-        controleer(webhook, lokaal_toegestaan=True)
-    except AdresGeweigerd:
-        return fout  # refused for another reason too: the setting would not help
-    return replace(
-        fout,
-        detail=f"{fout.detail}. In ontwikkeling (KNOOPPUNT_ENV=development) staat "
-        "KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN=true een webhook over http:// of op deze machine "
-        "(loopback) toe; zie docs/operations.md",
+    hint = ontwikkelhint(
+        webhook, development=settings.is_development, lokaal_toegestaan=settings.lokale_webhooks
     )
+    return fout if hint is None else replace(fout, detail=f"{fout.detail}. {hint}")
 
 
 @deelnemer.command("notificaties")

@@ -126,3 +126,22 @@ def controleer(url: str, *, lokaal_toegestaan: bool) -> WebhookDoel:
     doel = controleer_url(url, lokaal_toegestaan=lokaal_toegestaan)
     controleer_host(doel.host, doel.port, lokaal_toegestaan=lokaal_toegestaan)
     return doel
+
+
+ONTWIKKELHINT = (
+    "In ontwikkeling (KNOOPPUNT_ENV=development) staat KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN=true een "
+    "webhook over http:// of op deze machine (loopback) toe; zie docs/operations.md"
+)
+
+
+def ontwikkelhint(url: str, *, development: bool, lokaal_toegestaan: bool) -> str | None:
+    """In development, when ``url`` was refused only for http:// or a loopback address (a receiver on
+    this machine, as a developer trying webhooks has), the sentence that names the setting allowing
+    it; None when the setting is on already, outside development, or when it would not help."""
+    if not development or lokaal_toegestaan:
+        return None
+    try:
+        controleer(url, lokaal_toegestaan=True)
+    except AdresGeweigerd:
+        return None  # refused for another reason too: the setting would not help
+    return ONTWIKKELHINT

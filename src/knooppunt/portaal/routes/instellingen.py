@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from knooppunt.hub import notificaties
 from knooppunt.hub.fouten import HubFout
-from knooppunt.notify.adressen import AdresGeweigerd
+from knooppunt.notify.adressen import AdresGeweigerd, ontwikkelhint
 from knooppunt.notify.adressen import controleer as controleer_webhook
 from knooppunt.portaal.sessies import Csrf, DeelnemerGebruiker, Gebruiker, runtime
 from knooppunt.portaal.traject import gastclient
@@ -141,10 +141,14 @@ def notificaties_bewaren(
     if webhook:
         # Checked here too (the hub checks it again when saving), so that a wrong URL is shown
         # together with the other fields' errors instead of only after they are right.
+        settings = runtime(request).settings
         try:
-            controleer_webhook(webhook, lokaal_toegestaan=runtime(request).settings.lokale_webhooks)
+            controleer_webhook(webhook, lokaal_toegestaan=settings.lokale_webhooks)
         except AdresGeweigerd as exc:
-            fouten["webhook"] = _zin(str(exc))
+            hint = ontwikkelhint(
+                webhook, development=settings.is_development, lokaal_toegestaan=settings.lokale_webhooks
+            )
+            fouten["webhook"] = _zin(str(exc)) + (f" {hint}." if hint else "")
     if modus in ("direct", "dagelijks") and not adressen and not webhook:
         fouten["modus"] = (
             f"Voor ‘{'direct' if modus == 'direct' else 'één keer per dag'}’ is een e-mailadres of een "
