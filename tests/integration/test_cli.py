@@ -157,6 +157,20 @@ def test_deelnemer_add_zonder_vertrouwensankers_weigert(
     assert gemeente.oin not in cli("deelnemer", "list").output
 
 
+def test_deelnemer_add_weigert_een_naam_met_stuurtekens(cli: Any, pki: dict[str, Partij]) -> None:
+    """A name with a line break was registered; it then ended up in the Subject of the certificate
+    e-mails of DESIGN §5 (key transparency), which could not be sent (independent security probe).
+    Now it is refused when entered, saying why, and nothing is registered."""
+    energie = pki["energie"]
+    naam = "Nieuw\r\nBcc: spy@evil.example"
+    add = ["deelnemer", "add", "--oin", energie.oin, "--naam", naam, "--rol", "SE"]
+    add += ["--kvk", energie.kvk, "--module", "schuldregeling", "--certificaat", str(energie.cert_pad)]
+    uit = cli(*add)
+    assert uit.exit_code == 1, uit.output
+    assert "naam" in uit.output and "stuurtekens" in uit.output
+    assert energie.oin not in cli("deelnemer", "list").output
+
+
 def test_worker_now_zonder_once_wordt_geweigerd(cli: Any) -> None:
     """`worker --now X` without `--once` looped for ever with its clock stopped at X (an
     independent operations probe); DESIGN §6 gives --now for one run ("--once … --now")."""

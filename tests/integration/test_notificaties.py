@@ -630,3 +630,72 @@ def test_email_over_alleen_meldingen_van_het_knooppunt_belooft_de_afzender_niets
     assert _draai(rt, nu)["verzonden"] == 1
     tekst = smtp.emails[-1].get_content()
     assert "de afzender krijgt bericht" in tekst and "zonder verder bericht" not in tekst
+
+
+def test_een_naam_met_regelovergang_breekt_de_certificaatmail_niet(
+    cli: Any, cast: dict[str, Partij], rt: Runtime, smtp: SmtpOntvanger, pki_dir: Path, tmp_path: Path
+) -> None:
+    """DESIGN §5: every certificate change is e-mailed. A name registered before the adresboek
+    refused control characters may hold a line break; the Subject stays one line (no header can be
+    injected) and the e-mail goes out."""
+    from sqlalchemy import update
+
+    from knooppunt.store.models import Deelnemer
+
+    energie = cast["energie"]
+    with transactie(rt.sessions) as session:
+        session.execute(
+            update(Deelnemer).where(Deelnemer.oin == energie.oin).values(naam="Energie\r\nBcc: spy@x.example")
+        )
+    _stel_in(rt, energie.oin, emailadressen=["security@energie.example.nl"], modus="uit")
+    nieuw = ontwikkel_ca.issue(
+        pki_dir, oin=energie.oin, naam="Energie BV", basisnaam="energie-3", uit_map=tmp_path
+    )
+    assert (
+        cli(
+            "deelnemer", "certificaat", "add", "--oin", energie.oin, "--certificaat", str(nieuw.certificaat)
+        ).exit_code
+        == 0
+    )
+    assert _draai(rt, _klok(rt))["verzonden"] == 1
+    [mail] = smtp.emails
+    assert mail["Subject"] == "Schuldenknooppunt: wijziging in de certificaten van Energie Bcc: spy@x.example"
+    assert mail["Bcc"] is None
+    assert smtp.ontvangen[0][0] == ["security@energie.example.nl"]
+
+
+def test_een_notificatie_die_niet_op_te_stellen_is_houdt_de_andere_niet_op(
+    cast: dict[str, Partij],
+    client_voor: Any,
+    rt: Runtime,
+    smtp: SmtpOntvanger,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A channel that raises (a defect, or data it cannot put into a message) failed the whole job
+    run: the notifications after it waited, and the failing one stayed 'wachtend' with no reason.
+    Now it fails alone, with its reason recorded, and is retried like any failure (DESIGN §6)."""
+    from knooppunt.notify.email import EmailKanaal
+
+    gemeente, energie, zorg = cast["gemeente"], cast["energie"], cast["zorg"]
+    _stel_in(rt, energie.oin, emailadressen=["post@energie.example.nl"], modus="direct")
+    _stel_in(rt, zorg.oin, emailadressen=["post@zorg.example.nl"], modus="direct")
+    _stuur(client_voor, gemeente, energie)
+    _stuur(client_voor, gemeente, zorg, "saldoverzoek_zorg")
+    echt = EmailKanaal.opstellen
+
+    def opstellen(self: EmailKanaal, melding: Any, adressen: tuple[str, ...]) -> Any:
+        if melding.deelnemer == energie.oin:
+            raise ValueError("kapotte gegevens")
+        return echt(self, melding, adressen)
+
+    monkeypatch.setattr(EmailKanaal, "opstellen", opstellen)
+    uitkomst = _draai(rt, _klok(rt) + timedelta(minutes=2))
+    assert (uitkomst["verzonden"], uitkomst["opnieuw"]) == (1, 1)
+    rijen = {r.deelnemer: r for r in _notificaties(rt)}
+    assert rijen[zorg.oin].status == "verzonden"
+    assert rijen[energie.oin].status == "wachtend"
+    assert (
+        rijen[energie.oin].laatste_fout is not None
+        and "ValueError: kapotte gegevens" in rijen[energie.oin].laatste_fout
+    )
+    assert smtp.ontvangen[0][0] == ["post@zorg.example.nl"]

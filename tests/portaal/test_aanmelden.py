@@ -259,6 +259,18 @@ def test_aanmelder_kan_alleen_aanmelden(portaal: TestClient, rt: Runtime, demo: 
     assert portaal.get("/portaal/aanmelden").status_code == 303  # to the login page
 
 
+def test_namen_met_stuurtekens_worden_geweigerd(
+    portaal: TestClient, rt: Runtime, smtp: SmtpOntvanger
+) -> None:
+    """A crafted form with a line break in the organisation's or contact's name (it would end up
+    in e-mail headers and the adresboek): refused per field, in Dutch, nothing stored or sent."""
+    als_aanmelder(portaal, rt)
+    antwoord = dien_in(portaal, naam="Voorbeeld\r\nBcc: x@y.example", contactNaam="Anna\nAanvrager")
+    assert antwoord.status_code == 400
+    assert antwoord.text.count("De naam mag geen stuurtekens bevatten") == 4  # summary and field, twice
+    assert _aanvragen(rt) == [] and smtp.ontvangen == []
+
+
 # --- every error at once, nothing lost -----------------------------------------------------------
 
 

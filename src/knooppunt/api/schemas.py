@@ -17,6 +17,7 @@ from knooppunt.protocol.identificatie import (
     UUID_PATROON,
     UUID_V4_PATROON,
     UUID_VOORBEELD,
+    heeft_stuurtekens,
     is_oin_vorm,
     is_uuid,
     is_uuid_v4,
@@ -69,12 +70,9 @@ def _als_oin(waarde: str) -> str:
     return waarde
 
 
-_STUURTEKENS = frozenset(chr(c) for c in (*range(0x20), 0x7F))
-
-
 def _zonder_stuurtekens(waarde: str) -> str:
     # PostgreSQL refuses a NUL in text (a 500 before); no name or code needs the others.
-    if not _STUURTEKENS.isdisjoint(waarde):
+    if heeft_stuurtekens(waarde):
         raise PydanticCustomError(
             "stuurteken", "mag geen stuurtekens bevatten (zoals NUL of een regelovergang)"
         )

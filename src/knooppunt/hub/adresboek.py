@@ -29,6 +29,7 @@ from knooppunt.protocol.catalogus import CATALOGUS, Rol, Schuldensoort, versiesl
 from knooppunt.protocol.identificatie import (
     KVK_PREFIX,
     OngeldigeIdentificatie,
+    heeft_stuurtekens,
     valideer_kvk,
     valideer_oin,
     valideer_vestigingsnummer,
@@ -202,6 +203,10 @@ def registreer(
         fouten.append(OngeldigVeld("naam", "naam is verplicht"))
     elif len(naam) > MAX_NAAM:
         fouten.append(OngeldigVeld("naam", f"naam is {len(naam)} tekens; ten hoogste {MAX_NAAM}"))
+    elif heeft_stuurtekens(naam):
+        fouten.append(
+            OngeldigVeld("naam", "de naam mag geen stuurtekens bevatten (zoals een regelovergang of tab)")
+        )
     rollen = [r.value for r in Rol if r is not Rol.KNOOPPUNT]
     rol: str | None = nieuw.rol if nieuw.rol in rollen else None
     if rol is None:

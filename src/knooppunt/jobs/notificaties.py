@@ -138,6 +138,17 @@ def claim_duur(settings: Settings) -> timedelta:
     return max(CLAIM_DUUR, timedelta(seconds=4 * settings.notificatie_timeout_seconden))
 
 
+def _verstuur(kanaal: Kanaal, melding: Melding, bestemming: Bestemming) -> Uitslag:
+    """One attempt. A channel reports delivery problems in its `Uitslag`; anything else it raises (a
+    defect, or data it cannot put into a message) fails this notification only, recorded with its
+    reason and retried later like any failure — it never stops the delivery of the others."""
+    try:
+        return kanaal.verstuur(melding, bestemming)
+    except Exception as exc:
+        log.exception("notificatie niet op te stellen", notificatie=melding.id, kanaal=kanaal.naam)
+        return Uitslag.mislukt(f"interne fout bij het opstellen: {type(exc).__name__}: {exc}")
+
+
 def bezorg(factory: sessionmaker[Session], *, nu: datetime, settings: Settings) -> dict[str, int]:
     """Send every due outbox row once; returns counts per outcome."""
     uitkomst = {"verzonden": 0, "opnieuw": 0, "mislukt": 0}
@@ -158,7 +169,7 @@ def bezorg(factory: sessionmaker[Session], *, nu: datetime, settings: Settings) 
             elif kanaal is None:
                 uitslag = Uitslag.mislukt(f"onbekend kanaal {kanaal_naam!r}", definitief=True)
             else:
-                uitslag = kanaal.verstuur(melding, bestemming)
+                uitslag = _verstuur(kanaal, melding, bestemming)
             if uitslag.gelukt:
                 status, volgende = "verzonden", None
             elif uitslag.definitief or poging >= max_pogingen:

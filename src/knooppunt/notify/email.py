@@ -171,6 +171,12 @@ def tekst(melding: Melding) -> str:
 
 
 def onderwerp(melding: Melding) -> str:
+    """The subject line: one line, whatever the participant's name holds (the adresboek refuses
+    control characters, but a name registered before that rule may still carry a line break)."""
+    return " ".join(_onderwerp(melding).split())
+
+
+def _onderwerp(melding: Melding) -> str:
     if melding.soort == "beheer" and (melding.details or {}).get("actie") in _TOEGANG:
         wat = _TOEGANG[str((melding.details or {}).get("actie"))][1]
         return f"Schuldenknooppunt: toegang tot de sleutels van {melding.deelnemer_naam} {wat}"

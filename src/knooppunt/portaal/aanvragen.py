@@ -45,7 +45,12 @@ from knooppunt.portaal import sleutelblobs
 from knooppunt.portaal.aanmelding import Formulier, Fouten, modulekeuzes
 from knooppunt.portaal.sessies import Gebruiker
 from knooppunt.protocol.catalogus import CATALOGUS, Rol, Schuldensoort, versiesleutel
-from knooppunt.protocol.identificatie import KVK_PREFIX, OngeldigeIdentificatie, valideer_oin
+from knooppunt.protocol.identificatie import (
+    KVK_PREFIX,
+    OngeldigeIdentificatie,
+    heeft_stuurtekens,
+    valideer_oin,
+)
 from knooppunt.runtime import Runtime
 from knooppunt.store import aanvragen as store
 from knooppunt.store import deelnemers as deelnemers_store
@@ -63,6 +68,7 @@ STATUSSEN = {
     store.GEWEIGERD: "Geweigerd",
 }
 MAX_NAAM = 200
+STUURTEKENFOUT = "De naam mag geen stuurtekens bevatten (zoals een regelovergang of tab): één regel."
 MAX_REDEN = 2000
 _TELEFOON = re.compile(r"\+?[0-9][0-9 ()\-]{8,22}")
 _SE_VLAGGEN = ("gebruiktBsn", "standaardAkkoord", "schuldensoorten")
@@ -157,6 +163,8 @@ def _contact(formulier: Formulier, fouten: Fouten) -> tuple[str, str, str]:
         )
     elif len(naam) > MAX_NAAM:
         fouten.voeg_toe("contactNaam", f"De naam is {len(naam)} tekens; ten hoogste {MAX_NAAM}.")
+    elif heeft_stuurtekens(naam):
+        fouten.voeg_toe("contactNaam", STUURTEKENFOUT)
     if not email:
         fouten.voeg_toe(
             "contactEmail", "Vul een e-mailadres in: daar sturen wij de ontvangst en de beslissing naartoe."
@@ -267,6 +275,8 @@ def _gemeen(formulier: Formulier, fouten: Fouten) -> _Gelezen:
         fouten.voeg_toe("naam", "Vul de naam van uw organisatie in, zoals in het Handelsregister.")
     elif len(naam) > MAX_NAAM:
         fouten.voeg_toe("naam", f"De naam is {len(naam)} tekens; ten hoogste {MAX_NAAM}.")
+    elif heeft_stuurtekens(naam):
+        fouten.voeg_toe("naam", STUURTEKENFOUT)
     return _Gelezen(naam=naam, modules=_modules(formulier, fouten), contact=_contact(formulier, fouten))
 
 

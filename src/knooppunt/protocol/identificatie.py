@@ -34,6 +34,15 @@ _UUID_V4 = re.compile(UUID_V4_PATROON.removeprefix("^"))
 _OIN = re.compile(OIN_PATROON.removeprefix("^"))
 
 
+STUURTEKENS = frozenset(chr(c) for c in (*range(0x20), 0x7F))
+"""C0 control characters and DEL: no name, code or identifier needs one (a NUL is refused by
+PostgreSQL, a line break would end an e-mail header)."""
+
+
+def heeft_stuurtekens(waarde: str) -> bool:
+    return not STUURTEKENS.isdisjoint(waarde)
+
+
 def is_uuid(waarde: str) -> bool:
     """A canonical UUID as the wire carries it: whole, lower-case, with hyphens."""
     return len(waarde) == UUID_LENGTE and _UUID.fullmatch(waarde) is not None
