@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import time
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ from knooppunt.store import crl_staat
 from knooppunt.store.db import transactie
 from knooppunt.store.models import Auditregel, Certificaat, PortaalSleutelblob
 from tests.conftest import met_portaal_ca
-from tests.portaal.conftest import inloggen, oin_van
+from tests.portaal.conftest import csrf_van, inloggen, oin_van
 
 API = "/portaal/sleutels/api"
 
@@ -999,6 +1001,31 @@ def test_gehoste_sleutels_migreren_en_daarna_wordt_de_kluis_vernietigd(
     # New messages are sealed for the certificate made in the browser.
     nieuw = stuur()
     assert kid_van(nieuw) == browserkid
+
+    # What the user sees (a newcomer probe found the message in flight opened nowhere): the
+    # werkplek is told which messages are for the old key; the portal's own pages open, show and
+    # download those — and only those — server-side, as before (docs/portaal.md).
+    csrf = csrf_van_pagina(portaal)
+    werkplek = portaal.post(f"{API}/berichten", json={}, headers={"X-CSRF-Token": csrf}).json()["berichten"]
+    oud = {e["referentienummer"]: e.get("oudeSleutel", False) for e in werkplek}
+    assert oud[onderweg] is True and oud[nieuw] is False
+    overzicht = portaal.get("/portaal/ontvangen").text
+    assert 'id="kop-oude-sleutel"' in overzicht and f'href="/portaal/ontvangen/{onderweg}"' in overzicht
+    assert f'href="/portaal/ontvangen/{nieuw}"' not in overzicht
+    assert portaal.get(f"/portaal/ontvangen/{onderweg}").status_code == 200
+    geweigerd = portaal.get(f"/portaal/ontvangen/{nieuw}")
+    assert geweigerd.status_code == 409 and "werkplek" in geweigerd.text
+    csrf_o = csrf_van(portaal.get("/portaal/ontvangen").text)
+    alle = portaal.post("/portaal/ontvangen/download", data={"csrf": csrf_o, "actie": "alle"})
+    assert alle.status_code == 200 and alle.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(alle.content)) as zip_:
+        inhoud = b"".join(zip_.read(n) for n in zip_.namelist())
+    assert onderweg.encode() in inhoud and nieuw.encode() not in inhoud
+    gekozen = portaal.post(
+        "/portaal/ontvangen/download",
+        data={"csrf": csrf_o, "actie": "geselecteerd", "ref": [onderweg, nieuw]},
+    )
+    assert gekozen.status_code == 409
 
     # The old path: the hosted key opens the message in flight, not the new one, and signs nothing.
     ontvanger = Gastclient(rt, kluis, energie, wie="test")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -81,13 +82,36 @@ def markeer_gemigreerd(session: Session, oin: str, *, nu: datetime) -> list[str]
     return kids
 
 
-def _kid(jwe: str | None) -> str | None:
+def kid_van(jwe: str | None) -> str | None:
+    """The kid of a stored JWE (None when there is none or its header cannot be read)."""
     if jwe is None:
         return None
     try:
         return lees_kop(jwe, max_bytes=len(jwe)).kid
     except OngeldigeJwe:
         return None
+
+
+def oude_sleutels(session: Session, oin: str) -> frozenset[str]:
+    """The kids of this participant's migrated hosted keys that the kluis still holds: the keys
+    that open, server-side, the messages that were in flight when it made keys in the browser."""
+    return frozenset(
+        session.scalars(
+            select(PortaalSleutel.kid).where(
+                PortaalSleutel.oin == oin, PortaalSleutel.gemigreerd_op.is_not(None)
+            )
+        )
+    )
+
+
+def voor_oude_sleutel(session: Session, oin: str, berichten: Iterable[tuple[int, str]]) -> set[str]:
+    """Of these messages (id, referentienummer) addressed to ``oin``, the numbers whose content is
+    sealed for one of its ``oude_sleutels``: the page in the browser cannot open them, the portal
+    still can (DESIGN §5 "Migration"). Reads only the JWE headers, and only during a migration."""
+    kids = oude_sleutels(session, oin)
+    if not kids:
+        return set()
+    return {ref for id_, ref in berichten if kid_van(berichten_store.inhoud(session, id_)) in kids}
 
 
 def _browserkids(session: Session, oin: str) -> set[str]:
@@ -125,7 +149,7 @@ def nog_nodig(session: Session, *, berichten: bool = True) -> list[Nodig]:
             .join(BerichtInhoud, BerichtInhoud.bericht_id == Bericht.id)
             .where(Bericht.ontvanger == oin, Bericht.status.in_(OPEN_STATUSSEN))
         ).all()
-        onderweg = [r for r in open_ if _kid(berichten_store.inhoud(session, r.id)) not in browser]
+        onderweg = [r for r in open_ if kid_van(berichten_store.inhoud(session, r.id)) not in browser]
         if onderweg:
             uiterlijk = max(r.verloopt_op for r in onderweg)
             nodig.append(

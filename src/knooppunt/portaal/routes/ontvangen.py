@@ -8,17 +8,19 @@ zips, refuses and confirms in the browser (`werkplek_download`); the server does
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from knooppunt.client.hub import Ontvangen
 from knooppunt.hub import mailbox
 from knooppunt.hub.mailbox import WEIGERREDENEN, kies_pagina
-from knooppunt.portaal import dossiers, export, leesbaar
+from knooppunt.portaal import dossiers, export, kluismigratie, leesbaar
 from knooppunt.portaal.browsersleutels import in_browser
 from knooppunt.portaal.export import SLEUTEL_ONTBREEKT
 from knooppunt.portaal.fouten import PortaalFout
@@ -61,14 +63,39 @@ async def _keuzeformulier(request: Request) -> FormData:
 Keuzes = Annotated[FormData, Depends(_keuzeformulier)]
 
 
-def _niet_op_de_server(request: Request, gebruiker: Gebruiker) -> None:
-    if in_browser(request, gebruiker):
-        raise PortaalFout(
-            "Uw sleutels staan in uw browser: het portaal kan uw berichten niet openen. Download, lees "
-            "en weiger ze op de werkplek (Sleutels en berichten, /portaal/sleutels).",
-            status=409,
-            titel="Open uw berichten op de werkplek",
-        )
+def _oude_sleutel(client: Gastclient, refs: Collection[str] | None = None) -> set[str]:
+    """Of the open messages (or of those among ``refs``), the numbers sealed for a key the portal
+    hosted for this organisation before it made keys in the browser: the werkplek cannot open
+    them, the portal still does, server-side as before, until they are confirmed, refused or
+    expired (DESIGN §5 "Migration"; docs/portaal.md "Migrating hosted keys")."""
+
+    def lees(session: Session, nu: datetime) -> set[str]:
+        if not kluismigratie.oude_sleutels(session, client.oin):
+            return set()
+        rijen = [
+            (b.id, b.referentienummer)
+            for b in mailbox.open_berichten(session, client.deelnemer(session), nu=nu)
+            if b.melding is None and (refs is None or b.referentienummer in refs)
+        ]
+        return kluismigratie.voor_oude_sleutel(session, client.oin, rijen)
+
+    return client.lees(lees)
+
+
+def _niet_op_de_server(request: Request, gebruiker: Gebruiker, refs: Collection[str]) -> None:
+    """Keys in the browser: the server opens nothing — except the messages still sealed for the
+    organisation's old hosted key (``_oude_sleutel``), which only the portal can open."""
+    if not in_browser(request, gebruiker):
+        return
+    if refs and set(refs) <= _oude_sleutel(client_voor(request, gebruiker), refs):
+        return
+    raise PortaalFout(
+        "Uw sleutels staan in uw browser: het portaal kan uw berichten niet openen. Download, lees "
+        "en weiger ze op de werkplek (Sleutels en berichten, /portaal/sleutels). Alleen berichten "
+        "die nog voor de oude sleutel van het portaal zijn versleuteld, opent het portaal hier.",
+        status=409,
+        titel="Open uw berichten op de werkplek",
+    )
 
 
 def _is_melding(bericht: Bericht) -> bool:
@@ -81,6 +108,8 @@ def _overzicht(
     client = client_voor(request, gebruiker)
     berichten, namen, nu = client.open_berichten()
     gewoon = [b for b in berichten if not _is_melding(b)]
+    browser = in_browser(request, gebruiker)
+    oude_sleutel = _oude_sleutel(client) if browser else set()
     meldingen = [b for b in berichten if _is_melding(b)][:MAX_RIJEN]
     # What each notice is about, named as the user sent it (never a bare referentienummer).
     over = client.lees(
@@ -122,7 +151,8 @@ def _overzicht(
         nu=nu,
         max_zip=MAX_ZIP,
         max_download=client.rt.instellingen.max_pagina_bytes,
-        in_browser=in_browser(request, gebruiker),
+        in_browser=browser,
+        oude_sleutel=[b for b in gewoon if b.referentienummer in oude_sleutel][:MAX_RIJEN],
         fout=fout,
         melding=melding,
     )
@@ -148,14 +178,18 @@ def _nummers(refs: list[str]) -> list[str]:
 def download(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) -> Response:
     """The zip of the selected messages, or of all open ones (art. 17.1); fetching marks them
     downloaded, and they can be downloaded again until confirmed or expired (17.4). Not for keys
-    in the browser: those download on the werkplek."""
-    _niet_op_de_server(request, gebruiker)
+    in the browser: those download on the werkplek, but for the messages still sealed for the old
+    hosted key (``_oude_sleutel``)."""
     client = client_voor(request, gebruiker)
+    browser = in_browser(request, gebruiker)
     # A download holds at most a fetch page's bytes of inhoud (DESIGN §4), as the API's pages do.
     max_bytes = client.rt.instellingen.max_pagina_bytes
     ref = [str(r) for r in keuzes.getlist("ref")]
     if keuzes.get("actie") == "alle":
         berichten, _namen, _nu = client.open_berichten()
+        if browser:
+            oude_sleutel = _oude_sleutel(client)
+            berichten = [b for b in berichten if b.referentienummer in oude_sleutel]
         passend, _meer = kies_pagina(
             [b for b in berichten if b.berichttype not in export.NIET_IN_ZIP],
             limiet=MAX_ZIP,
@@ -188,6 +222,7 @@ def download(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) ->
                 fout=f"De gekozen berichten zijn samen {grootte(samen)}; een download is hoogstens "
                 f"{grootte(max_bytes)}. Kies minder berichten en download de rest daarna.",
             )
+    _niet_op_de_server(request, gebruiker, gekozen)
     try:
         opgehaald = client.haal_op(waarvoor="download", referentienummers=gekozen, limiet=MAX_ZIP)
     except GeenSleutel as exc:
@@ -287,11 +322,11 @@ def _antwoord_verwacht(bericht: Bericht) -> bool:
 
 
 def _een(request: Request, gebruiker: Gebruiker, referentienummer: str, waarvoor: str) -> Ontvangen:
-    _niet_op_de_server(request, gebruiker)
     try:
         ref = str(uuid.UUID(referentienummer)).lower()
     except ValueError:
         raise PortaalFout("Dit bericht bestaat niet.", status=404, titel="Niet gevonden") from None
+    _niet_op_de_server(request, gebruiker, [ref])
     try:
         gevonden = client_voor(request, gebruiker).haal_op(
             waarvoor=waarvoor, referentienummers=[ref], limiet=1

@@ -27,7 +27,7 @@ from knooppunt.hub import adresboek, mailbox
 from knooppunt.hub.fouten import HubFout
 from knooppunt.pki.certificaat import OngeldigCertificaat
 from knooppunt.pki.portaal_ca import OngeldigeAanvraag
-from knooppunt.portaal import bundel, sleutelblobs
+from knooppunt.portaal import bundel, kluismigratie, sleutelblobs
 from knooppunt.portaal.gastclient import HUB, Gastclient, envelop_van
 from knooppunt.portaal.sessies import Beheerder, Csrf, DeelnemerGebruiker, Gebruiker, huidige, runtime
 from knooppunt.portaal.weergave import berichttype_naam, melding_weergave, oins_in_melding, pagina
@@ -480,6 +480,7 @@ def _berichten(request: Request, gebruiker: Gebruiker) -> JSONResponse:
             {b.afzender for b, _ in rijen} | {o for b, _ in rijen for o in oins_in_melding(b.melding)},
         )
         rollen = _rollen(session, rijen)
+        oude_sleutels = kluismigratie.oude_sleutels(session, deelnemer.oin)
         for bericht, jwe in rijen:
             env = envelop_van(bericht, jwe)
             for veld in ("ontvangenOp", "verlooptOp", "opgehaaldOp", "bevestigdOp", "antwoordUiterlijk"):
@@ -491,6 +492,10 @@ def _berichten(request: Request, gebruiker: Gebruiker) -> JSONResponse:
                 env["meldingWeergave"] = melding_weergave(bericht.melding, namen)
             if bericht.afzender in rollen:
                 env["afzenderRol"] = rollen[bericht.afzender]
+            if oude_sleutels and kluismigratie.kid_van(jwe) in oude_sleutels:
+                # sealed for the key the portal hosted before the keys in the browser: the page
+                # cannot open it, the portal's Ontvangen berichten can (DESIGN §5 "Migration")
+                env["oudeSleutel"] = True
             uit.append(env)
     return _json({"berichten": uit})
 

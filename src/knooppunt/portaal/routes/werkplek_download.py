@@ -30,7 +30,7 @@ from knooppunt.hub import adresboek, mailbox
 from knooppunt.hub.fouten import HubFout
 from knooppunt.hub.mailbox import WEIGERREDENEN
 from knooppunt.pki.certificaat import OngeldigCertificaat
-from knooppunt.portaal import export
+from knooppunt.portaal import export, kluismigratie
 from knooppunt.portaal.gastclient import Gastclient, envelop_van
 from knooppunt.portaal.routes.sleutels import (
     API_PAD,
@@ -157,6 +157,7 @@ def _berichten(request: Request, gebruiker: Gebruiker, na: int | None) -> JSONRe
             {b.afzender for b, _ in rijen} | {o for b, _ in rijen for o in oins_in_melding(b.melding)},
         )
         rollen = _rollen(session, rijen)
+        oude_sleutels = kluismigratie.oude_sleutels(session, deelnemer.oin)
         for bericht, jwe in rijen:
             volgende = bericht.id
             if bericht.berichttype in export.NIET_IN_ZIP:
@@ -171,6 +172,10 @@ def _berichten(request: Request, gebruiker: Gebruiker, na: int | None) -> JSONRe
                 env["meldingWeergave"] = melding_weergave(bericht.melding, namen)
             if bericht.afzender in rollen:
                 env["afzenderRol"] = rollen[bericht.afzender]
+            if oude_sleutels and kluismigratie.kid_van(jwe) in oude_sleutels:
+                # sealed for the key the portal hosted before the keys in the browser: the page
+                # cannot open it, the portal's Ontvangen berichten can (DESIGN §5 "Migration")
+                env["oudeSleutel"] = True
             if bericht.melding is None:
                 try:
                     certificaten = client.afzendercertificaten(

@@ -464,7 +464,12 @@ async function maakDownload() {
     toonNietGeopend(niet);
     if (zip === null) {
       laatste = null;
-      voortgang("Geen enkel bericht kon worden geopend; er is geen zip gemaakt. Zie hieronder.");
+      voortgang(
+        niet.every(opOudeSleutel)
+          ? "Deze berichten zijn nog versleuteld voor de sleutel die het portaal voor uw organisatie bewaarde; " +
+              "het portaal opent en downloadt ze bij Ontvangen berichten. Er is hier geen zip gemaakt."
+          : "Geen enkel bericht kon worden geopend; er is geen zip gemaakt. Zie hieronder.",
+      );
       return;
     }
     const url = bied(zip, leesmij.bestandsnaam);
@@ -506,9 +511,16 @@ function toonNietGeopend(niet) {
     li.dataset.referentienummer = b.env.referentienummer;
     const tekst = document.createElement("span");
     const uitleg = indeling.weigerredenen[b.reden] ?? b.reden;
-    tekst.textContent =
-      `${b.typeNaam} van ${b.env.afzenderNaam ?? b.env.afzender} voor ${clienttekst(b)} (${b.env.referentienummer}): ` +
-      `${uitleg} — ${b.uitleg} (${b.reden}). `;
+    const wat = `${b.typeNaam} van ${b.env.afzenderNaam ?? b.env.afzender} voor ${clienttekst(b)} (${b.env.referentienummer}): `;
+    if (opOudeSleutel(b)) {
+      // Sealed for the key the portal hosted before the keys in the browser (DESIGN §5 "Migration"):
+      // not the sender's fault and nothing to refuse — the portal still opens it, server-side.
+      tekst.textContent = `${wat}nog versleuteld voor de sleutel die het portaal voor uw organisatie bewaarde. `;
+      li.append(tekst, oudeSleutelLink(b.env));
+      lijst.appendChild(li);
+      continue;
+    }
+    tekst.textContent = `${wat}${uitleg} — ${b.uitleg} (${b.reden}). `;
     li.appendChild(tekst);
     if (b.reden in indeling.weigerredenen) {
       const knop = document.createElement("button");
@@ -522,6 +534,18 @@ function toonNietGeopend(niet) {
     lijst.appendChild(li);
   }
   $("download-niet-geopend").hidden = niet.length === 0;
+}
+
+function opOudeSleutel(b) {
+  return b.reden === "SLEUTEL_ONBRUIKBAAR" && b.env.oudeSleutel === true;
+}
+
+/** A link to the portal's own page for a message sealed for the old hosted key, which opens it. */
+export function oudeSleutelLink(env) {
+  const link = document.createElement("a");
+  link.href = `/portaal/ontvangen/${encodeURIComponent(env.referentienummer)}`;
+  link.textContent = "Openen bij Ontvangen berichten";
+  return link;
 }
 
 async function weiger(b, li, knop) {

@@ -48,7 +48,7 @@ import {
   toonTabel,
 } from "./werkplek.js";
 import { bijNamen, clientnaam, noemUitBerichten } from "./clienten.js";
-import { controleer as controleerBericht } from "./downloaden.js";
+import { controleer as controleerBericht, oudeSleutelLink } from "./downloaden.js";
 import { laadIndeling, typenaam } from "./indeling.js";
 import { toonLeesbaar } from "./leesbaar.js";
 import "./aanmelden.js";
@@ -737,7 +737,14 @@ async function openBericht(referentienummer) {
     }
   } catch (fout) {
     status("");
-    if (fout instanceof Onbetrouwbaar && fout.reden === "SLEUTEL_ONBRUIKBAAR") {
+    if (fout instanceof Onbetrouwbaar && fout.reden === "SLEUTEL_ONBRUIKBAAR" && env.oudeSleutel === true) {
+      // Sealed for the key the portal hosted before the keys in the browser: the portal opens it.
+      melding(
+        "Dit bericht is nog versleuteld voor de sleutel die het portaal voor uw organisatie bewaarde " +
+          "voordat u sleutels in de browser maakte. Deze pagina heeft die sleutel niet; het portaal opent het nog, zoals voorheen. ",
+      );
+      $("sleutels-fout").append(oudeSleutelLink(env));
+    } else if (fout instanceof Onbetrouwbaar && fout.reden === "SLEUTEL_ONBRUIKBAAR") {
       // Not the sender's doing: sealed for a key of this organisation that this page no longer has.
       melding(
         "Dit bericht is versleuteld voor een oude sleutel van uw organisatie, die deze pagina niet meer heeft; " +
