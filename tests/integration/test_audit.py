@@ -747,6 +747,48 @@ def test_een_herschreven_en_opnieuw_ondertekende_geschiedenis_valt_door_de_echte
     assert uit.exit_code == 1 and "volgnummer 8: checkpoint" in uit.stdout and "herschreven" in uit.stdout
 
 
+def test_na_een_herstel_begint_een_nieuw_log_onder_een_nieuwe_sleutel(
+    cli: Any, rt: Runtime, tmp_path: Path
+) -> None:
+    """A restore of the message database from a backup drops the entries after it; checkpoints
+    exported since then no longer match (an independent operator probe: verify then fails every day,
+    and the restored hub would sign other entries under the same numbers — a fork). The procedure of
+    docs/operations.md: a new key and origin for the restored log, verify with both keys; the old
+    checkpoints past the backup stay the evidence of what the restore lost."""
+    _vul_in_twee_runs(rt)
+    oud = _publiek(rt)
+    voor = tmp_path / "checkpoint-8.txt"
+    assert cli("audit", "checkpoint", "--uit", str(voor)).exit_code == 0
+    # The restore: the backup had entries 1-4 and the head of size 4.
+    _sql(rt, "DELETE FROM auditregels WHERE volgnummer >= 5", "DELETE FROM auditkoppen WHERE grootte >= 5")
+    nieuw = Ondertekenaar.nieuw("knooppunt.example.nl/audit-2")
+    _vul(rt, 2)
+    audit_job.sequence(rt.sessions, nieuw, max_wacht=timedelta(seconds=300))
+    # The old key alone refuses the new heads; the new key alone the old ones; both: intact.
+    uit = cli("audit", "verify", "--sleutel", oud)
+    assert uit.exit_code == 1 and "volgnummer 6: handtekening" in uit.stdout, uit.stdout
+    assert cli("audit", "verify", "--sleutel", nieuw.publiek.als_tekst()).exit_code == 1
+    uit = cli("audit", "verify", "--json", "--sleutel", oud, "--sleutel", nieuw.publiek.als_tekst())
+    assert uit.exit_code == 0, uit.stdout
+    rapport = json.loads(uit.stdout)
+    assert [s["vanafBoomgrootte"] for s in rapport["sleutels"]] == [4, 6]
+    assert rapport["sleutels"][1]["sleutel"].startswith("knooppunt.example.nl/audit-2+")
+    uit = cli("audit", "verify", "--sleutel", oud, "--sleutel", nieuw.publiek.als_tekst())
+    assert "auditsleutel knooppunt.example.nl/audit-2+" in uit.stdout and "vanaf boomgrootte 6" in uit.stdout
+    # The checkpoint exported before the restore: what the restore lost, reported as such.
+    uit = cli(
+        "audit", "verify", "--sleutel", oud, "--sleutel", nieuw.publiek.als_tekst(), "--checkpoint", str(voor)
+    )
+    assert uit.exit_code == 1 and "afgeknipt" in uit.stdout
+    # A new checkpoint, of the new log, verifies.
+    na = tmp_path / "checkpoint-6.txt"
+    na.write_text(cli("audit", "checkpoint").stdout)
+    uit = cli(
+        "audit", "verify", "--sleutel", oud, "--sleutel", nieuw.publiek.als_tekst(), "--checkpoint", str(na)
+    )
+    assert uit.exit_code == 0, uit.stdout
+
+
 def test_checkpoint_van_een_leeg_log_en_een_onleesbaar_checkpoint(
     cli: Any, rt: Runtime, tmp_path: Path
 ) -> None:

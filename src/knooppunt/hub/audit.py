@@ -400,6 +400,9 @@ class Verslag:
     # The portal code the signed heads name (DESIGN §5 "The code"): (tree size of the first head
     # that names it, "sha256:<hex>"), one entry per change, oldest first.
     bundels: list[tuple[int, str]] = field(default_factory=list)
+    # The signing keys of the heads (after a key change, e.g. a new log begun after a restore):
+    # (tree size of the first head signed by it, "name+hash"), one entry per change, oldest first.
+    sleutels: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
@@ -438,7 +441,7 @@ def verifieer(
     koppen: Iterable[store.Kop],
     *,
     anker: store.Anker | None,
-    sleutel: Verificatiesleutel,
+    sleutel: Verificatiesleutel | Sequence[Verificatiesleutel],
     checkpoints: Sequence[tuple[str, Checkpoint]] = (),
     wachtend: Wachtend = Wachtend(0, None),
     nu: datetime | None = None,
@@ -446,9 +449,11 @@ def verifieer(
 ) -> Verslag:
     """Recompute every leaf and the tree over the entries in volgnummer order; check every stored
     tree head's root and its signature by ``sleutel`` (given by the caller, never read from the
-    database), and every exported checkpoint (name, checkpoint — already signature-checked)
-    against the tree of its size, so a cut-off or rewritten history shows. Entries waiting longer
-    than ``max_wacht`` for a volgnummer are a problem too."""
+    database; several after a change of key: each head must carry a valid signature of one of
+    them), and every exported checkpoint (name, checkpoint — already signature-checked) against
+    the tree of its size, so a cut-off or rewritten history shows. Entries waiting longer than
+    ``max_wacht`` for a volgnummer are a problem too."""
+    sleutels = [sleutel] if isinstance(sleutel, Verificatiesleutel) else list(sleutel)
     verslag = Verslag(anker=anker)
     rand = Rand()
     if anker is not None:
@@ -475,10 +480,12 @@ def verifieer(
         verslag.koppen += 1
         verslag.grootte = max(verslag.grootte, kop.grootte)
         try:
-            getekend = lees_checkpoint(kop.checkpoint, sleutel)
+            getekend, door = lees_met_een_van(kop.checkpoint, sleutels)
         except NotitieFout as exc:
             verslag.probleem(kop.grootte, "handtekening", f"de boomkop van grootte {kop.grootte}: {exc}")
         else:
+            if not verslag.sleutels or verslag.sleutels[-1][1] != door:
+                verslag.sleutels.append((kop.grootte, door))
             bundel = getekend.bundel
             if bundel is not None and (not verslag.bundels or verslag.bundels[-1][1] != bundel):
                 verslag.bundels.append((kop.grootte, bundel))
@@ -583,10 +590,24 @@ def verifieer(
     return verslag
 
 
+def lees_met_een_van(notitie: str, sleutels: Sequence[Verificatiesleutel]) -> tuple[Checkpoint, str]:
+    """A signed checkpoint checked against the first of ``sleutels`` that signed it, and that
+    key's "name+hash"; NotitieFout (naming every key tried) when none did."""
+    fouten: list[str] = []
+    for sleutel in sleutels:
+        try:
+            return lees_checkpoint(notitie, sleutel), f"{sleutel.naam}+{sleutel.sleutelhash.hex()}"
+        except NotitieFout as exc:
+            fouten.append(str(exc))
+    if len(fouten) == 1:
+        raise NotitieFout(fouten[0])
+    raise NotitieFout("door geen van de gegeven sleutels ondertekend (" + "; ".join(fouten) + ")")
+
+
 def controleer(
     engine: Engine,
     *,
-    sleutel: Verificatiesleutel,
+    sleutel: Verificatiesleutel | Sequence[Verificatiesleutel],
     checkpoints: Sequence[tuple[str, Checkpoint]] = (),
     max_wacht: timedelta = timedelta(seconds=300),
 ) -> Verslag:
