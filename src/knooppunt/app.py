@@ -322,20 +322,34 @@ def _api_app(runtime: Runtime) -> FastAPI:
 
     @api.exception_handler(SleutelFout)
     async def _sleutel_onbruikbaar(request: Request, fout: SleutelFout) -> JSONResponse:
-        # The day's key cannot seal (destroyed while the clock was ahead, then the clock went back;
-        # a master key missing from the configuration): nothing was stored. An operator's matter,
-        # said in the log with what to do; the sender may repeat the same request later.
-        log.error("dagsleutel onbruikbaar: inzending niet opgeslagen", path=_pad(request), reden=str(fout))
-        antwoord = v1.json_probleem(
-            HubFout(
-                "TIJDELIJK_NIET_BESCHIKBAAR",
-                503,
-                "Tijdelijk niet beschikbaar",
+        # A day key that cannot be used: destroyed while the clock was ahead, then the clock went
+        # back (a submit cannot seal), or wrapped under a master key missing from this node's
+        # configuration (a submit cannot seal, a fetch cannot open). The request's transaction is
+        # rolled back: nothing was stored, sent or marked fetched. An operator's matter, said in
+        # the log with what to do (the reason names the day and the master key); the participant
+        # may repeat the same request later.
+        if request.method in ("GET", "HEAD"):
+            log.error(
+                "dagsleutel onbruikbaar: ophalen mislukt, niets gewijzigd",
+                path=_pad(request),
+                reden=str(fout),
+            )
+            detail = (
+                "Het knooppunt kan opgeslagen inhoud nu niet openen (een sleutel van een dag is op dit "
+                "knooppunt niet bruikbaar); er is niets gewijzigd en beheer is gewaarschuwd. Haal later "
+                "opnieuw op."
+            )
+        else:
+            log.error(
+                "dagsleutel onbruikbaar: inzending niet opgeslagen", path=_pad(request), reden=str(fout)
+            )
+            detail = (
                 "Het knooppunt kan de inhoud nu niet veilig opslaan (zijn sleutel van vandaag is niet "
                 "bruikbaar); er is niets opgeslagen of verstuurd en beheer is gewaarschuwd. Stuur "
-                "hetzelfde verzoek later opnieuw (hetzelfde referentienummer en dezelfde inhoud).",
-            ),
-            _pad(request),
+                "hetzelfde verzoek later opnieuw (hetzelfde referentienummer en dezelfde inhoud)."
+            )
+        antwoord = v1.json_probleem(
+            HubFout("TIJDELIJK_NIET_BESCHIKBAAR", 503, "Tijdelijk niet beschikbaar", detail), _pad(request)
         )
         antwoord.headers["Retry-After"] = "300"
         return antwoord
@@ -384,6 +398,9 @@ def _api_app(runtime: Runtime) -> FastAPI:
 # portaal/huisstijl/package.json), copied into the package by portaal/huisstijl/kopieer.mjs and
 # served by the API itself, so /api/v1/docs works offline and loads nothing from elsewhere.
 SWAGGER_UI = Path(__file__).parent / "portaal" / "static" / "swagger-ui"
+FAVICON = Path(__file__).parent / "portaal" / "static" / "favicon.ico"
+"""The beeldmerk (``static/beeldmerk.svg``) at 16 and 32 px: what a browser asks for on every page
+(the API docs and the portal), else a 404 in its console. Same origin, so ``img-src 'self'`` allows it."""
 DOCS_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -570,6 +587,14 @@ def create_app(runtime: Runtime) -> ASGIApp:
         # Outside the mounted apps: a path no app matched (one with a control character does not
         # match the API's mount either) or a method "/" does not know. problem+json, as in the API.
         return http_probleem(request, fout)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def _favicon() -> Response:
+        return Response(
+            FAVICON.read_bytes(),
+            media_type="image/vnd.microsoft.icon",
+            headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+        )
 
     @app.get("/", include_in_schema=False, response_model=None)
     def _start(request: Request) -> dict[str, str] | RedirectResponse:

@@ -10,13 +10,17 @@ import ipaddress
 import re
 import types
 import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
 import annotated_types
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".knooppunt")
@@ -29,6 +33,40 @@ class Omgeving(StrEnum):
 
 class SettingsError(ValueError):
     """A setting is missing or unsafe; the message says which and what to do."""
+
+
+_UITGESTELD: ContextVar[list[str] | None] = ContextVar("knooppunt_productiefouten", default=None)
+
+
+@contextmanager
+def productiefouten_uitstellen() -> Iterator[list[str]]:
+    """Within it, what the settings themselves miss for production (`Settings._production_is_explicit`)
+    goes into the list it yields instead of being refused: for `knooppunt serve`, which adds what
+    it needs itself and refuses once with all of it, one line per variable. Whoever uses it must
+    refuse while the list is not empty."""
+    lijst: list[str] = []
+    token = _UITGESTELD.set(lijst)
+    try:
+        yield lijst
+    finally:
+        _UITGESTELD.reset(token)
+
+
+BEWAARTERMIJN_MINIMUM_DAGEN = 90
+"""The least KNOOPPUNT_BERICHT_BEWAARTERMIJN_DAGEN may be: a confirmed question's metadata must
+outlast its answer term, or the purge takes it before the answer comes (which is then refused
+ONGELDIG_ANTWOORD). Longer terms than the defaults raise it (`minimale_bewaartermijn`)."""
+LANGSTE_MODULETERMIJN_WERKDAGEN = 10
+"""The longest answer term a module sets itself (pauzeknop, waarborgfonds, verzoek_kredietinformatie:
+protocol/modules)."""
+
+
+def minimale_bewaartermijn(bevestigingstermijn: int, antwoordtermijn: int, extra_sluitingsdagen: int) -> int:
+    """Calendar days that surely cover the bevestigingstermijn plus the antwoordtermijn (working
+    days: 7/5 of them, plus two weeks for the Algemene termijnenwet holidays and the extra closing
+    days) with a month's margin; never less than `BEWAARTERMIJN_MINIMUM_DAGEN`."""
+    kalenderdagen = -(-(bevestigingstermijn + antwoordtermijn) * 7 // 5) + 14 + extra_sluitingsdagen
+    return max(BEWAARTERMIJN_MINIMUM_DAGEN, kalenderdagen + 30)
 
 
 def _split(value: object) -> object:
@@ -71,7 +109,9 @@ class Settings(BaseSettings):
     # Retention of message metadata (DESIGN §2 "Retention"): the envelope without inhoud, statuses
     # and times, kept for the rules that look back, /verzonden and /logboek; 7 years by default.
     # Messages still open are never purged.
-    bericht_bewaartermijn_dagen: int = Field(default=2557, ge=1)
+    # At least `minimale_bewaartermijn` (90 days with the default terms): a confirmed question must
+    # still be there when its answer comes.
+    bericht_bewaartermijn_dagen: int = 2557
     # The Ed25519 key that signs the audit log's checkpoints (DESIGN §5), in a file outside the
     # database and its backups (`knooppunt audit sleutel --nieuw FILE --naam NAAM` makes one).
     # Development generates one in data_dir/audit-sleutel; production refuses to run serve or
@@ -173,6 +213,70 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split(value)
+
+    @field_validator(
+        "audit_sleutel_file",
+        "portaal_ca_certificaat",
+        "portaal_ca_sleutel",
+        "dagsleutel_hoofdsleutels_bestand",
+        mode="before",
+    )
+    @classmethod
+    def _leeg_is_niet_gezet(cls, value: object) -> object:
+        """An empty file setting (``KNOOPPUNT_AUDIT_SLEUTEL_FILE=``) is not set, as an empty text or
+        list is; not the current folder, which is what an empty path would be."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _lege_datamap_is_de_standaard(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return DEFAULT_DATA_DIR
+        return value
+
+    @field_validator("extra_sluitingsdagen")
+    @classmethod
+    def _iso_datums(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                date.fromisoformat(item)
+            except ValueError:
+                raise ValueError(
+                    f"KNOOPPUNT_EXTRA_SLUITINGSDAGEN: {item!r} is geen datum als JJJJ-MM-DD (bijv. "
+                    "2026-12-24); noem de extra sluitingsdagen zo, gescheiden door komma's"
+                ) from None
+        return value
+
+    @field_validator("bericht_bewaartermijn_dagen")
+    @classmethod
+    def _bewaartermijn_overleeft_de_termijnen(cls, value: int, info: ValidationInfo) -> int:
+        """Art. 2.1: an answer refers to its question, so the purge must not take a confirmed
+        question before its answer term has run out (the terms are fields above this one; one that
+        was itself refused counts with its default)."""
+
+        def termijn(naam: str) -> int:
+            return int(info.data.get(naam, cls.model_fields[naam].default))
+
+        bevestiging = termijn("bevestigingstermijn_werkdagen")
+        antwoord = max(
+            termijn("antwoordtermijn_werkdagen"),
+            termijn("antwoordtermijn_2_werkdagen"),
+            LANGSTE_MODULETERMIJN_WERKDAGEN,
+        )
+        minimum = minimale_bewaartermijn(
+            bevestiging, antwoord, len(info.data.get("extra_sluitingsdagen") or [])
+        )
+        if value < minimum:
+            raise ValueError(
+                f"KNOOPPUNT_BERICHT_BEWAARTERMIJN_DAGEN: moet minstens {minimum} dagen zijn (gegeven: "
+                f"{value}): na die termijn ruimen de jobs ook bevestigde vragen op, en een vraag moet er "
+                f"nog zijn als het antwoord komt, na de bevestigingstermijn ({bevestiging} werkdagen) plus "
+                f"de langste antwoordtermijn ({antwoord} werkdagen) en een marge; anders wordt dat "
+                "antwoord geweigerd (ONGELDIG_ANTWOORD). Standaard: 2557 (7 jaar)."
+            )
+        return value
 
     @field_validator("database_url", "sleutelopslag_url")
     @classmethod
@@ -289,22 +393,32 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
-        if self.env is Omgeving.PRODUCTION:
-            if not self.database_url:
-                raise SettingsError(
-                    "KNOOPPUNT_DATABASE_URL is verplicht in productie (postgresql://...); de "
-                    "ingebouwde SQLite-database is alleen voor ontwikkeling."
-                )
-            if not self.trust_anchors:
-                raise SettingsError(
-                    "KNOOPPUNT_TRUST_ANCHORS moet in productie de PEM-bestanden noemen van de CA's die "
-                    "certificaten van deelnemers uitgeven (PKIoverheid Private Services)."
-                )
-            if self.webhook_lokaal_toegestaan:
-                raise SettingsError(
-                    "KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN is alleen voor ontwikkeling: productie stuurt "
-                    "webhooks alleen over https naar publieke adressen. Verwijder de variabele."
-                )
+        """Production refuses what the settings miss or allow only in development, all at once, one
+        line each (docs/configuration.md); within `productiefouten_uitstellen` they are collected
+        instead, for `knooppunt serve` to add its own."""
+        if self.env is not Omgeving.PRODUCTION:
+            return self
+        fouten: list[str] = []
+        if not self.database_url:
+            fouten.append(
+                "KNOOPPUNT_DATABASE_URL is verplicht in productie (postgresql://...); de ingebouwde "
+                "SQLite-database is alleen voor ontwikkeling."
+            )
+        if not self.trust_anchors:
+            fouten.append(
+                "KNOOPPUNT_TRUST_ANCHORS moet in productie de PEM-bestanden noemen van de CA's die "
+                "certificaten van deelnemers uitgeven (PKIoverheid Private Services)."
+            )
+        if self.webhook_lokaal_toegestaan:
+            fouten.append(
+                "KNOOPPUNT_WEBHOOK_LOKAAL_TOEGESTAAN is alleen voor ontwikkeling: productie stuurt "
+                "webhooks alleen over https naar publieke adressen. Verwijder de variabele."
+            )
+        if fouten:
+            uitgesteld = _UITGESTELD.get()
+            if uitgesteld is None:
+                raise SettingsError("\n".join(fouten))
+            uitgesteld.extend(fouten)
         return self
 
     @property

@@ -104,7 +104,7 @@ def test_browserdemo_van_laden_tot_een_geopend_bericht(csp_pagina: Any, server: 
     page.get_by_role("button", name="Ontgrendelen").click()
     expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn ontgrendeld", timeout=60_000)
     page.get_by_role("button", name="Berichten ophalen").click()
-    saldoverzoek = browserdemo._nummer(ENERGIE.oin, 201, "saldoverzoek_nuts")
+    saldoverzoek = browserdemo.nummer(ENERGIE.oin, 201, "saldoverzoek_nuts")
     page.locator(f'button[data-referentienummer="{saldoverzoek}"]').click()
     expect(page.locator("#sleutels-status")).to_contain_text("handtekening van de afzender klopt")
     inhoud = page.locator("#bericht-inhoud")
@@ -195,12 +195,15 @@ def test_de_schuldhulpverlener_krijgt_antwoord_van_de_nagebootste_schuldeiser(
     page.get_by_role("button", name="Ontgrendelen").click()
     expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn ontgrendeld", timeout=60_000)
     page.get_by_role("button", name="Berichten ophalen").click()
-    antwoord = browserdemo._nummer("antwoord", nummer.group(1))
+    antwoord = browserdemo.nummer("antwoord", nummer.group(1))
     page.locator(f'button[data-referentienummer="{antwoord}"]').click()
     expect(page.locator("#sleutels-status")).to_contain_text("handtekening van de afzender klopt")
     inhoud = page.locator("#bericht-inhoud")
     expect(inhoud).to_contain_text(klantnummer)
-    expect(inhoud).to_contain_text("Jaarafrekening energie 2023")
+    # Demo Nuts's own vordering and bank account, not the payload examples' energy company's.
+    expect(inhoud).to_contain_text("Jaarafrekening gas en stroom 2023")
+    expect(inhoud).to_contain_text("Demo Nuts B.V.")
+    expect(inhoud).not_to_contain_text("Energie Voorbeeld")
     _geen_opening_op_de_server(page)
 
     # 5. Pressed again: nothing new to answer, nothing sent twice.

@@ -16,9 +16,11 @@ import pytest
 from knooppunt.client.berichten import antwoordtypen, kies_versie
 from knooppunt.client.fouten import VerzendFout
 from knooppunt.client.hub import HubClient, TeVersturen
+from knooppunt.hub import adresboek
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
+from knooppunt.store.db import db_nu, transactie
 from tests.conftest import registreer
 from tests.factories import Partij
 from tests.functional.server import Hub, start_hub
@@ -182,17 +184,21 @@ def test_versie_uit_het_adresboek_en_de_fouten_van_de_sdk(hub: Hub, partijen: di
             conversatie=str(uuid.uuid4()),
         )
         assert vraag.bericht["versie"] == "1.0"
-        # A heroverweging exists in 2.0 only, which the two have not in common.
-        with pytest.raises(VerzendFout) as fout:
-            shv.bericht(
-                m,
-                "heroverweging",
-                voorbeeld(m, "heroverweging", "2.0"),
-                ontvanger=woning.oin,
-                conversatie=str(uuid.uuid4()),
-            )
-        assert fout.value.code == "ONBEKENDE_VERSIE"
-        assert "beide ondersteunen (1.0)" in fout.value.detail
+        # A heroverweging exists in 2.0 only, which the two have not in common: without versie,
+        # no version both accept has the type (docs/vendor-guide.md: GEEN_GEMEENSCHAPPELIJKE_VERSIE).
+        zonder_versie: dict[str, Any] = {
+            "module": m,
+            "berichttype": "heroverweging",
+            "payload": voorbeeld(m, "heroverweging", "2.0"),
+            "ontvanger": woning.oin,
+        }
+        for maak in (shv.bericht, shv.verstuur):
+            with pytest.raises(VerzendFout) as fout:
+                maak(**zonder_versie, conversatie=str(uuid.uuid4()))
+            assert fout.value.code == "GEEN_GEMEENSCHAPPELIJKE_VERSIE"
+            assert "beide ondersteunen (1.0)" in fout.value.detail
+            assert "het bestaat in versie 2.0" in fout.value.detail
+        # With an explicit versie in which the type does not exist it is that version's fault.
         with pytest.raises(VerzendFout) as fout:
             shv.bericht(
                 m, "heroverweging", {}, ontvanger=woning.oin, conversatie=str(uuid.uuid4()), versie="1.0"
@@ -269,6 +275,11 @@ def test_kies_versie_en_antwoordtypen_uit_de_catalogus() -> None:
     with pytest.raises(VerzendFout) as fout:
         kies_versie("schuldregeling", "saldoverzoek", ["2.0"], ["1.0"])
     assert fout.value.code == "GEEN_GEMEENSCHAPPELIJKE_VERSIE"
+    # A version in common, but the type is not in it: no version to take either.
+    with pytest.raises(VerzendFout) as fout:
+        kies_versie("schuldregeling", "heroverweging", ["1.0", "2.0"], ["1.0"])
+    assert fout.value.code == "GEEN_GEMEENSCHAPPELIJKE_VERSIE"
+    assert "het bestaat in versie 2.0 (u: 1.0, 2.0; de ontvanger: 1.0)" in fout.value.detail
     assert antwoordtypen("schuldregeling", "betaalvoorstel", "1.0") == [
         "betaalvoorstel_akkoord",
         "betaalvoorstel_niet_akkoord",
@@ -382,12 +393,103 @@ def test_reeks_van_antwoorden_neemt_de_versie_van_elke_vraag(hub: Hub, partijen:
 
 def test_het_python_voorbeeld_uit_de_gids_draait(hub: Hub, partijen: dict[str, Partij], capsys: Any) -> None:
     """docs/vendor-guide.md "The same with the Python SDK", run as written against a served hub
-    (only the hub's address and the PKI folder differ)."""
+    (only the hub's address and the PKI folder differ) — as a creditor's daily job meets it: its
+    inbox already holds a hub notice (an ontvangstbevestiging of its own earlier answer) and a
+    reminder (art. 15.1) besides the question, which it confirms but does not answer."""
+    gemeente, energie = partijen["gemeente"], partijen["energie"]
+    m = "schuldregeling"
+    with sdk(hub, gemeente) as shv, sdk(hub, energie) as se:
+        # An earlier question, answered, and the answer confirmed: a notice for the creditor.
+        eerder = shv.verstuur(
+            ontvanger=energie.oin,
+            berichttype="saldoverzoek_nuts",
+            payload=voorbeeld(m, "saldoverzoek_nuts", "1.0"),
+            conversatie=str(uuid.uuid4()),
+            module=m,
+            versie="1.0",
+        )
+        vraag = _een(se)
+        se.bevestig(vraag)
+        se.antwoord(
+            vraag, berichttype="saldoverzoek_antwoord", payload=voorbeeld(m, "saldoverzoek_antwoord", "1.0")
+        )
+        [antwoord] = [b for b in shv.ontvang() if b.berichttype == "saldoverzoek_antwoord"]
+        shv.bevestig(antwoord)
+        # An open question with a reminder about it.
+        open_vraag = shv.verstuur(
+            ontvanger=energie.oin,
+            berichttype="saldoverzoek_nuts",
+            payload=voorbeeld(m, "saldoverzoek_nuts", "1.0"),
+            conversatie=str(uuid.uuid4()),
+            module=m,
+            versie="1.0",
+        )
+        shv.herinner(open_vraag, payload=voorbeeld(m, "reminder", "1.0"))
+        wacht = {(b["berichttype"], b.get("melding") is not None) for b in se.inbox()}
+        assert wacht == {("ontvangstbevestiging", True), ("saldoverzoek_nuts", False), ("reminder", False)}
+
     tekst = (Path(__file__).resolve().parents[2] / "docs" / "vendor-guide.md").read_text(encoding="utf-8")
     [code] = re.findall(r"## The same with the Python SDK\n\n```python\n(.*?)```", tekst, flags=re.S)
     assert 'P = ".knooppunt/pki/"' in code and "https://localhost:8443" in code
-    pki_map = partijen["gemeente"].cert_pad.parent
+    pki_map = gemeente.cert_pad.parent
     code = code.replace('P = ".knooppunt/pki/"', f"P = {str(pki_map) + '/'!r}")
     code = code.replace("https://localhost:8443", hub.url).replace('P + "ca.pem"', repr(str(hub.ca)))
     exec(compile(code, "vendor-guide.md", "exec"), {})
     assert capsys.readouterr().out.strip() == "['beantwoord']"
+
+    with sdk(hub, gemeente) as shv, sdk(hub, energie) as se:
+        assert list(se.inbox()) == []  # everything confirmed, nothing refused
+        status = {b["referentienummer"]: b["status"] for b in shv.verzonden(module=m)}
+        assert status[eerder.referentienummer] == "beantwoord"
+        assert status[open_vraag.referentienummer] == "beantwoord"  # the open question too
+        assert not any(b["berichttype"] == "foutbericht" for b in shv.inbox())
+
+
+def test_bereikbaar_is_onwaar_als_u_zelf_niet_aan_de_module_deelneemt(
+    hub: Hub, partijen: dict[str, Partij], rt: Runtime
+) -> None:
+    """DESIGN §2: sender and recipient must both have joined a message's module (the hub refuses it
+    otherwise: MODULE_NIET_ACTIEF). The Kredietbank takes part in schuldregeling only; Energie BV
+    is in pauzeknop — yet the Kredietbank cannot reach it there, and is told to ask the beheer."""
+    kredietbank, energie, woning = partijen["kredietbank"], partijen["energie"], partijen["woning"]
+    with sdk(hub, kredietbank) as kb, sdk(hub, energie) as se:
+        bereik = kb.bereikbaar(energie.oin, "pauzeknop")
+        assert not bereik.bereikbaar and not bereik.eigen_module
+        assert "u neemt zelf niet deel aan module pauzeknop (uw modules: schuldregeling)" in bereik.reden
+        assert "beheerder" in bereik.reden and "/portaal/aanmelden/modules" in bereik.reden
+        assert kb.bereikbaar(energie.oin, "schuldregeling").bereikbaar
+        # A recipient outside the module: another channel, whatever the caller joins.
+        niet_daar = kb.bereikbaar(woning.oin, "pauzeknop")
+        assert not niet_daar.bereikbaar and niet_daar.eigen_module
+        assert "niet op module pauzeknop" in niet_daar.reden
+        # Sending says the same before anything goes out, with the hub's own code.
+        with pytest.raises(VerzendFout) as fout:
+            kb.verstuur(
+                ontvanger=energie.oin,
+                berichttype="kennisgeving",
+                payload=voorbeeld("pauzeknop", "kennisgeving", "2.0"),
+                conversatie=str(uuid.uuid4()),
+                module="pauzeknop",
+            )
+        assert fout.value.code == "MODULE_NIET_ACTIEF"
+        assert "u neemt zelf niet deel aan module pauzeknop" in fout.value.detail
+        assert list(se.inbox()) == []
+
+        uit = _cli(
+            "bereikbaar", *_verbinding(hub, kredietbank), "--oin", energie.oin, "--module", "pauzeknop"
+        )
+        assert uit.returncode == 3, uit.stderr
+        antwoord = json.loads(uit.stdout)
+        assert antwoord["bereikbaar"] is False
+        assert "u neemt zelf niet deel aan module pauzeknop" in antwoord["reden"]
+
+        # Once the beheer adds the module, at once (the SDK asks again rather than trust its cache).
+        with transactie(rt.sessions) as session:
+            adresboek.wijzig(
+                session,
+                kredietbank.oin,
+                adresboek.DeelnemerWijziging(modules=["schuldregeling:2.0", "pauzeknop"]),
+                door="beheer:test",
+                nu=db_nu(session),
+            )
+        assert kb.bereikbaar(energie.oin, "pauzeknop").bereikbaar

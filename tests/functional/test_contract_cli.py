@@ -231,11 +231,11 @@ FOUTGEVALLEN: dict[str, tuple[list[str], dict[str, str], int, list[str]]] = {
     ),
     "ops-port is de deelnemerspoort": (
         ["serve", "--port", "{vrij}", "--ops-port", "{vrij}", "--no-jobs"], {}, 2,
-        ["--ops-port", "--port", "another port"],
+        ["--ops-port", "--port", "andere poort"],
     ),
     "ops-port is bezet": (
         ["serve", "--port", "{vrij}", "--ops-port", "{bezet}", "--no-jobs"], {}, 2,
-        ["cannot listen on 127.0.0.1:{bezet}", "--ops-host/--ops-port"],
+        ["kan niet luisteren op 127.0.0.1:{bezet}", "--ops-host/--ops-port"],
     ),
     "verify zonder sleutel": (["audit", "verify"], {}, 2, ["--sleutel", "knooppunt audit sleutel"]),
     "verify met een sleutelbestand dat er niet is": (

@@ -106,6 +106,12 @@ def test_demo_tijdlijn(tmp_path: Path) -> None:
     assert "standaard akkoord" in gelezen["saldoverzoek_antwoord_standaard_akkoord"]
     assert "klant onbekend" in gelezen["klant_onbekend"]
     assert gelezen["betaalvoorstel_niet_akkoord"].startswith("niet akkoord")
+    # Each creditor answers with its own data: the Belastingdienst with its own klantnummer, not the
+    # payload examples' energy company's (EN-778812).
+    [kennisgeving] = [s for s in oud.stappen if s.berichttype == "kennisgeving_antwoord"]
+    assert kennisgeving.van == "Belastingdienst"
+    assert kennisgeving.gelezen.startswith("klantnummer bij SE BD-"), kennisgeving.gelezen
+    assert "EN-778812" not in " ".join(s.gelezen for s in stappen if s.van != "Energie BV")
 
     # 2.0: niet akkoord → heroverweging → akkoord → geaccordeerd.
     assert _verhaal(tijdlijn, "heroverweging")[-5:] == [

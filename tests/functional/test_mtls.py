@@ -662,8 +662,8 @@ def test_serve_weigert_te_starten_met_een_onveilige_of_kapotte_configuratie(
     tls = ["--tls-cert", str(pki_dir / "server.pem"), "--tls-key", str(pki_dir / "server-key.pem")]
     onbereikbaar = f"http://127.0.0.1:{vrije_poort()}/ca.crl"
     gevallen: dict[str, tuple[list[str], dict[str, str], str]] = {
-        "proxy zonder proxies": (["--proxy"], {}, "--proxy needs KNOOPPUNT_TRUSTED_PROXIES"),
-        "proxy met tls": (["--uds", str(tmp_path / "s.sock"), *tls], {}, "leave them out"),
+        "proxy zonder proxies": (["--proxy"], {}, "--proxy heeft KNOOPPUNT_TRUSTED_PROXIES nodig"),
+        "proxy met tls": (["--uds", str(tmp_path / "s.sock"), *tls], {}, "laat ze dus weg"),
         "crl van een andere ca": (
             tls,
             {"KNOOPPUNT_CRLS": str(tmp_path / "ander-ca" / "crl.pem")},

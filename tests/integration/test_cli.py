@@ -103,6 +103,12 @@ def test_worker_once_now_laat_berichten_verlopen(
     laat = cli("worker", "--once", "--now", (datetime.now(UTC) + timedelta(days=30)).isoformat())
     assert laat.exit_code == 0, laat.output
     assert json.loads(laat.stdout)["verlopen"] == 1
+    # Not a dry run, and it says so before it acts (an operator probe took "dry run" at its word on
+    # a live database): on stderr, naming the database it changes.
+    assert "Dit is geen proefdraai" in laat.stderr and "30 dagen na de klok van de database" in laat.stderr
+    assert "Oefen op een kopie" in laat.stderr
+    nu = cli("worker", "--once", "--now", datetime.now(UTC).isoformat())
+    assert nu.exit_code == 0 and "proefdraai" not in nu.stderr  # not ahead: nothing to warn about
     melding = client_voor(gemeente).get("/berichten").json()["berichten"]
     assert [m["melding"]["code"] for m in melding] == ["VERLOPEN"]
 
@@ -153,7 +159,8 @@ def test_deelnemer_add_zonder_vertrouwensankers_weigert(
         "--kvk", gemeente.kvk, "--module", "schuldregeling", "--certificaat", str(gemeente.cert_pad),
     )  # fmt: skip
     assert r.exit_code == 2
-    assert "no trust anchors" in r.output and "KNOOPPUNT_TRUST_ANCHORS" in r.output and "pki init" in r.output
+    assert "geen vertrouwensankers" in r.output and "KNOOPPUNT_TRUST_ANCHORS" in r.output
+    assert "pki init" in r.output
     assert gemeente.oin not in cli("deelnemer", "list").output
 
 

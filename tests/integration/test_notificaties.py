@@ -4,9 +4,14 @@ never content."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import re
+import shutil
 import socket
 import ssl
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -220,19 +225,96 @@ def test_webhook_is_ondertekend_en_draagt_alleen_aantallen(
     assert handtekening_klopt(ingesteld.nieuw_geheim, verzoek["headers"], verzoek["body"])
     assert not handtekening_klopt(ingesteld.nieuw_geheim, verzoek["headers"], verzoek["body"] + b" ")
     assert not handtekening_klopt("een ander geheim", verzoek["headers"], verzoek["body"])
-    assert verzoek["headers"]["Knooppunt-Tijdstip"].endswith("+00:00")
+    # docs/api.md "Times": Europe/Amsterdam with its offset, as the envelope's verlooptOp; the
+    # header is the moment the signature's t names.
+    tijdstip = datetime.fromisoformat(verzoek["headers"]["Knooppunt-Tijdstip"])
+    t = int(verzoek["headers"]["Knooppunt-Handtekening"].split(",")[0].removeprefix("t="))
+    assert tijdstip == datetime.fromtimestamp(t, UTC)
+    assert tijdstip.utcoffset() == tijdstip.astimezone(AMSTERDAM).utcoffset()
+    assert verzoek["headers"]["Knooppunt-Tijdstip"] == datetime.fromtimestamp(t, AMSTERDAM).isoformat()
     body = json.loads(verzoek["body"])
     [rij] = _notificaties(rt)
+    oudste = _oudste_verloopt_op(rt, energie.oin)
     assert body == {
         "id": rij.id,
         "deelnemer": energie.oin,
         "aantallen": {"saldoverzoek": 1},
         "totaal": 1,
-        "oudsteVerlooptOp": _oudste_verloopt_op(rt, energie.oin).isoformat(),
+        "oudsteVerlooptOp": oudste.astimezone(AMSTERDAM).isoformat(),
         "links": {"portaal": PORTAAL},
     }
+    # The same text as the envelope's verlooptOp in GET /berichten: 23:59:59 local time (art. 17.3).
+    [open_bericht] = client_voor(energie).get("/berichten").json()["berichten"]
+    assert body["oudsteVerlooptOp"] == open_bericht["verlooptOp"]
+    assert body["oudsteVerlooptOp"].endswith(("T23:59:59+01:00", "T23:59:59+02:00"))
     assert env["inhoud"].split(".")[0].encode() not in verzoek["body"]
     assert (rij.kanaal, rij.status, rij.antwoordcode) == ("webhook", "verzonden", 200)
+
+
+def _gids_code(taal: str) -> str:
+    """The ``taal`` block of docs/vendor-guide.md "Notifications (e-mail and webhook)"."""
+    tekst = (Path(__file__).resolve().parents[2] / "docs" / "vendor-guide.md").read_text(encoding="utf-8")
+    sectie = tekst.split("## Notifications (e-mail and webhook)\n", 1)[1].split("\n## ", 1)[0]
+    [code] = re.findall(rf"```{taal}\n(.*?)```", sectie, flags=re.S)
+    return code
+
+
+def test_de_controle_uit_de_leveranciersgids_klopt_met_een_echte_webhook(
+    cast: dict[str, Partij], client_voor: Any, rt: Runtime, tmp_path: Path
+) -> None:
+    """docs/vendor-guide.md's signature check, Python and Node as written, on a webhook the hub
+    really sent: the hub's signature passes; another body, secret or an old or missing ``t`` fail;
+    and the body carries the fields the guide's table lists."""
+    gemeente, energie = cast["gemeente"], cast["energie"]
+    ontvanger = WebhookOntvanger()
+    try:
+        ingesteld = _stel_in(rt, energie.oin, webhook_url=ontvanger.url(), modus="direct")
+        _stuur(client_voor, gemeente, energie)
+        assert _draai(rt, _klok(rt) + timedelta(minutes=2))["verzonden"] == 1
+    finally:
+        ontvanger.stop()
+    [verzoek] = ontvanger.verzoeken
+    geheim, kop, body = ingesteld.nieuw_geheim, verzoek["headers"]["Knooppunt-Handtekening"], verzoek["body"]
+    assert geheim
+    assert set(json.loads(body)) == {"id", "deelnemer", "aantallen", "totaal", "oudsteVerlooptOp", "links"}
+    oud = "t=1700000000," + kop.split(",", 1)[1]
+    gevallen = [
+        (geheim, kop, body, True),
+        (geheim, kop, body + b" ", False),
+        ("een ander geheim", kop, body, False),
+        (geheim, oud, body, False),
+        (geheim, kop.split(",", 1)[1], body, False),  # no t
+        (geheim, "onzin", body, False),
+    ]
+
+    ruimte: dict[str, Any] = {}
+    exec(compile(_gids_code("python"), "vendor-guide.md", "exec"), ruimte)
+    for sleutel, handtekening, inhoud, verwacht in gevallen:
+        assert ruimte["handtekening_klopt"](sleutel, handtekening, inhoud) is verwacht, handtekening
+
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+            pytest.fail("CI=true: node is not installed; the guide's Node check needs it")
+        pytest.skip("node is not installed: the guide's Node check is not run")
+    (tmp_path / "handtekening.mjs").write_text(_gids_code("js"), encoding="utf-8")
+    (tmp_path / "controle.mjs").write_text(
+        'import { handtekeningKlopt } from "./handtekening.mjs";\n'
+        "const gevallen = JSON.parse(process.argv[2]);\n"
+        "process.stdout.write(JSON.stringify(gevallen.map(([g, k, b]) =>"
+        ' handtekeningKlopt(g, k, Buffer.from(b, "base64")))));\n',
+        encoding="utf-8",
+    )
+    invoer = [[g, k, base64.b64encode(b).decode()] for g, k, b, _ in gevallen]
+    uit = subprocess.run(
+        [node, str(tmp_path / "controle.mjs"), json.dumps(invoer)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert uit.returncode == 0, uit.stderr
+    assert json.loads(uit.stdout) == [verwacht for *_, verwacht in gevallen]
 
 
 def test_webhook_500_dan_200_wordt_herhaald_met_wachttijd(

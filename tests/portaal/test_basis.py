@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -285,7 +286,13 @@ def test_cli_portaal_demo_seeds_participants_and_messages(
     )
     monkeypatch.setenv("KNOOPPUNT_PORTAAL_URL", "https://localhost:9443/portaal/")
     again = cli("portaal", "demo")  # type: ignore[operator]
-    assert "0 nieuwe deelnemers" in again.output  # idempotent participants, more messages
+    # Loading again sends nothing twice: every demo message has a fixed number (like the browser demo).
+    assert "demo: 0 nieuwe deelnemers, 0 berichten verstuurd" in again.output
+    eerste = re.search(r"(\d+) berichten verstuurd", uitkomst.output)
+    assert eerste is not None and int(eerste.group(1)) > 0
+    assert f"{eerste.group(1)} demoberichten waren al verstuurd" in again.output
+    assert "niets is dubbel verstuurd" in again.output
+    assert "al verstuurd" not in uitkomst.output
     assert "log in op https://localhost:9443/portaal/ met de ontwikkel-login" in again.output
 
 

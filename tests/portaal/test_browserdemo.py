@@ -28,6 +28,7 @@ from knooppunt.client import jose as sdk
 from knooppunt.config import Settings, SettingsError
 from knooppunt.hub import adresboek
 from knooppunt.portaal import browserdemo
+from knooppunt.portaal import demo as gehoste_demo
 from knooppunt.portaal.kluis import Kluis
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
@@ -369,6 +370,9 @@ def test_de_schuldeiser_opent_bevestigt_en_antwoordt_een_keer(rt: Runtime, porta
     assert _van_nuts(rt) == []
 
     vragen = _vragen()
+    # The saldoverzoek as a counsellor composes it who does not know the creditor's numbers.
+    del vragen[1][3]["klantnummerSEVolgensSHV"]
+    vragen[1][3]["vorderingen"] = []
     nummers = _verstuur_uit_de_browser(rt, portaal, browser, certificaat, vragen)
     pagina = _druk(portaal)
     assert (
@@ -417,6 +421,22 @@ def test_de_schuldeiser_opent_bevestigt_en_antwoordt_een_keer(rt: Runtime, porta
         assert geopend[nummer]["klantnummerSHV"] == payload["klantnummerSHV"]
         if code == "saldoverzoek_nuts":  # a plausible vordering, as the payload examples have it
             assert geopend[nummer]["vorderingen"][0]["actueelBedrag"] > 0
+    # Demo Nuts answers with its own data, not the payload examples' energy company's (DESIGN §7
+    # demo); it echoes the numbers the question gave, and none the question left empty (art. 6.1).
+    nuts = browserdemo.TEGENPARTIJEN[1].schuldeiser
+    assert nuts is not None
+    kennisgeving, saldo, saldo_2_0, _voorstel = (geopend[n] for n in nummers)
+    assert saldo["klantnummerSE"] == nuts.klantnummer("SHV-DEMO-302") and saldo["klantnummerSE"].startswith(
+        "NU-"
+    )
+    assert saldo["contactpersoonSE"]["email"] == "klantenservice-schulden@demo-nuts.example.nl"
+    assert saldo["betaalgegevens"]["tenNaamVan"] == "Demo Nuts B.V."
+    assert not [v for v in saldo["vorderingen"] if "factuurnummerSEVolgensSHV" in v]
+    assert all(v["factuurnummerSE"].startswith("NU-") for v in saldo["vorderingen"])
+    assert saldo_2_0["klantnummerSE"] == vragen[2][3]["klantnummerSEVolgensSHV"]  # as the question gave it
+    assert saldo_2_0["betaalgegevens"]["tenNaamVan"] == "Demo Nuts B.V."
+    assert all(f.startswith("NU-") for f in kennisgeving["factuurnummers"])
+    assert "energie.example.nl" not in json.dumps([kennisgeving, saldo, saldo_2_0])
     assert _gehoste_sleutels(rt, SHV.oin) == 0
 
 
@@ -458,7 +478,7 @@ def test_een_onderbroken_beurt_laat_de_vraag_open_en_stuurt_niets_dubbel(
 
     with monkeypatch.context() as m:
         m.setattr(browserdemo.Demopartij, "haal_op", haal_op_met_race)
-        m.setattr(browserdemo, "_al_verstuurd", lambda afzender, nummer: False)  # looked before the other
+        m.setattr(gehoste_demo, "al_verstuurd", lambda afzender, nummer: False)  # looked before the other
         deze = browserdemo.stuur_demoberichten(rt, alleen=SHV.oin)
     assert andere[0].beantwoord == {SHV.naam: 1}
     assert deze.geopend == {SHV.naam: 1} and deze.beantwoord == {}

@@ -146,7 +146,7 @@ def test_antwoord_lezen_en_bevestigen(gemeente: TestClient, rt: Runtime, kluis: 
     assert "Demo Zorgverzekeraar NV" in tekst
     assert "€ 1.550,00" in tekst  # actueelBedrag 155000 cents, shown in euros
     assert "€ 1.240,00" in tekst  # hoofdsom
-    assert "Team Bijzonder Beheer" in tekst
+    assert "Team Premie-incasso" in tekst  # the creditor's own contact, not the examples' energy company's
     assert "Na bevestigen verwijdert het knooppunt de inhoud" in tekst
     # Reading one answer fetched that one only: the other new message stays new.
     assert bericht(rt, antwoord.referentienummer).status == "opgehaald"

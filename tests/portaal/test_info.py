@@ -149,6 +149,32 @@ def test_vendored_files_are_exactly_the_pinned_npm_packages() -> None:
         assert op_schijf == {d for d in bronnen if d.startswith(map_ + "/")}, f"stray files in {map_}/"
 
 
+def test_the_favicon_is_served_so_no_page_logs_a_404(portaal: TestClient) -> None:
+    """Browsers ask for /favicon.ico on every page (the API docs, the portal): served from the
+    portal's static files, same origin, so the pages' CSP (``img-src 'self'``) lets it load."""
+    import struct
+
+    antwoord = portaal.get("/favicon.ico")
+    assert antwoord.status_code == 200
+    assert antwoord.headers["content-type"] == "image/vnd.microsoft.icon"
+    assert antwoord.headers["x-content-type-options"] == "nosniff"
+    assert antwoord.content == (STATIC / "favicon.ico").read_bytes()
+    gereserveerd, soort, aantal = struct.unpack("<HHH", antwoord.content[:6])
+    assert (gereserveerd, soort) == (0, 1)  # an icon
+    maten = []
+    for index in range(aantal):
+        breedte, hoogte, _, _, _, _, lengte, plek = struct.unpack(
+            "<BBBBHHII", antwoord.content[6 + 16 * index : 22 + 16 * index]
+        )
+        assert antwoord.content[plek : plek + 8] == b"\x89PNG\r\n\x1a\n" and plek + lengte <= len(
+            antwoord.content
+        )
+        maten.append((breedte, hoogte))
+    assert maten == [(16, 16), (32, 32)]
+    for pagina in ("/api/v1/docs", "/portaal/inloggen"):
+        assert "img-src 'self'" in portaal.get(pagina).headers["content-security-policy"], pagina
+
+
 def test_api_docs_are_served_from_the_package_without_any_cdn(portaal: TestClient) -> None:
     pagina = portaal.get("/api/v1/docs")
     assert pagina.status_code == 200

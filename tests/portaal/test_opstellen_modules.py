@@ -147,6 +147,44 @@ def test_the_form_shows_the_version(portaal: TestClient, demo: object) -> None:
     assert 'name="module" value="bewind"' in pagina.text
 
 
+def test_the_result_page_names_the_protocol_version_sent(portaal: TestClient, demo: object) -> None:
+    """The debt counsellor accepts schuldregeling 1.0 and 2.0 and chooses a type by its 1.0 name
+    (DESIGN §3a); sent to a creditor in 2.0 only, it goes in 2.0, under that version's name. The
+    result page says so — the version sent and the name shown agree in the user's eyes — and the
+    next message is offered in that version."""
+    oud = CATALOGUS.zoek("schuldregeling", "kennisgeving", "1.0")
+    nieuw = CATALOGUS.zoek("schuldregeling", "kennisgeving", "2.0")
+    assert oud is not None and nieuw is not None and oud.naam != nieuw.naam
+    inloggen(portaal, "gemeente")
+    keuze = portaal.get("/portaal/opstellen", params={"module": "schuldregeling"}).text
+    assert oud.naam in keuze and "U gebruikt Schuldregeling in protocol 1.0 en 2.0" in keuze
+    antwoord = verstuur(
+        portaal,
+        "kennisgeving",
+        ["incasso"],
+        voorbeeld("schuldregeling", "kennisgeving", "2.0"),
+        module="schuldregeling",
+    )
+    assert antwoord.status_code == 200, antwoord.text
+    assert f'<h1>Verzonden: {nieuw.naam} <span class="klein">(protocol 2.0)</span></h1>' in antwoord.text
+    assert (
+        f"U koos ‘{oud.naam}’, de naam in protocol 1.0; in protocol 2.0 heet dit bericht ‘{nieuw.naam}’"
+        in (antwoord.text)
+    )
+    assert "<dt>Protocol</dt><dd>Schuldregeling 2.0</dd>" in antwoord.text
+    assert 'Bericht <span class="klein">(protocol 2.0)</span>' in antwoord.text
+    # To a creditor in 1.0 the name chosen is the name sent: no second name.
+    antwoord = verstuur(
+        portaal,
+        "kennisgeving",
+        ["energie"],
+        voorbeeld("schuldregeling", "kennisgeving", "1.0"),
+        module="schuldregeling",
+    )
+    assert antwoord.status_code == 200, antwoord.text
+    assert "(protocol 1.0)</span></h1>" in antwoord.text and "U koos" not in antwoord.text
+
+
 # --- forms from any schema shape -------------------------------------------------------------------------
 
 SCHEMA: dict[str, Any] = {

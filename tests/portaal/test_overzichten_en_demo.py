@@ -75,3 +75,51 @@ def test_leesmij_van_het_waarborgfonds_legt_alleen_zijn_eigen_bestanden_uit(
     leesmij = download(portaal).read("LEESMIJ.txt").decode("utf-8-sig")
     assert "saldoverzoeken.csv: vul per rij" in leesmij and "kennisgevingen.csv" in leesmij
     assert "betaalvoorstellen.csv:" not in leesmij and "<module>-<versie>/" not in leesmij
+
+
+def _berichten(rt: Runtime) -> dict[str, tuple[int, int]]:
+    """Per recipient OIN: how many messages the hub holds for it, in how many conversations."""
+    from sqlalchemy import distinct, func, select
+
+    from knooppunt.store.db import transactie
+    from knooppunt.store.models import Bericht
+
+    with transactie(rt.sessions) as session:
+        rijen = session.execute(
+            select(
+                Bericht.ontvanger, func.count(), func.count(distinct(Bericht.conversatie_referentienummer))
+            ).group_by(Bericht.ontvanger)
+        ).all()
+    return {str(ontvanger): (int(aantal), int(trajecten)) for ontvanger, aantal, trajecten in rijen}
+
+
+def test_de_demo_opnieuw_laden_verstuurt_niets_dubbel(
+    demo: dict[str, int], rt: Runtime, kluis: Kluis
+) -> None:
+    """Loading the hosted demo again (`knooppunt portaal demo`, "Demogegevens laden") sends nothing
+    twice, as the browser demo: every message has a fixed number, so Demo Wonen keeps its messages
+    in as many trajecten as before."""
+    from knooppunt.portaal.demo import laad_demo
+
+    voor = _berichten(rt)
+    assert voor[oin_van("woning")] == (6, 3)  # a kennisgeving and a saldoverzoek per client
+    assert demo["berichten"] > 0 and demo["al_verstuurd"] == 0
+    opnieuw = laad_demo(rt, kluis)
+    assert opnieuw == {"deelnemers": 0, "berichten": 0, "al_verstuurd": demo["berichten"]}
+    assert _berichten(rt) == voor
+
+
+def test_een_demoschuldeiser_antwoordt_met_zijn_eigen_gegevens(
+    demo: object, rt: Runtime, kluis: Kluis
+) -> None:
+    """The hosted demo's creditors answer with their own klantnummer, contact and IBAN, and the
+    municipality's questions name each creditor's own number (not the examples' energy company)."""
+    gemeente = Gastclient(rt, kluis, oin_van("gemeente"), wie="test")
+    [antwoord] = [o for o in gemeente.haal_op(waarvoor="test") if o.afzender == oin_van("zorg")]
+    assert antwoord.payload is not None
+    assert antwoord.payload["klantnummerSE"].startswith("DZ-")
+    assert antwoord.payload["contactpersoonSE"]["email"] == "premie-incasso@demo-zorg.example.nl"
+    assert antwoord.payload["betaalgegevens"]["betalingskenmerk"] == antwoord.payload["klantnummerSE"]
+    belasting = Gastclient(rt, kluis, oin_van("belasting"), wie="test")
+    vragen = [o for o in belasting.haal_op(waarvoor="test") if o.payload is not None]
+    assert vragen and all(o.payload["klantnummerSEVolgensSHV"].startswith("DB-") for o in vragen)

@@ -60,10 +60,10 @@ def _verlopen(map_: Path) -> tuple[Path, Path]:
 
 def test_een_ontbrekend_of_verlopen_servercertificaat_wordt_bij_de_start_genoemd(tmp_path: Path) -> None:
     settings = Settings(env="development", data_dir=tmp_path)
-    with pytest.raises(SettingsError, match=r"--tls-cert .*weg\.pem: no such file"):
+    with pytest.raises(SettingsError, match=r"--tls-cert .*weg\.pem: dat bestand bestaat niet"):
         _tls_bestanden(settings, _opties(tmp_path / "weg.pem", tmp_path / "weg-key.pem"))
     cert, key = _verlopen(tmp_path)
-    with pytest.raises(SettingsError, match=r"--tls-cert .*server\.pem expired on .*renew"):
+    with pytest.raises(SettingsError, match=r"--tls-cert .*server\.pem is verlopen op .*vernieuw"):
         _tls_bestanden(settings, _opties(cert, key))
 
 
@@ -91,11 +91,11 @@ def test_een_sleutel_die_niet_bij_het_servercertificaat_hoort_wordt_bij_de_start
     ontwikkel_ca.init(pki)
     server = ontwikkel_ca.issue_server(pki, hosts=("localhost",))
     deelnemer = ontwikkel_ca.issue(pki, oin="00000001823288444000", naam="Gemeente")
-    with pytest.raises(SettingsError, match=r"--tls-key .* is not the key of --tls-cert"):
+    with pytest.raises(SettingsError, match=r"--tls-key .* is niet de sleutel van --tls-cert"):
         _tls_bestanden(settings, _opties(deelnemer.certificaat, server.sleutel))
     kapot = tmp_path / "kapot-key.pem"
     kapot.write_text("geen sleutel")
-    with pytest.raises(SettingsError, match=r"cannot be used .*unencrypted PEM private key"):
+    with pytest.raises(SettingsError, match=r"niet te gebruiken .*onversleutelde PEM-privésleutel"):
         _tls_bestanden(settings, _opties(server.certificaat, kapot))
     assert _tls_bestanden(settings, _opties(server.certificaat, server.sleutel)) == (
         server.certificaat,

@@ -39,6 +39,7 @@ from knooppunt.protocol.modules.waarborgfonds.payloads import Voorbeoordeling
 from knooppunt.protocol.payloads import OnbekendPayloadtype, OngeldigePayload, valideer
 from knooppunt.protocol.payloads.velden import vandaag
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+from knooppunt.protocol.payloads.voorbeeldschuldeisers import Voorbeeldschuldeiser, eigen_gegevens
 
 SCHULDREGELING = "schuldregeling"
 _FASE1 = ("schuldregeling", "saldoverzoek", "pauzeknop")
@@ -57,6 +58,8 @@ class DemoPartij:
     standaard_akkoord: bool = False
     schuldensoorten: tuple[str, ...] = ()
     modules: tuple[str, ...] = _CREDITEUR
+    schuldeiser: Voorbeeldschuldeiser | None = None
+    """A creditor's own klantnummer, contact, IBAN and invoices in what it sends and receives."""
 
 
 PARTIJEN = (
@@ -72,9 +75,30 @@ PARTIJEN = (
         "ec",
         gebruikt_bsn=True,
         schuldensoorten=("publiek",),
+        schuldeiser=Voorbeeldschuldeiser(
+            "Belastingdienst",
+            "BD",
+            "invordering@belastingdienst.example.nl",
+            "NL67INGB0006543210",
+            "Aanslag inkomstenbelasting 2023",
+            contact="Team Invordering",
+        ),
     ),
     DemoPartij(
-        "energie", "00000003123456780000", "Energie BV", "SE", "12345678", "rsa", schuldensoorten=("nuts",)
+        "energie",
+        "00000003123456780000",
+        "Energie BV",
+        "SE",
+        "12345678",
+        "rsa",
+        schuldensoorten=("nuts",),
+        schuldeiser=Voorbeeldschuldeiser(
+            "Energie B.V.",
+            "EN",
+            "bijzonderbeheer@energie.example.nl",
+            "NL91ABNA0417164300",
+            "Jaarafrekening energie 2023",
+        ),
     ),
     DemoPartij(
         "zorg",
@@ -85,6 +109,14 @@ PARTIJEN = (
         "ec",
         standaard_akkoord=True,
         schuldensoorten=("zorg",),
+        schuldeiser=Voorbeeldschuldeiser(
+            "Zorgverzekeraar N.V.",
+            "ZV",
+            "premie-incasso@zorgverzekeraar.example.nl",
+            "NL68KNAB0256789012",
+            "Achterstallige zorgpremie 2023",
+            contact="Team Premie-incasso",
+        ),
     ),
     DemoPartij(
         "woning",
@@ -94,9 +126,31 @@ PARTIJEN = (
         "56789012",
         "rsa",
         schuldensoorten=("overig",),
+        schuldeiser=Voorbeeldschuldeiser(
+            "Stichting Woningcorporatie",
+            "WC",
+            "huurincasso@woningcorporatie.example.nl",
+            "NL81RABO0312345678",
+            "Huurachterstand 2023",
+            contact="Team Huurincasso",
+        ),
     ),
     DemoPartij(
-        "telecom", "00000003678901230000", "Telecom NL", "SE", "67890123", "ec", schuldensoorten=("overig",)
+        "telecom",
+        "00000003678901230000",
+        "Telecom NL",
+        "SE",
+        "67890123",
+        "ec",
+        schuldensoorten=("overig",),
+        schuldeiser=Voorbeeldschuldeiser(
+            "Telecom Nederland B.V.",
+            "TN",
+            "incasso@telecom.example.nl",
+            "NL76ABNA0501234567",
+            "Openstaande abonnementskosten 2023",
+            contact="Team Incasso",
+        ),
     ),
     DemoPartij(
         "kredietbank",
@@ -428,6 +482,7 @@ class Scenario:
             for sleutel, (cert, key) in hub.certificaten.items()
         }
         self.namen = {p.sleutel: p.naam for p in PARTIJEN}
+        self.schuldeisers = {p.sleutel: p.schuldeiser for p in PARTIJEN if p.schuldeiser is not None}
         self.oins = {p.sleutel: p.oin for p in PARTIJEN}
         self.tijdlijn = Tijdlijn()
         self.conversatie = str(uuid.uuid4())
@@ -471,7 +526,9 @@ class Scenario:
         self, van: str, naar: str, berichttype: str, inhoud: dict[str, Any], *, op: Ontvangen | None = None
     ) -> Verzonden | None:
         """Send (an answer when ``op`` is given: in its module and version), then let the recipient
-        fetch, open, confirm; record both views."""
+        fetch, open, confirm; record both views. What a creditor sends or receives carries its own
+        data (`eigen`)."""
+        inhoud = self.eigen(van, naar, inhoud, op)
         afzender = self.clients[van]
         try:
             if op is not None:
@@ -527,6 +584,15 @@ class Scenario:
             )
         )
         return verzonden
+
+    def eigen(self, van: str, naar: str, inhoud: dict[str, Any], op: Ontvangen | None) -> dict[str, Any]:
+        """The payload with the creditor's own klantnummer, contact, IBAN and invoices in place of
+        the examples' energy company (``voorbeeldschuldeisers``), echoing the question ``op`` where
+        it answers one (every example stays valid so: tests/unit/test_voorbeeldschuldeisers.py)."""
+        schuldeiser = self.schuldeisers.get(van) or self.schuldeisers.get(naar)
+        if schuldeiser is None:
+            return inhoud
+        return eigen_gegevens(inhoud, schuldeiser, vraag=op.payload if op is not None else None)
 
     def vraag_en_antwoord(
         self,

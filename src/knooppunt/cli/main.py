@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,9 +45,10 @@ def _ankers_voor_registratie(rt: Any) -> Any:
     take a certificate from any CA, whose holder the TLS check then turns away."""
     if rt.ankers is None:
         raise SettingsError(
-            "no trust anchors to check the certificate against: set KNOOPPUNT_TRUST_ANCHORS (the CAs "
-            "that issue participant certificates), or in development create the development PKI first "
-            f"(`knooppunt serve` does on its first start, or `knooppunt pki init {rt.settings.dev_pki_dir}`)"
+            "geen vertrouwensankers om het certificaat aan te toetsen: zet KNOOPPUNT_TRUST_ANCHORS (de "
+            "CA's die certificaten van deelnemers uitgeven), of maak in ontwikkeling eerst de "
+            "ontwikkel-PKI (`knooppunt serve` doet dat bij de eerste start, of "
+            f"`knooppunt pki init {rt.settings.dev_pki_dir}`)"
         )
     return rt.ankers
 
@@ -125,10 +126,11 @@ def serve(
     job_interval: float,
 ) -> None:
     """Run API v1 (mutual TLS) and the jobs on the configured database (default: embedded SQLite)."""
-    from knooppunt.cli.serve import ServeOpties, start
+    from knooppunt.cli.serve import ServeOpties, laad_instellingen, start
 
+    settings, ontbreekt = laad_instellingen()  # in production: every missing setting in one run
     start(
-        _settings(),
+        settings,
         ServeOpties(
             host=host,
             port=port,
@@ -143,6 +145,7 @@ def serve(
             job_interval=job_interval,
             workers=workers,
         ),
+        ontbreekt=ontbreekt,
     )
 
 
@@ -174,13 +177,40 @@ def _parse_now(now: str | None, settings: Settings) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+def _waarschuw_voor_now(rt: Any, moment: datetime) -> None:
+    """`worker --once --now` ahead of the database's clock changes that database for real (an
+    operator probe took the docs' "dry run" at its word on a live database): say so on stderr,
+    naming the database, before anything happens."""
+    from sqlalchemy.engine import make_url
+
+    from knooppunt.protocol.werkdagen import AMSTERDAM
+    from knooppunt.store.db import db_nu
+
+    with rt.sessions() as session:
+        klok = db_nu(session)
+    if moment <= klok + timedelta(minutes=1):
+        return
+    dagen = (moment - klok).total_seconds() / 86400
+    voor = f"{dagen:.0f} dag{'' if round(dagen) == 1 else 'en'}" if dagen >= 1 else "minder dan een dag"
+    database = make_url(rt.settings.effective_database_url).render_as_string(hide_password=True)
+    click.echo(
+        f"let op: --now {moment.astimezone(AMSTERDAM):%Y-%m-%d %H:%M} ligt {voor} na de klok van de "
+        "database. "
+        f"Dit is geen proefdraai: deze run verandert {database} echt — wat dan verlopen is, wordt gewist "
+        "en de afzenders krijgen een foutbericht VERLOPEN, meldingen en termijnen krijgen dat moment als "
+        "tijd. Oefen op een kopie van de database, nooit op de productiedatabase.",
+        err=True,
+    )
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Run every due job once and exit.")
 @click.option(
     "--now",
     "now",
     default=None,
-    help="Development only: the clock for this run (ISO 8601; without an offset, Europe/Amsterdam time).",
+    help="Development only: the clock for this run (ISO 8601; without an offset, Europe/Amsterdam time). "
+    "Not a dry run: it really expires, notifies and purges in the database it runs on — rehearse on a copy.",
 )
 @click.option("--interval", default=60.0, show_default=True, type=float, help="Seconds between runs.")
 @fouten_netjes
@@ -195,10 +225,12 @@ def worker(once: bool, now: str | None, interval: float) -> None:
     moment = _parse_now(now, settings)
     if moment is not None and not once:
         # A loop with its clock stopped at --now would run the same moment's jobs for ever.
-        raise click.UsageError("--now goes with --once: one run at that moment (a dry run or a test)")
+        raise click.UsageError("--now goes with --once: one run at that moment (a rehearsal or a test)")
     rt = runtime.bouw(settings)
     try:
         rt.ondertekenaar()  # the audit sequencer signs checkpoints: refuse to start without its key
+        if moment is not None:
+            _waarschuw_voor_now(rt, moment)
         if once:
             try:
                 resultaat = draai_eenmaal(rt, nu=moment)
@@ -228,7 +260,7 @@ def db_upgrade() -> None:
     from knooppunt.store import migrate
     from knooppunt.store.db import maak_engine
 
-    settings = _settings()
+    settings = _settings(alleen_berichtendatabase=True)
     engine = maak_engine(settings.effective_database_url)
     migrate.upgrade(engine)
     click.echo(f"schema op revisie {migrate.huidige_revisie(engine)}")
@@ -241,7 +273,7 @@ def db_check() -> None:
     from knooppunt.store import migrate
     from knooppunt.store.db import maak_engine
 
-    engine = maak_engine(_settings().effective_database_url)
+    engine = maak_engine(_settings(alleen_berichtendatabase=True).effective_database_url)
     migrate.upgrade(engine)
     verschillen = migrate.drift(engine)
     if verschillen:
@@ -281,11 +313,12 @@ def _lees_sleutel(waarde: str) -> Verificatiesleutel:
 @audit.command("verify")
 @click.option(
     "--sleutel",
-    "sleutel_tekst",
-    default=None,
+    "sleutel_teksten",
+    multiple=True,
     metavar="PUBLIEKE_SLEUTEL",
     help="The public key of the log ('name+hash+base64', or a file holding it; `knooppunt audit sleutel` "
-    "prints it). Never taken from the database.",
+    "prints it). Never taken from the database. May repeat: every key the log was signed with (after a "
+    "change of key, e.g. a new log begun after a restore; docs/operations.md).",
 )
 @click.option(
     "--checkpoint",
@@ -297,7 +330,9 @@ def _lees_sleutel(waarde: str) -> Verificatiesleutel:
 )
 @click.option("--json", "als_json", is_flag=True, help="Print the report as one JSON object.")
 @fouten_netjes
-def audit_verify(sleutel_tekst: str | None, checkpoint_paden: tuple[Path, ...], als_json: bool) -> None:
+def audit_verify(
+    sleutel_teksten: tuple[str, ...], checkpoint_paden: tuple[Path, ...], als_json: bool
+) -> None:
     """Recompute every entry's leaf and the Merkle tree, check every signed tree head and checkpoint
     with the given public key, report entries waiting too long for a volgnummer; exit 1 on any
     problem."""
@@ -305,18 +340,19 @@ def audit_verify(sleutel_tekst: str | None, checkpoint_paden: tuple[Path, ...], 
 
     from knooppunt import runtime
     from knooppunt.hub import audit as hub_audit
-    from knooppunt.hub.notitie import NotitieFout, lees_checkpoint
+    from knooppunt.hub.notitie import NotitieFout
 
-    if sleutel_tekst is None:
+    if not sleutel_teksten:
         raise click.UsageError(
             "geef de publieke sleutel van het auditlog met --sleutel: zonder sleutel van buiten de database "
             "zegt een handtekening niets (`knooppunt audit sleutel` op de hub drukt hem af)"
         )
-    sleutel = _lees_sleutel(sleutel_tekst)
+    sleutels = [_lees_sleutel(tekst) for tekst in sleutel_teksten]
     checkpoints = []
     for pad in checkpoint_paden:
         try:
-            checkpoints.append((str(pad), lees_checkpoint(pad.read_text(encoding="utf-8"), sleutel)))
+            checkpoint, _door = hub_audit.lees_met_een_van(pad.read_text(encoding="utf-8"), sleutels)
+            checkpoints.append((str(pad), checkpoint))
         except (NotitieFout, UnicodeDecodeError) as exc:
             raise click.BadParameter(f"{pad}: {exc}", param_hint="--checkpoint") from exc
     settings = _settings()
@@ -324,7 +360,7 @@ def audit_verify(sleutel_tekst: str | None, checkpoint_paden: tuple[Path, ...], 
     try:
         verslag = hub_audit.controleer(
             rt.engine,
-            sleutel=sleutel,
+            sleutel=sleutels,
             checkpoints=checkpoints,
             max_wacht=timedelta(seconds=settings.audit_max_ongesequenceerd_seconden),
         )
@@ -346,6 +382,10 @@ def audit_verify(sleutel_tekst: str | None, checkpoint_paden: tuple[Path, ...], 
                     "portaalcode": [
                         {"vanafBoomgrootte": grootte, "bundel": bundel} for grootte, bundel in verslag.bundels
                     ],
+                    "sleutels": [
+                        {"vanafBoomgrootte": grootte, "sleutel": sleutel}
+                        for grootte, sleutel in verslag.sleutels
+                    ],
                     "problemen": [
                         {"volgnummer": p.volgnummer, "soort": p.soort, "uitleg": p.uitleg}
                         for p in verslag.problemen
@@ -354,6 +394,9 @@ def audit_verify(sleutel_tekst: str | None, checkpoint_paden: tuple[Path, ...], 
             )
         )
     else:
+        if len(verslag.sleutels) > 1:  # one key throughout is the usual case: nothing to say
+            for grootte, sleutel in verslag.sleutels:
+                click.echo(f"auditsleutel {sleutel} vanaf boomgrootte {grootte}")
         for grootte, bundel in verslag.bundels:
             click.echo(f"portaalcode {bundel} vanaf boomgrootte {grootte}")
         for probleem in verslag.problemen:

@@ -45,6 +45,11 @@ def portaal_demo(browsersleutels: bool) -> None:
         f"demo: {aantallen['deelnemers']} nieuwe deelnemers, {aantallen['berichten']} berichten verstuurd; "
         f"log in op {_portaaladres(rt.settings.portaal_url)} met de ontwikkel-login"
     )
+    if aantallen["al_verstuurd"]:
+        click.echo(
+            f"{aantallen['al_verstuurd']} demoberichten waren al verstuurd bij een eerdere keer laden; "
+            "niets is dubbel verstuurd"
+        )
 
 
 def _portaaladres(portaal_url: str) -> str:

@@ -22,10 +22,11 @@ import ssl
 import stat
 import tempfile
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +40,13 @@ from uvicorn.supervisors import Multiprocess
 from knooppunt import runtime as runtime_mod
 from knooppunt.api.auth import intrekkingscontrole
 from knooppunt.api.tls import begrensd_protocol, tls_protocol
-from knooppunt.config import Settings, SettingsError
+from knooppunt.config import Settings, SettingsError, load_settings, productiefouten_uitstellen
 from knooppunt.jobs.planner import IngebouwdePlanner
 from knooppunt.logging import configureer
 from knooppunt.ops import create_ops_app
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.verificatie import Vertrouwensankers
+from knooppunt.store.dagsleutels import SLEUTELOPSLAG_VERPLICHT, hoofdsleutels_uit
 
 log = structlog.get_logger("knooppunt.serve")
 
@@ -56,6 +58,10 @@ TLS12_SUITES = "ECDHE+AESGCM:ECDHE+CHACHA20"
 # The Unix socket is the proxy's alone: the forwarded certificate header is trusted on it
 # (DESIGN §5), so other local users must not be able to connect. uvicorn would make it 0666.
 UDS_MODUS = 0o660
+CRLS_VERPLICHT = (
+    "productie controleert bij elk verzoek of het certificaat is ingetrokken (DESIGN §5): zet "
+    "KNOOPPUNT_CRLS op de CRL's (bestandspaden of http(s)-URL's) van de CA's in KNOOPPUNT_TRUST_ANCHORS"
+)
 
 
 @dataclass(frozen=True)
@@ -78,30 +84,71 @@ class ServeOpties:
         return self.proxy or self.uds is not None
 
 
+def laad_instellingen() -> tuple[Settings, list[str]]:
+    """The settings, and what they miss for production (`productiefouten_uitstellen`): `start`
+    refuses with that and what it misses itself, all in one run."""
+    with productiefouten_uitstellen() as ontbreekt:
+        settings = load_settings()
+    return settings, ontbreekt
+
+
+def _controleer_productie(settings: Settings, opties: ServeOpties, ontbreekt: Sequence[str]) -> None:
+    """Production: every setting serve misses or refuses, at once and one line each (the settings'
+    own, `ontbreekt`, first), instead of one per start — before anything is made or connected."""
+    if settings.is_development:
+        return
+    regels = list(ontbreekt)
+
+    def controleer(controle: Callable[[], object]) -> None:
+        try:
+            controle()
+        except SettingsError as fout:
+            regels.extend(str(fout).splitlines())
+
+    if settings.portaal_actief:
+        from knooppunt.pki.portaal_ca import PortaalCa
+        from knooppunt.portaal import oidc
+        from knooppunt.portaal.kluis import Kluis
+
+        for controle in (Kluis.uit_instellingen, oidc.controleer_instellingen, PortaalCa.laad):
+            controleer(partial(controle, settings))
+    if not opties.achter_proxy and not (opties.tls_cert and opties.tls_key):
+        controleer(partial(_tls_bestanden, settings, opties))  # given ones are checked by `start`
+    controleer(partial(hoofdsleutels_uit, settings))
+    if not settings.sleutelopslag_url:
+        regels.append(SLEUTELOPSLAG_VERPLICHT)
+    if not settings.crls:
+        regels.append(CRLS_VERPLICHT)
+    if opties.jobs:
+        controleer(partial(runtime_mod.laad_audit_sleutel, settings))
+    if regels:
+        raise SettingsError("\n".join(regels))
+
+
 def _tls_bestanden(settings: Settings, opties: ServeOpties) -> tuple[Path, Path]:
     """The server certificate and key (in development, of a development PKI made on first use)."""
     if opties.tls_cert and opties.tls_key:
         _controleer_servercertificaat(opties.tls_cert, opties.tls_key)
         return opties.tls_cert, opties.tls_key
     if opties.tls_cert or opties.tls_key:
-        raise SettingsError("--tls-cert and --tls-key go together")
+        raise SettingsError("--tls-cert en --tls-key horen bij elkaar: geef ze allebei")
     if not settings.is_development:
         raise SettingsError(
-            "production needs --tls-cert and --tls-key (and KNOOPPUNT_TRUST_ANCHORS or --client-ca), "
-            "or --proxy/--uds behind a TLS proxy"
+            "productie maakt geen servercertificaat: geef --tls-cert en --tls-key (certificaat en "
+            "sleutel van de server, PEM), of --proxy/--uds achter een TLS-proxy"
         )
     pki = settings.dev_pki_dir
     if not ontwikkel_ca.ca_paden(pki)[0].exists():
         ontwikkel_ca.init(pki)
         # For the person at the terminal, on stdout: stderr is the JSON log stream (DESIGN §8).
-        click.echo(f"development PKI created in {pki} (CA, server certificate for localhost)")
+        click.echo(f"ontwikkel-PKI aangemaakt in {pki} (CA, servercertificaat voor localhost)")
         log.info("ontwikkel-PKI aangemaakt", map=str(pki))
     cert, key = pki / "server.pem", pki / "server-key.pem"
     if not cert.is_file() or not key.is_file() or _verloopt_op(cert) <= datetime.now(UTC):
         # The development CA lasts ten years, its server certificate about two: a missing or expired
         # one is made again under the same CA, which participants already trust.
         ontwikkel_ca.issue_server(pki, hosts=("localhost", "127.0.0.1", "::1"))
-        click.echo(f"development server certificate (re)made in {cert} (it was missing or had expired)")
+        click.echo(f"ontwikkel-servercertificaat opnieuw gemaakt in {cert} (het ontbrak of was verlopen)")
         log.info("ontwikkel-servercertificaat opnieuw gemaakt", bestand=str(cert))
     return cert, key
 
@@ -110,7 +157,7 @@ def _verloopt_op(cert: Path) -> datetime:
     try:
         return x509.load_pem_x509_certificate(cert.read_bytes()).not_valid_after_utc
     except ValueError as exc:
-        raise SettingsError(f"{cert} is not a PEM certificate ({exc})") from exc
+        raise SettingsError(f"{cert} is geen PEM-certificaat ({exc})") from exc
 
 
 def _controleer_servercertificaat(cert: Path, key: Path) -> None:
@@ -118,13 +165,13 @@ def _controleer_servercertificaat(cert: Path, key: Path) -> None:
     that names the file, instead of a start that dies on the first connection."""
     for pad, optie in ((cert, "--tls-cert"), (key, "--tls-key")):
         if not pad.is_file():
-            raise SettingsError(f"{optie} {pad}: no such file")
+            raise SettingsError(f"{optie} {pad}: dat bestand bestaat niet")
     verloopt = _verloopt_op(cert)
     nu = datetime.now(UTC)
     if verloopt <= nu:
         raise SettingsError(
-            f"--tls-cert {cert} expired on {verloopt:%Y-%m-%d %H:%M} UTC: every client would refuse it; "
-            "renew the server certificate"
+            f"--tls-cert {cert} is verlopen op {verloopt:%Y-%m-%d %H:%M} UTC: elke client zou het "
+            "weigeren; vernieuw het servercertificaat"
         )
     if verloopt - nu < timedelta(days=30):
         log.warning(
@@ -135,41 +182,40 @@ def _controleer_servercertificaat(cert: Path, key: Path) -> None:
     except ssl.SSLError as exc:
         if "KEY_VALUES_MISMATCH" in str(exc) or "key values mismatch" in str(exc):
             raise SettingsError(
-                f"--tls-key {key} is not the key of --tls-cert {cert}: give the key that belongs to "
-                "the server certificate"
+                f"--tls-key {key} is niet de sleutel van --tls-cert {cert}: geef de sleutel die bij "
+                "het servercertificaat hoort"
             ) from exc
         raise SettingsError(
-            f"--tls-cert {cert} / --tls-key {key} cannot be used ({exc.reason or exc}): give a PEM "
-            "certificate and its unencrypted PEM private key"
+            f"--tls-cert {cert} / --tls-key {key} zijn niet te gebruiken ({exc.reason or exc}): geef "
+            "een PEM-certificaat en zijn onversleutelde PEM-privésleutel"
         ) from exc
 
 
 def _controleer_opties(settings: Settings, opties: ServeOpties) -> None:
     if opties.workers < 1:
-        raise SettingsError("--workers must be 1 or more")
+        raise SettingsError("--workers moet 1 of meer zijn")
     if opties.ops_port is not None and opties.uds is None and opties.ops_port == opties.port:
         raise SettingsError(
-            f"--ops-port {opties.ops_port} is also the participant port (--port): the operator listener "
-            "(health, metrics) is a listener of its own, so give it another port"
+            f"--ops-port {opties.ops_port} is ook de poort voor deelnemers (--port): de beheerpoort "
+            "(health, metrics) luistert apart, geef haar een andere poort"
         )
     if opties.achter_proxy:
         if opties.tls_cert or opties.tls_key:
             raise SettingsError(
-                "--tls-cert/--tls-key are for the built-in TLS server; with --proxy or --uds the TLS proxy "
-                "terminates TLS, so leave them out"
+                "--tls-cert/--tls-key zijn voor de ingebouwde TLS-server; met --proxy of --uds doet de "
+                "TLS-proxy TLS, laat ze dus weg"
             )
         if opties.uds is None and not settings.trusted_proxies:
-            raise SettingsError("--proxy needs KNOOPPUNT_TRUSTED_PROXIES: the addresses of the TLS proxies")
+            raise SettingsError(
+                "--proxy heeft KNOOPPUNT_TRUSTED_PROXIES nodig: de adressen van de TLS-proxy's"
+            )
 
 
 def _controleer_intrekking(settings: Settings, rt: runtime_mod.Runtime) -> None:
     """Load the CRLs now, so that a wrong KNOOPPUNT_CRLS stops the start, not every request."""
     if not settings.crls:
         if not settings.is_development:
-            raise SettingsError(
-                "production checks revocation on every request (DESIGN §5): set KNOOPPUNT_CRLS to the CRLs "
-                "(file paths or http(s) URLs) of the CAs in KNOOPPUNT_TRUST_ANCHORS"
-            )
+            raise SettingsError(CRLS_VERPLICHT)
         return
     controle = intrekkingscontrole(rt)
     assert controle is not None
@@ -211,8 +257,8 @@ def _bind_tcp(host: str, poort: int, *, opties: str = "--host/--port") -> socket
     except OSError as exc:
         sock.close()
         raise SettingsError(
-            f"cannot listen on {host}:{poort} ({exc.strerror}); choose another {opties} or stop the "
-            "process that uses it"
+            f"kan niet luisteren op {host}:{poort} ({exc.strerror}); kies een andere {opties} of stop "
+            "het proces dat die gebruikt"
         ) from exc
     sock.set_inheritable(True)
     return sock
@@ -221,7 +267,7 @@ def _bind_tcp(host: str, poort: int, *, opties: str = "--host/--port") -> socket
 def _bind_uds(pad: Path) -> socket.socket:
     if pad.is_symlink() or pad.exists():
         if not stat.S_ISSOCK(pad.lstat().st_mode):
-            raise SettingsError(f"--uds {pad} exists and is not a socket; choose another path")
+            raise SettingsError(f"--uds {pad} bestaat al en is geen socket; kies een ander pad")
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as proef:
             try:
                 proef.connect(str(pad))
@@ -229,7 +275,7 @@ def _bind_uds(pad: Path) -> socket.socket:
                 pad.unlink()  # left behind by a hub that stopped
             else:
                 raise SettingsError(
-                    f"--uds {pad}: another process is listening on it; stop it or choose another path"
+                    f"--uds {pad}: een ander proces luistert erop; stop dat of kies een ander pad"
                 )
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     # Created with mode 0660 straight away (umask), not world-accessible for even a moment. Start-
@@ -239,7 +285,7 @@ def _bind_uds(pad: Path) -> socket.socket:
         sock.bind(str(pad))
     except OSError as exc:
         sock.close()
-        raise SettingsError(f"--uds {pad}: cannot create the socket ({exc.strerror})") from exc
+        raise SettingsError(f"--uds {pad}: kan de socket niet maken ({exc.strerror})") from exc
     finally:
         os.umask(vorige)
     os.chmod(pad, UDS_MODUS)
@@ -305,9 +351,12 @@ def _ops_server(
     )
 
 
-def start(settings: Settings, opties: ServeOpties) -> None:
+def start(settings: Settings, opties: ServeOpties, *, ontbreekt: Sequence[str] = ()) -> None:
+    """Serve until stopped. ``ontbreekt``: what the settings miss for production (`laad_instellingen`),
+    refused here together with what serve itself misses."""
     configureer()
     _controleer_opties(settings, opties)
+    _controleer_productie(settings, opties, ontbreekt)
     if settings.portaal_actief:
         # Here, not only in the app: with --workers the app is built in each worker, where a
         # missing master key or OIDC setting would end every worker instead of this command.
@@ -322,7 +371,8 @@ def start(settings: Settings, opties: ServeOpties) -> None:
     try:
         if rt.ankers is None:
             raise SettingsError(
-                "no trust anchors: set KNOOPPUNT_TRUST_ANCHORS to the CAs of participant certificates"
+                "geen vertrouwensankers: zet KNOOPPUNT_TRUST_ANCHORS op de CA's die de certificaten van "
+                "deelnemers uitgeven"
             )
         _controleer_intrekking(settings, rt)
         if opties.jobs:
@@ -370,7 +420,7 @@ def start(settings: Settings, opties: ServeOpties) -> None:
                 beheerpoort = f"http://{beheerhost}:{opties.ops_port}"
                 click.echo(f"Beheerpoort op {beheerpoort} (/health/live, /health/ready, /metrics)")
             if settings.is_development:
-                click.echo("Development mode: do not use in production (set KNOOPPUNT_ENV=production there).")
+                click.echo("Ontwikkelmodus: niet voor productie (zet daar KNOOPPUNT_ENV=production).")
             log.info(
                 "knooppunt gestart",
                 omgeving=settings.env.value,

@@ -119,9 +119,15 @@ class HubDeelnemer:
 
 @dataclass(frozen=True, slots=True)
 class Bereikbaarheid:
+    """Whether a message of a module can go to a participant through the hub. ``eigen_module``:
+    False when it cannot because the caller itself has not joined the module (DESIGN §2: sender and
+    recipient both take part) — another channel is not the only way then: the caller can ask the
+    hub's beheer for the module."""
+
     bereikbaar: bool
     reden: str
     deelnemer: HubDeelnemer | None = None
+    eigen_module: bool = True
 
     def als_json(self) -> dict[str, Any]:
         uit: dict[str, Any] = {"bereikbaar": self.bereikbaar, "reden": self.reden}
@@ -165,8 +171,11 @@ class Adresboek:
             else:
                 self._cache.pop(oin, None)
 
-    def bereikbaar(self, oin: str, module: str) -> Bereikbaarheid:
-        """Whether a message of ``module`` can go to ``oin`` through the hub, and if not, why."""
+    def bereikbaar(self, oin: str, module: str, *, afzender: str | None = None) -> Bereikbaarheid:
+        """Whether a message of ``module`` can go to ``oin`` through the hub, and if not, why. With
+        ``afzender`` (the caller's OIN) also whether the caller itself has joined ``module``: the hub
+        refuses a message in a module its sender does not take part in (DESIGN §2,
+        ``MODULE_NIET_ACTIEF``)."""
         if len(oin) != 20 or not oin.isdigit():
             return Bereikbaarheid(False, f"{oin!r} is geen OIN (20 cijfers)")
         deelnemer = self.deelnemer(oin)
@@ -182,6 +191,17 @@ class Adresboek:
                 f"(wel: {', '.join(deelnemer.modules) or 'geen'}): gebruik voor deze module een ander kanaal",
                 deelnemer,
             )
+        if afzender is not None and (eigen := self._eigen_zonder(afzender, module)) is not None:
+            return Bereikbaarheid(
+                False,
+                f"u neemt zelf niet deel aan module {module} (uw modules: "
+                f"{', '.join(eigen.modules) or 'geen'}), dus het knooppunt neemt uw bericht niet aan, "
+                f"ook al doet {deelnemer.naam} wel mee: vraag de beheerder van het knooppunt om de "
+                "module erbij (in het portaal: Extra modules aanvragen, /portaal/aanmelden/modules), "
+                "of gebruik tot dan een ander kanaal",
+                deelnemer,
+                eigen_module=False,
+            )
         if deelnemer.versleutelcertificaat() is None:
             return Bereikbaarheid(
                 False,
@@ -189,3 +209,15 @@ class Adresboek:
                 deelnemer,
             )
         return Bereikbaarheid(True, f"{deelnemer.naam} is bereikbaar voor {module}", deelnemer)
+
+    def _eigen_zonder(self, afzender: str, module: str) -> HubDeelnemer | None:
+        """The caller's own adresboek entry when it has not joined ``module`` — asked once more
+        before saying so, as the cached copy may predate the beheerder adding it; None when it has
+        joined, or when the hub does not list the caller (then the hub itself will say)."""
+        eigen = self.deelnemer(afzender)
+        if eigen is None or module in eigen.modules:
+            return None
+        eigen = self.deelnemer(afzender, vers=True)
+        if eigen is None or module in eigen.modules:
+            return None
+        return eigen

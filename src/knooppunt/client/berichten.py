@@ -86,8 +86,10 @@ def controleer_type(module: str, code: str, versie: str) -> Berichttype:
 
 def kies_versie(module: str, code: str, eigen: Sequence[str], ander: Sequence[str]) -> str:
     """The highest version of ``module`` that both parties accept and that has type ``code``
-    (DESIGN §3a). ``VerzendFout`` GEEN_GEMEENSCHAPPELIJKE_VERSIE when the two accept no version
-    in common, ONBEKENDE_VERSIE when the type exists in none of the common ones."""
+    (DESIGN §3a), for a caller that named no version. ``VerzendFout`` GEEN_GEMEENSCHAPPELIJKE_VERSIE
+    when there is none: the two accept no version in common, or the type exists in none of the
+    common ones (the detail says which). ONBEKENDE_VERSIE is for a version the caller named
+    (`controleer_type`)."""
     bestaat = CATALOGUS.versies(module, code)
     if not bestaat:
         controleer_type(module, code, "")  # raises the right error
@@ -102,10 +104,11 @@ def kies_versie(module: str, code: str, eigen: Sequence[str], ander: Sequence[st
     bruikbaar = [v for v in gemeen if v in bestaat]
     if not bruikbaar:
         raise VerzendFout(
-            "ONBEKENDE_VERSIE",
+            "GEEN_GEMEENSCHAPPELIJKE_VERSIE",
             f"berichttype {code} bestaat niet in de versie(s) van module {module} die u en de "
             f"ontvanger beide ondersteunen ({', '.join(gemeen)}); het bestaat in versie "
-            f"{', '.join(bestaat)}",
+            f"{', '.join(bestaat)} (u: {', '.join(eigen)}; de ontvanger: {', '.join(ander)}). Gebruik "
+            "een ander kanaal, of vraag de beheerder de versies aan te passen",
         )
     return bruikbaar[-1]
 

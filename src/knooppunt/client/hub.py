@@ -551,9 +551,12 @@ class HubClient:
                 f"conversatieReferentienummer: {reden}",
                 velden=[{"name": "conversatieReferentienummer", "reason": reden}],
             )
-        bereik = self.adresboek.bereikbaar(bericht.ontvanger, bericht.module)
+        bereik = self.adresboek.bereikbaar(bericht.ontvanger, bericht.module, afzender=self.oin)
         if not bereik.bereikbaar or bereik.deelnemer is None:
-            raise VerzendFout("NIET_BEREIKBAAR", bereik.reden)
+            # The hub's own code when it is the sender that has not joined the module (DESIGN §2).
+            raise VerzendFout(
+                "NIET_BEREIKBAAR" if bereik.eigen_module else "MODULE_NIET_ACTIEF", bereik.reden
+            )
         return bereik.deelnemer
 
     def _versie_voor(
@@ -1169,9 +1172,11 @@ class HubClient:
         return list(self._haal_json("/berichttypen", {"module": module, "versie": versie})["berichttypen"])
 
     def bereikbaar(self, oin: str, module: str = "schuldregeling") -> Bereikbaarheid:
-        """Can this participant be reached through the hub for this module? If not, ``reden`` says
-        why, so vendor software can fall back to e-mail or a letter."""
-        return self.adresboek.bereikbaar(oin, module)
+        """Can this participant be reached through the hub for this module — by you: both of you
+        must have joined it (DESIGN §2)? If not, ``reden`` says why, so vendor software can fall
+        back to e-mail or a letter (``eigen_module`` False: you have not joined the module
+        yourself; the hub's beheer can add it)."""
+        return self.adresboek.bereikbaar(oin, module, afzender=self.oin)
 
     def deelnemer(self, oin: str) -> HubDeelnemer | None:
         return self.adresboek.deelnemer(oin)

@@ -1,6 +1,7 @@
 """Signed webhooks (DESIGN §5, §6): a JSON POST with counts, never content, signed with HMAC-SHA256
 over ``"<t>.<body>"`` under the participant's shared secret. Only https to public addresses, checked
-at connect time against the resolved address; redirects are never followed (a 3xx is a failure)."""
+at connect time against the resolved address; redirects are never followed (a 3xx is a failure).
+Times in Europe/Amsterdam with their offset, as everywhere in the API (docs/api.md, "Times")."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import json
 import ssl
 import time
 import typing
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpcore
 import httpx
@@ -20,6 +21,7 @@ from knooppunt.notify import register
 from knooppunt.notify.adressen import AdresGeweigerd, controleer_host, controleer_url
 from knooppunt.notify.base import Bestemming, Kanaal, Melding, Uitslag
 from knooppunt.pki import ontwikkel_ca
+from knooppunt.protocol.werkdagen import AMSTERDAM
 
 HANDTEKENING = "Knooppunt-Handtekening"
 TIJDSTIP = "Knooppunt-Tijdstip"
@@ -40,7 +42,7 @@ def inhoud(melding: Melding) -> bytes:
             "deelnemer": melding.deelnemer,
             "aantallen": melding.aantallen,
             "totaal": melding.totaal,
-            "oudsteVerlooptOp": melding.oudste_verloopt_op.isoformat()
+            "oudsteVerlooptOp": melding.oudste_verloopt_op.astimezone(AMSTERDAM).isoformat()
             if melding.oudste_verloopt_op
             else None,
             "links": links,
@@ -109,7 +111,7 @@ class WebhookKanaal(Kanaal):
             (b"Content-Type", b"application/json"),
             (b"User-Agent", f"knooppunt/{__version__}".encode()),
             (HANDTEKENING.encode(), onderteken(bestemming.webhook_geheim, tijdstip, body).encode()),
-            (TIJDSTIP.encode(), datetime.fromtimestamp(tijdstip, UTC).isoformat().encode()),
+            (TIJDSTIP.encode(), datetime.fromtimestamp(tijdstip, AMSTERDAM).isoformat().encode()),
         ]
         timeout = self.settings.notificatie_timeout_seconden
         try:

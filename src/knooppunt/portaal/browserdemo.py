@@ -32,7 +32,6 @@ metadata only — is what remembers: running it again sends nothing twice.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,17 +42,24 @@ from sqlalchemy.orm import Session
 
 from knooppunt.client import jose
 from knooppunt.client.hub import Ontvangen
-from knooppunt.hub import adresboek, audit, mailbox
-from knooppunt.hub.fouten import HubFout
+from knooppunt.hub import adresboek, audit
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.certificaat import lees_pem
 from knooppunt.portaal.demo import DEELNEMERS as GEHOSTE_DEELNEMERS
-from knooppunt.portaal.demo import SE_MODULES, DemoDeelnemer, _met_klant, alleen_in_ontwikkeling
+from knooppunt.portaal.demo import (
+    SE_MODULES,
+    DemoDeelnemer,
+    _met_klant,
+    alleen_in_ontwikkeling,
+    nummer,
+    stuur_eenmaal,
+)
 from knooppunt.portaal.demo import vertrouw_ontwikkel_ca as _vertrouw_ontwikkel_ca
 from knooppunt.portaal.gastclient import Gastclient, Gastsleutel, TeVersturen
 from knooppunt.portaal.weergave import meervoud
 from knooppunt.protocol.payloads.velden import vandaag
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+from knooppunt.protocol.payloads.voorbeeldschuldeisers import Voorbeeldschuldeiser, eigen_gegevens
 from knooppunt.runtime import Runtime
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.db import db_nu, transactie
@@ -64,9 +70,6 @@ WIE = "portaal:browserdemo"
 MAP = "browserdemo"
 """The counterparts' certificates and private keys: ``<data dir>/pki/browserdemo/<OIN>[-key].pem``."""
 
-NAAMRUIMTE = uuid.UUID("6f1c2a52-8d0e-4c57-9a43-6b1e0c7d2f15")
-"""Of the demo messages' fixed numbers (UUIDv5): the same message always gets the same number."""
-
 PORTAALDEELNEMERS = (
     DemoDeelnemer(
         "energie",
@@ -76,6 +79,13 @@ PORTAALDEELNEMERS = (
         "51612345",
         schuldensoorten=("nuts",),
         modules=SE_MODULES,
+        schuldeiser=Voorbeeldschuldeiser(
+            "Demo Energie B.V.",
+            "EB",
+            "bijzonderbeheer@demo-energie.example.nl",
+            "NL44ASNB0708123456",
+            "Jaarafrekening energie 2023",
+        ),
     ),
     DemoDeelnemer(
         "gemeente",
@@ -104,6 +114,8 @@ class Tegenpartij:
     gebruikt_bsn: bool = False
     standaard_akkoord: bool = False
     schuldensoorten: tuple[str, ...] = ()
+    schuldeiser: Voorbeeldschuldeiser | None = None
+    """A creditor's own klantnummer, contact, IBAN and invoices in its answers."""
 
 
 TEGENPARTIJEN = (
@@ -123,6 +135,14 @@ TEGENPARTIJEN = (
         "51622334",
         modules=("schuldregeling", "saldoverzoek"),
         schuldensoorten=("nuts",),
+        schuldeiser=Voorbeeldschuldeiser(
+            "Demo Nuts B.V.",
+            "NU",
+            "klantenservice-schulden@demo-nuts.example.nl",
+            "NL86BUNQ2034567891",
+            "Jaarafrekening gas en stroom 2023",
+            contact="Team Schulden",
+        ),
     ),
 )
 """The simulated API participants: the municipality that writes to Demo Energie, and the creditor
@@ -257,6 +277,7 @@ class Demopartij(Gastclient):
 
     def __init__(self, rt: Runtime, partij: Tegenpartij) -> None:
         super().__init__(rt, None, partij.oin, wie=WIE)
+        self.partij = partij
         map_ = _map(rt)
         cert_pad, sleutel_pad = map_ / f"{partij.oin}.pem", map_ / f"{partij.oin}-key.pem"
         if not sleutel_pad.exists() or not cert_pad.exists():
@@ -281,13 +302,6 @@ class Demopartij(Gastclient):
         """Its file key, for what is sealed for its certificate; a message sealed for another
         ``kid`` cannot be opened (opening says so)."""
         return {self._sleutel.kid: self._sleutel.sleutel}
-
-
-def _nummer(*delen: object) -> str:
-    """A fixed number for the same parts (each demo message once): a name-based UUID given the
-    form of a UUIDv4, as a conversatieReferentienummer must have (DESIGN §2)."""
-    naamgebonden = uuid.uuid5(NAAMRUIMTE, "|".join(str(d) for d in delen))
-    return str(uuid.UUID(bytes=naamgebonden.bytes, version=4))
 
 
 def heeft_versleutelcertificaat(deelnemer: Deelnemer, nu: datetime) -> bool:
@@ -325,41 +339,23 @@ def stuur_demoberichten(rt: Runtime, *, alleen: str | None = None) -> Uitslag:
         ontvanger = _portaaldeelnemer(b.ontvanger)
         if ontvanger not in klaar:
             continue
-        referentienummer = _nummer(ontvanger.oin, b.klant, b.berichttype)
+        payload = _met_klant(voorbeeld(SR, b.berichttype), b.klant)
+        if ontvanger.schuldeiser is not None:
+            payload = eigen_gegevens(payload, ontvanger.schuldeiser)
         bericht = TeVersturen(
             ontvanger.oin,
             b.berichttype,
-            _met_klant(voorbeeld(SR, b.berichttype), b.klant),
-            _nummer(ontvanger.oin, b.klant),
-            referentienummer=referentienummer,
+            payload,
+            nummer(ontvanger.oin, b.klant),
+            referentienummer=nummer(ontvanger.oin, b.klant, b.berichttype),
         )
-        teller = uitslag.verstuurd if _stuur_eenmaal(partij(b.afzender), bericht) else uitslag.al_verstuurd
+        verstuurd = stuur_eenmaal(partij(b.afzender), bericht, waarvoor=WAARVOOR)
+        teller = uitslag.verstuurd if verstuurd else uitslag.al_verstuurd
         teller[ontvanger.naam] = teller.get(ontvanger.naam, 0) + 1
     for d in klaar:
         if d.sleutel in BEANTWOORDERS:
             _beantwoord(partij(BEANTWOORDERS[d.sleutel]), d, uitslag)
     return uitslag
-
-
-def _stuur_eenmaal(afzender: Demopartij, bericht: TeVersturen) -> bool:
-    """Seal and submit a message with a fixed number, unless the sender sent that number already
-    (True: sent now)."""
-    assert bericht.referentienummer is not None
-    if _al_verstuurd(afzender, bericht.referentienummer):
-        return False
-    try:
-        afzender.verstuur(bericht, waarvoor=WAARVOOR)
-    except HubFout as fout:
-        # A concurrent run sent it between our look and our submit (another JWE, same number).
-        if fout.code != "REFERENTIENUMMER_CONFLICT":
-            raise
-        return False
-    return True
-
-
-def _al_verstuurd(afzender: Demopartij, referentienummer: str) -> bool:
-    with afzender.transactie() as (session, _nu):
-        return bool(mailbox.verstuurd_set(session, afzender.deelnemer(session), [referentienummer]))
 
 
 def _beantwoord(schuldeiser: Demopartij, vrager: DemoDeelnemer, uitslag: Uitslag) -> None:
@@ -374,6 +370,8 @@ def _beantwoord(schuldeiser: Demopartij, vrager: DemoDeelnemer, uitslag: Uitslag
     twice; a run that stopped before answering leaves the question open for the next."""
     geopend = beantwoord = geweigerd = 0
     gezien: set[str] = set()
+    profiel = schuldeiser.partij.schuldeiser
+    assert profiel is not None, f"{schuldeiser.partij.naam} beantwoordt niets: het heeft geen eigen gegevens"
     while True:
         berichten, _namen, _nu = schuldeiser.open_berichten()
         nummers = [
@@ -394,10 +392,10 @@ def _beantwoord(schuldeiser: Demopartij, vrager: DemoDeelnemer, uitslag: Uitslag
                     schuldeiser.weiger(o.referentienummer, o.fout)
                     geweigerd += 1
                 continue
-            antwoord = antwoord_op(o)
+            antwoord = antwoord_op(o, profiel)
             if antwoord is None:
                 schuldeiser.bevestig([o.referentienummer])
-            elif _stuur_eenmaal(schuldeiser, antwoord):
+            elif stuur_eenmaal(schuldeiser, antwoord, waarvoor=WAARVOOR):
                 beantwoord += 1
             geopend += 1
     if geopend:
@@ -410,21 +408,18 @@ def _beantwoord(schuldeiser: Demopartij, vrager: DemoDeelnemer, uitslag: Uitslag
         uitslag.niets_te_beantwoorden.append(vrager.naam)
 
 
-def antwoord_op(vraag: Ontvangen) -> TeVersturen | None:
+def antwoord_op(vraag: Ontvangen, schuldeiser: Voorbeeldschuldeiser) -> TeVersturen | None:
     """What a creditor answers to this opened message, in its module and version (`ANTWOORDEN`),
     or None when it is not a question a creditor answers. The payload is the example of the answer
-    type about the client the question names (its klantnummerSHV, and the creditor's own number as
-    the question gives it), the vorderingen as of today; its number is fixed by the question's."""
+    type with the creditor's own data (``schuldeiser``: its klantnummer, contact, IBAN and
+    invoices), about the client the question names (its klantnummerSHV, the creditor's number and
+    invoice numbers as far as the question gives them), the vorderingen as of today; its number is
+    fixed by the question's."""
     assert vraag.payload is not None
     code = next((c for c in ANTWOORDEN if c in vraag.antwoordtypen), None)
     if code is None:
         return None
-    payload = voorbeeld(vraag.module, code, vraag.versie)
-    if "klantnummerSHV" in vraag.payload:
-        payload["klantnummerSHV"] = vraag.payload["klantnummerSHV"]
-    eigen_nummer = vraag.payload.get("klantnummerSEVolgensSHV") or vraag.payload.get("klantnummerSE")
-    if eigen_nummer and "klantnummerSE" in payload:
-        payload["klantnummerSE"] = eigen_nummer
+    payload = eigen_gegevens(voorbeeld(vraag.module, code, vraag.versie), schuldeiser, vraag=vraag.payload)
     if "peildatum" in payload:
         payload["peildatum"] = vandaag().isoformat()
     return TeVersturen(
@@ -435,7 +430,7 @@ def antwoord_op(vraag: Ontvangen) -> TeVersturen | None:
         module=vraag.module,
         versie=vraag.versie,
         antwoord_op=vraag.referentienummer,
-        referentienummer=_nummer("antwoord", vraag.referentienummer),
+        referentienummer=nummer("antwoord", vraag.referentienummer),
     )
 
 

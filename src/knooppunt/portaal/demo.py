@@ -18,7 +18,8 @@ from typing import Any
 from cryptography import x509
 
 from knooppunt.config import SettingsError
-from knooppunt.hub import adresboek, audit
+from knooppunt.hub import adresboek, audit, mailbox
+from knooppunt.hub.fouten import HubFout
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.certificaat import CertificaatInfo, lees_pem
 from knooppunt.portaal import dossiers
@@ -26,12 +27,46 @@ from knooppunt.portaal.gastclient import Gastclient, TeVersturen, bewaar_sleutel
 from knooppunt.portaal.kluis import Kluis
 from knooppunt.protocol.payloads.velden import pdf_document, voorbeeld_pdf
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
+from knooppunt.protocol.payloads.voorbeeldschuldeisers import Voorbeeldschuldeiser, eigen_gegevens
 from knooppunt.runtime import Runtime, laad_ankers
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.db import db_nu, transactie
 
 SR = "schuldregeling"
 WIE = "portaal:demo"
+
+NAAMRUIMTE = uuid.UUID("6f1c2a52-8d0e-4c57-9a43-6b1e0c7d2f15")
+"""Of the demo messages' fixed numbers (UUIDv5): the same message always gets the same number."""
+
+
+def nummer(*delen: object) -> str:
+    """A fixed number for the same parts (each demo message once): a name-based UUID given the
+    form of a UUIDv4, as a conversatieReferentienummer must have (DESIGN §2)."""
+    naamgebonden = uuid.uuid5(NAAMRUIMTE, "|".join(str(d) for d in delen))
+    return str(uuid.UUID(bytes=naamgebonden.bytes, version=4))
+
+
+def stuur_eenmaal(afzender: Gastclient, bericht: TeVersturen, *, waarvoor: str) -> bool:
+    """Seal and submit a message with a fixed number, unless the sender sent that number already
+    (True: sent now). The hub's record of what a sender sent — metadata only — is what remembers,
+    so running a demo again sends nothing twice."""
+    assert bericht.referentienummer is not None
+    if al_verstuurd(afzender, bericht.referentienummer):
+        return False
+    try:
+        afzender.verstuur(bericht, waarvoor=waarvoor)
+    except HubFout as fout:
+        # A concurrent run sent it between our look and our submit (another JWE, same number).
+        if fout.code != "REFERENTIENUMMER_CONFLICT":
+            raise
+        return False
+    return True
+
+
+def al_verstuurd(afzender: Gastclient, referentienummer: str) -> bool:
+    """Whether the sender sent a message with this number already."""
+    with afzender.transactie() as (session, _nu):
+        return bool(mailbox.verstuurd_set(session, afzender.deelnemer(session), [referentienummer]))
 
 
 @dataclass(frozen=True)
@@ -47,6 +82,8 @@ class DemoDeelnemer:
     schuldensoorten: tuple[str, ...] = ()
     modules: tuple[str, ...] = ("schuldregeling:1.0",)
     """Module entries as the adresboek writes them (``code`` or ``code:versie,versie``, DESIGN §3a)."""
+    schuldeiser: Voorbeeldschuldeiser | None = None
+    """A creditor's own klantnummer, contact, IBAN and invoices in what it sends and receives."""
 
     def nieuw(self, certificaten: Sequence[CertificaatInfo] = ()) -> adresboek.NieuweDeelnemer:
         """Its registration as a portal participant (``sleutelbeheer`` portaal)."""
@@ -87,6 +124,13 @@ DEELNEMERS = (
         "000023456789",
         schuldensoorten=("nuts",),
         modules=SE_MODULES,
+        schuldeiser=Voorbeeldschuldeiser(
+            "Demo Energie B.V.",
+            "DE",
+            "bijzonderbeheer@demo-energie.example.nl",
+            "NL36INGB0007654321",
+            "Jaarafrekening energie 2023",
+        ),
     ),
     DemoDeelnemer(
         "zorg",
@@ -97,6 +141,14 @@ DEELNEMERS = (
         standaard_akkoord=True,
         schuldensoorten=("zorg",),
         modules=SE_MODULES,
+        schuldeiser=Voorbeeldschuldeiser(
+            "Demo Zorgverzekeraar N.V.",
+            "DZ",
+            "premie-incasso@demo-zorg.example.nl",
+            "NL81RABO0312345678",
+            "Achterstallige zorgpremie 2023",
+            contact="Team Premie-incasso",
+        ),
     ),
     DemoDeelnemer(
         "belasting",
@@ -107,6 +159,14 @@ DEELNEMERS = (
         gebruikt_bsn=True,
         schuldensoorten=("publiek",),
         modules=SE_MODULES,
+        schuldeiser=Voorbeeldschuldeiser(
+            "Demo Belastingen",
+            "DB",
+            "invordering@demo-belastingen.example.nl",
+            "NL76ABNA0501234567",
+            "Aanslag gemeentelijke belastingen 2023",
+            contact="Team Invordering",
+        ),
     ),
     DemoDeelnemer(
         "woning",
@@ -116,6 +176,14 @@ DEELNEMERS = (
         "50456789",
         schuldensoorten=("overig",),
         modules=SE_MODULES,
+        schuldeiser=Voorbeeldschuldeiser(
+            "Stichting Demo Wonen",
+            "DW",
+            "huurincasso@demo-wonen.example.nl",
+            "NL49TRIO0390123456",
+            "Huurachterstand 2023",
+            contact="Team Huurincasso",
+        ),
     ),
     # Every module has something to click (DESIGN §7 "every module"): a creditor in protocol 2.0, a
     # fase-1 wijkteam, a kredietbank with the guarantee fund, a bewindvoerder.
@@ -127,6 +195,14 @@ DEELNEMERS = (
         "50567895",
         schuldensoorten=("overig",),
         modules=("schuldregeling:2.0", "saldoverzoek", "betalingsregeling", "bewind", "pauzeknop"),
+        schuldeiser=Voorbeeldschuldeiser(
+            "Demo Incasso B.V.",
+            "DI",
+            "dossiers@demo-incasso.example.nl",
+            "NL22SNSB0912345678",
+            "Vordering webwinkel 2023 in incasso",
+            contact="Afdeling Dossierbeheer",
+        ),
     ),
     DemoDeelnemer(
         "wijkteam",
@@ -311,71 +387,102 @@ def _versie(rt: Runtime, afzender: str, ontvanger: str, module: str) -> str:
     return versie
 
 
-def laad_modules(rt: Runtime, kluis: Kluis) -> int:
+def _eigen(payload: dict[str, Any], se: str, *, vraag: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The payload of a message from or to demo participant ``se``: a creditor's own data in it."""
+    profiel = next(d.schuldeiser for d in DEELNEMERS if d.sleutel == se)
+    return payload if profiel is None else eigen_gegevens(payload, profiel, vraag=vraag)
+
+
+@dataclass
+class Telling:
+    """What a demo load sent now, and what an earlier load had sent already (sent not again)."""
+
+    verstuurd: int = 0
+    al_verstuurd: int = 0
+
+    def tel(self, nieuw: bool) -> None:
+        if nieuw:
+            self.verstuurd += 1
+        else:
+            self.al_verstuurd += 1
+
+
+def laad_modules(rt: Runtime, kluis: Kluis, telling: Telling) -> None:
     """A few messages in every module, in the highest version both parties accept (the demo
-    examples of each module's ``voorbeelden``). Returns how many were sent."""
-    verstuurd = 0
-    for nummer, (afzender, ontvanger, module, codes) in enumerate(MODULEBERICHTEN, start=100):
+    examples of each module's ``voorbeelden``), each with a fixed number: sent once."""
+    for klant, (afzender, ontvanger, module, codes) in enumerate(MODULEBERICHTEN, start=100):
         client = Gastclient(rt, kluis, _oin(afzender), wie=WIE)
         versie = _versie(rt, afzender, ontvanger, module)
-        conversatie = str(uuid.uuid4())
+        conversatie = nummer("gehost", _oin(afzender), klant, module)
         for code in codes:
-            payload = _voor_afzender(_met_klant(voorbeeld(module, code, versie), nummer), afzender)
-            if code == codes[0]:
-                _label(rt, kluis, _oin(afzender), conversatie, payload)
-            client.verstuur(
-                TeVersturen(_oin(ontvanger), code, payload, conversatie, module=module, versie=versie),
+            payload = _voor_afzender(_met_klant(voorbeeld(module, code, versie), klant), afzender)
+            payload = _eigen(payload, ontvanger)
+            nieuw = stuur_eenmaal(
+                client,
+                TeVersturen(
+                    _oin(ontvanger),
+                    code,
+                    payload,
+                    conversatie,
+                    module=module,
+                    versie=versie,
+                    referentienummer=nummer("gehost", _oin(ontvanger), klant, module, code),
+                ),
                 waarvoor="demo",
             )
-            verstuurd += 1
-    return verstuurd
+            if nieuw and code == codes[0]:
+                _label(rt, kluis, _oin(afzender), conversatie, payload)
+            telling.tel(nieuw)
 
 
 def laad_demo(rt: Runtime, kluis: Kluis, *, klanten: int = 3) -> dict[str, int]:
     """Participants plus messages: per client a conversation in which the municipality reports the
     client and asks every creditor for a balance; some creditors have answered, the rest have new
-    messages waiting. Returns counts."""
+    messages waiting. Every message has a fixed number (from the recipient, the client and the
+    type), so loading again sends nothing twice. Returns counts: new participants, messages sent
+    now (``berichten``) and sent by an earlier load (``al_verstuurd``)."""
     nieuw = registreer_deelnemers(rt, kluis)
     gemeente = Gastclient(rt, kluis, _oin("gemeente"), wie=WIE)
-    verstuurd = 0
-    for nummer in range(1, klanten + 1):
-        conversatie = str(uuid.uuid4())
-        vragen: dict[str, str] = {}
-        _label(rt, kluis, _oin("gemeente"), conversatie, _met_klant(voorbeeld(SR, "kennisgeving"), nummer))
+    telling = Telling()
+    for klant in range(1, klanten + 1):
+        conversatie = nummer("gehost", _oin("gemeente"), klant)
+        vragen: dict[str, tuple[str, dict[str, Any]]] = {}
         for se, kennis, saldo in (
             ("energie", "kennisgeving", "saldoverzoek_nuts"),
             ("zorg", "kennisgeving", "saldoverzoek_zorg"),
             ("belasting", "kennisgeving_bsn", "saldoverzoek_publiek"),
             ("woning", "kennisgeving", "saldoverzoek"),
         ):
-            gemeente.verstuur(
-                TeVersturen(_oin(se), kennis, _met_klant(voorbeeld(SR, kennis), nummer), conversatie),
-                waarvoor="demo",
-            )
-            vraag = gemeente.verstuur(
-                TeVersturen(_oin(se), saldo, _met_klant(voorbeeld(SR, saldo), nummer), conversatie),
-                waarvoor="demo",
-            )
-            vragen[se] = vraag.bericht.referentienummer
-            verstuurd += 2
-        if nummer == 1:
+            for code in (kennis, saldo):
+                payload = _eigen(_met_klant(voorbeeld(SR, code), klant), se)
+                referentienummer = nummer("gehost", _oin(se), klant, code)
+                verstuurd = stuur_eenmaal(
+                    gemeente,
+                    TeVersturen(_oin(se), code, payload, conversatie, referentienummer=referentienummer),
+                    waarvoor="demo",
+                )
+                if verstuurd and se == "energie" and code == kennis:
+                    _label(rt, kluis, _oin("gemeente"), conversatie, payload)
+                telling.tel(verstuurd)
+                vragen[se] = (referentienummer, payload)
+        if klant == 1:
             # Two creditors have already answered the first client's saldoverzoek.
             for se, antwoord in (
                 ("zorg", "saldoverzoek_antwoord_standaard_akkoord"),
                 ("woning", "klant_onbekend"),
             ):
                 client = Gastclient(rt, kluis, _oin(se), wie=WIE)
-                client.haal_op(waarvoor="demo")
-                client.verstuur(
-                    TeVersturen(
-                        _oin("gemeente"),
-                        antwoord,
-                        _met_klant(voorbeeld(SR, antwoord), nummer),
-                        conversatie,
-                        antwoord_op=vragen[se],
-                    ),
-                    waarvoor="demo",
+                vraagnummer, vraag = vragen[se]
+                bericht = TeVersturen(
+                    _oin("gemeente"),
+                    antwoord,
+                    _eigen(_met_klant(voorbeeld(SR, antwoord), klant), se, vraag=vraag),
+                    conversatie,
+                    antwoord_op=vraagnummer,
+                    referentienummer=nummer("gehost", "antwoord", vraagnummer),
                 )
-                verstuurd += 1
-    verstuurd += laad_modules(rt, kluis)
-    return {"deelnemers": nieuw, "berichten": verstuurd}
+                if not al_verstuurd(client, str(bericht.referentienummer)):
+                    client.haal_op(waarvoor="demo")
+                telling.tel(stuur_eenmaal(client, bericht, waarvoor="demo"))
+    laad_modules(rt, kluis, telling)
+    return {"deelnemers": nieuw, "berichten": telling.verstuurd, "al_verstuurd": telling.al_verstuurd}

@@ -45,6 +45,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    event,
     func,
     insert,
     inspect,
@@ -53,7 +54,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import OperationalError
 
 from knooppunt.config import Settings, SettingsError
 from knooppunt.store.db import leesverbinding, maak_engine
@@ -67,6 +69,11 @@ ONTWIKKEL_BESTAND = "dagsleutel-hoofdsleutel"
 CACHE_DAGEN = 32
 _ID = re.compile(r"\A[A-Za-z0-9_.-]{1,32}\Z")
 _VARIABELE = "KNOOPPUNT_DAGSLEUTEL_HOOFDSLEUTELS"
+SLEUTELOPSLAG_VERPLICHT = (
+    "KNOOPPUNT_SLEUTELOPSLAG_URL is verplicht in productie: de database van de dagsleutels "
+    "(postgresql://…), een andere dan KNOOPPUNT_DATABASE_URL, met back-ups die niet langer "
+    "bewaard worden dan de bevestigingstermijn plus een marge (zie docs/operations.md)."
+)
 
 metadata = MetaData()
 # The key store's only table, in a database of its own (never the message database, whose
@@ -97,6 +104,26 @@ identiteit = Table(
 
 class NietInGeheugen(Exception):
     """A day key that is not in this process's memory (`Dagsleutels.open_uit_geheugen`)."""
+
+
+class SleutelopslagOnbereikbaar(OperationalError):
+    """The key store's database is down or refuses us: an OperationalError like the message
+    database's (the API answers 503 alike), told apart so that the operator is pointed at
+    KNOOPPUNT_SLEUTELOPSLAG_URL, not KNOOPPUNT_DATABASE_URL (cli/gemeen.py)."""
+
+
+def _als_sleutelopslagfout(context: ExceptionContext) -> OperationalError | None:
+    """handle_error of the key store's engine: its OperationalError as `SleutelopslagOnbereikbaar`."""
+    fout = context.sqlalchemy_exception
+    if not isinstance(fout, OperationalError) or isinstance(fout, SleutelopslagOnbereikbaar):
+        return None
+    return SleutelopslagOnbereikbaar(
+        fout.statement,
+        fout.params,
+        fout.orig,  # type: ignore[arg-type]
+        hide_parameters=fout.hide_parameters,
+        connection_invalidated=fout.connection_invalidated,
+    )
 
 
 class SleutelFout(Exception):
@@ -218,17 +245,15 @@ class Dagsleutels:
         hoofdsleutels = hoofdsleutels_uit(settings)
         url = settings.effectieve_sleutelopslag_url
         if not settings.is_development and not settings.sleutelopslag_url:
-            raise SettingsError(
-                "KNOOPPUNT_SLEUTELOPSLAG_URL is verplicht in productie: de database van de dagsleutels "
-                "(postgresql://…), een andere dan KNOOPPUNT_DATABASE_URL, met back-ups die niet langer "
-                "bewaard worden dan de bevestigingstermijn plus een marge (zie docs/operations.md)."
-            )
+            raise SettingsError(SLEUTELOPSLAG_VERPLICHT)
         if make_url(url) == make_url(settings.effective_database_url):
             raise SettingsError(
                 "KNOOPPUNT_SLEUTELOPSLAG_URL wijst naar de berichtendatabase: de dagsleutels moeten in "
                 "een eigen database staan, anders bewaren de back-ups van de berichten ook hun sleutels."
             )
-        opslag = cls(maak_engine(url, pool_size=2), hoofdsleutels)
+        engine = maak_engine(url, pool_size=2)
+        event.listen(engine, "handle_error", _als_sleutelopslagfout)
+        opslag = cls(engine, hoofdsleutels)
         if maak:
             opslag.maak_schema()
         return opslag

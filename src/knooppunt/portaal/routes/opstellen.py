@@ -230,6 +230,7 @@ def kiezen(
         titel="Nieuw bericht" if not conversatie else "Vervolgbericht",
         typen=typen,
         module=module,
+        versies=sorted(eigen[module], key=versiesleutel),
         modules=afzendermodules(gebruiker.rol, list(eigen)),
         ontvangers_woord=ontvangerwoord(naar, meervoud=True),
         ontvanger_woord=ontvangerwoord(naar),
@@ -597,9 +598,22 @@ def _verstuur(
     label = None
     if gelukt:
         label = _bewaar_label(request, gast, conversatie, gelezen.payload)
+    # The name the user chose it by on the first step (that of the oldest version it accepts), when
+    # the version sent names it otherwise: the page says both, and in which protocol it went.
+    gekozen_als = next(
+        (
+            t
+            for t in afzendertypen(
+                gebruiker.rol, soort.module, nieuw=False, versies=_eigen_versies(gast)[soort.module]
+            )
+            if t.code == soort.code and t.naam != soort.naam
+        ),
+        None,
+    )
     return pagina(
         request,
         "opstellen/verstuurd.html",
+        gekozen_als=gekozen_als,
         status_code=200 if gelukt or all(u.al_verstuurd for u in uitkomsten) else 422,
         titel="Verzonden" if gelukt else "Niet verzonden",
         berichttype=soort,
