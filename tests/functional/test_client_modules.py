@@ -399,15 +399,19 @@ def test_het_python_voorbeeld_uit_de_gids_draait(hub: Hub, partijen: dict[str, P
     gemeente, energie = partijen["gemeente"], partijen["energie"]
     m = "schuldregeling"
     with sdk(hub, gemeente) as shv, sdk(hub, energie) as se:
+
+        def vraag_nuts() -> Any:
+            return shv.verstuur(
+                ontvanger=energie.oin,
+                berichttype="saldoverzoek_nuts",
+                payload=voorbeeld(m, "saldoverzoek_nuts", "1.0"),
+                conversatie=str(uuid.uuid4()),
+                module=m,
+                versie="1.0",
+            )
+
         # An earlier question, answered, and the answer confirmed: a notice for the creditor.
-        eerder = shv.verstuur(
-            ontvanger=energie.oin,
-            berichttype="saldoverzoek_nuts",
-            payload=voorbeeld(m, "saldoverzoek_nuts", "1.0"),
-            conversatie=str(uuid.uuid4()),
-            module=m,
-            versie="1.0",
-        )
+        eerder = vraag_nuts()
         vraag = _een(se)
         se.bevestig(vraag)
         se.antwoord(
@@ -416,14 +420,7 @@ def test_het_python_voorbeeld_uit_de_gids_draait(hub: Hub, partijen: dict[str, P
         [antwoord] = [b for b in shv.ontvang() if b.berichttype == "saldoverzoek_antwoord"]
         shv.bevestig(antwoord)
         # An open question with a reminder about it.
-        open_vraag = shv.verstuur(
-            ontvanger=energie.oin,
-            berichttype="saldoverzoek_nuts",
-            payload=voorbeeld(m, "saldoverzoek_nuts", "1.0"),
-            conversatie=str(uuid.uuid4()),
-            module=m,
-            versie="1.0",
-        )
+        open_vraag = vraag_nuts()
         shv.herinner(open_vraag, payload=voorbeeld(m, "reminder", "1.0"))
         wacht = {(b["berichttype"], b.get("melding") is not None) for b in se.inbox()}
         assert wacht == {("ontvangstbevestiging", True), ("saldoverzoek_nuts", False), ("reminder", False)}
