@@ -358,3 +358,14 @@ def test_een_halve_of_verkeerde_portaal_ca_wordt_bij_de_start_genoemd(tmp_path: 
     with pytest.raises(SettingsError, match="is niet de sleutel van KNOOPPUNT_PORTAAL_CA_CERTIFICAAT"):
         controleer_instellingen(Settings(**basis, portaal_ca_certificaat=cert_a, portaal_ca_sleutel=key_b))  # type: ignore[arg-type]
     controleer_instellingen(Settings(**basis, portaal_ca_certificaat=cert_a, portaal_ca_sleutel=key_a))  # type: ignore[arg-type]
+
+
+def test_demo_knop_tweede_keer_niets_dubbel(portaal: TestClient, demo: object) -> None:
+    """The login page's "Demogegevens laden" after the demo is loaded: the page says what the CLI
+    says — the messages were sent before and nothing is sent twice (newcomer probe)."""
+    csrf = csrf_van(portaal.get("/portaal/inloggen").text)
+    antwoord = portaal.post("/portaal/inloggen/demo", data={"csrf": csrf})
+    assert antwoord.status_code == 303, antwoord.text
+    tekst = portaal.get(antwoord.headers["location"]).text
+    assert "Demogegevens geladen." in tekst
+    assert "demoberichten waren al verstuurd bij een eerdere keer laden; niets is dubbel verstuurd" in tekst

@@ -201,7 +201,9 @@ def demo_laden(request: Request) -> Response:
     rt = _alleen_in_ontwikkeling(request)
     aantallen = laad_demo(rt, request.app.state.kluis)
     return RedirectResponse(
-        f"{PREFIX}/inloggen?demo={aantallen['deelnemers']}-{aantallen['berichten']}", status_code=303
+        f"{PREFIX}/inloggen?demo={aantallen['deelnemers']}-{aantallen['berichten']}"
+        f"&al={aantallen.get('al_verstuurd', 0)}",
+        status_code=303,
     )
 
 
