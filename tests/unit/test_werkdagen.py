@@ -66,7 +66,7 @@ def test_zomertijd_wissel() -> None:
 def test_extra_sluitingsdagen_zijn_configureerbaar() -> None:
     k = Werkdagkalender(parse_sluitingsdagen(["2026-11-24"]))
     assert k.plus_werkdagen(date(2026, 11, 23), 5) == date(2026, 12, 1)
-    with pytest.raises(ValueError, match="ISO date"):
+    with pytest.raises(ValueError, match="is geen datum"):
         parse_sluitingsdagen(["24-11-2026"])
 
 

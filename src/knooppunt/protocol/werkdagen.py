@@ -94,6 +94,6 @@ def parse_sluitingsdagen(waarden: Iterable[str]) -> list[date]:
             dagen.append(date.fromisoformat(waarde))
         except ValueError as exc:
             raise ValueError(
-                f"KNOOPPUNT_EXTRA_SLUITINGSDAGEN: {waarde!r} is not an ISO date (YYYY-MM-DD)"
+                f"KNOOPPUNT_EXTRA_SLUITINGSDAGEN: {waarde!r} is geen datum (JJJJ-MM-DD, bijv. 2026-12-24)"
             ) from exc
     return dagen
