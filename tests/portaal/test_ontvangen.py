@@ -891,3 +891,25 @@ def test_met_sleutels_in_de_browser_stelt_u_op_en_uploadt_u_op_de_werkplek(
 def _aantal_berichten(rt: Runtime) -> int:
     with rt.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(Bericht)) or 0)
+
+
+def test_een_onbruikbare_dagsleutel_geeft_een_nederlandse_503_en_verandert_niets(
+    portaal: TestClient, demo: dict[str, int], rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node whose configuration lacks the master key a day key is wrapped under (DESIGN §5
+    "Deletion means gone, even from backups"; docs/operations.md "Dagsleutels"): the portal says it
+    cannot open stored messages now, in Dutch, 503 — not a 500 — and nothing is marked fetched."""
+    from knooppunt.store.dagsleutels import Dagsleutels, SleutelFout
+
+    inloggen(portaal, "energie")
+    ref = berichten_aan(rt, "energie")[0].referentienummer
+
+    def onbruikbaar(*_: Any, **__: Any) -> str | None:
+        raise SleutelFout("de dagsleutel van 2026-12-07 is verpakt onder hoofdsleutel 'oud'")
+
+    monkeypatch.setattr(Dagsleutels, "open_", onbruikbaar)
+    pagina = portaal.get(f"/portaal/ontvangen/{ref}")
+    assert pagina.status_code == 503
+    assert "Tijdelijk niet beschikbaar" in pagina.text and "er is niets gewijzigd" in pagina.text
+    assert "hoofdsleutel" not in pagina.text  # the reason is for the operator's log
+    assert berichten_aan(rt, "energie", referentienummer=ref)[0].status == "aangeboden"

@@ -30,6 +30,7 @@ from knooppunt.portaal.routes import sleutels, werkplek_clienten, werkplek_downl
 from knooppunt.portaal.sessies import COOKIE, LOGIN_CSRF_COOKIE
 from knooppunt.portaal.weergave import pagina, pagina_zonder_database
 from knooppunt.runtime import Runtime
+from knooppunt.store.dagsleutels import SleutelFout
 
 log = structlog.get_logger("knooppunt.portaal")
 
@@ -170,6 +171,26 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
             uitleg=fout.detail,
             code=fout.code,
         )
+
+    @app.exception_handler(SleutelFout)
+    async def _sleutel_onbruikbaar(request: Request, fout: SleutelFout) -> HTMLResponse:
+        # As the API's 503 (app.py): a day key this node cannot use — wrapped under a master key
+        # missing from its configuration, or today's destroyed while the clock was ahead. The
+        # request's transaction is rolled back; the reason (day, master key id) is for the operator.
+        log.error("dagsleutel onbruikbaar in het portaal", path=request.url.path, reden=str(fout))
+        antwoord = await run_in_threadpool(
+            pagina,
+            request,
+            "fout.html",
+            status_code=503,
+            titel="Tijdelijk niet beschikbaar",
+            uitleg="Het portaal kan opgeslagen berichten nu niet openen of veilig opslaan (een sleutel is op "
+            "dit knooppunt niet bruikbaar); er is niets gewijzigd en beheer is gewaarschuwd. Probeer het "
+            "later opnieuw. Hetzelfde formulier of dezelfde upload nog eens versturen is veilig: wat al "
+            "verstuurd was, wordt niet dubbel verstuurd.",
+        )
+        antwoord.headers["Retry-After"] = "300"
+        return antwoord
 
     @app.exception_handler(OperationalError)
     async def _database_tijdelijk(request: Request, fout: OperationalError) -> HTMLResponse:

@@ -127,8 +127,10 @@ def _als_sleutelopslagfout(context: ExceptionContext) -> OperationalError | None
 
 
 class SleutelFout(Exception):
-    """A day key cannot be used for sealing (destroyed, or unwrappable): the submit fails, nothing
-    is stored. Never raised when opening: content under a missing key is simply gone."""
+    """A day key cannot be used: for sealing (destroyed, or unwrappable), so the submit fails and
+    nothing is stored; or for opening, because it is wrapped under a master key missing from this
+    node's configuration (an operator's matter; the request changes nothing). Content whose key was
+    destroyed is not an error: it is simply gone."""
 
 
 @dataclass(frozen=True)
