@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -353,6 +354,13 @@ def _api_app(runtime: Runtime) -> FastAPI:
         )
         antwoord.headers["Retry-After"] = "300"
         return antwoord
+
+    @api.exception_handler(ClientDisconnect)
+    async def _client_weg(request: Request, fout: ClientDisconnect) -> Response:
+        # The connection went before the body was complete (or the hub cut a body that came too
+        # slowly, api.tls): an incomplete request is never handled, and there is no one to answer.
+        log.info("verbinding weg voordat de body compleet was", path=_pad(request))
+        return Response(status_code=400)
 
     @api.exception_handler(Exception)
     async def _onverwacht(request: Request, fout: Exception) -> JSONResponse:

@@ -98,6 +98,8 @@ class SnellePaden:
             await self.app(scope, receive, send)
             return
         body = await _lees(receive)
+        if body is None:
+            return  # the client went before its body was complete: nothing to do, no one to answer
         try:
             invoer_ = pad.model.model_validate(invoer.lees_json(body))
         except (HubFout, ValidationError):
@@ -230,16 +232,17 @@ def _is_json(scope: Scope) -> bool:
     return gevonden == b"application/json"
 
 
-async def _lees(receive: Receive) -> bytes:
+async def _lees(receive: Receive) -> bytes | None:
+    """The whole body; None when the connection went before it was complete — an incomplete
+    request is never handled (an independent limits probe saw truncated bodies stored)."""
     delen: list[bytes] = []
     while True:
         bericht = await receive()
         if bericht["type"] == "http.disconnect":
-            break
+            return None
         delen.append(bericht.get("body", b""))
         if not bericht.get("more_body", False):
-            break
-    return b"".join(delen)
+            return b"".join(delen)
 
 
 def _opnieuw(body: bytes, receive: Receive) -> Receive:

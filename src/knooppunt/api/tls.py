@@ -85,19 +85,85 @@ TE_TRAAG = json.dumps(
 ).encode()
 
 
-def _antwoord(statusregel: bytes, body: bytes) -> bytes:
+LICHAAM_TIMEOUT = 120.0
+"""Seconds a request's body may take to arrive, from the end of its headers (5 MiB at 44 KiB/s).
+uvicorn has no such limit: a body that stopped half-way, or came a byte every few seconds, held
+its connection — and the part received, in the app — for ever (an independent limits probe)."""
+
+LICHAMEN_BUDGET = 256 * 1024 * 1024
+"""Bytes of request bodies one process takes on at once, from the end of a request's headers
+(its Content-Length; ``LICHAAM_ONBEKEND`` for a chunked body) until its answer is complete or the
+connection is gone. A request beyond it is answered 503 before its body is read, so however many
+connections send large bodies, slowly or not, the bodies held stay bounded (DESIGN §4: no request,
+however hostile, makes the hub hold more than a bounded amount of memory). Fifty 5 MiB requests
+at once fit; normal traffic never comes near."""
+
+LICHAAM_ONBEKEND = 8 * 1024 * 1024
+"""What a body without Content-Length (chunked) reserves: more than the largest request allowed
+(KNOOPPUNT_MAX_REQUEST_BYTES, 5 MiB by default, enforced by the app)."""
+
+TE_TRAAG_LICHAAM = json.dumps(
+    {
+        "type": "urn:knooppunt:probleem:te_traag",
+        "title": "Verzoek te traag",
+        "status": 408,
+        "detail": (
+            f"De body van het verzoek kwam niet binnen {LICHAAM_TIMEOUT:.0f} seconden binnen; er is niets "
+            "verwerkt en de verbinding wordt gesloten. Stuur hetzelfde verzoek opnieuw."
+        ),
+        "code": "TE_TRAAG",
+    },
+    ensure_ascii=False,
+).encode()
+
+TE_DRUK = json.dumps(
+    {
+        "type": "urn:knooppunt:probleem:tijdelijk_niet_beschikbaar",
+        "title": "Tijdelijk niet beschikbaar",
+        "status": 503,
+        "detail": (
+            "Het knooppunt neemt op dit moment te veel grote verzoeken tegelijk aan; er is niets verwerkt. "
+            "Stuur hetzelfde verzoek over enkele seconden opnieuw (hetzelfde referentienummer)."
+        ),
+        "code": "TIJDELIJK_NIET_BESCHIKBAAR",
+    },
+    ensure_ascii=False,
+).encode()
+
+
+def _antwoord(statusregel: bytes, body: bytes, extra: bytes = b"") -> bytes:
     return (
         b"HTTP/1.1 " + statusregel + b"\r\n"
         b"content-type: application/problem+json\r\n"
         b"api-version: " + API_VERSIE.encode() + b"\r\n"
-        b"content-length: " + str(len(body)).encode() + b"\r\n"
-        b"connection: close\r\n\r\n" + body
+        b"content-length: " + str(len(body)).encode() + b"\r\n" + extra + b"connection: close\r\n\r\n" + body
     )
 
 
 _ONLEESBAAR_ANTWOORD = _antwoord(b"400 Bad Request", ONLEESBAAR)
 _KOP_TE_GROOT_ANTWOORD = _antwoord(b"431 Request Header Fields Too Large", KOP_TE_GROOT)
 _TE_TRAAG_ANTWOORD = _antwoord(b"408 Request Timeout", TE_TRAAG)
+_TE_TRAAG_LICHAAM_ANTWOORD = _antwoord(b"408 Request Timeout", TE_TRAAG_LICHAAM)
+_TE_DRUK_ANTWOORD = _antwoord(b"503 Service Unavailable", TE_DRUK, b"retry-after: 2\r\n")
+
+
+class _Lichamen:
+    """The bytes of request bodies this process has taken on (``LICHAMEN_BUDGET``)."""
+
+    gereserveerd = 0
+
+
+def _verwachte_lengte(headers: list[tuple[bytes, bytes]] | None) -> int:
+    """The body a request announces: its Content-Length, ``LICHAAM_ONBEKEND`` when chunked, else 0.
+    (A malformed or doubled Content-Length never gets here: the parser refuses it.)"""
+    lengte = 0
+    for naam, waarde in headers or ():
+        kop = naam.lower()
+        if kop == b"content-length" and waarde.strip().isdigit():
+            lengte = int(waarde)
+        elif kop == b"transfer-encoding" and b"chunked" in waarde.lower():
+            return LICHAAM_ONBEKEND
+    return lengte
 
 
 def _weiger_onleesbaar(transport: asyncio.Transport, antwoord: bytes = _ONLEESBAAR_ANTWOORD) -> None:
@@ -217,6 +283,8 @@ if HttpToolsProtocol is not None:
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._stop_kopklok()
+            self._stop_lichaamklok()
+            self._geef_vrij()
             super().connection_lost(exc)
 
         _kop_bytes = 0
@@ -245,10 +313,52 @@ if HttpToolsProtocol is not None:
             self._stop_kopklok()
             self._in_kop, self._kop_bytes = False, 0
             super().on_headers_complete()
+            lengte = _verwachte_lengte(self.headers)
+            if lengte <= 0:
+                return
+            if _Lichamen.gereserveerd + lengte > self.lichamen_budget:
+                # Answered before the body is read; the app, waiting for it, sees the connection go.
+                self._geweigerd = True
+                _weiger_onleesbaar(self.transport, _TE_DRUK_ANTWOORD)
+                return
+            self._geef_vrij()  # a pipelined request's reservation replaces the previous one
+            _Lichamen.gereserveerd += lengte
+            self._gereserveerd = lengte
+            self._lichaamklok = self.loop.call_later(self.lichaam_timeout, self._lichaam_te_traag)
 
         def on_message_complete(self) -> None:
             self._in_kop, self._kop_bytes = True, 0
+            self._stop_lichaamklok()
             super().on_message_complete()
+
+        def on_response_complete(self) -> None:
+            self._geef_vrij()
+            super().on_response_complete()
+
+        lichaam_timeout = LICHAAM_TIMEOUT
+        lichamen_budget = LICHAMEN_BUDGET
+        _gereserveerd = 0
+        _lichaamklok: asyncio.TimerHandle | None = None
+
+        def _geef_vrij(self) -> None:
+            if self._gereserveerd:
+                _Lichamen.gereserveerd -= self._gereserveerd
+                self._gereserveerd = 0
+
+        def _stop_lichaamklok(self) -> None:
+            if self._lichaamklok is not None:
+                self._lichaamklok.cancel()
+                self._lichaamklok = None
+
+        def _lichaam_te_traag(self) -> None:
+            self._lichaamklok = None
+            if self._in_kop or self._geweigerd or self.transport.is_closing():
+                return
+            self._geweigerd = True
+            if self.cycle is not None and self.cycle.response_started:
+                self.transport.close()  # the app answered already (e.g. 413): just end it
+                return
+            _weiger_onleesbaar(self.transport, _TE_TRAAG_LICHAAM_ANTWOORD)
 
         def send_400_response(self, msg: str) -> None:
             _weiger_onleesbaar(self.transport)

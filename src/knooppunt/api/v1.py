@@ -58,8 +58,12 @@ router = APIRouter(route_class=TransactieRoute)
 # (a new module folder appears here without an edit).
 if TYPE_CHECKING:
     ModuleCode = str
+    BerichttypeCode = str
 else:
     ModuleCode = Literal[tuple(CATALOGUS.modulecodes())]
+    # A filter on a type that exists in no module answered an empty list, so a misspelt filter
+    # looked like an empty inbox (an independent limits probe): the codes are a closed set too.
+    BerichttypeCode = Literal[tuple(sorted({t.code for t in CATALOGUS.alle()}))]
 RolCode = Literal["SHV", "SE", "WF", "BW"]
 
 
@@ -329,7 +333,7 @@ def _uitkomst_weergave(uitkomst: verzendingen.Uitkomst, nu: datetime) -> dict[st
 def haal_berichten_op(
     v: VerzoekDep,
     limit: Annotated[Limiet, Query()] = 100,
-    berichttype: Annotated[Tekst | None, Query(max_length=64)] = None,
+    berichttype: Annotated[BerichttypeCode | None, Query()] = None,
     afzender: Annotated[Afzender | None, Query()] = None,
     module: Annotated[ModuleCode | None, Query()] = None,
     volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
@@ -641,7 +645,7 @@ def haal_logboek_op(
         Query(description="Alleen wat u verstuurde of alleen wat u ontving; zonder: beide"),
     ] = None,
     module: Annotated[ModuleCode | None, Query()] = None,
-    berichttype: Annotated[Tekst | None, Query(max_length=64)] = None,
+    berichttype: Annotated[BerichttypeCode | None, Query()] = None,
     limit: Annotated[Limiet, Query()] = 100,
     volgende: Annotated[Tekst | None, Query(max_length=200)] = None,
 ) -> BerichtenRead:

@@ -279,7 +279,15 @@ def controleer_open(ontvanger: Deelnemer, aantal_open: int, instellingen: Instel
 
 
 def _mib(aantal: int) -> str:
-    return f"{aantal / (1024 * 1024):.1f} MiB"
+    """A size for people, in Dutch: "19,5 KiB", "0,95 MiB", "1,00 GiB" — never "0.0 MiB" for a
+    quota of 20,000 bytes (an independent limits probe) — with the exact bytes beside it."""
+    exact = f"{aantal:,}".replace(",", ".")
+    if aantal < 1024:
+        return f"{exact} bytes"
+    for eenheid, macht, cijfers in (("GiB", 3, 2), ("MiB", 2, 2), ("KiB", 1, 1)):
+        if aantal >= 1024**macht or eenheid == "KiB":
+            return f"{aantal / 1024**macht:.{cijfers}f} {eenheid}".replace(".", ",") + f" ({exact} bytes)"
+    raise AssertionError  # pragma: no cover - KiB always matches
 
 
 def controleer_quotum(
