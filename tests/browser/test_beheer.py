@@ -58,6 +58,28 @@ def test_beheer_op_tabletbreedte(page: Any, toegankelijk: Any) -> None:
         toegankelijk(page)
 
 
+def test_dashboard_grafieken_leesbaar_op_een_telefoon(page: Any, toegankelijk: Any) -> None:
+    """At 360 px a chart keeps its own size — its 13-unit text is 13 px, not the ~6 px of a chart
+    shrunk to the screen — and scrolls sideways in its own labelled region; the page does not."""
+    page.set_viewport_size({"width": 360, "height": 800})
+    log_in(page, "Beheer van het knooppunt")
+    page.goto("/portaal/beheer/dashboard")
+    expect(page.get_by_role("img", name="Berichten per week")).to_be_visible()
+    regio = page.get_by_role("region", name="Grafiek: Berichten per week")
+    expect(regio).to_be_visible()
+    maten = regio.evaluate(
+        """r => { const s = r.querySelector('svg'), t = s.querySelector('text');
+                  return {schaal: s.getBoundingClientRect().width / s.viewBox.baseVal.width,
+                          letter: parseFloat(getComputedStyle(t).fontSize) * s.getBoundingClientRect().width
+                                  / s.viewBox.baseVal.width,
+                          scrolt: r.scrollWidth > r.clientWidth}; }"""
+    )
+    assert maten["schaal"] >= 0.99 and maten["letter"] >= 12, maten
+    assert maten["scrolt"], maten
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    toegankelijk(page)
+
+
 def test_een_deelnemer_ziet_geen_beheer(page: Any) -> None:
     log_in(page, "Demo Energie BV (Schuldeiser)")
     assert page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Dashboard").count() == 0

@@ -128,6 +128,8 @@ def test_compose_per_module(
         if veld.evaluate("e => e.tagName") == "SELECT":
             veld.select_option(waarde)
         elif veld.get_attribute("type") == "hidden":
+            if page.locator(f'[name="bestand.{naam.removeprefix("p.")}"]').count() == 0:
+                continue  # a document's name and media type: the portal fills them from the file
             # a document (PDF): uploaded as a file, the portal puts it in the payload as base64
             bestand = {
                 "name": "document.pdf",

@@ -294,11 +294,20 @@ def test_vergrendelen_met_de_knop_en_na_inactiviteit(csp_pagina: Any, server: Po
     page.get_by_role("button", name="Sleutels maken en certificaten aanvragen").click()
     expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn gemaakt", timeout=60_000)
     expect(page.locator("#stap-werk")).to_contain_text("15 minuten niets")
+    # DESIGN §5 "Key transparency": the organisation's certificates, unlocked and locked alike.
+    certificaten = page.get_by_role("heading", name="Uw certificaten")
+    expect(certificaten).to_be_visible()
 
     # 1. The button.
     page.get_by_role("button", name="Vergrendelen").click()
     expect(page.get_by_role("heading", name="Sleutels ontgrendelen")).to_be_visible()
     expect(page.locator("#stap-werk")).to_be_hidden()
+    expect(certificaten).to_be_visible()
+    page.reload()  # as after a login: locked, the certificates just made listed with the last change
+    expect(page.get_by_role("heading", name="Sleutels ontgrendelen")).to_be_visible()
+    blok = page.locator("section", has=page.locator("#kop-certificaten"))
+    expect(blok.get_by_role("table")).to_contain_text("in gebruik")
+    expect(blok).to_contain_text("Laatste wijziging:")
     page.get_by_label("Wachtwoord", exact=True).fill(geheim)
     page.get_by_role("button", name="Ontgrendelen").click()
     expect(page.locator("#sleutels-status")).to_contain_text("Uw sleutels zijn ontgrendeld", timeout=60_000)

@@ -1045,3 +1045,78 @@ def test_migratie_nummert_de_bestaande_keten_in_haar_volgorde(
         assert audit.controleer(rt.engine, sleutel=rt.ondertekenaar().publiek).intact
     finally:
         rt.close()
+
+
+# --- listing (`knooppunt audit lijst`) -------------------------------------------------------------
+
+
+def test_audit_lijst_toont_regels_zoals_opgeslagen_nieuwste_laatst(rt: Runtime, cli: Any) -> None:
+    """docs/operations.md "Audit log": `knooppunt audit lijst [--vanaf ISO] [--tot ISO] [--actie A]
+    [--limit N] [--json]` — metadata only, as stored, newest last; an entry still waiting for the
+    sequencer has no volgnummer yet."""
+    dag = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    with transactie(rt.sessions) as session:
+        audit.ingelogd(
+            session, wie="portaal:dev:Anna", oin="00000003123456780000", hoe="ontwikkeling", nu=dag
+        )
+        audit.deelnemer_gewijzigd(
+            session,
+            oin="00000003123456780000",
+            wat="modules",
+            door="beheer:root",
+            nu=dag + timedelta(hours=1),
+        )
+        audit.uitgelogd(
+            session,
+            wie="portaal:dev:Anna",
+            oin="00000003123456780000",
+            hoe="uitgelogd",
+            nu=dag + timedelta(hours=2),
+        )
+    _sequence(rt)
+    _vul(rt, 2, tijd=dag + timedelta(days=1))  # not sequenced
+
+    uit = cli("audit", "lijst", "--json")
+    assert uit.exit_code == 0, uit.output
+    regels = [json.loads(r) for r in uit.stdout.splitlines()]
+    assert [r["actie"] for r in regels] == [
+        "ingelogd",
+        "deelnemer_gewijzigd",
+        "uitgelogd",
+        "verstuurd",
+        "verstuurd",
+    ]
+    eerste = regels[0]
+    assert eerste["tijd"] == "2026-11-30T09:00:00.000000Z" and eerste["actor"] == "portaal:dev:Anna"
+    assert (eerste["deelnemer"], eerste["uitkomst"]) == ("00000003123456780000", "ontwikkeling")
+    assert isinstance(eerste["volgnummer"], int) and len(eerste["hash"]) == 64
+    assert regels[-1]["volgnummer"] is None and regels[-1]["hash"] is None
+    assert set(eerste) == {"volgnummer", "hash", *audit_store.VELDEN}
+
+    # --actie, --vanaf/--tot (without an offset: Europe/Amsterdam, so 10:00 there is 09:00 UTC), --limit.
+    alleen = cli("audit", "lijst", "--actie", "deelnemer_gewijzigd", "--json")
+    assert [json.loads(r)["uitkomst"] for r in alleen.stdout.splitlines()] == ["modules"]
+    venster = cli(
+        "audit", "lijst", "--vanaf", "2026-11-30T10:00", "--tot", "2026-11-30T11:30:00+01:00", "--json"
+    )
+    assert [json.loads(r)["actie"] for r in venster.stdout.splitlines()] == [
+        "ingelogd",
+        "deelnemer_gewijzigd",
+    ]
+    laatste = cli("audit", "lijst", "--limit", "2", "--json")
+    assert [json.loads(r)["actie"] for r in laatste.stdout.splitlines()] == ["verstuurd", "verstuurd"]
+
+    # Without --json: a line per entry, tab-separated, the empty fields left out.
+    tekst = cli("audit", "lijst", "--actie", "ingelogd")
+    [regel] = tekst.stdout.splitlines()
+    nummer, tijd, actie, velden = regel.split("\t")
+    assert (nummer, tijd, actie) == (str(eerste["volgnummer"]), eerste["tijd"], "ingelogd")
+    assert velden == "actor=portaal:dev:Anna deelnemer=00000003123456780000 uitkomst=ontwikkeling"
+
+    # Refusals say what to do; an empty result is not an error.
+    fout = cli("audit", "lijst", "--actie", "ingelogt")
+    assert fout.exit_code == 2 and "kies uit" in fout.output and "ingelogd" in fout.output
+    fout = cli("audit", "lijst", "--vanaf", "gisteren")
+    assert fout.exit_code == 2 and "geen ISO 8601-moment" in fout.output
+    leeg = cli("audit", "lijst", "--vanaf", "2030-01-01")
+    assert leeg.exit_code == 0 and leeg.stdout == "" and "geen auditregels" in leeg.stderr

@@ -632,7 +632,11 @@ def test_certificaatwijziging_wordt_gemaild_ook_als_notificaties_uit_staan(
     tekst = mail.get_content()
     assert "toegevoegd aan de registratie van Energie BV" in tekst
     assert vingerafdruk in tekst
-    assert "beheer:" in tekst  # who did it
+    # Who and when in words (an operator on the command line; Europe/Amsterdam), not the audit
+    # actor and ISO timestamps.
+    assert re.search(r"door: +beheer van het knooppunt, op \w+dag \d{1,2} \w+ 20\d\d, \d\d:\d\d uur", tekst)
+    assert re.search(r"geldig tot: +\w+dag \d{1,2} \w+ 20\d\d, \d\d:\d\d uur", tekst), tekst
+    assert "beheer:" not in tekst and "+00:00" not in tekst
     assert smtp.ontvangen[0][0] == ["security@energie.example.nl"]
 
     ingetrokken = cli(

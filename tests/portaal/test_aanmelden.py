@@ -187,10 +187,15 @@ def test_organisatie_meldt_zich_aan_en_beheer_keurt_goed(
     assert f"/portaal/beheer/aanvragen/{aanvraag.id}" in lijst and "Voorbeeld Energie BV" in lijst
     detail = beheer.get(f"/portaal/beheer/aanvragen/{aanvraag.id}").text
     assert "EC secp256r1" in detail and CONTACT in detail
+    # Who submitted it in words (an eHerkenning subject says nothing; the audit actor beside it).
+    assert "door een gebruiker van het portaal" in detail
+    assert "<code>portaal:eh-sub-aanvrager</code>" in detail
     goed = _keur_goed(beheer, aanvraag.id)
     assert goed.status_code == 303, goed.text
     assert goed.headers["location"].endswith("?gedaan=goedgekeurd-met-certificaten")
-    assert "portaal-CA" in beheer.get(goed.headers["location"]).text
+    besloten = beheer.get(goed.headers["location"]).text
+    assert "portaal-CA" in besloten
+    assert "door Bea Beheer" in besloten  # the development login's name
 
     with transactie(rt.sessions) as session:
         d = adresboek.haal(session, OIN)
@@ -257,6 +262,49 @@ def test_aanmelder_kan_alleen_aanmelden(portaal: TestClient, rt: Runtime, demo: 
     with transactie(rt.sessions) as session:
         assert len(session.scalars(select(PortaalAanmelder)).all()) == voor - 1
     assert portaal.get("/portaal/aanmelden").status_code == 303  # to the login page
+
+
+def test_ontwikkel_login_als_nieuwe_organisatie_opent_het_aanmeldformulier(
+    portaal: TestClient, rt: Runtime, demo: dict[str, int], nieuwe_browser: Any
+) -> None:
+    """DESIGN §7, #14: in development a newcomer can try self-service joining without eHerkenning —
+    the development login offers "Nieuwe organisatie (aanmelden)" with a KvK number (by default
+    one of no participant), which gives the aanmelder's restricted session of that login."""
+    pagina = portaal.get("/portaal/inloggen")
+    assert '<option value="aanmelder">Nieuwe organisatie (aanmelden)</option>' in pagina.text
+    standaard = re.search(r'<input id="kvk" name="kvk" value="(\d{8})"', pagina.text)
+    assert standaard, pagina.text
+    with transactie(rt.sessions) as session:
+        assert deelnemers_store.met_kvk(session, standaard.group(1)) == []
+    antwoord = portaal.post(
+        "/portaal/inloggen/ontwikkeling",
+        data={"csrf": csrf_van(pagina.text), "wie": "aanmelder", "naam": "Nina Nieuw", "kvk": KVK},
+    )
+    assert antwoord.status_code == 303, antwoord.text
+    assert antwoord.headers["location"] == "/portaal/aanmelden"
+    formulierpagina = portaal.get("/portaal/aanmelden")
+    assert formulierpagina.status_code == 200
+    assert KVK in formulierpagina.text and 'name="csrOndertekening"' in formulierpagina.text
+    assert portaal.get("/portaal/ontvangen").status_code == 403  # the restricted session, nothing else
+    assert dien_in(portaal, vestigingsnummer=None).status_code == 303
+    [aanvraag] = _aanvragen(rt)
+    assert (aanvraag.kvk_nummer, aanvraag.vestigingsnummer) == (KVK, None)
+    assert [r.actor for r in _audit(rt, "ingelogd")] == ["portaal:dev:Nina Nieuw"]
+
+    # Without the default: a KvK number of 8 digits, and of no participant (that one is in the list).
+    browser = nieuwe_browser()
+    for kvk, melding in (
+        ("1234", "bestaat niet uit 8 cijfers"),
+        ("50123456", "hoort al bij deelnemer Demo Energie BV"),
+    ):
+        pagina = browser.get("/portaal/inloggen")
+        fout = browser.post(
+            "/portaal/inloggen/ontwikkeling",
+            data={"csrf": csrf_van(pagina.text), "wie": "aanmelder", "kvk": kvk},
+        )
+        assert fout.status_code == 400
+        assert 'role="alert"' in fout.text and melding in fout.text
+        assert COOKIE not in fout.headers.get("set-cookie", "")
 
 
 def test_namen_met_stuurtekens_worden_geweigerd(

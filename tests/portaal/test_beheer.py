@@ -4,7 +4,9 @@ added and retired, and a dashboard computed from metadata only."""
 
 from __future__ import annotations
 
+import dataclasses
 import html as html_mod
+import itertools
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,10 +22,14 @@ from knooppunt.config import Settings
 from knooppunt.hub import notificaties as hub_notificaties
 from knooppunt.hub import statistiek
 from knooppunt.jobs import notificaties as job
+from knooppunt.notify.email import door_in_woorden
 from knooppunt.pki import ontwikkel_ca
 from knooppunt.pki.certificaat import lees_pem
+from knooppunt.portaal import grafiek
 from knooppunt.portaal.gastclient import Gastclient, TeVersturen
 from knooppunt.portaal.kluis import Kluis, Versleuteld
+from knooppunt.portaal.routes import beheer as beheer_routes
+from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.payloads.voorbeelden import voorbeeld
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu, transactie
@@ -494,10 +500,19 @@ def test_wijzigen_van_modules_en_kenmerken_geaudit_en_gemaild(
     assert job.bezorg(rt.sessions, nu=nu, settings=_mail_settings(rt, smtp))["verzonden"] == 1
     [mail] = smtp.emails
     assert mail["Subject"] == "Schuldenknooppunt: wijziging in de registratie van Demo Energie BV"
-    tekst = mail.get_content()
-    assert "modules: schuldregeling:1.0 -> saldoverzoek, schuldregeling" in tekst
+    tekst = mail.get_content().replace("\r\n", "\n")
+    # Modules by name with their versions, as the approval mail writes them; a module registered
+    # without versions has them all (here schuldregeling 1.0 and 2.0).
+    assert (
+        "  modules, was:\n      - Schuldregeling (versie 1.0)\n"
+        "  modules, nu:\n      - Schuldinventarisatie (versie 2.0)\n"
+        "      - Schuldregeling (versie 1.0, 2.0)\n"
+    ) in tekst
+    assert "saldoverzoek" not in tekst and "schuldregeling:" not in tekst
     assert "standaard akkoord (art. 7.1): nee -> ja" in tekst
-    assert ACTOR in tekst
+    # Who and when in words: the portal user's name, the moment in Europe/Amsterdam.
+    assert re.search(r"  door: Test Gebruiker, op \w+dag \d{1,2} \w+ 20\d\d, \d\d:\d\d uur\n", tekst), tekst
+    assert ACTOR not in tekst and "+00:00" not in tekst
 
     # The same form again changes nothing: no audit entry, no e-mail.
     zelfde = _post(
@@ -789,6 +804,79 @@ def test_dashboard_grafieken_toegankelijk_en_zonder_inline_stijl(
     assert "style=" not in html and "<script" not in html
     assert html.count("<caption") >= 4
     assert "Aangeboden berichten per week" in html and "week 47" in html
+
+
+def test_dashboard_tabellen_tellen_met_punten_zoals_de_grafieken(
+    beheer: TestClient, bekende_berichten: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One Dutch number format on the page: the tables write 1.281 as the charts do, not 1281."""
+    echt = statistiek.dashboard
+
+    def druk(*args: Any, **kwargs: Any) -> statistiek.Dashboard:
+        d = echt(*args, **kwargs)  # the real figures, 1275 messages more of everything
+        for r in [*d.deelnemers, d.totaal]:
+            r.verzonden, r.ontvangen = r.verzonden + 1275, r.ontvangen + 1275
+        return dataclasses.replace(d, weken=[dataclasses.replace(w, aantal=w.aantal + 1275) for w in d.weken])
+
+    monkeypatch.setattr(beheer_routes.statistiek, "dashboard", druk)
+    html = beheer.get("/portaal/beheer/dashboard", params={"van": "2025-11-10", "tot": "2025-11-23"}).text
+    cellen = re.findall(r'<td class="getal">([^<]*)<', html)
+    assert any(re.fullmatch(r"1\.2\d\d", c) for c in cellen), cellen
+    assert not [c for c in cellen if re.search(r"\d{4}", c)], cellen
+    assert not re.search(r'class="getal-groot">\d{4}', html)
+    tabellen = html[html.index('id="kop-weken"') :]
+    assert "1.2" in tabellen.split("</table>")[0]  # the weeks' table as well
+
+
+def test_dashboard_noemt_de_module_bij_naam(beheer: TestClient, bekende_berichten: dict[str, Any]) -> None:
+    html = beheer.get(
+        "/portaal/beheer/dashboard",
+        params={"van": "2025-11-10", "tot": "2025-11-23", "module": "saldoverzoek"},
+    ).text
+    naam = CATALOGUS.modulenaam("saldoverzoek")
+    assert naam != "saldoverzoek"
+    assert f", module {naam}." in html and "module saldoverzoek" not in html
+
+
+def test_dashboard_grafieken_leesbaar_op_een_telefoon(
+    beheer: TestClient, bekende_berichten: dict[str, Any]
+) -> None:
+    """A chart is drawn at its own size (text of 13 px) wherever it fits, and on a phone keeps it,
+    scrolling sideways in its own focusable, labelled region as a wide table does (beheer.css),
+    instead of shrinking to text of about 6 px (tests/browser/test_beheer.py measures it at 360 px)."""
+    html = beheer.get("/portaal/beheer/dashboard", params={"van": "2025-11-10", "tot": "2025-11-23"}).text
+    figuren = re.findall(r"<figure ([^>]*)>\s*<svg [^>]*width=\"(\d+)\"", html)
+    assert len(figuren) == 3, html
+    for attributen, breedte in figuren:
+        assert 'class="grafiek-rol"' in attributen and 'tabindex="0"' in attributen
+        assert 'role="region"' in attributen and 'aria-label="Grafiek: ' in attributen
+        assert int(breedte) == grafiek.BREEDTE
+    css = (Path(grafiek.__file__).parent / "static" / "beheer.css").read_text()
+    assert re.search(
+        r"@media \(max-width: 40rem\) \{\s*\.grafiek-rol svg\.grafiek \{ max-inline-size: none; \}", css
+    )
+
+
+def test_waarden_boven_de_weken_overlappen_niet() -> None:
+    """A year of weeks (53 bars): a value above every bar would overlap its neighbours; then every
+    n-th carries one, as the axis labels do, and the table beside the chart has them all."""
+    waarden = [1275 + i for i in range(53)]
+    k = grafiek.kolommen("k", "t", "d", [f"wk {i}" for i in range(53)], waarden)
+    getoond = [s for s in k.staven if s.tekst]
+    assert 1 < len(getoond) < 53
+    for links, rechts in itertools.pairwise(getoond):
+        assert rechts.tekst_x - links.tekst_x >= len(links.tekst) * grafiek.TEKENBREEDTE
+    vijf = grafiek.kolommen("v", "t", "d", [f"wk {i}" for i in range(5)], waarden[:5])
+    assert [s.tekst for s in vijf.staven] == ["1.275", "1.276", "1.277", "1.278", "1.279"]
+
+
+def test_door_in_woorden() -> None:
+    """Who made a change, in the e-mails and on the aanvraag page, from the audit actor."""
+    assert door_in_woorden("portaal:dev:Ontwikkelaar") == "Ontwikkelaar"
+    assert door_in_woorden("portaal:eh-sub-123") == "een gebruiker van het portaal"
+    assert door_in_woorden("portaal:eh-beheer", beheerders=["eh-beheer"]) == "beheer van het knooppunt"
+    assert door_in_woorden("beheer:root") == "beheer van het knooppunt"
+    assert door_in_woorden("KNOOPPUNT") == "het knooppunt zelf"
 
 
 def test_dashboard_toont_geen_inhoud(

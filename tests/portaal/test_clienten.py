@@ -62,7 +62,7 @@ def test_lijst_van_clienten(gemeente: TestClient, rt: Runtime) -> None:
         assert f'href="/portaal/clienten/{demo_conversatie(rt, nummer)}"' in lijst.text
     # Client 1 has two answers waiting (standaard akkoord, klant onbekend) and two open questions.
     eerste = lijst.text.split(demo_conversatie(rt, 1))[1].split("</tr>")[0]
-    assert "<strong>2 nieuw</strong>" in eerste
+    assert "<strong>2 onbevestigd</strong>" in eerste
     assert '<td class="getal">4</td>' in eerste  # four creditors
 
 

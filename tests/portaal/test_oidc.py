@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import pickle
 import re
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import structlog
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -25,7 +27,9 @@ from knooppunt.app import create_app
 from knooppunt.cli.fabriek import Fabriek
 from knooppunt.config import Settings, SettingsError
 from knooppunt.hub import adresboek
+from knooppunt.logging import configureer
 from knooppunt.pki.certificaat import lees_pem
+from knooppunt.portaal import oidc as portaal_oidc
 from knooppunt.portaal.oidc import FLOW_COOKIE, Niveau, Weigering, lees_inlog, lees_niveau
 from knooppunt.portaal.sessies import COOKIE, LOGIN_CSRF_COOKIE
 from knooppunt.runtime import Runtime
@@ -385,6 +389,68 @@ def test_discovery_van_een_andere_issuer_wordt_geweigerd(
 def test_makelaar_onbereikbaar(portaal_met: Callable[..., TestClient], demo: dict[str, int]) -> None:
     anders = portaal_met(oidc_issuer="http://127.0.0.1:9")  # discard port: nobody listens
     _geweigerd(anders.get("/portaal/inloggen/oidc"), 502, "eHerkenning is op dit moment niet bereikbaar")
+
+
+def test_ontwikkeling_leidt_het_terugkeeradres_af_als_het_niet_is_ingesteld(
+    portaal_met: Callable[..., TestClient], makelaar: Makelaar, demo: dict[str, int]
+) -> None:
+    """docs/configuration.md: KNOOPPUNT_OIDC_REDIRECT_URL is derived in development when unset —
+    the callback on the host of the request, under /portaal (the portal is a mounted app: before,
+    the start gave a 500 "No route exists for name oidc_terug"). The whole trip works with it, and
+    logging out at the broker comes back to /portaal/uitgelogd next to it."""
+    anders = portaal_met(oidc_redirect_url="")
+    start = anders.get("/portaal/inloggen/oidc", params={"volgende": "/portaal/ontvangen"})
+    assert start.status_code == 303, start.text
+    parameters = {k: v[0] for k, v in parse_qs(urlsplit(start.headers["location"]).query).items()}
+    assert parameters["redirect_uri"] == TERUG
+    with browser() as b:
+        terug = bij_makelaar(b, start.headers["location"], "eh-energie-eva")
+    assert terug.startswith(TERUG + "?")
+    antwoord = anders.get(terug)
+    assert antwoord.status_code == 303, antwoord.text
+    assert antwoord.headers["location"] == "/portaal/ontvangen"
+    _ingelogd_als(anders, "Demo Energie BV")
+    pagina = anders.get("/portaal/")
+    assert anders.post("/portaal/uitloggen", data={"csrf": csrf_van(pagina.text)}).status_code == 200
+    naar_eh = anders.get("/portaal/uitloggen/oidc")
+    assert naar_eh.status_code == 303
+    eind = {k: v[0] for k, v in parse_qs(urlsplit(naar_eh.headers["location"]).query).items()}
+    assert eind["post_logout_redirect_uri"] == UITGELOGD
+
+
+def test_onverwachte_fout_geeft_de_nederlandse_foutpagina_en_een_logregel(
+    portaal: TestClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/operations.md "Logs": every line on stderr is one JSON object. An unexpected exception
+    in the portal (here forced in the start of the OIDC login) is the portal's Dutch error page
+    (500, not Starlette's plain-text "Internal Server Error") and one JSON line `onverwachte fout`
+    with path, kind and place — not the exception's message (the portal holds plaintext) — and it
+    does not reach the server, which would print a plain-text traceback."""
+    configureer()  # JSON lines on this test's captured stderr, as `knooppunt serve` logs
+    # Not cached in the modules' loggers: after this test they must follow the defaults again.
+    structlog.configure(cache_logger_on_first_use=False)
+    capsys.readouterr()
+
+    async def kapot(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("geheime inhoud 1234")
+
+    monkeypatch.setattr(portaal_oidc.Makelaar, "naar_makelaar", kapot)
+    antwoord = portaal.get("/portaal/inloggen/oidc")  # raise_server_exceptions: it would raise here
+    assert antwoord.status_code == 500
+    assert antwoord.headers["content-type"].startswith("text/html")
+    assert "<h1>Er ging iets mis</h1>" in antwoord.text
+    assert 'role="alert"' in antwoord.text
+    assert "content-security-policy" in antwoord.headers
+    fouten = capsys.readouterr().err
+    regels = [json.loads(regel) for regel in fouten.splitlines() if regel.strip()]
+    onverwacht = [r for r in regels if r["event"] == "onverwachte fout"]
+    assert len(onverwacht) == 1, fouten
+    assert onverwacht[0]["level"] == "error"
+    assert onverwacht[0]["path"] == "/portaal/inloggen/oidc"
+    assert onverwacht[0]["fout"] == "builtins.RuntimeError"
+    assert onverwacht[0]["waar"][0].startswith("test_oidc.py:")
+    assert "geheime inhoud" not in fouten
+    assert "Traceback" not in fouten
 
 
 def test_zonder_oidc_geen_eherkenning_knop(portaal_met: Callable[..., TestClient]) -> None:

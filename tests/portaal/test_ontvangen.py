@@ -90,7 +90,7 @@ def test_16_1_17_3_overview_lists_open_messages_with_status_and_deadline(
     assert pagina.status_code == 200
     open_ = berichten_aan(rt, "energie")
     assert len(open_) == 6  # per demo client a kennisgeving and a saldoverzoek nuts
-    assert "6 berichten klaar: 6 nieuw, 0 gedownload" in pagina.text
+    assert "6 berichten klaar: 6 nieuw, 0 opgehaald (gedownload of bekeken)" in pagina.text
     for bericht in open_:
         assert f'value="{bericht.referentienummer}"' in pagina.text
     assert pagina.text.count("Gemeente Demodorp") >= 6
@@ -454,7 +454,7 @@ def test_17_4_download_again_until_confirmed(portaal: TestClient, demo: object, 
     inloggen(portaal, "energie")
     eerste = download(portaal, [vraag.referentienummer])
     assert berichten_aan(rt, "energie", referentienummer=vraag.referentienummer)[0].status == "opgehaald"
-    assert ">Gedownload<" in portaal.get("/portaal/ontvangen").text
+    assert ">Opgehaald<" in portaal.get("/portaal/ontvangen").text
     tweede = download(portaal, [vraag.referentienummer])
     assert csv_rijen(eerste, "saldoverzoeken.csv") == csv_rijen(tweede, "saldoverzoeken.csv")
     bevestig(portaal, [vraag.referentienummer])

@@ -314,7 +314,10 @@ def test_13_statusbericht_beantwoordt_een_statusverzoek(
         extra={f"antwoord_op.{oin_van('energie')}": verzoek.referentienummer},
     )
     assert antwoord.status_code == 200, antwoord.text
-    (ref, _) = referenties(antwoord.text)
+    (ref,) = referenties(antwoord.text)
+    # The result page names the question answered, not its number (DESIGN §7: never internal codes).
+    assert "Antwoord op</dt><dd>Statusverzoek van " in antwoord.text
+    assert verzoek.referentienummer not in antwoord.text.split("Antwoord op</dt>")[1].split("</dd>")[0]
     assert bericht(rt, ref).cross_referentienummer == verzoek.referentienummer
     assert bericht(rt, verzoek.referentienummer).status == "beantwoord"
     assert ontvangen(rt, kluis, "energie", ref)["status"] == "dwangakkoord_aangevraagd"
@@ -343,7 +346,8 @@ def test_15_1_reminder_verwijst_naar_de_open_vraag(gemeente: TestClient, rt: Run
     assert f'value="{vraag.referentienummer}" selected' in vorm.text
     antwoord = verstuur(gemeente, "reminder", ["energie"], payload("reminder"), conversatie=conversatie)
     assert antwoord.status_code == 200, antwoord.text
-    (ref, _) = referenties(antwoord.text)
+    (ref,) = referenties(antwoord.text)
+    assert "Herinnering aan</dt><dd>Saldoverzoek nuts van " in antwoord.text  # named, not numbered
     assert bericht(rt, ref).cross_referentienummer == vraag.referentienummer
     assert bericht(rt, vraag.referentienummer).status != "beantwoord"  # a reminder never answers
     client = gemeente.get(f"/portaal/clienten/{conversatie}")

@@ -11,9 +11,11 @@ import hashlib
 import io
 import json
 import os
+import re
 import time
 import uuid
 import zipfile
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from knooppunt.client import compact
 from knooppunt.config import Settings
 from knooppunt.portaal import sleutelblobs
 from knooppunt.portaal.routes import sleutels as sleutelroutes
+from knooppunt.portaal.weergave import tijdstip
 from knooppunt.protocol.jwe import alg_past_bij_sleutel
 from knooppunt.runtime import Runtime
 from knooppunt.store import crl_staat
@@ -424,6 +427,66 @@ def test_na_inloggen_naar_de_sleutelpagina_als_er_sleutels_zijn(
     # Without keys the login goes where it always went.
     ander = nieuwe_browser()
     inloggen(ander, "energie", naam="Piet")
+
+
+class _Voorouders(HTMLParser):
+    """The open elements (tag, attributes) around the element with id `doel`."""
+
+    LEEG = frozenset({"input", "br", "img", "meta", "link", "hr", "col", "source", "wbr"})
+
+    def __init__(self, doel: str) -> None:
+        super().__init__()
+        self.doel = doel
+        self.stapel: list[tuple[str, dict[str, str | None]]] = []
+        self.gevonden: list[tuple[str, dict[str, str | None]]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.gevonden is None and dict(attrs).get("id") == self.doel:
+            self.gevonden = list(self.stapel)
+        if tag not in self.LEEG:
+            self.stapel.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stapel and self.stapel.pop()[0] != tag:
+            pass
+
+
+def test_de_sleutelpagina_toont_elk_certificaat_met_de_laatste_wijziging(
+    rt: Runtime, demo: dict[str, int], portaal: TestClient, nieuwe_browser: Any
+) -> None:
+    """DESIGN §5 "Key transparency": every certificate is shown at every portal login, with the
+    last change. A login of an organisation with keys in the browser lands on the key page, so that
+    page lists them too — outside the steps the script shows one at a time, so locked and unlocked
+    alike (tests/browser/test_sleutels.py sees it in both)."""
+    oin = oin_van("energie")
+    inloggen(portaal, "energie", naam="Sanne")
+    csrf = csrf_van_pagina(portaal)
+    eerst = vraag(portaal, csrf, Browser(oin).verzoek()).json()["certificaten"]
+    daarna = vraag(portaal, csrf, Browser(oin).verzoek(vervang=True)).json()["certificaten"]
+    with transactie(rt.sessions) as session:
+        rijen = list(session.scalars(select(Certificaat).where(Certificaat.oin == oin)).unique())
+        laatste = max(m for c in rijen for m in (c.toegevoegd_op, c.ingetrokken_op) if m)
+    opnieuw = nieuwe_browser()
+    inloggen(opnieuw, "energie", naam="Sanne")  # lands on the key page (the test above)
+    pagina = opnieuw.get("/portaal/sleutels")
+    assert pagina.status_code == 200
+    tekst = pagina.text
+    assert '<h2 id="kop-certificaten">Uw certificaten</h2>' in tekst
+    assert f"Laatste wijziging: {tijdstip(laatste)}." in tekst
+    assert f"{len(rijen)} certificaten, nieuwste eerst" in tekst
+    for c in rijen:
+        assert f"<code>{c.vingerafdruk[:16]}</code>" in tekst
+    rij = re.compile(r"<tr><td>[^<]*</td><td><code>([0-9a-f]{16})</code>.*?</tr>")
+    status = {m.group(1): m.group(0) for m in rij.finditer(tekst)}
+    for c in eerst:
+        assert "ingetrokken" in status[c["vingerafdruk"][:16]]
+    for c in daarna:
+        assert "in gebruik" in status[c["vingerafdruk"][:16]]
+    # Not inside #sleutels (its steps are hidden and shown by the script), nothing around it hidden.
+    voorouders = _Voorouders("kop-certificaten")
+    voorouders.feed(tekst)
+    assert voorouders.gevonden is not None
+    assert all(a.get("id") != "sleutels" and "hidden" not in a for _, a in voorouders.gevonden)
 
 
 def test_berichten_en_afzendercertificaten_voor_de_pagina(

@@ -203,3 +203,38 @@ def test_post_bestaat_niet(demo: dict[str, int], nieuwe_browser: Any, pad: str) 
     """Read-only metadata: no POST (nothing is stored through these endpoints)."""
     gemeente = inloggen(nieuwe_browser(), "gemeente")
     assert gemeente.post(API + pad, json={}, headers=_kop(gemeente)).status_code == 405
+
+
+def _velden_van(vorm: dict[str, Any], pad: str = "") -> dict[str, dict[str, Any]]:
+    uit = {}
+    for kind in vorm["kinderen"]:
+        sub = f"{pad}.{kind['naam']}" if pad and kind["naam"] else kind["naam"] or pad
+        uit[sub] = kind
+        uit |= _velden_van(kind, sub)
+    return uit
+
+
+def test_het_werkplekformulier_zoals_het_formulier_van_de_server(
+    demo: dict[str, int], nieuwe_browser: Any
+) -> None:
+    """The werkplek composes from the same form description (DESIGN §7): labels for the sender's
+    role (a bewindvoerder's saldoverzoek carries its own number and contact), a document's name and
+    media type hidden (filled from the chosen PDF), einde_bewind's reason codes as a choice in words."""
+    bewind = inloggen(nieuwe_browser(), "bewindvoerder")
+    typen = bewind.get("/portaal/sleutels/api/verzenden/opstellen", headers=_kop(bewind)).json()["typen"]
+    per = {(t["module"], t["berichttype"]): t for t in typen}
+    saldo = _velden_van(per[("saldoverzoek", "saldoverzoek")]["formulier"])
+    assert saldo["klantnummerSHV"]["label"] == "Klantnummer bewindvoerder"
+    assert saldo["contactpersoonSHV"]["label"] == "Contactpersoon bewindvoering"
+    assert saldo["grondslagDocument.bestandsnaam"]["verborgen"] is True
+    assert saldo["grondslagDocument.mediatype"]["verborgen"] is True
+    assert saldo["grondslagDocument.inhoud"]["verborgen"] is False
+    assert saldo["grondslagDocument.inhoud"]["label"] == "PDF-document"
+    einde = _velden_van(per[("bewind", "einde_bewind")]["formulier"])
+    assert [c for c, _ in einde["reden.code"]["suggesties"]][:2] == ["OPGEHEVEN", "OVERLEDEN"]
+    assert einde["reden.code"]["andersHint"] == formulier.ANDERS_HINT
+    assert einde["reden.code"]["label"] == "Reden van het einde"
+    wijkteam = inloggen(nieuwe_browser(), "wijkteam")
+    typen = wijkteam.get("/portaal/sleutels/api/verzenden/opstellen", headers=_kop(wijkteam)).json()["typen"]
+    saldo = _velden_van(next(t for t in typen if t["berichttype"] == "saldoverzoek")["formulier"])
+    assert saldo["klantnummerSHV"]["label"] == "Klantnummer SHV"

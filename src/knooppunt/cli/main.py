@@ -463,6 +463,90 @@ def audit_checkpoint(uit: Path | None) -> None:
         click.echo(f"checkpoint van boomgrootte {checkpoint.splitlines()[1]} geschreven naar {uit}", err=True)
 
 
+def _audit_moment(waarde: str | None, optie: str) -> datetime | None:
+    """--vanaf/--tot: ISO 8601; without an offset Europe/Amsterdam time (a date: its midnight)."""
+    if waarde is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(waarde)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{waarde!r} is geen ISO 8601-moment (bijv. 2026-12-01 of 2026-12-01T09:00:00+01:00)",
+            param_hint=optie,
+        ) from exc
+    if moment.tzinfo is None:
+        from knooppunt.protocol.werkdagen import AMSTERDAM
+
+        moment = moment.replace(tzinfo=AMSTERDAM)
+    return moment.astimezone(UTC)
+
+
+_AUDIT_VELDEN = (
+    "actor",
+    "deelnemer",
+    "berichttype",
+    "module",
+    "afzender",
+    "ontvanger",
+    "referentienummer",
+    "certificaat",
+    "uitkomst",
+)
+
+
+@audit.command("lijst")
+@click.option("--vanaf", default=None, metavar="ISO", help="Entries at or after this moment (tijd).")
+@click.option("--tot", default=None, metavar="ISO", help="Entries before this moment (tijd).")
+@click.option(
+    "--actie", default=None, metavar="ACTIE", help="Only this action (docs/operations.md, 'Audit log')."
+)
+@click.option(
+    "--limit",
+    "limiet",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="At most this many: the newest.",
+)
+@click.option("--json", "als_json", is_flag=True, help="One JSON object per line, every field as stored.")
+@fouten_netjes
+def audit_lijst(vanaf: str | None, tot: str | None, actie: str | None, limiet: int, als_json: bool) -> None:
+    """List audit entries: metadata only, as stored, newest last (volgnummer empty while an entry
+    waits for the sequencer). Without an offset --vanaf/--tot are Europe/Amsterdam time; tijd is
+    printed in UTC, as it is hashed."""
+    from knooppunt import runtime
+    from knooppunt.hub import audit as hub_audit
+    from knooppunt.store.db import leesverbinding
+
+    begin, eind = _audit_moment(vanaf, "--vanaf"), _audit_moment(tot, "--tot")
+    acties = [a.value for a in hub_audit.Actie]
+    if actie is not None and actie not in acties:
+        raise click.BadParameter(
+            f"{actie!r} is geen actie van het auditlog; kies uit {', '.join(acties)}", param_hint="--actie"
+        )
+    rt = runtime.bouw(_settings())
+    try:
+        with leesverbinding(rt.engine) as conn:
+            regels = hub_audit.lijst(
+                conn,
+                vanaf=begin,
+                tot=eind,
+                actie=hub_audit.Actie(actie) if actie else None,
+                limiet=limiet,
+            )
+    finally:
+        rt.close()
+    for r in regels:
+        if als_json:
+            click.echo(json.dumps(r, ensure_ascii=False, sort_keys=True))
+            continue
+        velden = " ".join(f"{v}={r[v]}" for v in _AUDIT_VELDEN if r.get(v) is not None)
+        nummer = "-" if r["volgnummer"] is None else r["volgnummer"]
+        click.echo(f"{nummer}\t{r['tijd']}\t{r['actie']}\t{velden}")
+    if not regels:
+        click.echo("geen auditregels die aan de filter voldoen", err=True)
+
+
 @audit.command("sleutel")
 @click.option(
     "--nieuw",

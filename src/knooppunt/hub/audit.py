@@ -632,6 +632,22 @@ def nieuwste_checkpoint(conn: Connection | Session) -> str | None:
     return None if kop is None else kop.checkpoint
 
 
+def lijst(
+    conn: Connection | Session,
+    *,
+    vanaf: datetime | None = None,
+    tot: datetime | None = None,
+    actie: Actie | None = None,
+    limiet: int = 100,
+) -> list[dict[str, Any]]:
+    """The newest ``limiet`` entries in [vanaf, tot) (of one actie), as stored, newest last
+    (`knooppunt audit lijst`); ``tijd`` in the one textual form of the leaves (UTC, ``Z``)."""
+    regels = store.lijst(
+        conn, vanaf=vanaf, tot=tot, actie=actie.value if actie is not None else None, limiet=limiet
+    )
+    return [{**r, "tijd": store.tijd_tekst(r["tijd"])} for r in regels]
+
+
 # --- retention ------------------------------------------------------------------------------------
 
 

@@ -5,15 +5,52 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Collection
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from knooppunt.notify import register
 from knooppunt.notify.base import Bestemming, Kanaal, Melding, Uitslag, moment_nl, typenaam
+from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.soorten import HUB_BERICHTTYPEN
 
+_ONTWIKKEL = "portaal:dev:"
 
-def _beheer_tekst(melding: Melding) -> str:
+
+def door_in_woorden(door: object, *, beheerders: Collection[str] = ()) -> str:
+    """Who made a change, as people say it, from the audit log's actor (hub.audit): a person of the
+    portal by their name where the hub knows it (the development login's name is in its actor),
+    else "een gebruiker van het portaal"; an operator — on the command line, or in the portal with
+    an eHerkenning subject of KNOOPPUNT_PORTAAL_BEHEERDERS (``beheerders``) — "beheer van het
+    knooppunt"; the hub's own jobs "het knooppunt zelf". Anything else as it is."""
+    actor = str(door or "")
+    portaal = actor.startswith("portaal:")
+    if actor.startswith("beheer:") or (portaal and actor.removeprefix("portaal:") in beheerders):
+        return "beheer van het knooppunt"
+    if actor == "KNOOPPUNT":
+        return "het knooppunt zelf"
+    if actor.startswith(_ONTWIKKEL) and actor.removeprefix(_ONTWIKKEL).strip():
+        return actor.removeprefix(_ONTWIKKEL).strip()
+    if portaal:
+        return "een gebruiker van het portaal"
+    return actor or "onbekend"
+
+
+def _moment(waarde: object) -> str:
+    """An ISO 8601 moment of the details as people write it in Europe/Amsterdam."""
+    try:
+        moment = datetime.fromisoformat(str(waarde))
+    except ValueError:
+        return str(waarde) if waarde else "?"
+    return moment_nl(moment) if moment.tzinfo is not None else str(waarde)
+
+
+def _door_en_moment(d: dict[str, object], beheerders: Collection[str]) -> str:
+    return f"{door_in_woorden(d.get('door'), beheerders=beheerders)}, op {_moment(d.get('moment'))}"
+
+
+def _beheer_tekst(melding: Melding, beheerders: Collection[str]) -> str:
     d = melding.details or {}
     wat = {"certificaat_toegevoegd": "toegevoegd aan", "certificaat_ingetrokken": "ingetrokken in"}.get(
         str(d.get("actie")), "gewijzigd in"
@@ -27,9 +64,9 @@ def _beheer_tekst(melding: Melding) -> str:
             "",
             f"  vingerafdruk (SHA-256): {d.get('vingerafdruk', '?')}",
             f"  onderwerp:              {d.get('onderwerp', '?')}",
-            f"  geldig tot:             {d.get('geldigTot', '?')}",
+            f"  geldig tot:             {_moment(d.get('geldigTot'))}",
             f"  gebruik:                {', '.join(d.get('gebruik') or []) or '?'}",
-            f"  door:                   {d.get('door', '?')}, op {d.get('moment', '?')}",
+            f"  door:                   {_door_en_moment(d, beheerders)}",
             "",
             "Herkent u deze wijziging niet? Neem dan direct contact op met de beheerder van het",
             "knooppunt: met een certificaat in het adresboek kan namens uw organisatie worden verbonden",
@@ -52,6 +89,20 @@ _VELDNAMEN = {
 }
 
 
+def _module(keuze: str) -> str:
+    """``schuldregeling:2.0`` (the adresboek's notation) as the approval mail writes it:
+    "Schuldregeling (versie 2.0)"; a module without versions has them all."""
+    code, _, versies = keuze.partition(":")
+    genoemd = [v for v in versies.split(",") if v] or list(CATALOGUS.moduleversies(code))
+    return CATALOGUS.modulenaam(code) + (f" (versie {', '.join(genoemd)})" if genoemd else "")
+
+
+def _modules(waarde: object) -> list[str]:
+    if not isinstance(waarde, list) or not waarde:
+        return ["      (geen)"]
+    return [f"      - {_module(str(keuze))}" for keuze in waarde]
+
+
 def _waarde(waarde: object) -> str:
     if waarde is None:
         return "(standaardwaarde)"
@@ -62,7 +113,7 @@ def _waarde(waarde: object) -> str:
     return str(waarde)
 
 
-def _registratie_tekst(melding: Melding) -> str:
+def _registratie_tekst(melding: Melding, beheerders: Collection[str]) -> str:
     d = melding.details or {}
     wijzigingen = d.get("wijzigingen") or {}
     regels = [
@@ -73,13 +124,17 @@ def _registratie_tekst(melding: Melding) -> str:
         "",
     ]
     for veld, waarden in wijzigingen.items():
+        if veld == "modules":  # names and versions, one module a line
+            regels += ["  modules, was:", *_modules(waarden.get("oud"))]
+            regels += ["  modules, nu:", *_modules(waarden.get("nieuw"))]
+            continue
         oud, nieuw = _waarde(waarden.get("oud")), _waarde(waarden.get("nieuw"))
         regels.append(f"  {_VELDNAMEN.get(veld, veld)}: {oud} -> {nieuw}")
     return "\n".join(
         [
             *regels,
             "",
-            f"  door: {d.get('door', '?')}, op {d.get('moment', '?')}",
+            f"  door: {_door_en_moment(d, beheerders)}",
             "",
             "Herkent u deze wijziging niet? Neem dan direct contact op met de beheerder van het",
             "knooppunt: de modules en kenmerken in het adresboek bepalen welke berichten u krijgt.",
@@ -99,7 +154,7 @@ _TOEGANG = {
 }
 
 
-def _toegang_tekst(melding: Melding) -> str:
+def _toegang_tekst(melding: Melding, beheerders: Collection[str]) -> str:
     d = melding.details or {}
     wat = _TOEGANG[str(d.get("actie"))][0]
     return "\n".join(
@@ -110,7 +165,7 @@ def _toegang_tekst(melding: Melding) -> str:
             "organisatie in het webportaal van het Schuldenknooppunt:",
             "",
             f"  gebruiker: {d.get('gebruiker', '?')} ({d.get('naam') or 'naam onbekend'})",
-            f"  door:      {d.get('door', '?')}, op {d.get('moment', '?')}",
+            f"  door:      {_door_en_moment(d, beheerders)}",
             "",
             "Wie toegang heeft tot de sleutels, kan de berichten voor uw organisatie openen en namens",
             "haar ondertekenen. Herkent u deze wijziging niet? Beëindig de toegang in het portaal",
@@ -123,13 +178,15 @@ def _toegang_tekst(melding: Melding) -> str:
     )
 
 
-def tekst(melding: Melding) -> str:
+def tekst(melding: Melding, *, beheerders: Collection[str] = ()) -> str:
+    """The e-mail's text. ``beheerders``: KNOOPPUNT_PORTAAL_BEHEERDERS, to name a change they made
+    in the portal as beheer's (``door_in_woorden``)."""
     if melding.soort == "beheer" and (melding.details or {}).get("actie") in _TOEGANG:
-        return _toegang_tekst(melding)
+        return _toegang_tekst(melding, beheerders)
     if melding.soort == "beheer" and (melding.details or {}).get("actie") == "deelnemer_gewijzigd":
-        return _registratie_tekst(melding)
+        return _registratie_tekst(melding, beheerders)
     if melding.soort == "beheer":
-        return _beheer_tekst(melding)
+        return _beheer_tekst(melding, beheerders)
     totaal = melding.totaal
     regels = [
         "Goedendag,",
@@ -200,7 +257,7 @@ class EmailKanaal(Kanaal):
         bericht["Date"] = formatdate(usegmt=True)
         bericht["Message-ID"] = make_msgid(domain=self.settings.smtp_afzender.rpartition("@")[2] or None)
         bericht["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies
-        bericht.set_content(tekst(melding))
+        bericht.set_content(tekst(melding, beheerders=self.settings.portaal_beheerders))
         return bericht
 
     def verstuur(self, melding: Melding, bestemming: Bestemming) -> Uitslag:

@@ -7,6 +7,7 @@ and rules like any API client, with keys from its own kluis.
 from __future__ import annotations
 
 import secrets
+import traceback
 from pathlib import Path
 from urllib.parse import quote
 
@@ -81,6 +82,74 @@ class Beveiligingskoppen:
             await send(bericht)
 
         await self.app(scope, receive, met_koppen)
+
+
+def _onverwacht_log(request_pad: str, fout: BaseException) -> None:
+    """One JSON line for an unexpected error: where (``path``), what kind (``fout``) and where in
+    the code (``waar``, the innermost frames). Not the exception's message, unlike the hub's other
+    failure lines (docs/operations.md "Logs"): the portal is a hosted client that holds plaintext,
+    and a message might quote it."""
+    plekken = traceback.extract_tb(fout.__traceback__)[-3:]
+    log.error(
+        "onverwachte fout",
+        path=request_pad,
+        fout=f"{type(fout).__module__}.{type(fout).__qualname__}",
+        waar=[f"{Path(p.filename).name}:{p.lineno} in {p.name}" for p in reversed(plekken)],
+    )
+
+
+_ONVERWACHT_TITEL = "Er ging iets mis"
+_ONVERWACHT_UITLEG = (
+    "Het portaal kon uw verzoek niet afhandelen door een fout in het knooppunt; beheer kan die in het "
+    "logboek terugvinden. Probeer het opnieuw. Hetzelfde formulier of dezelfde upload nog eens "
+    "versturen is veilig: wat al verstuurd was, wordt niet dubbel verstuurd. Blijft het gebeuren, "
+    "neem dan contact op met de beheerder van het knooppunt."
+)
+# Without templates: for when rendering the error page is what failed.
+_ONVERWACHT_KAAL = (
+    '<!doctype html><html lang="nl" class="knooppunt-thema"><head><meta charset="utf-8">'
+    f"<title>{_ONVERWACHT_TITEL} — Knooppunt</title>"
+    '<link rel="stylesheet" href="/portaal/static/portaal.css"></head><body><main>'
+    f'<h1>{_ONVERWACHT_TITEL}</h1><div class="melding fout" role="alert"><p>{_ONVERWACHT_UITLEG}</p></div>'
+    '<p><a href="/portaal/">Terug naar het overzicht</a></p></main></body></html>'
+)
+
+
+class ZonderTraceback:
+    """Starlette answers an unexpected exception with the app's handler (the Dutch error page and
+    one JSON log line, below) and then raises it again, for the server to log: uvicorn would write
+    "Exception in ASGI application" and a plain-text traceback to stderr, where every line is one
+    JSON object (docs/operations.md "Logs"). Here that second raise ends once the page has been
+    sent whole. When the handler itself failed (nothing sent yet), this logs the line and sends a
+    page without templates. A response broken off midway (a download) is raised on, so that the
+    server closes the connection rather than the browser taking a part for the whole."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        begonnen = klaar = False
+
+        async def volg(bericht: Message) -> None:
+            nonlocal begonnen, klaar
+            if bericht["type"] == "http.response.start":
+                begonnen = True
+            elif bericht["type"] == "http.response.body" and not bericht.get("more_body", False):
+                klaar = True
+            await send(bericht)
+
+        try:
+            await self.app(scope, receive, volg)
+        except Exception as fout:
+            if klaar:
+                return  # logged by the handler; the user has the error page
+            if begonnen:
+                raise
+            _onverwacht_log(str(scope.get("path", "")), fout)
+            await HTMLResponse(_ONVERWACHT_KAAL, status_code=500)(scope, receive, send)
 
 
 def controleer_instellingen(settings: Settings) -> None:
@@ -211,6 +280,15 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
         antwoord.headers["Retry-After"] = "2"
         return antwoord
 
+    @app.exception_handler(Exception)
+    async def _onverwacht(request: Request, fout: Exception) -> HTMLResponse:
+        # Any other exception: the Dutch error page, not Starlette's plain-text 500 (without the
+        # database: it may be what failed). ZonderTraceback keeps the traceback off stderr.
+        _onverwacht_log(request.url.path, fout)
+        return pagina_zonder_database(
+            request, "fout.html", status_code=500, titel=_ONVERWACHT_TITEL, uitleg=_ONVERWACHT_UITLEG
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, fout: StarletteHTTPException) -> HTMLResponse:
         titels = {404: "Pagina niet gevonden", 405: "Dat kan hier niet"}
@@ -225,4 +303,4 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
             else "Controleer het adres of ga terug naar de startpagina.",
         )
 
-    return Beveiligingskoppen(app)
+    return Beveiligingskoppen(ZonderTraceback(app))

@@ -55,33 +55,72 @@ def maak_label(klantnummer: str, naam: str) -> Label:
     return Label(" ".join(klantnummer.split())[:MAX_KLANTNUMMER], " ".join(naam.split())[:MAX_NAAM])
 
 
+EIGEN_NUMMERS = ("klantnummerSHV", "klantnummerBW", "kenmerk")
+"""Where a message names the own number of the party that follows the client (DESIGN §3, §3b): a
+debt counsellor's or wijkteam's ``klantnummerSHV`` (also a bewindvoerder's in module saldoverzoek),
+a bewindvoerder's ``klantnummerBW`` (module bewind), a kredietbank's ``kenmerk`` of its case with
+the fund (module waarborgfonds, which names no client: the kenmerk names the traject). The SE's
+answers repeat it, so a received message names it as well as a sent one."""
+
+
+def _naam(klant: object) -> str:
+    if not isinstance(klant, Mapping):
+        return ""
+    if klant.get("naam"):
+        return str(klant["naam"])
+    return " ".join(str(klant[d]) for d in ("voorletters", "voorvoegsel", "achternaam") if klant.get(d))
+
+
 def label_uit_payload(payload: Mapping[str, Any]) -> Label | None:
-    """The label of a new client from the first message: klantnummerSHV plus the client's name."""
-    klantnummer = payload.get("klantnummerSHV")
-    klant = payload.get("klant")
-    naam = ""
-    if isinstance(klant, Mapping):
-        naam = " ".join(str(klant[d]) for d in ("voorletters", "voorvoegsel", "achternaam") if klant.get(d))
+    """The label of a client from a message about it: the sender's own number (``EIGEN_NUMMERS``)
+    plus the client's name."""
+    klantnummer = next((payload[veld] for veld in EIGEN_NUMMERS if payload.get(veld)), None)
+    naam = _naam(payload.get("klant"))
     if not klantnummer and not naam:
         return None
     return maak_label(str(klantnummer or ""), naam)
 
 
+def noem(
+    session: Session,
+    kluis: Kluis,
+    *,
+    oin: str,
+    conversatie: str,
+    payload: Mapping[str, Any] | None,
+    nu: datetime,
+) -> Label | None:
+    """Name a traject from a message about it that the portal opened or sent for the participant
+    (docs/portaal.md "Namen uit de berichten", for hosted keys): a traject that has a label keeps it,
+    one without gets ``label_uit_payload``. Stores nothing for a participant whose names live in
+    the browser. Returns the traject's label, if any."""
+    if in_browser(session, oin):
+        return None
+    bestaand = lees(session, kluis, oin, conversatie)
+    if bestaand is not None or not payload:
+        return bestaand
+    label = label_uit_payload(payload)
+    if label is not None:
+        bewaar(session, kluis, oin=oin, conversatie=conversatie, label=label, nu=nu)
+    return label
+
+
 def klant_uit_payload(payload: Mapping[str, Any] | None) -> str | None:
     """Who a received message is about, as the recipient recognises the client: the client's name
-    and the klantnummers the payload carries (the creditor's own first). None when it names none."""
+    and the numbers the payload carries (the creditor's own first; a waarborgfonds case by its
+    kenmerk). None when it names none."""
     if not payload:
         return None
-    klant = payload.get("klant")
-    naam = ""
-    if isinstance(klant, Mapping):
-        naam = " ".join(str(klant[d]) for d in ("voorletters", "voorvoegsel", "achternaam") if klant.get(d))
+    naam = _naam(payload.get("klant"))
     nummers = [
         f"{wat} {payload[veld]}"
         for veld, wat in (
             ("klantnummerSE", "klantnummer"),
             ("klantnummerSEVolgensSHV", "uw klantnummer"),
+            ("klantnummerSEVolgensBW", "uw klantnummer"),
             ("klantnummerSHV", "klantnummer SHV"),
+            ("klantnummerBW", "klantnummer bewindvoerder"),
+            ("kenmerk", "kenmerk"),
         )
         if payload.get(veld)
     ]

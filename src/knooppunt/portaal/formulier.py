@@ -82,6 +82,8 @@ LABELS = {
     "prognoseEindbedrag": "Prognose eindbedrag",
     "actueelVorderingsbedrag": "Actueel vorderingsbedrag",
     "datumBeeindiging": "Datum van beëindiging",
+    "datumBeeindigd": "Datum beëindigd",
+    "datumUitbetaald": "Datum uitbetaald",
     "datumGebeurtenis": "Datum van de gebeurtenis",
     "tekst": "Toelichting op de reden",
     "tenNaamVan": "Ten name van",
@@ -108,26 +110,72 @@ HINTS = {
     "statusbericht gaat binnen 5 werkdagen na die datum (art. 13.2, 13.3).",
     "klantnummerSEVolgensSHV": "Geldt voor alle gekozen schuldeisers; laat leeg bij meer schuldeisers "
     "met elk een eigen nummer.",
+    "klantnummerSEVolgensBW": "Geldt voor alle gekozen schuldeisers; laat leeg bij meer schuldeisers "
+    "met elk een eigen nummer.",
 }
 IN_CONTEXT: dict[str, tuple[str, str | None]] = {
     "reden.code": ("Redencode", "Een korte code in hoofdletters, bijvoorbeeld GEEN_MEDEWERKING."),
-    "einde_bewind:reden.code": (
-        "Reden van het einde (code)",
-        "Een korte code in hoofdletters: OPGEHEVEN (bewind opgeheven), OVERLEDEN (cliënt overleden), "
-        "ANDERE_BEWINDVOERDER (een andere bewindvoerder neemt het over), SCHONE_LEI (schuldsanering "
-        "afgerond) of WSNP_TUSSENTIJDS_BEEINDIGD (schuldsanering tussentijds beëindigd); een andere "
-        "reden mag ook. Licht de reden hieronder toe.",
-    ),
+    "einde_bewind:reden.code": ("Reden van het einde", None),
     "einde_bewind:reden.tekst": ("Toelichting op de reden", None),
+    "einde_bewind:klantnummerSE": (
+        "Klantnummer bij de schuldeiser",
+        "Geldt voor alle gekozen schuldeisers; laat leeg bij meer schuldeisers met elk een eigen nummer.",
+    ),
     "statistieken.code": ("Soort statistiek", None),
     "statistieken.waarde": (
         "Waarde",
         "De waarde in de codelijst van uw kredietbank; laat leeg als u er geen hebt.",
     ),
+    "aanvraag_borgstelling:proFormaBorgstelling": (
+        "Referentie van de pro-formaborgstelling",
+        "Staat in de gebeurtenis ‘Pro-formaborgstelling afgegeven’ van het fonds in dit dossier "
+        "(36 tekens, bijvoorbeeld 3f2a…-…); laat leeg als het fonds geen pro forma afgaf.",
+    ),
+    "aanvraag_overname:proFormaBorgstelling": (
+        "Referentie van de pro-formaborgstelling",
+        "Staat in de gebeurtenis ‘Pro-formaborgstelling afgegeven’ van het fonds in dit dossier "
+        "(36 tekens, bijvoorbeeld 3f2a…-…); laat leeg als het fonds geen pro forma afgaf.",
+    ),
+    "gebeurtenis:proFormaBorgstelling": (
+        "Referentie van de pro-formaborgstelling",
+        "Alleen bij ‘Pro-formaborgstelling afgegeven’: de kredietbank noemt haar in de aanvraag.",
+    ),
 }
 """(label, hint) of a field whose name alone says too little (``code`` is a reason's code in one
 block and the kind of statistic in another): by its path without row numbers, or by
 ``berichttype:pad`` for one message type. A choice (an enum) never gets a hint to type a code."""
+SUGGESTIES: dict[str, tuple[tuple[str, str], ...]] = {
+    "einde_bewind:reden.code": (
+        ("OPGEHEVEN", "Het bewind is opgeheven"),
+        ("OVERLEDEN", "De cliënt is overleden"),
+        ("ANDERE_BEWINDVOERDER", "Een andere bewindvoerder neemt het bewind over"),
+        ("SCHONE_LEI", "De schuldsanering is afgerond (schone lei)"),
+        ("WSNP_TUSSENTIJDS_BEEINDIGD", "De schuldsanering is tussentijds beëindigd"),
+    ),
+}
+"""A free code field whose documented codes the form offers as a choice in words (docs/modules:
+einde_bewind's ``reden.code``, whose codes are free): the choice, plus "Een andere reden" with a
+text field for another code, as the docs allow."""
+ANDERS = "__anders__"
+"""The choice "Een andere reden" of a field with ``SUGGESTIES``: the code is then typed in the field
+``<pad>.anders``."""
+ANDERS_HINT = (
+    "Alleen als geen van de redenen in de lijst past: een korte code in hoofdletters, bijvoorbeeld "
+    "ONDERBEWINDSTELLING_BEEINDIGD. Licht de reden hieronder toe."
+)
+ROLLABELS: dict[str, dict[str, str]] = {
+    "BW": {
+        "klantnummerSHV": "Klantnummer bewindvoerder",
+        "contactpersoonSHV": "Contactpersoon bewindvoering",
+        "klantnummerSEVolgensSHV": "Klantnummer bij de schuldeiser (voor zover bekend)",
+    },
+}
+"""Labels of the fields the live standard names after the debt counsellor (``klantnummerSHV``,
+``contactpersoonSHV``) when another role fills them: a bewindvoerder's saldoverzoek carries its own
+number and contact there (saldoverzoek.payloads). A kredietbank sends as ``SHV``: its labels stay."""
+DOCUMENTVELDEN = frozenset({"bestandsnaam", "mediatype"})
+"""The fields of a document block (``PdfDocument``) beside its PDF that the portal fills from the
+chosen file (its name, ``application/pdf``): hidden from the form."""
 KEUZELABELS = {"reden.code": "Reden"}
 """The label of a context field when it is a choice (``geen_medewerking``'s four reasons)."""
 OPTIES = {"geslacht": {"M": "Man", "V": "Vrouw", "O": "Onbekend"}, **KEUZEWOORDEN}
@@ -175,6 +223,11 @@ class Sjabloon:
     een_van: tuple[str, ...] = ()
     """For a groep: its fields of which at least one must be filled in (a contactpersoon's telefoon
     and email: the schema's anyOf of one required field each)."""
+    suggesties: tuple[tuple[str, str], ...] = ()
+    """For a free code field: its documented codes in words (``SUGGESTIES``), offered as a choice
+    besides "Een andere reden"."""
+    verborgen: bool = False
+    """Filled in by the portal, not by the user (a document's name and media type: ``DOCUMENTVELDEN``)."""
 
 
 def _los_op(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -250,12 +303,17 @@ def _een_van(schema: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(t["required"][0] for t in takken)
 
 
-def _in_context(sj: Sjabloon, pad: str, code: str) -> Sjabloon:
-    """``sj`` with its label and hint for where it is (``IN_CONTEXT``)."""
+def _in_context(sj: Sjabloon, pad: str, code: str, rol: str = "") -> Sjabloon:
+    """``sj`` with its label and hint for where it is (``IN_CONTEXT``) and who fills it in
+    (``ROLLABELS``)."""
     label_, hint = IN_CONTEXT.get(f"{code}:{pad}") or IN_CONTEXT.get(pad) or ("", None)
     if sj.soort == "keuze":
         label_, hint = KEUZELABELS.get(pad, label_), None
-    return replace(sj, label=label_ or label(sj.naam) if sj.naam else "", hint=hint)
+    label_ = label_ or ROLLABELS.get(rol, {}).get(sj.naam, "")
+    suggesties = SUGGESTIES.get(f"{code}:{pad}", ()) if sj.soort == "tekst" else ()
+    if sj.soort == "bijlage":
+        label_ = label_ or "PDF-document"
+    return replace(sj, label=label_ or label(sj.naam) if sj.naam else "", hint=hint, suggesties=suggesties)
 
 
 def _uit_schema(
@@ -265,12 +323,19 @@ def _uit_schema(
     verplicht: bool,
     pad: str = "",
     code: str = "",
+    rol: str = "",
 ) -> Sjabloon:
-    return _in_context(_vorm(naam, schema, defs, verplicht, pad, code), pad, code)
+    return _in_context(_vorm(naam, schema, defs, verplicht, pad, code, rol), pad, code, rol)
 
 
 def _vorm(
-    naam: str, schema: Mapping[str, Any], defs: Mapping[str, Any], verplicht: bool, pad: str, code: str
+    naam: str,
+    schema: Mapping[str, Any],
+    defs: Mapping[str, Any],
+    verplicht: bool,
+    pad: str,
+    code: str,
+    rol: str = "",
 ) -> Sjabloon:
     schema, optioneel = _los_op(schema, defs)
     verplicht = verplicht and not optioneel
@@ -278,12 +343,16 @@ def _vorm(
     if "properties" in schema:
         vereist = set(schema.get("required", []))
         kinderen = tuple(
-            _uit_schema(k, v, defs, k in vereist, _pad(pad, k), code) for k, v in schema["properties"].items()
+            _uit_schema(k, v, defs, k in vereist, _pad(pad, k), code, rol)
+            for k, v in schema["properties"].items()
         )
+        if any(k.soort == "bijlage" for k in kinderen):
+            # A document block: its name and media type come from the chosen file.
+            kinderen = tuple(replace(k, verborgen=k.naam in DOCUMENTVELDEN) for k in kinderen)
         een_van = tuple(n for n in _een_van(schema) if n in schema["properties"])
         return Sjabloon(naam, "groep", verplicht, kinderen=kinderen, een_van=een_van)
     if soort == "array":
-        item = _uit_schema(naam, schema["items"], defs, True, pad, code)
+        item = _uit_schema(naam, schema["items"], defs, True, pad, code, rol)
         return Sjabloon(
             naam,
             "lijst",
@@ -321,10 +390,11 @@ def _vorm(
 
 
 @cache
-def sjabloon(module: str, code: str, versie: str = "1.0") -> Sjabloon:
-    """The form of a message type: a groep whose children are the payload's fields."""
+def sjabloon(module: str, code: str, versie: str = "1.0", rol: str = "") -> Sjabloon:
+    """The form of a message type: a groep whose children are the payload's fields; with ``rol``
+    (the sender's) the labels that depend on it (``ROLLABELS``)."""
     schema = schema_voor(module, code, versie)
-    return _uit_schema("", schema, schema.get("$defs", {}), True, "", code)
+    return _uit_schema("", schema, schema.get("$defs", {}), True, "", code, rol or "")
 
 
 # --- what the user typed -----------------------------------------------------------------------------
@@ -580,6 +650,8 @@ def _lees(sj: Sjabloon, pad: str, invoer: Invoer, fouten: dict[str, list[str]]) 
                 rijen.append(waarde)
         return rijen if rijen or sj.verplicht else _LEEG
     tekst = invoer.waarden.get(pad, "")
+    if sj.suggesties and (tekst == ANDERS or not tekst.strip()):
+        tekst = invoer.waarden.get(_pad(pad, "anders"), "")  # "Een andere reden": the typed code
     if not tekst.strip():
         return _LEEG
     try:
@@ -616,11 +688,34 @@ def vul_totalen_aan(code: str, payload: dict[str, Any]) -> None:
             payload.setdefault(f"bedrag{soort}", sum(int(v["bedrag"]) for v in deel))
 
 
+def _een_van_fouten(sj: Sjabloon, pad: str, waarde: Any) -> Iterator[tuple[str, str]]:
+    """(path, reason) for every block in ``waarde`` that has none of its ``een_van`` fields (a
+    contactpersoon without telefoon and email). The payload model says so only once the block's
+    other fields are valid (its rule runs after them): an empty name hid it until the next round."""
+    if sj.soort == "groep" and isinstance(waarde, Mapping):
+        if sj.een_van and not any(waarde.get(n) not in (None, "") for n in sj.een_van):
+            namen = [k.label[:1].lower() + k.label[1:] for k in sj.kinderen if k.naam in sj.een_van]
+            reden = " of ".join(namen) + " is verplicht"
+            if set(sj.een_van) == {"telefoon", "email"}:
+                reden = CONTACT_BEREIKBAAR  # the payload model's own words (velden.Contactpersoon)
+            yield _pad(pad, sj.een_van[0]), reden
+        for kind in sj.kinderen:
+            yield from _een_van_fouten(kind, _pad(pad, kind.naam), waarde.get(kind.naam))
+    elif sj.soort == "lijst" and isinstance(waarde, list):
+        for i, rij in enumerate(waarde):
+            yield from _een_van_fouten(sj.kinderen[0], f"{pad}[{i}]", rij)
+
+
+CONTACT_BEREIKBAAR = "telefoonnummer of e-mailadres is verplicht bij een contactpersoon"
+
+
 def lees(
     module: str, code: str, invoer: Invoer, versie: str = "1.0", *, afzender_rol: str | None = None
 ) -> Gelezen:
     """Convert and validate the form: the payload model decides, errors are keyed by field path;
-    with ``afzender_rol`` also the module's rules that depend on the sender's role (DESIGN §3b)."""
+    with ``afzender_rol`` also the module's rules that depend on the sender's role (DESIGN §3b).
+    Every error at once (DESIGN §7): also a block's "one of these" rule when another of its fields
+    is wrong."""
     sj = sjabloon(module, code, versie)
     invoer = compacteer(sj, invoer)
     fouten: dict[str, list[str]] = {}
@@ -634,14 +729,50 @@ def lees(
         for veldfout in exc.fouten:
             if not any(_onder(veldfout.veld, pad) for pad in omgezet):
                 fouten.setdefault(veldfout.veld, []).append(veldfout.reden)
+        for pad, reden in _een_van_fouten(sj, "", payload):
+            if reden not in fouten.get(pad, []):
+                fouten.setdefault(pad, []).append(reden)
     else:
         if not fouten:
             payload = model.model_dump(mode="json", exclude_none=True)
             definitie = CATALOGUS.module(module)
             fout = definitie.afzenderfout(code, afzender_rol, payload) if definitie and afzender_rol else None
             if fout is not None:
-                fouten.setdefault(fout[0], []).append(fout[1])
+                fouten.setdefault(fout[0], []).append(in_woorden(module, code, afzender_rol, payload, fout))
     return Gelezen(payload, fouten, invoer)
+
+
+def in_woorden(
+    module: str, code: str, rol: str | None, payload: Mapping[str, Any], fout: tuple[str, str]
+) -> str:
+    """A module's sender rule (DESIGN §3b) as the form says it: in words and the form's labels, never
+    the codes and field names the SDK names (``'wgs'``, ``grondslagDocument``); the SDK's text
+    otherwise. The werkplek says the same (controles.js ``inWoorden``)."""
+    veld, reden = fout
+    if module != "saldoverzoek" or veld != "grondslag":
+        return reden
+    gekozen = str(payload.get("grondslag", ""))
+    if rol == "BW":
+        return (
+            "een bewindvoerder vraagt saldo's op grond van de beschikking van de rechtbank, niet op grond "
+            f"van {GRONDSLAG_IN_WOORDEN.get(gekozen, gekozen)}: kies bij Grondslag ‘Beschikking van de "
+            f"rechtbank’ (de beschikking zelf kunt u als PDF meesturen in {_DOCUMENTVELD})"
+        )
+    if rol == "SHV":
+        return (
+            "de grondslag ‘Beschikking van de rechtbank’ is voor bewindvoerders: een schuldhulpverlener "
+            "kiest ‘Wgs (Wet gemeentelijke schuldhulpverlening)’ of, buiten de Wgs, ‘Toestemmingsverklaring "
+            f"van de cliënt’ (de ondertekende verklaring kunt u als PDF meesturen in {_DOCUMENTVELD})"
+        )
+    return reden
+
+
+GRONDSLAG_IN_WOORDEN = {
+    "wgs": "de Wet gemeentelijke schuldhulpverlening (Wgs)",
+    "toestemmingsverklaring": "een toestemmingsverklaring van de cliënt",
+    "beschikking": "Beschikking van de rechtbank",
+}
+_DOCUMENTVELD = "het veld ‘Grondslag document’"
 
 
 # --- the form as rendered ----------------------------------------------------------------------------
@@ -666,10 +797,36 @@ class Veld:
     """For a row of an array: its number, from 1."""
     of: list[str] = field(default_factory=list)
     """The labels of the other fields of its block of which one must be filled in (``een_van``)."""
+    anders: str = ""
+    """For a field with ``suggesties``: the other code typed (when "Een andere reden" is chosen)."""
 
     @property
     def soort(self) -> str:
         return self.sj.soort
+
+    @property
+    def keuze(self) -> str:
+        """For a field with ``suggesties``: the option to show chosen (a code of the list, or
+        ``ANDERS`` for another code typed, or ``""``)."""
+        if not self.waarde or self.waarde == ANDERS:
+            return self.waarde
+        return self.waarde if self.waarde in {c for c, _ in self.sj.suggesties} else ANDERS
+
+    @property
+    def anders_keuze(self) -> str:
+        return ANDERS
+
+    @property
+    def anders_naam(self) -> str:
+        return f"{self.naam}.anders"
+
+    @property
+    def anders_id(self) -> str:
+        return f"{self.id}-anders"
+
+    @property
+    def anders_hint(self) -> str:
+        return ANDERS_HINT
 
     @property
     def een_van_hint(self) -> str | None:
@@ -750,6 +907,10 @@ def _bouw(
         list(fouten.get(pad, [])),
         rij=rij,
     )
+    if sj.suggesties:
+        codes = {c for c, _ in sj.suggesties}
+        eigen_code = veld.waarde if veld.waarde not in codes and veld.waarde != ANDERS else ""
+        veld.anders = invoer.waarden.get(_pad(pad, "anders"), "") or eigen_code
     if sj.soort == "groep":
         veld.kinderen = [
             _bouw(k, _pad(pad, k.naam), invoer, fouten, volledig, verplicht) for k in sj.kinderen
@@ -785,11 +946,17 @@ class Formulier:
 
 
 def bouw(
-    module: str, code: str, invoer: Invoer, fouten: Mapping[str, list[str]] | None = None, versie: str = "1.0"
+    module: str,
+    code: str,
+    invoer: Invoer,
+    fouten: Mapping[str, list[str]] | None = None,
+    versie: str = "1.0",
+    rol: str | None = None,
 ) -> Formulier:
     """The form for a message type, filled with ``invoer``, errors placed at their fields (or, when
-    a path has no field of its own, at the nearest fieldset that holds it)."""
-    sj = sjabloon(module, code, versie)
+    a path has no field of its own, at the nearest fieldset that holds it; a field the portal fills
+    itself, at the PDF beside it); labels for the sender's ``rol``."""
+    sj = sjabloon(module, code, versie, rol or "")
     fouten = dict(fouten or {})
     wortel = _bouw(sj, "", invoer, {}, "", True)
     per_pad = {v.pad: v for v in _alle(wortel)}
@@ -799,8 +966,13 @@ def bouw(
         while doel and doel not in per_pad:
             doel = re.sub(r"(\[\d+\]|\.?[^.\[]+)$", "", doel)
         veld = per_pad.get(doel, wortel)
+        if veld.sj.verborgen:
+            ouder = per_pad.get(re.sub(r"\.[^.\[]+$", "", doel) if "." in doel else "", wortel)
+            veld = next((k for k in ouder.kinderen if k.soort == "bijlage"), ouder)
         verplicht = (
-            "is verplicht; maak een keuze" if veld.soort in ("keuze", "janee") else "is verplicht; vul het in"
+            "is verplicht; maak een keuze"
+            if veld.soort in ("keuze", "janee") or veld.sj.suggesties
+            else "is verplicht; vul het in"
         )
         redenen = [verplicht if r == ONTBREEKT else nl_datums(r) for r in gemeld]
         veld.fouten.extend(redenen)

@@ -13,6 +13,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+BREEDTE = 560
+"""A chart's width in SVG units, drawn at its own size in CSS pixels where it fits (the dashboard's
+chart column from tablet width up), so that its 13-unit text is 13 px. On a phone it keeps that
+size and scrolls sideways in its own labelled region, as a wide table does (beheer.css
+``.grafiek-rol``), instead of being shrunk to fit: 720 units at 360 px gave text of about 6 px."""
+TEKENBREEDTE = 7.5
+"""About the width of a digit or letter of the charts' 13-unit text: to keep texts from overlapping."""
+
 WIT = "#ffffff"
 TEKST = "#1b1b1b"
 RASTER = "#767676"  # grid lines: 4.5:1 on white
@@ -61,7 +69,7 @@ class Staaf:
     breedte: float
     hoogte: float
     kleur: str
-    tekst: str  # the value as shown beside or above the bar
+    tekst: str  # the value as shown beside or above the bar ("" where it would overlap another)
     tekst_x: float
     tekst_y: float
     anker: str  # text-anchor: start | middle
@@ -106,7 +114,7 @@ def kolommen(
     labels: Sequence[str],
     waarden: Sequence[float],
     *,
-    breedte: int = 720,
+    breedte: int = BREEDTE,
     hoogte: int = 260,
 ) -> Grafiek:
     """Vertical bars, one per label (e.g. messages per week)."""
@@ -126,13 +134,16 @@ def kolommen(
     vak = plot_b / len(waarden)
     staaf_b = max(2.0, min(48.0, vak * 0.7))
     elk = max(1, math.ceil(len(waarden) / 14))  # at most ~14 axis labels, so they do not overlap
+    # Values above the bars likewise: on every bar while they fit beside each other (up to some 15
+    # weeks), else on every n-th; the table beside the chart has them all.
+    teksten = [getal(w) for w in waarden]
+    elke_waarde = max(1, math.ceil((max(len(t) for t in teksten) * TEKENBREEDTE + 4) / vak))
     for i, (label, waarde) in enumerate(zip(labels, waarden, strict=True)):
         h = plot_h * waarde / maximum
         x = links + vak * i + (vak - staaf_b) / 2
         y = boven + plot_h - h
-        grafiek.staven.append(
-            Staaf(x, y, staaf_b, h, REEKSEN[0], getal(waarde), x + staaf_b / 2, y - 4, "middle")
-        )
+        tekst = teksten[i] if i % elke_waarde == 0 else ""
+        grafiek.staven.append(Staaf(x, y, staaf_b, h, REEKSEN[0], tekst, x + staaf_b / 2, y - 4, "middle"))
         if i % elk == 0:
             grafiek.labels.append(Label(x + staaf_b / 2, hoogte - onder + 18, label, "middle"))
     return grafiek
@@ -147,7 +158,7 @@ def balken(
     *,
     eenheid: str = "",
     decimalen: int = 0,
-    breedte: int = 720,
+    breedte: int = BREEDTE,
 ) -> Grafiek:
     """Horizontal bars, one group per name, one bar per series (at most two, see REEKSEN)."""
     links, rechts, boven = 230, 70, 28 if len(reeksen) > 1 else 8

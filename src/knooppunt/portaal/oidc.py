@@ -468,7 +468,14 @@ class Makelaar:
         return gegevens
 
     def redirect_url(self, request: Request) -> str:
-        return self.settings.oidc_redirect_url or str(request.url_for("oidc_terug"))
+        """KNOOPPUNT_OIDC_REDIRECT_URL, or (development, where it may be unset) the callback's
+        address on the host and scheme of this request. Not ``request.url_for``: the portal is an
+        app mounted under /portaal, and the router in the request's scope is that of the outer app,
+        which does not know the portal's route names."""
+        if self.settings.oidc_redirect_url:
+            return self.settings.oidc_redirect_url
+        pad = str(request.scope.get("root_path", "")) + request.app.url_path_for("oidc_terug")
+        return str(request.url.replace(path=pad, query="", fragment=""))
 
     async def naar_makelaar(self, request: Request, volgende: str) -> str:
         """Start a login: the broker's authorization URL (with PKCE, state and nonce); the flow

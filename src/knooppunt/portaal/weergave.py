@@ -32,7 +32,8 @@ _MAANDEN = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt"
 
 STATUSSEN = {
     "aangeboden": "Nieuw",
-    "opgehaald": "Gedownload",
+    # Fetched: by the API, a download or *Bekijken* in the portal (each counts as a download, 17.4).
+    "opgehaald": "Opgehaald",
     "bevestigd": "Bevestigd",
     "beantwoord": "Beantwoord",
     "verlopen": "Verlopen",

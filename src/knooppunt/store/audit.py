@@ -242,6 +242,29 @@ def regels(conn: Connection | Session, *, vanaf: int = 0, batch: int = 10_000) -
         vanaf = int(rijen[-1][0])
 
 
+def lijst(
+    conn: Connection | Session,
+    *,
+    vanaf: datetime | None = None,
+    tot: datetime | None = None,
+    actie: str | None = None,
+    limiet: int = 100,
+) -> list[dict[str, Any]]:
+    """The newest ``limiet`` entries, sequenced or not, with ``vanaf <= tijd < tot`` and this
+    ``actie``, as stored (with volgnummer and hash, None while waiting for the sequencer) and in the
+    order they were written, newest last. Walks the primary key back from the newest entry, so a
+    recent window is quick however long the log is."""
+    query = select(Auditregel.volgnummer, Auditregel.hash, *_REGEL_KOLOMMEN)
+    if vanaf is not None:
+        query = query.where(Auditregel.tijd >= vanaf)
+    if tot is not None:
+        query = query.where(Auditregel.tijd < tot)
+    if actie is not None:
+        query = query.where(Auditregel.actie == actie)
+    rijen = conn.execute(query.order_by(Auditregel.id.desc()).limit(limiet)).all()
+    return [dict(rij._mapping) for rij in reversed(rijen)]
+
+
 def koppen(conn: Connection, *, batch: int = 1_000) -> Iterator[Kop]:
     """Every stored tree head, smallest first."""
     vanaf = -1

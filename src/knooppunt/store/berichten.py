@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
     text,
     type_coerce,
+    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -1062,22 +1063,37 @@ def tellingen(conn: Connection, *, nu: datetime) -> list[tuple[str, str, int, in
 # --- a debt counsellor's clients (the portal's client list, DESIGN §7) -------------------------------
 
 
-def conversaties_van_shv(
-    session: Session, *, shv: str, limiet: int, offset: int, alleen: Collection[str] | None = None
-) -> tuple[list[tuple[str, datetime]], int]:
-    """One page of the conversations this SHV started, newest first, and how many there are."""
-    filter_ = [Conversatie.shv == shv]
+def conversaties_van_partij(
+    session: Session,
+    *,
+    partij: str,
+    hub: str,
+    limiet: int,
+    offset: int,
+    alleen: Collection[str] | None = None,
+) -> tuple[list[tuple[str, datetime, str]], int]:
+    """One page of the conversations `partij` takes part in (sent or received a message in, hub
+    notices aside) — those it started and those another party started with it, such as the fund's
+    verzoek kredietinformatie to a kredietbank (DESIGN §2) — newest first, each with when it
+    started and who owns it; and how many there are."""
+    deelname = union(
+        select(Bericht.conversatie_referentienummer).where(Bericht.afzender == partij),
+        select(Bericht.conversatie_referentienummer).where(
+            Bericht.ontvanger == partij, Bericht.afzender != hub
+        ),
+    ).subquery()
+    filter_ = [Conversatie.conversatie_referentienummer.in_(select(deelname.c.conversatie_referentienummer))]
     if alleen is not None:
         filter_.append(Conversatie.conversatie_referentienummer.in_(list(alleen)))
     totaal = int(session.scalar(select(func.count()).select_from(Conversatie).where(*filter_)) or 0)
     rijen = session.execute(
-        select(Conversatie.conversatie_referentienummer, Conversatie.aangemaakt_op)
+        select(Conversatie.conversatie_referentienummer, Conversatie.aangemaakt_op, Conversatie.shv)
         .where(*filter_)
         .order_by(Conversatie.aangemaakt_op.desc(), Conversatie.conversatie_referentienummer)
         .limit(limiet)
         .offset(offset)
     ).all()
-    return [(str(r[0]), r[1]) for r in rijen], totaal
+    return [(str(r[0]), r[1], str(r[2])) for r in rijen], totaal
 
 
 def conversatie_tellingen(
@@ -1092,7 +1108,8 @@ def conversatie_tellingen(
     """Per conversation, over the messages `partij` sent or received (hub notices aside): how many,
     with how many counterparts, the latest, open questions of `partij` (``vraagtypen``: module →
     the codes that expect an answer in it), answers overdue (either way, as ``te_laat``), and new
-    messages waiting for `partij` (hub notices included, receipts not). One GROUP BY."""
+    messages waiting for `partij` (hub notices included, receipts not) with the earliest moment one
+    of those expires (art. 17.3). One GROUP BY."""
     if not conversaties:
         return {}
     partij_bericht = Bericht.afzender != hub
@@ -1135,6 +1152,7 @@ def conversatie_tellingen(
             aantal(open_vraag),
             aantal(te_laat),
             aantal(nieuw),
+            type_coerce(func.min(case((nieuw, Bericht.verloopt_op), else_=None)), UTCDateTime()),
         )
         .where(
             Bericht.conversatie_referentienummer.in_(list(conversaties)),
@@ -1150,6 +1168,7 @@ def conversatie_tellingen(
             "open_vragen": int(r[4]),
             "te_laat": int(r[5]),
             "nieuw": int(r[6]),
+            "eerst_verlopend": r[7],
         }
         for r in rijen
     }

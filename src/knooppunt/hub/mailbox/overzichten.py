@@ -101,16 +101,20 @@ def aantal_reminders(
 
 @dataclass(frozen=True, slots=True)
 class Conversatieoverzicht:
-    """One client's traject at its SHV, from metadata only."""
+    """One client's traject at a party in it (its SHV, or a party another started it with), from
+    metadata only; ``eigenaar`` is the participant that started it."""
 
     conversatie: str
     aangemaakt_op: datetime
+    eigenaar: str = ""
     berichten: int = 0
     tegenpartijen: int = 0
     laatste: datetime | None = None
     open_vragen: int = 0
     te_laat: int = 0
     nieuw: int = 0
+    eerst_verlopend: datetime | None = None
+    """The earliest ``verlooptOp`` of the messages waiting for the party (art. 17.3)."""
 
 
 def conversaties(
@@ -122,10 +126,12 @@ def conversaties(
     offset: int = 0,
     alleen: Sequence[str] | None = None,
 ) -> tuple[list[Conversatieoverzicht], int]:
-    """The conversations this SHV started (newest first, one page) with their counts, and how many
-    there are in all; ``alleen`` narrows them to these conversations."""
-    pagina, totaal = store.conversaties_van_shv(
-        session, shv=shv.oin, limiet=limiet, offset=offset, alleen=alleen
+    """The conversations this SHV (or bewindvoerder) takes part in — those it started and those
+    another party started with it, e.g. the fund's verzoek kredietinformatie to a kredietbank
+    (DESIGN §2) — newest first, one page, with their counts, and how many there are in all;
+    ``alleen`` narrows them to these conversations."""
+    pagina, totaal = store.conversaties_van_partij(
+        session, partij=shv.oin, hub=KNOOPPUNT, limiet=limiet, offset=offset, alleen=alleen
     )
     vraagtypen: dict[str, set[str]] = {}
     for t in CATALOGUS.alle():  # a kennisgeving expects an answer in pauzeknop, not in schuldregeling
@@ -134,12 +140,14 @@ def conversaties(
     tellingen = store.conversatie_tellingen(
         session,
         partij=shv.oin,
-        conversaties=[c for c, _ in pagina],
+        conversaties=[c for c, _, _ in pagina],
         hub=KNOOPPUNT,
         vraagtypen=vraagtypen,
         nu=nu,
     )
-    return [Conversatieoverzicht(c, op, **tellingen.get(c, {})) for c, op in pagina], totaal
+    return [
+        Conversatieoverzicht(c, op, eigenaar, **tellingen.get(c, {})) for c, op, eigenaar in pagina
+    ], totaal
 
 
 def meldingen_over(

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from knooppunt.hub import adresboek, notificaties, statistiek
 from knooppunt.hub.fouten import HubFout
+from knooppunt.notify.email import door_in_woorden
 from knooppunt.pki.portaal_ca import OngeldigeAanvraag, PortaalCa, lees_aanvraag
 from knooppunt.portaal import aanvragen as aanvraag_regels
 from knooppunt.portaal import grafiek
@@ -465,6 +466,8 @@ def dashboard(
         ),
         "uur": lambda w: _uren(w, afkorting),
         "procent": _procent,
+        # Counts as the charts show them: 1.275, not 1275 (one Dutch number format on the page).
+        "getal": grafiek.getal,
     }
     if cijfers is not None:
         context.update(_grafieken(cijfers, afkorting))
@@ -489,7 +492,7 @@ def _grafieken(d: statistiek.Dashboard, afkorting: str) -> dict[str, Any]:
         "Berichten per week",
         f"Staafdiagram: aantal aangeboden berichten per week, {periode}. "
         + (
-            f"Drukste week: week {drukste.nummer} met {drukste.aantal} berichten. "
+            f"Drukste week: week {drukste.nummer} met {grafiek.getal(drukste.aantal)} berichten. "
             if drukste and drukste.aantal
             else "Geen berichten. "
         )
@@ -623,6 +626,8 @@ def _aanvraagpagina(
                 else _verzoek(a.csr_versleuteling)
             ),
             portaal_ca=PortaalCa.laad(rt.settings) is not None,
+            # Who submitted and who decided, in words as the e-mails say it (the audit actor beside).
+            door=lambda actor: door_in_woorden(actor, beheerders=rt.settings.portaal_beheerders),
             gedaan=AANVRAAG_GEDAAN.get(gedaan),
             fout=fout,
             weiger_fouten=weiger_fouten,

@@ -18,16 +18,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from knooppunt.hub import mailbox
+from knooppunt.hub import adresboek, mailbox
 from knooppunt.hub.mailbox import WEIGERREDENEN
 from knooppunt.portaal import dossiers, formulier
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import Gastclient, GeenSleutel
 from knooppunt.portaal.sessies import Afzender, Csrf
-from knooppunt.portaal.traject import eigen_tijdlijn, gastclient, kluis
+from knooppunt.portaal.traject import (
+    Vervolg,
+    eigen_tijdlijn,
+    gastclient,
+    kiezen_url,
+    kluis,
+    opstellen_url,
+    tegenpartijen,
+    vervolgen,
+)
 from knooppunt.portaal.weergave import bericht_naam, foutcode, pagina
 from knooppunt.protocol.catalogus import CATALOGUS
 from knooppunt.protocol.identificatie import is_uuid
+from knooppunt.store import berichten as berichten_store
 from knooppunt.store import clientlabels
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store.models import Bericht
@@ -64,7 +74,25 @@ def lijst(
             session, deelnemer, nu=nu, limiet=PER_PAGINA, offset=(nummer - 1) * PER_PAGINA, alleen=alleen
         )
         labels = dossiers.lees_meerdere(session, kluis(request), gast.oin, [o.conversatie for o in overzicht])
-        return {"overzicht": overzicht, "totaal": totaal, "labels": labels, "namen_in_browser": in_browser}
+        # A traject another party started with this one (the fund's verzoek kredietinformatie to a
+        # kredietbank, DESIGN §2) is named after that party while it has no label.
+        eigenaren = {
+            o.eigenaar: (
+                d.naam if (d := deelnemers_store.haal(session, o.eigenaar)) is not None else o.eigenaar
+            )
+            for o in overzicht
+            if o.eigenaar != gast.oin
+        }
+        kop, zin = tegenpartijen(gebruiker.rol, adresboek.modules_van(deelnemer))
+        return {
+            "overzicht": overzicht,
+            "totaal": totaal,
+            "labels": labels,
+            "eigenaren": eigenaren,
+            "namen_in_browser": in_browser,
+            "tegenpartijen_kop": kop,
+            "tegenpartijen_zin": zin,
+        }
 
     gegevens = gast.lees(lees)
     paginas = max(1, -(-gegevens["totaal"] // PER_PAGINA))
@@ -115,14 +143,28 @@ class Rij:
     kan_lezen: bool = False
     kan_bevestigen: bool = False
     kan_reminder: bool = False
-    kan_statusbericht: bool = False
+    reminder_url: str = ""
+    vervolgen: list[Vervolg] = field(default_factory=list)
+    """Links to answer (or refer to) a received message, in its module and version."""
 
 
 @dataclass
 class Schuldeiser:
+    """A counterpart in the traject (a creditor, or the fund for a kredietbank) and the messages
+    exchanged with it."""
+
     oin: str
     naam: str
     rijen: list[Rij] = field(default_factory=list)
+    conversatie: str = ""
+
+    @property
+    def bericht_url(self) -> str:
+        """A new message to this party, in the module of the latest message exchanged with it (a
+        follow-up continues there, DESIGN §3b)."""
+        eigen = [r.bericht for r in self.rijen if r.richting != "melding"]
+        module = eigen[-1].module if eigen else None
+        return kiezen_url(conversatie=self.conversatie, module=module, ontvanger=self.oin)
 
     @property
     def open_vragen(self) -> int:
@@ -143,7 +185,12 @@ def _tegenpartij(oin: str, bericht: Bericht, per_ref: dict[str, Bericht]) -> str
 
 
 def _schuldeisers(
-    session: Any, gast: Gastclient, tijdlijn: list[Bericht], reminders: dict[str, int], nu: datetime
+    session: Any,
+    gast: Gastclient,
+    tijdlijn: list[Bericht],
+    reminders: dict[str, int],
+    nu: datetime,
+    rol: str | None = None,
 ) -> list[Schuldeiser]:
     oin = gast.oin
     per_ref = {b.referentienummer: b for b in tijdlijn}
@@ -168,7 +215,11 @@ def _schuldeisers(
         ander = _tegenpartij(oin, b, per_ref)
         if ander not in groepen:
             deelnemer = deelnemers_store.haal(session, ander)
-            groepen[ander] = Schuldeiser(ander, deelnemer.naam if deelnemer is not None else ander)
+            groepen[ander] = Schuldeiser(
+                ander,
+                deelnemer.naam if deelnemer is not None else ander,
+                conversatie=b.conversatie_referentienummer,
+            )
         open_ = mailbox.status_op(b, nu) in OPEN and b.ontvanger == oin
         rij = Rij(
             bericht=b,
@@ -194,9 +245,23 @@ def _schuldeisers(
         # A reminder is offered only once it makes sense: the answer term has passed without an
         # answer (art. 2.1, 15.1); before that the creditor still has time.
         rij.kan_reminder = rij.open_vraag and rij.te_laat
-        rij.kan_statusbericht = (
-            b.berichttype == "statusverzoek" and b.beantwoord_op is None and b.status not in AFGESLOTEN
-        )
+        if rij.kan_reminder:
+            # The reminder goes in its question's module (15.1, DESIGN §3a).
+            rij.reminder_url = opstellen_url(
+                "reminder",
+                module=b.module,
+                ontvanger=ander,
+                conversatie=b.conversatie_referentienummer,
+                antwoord_op=b.referentienummer,
+            )
+        if b.ontvanger == oin and rij.status not in AFGESLOTEN:
+            # An answer is offered while the question has none (an answer sets it beantwoord);
+            # a message that only refers to it (a heroverweging) while it is not closed.
+            rij.vervolgen = [
+                v
+                for v in vervolgen(rol, b, oin=oin)
+                if b.beantwoord_op is None or not v.berichttype.beantwoordt_type(b.berichttype)
+            ]
         groepen[ander].rijen.append(rij)
     return sorted(groepen.values(), key=lambda s: s.naam.casefold())
 
@@ -225,18 +290,41 @@ def client(request: Request, gebruiker: Afzender, conversatie: str) -> Response:
         deelnemer = gast.deelnemer(session)
         eigen = [b for b in tijdlijn if b.afzender == gast.oin]
         reminders = mailbox.aantal_reminders(session, deelnemer, eigen)
+        eigenaar = berichten_store.conversatie_eigenaar(session, conversatie)
+        ander = deelnemers_store.haal(session, eigenaar) if eigenaar and eigenaar != gast.oin else None
+        # Received messages still to confirm: unconfirmed they expire and their content is gone
+        # (DESIGN §6, art. 17.3), so the page says how many and until when.
+        onbevestigd = [
+            b
+            for b in tijdlijn
+            if b.ontvanger == gast.oin
+            and b.berichttype != "ontvangstbevestiging"
+            and mailbox.status_op(b, nu) in OPEN
+        ]
         return {
-            "schuldeisers": _schuldeisers(session, gast, tijdlijn, reminders, nu),
+            "schuldeisers": _schuldeisers(session, gast, tijdlijn, reminders, nu, gebruiker.rol),
             "label": dossiers.lees(session, kluis(request), gast.oin, conversatie),
             "namen_in_browser": dossiers.in_browser(session, gast.oin),
+            "gestart_door": ander.naam if ander is not None else None,
+            "onbevestigd": len(onbevestigd),
+            "eerst_verlopend": min((b.verloopt_op for b in onbevestigd), default=None),
         }
 
     gegevens = gast.lees(lees)
     params = request.query_params
+    if gegevens["label"]:
+        titel = gegevens["label"].tekst
+    elif gegevens["gestart_door"]:
+        titel = f"Traject met {gegevens['gestart_door']}"
+    elif gegevens["namen_in_browser"]:
+        titel = f"Traject {conversatie[:8]}"
+    else:
+        titel = "Cliënt zonder naam"
     return pagina(
         request,
         "clienten/client.html",
-        titel=gegevens["label"].tekst if gegevens["label"] else f"Traject {conversatie[:8]}",
+        titel=titel,
+        nieuw_bericht_url=kiezen_url(conversatie=conversatie),
         conversatie=conversatie,
         bevestigd=params.get("bevestigd", ""),
         label_bewaard=params.get("label") == "bewaard",
@@ -312,9 +400,14 @@ def lezen(request: Request, gebruiker: Afzender, conversatie: str, referentienum
     ontvangen = geopend[0] if geopend else None
     vraag = next((b for b in tijdlijn if b.referentienummer == bericht.cross_referentienummer), None)
     afzender = gast.lees(lambda session, _nu: deelnemers_store.haal(session, bericht.afzender))
+    # A traject without a label is named from what the message says of it (its kenmerk, the
+    # client's name and the own klantnummer), as on the werkplek ("Namen uit de berichten").
+    payload = ontvangen.payload if ontvangen is not None and ontvangen.fout is None else None
     label, in_browser = gast.lees(
-        lambda session, _nu: (
-            dossiers.lees(session, kluis(request), gast.oin, conversatie),
+        lambda session, nu: (
+            dossiers.noem(
+                session, kluis(request), oin=gast.oin, conversatie=conversatie, payload=payload, nu=nu
+            ),
             dossiers.in_browser(session, gast.oin),
         )
     )
@@ -331,6 +424,7 @@ def lezen(request: Request, gebruiker: Afzender, conversatie: str, referentienum
         afzender=afzender,
         label=label,
         namen_in_browser=in_browser,
+        vervolgen=vervolgen(gebruiker.rol, bericht, oin=gast.oin) if ontvangen is not None else [],
     )
 
 
@@ -341,10 +435,12 @@ def bevestigen(request: Request, gebruiker: Afzender, conversatie: str, referent
     _, bericht = _ontvangen(gast, conversatie, referentienummer)
     ((_, _, code),) = gast.bevestig([bericht.referentienummer])
     if code == "VERLOPEN":
+        afzender = gast.lees(lambda session, _nu: deelnemers_store.haal(session, bericht.afzender))
+        wie = afzender.naam if afzender is not None else "de afzender"
         raise PortaalFout(
             "Dit bericht is niet binnen de bevestigingstermijn bevestigd en is verlopen: de inhoud is "
-            "verwijderd en de schuldeiser heeft daarvan een melding gekregen (art. 17.5). Vraag de "
-            "schuldeiser het opnieuw te sturen.",
+            f"verwijderd en {wie} heeft daarvan een melding gekregen (art. 17.5). Vraag {wie} het "
+            "opnieuw te sturen.",
             status=410,
             titel="Bericht verlopen",
         )

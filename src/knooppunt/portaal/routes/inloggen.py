@@ -15,6 +15,7 @@ from knooppunt.portaal.fouten import GeenToegang, PortaalFout
 from knooppunt.portaal.oidc import Niveau, markeer_uitloggen
 from knooppunt.portaal.sessies import Csrf, Ingelogd
 from knooppunt.portaal.weergave import meervoud, pagina
+from knooppunt.protocol.identificatie import OngeldigeIdentificatie, valideer_kvk
 from knooppunt.runtime import Runtime
 from knooppunt.store import deelnemers as deelnemers_store
 from knooppunt.store import portaal as store
@@ -126,9 +127,17 @@ def toon_inlogpagina(
         oidc=bool(rt.settings.oidc_issuer),
         eh_niveau=Niveau.van_getal(rt.settings.oidc_min_niveau).label,
         deelnemers=deelnemers,
+        nieuwe_kvk=NIEUWE_KVK,
         fout=melding,
         browserdemo=browserdemo,
     )
+
+
+AANMELDER = "aanmelder"
+NIEUWE_KVK = "59123450"
+"""The KvK number the development login offers for "Nieuwe organisatie (aanmelden)": of no
+participant of either demo, so that a newcomer can try the aanmeldformulier (DESIGN §7, #14)."""
+AANMELDFORMULIER = PREFIX + "/aanmelden"
 
 
 @router.post("/inloggen/ontwikkeling", dependencies=[Csrf])
@@ -137,12 +146,17 @@ def ontwikkel_login(
     wie: Annotated[str, Form()],
     naam: Annotated[str, Form()] = "Ontwikkelaar",
     volgende: Annotated[str | None, Form()] = None,
+    kvk: Annotated[str, Form()] = NIEUWE_KVK,
 ) -> Response:
-    """The development login: exists only when KNOOPPUNT_ENV=development (DESIGN §5)."""
+    """The development login: exists only when KNOOPPUNT_ENV=development (DESIGN §5). As a
+    participant, as beheer, or (``wie=aanmelder``) as an organisation with KvK number `kvk` that
+    is no participant yet: the restricted session the eHerkenning login gives it, to apply."""
     rt = sessies.runtime(request)
     if not rt.settings.is_development:
         raise GeenToegang("De ontwikkel-login bestaat alleen in ontwikkeling.", status=404)
     naam = naam.strip()[:100] or "Ontwikkelaar"
+    if wie == AANMELDER:
+        return _als_aanmelder(request, rt, naam, kvk, volgende)
     with transactie(rt.sessions) as session:
         nu = db_nu(session)
         if wie == "beheer":
@@ -171,6 +185,49 @@ def ontwikkel_login(
                 nu=nu,
             )
     return inloggen_gelukt(request, token, volgende)
+
+
+def _als_aanmelder(request: Request, rt: Runtime, naam: str, kvk: str, volgende: str | None) -> Response:
+    kvk = kvk.strip()
+    try:
+        kvk = valideer_kvk(kvk)
+    except OngeldigeIdentificatie:
+        return _weer_inloggen(
+            request,
+            volgende,
+            "Het KvK-nummer van de nieuwe organisatie bestaat niet uit 8 cijfers. Vul het KvK-nummer in van "
+            f"de organisatie die zich aanmeldt, bijvoorbeeld {NIEUWE_KVK}.",
+        )
+    with transactie(rt.sessions) as session:
+        bestaand = deelnemers_store.met_kvk(session, kvk, limiet=1)
+        deelnemer = bestaand[0].naam if bestaand else None
+        if deelnemer is None:
+            token = sessies.begin(
+                session,
+                rt,
+                soort="aanmelder",
+                oin=None,
+                gebruiker=naam,
+                onderwerp=f"dev:{naam}",
+                hoe="ontwikkeling",
+                nu=db_nu(session),
+                kvk=kvk,
+            )
+    if deelnemer is not None:
+        return _weer_inloggen(
+            request,
+            volgende,
+            f"KvK-nummer {kvk} hoort al bij deelnemer {deelnemer}. Kies die organisatie in de lijst, of "
+            "vul een KvK-nummer in dat nog geen deelnemer is om u aan te melden.",
+        )
+    # Like the eHerkenning login of an organisation that is no participant: straight to the form.
+    return inloggen_gelukt(request, token, AANMELDFORMULIER)
+
+
+def _weer_inloggen(request: Request, volgende: str | None, melding: str) -> HTMLResponse:
+    antwoord = toon_inlogpagina(request, volgende, melding)
+    antwoord.status_code = 400
+    return antwoord
 
 
 @router.post("/uitloggen", dependencies=[Csrf])

@@ -25,7 +25,13 @@ from knooppunt.portaal.oidc import (
     lees_inlog,
     neem_uitlogmarkering,
 )
-from knooppunt.portaal.routes.inloggen import PREFIX, inloggen_gelukt, toon_inlogpagina, veilig_volgende
+from knooppunt.portaal.routes.inloggen import (
+    AANMELDFORMULIER,
+    PREFIX,
+    inloggen_gelukt,
+    toon_inlogpagina,
+    veilig_volgende,
+)
 from knooppunt.portaal.weergave import pagina
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu, transactie
@@ -64,9 +70,6 @@ async def oidc_start(request: Request, volgende: str | None = None) -> Response:
         log.warning("oidc-login niet gestart", reden=fout.reden)
         return await _inlogpagina_met_fout(request, volgende, fout.uitleg, 502)
     return RedirectResponse(url, status_code=303)
-
-
-AANMELDFORMULIER = PREFIX + "/aanmelden"
 
 
 def _begin_sessie(rt: Runtime, inlog: Inlog) -> tuple[str, bool]:

@@ -26,6 +26,7 @@ from knooppunt.portaal.export import SLEUTEL_ONTBREEKT
 from knooppunt.portaal.fouten import PortaalFout
 from knooppunt.portaal.gastclient import HUB, Gastclient, GeenSleutel
 from knooppunt.portaal.sessies import Csrf, DeelnemerGebruiker, Gebruiker, runtime
+from knooppunt.portaal.traject import CLIENTROLLEN, trajectnamen, vervolgen
 from knooppunt.portaal.weergave import (
     bericht_naam,
     eigen_berichten,
@@ -98,6 +99,19 @@ def _niet_op_de_server(request: Request, gebruiker: Gebruiker, refs: Collection[
     )
 
 
+def _noem(client: Gastclient, geopend: Collection[Ontvangen]) -> None:
+    """Name the trajecten of opened messages that have no label yet (``dossiers.noem``)."""
+
+    def werk(session: Session, nu: datetime) -> None:
+        for b in geopend:
+            if b.payload is not None and b.fout is None and not b.van_knooppunt:
+                dossiers.noem(
+                    session, client.kluis, oin=client.oin, conversatie=b.conversatie, payload=b.payload, nu=nu
+                )
+
+    client.lees(werk)
+
+
 def _is_melding(bericht: Bericht) -> bool:
     return bericht.afzender == HUB and bericht.berichttype in MELDINGEN
 
@@ -128,6 +142,15 @@ def _overzicht(
         **namen,
         **client.namen({r.ontvanger for r in over.values()} | {v.afzender for v in vragen}),
     }
+    # The trajecten by their name (DESIGN §7: clients by name, never a number): the organisation's
+    # own label of each, for the roles that keep one (hosted keys; with keys in the browser the
+    # names are on the werkplek only), or the party that started it with them.
+    trajecten = {b.conversatie_referentienummer for b in [*gewoon[:MAX_RIJEN], *over.values(), *vragen]}
+    namen_trajecten = (
+        client.lees(lambda session, _nu: trajectnamen(session, client.kluis, client.oin, trajecten))
+        if gebruiker.rol in CLIENTROLLEN
+        else {}
+    )
     return pagina(
         request,
         "ontvangen/overzicht.html",
@@ -148,6 +171,9 @@ def _overzicht(
         te_laat={v.referentienummer for v in vragen if mailbox.te_laat(v, nu)},
         over=over,
         namen=namen,
+        trajectnamen=namen_trajecten,
+        met_clienten=gebruiker.rol in CLIENTROLLEN,
+        vervolgen={v.referentienummer: vervolgen(gebruiker.rol, v, oin=client.oin) for v in vragen},
         nu=nu,
         max_zip=MAX_ZIP,
         max_download=client.rt.instellingen.max_pagina_bytes,
@@ -228,6 +254,8 @@ def download(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) ->
     except GeenSleutel as exc:
         raise PortaalFout(f"De berichten kunnen niet worden geopend: {exc}.", status=409) from exc
     opgehaald = [b for b in opgehaald if b.berichttype not in export.NIET_IN_ZIP]
+    if gebruiker.rol in CLIENTROLLEN:
+        _noem(client, opgehaald)
     if not opgehaald:
         return _overzicht(
             request,
@@ -262,7 +290,10 @@ def bevestigen(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) 
     per_ref = {b.referentienummer: b for b in berichten}
     if alle == "gedownload":
         gekozen = [b.referentienummer for b in berichten if b.status == "opgehaald" and not _is_melding(b)]
-        leeg = "Er zijn geen gedownloade berichten om te bevestigen. Download de berichten eerst."
+        leeg = (
+            "Er zijn geen opgehaalde (gedownloade of bekeken) berichten om te bevestigen. Download of "
+            "bekijk de berichten eerst."
+        )
     elif alle == "meldingen":
         gekozen = [b.referentienummer for b in berichten if _is_melding(b)]
         leeg = "Er zijn geen meldingen van het knooppunt om te bevestigen."
@@ -290,7 +321,10 @@ def bevestigen(request: Request, gebruiker: DeelnemerGebruiker, keuzes: Keuzes) 
         for r, b, code in uitkomsten
         if code is not None
     ]
-    niet += [(b.referentienummer, b, "nog niet gedownload: download het eerst") for b in niet_gedownload]
+    niet += [
+        (b.referentienummer, b, "nog niet gedownload of bekeken: download of bekijk het eerst")
+        for b in niet_gedownload
+    ]
     alle_namen = {**namen, **client.namen({b.afzender for b in bevestigd})}
     antwoordtermijnen = sorted({b.antwoord_uiterlijk for b in bevestigd if b.antwoord_uiterlijk is not None})
     # The answer term per protocol version (DESIGN §3a: 5 working days in 1.0, 10 in 2.0, or the
@@ -346,9 +380,30 @@ def _een(request: Request, gebruiker: Gebruiker, referentienummer: str, waarvoor
 def bericht(request: Request, gebruiker: DeelnemerGebruiker, referentienummer: str) -> HTMLResponse:
     """One message in the browser (fetching it counts as a download, 17.4)."""
     gevonden = _een(request, gebruiker, referentienummer, "bekijken")
-    namen = client_voor(request, gebruiker).namen({gevonden.afzender} | oins_in_melding(gevonden.melding))
+    client = client_voor(request, gebruiker)
+    namen = client.namen({gevonden.afzender} | oins_in_melding(gevonden.melding))
     # A hub notice with the types and participants it names in words (the notice is not changed).
     inhoud = melding_weergave(gevonden.melding, namen) if gevonden.van_knooppunt else gevonden.payload
+    traject = None
+    if gebruiker.rol in CLIENTROLLEN:
+        # The roles that follow clients name the traject from what the message says of it, as the
+        # client page and the werkplek do ("Namen uit de berichten"); a label it has is kept.
+        payload = gevonden.payload if gevonden.fout is None and not gevonden.van_knooppunt else None
+
+        def noem(session: Session, nu: datetime) -> str:
+            dossiers.noem(
+                session,
+                client.kluis,
+                oin=client.oin,
+                conversatie=gevonden.conversatie,
+                payload=payload,
+                nu=nu,
+            )
+            return trajectnamen(session, client.kluis, client.oin, [gevonden.conversatie])[
+                gevonden.conversatie
+            ]
+
+        traject = client.lees(noem)
     return pagina(
         request,
         "ontvangen/bericht.html",
@@ -358,8 +413,23 @@ def bericht(request: Request, gebruiker: DeelnemerGebruiker, referentienummer: s
         afzender=namen.get(gevonden.afzender, gevonden.afzender),
         regels=leesbaar.regels(inhoud or {}),
         klant=None if gevonden.van_knooppunt else dossiers.klant_uit_payload(gevonden.payload),
+        traject=traject,
+        vervolgen=vervolgen(gebruiker.rol, gevonden, oin=client.oin) if gevonden.fout is None else [],
+        # A creditor or the fund answers by upload (art. 18): the page says so for a question.
+        per_upload=gebruiker.rol in ("SE", "WF")
+        and gevonden.fout is None
+        and _per_upload(gevonden, gebruiker.rol),
         reden=WEIGERREDENEN.get(gevonden.fout or ""),
         sleutel_ontbreekt=SLEUTEL_ONTBREEKT if gevonden.ontbrekende_sleutel else None,
+    )
+
+
+def _per_upload(bericht: Ontvangen, rol: str | None) -> bool:
+    """Whether this role answers this message (by upload: creditors and the fund)."""
+    return any(
+        t.beantwoordt_type(bericht.berichttype) and str(rol) in {str(r) for r in t.van}
+        for t in CATALOGUS.alle()
+        if t.module == bericht.module and t.versie == bericht.versie and not t.door_knooppunt
     )
 
 

@@ -369,9 +369,12 @@ def _inhoudpagina(
     fouten: Mapping[str, list[str]] | None = None,
     melding: str | None = None,
     status_code: int = 200,
+    ander_kenmerk: tuple[str, str] | None = None,
 ) -> HTMLResponse:
     context = _context(request, gebruiker, berichttype, ontvangers, conversatie, nieuw, gekozen)
-    vorm = formulier.bouw(berichttype.module, berichttype.code, invoer, fouten, berichttype.versie)
+    vorm = formulier.bouw(
+        berichttype.module, berichttype.code, invoer, fouten, berichttype.versie, rol=gebruiker.rol
+    )
     return pagina(
         request,
         "opstellen/inhoud.html",
@@ -387,6 +390,7 @@ def _inhoudpagina(
         melding=melding,
         met_bijlage=any(v.soort == "bijlage" for veld in vorm.velden for v in formulier.alle(veld)),
         ontvangers_woord=ontvangerwoord(sorted(str(r) for r in berichttype.naar), meervoud=True),
+        ander_kenmerk=ander_kenmerk,
         **context,
     )
 
@@ -408,6 +412,65 @@ def _soort(
     ):
         return None
     return soort
+
+
+EIGEN_NUMMER = dossiers.EIGEN_NUMMERS
+"""The sender's own number of the client or case, by module: the counsellor's, the bewindvoerder's,
+the kredietbank's kenmerk (waarborgfonds: one conversation per case)."""
+EIGEN_CONTACT = ("contactpersoonSHV", "bewindvoerder", "contact")
+"""The sender's own contact block, by module."""
+
+
+def _eigen_veld(soort: Berichttype, namen: Sequence[str]) -> str | None:
+    """The first of ``namen`` that is a field of the type's payload."""
+    velden = {k.naam for k in formulier.sjabloon(soort.module, soort.code, soort.versie).kinderen}
+    return next((n for n in namen if n in velden), None)
+
+
+def _vooraf(
+    request: Request,
+    gebruiker: Gebruiker,
+    gast: Gastclient,
+    soort: Berichttype,
+    conversatie: str,
+    nieuw: bool,
+) -> dict[str, Any]:
+    """What the form starts with: the user's name as the contact person; in a client's conversation
+    the number the client (or case) is known by (its label); after a pro-formaborgstelling the
+    case's kenmerk and the pro forma's reference from the fund's gebeurtenis."""
+    vooraf: dict[str, Any] = {}
+    if (contact := _eigen_veld(soort, EIGEN_CONTACT)) is not None:
+        vooraf[contact] = {"naam": gebruiker.gebruiker}
+    if nieuw:
+        return vooraf
+    label = _label(gast, request, conversatie)
+    if label is not None and label.klantnummer and (nummer := _eigen_veld(soort, EIGEN_NUMMER)):
+        vooraf[nummer] = label.klantnummer
+    if _eigen_veld(soort, ("proFormaBorgstelling",)):
+        vooraf.update(_pro_forma(gast, conversatie))
+    return vooraf
+
+
+def _pro_forma(gast: Gastclient, conversatie: str) -> dict[str, str]:
+    """The kenmerk and proFormaBorgstelling of the newest gebeurtenis ``pro_forma_afgegeven`` the
+    fund sent in this conversation that the user has opened and not yet confirmed (its content is
+    on the hub until then; one still unread is not fetched here, so composing marks nothing read)."""
+    gelezen = [
+        b.referentienummer
+        for b in eigen_tijdlijn(gast, conversatie)
+        if b.ontvanger == gast.oin and b.berichttype == "gebeurtenis" and b.status == "opgehaald"
+    ]
+    if not gelezen:
+        return {}
+    try:
+        geopend = gast.haal_op(waarvoor="opstellen", referentienummers=gelezen[-10:])
+    except GeenSleutel:
+        return {}
+    for ontvangen in reversed(geopend):
+        payload = ontvangen.payload or {}
+        if payload.get("gebeurtenis") == "pro_forma_afgegeven" and payload.get("proFormaBorgstelling"):
+            return {k: str(payload[k]) for k in ("kenmerk", "proFormaBorgstelling") if payload.get(k)}
+    return {}
 
 
 @router.get("/opstellen/inhoud", response_class=HTMLResponse)
@@ -433,13 +496,9 @@ def inhoud(
             terug.append(("conversatie", conversatie))
         return RedirectResponse(f"{PAD}?{urlencode(terug)}", status_code=303)
     conversatie = _controleer_traject(request, gebruiker, conversatie, nieuw)
-    invoer = formulier.Invoer()
-    vooraf: dict[str, Any] = {"contactpersoonSHV": {"naam": gebruiker.gebruiker}}
-    if not nieuw:
-        label = _label(gastclient(request, gebruiker), request, conversatie)
-        if label is not None and label.klantnummer:
-            vooraf["klantnummerSHV"] = label.klantnummer
-    invoer = formulier.vul_in(invoer, vooraf)
+    invoer = formulier.vul_in(
+        formulier.Invoer(), _vooraf(request, gebruiker, gast, soort, conversatie, nieuw)
+    )
     gekozen = {}
     if antwoord_op and is_uuid(antwoord_op.lower()) and len(ontvangers) == 1:
         gekozen[ontvangers[0]] = antwoord_op.lower()
@@ -472,11 +531,31 @@ async def inhoud_verwerken(request: Request, gebruiker: Afzender) -> Response:
                 bijlagefouten[pad] = ["is geen PDF-document"]
             else:
                 bijlagen[formulier.PREFIX + pad] = base64.b64encode(data).decode("ascii")
+                # The document block's name and media type, from the file (hidden in the form).
+                blok = pad.rsplit(".", 1)[0] + "." if "." in pad else ""
+                bijlagen[f"{formulier.PREFIX}{blok}bestandsnaam"] = bestandsnaam(waarde.filename)
+                bijlagen[f"{formulier.PREFIX}{blok}mediatype"] = "application/pdf"
     # The rest reads the database, seals and submits: in a thread, never on the event loop.
     return await run_in_threadpool(_inhoud_verwerken, request, gebruiker, form, bijlagen, bijlagefouten)
 
 
 BESTAND_PREFIX = "bestand."
+MAX_BESTANDSNAAM = 200
+"""A document's ``bestandsnaam`` is at most 200 characters (velden.PdfDocument)."""
+
+
+def bestandsnaam(naam: str) -> str:
+    """The name of an uploaded PDF as the payload's ``bestandsnaam``: without a folder, without
+    control characters or spaces at the ends, at most 200 characters with its extension kept."""
+    kaal = naam.replace("\\", "/").rsplit("/", 1)[-1]
+    kaal = "".join(c if c.isprintable() else " " for c in kaal).strip() or "document.pdf"
+    if len(kaal) > MAX_BESTANDSNAAM:
+        stam, punt, ext = kaal.rpartition(".")
+        ext = ext[:10] if punt else ""
+        kaal = (stam if punt else kaal)[: MAX_BESTANDSNAAM - len(ext) - 1].rstrip() + (
+            f".{ext}" if ext else ""
+        )
+    return kaal
 
 
 def _inhoud_verwerken(
@@ -525,15 +604,35 @@ def _inhoud_verwerken(
         return _inhoudpagina(
             request, gebruiker, invoer=gelezen.invoer, fouten=gelezen.fouten, status_code=400, **gemeen
         )
-    if actie == "controleren":
+    ander = None if nieuw else _ander_kenmerk(request, gast, conversatie, gelezen.payload)
+    if actie == "controleren" or (ander is not None and velden.get("kenmerk_akkoord") != ander[0]):
+        # A kenmerk other than the case's: said before anything is sent, and sent only once the user
+        # confirms it (a warning, not a refusal: the case may have a new number).
         return _inhoudpagina(
             request,
             gebruiker,
             invoer=gelezen.invoer,
-            melding="Het formulier is volledig ingevuld. Controleer de gegevens en kies Versturen.",
+            melding="Het formulier is volledig ingevuld. Controleer de gegevens en kies Versturen."
+            if actie == "controleren"
+            else None,
+            ander_kenmerk=ander,
             **gemeen,
         )
     return _verstuur(request, gebruiker, gelezen, velden, **gemeen)
+
+
+def _ander_kenmerk(
+    request: Request, gast: Gastclient, conversatie: str, payload: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """(the kenmerk typed, the case's) when a message in a case's conversation names another kenmerk
+    than the one the case is known by (its label: waarborgfonds, one conversation per case)."""
+    kenmerk = payload.get("kenmerk")
+    if not isinstance(kenmerk, str) or not kenmerk:
+        return None
+    label = _label(gast, request, conversatie)
+    if label is None or not label.klantnummer or label.klantnummer == kenmerk:
+        return None
+    return kenmerk, label.klantnummer
 
 
 def _verstuur(
@@ -640,14 +739,15 @@ def _is_kennisgeving(berichttype: Berichttype) -> bool:
 def _bewaar_label(
     request: Request, gast: Gastclient, conversatie: str, payload: Mapping[str, Any]
 ) -> dossiers.Label | None:
-    """The first message for a client names it: klantnummerSHV plus the client's name, encrypted
-    (the hub keeps no names). An existing label is kept."""
+    """The first message for a client names it: the sender's own number of the client
+    (klantnummerSHV, klantnummerBW, or a case's kenmerk) plus the client's name, encrypted (the hub
+    keeps no names). An existing label is kept."""
 
     def werk(session: Any, nu: Any) -> dossiers.Label | None:
         bestaand = dossiers.lees(session, kluis(request), gast.oin, conversatie)
         if bestaand is not None:
             return bestaand
-        label = dossiers.label_uit_payload(payload)
+        label = dossiers.label_uit_payload(payload)  # the own number (EIGEN_NUMMERS) and the name
         if label is not None:
             dossiers.bewaar(
                 session, kluis(request), oin=gast.oin, conversatie=conversatie, label=label, nu=nu

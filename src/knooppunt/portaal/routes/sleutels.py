@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from knooppunt.pki.certificaat import OngeldigCertificaat
 from knooppunt.pki.portaal_ca import OngeldigeAanvraag
 from knooppunt.portaal import bundel, kluismigratie, sleutelblobs
 from knooppunt.portaal.gastclient import HUB, Gastclient, envelop_van
+from knooppunt.portaal.routes.start import Sleutelregel, sleuteloverzicht
 from knooppunt.portaal.sessies import Beheerder, Csrf, DeelnemerGebruiker, Gebruiker, huidige, runtime
 from knooppunt.portaal.weergave import berichttype_naam, melding_weergave, oins_in_melding, pagina
 from knooppunt.protocol.catalogus import CATALOGUS
@@ -134,6 +136,10 @@ def sleutelpagina(request: Request, gebruiker: DeelnemerGebruiker) -> Response:
             for g in sleutelblobs.gebruikers(session, gebruiker.oin)
         )
         gehost = any(r.gemigreerd_op is None for r in portaal_store.sleutels_van(session, gebruiker.oin))
+        deelnemer = deelnemers_store.haal(session, gebruiker.oin)
+        assert deelnemer is not None
+        # DESIGN §5 "Key transparency": shown at every login, and a login with keys lands here.
+        certificaten = sleuteloverzicht(deelnemer.certificaten)
         if eigen is not None:
             toestand = "toegang" if eigen.get("sleutels") else "gevraagd"
         elif anderen:
@@ -152,9 +158,21 @@ def sleutelpagina(request: Request, gebruiker: DeelnemerGebruiker) -> Response:
         api=API,
         bundel_url=BUNDEL_URL,
         bundel_integriteit=bundel_integriteit(),
+        certificaten=certificaten,
+        laatste_wijziging=laatste_wijziging(certificaten),
+        op_sleutelpagina=True,
     )
     antwoord.headers["Content-Security-Policy"] = CSP_SLEUTELS
     return antwoord
+
+
+def laatste_wijziging(certificaten: Sequence[Sleutelregel]) -> datetime | None:
+    """When a certificate of the participant was last added or revoked (the key transparency
+    block, templates/_certificaten.html)."""
+    return max(
+        (moment for c in certificaten for moment in (c.toegevoegd_op, c.ingetrokken_op) if moment),
+        default=None,
+    )
 
 
 # --- JSON endpoints ---------------------------------------------------------------------------------

@@ -15,17 +15,13 @@ from fastapi.responses import HTMLResponse, Response
 from knooppunt.hub import mailbox
 from knooppunt.portaal import dossiers
 from knooppunt.portaal.sessies import DeelnemerGebruiker
-from knooppunt.portaal.traject import gastclient, kluis
+from knooppunt.portaal.traject import CLIENTROLLEN, gastclient, kluis, trajectnamen
 from knooppunt.portaal.weergave import STATUSSEN, pagina
 from knooppunt.protocol.identificatie import is_uuid
-from knooppunt.store import berichten as berichten_store
 from knooppunt.store import deelnemers as deelnemers_store
 
 router = APIRouter()
 PER_PAGINA = 50
-CLIENTROLLEN = ("SHV", "BW")
-"""Roles that start trajecten and keep their own client labels (the Cliënten page, DESIGN §7):
-their sent messages name the client instead of the traject."""
 
 
 @router.get("/verzonden", response_class=HTMLResponse)
@@ -56,7 +52,7 @@ def verzonden(
                 "meer": False,
                 "namen": {},
                 "labels": {},
-                "eigen": set(),
+                "trajectnamen": {},
                 "te_laat": set(),
                 "status_nu": {},
                 "reminders": {},
@@ -85,23 +81,16 @@ def verzonden(
         }
         trajecten = {b.conversatie_referentienummer for b in berichten}
         labels = dossiers.lees_meerdere(session, kluis(request), gast.oin, trajecten) if met_clienten else {}
-        # The trajecten this organisation started (its clients); a bewindvoerder's answers to a
-        # debt counsellor's questions lie in that counsellor's trajecten instead.
-        eigen = (
-            {
-                c
-                for c, eigenaar in berichten_store.conversatie_eigenaren(session, trajecten).items()
-                if eigenaar == gast.oin
-            }
-            if met_clienten
-            else set()
-        )
+        # The roles with clients find every traject they take part in on Cliënten (DESIGN §2, §7):
+        # their own, by its label, and one another party started with them (the fund's verzoek
+        # kredietinformatie to a kredietbank), by that party until it has a label.
+        namen_trajecten = trajectnamen(session, kluis(request), gast.oin, trajecten) if met_clienten else {}
         return {
             "berichten": berichten,
             "meer": meer,
             "namen": namen,
             "labels": labels,
-            "eigen": eigen,
+            "trajectnamen": namen_trajecten,
             "te_laat": {b.referentienummer for b in berichten if mailbox.te_laat(b, nu)},
             "status_nu": {b.referentienummer: mailbox.status_op(b, nu) for b in berichten},
             "reminders": mailbox.aantal_reminders(session, deelnemer, berichten),

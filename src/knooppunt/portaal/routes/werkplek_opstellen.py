@@ -86,7 +86,7 @@ def antwoorden(module: str, versie: str, berichttype: str, rol: Rol | None) -> d
         t = CATALOGUS.zoek(module, code, versie)
         if t is None or rol is None or rol not in t.van:
             continue
-        gegevens = beschrijving(t)
+        gegevens = beschrijving(t, rol)
         if gegevens is not None:
             typen.append(gegevens)
     return {
@@ -166,7 +166,7 @@ def herinneringen(
         assert soort is not None
         sleutel = f"{b.module} {b.versie}"
         if sleutel not in typen:
-            typen[sleutel] = beschrijving(soort)
+            typen[sleutel] = beschrijving(soort, rol)
         te_laat = mailbox.te_laat(b, nu)
         uit.append(
             {

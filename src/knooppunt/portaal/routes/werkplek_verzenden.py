@@ -436,12 +436,18 @@ def _formulier(sj: formulier.Sjabloon) -> dict[str, Any]:
         "minItems": sj.min_items,
         "maxItems": sj.max_items,
         "kinderen": [_formulier(k) for k in sj.kinderen],
+        # filled by the page from the chosen PDF (a document's name and media type): not shown
+        "verborgen": sj.verborgen,
+        # a free code's documented codes in words, offered as a choice besides another code
+        "suggesties": [list(o) for o in sj.suggesties],
+        "andersHint": formulier.ANDERS_HINT if sj.suggesties else None,
     }
 
 
-def beschrijving(t: Berichttype) -> dict[str, Any] | None:
-    """A message type as the werkplek composes it: its names, its form (`formulier.sjabloon`) and
-    its JSON Schema; None when the type has no payload model (nothing to compose)."""
+def beschrijving(t: Berichttype, rol: str | None = None) -> dict[str, Any] | None:
+    """A message type as the werkplek composes it: its names, its form (`formulier.sjabloon`, with
+    the labels for the sender's ``rol``) and its JSON Schema; None when the type has no payload
+    model (nothing to compose)."""
     try:
         schema = schema_voor(t.module, t.code, t.versie)
     except LookupError:
@@ -452,7 +458,7 @@ def beschrijving(t: Berichttype) -> dict[str, Any] | None:
         "berichttype": t.code,
         "naam": t.naam,
         "modulenaam": csvindeling.modulenaam(t.module),
-        "formulier": _formulier(formulier.sjabloon(t.module, t.code, t.versie)),
+        "formulier": _formulier(formulier.sjabloon(t.module, t.code, t.versie, str(rol or ""))),
         "schema": schema,
     }
 
@@ -469,7 +475,7 @@ def opstelbaar(session: Session, oin: str, rol: str) -> list[dict[str, Any]]:
             for t in csvindeling.starttypen(module, versie, rol):
                 if t.verwijst_naar:
                     continue
-                gegevens = beschrijving(t)
+                gegevens = beschrijving(t, rol)
                 if gegevens is not None:
                     uit.append(gegevens)
     return uit

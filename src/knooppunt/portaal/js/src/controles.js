@@ -80,6 +80,26 @@ export function afzenderFout(module, berichttype, rol, payload) {
   return null;
 }
 
+// The same rule as the compose forms say it (formulier.in_woorden): in words and the form's labels,
+// never the codes and field names the SDK's text names ('wgs', grondslagDocument).
+const GRONDSLAG_IN_WOORDEN = {
+  wgs: "de Wet gemeentelijke schuldhulpverlening (Wgs)",
+  toestemmingsverklaring: "een toestemmingsverklaring van de cliënt",
+  beschikking: "Beschikking van de rechtbank",
+};
+const DOCUMENTVELD = "het veld ‘Grondslag document’";
+export function inWoorden(module, rol, payload, fout) {
+  if (module !== "saldoverzoek" || fout.veld !== "grondslag") return fout.reden;
+  const gekozen = String(payload.grondslag ?? "");
+  if (rol === "BW") {
+    return `een bewindvoerder vraagt saldo's op grond van de beschikking van de rechtbank, niet op grond van ${GRONDSLAG_IN_WOORDEN[gekozen] ?? gekozen}: kies bij Grondslag ‘Beschikking van de rechtbank’ (de beschikking zelf kunt u als PDF meesturen in ${DOCUMENTVELD})`;
+  }
+  if (rol === "SHV") {
+    return `de grondslag ‘Beschikking van de rechtbank’ is voor bewindvoerders: een schuldhulpverlener kiest ‘Wgs (Wet gemeentelijke schuldhulpverlening)’ of, buiten de Wgs, ‘Toestemmingsverklaring van de cliënt’ (de ondertekende verklaring kunt u als PDF meesturen in ${DOCUMENTVELD})`;
+  }
+  return fout.reden;
+}
+
 // --- single values (velden.py) ---------------------------------------------------------------------
 
 export function bsnFout(w) {

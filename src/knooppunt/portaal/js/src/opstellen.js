@@ -19,7 +19,7 @@
 
 import { Validator } from "@cfworker/json-schema";
 import { normaliseerVeld, schemafouten } from "./uploaden.js";
-import { afzenderFout, bsnPaden, controleer as controleerInhoud, nlDatums } from "./controles.js";
+import { afzenderFout, bsnPaden, controleer as controleerInhoud, inWoorden, nlDatums } from "./controles.js";
 import { zegel, ontvangersleutel, tekensleutel } from "./zegelen.js";
 import { $, api, instellingen, leeftijd, meervoud, melding, onderdeel, status, cel, tijdstip, toonTabel } from "./werkplek.js";
 import { clientnaam, noemUitBerichten } from "./clienten.js";
@@ -105,6 +105,7 @@ function veld(sj, pad, ouder, plek = []) {
     if (sj.naam) {
       doel.appendChild(maak("legend", {}, sj.label + (sj.verplicht ? "" : " (optioneel)")));
       doel.dataset.groep = pad;
+      doel.dataset.verplicht = sj.verplicht ? "ja" : "nee";
       doel.dataset.naam = volledigeNaam(plek, sj.label);
       ouder.appendChild(doel);
     }
@@ -137,8 +138,14 @@ function veld(sj, pad, ouder, plek = []) {
     ouder.appendChild(fs);
     return;
   }
+  // A document's name and media type: filled from the chosen PDF (leesPayload), never typed.
+  if (sj.verborgen) return;
   const id = `opstel-${pad.replace(/\./g, "-")}`;
   const p = maak("p");
+  if (sj.suggesties && sj.suggesties.length) {
+    codeMetKeuze(sj, pad, ouder, plek, id);
+    return;
+  }
   if (sj.soort === "bijlage") {
     // A PDF, read in this page only when the message is checked (bijlage below).
     p.appendChild(maak("label", { for: id }, "PDF-document" + (sj.verplicht ? "" : " (optioneel)")));
@@ -149,7 +156,6 @@ function veld(sj, pad, ouder, plek = []) {
     invoer.dataset.label = "PDF-document";
     invoer.dataset.naam = volledigeNaam(plek, "PDF-document");
     invoer.dataset.beschrijving = `${id}-hint`;
-    invoer.addEventListener("change", () => vulDocumentIn(pad, invoer.files[0]));
     p.appendChild(invoer);
     ouder.appendChild(p);
     return;
@@ -188,6 +194,41 @@ function veld(sj, pad, ouder, plek = []) {
   ouder.appendChild(p);
 }
 
+export const ANDERS = "__anders__"; // formulier.ANDERS: "Een andere reden", typed in the field beside
+
+// A free code with documented codes (formulier.SUGGESTIES: einde_bewind's reden): a choice of those
+// codes in words, and "Een andere reden" with a text field for another code, as the hosted form.
+function codeMetKeuze(sj, pad, ouder, plek, id) {
+  const p = maak("p");
+  p.appendChild(maak("label", { for: id }, sj.label + (sj.verplicht ? "" : " (optioneel)")));
+  p.appendChild(maak("br"));
+  const keuze = maak("select", { id });
+  keuze.appendChild(maak("option", { value: "" }, "—"));
+  for (const [code, tekst] of sj.suggesties) keuze.appendChild(maak("option", { value: code }, tekst));
+  keuze.appendChild(maak("option", { value: ANDERS }, "Een andere reden (hieronder invullen)"));
+  keuze.dataset.pad = pad;
+  keuze.dataset.soort = sj.soort;
+  keuze.dataset.verplicht = sj.verplicht ? "ja" : "nee";
+  keuze.dataset.label = sj.label;
+  keuze.dataset.naam = volledigeNaam(plek, sj.label);
+  keuze.dataset.beschrijving = "";
+  keuze.dataset.anders = `${id}-anders`;
+  p.appendChild(keuze);
+  ouder.appendChild(p);
+  const q = maak("p");
+  q.appendChild(maak("label", { for: `${id}-anders` }, "Andere reden (alleen bij ‘Een andere reden’)"));
+  q.appendChild(maak("br"));
+  q.appendChild(maak("span", { class: "hint", id: `${id}-anders-hint` }, sj.andersHint || ""));
+  q.appendChild(maak("br"));
+  q.appendChild(maak("input", { id: `${id}-anders`, type: "text", maxlength: sj.maxLengte, autocomplete: "off", "aria-describedby": `${id}-anders-hint` }));
+  ouder.appendChild(q);
+}
+
+/** The code a field with suggestions gives: the one chosen, or the other code typed beside it. */
+export function gekozenCode(keuze, anders) {
+  return keuze === ANDERS || keuze === "" ? anders.trim() : keuze;
+}
+
 // A block with fields of which one must be filled in (eenVan): they are not "(optioneel)" but
 // "Telefoonnummer (of e-mailadres)", with one hint for the block that says so.
 function markeerEenVan(fieldset, pad, sj) {
@@ -209,28 +250,19 @@ function markeerEenVan(fieldset, pad, sj) {
   });
 }
 
-// The document block around a PDF (PdfDocument: bestandsnaam, mediatype, inhoud): its name and
-// media type are filled in from the chosen file when the user left them empty.
-function documentvelden(pad) {
-  const blok = pad.includes(".") ? pad.slice(0, pad.lastIndexOf(".")) : "";
-  const vind = (naam) => $("opstel-velden").querySelector(`[data-pad="${blok ? `${blok}.` : ""}${naam}"]`);
-  return { naam: vind("bestandsnaam"), type: vind("mediatype") };
-}
+const MAX_BESTANDSNAAM = 200; // velden.PdfDocument's bestandsnaam
+const NIET_AFDRUKBAAR = /[\p{C}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u; // Python's str.isprintable() is false
 
-function bestandsnaam(bestand) {
-  return bestand.name.split(/[\\/]/).pop() || "document.pdf";
-}
-
-function vulDocumentIn(pad, bestand) {
-  if (!bestand) return;
-  const { naam, type } = documentvelden(pad);
-  for (const [el, w] of [[naam, bestandsnaam(bestand)], [type, "application/pdf"]]) {
-    // Filled in here before (another file chosen): replaced; typed by the user: kept.
-    if (!el || (el.value.trim() && el.dataset.automatisch !== "ja")) continue;
-    el.value = w;
-    el.dataset.automatisch = "ja";
-    el.addEventListener("input", () => delete el.dataset.automatisch, { once: true });
-  }
+/** A chosen file's name as the payload's bestandsnaam, as routes/opstellen.py `bestandsnaam` makes
+ * it: without a folder or control characters, at most 200 characters with its extension kept. */
+export function bestandsnaam(naam) {
+  const kaal = [...naam.replaceAll("\\", "/").split("/").pop()].map((c) => (NIET_AFDRUKBAAR.test(c) ? " " : c)).join("").trim() || "document.pdf";
+  const tekens = [...kaal];
+  if (tekens.length <= MAX_BESTANDSNAAM) return kaal;
+  const punt = kaal.lastIndexOf(".");
+  const ext = punt >= 0 ? [...kaal.slice(punt + 1)].slice(0, 10).join("") : "";
+  const stam = [...(punt >= 0 ? kaal.slice(0, punt) : kaal)].slice(0, MAX_BESTANDSNAAM - [...ext].length - 1).join("").trimEnd();
+  return stam + (ext ? `.${ext}` : "");
 }
 
 function base64(bytes) {
@@ -596,7 +628,7 @@ async function leesPayload(fouten) {
       }
       continue;
     }
-    const t = el.value.trim();
+    const t = el.dataset.anders ? gekozenCode(el.value, $(el.dataset.anders).value) : el.value.trim();
     if (!t) continue;
     try {
       zet(payload, el.dataset.pad, waarde(el.dataset.soort, t, el.dataset.pad.split(".").pop()));
@@ -605,12 +637,21 @@ async function leesPayload(fouten) {
       fouten.push(veldfout(`${el.dataset.naam}: ${fout.message}.`, [el], { uitleg: `${hoofdletter(fout.message)}.` }));
     }
   }
-  // A document's name and media type, when the form has them and the user left them empty.
+  // A document's name and media type, from the chosen file (the form does not show them).
   for (const [pad, bestand] of documenten) {
-    const blok = pad.includes(".") ? `${pad.slice(0, pad.lastIndexOf("."))}.` : "";
-    const { naam, type } = documentvelden(pad);
-    if (naam && lees(payload, `${blok}bestandsnaam`) === undefined) zet(payload, `${blok}bestandsnaam`, bestandsnaam(bestand));
-    if (type && lees(payload, `${blok}mediatype`) === undefined) zet(payload, `${blok}mediatype`, "application/pdf");
+    const blok = pad.includes(".") ? pad.slice(0, pad.lastIndexOf(".")) : "";
+    const velden = schemaOp(blok).properties ?? {};
+    const plek = (naam) => (blok ? `${blok}.${naam}` : naam);
+    if ("bestandsnaam" in velden) zet(payload, plek("bestandsnaam"), bestandsnaam(bestand.name));
+    if ("mediatype" in velden) zet(payload, plek("mediatype"), "application/pdf");
+  }
+  // A required block left empty is there, empty: every field it misses is named at once (DESIGN §7
+  // "every form error at once"), as the hosted form does — not "this block is required" first.
+  for (const blok of $("opstel-velden").querySelectorAll("fieldset[data-groep][data-verplicht]")) {
+    const pad = blok.dataset.groep;
+    const ouder = pad.includes(".") ? pad.slice(0, pad.lastIndexOf(".")) : "";
+    const binnen = ouder === "" ? payload : lees(payload, ouder);
+    if (blok.dataset.verplicht === "ja" && binnen && typeof binnen === "object" && lees(payload, pad) === undefined) zet(payload, pad, {});
   }
   const schoon = compact(payload);
   const uitslag = new Validator(gekozen.schema, "2020-12", false).validate(schoon);
@@ -626,7 +667,7 @@ async function leesPayload(fouten) {
     // the gross, amounts that add up, BSN, IBAN, …) and the module's rules for the sender's role.
     const controles = controleerInhoud(schoon, gekozen.schema, gekozen.berichttype);
     const rol = afzenderFout(gekozen.module, gekozen.berichttype, eigenRol, schoon);
-    if (rol) controles.push(rol);
+    if (rol) controles.push({ veld: rol.veld, reden: inWoorden(gekozen.module, eigenRol, schoon, rol) });
     for (const f of controles) fouten.push(schemafout({ pad: alsPointer(f.veld), reden: zin(nlDatums(f.reden)), soort: "controle" }, velden));
   }
   return schoon;
@@ -884,7 +925,7 @@ async function verzend() {
     status(`${soort.naam} verstuurd.`);
     // The client this message names names its traject in the werkplek's tables (DESIGN §7), as an
     // opened message does — encrypted under the organisation's label key; an existing name stays.
-    const eigenNummer = "klantnummerBW" in schoon ? "klantnummerBW" : "klantnummerSHV";
+    const eigenNummer = ["klantnummerBW", "kenmerk"].find((n) => n in schoon) ?? "klantnummerSHV";
     noemUitBerichten([{ conversatie, payload: schoon, eigenNummer }]).catch(() => {});
     // The same numbers stay until the form changes: sending it again unchanged sends nothing twice.
     verstuurd = true;
