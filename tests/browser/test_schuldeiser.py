@@ -43,7 +43,7 @@ def test_17_download_confirm_and_read_a_message(
     toegankelijk(page)
 
     page.goto("/portaal/ontvangen")
-    assert page.get_by_text("Gedownload").count() >= 1
+    assert page.get_by_text("Opgehaald", exact=True).count() >= 1  # 17.4: downloaded or viewed, not confirmed
     page.get_by_role("button", name="Bevestig alle gedownloade").click()
     expect(page.get_by_role("heading", name="Download bevestigd")).to_be_visible()
     assert "antwoordtermijn van 5 werkdagen" in page.get_by_role("status").first.inner_text()
