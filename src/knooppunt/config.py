@@ -57,6 +57,10 @@ BEWAARTERMIJN_MINIMUM_DAGEN = 90
 outlast its answer term, or the purge takes it before the answer comes (which is then refused
 ONGELDIG_ANTWOORD). Longer terms than the defaults raise it (`minimale_bewaartermijn`)."""
 LANGSTE_MODULETERMIJN_WERKDAGEN = 10
+
+MAX_REQUEST_BYTES_GRENS = 64 * 1024 * 1024
+"""The most KNOOPPUNT_MAX_REQUEST_BYTES may be: what one request may reserve of a process's budget
+for bodies (api.tls); a larger announced body is refused 413 on its Content-Length."""
 """The longest answer term a module sets itself (pauzeknop, waarborgfonds, verzoek_kredietinformatie:
 protocol/modules)."""
 
@@ -125,7 +129,7 @@ class Settings(BaseSettings):
     # Bounded memory, whatever a participant sends (DESIGN §4). inhoud: a payload may carry a
     # 1 MiB PDF; a request: one envelope of the largest inhoud plus its metadata.
     max_inhoud_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
-    max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=4096)
+    max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=4096, le=MAX_REQUEST_BYTES_GRENS)
     # A fetch page holds at most this much inhoud (but always one message), streamed.
     max_pagina_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     # Unconfirmed ciphertext per recipient (`knooppunt deelnemer wijzig --inbox-quotum` sets one

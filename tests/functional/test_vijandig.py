@@ -443,6 +443,22 @@ class _SnelLichaam(tls.BegrensdHttpToolsProtocol):  # type: ignore[misc,valid-ty
     lichamen_budget = 1000
 
 
+class _GrensLichaam(_SnelLichaam):
+    lichaam_timeout = 10.0
+    grootste_lichaam = 500
+
+
+async def _app_met_grens(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Refuses a body announced beyond 500 bytes on its Content-Length, as MaxBodyGrootte does,
+    without reading it; else reads and answers as ``_app_die_de_body_leest``."""
+    lengte = int(dict(scope["headers"]).get(b"content-length", b"0"))
+    if lengte > 500:
+        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await _app_die_de_body_leest(scope, receive, send)
+
+
 async def _app_die_de_body_leest(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Reads the whole body as the hub's fast path does (``snel._lees``), answers 200 with its
     length; a body that never completes is not answered."""
@@ -499,6 +515,43 @@ def test_grote_bodies_tegelijk_blijven_binnen_het_budget() -> None:
         time.sleep(0.3)
         _duur, antwoord = _wacht_op_antwoord(poort, _post(800) + b"z" * 800)
         assert antwoord.startswith(b"HTTP/1.1 200") and antwoord.endswith(b"800"), antwoord[:200]
+
+
+def _statusregel(poort: int, verzoek: bytes) -> bytes:
+    """The status line of the answer to ``verzoek`` (not waiting for the connection to close)."""
+    with socket.create_connection(("127.0.0.1", poort), timeout=15) as verbinding:
+        verbinding.sendall(verzoek)
+        antwoord = b""
+        while b"\r\n" not in antwoord:
+            deel = verbinding.recv(65536)
+            if not deel:
+                break
+            antwoord += deel
+        return antwoord.split(b"\r\n", 1)[0]
+
+
+def test_een_body_boven_elke_grens_is_een_413_en_geen_503() -> None:
+    """CI: a request announcing 1 GB reserved its whole announced length of the bodies' budget and
+    was answered 503 "too busy, retry" — a vendor would retry for ever — instead of the app's 413.
+    A request reserves at most `grootste_lichaam` (64 MiB in the hub, which no path reads beyond;
+    500 bytes here): the app refuses it on its Content-Length; the budget still holds beside it."""
+    with _h11_server(_GrensLichaam, _app_met_grens) as poort:
+        assert _statusregel(poort, _post(10**9) + b"{").startswith(b"HTTP/1.1 413")
+        eerste = socket.create_connection(("127.0.0.1", poort), timeout=15)
+        tweede = socket.create_connection(("127.0.0.1", poort), timeout=15)
+        try:
+            eerste.sendall(_post(450) + b"x" * 100)  # holds 450 of the 1,000
+            tweede.sendall(_post(400) + b"y" * 10)  # and 400
+            time.sleep(0.3)
+            # 500 more (not 10**9) is beyond the budget: the answer is 503, before the body
+            assert _statusregel(poort, _post(10**9)).startswith(b"HTTP/1.1 503")
+            tweede.close()
+            time.sleep(0.3)
+            # 450 + 500 fits: the app's own 413
+            assert _statusregel(poort, _post(10**9)).startswith(b"HTTP/1.1 413")
+        finally:
+            eerste.close()
+            tweede.close()
 
 
 def test_een_afgebroken_body_wordt_niet_verwerkt() -> None:

@@ -89,6 +89,10 @@ def test_verzoek_moet_de_grootste_inhoud_kunnen_dragen() -> None:
     )
     with pytest.raises(ValueError, match="KNOOPPUNT_MAX_REQUEST_BYTES"):
         Settings(max_inhoud_bytes=4 * 1024 * 1024, max_request_bytes=2 * 1024 * 1024)
+    # at most what one request may reserve of a process's budget for bodies (api.tls)
+    assert Settings(max_request_bytes=64 * 1024 * 1024).max_request_bytes == 64 * 1024 * 1024
+    with pytest.raises(ValueError, match="max_request_bytes"):
+        Settings(max_request_bytes=64 * 1024 * 1024 + 1)
     with pytest.raises(ValueError, match="inbox_aandeel"):
         Settings(inbox_aandeel=0)
 

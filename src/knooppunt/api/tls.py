@@ -22,6 +22,7 @@ from typing import Any
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from knooppunt.app import API_VERSIE
+from knooppunt.config import MAX_REQUEST_BYTES_GRENS
 
 ASGIApp = Any
 
@@ -97,6 +98,12 @@ connection is gone. A request beyond it is answered 503 before its body is read,
 connections send large bodies, slowly or not, the bodies held stay bounded (DESIGN §4: no request,
 however hostile, makes the hub hold more than a bounded amount of memory). Fifty 5 MiB requests
 at once fit; normal traffic never comes near."""
+
+GROOTSTE_LICHAAM = MAX_REQUEST_BYTES_GRENS
+"""What one request reserves at most (``LICHAMEN_BUDGET``): no path of the hub reads a larger body
+(KNOOPPUNT_MAX_REQUEST_BYTES may not exceed it; the portal's upload takes 40.25 MiB). A request that
+announces more is answered 413 by the app from its Content-Length, without its body being read;
+reserving its whole announced length answered a 1 GB announcement 503 "too busy" instead (CI)."""
 
 LICHAAM_ONBEKEND = 8 * 1024 * 1024
 """What a body without Content-Length (chunked) reserves: more than the largest request allowed
@@ -313,7 +320,7 @@ if HttpToolsProtocol is not None:
             self._stop_kopklok()
             self._in_kop, self._kop_bytes = False, 0
             super().on_headers_complete()
-            lengte = _verwachte_lengte(self.headers)
+            lengte = min(_verwachte_lengte(self.headers), self.grootste_lichaam)
             if lengte <= 0:
                 return
             if _Lichamen.gereserveerd + lengte > self.lichamen_budget:
@@ -337,6 +344,7 @@ if HttpToolsProtocol is not None:
 
         lichaam_timeout = LICHAAM_TIMEOUT
         lichamen_budget = LICHAMEN_BUDGET
+        grootste_lichaam = GROOTSTE_LICHAAM
         _gereserveerd = 0
         _lichaamklok: asyncio.TimerHandle | None = None
 
