@@ -96,6 +96,32 @@ def _verwijzingen(
     return uit, verplicht
 
 
+def versie_van_verwijzing(
+    soorten: Mapping[str, Berichttype],
+    eigen: str,
+    ontvangers: Sequence[str],
+    tijdlijn: Sequence[Bericht],
+    antwoord_op: str | None,
+) -> str | None:
+    """The version a message that names another goes in (DESIGN §3a: it "carries that message's
+    `module` and `versie`", so open questions can be finished during a switch-over). ``soorten``:
+    the type to compose per version of its module; ``tijdlijn``: the conversation, in that module.
+    ``antwoord_op`` (a link's, or the one picked) when it is a message of the conversation; else
+    the newest message still open that the type may name for these recipients, in any version.
+    None: the type names nothing here, so the version both parties share applies."""
+    if antwoord_op:
+        genoemd = next((b for b in tijdlijn if b.referentienummer == antwoord_op), None)
+        if genoemd is not None and genoemd.versie in soorten:
+            return genoemd.versie
+    open_: list[tuple[int, str]] = []
+    for versie, soort in soorten.items():
+        for oin in ontvangers:
+            verwijzingen, _ = _verwijzingen(soort, eigen, oin, tijdlijn)
+            nummers = {v.referentienummer for v in verwijzingen if not v.beantwoord}
+            open_ += [(b.id, versie) for b in tijdlijn if b.referentienummer in nummers]
+    return max(open_)[1] if open_ else None
+
+
 def controleer(
     gast: Gastclient,
     session: Session,

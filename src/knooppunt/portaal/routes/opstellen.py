@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from knooppunt.client.fouten import VerzendFout
-from knooppunt.hub import adresboek
+from knooppunt.hub import adresboek, mailbox
 from knooppunt.hub.fouten import HubFout
 from knooppunt.portaal import antwoordnummers, dossiers, formulier, verzendcontrole, weergave
 from knooppunt.portaal.browsersleutels import naar_werkplek, weiger_op_de_server
@@ -396,13 +396,42 @@ def _inhoudpagina(
 
 
 def _soort(
-    gebruiker: Gebruiker, gast: Gastclient, module: str, code: str, ontvangers: Sequence[str], nieuw: bool
+    gebruiker: Gebruiker,
+    gast: Gastclient,
+    module: str,
+    code: str,
+    ontvangers: Sequence[str],
+    nieuw: bool,
+    *,
+    conversatie: str = "",
+    antwoord_op: str = "",
 ) -> Berichttype | None:
-    """The type to compose, in the version the sender and the recipients share; None when the user
+    """The type to compose, in the version the sender and the recipients share — or, when it names
+    another message of the conversation (a reminder, an answer), in that message's version (DESIGN
+    §3a: a 1.0 question still open after a switch to 2.0 is finished in 1.0). None when the user
     cannot compose it here (the first step explains why)."""
     gekozen = _module(gebruiker, _eigen_versies(gast), module or MODULE)
     if gekozen is None or (module and gekozen != module):
         return None
+    if not nieuw and is_uuid(conversatie):
+        soorten = {
+            t.versie: t
+            for versie in CATALOGUS.versies(gekozen, code)
+            if (t := afzendertype(gebruiker.rol, gekozen, code, versie)) is not None
+        }
+        if soorten:
+            tijdlijn = gast.lees(
+                lambda session, _nu: [
+                    b
+                    for b in mailbox.conversatie_of_leeg(session, gast.oin, conversatie)
+                    if b.module == gekozen
+                ]
+            )
+            versie = verzendcontrole.versie_van_verwijzing(
+                soorten, gast.oin, ontvangers, tijdlijn, antwoord_op.lower() or None
+            )
+            if versie is not None:
+                return soorten[versie]
     versie, _ = gemeenschappelijke_versie(gast, gekozen, ontvangers)
     if versie is None:
         return None
@@ -488,7 +517,20 @@ def inhoud(
     ontvangers = _ontvangers(ontvanger or [])
     nieuw = not conversatie
     gast = gastclient(request, gebruiker)
-    soort = _soort(gebruiker, gast, module, berichttype, ontvangers, nieuw) if ontvangers else None
+    soort = (
+        _soort(
+            gebruiker,
+            gast,
+            module,
+            berichttype,
+            ontvangers,
+            nieuw,
+            conversatie=conversatie,
+            antwoord_op=antwoord_op,
+        )
+        if ontvangers
+        else None
+    )
     if soort is None or not ontvangers:
         terug = [("actie", "verder"), ("module", module), ("berichttype", berichttype)]
         terug += [("ontvanger", o) for o in ontvangers]
@@ -571,13 +613,22 @@ def _inhoud_verwerken(
     nieuw = velden.get("nieuw") == "1"
     gast = gastclient(request, gebruiker)
     module = str(velden.get("module", "")) or MODULE
-    soort = _soort(gebruiker, gast, module, str(velden.get("berichttype", "")), ontvangers, nieuw)
+    gekozen = _gekozen_verwijzingen(velden, ontvangers)
+    soort = _soort(
+        gebruiker,
+        gast,
+        module,
+        str(velden.get("berichttype", "")),
+        ontvangers,
+        nieuw,
+        conversatie=str(velden.get("conversatie", "")).strip().lower(),
+        antwoord_op=next((v for v in gekozen.values() if v), ""),
+    )
     if soort is None or not ontvangers:
         return RedirectResponse(f"{PAD}?{urlencode({'module': module})}", status_code=303)
     conversatie = _controleer_traject(request, gebruiker, str(velden.get("conversatie", "")), nieuw)
     invoer = formulier.Invoer.uit_formulier(velden)
     actie = str(velden.get("actie", ""))
-    gekozen = _gekozen_verwijzingen(velden, ontvangers)
     gemeen: dict[str, Any] = {
         "berichttype": soort,
         "ontvangers": ontvangers,

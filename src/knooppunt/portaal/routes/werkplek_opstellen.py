@@ -139,8 +139,10 @@ def herinneringen(
     before that the recipient still has time, and the page offers no reminder."""
     deelnemer = adresboek.haal(session, oin)
     soorten: dict[tuple[str, str], Berichttype | None] = {}
-    for module, versies in adresboek.versies_per_module(deelnemer).items():
-        for versie in versies:
+    for module in adresboek.versies_per_module(deelnemer):
+        # Every version of the module, not only those accepted now: a question sent in 1.0 is
+        # reminded in 1.0 after a switch to 2.0 (DESIGN §3a).
+        for versie in CATALOGUS.moduleversies(module):
             soorten[(module, versie)] = herinneringstype(module, versie, rol)
     eigen = mailbox.verzonden(
         session, deelnemer, limiet=MAX_VRAGEN, voor_id=None, status=None, conversatie=conversatie, nu=nu
