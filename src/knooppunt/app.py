@@ -36,6 +36,7 @@ from knooppunt.hub.fouten import HubFout
 from knooppunt.metrics import HttpMeting
 from knooppunt.runtime import Runtime
 from knooppunt.store.dagsleutels import SleutelFout
+from knooppunt.zonder_traceback import ZonderTraceback
 
 API_VERSIE = "1.0.0"
 log = structlog.get_logger("knooppunt.api")
@@ -233,10 +234,14 @@ def _pad(request: Request) -> str:
     """The path as the client sent it, percent-encoded (a problem's ``instance``, the logs):
     ``request.url`` drops a tab or newline (urlsplit's WHATWG cleaning) and so would name a path
     the client did not ask for — ``/api/v1/ber%0Aichten`` as ``/api/v1/berichten``."""
-    ruw = request.scope.get("raw_path")
+    return _scope_pad(request.scope)
+
+
+def _scope_pad(scope: Scope) -> str:
+    ruw = scope.get("raw_path")
     if isinstance(ruw, bytes) and ruw:
         return quote(ruw.partition(b"?")[0], safe="/%:@!$&'()*+,;=-._~")
-    return quote(str(request.scope.get("path", "")), safe="/:@!$&'()*+,;=-._~")
+    return quote(str(scope.get("path", "")), safe="/:@!$&'()*+,;=-._~")
 
 
 def http_probleem(request: Request, fout: StarletteHTTPException) -> JSONResponse:
@@ -364,21 +369,10 @@ def _api_app(runtime: Runtime) -> FastAPI:
 
     @api.exception_handler(Exception)
     async def _onverwacht(request: Request, fout: Exception) -> JSONResponse:
-        # Runs in the outermost middleware, outside ApiVersie: set the header here. The server
-        # logs the traceback (the exception is re-raised); here only metadata, never content.
-        log.error("onverwachte fout", path=_pad(request), fout=type(fout).__name__)
-        antwoord = v1.json_probleem(
-            HubFout(
-                "INTERNE_FOUT",
-                500,
-                "Interne fout",
-                "Er ging iets mis in het knooppunt; probeer het later opnieuw. Meld het aan beheer als "
-                "het blijft gebeuren (met de X-Request-ID).",
-            ),
-            _pad(request),
-        )
-        antwoord.headers["API-Version"] = API_VERSIE
-        return antwoord
+        # Runs in the outermost middleware, outside ApiVersie: set the header here. One JSON line
+        # (metadata only, never content); ZonderTraceback keeps the traceback off stderr.
+        _onverwacht_log(_pad(request), fout)
+        return _interne_fout(_pad(request))
 
     api.add_middleware(ApiVersie)
 
@@ -562,6 +556,27 @@ def _threads(aantal: int) -> Callable[[FastAPI], AbstractAsyncContextManager[Non
     return lifespan
 
 
+def _onverwacht_log(pad: str, fout: BaseException) -> None:
+    """One JSON line `onverwachte fout`: the path, and the exception's type, message and innermost
+    frames (logging.fout_zonder_inhoud) — the hub holds no plaintext to quote."""
+    log.error("onverwachte fout", path=pad, exc_info=fout)
+
+
+def _interne_fout(pad: str) -> JSONResponse:
+    antwoord = v1.json_probleem(
+        HubFout(
+            "INTERNE_FOUT",
+            500,
+            "Interne fout",
+            "Er ging iets mis in het knooppunt; probeer het later opnieuw. Meld het aan beheer als "
+            "het blijft gebeuren (met de X-Request-ID).",
+        ),
+        pad,
+    )
+    antwoord.headers["API-Version"] = API_VERSIE
+    return antwoord
+
+
 def create_app(runtime: Runtime) -> ASGIApp:
     app = FastAPI(
         title="Knooppunt",
@@ -619,4 +634,12 @@ def create_app(runtime: Runtime) -> ASGIApp:
     snel = SnellePaden(
         app, api, api_versie=API_VERSIE, lus=Lus.voor(runtime) if runtime.settings.api_lus else None
     )
-    return VerzoekId(HttpMeting(MaxBodyGrootte(snel, runtime.settings.max_request_bytes, per_pad=per_pad)))
+    return VerzoekId(
+        HttpMeting(
+            ZonderTraceback(
+                MaxBodyGrootte(snel, runtime.settings.max_request_bytes, per_pad=per_pad),
+                log_regel=_onverwacht_log,
+                kaal=lambda scope: _interne_fout(_scope_pad(scope)),
+            )
+        )
+    )

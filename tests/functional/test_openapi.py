@@ -4,14 +4,17 @@ runtime. CI lints the same document with the Logius linter (bin/openapi-lint).""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
+import structlog
 from starlette.testclient import TestClient
 
 from knooppunt.api import deps
 from knooppunt.api.openapi_export import openapi_document
+from knooppunt.logging import configureer
 
 # The table of DESIGN §4, relative to the server URL, with the operationIds clients are generated from.
 CONTRACT = {
@@ -168,3 +171,38 @@ def test_onverwachte_fout_is_500_problem_json(app: Any, monkeypatch: pytest.Monk
         r = client.get("/berichttypen")
     _is_probleem(r, 500, "INTERNE_FOUT")
     assert "database weg" not in r.text
+
+
+@pytest.mark.parametrize(
+    ("methode", "pad"),
+    [("GET", "/berichttypen"), ("POST", "/bevestigingen")],
+    ids=["fastapi", "snelle-weg"],
+)
+def test_onverwachte_fout_is_een_json_logregel_zonder_traceback(
+    app: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], methode: str, pad: str
+) -> None:
+    """docs/operations.md "Logs": every line `knooppunt serve` writes on stderr is one JSON object.
+    An unexpected error in the API (here on the FastAPI route and on the fast path of api/snel.py)
+    is one line `onverwachte fout` with path, type, message and place; it no longer reaches the
+    server, which printed "Exception in ASGI application" and a plain-text traceback (the portal
+    had this already; an operator probe found the API still did)."""
+    configureer()  # JSON lines on this test's captured stderr, as `knooppunt serve` logs
+    structlog.configure(cache_logger_on_first_use=False)
+    capsys.readouterr()
+
+    def kapot(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database weg")
+
+    monkeypatch.setattr(deps.crl_staat, "nu_en_versie", kapot)
+    # raise_server_exceptions (the default): an exception that reached the server would raise here
+    with TestClient(app, base_url="https://testserver/api/v1") as client:
+        r = client.request(methode, pad, json={"referentienummers": []} if methode == "POST" else None)
+    _is_probleem(r, 500, "INTERNE_FOUT")
+    fouten = capsys.readouterr().err
+    regels = [json.loads(regel) for regel in fouten.splitlines() if regel.strip()]
+    onverwacht = [r for r in regels if r["event"] == "onverwachte fout"]
+    assert len(onverwacht) == 1, fouten
+    assert onverwacht[0]["path"] == "/api/v1" + pad and onverwacht[0]["level"] == "error"
+    assert onverwacht[0]["fout"] == "builtins.RuntimeError" and onverwacht[0]["reden"] == "database weg"
+    assert onverwacht[0]["waar"][0].startswith("test_openapi.py:")
+    assert "Traceback" not in fouten

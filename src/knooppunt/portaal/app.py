@@ -32,6 +32,7 @@ from knooppunt.portaal.sessies import COOKIE, LOGIN_CSRF_COOKIE
 from knooppunt.portaal.weergave import pagina, pagina_zonder_database
 from knooppunt.runtime import Runtime
 from knooppunt.store.dagsleutels import SleutelFout
+from knooppunt.zonder_traceback import ZonderTraceback
 
 log = structlog.get_logger("knooppunt.portaal")
 
@@ -113,43 +114,6 @@ _ONVERWACHT_KAAL = (
     f'<h1>{_ONVERWACHT_TITEL}</h1><div class="melding fout" role="alert"><p>{_ONVERWACHT_UITLEG}</p></div>'
     '<p><a href="/portaal/">Terug naar het overzicht</a></p></main></body></html>'
 )
-
-
-class ZonderTraceback:
-    """Starlette answers an unexpected exception with the app's handler (the Dutch error page and
-    one JSON log line, below) and then raises it again, for the server to log: uvicorn would write
-    "Exception in ASGI application" and a plain-text traceback to stderr, where every line is one
-    JSON object (docs/operations.md "Logs"). Here that second raise ends once the page has been
-    sent whole. When the handler itself failed (nothing sent yet), this logs the line and sends a
-    page without templates. A response broken off midway (a download) is raised on, so that the
-    server closes the connection rather than the browser taking a part for the whole."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        begonnen = klaar = False
-
-        async def volg(bericht: Message) -> None:
-            nonlocal begonnen, klaar
-            if bericht["type"] == "http.response.start":
-                begonnen = True
-            elif bericht["type"] == "http.response.body" and not bericht.get("more_body", False):
-                klaar = True
-            await send(bericht)
-
-        try:
-            await self.app(scope, receive, volg)
-        except Exception as fout:
-            if klaar:
-                return  # logged by the handler; the user has the error page
-            if begonnen:
-                raise
-            _onverwacht_log(str(scope.get("path", "")), fout)
-            await HTMLResponse(_ONVERWACHT_KAAL, status_code=500)(scope, receive, send)
 
 
 def controleer_instellingen(settings: Settings) -> None:
@@ -303,4 +267,10 @@ def create_portaal_app(rt: Runtime, *, kluis: Kluis | None = None) -> ASGIApp:
             else "Controleer het adres of ga terug naar de startpagina.",
         )
 
-    return Beveiligingskoppen(ZonderTraceback(app))
+    return Beveiligingskoppen(
+        ZonderTraceback(
+            app,
+            log_regel=_onverwacht_log,
+            kaal=lambda _scope: HTMLResponse(_ONVERWACHT_KAAL, status_code=500),
+        )
+    )
