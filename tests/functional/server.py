@@ -26,7 +26,7 @@ def vrije_poort() -> int:
         return int(s.getsockname()[1])
 
 
-def wacht_op_poort(poort: int, proces: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wacht_op_poort(poort: int, proces: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
     einde = time.monotonic() + timeout
     while time.monotonic() < einde:
         if proces.poll() is not None:

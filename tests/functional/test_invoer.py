@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from knooppunt.api import cursor as api_cursor
 from knooppunt.api import invoer, schemas, v1
 from knooppunt.api.openapi_export import openapi_document
 from knooppunt.hub.mailbox import WEIGERREDENEN
@@ -341,7 +342,7 @@ def test_elke_fout_tegelijk_ook_een_onbekend_berichttype(cast: dict[str, Partij]
     assert _namen(_probleem(r, 400, "ONGELDIG_VERZOEK")) == ["referentienummer", "module"]
 
 
-def test_cursor_met_een_groot_getal_is_een_400(cast: dict[str, Partij], app: Any) -> None:
+def test_cursor_met_een_groot_getal_is_een_400(cast: dict[str, Partij], app: Any, rt: Runtime) -> None:
     se = _client(app, cast["energie"])
 
     def cursor(tekst: str) -> str:
@@ -357,7 +358,12 @@ def test_cursor_met_een_groot_getal_is_een_400(cast: dict[str, Partij], app: Any
     ]:
         r = se.get(pad, params={"volgende": cursor(waarde)[:200]})
         assert _namen(_probleem(r, 400, "ONGELDIG_VERZOEK")) == ["volgende"], (pad, waarde[:20])
-    assert se.get("/berichten", params={"volgende": cursor("id:9223372036854775807")}).status_code == 200
+    # the largest id, in a cursor the hub made: a page (empty)
+    grootste = api_cursor.maak(rt, "berichten", 9223372036854775807)
+    assert se.get("/berichten", params={"volgende": grootste}).status_code == 200
+    for waarde in (0, 9223372036854775808):
+        r = se.get("/berichten", params={"volgende": api_cursor.maak(rt, "berichten", waarde)})
+        assert _namen(_probleem(r, 400, "ONGELDIG_VERZOEK")) == ["volgende"], waarde
 
 
 def test_limit_is_een_gewoon_geschreven_getal(cast: dict[str, Partij], app: Any) -> None:
@@ -557,16 +563,23 @@ def test_vijandige_verzoeken_over_echte_tls_krijgen_een_4xx_en_de_hub_blijft(
         assert hub.proces.poll() is None
 
 
-def test_een_cursor_is_precies_wat_het_knooppunt_gaf(cast: dict[str, Partij], app: Any) -> None:
+def test_een_cursor_is_precies_wat_het_knooppunt_gaf(cast: dict[str, Partij], app: Any, rt: Runtime) -> None:
     """docs/api.md: "`volgende` is opaque: pass back exactly what the hub gave you. Anything else is
-    `400` naming `volgende`" — also a well-formed one the hub never writes: position 0, padding,
-    a leading zero (before: each answered 200 with a page)."""
+    `400` naming `volgende`" — also one the hub once wrote (`id:2`), one for another listing, one
+    padded, cut short or with a character changed."""
     shv = _client(app, cast["gemeente"])
-    for cursor in ("aWQ6MA", "aWQ6Mg==", "aWQ6MDI", "aWQ6LTE"):  # id:0, id:2 padded, id:02, id:-1
+    echt = api_cursor.maak(rt, "berichten", 2)
+    anders = echt[:-1] + ("A" if echt[-1] != "A" else "B")
+    for waarde in ("aWQ6Mg", "aWQ6MA", "aWQ6LTE", echt + "==", echt[:-2], anders):
         for pad in ("/berichten", "/verzonden"):
-            body = _probleem(shv.get(pad, params={"volgende": cursor}), 400, "ONGELDIG_VERZOEK")
-            assert body["invalidParams"] == [{"name": "volgende", "reason": "onbekende cursor"}], cursor
-    assert shv.get("/berichten", params={"volgende": "aWQ6Mg"}).status_code == 200  # id:2, as written
+            body = _probleem(shv.get(pad, params={"volgende": waarde}), 400, "ONGELDIG_VERZOEK")
+            assert body["invalidParams"] == [{"name": "volgende", "reason": "onbekende cursor"}], waarde
+    assert shv.get("/berichten", params={"volgende": echt}).status_code == 200  # as written
+    # a cursor of the sent list is none of the inbox, and the other way round
+    _probleem(shv.get("/verzonden", params={"volgende": echt}), 400, "ONGELDIG_VERZOEK")
+    verzonden = api_cursor.maak(rt, "verzonden", 2)
+    assert shv.get("/verzonden", params={"volgende": verzonden}).status_code == 200
+    _probleem(shv.get("/berichten", params={"volgende": verzonden}), 400, "ONGELDIG_VERZOEK")
 
 
 @pytest.mark.parametrize("limiet", ["0", "-1", "abc", "1.5", "01"])

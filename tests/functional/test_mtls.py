@@ -134,7 +134,7 @@ def _serve(
             proces.stdout.close()
 
 
-def _wacht_op_socket(pad: Path, proces: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def _wacht_op_socket(pad: Path, proces: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
     einde = time.monotonic() + timeout
     while time.monotonic() < einde:
         if proces.poll() is not None:

@@ -308,6 +308,17 @@ def test_2_0_geaccordeerd_klantnummer_shv_verplicht() -> None:
     assert "verplicht" in _geweigerd(S, "schuldregeling_geaccordeerd", "2.0", data, "klantnummerSHV")
 
 
+def test_1_0_geaccordeerd_zonder_klantnummer_shv() -> None:
+    """DESIGN §3a: 2.0's geaccordeerd *gains* klantnummerSHV, so a 1.0 one without it is valid (an
+    independent versions probe: the 1.0 schema required it); with it, it is kept."""
+    data = voorbeeld(S, "schuldregeling_geaccordeerd", "1.0")
+    nummer = data.pop("klantnummerSHV")
+    assert valideer(S, "schuldregeling_geaccordeerd", "1.0", data).model_dump()["klantnummerSHV"] is None
+    assert "klantnummerSHV" not in schema_voor(S, "schuldregeling_geaccordeerd", "1.0").get("required", [])
+    data["klantnummerSHV"] = nummer
+    assert valideer(S, "schuldregeling_geaccordeerd", "1.0", data).model_dump()["klantnummerSHV"] == nummer
+
+
 def test_2_0_geaccordeerd_uitbetaalmomenten_tellen_op_tot_de_prognose() -> None:
     """Afsprakenstelsel 2.0 (DESIGN §3a) uitbetaalmomenten; our rule: together the prognoseEindbedrag."""
     data = voorbeeld(S, "schuldregeling_geaccordeerd", "2.0")

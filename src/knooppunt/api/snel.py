@@ -161,7 +161,7 @@ class SnellePaden:
             return False
         limiet, volgende = vraag
         try:
-            na_id = v1._lees_cursor(volgende)
+            na_id = v1._lees_cursor(self.api.state.runtime, "berichten", volgende)
         except HubFout:
             return False  # FastAPI refuses it (400, audited)
         # As for the POSTs, what the Mount and router would have put in the scope — on a copy, for

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
+from knooppunt.api import cursor
 from knooppunt.api.deps import TransactieRoute, VerzoekDep
 from knooppunt.api.schemas import (
     Afzender,
@@ -127,8 +128,8 @@ def bericht_weergave(
     )
 
 
-def _cursor(waarde: int) -> str:
-    return b64url_encode(f"id:{waarde}".encode())
+def _cursor(rt: Runtime, soort: str, waarde: int) -> str:
+    return cursor.maak(rt, soort, waarde)
 
 
 _MAX_ID = 2**63 - 1  # a BIGINT id; a larger number is no cursor of ours (PostgreSQL: a 500 before)
@@ -144,47 +145,45 @@ def _onbekende_cursor() -> HubFout:
     )
 
 
-def _ontcijfer(cursor: str, soort: str) -> str:
+def _ontcijfer(waarde: str, soort: str) -> str:
     try:
-        tekst = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        tekst = base64.urlsafe_b64decode(waarde + "=" * (-len(waarde) % 4)).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise _onbekende_cursor() from exc
     gevonden, _, waarde = tekst.partition(":")
-    if gevonden != soort or b64url_encode(tekst.encode()) != cursor:
+    if gevonden != soort or b64url_encode(tekst.encode()) != waarde:
         raise _onbekende_cursor()  # only what the hub writes: no padding, no other spelling
     return waarde
 
 
-def _getal(tekst: str, grens: int) -> int:
-    """A number as a cursor of the hub spells it (no sign, no leading zeros, ≤ grens), ≥ 1."""
-    if not (tekst.isascii() and tekst.isdigit() and len(tekst) <= 19 and tekst == str(int(tekst))):
-        raise _onbekende_cursor()
-    if not 1 <= int(tekst) <= grens:
-        raise _onbekende_cursor()
-    return int(tekst)
-
-
-def _lees_cursor(cursor: str | None) -> int | None:
-    if not cursor:
+def _lees_cursor(rt: Runtime, soort: str, waarde: str | None) -> int | None:
+    """The id a cursor of ``soort`` names (api.cursor: opaque, sealed by the hub); 400 for one the
+    hub did not make."""
+    if not waarde:
         return None
-    return _getal(_ontcijfer(cursor, "id"), _MAX_ID)
+    getallen = cursor.lees(rt, soort, waarde, 1)
+    if getallen is None or not 1 <= getallen[0] <= _MAX_ID:
+        raise _onbekende_cursor()
+    return getallen[0]
 
 
 _BEGIN = datetime.min.replace(tzinfo=UTC)
 _MAX_MICRO = (datetime.max.replace(tzinfo=UTC) - _BEGIN) // timedelta(microseconds=1)
 
 
-def _logboekcursor(bericht: Bericht) -> str:
+def _logboekcursor(rt: Runtime, bericht: Bericht) -> str:
     # The position (ontvangenOp, id) of the last message given: microseconds since year 1 and id.
     micro = (bericht.ontvangen_op - _BEGIN) // timedelta(microseconds=1)
-    return b64url_encode(f"logboek:{micro}.{bericht.id}".encode())
+    return cursor.maak(rt, "logboek", micro, bericht.id)
 
 
-def _lees_logboekcursor(cursor: str | None) -> logboek.Positie | None:
-    if not cursor:
+def _lees_logboekcursor(rt: Runtime, waarde: str | None) -> logboek.Positie | None:
+    if not waarde:
         return None
-    micro, _, getal = _ontcijfer(cursor, "logboek").partition(".")
-    return logboek.Positie(_BEGIN + timedelta(microseconds=_getal(micro, _MAX_MICRO)), _getal(getal, _MAX_ID))
+    getallen = cursor.lees(rt, "logboek", waarde, 2)
+    if getallen is None or not (0 <= getallen[0] <= _MAX_MICRO and 1 <= getallen[1] <= _MAX_ID):
+        raise _onbekende_cursor()
+    return logboek.Positie(_BEGIN + timedelta(microseconds=getallen[0]), getallen[1])
 
 
 def _verlopen(bericht: Bericht) -> HubFout:
@@ -344,7 +343,7 @@ def haal_berichten_op(
         nu=v.nu,
         limiet=limit,
         max_bytes=v.runtime.instellingen.max_pagina_bytes,
-        na_id=_lees_cursor(volgende),
+        na_id=_lees_cursor(v.runtime, "berichten", volgende),
         berichttype=berichttype,
         afzender=afzender,
         module=module,
@@ -362,7 +361,7 @@ def berichten_stroom(rt: Runtime, ontvanger: str, nu: datetime, pagina: mailbox.
     fetch (api/lus_inbox.py) joins it when all of it came with the page (nothing to read)."""
     delen = [_deel(bericht, nu) for bericht in pagina.berichten]
     # DESIGN §4: "plus `volgende` (an opaque cursor) when more remain" — absent on the last page.
-    slot = ',"volgende":' + _json(_cursor(pagina.berichten[-1].id)) if pagina.meer else ""
+    slot = ',"volgende":' + _json(_cursor(rt, "berichten", pagina.berichten[-1].id)) if pagina.meer else ""
     return _stroom_berichten(rt, ontvanger, nu, delen, slot, dict(pagina.inhoud))
 
 
@@ -598,7 +597,7 @@ def haal_verzonden_op(
             v.session,
             v.partij,
             limiet=limit + 1,
-            voor_id=_lees_cursor(volgende),
+            voor_id=_lees_cursor(v.runtime, "verzonden", volgende),
             status=status,
             conversatie=conversatie_referentienummer if conversatie_referentienummer else None,
             module=module,
@@ -610,7 +609,7 @@ def haal_verzonden_op(
     reminders = mailbox.aantal_reminders(v.session, v.partij, berichten)
     return BerichtenRead(
         berichten=[bericht_weergave(b, v.nu, reminders=reminders) for b in berichten],
-        volgende=_cursor(berichten[-1].id) if meer else None,
+        volgende=_cursor(v.runtime, "verzonden", berichten[-1].id) if meer else None,
     )
 
 
@@ -659,7 +658,7 @@ def haal_logboek_op(
             richting=richting,
             module=module,
             berichttype=berichttype,
-            na=_lees_logboekcursor(volgende),
+            na=_lees_logboekcursor(v.runtime, volgende),
             limiet=limit + 1,
         )
     )
@@ -672,7 +671,7 @@ def haal_logboek_op(
             bericht_weergave(b, v.nu, reminders=reminders if b.afzender == v.partij.oin else None)
             for b in berichten
         ],
-        volgende=_logboekcursor(berichten[-1]) if meer else None,
+        volgende=_logboekcursor(v.runtime, berichten[-1]) if meer else None,
     )
 
 

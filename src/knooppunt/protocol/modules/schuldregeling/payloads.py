@@ -525,8 +525,10 @@ class Termijn(Payload):
 class SchuldregelingGeaccordeerd(_VervolgSHV):
     """Schuldregeling geaccordeerd (11.1), with the payment information for this creditor (11.2).
     Our design choice for the payment schedule: ``betaalschema`` lists the planned payments in date
-    order, and together they add up to the sum of ``prognoseEindbedrag``."""
+    order, and together they add up to the sum of ``prognoseEindbedrag``. ``klantnummerSHV`` is
+    optional here: DESIGN §3a has version 2.0 gain it (required there)."""
 
+    klantnummerSHV: Klantnummer | None = None  # type: ignore[assignment]
     klantnummerSE: Klantnummer
     datumAkkoord: Datum
     typeSchuldregeling: TypeSchuldregeling10
