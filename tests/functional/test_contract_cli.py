@@ -381,3 +381,4 @@ def test_worker_now_zonder_tijdzone_is_nederlandse_tijd(
     Dutch time (winter: UTC+1)."""
     uit = _worker(datetime(2026, 12, 1, 9, 0), database_url, tmp_path / "data", pki_dir)
     assert datetime.fromisoformat(uit["nu"]) == datetime.fromisoformat("2026-12-01T08:00:00+00:00")
+    assert uit["nu"] == "2026-12-01T09:00:00+01:00"  # shown in Europe/Amsterdam, as every time

@@ -17,6 +17,7 @@ import structlog
 
 from knooppunt import metrics
 from knooppunt.jobs import audit, bewaartermijn, dagsleutels, kluis, notificaties, termijnen, verlopen
+from knooppunt.protocol.werkdagen import AMSTERDAM
 from knooppunt.runtime import Runtime
 from knooppunt.store.db import db_nu
 
@@ -120,7 +121,9 @@ def draai_eenmaal(runtime: Runtime, *, nu: datetime | None = None) -> dict[str, 
             metrics.JOB_FOUTEN.labels(naam).inc()
         log.exception("jobs mislukt: geen databaseklok")
         raise JobsMislukt(f"jobs mislukt: {', '.join(JOBS)} (database onbereikbaar)") from exc
-    resultaat: dict[str, Any] = {"nu": moment.isoformat()}
+    # In Europe/Amsterdam with its offset, as every time the hub shows (docs/api.md "Times"): the
+    # operator sees the calendar day the terms are counted in.
+    resultaat: dict[str, Any] = {"nu": moment.astimezone(AMSTERDAM).isoformat()}
     mislukt: list[str] = []
     for naam, job in JOBS.items():
         try:
