@@ -659,6 +659,9 @@ def test_par_1_en_2_knooppunt_is_geen_deelnemer_en_een_antwoord_wijst_altijd_zij
             client(van).post("/berichten", json=envelop(van, aan, berichttype, **naar_vraag)), 422
         )
         assert body["code"] in ("ONGELDIG_ANTWOORD", "ONGELDIGE_VERWIJZING"), body
+        # §4: invalidParams "where fields are at fault" — for both codes the reference (a wire probe:
+        # ONGELDIGE_VERWIJZING had none)
+        assert [p["name"] for p in body["invalidParams"]] == ["crossReferentienummer"], body
     assert [b["referentienummer"] for b in _inbox(client(zorg))] == [vraag["referentienummer"]]
 
     # --- §1.1: every participant receives the same fields in the same form

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from knooppunt.hub.adresboek import schuldensoorten_van
-from knooppunt.hub.fouten import HubFout
+from knooppunt.hub.fouten import HubFout, OngeldigVeld
 from knooppunt.protocol.catalogus import SALDOVERZOEKEN, Berichttype, Voorwaarde
 from knooppunt.store.berichten import Berichtrij
 from knooppunt.store.models import OPEN_STATUSSEN, Deelnemer
@@ -90,11 +90,17 @@ class Context:
     uitgewisseld_in_reeks: bool = False
 
 
-def _fout(code: str, artikel: str, detail: str) -> HubFout:
+def _fout(code: str, artikel: str, detail: str, velden: Sequence[OngeldigVeld] = ()) -> HubFout:
     # A handbook article ("12.1", "2.0: 10.3") or, for a module without numbered articles, where
     # its rules come from ("SBN", "bewind").
     bron = f"art. {artikel}" if artikel[:1].isdigit() else f"afspraken {artikel}"
-    return HubFout(code, 422, "Bericht niet toegestaan", f"{detail} ({bron})", artikel=artikel)
+    return HubFout(code, 422, "Bericht niet toegestaan", f"{detail} ({bron})", list(velden), artikel=artikel)
+
+
+_VERWIJZING = OngeldigVeld(
+    "crossReferentienummer", "verwijst niet naar een bericht dat dit bericht mag noemen"
+)
+"""DESIGN §4: `invalidParams` "where fields are at fault" — the reference, as ONGELDIG_ANTWOORD names it."""
 
 
 def _type_van(rij: Any) -> str | None:
@@ -208,6 +214,7 @@ def _verwijst_naar_open_vraag(ctx: Context) -> None:
             f"'{ctx.type.code}' moet met crossReferentienummer verwijzen naar uw eigen "
             f"{' of '.join(sorted(ctx.type.verwijst_naar))} aan deze ontvanger in deze conversatie, module "
             "en versie dat nog niet beantwoord of verlopen is",
+            [_VERWIJZING],
         )
 
 
@@ -230,6 +237,7 @@ def _verwijst_naar_laatste_niet_akkoord(ctx: Context) -> None:
             f"een heroverweging moet met crossReferentienummer verwijzen naar het laatste "
             f"'betaalvoorstel_niet_akkoord' dat {ctx.ontvanger.naam} u in deze conversatie en module stuurde "
             "op uw betaalvoorstel of heroverweging",
+            [_VERWIJZING],
         )
 
 
