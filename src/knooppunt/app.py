@@ -160,15 +160,22 @@ class _TeGroot(StarletteHTTPException):
         self.max_bytes = max_bytes
 
 
-def _te_groot_fout(max_bytes: int) -> HubFout:
+def _te_groot_fout(max_bytes: int, pad: str = "") -> HubFout:
     grens = f"{max_bytes:,}".replace(",", ".")
+    if pad.endswith("/verzendingen"):
+        wat = (
+            "Stuur minder enveloppen per POST /verzendingen (de SDK deelt een reeks zelf op), of een "
+            "kleinere inhoud."
+        )
+    elif pad.endswith("/bevestigingen"):
+        wat = "Bevestig minder referentienummers per verzoek."
+    else:
+        wat = "Maak de inhoud kleiner (een bijlage kleiner, of de gegevens over meer berichten verdeeld)."
     return HubFout(
         "TE_GROOT",
         413,
         "Verzoek te groot",
-        f"Het verzoek is groter dan {grens} bytes (de grens van dit knooppunt); niets is opgeslagen. "
-        "Stuur minder enveloppen per POST /verzendingen (de SDK deelt een reeks zelf op), of een "
-        "kleinere inhoud.",
+        f"Het verzoek is groter dan {grens} bytes (de grens van dit knooppunt); niets is opgeslagen. {wat}",
     )
 
 
@@ -188,7 +195,7 @@ async def _te_groot(scope: Scope, send: Send, max_bytes: int) -> None:
         )
         await pagina(scope, _leeg_receive, send)
         return
-    antwoord = v1.json_probleem(_te_groot_fout(max_bytes), scope.get("path"))
+    antwoord = v1.json_probleem(_te_groot_fout(max_bytes, str(scope.get("path", ""))), scope.get("path"))
     antwoord.headers["API-Version"] = API_VERSIE
     await antwoord(scope, _leeg_receive, send)
 
@@ -302,7 +309,7 @@ def _api_app(runtime: Runtime) -> FastAPI:
     @api.exception_handler(StarletteHTTPException)
     async def _http(request: Request, fout: StarletteHTTPException) -> JSONResponse:
         if isinstance(fout, _TeGroot):
-            return v1.json_probleem(_te_groot_fout(fout.max_bytes), _pad(request))
+            return v1.json_probleem(_te_groot_fout(fout.max_bytes, _pad(request)), _pad(request))
         return http_probleem(request, fout)
 
     @api.exception_handler(OperationalError)

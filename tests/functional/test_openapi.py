@@ -160,6 +160,18 @@ def test_te_groot_verzoek_is_413(rt: Any, client_voor: Any, met_lengte: bool) ->
     inhoud: Any = blok * aantal if met_lengte else (blok for _ in range(aantal))
     r = client_voor(None).post("/bevestigingen", content=inhoud, headers={"content-type": "application/json"})
     _is_probleem(r, 413, "TE_GROOT")
+    assert "minder referentienummers" in r.json()["detail"]
+    # the advice fits the path (a wire probe: a single submit was told to send fewer envelopes)
+    r = client_voor(None).post(
+        "/berichten", content=blok * aantal, headers={"content-type": "application/json"}
+    )
+    _is_probleem(r, 413, "TE_GROOT")
+    assert "inhoud kleiner" in r.json()["detail"] and "/verzendingen" not in r.json()["detail"]
+    r = client_voor(None).post(
+        "/verzendingen", content=blok * aantal, headers={"content-type": "application/json"}
+    )
+    _is_probleem(r, 413, "TE_GROOT")
+    assert "minder enveloppen per POST /verzendingen" in r.json()["detail"]
 
 
 def test_onverwachte_fout_is_500_problem_json(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
