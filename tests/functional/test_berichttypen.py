@@ -106,6 +106,15 @@ def test_par_4_berichttypen_per_module_en_versie(cast: dict[str, Any], client_vo
     }
     r = client.get("/berichttypen", params={"module": "bestaat_niet"})
     assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "module"
+    # a version no module has is refused as an unknown module is (a versions probe: 200 and an
+    # empty list, as if the hub had no types), naming the versions there are
+    for onbekend in ("3.0", "1", "2.0.0"):
+        r = client.get("/berichttypen", params={"versie": onbekend})
+        assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "versie", r.text
+    assert (
+        "'1.0'" in r.json()["invalidParams"][0]["reason"]
+        and "'2.0'" in r.json()["invalidParams"][0]["reason"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ from knooppunt.api.schemas import (
 from knooppunt.hub import adresboek, audit, logboek, mailbox, verzendingen
 from knooppunt.hub.fouten import HubFout, OngeldigVeld
 from knooppunt.hub.mailbox import Instellingen
-from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Rol
+from knooppunt.protocol.catalogus import CATALOGUS, Berichttype, Rol, versiesleutel
 from knooppunt.protocol.identificatie import is_oin_vorm
 from knooppunt.protocol.jwe import b64url_encode, x5t_s256
 from knooppunt.protocol.payloads import schemas_per_versie
@@ -60,11 +60,16 @@ router = APIRouter(route_class=TransactieRoute)
 if TYPE_CHECKING:
     ModuleCode = str
     BerichttypeCode = str
+    VersieCode = str
 else:
     ModuleCode = Literal[tuple(CATALOGUS.modulecodes())]
     # A filter on a type that exists in no module answered an empty list, so a misspelt filter
     # looked like an empty inbox (an independent limits probe): the codes are a closed set too.
     BerichttypeCode = Literal[tuple(sorted({t.code for t in CATALOGUS.alle()}))]
+    # Likewise a version that exists in no module (`?versie=3.0` answered an empty list, while an
+    # unknown module was a 400: a versions probe); one that exists, but not in the module asked
+    # for, is an empty list.
+    VersieCode = Literal[tuple(sorted({t.versie for t in CATALOGUS.alle()}, key=versiesleutel))]
 RolCode = Literal["SHV", "SE", "WF", "BW"]
 
 
@@ -826,7 +831,7 @@ def berichttype_weergave(t: Berichttype, instellingen: Instellingen) -> Berichtt
 def haal_berichttypen_op(
     v: VerzoekDep,
     module: Annotated[ModuleCode | None, Query()] = None,
-    versie: Annotated[Tekst | None, Query(min_length=1, max_length=16)] = None,
+    versie: Annotated[VersieCode | None, Query()] = None,
 ) -> BerichttypenRead:
     instellingen = v.runtime.instellingen
     return BerichttypenRead(
