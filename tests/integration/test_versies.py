@@ -79,7 +79,9 @@ def test_par_3a_heroverweging_verwijst_naar_het_laatste_niet_akkoord_en_beantwoo
     t = traject()
     gemeente, energie = wie["gemeente"], wie["energie"]
     voorstel = t.ok(gemeente, energie, "betaalvoorstel")
-    t.geweigerd(gemeente, energie, "heroverweging", "ONGELDIGE_VERWIJZING")  # names nothing
+    probleem = t.geweigerd(gemeente, energie, "heroverweging", "ONGELDIGE_VERWIJZING")  # names nothing
+    # the source as people read it (a versions probe found "(art. 2.0: 10.3)")
+    assert probleem["detail"].endswith("(afsprakenstelsel 2.0, art. 10.3)"), probleem["detail"]
     t.geweigerd(gemeente, energie, "heroverweging", "ONGELDIGE_VERWIJZING", antwoord_op=voorstel)
     niet_akkoord = t.ok(energie, gemeente, "betaalvoorstel_niet_akkoord", antwoord_op=voorstel)
     heroverweging = t.ok(gemeente, energie, "heroverweging", antwoord_op=niet_akkoord)

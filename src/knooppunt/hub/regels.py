@@ -93,7 +93,11 @@ class Context:
 def _fout(code: str, artikel: str, detail: str, velden: Sequence[OngeldigVeld] = ()) -> HubFout:
     # A handbook article ("12.1", "2.0: 10.3") or, for a module without numbered articles, where
     # its rules come from ("SBN", "bewind").
-    bron = f"art. {artikel}" if artikel[:1].isdigit() else f"afspraken {artikel}"
+    versie, _, nummer = artikel.partition(": ")
+    if nummer:  # "2.0: 10.3": an article of the afsprakenstelsel of that version
+        bron = f"afsprakenstelsel {versie}, art. {nummer}"
+    else:
+        bron = f"art. {artikel}" if artikel[:1].isdigit() else f"afspraken {artikel}"
     return HubFout(code, 422, "Bericht niet toegestaan", f"{detail} ({bron})", list(velden), artikel=artikel)
 
 
