@@ -233,7 +233,7 @@ class BerichtRead(Schema):
     aantal_reminders: int | None = Field(
         default=None,
         description="For the sender's own saldoverzoek and betaalvoorstel: how many reminders it sent "
-        "about it (art. 15); absent elsewhere",
+        "about it (art. 15); null elsewhere",
     )
     inhoud: str | None = None
     melding: dict[str, Any] | None = None
