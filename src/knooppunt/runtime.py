@@ -132,7 +132,17 @@ def laad_ankers(settings: Settings, extra: list[Path] | None = None) -> Vertrouw
     return ankers
 
 
-def bouw(settings: Settings, *, extra_ankers: list[Path] | None = None, upgrade: bool = True) -> Runtime:
+def bouw(
+    settings: Settings,
+    *,
+    extra_ankers: list[Path] | None = None,
+    upgrade: bool = True,
+    alleen_nieuw: bool = False,
+) -> Runtime:
+    """The runtime of a process. ``upgrade``: migrate the schema to the newest revision (`serve`,
+    `db upgrade`); with ``alleen_nieuw`` only a database without a schema is made, and one behind
+    (or ahead) is refused with `migrate.SchemaNietActueel` — the operator commands, which must not
+    change the schema under nodes still serving it."""
     # A process that migrates checks the key store before writing to it (controleer_koppeling
     # makes its tables once it proves to be the right one).
     dagsleutels = Dagsleutels.uit_instellingen(settings, maak=not upgrade)
@@ -142,7 +152,8 @@ def bouw(settings: Settings, *, extra_ankers: list[Path] | None = None, upgrade:
         # the one the database works with (decision 0040). One that does not (a `serve` worker,
         # whose supervisor checked) starts without touching the database.
         try:
-            migrate.upgrade(engine)
+            if not alleen_nieuw or migrate.controleer_actueel(engine):
+                migrate.upgrade(engine)
             dagsleutels.controleer_koppeling(engine)
         except BaseException:
             engine.dispose()

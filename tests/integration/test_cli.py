@@ -92,6 +92,41 @@ def test_db_upgrade_en_check(cli: Any) -> None:
     assert "komen overeen" in uit.output
 
 
+def test_alleen_db_upgrade_en_serve_migreren_een_database_in_gebruik(cli: Any, database_url: str) -> None:
+    """README: `db check` "fails when models and migrations drift"; `db upgrade` creates the schema
+    and `serve` migrates on start. An operator probe: every other command migrated a database left
+    behind (during a rolling upgrade, under the nodes still serving it), and `db check` upgraded
+    before comparing. Now a database in use that is behind is refused, with what to run; a new one
+    (no schema) is still made, as the quick start expects."""
+    from alembic import command
+
+    from knooppunt.store import migrate
+    from knooppunt.store.db import maak_engine
+
+    engine = maak_engine(database_url)
+    try:
+        config = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
+        nieuw = migrate.huidige_revisie(engine) is None
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            if nieuw:
+                command.upgrade(config, "0021_termijn_verstreken")
+            else:  # the fixture's database is at the newest revision: one step back
+                command.downgrade(config, "0021_termijn_verstreken")
+        for opdracht in (("deelnemer", "list"), ("audit", "lijst"), ("worker", "--once"), ("db", "check")):
+            uit = cli(*opdracht)
+            assert uit.exit_code == 1, (opdracht, uit.output)
+            assert "schemarevisie 0021_termijn_verstreken" in uit.output, (opdracht, uit.output)
+            assert "knooppunt db upgrade" in uit.output, (opdracht, uit.output)
+            assert migrate.huidige_revisie(engine) == "0021_termijn_verstreken", opdracht  # untouched
+        assert cli("db", "upgrade").exit_code == 0
+        assert migrate.huidige_revisie(engine) == migrate.nieuwste_revisie()
+        assert cli("deelnemer", "list").exit_code == 0
+        assert cli("db", "check").exit_code == 0
+    finally:
+        engine.dispose()
+
+
 def test_worker_once_now_laat_berichten_verlopen(
     cli: Any, cast: dict[str, Partij], client_voor: Any, rt: Runtime
 ) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from knooppunt.config import DEFAULT_DATA_DIR, Settings, SettingsError, instellingsfouten, load_settings
 from knooppunt.hub.fouten import HubFout
 from knooppunt.store.dagsleutels import SleutelFout, SleutelopslagOnbereikbaar
+from knooppunt.store.migrate import SchemaNietActueel
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,6 +62,10 @@ def fouten_netjes(functie: F) -> F:
                 click.echo(f"configuratiefout: {regel}", err=True)
             sys.exit(2)
         except (FileNotFoundError, FileExistsError, PermissionError) as fout:
+            click.echo(f"fout: {fout}", err=True)
+            sys.exit(1)
+        except SchemaNietActueel as fout:
+            # The schema is behind (or ahead): this command does not migrate a database in use.
             click.echo(f"fout: {fout}", err=True)
             sys.exit(1)
         except SleutelFout as fout:

@@ -28,11 +28,12 @@ if TYPE_CHECKING:
 
 @contextmanager
 def _transactie() -> Iterator[tuple[Session, Runtime]]:
-    """One unit of work on the configured database (migrated first), for the adresboek commands."""
+    """One unit of work on the configured database (made first when it is new), for the adresboek
+    commands."""
     from knooppunt import runtime
     from knooppunt.store.db import transactie
 
-    rt = runtime.bouw(_settings())
+    rt = runtime.bouw(_settings(), alleen_nieuw=True)
     try:
         with transactie(rt.sessions) as session:
             yield session, rt
@@ -226,7 +227,7 @@ def worker(once: bool, now: str | None, interval: float) -> None:
     if moment is not None and not once:
         # A loop with its clock stopped at --now would run the same moment's jobs for ever.
         raise click.UsageError("--now goes with --once: one run at that moment (a rehearsal or a test)")
-    rt = runtime.bouw(settings)
+    rt = runtime.bouw(settings, alleen_nieuw=True)
     try:
         rt.ondertekenaar()  # the audit sequencer signs checkpoints: refuse to start without its key
         if moment is not None:
@@ -269,12 +270,19 @@ def db_upgrade() -> None:
 @db.command("check")
 @fouten_netjes
 def db_check() -> None:
-    """Fail when the models and the migrations disagree (run in CI)."""
+    """Fail when the models and the migrations disagree (run in CI): on a new database after
+    migrating it; a database in use is only compared, never migrated (behind: exit 1, run
+    `knooppunt db upgrade` first)."""
     from knooppunt.store import migrate
     from knooppunt.store.db import maak_engine
 
     engine = maak_engine(_settings(alleen_berichtendatabase=True).effective_database_url)
-    migrate.upgrade(engine)
+    try:
+        if migrate.controleer_actueel(engine):
+            migrate.upgrade(engine)
+    except migrate.SchemaNietActueel as exc:
+        click.echo(f"fout: {exc}", err=True)
+        sys.exit(1)
     verschillen = migrate.drift(engine)
     if verschillen:
         for verschil in verschillen:
@@ -356,7 +364,7 @@ def audit_verify(
         except (NotitieFout, UnicodeDecodeError) as exc:
             raise click.BadParameter(f"{pad}: {exc}", param_hint="--checkpoint") from exc
     settings = _settings()
-    rt = runtime.bouw(settings)
+    rt = runtime.bouw(settings, alleen_nieuw=True)
     try:
         verslag = hub_audit.controleer(
             rt.engine,
@@ -418,7 +426,7 @@ def audit_sequence() -> None:
 
     configureer()
     settings = _settings()
-    rt = runtime.bouw(settings)
+    rt = runtime.bouw(settings, alleen_nieuw=True)
     try:
         uitkomst = audit_jobs.sequence(
             rt.sessions,
@@ -443,7 +451,7 @@ def audit_checkpoint(uit: Path | None) -> None:
     from knooppunt.hub import audit as hub_audit
     from knooppunt.store.db import leesverbinding
 
-    rt = runtime.bouw(_settings())
+    rt = runtime.bouw(_settings(), alleen_nieuw=True)
     try:
         with leesverbinding(rt.engine) as conn:
             checkpoint = hub_audit.nieuwste_checkpoint(conn)
@@ -524,7 +532,7 @@ def audit_lijst(vanaf: str | None, tot: str | None, actie: str | None, limiet: i
         raise click.BadParameter(
             f"{actie!r} is geen actie van het auditlog; kies uit {', '.join(acties)}", param_hint="--actie"
         )
-    rt = runtime.bouw(_settings())
+    rt = runtime.bouw(_settings(), alleen_nieuw=True)
     try:
         with leesverbinding(rt.engine) as conn:
             regels = hub_audit.lijst(

@@ -112,7 +112,7 @@ def sleutel_import(oin: str, certificaat: Path, sleutel_pad: Path) -> None:
     from knooppunt.store import deelnemers as deelnemers_store
     from knooppunt.store.db import db_nu, transactie
 
-    rt = runtime.bouw(_settings())
+    rt = runtime.bouw(_settings(), alleen_nieuw=True)
     try:
         kluis = Kluis.uit_instellingen(rt.settings)
         with transactie(rt.sessions) as session:
@@ -158,7 +158,7 @@ def herversleutel() -> None:
     from knooppunt.portaal.kluis import Kluis
     from knooppunt.store.db import db_nu, transactie
 
-    rt = runtime.bouw(_settings())
+    rt = runtime.bouw(_settings(), alleen_nieuw=True)
     try:
         kluis = Kluis.uit_instellingen(rt.settings)
         with transactie(rt.sessions) as session:
@@ -187,7 +187,7 @@ def kluis_vernietigen(proef: bool) -> None:
     from knooppunt.portaal import kluismigratie
     from knooppunt.store.db import db_nu, transactie
 
-    rt = runtime.bouw(_settings())
+    rt = runtime.bouw(_settings(), alleen_nieuw=True)
     try:
         with transactie(rt.sessions) as session:
             uitslag = kluismigratie.vernietig(

@@ -34,6 +34,38 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+class SchemaNietActueel(Exception):
+    """The database's schema is not the one this version of Knooppunt works with, and this command
+    does not migrate (only `knooppunt db upgrade` and `knooppunt serve` do): the message says what
+    to run."""
+
+
+def controleer_actueel(engine: Engine) -> bool:
+    """For a command that does not migrate a database in use: True when the database has no schema
+    yet (a new one: the command may make it, nobody else uses it); nothing to do when it is at the
+    newest revision (False); `SchemaNietActueel` when it is behind or ahead — migrating it here would change
+    the schema under the nodes still serving it (a rolling upgrade), an independent operator probe."""
+    huidig, nieuwste = huidige_revisie(engine), nieuwste_revisie()
+    if huidig is None:
+        return True
+    if huidig == nieuwste:
+        return False
+    try:
+        bekend = ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(huidig) is not None
+    except Exception:  # alembic: "Can't locate revision" — a newer version wrote it
+        bekend = False
+    if bekend:
+        raise SchemaNietActueel(
+            f"de database staat op schemarevisie {huidig}; deze versie van Knooppunt werkt met {nieuwste}. "
+            "Draai eerst 'knooppunt db upgrade' (of start 'knooppunt serve', dat migreert onder een slot) "
+            "en daarna dit commando opnieuw."
+        )
+    raise SchemaNietActueel(
+        f"de database staat op schemarevisie {huidig}, die deze versie van Knooppunt niet kent (zij werkt "
+        f"met {nieuwste}): de database is door een nieuwere versie bijgewerkt. Gebruik die versie."
+    )
+
+
 def huidige_revisie(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
