@@ -85,6 +85,18 @@ def test_deelnemer_add_foutmeldingen(cli: Any, pki: dict[str, Partij]) -> None:
     assert "kvkNummer" in uit.output and "naam" in uit.output
 
 
+def test_een_interval_van_nul_of_minder_wordt_geweigerd(cli: Any) -> None:
+    """An operator probe: `worker --interval 0` ran the jobs 521 times in 10 s, each on the
+    database; a typo in a service file flooded database and log. At least 0.1 s now."""
+    for opdracht in (
+        ("worker", "--interval", "0"),
+        ("worker", "--interval", "-5"),
+        ("serve", "--job-interval", "0"),
+    ):
+        uit = cli(*opdracht)
+        assert uit.exit_code == 2 and "0.1" in uit.output, (opdracht, uit.output)
+
+
 def test_db_upgrade_en_check(cli: Any) -> None:
     assert cli("db", "upgrade").exit_code == 0
     uit = cli("db", "check")

@@ -109,7 +109,13 @@ def main() -> None:
 @click.option(
     "--jobs/--no-jobs", default=True, show_default=True, help="Run the periodic jobs in this process."
 )
-@click.option("--job-interval", default=60.0, show_default=True, type=float, help="Seconds between job runs.")
+@click.option(
+    "--job-interval",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between job runs (at least 0.1).",
+)
 @fouten_netjes
 def serve(
     *,
@@ -213,7 +219,13 @@ def _waarschuw_voor_now(rt: Any, moment: datetime) -> None:
     help="Development only: the clock for this run (ISO 8601; without an offset, Europe/Amsterdam time). "
     "Not a dry run: it really expires, notifies and purges in the database it runs on — rehearse on a copy.",
 )
-@click.option("--interval", default=60.0, show_default=True, type=float, help="Seconds between runs.")
+@click.option(
+    "--interval",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between runs (at least 0.1).",
+)
 @fouten_netjes
 def worker(once: bool, now: str | None, interval: float) -> None:
     """Run the periodic jobs (expiry, ...) standalone; several workers may run at once."""
