@@ -261,8 +261,14 @@ def test_production_needs_a_configured_master_key(tmp_path: Path) -> None:
         trust_anchors=[tmp_path / "ca.pem"],
         data_dir=tmp_path,
     )
-    with pytest.raises(SettingsError, match="KNOOPPUNT_PORTAAL_HOOFDSLEUTELS"):
+    with pytest.raises(SettingsError, match="KNOOPPUNT_PORTAAL_HOOFDSLEUTELS") as aan:
         Kluis.uit_instellingen(settings)
+    assert "KNOOPPUNT_PORTAAL_ACTIEF=false" in str(aan.value)
+    # With the portal off, a `knooppunt portaal …` command still needs the kluis: it is not told to
+    # switch off what is off (an operator probe).
+    with pytest.raises(SettingsError, match="nodig voor dit commando") as uit:
+        Kluis.uit_instellingen(settings.model_copy(update={"portaal_actief": False}))
+    assert "KNOOPPUNT_PORTAAL_ACTIEF" not in str(uit.value)
 
 
 def test_development_master_key_file_is_private(rt: Runtime, kluis: Kluis) -> None:

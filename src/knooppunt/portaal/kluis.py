@@ -142,6 +142,14 @@ class Kluis:
         if tekst:
             return cls.uit_tekst(tekst)
         if not settings.is_development:
+            if not settings.portaal_actief:
+                # A `knooppunt portaal …` command with the portal off: the kluis is what it works on
+                # (an operator probe was told to switch off what was off already).
+                raise SettingsError(
+                    "KNOOPPUNT_PORTAAL_HOOFDSLEUTELS is nodig voor dit commando: het werkt met de kluis van "
+                    "het portaal (ook als het portaal uit staat). Zet de hoofdsleutel(s) waaronder de kluis "
+                    "versleuteld is: 'id:base64(32 bytes)'."
+                )
             raise SettingsError(
                 "KNOOPPUNT_PORTAAL_HOOFDSLEUTELS is verplicht in productie wanneer het portaal aan staat: "
                 "'id:base64(32 bytes)', bewaard buiten de database en haar back-ups. Of zet "
