@@ -885,10 +885,15 @@ def certificaat_add(oin: str, certificaat: Path, gebruik: tuple[str, ...]) -> No
 @deelnemer_certificaat.command("intrekken")
 @click.option("--oin", required=True)
 @click.option(
-    "--vingerafdruk", required=True, help="SHA-256 fingerprint (hex) as shown by `deelnemer list --json`."
+    "--vingerafdruk",
+    required=True,
+    help="SHA-256 fingerprint (hex) as shown by `deelnemer list --json`, or as "
+    "`openssl x509 -fingerprint -sha256` prints it (AB:CD:…).",
 )
 @fouten_netjes
 def certificaat_intrekken(oin: str, vingerafdruk: str) -> None:
+    # openssl's "sha256 Fingerprint=AB:CD:…" form: without the label and colons, in lower case.
+    vingerafdruk = vingerafdruk.strip().rpartition("=")[2].replace(":", "").lower()
     from knooppunt.hub import adresboek
     from knooppunt.store.db import db_nu
 
