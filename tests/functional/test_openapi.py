@@ -12,6 +12,7 @@ import pytest
 import structlog
 from starlette.testclient import TestClient
 
+from knooppunt import app as app_module
 from knooppunt.api import deps
 from knooppunt.api.openapi_export import openapi_document
 from knooppunt.logging import configureer
@@ -200,6 +201,8 @@ def test_onverwachte_fout_is_een_json_logregel_zonder_traceback(
     had this already; an operator probe found the API still did)."""
     configureer()  # JSON lines on this test's captured stderr, as `knooppunt serve` logs
     structlog.configure(cache_logger_on_first_use=False)
+    # The module's logger may have been cached by an earlier test, bound to that test's stderr.
+    monkeypatch.setattr(app_module, "log", structlog.get_logger("knooppunt.api"))
     capsys.readouterr()
 
     def kapot(*args: Any, **kwargs: Any) -> Any:

@@ -29,6 +29,7 @@ from knooppunt.config import Settings, SettingsError
 from knooppunt.hub import adresboek
 from knooppunt.logging import configureer
 from knooppunt.pki.certificaat import lees_pem
+from knooppunt.portaal import app as portaal_app
 from knooppunt.portaal import oidc as portaal_oidc
 from knooppunt.portaal.oidc import FLOW_COOKIE, Niveau, Weigering, lees_inlog, lees_niveau
 from knooppunt.portaal.sessies import COOKIE, LOGIN_CSRF_COOKIE
@@ -429,6 +430,9 @@ def test_onverwachte_fout_geeft_de_nederlandse_foutpagina_en_een_logregel(
     configureer()  # JSON lines on this test's captured stderr, as `knooppunt serve` logs
     # Not cached in the modules' loggers: after this test they must follow the defaults again.
     structlog.configure(cache_logger_on_first_use=False)
+    # The module's logger may have been cached by an earlier test (a CLI command run in-process
+    # configures logging), bound to that test's stderr.
+    monkeypatch.setattr(portaal_app, "log", structlog.get_logger("knooppunt.portaal"))
     capsys.readouterr()
 
     async def kapot(*args: object, **kwargs: object) -> str:
