@@ -898,8 +898,25 @@ def certificaat_intrekken(oin: str, vingerafdruk: str) -> None:
     from knooppunt.store.db import db_nu
 
     with _transactie() as (session, _rt):
-        adresboek.trek_certificaat_in(session, oin, vingerafdruk, nu=db_nu(session), door=_beheerder())
+        nu = db_nu(session)
+        cert = adresboek.trek_certificaat_in(session, oin, vingerafdruk, nu=nu, door=_beheerder())
+        if cert.ingetrokken_op is not None and cert.ingetrokken_op < nu:
+            click.echo(f"certificaat {vingerafdruk} van {oin} was al ingetrokken; er is niets veranderd")
+            return
         click.echo(f"certificaat {vingerafdruk} van {oin} ingetrokken")
+        deelnemer = adresboek.haal(session, oin)
+        over = [
+            c
+            for c in deelnemer.certificaten
+            if c.gebruik_tls and c.ingetrokken_op is None and c.geldig_tot > nu
+        ]
+        if not over:
+            # An operator probe: the last one went without a word, and the participant was locked out.
+            click.echo(
+                f"let op: {deelnemer.naam} ({oin}) heeft nu geen geldig TLS-certificaat meer en kan niet "
+                "verbinden tot u er een toevoegt met 'knooppunt deelnemer certificaat add'",
+                err=True,
+            )
 
 
 def _met_lokale_webhookhint(fout: HubFout, webhook: str | None, settings: Settings) -> HubFout:
