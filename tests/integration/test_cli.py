@@ -230,7 +230,7 @@ def test_worker_now_zonder_once_wordt_geweigerd(cli: Any) -> None:
     independent operations probe); DESIGN §6 gives --now for one run ("--once … --now")."""
     r = cli("worker", "--now", "2026-12-15T09:00:00+01:00")
     assert r.exit_code == 2
-    assert "--now goes with --once" in r.output
+    assert "--now hoort bij --once" in r.output
 
 
 def test_notificaties_webhook_fout_een_keer_met_de_ontwikkelinstelling(

@@ -561,7 +561,7 @@ def test_cli_notificaties_toont_geheim_een_keer(cli: Any, cast: dict[str, Partij
         (["--digest-uur", "24"], 1, "kies 0 tot en met 23"),
         (["--webhook", "https://10.0.0.5/hook"], 1, "geen openbaar internetadres"),
         (["--webhook", "http://93.184.215.14/hook"], 1, "moet met https:// beginnen"),
-        (["--webhook", "https://93.184.215.14/", "--geen-webhook"], 2, "exclude each other"),
+        (["--webhook", "https://93.184.215.14/", "--geen-webhook"], 2, "sluiten elkaar uit"),
     ],
 )
 def test_cli_notificaties_foutmeldingen(

@@ -27,10 +27,10 @@ def test_zonder_offset_is_het_amsterdamse_tijd(settings: Settings) -> None:
 
 @pytest.mark.parametrize(
     ("moment", "waarom"),
-    [("2027-03-28T02:30", "not a time"), ("2026-10-25T02:30", "ambiguous")],
+    [("2027-03-28T02:30", "bestaat niet"), ("2026-10-25T02:30", "bestaat twee keer")],
 )
 def test_een_tijd_in_de_zomertijdwissel_vraagt_een_offset(
     settings: Settings, moment: str, waarom: str
 ) -> None:
-    with pytest.raises(click.BadParameter, match=f"{waarom} in Europe/Amsterdam.*give the offset"):
+    with pytest.raises(click.BadParameter, match=f"{waarom} in Europe/Amsterdam.*geef de offset"):
         _parse_now(moment, settings)

@@ -160,12 +160,15 @@ def _parse_now(now: str | None, settings: Settings) -> datetime | None:
     if now is None:
         return None
     if not settings.is_development:
-        raise SettingsError("--now is only allowed with KNOOPPUNT_ENV=development")
+        raise SettingsError(
+            "--now mag alleen met KNOOPPUNT_ENV=development (een klok verzetten op een database in gebruik "
+            "laat berichten verlopen): oefen op een kopie in ontwikkeling"
+        )
     try:
         moment = datetime.fromisoformat(now)
     except ValueError as exc:
         raise click.BadParameter(
-            f"{now!r} is not an ISO 8601 moment (e.g. 2026-12-01T09:00:00+01:00)", param_hint="--now"
+            f"{now!r} is geen ISO 8601-tijdstip (bijv. 2026-12-01T09:00:00+01:00)", param_hint="--now"
         ) from exc
     if moment.tzinfo is None:
         from knooppunt.protocol.werkdagen import AMSTERDAM
@@ -176,8 +179,9 @@ def _parse_now(now: str | None, settings: Settings) -> datetime | None:
         bestaat = eerste.astimezone(UTC).astimezone(AMSTERDAM).replace(tzinfo=None) == moment
         if eerste.utcoffset() != tweede.utcoffset() or not bestaat:
             raise click.BadParameter(
-                f"{now!r} is {'ambiguous' if bestaat else 'not a time'} in Europe/Amsterdam (a DST "
-                "change); give the offset, e.g. 2026-10-25T02:30:00+02:00 or +01:00",
+                f"{now!r} {'bestaat twee keer' if bestaat else 'bestaat niet'} in Europe/Amsterdam (de "
+                "overgang van zomer- en wintertijd); geef de offset, bijv. 2026-10-25T02:30:00+02:00 of "
+                "+01:00",
                 param_hint="--now",
             )
         moment = eerste
@@ -238,7 +242,7 @@ def worker(once: bool, now: str | None, interval: float) -> None:
     moment = _parse_now(now, settings)
     if moment is not None and not once:
         # A loop with its clock stopped at --now would run the same moment's jobs for ever.
-        raise click.UsageError("--now goes with --once: one run at that moment (a rehearsal or a test)")
+        raise click.UsageError("--now hoort bij --once: één run op dat moment (een oefening of een test)")
     rt = runtime.bouw(settings, alleen_nieuw=True)
     try:
         rt.ondertekenaar()  # the audit sequencer signs checkpoints: refuse to start without its key
@@ -830,7 +834,7 @@ def deelnemer_wijzig(
     from knooppunt.store.db import db_nu
 
     if schuldensoorten and geen_schuldensoorten:
-        raise click.UsageError("--schuldensoort and --geen-schuldensoorten exclude each other")
+        raise click.UsageError("--schuldensoort en --geen-schuldensoorten sluiten elkaar uit: kies er één")
     wijziging = adresboek.DeelnemerWijziging(
         modules=list(modules) or None,
         gebruikt_bsn=gebruikt_bsn,
@@ -974,9 +978,9 @@ def deelnemer_notificaties(
     from knooppunt.store.models import NotificatieInstellingen
 
     if emailadressen and geen_email:
-        raise click.UsageError("--email and --geen-email exclude each other")
+        raise click.UsageError("--email en --geen-email sluiten elkaar uit: kies er één")
     if webhook is not None and geen_webhook:
-        raise click.UsageError("--webhook and --geen-webhook exclude each other")
+        raise click.UsageError("--webhook en --geen-webhook sluiten elkaar uit: kies er één")
     wijziging = notificaties.Wijziging(
         emailadressen=[] if geen_email else (list(emailadressen) if emailadressen else None),
         modus=modus,
