@@ -1163,7 +1163,8 @@ def pki_crl(map_: Path, geldig_dagen: int) -> None:
         pad = ontwikkel_ca.vernieuw_crl(map_, geldig=timedelta(days=geldig_dagen))
     except ontwikkel_ca.NietVanDezeCa as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"CRL vernieuwd, geldig tot over {geldig_dagen} {'dag' if geldig_dagen == 1 else 'dagen'}: {pad}")
+    dagen = "dag" if geldig_dagen == 1 else "dagen"
+    click.echo(f"CRL vernieuwd, geldig tot over {geldig_dagen} {dagen}: {pad}")
 
 
 def _registreer_subcommandos() -> None:
