@@ -359,10 +359,13 @@ def test_cursor_met_een_groot_getal_is_een_400(cast: dict[str, Partij], app: Any
         r = se.get(pad, params={"volgende": cursor(waarde)[:200]})
         assert _namen(_probleem(r, 400, "ONGELDIG_VERZOEK")) == ["volgende"], (pad, waarde[:20])
     # the largest id, in a cursor the hub made: a page (empty)
-    grootste = api_cursor.maak(rt, "berichten", 9223372036854775807)
+    grootste = api_cursor.maak(rt.dagsleutels.hoofdsleutels, "berichten", 9223372036854775807)
     assert se.get("/berichten", params={"volgende": grootste}).status_code == 200
     for waarde in (0, 9223372036854775808):
-        r = se.get("/berichten", params={"volgende": api_cursor.maak(rt, "berichten", waarde)})
+        r = se.get(
+            "/berichten",
+            params={"volgende": api_cursor.maak(rt.dagsleutels.hoofdsleutels, "berichten", waarde)},
+        )
         assert _namen(_probleem(r, 400, "ONGELDIG_VERZOEK")) == ["volgende"], waarde
 
 
@@ -568,7 +571,7 @@ def test_een_cursor_is_precies_wat_het_knooppunt_gaf(cast: dict[str, Partij], ap
     `400` naming `volgende`" — also one the hub once wrote (`id:2`), one for another listing, one
     padded, cut short or with a character changed."""
     shv = _client(app, cast["gemeente"])
-    echt = api_cursor.maak(rt, "berichten", 2)
+    echt = api_cursor.maak(rt.dagsleutels.hoofdsleutels, "berichten", 2)
     anders = echt[:-1] + ("A" if echt[-1] != "A" else "B")
     for waarde in ("aWQ6Mg", "aWQ6MA", "aWQ6LTE", echt + "==", echt[:-2], anders):
         for pad in ("/berichten", "/verzonden"):
@@ -577,7 +580,7 @@ def test_een_cursor_is_precies_wat_het_knooppunt_gaf(cast: dict[str, Partij], ap
     assert shv.get("/berichten", params={"volgende": echt}).status_code == 200  # as written
     # a cursor of the sent list is none of the inbox, and the other way round
     _probleem(shv.get("/verzonden", params={"volgende": echt}), 400, "ONGELDIG_VERZOEK")
-    verzonden = api_cursor.maak(rt, "verzonden", 2)
+    verzonden = api_cursor.maak(rt.dagsleutels.hoofdsleutels, "verzonden", 2)
     assert shv.get("/verzonden", params={"volgende": verzonden}).status_code == 200
     _probleem(shv.get("/berichten", params={"volgende": verzonden}), 400, "ONGELDIG_VERZOEK")
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from knooppunt.protocol.jwe import b64url_encode
-from knooppunt.runtime import Runtime
+from knooppunt.store.dagsleutels import Hoofdsleutels
 
 _INFO = b"knooppunt-cursor-v1"
 _INFO_NONCE = b"knooppunt-cursor-nonce-v1"
@@ -36,25 +36,24 @@ def _afgeleid(sleutel: bytes, info: bytes) -> bytes:
     return HKDF(hashes.SHA256(), 32, salt=None, info=info).derive(sleutel)
 
 
-def _master(rt: Runtime) -> list[bytes]:
+def _master(hoofd: Hoofdsleutels) -> list[bytes]:
     """The master keys, the current one first."""
-    hoofd = rt.dagsleutels.hoofdsleutels
     volgorde = [hoofd.huidige_id, *(sid for sid in hoofd.sleutels if sid != hoofd.huidige_id)]
     return [hoofd.sleutels[sid] for sid in volgorde]
 
 
-def maak(rt: Runtime, soort: str, *getallen: int) -> str:
+def maak(hoofd: Hoofdsleutels, soort: str, *getallen: int) -> str:
     """A cursor of ``soort`` (what it pages: `berichten`, `verzonden`, `logboek`) for these
     non-negative numbers. (Keys are derived per call: microseconds, and only when a page has a
     next one.)"""
-    sleutel = _master(rt)[0]
+    sleutel = _master(hoofd)[0]
     data = b"".join(g.to_bytes(_GETAL, "big") for g in getallen)
     nonce = hmac.new(_afgeleid(sleutel, _INFO_NONCE), soort.encode() + b"|" + data, hashlib.sha256).digest()
     nonce = nonce[:_NONCE]
     return b64url_encode(nonce + AESGCM(_afgeleid(sleutel, _INFO)).encrypt(nonce, data, soort.encode()))
 
 
-def lees(rt: Runtime, soort: str, cursor: str, aantal: int) -> tuple[int, ...] | None:
+def lees(hoofd: Hoofdsleutels, soort: str, cursor: str, aantal: int) -> tuple[int, ...] | None:
     """The ``aantal`` numbers of a cursor of ``soort`` the hub made; None for anything else
     (another kind, altered, cut short, from another hub, padded or spelt otherwise)."""
     if len(cursor) > 200:
@@ -65,7 +64,7 @@ def lees(rt: Runtime, soort: str, cursor: str, aantal: int) -> tuple[int, ...] |
         return None
     if len(ruw) != _NONCE + aantal * _GETAL + _TAG or b64url_encode(ruw) != cursor:
         return None
-    for sleutel in _master(rt):
+    for sleutel in _master(hoofd):
         try:
             data = AESGCM(_afgeleid(sleutel, _INFO)).decrypt(ruw[:_NONCE], ruw[_NONCE:], soort.encode())
         except InvalidTag:

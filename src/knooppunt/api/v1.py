@@ -134,7 +134,7 @@ def bericht_weergave(
 
 
 def _cursor(rt: Runtime, soort: str, waarde: int) -> str:
-    return cursor.maak(rt, soort, waarde)
+    return cursor.maak(rt.dagsleutels.hoofdsleutels, soort, waarde)
 
 
 _MAX_ID = 2**63 - 1  # a BIGINT id; a larger number is no cursor of ours (PostgreSQL: a 500 before)
@@ -166,7 +166,7 @@ def _lees_cursor(rt: Runtime, soort: str, waarde: str | None) -> int | None:
     hub did not make."""
     if not waarde:
         return None
-    getallen = cursor.lees(rt, soort, waarde, 1)
+    getallen = cursor.lees(rt.dagsleutels.hoofdsleutels, soort, waarde, 1)
     if getallen is None or not 1 <= getallen[0] <= _MAX_ID:
         raise _onbekende_cursor()
     return getallen[0]
@@ -179,13 +179,13 @@ _MAX_MICRO = (datetime.max.replace(tzinfo=UTC) - _BEGIN) // timedelta(microsecon
 def _logboekcursor(rt: Runtime, bericht: Bericht) -> str:
     # The position (ontvangenOp, id) of the last message given: microseconds since year 1 and id.
     micro = (bericht.ontvangen_op - _BEGIN) // timedelta(microseconds=1)
-    return cursor.maak(rt, "logboek", micro, bericht.id)
+    return cursor.maak(rt.dagsleutels.hoofdsleutels, "logboek", micro, bericht.id)
 
 
 def _lees_logboekcursor(rt: Runtime, waarde: str | None) -> logboek.Positie | None:
     if not waarde:
         return None
-    getallen = cursor.lees(rt, "logboek", waarde, 2)
+    getallen = cursor.lees(rt.dagsleutels.hoofdsleutels, "logboek", waarde, 2)
     if getallen is None or not (0 <= getallen[0] <= _MAX_MICRO and 1 <= getallen[1] <= _MAX_ID):
         raise _onbekende_cursor()
     return logboek.Positie(_BEGIN + timedelta(microseconds=getallen[0]), getallen[1])

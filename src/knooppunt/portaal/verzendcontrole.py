@@ -113,12 +113,13 @@ def versie_van_verwijzing(
         genoemd = next((b for b in tijdlijn if b.referentienummer == antwoord_op), None)
         if genoemd is not None and genoemd.versie in soorten:
             return genoemd.versie
-    open_: list[tuple[int, str]] = []
-    for versie, soort in soorten.items():
-        for oin in ontvangers:
-            verwijzingen, _ = _verwijzingen(soort, eigen, oin, tijdlijn)
-            nummers = {v.referentienummer for v in verwijzingen if not v.beantwoord}
-            open_ += [(b.id, versie) for b in tijdlijn if b.referentienummer in nummers]
+    open_ = [
+        (v.ontvangen_op, versie)
+        for versie, soort in soorten.items()
+        for oin in ontvangers
+        for v in _verwijzingen(soort, eigen, oin, tijdlijn)[0]
+        if not v.beantwoord
+    ]
     return max(open_)[1] if open_ else None
 
 

@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from knooppunt.client.fouten import VerzendFout
-from knooppunt.hub import adresboek, mailbox
+from knooppunt.hub import adresboek
 from knooppunt.hub.fouten import HubFout
 from knooppunt.portaal import antwoordnummers, dossiers, formulier, verzendcontrole, weergave
 from knooppunt.portaal.browsersleutels import naar_werkplek, weiger_op_de_server
@@ -420,13 +420,8 @@ def _soort(
             if (t := afzendertype(gebruiker.rol, gekozen, code, versie)) is not None
         }
         if soorten:
-            tijdlijn = gast.lees(
-                lambda session, _nu: [
-                    b
-                    for b in mailbox.conversatie_of_leeg(session, gast.oin, conversatie)
-                    if b.module == gekozen
-                ]
-            )
+            # The user's own conversation (else "Cliënt niet gevonden", as the page would say anyway).
+            tijdlijn = [b for b in eigen_tijdlijn(gast, conversatie) if b.module == gekozen]
             versie = verzendcontrole.versie_van_verwijzing(
                 soorten, gast.oin, ontvangers, tijdlijn, antwoord_op.lower() or None
             )
